@@ -1,0 +1,184 @@
+/* airsupd.c - the supervisor daemon: options, signals, the event loop. */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "sup.h"
+
+#define EXIT_CONFIG 78                  /* EX_CONFIG */
+
+static void help(void) {
+        printf("Usage: airsupd -c FILE [OPTIONS]\n"
+               "\n"
+               "Supervise the actor groups described in FILE (see airsup.conf(5)).\n"
+               "\n"
+               "  -c, --config=FILE   the deployment to run\n"
+               "      --check         validate FILE and exit: 0 if good, 78 if not\n"
+               "      --subreaper     adopt and reap orphaned descendants (implied as PID 1)\n"
+               "      --log=TARGET    where events go: auto, stderr or journal (default auto:\n"
+               "                      journald when it is listening, else stderr)\n"
+               "  -v, --verbose       also log debug events\n"
+               "  -h, --help          show this help\n"
+               "      --version       show the version\n"
+               "\n"
+               "Exit status: 0 after an orderly shutdown (SIGTERM, SIGINT), 1 when the root\n"
+               "supervisor gave up, 78 when the configuration does not load.\n"
+               "See airsupd(8).\n");
+}
+
+static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        sup_manager *m = userdata;
+
+        (void) s;
+        switch (si->ssi_signo) {
+        case SIGCHLD:
+                manager_reap(m);
+                break;
+        case SIGHUP:
+                sup_log(&m->events, LOG_WARNING, "SIGHUP: configuration reload is not implemented yet, ignoring");
+                break;
+        default:
+                if (m->shutting_down)
+                        sup_log(&m->events, LOG_NOTICE, "%s during shutdown, ignoring",
+                                sigabbrev_np((int) si->ssi_signo));
+                else
+                        sup_log(&m->events, LOG_NOTICE, "SIG%s: stopping all children",
+                                sigabbrev_np((int) si->ssi_signo));
+                manager_shutdown(m, 0);
+                break;
+        }
+        return 0;
+}
+
+int main(int argc, char **argv) {
+        enum { ARG_CHECK = 0x100, ARG_SUBREAPER, ARG_LOG, ARG_VERSION };
+        static const struct option options[] = {
+                { "config", required_argument, NULL, 'c' },
+                { "check", no_argument, NULL, ARG_CHECK },
+                { "subreaper", no_argument, NULL, ARG_SUBREAPER },
+                { "log", required_argument, NULL, ARG_LOG },
+                { "verbose", no_argument, NULL, 'v' },
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, ARG_VERSION },
+                {}
+        };
+        static const int signals[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGPWR };
+        _cleanup_(cfg_freep) cfg *c = NULL;
+        sup_manager *m = NULL;
+        sd_event *e = NULL;
+        const char *path = NULL;
+        bool check = false, subreaper = false, verbose = false;
+        sup_log_target log = SUP_LOG_AUTO;
+        sigset_t mask;
+        int opt, r;
+
+        while ((opt = getopt_long(argc, argv, "c:vh", options, NULL)) >= 0) {
+                switch (opt) {
+                case 'c':
+                        path = optarg;
+                        break;
+                case ARG_CHECK:
+                        check = true;
+                        break;
+                case ARG_SUBREAPER:
+                        subreaper = true;
+                        break;
+                case ARG_LOG:
+                        if (strcmp(optarg, "auto") == 0)
+                                log = SUP_LOG_AUTO;
+                        else if (strcmp(optarg, "stderr") == 0)
+                                log = SUP_LOG_STDERR;
+                        else if (strcmp(optarg, "journal") == 0)
+                                log = SUP_LOG_JOURNAL;
+                        else {
+                                fprintf(stderr, "airsupd: --log: expected auto, stderr or journal\n");
+                                return 2;
+                        }
+                        break;
+                case 'v':
+                        verbose = true;
+                        break;
+                case 'h':
+                        help();
+                        return 0;
+                case ARG_VERSION:
+                        printf("airsupd " AIRSUP_VERSION "\n");
+                        return 0;
+                default:
+                        fprintf(stderr, "Try 'airsupd --help'.\n");
+                        return 2;
+                }
+        }
+        if (optind < argc) {
+                fprintf(stderr, "airsupd: unexpected argument '%s'\nTry 'airsupd --help'.\n", argv[optind]);
+                return 2;
+        }
+        if (!path) {
+                fprintf(stderr, "airsupd: no configuration: use -c FILE\nTry 'airsupd --help'.\n");
+                return 2;
+        }
+
+        r = cfg_load(path, stderr, &c);
+        if (r < 0)
+                return EXIT_CONFIG;
+        if (check) {
+                printf("%s: ok\n", path);
+                return 0;
+        }
+
+        /* As PID 1 every orphan is ours anyway; elsewhere it is asked for. */
+        if (getpid() == 1)
+                subreaper = true;
+        else if (subreaper && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) {
+                fprintf(stderr, "airsupd: failed to become a subreaper: %m\n");
+                return 1;
+        }
+
+        /* Signals are read from a signalfd; blocked before any child exists so
+         * that no SIGCHLD is lost.  Children unblock them before exec. */
+        sigemptyset(&mask);
+        for (size_t i = 0; i < ELEMENTSOF(signals); i++)
+                sigaddset(&mask, signals[i]);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0) {
+                fprintf(stderr, "airsupd: failed to block signals: %m\n");
+                return 1;
+        }
+        (void) signal(SIGPIPE, SIG_IGN);
+
+        r = sd_event_new(&e);
+        if (r < 0) {
+                fprintf(stderr, "airsupd: failed to create the event loop: %s\n", strerror(-r));
+                return 1;
+        }
+        r = manager_new(TAKE_PTR(c), e, log, verbose, subreaper, &m);
+        if (r < 0) {
+                fprintf(stderr, "airsupd: failed to build the tree: %s\n", strerror(-r));
+                sd_event_unref(e);
+                return 1;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(signals); i++) {
+                r = sd_event_add_signal(e, NULL, signals[i], on_signal, m);
+                if (r < 0) {
+                        fprintf(stderr, "airsupd: failed to watch signal %d: %s\n", signals[i], strerror(-r));
+                        manager_free(m);
+                        sd_event_unref(e);
+                        return 1;
+                }
+        }
+
+        manager_start(m);
+        r = sd_event_loop(e);
+        if (r < 0) {
+                sup_log(&m->events, LOG_ERR, "event loop failed: %s", strerror(-r));
+                r = 1;
+        }
+        manager_free(m);
+        sd_event_unref(e);
+        return r;
+}

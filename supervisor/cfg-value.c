@@ -1,0 +1,293 @@
+/* cfg-value.c - pure parsers for the values of airsup.conf(5): durations,
+ * counts, signal names, shell-like argv splitting, environment lists and
+ * node names.  No I/O, no global state: unit-tested directly. */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cleanup.h"
+#include "cfg.h"
+
+/* "250ms", "5s", "2m", "1h", "1m30s", "1.5s"; a bare number is seconds. */
+int cfg_parse_duration(const char *s, uint64_t *ret_usec) {
+        static const struct { const char *suffix; uint64_t usec; } units[] = {
+                { "us",  1 },
+                { "ms",  USEC_PER_MSEC },
+                { "s",   USEC_PER_SEC },
+                { "min", 60 * USEC_PER_SEC },
+                { "m",   60 * USEC_PER_SEC },
+                { "h",   3600 * USEC_PER_SEC },
+        };
+        uint64_t total = 0;
+        const char *p = s;
+
+        if (!s || !*s)
+                return -EINVAL;
+
+        while (*p) {
+                uint64_t whole = 0, frac = 0, frac_div = 1, unit = 0;
+                const char *start = p;
+
+                while (isdigit((unsigned char) *p)) {
+                        if (whole > (UINT64_MAX - 9) / 10)
+                                return -ERANGE;
+                        whole = whole * 10 + (uint64_t) (*p++ - '0');
+                }
+                if (*p == '.') {
+                        p++;
+                        /* Beyond microseconds the digits carry no meaning. */
+                        while (isdigit((unsigned char) *p)) {
+                                if (frac_div < 1000000000ULL) {
+                                        frac = frac * 10 + (uint64_t) (*p - '0');
+                                        frac_div *= 10;
+                                }
+                                p++;
+                        }
+                }
+                if (p == start || (p == start + 1 && *start == '.'))
+                        return -EINVAL;
+
+                if (*p == '\0') {
+                        /* A bare number is seconds, but only on its own: "1m30" is a typo. */
+                        if (start != s)
+                                return -EINVAL;
+                        unit = USEC_PER_SEC;
+                } else {
+                        for (size_t i = 0; i < ELEMENTSOF(units); i++) {
+                                size_t l = strlen(units[i].suffix);
+                                if (strncmp(p, units[i].suffix, l) == 0 &&
+                                    !isalpha((unsigned char) p[l])) {
+                                        unit = units[i].usec;
+                                        p += l;
+                                        break;
+                                }
+                        }
+                        if (unit == 0)
+                                return -EINVAL;
+                }
+
+                if (whole > UINT64_MAX / unit)
+                        return -ERANGE;
+                uint64_t v = whole * unit + frac * unit / frac_div;
+                if (v > UINT64_MAX - total)
+                        return -ERANGE;
+                total += v;
+        }
+
+        /* Keep clear of USEC_INFINITY and of overflow when adding to "now". */
+        if (total >= UINT64_MAX / 4)
+                return -ERANGE;
+
+        *ret_usec = total;
+        return 0;
+}
+
+int cfg_parse_unsigned(const char *s, unsigned min, unsigned max, unsigned *ret) {
+        char *end;
+        unsigned long v;
+
+        if (!s || !isdigit((unsigned char) *s))
+                return -EINVAL;
+        errno = 0;
+        v = strtoul(s, &end, 10);
+        if (errno == ERANGE || v > UINT_MAX)
+                return -ERANGE;
+        if (*end != '\0')
+                return -EINVAL;
+        if (v < min || v > max)
+                return -ERANGE;
+        *ret = (unsigned) v;
+        return 0;
+}
+
+/* "TERM", "SIGTERM", "term" or a number. */
+int cfg_parse_signal(const char *s, int *ret_signo) {
+        if (!s || !*s)
+                return -EINVAL;
+
+        if (isdigit((unsigned char) *s)) {
+                unsigned n;
+                if (cfg_parse_unsigned(s, 1, (unsigned) SIGRTMAX, &n) < 0)
+                        return -EINVAL;
+                *ret_signo = (int) n;
+                return 0;
+        }
+
+        if (strncasecmp(s, "SIG", 3) == 0)
+                s += 3;
+        for (int i = 1; i < NSIG; i++) {
+                const char *abbrev = sigabbrev_np(i);
+                if (abbrev && strcasecmp(abbrev, s) == 0) {
+                        *ret_signo = i;
+                        return 0;
+                }
+        }
+        return -EINVAL;
+}
+
+const char *cfg_signal_to_string(int signo) {
+        const char *s = sigabbrev_np(signo);
+        return s ? s : "?";
+}
+
+/* Splits S into words the way a POSIX shell would, without expanding
+ * anything: blanks separate words, '...' is literal, "..." keeps blanks and
+ * lets a backslash escape \ " $ and `, and a backslash elsewhere escapes the
+ * next character.  There is no shell: "a;b", "$X" and "*" stay literal. */
+int cfg_split_argv(const char *s, char ***ret_argv) {
+        _cleanup_strv_free_ char **argv = NULL;
+        _cleanup_free_ char *word = NULL;
+        size_t n = 0, len = 0;
+        bool in_word = false;
+
+        if (!s)
+                return -EINVAL;
+
+        word = malloc(strlen(s) + 1);
+        if (!word)
+                return -ENOMEM;
+
+        for (const char *p = s;; p++) {
+                char c = *p;
+
+                if (c == '\0' || c == ' ' || c == '\t' || c == '\n') {
+                        if (in_word) {
+                                char **a = reallocarray(argv, n + 2, sizeof(char *));
+                                if (!a)
+                                        return -ENOMEM;
+                                argv = a;
+                                argv[n] = strndup(word, len);
+                                if (!argv[n])
+                                        return -ENOMEM;
+                                argv[++n] = NULL;
+                                len = 0;
+                                in_word = false;
+                        }
+                        if (c == '\0')
+                                break;
+                        continue;
+                }
+
+                in_word = true;
+                if (c == '\'') {
+                        for (p++; *p != '\''; p++) {
+                                if (*p == '\0')
+                                        return -EINVAL;
+                                word[len++] = *p;
+                        }
+                } else if (c == '"') {
+                        for (p++; *p != '"'; p++) {
+                                if (*p == '\0')
+                                        return -EINVAL;
+                                if (*p == '\\' && p[1] && strchr("\\\"$`", p[1]))
+                                        p++;
+                                word[len++] = *p;
+                        }
+                } else if (c == '\\') {
+                        if (p[1] == '\0')
+                                return -EINVAL;
+                        word[len++] = *++p;
+                } else
+                        word[len++] = c;
+        }
+
+        if (n == 0)
+                return -EINVAL;
+
+        *ret_argv = TAKE_PTR(argv);
+        return 0;
+}
+
+static bool env_name_valid(const char *s, size_t len) {
+        if (len == 0 || isdigit((unsigned char) s[0]))
+                return false;
+        for (size_t i = 0; i < len; i++)
+                if (!isalnum((unsigned char) s[i]) && s[i] != '_')
+                        return false;
+        return true;
+}
+
+/* "A=1 B='two words'": quoted like a command, each word NAME=VALUE. */
+int cfg_parse_environment(const char *s, char ***ret_env) {
+        _cleanup_strv_free_ char **env = NULL;
+        int r;
+
+        r = cfg_split_argv(s, &env);
+        if (r < 0)
+                return r;
+        for (char **e = env; *e; e++) {
+                const char *eq = strchr(*e, '=');
+                if (!eq || !env_name_valid(*e, (size_t) (eq - *e)))
+                        return -EINVAL;
+        }
+        *ret_env = TAKE_PTR(env);
+        return 0;
+}
+
+/* Node names appear in events, paths and the control protocol: keep them to
+ * a safe alphabet. */
+int cfg_parse_name(const char *s) {
+        size_t l = s ? strlen(s) : 0;
+
+        if (l == 0 || l > 64)
+                return -EINVAL;
+        if (!isalnum((unsigned char) s[0]))
+                return -EINVAL;
+        for (size_t i = 0; i < l; i++)
+                if (!isalnum((unsigned char) s[i]) && !strchr("_-.", s[i]))
+                        return -EINVAL;
+        return 0;
+}
+
+static const char *const strategy_names[_CFG_STRATEGY_MAX] = {
+        [CFG_ONE_FOR_ONE] = "one_for_one",
+        [CFG_ONE_FOR_ALL] = "one_for_all",
+        [CFG_REST_FOR_ONE] = "rest_for_one",
+};
+
+static const char *const restart_names[_CFG_RESTART_MAX] = {
+        [CFG_RESTART_PERMANENT] = "permanent",
+        [CFG_RESTART_TRANSIENT] = "transient",
+        [CFG_RESTART_TEMPORARY] = "temporary",
+};
+
+static const char *const health_names[_CFG_HEALTH_MAX] = {
+        [CFG_HEALTH_NONE] = "none",
+        [CFG_HEALTH_HEARTBEAT] = "heartbeat",
+        [CFG_HEALTH_PING] = "ping",
+        [CFG_HEALTH_WATCHDOG] = "watchdog",
+        [CFG_HEALTH_EXEC] = "exec",
+};
+
+static int lookup(const char *const *table, int n, const char *s) {
+        if (!s)
+                return -EINVAL;
+        for (int i = 0; i < n; i++)
+                if (strcmp(table[i], s) == 0)
+                        return i;
+        return -EINVAL;
+}
+
+cfg_strategy cfg_strategy_from_string(const char *s) {
+        return lookup(strategy_names, _CFG_STRATEGY_MAX, s);
+}
+
+const char *cfg_strategy_to_string(cfg_strategy s) {
+        return s >= 0 && s < _CFG_STRATEGY_MAX ? strategy_names[s] : NULL;
+}
+
+cfg_restart cfg_restart_from_string(const char *s) {
+        return lookup(restart_names, _CFG_RESTART_MAX, s);
+}
+
+const char *cfg_restart_to_string(cfg_restart r) {
+        return r >= 0 && r < _CFG_RESTART_MAX ? restart_names[r] : NULL;
+}
+
+cfg_health cfg_health_from_string(const char *s) {
+        return lookup(health_names, _CFG_HEALTH_MAX, s);
+}

@@ -1,0 +1,769 @@
+/* cfg.c - loads airsup.conf(5) with libinih and validates it into a tree.
+ *
+ * Loading happens in two passes.  The first reads the file through a
+ * counting reader (libinih hands its handler no line number) and stores each
+ * key's raw text and line; continuation lines are appended to the value
+ * they continue.  The second pass parses every value, fills in defaults and
+ * links the tree, so an error found late (a dangling parent, a cycle) still
+ * names the line that caused it. */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <grp.h>
+#include <ini.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "cfg.h"
+
+typedef enum section_kind {
+        SECTION_NONE,                   /* before any header, or an unknown one */
+        SECTION_AIRSUPD,
+        SECTION_SUPERVISOR,
+        SECTION_GROUP,
+} section_kind;
+
+typedef enum key_id {
+        KEY_CONTROL,
+        KEY_CONTROL_GROUP,
+        KEY_EVENTS,
+        KEY_PARENT,
+        KEY_STRATEGY,
+        KEY_INTENSITY,
+        KEY_PERIOD,
+        KEY_RESTART,
+        KEY_COMMAND,
+        KEY_SHUTDOWN,
+        KEY_STOP_SIGNAL,
+        KEY_BACKOFF,
+        KEY_BACKOFF_MAX,
+        KEY_READY,
+        KEY_START_TIMEOUT,
+        KEY_INSTANCES,
+        KEY_MAILBOX,
+        KEY_MESSAGE_MAX,
+        KEY_REDELIVER,
+        KEY_HEALTH,
+        KEY_HEALTH_INTERVAL,
+        KEY_HEALTH_TIMEOUT,
+        KEY_HEALTH_THRESHOLD,
+        KEY_USER,
+        KEY_WORKDIR,
+        KEY_ENVIRONMENT,
+        KEY_STDOUT,
+        KEY_STDERR,
+        _KEY_MAX,
+} key_id;
+
+#define IN_AIRSUPD    (1u << SECTION_AIRSUPD)
+#define IN_SUPERVISOR (1u << SECTION_SUPERVISOR)
+#define IN_GROUP      (1u << SECTION_GROUP)
+
+static const struct {
+        const char *name;
+        unsigned sections;
+        bool multiline;                 /* may continue on indented lines */
+} keys[_KEY_MAX] = {
+        [KEY_CONTROL]          = { "control",          IN_AIRSUPD,                  false },
+        [KEY_CONTROL_GROUP]    = { "control_group",    IN_AIRSUPD,                  false },
+        [KEY_EVENTS]           = { "events",           IN_AIRSUPD,                  false },
+        [KEY_PARENT]           = { "parent",           IN_SUPERVISOR | IN_GROUP,    false },
+        [KEY_STRATEGY]         = { "strategy",         IN_SUPERVISOR,               false },
+        [KEY_INTENSITY]        = { "intensity",        IN_SUPERVISOR,               false },
+        [KEY_PERIOD]           = { "period",           IN_SUPERVISOR,               false },
+        [KEY_RESTART]          = { "restart",          IN_SUPERVISOR | IN_GROUP,    false },
+        [KEY_COMMAND]          = { "command",          IN_GROUP,                    true  },
+        [KEY_SHUTDOWN]         = { "shutdown",         IN_GROUP,                    false },
+        [KEY_STOP_SIGNAL]      = { "stop_signal",      IN_GROUP,                    false },
+        [KEY_BACKOFF]          = { "backoff",          IN_GROUP,                    false },
+        [KEY_BACKOFF_MAX]      = { "backoff_max",      IN_GROUP,                    false },
+        [KEY_READY]            = { "ready",            IN_GROUP,                    false },
+        [KEY_START_TIMEOUT]    = { "start_timeout",    IN_GROUP,                    false },
+        [KEY_INSTANCES]        = { "instances",        IN_GROUP,                    false },
+        [KEY_MAILBOX]          = { "mailbox",          IN_GROUP,                    false },
+        [KEY_MESSAGE_MAX]      = { "message_max",      IN_GROUP,                    false },
+        [KEY_REDELIVER]        = { "redeliver",        IN_GROUP,                    false },
+        [KEY_HEALTH]           = { "health",           IN_GROUP,                    true  },
+        [KEY_HEALTH_INTERVAL]  = { "health_interval",  IN_GROUP,                    false },
+        [KEY_HEALTH_TIMEOUT]   = { "health_timeout",   IN_GROUP,                    false },
+        [KEY_HEALTH_THRESHOLD] = { "health_threshold", IN_GROUP,                    false },
+        [KEY_USER]             = { "user",             IN_GROUP,                    false },
+        [KEY_WORKDIR]          = { "workdir",          IN_GROUP,                    false },
+        [KEY_ENVIRONMENT]      = { "environment",      IN_GROUP,                    true  },
+        [KEY_STDOUT]           = { "stdout",           IN_GROUP,                    false },
+        [KEY_STDERR]           = { "stderr",           IN_GROUP,                    false },
+};
+
+/* Raw key values of one section, as read. */
+typedef struct raw_section {
+        char *value[_KEY_MAX];
+        unsigned line[_KEY_MAX];
+} raw_section;
+
+typedef struct loader {
+        cfg *c;
+        FILE *f;
+        FILE *err;
+        unsigned n_errors;
+
+        /* Reader state: the line libinih is handling right now. */
+        char *buf;
+        size_t buf_size;
+        unsigned line;
+        bool continuation;
+        bool have_prev_key;
+        bool stop;                      /* a fatal reader error: report EOF to libinih */
+
+        section_kind kind;
+        int cur;                        /* node index for SECTION_SUPERVISOR/GROUP */
+        key_id last_key;
+
+        raw_section airsupd;
+        unsigned airsupd_line;
+        raw_section *raw;               /* parallel to c->nodes */
+} loader;
+
+static void loader_error(loader *l, unsigned line, const char *fmt, ...) _printf_(3, 4);
+
+static void loader_error(loader *l, unsigned line, const char *fmt, ...) {
+        va_list ap;
+
+        l->n_errors++;
+        if (!l->err)
+                return;
+        fprintf(l->err, "%s:%u: ", l->c->path, line);
+        va_start(ap, fmt);
+        vfprintf(l->err, fmt, ap);
+        va_end(ap);
+        fputc('\n', l->err);
+}
+
+int cfg_find(const cfg *c, const char *name) {
+        for (size_t i = 0; i < c->n_nodes; i++)
+                if (strcmp(c->nodes[i].name, name) == 0)
+                        return (int) i;
+        return -ENOENT;
+}
+
+static int add_node(loader *l, const char *name, bool supervisor, unsigned line) {
+        cfg *c = l->c;
+        cfg_node *n;
+        raw_section *r;
+
+        n = reallocarray(c->nodes, c->n_nodes + 1, sizeof(cfg_node));
+        if (!n)
+                return -ENOMEM;
+        c->nodes = n;
+        r = reallocarray(l->raw, c->n_nodes + 1, sizeof(raw_section));
+        if (!r)
+                return -ENOMEM;
+        l->raw = r;
+
+        n = &c->nodes[c->n_nodes];
+        *n = (cfg_node) {
+                .supervisor = supervisor,
+                .line = line,
+                .parent = -1,
+        };
+        l->raw[c->n_nodes] = (raw_section) {};
+        n->name = strdup(name);
+        if (!n->name)
+                return -ENOMEM;
+        return (int) c->n_nodes++;
+}
+
+/* A section header: remember which node the following keys belong to. */
+static void section_header(loader *l, const char *p) {
+        const char *end = strchr(p, ']');
+        _cleanup_free_ char *name = NULL;
+        const char *colon, *id;
+        bool supervisor;
+        int i;
+
+        l->kind = SECTION_NONE;
+        l->cur = -1;
+
+        if (!end) {
+                loader_error(l, l->line, "malformed section header: missing ']'");
+                return;
+        }
+        name = strndup(p + 1, (size_t) (end - p - 1));
+        if (!name) {
+                l->stop = true;
+                return;
+        }
+
+        if (strcmp(name, "airsupd") == 0) {
+                if (l->airsupd_line > 0)
+                        loader_error(l, l->line, "duplicate section [airsupd] (first at line %u)",
+                                     l->airsupd_line);
+                else
+                        l->airsupd_line = l->line;
+                l->kind = SECTION_AIRSUPD;
+                return;
+        }
+
+        colon = strchr(name, ':');
+        if (!colon) {
+                loader_error(l, l->line, "unknown section [%s] (expected [airsupd], "
+                             "[supervisor:NAME] or [group:NAME])", name);
+                return;
+        }
+        id = colon + 1;
+        if (strncmp(name, "supervisor:", 11) == 0)
+                supervisor = true;
+        else if (strncmp(name, "group:", 6) == 0)
+                supervisor = false;
+        else {
+                loader_error(l, l->line, "unknown section [%s] (expected [airsupd], "
+                             "[supervisor:NAME] or [group:NAME])", name);
+                return;
+        }
+        if (cfg_parse_name(id) < 0) {
+                loader_error(l, l->line, "invalid name '%s': use 1-64 letters, digits, '_', '-' "
+                             "or '.', starting with a letter or digit", id);
+                return;
+        }
+
+        i = cfg_find(l->c, id);
+        if (i == CFG_ROOT && supervisor && l->c->nodes[CFG_ROOT].line == 0) {
+                /* [supervisor:root] configures the implicit root. */
+                l->c->nodes[CFG_ROOT].line = l->line;
+        } else if (i >= 0) {
+                const cfg_node *o = &l->c->nodes[i];
+                if (i == CFG_ROOT && !supervisor)
+                        loader_error(l, l->line, "'root' is the implicit root supervisor, "
+                                     "not a group name");
+                else
+                        loader_error(l, l->line, "duplicate name '%s' (first defined at line %u)",
+                                     id, o->line);
+                return;
+        } else {
+                i = add_node(l, id, supervisor, l->line);
+                if (i < 0) {
+                        l->stop = true;
+                        return;
+                }
+        }
+
+        l->kind = supervisor ? SECTION_SUPERVISOR : SECTION_GROUP;
+        l->cur = i;
+}
+
+/* libinih's reader: one line per call.  It tracks the line number and mirrors
+ * libinih's own classification of the line (comment, continuation, section,
+ * key) so that the handler knows where it is.  libinih would silently cut a
+ * long line and read its tail as the next line; that becomes an error. */
+static char *reader(char *str, int num, void *stream) {
+        loader *l = stream;
+        const char *p;
+        ssize_t n;
+
+        if (l->stop)
+                return NULL;
+
+        n = getline(&l->buf, &l->buf_size, l->f);
+        if (n < 0)
+                return NULL;
+        l->line++;
+
+        if (n + 1 > num) {
+                loader_error(l, l->line, "line too long (at most %d characters); continue a long "
+                             "value on indented lines", num - 2);
+                l->stop = true;
+                return NULL;
+        }
+        if ((size_t) n != strlen(l->buf)) {
+                loader_error(l, l->line, "NUL byte in line");
+                l->stop = true;
+                return NULL;
+        }
+        memcpy(str, l->buf, (size_t) n + 1);
+
+        p = l->buf;
+        if (l->line == 1 && strncmp(p, "\xEF\xBB\xBF", 3) == 0)
+                p += 3;
+        const char *start = p + strspn(p, " \t\r\n\v\f");
+        l->continuation = false;
+
+        if (*start == '\0' || *start == ';' || *start == '#')
+                return str;
+        if (l->have_prev_key && start > l->buf) {
+                l->continuation = true;
+                return str;
+        }
+        if (*start == '[') {
+                l->have_prev_key = false;
+                section_header(l, start);
+                return str;
+        }
+        if (!strpbrk(start, "=:")) {
+                loader_error(l, l->line, "expected 'key = value' or '[section]'");
+                return str;
+        }
+        l->have_prev_key = true;
+        return str;
+}
+
+static raw_section *current_raw(loader *l) {
+        switch (l->kind) {
+        case SECTION_AIRSUPD:
+                return &l->airsupd;
+        case SECTION_SUPERVISOR:
+        case SECTION_GROUP:
+                return &l->raw[l->cur];
+        default:
+                return NULL;
+        }
+}
+
+static int handler(void *user, const char *section, const char *name, const char *value) {
+        loader *l = user;
+        raw_section *raw;
+        int k;
+
+        (void) section;
+
+        if (l->kind == SECTION_NONE) {
+                /* Keys of an unknown section were reported with its header. */
+                if (!section[0] && !l->continuation)
+                        loader_error(l, l->line, "key '%s' outside of any section", name);
+                return 1;
+        }
+        raw = current_raw(l);
+
+        if (l->continuation) {
+                char *joined;
+
+                k = (int) l->last_key;
+                if (k == _KEY_MAX)
+                        return 1;       /* continues an unknown key, already reported */
+                if (!keys[k].multiline) {
+                        loader_error(l, l->line, "indented line: '%s' does not continue on "
+                                     "another line", keys[k].name);
+                        return 1;
+                }
+                if (!raw->value[k])
+                        return 1;       /* the first line was already an error */
+                if (asprintf(&joined, "%s %s", raw->value[k], value) < 0) {
+                        l->stop = true;
+                        return 0;
+                }
+                free(raw->value[k]);
+                raw->value[k] = joined;
+                return 1;
+        }
+
+        for (k = 0; k < _KEY_MAX; k++)
+                if (strcmp(keys[k].name, name) == 0)
+                        break;
+        if (k == _KEY_MAX || !(keys[k].sections & (1u << l->kind))) {
+                loader_error(l, l->line, "unknown key '%s' in [%s]", name, section);
+                /* Continuations of an unknown key are part of the same error. */
+                l->last_key = _KEY_MAX;
+                return 1;
+        }
+        l->last_key = (key_id) k;
+        if (raw->line[k] > 0) {
+                loader_error(l, l->line, "duplicate key '%s' (first set at line %u)",
+                             name, raw->line[k]);
+                l->last_key = _KEY_MAX;
+                return 1;
+        }
+        raw->value[k] = strdup(value);
+        if (!raw->value[k]) {
+                l->stop = true;
+                return 0;
+        }
+        raw->line[k] = l->line;
+        return 1;
+}
+
+/* Second pass helpers: each parses one raw value into its field, or reports. */
+
+static void get_duration(loader *l, const raw_section *r, key_id k, uint64_t *field) {
+        if (r->value[k] && cfg_parse_duration(r->value[k], field) < 0)
+                loader_error(l, r->line[k], "%s: invalid duration '%s' (use e.g. 250ms, 5s, 2m, 1h)",
+                             keys[k].name, r->value[k]);
+}
+
+static void get_unsigned(loader *l, const raw_section *r, key_id k, unsigned min, unsigned max,
+                         unsigned *field) {
+        if (r->value[k] && cfg_parse_unsigned(r->value[k], min, max, field) < 0)
+                loader_error(l, r->line[k], "%s: expected a whole number from %u to %u, got '%s'",
+                             keys[k].name, min, max, r->value[k]);
+}
+
+static void get_output(loader *l, const raw_section *r, key_id k, cfg_output *field, char **path) {
+        const char *v = r->value[k];
+
+        if (!v)
+                return;
+        if (strcmp(v, "inherit") == 0)
+                *field = CFG_OUTPUT_INHERIT;
+        else if (strcmp(v, "null") == 0)
+                *field = CFG_OUTPUT_NULL;
+        else if (strcmp(v, "journal") == 0)
+                *field = CFG_OUTPUT_JOURNAL;
+        else if (strncmp(v, "file:", 5) == 0 && v[5] == '/') {
+                *field = CFG_OUTPUT_FILE;
+                free(*path);
+                *path = strdup(v + 5);
+        } else
+                loader_error(l, r->line[k], "%s: expected inherit, null, journal or file:/ABSOLUTE/PATH, "
+                             "got '%s'", keys[k].name, v);
+}
+
+static void finish_airsupd(loader *l) {
+        const raw_section *r = &l->airsupd;
+        cfg *c = l->c;
+
+        c->events = 1000;
+        if (r->value[KEY_CONTROL]) {
+                if (r->value[KEY_CONTROL][0] != '/')
+                        loader_error(l, r->line[KEY_CONTROL], "control: must be an absolute path, got '%s'",
+                                     r->value[KEY_CONTROL]);
+                else if (strlen(r->value[KEY_CONTROL]) >= 108)
+                        loader_error(l, r->line[KEY_CONTROL], "control: socket path longer than 107 bytes");
+                else {
+                        c->control = strdup(r->value[KEY_CONTROL]);
+                        c->control_line = r->line[KEY_CONTROL];
+                }
+        }
+        if (r->value[KEY_CONTROL_GROUP]) {
+                if (!getgrnam(r->value[KEY_CONTROL_GROUP]))
+                        loader_error(l, r->line[KEY_CONTROL_GROUP], "control_group: no such group '%s'",
+                                     r->value[KEY_CONTROL_GROUP]);
+                else
+                        c->control_group = strdup(r->value[KEY_CONTROL_GROUP]);
+        }
+        get_unsigned(l, r, KEY_EVENTS, 1, 1000000, &c->events);
+}
+
+static void finish_common(loader *l, cfg_node *n, const raw_section *r) {
+        n->restart = CFG_RESTART_PERMANENT;
+        if (r->value[KEY_RESTART]) {
+                n->restart = cfg_restart_from_string(r->value[KEY_RESTART]);
+                if (n->restart < 0) {
+                        loader_error(l, r->line[KEY_RESTART], "restart: expected permanent, transient "
+                                     "or temporary, got '%s'", r->value[KEY_RESTART]);
+                        n->restart = CFG_RESTART_PERMANENT;
+                }
+        }
+        if (r->value[KEY_PARENT]) {
+                n->parent_name = strdup(r->value[KEY_PARENT]);
+                n->parent_line = r->line[KEY_PARENT];
+        }
+}
+
+static void finish_supervisor(loader *l, cfg_node *n, const raw_section *r) {
+        n->strategy = CFG_ONE_FOR_ONE;
+        n->intensity = 5;
+        n->period_usec = 10 * USEC_PER_SEC;
+
+        finish_common(l, n, r);
+        if (r->value[KEY_STRATEGY]) {
+                n->strategy = cfg_strategy_from_string(r->value[KEY_STRATEGY]);
+                if (n->strategy < 0) {
+                        loader_error(l, r->line[KEY_STRATEGY], "strategy: expected one_for_one, "
+                                     "one_for_all or rest_for_one, got '%s'", r->value[KEY_STRATEGY]);
+                        n->strategy = CFG_ONE_FOR_ONE;
+                }
+        }
+        get_unsigned(l, r, KEY_INTENSITY, 0, 1000000, &n->intensity);
+        get_duration(l, r, KEY_PERIOD, &n->period_usec);
+        if (r->value[KEY_PERIOD] && n->period_usec == 0)
+                loader_error(l, r->line[KEY_PERIOD], "period: must be longer than 0");
+        if (n->parent_name && n - l->c->nodes == CFG_ROOT)
+                loader_error(l, r->line[KEY_PARENT], "parent: the root supervisor has no parent");
+}
+
+static void finish_group(loader *l, cfg_node *n, const raw_section *r) {
+        const char *v;
+        int ret;
+
+        n->shutdown = CFG_SHUTDOWN_TIMEOUT;
+        n->shutdown_usec = 5 * USEC_PER_SEC;
+        n->stop_signal = SIGTERM;
+        n->backoff_usec = 100 * USEC_PER_MSEC;
+        n->backoff_max_usec = 30 * USEC_PER_SEC;
+        n->ready = CFG_READY_NONE;
+        n->start_timeout_usec = 30 * USEC_PER_SEC;
+        n->instances = 1;
+        n->mailbox = 1024;
+        n->message_max = 4096;
+        n->redeliver = 3;
+        n->health = CFG_HEALTH_NONE;
+        n->health_interval_usec = USEC_PER_SEC;
+        n->health_timeout_usec = 500 * USEC_PER_MSEC;
+        n->health_threshold = 3;
+        n->out = CFG_OUTPUT_INHERIT;
+
+        finish_common(l, n, r);
+
+        v = r->value[KEY_COMMAND];
+        if (!v)
+                loader_error(l, n->line, "[group:%s] has no 'command ='", n->name);
+        else {
+                n->command = strdup(v);
+                ret = cfg_split_argv(v, &n->argv);
+                if (ret == -ENOMEM)
+                        l->stop = true;
+                else if (ret < 0)
+                        loader_error(l, r->line[KEY_COMMAND], "command: %s", *v ? "unterminated quote "
+                                     "or trailing backslash" : "empty command");
+        }
+
+        v = r->value[KEY_SHUTDOWN];
+        if (v) {
+                if (strcmp(v, "brutal_kill") == 0)
+                        n->shutdown = CFG_SHUTDOWN_BRUTAL_KILL;
+                else if (strcmp(v, "infinity") == 0)
+                        n->shutdown = CFG_SHUTDOWN_INFINITY;
+                else if (cfg_parse_duration(v, &n->shutdown_usec) < 0)
+                        loader_error(l, r->line[KEY_SHUTDOWN], "shutdown: expected a duration, "
+                                     "brutal_kill or infinity, got '%s'", v);
+        }
+
+        v = r->value[KEY_STOP_SIGNAL];
+        if (v && cfg_parse_signal(v, &n->stop_signal) < 0)
+                loader_error(l, r->line[KEY_STOP_SIGNAL], "stop_signal: unknown signal '%s'", v);
+        if (v && n->stop_signal == SIGKILL)
+                loader_error(l, r->line[KEY_STOP_SIGNAL], "stop_signal: use 'shutdown = brutal_kill' "
+                             "instead of KILL");
+
+        get_duration(l, r, KEY_BACKOFF, &n->backoff_usec);
+        get_duration(l, r, KEY_BACKOFF_MAX, &n->backoff_max_usec);
+        if (n->backoff_max_usec < n->backoff_usec)
+                loader_error(l, r->line[KEY_BACKOFF_MAX] ?: r->line[KEY_BACKOFF],
+                             "backoff_max must not be shorter than backoff");
+
+        v = r->value[KEY_READY];
+        if (v) {
+                if (strcmp(v, "none") == 0)
+                        n->ready = CFG_READY_NONE;
+                else if (strcmp(v, "notify") == 0)
+                        n->ready = CFG_READY_NOTIFY;
+                else if (cfg_parse_duration(v, &n->ready_usec) == 0)
+                        n->ready = CFG_READY_DELAY;
+                else
+                        loader_error(l, r->line[KEY_READY], "ready: expected none, notify or a "
+                                     "duration, got '%s'", v);
+        }
+        get_duration(l, r, KEY_START_TIMEOUT, &n->start_timeout_usec);
+        if (r->value[KEY_START_TIMEOUT] && n->start_timeout_usec == 0)
+                loader_error(l, r->line[KEY_START_TIMEOUT], "start_timeout: must be longer than 0");
+
+        get_unsigned(l, r, KEY_INSTANCES, 1, 4096, &n->instances);
+        get_unsigned(l, r, KEY_MAILBOX, 1, 1u << 20, &n->mailbox);
+        get_unsigned(l, r, KEY_MESSAGE_MAX, 16, 16u << 20, &n->message_max);
+        get_unsigned(l, r, KEY_REDELIVER, 0, 1000, &n->redeliver);
+
+        v = r->value[KEY_HEALTH];
+        if (v) {
+                if (strncmp(v, "exec:", 5) == 0) {
+                        n->health = CFG_HEALTH_EXEC;
+                        n->health_command = strdup(v + 5);
+                        if (cfg_split_argv(v + 5, &n->health_argv) < 0)
+                                loader_error(l, r->line[KEY_HEALTH], "health: exec: needs a command");
+                } else {
+                        n->health = cfg_health_from_string(v);
+                        if (n->health < 0 || n->health == CFG_HEALTH_EXEC) {
+                                loader_error(l, r->line[KEY_HEALTH], "health: expected none, heartbeat, "
+                                             "ping, watchdog or exec:COMMAND, got '%s'", v);
+                                n->health = CFG_HEALTH_NONE;
+                        }
+                }
+        }
+        get_duration(l, r, KEY_HEALTH_INTERVAL, &n->health_interval_usec);
+        get_duration(l, r, KEY_HEALTH_TIMEOUT, &n->health_timeout_usec);
+        if (n->health_interval_usec == 0)
+                loader_error(l, r->line[KEY_HEALTH_INTERVAL], "health_interval: must be longer than 0");
+        if (n->health_timeout_usec == 0)
+                loader_error(l, r->line[KEY_HEALTH_TIMEOUT], "health_timeout: must be longer than 0");
+        get_unsigned(l, r, KEY_HEALTH_THRESHOLD, 1, 1000, &n->health_threshold);
+
+        v = r->value[KEY_USER];
+        if (v) {
+                unsigned uid;
+                if (!getpwnam(v) && !(cfg_parse_unsigned(v, 0, 0xfffffffeu, &uid) == 0 &&
+                                      getpwuid((uid_t) uid)))
+                        loader_error(l, r->line[KEY_USER], "user: no such user '%s'", v);
+                else
+                        n->user = strdup(v);
+        }
+
+        v = r->value[KEY_WORKDIR];
+        if (v) {
+                if (v[0] != '/')
+                        loader_error(l, r->line[KEY_WORKDIR], "workdir: must be an absolute path, got '%s'", v);
+                else
+                        n->workdir = strdup(v);
+        }
+
+        v = r->value[KEY_ENVIRONMENT];
+        if (v) {
+                n->environment = strdup(v);
+                ret = cfg_parse_environment(v, &n->env);
+                if (ret == -ENOMEM)
+                        l->stop = true;
+                else if (ret < 0)
+                        loader_error(l, r->line[KEY_ENVIRONMENT], "environment: expected NAME=VALUE "
+                                     "words, got '%s'", v);
+        }
+
+        get_output(l, r, KEY_STDOUT, &n->out, &n->out_path);
+        n->err = n->out;
+        if (n->out_path)
+                n->err_path = strdup(n->out_path);
+        get_output(l, r, KEY_STDERR, &n->err, &n->err_path);
+}
+
+/* Whether following parents from node I leads back to I; if so, *RET_FIRST
+ * is the smallest index on that cycle. */
+static bool on_cycle(const cfg *c, size_t i, size_t *ret_first) {
+        size_t first = i;
+        int q = c->nodes[i].parent;
+
+        for (size_t s = 0; s < c->n_nodes && q > 0; s++) {
+                if ((size_t) q == i) {
+                        *ret_first = first;
+                        return true;
+                }
+                if ((size_t) q < first)
+                        first = (size_t) q;
+                q = c->nodes[q].parent;
+        }
+        return false;
+}
+
+/* Links every node to its parent and rejects what cannot form a tree. */
+static void link_tree(loader *l) {
+        cfg *c = l->c;
+
+        for (size_t i = 1; i < c->n_nodes; i++) {
+                cfg_node *n = &c->nodes[i];
+                int p;
+
+                if (!n->parent_name) {
+                        n->parent = CFG_ROOT;
+                        continue;
+                }
+                p = cfg_find(c, n->parent_name);
+                if (p < 0)
+                        loader_error(l, n->parent_line, "parent: no supervisor called '%s'", n->parent_name);
+                else if (!c->nodes[p].supervisor)
+                        loader_error(l, n->parent_line, "parent: '%s' is a group, not a supervisor "
+                                     "(line %u)", n->parent_name, c->nodes[p].line);
+                else if ((size_t) p == i)
+                        loader_error(l, n->parent_line, "parent: '%s' cannot be its own parent", n->name);
+                else
+                        n->parent = p;
+        }
+
+        /* Each cycle is reported once, at its node that comes first in the file. */
+        for (size_t i = 1; i < c->n_nodes; i++) {
+                size_t first;
+                if (on_cycle(c, i, &first) && first == i)
+                        loader_error(l, c->nodes[i].parent_line, "parent: '%s' is part of a cycle "
+                                     "of supervisors", c->nodes[i].name);
+        }
+}
+
+static void raw_section_done(raw_section *r) {
+        for (size_t k = 0; k < _KEY_MAX; k++)
+                free(r->value[k]);
+}
+
+static void node_done(cfg_node *n) {
+        free(n->name);
+        free(n->parent_name);
+        free(n->command);
+        strv_free(n->argv);
+        free(n->health_command);
+        strv_free(n->health_argv);
+        free(n->user);
+        free(n->workdir);
+        free(n->environment);
+        strv_free(n->env);
+        free(n->out_path);
+        free(n->err_path);
+}
+
+cfg *cfg_free(cfg *c) {
+        if (!c)
+                return NULL;
+        for (size_t i = 0; i < c->n_nodes; i++)
+                node_done(&c->nodes[i]);
+        free(c->nodes);
+        free(c->path);
+        free(c->control);
+        free(c->control_group);
+        free(c);
+        return NULL;
+}
+
+int cfg_load(const char *path, FILE *err, cfg **ret) {
+        _cleanup_(cfg_freep) cfg *c = NULL;
+        _cleanup_fclose_ FILE *f = NULL;
+        loader l = { .err = err, .cur = -1 };
+        int r;
+
+        f = fopen(path, "re");
+        if (!f) {
+                r = -errno;
+                if (err)
+                        fprintf(err, "%s: %s\n", path, strerror(-r));
+                return r;
+        }
+
+        c = calloc(1, sizeof(cfg));
+        if (!c)
+                return -ENOMEM;
+        c->path = strdup(path);
+        if (!c->path)
+                return -ENOMEM;
+        l.c = c;
+        l.f = f;
+
+        r = add_node(&l, "root", /* supervisor= */ true, /* line= */ 0);
+        if (r < 0)
+                goto finish;
+
+        r = ini_parse_stream(reader, &l, handler, &l);
+        if (l.stop && l.n_errors == 0) {
+                r = -ENOMEM;
+                goto finish;
+        }
+        if (r > 0 && l.n_errors == 0)
+                loader_error(&l, (unsigned) r, "syntax error");
+        if (ferror(f)) {
+                r = -EIO;
+                if (err)
+                        fprintf(err, "%s: read error\n", path);
+                goto finish;
+        }
+
+        finish_airsupd(&l);
+        for (size_t i = 0; i < c->n_nodes; i++) {
+                if (c->nodes[i].supervisor)
+                        finish_supervisor(&l, &c->nodes[i], &l.raw[i]);
+                else
+                        finish_group(&l, &c->nodes[i], &l.raw[i]);
+        }
+        link_tree(&l);
+        r = l.stop && l.n_errors == 0 ? -ENOMEM : l.n_errors > 0 ? -EINVAL : 0;
+
+finish:
+        raw_section_done(&l.airsupd);
+        for (size_t i = 0; l.raw && i < c->n_nodes; i++)
+                raw_section_done(&l.raw[i]);
+        free(l.raw);
+        free(l.buf);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(c);
+        return 0;
+}

@@ -1,0 +1,149 @@
+/* cfg.h - the deployment description: what airsup.conf(5) says, parsed and
+ * validated, with no processes involved.
+ *
+ * cfg_load() turns a file into a struct cfg whose nodes form a tree under the
+ * implicit root supervisor (nodes[0]).  Every semantic error is reported as
+ * "FILE:LINE: message".  The cfg_parse_*() helpers are pure functions over
+ * strings, shared with unit tests. */
+#pragma once
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef enum cfg_strategy {
+        CFG_ONE_FOR_ONE,
+        CFG_ONE_FOR_ALL,
+        CFG_REST_FOR_ONE,
+        _CFG_STRATEGY_MAX,
+        _CFG_STRATEGY_INVALID = -EINVAL,
+} cfg_strategy;
+
+typedef enum cfg_restart {
+        CFG_RESTART_PERMANENT,
+        CFG_RESTART_TRANSIENT,
+        CFG_RESTART_TEMPORARY,
+        _CFG_RESTART_MAX,
+        _CFG_RESTART_INVALID = -EINVAL,
+} cfg_restart;
+
+typedef enum cfg_shutdown {
+        CFG_SHUTDOWN_TIMEOUT,           /* stop_signal, SIGKILL after shutdown_usec */
+        CFG_SHUTDOWN_BRUTAL_KILL,       /* SIGKILL at once */
+        CFG_SHUTDOWN_INFINITY,          /* stop_signal, wait for ever */
+        _CFG_SHUTDOWN_MAX,
+        _CFG_SHUTDOWN_INVALID = -EINVAL,
+} cfg_shutdown;
+
+typedef enum cfg_ready {
+        CFG_READY_NONE,                 /* ready once exec succeeded */
+        CFG_READY_NOTIFY,               /* ready on READY=1 */
+        CFG_READY_DELAY,                /* ready after surviving ready_usec */
+        _CFG_READY_MAX,
+        _CFG_READY_INVALID = -EINVAL,
+} cfg_ready;
+
+typedef enum cfg_health {
+        CFG_HEALTH_NONE,
+        CFG_HEALTH_HEARTBEAT,
+        CFG_HEALTH_PING,
+        CFG_HEALTH_WATCHDOG,
+        CFG_HEALTH_EXEC,
+        _CFG_HEALTH_MAX,
+        _CFG_HEALTH_INVALID = -EINVAL,
+} cfg_health;
+
+typedef enum cfg_output {
+        CFG_OUTPUT_INHERIT,
+        CFG_OUTPUT_NULL,
+        CFG_OUTPUT_JOURNAL,
+        CFG_OUTPUT_FILE,
+        _CFG_OUTPUT_MAX,
+        _CFG_OUTPUT_INVALID = -EINVAL,
+} cfg_output;
+
+#define CFG_ROOT 0                      /* index of the implicit root supervisor */
+
+typedef struct cfg_node {
+        char *name;
+        bool supervisor;
+        unsigned line;                  /* line of the section header, 0 for an implicit root */
+        char *parent_name;
+        unsigned parent_line;
+        int parent;                     /* index in cfg.nodes, -1 for the root */
+
+        cfg_restart restart;
+
+        /* [supervisor:NAME] */
+        cfg_strategy strategy;
+        unsigned intensity;
+        uint64_t period_usec;
+
+        /* [group:NAME] */
+        char *command;                  /* as written, continuation lines joined by a space */
+        char **argv;
+        uint64_t shutdown_usec;
+        cfg_shutdown shutdown;
+        int stop_signal;
+        uint64_t backoff_usec;
+        uint64_t backoff_max_usec;
+        cfg_ready ready;
+        uint64_t ready_usec;
+        uint64_t start_timeout_usec;
+        unsigned instances;
+        unsigned mailbox;
+        unsigned message_max;
+        unsigned redeliver;
+        cfg_health health;
+        char *health_command;
+        char **health_argv;
+        uint64_t health_interval_usec;
+        uint64_t health_timeout_usec;
+        unsigned health_threshold;
+        char *user;
+        char *workdir;
+        char *environment;              /* as written */
+        char **env;                     /* NAME=VALUE entries */
+        cfg_output out;                 /* stdout */
+        char *out_path;
+        cfg_output err;                 /* stderr; defaults to what stdout is */
+        char *err_path;
+} cfg_node;
+
+typedef struct cfg {
+        char *path;
+        char *control;                  /* NULL: the built-in default */
+        unsigned control_line;
+        char *control_group;
+        unsigned events;
+        cfg_node *nodes;                /* nodes[CFG_ROOT] is the root supervisor */
+        size_t n_nodes;
+} cfg;
+
+/* Loads and validates PATH.  On failure returns -EINVAL (or another -errno
+ * when the file cannot be read) and writes one "FILE:LINE: message" line per
+ * error to ERR (which may be NULL). */
+int cfg_load(const char *path, FILE *err, cfg **ret);
+cfg *cfg_free(cfg *c);
+static inline void cfg_freep(cfg **c) { *c = cfg_free(*c); }
+
+/* Index of the node called NAME, or -ENOENT. */
+int cfg_find(const cfg *c, const char *name);
+
+/* Pure value parsers; all return 0 or -EINVAL/-ERANGE and leave ret_*
+ * untouched on failure. */
+int cfg_parse_duration(const char *s, uint64_t *ret_usec);
+int cfg_parse_unsigned(const char *s, unsigned min, unsigned max, unsigned *ret);
+int cfg_parse_signal(const char *s, int *ret_signo);
+int cfg_split_argv(const char *s, char ***ret_argv);
+int cfg_parse_environment(const char *s, char ***ret_env);
+int cfg_parse_name(const char *s);
+
+cfg_strategy cfg_strategy_from_string(const char *s);
+const char *cfg_strategy_to_string(cfg_strategy s);
+cfg_restart cfg_restart_from_string(const char *s);
+const char *cfg_restart_to_string(cfg_restart r);
+cfg_health cfg_health_from_string(const char *s);
+const char *cfg_signal_to_string(int signo);

@@ -1,0 +1,177 @@
+/* event.c - the event log: history ring, stderr lines, journald records. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <systemd/sd-journal.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "cleanup.h"
+#include "event.h"
+
+static const char *const event_names[_SUP_EVENT_MAX] = {
+        [SUP_EVENT_STARTED]       = "started",
+        [SUP_EVENT_START_FAILED]  = "start-failed",
+        [SUP_EVENT_READY]         = "ready",
+        [SUP_EVENT_EXITED]        = "exited",
+        [SUP_EVENT_LEFTOVERS]     = "leftovers",
+        [SUP_EVENT_RESTARTING]    = "restarting",
+        [SUP_EVENT_STOPPING]      = "stopping",
+        [SUP_EVENT_KILLING]       = "killing",
+        [SUP_EVENT_STOPPED]       = "stopped",
+        [SUP_EVENT_NOT_RESTARTED] = "not-restarted",
+        [SUP_EVENT_GAVE_UP]       = "gave-up",
+        [SUP_EVENT_ESCALATED]     = "escalated",
+        [SUP_EVENT_ORPHAN_REAPED] = "orphan-reaped",
+        [SUP_EVENT_STARTING_TREE] = "starting",
+        [SUP_EVENT_SHUTDOWN]      = "shutdown",
+        [SUP_EVENT_STRAGGLERS]    = "stragglers",
+};
+
+static const char *const priority_names[] = {
+        [LOG_EMERG] = "emerg", [LOG_ALERT] = "alert", [LOG_CRIT] = "crit", [LOG_ERR] = "err",
+        [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice", [LOG_INFO] = "info", [LOG_DEBUG] = "debug",
+};
+
+const char *sup_event_type_to_string(sup_event_type t) {
+        return t >= 0 && t < _SUP_EVENT_MAX ? event_names[t] : NULL;
+}
+
+static uint64_t clock_usec(clockid_t id) {
+        struct timespec ts;
+        clock_gettime(id, &ts);
+        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / NSEC_PER_USEC;
+}
+
+/* journald is used when it is listening, unless told otherwise.  Under
+ * systemd, stderr is already a journal stream; writing records directly
+ * keeps the structured fields. */
+static bool journal_available(void) {
+        return access("/run/systemd/journal/socket", W_OK) == 0;
+}
+
+int sup_events_init(sup_events *ev, size_t cap, sup_log_target target, bool debug) {
+        *ev = (sup_events) {
+                .cap = cap,
+                .journal = target == SUP_LOG_JOURNAL || (target == SUP_LOG_AUTO && journal_available()),
+                .debug = debug,
+        };
+        ev->ring = calloc(cap, sizeof(sup_event));
+        return ev->ring ? 0 : -ENOMEM;
+}
+
+void sup_events_done(sup_events *ev) {
+        free(ev->ring);
+        ev->ring = NULL;
+}
+
+/* The human part of an event, without the time. */
+static int format_body(const sup_event *e, char *buf, size_t size) {
+        int n = snprintf(buf, size, "%s %s", event_names[e->type], e->node);
+        size_t used;
+
+#define APPEND(...)                                                              \
+        do {                                                                     \
+                used = n < 0 ? 0 : (size_t) n >= size ? size - 1 : (size_t) n;  \
+                int _k = snprintf(buf + used, size - used, __VA_ARGS__);         \
+                if (_k > 0)                                                      \
+                        n = (int) (used + (size_t) _k);                          \
+        } while (0)
+
+        if (e->pid > 0)
+                APPEND(" pid=%d", (int) e->pid);
+        if (e->incarnation > 0)
+                APPEND(" incarnation=%u", e->incarnation);
+        if (e->type == SUP_EVENT_EXITED) {
+                if (e->code == CLD_EXITED)
+                        APPEND(" status=%d", e->status);
+                else
+                        APPEND(" signal=%s%s", cfg_signal_to_string(e->status),
+                               e->code == CLD_DUMPED ? " core-dumped" : "");
+        }
+        if (e->type == SUP_EVENT_RESTARTING)
+                APPEND(" delay_ms=%llu", (unsigned long long) (e->delay_usec / USEC_PER_MSEC));
+        if (e->error > 0)
+                APPEND(" error=%s", strerrorname_np(e->error) ?: "?");
+        if (e->detail[0])
+                APPEND(" %s", e->detail);
+#undef APPEND
+        return n;
+}
+
+int sup_event_format(const sup_event *e, char *buf, size_t size) {
+        char body[384];
+
+        format_body(e, body, sizeof(body));
+        return snprintf(buf, size, "%llu.%06llu %s %s",
+                        (unsigned long long) (e->mono_usec / USEC_PER_SEC),
+                        (unsigned long long) (e->mono_usec % USEC_PER_SEC),
+                        priority_names[e->priority & 7], body);
+}
+
+void sup_events_emit(sup_events *ev, sup_event *e) {
+        e->mono_usec = clock_usec(CLOCK_MONOTONIC);
+        e->real_usec = clock_usec(CLOCK_REALTIME);
+
+        if (ev->cap > 0) {
+                size_t slot = (ev->head + ev->n) % ev->cap;
+                if (ev->n == ev->cap)
+                        ev->head = (ev->head + 1) % ev->cap;
+                else
+                        ev->n++;
+                ev->ring[slot] = *e;
+        }
+        ev->seq++;
+
+        if (e->priority == LOG_DEBUG && !ev->debug)
+                return;
+
+        if (ev->journal) {
+                char body[384];
+                format_body(e, body, sizeof(body));
+                sd_journal_send("MESSAGE=%s", body,
+                                "PRIORITY=%d", e->priority,
+                                "SYSLOG_IDENTIFIER=airsupd",
+                                "AIRSUP_EVENT=%s", event_names[e->type],
+                                "AIRSUP_NODE=%s", e->node,
+                                "AIRSUP_PID=%d", (int) e->pid,
+                                "AIRSUP_INCARNATION=%u", e->incarnation,
+                                "AIRSUP_STATUS=%d", e->status,
+                                "AIRSUP_ERRNO=%d", e->error,
+                                "AIRSUP_DELAY_USEC=%llu", (unsigned long long) e->delay_usec,
+                                NULL);
+                return;
+        }
+
+        char line[512];
+        sup_event_format(e, line, sizeof(line));
+        fprintf(stderr, "%s\n", line);
+}
+
+void sup_log(sup_events *ev, int priority, const char *fmt, ...) {
+        char msg[512];
+        va_list ap;
+
+        if (priority == LOG_DEBUG && !(ev && ev->debug))
+                return;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+
+        if (ev && ev->journal) {
+                sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", priority,
+                                "SYSLOG_IDENTIFIER=airsupd", NULL);
+                return;
+        }
+        uint64_t t = clock_usec(CLOCK_MONOTONIC);
+        fprintf(stderr, "%llu.%06llu %s airsupd: %s\n",
+                (unsigned long long) (t / USEC_PER_SEC), (unsigned long long) (t % USEC_PER_SEC),
+                priority_names[priority & 7], msg);
+}

@@ -1,0 +1,67 @@
+/* event.h - what happened to the tree: every state change becomes one event
+ * with a monotonic time, a priority, the node and a reason.  Events go to
+ * journald with structured fields when journald is there, else to stderr as
+ * one line each, and are kept in a bounded history. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef enum sup_event_type {
+        SUP_EVENT_STARTED,              /* exec succeeded */
+        SUP_EVENT_START_FAILED,         /* fork, set-up or exec failed: error */
+        SUP_EVENT_READY,
+        SUP_EVENT_EXITED,               /* main process ended: code, status */
+        SUP_EVENT_LEFTOVERS,            /* main gone, its process group is not: stopping it */
+        SUP_EVENT_RESTARTING,           /* delay_usec */
+        SUP_EVENT_STOPPING,             /* stop signal sent to the process group */
+        SUP_EVENT_KILLING,              /* shutdown grace over: SIGKILL */
+        SUP_EVENT_STOPPED,              /* main and process group gone */
+        SUP_EVENT_NOT_RESTARTED,        /* restart type says no */
+        SUP_EVENT_GAVE_UP,              /* intensity exceeded */
+        SUP_EVENT_ESCALATED,            /* failure passed to the parent */
+        SUP_EVENT_ORPHAN_REAPED,
+        SUP_EVENT_STARTING_TREE,
+        SUP_EVENT_SHUTDOWN,             /* orderly shutdown begun */
+        SUP_EVENT_STRAGGLERS,           /* processes survived SIGKILL: ignored */
+        _SUP_EVENT_MAX,
+        _SUP_EVENT_INVALID = -22,
+} sup_event_type;
+
+typedef struct sup_event {
+        uint64_t mono_usec;
+        uint64_t real_usec;
+        sup_event_type type;
+        int priority;                   /* LOG_ERR ... LOG_DEBUG */
+        char node[96];                  /* "web", "web[2]" or a supervisor's name */
+        pid_t pid;                      /* 0: none */
+        unsigned incarnation;
+        int code, status;               /* SUP_EVENT_EXITED */
+        int error;                      /* positive errno, SUP_EVENT_START_FAILED */
+        uint64_t delay_usec;            /* SUP_EVENT_RESTARTING */
+        char detail[96];                /* free text, e.g. the failed start step */
+} sup_event;
+
+typedef enum sup_log_target {
+        SUP_LOG_AUTO,
+        SUP_LOG_STDERR,
+        SUP_LOG_JOURNAL,
+} sup_log_target;
+
+typedef struct sup_events {
+        sup_event *ring;
+        size_t cap, head, n;
+        uint64_t seq;                   /* events ever emitted */
+        bool journal;
+        bool debug;
+} sup_events;
+
+int sup_events_init(sup_events *ev, size_t cap, sup_log_target target, bool debug);
+void sup_events_done(sup_events *ev);
+void sup_events_emit(sup_events *ev, sup_event *e);
+const char *sup_event_type_to_string(sup_event_type t);
+/* Formats E as the one-line text form used on stderr. */
+int sup_event_format(const sup_event *e, char *buf, size_t size);
+/* Free-form diagnostics that are not tree events ("Failed to ...: %m"). */
+void sup_log(sup_events *ev, int priority, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

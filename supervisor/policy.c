@@ -1,0 +1,91 @@
+/* policy.c - pure supervision decisions; see policy.h. */
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+
+#include "cleanup.h"
+#include "policy.h"
+
+bool sup_exit_abnormal(sup_exit e, int stop_signal) {
+        if (e.code == CLD_EXITED)
+                return e.status != 0;
+        return e.status != stop_signal;
+}
+
+bool sup_restart_wanted(cfg_restart t, sup_exit e, int stop_signal) {
+        switch (t) {
+        case CFG_RESTART_PERMANENT:
+                return true;
+        case CFG_RESTART_TRANSIENT:
+                return sup_exit_abnormal(e, stop_signal);
+        default:
+                return false;
+        }
+}
+
+uint64_t sup_backoff_next(sup_backoff *b, uint64_t base_usec, uint64_t max_usec, uint64_t uptime_usec) {
+        uint64_t delay;
+
+        if (b->next_usec == 0 || uptime_usec >= max_usec)
+                b->next_usec = base_usec;
+        delay = b->next_usec;
+        b->next_usec = delay > max_usec / 2 ? max_usec : delay * 2;
+        return delay;
+}
+
+int sup_window_init(sup_window *w, unsigned intensity) {
+        *w = (sup_window) { .cap = (size_t) intensity + 1 };
+        w->t = calloc(w->cap, sizeof(uint64_t));
+        return w->t ? 0 : -ENOMEM;
+}
+
+void sup_window_done(sup_window *w) {
+        free(w->t);
+        *w = (sup_window) {};
+}
+
+static void window_expire(sup_window *w, uint64_t now_usec, uint64_t period_usec) {
+        while (w->n > 0 && now_usec - w->t[w->head] > period_usec) {
+                w->head = (w->head + 1) % w->cap;
+                w->n--;
+        }
+}
+
+size_t sup_window_count(sup_window *w, uint64_t now_usec, uint64_t period_usec) {
+        window_expire(w, now_usec, period_usec);
+        return w->n;
+}
+
+bool sup_window_add(sup_window *w, uint64_t now_usec, unsigned intensity, uint64_t period_usec) {
+        window_expire(w, now_usec, period_usec);
+        if (w->n == w->cap) {
+                /* Already over the limit: the oldest entry no longer matters. */
+                w->head = (w->head + 1) % w->cap;
+                w->n--;
+        }
+        w->t[(w->head + w->n) % w->cap] = now_usec;
+        w->n++;
+        return w->n > intensity;
+}
+
+size_t sup_strategy_affected(cfg_strategy s, size_t n, size_t failed, bool *affected) {
+        size_t count = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                bool a;
+                switch (s) {
+                case CFG_ONE_FOR_ALL:
+                        a = true;
+                        break;
+                case CFG_REST_FOR_ONE:
+                        a = i >= failed;
+                        break;
+                default:
+                        a = i == failed;
+                        break;
+                }
+                affected[i] = a;
+                count += a;
+        }
+        return count;
+}

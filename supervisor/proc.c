@@ -1,0 +1,445 @@
+/* proc.c - the lifecycle of one process of a group, as a state machine.
+ *
+ * The event-source callbacks at the bottom only translate what the kernel
+ * said into a proc_event.  proc_dispatch() looks the transition up in
+ * actions[state][event]; a missing entry means the event is meaningless in
+ * that state and is ignored.  When a proc is completely down (main process
+ * reaped and its process group empty) it tells its supervisor through
+ * node_proc_down(), which decides about restarts. */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/wait.h>
+#include <syslog.h>
+
+#include "cleanup.h"
+#include "sup.h"
+
+/* How long to wait for processes that survive SIGKILL (stuck in the kernel)
+ * before their process group is given up on. */
+#define STRAGGLER_USEC (5 * USEC_PER_SEC)
+/* Group-emptiness polling backs off from 1 ms to this. */
+#define POLL_MAX_USEC (100 * USEC_PER_MSEC)
+
+static const char *const state_names[_PROC_STATE_MAX] = {
+        [PROC_STOPPED] = "stopped",
+        [PROC_STARTING] = "starting",
+        [PROC_RUNNING] = "running",
+        [PROC_READY] = "ready",
+        [PROC_STOPPING] = "stopping",
+        [PROC_BACKOFF] = "backoff",
+        [PROC_EXITED] = "exited",
+        [PROC_FAILED] = "failed",
+};
+
+const char *proc_state_to_string(proc_state s) {
+        return s >= 0 && s < _PROC_STATE_MAX ? state_names[s] : NULL;
+}
+
+bool proc_is_down(const sup_proc *p) {
+        return p->state == PROC_STOPPED || p->state == PROC_EXITED || p->state == PROC_FAILED;
+}
+
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata);
+static int on_poll(sd_event_source *s, uint64_t usec, void *userdata);
+static int on_pidfd(sd_event_source *s, int fd, uint32_t revents, void *userdata);
+static int on_exec_status(sd_event_source *s, int fd, uint32_t revents, void *userdata);
+
+static void proc_emit(sup_proc *p, sup_event_type type, int priority) {
+        node_proc_event(p, type, priority);
+}
+
+static void timer_arm(sup_proc *p, sd_event_source **src, uint64_t usec,
+                      sd_event_time_handler_t cb) {
+        int r;
+
+        *src = sd_event_source_disable_unref(*src);
+        r = sd_event_add_time_relative(p->group->m->event, src, CLOCK_MONOTONIC, usec,
+                                       /* accuracy= */ 1, cb, p);
+        if (r < 0)
+                sup_log(&p->group->m->events, LOG_ERR, "%s: failed to arm a timer: %s",
+                        p->name, strerror(-r));
+}
+
+static void timer_disarm(sd_event_source **src) {
+        *src = sd_event_source_disable_unref(*src);
+}
+
+/* Closes what watched the main process; its exit has been collected. */
+static void main_forget(sup_proc *p) {
+        p->pidfd_source = sd_event_source_disable_unref(p->pidfd_source);
+        p->exec_source = sd_event_source_disable_unref(p->exec_source);
+        p->pidfd = safe_close(p->pidfd);
+        p->exec_fd = safe_close(p->exec_fd);
+        p->main_alive = false;
+}
+
+/* Signals the whole process group, and the main process by pidfd as well:
+ * right after clone3() the child may not have called setsid() yet. */
+static void signal_all(sup_proc *p, int sig) {
+        if (p->main_alive && p->pidfd >= 0)
+                (void) pidfd_send_signal(p->pidfd, sig, NULL, 0);
+        if (p->pgid > 0)
+                (void) kill(-p->pgid, sig);
+}
+
+static void poll_start(sup_proc *p) {
+        p->poll_usec = USEC_PER_MSEC;
+        timer_arm(p, &p->poll, p->poll_usec, on_poll);
+}
+
+/* Main process and process group both gone: the proc is down. */
+static int finish_down(sup_proc *p) {
+        timer_disarm(&p->timer);
+        timer_disarm(&p->poll);
+        main_forget(p);
+        p->pgid = 0;
+        p->pid = 0;
+        p->state = PROC_STOPPED;
+        if (p->stop_requested)
+                proc_emit(p, SUP_EVENT_STOPPED, LOG_INFO);
+        node_proc_down(p);
+        return 0;
+}
+
+/* Sends the stop signal (or SIGKILL) and arms the grace timer. */
+static void stop_begin(sup_proc *p) {
+        const cfg_node *c = p->group->cfg;
+
+        p->state = PROC_STOPPING;
+        timer_disarm(&p->timer);
+        if (c->shutdown == CFG_SHUTDOWN_BRUTAL_KILL) {
+                signal_all(p, SIGKILL);
+                p->killed = true;
+                timer_arm(p, &p->timer, STRAGGLER_USEC, on_timer);
+                return;
+        }
+        signal_all(p, c->stop_signal);
+        /* A stopped (SIGSTOP) process only acts on the stop signal once continued. */
+        signal_all(p, SIGCONT);
+        if (c->shutdown == CFG_SHUTDOWN_TIMEOUT)
+                timer_arm(p, &p->timer, c->shutdown_usec, on_timer);
+}
+
+/* After the main process is gone: stop what is left of its group, or be down. */
+static int after_main_exit(sup_proc *p) {
+        if (!sup_pgrp_alive(p->pgid))
+                return finish_down(p);
+        if (p->state != PROC_STOPPING) {
+                proc_emit(p, SUP_EVENT_LEFTOVERS, LOG_WARNING);
+                stop_begin(p);
+        }
+        if (!p->poll)
+                poll_start(p);
+        return 0;
+}
+
+static int act_start(sup_proc *p) {
+        sup_manager *m = p->group->m;
+        int r;
+
+        timer_disarm(&p->timer);
+        p->incarnation++;
+        p->stop_requested = false;
+        p->killed = false;
+        p->start_error = 0;
+        p->start_step[0] = '\0';
+        p->exit = (sup_exit) {};
+
+        r = sup_spawn(p, &p->pid, &p->pidfd, &p->exec_fd);
+        if (r < 0) {
+                /* Nothing was forked (or it was already gone): a failed start,
+                 * handled like a crash so that backoff and intensity apply. */
+                p->start_error = -r;
+                p->exit = (sup_exit) { .code = CLD_EXITED, .status = 127 };
+                proc_emit(p, SUP_EVENT_START_FAILED, LOG_ERR);
+                p->state = PROC_STOPPED;
+                node_proc_down(p);
+                return 0;
+        }
+
+        p->pgid = p->pid;
+        p->main_alive = true;
+        p->started_usec = now_usec();
+        p->state = PROC_STARTING;
+
+        r = sd_event_add_io(m->event, &p->pidfd_source, p->pidfd, EPOLLIN, on_pidfd, p);
+        if (r >= 0)
+                r = sd_event_add_io(m->event, &p->exec_source, p->exec_fd, EPOLLIN, on_exec_status, p);
+        if (r < 0) {
+                /* Without a watch the process cannot be supervised: stop it. */
+                sup_log(&m->events, LOG_ERR, "%s: failed to watch pid %d: %s", p->name, (int) p->pid,
+                        strerror(-r));
+                p->stop_requested = false;
+                stop_begin(p);
+                poll_start(p);
+        }
+        return 0;
+}
+
+static int act_exec_ok(sup_proc *p) {
+        const cfg_node *c = p->group->cfg;
+
+        p->exec_source = sd_event_source_disable_unref(p->exec_source);
+        p->exec_fd = safe_close(p->exec_fd);
+        p->state = PROC_RUNNING;
+        proc_emit(p, SUP_EVENT_STARTED, LOG_INFO);
+
+        /* ready = notify is implemented with the notify socket (not yet):
+         * until then it behaves like ready = none. */
+        if (c->ready == CFG_READY_DELAY && c->ready_usec > 0) {
+                timer_arm(p, &p->timer, c->ready_usec, on_timer);
+                return 0;
+        }
+        return proc_dispatch(p, PROC_EV_READY);
+}
+
+static int act_ready(sup_proc *p) {
+        timer_disarm(&p->timer);
+        p->state = PROC_READY;
+        proc_emit(p, SUP_EVENT_READY, LOG_INFO);
+        return 0;
+}
+
+static int act_exit(sup_proc *p) {
+        /* The exec-status pipe is complete once the process is gone: a start
+         * that failed after the fork is told apart from a crash here. */
+        if (p->exec_fd >= 0) {
+                int r = sup_spawn_status(p->exec_fd, p->start_step, sizeof(p->start_step));
+                if (r < 0 && r != -EAGAIN && r != -EIO)
+                        p->start_error = -r;
+        }
+        main_forget(p);
+        timer_disarm(&p->timer);
+        proc_emit(p, p->start_error ? SUP_EVENT_START_FAILED : SUP_EVENT_EXITED,
+                  p->start_error ? LOG_ERR : (p->stop_requested ? LOG_INFO : LOG_WARNING));
+        return after_main_exit(p);
+}
+
+static int act_stop(sup_proc *p) {
+        p->stop_requested = true;
+        proc_emit(p, SUP_EVENT_STOPPING, LOG_INFO);
+        stop_begin(p);
+        return 0;
+}
+
+static int act_stop_backoff(sup_proc *p) {
+        timer_disarm(&p->timer);
+        p->stop_requested = true;
+        return finish_down(p);
+}
+
+static int act_stopping_stop(sup_proc *p) {
+        /* Already stopping its leftovers: from now on it is an asked-for stop. */
+        p->stop_requested = true;
+        return 0;
+}
+
+static int act_stopping_exit(sup_proc *p) {
+        main_forget(p);
+        proc_emit(p, SUP_EVENT_EXITED, p->stop_requested ? LOG_INFO : LOG_WARNING);
+        return after_main_exit(p);
+}
+
+static int act_stopping_group_empty(sup_proc *p) {
+        timer_disarm(&p->poll);
+        p->pgid = 0;
+        if (p->main_alive)
+                return 0;
+        return finish_down(p);
+}
+
+static int act_stopping_timer(sup_proc *p) {
+        if (!p->killed) {
+                proc_emit(p, SUP_EVENT_KILLING, LOG_WARNING);
+                signal_all(p, SIGKILL);
+                p->killed = true;
+                timer_arm(p, &p->timer, STRAGGLER_USEC, on_timer);
+                return 0;
+        }
+        /* SIGKILL did not end them: they are stuck in the kernel.  Stop
+         * waiting for the group; the main process is still waited for, as
+         * its pid cannot be reused before it is reaped. */
+        proc_emit(p, SUP_EVENT_STRAGGLERS, LOG_ERR);
+        return act_stopping_group_empty(p);
+}
+
+static int act_backoff_timer(sup_proc *p) {
+        return act_start(p);
+}
+
+typedef int (*proc_action)(sup_proc *p);
+
+static const proc_action actions[_PROC_STATE_MAX][_PROC_EV_MAX] = {
+        [PROC_STOPPED] = {
+                [PROC_EV_START] = act_start,
+        },
+        [PROC_EXITED] = {
+                [PROC_EV_START] = act_start,
+        },
+        [PROC_FAILED] = {
+                [PROC_EV_START] = act_start,
+        },
+        [PROC_STARTING] = {
+                [PROC_EV_STOP] = act_stop,
+                [PROC_EV_EXEC_OK] = act_exec_ok,
+                [PROC_EV_EXIT] = act_exit,
+        },
+        [PROC_RUNNING] = {
+                [PROC_EV_STOP] = act_stop,
+                [PROC_EV_READY] = act_ready,
+                [PROC_EV_TIMER] = act_ready,    /* the ready delay elapsed */
+                [PROC_EV_EXIT] = act_exit,
+        },
+        [PROC_READY] = {
+                [PROC_EV_STOP] = act_stop,
+                [PROC_EV_EXIT] = act_exit,
+        },
+        [PROC_STOPPING] = {
+                [PROC_EV_STOP] = act_stopping_stop,
+                [PROC_EV_EXIT] = act_stopping_exit,
+                [PROC_EV_GROUP_EMPTY] = act_stopping_group_empty,
+                [PROC_EV_TIMER] = act_stopping_timer,
+        },
+        [PROC_BACKOFF] = {
+                [PROC_EV_START] = act_start,
+                [PROC_EV_STOP] = act_stop_backoff,
+                [PROC_EV_TIMER] = act_backoff_timer,
+        },
+};
+
+int proc_dispatch(sup_proc *p, proc_event ev) {
+        proc_action a;
+
+        if (p->state < 0 || p->state >= _PROC_STATE_MAX || ev < 0 || ev >= _PROC_EV_MAX)
+                return -EINVAL;
+        a = actions[p->state][ev];
+        if (!a)
+                return 0;
+        return a(p);
+}
+
+void proc_restart_after(sup_proc *p, uint64_t delay_usec) {
+        sup_event e = {};
+
+        p->state = PROC_BACKOFF;
+        snprintf(e.node, sizeof(e.node), "%s", p->name);
+        e.type = SUP_EVENT_RESTARTING;
+        e.priority = LOG_INFO;
+        e.delay_usec = delay_usec;
+        e.incarnation = p->incarnation;
+        sup_events_emit(&p->group->m->events, &e);
+        /* Even a zero delay goes through the loop, never recursion: a command
+         * that fails at once cannot nest restarts on the stack. */
+        timer_arm(p, &p->timer, delay_usec, on_timer);
+}
+
+void proc_give_up(sup_proc *p, proc_state final) {
+        timer_disarm(&p->timer);
+        if (proc_is_down(p) || p->state == PROC_BACKOFF)
+                p->state = final;
+}
+
+/* Called after orphans were reaped, when the group may have emptied. */
+void proc_group_check(sup_proc *p) {
+        if (p->state != PROC_STOPPING || p->main_alive || p->pgid <= 0)
+                return;
+        if (!sup_pgrp_alive(p->pgid))
+                (void) proc_dispatch(p, PROC_EV_GROUP_EMPTY);
+}
+
+void proc_init(sup_proc *p, sup_node *group, unsigned instance) {
+        *p = (sup_proc) {
+                .group = group,
+                .instance = instance,
+                .pidfd = -EBADF,
+                .exec_fd = -EBADF,
+        };
+        if (group->cfg->instances > 1)
+                snprintf(p->name, sizeof(p->name), "%s[%u]", group->cfg->name, instance);
+        else
+                snprintf(p->name, sizeof(p->name), "%s", group->cfg->name);
+}
+
+void proc_done(sup_proc *p) {
+        timer_disarm(&p->timer);
+        timer_disarm(&p->poll);
+        main_forget(p);
+}
+
+/* Collects the main process's exit through its pidfd.  Returns false when
+ * it has not exited (or was already collected). */
+static bool collect_exit(sup_proc *p) {
+        siginfo_t si = {};
+
+        if (p->pidfd < 0)
+                return false;
+        if (waitid((idtype_t) P_PIDFD, (id_t) p->pidfd, &si, WEXITED | WNOHANG) < 0 || si.si_pid == 0)
+                return false;
+        p->exit = (sup_exit) { .code = si.si_code, .status = si.si_status };
+        return true;
+}
+
+/* Also called by the SIGCHLD reaper, which may see the exit first. */
+bool proc_main_exited(sup_proc *p) {
+        if (!collect_exit(p))
+                return false;
+        (void) proc_dispatch(p, PROC_EV_EXIT);
+        return true;
+}
+
+static int on_pidfd(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        (void) s;
+        (void) fd;
+        (void) revents;
+        proc_main_exited(userdata);
+        return 0;
+}
+
+static int on_exec_status(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        sup_proc *p = userdata;
+        int r;
+
+        (void) s;
+        (void) revents;
+        r = sup_spawn_status(fd, p->start_step, sizeof(p->start_step));
+        if (r == -EAGAIN)
+                return 0;
+        if (r == 0)
+                return proc_dispatch(p, PROC_EV_EXEC_OK), 0;
+        /* The exec failed: the child exits with 127 right after; its exit
+         * event reports the failure. */
+        p->start_error = r == -EIO ? EIO : -r;
+        p->exec_source = sd_event_source_disable_unref(p->exec_source);
+        p->exec_fd = safe_close(p->exec_fd);
+        return 0;
+}
+
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        sup_proc *p = userdata;
+
+        (void) s;
+        (void) usec;
+        /* The source is gone with this shot; drop it before acting so that
+         * the action may arm a new one. */
+        p->timer = sd_event_source_disable_unref(p->timer);
+        (void) proc_dispatch(p, PROC_EV_TIMER);
+        return 0;
+}
+
+static int on_poll(sd_event_source *s, uint64_t usec, void *userdata) {
+        sup_proc *p = userdata;
+
+        (void) s;
+        (void) usec;
+        p->poll = sd_event_source_disable_unref(p->poll);
+        if (!sup_pgrp_alive(p->pgid)) {
+                (void) proc_dispatch(p, PROC_EV_GROUP_EMPTY);
+                return 0;
+        }
+        p->poll_usec = p->poll_usec * 2 > POLL_MAX_USEC ? POLL_MAX_USEC : p->poll_usec * 2;
+        timer_arm(p, &p->poll, p->poll_usec, on_poll);
+        return 0;
+}

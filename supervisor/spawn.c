@@ -1,0 +1,440 @@
+/* spawn.c - forks and execs one process of a group.
+ *
+ * Everything that can allocate or read files (argv, environment, PATH
+ * look-up, user and groups, output files) is prepared in airsupd before the
+ * fork, so the child between clone3() and execve() only makes system calls.
+ * The child reports a failure through a close-on-exec pipe: EOF means the
+ * exec happened, a record means it did not, and which step failed. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/sched.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <syslog.h>
+#include <systemd/sd-journal.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "sup.h"
+
+/* What the child writes to the exec-status pipe when a step fails. */
+typedef struct spawn_failure {
+        int32_t error;
+        char step[28];
+} spawn_failure;
+
+typedef struct spawn_plan {
+        char *path;
+        char **argv;                    /* borrowed from the configuration */
+        char **envp;
+        const char *workdir;
+        bool set_user;
+        uid_t uid;
+        gid_t gid;
+        gid_t *groups;
+        int n_groups;
+        int out_fd, err_fd;             /* -EBADF: inherit airsupd's */
+        int null_fd;
+} spawn_plan;
+
+static void spawn_plan_done(spawn_plan *s) {
+        free(s->path);
+        strv_free(s->envp);
+        free(s->groups);
+        safe_close(s->out_fd);
+        safe_close(s->err_fd);
+        safe_close(s->null_fd);
+}
+
+/* Sets NAME=VALUE in ENV (a NULL-terminated array of N entries), replacing
+ * an existing NAME. */
+static int env_put(char ***env, size_t *n, const char *entry) {
+        size_t l = strcspn(entry, "=");
+        char *copy = strdup(entry);
+
+        if (!copy)
+                return -ENOMEM;
+        for (size_t i = 0; i < *n; i++)
+                if (strncmp((*env)[i], entry, l + 1) == 0) {
+                        free((*env)[i]);
+                        (*env)[i] = copy;
+                        return 0;
+                }
+        char **e = reallocarray(*env, *n + 2, sizeof(char *));
+        if (!e) {
+                free(copy);
+                return -ENOMEM;
+        }
+        e[(*n)++] = copy;
+        e[*n] = NULL;
+        *env = e;
+        return 0;
+}
+
+static int env_putf(char ***env, size_t *n, const char *fmt, ...) _printf_(3, 4);
+static int env_putf(char ***env, size_t *n, const char *fmt, ...) {
+        _cleanup_free_ char *s = NULL;
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = vasprintf(&s, fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                return -ENOMEM;
+        return env_put(env, n, s);
+}
+
+static const char *env_get(char **env, const char *name) {
+        size_t l = strlen(name);
+        for (char **e = env; e && *e; e++)
+                if (strncmp(*e, name, l) == 0 && (*e)[l] == '=')
+                        return *e + l + 1;
+        return NULL;
+}
+
+/* A command without '/' is looked up in the child's PATH, now, so that a
+ * missing program is reported as ENOENT before anything is forked. */
+static int find_executable(const char *name, char **env, char **ret) {
+        const char *path = env_get(env, "PATH") ?: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+        int last = -ENOENT;
+
+        if (strchr(name, '/')) {
+                char *p = strdup(name);
+                if (!p)
+                        return -ENOMEM;
+                *ret = p;
+                return 0;
+        }
+
+        for (const char *d = path; *d;) {
+                size_t l = strcspn(d, ":");
+                _cleanup_free_ char *candidate = NULL;
+
+                if (asprintf(&candidate, "%.*s/%s", (int) l, l ? d : ".", name) < 0)
+                        return -ENOMEM;
+                if (access(candidate, X_OK) == 0) {
+                        struct stat st;
+                        if (stat(candidate, &st) == 0 && S_ISREG(st.st_mode)) {
+                                *ret = TAKE_PTR(candidate);
+                                return 0;
+                        }
+                } else if (errno == EACCES)
+                        last = -EACCES;
+                d += l;
+                if (*d == ':')
+                        d++;
+        }
+        return last;
+}
+
+static int open_output(sup_proc *p, cfg_output o, const char *path, int priority, int *ret_fd) {
+        int fd;
+
+        switch (o) {
+        case CFG_OUTPUT_NULL:
+                fd = open("/dev/null", O_WRONLY | O_CLOEXEC | O_NOCTTY);
+                break;
+        case CFG_OUTPUT_FILE:
+                fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0644);
+                break;
+        case CFG_OUTPUT_JOURNAL:
+                fd = sd_journal_stream_fd(p->group->cfg->name, priority, /* level_prefix= */ 0);
+                if (fd < 0) {
+                        sup_log(&p->group->m->events, LOG_WARNING, "%s: cannot connect to journald (%s), "
+                                "output goes to airsupd's, ignoring", p->name, strerror(-fd));
+                        *ret_fd = -EBADF;
+                        return 0;
+                }
+                /* sd_journal_stream_fd() does not set O_CLOEXEC on every version. */
+                (void) fcntl(fd, F_SETFD, FD_CLOEXEC);
+                *ret_fd = fd;
+                return 0;
+        default:
+                *ret_fd = -EBADF;
+                return 0;
+        }
+        if (fd < 0)
+                return -errno;
+        *ret_fd = fd;
+        return 0;
+}
+
+static int spawn_prepare(sup_proc *p, spawn_plan *s, const char **ret_step) {
+        const cfg_node *c = p->group->cfg;
+        sup_manager *m = p->group->m;
+        size_t n = 0;
+        int r;
+
+        *ret_step = "environment";
+        for (char **e = m->base_env; e && *e; e++)
+                if (env_put(&s->envp, &n, *e) < 0)
+                        return -ENOMEM;
+
+        if (c->user) {
+                struct passwd *pw;
+                unsigned uid;
+
+                *ret_step = "user";
+                errno = 0;
+                pw = getpwnam(c->user);
+                if (!pw && cfg_parse_unsigned(c->user, 0, 0xfffffffeu, &uid) == 0)
+                        pw = getpwuid((uid_t) uid);
+                if (!pw)
+                        return errno > 0 ? -errno : -ESRCH;
+                s->set_user = true;
+                s->uid = pw->pw_uid;
+                s->gid = pw->pw_gid;
+                s->n_groups = 16;
+                for (;;) {
+                        gid_t *g = reallocarray(s->groups, (size_t) s->n_groups, sizeof(gid_t));
+                        int want = s->n_groups;
+                        if (!g)
+                                return -ENOMEM;
+                        s->groups = g;
+                        if (getgrouplist(pw->pw_name, pw->pw_gid, s->groups, &want) >= 0) {
+                                s->n_groups = want;
+                                break;
+                        }
+                        if (want <= s->n_groups)
+                                return -EINVAL;
+                        s->n_groups = want;
+                }
+                if (env_putf(&s->envp, &n, "USER=%s", pw->pw_name) < 0 ||
+                    env_putf(&s->envp, &n, "LOGNAME=%s", pw->pw_name) < 0 ||
+                    env_putf(&s->envp, &n, "HOME=%s", pw->pw_dir) < 0 ||
+                    env_putf(&s->envp, &n, "SHELL=%s", pw->pw_shell) < 0)
+                        return -ENOMEM;
+        }
+
+        for (char **e = c->env; e && *e; e++)
+                if (env_put(&s->envp, &n, *e) < 0)
+                        return -ENOMEM;
+        if (env_putf(&s->envp, &n, "AIRSUP_GROUP=%s", c->name) < 0 ||
+            env_putf(&s->envp, &n, "AIRSUP_INSTANCE=%u", p->instance) < 0 ||
+            env_putf(&s->envp, &n, "AIRSUP_INCARNATION=%u", p->incarnation) < 0)
+                return -ENOMEM;
+        if (!s->envp)
+                return -ENOMEM;
+
+        *ret_step = "exec";
+        s->argv = c->argv;
+        r = find_executable(c->argv[0], s->envp, &s->path);
+        if (r < 0)
+                return r;
+
+        *ret_step = "stdin";
+        s->null_fd = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
+        if (s->null_fd < 0)
+                return -errno;
+        *ret_step = "stdout";
+        r = open_output(p, c->out, c->out_path, LOG_INFO, &s->out_fd);
+        if (r < 0)
+                return r;
+        *ret_step = "stderr";
+        if (c->err == c->out && c->err != CFG_OUTPUT_FILE) {
+                if (s->out_fd >= 0) {
+                        s->err_fd = fcntl(s->out_fd, F_DUPFD_CLOEXEC, 3);
+                        if (s->err_fd < 0)
+                                return -errno;
+                }
+        } else {
+                r = open_output(p, c->err, c->err_path, LOG_WARNING, &s->err_fd);
+                if (r < 0)
+                        return r;
+        }
+        s->workdir = c->workdir;
+        return 0;
+}
+
+/* In the child, between clone3() and execve(): system calls only. */
+_Noreturn static void spawn_child(const spawn_plan *s, int status_fd) {
+        spawn_failure f = {};
+        sigset_t all;
+        const char *step;
+
+        step = "signals";
+        sigemptyset(&all);
+        if (sigprocmask(SIG_SETMASK, &all, NULL) < 0)
+                goto fail;
+        /* Handlers are reset by exec, ignored signals are not. */
+        for (int sig = 1; sig < NSIG; sig++)
+                if (sig != SIGKILL && sig != SIGSTOP)
+                        (void) signal(sig, SIG_DFL);
+
+        /* A session of its own: the process group that airsupd signals, and no
+         * controlling terminal shared with airsupd. */
+        step = "setsid";
+        if (setsid() < 0)
+                goto fail;
+
+        step = "stdio";
+        if (dup2(s->null_fd, STDIN_FILENO) < 0)
+                goto fail;
+        if (s->out_fd >= 0 && dup2(s->out_fd, STDOUT_FILENO) < 0)
+                goto fail;
+        if (s->err_fd >= 0 && dup2(s->err_fd, STDERR_FILENO) < 0)
+                goto fail;
+        /* Whatever airsupd itself inherited stays out of its children. */
+        (void) close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+
+        step = "chdir";
+        if (s->workdir && chdir(s->workdir) < 0)
+                goto fail;
+
+        if (s->set_user) {
+                step = "setgroups";
+                if (setgroups((size_t) s->n_groups, s->groups) < 0)
+                        goto fail;
+                step = "setgid";
+                if (setresgid(s->gid, s->gid, s->gid) < 0)
+                        goto fail;
+                step = "setuid";
+                if (setresuid(s->uid, s->uid, s->uid) < 0)
+                        goto fail;
+        }
+
+        step = "exec";
+        execve(s->path, s->argv, s->envp);
+
+fail:
+        f.error = errno;
+        strncpy(f.step, step, sizeof(f.step) - 1);
+        (void) !write(status_fd, &f, sizeof(f));
+        _exit(127);
+}
+
+static pid_t clone_pidfd(int *ret_pidfd) {
+        struct clone_args args = {
+                .flags = CLONE_PIDFD,
+                .pidfd = (uint64_t) (uintptr_t) ret_pidfd,
+                .exit_signal = SIGCHLD,
+        };
+        pid_t pid;
+
+        pid = (pid_t) syscall(SYS_clone3, &args, sizeof(args));
+        if (pid >= 0 || errno != ENOSYS)
+                return pid;
+
+        /* Kernels before 5.3: fork, then take a pidfd.  The child cannot be
+         * reaped before pidfd_open() since SIGCHLD is blocked and only
+         * airsupd waits for it. */
+        pid = fork();
+        if (pid == 0)
+                return 0;
+        if (pid > 0) {
+                *ret_pidfd = pidfd_open(pid, 0);
+                if (*ret_pidfd < 0) {
+                        int saved = errno;
+                        (void) kill(pid, SIGKILL);
+                        (void) waitpid(pid, NULL, 0);
+                        errno = saved;
+                        return -1;
+                }
+        }
+        return pid;
+}
+
+int sup_spawn(sup_proc *p, pid_t *ret_pid, int *ret_pidfd, int *ret_exec_fd) {
+        _cleanup_(spawn_plan_done) spawn_plan s = { .out_fd = -EBADF, .err_fd = -EBADF, .null_fd = -EBADF };
+        _cleanup_close_ int status_r = -EBADF, status_w = -EBADF;
+        int fds[2], pidfd = -EBADF, r;
+        const char *step;
+        pid_t pid;
+
+        r = spawn_prepare(p, &s, &step);
+        if (r < 0) {
+                strncpy(p->start_step, step, sizeof(p->start_step) - 1);
+                return r;
+        }
+
+        strncpy(p->start_step, "fork", sizeof(p->start_step) - 1);
+        if (pipe2(fds, O_CLOEXEC) < 0)
+                return -errno;
+        status_r = fds[0];
+        status_w = fds[1];
+
+        pid = clone_pidfd(&pidfd);
+        if (pid < 0)
+                return -errno;
+        if (pid == 0) {
+                status_r = -EBADF;      /* not ours to close in the child */
+                spawn_child(&s, status_w);
+        }
+
+        p->start_step[0] = '\0';
+        *ret_pid = pid;
+        *ret_pidfd = pidfd;
+        *ret_exec_fd = TAKE_FD(status_r);
+        return 0;
+}
+
+/* Reads the exec-status pipe: 0 when exec happened (EOF), -EAGAIN when the
+ * child has not got there yet, else the child's -errno with its step. */
+int sup_spawn_status(int fd, char *step, size_t step_size) {
+        spawn_failure f;
+        ssize_t n;
+
+        n = read(fd, &f, sizeof(f));
+        if (n < 0)
+                return errno == EAGAIN ? -EAGAIN : -errno;
+        if (n == 0)
+                return 0;
+        if ((size_t) n != sizeof(f) || f.error <= 0)
+                return -EIO;
+        f.step[sizeof(f.step) - 1] = '\0';
+        snprintf(step, step_size, "%s", f.step);
+        return -f.error;
+}
+
+/* Whether any live (not zombie) process is still in process group PGID.
+ * kill(-pgid, 0) answers at once when the group is empty; a zombie still
+ * counts for kill(), and one reparented to an init that does not reap would
+ * keep a group "alive" for ever, so a positive answer is checked in /proc. */
+bool sup_pgrp_alive(pid_t pgid) {
+        _cleanup_(closedirp) DIR *d = NULL;
+        struct dirent *de;
+
+        if (pgid <= 0)
+                return false;
+        if (kill(-pgid, 0) < 0)
+                return errno != ESRCH;
+
+        d = opendir("/proc");
+        if (!d)
+                return true;
+        while ((de = readdir(d))) {
+                char path[16 + sizeof(de->d_name)], buf[512];
+                _cleanup_close_ int fd = -EBADF;
+                const char *rp;
+                char state;
+                int ppid, pgrp;
+                ssize_t n;
+
+                if (de->d_name[0] < '1' || de->d_name[0] > '9')
+                        continue;
+                snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+                fd = open(path, O_RDONLY | O_CLOEXEC);
+                if (fd < 0)
+                        continue;
+                n = read(fd, buf, sizeof(buf) - 1);
+                if (n <= 0)
+                        continue;
+                buf[n] = '\0';
+                /* "pid (comm) S ppid pgrp ...": comm may hold ')' itself. */
+                rp = strrchr(buf, ')');
+                if (!rp || sscanf(rp + 1, " %c %d %d", &state, &ppid, &pgrp) != 3)
+                        continue;
+                if (pgrp == pgid && state != 'Z' && state != 'X')
+                        return true;
+        }
+        return false;
+}

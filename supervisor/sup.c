@@ -1,0 +1,505 @@
+/* sup.c - supervisors: the tree, ordered start and stop, restart
+ * decisions, intensity and escalation.
+ *
+ * A supervisor's children (groups and supervisors) start in file order and
+ * stop in reverse order, one at a time: a supervisor that must stop some of
+ * its children marks them, then stops the last marked one that is still up,
+ * and goes on each time a child reports itself down (sup_continue()).  Once
+ * every marked child is down it does what it stopped them for: restart them
+ * in order, report itself down, or report itself failed to its parent. */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "sup.h"
+
+extern char **environ;
+
+uint64_t now_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / NSEC_PER_USEC;
+}
+
+static void node_emit(sup_node *n, sup_event_type type, int priority) {
+        sup_event e = { .type = type, .priority = priority };
+        snprintf(e.node, sizeof(e.node), "%s", n->cfg->name);
+        sup_events_emit(&n->m->events, &e);
+}
+
+void node_proc_event(sup_proc *p, sup_event_type type, int priority) {
+        sup_event e = {
+                .type = type,
+                .priority = priority,
+                .pid = p->pid,
+                .incarnation = p->incarnation,
+                .code = p->exit.code,
+                .status = p->exit.status,
+        };
+
+        snprintf(e.node, sizeof(e.node), "%s", p->name);
+        if (type == SUP_EVENT_START_FAILED) {
+                e.error = p->start_error;
+                if (p->start_step[0])
+                        snprintf(e.detail, sizeof(e.detail), "step=%s", p->start_step);
+        }
+        sup_events_emit(&p->group->m->events, &e);
+}
+
+static bool node_is_down(const sup_node *n) {
+        if (n->cfg->supervisor)
+                return n->state == NODE_DOWN || n->state == NODE_FAILED;
+        for (size_t i = 0; i < n->n_procs; i++)
+                if (!proc_is_down(&n->procs[i]))
+                        return false;
+        return true;
+}
+
+static void sup_continue(sup_node *s);
+static void sup_child_failed(sup_node *s, sup_node *child, uint64_t delay_usec, sup_proc *failed);
+
+static void node_start(sup_node *n) {
+        n->state = NODE_UP;
+        if (n->cfg->supervisor) {
+                /* A (re)started supervisor begins with a clean restart history. */
+                n->window.n = 0;
+                n->window.head = 0;
+                n->then = THEN_NONE;
+                node_emit(n, SUP_EVENT_STARTING_TREE, LOG_DEBUG);
+                for (size_t i = 0; i < n->n_children; i++)
+                        node_start(n->children[i]);
+                return;
+        }
+        for (size_t i = 0; i < n->n_procs; i++)
+                (void) proc_dispatch(&n->procs[i], PROC_EV_START);
+}
+
+static void node_stop(sup_node *n) {
+        if (n->cfg->supervisor) {
+                if (n->state == NODE_STOPPING && n->then != THEN_RESTART)
+                        return;
+                for (size_t i = 0; i < n->n_children; i++)
+                        n->marked[i] = true;
+                n->then = THEN_DOWN;
+                n->state = NODE_STOPPING;
+                sup_continue(n);
+                return;
+        }
+        n->state = NODE_STOPPING;
+        for (size_t i = 0; i < n->n_procs; i++)
+                (void) proc_dispatch(&n->procs[i], PROC_EV_STOP);
+}
+
+/* Whole tree ready (or settled) for the first time: tell our own supervisor. */
+static bool tree_settled(const sup_node *n) {
+        if (n->cfg->supervisor) {
+                for (size_t i = 0; i < n->n_children; i++)
+                        if (!tree_settled(n->children[i]))
+                                return false;
+                return true;
+        }
+        for (size_t i = 0; i < n->n_procs; i++)
+                if (n->procs[i].state == PROC_STARTING || n->procs[i].state == PROC_RUNNING)
+                        return false;
+        return true;
+}
+
+static void manager_check_ready(sup_manager *m) {
+        static bool notified;
+
+        if (notified || m->shutting_down || !tree_settled(m->root))
+                return;
+        notified = true;
+        (void) sd_notify(/* unset_environment= */ false, "READY=1\nSTATUS=supervising");
+}
+
+/* A child of S went down (or failed and was handled): go on with whatever S
+ * is doing, or, for the root, end the loop. */
+static void node_report_down(sup_node *n) {
+        if (n->parent)
+                sup_continue(n->parent);
+}
+
+static void sup_finish(sup_node *s) {
+        sup_manager *m = s->m;
+        node_then then = s->then;
+
+        s->then = THEN_NONE;
+        switch (then) {
+        case THEN_RESTART:
+                s->state = NODE_UP;
+                for (size_t i = 0; i < s->n_children; i++) {
+                        sup_node *c = s->children[i];
+                        if (!s->marked[i])
+                                continue;
+                        s->marked[i] = false;
+                        if (!c->cfg->supervisor && c->restart_delay_usec != USEC_INFINITY) {
+                                /* The child whose failure caused this waits out its backoff. */
+                                c->state = NODE_UP;
+                                for (size_t k = 0; k < c->n_procs; k++)
+                                        proc_restart_after(&c->procs[k], c->restart_delay_usec);
+                                c->restart_delay_usec = USEC_INFINITY;
+                        } else
+                                node_start(c);
+                }
+                break;
+
+        case THEN_DOWN:
+                s->state = NODE_DOWN;
+                if (!s->parent) {
+                        sd_event_exit(m->event, m->exit_status);
+                        return;
+                }
+                node_report_down(s);
+                break;
+
+        case THEN_FAIL:
+                s->state = NODE_FAILED;
+                for (size_t i = 0; i < s->n_children; i++)
+                        if (!s->children[i]->cfg->supervisor)
+                                for (size_t k = 0; k < s->children[i]->n_procs; k++)
+                                        proc_give_up(&s->children[i]->procs[k], PROC_FAILED);
+                if (!s->parent) {
+                        sup_log(&m->events, LOG_ERR, "root supervisor gave up, exiting");
+                        sd_event_exit(m->event, 1);
+                        return;
+                }
+                node_emit(s, SUP_EVENT_ESCALATED, LOG_ERR);
+                sup_child_failed(s->parent, s, 0, NULL);
+                break;
+
+        default:
+                break;
+        }
+}
+
+static void sup_continue(sup_node *s) {
+        if (s->then == THEN_NONE)
+                return;
+        /* Stop the last marked child that is not down yet; one at a time. */
+        for (size_t i = s->n_children; i-- > 0;) {
+                sup_node *c = s->children[i];
+                if (!s->marked[i] || node_is_down(c))
+                        continue;
+                if (c->state != NODE_STOPPING)
+                        node_stop(c);
+                /* node_stop() may have finished at once and recursed. */
+                if (!node_is_down(c) || s->then == THEN_NONE)
+                        return;
+        }
+        sup_finish(s);
+}
+
+static void sup_give_up(sup_node *s) {
+        node_emit(s, SUP_EVENT_GAVE_UP, LOG_ERR);
+        for (size_t i = 0; i < s->n_children; i++)
+                s->marked[i] = true;
+        s->then = THEN_FAIL;
+        s->state = NODE_STOPPING;
+        sup_continue(s);
+}
+
+/* CHILD of S failed and is to be restarted (its restart type said so).
+ * FAILED is the proc whose failure it was, or NULL for a supervisor. */
+static void sup_child_failed(sup_node *s, sup_node *child, uint64_t delay_usec, sup_proc *failed) {
+        bool one_only;
+
+        if (s->m->shutting_down || s->state == NODE_STOPPING || s->state == NODE_FAILED) {
+                sup_continue(s);
+                return;
+        }
+
+        if (child->cfg->supervisor &&
+            !sup_restart_wanted(child->cfg->restart, (sup_exit) { .code = CLD_EXITED, .status = 1 }, 0)) {
+                node_emit(child, SUP_EVENT_NOT_RESTARTED, LOG_NOTICE);
+                return;
+        }
+
+        if (sup_window_add(&s->window, now_usec(), s->cfg->intensity, s->cfg->period_usec)) {
+                sup_give_up(s);
+                return;
+        }
+
+        /* A pool instance is restarted alone, whatever the strategy. */
+        one_only = s->cfg->strategy == CFG_ONE_FOR_ONE || (failed && child->n_procs > 1);
+        if (one_only) {
+                if (failed)
+                        proc_restart_after(failed, delay_usec);
+                else
+                        node_start(child);
+                return;
+        }
+
+        (void) sup_strategy_affected(s->cfg->strategy, s->n_children, child->index, s->marked);
+        child->restart_delay_usec = failed ? delay_usec : USEC_INFINITY;
+        s->then = THEN_RESTART;
+        s->state = NODE_STOPPING;
+        sup_continue(s);
+}
+
+/* A proc is down.  Either it was asked to stop (its supervisor goes on) or
+ * it ended by itself: restart type, intensity and strategy decide. */
+void node_proc_down(sup_proc *p) {
+        sup_node *g = p->group, *s = g->parent;
+        sup_manager *m = g->m;
+        uint64_t delay;
+
+        if (p->stop_requested || m->shutting_down || g->state == NODE_STOPPING ||
+            s->state != NODE_UP) {
+                if (node_is_down(g) && g->state == NODE_STOPPING)
+                        g->state = NODE_DOWN;
+                sup_continue(s);
+                manager_check_ready(m);
+                return;
+        }
+
+        /* A failed start has exit status 127: abnormal, as for transient. */
+        if (!sup_restart_wanted(g->cfg->restart, p->exit, g->cfg->stop_signal)) {
+                p->state = PROC_EXITED;
+                node_proc_event(p, SUP_EVENT_NOT_RESTARTED, LOG_INFO);
+                manager_check_ready(m);
+                return;
+        }
+
+        delay = sup_backoff_next(&p->backoff, g->cfg->backoff_usec, g->cfg->backoff_max_usec,
+                                 p->started_usec > 0 && !p->start_error ? now_usec() - p->started_usec : 0);
+        sup_child_failed(s, g, delay, p);
+        manager_check_ready(m);
+}
+
+static sup_node *node_new(sup_manager *m, const cfg_node *c, sup_node *parent) {
+        sup_node *n = calloc(1, sizeof(sup_node));
+
+        if (!n)
+                return NULL;
+        n->m = m;
+        n->cfg = c;
+        n->parent = parent;
+        n->restart_delay_usec = USEC_INFINITY;
+        if (c->supervisor) {
+                if (sup_window_init(&n->window, c->intensity) < 0) {
+                        free(n);
+                        return NULL;
+                }
+        } else {
+                n->procs = calloc(c->instances, sizeof(sup_proc));
+                if (!n->procs) {
+                        free(n);
+                        return NULL;
+                }
+                n->n_procs = c->instances;
+                for (unsigned i = 0; i < c->instances; i++)
+                        proc_init(&n->procs[i], n, i);
+        }
+        return n;
+}
+
+static sup_node *node_free(sup_node *n) {
+        if (!n)
+                return NULL;
+        for (size_t i = 0; i < n->n_children; i++)
+                node_free(n->children[i]);
+        free(n->children);
+        free(n->marked);
+        sup_window_done(&n->window);
+        for (size_t i = 0; i < n->n_procs; i++)
+                proc_done(&n->procs[i]);
+        free(n->procs);
+        free(n);
+        return NULL;
+}
+
+static int node_add_child(sup_node *s, sup_node *c) {
+        sup_node **a = reallocarray(s->children, s->n_children + 1, sizeof(sup_node *));
+        bool *mk;
+
+        if (!a)
+                return -ENOMEM;
+        s->children = a;
+        mk = reallocarray(s->marked, s->n_children + 1, sizeof(bool));
+        if (!mk)
+                return -ENOMEM;
+        s->marked = mk;
+        c->index = s->n_children;
+        s->marked[s->n_children] = false;
+        s->children[s->n_children++] = c;
+        return 0;
+}
+
+/* Builds the live tree from the configuration: children in file order. */
+static int tree_build(sup_manager *m) {
+        cfg *c = m->cfg;
+        _cleanup_free_ sup_node **by_index = calloc(c->n_nodes, sizeof(sup_node *));
+
+        if (!by_index)
+                return -ENOMEM;
+        for (size_t i = 0; i < c->n_nodes; i++) {
+                by_index[i] = node_new(m, &c->nodes[i], NULL);
+                if (!by_index[i]) {
+                        for (size_t k = 0; k < i; k++)
+                                if (!by_index[k]->parent && k != CFG_ROOT)
+                                        node_free(by_index[k]);
+                        node_free(by_index[CFG_ROOT]);
+                        return -ENOMEM;
+                }
+        }
+        m->root = by_index[CFG_ROOT];
+        for (size_t i = 1; i < c->n_nodes; i++) {
+                sup_node *parent = by_index[c->nodes[i].parent];
+                by_index[i]->parent = parent;
+                if (node_add_child(parent, by_index[i]) < 0) {
+                        /* Free what is not linked yet; the rest goes with the root. */
+                        for (size_t k = i; k < c->n_nodes; k++)
+                                node_free(by_index[k]);
+                        return -ENOMEM;
+                }
+        }
+        return 0;
+}
+
+/* The environment children start from: airsupd's own, less what belongs to
+ * airsupd's supervisor (its notify socket, its sockets, its watchdog). */
+static int base_env_build(char ***ret) {
+        static const char *const drop[] = {
+                "NOTIFY_SOCKET=", "LISTEN_FDS=", "LISTEN_PID=", "LISTEN_FDNAMES=",
+                "WATCHDOG_USEC=", "WATCHDOG_PID=", "AIRSUP_",
+        };
+        size_t n = 0;
+        char **env = calloc(1, sizeof(char *));
+
+        if (!env)
+                return -ENOMEM;
+        for (char **e = environ; e && *e; e++) {
+                bool skip = false;
+                for (size_t i = 0; i < ELEMENTSOF(drop); i++)
+                        if (strncmp(*e, drop[i], strlen(drop[i])) == 0)
+                                skip = true;
+                if (skip)
+                        continue;
+                char **a = reallocarray(env, n + 2, sizeof(char *));
+                if (!a) {
+                        strv_free(env);
+                        return -ENOMEM;
+                }
+                env = a;
+                env[n] = strdup(*e);
+                if (!env[n]) {
+                        strv_free(env);
+                        return -ENOMEM;
+                }
+                env[++n] = NULL;
+        }
+        *ret = env;
+        return 0;
+}
+
+int manager_new(cfg *c, sd_event *e, sup_log_target log, bool debug, bool subreaper, sup_manager **ret) {
+        sup_manager *m;
+        int r;
+
+        m = calloc(1, sizeof(sup_manager));
+        if (!m)
+                return -ENOMEM;
+        m->event = sd_event_ref(e);
+        m->subreaper = subreaper;
+        r = sup_events_init(&m->events, c->events, log, debug);
+        if (r >= 0)
+                r = base_env_build(&m->base_env);
+        if (r < 0) {
+                sup_events_done(&m->events);
+                sd_event_unref(m->event);
+                free(m);
+                return r;
+        }
+        m->cfg = c;
+        r = tree_build(m);
+        if (r < 0) {
+                m->cfg = NULL;
+                manager_free(m);
+                return r;
+        }
+        *ret = m;
+        return 0;
+}
+
+sup_manager *manager_free(sup_manager *m) {
+        if (!m)
+                return NULL;
+        node_free(m->root);
+        cfg_free(m->cfg);
+        strv_free(m->base_env);
+        sup_events_done(&m->events);
+        sd_event_unref(m->event);
+        free(m);
+        return NULL;
+}
+
+void manager_start(sup_manager *m) {
+        node_start(m->root);
+        manager_check_ready(m);
+}
+
+void manager_shutdown(sup_manager *m, int exit_status) {
+        if (m->shutting_down)
+                return;
+        m->shutting_down = true;
+        m->exit_status = exit_status;
+        node_emit(m->root, SUP_EVENT_SHUTDOWN, LOG_NOTICE);
+        (void) sd_notify(false, "STOPPING=1");
+        /* A root that is already stopping (it gave up) finishes as it is. */
+        if (m->root->state == NODE_STOPPING)
+                return;
+        node_stop(m->root);
+}
+
+static sup_proc *find_pid(sup_node *n, pid_t pid) {
+        for (size_t i = 0; i < n->n_children; i++) {
+                sup_proc *p = find_pid(n->children[i], pid);
+                if (p)
+                        return p;
+        }
+        for (size_t i = 0; i < n->n_procs; i++)
+                if (n->procs[i].pid == pid && n->procs[i].main_alive)
+                        return &n->procs[i];
+        return NULL;
+}
+
+sup_proc *manager_find_pid(sup_manager *m, pid_t pid) {
+        return find_pid(m->root, pid);
+}
+
+static void group_check_all(sup_node *n) {
+        for (size_t i = 0; i < n->n_children; i++)
+                group_check_all(n->children[i]);
+        for (size_t i = 0; i < n->n_procs; i++)
+                proc_group_check(&n->procs[i]);
+}
+
+/* SIGCHLD: collect every exited child.  A supervised main process is handed
+ * to its proc (whose pidfd may not have been seen yet); anything else is an
+ * orphan that was reparented to us as a subreaper or PID 1. */
+void manager_reap(sup_manager *m) {
+        bool orphans = false;
+
+        for (;;) {
+                siginfo_t si = {};
+                sup_proc *p;
+
+                if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid == 0)
+                        break;
+                p = manager_find_pid(m, si.si_pid);
+                if (p && proc_main_exited(p))
+                        continue;
+                (void) waitid(P_PID, (id_t) si.si_pid, &si, WEXITED | WNOHANG);
+                orphans = true;
+                sup_log(&m->events, LOG_DEBUG, "reaped orphan %d", (int) si.si_pid);
+        }
+        if (orphans)
+                group_check_all(m->root);
+}

@@ -1,0 +1,150 @@
+/* sup.h - airsupd's live tree: the manager, supervisor and group nodes, and
+ * the processes (instances) of each group.
+ *
+ * Ownership: the manager owns the configuration and the tree; a node owns
+ * its children and, for a group, its procs; a proc owns its pidfd, its
+ * exec-status pipe and its event sources.  Nothing here is thread-safe:
+ * airsupd runs one sd-event loop. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <systemd/sd-event.h>
+
+#include "cfg.h"
+#include "event.h"
+#include "policy.h"
+
+typedef struct sup_manager sup_manager;
+typedef struct sup_node sup_node;
+typedef struct sup_proc sup_proc;
+
+/* The lifecycle of one process of a group (STYLE rule 10).  Every callback
+ * (pidfd, pipe, timer, signal) only turns what happened into a proc_event;
+ * proc_dispatch() holds every transition. */
+typedef enum proc_state {
+        PROC_STOPPED,                   /* not running and not scheduled */
+        PROC_STARTING,                  /* forked; exec not yet confirmed */
+        PROC_RUNNING,                   /* exec'd, not ready yet */
+        PROC_READY,
+        PROC_STOPPING,                  /* stop signal sent; main or its group still there */
+        PROC_BACKOFF,                   /* waiting for its restart delay */
+        PROC_EXITED,                    /* ended and not restarted (restart type) */
+        PROC_FAILED,                    /* its supervisor gave up */
+        _PROC_STATE_MAX,
+        _PROC_STATE_INVALID = -22,
+} proc_state;
+
+typedef enum proc_event {
+        PROC_EV_START,                  /* the supervisor wants it up */
+        PROC_EV_STOP,                   /* the supervisor wants it down */
+        PROC_EV_EXEC_OK,                /* the exec-status pipe closed empty */
+        PROC_EV_READY,
+        PROC_EV_EXIT,                   /* main process reaped; proc.exit holds how */
+        PROC_EV_GROUP_EMPTY,            /* no live process left in its process group */
+        PROC_EV_TIMER,                  /* the state's timer fired */
+        _PROC_EV_MAX,
+        _PROC_EV_INVALID = -22,
+} proc_event;
+
+struct sup_proc {
+        sup_node *group;
+        unsigned instance;
+        char name[96];                  /* "web" or "web[3]" */
+        proc_state state;
+
+        pid_t pid;                      /* main process, 0 when none */
+        int pidfd;
+        int exec_fd;                    /* read end of the exec-status pipe */
+        pid_t pgid;                     /* process group still to be emptied, 0 when empty */
+        bool main_alive;
+        bool stop_requested;            /* the stop was asked for, not a crash */
+        bool killed;                    /* SIGKILL sent to the group */
+        int start_error;                /* errno of a failed start, 0 if none */
+        char start_step[32];            /* what failed: "exec", "chdir", ... */
+        sup_exit exit;
+        unsigned incarnation;
+        uint64_t started_usec;          /* CLOCK_MONOTONIC of the last exec */
+        uint64_t poll_usec;             /* current group-poll interval */
+        sup_backoff backoff;
+
+        sd_event_source *pidfd_source;
+        sd_event_source *exec_source;
+        sd_event_source *timer;         /* ready delay, kill grace, backoff, stragglers */
+        sd_event_source *poll;          /* group emptiness, while not subreaper */
+};
+
+typedef enum node_state {
+        NODE_DOWN,
+        NODE_UP,                        /* started (its procs may be restarting) */
+        NODE_STOPPING,
+        NODE_FAILED,                    /* gave up, or not restarted */
+        _NODE_STATE_MAX,
+} node_state;
+
+/* What a supervisor does once the children it is stopping are all down. */
+typedef enum node_then {
+        THEN_NONE,
+        THEN_RESTART,                   /* start the marked children again, in order */
+        THEN_DOWN,                      /* report itself down to its parent */
+        THEN_FAIL,                      /* report itself failed to its parent */
+} node_then;
+
+struct sup_node {
+        sup_manager *m;
+        const cfg_node *cfg;
+        sup_node *parent;
+        size_t index;                   /* position among its siblings */
+        node_state state;
+
+        /* supervisor */
+        sup_node **children;
+        size_t n_children;
+        sup_window window;
+        bool *marked;                   /* children being stopped for THEN */
+        node_then then;
+
+        /* group */
+        sup_proc *procs;
+        size_t n_procs;
+        uint64_t restart_delay_usec;    /* applied to the failed proc on THEN_RESTART */
+};
+
+struct sup_manager {
+        sd_event *event;
+        cfg *cfg;
+        sup_node *root;
+        sup_events events;
+        bool subreaper;
+        bool shutting_down;
+        int exit_status;
+        char **base_env;                /* airsupd's environment, cleaned for children */
+};
+
+/* proc.c */
+int proc_dispatch(sup_proc *p, proc_event ev);
+void proc_init(sup_proc *p, sup_node *group, unsigned instance);
+void proc_done(sup_proc *p);
+void proc_restart_after(sup_proc *p, uint64_t delay_usec);
+void proc_give_up(sup_proc *p, proc_state final);
+bool proc_is_down(const sup_proc *p);
+void proc_group_check(sup_proc *p);
+bool proc_main_exited(sup_proc *p);
+const char *proc_state_to_string(proc_state s);
+sup_proc *manager_find_pid(sup_manager *m, pid_t pid);
+
+/* spawn.c */
+int sup_spawn(sup_proc *p, pid_t *ret_pid, int *ret_pidfd, int *ret_exec_fd);
+int sup_spawn_status(int fd, char *step, size_t step_size);
+bool sup_pgrp_alive(pid_t pgid);
+
+/* sup.c */
+int manager_new(cfg *c, sd_event *e, sup_log_target log, bool debug, bool subreaper, sup_manager **ret);
+sup_manager *manager_free(sup_manager *m);
+void manager_start(sup_manager *m);
+void manager_shutdown(sup_manager *m, int exit_status);
+void manager_reap(sup_manager *m);
+void node_proc_down(sup_proc *p);
+void node_proc_event(sup_proc *p, sup_event_type type, int priority);
+uint64_t now_usec(void);
