@@ -347,7 +347,17 @@ static int handler(void *user, const char *section, const char *name, const char
                 }
                 if (!raw->value[k])
                         return 1;       /* the first line was already an error */
-                if (asprintf(&joined, "%s %s", raw->value[k], value) < 0) {
+                /* libinih strips inline comments on a key's first line but
+                 * not on its continuation lines; do it the same way here. */
+                size_t len = strlen(value);
+                for (size_t i = 1; i < len; i++)
+                        if (value[i] == ';' && isspace((unsigned char) value[i - 1])) {
+                                len = i;
+                                break;
+                        }
+                while (len > 0 && isspace((unsigned char) value[len - 1]))
+                        len--;
+                if (asprintf(&joined, "%s %.*s", raw->value[k], (int) len, value) < 0) {
                         l->stop = true;
                         return 0;
                 }

@@ -1,0 +1,327 @@
+/* test-cfg.c - value parsers and whole-file loading with FILE:LINE errors. */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "cfg.h"
+#include "cleanup.h"
+
+static void test_cfg_parse_duration_units(void **state) {
+        uint64_t u = 0;
+
+        (void) state;
+        assert_int_equal(cfg_parse_duration("250ms", &u), 0);
+        assert_int_equal(u, 250 * USEC_PER_MSEC);
+        assert_int_equal(cfg_parse_duration("5s", &u), 0);
+        assert_int_equal(u, 5 * USEC_PER_SEC);
+        assert_int_equal(cfg_parse_duration("2m", &u), 0);
+        assert_int_equal(u, 120 * USEC_PER_SEC);
+        assert_int_equal(cfg_parse_duration("1h", &u), 0);
+        assert_int_equal(u, 3600 * USEC_PER_SEC);
+        assert_int_equal(cfg_parse_duration("7", &u), 0);
+        assert_int_equal(u, 7 * USEC_PER_SEC);
+        assert_int_equal(cfg_parse_duration("0", &u), 0);
+        assert_int_equal(u, 0);
+        assert_int_equal(cfg_parse_duration("1.5s", &u), 0);
+        assert_int_equal(u, 1500 * USEC_PER_MSEC);
+        assert_int_equal(cfg_parse_duration("1m30s", &u), 0);
+        assert_int_equal(u, 90 * USEC_PER_SEC);
+        assert_int_equal(cfg_parse_duration("20us", &u), 0);
+        assert_int_equal(u, 20);
+}
+
+static void test_cfg_parse_duration_rejects(void **state) {
+        uint64_t u = 42;
+
+        (void) state;
+        assert_int_equal(cfg_parse_duration("", &u), -EINVAL);
+        assert_int_equal(cfg_parse_duration("5x", &u), -EINVAL);
+        assert_int_equal(cfg_parse_duration("ms", &u), -EINVAL);
+        assert_int_equal(cfg_parse_duration("-1s", &u), -EINVAL);
+        assert_int_equal(cfg_parse_duration("1m30", &u), -EINVAL);
+        assert_int_equal(cfg_parse_duration("5 s", &u), -EINVAL);
+        assert_int_equal(cfg_parse_duration("99999999999999999999h", &u), -ERANGE);
+        /* Untouched on failure. */
+        assert_int_equal(u, 42);
+}
+
+static void test_cfg_parse_signal_names(void **state) {
+        int s = 0;
+
+        (void) state;
+        assert_int_equal(cfg_parse_signal("TERM", &s), 0);
+        assert_int_equal(s, SIGTERM);
+        assert_int_equal(cfg_parse_signal("SIGINT", &s), 0);
+        assert_int_equal(s, SIGINT);
+        assert_int_equal(cfg_parse_signal("hup", &s), 0);
+        assert_int_equal(s, SIGHUP);
+        assert_int_equal(cfg_parse_signal("10", &s), 0);
+        assert_int_equal(s, 10);
+        assert_int_equal(cfg_parse_signal("TERMINATE", &s), -EINVAL);
+        assert_int_equal(cfg_parse_signal("0", &s), -EINVAL);
+        assert_int_equal(cfg_parse_signal("", &s), -EINVAL);
+}
+
+static void assert_argv(const char *line, const char *const *expect) {
+        _cleanup_strv_free_ char **argv = NULL;
+        size_t i;
+
+        assert_int_equal(cfg_split_argv(line, &argv), 0);
+        for (i = 0; expect[i]; i++) {
+                assert_non_null(argv[i]);
+                assert_string_equal(argv[i], expect[i]);
+        }
+        assert_null(argv[i]);
+}
+
+static void test_cfg_split_argv_quoting(void **state) {
+        (void) state;
+        assert_argv("/bin/echo a  b", (const char *const[]) { "/bin/echo", "a", "b", NULL });
+        assert_argv("sh -c 'echo $HOME; exit 3'", (const char *const[]) { "sh", "-c", "echo $HOME; exit 3", NULL });
+        assert_argv("x \"a \\\"q\\\" b\"", (const char *const[]) { "x", "a \"q\" b", NULL });
+        assert_argv("x \"a\\nb\"", (const char *const[]) { "x", "a\\nb", NULL });
+        assert_argv("x a\\ b", (const char *const[]) { "x", "a b", NULL });
+        assert_argv("x ''", (const char *const[]) { "x", "", NULL });
+        assert_argv("x pre'mid'\"end\"", (const char *const[]) { "x", "premidend", NULL });
+        assert_argv("  lead\ttab  ", (const char *const[]) { "lead", "tab", NULL });
+        assert_argv("a * ; | $X", (const char *const[]) { "a", "*", ";", "|", "$X", NULL });
+}
+
+static void test_cfg_split_argv_errors(void **state) {
+        char **argv = NULL;
+
+        (void) state;
+        assert_int_equal(cfg_split_argv("echo 'open", &argv), -EINVAL);
+        assert_int_equal(cfg_split_argv("echo \"open", &argv), -EINVAL);
+        assert_int_equal(cfg_split_argv("echo \\", &argv), -EINVAL);
+        assert_int_equal(cfg_split_argv("   ", &argv), -EINVAL);
+        assert_null(argv);
+}
+
+static void test_cfg_parse_environment(void **state) {
+        _cleanup_strv_free_ char **env = NULL;
+        char **bad = NULL;
+
+        (void) state;
+        assert_int_equal(cfg_parse_environment("A=1 B='two words' C=", &env), 0);
+        assert_string_equal(env[0], "A=1");
+        assert_string_equal(env[1], "B=two words");
+        assert_string_equal(env[2], "C=");
+        assert_null(env[3]);
+        assert_int_equal(cfg_parse_environment("NOEQUALS", &bad), -EINVAL);
+        assert_int_equal(cfg_parse_environment("1A=x", &bad), -EINVAL);
+        assert_int_equal(cfg_parse_environment("A-B=x", &bad), -EINVAL);
+        assert_null(bad);
+}
+
+/* Loads TEXT from a temporary file; returns cfg_load()'s result and the
+ * error text (with the temporary path replaced by "F"). */
+static int load(const char *text, cfg **ret, char **ret_errors) {
+        char path[] = "/tmp/airsup-test-cfg-XXXXXX";
+        char *buf = NULL, *out;
+        size_t size = 0;
+        FILE *err;
+        int fd, r;
+
+        fd = mkstemp(path);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, text, strlen(text)), (ssize_t) strlen(text));
+        close(fd);
+
+        err = open_memstream(&buf, &size);
+        r = cfg_load(path, err, ret);
+        fclose(err);
+        unlink(path);
+
+        /* "/tmp/airsup-test-cfg-XXXXXX:3: ..." becomes "F:3: ..." */
+        out = calloc(1, size + 1);
+        for (const char *p = buf; *p;) {
+                if (strncmp(p, path, strlen(path)) == 0) {
+                        strcat(out, "F");
+                        p += strlen(path);
+                } else
+                        strncat(out, p++, 1);
+        }
+        free(buf);
+        *ret_errors = out;
+        return r;
+}
+
+static void assert_error(const char *text, const char *expect) {
+        _cleanup_free_ char *errors = NULL;
+        cfg *c = NULL;
+
+        assert_int_equal(load(text, &c, &errors), -EINVAL);
+        assert_null(c);
+        if (!strstr(errors, expect))
+                fail_msg("expected \"%s\" in:\n%s", expect, errors);
+}
+
+static void test_cfg_load_good(void **state) {
+        _cleanup_free_ char *errors = NULL;
+        cfg *c = NULL;
+        const cfg_node *n;
+        int i;
+
+        (void) state;
+        assert_int_equal(load("; comment\n"
+                              "[airsupd]\n"
+                              "control = /run/airsup/control\n"
+                              "events = 50\n"
+                              "[supervisor:root]\n"
+                              "intensity = 2\n"
+                              "period = 1m\n"
+                              "[supervisor:backend]\n"
+                              "strategy = rest_for_one\n"
+                              "[group:db]\n"
+                              "parent = backend\n"
+                              "command = /bin/sleep\n"
+                              "   1000   ; continued on an indented line\n"
+                              "restart = transient\n"
+                              "shutdown = brutal_kill\n"
+                              "stop_signal = INT\n"
+                              "backoff = 0\n"
+                              "ready = 2s\n"
+                              "instances = 3\n"
+                              "environment = A=1\n"
+                              "  B=2\n"
+                              "stdout = file:/tmp/x.log\n"
+                              "health = exec:/bin/true --probe\n"
+                              "[group:web]\n"
+                              "command = web\n"
+                              "shutdown = infinity\n"
+                              "stderr = null\n",
+                              &c, &errors), 0);
+        assert_string_equal(errors, "");
+        assert_int_equal(c->n_nodes, 4);
+        assert_string_equal(c->control, "/run/airsup/control");
+        assert_int_equal(c->events, 50);
+        assert_int_equal(c->nodes[CFG_ROOT].intensity, 2);
+        assert_int_equal(c->nodes[CFG_ROOT].period_usec, 60 * USEC_PER_SEC);
+
+        i = cfg_find(c, "db");
+        assert_true(i > 0);
+        n = &c->nodes[i];
+        assert_int_equal(n->parent, cfg_find(c, "backend"));
+        assert_int_equal(c->nodes[n->parent].strategy, CFG_REST_FOR_ONE);
+        assert_string_equal(n->argv[0], "/bin/sleep");
+        assert_string_equal(n->argv[1], "1000");
+        assert_null(n->argv[2]);
+        assert_int_equal(n->restart, CFG_RESTART_TRANSIENT);
+        assert_int_equal(n->shutdown, CFG_SHUTDOWN_BRUTAL_KILL);
+        assert_int_equal(n->stop_signal, SIGINT);
+        assert_int_equal(n->backoff_usec, 0);
+        assert_int_equal(n->ready, CFG_READY_DELAY);
+        assert_int_equal(n->ready_usec, 2 * USEC_PER_SEC);
+        assert_int_equal(n->instances, 3);
+        assert_string_equal(n->env[0], "A=1");
+        assert_string_equal(n->env[1], "B=2");
+        assert_int_equal(n->out, CFG_OUTPUT_FILE);
+        assert_string_equal(n->out_path, "/tmp/x.log");
+        assert_int_equal(n->err, CFG_OUTPUT_FILE);
+        assert_int_equal(n->health, CFG_HEALTH_EXEC);
+        assert_string_equal(n->health_argv[1], "--probe");
+
+        n = &c->nodes[cfg_find(c, "web")];
+        assert_int_equal(n->parent, CFG_ROOT);
+        assert_int_equal(n->shutdown, CFG_SHUTDOWN_INFINITY);
+        /* Defaults, as airsup.conf(5) states them. */
+        assert_int_equal(n->restart, CFG_RESTART_PERMANENT);
+        assert_int_equal(n->stop_signal, SIGTERM);
+        assert_int_equal(n->backoff_usec, 100 * USEC_PER_MSEC);
+        assert_int_equal(n->backoff_max_usec, 30 * USEC_PER_SEC);
+        assert_int_equal(n->start_timeout_usec, 30 * USEC_PER_SEC);
+        assert_int_equal(n->mailbox, 1024);
+        assert_int_equal(n->message_max, 4096);
+        assert_int_equal(n->out, CFG_OUTPUT_INHERIT);
+        assert_int_equal(n->err, CFG_OUTPUT_NULL);
+        cfg_free(c);
+}
+
+static void test_cfg_load_errors_name_lines(void **state) {
+        (void) state;
+        assert_error("[group:a]\ncommand = x\nbogus = 1\n", "F:3: unknown key 'bogus' in [group:a]");
+        assert_error("[group:a]\ncommand = x\nbackoff = 5 parsecs\n", "F:3: backoff: invalid duration");
+        assert_error("[group:a]\ncommand = x\n\nstop_signal = SIGNOPE\n", "F:4: stop_signal: unknown signal 'SIGNOPE'");
+        assert_error("[group:a]\nparent = nowhere\ncommand = x\n", "F:2: parent: no supervisor called 'nowhere'");
+        assert_error("[group:a]\ncommand = x\n[group:a]\ncommand = y\n", "F:3: duplicate name 'a' (first defined at line 1)");
+        assert_error("[group:a]\ncommand = x\ncommand = y\n", "F:3: duplicate key 'command' (first set at line 2)");
+        assert_error("[group:a]\n", "F:1: [group:a] has no 'command ='");
+        assert_error("[group:a]\ncommand = 'unterminated\n", "F:2: command: unterminated quote");
+        assert_error("[frob]\n", "F:1: unknown section [frob]");
+        assert_error("[group:a]\ncommand = x\nrestart = sometimes\n", "F:3: restart: expected permanent");
+        assert_error("[group:a]\ncommand = x\ninstances = 0\n", "F:3: instances: expected a whole number");
+        assert_error("[group:a]\ncommand = x\nshutdown = soon\n", "F:3: shutdown: expected a duration, brutal_kill or infinity");
+        assert_error("[group:a]\ncommand = x\nbackoff = 5s\nbackoff_max = 1s\n", "F:4: backoff_max must not be shorter");
+        assert_error("[group:a]\ncommand = x\n[group:b]\nparent = a\ncommand = y\n", "F:4: parent: 'a' is a group");
+        assert_error("[group:a]\ncommand = x\nworkdir = relative\n", "F:3: workdir: must be an absolute path");
+        assert_error("[group:a]\ncommand = x\nuser = no-such-user-here\n", "F:3: user: no such user");
+        assert_error("[group:a]\ncommand = x\nstdout = syslog\n", "F:3: stdout: expected inherit");
+        assert_error("[group:a]\nrestart = permanent\n  transient\ncommand = x\n", "F:3: indented line: 'restart' does not continue");
+        assert_error("[group:bad name]\ncommand = x\n", "F:1: invalid name 'bad name'");
+        assert_error("[supervisor:root]\nparent = other\n[supervisor:other]\n", "F:2: parent: the root supervisor has no parent");
+        assert_error("[group:a]\ncommand = x\nthis line has no equals\n", "F:3: expected 'key = value'");
+        assert_error("command = x\n", "F:1: key 'command' outside of any section");
+}
+
+static void test_cfg_load_cycle(void **state) {
+        (void) state;
+        assert_error("[supervisor:a]\nparent = b\n[supervisor:b]\nparent = c\n[supervisor:c]\nparent = a\n",
+                     "F:2: parent: 'a' is part of a cycle");
+        assert_error("[supervisor:a]\nparent = a\n", "F:2: parent: 'a' cannot be its own parent");
+}
+
+static void test_cfg_load_line_too_long(void **state) {
+        char text[512];
+
+        (void) state;
+        /* libinih would cut this and read the tail as a line of its own. */
+        snprintf(text, sizeof(text), "[group:a]\ncommand = /bin/echo %0300d\n", 7);
+        assert_error(text, "F:2: line too long");
+}
+
+static void test_cfg_load_reports_every_error(void **state) {
+        _cleanup_free_ char *errors = NULL;
+        cfg *c = NULL;
+
+        (void) state;
+        assert_int_equal(load("[group:a]\ncommand = x\nfoo = 1\nbar = 2\n", &c, &errors), -EINVAL);
+        assert_non_null(strstr(errors, "F:3: unknown key 'foo'"));
+        assert_non_null(strstr(errors, "F:4: unknown key 'bar'"));
+}
+
+static void test_cfg_load_missing_file(void **state) {
+        FILE *err = fopen("/dev/null", "we");
+        cfg *c = NULL;
+
+        (void) state;
+        assert_int_equal(cfg_load("/nonexistent/airsup.conf", err, &c), -ENOENT);
+        assert_null(c);
+        fclose(err);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_cfg_parse_duration_units),
+                cmocka_unit_test(test_cfg_parse_duration_rejects),
+                cmocka_unit_test(test_cfg_parse_signal_names),
+                cmocka_unit_test(test_cfg_split_argv_quoting),
+                cmocka_unit_test(test_cfg_split_argv_errors),
+                cmocka_unit_test(test_cfg_parse_environment),
+                cmocka_unit_test(test_cfg_load_good),
+                cmocka_unit_test(test_cfg_load_errors_name_lines),
+                cmocka_unit_test(test_cfg_load_cycle),
+                cmocka_unit_test(test_cfg_load_line_too_long),
+                cmocka_unit_test(test_cfg_load_reports_every_error),
+                cmocka_unit_test(test_cfg_load_missing_file),
+        };
+        return cmocka_run_group_tests_name("cfg", tests, NULL, NULL);
+}

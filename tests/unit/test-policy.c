@@ -1,0 +1,158 @@
+/* test-policy.c - the pure supervision decisions, with injected time. */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/wait.h>
+#include <cmocka.h>
+
+#include "cleanup.h"
+#include "policy.h"
+
+#define MS USEC_PER_MSEC
+#define S  USEC_PER_SEC
+
+static void test_sup_exit_abnormal_status_and_signals(void **state) {
+        (void) state;
+        assert_false(sup_exit_abnormal((sup_exit) { CLD_EXITED, 0 }, SIGTERM));
+        assert_true(sup_exit_abnormal((sup_exit) { CLD_EXITED, 1 }, SIGTERM));
+        assert_false(sup_exit_abnormal((sup_exit) { CLD_KILLED, SIGTERM }, SIGTERM));
+        assert_true(sup_exit_abnormal((sup_exit) { CLD_KILLED, SIGKILL }, SIGTERM));
+        assert_true(sup_exit_abnormal((sup_exit) { CLD_DUMPED, SIGSEGV }, SIGTERM));
+        /* The stop signal is whatever the group configured. */
+        assert_false(sup_exit_abnormal((sup_exit) { CLD_KILLED, SIGINT }, SIGINT));
+        assert_true(sup_exit_abnormal((sup_exit) { CLD_KILLED, SIGTERM }, SIGINT));
+}
+
+static void test_sup_restart_wanted_types(void **state) {
+        sup_exit ok = { CLD_EXITED, 0 }, bad = { CLD_EXITED, 2 }, term = { CLD_KILLED, SIGTERM };
+
+        (void) state;
+        assert_true(sup_restart_wanted(CFG_RESTART_PERMANENT, ok, SIGTERM));
+        assert_true(sup_restart_wanted(CFG_RESTART_PERMANENT, bad, SIGTERM));
+        assert_false(sup_restart_wanted(CFG_RESTART_TRANSIENT, ok, SIGTERM));
+        assert_true(sup_restart_wanted(CFG_RESTART_TRANSIENT, bad, SIGTERM));
+        assert_false(sup_restart_wanted(CFG_RESTART_TRANSIENT, term, SIGTERM));
+        assert_false(sup_restart_wanted(CFG_RESTART_TEMPORARY, bad, SIGTERM));
+        assert_false(sup_restart_wanted(CFG_RESTART_TEMPORARY, ok, SIGTERM));
+}
+
+static void test_sup_backoff_next_doubles_to_max(void **state) {
+        sup_backoff b = {};
+        uint64_t expect[] = { 100 * MS, 200 * MS, 400 * MS, 800 * MS, 1 * S, 1 * S, 1 * S };
+
+        (void) state;
+        for (size_t i = 0; i < ELEMENTSOF(expect); i++)
+                assert_int_equal(sup_backoff_next(&b, 100 * MS, 1 * S, /* uptime= */ 10 * MS), expect[i]);
+}
+
+static void test_sup_backoff_next_resets_after_stable_run(void **state) {
+        sup_backoff b = {};
+
+        (void) state;
+        assert_int_equal(sup_backoff_next(&b, 100 * MS, 1 * S, 0), 100 * MS);
+        assert_int_equal(sup_backoff_next(&b, 100 * MS, 1 * S, 0), 200 * MS);
+        assert_int_equal(sup_backoff_next(&b, 100 * MS, 1 * S, 999 * MS), 400 * MS);
+        /* Up for backoff_max: the next crash starts again from the base. */
+        assert_int_equal(sup_backoff_next(&b, 100 * MS, 1 * S, 1 * S), 100 * MS);
+        assert_int_equal(sup_backoff_next(&b, 100 * MS, 1 * S, 0), 200 * MS);
+}
+
+static void test_sup_backoff_next_zero_base(void **state) {
+        sup_backoff b = {};
+
+        (void) state;
+        for (int i = 0; i < 5; i++)
+                assert_int_equal(sup_backoff_next(&b, 0, 0, 0), 0);
+        b = (sup_backoff) {};
+        assert_int_equal(sup_backoff_next(&b, 0, 5 * S, 0), 0);
+        assert_int_equal(sup_backoff_next(&b, 0, 5 * S, 0), 0);
+}
+
+static void test_sup_window_add_exceeds_after_intensity(void **state) {
+        sup_window w;
+
+        (void) state;
+        assert_int_equal(sup_window_init(&w, 3), 0);
+        /* Three restarts in 10 s are allowed, the fourth is one too many. */
+        assert_false(sup_window_add(&w, 1 * S, 3, 10 * S));
+        assert_false(sup_window_add(&w, 2 * S, 3, 10 * S));
+        assert_false(sup_window_add(&w, 3 * S, 3, 10 * S));
+        assert_true(sup_window_add(&w, 4 * S, 3, 10 * S));
+        sup_window_done(&w);
+}
+
+static void test_sup_window_add_slides(void **state) {
+        sup_window w;
+
+        (void) state;
+        assert_int_equal(sup_window_init(&w, 2), 0);
+        /* A restart every 6 s with intensity 2 in 10 s: never more than 2 in a window. */
+        for (uint64_t t = 0; t < 600; t += 6)
+                assert_false(sup_window_add(&w, t * S, 2, 10 * S));
+        /* Every 4 s: at t, t-4 and t-8 are all within 10 s, so the third gives up. */
+        sup_window_done(&w);
+        assert_int_equal(sup_window_init(&w, 2), 0);
+        assert_false(sup_window_add(&w, 0, 2, 10 * S));
+        assert_false(sup_window_add(&w, 4 * S, 2, 10 * S));
+        assert_true(sup_window_add(&w, 8 * S, 2, 10 * S));
+        sup_window_done(&w);
+}
+
+static void test_sup_window_add_boundary_inclusive(void **state) {
+        sup_window w;
+
+        (void) state;
+        assert_int_equal(sup_window_init(&w, 1), 0);
+        assert_false(sup_window_add(&w, 0, 1, 10 * S));
+        /* OTP counts a restart exactly PERIOD ago as inside the window. */
+        assert_true(sup_window_add(&w, 10 * S, 1, 10 * S));
+        sup_window_done(&w);
+
+        assert_int_equal(sup_window_init(&w, 1), 0);
+        assert_false(sup_window_add(&w, 0, 1, 10 * S));
+        assert_false(sup_window_add(&w, 10 * S + 1, 1, 10 * S));
+        assert_int_equal(sup_window_count(&w, 10 * S + 1, 10 * S), 1);
+        sup_window_done(&w);
+}
+
+static void test_sup_window_add_intensity_zero(void **state) {
+        sup_window w;
+
+        (void) state;
+        assert_int_equal(sup_window_init(&w, 0), 0);
+        assert_true(sup_window_add(&w, 5 * S, 0, 1 * S));
+        sup_window_done(&w);
+}
+
+static void test_sup_strategy_affected(void **state) {
+        bool a[4];
+
+        (void) state;
+        assert_int_equal(sup_strategy_affected(CFG_ONE_FOR_ONE, 4, 1, a), 1);
+        assert_false(a[0]);
+        assert_true(a[1]);
+        assert_false(a[2]);
+        assert_int_equal(sup_strategy_affected(CFG_ONE_FOR_ALL, 4, 1, a), 4);
+        assert_true(a[0] && a[1] && a[2] && a[3]);
+        assert_int_equal(sup_strategy_affected(CFG_REST_FOR_ONE, 4, 1, a), 3);
+        assert_false(a[0]);
+        assert_true(a[1] && a[2] && a[3]);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_sup_exit_abnormal_status_and_signals),
+                cmocka_unit_test(test_sup_restart_wanted_types),
+                cmocka_unit_test(test_sup_backoff_next_doubles_to_max),
+                cmocka_unit_test(test_sup_backoff_next_resets_after_stable_run),
+                cmocka_unit_test(test_sup_backoff_next_zero_base),
+                cmocka_unit_test(test_sup_window_add_exceeds_after_intensity),
+                cmocka_unit_test(test_sup_window_add_slides),
+                cmocka_unit_test(test_sup_window_add_boundary_inclusive),
+                cmocka_unit_test(test_sup_window_add_intensity_zero),
+                cmocka_unit_test(test_sup_strategy_affected),
+        };
+        return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
+}
