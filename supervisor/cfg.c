@@ -546,9 +546,15 @@ static void finish_group(loader *l, cfg_node *n, const raw_section *r) {
 
         get_duration(l, r, KEY_BACKOFF, &n->backoff_usec);
         get_duration(l, r, KEY_BACKOFF_MAX, &n->backoff_max_usec);
-        if (n->backoff_max_usec < n->backoff_usec)
-                loader_error(l, r->line[KEY_BACKOFF_MAX] ?: r->line[KEY_BACKOFF],
-                             "backoff_max must not be shorter than backoff");
+        if (n->backoff_max_usec < n->backoff_usec) {
+                /* Only an explicit contradiction is an error; a long backoff
+                 * with the default cap just means "no doubling". */
+                if (r->value[KEY_BACKOFF_MAX])
+                        loader_error(l, r->line[KEY_BACKOFF_MAX], "backoff_max must not be shorter "
+                                     "than backoff");
+                else
+                        n->backoff_max_usec = n->backoff_usec;
+        }
 
         v = r->value[KEY_READY];
         if (v) {
@@ -753,6 +759,13 @@ int cfg_load(const char *path, FILE *err, cfg **ret) {
                 r = -EIO;
                 if (err)
                         fprintf(err, "%s: read error\n", path);
+                goto finish;
+        }
+
+        if (l.stop) {
+                /* The file was not read to its end: what follows would only
+                 * be errors about what was not read. */
+                r = -EINVAL;
                 goto finish;
         }
 

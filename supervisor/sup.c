@@ -33,6 +33,8 @@ static void node_emit(sup_node *n, sup_event_type type, int priority) {
         sup_events_emit(&n->m->events, &e);
 }
 
+static void manager_check_ready(sup_manager *m);
+
 void node_proc_event(sup_proc *p, sup_event_type type, int priority) {
         sup_event e = {
                 .type = type,
@@ -50,6 +52,8 @@ void node_proc_event(sup_proc *p, sup_event_type type, int priority) {
                         snprintf(e.detail, sizeof(e.detail), "step=%s", p->start_step);
         }
         sup_events_emit(&p->group->m->events, &e);
+        if (type == SUP_EVENT_READY)
+                manager_check_ready(p->group->m);
 }
 
 static bool node_is_down(const sup_node *n) {
@@ -111,11 +115,9 @@ static bool tree_settled(const sup_node *n) {
 }
 
 static void manager_check_ready(sup_manager *m) {
-        static bool notified;
-
-        if (notified || m->shutting_down || !tree_settled(m->root))
+        if (m->notified_ready || m->shutting_down || !tree_settled(m->root))
                 return;
-        notified = true;
+        m->notified_ready = true;
         (void) sd_notify(/* unset_environment= */ false, "READY=1\nSTATUS=supervising");
 }
 

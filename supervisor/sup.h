@@ -118,6 +118,7 @@ struct sup_manager {
         sup_events events;
         bool subreaper;
         bool shutting_down;
+        bool notified_ready;            /* READY=1 sent to our own supervisor */
         int exit_status;
         char **base_env;                /* airsupd's environment, cleaned for children */
 };

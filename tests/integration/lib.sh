@@ -1,0 +1,96 @@
+# lib.sh - helpers for integration tests: a real airsupd in a temporary
+# directory, real children, and waits with deadlines instead of sleeps.
+# Sourced by each test-*.sh; $BUILD names the build directory.
+
+set -u
+: "${BUILD:=build}"
+AIRSUPD=$(cd "$BUILD" && pwd)/airsupd
+T=$(mktemp -d /tmp/airsup-it.XXXXXX)
+LOG=$T/airsupd.log
+AIRSUPD_PID=
+cd "$T" || exit 1
+
+fail() {
+        echo "FAIL: $*" >&2
+        if [ -s "$LOG" ]; then
+                echo "--- airsupd log:" >&2
+                tail -n 40 "$LOG" >&2
+        fi
+        exit 1
+}
+
+cleanup() {
+        if [ -n "$AIRSUPD_PID" ] && kill -0 "$AIRSUPD_PID" 2>/dev/null; then
+                kill -KILL "$AIRSUPD_PID" 2>/dev/null
+        fi
+        # Anything a failed test left behind runs in a session of its own.
+        for f in "$T"/*.pid; do
+                [ -f "$f" ] && kill -KILL "$(cat "$f")" 2>/dev/null
+        done
+        rm -rf "$T"
+}
+trap cleanup EXIT
+
+# Polls COMMAND until it succeeds or SECONDS pass (default 10).
+wait_until() {
+        local secs=$1 end
+        shift
+        end=$(($(date +%s%N) + secs * 1000000000))
+        while ! "$@" 2>/dev/null; do
+                [ "$(date +%s%N)" -lt "$end" ] || return 1
+                sleep 0.01
+        done
+}
+
+log_has() { grep -Eq -- "$1" "$LOG"; }
+log_count() { grep -Ec -- "$1" "$LOG"; }
+
+# wait_log PATTERN [SECONDS]: an event matching PATTERN shows up.
+wait_log() {
+        wait_until "${2:-10}" log_has "$1" || fail "no log line matching '$1' within ${2:-10}s"
+}
+
+# wait_log_count PATTERN N [SECONDS]
+wait_log_count() {
+        wait_until "${3:-10}" eval "[ \$(log_count '$1') -ge $2 ]" ||
+                fail "fewer than $2 log lines matching '$1' within ${3:-10}s"
+}
+
+# Time (seconds, monotonic, as airsupd printed it) of the Nth event matching PATTERN.
+event_time() {
+        grep -E -- "$1" "$LOG" | sed -n "${2:-1}p" | cut -d' ' -f1
+}
+
+start_airsupd() {
+        local conf=$1
+        shift
+        "$AIRSUPD" -c "$conf" --log=stderr -v "$@" 2>"$LOG" &
+        AIRSUPD_PID=$!
+}
+
+# wait_airsupd_exit [SECONDS]: sets AIRSUPD_STATUS.
+wait_airsupd_exit() {
+        wait_until "${1:-20}" not_running "$AIRSUPD_PID" || fail "airsupd did not exit within ${1:-20}s"
+        wait "$AIRSUPD_PID"
+        AIRSUPD_STATUS=$?
+        AIRSUPD_PID=
+}
+
+not_running() { ! kill -0 "$1" 2>/dev/null; }
+
+# A process is gone when it does not exist or is a zombie nobody reaped yet.
+gone() {
+        local s
+        s=$(sed -n 's/.*) \(.\) .*/\1/p' "/proc/$1/stat" 2>/dev/null)
+        [ -z "$s" ] || [ "$s" = Z ] || [ "$s" = X ]
+}
+alive() { ! gone "$1"; }
+
+wait_gone() {
+        wait_until "${2:-10}" gone "$1" || fail "process $1 still alive after ${2:-10}s"
+}
+
+# pid of the current main process of GROUP, from the last 'started' event.
+group_pid() {
+        grep -E " started $1 " "$LOG" | tail -n 1 | sed -n 's/.* pid=\([0-9]*\).*/\1/p'
+}
