@@ -62,7 +62,7 @@ $(BUILD)/tests/%: $(BUILD)/tests/integration/%.o
 	$(CC) $(XLDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/bench/%: $(BUILD)/bench/%.o
-	$(CC) $(XLDFLAGS) -o $@ $^ $(LIBS) -lm
+	$(CC) $(XLDFLAGS) -o $@ $^
 
 check: deps-test
 	$(MAKE) check-man
@@ -83,7 +83,7 @@ run: deps all
 	$(BUILD)/airsupd -c config/demo.conf --subreaper
 
 bench: deps-bench all $(BENCH)
-	BUILD=$(BUILD) $(BUILD)/bench/restart $(BENCH_ARGS)
+	$(BUILD)/bench/restart $(BENCH_ARGS)
 
 install: all
 	install -D -m 755 $(BUILD)/airsupd $(DESTDIR)$(PREFIX)/sbin/airsupd

@@ -74,6 +74,15 @@ wait_airsupd_exit() {
         wait "$AIRSUPD_PID"
         AIRSUPD_STATUS=$?
         AIRSUPD_PID=
+        sanitizer_clean
+}
+
+# Under SAN=1 a sanitizer report in airsupd's output fails the test even
+# where the exit status alone would not show it.
+sanitizer_clean() {
+        if grep -Eq 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$LOG" 2>/dev/null; then
+                fail "sanitizer report in airsupd's output"
+        fi
 }
 
 not_running() { ! kill -0 "$1" 2>/dev/null; }

@@ -1,0 +1,375 @@
+/* restart - crash -> next start latency under airsupd, against the raw
+ * fork+exec+pidfd floor and, when installed, runit, s6 and supervisord,
+ * all in one run with the same child (bench/crashloop-child), measured
+ * from the child's own CLOCK_MONOTONIC stamps.
+ *
+ * Usage: restart [--quick] [--samples N]
+ * The last line of output is one JSON object with the headline figures. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static char bindir[PATH_MAX], builddir[PATH_MAX], tmpdir[PATH_MAX];
+
+typedef struct result {
+        const char *name;
+        bool ran;
+        const char *note;
+        size_t n;
+        double p50_us, p99_us, mean_us;
+} result;
+
+static int64_t mono_ns(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t) ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b) {
+        double x = *(const double *) a, y = *(const double *) b;
+        return (x > y) - (x < y);
+}
+
+/* Counts the "S" lines (starts) in FILE. */
+static size_t count_starts(const char *file) {
+        FILE *f = fopen(file, "re");
+        char line[64];
+        size_t n = 0;
+
+        if (!f)
+                return 0;
+        while (fgets(line, sizeof(line), f))
+                n += line[0] == 'S';
+        fclose(f);
+        return n;
+}
+
+/* Latencies from each "E" (exit) to the following "S" (next start). */
+static void analyse(const char *file, size_t skip, result *r) {
+        FILE *f = fopen(file, "re");
+        double *lat = NULL;
+        size_t n = 0, cap = 0;
+        long long last_exit = -1, t;
+        char what;
+
+        r->n = 0;
+        if (!f)
+                return;
+        while (fscanf(f, " %c %lld", &what, &t) == 2) {
+                if (what == 'E')
+                        last_exit = t;
+                else if (what == 'S' && last_exit >= 0) {
+                        if (n == cap) {
+                                cap = cap ? cap * 2 : 1024;
+                                lat = realloc(lat, cap * sizeof(double));
+                                if (!lat)
+                                        abort();
+                        }
+                        lat[n++] = (double) (t - last_exit) / 1000.0;
+                        last_exit = -1;
+                }
+        }
+        fclose(f);
+        /* The first restarts warm caches up; they are not the steady state. */
+        if (n > skip * 2) {
+                memmove(lat, lat + skip, (n - skip) * sizeof(double));
+                n -= skip;
+        }
+        if (n == 0) {
+                free(lat);
+                return;
+        }
+        qsort(lat, n, sizeof(double), cmp_double);
+        double sum = 0;
+        for (size_t i = 0; i < n; i++)
+                sum += lat[i];
+        r->n = n;
+        r->p50_us = lat[n / 2];
+        r->p99_us = lat[(size_t) ((double) (n - 1) * 0.99)];
+        r->mean_us = sum / (double) n;
+        r->ran = true;
+        free(lat);
+}
+
+static pid_t spawn(char *const argv[], const char *out) {
+        posix_spawn_file_actions_t fa;
+        posix_spawnattr_t at;
+        pid_t pid;
+        int r;
+
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+        posix_spawn_file_actions_addopen(&fa, 1, out ? out : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0644);
+        posix_spawn_file_actions_adddup2(&fa, 1, 2);
+        posix_spawnattr_init(&at);
+        posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);
+        posix_spawnattr_setpgroup(&at, 0);
+        r = posix_spawn(&pid, argv[0], &fa, &at, argv, environ);
+        posix_spawn_file_actions_destroy(&fa);
+        posix_spawnattr_destroy(&at);
+        if (r != 0) {
+                errno = r;
+                return -1;
+        }
+        return pid;
+}
+
+/* Waits until FILE holds WANT starts or SECONDS pass. */
+static void wait_starts(const char *file, size_t want, double seconds) {
+        int64_t end = mono_ns() + (int64_t) (seconds * 1e9);
+        struct timespec tick = { .tv_nsec = 5 * 1000000L };
+
+        while (count_starts(file) < want && mono_ns() < end)
+                nanosleep(&tick, NULL);
+}
+
+/* SIGTERM to the whole process group, SIGKILL after 5 s. */
+static void stop(pid_t pid) {
+        int64_t end = mono_ns() + 5000000000LL;
+        struct timespec tick = { .tv_nsec = 5 * 1000000L };
+        int st;
+
+        kill(pid, SIGTERM);
+        while (waitpid(pid, &st, WNOHANG) == 0) {
+                if (mono_ns() > end) {
+                        kill(-pid, SIGKILL);
+                        waitpid(pid, &st, 0);
+                        break;
+                }
+                nanosleep(&tick, NULL);
+        }
+        kill(-pid, SIGKILL);
+}
+
+__attribute__((noinline)) static void path_join(char *buf, size_t size, const char *a, const char *b) {
+        snprintf(buf, size, "%s/%s", a, b);
+}
+
+static void write_file(const char *path, const char *text, mode_t mode) {
+        FILE *f = fopen(path, "we");
+        if (!f) {
+                perror(path);
+                exit(1);
+        }
+        fputs(text, f);
+        fclose(f);
+        chmod(path, mode);
+}
+
+static void run_floor(size_t n, result *r) {
+        char file[PATH_MAX + 32], child[PATH_MAX + 32], floorp[PATH_MAX + 32], count[32];
+        pid_t pid;
+
+        path_join(file, sizeof(file), tmpdir, "floor.ts");
+        path_join(child, sizeof(child), bindir, "crashloop-child");
+        path_join(floorp, sizeof(floorp), bindir, "floor");
+        snprintf(count, sizeof(count), "%zu", n + 1);
+        pid = spawn((char *[]) { floorp, child, file, count, NULL }, NULL);
+        if (pid < 0) {
+                r->note = "cannot run bench/floor";
+                return;
+        }
+        waitpid(pid, NULL, 0);
+        analyse(file, n / 20, r);
+}
+
+static void run_airsupd(size_t n, result *r) {
+        char file[PATH_MAX + 32], conf[PATH_MAX + 32], airsupd[PATH_MAX + 32], text[4 * PATH_MAX];
+        pid_t pid;
+
+        path_join(file, sizeof(file), tmpdir, "airsupd.ts");
+        path_join(conf, sizeof(conf), tmpdir, "airsup.conf");
+        path_join(airsupd, sizeof(airsupd), builddir, "airsupd");
+        snprintf(text, sizeof(text),
+                 "[supervisor:root]\n"
+                 "intensity = 1000000\n"
+                 "period = 1s\n"
+                 "[group:crash]\n"
+                 "command = %s/crashloop-child %s\n"
+                 "backoff = 0\n"
+                 "stdout = null\n",
+                 bindir, file);
+        write_file(conf, text, 0644);
+        pid = spawn((char *[]) { airsupd, "-c", conf, "--log=stderr", NULL }, NULL);
+        if (pid < 0) {
+                r->note = "cannot run airsupd";
+                return;
+        }
+        wait_starts(file, n + 1, 120);
+        stop(pid);
+        analyse(file, n / 20, r);
+}
+
+static bool installed(const char *path) {
+        return access(path, X_OK) == 0;
+}
+
+/* runit and s6 run ./run in a service directory: the same child, exec'd
+ * from a shell script as their users do. */
+static void make_service_dir(const char *name, const char *file, char *dir, size_t size) {
+        char run[PATH_MAX + 64], text[3 * PATH_MAX];
+
+        path_join(dir, size, tmpdir, name);
+        mkdir(dir, 0755);
+        path_join(run, sizeof(run), dir, "run");
+        snprintf(text, sizeof(text), "#!/bin/sh\nexec %s/crashloop-child %s\n", bindir, file);
+        write_file(run, text, 0755);
+}
+
+static void run_peer_dir(const char *name, const char *binary, size_t n, double seconds, result *r) {
+        char file[PATH_MAX + 32], dir[PATH_MAX + 32], ts[64];
+        pid_t pid;
+
+        if (!installed(binary)) {
+                r->note = "not installed";
+                return;
+        }
+        snprintf(ts, sizeof(ts), "%s.ts", name);
+        path_join(file, sizeof(file), tmpdir, ts);
+        make_service_dir(name, file, dir, sizeof(dir));
+        pid = spawn((char *[]) { (char *) binary, dir, NULL }, NULL);
+        if (pid < 0) {
+                r->note = "failed to start";
+                return;
+        }
+        wait_starts(file, n + 1, seconds);
+        stop(pid);
+        analyse(file, 0, r);
+        if (r->ran && r->n < n)
+                r->note = "time-limited sample";
+}
+
+static void run_supervisord(size_t n, double seconds, result *r) {
+        char file[PATH_MAX + 32], conf[PATH_MAX + 32], text[6 * PATH_MAX];
+        pid_t pid;
+
+        if (!installed("/usr/bin/supervisord")) {
+                r->note = "not installed";
+                return;
+        }
+        path_join(file, sizeof(file), tmpdir, "supervisord.ts");
+        path_join(conf, sizeof(conf), tmpdir, "supervisord.conf");
+        snprintf(text, sizeof(text),
+                 "[supervisord]\nnodaemon=true\nlogfile=%s/supervisord.log\npidfile=%s/supervisord.pid\n"
+                 "[program:crash]\ncommand=%s/crashloop-child %s\nautorestart=true\nstartsecs=0\n"
+                 "startretries=1000000\nstdout_logfile=NONE\nstderr_logfile=NONE\n",
+                 tmpdir, tmpdir, bindir, file);
+        write_file(conf, text, 0644);
+        pid = spawn((char *[]) { "/usr/bin/supervisord", "-n", "-c", conf, NULL }, NULL);
+        if (pid < 0) {
+                r->note = "failed to start";
+                return;
+        }
+        wait_starts(file, n + 1, seconds);
+        stop(pid);
+        analyse(file, 0, r);
+        if (r->ran && r->n < n)
+                r->note = "time-limited sample";
+}
+
+static void print_row(const result *r, const result *floor_r) {
+        if (!r->ran) {
+                printf("%-12s %8s %12s %12s %12s %9s  %s\n", r->name, "-", "-", "-", "-", "-",
+                       r->note ? r->note : "no samples");
+                return;
+        }
+        printf("%-12s %8zu %12.1f %12.1f %12.1f %8.2fx  %s\n", r->name, r->n, r->p50_us, r->p99_us,
+               r->mean_us, floor_r->ran && floor_r->p50_us > 0 ? r->p50_us / floor_r->p50_us : 0.0,
+               r->note ? r->note : "");
+}
+
+static void json_num(const char *key, const result *r) {
+        if (r->ran)
+                printf(",\"%s\":%.1f", key, r->p50_us);
+        else
+                printf(",\"%s\":null", key);
+}
+
+int main(int argc, char **argv) {
+        bool quick = false;
+        size_t samples = 0;
+        char self[PATH_MAX];
+        ssize_t l;
+        result floor_r = { .name = "floor" }, air = { .name = "airsupd" }, runit = { .name = "runit" },
+               s6 = { .name = "s6" }, sv = { .name = "supervisord" };
+
+        for (int i = 1; i < argc; i++) {
+                if (strcmp(argv[i], "--quick") == 0)
+                        quick = true;
+                else if (strcmp(argv[i], "--samples") == 0 && i + 1 < argc)
+                        samples = (size_t) atol(argv[++i]);
+                else {
+                        fprintf(stderr, "usage: restart [--quick] [--samples N]\n");
+                        return 2;
+                }
+        }
+        if (samples == 0)
+                samples = quick ? 400 : 4000;
+
+        /* The helpers sit beside this binary; airsupd one level up. */
+        l = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        if (l < 0)
+                return 1;
+        self[l] = '\0';
+        snprintf(bindir, sizeof(bindir), "%s", self);
+        *strrchr(bindir, '/') = '\0';
+        snprintf(builddir, sizeof(builddir), "%s", bindir);
+        *strrchr(builddir, '/') = '\0';
+        snprintf(tmpdir, sizeof(tmpdir), "/tmp/airsup-bench-restart.XXXXXX");
+        if (!mkdtemp(tmpdir)) {
+                perror("mkdtemp");
+                return 1;
+        }
+        signal(SIGPIPE, SIG_IGN);
+
+        printf("restart latency: crash -> next start, from the child's CLOCK_MONOTONIC (%zu samples%s)\n",
+               samples, quick ? ", --quick" : "");
+        run_floor(samples, &floor_r);
+        run_airsupd(samples, &air);
+        /* runit and s6 hold a service for a second between quick restarts, so
+         * they get a time budget rather than a sample count. */
+        run_peer_dir("runit", "/usr/bin/runsv", quick ? 5 : 20, quick ? 7 : 25, &runit);
+        run_peer_dir("s6", "/usr/bin/s6-supervise", quick ? 5 : 20, quick ? 7 : 25, &s6);
+        run_supervisord(quick ? 10 : 50, quick ? 8 : 30, &sv);
+
+        printf("\n%-12s %8s %12s %12s %12s %9s\n", "supervisor", "samples", "p50 us", "p99 us", "mean us",
+               "vs floor");
+        print_row(&floor_r, &floor_r);
+        print_row(&air, &floor_r);
+        print_row(&runit, &floor_r);
+        print_row(&s6, &floor_r);
+        print_row(&sv, &floor_r);
+        printf("\ngoal: airsupd p50 <= 1.5x floor: %s\n",
+               air.ran && floor_r.ran && air.p50_us <= 1.5 * floor_r.p50_us ? "met" : "NOT met");
+
+        char cmd[PATH_MAX + 16];
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+        (void) !system(cmd);
+
+        printf("{\"bench\":\"restart\"");
+        json_num("airsupd_p50_us", &air);
+        json_num("floor_p50_us", &floor_r);
+        if (air.ran && floor_r.ran && floor_r.p50_us > 0)
+                printf(",\"ratio\":%.2f", air.p50_us / floor_r.p50_us);
+        else
+                printf(",\"ratio\":null");
+        json_num("runit_p50_us", &runit);
+        json_num("s6_p50_us", &s6);
+        json_num("supervisord_p50_us", &sv);
+        printf("}\n");
+        return air.ran && floor_r.ran ? 0 : 1;
+}
