@@ -44,6 +44,7 @@ bool proc_is_down(const sup_proc *p) {
 
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata);
 static int on_poll(sd_event_source *s, uint64_t usec, void *userdata);
+static int on_defer(sd_event_source *s, void *userdata);
 static int on_pidfd(sd_event_source *s, int fd, uint32_t revents, void *userdata);
 static int on_exec_status(sd_event_source *s, int fd, uint32_t revents, void *userdata);
 
@@ -332,7 +333,14 @@ void proc_restart_after(sup_proc *p, uint64_t delay_usec) {
         e.incarnation = p->incarnation;
         sup_events_emit(&p->group->m->events, &e);
         /* Even a zero delay goes through the loop, never recursion: a command
-         * that fails at once cannot nest restarts on the stack. */
+         * that fails at once cannot nest restarts on the stack.  A defer
+         * source costs no system call, unlike a timer. */
+        if (delay_usec == 0) {
+                timer_disarm(&p->timer);
+                if (sd_event_add_defer(p->group->m->event, &p->timer, on_defer, p) >= 0 &&
+                    sd_event_source_set_enabled(p->timer, SD_EVENT_ONESHOT) >= 0)
+                        return;
+        }
         timer_arm(p, &p->timer, delay_usec, on_timer);
 }
 
@@ -427,6 +435,10 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         p->timer = sd_event_source_disable_unref(p->timer);
         (void) proc_dispatch(p, PROC_EV_TIMER);
         return 0;
+}
+
+static int on_defer(sd_event_source *s, void *userdata) {
+        return on_timer(s, 0, userdata);
 }
 
 static int on_poll(sd_event_source *s, uint64_t usec, void *userdata) {

@@ -41,8 +41,9 @@ typedef struct spawn_plan {
         gid_t gid;
         gid_t *groups;
         int n_groups;
-        int out_fd, err_fd;             /* -EBADF: inherit airsupd's */
-        int null_fd;
+        int out_fd, err_fd;             /* -EBADF: inherit airsupd's, or /dev/null if *_null */
+        bool out_null, err_null;
+        int null_fd;                    /* borrowed from the manager */
 } spawn_plan;
 
 static void spawn_plan_done(spawn_plan *s) {
@@ -51,7 +52,6 @@ static void spawn_plan_done(spawn_plan *s) {
         free(s->groups);
         safe_close(s->out_fd);
         safe_close(s->err_fd);
-        safe_close(s->null_fd);
 }
 
 /* Sets NAME=VALUE in ENV (a NULL-terminated array of N entries), replacing
@@ -140,9 +140,6 @@ static int open_output(sup_proc *p, cfg_output o, const char *path, int priority
         int fd;
 
         switch (o) {
-        case CFG_OUTPUT_NULL:
-                fd = open("/dev/null", O_WRONLY | O_CLOEXEC | O_NOCTTY);
-                break;
         case CFG_OUTPUT_FILE:
                 fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0644);
                 break;
@@ -231,10 +228,9 @@ static int spawn_prepare(sup_proc *p, spawn_plan *s, const char **ret_step) {
         if (r < 0)
                 return r;
 
-        *ret_step = "stdin";
-        s->null_fd = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
-        if (s->null_fd < 0)
-                return -errno;
+        s->null_fd = m->null_fd;
+        s->out_null = c->out == CFG_OUTPUT_NULL;
+        s->err_null = c->err == CFG_OUTPUT_NULL;
         *ret_step = "stdout";
         r = open_output(p, c->out, c->out_path, LOG_INFO, &s->out_fd);
         if (r < 0)
@@ -279,9 +275,11 @@ _Noreturn static void spawn_child(const spawn_plan *s, int status_fd) {
         step = "stdio";
         if (dup2(s->null_fd, STDIN_FILENO) < 0)
                 goto fail;
-        if (s->out_fd >= 0 && dup2(s->out_fd, STDOUT_FILENO) < 0)
+        if ((s->out_fd >= 0 || s->out_null) &&
+            dup2(s->out_null ? s->null_fd : s->out_fd, STDOUT_FILENO) < 0)
                 goto fail;
-        if (s->err_fd >= 0 && dup2(s->err_fd, STDERR_FILENO) < 0)
+        if ((s->err_fd >= 0 || s->err_null) &&
+            dup2(s->err_null ? s->null_fd : s->err_fd, STDERR_FILENO) < 0)
                 goto fail;
         /* Whatever airsupd itself inherited stays out of its children. */
         (void) close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);

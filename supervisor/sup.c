@@ -8,6 +8,7 @@
  * every marked child is down it does what it stopped them for: restart them
  * in order, report itself down, or report itself failed to its parent. */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -410,12 +411,20 @@ int manager_new(cfg *c, sd_event *e, sup_log_target log, bool debug, bool subrea
                 return -ENOMEM;
         m->event = sd_event_ref(e);
         m->subreaper = subreaper;
+        m->null_fd = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
+        if (m->null_fd < 0) {
+                r = -errno;
+                sd_event_unref(m->event);
+                free(m);
+                return r;
+        }
         r = sup_events_init(&m->events, c->events, log, debug);
         if (r >= 0)
                 r = base_env_build(&m->base_env);
         if (r < 0) {
                 sup_events_done(&m->events);
                 sd_event_unref(m->event);
+                safe_close(m->null_fd);
                 free(m);
                 return r;
         }
@@ -436,6 +445,7 @@ sup_manager *manager_free(sup_manager *m) {
         node_free(m->root);
         cfg_free(m->cfg);
         strv_free(m->base_env);
+        safe_close(m->null_fd);
         sup_events_done(&m->events);
         sd_event_unref(m->event);
         free(m);

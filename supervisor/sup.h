@@ -121,6 +121,7 @@ struct sup_manager {
         bool notified_ready;            /* READY=1 sent to our own supervisor */
         int exit_status;
         char **base_env;                /* airsupd's environment, cleaned for children */
+        int null_fd;                    /* /dev/null, every child's stdin */
 };
 
 /* proc.c */
