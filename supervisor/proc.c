@@ -46,7 +46,6 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata);
 static int on_poll(sd_event_source *s, uint64_t usec, void *userdata);
 static int on_defer(sd_event_source *s, void *userdata);
 static int on_pidfd(sd_event_source *s, int fd, uint32_t revents, void *userdata);
-static int on_exec_status(sd_event_source *s, int fd, uint32_t revents, void *userdata);
 
 static void proc_emit(sup_proc *p, sup_event_type type, int priority) {
         node_proc_event(p, type, priority);
@@ -71,9 +70,7 @@ static void timer_disarm(sd_event_source **src) {
 /* Closes what watched the main process; its exit has been collected. */
 static void main_forget(sup_proc *p) {
         p->pidfd_source = sd_event_source_disable_unref(p->pidfd_source);
-        p->exec_source = sd_event_source_disable_unref(p->exec_source);
         p->pidfd = safe_close(p->pidfd);
-        p->exec_fd = safe_close(p->exec_fd);
         p->main_alive = false;
 }
 
@@ -139,7 +136,7 @@ static int after_main_exit(sup_proc *p) {
 
 static int act_start(sup_proc *p) {
         sup_manager *m = p->group->m;
-        int r;
+        int r, exec_error;
 
         timer_disarm(&p->timer);
         p->incarnation++;
@@ -149,10 +146,10 @@ static int act_start(sup_proc *p) {
         p->start_step[0] = '\0';
         p->exit = (sup_exit) {};
 
-        r = sup_spawn(p, &p->pid, &p->pidfd, &p->exec_fd);
+        r = sup_spawn(p, &p->pid, &p->pidfd, &exec_error);
         if (r < 0) {
-                /* Nothing was forked (or it was already gone): a failed start,
-                 * handled like a crash so that backoff and intensity apply. */
+                /* Nothing was forked: a failed start, handled like a crash so
+                 * that backoff and intensity apply. */
                 p->start_error = -r;
                 p->exit = (sup_exit) { .code = CLD_EXITED, .status = 127 };
                 proc_emit(p, SUP_EVENT_START_FAILED, LOG_ERR);
@@ -167,24 +164,25 @@ static int act_start(sup_proc *p) {
         p->state = PROC_STARTING;
 
         r = sd_event_add_io(m->event, &p->pidfd_source, p->pidfd, EPOLLIN, on_pidfd, p);
-        if (r >= 0)
-                r = sd_event_add_io(m->event, &p->exec_source, p->exec_fd, EPOLLIN, on_exec_status, p);
         if (r < 0) {
                 /* Without a watch the process cannot be supervised: stop it. */
                 sup_log(&m->events, LOG_ERR, "%s: failed to watch pid %d: %s", p->name, (int) p->pid,
                         strerror(-r));
-                p->stop_requested = false;
                 stop_begin(p);
                 poll_start(p);
+                return 0;
         }
-        return 0;
+        if (exec_error > 0) {
+                /* The child exits with 127 right away; its exit reports this. */
+                p->start_error = exec_error;
+                return 0;
+        }
+        return proc_dispatch(p, PROC_EV_EXEC_OK);
 }
 
 static int act_exec_ok(sup_proc *p) {
         const cfg_node *c = p->group->cfg;
 
-        p->exec_source = sd_event_source_disable_unref(p->exec_source);
-        p->exec_fd = safe_close(p->exec_fd);
         p->state = PROC_RUNNING;
         proc_emit(p, SUP_EVENT_STARTED, LOG_INFO);
 
@@ -205,13 +203,6 @@ static int act_ready(sup_proc *p) {
 }
 
 static int act_exit(sup_proc *p) {
-        /* The exec-status pipe is complete once the process is gone: a start
-         * that failed after the fork is told apart from a crash here. */
-        if (p->exec_fd >= 0) {
-                int r = sup_spawn_status(p->exec_fd, p->start_step, sizeof(p->start_step));
-                if (r < 0 && r != -EAGAIN && r != -EIO)
-                        p->start_error = -r;
-        }
         main_forget(p);
         timer_disarm(&p->timer);
         proc_emit(p, p->start_error ? SUP_EVENT_START_FAILED : SUP_EVENT_EXITED,
@@ -363,7 +354,6 @@ void proc_init(sup_proc *p, sup_node *group, unsigned instance) {
                 .group = group,
                 .instance = instance,
                 .pidfd = -EBADF,
-                .exec_fd = -EBADF,
         };
         if (group->cfg->instances > 1)
                 snprintf(p->name, sizeof(p->name), "%s[%u]", group->cfg->name, instance);
@@ -403,25 +393,6 @@ static int on_pidfd(sd_event_source *s, int fd, uint32_t revents, void *userdata
         (void) fd;
         (void) revents;
         proc_main_exited(userdata);
-        return 0;
-}
-
-static int on_exec_status(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        sup_proc *p = userdata;
-        int r;
-
-        (void) s;
-        (void) revents;
-        r = sup_spawn_status(fd, p->start_step, sizeof(p->start_step));
-        if (r == -EAGAIN)
-                return 0;
-        if (r == 0)
-                return proc_dispatch(p, PROC_EV_EXEC_OK), 0;
-        /* The exec failed: the child exits with 127 right after; its exit
-         * event reports the failure. */
-        p->start_error = r == -EIO ? EIO : -r;
-        p->exec_source = sd_event_source_disable_unref(p->exec_source);
-        p->exec_fd = safe_close(p->exec_fd);
         return 0;
 }
 

@@ -4,7 +4,8 @@
  * look-up, user and groups, output files) is prepared in airsupd before the
  * fork, so the child between clone3() and execve() only makes system calls.
  * The child reports a failure through a close-on-exec pipe: EOF means the
- * exec happened, a record means it did not, and which step failed. */
+ * exec happened, a record means it did not, and which step failed.  The
+ * parent reads it before going on, so every fork has a known outcome. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
@@ -341,7 +342,29 @@ static pid_t clone_pidfd(int *ret_pidfd) {
         return pid;
 }
 
-int sup_spawn(sup_proc *p, pid_t *ret_pid, int *ret_pidfd, int *ret_exec_fd) {
+/* Waits for the child to exec or fail: EOF on the exec-status pipe means
+ * execve() succeeded (it closed the write end), a record means it did not.
+ * Waiting here costs the parent the child's pre-exec system calls, about
+ * what vfork() costs, and tells it the outcome without another wake-up. */
+static int spawn_wait_exec(int fd, char *step, size_t step_size) {
+        spawn_failure f;
+        ssize_t n;
+
+        do
+                n = read(fd, &f, sizeof(f));
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return -errno;
+        if (n == 0)
+                return 0;
+        if ((size_t) n != sizeof(f) || f.error <= 0)
+                return -EIO;
+        f.step[sizeof(f.step) - 1] = '\0';
+        snprintf(step, step_size, "%s", f.step);
+        return -f.error;
+}
+
+int sup_spawn(sup_proc *p, pid_t *ret_pid, int *ret_pidfd, int *ret_exec_error) {
         _cleanup_(spawn_plan_done) spawn_plan s = { .out_fd = -EBADF, .err_fd = -EBADF, .null_fd = -EBADF };
         _cleanup_close_ int status_r = -EBADF, status_w = -EBADF;
         int fds[2], pidfd = -EBADF, r;
@@ -350,11 +373,11 @@ int sup_spawn(sup_proc *p, pid_t *ret_pid, int *ret_pidfd, int *ret_exec_fd) {
 
         r = spawn_prepare(p, &s, &step);
         if (r < 0) {
-                strncpy(p->start_step, step, sizeof(p->start_step) - 1);
+                snprintf(p->start_step, sizeof(p->start_step), "%s", step);
                 return r;
         }
 
-        strncpy(p->start_step, "fork", sizeof(p->start_step) - 1);
+        snprintf(p->start_step, sizeof(p->start_step), "fork");
         if (pipe2(fds, O_CLOEXEC) < 0)
                 return -errno;
         status_r = fds[0];
@@ -368,29 +391,13 @@ int sup_spawn(sup_proc *p, pid_t *ret_pid, int *ret_pidfd, int *ret_exec_fd) {
                 spawn_child(&s, status_w);
         }
 
+        status_w = safe_close(status_w);
         p->start_step[0] = '\0';
+        r = spawn_wait_exec(status_r, p->start_step, sizeof(p->start_step));
         *ret_pid = pid;
         *ret_pidfd = pidfd;
-        *ret_exec_fd = TAKE_FD(status_r);
+        *ret_exec_error = r == -EIO ? EIO : -r;
         return 0;
-}
-
-/* Reads the exec-status pipe: 0 when exec happened (EOF), -EAGAIN when the
- * child has not got there yet, else the child's -errno with its step. */
-int sup_spawn_status(int fd, char *step, size_t step_size) {
-        spawn_failure f;
-        ssize_t n;
-
-        n = read(fd, &f, sizeof(f));
-        if (n < 0)
-                return errno == EAGAIN ? -EAGAIN : -errno;
-        if (n == 0)
-                return 0;
-        if ((size_t) n != sizeof(f) || f.error <= 0)
-                return -EIO;
-        f.step[sizeof(f.step) - 1] = '\0';
-        snprintf(step, step_size, "%s", f.step);
-        return -f.error;
 }
 
 /* Whether any live (not zombie) process is still in process group PGID.

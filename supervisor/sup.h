@@ -39,7 +39,7 @@ typedef enum proc_state {
 typedef enum proc_event {
         PROC_EV_START,                  /* the supervisor wants it up */
         PROC_EV_STOP,                   /* the supervisor wants it down */
-        PROC_EV_EXEC_OK,                /* the exec-status pipe closed empty */
+        PROC_EV_EXEC_OK,                /* execve() succeeded */
         PROC_EV_READY,
         PROC_EV_EXIT,                   /* main process reaped; proc.exit holds how */
         PROC_EV_GROUP_EMPTY,            /* no live process left in its process group */
@@ -56,7 +56,6 @@ struct sup_proc {
 
         pid_t pid;                      /* main process, 0 when none */
         int pidfd;
-        int exec_fd;                    /* read end of the exec-status pipe */
         pid_t pgid;                     /* process group still to be emptied, 0 when empty */
         bool main_alive;
         bool stop_requested;            /* the stop was asked for, not a crash */
@@ -70,7 +69,6 @@ struct sup_proc {
         sup_backoff backoff;
 
         sd_event_source *pidfd_source;
-        sd_event_source *exec_source;
         sd_event_source *timer;         /* ready delay, kill grace, backoff, stragglers */
         sd_event_source *poll;          /* group emptiness, while not subreaper */
 };
@@ -137,8 +135,7 @@ const char *proc_state_to_string(proc_state s);
 sup_proc *manager_find_pid(sup_manager *m, pid_t pid);
 
 /* spawn.c */
-int sup_spawn(sup_proc *p, pid_t *ret_pid, int *ret_pidfd, int *ret_exec_fd);
-int sup_spawn_status(int fd, char *step, size_t step_size);
+int sup_spawn(sup_proc *p, pid_t *ret_pid, int *ret_pidfd, int *ret_exec_error);
 bool sup_pgrp_alive(pid_t pgid);
 
 /* sup.c */
