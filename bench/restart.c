@@ -218,6 +218,21 @@ static bool installed(const char *path) {
         return access(path, X_OK) == 0;
 }
 
+/* Runs a peer supervisor until FILE holds N restarts or SECONDS pass. */
+static void measure_peer(char *const argv[], const char *file, size_t n, double seconds, result *r) {
+        pid_t pid = spawn(argv, NULL);
+
+        if (pid < 0) {
+                r->note = "failed to start";
+                return;
+        }
+        wait_starts(file, n + 1, seconds);
+        stop(pid);
+        analyse(file, 0, r);
+        if (r->ran && r->n < n)
+                r->note = "time-limited sample";
+}
+
 /* runit and s6 run ./run in a service directory: the same child, exec'd
  * from a shell script as their users do. */
 static void make_service_dir(const char *name, const char *file, char *dir, size_t size) {
@@ -232,7 +247,6 @@ static void make_service_dir(const char *name, const char *file, char *dir, size
 
 static void run_peer_dir(const char *name, const char *binary, size_t n, double seconds, result *r) {
         char file[PATH_MAX + 32], dir[PATH_MAX + 32], ts[64];
-        pid_t pid;
 
         if (!installed(binary)) {
                 r->note = "not installed";
@@ -241,21 +255,11 @@ static void run_peer_dir(const char *name, const char *binary, size_t n, double 
         snprintf(ts, sizeof(ts), "%s.ts", name);
         path_join(file, sizeof(file), tmpdir, ts);
         make_service_dir(name, file, dir, sizeof(dir));
-        pid = spawn((char *[]) { (char *) binary, dir, NULL }, NULL);
-        if (pid < 0) {
-                r->note = "failed to start";
-                return;
-        }
-        wait_starts(file, n + 1, seconds);
-        stop(pid);
-        analyse(file, 0, r);
-        if (r->ran && r->n < n)
-                r->note = "time-limited sample";
+        measure_peer((char *[]) { (char *) binary, dir, NULL }, file, n, seconds, r);
 }
 
 static void run_supervisord(size_t n, double seconds, result *r) {
         char file[PATH_MAX + 32], conf[PATH_MAX + 32], text[6 * PATH_MAX];
-        pid_t pid;
 
         if (!installed("/usr/bin/supervisord")) {
                 r->note = "not installed";
@@ -269,16 +273,7 @@ static void run_supervisord(size_t n, double seconds, result *r) {
                  "startretries=1000000\nstdout_logfile=NONE\nstderr_logfile=NONE\n",
                  tmpdir, tmpdir, bindir, file);
         write_file(conf, text, 0644);
-        pid = spawn((char *[]) { "/usr/bin/supervisord", "-n", "-c", conf, NULL }, NULL);
-        if (pid < 0) {
-                r->note = "failed to start";
-                return;
-        }
-        wait_starts(file, n + 1, seconds);
-        stop(pid);
-        analyse(file, 0, r);
-        if (r->ran && r->n < n)
-                r->note = "time-limited sample";
+        measure_peer((char *[]) { "/usr/bin/supervisord", "-n", "-c", conf, NULL }, file, n, seconds, r);
 }
 
 static void print_row(const result *r, const result *floor_r) {
