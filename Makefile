@@ -23,7 +23,7 @@ XLDFLAGS = $(LDFLAGS) $(SANFLAGS)
 LIBS     = $(shell pkg-config --libs $(PKGS))
 
 SUP_SRC  = supervisor/cfg.c supervisor/cfg-value.c supervisor/policy.c \
-           supervisor/event.c supervisor/spawn.c supervisor/proc.c supervisor/sup.c
+           supervisor/event.c supervisor/spawn.c supervisor/proc.c supervisor/notify.c supervisor/sup.c
 SUP_OBJ  = $(SUP_SRC:%.c=$(BUILD)/%.o)
 UNIT     = $(BUILD)/tests/test-cfg $(BUILD)/tests/test-policy
 HELPERS  = $(BUILD)/tests/notify-listen

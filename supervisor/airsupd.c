@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -76,6 +77,7 @@ int main(int argc, char **argv) {
         bool check = false, subreaper = false, verbose = false;
         sup_log_target log = SUP_LOG_AUTO;
         sigset_t mask;
+        struct rlimit nofile;
         int opt, r;
 
         while ((opt = getopt_long(argc, argv, "c:vh", options, NULL)) >= 0) {
@@ -151,6 +153,15 @@ int main(int argc, char **argv) {
         }
         (void) signal(SIGPIPE, SIG_IGN);
 
+        /* Each process costs airsupd a pidfd (and a notify socket): take the
+         * whole hard limit, and give children their usual soft limit back. */
+        if (getrlimit(RLIMIT_NOFILE, &nofile) >= 0 && nofile.rlim_cur < nofile.rlim_max) {
+                struct rlimit raised = { .rlim_cur = nofile.rlim_max, .rlim_max = nofile.rlim_max };
+                if (setrlimit(RLIMIT_NOFILE, &raised) < 0)
+                        nofile.rlim_cur = 0;
+        } else
+                nofile.rlim_cur = 0;
+
         r = sd_event_new(&e);
         if (r < 0) {
                 fprintf(stderr, "airsupd: failed to create the event loop: %s\n", strerror(-r));
@@ -172,6 +183,7 @@ int main(int argc, char **argv) {
                 }
         }
 
+        m->nofile_child = nofile;
         manager_start(m);
         r = sd_event_loop(e);
         if (r < 0) {

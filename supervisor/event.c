@@ -15,6 +15,7 @@
 #include "cfg.h"
 #include "cleanup.h"
 #include "event.h"
+#include "policy.h"
 
 static const char *const event_names[_SUP_EVENT_MAX] = {
         [SUP_EVENT_STARTED]       = "started",
@@ -33,6 +34,10 @@ static const char *const event_names[_SUP_EVENT_MAX] = {
         [SUP_EVENT_STARTING_TREE] = "starting",
         [SUP_EVENT_SHUTDOWN]      = "shutdown",
         [SUP_EVENT_STRAGGLERS]    = "stragglers",
+        [SUP_EVENT_START_TIMEOUT] = "start-timeout",
+        [SUP_EVENT_STATUS]        = "status",
+        [SUP_EVENT_MAIN_PID]      = "main-pid",
+        [SUP_EVENT_CHILD_STOPPING] = "child-stopping",
 };
 
 static const char *const priority_names[] = {
@@ -92,6 +97,8 @@ static int format_body(const sup_event *e, char *buf, size_t size) {
         if (e->type == SUP_EVENT_EXITED) {
                 if (e->code == CLD_EXITED)
                         APPEND(" status=%d", e->status);
+                else if (e->code == SUP_EXIT_UNKNOWN)
+                        APPEND(" status=unknown");
                 else
                         APPEND(" signal=%s%s", cfg_signal_to_string(e->status),
                                e->code == CLD_DUMPED ? " core-dumped" : "");

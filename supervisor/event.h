@@ -25,6 +25,10 @@ typedef enum sup_event_type {
         SUP_EVENT_STARTING_TREE,
         SUP_EVENT_SHUTDOWN,             /* orderly shutdown begun */
         SUP_EVENT_STRAGGLERS,           /* processes survived SIGKILL: ignored */
+        SUP_EVENT_START_TIMEOUT,        /* not ready within start_timeout: stopping it */
+        SUP_EVENT_STATUS,               /* the child said STATUS=...: detail */
+        SUP_EVENT_MAIN_PID,             /* the child named a new main process: pid */
+        SUP_EVENT_CHILD_STOPPING,       /* the child said STOPPING=1 */
         _SUP_EVENT_MAX,
         _SUP_EVENT_INVALID = -22,
 } sup_event_type;
@@ -40,7 +44,7 @@ typedef struct sup_event {
         int code, status;               /* SUP_EVENT_EXITED */
         int error;                      /* positive errno, SUP_EVENT_START_FAILED */
         uint64_t delay_usec;            /* SUP_EVENT_RESTARTING */
-        char detail[96];                /* free text, e.g. the failed start step */
+        char detail[160];                /* free text, e.g. the failed start step */
 } sup_event;
 
 typedef enum sup_log_target {

@@ -11,8 +11,12 @@
 #include "cfg.h"
 
 /* How a main process ended, as waitid() reports it. */
+/* How a process ended is unknown: a main process that was not airsupd's
+ * child (MAINPID=).  Counts as abnormal. */
+#define SUP_EXIT_UNKNOWN 0
+
 typedef struct sup_exit {
-        int code;                       /* CLD_EXITED, CLD_KILLED or CLD_DUMPED */
+        int code;                       /* CLD_EXITED, CLD_KILLED, CLD_DUMPED or SUP_EXIT_UNKNOWN */
         int status;                     /* exit status or signal number */
 } sup_exit;
 

@@ -8,6 +8,7 @@
  * node_proc_down(), which decides about restarts. */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/pidfd.h>
@@ -146,7 +147,15 @@ static int act_start(sup_proc *p) {
         p->start_step[0] = '\0';
         p->exit = (sup_exit) {};
 
-        r = sup_spawn(p, &p->pid, &p->pidfd, &exec_error);
+        r = 0;
+        if (p->group->cfg->ready == CFG_READY_NOTIFY) {
+                r = notify_open(p);
+                if (r < 0)
+                        snprintf(p->start_step, sizeof(p->start_step), "notify-socket");
+                notify_drain(p);
+        }
+        if (r >= 0)
+                r = sup_spawn(p, &p->pid, &p->pidfd, &exec_error);
         if (r < 0) {
                 /* Nothing was forked: a failed start, handled like a crash so
                  * that backoff and intensity apply. */
@@ -186,13 +195,33 @@ static int act_exec_ok(sup_proc *p) {
         p->state = PROC_RUNNING;
         proc_emit(p, SUP_EVENT_STARTED, LOG_INFO);
 
-        /* ready = notify is implemented with the notify socket (not yet):
-         * until then it behaves like ready = none. */
-        if (c->ready == CFG_READY_DELAY && c->ready_usec > 0) {
-                timer_arm(p, &p->timer, c->ready_usec, on_timer);
+        switch (c->ready) {
+        case CFG_READY_NOTIFY:
+                /* READY=1 on the notify socket, or a failed start. */
+                timer_arm(p, &p->timer, c->start_timeout_usec, on_timer);
                 return 0;
+        case CFG_READY_DELAY:
+                if (c->ready_usec > 0) {
+                        timer_arm(p, &p->timer, c->ready_usec, on_timer);
+                        return 0;
+                }
+                return proc_dispatch(p, PROC_EV_READY);
+        default:
+                return proc_dispatch(p, PROC_EV_READY);
         }
-        return proc_dispatch(p, PROC_EV_READY);
+}
+
+/* The timer of a started, not yet ready proc: for ready = DURATION it has
+ * survived long enough; for ready = notify it missed start_timeout, which
+ * is a failed start: it is stopped, and restarted like a crash. */
+static int act_running_timer(sup_proc *p) {
+        if (p->group->cfg->ready != CFG_READY_NOTIFY)
+                return proc_dispatch(p, PROC_EV_READY);
+        p->start_error = ETIME;
+        snprintf(p->start_step, sizeof(p->start_step), "ready");
+        proc_emit(p, SUP_EVENT_START_TIMEOUT, LOG_ERR);
+        stop_begin(p);
+        return 0;
 }
 
 static int act_ready(sup_proc *p) {
@@ -282,7 +311,7 @@ static const proc_action actions[_PROC_STATE_MAX][_PROC_EV_MAX] = {
         [PROC_RUNNING] = {
                 [PROC_EV_STOP] = act_stop,
                 [PROC_EV_READY] = act_ready,
-                [PROC_EV_TIMER] = act_ready,    /* the ready delay elapsed */
+                [PROC_EV_TIMER] = act_running_timer,
                 [PROC_EV_EXIT] = act_exit,
         },
         [PROC_READY] = {
@@ -354,6 +383,7 @@ void proc_init(sup_proc *p, sup_node *group, unsigned instance) {
                 .group = group,
                 .instance = instance,
                 .pidfd = -EBADF,
+                .notify_fd = -EBADF,
         };
         if (group->cfg->instances > 1)
                 snprintf(p->name, sizeof(p->name), "%s[%u]", group->cfg->name, instance);
@@ -365,6 +395,54 @@ void proc_done(sup_proc *p) {
         timer_disarm(&p->timer);
         timer_disarm(&p->poll);
         main_forget(p);
+        notify_close(p);
+}
+
+/* EXTEND_TIMEOUT_USEC=: a starting child asks for more time; the start
+ * timeout becomes at least that far from now. */
+void proc_extend_start(sup_proc *p, uint64_t usec) {
+        uint64_t due = 0;
+
+        if (p->state != PROC_RUNNING || p->group->cfg->ready != CFG_READY_NOTIFY || !p->timer)
+                return;
+        if (sd_event_source_get_time(p->timer, &due) >= 0 && due >= now_usec() + usec)
+                return;
+        timer_arm(p, &p->timer, usec, on_timer);
+}
+
+/* MAINPID=: the child names another of its processes (already checked to
+ * be in its tree) as the one whose exit ends it, as a forking daemon does.
+ * The old main process, still airsupd's child, is then reaped as an
+ * orphan; the new one is watched by pidfd.  Unless airsupd is a subreaper
+ * or PID 1, the new main is not its child and its exit status is unknown. */
+int proc_set_main(sup_proc *p, pid_t pid) {
+        sup_manager *m = p->group->m;
+        _cleanup_close_ int fd = -EBADF;
+        pid_t pgid;
+        int r;
+
+        if (p->state != PROC_RUNNING && p->state != PROC_READY)
+                return 0;
+        fd = pidfd_open(pid, 0);
+        if (fd < 0)
+                return -errno;
+        main_forget(p);
+        r = sd_event_add_io(m->event, &p->pidfd_source, fd, EPOLLIN, on_pidfd, p);
+        if (r < 0) {
+                sup_log(&m->events, LOG_ERR, "%s: failed to watch pid %d: %s", p->name, (int) pid, strerror(-r));
+                stop_begin(p);
+                poll_start(p);
+                return r;
+        }
+        p->pidfd = TAKE_FD(fd);
+        p->pid = pid;
+        p->main_alive = true;
+        pgid = getpgid(pid);
+        if (pgid > 0)
+                p->pgid = pgid;
+        proc_emit(p, SUP_EVENT_MAIN_PID, LOG_INFO);
+        /* It may have ended between the message and pidfd_open(). */
+        return 0;
 }
 
 /* Collects the main process's exit through its pidfd.  Returns false when
@@ -374,7 +452,16 @@ static bool collect_exit(sup_proc *p) {
 
         if (p->pidfd < 0)
                 return false;
-        if (waitid((idtype_t) P_PIDFD, (id_t) p->pidfd, &si, WEXITED | WNOHANG) < 0 || si.si_pid == 0)
+        if (waitid((idtype_t) P_PIDFD, (id_t) p->pidfd, &si, WEXITED | WNOHANG) < 0) {
+                struct pollfd pfd = { .fd = p->pidfd, .events = POLLIN };
+                /* A main process named by MAINPID= that is not our child:
+                 * it is gone when its pidfd is readable, how is unknown. */
+                if (errno != ECHILD || poll(&pfd, 1, 0) <= 0)
+                        return false;
+                p->exit = (sup_exit) { .code = SUP_EXIT_UNKNOWN };
+                return true;
+        }
+        if (si.si_pid == 0)
                 return false;
         p->exit = (sup_exit) { .code = si.si_code, .status = si.si_status };
         return true;

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/pidfd.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <syslog.h>
@@ -45,6 +46,7 @@ typedef struct spawn_plan {
         int out_fd, err_fd;             /* -EBADF: inherit airsupd's, or /dev/null if *_null */
         bool out_null, err_null;
         int null_fd;                    /* borrowed from the manager */
+        struct rlimit nofile;           /* rlim_cur 0: leave as it is */
 } spawn_plan;
 
 static void spawn_plan_done(spawn_plan *s) {
@@ -220,6 +222,9 @@ static int spawn_prepare(sup_proc *p, spawn_plan *s, const char **ret_step) {
             env_putf(&s->envp, &n, "AIRSUP_INSTANCE=%u", p->instance) < 0 ||
             env_putf(&s->envp, &n, "AIRSUP_INCARNATION=%u", p->incarnation) < 0)
                 return -ENOMEM;
+        if (p->notify_fd >= 0 && env_putf(&s->envp, &n, "NOTIFY_SOCKET=%s", p->notify_socket) < 0)
+                return -ENOMEM;
+        s->nofile = m->nofile_child;
         if (!s->envp)
                 return -ENOMEM;
 
@@ -284,6 +289,12 @@ _Noreturn static void spawn_child(const spawn_plan *s, int status_fd) {
                 goto fail;
         /* Whatever airsupd itself inherited stays out of its children. */
         (void) close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+
+        /* airsupd raised its own soft limit for its many fds; children get
+         * the usual one back (select() breaks above 1024). */
+        step = "rlimit";
+        if (s->nofile.rlim_cur > 0 && setrlimit(RLIMIT_NOFILE, &s->nofile) < 0)
+                goto fail;
 
         step = "chdir";
         if (s->workdir && chdir(s->workdir) < 0)
@@ -400,6 +411,31 @@ int sup_spawn(sup_proc *p, pid_t *ret_pid, int *ret_pidfd, int *ret_exec_error) 
         return 0;
 }
 
+/* Reads state, parent and process group of PID from /proc/PID/stat. */
+int sup_proc_stat(pid_t pid, char *ret_state, pid_t *ret_ppid, pid_t *ret_pgrp) {
+        _cleanup_close_ int fd = -EBADF;
+        char path[32], buf[512];
+        const char *rp;
+        int ppid, pgrp;
+        ssize_t n;
+
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        n = read(fd, buf, sizeof(buf) - 1);
+        if (n <= 0)
+                return n < 0 ? -errno : -EIO;
+        buf[n] = '\0';
+        /* "pid (comm) S ppid pgrp ...": comm may hold ')' itself. */
+        rp = strrchr(buf, ')');
+        if (!rp || sscanf(rp + 1, " %c %d %d", ret_state, &ppid, &pgrp) != 3)
+                return -EIO;
+        *ret_ppid = ppid;
+        *ret_pgrp = pgrp;
+        return 0;
+}
+
 /* Whether any live (not zombie) process is still in process group PGID.
  * kill(-pgid, 0) answers at once when the group is empty; a zombie still
  * counts for kill(), and one reparented to an init that does not reap would
@@ -417,26 +453,13 @@ bool sup_pgrp_alive(pid_t pgid) {
         if (!d)
                 return true;
         while ((de = readdir(d))) {
-                char path[16 + sizeof(de->d_name)], buf[512];
-                _cleanup_close_ int fd = -EBADF;
-                const char *rp;
                 char state;
-                int ppid, pgrp;
-                ssize_t n;
+                pid_t ppid, pgrp;
+                unsigned pid;
 
-                if (de->d_name[0] < '1' || de->d_name[0] > '9')
+                if (sscanf(de->d_name, "%u", &pid) != 1 || pid == 0)
                         continue;
-                snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
-                fd = open(path, O_RDONLY | O_CLOEXEC);
-                if (fd < 0)
-                        continue;
-                n = read(fd, buf, sizeof(buf) - 1);
-                if (n <= 0)
-                        continue;
-                buf[n] = '\0';
-                /* "pid (comm) S ppid pgrp ...": comm may hold ')' itself. */
-                rp = strrchr(buf, ')');
-                if (!rp || sscanf(rp + 1, " %c %d %d", &state, &ppid, &pgrp) != 3)
+                if (sup_proc_stat((pid_t) pid, &state, &ppid, &pgrp) < 0)
                         continue;
                 if (pgrp == pgid && state != 'Z' && state != 'X')
                         return true;

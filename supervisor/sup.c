@@ -35,6 +35,7 @@ static void node_emit(sup_node *n, sup_event_type type, int priority) {
 }
 
 static void manager_check_ready(sup_manager *m);
+static void sup_start_next(sup_node *s);
 
 void node_proc_event(sup_proc *p, sup_event_type type, int priority) {
         sup_event e = {
@@ -52,9 +53,11 @@ void node_proc_event(sup_proc *p, sup_event_type type, int priority) {
                 if (p->start_step[0])
                         snprintf(e.detail, sizeof(e.detail), "step=%s", p->start_step);
         }
+        if (type == SUP_EVENT_STATUS)
+                snprintf(e.detail, sizeof(e.detail), "status=\"%s\"", p->status);
         sup_events_emit(&p->group->m->events, &e);
         if (type == SUP_EVENT_READY)
-                manager_check_ready(p->group->m);
+                node_proc_settled(p);
 }
 
 static bool node_is_down(const sup_node *n) {
@@ -66,23 +69,98 @@ static bool node_is_down(const sup_node *n) {
         return true;
 }
 
+/* A temporary child is started once per start of its supervisor: a sibling's
+ * restart (one_for_all, rest_for_one) stops it for good, as in OTP. */
+static bool node_gone(const sup_node *n) {
+        if (n->state == NODE_FAILED)
+                return true;
+        return n->cfg->restart == CFG_RESTART_TEMPORARY && n->ever_started && node_is_down(n);
+}
+
+/* Ready: a group whose every instance is ready (or ended for good), a
+ * supervisor whose children have all been started in order and were ready. */
+static bool node_ready(const sup_node *n) {
+        if (n->state != NODE_UP)
+                return false;
+        if (n->cfg->supervisor)
+                return n->start_next >= n->n_children;
+        for (size_t i = 0; i < n->n_procs; i++) {
+                proc_state st = n->procs[i].state;
+                if (st != PROC_READY && st != PROC_EXITED && st != PROC_FAILED)
+                        return false;
+        }
+        return true;
+}
+
 static void sup_continue(sup_node *s);
 static void sup_child_failed(sup_node *s, sup_node *child, uint64_t delay_usec, sup_proc *failed);
 
 static void node_start(sup_node *n) {
         n->state = NODE_UP;
+        n->ever_started = true;
         if (n->cfg->supervisor) {
-                /* A (re)started supervisor begins with a clean restart history. */
+                /* A (re)started supervisor begins afresh: a clean restart
+                 * history, and every child (temporary ones too) to start. */
                 n->window.n = 0;
                 n->window.head = 0;
                 n->then = THEN_NONE;
-                node_emit(n, SUP_EVENT_STARTING_TREE, LOG_DEBUG);
+                n->start_next = 0;
                 for (size_t i = 0; i < n->n_children; i++)
-                        node_start(n->children[i]);
+                        n->children[i]->ever_started = false;
+                node_emit(n, SUP_EVENT_STARTING_TREE, LOG_DEBUG);
+                sup_start_next(n);
                 return;
         }
-        for (size_t i = 0; i < n->n_procs; i++)
-                (void) proc_dispatch(&n->procs[i], PROC_EV_START);
+        for (size_t i = 0; i < n->n_procs; i++) {
+                /* The child whose failure restarted its siblings waits out its backoff. */
+                if (n->restart_delay_usec != USEC_INFINITY)
+                        proc_restart_after(&n->procs[i], n->restart_delay_usec);
+                else
+                        (void) proc_dispatch(&n->procs[i], PROC_EV_START);
+        }
+        n->restart_delay_usec = USEC_INFINITY;
+}
+
+/* A child reached readiness (or ended for good): if S's start sequence
+ * waits on it, go on. */
+static void node_settled(sup_node *n) {
+        sup_node *s = n->parent;
+
+        if (!s) {
+                manager_check_ready(n->m);
+                return;
+        }
+        if (s->state == NODE_UP && s->start_next == n->index && (node_ready(n) || node_gone(n)))
+                sup_start_next(s);
+}
+
+void node_proc_settled(sup_proc *p) {
+        node_settled(p->group);
+}
+
+/* Starts S's children in order from start_next, each only once the previous
+ * one is ready.  Re-entered from a child's readiness while it runs, it
+ * leaves the work to the outer call. */
+static void sup_start_next(sup_node *s) {
+        bool was_ready = s->start_next >= s->n_children;
+
+        if (s->starting)
+                return;
+        s->starting = true;
+        while (s->state == NODE_UP && !s->m->shutting_down && s->start_next < s->n_children) {
+                sup_node *c = s->children[s->start_next];
+
+                if (c->state == NODE_DOWN && !node_gone(c))
+                        node_start(c);
+                if (!node_ready(c) && !node_gone(c))
+                        break;
+                s->start_next++;
+        }
+        s->starting = false;
+        if (was_ready || s->state != NODE_UP || s->start_next < s->n_children)
+                return;
+        node_emit(s, SUP_EVENT_READY, LOG_INFO);
+        node_settled(s);
 }
 
 static void node_stop(sup_node *n) {
@@ -101,22 +179,9 @@ static void node_stop(sup_node *n) {
                 (void) proc_dispatch(&n->procs[i], PROC_EV_STOP);
 }
 
-/* Whole tree ready (or settled) for the first time: tell our own supervisor. */
-static bool tree_settled(const sup_node *n) {
-        if (n->cfg->supervisor) {
-                for (size_t i = 0; i < n->n_children; i++)
-                        if (!tree_settled(n->children[i]))
-                                return false;
-                return true;
-        }
-        for (size_t i = 0; i < n->n_procs; i++)
-                if (n->procs[i].state == PROC_STARTING || n->procs[i].state == PROC_RUNNING)
-                        return false;
-        return true;
-}
-
+/* The whole tree is ready for the first time: tell our own supervisor. */
 static void manager_check_ready(sup_manager *m) {
-        if (m->notified_ready || m->shutting_down || !tree_settled(m->root))
+        if (m->notified_ready || m->shutting_down || !node_ready(m->root))
                 return;
         m->notified_ready = true;
         (void) sd_notify(/* unset_environment= */ false, "READY=1\nSTATUS=supervising");
@@ -136,21 +201,27 @@ static void sup_finish(sup_node *s) {
         s->then = THEN_NONE;
         switch (then) {
         case THEN_RESTART:
+                /* Start the stopped children again, in order, from the first. */
                 s->state = NODE_UP;
-                for (size_t i = 0; i < s->n_children; i++) {
+                for (size_t i = s->n_children; i-- > 0;) {
                         sup_node *c = s->children[i];
                         if (!s->marked[i])
                                 continue;
                         s->marked[i] = false;
-                        if (!c->cfg->supervisor && c->restart_delay_usec != USEC_INFINITY) {
-                                /* The child whose failure caused this waits out its backoff. */
-                                c->state = NODE_UP;
-                                for (size_t k = 0; k < c->n_procs; k++)
-                                        proc_restart_after(&c->procs[k], c->restart_delay_usec);
-                                c->restart_delay_usec = USEC_INFINITY;
-                        } else
-                                node_start(c);
+                        if (i < s->start_next)
+                                s->start_next = i;
+                        if (!node_gone(c) || c->state == NODE_FAILED)
+                                continue;
+                        /* Stopped for its sibling and not to come back. */
+                        if (c->cfg->supervisor)
+                                node_emit(c, SUP_EVENT_NOT_RESTARTED, LOG_NOTICE);
+                        for (size_t k = 0; k < c->n_procs; k++)
+                                if (c->procs[k].state == PROC_STOPPED) {
+                                        c->procs[k].state = PROC_EXITED;
+                                        node_proc_event(&c->procs[k], SUP_EVENT_NOT_RESTARTED, LOG_NOTICE);
+                                }
                 }
+                sup_start_next(s);
                 break;
 
         case THEN_DOWN:
@@ -221,6 +292,7 @@ static void sup_child_failed(sup_node *s, sup_node *child, uint64_t delay_usec, 
         if (child->cfg->supervisor &&
             !sup_restart_wanted(child->cfg->restart, (sup_exit) { .code = CLD_EXITED, .status = 1 }, 0)) {
                 node_emit(child, SUP_EVENT_NOT_RESTARTED, LOG_NOTICE);
+                node_settled(child);
                 return;
         }
 
@@ -262,11 +334,14 @@ void node_proc_down(sup_proc *p) {
                 return;
         }
 
-        /* A failed start has exit status 127: abnormal, as for transient. */
-        if (!sup_restart_wanted(g->cfg->restart, p->exit, g->cfg->stop_signal)) {
+        /* A failed start (exec failed, or not ready in time) is abnormal,
+         * however its process ended. */
+        if (!sup_restart_wanted(g->cfg->restart,
+                                p->start_error ? (sup_exit) { .code = CLD_EXITED, .status = 127 } : p->exit,
+                                g->cfg->stop_signal)) {
                 p->state = PROC_EXITED;
                 node_proc_event(p, SUP_EVENT_NOT_RESTARTED, LOG_INFO);
-                manager_check_ready(m);
+                node_proc_settled(p);
                 return;
         }
 

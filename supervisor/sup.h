@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <systemd/sd-event.h>
 
@@ -71,6 +72,12 @@ struct sup_proc {
         sd_event_source *pidfd_source;
         sd_event_source *timer;         /* ready delay, kill grace, backoff, stragglers */
         sd_event_source *poll;          /* group emptiness, while not subreaper */
+
+        /* ready = notify: this proc's own sd_notify socket, kept across restarts */
+        int notify_fd;
+        sd_event_source *notify_source;
+        char notify_socket[64];         /* the NOTIFY_SOCKET value, "@airsup/..." */
+        char status[128];               /* last STATUS= */
 };
 
 typedef enum node_state {
@@ -102,6 +109,9 @@ struct sup_node {
         sup_window window;
         bool *marked;                   /* children being stopped for THEN */
         node_then then;
+        size_t start_next;              /* children before this one are started and were ready */
+        bool starting;                  /* inside sup_start_next(): no re-entry */
+        bool ever_started;              /* since its supervisor last started afresh */
 
         /* group */
         sup_proc *procs;
@@ -120,6 +130,8 @@ struct sup_manager {
         int exit_status;
         char **base_env;                /* airsupd's environment, cleaned for children */
         int null_fd;                    /* /dev/null, every child's stdin */
+        struct rlimit nofile_child;     /* RLIMIT_NOFILE children get back; rlim_cur 0: unchanged */
+        unsigned notify_serial;         /* makes notify socket names unique */
 };
 
 /* proc.c */
@@ -128,6 +140,8 @@ void proc_init(sup_proc *p, sup_node *group, unsigned instance);
 void proc_done(sup_proc *p);
 void proc_restart_after(sup_proc *p, uint64_t delay_usec);
 void proc_give_up(sup_proc *p, proc_state final);
+int proc_set_main(sup_proc *p, pid_t pid);
+void proc_extend_start(sup_proc *p, uint64_t usec);
 bool proc_is_down(const sup_proc *p);
 void proc_group_check(sup_proc *p);
 bool proc_main_exited(sup_proc *p);
@@ -137,6 +151,12 @@ sup_proc *manager_find_pid(sup_manager *m, pid_t pid);
 /* spawn.c */
 int sup_spawn(sup_proc *p, pid_t *ret_pid, int *ret_pidfd, int *ret_exec_error);
 bool sup_pgrp_alive(pid_t pgid);
+int sup_proc_stat(pid_t pid, char *ret_state, pid_t *ret_ppid, pid_t *ret_pgrp);
+
+/* notify.c */
+int notify_open(sup_proc *p);
+void notify_drain(sup_proc *p);
+void notify_close(sup_proc *p);
 
 /* sup.c */
 int manager_new(cfg *c, sd_event *e, sup_log_target log, bool debug, bool subreaper, sup_manager **ret);
@@ -146,4 +166,5 @@ void manager_shutdown(sup_manager *m, int exit_status);
 void manager_reap(sup_manager *m);
 void node_proc_down(sup_proc *p);
 void node_proc_event(sup_proc *p, sup_event_type type, int priority);
+void node_proc_settled(sup_proc *p);
 uint64_t now_usec(void);

@@ -1,40 +1,36 @@
 # A command that cannot run is a failed start with the errno in the event,
-# restarted with backoff until intensity gives up: never a silent loop.
+# restarted with backoff until intensity gives up: never a silent loop.  A
+# child that never starts is never ready, so its later siblings never start.
 . "$(dirname "$0")/lib.sh"
 
 printf '#!/bin/sh\nexit 0\n' >not-executable
 chmod 644 not-executable
-cat >airsup.conf <<CONF
-[supervisor:root]
-intensity = 2
-[group:missing]
-command = /nonexistent/program --flag
-backoff = 10ms
-[group:noexec]
-command = $T/not-executable
-backoff = 10ms
-CONF
 
-start_airsupd airsup.conf
-wait_airsupd_exit 20
-[ "$AIRSUPD_STATUS" -eq 1 ] || fail "airsupd exited $AIRSUPD_STATUS, expected 1"
-log_has 'start-failed missing .*error=ENOENT' || fail "no ENOENT start failure for missing"
-log_has 'gave-up root' || fail "root did not give up"
+# run_failing NAME CONF-LINES...: a root (intensity 2) whose first child
+# cannot start and whose second child must therefore never start.
+run_failing() {
+        local name=$1
+        shift
+        {
+                printf '[supervisor:root]\nintensity = 2\n[group:%s]\nbackoff = 10ms\n' "$name"
+                printf '%s\n' "$@"
+                printf '[group:after]\ncommand = sleep 1000\n'
+        } >"$name.conf"
+        start_airsupd "$name.conf"
+        wait_airsupd_exit 20
+        [ "$AIRSUPD_STATUS" -eq 1 ] || fail "$name: airsupd exited $AIRSUPD_STATUS, expected 1"
+        log_has 'gave-up root' || fail "$name: root did not give up"
+        [ "$(log_count "start-failed $name ")" -eq 3 ] || fail "$name: expected 3 failed starts"
+        log_has 'started after' && fail "$name: its sibling started though it never was ready"
+        return 0
+}
+
+run_failing missing 'command = /nonexistent/program --flag'
+log_has 'start-failed missing .*error=ENOENT step=exec' || fail "no ENOENT exec failure for missing"
+
+run_failing noperm "command = $T/not-executable"
+log_has 'start-failed noperm .*error=EACCES' || fail "no EACCES for noperm"
 
 # A failure after the fork (here chdir) is reported with its step.
-cat >airsup2.conf <<CONF
-[supervisor:root]
-intensity = 1
-[group:nodir]
-command = /bin/true
-workdir = /nonexistent/dir
-backoff = 1m
-[group:noperm]
-command = $T/not-executable
-backoff = 1m
-CONF
-start_airsupd airsup2.conf
-wait_airsupd_exit 20
-[ "$AIRSUPD_STATUS" -eq 1 ] || fail "airsupd exited $AIRSUPD_STATUS, expected 1"
+run_failing nodir 'command = /bin/true' 'workdir = /nonexistent/dir'
 log_has 'start-failed nodir .*error=ENOENT step=chdir' || fail "no chdir failure for nodir"
-log_has 'start-failed noperm .*error=EACCES' || fail "no EACCES for noperm"
