@@ -5,7 +5,7 @@
 set -eu
 
 build="libsystemd-dev libbsd-dev libinih-dev pkg-config gcc make"
-test="$build libcmocka-dev mandoc procps"
+test="$build libcmocka-dev mandoc procps util-linux systemd redis-server"
 bench="$test runit s6 supervisor"
 
 case "${1:-build}" in
@@ -35,8 +35,8 @@ fi
 echo "deps: installing$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q >&2
-# runit's and supervisor's maintainer scripts may try to start services;
-# policy-rc.d keeps a package install from starting anything.
+# The maintainer scripts of runit, supervisor and redis-server may try to
+# start services; policy-rc.d keeps a package install from starting any.
 if [ ! -e /usr/sbin/policy-rc.d ]; then
         printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
         chmod 755 /usr/sbin/policy-rc.d

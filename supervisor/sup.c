@@ -194,6 +194,15 @@ static void node_report_down(sup_node *n) {
                 sup_continue(n->parent);
 }
 
+/* S stopped all its children: each is down, whatever it was, and starts
+ * afresh (temporary ones too) when S starts again. */
+static void children_down(sup_node *s) {
+        for (size_t i = 0; i < s->n_children; i++) {
+                s->marked[i] = false;
+                s->children[i]->state = NODE_DOWN;
+        }
+}
+
 static void sup_finish(sup_node *s) {
         sup_manager *m = s->m;
         node_then then = s->then;
@@ -208,6 +217,8 @@ static void sup_finish(sup_node *s) {
                         if (!s->marked[i])
                                 continue;
                         s->marked[i] = false;
+                        if (c->state != NODE_FAILED)
+                                c->state = NODE_DOWN;   /* every marked child is down now */
                         if (i < s->start_next)
                                 s->start_next = i;
                         if (!node_gone(c) || c->state == NODE_FAILED)
@@ -225,6 +236,7 @@ static void sup_finish(sup_node *s) {
                 break;
 
         case THEN_DOWN:
+                children_down(s);
                 s->state = NODE_DOWN;
                 if (!s->parent) {
                         sd_event_exit(m->event, m->exit_status);
@@ -234,6 +246,7 @@ static void sup_finish(sup_node *s) {
                 break;
 
         case THEN_FAIL:
+                children_down(s);
                 s->state = NODE_FAILED;
                 for (size_t i = 0; i < s->n_children; i++)
                         if (!s->children[i]->cfg->supervisor)
@@ -295,6 +308,10 @@ static void sup_child_failed(sup_node *s, sup_node *child, uint64_t delay_usec, 
                 node_settled(child);
                 return;
         }
+
+        /* A failed supervisor that is to be restarted is merely down. */
+        if (child->cfg->supervisor)
+                child->state = NODE_DOWN;
 
         if (sup_window_add(&s->window, now_usec(), s->cfg->intensity, s->cfg->period_usec)) {
                 sup_give_up(s);

@@ -103,3 +103,24 @@ wait_gone() {
 group_pid() {
         grep -E " started $1 " "$LOG" | tail -n 1 | sed -n 's/.* pid=\([0-9]*\).*/\1/p'
 }
+
+# Number of lines in the log so far: a mark for trace().
+log_mark() { wc -l <"$LOG"; }
+
+# trace MARK REGEX: "event node" of every event after line MARK whose
+# "event node" matches REGEX, on one line separated by commas.
+trace() {
+        tail -n +"$(($1 + 1))" "$LOG" | awk '{ print $3 " " $4 }' | grep -E -- "$2" |
+                paste -sd, -
+}
+
+# expect_trace MARK REGEX EXPECTED [SECONDS]: waits until the trace is as
+# long as EXPECTED, then compares it.
+expect_trace() {
+        local want=$3 n
+        n=$(printf '%s' "$want" | tr -cd , | wc -c)
+        wait_until "${4:-10}" eval "[ \$(trace $1 '$2' | tr -cd , | wc -c) -ge $n ]" ||
+                fail "trace too short: got '$(trace "$1" "$2")', want '$want'"
+        [ "$(trace "$1" "$2")" = "$want" ] ||
+                fail "trace: got '$(trace "$1" "$2")', want '$want'"
+}
