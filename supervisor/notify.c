@@ -9,7 +9,13 @@
  * machine can send to an abstract socket.  Tools such as systemd-notify send
  * from a child of the main process and then wait on a BARRIER=1 fd, so the
  * sender is still there to be checked; airsupd answers the barrier by
- * closing the fd, as it closes every fd that arrives. */
+ * closing the fd, as it closes every fd that arrives.
+ *
+ * Measured with systemd 252: systemd-notify run as root sends READY=1 with
+ * its *parent's* pid in the credentials (only a privileged sender may name
+ * another pid), then BARRIER=1 with its own.  When it is the main process
+ * itself (exec systemd-notify), its parent is airsupd, so airsupd's own pid
+ * is accepted too: only a privileged process can claim it. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
@@ -35,7 +41,7 @@
 static bool sender_in_tree(const sup_proc *p, pid_t pid) {
         if (pid <= 0 || p->pid <= 0)
                 return false;
-        if (pid == p->pid)
+        if (pid == p->pid || pid == getpid())
                 return true;
         for (unsigned depth = 0; depth < TREE_DEPTH_MAX; depth++) {
                 char state;

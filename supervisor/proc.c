@@ -231,11 +231,18 @@ static int act_ready(sup_proc *p) {
         return 0;
 }
 
+/* An asked-for stop or a clean exit is news; anything else is a warning. */
+static int exit_priority(const sup_proc *p) {
+        if (p->stop_requested || (p->exit.code == CLD_EXITED && p->exit.status == 0))
+                return LOG_INFO;
+        return LOG_WARNING;
+}
+
 static int act_exit(sup_proc *p) {
         main_forget(p);
         timer_disarm(&p->timer);
         proc_emit(p, p->start_error ? SUP_EVENT_START_FAILED : SUP_EVENT_EXITED,
-                  p->start_error ? LOG_ERR : (p->stop_requested ? LOG_INFO : LOG_WARNING));
+                  p->start_error ? LOG_ERR : exit_priority(p));
         return after_main_exit(p);
 }
 
@@ -260,7 +267,7 @@ static int act_stopping_stop(sup_proc *p) {
 
 static int act_stopping_exit(sup_proc *p) {
         main_forget(p);
-        proc_emit(p, SUP_EVENT_EXITED, p->stop_requested ? LOG_INFO : LOG_WARNING);
+        proc_emit(p, SUP_EVENT_EXITED, exit_priority(p));
         return after_main_exit(p);
 }
 
