@@ -174,8 +174,9 @@ static void node_stop(sup_node *n) {
                 sup_continue(n);
                 return;
         }
+        /* A pool's instances stop together, signalled last to first. */
         n->state = NODE_STOPPING;
-        for (size_t i = 0; i < n->n_procs; i++)
+        for (size_t i = n->n_procs; i-- > 0;)
                 (void) proc_dispatch(&n->procs[i], PROC_EV_STOP);
 }
 

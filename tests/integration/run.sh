@@ -1,18 +1,25 @@
 #!/bin/sh
 # run.sh - runs every integration test as its own process with a time limit
-# and prints "N passed, N failed".
+# and prints "N passed, N skipped, N failed".  A test exits 77 to say it
+# cannot run here (it prints why); anything else non-zero is a failure.
 : "${BUILD:=build}"
 export BUILD
 dir=$(dirname "$0")
 pass=0
+skipped=0
 failed=0
 names=
 for t in "$dir"/test-*.sh; do
         name=$(basename "$t" .sh)
         out=$(mktemp)
-        if timeout -k 5 120 bash "$t" >"$out" 2>&1; then
+        timeout -k 5 120 bash "$t" >"$out" 2>&1
+        rc=$?
+        if [ $rc -eq 0 ]; then
                 pass=$((pass + 1))
                 echo "ok   $name"
+        elif [ $rc -eq 77 ]; then
+                skipped=$((skipped + 1))
+                echo "skip $name: $(tail -n 1 "$out")"
         else
                 failed=$((failed + 1))
                 names="$names $name"
@@ -22,5 +29,5 @@ for t in "$dir"/test-*.sh; do
         rm -f "$out"
 done
 echo "($BUILD)"
-echo "integration: $pass passed, $failed failed"
+echo "integration: $pass passed, $skipped skipped, $failed failed"
 [ "$failed" -eq 0 ]

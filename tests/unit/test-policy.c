@@ -23,6 +23,9 @@ static void test_sup_exit_abnormal_status_and_signals(void **state) {
         /* The stop signal is whatever the group configured. */
         assert_false(sup_exit_abnormal((sup_exit) { CLD_KILLED, SIGINT }, SIGINT));
         assert_true(sup_exit_abnormal((sup_exit) { CLD_KILLED, SIGTERM }, SIGINT));
+        /* A main process named by MAINPID= that was not our child: unknown. */
+        assert_true(sup_exit_abnormal((sup_exit) { SUP_EXIT_UNKNOWN, 0 }, SIGTERM));
+        assert_true(sup_restart_wanted(CFG_RESTART_TRANSIENT, (sup_exit) { SUP_EXIT_UNKNOWN, 0 }, SIGTERM));
 }
 
 static void test_sup_restart_wanted_types(void **state) {
