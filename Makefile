@@ -28,7 +28,8 @@ SUP_OBJ  = $(SUP_SRC:%.c=$(BUILD)/%.o)
 UNIT     = $(BUILD)/tests/test-cfg $(BUILD)/tests/test-policy
 HELPERS  = $(BUILD)/tests/notify-listen
 EXAMPLES = $(BUILD)/examples/ticker $(BUILD)/examples/flaky
-BENCH    = $(BUILD)/bench/restart $(BUILD)/bench/crashloop-child $(BUILD)/bench/floor
+BENCH    = $(BUILD)/bench/restart $(BUILD)/bench/crashloop-child $(BUILD)/bench/floor \
+           $(BUILD)/bench/scale $(BUILD)/bench/idle-child
 MANS     = man/airsupd.8 man/airsup.conf.5
 
 .PHONY: all deps deps-test deps-bench check check-unit check-integration check-man \
@@ -84,6 +85,7 @@ run: deps all
 
 bench: deps-bench all $(BENCH)
 	$(BUILD)/bench/restart $(BENCH_ARGS)
+	$(BUILD)/bench/scale $(BENCH_ARGS)
 
 install: all
 	install -D -m 755 $(BUILD)/airsupd $(DESTDIR)$(PREFIX)/sbin/airsupd

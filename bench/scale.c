@@ -1,0 +1,656 @@
+/* scale - a big tree under airsupd: 1000 groups (bench/idle-child), 10 per
+ * supervisor.  Measures the time until the whole tree is ready (READY=1 on
+ * airsupd's NOTIFY_SOCKET), airsupd's RSS, its wake-ups over an idle
+ * window (context switches: each one is a sleep that ended), and the time
+ * a one_for_all supervisor of 100 children takes to restart them all after
+ * one is killed (until it reports itself ready again).  Side by side, in
+ * the same run: the raw floor (this program forking and exec'ing the same
+ * children itself, one after the other) and, when installed, runit
+ * (runsvdir) and s6 (s6-svscan) with the same number of services.
+ *
+ * Usage: scale [--quick] [--groups N]
+ * The last line of output is one JSON object with the headline figures. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define PER_SUPERVISOR 10
+#define BIG 100                         /* children of the one_for_all supervisor */
+
+static char bindir[PATH_MAX], builddir[PATH_MAX], tmpdir[PATH_MAX], idle[PATH_MAX + 16];
+
+typedef struct result {
+        const char *name;
+        bool ran;
+        const char *note;
+        double start_ms;                /* until all N children run (airsupd: READY=1) */
+        long rss_kb;                    /* supervisor process(es), summed */
+        long pss_kb;                    /* the same, shared pages divided among sharers */
+        long procs;                     /* supervisor processes */
+        long wakeups;                   /* over the idle window, summed */
+        double stop_ms;
+} result;
+
+static int64_t mono_ns(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t) ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void nap_ms(long ms) {
+        struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+}
+
+static void die(const char *what) {
+        perror(what);
+        exit(1);
+}
+
+/* One field ("VmRSS:", "voluntary_ctxt_switches:") of /proc/PID/status. */
+static long status_field(pid_t pid, const char *key) {
+        char path[64], line[256];
+        size_t kl = strlen(key);
+        long v = -1;
+        FILE *f;
+
+        snprintf(path, sizeof(path), "/proc/%d/status", (int) pid);
+        f = fopen(path, "re");
+        if (!f)
+                return -1;
+        while (fgets(line, sizeof(line), f))
+                if (strncmp(line, key, kl) == 0) {
+                        v = atol(line + kl);
+                        break;
+                }
+        fclose(f);
+        return v;
+}
+
+static long pss(pid_t pid) {
+        char path[64], line[256];
+        long v = -1;
+        FILE *f;
+
+        snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int) pid);
+        f = fopen(path, "re");
+        if (!f)
+                return -1;
+        while (fgets(line, sizeof(line), f))
+                if (strncmp(line, "Pss:", 4) == 0) {
+                        v = atol(line + 4);
+                        break;
+                }
+        fclose(f);
+        return v;
+}
+
+static long switches(pid_t pid) {
+        long a = status_field(pid, "voluntary_ctxt_switches:");
+        long b = status_field(pid, "nonvoluntary_ctxt_switches:");
+        return a < 0 || b < 0 ? 0 : a + b;
+}
+
+typedef struct proc_info {
+        pid_t pid, ppid;
+        char comm[32];
+} proc_info;
+
+/* Every process on the machine (pid, parent, command name). */
+static size_t scan_procs(proc_info **ret) {
+        DIR *d = opendir("/proc");
+        struct dirent *de;
+        proc_info *a = NULL;
+        size_t n = 0, cap = 0;
+
+        if (!d)
+                die("/proc");
+        while ((de = readdir(d))) {
+                char path[300], buf[512], *lp, *rp;
+                int fd, ppid;
+                char state;
+                ssize_t k;
+
+                if (de->d_name[0] < '1' || de->d_name[0] > '9')
+                        continue;
+                snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+                fd = open(path, O_RDONLY | O_CLOEXEC);
+                if (fd < 0)
+                        continue;
+                k = read(fd, buf, sizeof(buf) - 1);
+                close(fd);
+                if (k <= 0)
+                        continue;
+                buf[k] = '\0';
+                lp = strchr(buf, '(');
+                rp = strrchr(buf, ')');
+                if (!lp || !rp || sscanf(rp + 1, " %c %d", &state, &ppid) != 2)
+                        continue;
+                /* Zombies are gone for this purpose (this machine's init
+                 * may be slow to reap them). */
+                if (state == 'Z' || state == 'X')
+                        continue;
+                if (n == cap) {
+                        cap = cap ? cap * 2 : 1024;
+                        a = realloc(a, cap * sizeof(*a));
+                        if (!a)
+                                die("realloc");
+                }
+                a[n].pid = atoi(de->d_name);
+                a[n].ppid = ppid;
+                snprintf(a[n].comm, sizeof(a[n].comm), "%.*s", (int) (rp - lp - 1), lp + 1);
+                n++;
+        }
+        closedir(d);
+        *ret = a;
+        return n;
+}
+
+/* The idle child is "idle-child", or "run" when a peer exec'd it through
+ * the ./run symlink of a service directory. */
+static bool is_idle(const char *comm) {
+        return strcmp(comm, "idle-child") == 0 || strcmp(comm, "run") == 0;
+}
+
+static size_t count_idle(void) {
+        proc_info *a;
+        size_t n = scan_procs(&a), c = 0;
+
+        for (size_t i = 0; i < n; i++)
+                c += is_idle(a[i].comm);
+        free(a);
+        return c;
+}
+
+static void kill_idle(void) {
+        proc_info *a;
+        size_t n = scan_procs(&a);
+
+        for (size_t i = 0; i < n; i++)
+                if (is_idle(a[i].comm))
+                        kill(a[i].pid, SIGKILL);
+        free(a);
+}
+
+static void wait_no_idle(double seconds) {
+        int64_t end = mono_ns() + (int64_t) (seconds * 1e9);
+        while (count_idle() > 0 && mono_ns() < end)
+                nap_ms(10);
+}
+
+/* The supervisor processes of a peer: ROOT and its children that are not
+ * the supervised program itself. */
+static size_t peer_supervisors(pid_t root, pid_t *out, size_t max) {
+        proc_info *a;
+        size_t n = scan_procs(&a), k = 0;
+
+        if (k < max)
+                out[k++] = root;
+        for (size_t i = 0; i < n && k < max; i++)
+                if (a[i].ppid == root && !is_idle(a[i].comm))
+                        out[k++] = a[i].pid;
+        free(a);
+        return k;
+}
+
+static pid_t spawn(char *const argv[], char *const envp[], int err_fd) {
+        posix_spawn_file_actions_t fa;
+        posix_spawnattr_t at;
+        pid_t pid;
+        int r;
+
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+        posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+        if (err_fd >= 0)
+                posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
+        else
+                posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+        posix_spawnattr_init(&at);
+        posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);
+        posix_spawnattr_setpgroup(&at, 0);
+        r = posix_spawn(&pid, argv[0], &fa, &at, argv, envp ? envp : environ);
+        posix_spawn_file_actions_destroy(&fa);
+        posix_spawnattr_destroy(&at);
+        if (r != 0) {
+                errno = r;
+                return -1;
+        }
+        return pid;
+}
+
+/* SIGTERM, then SIGKILL to its process group after SECONDS; returns the
+ * milliseconds it took to exit. */
+static double stop(pid_t pid, double seconds) {
+        int64_t t0 = mono_ns(), end = t0 + (int64_t) (seconds * 1e9);
+        double ms;
+        int st;
+
+        kill(pid, SIGTERM);
+        while (waitpid(pid, &st, WNOHANG) == 0) {
+                if (mono_ns() > end) {
+                        kill(-pid, SIGKILL);
+                        waitpid(pid, &st, 0);
+                        break;
+                }
+                nap_ms(1);
+        }
+        ms = (double) (mono_ns() - t0) / 1e6;
+        kill(-pid, SIGKILL);
+        return ms;
+}
+
+/* The floor: N children forked and exec'd one after the other, each exec
+ * confirmed (a close-on-exec pipe reaches EOF) before the next. */
+static void run_floor(size_t n, result *r) {
+        pid_t *pids = calloc(n, sizeof(pid_t));
+        int64_t t0;
+
+        if (!pids)
+                die("calloc");
+        t0 = mono_ns();
+        for (size_t i = 0; i < n; i++) {
+                int p[2];
+                char c;
+
+                if (pipe2(p, O_CLOEXEC) < 0)
+                        die("pipe2");
+                pids[i] = fork();
+                if (pids[i] < 0)
+                        die("fork");
+                if (pids[i] == 0) {
+                        char *argv[] = { idle, NULL };
+                        setsid();
+                        execve(idle, argv, environ);
+                        _exit(127);
+                }
+                close(p[1]);
+                (void) !read(p[0], &c, 1);
+                close(p[0]);
+        }
+        r->start_ms = (double) (mono_ns() - t0) / 1e6;
+        r->ran = true;
+        r->rss_kb = -1;
+        r->pss_kb = -1;
+        r->wakeups = -1;
+        t0 = mono_ns();
+        for (size_t i = 0; i < n; i++)
+                kill(pids[i], SIGTERM);
+        for (size_t i = 0; i < n; i++)
+                waitpid(pids[i], NULL, 0);
+        r->stop_ms = (double) (mono_ns() - t0) / 1e6;
+        free(pids);
+}
+
+/* A notify socket for airsupd's READY=1. */
+static int notify_socket(const char *path) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+        if (fd < 0)
+                die("socket");
+        if (strlen(path) >= sizeof(sa.sun_path)) {
+                fprintf(stderr, "scale: socket path too long: %s\n", path);
+                exit(1);
+        }
+        memcpy(sa.sun_path, path, strlen(path) + 1);
+        unlink(path);
+        if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+                die("bind");
+        return fd;
+}
+
+static bool wait_ready(int fd, double seconds) {
+        int64_t end = mono_ns() + (int64_t) (seconds * 1e9);
+
+        for (;;) {
+                struct pollfd pfd = { .fd = fd, .events = POLLIN };
+                char buf[512];
+                ssize_t k;
+                int left = (int) ((end - mono_ns()) / 1000000);
+
+                if (left <= 0 || poll(&pfd, 1, left) <= 0)
+                        return false;
+                k = recv(fd, buf, sizeof(buf) - 1, 0);
+                if (k <= 0)
+                        continue;
+                buf[k] = '\0';
+                if (strstr(buf, "READY=1"))
+                        return true;
+        }
+}
+
+static void run_airsupd(size_t n, long idle_s, result *r) {
+        char conf[PATH_MAX + 32], sock[PATH_MAX + 32], env_sock[PATH_MAX + 64], air[PATH_MAX + 32];
+        char **envp;
+        size_t ne = 0;
+        FILE *f;
+        pid_t pid;
+        int fd;
+        long w0;
+
+        snprintf(conf, sizeof(conf), "%s/scale.conf", tmpdir);
+        f = fopen(conf, "we");
+        if (!f)
+                die(conf);
+        for (size_t s = 0; s < (n + PER_SUPERVISOR - 1) / PER_SUPERVISOR; s++) {
+                fprintf(f, "[supervisor:s%04zu]\n", s);
+                for (size_t g = s * PER_SUPERVISOR; g < n && g < (s + 1) * PER_SUPERVISOR; g++)
+                        fprintf(f, "[group:g%04zu]\nparent = s%04zu\ncommand = %s\n", g, s, idle);
+        }
+        fclose(f);
+
+        snprintf(sock, sizeof(sock), "%s/notify.sock", tmpdir);
+        fd = notify_socket(sock);
+        snprintf(env_sock, sizeof(env_sock), "NOTIFY_SOCKET=%s", sock);
+        for (char **e = environ; *e; e++)
+                ne++;
+        envp = calloc(ne + 2, sizeof(char *));
+        if (!envp)
+                die("calloc");
+        for (size_t i = 0; i < ne; i++)
+                envp[i] = environ[i];
+        envp[ne] = env_sock;
+
+        snprintf(air, sizeof(air), "%s/airsupd", builddir);
+        char *argv[] = { air, "-c", conf, "--log=stderr", NULL };
+        int64_t t0 = mono_ns();
+        pid = spawn(argv, envp, -1);
+        if (pid < 0)
+                die(air);
+        if (!wait_ready(fd, 60)) {
+                r->note = "no READY=1 within 60 s";
+                stop(pid, 10);
+                close(fd);
+                free(envp);
+                return;
+        }
+        r->start_ms = (double) (mono_ns() - t0) / 1e6;
+        if (count_idle() != n)
+                r->note = "WRONG number of children after READY=1";
+        r->rss_kb = status_field(pid, "VmRSS:");
+        r->pss_kb = pss(pid);
+        r->procs = 1;
+        w0 = switches(pid);
+        nap_ms(idle_s * 1000);
+        r->wakeups = switches(pid) - w0;
+        r->stop_ms = stop(pid, 30);
+        r->ran = true;
+        wait_no_idle(10);
+        close(fd);
+        free(envp);
+}
+
+/* Reads airsupd's stderr event lines until one contains WHAT or SECONDS
+ * pass; *PID_OF, when not NULL, receives the pid in the first line that
+ * contains PID_KEY. */
+static bool read_until(FILE *f, const char *what, double seconds, const char *pid_key, pid_t *pid_of) {
+        int64_t end = mono_ns() + (int64_t) (seconds * 1e9);
+        char line[512];
+
+        while (mono_ns() < end) {
+                struct pollfd pfd = { .fd = fileno(f), .events = POLLIN };
+                if (poll(&pfd, 1, 100) <= 0)
+                        continue;
+                if (!fgets(line, sizeof(line), f))
+                        return false;
+                if (pid_key && pid_of && strstr(line, pid_key)) {
+                        const char *p = strstr(line, " pid=");
+                        if (p)
+                                *pid_of = (pid_t) atoi(p + 5);
+                }
+                if (strstr(line, what))
+                        return true;
+        }
+        return false;
+}
+
+static int cmp_double(const void *a, const void *b) {
+        double x = *(const double *) a, y = *(const double *) b;
+        return (x > y) - (x < y);
+}
+
+/* A one_for_all supervisor of BIG children: kill the middle one, time until
+ * the supervisor is ready again (all stopped in reverse, all started in
+ * order).  Returns the median over ROUNDS, or -1. */
+static double run_one_for_all(size_t rounds) {
+        char conf[PATH_MAX + 32], air[PATH_MAX + 32], key[64];
+        double *ms = calloc(rounds, sizeof(double)), med = -1;
+        size_t done = 0;
+        int p[2];
+        FILE *f, *ev;
+        pid_t pid, victim = 0;
+
+        if (!ms)
+                die("calloc");
+        snprintf(conf, sizeof(conf), "%s/big.conf", tmpdir);
+        f = fopen(conf, "we");
+        if (!f)
+                die(conf);
+        fprintf(f, "[supervisor:big]\nstrategy = one_for_all\nintensity = %zu\n", rounds + 5);
+        for (size_t g = 0; g < BIG; g++)
+                fprintf(f, "[group:b%03zu]\nparent = big\ncommand = %s\nbackoff = 0\n", g, idle);
+        fclose(f);
+
+        if (pipe2(p, O_CLOEXEC) < 0)
+                die("pipe2");
+        snprintf(air, sizeof(air), "%s/airsupd", builddir);
+        char *argv[] = { air, "-c", conf, "--log=stderr", NULL };
+        pid = spawn(argv, NULL, p[1]);
+        close(p[1]);
+        if (pid < 0)
+                die(air);
+        ev = fdopen(p[0], "re");
+        snprintf(key, sizeof(key), "started b%03d ", BIG / 2);
+        if (!read_until(ev, "ready big", 60, key, &victim))
+                goto out;
+        for (size_t i = 0; i < rounds; i++) {
+                int64_t t0;
+
+                if (victim <= 0)
+                        break;
+                t0 = mono_ns();
+                kill(victim, SIGKILL);
+                victim = 0;
+                if (!read_until(ev, "ready big", 60, key, &victim))
+                        break;
+                ms[done++] = (double) (mono_ns() - t0) / 1e6;
+        }
+        if (done > 0) {
+                qsort(ms, done, sizeof(double), cmp_double);
+                med = ms[done / 2];
+        }
+out:
+        stop(pid, 30);
+        fclose(ev);
+        free(ms);
+        wait_no_idle(10);
+        return med;
+}
+
+/* runit (runsvdir) and s6 (s6-svscan): a scan directory of N services
+ * whose ./run is the idle child itself. */
+static void run_peer(const char *name, const char *scanner, const char *opt, size_t n, long idle_s, result *r) {
+        char dir[PATH_MAX + 32], path[PATH_MAX + 96];
+        pid_t sup[4096], pid;
+        size_t k;
+        long w0 = 0;
+        int64_t t0, end;
+
+        if (access(scanner, X_OK) < 0) {
+                r->note = "not installed";
+                return;
+        }
+        snprintf(dir, sizeof(dir), "%s/%s", tmpdir, name);
+        if (mkdir(dir, 0755) < 0)
+                die(dir);
+        for (size_t i = 0; i < n; i++) {
+                snprintf(path, sizeof(path), "%s/g%04zu", dir, i);
+                if (mkdir(path, 0755) < 0)
+                        die(path);
+                snprintf(path, sizeof(path), "%s/g%04zu/run", dir, i);
+                if (symlink(idle, path) < 0)
+                        die(path);
+        }
+        char *argv[] = { (char *) scanner, opt ? (char *) opt : dir, opt ? dir : NULL, NULL };
+        t0 = mono_ns();
+        pid = spawn(argv, NULL, -1);
+        if (pid < 0)
+                die(scanner);
+        end = t0 + 120 * 1000000000LL;
+        while (count_idle() < n && mono_ns() < end)
+                nap_ms(20);
+        if (count_idle() < n) {
+                r->note = "not all services up within 120 s";
+        } else {
+                r->start_ms = (double) (mono_ns() - t0) / 1e6;
+                r->ran = true;
+        }
+        k = peer_supervisors(pid, sup, sizeof(sup) / sizeof(sup[0]));
+        r->procs = (long) k;
+        r->rss_kb = 0;
+        for (size_t i = 0; i < k; i++) {
+                long v = status_field(sup[i], "VmRSS:"), q = pss(sup[i]);
+                r->rss_kb += v > 0 ? v : 0;
+                r->pss_kb += q > 0 ? q : 0;
+                w0 += switches(sup[i]);
+        }
+        nap_ms(idle_s * 1000);
+        r->wakeups = -w0;
+        for (size_t i = 0; i < k; i++)
+                r->wakeups += switches(sup[i]);
+        /* Neither is stopped the same way: kill everything, it is not measured. */
+        r->stop_ms = -1;
+        for (size_t i = 0; i < k; i++)
+                kill(sup[i], SIGKILL);
+        waitpid(pid, NULL, 0);
+        kill_idle();
+        wait_no_idle(10);
+}
+
+static void print_row(const result *r, const result *floor_r) {
+        if (!r->ran) {
+                printf("%-10s %10s %9s %8s %8s %5s %9s %9s  %s\n", r->name, "-", "-", "-", "-", "-", "-", "-",
+                       r->note ? r->note : "");
+                return;
+        }
+        printf("%-10s %10.1f %8.2fx", r->name, r->start_ms,
+               floor_r->start_ms > 0 ? r->start_ms / floor_r->start_ms : 0.0);
+        if (r->rss_kb >= 0)
+                printf(" %8ld %8ld %5ld", r->rss_kb, r->pss_kb, r->procs);
+        else
+                printf(" %8s %8s %5s", "-", "-", "-");
+        if (r->wakeups >= 0)
+                printf(" %9ld", r->wakeups);
+        else
+                printf(" %9s", "-");
+        if (r->stop_ms >= 0)
+                printf(" %9.1f", r->stop_ms);
+        else
+                printf(" %9s", "-");
+        printf("  %s\n", r->note ? r->note : "");
+}
+
+int main(int argc, char **argv) {
+        bool quick = false;
+        size_t n = 1000, rounds;
+        long idle_s;
+        char self[PATH_MAX];
+        ssize_t l;
+        double ofa;
+        char s6max[32];
+        result floor_r = { .name = "floor" }, air = { .name = "airsupd" }, runit = { .name = "runit" },
+               s6 = { .name = "s6" };
+
+        for (int i = 1; i < argc; i++) {
+                if (strcmp(argv[i], "--quick") == 0)
+                        quick = true;
+                else if (strcmp(argv[i], "--groups") == 0 && i + 1 < argc)
+                        n = (size_t) atol(argv[++i]);
+                else {
+                        fprintf(stderr, "usage: scale [--quick] [--groups N]\n");
+                        return 2;
+                }
+        }
+        if (n == 0 || n > 4000) {
+                fprintf(stderr, "scale: --groups must be 1..4000\n");
+                return 2;
+        }
+        idle_s = quick ? 3 : 10;
+        rounds = quick ? 3 : 11;
+
+        l = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        if (l < 0)
+                return 1;
+        self[l] = '\0';
+        snprintf(bindir, sizeof(bindir), "%s", self);
+        *strrchr(bindir, '/') = '\0';
+        snprintf(builddir, sizeof(builddir), "%s", bindir);
+        *strrchr(builddir, '/') = '\0';
+        snprintf(idle, sizeof(idle), "%s/idle-child", bindir);
+        snprintf(tmpdir, sizeof(tmpdir), "/tmp/airsup-bench-scale.XXXXXX");
+        if (!mkdtemp(tmpdir))
+                die("mkdtemp");
+        signal(SIGPIPE, SIG_IGN);
+        if (count_idle() > 0) {
+                fprintf(stderr, "scale: idle-child processes are already running; stop them first\n");
+                return 1;
+        }
+
+        printf("scale: %zu groups, %d per supervisor; idle window %ld s; one_for_all of %d, %zu rounds%s\n",
+               n, PER_SUPERVISOR, idle_s, BIG, rounds, quick ? " (--quick)" : "");
+        run_floor(n, &floor_r);
+        run_airsupd(n, idle_s, &air);
+        ofa = run_one_for_all(rounds);
+        run_peer("runit", "/usr/bin/runsvdir", NULL, n, idle_s, &runit);
+        snprintf(s6max, sizeof(s6max), "-c%zu", n + 16);   /* s6-svscan's default is 500 services */
+        run_peer("s6", "/usr/bin/s6-svscan", s6max, n, idle_s, &s6);
+
+        printf("\n%-10s %10s %9s %8s %8s %5s %9s %9s\n", "", "start ms", "vs floor", "RSS kB", "PSS kB",
+               "procs", "wakeups", "stop ms");
+        print_row(&floor_r, &floor_r);
+        print_row(&air, &floor_r);
+        print_row(&runit, &floor_r);
+        print_row(&s6, &floor_r);
+        printf("\none_for_all restart of %d children (kill one -> supervisor ready): median %.1f ms\n", BIG, ofa);
+        printf("goals: start <= 2000 ms: %s; RSS <= 8192 kB: %s; 0 idle wakeups: %s\n",
+               air.ran && air.start_ms <= 2000 ? "met" : "NOT met",
+               air.ran && air.rss_kb <= 8192 ? "met" : "NOT met",
+               air.ran && air.wakeups == 0 ? "met" : "NOT met");
+
+        char cmd[PATH_MAX + 16];
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+        (void) !system(cmd);
+
+        printf("{\"bench\":\"scale\",\"groups\":%zu", n);
+        if (air.ran)
+                printf(",\"start_ms\":%.1f,\"rss_kb\":%ld,\"idle_wakeups\":%ld", air.start_ms, air.rss_kb,
+                       air.wakeups);
+        else
+                printf(",\"start_ms\":null,\"rss_kb\":null,\"idle_wakeups\":null");
+        if (ofa >= 0)
+                printf(",\"one_for_all_100_ms\":%.1f", ofa);
+        else
+                printf(",\"one_for_all_100_ms\":null");
+        printf(",\"idle_window_s\":%ld,\"floor_start_ms\":%.1f}\n", idle_s, floor_r.start_ms);
+        return air.ran && ofa >= 0 ? 0 : 1;
+}
