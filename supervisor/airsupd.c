@@ -28,8 +28,8 @@ static void help(void) {
                "  -h, --help          show this help\n"
                "      --version       show the version\n"
                "\n"
-               "Exit status: 0 after an orderly shutdown (SIGTERM, SIGINT), 1 when the root\n"
-               "supervisor gave up, 78 when the configuration does not load.\n"
+               "Exit status: 0 after an orderly shutdown (SIGTERM, SIGINT, SIGPWR), 1 when\n"
+               "the root supervisor gave up, 78 when the configuration does not load.\n"
                "See airsupd(8).\n");
 }
 

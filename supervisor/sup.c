@@ -105,6 +105,7 @@ static void node_start(sup_node *n) {
                 n->window.head = 0;
                 n->then = THEN_NONE;
                 n->start_next = 0;
+                n->start_epoch++;
                 for (size_t i = 0; i < n->n_children; i++)
                         n->children[i]->ever_started = false;
                 node_emit(n, SUP_EVENT_STARTING_TREE, LOG_DEBUG);
@@ -140,7 +141,9 @@ void node_proc_settled(sup_proc *p) {
 
 /* Starts S's children in order from start_next, each only once the previous
  * one is ready.  Re-entered from a child's readiness while it runs, it
- * leaves the work to the outer call. */
+ * leaves the work to the outer call.  Starting a child may fail at once and
+ * restart S's children, or S itself, under our feet: start_epoch tells, and
+ * the loop then looks again from the new start_next. */
 static void sup_start_next(sup_node *s) {
         bool was_ready = s->start_next >= s->n_children;
 
@@ -149,9 +152,15 @@ static void sup_start_next(sup_node *s) {
         s->starting = true;
         while (s->state == NODE_UP && !s->m->shutting_down && s->start_next < s->n_children) {
                 sup_node *c = s->children[s->start_next];
+                unsigned epoch = s->start_epoch;
 
-                if (c->state == NODE_DOWN && !node_gone(c))
+                if (c->state == NODE_DOWN && !node_gone(c)) {
                         node_start(c);
+                        if (s->start_epoch != epoch) {
+                                was_ready = false;
+                                continue;
+                        }
+                }
                 if (!node_ready(c) && !node_gone(c))
                         break;
                 s->start_next++;
@@ -213,6 +222,7 @@ static void sup_finish(sup_node *s) {
         case THEN_RESTART:
                 /* Start the stopped children again, in order, from the first. */
                 s->state = NODE_UP;
+                s->start_epoch++;
                 for (size_t i = s->n_children; i-- > 0;) {
                         sup_node *c = s->children[i];
                         if (!s->marked[i])

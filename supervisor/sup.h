@@ -111,6 +111,7 @@ struct sup_node {
         node_then then;
         size_t start_next;              /* children before this one are started and were ready */
         bool starting;                  /* inside sup_start_next(): no re-entry */
+        unsigned start_epoch;           /* bumped when the start sequence begins again */
         bool ever_started;              /* since its supervisor last started afresh */
 
         /* group */
