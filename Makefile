@@ -18,18 +18,21 @@ endif
 WARN     = -std=gnu17 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wimplicit-fallthrough -Werror
 # Recursive (=) on purpose: pkg-config runs only once deps.sh made sure it is there.
-XCFLAGS  = -DAIRSUP_VERSION=\"0.1.0\" $(WARN) $(CFLAGS) $(SANFLAGS) -Icommon -Isupervisor $(shell pkg-config --cflags $(PKGS))
+XCFLAGS  = -DAIRSUP_VERSION=\"0.1.0\" $(WARN) $(CFLAGS) $(SANFLAGS) -Icommon -Isupervisor -Ishm $(shell pkg-config --cflags $(PKGS))
 XLDFLAGS = $(LDFLAGS) $(SANFLAGS)
 LIBS     = $(shell pkg-config --libs $(PKGS))
 
 SUP_SRC  = supervisor/cfg.c supervisor/cfg-value.c supervisor/policy.c \
            supervisor/event.c supervisor/spawn.c supervisor/proc.c supervisor/notify.c supervisor/sup.c
 SUP_OBJ  = $(SUP_SRC:%.c=$(BUILD)/%.o)
-UNIT     = $(BUILD)/tests/test-cfg $(BUILD)/tests/test-policy
+SHM_SRC  = shm/lane.c shm/mailbox.c
+SHM_OBJ  = $(SHM_SRC:%.c=$(BUILD)/%.o)
+UNIT     = $(BUILD)/tests/test-cfg $(BUILD)/tests/test-policy \
+           $(BUILD)/tests/test-shm-lane $(BUILD)/tests/test-shm-crash
 HELPERS  = $(BUILD)/tests/notify-listen
 EXAMPLES = $(BUILD)/examples/ticker $(BUILD)/examples/flaky
 BENCH    = $(BUILD)/bench/restart $(BUILD)/bench/crashloop-child $(BUILD)/bench/floor \
-           $(BUILD)/bench/scale $(BUILD)/bench/idle-child
+           $(BUILD)/bench/scale $(BUILD)/bench/idle-child $(BUILD)/bench/mailbox
 MANS     = man/airsupd.8 man/airsup.conf.5
 
 .PHONY: all deps deps-test deps-bench check check-unit check-integration check-man \
@@ -54,6 +57,10 @@ $(BUILD)/airsupd: $(BUILD)/supervisor/airsupd.o $(SUP_OBJ)
 $(BUILD)/examples/%: $(BUILD)/examples/%.o
 	$(CC) $(XLDFLAGS) -o $@ $^
 
+$(BUILD)/tests/test-shm-%: $(BUILD)/tests/unit/test-shm-%.o $(SHM_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(XLDFLAGS) -o $@ $^ -lcmocka
+
 $(BUILD)/tests/test-%: $(BUILD)/tests/unit/test-%.o $(SUP_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(XLDFLAGS) -o $@ $^ $(LIBS) -lcmocka
@@ -61,6 +68,9 @@ $(BUILD)/tests/test-%: $(BUILD)/tests/unit/test-%.o $(SUP_OBJ)
 $(BUILD)/tests/%: $(BUILD)/tests/integration/%.o
 	@mkdir -p $(@D)
 	$(CC) $(XLDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/bench/mailbox: $(BUILD)/bench/mailbox.o $(SHM_OBJ)
+	$(CC) $(XLDFLAGS) -o $@ $^ -lrt
 
 $(BUILD)/bench/%: $(BUILD)/bench/%.o
 	$(CC) $(XLDFLAGS) -o $@ $^
@@ -86,6 +96,7 @@ run: deps all
 bench: deps-bench all $(BENCH)
 	$(BUILD)/bench/restart $(BENCH_ARGS)
 	$(BUILD)/bench/scale $(BENCH_ARGS)
+	$(BUILD)/bench/mailbox $(BENCH_ARGS)
 
 install: all
 	install -D -m 755 $(BUILD)/airsupd $(DESTDIR)$(PREFIX)/sbin/airsupd

@@ -1,0 +1,95 @@
+/* internal.h - what lane.c and mailbox.c share: a checked mapping of a
+ * segment, and the futex and fence helpers. */
+#pragma once
+
+#include <linux/futex.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "layout.h"
+#include "shm.h"
+
+/* A segment as this process mapped it, with the geometry it checked; the
+ * segment's own geometry is never read again. */
+typedef struct shm__map {
+        uint8_t *base;
+        size_t size;
+        uint32_t slots, mask, slot_size, message_max;   /* lanes */
+        uint32_t lanes, words;                          /* bells */
+} shm__map;
+
+int shm__lane_map(int fd, shm__map *ret);
+int shm__bell_map(int fd, shm__map *ret);
+void shm__unmap(shm__map *m);
+
+static inline shm__lane_hdr *shm__lane(const shm__map *m) {
+        return (shm__lane_hdr *) (void *) m->base;
+}
+
+static inline uint8_t *shm__slot(const shm__map *m, uint64_t pos) {
+        return m->base + SHM_SLOTS_OFFSET + (size_t) (pos & m->mask) * m->slot_size;
+}
+
+static inline shm__bell_hdr *shm__bell(const shm__map *m) {
+        return (shm__bell_hdr *) (void *) m->base;
+}
+
+static inline _Atomic uint64_t *shm__bell_word(const shm__map *m, uint32_t w) {
+        return (_Atomic uint64_t *) (void *) (m->base + SHM_BELL_WORDS_OFFSET) + w;
+}
+
+/* Single-writer counters: a plain load and store, no locked instruction. */
+static inline void shm__count(_Atomic uint64_t *c, uint64_t n) {
+        atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n, memory_order_relaxed);
+}
+
+/* The full fence of the wake-up protocol (see layout.h). */
+static inline void shm__fence(void) {
+        atomic_thread_fence(memory_order_seq_cst);
+}
+
+static inline void shm__relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+}
+
+/* Sleep registrations (the bell's and a lane's "sleeping" words): the low
+ * two bits say how the sleeper waits (1 futex, 2 eventfd), the rest is a
+ * generation the sleeper bumps each time, so that a waker's late clear can
+ * never erase a newer registration.  A waker wakes first and clears after:
+ * killed in between, the sleeper is awake anyway; killed before, the flag
+ * is still up for the next waker. */
+#define SHM_SLEEP_FUTEX 1u
+#define SHM_SLEEP_FD    2u
+
+static inline uint32_t shm__sleep_begin(_Atomic uint32_t *w, uint32_t mode) {
+        uint32_t s = (((atomic_load_explicit(w, memory_order_relaxed) >> 2) + 1) << 2) | mode;
+
+        atomic_store_explicit(w, s, memory_order_seq_cst);
+        atomic_thread_fence(memory_order_seq_cst);
+        return s;
+}
+
+static inline void shm__sleep_end(_Atomic uint32_t *w, uint32_t s) {
+        uint32_t expected = s;
+        atomic_compare_exchange_strong_explicit(w, &expected, s & ~3u, memory_order_seq_cst,
+                                                memory_order_relaxed);
+}
+
+/* Shared (not private) futex: the word lives in a segment other processes map. */
+static inline long shm__futex_wait(_Atomic uint32_t *w, uint32_t val, uint64_t timeout_ns) {
+        struct timespec ts = {
+                .tv_sec = (time_t) (timeout_ns / 1000000000u),
+                .tv_nsec = (long) (timeout_ns % 1000000000u),
+        };
+        return syscall(SYS_futex, (uint32_t *) w, FUTEX_WAIT, val, &ts, NULL, 0);
+}
+
+static inline long shm__futex_wake(_Atomic uint32_t *w, int n) {
+        return syscall(SYS_futex, (uint32_t *) w, FUTEX_WAKE, n, NULL, NULL, 0);
+}

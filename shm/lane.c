@@ -1,0 +1,481 @@
+/* lane.c - lane and bell segments (create, map, check) and the sending
+ * side of a lane. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include "cleanup.h"
+#include "internal.h"
+
+#ifndef MFD_NOEXEC_SEAL
+#define MFD_NOEXEC_SEAL 0x0008U
+#endif
+
+#define SEALS_NEEDED (F_SEAL_SHRINK | F_SEAL_GROW)
+
+struct shm_tx {
+        shm__map lane;
+        shm__map bell;
+        uint32_t index;
+        int event_fd;                   /* owned (a dup), or -EBADF */
+        uint64_t tail;                  /* ours: the next position to publish */
+        uint64_t head;                  /* the consumer's, as last read */
+        bool reserved;
+        uint64_t syscalls;
+};
+
+static void tx_ring(shm_tx *t);
+
+uint64_t shm_now(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+}
+
+static uint64_t round_up(uint64_t v, uint64_t to) {
+        return (v + to - 1) / to * to;
+}
+
+static int lane_size(uint32_t slots, uint32_t message_max, uint32_t *ret_slot_size, uint64_t *ret_size) {
+        uint64_t slot_size;
+
+        if (slots < 2 || slots > SHM_SLOTS_MAX || (slots & (slots - 1)) != 0 || message_max == 0 ||
+            message_max > SHM_MESSAGE_MAX)
+                return -EINVAL;
+        slot_size = SHM_ENVELOPE_SIZE + round_up(message_max, SHM_LINE);
+        *ret_slot_size = (uint32_t) slot_size;
+        *ret_size = round_up(SHM_SLOTS_OFFSET + slot_size * slots, (uint64_t) sysconf(_SC_PAGESIZE));
+        return 0;
+}
+
+/* A sealed memfd of SIZE bytes, mapped and faulted in; INIT fills it. */
+static int segment_create(const char *name, uint64_t size, void (*init)(uint8_t *base, const void *arg),
+                          const void *arg, int *ret_fd) {
+        _cleanup_close_ int fd = -EBADF;
+        void *p;
+
+        fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_NOEXEC_SEAL);
+        if (fd < 0 && errno == EINVAL)  /* kernels before 6.3 */
+                fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        if (fd < 0)
+                return -errno;
+        if (ftruncate(fd, (off_t) size) < 0)
+                return -errno;
+        p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
+        if (p == MAP_FAILED)
+                return -errno;
+        init(p, arg);
+        munmap(p, size);
+        if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
+                return -errno;
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+typedef struct lane_args {
+        uint32_t slots, slot_size, message_max;
+        uint64_t size;
+} lane_args;
+
+static void lane_init(uint8_t *base, const void *arg) {
+        const lane_args *a = arg;
+        shm__lane_hdr *h = (shm__lane_hdr *) (void *) base;
+
+        h->geo = (shm__geometry) {
+                .magic = SHM_LANE_MAGIC,
+                .version = SHM_VERSION,
+                .slots = a->slots,
+                .slot_size = a->slot_size,
+                .message_max = a->message_max,
+                .size = a->size,
+        };
+        /* Positions start at 0; no slot has been written (seq 0 at
+         * position 0 is not a message until tail says so). */
+}
+
+int shm_lane_create(uint32_t slots, uint32_t message_max, int *ret_fd) {
+        lane_args a = { .slots = slots, .message_max = message_max };
+        int r;
+
+        if (!ret_fd)
+                return -EINVAL;
+        r = lane_size(slots, message_max, &a.slot_size, &a.size);
+        if (r < 0)
+                return r;
+        return segment_create("airsup-lane", a.size, lane_init, &a, ret_fd);
+}
+
+typedef struct bell_args {
+        uint32_t lanes, words;
+        uint64_t size;
+} bell_args;
+
+static void bell_init(uint8_t *base, const void *arg) {
+        const bell_args *a = arg;
+        shm__bell_hdr *h = (shm__bell_hdr *) (void *) base;
+
+        h->geo.magic = SHM_BELL_MAGIC;
+        h->geo.version = SHM_VERSION;
+        h->geo.lanes = a->lanes;
+        h->geo.words = a->words;
+        h->geo.size = a->size;
+}
+
+static int bell_size(uint32_t lanes, uint32_t *ret_words, uint64_t *ret_size) {
+        if (lanes == 0 || lanes > SHM_LANES_MAX)
+                return -EINVAL;
+        *ret_words = (lanes + 63) / 64;
+        *ret_size = round_up(SHM_BELL_WORDS_OFFSET + (uint64_t) *ret_words * 8, (uint64_t) sysconf(_SC_PAGESIZE));
+        return 0;
+}
+
+int shm_bell_create(uint32_t lanes, int *ret_fd) {
+        bell_args a = { .lanes = lanes };
+        int r;
+
+        if (!ret_fd)
+                return -EINVAL;
+        r = bell_size(lanes, &a.words, &a.size);
+        if (r < 0)
+                return r;
+        return segment_create("airsup-bell", a.size, bell_init, &a, ret_fd);
+}
+
+/* Maps FD after checking that it cannot shrink under us (a peer that
+ * shrank it would make our reads fault) and that its size is what its
+ * header claims; returns the mapping and a copy of that header. */
+static int map_checked(int fd, size_t min, void *ret_geo, size_t geo_size, shm__map *ret) {
+        struct stat st;
+        int seals;
+        void *p;
+
+        if (fd < 0)
+                return -EBADF;
+        seals = fcntl(fd, F_GET_SEALS);
+        if (seals < 0)
+                return -errno;
+        if ((seals & SEALS_NEEDED) != SEALS_NEEDED)
+                return -EPERM;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (st.st_size < (off_t) min)
+                return -EBADMSG;
+        p = mmap(NULL, (size_t) st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
+        if (p == MAP_FAILED)
+                return -errno;
+        memcpy(ret_geo, p, geo_size);
+        *ret = (shm__map) { .base = p, .size = (size_t) st.st_size };
+        return 0;
+}
+
+int shm__lane_map(int fd, shm__map *ret) {
+        shm__geometry g;
+        shm__map m;
+        uint32_t slot_size;
+        uint64_t size;
+        int r;
+
+        r = map_checked(fd, SHM_SLOTS_OFFSET, &g, sizeof(g), &m);
+        if (r < 0)
+                return r;
+        if (g.magic != SHM_LANE_MAGIC || g.version != SHM_VERSION ||
+            lane_size(g.slots, g.message_max, &slot_size, &size) < 0 || slot_size != g.slot_size ||
+            size != g.size || size != m.size) {
+                shm__unmap(&m);
+                return -EBADMSG;
+        }
+        m.slots = g.slots;
+        m.mask = g.slots - 1;
+        m.slot_size = slot_size;
+        m.message_max = g.message_max;
+        *ret = m;
+        return 0;
+}
+
+int shm__bell_map(int fd, shm__map *ret) {
+        struct {
+                uint32_t magic, version, lanes, words;
+                uint64_t size;
+        } g;
+        shm__map m;
+        uint32_t words;
+        uint64_t size;
+        int r;
+
+        r = map_checked(fd, SHM_BELL_WORDS_OFFSET + 8, &g, sizeof(g), &m);
+        if (r < 0)
+                return r;
+        if (g.magic != SHM_BELL_MAGIC || g.version != SHM_VERSION || bell_size(g.lanes, &words, &size) < 0 ||
+            words != g.words || size != g.size || size != m.size) {
+                shm__unmap(&m);
+                return -EBADMSG;
+        }
+        m.lanes = g.lanes;
+        m.words = words;
+        *ret = m;
+        return 0;
+}
+
+void shm__unmap(shm__map *m) {
+        if (m->base)
+                munmap(m->base, m->size);
+        *m = (shm__map) {};
+}
+
+int shm_lane_stats_read(int lane_fd, shm_lane_stats *ret) {
+        shm__map m;
+        shm__lane_hdr *h;
+        uint64_t head, tail;
+        int r;
+
+        if (!ret)
+                return -EINVAL;
+        r = shm__lane_map(lane_fd, &m);
+        if (r < 0)
+                return r;
+        h = shm__lane(&m);
+        head = atomic_load_explicit(&h->cons.head, memory_order_acquire);
+        tail = atomic_load_explicit(&h->prod.tail, memory_order_acquire);
+        *ret = (shm_lane_stats) {
+                .sent = atomic_load_explicit(&h->prod.sent, memory_order_relaxed),
+                .dropped = atomic_load_explicit(&h->prod.dropped, memory_order_relaxed),
+                .hwm = atomic_load_explicit(&h->prod.hwm, memory_order_relaxed),
+                .received = atomic_load_explicit(&h->cons.received, memory_order_relaxed),
+                .expired = atomic_load_explicit(&h->cons.expired, memory_order_relaxed),
+                .errors = atomic_load_explicit(&h->cons.errors, memory_order_relaxed),
+                .depth = tail - head <= m.slots ? tail - head : 0,
+        };
+        shm__unmap(&m);
+        return 0;
+}
+
+int shm_tx_open(int lane_fd, int bell_fd, uint32_t index, int event_fd, shm_tx **ret) {
+        shm_tx *t;
+        shm__lane_hdr *h;
+        int r;
+
+        if (!ret)
+                return -EINVAL;
+        t = calloc(1, sizeof(*t));
+        if (!t)
+                return -ENOMEM;
+        t->event_fd = -EBADF;
+        r = shm__lane_map(lane_fd, &t->lane);
+        if (r >= 0)
+                r = shm__bell_map(bell_fd, &t->bell);
+        if (r >= 0 && index >= t->bell.lanes)
+                r = -EINVAL;
+        if (r >= 0 && event_fd >= 0) {
+                t->event_fd = fcntl(event_fd, F_DUPFD_CLOEXEC, 3);
+                if (t->event_fd < 0)
+                        r = -errno;
+        }
+        if (r < 0) {
+                shm_tx_free(t);
+                return r;
+        }
+        t->index = index;
+        /* A new producer goes on from where the last one published; the
+         * consumer's head must be behind it by at most a ring. */
+        h = shm__lane(&t->lane);
+        t->tail = atomic_load_explicit(&h->prod.tail, memory_order_acquire);
+        t->head = atomic_load_explicit(&h->cons.head, memory_order_acquire);
+        if (t->tail - t->head > t->lane.slots) {
+                atomic_fetch_add_explicit(&h->cons.errors, 1, memory_order_relaxed);
+                shm_tx_free(t);
+                return -EBADMSG;
+        }
+        /* The last producer may have died between its tail store and its
+         * ring: ring for whatever it published. */
+        if (t->tail != t->head)
+                tx_ring(t);
+        *ret = t;
+        return 0;
+}
+
+shm_tx *shm_tx_free(shm_tx *t) {
+        if (!t)
+                return NULL;
+        shm__unmap(&t->lane);
+        shm__unmap(&t->bell);
+        safe_close(t->event_fd);
+        free(t);
+        return NULL;
+}
+
+uint32_t shm_tx_message_max(const shm_tx *t) {
+        return t ? t->lane.message_max : 0;
+}
+
+uint64_t shm_tx_position(const shm_tx *t) {
+        return t ? t->tail : 0;
+}
+
+uint64_t shm_tx_syscalls(const shm_tx *t) {
+        return t ? t->syscalls : 0;
+}
+
+/* Reads the consumer's head again.  -EBADMSG if it is not within a ring
+ * behind our tail (a peer wrote garbage). */
+static int refresh_head(shm_tx *t) {
+        uint64_t head = atomic_load_explicit(&shm__lane(&t->lane)->cons.head, memory_order_acquire);
+
+        if (t->tail - head > t->lane.slots)
+                return -EBADMSG;
+        t->head = head;
+        return 0;
+}
+
+/* Makes sure one slot is free.  1: there is; 0: dropped (SHM_FULL_DROP). */
+static int tx_space(shm_tx *t, shm_full full, uint64_t timeout_ns) {
+        shm__lane_hdr *h = shm__lane(&t->lane);
+        uint64_t deadline = 0;
+        int r;
+
+        if (t->tail - t->head < t->lane.slots)
+                return 1;
+        r = refresh_head(t);
+        if (r < 0)
+                return r;
+        if (t->tail - t->head < t->lane.slots)
+                return 1;
+
+        switch (full) {
+        case SHM_FULL_FAIL:
+                return -EAGAIN;
+        case SHM_FULL_DROP:
+                shm__count(&h->prod.dropped, 1);
+                return 0;
+        case SHM_FULL_BLOCK:
+                break;
+        default:
+                return -EINVAL;
+        }
+
+        if (timeout_ns == 0)
+                return -ETIMEDOUT;
+        deadline = shm_now() + timeout_ns;
+        for (;;) {
+                uint64_t now;
+                uint32_t reg;
+
+                /* Say we sleep, then look again: the consumer either sees
+                 * the flag after its head store or we see its head. */
+                reg = shm__sleep_begin(&h->prod.sleeping, SHM_SLEEP_FUTEX);
+                r = refresh_head(t);
+                if (r < 0 || t->tail - t->head < t->lane.slots) {
+                        shm__sleep_end(&h->prod.sleeping, reg);
+                        return r < 0 ? r : 1;
+                }
+                now = shm_now();
+                if (now >= deadline) {
+                        shm__sleep_end(&h->prod.sleeping, reg);
+                        return -ETIMEDOUT;
+                }
+                t->syscalls++;
+                (void) shm__futex_wait(&h->prod.sleeping, reg, deadline - now);
+                shm__sleep_end(&h->prod.sleeping, reg);
+        }
+}
+
+/* Tells the receiver that our lane has news, and wakes it if it sleeps. */
+static void tx_ring(shm_tx *t) {
+        shm__bell_hdr *b = shm__bell(&t->bell);
+        _Atomic uint64_t *word = shm__bell_word(&t->bell, t->index / 64);
+        uint64_t bit = UINT64_C(1) << (t->index % 64), wbit = UINT64_C(1) << (t->index / 64);
+        uint32_t sleeping;
+
+        shm__fence();
+        /* The word first, then the summary, each only if not yet set; both
+         * are checked every time, so a sender killed between the two leaves
+         * nothing the next one does not repair. */
+        if (!(atomic_load_explicit(word, memory_order_relaxed) & bit))
+                atomic_fetch_or_explicit(word, bit, memory_order_seq_cst);
+        if (!(atomic_load_explicit(&b->summary, memory_order_relaxed) & wbit))
+                atomic_fetch_or_explicit(&b->summary, wbit, memory_order_seq_cst);
+        sleeping = atomic_load_explicit(&b->sleeping, memory_order_relaxed);
+        if ((sleeping & 3) == 0)
+                return;
+        t->syscalls++;
+        if ((sleeping & 3) == SHM_SLEEP_FD && t->event_fd >= 0) {
+                uint64_t one = 1;
+                (void) !write(t->event_fd, &one, sizeof(one));
+        } else
+                (void) shm__futex_wake(&b->sleeping, 1);
+        shm__sleep_end(&b->sleeping, sleeping);
+}
+
+/* Publishes the slot at tail, then rings the bell (see layout.h for why
+ * this order). */
+static void tx_publish(shm_tx *t) {
+        shm__lane_hdr *h = shm__lane(&t->lane);
+        uint64_t depth;
+
+        atomic_store_explicit(&h->prod.tail, ++t->tail, memory_order_release);
+        shm__count(&h->prod.sent, 1);
+        depth = t->tail - t->head;      /* an upper bound: head only grows */
+        if (depth > atomic_load_explicit(&h->prod.hwm, memory_order_relaxed))
+                atomic_store_explicit(&h->prod.hwm, depth, memory_order_relaxed);
+        tx_ring(t);
+}
+
+static void env_store(shm_tx *t, uint8_t *slot, const shm_envelope *e) {
+        shm__slot_env se = {
+                .seq = t->tail,
+                .type = e->type,
+                .priority = e->priority,
+                .sender = e->sender,
+                .reply_to = e->reply_to,
+                .correlation = e->correlation,
+                .deadline_ns = e->deadline_ns,
+                .len = e->len,
+        };
+        memcpy(slot, &se, sizeof(se));
+}
+
+int shm_tx_send(shm_tx *t, const shm_envelope *e, const void *payload, shm_full full, uint64_t timeout_ns) {
+        uint8_t *slot;
+        int r;
+
+        if (!t || !e || (e->len > 0 && !payload) || t->reserved)
+                return -EINVAL;
+        if (e->len > t->lane.message_max)
+                return -EMSGSIZE;
+        r = tx_space(t, full, timeout_ns);
+        if (r <= 0)
+                return r;
+        slot = shm__slot(&t->lane, t->tail);
+        env_store(t, slot, e);
+        if (e->len > 0)
+                memcpy(slot + SHM_ENVELOPE_SIZE, payload, e->len);
+        tx_publish(t);
+        return 0;
+}
+
+int shm_tx_reserve(shm_tx *t, shm_full full, uint64_t timeout_ns, void **ret_payload) {
+        int r;
+
+        if (!t || !ret_payload || t->reserved)
+                return -EINVAL;
+        r = tx_space(t, full == SHM_FULL_DROP ? SHM_FULL_FAIL : full, timeout_ns);
+        if (r <= 0)
+                return r;
+        t->reserved = true;
+        *ret_payload = shm__slot(&t->lane, t->tail) + SHM_ENVELOPE_SIZE;
+        return 0;
+}
+
+int shm_tx_commit(shm_tx *t, const shm_envelope *e) {
+        if (!t || !e || !t->reserved)
+                return -EINVAL;
+        if (e->len > t->lane.message_max)
+                return -EMSGSIZE;
+        env_store(t, shm__slot(&t->lane, t->tail), e);
+        t->reserved = false;
+        tx_publish(t);
+        return 0;
+}

@@ -1,0 +1,145 @@
+/* layout.h - the bytes of a lane segment and of a mailbox's bell segment,
+ * shared between processes that do not trust each other.
+ *
+ * A lane (one memfd, sealed against shrinking and growing):
+ *
+ *   0      +--------------------------------------------------------+
+ *          | geometry: magic, version, slots, slot_size,             |
+ *          |           message_max, size          (written once)    |
+ *   64     +--------------------------------------------------------+
+ *          | producer line: tail, sleeping, sent, dropped, hwm       |
+ *   128    +--------------------------------------------------------+
+ *          | consumer line: head, inflight, redeliveries,            |
+ *          |                received, expired, errors                |
+ *   256    +--------------------------------------------------------+
+ *          | slot 0: envelope (64 bytes: seq, type, priority, sender, |
+ *          |         reply_to, correlation, deadline, len)           |
+ *          |         payload (message_max rounded up to 64)          |
+ *          | slot 1 ...                    slot slots-1            |
+ *   size   +--------------------------------------------------------+
+ *
+ * tail and head are positions that only grow (u64, never wrap in
+ * practice); a position's slot is position & (slots - 1).  The producer
+ * owns tail and the slots in [tail, head + slots); the consumer owns head,
+ * inflight and the slots in [head, tail).  Each side writes only its own
+ * line, so the two never share a written cache line.
+ *
+ * A mailbox's bell (one memfd per receiver):
+ *
+ *   0      | magic, version, lanes, words, size
+ *   64     | sleeping (futex word: generation << 2 | 0 awake, 1 futex, 2 eventfd)
+ *   128    | summary (bit w: words[w] may be non-zero)
+ *   192    | words[0..words-1] (bit i of word w: lane 64*w+i has news)
+ *
+ * Memory ordering.  The producer writes a message's envelope and payload
+ * with plain stores, then publishes it with one release store of tail.  The
+ * consumer's acquire load of tail therefore sees the whole message.  The
+ * consumer frees a slot with one release store of head after it has copied
+ * the message out; the producer's acquire load of head orders its later
+ * writes to that slot after the consumer's reads.  Nothing else publishes
+ * data.
+ *
+ * Waking is a Dekker pair on each side.  The sender stores tail, issues a
+ * sequentially consistent fence, then reads the lane's bit in the bell (and
+ * sets it if clear, with a read-modify-write), then reads sleeping.  The
+ * receiver clears bits (read-modify-write) before it looks at lanes, and
+ * before it sleeps it stores sleeping, fences, and reads summary again.  So
+ * either the receiver sees the new tail (or the bit), or the sender sees
+ * sleeping and wakes it: a message is never left behind a sleeping
+ * receiver.  A blocked sender and the consumer use the same pattern on the
+ * producer line's sleeping word and head.
+ *
+ * Crashes.  A producer killed at any instruction before its tail store has
+ * published nothing: the half-written slot is beyond tail and is simply
+ * written again by the next producer, which starts from tail.  Killed after
+ * it, the message is complete.  A consumer killed before its head store has
+ * consumed nothing; inflight (position + 1 of the message it took) tells
+ * the next consumer that the message at head was delivered before, and
+ * redeliveries counts how often.  Counters are statistics, updated after
+ * the index stores; a crash may lose one increment, never a message.
+ *
+ * Trust.  A peer may write anything anywhere in the segment at any time.
+ * The geometry is copied and checked once, at map time, against the
+ * segment's real size; afterwards only the local copy is used.  Indices
+ * read from the segment are checked (0 <= tail - head <= slots) and slots
+ * are reached through position & mask.  An envelope is copied out once and
+ * then checked (seq must equal its position, len <= message_max): no field
+ * is read twice.  A check that fails is a counted error on that lane. */
+#pragma once
+
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#define SHM_LANE_MAGIC   UINT32_C(0x314e4c41)   /* "ALN1" */
+#define SHM_BELL_MAGIC   UINT32_C(0x314c4241)   /* "ABL1" */
+#define SHM_VERSION      1
+#define SHM_LINE         64
+#define SHM_SLOTS_OFFSET 256
+#define SHM_ENVELOPE_SIZE 64
+#define SHM_BELL_WORDS_OFFSET 192
+
+typedef struct shm__geometry {
+        uint32_t magic;
+        uint32_t version;
+        uint32_t slots;                 /* a power of two */
+        uint32_t slot_size;             /* envelope + payload, a multiple of 64 */
+        uint32_t message_max;
+        uint32_t reserved;
+        uint64_t size;                  /* bytes of the segment */
+} shm__geometry;
+
+typedef struct shm__prod_line {
+        _Atomic uint64_t tail;
+        _Atomic uint32_t sleeping;      /* futex word: a sender waits for space */
+        uint32_t reserved;
+        _Atomic uint64_t sent;
+        _Atomic uint64_t dropped;
+        _Atomic uint64_t hwm;
+} shm__prod_line;
+
+typedef struct shm__cons_line {
+        _Atomic uint64_t head;
+        _Atomic uint64_t inflight;      /* position + 1 of a taken, uncommitted message; 0: none */
+        _Atomic uint32_t redeliveries;  /* of the message at inflight */
+        uint32_t reserved;
+        _Atomic uint64_t received;
+        _Atomic uint64_t expired;
+        _Atomic uint64_t errors;
+} shm__cons_line;
+
+typedef struct shm__lane_hdr {
+        alignas(SHM_LINE) shm__geometry geo;
+        alignas(SHM_LINE) shm__prod_line prod;
+        alignas(SHM_LINE) shm__cons_line cons;
+} shm__lane_hdr;
+
+/* The envelope as stored in a slot: fixed-width fields, packed explicitly. */
+typedef struct shm__slot_env {
+        uint64_t seq;                   /* the position it was written for */
+        uint32_t type;
+        uint32_t priority;
+        uint64_t sender;
+        uint64_t reply_to;
+        uint64_t correlation;
+        uint64_t deadline_ns;
+        uint32_t len;
+        uint32_t reserved;
+        uint64_t reserved2;
+} shm__slot_env;
+
+typedef struct shm__bell_hdr {
+        alignas(SHM_LINE) struct {
+                uint32_t magic;
+                uint32_t version;
+                uint32_t lanes;
+                uint32_t words;
+                uint64_t size;
+        } geo;
+        alignas(SHM_LINE) _Atomic uint32_t sleeping;
+        alignas(SHM_LINE) _Atomic uint64_t summary;
+} shm__bell_hdr;
+
+_Static_assert(sizeof(shm__lane_hdr) <= SHM_SLOTS_OFFSET, "lane header overflows");
+_Static_assert(sizeof(shm__slot_env) == SHM_ENVELOPE_SIZE, "envelope is 64 bytes");
+_Static_assert(sizeof(shm__bell_hdr) <= SHM_BELL_WORDS_OFFSET, "bell header overflows");

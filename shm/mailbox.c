@@ -1,0 +1,434 @@
+/* mailbox.c - the receiving side: one receiver's inbound lanes, the bell
+ * that tells which lanes have news, and waiting (futex or eventfd).
+ *
+ * The receiver keeps, in its own memory, one FIFO of lanes per priority:
+ * a lane is queued under the priority of its head message once the bell (or
+ * a commit that left more behind) says it has one.  Taking pops the first
+ * lane of the highest non-empty priority; after the commit the lane goes to
+ * the back of the queue of its next head's priority.  Each message costs a
+ * constant amount of work however many lanes there are, lanes of equal
+ * priority take turns, and a lane's own messages stay in order. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "internal.h"
+
+typedef struct rx_lane {
+        shm__map map;
+        uint64_t head;                  /* ours: the next position to consume */
+        bool open;
+        bool queued;                    /* in one of the priority FIFOs */
+        bool held;                      /* taken, not committed */
+        uint32_t next;                  /* FIFO link */
+} rx_lane;
+
+typedef struct fifo {
+        uint32_t first, last, n;
+} fifo;
+
+#define NIL UINT32_MAX
+
+struct shm_mailbox {
+        shm__map bell;
+        int event_fd;                   /* lent */
+        uint32_t n_lanes;
+        rx_lane *lanes;                 /* by index, n_lanes of them */
+        fifo ready[SHM_PRIORITIES];
+        unsigned garbled;               /* lanes closed as garbled, not yet reported by take */
+        uint32_t armed;                 /* the fd sleep registration */
+        uint64_t syscalls;
+};
+
+static uint32_t prio_level(uint32_t p) {
+        return p >= SHM_PRIORITIES ? SHM_PRIORITIES - 1 : p;
+}
+
+static void fifo_push(shm_mailbox *m, uint32_t level, uint32_t i) {
+        fifo *f = &m->ready[level];
+
+        m->lanes[i].next = NIL;
+        m->lanes[i].queued = true;
+        if (f->n++ == 0)
+                f->first = i;
+        else
+                m->lanes[f->last].next = i;
+        f->last = i;
+}
+
+static uint32_t fifo_pop(shm_mailbox *m, uint32_t level) {
+        fifo *f = &m->ready[level];
+        uint32_t i = f->first;
+
+        f->first = m->lanes[i].next;
+        f->n--;
+        m->lanes[i].queued = false;
+        return i;
+}
+
+int shm_mailbox_open(int bell_fd, int event_fd, shm_mailbox **ret) {
+        shm_mailbox *m;
+        int r;
+
+        if (!ret)
+                return -EINVAL;
+        m = calloc(1, sizeof(*m));
+        if (!m)
+                return -ENOMEM;
+        m->event_fd = event_fd;
+        r = shm__bell_map(bell_fd, &m->bell);
+        if (r < 0) {
+                free(m);
+                return r;
+        }
+        m->n_lanes = m->bell.lanes;
+        m->lanes = calloc(m->n_lanes, sizeof(rx_lane));
+        if (!m->lanes) {
+                shm__unmap(&m->bell);
+                free(m);
+                return -ENOMEM;
+        }
+        *ret = m;
+        return 0;
+}
+
+shm_mailbox *shm_mailbox_free(shm_mailbox *m) {
+        if (!m)
+                return NULL;
+        for (uint32_t i = 0; i < m->n_lanes; i++)
+                shm__unmap(&m->lanes[i].map);
+        free(m->lanes);
+        shm__unmap(&m->bell);
+        free(m);
+        return NULL;
+}
+
+static void lane_close(rx_lane *l) {
+        shm__unmap(&l->map);
+        l->open = false;
+        l->held = false;
+}
+
+static void lane_error(rx_lane *l) {
+        atomic_fetch_add_explicit(&shm__lane(&l->map)->cons.errors, 1, memory_order_relaxed);
+}
+
+/* The priority of lane L's head message: 1 and *RET_LEVEL if it has one,
+ * 0 if it is empty, -EBADMSG if its indices are garbage. */
+static int lane_peek(rx_lane *l, uint32_t *ret_level) {
+        shm__lane_hdr *h = shm__lane(&l->map);
+        uint64_t tail = atomic_load_explicit(&h->prod.tail, memory_order_acquire), n = tail - l->head;
+        uint32_t prio;
+
+        if (n == 0)
+                return 0;
+        if (n > l->map.slots)
+                return -EBADMSG;
+        memcpy(&prio, shm__slot(&l->map, l->head) + offsetof(shm__slot_env, priority), sizeof(prio));
+        *ret_level = prio_level(prio);
+        return 1;
+}
+
+/* Queues lane I if it has a message and is neither queued nor held. */
+static int lane_activate(shm_mailbox *m, uint32_t i) {
+        rx_lane *l = &m->lanes[i];
+        uint32_t level;
+        int r;
+
+        if (!l->open || l->queued || l->held)
+                return 0;
+        r = lane_peek(l, &level);
+        if (r < 0) {
+                lane_error(l);
+                lane_close(l);
+                m->garbled++;
+                return r;
+        }
+        if (r > 0)
+                fifo_push(m, level, i);
+        return 0;
+}
+
+int shm_mailbox_add_lane(shm_mailbox *m, uint32_t index, int lane_fd) {
+        rx_lane *l;
+        shm__lane_hdr *h;
+        uint64_t head, tail;
+        int r;
+
+        if (!m || index >= m->n_lanes || m->lanes[index].open)
+                return -EINVAL;
+        l = &m->lanes[index];
+        r = shm__lane_map(lane_fd, &l->map);
+        if (r < 0)
+                return r;
+        /* A new consumer goes on from the last commit. */
+        h = shm__lane(&l->map);
+        head = atomic_load_explicit(&h->cons.head, memory_order_acquire);
+        tail = atomic_load_explicit(&h->prod.tail, memory_order_acquire);
+        if (tail - head > l->map.slots) {
+                lane_error(l);
+                shm__unmap(&l->map);
+                return -EBADMSG;
+        }
+        l->head = head;
+        l->open = true;
+        l->queued = l->held = false;
+        (void) lane_activate(m, index);
+        return 0;
+}
+
+/* Frees position head on lane L (release: our reads of the slot are done)
+ * and wakes a sender that waits for space. */
+static void lane_advance(rx_lane *l) {
+        shm__lane_hdr *h = shm__lane(&l->map);
+        uint32_t sleeping;
+
+        atomic_store_explicit(&h->cons.head, ++l->head, memory_order_release);
+        atomic_store_explicit(&h->cons.inflight, 0, memory_order_relaxed);
+        shm__fence();
+        sleeping = atomic_load_explicit(&h->prod.sleeping, memory_order_relaxed);
+        if (sleeping & 3) {
+                (void) shm__futex_wake(&h->prod.sleeping, 1);
+                shm__sleep_end(&h->prod.sleeping, sleeping);
+        }
+}
+
+/* Takes lane L's head message: >= 0 its length, -EAGAIN empty, -EMSGSIZE,
+ * -EBADMSG garbled indices.  Expired and malformed messages are consumed
+ * and counted on the way. */
+static int lane_take(rx_lane *l, uint64_t now, shm_envelope *ret, void *buf, size_t size) {
+        shm__lane_hdr *h = shm__lane(&l->map);
+
+        /* At most a ring's worth of skipped messages per call: a peer that
+         * keeps writing garbage cannot keep us here. */
+        for (uint32_t skipped = 0; skipped <= l->map.slots; skipped++) {
+                uint64_t tail = atomic_load_explicit(&h->prod.tail, memory_order_acquire), n = tail - l->head;
+                uint32_t red = 0;
+                shm__slot_env se;
+                uint8_t *slot;
+
+                if (n == 0)
+                        return -EAGAIN;
+                if (n > l->map.slots)
+                        return -EBADMSG;
+                slot = shm__slot(&l->map, l->head);
+                /* One copy, then only the copy is looked at. */
+                memcpy(&se, slot, sizeof(se));
+                if (se.seq != l->head || se.len > l->map.message_max) {
+                        shm__count(&h->cons.errors, 1);
+                        lane_advance(l);
+                        continue;
+                }
+                if (se.deadline_ns != 0 && se.deadline_ns <= now) {
+                        shm__count(&h->cons.expired, 1);
+                        lane_advance(l);
+                        continue;
+                }
+                if (se.len > size) {
+                        *ret = (shm_envelope) { .len = se.len };
+                        return -EMSGSIZE;
+                }
+                /* Delivered before and never committed: a redelivery. */
+                if (atomic_load_explicit(&h->cons.inflight, memory_order_relaxed) == l->head + 1)
+                        red = atomic_load_explicit(&h->cons.redeliveries, memory_order_relaxed) + 1;
+                atomic_store_explicit(&h->cons.redeliveries, red, memory_order_relaxed);
+                atomic_store_explicit(&h->cons.inflight, l->head + 1, memory_order_relaxed);
+                if (se.len > 0)
+                        memcpy(buf, slot + SHM_ENVELOPE_SIZE, se.len);
+                *ret = (shm_envelope) {
+                        .type = se.type,
+                        .priority = se.priority,
+                        .sender = se.sender,
+                        .reply_to = se.reply_to,
+                        .correlation = se.correlation,
+                        .deadline_ns = se.deadline_ns,
+                        .redelivered = red,
+                        .len = se.len,
+                };
+                return (int) se.len;
+        }
+        return -EAGAIN;
+}
+
+/* Queues every lane the bell rang for since the last look. */
+static void bell_drain(shm_mailbox *m) {
+        shm__bell_hdr *b = shm__bell(&m->bell);
+        uint64_t summary;
+
+        if (atomic_load_explicit(&b->summary, memory_order_relaxed) == 0)
+                return;
+        summary = atomic_exchange_explicit(&b->summary, 0, memory_order_seq_cst);
+        while (summary) {
+                uint32_t w = (uint32_t) __builtin_ctzll(summary);
+                uint64_t bits;
+
+                summary &= summary - 1;
+                if (w >= m->bell.words)
+                        continue;       /* garbage from a peer */
+                bits = atomic_exchange_explicit(shm__bell_word(&m->bell, w), 0, memory_order_seq_cst);
+                while (bits) {
+                        uint32_t i = w * 64 + (uint32_t) __builtin_ctzll(bits);
+                        bits &= bits - 1;
+                        if (i < m->n_lanes)
+                                (void) lane_activate(m, i);
+                }
+        }
+}
+
+int shm_mailbox_take(shm_mailbox *m, uint64_t now_ns, shm_envelope *ret_env, void *buf, size_t size,
+                     uint32_t *ret_lane) {
+        if (!m || !ret_env || (size > 0 && !buf))
+                return -EINVAL;
+        bell_drain(m);
+        if (m->garbled > 0) {
+                m->garbled--;
+                return -EBADMSG;
+        }
+        for (uint32_t level = SHM_PRIORITIES; level-- > 0;) {
+                while (m->ready[level].n > 0) {
+                        uint32_t i = fifo_pop(m, level);
+                        rx_lane *l = &m->lanes[i];
+                        int r;
+
+                        if (!l->open || l->held)
+                                continue;
+                        r = lane_take(l, now_ns, ret_env, buf, size);
+                        if (r == -EAGAIN)
+                                continue;       /* only expired messages were left */
+                        if (r == -EMSGSIZE) {
+                                fifo_push(m, level, i);
+                                return r;
+                        }
+                        if (r < 0) {
+                                lane_error(l);
+                                lane_close(l);
+                                return r;
+                        }
+                        l->held = true;
+                        if (ret_lane)
+                                *ret_lane = i;
+                        return r;
+                }
+        }
+        return -EAGAIN;
+}
+
+int shm_mailbox_commit(shm_mailbox *m, uint32_t lane) {
+        rx_lane *l;
+
+        if (!m || lane >= m->n_lanes || !m->lanes[lane].open || !m->lanes[lane].held)
+                return -EINVAL;
+        l = &m->lanes[lane];
+        lane_advance(l);
+        shm__count(&shm__lane(&l->map)->cons.received, 1);
+        l->held = false;
+        return lane_activate(m, lane);
+}
+
+int shm_mailbox_recv(shm_mailbox *m, uint64_t now_ns, shm_envelope *ret_env, void *buf, size_t size,
+                     uint32_t *ret_lane) {
+        uint32_t lane;
+        int r, k;
+
+        r = shm_mailbox_take(m, now_ns, ret_env, buf, size, &lane);
+        if (r < 0)
+                return r;
+        k = shm_mailbox_commit(m, lane);
+        if (k < 0)
+                return k;
+        if (ret_lane)
+                *ret_lane = lane;
+        return r;
+}
+
+/* Whether a take might find something, without system calls. */
+static bool pending(shm_mailbox *m) {
+        for (uint32_t level = 0; level < SHM_PRIORITIES; level++)
+                if (m->ready[level].n > 0)
+                        return true;
+        return atomic_load_explicit(&shm__bell(&m->bell)->summary, memory_order_seq_cst) != 0;
+}
+
+int shm_mailbox_wait(shm_mailbox *m, uint64_t timeout_ns, unsigned spin) {
+        shm__bell_hdr *b;
+        uint64_t deadline, now;
+
+        if (!m)
+                return -EINVAL;
+        b = shm__bell(&m->bell);
+        for (unsigned i = 0; i < spin; i++) {
+                if (pending(m))
+                        return 0;
+                shm__relax();
+        }
+        deadline = shm_now() + timeout_ns;
+        for (;;) {
+                uint32_t reg = shm__sleep_begin(&b->sleeping, SHM_SLEEP_FUTEX);
+
+                if (pending(m)) {
+                        shm__sleep_end(&b->sleeping, reg);
+                        return 0;
+                }
+                now = shm_now();
+                if (now >= deadline) {
+                        shm__sleep_end(&b->sleeping, reg);
+                        return -ETIMEDOUT;
+                }
+                m->syscalls++;
+                (void) shm__futex_wait(&b->sleeping, reg, deadline - now);
+                shm__sleep_end(&b->sleeping, reg);
+                if (pending(m))
+                        return 0;
+        }
+}
+
+int shm_mailbox_arm_fd(shm_mailbox *m) {
+        shm__bell_hdr *b;
+
+        if (!m || m->event_fd < 0)
+                return -EINVAL;
+        b = shm__bell(&m->bell);
+        m->armed = shm__sleep_begin(&b->sleeping, SHM_SLEEP_FD);
+        if (pending(m)) {
+                shm__sleep_end(&b->sleeping, m->armed);
+                return 1;
+        }
+        return 0;
+}
+
+void shm_mailbox_disarm_fd(shm_mailbox *m) {
+        uint64_t v;
+
+        if (!m || m->event_fd < 0)
+                return;
+        shm__sleep_end(&shm__bell(&m->bell)->sleeping, m->armed);
+        m->syscalls++;
+        (void) !read(m->event_fd, &v, sizeof(v));
+}
+
+int shm_mailbox_lane_stats(shm_mailbox *m, uint32_t lane, shm_lane_stats *ret) {
+        shm__lane_hdr *h;
+        uint64_t tail;
+
+        if (!m || !ret || lane >= m->n_lanes || !m->lanes[lane].open)
+                return -EINVAL;
+        h = shm__lane(&m->lanes[lane].map);
+        tail = atomic_load_explicit(&h->prod.tail, memory_order_acquire);
+        *ret = (shm_lane_stats) {
+                .sent = atomic_load_explicit(&h->prod.sent, memory_order_relaxed),
+                .dropped = atomic_load_explicit(&h->prod.dropped, memory_order_relaxed),
+                .hwm = atomic_load_explicit(&h->prod.hwm, memory_order_relaxed),
+                .received = atomic_load_explicit(&h->cons.received, memory_order_relaxed),
+                .expired = atomic_load_explicit(&h->cons.expired, memory_order_relaxed),
+                .errors = atomic_load_explicit(&h->cons.errors, memory_order_relaxed),
+                .depth = tail - m->lanes[lane].head <= m->lanes[lane].map.slots ? tail - m->lanes[lane].head : 0,
+        };
+        return 0;
+}
+
+uint64_t shm_mailbox_syscalls(const shm_mailbox *m) {
+        return m ? m->syscalls : 0;
+}
