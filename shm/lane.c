@@ -290,9 +290,16 @@ int shm_tx_open(int lane_fd, int bell_fd, uint32_t index, int event_fd, shm_tx *
                 return -EBADMSG;
         }
         /* The last producer may have died between its tail store and its
-         * ring: ring for whatever it published. */
-        if (t->tail != t->head)
+         * ring: ring for whatever it published ... */
+        if (t->tail != t->head) {
+                uint64_t one = 1;
                 tx_ring(t);
+                /* ... and wake, in case it died between clearing the
+                 * receiver's registration and waking it. */
+                (void) shm__futex_wake(&shm__bell(&t->bell)->sleeping, 1);
+                if (t->event_fd >= 0)
+                        (void) !write(t->event_fd, &one, sizeof(one));
+        }
         *ret = t;
         return 0;
 }
@@ -368,17 +375,17 @@ static int tx_space(shm_tx *t, shm_full full, uint64_t timeout_ns) {
                 reg = shm__sleep_begin(&h->prod.sleeping, SHM_SLEEP_FUTEX);
                 r = refresh_head(t);
                 if (r < 0 || t->tail - t->head < t->lane.slots) {
-                        shm__sleep_end(&h->prod.sleeping, reg);
+                        (void) shm__sleep_end(&h->prod.sleeping, reg);
                         return r < 0 ? r : 1;
                 }
                 now = shm_now();
                 if (now >= deadline) {
-                        shm__sleep_end(&h->prod.sleeping, reg);
+                        (void) shm__sleep_end(&h->prod.sleeping, reg);
                         return -ETIMEDOUT;
                 }
                 t->syscalls++;
                 (void) shm__futex_wait(&h->prod.sleeping, reg, deadline - now);
-                shm__sleep_end(&h->prod.sleeping, reg);
+                (void) shm__sleep_end(&h->prod.sleeping, reg);
         }
 }
 
@@ -398,7 +405,7 @@ static void tx_ring(shm_tx *t) {
         if (!(atomic_load_explicit(&b->summary, memory_order_relaxed) & wbit))
                 atomic_fetch_or_explicit(&b->summary, wbit, memory_order_seq_cst);
         sleeping = atomic_load_explicit(&b->sleeping, memory_order_relaxed);
-        if ((sleeping & 3) == 0)
+        if ((sleeping & 3) == 0 || !shm__sleep_end(&b->sleeping, sleeping))
                 return;
         t->syscalls++;
         if ((sleeping & 3) == SHM_SLEEP_FD && t->event_fd >= 0) {
@@ -406,7 +413,6 @@ static void tx_ring(shm_tx *t) {
                 (void) !write(t->event_fd, &one, sizeof(one));
         } else
                 (void) shm__futex_wake(&b->sleeping, 1);
-        shm__sleep_end(&b->sleeping, sleeping);
 }
 
 /* Publishes the slot at tail, then rings the bell (see layout.h for why

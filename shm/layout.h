@@ -47,7 +47,14 @@
  * either the receiver sees the new tail (or the bit), or the sender sees
  * sleeping and wakes it: a message is never left behind a sleeping
  * receiver.  A blocked sender and the consumer use the same pattern on the
- * producer line's sleeping word and head.
+ * producer line's sleeping word and head.  The sleeping words carry a
+ * generation the sleeper bumps; a waker clears the registration with a
+ * compare-and-swap and wakes only if that succeeded, so the sleeper's
+ * futex wait either sees the word changed or is woken.  A producer that
+ * opens a lane rings its bell and wakes the receiver unconditionally, for
+ * a predecessor killed between its tail store and its ring or between
+ * clearing and waking; a consumer that maps a lane wakes its producer for
+ * the same reason.
  *
  * Crashes.  A producer killed at any instruction before its tail store has
  * published nothing: the half-written slot is beyond tail and is simply

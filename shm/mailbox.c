@@ -175,6 +175,9 @@ int shm_mailbox_add_lane(shm_mailbox *m, uint32_t index, int lane_fd) {
         }
         l->head = head;
         l->open = true;
+        /* A consumer before us may have died between clearing a blocked
+         * sender's registration and waking it. */
+        (void) shm__futex_wake(&h->prod.sleeping, 1);
         l->queued = l->held = false;
         (void) lane_activate(m, index);
         return 0;
@@ -190,10 +193,8 @@ static void lane_advance(rx_lane *l) {
         atomic_store_explicit(&h->cons.inflight, 0, memory_order_relaxed);
         shm__fence();
         sleeping = atomic_load_explicit(&h->prod.sleeping, memory_order_relaxed);
-        if (sleeping & 3) {
+        if ((sleeping & 3) && shm__sleep_end(&h->prod.sleeping, sleeping))
                 (void) shm__futex_wake(&h->prod.sleeping, 1);
-                shm__sleep_end(&h->prod.sleeping, sleeping);
-        }
 }
 
 /* Takes lane L's head message: >= 0 its length, -EAGAIN empty, -EMSGSIZE,
@@ -369,17 +370,17 @@ int shm_mailbox_wait(shm_mailbox *m, uint64_t timeout_ns, unsigned spin) {
                 uint32_t reg = shm__sleep_begin(&b->sleeping, SHM_SLEEP_FUTEX);
 
                 if (pending(m)) {
-                        shm__sleep_end(&b->sleeping, reg);
+                        (void) shm__sleep_end(&b->sleeping, reg);
                         return 0;
                 }
                 now = shm_now();
                 if (now >= deadline) {
-                        shm__sleep_end(&b->sleeping, reg);
+                        (void) shm__sleep_end(&b->sleeping, reg);
                         return -ETIMEDOUT;
                 }
                 m->syscalls++;
                 (void) shm__futex_wait(&b->sleeping, reg, deadline - now);
-                shm__sleep_end(&b->sleeping, reg);
+                (void) shm__sleep_end(&b->sleeping, reg);
                 if (pending(m))
                         return 0;
         }
@@ -393,7 +394,7 @@ int shm_mailbox_arm_fd(shm_mailbox *m) {
         b = shm__bell(&m->bell);
         m->armed = shm__sleep_begin(&b->sleeping, SHM_SLEEP_FD);
         if (pending(m)) {
-                shm__sleep_end(&b->sleeping, m->armed);
+                (void) shm__sleep_end(&b->sleeping, m->armed);
                 return 1;
         }
         return 0;
@@ -404,7 +405,7 @@ void shm_mailbox_disarm_fd(shm_mailbox *m) {
 
         if (!m || m->event_fd < 0)
                 return;
-        shm__sleep_end(&shm__bell(&m->bell)->sleeping, m->armed);
+        (void) shm__sleep_end(&shm__bell(&m->bell)->sleeping, m->armed);
         m->syscalls++;
         (void) !read(m->event_fd, &v, sizeof(v));
 }

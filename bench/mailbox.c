@@ -1,0 +1,531 @@
+/* mailbox - shm lanes between two processes against the raw floor and the
+ * kernel's IPC, in one run: throughput and ping-pong round trips (p50/p99)
+ * at 64 B and 1 KiB for
+ *   lane-busy   lane, receiver and sender spin
+ *   lane-futex  lane, spin a little then sleep on the bell's futex
+ *   lane-fd     lane, the receiver sleeps in poll() on the eventfd
+ *   ring-busy   a minimal raw SPSC ring (the floor), spinning
+ *   ring-futex  the same ring with the same spin-then-futex sleep
+ *   pipe, seqpacket (AF_UNIX SOCK_SEQPACKET), mq (POSIX message queue)
+ * plus wake system calls per message under sustained load (lane-futex
+ * throughput) and the cost of receiving across 1000 lanes.  iceoryx is not
+ * packaged for Debian 12 and is reported as not installed.
+ *
+ * Usage: mailbox [--quick]
+ * The last line of output is one JSON object with the headline figures. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <mqueue.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "shm.h"
+
+#define MSG_MAX 1024
+#define SPIN 2000                       /* spin rounds before sleeping */
+#define RING_SLOTS 1024
+
+static uint64_t now_ns(void) {
+        return shm_now();
+}
+
+static void die(const char *what) {
+        perror(what);
+        exit(1);
+}
+
+static void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+}
+
+/* ---- the floor: a minimal SPSC ring in shared anonymous memory ---- */
+
+typedef struct ring {
+        alignas(64) _Atomic uint64_t tail;
+        alignas(64) _Atomic uint64_t head;
+        alignas(64) _Atomic uint32_t sleeping;
+        alignas(64) uint8_t slot[RING_SLOTS][MSG_MAX + 64];
+} ring;
+
+typedef struct ring_end {
+        ring *r;
+        uint64_t pos, other;            /* ours, and the other side's as last read */
+} ring_end;
+
+static void ring_wake(ring *r) {
+        atomic_thread_fence(memory_order_seq_cst);
+        if (atomic_load_explicit(&r->sleeping, memory_order_relaxed) &&
+            atomic_exchange(&r->sleeping, 0))
+                syscall(SYS_futex, &r->sleeping, FUTEX_WAKE, 1, NULL, NULL, 0);
+}
+
+static void ring_send(ring_end *e, const void *buf, uint32_t len, bool futex) {
+        ring *r = e->r;
+        uint8_t *s;
+
+        while (e->pos - e->other >= RING_SLOTS) {
+                e->other = atomic_load_explicit(&r->head, memory_order_acquire);
+                cpu_relax();
+        }
+        s = r->slot[e->pos % RING_SLOTS];
+        memcpy(s, &len, 4);
+        memcpy(s + 64, buf, len);
+        atomic_store_explicit(&r->tail, ++e->pos, memory_order_release);
+        if (futex)
+                ring_wake(r);
+}
+
+static uint32_t ring_recv(ring_end *e, void *buf, bool futex) {
+        ring *r = e->r;
+        uint32_t len;
+        unsigned spins = 0;
+
+        while (e->other == e->pos) {
+                e->other = atomic_load_explicit(&r->tail, memory_order_acquire);
+                if (e->other != e->pos)
+                        break;
+                if (!futex || ++spins < SPIN) {
+                        cpu_relax();
+                        continue;
+                }
+                atomic_store(&r->sleeping, 1);
+                atomic_thread_fence(memory_order_seq_cst);
+                e->other = atomic_load_explicit(&r->tail, memory_order_acquire);
+                if (e->other == e->pos)
+                        syscall(SYS_futex, &r->sleeping, FUTEX_WAIT, 1, NULL, NULL, 0);
+                atomic_store(&r->sleeping, 0);
+                spins = 0;
+        }
+        memcpy(&len, r->slot[e->pos % RING_SLOTS], 4);
+        memcpy(buf, r->slot[e->pos % RING_SLOTS] + 64, len);
+        atomic_store_explicit(&r->head, ++e->pos, memory_order_release);
+        return len;
+}
+
+/* ---- transports ---- */
+
+typedef enum kind {
+        LANE_BUSY, LANE_FUTEX, LANE_FD, RING_BUSY, RING_FUTEX, PIPE, SEQPACKET, MQ, _KIND_MAX,
+} kind;
+
+static const char *const kind_names[_KIND_MAX] = {
+        "lane-busy", "lane-futex", "lane-fd", "ring-busy", "ring-futex", "pipe", "seqpacket", "mq",
+};
+
+/* One direction of a channel. */
+typedef struct chan {
+        kind k;
+        /* lanes */
+        int bell_fd, lane_fd, event_fd;
+        shm_tx *tx;
+        shm_mailbox *mb;
+        /* ring */
+        ring *r;
+        ring_end end;
+        /* fds */
+        int wfd, rfd;
+        mqd_t mq;
+        char mq_name[64];
+} chan;
+
+static void chan_open(chan *c, kind k, uint32_t size) {
+        int fds[2];
+
+        *c = (chan) { .k = k, .bell_fd = -1, .lane_fd = -1, .event_fd = -1, .wfd = -1, .rfd = -1, .mq = (mqd_t) -1 };
+        switch (k) {
+        case LANE_BUSY:
+        case LANE_FUTEX:
+        case LANE_FD:
+                c->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+                if (c->event_fd < 0 || shm_bell_create(1, &c->bell_fd) < 0 ||
+                    shm_lane_create(1024, MSG_MAX, &c->lane_fd) < 0 ||
+                    shm_tx_open(c->lane_fd, c->bell_fd, 0, c->event_fd, &c->tx) < 0 ||
+                    shm_mailbox_open(c->bell_fd, c->event_fd, &c->mb) < 0 ||
+                    shm_mailbox_add_lane(c->mb, 0, c->lane_fd) < 0)
+                        die("lane");
+                break;
+        case RING_BUSY:
+        case RING_FUTEX:
+                c->r = mmap(NULL, sizeof(ring), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+                if (c->r == MAP_FAILED)
+                        die("mmap");
+                c->end.r = c->r;
+                break;
+        case PIPE:
+                if (pipe2(fds, O_CLOEXEC) < 0)
+                        die("pipe");
+                /* Big enough not to be the bottleneck. */
+                (void) fcntl(fds[1], F_SETPIPE_SZ, 1 << 20);
+                c->rfd = fds[0];
+                c->wfd = fds[1];
+                break;
+        case SEQPACKET:
+                if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0)
+                        die("socketpair");
+                c->rfd = fds[0];
+                c->wfd = fds[1];
+                break;
+        case MQ: {
+                struct mq_attr a = { .mq_maxmsg = 10, .mq_msgsize = size };
+                snprintf(c->mq_name, sizeof(c->mq_name), "/airsup-bench-%d-%p", (int) getpid(), (void *) c);
+                mq_unlink(c->mq_name);
+                c->mq = mq_open(c->mq_name, O_RDWR | O_CREAT | O_CLOEXEC, 0600, &a);
+                if (c->mq == (mqd_t) -1)
+                        die("mq_open");
+                break;
+        }
+        default:
+                break;
+        }
+}
+
+static void chan_close(chan *c) {
+        shm_tx_free(c->tx);
+        shm_mailbox_free(c->mb);
+        if (c->bell_fd >= 0)
+                close(c->bell_fd);
+        if (c->lane_fd >= 0)
+                close(c->lane_fd);
+        if (c->event_fd >= 0)
+                close(c->event_fd);
+        if (c->r)
+                munmap(c->r, sizeof(ring));
+        if (c->rfd >= 0)
+                close(c->rfd);
+        if (c->wfd >= 0)
+                close(c->wfd);
+        if (c->mq != (mqd_t) -1) {
+                mq_close(c->mq);
+                mq_unlink(c->mq_name);
+        }
+}
+
+static void chan_send(chan *c, const void *buf, uint32_t len) {
+        shm_envelope e = { .type = 1, .len = len };
+
+        switch (c->k) {
+        case LANE_BUSY:
+                while (shm_tx_send(c->tx, &e, buf, SHM_FULL_FAIL, 0) == -EAGAIN)
+                        cpu_relax();
+                return;
+        case LANE_FUTEX:
+        case LANE_FD:
+                if (shm_tx_send(c->tx, &e, buf, SHM_FULL_BLOCK, 60000000000ull) < 0)
+                        die("send");
+                return;
+        case RING_BUSY:
+        case RING_FUTEX:
+                ring_send(&c->end, buf, len, c->k == RING_FUTEX);
+                return;
+        case PIPE:
+        case SEQPACKET:
+                if (write(c->wfd, buf, len) != (ssize_t) len)
+                        die("write");
+                return;
+        case MQ:
+                if (mq_send(c->mq, buf, len, 0) < 0)
+                        die("mq_send");
+                return;
+        default:
+                return;
+        }
+}
+
+static uint32_t chan_recv(chan *c, void *buf, uint32_t len) {
+        shm_envelope e;
+        ssize_t n;
+        int r;
+
+        switch (c->k) {
+        case LANE_BUSY:
+        case LANE_FUTEX:
+        case LANE_FD:
+                for (unsigned spins = 0;;) {
+                        r = shm_mailbox_recv(c->mb, 0, &e, buf, MSG_MAX, NULL);
+                        if (r >= 0)
+                                return (uint32_t) r;
+                        if (r != -EAGAIN)
+                                die("recv");
+                        if (c->k == LANE_BUSY || ++spins < SPIN) {
+                                cpu_relax();
+                                continue;
+                        }
+                        spins = 0;
+                        if (c->k == LANE_FUTEX)
+                                (void) shm_mailbox_wait(c->mb, 60000000000ull, 0);
+                        else if (shm_mailbox_arm_fd(c->mb) == 0) {
+                                struct pollfd p = { .fd = c->event_fd, .events = POLLIN };
+                                (void) poll(&p, 1, 60000);
+                                shm_mailbox_disarm_fd(c->mb);
+                        }
+                }
+        case RING_BUSY:
+        case RING_FUTEX:
+                return ring_recv(&c->end, buf, c->k == RING_FUTEX);
+        case PIPE:
+                /* A byte stream: read exactly one message. */
+                for (uint32_t got = 0; got < len; got += (uint32_t) n) {
+                        n = read(c->rfd, (char *) buf + got, len - got);
+                        if (n <= 0)
+                                die("read");
+                }
+                return len;
+        case SEQPACKET:
+                n = read(c->rfd, buf, MSG_MAX);
+                if (n <= 0)
+                        die("read");
+                return (uint32_t) n;
+        case MQ:
+                n = mq_receive(c->mq, buf, len, NULL);
+                if (n < 0)
+                        die("mq_receive");
+                return (uint32_t) n;
+        default:
+                return 0;
+        }
+}
+
+static uint64_t chan_syscalls(chan *c) {
+        return shm_tx_syscalls(c->tx) + shm_mailbox_syscalls(c->mb);
+}
+
+/* ---- measurements ---- */
+
+typedef struct result {
+        double mps;
+        double rtt_p50, rtt_p99;        /* ns */
+        double wake_per_msg;            /* lane-futex only */
+} result;
+
+static int cmp_u64(const void *a, const void *b) {
+        uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
+        return (x > y) - (x < y);
+}
+
+/* The child sends N messages of SIZE once told to go; the parent receives
+ * them and times it.  Returns messages per second. */
+static double throughput(kind k, uint32_t size, uint64_t n, double *ret_wake) {
+        chan c;
+        uint8_t buf[MSG_MAX] = { 0 };
+        int go[2], done[2], st;
+        uint64_t t0, t1, child_sys = 0, total;
+        pid_t pid;
+
+        chan_open(&c, k, size);
+        if (pipe2(go, O_CLOEXEC) < 0 || pipe2(done, O_CLOEXEC) < 0)
+                die("pipe");
+        pid = fork();
+        if (pid < 0)
+                die("fork");
+        if (pid == 0) {
+                char x;
+                if (read(go[0], &x, 1) != 1)
+                        _exit(1);
+                for (uint64_t i = 0; i < n; i++) {
+                        memcpy(buf, &i, sizeof(i));
+                        chan_send(&c, buf, size);
+                }
+                child_sys = chan_syscalls(&c);
+                (void) !write(done[1], &child_sys, sizeof(child_sys));
+                _exit(0);
+        }
+        t0 = now_ns();
+        if (write(go[1], "g", 1) != 1)
+                die("go");
+        for (uint64_t i = 0; i < n; i++) {
+                uint64_t v;
+                if (chan_recv(&c, buf, size) != size)
+                        die("short message");
+                memcpy(&v, buf, sizeof(v));
+                if (v != i) {
+                        fprintf(stderr, "%s: message %llu out of order (%llu)\n", kind_names[k],
+                                (unsigned long long) i, (unsigned long long) v);
+                        exit(1);
+                }
+        }
+        t1 = now_ns();
+        if (read(done[0], &child_sys, sizeof(child_sys)) != sizeof(child_sys))
+                die("done");
+        waitpid(pid, &st, 0);
+        total = child_sys + chan_syscalls(&c);
+        if (ret_wake)
+                *ret_wake = (double) total / (double) n;
+        chan_close(&c);
+        close(go[0]);
+        close(go[1]);
+        close(done[0]);
+        close(done[1]);
+        return (double) n / ((double) (t1 - t0) / 1e9);
+}
+
+/* Ping-pong: the parent sends, the child echoes; N round trips timed one
+ * by one. */
+static void round_trips(kind k, uint32_t size, size_t n, result *r) {
+        chan ab, ba;
+        uint8_t buf[MSG_MAX] = { 0 };
+        uint64_t *lat = calloc(n, sizeof(uint64_t));
+        size_t warm = n / 10;
+        int st;
+        pid_t pid;
+
+        if (!lat)
+                die("calloc");
+        chan_open(&ab, k, size);
+        chan_open(&ba, k, size);
+        pid = fork();
+        if (pid < 0)
+                die("fork");
+        if (pid == 0) {
+                for (size_t i = 0; i < n + warm; i++) {
+                        uint32_t len = chan_recv(&ab, buf, size);
+                        chan_send(&ba, buf, len);
+                }
+                _exit(0);
+        }
+        for (size_t i = 0; i < n + warm; i++) {
+                uint64_t t0 = now_ns();
+                chan_send(&ab, buf, size);
+                (void) chan_recv(&ba, buf, size);
+                if (i >= warm)
+                        lat[i - warm] = now_ns() - t0;
+        }
+        waitpid(pid, &st, 0);
+        qsort(lat, n, sizeof(uint64_t), cmp_u64);
+        r->rtt_p50 = (double) lat[n / 2];
+        r->rtt_p99 = (double) lat[(size_t) ((double) (n - 1) * 0.99)];
+        free(lat);
+        chan_close(&ab);
+        chan_close(&ba);
+}
+
+/* Receiving across LANES lanes, each holding PER messages, PER a power of
+ * two (one process:
+ * this measures the receiver's cost alone).  ns per message. */
+static double many_lanes(uint32_t lanes, uint32_t per) {
+        int bell, *fds = calloc(lanes, sizeof(int));
+        shm_tx **tx = calloc(lanes, sizeof(shm_tx *));
+        shm_mailbox *mb;
+        uint8_t buf[64] = { 0 };
+        shm_envelope e = { .len = 64 };
+        uint64_t t0, t1, got = 0;
+
+        if (!fds || !tx || shm_bell_create(lanes, &bell) < 0 || shm_mailbox_open(bell, -1, &mb) < 0)
+                die("lanes");
+        for (uint32_t i = 0; i < lanes; i++)
+                if (shm_lane_create(per, 64, &fds[i]) < 0 || shm_tx_open(fds[i], bell, i, -1, &tx[i]) < 0 ||
+                    shm_mailbox_add_lane(mb, i, fds[i]) < 0)
+                        die("lane");
+        for (uint32_t k = 0; k < per; k++)
+                for (uint32_t i = 0; i < lanes; i++)
+                        if (shm_tx_send(tx[i], &e, buf, SHM_FULL_FAIL, 0) < 0)
+                                die("send");
+        t0 = now_ns();
+        while (shm_mailbox_recv(mb, 0, &e, buf, sizeof(buf), NULL) >= 0)
+                got++;
+        t1 = now_ns();
+        if (got != (uint64_t) lanes * per)
+                die("many lanes: lost messages");
+        for (uint32_t i = 0; i < lanes; i++) {
+                shm_tx_free(tx[i]);
+                close(fds[i]);
+        }
+        shm_mailbox_free(mb);
+        close(bell);
+        free(tx);
+        free(fds);
+        return (double) (t1 - t0) / (double) got;
+}
+
+int main(int argc, char **argv) {
+        bool quick = false;
+        int only = -1;
+        static const uint32_t sizes[] = { 64, 1024 };
+        result res[2][_KIND_MAX] = {};
+        uint64_t n_tput;
+        size_t n_rtt;
+        double lanes1, lanes1000;
+
+        for (int i = 1; i < argc; i++) {
+                if (strcmp(argv[i], "--quick") == 0)
+                        quick = true;
+                else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
+                        only = atoi(argv[++i]);         /* one transport, for profiling */
+                else {
+                        fprintf(stderr, "usage: mailbox [--quick]\n");
+                        return 2;
+                }
+        }
+        n_tput = quick ? 200000 : 2000000;
+        n_rtt = quick ? 20000 : 200000;
+        signal(SIGPIPE, SIG_IGN);
+        setvbuf(stdout, NULL, _IOLBF, 0);
+
+        printf("mailbox: two processes; %llu messages per throughput run, %zu round trips%s\n",
+               (unsigned long long) n_tput, n_rtt, quick ? " (--quick)" : "");
+        for (size_t s = 0; s < 2; s++)
+                for (kind k = 0; k < _KIND_MAX; k++) {
+                        if (only >= 0 && (int) k != only)
+                                continue;
+                        /* The kernel's queues are much slower: fewer messages. */
+                        uint64_t n = k >= PIPE ? n_tput / 4 : n_tput;
+                        res[s][k].mps = throughput(k, sizes[s], n, k == LANE_FUTEX ? &res[s][k].wake_per_msg : NULL);
+                        round_trips(k, sizes[s], k >= PIPE ? n_rtt / 2 : n_rtt, &res[s][k]);
+                        fprintf(stderr, "  %-11s %4u B: %.0f msgs/s, rtt p50 %.0f ns\n", kind_names[k], sizes[s],
+                                res[s][k].mps, res[s][k].rtt_p50);
+                }
+        /* PER is a lane's slot count too: a power of two. */
+        lanes1 = many_lanes(1, quick ? 65536 : 131072);
+        lanes1000 = many_lanes(1000, quick ? 64 : 128);
+
+        for (size_t s = 0; s < 2; s++) {
+                result *floor_r = &res[s][RING_BUSY], *pipe_r = &res[s][PIPE];
+                printf("\n%u-byte messages\n%-11s %12s %9s %9s %11s %11s %9s\n", sizes[s], "", "msgs/s",
+                       "vs ring", "vs pipe", "rtt p50 ns", "rtt p99 ns", "vs ring");
+                for (kind k = 0; k < _KIND_MAX; k++) {
+                        result *r = &res[s][k];
+                        const result *cmp = k == LANE_FUTEX || k == LANE_FD ? &res[s][RING_FUTEX] : floor_r;
+                        printf("%-11s %12.0f %8.2fx %8.2fx %11.0f %11.0f %8.2fx%s\n", kind_names[k], r->mps,
+                               r->mps / floor_r->mps, r->mps / pipe_r->mps, r->rtt_p50, r->rtt_p99,
+                               r->rtt_p50 / cmp->rtt_p50,
+                               k == LANE_FUTEX || k == LANE_FD ? "  (rtt vs ring-futex)" : "");
+                }
+        }
+        printf("%-11s %12s  not installed (no Debian 12 package)\n", "iceoryx", "-");
+        printf("\nwake system calls per message, lane-futex under sustained load: %.4f (64 B), %.4f (1 KiB)\n",
+               res[0][LANE_FUTEX].wake_per_msg, res[1][LANE_FUTEX].wake_per_msg);
+        printf("receive cost: %.1f ns/msg with 1 lane, %.1f ns/msg across 1000 lanes\n", lanes1, lanes1000);
+
+        result *l = res[0], *lb = &res[0][LANE_BUSY];
+        printf("\ngoals (64 B): lane >= 0.7x ring: %s; lane >= 6x pipe: %s; busy rtt <= 2x ring: %s; "
+               "blocking rtt <= 1.2x ring-futex: %s; <= 0.01 wake syscalls/msg: %s\n",
+               lb->mps >= 0.7 * l[RING_BUSY].mps ? "met" : "NOT met",
+               lb->mps >= 6 * l[PIPE].mps ? "met" : "NOT met",
+               lb->rtt_p50 <= 2 * l[RING_BUSY].rtt_p50 ? "met" : "NOT met",
+               l[LANE_FUTEX].rtt_p50 <= 1.2 * l[RING_FUTEX].rtt_p50 ? "met" : "NOT met",
+               l[LANE_FUTEX].wake_per_msg <= 0.01 ? "met" : "NOT met");
+
+        printf("{\"bench\":\"mailbox\",\"lane_mps\":%.0f,\"floor_mps\":%.0f,\"pipe_mps\":%.0f,"
+               "\"lane_rtt_p50_ns\":%.0f,\"floor_rtt_p50_ns\":%.0f,\"lane_block_rtt_p50_ns\":%.0f,"
+               "\"floor_block_rtt_p50_ns\":%.0f,\"wake_syscalls_per_msg\":%.4f,\"lanes1000_ns_per_msg\":%.1f}\n",
+               lb->mps, l[RING_BUSY].mps, l[PIPE].mps, lb->rtt_p50, l[RING_BUSY].rtt_p50, l[LANE_FUTEX].rtt_p50,
+               l[RING_FUTEX].rtt_p50, l[LANE_FUTEX].wake_per_msg, lanes1000);
+        return 0;
+}
