@@ -252,14 +252,25 @@ static void test_shm_mailbox_redelivers_uncommitted(void **state) {
         fixture_close(&f);
 }
 
-/* A forked sender that sends V after the parent is asleep (or not: the
- * result must be the same). */
+/* Waits (in a forked child, up to 5 s) until the sleep word at OFFSET of
+ * segment FD says someone sleeps: then a wake-up is what the test sees. */
+static void await_sleeper(int fd, size_t offset) {
+        uint8_t *p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+        uint64_t end = shm_now() + 5000000000ull;
+
+        if (p == MAP_FAILED)
+                _exit(3);
+        while (!(atomic_load((_Atomic uint32_t *) (void *) (p + offset)) & 3) && shm_now() < end)
+                ;
+        munmap(p, 4096);
+}
+
+/* A forked sender that sends V once the receiver sleeps on the bell. */
 static pid_t fork_sender(fixture *f, uint32_t lane, uint64_t v) {
         pid_t pid = fork();
         assert_true(pid >= 0);
         if (pid == 0) {
-                struct timespec ts = { .tv_nsec = 30 * 1000000L };
-                nanosleep(&ts, NULL);
+                await_sleeper(f->bell_fd, offsetof(shm__bell_hdr, sleeping));
                 _exit(send_u64(f->tx[lane], v, 0, SHM_FULL_BLOCK, 5000000000ull) == 0 ? 0 : 1);
         }
         return pid;
@@ -307,10 +318,10 @@ static void test_shm_tx_block_woken_by_receiver(void **state) {
         pid = fork();
         assert_true(pid >= 0);
         if (pid == 0) {
-                struct timespec ts = { .tv_nsec = 30 * 1000000L };
                 shm_envelope e;
                 uint64_t v;
-                nanosleep(&ts, NULL);
+                /* Once the sender sleeps for space. */
+                await_sleeper(f.lane_fd[0], offsetof(shm__lane_hdr, prod.sleeping));
                 _exit(shm_mailbox_recv(f.mb, shm_now(), &e, &v, sizeof(v), NULL) == 8 && v == 1 ? 0 : 1);
         }
         /* Full: blocks until the child frees a slot, well before 5 s. */
