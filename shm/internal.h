@@ -25,6 +25,7 @@ typedef struct shm__map {
 int shm__lane_map(int fd, shm__map *ret);
 int shm__bell_map(int fd, shm__map *ret);
 void shm__unmap(shm__map *m);
+void shm__stats(const shm__map *m, uint64_t head, shm_lane_stats *ret);
 
 static inline shm__lane_hdr *shm__lane(const shm__map *m) {
         return (shm__lane_hdr *) (void *) m->base;

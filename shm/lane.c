@@ -226,20 +226,12 @@ void shm__unmap(shm__map *m) {
         *m = (shm__map) {};
 }
 
-int shm_lane_stats_read(int lane_fd, shm_lane_stats *ret) {
-        shm__map m;
-        shm__lane_hdr *h;
-        uint64_t head, tail;
-        int r;
+/* The counters of a mapped lane; HEAD is the consumer position to count
+ * the depth from (the segment's own, or a receiver's). */
+void shm__stats(const shm__map *m, uint64_t head, shm_lane_stats *ret) {
+        shm__lane_hdr *h = shm__lane(m);
+        uint64_t tail = atomic_load_explicit(&h->prod.tail, memory_order_acquire);
 
-        if (!ret)
-                return -EINVAL;
-        r = shm__lane_map(lane_fd, &m);
-        if (r < 0)
-                return r;
-        h = shm__lane(&m);
-        head = atomic_load_explicit(&h->cons.head, memory_order_acquire);
-        tail = atomic_load_explicit(&h->prod.tail, memory_order_acquire);
         *ret = (shm_lane_stats) {
                 .sent = atomic_load_explicit(&h->prod.sent, memory_order_relaxed),
                 .dropped = atomic_load_explicit(&h->prod.dropped, memory_order_relaxed),
@@ -247,8 +239,20 @@ int shm_lane_stats_read(int lane_fd, shm_lane_stats *ret) {
                 .received = atomic_load_explicit(&h->cons.received, memory_order_relaxed),
                 .expired = atomic_load_explicit(&h->cons.expired, memory_order_relaxed),
                 .errors = atomic_load_explicit(&h->cons.errors, memory_order_relaxed),
-                .depth = tail - head <= m.slots ? tail - head : 0,
+                .depth = tail - head <= m->slots ? tail - head : 0,
         };
+}
+
+int shm_lane_stats_read(int lane_fd, shm_lane_stats *ret) {
+        shm__map m;
+        int r;
+
+        if (!ret)
+                return -EINVAL;
+        r = shm__lane_map(lane_fd, &m);
+        if (r < 0)
+                return r;
+        shm__stats(&m, atomic_load_explicit(&shm__lane(&m)->cons.head, memory_order_acquire), ret);
         shm__unmap(&m);
         return 0;
 }

@@ -411,22 +411,9 @@ void shm_mailbox_disarm_fd(shm_mailbox *m) {
 }
 
 int shm_mailbox_lane_stats(shm_mailbox *m, uint32_t lane, shm_lane_stats *ret) {
-        shm__lane_hdr *h;
-        uint64_t tail;
-
         if (!m || !ret || lane >= m->n_lanes || !m->lanes[lane].open)
                 return -EINVAL;
-        h = shm__lane(&m->lanes[lane].map);
-        tail = atomic_load_explicit(&h->prod.tail, memory_order_acquire);
-        *ret = (shm_lane_stats) {
-                .sent = atomic_load_explicit(&h->prod.sent, memory_order_relaxed),
-                .dropped = atomic_load_explicit(&h->prod.dropped, memory_order_relaxed),
-                .hwm = atomic_load_explicit(&h->prod.hwm, memory_order_relaxed),
-                .received = atomic_load_explicit(&h->cons.received, memory_order_relaxed),
-                .expired = atomic_load_explicit(&h->cons.expired, memory_order_relaxed),
-                .errors = atomic_load_explicit(&h->cons.errors, memory_order_relaxed),
-                .depth = tail - m->lanes[lane].head <= m->lanes[lane].map.slots ? tail - m->lanes[lane].head : 0,
-        };
+        shm__stats(&m->lanes[lane].map, m->lanes[lane].head, ret);
         return 0;
 }
 
