@@ -58,6 +58,28 @@ static inline void shm__fence(void) {
 #endif
 }
 
+/* Asymmetric fences.  The fast side of a Dekker pair (a sender after each
+ * message, a receiver after each commit) only keeps the compiler from
+ * reordering; the rare side (a receiver giving up on a lane, a sender going
+ * to sleep for space) calls membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED),
+ * which makes every running thread of every registered process execute a
+ * full barrier, as liburcu does.  Where membarrier is missing or refused
+ * (an old kernel, a seccomp filter), both sides fall back to a full fence.
+ * shm__barrier_init() registers this process; lanes.c and mailbox.c call it
+ * when a sender or receiver is opened. */
+extern int shm__membarrier;             /* 1 registered, 0 not available, -1 not asked yet */
+void shm__barrier_init(void);
+
+static inline void shm__light_fence(void) {
+        if (shm__membarrier > 0)
+                atomic_signal_fence(memory_order_seq_cst);
+        else
+                shm__fence();
+}
+
+/* Returns 1 if it made a system call. */
+int shm__heavy_fence(void);
+
 static inline void shm__relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
         __builtin_ia32_pause();

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/membarrier.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 
@@ -29,6 +30,32 @@ struct shm_tx {
 };
 
 static void tx_ring(shm_tx *t);
+
+int shm__membarrier = -1;
+
+void shm__barrier_init(void) {
+        long cmds;
+
+        if (shm__membarrier >= 0)
+                return;
+        cmds = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+        shm__membarrier = cmds > 0 && (cmds & MEMBARRIER_CMD_GLOBAL_EXPEDITED) &&
+                                  syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED, 0, 0) == 0
+                          ? 1
+                          : 0;
+}
+
+int shm__heavy_fence(void) {
+        shm__fence();
+        if (shm__membarrier <= 0)
+                return 0;
+        if (syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0, 0) < 0) {
+                /* Cannot happen once registered; if it does, both sides of
+                 * this process go back to full fences, and so must we. */
+                shm__membarrier = 0;
+        }
+        return 1;
+}
 
 uint64_t shm_now(void) {
         struct timespec ts;
@@ -235,7 +262,7 @@ void shm__stats(const shm__map *m, uint64_t head, shm_lane_stats *ret) {
         *ret = (shm_lane_stats) {
                 .sent = atomic_load_explicit(&h->prod.sent, memory_order_relaxed),
                 .dropped = atomic_load_explicit(&h->prod.dropped, memory_order_relaxed),
-                .hwm = atomic_load_explicit(&h->prod.hwm, memory_order_relaxed),
+                .hwm = atomic_load_explicit(&h->cons.hwm, memory_order_relaxed),
                 .received = atomic_load_explicit(&h->cons.received, memory_order_relaxed),
                 .expired = atomic_load_explicit(&h->cons.expired, memory_order_relaxed),
                 .errors = atomic_load_explicit(&h->cons.errors, memory_order_relaxed),
@@ -267,6 +294,7 @@ int shm_tx_open(int lane_fd, int bell_fd, uint32_t index, int event_fd, shm_tx *
         t = calloc(1, sizeof(*t));
         if (!t)
                 return -ENOMEM;
+        shm__barrier_init();
         t->event_fd = -EBADF;
         r = shm__lane_map(lane_fd, &t->lane);
         if (r >= 0)
@@ -376,20 +404,21 @@ static int tx_space(shm_tx *t, shm_full full, uint64_t timeout_ns) {
 
                 /* Say we sleep, then look again: the consumer either sees
                  * the flag after its head store or we see its head. */
-                reg = shm__sleep_begin(&h->prod.sleeping, SHM_SLEEP_FUTEX);
+                reg = shm__sleep_begin(&h->rare.sleeping, SHM_SLEEP_FUTEX);
+                t->syscalls += (uint64_t) shm__heavy_fence();
                 r = refresh_head(t);
                 if (r < 0 || t->tail - t->head < t->lane.slots) {
-                        (void) shm__sleep_end(&h->prod.sleeping, reg);
+                        (void) shm__sleep_end(&h->rare.sleeping, reg);
                         return r < 0 ? r : 1;
                 }
                 now = shm_now();
                 if (now >= deadline) {
-                        (void) shm__sleep_end(&h->prod.sleeping, reg);
+                        (void) shm__sleep_end(&h->rare.sleeping, reg);
                         return -ETIMEDOUT;
                 }
                 t->syscalls++;
-                (void) shm__futex_wait(&h->prod.sleeping, reg, deadline - now);
-                (void) shm__sleep_end(&h->prod.sleeping, reg);
+                (void) shm__futex_wait(&h->rare.sleeping, reg, deadline - now);
+                (void) shm__sleep_end(&h->rare.sleeping, reg);
         }
 }
 
@@ -423,14 +452,14 @@ static void tx_ring(shm_tx *t) {
  * this order). */
 static void tx_publish(shm_tx *t) {
         shm__lane_hdr *h = shm__lane(&t->lane);
-        uint64_t depth;
 
         atomic_store_explicit(&h->prod.tail, ++t->tail, memory_order_release);
         shm__count(&h->prod.sent, 1);
-        depth = t->tail - t->head;      /* an upper bound: head only grows */
-        if (depth > atomic_load_explicit(&h->prod.hwm, memory_order_relaxed))
-                atomic_store_explicit(&h->prod.hwm, depth, memory_order_relaxed);
-        tx_ring(t);
+        /* Ring only for a receiver that stopped watching this lane. */
+        shm__light_fence();
+        if (atomic_load_explicit(&h->rare.idle, memory_order_relaxed) != 0 &&
+            atomic_exchange_explicit(&h->rare.idle, 0, memory_order_seq_cst) != 0)
+                tx_ring(t);
 }
 
 static void env_store(shm_tx *t, uint8_t *slot, const shm_envelope *e) {

@@ -7,10 +7,13 @@
  *          | geometry: magic, version, slots, slot_size,             |
  *          |           message_max, size          (written once)    |
  *   64     +--------------------------------------------------------+
- *          | producer line: tail, sleeping, sent, dropped, hwm       |
+ *          | producer line: tail, sent, dropped                      |
  *   128    +--------------------------------------------------------+
  *          | consumer line: head, inflight, redeliveries,            |
- *          |                received, expired, errors                |
+ *          |                received, expired, errors, hwm           |
+ *   192    +--------------------------------------------------------+
+ *          | rare line: idle (the receiver stopped watching the lane), |
+ *          |            sleeping (the sender waits for space)        |
  *   256    +--------------------------------------------------------+
  *          | slot 0: envelope (64 bytes: seq, type, priority, sender, |
  *          |         reply_to, correlation, deadline, len)           |
@@ -39,22 +42,37 @@
  * writes to that slot after the consumer's reads.  Nothing else publishes
  * data.
  *
- * Waking is a Dekker pair on each side.  The sender stores tail, issues a
- * sequentially consistent fence, then reads the lane's bit in the bell (and
- * sets it if clear, with a read-modify-write), then reads sleeping.  The
- * receiver clears bits (read-modify-write) before it looks at lanes, and
- * before it sleeps it stores sleeping, fences, and reads summary again.  So
- * either the receiver sees the new tail (or the bit), or the sender sees
- * sleeping and wakes it: a message is never left behind a sleeping
- * receiver.  A blocked sender and the consumer use the same pattern on the
- * producer line's sleeping word and head.  The sleeping words carry a
- * generation the sleeper bumps; a waker clears the registration with a
- * compare-and-swap and wakes only if that succeeded, so the sleeper's
- * futex wait either sees the word changed or is woken.  A producer that
- * opens a lane rings its bell and wakes the receiver unconditionally, for
- * a predecessor killed between its tail store and its ring or between
- * clearing and waking; a consumer that maps a lane wakes its producer for
- * the same reason.
+ * Waking is a chain of Dekker pairs: on each side a store, a fence, and a
+ * load.  A receiver watches a lane (has it queued, or in its short watch
+ * list, where it reads the lane's tail directly) until it gives up on it:
+ * then it stores idle = 1, fences, and looks at tail once more.  The
+ * sender stores tail, fences, and reads idle: so either the receiver sees
+ * the new message, or the sender sees idle, takes it back to 0 (exchange)
+ * and rings: sets the lane's bit in the bell and the word's bit in summary
+ * (read-modify-writes), then reads sleeping.  While the receiver watches a
+ * lane its sender touches neither the bell nor anything else the receiver
+ * writes.  The receiver clears bell bits (exchange) before it looks at the
+ * lanes they name, and before it sleeps it gives up on every watched lane,
+ * stores sleeping, fences, and reads summary again.  So a message is never
+ * left behind a sleeping receiver.  A sender blocked on a full lane and
+ * the receiver's commit (head store, then a read of the rare line's
+ * sleeping) are the same pattern.
+ *
+ * The fences are asymmetric (internal.h): the side that runs per message
+ * (a sender after each message, a receiver after each commit) only stops
+ * the compiler from reordering; the side that runs rarely (giving up on
+ * lanes, a sender about to sleep for space) calls
+ * membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED), which puts a full barrier
+ * into every running thread of every process that registered, between any
+ * two of its instructions.  Without membarrier both sides use full fences.
+ *
+ * The sleeping words carry a generation the sleeper bumps; a waker clears
+ * the registration with a compare-and-swap and wakes only if that
+ * succeeded, so the sleeper's futex wait either sees the word changed or
+ * is woken.  A producer that opens a lane rings its bell and wakes the
+ * receiver unconditionally, for a predecessor killed between its tail
+ * store and its ring or between clearing and waking; a consumer that maps
+ * a lane wakes its producer for the same reason.
  *
  * Crashes.  A producer killed at any instruction before its tail store has
  * published nothing: the half-written slot is beyond tail and is simply
@@ -98,11 +116,8 @@ typedef struct shm__geometry {
 
 typedef struct shm__prod_line {
         _Atomic uint64_t tail;
-        _Atomic uint32_t sleeping;      /* futex word: a sender waits for space */
-        uint32_t reserved;
         _Atomic uint64_t sent;
         _Atomic uint64_t dropped;
-        _Atomic uint64_t hwm;
 } shm__prod_line;
 
 typedef struct shm__cons_line {
@@ -113,12 +128,20 @@ typedef struct shm__cons_line {
         _Atomic uint64_t received;
         _Atomic uint64_t expired;
         _Atomic uint64_t errors;
+        _Atomic uint64_t hwm;           /* the largest depth the consumer saw */
 } shm__cons_line;
 
 typedef struct shm__lane_hdr {
         alignas(SHM_LINE) shm__geometry geo;
         alignas(SHM_LINE) shm__prod_line prod;
         alignas(SHM_LINE) shm__cons_line cons;
+        /* Written rarely, read often: by the sender after each message
+         * (idle) and by the receiver after each commit (sleeping).  A line
+         * of their own keeps those reads cache hits. */
+        alignas(SHM_LINE) struct {
+                _Atomic uint32_t idle;          /* written by the receiver */
+                _Atomic uint32_t sleeping;      /* futex word: the sender waits for space */
+        } rare;
 } shm__lane_hdr;
 
 /* The envelope as stored in a slot: fixed-width fields, packed explicitly. */

@@ -7,7 +7,13 @@
  * lane of the highest non-empty priority; after the commit the lane goes to
  * the back of the queue of its next head's priority.  Each message costs a
  * constant amount of work however many lanes there are, lanes of equal
- * priority take turns, and a lane's own messages stay in order. */
+ * priority take turns, and a lane's own messages stay in order.
+ *
+ * A lane found empty is not given up at once: up to WATCH_MAX such lanes
+ * stay watched (their tails are looked at directly on each take), so that
+ * a conversation going back and forth costs its sender no bell.  Only the
+ * oldest watched lane, or all of them before the receiver sleeps, is
+ * marked idle, after which its sender rings for it (see layout.h). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdlib.h>
@@ -20,9 +26,12 @@
 typedef struct rx_lane {
         shm__map map;
         uint64_t head;                  /* ours: the next position to consume */
+        uint64_t tail;                  /* the sender's, as last read (>= head) */
         bool open;
         bool queued;                    /* in one of the priority FIFOs */
         bool held;                      /* taken, not committed */
+        bool watched;                   /* empty, in the watch list, not idle */
+        uint64_t hwm;                   /* as last stored in the segment */
         uint32_t next;                  /* FIFO link */
 } rx_lane;
 
@@ -31,6 +40,7 @@ typedef struct fifo {
 } fifo;
 
 #define NIL UINT32_MAX
+#define WATCH_MAX 8
 
 struct shm_mailbox {
         shm__map bell;
@@ -39,6 +49,8 @@ struct shm_mailbox {
         rx_lane *lanes;                 /* by index, n_lanes of them */
         fifo ready[SHM_PRIORITIES];
         unsigned garbled;               /* lanes closed as garbled, not yet reported by take */
+        uint32_t watch[WATCH_MAX];      /* watched lanes, oldest first */
+        uint32_t n_watch;
         uint32_t armed;                 /* the fd sleep registration */
         uint64_t syscalls;
 };
@@ -78,6 +90,7 @@ int shm_mailbox_open(int bell_fd, int event_fd, shm_mailbox **ret) {
         m = calloc(1, sizeof(*m));
         if (!m)
                 return -ENOMEM;
+        shm__barrier_init();
         m->event_fd = event_fd;
         r = shm__bell_map(bell_fd, &m->bell);
         if (r < 0) {
@@ -116,40 +129,129 @@ static void lane_error(rx_lane *l) {
         atomic_fetch_add_explicit(&shm__lane(&l->map)->cons.errors, 1, memory_order_relaxed);
 }
 
+/* How many messages wait on L.  The sender's tail is read again only once
+ * the last reading is used up: under load its cache line is not pulled
+ * across for every message. */
+static int lane_avail(rx_lane *l, uint64_t *ret_n) {
+        uint64_t n = l->tail - l->head;
+
+        if (n == 0) {
+                uint64_t tail = atomic_load_explicit(&shm__lane(&l->map)->prod.tail, memory_order_acquire);
+                n = tail - l->head;
+                if (n > l->map.slots)
+                        return -EBADMSG;
+                l->tail = tail;
+        }
+        *ret_n = n;
+        return 0;
+}
+
 /* The priority of lane L's head message: 1 and *RET_LEVEL if it has one,
  * 0 if it is empty, -EBADMSG if its indices are garbage. */
 static int lane_peek(rx_lane *l, uint32_t *ret_level) {
-        shm__lane_hdr *h = shm__lane(&l->map);
-        uint64_t tail = atomic_load_explicit(&h->prod.tail, memory_order_acquire), n = tail - l->head;
+        uint64_t n;
         uint32_t prio;
 
+        if (lane_avail(l, &n) < 0)
+                return -EBADMSG;
         if (n == 0)
                 return 0;
-        if (n > l->map.slots)
-                return -EBADMSG;
+        /* The payload's first line is fetched now, in parallel with the
+         * envelope's, not after it (each is a transfer from the sender's
+         * core). */
+        __builtin_prefetch(shm__slot(&l->map, l->head) + SHM_ENVELOPE_SIZE);
         memcpy(&prio, shm__slot(&l->map, l->head) + offsetof(shm__slot_env, priority), sizeof(prio));
         *ret_level = prio_level(prio);
         return 1;
 }
 
-/* Queues lane I if it has a message and is neither queued nor held. */
+static void lane_garbled(shm_mailbox *m, rx_lane *l) {
+        lane_error(l);
+        lane_close(l);
+        m->garbled++;
+}
+
+/* Stops watching the lanes in the watch list: idle = 1 on each, one heavy
+ * fence, then one more look at each, so that either we see a message that
+ * raced in or its sender sees idle and rings (see layout.h). */
+static void watch_release(shm_mailbox *m) {
+        uint32_t n = m->n_watch;
+
+        if (n == 0)
+                return;
+        for (uint32_t k = 0; k < n; k++)
+                atomic_store_explicit(&shm__lane(&m->lanes[m->watch[k]].map)->rare.idle, 1, memory_order_relaxed);
+        m->syscalls += (uint64_t) shm__heavy_fence();
+        m->n_watch = 0;
+        for (uint32_t k = 0; k < n; k++) {
+                uint32_t i = m->watch[k], level;
+                rx_lane *l = &m->lanes[i];
+                int r;
+
+                l->watched = false;
+                if (!l->open)
+                        continue;
+                r = lane_peek(l, &level);
+                if (r < 0)
+                        lane_garbled(m, l);
+                else if (r > 0) {
+                        atomic_store_explicit(&shm__lane(&l->map)->rare.idle, 0, memory_order_relaxed);
+                        fifo_push(m, level, i);
+                }
+        }
+}
+
+static void watch_remove(shm_mailbox *m, uint32_t k) {
+        m->lanes[m->watch[k]].watched = false;
+        memmove(&m->watch[k], &m->watch[k + 1], (m->n_watch - k - 1) * sizeof(uint32_t));
+        m->n_watch--;
+}
+
+/* Queues lane I if it has a message and is neither queued nor held; an
+ * empty one is watched for a while. */
 static int lane_activate(shm_mailbox *m, uint32_t i) {
         rx_lane *l = &m->lanes[i];
         uint32_t level;
         int r;
 
-        if (!l->open || l->queued || l->held)
+        if (!l->open || l->queued || l->held || l->watched)
                 return 0;
         r = lane_peek(l, &level);
         if (r < 0) {
-                lane_error(l);
-                lane_close(l);
-                m->garbled++;
+                lane_garbled(m, l);
                 return r;
         }
-        if (r > 0)
+        if (r > 0) {
+                _Atomic uint32_t *idle = &shm__lane(&l->map)->rare.idle;
+                if (atomic_load_explicit(idle, memory_order_relaxed) != 0)
+                        atomic_store_explicit(idle, 0, memory_order_relaxed);
                 fifo_push(m, level, i);
+                return 0;
+        }
+        if (m->n_watch == WATCH_MAX)
+                watch_release(m);       /* one fence for all of them */
+        l->watched = true;
+        m->watch[m->n_watch++] = i;
         return 0;
+}
+
+/* Queues the watched lanes that have a message now. */
+static void watch_poll(shm_mailbox *m) {
+        for (uint32_t k = 0; k < m->n_watch;) {
+                uint32_t i = m->watch[k], level;
+                rx_lane *l = &m->lanes[i];
+                int r = l->open ? lane_peek(l, &level) : -EBADF;
+
+                if (r == 0) {
+                        k++;
+                        continue;
+                }
+                watch_remove(m, k);
+                if (r > 0)
+                        fifo_push(m, level, i);
+                else if (r == -EBADMSG)
+                        lane_garbled(m, l);
+        }
 }
 
 int shm_mailbox_add_lane(shm_mailbox *m, uint32_t index, int lane_fd) {
@@ -174,10 +276,12 @@ int shm_mailbox_add_lane(shm_mailbox *m, uint32_t index, int lane_fd) {
                 return -EBADMSG;
         }
         l->head = head;
+        l->tail = head;
+        l->hwm = atomic_load_explicit(&h->cons.hwm, memory_order_relaxed);
         l->open = true;
         /* A consumer before us may have died between clearing a blocked
          * sender's registration and waking it. */
-        (void) shm__futex_wake(&h->prod.sleeping, 1);
+        (void) shm__futex_wake(&h->rare.sleeping, 1);
         l->queued = l->held = false;
         (void) lane_activate(m, index);
         return 0;
@@ -190,31 +294,38 @@ static void lane_advance(rx_lane *l) {
         uint32_t sleeping;
 
         atomic_store_explicit(&h->cons.head, ++l->head, memory_order_release);
-        atomic_store_explicit(&h->cons.inflight, 0, memory_order_relaxed);
-        shm__fence();
-        sleeping = atomic_load_explicit(&h->prod.sleeping, memory_order_relaxed);
-        if ((sleeping & 3) && shm__sleep_end(&h->prod.sleeping, sleeping))
-                (void) shm__futex_wake(&h->prod.sleeping, 1);
+        if (atomic_load_explicit(&h->cons.inflight, memory_order_relaxed) != 0)
+                atomic_store_explicit(&h->cons.inflight, 0, memory_order_relaxed);
+        shm__light_fence();
+        sleeping = atomic_load_explicit(&h->rare.sleeping, memory_order_relaxed);
+        if ((sleeping & 3) && shm__sleep_end(&h->rare.sleeping, sleeping))
+                (void) shm__futex_wake(&h->rare.sleeping, 1);
 }
 
 /* Takes lane L's head message: >= 0 its length, -EAGAIN empty, -EMSGSIZE,
  * -EBADMSG garbled indices.  Expired and malformed messages are consumed
- * and counted on the way. */
-static int lane_take(rx_lane *l, uint64_t now, shm_envelope *ret, void *buf, size_t size) {
+ * and counted on the way.  TRACK records the take in the segment, so that
+ * a consumer dying before its commit gets it redelivered; a receive that
+ * commits at once needs no record (the caller never saw the message). */
+static int lane_take(rx_lane *l, uint64_t now, shm_envelope *ret, void *buf, size_t size, bool track) {
         shm__lane_hdr *h = shm__lane(&l->map);
 
         /* At most a ring's worth of skipped messages per call: a peer that
          * keeps writing garbage cannot keep us here. */
         for (uint32_t skipped = 0; skipped <= l->map.slots; skipped++) {
-                uint64_t tail = atomic_load_explicit(&h->prod.tail, memory_order_acquire), n = tail - l->head;
                 uint32_t red = 0;
                 shm__slot_env se;
                 uint8_t *slot;
+                uint64_t n;
 
+                if (lane_avail(l, &n) < 0)
+                        return -EBADMSG;
                 if (n == 0)
                         return -EAGAIN;
-                if (n > l->map.slots)
-                        return -EBADMSG;
+                if (n > l->hwm) {
+                        l->hwm = n;
+                        atomic_store_explicit(&h->cons.hwm, n, memory_order_relaxed);
+                }
                 slot = shm__slot(&l->map, l->head);
                 /* One copy, then only the copy is looked at. */
                 memcpy(&se, slot, sizeof(se));
@@ -235,8 +346,10 @@ static int lane_take(rx_lane *l, uint64_t now, shm_envelope *ret, void *buf, siz
                 /* Delivered before and never committed: a redelivery. */
                 if (atomic_load_explicit(&h->cons.inflight, memory_order_relaxed) == l->head + 1)
                         red = atomic_load_explicit(&h->cons.redeliveries, memory_order_relaxed) + 1;
-                atomic_store_explicit(&h->cons.redeliveries, red, memory_order_relaxed);
-                atomic_store_explicit(&h->cons.inflight, l->head + 1, memory_order_relaxed);
+                if (track) {
+                        atomic_store_explicit(&h->cons.redeliveries, red, memory_order_relaxed);
+                        atomic_store_explicit(&h->cons.inflight, l->head + 1, memory_order_relaxed);
+                }
                 if (se.len > 0)
                         memcpy(buf, slot + SHM_ENVELOPE_SIZE, se.len);
                 *ret = (shm_envelope) {
@@ -279,11 +392,13 @@ static void bell_drain(shm_mailbox *m) {
         }
 }
 
-int shm_mailbox_take(shm_mailbox *m, uint64_t now_ns, shm_envelope *ret_env, void *buf, size_t size,
-                     uint32_t *ret_lane) {
+static int take(shm_mailbox *m, uint64_t now_ns, shm_envelope *ret_env, void *buf, size_t size,
+                uint32_t *ret_lane, bool track) {
         if (!m || !ret_env || (size > 0 && !buf))
                 return -EINVAL;
         bell_drain(m);
+        if (m->n_watch > 0)
+                watch_poll(m);
         if (m->garbled > 0) {
                 m->garbled--;
                 return -EBADMSG;
@@ -296,9 +411,12 @@ int shm_mailbox_take(shm_mailbox *m, uint64_t now_ns, shm_envelope *ret_env, voi
 
                         if (!l->open || l->held)
                                 continue;
-                        r = lane_take(l, now_ns, ret_env, buf, size);
-                        if (r == -EAGAIN)
-                                continue;       /* only expired messages were left */
+                        r = lane_take(l, now_ns, ret_env, buf, size, track);
+                        if (r == -EAGAIN) {
+                                /* Only expired messages were left. */
+                                (void) lane_activate(m, i);
+                                continue;
+                        }
                         if (r == -EMSGSIZE) {
                                 fifo_push(m, level, i);
                                 return r;
@@ -315,6 +433,11 @@ int shm_mailbox_take(shm_mailbox *m, uint64_t now_ns, shm_envelope *ret_env, voi
                 }
         }
         return -EAGAIN;
+}
+
+int shm_mailbox_take(shm_mailbox *m, uint64_t now_ns, shm_envelope *ret_env, void *buf, size_t size,
+                     uint32_t *ret_lane) {
+        return take(m, now_ns, ret_env, buf, size, ret_lane, /* track= */ true);
 }
 
 int shm_mailbox_commit(shm_mailbox *m, uint32_t lane) {
@@ -334,7 +457,7 @@ int shm_mailbox_recv(shm_mailbox *m, uint64_t now_ns, shm_envelope *ret_env, voi
         uint32_t lane;
         int r, k;
 
-        r = shm_mailbox_take(m, now_ns, ret_env, buf, size, &lane);
+        r = take(m, now_ns, ret_env, buf, size, &lane, /* track= */ false);
         if (r < 0)
                 return r;
         k = shm_mailbox_commit(m, lane);
@@ -347,6 +470,8 @@ int shm_mailbox_recv(shm_mailbox *m, uint64_t now_ns, shm_envelope *ret_env, voi
 
 /* Whether a take might find something, without system calls. */
 static bool pending(shm_mailbox *m) {
+        if (m->n_watch > 0)
+                watch_poll(m);
         for (uint32_t level = 0; level < SHM_PRIORITIES; level++)
                 if (m->ready[level].n > 0)
                         return true;
@@ -365,6 +490,7 @@ int shm_mailbox_wait(shm_mailbox *m, uint64_t timeout_ns, unsigned spin) {
                         return 0;
                 shm__relax();
         }
+        watch_release(m);
         deadline = shm_now() + timeout_ns;
         for (;;) {
                 uint32_t reg = shm__sleep_begin(&b->sleeping, SHM_SLEEP_FUTEX);
@@ -392,6 +518,7 @@ int shm_mailbox_arm_fd(shm_mailbox *m) {
         if (!m || m->event_fd < 0)
                 return -EINVAL;
         b = shm__bell(&m->bell);
+        watch_release(m);
         m->armed = shm__sleep_begin(&b->sleeping, SHM_SLEEP_FD);
         if (pending(m)) {
                 (void) shm__sleep_end(&b->sleeping, m->armed);

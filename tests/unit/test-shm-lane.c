@@ -321,7 +321,7 @@ static void test_shm_tx_block_woken_by_receiver(void **state) {
                 shm_envelope e;
                 uint64_t v;
                 /* Once the sender sleeps for space. */
-                await_sleeper(f.lane_fd[0], offsetof(shm__lane_hdr, prod.sleeping));
+                await_sleeper(f.lane_fd[0], offsetof(shm__lane_hdr, rare.sleeping));
                 _exit(shm_mailbox_recv(f.mb, shm_now(), &e, &v, sizeof(v), NULL) == 8 && v == 1 ? 0 : 1);
         }
         /* Full: blocks until the child frees a slot, well before 5 s. */
@@ -340,12 +340,13 @@ static void test_shm_mailbox_eventfd_under_poll(void **state) {
         pid_t pid;
 
         (void) state;
-        assert_int_equal(fixture_open(&f, 1, 8, 64), 0);
+        assert_int_equal(fixture_open(&f, 2, 8, 64), 0);
         /* Armed with nothing there: poll times out. */
         assert_int_equal(shm_mailbox_arm_fd(f.mb), 0);
         pfd = (struct pollfd) { .fd = f.event_fd, .events = POLLIN };
         assert_int_equal(poll(&pfd, 1, 10), 0);
-        pid = fork_sender(&f, 0, 5);
+        /* The child sends on lane 1: lane 0 stays this process's to send on. */
+        pid = fork_sender(&f, 1, 5);
         assert_int_equal(poll(&pfd, 1, 5000), 1);
         shm_mailbox_disarm_fd(f.mb);
         assert_int_equal(shm_mailbox_recv(f.mb, shm_now(), &e, &v, sizeof(v), NULL), 8);
