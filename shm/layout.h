@@ -12,7 +12,7 @@
  *          | consumer line: head, inflight, redeliveries,            |
  *          |                received, expired, errors, hwm           |
  *   192    +--------------------------------------------------------+
- *          | rare line: idle (the receiver stopped watching the lane), |
+ *          | rare line: idle (the receiver gave up watching),         |
  *          |            sleeping (the sender waits for space)        |
  *   256    +--------------------------------------------------------+
  *          | slot 0: envelope (64 bytes: seq, type, priority, sender, |
@@ -25,7 +25,8 @@
  * practice); a position's slot is position & (slots - 1).  The producer
  * owns tail and the slots in [tail, head + slots); the consumer owns head,
  * inflight and the slots in [head, tail).  Each side writes only its own
- * line, so the two never share a written cache line.
+ * line, and rarely its own word of the rare line, so the lines read per
+ * message are written by one side only.
  *
  * A mailbox's bell (one memfd per receiver):
  *
