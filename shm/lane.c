@@ -462,18 +462,19 @@ static void tx_publish(shm_tx *t) {
                 tx_ring(t);
 }
 
+/* Field by field straight into the slot: a staging copy on the stack would
+ * be read back wider than it was written, which the CPU cannot forward. */
 static void env_store(shm_tx *t, uint8_t *slot, const shm_envelope *e) {
-        shm__slot_env se = {
-                .seq = t->tail,
-                .type = e->type,
-                .priority = e->priority,
-                .sender = e->sender,
-                .reply_to = e->reply_to,
-                .correlation = e->correlation,
-                .deadline_ns = e->deadline_ns,
-                .len = e->len,
-        };
-        memcpy(slot, &se, sizeof(se));
+        shm__slot_env *se = (shm__slot_env *) (void *) slot;
+
+        se->seq = t->tail;
+        se->type = e->type;
+        se->priority = e->priority;
+        se->sender = e->sender;
+        se->reply_to = e->reply_to;
+        se->correlation = e->correlation;
+        se->deadline_ns = e->deadline_ns;
+        se->len = e->len;
 }
 
 int shm_tx_send(shm_tx *t, const shm_envelope *e, const void *payload, shm_full full, uint64_t timeout_ns) {

@@ -23,14 +23,19 @@
 #include "cleanup.h"
 #include "internal.h"
 
+typedef enum lane_state {
+        LANE_CLOSED,                    /* not mapped (0: what calloc gives) */
+        LANE_OPEN,                      /* mapped, none of the below */
+        LANE_QUEUED,                    /* in one of the priority FIFOs */
+        LANE_HELD,                      /* taken, not committed */
+        LANE_WATCHED,                   /* found empty, in the watch list, not given up */
+} lane_state;
+
 typedef struct rx_lane {
         shm__map map;
         uint64_t head;                  /* ours: the next position to consume */
         uint64_t tail;                  /* the sender's, as last read (>= head) */
-        bool open;
-        bool queued;                    /* in one of the priority FIFOs */
-        bool held;                      /* taken, not committed */
-        bool watched;                   /* empty, in the watch list, not idle */
+        uint8_t st;                     /* a lane_state; one byte, read right after it is written */
         uint64_t hwm;                   /* as last stored in the segment */
         uint32_t next;                  /* FIFO link */
 } rx_lane;
@@ -63,7 +68,7 @@ static void fifo_push(shm_mailbox *m, uint32_t level, uint32_t i) {
         fifo *f = &m->ready[level];
 
         m->lanes[i].next = NIL;
-        m->lanes[i].queued = true;
+        m->lanes[i].st = LANE_QUEUED;
         if (f->n++ == 0)
                 f->first = i;
         else
@@ -77,7 +82,8 @@ static uint32_t fifo_pop(shm_mailbox *m, uint32_t level) {
 
         f->first = m->lanes[i].next;
         f->n--;
-        m->lanes[i].queued = false;
+        if (m->lanes[i].st == LANE_QUEUED)
+                m->lanes[i].st = LANE_OPEN;
         return i;
 }
 
@@ -121,8 +127,7 @@ shm_mailbox *shm_mailbox_free(shm_mailbox *m) {
 
 static void lane_close(rx_lane *l) {
         shm__unmap(&l->map);
-        l->open = false;
-        l->held = false;
+        l->st = LANE_CLOSED;
 }
 
 static void lane_error(rx_lane *l) {
@@ -188,9 +193,9 @@ static void watch_release(shm_mailbox *m) {
                 rx_lane *l = &m->lanes[i];
                 int r;
 
-                l->watched = false;
-                if (!l->open)
+                if (l->st == LANE_CLOSED)
                         continue;
+                l->st = LANE_OPEN;
                 r = lane_peek(l, &level);
                 if (r < 0)
                         lane_garbled(m, l);
@@ -202,7 +207,8 @@ static void watch_release(shm_mailbox *m) {
 }
 
 static void watch_remove(shm_mailbox *m, uint32_t k) {
-        m->lanes[m->watch[k]].watched = false;
+        if (m->lanes[m->watch[k]].st == LANE_WATCHED)
+                m->lanes[m->watch[k]].st = LANE_OPEN;
         memmove(&m->watch[k], &m->watch[k + 1], (m->n_watch - k - 1) * sizeof(uint32_t));
         m->n_watch--;
 }
@@ -214,7 +220,7 @@ static int lane_activate(shm_mailbox *m, uint32_t i) {
         uint32_t level;
         int r;
 
-        if (!l->open || l->queued || l->held || l->watched)
+        if (l->st != LANE_OPEN)
                 return 0;
         r = lane_peek(l, &level);
         if (r < 0) {
@@ -230,7 +236,7 @@ static int lane_activate(shm_mailbox *m, uint32_t i) {
         }
         if (m->n_watch == WATCH_MAX)
                 watch_release(m);       /* one fence for all of them */
-        l->watched = true;
+        l->st = LANE_WATCHED;
         m->watch[m->n_watch++] = i;
         return 0;
 }
@@ -240,7 +246,7 @@ static void watch_poll(shm_mailbox *m) {
         for (uint32_t k = 0; k < m->n_watch;) {
                 uint32_t i = m->watch[k], level;
                 rx_lane *l = &m->lanes[i];
-                int r = l->open ? lane_peek(l, &level) : -EBADF;
+                int r = l->st != LANE_CLOSED ? lane_peek(l, &level) : -EBADF;
 
                 if (r == 0) {
                         k++;
@@ -260,7 +266,7 @@ int shm_mailbox_add_lane(shm_mailbox *m, uint32_t index, int lane_fd) {
         uint64_t head, tail;
         int r;
 
-        if (!m || index >= m->n_lanes || m->lanes[index].open)
+        if (!m || index >= m->n_lanes || m->lanes[index].st != LANE_CLOSED)
                 return -EINVAL;
         l = &m->lanes[index];
         r = shm__lane_map(lane_fd, &l->map);
@@ -278,11 +284,10 @@ int shm_mailbox_add_lane(shm_mailbox *m, uint32_t index, int lane_fd) {
         l->head = head;
         l->tail = head;
         l->hwm = atomic_load_explicit(&h->cons.hwm, memory_order_relaxed);
-        l->open = true;
+        l->st = LANE_OPEN;
         /* A consumer before us may have died between clearing a blocked
          * sender's registration and waking it. */
         (void) shm__futex_wake(&h->rare.sleeping, 1);
-        l->queued = l->held = false;
         (void) lane_activate(m, index);
         return 0;
 }
@@ -409,8 +414,8 @@ static int take(shm_mailbox *m, uint64_t now_ns, shm_envelope *ret_env, void *bu
                         rx_lane *l = &m->lanes[i];
                         int r;
 
-                        if (!l->open || l->held)
-                                continue;
+                        if (l->st != LANE_OPEN)
+                                continue;       /* closed since it was queued */
                         r = lane_take(l, now_ns, ret_env, buf, size, track);
                         if (r == -EAGAIN) {
                                 /* Only expired messages were left. */
@@ -426,7 +431,7 @@ static int take(shm_mailbox *m, uint64_t now_ns, shm_envelope *ret_env, void *bu
                                 lane_close(l);
                                 return r;
                         }
-                        l->held = true;
+                        l->st = LANE_HELD;
                         if (ret_lane)
                                 *ret_lane = i;
                         return r;
@@ -443,12 +448,12 @@ int shm_mailbox_take(shm_mailbox *m, uint64_t now_ns, shm_envelope *ret_env, voi
 int shm_mailbox_commit(shm_mailbox *m, uint32_t lane) {
         rx_lane *l;
 
-        if (!m || lane >= m->n_lanes || !m->lanes[lane].open || !m->lanes[lane].held)
+        if (!m || lane >= m->n_lanes || m->lanes[lane].st != LANE_HELD)
                 return -EINVAL;
         l = &m->lanes[lane];
         lane_advance(l);
         shm__count(&shm__lane(&l->map)->cons.received, 1);
-        l->held = false;
+        l->st = LANE_OPEN;
         return lane_activate(m, lane);
 }
 
@@ -538,7 +543,7 @@ void shm_mailbox_disarm_fd(shm_mailbox *m) {
 }
 
 int shm_mailbox_lane_stats(shm_mailbox *m, uint32_t lane, shm_lane_stats *ret) {
-        if (!m || !ret || lane >= m->n_lanes || !m->lanes[lane].open)
+        if (!m || !ret || lane >= m->n_lanes || m->lanes[lane].st == LANE_CLOSED)
                 return -EINVAL;
         shm__stats(&m->lanes[lane].map, m->lanes[lane].head, ret);
         return 0;
