@@ -260,7 +260,7 @@ void shm__stats(const shm__map *m, uint64_t head, shm_lane_stats *ret) {
         uint64_t tail = atomic_load_explicit(&h->prod.tail, memory_order_acquire);
 
         *ret = (shm_lane_stats) {
-                .sent = atomic_load_explicit(&h->prod.sent, memory_order_relaxed),
+                .sent = tail,            /* every position below tail was published once */
                 .dropped = atomic_load_explicit(&h->prod.dropped, memory_order_relaxed),
                 .hwm = atomic_load_explicit(&h->cons.hwm, memory_order_relaxed),
                 .received = atomic_load_explicit(&h->cons.received, memory_order_relaxed),
@@ -454,7 +454,6 @@ static void tx_publish(shm_tx *t) {
         shm__lane_hdr *h = shm__lane(&t->lane);
 
         atomic_store_explicit(&h->prod.tail, ++t->tail, memory_order_release);
-        shm__count(&h->prod.sent, 1);
         /* Ring only for a receiver that stopped watching this lane. */
         shm__light_fence();
         if (atomic_load_explicit(&h->rare.idle, memory_order_relaxed) != 0 &&

@@ -7,7 +7,7 @@
  *          | geometry: magic, version, slots, slot_size,             |
  *          |           message_max, size          (written once)    |
  *   64     +--------------------------------------------------------+
- *          | producer line: tail, sent, dropped                      |
+ *          | producer line: tail (= messages sent), dropped          |
  *   128    +--------------------------------------------------------+
  *          | consumer line: head, inflight, redeliveries,            |
  *          |                received, expired, errors, hwm           |
@@ -116,8 +116,7 @@ typedef struct shm__geometry {
 } shm__geometry;
 
 typedef struct shm__prod_line {
-        _Atomic uint64_t tail;
-        _Atomic uint64_t sent;
+        _Atomic uint64_t tail;          /* also the count of messages sent */
         _Atomic uint64_t dropped;
 } shm__prod_line;
 
