@@ -13,6 +13,10 @@
 #include "layout.h"
 #include "shm.h"
 
+/* The per-message paths are written as small functions and folded into
+ * the few that callers call. */
+#define SHM_HOT static inline __attribute__((always_inline))
+
 /* A segment as this process mapped it, with the geometry it checked; the
  * segment's own geometry is never read again. */
 typedef struct shm__map {

@@ -31,6 +31,11 @@ struct shm_tx {
 
 static void tx_ring(shm_tx *t);
 
+/* A sender blocked on a full lane spins this many rounds of this many
+ * pauses (some tens of microseconds) before it sleeps. */
+#define SEND_SPIN_ROUNDS 64
+#define SEND_SPIN_PAUSES 32
+
 int shm__membarrier = -1;
 
 void shm__barrier_init(void) {
@@ -369,14 +374,13 @@ static int refresh_head(shm_tx *t) {
         return 0;
 }
 
-/* Makes sure one slot is free.  1: there is; 0: dropped (SHM_FULL_DROP). */
-static int tx_space(shm_tx *t, shm_full full, uint64_t timeout_ns) {
+/* The lane looked full by our last reading of head: reads it again, and
+ * then does what FULL says.  1: a slot is free; 0: dropped. */
+static int tx_space_slow(shm_tx *t, shm_full full, uint64_t timeout_ns) {
         shm__lane_hdr *h = shm__lane(&t->lane);
         uint64_t deadline = 0;
         int r;
 
-        if (t->tail - t->head < t->lane.slots)
-                return 1;
         r = refresh_head(t);
         if (r < 0)
                 return r;
@@ -398,6 +402,21 @@ static int tx_space(shm_tx *t, shm_full full, uint64_t timeout_ns) {
         if (timeout_ns == 0)
                 return -ETIMEDOUT;
         deadline = shm_now() + timeout_ns;
+        /* Spin first: a receiver that runs frees slots within microseconds.
+         * Its head is read once per round of pauses, not continuously:
+         * each read takes away the line that its next head store must then
+         * fetch back, which would hold it to one message per transfer. */
+        for (unsigned round = 0; round < SEND_SPIN_ROUNDS; round++) {
+                for (unsigned k = 0; k < SEND_SPIN_PAUSES; k++)
+                        shm__relax();
+                r = refresh_head(t);
+                if (r < 0)
+                        return r;
+                if (t->tail - t->head < t->lane.slots)
+                        return 1;
+                if (shm_now() >= deadline)
+                        return -ETIMEDOUT;
+        }
         for (;;) {
                 uint64_t now;
                 uint32_t reg;
@@ -448,9 +467,16 @@ static void tx_ring(shm_tx *t) {
                 (void) shm__futex_wake(&b->sleeping, 1);
 }
 
+/* Makes sure one slot is free.  1: there is; 0: dropped (SHM_FULL_DROP). */
+SHM_HOT int tx_space(shm_tx *t, shm_full full, uint64_t timeout_ns) {
+        if (t->tail - t->head < t->lane.slots)
+                return 1;
+        return tx_space_slow(t, full, timeout_ns);
+}
+
 /* Publishes the slot at tail, then rings the bell (see layout.h for why
  * this order). */
-static void tx_publish(shm_tx *t) {
+SHM_HOT void tx_publish(shm_tx *t) {
         shm__lane_hdr *h = shm__lane(&t->lane);
 
         atomic_store_explicit(&h->prod.tail, ++t->tail, memory_order_release);
@@ -463,7 +489,7 @@ static void tx_publish(shm_tx *t) {
 
 /* Field by field straight into the slot: a staging copy on the stack would
  * be read back wider than it was written, which the CPU cannot forward. */
-static void env_store(shm_tx *t, uint8_t *slot, const shm_envelope *e) {
+SHM_HOT void env_store(shm_tx *t, uint8_t *slot, const shm_envelope *e) {
         shm__slot_env *se = (shm__slot_env *) (void *) slot;
 
         se->seq = t->tail;
@@ -480,10 +506,12 @@ int shm_tx_send(shm_tx *t, const shm_envelope *e, const void *payload, shm_full 
         uint8_t *slot;
         int r;
 
-        if (!t || !e || (e->len > 0 && !payload) || t->reserved)
+        if (!t || !e || t->reserved)
                 return -EINVAL;
         if (e->len > t->lane.message_max)
                 return -EMSGSIZE;
+        if (e->len > 0 && !payload)
+                return -EINVAL;
         r = tx_space(t, full, timeout_ns);
         if (r <= 0)
                 return r;

@@ -53,6 +53,11 @@ struct shm_mailbox {
         uint32_t n_lanes;
         rx_lane *lanes;                 /* by index, n_lanes of them */
         fifo ready[SHM_PRIORITIES];
+        uint32_t levels;                /* bit p: ready[p] is not empty */
+        /* The lane committed last, if it has more: logically at the back
+         * of the FIFO of its head's priority, but only put there (and its
+         * head's priority read) if another lane is queued too. */
+        uint32_t next_lane;
         unsigned garbled;               /* lanes closed as garbled, not yet reported by take */
         uint32_t watch[WATCH_MAX];      /* watched lanes, oldest first */
         uint32_t n_watch;
@@ -60,28 +65,30 @@ struct shm_mailbox {
         uint64_t syscalls;
 };
 
-static uint32_t prio_level(uint32_t p) {
+SHM_HOT uint32_t prio_level(uint32_t p) {
         return p >= SHM_PRIORITIES ? SHM_PRIORITIES - 1 : p;
 }
 
-static void fifo_push(shm_mailbox *m, uint32_t level, uint32_t i) {
+SHM_HOT void fifo_push(shm_mailbox *m, uint32_t level, uint32_t i) {
         fifo *f = &m->ready[level];
 
         m->lanes[i].next = NIL;
         m->lanes[i].st = LANE_QUEUED;
-        if (f->n++ == 0)
+        if (f->n++ == 0) {
                 f->first = i;
-        else
+                m->levels |= 1u << level;
+        } else
                 m->lanes[f->last].next = i;
         f->last = i;
 }
 
-static uint32_t fifo_pop(shm_mailbox *m, uint32_t level) {
+SHM_HOT uint32_t fifo_pop(shm_mailbox *m, uint32_t level) {
         fifo *f = &m->ready[level];
         uint32_t i = f->first;
 
         f->first = m->lanes[i].next;
-        f->n--;
+        if (--f->n == 0)
+                m->levels &= ~(1u << level);
         if (m->lanes[i].st == LANE_QUEUED)
                 m->lanes[i].st = LANE_OPEN;
         return i;
@@ -98,6 +105,7 @@ int shm_mailbox_open(int bell_fd, int event_fd, shm_mailbox **ret) {
                 return -ENOMEM;
         shm__barrier_init();
         m->event_fd = event_fd;
+        m->next_lane = NIL;
         r = shm__bell_map(bell_fd, &m->bell);
         if (r < 0) {
                 free(m);
@@ -137,7 +145,7 @@ static void lane_error(rx_lane *l) {
 /* How many messages wait on L.  The sender's tail is read again only once
  * the last reading is used up: under load its cache line is not pulled
  * across for every message. */
-static int lane_avail(rx_lane *l, uint64_t *ret_n) {
+SHM_HOT int lane_avail(rx_lane *l, uint64_t *ret_n) {
         uint64_t n = l->tail - l->head;
 
         if (n == 0) {
@@ -153,20 +161,25 @@ static int lane_avail(rx_lane *l, uint64_t *ret_n) {
 
 /* The priority of lane L's head message: 1 and *RET_LEVEL if it has one,
  * 0 if it is empty, -EBADMSG if its indices are garbage. */
+/* The priority level of the message at L's head, which must be there. */
+SHM_HOT uint32_t head_level(rx_lane *l) {
+        uint8_t *slot = shm__slot(&l->map, l->head);
+
+        /* The payload's first line is fetched now, in parallel with the
+         * envelope's, not after it (each is a transfer from the sender's
+         * core). */
+        __builtin_prefetch(slot + SHM_ENVELOPE_SIZE);
+        return prio_level(((const volatile shm__slot_env *) (void *) slot)->priority);
+}
+
 static int lane_peek(rx_lane *l, uint32_t *ret_level) {
         uint64_t n;
-        uint32_t prio;
 
         if (lane_avail(l, &n) < 0)
                 return -EBADMSG;
         if (n == 0)
                 return 0;
-        /* The payload's first line is fetched now, in parallel with the
-         * envelope's, not after it (each is a transfer from the sender's
-         * core). */
-        __builtin_prefetch(shm__slot(&l->map, l->head) + SHM_ENVELOPE_SIZE);
-        memcpy(&prio, shm__slot(&l->map, l->head) + offsetof(shm__slot_env, priority), sizeof(prio));
-        *ret_level = prio_level(prio);
+        *ret_level = head_level(l);
         return 1;
 }
 
@@ -213,6 +226,13 @@ static void watch_remove(shm_mailbox *m, uint32_t k) {
         m->n_watch--;
 }
 
+static void watch_add(shm_mailbox *m, uint32_t i) {
+        if (m->n_watch == WATCH_MAX)
+                watch_release(m);       /* one fence for all of them */
+        m->lanes[i].st = LANE_WATCHED;
+        m->watch[m->n_watch++] = i;
+}
+
 /* Queues lane I if it has a message and is neither queued nor held; an
  * empty one is watched for a while. */
 static int lane_activate(shm_mailbox *m, uint32_t i) {
@@ -234,11 +254,21 @@ static int lane_activate(shm_mailbox *m, uint32_t i) {
                 fifo_push(m, level, i);
                 return 0;
         }
-        if (m->n_watch == WATCH_MAX)
-                watch_release(m);       /* one fence for all of them */
-        l->st = LANE_WATCHED;
-        m->watch[m->n_watch++] = i;
+        watch_add(m, i);
         return 0;
+}
+
+/* Lane I, just committed, goes back in line if the tail we last read says
+ * it has more; otherwise it is watched, and its tail is read at the next
+ * take rather than now. */
+SHM_HOT void lane_requeue(shm_mailbox *m, uint32_t i) {
+        rx_lane *l = &m->lanes[i];
+
+        if (l->tail != l->head) {
+                l->st = LANE_QUEUED;
+                m->next_lane = i;
+        } else
+                watch_add(m, i);
 }
 
 /* Queues the watched lanes that have a message now. */
@@ -293,14 +323,13 @@ int shm_mailbox_add_lane(shm_mailbox *m, uint32_t index, int lane_fd) {
 }
 
 /* Frees position head on lane L (release: our reads of the slot are done)
- * and wakes a sender that waits for space. */
-static void lane_advance(rx_lane *l) {
+ * and wakes a sender that waits for space.  inflight is left as it is: it
+ * names a position below head from now on, which never matches again. */
+SHM_HOT void lane_advance(rx_lane *l) {
         shm__lane_hdr *h = shm__lane(&l->map);
         uint32_t sleeping;
 
         atomic_store_explicit(&h->cons.head, ++l->head, memory_order_release);
-        if (atomic_load_explicit(&h->cons.inflight, memory_order_relaxed) != 0)
-                atomic_store_explicit(&h->cons.inflight, 0, memory_order_relaxed);
         shm__light_fence();
         sleeping = atomic_load_explicit(&h->rare.sleeping, memory_order_relaxed);
         if ((sleeping & 3) && shm__sleep_end(&h->rare.sleeping, sleeping))
@@ -312,16 +341,16 @@ static void lane_advance(rx_lane *l) {
  * and counted on the way.  TRACK records the take in the segment, so that
  * a consumer dying before its commit gets it redelivered; a receive that
  * commits at once needs no record (the caller never saw the message). */
-static int lane_take(rx_lane *l, uint64_t now, shm_envelope *ret, void *buf, size_t size, bool track) {
+SHM_HOT int lane_take(rx_lane *l, uint64_t now, shm_envelope *ret, void *buf, size_t size, bool track) {
         shm__lane_hdr *h = shm__lane(&l->map);
 
         /* At most a ring's worth of skipped messages per call: a peer that
          * keeps writing garbage cannot keep us here. */
         for (uint32_t skipped = 0; skipped <= l->map.slots; skipped++) {
-                uint32_t red = 0;
-                shm__slot_env se;
+                const volatile shm__slot_env *se;
+                uint64_t n, seq, deadline;
+                uint32_t len, red = 0;
                 uint8_t *slot;
-                uint64_t n;
 
                 if (lane_avail(l, &n) < 0)
                         return -EBADMSG;
@@ -332,20 +361,24 @@ static int lane_take(rx_lane *l, uint64_t now, shm_envelope *ret, void *buf, siz
                         atomic_store_explicit(&h->cons.hwm, n, memory_order_relaxed);
                 }
                 slot = shm__slot(&l->map, l->head);
-                /* One copy, then only the copy is looked at. */
-                memcpy(&se, slot, sizeof(se));
-                if (se.seq != l->head || se.len > l->map.message_max) {
+                /* Each field is read once (volatile), then only the local
+                 * copy is looked at. */
+                se = (const volatile shm__slot_env *) (void *) slot;
+                seq = se->seq;
+                len = se->len;
+                deadline = se->deadline_ns;
+                if (seq != l->head || len > l->map.message_max) {
                         shm__count(&h->cons.errors, 1);
                         lane_advance(l);
                         continue;
                 }
-                if (se.deadline_ns != 0 && se.deadline_ns <= now) {
+                if (deadline != 0 && deadline <= now) {
                         shm__count(&h->cons.expired, 1);
                         lane_advance(l);
                         continue;
                 }
-                if (se.len > size) {
-                        *ret = (shm_envelope) { .len = se.len };
+                if (len > size) {
+                        *ret = (shm_envelope) { .len = len };
                         return -EMSGSIZE;
                 }
                 /* Delivered before and never committed: a redelivery. */
@@ -355,19 +388,17 @@ static int lane_take(rx_lane *l, uint64_t now, shm_envelope *ret, void *buf, siz
                         atomic_store_explicit(&h->cons.redeliveries, red, memory_order_relaxed);
                         atomic_store_explicit(&h->cons.inflight, l->head + 1, memory_order_relaxed);
                 }
-                if (se.len > 0)
-                        memcpy(buf, slot + SHM_ENVELOPE_SIZE, se.len);
-                *ret = (shm_envelope) {
-                        .type = se.type,
-                        .priority = se.priority,
-                        .sender = se.sender,
-                        .reply_to = se.reply_to,
-                        .correlation = se.correlation,
-                        .deadline_ns = se.deadline_ns,
-                        .redelivered = red,
-                        .len = se.len,
-                };
-                return (int) se.len;
+                ret->type = se->type;
+                ret->priority = se->priority;
+                ret->sender = se->sender;
+                ret->reply_to = se->reply_to;
+                ret->correlation = se->correlation;
+                ret->deadline_ns = deadline;
+                ret->redelivered = red;
+                ret->len = len;
+                if (len > 0)
+                        memcpy(buf, slot + SHM_ENVELOPE_SIZE, len);
+                return (int) len;
         }
         return -EAGAIN;
 }
@@ -397,7 +428,7 @@ static void bell_drain(shm_mailbox *m) {
         }
 }
 
-static int take(shm_mailbox *m, uint64_t now_ns, shm_envelope *ret_env, void *buf, size_t size,
+SHM_HOT int take(shm_mailbox *m, uint64_t now_ns, shm_envelope *ret_env, void *buf, size_t size,
                 uint32_t *ret_lane, bool track) {
         if (!m || !ret_env || (size > 0 && !buf))
                 return -EINVAL;
@@ -408,36 +439,53 @@ static int take(shm_mailbox *m, uint64_t now_ns, shm_envelope *ret_env, void *bu
                 m->garbled--;
                 return -EBADMSG;
         }
-        for (uint32_t level = SHM_PRIORITIES; level-- > 0;) {
-                while (m->ready[level].n > 0) {
-                        uint32_t i = fifo_pop(m, level);
-                        rx_lane *l = &m->lanes[i];
-                        int r;
+        for (;;) {
+                uint32_t i, level;
+                rx_lane *l;
+                int r;
 
-                        if (l->st != LANE_OPEN)
-                                continue;       /* closed since it was queued */
-                        r = lane_take(l, now_ns, ret_env, buf, size, track);
-                        if (r == -EAGAIN) {
-                                /* Only expired messages were left. */
-                                (void) lane_activate(m, i);
-                                continue;
+                if (m->next_lane != NIL && m->levels == 0) {
+                        /* Alone: no need to know its priority. */
+                        i = m->next_lane;
+                        m->next_lane = NIL;
+                        l = &m->lanes[i];
+                        level = UINT32_MAX;
+                        if (l->st == LANE_QUEUED)
+                                l->st = LANE_OPEN;
+                } else {
+                        if (m->next_lane != NIL) {
+                                i = m->next_lane;
+                                m->next_lane = NIL;
+                                fifo_push(m, head_level(&m->lanes[i]), i);
                         }
-                        if (r == -EMSGSIZE) {
-                                fifo_push(m, level, i);
-                                return r;
-                        }
-                        if (r < 0) {
-                                lane_error(l);
-                                lane_close(l);
-                                return r;
-                        }
-                        l->st = LANE_HELD;
-                        if (ret_lane)
-                                *ret_lane = i;
+                        if (m->levels == 0)
+                                return -EAGAIN;
+                        level = 31 - (uint32_t) __builtin_clz(m->levels);
+                        i = fifo_pop(m, level);
+                        l = &m->lanes[i];
+                }
+                if (l->st != LANE_OPEN)
+                        continue;       /* closed since it was queued */
+                r = lane_take(l, now_ns, ret_env, buf, size, track);
+                if (r == -EAGAIN) {
+                        /* Only expired messages were left. */
+                        (void) lane_activate(m, i);
+                        continue;
+                }
+                if (r == -EMSGSIZE) {
+                        fifo_push(m, level == UINT32_MAX ? head_level(l) : level, i);
                         return r;
                 }
+                if (r < 0) {
+                        lane_error(l);
+                        lane_close(l);
+                        return r;
+                }
+                l->st = LANE_HELD;
+                if (ret_lane)
+                        *ret_lane = i;
+                return r;
         }
-        return -EAGAIN;
 }
 
 int shm_mailbox_take(shm_mailbox *m, uint64_t now_ns, shm_envelope *ret_env, void *buf, size_t size,
@@ -445,29 +493,30 @@ int shm_mailbox_take(shm_mailbox *m, uint64_t now_ns, shm_envelope *ret_env, voi
         return take(m, now_ns, ret_env, buf, size, ret_lane, /* track= */ true);
 }
 
-int shm_mailbox_commit(shm_mailbox *m, uint32_t lane) {
-        rx_lane *l;
+SHM_HOT void commit(shm_mailbox *m, uint32_t lane) {
+        rx_lane *l = &m->lanes[lane];
 
-        if (!m || lane >= m->n_lanes || m->lanes[lane].st != LANE_HELD)
-                return -EINVAL;
-        l = &m->lanes[lane];
         lane_advance(l);
         shm__count(&shm__lane(&l->map)->cons.received, 1);
-        l->st = LANE_OPEN;
-        return lane_activate(m, lane);
+        lane_requeue(m, lane);
+}
+
+int shm_mailbox_commit(shm_mailbox *m, uint32_t lane) {
+        if (!m || lane >= m->n_lanes || m->lanes[lane].st != LANE_HELD)
+                return -EINVAL;
+        commit(m, lane);
+        return 0;
 }
 
 int shm_mailbox_recv(shm_mailbox *m, uint64_t now_ns, shm_envelope *ret_env, void *buf, size_t size,
                      uint32_t *ret_lane) {
         uint32_t lane;
-        int r, k;
+        int r;
 
         r = take(m, now_ns, ret_env, buf, size, &lane, /* track= */ false);
         if (r < 0)
                 return r;
-        k = shm_mailbox_commit(m, lane);
-        if (k < 0)
-                return k;
+        commit(m, lane);
         if (ret_lane)
                 *ret_lane = lane;
         return r;
@@ -477,9 +526,8 @@ int shm_mailbox_recv(shm_mailbox *m, uint64_t now_ns, shm_envelope *ret_env, voi
 static bool pending(shm_mailbox *m) {
         if (m->n_watch > 0)
                 watch_poll(m);
-        for (uint32_t level = 0; level < SHM_PRIORITIES; level++)
-                if (m->ready[level].n > 0)
-                        return true;
+        if (m->levels != 0 || m->next_lane != NIL)
+                return true;
         return atomic_load_explicit(&shm__bell(&m->bell)->summary, memory_order_seq_cst) != 0;
 }
 
