@@ -161,9 +161,9 @@ static void chan_open(chan *c, kind k, uint32_t size, unsigned spin) {
                 c->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
                 if (c->event_fd < 0 || shm_bell_create(1, &c->bell_fd) < 0 ||
                     shm_lane_create(1024, MSG_MAX, &c->lane_fd) < 0 ||
-                    shm_tx_open(c->lane_fd, c->bell_fd, 0, c->event_fd, &c->tx) < 0 ||
+                    shm_tx_open(c->lane_fd, c->bell_fd, 0, c->event_fd, -1, &c->tx) < 0 ||
                     shm_mailbox_open(c->bell_fd, c->event_fd, &c->mb) < 0 ||
-                    shm_mailbox_add_lane(c->mb, 0, c->lane_fd) < 0)
+                    shm_mailbox_add_lane(c->mb, 0, c->lane_fd, -1) < 0)
                         die("lane");
                 break;
         case RING_BUSY:
@@ -446,8 +446,8 @@ static double many_lanes(uint32_t lanes, uint32_t per) {
         if (!fds || !tx || shm_bell_create(lanes, &bell) < 0 || shm_mailbox_open(bell, -1, &mb) < 0)
                 die("lanes");
         for (uint32_t i = 0; i < lanes; i++)
-                if (shm_lane_create(per, 64, &fds[i]) < 0 || shm_tx_open(fds[i], bell, i, -1, &tx[i]) < 0 ||
-                    shm_mailbox_add_lane(mb, i, fds[i]) < 0)
+                if (shm_lane_create(per, 64, &fds[i]) < 0 || shm_tx_open(fds[i], bell, i, -1, -1, &tx[i]) < 0 ||
+                    shm_mailbox_add_lane(mb, i, fds[i], -1) < 0)
                         die("lane");
         for (uint32_t k = 0; k < per; k++)
                 for (uint32_t i = 0; i < lanes; i++)

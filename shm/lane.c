@@ -22,7 +22,9 @@ struct shm_tx {
         shm__map lane;
         shm__map bell;
         uint32_t index;
-        int event_fd;                   /* owned (a dup), or -EBADF */
+        int event_fd;                   /* the receiver's; owned (a dup), or -EBADF */
+        int space_fd;                   /* ours, to wait for space; owned (a dup), or -EBADF */
+        uint32_t armed;                 /* the fd sleep registration */
         uint64_t tail;                  /* ours: the next position to publish */
         uint64_t head;                  /* the consumer's, as last read */
         bool reserved;
@@ -289,7 +291,14 @@ int shm_lane_stats_read(int lane_fd, shm_lane_stats *ret) {
         return 0;
 }
 
-int shm_tx_open(int lane_fd, int bell_fd, uint32_t index, int event_fd, shm_tx **ret) {
+static int dup_fd(int fd, int *ret) {
+        if (fd < 0)
+                return 0;
+        *ret = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        return *ret < 0 ? -errno : 0;
+}
+
+int shm_tx_open(int lane_fd, int bell_fd, uint32_t index, int event_fd, int space_fd, shm_tx **ret) {
         shm_tx *t;
         shm__lane_hdr *h;
         int r;
@@ -300,17 +309,16 @@ int shm_tx_open(int lane_fd, int bell_fd, uint32_t index, int event_fd, shm_tx *
         if (!t)
                 return -ENOMEM;
         shm__barrier_init();
-        t->event_fd = -EBADF;
+        t->event_fd = t->space_fd = -EBADF;
         r = shm__lane_map(lane_fd, &t->lane);
         if (r >= 0)
                 r = shm__bell_map(bell_fd, &t->bell);
         if (r >= 0 && index >= t->bell.lanes)
                 r = -EINVAL;
-        if (r >= 0 && event_fd >= 0) {
-                t->event_fd = fcntl(event_fd, F_DUPFD_CLOEXEC, 3);
-                if (t->event_fd < 0)
-                        r = -errno;
-        }
+        if (r >= 0)
+                r = dup_fd(event_fd, &t->event_fd);
+        if (r >= 0)
+                r = dup_fd(space_fd, &t->space_fd);
         if (r < 0) {
                 shm_tx_free(t);
                 return r;
@@ -347,6 +355,7 @@ shm_tx *shm_tx_free(shm_tx *t) {
         shm__unmap(&t->lane);
         shm__unmap(&t->bell);
         safe_close(t->event_fd);
+        safe_close(t->space_fd);
         free(t);
         return NULL;
 }
@@ -465,6 +474,33 @@ static void tx_ring(shm_tx *t) {
                 (void) !write(t->event_fd, &one, sizeof(one));
         } else
                 (void) shm__futex_wake(&b->sleeping, 1);
+}
+
+int shm_tx_arm_fd(shm_tx *t) {
+        shm__lane_hdr *h;
+        int r;
+
+        if (!t || t->space_fd < 0)
+                return -EINVAL;
+        h = shm__lane(&t->lane);
+        t->armed = shm__sleep_begin(&h->rare.sleeping, SHM_SLEEP_FD);
+        t->syscalls += (uint64_t) shm__heavy_fence();
+        r = refresh_head(t);
+        if (r < 0 || t->tail - t->head < t->lane.slots) {
+                (void) shm__sleep_end(&h->rare.sleeping, t->armed);
+                return r < 0 ? r : 1;
+        }
+        return 0;
+}
+
+void shm_tx_disarm_fd(shm_tx *t) {
+        uint64_t v;
+
+        if (!t || t->space_fd < 0)
+                return;
+        (void) shm__sleep_end(&shm__lane(&t->lane)->rare.sleeping, t->armed);
+        t->syscalls++;
+        (void) !read(t->space_fd, &v, sizeof(v));
 }
 
 /* Makes sure one slot is free.  1: there is; 0: dropped (SHM_FULL_DROP). */

@@ -4,21 +4,21 @@
  * A lane (one memfd, sealed against shrinking and growing):
  *
  *   0      +--------------------------------------------------------+
- *          | geometry: magic, version, slots, slot_size,             |
+ *          | geometry: magic, version, slots, slot_size,            |
  *          |           message_max, size          (written once)    |
  *   64     +--------------------------------------------------------+
- *          | producer line: tail (= messages sent), dropped          |
+ *          | producer line: tail (= messages sent), dropped         |
  *   128    +--------------------------------------------------------+
- *          | consumer line: head, inflight, redeliveries,            |
- *          |                received, expired, errors, hwm           |
+ *          | consumer line: head, inflight, redeliveries,           |
+ *          |                received, expired, errors, hwm          |
  *   192    +--------------------------------------------------------+
- *          | rare line: idle (the receiver gave up watching),         |
- *          |            sleeping (the sender waits for space)        |
+ *          | rare line: idle (the receiver gave up watching),       |
+ *          |            sleeping (the sender waits for space)       |
  *   256    +--------------------------------------------------------+
- *          | slot 0: envelope (64 bytes: seq, type, priority, sender, |
- *          |         reply_to, correlation, deadline, len)           |
- *          |         payload (message_max rounded up to 64)          |
- *          | slot 1 ...                    slot slots-1            |
+ *          | slot 0: envelope (64 bytes: seq, type, priority,       |
+ *          |         sender, reply_to, correlation, deadline, len)  |
+ *          |         payload (message_max rounded up to 64)         |
+ *          | slot 1 ...                    slot slots-1             |
  *   size   +--------------------------------------------------------+
  *
  * tail and head are positions that only grow (u64, never wrap in
@@ -57,7 +57,9 @@
  * stores sleeping, fences, and reads summary again.  So a message is never
  * left behind a sleeping receiver.  A sender blocked on a full lane and
  * the receiver's commit (head store, then a read of the rare line's
- * sleeping) are the same pattern.
+ * sleeping) are the same pattern; the sleeping word says whether the
+ * sender waits on the futex or on its eventfd, which the receiver then
+ * writes.
  *
  * The fences are asymmetric (internal.h): the side that runs per message
  * (a sender after each message, a receiver after each commit) only stops
@@ -81,7 +83,8 @@
  * it, the message is complete.  A consumer killed before its head store has
  * consumed nothing; inflight (position + 1 of the message it took) tells
  * the next consumer that the message at head was delivered before, and
- * redeliveries counts how often.  Counters are statistics, updated after
+ * redeliveries counts how often.  A commit leaves inflight alone: it then
+ * names a position below head, which head never comes back to.  Counters are statistics, updated after
  * the index stores; a crash may lose one increment, never a message.
  *
  * Trust.  A peer may write anything anywhere in the segment at any time.

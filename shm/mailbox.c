@@ -16,6 +16,7 @@
  * marked idle, after which its sender rings for it (see layout.h). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -37,6 +38,7 @@ typedef struct rx_lane {
         uint64_t tail;                  /* the sender's, as last read (>= head) */
         uint8_t st;                     /* a lane_state; one byte, read right after it is written */
         uint64_t hwm;                   /* as last stored in the segment */
+        int space_fd;                   /* the sender's, to wake it when it waits through one; owned, or -EBADF */
         uint32_t next;                  /* FIFO link */
 } rx_lane;
 
@@ -94,6 +96,12 @@ SHM_HOT uint32_t fifo_pop(shm_mailbox *m, uint32_t level) {
         return i;
 }
 
+static void lane_close(rx_lane *l) {
+        shm__unmap(&l->map);
+        l->space_fd = safe_close(l->space_fd);
+        l->st = LANE_CLOSED;
+}
+
 int shm_mailbox_open(int bell_fd, int event_fd, shm_mailbox **ret) {
         shm_mailbox *m;
         int r;
@@ -126,16 +134,12 @@ shm_mailbox *shm_mailbox_free(shm_mailbox *m) {
         if (!m)
                 return NULL;
         for (uint32_t i = 0; i < m->n_lanes; i++)
-                shm__unmap(&m->lanes[i].map);
+                if (m->lanes[i].st != LANE_CLOSED)
+                        lane_close(&m->lanes[i]);
         free(m->lanes);
         shm__unmap(&m->bell);
         free(m);
         return NULL;
-}
-
-static void lane_close(rx_lane *l) {
-        shm__unmap(&l->map);
-        l->st = LANE_CLOSED;
 }
 
 static void lane_error(rx_lane *l) {
@@ -290,7 +294,18 @@ static void watch_poll(shm_mailbox *m) {
         }
 }
 
-int shm_mailbox_add_lane(shm_mailbox *m, uint32_t index, int lane_fd) {
+/* Wakes the sender of L, which waits for space (through its fd if it said
+ * so and gave us one, else on the futex). */
+static void lane_wake_sender(rx_lane *l, uint32_t sleeping) {
+        uint64_t one = 1;
+
+        if ((sleeping & 3) == SHM_SLEEP_FD && l->space_fd >= 0)
+                (void) !write(l->space_fd, &one, sizeof(one));
+        else
+                (void) shm__futex_wake(&shm__lane(&l->map)->rare.sleeping, 1);
+}
+
+int shm_mailbox_add_lane(shm_mailbox *m, uint32_t index, int lane_fd, int space_fd) {
         rx_lane *l;
         shm__lane_hdr *h;
         uint64_t head, tail;
@@ -299,16 +314,24 @@ int shm_mailbox_add_lane(shm_mailbox *m, uint32_t index, int lane_fd) {
         if (!m || index >= m->n_lanes || m->lanes[index].st != LANE_CLOSED)
                 return -EINVAL;
         l = &m->lanes[index];
+        l->space_fd = -EBADF;
+        if (space_fd >= 0) {
+                l->space_fd = fcntl(space_fd, F_DUPFD_CLOEXEC, 3);
+                if (l->space_fd < 0)
+                        return -errno;
+        }
         r = shm__lane_map(lane_fd, &l->map);
-        if (r < 0)
+        if (r < 0) {
+                l->space_fd = safe_close(l->space_fd);
                 return r;
+        }
         /* A new consumer goes on from the last commit. */
         h = shm__lane(&l->map);
         head = atomic_load_explicit(&h->cons.head, memory_order_acquire);
         tail = atomic_load_explicit(&h->prod.tail, memory_order_acquire);
         if (tail - head > l->map.slots) {
                 lane_error(l);
-                shm__unmap(&l->map);
+                lane_close(l);
                 return -EBADMSG;
         }
         l->head = head;
@@ -318,22 +341,30 @@ int shm_mailbox_add_lane(shm_mailbox *m, uint32_t index, int lane_fd) {
         /* A consumer before us may have died between clearing a blocked
          * sender's registration and waking it. */
         (void) shm__futex_wake(&h->rare.sleeping, 1);
+        if (l->space_fd >= 0) {
+                uint64_t one = 1;
+                (void) !write(l->space_fd, &one, sizeof(one));
+        }
         (void) lane_activate(m, index);
         return 0;
 }
 
 /* Frees position head on lane L (release: our reads of the slot are done)
- * and wakes a sender that waits for space.  inflight is left as it is: it
- * names a position below head from now on, which never matches again. */
-SHM_HOT void lane_advance(rx_lane *l) {
+ * and wakes a sender that waits for space; 1 if that took a system call.
+ * inflight is left as it is: it names a position below head from now on,
+ * which never matches again. */
+SHM_HOT unsigned lane_advance(rx_lane *l) {
         shm__lane_hdr *h = shm__lane(&l->map);
         uint32_t sleeping;
 
         atomic_store_explicit(&h->cons.head, ++l->head, memory_order_release);
         shm__light_fence();
         sleeping = atomic_load_explicit(&h->rare.sleeping, memory_order_relaxed);
-        if ((sleeping & 3) && shm__sleep_end(&h->rare.sleeping, sleeping))
-                (void) shm__futex_wake(&h->rare.sleeping, 1);
+        if (__builtin_expect((sleeping & 3) != 0, 0) && shm__sleep_end(&h->rare.sleeping, sleeping)) {
+                lane_wake_sender(l, sleeping);
+                return 1;
+        }
+        return 0;
 }
 
 /* Takes lane L's head message: >= 0 its length, -EAGAIN empty, -EMSGSIZE,
@@ -369,12 +400,12 @@ SHM_HOT int lane_take(rx_lane *l, uint64_t now, shm_envelope *ret, void *buf, si
                 deadline = se->deadline_ns;
                 if (seq != l->head || len > l->map.message_max) {
                         shm__count(&h->cons.errors, 1);
-                        lane_advance(l);
+                        (void) lane_advance(l);
                         continue;
                 }
                 if (deadline != 0 && deadline <= now) {
                         shm__count(&h->cons.expired, 1);
-                        lane_advance(l);
+                        (void) lane_advance(l);
                         continue;
                 }
                 if (len > size) {
@@ -496,7 +527,7 @@ int shm_mailbox_take(shm_mailbox *m, uint64_t now_ns, shm_envelope *ret_env, voi
 SHM_HOT void commit(shm_mailbox *m, uint32_t lane) {
         rx_lane *l = &m->lanes[lane];
 
-        lane_advance(l);
+        m->syscalls += lane_advance(l);
         shm__count(&shm__lane(&l->map)->cons.received, 1);
         lane_requeue(m, lane);
 }

@@ -60,19 +60,32 @@ int shm_bell_create(uint32_t lanes, int *ret_fd);
 /* Reads a lane's counters; the lane is mapped for the call only. */
 int shm_lane_stats_read(int lane_fd, shm_lane_stats *ret);
 
-/* Sending.  The fds are duplicated; EVENT_FD may be -EBADF when the
- * receiver never waits through an fd.  INDEX is the lane's place in the
- * receiver's mailbox. */
-int shm_tx_open(int lane_fd, int bell_fd, uint32_t index, int event_fd, shm_tx **ret);
+/* Sending.  INDEX is the lane's place in the receiver's mailbox.
+ * EVENT_FD is the receiver's eventfd, SPACE_FD this sender's own, on which
+ * it waits for space through poll() (shm_tx_arm_fd()); either may be
+ * -EBADF when that side never waits through an fd.  The fds are
+ * duplicated. */
+int shm_tx_open(int lane_fd, int bell_fd, uint32_t index, int event_fd, int space_fd, shm_tx **ret);
 shm_tx *shm_tx_free(shm_tx *t);
 /* Copies E (its len) and PAYLOAD into the lane.  TIMEOUT_NS bounds
- * SHM_FULL_BLOCK (0: do not wait). */
+ * SHM_FULL_BLOCK (0: do not wait), which spins some tens of microseconds
+ * (reading the receiver's position at intervals) before it sleeps on a
+ * futex until the receiver frees a slot. */
 int shm_tx_send(shm_tx *t, const shm_envelope *e, const void *payload, shm_full full, uint64_t timeout_ns);
 /* Zero-copy: a slot's payload area of message_max bytes, written in place,
  * then published by shm_tx_commit() with E (E->len bytes of it). */
 int shm_tx_reserve(shm_tx *t, shm_full full, uint64_t timeout_ns, void **ret_payload);
 int shm_tx_commit(shm_tx *t, const shm_envelope *e);
 uint32_t shm_tx_message_max(const shm_tx *t);
+/* Waiting for space through SPACE_FD: after a send failed with -EAGAIN,
+ * arm() -- 1 means there is space already, do not sleep; 0 means poll
+ * SPACE_FD for POLLIN; disarm() after poll() returned (or timed out)
+ * drains it.  The receiver writes SPACE_FD when it frees a slot while the
+ * sender is armed, and once when it adds the lane (its predecessor may
+ * have died between freeing a slot and writing): after poll(), disarm and
+ * send again. */
+int shm_tx_arm_fd(shm_tx *t);
+void shm_tx_disarm_fd(shm_tx *t);
 /* The lane position the next message will take (0 for the first ever). */
 uint64_t shm_tx_position(const shm_tx *t);
 /* System calls made to wake the receiver or wait for space (for benches). */
@@ -82,7 +95,9 @@ uint64_t shm_tx_syscalls(const shm_tx *t);
  * senders write when the receiver waits through it. */
 int shm_mailbox_open(int bell_fd, int event_fd, shm_mailbox **ret);
 shm_mailbox *shm_mailbox_free(shm_mailbox *m);
-int shm_mailbox_add_lane(shm_mailbox *m, uint32_t index, int lane_fd);
+/* SPACE_FD: the lane's sender's eventfd (see shm_tx_open()), or -EBADF;
+ * duplicated. */
+int shm_mailbox_add_lane(shm_mailbox *m, uint32_t index, int lane_fd, int space_fd);
 /* Takes the next message: the highest priority among lane heads, lanes of
  * equal priority in turn.  Copies its envelope and payload (up to SIZE
  * bytes) out and returns the payload length; the message stays on its lane

@@ -13,6 +13,7 @@ typedef struct fixture {
         uint32_t n;
         int bell_fd, event_fd;
         int *lane_fd;
+        int *space_fd;                  /* each sender's eventfd, to wait for space */
         shm_tx **tx;
         shm_mailbox *mb;
 } fixture;
@@ -23,7 +24,8 @@ static inline int fixture_open(fixture *f, uint32_t n, uint32_t slots, uint32_t 
         *f = (fixture) { .n = n, .bell_fd = -EBADF, .event_fd = -EBADF };
         f->lane_fd = calloc(n, sizeof(int));
         f->tx = calloc(n, sizeof(shm_tx *));
-        if (!f->lane_fd || !f->tx)
+        f->space_fd = calloc(n, sizeof(int));
+        if (!f->lane_fd || !f->tx || !f->space_fd)
                 return -ENOMEM;
         f->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         if (f->event_fd < 0)
@@ -38,10 +40,13 @@ static inline int fixture_open(fixture *f, uint32_t n, uint32_t slots, uint32_t 
                 r = shm_lane_create(slots, message_max, &f->lane_fd[i]);
                 if (r < 0)
                         return r;
-                r = shm_tx_open(f->lane_fd[i], f->bell_fd, i, f->event_fd, &f->tx[i]);
+                f->space_fd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+                if (f->space_fd[i] < 0)
+                        return -errno;
+                r = shm_tx_open(f->lane_fd[i], f->bell_fd, i, f->event_fd, f->space_fd[i], &f->tx[i]);
                 if (r < 0)
                         return r;
-                r = shm_mailbox_add_lane(f->mb, i, f->lane_fd[i]);
+                r = shm_mailbox_add_lane(f->mb, i, f->lane_fd[i], f->space_fd[i]);
                 if (r < 0)
                         return r;
         }
@@ -53,6 +58,8 @@ static inline void fixture_close(fixture *f) {
                 shm_tx_free(f->tx[i]);
                 if (f->lane_fd[i] > 0)
                         close(f->lane_fd[i]);
+                if (f->space_fd[i] > 0)
+                        close(f->space_fd[i]);
         }
         shm_mailbox_free(f->mb);
         if (f->bell_fd >= 0)
@@ -60,6 +67,7 @@ static inline void fixture_close(fixture *f) {
         if (f->event_fd >= 0)
                 close(f->event_fd);
         free(f->lane_fd);
+        free(f->space_fd);
         free(f->tx);
 }
 

@@ -47,7 +47,7 @@ _Noreturn static void producer(fixture *f) {
         uint8_t buf[PAYLOAD_MAX];
 
         /* A fresh producer each time, going on from the lane's tail. */
-        if (shm_tx_open(f->lane_fd[0], f->bell_fd, 0, -1, &t) < 0)
+        if (shm_tx_open(f->lane_fd[0], f->bell_fd, 0, -1, -1, &t) < 0)
                 _exit(2);
         for (;;) {
                 uint64_t seq = shm_tx_position(t);
@@ -105,7 +105,7 @@ static void test_shm_producer_killed_at_random_points(void **state) {
         }
         /* A last producer rings for anything its predecessor published but
          * did not ring for; then everything published has arrived. */
-        assert_int_equal(shm_tx_open(f.lane_fd[0], f.bell_fd, 0, -1, &t), 0);
+        assert_int_equal(shm_tx_open(f.lane_fd[0], f.bell_fd, 0, -1, -1, &t), 0);
         next = drain(&f, next);
         assert_int_equal(next, shm_tx_position(t));
         assert_true(next > rounds);
@@ -137,7 +137,7 @@ static void test_shm_consumer_killed_holding_a_message(void **state) {
                 assert_true(pid >= 0);
                 if (pid == 0) {
                         uint64_t out[2] = { 0, 0 };
-                        if (shm_mailbox_open(f.bell_fd, -1, &m) < 0 || shm_mailbox_add_lane(m, 0, f.lane_fd[0]) < 0 ||
+                        if (shm_mailbox_open(f.bell_fd, -1, &m) < 0 || shm_mailbox_add_lane(m, 0, f.lane_fd[0], -1) < 0 ||
                             shm_mailbox_take(m, shm_now(), &e, &v, sizeof(v), &lane) != 8)
                                 _exit(2);
                         out[0] = v;
@@ -158,7 +158,7 @@ static void test_shm_consumer_killed_holding_a_message(void **state) {
         /* Delivered three times, never committed: the caller calls it a dead
          * letter and commits it; the rest comes in order, fresh. */
         assert_int_equal(shm_mailbox_open(f.bell_fd, -1, &m), 0);
-        assert_int_equal(shm_mailbox_add_lane(m, 0, f.lane_fd[0]), 0);
+        assert_int_equal(shm_mailbox_add_lane(m, 0, f.lane_fd[0], -1), 0);
         assert_int_equal(shm_mailbox_take(m, shm_now(), &e, &v, sizeof(v), &lane), 8);
         assert_int_equal(v, 1);
         assert_int_equal(e.redelivered, 3);
@@ -226,7 +226,7 @@ static void test_shm_scribbler_cannot_crash_the_reader(void **state) {
                 if (r == -EBADMSG) {
                         bad++;
                         /* Map it again; its geometry may be garbage by now. */
-                        (void) shm_mailbox_add_lane(f.mb, 0, f.lane_fd[0]);
+                        (void) shm_mailbox_add_lane(f.mb, 0, f.lane_fd[0], -1);
                         continue;
                 }
                 if (r < 0) {

@@ -43,10 +43,10 @@ static void test_shm_lane_create_rejects_bad_geometry(void **state) {
         plain = memfd_create("plain", MFD_CLOEXEC | MFD_ALLOW_SEALING);
         assert_true(plain >= 0);
         assert_int_equal(ftruncate(plain, 65536), 0);
-        assert_int_equal(shm_tx_open(plain, plain, 0, -1, &t), -EPERM);
+        assert_int_equal(shm_tx_open(plain, plain, 0, -1, -1, &t), -EPERM);
         /* Sealed, but not a lane. */
         assert_int_equal(fcntl(plain, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW), 0);
-        assert_int_equal(shm_tx_open(plain, plain, 0, -1, &t), -EBADMSG);
+        assert_int_equal(shm_tx_open(plain, plain, 0, -1, -1, &t), -EBADMSG);
         close(plain);
 
         assert_int_equal(shm_lane_create(8, 64, &fd), 0);
@@ -239,7 +239,7 @@ static void test_shm_mailbox_redelivers_uncommitted(void **state) {
          * again, marked. */
         f.mb = shm_mailbox_free(f.mb);
         assert_int_equal(shm_mailbox_open(f.bell_fd, -1, &again), 0);
-        assert_int_equal(shm_mailbox_add_lane(again, 0, f.lane_fd[0]), 0);
+        assert_int_equal(shm_mailbox_add_lane(again, 0, f.lane_fd[0], -1), 0);
         assert_int_equal(shm_mailbox_take(again, shm_now(), &e, &v, sizeof(v), &lane), 8);
         assert_int_equal(v, 42);
         assert_int_equal(e.redelivered, 1);
@@ -358,6 +358,53 @@ static void test_shm_mailbox_eventfd_under_poll(void **state) {
         fixture_close(&f);
 }
 
+static void test_shm_tx_space_fd_under_poll(void **state) {
+        fixture f;
+        shm_mailbox *again;
+        struct pollfd pfd;
+        shm_envelope e;
+        uint64_t v;
+        int st;
+        pid_t pid;
+
+        (void) state;
+        assert_int_equal(fixture_open(&f, 1, 2, 64), 0);
+        assert_int_equal(send_u64(f.tx[0], 1, 0, SHM_FULL_FAIL, 0), 0);
+        assert_int_equal(send_u64(f.tx[0], 2, 0, SHM_FULL_FAIL, 0), 0);
+        assert_int_equal(send_u64(f.tx[0], 3, 0, SHM_FULL_FAIL, 0), -EAGAIN);
+        /* The receiver's add_lane woke us once, in case a receiver before
+         * it died between freeing a slot and waking: disarm drains that. */
+        shm_tx_disarm_fd(f.tx[0]);
+        /* Armed on a full lane nobody drains: poll times out. */
+        assert_int_equal(shm_tx_arm_fd(f.tx[0]), 0);
+        pfd = (struct pollfd) { .fd = f.space_fd[0], .events = POLLIN };
+        assert_int_equal(poll(&pfd, 1, 10), 0);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                /* The receiver frees one slot. */
+                _exit(shm_mailbox_recv(f.mb, shm_now(), &e, &v, sizeof(v), NULL) == 8 && v == 1 ? 0 : 1);
+        }
+        assert_int_equal(poll(&pfd, 1, 5000), 1);
+        shm_tx_disarm_fd(f.tx[0]);
+        assert_int_equal(waitpid(pid, &st, 0), pid);
+        assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        assert_int_equal(send_u64(f.tx[0], 3, 0, SHM_FULL_FAIL, 0), 0);
+        /* Drained: the eventfd is empty again. */
+        assert_int_equal(poll(&pfd, 1, 0), 0);
+        /* The child was the receiver: a new one goes on from its commit. */
+        assert_int_equal(shm_mailbox_open(f.bell_fd, f.event_fd, &again), 0);
+        assert_int_equal(shm_mailbox_add_lane(again, 0, f.lane_fd[0], f.space_fd[0]), 0);
+        shm_mailbox_free(f.mb);
+        f.mb = again;
+        /* Space already there: arm says do not sleep. */
+        assert_int_equal(send_u64(f.tx[0], 4, 0, SHM_FULL_FAIL, 0), -EAGAIN);
+        assert_int_equal(recv_u64(&f, NULL), 2);
+        assert_int_equal(shm_tx_arm_fd(f.tx[0]), 1);
+        assert_int_equal(recv_u64(&f, NULL), 3);
+        fixture_close(&f);
+}
+
 static void test_shm_mailbox_garbage_is_an_error_not_a_crash(void **state) {
         fixture f;
         shm__lane_hdr *h;
@@ -400,7 +447,7 @@ static void test_shm_mailbox_garbage_is_an_error_not_a_crash(void **state) {
         assert_int_equal(good, 1);
         /* Garbage geometry: the lane cannot be mapped again. */
         h->geo.slots = 3;
-        assert_int_equal(shm_mailbox_add_lane(f.mb, 0, f.lane_fd[0]), -EBADMSG);
+        assert_int_equal(shm_mailbox_add_lane(f.mb, 0, f.lane_fd[0], -1), -EBADMSG);
         munmap(p, 4096);
         fixture_close(&f);
 }
@@ -418,6 +465,7 @@ int main(void) {
                 cmocka_unit_test(test_shm_mailbox_wait_futex_timeout_and_wake),
                 cmocka_unit_test(test_shm_tx_block_woken_by_receiver),
                 cmocka_unit_test(test_shm_mailbox_eventfd_under_poll),
+                cmocka_unit_test(test_shm_tx_space_fd_under_poll),
                 cmocka_unit_test(test_shm_mailbox_garbage_is_an_error_not_a_crash),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
