@@ -38,7 +38,14 @@
 #include "shm.h"
 
 #define MSG_MAX 1024
-#define SPIN 2000                       /* spin rounds before sleeping */
+#define SPIN 2000                       /* pauses a receiver spins before it sleeps */
+/* Pauses between two looks at an empty channel: a receiver that looks
+ * continuously takes the producer's line away before each of its stores,
+ * which holds the producer to one message per line transfer.  Throughput
+ * runs back off (both the lane's receivers and the raw ring's); round
+ * trips look after every pause, for the lowest latency. */
+#define BACKOFF_TPUT 16
+#define BACKOFF_RTT 1
 #define RING_SLOTS 1024
 
 static uint64_t now_ns(void) {
@@ -96,7 +103,7 @@ static void ring_send(ring_end *e, const void *buf, uint32_t len, bool futex) {
                 ring_wake(r);
 }
 
-static uint32_t ring_recv(ring_end *e, void *buf, bool futex, unsigned spin) {
+static uint32_t ring_recv(ring_end *e, void *buf, bool futex, unsigned spin, unsigned backoff) {
         ring *r = e->r;
         uint32_t len;
         unsigned spins = 0;
@@ -105,8 +112,10 @@ static uint32_t ring_recv(ring_end *e, void *buf, bool futex, unsigned spin) {
                 e->other = atomic_load_explicit(&r->tail, memory_order_acquire);
                 if (e->other != e->pos)
                         break;
-                if (!futex || spins++ < spin) {
-                        cpu_relax();
+                if (!futex || spins < spin) {
+                        for (unsigned k = 0; k < backoff; k++)
+                                cpu_relax();
+                        spins += backoff;
                         continue;
                 }
                 atomic_store(&r->sleeping, 1);
@@ -136,7 +145,8 @@ static const char *const kind_names[_KIND_MAX] = {
 /* One direction of a channel. */
 typedef struct chan {
         kind k;
-        unsigned spin;                  /* futex and fd kinds: rounds before sleeping */
+        unsigned spin;                  /* futex and fd kinds: pauses before sleeping */
+        unsigned backoff;               /* pauses between looks at an empty channel */
         /* lanes */
         int bell_fd, lane_fd, event_fd;
         shm_tx *tx;
@@ -150,10 +160,10 @@ typedef struct chan {
         char mq_name[64];
 } chan;
 
-static void chan_open(chan *c, kind k, uint32_t size, unsigned spin) {
+static void chan_open(chan *c, kind k, uint32_t size, unsigned spin, unsigned backoff) {
         int fds[2];
 
-        *c = (chan) { .k = k, .spin = spin, .bell_fd = -1, .lane_fd = -1, .event_fd = -1, .wfd = -1, .rfd = -1, .mq = (mqd_t) -1 };
+        *c = (chan) { .k = k, .spin = spin, .backoff = backoff, .bell_fd = -1, .lane_fd = -1, .event_fd = -1, .wfd = -1, .rfd = -1, .mq = (mqd_t) -1 };
         switch (k) {
         case LANE_BUSY:
         case LANE_FUTEX:
@@ -267,8 +277,10 @@ static uint32_t chan_recv(chan *c, void *buf, uint32_t len) {
                                 return (uint32_t) r;
                         if (r != -EAGAIN)
                                 die("recv");
-                        if (c->k == LANE_BUSY || spins++ < c->spin) {
-                                cpu_relax();
+                        if (c->k == LANE_BUSY || spins < c->spin) {
+                                for (unsigned k = 0; k < c->backoff; k++)
+                                        cpu_relax();
+                                spins += c->backoff;
                                 continue;
                         }
                         spins = 0;
@@ -282,7 +294,7 @@ static uint32_t chan_recv(chan *c, void *buf, uint32_t len) {
                 }
         case RING_BUSY:
         case RING_FUTEX:
-                return ring_recv(&c->end, buf, c->k == RING_FUTEX, c->spin);
+                return ring_recv(&c->end, buf, c->k == RING_FUTEX, c->spin, c->backoff);
         case PIPE:
                 /* A byte stream: read exactly one message. */
                 for (uint32_t got = 0; got < len; got += (uint32_t) n) {
@@ -344,7 +356,7 @@ static double throughput(kind k, uint32_t size, uint64_t n, double *ret_wake) {
         uint64_t t0, t1, child_sys = 0, total;
         pid_t pid;
 
-        chan_open(&c, k, size, SPIN);
+        chan_open(&c, k, size, SPIN, BACKOFF_TPUT);
         if (pipe2(go, O_CLOEXEC) < 0 || pipe2(done, O_CLOEXEC) < 0)
                 die("pipe");
         pid = fork();
@@ -392,7 +404,7 @@ static double throughput(kind k, uint32_t size, uint64_t n, double *ret_wake) {
 }
 
 /* Ping-pong: the parent sends, the child echoes; N round trips timed one
- * by one.  SPIN: rounds a futex or fd receiver spins before it sleeps (0:
+ * by one.  SPIN: pauses a futex or fd receiver spins before it sleeps (0:
  * every message wakes a sleeping receiver). */
 static void round_trips(kind k, uint32_t size, size_t n, unsigned spin, double *ret_p50, double *ret_p99) {
         chan ab, ba;
@@ -404,8 +416,8 @@ static void round_trips(kind k, uint32_t size, size_t n, unsigned spin, double *
 
         if (!lat)
                 die("calloc");
-        chan_open(&ab, k, size, spin);
-        chan_open(&ba, k, size, spin);
+        chan_open(&ab, k, size, spin, BACKOFF_RTT);
+        chan_open(&ba, k, size, spin, BACKOFF_RTT);
         pid = fork();
         if (pid < 0)
                 die("fork");
@@ -484,7 +496,7 @@ int main(int argc, char **argv) {
         uint64_t n_tput;
         size_t n_rtt, n_blk;
         unsigned rounds;
-        double lanes1, lanes1000;
+        double lanes1, lanes10, lanes100, lanes1000;
 
         for (int i = 1; i < argc; i++) {
                 if (strcmp(argv[i], "--quick") == 0)
@@ -539,6 +551,8 @@ int main(int argc, char **argv) {
                 }
         /* PER is a lane's slot count too: a power of two. */
         lanes1 = many_lanes(1, quick ? 65536 : 131072);
+        lanes10 = many_lanes(10, quick ? 4096 : 8192);
+        lanes100 = many_lanes(100, quick ? 512 : 1024);
         lanes1000 = many_lanes(1000, quick ? 64 : 128);
 
         for (size_t s = 0; s < 2; s++) {
@@ -559,11 +573,13 @@ int main(int argc, char **argv) {
         }
         printf("%-11s %10s  not installed (no Debian 12 package)\n", "iceoryx", "-");
         printf("(rtt in ns; \"vs ring\" compares with ring-busy, and for sleeping receivers with ring-futex;\n"
-               " futex and fd receivers spin %u rounds before sleeping in the first columns, none in the last)\n",
-               SPIN);
+               " futex and fd receivers spin %u pauses before sleeping in the first columns, none in the last;\n"
+               " an empty channel is looked at every %u pauses in throughput runs, every %u in round trips)\n",
+               SPIN, BACKOFF_TPUT, BACKOFF_RTT);
         printf("\nwake system calls per message, lane-futex under sustained load: %.4f (64 B), %.4f (1 KiB)\n",
                res[0][LANE_FUTEX].wake_per_msg, res[1][LANE_FUTEX].wake_per_msg);
-        printf("receive cost: %.1f ns/msg with 1 lane, %.1f ns/msg across 1000 lanes\n", lanes1, lanes1000);
+        printf("receive cost (one process, lanes served in turn): %.1f ns/msg with 1 lane, %.1f with 10, "
+               "%.1f with 100, %.1f across 1000 lanes\n", lanes1, lanes10, lanes100, lanes1000);
 
         result *l = res[0], *lb = &res[0][LANE_BUSY];
         printf("\ngoals (64 B): lane >= 0.7x ring: %s; lane >= 6x pipe: %s; busy rtt <= 2x ring: %s; "
