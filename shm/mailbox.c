@@ -434,13 +434,12 @@ SHM_HOT int lane_take(rx_lane *l, uint64_t now, shm_envelope *ret, void *buf, si
         return -EAGAIN;
 }
 
-/* Queues every lane the bell rang for since the last look. */
+/* Queues every lane the bell rang for since the last look (the caller saw
+ * the summary word set). */
 static void bell_drain(shm_mailbox *m) {
         shm__bell_hdr *b = shm__bell(&m->bell);
         uint64_t summary;
 
-        if (atomic_load_explicit(&b->summary, memory_order_relaxed) == 0)
-                return;
         summary = atomic_exchange_explicit(&b->summary, 0, memory_order_seq_cst);
         while (summary) {
                 uint32_t w = (uint32_t) __builtin_ctzll(summary);
@@ -463,7 +462,8 @@ SHM_HOT int take(shm_mailbox *m, uint64_t now_ns, shm_envelope *ret_env, void *b
                 uint32_t *ret_lane, bool track) {
         if (!m || !ret_env || (size > 0 && !buf))
                 return -EINVAL;
-        bell_drain(m);
+        if (atomic_load_explicit(&shm__bell(&m->bell)->summary, memory_order_relaxed) != 0)
+                bell_drain(m);
         if (m->n_watch > 0)
                 watch_poll(m);
         if (m->garbled > 0) {
