@@ -539,12 +539,14 @@ int shm_mailbox_commit(shm_mailbox *m, uint32_t lane) {
         return 0;
 }
 
-/* The common receive, on its own: the lane served last still has messages
- * by the tail we last read, nothing else is queued, watched, rung for or
- * to be reported, and the message at its head is well-formed, live, fits,
- * and was not delivered before.  false: something is not so, nothing was
- * done, and the general path (which reads and checks the slot itself)
- * takes over. */
+/* The common receives, on their own: nothing is rung for or to be
+ * reported, and either the lane served last still has messages by the
+ * tail we last read and nothing else is queued or watched, or nothing is
+ * queued and the one lane watched (a conversation going back and forth)
+ * is looked at; then the message at the lane's head must be well-formed,
+ * live, fit, and not have been delivered before.  false: something is not
+ * so, nothing was done, and the general path (which reads and checks the
+ * segment itself) takes over. */
 SHM_HOT bool recv_fast(shm_mailbox *m, uint64_t now, shm_envelope *ret, void *buf, size_t size,
                        uint32_t *ret_lane, int *ret_len) {
         const volatile shm__slot_env *se;
@@ -554,11 +556,37 @@ SHM_HOT bool recv_fast(shm_mailbox *m, uint64_t now, shm_envelope *ret, void *bu
         uint8_t *slot;
         rx_lane *l;
 
-        if (i == NIL || (m->levels | m->n_watch | m->garbled) != 0 ||
+        if ((m->levels | m->garbled) != 0 ||
             atomic_load_explicit(&shm__bell(&m->bell)->summary, memory_order_relaxed) != 0)
                 return false;
-        l = &m->lanes[i];
-        h = shm__lane(&l->map);
+        if (i != NIL) {
+                if (m->n_watch != 0)
+                        return false;
+                l = &m->lanes[i];
+                h = shm__lane(&l->map);
+        } else {
+                uint64_t tail;
+
+                if (m->n_watch != 1)
+                        return false;
+                i = m->watch[0];
+                l = &m->lanes[i];
+                if (l->st != LANE_WATCHED)
+                        return false;
+                h = shm__lane(&l->map);
+                tail = atomic_load_explicit(&h->prod.tail, memory_order_acquire);
+                if (tail == l->head) {
+                        /* What the general path would find too. */
+                        *ret_len = -EAGAIN;
+                        return true;
+                }
+                if (tail - l->head > l->map.slots)
+                        return false;
+                l->tail = tail;
+                m->n_watch = 0;
+                l->st = LANE_QUEUED;
+                m->next_lane = i;
+        }
         if (l->tail - l->head > l->hwm)
                 return false;
         slot = shm__slot(&l->map, l->head);
@@ -591,13 +619,11 @@ SHM_HOT bool recv_fast(shm_mailbox *m, uint64_t now, shm_envelope *ret, void *bu
         return true;
 }
 
-int shm_mailbox_recv(shm_mailbox *m, uint64_t now_ns, shm_envelope *ret_env, void *buf, size_t size,
-                     uint32_t *ret_lane) {
+static __attribute__((noinline)) int recv_slow(shm_mailbox *m, uint64_t now_ns, shm_envelope *ret_env, void *buf,
+                                               size_t size, uint32_t *ret_lane) {
         uint32_t lane;
         int r;
 
-        if (m && ret_env && (buf || size == 0) && recv_fast(m, now_ns, ret_env, buf, size, ret_lane, &r))
-                return r;
         r = take(m, now_ns, ret_env, buf, size, &lane, /* track= */ false);
         if (r < 0)
                 return r;
@@ -605,6 +631,16 @@ int shm_mailbox_recv(shm_mailbox *m, uint64_t now_ns, shm_envelope *ret_env, voi
         if (ret_lane)
                 *ret_lane = lane;
         return r;
+}
+
+int shm_mailbox_recv(shm_mailbox *m, uint64_t now_ns, shm_envelope *ret_env, void *buf, size_t size,
+                     uint32_t *ret_lane) {
+        int r;
+
+        if (__builtin_expect(m && ret_env && (buf || size == 0), 1) &&
+            recv_fast(m, now_ns, ret_env, buf, size, ret_lane, &r))
+                return r;
+        return recv_slow(m, now_ns, ret_env, buf, size, ret_lane);
 }
 
 /* Whether a take might find something, without system calls. */
