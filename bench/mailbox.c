@@ -151,6 +151,7 @@ typedef struct chan {
         int bell_fd, lane_fd, event_fd;
         shm_tx *tx;
         shm_mailbox *mb;
+        shm_envelope env;               /* filled once, as a sender of one kind of message would */
         /* ring */
         ring *r;
         ring_end end;
@@ -163,7 +164,7 @@ typedef struct chan {
 static void chan_open(chan *c, kind k, uint32_t size, unsigned spin, unsigned backoff) {
         int fds[2];
 
-        *c = (chan) { .k = k, .spin = spin, .backoff = backoff, .bell_fd = -1, .lane_fd = -1, .event_fd = -1, .wfd = -1, .rfd = -1, .mq = (mqd_t) -1 };
+        *c = (chan) { .k = k, .spin = spin, .backoff = backoff, .env = { .type = 1 }, .bell_fd = -1, .lane_fd = -1, .event_fd = -1, .wfd = -1, .rfd = -1, .mq = (mqd_t) -1 };
         switch (k) {
         case LANE_BUSY:
         case LANE_FUTEX:
@@ -233,15 +234,15 @@ static void chan_close(chan *c) {
 }
 
 static void chan_send(chan *c, const void *buf, uint32_t len) {
-        shm_envelope e = { .type = 1, .len = len };
-
         switch (c->k) {
         case LANE_BUSY:
         case LANE_FUTEX:
         case LANE_FD:
                 /* Blocking spins (reading the receiver's position at
                  * intervals) before it sleeps. */
-                if (shm_tx_send(c->tx, &e, buf, SHM_FULL_BLOCK, 60000000000ull) < 0)
+                if (c->env.len != len)
+                        c->env.len = len;
+                if (shm_tx_send(c->tx, &c->env, buf, SHM_FULL_BLOCK, 60000000000ull) < 0)
                         die("send");
                 return;
         case RING_BUSY:
