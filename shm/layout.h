@@ -15,8 +15,9 @@
  *          | rare line: idle (the receiver gave up watching),       |
  *          |            sleeping (the sender waits for space)       |
  *   256    +--------------------------------------------------------+
- *          | slot 0: envelope (64 bytes: seq, type, priority,       |
- *          |         sender, reply_to, correlation, deadline, len)  |
+ *          | slot 0: envelope (64 bytes: seq, then as shm_envelope: |
+ *          |         type, priority, sender, reply_to, correlation, |
+ *          |         deadline, len)                                 |
  *          |         payload (message_max rounded up to 64)         |
  *          | slot 1 ...                    slot slots-1             |
  *   size   +--------------------------------------------------------+
@@ -98,7 +99,10 @@
 
 #include <stdalign.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
+
+#include "shm.h"
 
 #define SHM_LANE_MAGIC   UINT32_C(0x314e4c41)   /* "ALN1" */
 #define SHM_BELL_MAGIC   UINT32_C(0x314c4241)   /* "ABL1" */
@@ -147,19 +151,23 @@ typedef struct shm__lane_hdr {
         } rare;
 } shm__lane_hdr;
 
-/* The envelope as stored in a slot: fixed-width fields, packed explicitly. */
+/* The envelope as stored in a slot: fixed-width fields, packed explicitly.
+ * From type on it has the bytes of shm_envelope (shm.h), so that each side
+ * moves it as one 48-byte block: three wide stores a message, not eight. */
 typedef struct shm__slot_env {
         uint64_t seq;                   /* the position it was written for */
+        uint64_t reserved;
         uint32_t type;
         uint32_t priority;
         uint64_t sender;
         uint64_t reply_to;
         uint64_t correlation;
         uint64_t deadline_ns;
+        uint32_t redelivered;           /* as the sender left it; never read */
         uint32_t len;
-        uint32_t reserved;
-        uint64_t reserved2;
 } shm__slot_env;
+
+#define SHM_ENVELOPE_BODY offsetof(shm__slot_env, type)
 
 typedef struct shm__bell_hdr {
         alignas(SHM_LINE) struct {
@@ -175,4 +183,10 @@ typedef struct shm__bell_hdr {
 
 _Static_assert(sizeof(shm__lane_hdr) <= SHM_SLOTS_OFFSET, "lane header overflows");
 _Static_assert(sizeof(shm__slot_env) == SHM_ENVELOPE_SIZE, "envelope is 64 bytes");
+_Static_assert(SHM_ENVELOPE_SIZE - SHM_ENVELOPE_BODY == sizeof(shm_envelope), "envelope body is shm_envelope");
+_Static_assert(offsetof(shm__slot_env, len) - SHM_ENVELOPE_BODY == offsetof(shm_envelope, len), "len");
+_Static_assert(offsetof(shm__slot_env, deadline_ns) - SHM_ENVELOPE_BODY == offsetof(shm_envelope, deadline_ns),
+               "deadline");
+_Static_assert(offsetof(shm__slot_env, priority) - SHM_ENVELOPE_BODY == offsetof(shm_envelope, priority),
+               "priority");
 _Static_assert(sizeof(shm__bell_hdr) <= SHM_BELL_WORDS_OFFSET, "bell header overflows");

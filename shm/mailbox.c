@@ -378,7 +378,6 @@ SHM_HOT int lane_take(rx_lane *l, uint64_t now, shm_envelope *ret, void *buf, si
         /* At most a ring's worth of skipped messages per call: a peer that
          * keeps writing garbage cannot keep us here. */
         for (uint32_t skipped = 0; skipped <= l->map.slots; skipped++) {
-                const volatile shm__slot_env *se;
                 uint64_t n, seq, deadline;
                 uint32_t len, red = 0;
                 uint8_t *slot;
@@ -392,12 +391,13 @@ SHM_HOT int lane_take(rx_lane *l, uint64_t now, shm_envelope *ret, void *buf, si
                         atomic_store_explicit(&h->cons.hwm, n, memory_order_relaxed);
                 }
                 slot = shm__slot(&l->map, l->head);
-                /* Each field is read once (volatile), then only the local
-                 * copy is looked at. */
-                se = (const volatile shm__slot_env *) (void *) slot;
-                seq = se->seq;
-                len = se->len;
-                deadline = se->deadline_ns;
+                /* seq is read once (volatile), the rest is copied once
+                 * into the caller's envelope, and then only the copies are
+                 * looked at. */
+                seq = ((const volatile shm__slot_env *) (void *) slot)->seq;
+                memcpy(ret, slot + SHM_ENVELOPE_BODY, sizeof(*ret));
+                len = ret->len;
+                deadline = ret->deadline_ns;
                 if (seq != l->head || len > l->map.message_max) {
                         shm__count(&h->cons.errors, 1);
                         (void) lane_advance(l);
@@ -419,14 +419,7 @@ SHM_HOT int lane_take(rx_lane *l, uint64_t now, shm_envelope *ret, void *buf, si
                         atomic_store_explicit(&h->cons.redeliveries, red, memory_order_relaxed);
                         atomic_store_explicit(&h->cons.inflight, l->head + 1, memory_order_relaxed);
                 }
-                ret->type = se->type;
-                ret->priority = se->priority;
-                ret->sender = se->sender;
-                ret->reply_to = se->reply_to;
-                ret->correlation = se->correlation;
-                ret->deadline_ns = deadline;
                 ret->redelivered = red;
-                ret->len = len;
                 if (len > 0)
                         memcpy(buf, slot + SHM_ENVELOPE_SIZE, len);
                 return (int) len;
@@ -549,7 +542,6 @@ int shm_mailbox_commit(shm_mailbox *m, uint32_t lane) {
  * segment itself) takes over. */
 SHM_HOT bool recv_fast(shm_mailbox *m, uint64_t now, shm_envelope *ret, void *buf, size_t size,
                        uint32_t *ret_lane, int *ret_len) {
-        const volatile shm__slot_env *se;
         uint32_t i = m->next_lane, len;
         uint64_t seq, deadline;
         shm__lane_hdr *h;
@@ -590,21 +582,17 @@ SHM_HOT bool recv_fast(shm_mailbox *m, uint64_t now, shm_envelope *ret, void *bu
         if (l->tail - l->head > l->hwm)
                 return false;
         slot = shm__slot(&l->map, l->head);
-        se = (const volatile shm__slot_env *) (void *) slot;
-        seq = se->seq;
-        len = se->len;
-        deadline = se->deadline_ns;
+        seq = ((const volatile shm__slot_env *) (void *) slot)->seq;
+        /* One copy into the caller's envelope, then only the copy is
+         * looked at (if we give up here, the general path writes it
+         * again). */
+        memcpy(ret, slot + SHM_ENVELOPE_BODY, sizeof(*ret));
+        len = ret->len;
+        deadline = ret->deadline_ns;
         if (seq != l->head || len > l->map.message_max || len > size || (deadline != 0 && deadline <= now) ||
             atomic_load_explicit(&h->cons.inflight, memory_order_relaxed) == l->head + 1)
                 return false;
-        ret->type = se->type;
-        ret->priority = se->priority;
-        ret->sender = se->sender;
-        ret->reply_to = se->reply_to;
-        ret->correlation = se->correlation;
-        ret->deadline_ns = deadline;
         ret->redelivered = 0;
-        ret->len = len;
         if (len > 0)
                 memcpy(buf, slot + SHM_ENVELOPE_SIZE, len);
         m->syscalls += lane_advance(l);
