@@ -367,6 +367,16 @@ SHM_HOT unsigned lane_advance(rx_lane *l) {
         return 0;
 }
 
+/* Copies the envelope of SLOT out as one block, then puts back the fields
+ * that were read and checked before (LEN, DEADLINE): whatever a peer wrote
+ * in between, the caller gets the values that passed the checks. */
+SHM_HOT void env_load(shm_envelope *ret, const uint8_t *slot, uint32_t len, uint64_t deadline, uint32_t red) {
+        memcpy(ret, slot + SHM_ENVELOPE_BODY, sizeof(*ret));
+        ret->len = len;
+        ret->deadline_ns = deadline;
+        ret->redelivered = red;
+}
+
 /* Takes lane L's head message: >= 0 its length, -EAGAIN empty, -EMSGSIZE,
  * -EBADMSG garbled indices.  Expired and malformed messages are consumed
  * and counted on the way.  TRACK records the take in the segment, so that
@@ -378,6 +388,7 @@ SHM_HOT int lane_take(rx_lane *l, uint64_t now, shm_envelope *ret, void *buf, si
         /* At most a ring's worth of skipped messages per call: a peer that
          * keeps writing garbage cannot keep us here. */
         for (uint32_t skipped = 0; skipped <= l->map.slots; skipped++) {
+                const volatile shm__slot_env *se;
                 uint64_t n, seq, deadline;
                 uint32_t len, red = 0;
                 uint8_t *slot;
@@ -391,13 +402,12 @@ SHM_HOT int lane_take(rx_lane *l, uint64_t now, shm_envelope *ret, void *buf, si
                         atomic_store_explicit(&h->cons.hwm, n, memory_order_relaxed);
                 }
                 slot = shm__slot(&l->map, l->head);
-                /* seq is read once (volatile), the rest is copied once
-                 * into the caller's envelope, and then only the copies are
-                 * looked at. */
-                seq = ((const volatile shm__slot_env *) (void *) slot)->seq;
-                memcpy(ret, slot + SHM_ENVELOPE_BODY, sizeof(*ret));
-                len = ret->len;
-                deadline = ret->deadline_ns;
+                /* The fields that are checked are read once (volatile),
+                 * and only those copies are looked at. */
+                se = (const volatile shm__slot_env *) (void *) slot;
+                seq = se->seq;
+                len = se->len;
+                deadline = se->deadline_ns;
                 if (seq != l->head || len > l->map.message_max) {
                         shm__count(&h->cons.errors, 1);
                         (void) lane_advance(l);
@@ -419,7 +429,7 @@ SHM_HOT int lane_take(rx_lane *l, uint64_t now, shm_envelope *ret, void *buf, si
                         atomic_store_explicit(&h->cons.redeliveries, red, memory_order_relaxed);
                         atomic_store_explicit(&h->cons.inflight, l->head + 1, memory_order_relaxed);
                 }
-                ret->redelivered = red;
+                env_load(ret, slot, len, deadline, red);
                 if (len > 0)
                         memcpy(buf, slot + SHM_ENVELOPE_SIZE, len);
                 return (int) len;
@@ -542,6 +552,7 @@ int shm_mailbox_commit(shm_mailbox *m, uint32_t lane) {
  * segment itself) takes over. */
 SHM_HOT bool recv_fast(shm_mailbox *m, uint64_t now, shm_envelope *ret, void *buf, size_t size,
                        uint32_t *ret_lane, int *ret_len) {
+        const volatile shm__slot_env *se;
         uint32_t i = m->next_lane, len;
         uint64_t seq, deadline;
         shm__lane_hdr *h;
@@ -582,17 +593,14 @@ SHM_HOT bool recv_fast(shm_mailbox *m, uint64_t now, shm_envelope *ret, void *bu
         if (l->tail - l->head > l->hwm)
                 return false;
         slot = shm__slot(&l->map, l->head);
-        seq = ((const volatile shm__slot_env *) (void *) slot)->seq;
-        /* One copy into the caller's envelope, then only the copy is
-         * looked at (if we give up here, the general path writes it
-         * again). */
-        memcpy(ret, slot + SHM_ENVELOPE_BODY, sizeof(*ret));
-        len = ret->len;
-        deadline = ret->deadline_ns;
+        se = (const volatile shm__slot_env *) (void *) slot;
+        seq = se->seq;
+        len = se->len;
+        deadline = se->deadline_ns;
         if (seq != l->head || len > l->map.message_max || len > size || (deadline != 0 && deadline <= now) ||
             atomic_load_explicit(&h->cons.inflight, memory_order_relaxed) == l->head + 1)
                 return false;
-        ret->redelivered = 0;
+        env_load(ret, slot, len, deadline, 0);
         if (len > 0)
                 memcpy(buf, slot + SHM_ENVELOPE_SIZE, len);
         m->syscalls += lane_advance(l);

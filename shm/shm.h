@@ -103,8 +103,7 @@ int shm_mailbox_add_lane(shm_mailbox *m, uint32_t index, int lane_fd, int space_
  * bytes) out and returns the payload length; the message stays on its lane
  * until shm_mailbox_commit() of *RET_LANE.  Expired messages are dropped
  * and counted on the way.  -EAGAIN: nothing to take.  -EMSGSIZE: SIZE is too
- * small (nothing taken; E->len says how much is needed).  After other
- * errors *RET_ENV holds nothing of use.  A lane found
+ * small (nothing taken; E->len says how much is needed).  A lane found
  * garbled counts an error, is closed, and -EBADMSG is returned once. */
 int shm_mailbox_take(shm_mailbox *m, uint64_t now_ns, shm_envelope *ret_env, void *buf, size_t size,
                      uint32_t *ret_lane);

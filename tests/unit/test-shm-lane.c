@@ -123,7 +123,7 @@ static void test_shm_lane_backpressure_modes(void **state) {
 
 static void test_shm_lane_expired_dropped_at_receive(void **state) {
         fixture f;
-        shm_envelope e = { .len = 8 }, got;
+        shm_envelope e = { .len = 8 }, got, want;
         shm_lane_stats st;
         uint64_t v = 1, now = shm_now(), out;
 
@@ -142,8 +142,19 @@ static void test_shm_lane_expired_dropped_at_receive(void **state) {
         assert_int_equal(out, 2);
         assert_int_equal(shm_mailbox_recv(f.mb, now + 5000000000ull, &got, &out, sizeof(out), NULL), 8);
         assert_int_equal(out, 3);
+        /* Only an expired message left: nothing to take, and the caller's
+         * envelope and buffer are left as they were. */
+        v = 4;
+        e.deadline_ns = now + 1000;
+        assert_int_equal(shm_tx_send(f.tx[0], &e, &v, SHM_FULL_FAIL, 0), 0);
+        memset(&want, 0x5a, sizeof(want));
+        got = want;
+        out = 77;
+        assert_int_equal(shm_mailbox_recv(f.mb, now + 5000000000ull, &got, &out, sizeof(out), NULL), -EAGAIN);
+        assert_memory_equal(&got, &want, sizeof(got));
+        assert_int_equal(out, 77);
         assert_int_equal(shm_mailbox_lane_stats(f.mb, 0, &st), 0);
-        assert_int_equal(st.expired, 1);
+        assert_int_equal(st.expired, 2);
         assert_int_equal(st.received, 2);
         fixture_close(&f);
 }
