@@ -95,8 +95,9 @@ uint64_t shm_tx_syscalls(const shm_tx *t);
  * senders write when the receiver waits through it. */
 int shm_mailbox_open(int bell_fd, int event_fd, shm_mailbox **ret);
 shm_mailbox *shm_mailbox_free(shm_mailbox *m);
-/* SPACE_FD: the lane's sender's eventfd (see shm_tx_open()), or -EBADF;
- * duplicated. */
+/* SPACE_FD: the eventfd the lane's sender gave shm_tx_open() to wait for
+ * space on, or -EBADF if it never waits through one (it then waits on the
+ * futex only); duplicated. */
 int shm_mailbox_add_lane(shm_mailbox *m, uint32_t index, int lane_fd, int space_fd);
 /* Takes the next message: the highest priority among lane heads, lanes of
  * equal priority in turn.  Copies its envelope and payload (up to SIZE
