@@ -523,12 +523,24 @@ SHM_HOT void tx_publish(shm_tx *t) {
                 tx_ring(t);
 }
 
-/* The caller's envelope goes in as one block (layout.h). */
+/* Type and length always; the other fields only when one of them is set
+ * (layout.h). */
 SHM_HOT void env_store(shm_tx *t, uint8_t *slot, const shm_envelope *e) {
         shm__slot_env *se = (shm__slot_env *) (void *) slot;
+        bool extended = (e->priority | e->deadline_ns | e->sender | e->reply_to | e->correlation) != 0;
+
+        /* type and len side by side: one 8-byte store. */
+        uint64_t type_len = e->type | (uint64_t) (e->len | (extended ? SHM_ENV_EXTENDED : 0)) << 32;
 
         se->seq = t->tail;
-        memcpy(slot + SHM_ENVELOPE_BODY, e, sizeof(*e));
+        memcpy(&se->type, &type_len, sizeof(type_len));
+        if (extended) {
+                se->priority = e->priority;
+                se->deadline_ns = e->deadline_ns;
+                se->sender = e->sender;
+                se->reply_to = e->reply_to;
+                se->correlation = e->correlation;
+        }
 }
 
 int shm_tx_send(shm_tx *t, const shm_envelope *e, const void *payload, shm_full full, uint64_t timeout_ns) {

@@ -15,9 +15,9 @@
  *          | rare line: idle (the receiver gave up watching),       |
  *          |            sleeping (the sender waits for space)       |
  *   256    +--------------------------------------------------------+
- *          | slot 0: envelope (64 bytes: seq, then as shm_envelope: |
- *          |         type, priority, sender, reply_to, correlation, |
- *          |         deadline, len)                                 |
+ *          | slot 0: envelope (64 bytes: seq, type, len; if len's   |
+ *          |         top bit says so also priority, deadline,       |
+ *          |         sender, reply_to, correlation)                 |
  *          |         payload (message_max rounded up to 64)         |
  *          | slot 1 ...                    slot slots-1             |
  *   size   +--------------------------------------------------------+
@@ -152,22 +152,26 @@ typedef struct shm__lane_hdr {
 } shm__lane_hdr;
 
 /* The envelope as stored in a slot: fixed-width fields, packed explicitly.
- * From type on it has the bytes of shm_envelope (shm.h), so that each side
- * moves it as one 48-byte block: three wide stores a message, not eight. */
+ * Most messages carry only a type and a length: the sender then stores the
+ * first 16 bytes alone, and the rest of the line (left from an earlier lap)
+ * is not read; SHM_ENV_EXTENDED in the len word says that priority,
+ * deadline, sender, reply_to and correlation were stored too.  Each store
+ * a message saves is one fewer store waiting on a cache line the receiver
+ * holds. */
 typedef struct shm__slot_env {
         uint64_t seq;                   /* the position it was written for */
-        uint64_t reserved;
         uint32_t type;
-        uint32_t priority;
+        uint32_t len;                   /* payload bytes | SHM_ENV_EXTENDED */
+        uint32_t priority;              /* this and the rest: only if extended */
+        uint32_t reserved;
+        uint64_t deadline_ns;
         uint64_t sender;
         uint64_t reply_to;
         uint64_t correlation;
-        uint64_t deadline_ns;
-        uint32_t redelivered;           /* as the sender left it; never read */
-        uint32_t len;
+        uint64_t reserved2;
 } shm__slot_env;
 
-#define SHM_ENVELOPE_BODY offsetof(shm__slot_env, type)
+#define SHM_ENV_EXTENDED (UINT32_C(1) << 31)
 
 typedef struct shm__bell_hdr {
         alignas(SHM_LINE) struct {
@@ -183,10 +187,5 @@ typedef struct shm__bell_hdr {
 
 _Static_assert(sizeof(shm__lane_hdr) <= SHM_SLOTS_OFFSET, "lane header overflows");
 _Static_assert(sizeof(shm__slot_env) == SHM_ENVELOPE_SIZE, "envelope is 64 bytes");
-_Static_assert(SHM_ENVELOPE_SIZE - SHM_ENVELOPE_BODY == sizeof(shm_envelope), "envelope body is shm_envelope");
-_Static_assert(offsetof(shm__slot_env, len) - SHM_ENVELOPE_BODY == offsetof(shm_envelope, len), "len");
-_Static_assert(offsetof(shm__slot_env, deadline_ns) - SHM_ENVELOPE_BODY == offsetof(shm_envelope, deadline_ns),
-               "deadline");
-_Static_assert(offsetof(shm__slot_env, priority) - SHM_ENVELOPE_BODY == offsetof(shm_envelope, priority),
-               "priority");
+_Static_assert(SHM_MESSAGE_MAX < SHM_ENV_EXTENDED, "the extended bit is not a length");
 _Static_assert(sizeof(shm__bell_hdr) <= SHM_BELL_WORDS_OFFSET, "bell header overflows");

@@ -173,7 +173,8 @@ SHM_HOT uint32_t head_level(rx_lane *l) {
          * envelope's, not after it (each is a transfer from the sender's
          * core). */
         __builtin_prefetch(slot + SHM_ENVELOPE_SIZE);
-        return prio_level(((const volatile shm__slot_env *) (void *) slot)->priority);
+        const volatile shm__slot_env *se = (const volatile shm__slot_env *) (void *) slot;
+        return se->len & SHM_ENV_EXTENDED ? prio_level(se->priority) : 0;
 }
 
 static int lane_peek(rx_lane *l, uint32_t *ret_level) {
@@ -367,14 +368,38 @@ SHM_HOT unsigned lane_advance(rx_lane *l) {
         return 0;
 }
 
-/* Copies the envelope of SLOT out as one block, then puts back the fields
- * that were read and checked before (LEN, DEADLINE): whatever a peer wrote
- * in between, the caller gets the values that passed the checks. */
-SHM_HOT void env_load(shm_envelope *ret, const uint8_t *slot, uint32_t len, uint64_t deadline, uint32_t red) {
-        memcpy(ret, slot + SHM_ENVELOPE_BODY, sizeof(*ret));
-        ret->len = len;
-        ret->deadline_ns = deadline;
-        ret->redelivered = red;
+/* The checked fields of an envelope, each read once from the slot. */
+typedef struct env_head {
+        uint64_t seq, deadline;
+        uint32_t len;
+        bool extended;
+} env_head;
+
+SHM_HOT void env_head_read(const volatile shm__slot_env *se, env_head *ret) {
+        uint32_t word = se->len;
+
+        ret->seq = se->seq;
+        ret->len = word & ~SHM_ENV_EXTENDED;
+        ret->extended = word & SHM_ENV_EXTENDED;
+        ret->deadline = ret->extended ? se->deadline_ns : 0;
+}
+
+/* Fills the caller's envelope from the slot and from what was read and
+ * checked before (EH): whatever a peer wrote in between, the caller gets
+ * the values that passed the checks. */
+SHM_HOT void env_load(shm_envelope *ret, const volatile shm__slot_env *se, const env_head *eh, uint32_t red) {
+        *ret = (shm_envelope) {
+                .type = se->type,
+                .deadline_ns = eh->deadline,
+                .redelivered = red,
+                .len = eh->len,
+        };
+        if (eh->extended) {
+                ret->priority = se->priority;
+                ret->sender = se->sender;
+                ret->reply_to = se->reply_to;
+                ret->correlation = se->correlation;
+        }
 }
 
 /* Takes lane L's head message: >= 0 its length, -EAGAIN empty, -EMSGSIZE,
@@ -389,9 +414,10 @@ SHM_HOT int lane_take(rx_lane *l, uint64_t now, shm_envelope *ret, void *buf, si
          * keeps writing garbage cannot keep us here. */
         for (uint32_t skipped = 0; skipped <= l->map.slots; skipped++) {
                 const volatile shm__slot_env *se;
-                uint64_t n, seq, deadline;
-                uint32_t len, red = 0;
+                uint32_t red = 0;
+                env_head eh;
                 uint8_t *slot;
+                uint64_t n;
 
                 if (lane_avail(l, &n) < 0)
                         return -EBADMSG;
@@ -405,21 +431,19 @@ SHM_HOT int lane_take(rx_lane *l, uint64_t now, shm_envelope *ret, void *buf, si
                 /* The fields that are checked are read once (volatile),
                  * and only those copies are looked at. */
                 se = (const volatile shm__slot_env *) (void *) slot;
-                seq = se->seq;
-                len = se->len;
-                deadline = se->deadline_ns;
-                if (seq != l->head || len > l->map.message_max) {
+                env_head_read(se, &eh);
+                if (eh.seq != l->head || eh.len > l->map.message_max) {
                         shm__count(&h->cons.errors, 1);
                         (void) lane_advance(l);
                         continue;
                 }
-                if (deadline != 0 && deadline <= now) {
+                if (eh.deadline != 0 && eh.deadline <= now) {
                         shm__count(&h->cons.expired, 1);
                         (void) lane_advance(l);
                         continue;
                 }
-                if (len > size) {
-                        *ret = (shm_envelope) { .len = len };
+                if (eh.len > size) {
+                        *ret = (shm_envelope) { .len = eh.len };
                         return -EMSGSIZE;
                 }
                 /* Delivered before and never committed: a redelivery. */
@@ -429,10 +453,10 @@ SHM_HOT int lane_take(rx_lane *l, uint64_t now, shm_envelope *ret, void *buf, si
                         atomic_store_explicit(&h->cons.redeliveries, red, memory_order_relaxed);
                         atomic_store_explicit(&h->cons.inflight, l->head + 1, memory_order_relaxed);
                 }
-                env_load(ret, slot, len, deadline, red);
-                if (len > 0)
-                        memcpy(buf, slot + SHM_ENVELOPE_SIZE, len);
-                return (int) len;
+                env_load(ret, se, &eh, red);
+                if (eh.len > 0)
+                        memcpy(buf, slot + SHM_ENVELOPE_SIZE, eh.len);
+                return (int) eh.len;
         }
         return -EAGAIN;
 }
@@ -553,9 +577,9 @@ int shm_mailbox_commit(shm_mailbox *m, uint32_t lane) {
 SHM_HOT bool recv_fast(shm_mailbox *m, uint64_t now, shm_envelope *ret, void *buf, size_t size,
                        uint32_t *ret_lane, int *ret_len) {
         const volatile shm__slot_env *se;
-        uint32_t i = m->next_lane, len;
-        uint64_t seq, deadline;
+        uint32_t i = m->next_lane;
         shm__lane_hdr *h;
+        env_head eh;
         uint8_t *slot;
         rx_lane *l;
 
@@ -594,15 +618,14 @@ SHM_HOT bool recv_fast(shm_mailbox *m, uint64_t now, shm_envelope *ret, void *bu
                 return false;
         slot = shm__slot(&l->map, l->head);
         se = (const volatile shm__slot_env *) (void *) slot;
-        seq = se->seq;
-        len = se->len;
-        deadline = se->deadline_ns;
-        if (seq != l->head || len > l->map.message_max || len > size || (deadline != 0 && deadline <= now) ||
+        env_head_read(se, &eh);
+        if (eh.seq != l->head || eh.len > l->map.message_max || eh.len > size ||
+            (eh.deadline != 0 && eh.deadline <= now) ||
             atomic_load_explicit(&h->cons.inflight, memory_order_relaxed) == l->head + 1)
                 return false;
-        env_load(ret, slot, len, deadline, 0);
-        if (len > 0)
-                memcpy(buf, slot + SHM_ENVELOPE_SIZE, len);
+        env_load(ret, se, &eh, 0);
+        if (eh.len > 0)
+                memcpy(buf, slot + SHM_ENVELOPE_SIZE, eh.len);
         m->syscalls += lane_advance(l);
         shm__count(&h->cons.received, 1);
         if (l->tail == l->head) {
@@ -611,7 +634,7 @@ SHM_HOT bool recv_fast(shm_mailbox *m, uint64_t now, shm_envelope *ret, void *bu
         }
         if (ret_lane)
                 *ret_lane = i;
-        *ret_len = (int) len;
+        *ret_len = (int) eh.len;
         return true;
 }
 

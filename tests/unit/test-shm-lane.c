@@ -94,6 +94,41 @@ static void test_shm_lane_wraps_around(void **state) {
         fixture_close(&f);
 }
 
+static void test_shm_lane_plain_envelope_after_a_full_one(void **state) {
+        fixture f;
+        shm_envelope full = { .type = 9, .priority = 2, .sender = 3, .reply_to = 4, .correlation = 5,
+                              .deadline_ns = UINT64_MAX, .len = 8 },
+                     plain = { .type = 10, .len = 8 }, got;
+        uint64_t v = 1, out;
+
+        (void) state;
+        assert_int_equal(fixture_open(&f, 1, 2, 64), 0);
+        assert_int_equal(shm_tx_send(f.tx[0], &full, &v, SHM_FULL_FAIL, 0), 0);
+        assert_int_equal(shm_mailbox_recv(f.mb, shm_now(), &got, &out, sizeof(out), NULL), 8);
+        assert_int_equal(got.type, 9);
+        assert_int_equal(got.priority, 2);
+        assert_int_equal(got.sender, 3);
+        assert_int_equal(got.reply_to, 4);
+        assert_int_equal(got.correlation, 5);
+        assert_true(got.deadline_ns == UINT64_MAX);
+        /* Two plain messages: the second lands in the slot the full one
+         * used; nothing of it may show through. */
+        for (unsigned k = 0; k < 2; k++) {
+                v = 2 + k;
+                assert_int_equal(shm_tx_send(f.tx[0], &plain, &v, SHM_FULL_FAIL, 0), 0);
+                assert_int_equal(shm_mailbox_recv(f.mb, shm_now(), &got, &out, sizeof(out), NULL), 8);
+                assert_int_equal(out, 2 + k);
+                assert_int_equal(got.type, 10);
+                assert_int_equal(got.priority, 0);
+                assert_int_equal(got.sender, 0);
+                assert_int_equal(got.reply_to, 0);
+                assert_int_equal(got.correlation, 0);
+                assert_int_equal(got.deadline_ns, 0);
+                assert_int_equal(got.redelivered, 0);
+        }
+        fixture_close(&f);
+}
+
 static void test_shm_lane_backpressure_modes(void **state) {
         fixture f;
         shm_lane_stats st;
@@ -467,6 +502,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_shm_lane_create_rejects_bad_geometry),
                 cmocka_unit_test(test_shm_lane_wraps_around),
+                cmocka_unit_test(test_shm_lane_plain_envelope_after_a_full_one),
                 cmocka_unit_test(test_shm_lane_backpressure_modes),
                 cmocka_unit_test(test_shm_lane_expired_dropped_at_receive),
                 cmocka_unit_test(test_shm_mailbox_priority_and_fairness),
