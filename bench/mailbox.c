@@ -483,6 +483,35 @@ static double many_lanes(uint32_t lanes, uint32_t per) {
         return (double) (t1 - t0) / (double) got;
 }
 
+/* Lanes next to their raw-ring counterparts, then the kernel's queues;
+ * the first N_PAIRED go in pairs. */
+static const kind order[_KIND_MAX] = {
+        LANE_BUSY, RING_BUSY, LANE_FUTEX, RING_FUTEX, LANE_FD, PIPE, SEQPACKET, MQ,
+};
+#define N_PAIRED 4
+
+/* One figure of kind K at SIZE into V[figure][ROUND]: 0 throughput,
+ * 1 round trips with receivers that spin first, 2 round trips with
+ * receivers that sleep at once (futex and fd kinds only). */
+static void measure(kind k, int fig, uint32_t size, double v[6][ROUNDS_MAX], unsigned round, uint64_t n_tput,
+                    size_t n_rtt, size_t n_blk) {
+        bool kernel = k >= PIPE;
+
+        switch (fig) {
+        case 0:
+                /* The kernel's queues are much slower: fewer messages. */
+                v[0][round] = throughput(k, size, kernel ? n_tput / 4 : n_tput, k == LANE_FUTEX ? &v[5][round] : NULL);
+                break;
+        case 1:
+                round_trips(k, size, kernel ? n_rtt / 2 : n_rtt, SPIN, &v[1][round], &v[2][round]);
+                break;
+        default:
+                if (sleeps(k))
+                        round_trips(k, size, n_blk, 0, &v[3][round], &v[4][round]);
+                break;
+        }
+}
+
 static double median(double *v, unsigned n) {
         qsort(v, n, sizeof(double), cmp_double);
         return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
@@ -519,27 +548,34 @@ int main(int argc, char **argv) {
         printf("mailbox: two processes; %llu messages per throughput run, %zu round trips (%zu sleeping), "
                "median of %u interleaved rounds%s\n",
                (unsigned long long) n_tput, n_rtt, n_blk, rounds, quick ? " (--quick)" : "");
-        /* Rounds go through every transport in turn, so that a disturbance
-         * of the machine hits them alike; the median of the rounds is kept. */
-        for (unsigned round = 0; round < rounds; round++)
-                for (size_t s = 0; s < 2; s++)
-                        for (kind k = 0; k < _KIND_MAX; k++) {
-                                double *v[6];
-                                bool kernel = k >= PIPE;
+        /* Each round measures one figure for all transports back to back,
+         * a lane right next to its raw-ring counterpart (which of the two
+         * goes first alternates), then the next figure: the host moves
+         * this VM's vCPUs around every few seconds, and a move between two
+         * runs that are compared would show up in their ratio.  The median
+         * of the rounds is kept. */
+        for (unsigned round = 0; round < rounds; round++) {
+                kind seq[_KIND_MAX];
 
-                                if (only != 0 && !(only & (1u << k)))
-                                        continue;
-                                for (int m = 0; m < 6; m++)
-                                        v[m] = &raw[s][k][m][round];
-                                /* The kernel's queues are much slower: fewer messages. */
-                                *v[0] = throughput(k, sizes[s], kernel ? n_tput / 4 : n_tput,
-                                                   k == LANE_FUTEX ? v[5] : NULL);
-                                round_trips(k, sizes[s], kernel ? n_rtt / 2 : n_rtt, SPIN, v[1], v[2]);
-                                if (sleeps(k))
-                                        round_trips(k, sizes[s], n_blk, 0, v[3], v[4]);
-                                fprintf(stderr, "  round %u %-11s %4u B: %.0f msgs/s, rtt p50 %.0f ns, sleeping %.0f ns\n",
-                                        round + 1, kind_names[k], sizes[s], *v[0], *v[1], *v[3]);
+                memcpy(seq, order, sizeof(seq));
+                if (round % 2 == 1)
+                        for (size_t o = 0; o + 1 < N_PAIRED; o += 2) {
+                                seq[o] = order[o + 1];
+                                seq[o + 1] = order[o];
                         }
+                for (size_t s = 0; s < 2; s++) {
+                        for (int fig = 0; fig < 3; fig++)
+                                for (size_t o = 0; o < _KIND_MAX; o++)
+                                        if (only == 0 || (only & (1u << seq[o])))
+                                                measure(seq[o], fig, sizes[s], raw[s][seq[o]], round, n_tput, n_rtt,
+                                                        n_blk);
+                        for (kind k = 0; k < _KIND_MAX; k++)
+                                if (only == 0 || (only & (1u << k)))
+                                        fprintf(stderr, "  round %u %-11s %4u B: %.0f msgs/s, rtt p50 %.0f ns, "
+                                                "sleeping %.0f ns\n", round + 1, kind_names[k], sizes[s],
+                                                raw[s][k][0][round], raw[s][k][1][round], raw[s][k][3][round]);
+                }
+        }
         for (size_t s = 0; s < 2; s++)
                 for (kind k = 0; k < _KIND_MAX; k++) {
                         result *r = &res[s][k];
