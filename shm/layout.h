@@ -92,9 +92,11 @@
  * The geometry is copied and checked once, at map time, against the
  * segment's real size; afterwards only the local copy is used.  Indices
  * read from the segment are checked (0 <= tail - head <= slots) and slots
- * are reached through position & mask.  An envelope is copied out once and
- * then checked (seq must equal its position, len <= message_max): no field
- * is read twice.  A check that fails is a counted error on that lane. */
+ * are reached through position & mask.  The fields of an envelope that are
+ * checked (seq must equal its position, len <= message_max, the deadline)
+ * are read once into locals and only those are used afterwards; the rest
+ * is data, copied to the caller once.  No field is read twice.  A check
+ * that fails is a counted error on that lane. */
 #pragma once
 
 #include <stdalign.h>
