@@ -70,17 +70,20 @@ int cfg_parse_duration(const char *s, uint64_t *ret_usec) {
                                 return -EINVAL;
                 }
 
-                if (whole > UINT64_MAX / unit)
+                /* Each step is checked against the documented maximum, so
+                 * that no sum or product below can wrap: 5124095576.99h
+                 * is out of range, not 3454 s. */
+                if (whole > CFG_DURATION_MAX_USEC / unit)
                         return -ERANGE;
-                uint64_t v = whole * unit + frac * unit / frac_div;
-                if (v > UINT64_MAX - total)
+                uint64_t v = whole * unit;
+                uint64_t f = frac * unit / frac_div;    /* frac < 1e9, unit <= 3.6e9: no wrap */
+                if (f > CFG_DURATION_MAX_USEC - v)
+                        return -ERANGE;
+                v += f;
+                if (v > CFG_DURATION_MAX_USEC - total)
                         return -ERANGE;
                 total += v;
         }
-
-        /* Keep clear of USEC_INFINITY and of overflow when adding to "now". */
-        if (total >= UINT64_MAX / 4)
-                return -ERANGE;
 
         *ret_usec = total;
         return 0;

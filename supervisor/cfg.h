@@ -134,6 +134,9 @@ int cfg_find(const cfg *c, const char *name);
 
 /* Pure value parsers; all return 0 or -EINVAL/-ERANGE and leave ret_*
  * untouched on failure. */
+/* The longest duration any key takes: 366 days.  Longer is an error, not
+ * a wrap-around; "infinity" is spelled out where a key allows it. */
+#define CFG_DURATION_MAX_USEC (UINT64_C(366) * 24 * 3600 * 1000000)
 int cfg_parse_duration(const char *s, uint64_t *ret_usec);
 int cfg_parse_unsigned(const char *s, unsigned min, unsigned max, unsigned *ret);
 int cfg_parse_signal(const char *s, int *ret_signo);

@@ -1,47 +1,81 @@
 /* notify.c - the sd_notify protocol, one socket per process of a group with
  * ready = notify.
  *
- * Each proc gets an abstract datagram socket, "@airsup/PID/SERIAL", bound
- * once and kept across restarts, whose name its children find in
- * NOTIFY_SOCKET.  The kernel attaches the sender's credentials to every
- * datagram (SO_PASSCRED), and a message counts only when its sender is the
- * main process, in its process group, or a descendant of it: anyone on the
- * machine can send to an abstract socket.  Tools such as systemd-notify send
- * from a child of the main process and then wait on a BARRIER=1 fd, so the
- * sender is still there to be checked; airsupd answers the barrier by
- * closing the fd, as it closes every fd that arrives.
+ * Each proc gets an abstract datagram socket, "@airsup/" and 32 random hex
+ * digits, bound once and kept across restarts, whose name its children
+ * find in NOTIFY_SOCKET.  Abstract sockets have no permissions and their
+ * names show in /proc/net/unix, so anyone on the machine can send to one
+ * once it exists; what the name being unpredictable buys is that nobody
+ * can bind it first.
  *
- * Measured with systemd 252: systemd-notify run as root sends READY=1 with
- * its *parent's* pid in the credentials (only a privileged sender may name
- * another pid), then BARRIER=1 with its own.  When it is the main process
- * itself (exec systemd-notify), its parent is airsupd, so airsupd's own pid
- * is accepted too: only a privileged process can claim it. */
+ * A sender is trusted only through what the kernel attaches to its
+ * datagram: its credentials (SO_PASSCRED) and, on kernels that have it, a
+ * pidfd of it (SO_PASSPIDFD), never through a number it writes.  It counts
+ * when it is the main process, in the main process's process group, or
+ * below the main process; a sender that has already exited (a short-lived
+ * helper) counts when its uid is the one the group runs as, since such a
+ * process could do anything to the group anyway.  airsupd's own pid is
+ * accepted as a sender too: systemd-notify (measured with systemd 252) run
+ * as root sends READY=1 with its *parent's* pid, which for
+ * "exec systemd-notify" is airsupd, and only a privileged process can
+ * claim a pid not its own.  That allowance covers the sender only:
+ * MAINPID= must name a live process of the group, never airsupd, never
+ * PID 1, never another group's main process.
+ *
+ * Every fd that arrives is disposed of through sup_dispose_fds(), which
+ * never lets a close block the loop; a BARRIER=1 is answered by that
+ * close.  Rejections are logged at most a few times per interval per
+ * socket, so a flood costs a line now and then. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <syslog.h>
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "notify-parse.h"
 #include "sup.h"
 
-#define NOTIFY_MSG_MAX 4096
-#define NOTIFY_FDS_MAX 16
+/* Not in Debian 12's headers; the values of the generic socket ABI. */
+#if defined(__x86_64__) || defined(__aarch64__) || defined(__i386__) || defined(__riscv)
+#  ifndef SO_PASSPIDFD
+#    define SO_PASSPIDFD 76
+#  endif
+#  ifndef SCM_PIDFD
+#    define SCM_PIDFD 0x04
+#  endif
+#endif
+
+/* The kernel passes at most this many fds in one message; a control
+ * buffer for all of them means none is dropped (and closed) inside
+ * recvmsg(), where airsupd could not choose how. */
+#define NOTIFY_FDS_MAX 253
 /* Datagrams handled per wake-up, so that one chatty child cannot starve
  * the loop; the rest wait for the next round. */
 #define NOTIFY_BATCH 16
 #define TREE_DEPTH_MAX 64
+/* Rejected messages logged per socket: this many per interval. */
+#define NOTIFY_LOG_BURST 5
+#define NOTIFY_LOG_INTERVAL_USEC (10 * USEC_PER_SEC)
+#define BIND_TRIES 8
 
-/* Whether PID is the main process of P, in its process group, or below it. */
-static bool sender_in_tree(const sup_proc *p, pid_t pid) {
-        if (pid <= 0 || p->pid <= 0)
+/* Whether live process PID is in P's process group or below its main
+ * process (by parent links), as seen in /proc now.  airsupd and PID 1 end
+ * the walk: an orphan reparented to either is no longer below the main. */
+static bool pid_in_group(const sup_proc *p, pid_t pid) {
+        pid_t self = getpid();
+
+        if (pid <= 1 || pid == self || p->pid <= 0)
                 return false;
-        if (pid == p->pid || pid == getpid())
+        if (pid == p->pid)
                 return true;
         for (unsigned depth = 0; depth < TREE_DEPTH_MAX; depth++) {
                 char state;
@@ -53,126 +87,175 @@ static bool sender_in_tree(const sup_proc *p, pid_t pid) {
                         return true;
                 if (ppid == p->pid)
                         return true;
-                if (ppid <= 1)
+                if (ppid <= 1 || ppid == self)
                         return false;
                 pid = ppid;
         }
         return false;
 }
 
-static void close_fds(struct msghdr *mh) {
-        for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
-                if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-                        continue;
-                size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-                int *fds = (int *) (void *) CMSG_DATA(c);
-                for (size_t i = 0; i < n; i++)
-                        safe_close(fds[i]);
-        }
+static bool pidfd_exited(int pidfd) {
+        struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+        return poll(&pfd, 1, 0) > 0;
 }
 
-static const struct ucred *find_creds(struct msghdr *mh) {
-        for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c))
-                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS &&
-                    c->cmsg_len == CMSG_LEN(sizeof(struct ucred)))
-                        return (const struct ucred *) (void *) CMSG_DATA(c);
-        return NULL;
+/* Whether a datagram with credentials CRED (and the sender's pidfd, or
+ * -EBADF) may speak for P. */
+static bool sender_trusted(const sup_proc *p, const struct ucred *cred, int pidfd) {
+        bool gone;
+
+        if (!cred || cred->pid <= 0 || p->pid <= 0)
+                return false;
+        if (cred->pid == getpid())
+                return true;
+        if (pidfd >= 0)
+                gone = pidfd_exited(pidfd);
+        else {
+                char state;
+                pid_t ppid, pgrp;
+                gone = sup_proc_stat(cred->pid, &state, &ppid, &pgrp) == -ENOENT;
+        }
+        if (!gone) {
+                bool in = pid_in_group(p, cred->pid);
+                /* The pid still named the sender during the walk unless it
+                 * exited (and was reused) meanwhile; then ask the uid. */
+                if (pidfd < 0 || !pidfd_exited(pidfd))
+                        return in;
+        }
+        return cred->uid == p->uid;
 }
 
-/* Handles one datagram's "KEY=VALUE\n" lines.  MAINPID= goes first, so
- * that a READY=1 in the same datagram is about the new main process. */
-static void handle_message(sup_proc *p, char *msg) {
-        bool ready = false, stopping = false, status = false;
-        pid_t main_pid = 0;
-        uint64_t extend = 0;
+/* Whether PID may become P's main process: alive, in P's process group or
+ * below its main process, and nobody else's main.  The number is the
+ * sender's word, so airsupd and PID 1 are refused whoever sent it. */
+static bool main_pid_acceptable(const sup_proc *p, pid_t pid) {
+        char state;
+        pid_t ppid, pgrp;
 
-        for (char *line = msg, *next; line && *line; line = next) {
-                next = strchr(line, '\n');
-                if (next)
-                        *next++ = '\0';
-                if (strcmp(line, "READY=1") == 0)
-                        ready = true;
-                else if (strcmp(line, "STOPPING=1") == 0)
-                        stopping = true;
-                else if (strncmp(line, "STATUS=", 7) == 0) {
-                        snprintf(p->status, sizeof(p->status), "%s", line + 7);
-                        /* Printable text only in events and logs. */
-                        for (char *c = p->status; *c; c++)
-                                if ((unsigned char) *c < ' ' || *c == '"' || *c == 0x7f)
-                                        *c = '?';
-                        status = true;
-                } else if (strncmp(line, "MAINPID=", 8) == 0) {
-                        unsigned v;
-                        if (cfg_parse_unsigned(line + 8, 1, INT32_MAX, &v) == 0)
-                                main_pid = (pid_t) v;
-                } else if (strncmp(line, "EXTEND_TIMEOUT_USEC=", 20) == 0) {
-                        unsigned long long v;
-                        char *end;
-                        errno = 0;
-                        v = strtoull(line + 20, &end, 10);
-                        if (errno == 0 && end != line + 20 && *end == '\0')
-                                extend = v;
-                }
-                /* BARRIER=1 is answered by closing its fd; WATCHDOG=1 and
-                 * the rest are not acted on (yet). */
-        }
+        if (pid <= 1 || pid == getpid())
+                return false;
+        if (sup_proc_stat(pid, &state, &ppid, &pgrp) < 0 || state == 'Z' || state == 'X')
+                return false;
+        if (manager_find_pid(p->group->m, pid))
+                return false;
+        return pid_in_group(p, pid);
+}
 
-        if (main_pid > 0 && main_pid != p->pid) {
-                if (sender_in_tree(p, main_pid))
-                        (void) proc_set_main(p, main_pid);
+static void notify_warn(sup_proc *p, const char *fmt, ...) _printf_(2, 3);
+static void notify_warn(sup_proc *p, const char *fmt, ...) {
+        sup_events *ev = &p->group->m->events;
+        unsigned suppressed;
+        char msg[256];
+        va_list ap;
+
+        if (!sup_ratelimit_pass(&p->notify_log, now_usec(), NOTIFY_LOG_INTERVAL_USEC, NOTIFY_LOG_BURST,
+                                &suppressed))
+                return;
+        if (suppressed > 0)
+                sup_log(ev, LOG_WARNING, "%s: %u notify warnings suppressed", p->name, suppressed);
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        sup_log(ev, LOG_WARNING, "%s: %s", p->name, msg);
+}
+
+/* MAINPID= goes first, so that a READY=1 in the same datagram is about the
+ * new main process. */
+static void handle_message(sup_proc *p, const notify_msg *msg) {
+        if (msg->main_pid > 0 && msg->main_pid != p->pid) {
+                if (main_pid_acceptable(p, msg->main_pid))
+                        (void) proc_set_main(p, msg->main_pid);
                 else
-                        sup_log(&p->group->m->events, LOG_WARNING,
-                                "%s: MAINPID=%d is not one of its processes, ignored", p->name,
-                                (int) main_pid);
+                        notify_warn(p, "MAINPID=%d is not a live process of this group, ignored",
+                                    (int) msg->main_pid);
         }
-        if (status)
+        if (msg->has_status) {
+                snprintf(p->status, sizeof(p->status), "%s", msg->status);
                 node_proc_event(p, SUP_EVENT_STATUS, LOG_INFO);
-        if (extend > 0)
-                proc_extend_start(p, extend);
-        if (ready)
+        }
+        if (msg->extend_usec > 0)
+                proc_extend_start(p, msg->extend_usec);
+        if (msg->ready)
                 (void) proc_dispatch(p, PROC_EV_READY);
-        if (stopping)
+        if (msg->stopping)
                 node_proc_event(p, SUP_EVENT_CHILD_STOPPING, LOG_INFO);
+        /* BARRIER=1 is answered by closing its fd; WATCHDOG=1 is not acted
+         * on (yet). */
+}
+
+/* Takes every fd out of MH: into FDS (at most NOTIFY_FDS_MAX), the
+ * sender's pidfd into *PIDFD. */
+static size_t collect_fds(struct msghdr *mh, int *fds, int *pidfd, const struct ucred **cred) {
+        size_t n_fds = 0;
+
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+                if (c->cmsg_level != SOL_SOCKET)
+                        continue;
+                if (c->cmsg_type == SCM_RIGHTS) {
+                        size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                        const int *in = (const int *) (void *) CMSG_DATA(c);
+                        for (size_t i = 0; i < n; i++) {
+                                if (n_fds < NOTIFY_FDS_MAX)
+                                        fds[n_fds++] = in[i];
+                                else
+                                        safe_close(in[i]);      /* cannot happen: the kernel's own limit */
+                        }
+                }
+#ifdef SCM_PIDFD
+                else if (c->cmsg_type == SCM_PIDFD && c->cmsg_len == CMSG_LEN(sizeof(int))) {
+                        safe_close(*pidfd);
+                        memcpy(pidfd, CMSG_DATA(c), sizeof(int));
+                }
+#endif
+                else if (c->cmsg_type == SCM_CREDENTIALS && c->cmsg_len == CMSG_LEN(sizeof(struct ucred)))
+                        *cred = (const struct ucred *) (void *) CMSG_DATA(c);
+        }
+        return n_fds;
 }
 
 /* Reads one datagram.  Returns 1 when one was handled (or dropped), 0 when
  * none is waiting. */
 static int notify_read_one(sup_proc *p, bool discard) {
-        char buf[NOTIFY_MSG_MAX + 1];
+        char buf[NOTIFY_MSG_MAX];
         union {
                 struct cmsghdr align;
-                char buf[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int) * NOTIFY_FDS_MAX)];
+                char buf[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int)) +
+                         CMSG_SPACE(sizeof(int) * NOTIFY_FDS_MAX)];
         } control;
-        struct iovec iov = { .iov_base = buf, .iov_len = NOTIFY_MSG_MAX };
+        struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
         struct msghdr mh = {
                 .msg_iov = &iov,
                 .msg_iovlen = 1,
                 .msg_control = &control,
                 .msg_controllen = sizeof(control),
         };
-        const struct ucred *cred;
+        const struct ucred *cred = NULL;
+        int fds[NOTIFY_FDS_MAX], pidfd = -EBADF;
+        size_t n_fds;
+        notify_msg msg;
         ssize_t n;
 
         n = recvmsg(p->notify_fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC | MSG_TRUNC);
         if (n < 0)
                 return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+        n_fds = collect_fds(&mh, fds, &pidfd, &cred);
 
-        cred = find_creds(&mh);
-        if (discard || mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC) || (size_t) n > NOTIFY_MSG_MAX) {
-                if (!discard)
-                        sup_log(&p->group->m->events, LOG_WARNING, "%s: notify message too long, ignored",
-                                p->name);
-        } else if (!cred || !sender_in_tree(p, cred->pid)) {
-                sup_log(&p->group->m->events, LOG_WARNING,
-                        "%s: notify message from pid %d, not one of its processes, ignored", p->name,
-                        cred ? (int) cred->pid : 0);
-        } else {
-                buf[n] = '\0';
-                /* Embedded NULs end the message: nothing after one is read. */
-                handle_message(p, buf);
-        }
+        if (discard)
+                ;
+        else if (!sender_trusted(p, cred, pidfd))
+                notify_warn(p, "notify message from pid %d (uid %u), not one of its processes, ignored",
+                            cred ? (int) cred->pid : 0, cred ? (unsigned) cred->uid : 0u);
+        else if (mh.msg_flags & MSG_TRUNC || (size_t) n > sizeof(buf))
+                notify_warn(p, "notify message longer than %d bytes, ignored", NOTIFY_MSG_MAX);
+        else if (notify_parse(buf, (size_t) n, &msg) < 0)
+                notify_warn(p, "notify message with a NUL byte, ignored");
+        else
+                handle_message(p, &msg);
+
         /* Checked (or ignored) while the sender still waits: release it. */
-        close_fds(&mh);
+        safe_close(pidfd);
+        if (n_fds > 0)
+                sup_dispose_fds(p->group->m, fds, n_fds);
         return 1;
 }
 
@@ -188,7 +271,8 @@ static int on_notify(sd_event_source *s, int fd, uint32_t revents, void *userdat
         return 0;
 }
 
-/* Drops datagrams a previous incarnation left queued. */
+/* Drops datagrams a previous incarnation left queued (bounded: a sender
+ * that keeps sending is read on the loop like any other). */
 void notify_drain(sup_proc *p) {
         if (p->notify_fd < 0)
                 return;
@@ -197,12 +281,27 @@ void notify_drain(sup_proc *p) {
                         break;
 }
 
+static int bind_random(int fd, char *name, size_t size) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        uint8_t rnd[16];
+        size_t len;
+
+        if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t) sizeof(rnd))
+                return errno > 0 ? -errno : -EIO;
+        len = (size_t) snprintf(name, size, "@airsup/");
+        for (size_t i = 0; i < sizeof(rnd) && len + 2 < size; i++)
+                len += (size_t) snprintf(name + len, size - len, "%02x", rnd[i]);
+        /* Abstract: a NUL first, and no trailing NUL counted in the length. */
+        memcpy(sa.sun_path + 1, name + 1, len - 1);
+        if (bind(fd, (struct sockaddr *) &sa, (socklen_t) (offsetof(struct sockaddr_un, sun_path) + len)) < 0)
+                return -errno;
+        return 0;
+}
+
 int notify_open(sup_proc *p) {
         sup_manager *m = p->group->m;
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
         _cleanup_close_ int fd = -EBADF;
-        socklen_t len;
-        int one = 1, r;
+        int one = 1, r = -EADDRINUSE;
 
         if (p->notify_fd >= 0)
                 return 0;
@@ -211,13 +310,16 @@ int notify_open(sup_proc *p) {
                 return -errno;
         if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0)
                 return -errno;
-        snprintf(p->notify_socket, sizeof(p->notify_socket), "@airsup/%d/%u", (int) getpid(),
-                 ++m->notify_serial);
-        /* Abstract: a NUL first, and no trailing NUL counted in the length. */
-        memcpy(sa.sun_path + 1, p->notify_socket + 1, strlen(p->notify_socket) - 1);
-        len = (socklen_t) (offsetof(struct sockaddr_un, sun_path) + strlen(p->notify_socket));
-        if (bind(fd, (struct sockaddr *) &sa, len) < 0)
-                return -errno;
+#ifdef SO_PASSPIDFD
+        /* Kernels before 6.5 do not know it: credentials alone then. */
+        (void) setsockopt(fd, SOL_SOCKET, SO_PASSPIDFD, &one, sizeof(one));
+#endif
+        /* 128 random bits: a name nobody can bind before us.  A clash is
+         * not possible in practice; it is retried all the same. */
+        for (unsigned i = 0; i < BIND_TRIES && r == -EADDRINUSE; i++)
+                r = bind_random(fd, p->notify_socket, sizeof(p->notify_socket));
+        if (r < 0)
+                return r;
         r = sd_event_add_io(m->event, &p->notify_source, fd, EPOLLIN, on_notify, p);
         if (r < 0)
                 return r;
@@ -226,6 +328,9 @@ int notify_open(sup_proc *p) {
 }
 
 void notify_close(sup_proc *p) {
+        /* Closing a socket drops what is queued on it, and the fds inside
+         * with it, in this process: take them out first. */
+        notify_drain(p);
         p->notify_source = sd_event_source_disable_unref(p->notify_source);
         p->notify_fd = safe_close(p->notify_fd);
         p->notify_socket[0] = '\0';

@@ -47,6 +47,7 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata);
 static int on_poll(sd_event_source *s, uint64_t usec, void *userdata);
 static int on_defer(sd_event_source *s, void *userdata);
 static int on_pidfd(sd_event_source *s, int fd, uint32_t revents, void *userdata);
+static int on_exec(sd_event_source *s, int fd, uint32_t revents, void *userdata);
 
 static void proc_emit(sup_proc *p, sup_event_type type, int priority) {
         node_proc_event(p, type, priority);
@@ -68,8 +69,30 @@ static void timer_disarm(sd_event_source **src) {
         *src = sd_event_source_disable_unref(*src);
 }
 
+static void exec_forget(sup_proc *p) {
+        p->exec_source = sd_event_source_disable_unref(p->exec_source);
+        p->exec_fd = safe_close(p->exec_fd);
+}
+
+/* Reads the exec-status pipe: 1 exec'd, 0 not known yet, < 0 a failed
+ * start (start_error and start_step say how; the child exits 127). */
+static int exec_status(sup_proc *p) {
+        int r;
+
+        if (p->exec_fd < 0)
+                return p->start_error > 0 ? -p->start_error : 1;
+        r = sup_spawn_status(p->exec_fd, p->start_step, sizeof(p->start_step));
+        if (r == 0)
+                return 0;
+        exec_forget(p);
+        if (r < 0)
+                p->start_error = -r;
+        return r;
+}
+
 /* Closes what watched the main process; its exit has been collected. */
 static void main_forget(sup_proc *p) {
+        exec_forget(p);
         p->pidfd_source = sd_event_source_disable_unref(p->pidfd_source);
         p->pidfd = safe_close(p->pidfd);
         p->main_alive = false;
@@ -137,7 +160,7 @@ static int after_main_exit(sup_proc *p) {
 
 static int act_start(sup_proc *p) {
         sup_manager *m = p->group->m;
-        int r, exec_error;
+        int r, status_fd = -EBADF;
 
         timer_disarm(&p->timer);
         p->incarnation++;
@@ -155,7 +178,7 @@ static int act_start(sup_proc *p) {
                 notify_drain(p);
         }
         if (r >= 0)
-                r = sup_spawn(p, &p->pid, &p->pidfd, &exec_error);
+                r = sup_spawn(p, &p->pid, &p->pidfd, &status_fd);
         if (r < 0) {
                 /* Nothing was forked: a failed start, handled like a crash so
                  * that backoff and intensity apply. */
@@ -171,8 +194,11 @@ static int act_start(sup_proc *p) {
         p->main_alive = true;
         p->started_usec = now_usec();
         p->state = PROC_STARTING;
+        p->exec_fd = status_fd;
 
         r = sd_event_add_io(m->event, &p->pidfd_source, p->pidfd, EPOLLIN, on_pidfd, p);
+        if (r >= 0)
+                r = sd_event_add_io(m->event, &p->exec_source, p->exec_fd, EPOLLIN, on_exec, p);
         if (r < 0) {
                 /* Without a watch the process cannot be supervised: stop it. */
                 sup_log(&m->events, LOG_ERR, "%s: failed to watch pid %d: %s", p->name, (int) p->pid,
@@ -181,17 +207,14 @@ static int act_start(sup_proc *p) {
                 poll_start(p);
                 return 0;
         }
-        if (exec_error > 0) {
-                /* The child exits with 127 right away; its exit reports this. */
-                p->start_error = exec_error;
-                return 0;
-        }
-        return proc_dispatch(p, PROC_EV_EXEC_OK);
+        /* The outcome of the exec arrives on the pipe (on_exec). */
+        return 0;
 }
 
 static int act_exec_ok(sup_proc *p) {
         const cfg_node *c = p->group->cfg;
 
+        exec_forget(p);
         p->state = PROC_RUNNING;
         proc_emit(p, SUP_EVENT_STARTED, LOG_INFO);
 
@@ -244,6 +267,19 @@ static int act_exit(sup_proc *p) {
         proc_emit(p, p->start_error ? SUP_EVENT_START_FAILED : SUP_EVENT_EXITED,
                   p->start_error ? LOG_ERR : exit_priority(p));
         return after_main_exit(p);
+}
+
+/* Exit while the outcome of the exec was not read yet: read it now (the
+ * child is gone, so the pipe holds a record or EOF).  An exec that
+ * happened is reported as such before the exit. */
+static int act_starting_exit(sup_proc *p) {
+        if (exec_status(p) >= 0) {
+                (void) act_exec_ok(p);
+                if (p->state == PROC_RUNNING || p->state == PROC_READY)
+                        return proc_dispatch(p, PROC_EV_EXIT);
+                return 0;
+        }
+        return act_exit(p);
 }
 
 static int act_stop(sup_proc *p) {
@@ -313,7 +349,7 @@ static const proc_action actions[_PROC_STATE_MAX][_PROC_EV_MAX] = {
         [PROC_STARTING] = {
                 [PROC_EV_STOP] = act_stop,
                 [PROC_EV_EXEC_OK] = act_exec_ok,
-                [PROC_EV_EXIT] = act_exit,
+                [PROC_EV_EXIT] = act_starting_exit,
         },
         [PROC_RUNNING] = {
                 [PROC_EV_STOP] = act_stop,
@@ -390,6 +426,7 @@ void proc_init(sup_proc *p, sup_node *group, unsigned instance) {
                 .group = group,
                 .instance = instance,
                 .pidfd = -EBADF,
+                .exec_fd = -EBADF,
                 .notify_fd = -EBADF,
         };
         if (group->cfg->instances > 1)
@@ -418,14 +455,16 @@ void proc_extend_start(sup_proc *p, uint64_t usec) {
 }
 
 /* MAINPID=: the child names another of its processes (already checked to
- * be in its tree) as the one whose exit ends it, as a forking daemon does.
- * The old main process, still airsupd's child, is then reaped as an
- * orphan; the new one is watched by pidfd.  Unless airsupd is a subreaper
- * or PID 1, the new main is not its child and its exit status is unknown. */
+ * be a live process of its group) as the one whose exit ends it, as a
+ * forking daemon does.  The old main process, still airsupd's child, is
+ * then reaped as an orphan; the new one is watched by pidfd.  Unless
+ * airsupd is a subreaper or PID 1, the new main is not its child and its
+ * exit status is unknown.  The process group stays the one the group
+ * started with: a new main that left it (setsid()) is signalled through
+ * its pidfd as well, and cannot take the rest of the group out of a stop. */
 int proc_set_main(sup_proc *p, pid_t pid) {
         sup_manager *m = p->group->m;
         _cleanup_close_ int fd = -EBADF;
-        pid_t pgid;
         int r;
 
         if (p->state != PROC_RUNNING && p->state != PROC_READY)
@@ -444,9 +483,6 @@ int proc_set_main(sup_proc *p, pid_t pid) {
         p->pidfd = TAKE_FD(fd);
         p->pid = pid;
         p->main_alive = true;
-        pgid = getpgid(pid);
-        if (pgid > 0)
-                p->pgid = pgid;
         proc_emit(p, SUP_EVENT_MAIN_PID, LOG_INFO);
         /* It may have ended between the message and pidfd_open(). */
         return 0;
@@ -487,6 +523,20 @@ static int on_pidfd(sd_event_source *s, int fd, uint32_t revents, void *userdata
         (void) fd;
         (void) revents;
         proc_main_exited(userdata);
+        return 0;
+}
+
+static int on_exec(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        sup_proc *p = userdata;
+        int r;
+
+        (void) s;
+        (void) fd;
+        (void) revents;
+        r = exec_status(p);
+        if (r > 0)
+                (void) proc_dispatch(p, PROC_EV_EXEC_OK);
+        /* r < 0: the child exits with 127 now; its exit reports the error. */
         return 0;
 }
 

@@ -1,11 +1,16 @@
 /* spawn.c - forks and execs one process of a group.
  *
- * Everything that can allocate or read files (argv, environment, PATH
- * look-up, user and groups, output files) is prepared in airsupd before the
- * fork, so the child between clone3() and execve() only makes system calls.
- * The child reports a failure through a close-on-exec pipe: EOF means the
- * exec happened, a record means it did not, and which step failed.  The
- * parent reads it before going on, so every fork has a known outcome. */
+ * Everything that can allocate or read airsupd's own files (argv,
+ * environment, PATH look-up, user and groups) is prepared in airsupd before
+ * the fork, so the child between clone3() and execve() only makes system
+ * calls.  What a path in the configuration names and the group's user may
+ * control (stdout = file:PATH) is opened by the child itself, after it
+ * became that user and without blocking: a symlink the user planted leads
+ * only where the user could write anyway, and a FIFO without a reader is
+ * an error (ENXIO), not a wait.  The child reports a failure through a
+ * close-on-exec pipe: EOF means the exec happened, a record means it did
+ * not, and which step failed.  The pipe is read on the event loop
+ * (proc.c), so nothing the child waits for can stall airsupd. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
@@ -45,6 +50,8 @@ typedef struct spawn_plan {
         int n_groups;
         int out_fd, err_fd;             /* -EBADF: inherit airsupd's, or /dev/null if *_null */
         bool out_null, err_null;
+        const char *out_path, *err_path; /* file: to open in the child, as the user; borrowed */
+        bool err_is_out;                /* stderr is the same file as stdout */
         int null_fd;                    /* borrowed from the manager */
         struct rlimit nofile;           /* rlim_cur 0: leave as it is */
 } spawn_plan;
@@ -142,10 +149,8 @@ static int find_executable(const char *name, char **env, char **ret) {
 static int open_output(sup_proc *p, cfg_output o, const char *path, int priority, int *ret_fd) {
         int fd;
 
+        (void) path;
         switch (o) {
-        case CFG_OUTPUT_FILE:
-                fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0644);
-                break;
         case CFG_OUTPUT_JOURNAL:
                 fd = sd_journal_stream_fd(p->group->cfg->name, priority, /* level_prefix= */ 0);
                 if (fd < 0) {
@@ -159,13 +164,10 @@ static int open_output(sup_proc *p, cfg_output o, const char *path, int priority
                 *ret_fd = fd;
                 return 0;
         default:
+                /* file: is opened by the child (open_file_as_user()). */
                 *ret_fd = -EBADF;
                 return 0;
         }
-        if (fd < 0)
-                return -errno;
-        *ret_fd = fd;
-        return 0;
 }
 
 static int spawn_prepare(sup_proc *p, spawn_plan *s, const char **ret_step) {
@@ -253,7 +255,30 @@ static int spawn_prepare(sup_proc *p, spawn_plan *s, const char **ret_step) {
                 if (r < 0)
                         return r;
         }
+        if (c->out == CFG_OUTPUT_FILE)
+                s->out_path = c->out_path;
+        if (c->err == CFG_OUTPUT_FILE) {
+                s->err_path = c->err_path;
+                s->err_is_out = s->out_path && strcmp(s->out_path, s->err_path) == 0;
+        }
         s->workdir = c->workdir;
+        return 0;
+}
+
+/* In the child, as the group's user: opens a file: output without
+ * following anything the user could not follow itself, and without
+ * waiting for a FIFO's reader.  The child's writes block as usual. */
+static int open_file_as_user(const char *path, int target) {
+        int fd, fl;
+
+        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644);
+        if (fd < 0)
+                return -1;
+        fl = fcntl(fd, F_GETFL);
+        if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0 || dup2(fd, target) < 0)
+                return -1;
+        if (fd != target)
+                (void) close(fd);
         return 0;
 }
 
@@ -312,6 +337,16 @@ _Noreturn static void spawn_child(const spawn_plan *s, int status_fd) {
                         goto fail;
         }
 
+        step = "stdout";
+        if (s->out_path && open_file_as_user(s->out_path, STDOUT_FILENO) < 0)
+                goto fail;
+        step = "stderr";
+        if (s->err_is_out) {
+                if (dup2(STDOUT_FILENO, STDERR_FILENO) < 0)
+                        goto fail;
+        } else if (s->err_path && open_file_as_user(s->err_path, STDERR_FILENO) < 0)
+                goto fail;
+
         step = "exec";
         execve(s->path, s->argv, s->envp);
 
@@ -353,11 +388,10 @@ static pid_t clone_pidfd(int *ret_pidfd) {
         return pid;
 }
 
-/* Waits for the child to exec or fail: EOF on the exec-status pipe means
- * execve() succeeded (it closed the write end), a record means it did not.
- * Waiting here costs the parent the child's pre-exec system calls, about
- * what vfork() costs, and tells it the outcome without another wake-up. */
-static int spawn_wait_exec(int fd, char *step, size_t step_size) {
+/* Reads the exec-status pipe FD without waiting: 1 when the child exec'd
+ * (EOF: execve() closed the write end), 0 when it has not said yet, or
+ * -errno of the step that failed (named in STEP). */
+int sup_spawn_status(int fd, char *step, size_t step_size) {
         spawn_failure f;
         ssize_t n;
 
@@ -365,9 +399,9 @@ static int spawn_wait_exec(int fd, char *step, size_t step_size) {
                 n = read(fd, &f, sizeof(f));
         while (n < 0 && errno == EINTR);
         if (n < 0)
-                return -errno;
+                return errno == EAGAIN ? 0 : -errno;
         if (n == 0)
-                return 0;
+                return 1;
         if ((size_t) n != sizeof(f) || f.error <= 0)
                 return -EIO;
         f.step[sizeof(f.step) - 1] = '\0';
@@ -375,7 +409,7 @@ static int spawn_wait_exec(int fd, char *step, size_t step_size) {
         return -f.error;
 }
 
-int sup_spawn(sup_proc *p, pid_t *ret_pid, int *ret_pidfd, int *ret_exec_error) {
+int sup_spawn(sup_proc *p, pid_t *ret_pid, int *ret_pidfd, int *ret_status_fd) {
         _cleanup_(spawn_plan_done) spawn_plan s = { .out_fd = -EBADF, .err_fd = -EBADF, .null_fd = -EBADF };
         _cleanup_close_ int status_r = -EBADF, status_w = -EBADF;
         int fds[2], pidfd = -EBADF, r;
@@ -389,7 +423,7 @@ int sup_spawn(sup_proc *p, pid_t *ret_pid, int *ret_pidfd, int *ret_exec_error) 
         }
 
         snprintf(p->start_step, sizeof(p->start_step), "fork");
-        if (pipe2(fds, O_CLOEXEC) < 0)
+        if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0)
                 return -errno;
         status_r = fds[0];
         status_w = fds[1];
@@ -402,12 +436,11 @@ int sup_spawn(sup_proc *p, pid_t *ret_pid, int *ret_pidfd, int *ret_exec_error) 
                 spawn_child(&s, status_w);
         }
 
-        status_w = safe_close(status_w);
         p->start_step[0] = '\0';
-        r = spawn_wait_exec(status_r, p->start_step, sizeof(p->start_step));
+        p->uid = s.set_user ? s.uid : geteuid();
         *ret_pid = pid;
         *ret_pidfd = pidfd;
-        *ret_exec_error = r == -EIO ? EIO : -r;
+        *ret_status_fd = TAKE_FD(status_r);
         return 0;
 }
 

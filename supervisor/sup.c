@@ -514,6 +514,7 @@ int manager_new(cfg *c, sd_event *e, sup_log_target log, bool debug, bool subrea
                 return -ENOMEM;
         m->event = sd_event_ref(e);
         m->subreaper = subreaper;
+        m->closer_fd = -EBADF;
         m->null_fd = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
         if (m->null_fd < 0) {
                 r = -errno;
@@ -546,6 +547,7 @@ sup_manager *manager_free(sup_manager *m) {
         if (!m)
                 return NULL;
         node_free(m->root);
+        sup_closer_stop(m, /* kill_it= */ false);
         cfg_free(m->cfg);
         strv_free(m->base_env);
         safe_close(m->null_fd);

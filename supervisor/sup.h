@@ -16,6 +16,7 @@
 #include "cfg.h"
 #include "event.h"
 #include "policy.h"
+#include "ratelimit.h"
 
 typedef struct sup_manager sup_manager;
 typedef struct sup_node sup_node;
@@ -69,6 +70,8 @@ struct sup_proc {
         uint64_t poll_usec;             /* current group-poll interval */
         sup_backoff backoff;
 
+        int exec_fd;                    /* exec-status pipe while STARTING, else -EBADF */
+        sd_event_source *exec_source;
         sd_event_source *pidfd_source;
         sd_event_source *timer;         /* ready delay, kill grace, backoff, stragglers */
         sd_event_source *poll;          /* group emptiness, while not subreaper */
@@ -77,7 +80,9 @@ struct sup_proc {
         int notify_fd;
         sd_event_source *notify_source;
         char notify_socket[64];         /* the NOTIFY_SOCKET value, "@airsup/..." */
-        char status[128];               /* last STATUS= */
+        char status[128];               /* last STATUS=, escaped */
+        sup_ratelimit notify_log;       /* warnings about its notify socket */
+        uid_t uid;                      /* the uid its processes run as (set at spawn) */
 };
 
 typedef enum node_state {
@@ -132,7 +137,8 @@ struct sup_manager {
         char **base_env;                /* airsupd's environment, cleaned for children */
         int null_fd;                    /* /dev/null, every child's stdin */
         struct rlimit nofile_child;     /* RLIMIT_NOFILE children get back; rlim_cur 0: unchanged */
-        unsigned notify_serial;         /* makes notify socket names unique */
+        pid_t closer_pid;               /* closes fds passed to airsupd (closer.c), 0 if none */
+        int closer_fd;
 };
 
 /* proc.c */
@@ -150,7 +156,8 @@ const char *proc_state_to_string(proc_state s);
 sup_proc *manager_find_pid(sup_manager *m, pid_t pid);
 
 /* spawn.c */
-int sup_spawn(sup_proc *p, pid_t *ret_pid, int *ret_pidfd, int *ret_exec_error);
+int sup_spawn(sup_proc *p, pid_t *ret_pid, int *ret_pidfd, int *ret_status_fd);
+int sup_spawn_status(int fd, char *step, size_t step_size);
 bool sup_pgrp_alive(pid_t pgid);
 int sup_proc_stat(pid_t pid, char *ret_state, pid_t *ret_ppid, pid_t *ret_pgrp);
 
@@ -158,6 +165,10 @@ int sup_proc_stat(pid_t pid, char *ret_state, pid_t *ret_ppid, pid_t *ret_pgrp);
 int notify_open(sup_proc *p);
 void notify_drain(sup_proc *p);
 void notify_close(sup_proc *p);
+
+/* closer.c */
+void sup_dispose_fds(sup_manager *m, int *fds, size_t n);
+void sup_closer_stop(sup_manager *m, bool kill_it);
 
 /* sup.c */
 int manager_new(cfg *c, sd_event *e, sup_log_target log, bool debug, bool subreaper, sup_manager **ret);

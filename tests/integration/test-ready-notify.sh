@@ -30,7 +30,7 @@ wait_log 'started outsider'
 wait_until 5 test -s outsider.sock || fail "outsider got no NOTIFY_SOCKET"
 # Someone else (this shell's systemd-notify) claims the outsider is ready.
 NOTIFY_SOCKET=$(cat outsider.sock) systemd-notify --ready
-wait_log 'outsider: notify message from pid [0-9]+, not one of its processes, ignored'
+wait_log 'outsider: notify message from pid [0-9]+ \(uid [0-9]+\), not one of its processes, ignored'
 log_has 'ready outsider' && fail "a foreign READY=1 was believed"
 log_has 'started c' && fail "c started before outsider was ready"
 [ "$(trace 0 '^(started|ready) (a|b|c|outsider)$')" = 'started a,ready a,started b,ready b,started outsider' ] ||

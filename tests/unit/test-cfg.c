@@ -49,6 +49,15 @@ static void test_cfg_parse_duration_rejects(void **state) {
         assert_int_equal(cfg_parse_duration("1m30", &u), -EINVAL);
         assert_int_equal(cfg_parse_duration("5 s", &u), -EINVAL);
         assert_int_equal(cfg_parse_duration("99999999999999999999h", &u), -ERANGE);
+        /* Values whose product or sum wraps 64 bits are out of range, not
+         * small: this one used to come out as 3454 s. */
+        assert_int_equal(cfg_parse_duration("5124095576.99h", &u), -ERANGE);
+        assert_int_equal(cfg_parse_duration("5124095576h", &u), -ERANGE);
+        assert_int_equal(cfg_parse_duration("18446744073709551615us", &u), -ERANGE);
+        assert_int_equal(cfg_parse_duration("8784h1us", &u), -ERANGE);
+        assert_int_equal(cfg_parse_duration("8783h59m59.9999999s1us", &u), 0);
+        assert_int_equal(u, CFG_DURATION_MAX_USEC);
+        u = 42;
         /* Untouched on failure. */
         assert_int_equal(u, 42);
 }

@@ -1,0 +1,193 @@
+/* closer.c - disposes of fds that others passed to airsupd, so that no
+ * close() of one can block the event loop.
+ *
+ * A datagram on a notify socket may carry fds (SCM_RIGHTS), and airsupd
+ * must close them: the only one the protocol needs is BARRIER=1's pipe,
+ * whose close is the answer.  The last close of some files waits for the
+ * outside: a TCP socket with unsent data and SO_LINGER waits out the linger
+ * time, a unix socket takes the fds queued on it along (nested to any
+ * depth), a FUSE file waits for its daemon's FLUSH reply, a tty drains.
+ * A sender may close its own copies first, so that airsupd's close is
+ * the last one.
+ *
+ * Pipes and FIFOs are closed at once: releasing one never waits.  Every
+ * other fd goes to the closer, a child of airsupd that does nothing but
+ * receive fds on a SOCK_SEQPACKET socketpair and close them; once sent,
+ * airsupd's own close of its copy is not the last (the message in flight
+ * holds the file), so it returns at once.  A closer stuck in a close
+ * leaves its queue full: the next send fails with EAGAIN, and that closer
+ * is SIGKILLed (which ends any of these waits) and replaced. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "sup.h"
+
+#define CLOSER_FDS_MAX 253              /* the kernel's SCM_MAX_FD */
+
+static bool close_cannot_block(int fd) {
+        struct stat st;
+
+        return fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
+}
+
+_Noreturn static void closer_main(int sock) {
+        union {
+                struct cmsghdr align;
+                char buf[CMSG_SPACE(sizeof(int) * CLOSER_FDS_MAX)];
+        } control;
+
+        (void) prctl(PR_SET_NAME, "airsupd-closer");
+        /* Copies of airsupd's fds: not ours to keep.  Closing them may
+         * block this process, which is what it is for. */
+        if (sock > 3)
+                (void) close_range(3, (unsigned) sock - 1, 0);
+        (void) close_range((unsigned) sock + 1, ~0U, 0);
+        for (;;) {
+                char byte;
+                struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+                struct msghdr mh = {
+                        .msg_iov = &iov,
+                        .msg_iovlen = 1,
+                        .msg_control = &control,
+                        .msg_controllen = sizeof(control),
+                };
+                ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+
+                if (n == 0)
+                        _exit(0);               /* airsupd closed its end */
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        _exit(1);
+                }
+                for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+                        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+                                continue;
+                        size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                        for (size_t i = 0; i < k; i++) {
+                                int fd;
+                                memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+                                (void) close(fd);
+                        }
+                }
+        }
+}
+
+static int closer_start(sup_manager *m) {
+        int sv[2];
+        pid_t parent = getpid(), pid;
+
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+                return -errno;
+        pid = fork();
+        if (pid < 0) {
+                int r = -errno;
+                safe_close(sv[0]);
+                safe_close(sv[1]);
+                return r;
+        }
+        if (pid == 0) {
+                sigset_t none;
+
+                /* Dies with airsupd: whatever it was closing is then
+                 * dropped by its own exit. */
+                (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+                if (getppid() != parent)
+                        _exit(0);
+                sigemptyset(&none);
+                (void) sigprocmask(SIG_SETMASK, &none, NULL);
+                closer_main(sv[1]);
+        }
+        safe_close(sv[1]);
+        m->closer_pid = pid;
+        m->closer_fd = sv[0];
+        sup_log(&m->events, LOG_DEBUG, "closer started, pid %d", (int) pid);
+        return 0;
+}
+
+void sup_closer_stop(sup_manager *m, bool kill_it) {
+        if (m->closer_pid > 0 && kill_it)
+                (void) kill(m->closer_pid, SIGKILL);
+        /* Not waited for: the SIGCHLD reaper collects it like an orphan. */
+        m->closer_pid = 0;
+        m->closer_fd = safe_close(m->closer_fd);
+}
+
+static int closer_send(sup_manager *m, const int *fds, size_t n) {
+        while (n > 0) {
+                size_t k = n > CLOSER_FDS_MAX ? CLOSER_FDS_MAX : n;
+                union {
+                        struct cmsghdr align;
+                        char buf[CMSG_SPACE(sizeof(int) * CLOSER_FDS_MAX)];
+                } control = {};
+                char byte = 0;
+                struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+                struct msghdr mh = {
+                        .msg_iov = &iov,
+                        .msg_iovlen = 1,
+                        .msg_control = &control,
+                        .msg_controllen = CMSG_SPACE(sizeof(int) * k),
+                };
+                struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+
+                c->cmsg_level = SOL_SOCKET;
+                c->cmsg_type = SCM_RIGHTS;
+                c->cmsg_len = CMSG_LEN(sizeof(int) * k);
+                memcpy(CMSG_DATA(c), fds, sizeof(int) * k);
+                if (sendmsg(m->closer_fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+                        return -errno;
+                fds += k;
+                n -= k;
+        }
+        return 0;
+}
+
+void sup_dispose_fds(sup_manager *m, int *fds, size_t n) {
+        size_t k = 0;
+        int r = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                if (fds[i] < 0)
+                        continue;
+                if (close_cannot_block(fds[i]))
+                        safe_close(fds[i]);
+                else
+                        fds[k++] = fds[i];
+        }
+        if (k == 0)
+                return;
+
+        for (unsigned attempt = 0; attempt < 2; attempt++) {
+                if (m->closer_fd < 0) {
+                        r = closer_start(m);
+                        if (r < 0)
+                                break;
+                }
+                r = closer_send(m, fds, k);
+                if (r >= 0) {
+                        /* Not the last reference: the message holds them. */
+                        for (size_t i = 0; i < k; i++)
+                                safe_close(fds[i]);
+                        return;
+                }
+                /* Full (stuck in a close) or gone: replace it.  A batch
+                 * sent in part is closed whole by the next one; the fds
+                 * already sent are held by the dying closer's queue. */
+                sup_log(&m->events, LOG_WARNING, "closer pid %d %s, replacing it", (int) m->closer_pid,
+                        r == -EAGAIN ? "is stuck" : "is gone");
+                sup_closer_stop(m, /* kill_it= */ true);
+        }
+        /* No closer to be had (fork failed): close here, the one way left. */
+        sup_log(&m->events, LOG_ERR, "cannot start a closer (%s): closing %zu received fds in airsupd",
+                strerror(-r), k);
+        for (size_t i = 0; i < k; i++)
+                safe_close(fds[i]);
+}

@@ -1,0 +1,36 @@
+/* notify-parse.h - the sd_notify datagram, parsed with no processes, no
+ * sockets and no clock: what a child may say, checked and bounded.  Shared
+ * by airsupd, its unit tests and the fuzz target. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* The largest datagram read, and the longest extension of the start
+ * timeout a child may ask for at once (EXTEND_TIMEOUT_USEC=, clamped). */
+#define NOTIFY_MSG_MAX 4096
+#define NOTIFY_EXTEND_MAX_USEC (UINT64_C(3600) * 1000000)
+
+typedef struct notify_msg {
+        bool ready;                     /* READY=1 */
+        bool stopping;                  /* STOPPING=1 */
+        bool barrier;                   /* BARRIER=1 */
+        bool watchdog;                  /* WATCHDOG=1 */
+        bool has_status;
+        char status[128];               /* STATUS=, escaped (\xNN): printable ASCII only */
+        pid_t main_pid;                 /* MAINPID=, 0 if none; not checked against anything */
+        uint64_t extend_usec;           /* EXTEND_TIMEOUT_USEC=, 0 if none, at most NOTIFY_EXTEND_MAX_USEC */
+        unsigned invalid;               /* known keys with values that do not parse */
+} notify_msg;
+
+/* Parses the LEN bytes at BUF ("KEY=VALUE" lines).  A datagram holding a
+ * NUL byte is refused whole (-EBADMSG), as systemd does; so is one longer
+ * than NOTIFY_MSG_MAX (-EMSGSIZE).  Unknown keys are ignored. */
+int notify_parse(const char *buf, size_t len, notify_msg *ret);
+
+/* Copies SRC (LEN bytes) into DST of SIZE bytes as printable ASCII: every
+ * other byte, and '"' and '\\', as \xNN; never cuts an escape in half.
+ * Returns the length written. */
+size_t notify_escape(const char *src, size_t len, char *dst, size_t size);
