@@ -30,7 +30,7 @@ SHM_SRC  = shm/lane.c shm/mailbox.c
 SHM_OBJ  = $(SHM_SRC:%.c=$(BUILD)/%.o)
 UNIT     = $(BUILD)/tests/test-cfg $(BUILD)/tests/test-policy \
            $(BUILD)/tests/test-shm-lane $(BUILD)/tests/test-shm-crash
-HELPERS  = $(BUILD)/tests/notify-listen
+HELPERS  = $(BUILD)/tests/notify-listen $(BUILD)/tests/hostile
 EXAMPLES = $(BUILD)/examples/ticker $(BUILD)/examples/flaky
 BENCH    = $(BUILD)/bench/restart $(BUILD)/bench/crashloop-child $(BUILD)/bench/floor \
            $(BUILD)/bench/scale $(BUILD)/bench/idle-child $(BUILD)/bench/mailbox

@@ -23,6 +23,8 @@
 #define STRAGGLER_USEC (5 * USEC_PER_SEC)
 /* Group-emptiness polling backs off from 1 ms to this. */
 #define POLL_MAX_USEC (100 * USEC_PER_MSEC)
+/* A notify socket that cannot be created is tried again after this. */
+#define NOTIFY_RETRY_USEC USEC_PER_SEC
 
 static const char *const state_names[_PROC_STATE_MAX] = {
         [PROC_STOPPED] = "stopped",
@@ -163,6 +165,18 @@ static int act_start(sup_proc *p) {
         int r, status_fd = -EBADF;
 
         timer_disarm(&p->timer);
+        if (p->group->cfg->ready == CFG_READY_NOTIFY) {
+                r = notify_open(p);
+                if (r < 0) {
+                        /* airsupd's own failure, not the child's: nothing
+                         * is counted, the start is tried again. */
+                        sup_log(&m->events, LOG_ERR, "%s: cannot create its notify socket (%s), "
+                                "trying again in 1 s", p->name, strerror(-r));
+                        proc_restart_after(p, NOTIFY_RETRY_USEC);
+                        return 0;
+                }
+                notify_drain(p);
+        }
         p->incarnation++;
         p->stop_requested = false;
         p->killed = false;
@@ -170,15 +184,7 @@ static int act_start(sup_proc *p) {
         p->start_step[0] = '\0';
         p->exit = (sup_exit) {};
 
-        r = 0;
-        if (p->group->cfg->ready == CFG_READY_NOTIFY) {
-                r = notify_open(p);
-                if (r < 0)
-                        snprintf(p->start_step, sizeof(p->start_step), "notify-socket");
-                notify_drain(p);
-        }
-        if (r >= 0)
-                r = sup_spawn(p, &p->pid, &p->pidfd, &status_fd);
+        r = sup_spawn(p, &p->pid, &p->pidfd, &status_fd);
         if (r < 0) {
                 /* Nothing was forked: a failed start, handled like a crash so
                  * that backoff and intensity apply. */

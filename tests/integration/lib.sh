@@ -5,6 +5,7 @@
 set -u
 : "${BUILD:=build}"
 AIRSUPD=$(cd "$BUILD" && pwd)/airsupd
+HOSTILE=$(cd "$BUILD" && pwd)/tests/hostile
 T=$(mktemp -d /tmp/airsup-it.XXXXXX)
 LOG=$T/airsupd.log
 AIRSUPD_PID=

@@ -1,0 +1,232 @@
+/* hostile - what a hostile child or local user does to airsupd, for the
+ * integration tests that prove each hole closed.  One program, one verb per
+ * attack; NOTIFY_SOCKET-style addresses ("@name" abstract, or a path).
+ *
+ *   hostile notify ADDR MESSAGE       send MESSAGE (\n, \e, \xNN decoded) once
+ *   hostile notify-exit ADDR MESSAGE  send from a child that exits and is
+ *                                     reaped before this returns
+ *   hostile linger ADDR N SECONDS PIDFILE
+ *                                     pass N TCP sockets with unsent data and
+ *                                     SO_LINGER=SECONDS, close our copies,
+ *                                     write PIDFILE, then wait to be killed
+ *   hostile flood ADDR COUNT          COUNT datagrams, as fast as possible
+ *   hostile squat PID FIRST LAST PIDFILE
+ *                                     bind @airsup/PID/FIRST..LAST, then wait
+ *   hostile nobody VERB ...           drop to uid/gid 65534 first */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static socklen_t addr_of(const char *name, struct sockaddr_un *sa) {
+        size_t l = strlen(name);
+
+        memset(sa, 0, sizeof(*sa));
+        sa->sun_family = AF_UNIX;
+        if (l >= sizeof(sa->sun_path)) {
+                fprintf(stderr, "hostile: address too long\n");
+                exit(2);
+        }
+        memcpy(sa->sun_path, name, l);
+        if (name[0] == '@') {
+                sa->sun_path[0] = '\0';
+                return (socklen_t) (offsetof(struct sockaddr_un, sun_path) + l);
+        }
+        return (socklen_t) (offsetof(struct sockaddr_un, sun_path) + l + 1);
+}
+
+/* "\n", "\e" and "\xNN" in ARG become the bytes they name. */
+static size_t decode(const char *arg, char *out, size_t size) {
+        size_t o = 0;
+
+        for (const char *p = arg; *p && o + 1 < size; p++) {
+                if (p[0] == '\\' && p[1] == 'n') {
+                        out[o++] = '\n';
+                        p++;
+                } else if (p[0] == '\\' && p[1] == 'e') {
+                        out[o++] = 0x1b;
+                        p++;
+                } else if (p[0] == '\\' && p[1] == 'x' && p[2] && p[3]) {
+                        char hex[3] = { p[2], p[3], 0 };
+                        out[o++] = (char) strtoul(hex, NULL, 16);
+                        p += 3;
+                } else
+                        out[o++] = *p;
+        }
+        return o;
+}
+
+static int send_fds(const char *addr, const char *msg, size_t len, const int *fds, size_t n) {
+        struct sockaddr_un sa;
+        socklen_t sl = addr_of(addr, &sa);
+        union {
+                struct cmsghdr align;
+                char buf[CMSG_SPACE(sizeof(int) * 64)];
+        } control = {};
+        struct iovec iov = { .iov_base = (void *) msg, .iov_len = len };
+        struct msghdr mh = { .msg_name = &sa, .msg_namelen = sl, .msg_iov = &iov, .msg_iovlen = 1 };
+        int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+        if (fd < 0)
+                return -1;
+        if (n > 0) {
+                struct cmsghdr *c;
+                mh.msg_control = &control;
+                mh.msg_controllen = CMSG_SPACE(sizeof(int) * n);
+                c = CMSG_FIRSTHDR(&mh);
+                c->cmsg_level = SOL_SOCKET;
+                c->cmsg_type = SCM_RIGHTS;
+                c->cmsg_len = CMSG_LEN(sizeof(int) * n);
+                memcpy(CMSG_DATA(c), fds, sizeof(int) * n);
+        }
+        if (sendmsg(fd, &mh, 0) < 0) {
+                perror("hostile: sendmsg");
+                close(fd);
+                return -1;
+        }
+        close(fd);
+        return 0;
+}
+
+static void write_pidfile(const char *path) {
+        FILE *f = fopen(path, "w");
+        if (!f || fprintf(f, "%d\n", (int) getpid()) < 0 || fclose(f) != 0) {
+                perror("hostile: pidfile");
+                exit(1);
+        }
+}
+
+/* A TCP connection to a listener that never reads, with our send buffer
+ * full: closing it with SO_LINGER waits up to the linger time. */
+static int lingering_socket(int listener, int seconds) {
+        struct sockaddr_in a;
+        socklen_t al = sizeof(a);
+        struct linger lg = { .l_onoff = 1, .l_linger = seconds };
+        char junk[65536];
+        int fd, small = 4096;
+
+        if (getsockname(listener, (struct sockaddr *) &a, &al) < 0)
+                return -1;
+        fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)) < 0 ||
+            connect(fd, (struct sockaddr *) &a, al) < 0)
+                return -1;
+        memset(junk, 'x', sizeof(junk));
+        (void) fcntl(fd, F_SETFL, O_NONBLOCK);
+        while (write(fd, junk, sizeof(junk)) > 0)
+                ;
+        (void) fcntl(fd, F_SETFL, 0);
+        if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) < 0)
+                return -1;
+        return fd;
+}
+
+static int cmd_linger(const char *addr, int n, int seconds, const char *pidfile) {
+        struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        int listener, fds[64], small = 4096;
+
+        if (n < 1 || n > 64)
+                return 2;
+        listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        /* A tiny receive buffer on the accepted side fills at once. */
+        if (listener < 0 || setsockopt(listener, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)) < 0 ||
+            bind(listener, (struct sockaddr *) &a, sizeof(a)) < 0 || listen(listener, 64) < 0) {
+                perror("hostile: listen");
+                return 1;
+        }
+        for (int i = 0; i < n; i++) {
+                fds[i] = lingering_socket(listener, seconds);
+                if (fds[i] < 0) {
+                        perror("hostile: socket");
+                        return 1;
+                }
+        }
+        if (send_fds(addr, "FDSTORE=1", 9, fds, (size_t) n) < 0)
+                return 1;
+        /* airsupd holds the last references now. */
+        for (int i = 0; i < n; i++)
+                close(fds[i]);
+        write_pidfile(pidfile);
+        for (;;)
+                pause();
+}
+
+static int cmd_squat(const char *pid, int first, int last, const char *pidfile) {
+        int bound = 0;
+
+        for (int i = first; i <= last; i++) {
+                char name[64];
+                struct sockaddr_un sa;
+                socklen_t sl;
+                int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+                snprintf(name, sizeof(name), "@airsup/%s/%d", pid, i);
+                sl = addr_of(name, &sa);
+                if (fd < 0)
+                        return 1;
+                if (bind(fd, (struct sockaddr *) &sa, sl) == 0)
+                        bound++;
+                else
+                        close(fd);      /* taken already: airsupd's own, say */
+        }
+        if (bound == 0) {
+                fprintf(stderr, "hostile: could not bind any name\n");
+                return 1;
+        }
+        write_pidfile(pidfile);
+        for (;;)
+                pause();
+}
+
+int main(int argc, char **argv) {
+        char msg[4096];
+        size_t len;
+
+        if (argc >= 2 && strcmp(argv[1], "nobody") == 0) {
+                if (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 ||
+                    setresuid(65534, 65534, 65534) < 0) {
+                        perror("hostile: nobody");
+                        return 1;
+                }
+                argv++;
+                argc--;
+        }
+        if (argc == 4 && strcmp(argv[1], "notify") == 0) {
+                len = decode(argv[3], msg, sizeof(msg));
+                return send_fds(argv[2], msg, len, NULL, 0) < 0;
+        }
+        if (argc == 4 && strcmp(argv[1], "notify-exit") == 0) {
+                int st;
+                pid_t pid = fork();
+                if (pid == 0) {
+                        len = decode(argv[3], msg, sizeof(msg));
+                        _exit(send_fds(argv[2], msg, len, NULL, 0) < 0);
+                }
+                if (pid < 0 || waitpid(pid, &st, 0) != pid)
+                        return 1;
+                return !WIFEXITED(st) || WEXITSTATUS(st) != 0;
+        }
+        if (argc == 6 && strcmp(argv[1], "linger") == 0)
+                return cmd_linger(argv[2], atoi(argv[3]), atoi(argv[4]), argv[5]);
+        if (argc == 4 && strcmp(argv[1], "flood") == 0) {
+                long n = atol(argv[3]);
+                for (long i = 0; i < n; i++)
+                        if (send_fds(argv[2], "READY=1", 7, NULL, 0) < 0 && errno != EAGAIN)
+                                return 1;
+                return 0;
+        }
+        if (argc == 6 && strcmp(argv[1], "squat") == 0)
+                return cmd_squat(argv[2], atoi(argv[3]), atoi(argv[4]), argv[5]);
+        fprintf(stderr, "usage: see the comment at the top of tests/integration/hostile.c\n");
+        return 2;
+}
