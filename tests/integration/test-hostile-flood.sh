@@ -1,0 +1,30 @@
+# A flood of rejected datagrams from outside costs a few log lines, not a
+# line each; the group's own messages still get through; STATUS= bytes
+# that are not printable ASCII are escaped (\xNN) in the event.
+. "$(dirname "$0")/lib.sh"
+
+chmod 755 "$T"
+cat >g.sh <<'SCRIPT'
+echo $NOTIFY_SOCKET > g.sock
+until [ -e go ]; do sleep 0.02; done
+"$1" notify "$NOTIFY_SOCKET" 'STATUS=\e[31mred\x07\xff"q\nREADY=1'
+exec sleep 1000
+SCRIPT
+cat >airsup.conf <<CONF
+[group:g]
+command = sh $T/g.sh $HOSTILE
+workdir = $T
+ready = notify
+CONF
+start_airsupd airsup.conf
+wait_until 5 test -s g.sock || fail "no NOTIFY_SOCKET"
+"$HOSTILE" nobody flood "$(cat g.sock)" 20000 || fail "the flood failed"
+touch go
+wait_log 'ready g'
+n=$(log_count 'g: notify message from pid [0-9]+ \(uid 65534\)')
+[ "$n" -ge 1 ] && [ "$n" -le 6 ] || fail "$n warning lines for 20000 rejected datagrams"
+log_has 'status g pid=[0-9]+ incarnation=1 status="\\x1b\[31mred\\x07\\xff\\x22q"' ||
+        fail "STATUS= not escaped: $(grep 'status g' "$LOG")"
+kill -TERM "$AIRSUPD_PID"
+wait_airsupd_exit
+[ "$AIRSUPD_STATUS" -eq 0 ] || fail "airsupd exited $AIRSUPD_STATUS"
