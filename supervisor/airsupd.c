@@ -13,6 +13,10 @@
 #include "sup.h"
 
 #define EXIT_CONFIG 78                  /* EX_CONFIG */
+/* This many SIGTERM/SIGINT/SIGPWR within SHUTDOWN_FORCE_USEC force the
+ * shutdown. */
+#define SHUTDOWN_FORCE_AFTER 3
+#define SHUTDOWN_FORCE_USEC (5 * USEC_PER_SEC)
 
 static void help(void) {
         printf("Usage: airsupd -c FILE [OPTIONS]\n"
@@ -45,12 +49,27 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
                 sup_log(&m->events, LOG_WARNING, "SIGHUP: configuration reload is not implemented yet, ignoring");
                 break;
         default:
-                if (m->shutting_down)
-                        sup_log(&m->events, LOG_NOTICE, "%s during shutdown, ignoring",
-                                sigabbrev_np((int) si->ssi_signo));
-                else
-                        sup_log(&m->events, LOG_NOTICE, "SIG%s: stopping all children",
-                                sigabbrev_np((int) si->ssi_signo));
+                /* A shutdown that does not end (a child that ignores its
+                 * stop signal, shutdown = infinity) can be cut short: the
+                 * third of these within SHUTDOWN_FORCE_USEC kills what is
+                 * left and exits, as systemd does for PID 1. */
+                if (m->shutting_down) {
+                        if (sup_window_add(&m->shutdown_signals, now_usec(), SHUTDOWN_FORCE_AFTER - 1,
+                                           SHUTDOWN_FORCE_USEC)) {
+                                sup_log(&m->events, LOG_CRIT, "SIG%s: shutdown forced, killing every "
+                                        "remaining process", sigabbrev_np((int) si->ssi_signo));
+                                manager_kill_all(m);
+                                return 0;
+                        }
+                        sup_log(&m->events, LOG_NOTICE, "SIG%s during shutdown: once more within %llu s "
+                                "to kill every remaining process", sigabbrev_np((int) si->ssi_signo),
+                                (unsigned long long) (SHUTDOWN_FORCE_USEC / USEC_PER_SEC));
+                        return 0;
+                }
+                sup_log(&m->events, LOG_NOTICE, "SIG%s: stopping all children",
+                        sigabbrev_np((int) si->ssi_signo));
+                (void) sup_window_add(&m->shutdown_signals, now_usec(), SHUTDOWN_FORCE_AFTER - 1,
+                                      SHUTDOWN_FORCE_USEC);
                 manager_shutdown(m, 0);
                 break;
         }

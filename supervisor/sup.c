@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/wait.h>
 #include <syslog.h>
 #include <systemd/sd-daemon.h>
@@ -524,8 +525,11 @@ int manager_new(cfg *c, sd_event *e, sup_log_target log, bool debug, bool subrea
         }
         r = sup_events_init(&m->events, c->events, log, debug);
         if (r >= 0)
+                r = sup_window_init(&m->shutdown_signals, 3);
+        if (r >= 0)
                 r = base_env_build(&m->base_env);
         if (r < 0) {
+                sup_window_done(&m->shutdown_signals);
                 sup_events_done(&m->events);
                 sd_event_unref(m->event);
                 safe_close(m->null_fd);
@@ -550,6 +554,7 @@ sup_manager *manager_free(sup_manager *m) {
         sup_closer_stop(m, /* kill_it= */ false);
         cfg_free(m->cfg);
         strv_free(m->base_env);
+        sup_window_done(&m->shutdown_signals);
         safe_close(m->null_fd);
         sup_events_done(&m->events);
         sd_event_unref(m->event);
@@ -573,6 +578,28 @@ void manager_shutdown(sup_manager *m, int exit_status) {
         if (m->root->state == NODE_STOPPING)
                 return;
         node_stop(m->root);
+}
+
+static void kill_all(sup_node *n) {
+        for (size_t i = n->n_children; i-- > 0;)
+                kill_all(n->children[i]);
+        for (size_t i = n->n_procs; i-- > 0;) {
+                sup_proc *p = &n->procs[i];
+                if (!p->main_alive && p->pgid <= 0)
+                        continue;
+                node_proc_event(p, SUP_EVENT_KILLING, LOG_WARNING);
+                if (p->main_alive && p->pidfd >= 0)
+                        (void) pidfd_send_signal(p->pidfd, SIGKILL, NULL, 0);
+                if (p->pgid > 0)
+                        (void) kill(-p->pgid, SIGKILL);
+        }
+}
+
+/* A forced shutdown: SIGKILL to every process of every group, and out.
+ * Their exits are not waited for; the exit status says it was forced. */
+void manager_kill_all(sup_manager *m) {
+        kill_all(m->root);
+        sd_event_exit(m->event, 1);
 }
 
 static sup_proc *find_pid(sup_node *n, pid_t pid) {

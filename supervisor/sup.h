@@ -137,6 +137,7 @@ struct sup_manager {
         char **base_env;                /* airsupd's environment, cleaned for children */
         int null_fd;                    /* /dev/null, every child's stdin */
         struct rlimit nofile_child;     /* RLIMIT_NOFILE children get back; rlim_cur 0: unchanged */
+        sup_window shutdown_signals;    /* times of the last shutdown signals */
         pid_t closer_pid;               /* closes fds passed to airsupd (closer.c), 0 if none */
         int closer_fd;
 };
@@ -175,6 +176,7 @@ int manager_new(cfg *c, sd_event *e, sup_log_target log, bool debug, bool subrea
 sup_manager *manager_free(sup_manager *m);
 void manager_start(sup_manager *m);
 void manager_shutdown(sup_manager *m, int exit_status);
+void manager_kill_all(sup_manager *m);
 void manager_reap(sup_manager *m);
 void node_proc_down(sup_proc *p);
 void node_proc_event(sup_proc *p, sup_event_type type, int priority);
