@@ -39,6 +39,7 @@ typedef struct rx_lane {
         uint8_t st;                     /* a lane_state; one byte, read right after it is written */
         uint64_t hwm;                   /* as last stored in the segment */
         int space_fd;                   /* the sender's, to wake it when it waits through one; owned, or -EBADF */
+        uint32_t bad;                   /* malformed records seen on it */
         uint32_t next;                  /* FIFO link */
 } rx_lane;
 
@@ -48,6 +49,14 @@ typedef struct fifo {
 
 #define NIL UINT32_MAX
 #define WATCH_MAX 8
+/* Records one take may skip (expired or malformed) before it returns
+ * -EAGAIN with the lane still queued: whatever peers write, every call
+ * does bounded work. */
+#define TAKE_BUDGET 1024
+/* A lane that showed this many malformed records is closed as garbled:
+ * an honest sender never publishes one (see layout.h), so one that keeps
+ * doing so is not read for ever. */
+#define LANE_GARBAGE_MAX 16
 
 struct shm_mailbox {
         shm__map bell;
@@ -316,6 +325,7 @@ int shm_mailbox_add_lane(shm_mailbox *m, uint32_t index, int lane_fd, int space_
                 return -EINVAL;
         l = &m->lanes[index];
         l->space_fd = -EBADF;
+        l->bad = 0;
         if (space_fd >= 0) {
                 l->space_fd = fcntl(space_fd, F_DUPFD_CLOEXEC, 3);
                 if (l->space_fd < 0)
@@ -407,12 +417,13 @@ SHM_HOT void env_load(shm_envelope *ret, const volatile shm__slot_env *se, const
  * and counted on the way.  TRACK records the take in the segment, so that
  * a consumer dying before its commit gets it redelivered; a receive that
  * commits at once needs no record (the caller never saw the message). */
-SHM_HOT int lane_take(rx_lane *l, uint64_t now, shm_envelope *ret, void *buf, size_t size, bool track) {
+SHM_HOT int lane_take(rx_lane *l, uint64_t now, shm_envelope *ret, void *buf, size_t size, bool track,
+                      uint32_t *budget) {
         shm__lane_hdr *h = shm__lane(&l->map);
 
-        /* At most a ring's worth of skipped messages per call: a peer that
-         * keeps writing garbage cannot keep us here. */
-        for (uint32_t skipped = 0; skipped <= l->map.slots; skipped++) {
+        /* Skipping costs budget, shared by the whole take: a peer that
+         * keeps writing garbage or expired records cannot keep us here. */
+        for (;;) {
                 const volatile shm__slot_env *se;
                 uint32_t red = 0;
                 env_head eh;
@@ -433,13 +444,19 @@ SHM_HOT int lane_take(rx_lane *l, uint64_t now, shm_envelope *ret, void *buf, si
                 se = (const volatile shm__slot_env *) (void *) slot;
                 env_head_read(se, &eh);
                 if (eh.seq != l->head || eh.len > l->map.message_max) {
+                        if (++l->bad >= LANE_GARBAGE_MAX)
+                                return -EBADMSG;
                         shm__count(&h->cons.errors, 1);
                         (void) lane_advance(l);
+                        if (--*budget == 0)
+                                return -EINPROGRESS;
                         continue;
                 }
                 if (eh.deadline != 0 && eh.deadline <= now) {
                         shm__count(&h->cons.expired, 1);
                         (void) lane_advance(l);
+                        if (--*budget == 0)
+                                return -EINPROGRESS;
                         continue;
                 }
                 if (eh.len > size) {
@@ -458,7 +475,6 @@ SHM_HOT int lane_take(rx_lane *l, uint64_t now, shm_envelope *ret, void *buf, si
                         memcpy(buf, slot + SHM_ENVELOPE_SIZE, eh.len);
                 return (int) eh.len;
         }
-        return -EAGAIN;
 }
 
 /* Queues every lane the bell rang for since the last look (the caller saw
@@ -487,6 +503,8 @@ static void bell_drain(shm_mailbox *m) {
 
 SHM_HOT int take(shm_mailbox *m, uint64_t now_ns, shm_envelope *ret_env, void *buf, size_t size,
                 uint32_t *ret_lane, bool track) {
+        uint32_t budget = TAKE_BUDGET;
+
         if (!m || !ret_env || (size > 0 && !buf))
                 return -EINVAL;
         if (atomic_load_explicit(&shm__bell(&m->bell)->summary, memory_order_relaxed) != 0)
@@ -524,11 +542,21 @@ SHM_HOT int take(shm_mailbox *m, uint64_t now_ns, shm_envelope *ret_env, void *b
                 }
                 if (l->st != LANE_OPEN)
                         continue;       /* closed since it was queued */
-                r = lane_take(l, now_ns, ret_env, buf, size, track);
+                r = lane_take(l, now_ns, ret_env, buf, size, track, &budget);
                 if (r == -EAGAIN) {
-                        /* Only expired messages were left. */
+                        /* Only expired messages were left (or a peer moved
+                         * its tail back and forth: that costs budget too). */
                         (void) lane_activate(m, i);
+                        if (--budget == 0)
+                                return -EAGAIN;
                         continue;
+                }
+                if (r == -EINPROGRESS) {
+                        /* Out of budget: the lane stays queued, and the
+                         * caller's next take (or wait, which returns at
+                         * once) goes on from here. */
+                        (void) lane_activate(m, i);
+                        return -EAGAIN;
                 }
                 if (r == -EMSGSIZE) {
                         fifo_push(m, level == UINT32_MAX ? head_level(l) : level, i);
