@@ -1,0 +1,96 @@
+/* test-notify.c - the sd_notify datagram parser, escaping, and the log
+ * rate limit, as pure functions. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "notify-parse.h"
+#include "ratelimit.h"
+
+static void test_notify_parse_keys(void **state) {
+        const char m[] = "READY=1\nSTATUS=up\nMAINPID=42\nEXTEND_TIMEOUT_USEC=5000\nSTOPPING=1\nBARRIER=1\nX=1";
+        notify_msg n;
+
+        (void) state;
+        assert_int_equal(notify_parse(m, strlen(m), &n), 0);
+        assert_true(n.ready && n.stopping && n.barrier && n.has_status);
+        assert_string_equal(n.status, "up");
+        assert_int_equal(n.main_pid, 42);
+        assert_int_equal(n.extend_usec, 5000);
+        assert_int_equal(n.invalid, 0);
+}
+
+static void test_notify_parse_rejects_and_bounds(void **state) {
+        notify_msg n;
+        char big[NOTIFY_MSG_MAX + 1];
+
+        (void) state;
+        /* A NUL anywhere refuses the whole datagram. */
+        assert_int_equal(notify_parse("READY=1\0MAINPID=1", 17, &n), -EBADMSG);
+        memset(big, 'a', sizeof(big));
+        assert_int_equal(notify_parse(big, sizeof(big), &n), -EMSGSIZE);
+        /* Numbers: digits only, in range. */
+        assert_int_equal(notify_parse("MAINPID=-1", 10, &n), 0);
+        assert_int_equal(n.main_pid, 0);
+        assert_int_equal(n.invalid, 1);
+        assert_int_equal(notify_parse("MAINPID=0", 9, &n), 0);
+        assert_int_equal(n.main_pid, 0);
+        assert_int_equal(notify_parse("MAINPID=2147483648", 18, &n), 0);
+        assert_int_equal(n.main_pid, 0);
+        assert_int_equal(notify_parse("MAINPID=12 ", 11, &n), 0);
+        assert_int_equal(n.main_pid, 0);
+        /* A longer extension than the maximum gets the maximum, even past 64 bits. */
+        assert_int_equal(notify_parse("EXTEND_TIMEOUT_USEC=99999999999999999999999", 43, &n), 0);
+        assert_int_equal(n.extend_usec, NOTIFY_EXTEND_MAX_USEC);
+        assert_int_equal(notify_parse("EXTEND_TIMEOUT_USEC=1x9999999999999999999999", 44, &n), 0);
+        assert_int_equal(n.extend_usec, 0);
+        assert_int_equal(n.invalid, 1);
+        /* READY=1 must be the whole line. */
+        assert_int_equal(notify_parse("READY=10\nREADY=", 15, &n), 0);
+        assert_false(n.ready);
+}
+
+static void test_notify_escape_control_bytes(void **state) {
+        char out[16];
+        notify_msg n;
+        const char m[] = "STATUS=\x1b[1m\"\\\xff";
+
+        (void) state;
+        assert_int_equal(notify_parse(m, strlen(m), &n), 0);
+        assert_string_equal(n.status, "\\x1b[1m\\x22\\x5c\\xff");
+        /* Never half an escape at the end. */
+        assert_int_equal(notify_escape("ab\x01", 3, out, 5), 2);
+        assert_string_equal(out, "ab");
+        assert_int_equal(notify_escape("ab\x01", 3, out, 7), 6);
+        assert_string_equal(out, "ab\\x01");
+}
+
+static void test_sup_ratelimit_pass_burst_then_report(void **state) {
+        sup_ratelimit rl = {};
+        unsigned s, passed = 0;
+
+        (void) state;
+        for (unsigned i = 0; i < 100; i++)
+                passed += sup_ratelimit_pass(&rl, 1000 + i, 10000, 5, &s);
+        assert_int_equal(passed, 5);
+        /* The next interval lets lines through again and says how many were held back. */
+        assert_true(sup_ratelimit_pass(&rl, 1000 + 10000, 10000, 5, &s));
+        assert_int_equal(s, 95);
+        assert_true(sup_ratelimit_pass(&rl, 1000 + 10001, 10000, 5, &s));
+        assert_int_equal(s, 0);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_notify_parse_keys),
+                cmocka_unit_test(test_notify_parse_rejects_and_bounds),
+                cmocka_unit_test(test_notify_escape_control_bytes),
+                cmocka_unit_test(test_sup_ratelimit_pass_burst_then_report),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
