@@ -36,8 +36,20 @@ BENCH    = $(BUILD)/bench/restart $(BUILD)/bench/crashloop-child $(BUILD)/bench/
            $(BUILD)/bench/scale $(BUILD)/bench/idle-child $(BUILD)/bench/mailbox
 MANS     = man/airsupd.8 man/airsup.conf.5
 
-.PHONY: all deps deps-test deps-bench check check-unit check-integration check-man \
-        check-asan run bench install clean
+# Fuzz targets (tests/fuzz/fuzz-NAME.c) and the sources each needs.  `make
+# fuzz` builds them with clang's libFuzzer and runs each for FUZZ_SECONDS;
+# `make check` replays their corpora and regression inputs without it.
+FUZZERS      = cfg notify value lane
+FUZZ_cfg     = supervisor/cfg.c supervisor/cfg-value.c
+FUZZ_notify  = supervisor/notify-parse.c
+FUZZ_value   = supervisor/cfg-value.c
+FUZZ_lane    = $(SHM_SRC)
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+REPLAY       = $(FUZZERS:%=$(BUILD)/fuzz/replay-%)
+
+.PHONY: all deps deps-test deps-bench deps-fuzz check check-unit check-integration check-man \
+        check-fuzz fuzz run bench install clean
 
 all: $(BUILD)/airsupd $(EXAMPLES)
 
@@ -47,6 +59,8 @@ deps-test:
 	@sh mk/deps.sh test
 deps-bench:
 	@sh mk/deps.sh bench
+deps-fuzz:
+	@sh mk/deps.sh fuzz
 
 $(BUILD)/%.o: %.c | deps
 	@mkdir -p $(@D)
@@ -70,6 +84,18 @@ $(BUILD)/tests/%: $(BUILD)/tests/integration/%.o
 	@mkdir -p $(@D)
 	$(CC) $(XLDFLAGS) -o $@ $^ $(LIBS)
 
+# A replay binary: the target plus a main() that feeds it files.
+.SECONDEXPANSION:
+$(BUILD)/fuzz/replay-%: tests/fuzz/fuzz-%.c tests/fuzz/replay.c $$(FUZZ_$$*) | deps
+	@mkdir -p $(@D)
+	$(CC) $(XCFLAGS) -o $@ $^ $(XLDFLAGS) $(LIBS)
+
+# A libFuzzer binary (always with ASan and UBSan).
+build/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $$(FUZZ_$$*) | deps
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -DAIRSUP_VERSION=\"0.1.0\" $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined \
+		-Icommon -Isupervisor -Ishm $(shell pkg-config --cflags $(PKGS)) -o $@ $^ $(LIBS)
+
 $(BUILD)/bench/mailbox: $(BUILD)/bench/mailbox.o $(SHM_OBJ)
 	$(CC) $(XLDFLAGS) -o $@ $^ -lrt
 
@@ -78,11 +104,28 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o
 
 check: deps-test
 	$(MAKE) check-man
-	$(MAKE) check-unit check-integration
-	$(MAKE) SAN=1 check-unit check-integration
+	$(MAKE) check-unit check-fuzz check-integration
+	$(MAKE) SAN=1 check-unit check-fuzz check-integration
 
 check-unit: $(UNIT)
 	@set -e; for t in $(UNIT); do echo "== $$t"; $$t; done
+
+# Every corpus and regression input of every fuzz target, replayed.
+check-fuzz: $(REPLAY)
+	@set -e; for f in $(FUZZERS); do \
+		$(BUILD)/fuzz/replay-$$f tests/fuzz/corpus/$$f tests/fuzz/regress/$$f; done
+
+# make fuzz [FUZZ_SECONDS=N] [FUZZERS=name]: each target for N seconds,
+# starting from a copy of its corpus; what crashes lands in
+# tests/fuzz/regress/NAME/ (commit it: check-fuzz replays it from then on).
+fuzz: deps-fuzz $(FUZZERS:%=build/fuzz/fuzz-%)
+	@set -e; for f in $(FUZZERS); do \
+		mkdir -p build/fuzz/corpus-$$f tests/fuzz/regress/$$f; \
+		cp -n tests/fuzz/corpus/$$f/* build/fuzz/corpus-$$f/ 2>/dev/null || true; \
+		echo "== fuzz-$$f for $(FUZZ_SECONDS) s"; \
+		build/fuzz/fuzz-$$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+			-artifact_prefix=tests/fuzz/regress/$$f/ build/fuzz/corpus-$$f tests/fuzz/regress/$$f; \
+	done
 
 check-integration: all $(HELPERS)
 	@BUILD=$(BUILD) sh tests/integration/run.sh

@@ -1,18 +1,20 @@
 #!/bin/sh
-# deps.sh [build|test|bench] - makes sure the Debian packages airsup needs
+# deps.sh [build|test|bench|fuzz] - makes sure the Debian packages airsup needs
 # are installed.  As root it installs what is missing with apt-get; as
 # anyone else it prints the exact apt-get line and fails.
 set -eu
 
 build="libsystemd-dev libbsd-dev libinih-dev pkg-config gcc make"
-test="$build libcmocka-dev mandoc procps util-linux systemd redis-server"
+test="$build libcmocka-dev mandoc procps util-linux systemd redis-server python3"
+fuzz="$test clang libclang-rt-14-dev"
 bench="$test runit s6 supervisor"
 
 case "${1:-build}" in
 build) want=$build ;;
 test)  want=$test ;;
 bench) want=$bench ;;
-*) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
+fuzz)  want=$fuzz ;;
+*) echo "usage: $0 [build|test|bench|fuzz]" >&2; exit 2 ;;
 esac
 
 missing=

@@ -1,0 +1,76 @@
+/* fuzz-lane - a receiver over lane and bell segments that a hostile peer
+ * filled with the input's bytes: mapping either refuses the segment or
+ * every receive returns (bounded work), never faulting or looping. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "shm.h"
+
+static void overwrite(int fd, const uint8_t *data, size_t size) {
+        struct stat st;
+        uint8_t *p;
+
+        if (fstat(fd, &st) < 0 || st.st_size <= 0)
+                return;
+        p = mmap(NULL, (size_t) st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (p == MAP_FAILED)
+                return;
+        /* The input is a list of (offset, 8 bytes) patches, so that small
+         * inputs reach every part of the segment. */
+        for (size_t i = 0; i + 10 <= size; i += 10) {
+                size_t off = ((size_t) data[i] | (size_t) data[i + 1] << 8) * 8 % (size_t) st.st_size;
+                if (off + 8 <= (size_t) st.st_size)
+                        memcpy(p + off, data + i + 2, 8);
+        }
+        munmap(p, (size_t) st.st_size);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+        int lane = -1, bell = -1, efd = -1;
+        shm_mailbox *m = NULL;
+        shm_tx *t = NULL;
+        size_t half = size / 2;
+
+        if (shm_lane_create(8, 64, &lane) < 0 || shm_bell_create(2, &bell) < 0)
+                goto out;
+        efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (shm_mailbox_open(bell, efd, &m) < 0)
+                goto out;
+        /* A few honest messages first, then the garbage over them. */
+        if (shm_tx_open(lane, bell, 0, efd, -1, &t) == 0) {
+                for (uint64_t i = 0; i < 5; i++) {
+                        shm_envelope e = { .type = 1, .len = sizeof(i) };
+                        (void) shm_tx_send(t, &e, &i, SHM_FULL_FAIL, 0);
+                }
+        }
+        (void) shm_mailbox_add_lane(m, 0, lane, -1);
+        overwrite(lane, data, half);
+        overwrite(bell, data + half, size - half);
+        for (unsigned i = 0; i < 64; i++) {
+                uint8_t buf[128];
+                shm_envelope e;
+                uint32_t l;
+                int r = shm_mailbox_take(m, 0, &e, buf, sizeof(buf), &l);
+                if (r >= 0)
+                        (void) shm_mailbox_commit(m, l);
+                else if (r == -EBADMSG)
+                        (void) shm_mailbox_add_lane(m, 0, lane, -1);
+        }
+out:
+        shm_tx_free(t);
+        shm_mailbox_free(m);
+        if (lane >= 0)
+                close(lane);
+        if (bell >= 0)
+                close(bell);
+        if (efd >= 0)
+                close(efd);
+        return 0;
+}

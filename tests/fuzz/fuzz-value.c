@@ -1,0 +1,39 @@
+/* fuzz-value - the value parsers of airsup.conf(5) over any string:
+ * durations (never wrapping past the documented maximum), counts, signal
+ * names, shell-like argv and environment lists. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfg.h"
+#include "cleanup.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+        _cleanup_free_ char *s = strndup((const char *) data, size);
+        char **v = NULL;
+        uint64_t u;
+        unsigned n;
+        int sig;
+
+        if (!s)
+                return 0;
+        if (cfg_parse_duration(s, &u) == 0 && u > CFG_DURATION_MAX_USEC)
+                abort();
+        (void) cfg_parse_unsigned(s, 0, 1000, &n);
+        (void) cfg_parse_signal(s, &sig);
+        (void) cfg_parse_name(s);
+        if (cfg_split_argv(s, &v) == 0) {
+                if (!v[0])
+                        abort();
+                strv_free(v);
+        }
+        v = NULL;
+        if (cfg_parse_environment(s, &v) == 0) {
+                for (char **e = v; *e; e++)
+                        if (!strchr(*e, '='))
+                                abort();
+                strv_free(v);
+        }
+        return 0;
+}
