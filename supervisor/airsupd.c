@@ -33,7 +33,8 @@ static void help(void) {
                "      --version       show the version\n"
                "\n"
                "Exit status: 0 after an orderly shutdown (SIGTERM, SIGINT, SIGPWR), 1 when\n"
-               "the root supervisor gave up, 78 when the configuration does not load.\n"
+               "the root supervisor gave up or a shutdown was forced (a third SIGTERM/SIGINT\n"
+               "within 5 s kills what is left), 78 when the configuration does not load.\n"
                "See airsupd(8).\n");
 }
 
