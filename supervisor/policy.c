@@ -23,6 +23,12 @@ bool sup_restart_wanted(cfg_restart t, sup_exit e, int stop_signal) {
         }
 }
 
+bool sup_supervisor_restart_wanted(cfg_restart t) {
+        /* As in OTP, a supervisor that gave up ends with reason shutdown,
+         * which restart types take as a normal end. */
+        return sup_restart_wanted(t, (sup_exit) { .code = CLD_EXITED, .status = 0 }, 0);
+}
+
 uint64_t sup_backoff_next(sup_backoff *b, uint64_t base_usec, uint64_t max_usec, uint64_t uptime_usec) {
         uint64_t delay;
 

@@ -27,6 +27,12 @@ bool sup_exit_abnormal(sup_exit e, int stop_signal);
 /* Whether a child of restart type T that ended with E is restarted. */
 bool sup_restart_wanted(cfg_restart t, sup_exit e, int stop_signal);
 
+/* Whether a supervisor of restart type T that gave up (exceeded its
+ * intensity) is restarted by its parent: only when permanent.  OTP ends
+ * such a supervisor with reason shutdown, which is not abnormal, so a
+ * transient one stays down like a temporary one. */
+bool sup_supervisor_restart_wanted(cfg_restart t);
+
 /* Backoff: the delay doubles from BASE up to MAX and starts again from BASE
  * once the child has stayed up for MAX (a stable run).  STATE holds the
  * delay that the next restart will use; 0 means "not started yet". */

@@ -314,8 +314,7 @@ static void sup_child_failed(sup_node *s, sup_node *child, uint64_t delay_usec, 
                 return;
         }
 
-        if (child->cfg->supervisor &&
-            !sup_restart_wanted(child->cfg->restart, (sup_exit) { .code = CLD_EXITED, .status = 1 }, 0)) {
+        if (child->cfg->supervisor && !sup_supervisor_restart_wanted(child->cfg->restart)) {
                 node_emit(child, SUP_EVENT_NOT_RESTARTED, LOG_NOTICE);
                 node_settled(child);
                 return;

@@ -1,5 +1,6 @@
 # A flood of rejected datagrams from outside costs a few log lines, not a
-# line each; the group's own messages still get through; STATUS= bytes
+# line each (at most 5 per 10 s, so a slow run may span an interval or
+# two); the group's own messages still get through; STATUS= bytes
 # that are not printable ASCII are escaped (\xNN) in the event.
 . "$(dirname "$0")/lib.sh"
 
@@ -22,7 +23,7 @@ wait_until 5 test -s g.sock || fail "no NOTIFY_SOCKET"
 touch go
 wait_log 'ready g'
 n=$(log_count 'g: notify message from pid [0-9]+ \(uid 65534\)')
-[ "$n" -ge 1 ] && [ "$n" -le 6 ] || fail "$n warning lines for 20000 rejected datagrams"
+[ "$n" -ge 1 ] && [ "$n" -le 15 ] || fail "$n warning lines for 20000 rejected datagrams"
 log_has 'status g pid=[0-9]+ incarnation=1 status="\\x1b\[31mred\\x07\\xff\\x22q"' ||
         fail "STATUS= not escaped: $(grep 'status g' "$LOG")"
 kill -TERM "$AIRSUPD_PID"

@@ -41,6 +41,16 @@ static void test_sup_restart_wanted_types(void **state) {
         assert_false(sup_restart_wanted(CFG_RESTART_TEMPORARY, ok, SIGTERM));
 }
 
+/* OTP: a supervisor that exceeds its intensity exits with reason shutdown;
+ * a transient child is restarted only after an exit other than normal or
+ * shutdown. */
+static void test_sup_supervisor_restart_wanted_types(void **state) {
+        (void) state;
+        assert_true(sup_supervisor_restart_wanted(CFG_RESTART_PERMANENT));
+        assert_false(sup_supervisor_restart_wanted(CFG_RESTART_TRANSIENT));
+        assert_false(sup_supervisor_restart_wanted(CFG_RESTART_TEMPORARY));
+}
+
 static void test_sup_backoff_next_doubles_to_max(void **state) {
         sup_backoff b = {};
         uint64_t expect[] = { 100 * MS, 200 * MS, 400 * MS, 800 * MS, 1 * S, 1 * S, 1 * S };
@@ -148,6 +158,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_sup_exit_abnormal_status_and_signals),
                 cmocka_unit_test(test_sup_restart_wanted_types),
+                cmocka_unit_test(test_sup_supervisor_restart_wanted_types),
                 cmocka_unit_test(test_sup_backoff_next_doubles_to_max),
                 cmocka_unit_test(test_sup_backoff_next_resets_after_stable_run),
                 cmocka_unit_test(test_sup_backoff_next_zero_base),
