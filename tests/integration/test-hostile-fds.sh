@@ -5,12 +5,18 @@
 # A pty (not a pipe: it goes to the closer process) changes nothing either.
 . "$(dirname "$0")/lib.sh"
 
+cat >target.sh <<'SCRIPT'
+echo $NOTIFY_SOCKET > target.sock
+until [ -e go ]; do sleep 0.02; done
+"$1" linger "$NOTIFY_SOCKET" 4 20 inner.pid
+SCRIPT
 cat >airsup.conf <<CONF
 [group:victim]
 command = sleep 1000
 backoff = 0
 [group:target]
-command = sh -c 'echo \$NOTIFY_SOCKET > target.sock; until [ -e go ]; do sleep 0.02; done; $HOSTILE linger \$NOTIFY_SOCKET 4 20 $T/inner.pid; exec sleep 1000'
+command = sh $T/target.sh $HOSTILE
+workdir = $T
 ready = notify
 start_timeout = 60s
 CONF
