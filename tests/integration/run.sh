@@ -1,6 +1,6 @@
 #!/bin/sh
 # run.sh - runs every integration test as its own process with a time limit
-# and prints "N passed, N skipped, N failed".  A test exits 77 to say it
+# and prints "N passed, N failed, N skipped".  A test exits 77 to say it
 # cannot run here (it prints why); anything else non-zero is a failure.
 : "${BUILD:=build}"
 export BUILD
@@ -29,5 +29,5 @@ for t in "$dir"/test-*.sh; do
         rm -f "$out"
 done
 echo "($BUILD)"
-echo "integration: $pass passed, $skipped skipped, $failed failed"
+echo "integration: $pass passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
