@@ -140,6 +140,16 @@ static void loader_error(loader *l, unsigned line, const char *fmt, ...) {
         fputc('\n', l->err);
 }
 
+/* strdup() that stops the load on out-of-memory: a configuration that
+ * lost a value (a user, a path) must fail to load, never run without it. */
+static char *loader_strdup(loader *l, const char *s) {
+        char *d = strdup(s);
+
+        if (!d)
+                l->stop = true;
+        return d;
+}
+
 int cfg_find(const cfg *c, const char *name) {
         for (size_t i = 0; i < c->n_nodes; i++)
                 if (strcmp(c->nodes[i].name, name) == 0)
@@ -420,7 +430,7 @@ static void get_output(loader *l, const raw_section *r, key_id k, cfg_output *fi
         else if (strncmp(v, "file:", 5) == 0 && v[5] == '/') {
                 *field = CFG_OUTPUT_FILE;
                 free(*path);
-                *path = strdup(v + 5);
+                *path = loader_strdup(l, v + 5);
         } else
                 loader_error(l, r->line[k], "%s: expected inherit, null, journal or file:/ABSOLUTE/PATH, "
                              "got '%s'", keys[k].name, v);
@@ -438,7 +448,7 @@ static void finish_airsupd(loader *l) {
                 else if (strlen(r->value[KEY_CONTROL]) >= 108)
                         loader_error(l, r->line[KEY_CONTROL], "control: socket path longer than 107 bytes");
                 else {
-                        c->control = strdup(r->value[KEY_CONTROL]);
+                        c->control = loader_strdup(l, r->value[KEY_CONTROL]);
                         c->control_line = r->line[KEY_CONTROL];
                 }
         }
@@ -447,7 +457,7 @@ static void finish_airsupd(loader *l) {
                         loader_error(l, r->line[KEY_CONTROL_GROUP], "control_group: no such group '%s'",
                                      r->value[KEY_CONTROL_GROUP]);
                 else
-                        c->control_group = strdup(r->value[KEY_CONTROL_GROUP]);
+                        c->control_group = loader_strdup(l, r->value[KEY_CONTROL_GROUP]);
         }
         get_unsigned(l, r, KEY_EVENTS, 1, 1000000, &c->events);
 }
@@ -463,7 +473,7 @@ static void finish_common(loader *l, cfg_node *n, const raw_section *r) {
                 }
         }
         if (r->value[KEY_PARENT]) {
-                n->parent_name = strdup(r->value[KEY_PARENT]);
+                n->parent_name = loader_strdup(l, r->value[KEY_PARENT]);
                 n->parent_line = r->line[KEY_PARENT];
         }
 }
@@ -517,7 +527,7 @@ static void finish_group(loader *l, cfg_node *n, const raw_section *r) {
         if (!v)
                 loader_error(l, n->line, "[group:%s] has no 'command ='", n->name);
         else {
-                n->command = strdup(v);
+                n->command = loader_strdup(l, v);
                 ret = cfg_split_argv(v, &n->argv);
                 if (ret == -ENOMEM)
                         l->stop = true;
@@ -581,7 +591,7 @@ static void finish_group(loader *l, cfg_node *n, const raw_section *r) {
         if (v) {
                 if (strncmp(v, "exec:", 5) == 0) {
                         n->health = CFG_HEALTH_EXEC;
-                        n->health_command = strdup(v + 5);
+                        n->health_command = loader_strdup(l, v + 5);
                         if (cfg_split_argv(v + 5, &n->health_argv) < 0)
                                 loader_error(l, r->line[KEY_HEALTH], "health: exec: needs a command");
                 } else {
@@ -608,7 +618,7 @@ static void finish_group(loader *l, cfg_node *n, const raw_section *r) {
                                       getpwuid((uid_t) uid)))
                         loader_error(l, r->line[KEY_USER], "user: no such user '%s'", v);
                 else
-                        n->user = strdup(v);
+                        n->user = loader_strdup(l, v);
         }
 
         v = r->value[KEY_WORKDIR];
@@ -616,12 +626,12 @@ static void finish_group(loader *l, cfg_node *n, const raw_section *r) {
                 if (v[0] != '/')
                         loader_error(l, r->line[KEY_WORKDIR], "workdir: must be an absolute path, got '%s'", v);
                 else
-                        n->workdir = strdup(v);
+                        n->workdir = loader_strdup(l, v);
         }
 
         v = r->value[KEY_ENVIRONMENT];
         if (v) {
-                n->environment = strdup(v);
+                n->environment = loader_strdup(l, v);
                 ret = cfg_parse_environment(v, &n->env);
                 if (ret == -ENOMEM)
                         l->stop = true;
@@ -633,7 +643,7 @@ static void finish_group(loader *l, cfg_node *n, const raw_section *r) {
         get_output(l, r, KEY_STDOUT, &n->out, &n->out_path);
         n->err = n->out;
         if (n->out_path)
-                n->err_path = strdup(n->out_path);
+                n->err_path = loader_strdup(l, n->out_path);
         get_output(l, r, KEY_STDERR, &n->err, &n->err_path);
 }
 
@@ -751,6 +761,8 @@ int cfg_load(const char *path, FILE *err, cfg **ret) {
         r = ini_parse_stream(reader, &l, handler, &l);
         if (l.stop && l.n_errors == 0) {
                 r = -ENOMEM;
+                if (err)
+                        fprintf(err, "%s: out of memory\n", path);
                 goto finish;
         }
         if (r > 0 && l.n_errors == 0)
@@ -778,6 +790,8 @@ int cfg_load(const char *path, FILE *err, cfg **ret) {
         }
         link_tree(&l);
         r = l.stop && l.n_errors == 0 ? -ENOMEM : l.n_errors > 0 ? -EINVAL : 0;
+        if (r == -ENOMEM && err)
+                fprintf(err, "%s: out of memory\n", path);
 
 finish:
         raw_section_done(&l.airsupd);

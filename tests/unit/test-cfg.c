@@ -1,6 +1,7 @@
 /* test-cfg.c - value parsers and whole-file loading with FILE:LINE errors. */
 #define _GNU_SOURCE
 #include <setjmp.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -307,6 +308,72 @@ static void test_cfg_load_reports_every_error(void **state) {
         assert_non_null(strstr(errors, "F:4: unknown key 'bar'"));
 }
 
+/* Out-of-memory injection: while armed, the Nth strdup()/strndup() made by
+ * the loader (linked into this program, so these definitions are the ones
+ * it calls) fails. */
+static int dup_fail_at = -1, dup_calls;
+
+static bool dup_fails(void) {
+        return dup_fail_at >= 0 && dup_calls++ == dup_fail_at;
+}
+
+char *strdup(const char *s) {
+        size_t n = strlen(s) + 1;
+        char *d = dup_fails() ? NULL : malloc(n);
+        return d ? memcpy(d, s, n) : NULL;
+}
+
+char *strndup(const char *s, size_t max) {
+        size_t n = strnlen(s, max);
+        char *d = dup_fails() ? NULL : malloc(n + 1);
+        if (!d)
+                return NULL;
+        memcpy(d, s, n);
+        d[n] = '\0';
+        return d;
+}
+
+/* A copy that fails anywhere fails the whole load: never a configuration
+ * that silently lost its user, its paths or its command. */
+static void test_cfg_load_out_of_memory_fails_whole(void **state) {
+        static const char text[] =
+                "[airsupd]\ncontrol = /run/x/control\n"
+                "[supervisor:s]\nstrategy = one_for_all\n"
+                "[group:g]\nparent = s\ncommand = /bin/sleep 'a b' c\nuser = nobody\n"
+                "workdir = /tmp\nenvironment = A=1 B=2\nstdout = file:/tmp/o\nhealth = exec:/bin/true\n";
+        char path[] = "/tmp/airsup-test-cfg-XXXXXX";
+        FILE *null = fopen("/dev/null", "w");
+        int fd, failures = 0;
+
+        (void) state;
+        fd = mkstemp(path);
+        assert_true(fd >= 0 && null);
+        assert_int_equal(write(fd, text, strlen(text)), (ssize_t) strlen(text));
+        close(fd);
+        for (int k = 0;; k++) {
+                cfg *c = NULL;
+                int r;
+
+                dup_calls = 0;
+                dup_fail_at = k;
+                r = cfg_load(path, null, &c);
+                dup_fail_at = -1;
+                if (dup_calls <= k) {
+                        /* Nothing failed: the whole file loaded. */
+                        assert_int_equal(r, 0);
+                        assert_string_equal(c->nodes[2].user, "nobody");
+                        cfg_free(c);
+                        break;
+                }
+                assert_true(r < 0);
+                assert_null(c);
+                failures++;
+        }
+        assert_true(failures >= 10);
+        unlink(path);
+        fclose(null);
+}
+
 static void test_cfg_load_missing_file(void **state) {
         FILE *err = fopen("/dev/null", "we");
         cfg *c = NULL;
@@ -331,6 +398,7 @@ int main(void) {
                 cmocka_unit_test(test_cfg_load_line_too_long),
                 cmocka_unit_test(test_cfg_load_reports_every_error),
                 cmocka_unit_test(test_cfg_load_missing_file),
+                cmocka_unit_test(test_cfg_load_out_of_memory_fails_whole),
         };
         return cmocka_run_group_tests_name("cfg", tests, NULL, NULL);
 }
