@@ -99,6 +99,9 @@ build/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $$(FUZZ_$$*) | deps
 $(BUILD)/bench/mailbox: $(BUILD)/bench/mailbox.o $(SHM_OBJ)
 	$(CC) $(XLDFLAGS) -o $@ $^ -lrt
 
+$(BUILD)/bench/restart $(BUILD)/bench/scale: $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/bench/lib.o
+	$(CC) $(XLDFLAGS) -o $@ $^
+
 $(BUILD)/bench/%: $(BUILD)/bench/%.o
 	$(CC) $(XLDFLAGS) -o $@ $^
 

@@ -21,9 +21,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
+
 extern char **environ;
 
-static char bindir[PATH_MAX], builddir[PATH_MAX], tmpdir[PATH_MAX];
 
 typedef struct result {
         const char *name;
@@ -32,17 +33,6 @@ typedef struct result {
         size_t n;
         double p50_us, p99_us, mean_us;
 } result;
-
-static int64_t mono_ns(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t) ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-        double x = *(const double *) a, y = *(const double *) b;
-        return (x > y) - (x < y);
-}
 
 /* Counts the "S" lines (starts) in FILE. */
 static size_t count_starts(const char *file) {
@@ -93,7 +83,7 @@ static void analyse(const char *file, size_t skip, result *r) {
                 free(lat);
                 return;
         }
-        qsort(lat, n, sizeof(double), cmp_double);
+        qsort(lat, n, sizeof(double), bench_cmp_double);
         double sum = 0;
         for (size_t i = 0; i < n; i++)
                 sum += lat[i];
@@ -105,54 +95,13 @@ static void analyse(const char *file, size_t skip, result *r) {
         free(lat);
 }
 
-static pid_t spawn(char *const argv[], const char *out) {
-        posix_spawn_file_actions_t fa;
-        posix_spawnattr_t at;
-        pid_t pid;
-        int r;
-
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-        posix_spawn_file_actions_addopen(&fa, 1, out ? out : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0644);
-        posix_spawn_file_actions_adddup2(&fa, 1, 2);
-        posix_spawnattr_init(&at);
-        posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);
-        posix_spawnattr_setpgroup(&at, 0);
-        r = posix_spawn(&pid, argv[0], &fa, &at, argv, environ);
-        posix_spawn_file_actions_destroy(&fa);
-        posix_spawnattr_destroy(&at);
-        if (r != 0) {
-                errno = r;
-                return -1;
-        }
-        return pid;
-}
-
 /* Waits until FILE holds WANT starts or SECONDS pass. */
 static void wait_starts(const char *file, size_t want, double seconds) {
-        int64_t end = mono_ns() + (int64_t) (seconds * 1e9);
+        int64_t end = bench_mono_ns() + (int64_t) (seconds * 1e9);
         struct timespec tick = { .tv_nsec = 5 * 1000000L };
 
-        while (count_starts(file) < want && mono_ns() < end)
+        while (count_starts(file) < want && bench_mono_ns() < end)
                 nanosleep(&tick, NULL);
-}
-
-/* SIGTERM to the whole process group, SIGKILL after 5 s. */
-static void stop(pid_t pid) {
-        int64_t end = mono_ns() + 5000000000LL;
-        struct timespec tick = { .tv_nsec = 5 * 1000000L };
-        int st;
-
-        kill(pid, SIGTERM);
-        while (waitpid(pid, &st, WNOHANG) == 0) {
-                if (mono_ns() > end) {
-                        kill(-pid, SIGKILL);
-                        waitpid(pid, &st, 0);
-                        break;
-                }
-                nanosleep(&tick, NULL);
-        }
-        kill(-pid, SIGKILL);
 }
 
 __attribute__((noinline)) static void path_join(char *buf, size_t size, const char *a, const char *b) {
@@ -174,11 +123,11 @@ static void run_floor(size_t n, result *r) {
         char file[PATH_MAX + 32], child[PATH_MAX + 32], floorp[PATH_MAX + 32], count[32];
         pid_t pid;
 
-        path_join(file, sizeof(file), tmpdir, "floor.ts");
-        path_join(child, sizeof(child), bindir, "crashloop-child");
-        path_join(floorp, sizeof(floorp), bindir, "floor");
+        path_join(file, sizeof(file), bench_tmpdir, "floor.ts");
+        path_join(child, sizeof(child), bench_bindir, "crashloop-child");
+        path_join(floorp, sizeof(floorp), bench_bindir, "floor");
         snprintf(count, sizeof(count), "%zu", n + 1);
-        pid = spawn((char *[]) { floorp, child, file, count, NULL }, NULL);
+        pid = bench_spawn((char *[]) { floorp, child, file, count, NULL }, NULL, NULL, -1);
         if (pid < 0) {
                 r->note = "cannot run bench/floor";
                 return;
@@ -191,9 +140,9 @@ static void run_airsupd(size_t n, result *r) {
         char file[PATH_MAX + 32], conf[PATH_MAX + 32], airsupd[PATH_MAX + 32], text[4 * PATH_MAX];
         pid_t pid;
 
-        path_join(file, sizeof(file), tmpdir, "airsupd.ts");
-        path_join(conf, sizeof(conf), tmpdir, "airsup.conf");
-        path_join(airsupd, sizeof(airsupd), builddir, "airsupd");
+        path_join(file, sizeof(file), bench_tmpdir, "airsupd.ts");
+        path_join(conf, sizeof(conf), bench_tmpdir, "airsup.conf");
+        path_join(airsupd, sizeof(airsupd), bench_builddir, "airsupd");
         snprintf(text, sizeof(text),
                  "[supervisor:root]\n"
                  "intensity = 1000000\n"
@@ -202,15 +151,15 @@ static void run_airsupd(size_t n, result *r) {
                  "command = %s/crashloop-child %s\n"
                  "backoff = 0\n"
                  "stdout = null\n",
-                 bindir, file);
+                 bench_bindir, file);
         write_file(conf, text, 0644);
-        pid = spawn((char *[]) { airsupd, "-c", conf, "--log=stderr", NULL }, NULL);
+        pid = bench_spawn((char *[]) { airsupd, "-c", conf, "--log=stderr", NULL }, NULL, NULL, -1);
         if (pid < 0) {
                 r->note = "cannot run airsupd";
                 return;
         }
         wait_starts(file, n + 1, 120);
-        stop(pid);
+        (void) bench_stop(pid, 5);
         analyse(file, n / 20, r);
 }
 
@@ -220,14 +169,14 @@ static bool installed(const char *path) {
 
 /* Runs a peer supervisor until FILE holds N restarts or SECONDS pass. */
 static void measure_peer(char *const argv[], const char *file, size_t n, double seconds, result *r) {
-        pid_t pid = spawn(argv, NULL);
+        pid_t pid = bench_spawn(argv, NULL, NULL, -1);
 
         if (pid < 0) {
                 r->note = "failed to start";
                 return;
         }
         wait_starts(file, n + 1, seconds);
-        stop(pid);
+        (void) bench_stop(pid, 5);
         analyse(file, 0, r);
         if (r->ran && r->n < n)
                 r->note = "time-limited sample";
@@ -238,10 +187,10 @@ static void measure_peer(char *const argv[], const char *file, size_t n, double 
 static void make_service_dir(const char *name, const char *file, char *dir, size_t size) {
         char run[PATH_MAX + 64], text[3 * PATH_MAX];
 
-        path_join(dir, size, tmpdir, name);
+        path_join(dir, size, bench_tmpdir, name);
         mkdir(dir, 0755);
         path_join(run, sizeof(run), dir, "run");
-        snprintf(text, sizeof(text), "#!/bin/sh\nexec %s/crashloop-child %s\n", bindir, file);
+        snprintf(text, sizeof(text), "#!/bin/sh\nexec %s/crashloop-child %s\n", bench_bindir, file);
         write_file(run, text, 0755);
 }
 
@@ -253,7 +202,7 @@ static void run_peer_dir(const char *name, const char *binary, size_t n, double 
                 return;
         }
         snprintf(ts, sizeof(ts), "%s.ts", name);
-        path_join(file, sizeof(file), tmpdir, ts);
+        path_join(file, sizeof(file), bench_tmpdir, ts);
         make_service_dir(name, file, dir, sizeof(dir));
         measure_peer((char *[]) { (char *) binary, dir, NULL }, file, n, seconds, r);
 }
@@ -265,13 +214,13 @@ static void run_supervisord(size_t n, double seconds, result *r) {
                 r->note = "not installed";
                 return;
         }
-        path_join(file, sizeof(file), tmpdir, "supervisord.ts");
-        path_join(conf, sizeof(conf), tmpdir, "supervisord.conf");
+        path_join(file, sizeof(file), bench_tmpdir, "supervisord.ts");
+        path_join(conf, sizeof(conf), bench_tmpdir, "supervisord.conf");
         snprintf(text, sizeof(text),
                  "[supervisord]\nnodaemon=true\nlogfile=%s/supervisord.log\npidfile=%s/supervisord.pid\n"
                  "[program:crash]\ncommand=%s/crashloop-child %s\nautorestart=true\nstartsecs=0\n"
                  "startretries=1000000\nstdout_logfile=NONE\nstderr_logfile=NONE\n",
-                 tmpdir, tmpdir, bindir, file);
+                 bench_tmpdir, bench_tmpdir, bench_bindir, file);
         write_file(conf, text, 0644);
         measure_peer((char *[]) { "/usr/bin/supervisord", "-n", "-c", conf, NULL }, file, n, seconds, r);
 }
@@ -297,8 +246,6 @@ static void json_num(const char *key, const result *r) {
 int main(int argc, char **argv) {
         bool quick = false;
         size_t samples = 0;
-        char self[PATH_MAX];
-        ssize_t l;
         result floor_r = { .name = "floor" }, air = { .name = "airsupd" }, runit = { .name = "runit" },
                s6 = { .name = "s6" }, sv = { .name = "supervisord" };
 
@@ -315,20 +262,7 @@ int main(int argc, char **argv) {
         if (samples == 0)
                 samples = quick ? 400 : 4000;
 
-        /* The helpers sit beside this binary; airsupd one level up. */
-        l = readlink("/proc/self/exe", self, sizeof(self) - 1);
-        if (l < 0)
-                return 1;
-        self[l] = '\0';
-        snprintf(bindir, sizeof(bindir), "%s", self);
-        *strrchr(bindir, '/') = '\0';
-        snprintf(builddir, sizeof(builddir), "%s", bindir);
-        *strrchr(builddir, '/') = '\0';
-        snprintf(tmpdir, sizeof(tmpdir), "/tmp/airsup-bench-restart.XXXXXX");
-        if (!mkdtemp(tmpdir)) {
-                perror("mkdtemp");
-                return 1;
-        }
+        bench_dirs_init("restart");
         signal(SIGPIPE, SIG_IGN);
 
         printf("restart latency: crash -> next start, from the child's CLOCK_MONOTONIC (%zu samples%s)\n",
@@ -352,7 +286,7 @@ int main(int argc, char **argv) {
                air.ran && floor_r.ran && air.p50_us <= 1.5 * floor_r.p50_us ? "met" : "NOT met");
 
         char cmd[PATH_MAX + 16];
-        snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", bench_tmpdir);
         (void) !system(cmd);
 
         printf("{\"bench\":\"restart\"");

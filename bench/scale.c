@@ -30,12 +30,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
+
 extern char **environ;
 
 #define PER_SUPERVISOR 10
 #define BIG 100                         /* children of the one_for_all supervisor */
 
-static char bindir[PATH_MAX], builddir[PATH_MAX], tmpdir[PATH_MAX], idle[PATH_MAX + 16];
+static char idle[PATH_MAX + 16];
 
 typedef struct result {
         const char *name;
@@ -48,23 +50,6 @@ typedef struct result {
         long wakeups;                   /* over the idle window, summed */
         double stop_ms;
 } result;
-
-static int64_t mono_ns(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t) ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static void nap_ms(long ms) {
-        struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-                ;
-}
-
-static void die(const char *what) {
-        perror(what);
-        exit(1);
-}
 
 /* One field ("VmRSS:", "voluntary_ctxt_switches:") of /proc/PID/status. */
 static long status_field(pid_t pid, const char *key) {
@@ -123,7 +108,7 @@ static size_t scan_procs(proc_info **ret) {
         size_t n = 0, cap = 0;
 
         if (!d)
-                die("/proc");
+                bench_die("/proc");
         while ((de = readdir(d))) {
                 char path[300], buf[512], *lp, *rp;
                 int fd, ppid;
@@ -153,7 +138,7 @@ static size_t scan_procs(proc_info **ret) {
                         cap = cap ? cap * 2 : 1024;
                         a = realloc(a, cap * sizeof(*a));
                         if (!a)
-                                die("realloc");
+                                bench_die("realloc");
                 }
                 a[n].pid = atoi(de->d_name);
                 a[n].ppid = ppid;
@@ -192,9 +177,9 @@ static void kill_idle(void) {
 }
 
 static void wait_no_idle(double seconds) {
-        int64_t end = mono_ns() + (int64_t) (seconds * 1e9);
-        while (count_idle() > 0 && mono_ns() < end)
-                nap_ms(10);
+        int64_t end = bench_mono_ns() + (int64_t) (seconds * 1e9);
+        while (count_idle() > 0 && bench_mono_ns() < end)
+                bench_nap_ms(10);
 }
 
 /* The supervisor processes of a peer: ROOT and its children that are not
@@ -212,53 +197,6 @@ static size_t peer_supervisors(pid_t root, pid_t *out, size_t max) {
         return k;
 }
 
-static pid_t spawn(char *const argv[], char *const envp[], int err_fd) {
-        posix_spawn_file_actions_t fa;
-        posix_spawnattr_t at;
-        pid_t pid;
-        int r;
-
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-        posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-        if (err_fd >= 0)
-                posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
-        else
-                posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-        posix_spawnattr_init(&at);
-        posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);
-        posix_spawnattr_setpgroup(&at, 0);
-        r = posix_spawn(&pid, argv[0], &fa, &at, argv, envp ? envp : environ);
-        posix_spawn_file_actions_destroy(&fa);
-        posix_spawnattr_destroy(&at);
-        if (r != 0) {
-                errno = r;
-                return -1;
-        }
-        return pid;
-}
-
-/* SIGTERM, then SIGKILL to its process group after SECONDS; returns the
- * milliseconds it took to exit. */
-static double stop(pid_t pid, double seconds) {
-        int64_t t0 = mono_ns(), end = t0 + (int64_t) (seconds * 1e9);
-        double ms;
-        int st;
-
-        kill(pid, SIGTERM);
-        while (waitpid(pid, &st, WNOHANG) == 0) {
-                if (mono_ns() > end) {
-                        kill(-pid, SIGKILL);
-                        waitpid(pid, &st, 0);
-                        break;
-                }
-                nap_ms(1);
-        }
-        ms = (double) (mono_ns() - t0) / 1e6;
-        kill(-pid, SIGKILL);
-        return ms;
-}
-
 /* The floor: N children forked and exec'd one after the other, each exec
  * confirmed (a close-on-exec pipe reaches EOF) before the next. */
 static void run_floor(size_t n, result *r) {
@@ -266,17 +204,17 @@ static void run_floor(size_t n, result *r) {
         int64_t t0;
 
         if (!pids)
-                die("calloc");
-        t0 = mono_ns();
+                bench_die("calloc");
+        t0 = bench_mono_ns();
         for (size_t i = 0; i < n; i++) {
                 int p[2];
                 char c;
 
                 if (pipe2(p, O_CLOEXEC) < 0)
-                        die("pipe2");
+                        bench_die("pipe2");
                 pids[i] = fork();
                 if (pids[i] < 0)
-                        die("fork");
+                        bench_die("fork");
                 if (pids[i] == 0) {
                         char *argv[] = { idle, NULL };
                         setsid();
@@ -287,17 +225,17 @@ static void run_floor(size_t n, result *r) {
                 (void) !read(p[0], &c, 1);
                 close(p[0]);
         }
-        r->start_ms = (double) (mono_ns() - t0) / 1e6;
+        r->start_ms = (double) (bench_mono_ns() - t0) / 1e6;
         r->ran = true;
         r->rss_kb = -1;
         r->pss_kb = -1;
         r->wakeups = -1;
-        t0 = mono_ns();
+        t0 = bench_mono_ns();
         for (size_t i = 0; i < n; i++)
                 kill(pids[i], SIGTERM);
         for (size_t i = 0; i < n; i++)
                 waitpid(pids[i], NULL, 0);
-        r->stop_ms = (double) (mono_ns() - t0) / 1e6;
+        r->stop_ms = (double) (bench_mono_ns() - t0) / 1e6;
         free(pids);
 }
 
@@ -307,7 +245,7 @@ static int notify_socket(const char *path) {
         int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
         if (fd < 0)
-                die("socket");
+                bench_die("socket");
         if (strlen(path) >= sizeof(sa.sun_path)) {
                 fprintf(stderr, "scale: socket path too long: %s\n", path);
                 exit(1);
@@ -315,18 +253,18 @@ static int notify_socket(const char *path) {
         memcpy(sa.sun_path, path, strlen(path) + 1);
         unlink(path);
         if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
-                die("bind");
+                bench_die("bind");
         return fd;
 }
 
 static bool wait_ready(int fd, double seconds) {
-        int64_t end = mono_ns() + (int64_t) (seconds * 1e9);
+        int64_t end = bench_mono_ns() + (int64_t) (seconds * 1e9);
 
         for (;;) {
                 struct pollfd pfd = { .fd = fd, .events = POLLIN };
                 char buf[512];
                 ssize_t k;
-                int left = (int) ((end - mono_ns()) / 1000000);
+                int left = (int) ((end - bench_mono_ns()) / 1000000);
 
                 if (left <= 0 || poll(&pfd, 1, left) <= 0)
                         return false;
@@ -348,10 +286,10 @@ static void run_airsupd(size_t n, long idle_s, result *r) {
         int fd;
         long w0;
 
-        snprintf(conf, sizeof(conf), "%s/scale.conf", tmpdir);
+        snprintf(conf, sizeof(conf), "%s/scale.conf", bench_tmpdir);
         f = fopen(conf, "we");
         if (!f)
-                die(conf);
+                bench_die(conf);
         for (size_t s = 0; s < (n + PER_SUPERVISOR - 1) / PER_SUPERVISOR; s++) {
                 fprintf(f, "[supervisor:s%04zu]\n", s);
                 for (size_t g = s * PER_SUPERVISOR; g < n && g < (s + 1) * PER_SUPERVISOR; g++)
@@ -359,41 +297,41 @@ static void run_airsupd(size_t n, long idle_s, result *r) {
         }
         fclose(f);
 
-        snprintf(sock, sizeof(sock), "%s/notify.sock", tmpdir);
+        snprintf(sock, sizeof(sock), "%s/notify.sock", bench_tmpdir);
         fd = notify_socket(sock);
         snprintf(env_sock, sizeof(env_sock), "NOTIFY_SOCKET=%s", sock);
         for (char **e = environ; *e; e++)
                 ne++;
         envp = calloc(ne + 2, sizeof(char *));
         if (!envp)
-                die("calloc");
+                bench_die("calloc");
         for (size_t i = 0; i < ne; i++)
                 envp[i] = environ[i];
         envp[ne] = env_sock;
 
-        snprintf(air, sizeof(air), "%s/airsupd", builddir);
+        snprintf(air, sizeof(air), "%s/airsupd", bench_builddir);
         char *argv[] = { air, "-c", conf, "--log=stderr", NULL };
-        int64_t t0 = mono_ns();
-        pid = spawn(argv, envp, -1);
+        int64_t t0 = bench_mono_ns();
+        pid = bench_spawn(argv, envp, NULL, -1);
         if (pid < 0)
-                die(air);
+                bench_die(air);
         if (!wait_ready(fd, 60)) {
                 r->note = "no READY=1 within 60 s";
-                stop(pid, 10);
+                bench_stop(pid, 10);
                 close(fd);
                 free(envp);
                 return;
         }
-        r->start_ms = (double) (mono_ns() - t0) / 1e6;
+        r->start_ms = (double) (bench_mono_ns() - t0) / 1e6;
         if (count_idle() != n)
                 r->note = "WRONG number of children after READY=1";
         r->rss_kb = status_field(pid, "VmRSS:");
         r->pss_kb = pss(pid);
         r->procs = 1;
         w0 = switches(pid);
-        nap_ms(idle_s * 1000);
+        bench_nap_ms(idle_s * 1000);
         r->wakeups = switches(pid) - w0;
-        r->stop_ms = stop(pid, 30);
+        r->stop_ms = bench_stop(pid, 30);
         r->ran = true;
         wait_no_idle(10);
         close(fd);
@@ -404,10 +342,10 @@ static void run_airsupd(size_t n, long idle_s, result *r) {
  * pass; *PID_OF, when not NULL, receives the pid in the first line that
  * contains PID_KEY. */
 static bool read_until(FILE *f, const char *what, double seconds, const char *pid_key, pid_t *pid_of) {
-        int64_t end = mono_ns() + (int64_t) (seconds * 1e9);
+        int64_t end = bench_mono_ns() + (int64_t) (seconds * 1e9);
         char line[512];
 
-        while (mono_ns() < end) {
+        while (bench_mono_ns() < end) {
                 struct pollfd pfd = { .fd = fileno(f), .events = POLLIN };
                 if (poll(&pfd, 1, 100) <= 0)
                         continue;
@@ -424,11 +362,6 @@ static bool read_until(FILE *f, const char *what, double seconds, const char *pi
         return false;
 }
 
-static int cmp_double(const void *a, const void *b) {
-        double x = *(const double *) a, y = *(const double *) b;
-        return (x > y) - (x < y);
-}
-
 /* A one_for_all supervisor of BIG children: kill the middle one, time until
  * the supervisor is ready again (all stopped in reverse, all started in
  * order).  Returns the median over ROUNDS, or -1. */
@@ -441,24 +374,24 @@ static double run_one_for_all(size_t rounds) {
         pid_t pid, victim = 0;
 
         if (!ms)
-                die("calloc");
-        snprintf(conf, sizeof(conf), "%s/big.conf", tmpdir);
+                bench_die("calloc");
+        snprintf(conf, sizeof(conf), "%s/big.conf", bench_tmpdir);
         f = fopen(conf, "we");
         if (!f)
-                die(conf);
+                bench_die(conf);
         fprintf(f, "[supervisor:big]\nstrategy = one_for_all\nintensity = %zu\n", rounds + 5);
         for (size_t g = 0; g < BIG; g++)
                 fprintf(f, "[group:b%03zu]\nparent = big\ncommand = %s\nbackoff = 0\n", g, idle);
         fclose(f);
 
         if (pipe2(p, O_CLOEXEC) < 0)
-                die("pipe2");
-        snprintf(air, sizeof(air), "%s/airsupd", builddir);
+                bench_die("pipe2");
+        snprintf(air, sizeof(air), "%s/airsupd", bench_builddir);
         char *argv[] = { air, "-c", conf, "--log=stderr", NULL };
-        pid = spawn(argv, NULL, p[1]);
+        pid = bench_spawn(argv, NULL, NULL, p[1]);
         close(p[1]);
         if (pid < 0)
-                die(air);
+                bench_die(air);
         ev = fdopen(p[0], "re");
         snprintf(key, sizeof(key), "started b%03d ", BIG / 2);
         if (!read_until(ev, "ready big", 60, key, &victim))
@@ -468,19 +401,19 @@ static double run_one_for_all(size_t rounds) {
 
                 if (victim <= 0)
                         break;
-                t0 = mono_ns();
+                t0 = bench_mono_ns();
                 kill(victim, SIGKILL);
                 victim = 0;
                 if (!read_until(ev, "ready big", 60, key, &victim))
                         break;
-                ms[done++] = (double) (mono_ns() - t0) / 1e6;
+                ms[done++] = (double) (bench_mono_ns() - t0) / 1e6;
         }
         if (done > 0) {
-                qsort(ms, done, sizeof(double), cmp_double);
+                qsort(ms, done, sizeof(double), bench_cmp_double);
                 med = ms[done / 2];
         }
 out:
-        stop(pid, 30);
+        bench_stop(pid, 30);
         fclose(ev);
         free(ms);
         wait_no_idle(10);
@@ -500,29 +433,29 @@ static void run_peer(const char *name, const char *scanner, const char *opt, siz
                 r->note = "not installed";
                 return;
         }
-        snprintf(dir, sizeof(dir), "%s/%s", tmpdir, name);
+        snprintf(dir, sizeof(dir), "%s/%s", bench_tmpdir, name);
         if (mkdir(dir, 0755) < 0)
-                die(dir);
+                bench_die(dir);
         for (size_t i = 0; i < n; i++) {
                 snprintf(path, sizeof(path), "%s/g%04zu", dir, i);
                 if (mkdir(path, 0755) < 0)
-                        die(path);
+                        bench_die(path);
                 snprintf(path, sizeof(path), "%s/g%04zu/run", dir, i);
                 if (symlink(idle, path) < 0)
-                        die(path);
+                        bench_die(path);
         }
         char *argv[] = { (char *) scanner, opt ? (char *) opt : dir, opt ? dir : NULL, NULL };
-        t0 = mono_ns();
-        pid = spawn(argv, NULL, -1);
+        t0 = bench_mono_ns();
+        pid = bench_spawn(argv, NULL, NULL, -1);
         if (pid < 0)
-                die(scanner);
+                bench_die(scanner);
         end = t0 + 120 * 1000000000LL;
-        while (count_idle() < n && mono_ns() < end)
-                nap_ms(20);
+        while (count_idle() < n && bench_mono_ns() < end)
+                bench_nap_ms(20);
         if (count_idle() < n) {
                 r->note = "not all services up within 120 s";
         } else {
-                r->start_ms = (double) (mono_ns() - t0) / 1e6;
+                r->start_ms = (double) (bench_mono_ns() - t0) / 1e6;
                 r->ran = true;
         }
         k = peer_supervisors(pid, sup, sizeof(sup) / sizeof(sup[0]));
@@ -534,7 +467,7 @@ static void run_peer(const char *name, const char *scanner, const char *opt, siz
                 r->pss_kb += q > 0 ? q : 0;
                 w0 += switches(sup[i]);
         }
-        nap_ms(idle_s * 1000);
+        bench_nap_ms(idle_s * 1000);
         r->wakeups = -w0;
         for (size_t i = 0; i < k; i++)
                 r->wakeups += switches(sup[i]);
@@ -574,8 +507,6 @@ int main(int argc, char **argv) {
         bool quick = false;
         size_t n = 1000, rounds;
         long idle_s;
-        char self[PATH_MAX];
-        ssize_t l;
         double ofa;
         char s6max[32];
         result floor_r = { .name = "floor" }, air = { .name = "airsupd" }, runit = { .name = "runit" },
@@ -598,18 +529,8 @@ int main(int argc, char **argv) {
         idle_s = quick ? 3 : 10;
         rounds = quick ? 3 : 11;
 
-        l = readlink("/proc/self/exe", self, sizeof(self) - 1);
-        if (l < 0)
-                return 1;
-        self[l] = '\0';
-        snprintf(bindir, sizeof(bindir), "%s", self);
-        *strrchr(bindir, '/') = '\0';
-        snprintf(builddir, sizeof(builddir), "%s", bindir);
-        *strrchr(builddir, '/') = '\0';
-        snprintf(idle, sizeof(idle), "%s/idle-child", bindir);
-        snprintf(tmpdir, sizeof(tmpdir), "/tmp/airsup-bench-scale.XXXXXX");
-        if (!mkdtemp(tmpdir))
-                die("mkdtemp");
+        bench_dirs_init("scale");
+        snprintf(idle, sizeof(idle), "%s/idle-child", bench_bindir);
         signal(SIGPIPE, SIG_IGN);
         if (count_idle() > 0) {
                 fprintf(stderr, "scale: idle-child processes are already running; stop them first\n");
@@ -638,7 +559,7 @@ int main(int argc, char **argv) {
                air.ran && air.wakeups == 0 ? "met" : "NOT met");
 
         char cmd[PATH_MAX + 16];
-        snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", bench_tmpdir);
         (void) !system(cmd);
 
         printf("{\"bench\":\"scale\",\"groups\":%zu", n);

@@ -1,0 +1,30 @@
+/* bench.h - what the benchmarks share: the clock, naps, medians, starting
+ * and stopping a peer supervisor, and the folders they run from.  Each
+ * benchmark is one program; these helpers live in bench/lib.c. */
+#pragma once
+
+#include <limits.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* The helpers sit beside the benchmark's binary, airsupd one level up. */
+extern char bench_bindir[PATH_MAX], bench_builddir[PATH_MAX], bench_tmpdir[PATH_MAX];
+
+int64_t bench_mono_ns(void);
+void bench_nap_ms(long ms);
+int bench_cmp_double(const void *a, const void *b);
+_Noreturn void bench_die(const char *what);
+
+/* Finds the folders and makes a temporary one named after NAME
+ * ("/tmp/airsup-bench-NAME.XXXXXX"); exits on failure. */
+void bench_dirs_init(const char *name);
+
+/* Starts ARGV (ENVP, or this program's environment) in a process group of
+ * its own: stdin /dev/null; stdout appended to OUT_PATH, or /dev/null;
+ * stderr to ERR_FD if >= 0, else where stdout goes.  -1 with errno set on
+ * failure. */
+pid_t bench_spawn(char *const argv[], char *const envp[], const char *out_path, int err_fd);
+
+/* SIGTERM, then SIGKILL to its process group after SECONDS; returns the
+ * milliseconds it took to exit. */
+double bench_stop(pid_t pid, double seconds);

@@ -1,0 +1,102 @@
+/* lib.c - the helpers the benchmarks share (bench.h). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+extern char **environ;
+
+char bench_bindir[PATH_MAX], bench_builddir[PATH_MAX], bench_tmpdir[PATH_MAX];
+
+int64_t bench_mono_ns(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t) ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+void bench_nap_ms(long ms) {
+        struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+}
+
+int bench_cmp_double(const void *a, const void *b) {
+        double x = *(const double *) a, y = *(const double *) b;
+        return (x > y) - (x < y);
+}
+
+void bench_die(const char *what) {
+        perror(what);
+        exit(1);
+}
+
+void bench_dirs_init(const char *name) {
+        char self[PATH_MAX];
+        ssize_t l = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+        if (l < 0)
+                bench_die("readlink /proc/self/exe");
+        self[l] = '\0';
+        snprintf(bench_bindir, sizeof(bench_bindir), "%s", self);
+        *strrchr(bench_bindir, '/') = '\0';
+        snprintf(bench_builddir, sizeof(bench_builddir), "%s", bench_bindir);
+        *strrchr(bench_builddir, '/') = '\0';
+        snprintf(bench_tmpdir, sizeof(bench_tmpdir), "/tmp/airsup-bench-%s.XXXXXX", name);
+        if (!mkdtemp(bench_tmpdir))
+                bench_die("mkdtemp");
+}
+
+pid_t bench_spawn(char *const argv[], char *const envp[], const char *out_path, int err_fd) {
+        posix_spawn_file_actions_t fa;
+        posix_spawnattr_t at;
+        pid_t pid;
+        int r;
+
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+        posix_spawn_file_actions_addopen(&fa, 1, out_path ? out_path : "/dev/null",
+                                         O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (err_fd >= 0)
+                posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
+        else
+                posix_spawn_file_actions_adddup2(&fa, 1, 2);
+        posix_spawnattr_init(&at);
+        posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);
+        posix_spawnattr_setpgroup(&at, 0);
+        r = posix_spawn(&pid, argv[0], &fa, &at, argv, envp ? envp : environ);
+        posix_spawn_file_actions_destroy(&fa);
+        posix_spawnattr_destroy(&at);
+        if (r != 0) {
+                errno = r;
+                return -1;
+        }
+        return pid;
+}
+
+double bench_stop(pid_t pid, double seconds) {
+        int64_t t0 = bench_mono_ns(), end = t0 + (int64_t) (seconds * 1e9);
+        double ms;
+        int st;
+
+        kill(pid, SIGTERM);
+        while (waitpid(pid, &st, WNOHANG) == 0) {
+                if (bench_mono_ns() > end) {
+                        kill(-pid, SIGKILL);
+                        waitpid(pid, &st, 0);
+                        break;
+                }
+                bench_nap_ms(1);
+        }
+        ms = (double) (bench_mono_ns() - t0) / 1e6;
+        kill(-pid, SIGKILL);
+        return ms;
+}
