@@ -18,7 +18,7 @@ endif
 WARN     = -std=gnu17 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wimplicit-fallthrough -Werror
 # Recursive (=) on purpose: pkg-config runs only once deps.sh made sure it is there.
-XCFLAGS  = -DAIRSUP_VERSION=\"0.1.0\" $(WARN) $(CFLAGS) $(SANFLAGS) -Icommon -Isupervisor -Ishm $(shell pkg-config --cflags $(PKGS))
+XCFLAGS  = -DAIRSUP_VERSION=\"0.1.0\" $(WARN) $(CFLAGS) $(SANFLAGS) -I. $(shell pkg-config --cflags $(PKGS))
 XLDFLAGS = $(LDFLAGS) $(SANFLAGS)
 LIBS     = $(shell pkg-config --libs $(PKGS))
 
@@ -94,7 +94,7 @@ $(BUILD)/fuzz/replay-%: tests/fuzz/fuzz-%.c tests/fuzz/replay.c $$(FUZZ_$$*) | d
 build/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $$(FUZZ_$$*) | deps
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -DAIRSUP_VERSION=\"0.1.0\" $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined \
-		-Icommon -Isupervisor -Ishm $(shell pkg-config --cflags $(PKGS)) -o $@ $^ $(LIBS)
+		-I. $(shell pkg-config --cflags $(PKGS)) -o $@ $^ $(LIBS)
 
 $(BUILD)/bench/mailbox: $(BUILD)/bench/mailbox.o $(SHM_OBJ)
 	$(CC) $(XLDFLAGS) -o $@ $^ -lrt

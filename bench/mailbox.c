@@ -35,7 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "shm.h"
+#include "shm/shm.h"
 
 #define MSG_MAX 1024
 #define SPIN 2000                       /* pauses a receiver spins before it sleeps */

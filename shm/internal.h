@@ -10,8 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "layout.h"
-#include "shm.h"
+#include "shm/layout.h"
+#include "shm/shm.h"
 
 /* The per-message paths are written as small functions and folded into
  * the few that callers call. */

@@ -104,7 +104,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "shm.h"
+#include "shm/shm.h"
 
 #define SHM_LANE_MAGIC   UINT32_C(0x314e4c41)   /* "ALN1" */
 #define SHM_BELL_MAGIC   UINT32_C(0x314c4241)   /* "ABL1" */

@@ -21,8 +21,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cleanup.h"
-#include "internal.h"
+#include "common/cleanup.h"
+#include "shm/internal.h"
 
 typedef enum lane_state {
         LANE_CLOSED,                    /* not mapped (0: what calloc gives) */

@@ -9,8 +9,8 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "cleanup.h"
-#include "sup.h"
+#include "common/cleanup.h"
+#include "supervisor/manager.h"
 
 #define EXIT_CONFIG 78                  /* EX_CONFIG */
 /* This many SIGTERM/SIGINT/SIGPWR within SHUTDOWN_FORCE_USEC force the

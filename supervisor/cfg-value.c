@@ -9,8 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "cleanup.h"
-#include "cfg.h"
+#include "common/cleanup.h"
+#include "supervisor/cfg.h"
 
 /* "250ms", "5s", "2m", "1h", "1m30s", "1.5s"; a bare number is seconds. */
 int cfg_parse_duration(const char *s, uint64_t *ret_usec) {

@@ -15,8 +15,8 @@
 #include <stdarg.h>
 #include <string.h>
 
-#include "cleanup.h"
-#include "cfg.h"
+#include "common/cleanup.h"
+#include "supervisor/cfg.h"
 
 typedef enum section_kind {
         SECTION_NONE,                   /* before any header, or an unknown one */

@@ -27,8 +27,8 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "cleanup.h"
-#include "sup.h"
+#include "common/cleanup.h"
+#include "supervisor/closer.h"
 
 #define CLOSER_FDS_MAX 253              /* the kernel's SCM_MAX_FD */
 

@@ -12,10 +12,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cfg.h"
-#include "cleanup.h"
-#include "event.h"
-#include "policy.h"
+#include "supervisor/cfg.h"
+#include "common/cleanup.h"
+#include "supervisor/event.h"
+#include "supervisor/policy.h"
 
 static const char *const event_names[_SUP_EVENT_MAX] = {
         [SUP_EVENT_STARTED]       = "started",

@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "notify-parse.h"
+#include "supervisor/notify-parse.h"
 
 size_t notify_escape(const char *src, size_t len, char *dst, size_t size) {
         static const char hex[] = "0123456789abcdef";

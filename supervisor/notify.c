@@ -40,9 +40,13 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "cleanup.h"
-#include "notify-parse.h"
-#include "sup.h"
+#include "common/cleanup.h"
+#include "supervisor/notify-parse.h"
+#include "supervisor/closer.h"
+#include "supervisor/manager.h"
+#include "supervisor/notify.h"
+#include "supervisor/proc.h"
+#include "supervisor/spawn.h"
 
 /* Not in Debian 12's headers; the values of the generic socket ABI. */
 #if defined(__x86_64__) || defined(__aarch64__) || defined(__i386__) || defined(__riscv)

@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <sys/wait.h>
 
-#include "cleanup.h"
-#include "policy.h"
+#include "common/cleanup.h"
+#include "supervisor/policy.h"
 
 bool sup_exit_abnormal(sup_exit e, int stop_signal) {
         if (e.code == CLD_EXITED)

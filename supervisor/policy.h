@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cfg.h"
+#include "supervisor/cfg.h"
 
 /* How a main process ended, as waitid() reports it. */
 /* How a process ended is unknown: a main process that was not airsupd's

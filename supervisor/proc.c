@@ -15,8 +15,11 @@
 #include <sys/wait.h>
 #include <syslog.h>
 
-#include "cleanup.h"
-#include "sup.h"
+#include "common/cleanup.h"
+#include "supervisor/manager.h"
+#include "supervisor/notify.h"
+#include "supervisor/proc.h"
+#include "supervisor/spawn.h"
 
 /* How long to wait for processes that survive SIGKILL (stuck in the kernel)
  * before their process group is given up on. */
@@ -59,9 +62,11 @@ static void timer_arm(sup_proc *p, sd_event_source **src, uint64_t usec,
                       sd_event_time_handler_t cb) {
         int r;
 
+        /* From the clock now, not from the loop's last wake-up: a timer
+         * armed late in an iteration still lasts its whole length. */
         *src = sd_event_source_disable_unref(*src);
-        r = sd_event_add_time_relative(p->group->m->event, src, CLOCK_MONOTONIC, usec,
-                                       /* accuracy= */ 1, cb, p);
+        r = sd_event_add_time(p->group->m->event, src, CLOCK_MONOTONIC, now_usec() + usec,
+                              /* accuracy= */ 1, cb, p);
         if (r < 0)
                 sup_log(&p->group->m->events, LOG_ERR, "%s: failed to arm a timer: %s",
                         p->name, strerror(-r));

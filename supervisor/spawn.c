@@ -29,8 +29,8 @@
 #include <systemd/sd-journal.h>
 #include <unistd.h>
 
-#include "cleanup.h"
-#include "sup.h"
+#include "common/cleanup.h"
+#include "supervisor/spawn.h"
 
 /* What the child writes to the exec-status pipe when a step fails. */
 typedef struct spawn_failure {

@@ -18,8 +18,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cleanup.h"
-#include "sup.h"
+#include "common/cleanup.h"
+#include "supervisor/closer.h"
+#include "supervisor/manager.h"
+#include "supervisor/proc.h"
 
 extern char **environ;
 

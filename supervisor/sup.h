@@ -1,5 +1,6 @@
-/* sup.h - airsupd's live tree: the manager, supervisor and group nodes, and
- * the processes (instances) of each group.
+/* sup.h - airsupd's live tree: the types of the manager, supervisor and
+ * group nodes, and the processes (instances) of each group.  The functions
+ * are declared per module: proc.h, spawn.h, notify.h, closer.h, manager.h.
  *
  * Ownership: the manager owns the configuration and the tree; a node owns
  * its children and, for a group, its procs; a proc owns its pidfd, its
@@ -13,10 +14,10 @@
 #include <sys/types.h>
 #include <systemd/sd-event.h>
 
-#include "cfg.h"
-#include "event.h"
-#include "policy.h"
-#include "ratelimit.h"
+#include "supervisor/cfg.h"
+#include "supervisor/event.h"
+#include "supervisor/policy.h"
+#include "supervisor/ratelimit.h"
 
 typedef struct sup_manager sup_manager;
 typedef struct sup_node sup_node;
@@ -141,44 +142,3 @@ struct sup_manager {
         pid_t closer_pid;               /* closes fds passed to airsupd (closer.c), 0 if none */
         int closer_fd;
 };
-
-/* proc.c */
-int proc_dispatch(sup_proc *p, proc_event ev);
-void proc_init(sup_proc *p, sup_node *group, unsigned instance);
-void proc_done(sup_proc *p);
-void proc_restart_after(sup_proc *p, uint64_t delay_usec);
-void proc_give_up(sup_proc *p, proc_state final);
-int proc_set_main(sup_proc *p, pid_t pid);
-void proc_extend_start(sup_proc *p, uint64_t usec);
-bool proc_is_down(const sup_proc *p);
-void proc_group_check(sup_proc *p);
-bool proc_main_exited(sup_proc *p);
-const char *proc_state_to_string(proc_state s);
-sup_proc *manager_find_pid(sup_manager *m, pid_t pid);
-
-/* spawn.c */
-int sup_spawn(sup_proc *p, pid_t *ret_pid, int *ret_pidfd, int *ret_status_fd);
-int sup_spawn_status(int fd, char *step, size_t step_size);
-bool sup_pgrp_alive(pid_t pgid);
-int sup_proc_stat(pid_t pid, char *ret_state, pid_t *ret_ppid, pid_t *ret_pgrp);
-
-/* notify.c */
-int notify_open(sup_proc *p);
-void notify_drain(sup_proc *p);
-void notify_close(sup_proc *p);
-
-/* closer.c */
-void sup_dispose_fds(sup_manager *m, int *fds, size_t n);
-void sup_closer_stop(sup_manager *m, bool kill_it);
-
-/* sup.c */
-int manager_new(cfg *c, sd_event *e, sup_log_target log, bool debug, bool subreaper, sup_manager **ret);
-sup_manager *manager_free(sup_manager *m);
-void manager_start(sup_manager *m);
-void manager_shutdown(sup_manager *m, int exit_status);
-void manager_kill_all(sup_manager *m);
-void manager_reap(sup_manager *m);
-void node_proc_down(sup_proc *p);
-void node_proc_event(sup_proc *p, sup_event_type type, int priority);
-void node_proc_settled(sup_proc *p);
-uint64_t now_usec(void);

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "shm.h"
+#include "shm/shm.h"
 
 static void overwrite(int fd, const uint8_t *data, size_t size) {
         struct stat st;

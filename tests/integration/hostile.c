@@ -153,10 +153,11 @@ static int cmd_linger(const char *addr, int n, int seconds, const char *pidfile)
         }
         if (send_fds(addr, "FDSTORE=1", 9, fds, (size_t) n) < 0)
                 return 1;
-        /* airsupd holds the last references now. */
+        write_pidfile(pidfile);
+        /* Whoever closes last waits out the linger time: airsupd, if it
+         * still closed them itself, or this process. */
         for (int i = 0; i < n; i++)
                 close(fds[i]);
-        write_pidfile(pidfile);
         for (;;)
                 pause();
 }

@@ -7,7 +7,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "shm.h"
+#include "shm/shm.h"
 
 typedef struct fixture {
         uint32_t n;

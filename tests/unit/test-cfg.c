@@ -12,8 +12,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "cfg.h"
-#include "cleanup.h"
+#include "supervisor/cfg.h"
+#include "common/cleanup.h"
 
 static void test_cfg_parse_duration_units(void **state) {
         uint64_t u = 0;

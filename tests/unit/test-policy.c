@@ -7,8 +7,8 @@
 #include <sys/wait.h>
 #include <cmocka.h>
 
-#include "cleanup.h"
-#include "policy.h"
+#include "common/cleanup.h"
+#include "supervisor/policy.h"
 
 #define MS USEC_PER_MSEC
 #define S  USEC_PER_SEC

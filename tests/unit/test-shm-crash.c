@@ -18,8 +18,8 @@
 
 #include <cmocka.h>
 
-#include "layout.h"
-#include "shm-fixture.h"
+#include "shm/layout.h"
+#include "tests/unit/shm-fixture.h"
 
 #define PAYLOAD_MAX 256
 

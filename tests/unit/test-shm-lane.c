@@ -17,8 +17,8 @@
 
 #include <cmocka.h>
 
-#include "layout.h"
-#include "shm-fixture.h"
+#include "shm/layout.h"
+#include "tests/unit/shm-fixture.h"
 
 static uint64_t recv_u64(fixture *f, uint32_t *ret_lane) {
         shm_envelope e;

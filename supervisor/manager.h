@@ -1,0 +1,27 @@
+/* manager.h - the manager and the tree (sup.c): what airsupd's main loop
+ * calls, and the calls a proc makes upward when something changed. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "supervisor/cfg.h"
+#include "supervisor/event.h"
+#include "supervisor/sup.h"
+
+int manager_new(cfg *c, sd_event *e, sup_log_target log, bool debug, bool subreaper, sup_manager **ret);
+sup_manager *manager_free(sup_manager *m);
+void manager_start(sup_manager *m);
+void manager_shutdown(sup_manager *m, int exit_status);
+void manager_kill_all(sup_manager *m);
+void manager_reap(sup_manager *m);
+sup_proc *manager_find_pid(sup_manager *m, pid_t pid);
+
+/* Upcalls from a proc to its group's supervisor. */
+void node_proc_down(sup_proc *p);
+void node_proc_event(sup_proc *p, sup_event_type type, int priority);
+void node_proc_settled(sup_proc *p);
+
+/* CLOCK_MONOTONIC now, in microseconds. */
+uint64_t now_usec(void);

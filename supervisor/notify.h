@@ -1,0 +1,9 @@
+/* notify.h - a proc's sd_notify socket (notify.c); the datagram itself is
+ * parsed by notify-parse.h. */
+#pragma once
+
+#include "supervisor/sup.h"
+
+int notify_open(sup_proc *p);
+void notify_drain(sup_proc *p);
+void notify_close(sup_proc *p);

@@ -1,0 +1,17 @@
+/* proc.h - the lifecycle of one process of a group (proc.c): the state
+ * machine's entry point and what the tree asks of a proc. */
+#pragma once
+
+#include "supervisor/sup.h"
+
+int proc_dispatch(sup_proc *p, proc_event ev);
+void proc_init(sup_proc *p, sup_node *group, unsigned instance);
+void proc_done(sup_proc *p);
+void proc_restart_after(sup_proc *p, uint64_t delay_usec);
+void proc_give_up(sup_proc *p, proc_state final);
+int proc_set_main(sup_proc *p, pid_t pid);
+void proc_extend_start(sup_proc *p, uint64_t usec);
+bool proc_is_down(const sup_proc *p);
+void proc_group_check(sup_proc *p);
+bool proc_main_exited(sup_proc *p);
+const char *proc_state_to_string(proc_state s);
