@@ -75,6 +75,36 @@ int sup_events_init(sup_events *ev, size_t cap, sup_log_target target, bool debu
 void sup_events_done(sup_events *ev) {
         free(ev->ring);
         ev->ring = NULL;
+        free(ev->subscribers);
+        ev->subscribers = NULL;
+        ev->n_subscribers = 0;
+}
+
+int sup_events_subscribe(sup_events *ev, sup_event_handler handler, void *userdata) {
+        sup_subscriber *a;
+        size_t i;
+
+        if (!ev || !handler)
+                return -EINVAL;
+        for (i = 0; i < ev->n_subscribers; i++)
+                if (!ev->subscribers[i].handler)
+                        break;
+        if (i == ev->n_subscribers) {
+                if (i >= INT32_MAX)
+                        return -E2BIG;
+                a = reallocarray(ev->subscribers, i + 1, sizeof(sup_subscriber));
+                if (!a)
+                        return -ENOMEM;
+                ev->subscribers = a;
+                ev->n_subscribers++;
+        }
+        ev->subscribers[i] = (sup_subscriber) { .handler = handler, .userdata = userdata };
+        return (int) i;
+}
+
+void sup_events_unsubscribe(sup_events *ev, int id) {
+        if (ev && id >= 0 && (size_t) id < ev->n_subscribers)
+                ev->subscribers[id] = (sup_subscriber) {};
 }
 
 /* The human part of an event, without the time. */
@@ -136,6 +166,9 @@ void sup_events_emit(sup_events *ev, sup_event *e) {
                 ev->ring[slot] = *e;
         }
         ev->seq++;
+        for (size_t i = 0; i < ev->n_subscribers; i++)
+                if (ev->subscribers[i].handler)
+                        ev->subscribers[i].handler(e, ev->subscribers[i].userdata);
 
         if (e->priority == LOG_DEBUG && !ev->debug)
                 return;

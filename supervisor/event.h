@@ -53,17 +53,31 @@ typedef enum sup_log_target {
         SUP_LOG_JOURNAL,
 } sup_log_target;
 
+/* A subscriber: called with every event once it is recorded (and before
+ * it is logged), from the event loop.  It must not emit events itself. */
+typedef void (*sup_event_handler)(const sup_event *e, void *userdata);
+
+typedef struct sup_subscriber {
+        sup_event_handler handler;
+        void *userdata;
+} sup_subscriber;
+
 typedef struct sup_events {
         sup_event *ring;
         size_t cap, head, n;
         uint64_t seq;                   /* events ever emitted */
         bool journal;
         bool debug;
+        sup_subscriber *subscribers;    /* n_subscribers of them; a NULL handler is a free slot */
+        size_t n_subscribers;
 } sup_events;
 
 int sup_events_init(sup_events *ev, size_t cap, sup_log_target target, bool debug);
 void sup_events_done(sup_events *ev);
 void sup_events_emit(sup_events *ev, sup_event *e);
+/* Adds a subscriber; returns its id (>= 0) for sup_events_unsubscribe(). */
+int sup_events_subscribe(sup_events *ev, sup_event_handler handler, void *userdata);
+void sup_events_unsubscribe(sup_events *ev, int id);
 const char *sup_event_type_to_string(sup_event_type t);
 /* Formats E as the one-line text form used on stderr. */
 int sup_event_format(const sup_event *e, char *buf, size_t size);

@@ -18,6 +18,22 @@ void manager_kill_all(sup_manager *m);
 void manager_reap(sup_manager *m);
 sup_proc *manager_find_pid(sup_manager *m, pid_t pid);
 
+/* Lookups by the names of airsup.conf(5), for the control server and
+ * reload.  A node: a supervisor ("root" too) or a group; NULL if none.  A
+ * proc: "GROUP" for a group of one instance, "GROUP[i]" for an instance
+ * of a pool; -ENOENT no such group or instance, -EISDIR a supervisor,
+ * -EINVAL a malformed name or a pool named without an index. */
+sup_node *manager_find_node(sup_manager *m, const char *name);
+int manager_find_proc(sup_manager *m, const char *name, sup_proc **ret);
+
+/* Calls FN for every node, depth first in file order (a supervisor before
+ * its children), with its depth below the root; a negative return from FN
+ * stops the walk and is returned. */
+typedef int (*manager_walk_fn)(sup_node *n, unsigned depth, void *userdata);
+int manager_walk(sup_manager *m, manager_walk_fn fn, void *userdata);
+
+/* Events: sup_events_subscribe(&m->events, ...) (event.h). */
+
 /* Upcalls from a proc to its group's supervisor. */
 void node_proc_down(sup_proc *p);
 void node_proc_event(sup_proc *p, sup_event_type type, int priority);

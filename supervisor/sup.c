@@ -603,6 +603,80 @@ void manager_kill_all(sup_manager *m) {
         sd_event_exit(m->event, 1);
 }
 
+static sup_node *find_node(sup_node *n, const char *name) {
+        if (strcmp(n->cfg->name, name) == 0)
+                return n;
+        for (size_t i = 0; i < n->n_children; i++) {
+                sup_node *f = find_node(n->children[i], name);
+                if (f)
+                        return f;
+        }
+        return NULL;
+}
+
+sup_node *manager_find_node(sup_manager *m, const char *name) {
+        if (!m || !name)
+                return NULL;
+        return find_node(m->root, name);
+}
+
+int manager_find_proc(sup_manager *m, const char *name, sup_proc **ret) {
+        char group[96];
+        const char *br;
+        unsigned i = 0;
+        sup_node *n;
+
+        if (!m || !name || !ret)
+                return -EINVAL;
+        br = strchr(name, '[');
+        if (br) {
+                size_t l = (size_t) (br - name), d = strlen(br);
+                char idx[16];
+
+                /* "GROUP[i]": digits only between the brackets. */
+                if (l == 0 || l >= sizeof(group) || d < 3 || d - 2 >= sizeof(idx) || br[d - 1] != ']')
+                        return -EINVAL;
+                memcpy(idx, br + 1, d - 2);
+                idx[d - 2] = '\0';
+                if (cfg_parse_unsigned(idx, 0, UINT32_MAX, &i) < 0)
+                        return -EINVAL;
+                memcpy(group, name, l);
+                group[l] = '\0';
+                name = group;
+        }
+        n = manager_find_node(m, name);
+        if (!n)
+                return -ENOENT;
+        if (n->cfg->supervisor)
+                return -EISDIR;
+        /* A pool's instances are named by index; a single group by its name. */
+        if (!br && n->n_procs > 1)
+                return -EINVAL;
+        if (i >= n->n_procs)
+                return -ENOENT;
+        *ret = &n->procs[i];
+        return 0;
+}
+
+static int walk(sup_node *n, unsigned depth, manager_walk_fn fn, void *userdata) {
+        int r = fn(n, depth, userdata);
+
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n->n_children; i++) {
+                r = walk(n->children[i], depth + 1, fn, userdata);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int manager_walk(sup_manager *m, manager_walk_fn fn, void *userdata) {
+        if (!m || !fn)
+                return -EINVAL;
+        return walk(m->root, 0, fn, userdata);
+}
+
 static sup_proc *find_pid(sup_node *n, pid_t pid) {
         for (size_t i = 0; i < n->n_children; i++) {
                 sup_proc *p = find_pid(n->children[i], pid);
