@@ -32,6 +32,21 @@ int manager_find_proc(sup_manager *m, const char *name, sup_proc **ret);
 typedef int (*manager_walk_fn)(sup_node *n, unsigned depth, void *userdata);
 int manager_walk(sup_manager *m, manager_walk_fn fn, void *userdata);
 
+/* The operator's verbs on a node below the root.  stop: the node (a
+ * group's every instance, or a supervisor's subtree) stops with its
+ * shutdown policy and is held down: no strategy, restart type or sibling's
+ * restart starts it again.  start: lets a held, ended or failed node run
+ * again.  restart: stops and starts it in order, not counted toward its
+ * supervisor's intensity.  Each returns 0 once the change is under way
+ * (events say when it is done); -EPERM for the root, -ESHUTDOWN during a
+ * shutdown, -EBUSY while its supervisor is itself stopping or restarting
+ * children.  signal: SIG to the main process of every running instance
+ * below N; the number signalled, or -ESRCH if none runs. */
+int manager_stop_node(sup_manager *m, sup_node *n);
+int manager_start_node(sup_manager *m, sup_node *n);
+int manager_restart_node(sup_manager *m, sup_node *n);
+int manager_signal_node(sup_manager *m, sup_node *n, int sig);
+
 /* Events: sup_events_subscribe(&m->events, ...) (event.h). */
 
 /* Upcalls from a proc to its group's supervisor. */

@@ -77,6 +77,8 @@ static bool node_is_down(const sup_node *n) {
 static bool node_gone(const sup_node *n) {
         if (n->state == NODE_FAILED)
                 return true;
+        if (n->held && node_is_down(n))
+                return true;
         return n->cfg->restart == CFG_RESTART_TEMPORARY && n->ever_started && node_is_down(n);
 }
 
@@ -235,7 +237,7 @@ static void sup_finish(sup_node *s) {
                                 c->state = NODE_DOWN;   /* every marked child is down now */
                         if (i < s->start_next)
                                 s->start_next = i;
-                        if (!node_gone(c) || c->state == NODE_FAILED)
+                        if (!node_gone(c) || c->state == NODE_FAILED || c->held)
                                 continue;
                         /* Stopped for its sibling and not to come back. */
                         if (c->cfg->supervisor)
@@ -675,6 +677,91 @@ int manager_walk(sup_manager *m, manager_walk_fn fn, void *userdata) {
         if (!m || !fn)
                 return -EINVAL;
         return walk(m->root, 0, fn, userdata);
+}
+
+/* The operator's verbs.  Each acts only while the node's supervisor is up
+ * and not in the middle of a stop of its own (-EBUSY otherwise): the verbs
+ * never race a strategy's restart.  The root is stopped by a shutdown. */
+static int verb_check(sup_manager *m, sup_node *n) {
+        if (!m || !n)
+                return -EINVAL;
+        if (m->shutting_down)
+                return -ESHUTDOWN;
+        if (!n->parent)
+                return -EPERM;
+        if (n->parent->state != NODE_UP || n->parent->then != THEN_NONE)
+                return -EBUSY;
+        return 0;
+}
+
+int manager_stop_node(sup_manager *m, sup_node *n) {
+        int r = verb_check(m, n);
+
+        if (r < 0)
+                return r;
+        n->held = true;
+        if (!node_is_down(n) && n->state != NODE_STOPPING)
+                node_stop(n);
+        return 0;
+}
+
+int manager_start_node(sup_manager *m, sup_node *n) {
+        int r = verb_check(m, n);
+
+        if (r < 0)
+                return r;
+        n->held = false;
+        if (!node_is_down(n) || n->state == NODE_STOPPING)
+                return node_is_down(n) ? -EBUSY : 0;
+        /* Asked for: a temporary child or one that gave up starts again too. */
+        n->ever_started = false;
+        n->state = NODE_DOWN;
+        node_start(n);
+        return 0;
+}
+
+int manager_restart_node(sup_manager *m, sup_node *n) {
+        sup_node *s;
+        int r = verb_check(m, n);
+
+        if (r < 0)
+                return r;
+        if (node_is_down(n))
+                return manager_start_node(m, n);
+        if (n->state == NODE_STOPPING)
+                return -EBUSY;
+        /* Stop it and start it again in order, as a strategy restart does,
+         * but asked for: not counted toward its supervisor's intensity. */
+        s = n->parent;
+        n->held = false;
+        n->ever_started = false;
+        for (size_t i = 0; i < s->n_children; i++)
+                s->marked[i] = i == n->index;
+        s->then = THEN_RESTART;
+        s->state = NODE_STOPPING;
+        sup_continue(s);
+        return 0;
+}
+
+static unsigned signal_tree(sup_node *n, int sig) {
+        unsigned k = 0;
+
+        for (size_t i = 0; i < n->n_children; i++)
+                k += signal_tree(n->children[i], sig);
+        for (size_t i = 0; i < n->n_procs; i++)
+                if (n->procs[i].main_alive && n->procs[i].pidfd >= 0 &&
+                    pidfd_send_signal(n->procs[i].pidfd, sig, NULL, 0) >= 0)
+                        k++;
+        return k;
+}
+
+int manager_signal_node(sup_manager *m, sup_node *n, int sig) {
+        unsigned k;
+
+        if (!m || !n || sig <= 0 || sig >= NSIG)
+                return -EINVAL;
+        k = signal_tree(n, sig);
+        return k > 0 ? (int) k : -ESRCH;
 }
 
 static sup_proc *find_pid(sup_node *n, pid_t pid) {

@@ -119,6 +119,7 @@ struct sup_node {
         bool starting;                  /* inside sup_start_next(): no re-entry */
         unsigned start_epoch;           /* bumped when the start sequence begins again */
         bool ever_started;              /* since its supervisor last started afresh */
+        bool held;                      /* stopped by the operator: stays down until started */
 
         /* group */
         sup_proc *procs;

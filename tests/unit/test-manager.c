@@ -3,6 +3,7 @@
  * manager is built from a real configuration; nothing is started. */
 #define _GNU_SOURCE
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -14,7 +15,9 @@
 
 #include <cmocka.h>
 
+#include "common/cleanup.h"
 #include "supervisor/manager.h"
+#include "supervisor/proc.h"
 
 static const char conf[] =
         "[supervisor:backend]\n"
@@ -149,12 +152,139 @@ static void test_sup_events_subscribe_and_unsubscribe(void **state) {
         assert_int_equal(sup_events_subscribe(&f->m->events, NULL, &a), -EINVAL);
 }
 
+/* The verbs on a running tree: real processes, the real event loop. */
+static const char live_conf[] =
+        "[supervisor:root]\nintensity = 10\nperiod = 1m\n"
+        "[group:a]\ncommand = /bin/sleep 1000\n"
+        "[group:b]\ncommand = /bin/sleep 1000\ninstances = 2\n"
+        "[supervisor:s]\nstrategy = one_for_all\nintensity = 10\nperiod = 1m\n"
+        "[group:c]\nparent = s\ncommand = /bin/sleep 1000\nbackoff = 0\n"
+        "[group:d]\nparent = s\ncommand = /bin/sleep 1000\n";
+
+static int setup_live(void **state) {
+        char path[] = "/tmp/airsup-test-manager-XXXXXX";
+        fixture *f = calloc(1, sizeof(*f));
+        FILE *null = fopen("/dev/null", "w");
+        cfg *c = NULL;
+        int fd = mkstemp(path);
+
+        assert_true(f && null && fd >= 0);
+        assert_int_equal(write(fd, live_conf, strlen(live_conf)), (ssize_t) strlen(live_conf));
+        close(fd);
+        assert_int_equal(cfg_load(path, null, &c), 0);
+        unlink(path);
+        fclose(null);
+        assert_int_equal(sd_event_new(&f->e), 0);
+        assert_int_equal(manager_new(c, f->e, SUP_LOG_STDERR, false, false, &f->m), 0);
+        alarm(60);
+        *state = f;
+        return 0;
+}
+
+static int teardown_live(void **state) {
+        fixture *f = *state;
+
+        manager_shutdown(f->m, 0);
+        assert_int_equal(sd_event_loop(f->e), 0);
+        alarm(0);
+        return teardown(state);
+}
+
+static sup_node *node(fixture *f, const char *name) {
+        sup_node *n = manager_find_node(f->m, name);
+        assert_non_null(n);
+        return n;
+}
+
+static bool group_down(sup_node *n) {
+        for (size_t i = 0; i < n->n_procs; i++)
+                if (!proc_is_down(&n->procs[i]))
+                        return false;
+        return true;
+}
+
+static bool group_ready(sup_node *n) {
+        for (size_t i = 0; i < n->n_procs; i++)
+                if (n->procs[i].state != PROC_READY)
+                        return false;
+        return true;
+}
+
+/* Runs the loop until COND holds (checked after each dispatch), at most 10 s. */
+#define RUN_UNTIL(f, cond)                                                      \
+        do {                                                                    \
+                uint64_t _end = now_usec() + 10 * USEC_PER_SEC;                 \
+                while (!(cond)) {                                               \
+                        assert_true(now_usec() < _end);                         \
+                        assert_true(sd_event_run((f)->e, 10 * USEC_PER_MSEC) >= 0); \
+                }                                                               \
+        } while (0)
+
+static void test_manager_verbs_on_a_running_tree(void **state) {
+        fixture *f = *state;
+        sup_node *a = node(f, "a"), *b = node(f, "b"), *c = node(f, "c"), *d = node(f, "d");
+        pid_t pa, pb0, pc, pd;
+        size_t restarts;
+
+        manager_start(f->m);
+        RUN_UNTIL(f, f->m->notified_ready);
+        pa = a->procs[0].pid;
+        pb0 = b->procs[0].pid;
+        pc = c->procs[0].pid;
+
+        /* stop holds a pool down, whatever happens around it. */
+        assert_int_equal(manager_stop_node(f->m, b), 0);
+        RUN_UNTIL(f, group_down(b));
+        assert_true(b->held);
+        assert_int_equal(kill(pb0, 0), -1);
+        assert_int_equal(kill(pa, SIGKILL), 0);
+        RUN_UNTIL(f, a->procs[0].pid != pa && group_ready(a));
+        assert_true(group_down(b));
+
+        /* A held child stays down through its supervisor's one_for_all. */
+        assert_int_equal(manager_stop_node(f->m, d), 0);
+        RUN_UNTIL(f, group_down(d));
+        assert_int_equal(kill(pc, SIGKILL), 0);
+        RUN_UNTIL(f, c->procs[0].pid != pc && group_ready(c) && node(f, "s")->state == NODE_UP &&
+                     node(f, "s")->then == THEN_NONE);
+        assert_true(group_down(d));
+
+        /* start lets it run again. */
+        assert_int_equal(manager_start_node(f->m, d), 0);
+        RUN_UNTIL(f, group_ready(d));
+        assert_false(d->held);
+        pd = d->procs[0].pid;
+        assert_true(pd > 0 && kill(pd, 0) == 0);
+
+        /* restart: a new process, not counted as a restart by the root. */
+        restarts = sup_window_count(&f->m->root->window, now_usec(), f->m->root->cfg->period_usec);
+        pa = a->procs[0].pid;
+        assert_int_equal(manager_restart_node(f->m, a), 0);
+        RUN_UNTIL(f, a->procs[0].pid != pa && group_ready(a) && f->m->root->then == THEN_NONE);
+        assert_int_equal(sup_window_count(&f->m->root->window, now_usec(), f->m->root->cfg->period_usec),
+                         restarts);
+
+        /* signal reaches the main process; the supervisor does the rest. */
+        pc = c->procs[0].pid;
+        assert_int_equal(manager_signal_node(f->m, c, SIGKILL), 1);
+        RUN_UNTIL(f, c->procs[0].pid != pc && group_ready(c) && group_ready(d));
+        assert_int_equal(manager_signal_node(f->m, b, SIGTERM), -ESRCH);
+        assert_int_equal(manager_signal_node(f->m, b, 0), -EINVAL);
+
+        /* The root is not stopped this way; restart of a held node starts it. */
+        assert_int_equal(manager_stop_node(f->m, f->m->root), -EPERM);
+        assert_int_equal(manager_restart_node(f->m, b), 0);
+        RUN_UNTIL(f, group_ready(b));
+        assert_false(b->held);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_manager_find_node_by_name, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_manager_find_proc_names, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_manager_walk_order_and_stop, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_sup_events_subscribe_and_unsubscribe, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_manager_verbs_on_a_running_tree, setup_live, teardown_live),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
