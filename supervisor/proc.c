@@ -35,6 +35,7 @@ static const char *const state_names[_PROC_STATE_MAX] = {
         [PROC_RUNNING] = "running",
         [PROC_READY] = "ready",
         [PROC_STOPPING] = "stopping",
+        [PROC_KILLING] = "killing",
         [PROC_BACKOFF] = "backoff",
         [PROC_EXITED] = "exited",
         [PROC_FAILED] = "failed",
@@ -58,8 +59,12 @@ static void proc_emit(sup_proc *p, sup_event_type type, int priority) {
         node_proc_event(p, type, priority);
 }
 
-static void timer_arm(sup_proc *p, sd_event_source **src, uint64_t usec,
-                      sd_event_time_handler_t cb) {
+/* The one writer of a proc's state. */
+static void proc_set_state(sup_proc *p, proc_state st) {
+        p->state = st;
+}
+
+static int source_arm(sup_proc *p, sd_event_source **src, uint64_t usec, sd_event_time_handler_t cb) {
         int r;
 
         /* From the clock now, not from the loop's last wake-up: a timer
@@ -70,6 +75,13 @@ static void timer_arm(sup_proc *p, sd_event_source **src, uint64_t usec,
         if (r < 0)
                 sup_log(&p->group->m->events, LOG_ERR, "%s: failed to arm a timer: %s",
                         p->name, strerror(-r));
+        return r;
+}
+
+/* Arms the state's timer: in USEC it dispatches EV. */
+static int timer_arm(sup_proc *p, uint64_t usec, proc_event ev) {
+        p->timer_event = ev;
+        return source_arm(p, &p->timer, usec, on_timer);
 }
 
 static void timer_disarm(sd_event_source **src) {
@@ -116,7 +128,7 @@ static void signal_all(sup_proc *p, int sig) {
 
 static void poll_start(sup_proc *p) {
         p->poll_usec = USEC_PER_MSEC;
-        timer_arm(p, &p->poll, p->poll_usec, on_poll);
+        (void) source_arm(p, &p->poll, p->poll_usec, on_poll);
 }
 
 /* Main process and process group both gone: the proc is down. */
@@ -126,37 +138,49 @@ static int finish_down(sup_proc *p) {
         main_forget(p);
         p->pgid = 0;
         p->pid = 0;
-        p->state = PROC_STOPPED;
+        proc_set_state(p, PROC_STOPPED);
         if (p->stop_requested)
                 proc_emit(p, SUP_EVENT_STOPPED, LOG_INFO);
         node_proc_down(p);
         return 0;
 }
 
-/* Sends the stop signal (or SIGKILL) and arms the grace timer. */
+/* SIGKILL to the group; then it is waited for, at most STRAGGLER_USEC. */
+static void kill_begin(sup_proc *p) {
+        proc_set_state(p, PROC_KILLING);
+        signal_all(p, SIGKILL);
+        (void) timer_arm(p, STRAGGLER_USEC, PROC_EV_STRAGGLERS);
+}
+
+/* Sends the stop signal (or SIGKILL) and arms the grace timer.  A grace
+ * timer that cannot be armed would mean SIGKILL is never sent: then it
+ * is sent at once. */
 static void stop_begin(sup_proc *p) {
         const cfg_node *c = p->group->cfg;
 
-        p->state = PROC_STOPPING;
         timer_disarm(&p->timer);
         if (c->shutdown == CFG_SHUTDOWN_BRUTAL_KILL) {
-                signal_all(p, SIGKILL);
-                p->killed = true;
-                timer_arm(p, &p->timer, STRAGGLER_USEC, on_timer);
+                kill_begin(p);
                 return;
         }
+        proc_set_state(p, PROC_STOPPING);
         signal_all(p, c->stop_signal);
         /* A stopped (SIGSTOP) process only acts on the stop signal once continued. */
         signal_all(p, SIGCONT);
-        if (c->shutdown == CFG_SHUTDOWN_TIMEOUT)
-                timer_arm(p, &p->timer, c->shutdown_usec, on_timer);
+        if (c->shutdown == CFG_SHUTDOWN_TIMEOUT &&
+            timer_arm(p, c->shutdown_usec, PROC_EV_GRACE_OVER) < 0)
+                kill_begin(p);
+}
+
+static bool proc_stopping(const sup_proc *p) {
+        return p->state == PROC_STOPPING || p->state == PROC_KILLING;
 }
 
 /* After the main process is gone: stop what is left of its group, or be down. */
 static int after_main_exit(sup_proc *p) {
         if (!sup_pgrp_alive(p->pgid))
                 return finish_down(p);
-        if (p->state != PROC_STOPPING) {
+        if (!proc_stopping(p)) {
                 proc_emit(p, SUP_EVENT_LEFTOVERS, LOG_WARNING);
                 stop_begin(p);
         }
@@ -184,7 +208,6 @@ static int act_start(sup_proc *p) {
         }
         p->incarnation++;
         p->stop_requested = false;
-        p->killed = false;
         p->start_error = 0;
         p->start_step[0] = '\0';
         p->exit = (sup_exit) {};
@@ -196,7 +219,7 @@ static int act_start(sup_proc *p) {
                 p->start_error = -r;
                 p->exit = (sup_exit) { .code = CLD_EXITED, .status = 127 };
                 proc_emit(p, SUP_EVENT_START_FAILED, LOG_ERR);
-                p->state = PROC_STOPPED;
+                proc_set_state(p, PROC_STOPPED);
                 node_proc_down(p);
                 return 0;
         }
@@ -204,7 +227,7 @@ static int act_start(sup_proc *p) {
         p->pgid = p->pid;
         p->main_alive = true;
         p->started_usec = now_usec();
-        p->state = PROC_STARTING;
+        proc_set_state(p, PROC_STARTING);
         p->exec_fd = status_fd;
 
         r = sd_event_add_io(m->event, &p->pidfd_source, p->pidfd, EPOLLIN, on_pidfd, p);
@@ -226,31 +249,29 @@ static int act_exec_ok(sup_proc *p) {
         const cfg_node *c = p->group->cfg;
 
         exec_forget(p);
-        p->state = PROC_RUNNING;
+        proc_set_state(p, PROC_RUNNING);
         proc_emit(p, SUP_EVENT_STARTED, LOG_INFO);
 
         switch (c->ready) {
         case CFG_READY_NOTIFY:
                 /* READY=1 on the notify socket, or a failed start. */
-                timer_arm(p, &p->timer, c->start_timeout_usec, on_timer);
+                /* Without its timer a start could wait for ever: a failed start. */
+                if (timer_arm(p, c->start_timeout_usec, PROC_EV_START_TIMEOUT) < 0)
+                        return proc_dispatch(p, PROC_EV_START_TIMEOUT);
                 return 0;
         case CFG_READY_DELAY:
-                if (c->ready_usec > 0) {
-                        timer_arm(p, &p->timer, c->ready_usec, on_timer);
+                /* Without its timer it is ready at once. */
+                if (c->ready_usec > 0 && timer_arm(p, c->ready_usec, PROC_EV_READY) >= 0)
                         return 0;
-                }
                 return proc_dispatch(p, PROC_EV_READY);
         default:
                 return proc_dispatch(p, PROC_EV_READY);
         }
 }
 
-/* The timer of a started, not yet ready proc: for ready = DURATION it has
- * survived long enough; for ready = notify it missed start_timeout, which
- * is a failed start: it is stopped, and restarted like a crash. */
-static int act_running_timer(sup_proc *p) {
-        if (p->group->cfg->ready != CFG_READY_NOTIFY)
-                return proc_dispatch(p, PROC_EV_READY);
+/* Not ready within start_timeout: a failed start.  It is stopped, and
+ * restarted like a crash. */
+static int act_start_timeout(sup_proc *p) {
         p->start_error = ETIME;
         snprintf(p->start_step, sizeof(p->start_step), "ready");
         proc_emit(p, SUP_EVENT_START_TIMEOUT, LOG_ERR);
@@ -260,7 +281,7 @@ static int act_running_timer(sup_proc *p) {
 
 static int act_ready(sup_proc *p) {
         timer_disarm(&p->timer);
-        p->state = PROC_READY;
+        proc_set_state(p, PROC_READY);
         proc_emit(p, SUP_EVENT_READY, LOG_INFO);
         return 0;
 }
@@ -326,36 +347,80 @@ static int act_stopping_group_empty(sup_proc *p) {
         return finish_down(p);
 }
 
-static int act_stopping_timer(sup_proc *p) {
-        if (!p->killed) {
-                proc_emit(p, SUP_EVENT_KILLING, LOG_WARNING);
-                signal_all(p, SIGKILL);
-                p->killed = true;
-                timer_arm(p, &p->timer, STRAGGLER_USEC, on_timer);
-                return 0;
-        }
-        /* SIGKILL did not end them: they are stuck in the kernel.  Stop
-         * waiting for the group; the main process is still waited for, as
-         * its pid cannot be reused before it is reaped. */
+static int act_grace_over(sup_proc *p) {
+        proc_emit(p, SUP_EVENT_KILLING, LOG_WARNING);
+        kill_begin(p);
+        return 0;
+}
+
+/* SIGKILL did not end them: they are stuck in the kernel.  Stop waiting for
+ * the group; the main process is still waited for, as its pid cannot be
+ * reused before it is reaped. */
+static int act_stragglers(sup_proc *p) {
         proc_emit(p, SUP_EVENT_STRAGGLERS, LOG_ERR);
         return act_stopping_group_empty(p);
 }
 
-static int act_backoff_timer(sup_proc *p) {
-        return act_start(p);
+/* Waits restart_delay_usec, then starts.  Even a zero delay goes through
+ * the loop, never recursion: a command that fails at once cannot nest
+ * restarts on the stack.  A defer source costs no system call, unlike a
+ * timer. */
+static int act_restart(sup_proc *p) {
+        uint64_t delay = p->restart_delay_usec;
+        sup_event e = {};
+
+        proc_set_state(p, PROC_BACKOFF);
+        snprintf(e.node, sizeof(e.node), "%s", p->name);
+        e.type = SUP_EVENT_RESTARTING;
+        e.priority = LOG_INFO;
+        e.delay_usec = delay;
+        e.incarnation = p->incarnation;
+        sup_events_emit(&p->group->m->events, &e);
+        timer_disarm(&p->timer);
+        p->timer_event = PROC_EV_BACKOFF_OVER;
+        if (delay == 0 && sd_event_add_defer(p->group->m->event, &p->timer, on_defer, p) >= 0 &&
+            sd_event_source_set_enabled(p->timer, SD_EVENT_ONESHOT) >= 0)
+                return 0;
+        /* Without a timer the delay cannot be waited for: start now. */
+        if (timer_arm(p, delay, PROC_EV_BACKOFF_OVER) < 0)
+                return act_start(p);
+        return 0;
+}
+
+/* Down for good: its restart type does not restart it. */
+static int act_retire(sup_proc *p) {
+        proc_set_state(p, PROC_EXITED);
+        return 0;
+}
+
+/* Its supervisor gave up. */
+static int act_give_up(sup_proc *p) {
+        timer_disarm(&p->timer);
+        proc_set_state(p, PROC_FAILED);
+        return 0;
 }
 
 typedef int (*proc_action)(sup_proc *p);
 
+/* A missing entry is an event that means nothing in that state and is
+ * ignored: e.g. a second STOP while stopping (but see act_stopping_stop),
+ * EXEC_OK or READY once it is down, RETIRE or GIVE_UP while it runs (the
+ * tree only sends them to procs that are down). */
 static const proc_action actions[_PROC_STATE_MAX][_PROC_EV_MAX] = {
         [PROC_STOPPED] = {
                 [PROC_EV_START] = act_start,
+                [PROC_EV_RESTART] = act_restart,
+                [PROC_EV_RETIRE] = act_retire,
+                [PROC_EV_GIVE_UP] = act_give_up,
         },
         [PROC_EXITED] = {
                 [PROC_EV_START] = act_start,
+                [PROC_EV_RESTART] = act_restart,
+                [PROC_EV_GIVE_UP] = act_give_up,
         },
         [PROC_FAILED] = {
                 [PROC_EV_START] = act_start,
+                [PROC_EV_RESTART] = act_restart,
         },
         [PROC_STARTING] = {
                 [PROC_EV_STOP] = act_stop,
@@ -365,7 +430,7 @@ static const proc_action actions[_PROC_STATE_MAX][_PROC_EV_MAX] = {
         [PROC_RUNNING] = {
                 [PROC_EV_STOP] = act_stop,
                 [PROC_EV_READY] = act_ready,
-                [PROC_EV_TIMER] = act_running_timer,
+                [PROC_EV_START_TIMEOUT] = act_start_timeout,
                 [PROC_EV_EXIT] = act_exit,
         },
         [PROC_READY] = {
@@ -376,12 +441,20 @@ static const proc_action actions[_PROC_STATE_MAX][_PROC_EV_MAX] = {
                 [PROC_EV_STOP] = act_stopping_stop,
                 [PROC_EV_EXIT] = act_stopping_exit,
                 [PROC_EV_GROUP_EMPTY] = act_stopping_group_empty,
-                [PROC_EV_TIMER] = act_stopping_timer,
+                [PROC_EV_GRACE_OVER] = act_grace_over,
+        },
+        [PROC_KILLING] = {
+                [PROC_EV_STOP] = act_stopping_stop,
+                [PROC_EV_EXIT] = act_stopping_exit,
+                [PROC_EV_GROUP_EMPTY] = act_stopping_group_empty,
+                [PROC_EV_STRAGGLERS] = act_stragglers,
         },
         [PROC_BACKOFF] = {
                 [PROC_EV_START] = act_start,
                 [PROC_EV_STOP] = act_stop_backoff,
-                [PROC_EV_TIMER] = act_backoff_timer,
+                [PROC_EV_RESTART] = act_restart,
+                [PROC_EV_GIVE_UP] = act_give_up,
+                [PROC_EV_BACKOFF_OVER] = act_start,
         },
 };
 
@@ -397,36 +470,13 @@ int proc_dispatch(sup_proc *p, proc_event ev) {
 }
 
 void proc_restart_after(sup_proc *p, uint64_t delay_usec) {
-        sup_event e = {};
-
-        p->state = PROC_BACKOFF;
-        snprintf(e.node, sizeof(e.node), "%s", p->name);
-        e.type = SUP_EVENT_RESTARTING;
-        e.priority = LOG_INFO;
-        e.delay_usec = delay_usec;
-        e.incarnation = p->incarnation;
-        sup_events_emit(&p->group->m->events, &e);
-        /* Even a zero delay goes through the loop, never recursion: a command
-         * that fails at once cannot nest restarts on the stack.  A defer
-         * source costs no system call, unlike a timer. */
-        if (delay_usec == 0) {
-                timer_disarm(&p->timer);
-                if (sd_event_add_defer(p->group->m->event, &p->timer, on_defer, p) >= 0 &&
-                    sd_event_source_set_enabled(p->timer, SD_EVENT_ONESHOT) >= 0)
-                        return;
-        }
-        timer_arm(p, &p->timer, delay_usec, on_timer);
-}
-
-void proc_give_up(sup_proc *p, proc_state final) {
-        timer_disarm(&p->timer);
-        if (proc_is_down(p) || p->state == PROC_BACKOFF)
-                p->state = final;
+        p->restart_delay_usec = delay_usec;
+        (void) proc_dispatch(p, PROC_EV_RESTART);
 }
 
 /* Called after orphans were reaped, when the group may have emptied. */
 void proc_group_check(sup_proc *p) {
-        if (p->state != PROC_STOPPING || p->main_alive || p->pgid <= 0)
+        if (!proc_stopping(p) || p->main_alive || p->pgid <= 0)
                 return;
         if (!sup_pgrp_alive(p->pgid))
                 (void) proc_dispatch(p, PROC_EV_GROUP_EMPTY);
@@ -462,7 +512,7 @@ void proc_extend_start(sup_proc *p, uint64_t usec) {
                 return;
         if (sd_event_source_get_time(p->timer, &due) >= 0 && due >= now_usec() + usec)
                 return;
-        timer_arm(p, &p->timer, usec, on_timer);
+        (void) timer_arm(p, usec, PROC_EV_START_TIMEOUT);
 }
 
 /* MAINPID=: the child names another of its processes (already checked to
@@ -559,7 +609,7 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         /* The source is gone with this shot; drop it before acting so that
          * the action may arm a new one. */
         p->timer = sd_event_source_disable_unref(p->timer);
-        (void) proc_dispatch(p, PROC_EV_TIMER);
+        (void) proc_dispatch(p, p->timer_event);
         return 0;
 }
 
@@ -578,6 +628,6 @@ static int on_poll(sd_event_source *s, uint64_t usec, void *userdata) {
                 return 0;
         }
         p->poll_usec = p->poll_usec * 2 > POLL_MAX_USEC ? POLL_MAX_USEC : p->poll_usec * 2;
-        timer_arm(p, &p->poll, p->poll_usec, on_poll);
+        (void) source_arm(p, &p->poll, p->poll_usec, on_poll);
         return 0;
 }

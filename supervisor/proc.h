@@ -8,7 +8,6 @@ int proc_dispatch(sup_proc *p, proc_event ev);
 void proc_init(sup_proc *p, sup_node *group, unsigned instance);
 void proc_done(sup_proc *p);
 void proc_restart_after(sup_proc *p, uint64_t delay_usec);
-void proc_give_up(sup_proc *p, proc_state final);
 int proc_set_main(sup_proc *p, pid_t pid);
 void proc_extend_start(sup_proc *p, uint64_t usec);
 bool proc_is_down(const sup_proc *p);

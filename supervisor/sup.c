@@ -244,7 +244,7 @@ static void sup_finish(sup_node *s) {
                                 node_emit(c, SUP_EVENT_NOT_RESTARTED, LOG_NOTICE);
                         for (size_t k = 0; k < c->n_procs; k++)
                                 if (c->procs[k].state == PROC_STOPPED) {
-                                        c->procs[k].state = PROC_EXITED;
+                                        (void) proc_dispatch(&c->procs[k], PROC_EV_RETIRE);
                                         node_proc_event(&c->procs[k], SUP_EVENT_NOT_RESTARTED, LOG_NOTICE);
                                 }
                 }
@@ -267,7 +267,7 @@ static void sup_finish(sup_node *s) {
                 for (size_t i = 0; i < s->n_children; i++)
                         if (!s->children[i]->cfg->supervisor)
                                 for (size_t k = 0; k < s->children[i]->n_procs; k++)
-                                        proc_give_up(&s->children[i]->procs[k], PROC_FAILED);
+                                        (void) proc_dispatch(&s->children[i]->procs[k], PROC_EV_GIVE_UP);
                 if (!s->parent) {
                         sup_log(&m->events, LOG_ERR, "root supervisor gave up, exiting");
                         sd_event_exit(m->event, 1);
@@ -371,7 +371,7 @@ void node_proc_down(sup_proc *p) {
         if (!sup_restart_wanted(g->cfg->restart,
                                 p->start_error ? (sup_exit) { .code = CLD_EXITED, .status = 127 } : p->exit,
                                 g->cfg->stop_signal)) {
-                p->state = PROC_EXITED;
+                (void) proc_dispatch(p, PROC_EV_RETIRE);
                 node_proc_event(p, SUP_EVENT_NOT_RESTARTED, LOG_INFO);
                 node_proc_settled(p);
                 return;

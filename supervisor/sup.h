@@ -24,14 +24,17 @@ typedef struct sup_node sup_node;
 typedef struct sup_proc sup_proc;
 
 /* The lifecycle of one process of a group (STYLE rule 10).  Every callback
- * (pidfd, pipe, timer, signal) only turns what happened into a proc_event;
- * proc_dispatch() holds every transition. */
+ * (pidfd, pipe, timer, signal) only turns what happened into a proc_event,
+ * and so does the tree (start, stop, restart, retire, give up);
+ * proc_dispatch() holds every transition, and proc.c's proc_set_state() is
+ * the one writer of a proc's state. */
 typedef enum proc_state {
         PROC_STOPPED,                   /* not running and not scheduled */
         PROC_STARTING,                  /* forked; exec not yet confirmed */
         PROC_RUNNING,                   /* exec'd, not ready yet */
         PROC_READY,
         PROC_STOPPING,                  /* stop signal sent; main or its group still there */
+        PROC_KILLING,                   /* SIGKILL sent to the group; waiting for it to go */
         PROC_BACKOFF,                   /* waiting for its restart delay */
         PROC_EXITED,                    /* ended and not restarted (restart type) */
         PROC_FAILED,                    /* its supervisor gave up */
@@ -42,11 +45,17 @@ typedef enum proc_state {
 typedef enum proc_event {
         PROC_EV_START,                  /* the supervisor wants it up */
         PROC_EV_STOP,                   /* the supervisor wants it down */
+        PROC_EV_RESTART,                /* the supervisor wants it up after restart_delay_usec */
+        PROC_EV_RETIRE,                 /* down for good: its restart type says no */
+        PROC_EV_GIVE_UP,                /* its supervisor gave up */
         PROC_EV_EXEC_OK,                /* execve() succeeded */
-        PROC_EV_READY,
+        PROC_EV_READY,                  /* READY=1, or it survived ready = DURATION */
+        PROC_EV_START_TIMEOUT,          /* not ready within start_timeout */
         PROC_EV_EXIT,                   /* main process reaped; proc.exit holds how */
         PROC_EV_GROUP_EMPTY,            /* no live process left in its process group */
-        PROC_EV_TIMER,                  /* the state's timer fired */
+        PROC_EV_GRACE_OVER,             /* the shutdown grace ran out */
+        PROC_EV_STRAGGLERS,             /* processes outlived SIGKILL by STRAGGLER_USEC */
+        PROC_EV_BACKOFF_OVER,           /* the restart delay ran out */
         _PROC_EV_MAX,
         _PROC_EV_INVALID = -22,
 } proc_event;
@@ -62,7 +71,6 @@ struct sup_proc {
         pid_t pgid;                     /* process group still to be emptied, 0 when empty */
         bool main_alive;
         bool stop_requested;            /* the stop was asked for, not a crash */
-        bool killed;                    /* SIGKILL sent to the group */
         int start_error;                /* errno of a failed start, 0 if none */
         char start_step[32];            /* what failed: "exec", "chdir", ... */
         sup_exit exit;
@@ -74,7 +82,9 @@ struct sup_proc {
         int exec_fd;                    /* exec-status pipe while STARTING, else -EBADF */
         sd_event_source *exec_source;
         sd_event_source *pidfd_source;
-        sd_event_source *timer;         /* ready delay, kill grace, backoff, stragglers */
+        sd_event_source *timer;         /* ready delay, start timeout, kill grace, stragglers, backoff */
+        proc_event timer_event;         /* what the timer's firing means */
+        uint64_t restart_delay_usec;    /* for PROC_EV_RESTART */
         sd_event_source *poll;          /* group emptiness, while not subreaper */
 
         /* ready = notify: this proc's own sd_notify socket, kept across restarts */
