@@ -23,6 +23,28 @@ bool sup_restart_wanted(cfg_restart t, sup_exit e, int stop_signal) {
         }
 }
 
+sup_exit sup_exit_judged(sup_exit e, int start_error) {
+        return start_error > 0 ? (sup_exit) { .code = CLD_EXITED, .status = 127 } : e;
+}
+
+uint64_t sup_uptime(uint64_t started_usec, int start_error, uint64_t now_usec) {
+        if (started_usec == 0 || start_error > 0 || now_usec < started_usec)
+                return 0;
+        return now_usec - started_usec;
+}
+
+bool sup_restart_alone(cfg_strategy s, bool proc_failed, size_t n_procs) {
+        return s == CFG_ONE_FOR_ONE || (proc_failed && n_procs > 1);
+}
+
+bool sup_child_gone(cfg_restart t, bool failed, bool held, bool ever_started, bool down) {
+        if (failed)
+                return true;
+        if (!down)
+                return false;
+        return held || (t == CFG_RESTART_TEMPORARY && ever_started);
+}
+
 bool sup_supervisor_restart_wanted(cfg_restart t) {
         /* As in OTP, a supervisor that gave up ends with reason shutdown,
          * which restart types take as a normal end. */

@@ -27,6 +27,27 @@ bool sup_exit_abnormal(sup_exit e, int stop_signal);
 /* Whether a child of restart type T that ended with E is restarted. */
 bool sup_restart_wanted(cfg_restart t, sup_exit e, int stop_signal);
 
+/* How a proc's end is judged: a failed start (exec failed, not ready in
+ * time: START_ERROR > 0) is abnormal however its process ended. */
+sup_exit sup_exit_judged(sup_exit e, int start_error);
+
+/* The uptime that backoff looks at: 0 after a failed start or when it
+ * never started. */
+uint64_t sup_uptime(uint64_t started_usec, int start_error, uint64_t now_usec);
+
+/* Whether a failed child is restarted alone rather than by the strategy:
+ * always under one_for_one, and for one instance of a pool (N_PROCS > 1)
+ * whatever the strategy; a pool counts as one child only when a sibling
+ * fails.  PROC_FAILED: the failure was one of the child's processes (not
+ * a supervisor child giving up). */
+bool sup_restart_alone(cfg_strategy s, bool proc_failed, size_t n_procs);
+
+/* Whether a child is not to be started again by its supervisor's start
+ * sequence: it failed (gave up), it is held down by the operator, or it
+ * is temporary and already ran once since its supervisor started afresh
+ * (OTP: a sibling's restart stops a temporary child for good). */
+bool sup_child_gone(cfg_restart t, bool failed, bool held, bool ever_started, bool down);
+
 /* Whether a supervisor of restart type T that gave up (exceeded its
  * intensity) is restarted by its parent: only when permanent.  OTP ends
  * such a supervisor with reason shutdown, which is not abnormal, so a

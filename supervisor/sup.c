@@ -75,11 +75,8 @@ static bool node_is_down(const sup_node *n) {
 /* A temporary child is started once per start of its supervisor: a sibling's
  * restart (one_for_all, rest_for_one) stops it for good, as in OTP. */
 static bool node_gone(const sup_node *n) {
-        if (n->state == NODE_FAILED)
-                return true;
-        if (n->held && node_is_down(n))
-                return true;
-        return n->cfg->restart == CFG_RESTART_TEMPORARY && n->ever_started && node_is_down(n);
+        return sup_child_gone(n->cfg->restart, n->state == NODE_FAILED, n->held, n->ever_started,
+                              node_is_down(n));
 }
 
 /* Ready: a group whose every instance is ready (or ended for good), a
@@ -334,7 +331,7 @@ static void sup_child_failed(sup_node *s, sup_node *child, uint64_t delay_usec, 
         }
 
         /* A pool instance is restarted alone, whatever the strategy. */
-        one_only = s->cfg->strategy == CFG_ONE_FOR_ONE || (failed && child->n_procs > 1);
+        one_only = sup_restart_alone(s->cfg->strategy, failed, child->n_procs);
         if (one_only) {
                 if (failed)
                         proc_restart_after(failed, delay_usec);
@@ -368,9 +365,7 @@ void node_proc_down(sup_proc *p) {
 
         /* A failed start (exec failed, or not ready in time) is abnormal,
          * however its process ended. */
-        if (!sup_restart_wanted(g->cfg->restart,
-                                p->start_error ? (sup_exit) { .code = CLD_EXITED, .status = 127 } : p->exit,
-                                g->cfg->stop_signal)) {
+        if (!sup_restart_wanted(g->cfg->restart, sup_exit_judged(p->exit, p->start_error), g->cfg->stop_signal)) {
                 (void) proc_dispatch(p, PROC_EV_RETIRE);
                 node_proc_event(p, SUP_EVENT_NOT_RESTARTED, LOG_INFO);
                 node_proc_settled(p);
@@ -378,7 +373,7 @@ void node_proc_down(sup_proc *p) {
         }
 
         delay = sup_backoff_next(&p->backoff, g->cfg->backoff_usec, g->cfg->backoff_max_usec,
-                                 p->started_usec > 0 && !p->start_error ? now_usec() - p->started_usec : 0);
+                                 sup_uptime(p->started_usec, p->start_error, now_usec()));
         sup_child_failed(s, g, delay, p);
         manager_check_ready(m);
 }

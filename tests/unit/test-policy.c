@@ -1,4 +1,5 @@
 /* test-policy.c - the pure supervision decisions, with injected time. */
+#include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -49,6 +50,49 @@ static void test_sup_supervisor_restart_wanted_types(void **state) {
         assert_true(sup_supervisor_restart_wanted(CFG_RESTART_PERMANENT));
         assert_false(sup_supervisor_restart_wanted(CFG_RESTART_TRANSIENT));
         assert_false(sup_supervisor_restart_wanted(CFG_RESTART_TEMPORARY));
+}
+
+static void test_sup_exit_judged_failed_start_is_abnormal(void **state) {
+        sup_exit clean = { CLD_EXITED, 0 }, j;
+
+        (void) state;
+        j = sup_exit_judged(clean, 0);
+        assert_int_equal(j.code, CLD_EXITED);
+        assert_int_equal(j.status, 0);
+        j = sup_exit_judged(clean, ETIME);
+        assert_true(sup_exit_abnormal(j, SIGTERM));
+        /* A transient child whose start failed is restarted even though
+         * its process exited 0. */
+        assert_true(sup_restart_wanted(CFG_RESTART_TRANSIENT, sup_exit_judged(clean, ENOENT), SIGTERM));
+}
+
+static void test_sup_uptime_cases(void **state) {
+        (void) state;
+        assert_int_equal(sup_uptime(100, 0, 350), 250);
+        assert_int_equal(sup_uptime(0, 0, 350), 0);
+        assert_int_equal(sup_uptime(100, EIO, 350), 0);
+        assert_int_equal(sup_uptime(400, 0, 350), 0);
+}
+
+static void test_sup_restart_alone_pools_and_strategies(void **state) {
+        (void) state;
+        assert_true(sup_restart_alone(CFG_ONE_FOR_ONE, true, 1));
+        assert_true(sup_restart_alone(CFG_ONE_FOR_ONE, false, 0));
+        assert_false(sup_restart_alone(CFG_ONE_FOR_ALL, true, 1));
+        assert_true(sup_restart_alone(CFG_ONE_FOR_ALL, true, 3));      /* a pool instance */
+        assert_true(sup_restart_alone(CFG_REST_FOR_ONE, true, 2));
+        assert_false(sup_restart_alone(CFG_REST_FOR_ONE, false, 0));   /* a supervisor child */
+}
+
+static void test_sup_child_gone_rules(void **state) {
+        (void) state;
+        assert_true(sup_child_gone(CFG_RESTART_PERMANENT, true, false, false, true));
+        assert_false(sup_child_gone(CFG_RESTART_PERMANENT, false, false, true, true));
+        assert_true(sup_child_gone(CFG_RESTART_PERMANENT, false, true, false, true));   /* held, down */
+        assert_false(sup_child_gone(CFG_RESTART_PERMANENT, false, true, false, false)); /* held, still stopping */
+        assert_true(sup_child_gone(CFG_RESTART_TEMPORARY, false, false, true, true));
+        assert_false(sup_child_gone(CFG_RESTART_TEMPORARY, false, false, false, true)); /* not run yet */
+        assert_false(sup_child_gone(CFG_RESTART_TRANSIENT, false, false, true, true));
 }
 
 static void test_sup_backoff_next_doubles_to_max(void **state) {
@@ -159,6 +203,10 @@ int main(void) {
                 cmocka_unit_test(test_sup_exit_abnormal_status_and_signals),
                 cmocka_unit_test(test_sup_restart_wanted_types),
                 cmocka_unit_test(test_sup_supervisor_restart_wanted_types),
+                cmocka_unit_test(test_sup_exit_judged_failed_start_is_abnormal),
+                cmocka_unit_test(test_sup_uptime_cases),
+                cmocka_unit_test(test_sup_restart_alone_pools_and_strategies),
+                cmocka_unit_test(test_sup_child_gone_rules),
                 cmocka_unit_test(test_sup_backoff_next_doubles_to_max),
                 cmocka_unit_test(test_sup_backoff_next_resets_after_stable_run),
                 cmocka_unit_test(test_sup_backoff_next_zero_base),
