@@ -189,6 +189,27 @@ static int after_main_exit(sup_proc *p) {
         return 0;
 }
 
+/* Builds P's plan and forks it; on failure start_step says what failed. */
+static int start_spawn(sup_proc *p, int *ret_status_fd) {
+        _cleanup_(spawn_plan_done) spawn_plan plan = SPAWN_PLAN_INIT;
+        const char *step = NULL;
+        int r;
+
+        r = sup_spawn_plan_for_proc(p, &plan, &step);
+        if (r < 0) {
+                snprintf(p->start_step, sizeof(p->start_step), "%s", step ? step : "plan");
+                return r;
+        }
+        r = sup_spawn(&plan, &p->pid, &p->pidfd, ret_status_fd);
+        if (r < 0) {
+                snprintf(p->start_step, sizeof(p->start_step), "fork");
+                return r;
+        }
+        p->start_step[0] = '\0';
+        p->uid = plan.set_user ? plan.uid : geteuid();
+        return 0;
+}
+
 static int act_start(sup_proc *p) {
         sup_manager *m = p->group->m;
         int r, status_fd = -EBADF;
@@ -212,7 +233,7 @@ static int act_start(sup_proc *p) {
         p->start_step[0] = '\0';
         p->exit = (sup_exit) {};
 
-        r = sup_spawn(p, &p->pid, &p->pidfd, &status_fd);
+        r = start_spawn(p, &status_fd);
         if (r < 0) {
                 /* Nothing was forked: a failed start, handled like a crash so
                  * that backoff and intensity apply. */

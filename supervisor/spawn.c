@@ -38,25 +38,8 @@ typedef struct spawn_failure {
         char step[28];
 } spawn_failure;
 
-typedef struct spawn_plan {
-        char *path;
-        char **argv;                    /* borrowed from the configuration */
-        char **envp;
-        const char *workdir;
-        bool set_user;
-        uid_t uid;
-        gid_t gid;
-        gid_t *groups;
-        int n_groups;
-        int out_fd, err_fd;             /* -EBADF: inherit airsupd's, or /dev/null if *_null */
-        bool out_null, err_null;
-        const char *out_path, *err_path; /* file: to open in the child, as the user; borrowed */
-        bool err_is_out;                /* stderr is the same file as stdout */
-        int null_fd;                    /* borrowed from the manager */
-        struct rlimit nofile;           /* rlim_cur 0: leave as it is */
-} spawn_plan;
 
-static void spawn_plan_done(spawn_plan *s) {
+void spawn_plan_done(spawn_plan *s) {
         free(s->path);
         strv_free(s->envp);
         free(s->groups);
@@ -170,7 +153,7 @@ static int open_output(sup_proc *p, cfg_output o, const char *path, int priority
         }
 }
 
-static int spawn_prepare(sup_proc *p, spawn_plan *s, const char **ret_step) {
+int sup_spawn_plan_for_proc(sup_proc *p, spawn_plan *s, const char **ret_step) {
         const cfg_node *c = p->group->cfg;
         sup_manager *m = p->group->m;
         size_t n = 0;
@@ -409,20 +392,13 @@ int sup_spawn_status(int fd, char *step, size_t step_size) {
         return -f.error;
 }
 
-int sup_spawn(sup_proc *p, pid_t *ret_pid, int *ret_pidfd, int *ret_status_fd) {
-        _cleanup_(spawn_plan_done) spawn_plan s = { .out_fd = -EBADF, .err_fd = -EBADF, .null_fd = -EBADF };
+int sup_spawn(const spawn_plan *s, pid_t *ret_pid, int *ret_pidfd, int *ret_status_fd) {
         _cleanup_close_ int status_r = -EBADF, status_w = -EBADF;
-        int fds[2], pidfd = -EBADF, r;
-        const char *step;
+        int fds[2], pidfd = -EBADF;
         pid_t pid;
 
-        r = spawn_prepare(p, &s, &step);
-        if (r < 0) {
-                snprintf(p->start_step, sizeof(p->start_step), "%s", step);
-                return r;
-        }
-
-        snprintf(p->start_step, sizeof(p->start_step), "fork");
+        if (!s || !s->path || !s->argv || !s->envp || !ret_pid || !ret_pidfd || !ret_status_fd)
+                return -EINVAL;
         if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0)
                 return -errno;
         status_r = fds[0];
@@ -433,11 +409,9 @@ int sup_spawn(sup_proc *p, pid_t *ret_pid, int *ret_pidfd, int *ret_status_fd) {
                 return -errno;
         if (pid == 0) {
                 status_r = -EBADF;      /* not ours to close in the child */
-                spawn_child(&s, status_w);
+                spawn_child(s, status_w);
         }
 
-        p->start_step[0] = '\0';
-        p->uid = s.set_user ? s.uid : geteuid();
         *ret_pid = pid;
         *ret_pidfd = pidfd;
         *ret_status_fd = TAKE_FD(status_r);

@@ -1,14 +1,50 @@
-/* spawn.h - forking and exec'ing one process of a group (spawn.c), and
- * what airsupd reads about processes from /proc. */
+/* spawn.h - forking and exec'ing a process from a plain plan (spawn.c),
+ * and what airsupd reads about processes from /proc.
+ *
+ * A spawn_plan says everything the child does between the fork and the
+ * exec: argv, environment, credentials, working directory, stdio.  The
+ * caller builds it (sup_spawn_plan_for_proc() for a group's process; a
+ * health probe or a reload can build their own) and sup_spawn() carries
+ * it out, knowing nothing of groups. */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include "supervisor/sup.h"
 
-int sup_spawn(sup_proc *p, pid_t *ret_pid, int *ret_pidfd, int *ret_status_fd);
+typedef struct spawn_plan {
+        char *path;
+        char **argv;                    /* borrowed from the configuration */
+        char **envp;
+        const char *workdir;
+        bool set_user;
+        uid_t uid;
+        gid_t gid;
+        gid_t *groups;
+        int n_groups;
+        int out_fd, err_fd;             /* -EBADF: inherit airsupd's, or /dev/null if *_null */
+        bool out_null, err_null;
+        const char *out_path, *err_path; /* file: to open in the child, as the user; borrowed */
+        bool err_is_out;                /* stderr is the same file as stdout */
+        int null_fd;                    /* borrowed from the manager */
+        struct rlimit nofile;           /* rlim_cur 0: leave as it is */
+} spawn_plan;
+
+#define SPAWN_PLAN_INIT { .out_fd = -EBADF, .err_fd = -EBADF, .null_fd = -EBADF }
+
+void spawn_plan_done(spawn_plan *s);
+
+/* The plan for P's next start, from its group's configuration; on failure
+ * *RET_STEP names what failed ("user", "exec", "stdout", ...). */
+int sup_spawn_plan_for_proc(sup_proc *p, spawn_plan *ret, const char **ret_step);
+
+/* Forks a child that carries out S and execs.  Returns at once: the
+ * exec's outcome arrives on *RET_STATUS_FD (see sup_spawn_status()). */
+int sup_spawn(const spawn_plan *s, pid_t *ret_pid, int *ret_pidfd, int *ret_status_fd);
 int sup_spawn_status(int fd, char *step, size_t step_size);
 bool sup_pgrp_alive(pid_t pgid);
 int sup_proc_stat(pid_t pid, char *ret_state, pid_t *ret_ppid, pid_t *ret_pgrp);
