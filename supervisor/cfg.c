@@ -416,6 +416,56 @@ static void get_unsigned(loader *l, const raw_section *r, key_id k, unsigned min
                              keys[k].name, min, max, r->value[k]);
 }
 
+/* The keys that are one number each: their section, parser, range,
+ * default and field in one row (STYLE rule 18).  Keys with more to them
+ * (shutdown, ready, health, user, ...) are parsed by hand below. */
+typedef enum plain_kind {
+        PLAIN_DURATION,
+        PLAIN_POSITIVE_DURATION,        /* a duration longer than 0 */
+        PLAIN_UNSIGNED,
+} plain_kind;
+
+static const struct plain_key {
+        key_id key;
+        plain_kind kind;
+        size_t offset;                  /* into cfg_node: uint64_t for durations, unsigned else */
+        uint64_t def;
+        unsigned min, max;              /* PLAIN_UNSIGNED */
+} plain_keys[] = {
+        { KEY_INTENSITY,        PLAIN_UNSIGNED,          offsetof(cfg_node, intensity),            5,                    0, 1000000 },
+        { KEY_PERIOD,           PLAIN_POSITIVE_DURATION, offsetof(cfg_node, period_usec),          10 * USEC_PER_SEC,    0, 0 },
+        { KEY_BACKOFF,          PLAIN_DURATION,          offsetof(cfg_node, backoff_usec),         100 * USEC_PER_MSEC,  0, 0 },
+        { KEY_BACKOFF_MAX,      PLAIN_DURATION,          offsetof(cfg_node, backoff_max_usec),     30 * USEC_PER_SEC,    0, 0 },
+        { KEY_START_TIMEOUT,    PLAIN_POSITIVE_DURATION, offsetof(cfg_node, start_timeout_usec),   30 * USEC_PER_SEC,    0, 0 },
+        { KEY_INSTANCES,        PLAIN_UNSIGNED,          offsetof(cfg_node, instances),            1,                    1, 4096 },
+        { KEY_MAILBOX,          PLAIN_UNSIGNED,          offsetof(cfg_node, mailbox),              1024,                 1, 1u << 20 },
+        { KEY_MESSAGE_MAX,      PLAIN_UNSIGNED,          offsetof(cfg_node, message_max),          4096,                 16, 16u << 20 },
+        { KEY_REDELIVER,        PLAIN_UNSIGNED,          offsetof(cfg_node, redeliver),            3,                    0, 1000 },
+        { KEY_HEALTH_INTERVAL,  PLAIN_POSITIVE_DURATION, offsetof(cfg_node, health_interval_usec), USEC_PER_SEC,         0, 0 },
+        { KEY_HEALTH_TIMEOUT,   PLAIN_POSITIVE_DURATION, offsetof(cfg_node, health_timeout_usec),  500 * USEC_PER_MSEC,  0, 0 },
+        { KEY_HEALTH_THRESHOLD, PLAIN_UNSIGNED,          offsetof(cfg_node, health_threshold),     3,                    1, 1000 },
+};
+
+/* Sets every plain key of SECTION in N: its default, then its value. */
+static void plain_keys_apply(loader *l, cfg_node *n, const raw_section *r, unsigned section) {
+        for (size_t i = 0; i < ELEMENTSOF(plain_keys); i++) {
+                const struct plain_key *pk = &plain_keys[i];
+                void *field = (char *) n + pk->offset;
+
+                if (!(keys[pk->key].sections & section))
+                        continue;
+                if (pk->kind == PLAIN_UNSIGNED) {
+                        *(unsigned *) field = (unsigned) pk->def;
+                        get_unsigned(l, r, pk->key, pk->min, pk->max, field);
+                        continue;
+                }
+                *(uint64_t *) field = pk->def;
+                get_duration(l, r, pk->key, field);
+                if (pk->kind == PLAIN_POSITIVE_DURATION && r->value[pk->key] && *(uint64_t *) field == 0)
+                        loader_error(l, r->line[pk->key], "%s: must be longer than 0", keys[pk->key].name);
+        }
+}
+
 static void get_output(loader *l, const raw_section *r, key_id k, cfg_output *field, char **path) {
         const char *v = r->value[k];
 
@@ -480,10 +530,9 @@ static void finish_common(loader *l, cfg_node *n, const raw_section *r) {
 
 static void finish_supervisor(loader *l, cfg_node *n, const raw_section *r) {
         n->strategy = CFG_ONE_FOR_ONE;
-        n->intensity = 5;
-        n->period_usec = 10 * USEC_PER_SEC;
 
         finish_common(l, n, r);
+        plain_keys_apply(l, n, r, IN_SUPERVISOR);
         if (r->value[KEY_STRATEGY]) {
                 n->strategy = cfg_strategy_from_string(r->value[KEY_STRATEGY]);
                 if (n->strategy < 0) {
@@ -492,10 +541,6 @@ static void finish_supervisor(loader *l, cfg_node *n, const raw_section *r) {
                         n->strategy = CFG_ONE_FOR_ONE;
                 }
         }
-        get_unsigned(l, r, KEY_INTENSITY, 0, 1000000, &n->intensity);
-        get_duration(l, r, KEY_PERIOD, &n->period_usec);
-        if (r->value[KEY_PERIOD] && n->period_usec == 0)
-                loader_error(l, r->line[KEY_PERIOD], "period: must be longer than 0");
         if (n->parent_name && n - l->c->nodes == CFG_ROOT)
                 loader_error(l, r->line[KEY_PARENT], "parent: the root supervisor has no parent");
 }
@@ -507,21 +552,12 @@ static void finish_group(loader *l, cfg_node *n, const raw_section *r) {
         n->shutdown = CFG_SHUTDOWN_TIMEOUT;
         n->shutdown_usec = 5 * USEC_PER_SEC;
         n->stop_signal = SIGTERM;
-        n->backoff_usec = 100 * USEC_PER_MSEC;
-        n->backoff_max_usec = 30 * USEC_PER_SEC;
         n->ready = CFG_READY_NONE;
-        n->start_timeout_usec = 30 * USEC_PER_SEC;
-        n->instances = 1;
-        n->mailbox = 1024;
-        n->message_max = 4096;
-        n->redeliver = 3;
         n->health = CFG_HEALTH_NONE;
-        n->health_interval_usec = USEC_PER_SEC;
-        n->health_timeout_usec = 500 * USEC_PER_MSEC;
-        n->health_threshold = 3;
         n->out = CFG_OUTPUT_INHERIT;
 
         finish_common(l, n, r);
+        plain_keys_apply(l, n, r, IN_GROUP);
 
         v = r->value[KEY_COMMAND];
         if (!v)
@@ -554,8 +590,6 @@ static void finish_group(loader *l, cfg_node *n, const raw_section *r) {
                 loader_error(l, r->line[KEY_STOP_SIGNAL], "stop_signal: use 'shutdown = brutal_kill' "
                              "instead of KILL");
 
-        get_duration(l, r, KEY_BACKOFF, &n->backoff_usec);
-        get_duration(l, r, KEY_BACKOFF_MAX, &n->backoff_max_usec);
         if (n->backoff_max_usec < n->backoff_usec) {
                 /* Only an explicit contradiction is an error; a long backoff
                  * with the default cap just means "no doubling". */
@@ -578,14 +612,6 @@ static void finish_group(loader *l, cfg_node *n, const raw_section *r) {
                         loader_error(l, r->line[KEY_READY], "ready: expected none, notify or a "
                                      "duration, got '%s'", v);
         }
-        get_duration(l, r, KEY_START_TIMEOUT, &n->start_timeout_usec);
-        if (r->value[KEY_START_TIMEOUT] && n->start_timeout_usec == 0)
-                loader_error(l, r->line[KEY_START_TIMEOUT], "start_timeout: must be longer than 0");
-
-        get_unsigned(l, r, KEY_INSTANCES, 1, 4096, &n->instances);
-        get_unsigned(l, r, KEY_MAILBOX, 1, 1u << 20, &n->mailbox);
-        get_unsigned(l, r, KEY_MESSAGE_MAX, 16, 16u << 20, &n->message_max);
-        get_unsigned(l, r, KEY_REDELIVER, 0, 1000, &n->redeliver);
 
         v = r->value[KEY_HEALTH];
         if (v) {
@@ -603,13 +629,6 @@ static void finish_group(loader *l, cfg_node *n, const raw_section *r) {
                         }
                 }
         }
-        get_duration(l, r, KEY_HEALTH_INTERVAL, &n->health_interval_usec);
-        get_duration(l, r, KEY_HEALTH_TIMEOUT, &n->health_timeout_usec);
-        if (n->health_interval_usec == 0)
-                loader_error(l, r->line[KEY_HEALTH_INTERVAL], "health_interval: must be longer than 0");
-        if (n->health_timeout_usec == 0)
-                loader_error(l, r->line[KEY_HEALTH_TIMEOUT], "health_timeout: must be longer than 0");
-        get_unsigned(l, r, KEY_HEALTH_THRESHOLD, 1, 1000, &n->health_threshold);
 
         v = r->value[KEY_USER];
         if (v) {
