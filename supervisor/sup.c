@@ -40,6 +40,83 @@ static void node_emit(sup_node *n, sup_event_type type, int priority) {
 static void manager_check_ready(sup_manager *m);
 static void sup_start_next(sup_node *s);
 
+/* The run queue.  A proc that went down or became ready, and a supervisor
+ * that went down, report it through one call that queues an upcall; the
+ * tree reacts from manager_run() (a defer source), in order, so no
+ * decision is ever taken while the tree is half-way through another.  An
+ * upcall of a proc carries its incarnation: one queued before the proc
+ * started again is stale and dropped. */
+typedef enum upcall_kind {
+        UPCALL_PROC_DOWN,
+        UPCALL_PROC_SETTLED,
+        UPCALL_NODE_DOWN,               /* a supervisor child is down: its parent goes on */
+} upcall_kind;
+
+struct sup_upcall {
+        upcall_kind kind;
+        sup_proc *proc;
+        sup_node *node;
+        unsigned incarnation;
+};
+
+static void proc_down_decide(sup_proc *p);
+static void node_settled(sup_node *n);
+static void sup_continue(sup_node *s);
+
+static void upcall_handle(const sup_upcall *u) {
+        switch (u->kind) {
+        case UPCALL_PROC_DOWN:
+                if (u->proc->incarnation == u->incarnation && proc_is_down(u->proc))
+                        proc_down_decide(u->proc);
+                break;
+        case UPCALL_PROC_SETTLED:
+                node_settled(u->proc->group);
+                break;
+        case UPCALL_NODE_DOWN:
+                if (u->node->parent)
+                        sup_continue(u->node->parent);
+                break;
+        }
+}
+
+static int manager_run(sd_event_source *src, void *userdata) {
+        sup_manager *m = userdata;
+
+        (void) src;
+        while (m->up_n > 0) {
+                sup_upcall u = m->upcalls[m->up_head];
+
+                m->up_head = (m->up_head + 1) % m->up_cap;
+                m->up_n--;
+                upcall_handle(&u);
+        }
+        return 0;
+}
+
+static void upcall(sup_manager *m, sup_upcall u) {
+        if (m->up_n == m->up_cap) {
+                size_t cap = m->up_cap ? m->up_cap * 2 : 64;
+                sup_upcall *a = calloc(cap, sizeof(sup_upcall));
+
+                if (!a) {
+                        /* Nothing to queue it in: handle it now rather than lose it. */
+                        sup_log(&m->events, LOG_CRIT, "out of memory for the run queue, acting at once");
+                        upcall_handle(&u);
+                        return;
+                }
+                for (size_t i = 0; i < m->up_n; i++)
+                        a[i] = m->upcalls[(m->up_head + i) % m->up_cap];
+                free(m->upcalls);
+                m->upcalls = a;
+                m->up_cap = cap;
+                m->up_head = 0;
+        }
+        m->upcalls[(m->up_head + m->up_n) % m->up_cap] = u;
+        m->up_n++;
+        if (m->run_queue)
+                (void) sd_event_source_set_enabled(m->run_queue, SD_EVENT_ONESHOT);
+}
+
 void node_proc_event(sup_proc *p, sup_event_type type, int priority) {
         sup_event e = {
                 .type = type,
@@ -107,7 +184,6 @@ static void node_start(sup_node *n) {
                 n->window.head = 0;
                 n->then = THEN_NONE;
                 n->start_next = 0;
-                n->start_epoch++;
                 for (size_t i = 0; i < n->n_children; i++)
                         n->children[i]->ever_started = false;
                 node_emit(n, SUP_EVENT_STARTING_TREE, LOG_DEBUG);
@@ -138,36 +214,26 @@ static void node_settled(sup_node *n) {
 }
 
 void node_proc_settled(sup_proc *p) {
-        node_settled(p->group);
+        upcall(p->group->m, (sup_upcall) { .kind = UPCALL_PROC_SETTLED, .proc = p });
 }
 
 /* Starts S's children in order from start_next, each only once the previous
- * one is ready.  Re-entered from a child's readiness while it runs, it
- * leaves the work to the outer call.  Starting a child may fail at once and
- * restart S's children, or S itself, under our feet: start_epoch tells, and
- * the loop then looks again from the new start_next. */
+ * one is ready.  What a start causes (a failed exec, readiness) comes back
+ * through the run queue, so nothing changes S under this loop. */
 static void sup_start_next(sup_node *s) {
         bool was_ready = s->start_next >= s->n_children;
 
-        if (s->starting)
-                return;
-        s->starting = true;
         while (s->state == NODE_UP && !s->m->shutting_down && s->start_next < s->n_children) {
                 sup_node *c = s->children[s->start_next];
-                unsigned epoch = s->start_epoch;
 
                 if (c->state == NODE_DOWN && !node_gone(c)) {
                         node_start(c);
-                        if (s->start_epoch != epoch) {
-                                was_ready = false;
-                                continue;
-                        }
+                        was_ready = false;
                 }
                 if (!node_ready(c) && !node_gone(c))
                         break;
                 s->start_next++;
         }
-        s->starting = false;
         if (was_ready || s->state != NODE_UP || s->start_next < s->n_children)
                 return;
         node_emit(s, SUP_EVENT_READY, LOG_INFO);
@@ -203,7 +269,7 @@ static void manager_check_ready(sup_manager *m) {
  * is doing, or, for the root, end the loop. */
 static void node_report_down(sup_node *n) {
         if (n->parent)
-                sup_continue(n->parent);
+                upcall(n->m, (sup_upcall) { .kind = UPCALL_NODE_DOWN, .node = n });
 }
 
 /* S stopped all its children: each is down, whatever it was, and starts
@@ -224,7 +290,6 @@ static void sup_finish(sup_node *s) {
         case THEN_RESTART:
                 /* Start the stopped children again, in order, from the first. */
                 s->state = NODE_UP;
-                s->start_epoch++;
                 for (size_t i = s->n_children; i-- > 0;) {
                         sup_node *c = s->children[i];
                         if (!s->marked[i])
@@ -289,8 +354,9 @@ static void sup_continue(sup_node *s) {
                         continue;
                 if (c->state != NODE_STOPPING)
                         node_stop(c);
-                /* node_stop() may have finished at once and recursed. */
-                if (!node_is_down(c) || s->then == THEN_NONE)
+                /* A child with nothing running is down at once (its upcall
+                 * comes later, through the run queue): go on to the next. */
+                if (!node_is_down(c))
                         return;
         }
         sup_finish(s);
@@ -350,6 +416,10 @@ static void sup_child_failed(sup_node *s, sup_node *child, uint64_t delay_usec, 
 /* A proc is down.  Either it was asked to stop (its supervisor goes on) or
  * it ended by itself: restart type, intensity and strategy decide. */
 void node_proc_down(sup_proc *p) {
+        upcall(p->group->m, (sup_upcall) { .kind = UPCALL_PROC_DOWN, .proc = p, .incarnation = p->incarnation });
+}
+
+static void proc_down_decide(sup_proc *p) {
         sup_node *g = p->group, *s = g->parent;
         sup_manager *m = g->m;
         uint64_t delay;
@@ -535,6 +605,14 @@ int manager_new(cfg *c, sd_event *e, sup_log_target log, bool debug, bool subrea
                 return r;
         }
         m->cfg = c;
+        r = sd_event_add_defer(e, &m->run_queue, manager_run, m);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(m->run_queue, SD_EVENT_OFF);
+        if (r < 0) {
+                m->cfg = NULL;
+                manager_free(m);
+                return r;
+        }
         r = tree_build(m);
         if (r < 0) {
                 m->cfg = NULL;
@@ -549,6 +627,8 @@ sup_manager *manager_free(sup_manager *m) {
         if (!m)
                 return NULL;
         node_free(m->root);
+        m->run_queue = sd_event_source_disable_unref(m->run_queue);
+        free(m->upcalls);
         sup_closer_stop(m, /* kill_it= */ false);
         cfg_free(m->cfg);
         strv_free(m->base_env);

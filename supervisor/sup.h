@@ -20,6 +20,7 @@
 #include "supervisor/ratelimit.h"
 
 typedef struct sup_manager sup_manager;
+typedef struct sup_upcall sup_upcall;
 typedef struct sup_node sup_node;
 typedef struct sup_proc sup_proc;
 
@@ -126,8 +127,6 @@ struct sup_node {
         bool *marked;                   /* children being stopped for THEN */
         node_then then;
         size_t start_next;              /* children before this one are started and were ready */
-        bool starting;                  /* inside sup_start_next(): no re-entry */
-        unsigned start_epoch;           /* bumped when the start sequence begins again */
         bool ever_started;              /* since its supervisor last started afresh */
         bool held;                      /* stopped by the operator: stays down until started */
 
@@ -150,6 +149,11 @@ struct sup_manager {
         int null_fd;                    /* /dev/null, every child's stdin */
         struct rlimit nofile_child;     /* RLIMIT_NOFILE children get back; rlim_cur 0: unchanged */
         sup_window shutdown_signals;    /* times of the last shutdown signals */
+        /* What procs and supervisors reported upward, handled in order from
+         * a defer source (manager_run), never by recursion. */
+        struct sup_upcall *upcalls;
+        size_t up_head, up_n, up_cap;
+        sd_event_source *run_queue;
         pid_t closer_pid;               /* closes fds passed to airsupd (closer.c), 0 if none */
         int closer_fd;
 };
