@@ -1,5 +1,19 @@
-/* manager.h - the manager and the tree (sup.c): what airsupd's main loop
- * calls, and the calls a proc makes upward when something changed. */
+/* manager.h - the manager and the tree (sup.c): what airsupd's main loop,
+ * and later the control server, reload and the lane broker, call.
+ *
+ * How the supervisor core fits together.  Something happens: a pidfd
+ * turns readable, the exec-status pipe reports, a timer fires, a notify
+ * datagram arrives.  Its callback only turns that into a proc_event and
+ * hands it to proc_dispatch() (proc.c), whose actions[state][event] table
+ * holds every transition and whose proc_set_state() is the one writer of
+ * a proc's state.  When a proc is down, or ready, it says so once, upward
+ * (node_proc_down(), node_proc_settled()), which queues an upcall; the
+ * run queue (a defer source) hands the upcalls to the tree in order.  The
+ * tree asks policy.c (pure functions of plain data) what to do (restart
+ * type, intensity window, strategy, backoff, which child is gone) and
+ * acts by sending proc events again (start, stop, restart after a delay,
+ * retire, give up).  Nothing calls back down while the tree is changing,
+ * so no decision sees a half-made one. */
 #pragma once
 
 #include <stdbool.h>
