@@ -77,8 +77,7 @@ static uint64_t round_up(uint64_t v, uint64_t to) {
 static int lane_size(uint32_t slots, uint32_t message_max, uint32_t *ret_slot_size, uint64_t *ret_size) {
         uint64_t slot_size;
 
-        if (slots < 2 || slots > SHM_SLOTS_MAX || (slots & (slots - 1)) != 0 || message_max == 0 ||
-            message_max > SHM_MESSAGE_MAX)
+        if (!shm_lane_geometry_valid(slots, message_max))
                 return -EINVAL;
         slot_size = SHM_ENVELOPE_SIZE + round_up(message_max, SHM_LINE);
         *ret_slot_size = (uint32_t) slot_size;

@@ -24,6 +24,15 @@
 #define SHM_LANES_MAX        4096
 #define SHM_PRIORITIES       4          /* 0 lowest .. 3 highest; larger values count as 3 */
 
+/* Whether a lane of SLOTS slots for messages of up to MESSAGE_MAX bytes
+ * can be made: SLOTS a power of two from 2 to SHM_SLOTS_MAX, MESSAGE_MAX
+ * from 1 to SHM_MESSAGE_MAX.  The one check, shared by shm_lane_create()
+ * and the configuration (mailbox =, message_max =). */
+static inline bool shm_lane_geometry_valid(uint32_t slots, uint32_t message_max) {
+        return slots >= 2 && slots <= SHM_SLOTS_MAX && (slots & (slots - 1)) == 0 && message_max >= 1 &&
+               message_max <= SHM_MESSAGE_MAX;
+}
+
 typedef struct shm_envelope {
         uint32_t type;
         uint32_t priority;

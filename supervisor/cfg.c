@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "common/cleanup.h"
+#include "shm/shm.h"
 #include "supervisor/cfg.h"
 
 typedef enum section_kind {
@@ -438,7 +439,7 @@ static const struct plain_key {
         { KEY_BACKOFF_MAX,      PLAIN_DURATION,          offsetof(cfg_node, backoff_max_usec),     30 * USEC_PER_SEC,    0, 0 },
         { KEY_START_TIMEOUT,    PLAIN_POSITIVE_DURATION, offsetof(cfg_node, start_timeout_usec),   30 * USEC_PER_SEC,    0, 0 },
         { KEY_INSTANCES,        PLAIN_UNSIGNED,          offsetof(cfg_node, instances),            1,                    1, 4096 },
-        { KEY_MAILBOX,          PLAIN_UNSIGNED,          offsetof(cfg_node, mailbox),              1024,                 1, 1u << 20 },
+        { KEY_MAILBOX,          PLAIN_UNSIGNED,          offsetof(cfg_node, mailbox),              1024,                 2, 1u << 20 },
         { KEY_MESSAGE_MAX,      PLAIN_UNSIGNED,          offsetof(cfg_node, message_max),          4096,                 16, 16u << 20 },
         { KEY_REDELIVER,        PLAIN_UNSIGNED,          offsetof(cfg_node, redeliver),            3,                    0, 1000 },
         { KEY_HEALTH_INTERVAL,  PLAIN_POSITIVE_DURATION, offsetof(cfg_node, health_interval_usec), USEC_PER_SEC,         0, 0 },
@@ -558,6 +559,9 @@ static void finish_group(loader *l, cfg_node *n, const raw_section *r) {
 
         finish_common(l, n, r);
         plain_keys_apply(l, n, r, IN_GROUP);
+        if (!shm_lane_geometry_valid(n->mailbox, n->message_max) && r->value[KEY_MAILBOX])
+                loader_error(l, r->line[KEY_MAILBOX], "mailbox: must be a power of two (2, 4, ... 1048576), "
+                             "got %u", n->mailbox);
 
         v = r->value[KEY_COMMAND];
         if (!v)

@@ -269,6 +269,8 @@ static void test_cfg_load_errors_name_lines(void **state) {
         assert_error("[frob]\n", "F:1: unknown section [frob]");
         assert_error("[group:a]\ncommand = x\nrestart = sometimes\n", "F:3: restart: expected permanent");
         assert_error("[group:a]\ncommand = x\ninstances = 0\n", "F:3: instances: expected a whole number");
+        assert_error("[group:a]\ncommand = x\nmailbox = 1000\n", "F:3: mailbox: must be a power of two");
+        assert_error("[group:a]\ncommand = x\nmailbox = 1\n", "F:3: mailbox: expected a whole number from 2");
         assert_error("[group:a]\ncommand = x\nshutdown = soon\n", "F:3: shutdown: expected a duration, brutal_kill or infinity");
         assert_error("[group:a]\ncommand = x\nbackoff = 5s\nbackoff_max = 1s\n", "F:4: backoff_max must not be shorter");
         assert_error("[group:a]\ncommand = x\n[group:b]\nparent = a\ncommand = y\n", "F:4: parent: 'a' is a group");
