@@ -91,8 +91,10 @@ int main(int argc, char **argv) {
         };
         static const int signals[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGPWR };
         _cleanup_(cfg_freep) cfg *c = NULL;
-        sup_manager *m = NULL;
-        sd_event *e = NULL;
+        /* Declared after the loop: freed before it (the manager holds a
+         * reference to it anyway). */
+        _cleanup_(sd_event_unrefp) sd_event *e = NULL;
+        _cleanup_(manager_freep) sup_manager *m = NULL;
         const char *path = NULL;
         bool check = false, subreaper = false, verbose = false;
         sup_log_target log = SUP_LOG_AUTO;
@@ -190,15 +192,12 @@ int main(int argc, char **argv) {
         r = manager_new(TAKE_PTR(c), e, log, verbose, subreaper, &m);
         if (r < 0) {
                 fprintf(stderr, "airsupd: failed to build the tree: %s\n", strerror(-r));
-                sd_event_unref(e);
                 return 1;
         }
         for (size_t i = 0; i < ELEMENTSOF(signals); i++) {
                 r = sd_event_add_signal(e, NULL, signals[i], on_signal, m);
                 if (r < 0) {
                         fprintf(stderr, "airsupd: failed to watch signal %d: %s\n", signals[i], strerror(-r));
-                        manager_free(m);
-                        sd_event_unref(e);
                         return 1;
                 }
         }
@@ -210,7 +209,5 @@ int main(int argc, char **argv) {
                 sup_log(&m->events, LOG_ERR, "event loop failed: %s", strerror(-r));
                 r = 1;
         }
-        manager_free(m);
-        sd_event_unref(e);
         return r;
 }

@@ -26,6 +26,9 @@
 
 int manager_new(cfg *c, sd_event *e, sup_log_target log, bool debug, bool subreaper, sup_manager **ret);
 sup_manager *manager_free(sup_manager *m);
+static inline void manager_freep(sup_manager **m) {
+        *m = manager_free(*m);
+}
 void manager_start(sup_manager *m);
 void manager_shutdown(sup_manager *m, int exit_status);
 void manager_kill_all(sup_manager *m);

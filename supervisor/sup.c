@@ -574,52 +574,43 @@ static int base_env_build(char ***ret) {
         return 0;
 }
 
+/* Takes C whatever happens: on failure it is freed with the rest. */
 int manager_new(cfg *c, sd_event *e, sup_log_target log, bool debug, bool subreaper, sup_manager **ret) {
-        sup_manager *m;
+        _cleanup_(manager_freep) sup_manager *m = NULL;
         int r;
 
         m = calloc(1, sizeof(sup_manager));
-        if (!m)
+        if (!m) {
+                cfg_free(c);
                 return -ENOMEM;
+        }
+        /* From here on manager_free() copes with whatever is set. */
+        m->cfg = c;
         m->event = sd_event_ref(e);
         m->subreaper = subreaper;
         m->closer_fd = -EBADF;
         m->null_fd = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
-        if (m->null_fd < 0) {
-                r = -errno;
-                sd_event_unref(m->event);
-                free(m);
-                return r;
-        }
+        if (m->null_fd < 0)
+                return -errno;
         r = sup_events_init(&m->events, c->events, log, debug);
-        if (r >= 0)
-                r = sup_window_init(&m->shutdown_signals, 3);
-        if (r >= 0)
-                r = base_env_build(&m->base_env);
-        if (r < 0) {
-                sup_window_done(&m->shutdown_signals);
-                sup_events_done(&m->events);
-                sd_event_unref(m->event);
-                safe_close(m->null_fd);
-                free(m);
+        if (r < 0)
                 return r;
-        }
-        m->cfg = c;
+        r = sup_window_init(&m->shutdown_signals, 3);
+        if (r < 0)
+                return r;
+        r = base_env_build(&m->base_env);
+        if (r < 0)
+                return r;
         r = sd_event_add_defer(e, &m->run_queue, manager_run, m);
-        if (r >= 0)
-                r = sd_event_source_set_enabled(m->run_queue, SD_EVENT_OFF);
-        if (r < 0) {
-                m->cfg = NULL;
-                manager_free(m);
+        if (r < 0)
                 return r;
-        }
+        r = sd_event_source_set_enabled(m->run_queue, SD_EVENT_OFF);
+        if (r < 0)
+                return r;
         r = tree_build(m);
-        if (r < 0) {
-                m->cfg = NULL;
-                manager_free(m);
+        if (r < 0)
                 return r;
-        }
-        *ret = m;
+        *ret = TAKE_PTR(m);
         return 0;
 }
 
