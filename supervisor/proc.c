@@ -78,10 +78,18 @@ static int source_arm(sup_proc *p, sd_event_source **src, uint64_t usec, sd_even
         return r;
 }
 
+static const sup_proc_ops *ops(const sup_proc *p) {
+        return p->group->m->proc_ops;
+}
+
+static int real_arm(sup_proc *p, uint64_t usec) {
+        return source_arm(p, &p->timer, usec, on_timer);
+}
+
 /* Arms the state's timer: in USEC it dispatches EV. */
 static int timer_arm(sup_proc *p, uint64_t usec, proc_event ev) {
         p->timer_event = ev;
-        return source_arm(p, &p->timer, usec, on_timer);
+        return ops(p)->arm(p, usec);
 }
 
 static void timer_disarm(sd_event_source **src) {
@@ -119,11 +127,15 @@ static void main_forget(sup_proc *p) {
 
 /* Signals the whole process group, and the main process by pidfd as well:
  * right after clone3() the child may not have called setsid() yet. */
-static void signal_all(sup_proc *p, int sig) {
+static void real_signal(sup_proc *p, int sig) {
         if (p->main_alive && p->pidfd >= 0)
                 (void) pidfd_send_signal(p->pidfd, sig, NULL, 0);
         if (p->pgid > 0)
                 (void) kill(-p->pgid, sig);
+}
+
+static void signal_all(sup_proc *p, int sig) {
+        ops(p)->signal(p, sig);
 }
 
 static void poll_start(sup_proc *p) {
@@ -178,7 +190,7 @@ static bool proc_stopping(const sup_proc *p) {
 
 /* After the main process is gone: stop what is left of its group, or be down. */
 static int after_main_exit(sup_proc *p) {
-        if (!sup_pgrp_alive(p->pgid))
+        if (!ops(p)->group_alive(p->pgid))
                 return finish_down(p);
         if (!proc_stopping(p)) {
                 proc_emit(p, SUP_EVENT_LEFTOVERS, LOG_WARNING);
@@ -190,7 +202,7 @@ static int after_main_exit(sup_proc *p) {
 }
 
 /* Builds P's plan and forks it; on failure start_step says what failed. */
-static int start_spawn(sup_proc *p, int *ret_status_fd) {
+static int real_spawn(sup_proc *p, int *ret_status_fd) {
         _cleanup_(spawn_plan_done) spawn_plan plan = SPAWN_PLAN_INIT;
         const char *step = NULL;
         int r;
@@ -209,6 +221,13 @@ static int start_spawn(sup_proc *p, int *ret_status_fd) {
         p->uid = plan.set_user ? plan.uid : geteuid();
         return 0;
 }
+
+const sup_proc_ops proc_ops_real = {
+        .spawn = real_spawn,
+        .signal = real_signal,
+        .arm = real_arm,
+        .group_alive = sup_pgrp_alive,
+};
 
 static int act_start(sup_proc *p) {
         sup_manager *m = p->group->m;
@@ -233,7 +252,7 @@ static int act_start(sup_proc *p) {
         p->start_step[0] = '\0';
         p->exit = (sup_exit) {};
 
-        r = start_spawn(p, &status_fd);
+        r = ops(p)->spawn(p, &status_fd);
         if (r < 0) {
                 /* Nothing was forked: a failed start, handled like a crash so
                  * that backoff and intensity apply. */
@@ -479,6 +498,10 @@ static const proc_action actions[_PROC_STATE_MAX][_PROC_EV_MAX] = {
         },
 };
 
+bool proc_handles(proc_state st, proc_event ev) {
+        return st >= 0 && st < _PROC_STATE_MAX && ev >= 0 && ev < _PROC_EV_MAX && actions[st][ev];
+}
+
 int proc_dispatch(sup_proc *p, proc_event ev) {
         proc_action a;
 
@@ -499,7 +522,7 @@ void proc_restart_after(sup_proc *p, uint64_t delay_usec) {
 void proc_group_check(sup_proc *p) {
         if (!proc_stopping(p) || p->main_alive || p->pgid <= 0)
                 return;
-        if (!sup_pgrp_alive(p->pgid))
+        if (!ops(p)->group_alive(p->pgid))
                 (void) proc_dispatch(p, PROC_EV_GROUP_EMPTY);
 }
 
@@ -644,7 +667,7 @@ static int on_poll(sd_event_source *s, uint64_t usec, void *userdata) {
         (void) s;
         (void) usec;
         p->poll = sd_event_source_disable_unref(p->poll);
-        if (!sup_pgrp_alive(p->pgid)) {
+        if (!ops(p)->group_alive(p->pgid)) {
                 (void) proc_dispatch(p, PROC_EV_GROUP_EMPTY);
                 return 0;
         }

@@ -4,7 +4,11 @@
 
 #include "supervisor/sup.h"
 
+extern const sup_proc_ops proc_ops_real;
+
 int proc_dispatch(sup_proc *p, proc_event ev);
+/* Whether the table has an action for EV in state ST (else EV is ignored there). */
+bool proc_handles(proc_state st, proc_event ev);
 void proc_init(sup_proc *p, sup_node *group, unsigned instance);
 void proc_done(sup_proc *p);
 void proc_restart_after(sup_proc *p, uint64_t delay_usec);

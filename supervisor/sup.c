@@ -589,6 +589,7 @@ int manager_new(cfg *c, sd_event *e, sup_log_target log, bool debug, bool subrea
         m->event = sd_event_ref(e);
         m->subreaper = subreaper;
         m->closer_fd = -EBADF;
+        m->proc_ops = &proc_ops_real;
         m->null_fd = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
         if (m->null_fd < 0)
                 return -errno;

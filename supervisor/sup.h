@@ -97,6 +97,16 @@ struct sup_proc {
         uid_t uid;                      /* the uid its processes run as (set at spawn) */
 };
 
+/* What a proc does to the world outside: fork, signal, arm its timer, look
+ * at its process group.  airsupd uses proc_ops_real (proc.c); the unit
+ * tests of the table put in their own (tests/unit/test-proc.c). */
+typedef struct sup_proc_ops {
+        int (*spawn)(sup_proc *p, int *ret_status_fd);  /* sets pid, pidfd, uid; start_step on failure */
+        void (*signal)(sup_proc *p, int sig);           /* the main process and the process group */
+        int (*arm)(sup_proc *p, uint64_t usec);         /* p->timer, to dispatch p->timer_event */
+        bool (*group_alive)(pid_t pgid);
+} sup_proc_ops;
+
 typedef enum node_state {
         NODE_DOWN,
         NODE_UP,                        /* started (its procs may be restarting) */
@@ -154,6 +164,7 @@ struct sup_manager {
         struct sup_upcall *upcalls;
         size_t up_head, up_n, up_cap;
         sd_event_source *run_queue;
+        const sup_proc_ops *proc_ops;
         pid_t closer_pid;               /* closes fds passed to airsupd (closer.c), 0 if none */
         int closer_fd;
 };
