@@ -28,7 +28,7 @@ SUP_SRC  = supervisor/cfg.c supervisor/cfg-value.c supervisor/policy.c \
 SUP_OBJ  = $(SUP_SRC:%.c=$(BUILD)/%.o)
 SHM_SRC  = shm/lane.c shm/mailbox.c
 SHM_OBJ  = $(SHM_SRC:%.c=$(BUILD)/%.o)
-UNIT     = $(BUILD)/tests/test-cfg $(BUILD)/tests/test-policy $(BUILD)/tests/test-notify $(BUILD)/tests/test-manager $(BUILD)/tests/test-proc \
+UNIT     = $(BUILD)/tests/test-cfg $(BUILD)/tests/test-policy $(BUILD)/tests/test-notify $(BUILD)/tests/test-manager $(BUILD)/tests/test-proc $(BUILD)/tests/test-sup \
            $(BUILD)/tests/test-shm-lane $(BUILD)/tests/test-shm-crash
 HELPERS  = $(BUILD)/tests/notify-listen $(BUILD)/tests/hostile
 EXAMPLES = $(BUILD)/examples/ticker $(BUILD)/examples/flaky

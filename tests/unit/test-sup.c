@@ -1,0 +1,167 @@
+/* test-sup.c - the tree's reactions (ordered start, strategies, restart
+ * types, intensity and escalation, held nodes) over procs in a fake world
+ * (proc-fixture.h): exits, readiness and timers are dispatched by the test
+ * and the run queue is run by hand, so each step is exact. */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/wait.h>
+
+#include <cmocka.h>
+
+#include "tests/unit/proc-fixture.h"
+
+static sup_proc *proc(fixture *f, const char *name) {
+        sup_proc *p = NULL;
+        assert_int_equal(manager_find_proc(f->m, name, &p), 0);
+        return p;
+}
+
+/* Runs what is pending (the run queue, deferred restarts) until nothing is. */
+static void settle(fixture *f) {
+        for (unsigned i = 0; i < 1000; i++)
+                if (sd_event_run(f->e, 0) <= 0)
+                        return;
+        fail_msg("the loop did not settle");
+}
+
+/* The exec of P happened; with ready = none it is ready. */
+static void execs(fixture *f, sup_proc *p) {
+        assert_int_equal(proc_dispatch(p, PROC_EV_EXEC_OK), 0);
+        settle(f);
+}
+
+/* P's main process ended (its group is empty). */
+static void dies(fixture *f, sup_proc *p, int code, int status) {
+        world.group_alive = false;
+        exited(p, code, status);
+        settle(f);
+}
+
+/* A restart's backoff ran out. */
+static void backoff_over(fixture *f, sup_proc *p) {
+        assert_int_equal(p->state, PROC_BACKOFF);
+        assert_int_equal(proc_dispatch(p, PROC_EV_BACKOFF_OVER), 0);
+        settle(f);
+}
+
+static const char tree[] =
+        "[supervisor:root]\nstrategy = one_for_all\nintensity = 2\nperiod = 1h\n"
+        "[group:a]\ncommand = /bin/true\nbackoff = 1s\n"
+        "[group:b]\ncommand = /bin/true\nbackoff = 1s\n"
+        "[group:c]\ncommand = /bin/true\nrestart = transient\nbackoff = 1s\n";
+
+static void start_all(fixture *f) {
+        manager_start(f->m);
+        settle(f);
+        /* Ordered: b is not started before a is ready, nor c before b. */
+        assert_int_equal(proc(f, "a")->state, PROC_STARTING);
+        assert_int_equal(proc(f, "b")->state, PROC_STOPPED);
+        execs(f, proc(f, "a"));
+        assert_int_equal(proc(f, "c")->state, PROC_STOPPED);
+        execs(f, proc(f, "b"));
+        execs(f, proc(f, "c"));
+        assert_true(f->m->notified_ready);
+}
+
+static void test_sup_one_for_all_stops_in_reverse_and_restarts_in_order(void **state) {
+        fixture *f = fixture_conf(tree);
+        sup_proc *a = proc(f, "a"), *b = proc(f, "b"), *c = proc(f, "c");
+
+        (void) state;
+        start_all(f);
+        f->events[0] = '\0';
+        /* b crashes: c then a are stopped (reverse order, one at a time). */
+        dies(f, b, CLD_KILLED, SIGSEGV);
+        assert_int_equal(c->state, PROC_STOPPING);
+        assert_int_equal(a->state, PROC_READY);
+        dies(f, c, CLD_KILLED, SIGTERM);
+        assert_int_equal(a->state, PROC_STOPPING);
+        dies(f, a, CLD_KILLED, SIGTERM);
+        /* Then started again in order: a, then b after its backoff, then c. */
+        assert_int_equal(a->state, PROC_STARTING);
+        assert_int_equal(b->state, PROC_STOPPED);
+        execs(f, a);
+        assert_int_equal(b->state, PROC_BACKOFF);
+        backoff_over(f, b);
+        execs(f, b);
+        execs(f, c);
+        assert_string_equal(f->events, "exited,stopping,exited,stopped,stopping,exited,stopped,"
+                                       "started,ready,restarting,started,ready,started,ready,ready");
+        fixture_free(f);
+}
+
+static void test_sup_intensity_gives_up_and_root_exits_1(void **state) {
+        fixture *f = fixture_conf("[supervisor:root]\nintensity = 1\nperiod = 1h\n"
+                                  "[group:a]\ncommand = /bin/true\nbackoff = 0\n");
+        sup_proc *a = proc(f, "a");
+
+        (void) state;
+        manager_start(f->m);
+        settle(f);
+        execs(f, a);
+        dies(f, a, CLD_EXITED, 3);
+        assert_int_equal(a->state, PROC_STARTING);              /* the first restart is allowed */
+        execs(f, a);
+        dies(f, a, CLD_EXITED, 3);
+        /* The second within the period is one too many: the root gives up. */
+        assert_int_equal(a->state, PROC_FAILED);
+        assert_non_null(strstr(f->events, "gave-up"));
+        {
+                int code = 0;
+                assert_int_equal(sd_event_get_exit_code(f->e, &code), 0);
+                assert_int_equal(code, 1);
+        }
+        fixture_free(f);
+}
+
+static void test_sup_transient_clean_exit_is_not_restarted(void **state) {
+        fixture *f = fixture_conf(tree);
+        sup_proc *a = proc(f, "a"), *c = proc(f, "c");
+
+        (void) state;
+        start_all(f);
+        dies(f, c, CLD_EXITED, 0);
+        assert_int_equal(c->state, PROC_EXITED);
+        assert_int_equal(a->state, PROC_READY);                 /* nothing else touched */
+        assert_int_equal(f->m->root->window.n, 0);              /* not a restart */
+        fixture_free(f);
+}
+
+static void test_sup_held_node_stays_down_through_one_for_all(void **state) {
+        fixture *f = fixture_conf(tree);
+        sup_proc *a = proc(f, "a"), *b = proc(f, "b"), *c = proc(f, "c");
+
+        (void) state;
+        start_all(f);
+        assert_int_equal(manager_stop_node(f->m, manager_find_node(f->m, "b")), 0);
+        assert_int_equal(b->state, PROC_STOPPING);
+        dies(f, b, CLD_KILLED, SIGTERM);
+        assert_int_equal(b->state, PROC_STOPPED);
+        /* a crashes: c is stopped, then a and c start again; b stays down. */
+        dies(f, a, CLD_KILLED, SIGSEGV);
+        dies(f, c, CLD_KILLED, SIGTERM);
+        backoff_over(f, a);
+        execs(f, a);
+        execs(f, c);
+        assert_int_equal(b->state, PROC_STOPPED);
+        assert_int_equal(c->state, PROC_READY);
+        /* The operator's start brings it back. */
+        assert_int_equal(manager_start_node(f->m, manager_find_node(f->m, "b")), 0);
+        execs(f, b);
+        assert_int_equal(b->state, PROC_READY);
+        fixture_free(f);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_sup_one_for_all_stops_in_reverse_and_restarts_in_order),
+                cmocka_unit_test(test_sup_intensity_gives_up_and_root_exits_1),
+                cmocka_unit_test(test_sup_transient_clean_exit_is_not_restarted),
+                cmocka_unit_test(test_sup_held_node_stays_down_through_one_for_all),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
