@@ -90,20 +90,28 @@ static inline void record(const sup_event *e, void *userdata) {
         snprintf(f->events + l, sizeof(f->events) - l, "%s%s", l ? "," : "", sup_event_type_to_string(e->type));
 }
 
-/* A manager over the configuration TEXT, with the fake world in place. */
-static inline fixture *fixture_conf(const char *text) {
-        char path[] = "/tmp/airsup-test-proc-XXXXXX";
-        fixture *f = calloc(1, sizeof(*f));
+/* The configuration TEXT, loaded from a temporary file (errors fail the test). */
+static inline cfg *cfg_from_text(const char *text) {
+        char path[] = "/tmp/airsup-test-cfg-XXXXXX";
         FILE *null = fopen("/dev/null", "w");
         cfg *c = NULL;
         int fd = mkstemp(path);
 
-        assert_true(f && null && fd >= 0);
+        assert_true(null && fd >= 0);
         assert_int_equal(write(fd, text, strlen(text)), (ssize_t) strlen(text));
         close(fd);
         assert_int_equal(cfg_load(path, null, &c), 0);
         unlink(path);
         fclose(null);
+        return c;
+}
+
+/* A manager over the configuration TEXT, with the fake world in place. */
+static inline fixture *fixture_conf(const char *text) {
+        fixture *f = calloc(1, sizeof(*f));
+        cfg *c = cfg_from_text(text);
+
+        assert_non_null(f);
         memset(&world, 0, sizeof(world));
         world.status_w = -EBADF;
         world.fail_arm_for = _PROC_EV_INVALID;

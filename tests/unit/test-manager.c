@@ -15,9 +15,7 @@
 
 #include <cmocka.h>
 
-#include "common/cleanup.h"
-#include "supervisor/manager.h"
-#include "supervisor/proc.h"
+#include "tests/unit/proc-fixture.h"
 
 static const char conf[] =
         "[supervisor:backend]\n"
@@ -27,26 +25,13 @@ static const char conf[] =
         "[supervisor:inner]\nparent = backend\n"
         "[group:cache]\nparent = inner\ncommand = /bin/sleep 1\n";
 
-typedef struct fixture {
-        sd_event *e;
-        sup_manager *m;
-} fixture;
 
 static int setup(void **state) {
-        char path[] = "/tmp/airsup-test-manager-XXXXXX";
         fixture *f = calloc(1, sizeof(*f));
-        FILE *null = fopen("/dev/null", "w");
-        cfg *c = NULL;
-        int fd = mkstemp(path);
 
-        assert_true(f && null && fd >= 0);
-        assert_int_equal(write(fd, conf, strlen(conf)), (ssize_t) strlen(conf));
-        close(fd);
-        assert_int_equal(cfg_load(path, null, &c), 0);
-        unlink(path);
-        fclose(null);
+        assert_non_null(f);
         assert_int_equal(sd_event_new(&f->e), 0);
-        assert_int_equal(manager_new(c, f->e, SUP_LOG_STDERR, false, false, &f->m), 0);
+        assert_int_equal(manager_new(cfg_from_text(conf), f->e, SUP_LOG_STDERR, false, false, &f->m), 0);
         *state = f;
         return 0;
 }
@@ -162,20 +147,11 @@ static const char live_conf[] =
         "[group:d]\nparent = s\ncommand = /bin/sleep 1000\n";
 
 static int setup_live(void **state) {
-        char path[] = "/tmp/airsup-test-manager-XXXXXX";
         fixture *f = calloc(1, sizeof(*f));
-        FILE *null = fopen("/dev/null", "w");
-        cfg *c = NULL;
-        int fd = mkstemp(path);
 
-        assert_true(f && null && fd >= 0);
-        assert_int_equal(write(fd, live_conf, strlen(live_conf)), (ssize_t) strlen(live_conf));
-        close(fd);
-        assert_int_equal(cfg_load(path, null, &c), 0);
-        unlink(path);
-        fclose(null);
+        assert_non_null(f);
         assert_int_equal(sd_event_new(&f->e), 0);
-        assert_int_equal(manager_new(c, f->e, SUP_LOG_STDERR, false, false, &f->m), 0);
+        assert_int_equal(manager_new(cfg_from_text(live_conf), f->e, SUP_LOG_STDERR, false, false, &f->m), 0);
         alarm(60);
         *state = f;
         return 0;
