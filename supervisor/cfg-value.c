@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "common/cleanup.h"
+#include "common/string-table.h"
 #include "supervisor/cfg.h"
 
 /* "250ms", "5s", "2m", "1h", "1m30s", "1.5s"; a bare number is seconds. */
@@ -266,31 +267,6 @@ static const char *const health_names[_CFG_HEALTH_MAX] = {
         [CFG_HEALTH_EXEC] = "exec",
 };
 
-static int lookup(const char *const *table, int n, const char *s) {
-        if (!s)
-                return -EINVAL;
-        for (int i = 0; i < n; i++)
-                if (strcmp(table[i], s) == 0)
-                        return i;
-        return -EINVAL;
-}
-
-cfg_strategy cfg_strategy_from_string(const char *s) {
-        return lookup(strategy_names, _CFG_STRATEGY_MAX, s);
-}
-
-const char *cfg_strategy_to_string(cfg_strategy s) {
-        return s >= 0 && s < _CFG_STRATEGY_MAX ? strategy_names[s] : NULL;
-}
-
-cfg_restart cfg_restart_from_string(const char *s) {
-        return lookup(restart_names, _CFG_RESTART_MAX, s);
-}
-
-const char *cfg_restart_to_string(cfg_restart r) {
-        return r >= 0 && r < _CFG_RESTART_MAX ? restart_names[r] : NULL;
-}
-
-cfg_health cfg_health_from_string(const char *s) {
-        return lookup(health_names, _CFG_HEALTH_MAX, s);
-}
+DEFINE_STRING_TABLE(cfg_strategy, cfg_strategy, strategy_names, _CFG_STRATEGY_MAX)
+DEFINE_STRING_TABLE(cfg_restart, cfg_restart, restart_names, _CFG_RESTART_MAX)
+DEFINE_STRING_TABLE(cfg_health, cfg_health, health_names, _CFG_HEALTH_MAX)

@@ -149,4 +149,5 @@ const char *cfg_strategy_to_string(cfg_strategy s);
 cfg_restart cfg_restart_from_string(const char *s);
 const char *cfg_restart_to_string(cfg_restart r);
 cfg_health cfg_health_from_string(const char *s);
+const char *cfg_health_to_string(cfg_health h);
 const char *cfg_signal_to_string(int signo);

@@ -14,6 +14,7 @@
 
 #include "supervisor/cfg.h"
 #include "common/cleanup.h"
+#include "common/string-table.h"
 #include "supervisor/event.h"
 #include "supervisor/policy.h"
 
@@ -45,9 +46,7 @@ static const char *const priority_names[] = {
         [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice", [LOG_INFO] = "info", [LOG_DEBUG] = "debug",
 };
 
-const char *sup_event_type_to_string(sup_event_type t) {
-        return t >= 0 && t < _SUP_EVENT_MAX ? event_names[t] : NULL;
-}
+DEFINE_STRING_TABLE(sup_event_type, sup_event_type, event_names, _SUP_EVENT_MAX)
 
 static uint64_t clock_usec(clockid_t id) {
         struct timespec ts;

@@ -79,6 +79,7 @@ void sup_events_emit(sup_events *ev, sup_event *e);
 int sup_events_subscribe(sup_events *ev, sup_event_handler handler, void *userdata);
 void sup_events_unsubscribe(sup_events *ev, int id);
 const char *sup_event_type_to_string(sup_event_type t);
+sup_event_type sup_event_type_from_string(const char *s);
 /* Formats E as the one-line text form used on stderr. */
 int sup_event_format(const sup_event *e, char *buf, size_t size);
 /* Free-form diagnostics that are not tree events ("Failed to ...: %m"). */

@@ -16,6 +16,7 @@
 #include <syslog.h>
 
 #include "common/cleanup.h"
+#include "common/string-table.h"
 #include "supervisor/manager.h"
 #include "supervisor/notify.h"
 #include "supervisor/proc.h"
@@ -41,9 +42,7 @@ static const char *const state_names[_PROC_STATE_MAX] = {
         [PROC_FAILED] = "failed",
 };
 
-const char *proc_state_to_string(proc_state s) {
-        return s >= 0 && s < _PROC_STATE_MAX ? state_names[s] : NULL;
-}
+DEFINE_STRING_TABLE(proc_state, proc_state, state_names, _PROC_STATE_MAX)
 
 bool proc_is_down(const sup_proc *p) {
         return p->state == PROC_STOPPED || p->state == PROC_EXITED || p->state == PROC_FAILED;

@@ -18,3 +18,4 @@ bool proc_is_down(const sup_proc *p);
 void proc_group_check(sup_proc *p);
 bool proc_main_exited(sup_proc *p);
 const char *proc_state_to_string(proc_state s);
+proc_state proc_state_from_string(const char *s);

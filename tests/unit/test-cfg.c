@@ -13,6 +13,8 @@
 #include <cmocka.h>
 
 #include "supervisor/cfg.h"
+#include "supervisor/event.h"
+#include "supervisor/proc.h"
 #include "common/cleanup.h"
 
 static void test_cfg_parse_duration_units(void **state) {
@@ -376,6 +378,27 @@ static void test_cfg_load_out_of_memory_fails_whole(void **state) {
         fclose(null);
 }
 
+/* Every enum's names come from one table: each name maps back to its value. */
+static void test_string_tables_round_trip(void **state) {
+        (void) state;
+        for (int i = 0; i < _CFG_STRATEGY_MAX; i++)
+                assert_int_equal(cfg_strategy_from_string(cfg_strategy_to_string(i)), i);
+        for (int i = 0; i < _CFG_RESTART_MAX; i++)
+                assert_int_equal(cfg_restart_from_string(cfg_restart_to_string(i)), i);
+        for (int i = 0; i < _CFG_HEALTH_MAX; i++)
+                assert_int_equal(cfg_health_from_string(cfg_health_to_string(i)), i);
+        for (int i = 0; i < _SUP_EVENT_MAX; i++)
+                assert_int_equal(sup_event_type_from_string(sup_event_type_to_string(i)), i);
+        for (int i = 0; i < _PROC_STATE_MAX; i++)
+                assert_int_equal(proc_state_from_string(proc_state_to_string(i)), i);
+        assert_int_equal(cfg_strategy_from_string("one_for_most"), -EINVAL);
+        assert_int_equal(cfg_restart_from_string(NULL), -EINVAL);
+        assert_null(cfg_strategy_to_string(_CFG_STRATEGY_MAX));
+        assert_null(proc_state_to_string(-1));
+        assert_string_equal(proc_state_to_string(PROC_KILLING), "killing");
+        assert_string_equal(sup_event_type_to_string(SUP_EVENT_GAVE_UP), "gave-up");
+}
+
 static void test_cfg_load_missing_file(void **state) {
         FILE *err = fopen("/dev/null", "we");
         cfg *c = NULL;
@@ -400,6 +423,7 @@ int main(void) {
                 cmocka_unit_test(test_cfg_load_line_too_long),
                 cmocka_unit_test(test_cfg_load_reports_every_error),
                 cmocka_unit_test(test_cfg_load_missing_file),
+                cmocka_unit_test(test_string_tables_round_trip),
                 cmocka_unit_test(test_cfg_load_out_of_memory_fails_whole),
         };
         return cmocka_run_group_tests_name("cfg", tests, NULL, NULL);
