@@ -151,11 +151,57 @@ static char *loader_strdup(loader *l, const char *s) {
         return d;
 }
 
+/* FNV-1a: names are short and chosen by the configuration's author. */
+static uint64_t name_hash(const char *s) {
+        uint64_t h = UINT64_C(14695981039346656037);
+
+        for (; *s; s++)
+                h = (h ^ (unsigned char) *s) * UINT64_C(1099511628211);
+        return h;
+}
+
+static void index_put(int32_t *slots, size_t cap, const char *name, int32_t i) {
+        size_t k = (size_t) name_hash(name) & (cap - 1);
+
+        while (slots[k] >= 0)
+                k = (k + 1) & (cap - 1);
+        slots[k] = i;
+}
+
+/* Adds nodes[I] (named already) to the index, growing it to keep it at
+ * most half full: a look-up by name stays O(1) however big the tree. */
+static int index_add(cfg *c, size_t i) {
+        if ((i + 1) * 2 > c->by_name_cap) {
+                size_t cap = c->by_name_cap ? c->by_name_cap * 2 : 64;
+                int32_t *a = malloc(cap * sizeof(int32_t));
+
+                if (!a)
+                        return -ENOMEM;
+                memset(a, 0xff, cap * sizeof(int32_t));
+                for (size_t k = 0; k < i; k++)
+                        index_put(a, cap, c->nodes[k].name, (int32_t) k);
+                free(c->by_name);
+                c->by_name = a;
+                c->by_name_cap = cap;
+        }
+        index_put(c->by_name, c->by_name_cap, c->nodes[i].name, (int32_t) i);
+        return 0;
+}
+
 int cfg_find(const cfg *c, const char *name) {
-        for (size_t i = 0; i < c->n_nodes; i++)
+        if (!c->by_name) {
+                for (size_t i = 0; i < c->n_nodes; i++)
+                        if (strcmp(c->nodes[i].name, name) == 0)
+                                return (int) i;
+                return -ENOENT;
+        }
+        for (size_t k = (size_t) name_hash(name) & (c->by_name_cap - 1);; k = (k + 1) & (c->by_name_cap - 1)) {
+                int32_t i = c->by_name[k];
+                if (i < 0)
+                        return -ENOENT;
                 if (strcmp(c->nodes[i].name, name) == 0)
-                        return (int) i;
-        return -ENOENT;
+                        return i;
+        }
 }
 
 static int add_node(loader *l, const char *name, bool supervisor, unsigned line) {
@@ -180,8 +226,11 @@ static int add_node(loader *l, const char *name, bool supervisor, unsigned line)
         };
         l->raw[c->n_nodes] = (raw_section) {};
         n->name = strdup(name);
-        if (!n->name)
+        if (!n->name || index_add(c, c->n_nodes) < 0) {
+                free(n->name);
+                n->name = NULL;
                 return -ENOMEM;
+        }
         return (int) c->n_nodes++;
 }
 
@@ -747,6 +796,7 @@ cfg *cfg_free(cfg *c) {
         for (size_t i = 0; i < c->n_nodes; i++)
                 node_done(&c->nodes[i]);
         free(c->nodes);
+        free(c->by_name);
         free(c->path);
         free(c->control);
         free(c->control_group);

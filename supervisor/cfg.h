@@ -120,6 +120,8 @@ typedef struct cfg {
         unsigned events;
         cfg_node *nodes;                /* nodes[CFG_ROOT] is the root supervisor */
         size_t n_nodes;
+        int32_t *by_name;               /* open-addressing index of nodes by name, -1 empty */
+        size_t by_name_cap;             /* a power of two, at least twice n_nodes */
 } cfg;
 
 /* Loads and validates PATH.  On failure returns -EINVAL (or another -errno
