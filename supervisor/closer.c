@@ -12,11 +12,13 @@
  *
  * Pipes and FIFOs are closed at once: releasing one never waits.  Every
  * other fd goes to the closer, a child of airsupd that does nothing but
- * receive fds on a SOCK_SEQPACKET socketpair and close them; once sent,
- * airsupd's own close of its copy is not the last (the message in flight
- * holds the file), so it returns at once.  A closer stuck in a close
- * leaves its queue full: the next send fails with EAGAIN, and that closer
- * is SIGKILLed (which ends any of these waits) and replaced. */
+ * receive fds on a SOCK_SEQPACKET socketpair and close them.  The order
+ * matters: airsupd sends the fds, closes its own copies (not the last:
+ * the message, or the closer, holds them), and only then sends "go"; the
+ * closer keeps what it received until a "go" arrives, so its close is
+ * always the last one and airsupd's never waits.  A closer stuck in a
+ * close leaves its queue full: the next send fails with EAGAIN, and that
+ * closer is SIGKILLed (which ends any of these waits) and replaced. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
@@ -31,6 +33,8 @@
 #include "supervisor/closer.h"
 
 #define CLOSER_FDS_MAX 253              /* the kernel's SCM_MAX_FD */
+#define CLOSER_HELD_MAX 4096            /* fds the closer holds until "go" */
+#define CLOSER_GO 'g'
 
 static bool close_cannot_block(int fd) {
         struct stat st;
@@ -38,11 +42,19 @@ static bool close_cannot_block(int fd) {
         return fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
 }
 
+static void close_held(int *held, size_t *n) {
+        for (size_t i = 0; i < *n; i++)
+                (void) close(held[i]);
+        *n = 0;
+}
+
 _Noreturn static void closer_main(int sock) {
         union {
                 struct cmsghdr align;
                 char buf[CMSG_SPACE(sizeof(int) * CLOSER_FDS_MAX)];
         } control;
+        static int held[CLOSER_HELD_MAX];
+        size_t n_held = 0;
 
         (void) prctl(PR_SET_NAME, "airsupd-closer");
         /* Copies of airsupd's fds: not ours to keep.  Closing them may
@@ -51,7 +63,7 @@ _Noreturn static void closer_main(int sock) {
                 (void) close_range(3, (unsigned) sock - 1, 0);
         (void) close_range((unsigned) sock + 1, ~0U, 0);
         for (;;) {
-                char byte;
+                char byte = 0;
                 struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
                 struct msghdr mh = {
                         .msg_iov = &iov,
@@ -62,7 +74,7 @@ _Noreturn static void closer_main(int sock) {
                 ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
 
                 if (n == 0)
-                        _exit(0);               /* airsupd closed its end */
+                        _exit(0);               /* airsupd closed its end: what is held goes with us */
                 if (n < 0) {
                         if (errno == EINTR)
                                 continue;
@@ -75,9 +87,14 @@ _Noreturn static void closer_main(int sock) {
                         for (size_t i = 0; i < k; i++) {
                                 int fd;
                                 memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-                                (void) close(fd);
+                                if (n_held == CLOSER_HELD_MAX)
+                                        close_held(held, &n_held);      /* airsupd never lets it come to this */
+                                held[n_held++] = fd;
                         }
                 }
+                /* airsupd has closed its copies: ours are the last. */
+                if (byte == CLOSER_GO)
+                        close_held(held, &n_held);
         }
 }
 
@@ -150,6 +167,14 @@ static int closer_send(sup_manager *m, const int *fds, size_t n) {
         return 0;
 }
 
+static int closer_go(sup_manager *m) {
+        char go = CLOSER_GO;
+
+        if (send(m->closer_fd, &go, 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+                return -errno;
+        return 0;
+}
+
 void sup_dispose_fds(sup_manager *m, int *fds, size_t n) {
         size_t k = 0;
         int r = 0;
@@ -173,9 +198,18 @@ void sup_dispose_fds(sup_manager *m, int *fds, size_t n) {
                 }
                 r = closer_send(m, fds, k);
                 if (r >= 0) {
-                        /* Not the last reference: the message holds them. */
+                        /* Not the last reference: the message, or the
+                         * closer, holds them until our "go". */
                         for (size_t i = 0; i < k; i++)
-                                safe_close(fds[i]);
+                                fds[i] = safe_close(fds[i]);
+                        r = closer_go(m);
+                        if (r >= 0)
+                                return;
+                        /* No "go": the closer is stuck; killing it drops
+                         * what it holds in its own exit. */
+                        sup_log(&m->events, LOG_WARNING, "closer pid %d is stuck, replacing it",
+                                (int) m->closer_pid);
+                        sup_closer_stop(m, /* kill_it= */ true);
                         return;
                 }
                 /* Full (stuck in a close) or gone: replace it.  A batch
