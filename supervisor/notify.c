@@ -333,8 +333,14 @@ int notify_open(sup_proc *p) {
 
 void notify_close(sup_proc *p) {
         /* Closing a socket drops what is queued on it, and the fds inside
-         * with it, in this process: take them out first. */
-        notify_drain(p);
+         * with it, in this process: take them out first.  Once shut for
+         * reading, nobody can queue more (senders get EPIPE), so the
+         * drain ends. */
+        if (p->notify_fd >= 0) {
+                (void) shutdown(p->notify_fd, SHUT_RD);
+                while (notify_read_one(p, /* discard= */ true) > 0)
+                        ;
+        }
         p->notify_source = sd_event_source_disable_unref(p->notify_source);
         p->notify_fd = safe_close(p->notify_fd);
         p->notify_socket[0] = '\0';
