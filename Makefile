@@ -24,7 +24,8 @@ LIBS     = $(shell pkg-config --libs $(PKGS))
 
 SUP_SRC  = supervisor/cfg.c supervisor/cfg-value.c supervisor/policy.c \
            supervisor/event.c supervisor/spawn.c supervisor/proc.c supervisor/notify-parse.c \
-           supervisor/notify.c supervisor/closer.c supervisor/sup.c
+           supervisor/notify.c supervisor/closer.c supervisor/spawner.c \
+           supervisor/sup.c
 SUP_OBJ  = $(SUP_SRC:%.c=$(BUILD)/%.o)
 SHM_SRC  = shm/lane.c shm/mailbox.c
 SHM_OBJ  = $(SHM_SRC:%.c=$(BUILD)/%.o)

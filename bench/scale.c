@@ -285,7 +285,8 @@ static void run_airsupd(size_t n, long idle_s, result *r) {
         char **envp;
         size_t ne = 0;
         FILE *f;
-        pid_t pid;
+        pid_t pid, sup[8];
+        size_t k;
         int fd;
         long w0;
 
@@ -328,12 +329,20 @@ static void run_airsupd(size_t n, long idle_s, result *r) {
         r->start_ms = (double) (bench_mono_ns() - t0) / 1e6;
         if (count_idle() != n)
                 r->note = "WRONG number of children after READY=1";
-        r->rss_kb = status_field(pid, "VmRSS:");
-        r->pss_kb = pss(pid);
-        r->procs = 1;
-        w0 = switches(pid);
+        /* airsupd and its helpers (airsupd-spawner), summed as for a peer. */
+        k = peer_supervisors(pid, sup, sizeof(sup) / sizeof(sup[0]));
+        r->procs = (long) k;
+        r->rss_kb = r->pss_kb = w0 = 0;
+        for (size_t i = 0; i < k; i++) {
+                long v = status_field(sup[i], "VmRSS:"), q = pss(sup[i]);
+                r->rss_kb += v > 0 ? v : 0;
+                r->pss_kb += q > 0 ? q : 0;
+                w0 += switches(sup[i]);
+        }
         bench_nap_ms(idle_s * 1000);
-        r->wakeups = switches(pid) - w0;
+        r->wakeups = -w0;
+        for (size_t i = 0; i < k; i++)
+                r->wakeups += switches(sup[i]);
         r->stop_ms = bench_stop(pid, 30);
         r->ran = true;
         wait_no_idle(10);
@@ -344,25 +353,61 @@ static void run_airsupd(size_t n, long idle_s, result *r) {
 /* Reads airsupd's stderr event lines until one contains WHAT or SECONDS
  * pass; *PID_OF, when not NULL, receives the pid in the first line that
  * contains PID_KEY. */
-static bool read_until(FILE *f, const char *what, double seconds, const char *pid_key, pid_t *pid_of) {
-        int64_t end = bench_mono_ns() + (int64_t) (seconds * 1e9);
-        char line[512];
+/* airsupd's events as they arrive on a pipe, line by line: what one
+ * read() brought is consumed whole before the next poll(). */
+typedef struct line_reader {
+        int fd;
+        char buf[65536];
+        size_t len;
+} line_reader;
 
-        while (bench_mono_ns() < end) {
-                struct pollfd pfd = { .fd = fileno(f), .events = POLLIN };
+/* The next complete line (NUL-terminated, in R's buffer, valid until the
+ * next call), NULL on timeout or EOF. */
+static char *next_line(line_reader *r, int64_t end_ns, size_t *consumed) {
+        memmove(r->buf, r->buf + *consumed, r->len - *consumed);
+        r->len -= *consumed;
+        *consumed = 0;
+        for (;;) {
+                char *nl = memchr(r->buf, '\n', r->len);
+                struct pollfd pfd = { .fd = r->fd, .events = POLLIN };
+                ssize_t n;
+
+                if (nl) {
+                        *nl = '\0';
+                        *consumed = (size_t) (nl - r->buf) + 1;
+                        return r->buf;
+                }
+                if (r->len == sizeof(r->buf) - 1)
+                        r->len = 0;             /* a line this long is not ours: drop it */
+                if (bench_mono_ns() >= end_ns)
+                        return NULL;
                 if (poll(&pfd, 1, 100) <= 0)
                         continue;
-                if (!fgets(line, sizeof(line), f))
-                        return false;
+                n = read(r->fd, r->buf + r->len, sizeof(r->buf) - 1 - r->len);
+                if (n <= 0)
+                        return NULL;
+                r->len += (size_t) n;
+        }
+}
+
+static bool read_until(line_reader *r, const char *what, double seconds, const char *pid_key, pid_t *pid_of) {
+        int64_t end = bench_mono_ns() + (int64_t) (seconds * 1e9);
+        size_t consumed = 0;
+        char *line;
+        bool found = false;
+
+        while (!found && (line = next_line(r, end, &consumed))) {
                 if (pid_key && pid_of && strstr(line, pid_key)) {
                         const char *p = strstr(line, " pid=");
                         if (p)
                                 *pid_of = (pid_t) atoi(p + 5);
                 }
-                if (strstr(line, what))
-                        return true;
+                found = strstr(line, what) != NULL;
         }
-        return false;
+        /* Keep what follows the line that was looked for. */
+        memmove(r->buf, r->buf + consumed, r->len - consumed);
+        r->len -= consumed;
+        return found;
 }
 
 /* A one_for_all supervisor of BIG children: kill the middle one, time until
@@ -373,7 +418,8 @@ static double run_one_for_all(size_t rounds) {
         double *ms = calloc(rounds, sizeof(double)), med = -1;
         size_t done = 0;
         int p[2];
-        FILE *f, *ev;
+        FILE *f;
+        static line_reader ev;
         pid_t pid, victim = 0;
 
         if (!ms)
@@ -395,9 +441,10 @@ static double run_one_for_all(size_t rounds) {
         close(p[1]);
         if (pid < 0)
                 bench_die(air);
-        ev = fdopen(p[0], "re");
+        ev.fd = p[0];
+        ev.len = 0;
         snprintf(key, sizeof(key), "started b%03d ", BIG / 2);
-        if (!read_until(ev, "ready big", 60, key, &victim))
+        if (!read_until(&ev, "ready big", 60, key, &victim))
                 goto out;
         for (size_t i = 0; i < rounds; i++) {
                 int64_t t0;
@@ -407,7 +454,7 @@ static double run_one_for_all(size_t rounds) {
                 t0 = bench_mono_ns();
                 kill(victim, SIGKILL);
                 victim = 0;
-                if (!read_until(ev, "ready big", 60, key, &victim))
+                if (!read_until(&ev, "ready big", 60, key, &victim))
                         break;
                 ms[done++] = (double) (bench_mono_ns() - t0) / 1e6;
         }
@@ -417,7 +464,7 @@ static double run_one_for_all(size_t rounds) {
         }
 out:
         bench_stop(pid, 30);
-        fclose(ev);
+        close(ev.fd);
         free(ms);
         wait_no_idle(10);
         return med;
@@ -561,10 +608,18 @@ int main(int argc, char **argv) {
         print_row(&runit, &floor_r);
         print_row(&s6, &floor_r);
         printf("\none_for_all restart of %d children (kill one -> supervisor ready): median %.1f ms\n", BIG, ofa);
-        printf("goals: start <= 2000 ms: %s; RSS <= 8192 kB: %s; 0 idle wakeups: %s\n",
-               air.ran && air.start_ms <= 2000 ? "met" : "NOT met",
-               air.ran && air.rss_kb <= 8192 ? "met" : "NOT met",
-               air.ran && air.wakeups == 0 ? "met" : "NOT met");
+        /* The goals of 1,000 groups (issue 4), and of 10,000 (issue 11):
+         * a start as cheap per group as the floor's. */
+        if (n <= 1000)
+                printf("goals: start <= 2000 ms: %s; RSS <= 8192 kB: %s; 0 idle wakeups: %s\n",
+                       air.ran && air.start_ms <= 2000 ? "met" : "NOT met",
+                       air.ran && air.rss_kb <= 8192 ? "met" : "NOT met",
+                       air.ran && air.wakeups == 0 ? "met" : "NOT met");
+        else
+                printf("goals: start <= 1.5x floor: %s; RSS <= 24576 kB: %s; 0 idle wakeups: %s\n",
+                       air.ran && air.start_ms <= 1.5 * floor_r.start_ms ? "met" : "NOT met",
+                       air.ran && air.rss_kb <= 24576 ? "met" : "NOT met",
+                       air.ran && air.wakeups == 0 ? "met" : "NOT met");
 
         char cmd[PATH_MAX + 16];
         snprintf(cmd, sizeof(cmd), "rm -rf %s", bench_tmpdir);

@@ -11,6 +11,7 @@
 
 #include "common/cleanup.h"
 #include "supervisor/manager.h"
+#include "supervisor/spawner.h"
 
 #define EXIT_CONFIG 78                  /* EX_CONFIG */
 /* This many SIGTERM/SIGINT/SIGPWR within SHUTDOWN_FORCE_USEC force the
@@ -101,6 +102,10 @@ int main(int argc, char **argv) {
         sigset_t mask;
         struct rlimit nofile;
         int opt, r;
+
+        /* The spawner (spawner.c) is airsupd exec'd afresh. */
+        if (argc == 2 && strcmp(argv[1], "--spawner") == 0)
+                sup_spawner_main(3);
 
         while ((opt = getopt_long(argc, argv, "c:vh", options, NULL)) >= 0) {
                 switch (opt) {
@@ -203,6 +208,7 @@ int main(int argc, char **argv) {
         }
 
         m->nofile_child = nofile;
+        m->spawner_exe = "/proc/self/exe";
         manager_start(m);
         r = sd_event_loop(e);
         if (r < 0) {

@@ -21,6 +21,7 @@
 #include "supervisor/notify.h"
 #include "supervisor/proc.h"
 #include "supervisor/spawn.h"
+#include "supervisor/spawner.h"
 
 /* How long to wait for processes that survive SIGKILL (stuck in the kernel)
  * before their process group is given up on. */
@@ -211,7 +212,7 @@ static int real_spawn(sup_proc *p, int *ret_status_fd) {
                 snprintf(p->start_step, sizeof(p->start_step), "%s", step ? step : "plan");
                 return r;
         }
-        r = sup_spawn(&plan, &p->pid, &p->pidfd, ret_status_fd);
+        r = sup_spawner_spawn(p->group->m, &plan, &p->pid, &p->pidfd, ret_status_fd);
         if (r < 0) {
                 snprintf(p->start_step, sizeof(p->start_step), "fork");
                 return r;

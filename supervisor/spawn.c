@@ -340,16 +340,18 @@ fail:
         _exit(127);
 }
 
-static pid_t clone_pidfd(int *ret_pidfd) {
+static pid_t clone_pidfd(uint64_t flags, int *ret_pidfd) {
         struct clone_args args = {
-                .flags = CLONE_PIDFD,
+                .flags = CLONE_PIDFD | flags,
                 .pidfd = (uint64_t) (uintptr_t) ret_pidfd,
-                .exit_signal = SIGCHLD,
+                /* A child of our parent gets the exit signal we would
+                 * send it (SIGCHLD), and clone3() refuses to be told. */
+                .exit_signal = flags & CLONE_PARENT ? 0 : SIGCHLD,
         };
         pid_t pid;
 
         pid = (pid_t) syscall(SYS_clone3, &args, sizeof(args));
-        if (pid >= 0 || errno != ENOSYS)
+        if (pid >= 0 || errno != ENOSYS || flags != 0)
                 return pid;
 
         /* Kernels before 5.3: fork, then take a pidfd.  The child cannot be
@@ -392,28 +394,44 @@ int sup_spawn_status(int fd, char *step, size_t step_size) {
         return -f.error;
 }
 
-int sup_spawn(const spawn_plan *s, pid_t *ret_pid, int *ret_pidfd, int *ret_status_fd) {
-        _cleanup_close_ int status_r = -EBADF, status_w = -EBADF;
-        int fds[2], pidfd = -EBADF;
+int sup_spawn_fork(const spawn_plan *s, int status_w, uint64_t clone_flags, pid_t *ret_pid, int *ret_pidfd) {
+        int pidfd = -EBADF;
         pid_t pid;
 
-        if (!s || !s->path || !s->argv || !s->envp || !ret_pid || !ret_pidfd || !ret_status_fd)
+        if (!s || !s->path || !s->argv || !s->envp || status_w < 0 || !ret_pid || !ret_pidfd)
                 return -EINVAL;
-        if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0)
-                return -errno;
-        status_r = fds[0];
-        status_w = fds[1];
-
-        pid = clone_pidfd(&pidfd);
+        pid = clone_pidfd(clone_flags, &pidfd);
         if (pid < 0)
                 return -errno;
-        if (pid == 0) {
-                status_r = -EBADF;      /* not ours to close in the child */
+        if (pid == 0)
                 spawn_child(s, status_w);
-        }
-
         *ret_pid = pid;
         *ret_pidfd = pidfd;
+        return 0;
+}
+
+int sup_spawn_pipe(int *ret_r, int *ret_w) {
+        int fds[2];
+
+        if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0)
+                return -errno;
+        *ret_r = fds[0];
+        *ret_w = fds[1];
+        return 0;
+}
+
+int sup_spawn(const spawn_plan *s, pid_t *ret_pid, int *ret_pidfd, int *ret_status_fd) {
+        _cleanup_close_ int status_r = -EBADF, status_w = -EBADF;
+        int r;
+
+        if (!ret_status_fd)
+                return -EINVAL;
+        r = sup_spawn_pipe(&status_r, &status_w);
+        if (r < 0)
+                return r;
+        r = sup_spawn_fork(s, status_w, 0, ret_pid, ret_pidfd);
+        if (r < 0)
+                return r;
         *ret_status_fd = TAKE_FD(status_r);
         return 0;
 }

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 
@@ -42,9 +43,16 @@ void spawn_plan_done(spawn_plan *s);
  * *RET_STEP names what failed ("user", "exec", "stdout", ...). */
 int sup_spawn_plan_for_proc(sup_proc *p, spawn_plan *ret, const char **ret_step);
 
-/* Forks a child that carries out S and execs.  Returns at once: the
- * exec's outcome arrives on *RET_STATUS_FD (see sup_spawn_status()). */
+/* Forks a child of this process that carries out S and execs.  Returns
+ * at once: the exec's outcome arrives on *RET_STATUS_FD (see
+ * sup_spawn_status()).  airsupd spawns through its spawner
+ * (sup_spawner_spawn() in spawner.h), which falls back to this. */
 int sup_spawn(const spawn_plan *s, pid_t *ret_pid, int *ret_pidfd, int *ret_status_fd);
+/* The steps of sup_spawn(): the exec-status pipe, and the clone (with
+ * CLONE_FLAGS added: the spawner adds CLONE_PARENT) of a child that
+ * carries out S and reports a failed step on STATUS_W. */
+int sup_spawn_pipe(int *ret_r, int *ret_w);
+int sup_spawn_fork(const spawn_plan *s, int status_w, uint64_t clone_flags, pid_t *ret_pid, int *ret_pidfd);
 int sup_spawn_status(int fd, char *step, size_t step_size);
 bool sup_pgrp_alive(pid_t pgid);
 int sup_proc_stat(pid_t pid, char *ret_state, pid_t *ret_ppid, pid_t *ret_pgrp);

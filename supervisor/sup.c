@@ -20,6 +20,7 @@
 
 #include "common/cleanup.h"
 #include "supervisor/closer.h"
+#include "supervisor/spawner.h"
 #include "supervisor/manager.h"
 #include "supervisor/proc.h"
 
@@ -589,6 +590,7 @@ int manager_new(cfg *c, sd_event *e, sup_log_target log, bool debug, bool subrea
         m->event = sd_event_ref(e);
         m->subreaper = subreaper;
         m->closer_fd = -EBADF;
+        m->spawner_fd = -EBADF;
         m->proc_ops = &proc_ops_real;
         m->null_fd = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
         if (m->null_fd < 0)
@@ -622,6 +624,7 @@ sup_manager *manager_free(sup_manager *m) {
         m->run_queue = sd_event_source_disable_unref(m->run_queue);
         free(m->upcalls);
         sup_closer_stop(m, /* kill_it= */ false);
+        sup_spawner_free(m);
         cfg_free(m->cfg);
         strv_free(m->base_env);
         sup_window_done(&m->shutdown_signals);

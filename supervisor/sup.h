@@ -1,6 +1,6 @@
 /* sup.h - airsupd's live tree: the types of the manager, supervisor and
  * group nodes, and the processes (instances) of each group.  The functions
- * are declared per module: proc.h, spawn.h, notify.h, closer.h, manager.h.
+ * are declared per module: proc.h, spawn.h, notify.h, closer.h, spawner.h, manager.h.
  *
  * Ownership: the manager owns the configuration and the tree; a node owns
  * its children and, for a group, its procs; a proc owns its pidfd, its
@@ -167,4 +167,9 @@ struct sup_manager {
         const sup_proc_ops *proc_ops;
         pid_t closer_pid;               /* closes fds passed to airsupd (closer.c), 0 if none */
         int closer_fd;
+        pid_t spawner_pid;              /* forks the children (spawner.c), 0 if none */
+        int spawner_fd;
+        bool spawner_failed;            /* the last start failed (warned once) */
+        char *spawner_buf;              /* a plan as sent to it */
+        const char *spawner_exe;        /* airsupd's binary to exec it from, NULL: fork only */
 };

@@ -1,0 +1,68 @@
+# Children are forked by airsupd-spawner, a small helper, yet are
+# airsupd's own: their parent is airsupd, they hold only stdio, and a
+# spawner that dies (or a plan too big for it) never stops a start.
+. "$(dirname "$0")/lib.sh"
+
+cat >child.sh <<'CHILD'
+#!/bin/sh
+echo "$PPID" >"ppid.$AIRSUP_INCARNATION"
+exec sleep 1000
+CHILD
+chmod +x child.sh
+printf '[group:a]\ncommand = %s/child.sh\nworkdir = %s\nbackoff = 0\n' "$T" "$T" >spawner.conf
+
+spawner_of() {
+        local p
+        for p in $(pgrep -P "$1"); do
+                [ "$(cat "/proc/$p/comm" 2>/dev/null)" = airsupd-spawner ] && echo "$p"
+        done
+}
+
+start_airsupd spawner.conf
+wait_log 'ready root'
+wait_until 10 test -s ppid.1 || fail "the child did not write its parent"
+[ "$(cat ppid.1)" = "$AIRSUPD_PID" ] || fail "the child's parent is $(cat ppid.1), not airsupd ($AIRSUPD_PID)"
+fds=$(ls "/proc/$(group_pid a)/fd" | sort -n | tr '\n' ' ')
+[ "$fds" = "0 1 2 " ] || fail "the child holds more than stdio: $fds"
+sp=$(spawner_of "$AIRSUPD_PID")
+[ -n "$sp" ] || fail "no airsupd-spawner below airsupd"
+n=$(ls "/proc/$sp/fd" | wc -l)
+[ "$n" -le 6 ] || fail "the spawner holds $n fds"
+
+# The spawner killed: the next start forks through a new one.
+kill -KILL "$sp"
+kill -KILL "$(group_pid a)"
+wait_log 'started a .*incarnation=2'
+wait_until 10 test -s ppid.2 || fail "the restarted child did not write its parent"
+[ "$(cat ppid.2)" = "$AIRSUPD_PID" ] || fail "after the spawner died, the child's parent is $(cat ppid.2)"
+sp2=$(spawner_of "$AIRSUPD_PID")
+[ -n "$sp2" ] && [ "$sp2" != "$sp" ] || fail "no new spawner after the first was killed"
+
+kill -TERM "$AIRSUPD_PID"
+wait_airsupd_exit 20
+[ "$AIRSUPD_STATUS" -eq 0 ] || fail "airsupd exited $AIRSUPD_STATUS"
+wait_gone "$sp2" 5
+
+# A plan bigger than one message (here airsupd's own environment) is
+# forked by airsupd itself.
+rm -f ppid.*
+big=$(head -c 60000 /dev/zero | tr '\0' x)
+BIG1=$big BIG2=$big BIG3=$big start_airsupd spawner.conf
+wait_log 'ready root'
+wait_until 10 test -s ppid.1 || fail "with a big environment the child did not start"
+[ "$(cat ppid.1)" = "$AIRSUPD_PID" ] || fail "with a big environment the child's parent is $(cat ppid.1)"
+log_has 'plan too big for the spawner, forked by airsupd itself' || fail "no word of the fallback"
+kill -TERM "$AIRSUPD_PID"
+wait_airsupd_exit 20
+[ "$AIRSUPD_STATUS" -eq 0 ] || fail "airsupd (big environment) exited $AIRSUPD_STATUS"
+
+# airsupd SIGKILLed: the spawner does not outlive it.
+start_airsupd spawner.conf
+wait_log 'ready root'
+sp=$(spawner_of "$AIRSUPD_PID")
+[ -n "$sp" ] || fail "no spawner in the second run"
+kill -KILL "$AIRSUPD_PID"
+wait_gone "$sp" 5
+kill -KILL "$(group_pid a)" 2>/dev/null
+AIRSUPD_PID=
+exit 0
