@@ -56,7 +56,7 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
                  * third of these within SHUTDOWN_FORCE_USEC kills what is
                  * left and exits, as systemd does for PID 1. */
                 if (m->shutting_down) {
-                        if (sup_window_add(&m->shutdown_signals, now_usec(), SHUTDOWN_FORCE_AFTER - 1,
+                        if (sup_window_add(&m->shutdown_signals, manager_now(m), SHUTDOWN_FORCE_AFTER - 1,
                                            SHUTDOWN_FORCE_USEC)) {
                                 sup_log(&m->events, LOG_CRIT, "SIG%s: shutdown forced, killing every "
                                         "remaining process", sigabbrev_np((int) si->ssi_signo));
@@ -70,7 +70,7 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
                 }
                 sup_log(&m->events, LOG_NOTICE, "SIG%s: stopping all children",
                         sigabbrev_np((int) si->ssi_signo));
-                (void) sup_window_add(&m->shutdown_signals, now_usec(), SHUTDOWN_FORCE_AFTER - 1,
+                (void) sup_window_add(&m->shutdown_signals, manager_now(m), SHUTDOWN_FORCE_AFTER - 1,
                                       SHUTDOWN_FORCE_USEC);
                 manager_shutdown(m, 0);
                 break;

@@ -73,3 +73,6 @@ void node_proc_settled(sup_proc *p);
 
 /* CLOCK_MONOTONIC now, in microseconds. */
 uint64_t now_usec(void);
+/* The time of the event being dispatched (sd_event_now()): every decision
+ * of one dispatch sees the same now.  Injected through proc_ops. */
+uint64_t manager_now(sup_manager *m);

@@ -152,7 +152,7 @@ static void notify_warn(sup_proc *p, const char *fmt, ...) {
         char msg[256];
         va_list ap;
 
-        if (!sup_ratelimit_pass(&p->notify_log, now_usec(), NOTIFY_LOG_INTERVAL_USEC, NOTIFY_LOG_BURST,
+        if (!sup_ratelimit_pass(&p->notify_log, manager_now(p->group->m), NOTIFY_LOG_INTERVAL_USEC, NOTIFY_LOG_BURST,
                                 &suppressed))
                 return;
         if (suppressed > 0)

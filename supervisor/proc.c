@@ -70,7 +70,7 @@ static int source_arm(sup_proc *p, sd_event_source **src, uint64_t usec, sd_even
         /* From the clock now, not from the loop's last wake-up: a timer
          * armed late in an iteration still lasts its whole length. */
         *src = sd_event_source_disable_unref(*src);
-        r = sd_event_add_time(p->group->m->event, src, CLOCK_MONOTONIC, now_usec() + usec,
+        r = sd_event_add_time(p->group->m->event, src, CLOCK_MONOTONIC, manager_now(p->group->m) + usec,
                               /* accuracy= */ 1, cb, p);
         if (r < 0)
                 sup_log(&p->group->m->events, LOG_ERR, "%s: failed to arm a timer: %s",
@@ -222,11 +222,21 @@ static int real_spawn(sup_proc *p, int *ret_status_fd) {
         return 0;
 }
 
+static uint64_t real_now(sup_manager *m) {
+        uint64_t t;
+
+        /* Before the loop first ran, sd_event_now() reads the clock. */
+        if (sd_event_now(m->event, CLOCK_MONOTONIC, &t) < 0)
+                return now_usec();
+        return t;
+}
+
 const sup_proc_ops proc_ops_real = {
         .spawn = real_spawn,
         .signal = real_signal,
         .arm = real_arm,
         .group_alive = sup_pgrp_alive,
+        .now = real_now,
 };
 
 static int act_start(sup_proc *p) {
@@ -266,7 +276,7 @@ static int act_start(sup_proc *p) {
 
         p->pgid = p->pid;
         p->main_alive = true;
-        p->started_usec = now_usec();
+        p->started_usec = manager_now(p->group->m);
         proc_set_state(p, PROC_STARTING);
         p->exec_fd = status_fd;
 
@@ -554,7 +564,7 @@ void proc_extend_start(sup_proc *p, uint64_t usec) {
 
         if (p->state != PROC_RUNNING || p->group->cfg->ready != CFG_READY_NOTIFY || !p->timer)
                 return;
-        if (sd_event_source_get_time(p->timer, &due) >= 0 && due >= now_usec() + usec)
+        if (sd_event_source_get_time(p->timer, &due) >= 0 && due >= manager_now(p->group->m) + usec)
                 return;
         (void) timer_arm(p, usec, PROC_EV_START_TIMEOUT);
 }

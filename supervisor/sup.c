@@ -32,6 +32,10 @@ uint64_t now_usec(void) {
         return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / NSEC_PER_USEC;
 }
 
+uint64_t manager_now(sup_manager *m) {
+        return m->proc_ops->now(m);
+}
+
 static void node_emit(sup_node *n, sup_event_type type, int priority) {
         sup_event e = { .type = type, .priority = priority };
         snprintf(e.node, sizeof(e.node), "%s", n->cfg->name);
@@ -392,7 +396,7 @@ static void sup_child_failed(sup_node *s, sup_node *child, uint64_t delay_usec, 
         if (child->cfg->supervisor)
                 child->state = NODE_DOWN;
 
-        if (sup_window_add(&s->window, now_usec(), s->cfg->intensity, s->cfg->period_usec)) {
+        if (sup_window_add(&s->window, manager_now(s->m), s->cfg->intensity, s->cfg->period_usec)) {
                 sup_give_up(s);
                 return;
         }
@@ -444,7 +448,7 @@ static void proc_down_decide(sup_proc *p) {
         }
 
         delay = sup_backoff_next(&p->backoff, g->cfg->backoff_usec, g->cfg->backoff_max_usec,
-                                 sup_uptime(p->started_usec, p->start_error, now_usec()));
+                                 sup_uptime(p->started_usec, p->start_error, manager_now(p->group->m)));
         sup_child_failed(s, g, delay, p);
         manager_check_ready(m);
 }

@@ -105,6 +105,7 @@ typedef struct sup_proc_ops {
         void (*signal)(sup_proc *p, int sig);           /* the main process and the process group */
         int (*arm)(sup_proc *p, uint64_t usec);         /* p->timer, to dispatch p->timer_event */
         bool (*group_alive)(pid_t pgid);
+        uint64_t (*now)(sup_manager *m);                /* CLOCK_MONOTONIC, usec: once per dispatch */
 } sup_proc_ops;
 
 typedef enum node_state {

@@ -27,6 +27,7 @@ static struct {
         proc_event fail_arm_for;        /* arming for this event fails; _PROC_EV_INVALID: none */
         bool group_alive;
         int status_w;                   /* write end of the last exec-status pipe */
+        uint64_t now_usec;              /* the injected clock */
 } world;
 
 static inline int fake_spawn(sup_proc *p, int *ret_status_fd) {
@@ -69,11 +70,18 @@ static inline bool fake_group_alive(pid_t pgid) {
         return pgid > 0 && world.group_alive;
 }
 
+/* The fake world's clock: moves only when a test moves it. */
+static inline uint64_t fake_now(sup_manager *m) {
+        (void) m;
+        return world.now_usec;
+}
+
 static const sup_proc_ops fake_ops = {
         .spawn = fake_spawn,
         .signal = fake_signal,
         .arm = fake_arm,
         .group_alive = fake_group_alive,
+        .now = fake_now,
 };
 
 typedef struct fixture {
@@ -116,6 +124,7 @@ static inline fixture *fixture_conf(const char *text) {
         world.status_w = -EBADF;
         world.fail_arm_for = _PROC_EV_INVALID;
         world.group_alive = true;
+        world.now_usec = 1000 * USEC_PER_SEC;
         assert_int_equal(sd_event_new(&f->e), 0);
         assert_int_equal(manager_new(c, f->e, SUP_LOG_STDERR, false, false, &f->m), 0);
         f->m->proc_ops = &fake_ops;

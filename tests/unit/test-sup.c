@@ -118,6 +118,36 @@ static void test_sup_intensity_gives_up_and_root_exits_1(void **state) {
         fixture_free(f);
 }
 
+static void test_sup_intensity_counts_only_the_period(void **state) {
+        fixture *f = fixture_conf("[supervisor:root]\nintensity = 2\nperiod = 10s\n"
+                                  "[group:a]\ncommand = /bin/true\nbackoff = 0\n");
+        sup_proc *a = proc(f, "a");
+
+        (void) state;
+        manager_start(f->m);
+        settle(f);
+        execs(f, a);
+        /* Five restarts 11 s apart: more than intensity in all, but never
+         * more than one within any 10 s. */
+        for (unsigned i = 0; i < 5; i++) {
+                world.now_usec += 11 * USEC_PER_SEC;
+                dies(f, a, CLD_EXITED, 3);
+                assert_int_equal(a->state, PROC_STARTING);
+                execs(f, a);
+        }
+        /* Two more, a second apart: the second is the third in 10 s. */
+        world.now_usec += USEC_PER_SEC;
+        dies(f, a, CLD_EXITED, 3);
+        assert_int_equal(a->state, PROC_STARTING);
+        execs(f, a);
+        assert_null(strstr(f->events, "gave-up"));
+        world.now_usec += USEC_PER_SEC;
+        dies(f, a, CLD_EXITED, 3);
+        assert_int_equal(a->state, PROC_FAILED);
+        assert_non_null(strstr(f->events, "gave-up"));
+        fixture_free(f);
+}
+
 static void test_sup_transient_clean_exit_is_not_restarted(void **state) {
         fixture *f = fixture_conf(tree);
         sup_proc *a = proc(f, "a"), *c = proc(f, "c");
@@ -160,6 +190,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_sup_one_for_all_stops_in_reverse_and_restarts_in_order),
                 cmocka_unit_test(test_sup_intensity_gives_up_and_root_exits_1),
+                cmocka_unit_test(test_sup_intensity_counts_only_the_period),
                 cmocka_unit_test(test_sup_transient_clean_exit_is_not_restarted),
                 cmocka_unit_test(test_sup_held_node_stays_down_through_one_for_all),
         };
