@@ -451,76 +451,187 @@ static int handler(void *user, const char *section, const char *name, const char
         return 1;
 }
 
-/* Second pass helpers: each parses one raw value into its field, or reports. */
+/* Second pass: every key is a row of key_rows[] below, naming the field it
+ * sets (an offset into cfg_node, or into cfg for [airsupd]), its default
+ * and the parser that turns its raw text into the field or reports
+ * FILE:LINE (STYLE rule 18).  What involves more than one key (stderr
+ * following stdout, backoff_max against backoff, the lane geometry) is
+ * checked after the rows, in finish_group(). */
+typedef struct key_row key_row;
+typedef void (*key_parser)(loader *l, const key_row *k, const char *v, unsigned line, void *base);
 
-static void get_duration(loader *l, const raw_section *r, key_id k, uint64_t *field) {
-        if (r->value[k] && cfg_parse_duration(r->value[k], field) < 0)
-                loader_error(l, r->line[k], "%s: invalid duration '%s' (use e.g. 250ms, 5s, 2m, 1h)",
-                             keys[k].name, r->value[k]);
-}
-
-static void get_unsigned(loader *l, const raw_section *r, key_id k, unsigned min, unsigned max,
-                         unsigned *field) {
-        if (r->value[k] && cfg_parse_unsigned(r->value[k], min, max, field) < 0)
-                loader_error(l, r->line[k], "%s: expected a whole number from %u to %u, got '%s'",
-                             keys[k].name, min, max, r->value[k]);
-}
-
-/* The keys that are one number each: their section, parser, range,
- * default and field in one row (STYLE rule 18).  Keys with more to them
- * (shutdown, ready, health, user, ...) are parsed by hand below. */
-typedef enum plain_kind {
-        PLAIN_DURATION,
-        PLAIN_POSITIVE_DURATION,        /* a duration longer than 0 */
-        PLAIN_UNSIGNED,
-} plain_kind;
-
-static const struct plain_key {
+struct key_row {
         key_id key;
-        plain_kind kind;
-        size_t offset;                  /* into cfg_node: uint64_t for durations, unsigned else */
-        uint64_t def;
-        unsigned min, max;              /* PLAIN_UNSIGNED */
-} plain_keys[] = {
-        { KEY_INTENSITY,        PLAIN_UNSIGNED,          offsetof(cfg_node, intensity),            5,                    0, 1000000 },
-        { KEY_PERIOD,           PLAIN_POSITIVE_DURATION, offsetof(cfg_node, period_usec),          10 * USEC_PER_SEC,    0, 0 },
-        { KEY_BACKOFF,          PLAIN_DURATION,          offsetof(cfg_node, backoff_usec),         100 * USEC_PER_MSEC,  0, 0 },
-        { KEY_BACKOFF_MAX,      PLAIN_DURATION,          offsetof(cfg_node, backoff_max_usec),     30 * USEC_PER_SEC,    0, 0 },
-        { KEY_START_TIMEOUT,    PLAIN_POSITIVE_DURATION, offsetof(cfg_node, start_timeout_usec),   30 * USEC_PER_SEC,    0, 0 },
-        { KEY_INSTANCES,        PLAIN_UNSIGNED,          offsetof(cfg_node, instances),            1,                    1, 4096 },
-        { KEY_MAILBOX,          PLAIN_UNSIGNED,          offsetof(cfg_node, mailbox),              1024,                 2, 1u << 20 },
-        { KEY_MESSAGE_MAX,      PLAIN_UNSIGNED,          offsetof(cfg_node, message_max),          4096,                 16, 16u << 20 },
-        { KEY_REDELIVER,        PLAIN_UNSIGNED,          offsetof(cfg_node, redeliver),            3,                    0, 1000 },
-        { KEY_HEALTH_INTERVAL,  PLAIN_POSITIVE_DURATION, offsetof(cfg_node, health_interval_usec), USEC_PER_SEC,         0, 0 },
-        { KEY_HEALTH_TIMEOUT,   PLAIN_POSITIVE_DURATION, offsetof(cfg_node, health_timeout_usec),  500 * USEC_PER_MSEC,  0, 0 },
-        { KEY_HEALTH_THRESHOLD, PLAIN_UNSIGNED,          offsetof(cfg_node, health_threshold),     3,                    1, 1000 },
+        key_parser parse;
+        size_t offset;                  /* of the field, into cfg_node (cfg for [airsupd]) */
+        size_t size;                    /* of the field: 4 or 8 bytes where DEF is set */
+        uint64_t def;                   /* set before parsing; 0 for most */
+        unsigned min, max;              /* parse_unsigned */
+        int (*from_string)(const char *s);      /* parse_enum */
+        const char *expected;           /* parse_enum: the words it takes */
 };
 
-/* Sets every plain key of SECTION in N: its default, then its value. */
-static void plain_keys_apply(loader *l, cfg_node *n, const raw_section *r, unsigned section) {
-        for (size_t i = 0; i < ELEMENTSOF(plain_keys); i++) {
-                const struct plain_key *pk = &plain_keys[i];
-                void *field = (char *) n + pk->offset;
+#define FIELD(base, k, type) ((type *) ((char *) (base) + (k)->offset))
+#define NAME(k) (keys[(k)->key].name)
 
-                if (!(keys[pk->key].sections & section))
-                        continue;
-                if (pk->kind == PLAIN_UNSIGNED) {
-                        *(unsigned *) field = (unsigned) pk->def;
-                        get_unsigned(l, r, pk->key, pk->min, pk->max, field);
-                        continue;
-                }
-                *(uint64_t *) field = pk->def;
-                get_duration(l, r, pk->key, field);
-                if (pk->kind == PLAIN_POSITIVE_DURATION && r->value[pk->key] && *(uint64_t *) field == 0)
-                        loader_error(l, r->line[pk->key], "%s: must be longer than 0", keys[pk->key].name);
+static void parse_unsigned(loader *l, const key_row *k, const char *v, unsigned line, void *base) {
+        if (cfg_parse_unsigned(v, k->min, k->max, FIELD(base, k, unsigned)) < 0)
+                loader_error(l, line, "%s: expected a whole number from %u to %u, got '%s'",
+                             NAME(k), k->min, k->max, v);
+}
+
+static void parse_duration(loader *l, const key_row *k, const char *v, unsigned line, void *base) {
+        if (cfg_parse_duration(v, FIELD(base, k, uint64_t)) < 0)
+                loader_error(l, line, "%s: invalid duration '%s' (use e.g. 250ms, 5s, 2m, 1h)", NAME(k), v);
+}
+
+static void parse_positive_duration(loader *l, const key_row *k, const char *v, unsigned line, void *base) {
+        uint64_t *field = FIELD(base, k, uint64_t);
+
+        if (cfg_parse_duration(v, field) < 0)
+                parse_duration(l, k, v, line, base);
+        else if (*field == 0)
+                loader_error(l, line, "%s: must be longer than 0", NAME(k));
+}
+
+static void parse_enum(loader *l, const key_row *k, const char *v, unsigned line, void *base) {
+        int r = k->from_string(v);
+
+        if (r < 0)
+                loader_error(l, line, "%s: expected %s, got '%s'", NAME(k), k->expected, v);
+        else
+                *FIELD(base, k, int) = r;
+}
+
+static void parse_string(loader *l, const key_row *k, const char *v, unsigned line, void *base) {
+        (void) line;
+        *FIELD(base, k, char *) = loader_strdup(l, v);
+}
+
+static void parse_parent(loader *l, const key_row *k, const char *v, unsigned line, void *base) {
+        cfg_node *n = base;
+
+        parse_string(l, k, v, line, base);
+        n->parent_line = line;
+}
+
+static void parse_absolute_path(loader *l, const key_row *k, const char *v, unsigned line, void *base) {
+        if (v[0] != '/')
+                loader_error(l, line, "%s: must be an absolute path, got '%s'", NAME(k), v);
+        else
+                parse_string(l, k, v, line, base);
+}
+
+static void parse_control(loader *l, const key_row *k, const char *v, unsigned line, void *base) {
+        cfg *c = base;
+
+        if (strlen(v) >= 108)
+                loader_error(l, line, "%s: socket path longer than 107 bytes", NAME(k));
+        else {
+                parse_absolute_path(l, k, v, line, base);
+                c->control_line = line;
         }
 }
 
-static void get_output(loader *l, const raw_section *r, key_id k, cfg_output *field, char **path) {
-        const char *v = r->value[k];
+static void parse_control_group(loader *l, const key_row *k, const char *v, unsigned line, void *base) {
+        if (!getgrnam(v))
+                loader_error(l, line, "%s: no such group '%s'", NAME(k), v);
+        else
+                parse_string(l, k, v, line, base);
+}
 
-        if (!v)
+static void parse_command(loader *l, const key_row *k, const char *v, unsigned line, void *base) {
+        cfg_node *n = base;
+        int r;
+
+        parse_string(l, k, v, line, base);
+        r = cfg_split_argv(v, &n->argv);
+        if (r == -ENOMEM)
+                l->stop = true;
+        else if (r < 0)
+                loader_error(l, line, "%s: %s", NAME(k), *v ? "unterminated quote or trailing backslash" :
+                             "empty command");
+}
+
+static void parse_shutdown(loader *l, const key_row *k, const char *v, unsigned line, void *base) {
+        cfg_node *n = base;
+
+        if (strcmp(v, "brutal_kill") == 0)
+                n->shutdown = CFG_SHUTDOWN_BRUTAL_KILL;
+        else if (strcmp(v, "infinity") == 0)
+                n->shutdown = CFG_SHUTDOWN_INFINITY;
+        else if (cfg_parse_duration(v, &n->shutdown_usec) < 0)
+                loader_error(l, line, "%s: expected a duration, brutal_kill or infinity, got '%s'", NAME(k), v);
+}
+
+static void parse_stop_signal(loader *l, const key_row *k, const char *v, unsigned line, void *base) {
+        int *sig = FIELD(base, k, int);
+
+        if (cfg_parse_signal(v, sig) < 0)
+                loader_error(l, line, "%s: unknown signal '%s'", NAME(k), v);
+        else if (*sig == SIGKILL)
+                loader_error(l, line, "%s: use 'shutdown = brutal_kill' instead of KILL", NAME(k));
+}
+
+static void parse_ready(loader *l, const key_row *k, const char *v, unsigned line, void *base) {
+        cfg_node *n = base;
+
+        if (strcmp(v, "none") == 0)
+                n->ready = CFG_READY_NONE;
+        else if (strcmp(v, "notify") == 0)
+                n->ready = CFG_READY_NOTIFY;
+        else if (cfg_parse_duration(v, &n->ready_usec) == 0)
+                n->ready = CFG_READY_DELAY;
+        else
+                loader_error(l, line, "%s: expected none, notify or a duration, got '%s'", NAME(k), v);
+}
+
+static void parse_health(loader *l, const key_row *k, const char *v, unsigned line, void *base) {
+        cfg_node *n = base;
+        int h;
+
+        if (strncmp(v, "exec:", 5) == 0) {
+                n->health = CFG_HEALTH_EXEC;
+                n->health_command = loader_strdup(l, v + 5);
+                if (cfg_split_argv(v + 5, &n->health_argv) < 0)
+                        loader_error(l, line, "%s: exec: needs a command", NAME(k));
                 return;
+        }
+        h = cfg_health_from_string(v);
+        if (h < 0 || h == CFG_HEALTH_EXEC)
+                loader_error(l, line, "%s: expected none, heartbeat, ping, watchdog or exec:COMMAND, "
+                             "got '%s'", NAME(k), v);
+        else
+                n->health = h;
+}
+
+static void parse_user(loader *l, const key_row *k, const char *v, unsigned line, void *base) {
+        unsigned uid;
+
+        if (!getpwnam(v) && !(cfg_parse_unsigned(v, 0, 0xfffffffeu, &uid) == 0 && getpwuid((uid_t) uid)))
+                loader_error(l, line, "%s: no such user '%s'", NAME(k), v);
+        else
+                parse_string(l, k, v, line, base);
+}
+
+static void parse_environment(loader *l, const key_row *k, const char *v, unsigned line, void *base) {
+        cfg_node *n = base;
+        int r;
+
+        parse_string(l, k, v, line, base);
+        r = cfg_parse_environment(v, &n->env);
+        if (r == -ENOMEM)
+                l->stop = true;
+        else if (r < 0)
+                loader_error(l, line, "%s: expected NAME=VALUE words, got '%s'", NAME(k), v);
+}
+
+/* stdout and stderr: the field is the cfg_output, its path follows it
+ * in cfg_node (out, out_path; err, err_path). */
+static void parse_output(loader *l, const key_row *k, const char *v, unsigned line, void *base) {
+        cfg_output *field = FIELD(base, k, cfg_output);
+        char **path = k->key == KEY_STDOUT ? &((cfg_node *) base)->out_path : &((cfg_node *) base)->err_path;
+
         if (strcmp(v, "inherit") == 0)
                 *field = CFG_OUTPUT_INHERIT;
         else if (strcmp(v, "null") == 0)
@@ -531,118 +642,88 @@ static void get_output(loader *l, const raw_section *r, key_id k, cfg_output *fi
                 *field = CFG_OUTPUT_FILE;
                 free(*path);
                 *path = loader_strdup(l, v + 5);
+                return;
         } else
-                loader_error(l, r->line[k], "%s: expected inherit, null, journal or file:/ABSOLUTE/PATH, "
-                             "got '%s'", keys[k].name, v);
+                loader_error(l, line, "%s: expected inherit, null, journal or file:/ABSOLUTE/PATH, got '%s'",
+                             NAME(k), v);
+}
+
+#define NODE(f) offsetof(cfg_node, f), sizeof(((cfg_node *) 0)->f)
+#define TOP(f) offsetof(cfg, f), sizeof(((cfg *) 0)->f)
+static const key_row key_rows[] = {
+        { KEY_CONTROL,          parse_control,           TOP(control), .def = 0 },
+        { KEY_CONTROL_GROUP,    parse_control_group,     TOP(control_group), .def = 0 },
+        { KEY_EVENTS,           parse_unsigned,          TOP(events), .def = 1000, .min = 1, .max = 1000000 },
+        { KEY_PARENT,           parse_parent,            NODE(parent_name), .def = 0 },
+        { KEY_RESTART,          parse_enum,              NODE(restart), .def = CFG_RESTART_PERMANENT,
+          .from_string = cfg_restart_from_string, .expected = "permanent, transient or temporary" },
+        { KEY_STRATEGY,         parse_enum,              NODE(strategy), .def = CFG_ONE_FOR_ONE,
+          .from_string = cfg_strategy_from_string, .expected = "one_for_one, one_for_all or rest_for_one" },
+        { KEY_INTENSITY,        parse_unsigned,          NODE(intensity), .def = 5, .min = 0, .max = 1000000 },
+        { KEY_PERIOD,           parse_positive_duration, NODE(period_usec), .def = 10 * USEC_PER_SEC },
+        { KEY_COMMAND,          parse_command,           NODE(command), .def = 0 },
+        { KEY_SHUTDOWN,         parse_shutdown,          NODE(shutdown_usec), .def = 5 * USEC_PER_SEC },
+        { KEY_STOP_SIGNAL,      parse_stop_signal,       NODE(stop_signal), .def = SIGTERM },
+        { KEY_BACKOFF,          parse_duration,          NODE(backoff_usec), .def = 100 * USEC_PER_MSEC },
+        { KEY_BACKOFF_MAX,      parse_duration,          NODE(backoff_max_usec), .def = 30 * USEC_PER_SEC },
+        { KEY_READY,            parse_ready,             NODE(ready), .def = 0 },
+        { KEY_START_TIMEOUT,    parse_positive_duration, NODE(start_timeout_usec), .def = 30 * USEC_PER_SEC },
+        { KEY_INSTANCES,        parse_unsigned,          NODE(instances), .def = 1, .min = 1, .max = 4096 },
+        { KEY_MAILBOX,          parse_unsigned,          NODE(mailbox), .def = 1024, .min = 2, .max = 1u << 20 },
+        { KEY_MESSAGE_MAX,      parse_unsigned,          NODE(message_max), .def = 4096, .min = 16, .max = 16u << 20 },
+        { KEY_REDELIVER,        parse_unsigned,          NODE(redeliver), .def = 3, .min = 0, .max = 1000 },
+        { KEY_HEALTH,           parse_health,            NODE(health), .def = 0 },
+        { KEY_HEALTH_INTERVAL,  parse_positive_duration, NODE(health_interval_usec), .def = USEC_PER_SEC },
+        { KEY_HEALTH_TIMEOUT,   parse_positive_duration, NODE(health_timeout_usec), .def = 500 * USEC_PER_MSEC },
+        { KEY_HEALTH_THRESHOLD, parse_unsigned,          NODE(health_threshold), .def = 3, .min = 1, .max = 1000 },
+        { KEY_USER,             parse_user,              NODE(user), .def = 0 },
+        { KEY_WORKDIR,          parse_absolute_path,     NODE(workdir), .def = 0 },
+        { KEY_ENVIRONMENT,      parse_environment,       NODE(environment), .def = 0 },
+        { KEY_STDOUT,           parse_output,            NODE(out), .def = 0 },
+        { KEY_STDERR,           parse_output,            NODE(err), .def = 0 },
+};
+#undef NODE
+#undef TOP
+
+/* The defaults of SECTION's keys, then each value R holds, in table order. */
+static void apply_rows(loader *l, void *base, const raw_section *r, unsigned section) {
+        for (size_t i = 0; i < ELEMENTSOF(key_rows); i++) {
+                const key_row *k = &key_rows[i];
+
+                if (!(keys[k->key].sections & section) || k->def == 0)
+                        continue;
+                if (k->size == sizeof(uint64_t))
+                        *FIELD(base, k, uint64_t) = k->def;
+                else
+                        *FIELD(base, k, uint32_t) = (uint32_t) k->def;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(key_rows); i++) {
+                const key_row *k = &key_rows[i];
+
+                if ((keys[k->key].sections & section) && r->value[k->key])
+                        k->parse(l, k, r->value[k->key], r->line[k->key], base);
+        }
 }
 
 static void finish_airsupd(loader *l) {
-        const raw_section *r = &l->airsupd;
-        cfg *c = l->c;
-
-        c->events = 1000;
-        if (r->value[KEY_CONTROL]) {
-                if (r->value[KEY_CONTROL][0] != '/')
-                        loader_error(l, r->line[KEY_CONTROL], "control: must be an absolute path, got '%s'",
-                                     r->value[KEY_CONTROL]);
-                else if (strlen(r->value[KEY_CONTROL]) >= 108)
-                        loader_error(l, r->line[KEY_CONTROL], "control: socket path longer than 107 bytes");
-                else {
-                        c->control = loader_strdup(l, r->value[KEY_CONTROL]);
-                        c->control_line = r->line[KEY_CONTROL];
-                }
-        }
-        if (r->value[KEY_CONTROL_GROUP]) {
-                if (!getgrnam(r->value[KEY_CONTROL_GROUP]))
-                        loader_error(l, r->line[KEY_CONTROL_GROUP], "control_group: no such group '%s'",
-                                     r->value[KEY_CONTROL_GROUP]);
-                else
-                        c->control_group = loader_strdup(l, r->value[KEY_CONTROL_GROUP]);
-        }
-        get_unsigned(l, r, KEY_EVENTS, 1, 1000000, &c->events);
-}
-
-static void finish_common(loader *l, cfg_node *n, const raw_section *r) {
-        n->restart = CFG_RESTART_PERMANENT;
-        if (r->value[KEY_RESTART]) {
-                n->restart = cfg_restart_from_string(r->value[KEY_RESTART]);
-                if (n->restart < 0) {
-                        loader_error(l, r->line[KEY_RESTART], "restart: expected permanent, transient "
-                                     "or temporary, got '%s'", r->value[KEY_RESTART]);
-                        n->restart = CFG_RESTART_PERMANENT;
-                }
-        }
-        if (r->value[KEY_PARENT]) {
-                n->parent_name = loader_strdup(l, r->value[KEY_PARENT]);
-                n->parent_line = r->line[KEY_PARENT];
-        }
+        apply_rows(l, l->c, &l->airsupd, IN_AIRSUPD);
 }
 
 static void finish_supervisor(loader *l, cfg_node *n, const raw_section *r) {
-        n->strategy = CFG_ONE_FOR_ONE;
-
-        finish_common(l, n, r);
-        plain_keys_apply(l, n, r, IN_SUPERVISOR);
-        if (r->value[KEY_STRATEGY]) {
-                n->strategy = cfg_strategy_from_string(r->value[KEY_STRATEGY]);
-                if (n->strategy < 0) {
-                        loader_error(l, r->line[KEY_STRATEGY], "strategy: expected one_for_one, "
-                                     "one_for_all or rest_for_one, got '%s'", r->value[KEY_STRATEGY]);
-                        n->strategy = CFG_ONE_FOR_ONE;
-                }
-        }
+        apply_rows(l, n, r, IN_SUPERVISOR);
         if (n->parent_name && n - l->c->nodes == CFG_ROOT)
                 loader_error(l, r->line[KEY_PARENT], "parent: the root supervisor has no parent");
 }
 
 static void finish_group(loader *l, cfg_node *n, const raw_section *r) {
-        const char *v;
-        int ret;
+        /* The enums' defaults are their 0 (timeout, none, inherit). */
+        apply_rows(l, n, r, IN_GROUP);
 
-        n->shutdown = CFG_SHUTDOWN_TIMEOUT;
-        n->shutdown_usec = 5 * USEC_PER_SEC;
-        n->stop_signal = SIGTERM;
-        n->ready = CFG_READY_NONE;
-        n->health = CFG_HEALTH_NONE;
-        n->out = CFG_OUTPUT_INHERIT;
-
-        finish_common(l, n, r);
-        plain_keys_apply(l, n, r, IN_GROUP);
+        if (!r->value[KEY_COMMAND])
+                loader_error(l, n->line, "[group:%s] has no 'command ='", n->name);
         if (!shm_lane_geometry_valid(n->mailbox, n->message_max) && r->value[KEY_MAILBOX])
                 loader_error(l, r->line[KEY_MAILBOX], "mailbox: must be a power of two (2, 4, ... 1048576), "
                              "got %u", n->mailbox);
-
-        v = r->value[KEY_COMMAND];
-        if (!v)
-                loader_error(l, n->line, "[group:%s] has no 'command ='", n->name);
-        else {
-                n->command = loader_strdup(l, v);
-                ret = cfg_split_argv(v, &n->argv);
-                if (ret == -ENOMEM)
-                        l->stop = true;
-                else if (ret < 0)
-                        loader_error(l, r->line[KEY_COMMAND], "command: %s", *v ? "unterminated quote "
-                                     "or trailing backslash" : "empty command");
-        }
-
-        v = r->value[KEY_SHUTDOWN];
-        if (v) {
-                if (strcmp(v, "brutal_kill") == 0)
-                        n->shutdown = CFG_SHUTDOWN_BRUTAL_KILL;
-                else if (strcmp(v, "infinity") == 0)
-                        n->shutdown = CFG_SHUTDOWN_INFINITY;
-                else if (cfg_parse_duration(v, &n->shutdown_usec) < 0)
-                        loader_error(l, r->line[KEY_SHUTDOWN], "shutdown: expected a duration, "
-                                     "brutal_kill or infinity, got '%s'", v);
-        }
-
-        v = r->value[KEY_STOP_SIGNAL];
-        if (v && cfg_parse_signal(v, &n->stop_signal) < 0)
-                loader_error(l, r->line[KEY_STOP_SIGNAL], "stop_signal: unknown signal '%s'", v);
-        if (v && n->stop_signal == SIGKILL)
-                loader_error(l, r->line[KEY_STOP_SIGNAL], "stop_signal: use 'shutdown = brutal_kill' "
-                             "instead of KILL");
-
         if (n->backoff_max_usec < n->backoff_usec) {
                 /* Only an explicit contradiction is an error; a long backoff
                  * with the default cap just means "no doubling". */
@@ -652,71 +733,12 @@ static void finish_group(loader *l, cfg_node *n, const raw_section *r) {
                 else
                         n->backoff_max_usec = n->backoff_usec;
         }
-
-        v = r->value[KEY_READY];
-        if (v) {
-                if (strcmp(v, "none") == 0)
-                        n->ready = CFG_READY_NONE;
-                else if (strcmp(v, "notify") == 0)
-                        n->ready = CFG_READY_NOTIFY;
-                else if (cfg_parse_duration(v, &n->ready_usec) == 0)
-                        n->ready = CFG_READY_DELAY;
-                else
-                        loader_error(l, r->line[KEY_READY], "ready: expected none, notify or a "
-                                     "duration, got '%s'", v);
+        /* stderr goes where stdout goes unless it is set itself. */
+        if (!r->value[KEY_STDERR]) {
+                n->err = n->out;
+                if (n->out_path)
+                        n->err_path = loader_strdup(l, n->out_path);
         }
-
-        v = r->value[KEY_HEALTH];
-        if (v) {
-                if (strncmp(v, "exec:", 5) == 0) {
-                        n->health = CFG_HEALTH_EXEC;
-                        n->health_command = loader_strdup(l, v + 5);
-                        if (cfg_split_argv(v + 5, &n->health_argv) < 0)
-                                loader_error(l, r->line[KEY_HEALTH], "health: exec: needs a command");
-                } else {
-                        n->health = cfg_health_from_string(v);
-                        if (n->health < 0 || n->health == CFG_HEALTH_EXEC) {
-                                loader_error(l, r->line[KEY_HEALTH], "health: expected none, heartbeat, "
-                                             "ping, watchdog or exec:COMMAND, got '%s'", v);
-                                n->health = CFG_HEALTH_NONE;
-                        }
-                }
-        }
-
-        v = r->value[KEY_USER];
-        if (v) {
-                unsigned uid;
-                if (!getpwnam(v) && !(cfg_parse_unsigned(v, 0, 0xfffffffeu, &uid) == 0 &&
-                                      getpwuid((uid_t) uid)))
-                        loader_error(l, r->line[KEY_USER], "user: no such user '%s'", v);
-                else
-                        n->user = loader_strdup(l, v);
-        }
-
-        v = r->value[KEY_WORKDIR];
-        if (v) {
-                if (v[0] != '/')
-                        loader_error(l, r->line[KEY_WORKDIR], "workdir: must be an absolute path, got '%s'", v);
-                else
-                        n->workdir = loader_strdup(l, v);
-        }
-
-        v = r->value[KEY_ENVIRONMENT];
-        if (v) {
-                n->environment = loader_strdup(l, v);
-                ret = cfg_parse_environment(v, &n->env);
-                if (ret == -ENOMEM)
-                        l->stop = true;
-                else if (ret < 0)
-                        loader_error(l, r->line[KEY_ENVIRONMENT], "environment: expected NAME=VALUE "
-                                     "words, got '%s'", v);
-        }
-
-        get_output(l, r, KEY_STDOUT, &n->out, &n->out_path);
-        n->err = n->out;
-        if (n->out_path)
-                n->err_path = loader_strdup(l, n->out_path);
-        get_output(l, r, KEY_STDERR, &n->err, &n->err_path);
 }
 
 /* Whether following parents from node I leads back to I; if so, *RET_FIRST
