@@ -200,6 +200,27 @@ static size_t peer_supervisors(pid_t root, pid_t *out, size_t max) {
         return k;
 }
 
+/* The supervisor processes of ROOT (into SUP, at most MAX): their RSS and
+ * PSS summed, and their wake-ups over IDLE_S idle seconds, into R. */
+static size_t measure_idle(pid_t root, pid_t *sup, size_t max, long idle_s, result *r) {
+        size_t k = peer_supervisors(root, sup, max);
+        long w0 = 0;
+
+        r->procs = (long) k;
+        r->rss_kb = r->pss_kb = 0;
+        for (size_t i = 0; i < k; i++) {
+                long v = status_field(sup[i], "VmRSS:"), q = pss(sup[i]);
+                r->rss_kb += v > 0 ? v : 0;
+                r->pss_kb += q > 0 ? q : 0;
+                w0 += switches(sup[i]);
+        }
+        bench_nap_ms(idle_s * 1000);
+        r->wakeups = -w0;
+        for (size_t i = 0; i < k; i++)
+                r->wakeups += switches(sup[i]);
+        return k;
+}
+
 /* The floor: N children forked and exec'd one after the other, each exec
  * confirmed (a close-on-exec pipe reaches EOF) before the next. */
 static void run_floor(size_t n, result *r) {
@@ -286,9 +307,7 @@ static void run_airsupd(size_t n, long idle_s, result *r) {
         size_t ne = 0;
         FILE *f;
         pid_t pid, sup[8];
-        size_t k;
         int fd;
-        long w0;
 
         snprintf(conf, sizeof(conf), "%s/scale.conf", bench_tmpdir);
         f = fopen(conf, "we");
@@ -330,19 +349,7 @@ static void run_airsupd(size_t n, long idle_s, result *r) {
         if (count_idle() != n)
                 r->note = "WRONG number of children after READY=1";
         /* airsupd and its helpers (airsupd-spawner), summed as for a peer. */
-        k = peer_supervisors(pid, sup, sizeof(sup) / sizeof(sup[0]));
-        r->procs = (long) k;
-        r->rss_kb = r->pss_kb = w0 = 0;
-        for (size_t i = 0; i < k; i++) {
-                long v = status_field(sup[i], "VmRSS:"), q = pss(sup[i]);
-                r->rss_kb += v > 0 ? v : 0;
-                r->pss_kb += q > 0 ? q : 0;
-                w0 += switches(sup[i]);
-        }
-        bench_nap_ms(idle_s * 1000);
-        r->wakeups = -w0;
-        for (size_t i = 0; i < k; i++)
-                r->wakeups += switches(sup[i]);
+        (void) measure_idle(pid, sup, sizeof(sup) / sizeof(sup[0]), idle_s, r);
         r->stop_ms = bench_stop(pid, 30);
         r->ran = true;
         wait_no_idle(10);
@@ -476,7 +483,6 @@ static void run_peer(const char *name, const char *scanner, const char *opt, siz
         char dir[PATH_MAX + 32], path[PATH_MAX + 96];
         pid_t sup[4096], pid;
         size_t k;
-        long w0 = 0;
         int64_t t0, end;
 
         if (access(scanner, X_OK) < 0) {
@@ -508,19 +514,7 @@ static void run_peer(const char *name, const char *scanner, const char *opt, siz
                 r->start_ms = (double) (bench_mono_ns() - t0) / 1e6;
                 r->ran = true;
         }
-        k = peer_supervisors(pid, sup, sizeof(sup) / sizeof(sup[0]));
-        r->procs = (long) k;
-        r->rss_kb = 0;
-        for (size_t i = 0; i < k; i++) {
-                long v = status_field(sup[i], "VmRSS:"), q = pss(sup[i]);
-                r->rss_kb += v > 0 ? v : 0;
-                r->pss_kb += q > 0 ? q : 0;
-                w0 += switches(sup[i]);
-        }
-        bench_nap_ms(idle_s * 1000);
-        r->wakeups = -w0;
-        for (size_t i = 0; i < k; i++)
-                r->wakeups += switches(sup[i]);
+        k = measure_idle(pid, sup, sizeof(sup) / sizeof(sup[0]), idle_s, r);
         /* Neither is stopped the same way: kill everything, it is not measured. */
         r->stop_ms = -1;
         for (size_t i = 0; i < k; i++)

@@ -31,6 +31,7 @@
 
 #include "common/cleanup.h"
 #include "supervisor/closer.h"
+#include "supervisor/helper.h"
 
 #define CLOSER_FDS_MAX 253              /* the kernel's SCM_MAX_FD */
 #define CLOSER_HELD_MAX 4096            /* fds the closer holds until "go" */
@@ -49,10 +50,6 @@ static void close_held(int *held, size_t *n) {
 }
 
 _Noreturn static void closer_main(int sock) {
-        union {
-                struct cmsghdr align;
-                char buf[CMSG_SPACE(sizeof(int) * CLOSER_FDS_MAX)];
-        } control;
         static int held[CLOSER_HELD_MAX];
         size_t n_held = 0;
 
@@ -63,34 +60,19 @@ _Noreturn static void closer_main(int sock) {
                 (void) close_range(3, (unsigned) sock - 1, 0);
         (void) close_range((unsigned) sock + 1, ~0U, 0);
         for (;;) {
+                int batch[CLOSER_FDS_MAX];
                 char byte = 0;
-                struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-                struct msghdr mh = {
-                        .msg_iov = &iov,
-                        .msg_iovlen = 1,
-                        .msg_control = &control,
-                        .msg_controllen = sizeof(control),
-                };
-                ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+                size_t k;
+                ssize_t n = sup_fds_recv(sock, &byte, 1, 0, batch, CLOSER_FDS_MAX, &k);
 
                 if (n == 0)
                         _exit(0);               /* airsupd closed its end: what is held goes with us */
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
+                if (n < 0 && n != -EMSGSIZE)
                         _exit(1);
-                }
-                for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-                        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-                                continue;
-                        size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-                        for (size_t i = 0; i < k; i++) {
-                                int fd;
-                                memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-                                if (n_held == CLOSER_HELD_MAX)
-                                        close_held(held, &n_held);      /* airsupd never lets it come to this */
-                                held[n_held++] = fd;
-                        }
+                for (size_t i = 0; i < k; i++) {
+                        if (n_held == CLOSER_HELD_MAX)
+                                close_held(held, &n_held);      /* airsupd never lets it come to this */
+                        held[n_held++] = batch[i];
                 }
                 /* airsupd has closed its copies: ours are the last. */
                 if (byte == CLOSER_GO)
@@ -99,33 +81,15 @@ _Noreturn static void closer_main(int sock) {
 }
 
 static int closer_start(sup_manager *m) {
-        int sv[2];
-        pid_t parent = getpid(), pid;
+        int fd;
+        pid_t pid = sup_helper_fork(&fd);
 
-        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-                return -errno;
-        pid = fork();
-        if (pid < 0) {
-                int r = -errno;
-                safe_close(sv[0]);
-                safe_close(sv[1]);
-                return r;
-        }
-        if (pid == 0) {
-                sigset_t none;
-
-                /* Dies with airsupd: whatever it was closing is then
-                 * dropped by its own exit. */
-                (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
-                if (getppid() != parent)
-                        _exit(0);
-                sigemptyset(&none);
-                (void) sigprocmask(SIG_SETMASK, &none, NULL);
-                closer_main(sv[1]);
-        }
-        safe_close(sv[1]);
+        if (pid < 0)
+                return (int) pid;
+        if (pid == 0)
+                closer_main(fd);        /* dies with airsupd: what it holds goes with it */
         m->closer_pid = pid;
-        m->closer_fd = sv[0];
+        m->closer_fd = fd;
         sup_log(&m->events, LOG_DEBUG, "closer started, pid %d", (int) pid);
         return 0;
 }
@@ -141,26 +105,11 @@ void sup_closer_stop(sup_manager *m, bool kill_it) {
 static int closer_send(sup_manager *m, const int *fds, size_t n) {
         while (n > 0) {
                 size_t k = n > CLOSER_FDS_MAX ? CLOSER_FDS_MAX : n;
-                union {
-                        struct cmsghdr align;
-                        char buf[CMSG_SPACE(sizeof(int) * CLOSER_FDS_MAX)];
-                } control = {};
                 char byte = 0;
-                struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-                struct msghdr mh = {
-                        .msg_iov = &iov,
-                        .msg_iovlen = 1,
-                        .msg_control = &control,
-                        .msg_controllen = CMSG_SPACE(sizeof(int) * k),
-                };
-                struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+                int r = sup_fds_send(m->closer_fd, &byte, 1, fds, k);
 
-                c->cmsg_level = SOL_SOCKET;
-                c->cmsg_type = SCM_RIGHTS;
-                c->cmsg_len = CMSG_LEN(sizeof(int) * k);
-                memcpy(CMSG_DATA(c), fds, sizeof(int) * k);
-                if (sendmsg(m->closer_fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
-                        return -errno;
+                if (r < 0)
+                        return r;
                 fds += k;
                 n -= k;
         }

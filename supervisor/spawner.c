@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "supervisor/helper.h"
 #include "supervisor/spawner.h"
 
 #define SPAWNER_MAGIC 0x53505731u       /* "SPW1" */
@@ -77,11 +78,6 @@ typedef struct spawn_reply {
         int32_t error;                  /* 0, or the errno of the clone */
         int32_t pid;
 } spawn_reply;
-
-typedef union spawner_control {
-        struct cmsghdr align;
-        char buf[CMSG_SPACE(sizeof(int) * SPAWNER_FDS_MAX)];
-} spawner_control;
 
 static bool put(char *buf, size_t *len, const void *p, size_t n) {
         if (n > SPAWNER_MSG_MAX - *len)
@@ -210,65 +206,6 @@ static int wire_decode(char *buf, size_t len, const int *fds, size_t n_fds, spaw
         return pos == len ? 0 : -EBADMSG;
 }
 
-static ssize_t recv_with_fds(int sock, void *buf, size_t size, int flags, int *fds, size_t *n_fds) {
-        spawner_control control;
-        struct iovec iov = { .iov_base = buf, .iov_len = size };
-        struct msghdr mh = {
-                .msg_iov = &iov,
-                .msg_iovlen = 1,
-                .msg_control = &control,
-                .msg_controllen = sizeof(control),
-        };
-        ssize_t n;
-
-        *n_fds = 0;
-        do
-                n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | flags);
-        while (n < 0 && errno == EINTR);
-        if (n < 0)
-                return -errno;
-        for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-                if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-                        continue;
-                size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-                for (size_t i = 0; i < k; i++) {
-                        int fd;
-                        memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-                        if (*n_fds < SPAWNER_FDS_MAX)
-                                fds[(*n_fds)++] = fd;
-                        else
-                                (void) close(fd);
-                }
-        }
-        if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
-                return -EMSGSIZE;
-        return n;
-}
-
-static int send_with_fds(int sock, const void *buf, size_t len, const int *fds, size_t n_fds) {
-        spawner_control control = {};
-        struct iovec iov = { .iov_base = (void *) buf, .iov_len = len };
-        struct msghdr mh = {
-                .msg_iov = &iov,
-                .msg_iovlen = 1,
-        };
-
-        if (n_fds > 0) {
-                struct cmsghdr *c;
-
-                mh.msg_control = &control;
-                mh.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
-                c = CMSG_FIRSTHDR(&mh);
-                c->cmsg_level = SOL_SOCKET;
-                c->cmsg_type = SCM_RIGHTS;
-                c->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
-                memcpy(CMSG_DATA(c), fds, sizeof(int) * n_fds);
-        }
-        if (sendmsg(sock, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
-                return -errno;
-        return 0;
-}
-
 _Noreturn void sup_spawner_main(int sock) {
         static char buf[SPAWNER_MSG_MAX];
         int null_fd;
@@ -292,7 +229,7 @@ _Noreturn void sup_spawner_main(int sock) {
                 ssize_t n;
                 int r;
 
-                n = recv_with_fds(sock, buf, sizeof(buf), 0, fds, &n_fds);
+                n = sup_fds_recv(sock, buf, sizeof(buf), 0, fds, SPAWNER_FDS_MAX, &n_fds);
                 if (n == 0)
                         _exit(0);               /* airsupd closed its end */
                 if (n < 0 && n != -EMSGSIZE)
@@ -310,7 +247,7 @@ _Noreturn void sup_spawner_main(int sock) {
                         (void) close(fds[i]);
                 reply.error = r < 0 ? -r : 0;
                 reply.pid = r < 0 ? 0 : (int32_t) pid;
-                r = send_with_fds(sock, &reply, sizeof(reply), &pidfd, pidfd >= 0);
+                r = sup_fds_send(sock, &reply, sizeof(reply), &pidfd, pidfd >= 0);
                 safe_close(pidfd);
                 if (r < 0)
                         _exit(1);
@@ -318,35 +255,23 @@ _Noreturn void sup_spawner_main(int sock) {
 }
 
 static int spawner_start(sup_manager *m) {
-        int sv[2];
-        pid_t parent = getpid(), pid;
+        int fd;
+        pid_t pid = sup_helper_fork(&fd);
 
-        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-                return -errno;
-        pid = fork();
-        if (pid < 0) {
-                int r = -errno;
-                safe_close(sv[0]);
-                safe_close(sv[1]);
-                return r;
-        }
+        if (pid < 0)
+                return (int) pid;
         if (pid == 0) {
-                (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
-                if (getppid() != parent)
-                        _exit(0);
-                safe_close(sv[0]);
                 /* Afresh, with nothing of airsupd's memory; where that
                  * cannot be (no /proc, say), as this copy of it. */
-                if (m->spawner_exe && dup2(sv[1], SPAWNER_FD) == SPAWNER_FD) {
+                if (m->spawner_exe && dup2(fd, SPAWNER_FD) == SPAWNER_FD) {
                         char *argv[] = { (char *) "airsupd-spawner", (char *) "--spawner", NULL };
                         execve(m->spawner_exe, argv, m->base_env ?: (char *[]) { NULL });
                         (void) close(SPAWNER_FD);
                 }
-                sup_spawner_main(sv[1]);
+                sup_spawner_main(fd);
         }
-        safe_close(sv[1]);
         m->spawner_pid = pid;
-        m->spawner_fd = sv[0];
+        m->spawner_fd = fd;
         sup_log(&m->events, LOG_DEBUG, "spawner started, pid %d", (int) pid);
         return 0;
 }
@@ -387,7 +312,7 @@ static int spawner_reply(sup_manager *m, pid_t *ret_pid, int *ret_pidfd) {
                 return -errno;
         if (r == 0)
                 return -ETIMEDOUT;
-        n = recv_with_fds(m->spawner_fd, &reply, sizeof(reply), MSG_DONTWAIT, fds, &n_fds);
+        n = sup_fds_recv(m->spawner_fd, &reply, sizeof(reply), MSG_DONTWAIT, fds, SPAWNER_FDS_MAX, &n_fds);
         if (n >= 0 && (size_t) n == sizeof(reply) && reply.error == 0 && reply.pid > 0 && n_fds == 1) {
                 *ret_pid = reply.pid;
                 *ret_pidfd = fds[0];
@@ -434,7 +359,7 @@ int sup_spawner_spawn(sup_manager *m, const spawn_plan *s, pid_t *ret_pid, int *
                 }
                 if (m->spawner_fd < 0 || attempt == 2)
                         return sup_spawn(s, ret_pid, ret_pidfd, ret_status_fd);
-                r = send_with_fds(m->spawner_fd, m->spawner_buf, len, fds, n_fds);
+                r = sup_fds_send(m->spawner_fd, m->spawner_buf, len, fds, n_fds);
                 if (r >= 0)
                         break;
                 /* Nothing was asked of it: gone (EPIPE), or not even

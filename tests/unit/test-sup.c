@@ -94,15 +94,27 @@ static void test_sup_one_for_all_stops_in_reverse_and_restarts_in_order(void **s
         fixture_free(f);
 }
 
-static void test_sup_intensity_gives_up_and_root_exits_1(void **state) {
-        fixture *f = fixture_conf("[supervisor:root]\nintensity = 1\nperiod = 1h\n"
-                                  "[group:a]\ncommand = /bin/true\nbackoff = 0\n");
-        sup_proc *a = proc(f, "a");
+/* A root with INTENSITY and PERIOD over one group "a" without backoff,
+ * started and ready: *RET_A is a's proc. */
+static fixture *one_group(const char *intensity, const char *period, sup_proc **ret_a) {
+        char text[256];
+        fixture *f;
 
-        (void) state;
+        snprintf(text, sizeof(text), "[supervisor:root]\nintensity = %s\nperiod = %s\n"
+                 "[group:a]\ncommand = /bin/true\nbackoff = 0\n", intensity, period);
+        f = fixture_conf(text);
+        *ret_a = proc(f, "a");
         manager_start(f->m);
         settle(f);
-        execs(f, a);
+        execs(f, *ret_a);
+        return f;
+}
+
+static void test_sup_intensity_gives_up_and_root_exits_1(void **state) {
+        sup_proc *a;
+        fixture *f = one_group("1", "1h", &a);
+
+        (void) state;
         dies(f, a, CLD_EXITED, 3);
         assert_int_equal(a->state, PROC_STARTING);              /* the first restart is allowed */
         execs(f, a);
@@ -119,14 +131,10 @@ static void test_sup_intensity_gives_up_and_root_exits_1(void **state) {
 }
 
 static void test_sup_intensity_counts_only_the_period(void **state) {
-        fixture *f = fixture_conf("[supervisor:root]\nintensity = 2\nperiod = 10s\n"
-                                  "[group:a]\ncommand = /bin/true\nbackoff = 0\n");
-        sup_proc *a = proc(f, "a");
+        sup_proc *a;
+        fixture *f = one_group("2", "10s", &a);
 
         (void) state;
-        manager_start(f->m);
-        settle(f);
-        execs(f, a);
         /* Five restarts 11 s apart: more than intensity in all, but never
          * more than one within any 10 s. */
         for (unsigned i = 0; i < 5; i++) {
