@@ -13,7 +13,11 @@
  * type, intensity window, strategy, backoff, which child is gone) and
  * acts by sending proc events again (start, stop, restart after a delay,
  * retire, give up).  Nothing calls back down while the tree is changing,
- * so no decision sees a half-made one. */
+ * so no decision sees a half-made one.  Every decision of one dispatch
+ * reads the same clock (manager_now()).  A start builds a spawn_plan
+ * (spawn.h) and hands it to the spawner (spawner.h), a small helper that
+ * forks the child as airsupd's own; its exec outcome comes back as an
+ * event like any other. */
 #pragma once
 
 #include <stdbool.h>
