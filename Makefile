@@ -31,7 +31,7 @@ SHM_SRC  = shm/lane.c shm/mailbox.c
 SHM_OBJ  = $(SHM_SRC:%.c=$(BUILD)/%.o)
 UNIT     = $(BUILD)/tests/test-cfg $(BUILD)/tests/test-policy $(BUILD)/tests/test-notify $(BUILD)/tests/test-manager $(BUILD)/tests/test-proc $(BUILD)/tests/test-sup \
            $(BUILD)/tests/test-shm-lane $(BUILD)/tests/test-shm-crash
-HELPERS  = $(BUILD)/tests/notify-listen $(BUILD)/tests/hostile
+HELPERS  = $(BUILD)/tests/notify-listen $(BUILD)/tests/hostile $(BUILD)/tests/sigcount
 EXAMPLES = $(BUILD)/examples/ticker $(BUILD)/examples/flaky
 BENCH    = $(BUILD)/bench/restart $(BUILD)/bench/crashloop-child $(BUILD)/bench/floor \
            $(BUILD)/bench/scale $(BUILD)/bench/idle-child $(BUILD)/bench/mailbox

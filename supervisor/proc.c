@@ -127,8 +127,14 @@ static void main_forget(sup_proc *p) {
 
 /* Signals the whole process group, and the main process by pidfd as well:
  * right after clone3() the child may not have called setsid() yet. */
+/* SIG once to every process of P: the process group, and the main
+ * process through its pidfd only when it is not in that group (a
+ * MAINPID= that left it).  Sending both would give the main process two
+ * SIGTERMs, which many daemons take as "quit now". */
 static void real_signal(sup_proc *p, int sig) {
-        if (p->main_alive && p->pidfd >= 0)
+        bool main_in_group = p->pgid > 0 && p->main_alive && getpgid(p->pid) == p->pgid;
+
+        if (p->main_alive && p->pidfd >= 0 && !main_in_group)
                 (void) pidfd_send_signal(p->pidfd, sig, NULL, 0);
         if (p->pgid > 0)
                 (void) kill(-p->pgid, sig);

@@ -6,6 +6,7 @@ set -u
 : "${BUILD:=build}"
 AIRSUPD=$(cd "$BUILD" && pwd)/airsupd
 HOSTILE=$(cd "$BUILD" && pwd)/tests/hostile
+SIGCOUNT=$(cd "$BUILD" && pwd)/tests/sigcount
 T=$(mktemp -d /tmp/airsup-it.XXXXXX)
 LOG=$T/airsupd.log
 AIRSUPD_PID=
