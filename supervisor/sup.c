@@ -367,8 +367,37 @@ static void sup_continue(sup_node *s) {
         sup_finish(s);
 }
 
-static void sup_give_up(sup_node *s) {
-        node_emit(s, SUP_EVENT_GAVE_UP, LOG_ERR);
+/* How the last failure that S counted ended, for the give-up event. */
+static void describe_failure(const sup_node *child, const sup_proc *failed, char *buf, size_t size) {
+        if (!failed)
+                snprintf(buf, size, "%s gave up", child->cfg->name);
+        else if (failed->start_error > 0)
+                snprintf(buf, size, "%.64s failed to start (%s at %.28s)", failed->name,
+                         strerrorname_np(failed->start_error) ?: "?", failed->start_step);
+        else if (failed->exit.code == CLD_EXITED)
+                snprintf(buf, size, "%s exited with status %d", failed->name, failed->exit.status);
+        else if (failed->exit.code == CLD_KILLED || failed->exit.code == CLD_DUMPED)
+                snprintf(buf, size, "%s killed by SIG%s%s", failed->name, cfg_signal_to_string(failed->exit.status),
+                         failed->exit.code == CLD_DUMPED ? " (core dumped)" : "");
+        else
+                snprintf(buf, size, "%s ended, status unknown", failed->name);
+}
+
+/* S exceeded its intensity: every child is stopped, then S fails.  The
+ * event says why: how many restarts in which window, and the last. */
+static void sup_give_up(sup_node *s, const sup_node *child, const sup_proc *failed) {
+        sup_event e = { .type = SUP_EVENT_GAVE_UP, .priority = LOG_ERR };
+        uint64_t period = s->cfg->period_usec;
+        bool whole = period % USEC_PER_SEC == 0;
+        size_t n = sup_window_count(&s->window, manager_now(s->m), period);
+        char last[128];
+
+        describe_failure(child, failed, last, sizeof(last));
+        snprintf(e.node, sizeof(e.node), "%s", s->cfg->name);
+        snprintf(e.detail, sizeof(e.detail), "cause=\"%zu restart%s in %llu %s, last: %.96s\"", n,
+                 n == 1 ? "" : "s", (unsigned long long) (whole ? period / USEC_PER_SEC : period / USEC_PER_MSEC),
+                 whole ? "s" : "ms", last);
+        sup_events_emit(&s->m->events, &e);
         for (size_t i = 0; i < s->n_children; i++)
                 s->marked[i] = true;
         s->then = THEN_FAIL;
@@ -397,7 +426,7 @@ static void sup_child_failed(sup_node *s, sup_node *child, uint64_t delay_usec, 
                 child->state = NODE_DOWN;
 
         if (sup_window_add(&s->window, manager_now(s->m), s->cfg->intensity, s->cfg->period_usec)) {
-                sup_give_up(s);
+                sup_give_up(s, child, failed);
                 return;
         }
 
