@@ -57,14 +57,25 @@ static uint64_t clock_usec(clockid_t id) {
 /* journald is used when it is listening, unless told otherwise.  Under
  * systemd, stderr is already a journal stream; writing records directly
  * keeps the structured fields. */
-static bool journal_available(void) {
-        return access("/run/systemd/journal/socket", W_OK) == 0;
+/* Whether stderr is a stream to journald, as systemd tells a service it
+ * started that way: $JOURNAL_STREAM holds the stream's "DEVICE:INODE".
+ * A socket file that merely exists says nothing: journald may be gone. */
+static bool stderr_is_journal(void) {
+        const char *v = getenv("JOURNAL_STREAM");
+        unsigned long long dev, ino;
+        struct stat st;
+        int end = 0;
+
+        if (!v || sscanf(v, "%llu:%llu%n", &dev, &ino, &end) != 2 || v[end] != '\0')
+                return false;
+        return fstat(STDERR_FILENO, &st) == 0 && (unsigned long long) st.st_dev == dev &&
+               (unsigned long long) st.st_ino == ino;
 }
 
 int sup_events_init(sup_events *ev, size_t cap, sup_log_target target, bool debug) {
         *ev = (sup_events) {
                 .cap = cap,
-                .journal = target == SUP_LOG_JOURNAL || (target == SUP_LOG_AUTO && journal_available()),
+                .journal = target == SUP_LOG_JOURNAL || (target == SUP_LOG_AUTO && stderr_is_journal()),
                 .debug = debug,
         };
         ev->ring = calloc(cap, sizeof(sup_event));
