@@ -1,6 +1,8 @@
 /* airsupd.c - the supervisor daemon: options, signals, the event loop. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <stdio.h>
@@ -12,6 +14,7 @@
 #include "common/cleanup.h"
 #include "supervisor/manager.h"
 #include "supervisor/spawner.h"
+#include "supervisor/state.h"
 
 #define EXIT_CONFIG 78                  /* EX_CONFIG */
 /* This many SIGTERM/SIGINT/SIGPWR within SHUTDOWN_FORCE_USEC force the
@@ -40,6 +43,26 @@ static void help(void) {
                "See airsupd(8).\n");
 }
 
+/* "SIGQUIT", "SIGRTMIN+3". */
+static const char *signal_name(int sig) {
+        static char buf[32];
+        const char *abbrev = sig < SIGRTMIN ? sigabbrev_np(sig) : NULL;
+
+        if (abbrev)
+                snprintf(buf, sizeof(buf), "SIG%s", abbrev);
+        else
+                snprintf(buf, sizeof(buf), "SIGRTMIN+%d", sig - SIGRTMIN);
+        return buf;
+}
+
+/* The signals airsupd reads from its signalfd: every one whose default
+ * would end it, but the faults of its own code (SIGSEGV, SIGBUS, SIGFPE,
+ * SIGILL, SIGTRAP, SIGSYS, SIGABRT), which mean airsupd itself crashed. */
+static const int handled_signals[] = {
+        SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGPWR, SIGUSR1, SIGUSR2, SIGQUIT,
+        SIGALRM, SIGVTALRM, SIGPROF, SIGIO, SIGSTKFLT, SIGXCPU, SIGXFSZ,
+};
+
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
         sup_manager *m = userdata;
 
@@ -51,7 +74,17 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
         case SIGHUP:
                 sup_log(&m->events, LOG_WARNING, "SIGHUP: configuration reload is not implemented yet, ignoring");
                 break;
-        default:
+        case SIGUSR1:
+                sup_log(&m->events, LOG_NOTICE, "SIGUSR1: the tree as it is now");
+                manager_log_status(m);
+                break;
+        case SIGUSR2:
+                m->events.debug = !m->events.debug;
+                sup_log(&m->events, LOG_NOTICE, "SIGUSR2: debug events %s", m->events.debug ? "on" : "off");
+                break;
+        case SIGTERM:
+        case SIGINT:
+        case SIGPWR:
                 /* A shutdown that does not end (a child that ignores its
                  * stop signal, shutdown = infinity) can be cut short: the
                  * third of these within SHUTDOWN_FORCE_USEC kills what is
@@ -75,6 +108,13 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
                                       SHUTDOWN_FORCE_USEC);
                 manager_shutdown(m, 0);
                 break;
+        default:
+                /* Every other signal that would end airsupd and orphan its
+                 * tree (SIGQUIT, SIGALRM, real-time signals, ...): noted
+                 * and ignored.  Faults (SIGSEGV, ...) keep their default. */
+                sup_log(&m->events, LOG_WARNING, "%s from pid %u ignored (SIGTERM stops airsupd)",
+                        signal_name((int) si->ssi_signo), si->ssi_pid);
+                break;
         }
         return 0;
 }
@@ -91,7 +131,6 @@ int main(int argc, char **argv) {
                 { "version", no_argument, NULL, ARG_VERSION },
                 {}
         };
-        static const int signals[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGPWR };
         _cleanup_(cfg_freep) cfg *c = NULL;
         /* Declared after the loop: freed before it (the manager holds a
          * reference to it anyway). */
@@ -102,6 +141,8 @@ int main(int argc, char **argv) {
         sup_log_target log = SUP_LOG_AUTO;
         sigset_t mask;
         struct rlimit nofile;
+        sup_state state = { .lock_fd = -EBADF, .procs_fd = -EBADF };
+        bool state_ok = false;
         int opt, r;
 
         /* The spawner (spawner.c) is airsupd exec'd afresh. */
@@ -162,6 +203,26 @@ int main(int argc, char **argv) {
                 return 0;
         }
 
+        /* One airsupd per deployment: the lock in its state directory. */
+        {
+                char dir[PATH_MAX], err[PATH_MAX + 128];
+
+                if (c->state_dir)
+                        snprintf(dir, sizeof(dir), "%s", c->state_dir);
+                else if (state_dir_default(path, dir, sizeof(dir)) < 0)
+                        dir[0] = '\0';
+                r = dir[0] ? state_open(dir, &state, err, sizeof(err)) : -ENOENT;
+                if (r == -EBUSY) {
+                        fprintf(stderr, "airsupd: %s\n", err);
+                        return 1;
+                }
+                if (r < 0)
+                        fprintf(stderr, "airsupd: warning: %s; running without a lock or a record of "
+                                "its processes\n", dir[0] ? err : "no state directory");
+                state_ok = r >= 0;
+                state.remove_dir = !c->state_dir;
+        }
+
         /* As PID 1 every orphan is ours anyway; elsewhere it is asked for. */
         if (getpid() == 1)
                 subreaper = true;
@@ -173,8 +234,10 @@ int main(int argc, char **argv) {
         /* Signals are read from a signalfd; blocked before any child exists so
          * that no SIGCHLD is lost.  Children unblock them before exec. */
         sigemptyset(&mask);
-        for (size_t i = 0; i < ELEMENTSOF(signals); i++)
-                sigaddset(&mask, signals[i]);
+        for (size_t i = 0; i < ELEMENTSOF(handled_signals); i++)
+                sigaddset(&mask, handled_signals[i]);
+        for (int sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
+                sigaddset(&mask, sig);
         if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0) {
                 fprintf(stderr, "airsupd: failed to block signals: %m\n");
                 return 1;
@@ -200,21 +263,30 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "airsupd: failed to build the tree: %s\n", strerror(-r));
                 return 1;
         }
-        for (size_t i = 0; i < ELEMENTSOF(signals); i++) {
-                r = sd_event_add_signal(e, NULL, signals[i], on_signal, m);
+        for (int sig = 1; sig <= SIGRTMAX; sig++) {
+                if (!sigismember(&mask, sig))
+                        continue;
+                r = sd_event_add_signal(e, NULL, sig, on_signal, m);
                 if (r < 0) {
-                        fprintf(stderr, "airsupd: failed to watch signal %d: %s\n", signals[i], strerror(-r));
+                        fprintf(stderr, "airsupd: failed to watch signal %d: %s\n", sig, strerror(-r));
                         return 1;
                 }
         }
 
         m->nofile_child = nofile;
         m->spawner_exe = "/proc/self/exe";
+        if (state_ok) {
+                m->state = &state;
+                (void) state_stop_leftovers(&state, &m->events);
+        }
         manager_start(m);
         r = sd_event_loop(e);
         if (r < 0) {
                 sup_log(&m->events, LOG_ERR, "event loop failed: %s", strerror(-r));
                 r = 1;
         }
+        /* The loop ends once every process is down: none is left over. */
+        if (state_ok)
+                state_close(&state, /* clean= */ r >= 0);
         return r;
 }

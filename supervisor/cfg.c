@@ -30,6 +30,7 @@ typedef enum key_id {
         KEY_CONTROL,
         KEY_CONTROL_GROUP,
         KEY_EVENTS,
+        KEY_STATE_DIR,
         KEY_PARENT,
         KEY_STRATEGY,
         KEY_INTENSITY,
@@ -70,6 +71,7 @@ static const struct {
         [KEY_CONTROL]          = { "control",          IN_AIRSUPD,                  false },
         [KEY_CONTROL_GROUP]    = { "control_group",    IN_AIRSUPD,                  false },
         [KEY_EVENTS]           = { "events",           IN_AIRSUPD,                  false },
+        [KEY_STATE_DIR]        = { "state_dir",        IN_AIRSUPD,                  false },
         [KEY_PARENT]           = { "parent",           IN_SUPERVISOR | IN_GROUP,    false },
         [KEY_STRATEGY]         = { "strategy",         IN_SUPERVISOR,               false },
         [KEY_INTENSITY]        = { "intensity",        IN_SUPERVISOR,               false },
@@ -654,6 +656,7 @@ static const key_row key_rows[] = {
         { KEY_CONTROL,          parse_control,           TOP(control), .def = 0 },
         { KEY_CONTROL_GROUP,    parse_control_group,     TOP(control_group), .def = 0 },
         { KEY_EVENTS,           parse_unsigned,          TOP(events), .def = 1000, .min = 1, .max = 1000000 },
+        { KEY_STATE_DIR,        parse_absolute_path,     TOP(state_dir), .def = 0 },
         { KEY_PARENT,           parse_parent,            NODE(parent_name), .def = 0 },
         { KEY_RESTART,          parse_enum,              NODE(restart), .def = CFG_RESTART_PERMANENT,
           .from_string = cfg_restart_from_string, .expected = "permanent, transient or temporary" },
@@ -822,6 +825,7 @@ cfg *cfg_free(cfg *c) {
         free(c->path);
         free(c->control);
         free(c->control_group);
+        free(c->state_dir);
         free(c);
         return NULL;
 }

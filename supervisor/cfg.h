@@ -117,6 +117,7 @@ typedef struct cfg {
         char *control;                  /* NULL: the built-in default */
         unsigned control_line;
         char *control_group;
+        char *state_dir;                /* NULL: state_dir_default() */
         unsigned events;
         cfg_node *nodes;                /* nodes[CFG_ROOT] is the root supervisor */
         size_t n_nodes;

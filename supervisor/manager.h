@@ -36,6 +36,12 @@ static inline void manager_freep(sup_manager **m) {
 void manager_start(sup_manager *m);
 void manager_shutdown(sup_manager *m, int exit_status);
 void manager_kill_all(sup_manager *m);
+/* One line per node to the event log: its state, and per process its
+ * pid and incarnation (SIGUSR1). */
+void manager_log_status(sup_manager *m);
+/* The deployment's list of started processes (state.c), when there is one. */
+void manager_state_started(sup_manager *m, sup_proc *p);
+void manager_state_ended(sup_manager *m, pid_t pgid);
 void manager_reap(sup_manager *m);
 sup_proc *manager_find_pid(sup_manager *m, pid_t pid);
 

@@ -118,6 +118,14 @@ static int exec_status(sup_proc *p) {
 }
 
 /* Closes what watched the main process; its exit has been collected. */
+/* P's process group is gone: the deployment's list of processes (state.c)
+ * no longer holds it. */
+static void pgid_forget(sup_proc *p) {
+        if (p->pgid > 0)
+                manager_state_ended(p->group->m, p->pgid);
+        p->pgid = 0;
+}
+
 static void main_forget(sup_proc *p) {
         exec_forget(p);
         p->pidfd_source = sd_event_source_disable_unref(p->pidfd_source);
@@ -154,7 +162,7 @@ static int finish_down(sup_proc *p) {
         timer_disarm(&p->timer);
         timer_disarm(&p->poll);
         main_forget(p);
-        p->pgid = 0;
+        pgid_forget(p);
         p->pid = 0;
         proc_set_state(p, PROC_STOPPED);
         if (p->stop_requested)
@@ -281,6 +289,7 @@ static int act_start(sup_proc *p) {
         }
 
         p->pgid = p->pid;
+        manager_state_started(m, p);
         p->main_alive = true;
         p->started_usec = manager_now(p->group->m);
         proc_set_state(p, PROC_STARTING);
@@ -397,7 +406,7 @@ static int act_stopping_exit(sup_proc *p) {
 
 static int act_stopping_group_empty(sup_proc *p) {
         timer_disarm(&p->poll);
-        p->pgid = 0;
+        pgid_forget(p);
         if (p->main_alive)
                 return 0;
         return finish_down(p);

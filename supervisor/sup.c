@@ -21,6 +21,7 @@
 #include "common/cleanup.h"
 #include "supervisor/closer.h"
 #include "supervisor/spawner.h"
+#include "supervisor/state.h"
 #include "supervisor/manager.h"
 #include "supervisor/proc.h"
 
@@ -666,6 +667,72 @@ sup_manager *manager_free(sup_manager *m) {
         sd_event_unref(m->event);
         free(m);
         return NULL;
+}
+
+static const char *const node_state_names[_NODE_STATE_MAX] = {
+        [NODE_DOWN] = "down",
+        [NODE_UP] = "up",
+        [NODE_STOPPING] = "stopping",
+        [NODE_FAILED] = "failed",
+};
+
+static int log_node(sup_node *n, unsigned depth, void *userdata) {
+        sup_manager *m = userdata;
+
+        sup_log(&m->events, LOG_INFO, "status %*s%s %s %s%s", (int) depth * 2, "", n->cfg->supervisor ?
+                "supervisor" : "group", n->cfg->name, node_state_names[n->state], n->held ? " held" : "");
+        for (size_t i = 0; i < n->n_procs; i++) {
+                const sup_proc *p = &n->procs[i];
+                sup_log(&m->events, LOG_INFO, "status %*s%s %s pid=%d incarnation=%u", (int) depth * 2 + 2, "",
+                        p->name, proc_state_to_string(p->state), (int) p->pid, p->incarnation);
+        }
+        return 0;
+}
+
+void manager_log_status(sup_manager *m) {
+        (void) manager_walk(m, log_node, m);
+}
+
+static int put_live(sup_node *n, unsigned depth, void *userdata) {
+        FILE *f = userdata;
+
+        (void) depth;
+        for (size_t i = 0; i < n->n_procs; i++)
+                if (n->procs[i].pgid > 0)
+                        state_compact_put(f, n->procs[i].pgid, n->procs[i].name);
+        return 0;
+}
+
+static int count_live(sup_node *n, unsigned depth, void *userdata) {
+        size_t *count = userdata;
+
+        (void) depth;
+        for (size_t i = 0; i < n->n_procs; i++)
+                *count += n->procs[i].pgid > 0;
+        return 0;
+}
+
+void manager_state_started(sup_manager *m, sup_proc *p) {
+        size_t live = 0;
+        FILE *f;
+
+        if (!m->state)
+                return;
+        state_started(m->state, p->pid, p->name);
+        /* Appends only, until the list is mostly ends: then it is
+         * rewritten from the live processes. */
+        if (m->state->lines < 1024 || m->state->lines < 4 * m->state_compacted + 1024)
+                return;
+        (void) manager_walk(m, count_live, &live);
+        if (state_compact_begin(m->state, &f) < 0)
+                return;
+        (void) manager_walk(m, put_live, f);
+        if (state_compact_end(m->state, f, live) >= 0)
+                m->state_compacted = live;
+}
+
+void manager_state_ended(sup_manager *m, pid_t pgid) {
+        state_ended(m->state, pgid);
 }
 
 void manager_start(sup_manager *m) {

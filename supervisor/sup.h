@@ -173,4 +173,6 @@ struct sup_manager {
         bool spawner_failed;            /* the last start failed (warned once) */
         char *spawner_buf;              /* a plan as sent to it */
         const char *spawner_exe;        /* airsupd's binary to exec it from, NULL: fork only */
+        struct sup_state *state;        /* the deployment's lock and process list, NULL if none */
+        size_t state_compacted;         /* processes in it at its last rewrite */
 };

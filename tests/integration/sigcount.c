@@ -1,8 +1,9 @@
 /* sigcount - counts the stop signals it receives, for test-stop-once.
  *
- *   sigcount FILE    spin (so that a signal is delivered the moment it is
- *                    sent), count SIGTERM and SIGINT, and 200 ms after the
- *                    first write the count to FILE and exit 0.
+ *   sigcount FILE    create FILE.ready once its handlers are in place; spin
+ *                    (so that a signal is delivered the moment it is sent),
+ *                    count SIGTERM and SIGINT, and 200 ms after the first
+ *                    write the count to FILE and exit 0.
  *
  * It spins rather than sleeps so that two signals sent back to back are
  * two deliveries, not one pending signal: a supervisor that sends its stop
@@ -38,6 +39,13 @@ int main(int argc, char **argv) {
         sigemptyset(&sa.sa_mask);
         if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0)
                 return 1;
+        {
+                char ready[4096];
+                snprintf(ready, sizeof(ready), "%s.ready", argv[1]);
+                f = fopen(ready, "w");
+                if (!f || fclose(f) != 0)
+                        return 1;
+        }
         for (;;) {
                 if (count > 0 && first == 0)
                         first = now();

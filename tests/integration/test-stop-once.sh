@@ -6,9 +6,9 @@
 
 printf "[group:c]\ncommand = %s %s/count\nshutdown = 5s\n" "$SIGCOUNT" "$T" >once.conf
 for round in $(seq 1 20); do
-        rm -f count
+        rm -f count count.ready
         start_airsupd once.conf
-        wait_log 'ready root'
+        wait_until 10 test -e count.ready || fail "round $round: the child did not start"
         kill -TERM "$AIRSUPD_PID"
         wait_airsupd_exit 20
         [ "$AIRSUPD_STATUS" -eq 0 ] || fail "round $round: airsupd exited $AIRSUPD_STATUS"

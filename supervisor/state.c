@@ -1,0 +1,397 @@
+/* state.c - what one deployment's airsupd leaves on disk: a lock, so that
+ * a second airsupd for the same deployment refuses to start, and the list
+ * of the processes it started, so that when it is killed anyway (SIGKILL,
+ * the OOM killer) the next one finds them and stops them before it starts
+ * the tree again on their ports.
+ *
+ * The list ("procs") is appended to, one line per start and per end:
+ *
+ *     + PID STARTTIME NAME
+ *     - PID
+ *
+ * STARTTIME is field 22 of /proc/PID/stat (clock ticks since boot), so a
+ * pid reused by an unrelated process is never taken for ours.  Appending
+ * costs a write per event, whatever the size of the tree; the file is
+ * rewritten from the live processes once it holds many more lines than
+ * there are processes (state_compact()).  Each process airsupd starts is
+ * the leader of a process group of its own, so a leftover is stopped as
+ * its group. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "supervisor/spawn.h"
+#include "supervisor/state.h"
+
+#define LEFTOVER_GRACE_MSEC 5000
+#define PROCS_LINE_MAX 256
+
+/* FNV-1a of the configuration's real path: one deployment, one name. */
+static uint32_t path_hash(const char *s) {
+        uint32_t h = 2166136261u;
+
+        for (; *s; s++)
+                h = (h ^ (unsigned char) *s) * 16777619u;
+        return h;
+}
+
+int state_dir_default(const char *config_path, char *buf, size_t size) {
+        _cleanup_free_ char *real = realpath(config_path, NULL);
+        const char *base, *runtime = getenv("XDG_RUNTIME_DIR");
+        size_t len;
+        int n;
+
+        if (!real)
+                return -errno;
+        base = strrchr(real, '/');
+        base = base ? base + 1 : real;
+        len = strcspn(base, ".");
+        if (len == 0 || len > 64)
+                len = len == 0 ? strlen(base) : 64;
+        if (geteuid() == 0)
+                n = snprintf(buf, size, "/run/airsup/%.*s-%08x", (int) len, base, path_hash(real));
+        else if (runtime && runtime[0] == '/')
+                n = snprintf(buf, size, "%s/airsup/%.*s-%08x", runtime, (int) len, base, path_hash(real));
+        else
+                n = snprintf(buf, size, "/tmp/airsup-%u/%.*s-%08x", (unsigned) geteuid(), (int) len, base,
+                             path_hash(real));
+        return n < 0 || (size_t) n >= size ? -ENAMETOOLONG : 0;
+}
+
+/* mkdir -p, each new level 0700. */
+static int mkdir_parents(const char *path) {
+        char buf[PATH_MAX];
+
+        if (strlen(path) >= sizeof(buf))
+                return -ENAMETOOLONG;
+        strcpy(buf, path);
+        for (char *p = buf + 1;; p++) {
+                if (*p != '/' && *p != '\0')
+                        continue;
+                char c = *p;
+                *p = '\0';
+                if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+                        return -errno;
+                *p = c;
+                if (c == '\0')
+                        return 0;
+        }
+}
+
+int state_open(const char *dir, sup_state *st, char *err, size_t err_size) {
+        char path[PATH_MAX];
+        int r;
+
+        *st = (sup_state) { .lock_fd = -EBADF, .procs_fd = -EBADF };
+        if (strlen(dir) >= sizeof(st->dir)) {
+                snprintf(err, err_size, "state directory path too long");
+                return -ENAMETOOLONG;
+        }
+        memcpy(st->dir, dir, strlen(dir) + 1);
+        r = mkdir_parents(dir);
+        if (r < 0) {
+                snprintf(err, err_size, "cannot create the state directory %s: %s", dir, strerror(-r));
+                return r;
+        }
+        snprintf(path, sizeof(path), "%s/lock", dir);
+        /* A lock file that an exiting airsupd unlinked after we opened it
+         * locks nothing: take the lock on the file that is there now. */
+        for (unsigned attempt = 0;; attempt++) {
+                struct stat a, b;
+
+                st->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+                if (st->lock_fd < 0) {
+                        r = -errno;
+                        snprintf(err, err_size, "cannot open %s: %s", path, strerror(-r));
+                        return r;
+                }
+                if (flock(st->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+                        char pid[32] = "";
+                        ssize_t n = pread(st->lock_fd, pid, sizeof(pid) - 1, 0);
+
+                        r = -errno;
+                        if (n > 0)
+                                pid[strcspn(pid, "\n")] = '\0';
+                        snprintf(err, err_size, "another airsupd (pid %s) runs this deployment: %s is locked",
+                                 n > 0 && pid[0] ? pid : "?", path);
+                        st->lock_fd = safe_close(st->lock_fd);
+                        return r == -EWOULDBLOCK ? -EBUSY : r;
+                }
+                if (fstat(st->lock_fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
+                    a.st_ino == b.st_ino)
+                        break;
+                st->lock_fd = safe_close(st->lock_fd);
+                if (attempt == 3) {
+                        snprintf(err, err_size, "%s keeps being replaced", path);
+                        return -EBUSY;
+                }
+        }
+        char pid[32];
+        int len = snprintf(pid, sizeof(pid), "%d\n", (int) getpid());
+        if (ftruncate(st->lock_fd, 0) < 0 || pwrite(st->lock_fd, pid, (size_t) len, 0) != len) {
+                r = -errno;
+                snprintf(err, err_size, "cannot write %s: %s", path, strerror(-r));
+                return r;
+        }
+        return 0;
+}
+
+int state_proc_starttime(pid_t pid, unsigned long long *ret) {
+        _cleanup_close_ int fd = -EBADF;
+        char path[32], buf[1024], *p;
+        ssize_t n;
+
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        n = read(fd, buf, sizeof(buf) - 1);
+        if (n <= 0)
+                return n < 0 ? -errno : -EIO;
+        buf[n] = '\0';
+        p = strrchr(buf, ')');
+        if (!p)
+                return -EIO;
+        /* After "(comm)": state is field 3, starttime field 22. */
+        p++;
+        for (int field = 3; field < 22; field++) {
+                p = strchr(p + 1, ' ');
+                if (!p)
+                        return -EIO;
+        }
+        return sscanf(p, " %llu", ret) == 1 ? 0 : -EIO;
+}
+
+typedef struct leftover {
+        pid_t pid;
+        unsigned long long start;
+        size_t order;                   /* line number: later lines win */
+        bool ended;
+        char name[96];
+} leftover;
+
+static int by_pid_then_order(const void *a, const void *b) {
+        const leftover *x = a, *y = b;
+
+        if (x->pid != y->pid)
+                return x->pid < y->pid ? -1 : 1;
+        return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* The processes the previous airsupd started and did not see end. */
+static size_t read_procs(const char *path, leftover **ret) {
+        _cleanup_(fclosep) FILE *f = fopen(path, "re");
+        leftover *a = NULL;
+        size_t n = 0, cap = 0, k = 0, order = 0;
+        char line[PROCS_LINE_MAX];
+
+        *ret = NULL;
+        if (!f)
+                return 0;
+        while (fgets(line, sizeof(line), f)) {
+                leftover e = { .order = order++ };
+                int pid, len = 0;
+                char kind;
+
+                if (sscanf(line, "%c %d%n", &kind, &pid, &len) != 2 || pid <= 1)
+                        continue;
+                e.pid = pid;
+                if (kind == '+') {
+                        if (sscanf(line + len, " %llu %95s", &e.start, e.name) != 2)
+                                continue;
+                } else if (kind == '-')
+                        e.ended = true;
+                else
+                        continue;
+                if (n == cap) {
+                        leftover *b = reallocarray(a, cap ? cap * 2 : 64, sizeof(leftover));
+                        if (!b)
+                                break;
+                        a = b;
+                        cap = cap ? cap * 2 : 64;
+                }
+                a[n++] = e;
+        }
+        if (n == 0) {
+                free(a);
+                return 0;
+        }
+        /* Per pid, the last line says whether it is still ours. */
+        qsort(a, n, sizeof(leftover), by_pid_then_order);
+        for (size_t i = 0; i < n; i++)
+                if ((i + 1 == n || a[i + 1].pid != a[i].pid) && !a[i].ended)
+                        a[k++] = a[i];
+        *ret = a;
+        return k;
+}
+
+/* Whether E is still the very process that was started (same start
+ * time), or its process group outlived it: a pid that is a process
+ * group's id is not reused while the group exists. */
+static bool still_ours(const leftover *e) {
+        unsigned long long start;
+
+        if (state_proc_starttime(e->pid, &start) == 0)
+                return start == e->start;
+        return kill(-e->pid, 0) == 0;
+}
+
+size_t state_stop_leftovers(sup_state *st, sup_events *ev) {
+        char path[PATH_MAX];
+        _cleanup_free_ leftover *a = NULL;
+        size_t n, k = 0;
+        struct timespec t0, t;
+
+        snprintf(path, sizeof(path), "%s/procs", st->dir);
+        n = read_procs(path, &a);
+        for (size_t i = 0; i < n; i++) {
+                if (!still_ours(&a[i])) {
+                        a[i].pid = 0;
+                        continue;
+                }
+                sup_log(ev, LOG_WARNING, "leftover %s pid=%d of a previous airsupd for this deployment: "
+                        "stopping its process group", a[i].name, (int) a[i].pid);
+                (void) kill(-a[i].pid, SIGTERM);
+                (void) kill(-a[i].pid, SIGCONT);
+                k++;
+        }
+        if (k == 0) {
+                (void) unlink(path);
+                return 0;
+        }
+        /* Bounded: what has not gone after the grace is killed. */
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        for (;;) {
+                size_t alive = 0;
+                for (size_t i = 0; i < n; i++)
+                        if (a[i].pid > 0 && sup_pgrp_alive(a[i].pid))
+                                alive++;
+                clock_gettime(CLOCK_MONOTONIC, &t);
+                if (alive == 0 || (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 >=
+                                          LEFTOVER_GRACE_MSEC)
+                        break;
+                (void) poll(NULL, 0, 10);
+        }
+        for (size_t i = 0; i < n; i++) {
+                if (a[i].pid <= 0)
+                        continue;
+                if (sup_pgrp_alive(a[i].pid)) {
+                        sup_log(ev, LOG_WARNING, "leftover %s pid=%d did not stop within %d s: SIGKILL",
+                                a[i].name, (int) a[i].pid, LEFTOVER_GRACE_MSEC / 1000);
+                        (void) kill(-a[i].pid, SIGKILL);
+                } else
+                        sup_log(ev, LOG_NOTICE, "leftover %s pid=%d stopped", a[i].name, (int) a[i].pid);
+        }
+        (void) unlink(path);
+        return k;
+}
+
+static int procs_open(sup_state *st) {
+        char path[PATH_MAX];
+
+        if (st->procs_fd >= 0)
+                return 0;
+        snprintf(path, sizeof(path), "%s/procs", st->dir);
+        st->procs_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+        return st->procs_fd < 0 ? -errno : 0;
+}
+
+static void procs_write(sup_state *st, const char *line, size_t len) {
+        if (procs_open(st) < 0)
+                return;
+        if (write(st->procs_fd, line, len) == (ssize_t) len)
+                st->lines++;
+}
+
+void state_started(sup_state *st, pid_t pid, const char *name) {
+        unsigned long long start;
+        char line[PROCS_LINE_MAX];
+        int len;
+
+        if (!st || state_proc_starttime(pid, &start) < 0)
+                return;
+        len = snprintf(line, sizeof(line), "+ %d %llu %.95s\n", (int) pid, start, name);
+        procs_write(st, line, (size_t) len);
+}
+
+void state_ended(sup_state *st, pid_t pid) {
+        char line[32];
+        int len;
+
+        if (!st)
+                return;
+        len = snprintf(line, sizeof(line), "- %d\n", (int) pid);
+        procs_write(st, line, (size_t) len);
+}
+
+int state_compact_begin(sup_state *st, FILE **ret) {
+        char path[PATH_MAX];
+        int fd;
+
+        snprintf(path, sizeof(path), "%s/procs.new", st->dir);
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return -errno;
+        *ret = fdopen(fd, "we");
+        if (!*ret) {
+                safe_close(fd);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+void state_compact_put(FILE *f, pid_t pid, const char *name) {
+        unsigned long long start;
+
+        if (state_proc_starttime(pid, &start) == 0)
+                fprintf(f, "+ %d %llu %.95s\n", (int) pid, start, name);
+}
+
+int state_compact_end(sup_state *st, FILE *f, size_t lines) {
+        char from[PATH_MAX], to[PATH_MAX];
+        bool ok = fflush(f) == 0 && !ferror(f);
+
+        fclose(f);
+        snprintf(from, sizeof(from), "%s/procs.new", st->dir);
+        snprintf(to, sizeof(to), "%s/procs", st->dir);
+        if (!ok || rename(from, to) < 0) {
+                (void) unlink(from);
+                return -EIO;
+        }
+        /* Appends go to the new file from now on. */
+        st->procs_fd = safe_close(st->procs_fd);
+        st->lines = lines;
+        return 0;
+}
+
+void state_close(sup_state *st, bool clean) {
+        char path[PATH_MAX];
+
+        if (!st)
+                return;
+        if (clean) {
+                /* Everything started has ended: nothing for the next one.
+                 * The lock goes while still held (see state_open()), and
+                 * the directory with it when it is empty and our own. */
+                snprintf(path, sizeof(path), "%s/procs", st->dir);
+                (void) unlink(path);
+                snprintf(path, sizeof(path), "%s/lock", st->dir);
+                (void) unlink(path);
+                if (st->remove_dir)
+                        (void) rmdir(st->dir);
+        }
+        st->procs_fd = safe_close(st->procs_fd);
+        st->lock_fd = safe_close(st->lock_fd);
+}

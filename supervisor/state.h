@@ -1,0 +1,39 @@
+/* state.h - a deployment's lock and the list of the processes its airsupd
+ * started (state.c). */
+#pragma once
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "supervisor/event.h"
+
+typedef struct sup_state {
+        char dir[PATH_MAX - 64];        /* room for "/procs.new" after it */
+        int lock_fd;                    /* flock()ed while airsupd runs */
+        int procs_fd;                   /* "procs", appended to */
+        size_t lines;                   /* in "procs" */
+        bool remove_dir;                /* the default directory: removed by a clean exit */
+} sup_state;
+
+/* The state directory of the deployment CONFIG_PATH names when the
+ * configuration does not set one: /run/airsup/NAME-HASH as root, else
+ * under $XDG_RUNTIME_DIR or /tmp/airsup-UID. */
+int state_dir_default(const char *config_path, char *buf, size_t size);
+/* Creates DIR and takes its lock; -EBUSY (ERR says by whom) when another
+ * airsupd holds it. */
+int state_open(const char *dir, sup_state *st, char *err, size_t err_size);
+/* Stops (SIGTERM, SIGKILL after 5 s) what a previous airsupd of this
+ * deployment started and did not see end; returns how many there were. */
+size_t state_stop_leftovers(sup_state *st, sup_events *ev);
+void state_started(sup_state *st, pid_t pid, const char *name);
+void state_ended(sup_state *st, pid_t pid);
+/* Rewriting "procs" from the live processes: begin, one put each, end. */
+int state_compact_begin(sup_state *st, FILE **ret);
+void state_compact_put(FILE *f, pid_t pid, const char *name);
+int state_compact_end(sup_state *st, FILE *f, size_t lines);
+/* CLEAN: every process ended, the list goes too. */
+void state_close(sup_state *st, bool clean);
+int state_proc_starttime(pid_t pid, unsigned long long *ret);
