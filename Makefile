@@ -6,7 +6,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-PKGS     = libsystemd libbsd inih
+PKGS     = libsystemd libbsd
 
 ifeq ($(SAN),1)
 BUILD   ?= build/asan

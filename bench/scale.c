@@ -417,6 +417,34 @@ static bool read_until(line_reader *r, const char *what, double seconds, const c
         return found;
 }
 
+/* `airsupd --check` on a tree of N groups (100 per supervisor): the time
+ * the configuration takes to load and validate, in ms, or -1. */
+static double run_check(size_t n) {
+        char conf[PATH_MAX + 32], air[PATH_MAX + 32];
+        FILE *f;
+        pid_t pid;
+        int st;
+        int64_t t0;
+
+        snprintf(conf, sizeof(conf), "%s/check.conf", bench_tmpdir);
+        f = fopen(conf, "we");
+        if (!f)
+                bench_die(conf);
+        for (size_t g = 0; g < n; g++) {
+                if (g % 100 == 0)
+                        fprintf(f, "[supervisor:s%zu]\n", g / 100);
+                fprintf(f, "[group:g%zu]\nparent = s%zu\ncommand = %s\nbackoff = 1s\n", g, g / 100, idle);
+        }
+        fclose(f);
+        snprintf(air, sizeof(air), "%s/airsupd", bench_builddir);
+        char *argv[] = { air, "--check", "-c", conf, NULL };
+        t0 = bench_mono_ns();
+        pid = bench_spawn(argv, NULL, NULL, -1);
+        if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+                return -1;
+        return (double) (bench_mono_ns() - t0) / 1e6;
+}
+
 /* A one_for_all supervisor of BIG children: kill the middle one, time until
  * the supervisor is ready again (all stopped in reverse, all started in
  * order).  Returns the median over ROUNDS, or -1. */
@@ -551,7 +579,7 @@ int main(int argc, char **argv) {
         bool quick = false;
         size_t n = 1000, rounds;
         long idle_s;
-        double ofa;
+        double ofa, check_ms, check5_ms;
         char s6max[32];
         result floor_r = { .name = "floor" }, air = { .name = "airsupd" }, runit = { .name = "runit" },
                s6 = { .name = "s6" };
@@ -586,6 +614,8 @@ int main(int argc, char **argv) {
         run_floor(n, &floor_r);
         run_airsupd(n, idle_s, &air);
         ofa = run_one_for_all(rounds);
+        check_ms = run_check(n);
+        check5_ms = run_check(5 * n);
         /* A peer runs one supervisor process per service (about 1.5 MB
          * each): beyond PEERS_MAX services they would not fit this VM. */
         if (n <= PEERS_MAX) {
@@ -602,6 +632,8 @@ int main(int argc, char **argv) {
         print_row(&runit, &floor_r);
         print_row(&s6, &floor_r);
         printf("\none_for_all restart of %d children (kill one -> supervisor ready): median %.1f ms\n", BIG, ofa);
+        printf("airsupd --check: %zu groups %.1f ms, %zu groups %.1f ms (%.2fx the time for 5x the groups)\n",
+               n, check_ms, 5 * n, check5_ms, check_ms > 0 ? check5_ms / check_ms : -1);
         /* The goals of 1,000 groups (issue 4), and of 10,000 (issue 11):
          * a start as cheap per group as the floor's. */
         if (n <= 1000)
@@ -629,6 +661,7 @@ int main(int argc, char **argv) {
                 printf(",\"one_for_all_100_ms\":%.1f", ofa);
         else
                 printf(",\"one_for_all_100_ms\":null");
+        printf(",\"check_ms\":%.1f,\"check_5x_ms\":%.1f", check_ms, check5_ms);
         printf(",\"idle_window_s\":%ld,\"floor_start_ms\":%.1f}\n", idle_s, floor_r.start_ms);
         return air.ran && ofa >= 0 ? 0 : 1;
 }

@@ -1,15 +1,20 @@
-/* cfg.c - loads airsup.conf(5) with libinih and validates it into a tree.
+/* cfg.c - loads airsup.conf(5) and validates it into a tree.
  *
- * Loading happens in two passes.  The first reads the file through a
- * counting reader (libinih hands its handler no line number) and stores each
- * key's raw text and line; continuation lines are appended to the value
- * they continue.  The second pass parses every value, fills in defaults and
- * links the tree, so an error found late (a dangling parent, a cycle) still
- * names the line that caused it. */
+ * Loading happens in two passes.  The first reads the file line by line
+ * (read_lines(), in bounded memory) and stores each key's raw text and
+ * line; continuation lines are appended to the value they continue.  The
+ * second pass parses every value, fills in defaults and links the tree, so
+ * an error found late (a dangling parent, a cycle) still names the line
+ * that caused it; errors are shown sorted by line.
+ *
+ * The reader is our own, not libinih: libinih cuts inline comments before
+ * its handler sees the value, quotes or not (a ';' inside
+ * sh -c '...' cut the command), and reads a line into a fixed buffer, so
+ * long comments were errors and /dev/zero was read for ever. */
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <grp.h>
-#include <ini.h>
+#include <sys/stat.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -18,6 +23,9 @@
 #include "common/cleanup.h"
 #include "shm/shm.h"
 #include "supervisor/cfg.h"
+
+#define CFG_LINE_MAX 4096u              /* bytes in a line, comments excepted */
+#define CFG_FILE_MAX (64u << 20)        /* bytes in a file */
 
 typedef enum section_kind {
         SECTION_NONE,                   /* before any header, or an unknown one */
@@ -105,18 +113,27 @@ typedef struct raw_section {
         unsigned line[_KEY_MAX];
 } raw_section;
 
+typedef struct cfg_error {
+        unsigned line;
+        size_t seq;                     /* order found: kept among errors of one line */
+        char *text;
+} cfg_error;
+
+#define ERRORS_KEPT_MAX 1000
+
 typedef struct loader {
         cfg *c;
         FILE *f;
         FILE *err;
         unsigned n_errors;
+        cfg_error *errors;              /* shown by errors_flush(), sorted by line */
+        size_t n_kept, errors_cap;
 
         /* Reader state: the line libinih is handling right now. */
-        char *buf;
-        size_t buf_size;
+        char buf[CFG_LINE_MAX + 1];     /* the line being read */
         unsigned line;
-        bool continuation;
         bool have_prev_key;
+        bool in_bad_section;            /* after an unknown section, already reported */
         bool stop;                      /* a fatal reader error: report EOF to libinih */
 
         section_kind kind;
@@ -131,16 +148,60 @@ typedef struct loader {
 static void loader_error(loader *l, unsigned line, const char *fmt, ...) _printf_(3, 4);
 
 static void loader_error(loader *l, unsigned line, const char *fmt, ...) {
+        cfg_error *e;
         va_list ap;
+        int r;
 
         l->n_errors++;
         if (!l->err)
                 return;
-        fprintf(l->err, "%s:%u: ", l->c->path, line);
+        if (l->n_kept == ERRORS_KEPT_MAX)
+                return;                 /* counted, said at the end */
+        if (l->n_kept == l->errors_cap) {
+                size_t cap = l->errors_cap ? l->errors_cap * 2 : 16;
+                e = reallocarray(l->errors, cap, sizeof(cfg_error));
+                if (!e) {
+                        l->stop = true;
+                        return;
+                }
+                l->errors = e;
+                l->errors_cap = cap;
+        }
+        e = &l->errors[l->n_kept];
+        e->line = line;
+        e->seq = l->n_kept;
         va_start(ap, fmt);
-        vfprintf(l->err, fmt, ap);
+        r = vasprintf(&e->text, fmt, ap);
         va_end(ap);
-        fputc('\n', l->err);
+        if (r < 0) {
+                l->stop = true;
+                return;
+        }
+        l->n_kept++;
+}
+
+static int by_line(const void *a, const void *b) {
+        const cfg_error *x = a, *y = b;
+
+        if (x->line != y->line)
+                return x->line < y->line ? -1 : 1;
+        return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* The errors, in the order of the lines they name (the second pass finds
+ * them per node and per key, not per line). */
+static void errors_flush(loader *l) {
+        if (l->n_kept > 0)
+                qsort(l->errors, l->n_kept, sizeof(cfg_error), by_line);
+        for (size_t i = 0; i < l->n_kept; i++) {
+                fprintf(l->err, "%s:%u: %s\n", l->c->path, l->errors[i].line, l->errors[i].text);
+                free(l->errors[i].text);
+        }
+        if (l->err && l->n_errors > l->n_kept)
+                fprintf(l->err, "%s: %u more errors not shown\n", l->c->path, l->n_errors - (unsigned) l->n_kept);
+        free(l->errors);
+        l->errors = NULL;
+        l->n_kept = 0;
 }
 
 /* strdup() that stops the load on out-of-memory: a configuration that
@@ -314,61 +375,6 @@ static void section_header(loader *l, const char *p) {
         l->cur = i;
 }
 
-/* libinih's reader: one line per call.  It tracks the line number and mirrors
- * libinih's own classification of the line (comment, continuation, section,
- * key) so that the handler knows where it is.  libinih would silently cut a
- * long line and read its tail as the next line; that becomes an error. */
-static char *reader(char *str, int num, void *stream) {
-        loader *l = stream;
-        const char *p;
-        ssize_t n;
-
-        if (l->stop)
-                return NULL;
-
-        n = getline(&l->buf, &l->buf_size, l->f);
-        if (n < 0)
-                return NULL;
-        l->line++;
-
-        if (n + 1 > num) {
-                loader_error(l, l->line, "line too long (at most %d characters); continue a long "
-                             "value on indented lines", num - 2);
-                l->stop = true;
-                return NULL;
-        }
-        if ((size_t) n != strlen(l->buf)) {
-                loader_error(l, l->line, "NUL byte in line");
-                l->stop = true;
-                return NULL;
-        }
-        memcpy(str, l->buf, (size_t) n + 1);
-
-        p = l->buf;
-        if (l->line == 1 && strncmp(p, "\xEF\xBB\xBF", 3) == 0)
-                p += 3;
-        const char *start = p + strspn(p, " \t\r\n\v\f");
-        l->continuation = false;
-
-        if (*start == '\0' || *start == ';' || *start == '#')
-                return str;
-        if (l->have_prev_key && start > l->buf) {
-                l->continuation = true;
-                return str;
-        }
-        if (*start == '[') {
-                l->have_prev_key = false;
-                section_header(l, start);
-                return str;
-        }
-        if (!strpbrk(start, "=:")) {
-                loader_error(l, l->line, "expected 'key = value' or '[section]'");
-                return str;
-        }
-        l->have_prev_key = true;
-        return str;
-}
-
 static raw_section *current_raw(loader *l) {
         switch (l->kind) {
         case SECTION_AIRSUPD:
@@ -381,76 +387,206 @@ static raw_section *current_raw(loader *l) {
         }
 }
 
-static int handler(void *user, const char *section, const char *name, const char *value) {
-        loader *l = user;
-        raw_section *raw;
+/* Cuts an inline comment off V: a ';' after whitespace, outside quotes
+ * (the quoting of cfg_split_argv(): '...', "..." with \ escapes, and \
+ * outside them), then trailing whitespace.  Quoted text is never a
+ * comment: command = sh -c 'a ; b' keeps its ';'. */
+static void strip_inline_comment(char *v) {
+        bool single = false, dbl = false, blank_before = false;
+        size_t len;
+
+        for (size_t i = 0; v[i]; i++) {
+                char c = v[i];
+                bool blank = false;
+
+                if (single)
+                        single = c != '\'';
+                else if (c == '\\' && v[i + 1])
+                        i++;            /* an escaped blank is not a blank before a comment */
+                else if (dbl)
+                        dbl = c != '"';
+                else if (c == '\'')
+                        single = true;
+                else if (c == '"')
+                        dbl = true;
+                else if (c == ';' && blank_before) {
+                        v[i] = '\0';
+                        break;
+                } else
+                        blank = isspace((unsigned char) c);
+                blank_before = blank;
+        }
+        len = strlen(v);
+        while (len > 0 && isspace((unsigned char) v[len - 1]))
+                v[--len] = '\0';
+}
+
+/* An indented line after a key: more of that key's value. */
+static void continue_key(loader *l, char *value) {
+        raw_section *raw = current_raw(l);
+        key_id k = l->last_key;
+        char *joined;
+
+        if (!raw || k == _KEY_MAX)
+                return;                 /* continues an unknown key or section, already reported */
+        if (!keys[k].multiline) {
+                loader_error(l, l->line, "indented line: '%s' does not continue on another line", keys[k].name);
+                return;
+        }
+        if (!raw->value[k])
+                return;                 /* the first line was already an error */
+        if (!*value)
+                return;
+        if (asprintf(&joined, "%s %s", raw->value[k], value) < 0) {
+                l->stop = true;
+                return;
+        }
+        free(raw->value[k]);
+        raw->value[k] = joined;
+}
+
+/* NAME = VALUE in the current section. */
+static void set_key(loader *l, const char *name, const char *value) {
+        raw_section *raw = current_raw(l);
         int k;
 
-        (void) section;
-
+        l->last_key = _KEY_MAX;
         if (l->kind == SECTION_NONE) {
                 /* Keys of an unknown section were reported with its header. */
-                if (!section[0] && !l->continuation)
+                if (!l->in_bad_section)
                         loader_error(l, l->line, "key '%s' outside of any section", name);
-                return 1;
+                return;
         }
-        raw = current_raw(l);
-
-        if (l->continuation) {
-                char *joined;
-
-                k = (int) l->last_key;
-                if (k == _KEY_MAX)
-                        return 1;       /* continues an unknown key, already reported */
-                if (!keys[k].multiline) {
-                        loader_error(l, l->line, "indented line: '%s' does not continue on "
-                                     "another line", keys[k].name);
-                        return 1;
-                }
-                if (!raw->value[k])
-                        return 1;       /* the first line was already an error */
-                /* libinih strips inline comments on a key's first line but
-                 * not on its continuation lines; do it the same way here. */
-                size_t len = strlen(value);
-                for (size_t i = 1; i < len; i++)
-                        if (value[i] == ';' && isspace((unsigned char) value[i - 1])) {
-                                len = i;
-                                break;
-                        }
-                while (len > 0 && isspace((unsigned char) value[len - 1]))
-                        len--;
-                if (asprintf(&joined, "%s %.*s", raw->value[k], (int) len, value) < 0) {
-                        l->stop = true;
-                        return 0;
-                }
-                free(raw->value[k]);
-                raw->value[k] = joined;
-                return 1;
-        }
-
         for (k = 0; k < _KEY_MAX; k++)
                 if (strcmp(keys[k].name, name) == 0)
                         break;
         if (k == _KEY_MAX || !(keys[k].sections & (1u << l->kind))) {
-                loader_error(l, l->line, "unknown key '%s' in [%s]", name, section);
-                /* Continuations of an unknown key are part of the same error. */
-                l->last_key = _KEY_MAX;
-                return 1;
+                if (l->kind == SECTION_AIRSUPD)
+                        loader_error(l, l->line, "unknown key '%s' in [airsupd]", name);
+                else
+                        loader_error(l, l->line, "unknown key '%s' in [%s:%s]", name,
+                                     l->kind == SECTION_GROUP ? "group" : "supervisor", l->c->nodes[l->cur].name);
+                return;
+        }
+        if (raw->line[k] > 0) {
+                loader_error(l, l->line, "duplicate key '%s' (first set at line %u)", name, raw->line[k]);
+                return;
         }
         l->last_key = (key_id) k;
-        if (raw->line[k] > 0) {
-                loader_error(l, l->line, "duplicate key '%s' (first set at line %u)",
-                             name, raw->line[k]);
-                l->last_key = _KEY_MAX;
-                return 1;
-        }
-        raw->value[k] = strdup(value);
-        if (!raw->value[k]) {
-                l->stop = true;
-                return 0;
-        }
+        raw->value[k] = loader_strdup(l, value);
         raw->line[k] = l->line;
-        return 1;
+}
+
+/* One line (without its newline) of the file. */
+static void parse_line(loader *l, char *line) {
+        char *start = line + strspn(line, " \t\r\v\f"), *sep, *name, *value;
+        bool indented = start > line;
+
+        if (*start == '\0' || *start == ';' || *start == '#')
+                return;
+        if (indented && l->have_prev_key) {
+                strip_inline_comment(start);
+                continue_key(l, start);
+                return;
+        }
+        if (*start == '[') {
+                char *end = strchr(start, ']');
+
+                l->have_prev_key = false;
+                l->last_key = _KEY_MAX;
+                if (end) {
+                        char *rest = end + 1;
+                        strip_inline_comment(rest);
+                        if (*(rest + strspn(rest, " \t\r\v\f"))) {
+                                loader_error(l, l->line, "unexpected text after ']'");
+                                l->kind = SECTION_NONE;
+                                l->in_bad_section = true;
+                                return;
+                        }
+                }
+                section_header(l, start);
+                l->in_bad_section = l->kind == SECTION_NONE;
+                return;
+        }
+        sep = strpbrk(start, "=:");
+        if (!sep) {
+                loader_error(l, l->line, "expected 'key = value' or '[section]'");
+                return;
+        }
+        l->have_prev_key = true;
+        *sep = '\0';
+        name = start;
+        for (size_t n = strlen(name); n > 0 && isspace((unsigned char) name[n - 1]);)
+                name[--n] = '\0';
+        value = sep + 1 + strspn(sep + 1, " \t\r\v\f");
+        strip_inline_comment(value);
+        if (!*name) {
+                loader_error(l, l->line, "expected 'key = value' or '[section]'");
+                l->last_key = _KEY_MAX;
+                return;
+        }
+        set_key(l, name, value);
+}
+
+/* Reads the file line by line, in bounded memory: a line may hold at most
+ * CFG_LINE_MAX bytes, unless it is a comment (kept only as far as needed
+ * to see that it is one); the file at most CFG_FILE_MAX bytes.  A NUL
+ * byte, an over-long line or an over-large file stops the reading with
+ * an error, so that /dev/zero or a binary file ends at once. */
+static void read_lines(loader *l) {
+        char *buf = l->buf;
+        size_t total = 0;
+
+        for (;;) {
+                size_t len = 0;
+                bool too_long = false, nul = false, eof;
+                char first = '\0';             /* the line's first non-blank byte */
+                int ch;
+
+                while ((ch = getc_unlocked(l->f)) != EOF && ch != '\n') {
+                        if (++total > CFG_FILE_MAX) {
+                                loader_error(l, l->line + 1, "file larger than %u MiB", CFG_FILE_MAX >> 20);
+                                l->stop = true;
+                                return;
+                        }
+                        if (ch == '\0')
+                                nul = true;
+                        if (!first && !strchr(" \t\r\v\f", ch))
+                                first = (char) ch;
+                        if (len < CFG_LINE_MAX)
+                                buf[len++] = (char) ch;
+                        else
+                                too_long = true;
+                        /* A NUL or an over-long non-comment line is an
+                         * error whatever follows: no need to read on. */
+                        if (nul || (too_long && first != ';' && first != '#'))
+                                break;
+                }
+                eof = ch == EOF;
+                if (eof && len == 0 && !nul && !too_long)
+                        return;
+                l->line++;
+                buf[len] = '\0';
+                if (nul) {
+                        loader_error(l, l->line, "NUL byte in line");
+                        l->stop = true;
+                        return;
+                }
+                if (l->line == 1 && strncmp(buf, "\xEF\xBB\xBF", 3) == 0)
+                        memmove(buf, buf + 3, len - 2);
+                if (too_long) {
+                        if (first != ';' && first != '#') {
+                                loader_error(l, l->line, "line too long (at most %u bytes); continue a long "
+                                             "value on indented lines", CFG_LINE_MAX);
+                                l->stop = true;
+                                return;
+                        }
+                        buf[0] = '\0';  /* a long comment: fine */
+                }
+                parse_line(l, buf);
+                if (l->stop || eof)
+                        return;
+        }
 }
 
 /* Second pass: every key is a row of key_rows[] below, naming the field it
@@ -843,6 +979,17 @@ int cfg_load(const char *path, FILE *err, cfg **ret) {
                         fprintf(err, "%s: %s\n", path, strerror(-r));
                 return r;
         }
+        {
+                struct stat st;
+
+                /* fopen() takes a directory; its read would fail later. */
+                if (fstat(fileno(f), &st) < 0 || S_ISDIR(st.st_mode)) {
+                        r = S_ISDIR(st.st_mode) ? -EISDIR : -errno;
+                        if (err)
+                                fprintf(err, "%s: %s\n", path, strerror(-r));
+                        return r;
+                }
+        }
 
         c = calloc(1, sizeof(cfg));
         if (!c)
@@ -857,15 +1004,13 @@ int cfg_load(const char *path, FILE *err, cfg **ret) {
         if (r < 0)
                 goto finish;
 
-        r = ini_parse_stream(reader, &l, handler, &l);
+        read_lines(&l);
         if (l.stop && l.n_errors == 0) {
                 r = -ENOMEM;
                 if (err)
                         fprintf(err, "%s: out of memory\n", path);
                 goto finish;
         }
-        if (r > 0 && l.n_errors == 0)
-                loader_error(&l, (unsigned) r, "syntax error");
         if (ferror(f)) {
                 r = -EIO;
                 if (err)
@@ -897,7 +1042,7 @@ finish:
         for (size_t i = 0; l.raw && i < c->n_nodes; i++)
                 raw_section_done(&l.raw[i]);
         free(l.raw);
-        free(l.buf);
+        errors_flush(&l);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(c);

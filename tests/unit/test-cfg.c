@@ -294,12 +294,119 @@ static void test_cfg_load_cycle(void **state) {
 }
 
 static void test_cfg_load_line_too_long(void **state) {
-        char text[512];
+        _cleanup_free_ char *text = malloc(16384), *errors = NULL;
+        cfg *c = NULL;
 
         (void) state;
-        /* libinih would cut this and read the tail as a line of its own. */
-        snprintf(text, sizeof(text), "[group:a]\ncommand = /bin/echo %0300d\n", 7);
-        assert_error(text, "F:2: line too long");
+        /* A value line over 4096 bytes is an error, never a cut value. */
+        snprintf(text, 16384, "[group:a]\ncommand = /bin/echo %05000d\n", 7);
+        assert_error(text, "F:2: line too long (at most 4096 bytes)");
+        /* A long value well within it is fine (libinih stopped at 198). */
+        snprintf(text, 16384, "[group:a]\ncommand = /bin/echo %01000d\n", 7);
+        assert_int_equal(load(text, &c, &errors), 0);
+        assert_int_equal(strlen(c->nodes[cfg_find(c, "a")].argv[1]), 1000);
+        cfg_free(c);
+        c = NULL;
+        free(errors);
+        errors = NULL;
+        /* A comment of any length is a comment. */
+        memset(text, 0, 16384);
+        strcpy(text, "; ");
+        memset(text + 2, 'x', 12000);
+        strcat(text, "\n[group:a]\ncommand = /bin/true\n  # and an indented one\n");
+        assert_int_equal(load(text, &c, &errors), 0);
+        assert_string_equal(errors, "");
+        cfg_free(c);
+}
+
+static void test_cfg_load_quoted_semicolon(void **state) {
+        _cleanup_free_ char *errors = NULL;
+        cfg *c = NULL;
+        const cfg_node *n;
+
+        (void) state;
+        assert_int_equal(load("[group:a]\n"
+                              "command = sh -c 'echo one ; echo two' ; a comment\n"
+                              "[group:b]\n"
+                              "command = /bin/echo \"--password=abc ;def\" x\n"
+                              "[group:c]\n"
+                              "command = /bin/echo a\n"
+                              "  'b ; c' ; comment on a continuation\n"
+                              "[group:d]\n"
+                              "command = /bin/echo not\\ ;quoted\n",
+                              &c, &errors), 0);
+        assert_string_equal(errors, "");
+        n = &c->nodes[cfg_find(c, "a")];
+        assert_string_equal(n->argv[2], "echo one ; echo two");
+        assert_null(n->argv[3]);
+        n = &c->nodes[cfg_find(c, "b")];
+        assert_string_equal(n->argv[1], "--password=abc ;def");
+        assert_string_equal(n->argv[2], "x");
+        n = &c->nodes[cfg_find(c, "c")];
+        assert_string_equal(n->argv[2], "b ; c");
+        assert_null(n->argv[3]);
+        /* An unquoted ';' after whitespace is still a comment. */
+        n = &c->nodes[cfg_find(c, "d")];
+        assert_string_equal(n->argv[1], "not ;quoted");
+        cfg_free(c);
+        c = NULL;
+        free(errors);
+        errors = NULL;
+        /* An unquoted one cuts, as documented. */
+        assert_int_equal(load("[group:a]\ncommand = /bin/echo --password=abc ;def\n", &c, &errors), 0);
+        assert_string_equal(c->nodes[cfg_find(c, "a")].argv[1], "--password=abc");
+        cfg_free(c);
+}
+
+/* Errors come out in line order, whichever pass found them. */
+static void test_cfg_load_errors_in_line_order(void **state) {
+        _cleanup_free_ char *errors = NULL;
+        cfg *c = NULL;
+        const char *p;
+        unsigned last = 0, n = 0;
+
+        (void) state;
+        assert_int_equal(load("[group:a]\n"                       /* 1 */
+                              "command = x\n"                      /* 2 */
+                              "parent = nowhere\n"                 /* 3: found last, by link_tree */
+                              "backoff = soon\n"                   /* 4 */
+                              "bogus = 1\n"                        /* 5: found first, while reading */
+                              "[group:b]\n"                        /* 6: no command, found per node */
+                              "instances = 0\n"                    /* 7 */
+                              "[frob]\n",                          /* 8 */
+                              &c, &errors), -EINVAL);
+        for (p = errors; (p = strstr(p, "F:")); p++) {
+                unsigned line = (unsigned) atoi(p + 2);
+                assert_true(line >= last);
+                last = line;
+                n++;
+        }
+        assert_int_equal(n, 6);
+}
+
+static void test_cfg_load_bad_files(void **state) {
+        char dir[] = "/tmp/airsup-test-dir-XXXXXX";
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *err;
+        cfg *c = NULL;
+
+        (void) state;
+        assert_non_null(mkdtemp(dir));
+        err = open_memstream(&buf, &size);
+        assert_int_equal(cfg_load(dir, err, &c), -EISDIR);
+        fclose(err);
+        assert_non_null(strstr(buf, "Is a directory"));
+        free(buf);
+        rmdir(dir);
+
+        /* /dev/zero ends at once: a NUL byte on line 1. */
+        buf = NULL;
+        err = open_memstream(&buf, &size);
+        assert_int_equal(cfg_load("/dev/zero", err, &c), -EINVAL);
+        fclose(err);
+        assert_non_null(strstr(buf, "/dev/zero:1: NUL byte in line"));
+        free(buf);
 }
 
 static void test_cfg_load_reports_every_error(void **state) {
@@ -421,6 +528,9 @@ int main(void) {
                 cmocka_unit_test(test_cfg_load_errors_name_lines),
                 cmocka_unit_test(test_cfg_load_cycle),
                 cmocka_unit_test(test_cfg_load_line_too_long),
+                cmocka_unit_test(test_cfg_load_quoted_semicolon),
+                cmocka_unit_test(test_cfg_load_errors_in_line_order),
+                cmocka_unit_test(test_cfg_load_bad_files),
                 cmocka_unit_test(test_cfg_load_reports_every_error),
                 cmocka_unit_test(test_cfg_load_missing_file),
                 cmocka_unit_test(test_string_tables_round_trip),
