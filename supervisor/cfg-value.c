@@ -232,6 +232,51 @@ int cfg_parse_environment(const char *s, char ***ret_env) {
         return 0;
 }
 
+/* The specifiers of a pool instance's values (%i, %n, %g, %%). */
+int cfg_check_specifiers(const char *s, char *ret_bad) {
+        for (const char *p = s; (p = strchr(p, '%')); p += 2) {
+                if (!p[1] || !strchr("ing%", p[1])) {
+                        *ret_bad = p[1];
+                        return -EINVAL;
+                }
+        }
+        return 0;
+}
+
+int cfg_expand(const char *s, const cfg_instance *in, char **ret) {
+        size_t len = 0, cap = strlen(s) + 1;
+        char *out = malloc(cap), num[16];
+
+        if (!out)
+                return -ENOMEM;
+        snprintf(num, sizeof(num), "%u", in->instance);
+        for (const char *p = s; *p; p++) {
+                const char *add = p;
+                size_t n = 1;
+
+                /* Anything else after '%' is kept as it is (--check refuses it). */
+                if (*p == '%' && p[1] && strchr("ing%", p[1])) {
+                        p++;
+                        add = *p == 'i' ? num : *p == 'n' ? in->name : *p == 'g' ? in->group : p;
+                        n = *p == '%' ? 1 : strlen(add);
+                }
+                if (len + n + 1 > cap) {
+                        char *q = realloc(out, (len + n + 1) * 2);
+                        if (!q) {
+                                free(out);
+                                return -ENOMEM;
+                        }
+                        out = q;
+                        cap = (len + n + 1) * 2;
+                }
+                memcpy(out + len, add, n);
+                len += n;
+        }
+        out[len] = '\0';
+        *ret = out;
+        return 0;
+}
+
 /* Node names appear in events, paths and the control protocol: keep them to
  * a safe alphabet. */
 int cfg_parse_name(const char *s) {

@@ -653,7 +653,24 @@ static void parse_parent(loader *l, const key_row *k, const char *v, unsigned li
         n->parent_line = line;
 }
 
+/* A group's command, environment, workdir and output paths may hold
+ * %i, %n, %g and %%, replaced per process when it starts. */
+static bool specifiers_ok(loader *l, const key_row *k, const char *v, unsigned line) {
+        char bad;
+
+        if (cfg_check_specifiers(v, &bad) == 0)
+                return true;
+        if (bad)
+                loader_error(l, line, "%s: unknown specifier '%%%c' (use %%i, %%n, %%g, or %%%% for '%%')",
+                             NAME(k), bad);
+        else
+                loader_error(l, line, "%s: '%%' at the end (use %%%% for '%%')", NAME(k));
+        return false;
+}
+
 static void parse_absolute_path(loader *l, const key_row *k, const char *v, unsigned line, void *base) {
+        if (keys[k->key].sections == IN_GROUP && !specifiers_ok(l, k, v, line))
+                return;
         if (v[0] != '/')
                 loader_error(l, line, "%s: must be an absolute path, got '%s'", NAME(k), v);
         else
@@ -682,6 +699,8 @@ static void parse_command(loader *l, const key_row *k, const char *v, unsigned l
         cfg_node *n = base;
         int r;
 
+        if (!specifiers_ok(l, k, v, line))
+                return;
         parse_string(l, k, v, line, base);
         r = cfg_split_argv(v, &n->argv);
         if (r == -ENOMEM)
@@ -756,6 +775,8 @@ static void parse_environment(loader *l, const key_row *k, const char *v, unsign
         cfg_node *n = base;
         int r;
 
+        if (!specifiers_ok(l, k, v, line))
+                return;
         parse_string(l, k, v, line, base);
         r = cfg_parse_environment(v, &n->env);
         if (r == -ENOMEM)
@@ -777,6 +798,8 @@ static void parse_output(loader *l, const key_row *k, const char *v, unsigned li
         else if (strcmp(v, "journal") == 0)
                 *field = CFG_OUTPUT_JOURNAL;
         else if (strncmp(v, "file:", 5) == 0 && v[5] == '/') {
+                if (!specifiers_ok(l, k, v, line))
+                        return;
                 *field = CFG_OUTPUT_FILE;
                 free(*path);
                 *path = loader_strdup(l, v + 5);

@@ -143,6 +143,18 @@ int cfg_find(const cfg *c, const char *name);
 int cfg_parse_duration(const char *s, uint64_t *ret_usec);
 int cfg_parse_unsigned(const char *s, unsigned min, unsigned max, unsigned *ret);
 int cfg_parse_signal(const char *s, int *ret_signo);
+/* What a value's specifiers stand for in one process of a group. */
+typedef struct cfg_instance {
+        unsigned instance;              /* %i: 0, 1, ... */
+        const char *name;               /* %n: "web[1]", or "web" for a group of one */
+        const char *group;              /* %g: "web" */
+} cfg_instance;
+
+/* Whether every '%' in S starts %i, %n, %g or %%; else *RET_BAD is the
+ * letter after it. */
+int cfg_check_specifiers(const char *s, char *ret_bad);
+/* S with its specifiers replaced, newly allocated. */
+int cfg_expand(const char *s, const cfg_instance *in, char **ret);
 int cfg_split_argv(const char *s, char ***ret_argv);
 int cfg_parse_environment(const char *s, char ***ret_env);
 int cfg_parse_name(const char *s);

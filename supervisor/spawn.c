@@ -40,6 +40,10 @@ typedef struct spawn_failure {
 
 
 void spawn_plan_done(spawn_plan *s) {
+        strv_free(s->owned_argv);
+        free(s->owned_workdir);
+        free(s->owned_out_path);
+        free(s->owned_err_path);
         free(s->path);
         strv_free(s->envp);
         free(s->groups);
@@ -156,7 +160,8 @@ static int open_output(sup_proc *p, cfg_output o, const char *path, int priority
 int sup_spawn_plan_for_proc(sup_proc *p, spawn_plan *s, const char **ret_step) {
         const cfg_node *c = p->group->cfg;
         sup_manager *m = p->group->m;
-        size_t n = 0;
+        const cfg_instance in = { .instance = p->instance, .name = p->name, .group = c->name };
+        size_t n = 0, n_argv = 0;
         int r;
 
         *ret_step = "environment";
@@ -200,9 +205,11 @@ int sup_spawn_plan_for_proc(sup_proc *p, spawn_plan *s, const char **ret_step) {
                         return -ENOMEM;
         }
 
-        for (char **e = c->env; e && *e; e++)
-                if (env_put(&s->envp, &n, *e) < 0)
+        for (char **e = c->env; e && *e; e++) {
+                _cleanup_free_ char *x = NULL;
+                if (cfg_expand(*e, &in, &x) < 0 || env_put(&s->envp, &n, x) < 0)
                         return -ENOMEM;
+        }
         if (env_putf(&s->envp, &n, "AIRSUP_GROUP=%s", c->name) < 0 ||
             env_putf(&s->envp, &n, "AIRSUP_INSTANCE=%u", p->instance) < 0 ||
             env_putf(&s->envp, &n, "AIRSUP_INCARNATION=%u", p->incarnation) < 0)
@@ -214,8 +221,16 @@ int sup_spawn_plan_for_proc(sup_proc *p, spawn_plan *s, const char **ret_step) {
                 return -ENOMEM;
 
         *ret_step = "exec";
-        s->argv = c->argv;
-        r = find_executable(c->argv[0], s->envp, &s->path);
+        while (c->argv[n_argv])
+                n_argv++;
+        s->owned_argv = calloc(n_argv + 1, sizeof(char *));
+        if (!s->owned_argv)
+                return -ENOMEM;
+        for (size_t i = 0; i < n_argv; i++)
+                if (cfg_expand(c->argv[i], &in, &s->owned_argv[i]) < 0)
+                        return -ENOMEM;
+        s->argv = s->owned_argv;
+        r = find_executable(s->argv[0], s->envp, &s->path);
         if (r < 0)
                 return r;
 
@@ -238,13 +253,22 @@ int sup_spawn_plan_for_proc(sup_proc *p, spawn_plan *s, const char **ret_step) {
                 if (r < 0)
                         return r;
         }
-        if (c->out == CFG_OUTPUT_FILE)
-                s->out_path = c->out_path;
+        if (c->out == CFG_OUTPUT_FILE) {
+                if (cfg_expand(c->out_path, &in, &s->owned_out_path) < 0)
+                        return -ENOMEM;
+                s->out_path = s->owned_out_path;
+        }
         if (c->err == CFG_OUTPUT_FILE) {
-                s->err_path = c->err_path;
+                if (cfg_expand(c->err_path, &in, &s->owned_err_path) < 0)
+                        return -ENOMEM;
+                s->err_path = s->owned_err_path;
                 s->err_is_out = s->out_path && strcmp(s->out_path, s->err_path) == 0;
         }
-        s->workdir = c->workdir;
+        if (c->workdir) {
+                if (cfg_expand(c->workdir, &in, &s->owned_workdir) < 0)
+                        return -ENOMEM;
+                s->workdir = s->owned_workdir;
+        }
         return 0;
 }
 

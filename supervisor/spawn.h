@@ -19,7 +19,7 @@
 
 typedef struct spawn_plan {
         char *path;
-        char **argv;                    /* borrowed from the configuration */
+        char **argv;
         char **envp;
         const char *workdir;
         bool set_user;
@@ -33,6 +33,10 @@ typedef struct spawn_plan {
         bool err_is_out;                /* stderr is the same file as stdout */
         int null_fd;                    /* borrowed from the manager */
         struct rlimit nofile;           /* rlim_cur 0: leave as it is */
+        /* What the pointers above point to when the plan made them (a
+         * group's values with %i, %n, %g replaced); freed with it. */
+        char **owned_argv;
+        char *owned_workdir, *owned_out_path, *owned_err_path;
 } spawn_plan;
 
 #define SPAWN_PLAN_INIT { .out_fd = -EBADF, .err_fd = -EBADF, .null_fd = -EBADF }

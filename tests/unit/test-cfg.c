@@ -118,6 +118,24 @@ static void test_cfg_split_argv_errors(void **state) {
         assert_null(argv);
 }
 
+static void test_cfg_expand_specifiers(void **state) {
+        const cfg_instance in = { .instance = 12, .name = "web[12]", .group = "web" };
+        char *out = NULL, bad = 0;
+
+        (void) state;
+        assert_int_equal(cfg_expand("--listen :80%i %n/%g 100%% %x %", &in, &out), 0);
+        assert_string_equal(out, "--listen :8012 web[12]/web 100% %x %");
+        free(out);
+        assert_int_equal(cfg_expand("", &in, &out), 0);
+        assert_string_equal(out, "");
+        free(out);
+        assert_int_equal(cfg_check_specifiers("a %i %n %g %% b", &bad), 0);
+        assert_int_equal(cfg_check_specifiers("date +%s", &bad), -EINVAL);
+        assert_int_equal(bad, 's');
+        assert_int_equal(cfg_check_specifiers("trailing %", &bad), -EINVAL);
+        assert_int_equal(bad, '\0');
+}
+
 static void test_cfg_parse_environment(void **state) {
         _cleanup_strv_free_ char **env = NULL;
         char **bad = NULL;
@@ -528,6 +546,7 @@ int main(void) {
                 cmocka_unit_test(test_cfg_load_errors_name_lines),
                 cmocka_unit_test(test_cfg_load_cycle),
                 cmocka_unit_test(test_cfg_load_line_too_long),
+                cmocka_unit_test(test_cfg_expand_specifiers),
                 cmocka_unit_test(test_cfg_load_quoted_semicolon),
                 cmocka_unit_test(test_cfg_load_errors_in_line_order),
                 cmocka_unit_test(test_cfg_load_bad_files),
