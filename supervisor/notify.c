@@ -263,15 +263,19 @@ static int notify_read_one(sup_proc *p, bool discard) {
         return 1;
 }
 
+void notify_flush(sup_proc *p) {
+        for (unsigned i = 0; i < NOTIFY_BATCH && p->notify_fd >= 0; i++)
+                if (notify_read_one(p, false) <= 0)
+                        break;
+}
+
 static int on_notify(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         sup_proc *p = userdata;
 
         (void) s;
         (void) fd;
         (void) revents;
-        for (unsigned i = 0; i < NOTIFY_BATCH && p->notify_fd >= 0; i++)
-                if (notify_read_one(p, false) <= 0)
-                        break;
+        notify_flush(p);
         return 0;
 }
 

@@ -6,4 +6,6 @@
 
 int notify_open(sup_proc *p);
 void notify_drain(sup_proc *p);
+/* Handles what is queued on P's socket now (bounded), as the loop would. */
+void notify_flush(sup_proc *p);
 void notify_close(sup_proc *p);

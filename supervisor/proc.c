@@ -70,7 +70,7 @@ static int source_arm(sup_proc *p, sd_event_source **src, uint64_t usec, sd_even
         /* From the clock now, not from the loop's last wake-up: a timer
          * armed late in an iteration still lasts its whole length. */
         *src = sd_event_source_disable_unref(*src);
-        r = sd_event_add_time(p->group->m->event, src, CLOCK_MONOTONIC, manager_now(p->group->m) + usec,
+        r = sd_event_add_time(p->group->m->event, src, CLOCK_MONOTONIC, now_usec() + usec,
                               /* accuracy= */ 1, cb, p);
         if (r < 0)
                 sup_log(&p->group->m->events, LOG_ERR, "%s: failed to arm a timer: %s",
@@ -579,7 +579,7 @@ void proc_extend_start(sup_proc *p, uint64_t usec) {
 
         if (p->state != PROC_RUNNING || p->group->cfg->ready != CFG_READY_NOTIFY || !p->timer)
                 return;
-        if (sd_event_source_get_time(p->timer, &due) >= 0 && due >= manager_now(p->group->m) + usec)
+        if (sd_event_source_get_time(p->timer, &due) >= 0 && due >= now_usec() + usec)
                 return;
         (void) timer_arm(p, usec, PROC_EV_START_TIMEOUT);
 }
@@ -642,6 +642,10 @@ static bool collect_exit(sup_proc *p) {
 
 /* Also called by the SIGCHLD reaper, which may see the exit first. */
 bool proc_main_exited(sup_proc *p) {
+        /* What it said before it ended comes first (a MAINPID= sent just
+         * before exit 0 hands over, it is no crash): its datagrams are
+         * queued before its exit is, but nothing orders the two sources. */
+        notify_flush(p);
         if (!collect_exit(p))
                 return false;
         (void) proc_dispatch(p, PROC_EV_EXIT);
