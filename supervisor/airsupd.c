@@ -28,7 +28,9 @@ static void help(void) {
                "Supervise the actor groups described in FILE (see airsup.conf(5)).\n"
                "\n"
                "  -c, --config=FILE   the deployment to run\n"
-               "      --check         validate FILE and exit: 0 if good, 78 if not\n"
+               "      --check         validate FILE and what it names (commands, probes, workdirs,\n"
+               "                      log directories, as each group's user) and exit: 0 if\n"
+               "                      good, 78 if not\n"
                "      --subreaper     adopt and reap orphaned descendants (implied as PID 1)\n"
                "      --log=TARGET    where events go: auto, stderr or journal (default auto:\n"
                "                      journald when stderr is a stream to it, as\n"
@@ -199,7 +201,14 @@ int main(int argc, char **argv) {
         if (r < 0)
                 return EXIT_CONFIG;
         if (check) {
-                printf("%s: ok\n", path);
+                unsigned warnings = 0;
+
+                if (cfg_verify(c, stderr, &warnings) > 0)
+                        return EXIT_CONFIG;
+                if (warnings > 0)
+                        printf("%s: ok, %u warning%s\n", path, warnings, warnings == 1 ? "" : "s");
+                else
+                        printf("%s: ok\n", path);
                 return 0;
         }
 

@@ -671,6 +671,8 @@ static bool specifiers_ok(loader *l, const key_row *k, const char *v, unsigned l
 static void parse_absolute_path(loader *l, const key_row *k, const char *v, unsigned line, void *base) {
         if (keys[k->key].sections == IN_GROUP && !specifiers_ok(l, k, v, line))
                 return;
+        if (k->key == KEY_WORKDIR)
+                ((cfg_node *) base)->workdir_line = line;
         if (v[0] != '/')
                 loader_error(l, line, "%s: must be an absolute path, got '%s'", NAME(k), v);
         else
@@ -702,6 +704,7 @@ static void parse_command(loader *l, const key_row *k, const char *v, unsigned l
         if (!specifiers_ok(l, k, v, line))
                 return;
         parse_string(l, k, v, line, base);
+        n->command_line = line;
         r = cfg_split_argv(v, &n->argv);
         if (r == -ENOMEM)
                 l->stop = true;
@@ -749,6 +752,7 @@ static void parse_health(loader *l, const key_row *k, const char *v, unsigned li
 
         if (strncmp(v, "exec:", 5) == 0) {
                 n->health = CFG_HEALTH_EXEC;
+                n->health_line = line;
                 n->health_command = loader_strdup(l, v + 5);
                 if (cfg_split_argv(v + 5, &n->health_argv) < 0)
                         loader_error(l, line, "%s: exec: needs a command", NAME(k));
@@ -788,8 +792,9 @@ static void parse_environment(loader *l, const key_row *k, const char *v, unsign
 /* stdout and stderr: the field is the cfg_output, its path follows it
  * in cfg_node (out, out_path; err, err_path). */
 static void parse_output(loader *l, const key_row *k, const char *v, unsigned line, void *base) {
+        cfg_node *n = base;
         cfg_output *field = FIELD(base, k, cfg_output);
-        char **path = k->key == KEY_STDOUT ? &((cfg_node *) base)->out_path : &((cfg_node *) base)->err_path;
+        char **path = k->key == KEY_STDOUT ? &n->out_path : &n->err_path;
 
         if (strcmp(v, "inherit") == 0)
                 *field = CFG_OUTPUT_INHERIT;
@@ -801,6 +806,7 @@ static void parse_output(loader *l, const key_row *k, const char *v, unsigned li
                 if (!specifiers_ok(l, k, v, line))
                         return;
                 *field = CFG_OUTPUT_FILE;
+                *(k->key == KEY_STDOUT ? &n->out_line : &n->err_line) = line;
                 free(*path);
                 *path = loader_strdup(l, v + 5);
                 return;
@@ -898,6 +904,7 @@ static void finish_group(loader *l, cfg_node *n, const raw_section *r) {
         /* stderr goes where stdout goes unless it is set itself. */
         if (!r->value[KEY_STDERR]) {
                 n->err = n->out;
+                n->err_line = n->out_line;
                 if (n->out_path)
                         n->err_path = loader_strdup(l, n->out_path);
         }

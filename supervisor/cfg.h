@@ -72,6 +72,7 @@ typedef struct cfg_node {
         unsigned line;                  /* line of the section header, 0 for an implicit root */
         char *parent_name;
         unsigned parent_line;
+        unsigned command_line, health_line, workdir_line, out_line, err_line;   /* for --check */
         int parent;                     /* index in cfg.nodes, -1 for the root */
 
         cfg_restart restart;
@@ -155,6 +156,9 @@ typedef struct cfg_instance {
 int cfg_check_specifiers(const char *s, char *ret_bad);
 /* S with its specifiers replaced, newly allocated. */
 int cfg_expand(const char *s, const cfg_instance *in, char **ret);
+/* What --check verifies beyond the syntax (verify.c): errors, printed as
+ * FILE:LINE, are returned; warnings are printed and counted. */
+unsigned cfg_verify(const cfg *c, FILE *err, unsigned *ret_warnings);
 int cfg_split_argv(const char *s, char ***ret_argv);
 int cfg_parse_environment(const char *s, char ***ret_env);
 int cfg_parse_name(const char *s);

@@ -35,3 +35,54 @@ st=$?
 "$AIRSUPD" --bogus 2>/dev/null
 [ $? -eq 2 ] || fail "an unknown option is not a usage error"
 true
+
+# --check also checks what it can without starting anything: commands and
+# probes (errors), workdirs and output directories (warnings when missing,
+# errors when there but unusable), as the group's user would see them.
+mkdir -p bin locked
+printf '#!/bin/sh\nexit 0\n' >bin/tool
+chmod 755 bin/tool
+printf '#!/bin/sh\nexit 0\n' >noexec
+chmod 644 noexec
+chmod 700 locked
+cat >deep.conf <<CONF
+[group:missing]
+command = /nonexistent/program --flag
+[group:inpath]
+command = tool
+environment = PATH=$T/bin
+[group:notinpath]
+command = no-such-tool-anywhere
+[group:noexec]
+command = $T/noexec
+[group:probe]
+command = /bin/true
+health = exec:/nonexistent/probe
+[group:nodir]
+command = /bin/true
+workdir = /nonexistent/dir
+[group:logdir]
+command = /bin/true
+stdout = file:/nonexistent/dir/out.log
+[group:locked]
+command = /bin/true
+user = nobody
+stdout = file:$T/locked/out.log
+CONF
+"$AIRSUPD" --check -c deep.conf 2>deep.err
+st=$?
+[ "$st" -eq 78 ] || fail "--check of missing programs exited $st: $(cat deep.err)"
+grep -q "^deep.conf:2: command: '/nonexistent/program' does not exist" deep.err || fail "no error for a missing command: $(cat deep.err)"
+grep -q "inpath\|deep.conf:4:" deep.err && fail "a command in the group's own PATH was not found: $(cat deep.err)"
+grep -q "^deep.conf:7: command: 'no-such-tool-anywhere' is not an executable in PATH=" deep.err || fail "no error for a command not in PATH: $(cat deep.err)"
+grep -q "^deep.conf:9: command: '$T/noexec' is not executable" deep.err || fail "no error for a non-executable command: $(cat deep.err)"
+grep -q "^deep.conf:12: health: '/nonexistent/probe' does not exist" deep.err || fail "no error for a missing probe: $(cat deep.err)"
+grep -q "^deep.conf:15: warning: workdir: '/nonexistent/dir' does not exist (yet)" deep.err || fail "no warning for a missing workdir: $(cat deep.err)"
+grep -q "^deep.conf:18: warning: stdout: the directory '/nonexistent/dir' does not exist (yet)" deep.err || fail "no warning for a missing log directory: $(cat deep.err)"
+grep -q "^deep.conf:22: stdout: cannot create '$T/locked/out.log': '$T/locked' is not writable by nobody" deep.err || fail "no error for a log directory the user cannot write: $(cat deep.err)"
+
+# Warnings alone: the file is good.
+printf '[group:a]\ncommand = /bin/true\nworkdir = /nonexistent/later\n' >warn.conf
+out=$("$AIRSUPD" --check -c warn.conf 2>warn.err) || fail "--check failed on warnings only: $(cat warn.err)"
+[ "$out" = "warn.conf: ok, 1 warning" ] || fail "unexpected --check output: $out"
+true
