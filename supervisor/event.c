@@ -153,14 +153,29 @@ static int format_body(const sup_event *e, char *buf, size_t size) {
         return n;
 }
 
+/* Wall-clock time as RFC 3339 with microseconds and the local offset,
+ * as journalctl -o short-iso-precise shows it: 2026-12-01T23:09:19.123456+01:00. */
+static void format_time(uint64_t real_usec, char *buf, size_t size) {
+        time_t sec = (time_t) (real_usec / USEC_PER_SEC);
+        struct tm tm;
+        char date[32], zone[8];
+
+        if (!localtime_r(&sec, &tm) || strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm) == 0 ||
+            strftime(zone, sizeof(zone), "%z", &tm) != 5) {
+                snprintf(buf, size, "%llu.%06llu", (unsigned long long) sec,
+                         (unsigned long long) (real_usec % USEC_PER_SEC));
+                return;
+        }
+        snprintf(buf, size, "%s.%06llu%.3s:%.2s", date, (unsigned long long) (real_usec % USEC_PER_SEC), zone,
+                 zone + 3);
+}
+
 int sup_event_format(const sup_event *e, char *buf, size_t size) {
-        char body[384];
+        char body[384], when[48];
 
         format_body(e, body, sizeof(body));
-        return snprintf(buf, size, "%llu.%06llu %s %s",
-                        (unsigned long long) (e->mono_usec / USEC_PER_SEC),
-                        (unsigned long long) (e->mono_usec % USEC_PER_SEC),
-                        priority_names[e->priority & 7], body);
+        format_time(e->real_usec, when, sizeof(when));
+        return snprintf(buf, size, "%s %s %s", when, priority_names[e->priority & 7], body);
 }
 
 void sup_events_emit(sup_events *ev, sup_event *e) {
@@ -220,8 +235,7 @@ void sup_log(sup_events *ev, int priority, const char *fmt, ...) {
                                 "SYSLOG_IDENTIFIER=airsupd", NULL);
                 return;
         }
-        uint64_t t = clock_usec(CLOCK_MONOTONIC);
-        fprintf(stderr, "%llu.%06llu %s airsupd: %s\n",
-                (unsigned long long) (t / USEC_PER_SEC), (unsigned long long) (t % USEC_PER_SEC),
-                priority_names[priority & 7], msg);
+        char when[48];
+        format_time(clock_usec(CLOCK_REALTIME), when, sizeof(when));
+        fprintf(stderr, "%s %s airsupd: %s\n", when, priority_names[priority & 7], msg);
 }

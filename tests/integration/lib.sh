@@ -58,9 +58,10 @@ wait_log_count() {
                 fail "fewer than $2 log lines matching '$1' within ${3:-10}s"
 }
 
-# Time (seconds, monotonic, as airsupd printed it) of the Nth event matching PATTERN.
+# Time (seconds since the epoch, from the RFC 3339 time airsupd printed)
+# of the Nth event matching PATTERN.
 event_time() {
-        grep -E -- "$1" "$LOG" | sed -n "${2:-1}p" | cut -d' ' -f1
+        date -d "$(grep -E -- "$1" "$LOG" | sed -n "${2:-1}p" | cut -d' ' -f1)" +%s.%N
 }
 
 start_airsupd() {

@@ -22,6 +22,14 @@ run_auto() {
 run_auto plain.log
 grep -q 'ready root' plain.log || fail "auto with stderr to a file printed no events"
 
+# Each line: RFC 3339 wall-clock time (microseconds, offset), priority, event, node.
+line=$(grep ' ready root$' plain.log)
+echo "$line" | grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}[+-][0-9]{2}:[0-9]{2} info ready root$' ||
+        fail "not an RFC 3339 event line: '$line'"
+then=$(date -d "${line%% *}" +%s)
+now=$(date +%s)
+[ $((now - then)) -ge 0 ] && [ $((now - then)) -lt 60 ] || fail "the event's time $then is not now ($now)"
+
 # A JOURNAL_STREAM for some other stream: still stderr.
 run_auto other.log JOURNAL_STREAM=1:1
 grep -q 'ready root' other.log || fail "auto with a foreign JOURNAL_STREAM printed no events"
