@@ -77,7 +77,8 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
                 sup_log(&m->events, LOG_WARNING, "SIGHUP: configuration reload is not implemented yet, ignoring");
                 break;
         case SIGUSR1:
-                sup_log(&m->events, LOG_NOTICE, "SIGUSR1: the tree as it is now");
+                sup_log(&m->events, LOG_NOTICE, "SIGUSR1: reopening log files; the tree as it is now");
+                manager_reopen_logs(m);
                 manager_log_status(m);
                 break;
         case SIGUSR2:

@@ -64,6 +64,8 @@ typedef enum key_id {
         KEY_ENVIRONMENT,
         KEY_STDOUT,
         KEY_STDERR,
+        KEY_LOG_MAX,
+        KEY_LOG_KEEP,
         _KEY_MAX,
 } key_id;
 
@@ -105,6 +107,8 @@ static const struct {
         [KEY_ENVIRONMENT]      = { "environment",      IN_GROUP,                    true  },
         [KEY_STDOUT]           = { "stdout",           IN_GROUP,                    false },
         [KEY_STDERR]           = { "stderr",           IN_GROUP,                    false },
+        [KEY_LOG_MAX]          = { "log_max",          IN_GROUP,                    false },
+        [KEY_LOG_KEEP]         = { "log_keep",         IN_GROUP,                    false },
 };
 
 /* Raw key values of one section, as read. */
@@ -623,6 +627,26 @@ static void parse_duration(loader *l, const key_row *k, const char *v, unsigned 
                 loader_error(l, line, "%s: invalid duration '%s' (use e.g. 250ms, 5s, 2m, 1h)", NAME(k), v);
 }
 
+/* A size in bytes: a number with K, M or G (powers of 1024) after it. */
+static void parse_size(loader *l, const key_row *k, const char *v, unsigned line, void *base) {
+        uint64_t *field = FIELD(base, k, uint64_t);
+        unsigned long long n;
+        char *end;
+
+        errno = 0;
+        n = strtoull(v, &end, 10);
+        if (errno == 0 && end != v && isdigit((unsigned char) v[0])) {
+                unsigned shift = *end == 'K' ? 10 : *end == 'M' ? 20 : *end == 'G' ? 30 : 0;
+                if ((shift == 0 || *++end == '\0') && *end == '\0' && n <= (UINT64_C(1) << 40) >> shift) {
+                        *field = (uint64_t) n << shift;
+                        if (*field == 0 || *field >= 4096)
+                                return;
+                }
+        }
+        loader_error(l, line, "%s: expected 0 or a size from 4096 bytes to 1024G (e.g. 10M, 512K), got '%s'",
+                     NAME(k), v);
+}
+
 static void parse_positive_duration(loader *l, const key_row *k, const char *v, unsigned line, void *base) {
         uint64_t *field = FIELD(base, k, uint64_t);
 
@@ -796,23 +820,28 @@ static void parse_output(loader *l, const key_row *k, const char *v, unsigned li
         cfg_output *field = FIELD(base, k, cfg_output);
         char **path = k->key == KEY_STDOUT ? &n->out_path : &n->err_path;
 
+        if (k->key == KEY_STDERR && strcmp(v, "stdout") == 0)
+                return;                 /* follows stdout: finish_group() */
         if (strcmp(v, "inherit") == 0)
                 *field = CFG_OUTPUT_INHERIT;
+        else if (strcmp(v, "console") == 0)
+                *field = CFG_OUTPUT_CONSOLE;
         else if (strcmp(v, "null") == 0)
                 *field = CFG_OUTPUT_NULL;
         else if (strcmp(v, "journal") == 0)
                 *field = CFG_OUTPUT_JOURNAL;
-        else if (strncmp(v, "file:", 5) == 0 && v[5] == '/') {
+        else if ((strncmp(v, "file:", 5) == 0 && v[5] == '/') || (strncmp(v, "log:", 4) == 0 && v[4] == '/')) {
+                bool file = v[0] == 'f';
                 if (!specifiers_ok(l, k, v, line))
                         return;
-                *field = CFG_OUTPUT_FILE;
+                *field = file ? CFG_OUTPUT_FILE : CFG_OUTPUT_LOG;
                 *(k->key == KEY_STDOUT ? &n->out_line : &n->err_line) = line;
                 free(*path);
-                *path = loader_strdup(l, v + 5);
+                *path = loader_strdup(l, v + (file ? 5 : 4));
                 return;
         } else
-                loader_error(l, line, "%s: expected inherit, null, journal or file:/ABSOLUTE/PATH, got '%s'",
-                             NAME(k), v);
+                loader_error(l, line, "%s: expected inherit, null, journal, console, file:/ABSOLUTE/PATH or "
+                             "log:/ABSOLUTE/PATH%s, got '%s'", NAME(k), k->key == KEY_STDERR ? " or stdout" : "", v);
 }
 
 #define NODE(f) offsetof(cfg_node, f), sizeof(((cfg_node *) 0)->f)
@@ -849,6 +878,8 @@ static const key_row key_rows[] = {
         { KEY_ENVIRONMENT,      parse_environment,       NODE(environment), .def = 0 },
         { KEY_STDOUT,           parse_output,            NODE(out), .def = 0 },
         { KEY_STDERR,           parse_output,            NODE(err), .def = 0 },
+        { KEY_LOG_MAX,          parse_size,              NODE(log_max), .def = 10u << 20 },
+        { KEY_LOG_KEEP,         parse_unsigned,          NODE(log_keep), .def = 5, .min = 0, .max = 1000 },
 };
 #undef NODE
 #undef TOP
@@ -902,7 +933,7 @@ static void finish_group(loader *l, cfg_node *n, const raw_section *r) {
                         n->backoff_max_usec = n->backoff_usec;
         }
         /* stderr goes where stdout goes unless it is set itself. */
-        if (!r->value[KEY_STDERR]) {
+        if (!r->value[KEY_STDERR] || strcmp(r->value[KEY_STDERR], "stdout") == 0) {
                 n->err = n->out;
                 n->err_line = n->out_line;
                 if (n->out_path)

@@ -60,6 +60,8 @@ typedef enum cfg_output {
         CFG_OUTPUT_NULL,
         CFG_OUTPUT_JOURNAL,
         CFG_OUTPUT_FILE,
+        CFG_OUTPUT_LOG,                 /* log:PATH, airsupd writes, rotates */
+        CFG_OUTPUT_CONSOLE,             /* airsupd's stderr, "NAME | " before each line */
         _CFG_OUTPUT_MAX,
         _CFG_OUTPUT_INVALID = -EINVAL,
 } cfg_output;
@@ -72,6 +74,8 @@ typedef struct cfg_node {
         unsigned line;                  /* line of the section header, 0 for an implicit root */
         char *parent_name;
         unsigned parent_line;
+        uint64_t log_max;               /* bytes; 0: never rotated */
+        unsigned log_keep;
         unsigned command_line, health_line, workdir_line, out_line, err_line;   /* for --check */
         int parent;                     /* index in cfg.nodes, -1 for the root */
 

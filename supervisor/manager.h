@@ -39,6 +39,8 @@ void manager_kill_all(sup_manager *m);
 /* One line per node to the event log: its state, and per process its
  * pid and incarnation (SIGUSR1). */
 void manager_log_status(sup_manager *m);
+/* Opens every log: file again, for an outside rotation (SIGUSR1). */
+void manager_reopen_logs(sup_manager *m);
 /* The deployment's list of started processes (state.c), when there is one. */
 void manager_state_started(sup_manager *m, sup_proc *p);
 void manager_state_ended(sup_manager *m, pid_t pgid);

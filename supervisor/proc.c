@@ -18,6 +18,7 @@
 #include "common/cleanup.h"
 #include "common/string-table.h"
 #include "supervisor/manager.h"
+#include "supervisor/logsink.h"
 #include "supervisor/notify.h"
 #include "supervisor/proc.h"
 #include "supervisor/spawn.h"
@@ -570,6 +571,10 @@ void proc_done(sup_proc *p) {
         timer_disarm(&p->poll);
         main_forget(p);
         notify_close(p);
+        if (p->sink_err != p->sink_out)
+                p->sink_err = log_sink_free(p->sink_err);
+        p->sink_err = NULL;
+        p->sink_out = log_sink_free(p->sink_out);
 }
 
 /* EXTEND_TIMEOUT_USEC=: a starting child asks for more time; the start

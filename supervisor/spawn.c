@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "supervisor/logsink.h"
 #include "supervisor/spawn.h"
 
 /* What the child writes to the exec-status pipe when a step fails. */
@@ -133,11 +134,34 @@ static int find_executable(const char *name, char **env, char **ret) {
         return last;
 }
 
-static int open_output(sup_proc *p, cfg_output o, const char *path, int priority, int *ret_fd) {
-        int fd;
+/* P's sink for log:PATH or console output, made at its first start. */
+static int sink_for(sup_proc *p, log_sink **sink, const char *path) {
+        _cleanup_free_ char *expanded = NULL;
+        const cfg_node *c = p->group->cfg;
+        const cfg_instance in = { .instance = p->instance, .name = p->name, .group = c->name };
 
-        (void) path;
+        if (*sink)
+                return 0;
+        if (path && cfg_expand(path, &in, &expanded) < 0)
+                return -ENOMEM;
+        return log_sink_new(p->group->m->event, &p->group->m->events, p->name, expanded, c->log_max,
+                            c->log_keep, sink);
+}
+
+static int open_output(sup_proc *p, cfg_output o, const char *path, int priority, log_sink **sink, int *ret_fd) {
+        int fd, r;
+
         switch (o) {
+        case CFG_OUTPUT_LOG:
+        case CFG_OUTPUT_CONSOLE:
+                r = sink_for(p, sink, o == CFG_OUTPUT_LOG ? path : NULL);
+                if (r < 0)
+                        return r;
+                fd = log_sink_writer(*sink);
+                if (fd < 0)
+                        return fd;
+                *ret_fd = fd;
+                return 0;
         case CFG_OUTPUT_JOURNAL:
                 fd = sd_journal_stream_fd(p->group->cfg->name, priority, /* level_prefix= */ 0);
                 if (fd < 0) {
@@ -238,18 +262,24 @@ int sup_spawn_plan_for_proc(sup_proc *p, spawn_plan *s, const char **ret_step) {
         s->out_null = c->out == CFG_OUTPUT_NULL;
         s->err_null = c->err == CFG_OUTPUT_NULL;
         *ret_step = "stdout";
-        r = open_output(p, c->out, c->out_path, LOG_INFO, &s->out_fd);
+        r = open_output(p, c->out, c->out_path, LOG_INFO, &p->sink_out, &s->out_fd);
         if (r < 0)
                 return r;
         *ret_step = "stderr";
-        if (c->err == c->out && c->err != CFG_OUTPUT_FILE) {
+        /* stderr into the same log (or the console) as stdout: one sink,
+         * so that their lines interleave as they were written. */
+        if ((c->err == CFG_OUTPUT_LOG && c->out == CFG_OUTPUT_LOG && strcmp(c->err_path, c->out_path) == 0) ||
+            (c->err == CFG_OUTPUT_CONSOLE && c->out == CFG_OUTPUT_CONSOLE))
+                p->sink_err = p->sink_out;
+        if (c->err == c->out && c->err != CFG_OUTPUT_FILE && c->err != CFG_OUTPUT_LOG &&
+            c->err != CFG_OUTPUT_CONSOLE) {
                 if (s->out_fd >= 0) {
                         s->err_fd = fcntl(s->out_fd, F_DUPFD_CLOEXEC, 3);
                         if (s->err_fd < 0)
                                 return -errno;
                 }
         } else {
-                r = open_output(p, c->err, c->err_path, LOG_WARNING, &s->err_fd);
+                r = open_output(p, c->err, c->err_path, LOG_WARNING, &p->sink_err, &s->err_fd);
                 if (r < 0)
                         return r;
         }

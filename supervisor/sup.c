@@ -20,6 +20,7 @@
 
 #include "common/cleanup.h"
 #include "supervisor/closer.h"
+#include "supervisor/logsink.h"
 #include "supervisor/spawner.h"
 #include "supervisor/state.h"
 #include "supervisor/manager.h"
@@ -691,6 +692,21 @@ static int log_node(sup_node *n, unsigned depth, void *userdata) {
 
 void manager_log_status(sup_manager *m) {
         (void) manager_walk(m, log_node, m);
+}
+
+static int reopen_node(sup_node *n, unsigned depth, void *userdata) {
+        (void) depth;
+        (void) userdata;
+        for (size_t i = 0; i < n->n_procs; i++) {
+                log_sink_reopen(n->procs[i].sink_out);
+                if (n->procs[i].sink_err != n->procs[i].sink_out)
+                        log_sink_reopen(n->procs[i].sink_err);
+        }
+        return 0;
+}
+
+void manager_reopen_logs(sup_manager *m) {
+        (void) manager_walk(m, reopen_node, NULL);
 }
 
 static int put_live(sup_node *n, unsigned depth, void *userdata) {

@@ -95,6 +95,7 @@ struct sup_proc {
         char status[128];               /* last STATUS=, escaped */
         sup_ratelimit notify_log;       /* warnings about its notify socket */
         uid_t uid;                      /* the uid its processes run as (set at spawn) */
+        struct log_sink *sink_out, *sink_err;   /* log: or console output, kept across restarts */
 };
 
 /* What a proc does to the world outside: fork, signal, arm its timer, look

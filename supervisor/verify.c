@@ -190,13 +190,14 @@ static void verify_group(verifier *v, const cfg_node *n) {
         /* Checked as instance 0 would see them. */
         char first[96];
         cfg_instance in = { .instance = 0, .name = n->name, .group = n->name };
-        ident u;
+        static const cfg_node airsupd_itself = {};
+        ident u, self;
 
         if (n->instances > 1) {
                 snprintf(first, sizeof(first), "%s[0]", n->name);
                 in.name = first;
         }
-        if (ident_of(n, &u) < 0)
+        if (ident_of(n, &u) < 0 || ident_of(&airsupd_itself, &self) < 0)
                 return;                 /* reported by the loader */
         if (n->argv && n->argv[0]) {
                 _cleanup_free_ char *name = NULL;
@@ -209,6 +210,17 @@ static void verify_group(verifier *v, const cfg_node *n) {
                 _cleanup_free_ char *dir = NULL;
                 if (cfg_expand(n->workdir, &in, &dir) >= 0)
                         check_workdir(v, n, &u, dir);
+        }
+        /* log: files are written by airsupd itself. */
+        if (n->out == CFG_OUTPUT_LOG && n->out_path) {
+                _cleanup_free_ char *file = NULL;
+                if (cfg_expand(n->out_path, &in, &file) >= 0)
+                        check_output(v, &self, "stdout", n->out_line, file);
+        }
+        if (n->err == CFG_OUTPUT_LOG && n->err_path && n->err_line != n->out_line) {
+                _cleanup_free_ char *file = NULL;
+                if (cfg_expand(n->err_path, &in, &file) >= 0)
+                        check_output(v, &self, "stderr", n->err_line, file);
         }
         if (n->out == CFG_OUTPUT_FILE && n->out_path) {
                 _cleanup_free_ char *file = NULL;

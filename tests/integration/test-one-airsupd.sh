@@ -31,7 +31,7 @@ for sig in USR1 USR2 QUIT ALRM VTALRM PROF IO XCPU XFSZ RTMIN+3; do
 done
 wait_log 'SIGRTMIN\+3 from pid [0-9]+ ignored'
 kill -0 "$first" || fail "airsupd died of a signal"
-log_has 'SIGUSR1: the tree as it is now' || fail "SIGUSR1 printed no status"
+log_has 'SIGUSR1: reopening log files; the tree as it is now' || fail "SIGUSR1 printed no status"
 log_has 'status +web ready pid=' || fail "the status shows no ready web"
 log_has 'SIGUSR2: debug events off' || fail "SIGUSR2 did not toggle debug events"
 log_has 'SIGQUIT from pid [0-9]+ ignored' || fail "SIGQUIT was not noted"

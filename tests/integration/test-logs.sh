@@ -1,0 +1,102 @@
+# stdout = log:PATH: airsupd writes the child's lines with a time each,
+# rotates at log_max keeping log_keep old files, splits a line longer than
+# its buffer without losing a byte, reopens on SIGUSR1, and a flood is
+# slowed by the pipe rather than growing airsupd.  stdout = console
+# prefixes each line with the process's name on airsupd's stderr.
+. "$(dirname "$0")/lib.sh"
+
+cat >writer.py <<'PY'
+import os, sys, time
+mode = sys.argv[1]
+if mode == "lines":             # 200 numbered lines of 100 bytes, some to stderr
+    for i in range(200):
+        print("line %04d %s" % (i, "x" * 89), file=sys.stderr if i % 10 == 9 else sys.stdout, flush=True)
+elif mode == "long":            # one line of 40000 bytes
+    sys.stdout.write("L" * 40000 + "\n"); sys.stdout.flush()
+elif mode == "flood":           # once $GO exists: 64 MB in 1000-byte lines, as fast as the pipe takes them
+    while not os.path.exists(os.environ["GO"]):
+        time.sleep(0.01)
+    line = ("f" * 999 + "\n").encode()
+    out = os.fdopen(1, "wb", buffering=1 << 16)
+    for _ in range(64 * 1024):
+        out.write(line)
+    out.flush()
+open(os.environ["DONE"], "w").close()
+while True:                     # stay up; more output on SIGUSR2
+    try:
+        time.sleep(1000)
+    except KeyboardInterrupt:
+        break
+PY
+
+cat >logs.conf <<CONF
+[group:lines]
+command = python3 $T/writer.py lines
+environment = DONE=$T/lines.done
+stdout = log:$T/lines.%i.log
+stderr = stdout
+log_max = 4096
+log_keep = 2
+[group:long]
+command = python3 $T/writer.py long
+environment = DONE=$T/long.done
+stdout = log:$T/long.log
+[group:shout]
+command = sh -c 'echo hello from shout; echo and its stderr >&2; exec sleep 1000'
+stdout = console
+CONF
+start_airsupd logs.conf
+wait_until 10 test -e lines.done || fail "the writer did not finish"
+wait_until 10 test -e long.done || fail "the long writer did not finish"
+
+# Rotation: at most 4096 bytes a file, two old ones kept, none beyond.
+wait_until 10 grep -q 'line 0199' lines.0.log || fail "the last line is not in lines.0.log"
+for f in lines.0.log lines.0.log.1 lines.0.log.2; do
+        [ -s "$f" ] || fail "$f is missing"
+        [ "$(stat -c %s "$f")" -le 4096 ] || fail "$f is larger than log_max"
+done
+[ ! -e lines.0.log.3 ] || fail "more than log_keep old files"
+# Every line has its time; the newest lines are all there, in order, stderr's too.
+grep -Evq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{15}[+-][0-9]{2}:[0-9]{2} line [0-9]{4} x{89}$' lines.0.log &&
+        fail "a line without its time: $(grep -Ev '^[0-9]{4}-.* line [0-9]{4} x{89}$' lines.0.log | head -n 1)"
+got=$(cat lines.0.log.2 lines.0.log.1 lines.0.log | sed 's/^[^ ]* line \([0-9]*\).*/\1/' | tail -n 60 | paste -sd, -)
+want=$(seq -f %04g 140 199 | paste -sd, -)
+[ "$got" = "$want" ] || fail "lines lost or out of order: $got"
+
+# A 40000-byte line comes out in pieces, not a byte lost.
+wait_until 10 eval '[ "$(cut -d" " -f2- long.log | tr -d "\n" | wc -c)" -eq 40000 ]' ||
+        fail "the long line lost bytes: $(cut -d' ' -f2- long.log | tr -d '\n' | wc -c) of 40000"
+[ "$(wc -l <long.log)" -ge 3 ] || fail "the long line was not split"
+
+# console: the process's name before each line, on airsupd's stderr.
+wait_log 'shout \| hello from shout'
+wait_log 'shout \| and its stderr'
+
+# SIGUSR1 reopens: after an outside move, new lines go to a new file.
+mv long.log long.old
+kill -USR1 "$AIRSUPD_PID"
+wait_log 'SIGUSR1: reopening log files'
+wait_until 10 test -e long.log || fail "SIGUSR1 did not reopen long.log"
+kill -TERM "$AIRSUPD_PID"
+wait_airsupd_exit 20
+[ "$AIRSUPD_STATUS" -eq 0 ] || fail "airsupd exited $AIRSUPD_STATUS"
+
+# A flood of 64 MB: airsupd's memory stays flat, the file takes it all.
+cat >flood.conf <<CONF
+[group:flood]
+command = python3 $T/writer.py flood
+environment = DONE=$T/flood.done GO=$T/flood.go
+stdout = log:$T/flood.log
+log_max = 0
+CONF
+start_airsupd flood.conf
+wait_log 'ready root'
+rss0=$(awk '/^VmRSS/ { print $2 }' "/proc/$AIRSUPD_PID/status")
+touch flood.go
+wait_until 60 test -e flood.done || fail "the flood did not finish"
+wait_until 30 eval '[ "$(wc -l <flood.log)" -ge 65536 ]' || fail "flood lines lost: $(wc -l <flood.log) of 65536"
+rss1=$(awk '/^VmRSS/ { print $2 }' "/proc/$AIRSUPD_PID/status")
+[ $((rss1 - rss0)) -lt 4096 ] || fail "airsupd grew by $((rss1 - rss0)) kB during a 64 MB flood"
+kill -TERM "$AIRSUPD_PID"
+wait_airsupd_exit 20
+exit 0
