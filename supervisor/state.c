@@ -308,32 +308,57 @@ static int procs_open(sup_state *st) {
         return st->procs_fd < 0 ? -errno : 0;
 }
 
-static void procs_write(sup_state *st, const char *line, size_t len) {
-        if (procs_open(st) < 0)
-                return;
-        if (write(st->procs_fd, line, len) == (ssize_t) len)
-                st->lines++;
+static int pending_add(sup_state *st, pid_t pid, bool ended, const char *name) {
+        if (st->n_pending == st->pending_cap) {
+                size_t cap = st->pending_cap ? st->pending_cap * 2 : 64;
+                state_entry *a = reallocarray(st->pending, cap, sizeof(state_entry));
+                if (!a)
+                        return -ENOMEM;
+                st->pending = a;
+                st->pending_cap = cap;
+        }
+        st->pending[st->n_pending] = (state_entry) { .pid = pid, .ended = ended };
+        snprintf(st->pending[st->n_pending].name, sizeof(st->pending[0].name), "%s", name);
+        st->n_pending++;
+        return 0;
 }
 
+/* Queued, written by state_flush(): off the path from a crash to the
+ * restart, which this would otherwise lengthen by a /proc read and two
+ * writes.  What a SIGKILL between the two loses is one process that the
+ * next airsupd's stop would have found. */
 void state_started(sup_state *st, pid_t pid, const char *name) {
-        unsigned long long start;
-        char line[PROCS_LINE_MAX];
-        int len;
-
-        if (!st || state_proc_starttime(pid, &start) < 0)
-                return;
-        len = snprintf(line, sizeof(line), "+ %d %llu %.95s\n", (int) pid, start, name);
-        procs_write(st, line, (size_t) len);
+        if (st && pending_add(st, pid, false, name) < 0)
+                state_flush(st);
 }
 
 void state_ended(sup_state *st, pid_t pid) {
-        char line[32];
-        int len;
+        if (st && pending_add(st, pid, true, "") < 0)
+                state_flush(st);
+}
 
-        if (!st)
+void state_flush(sup_state *st) {
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+
+        if (!st || st->n_pending == 0)
                 return;
-        len = snprintf(line, sizeof(line), "- %d\n", (int) pid);
-        procs_write(st, line, (size_t) len);
+        buf = malloc(st->n_pending * PROCS_LINE_MAX);
+        if (buf && procs_open(st) >= 0) {
+                for (size_t i = 0; i < st->n_pending; i++) {
+                        const state_entry *e = &st->pending[i];
+                        unsigned long long start;
+
+                        if (e->ended)
+                                len += (size_t) snprintf(buf + len, PROCS_LINE_MAX, "- %d\n", (int) e->pid);
+                        else if (state_proc_starttime(e->pid, &start) == 0)
+                                len += (size_t) snprintf(buf + len, PROCS_LINE_MAX, "+ %d %llu %.95s\n",
+                                                         (int) e->pid, start, e->name);
+                }
+                if (write(st->procs_fd, buf, len) == (ssize_t) len)
+                        st->lines += st->n_pending;
+        }
+        st->n_pending = 0;
 }
 
 int state_compact_begin(sup_state *st, FILE **ret) {
@@ -360,6 +385,8 @@ void state_compact_put(FILE *f, pid_t pid, const char *name) {
 }
 
 int state_compact_end(sup_state *st, FILE *f, size_t lines) {
+        /* What is queued came before the rewrite: the rewrite has it. */
+        st->n_pending = 0;
         char from[PATH_MAX], to[PATH_MAX];
         bool ok = fflush(f) == 0 && !ferror(f);
 
@@ -394,4 +421,7 @@ void state_close(sup_state *st, bool clean) {
         }
         st->procs_fd = safe_close(st->procs_fd);
         st->lock_fd = safe_close(st->lock_fd);
+        free(st->pending);
+        st->pending = NULL;
+        st->n_pending = st->pending_cap = 0;
 }

@@ -10,12 +10,20 @@
 
 #include "supervisor/event.h"
 
+typedef struct state_entry {
+        pid_t pid;
+        bool ended;
+        char name[96];
+} state_entry;
+
 typedef struct sup_state {
         char dir[PATH_MAX - 64];        /* room for "/procs.new" after it */
         int lock_fd;                    /* flock()ed while airsupd runs */
         int procs_fd;                   /* "procs", appended to */
         size_t lines;                   /* in "procs" */
         bool remove_dir;                /* the default directory: removed by a clean exit */
+        state_entry *pending;           /* starts and ends not written yet */
+        size_t n_pending, pending_cap;
 } sup_state;
 
 /* The state directory of the deployment CONFIG_PATH names when the
@@ -30,6 +38,8 @@ int state_open(const char *dir, sup_state *st, char *err, size_t err_size);
 size_t state_stop_leftovers(sup_state *st, sup_events *ev);
 void state_started(sup_state *st, pid_t pid, const char *name);
 void state_ended(sup_state *st, pid_t pid);
+/* Writes what state_started() and state_ended() queued. */
+void state_flush(sup_state *st);
 /* Rewriting "procs" from the live processes: begin, one put each, end. */
 int state_compact_begin(sup_state *st, FILE **ret);
 void state_compact_put(FILE *f, pid_t pid, const char *name);

@@ -657,6 +657,8 @@ sup_manager *manager_free(sup_manager *m) {
                 return NULL;
         node_free(m->root);
         m->run_queue = sd_event_source_disable_unref(m->run_queue);
+        m->state_flush = sd_event_source_disable_unref(m->state_flush);
+        state_flush(m->state);
         free(m->upcalls);
         sup_closer_stop(m, /* kill_it= */ false);
         sup_spawner_free(m);
@@ -728,27 +730,51 @@ static int count_live(sup_node *n, unsigned depth, void *userdata) {
         return 0;
 }
 
-void manager_state_started(sup_manager *m, sup_proc *p) {
+/* Writes the queued starts and ends (an idle-priority defer source: after
+ * the restarts of this iteration); rewrites the list from the live
+ * processes once it is mostly ends. */
+static int state_flush_now(sd_event_source *src, void *userdata) {
+        sup_manager *m = userdata;
         size_t live = 0;
         FILE *f;
 
-        if (!m->state)
-                return;
-        state_started(m->state, p->pid, p->name);
-        /* Appends only, until the list is mostly ends: then it is
-         * rewritten from the live processes. */
+        (void) src;
+        state_flush(m->state);
         if (m->state->lines < 1024 || m->state->lines < 4 * m->state_compacted + 1024)
-                return;
+                return 0;
         (void) manager_walk(m, count_live, &live);
         if (state_compact_begin(m->state, &f) < 0)
-                return;
+                return 0;
         (void) manager_walk(m, put_live, f);
         if (state_compact_end(m->state, f, live) >= 0)
                 m->state_compacted = live;
+        return 0;
+}
+
+static void state_schedule(sup_manager *m) {
+        if (!m->state_flush) {
+                if (sd_event_add_defer(m->event, &m->state_flush, state_flush_now, m) < 0 ||
+                    sd_event_source_set_priority(m->state_flush, SD_EVENT_PRIORITY_IDLE) < 0) {
+                        m->state_flush = sd_event_source_disable_unref(m->state_flush);
+                        state_flush(m->state);  /* no source: at once */
+                        return;
+                }
+        }
+        (void) sd_event_source_set_enabled(m->state_flush, SD_EVENT_ONESHOT);
+}
+
+void manager_state_started(sup_manager *m, sup_proc *p) {
+        if (!m->state)
+                return;
+        state_started(m->state, p->pid, p->name);
+        state_schedule(m);
 }
 
 void manager_state_ended(sup_manager *m, pid_t pgid) {
+        if (!m->state)
+                return;
         state_ended(m->state, pgid);
+        state_schedule(m);
 }
 
 void manager_start(sup_manager *m) {

@@ -176,4 +176,5 @@ struct sup_manager {
         const char *spawner_exe;        /* airsupd's binary to exec it from, NULL: fork only */
         struct sup_state *state;        /* the deployment's lock and process list, NULL if none */
         size_t state_compacted;         /* processes in it at its last rewrite */
+        sd_event_source *state_flush;   /* writes the list's queued lines */
 };
