@@ -174,6 +174,18 @@ int state_proc_starttime(pid_t pid, unsigned long long *ret) {
         return sscanf(p, " %llu", ret) == 1 ? 0 : -EIO;
 }
 
+/* This boot's id: a list written before a reboot names nothing of ours,
+ * however its pids and start times happen to match (an early boot is
+ * much the same each time). */
+static void boot_id(char buf[static 40]) {
+        _cleanup_(fclosep) FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+
+        buf[0] = '\0';
+        if (!f || !fgets(buf, 40, f))
+                buf[0] = '\0';
+        buf[strcspn(buf, "\n")] = '\0';
+}
+
 typedef struct leftover {
         pid_t pid;
         unsigned long long start;
@@ -195,10 +207,14 @@ static size_t read_procs(const char *path, leftover **ret) {
         _cleanup_(fclosep) FILE *f = fopen(path, "re");
         leftover *a = NULL;
         size_t n = 0, cap = 0, k = 0, order = 0;
-        char line[PROCS_LINE_MAX];
+        char line[PROCS_LINE_MAX], boot[40], theirs[40] = "";
 
         *ret = NULL;
         if (!f)
+                return 0;
+        boot_id(boot);
+        if (!fgets(line, sizeof(line), f) || sscanf(line, "boot %39s", theirs) != 1 || !boot[0] ||
+            strcmp(theirs, boot) != 0)
                 return 0;
         while (fgets(line, sizeof(line), f)) {
                 leftover e = { .order = order++ };
@@ -299,13 +315,23 @@ size_t state_stop_leftovers(sup_state *st, sup_events *ev) {
 }
 
 static int procs_open(sup_state *st) {
-        char path[PATH_MAX];
+        char path[PATH_MAX], boot[40], line[64];
+        struct stat sb;
+        int len;
 
         if (st->procs_fd >= 0)
                 return 0;
         snprintf(path, sizeof(path), "%s/procs", st->dir);
         st->procs_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-        return st->procs_fd < 0 ? -errno : 0;
+        if (st->procs_fd < 0)
+                return -errno;
+        /* A new list starts with the boot it belongs to. */
+        if (fstat(st->procs_fd, &sb) == 0 && sb.st_size == 0) {
+                boot_id(boot);
+                len = snprintf(line, sizeof(line), "boot %s\n", boot);
+                (void) !write(st->procs_fd, line, (size_t) len);
+        }
+        return 0;
 }
 
 static int pending_add(sup_state *st, pid_t pid, bool ended, const char *name) {
@@ -362,7 +388,7 @@ void state_flush(sup_state *st) {
 }
 
 int state_compact_begin(sup_state *st, FILE **ret) {
-        char path[PATH_MAX];
+        char path[PATH_MAX], boot[40];
         int fd;
 
         snprintf(path, sizeof(path), "%s/procs.new", st->dir);
@@ -374,6 +400,8 @@ int state_compact_begin(sup_state *st, FILE **ret) {
                 safe_close(fd);
                 return -ENOMEM;
         }
+        boot_id(boot);
+        fprintf(*ret, "boot %s\n", boot);
         return 0;
 }
 

@@ -59,10 +59,31 @@ wait_airsupd_exit 20
 [ ! -e state/procs ] || fail "a clean stop left state/procs"
 
 # An unrelated process with a recorded pid is never taken for ours.
-echo "+ $$ 1 web" >state/procs
+printf "boot %s\n+ %s 1 web\n" "$(cat /proc/sys/kernel/random/boot_id)" "$$" >state/procs
 start_airsupd one.conf
 wait_log 'ready root'
 log_has 'leftover web' && fail "a reused pid was taken for a leftover"
+kill -TERM "$AIRSUPD_PID"
+wait_airsupd_exit 20
+
+# A list from another boot names nothing of ours, even a live pid whose
+# start time matches.
+setsid sleep 1000 &
+other=$!
+echo "$other" >other.pid
+start=$(awk '{ sub(/.*\) /, ""); print $20 }' "/proc/$other/stat")
+printf "boot 00000000-0000-0000-0000-000000000000\n+ %s %s web\n" "$other" "$start" >state/procs
+start_airsupd one.conf
+wait_log 'ready root'
+alive "$other" || fail "a process named by another boot's list was stopped"
+log_has 'leftover web' && fail "another boot's list was taken for leftovers"
+kill -TERM "$AIRSUPD_PID"
+wait_airsupd_exit 20
+# The same line under this boot's id: that one is ours, and stopped.
+printf "boot %s\n+ %s %s web\n" "$(cat /proc/sys/kernel/random/boot_id)" "$other" "$start" >state/procs
+start_airsupd one.conf
+wait_log 'ready root'
+log_has "leftover web pid=$other stopped" || fail "the same line under this boot was not stopped"
 kill -TERM "$AIRSUPD_PID"
 wait_airsupd_exit 20
 exit 0
