@@ -6,7 +6,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-PKGS     = libsystemd libbsd
+PKGS     = libsystemd libbsd json-c
 
 ifeq ($(SAN),1)
 BUILD   ?= build/asan
@@ -24,7 +24,7 @@ LIBS     = $(shell pkg-config --libs $(PKGS))
 
 SUP_SRC  = supervisor/cfg.c supervisor/cfg-value.c supervisor/policy.c \
            supervisor/event.c supervisor/spawn.c supervisor/proc.c supervisor/notify-parse.c \
-           supervisor/notify.c supervisor/helper.c supervisor/closer.c supervisor/spawner.c supervisor/state.c supervisor/verify.c supervisor/logsink.c \
+           supervisor/notify.c supervisor/helper.c supervisor/closer.c supervisor/spawner.c supervisor/state.c supervisor/verify.c supervisor/logsink.c supervisor/control.c \
            supervisor/sup.c
 SUP_OBJ  = $(SUP_SRC:%.c=$(BUILD)/%.o)
 SHM_SRC  = shm/lane.c shm/mailbox.c
@@ -35,7 +35,7 @@ HELPERS  = $(BUILD)/tests/notify-listen $(BUILD)/tests/hostile $(BUILD)/tests/si
 EXAMPLES = $(BUILD)/examples/ticker $(BUILD)/examples/flaky
 BENCH    = $(BUILD)/bench/restart $(BUILD)/bench/crashloop-child $(BUILD)/bench/floor \
            $(BUILD)/bench/scale $(BUILD)/bench/idle-child $(BUILD)/bench/mailbox
-MANS     = man/airsupd.8 man/airsup.conf.5
+MANS     = man/airsupd.8 man/airsup.conf.5 man/airsupctl.1
 
 # Fuzz targets (tests/fuzz/fuzz-NAME.c) and the sources each needs.  `make
 # fuzz` builds them with clang's libFuzzer and runs each for FUZZ_SECONDS;
@@ -52,7 +52,7 @@ REPLAY       = $(FUZZERS:%=$(BUILD)/fuzz/replay-%)
 .PHONY: all deps deps-test deps-bench deps-fuzz check check-unit check-integration check-man \
         check-fuzz fuzz run bench install clean
 
-all: $(BUILD)/airsupd $(EXAMPLES)
+all: $(BUILD)/airsupd $(BUILD)/airsupctl $(EXAMPLES)
 
 deps:
 	@sh mk/deps.sh build
@@ -68,6 +68,9 @@ $(BUILD)/%.o: %.c | deps
 	$(CC) $(XCFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/airsupd: $(BUILD)/supervisor/airsupd.o $(SUP_OBJ)
+	$(CC) $(XLDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/airsupctl: $(BUILD)/ctl/airsupctl.o
 	$(CC) $(XLDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/examples/%: $(BUILD)/examples/%.o
@@ -148,6 +151,8 @@ bench: deps-bench all $(BENCH)
 
 install: all
 	install -D -m 755 $(BUILD)/airsupd $(DESTDIR)$(PREFIX)/sbin/airsupd
+	install -D -m 755 $(BUILD)/airsupctl $(DESTDIR)$(PREFIX)/bin/airsupctl
+	install -D -m 644 man/airsupctl.1 $(DESTDIR)$(PREFIX)/share/man/man1/airsupctl.1
 	install -D -m 644 man/airsupd.8 $(DESTDIR)$(PREFIX)/share/man/man8/airsupd.8
 	install -D -m 644 man/airsup.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/airsup.conf.5
 

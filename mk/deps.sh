@@ -4,7 +4,7 @@
 # anyone else it prints the exact apt-get line and fails.
 set -eu
 
-build="libsystemd-dev libbsd-dev pkg-config gcc make"
+build="libsystemd-dev libbsd-dev libjson-c-dev pkg-config gcc make"
 test="$build libcmocka-dev mandoc procps util-linux systemd redis-server python3"
 fuzz="$test clang libclang-rt-14-dev"
 bench="$test runit s6 supervisor"

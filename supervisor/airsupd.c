@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "supervisor/control.h"
 #include "supervisor/manager.h"
 #include "supervisor/spawner.h"
 #include "supervisor/state.h"
@@ -32,6 +33,8 @@ static void help(void) {
                "                      log directories, as each group's user) and exit: 0 if\n"
                "                      good, 78 if not\n"
                "      --subreaper     adopt and reap orphaned descendants (implied as PID 1)\n"
+               "      --control=PATH  the control socket (default: control = in FILE, else\n"
+               "                      /run/airsup/control as root, $XDG_RUNTIME_DIR/airsup/control)\n"
                "      --log=TARGET    where events go: auto, stderr or journal (default auto:\n"
                "                      journald when stderr is a stream to it, as\n"
                "                      $JOURNAL_STREAM says under systemd; else stderr)\n"
@@ -123,12 +126,13 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 }
 
 int main(int argc, char **argv) {
-        enum { ARG_CHECK = 0x100, ARG_SUBREAPER, ARG_LOG, ARG_VERSION };
+        enum { ARG_CHECK = 0x100, ARG_SUBREAPER, ARG_LOG, ARG_VERSION, ARG_CONTROL };
         static const struct option options[] = {
                 { "config", required_argument, NULL, 'c' },
                 { "check", no_argument, NULL, ARG_CHECK },
                 { "subreaper", no_argument, NULL, ARG_SUBREAPER },
                 { "log", required_argument, NULL, ARG_LOG },
+                { "control", required_argument, NULL, ARG_CONTROL },
                 { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -139,7 +143,8 @@ int main(int argc, char **argv) {
          * reference to it anyway). */
         _cleanup_(sd_event_unrefp) sd_event *e = NULL;
         _cleanup_(manager_freep) sup_manager *m = NULL;
-        const char *path = NULL;
+        const char *path = NULL, *control_path = NULL;
+        _cleanup_(control_freep) sup_control *control = NULL;
         bool check = false, subreaper = false, verbose = false;
         sup_log_target log = SUP_LOG_AUTO;
         sigset_t mask;
@@ -162,6 +167,9 @@ int main(int argc, char **argv) {
                         break;
                 case ARG_SUBREAPER:
                         subreaper = true;
+                        break;
+                case ARG_CONTROL:
+                        control_path = optarg;
                         break;
                 case ARG_LOG:
                         if (strcmp(optarg, "auto") == 0)
@@ -283,6 +291,21 @@ int main(int argc, char **argv) {
                 }
         }
 
+        /* The control socket: --control, control =, or the default. */
+        {
+                char dflt[108], err[256];
+
+                if (!control_path)
+                        control_path = m->cfg->control;
+                if (!control_path && control_default_path(dflt, sizeof(dflt)) >= 0)
+                        control_path = dflt;
+                r = control_path ? control_open(m, control_path, m->cfg->control_group, &control, err, sizeof(err))
+                                 : -ENAMETOOLONG;
+                if (r < 0) {
+                        fprintf(stderr, "airsupd: %s\n", control_path ? err : "no control socket path");
+                        return 1;
+                }
+        }
         m->nofile_child = nofile;
         m->spawner_exe = "/proc/self/exe";
         if (state_ok) {
@@ -295,6 +318,7 @@ int main(int argc, char **argv) {
                 sup_log(&m->events, LOG_ERR, "event loop failed: %s", strerror(-r));
                 r = 1;
         }
+        control = control_free(control);
         /* The loop ends once every process is down: none is left over. */
         if (state_ok)
                 state_close(&state, /* clean= */ r >= 0);

@@ -14,6 +14,7 @@
 #include <sys/pidfd.h>
 #include <sys/wait.h>
 #include <syslog.h>
+#include <time.h>
 
 #include "common/cleanup.h"
 #include "common/string-table.h"
@@ -270,6 +271,10 @@ static int act_start(sup_proc *p) {
                         return 0;
                 }
                 notify_drain(p);
+        }
+        if (p->exit.code != 0 || p->start_error != 0) {
+                p->last_exit = p->exit;
+                p->last_start_error = p->start_error;
         }
         p->incarnation++;
         p->stop_requested = false;
@@ -653,6 +658,11 @@ bool proc_main_exited(sup_proc *p) {
         notify_flush(p);
         if (!collect_exit(p))
                 return false;
+        {
+                struct timespec ts;
+                clock_gettime(CLOCK_REALTIME, &ts);
+                p->exited_realtime_usec = (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
+        }
         (void) proc_dispatch(p, PROC_EV_EXIT);
         return true;
 }

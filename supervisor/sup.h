@@ -96,6 +96,9 @@ struct sup_proc {
         sup_ratelimit notify_log;       /* warnings about its notify socket */
         uid_t uid;                      /* the uid its processes run as (set at spawn) */
         struct log_sink *sink_out, *sink_err;   /* log: or console output, kept across restarts */
+        uint64_t exited_realtime_usec;  /* CLOCK_REALTIME of its last exit, 0 if none */
+        sup_exit last_exit;             /* the last exit (or failed start) of an earlier incarnation */
+        int last_start_error;
 };
 
 /* What a proc does to the world outside: fork, signal, arm its timer, look

@@ -7,6 +7,7 @@ set -u
 AIRSUPD=$(cd "$BUILD" && pwd)/airsupd
 HOSTILE=$(cd "$BUILD" && pwd)/tests/hostile
 SIGCOUNT=$(cd "$BUILD" && pwd)/tests/sigcount
+AIRSUPCTL=$(cd "$BUILD" && pwd)/airsupctl
 T=$(mktemp -d /tmp/airsup-it.XXXXXX)
 LOG=$T/airsupd.log
 AIRSUPD_PID=
@@ -67,7 +68,7 @@ event_time() {
 start_airsupd() {
         local conf=$1
         shift
-        "$AIRSUPD" -c "$conf" --log=stderr -v "$@" 2>"$LOG" &
+        "$AIRSUPD" -c "$conf" --log=stderr -v --control "$T/control" "$@" 2>"$LOG" &
         AIRSUPD_PID=$!
 }
 

@@ -1,0 +1,537 @@
+/* airsupctl - the operator's command line for airsupd (airsupctl(1)).
+ *
+ * It speaks D-Bus peer-to-peer to airsupd's control socket with sd-bus
+ * (the interface is in airsupctl(1), "D-BUS INTERFACE"), prints aligned
+ * tables, or with --json one JSON document per call, made with json-c. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <systemd/sd-bus.h>
+#include <time.h>
+#include <unistd.h>
+
+#define EXIT_FAILED 1
+#define EXIT_USAGE 2
+#define EXIT_NO_SUCH 3
+#define EXIT_UNREACHABLE 4
+
+#define PATH_MANAGER "/org/airsup1"
+#define IFACE_MANAGER "org.airsup1.Manager"
+#define ERR_NO_SUCH_NODE "org.airsup1.Error.NoSuchNode"
+#define STATUS_ROW "(sssssutubsts)"
+
+static const char *arg_socket;
+static bool arg_json, arg_no_block;
+static double arg_timeout = 90;
+
+static void help(void) {
+        printf("Usage: airsupctl [-s SOCKET] [--json] VERB [ARGS...]\n"
+               "\n"
+               "Operate a running airsupd (see airsupctl(1)).\n"
+               "\n"
+               "Verbs:\n"
+               "  status [NAME...]     one row per process and supervisor (NAME: a group,\n"
+               "                       GROUP[i], or a supervisor and what is below it)\n"
+               "  tree                 the supervision tree with strategies and states\n"
+               "  start NAME           let a stopped, ended or failed node run again\n"
+               "  stop NAME            stop it and hold it down until start\n"
+               "  restart NAME         stop and start it in order\n"
+               "  signal NAME SIG      send SIG to its running main processes\n"
+               "  shutdown             stop the whole tree; airsupd exits 0\n"
+               "\n"
+               "Options:\n"
+               "  -s, --socket=PATH    the control socket (default $AIRSUP_CONTROL, else\n"
+               "                       /run/airsup/control as root, $XDG_RUNTIME_DIR/airsup/control)\n"
+               "      --json           one JSON document instead of a table\n"
+               "      --no-block       stop, start, restart: return once it is under way\n"
+               "      --timeout=SEC    how long stop, start, restart wait (default 90)\n"
+               "  -h, --help           show this help\n"
+               "\n"
+               "Exit status: 0 done, 1 failed, 2 usage, 3 no such name, 4 cannot reach airsupd.\n");
+}
+
+static const char *default_socket(char *buf, size_t size) {
+        const char *env = getenv("AIRSUP_CONTROL"), *runtime = getenv("XDG_RUNTIME_DIR");
+
+        if (env && *env)
+                return env;
+        if (geteuid() == 0)
+                snprintf(buf, size, "/run/airsup/control");
+        else if (runtime && runtime[0] == '/')
+                snprintf(buf, size, "%s/airsup/control", runtime);
+        else
+                snprintf(buf, size, "/tmp/airsup-%u/control", (unsigned) geteuid());
+        return buf;
+}
+
+static int fail_unreachable(const char *path, const char *why) {
+        fprintf(stderr, "airsupctl: cannot reach airsupd on %s: %s\n", path, why);
+        return -EXIT_UNREACHABLE;
+}
+
+/* airsupd refuses a peer it does not trust with one line before it closes:
+ * read it on a fresh connection to say why the first one failed. */
+static bool refused_by_airsupd(const struct sockaddr_un *sa) {
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+        char buf[64] = "";
+        bool refused = false;
+
+        if (fd >= 0 && connect(fd, (const struct sockaddr *) sa, sizeof(*sa)) == 0 && poll(&pfd, 1, 1000) > 0 &&
+            read(fd, buf, sizeof(buf) - 1) > 0)
+                refused = strncmp(buf, "airsupd: access denied", 22) == 0;
+        if (fd >= 0)
+                close(fd);
+        return refused;
+}
+
+/* A connection, or -EXIT_UNREACHABLE with the reason said. */
+static int connect_bus(sd_bus **ret) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        char buf[108];
+        const char *path = arg_socket ?: default_socket(buf, sizeof(buf));
+        sd_bus *bus = NULL;
+        int fd, r;
+
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return fail_unreachable(path, "socket path too long");
+        strcpy(sa.sun_path, path);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return fail_unreachable(path, strerror(errno));
+        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
+                int e = errno;
+                close(fd);
+                if (e == ENOENT)
+                        return fail_unreachable(path, "no such socket (is airsupd running? see -s)");
+                if (e == ECONNREFUSED)
+                        return fail_unreachable(path, "connection refused (a stale socket: airsupd is gone)");
+                if (e == EACCES || e == EPERM)
+                        return fail_unreachable(path, "permission denied by the socket's mode");
+                return fail_unreachable(path, strerror(e));
+        }
+        r = sd_bus_new(&bus);
+        if (r >= 0)
+                r = sd_bus_set_fd(bus, fd, fd);
+        if (r >= 0)
+                r = sd_bus_start(bus);
+        /* The handshake completes with the first call: make it a Ping, so
+         * that a refusal is told apart from a failed verb. */
+        if (r >= 0)
+                r = sd_bus_call_method(bus, NULL, PATH_MANAGER, "org.freedesktop.DBus.Peer", "Ping", NULL, NULL, "");
+        if (r >= 0) {
+                *ret = bus;
+                return 0;
+        }
+        sd_bus_flush_close_unref(bus);
+        if (refused_by_airsupd(&sa))
+                return fail_unreachable(path, "access denied by airsupd (only root, its own user and "
+                                        "members of control_group may control it)");
+        return fail_unreachable(path, strerror(-r));
+}
+
+static int call_error(const sd_bus_error *e, int r) {
+        if (sd_bus_error_has_name(e, ERR_NO_SUCH_NODE)) {
+                fprintf(stderr, "airsupctl: %s\n", e->message);
+                return EXIT_NO_SUCH;
+        }
+        fprintf(stderr, "airsupctl: %s\n", e->message ?: strerror(-r));
+        return EXIT_FAILED;
+}
+
+typedef struct row {
+        const char *name, *kind, *state, *parent, *held, *last_exit, *status;
+        uint32_t pid, restarts;
+        uint64_t uptime_usec, exited_usec;
+        int ready;
+} row;
+
+/* Status(NAMES) into ROWS (pointing into *RET_REPLY). */
+static int get_status(sd_bus *bus, char **names, sd_bus_message **ret_reply, row **ret_rows, size_t *ret_n) {
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        sd_bus_message *m = NULL, *reply = NULL;
+        row *rows = NULL;
+        size_t n = 0;
+        int r;
+
+        r = sd_bus_message_new_method_call(bus, &m, NULL, PATH_MANAGER, IFACE_MANAGER, "Status");
+        if (r >= 0)
+                r = sd_bus_message_append_strv(m, names);
+        if (r >= 0)
+                r = sd_bus_call(bus, m, 0, &e, &reply);
+        sd_bus_message_unref(m);
+        if (r < 0) {
+                r = call_error(&e, r);
+                sd_bus_error_free(&e);
+                return -r;
+        }
+        r = sd_bus_message_enter_container(reply, 'a', STATUS_ROW);
+        while (r >= 0) {
+                row x = {};
+                r = sd_bus_message_read(reply, STATUS_ROW, &x.name, &x.kind, &x.state, &x.parent, &x.held, &x.pid,
+                                        &x.uptime_usec, &x.restarts, &x.ready, &x.last_exit, &x.exited_usec,
+                                        &x.status);
+                if (r <= 0)
+                        break;
+                row *a = reallocarray(rows, n + 1, sizeof(row));
+                if (!a) {
+                        r = -ENOMEM;
+                        break;
+                }
+                rows = a;
+                rows[n++] = x;
+        }
+        if (r < 0) {
+                fprintf(stderr, "airsupctl: bad reply from airsupd: %s\n", strerror(-r));
+                free(rows);
+                sd_bus_message_unref(reply);
+                return -EXIT_FAILED;
+        }
+        *ret_reply = reply;
+        *ret_rows = rows;
+        *ret_n = n;
+        return 0;
+}
+
+static void format_duration(uint64_t usec, char *buf, size_t size) {
+        uint64_t s = usec / 1000000;
+
+        if (usec == 0)
+                snprintf(buf, size, "-");
+        else if (s < 60)
+                snprintf(buf, size, "%llus", (unsigned long long) s);
+        else if (s < 3600)
+                snprintf(buf, size, "%llum%02llus", (unsigned long long) (s / 60), (unsigned long long) (s % 60));
+        else if (s < 86400)
+                snprintf(buf, size, "%lluh%02llum", (unsigned long long) (s / 3600),
+                         (unsigned long long) (s / 60 % 60));
+        else
+                snprintf(buf, size, "%llud%02lluh", (unsigned long long) (s / 86400),
+                         (unsigned long long) (s / 3600 % 24));
+}
+
+static uint64_t realtime_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+static int print_json(json_object *o) {
+        puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+        json_object_put(o);
+        return 0;
+}
+
+static int verb_status(sd_bus *bus, char **names) {
+        sd_bus_message *reply = NULL;
+        row *rows = NULL;
+        size_t n = 0;
+        int r = get_status(bus, names, &reply, &rows, &n);
+
+        if (r < 0)
+                return -r;
+        if (arg_json) {
+                json_object *a = json_object_new_array();
+                for (size_t i = 0; i < n; i++) {
+                        json_object *o = json_object_new_object();
+                        json_object_object_add(o, "name", json_object_new_string(rows[i].name));
+                        json_object_object_add(o, "kind", json_object_new_string(rows[i].kind));
+                        json_object_object_add(o, "state", json_object_new_string(rows[i].state));
+                        json_object_object_add(o, "group", json_object_new_string(rows[i].parent));
+                        json_object_object_add(o, "held", json_object_new_boolean(rows[i].held[0] != '\0'));
+                        json_object_object_add(o, "pid", rows[i].pid ? json_object_new_int64(rows[i].pid) : NULL);
+                        json_object_object_add(o, "uptime_usec", json_object_new_uint64(rows[i].uptime_usec));
+                        json_object_object_add(o, "restarts", json_object_new_int64(rows[i].restarts));
+                        json_object_object_add(o, "ready", json_object_new_boolean(rows[i].ready));
+                        json_object_object_add(o, "last_exit", rows[i].last_exit[0] ?
+                                               json_object_new_string(rows[i].last_exit) : NULL);
+                        json_object_object_add(o, "last_exit_realtime_usec", rows[i].exited_usec ?
+                                               json_object_new_uint64(rows[i].exited_usec) : NULL);
+                        json_object_object_add(o, "status_text", json_object_new_string(rows[i].status));
+                        json_object_array_add(a, o);
+                }
+                print_json(a);
+        } else {
+                size_t w = 4;
+                uint64_t now = realtime_usec();
+
+                for (size_t i = 0; i < n; i++)
+                        if (strlen(rows[i].name) > w)
+                                w = strlen(rows[i].name);
+                printf("%-*s  %-14s %8s %8s %8s  %-5s  %-24s %s\n", (int) w, "NAME", "STATE", "PID", "UPTIME",
+                       "RESTARTS", "READY", "LAST EXIT", "STATUS");
+                for (size_t i = 0; i < n; i++) {
+                        char up[32], pid[16], last[64], ago[32], state[32];
+
+                        format_duration(rows[i].uptime_usec, up, sizeof(up));
+                        snprintf(pid, sizeof(pid), rows[i].pid ? "%u" : "-", rows[i].pid);
+                        snprintf(state, sizeof(state), "%s%s", rows[i].state, rows[i].held[0] ? ",held" : "");
+                        if (rows[i].last_exit[0]) {
+                                format_duration(now > rows[i].exited_usec ? now - rows[i].exited_usec : 1, ago,
+                                                sizeof(ago));
+                                snprintf(last, sizeof(last), "%s (%s ago)", rows[i].last_exit, ago);
+                        } else
+                                snprintf(last, sizeof(last), "-");
+                        printf("%-*s  %-14s %8s %8s %8u  %-5s  %-24s %s\n", (int) w, rows[i].name, state, pid,
+                               strcmp(rows[i].kind, "supervisor") == 0 ? "" : up,
+                               rows[i].restarts, rows[i].ready ? "yes" : "no", last, rows[i].status);
+                }
+        }
+        free(rows);
+        sd_bus_message_unref(reply);
+        return 0;
+}
+
+static int verb_tree(sd_bus *bus) {
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        json_object *a = arg_json ? json_object_new_array() : NULL;
+        int r;
+
+        r = sd_bus_call_method(bus, NULL, PATH_MANAGER, IFACE_MANAGER, "Tree", &e, &reply, "");
+        if (r < 0) {
+                r = call_error(&e, r);
+                sd_bus_error_free(&e);
+                json_object_put(a);
+                return r;
+        }
+        r = sd_bus_message_enter_container(reply, 'a', "(susssusuu)");
+        while (r >= 0) {
+                const char *name, *kind, *state, *strategy, *restart;
+                uint32_t depth, intensity, period, instances;
+
+                r = sd_bus_message_read(reply, "(susssusuu)", &name, &depth, &kind, &state, &strategy, &intensity,
+                                        &restart, &period, &instances);
+                if (r <= 0)
+                        break;
+                if (a) {
+                        json_object *o = json_object_new_object();
+                        json_object_object_add(o, "name", json_object_new_string(name));
+                        json_object_object_add(o, "depth", json_object_new_int64(depth));
+                        json_object_object_add(o, "kind", json_object_new_string(kind));
+                        json_object_object_add(o, "state", json_object_new_string(state));
+                        json_object_object_add(o, "restart", json_object_new_string(restart));
+                        if (strcmp(kind, "supervisor") == 0) {
+                                json_object_object_add(o, "strategy", json_object_new_string(strategy));
+                                json_object_object_add(o, "intensity", json_object_new_int64(intensity));
+                                json_object_object_add(o, "period_s", json_object_new_int64(period));
+                        } else
+                                json_object_object_add(o, "instances", json_object_new_int64(instances));
+                        json_object_array_add(a, o);
+                } else if (strcmp(kind, "supervisor") == 0)
+                        printf("%*s%s [%s, %u in %us, %s] %s\n", (int) depth * 2, "", name, strategy, intensity,
+                               period, restart, state);
+                else
+                        printf("%*s%s%s [%s] %s\n", (int) depth * 2, "", name,
+                               instances > 1 ? "[*]" : "", restart, state);
+        }
+        sd_bus_message_unref(reply);
+        if (r < 0) {
+                json_object_put(a);
+                fprintf(stderr, "airsupctl: bad reply from airsupd: %s\n", strerror(-r));
+                return EXIT_FAILED;
+        }
+        if (a)
+                print_json(a);
+        return 0;
+}
+
+/* Whether the rows of NAME show VERB done: every process stopped (stop)
+ * or ready with a pid other than before (restart; start: ready). */
+static bool done(const char *verb, const row *rows, size_t n, const row *before, size_t n_before) {
+        for (size_t i = 0; i < n; i++) {
+                if (strcmp(rows[i].kind, "supervisor") == 0)
+                        continue;
+                if (strcmp(verb, "stop") == 0) {
+                        if (strcmp(rows[i].state, "stopped") != 0 && strcmp(rows[i].state, "exited") != 0 &&
+                            strcmp(rows[i].state, "failed") != 0)
+                                return false;
+                        continue;
+                }
+                if (!rows[i].ready)
+                        return false;
+                if (strcmp(verb, "restart") == 0)
+                        for (size_t j = 0; j < n_before; j++)
+                                if (strcmp(before[j].name, rows[i].name) == 0 && before[j].pid != 0 &&
+                                    before[j].pid == rows[i].pid)
+                                        return false;
+        }
+        return true;
+}
+
+static int verb_change(sd_bus *bus, const char *verb, const char *name) {
+        static const char *const methods[][2] = { { "start", "Start" }, { "stop", "Stop" }, { "restart", "Restart" } };
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        sd_bus_message *before_reply = NULL, *reply = NULL;
+        row *before = NULL, *rows = NULL;
+        size_t n_before = 0, n = 0;
+        char *names[] = { (char *) name, NULL };
+        const char *method = NULL;
+        struct timespec t0, t;
+        int r;
+
+        for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+                if (strcmp(methods[i][0], verb) == 0)
+                        method = methods[i][1];
+        r = get_status(bus, names, &before_reply, &before, &n_before);
+        if (r < 0)
+                return -r;
+        r = sd_bus_call_method(bus, NULL, PATH_MANAGER, IFACE_MANAGER, method, &e, NULL, "s", name);
+        if (r < 0) {
+                r = call_error(&e, r);
+                sd_bus_error_free(&e);
+                goto out;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        while (!arg_no_block) {
+                r = get_status(bus, names, &reply, &rows, &n);
+                if (r < 0) {
+                        r = -r;
+                        goto out;
+                }
+                bool ok = done(verb, rows, n, before, n_before);
+                free(rows);
+                rows = NULL;
+                reply = sd_bus_message_unref(reply);
+                if (ok)
+                        break;
+                clock_gettime(CLOCK_MONOTONIC, &t);
+                if ((double) (t.tv_sec - t0.tv_sec) + (double) (t.tv_nsec - t0.tv_nsec) / 1e9 > arg_timeout) {
+                        fprintf(stderr, "airsupctl: %s %s: not done after %g s\n", verb, name, arg_timeout);
+                        r = EXIT_FAILED;
+                        goto out;
+                }
+                (void) poll(NULL, 0, 20);
+        }
+        if (arg_json) {
+                json_object *o = json_object_new_object();
+                json_object_object_add(o, "verb", json_object_new_string(verb));
+                json_object_object_add(o, "name", json_object_new_string(name));
+                json_object_object_add(o, "done", json_object_new_boolean(!arg_no_block));
+                print_json(o);
+        }
+        r = 0;
+out:
+        free(before);
+        sd_bus_message_unref(before_reply);
+        return r;
+}
+
+static int verb_signal(sd_bus *bus, const char *name, const char *sig) {
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        uint32_t k = 0;
+        int r;
+
+        r = sd_bus_call_method(bus, NULL, PATH_MANAGER, IFACE_MANAGER, "Signal", &e, &reply, "ss", name, sig);
+        if (r < 0) {
+                r = call_error(&e, r);
+                sd_bus_error_free(&e);
+                return r;
+        }
+        (void) sd_bus_message_read(reply, "u", &k);
+        sd_bus_message_unref(reply);
+        if (arg_json) {
+                json_object *o = json_object_new_object();
+                json_object_object_add(o, "name", json_object_new_string(name));
+                json_object_object_add(o, "signal", json_object_new_string(sig));
+                json_object_object_add(o, "signalled", json_object_new_int64(k));
+                print_json(o);
+        } else
+                printf("%s: %u process%s signalled\n", name, k, k == 1 ? "" : "es");
+        return 0;
+}
+
+static int verb_shutdown(sd_bus *bus) {
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        int r = sd_bus_call_method(bus, NULL, PATH_MANAGER, IFACE_MANAGER, "Shutdown", &e, NULL, "");
+
+        if (r < 0) {
+                r = call_error(&e, r);
+                sd_bus_error_free(&e);
+                return r;
+        }
+        if (arg_json)
+                print_json(json_object_new_object());
+        return 0;
+}
+
+int main(int argc, char **argv) {
+        enum { ARG_JSON = 0x100, ARG_NO_BLOCK, ARG_TIMEOUT };
+        static const struct option options[] = {
+                { "socket", required_argument, NULL, 's' },
+                { "json", no_argument, NULL, ARG_JSON },
+                { "no-block", no_argument, NULL, ARG_NO_BLOCK },
+                { "timeout", required_argument, NULL, ARG_TIMEOUT },
+                { "help", no_argument, NULL, 'h' },
+                {}
+        };
+        sd_bus *bus = NULL;
+        const char *verb;
+        char *end;
+        int opt, r, n_args;
+
+        while ((opt = getopt_long(argc, argv, "+s:h", options, NULL)) >= 0) {
+                switch (opt) {
+                case 's':
+                        arg_socket = optarg;
+                        break;
+                case ARG_JSON:
+                        arg_json = true;
+                        break;
+                case ARG_NO_BLOCK:
+                        arg_no_block = true;
+                        break;
+                case ARG_TIMEOUT:
+                        arg_timeout = strtod(optarg, &end);
+                        if (*end || arg_timeout <= 0) {
+                                fprintf(stderr, "airsupctl: --timeout: expected seconds, got '%s'\n", optarg);
+                                return EXIT_USAGE;
+                        }
+                        break;
+                case 'h':
+                        help();
+                        return 0;
+                default:
+                        fprintf(stderr, "Try 'airsupctl --help'.\n");
+                        return EXIT_USAGE;
+                }
+        }
+        if (optind >= argc) {
+                fprintf(stderr, "airsupctl: no verb\nTry 'airsupctl --help'.\n");
+                return EXIT_USAGE;
+        }
+        verb = argv[optind];
+        n_args = argc - optind - 1;
+        if (!((strcmp(verb, "status") == 0) || (strcmp(verb, "tree") == 0 && n_args == 0) ||
+              (strcmp(verb, "shutdown") == 0 && n_args == 0) || (strcmp(verb, "signal") == 0 && n_args == 2) ||
+              ((strcmp(verb, "start") == 0 || strcmp(verb, "stop") == 0 || strcmp(verb, "restart") == 0) &&
+               n_args == 1))) {
+                fprintf(stderr, "airsupctl: unknown verb or wrong arguments: %s\nTry 'airsupctl --help'.\n", verb);
+                return EXIT_USAGE;
+        }
+        r = connect_bus(&bus);
+        if (r < 0)
+                return -r;
+        if (strcmp(verb, "status") == 0)
+                r = verb_status(bus, argv + optind + 1);
+        else if (strcmp(verb, "tree") == 0)
+                r = verb_tree(bus);
+        else if (strcmp(verb, "signal") == 0)
+                r = verb_signal(bus, argv[optind + 1], argv[optind + 2]);
+        else if (strcmp(verb, "shutdown") == 0)
+                r = verb_shutdown(bus);
+        else
+                r = verb_change(bus, verb, argv[optind + 1]);
+        sd_bus_flush_close_unref(bus);
+        return r;
+}

@@ -1,0 +1,706 @@
+/* control.c - the control socket: D-Bus peer-to-peer over a Unix stream
+ * socket, with sd-bus, as systemd's private socket is (so that
+ * `busctl --address=unix:path=SOCKET` can talk to it too).
+ *
+ * Each accepted connection is checked first (SO_PEERCRED: root, airsupd's
+ * own uid, or a member of control_group; anyone else is told so in one
+ * line and closed, whatever the socket's mode), then becomes an sd_bus in
+ * server mode with anonymous authentication, attached to airsupd's one
+ * event loop.  Objects (see airsupctl(1), "D-BUS INTERFACE"):
+ *
+ *   /org/airsup1                 org.airsup1.Manager: Status, Tree, Start,
+ *                                Stop, Restart, Signal, Shutdown
+ *   /org/airsup1/node/NAME       org.airsup1.Node: a property per figure
+ *                                (NAME escaped as sd_bus_path_encode() does)
+ *
+ * A client cannot hurt airsupd: sd-bus checks every argument's type, names
+ * are looked up (never trusted), at most CONTROL_CLIENTS_MAX connections
+ * are served at once, and a client whose unread replies pile up beyond
+ * CONTROL_WQUEUE_MAX bytes is disconnected. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <syslog.h>
+#include <systemd/sd-bus.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "supervisor/control.h"
+#include "supervisor/manager.h"
+#include "supervisor/proc.h"
+
+#define CONTROL_CLIENTS_MAX 1024
+#define CONTROL_PATH "/org/airsup1"
+#define CONTROL_NODE_PREFIX "/org/airsup1/node"
+#define CONTROL_IFACE "org.airsup1.Manager"
+#define NODE_IFACE "org.airsup1.Node"
+#define ERR_NO_SUCH_NODE "org.airsup1.Error.NoSuchNode"
+#define ERR_BUSY "org.airsup1.Error.Busy"
+#define ERR_FAILED "org.airsup1.Error.Failed"
+
+typedef struct client {
+        sup_control *control;
+        sd_bus *bus;
+        struct client *next;
+        bool closed;
+} client;
+
+struct sup_control {
+        sup_manager *m;
+        int fd;
+        sd_event_source *source;
+        sd_event_source *reap;          /* frees closed clients, outside their callbacks */
+        char path[sizeof(((struct sockaddr_un *) 0)->sun_path)];
+        gid_t group;
+        bool have_group;
+        client *clients;
+        size_t n_clients;
+        sd_id128_t id;
+};
+
+static const char *const node_state_words[_NODE_STATE_MAX] = {
+        [NODE_DOWN] = "down",
+        [NODE_UP] = "up",
+        [NODE_STOPPING] = "stopping",
+        [NODE_FAILED] = "failed",
+};
+
+/* How the last exit went: "status=3", "signal=KILL", "start-failed=ENOENT", "". */
+static void last_exit(const sup_proc *p, char *buf, size_t size) {
+        bool current = p->exit.code != 0 || p->start_error != 0;
+        const sup_exit *x = current ? &p->exit : &p->last_exit;
+        int start_error = current ? p->start_error : p->last_start_error;
+
+        buf[0] = '\0';
+        if (start_error > 0)
+                snprintf(buf, size, "start-failed=%s", strerrorname_np(start_error) ?: "?");
+        else if (x->code == CLD_EXITED)
+                snprintf(buf, size, "status=%d", x->status);
+        else if (x->code == CLD_KILLED || x->code == CLD_DUMPED)
+                snprintf(buf, size, "signal=%s", cfg_signal_to_string(x->status));
+        else if (x->code != 0)
+                snprintf(buf, size, "unknown");
+}
+
+static bool proc_running(const sup_proc *p) {
+        return p->state == PROC_STARTING || p->state == PROC_RUNNING || p->state == PROC_READY ||
+               p->state == PROC_STOPPING || p->state == PROC_KILLING;
+}
+
+static uint64_t proc_uptime(const sup_proc *p, uint64_t now) {
+        return proc_running(p) && p->started_usec > 0 && now > p->started_usec ? now - p->started_usec : 0;
+}
+
+static int append_proc(sd_bus_message *r, const sup_node *n, const sup_proc *p, uint64_t now) {
+        char exit_text[48];
+
+        last_exit(p, exit_text, sizeof(exit_text));
+        return sd_bus_message_append(r, "(sssssutubsts)", p->name, "process", proc_state_to_string(p->state),
+                                     n->cfg->name, n->held ? "held" : "", (uint32_t) (proc_running(p) ? p->pid : 0),
+                                     proc_uptime(p, now), (uint32_t) (p->incarnation > 0 ? p->incarnation - 1 : 0),
+                                     p->state == PROC_READY, exit_text, p->exited_realtime_usec, p->status);
+}
+
+static int append_supervisor(sd_bus_message *r, const sup_node *n) {
+        const char *parent = n->parent ? n->parent->cfg->name : "";
+
+        return sd_bus_message_append(r, "(sssssutubsts)", n->cfg->name, "supervisor", node_state_words[n->state],
+                                     parent, n->held ? "held" : "", (uint32_t) 0, (uint64_t) 0, (uint32_t) 0,
+                                     n->state == NODE_UP, "", (uint64_t) 0, "");
+}
+
+typedef struct status_walk {
+        sd_bus_message *reply;
+        const sup_node *only;           /* NULL: all */
+        bool inside;                    /* below ONLY */
+        unsigned depth;
+        uint64_t now;
+        int r;
+} status_walk;
+
+static bool below(const sup_node *n, const sup_node *top) {
+        for (; n; n = n->parent)
+                if (n == top)
+                        return true;
+        return false;
+}
+
+static int status_node(sup_node *n, unsigned depth, void *userdata) {
+        status_walk *w = userdata;
+        int r = 0;
+
+        (void) depth;
+        if (w->only && !below(n, w->only))
+                return 0;
+        if (n->cfg->supervisor)
+                r = append_supervisor(w->reply, n);
+        for (size_t i = 0; r >= 0 && i < n->n_procs; i++)
+                r = append_proc(w->reply, n, &n->procs[i], w->now);
+        return r < 0 ? r : 0;
+}
+
+static int method_status(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        sup_control *c = userdata;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_strv_free_ char **names = NULL;
+        status_walk w = { .now = now_usec() };
+        int r;
+
+        r = sd_bus_message_read_strv(msg, &names);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "(sssssutubsts)");
+        if (r < 0)
+                return r;
+        w.reply = reply;
+        if (!names || !names[0]) {
+                r = manager_walk(c->m, status_node, &w);
+                if (r < 0)
+                        return r;
+        }
+        for (char **s = names; s && *s; s++) {
+                sup_proc *p;
+                sup_node *n = manager_find_node(c->m, *s);
+
+                if (n) {
+                        w.only = n;
+                        r = manager_walk(c->m, status_node, &w);
+                } else if (manager_find_proc(c->m, *s, &p) == 0)
+                        r = append_proc(reply, p->group, p, w.now);
+                else
+                        return sd_bus_error_setf(error, ERR_NO_SUCH_NODE, "No such group, instance or supervisor: %s", *s);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int tree_node(sup_node *n, unsigned depth, void *userdata) {
+        sd_bus_message *reply = userdata;
+        const cfg_node *c = n->cfg;
+
+        return sd_bus_message_append(reply, "(susssusuu)", c->name, (uint32_t) depth,
+                                     c->supervisor ? "supervisor" : "group", node_state_words[n->state],
+                                     c->supervisor ? cfg_strategy_to_string(c->strategy) : "",
+                                     (uint32_t) (c->supervisor ? c->intensity : 0),
+                                     cfg_restart_to_string(c->restart), (uint32_t) (c->supervisor ? c->period_usec / USEC_PER_SEC : 0),
+                                     (uint32_t) n->n_procs);
+}
+
+static int method_tree(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        sup_control *c = userdata;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        (void) error;
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "(susssusuu)");
+        if (r < 0)
+                return r;
+        r = manager_walk(c->m, tree_node, reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int verb_error(sd_bus_error *error, int r, const char *verb, const char *name) {
+        switch (r) {
+        case -EPERM:
+                return sd_bus_error_setf(error, ERR_FAILED, "Cannot %s %s: it is the root (use shutdown)", verb, name);
+        case -ESHUTDOWN:
+                return sd_bus_error_setf(error, ERR_BUSY, "Cannot %s %s: airsupd is shutting down", verb, name);
+        case -EBUSY:
+                return sd_bus_error_setf(error, ERR_BUSY, "Cannot %s %s now: its supervisor is stopping or "
+                                         "restarting children", verb, name);
+        case -ESRCH:
+                return sd_bus_error_setf(error, ERR_FAILED, "Cannot %s %s: nothing of it runs", verb, name);
+        default:
+                return sd_bus_error_setf(error, ERR_FAILED, "Cannot %s %s: %s", verb, name, strerror(-r));
+        }
+}
+
+/* The node NAME names, or an error reply; GROUP[i] only where ALLOW_PROC. */
+static int lookup(sup_control *c, const char *name, sup_node **ret_node, sup_proc **ret_proc, sd_bus_error *error) {
+        *ret_node = manager_find_node(c->m, name);
+        *ret_proc = NULL;
+        if (*ret_node)
+                return 0;
+        if (ret_proc && manager_find_proc(c->m, name, ret_proc) == 0)
+                return 0;
+        return sd_bus_error_setf(error, ERR_NO_SUCH_NODE, "No such group, instance or supervisor: %s", name);
+}
+
+static int method_verb(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        sup_control *c = userdata;
+        const char *member = sd_bus_message_get_member(msg), *name;
+        sup_node *n;
+        sup_proc *p;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &name);
+        if (r < 0)
+                return r;
+        r = lookup(c, name, &n, &p, error);
+        if (r < 0)
+                return r;
+        if (!n)
+                return sd_bus_error_setf(error, ERR_FAILED, "%s of one instance (%s) is not supported yet: "
+                                         "name its group", member, name);
+        if (strcmp(member, "Stop") == 0)
+                r = manager_stop_node(c->m, n);
+        else if (strcmp(member, "Start") == 0)
+                r = manager_start_node(c->m, n);
+        else
+                r = manager_restart_node(c->m, n);
+        if (r < 0)
+                return verb_error(error, r, member, name);
+        sup_log(&c->m->events, LOG_NOTICE, "control: %s %s", member, name);
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int method_signal(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        sup_control *c = userdata;
+        const char *name, *signame;
+        sup_node *n;
+        sup_proc *p;
+        int sig, r;
+
+        r = sd_bus_message_read(msg, "ss", &name, &signame);
+        if (r < 0)
+                return r;
+        if (cfg_parse_signal(signame, &sig) < 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown signal: %s", signame);
+        r = lookup(c, name, &n, &p, error);
+        if (r < 0)
+                return r;
+        if (n)
+                r = manager_signal_node(c->m, n, sig);
+        else if (p->main_alive && p->pidfd >= 0)
+                r = pidfd_send_signal(p->pidfd, sig, NULL, 0) < 0 ? -errno : 1;
+        else
+                r = -ESRCH;
+        if (r < 0)
+                return verb_error(error, r, "signal", name);
+        sup_log(&c->m->events, LOG_NOTICE, "control: signal %s %s (%d processes)", name, signame, r);
+        return sd_bus_reply_method_return(msg, "u", (uint32_t) r);
+}
+
+static int method_shutdown(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        sup_control *c = userdata;
+        int r;
+
+        (void) error;
+        r = sd_bus_reply_method_return(msg, NULL);
+        sup_log(&c->m->events, LOG_NOTICE, "control: shutdown");
+        if (!c->m->shutting_down)
+                manager_shutdown(c->m, 0);
+        return r;
+}
+
+static const sd_bus_vtable manager_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD_WITH_ARGS("Status", SD_BUS_ARGS("as", names),
+                                SD_BUS_RESULT("a(sssssutubsts)", rows), method_status, 0),
+        SD_BUS_METHOD_WITH_ARGS("Tree", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(susssusuu)", nodes), method_tree, 0),
+        SD_BUS_METHOD_WITH_ARGS("Start", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT, method_verb, 0),
+        SD_BUS_METHOD_WITH_ARGS("Stop", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT, method_verb, 0),
+        SD_BUS_METHOD_WITH_ARGS("Restart", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT, method_verb, 0),
+        SD_BUS_METHOD_WITH_ARGS("Signal", SD_BUS_ARGS("s", name, "s", signal), SD_BUS_RESULT("u", signalled),
+                                method_signal, 0),
+        SD_BUS_METHOD_WITH_ARGS("Shutdown", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_shutdown, 0),
+        SD_BUS_VTABLE_END,
+};
+
+/* Enough of the bus daemon's own interface for D-Bus tools that expect
+ * one (busctl sends Hello and asks for names): this connection's peer
+ * is ":1.1", the one name here is org.airsup1. */
+static int method_hello(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        (void) userdata, (void) error;
+        return sd_bus_reply_method_return(msg, "s", ":1.1");
+}
+
+static int method_list_names(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        (void) userdata, (void) error;
+        return sd_bus_reply_method_return(msg, "as", 2, "org.airsup1", ":1.0");
+}
+
+static int method_get_name_owner(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        const char *name;
+        int r;
+
+        (void) userdata;
+        r = sd_bus_message_read(msg, "s", &name);
+        if (r < 0)
+                return r;
+        if (strcmp(name, "org.airsup1") != 0 && strcmp(name, ":1.0") != 0)
+                return sd_bus_error_setf(error, "org.freedesktop.DBus.Error.NameHasNoOwner", "No such name: %s", name);
+        return sd_bus_reply_method_return(msg, "s", ":1.0");
+}
+
+static const sd_bus_vtable daemon_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD("Hello", "", "s", method_hello, 0),
+        SD_BUS_METHOD("ListNames", "", "as", method_list_names, 0),
+        SD_BUS_METHOD("ListActivatableNames", "", "as", method_list_names, 0),
+        SD_BUS_METHOD("GetNameOwner", "s", "s", method_get_name_owner, 0),
+        SD_BUS_VTABLE_END,
+};
+
+/* /org/airsup1/node/NAME: the node, found by its decoded name. */
+static int node_find(sd_bus *bus, const char *path, const char *iface, void *userdata, void **found,
+                     sd_bus_error *error) {
+        sup_control *c = userdata;
+        _cleanup_free_ char *name = NULL;
+        sup_node *n;
+
+        (void) bus;
+        (void) iface;
+        (void) error;
+        if (sd_bus_path_decode(path, CONTROL_NODE_PREFIX, &name) <= 0)
+                return 0;
+        n = manager_find_node(c->m, name);
+        if (!n)
+                return 0;
+        *found = n;
+        return 1;
+}
+
+static int enumerate_node(sup_node *n, unsigned depth, void *userdata) {
+        char ***list = userdata;
+        size_t k = 0;
+        char *path, **a;
+
+        (void) depth;
+        if (sd_bus_path_encode(CONTROL_NODE_PREFIX, n->cfg->name, &path) < 0)
+                return -ENOMEM;
+        while (*list && (*list)[k])
+                k++;
+        a = reallocarray(*list, k + 2, sizeof(char *));
+        if (!a) {
+                free(path);
+                return -ENOMEM;
+        }
+        a[k] = path;
+        a[k + 1] = NULL;
+        *list = a;
+        return 0;
+}
+
+static int node_enumerate(sd_bus *bus, const char *prefix, void *userdata, char ***ret, sd_bus_error *error) {
+        sup_control *c = userdata;
+        char **list = calloc(1, sizeof(char *));
+        int r;
+
+        (void) bus;
+        (void) prefix;
+        (void) error;
+        if (!list)
+                return -ENOMEM;
+        r = manager_walk(c->m, enumerate_node, &list);
+        if (r < 0) {
+                strv_free(list);
+                return r;
+        }
+        *ret = list;
+        return 1;
+}
+
+static int prop_name(sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply,
+                     void *userdata, sd_bus_error *error) {
+        sup_node *n = userdata;
+
+        (void) bus, (void) path, (void) iface, (void) error;
+        if (strcmp(prop, "Name") == 0)
+                return sd_bus_message_append(reply, "s", n->cfg->name);
+        if (strcmp(prop, "Kind") == 0)
+                return sd_bus_message_append(reply, "s", n->cfg->supervisor ? "supervisor" : "group");
+        if (strcmp(prop, "State") == 0)
+                return sd_bus_message_append(reply, "s", node_state_words[n->state]);
+        if (strcmp(prop, "Parent") == 0)
+                return sd_bus_message_append(reply, "s", n->parent ? n->parent->cfg->name : "");
+        if (strcmp(prop, "Held") == 0)
+                return sd_bus_message_append(reply, "b", n->held);
+        if (strcmp(prop, "Restart") == 0)
+                return sd_bus_message_append(reply, "s", cfg_restart_to_string(n->cfg->restart));
+        if (strcmp(prop, "Instances") == 0)
+                return sd_bus_message_append(reply, "u", (uint32_t) n->n_procs);
+        if (strcmp(prop, "Pids") == 0) {
+                int r = sd_bus_message_open_container(reply, 'a', "u");
+                for (size_t i = 0; r >= 0 && i < n->n_procs; i++)
+                        if (proc_running(&n->procs[i]))
+                                r = sd_bus_message_append(reply, "u", (uint32_t) n->procs[i].pid);
+                return r < 0 ? r : sd_bus_message_close_container(reply);
+        }
+        if (strcmp(prop, "Restarts") == 0) {
+                uint32_t k = 0;
+                for (size_t i = 0; i < n->n_procs; i++)
+                        k += n->procs[i].incarnation > 0 ? n->procs[i].incarnation - 1 : 0;
+                return sd_bus_message_append(reply, "u", k);
+        }
+        return -ENOENT;
+}
+
+static const sd_bus_vtable node_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Name", "s", prop_name, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Kind", "s", prop_name, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Parent", "s", prop_name, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Restart", "s", prop_name, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Instances", "u", prop_name, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("State", "s", prop_name, 0, 0),
+        SD_BUS_PROPERTY("Held", "b", prop_name, 0, 0),
+        SD_BUS_PROPERTY("Pids", "au", prop_name, 0, 0),
+        SD_BUS_PROPERTY("Restarts", "u", prop_name, 0, 0),
+        SD_BUS_VTABLE_END,
+};
+
+static void client_free(client *cl) {
+        sd_bus_flush_close_unref(cl->bus);
+        free(cl);
+}
+
+static int reap_clients(sd_event_source *s, void *userdata) {
+        sup_control *c = userdata;
+
+        (void) s;
+        for (client **pp = &c->clients; *pp;) {
+                client *cl = *pp;
+                if (cl->closed || !sd_bus_is_open(cl->bus)) {
+                        *pp = cl->next;
+                        c->n_clients--;
+                        client_free(cl);
+                } else
+                        pp = &cl->next;
+        }
+        return 0;
+}
+
+/* The peer hung up (sd-bus hands us its local Disconnected signal), or a
+ * reply could not be queued: the connection is freed from the reaper. */
+static int on_message(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        client *cl = userdata;
+
+        (void) error;
+        if (sd_bus_message_is_signal(m, "org.freedesktop.DBus.Local", "Disconnected")) {
+                cl->closed = true;
+                (void) sd_event_source_set_enabled(cl->control->reap, SD_EVENT_ONESHOT);
+        }
+        return 0;
+}
+
+static bool peer_allowed(sup_control *c, int fd, struct ucred *cred) {
+        socklen_t len = sizeof(*cred);
+        gid_t groups[256];
+        socklen_t glen = sizeof(groups);
+
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cred, &len) < 0)
+                return false;
+        if (cred->uid == 0 || cred->uid == geteuid())
+                return true;
+        if (!c->have_group)
+                return false;
+        if (cred->gid == c->group)
+                return true;
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &glen) < 0)
+                return false;
+        for (size_t i = 0; i < glen / sizeof(gid_t); i++)
+                if (groups[i] == c->group)
+                        return true;
+        return false;
+}
+
+static int on_connection(sd_event_source *s, int lfd, uint32_t revents, void *userdata) {
+        sup_control *c = userdata;
+        _cleanup_close_ int fd = -EBADF;
+        struct ucred cred = {};
+        client *cl;
+        int r;
+
+        (void) s;
+        (void) revents;
+        fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+                return 0;
+        if (!peer_allowed(c, fd, &cred)) {
+                static const char refused[] = "airsupd: access denied\n";
+                sup_log(&c->m->events, LOG_WARNING, "control-refused pid=%d uid=%u: not root, airsupd's user "
+                        "or in control_group", (int) cred.pid, (unsigned) cred.uid);
+                (void) !send(fd, refused, sizeof(refused) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+                return 0;
+        }
+        if (c->n_clients >= CONTROL_CLIENTS_MAX) {
+                sup_log(&c->m->events, LOG_WARNING, "control: %d clients already, refusing pid %d",
+                        CONTROL_CLIENTS_MAX, (int) cred.pid);
+                return 0;
+        }
+        cl = calloc(1, sizeof(client));
+        if (!cl)
+                return 0;
+        cl->control = c;
+        r = sd_bus_new(&cl->bus);
+        if (r >= 0)
+                r = sd_bus_set_fd(cl->bus, fd, fd);
+        if (r >= 0) {
+                fd = -EBADF;            /* the bus owns it */
+                r = sd_bus_set_server(cl->bus, 1, c->id);
+        }
+        if (r >= 0)
+                r = sd_bus_set_anonymous(cl->bus, 1);
+        if (r >= 0)
+                r = sd_bus_add_object_vtable(cl->bus, NULL, CONTROL_PATH, CONTROL_IFACE, manager_vtable, c);
+        if (r >= 0)
+                r = sd_bus_add_object_vtable(cl->bus, NULL, "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                                             daemon_vtable, c);
+        if (r >= 0)
+                r = sd_bus_add_fallback_vtable(cl->bus, NULL, CONTROL_NODE_PREFIX, NODE_IFACE, node_vtable,
+                                               node_find, c);
+        if (r >= 0)
+                r = sd_bus_add_node_enumerator(cl->bus, NULL, CONTROL_NODE_PREFIX, node_enumerate, c);
+        if (r >= 0)
+                r = sd_bus_add_object_manager(cl->bus, NULL, CONTROL_PATH);
+        if (r >= 0)
+                r = sd_bus_add_filter(cl->bus, NULL, on_message, cl);
+        if (r >= 0)
+                r = sd_bus_attach_event(cl->bus, c->m->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r >= 0)
+                r = sd_bus_start(cl->bus);
+        if (r < 0) {
+                sup_log(&c->m->events, LOG_WARNING, "control: cannot serve pid %d: %s", (int) cred.pid, strerror(-r));
+                client_free(cl);
+                return 0;
+        }
+        cl->next = c->clients;
+        c->clients = cl;
+        c->n_clients++;
+        return 0;
+}
+
+int control_default_path(char *buf, size_t size) {
+        const char *runtime = getenv("XDG_RUNTIME_DIR");
+        int n;
+
+        if (geteuid() == 0)
+                n = snprintf(buf, size, "/run/airsup/control");
+        else if (runtime && runtime[0] == '/')
+                n = snprintf(buf, size, "%s/airsup/control", runtime);
+        else
+                n = snprintf(buf, size, "/tmp/airsup-%u/control", (unsigned) geteuid());
+        return n < 0 || (size_t) n >= size ? -ENAMETOOLONG : 0;
+}
+
+/* Whether an airsupd answers on the socket at SA. */
+static bool socket_live(const struct sockaddr_un *sa) {
+        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+        return fd >= 0 && connect(fd, (const struct sockaddr *) sa, sizeof(*sa)) == 0;
+}
+
+int control_open(sup_manager *m, const char *path, const char *group, sup_control **ret, char *err, size_t err_size) {
+        _cleanup_free_ sup_control *c = calloc(1, sizeof(sup_control));
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        char dir[sizeof(sa.sun_path)], *slash;
+        mode_t mode = group ? 0660 : 0600;
+        int r;
+
+        if (!c)
+                return -ENOMEM;
+        c->m = m;
+        c->fd = -EBADF;
+        if (strlen(path) >= sizeof(sa.sun_path)) {
+                snprintf(err, err_size, "control socket path too long: %s", path);
+                return -ENAMETOOLONG;
+        }
+        strcpy(sa.sun_path, path);
+        strcpy(c->path, path);
+        if (group) {
+                struct group *g = getgrnam(group);
+                if (!g) {
+                        snprintf(err, err_size, "control_group: no such group '%s'", group);
+                        return -ESRCH;
+                }
+                c->group = g->gr_gid;
+                c->have_group = true;
+        }
+        /* Its directory, 0700 (0750 with a group) when made here. */
+        strcpy(dir, path);
+        slash = strrchr(dir, '/');
+        if (slash && slash != dir) {
+                *slash = '\0';
+                if (mkdir(dir, group ? 0750 : 0700) == 0 && group)
+                        (void) chown(dir, (uid_t) -1, c->group);
+        }
+        if (socket_live(&sa)) {
+                snprintf(err, err_size, "another airsupd answers on %s", path);
+                return -EADDRINUSE;
+        }
+        (void) unlink(path);            /* stale: its airsupd is gone */
+        c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (c->fd < 0)
+                return -errno;
+        {
+                mode_t old = umask(0777 & ~mode);
+                r = bind(c->fd, (struct sockaddr *) &sa, sizeof(sa));
+                umask(old);
+        }
+        if (r < 0 || (group && chown(path, (uid_t) -1, c->group) < 0) || chmod(path, mode) < 0 ||
+            listen(c->fd, SOMAXCONN) < 0) {
+                r = -errno;
+                snprintf(err, err_size, "cannot create the control socket %s: %s", path, strerror(-r));
+                safe_close(c->fd);
+                return r;
+        }
+        r = sd_id128_randomize(&c->id);
+        if (r >= 0)
+                r = sd_event_add_io(m->event, &c->source, c->fd, EPOLLIN, on_connection, c);
+        if (r >= 0)
+                r = sd_event_add_defer(m->event, &c->reap, reap_clients, c);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(c->reap, SD_EVENT_OFF);
+        if (r < 0) {
+                snprintf(err, err_size, "cannot watch the control socket: %s", strerror(-r));
+                c->source = sd_event_source_disable_unref(c->source);
+                safe_close(c->fd);
+                (void) unlink(path);
+                return r;
+        }
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+sup_control *control_free(sup_control *c) {
+        if (!c)
+                return NULL;
+        while (c->clients) {
+                client *cl = c->clients;
+                c->clients = cl->next;
+                client_free(cl);
+        }
+        c->reap = sd_event_source_disable_unref(c->reap);
+        c->source = sd_event_source_disable_unref(c->source);
+        if (c->fd >= 0) {
+                safe_close(c->fd);
+                (void) unlink(c->path);
+        }
+        free(c);
+        return NULL;
+}

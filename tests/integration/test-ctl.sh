@@ -1,0 +1,132 @@
+# airsupctl over the control socket: status and tree (tables and --json),
+# stop holds a group down across a sibling's one_for_all restart until
+# start, restart of a supervisor restarts its subtree in order, signal
+# reaches the processes, shutdown; every exit status; busctl talks to the
+# same socket; a peer with another uid is refused whatever the socket's
+# mode; a second airsupd does not take a live socket.
+. "$(dirname "$0")/lib.sh"
+
+ctl() { "$AIRSUPCTL" -s "$T/control" "$@"; }
+
+cat >ctl.conf <<'CONF'
+[supervisor:root]
+strategy = one_for_all
+intensity = 20
+[group:a]
+command = sleep 1000
+[group:b]
+command = sh -c 'trap "echo usr1 >>b.usr1" USR1; while :; do sleep 0.05; done'
+[supervisor:sub]
+strategy = one_for_one
+[group:x]
+parent = sub
+command = sleep 1000
+[group:y]
+parent = sub
+command = sleep 1000
+instances = 2
+CONF
+start_airsupd ctl.conf
+wait_log 'ready root'
+wait_until 10 test -S control || fail "no control socket"
+[ "$(stat -c %a control)" = 600 ] || fail "the control socket is not 0600"
+
+# status: a row per process and supervisor; --json parses.
+out=$(ctl status) || fail "status failed"
+for n in root a b sub x 'y\[0\]' 'y\[1\]'; do
+        echo "$out" | grep -Eq "^$n +(ready|up) " || fail "status lacks a ready $n: $out"
+done
+ctl --json status >status.json || fail "status --json failed"
+python3 - <<'PY' || fail "status --json is not what it should be: $(cat status.json)"
+import json
+rows = {r["name"]: r for r in json.load(open("status.json"))}
+assert rows["a"]["state"] == "ready" and rows["a"]["pid"] > 0 and rows["a"]["ready"] is True, rows["a"]
+assert rows["y[1]"]["group"] == "y" and rows["root"]["kind"] == "supervisor", rows
+PY
+ctl tree | grep -q '^  sub \[one_for_one, 5 in 10s, permanent\] up$' || fail "tree: $(ctl tree)"
+ctl --json tree | python3 -c 'import json,sys; t=json.load(sys.stdin); assert [n["name"] for n in t] == ["root","a","b","sub","x","y"], t' ||
+        fail "tree --json: $(ctl --json tree)"
+ctl status y >y.out && [ "$(grep -c '^y\[' y.out)" = 2 ] || fail "status y: $(cat y.out)"
+
+# stop: held down, even when a sibling's crash restarts all of root.
+ctl stop b || fail "stop b failed"
+ctl status b | grep -Eq '^b +stopped,held +- ' || fail "b not stopped and held: $(ctl status b)"
+old_a=$(group_pid a)
+kill -KILL "$old_a"
+wait_until 10 eval '[ "$(group_pid a)" != "$old_a" ]' || fail "a was not restarted"
+wait_log 'ready a pid=.* incarnation=2'
+sleep 0.3 2>/dev/null || true
+ctl status b | grep -Eq '^b +stopped,held ' || fail "one_for_all brought a held b back: $(ctl status b)"
+log_has 'started b .*incarnation=2' && fail "b was started again while held"
+ctl start b || fail "start b failed"
+ctl status b | grep -Eq '^b +ready ' || fail "b not ready after start: $(ctl status b)"
+
+# signal reaches the group's process.
+ctl signal b USR1 | grep -q '^b: 1 process signalled$' || fail "signal b USR1 said otherwise"
+wait_until 10 test -s b.usr1 || fail "b did not get SIGUSR1"
+
+# restart of a supervisor: its subtree stops in reverse, starts in order.
+mark=$(log_mark)
+ctl restart sub || fail "restart sub failed"
+expect_trace "$mark" '^(stopping|started) (x|y\[[01]\])$' 'stopping y[1],stopping y[0],stopping x,started x,started y[0],started y[1]'
+ctl status sub | grep -Eq '^x +ready ' || fail "x not ready after restart"
+
+# Exit statuses: 2 usage, 3 no such name, 4 unreachable; 1 failed.
+ctl frobnicate 2>/dev/null; [ $? -eq 2 ] || fail "an unknown verb is not 2"
+ctl stop nosuch 2>err; [ $? -eq 3 ] || fail "no such name is not 3"
+grep -q 'No such group, instance or supervisor: nosuch' err || fail "no such name says: $(cat err)"
+ctl stop root 2>/dev/null; [ $? -eq 1 ] || fail "stopping root is not a failure"
+"$AIRSUPCTL" -s "$T/nothing" status 2>err; [ $? -eq 4 ] || fail "a missing socket is not 4"
+grep -q 'no such socket' err || fail "a missing socket says: $(cat err)"
+
+# busctl speaks to the same socket.
+A="--address=unix:path=$T/control"
+busctl "$A" tree org.airsup1 | grep -q '/org/airsup1/node/x' || fail "busctl tree: $(busctl "$A" tree org.airsup1 2>&1)"
+busctl "$A" introspect org.airsup1 /org/airsup1 | grep -q '^\.Restart  *method  *s ' ||
+        fail "busctl introspect: $(busctl "$A" introspect org.airsup1 /org/airsup1 2>&1)"
+busctl "$A" get-property org.airsup1 /org/airsup1/node/a org.airsup1.Node State | grep -q '"up"' ||
+        fail "busctl get-property State"
+# Malformed calls get errors; airsupd keeps serving.
+busctl "$A" call org.airsup1 /org/airsup1 org.airsup1.Manager Stop i 3 2>/dev/null && fail "a wrong argument type was taken"
+busctl "$A" call org.airsup1 /org/airsup1 org.airsup1.Manager Frob 2>/dev/null && fail "an unknown method was taken"
+busctl "$A" call org.airsup1 /org/airsup1 org.airsup1.Manager Stop s "$(head -c 60000 /dev/zero | tr '\0' x)" 2>/dev/null &&
+        fail "a huge name was taken"
+ctl status a >/dev/null || fail "airsupd stopped serving after malformed calls"
+
+# Another uid is refused by airsupd itself, even through a 0666 socket.
+chmod 666 control
+chmod 755 "$T"
+setpriv --reuid=65534 --regid=65534 --clear-groups "$AIRSUPCTL" -s "$T/control" status 2>err
+st=$?
+chmod 700 "$T"
+chmod 600 control
+[ "$st" -eq 4 ] || fail "another uid got exit $st"
+grep -q 'access denied by airsupd' err || fail "the refusal says: $(cat err)"
+wait_log 'control-refused pid=[0-9]+ uid=65534'
+
+# A second airsupd does not take over a live socket.
+printf '[airsupd]\nstate_dir = %s/other\n[group:z]\ncommand = sleep 1000\n' "$T" >other.conf
+"$AIRSUPD" -c other.conf --control "$T/control" 2>other.err
+[ $? -eq 1 ] || fail "a second airsupd on a live socket did not exit 1"
+grep -q "another airsupd answers on $T/control" other.err || fail "the second airsupd says: $(cat other.err)"
+ctl status a >/dev/null || fail "the first airsupd lost its socket"
+
+# shutdown: the tree stops, airsupd exits 0 and removes its socket.
+ctl shutdown || fail "shutdown failed"
+wait_airsupd_exit 20
+[ "$AIRSUPD_STATUS" -eq 0 ] || fail "airsupd exited $AIRSUPD_STATUS after shutdown"
+[ ! -e control ] || fail "the socket was left behind"
+
+# A stale socket (its airsupd SIGKILLed) is replaced.
+start_airsupd ctl.conf
+wait_log 'ready root'
+kill -KILL "$AIRSUPD_PID"
+wait "$AIRSUPD_PID" 2>/dev/null
+ctl status 2>err; [ $? -eq 4 ] || fail "a stale socket is not 4"
+grep -q 'connection refused' err || fail "a stale socket says: $(cat err)"
+start_airsupd ctl.conf
+wait_log 'ready root'
+ctl status a >/dev/null || fail "a new airsupd did not replace the stale socket"
+kill -TERM "$AIRSUPD_PID"
+wait_airsupd_exit 20
+exit 0
