@@ -232,6 +232,31 @@ int cfg_parse_environment(const char *s, char ***ret_env) {
         return 0;
 }
 
+int cfg_parse_instance_name(const char *s, char *group, size_t size, unsigned *ret_index) {
+        const char *br = strchr(s, '[');
+        size_t l, d;
+        char idx[16];
+
+        if (!br) {
+                if (strlen(s) >= size)
+                        return -EINVAL;
+                strcpy(group, s);
+                return 0;
+        }
+        /* "GROUP[i]": digits only between the brackets, nothing after. */
+        l = (size_t) (br - s);
+        d = strlen(br);
+        if (l == 0 || l >= size || d < 3 || d - 2 >= sizeof(idx) || br[d - 1] != ']')
+                return -EINVAL;
+        memcpy(idx, br + 1, d - 2);
+        idx[d - 2] = '\0';
+        if (!isdigit((unsigned char) idx[0]) || cfg_parse_unsigned(idx, 0, UINT32_MAX, ret_index) < 0)
+                return -EINVAL;
+        memcpy(group, s, l);
+        group[l] = '\0';
+        return 1;
+}
+
 /* The specifiers of a pool instance's values (%i, %n, %g, %%). */
 int cfg_check_specifiers(const char *s, char *ret_bad) {
         for (const char *p = s; (p = strchr(p, '%')); p += 2) {

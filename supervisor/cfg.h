@@ -148,6 +148,9 @@ int cfg_find(const cfg *c, const char *name);
 int cfg_parse_duration(const char *s, uint64_t *ret_usec);
 int cfg_parse_unsigned(const char *s, unsigned min, unsigned max, unsigned *ret);
 int cfg_parse_signal(const char *s, int *ret_signo);
+/* A process's name as the control socket takes it: "GROUP" (0) or
+ * "GROUP[i]" (1, *RET_INDEX = i), the group's name into GROUP. */
+int cfg_parse_instance_name(const char *s, char *group, size_t size, unsigned *ret_index);
 /* What a value's specifiers stand for in one process of a group. */
 typedef struct cfg_instance {
         unsigned instance;              /* %i: 0, 1, ... */

@@ -836,28 +836,16 @@ sup_node *manager_find_node(sup_manager *m, const char *name) {
 
 int manager_find_proc(sup_manager *m, const char *name, sup_proc **ret) {
         char group[96];
-        const char *br;
         unsigned i = 0;
         sup_node *n;
+        int br;
 
         if (!m || !name || !ret)
                 return -EINVAL;
-        br = strchr(name, '[');
-        if (br) {
-                size_t l = (size_t) (br - name), d = strlen(br);
-                char idx[16];
-
-                /* "GROUP[i]": digits only between the brackets. */
-                if (l == 0 || l >= sizeof(group) || d < 3 || d - 2 >= sizeof(idx) || br[d - 1] != ']')
-                        return -EINVAL;
-                memcpy(idx, br + 1, d - 2);
-                idx[d - 2] = '\0';
-                if (cfg_parse_unsigned(idx, 0, UINT32_MAX, &i) < 0)
-                        return -EINVAL;
-                memcpy(group, name, l);
-                group[l] = '\0';
-                name = group;
-        }
+        br = cfg_parse_instance_name(name, group, sizeof(group), &i);
+        if (br < 0)
+                return -EINVAL;
+        name = group;
         n = manager_find_node(m, name);
         if (!n)
                 return -ENOENT;

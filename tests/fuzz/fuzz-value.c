@@ -1,6 +1,7 @@
 /* fuzz-value - the value parsers of airsup.conf(5) over any string:
  * durations (never wrapping past the documented maximum), counts, signal
- * names, shell-like argv and environment lists. */
+ * names, shell-like argv and environment lists, and the "GROUP[i]" names
+ * the control socket takes. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         (void) cfg_parse_unsigned(s, 0, 1000, &n);
         (void) cfg_parse_signal(s, &sig);
         (void) cfg_parse_name(s);
+        {
+                char group[96];
+                unsigned idx;
+                int k = cfg_parse_instance_name(s, group, sizeof(group), &idx);
+                if (k >= 0 && (strlen(group) >= sizeof(group) || strncmp(group, s, strlen(group)) != 0))
+                        abort();
+        }
         if (cfg_split_argv(s, &v) == 0) {
                 if (!v[0])
                         abort();
