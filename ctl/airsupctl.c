@@ -46,6 +46,9 @@ static void help(void) {
                "  stop NAME            stop it and hold it down until start\n"
                "  restart NAME         stop and start it in order\n"
                "  signal NAME SIG      send SIG to its running main processes\n"
+               "  events [-f] [-n N] [--since TIME] [--severity LEVEL] [NAME]\n"
+               "                       the last N events (default 20), then with -f follow\n"
+               "                       live; TIME: 30s, 5m, 2h, 1d ago or @EPOCH\n"
                "  shutdown             stop the whole tree; airsupd exits 0\n"
                "\n"
                "Options:\n"
@@ -451,6 +454,160 @@ static int verb_signal(sd_bus *bus, const char *name, const char *sig) {
         return 0;
 }
 
+typedef struct event_filter {
+        const char *node;
+        int max_priority;
+        uint64_t after_seq;             /* printed already */
+} event_filter;
+
+static const char *const severities[] = { "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug" };
+
+static int severity_from_string(const char *s) {
+        for (int i = 0; i < 8; i++)
+                if (strcmp(s, severities[i]) == 0)
+                        return i;
+        return -1;
+}
+
+/* Prints one event row read from M (at its struct); false when none is left. */
+static int print_event(sd_bus_message *m, event_filter *f) {
+        const char *sev, *kind, *node, *text;
+        uint64_t seq, real, mono;
+        uint32_t pid, inc;
+        int r;
+
+        r = sd_bus_message_read(m, "(tttsssuus)", &seq, &real, &mono, &sev, &kind, &node, &pid, &inc, &text);
+        if (r <= 0)
+                return r;
+        if (seq <= f->after_seq || severity_from_string(sev) > f->max_priority)
+                return 1;
+        if (f->node && strcmp(node, f->node) != 0) {
+                size_t l = strlen(f->node);
+                if (!(strncmp(node, f->node, l) == 0 && node[l] == '['))
+                        return 1;       /* live: the node itself and its instances */
+        }
+        f->after_seq = seq;
+        if (arg_json) {
+                json_object *o = json_object_new_object();
+                json_object_object_add(o, "seq", json_object_new_uint64(seq));
+                json_object_object_add(o, "realtime_usec", json_object_new_uint64(real));
+                json_object_object_add(o, "monotonic_usec", json_object_new_uint64(mono));
+                json_object_object_add(o, "severity", json_object_new_string(sev));
+                json_object_object_add(o, "kind", json_object_new_string(kind));
+                json_object_object_add(o, "node", json_object_new_string(node));
+                json_object_object_add(o, "pid", pid ? json_object_new_int64(pid) : NULL);
+                json_object_object_add(o, "incarnation", json_object_new_int64(inc));
+                json_object_object_add(o, "text", json_object_new_string(text));
+                print_json(o);
+        } else {
+                time_t t = (time_t) (real / 1000000);
+                struct tm tm;
+                char when[32];
+
+                localtime_r(&t, &tm);
+                strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+                printf("%s.%06llu %-7s %s\n", when, (unsigned long long) (real % 1000000), sev, text);
+        }
+        fflush(stdout);
+        return 1;
+}
+
+static int on_event_signal(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        (void) error;
+        if (sd_bus_message_is_signal(m, IFACE_MANAGER, "Event"))
+                (void) print_event(m, userdata);
+        return 0;
+}
+
+static int verb_events(sd_bus *bus, bool follow, uint32_t n, uint64_t since, int max_priority, const char *node) {
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        event_filter f = { .node = node, .max_priority = max_priority };
+        int r;
+
+        /* Subscribed first, so that nothing falls between the history
+         * and the stream; the stream skips what the history printed. */
+        if (follow) {
+                r = sd_bus_add_filter(bus, NULL, on_event_signal, &f);
+                if (r >= 0)
+                        r = sd_bus_call_method(bus, NULL, PATH_MANAGER, IFACE_MANAGER, "Subscribe", &e, NULL, "");
+                if (r < 0) {
+                        r = call_error(&e, r);
+                        sd_bus_error_free(&e);
+                        return r;
+                }
+        }
+        if (n == 0)
+                goto live;
+        r = sd_bus_call_method(bus, NULL, PATH_MANAGER, IFACE_MANAGER, "Events", &e, &reply, "utis", n, since,
+                               (int32_t) max_priority, node ?: "");
+        if (r < 0) {
+                r = call_error(&e, r);
+                sd_bus_error_free(&e);
+                return r;
+        }
+        r = sd_bus_message_enter_container(reply, 'a', "(tttsssuus)");
+        if (r >= 0) {
+                /* History is filtered by airsupd; print it whole. */
+                uint64_t floor = f.after_seq;
+                f.after_seq = 0;
+                while ((r = print_event(reply, &f)) > 0)
+                        ;
+                if (f.after_seq < floor)
+                        f.after_seq = floor;
+        }
+        sd_bus_message_unref(reply);
+        if (r < 0) {
+                fprintf(stderr, "airsupctl: bad reply from airsupd: %s\n", strerror(-r));
+                return EXIT_FAILED;
+        }
+live:
+        while (follow) {
+                r = sd_bus_process(bus, NULL);
+                if (r < 0) {
+                        fprintf(stderr, "airsupctl: airsupd went away: %s\n", strerror(-r));
+                        return EXIT_UNREACHABLE;
+                }
+                if (r > 0)
+                        continue;
+                r = sd_bus_wait(bus, UINT64_MAX);
+                if (r < 0 && r != -EINTR) {
+                        fprintf(stderr, "airsupctl: airsupd went away: %s\n", strerror(-r));
+                        return EXIT_UNREACHABLE;
+                }
+        }
+        return 0;
+}
+
+/* --since: a duration ago (30s, 5m, 2h, 1d) or @SECONDS since the epoch. */
+static int parse_since(const char *s, uint64_t *ret) {
+        char *end;
+        double v;
+
+        if (s[0] == '@') {
+                v = strtod(s + 1, &end);
+                if (*end || v < 0)
+                        return -EINVAL;
+                *ret = (uint64_t) (v * 1e6);
+                return 0;
+        }
+        v = strtod(s, &end);
+        if (end == s || v < 0)
+                return -EINVAL;
+        if (strcmp(end, "s") == 0 || *end == '\0')
+                ;
+        else if (strcmp(end, "m") == 0 || strcmp(end, "min") == 0)
+                v *= 60;
+        else if (strcmp(end, "h") == 0)
+                v *= 3600;
+        else if (strcmp(end, "d") == 0)
+                v *= 86400;
+        else
+                return -EINVAL;
+        *ret = realtime_usec() - (uint64_t) (v * 1e6);
+        return 0;
+}
+
 static int verb_shutdown(sd_bus *bus) {
         sd_bus_error e = SD_BUS_ERROR_NULL;
         int r = sd_bus_call_method(bus, NULL, PATH_MANAGER, IFACE_MANAGER, "Shutdown", &e, NULL, "");
@@ -512,6 +669,63 @@ int main(int argc, char **argv) {
         }
         verb = argv[optind];
         n_args = argc - optind - 1;
+        if (strcmp(verb, "events") == 0) {
+                static const struct option ev_options[] = {
+                        { "follow", no_argument, NULL, 'f' },
+                        { "lines", required_argument, NULL, 'n' },
+                        { "since", required_argument, NULL, 'S' },
+                        { "severity", required_argument, NULL, 'p' },
+                        {}
+                };
+                bool follow = false;
+                long lines = 20;
+                uint64_t since = 0;
+                int prio = 7;
+
+                optind++;
+                while ((opt = getopt_long(argc, argv, "+fn:", ev_options, NULL)) >= 0) {
+                        switch (opt) {
+                        case 'f':
+                                follow = true;
+                                break;
+                        case 'n':
+                                lines = strtol(optarg, &end, 10);
+                                if (*end || lines < 0 || lines > 100000) {
+                                        fprintf(stderr, "airsupctl: -n: expected 0 to 100000, got '%s'\n", optarg);
+                                        return EXIT_USAGE;
+                                }
+                                break;
+                        case 'S':
+                                if (parse_since(optarg, &since) < 0) {
+                                        fprintf(stderr, "airsupctl: --since: expected 30s, 5m, 2h, 1d or "
+                                                "@EPOCH, got '%s'\n", optarg);
+                                        return EXIT_USAGE;
+                                }
+                                break;
+                        case 'p':
+                                prio = severity_from_string(optarg);
+                                if (prio < 0) {
+                                        fprintf(stderr, "airsupctl: --severity: expected emerg, alert, crit, err, "
+                                                "warning, notice, info or debug\n");
+                                        return EXIT_USAGE;
+                                }
+                                break;
+                        default:
+                                return EXIT_USAGE;
+                        }
+                }
+                if (argc - optind > 1) {
+                        fprintf(stderr, "airsupctl: events takes at most one NAME\n");
+                        return EXIT_USAGE;
+                }
+                r = connect_bus(&bus);
+                if (r < 0)
+                        return -r;
+                r = verb_events(bus, follow, (uint32_t) lines, since, prio,
+                                optind < argc ? argv[optind] : NULL);
+                sd_bus_flush_close_unref(bus);
+                return r;
+        }
         if (!((strcmp(verb, "status") == 0) || (strcmp(verb, "tree") == 0 && n_args == 0) ||
               (strcmp(verb, "shutdown") == 0 && n_args == 0) || (strcmp(verb, "signal") == 0 && n_args == 2) ||
               ((strcmp(verb, "start") == 0 || strcmp(verb, "stop") == 0 || strcmp(verb, "restart") == 0) &&

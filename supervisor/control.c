@@ -39,6 +39,8 @@
 #include "supervisor/proc.h"
 
 #define CONTROL_CLIENTS_MAX 1024
+#define EVENTS_MAX_REPLY 100000
+#define CONTROL_SNDBUF (32 * 1024)     /* the kernel doubles it */
 #define CONTROL_PATH "/org/airsup1"
 #define CONTROL_NODE_PREFIX "/org/airsup1/node"
 #define CONTROL_IFACE "org.airsup1.Manager"
@@ -52,6 +54,8 @@ typedef struct client {
         sd_bus *bus;
         struct client *next;
         bool closed;
+        bool following;                 /* Subscribe()d: gets every event as a signal */
+        pid_t pid;
 } client;
 
 struct sup_control {
@@ -65,7 +69,11 @@ struct sup_control {
         client *clients;
         size_t n_clients;
         sd_id128_t id;
+        int subscription;               /* on the event log */
 };
+
+#define EVENT_ROW "(tttsssuus)"
+#define FOLLOW_QUEUE_MAX 256            /* unread events before a follower is dropped */
 
 static const char *const node_state_words[_NODE_STATE_MAX] = {
         [NODE_DOWN] = "down",
@@ -239,6 +247,138 @@ static int verb_error(sd_bus_error *error, int r, const char *verb, const char *
         }
 }
 
+/* An operator's act, as an event: who did it, from the caller's creds. */
+static void control_event(sup_control *c, sup_event_type type, const char *node, sd_bus_message *msg,
+                          const char *detail) {
+        sup_event e = { .type = type, .priority = LOG_NOTICE };
+        sd_bus_creds *creds = NULL;
+        uid_t uid = (uid_t) -1;
+        pid_t pid = 0;
+
+        if (msg && sd_bus_query_sender_creds(msg, SD_BUS_CREDS_PID | SD_BUS_CREDS_EUID, &creds) >= 0) {
+                (void) sd_bus_creds_get_pid(creds, &pid);
+                (void) sd_bus_creds_get_euid(creds, &uid);
+                sd_bus_creds_unref(creds);
+        }
+        snprintf(e.node, sizeof(e.node), "%s", node);
+        snprintf(e.detail, sizeof(e.detail), "%s%sby=pid:%d,uid:%d", detail ? detail : "", detail ? " " : "",
+                 (int) pid, (int) uid);
+        sup_events_emit(&c->m->events, &e);
+}
+
+static int append_event(sd_bus_message *r, const sup_event *e) {
+        char body[384];
+
+        sup_event_format_body(e, body, sizeof(body));
+        return sd_bus_message_append(r, EVENT_ROW, e->seq, e->real_usec, e->mono_usec,
+                                     sup_priority_to_string(e->priority), sup_event_type_to_string(e->type), e->node,
+                                     (uint32_t) e->pid, e->incarnation, body);
+}
+
+/* A node's events are its own, its instances' ("web" takes "web[2]") and
+ * for a supervisor those of what is below it. */
+static bool event_about(sup_control *c, const sup_event *e, const char *node) {
+        char group[96];
+        unsigned i;
+        sup_node *n, *top;
+
+        if (!node[0] || strcmp(e->node, node) == 0)
+                return true;
+        if (cfg_parse_instance_name(e->node, group, sizeof(group), &i) < 0)
+                return false;
+        if (strcmp(group, node) == 0)
+                return true;
+        top = manager_find_node(c->m, node);
+        n = manager_find_node(c->m, group);
+        return top && n && below(n, top);
+}
+
+static int method_events(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        sup_control *c = userdata;
+        const sup_events *ev = &c->m->events;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *node;
+        uint64_t since;
+        uint32_t max;
+        int32_t prio;
+        size_t first, k = 0;
+        int r;
+
+        r = sd_bus_message_read(msg, "utis", &max, &since, &prio, &node);
+        if (r < 0)
+                return r;
+        if (node[0] && !manager_find_node(c->m, node) && !strchr(node, '['))
+                return sd_bus_error_setf(error, ERR_NO_SUCH_NODE, "No such group, instance or supervisor: %s", node);
+        if (max == 0 || max > EVENTS_MAX_REPLY)
+                max = EVENTS_MAX_REPLY;
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', EVENT_ROW);
+        if (r < 0)
+                return r;
+        /* The last MAX that match, oldest first. */
+        first = ev->n;
+        for (size_t i = ev->n; i > 0 && k < max; i--) {
+                const sup_event *e = &ev->ring[(ev->head + i - 1) % ev->cap];
+                if (e->real_usec < since)
+                        break;
+                if (e->priority <= prio && event_about(c, e, node)) {
+                        first = i - 1;
+                        k++;
+                }
+        }
+        for (size_t i = first; r >= 0 && i < ev->n; i++) {
+                const sup_event *e = &ev->ring[(ev->head + i) % ev->cap];
+                if (e->real_usec >= since && e->priority <= prio && event_about(c, e, node))
+                        r = append_event(reply, e);
+        }
+        if (r < 0)
+                return r;
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_subscribe(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        sup_control *c = userdata;
+        sd_bus *bus = sd_bus_message_get_bus(msg);
+
+        (void) error;
+        for (client *cl = c->clients; cl; cl = cl->next)
+                if (cl->bus == bus)
+                        cl->following = true;
+        return sd_bus_reply_method_return(msg, "t", c->m->events.seq);
+}
+
+/* Every event to every follower, as the signal Event; a follower that
+ * lets FOLLOW_QUEUE_MAX of them pile up unread is dropped, so that it can
+ * never make airsupd wait or grow. */
+static void on_event(const sup_event *e, void *userdata) {
+        sup_control *c = userdata;
+
+        for (client *cl = c->clients; cl; cl = cl->next) {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *sig = NULL;
+                uint64_t queued = 0;
+
+                if (!cl->following || cl->closed)
+                        continue;
+                if (sd_bus_get_n_queued_write(cl->bus, &queued) >= 0 && queued >= FOLLOW_QUEUE_MAX) {
+                        sup_log(&c->m->events, LOG_NOTICE, "control: a follower (pid %d) stopped reading its "
+                                "events (%llu unread): disconnected", (int) cl->pid, (unsigned long long) queued);
+                        cl->closed = true;
+                        (void) sd_event_source_set_enabled(c->reap, SD_EVENT_ONESHOT);
+                        continue;
+                }
+                if (sd_bus_message_new_signal(cl->bus, &sig, CONTROL_PATH, CONTROL_IFACE, "Event") < 0 ||
+                    append_event(sig, e) < 0 || sd_bus_send(cl->bus, sig, NULL) < 0) {
+                        cl->closed = true;
+                        (void) sd_event_source_set_enabled(c->reap, SD_EVENT_ONESHOT);
+                }
+        }
+}
+
 /* The node NAME names, or an error reply; GROUP[i] only where ALLOW_PROC. */
 static int lookup(sup_control *c, const char *name, sup_node **ret_node, sup_proc **ret_proc, sd_bus_error *error) {
         *ret_node = manager_find_node(c->m, name);
@@ -274,7 +414,8 @@ static int method_verb(sd_bus_message *msg, void *userdata, sd_bus_error *error)
                 r = manager_restart_node(c->m, n);
         if (r < 0)
                 return verb_error(error, r, member, name);
-        sup_log(&c->m->events, LOG_NOTICE, "control: %s %s", member, name);
+        control_event(c, strcmp(member, "Stop") == 0 ? SUP_EVENT_MANUAL_STOP : strcmp(member, "Start") == 0 ?
+                      SUP_EVENT_MANUAL_START : SUP_EVENT_MANUAL_RESTART, name, msg, NULL);
         return sd_bus_reply_method_return(msg, NULL);
 }
 
@@ -301,7 +442,11 @@ static int method_signal(sd_bus_message *msg, void *userdata, sd_bus_error *erro
                 r = -ESRCH;
         if (r < 0)
                 return verb_error(error, r, "signal", name);
-        sup_log(&c->m->events, LOG_NOTICE, "control: signal %s %s (%d processes)", name, signame, r);
+        {
+                char detail[64];
+                snprintf(detail, sizeof(detail), "signal=%s processes=%d", signame, r);
+                control_event(c, SUP_EVENT_MANUAL_SIGNAL, name, msg, detail);
+        }
         return sd_bus_reply_method_return(msg, "u", (uint32_t) r);
 }
 
@@ -328,6 +473,11 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("Signal", SD_BUS_ARGS("s", name, "s", signal), SD_BUS_RESULT("u", signalled),
                                 method_signal, 0),
         SD_BUS_METHOD_WITH_ARGS("Shutdown", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_shutdown, 0),
+        SD_BUS_METHOD_WITH_ARGS("Events", SD_BUS_ARGS("u", max, "t", since_realtime_usec, "i", max_priority,
+                                "s", node), SD_BUS_RESULT("a" EVENT_ROW, events), method_events, 0),
+        SD_BUS_METHOD_WITH_ARGS("Subscribe", SD_BUS_NO_ARGS, SD_BUS_RESULT("t", last_seq), method_subscribe, 0),
+        SD_BUS_SIGNAL_WITH_ARGS("Event", SD_BUS_ARGS("t", seq, "t", realtime_usec, "t", monotonic_usec,
+                                "s", severity, "s", kind, "s", node, "u", pid, "u", incarnation, "s", text), 0),
         SD_BUS_VTABLE_END,
 };
 
@@ -475,7 +625,8 @@ static const sd_bus_vtable node_vtable[] = {
 };
 
 static void client_free(client *cl) {
-        sd_bus_flush_close_unref(cl->bus);
+        /* Never a flush: a client that stopped reading would block it. */
+        sd_bus_close_unref(cl->bus);
         free(cl);
 }
 
@@ -543,8 +694,11 @@ static int on_connection(sd_event_source *s, int lfd, uint32_t revents, void *us
                 return 0;
         if (!peer_allowed(c, fd, &cred)) {
                 static const char refused[] = "airsupd: access denied\n";
-                sup_log(&c->m->events, LOG_WARNING, "control-refused pid=%d uid=%u: not root, airsupd's user "
-                        "or in control_group", (int) cred.pid, (unsigned) cred.uid);
+                sup_event e = { .type = SUP_EVENT_CONTROL_REFUSED, .priority = LOG_WARNING, .node = "control",
+                                .pid = cred.pid };
+                snprintf(e.detail, sizeof(e.detail), "uid=%u reason=\"not root, airsupd's user or in control_group\"",
+                         (unsigned) cred.uid);
+                sup_events_emit(&c->m->events, &e);
                 (void) !send(fd, refused, sizeof(refused) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
                 return 0;
         }
@@ -557,6 +711,7 @@ static int on_connection(sd_event_source *s, int lfd, uint32_t revents, void *us
         if (!cl)
                 return 0;
         cl->control = c;
+        cl->pid = cred.pid;
         r = sd_bus_new(&cl->bus);
         if (r >= 0)
                 r = sd_bus_set_fd(cl->bus, fd, fd);
@@ -584,6 +739,12 @@ static int on_connection(sd_event_source *s, int lfd, uint32_t revents, void *us
                 r = sd_bus_attach_event(cl->bus, c->m->event, SD_EVENT_PRIORITY_NORMAL);
         if (r >= 0)
                 r = sd_bus_start(cl->bus);
+        /* A small kernel buffer (sd_bus_start() made it 8 MB): what a
+         * client does not read piles up in the queue that on_event()
+         * watches, not unseen in the kernel. */
+        if (r >= 0)
+                (void) setsockopt(sd_bus_get_fd(cl->bus), SOL_SOCKET, SO_SNDBUF, &(int) { CONTROL_SNDBUF },
+                                  sizeof(int));
         if (r < 0) {
                 sup_log(&c->m->events, LOG_WARNING, "control: cannot serve pid %d: %s", (int) cred.pid, strerror(-r));
                 client_free(cl);
@@ -626,6 +787,7 @@ int control_open(sup_manager *m, const char *path, const char *group, sup_contro
                 return -ENOMEM;
         c->m = m;
         c->fd = -EBADF;
+        c->subscription = -1;
         if (strlen(path) >= sizeof(sa.sun_path)) {
                 snprintf(err, err_size, "control socket path too long: %s", path);
                 return -ENAMETOOLONG;
@@ -676,6 +838,8 @@ int control_open(sup_manager *m, const char *path, const char *group, sup_contro
                 r = sd_event_add_defer(m->event, &c->reap, reap_clients, c);
         if (r >= 0)
                 r = sd_event_source_set_enabled(c->reap, SD_EVENT_OFF);
+        if (r >= 0)
+                r = c->subscription = sup_events_subscribe(&m->events, on_event, c);
         if (r < 0) {
                 snprintf(err, err_size, "cannot watch the control socket: %s", strerror(-r));
                 c->source = sd_event_source_disable_unref(c->source);
@@ -690,6 +854,7 @@ int control_open(sup_manager *m, const char *path, const char *group, sup_contro
 sup_control *control_free(sup_control *c) {
         if (!c)
                 return NULL;
+        sup_events_unsubscribe(&c->m->events, c->subscription);
         while (c->clients) {
                 client *cl = c->clients;
                 c->clients = cl->next;

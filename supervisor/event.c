@@ -39,6 +39,11 @@ static const char *const event_names[_SUP_EVENT_MAX] = {
         [SUP_EVENT_STATUS]        = "status",
         [SUP_EVENT_MAIN_PID]      = "main-pid",
         [SUP_EVENT_CHILD_STOPPING] = "child-stopping",
+        [SUP_EVENT_MANUAL_STOP]   = "manual-stop",
+        [SUP_EVENT_MANUAL_START]  = "manual-start",
+        [SUP_EVENT_MANUAL_RESTART] = "manual-restart",
+        [SUP_EVENT_MANUAL_SIGNAL] = "manual-signal",
+        [SUP_EVENT_CONTROL_REFUSED] = "control-refused",
 };
 
 static const char *const priority_names[] = {
@@ -118,7 +123,7 @@ void sup_events_unsubscribe(sup_events *ev, int id) {
 }
 
 /* The human part of an event, without the time. */
-static int format_body(const sup_event *e, char *buf, size_t size) {
+int sup_event_format_body(const sup_event *e, char *buf, size_t size) {
         int n = snprintf(buf, size, "%s %s", event_names[e->type], e->node);
         size_t used;
 
@@ -170,10 +175,21 @@ static void format_time(uint64_t real_usec, char *buf, size_t size) {
                  zone + 3);
 }
 
+const char *sup_priority_to_string(int priority) {
+        return priority_names[priority & 7];
+}
+
+int sup_priority_from_string(const char *s) {
+        for (int i = 0; i < 8; i++)
+                if (strcmp(s, priority_names[i]) == 0)
+                        return i;
+        return -EINVAL;
+}
+
 int sup_event_format(const sup_event *e, char *buf, size_t size) {
         char body[384], when[48];
 
-        format_body(e, body, sizeof(body));
+        sup_event_format_body(e, body, sizeof(body));
         format_time(e->real_usec, when, sizeof(when));
         return snprintf(buf, size, "%s %s %s", when, priority_names[e->priority & 7], body);
 }
@@ -181,6 +197,7 @@ int sup_event_format(const sup_event *e, char *buf, size_t size) {
 void sup_events_emit(sup_events *ev, sup_event *e) {
         e->mono_usec = clock_usec(CLOCK_MONOTONIC);
         e->real_usec = clock_usec(CLOCK_REALTIME);
+        e->seq = ev->seq + 1;
 
         if (ev->cap > 0) {
                 size_t slot = (ev->head + ev->n) % ev->cap;
@@ -200,7 +217,7 @@ void sup_events_emit(sup_events *ev, sup_event *e) {
 
         if (ev->journal) {
                 char body[384];
-                format_body(e, body, sizeof(body));
+                sup_event_format_body(e, body, sizeof(body));
                 sd_journal_send("MESSAGE=%s", body,
                                 "PRIORITY=%d", e->priority,
                                 "SYSLOG_IDENTIFIER=airsupd",

@@ -29,11 +29,17 @@ typedef enum sup_event_type {
         SUP_EVENT_STATUS,               /* the child said STATUS=...: detail */
         SUP_EVENT_MAIN_PID,             /* the child named a new main process: pid */
         SUP_EVENT_CHILD_STOPPING,       /* the child said STOPPING=1 */
+        SUP_EVENT_MANUAL_STOP,          /* an operator stopped it (held down) */
+        SUP_EVENT_MANUAL_START,
+        SUP_EVENT_MANUAL_RESTART,
+        SUP_EVENT_MANUAL_SIGNAL,        /* detail: the signal */
+        SUP_EVENT_CONTROL_REFUSED,      /* a peer the control socket does not serve: detail */
         _SUP_EVENT_MAX,
         _SUP_EVENT_INVALID = -22,
 } sup_event_type;
 
 typedef struct sup_event {
+        uint64_t seq;                   /* 1, 2, ...: its place in the stream */
         uint64_t mono_usec;
         uint64_t real_usec;
         sup_event_type type;
@@ -80,7 +86,11 @@ int sup_events_subscribe(sup_events *ev, sup_event_handler handler, void *userda
 void sup_events_unsubscribe(sup_events *ev, int id);
 const char *sup_event_type_to_string(sup_event_type t);
 sup_event_type sup_event_type_from_string(const char *s);
-/* Formats E as the one-line text form used on stderr. */
+/* Formats E as the one-line text form used on stderr; the body is that
+ * line without its time and priority ("exited web pid=7 status=3"). */
 int sup_event_format(const sup_event *e, char *buf, size_t size);
+int sup_event_format_body(const sup_event *e, char *buf, size_t size);
+const char *sup_priority_to_string(int priority);
+int sup_priority_from_string(const char *s);
 /* Free-form diagnostics that are not tree events ("Failed to ...: %m"). */
 void sup_log(sup_events *ev, int priority, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

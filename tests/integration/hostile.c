@@ -12,6 +12,9 @@
  *   hostile flood ADDR COUNT          COUNT datagrams, as fast as possible
  *   hostile squat PID FIRST LAST PIDFILE
  *                                     bind @airsup/PID/FIRST..LAST, then wait
+ *   hostile stall-follower SOCKET PIDFILE
+ *                                     follow airsupd's events on its control
+ *                                     socket, write PIDFILE, never read again
  *   hostile nobody VERB ...           drop to uid/gid 65534 first */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -26,6 +29,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <systemd/sd-bus.h>
 #include <unistd.h>
 
 static socklen_t addr_of(const char *name, struct sockaddr_un *sa) {
@@ -189,6 +193,26 @@ static int cmd_squat(const char *pid, int first, int last, const char *pidfile) 
                 pause();
 }
 
+/* Subscribes to the event stream, then neither reads nor leaves: airsupd
+ * must drop it rather than queue events for it for ever. */
+static int cmd_stall_follower(const char *path, const char *pidfile) {
+        char address[256];
+        sd_bus *bus = NULL;
+        FILE *f;
+
+        snprintf(address, sizeof(address), "unix:path=%s", path);
+        if (sd_bus_new(&bus) < 0 || sd_bus_set_address(bus, address) < 0 || sd_bus_start(bus) < 0 ||
+            sd_bus_call_method(bus, NULL, "/org/airsup1", "org.airsup1.Manager", "Subscribe", NULL, NULL, "") < 0)
+                return 1;
+        f = fopen(pidfile, "w");
+        if (!f)
+                return 1;
+        fprintf(f, "%d\n", (int) getpid());
+        fclose(f);
+        for (;;)
+                pause();
+}
+
 int main(int argc, char **argv) {
         char msg[4096];
         size_t len;
@@ -226,6 +250,8 @@ int main(int argc, char **argv) {
                                 return 1;
                 return 0;
         }
+        if (argc == 4 && strcmp(argv[1], "stall-follower") == 0)
+                return cmd_stall_follower(argv[2], argv[3]);
         if (argc == 6 && strcmp(argv[1], "squat") == 0)
                 return cmd_squat(argv[2], atoi(argv[3]), atoi(argv[4]), argv[5]);
         fprintf(stderr, "usage: see the comment at the top of tests/integration/hostile.c\n");
