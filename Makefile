@@ -6,7 +6,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-PKGS     = libsystemd libbsd json-c
+PKGS     = libsystemd libbsd json-c libmicrohttpd
 
 ifeq ($(SAN),1)
 BUILD   ?= build/asan
@@ -24,7 +24,7 @@ LIBS     = $(shell pkg-config --libs $(PKGS))
 
 SUP_SRC  = supervisor/cfg.c supervisor/cfg-value.c supervisor/policy.c \
            supervisor/event.c supervisor/spawn.c supervisor/proc.c supervisor/notify-parse.c \
-           supervisor/notify.c supervisor/helper.c supervisor/closer.c supervisor/spawner.c supervisor/state.c supervisor/verify.c supervisor/logsink.c supervisor/control.c \
+           supervisor/notify.c supervisor/helper.c supervisor/closer.c supervisor/spawner.c supervisor/state.c supervisor/verify.c supervisor/logsink.c supervisor/control.c supervisor/metrics-http.c \
            supervisor/sup.c
 SUP_OBJ  = $(SUP_SRC:%.c=$(BUILD)/%.o)
 SHM_SRC  = shm/lane.c shm/mailbox.c

@@ -49,6 +49,7 @@ static void help(void) {
                "  events [-f] [-n N] [--since TIME] [--severity LEVEL] [NAME]\n"
                "                       the last N events (default 20), then with -f follow\n"
                "                       live; TIME: 30s, 5m, 2h, 1d ago or @EPOCH\n"
+               "  metrics [--prometheus]  per node and process figures, and airsupd's own\n"
                "  shutdown             stop the whole tree; airsupd exits 0\n"
                "\n"
                "Options:\n"
@@ -608,6 +609,57 @@ static int parse_since(const char *s, uint64_t *ret) {
         return 0;
 }
 
+/* Metrics as a table, as JSON, or in Prometheus' text format (each
+ * family's HELP and TYPE once, before its first sample). */
+static int verb_metrics(sd_bus *bus, bool prometheus) {
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        json_object *a = arg_json && !prometheus ? json_object_new_array() : NULL;
+        char last[128] = "";
+        int r;
+
+        r = sd_bus_call_method(bus, NULL, PATH_MANAGER, IFACE_MANAGER, "Metrics", &e, &reply, "");
+        if (r < 0) {
+                r = call_error(&e, r);
+                sd_bus_error_free(&e);
+                json_object_put(a);
+                return r;
+        }
+        r = sd_bus_message_enter_container(reply, 'a', "(ssssd)");
+        while (r >= 0) {
+                const char *name, *type, *help, *labels;
+                double v;
+
+                r = sd_bus_message_read(reply, "(ssssd)", &name, &type, &help, &labels, &v);
+                if (r <= 0)
+                        break;
+                if (prometheus) {
+                        if (strcmp(last, name) != 0) {
+                                printf("# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+                                snprintf(last, sizeof(last), "%s", name);
+                        }
+                        printf("%s%s%s%s %.17g\n", name, labels[0] ? "{" : "", labels, labels[0] ? "}" : "", v);
+                } else if (a) {
+                        json_object *o = json_object_new_object();
+                        json_object_object_add(o, "name", json_object_new_string(name));
+                        json_object_object_add(o, "type", json_object_new_string(type));
+                        json_object_object_add(o, "labels", json_object_new_string(labels));
+                        json_object_object_add(o, "value", json_object_new_double(v));
+                        json_object_array_add(a, o);
+                } else
+                        printf("%-32s %-44s %.17g\n", name, labels, v);
+        }
+        sd_bus_message_unref(reply);
+        if (r < 0) {
+                json_object_put(a);
+                fprintf(stderr, "airsupctl: bad reply from airsupd: %s\n", strerror(-r));
+                return EXIT_FAILED;
+        }
+        if (a)
+                print_json(a);
+        return 0;
+}
+
 static int verb_shutdown(sd_bus *bus) {
         sd_bus_error e = SD_BUS_ERROR_NULL;
         int r = sd_bus_call_method(bus, NULL, PATH_MANAGER, IFACE_MANAGER, "Shutdown", &e, NULL, "");
@@ -727,7 +779,8 @@ int main(int argc, char **argv) {
                 return r;
         }
         if (!((strcmp(verb, "status") == 0) || (strcmp(verb, "tree") == 0 && n_args == 0) ||
-              (strcmp(verb, "shutdown") == 0 && n_args == 0) || (strcmp(verb, "signal") == 0 && n_args == 2) ||
+              (strcmp(verb, "shutdown") == 0 && n_args == 0) ||
+              (strcmp(verb, "metrics") == 0 && (n_args == 0 || (n_args == 1 && strcmp(argv[optind + 1], "--prometheus") == 0))) || (strcmp(verb, "signal") == 0 && n_args == 2) ||
               ((strcmp(verb, "start") == 0 || strcmp(verb, "stop") == 0 || strcmp(verb, "restart") == 0) &&
                n_args == 1))) {
                 fprintf(stderr, "airsupctl: unknown verb or wrong arguments: %s\nTry 'airsupctl --help'.\n", verb);
@@ -744,6 +797,8 @@ int main(int argc, char **argv) {
                 r = verb_signal(bus, argv[optind + 1], argv[optind + 2]);
         else if (strcmp(verb, "shutdown") == 0)
                 r = verb_shutdown(bus);
+        else if (strcmp(verb, "metrics") == 0)
+                r = verb_metrics(bus, n_args == 1);
         else
                 r = verb_change(bus, verb, argv[optind + 1]);
         sd_bus_flush_close_unref(bus);

@@ -4,8 +4,8 @@
 # anyone else it prints the exact apt-get line and fails.
 set -eu
 
-build="libsystemd-dev libbsd-dev libjson-c-dev pkg-config gcc make"
-test="$build libcmocka-dev mandoc procps util-linux systemd redis-server python3"
+build="libsystemd-dev libbsd-dev libjson-c-dev libmicrohttpd-dev pkg-config gcc make"
+test="$build libcmocka-dev mandoc procps util-linux systemd redis-server python3 prometheus curl"
 fuzz="$test clang libclang-rt-14-dev"
 bench="$test runit s6 supervisor"
 

@@ -14,6 +14,7 @@
 #include "common/cleanup.h"
 #include "supervisor/control.h"
 #include "supervisor/manager.h"
+#include "supervisor/metrics-http.h"
 #include "supervisor/spawner.h"
 #include "supervisor/state.h"
 
@@ -145,6 +146,7 @@ int main(int argc, char **argv) {
         _cleanup_(manager_freep) sup_manager *m = NULL;
         const char *path = NULL, *control_path = NULL;
         _cleanup_(control_freep) sup_control *control = NULL;
+        _cleanup_(metrics_http_freep) metrics_http *http = NULL;
         bool check = false, subreaper = false, verbose = false;
         sup_log_target log = SUP_LOG_AUTO;
         sigset_t mask;
@@ -306,6 +308,14 @@ int main(int argc, char **argv) {
                         return 1;
                 }
         }
+        if (m->cfg->metrics_listen) {
+                r = metrics_http_start(e, control, m->cfg->metrics_listen, &http);
+                if (r < 0) {
+                        fprintf(stderr, "airsupd: metrics_listen = %s: cannot listen: %s\n", m->cfg->metrics_listen,
+                                strerror(-r));
+                        return 1;
+                }
+        }
         m->nofile_child = nofile;
         m->spawner_exe = "/proc/self/exe";
         if (state_ok) {
@@ -318,6 +328,7 @@ int main(int argc, char **argv) {
                 sup_log(&m->events, LOG_ERR, "event loop failed: %s", strerror(-r));
                 r = 1;
         }
+        http = metrics_http_free(http);
         control = control_free(control);
         /* The loop ends once every process is down: none is left over. */
         if (state_ok)

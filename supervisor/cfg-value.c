@@ -2,7 +2,9 @@
  * counts, signal names, shell-like argv splitting, environment lists and
  * node names.  No I/O, no global state: unit-tested directly. */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <netinet/in.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -255,6 +257,39 @@ int cfg_parse_instance_name(const char *s, char *group, size_t size, unsigned *r
         memcpy(group, s, l);
         group[l] = '\0';
         return 1;
+}
+
+int cfg_parse_listen(const char *s, struct sockaddr_storage *ret, socklen_t *ret_len) {
+        char host[64];
+        const char *colon = strrchr(s, ':');
+        unsigned long port;
+        char *end;
+
+        if (!colon || (size_t) (colon - s) >= sizeof(host))
+                return -EINVAL;
+        port = strtoul(colon + 1, &end, 10);
+        if (*end || colon[1] == '\0' || port == 0 || port > 65535)
+                return -EINVAL;
+        memcpy(host, s, (size_t) (colon - s));
+        host[colon - s] = '\0';
+        memset(ret, 0, sizeof(*ret));
+        if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+                struct sockaddr_in6 *a = (struct sockaddr_in6 *) ret;
+                host[strlen(host) - 1] = '\0';
+                a->sin6_family = AF_INET6;
+                a->sin6_port = htons((uint16_t) port);
+                if (inet_pton(AF_INET6, host + 1, &a->sin6_addr) != 1)
+                        return -EINVAL;
+                *ret_len = sizeof(*a);
+                return 0;
+        }
+        struct sockaddr_in *a = (struct sockaddr_in *) ret;
+        a->sin_family = AF_INET;
+        a->sin_port = htons((uint16_t) port);
+        if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
+                return -EINVAL;
+        *ret_len = sizeof(*a);
+        return 0;
 }
 
 /* The specifiers of a pool instance's values (%i, %n, %g, %%). */

@@ -39,6 +39,7 @@ typedef enum key_id {
         KEY_CONTROL_GROUP,
         KEY_EVENTS,
         KEY_STATE_DIR,
+        KEY_METRICS_LISTEN,
         KEY_PARENT,
         KEY_STRATEGY,
         KEY_INTENSITY,
@@ -82,6 +83,7 @@ static const struct {
         [KEY_CONTROL_GROUP]    = { "control_group",    IN_AIRSUPD,                  false },
         [KEY_EVENTS]           = { "events",           IN_AIRSUPD,                  false },
         [KEY_STATE_DIR]        = { "state_dir",        IN_AIRSUPD,                  false },
+        [KEY_METRICS_LISTEN]   = { "metrics_listen",   IN_AIRSUPD,                  false },
         [KEY_PARENT]           = { "parent",           IN_SUPERVISOR | IN_GROUP,    false },
         [KEY_STRATEGY]         = { "strategy",         IN_SUPERVISOR,               false },
         [KEY_INTENSITY]        = { "intensity",        IN_SUPERVISOR,               false },
@@ -714,6 +716,18 @@ static void parse_control(loader *l, const key_row *k, const char *v, unsigned l
         }
 }
 
+/* HOST:PORT for an HTTP endpoint: an IPv4 address or [IPv6], a port. */
+static void parse_listen(loader *l, const key_row *k, const char *v, unsigned line, void *base) {
+        struct sockaddr_storage sa;
+        socklen_t len;
+
+        if (cfg_parse_listen(v, &sa, &len) < 0)
+                loader_error(l, line, "%s: expected ADDRESS:PORT (e.g. 127.0.0.1:9464 or [::1]:9464), got '%s'",
+                             NAME(k), v);
+        else
+                parse_string(l, k, v, line, base);
+}
+
 static void parse_control_group(loader *l, const key_row *k, const char *v, unsigned line, void *base) {
         if (!getgrnam(v))
                 loader_error(l, line, "%s: no such group '%s'", NAME(k), v);
@@ -851,6 +865,7 @@ static const key_row key_rows[] = {
         { KEY_CONTROL_GROUP,    parse_control_group,     TOP(control_group), .def = 0 },
         { KEY_EVENTS,           parse_unsigned,          TOP(events), .def = 1000, .min = 1, .max = 1000000 },
         { KEY_STATE_DIR,        parse_absolute_path,     TOP(state_dir), .def = 0 },
+        { KEY_METRICS_LISTEN,   parse_listen,            TOP(metrics_listen), .def = 0 },
         { KEY_PARENT,           parse_parent,            NODE(parent_name), .def = 0 },
         { KEY_RESTART,          parse_enum,              NODE(restart), .def = CFG_RESTART_PERMANENT,
           .from_string = cfg_restart_from_string, .expected = "permanent, transient or temporary" },
@@ -1023,6 +1038,7 @@ cfg *cfg_free(cfg *c) {
         free(c->control);
         free(c->control_group);
         free(c->state_dir);
+        free(c->metrics_listen);
         free(c);
         return NULL;
 }

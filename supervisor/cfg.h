@@ -7,6 +7,8 @@
  * strings, shared with unit tests. */
 #pragma once
 
+#include <sys/socket.h>
+
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -123,6 +125,7 @@ typedef struct cfg {
         unsigned control_line;
         char *control_group;
         char *state_dir;                /* NULL: state_dir_default() */
+        char *metrics_listen;           /* HOST:PORT of GET /metrics, NULL: none */
         unsigned events;
         cfg_node *nodes;                /* nodes[CFG_ROOT] is the root supervisor */
         size_t n_nodes;
@@ -151,6 +154,9 @@ int cfg_parse_signal(const char *s, int *ret_signo);
 /* A process's name as the control socket takes it: "GROUP" (0) or
  * "GROUP[i]" (1, *RET_INDEX = i), the group's name into GROUP. */
 int cfg_parse_instance_name(const char *s, char *group, size_t size, unsigned *ret_index);
+/* "127.0.0.1:9464" or "[::1]:9464", for metrics_listen. */
+struct sockaddr_storage;
+int cfg_parse_listen(const char *s, struct sockaddr_storage *ret, socklen_t *ret_len);
 /* What a value's specifiers stand for in one process of a group. */
 typedef struct cfg_instance {
         unsigned instance;              /* %i: 0, 1, ... */

@@ -18,7 +18,9 @@
  * are served at once, and a client whose unread replies pile up beyond
  * CONTROL_WQUEUE_MAX bytes is disconnected. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
@@ -341,6 +343,201 @@ static int method_events(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         return sd_bus_send(NULL, reply, NULL);
 }
 
+/* Metrics, one row per sample: name, type, help, labels, value.  The
+ * same rows make airsupctl's table, its JSON and the Prometheus text. */
+#define METRIC_ROW "(ssssd)"
+
+typedef struct metrics_walk {
+        sd_bus_message *reply;          /* rows for D-Bus, or ... */
+        FILE *text;                     /* ... the Prometheus text format */
+        uint64_t now;
+        unsigned family;                /* one metric at a time: the text format groups samples */
+        const char *last;               /* the family whose HELP was written */
+} metrics_walk;
+
+static const struct {
+        const char *name, *type, *help;
+} metric_defs[] = {
+        { "airsup_node_up", "gauge", "1 when the supervisor or group is up (its processes may be restarting)" },
+        { "airsup_node_held", "gauge", "1 when an operator stopped the node and holds it down" },
+        { "airsup_process_ready", "gauge", "1 when the process is ready" },
+        { "airsup_process_restarts_total", "counter", "Restarts of the process since airsupd started" },
+        { "airsup_process_uptime_seconds", "gauge", "Seconds since the running process started, 0 when down" },
+        { "airsup_process_last_exit_code", "gauge",
+          "Exit status of the last exit, 128+N after signal N, -1 for a failed start or none" },
+        { "airsup_process_pid", "gauge", "Process id of the main process, 0 when down" },
+};
+
+enum { M_UP, M_HELD, M_READY, M_RESTARTS, M_UPTIME, M_EXIT, M_PID };
+
+static int sample(metrics_walk *w, const char *name, const char *type, const char *help, const char *labels,
+                  double v) {
+        if (w->reply)
+                return sd_bus_message_append(w->reply, METRIC_ROW, name, type, help, labels, v);
+        /* Each family's HELP and TYPE once, before its first sample. */
+        if (!w->last || strcmp(w->last, name) != 0)
+                fprintf(w->text, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+        w->last = name;
+        fprintf(w->text, "%s%s%s%s %.17g\n", name, labels[0] ? "{" : "", labels, labels[0] ? "}" : "", v);
+        return 0;
+}
+
+static int metric(metrics_walk *w, unsigned id, const char *labels, double v) {
+        return sample(w, metric_defs[id].name, metric_defs[id].type, metric_defs[id].help, labels, v);
+}
+
+/* A label value, escaped as the text format wants (\, " and newline). */
+static void label(char *buf, size_t size, const char *key, const char *value, const char *key2, const char *value2) {
+        size_t k = 0;
+
+        for (unsigned pass = 0; pass < 2; pass++) {
+                const char *kk = pass ? key2 : key, *v = pass ? value2 : value;
+                if (!kk)
+                        break;
+                k += (size_t) snprintf(buf + k, size - k, "%s%s=\"", pass ? "," : "", kk);
+                for (; *v && k + 3 < size; v++) {
+                        if (*v == '\\' || *v == '"' || *v == '\n')
+                                buf[k++] = '\\';
+                        buf[k++] = *v == '\n' ? 'n' : *v;
+                }
+                k += (size_t) snprintf(buf + k, size - k, "\"");
+        }
+}
+
+static int metrics_node(sup_node *n, unsigned depth, void *userdata) {
+        metrics_walk *w = userdata;
+        char l[256];
+        int r = 0;
+
+        (void) depth;
+        if (w->family == M_UP || w->family == M_HELD) {
+                label(l, sizeof(l), "node", n->cfg->name, "kind", n->cfg->supervisor ? "supervisor" : "group");
+                return metric(w, w->family, l, w->family == M_UP ? n->state == NODE_UP : n->held);
+        }
+        for (size_t i = 0; r >= 0 && i < n->n_procs; i++) {
+                const sup_proc *p = &n->procs[i];
+                const sup_exit *x = p->exit.code || p->start_error ? &p->exit : &p->last_exit;
+                int start_error = p->exit.code || p->start_error ? p->start_error : p->last_start_error;
+                double v;
+
+                switch (w->family) {
+                case M_READY:
+                        v = p->state == PROC_READY;
+                        break;
+                case M_RESTARTS:
+                        v = p->incarnation > 0 ? p->incarnation - 1 : 0;
+                        break;
+                case M_UPTIME:
+                        v = (double) proc_uptime(p, w->now) / 1e6;
+                        break;
+                case M_EXIT:
+                        v = start_error || x->code == 0 ? -1 : x->code == CLD_EXITED ? x->status : 128 + x->status;
+                        break;
+                default:
+                        v = proc_running(p) ? p->pid : 0;
+                        break;
+                }
+                label(l, sizeof(l), "process", p->name, "group", n->cfg->name);
+                r = metric(w, w->family, l, v);
+        }
+        return r < 0 ? r : 0;
+}
+
+static int running_procs(sup_node *n, unsigned depth, void *userdata) {
+        size_t *k = userdata;
+
+        (void) depth;
+        for (size_t i = 0; i < n->n_procs; i++)
+                *k += proc_running(&n->procs[i]);
+        return 0;
+}
+
+/* airsupd's own figures from /proc/self. */
+static void self_figures(double *fds, double *rss) {
+        long size = 0, pages = 0;
+        FILE *f = fopen("/proc/self/statm", "re");
+        DIR *d = opendir("/proc/self/fd");
+        struct dirent *de;
+
+        *fds = 0;
+        while (d && (de = readdir(d)))
+                if (de->d_name[0] != '.')
+                        (*fds)++;
+        if (d)
+                closedir(d);
+        if (f && fscanf(f, "%ld %ld", &size, &pages) == 2)
+                *rss = (double) pages * (double) sysconf(_SC_PAGESIZE);
+        else
+                *rss = 0;
+        if (f)
+                fclose(f);
+}
+
+/* Every sample into W (rows or text). */
+static int metrics_collect(sup_control *c, metrics_walk *w) {
+        size_t running = 0;
+        double fds, rss;
+        int r = 0;
+
+        w->now = now_usec();
+        for (w->family = 0; r >= 0 && w->family < ELEMENTSOF(metric_defs); w->family++)
+                r = manager_walk(c->m, metrics_node, w);
+        (void) manager_walk(c->m, running_procs, &running);
+        self_figures(&fds, &rss);
+        if (r >= 0)
+                r = sample(w, "airsupd_events_total", "counter", "Events airsupd emitted since it started", "",
+                           (double) c->m->events.seq);
+        if (r >= 0)
+                r = sample(w, "airsupd_children", "gauge", "Supervised processes running now", "", (double) running);
+        if (r >= 0)
+                r = sample(w, "airsupd_open_fds", "gauge", "File descriptors airsupd holds", "", fds);
+        if (r >= 0)
+                r = sample(w, "airsupd_resident_memory_bytes", "gauge", "airsupd's resident memory", "", rss);
+        if (r >= 0)
+                r = sample(w, "airsupd_control_clients", "gauge", "Connections to the control socket", "",
+                           (double) c->n_clients);
+        return r;
+}
+
+int control_metrics_text(sup_control *c, char **ret, size_t *ret_len) {
+        metrics_walk w = {};
+        char *buf = NULL;
+        size_t len = 0;
+        int r;
+
+        w.text = open_memstream(&buf, &len);
+        if (!w.text)
+                return -ENOMEM;
+        r = metrics_collect(c, &w);
+        if (fclose(w.text) != 0 || r < 0) {
+                free(buf);
+                return r < 0 ? r : -ENOMEM;
+        }
+        *ret = buf;
+        *ret_len = len;
+        return 0;
+}
+
+static int method_metrics(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        sup_control *c = userdata;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        metrics_walk w = {};
+        int r;
+
+        (void) error;
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', METRIC_ROW);
+        w.reply = reply;
+        if (r >= 0)
+                r = metrics_collect(c, &w);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
 static int method_subscribe(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         sup_control *c = userdata;
         sd_bus *bus = sd_bus_message_get_bus(msg);
@@ -475,6 +672,8 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("Shutdown", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_shutdown, 0),
         SD_BUS_METHOD_WITH_ARGS("Events", SD_BUS_ARGS("u", max, "t", since_realtime_usec, "i", max_priority,
                                 "s", node), SD_BUS_RESULT("a" EVENT_ROW, events), method_events, 0),
+        SD_BUS_METHOD_WITH_ARGS("Metrics", SD_BUS_NO_ARGS, SD_BUS_RESULT("a" METRIC_ROW, samples),
+                                method_metrics, 0),
         SD_BUS_METHOD_WITH_ARGS("Subscribe", SD_BUS_NO_ARGS, SD_BUS_RESULT("t", last_seq), method_subscribe, 0),
         SD_BUS_SIGNAL_WITH_ARGS("Event", SD_BUS_ARGS("t", seq, "t", realtime_usec, "t", monotonic_usec,
                                 "s", severity, "s", kind, "s", node, "u", pid, "u", incarnation, "s", text), 0),

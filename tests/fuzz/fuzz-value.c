@@ -25,6 +25,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         (void) cfg_parse_signal(s, &sig);
         (void) cfg_parse_name(s);
         {
+                struct sockaddr_storage sa;
+                socklen_t len;
+                if (cfg_parse_listen(s, &sa, &len) == 0 && len > sizeof(sa))
+                        abort();
+        }
+        {
                 char group[96];
                 unsigned idx;
                 int k = cfg_parse_instance_name(s, group, sizeof(group), &idx);
