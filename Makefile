@@ -34,7 +34,7 @@ UNIT     = $(BUILD)/tests/test-cfg $(BUILD)/tests/test-policy $(BUILD)/tests/tes
 HELPERS  = $(BUILD)/tests/notify-listen $(BUILD)/tests/hostile $(BUILD)/tests/sigcount
 EXAMPLES = $(BUILD)/examples/ticker $(BUILD)/examples/flaky
 BENCH    = $(BUILD)/bench/restart $(BUILD)/bench/crashloop-child $(BUILD)/bench/floor \
-           $(BUILD)/bench/scale $(BUILD)/bench/idle-child $(BUILD)/bench/mailbox
+           $(BUILD)/bench/scale $(BUILD)/bench/idle-child $(BUILD)/bench/mailbox $(BUILD)/bench/ctl
 MANS     = man/airsupd.8 man/airsup.conf.5 man/airsupctl.1
 
 # Fuzz targets (tests/fuzz/fuzz-NAME.c) and the sources each needs.  `make
@@ -103,7 +103,7 @@ build/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $$(FUZZ_$$*) | deps
 $(BUILD)/bench/mailbox: $(BUILD)/bench/mailbox.o $(SHM_OBJ)
 	$(CC) $(XLDFLAGS) -o $@ $^ -lrt
 
-$(BUILD)/bench/restart $(BUILD)/bench/scale: $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/bench/lib.o
+$(BUILD)/bench/restart $(BUILD)/bench/scale $(BUILD)/bench/ctl: $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/bench/lib.o
 	$(CC) $(XLDFLAGS) -o $@ $^
 
 $(BUILD)/bench/%: $(BUILD)/bench/%.o
@@ -148,11 +148,14 @@ bench: deps-bench all $(BENCH)
 	$(BUILD)/bench/restart $(BENCH_ARGS)
 	$(BUILD)/bench/scale $(BENCH_ARGS)
 	$(BUILD)/bench/mailbox $(BENCH_ARGS)
+	$(BUILD)/bench/ctl $(BENCH_ARGS)
 
 install: all
 	install -D -m 755 $(BUILD)/airsupd $(DESTDIR)$(PREFIX)/sbin/airsupd
 	install -D -m 755 $(BUILD)/airsupctl $(DESTDIR)$(PREFIX)/bin/airsupctl
 	install -D -m 644 man/airsupctl.1 $(DESTDIR)$(PREFIX)/share/man/man1/airsupctl.1
+	install -D -m 644 ctl/airsupctl.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/airsupctl
+	install -D -m 644 config/airsupd.service $(DESTDIR)$(PREFIX)/lib/systemd/system/airsupd.service
 	install -D -m 644 man/airsupd.8 $(DESTDIR)$(PREFIX)/share/man/man8/airsupd.8
 	install -D -m 644 man/airsup.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/airsup.conf.5
 

@@ -935,7 +935,9 @@ static int on_connection(sd_event_source *s, int lfd, uint32_t revents, void *us
         if (r >= 0)
                 r = sd_bus_add_filter(cl->bus, NULL, on_message, cl);
         if (r >= 0)
-                r = sd_bus_attach_event(cl->bus, c->m->event, SD_EVENT_PRIORITY_NORMAL);
+                /* Ahead of the tree's own events: an operator's status or
+                 * stop must not wait behind a crash loop of 1000 groups. */
+                r = sd_bus_attach_event(cl->bus, c->m->event, SD_EVENT_PRIORITY_IMPORTANT);
         if (r >= 0)
                 r = sd_bus_start(cl->bus);
         /* A small kernel buffer (sd_bus_start() made it 8 MB): what a
@@ -1033,6 +1035,8 @@ int control_open(sup_manager *m, const char *path, const char *group, sup_contro
         r = sd_id128_randomize(&c->id);
         if (r >= 0)
                 r = sd_event_add_io(m->event, &c->source, c->fd, EPOLLIN, on_connection, c);
+        if (r >= 0)
+                r = sd_event_source_set_priority(c->source, SD_EVENT_PRIORITY_IMPORTANT);
         if (r >= 0)
                 r = sd_event_add_defer(m->event, &c->reap, reap_clients, c);
         if (r >= 0)

@@ -4,6 +4,7 @@
 # reaches the processes, shutdown; every exit status; busctl talks to the
 # same socket; a peer with another uid is refused whatever the socket's
 # mode; a second airsupd does not take a live socket.
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
 . "$(dirname "$0")/lib.sh"
 
 ctl() { "$AIRSUPCTL" -s "$T/control" "$@"; }
@@ -71,6 +72,18 @@ ctl restart sub || fail "restart sub failed"
 # (a pool's instances start together: their started events come in any order)
 expect_trace "$mark" '^(stopping (x|y\[[01]\])|started (x|y\[0\]))$' 'stopping y[1],stopping y[0],stopping x,started x,started y[0]'
 ctl status sub | grep -Eq '^x +ready ' || fail "x not ready after restart"
+
+# bash completion: verbs, and the running tree's names from airsupd.
+(
+        PATH=$(dirname "$AIRSUPCTL"):$PATH
+        . "$SRC/ctl/airsupctl.bash"
+        COMP_WORDS=(airsupctl -s "$T/control" sto); COMP_CWORD=3; _airsupctl
+        [ "${COMPREPLY[*]}" = stop ] || fail "completing 'sto' gave '${COMPREPLY[*]}'"
+        COMP_WORDS=(airsupctl -s "$T/control" stop ""); COMP_CWORD=4; _airsupctl
+        for n in root a b sub x y 'y[0]' 'y[1]'; do
+                case " ${COMPREPLY[*]} " in *" $n "*) ;; *) fail "completion lacks $n: ${COMPREPLY[*]}" ;; esac
+        done
+) || exit 1
 
 # Exit statuses: 2 usage, 3 no such name, 4 unreachable; 1 failed.
 ctl frobnicate 2>/dev/null; [ $? -eq 2 ] || fail "an unknown verb is not 2"

@@ -1,0 +1,191 @@
+/* ctl - how long `airsupctl status` takes, as an operator sees it (the
+ * whole process: exec, connect, the call, the table), with 1000 idle
+ * groups and with 1000 groups crash-looping; beside it, in the same run,
+ * `supervisorctl status` against supervisord with 1000 programs when
+ * supervisord is installed.
+ *
+ * Usage: ctl [--quick]
+ * The last line of output is one JSON object with the headline figures. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bench/bench.h"
+
+#define GROUPS 1000
+
+typedef struct figures {
+        bool ran;
+        const char *note;
+        double p50, p99;
+} figures;
+
+/* Runs ARGV (stdout to /dev/null) and waits; its wall time in ms, or -1
+ * when it did not exit 0. */
+static double time_run(char *const argv[]) {
+        int64_t t0 = bench_mono_ns();
+        pid_t pid = bench_spawn(argv, NULL, NULL, -1);
+        int st;
+
+        if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+                return -1;
+        return (double) (bench_mono_ns() - t0) / 1e6;
+}
+
+static void measure(char *const argv[], size_t n, figures *f) {
+        double *ms = calloc(n, sizeof(double));
+        size_t k = 0;
+
+        if (!ms)
+                bench_die("calloc");
+        for (size_t i = 0; i < n; i++) {
+                double t = time_run(argv);
+                if (t >= 0)
+                        ms[k++] = t;
+        }
+        if (k > 0) {
+                qsort(ms, k, sizeof(double), bench_cmp_double);
+                f->p50 = ms[k / 2];
+                f->p99 = ms[(k * 99) / 100 < k ? (k * 99) / 100 : k - 1];
+                f->ran = true;
+        } else
+                f->note = "every call failed";
+        free(ms);
+}
+
+/* Polls ARGV until it exits 0 (airsupd answering) or SECONDS pass. */
+static bool wait_ok(char *const argv[], double seconds) {
+        int64_t end = bench_mono_ns() + (int64_t) (seconds * 1e9);
+
+        while (bench_mono_ns() < end) {
+                if (time_run(argv) >= 0)
+                        return true;
+                bench_nap_ms(50);
+        }
+        return false;
+}
+
+static void run_airsupd(const char *command, size_t n, figures *f) {
+        char conf[PATH_MAX + 32], sock[PATH_MAX + 32], state[PATH_MAX + 32], air[PATH_MAX + 32],
+                ctl[PATH_MAX + 32];
+        FILE *c;
+        pid_t pid;
+
+        snprintf(conf, sizeof(conf), "%s/ctl.conf", bench_tmpdir);
+        snprintf(sock, sizeof(sock), "%s/control", bench_tmpdir);
+        snprintf(state, sizeof(state), "%s/state", bench_tmpdir);
+        c = fopen(conf, "we");
+        if (!c)
+                bench_die(conf);
+        fprintf(c, "[airsupd]\nstate_dir = %s\n[supervisor:root]\nintensity = 1000000\nperiod = 1s\n", state);
+        for (size_t g = 0; g < GROUPS; g++) {
+                if (g % 10 == 0)
+                        fprintf(c, "[supervisor:s%zu]\nintensity = 1000000\nperiod = 1s\n", g / 10);
+                fprintf(c, "[group:g%zu]\nparent = s%zu\ncommand = %s\nbackoff = 0\n", g, g / 10, command);
+        }
+        fclose(c);
+        snprintf(air, sizeof(air), "%s/airsupd", bench_builddir);
+        snprintf(ctl, sizeof(ctl), "%s/airsupctl", bench_builddir);
+        char *argv[] = { air, "-c", conf, "--control", sock, "--log=stderr", NULL };
+        char *status[] = { ctl, "-s", sock, "status", NULL };
+        pid = bench_spawn(argv, NULL, NULL, -1);
+        if (pid < 0)
+                bench_die(air);
+        if (!wait_ok(status, 60)) {
+                f->note = "airsupd did not answer within 60 s";
+                bench_stop(pid, 10);
+                return;
+        }
+        bench_nap_ms(2000);             /* the tree up (or crash-looping) for a while */
+        measure(status, n, f);
+        bench_stop(pid, 30);
+}
+
+static void run_supervisord(size_t n, figures *f) {
+        char conf[PATH_MAX + 32], sock[PATH_MAX + 64];
+        FILE *c;
+        pid_t pid;
+
+        if (access("/usr/bin/supervisord", X_OK) < 0 || access("/usr/bin/supervisorctl", X_OK) < 0) {
+                f->note = "not installed";
+                return;
+        }
+        snprintf(conf, sizeof(conf), "%s/supervisord.conf", bench_tmpdir);
+        snprintf(sock, sizeof(sock), "%s/supervisor.sock", bench_tmpdir);
+        c = fopen(conf, "we");
+        if (!c)
+                bench_die(conf);
+        fprintf(c, "[unix_http_server]\nfile=%s\n[supervisord]\nnodaemon=true\nlogfile=%s/supervisord.log\n"
+                "pidfile=%s/supervisord.pid\nminfds=4096\n[rpcinterface:supervisor]\n"
+                "supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n"
+                "[supervisorctl]\nserverurl=unix://%s\n", sock, bench_tmpdir, bench_tmpdir, sock);
+        for (size_t g = 0; g < GROUPS; g++)
+                fprintf(c, "[program:g%zu]\ncommand=/bin/sleep 100000\nstartsecs=0\nautorestart=true\n"
+                        "stdout_logfile=NONE\nstderr_logfile=NONE\n", g);
+        fclose(c);
+        char *argv[] = { "/usr/bin/supervisord", "-c", conf, NULL };
+        char *status[] = { "/usr/bin/supervisorctl", "-c", conf, "pid", NULL };
+        char *full[] = { "/usr/bin/supervisorctl", "-c", conf, "status", NULL };
+        pid = bench_spawn(argv, NULL, NULL, -1);
+        if (pid < 0) {
+                f->note = "cannot start";
+                return;
+        }
+        if (!wait_ok(status, 60)) {
+                f->note = "supervisord did not answer within 60 s";
+                bench_stop(pid, 10);
+                return;
+        }
+        bench_nap_ms(3000);             /* its programs started */
+        measure(full, n, f);
+        bench_stop(pid, 30);
+}
+
+static void row(const char *name, const figures *f) {
+        if (!f->ran)
+                printf("%-32s %10s %10s  %s\n", name, "-", "-", f->note ? f->note : "");
+        else
+                printf("%-32s %10.1f %10.1f\n", name, f->p50, f->p99);
+}
+
+int main(int argc, char **argv) {
+        bool quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+        size_t n = quick ? 20 : 100;
+        figures idle = {}, loop = {}, sv = {};
+        char idle_cmd[PATH_MAX + 32];
+
+        bench_dirs_init("ctl");
+        signal(SIGPIPE, SIG_IGN);
+        snprintf(idle_cmd, sizeof(idle_cmd), "%s/idle-child", bench_bindir);
+        printf("ctl: `airsupctl status` (whole process) with %d groups, %zu calls each%s\n\n", GROUPS, n,
+               quick ? " (--quick)" : "");
+        run_airsupd(idle_cmd, n, &idle);
+        run_airsupd("/bin/sh -c \"sleep 1; exit 1\"", n, &loop);
+        run_supervisord(n, &sv);
+
+        printf("%-32s %10s %10s\n", "", "p50 ms", "p99 ms");
+        row("airsupctl status, idle", &idle);
+        row("airsupctl status, crash-looping", &loop);
+        row("supervisorctl status, idle", &sv);
+        printf("\ngoals: p99 < 100 ms while crash-looping: %s; faster than supervisorctl: %s\n",
+               loop.ran && loop.p99 < 100 ? "met" : "NOT met",
+               !sv.ran ? "not measured" : idle.ran && idle.p50 < sv.p50 ? "met" : "NOT met");
+
+        char cmd[PATH_MAX + 16];
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", bench_tmpdir);
+        (void) !system(cmd);
+        printf("{\"bench\":\"ctl\"");
+        printf(idle.ran ? ",\"status_idle_p50_ms\":%.1f,\"status_idle_p99_ms\":%.1f" :
+                          ",\"status_idle_p50_ms\":null,\"status_idle_p99_ms\":null", idle.p50, idle.p99);
+        printf(loop.ran ? ",\"status_crashloop_p99_ms\":%.1f" : ",\"status_crashloop_p99_ms\":null", loop.p99);
+        printf(sv.ran ? ",\"supervisorctl_p50_ms\":%.1f}\n" : ",\"supervisorctl_p50_ms\":null}\n", sv.p50);
+        return idle.ran && loop.ran ? 0 : 1;
+}

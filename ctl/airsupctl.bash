@@ -1,0 +1,44 @@
+# bash completion for airsupctl(1): verbs, options, and the names of the
+# running tree's groups, instances and supervisors (asked from airsupd).
+_airsupctl() {
+        local cur prev words cword sock i verb=
+        _init_completion 2>/dev/null || {
+                cur=${COMP_WORDS[COMP_CWORD]}
+                prev=${COMP_WORDS[COMP_CWORD - 1]}
+                words=("${COMP_WORDS[@]}")
+                cword=$COMP_CWORD
+        }
+        sock=()
+        for ((i = 1; i < cword; i++)); do
+                case ${words[i]} in
+                -s | --socket) sock=(-s "${words[i + 1]}"); ((i++)) ;;
+                --socket=*) sock=(-s "${words[i]#--socket=}") ;;
+                -*) ;;
+                *) [ -z "$verb" ] && verb=${words[i]} ;;
+                esac
+        done
+        case $prev in
+        -s | --socket) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --severity) COMPREPLY=($(compgen -W "emerg alert crit err warning notice info debug" -- "$cur")); return ;;
+        esac
+        if [ -z "$verb" ]; then
+                COMPREPLY=($(compgen -W "status tree start stop restart signal events metrics shutdown
+                        -s --socket --json --no-block --timeout --help" -- "$cur"))
+                return
+        fi
+        case $verb in
+        status | start | stop | restart | signal | events)
+                if [ "$verb" = signal ] && [ "$prev" != signal ] && [[ $prev != -* ]]; then
+                        COMPREPLY=($(compgen -W "HUP INT QUIT USR1 USR2 TERM CONT STOP KILL" -- "$cur"))
+                        return
+                fi
+                local names
+                # Each row's name, and a pool instance's group as well.
+                names=$(airsupctl "${sock[@]}" status 2>/dev/null |
+                        awk 'NR > 1 { print $1; if (sub(/\[.*/, "", $1)) print $1 }' | sort -u)
+                COMPREPLY=($(compgen -W "$names" -- "$cur"))
+                ;;
+        metrics) COMPREPLY=($(compgen -W "--prometheus" -- "$cur")) ;;
+        esac
+}
+complete -F _airsupctl airsupctl
