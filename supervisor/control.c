@@ -849,8 +849,18 @@ static int reap_clients(sd_event_source *s, void *userdata) {
  * reply could not be queued: the connection is freed from the reaper. */
 static int on_message(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         client *cl = userdata;
+        uint64_t queued = 0;
 
         (void) error;
+        /* A client that sends calls and reads none of the replies: the
+         * same bound as for an event follower. */
+        if (sd_bus_get_n_queued_write(cl->bus, &queued) >= 0 && queued >= FOLLOW_QUEUE_MAX && !cl->closed) {
+                sup_log(&cl->control->m->events, LOG_NOTICE, "control: pid %d leaves its replies unread (%llu): "
+                        "disconnected", (int) cl->pid, (unsigned long long) queued);
+                cl->closed = true;
+                (void) sd_event_source_set_enabled(cl->control->reap, SD_EVENT_ONESHOT);
+                return 1;       /* not dispatched */
+        }
         if (sd_bus_message_is_signal(m, "org.freedesktop.DBus.Local", "Disconnected")) {
                 cl->closed = true;
                 (void) sd_event_source_set_enabled(cl->control->reap, SD_EVENT_ONESHOT);

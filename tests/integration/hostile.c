@@ -15,6 +15,11 @@
  *   hostile stall-follower SOCKET PIDFILE
  *                                     follow airsupd's events on its control
  *                                     socket, write PIDFILE, never read again
+ *   hostile ctl-unread SOCKET N PIDFILE
+ *                                     send N Status calls on the control
+ *                                     socket, read no reply, write PIDFILE
+ *   hostile ctl-many SOCKET N PIDFILE  hold N connections to the control
+ *                                     socket open (no handshake), then wait
  *   hostile nobody VERB ...           drop to uid/gid 65534 first */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -26,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -213,6 +219,47 @@ static int cmd_stall_follower(const char *path, const char *pidfile) {
                 pause();
 }
 
+static int cmd_ctl_unread(const char *path, long n, const char *pidfile) {
+        char address[256];
+        sd_bus *bus = NULL;
+
+        snprintf(address, sizeof(address), "unix:path=%s", path);
+        /* A first call completes the handshake; then only sending. */
+        if (sd_bus_new(&bus) < 0 || sd_bus_set_address(bus, address) < 0 || sd_bus_start(bus) < 0 ||
+            sd_bus_call_method(bus, NULL, "/org/airsup1", "org.freedesktop.DBus.Peer", "Ping", NULL, NULL, "") < 0)
+                return 1;
+        for (long i = 0; i < n; i++) {
+                sd_bus_message *m = NULL;
+                if (sd_bus_message_new_method_call(bus, &m, NULL, "/org/airsup1", "org.airsup1.Manager",
+                                                   "Status") < 0 ||
+                    sd_bus_message_append(m, "as", 0) < 0 || sd_bus_send(bus, m, NULL) < 0)
+                        break;
+                sd_bus_message_unref(m);
+                (void) sd_bus_flush(bus);
+        }
+        write_pidfile(pidfile);
+        for (;;)
+                pause();
+}
+
+static int cmd_ctl_many(const char *path, long n, const char *pidfile) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        struct rlimit rl = { .rlim_cur = (rlim_t) n + 64, .rlim_max = (rlim_t) n + 64 };
+
+        (void) setrlimit(RLIMIT_NOFILE, &rl);
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+        for (long i = 0; i < n; i++) {
+                int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                if (fd < 0 || connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
+                        perror("hostile: ctl-many");
+                        return 1;
+                }
+        }
+        write_pidfile(pidfile);
+        for (;;)
+                pause();
+}
+
 int main(int argc, char **argv) {
         char msg[4096];
         size_t len;
@@ -250,6 +297,10 @@ int main(int argc, char **argv) {
                                 return 1;
                 return 0;
         }
+        if (argc == 5 && strcmp(argv[1], "ctl-unread") == 0)
+                return cmd_ctl_unread(argv[2], atol(argv[3]), argv[4]);
+        if (argc == 5 && strcmp(argv[1], "ctl-many") == 0)
+                return cmd_ctl_many(argv[2], atol(argv[3]), argv[4]);
         if (argc == 4 && strcmp(argv[1], "stall-follower") == 0)
                 return cmd_stall_follower(argv[2], argv[3]);
         if (argc == 6 && strcmp(argv[1], "squat") == 0)

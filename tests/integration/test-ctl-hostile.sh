@@ -1,0 +1,24 @@
+# Clients of the control socket that misbehave cannot hurt airsupd: 1000
+# connections at once are served (the 1001st included), more than 1024
+# are refused cleanly; airsupd keeps serving and stays small.
+. "$(dirname "$0")/lib.sh"
+
+ctl() { "$AIRSUPCTL" -s "$T/control" "$@"; }
+printf '[group:a]\ncommand = sleep 1000\ninstances = 20\n' >h.conf
+start_airsupd h.conf
+wait_log 'ready root'
+
+"$HOSTILE" ctl-many "$T/control" 1000 many.pid &
+wait_until 30 test -s many.pid || fail "could not open 1000 connections"
+ctl status a[19] >/dev/null || fail "the 1001st connection was not served"
+"$HOSTILE" ctl-many "$T/control" 100 more.pid &
+wait_until 30 test -s more.pid || fail "could not open 100 more connections"
+wait_log 'control: 1024 clients already, refusing'
+kill -0 "$AIRSUPD_PID" || fail "airsupd died under 1100 connections"
+kill "$(cat many.pid)" "$(cat more.pid)"
+wait_until 10 ctl status a[0] || fail "airsupd does not serve again once the connections closed"
+rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$AIRSUPD_PID/status")
+[ "$rss" -lt 65536 ] || fail "airsupd's RSS is $rss kB"
+kill -TERM "$AIRSUPD_PID"
+wait_airsupd_exit 20
+[ "$AIRSUPD_STATUS" -eq 0 ] || fail "airsupd exited $AIRSUPD_STATUS"
