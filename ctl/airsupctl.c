@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <systemd/sd-bus.h>
 #include <time.h>
@@ -49,6 +50,8 @@ static void help(void) {
                "  events [-f] [-n N] [--since TIME] [--severity LEVEL] [NAME]\n"
                "                       the last N events (default 20), then with -f follow\n"
                "                       live; TIME: 30s, 5m, 2h, 1d ago or @EPOCH\n"
+               "  logs [-f] [-n N] NAME  the last N lines (default 20) of a group's log:\n"
+               "                       or file: output (journalctl for journal), -f follows\n"
                "  metrics [--prometheus]  per node and process figures, and airsupd's own\n"
                "  shutdown             stop the whole tree; airsupd exits 0\n"
                "\n"
@@ -660,6 +663,129 @@ static int verb_metrics(sd_bus *bus, bool prometheus) {
         return 0;
 }
 
+/* The last N lines of PATH, read from at most its last 16 MiB. */
+static void tail_lines(const char *path, long n) {
+        const long window = 16L << 20;
+        FILE *f = fopen(path, "re");
+        long size, from, len, count = 0, start;
+        char *buf;
+
+        if (!f)
+                return;
+        fseek(f, 0, SEEK_END);
+        size = ftell(f);
+        from = size > window ? size - window : 0;
+        len = size - from;
+        buf = malloc((size_t) len + 1);
+        if (!buf || fseek(f, from, SEEK_SET) < 0 || fread(buf, 1, (size_t) len, f) != (size_t) len) {
+                free(buf);
+                fclose(f);
+                return;
+        }
+        fclose(f);
+        /* Back from the end: the N-th newline before the last line's end. */
+        start = len;
+        if (start > 0 && buf[start - 1] == '\n')
+                start--;
+        while (start > 0 && (buf[start - 1] != '\n' || ++count < n))
+                start--;
+        if (n == 0)
+                start = len;
+        fwrite(buf + start, 1, (size_t) (len - start), stdout);
+        fflush(stdout);
+        free(buf);
+}
+
+/* Follows PATH as tail -F does: new lines, and a new file after a
+ * rotation (another inode) or a truncation. */
+_Noreturn static void follow_file(const char *path) {
+        FILE *f = fopen(path, "re");
+        struct stat st, now;
+        char buf[65536];
+
+        if (f)
+                fseek(f, 0, SEEK_END);
+        for (;;) {
+                while (f && fgets(buf, sizeof(buf), f))
+                        fputs(buf, stdout);
+                fflush(stdout);
+                if (f)
+                        clearerr(f);
+                (void) poll(NULL, 0, 200);
+                if (stat(path, &now) < 0)
+                        continue;
+                if (!f || fstat(fileno(f), &st) < 0 || st.st_ino != now.st_ino || now.st_size < ftell(f)) {
+                        if (f) {
+                                while (fgets(buf, sizeof(buf), f))  /* what the old one still had */
+                                        fputs(buf, stdout);
+                                fclose(f);
+                        }
+                        f = fopen(path, "re");
+                }
+        }
+}
+
+static int verb_logs(sd_bus *bus, const char *name, long n, bool follow) {
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        const char *proc, *kind, *path, *log_path = NULL, *ident = NULL, *other = NULL;
+        size_t count = 0;
+        int r;
+
+        r = sd_bus_call_method(bus, NULL, PATH_MANAGER, IFACE_MANAGER, "Outputs", &e, &reply, "s", name);
+        if (r < 0) {
+                r = call_error(&e, r);
+                sd_bus_error_free(&e);
+                return r;
+        }
+        r = sd_bus_message_enter_container(reply, 'a', "(sss)");
+        while (r >= 0 && (r = sd_bus_message_read(reply, "(sss)", &proc, &kind, &path)) > 0) {
+                count++;
+                if ((strcmp(kind, "log") == 0 || strcmp(kind, "file") == 0) && !log_path)
+                        log_path = path;
+                else if (strcmp(kind, "journal") == 0)
+                        ident = path;
+                else
+                        other = kind;
+        }
+        if (count > 1 && log_path)
+                fprintf(stderr, "airsupctl: %s has %zu instances; showing the first one's log (name GROUP[i] "
+                        "for another)\n", name, count);
+        if (log_path) {
+                char *copy = strdup(log_path);
+                sd_bus_message_unref(reply);
+                if (!copy)
+                        return EXIT_FAILED;
+                if (access(copy, R_OK) < 0) {
+                        fprintf(stderr, "airsupctl: cannot read %s: %s\n", copy, strerror(errno));
+                        free(copy);
+                        return EXIT_FAILED;
+                }
+                tail_lines(copy, n);
+                if (follow)
+                        follow_file(copy);
+                free(copy);
+                return 0;
+        }
+        if (ident) {
+                char lines[32], *id = strdup(ident);
+                sd_bus_message_unref(reply);
+                if (!id)
+                        return EXIT_FAILED;
+                snprintf(lines, sizeof(lines), "%ld", n);
+                char *argv[] = { "journalctl", "-q", "--no-pager", "-t", id, "-n", lines, follow ? "-f" : NULL,
+                                 NULL };
+                execvp("journalctl", argv);
+                fprintf(stderr, "airsupctl: cannot run journalctl: %s\n", strerror(errno));
+                free(id);
+                return EXIT_FAILED;
+        }
+        fprintf(stderr, "airsupctl: %s writes to %s: airsupd keeps no log of it (use stdout = log:PATH)\n", name,
+                other ? other : "nothing");
+        sd_bus_message_unref(reply);
+        return EXIT_FAILED;
+}
+
 static int verb_shutdown(sd_bus *bus) {
         sd_bus_error e = SD_BUS_ERROR_NULL;
         int r = sd_bus_call_method(bus, NULL, PATH_MANAGER, IFACE_MANAGER, "Shutdown", &e, NULL, "");
@@ -721,6 +847,39 @@ int main(int argc, char **argv) {
         }
         verb = argv[optind];
         n_args = argc - optind - 1;
+        if (strcmp(verb, "logs") == 0) {
+                static const struct option log_options[] = {
+                        { "follow", no_argument, NULL, 'f' },
+                        { "lines", required_argument, NULL, 'n' },
+                        {}
+                };
+                bool follow = false;
+                long lines = 20;
+
+                optind++;
+                while ((opt = getopt_long(argc, argv, "+fn:", log_options, NULL)) >= 0) {
+                        if (opt == 'f')
+                                follow = true;
+                        else if (opt == 'n') {
+                                lines = strtol(optarg, &end, 10);
+                                if (*end || lines < 0 || lines > 1000000) {
+                                        fprintf(stderr, "airsupctl: -n: expected 0 to 1000000, got '%s'\n", optarg);
+                                        return EXIT_USAGE;
+                                }
+                        } else
+                                return EXIT_USAGE;
+                }
+                if (argc - optind != 1) {
+                        fprintf(stderr, "airsupctl: logs takes one NAME\n");
+                        return EXIT_USAGE;
+                }
+                r = connect_bus(&bus);
+                if (r < 0)
+                        return -r;
+                r = verb_logs(bus, argv[optind], lines, follow);
+                sd_bus_flush_close_unref(bus);
+                return r;
+        }
         if (strcmp(verb, "events") == 0) {
                 static const struct option ev_options[] = {
                         { "follow", no_argument, NULL, 'f' },

@@ -343,6 +343,70 @@ static int method_events(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         return sd_bus_send(NULL, reply, NULL);
 }
 
+static int lookup(sup_control *c, const char *name, sup_node **ret_node, sup_proc **ret_proc, sd_bus_error *error);
+
+/* Where each process of NAME writes: (process, kind, path), kind one of
+ * log, file, journal, console, inherit, null; path with its specifiers
+ * replaced (log and file) or the journal's identifier. */
+static const char *output_kind(cfg_output o) {
+        switch (o) {
+        case CFG_OUTPUT_LOG: return "log";
+        case CFG_OUTPUT_FILE: return "file";
+        case CFG_OUTPUT_JOURNAL: return "journal";
+        case CFG_OUTPUT_CONSOLE: return "console";
+        case CFG_OUTPUT_NULL: return "null";
+        default: return "inherit";
+        }
+}
+
+static int append_outputs(sd_bus_message *reply, const sup_node *n, const sup_proc *only) {
+        int r = 0;
+
+        for (size_t i = 0; r >= 0 && i < n->n_procs; i++) {
+                const sup_proc *p = &n->procs[i];
+                const cfg_node *c = n->cfg;
+                const cfg_instance in = { .instance = p->instance, .name = p->name, .group = c->name };
+                char *path = NULL;
+
+                if (only && p != only)
+                        continue;
+                if ((c->out == CFG_OUTPUT_LOG || c->out == CFG_OUTPUT_FILE) && cfg_expand(c->out_path, &in, &path) < 0)
+                        return -ENOMEM;
+                r = sd_bus_message_append(reply, "(sss)", p->name, output_kind(c->out),
+                                          path ? path : c->out == CFG_OUTPUT_JOURNAL ? c->name : "");
+                free(path);
+        }
+        return r;
+}
+
+static int method_outputs(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        sup_control *c = userdata;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *name;
+        sup_node *n;
+        sup_proc *p;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &name);
+        if (r < 0)
+                return r;
+        r = lookup(c, name, &n, &p, error);
+        if (r < 0)
+                return r;
+        if (n && n->cfg->supervisor)
+                return sd_bus_error_setf(error, ERR_FAILED, "%s is a supervisor: name a group", name);
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(sss)");
+        if (r >= 0)
+                r = n ? append_outputs(reply, n, NULL) : append_outputs(reply, p->group, p);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
 /* Metrics, one row per sample: name, type, help, labels, value.  The
  * same rows make airsupctl's table, its JSON and the Prometheus text. */
 #define METRIC_ROW "(ssssd)"
@@ -672,6 +736,8 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("Shutdown", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_shutdown, 0),
         SD_BUS_METHOD_WITH_ARGS("Events", SD_BUS_ARGS("u", max, "t", since_realtime_usec, "i", max_priority,
                                 "s", node), SD_BUS_RESULT("a" EVENT_ROW, events), method_events, 0),
+        SD_BUS_METHOD_WITH_ARGS("Outputs", SD_BUS_ARGS("s", name), SD_BUS_RESULT("a(sss)", outputs),
+                                method_outputs, 0),
         SD_BUS_METHOD_WITH_ARGS("Metrics", SD_BUS_NO_ARGS, SD_BUS_RESULT("a" METRIC_ROW, samples),
                                 method_metrics, 0),
         SD_BUS_METHOD_WITH_ARGS("Subscribe", SD_BUS_NO_ARGS, SD_BUS_RESULT("t", last_seq), method_subscribe, 0),

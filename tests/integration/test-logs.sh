@@ -44,6 +44,9 @@ stdout = log:$T/long.log
 [group:shout]
 command = sh -c 'echo hello from shout; echo and its stderr >&2; exec sleep 1000'
 stdout = console
+[group:ticker]
+command = sh -c 'i=0; while :; do echo tick \$i; i=\$((i + 1)); sleep 0.05; done'
+stdout = log:$T/ticker.log
 CONF
 start_airsupd logs.conf
 wait_until 10 test -e lines.done || fail "the writer did not finish"
@@ -67,6 +70,21 @@ want=$(seq -f %04g 140 199 | paste -sd, -)
 wait_until 10 eval '[ "$(cut -d" " -f2- long.log | tr -d "\n" | wc -c)" -eq 40000 ]' ||
         fail "the long line lost bytes: $(cut -d' ' -f2- long.log | tr -d '\n' | wc -c) of 40000"
 [ "$(wc -l <long.log)" -ge 3 ] || fail "the long line was not split"
+
+# airsupctl logs: the last lines of a group's log, then -f follows it.
+ctl() { "$AIRSUPCTL" -s "$T/control" "$@"; }
+[ "$(ctl logs -n 5 lines)" = "$(tail -n 5 lines.0.log)" ] || fail "logs -n 5 lines: $(ctl logs -n 5 lines)"
+[ "$(ctl logs -n 1 'lines[0]')" = "$(tail -n 1 lines.0.log)" ] || fail "logs lines[0]"
+[ -z "$(ctl logs -n 0 lines)" ] || fail "logs -n 0 printed lines"
+ctl logs shout 2>err; [ $? -eq 1 ] || fail "logs of a console group is not a failure"
+grep -q 'airsupd keeps no log of it' err || fail "logs shout says: $(cat err)"
+ctl logs nosuch 2>/dev/null; [ $? -eq 3 ] || fail "logs of no such group is not 3"
+"$AIRSUPCTL" -s "$T/control" logs -f -n 0 ticker >follow.out &
+follower=$!
+wait_until 10 eval '[ "$(wc -l <follow.out)" -ge 3 ]' || fail "logs -f followed nothing"
+kill "$follower"
+a=$(sed -n 1p follow.out | sed 's/.* tick //'); b=$(sed -n 3p follow.out | sed 's/.* tick //')
+[ "$b" -eq $((a + 2)) ] || fail "logs -f skipped or repeated lines: $(cat follow.out)"
 
 # console: the process's name before each line, on airsupd's stderr.
 wait_log 'shout \| hello from shout'
