@@ -155,6 +155,18 @@ static int call_error(const sd_bus_error *e, int r) {
         return EXIT_FAILED;
 }
 
+/* A call without arguments; its reply in *REPLY, or an exit status. */
+static int call_plain(sd_bus *bus, const char *method, sd_bus_message **reply) {
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        int r = sd_bus_call_method(bus, NULL, PATH_MANAGER, IFACE_MANAGER, method, &e, reply, "");
+
+        if (r >= 0)
+                return 0;
+        r = call_error(&e, r);
+        sd_bus_error_free(&e);
+        return r;
+}
+
 typedef struct row {
         const char *name, *kind, *state, *parent, *held, *last_exit, *status;
         uint32_t pid, restarts;
@@ -299,18 +311,14 @@ static int verb_status(sd_bus *bus, char **names) {
 }
 
 static int verb_tree(sd_bus *bus) {
-        sd_bus_error e = SD_BUS_ERROR_NULL;
         sd_bus_message *reply = NULL;
-        json_object *a = arg_json ? json_object_new_array() : NULL;
+        json_object *a;
         int r;
 
-        r = sd_bus_call_method(bus, NULL, PATH_MANAGER, IFACE_MANAGER, "Tree", &e, &reply, "");
-        if (r < 0) {
-                r = call_error(&e, r);
-                sd_bus_error_free(&e);
-                json_object_put(a);
+        r = call_plain(bus, "Tree", &reply);
+        if (r > 0)
                 return r;
-        }
+        a = arg_json ? json_object_new_array() : NULL;
         r = sd_bus_message_enter_container(reply, 'a', "(susssusuu)");
         while (r >= 0) {
                 const char *name, *kind, *state, *strategy, *restart;
@@ -615,19 +623,15 @@ static int parse_since(const char *s, uint64_t *ret) {
 /* Metrics as a table, as JSON, or in Prometheus' text format (each
  * family's HELP and TYPE once, before its first sample). */
 static int verb_metrics(sd_bus *bus, bool prometheus) {
-        sd_bus_error e = SD_BUS_ERROR_NULL;
         sd_bus_message *reply = NULL;
-        json_object *a = arg_json && !prometheus ? json_object_new_array() : NULL;
+        json_object *a;
         char last[128] = "";
         int r;
 
-        r = sd_bus_call_method(bus, NULL, PATH_MANAGER, IFACE_MANAGER, "Metrics", &e, &reply, "");
-        if (r < 0) {
-                r = call_error(&e, r);
-                sd_bus_error_free(&e);
-                json_object_put(a);
+        r = call_plain(bus, "Metrics", &reply);
+        if (r > 0)
                 return r;
-        }
+        a = arg_json && !prometheus ? json_object_new_array() : NULL;
         r = sd_bus_message_enter_container(reply, 'a', "(ssssd)");
         while (r >= 0) {
                 const char *name, *type, *help, *labels;
@@ -787,14 +791,10 @@ static int verb_logs(sd_bus *bus, const char *name, long n, bool follow) {
 }
 
 static int verb_shutdown(sd_bus *bus) {
-        sd_bus_error e = SD_BUS_ERROR_NULL;
-        int r = sd_bus_call_method(bus, NULL, PATH_MANAGER, IFACE_MANAGER, "Shutdown", &e, NULL, "");
+        int r = call_plain(bus, "Shutdown", NULL);
 
-        if (r < 0) {
-                r = call_error(&e, r);
-                sd_bus_error_free(&e);
+        if (r > 0)
                 return r;
-        }
         if (arg_json)
                 print_json(json_object_new_object());
         return 0;

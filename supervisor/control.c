@@ -345,6 +345,16 @@ static int method_events(sd_bus_message *msg, void *userdata, sd_bus_error *erro
 
 static int lookup(sup_control *c, const char *name, sup_node **ret_node, sup_proc **ret_proc, sd_bus_error *error);
 
+/* A method's first argument, a name, and what it names. */
+static int read_target(sd_bus_message *msg, sup_control *c, const char **ret_name, sup_node **ret_node,
+                       sup_proc **ret_proc, sd_bus_error *error) {
+        int r = sd_bus_message_read(msg, "s", ret_name);
+
+        if (r < 0)
+                return r;
+        return lookup(c, *ret_name, ret_node, ret_proc, error);
+}
+
 /* Where each process of NAME writes: (process, kind, path), kind one of
  * log, file, journal, console, inherit, null; path with its specifiers
  * replaced (log and file) or the journal's identifier. */
@@ -387,10 +397,7 @@ static int method_outputs(sd_bus_message *msg, void *userdata, sd_bus_error *err
         sup_proc *p;
         int r;
 
-        r = sd_bus_message_read(msg, "s", &name);
-        if (r < 0)
-                return r;
-        r = lookup(c, name, &n, &p, error);
+        r = read_target(msg, c, &name, &n, &p, error);
         if (r < 0)
                 return r;
         if (n && n->cfg->supervisor)
@@ -658,10 +665,7 @@ static int method_verb(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         sup_proc *p;
         int r;
 
-        r = sd_bus_message_read(msg, "s", &name);
-        if (r < 0)
-                return r;
-        r = lookup(c, name, &n, &p, error);
+        r = read_target(msg, c, &name, &n, &p, error);
         if (r < 0)
                 return r;
         if (!n)

@@ -490,10 +490,11 @@ int sup_spawn(const spawn_plan *s, pid_t *ret_pid, int *ret_pidfd, int *ret_stat
         return 0;
 }
 
-/* Reads state, parent and process group of PID from /proc/PID/stat. */
-int sup_proc_stat(pid_t pid, char *ret_state, pid_t *ret_ppid, pid_t *ret_pgrp) {
+/* Reads state, parent, process group and (if RET_START) the start time
+ * in clock ticks since boot of PID from /proc/PID/stat. */
+int sup_proc_stat_start(pid_t pid, char *ret_state, pid_t *ret_ppid, pid_t *ret_pgrp, unsigned long long *ret_start) {
         _cleanup_close_ int fd = -EBADF;
-        char path[32], buf[512];
+        char path[32], buf[1024];
         const char *rp;
         int ppid, pgrp;
         ssize_t n;
@@ -506,13 +507,21 @@ int sup_proc_stat(pid_t pid, char *ret_state, pid_t *ret_ppid, pid_t *ret_pgrp) 
         if (n <= 0)
                 return n < 0 ? -errno : -EIO;
         buf[n] = '\0';
-        /* "pid (comm) S ppid pgrp ...": comm may hold ')' itself. */
+        /* "pid (comm) S ppid pgrp ...": comm may hold ')' itself; the
+         * start time is field 22, the 20th after comm. */
         rp = strrchr(buf, ')');
         if (!rp || sscanf(rp + 1, " %c %d %d", ret_state, &ppid, &pgrp) != 3)
+                return -EIO;
+        if (ret_start && sscanf(rp + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d "
+                                "%*d %llu", ret_start) != 1)
                 return -EIO;
         *ret_ppid = ppid;
         *ret_pgrp = pgrp;
         return 0;
+}
+
+int sup_proc_stat(pid_t pid, char *ret_state, pid_t *ret_ppid, pid_t *ret_pgrp) {
+        return sup_proc_stat_start(pid, ret_state, ret_ppid, ret_pgrp, NULL);
 }
 
 /* Whether any live (not zombie) process is still in process group PGID.

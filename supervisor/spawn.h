@@ -60,3 +60,4 @@ int sup_spawn_fork(const spawn_plan *s, int status_w, uint64_t clone_flags, pid_
 int sup_spawn_status(int fd, char *step, size_t step_size);
 bool sup_pgrp_alive(pid_t pgid);
 int sup_proc_stat(pid_t pid, char *ret_state, pid_t *ret_ppid, pid_t *ret_pgrp);
+int sup_proc_stat_start(pid_t pid, char *ret_state, pid_t *ret_ppid, pid_t *ret_pgrp, unsigned long long *ret_start);

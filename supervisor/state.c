@@ -149,29 +149,10 @@ int state_open(const char *dir, sup_state *st, char *err, size_t err_size) {
 }
 
 int state_proc_starttime(pid_t pid, unsigned long long *ret) {
-        _cleanup_close_ int fd = -EBADF;
-        char path[32], buf[1024], *p;
-        ssize_t n;
+        char state;
+        pid_t ppid, pgrp;
 
-        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        n = read(fd, buf, sizeof(buf) - 1);
-        if (n <= 0)
-                return n < 0 ? -errno : -EIO;
-        buf[n] = '\0';
-        p = strrchr(buf, ')');
-        if (!p)
-                return -EIO;
-        /* After "(comm)": state is field 3, starttime field 22. */
-        p++;
-        for (int field = 3; field < 22; field++) {
-                p = strchr(p + 1, ' ');
-                if (!p)
-                        return -EIO;
-        }
-        return sscanf(p, " %llu", ret) == 1 ? 0 : -EIO;
+        return sup_proc_stat_start(pid, &state, &ppid, &pgrp, ret);
 }
 
 /* This boot's id: a list written before a reboot names nothing of ours,
