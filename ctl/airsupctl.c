@@ -462,7 +462,7 @@ static int verb_signal(sd_bus *bus, const char *name, const char *sig) {
                 json_object_object_add(o, "signalled", json_object_new_int64(k));
                 print_json(o);
         } else
-                printf("%s: %u process%s signalled\n", name, k, k == 1 ? "" : "es");
+                printf("%s: %u instance%s signalled\n", name, k, k == 1 ? "" : "s");
         return 0;
 }
 

@@ -701,8 +701,10 @@ static int method_signal(sd_bus_message *msg, void *userdata, sd_bus_error *erro
                 return r;
         if (n)
                 r = manager_signal_node(c->m, n, sig);
-        else if (p->main_alive && p->pidfd >= 0)
-                r = pidfd_send_signal(p->pidfd, sig, NULL, 0) < 0 ? -errno : 1;
+        else if (p->main_alive && p->pidfd >= 0) {
+                c->m->proc_ops->signal(p, sig);
+                r = 1;
+        }
         else
                 r = -ESRCH;
         if (r < 0)

@@ -69,8 +69,9 @@ int manager_walk(sup_manager *m, manager_walk_fn fn, void *userdata);
  * supervisor's intensity.  Each returns 0 once the change is under way
  * (events say when it is done); -EPERM for the root, -ESHUTDOWN during a
  * shutdown, -EBUSY while its supervisor is itself stopping or restarting
- * children.  signal: SIG to the main process of every running instance
- * below N; the number signalled, or -ESRCH if none runs. */
+ * children.  signal: SIG to every process of every running instance
+ * below N (its process group, and a main process outside it); the number
+ * of instances signalled, or -ESRCH if none runs. */
 int manager_stop_node(sup_manager *m, sup_node *n);
 int manager_start_node(sup_manager *m, sup_node *n);
 int manager_restart_node(sup_manager *m, sup_node *n);

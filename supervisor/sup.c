@@ -948,10 +948,13 @@ static unsigned signal_tree(sup_node *n, int sig) {
 
         for (size_t i = 0; i < n->n_children; i++)
                 k += signal_tree(n->children[i], sig);
+        /* Each process of the instance: its process group, and a main
+         * process outside it, once each (proc_ops.signal). */
         for (size_t i = 0; i < n->n_procs; i++)
-                if (n->procs[i].main_alive && n->procs[i].pidfd >= 0 &&
-                    pidfd_send_signal(n->procs[i].pidfd, sig, NULL, 0) >= 0)
+                if (n->procs[i].main_alive && n->procs[i].pidfd >= 0) {
+                        n->m->proc_ops->signal(&n->procs[i], sig);
                         k++;
+                }
         return k;
 }
 

@@ -9,6 +9,12 @@ SRC=$(cd "$(dirname "$0")/../.." && pwd)
 
 ctl() { "$AIRSUPCTL" -s "$T/control" "$@"; }
 
+# b and a process it forked both trap SIGUSR1: a signal reaches the group.
+cat >b.sh <<'SH'
+( trap 'echo kid >>kid.usr1' USR1; while :; do sleep 0.05; done ) &
+trap 'echo usr1 >>b.usr1' USR1
+while :; do sleep 0.05; done
+SH
 cat >ctl.conf <<'CONF'
 [supervisor:root]
 strategy = one_for_all
@@ -16,7 +22,7 @@ intensity = 20
 [group:a]
 command = sleep 1000
 [group:b]
-command = sh -c 'trap "echo usr1 >>b.usr1" USR1; while :; do sleep 0.05; done'
+command = sh b.sh
 [supervisor:sub]
 strategy = one_for_one
 [group:x]
@@ -63,8 +69,10 @@ ctl start b || fail "start b failed"
 ctl status b | grep -Eq '^b +ready ' || fail "b not ready after start: $(ctl status b)"
 
 # signal reaches the group's process.
-ctl signal b USR1 | grep -q '^b: 1 process signalled$' || fail "signal b USR1 said otherwise"
+ctl signal b USR1 | grep -q '^b: 1 instance signalled$' || fail "signal b USR1 said otherwise"
 wait_until 10 test -s b.usr1 || fail "b did not get SIGUSR1"
+wait_until 10 test -s kid.usr1 || fail "the process b forked did not get SIGUSR1"
+[ "$(wc -l <b.usr1)" -eq 1 ] || fail "b got SIGUSR1 $(wc -l <b.usr1) times"
 
 # restart of a supervisor: its subtree stops in reverse, starts in order.
 mark=$(log_mark)
