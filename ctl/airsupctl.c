@@ -948,8 +948,15 @@ int main(int argc, char **argv) {
         r = connect_bus(&bus);
         if (r < 0)
                 return -r;
-        if (strcmp(verb, "status") == 0)
+        if (strcmp(verb, "status") == 0) {
                 r = verb_status(bus, argv + optind + 1);
+                /* One node, as a person reads it: its last events below,
+                 * as systemctl status shows a unit's journal. */
+                if (r == 0 && n_args == 1 && !arg_json) {
+                        printf("\nLast events:\n");
+                        r = verb_events(bus, false, 10, 0, 7, argv[optind + 1]);
+                }
+        }
         else if (strcmp(verb, "tree") == 0)
                 r = verb_tree(bus);
         else if (strcmp(verb, "signal") == 0)

@@ -54,6 +54,10 @@ ctl tree | grep -q '^  sub \[one_for_one, 5 in 10s, permanent\] up$' || fail "tr
 ctl --json tree | python3 -c 'import json,sys; t=json.load(sys.stdin); assert [n["name"] for n in t] == ["root","a","b","sub","x","y"], t' ||
         fail "tree --json: $(ctl --json tree)"
 ctl status y >y.out && [ "$(grep -c '^y\[' y.out)" = 2 ] || fail "status y: $(cat y.out)"
+# One node: its last events below the table, as systemctl status does.
+ctl status x >x.out
+grep -q '^Last events:$' x.out && grep -Eq ' info +ready x pid=' x.out || fail "status x shows no events: $(cat x.out)"
+grep -q 'ready a pid' x.out && fail "status x shows a's events"
 
 # stop: held down, even when a sibling's crash restarts all of root.
 ctl stop b || fail "stop b failed"
