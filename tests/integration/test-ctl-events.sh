@@ -57,9 +57,10 @@ PY
 "$HOSTILE" stall-follower "$T/control" stall.pid &
 wait_until 10 test -s stall.pid || fail "the stalled follower did not subscribe"
 for i in $(seq 1 400); do
-        kill -KILL "$(group_pid victim)" 2>/dev/null
+        p=$(group_pid victim)
+        kill -KILL "$p" 2>/dev/null
         [ $((i % 50)) -eq 0 ] && log_has 'stopped reading its events' && break
-        sleep 0.005 2>/dev/null || true
+        wait_until 5 eval '[ "$(group_pid victim)" != "$p" ]' || break   # restarted: the next crash
 done
 wait_log 'a follower \(pid [0-9]+\) stopped reading its events \([0-9]+ unread\): disconnected' 20
 ctl status steady >/dev/null || fail "airsupd stopped serving after a stalled follower"

@@ -66,7 +66,7 @@ old_a=$(group_pid a)
 kill -KILL "$old_a"
 wait_until 10 eval '[ "$(group_pid a)" != "$old_a" ]' || fail "a was not restarted"
 wait_log 'ready a pid=.* incarnation=2'
-sleep 0.3 2>/dev/null || true
+wait_log_count 'ready root$' 2         # the one_for_all restart is over
 ctl status b | grep -Eq '^b +stopped,held ' || fail "one_for_all brought a held b back: $(ctl status b)"
 log_has 'started b .*incarnation=2' && fail "b was started again while held"
 ctl start b || fail "start b failed"

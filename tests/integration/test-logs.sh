@@ -6,27 +6,22 @@
 . "$(dirname "$0")/lib.sh"
 
 cat >writer.py <<'PY'
-import os, sys, time
+import os, signal, sys
 mode = sys.argv[1]
 if mode == "lines":             # 200 numbered lines of 100 bytes, some to stderr
     for i in range(200):
         print("line %04d %s" % (i, "x" * 89), file=sys.stderr if i % 10 == 9 else sys.stdout, flush=True)
 elif mode == "long":            # one line of 40000 bytes
     sys.stdout.write("L" * 40000 + "\n"); sys.stdout.flush()
-elif mode == "flood":           # once $GO exists: 64 MB in 1000-byte lines, as fast as the pipe takes them
-    while not os.path.exists(os.environ["GO"]):
-        time.sleep(0.01)
+elif mode == "flood":           # once $GO (a FIFO) is written: 64 MB in 1000-byte lines, as fast as the pipe takes them
+    open(os.environ["GO"]).read()
     line = ("f" * 999 + "\n").encode()
     out = os.fdopen(1, "wb", buffering=1 << 16)
     for _ in range(64 * 1024):
         out.write(line)
     out.flush()
 open(os.environ["DONE"], "w").close()
-while True:                     # stay up; more output on SIGUSR2
-    try:
-        time.sleep(1000)
-    except KeyboardInterrupt:
-        break
+signal.pause()                  # stay up until stopped
 PY
 
 cat >logs.conf <<CONF
@@ -100,6 +95,7 @@ wait_airsupd_exit 20
 [ "$AIRSUPD_STATUS" -eq 0 ] || fail "airsupd exited $AIRSUPD_STATUS"
 
 # A flood of 64 MB: airsupd's memory stays flat, the file takes it all.
+mkfifo flood.go
 cat >flood.conf <<CONF
 [group:flood]
 command = python3 $T/writer.py flood
@@ -110,7 +106,7 @@ CONF
 start_airsupd flood.conf
 wait_log 'ready root'
 rss0=$(awk '/^VmRSS/ { print $2 }' "/proc/$AIRSUPD_PID/status")
-touch flood.go
+echo go >flood.go
 wait_until 60 test -e flood.done || fail "the flood did not finish"
 wait_until 30 eval '[ "$(wc -l <flood.log)" -ge 65536 ]' || fail "flood lines lost: $(wc -l <flood.log) of 65536"
 rss1=$(awk '/^VmRSS/ { print $2 }' "/proc/$AIRSUPD_PID/status")

@@ -47,10 +47,10 @@ if command -v curl >/dev/null; then
                 fail "POST /metrics is not 405"
         # A client that connects and says nothing does not stop the others.
         python3 -c "
-import socket, time
+import signal, socket
 s = socket.create_connection(('127.0.0.1', $port))
 open('idle.ready', 'w').close()
-time.sleep(30)" &
+signal.pause()" &
         idle=$!
         wait_until 10 test -e idle.ready || fail "the idle client did not connect"
         [ "$(curl -s -m 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/metrics")" = 200 ] ||
