@@ -85,10 +85,18 @@ static const char *const node_state_words[_NODE_STATE_MAX] = {
 };
 
 /* How the last exit went: "status=3", "signal=KILL", "start-failed=ENOENT", "". */
-static void last_exit(const sup_proc *p, char *buf, size_t size) {
+/* The last exit or failed start: this incarnation's once it ended, else
+ * the one before's. */
+static const sup_exit *proc_last_exit(const sup_proc *p, int *ret_start_error) {
         bool current = p->exit.code != 0 || p->start_error != 0;
-        const sup_exit *x = current ? &p->exit : &p->last_exit;
-        int start_error = current ? p->start_error : p->last_start_error;
+
+        *ret_start_error = current ? p->start_error : p->last_start_error;
+        return current ? &p->exit : &p->last_exit;
+}
+
+static void last_exit(const sup_proc *p, char *buf, size_t size) {
+        int start_error;
+        const sup_exit *x = proc_last_exit(p, &start_error);
 
         buf[0] = '\0';
         if (start_error > 0)
@@ -487,8 +495,8 @@ static int metrics_node(sup_node *n, unsigned depth, void *userdata) {
         }
         for (size_t i = 0; r >= 0 && i < n->n_procs; i++) {
                 const sup_proc *p = &n->procs[i];
-                const sup_exit *x = p->exit.code || p->start_error ? &p->exit : &p->last_exit;
-                int start_error = p->exit.code || p->start_error ? p->start_error : p->last_start_error;
+                int start_error;
+                const sup_exit *x = proc_last_exit(p, &start_error);
                 double v;
 
                 switch (w->family) {
