@@ -77,12 +77,6 @@ struct sup_control {
 #define EVENT_ROW "(tttsssuus)"
 #define FOLLOW_QUEUE_MAX 256            /* unread events before a follower is dropped */
 
-static const char *const node_state_words[_NODE_STATE_MAX] = {
-        [NODE_DOWN] = "down",
-        [NODE_UP] = "up",
-        [NODE_STOPPING] = "stopping",
-        [NODE_FAILED] = "failed",
-};
 
 /* How the last exit went: "status=3", "signal=KILL", "start-failed=ENOENT", "". */
 /* The last exit or failed start: this incarnation's once it ended, else
@@ -131,7 +125,7 @@ static int append_proc(sd_bus_message *r, const sup_node *n, const sup_proc *p, 
 static int append_supervisor(sd_bus_message *r, const sup_node *n) {
         const char *parent = n->parent ? n->parent->cfg->name : "";
 
-        return sd_bus_message_append(r, "(sssssutubsts)", n->cfg->name, "supervisor", node_state_words[n->state],
+        return sd_bus_message_append(r, "(sssssutubsts)", n->cfg->name, "supervisor", node_state_to_string(n->state),
                                      parent, n->held ? "held" : "", (uint32_t) 0, (uint64_t) 0, (uint32_t) 0,
                                      n->state == NODE_UP, "", (uint64_t) 0, "");
 }
@@ -213,7 +207,7 @@ static int tree_node(sup_node *n, unsigned depth, void *userdata) {
         const cfg_node *c = n->cfg;
 
         return sd_bus_message_append(reply, "(susssusuu)", c->name, (uint32_t) depth,
-                                     c->supervisor ? "supervisor" : "group", node_state_words[n->state],
+                                     c->supervisor ? "supervisor" : "group", node_state_to_string(n->state),
                                      c->supervisor ? cfg_strategy_to_string(c->strategy) : "",
                                      (uint32_t) (c->supervisor ? c->intensity : 0),
                                      cfg_restart_to_string(c->restart), (uint32_t) (c->supervisor ? c->period_usec / USEC_PER_SEC : 0),
@@ -864,7 +858,7 @@ static int prop_name(sd_bus *bus, const char *path, const char *iface, const cha
         if (strcmp(prop, "Kind") == 0)
                 return sd_bus_message_append(reply, "s", n->cfg->supervisor ? "supervisor" : "group");
         if (strcmp(prop, "State") == 0)
-                return sd_bus_message_append(reply, "s", node_state_words[n->state]);
+                return sd_bus_message_append(reply, "s", node_state_to_string(n->state));
         if (strcmp(prop, "Parent") == 0)
                 return sd_bus_message_append(reply, "s", n->parent ? n->parent->cfg->name : "");
         if (strcmp(prop, "Held") == 0)

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/string-table.h"
 #include "supervisor/closer.h"
 #include "supervisor/logsink.h"
 #include "supervisor/spawner.h"
@@ -679,11 +680,13 @@ static const char *const node_state_names[_NODE_STATE_MAX] = {
         [NODE_FAILED] = "failed",
 };
 
+DEFINE_STRING_TABLE(node_state, node_state, node_state_names, _NODE_STATE_MAX)
+
 static int log_node(sup_node *n, unsigned depth, void *userdata) {
         sup_manager *m = userdata;
 
         sup_log(&m->events, LOG_INFO, "status %*s%s %s %s%s", (int) depth * 2, "", n->cfg->supervisor ?
-                "supervisor" : "group", n->cfg->name, node_state_names[n->state], n->held ? " held" : "");
+                "supervisor" : "group", n->cfg->name, node_state_to_string(n->state), n->held ? " held" : "");
         for (size_t i = 0; i < n->n_procs; i++) {
                 const sup_proc *p = &n->procs[i];
                 sup_log(&m->events, LOG_INFO, "status %*s%s %s pid=%d incarnation=%u", (int) depth * 2 + 2, "",

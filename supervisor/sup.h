@@ -120,6 +120,9 @@ typedef enum node_state {
         _NODE_STATE_MAX,
 } node_state;
 
+const char *node_state_to_string(node_state s);
+node_state node_state_from_string(const char *s);
+
 /* What a supervisor does once the children it is stopping are all down. */
 typedef enum node_then {
         THEN_NONE,
