@@ -361,10 +361,14 @@ static int verb_tree(sd_bus *bus) {
 }
 
 /* Whether the rows of NAME show VERB done: every process stopped (stop)
- * or ready with a pid other than before (restart; start: ready). */
+ * or ready with a pid other than before (restart; start: ready).  An
+ * instance held down by the operator stays down through a start or
+ * restart of its supervisor. */
 static bool done(const char *verb, const row *rows, size_t n, const row *before, size_t n_before) {
         for (size_t i = 0; i < n; i++) {
                 if (strcmp(rows[i].kind, "supervisor") == 0)
+                        continue;
+                if (strcmp(verb, "stop") != 0 && rows[i].held[0] && strcmp(rows[i].state, "stopped") == 0)
                         continue;
                 if (strcmp(verb, "stop") == 0) {
                         if (strcmp(rows[i].state, "stopped") != 0 && strcmp(rows[i].state, "exited") != 0 &&

@@ -117,7 +117,7 @@ static int append_proc(sd_bus_message *r, const sup_node *n, const sup_proc *p, 
 
         last_exit(p, exit_text, sizeof(exit_text));
         return sd_bus_message_append(r, "(sssssutubsts)", p->name, "process", proc_state_to_string(p->state),
-                                     n->cfg->name, n->held ? "held" : "", (uint32_t) (proc_running(p) ? p->pid : 0),
+                                     n->cfg->name, n->held || p->held ? "held" : "", (uint32_t) (proc_running(p) ? p->pid : 0),
                                      proc_uptime(p, now), (uint32_t) (p->incarnation > 0 ? p->incarnation - 1 : 0),
                                      p->state == PROC_READY, exit_text, p->exited_realtime_usec, p->status);
 }
@@ -246,6 +246,9 @@ static int verb_error(sd_bus_error *error, int r, const char *verb, const char *
                                          "restarting children", verb, name);
         case -ESRCH:
                 return sd_bus_error_setf(error, ERR_FAILED, "Cannot %s %s: nothing of it runs", verb, name);
+        case -ENOTCONN:
+                return sd_bus_error_setf(error, ERR_FAILED, "Cannot %s %s: its group is stopped (start the group)",
+                                         verb, name);
         default:
                 return sd_bus_error_setf(error, ERR_FAILED, "Cannot %s %s: %s", verb, name, strerror(-r));
         }
@@ -439,9 +442,11 @@ static const struct {
         { "airsup_process_last_exit_code", "gauge",
           "Exit status of the last exit, 128+N after signal N, -1 for a failed start or none" },
         { "airsup_process_pid", "gauge", "Process id of the main process, 0 when down" },
+        { "airsup_process_start_latency_seconds", "gauge",
+          "Seconds from the fork of its last start to its readiness, 0 until it was ready once" },
 };
 
-enum { M_UP, M_HELD, M_READY, M_RESTARTS, M_UPTIME, M_EXIT, M_PID };
+enum { M_UP, M_HELD, M_READY, M_RESTARTS, M_UPTIME, M_EXIT, M_PID, M_LATENCY };
 
 static int sample(metrics_walk *w, const char *name, const char *type, const char *help, const char *labels,
                   double v) {
@@ -505,6 +510,9 @@ static int metrics_node(sup_node *n, unsigned depth, void *userdata) {
                         break;
                 case M_EXIT:
                         v = start_error || x->code == 0 ? -1 : x->code == CLD_EXITED ? x->status : 128 + x->status;
+                        break;
+                case M_LATENCY:
+                        v = (double) p->start_latency_usec / 1e6;
                         break;
                 default:
                         v = proc_running(p) ? p->pid : 0;
@@ -670,15 +678,12 @@ static int method_verb(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         r = read_target(msg, c, &name, &n, &p, error);
         if (r < 0)
                 return r;
-        if (!n)
-                return sd_bus_error_setf(error, ERR_FAILED, "%s of one instance (%s) is not supported yet: "
-                                         "name its group", member, name);
         if (strcmp(member, "Stop") == 0)
-                r = manager_stop_node(c->m, n);
+                r = n ? manager_stop_node(c->m, n) : manager_stop_proc(c->m, p);
         else if (strcmp(member, "Start") == 0)
-                r = manager_start_node(c->m, n);
+                r = n ? manager_start_node(c->m, n) : manager_start_proc(c->m, p);
         else
-                r = manager_restart_node(c->m, n);
+                r = n ? manager_restart_node(c->m, n) : manager_restart_proc(c->m, p);
         if (r < 0)
                 return verb_error(error, r, member, name);
         control_event(c, strcmp(member, "Stop") == 0 ? SUP_EVENT_MANUAL_STOP : strcmp(member, "Start") == 0 ?

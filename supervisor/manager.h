@@ -76,6 +76,14 @@ int manager_stop_node(sup_manager *m, sup_node *n);
 int manager_start_node(sup_manager *m, sup_node *n);
 int manager_restart_node(sup_manager *m, sup_node *n);
 int manager_signal_node(sup_manager *m, sup_node *n, int sig);
+/* The same verbs on one instance of a pool (GROUP[i]): it alone stops and
+ * is held down while its siblings run on, and a strategy restart of its
+ * group leaves it down; start and restart need its group up (-ENOTCONN
+ * otherwise).  A start or restart of the whole group lets every held
+ * instance run again. */
+int manager_stop_proc(sup_manager *m, sup_proc *p);
+int manager_start_proc(sup_manager *m, sup_proc *p);
+int manager_restart_proc(sup_manager *m, sup_proc *p);
 
 /* Events: sup_events_subscribe(&m->events, ...) (event.h). */
 

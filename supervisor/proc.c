@@ -351,7 +351,10 @@ static int act_start_timeout(sup_proc *p) {
 }
 
 static int act_ready(sup_proc *p) {
+        uint64_t now = manager_now(p->group->m);
+
         timer_disarm(&p->timer);
+        p->start_latency_usec = now > p->started_usec ? now - p->started_usec : 0;
         proc_set_state(p, PROC_READY);
         proc_emit(p, SUP_EVENT_READY, LOG_INFO);
         return 0;

@@ -172,8 +172,9 @@ static bool node_ready(const sup_node *n) {
         if (n->cfg->supervisor)
                 return n->start_next >= n->n_children;
         for (size_t i = 0; i < n->n_procs; i++) {
-                proc_state st = n->procs[i].state;
-                if (st != PROC_READY && st != PROC_EXITED && st != PROC_FAILED)
+                const sup_proc *p = &n->procs[i];
+                if (p->state != PROC_READY && p->state != PROC_EXITED && p->state != PROC_FAILED &&
+                    !(p->held && proc_is_down(p)))
                         return false;
         }
         return true;
@@ -199,6 +200,9 @@ static void node_start(sup_node *n) {
                 return;
         }
         for (size_t i = 0; i < n->n_procs; i++) {
+                /* An instance the operator stopped stays down. */
+                if (n->procs[i].held)
+                        continue;
                 /* The child whose failure restarted its siblings waits out its backoff. */
                 if (n->restart_delay_usec != USEC_INFINITY)
                         proc_restart_after(&n->procs[i], n->restart_delay_usec);
@@ -463,8 +467,15 @@ static void proc_down_decide(sup_proc *p) {
 
         if (p->stop_requested || m->shutting_down || g->state == NODE_STOPPING ||
             s->state != NODE_UP) {
+                bool again = p->restart_requested;
+
+                p->restart_requested = false;
                 if (node_is_down(g) && g->state == NODE_STOPPING)
                         g->state = NODE_DOWN;
+                else if (g->state == NODE_UP && again && !m->shutting_down && s->state == NODE_UP)
+                        (void) proc_dispatch(p, PROC_EV_START);         /* the operator's restart of it */
+                else if (g->state == NODE_UP && p->held)
+                        node_proc_settled(p);                           /* a start sequence may wait on it */
                 sup_continue(s);
                 manager_check_ready(m);
                 return;
@@ -908,14 +919,25 @@ int manager_stop_node(sup_manager *m, sup_node *n) {
         return 0;
 }
 
+/* A start or restart of a group is of all of it: no instance stays held. */
+static void release_procs(sup_node *n) {
+        for (size_t i = 0; i < n->n_procs; i++)
+                n->procs[i].held = false;
+}
+
 int manager_start_node(sup_manager *m, sup_node *n) {
         int r = verb_check(m, n);
 
         if (r < 0)
                 return r;
         n->held = false;
+        release_procs(n);
+        if (n->state == NODE_UP)
+                for (size_t i = 0; i < n->n_procs; i++)
+                        if (n->procs[i].state == PROC_STOPPED)
+                                (void) proc_dispatch(&n->procs[i], PROC_EV_START);
         if (!node_is_down(n) || n->state == NODE_STOPPING)
-                return node_is_down(n) ? -EBUSY : 0;
+                return node_is_down(n) && n->state == NODE_STOPPING ? -EBUSY : 0;
         /* Asked for: a temporary child or one that gave up starts again too. */
         n->ever_started = false;
         n->state = NODE_DOWN;
@@ -937,12 +959,69 @@ int manager_restart_node(sup_manager *m, sup_node *n) {
          * but asked for: not counted toward its supervisor's intensity. */
         s = n->parent;
         n->held = false;
+        release_procs(n);
         n->ever_started = false;
         for (size_t i = 0; i < s->n_children; i++)
                 s->marked[i] = i == n->index;
         s->then = THEN_RESTART;
         s->state = NODE_STOPPING;
         sup_continue(s);
+        return 0;
+}
+
+/* One instance of a pool.  Its group must be running for it to start:
+ * an instance is not a way around its group's stop, or its give-up. */
+static int proc_verb_check(sup_manager *m, sup_proc *p, bool starting) {
+        int r;
+
+        if (!p)
+                return -EINVAL;
+        r = verb_check(m, p->group);
+        if (r < 0)
+                return r;
+        if (starting && p->group->state != NODE_UP)
+                return p->group->state == NODE_STOPPING ? -EBUSY : -ENOTCONN;
+        return 0;
+}
+
+int manager_stop_proc(sup_manager *m, sup_proc *p) {
+        int r = proc_verb_check(m, p, false);
+
+        if (r < 0)
+                return r;
+        p->held = true;
+        p->restart_requested = false;
+        if (!proc_is_down(p))
+                (void) proc_dispatch(p, PROC_EV_STOP);
+        return 0;
+}
+
+int manager_start_proc(sup_manager *m, sup_proc *p) {
+        int r = proc_verb_check(m, p, true);
+
+        if (r < 0)
+                return r;
+        p->held = false;
+        /* Down for any reason (held, ended, not restarted), or waiting out
+         * its backoff: asked for, it starts now. */
+        if (proc_is_down(p) || p->state == PROC_BACKOFF)
+                (void) proc_dispatch(p, PROC_EV_START);
+        return 0;
+}
+
+int manager_restart_proc(sup_manager *m, sup_proc *p) {
+        int r = proc_verb_check(m, p, true);
+
+        if (r < 0)
+                return r;
+        if (proc_is_down(p) || p->state == PROC_BACKOFF)
+                return manager_start_proc(m, p);
+        if (p->state == PROC_STOPPING || p->state == PROC_KILLING)
+                return -EBUSY;
+        /* Down as asked (not a failure, not counted), then up again. */
+        p->held = false;
+        p->restart_requested = true;
+        (void) proc_dispatch(p, PROC_EV_STOP);
         return 0;
 }
 

@@ -72,11 +72,14 @@ struct sup_proc {
         pid_t pgid;                     /* process group still to be emptied, 0 when empty */
         bool main_alive;
         bool stop_requested;            /* the stop was asked for, not a crash */
+        bool held;                      /* this instance stopped by the operator: down until started */
+        bool restart_requested;         /* the operator's restart: start again once down */
         int start_error;                /* errno of a failed start, 0 if none */
         char start_step[32];            /* what failed: "exec", "chdir", ... */
         sup_exit exit;
         unsigned incarnation;
-        uint64_t started_usec;          /* CLOCK_MONOTONIC of the last exec */
+        uint64_t started_usec;          /* CLOCK_MONOTONIC of the last fork */
+        uint64_t start_latency_usec;    /* the last start's fork to ready, 0 until one was ready */
         uint64_t poll_usec;             /* current group-poll interval */
         sup_backoff backoff;
 

@@ -230,12 +230,22 @@ static int cmd_ctl_unread(const char *path, long n, const char *pidfile) {
                 return 1;
         for (long i = 0; i < n; i++) {
                 sd_bus_message *m = NULL;
-                if (sd_bus_message_new_method_call(bus, &m, NULL, "/org/airsup1", "org.airsup1.Manager",
-                                                   "Status") < 0 ||
-                    sd_bus_message_append(m, "as", 0) < 0 || sd_bus_send(bus, m, NULL) < 0)
-                        break;
+                uint64_t cookie;
+                int r = sd_bus_message_new_method_call(bus, &m, NULL, "/org/airsup1", "org.airsup1.Manager",
+                                                       "Status");
+                if (r >= 0)
+                        r = sd_bus_message_append(m, "as", 0);
+                /* With a cookie to return: sd-bus marks a call sent without
+                 * one as wanting no reply. */
+                if (r >= 0)
+                        r = sd_bus_send(bus, m, &cookie);
+                if (r >= 0)
+                        r = sd_bus_flush(bus);
                 sd_bus_message_unref(m);
-                (void) sd_bus_flush(bus);
+                if (r < 0) {
+                        fprintf(stderr, "hostile: ctl-unread: call %ld: %s\n", i, strerror(-r));
+                        break;
+                }
         }
         write_pidfile(pidfile);
         for (;;)

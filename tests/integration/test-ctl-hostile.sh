@@ -1,6 +1,7 @@
 # Clients of the control socket that misbehave cannot hurt airsupd: 1000
 # connections at once are served (the 1001st included), more than 1024
-# are refused cleanly; airsupd keeps serving and stays small.
+# are refused cleanly; a client that sends calls and reads none of the
+# replies is disconnected; airsupd keeps serving and stays small.
 . "$(dirname "$0")/lib.sh"
 
 ctl() { "$AIRSUPCTL" -s "$T/control" "$@"; }
@@ -17,6 +18,12 @@ wait_log 'control: 1024 clients already, refusing'
 kill -0 "$AIRSUPD_PID" || fail "airsupd died under 1100 connections"
 kill "$(cat many.pid)" "$(cat more.pid)"
 wait_until 10 ctl status a[0] || fail "airsupd does not serve again once the connections closed"
+# 20000 calls, no reply read: bounded, then disconnected.
+"$HOSTILE" ctl-unread "$T/control" 20000 unread.pid 2>unread.err &
+wait_log 'control: pid [0-9]+ leaves its replies unread \(256\): disconnected'
+wait_until 30 test -s unread.pid || fail "the unread client did not finish sending: $(cat unread.err)"
+ctl status a[0] >/dev/null || fail "airsupd does not serve after the unread client"
+kill "$(cat unread.pid)"
 rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$AIRSUPD_PID/status")
 [ "$rss" -lt 65536 ] || fail "airsupd's RSS is $rss kB"
 kill -TERM "$AIRSUPD_PID"

@@ -85,6 +85,37 @@ ctl restart sub || fail "restart sub failed"
 expect_trace "$mark" '^(stopping (x|y\[[01]\])|started (x|y\[0\]))$' 'stopping y[1],stopping y[0],stopping x,started x,started y[0]'
 ctl status sub | grep -Eq '^x +ready ' || fail "x not ready after restart"
 
+# One instance of a pool: stopped and held alone, through its
+# supervisor's restart too, until started; restarted alone.
+pid_of() { ctl --json status "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["pid"])'; }
+y0=$(pid_of 'y[0]')
+ctl stop 'y[1]' || fail "stop y[1] failed"
+ctl status 'y[1]' | grep -Eq '^y\[1\] +stopped,held +- ' || fail "y[1] not stopped and held: $(ctl status y)"
+ctl status 'y[0]' | grep -Eq '^y\[0\] +ready ' || fail "stopping y[1] touched y[0]: $(ctl status y)"
+[ "$(pid_of 'y[0]')" = "$y0" ] || fail "y[0] was restarted by the stop of y[1]"
+mark=$(log_mark)
+ctl restart sub || fail "restart sub (y[1] held) failed"
+wait_until 10 eval "[ \"\$(pid_of 'y[0]')\" != $y0 ]" || fail "restart sub did not restart y[0]"
+ctl status 'y[1]' | grep -Eq '^y\[1\] +stopped,held ' || fail "restart sub brought a held y[1] back: $(ctl status y)"
+trace "$mark" '^started y\[1\]$' | grep -q . && fail "y[1] was started while held"
+ctl start 'y[1]' || fail "start y[1] failed"
+ctl status 'y[1]' | grep -Eq '^y\[1\] +ready ' || fail "y[1] not ready after start: $(ctl status y)"
+y0=$(pid_of 'y[0]'); y1=$(pid_of 'y[1]'); x=$(pid_of x)
+ctl restart 'y[0]' || fail "restart y[0] failed"
+[ "$(pid_of 'y[0]')" != "$y0" ] || fail "restart y[0] kept its pid"
+[ "$(pid_of 'y[1]')" = "$y1" ] && [ "$(pid_of x)" = "$x" ] || fail "restart y[0] touched its siblings"
+wait_log 'manual-restart y\[0\] by=pid:'
+# A start of the group releases its held instances.
+ctl stop 'y[0]' && ctl start y || fail "stop y[0], start y failed"
+ctl status 'y[0]' | grep -Eq '^y\[0\] +ready ' || fail "start y left y[0] down: $(ctl status y)"
+# An instance cannot be started while its group is stopped.
+ctl stop y || fail "stop y failed"
+ctl start 'y[0]' 2>err; [ $? -eq 1 ] || fail "starting an instance of a stopped group is not a failure"
+grep -q 'its group is stopped' err || fail "starting y[0] of a stopped y says: $(cat err)"
+ctl status 'y[0]' | grep -Eq '^y\[0\] +stopped,held ' || fail "y[0] of a stopped y: $(ctl status y)"
+ctl start y && [ "$(ctl status y | grep -Ec '^y\[[01]\] +ready ')" = 2 ] || fail "start y: $(ctl status y)"
+ctl stop 'y[5]' 2>/dev/null; [ $? -eq 3 ] || fail "no such instance is not 3"
+
 # bash completion: verbs, and the running tree's names from airsupd.
 (
         PATH=$(dirname "$AIRSUPCTL"):$PATH

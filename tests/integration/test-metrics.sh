@@ -11,6 +11,7 @@ metrics_listen = 127.0.0.1:$port
 [group:web]
 command = sleep 1000
 instances = 2
+ready = 150ms
 [group:crash]
 command = sh -c 'exit 3'
 backoff = 10ms
@@ -24,6 +25,12 @@ ctl metrics --prometheus >prom.txt || fail "metrics --prometheus failed"
 grep -q '^airsup_process_ready{process="web\[1\]",group="web"} 1$' prom.txt || fail "no ready web[1]: $(cat prom.txt)"
 grep -q '^airsup_process_last_exit_code{process="crash",group="crash"} 3$' prom.txt || fail "no exit code 3 for crash"
 grep -q '^airsupd_children 2$' prom.txt || fail "airsupd_children is not 2"
+# Start latency: fork to ready, here at least the 150 ms of ready =.
+lat=$(sed -n 's/^airsup_process_start_latency_seconds{process="web\[0\]",group="web"} //p' prom.txt)
+python3 -c "import sys; l=float('$lat'); sys.exit(not 0.15 <= l < 10)" || fail "start latency of web[0] is '$lat'"
+# crash is ready at exec (ready = none): fork to exec only.
+lat=$(sed -n 's/^airsup_process_start_latency_seconds{process="crash",group="crash"} //p' prom.txt)
+python3 -c "import sys; l=float('$lat'); sys.exit(not 0 < l < 10)" || fail "start latency of crash is '$lat'"
 if command -v promtool >/dev/null; then
         promtool check metrics <prom.txt || fail "promtool rejects the metrics: $(promtool check metrics <prom.txt 2>&1)"
 else

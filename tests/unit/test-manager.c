@@ -254,6 +254,60 @@ static void test_manager_verbs_on_a_running_tree(void **state) {
         assert_false(b->held);
 }
 
+/* One instance of a pool: held alone, through a one_for_all restart of
+ * the tree around it, restarted alone and not counted. */
+static void test_manager_verbs_on_one_instance(void **state) {
+        fixture *f = *state;
+        sup_node *b = node(f, "b"), *a = node(f, "a");
+        sup_proc *b0 = &b->procs[0], *b1 = &b->procs[1];
+        pid_t pb0, pb1, pa;
+        size_t restarts;
+
+        manager_start(f->m);
+        RUN_UNTIL(f, f->m->notified_ready);
+        pb0 = b0->pid;
+        pb1 = b1->pid;
+
+        assert_int_equal(manager_stop_proc(f->m, b1), 0);
+        RUN_UNTIL(f, proc_is_down(b1));
+        assert_true(b1->held);
+        assert_int_equal(kill(pb1, 0), -1);
+        assert_int_equal(b0->pid, pb0);
+        assert_int_equal(b0->state, PROC_READY);
+
+        /* A crash of its sibling restarts that one alone; b[1] stays down. */
+        assert_int_equal(kill(pb0, SIGKILL), 0);
+        RUN_UNTIL(f, b0->pid != pb0 && b0->state == PROC_READY);
+        assert_true(proc_is_down(b1) && b1->held);
+
+        /* restart of one instance: not counted toward the intensity. */
+        restarts = sup_window_count(&f->m->root->window, now_usec(), f->m->root->cfg->period_usec);
+        pb0 = b0->pid;
+        pa = a->procs[0].pid;
+        assert_int_equal(manager_restart_proc(f->m, b0), 0);
+        RUN_UNTIL(f, b0->pid != pb0 && b0->state == PROC_READY);
+        assert_int_equal(sup_window_count(&f->m->root->window, now_usec(), f->m->root->cfg->period_usec),
+                         restarts);
+        assert_int_equal(a->procs[0].pid, pa);
+        assert_true(proc_is_down(b1));
+
+        assert_int_equal(manager_start_proc(f->m, b1), 0);
+        RUN_UNTIL(f, b1->state == PROC_READY);
+        assert_false(b1->held);
+
+        /* Not while the group is stopped; a start of the group releases all. */
+        assert_int_equal(manager_stop_proc(f->m, b1), 0);
+        RUN_UNTIL(f, proc_is_down(b1));
+        assert_int_equal(manager_stop_node(f->m, b), 0);
+        RUN_UNTIL(f, group_down(b) && b->state == NODE_DOWN);
+        assert_int_equal(manager_start_proc(f->m, b0), -ENOTCONN);
+        assert_int_equal(manager_restart_proc(f->m, b0), -ENOTCONN);
+        assert_int_equal(manager_start_node(f->m, b), 0);
+        RUN_UNTIL(f, group_ready(b));
+        assert_false(b0->held || b1->held);
+        assert_int_equal(manager_stop_proc(f->m, NULL), -EINVAL);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_manager_find_node_by_name, setup, teardown),
@@ -261,6 +315,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_manager_walk_order_and_stop, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_sup_events_subscribe_and_unsubscribe, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_manager_verbs_on_a_running_tree, setup_live, teardown_live),
+                cmocka_unit_test_setup_teardown(test_manager_verbs_on_one_instance, setup_live, teardown_live),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
