@@ -47,6 +47,7 @@
 #define BACKOFF_TPUT 16
 #define BACKOFF_RTT 1
 #define RING_SLOTS 1024
+#define LANE_BYTES (256u << 10)           /* the default mailbox = */
 
 static uint64_t now_ns(void) {
         return shm_now();
@@ -171,7 +172,7 @@ static void chan_open(chan *c, kind k, uint32_t size, unsigned spin, unsigned ba
         case LANE_FD:
                 c->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
                 if (c->event_fd < 0 || shm_bell_create(1, &c->bell_fd) < 0 ||
-                    shm_lane_create(1024, MSG_MAX, &c->lane_fd) < 0 ||
+                    shm_lane_create(LANE_BYTES, MSG_MAX, &c->lane_fd) < 0 ||
                     shm_tx_open(c->lane_fd, c->bell_fd, 0, c->event_fd, -1, &c->tx) < 0 ||
                     shm_mailbox_open(c->bell_fd, c->event_fd, &c->mb) < 0 ||
                     shm_mailbox_add_lane(c->mb, 0, c->lane_fd, -1) < 0)
@@ -445,6 +446,15 @@ static void round_trips(kind k, uint32_t size, size_t n, unsigned spin, double *
         chan_close(&ba);
 }
 
+/* The smallest lane that holds PER messages of LEN bytes. */
+static uint32_t lane_bytes_for(uint32_t per, uint32_t len) {
+        uint32_t c = SHM_CAPACITY_MIN;
+
+        while (c < (uint64_t) per * shm_record_size(len, false) || len > shm_lane_message_max_for(c))
+                c *= 2;
+        return c;
+}
+
 /* Receiving across LANES lanes, each holding PER messages, PER a power of
  * two (one process:
  * this measures the receiver's cost alone).  ns per message. */
@@ -459,7 +469,7 @@ static double many_lanes(uint32_t lanes, uint32_t per) {
         if (!fds || !tx || shm_bell_create(lanes, &bell) < 0 || shm_mailbox_open(bell, -1, &mb) < 0)
                 die("lanes");
         for (uint32_t i = 0; i < lanes; i++)
-                if (shm_lane_create(per, 64, &fds[i]) < 0 || shm_tx_open(fds[i], bell, i, -1, -1, &tx[i]) < 0 ||
+                if (shm_lane_create(lane_bytes_for(per, 64), 64, &fds[i]) < 0 || shm_tx_open(fds[i], bell, i, -1, -1, &tx[i]) < 0 ||
                     shm_mailbox_add_lane(mb, i, fds[i], -1) < 0)
                         die("lane");
         for (uint32_t k = 0; k < per; k++)

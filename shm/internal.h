@@ -22,7 +22,7 @@
 typedef struct shm__map {
         uint8_t *base;
         size_t size;
-        uint32_t slots, mask, slot_size, message_max;   /* lanes */
+        uint32_t capacity, mask, shift, message_max;    /* lanes */
         uint32_t lanes, words;                          /* bells */
 } shm__map;
 
@@ -35,8 +35,14 @@ static inline shm__lane_hdr *shm__lane(const shm__map *m) {
         return (shm__lane_hdr *) (void *) m->base;
 }
 
-static inline uint8_t *shm__slot(const shm__map *m, uint64_t pos) {
-        return m->base + SHM_SLOTS_OFFSET + (size_t) (pos & m->mask) * m->slot_size;
+/* The data byte at position POS. */
+static inline uint8_t *shm__at(const shm__map *m, uint64_t pos) {
+        return m->base + SHM_DATA_OFFSET + (pos & m->mask);
+}
+
+/* The lap tag a record at POS carries in its first word. */
+static inline uint32_t shm__lap(const shm__map *m, uint64_t pos) {
+        return (uint32_t) (pos >> m->shift) & 31u;
 }
 
 static inline shm__bell_hdr *shm__bell(const shm__map *m) {

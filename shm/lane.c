@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/membarrier.h>
@@ -25,9 +26,13 @@ struct shm_tx {
         int event_fd;                   /* the receiver's; owned (a dup), or -EBADF */
         int space_fd;                   /* ours, to wait for space; owned (a dup), or -EBADF */
         uint32_t armed;                 /* the fd sleep registration */
-        uint64_t tail;                  /* ours: the next position to publish */
+        uint64_t tail;                  /* ours: where the next record goes (>= pub) */
+        uint64_t pub;                   /* the tail as published */
         uint64_t head;                  /* the consumer's, as last read */
         bool reserved;
+        uint32_t reserved_len;          /* the most payload bytes of the reservation */
+        shm_envelope reserved_env;
+        uint64_t want;                  /* the bytes the last send that found no room needed */
         uint64_t syscalls;
 };
 
@@ -74,14 +79,10 @@ static uint64_t round_up(uint64_t v, uint64_t to) {
         return (v + to - 1) / to * to;
 }
 
-static int lane_size(uint32_t slots, uint32_t message_max, uint32_t *ret_slot_size, uint64_t *ret_size) {
-        uint64_t slot_size;
-
-        if (!shm_lane_geometry_valid(slots, message_max))
+static int lane_size(uint32_t capacity, uint32_t message_max, uint64_t *ret_size) {
+        if (!shm_lane_geometry_valid(capacity, message_max))
                 return -EINVAL;
-        slot_size = SHM_ENVELOPE_SIZE + round_up(message_max, SHM_LINE);
-        *ret_slot_size = (uint32_t) slot_size;
-        *ret_size = round_up(SHM_SLOTS_OFFSET + slot_size * slots, (uint64_t) sysconf(_SC_PAGESIZE));
+        *ret_size = round_up(SHM_DATA_OFFSET + (uint64_t) capacity, (uint64_t) sysconf(_SC_PAGESIZE));
         return 0;
 }
 
@@ -110,7 +111,7 @@ static int segment_create(const char *name, uint64_t size, void (*init)(uint8_t 
 }
 
 typedef struct lane_args {
-        uint32_t slots, slot_size, message_max;
+        uint32_t capacity, message_max;
         uint64_t size;
 } lane_args;
 
@@ -121,22 +122,21 @@ static void lane_init(uint8_t *base, const void *arg) {
         h->geo = (shm__geometry) {
                 .magic = SHM_LANE_MAGIC,
                 .version = SHM_VERSION,
-                .slots = a->slots,
-                .slot_size = a->slot_size,
+                .capacity = a->capacity,
                 .message_max = a->message_max,
                 .size = a->size,
         };
-        /* Positions start at 0; no slot has been written (seq 0 at
-         * position 0 is not a message until tail says so). */
+        /* Positions start at 0; the data is zeros, which no record below
+         * a tail of 0 is. */
 }
 
-int shm_lane_create(uint32_t slots, uint32_t message_max, int *ret_fd) {
-        lane_args a = { .slots = slots, .message_max = message_max };
+int shm_lane_create(uint32_t capacity, uint32_t message_max, int *ret_fd) {
+        lane_args a = { .capacity = capacity, .message_max = message_max };
         int r;
 
         if (!ret_fd)
                 return -EINVAL;
-        r = lane_size(slots, message_max, &a.slot_size, &a.size);
+        r = lane_size(capacity, message_max, &a.size);
         if (r < 0)
                 return r;
         return segment_create("airsup-lane", a.size, lane_init, &a, ret_fd);
@@ -208,22 +208,20 @@ static int map_checked(int fd, size_t min, void *ret_geo, size_t geo_size, shm__
 int shm__lane_map(int fd, shm__map *ret) {
         shm__geometry g;
         shm__map m;
-        uint32_t slot_size;
         uint64_t size;
         int r;
 
-        r = map_checked(fd, SHM_SLOTS_OFFSET, &g, sizeof(g), &m);
+        r = map_checked(fd, SHM_DATA_OFFSET, &g, sizeof(g), &m);
         if (r < 0)
                 return r;
         if (g.magic != SHM_LANE_MAGIC || g.version != SHM_VERSION ||
-            lane_size(g.slots, g.message_max, &slot_size, &size) < 0 || slot_size != g.slot_size ||
-            size != g.size || size != m.size) {
+            lane_size(g.capacity, g.message_max, &size) < 0 || size != g.size || size != m.size) {
                 shm__unmap(&m);
                 return -EBADMSG;
         }
-        m.slots = g.slots;
-        m.mask = g.slots - 1;
-        m.slot_size = slot_size;
+        m.capacity = g.capacity;
+        m.mask = g.capacity - 1;
+        m.shift = (uint32_t) __builtin_ctz(g.capacity);
         m.message_max = g.message_max;
         *ret = m;
         return 0;
@@ -263,17 +261,22 @@ void shm__unmap(shm__map *m) {
  * the depth from (the segment's own, or a receiver's). */
 void shm__stats(const shm__map *m, uint64_t head, shm_lane_stats *ret) {
         shm__lane_hdr *h = shm__lane(m);
-        uint64_t tail = atomic_load_explicit(&h->prod.tail, memory_order_acquire);
+        uint64_t tail = atomic_load_explicit(&h->prod.tail, memory_order_acquire), done;
 
         *ret = (shm_lane_stats) {
-                .sent = tail,            /* every position below tail was published once */
+                .sent = atomic_load_explicit(&h->prod.sent, memory_order_relaxed),
                 .dropped = atomic_load_explicit(&h->prod.dropped, memory_order_relaxed),
-                .hwm = atomic_load_explicit(&h->cons.hwm, memory_order_relaxed),
+                .hwm_bytes = atomic_load_explicit(&h->cons.hwm, memory_order_relaxed),
                 .received = atomic_load_explicit(&h->cons.received, memory_order_relaxed),
                 .expired = atomic_load_explicit(&h->cons.expired, memory_order_relaxed),
                 .errors = atomic_load_explicit(&h->cons.errors, memory_order_relaxed),
-                .depth = tail - head <= m->slots ? tail - head : 0,
+                .depth_bytes = tail - head <= m->capacity ? tail - head : 0,
+                .capacity = m->capacity,
         };
+        /* Statistics of two writers: a lie from a peer or a lost increment
+         * shows as 0, never as a huge depth. */
+        done = ret->received + ret->expired;
+        ret->depth = ret->sent >= done && ret->sent - done <= m->capacity / 8 ? ret->sent - done : 0;
 }
 
 int shm_lane_stats_read(int lane_fd, shm_lane_stats *ret) {
@@ -326,9 +329,9 @@ int shm_tx_open(int lane_fd, int bell_fd, uint32_t index, int event_fd, int spac
         /* A new producer goes on from where the last one published; the
          * consumer's head must be behind it by at most a ring. */
         h = shm__lane(&t->lane);
-        t->tail = atomic_load_explicit(&h->prod.tail, memory_order_acquire);
+        t->tail = t->pub = atomic_load_explicit(&h->prod.tail, memory_order_acquire);
         t->head = atomic_load_explicit(&h->cons.head, memory_order_acquire);
-        if (t->tail - t->head > t->lane.slots) {
+        if (t->tail - t->head > t->lane.capacity || ((t->tail | t->head) & 7) != 0) {
                 atomic_fetch_add_explicit(&h->cons.errors, 1, memory_order_relaxed);
                 shm_tx_free(t);
                 return -EBADMSG;
@@ -364,7 +367,7 @@ uint32_t shm_tx_message_max(const shm_tx *t) {
 }
 
 uint64_t shm_tx_position(const shm_tx *t) {
-        return t ? t->tail : 0;
+        return t ? t->pub : 0;
 }
 
 uint64_t shm_tx_syscalls(const shm_tx *t) {
@@ -372,19 +375,27 @@ uint64_t shm_tx_syscalls(const shm_tx *t) {
 }
 
 /* Reads the consumer's head again.  -EBADMSG if it is not within a ring
- * behind our tail (a peer wrote garbage). */
+ * behind the published tail (a peer wrote garbage). */
 static int refresh_head(shm_tx *t) {
         uint64_t head = atomic_load_explicit(&shm__lane(&t->lane)->cons.head, memory_order_acquire);
 
-        if (t->tail - head > t->lane.slots)
+        if (t->pub - head > t->lane.capacity || (head & 7) != 0)
                 return -EBADMSG;
         t->head = head;
         return 0;
 }
 
-/* The lane looked full by our last reading of head: reads it again, and
- * then does what FULL says.  1: a slot is free; 0: dropped. */
-static int tx_space_slow(shm_tx *t, shm_full full, uint64_t timeout_ns) {
+/* Whether NEED more bytes fit, by the last reading of head. */
+static inline bool fits(const shm_tx *t, uint64_t need) {
+        uint64_t used = t->tail - t->head;
+
+        /* A head a lying consumer moved back is no room. */
+        return used <= t->lane.capacity && t->lane.capacity - used >= need;
+}
+
+/* NEED bytes did not fit by our last reading of head: reads it again, and
+ * then does what FULL says.  1: they fit now; 0: dropped. */
+static int tx_space_slow(shm_tx *t, uint64_t need, shm_full full, uint64_t timeout_ns) {
         shm__lane_hdr *h = shm__lane(&t->lane);
         uint64_t deadline = 0;
         int r;
@@ -392,8 +403,9 @@ static int tx_space_slow(shm_tx *t, shm_full full, uint64_t timeout_ns) {
         r = refresh_head(t);
         if (r < 0)
                 return r;
-        if (t->tail - t->head < t->lane.slots)
+        if (fits(t, need))
                 return 1;
+        t->want = need;
 
         switch (full) {
         case SHM_FULL_FAIL:
@@ -420,7 +432,7 @@ static int tx_space_slow(shm_tx *t, shm_full full, uint64_t timeout_ns) {
                 r = refresh_head(t);
                 if (r < 0)
                         return r;
-                if (t->tail - t->head < t->lane.slots)
+                if (fits(t, need))
                         return 1;
                 if (shm_now() >= deadline)
                         return -ETIMEDOUT;
@@ -434,7 +446,7 @@ static int tx_space_slow(shm_tx *t, shm_full full, uint64_t timeout_ns) {
                 reg = shm__sleep_begin(&h->rare.sleeping, SHM_SLEEP_FUTEX);
                 t->syscalls += (uint64_t) shm__heavy_fence();
                 r = refresh_head(t);
-                if (r < 0 || t->tail - t->head < t->lane.slots) {
+                if (r < 0 || fits(t, need)) {
                         (void) shm__sleep_end(&h->rare.sleeping, reg);
                         return r < 0 ? r : 1;
                 }
@@ -484,8 +496,9 @@ int shm_tx_arm_fd(shm_tx *t) {
         h = shm__lane(&t->lane);
         t->armed = shm__sleep_begin(&h->rare.sleeping, SHM_SLEEP_FD);
         t->syscalls += (uint64_t) shm__heavy_fence();
+        /* Room for what the send that failed needed. */
         r = refresh_head(t);
-        if (r < 0 || t->tail - t->head < t->lane.slots) {
+        if (r < 0 || fits(t, t->want)) {
                 (void) shm__sleep_end(&h->rare.sleeping, t->armed);
                 return r < 0 ? r : 1;
         }
@@ -502,19 +515,38 @@ void shm_tx_disarm_fd(shm_tx *t) {
         (void) !read(t->space_fd, &v, sizeof(v));
 }
 
-/* Makes sure one slot is free.  1: there is; 0: dropped (SHM_FULL_DROP). */
-SHM_HOT int tx_space(shm_tx *t, shm_full full, uint64_t timeout_ns) {
-        if (t->tail - t->head < t->lane.slots)
-                return 1;
-        return tx_space_slow(t, full, timeout_ns);
+/* Where a record of REC bytes goes: at tail, or after a padding record
+ * that fills the rest of the ring when it would straddle the end.  Makes
+ * sure both fit (FULL says what to do if not), writes the padding (not
+ * published yet) and returns the record's place.  1: there it is; 0:
+ * dropped (SHM_FULL_DROP); < 0 as tx_space_slow(). */
+SHM_HOT int tx_place(shm_tx *t, uint32_t rec, shm_full full, uint64_t timeout_ns, uint8_t **ret) {
+        uint32_t off = (uint32_t) (t->tail & t->lane.mask), pad;
+        int r;
+
+        pad = off + rec > t->lane.capacity ? t->lane.capacity - off : 0;
+        if (__builtin_expect(!fits(t, (uint64_t) pad + rec), 0)) {
+                r = tx_space_slow(t, (uint64_t) pad + rec, full, timeout_ns);
+                if (r <= 0)
+                        return r;
+        }
+        if (pad > 0) {
+                uint64_t w = SHM_REC_PADDING | shm__lap(&t->lane, t->tail) << SHM_REC_LAP_SHIFT;
+                memcpy(shm__at(&t->lane, t->tail), &w, sizeof(w));
+                t->tail += pad;
+        }
+        *ret = shm__at(&t->lane, t->tail);
+        return 1;
 }
 
-/* Publishes the slot at tail, then rings the bell (see layout.h for why
- * this order). */
-SHM_HOT void tx_publish(shm_tx *t) {
+/* Publishes everything written up to tail (N messages), then rings the
+ * bell (see layout.h for why this order). */
+SHM_HOT void tx_publish(shm_tx *t, uint64_t n) {
         shm__lane_hdr *h = shm__lane(&t->lane);
 
-        atomic_store_explicit(&h->prod.tail, ++t->tail, memory_order_release);
+        atomic_store_explicit(&h->prod.tail, t->tail, memory_order_release);
+        t->pub = t->tail;
+        shm__count(&h->prod.sent, n);
         /* Ring only for a receiver that stopped watching this lane. */
         shm__light_fence();
         if (atomic_load_explicit(&h->rare.idle, memory_order_relaxed) != 0 &&
@@ -522,67 +554,147 @@ SHM_HOT void tx_publish(shm_tx *t) {
                 tx_ring(t);
 }
 
-/* Type and length always; the other fields only when one of them is set
- * (layout.h). */
-SHM_HOT void env_store(shm_tx *t, uint8_t *slot, const shm_envelope *e) {
-        shm__slot_env *se = (shm__slot_env *) (void *) slot;
-        bool extended = (e->priority | e->deadline_ns | e->sender | e->reply_to | e->correlation) != 0;
+SHM_HOT bool env_extended(const shm_envelope *e) {
+        return (e->priority | e->deadline_ns | e->sender | e->reply_to | e->correlation) != 0;
+}
 
-        /* type and len side by side: one 8-byte store. */
-        uint64_t type_len = e->type | (uint64_t) (e->len | (extended ? SHM_ENV_EXTENDED : 0)) << 32;
+/* A record's header at P (tail): its first word and type always, the
+ * other fields only when one of them is set (layout.h). */
+SHM_HOT void rec_header_store(shm_tx *t, uint8_t *p, const shm_envelope *e, uint32_t len, bool extended) {
+        /* len's word and type side by side: one 8-byte store. */
+        uint64_t w = (len | (extended ? SHM_REC_EXTENDED : 0) | shm__lap(&t->lane, t->tail) << SHM_REC_LAP_SHIFT) |
+                     (uint64_t) e->type << 32;
 
-        se->seq = t->tail;
-        memcpy(&se->type, &type_len, sizeof(type_len));
+        memcpy(p, &w, sizeof(w));
         if (extended) {
-                se->priority = e->priority;
-                se->deadline_ns = e->deadline_ns;
-                se->sender = e->sender;
-                se->reply_to = e->reply_to;
-                se->correlation = e->correlation;
+                uint64_t prio = e->priority;
+                memcpy(p + SHM_REC_PRIORITY, &prio, sizeof(prio));
+                memcpy(p + SHM_REC_DEADLINE, &e->deadline_ns, sizeof(uint64_t));
+                memcpy(p + SHM_REC_SENDER, &e->sender, sizeof(uint64_t));
+                memcpy(p + SHM_REC_REPLY_TO, &e->reply_to, sizeof(uint64_t));
+                memcpy(p + SHM_REC_CORRELATION, &e->correlation, sizeof(uint64_t));
         }
 }
 
-int shm_tx_send(shm_tx *t, const shm_envelope *e, const void *payload, shm_full full, uint64_t timeout_ns) {
-        uint8_t *slot;
+/* Writes one message at tail (not published).  1 written, 0 dropped. */
+SHM_HOT int tx_write(shm_tx *t, const shm_envelope *e, const void *payload, shm_full full, uint64_t timeout_ns) {
+        bool extended = env_extended(e);
+        uint32_t rec = shm_record_size(e->len, extended);
+        uint8_t *p;
         int r;
 
-        if (!t || !e || t->reserved)
+        r = tx_place(t, rec, full, timeout_ns, &p);
+        if (r <= 0)
+                return r;
+        rec_header_store(t, p, e, e->len, extended);
+        if (e->len > 0)
+                memcpy(p + (extended ? SHM_REC_HEADER_EXT : SHM_REC_HEADER), payload, e->len);
+        t->tail += rec;
+        return 1;
+}
+
+static int check_message(const shm_tx *t, const shm_envelope *e, const void *payload) {
+        if (!e)
                 return -EINVAL;
         if (e->len > t->lane.message_max)
                 return -EMSGSIZE;
         if (e->len > 0 && !payload)
                 return -EINVAL;
-        r = tx_space(t, full, timeout_ns);
-        if (r <= 0)
-                return r;
-        slot = shm__slot(&t->lane, t->tail);
-        env_store(t, slot, e);
-        if (e->len > 0)
-                memcpy(slot + SHM_ENVELOPE_SIZE, payload, e->len);
-        tx_publish(t);
         return 0;
 }
 
-int shm_tx_reserve(shm_tx *t, shm_full full, uint64_t timeout_ns, void **ret_payload) {
+int shm_tx_send(shm_tx *t, const shm_envelope *e, const void *payload, shm_full full, uint64_t timeout_ns) {
         int r;
 
-        if (!t || !ret_payload || t->reserved)
+        if (!t || t->reserved)
                 return -EINVAL;
-        r = tx_space(t, full == SHM_FULL_DROP ? SHM_FULL_FAIL : full, timeout_ns);
+        r = check_message(t, e, payload);
+        if (r < 0)
+                return r;
+        r = tx_write(t, e, payload, full, timeout_ns);
         if (r <= 0)
                 return r;
-        t->reserved = true;
-        *ret_payload = shm__slot(&t->lane, t->tail) + SHM_ENVELOPE_SIZE;
+        tx_publish(t, 1);
         return 0;
 }
 
-int shm_tx_commit(shm_tx *t, const shm_envelope *e) {
-        if (!t || !e || !t->reserved)
+int shm_tx_sendv(shm_tx *t, const shm_msg *msgs, size_t n, shm_full full, uint64_t timeout_ns) {
+        uint64_t written = 0;
+        size_t k;
+        int r = 0;
+
+        if (!t || t->reserved || (n > 0 && !msgs) || n > INT_MAX)
+                return -EINVAL;
+        for (k = 0; k < n; k++) {
+                const shm_msg *m = &msgs[k];
+                bool extended = env_extended(&m->env);
+                uint32_t rec;
+
+                r = check_message(t, &m->env, m->payload);
+                if (r < 0)
+                        break;
+                rec = shm_record_size(m->env.len, extended);
+                /* Out of room: what is written goes out first, so that the
+                 * receiver can make room while we wait. */
+                if (written > 0) {
+                        uint32_t off = (uint32_t) (t->tail & t->lane.mask);
+                        uint32_t pad = off + rec > t->lane.capacity ? t->lane.capacity - off : 0;
+                        if (!fits(t, (uint64_t) pad + rec)) {
+                                tx_publish(t, written);
+                                written = 0;
+                        }
+                }
+                r = tx_write(t, &m->env, m->payload, full, timeout_ns);
+                if (r < 0)
+                        break;
+                written += (uint64_t) r;
+        }
+        if (written > 0)
+                tx_publish(t, written);
+        if (k == 0 && r < 0)
+                return r;
+        return (int) k;
+}
+
+int shm_tx_reserve(shm_tx *t, const shm_envelope *e, shm_full full, uint64_t timeout_ns, void **ret_payload) {
+        bool extended;
+        uint8_t *p;
+        int r;
+
+        if (!t || !e || !ret_payload || t->reserved)
                 return -EINVAL;
         if (e->len > t->lane.message_max)
                 return -EMSGSIZE;
-        env_store(t, shm__slot(&t->lane, t->tail), e);
-        t->reserved = false;
-        tx_publish(t);
+        extended = env_extended(e);
+        r = tx_place(t, shm_record_size(e->len, extended), full == SHM_FULL_DROP ? SHM_FULL_FAIL : full,
+                     timeout_ns, &p);
+        if (r <= 0)
+                return r;
+        t->reserved = true;
+        t->reserved_len = e->len;
+        t->reserved_env = *e;
+        *ret_payload = p + (extended ? SHM_REC_HEADER_EXT : SHM_REC_HEADER);
         return 0;
+}
+
+int shm_tx_commit(shm_tx *t, uint32_t len) {
+        bool extended;
+
+        if (!t || !t->reserved)
+                return -EINVAL;
+        if (len > t->reserved_len)
+                return -EMSGSIZE;
+        extended = env_extended(&t->reserved_env);
+        rec_header_store(t, shm__at(&t->lane, t->tail), &t->reserved_env, len, extended);
+        t->tail += shm_record_size(len, extended);
+        t->reserved = false;
+        tx_publish(t, 1);
+        return 0;
+}
+
+void shm_tx_cancel(shm_tx *t) {
+        /* A padding record written for it stays, unpublished until the
+         * next message: it is valid wherever it lies. */
+        if (t)
+                t->reserved = false;
 }

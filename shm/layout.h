@@ -1,13 +1,14 @@
 /* layout.h - the bytes of a lane segment and of a mailbox's bell segment,
  * shared between processes that do not trust each other.
  *
- * A lane (one memfd, sealed against shrinking and growing):
+ * A lane (one memfd, sealed against shrinking and growing) is a byte ring
+ * of variable-length records:
  *
  *   0      +--------------------------------------------------------+
- *          | geometry: magic, version, slots, slot_size,            |
- *          |           message_max, size          (written once)    |
+ *          | geometry: magic, version, capacity, message_max, size  |
+ *          |                                      (written once)    |
  *   64     +--------------------------------------------------------+
- *          | producer line: tail (= messages sent), dropped         |
+ *          | producer line: tail (a byte position), sent, dropped   |
  *   128    +--------------------------------------------------------+
  *          | consumer line: head, inflight, redeliveries,           |
  *          |                received, expired, errors, hwm          |
@@ -15,19 +16,40 @@
  *          | rare line: idle (the receiver gave up watching),       |
  *          |            sleeping (the sender waits for space)       |
  *   256    +--------------------------------------------------------+
- *          | slot 0: envelope (64 bytes: seq, type, len; if len's   |
- *          |         top bit says so also priority, deadline,       |
- *          |         sender, reply_to, correlation)                 |
- *          |         payload (message_max rounded up to 64)         |
- *          | slot 1 ...                    slot slots-1             |
- *   size   +--------------------------------------------------------+
+ *          | data: capacity bytes (a power of two), records packed  |
+ *          | back to back, each starting on a multiple of 8:        |
+ *          |                                                        |
+ *          |  +0  u32 len (bits 0-24) | EXTENDED (25) | PADDING (26)|
+ *          |          | lap (27-31: bits of position / capacity)    |
+ *          |  +4  u32 type                                          |
+ *          |  [EXTENDED: +8 u32 priority, +12 u32 0, +16 deadline,  |
+ *          |   +24 sender, +32 reply_to, +40 correlation (u64 each)]|
+ *          |  payload (len bytes), then up to 7 bytes to the next 8 |
+ *          |                                                        |
+ *          | A record never straddles the end: one that would is    |
+ *          | preceded by a padding record (PADDING, len 0) filling  |
+ *          | the rest of the ring, and starts again at offset 0.    |
+ *   256 +  +--------------------------------------------------------+
+ *   capacity (then zeros to the end of the page)
  *
- * tail and head are positions that only grow (u64, never wrap in
- * practice); a position's slot is position & (slots - 1).  The producer
- * owns tail and the slots in [tail, head + slots); the consumer owns head,
- * inflight and the slots in [head, tail).  Each side writes only its own
- * line, and rarely its own word of the rare line, so the lines read per
- * message are written by one side only.
+ * tail and head are byte positions that only grow (u64, never wrap in
+ * practice); a position's offset in the data is position & (capacity - 1).
+ * The producer owns tail and the bytes in [tail, head + capacity); the
+ * consumer owns head, inflight and the bytes in [head, tail).  Each side
+ * writes only its own line, and rarely its own word of the rare line, so
+ * the lines read per message are written by one side only.  message_max
+ * is at most capacity / 4, so the largest record (48 bytes of header and
+ * its payload) is at most half the ring: an empty lane always takes it,
+ * with or without the padding before it.
+ *
+ * The lap in a record's first word is (its position / capacity) mod 32:
+ * a record left from an earlier lap does not carry the lap of the
+ * position it is read at, so a tail moved ahead over old records is
+ * caught.  A record is found, not trusted: its lap, length (<= message_max,
+ * within [head, tail) and before the end of the ring) and padding (only
+ * at a non-zero offset, exactly to the end) are checked, and any failure
+ * closes the lane as garbled (one counted error): a byte ring cannot be
+ * resynchronised past a record whose length is a lie.
  *
  * A mailbox's bell (one memfd per receiver):
  *
@@ -36,14 +58,13 @@
  *   128    | summary (bit w: words[w] may be non-zero)
  *   192    | words[0..words-1] (bit i of word w: lane 64*w+i has news)
  *
- * Memory ordering.  The producer writes a message's envelope and payload
- * with plain stores, then publishes it with one release store of tail.  The
- * consumer's acquire load of tail therefore sees the whole message.  The
- * consumer frees a slot with one release store of head after it has copied
- * the message out; the producer's acquire load of head orders its later
- * writes to that slot after the consumer's reads.  Nothing else publishes
- * data.
- *
+ * Memory ordering.  The producer writes a record (and a padding record
+ * before it, and for a batch several records) with plain stores, then
+ * publishes them with one release store of tail.  The consumer's acquire
+ * load of tail therefore sees every byte below it.  The consumer frees a
+ * record with one release store of head after it has copied the message
+ * out; the producer's acquire load of head orders its later writes to
+ * those bytes after the consumer's reads.  Nothing else publishes data.
  * Waking is a chain of Dekker pairs: on each side a store, a fence, and a
  * load.  A receiver watches a lane (has it queued, or in its short watch
  * list, where it reads the lane's tail directly) until it gives up on it:
@@ -79,9 +100,9 @@
  * a lane wakes its producer for the same reason.
  *
  * Crashes.  A producer killed at any instruction before its tail store has
- * published nothing: the half-written slot is beyond tail and is simply
- * written again by the next producer, which starts from tail.  Killed after
- * it, the message is complete.  A consumer killed before its head store has
+ * published nothing: the half-written records are beyond tail and are
+ * simply written over by the next producer, which starts from tail.
+ * Killed after it, the records are complete.  A consumer killed before its head store has
  * consumed nothing; inflight (position + 1 of the message it took) tells
  * the next consumer that the message at head was delivered before, and
  * redeliveries counts how often.  A commit leaves inflight alone: it then
@@ -90,13 +111,13 @@
  *
  * Trust.  A peer may write anything anywhere in the segment at any time.
  * The geometry is copied and checked once, at map time, against the
- * segment's real size; afterwards only the local copy is used.  Indices
- * read from the segment are checked (0 <= tail - head <= slots) and slots
- * are reached through position & mask.  The fields of an envelope that are
- * checked (seq must equal its position, len <= message_max, the deadline)
- * are read once into locals and only those are used afterwards; the rest
- * is data, copied to the caller once.  No field is read twice.  A check
- * that fails is a counted error on that lane. */
+ * segment's real size; afterwards only the local copy is used.  Positions
+ * read from the segment are checked (multiples of 8, 0 <= tail - head <=
+ * capacity) and the data is reached through position & mask.  The words
+ * of a record that are checked (its first word, the deadline) are read
+ * once into locals and only those are used afterwards; the rest is data,
+ * copied to the caller once.  No field is read twice.  A check that fails
+ * is a counted error on that lane. */
 #pragma once
 
 #include <stdalign.h>
@@ -106,26 +127,38 @@
 
 #include "shm/shm.h"
 
-#define SHM_LANE_MAGIC   UINT32_C(0x314e4c41)   /* "ALN1" */
+#define SHM_LANE_MAGIC   UINT32_C(0x324e4c41)   /* "ALN2": byte rings */
 #define SHM_BELL_MAGIC   UINT32_C(0x314c4241)   /* "ABL1" */
-#define SHM_VERSION      1
+#define SHM_VERSION      2
 #define SHM_LINE         64
-#define SHM_SLOTS_OFFSET 256
-#define SHM_ENVELOPE_SIZE 64
+#define SHM_DATA_OFFSET  256
 #define SHM_BELL_WORDS_OFFSET 192
+
+/* A record's first word. */
+#define SHM_REC_LEN_MASK  ((UINT32_C(1) << 25) - 1)
+#define SHM_REC_EXTENDED  (UINT32_C(1) << 25)
+#define SHM_REC_PADDING   (UINT32_C(1) << 26)
+#define SHM_REC_LAP_SHIFT 27
+#define SHM_REC_HEADER    8             /* len and type */
+#define SHM_REC_HEADER_EXT 48           /* and priority, deadline, sender, reply_to, correlation */
+/* Offsets of the extended fields in a record. */
+#define SHM_REC_PRIORITY  8
+#define SHM_REC_DEADLINE  16
+#define SHM_REC_SENDER    24
+#define SHM_REC_REPLY_TO  32
+#define SHM_REC_CORRELATION 40
 
 typedef struct shm__geometry {
         uint32_t magic;
         uint32_t version;
-        uint32_t slots;                 /* a power of two */
-        uint32_t slot_size;             /* envelope + payload, a multiple of 64 */
+        uint32_t capacity;              /* data bytes, a power of two */
         uint32_t message_max;
-        uint32_t reserved;
         uint64_t size;                  /* bytes of the segment */
 } shm__geometry;
 
 typedef struct shm__prod_line {
-        _Atomic uint64_t tail;          /* also the count of messages sent */
+        _Atomic uint64_t tail;          /* byte position: what is below it is published */
+        _Atomic uint64_t sent;          /* messages (a statistic) */
         _Atomic uint64_t dropped;
 } shm__prod_line;
 
@@ -137,7 +170,7 @@ typedef struct shm__cons_line {
         _Atomic uint64_t received;
         _Atomic uint64_t expired;
         _Atomic uint64_t errors;
-        _Atomic uint64_t hwm;           /* the largest depth the consumer saw */
+        _Atomic uint64_t hwm;           /* the most bytes the consumer saw waiting */
 } shm__cons_line;
 
 typedef struct shm__lane_hdr {
@@ -153,28 +186,6 @@ typedef struct shm__lane_hdr {
         } rare;
 } shm__lane_hdr;
 
-/* The envelope as stored in a slot: fixed-width fields, packed explicitly.
- * Most messages carry only a type and a length: the sender then stores the
- * first 16 bytes alone, and the rest of the line (left from an earlier lap)
- * is not read; SHM_ENV_EXTENDED in the len word says that priority,
- * deadline, sender, reply_to and correlation were stored too.  Each store
- * a message saves is one fewer store waiting on a cache line the receiver
- * holds. */
-typedef struct shm__slot_env {
-        uint64_t seq;                   /* the position it was written for */
-        uint32_t type;
-        uint32_t len;                   /* payload bytes | SHM_ENV_EXTENDED */
-        uint32_t priority;              /* this and the rest: only if extended */
-        uint32_t reserved;
-        uint64_t deadline_ns;
-        uint64_t sender;
-        uint64_t reply_to;
-        uint64_t correlation;
-        uint64_t reserved2;
-} shm__slot_env;
-
-#define SHM_ENV_EXTENDED (UINT32_C(1) << 31)
-
 typedef struct shm__bell_hdr {
         alignas(SHM_LINE) struct {
                 uint32_t magic;
@@ -187,7 +198,8 @@ typedef struct shm__bell_hdr {
         alignas(SHM_LINE) _Atomic uint64_t summary;
 } shm__bell_hdr;
 
-_Static_assert(sizeof(shm__lane_hdr) <= SHM_SLOTS_OFFSET, "lane header overflows");
-_Static_assert(sizeof(shm__slot_env) == SHM_ENVELOPE_SIZE, "envelope is 64 bytes");
-_Static_assert(SHM_MESSAGE_MAX < SHM_ENV_EXTENDED, "the extended bit is not a length");
+_Static_assert(sizeof(shm__lane_hdr) <= SHM_DATA_OFFSET, "lane header overflows");
+_Static_assert(SHM_MESSAGE_MAX <= SHM_REC_LEN_MASK, "a length does not fit its bits");
+_Static_assert(SHM_CAPACITY_MIN / 4 + SHM_REC_HEADER_EXT + 7 <= SHM_CAPACITY_MIN / 2,
+               "the largest record of the smallest lane is more than half of it");
 _Static_assert(sizeof(shm__bell_hdr) <= SHM_BELL_WORDS_OFFSET, "bell header overflows");

@@ -39,7 +39,7 @@ typedef struct rx_lane {
         uint8_t st;                     /* a lane_state; one byte, read right after it is written */
         uint64_t hwm;                   /* as last stored in the segment */
         int space_fd;                   /* the sender's, to wake it when it waits through one; owned, or -EBADF */
-        uint32_t bad;                   /* malformed records seen on it */
+        uint32_t held_rec;              /* bytes of the taken record, LANE_HELD */
         uint32_t next;                  /* FIFO link */
 } rx_lane;
 
@@ -49,14 +49,10 @@ typedef struct fifo {
 
 #define NIL UINT32_MAX
 #define WATCH_MAX 8
-/* Records one take may skip (expired or malformed) before it returns
+/* Records one take may skip (expired, or padding) before it returns
  * -EAGAIN with the lane still queued: whatever peers write, every call
- * does bounded work. */
+ * does bounded work.  A malformed record closes its lane (layout.h). */
 #define TAKE_BUDGET 1024
-/* A lane that showed this many malformed records is closed as garbled:
- * an honest sender never publishes one (see layout.h), so one that keeps
- * doing so is not read for ever. */
-#define LANE_GARBAGE_MAX 16
 
 struct shm_mailbox {
         shm__map bell;
@@ -155,16 +151,16 @@ static void lane_error(rx_lane *l) {
         atomic_fetch_add_explicit(&shm__lane(&l->map)->cons.errors, 1, memory_order_relaxed);
 }
 
-/* How many messages wait on L.  The sender's tail is read again only once
- * the last reading is used up: under load its cache line is not pulled
- * across for every message. */
+/* How many bytes of records wait on L.  The sender's tail is read again
+ * only once the last reading is used up: under load its cache line is not
+ * pulled across for every message. */
 SHM_HOT int lane_avail(rx_lane *l, uint64_t *ret_n) {
         uint64_t n = l->tail - l->head;
 
         if (n == 0) {
                 uint64_t tail = atomic_load_explicit(&shm__lane(&l->map)->prod.tail, memory_order_acquire);
                 n = tail - l->head;
-                if (n > l->map.slots)
+                if (n > l->map.capacity || (tail & 7) != 0)
                         return -EBADMSG;
                 l->tail = tail;
         }
@@ -172,18 +168,29 @@ SHM_HOT int lane_avail(rx_lane *l, uint64_t *ret_n) {
         return 0;
 }
 
-/* The priority of lane L's head message: 1 and *RET_LEVEL if it has one,
- * 0 if it is empty, -EBADMSG if its indices are garbage. */
-/* The priority level of the message at L's head, which must be there. */
-SHM_HOT uint32_t head_level(rx_lane *l) {
-        uint8_t *slot = shm__slot(&l->map, l->head);
+/* A record's first two words, read once. */
+SHM_HOT uint64_t rec_word(const rx_lane *l, uint64_t pos) {
+        return *(const volatile uint64_t *) (const void *) shm__at(&l->map, pos);
+}
 
-        /* The payload's first line is fetched now, in parallel with the
-         * envelope's, not after it (each is a transfer from the sender's
-         * core). */
-        __builtin_prefetch(slot + SHM_ENVELOPE_SIZE);
-        const volatile shm__slot_env *se = (const volatile shm__slot_env *) (void *) slot;
-        return se->len & SHM_ENV_EXTENDED ? prio_level(se->priority) : 0;
+/* The priority level of the first message at L's head, which has records
+ * by the tail we last read: a hint for queueing, read past a padding
+ * record and never beyond the data; the take checks the record itself. */
+SHM_HOT uint32_t head_level(rx_lane *l) {
+        uint64_t pos = l->head;
+        uint32_t w = (uint32_t) rec_word(l, pos), off;
+
+        if (w & SHM_REC_PADDING) {
+                uint64_t skip = l->map.capacity - (pos & l->map.mask);
+                if (l->tail - pos <= skip)
+                        return 0;
+                pos += skip;
+                w = (uint32_t) rec_word(l, pos);
+        }
+        off = (uint32_t) (pos & l->map.mask);
+        if (!(w & SHM_REC_EXTENDED) || off + SHM_REC_HEADER_EXT > l->map.capacity)
+                return 0;
+        return prio_level(*(const volatile uint32_t *) (const void *) (shm__at(&l->map, pos) + SHM_REC_PRIORITY));
 }
 
 static int lane_peek(rx_lane *l, uint32_t *ret_level) {
@@ -325,7 +332,6 @@ int shm_mailbox_add_lane(shm_mailbox *m, uint32_t index, int lane_fd, int space_
                 return -EINVAL;
         l = &m->lanes[index];
         l->space_fd = -EBADF;
-        l->bad = 0;
         if (space_fd >= 0) {
                 l->space_fd = fcntl(space_fd, F_DUPFD_CLOEXEC, 3);
                 if (l->space_fd < 0)
@@ -340,7 +346,7 @@ int shm_mailbox_add_lane(shm_mailbox *m, uint32_t index, int lane_fd, int space_
         h = shm__lane(&l->map);
         head = atomic_load_explicit(&h->cons.head, memory_order_acquire);
         tail = atomic_load_explicit(&h->prod.tail, memory_order_acquire);
-        if (tail - head > l->map.slots) {
+        if (tail - head > l->map.capacity || ((head | tail) & 7) != 0) {
                 lane_error(l);
                 lane_close(l);
                 return -EBADMSG;
@@ -360,15 +366,16 @@ int shm_mailbox_add_lane(shm_mailbox *m, uint32_t index, int lane_fd, int space_
         return 0;
 }
 
-/* Frees position head on lane L (release: our reads of the slot are done)
+/* Frees BYTES at head on lane L (release: our reads of them are done)
  * and wakes a sender that waits for space; 1 if that took a system call.
  * inflight is left as it is: it names a position below head from now on,
  * which never matches again. */
-SHM_HOT unsigned lane_advance(rx_lane *l) {
+SHM_HOT unsigned lane_advance(rx_lane *l, uint32_t bytes) {
         shm__lane_hdr *h = shm__lane(&l->map);
         uint32_t sleeping;
 
-        atomic_store_explicit(&h->cons.head, ++l->head, memory_order_release);
+        l->head += bytes;
+        atomic_store_explicit(&h->cons.head, l->head, memory_order_release);
         shm__light_fence();
         sleeping = atomic_load_explicit(&h->rare.sleeping, memory_order_relaxed);
         if (__builtin_expect((sleeping & 3) != 0, 0) && shm__sleep_end(&h->rare.sleeping, sleeping)) {
@@ -378,56 +385,78 @@ SHM_HOT unsigned lane_advance(rx_lane *l) {
         return 0;
 }
 
-/* The checked fields of an envelope, each read once from the slot. */
-typedef struct env_head {
-        uint64_t seq, deadline;
-        uint32_t len;
-        bool extended;
-} env_head;
+/* The checked words of the record at L's head, each read once. */
+typedef struct rec_head {
+        uint64_t deadline;
+        uint32_t len, type, rec, hsize;
+        bool extended, padding;
+} rec_head;
 
-SHM_HOT void env_head_read(const volatile shm__slot_env *se, env_head *ret) {
-        uint32_t word = se->len;
+/* Reads and checks the record at L's head, N bytes of records being
+ * there: 0 and *RET a message (or, with padding set, a padding record of
+ * rec bytes), -EBADMSG if it is not a record an honest sender writes. */
+SHM_HOT int rec_read(const rx_lane *l, uint64_t n, rec_head *ret) {
+        uint64_t w = rec_word(l, l->head);
+        uint32_t first = (uint32_t) w, off = (uint32_t) (l->head & l->map.mask);
 
-        ret->seq = se->seq;
-        ret->len = word & ~SHM_ENV_EXTENDED;
-        ret->extended = word & SHM_ENV_EXTENDED;
-        ret->deadline = ret->extended ? se->deadline_ns : 0;
+        if (first >> SHM_REC_LAP_SHIFT != shm__lap(&l->map, l->head))
+                return -EBADMSG;
+        if (first & SHM_REC_PADDING) {
+                /* Only where a record would straddle the end, and to it. */
+                ret->rec = l->map.capacity - off;
+                ret->padding = true;
+                return off != 0 && ret->rec <= n && (first & ~(31u << SHM_REC_LAP_SHIFT)) == SHM_REC_PADDING
+                       ? 0 : -EBADMSG;
+        }
+        ret->padding = false;
+        ret->len = first & SHM_REC_LEN_MASK;
+        ret->extended = first & SHM_REC_EXTENDED;
+        ret->type = (uint32_t) (w >> 32);
+        ret->hsize = ret->extended ? SHM_REC_HEADER_EXT : SHM_REC_HEADER;
+        if (ret->len > l->map.message_max)
+                return -EBADMSG;
+        ret->rec = shm_record_size(ret->len, ret->extended);
+        if (ret->rec > n || off + ret->rec > l->map.capacity)
+                return -EBADMSG;
+        ret->deadline = ret->extended
+                ? *(const volatile uint64_t *) (const void *) (shm__at(&l->map, l->head) + SHM_REC_DEADLINE) : 0;
+        return 0;
 }
 
-/* Fills the caller's envelope from the slot and from what was read and
- * checked before (EH): whatever a peer wrote in between, the caller gets
+/* Fills the caller's envelope from the record and from what was read and
+ * checked before (RH): whatever a peer wrote in between, the caller gets
  * the values that passed the checks. */
-SHM_HOT void env_load(shm_envelope *ret, const volatile shm__slot_env *se, const env_head *eh, uint32_t red) {
+SHM_HOT void env_load(shm_envelope *ret, const uint8_t *p, const rec_head *rh, uint32_t red) {
         *ret = (shm_envelope) {
-                .type = se->type,
-                .deadline_ns = eh->deadline,
+                .type = rh->type,
+                .deadline_ns = rh->deadline,
                 .redelivered = red,
-                .len = eh->len,
+                .len = rh->len,
         };
-        if (eh->extended) {
-                ret->priority = se->priority;
-                ret->sender = se->sender;
-                ret->reply_to = se->reply_to;
-                ret->correlation = se->correlation;
+        if (rh->extended) {
+                ret->priority = *(const volatile uint32_t *) (const void *) (p + SHM_REC_PRIORITY);
+                ret->sender = *(const volatile uint64_t *) (const void *) (p + SHM_REC_SENDER);
+                ret->reply_to = *(const volatile uint64_t *) (const void *) (p + SHM_REC_REPLY_TO);
+                ret->correlation = *(const volatile uint64_t *) (const void *) (p + SHM_REC_CORRELATION);
         }
 }
 
 /* Takes lane L's head message: >= 0 its length, -EAGAIN empty, -EMSGSIZE,
- * -EBADMSG garbled indices.  Expired and malformed messages are consumed
- * and counted on the way.  TRACK records the take in the segment, so that
- * a consumer dying before its commit gets it redelivered; a receive that
- * commits at once needs no record (the caller never saw the message). */
+ * -EBADMSG garbled.  Expired messages and padding are consumed (and
+ * expired ones counted) on the way.  TRACK records the take in the
+ * segment, so that a consumer dying before its commit gets it redelivered;
+ * a receive that commits at once needs no record (the caller never saw
+ * the message). */
 SHM_HOT int lane_take(rx_lane *l, uint64_t now, shm_envelope *ret, void *buf, size_t size, bool track,
                       uint32_t *budget) {
         shm__lane_hdr *h = shm__lane(&l->map);
 
         /* Skipping costs budget, shared by the whole take: a peer that
-         * keeps writing garbage or expired records cannot keep us here. */
+         * keeps writing expired records or padding cannot keep us here. */
         for (;;) {
-                const volatile shm__slot_env *se;
                 uint32_t red = 0;
-                env_head eh;
-                uint8_t *slot;
+                rec_head rh;
+                uint8_t *p;
                 uint64_t n;
 
                 if (lane_avail(l, &n) < 0)
@@ -438,29 +467,18 @@ SHM_HOT int lane_take(rx_lane *l, uint64_t now, shm_envelope *ret, void *buf, si
                         l->hwm = n;
                         atomic_store_explicit(&h->cons.hwm, n, memory_order_relaxed);
                 }
-                slot = shm__slot(&l->map, l->head);
-                /* The fields that are checked are read once (volatile),
-                 * and only those copies are looked at. */
-                se = (const volatile shm__slot_env *) (void *) slot;
-                env_head_read(se, &eh);
-                if (eh.seq != l->head || eh.len > l->map.message_max) {
-                        if (++l->bad >= LANE_GARBAGE_MAX)
-                                return -EBADMSG;
-                        shm__count(&h->cons.errors, 1);
-                        (void) lane_advance(l);
+                if (rec_read(l, n, &rh) < 0)
+                        return -EBADMSG;
+                if (rh.padding || (rh.deadline != 0 && rh.deadline <= now)) {
+                        if (!rh.padding)
+                                shm__count(&h->cons.expired, 1);
+                        (void) lane_advance(l, rh.rec);
                         if (--*budget == 0)
                                 return -EINPROGRESS;
                         continue;
                 }
-                if (eh.deadline != 0 && eh.deadline <= now) {
-                        shm__count(&h->cons.expired, 1);
-                        (void) lane_advance(l);
-                        if (--*budget == 0)
-                                return -EINPROGRESS;
-                        continue;
-                }
-                if (eh.len > size) {
-                        *ret = (shm_envelope) { .len = eh.len };
+                if (rh.len > size) {
+                        *ret = (shm_envelope) { .len = rh.len };
                         return -EMSGSIZE;
                 }
                 /* Delivered before and never committed: a redelivery. */
@@ -470,10 +488,12 @@ SHM_HOT int lane_take(rx_lane *l, uint64_t now, shm_envelope *ret, void *buf, si
                         atomic_store_explicit(&h->cons.redeliveries, red, memory_order_relaxed);
                         atomic_store_explicit(&h->cons.inflight, l->head + 1, memory_order_relaxed);
                 }
-                env_load(ret, se, &eh, red);
-                if (eh.len > 0)
-                        memcpy(buf, slot + SHM_ENVELOPE_SIZE, eh.len);
-                return (int) eh.len;
+                p = shm__at(&l->map, l->head);
+                env_load(ret, p, &rh, red);
+                if (rh.len > 0)
+                        memcpy(buf, p + rh.hsize, rh.len);
+                l->held_rec = rh.rec;
+                return (int) rh.len;
         }
 }
 
@@ -582,7 +602,7 @@ int shm_mailbox_take(shm_mailbox *m, uint64_t now_ns, shm_envelope *ret_env, voi
 SHM_HOT void commit(shm_mailbox *m, uint32_t lane) {
         rx_lane *l = &m->lanes[lane];
 
-        m->syscalls += lane_advance(l);
+        m->syscalls += lane_advance(l, l->held_rec);
         shm__count(&shm__lane(&l->map)->cons.received, 1);
         lane_requeue(m, lane);
 }
@@ -604,11 +624,10 @@ int shm_mailbox_commit(shm_mailbox *m, uint32_t lane) {
  * segment itself) takes over. */
 SHM_HOT bool recv_fast(shm_mailbox *m, uint64_t now, shm_envelope *ret, void *buf, size_t size,
                        uint32_t *ret_lane, int *ret_len) {
-        const volatile shm__slot_env *se;
         uint32_t i = m->next_lane;
         shm__lane_hdr *h;
-        env_head eh;
-        uint8_t *slot;
+        rec_head rh;
+        uint8_t *p;
         rx_lane *l;
 
         if ((m->levels | m->garbled) != 0 ||
@@ -635,7 +654,7 @@ SHM_HOT bool recv_fast(shm_mailbox *m, uint64_t now, shm_envelope *ret, void *bu
                         *ret_len = -EAGAIN;
                         return true;
                 }
-                if (tail - l->head > l->map.slots)
+                if (tail - l->head > l->map.capacity || (tail & 7) != 0)
                         return false;
                 l->tail = tail;
                 m->n_watch = 0;
@@ -644,17 +663,15 @@ SHM_HOT bool recv_fast(shm_mailbox *m, uint64_t now, shm_envelope *ret, void *bu
         }
         if (l->tail - l->head > l->hwm)
                 return false;
-        slot = shm__slot(&l->map, l->head);
-        se = (const volatile shm__slot_env *) (void *) slot;
-        env_head_read(se, &eh);
-        if (eh.seq != l->head || eh.len > l->map.message_max || eh.len > size ||
-            (eh.deadline != 0 && eh.deadline <= now) ||
+        if (rec_read(l, l->tail - l->head, &rh) < 0 || rh.padding || rh.len > size ||
+            (rh.deadline != 0 && rh.deadline <= now) ||
             atomic_load_explicit(&h->cons.inflight, memory_order_relaxed) == l->head + 1)
                 return false;
-        env_load(ret, se, &eh, 0);
-        if (eh.len > 0)
-                memcpy(buf, slot + SHM_ENVELOPE_SIZE, eh.len);
-        m->syscalls += lane_advance(l);
+        p = shm__at(&l->map, l->head);
+        env_load(ret, p, &rh, 0);
+        if (rh.len > 0)
+                memcpy(buf, p + rh.hsize, rh.len);
+        m->syscalls += lane_advance(l, rh.rec);
         shm__count(&h->cons.received, 1);
         if (l->tail == l->head) {
                 m->next_lane = NIL;
@@ -662,7 +679,7 @@ SHM_HOT bool recv_fast(shm_mailbox *m, uint64_t now, shm_envelope *ret, void *bu
         }
         if (ret_lane)
                 *ret_lane = i;
-        *ret_len = (int) eh.len;
+        *ret_len = (int) rh.len;
         return true;
 }
 

@@ -3,12 +3,14 @@
  * segments hands their fds to the two sides (see layout.h for the bytes and
  * the memory-ordering argument).
  *
- * A lane is a single-producer single-consumer ring of messages in a sealed
- * memfd.  A mailbox is one receiver's set of inbound lanes plus a bell: a
- * small segment with a doorbell bitmap (which lanes have news) and the
- * futex word the receiver sleeps on.  A sender (shm_tx) holds one lane and
- * the bell of the mailbox it sends to, and the receiver's eventfd if it
- * waits through one.
+ * A lane is a single-producer single-consumer byte ring of variable-length
+ * records in a sealed memfd: a message takes its own bytes (a header of 8
+ * bytes, or 48 with the optional envelope fields, and its payload, rounded
+ * up to 8), not a slot sized for the largest.  A mailbox is one receiver's
+ * set of inbound lanes plus a bell: a small segment with a doorbell bitmap
+ * (which lanes have news) and the futex word the receiver sleeps on.  A
+ * sender (shm_tx) holds one lane and the bell of the mailbox it sends to,
+ * and the receiver's eventfd if it waits through one.
  *
  * Every function returns >= 0 on success or a negative errno; nothing
  * aborts or prints.  Time is passed in (CLOCK_MONOTONIC nanoseconds), so
@@ -19,18 +21,34 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SHM_SLOTS_MAX        (UINT32_C(1) << 20)
+#define SHM_CAPACITY_MIN     UINT32_C(256)
+#define SHM_CAPACITY_MAX     (UINT32_C(1) << 30)
 #define SHM_MESSAGE_MAX      (UINT32_C(16) << 20)
 #define SHM_LANES_MAX        4096
 #define SHM_PRIORITIES       4          /* 0 lowest .. 3 highest; larger values count as 3 */
 
-/* Whether a lane of SLOTS slots for messages of up to MESSAGE_MAX bytes
- * can be made: SLOTS a power of two from 2 to SHM_SLOTS_MAX, MESSAGE_MAX
- * from 1 to SHM_MESSAGE_MAX.  The one check, shared by shm_lane_create()
- * and the configuration (mailbox =, message_max =). */
-static inline bool shm_lane_geometry_valid(uint32_t slots, uint32_t message_max) {
-        return slots >= 2 && slots <= SHM_SLOTS_MAX && (slots & (slots - 1)) == 0 && message_max >= 1 &&
-               message_max <= SHM_MESSAGE_MAX;
+/* The most message_max a lane of CAPACITY bytes allows: a quarter of it
+ * (and SHM_MESSAGE_MAX), so that at least four of its largest messages
+ * fit and an empty lane always takes one. */
+static inline uint32_t shm_lane_message_max_for(uint64_t capacity) {
+        return capacity / 4 < SHM_MESSAGE_MAX ? (uint32_t) (capacity / 4) : SHM_MESSAGE_MAX;
+}
+
+/* Whether a lane of CAPACITY bytes for messages of up to MESSAGE_MAX bytes
+ * can be made: CAPACITY a power of two from SHM_CAPACITY_MIN (256) to
+ * SHM_CAPACITY_MAX (1 GiB), MESSAGE_MAX from 1 to
+ * shm_lane_message_max_for(CAPACITY).  The one check, shared by
+ * shm_lane_create() and the configuration (mailbox =, message_max =). */
+static inline bool shm_lane_geometry_valid(uint64_t capacity, uint64_t message_max) {
+        return capacity >= SHM_CAPACITY_MIN && capacity <= SHM_CAPACITY_MAX && (capacity & (capacity - 1)) == 0 &&
+               message_max >= 1 && message_max <= shm_lane_message_max_for(capacity);
+}
+
+/* The bytes a message of LEN payload bytes takes in a lane: 8 bytes of
+ * header (48 with the envelope's optional fields), the payload, rounded
+ * up to a multiple of 8. */
+static inline uint32_t shm_record_size(uint32_t len, bool extended) {
+        return ((extended ? 48 : 8) + len + 7) & ~UINT32_C(7);
 }
 
 typedef struct shm_envelope {
@@ -55,8 +73,17 @@ typedef enum shm_full {
 
 typedef struct shm_lane_stats {
         uint64_t sent, dropped, received, expired, errors;
-        uint64_t depth, hwm;
+        uint64_t depth;                 /* messages waiting (from the counters) */
+        uint64_t depth_bytes;           /* bytes of the ring in use */
+        uint64_t hwm_bytes;             /* the most bytes the receiver saw waiting */
+        uint64_t capacity;
 } shm_lane_stats;
+
+/* One message of a batch (shm_tx_sendv()). */
+typedef struct shm_msg {
+        shm_envelope env;
+        const void *payload;
+} shm_msg;
 
 typedef struct shm_tx shm_tx;
 typedef struct shm_mailbox shm_mailbox;
@@ -64,7 +91,7 @@ typedef struct shm_mailbox shm_mailbox;
 uint64_t shm_now(void);
 
 /* Segments.  The fds are O_CLOEXEC memfds, sealed, their memory faulted in. */
-int shm_lane_create(uint32_t slots, uint32_t message_max, int *ret_fd);
+int shm_lane_create(uint32_t capacity, uint32_t message_max, int *ret_fd);
 int shm_bell_create(uint32_t lanes, int *ret_fd);
 /* Reads a lane's counters; the lane is mapped for the call only. */
 int shm_lane_stats_read(int lane_fd, shm_lane_stats *ret);
@@ -79,23 +106,34 @@ shm_tx *shm_tx_free(shm_tx *t);
 /* Copies E (its len) and PAYLOAD into the lane.  TIMEOUT_NS bounds
  * SHM_FULL_BLOCK (0: do not wait), which spins some tens of microseconds
  * (reading the receiver's position at intervals) before it sleeps on a
- * futex until the receiver frees a slot. */
+ * futex until the receiver frees enough bytes. */
 int shm_tx_send(shm_tx *t, const shm_envelope *e, const void *payload, shm_full full, uint64_t timeout_ns);
-/* Zero-copy: a slot's payload area of message_max bytes, written in place,
- * then published by shm_tx_commit() with E (E->len bytes of it). */
-int shm_tx_reserve(shm_tx *t, shm_full full, uint64_t timeout_ns, void **ret_payload);
-int shm_tx_commit(shm_tx *t, const shm_envelope *e);
+/* N messages, published together (one tail store, one wake-up check) as
+ * far as they fit; when one does not, what was written is published and
+ * FULL decides, as for a send.  Returns how many were sent or dropped
+ * (all N unless the lane stayed full: then fewer, or -EAGAIN/-ETIMEDOUT
+ * if none); -EMSGSIZE/-EINVAL for a bad message, if it is the first. */
+int shm_tx_sendv(shm_tx *t, const shm_msg *msgs, size_t n, shm_full full, uint64_t timeout_ns);
+/* Zero-copy: room for a message of up to E->len bytes with E's envelope,
+ * written in place at *RET_PAYLOAD, then published by shm_tx_commit()
+ * with the LEN bytes actually written (LEN <= E->len); the unused rest of
+ * the room is not taken.  shm_tx_cancel() gives it up unpublished.
+ * SHM_FULL_DROP reserves like SHM_FULL_FAIL. */
+int shm_tx_reserve(shm_tx *t, const shm_envelope *e, shm_full full, uint64_t timeout_ns, void **ret_payload);
+int shm_tx_commit(shm_tx *t, uint32_t len);
+void shm_tx_cancel(shm_tx *t);
 uint32_t shm_tx_message_max(const shm_tx *t);
 /* Waiting for space through SPACE_FD: after a send failed with -EAGAIN,
  * arm() -- 1 means there is space already, do not sleep; 0 means poll
  * SPACE_FD for POLLIN; disarm() after poll() returned (or timed out)
- * drains it.  The receiver writes SPACE_FD when it frees a slot while the
+ * drains it.  The receiver writes SPACE_FD when it frees a record while the
  * sender is armed, and once when it adds the lane (its predecessor may
- * have died between freeing a slot and writing): after poll(), disarm and
+ * have died between freeing a record and writing): after poll(), disarm and
  * send again. */
 int shm_tx_arm_fd(shm_tx *t);
 void shm_tx_disarm_fd(shm_tx *t);
-/* The lane position the next message will take (0 for the first ever). */
+/* The lane's published byte position: where the next message goes (0
+ * for the first ever). */
 uint64_t shm_tx_position(const shm_tx *t);
 /* System calls made to wake the receiver or wait for space (for benches). */
 uint64_t shm_tx_syscalls(const shm_tx *t);
@@ -114,7 +152,8 @@ int shm_mailbox_add_lane(shm_mailbox *m, uint32_t index, int lane_fd, int space_
  * until shm_mailbox_commit() of *RET_LANE.  Expired messages are dropped
  * and counted on the way.  -EAGAIN: nothing to take.  -EMSGSIZE: SIZE is too
  * small (nothing taken; E->len says how much is needed).  A lane found
- * garbled counts an error, is closed, and -EBADMSG is returned once. */
+ * garbled (a record that fails its checks, positions out of bounds)
+ * counts an error, is closed, and -EBADMSG is returned once. */
 int shm_mailbox_take(shm_mailbox *m, uint64_t now_ns, shm_envelope *ret_env, void *buf, size_t size,
                      uint32_t *ret_lane);
 int shm_mailbox_commit(shm_mailbox *m, uint32_t lane);

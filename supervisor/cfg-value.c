@@ -110,6 +110,28 @@ int cfg_parse_unsigned(const char *s, unsigned min, unsigned max, unsigned *ret)
         return 0;
 }
 
+int cfg_parse_size(const char *s, uint64_t *ret) {
+        unsigned long long n;
+        unsigned shift;
+        char *end;
+
+        if (!s || !isdigit((unsigned char) *s))
+                return -EINVAL;
+        errno = 0;
+        n = strtoull(s, &end, 10);
+        if (errno == ERANGE)
+                return -ERANGE;
+        shift = *end == 'K' ? 10 : *end == 'M' ? 20 : *end == 'G' ? 30 : 0;
+        if (shift > 0)
+                end++;
+        if (*end != '\0')
+                return -EINVAL;
+        if (n > (UINT64_C(1) << 40) >> shift)
+                return -ERANGE;
+        *ret = (uint64_t) n << shift;
+        return 0;
+}
+
 /* "TERM", "SIGTERM", "term" or a number. */
 int cfg_parse_signal(const char *s, int *ret_signo) {
         if (!s || !*s)

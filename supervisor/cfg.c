@@ -631,22 +631,20 @@ static void parse_duration(loader *l, const key_row *k, const char *v, unsigned 
 
 /* A size in bytes: a number with K, M or G (powers of 1024) after it. */
 static void parse_size(loader *l, const key_row *k, const char *v, unsigned line, void *base) {
-        uint64_t *field = FIELD(base, k, uint64_t);
-        unsigned long long n;
-        char *end;
+        uint64_t *field = FIELD(base, k, uint64_t), n;
 
-        errno = 0;
-        n = strtoull(v, &end, 10);
-        if (errno == 0 && end != v && isdigit((unsigned char) v[0])) {
-                unsigned shift = *end == 'K' ? 10 : *end == 'M' ? 20 : *end == 'G' ? 30 : 0;
-                if ((shift == 0 || *++end == '\0') && *end == '\0' && n <= (UINT64_C(1) << 40) >> shift) {
-                        *field = (uint64_t) n << shift;
-                        if (*field == 0 || *field >= 4096)
-                                return;
-                }
+        if (cfg_parse_size(v, &n) == 0 && (n == 0 || n >= 4096)) {
+                *field = n;
+                return;
         }
         loader_error(l, line, "%s: expected 0 or a size from 4096 bytes to 1024G (e.g. 10M, 512K), got '%s'",
                      NAME(k), v);
+}
+
+/* A lane's capacity: checked with message_max once both are known. */
+static void parse_capacity(loader *l, const key_row *k, const char *v, unsigned line, void *base) {
+        if (cfg_parse_size(v, FIELD(base, k, uint64_t)) < 0)
+                loader_error(l, line, "%s: expected a size in bytes (e.g. 64K, 256K, 4M), got '%s'", NAME(k), v);
 }
 
 static void parse_positive_duration(loader *l, const key_row *k, const char *v, unsigned line, void *base) {
@@ -881,8 +879,8 @@ static const key_row key_rows[] = {
         { KEY_READY,            parse_ready,             NODE(ready), .def = 0 },
         { KEY_START_TIMEOUT,    parse_positive_duration, NODE(start_timeout_usec), .def = 30 * USEC_PER_SEC },
         { KEY_INSTANCES,        parse_unsigned,          NODE(instances), .def = 1, .min = 1, .max = 4096 },
-        { KEY_MAILBOX,          parse_unsigned,          NODE(mailbox), .def = 1024, .min = 2, .max = 1u << 20 },
-        { KEY_MESSAGE_MAX,      parse_unsigned,          NODE(message_max), .def = 4096, .min = 16, .max = 16u << 20 },
+        { KEY_MAILBOX,          parse_capacity,          NODE(mailbox), .def = 256u << 10 },
+        { KEY_MESSAGE_MAX,      parse_unsigned,          NODE(message_max), .def = 4096, .min = 1, .max = SHM_MESSAGE_MAX },
         { KEY_REDELIVER,        parse_unsigned,          NODE(redeliver), .def = 3, .min = 0, .max = 1000 },
         { KEY_HEALTH,           parse_health,            NODE(health), .def = 0 },
         { KEY_HEALTH_INTERVAL,  parse_positive_duration, NODE(health_interval_usec), .def = USEC_PER_SEC },
@@ -929,15 +927,30 @@ static void finish_supervisor(loader *l, cfg_node *n, const raw_section *r) {
                 loader_error(l, r->line[KEY_PARENT], "parent: the root supervisor has no parent");
 }
 
+/* The lanes' one geometry check (shm_lane_geometry_valid()), with the
+ * line of the key that is wrong. */
+static void lane_geometry_check(loader *l, cfg_node *n, const raw_section *r) {
+        uint64_t c = n->mailbox;
+
+        if (shm_lane_geometry_valid(c, n->message_max))
+                return;
+        if (c < SHM_CAPACITY_MIN || c > SHM_CAPACITY_MAX || (c & (c - 1)) != 0) {
+                loader_error(l, r->line[KEY_MAILBOX], "mailbox: must be a power of two from 256 bytes to 1G "
+                             "(e.g. 64K, 256K, 4M), got %llu bytes", (unsigned long long) c);
+                return;
+        }
+        loader_error(l, r->value[KEY_MESSAGE_MAX] ? r->line[KEY_MESSAGE_MAX] : r->line[KEY_MAILBOX],
+                     "message_max: at most a quarter of mailbox (%u bytes with mailbox = %llu), got %u",
+                     shm_lane_message_max_for(c), (unsigned long long) c, n->message_max);
+}
+
 static void finish_group(loader *l, cfg_node *n, const raw_section *r) {
         /* The enums' defaults are their 0 (timeout, none, inherit). */
         apply_rows(l, n, r, IN_GROUP);
 
         if (!r->value[KEY_COMMAND])
                 loader_error(l, n->line, "[group:%s] has no 'command ='", n->name);
-        if (!shm_lane_geometry_valid(n->mailbox, n->message_max) && r->value[KEY_MAILBOX])
-                loader_error(l, r->line[KEY_MAILBOX], "mailbox: must be a power of two (2, 4, ... 1048576), "
-                             "got %u", n->mailbox);
+        lane_geometry_check(l, n, r);
         if (n->backoff_max_usec < n->backoff_usec) {
                 /* Only an explicit contradiction is an error; a long backoff
                  * with the default cap just means "no doubling". */

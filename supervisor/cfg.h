@@ -100,7 +100,7 @@ typedef struct cfg_node {
         uint64_t ready_usec;
         uint64_t start_timeout_usec;
         unsigned instances;
-        unsigned mailbox;
+        uint64_t mailbox;               /* bytes of each inbound lane */
         unsigned message_max;
         unsigned redeliver;
         cfg_health health;
@@ -150,6 +150,8 @@ int cfg_find(const cfg *c, const char *name);
 #define CFG_DURATION_MAX_USEC (UINT64_C(366) * 24 * 3600 * 1000000)
 int cfg_parse_duration(const char *s, uint64_t *ret_usec);
 int cfg_parse_unsigned(const char *s, unsigned min, unsigned max, unsigned *ret);
+/* Bytes: a number, with K, M or G (powers of 1024) after it; at most 1024G. */
+int cfg_parse_size(const char *s, uint64_t *ret);
 int cfg_parse_signal(const char *s, int *ret_signo);
 /* A process's name as the control socket takes it: "GROUP" (0) or
  * "GROUP[i]" (1, *RET_INDEX = i), the group's name into GROUP. */

@@ -38,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         shm_tx *t = NULL;
         size_t half = size / 2;
 
-        if (shm_lane_create(8, 64, &lane) < 0 || shm_bell_create(2, &bell) < 0)
+        if (shm_lane_create(1024, 64, &lane) < 0 || shm_bell_create(2, &bell) < 0)
                 goto out;
         efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         if (shm_mailbox_open(bell, efd, &m) < 0)

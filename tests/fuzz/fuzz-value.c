@@ -22,6 +22,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (cfg_parse_duration(s, &u) == 0 && u > CFG_DURATION_MAX_USEC)
                 abort();
         (void) cfg_parse_unsigned(s, 0, 1000, &n);
+        if (cfg_parse_size(s, &u) == 0 && u > (UINT64_C(1) << 40))
+                abort();
         (void) cfg_parse_signal(s, &sig);
         (void) cfg_parse_name(s);
         {

@@ -18,7 +18,7 @@ typedef struct fixture {
         shm_mailbox *mb;
 } fixture;
 
-static inline int fixture_open(fixture *f, uint32_t n, uint32_t slots, uint32_t message_max) {
+static inline int fixture_open(fixture *f, uint32_t n, uint32_t capacity, uint32_t message_max) {
         int r;
 
         *f = (fixture) { .n = n, .bell_fd = -EBADF, .event_fd = -EBADF };
@@ -37,7 +37,7 @@ static inline int fixture_open(fixture *f, uint32_t n, uint32_t slots, uint32_t 
         if (r < 0)
                 return r;
         for (uint32_t i = 0; i < n; i++) {
-                r = shm_lane_create(slots, message_max, &f->lane_fd[i]);
+                r = shm_lane_create(capacity, message_max, &f->lane_fd[i]);
                 if (r < 0)
                         return r;
                 f->space_fd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -74,4 +74,13 @@ static inline void fixture_close(fixture *f) {
 static inline int send_u64(shm_tx *t, uint64_t v, uint32_t prio, shm_full full, uint64_t timeout_ns) {
         shm_envelope e = { .type = 1, .priority = prio, .len = sizeof(v) };
         return shm_tx_send(t, &e, &v, full, timeout_ns);
+}
+
+/* Sends 0, 1, 2, ... until the lane is full; how many went in. */
+static inline uint64_t fill_u64(shm_tx *t) {
+        uint64_t n = 0;
+
+        while (send_u64(t, n, 0, SHM_FULL_FAIL, 0) == 0)
+                n++;
+        return n;
 }

@@ -65,6 +65,29 @@ static void test_cfg_parse_duration_rejects(void **state) {
         assert_int_equal(u, 42);
 }
 
+static void test_cfg_parse_size_suffixes(void **state) {
+        uint64_t v = 42;
+
+        (void) state;
+        assert_int_equal(cfg_parse_size("256K", &v), 0);
+        assert_int_equal(v, 256 * 1024);
+        assert_int_equal(cfg_parse_size("4M", &v), 0);
+        assert_int_equal(v, 4 << 20);
+        assert_int_equal(cfg_parse_size("1G", &v), 0);
+        assert_int_equal(v, 1 << 30);
+        assert_int_equal(cfg_parse_size("4096", &v), 0);
+        assert_int_equal(v, 4096);
+        assert_int_equal(cfg_parse_size("1024G", &v), 0);
+        v = 42;
+        assert_int_equal(cfg_parse_size("1025G", &v), -ERANGE);
+        assert_int_equal(cfg_parse_size("4k", &v), -EINVAL);
+        assert_int_equal(cfg_parse_size("4KB", &v), -EINVAL);
+        assert_int_equal(cfg_parse_size("-4K", &v), -EINVAL);
+        assert_int_equal(cfg_parse_size("", &v), -EINVAL);
+        assert_int_equal(cfg_parse_size("99999999999999999999999", &v), -ERANGE);
+        assert_int_equal(v, 42);
+}
+
 static void test_cfg_parse_signal_names(void **state) {
         int s = 0;
 
@@ -269,7 +292,7 @@ static void test_cfg_load_good(void **state) {
         assert_int_equal(n->backoff_usec, 100 * USEC_PER_MSEC);
         assert_int_equal(n->backoff_max_usec, 30 * USEC_PER_SEC);
         assert_int_equal(n->start_timeout_usec, 30 * USEC_PER_SEC);
-        assert_int_equal(n->mailbox, 1024);
+        assert_int_equal(n->mailbox, 256 * 1024);
         assert_int_equal(n->message_max, 4096);
         assert_int_equal(n->out, CFG_OUTPUT_INHERIT);
         assert_int_equal(n->err, CFG_OUTPUT_NULL);
@@ -289,8 +312,13 @@ static void test_cfg_load_errors_name_lines(void **state) {
         assert_error("[frob]\n", "F:1: unknown section [frob]");
         assert_error("[group:a]\ncommand = x\nrestart = sometimes\n", "F:3: restart: expected permanent");
         assert_error("[group:a]\ncommand = x\ninstances = 0\n", "F:3: instances: expected a whole number");
-        assert_error("[group:a]\ncommand = x\nmailbox = 1000\n", "F:3: mailbox: must be a power of two");
-        assert_error("[group:a]\ncommand = x\nmailbox = 1\n", "F:3: mailbox: expected a whole number from 2");
+        assert_error("[group:a]\ncommand = x\nmailbox = 1000\n", "F:3: mailbox: must be a power of two from 256");
+        assert_error("[group:a]\ncommand = x\nmailbox = 2G\n", "F:3: mailbox: must be a power of two from 256");
+        assert_error("[group:a]\ncommand = x\nmailbox = 64k\n", "F:3: mailbox: expected a size in bytes");
+        assert_error("[group:a]\ncommand = x\nmailbox = 8K\nmessage_max = 4096\n",
+                     "F:4: message_max: at most a quarter of mailbox (2048 bytes with mailbox = 8192), got 4096");
+        /* The default message_max (4096) in too small a mailbox: the mailbox's line. */
+        assert_error("[group:a]\ncommand = x\nmailbox = 4K\n", "F:3: message_max: at most a quarter of mailbox");
         assert_error("[group:a]\ncommand = x\nshutdown = soon\n", "F:3: shutdown: expected a duration, brutal_kill or infinity");
         assert_error("[group:a]\ncommand = x\nbackoff = 5s\nbackoff_max = 1s\n", "F:4: backoff_max must not be shorter");
         assert_error("[group:a]\ncommand = x\n[group:b]\nparent = a\ncommand = y\n", "F:4: parent: 'a' is a group");
@@ -538,6 +566,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_cfg_parse_duration_units),
                 cmocka_unit_test(test_cfg_parse_duration_rejects),
+                cmocka_unit_test(test_cfg_parse_size_suffixes),
                 cmocka_unit_test(test_cfg_parse_signal_names),
                 cmocka_unit_test(test_cfg_split_argv_quoting),
                 cmocka_unit_test(test_cfg_split_argv_errors),

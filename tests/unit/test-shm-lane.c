@@ -1,7 +1,8 @@
 /* test-shm-lane.c - lanes and mailboxes in one process (and a forked peer
- * where waiting is the point): wrap-around, backpressure, expiry, priority
- * and fairness, zero-copy, redelivery, waiting with timeouts, the eventfd
- * path under poll(), 1000 lanes, and garbage in the segment. */
+ * where waiting is the point): wrap-around with padding, variable sizes
+ * packed densely, backpressure, expiry, priority and fairness, zero-copy,
+ * batches, redelivery, waiting with timeouts, the eventfd path under
+ * poll(), 1000 lanes, and garbage in the segment. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <poll.h>
@@ -12,6 +13,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -33,9 +35,13 @@ static void test_shm_lane_create_rejects_bad_geometry(void **state) {
         shm_tx *t = NULL;
 
         (void) state;
-        assert_int_equal(shm_lane_create(3, 64, &fd), -EINVAL);        /* not a power of two */
-        assert_int_equal(shm_lane_create(8, 0, &fd), -EINVAL);
-        assert_int_equal(shm_lane_create(SHM_SLOTS_MAX * 2, 64, &fd), -EINVAL);
+        assert_int_equal(shm_lane_create(3000, 64, &fd), -EINVAL);     /* not a power of two */
+        assert_int_equal(shm_lane_create(4096, 0, &fd), -EINVAL);
+        assert_int_equal(shm_lane_create(SHM_CAPACITY_MAX * 2u, 64, &fd), -EINVAL);
+        assert_int_equal(shm_lane_create(128, 16, &fd), -EINVAL);      /* below SHM_CAPACITY_MIN */
+        assert_int_equal(shm_lane_create(4096, 1025, &fd), -EINVAL);   /* more than a quarter */
+        assert_true(shm_lane_geometry_valid(4096, 1024));
+        assert_false(shm_lane_geometry_valid(UINT64_C(1) << 32, 1024));
         assert_int_equal(shm_bell_create(0, &fd), -EINVAL);
         assert_int_equal(shm_bell_create(SHM_LANES_MAX + 1, &fd), -EINVAL);
 
@@ -49,7 +55,7 @@ static void test_shm_lane_create_rejects_bad_geometry(void **state) {
         assert_int_equal(shm_tx_open(plain, plain, 0, -1, -1, &t), -EBADMSG);
         close(plain);
 
-        assert_int_equal(shm_lane_create(8, 64, &fd), 0);
+        assert_int_equal(shm_lane_create(4096, 64, &fd), 0);
         assert_int_equal(fcntl(fd, F_GET_SEALS) & (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL),
                          F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
         assert_int_equal(ftruncate(fd, 0), -1);
@@ -61,7 +67,7 @@ static void test_shm_lane_wraps_around(void **state) {
         char buf[200], want[200];
 
         (void) state;
-        assert_int_equal(fixture_open(&f, 1, 8, 200), 0);
+        assert_int_equal(fixture_open(&f, 1, 1024, 200), 0);
         for (unsigned i = 0; i < 1000; i++) {
                 shm_envelope e = { .type = i, .correlation = i * 7u, .len = i % 200 };
                 memset(want, (int) (i & 0xff), sizeof(want));
@@ -90,7 +96,65 @@ static void test_shm_lane_wraps_around(void **state) {
         assert_int_equal(st.sent, 1000);
         assert_int_equal(st.received, 1000);
         assert_int_equal(st.depth, 0);
-        assert_true(st.hwm >= 2 && st.hwm <= 8);
+        assert_int_equal(st.depth_bytes, 0);
+        assert_true(st.hwm_bytes >= 2 * 56 && st.hwm_bytes <= 1024);
+        assert_int_equal(st.capacity, 1024);
+        fixture_close(&f);
+}
+
+/* Records are packed: a lane holds as many messages as their bytes allow,
+ * and one that would straddle the end comes after a padding record. */
+static void test_shm_lane_packs_records_and_pads_the_end(void **state) {
+        fixture f;
+        shm_envelope e = { .type = 2 }, got;
+        char buf[64], want[64];
+        uint64_t pos;
+
+        (void) state;
+        assert_int_equal(fixture_open(&f, 1, 256, 64), 0);
+        /* 8-byte messages take 16 bytes each: 16 fit in 256. */
+        assert_int_equal(fill_u64(f.tx[0]), 16);
+        assert_int_equal(shm_tx_position(f.tx[0]), 256);
+        for (uint64_t i = 0; i < 16; i++) {
+                uint64_t v;
+                assert_int_equal(shm_mailbox_recv(f.mb, shm_now(), &got, &v, sizeof(v), NULL), 8);
+                assert_int_equal(v, i);
+        }
+        /* 60-byte messages take 72: three (216 bytes), then the fourth
+         * does not fit the 40 left before the end: 40 bytes of padding,
+         * and it starts the next lap at offset 0. */
+        e.len = 60;
+        for (int k = 0; k < 3; k++) {
+                memset(want, 'a' + k, sizeof(want));
+                assert_int_equal(shm_tx_send(f.tx[0], &e, want, SHM_FULL_FAIL, 0), 0);
+        }
+        pos = shm_tx_position(f.tx[0]);
+        assert_int_equal(pos, 256 + 216);
+        /* With them unread, the 40 bytes left are no room for 72. */
+        assert_int_equal(shm_tx_send(f.tx[0], &e, want, SHM_FULL_FAIL, 0), -EAGAIN);
+        for (int k = 0; k < 3; k++) {
+                assert_int_equal(shm_mailbox_recv(f.mb, shm_now(), &got, buf, sizeof(buf), NULL), 60);
+                memset(want, 'a' + k, sizeof(want));
+                assert_memory_equal(buf, want, 60);
+                assert_int_equal(got.type, 2);
+        }
+        memset(want, 'd', sizeof(want));
+        assert_int_equal(shm_tx_send(f.tx[0], &e, want, SHM_FULL_FAIL, 0), 0);
+        assert_int_equal(shm_tx_position(f.tx[0]), 512 + 72);
+        assert_int_equal(shm_mailbox_recv(f.mb, shm_now(), &got, buf, sizeof(buf), NULL), 60);
+        assert_memory_equal(buf, want, 60);
+        assert_int_equal(shm_mailbox_recv(f.mb, shm_now(), &got, buf, sizeof(buf), NULL), -EAGAIN);
+        /* A full lane of 64-byte messages, 72 bytes each, across the end. */
+        for (int lap = 0; lap < 3; lap++) {
+                uint64_t sent = 0, got_n = 0;
+                e.len = 64;
+                while (shm_tx_send(f.tx[0], &e, want, SHM_FULL_FAIL, 0) == 0)
+                        sent++;
+                assert_true(sent >= 2 && sent <= 3);
+                while (shm_mailbox_recv(f.mb, shm_now(), &got, buf, sizeof(buf), NULL) == 64)
+                        got_n++;
+                assert_int_equal(got_n, sent);
+        }
         fixture_close(&f);
 }
 
@@ -102,7 +166,7 @@ static void test_shm_lane_plain_envelope_after_a_full_one(void **state) {
         uint64_t v = 1, out;
 
         (void) state;
-        assert_int_equal(fixture_open(&f, 1, 2, 64), 0);
+        assert_int_equal(fixture_open(&f, 1, 256, 64), 0);
         assert_int_equal(shm_tx_send(f.tx[0], &full, &v, SHM_FULL_FAIL, 0), 0);
         assert_int_equal(shm_mailbox_recv(f.mb, shm_now(), &got, &out, sizeof(out), NULL), 8);
         assert_int_equal(got.type, 9);
@@ -111,9 +175,10 @@ static void test_shm_lane_plain_envelope_after_a_full_one(void **state) {
         assert_int_equal(got.reply_to, 4);
         assert_int_equal(got.correlation, 5);
         assert_true(got.deadline_ns == UINT64_MAX);
-        /* Two plain messages: the second lands in the slot the full one
-         * used; nothing of it may show through. */
-        for (unsigned k = 0; k < 2; k++) {
+        /* Plain messages over the bytes the full one used (the lane is
+         * 256 bytes: the fourth lap starts where it was); nothing of it may
+         * show through. */
+        for (unsigned k = 0; k < 64; k++) {
                 v = 2 + k;
                 assert_int_equal(shm_tx_send(f.tx[0], &plain, &v, SHM_FULL_FAIL, 0), 0);
                 assert_int_equal(shm_mailbox_recv(f.mb, shm_now(), &got, &out, sizeof(out), NULL), 8);
@@ -135,9 +200,8 @@ static void test_shm_lane_backpressure_modes(void **state) {
         uint64_t t0;
 
         (void) state;
-        assert_int_equal(fixture_open(&f, 1, 4, 64), 0);
-        for (uint64_t i = 0; i < 4; i++)
-                assert_int_equal(send_u64(f.tx[0], i, 0, SHM_FULL_FAIL, 0), 0);
+        assert_int_equal(fixture_open(&f, 1, 256, 64), 0);
+        assert_int_equal(fill_u64(f.tx[0]), 16);
         assert_int_equal(send_u64(f.tx[0], 99, 0, SHM_FULL_FAIL, 0), -EAGAIN);
         assert_int_equal(send_u64(f.tx[0], 99, 0, SHM_FULL_DROP, 0), 0);
         assert_int_equal(send_u64(f.tx[0], 99, 0, SHM_FULL_DROP, 0), 0);
@@ -145,14 +209,15 @@ static void test_shm_lane_backpressure_modes(void **state) {
         assert_int_equal(send_u64(f.tx[0], 99, 0, SHM_FULL_BLOCK, 20 * 1000000ull), -ETIMEDOUT);
         assert_true(shm_now() - t0 >= 20 * 1000000ull);
         assert_int_equal(shm_mailbox_lane_stats(f.mb, 0, &st), 0);
-        assert_int_equal(st.sent, 4);
+        assert_int_equal(st.sent, 16);
         assert_int_equal(st.dropped, 2);
-        assert_int_equal(st.depth, 4);
-        /* Nothing dropped or failed got in: 0..3 come out, in order. */
-        for (uint64_t i = 0; i < 4; i++)
+        assert_int_equal(st.depth, 16);
+        assert_int_equal(st.depth_bytes, 256);
+        /* Nothing dropped or failed got in: 0..15 come out, in order. */
+        for (uint64_t i = 0; i < 16; i++)
                 assert_int_equal(recv_u64(&f, NULL), i);
-        assert_int_equal(send_u64(f.tx[0], 4, 0, SHM_FULL_FAIL, 0), 0);
-        assert_int_equal(recv_u64(&f, NULL), 4);
+        assert_int_equal(send_u64(f.tx[0], 16, 0, SHM_FULL_FAIL, 0), 0);
+        assert_int_equal(recv_u64(&f, NULL), 16);
         fixture_close(&f);
 }
 
@@ -163,7 +228,7 @@ static void test_shm_lane_expired_dropped_at_receive(void **state) {
         uint64_t v = 1, now = shm_now(), out;
 
         (void) state;
-        assert_int_equal(fixture_open(&f, 1, 8, 64), 0);
+        assert_int_equal(fixture_open(&f, 1, 1024, 64), 0);
         e.deadline_ns = now + 1000;
         assert_int_equal(shm_tx_send(f.tx[0], &e, &v, SHM_FULL_FAIL, 0), 0);
         v = 2;
@@ -200,7 +265,7 @@ static void test_shm_mailbox_priority_and_fairness(void **state) {
         char order[32] = "";
 
         (void) state;
-        assert_int_equal(fixture_open(&f, 3, 16, 64), 0);
+        assert_int_equal(fixture_open(&f, 3, 1024, 64), 0);
         for (uint64_t i = 0; i < 3; i++) {
                 assert_int_equal(send_u64(f.tx[0], 100 + i, 1, SHM_FULL_FAIL, 0), 0);
                 assert_int_equal(send_u64(f.tx[1], 200 + i, 1, SHM_FULL_FAIL, 0), 0);
@@ -225,7 +290,7 @@ static void test_shm_mailbox_thousand_lanes_in_turn(void **state) {
         uint32_t lane;
 
         (void) state;
-        assert_int_equal(fixture_open(&f, 1000, 2, 16), 0);
+        assert_int_equal(fixture_open(&f, 1000, 256, 16), 0);
         for (uint32_t i = 0; i < 1000; i++) {
                 assert_int_equal(send_u64(f.tx[i], i, 0, SHM_FULL_FAIL, 0), 0);
                 assert_int_equal(send_u64(f.tx[i], 1000 + i, 0, SHM_FULL_FAIL, 0), 0);
@@ -243,27 +308,90 @@ static void test_shm_mailbox_thousand_lanes_in_turn(void **state) {
 
 static void test_shm_tx_reserve_commit_zero_copy(void **state) {
         fixture f;
-        void *p;
+        void *p, *q;
         char buf[64];
-        shm_envelope e = { .type = 9, .len = 5 }, got;
+        shm_envelope e = { .type = 9, .len = 64 }, got;
 
         (void) state;
-        assert_int_equal(fixture_open(&f, 1, 2, 64), 0);
-        assert_int_equal(shm_tx_reserve(f.tx[0], SHM_FULL_FAIL, 0, &p), 0);
+        assert_int_equal(fixture_open(&f, 1, 256, 64), 0);
+        /* Room for up to 64 bytes; 5 written and committed: 5 taken. */
+        assert_int_equal(shm_tx_reserve(f.tx[0], &e, SHM_FULL_FAIL, 0, &p), 0);
         /* One reservation at a time; sends wait for its commit. */
-        assert_int_equal(shm_tx_reserve(f.tx[0], SHM_FULL_FAIL, 0, &p), -EINVAL);
+        assert_int_equal(shm_tx_reserve(f.tx[0], &e, SHM_FULL_FAIL, 0, &q), -EINVAL);
+        assert_int_equal(send_u64(f.tx[0], 1, 0, SHM_FULL_FAIL, 0), -EINVAL);
         memcpy(p, "hello", 5);
-        assert_int_equal(shm_tx_commit(f.tx[0], &e), 0);
+        assert_int_equal(shm_tx_commit(f.tx[0], 65), -EMSGSIZE);
+        assert_int_equal(shm_tx_commit(f.tx[0], 5), 0);
+        assert_int_equal(shm_tx_position(f.tx[0]), 16);        /* 8 + 5, rounded up */
+        assert_int_equal(shm_tx_commit(f.tx[0], 5), -EINVAL);
         assert_int_equal(shm_mailbox_recv(f.mb, shm_now(), &got, buf, sizeof(buf), NULL), 5);
         assert_memory_equal(buf, "hello", 5);
         assert_int_equal(got.type, 9);
+        /* The envelope's fields come from the reservation. */
+        e = (shm_envelope) { .type = 4, .correlation = 77, .len = 32 };
+        assert_int_equal(shm_tx_reserve(f.tx[0], &e, SHM_FULL_FAIL, 0, &p), 0);
+        memcpy(p, "abc", 3);
+        assert_int_equal(shm_tx_commit(f.tx[0], 3), 0);
+        assert_int_equal(shm_mailbox_recv(f.mb, shm_now(), &got, buf, sizeof(buf), NULL), 3);
+        assert_int_equal(got.correlation, 77);
+        assert_memory_equal(buf, "abc", 3);
+        /* Cancelled: nothing is published. */
+        assert_int_equal(shm_tx_reserve(f.tx[0], &e, SHM_FULL_FAIL, 0, &p), 0);
+        shm_tx_cancel(f.tx[0]);
+        assert_int_equal(shm_mailbox_recv(f.mb, shm_now(), &got, buf, sizeof(buf), NULL), -EAGAIN);
         /* A buffer too small leaves the message where it is. */
+        e = (shm_envelope) { .type = 9, .len = 5 };
         assert_int_equal(shm_tx_send(f.tx[0], &e, "world", SHM_FULL_FAIL, 0), 0);
         assert_int_equal(shm_mailbox_recv(f.mb, shm_now(), &got, buf, 2, NULL), -EMSGSIZE);
         assert_int_equal(got.len, 5);
         assert_int_equal(shm_mailbox_recv(f.mb, shm_now(), &got, buf, sizeof(buf), NULL), 5);
         e.len = 65;
         assert_int_equal(shm_tx_send(f.tx[0], &e, buf, SHM_FULL_FAIL, 0), -EMSGSIZE);
+        assert_int_equal(shm_tx_reserve(f.tx[0], &e, SHM_FULL_FAIL, 0, &p), -EMSGSIZE);
+        /* No room for the most asked for: -EAGAIN, even if less would fit. */
+        assert_true(fill_u64(f.tx[0]) > 0);
+        e.len = 16;
+        assert_int_equal(shm_tx_reserve(f.tx[0], &e, SHM_FULL_FAIL, 0, &p), -EAGAIN);
+        fixture_close(&f);
+}
+
+/* A batch: one publication for many messages, as far as they fit; FULL
+ * for the rest. */
+static void test_shm_tx_sendv_batches(void **state) {
+        fixture f;
+        shm_msg m[40];
+        uint64_t v[40];
+        shm_lane_stats st;
+
+        (void) state;
+        assert_int_equal(fixture_open(&f, 1, 256, 64), 0);
+        for (unsigned i = 0; i < 40; i++) {
+                v[i] = i;
+                m[i] = (shm_msg) { .env = { .type = 1, .len = 8 }, .payload = &v[i] };
+        }
+        assert_int_equal(shm_tx_sendv(f.tx[0], m, 10, SHM_FULL_FAIL, 0), 10);
+        for (uint64_t i = 0; i < 10; i++)
+                assert_int_equal(recv_u64(&f, NULL), i);
+        /* 16 fit: FAIL sends those and says so. */
+        assert_int_equal(shm_tx_sendv(f.tx[0], m, 40, SHM_FULL_FAIL, 0), 16);
+        assert_int_equal(shm_tx_sendv(f.tx[0], m, 40, SHM_FULL_FAIL, 0), -EAGAIN);
+        for (uint64_t i = 0; i < 16; i++)
+                assert_int_equal(recv_u64(&f, NULL), i);
+        /* DROP: all 40 accounted for, 24 of them dropped. */
+        assert_int_equal(shm_tx_sendv(f.tx[0], m, 40, SHM_FULL_DROP, 0), 40);
+        assert_int_equal(shm_mailbox_lane_stats(f.mb, 0, &st), 0);
+        assert_int_equal(st.dropped, 24);
+        assert_int_equal(st.sent, 10 + 16 + 16);
+        for (uint64_t i = 0; i < 16; i++)
+                assert_int_equal(recv_u64(&f, NULL), i);
+        /* A bad message first is an error; later, the batch stops there. */
+        m[3].env.len = 65;
+        assert_int_equal(shm_tx_sendv(f.tx[0], m + 3, 2, SHM_FULL_FAIL, 0), -EMSGSIZE);
+        assert_int_equal(shm_tx_sendv(f.tx[0], m, 5, SHM_FULL_FAIL, 0), 3);
+        for (uint64_t i = 0; i < 3; i++)
+                assert_int_equal(recv_u64(&f, NULL), i);
+        assert_int_equal(shm_tx_sendv(f.tx[0], m, 0, SHM_FULL_FAIL, 0), 0);
+        assert_int_equal(shm_tx_sendv(f.tx[0], NULL, 1, SHM_FULL_FAIL, 0), -EINVAL);
         fixture_close(&f);
 }
 
@@ -275,7 +403,7 @@ static void test_shm_mailbox_redelivers_uncommitted(void **state) {
         uint32_t lane;
 
         (void) state;
-        assert_int_equal(fixture_open(&f, 1, 8, 64), 0);
+        assert_int_equal(fixture_open(&f, 1, 1024, 64), 0);
         assert_int_equal(send_u64(f.tx[0], 42, 0, SHM_FULL_FAIL, 0), 0);
         assert_int_equal(send_u64(f.tx[0], 43, 0, SHM_FULL_FAIL, 0), 0);
         assert_int_equal(shm_mailbox_take(f.mb, shm_now(), &e, &v, sizeof(v), &lane), 8);
@@ -329,7 +457,7 @@ static void test_shm_mailbox_wait_futex_timeout_and_wake(void **state) {
         pid_t pid;
 
         (void) state;
-        assert_int_equal(fixture_open(&f, 2, 8, 64), 0);
+        assert_int_equal(fixture_open(&f, 2, 1024, 64), 0);
         t0 = shm_now();
         assert_int_equal(shm_mailbox_wait(f.mb, 20 * 1000000ull, 100), -ETIMEDOUT);
         assert_true(shm_now() - t0 >= 20 * 1000000ull);
@@ -358,9 +486,8 @@ static void test_shm_tx_block_woken_by_receiver(void **state) {
         pid_t pid;
 
         (void) state;
-        assert_int_equal(fixture_open(&f, 1, 2, 64), 0);
-        assert_int_equal(send_u64(f.tx[0], 1, 0, SHM_FULL_FAIL, 0), 0);
-        assert_int_equal(send_u64(f.tx[0], 2, 0, SHM_FULL_FAIL, 0), 0);
+        assert_int_equal(fixture_open(&f, 1, 256, 64), 0);
+        assert_int_equal(fill_u64(f.tx[0]), 16);
         pid = fork();
         assert_true(pid >= 0);
         if (pid == 0) {
@@ -368,10 +495,10 @@ static void test_shm_tx_block_woken_by_receiver(void **state) {
                 uint64_t v;
                 /* Once the sender sleeps for space. */
                 await_sleeper(f.lane_fd[0], offsetof(shm__lane_hdr, rare.sleeping));
-                _exit(shm_mailbox_recv(f.mb, shm_now(), &e, &v, sizeof(v), NULL) == 8 && v == 1 ? 0 : 1);
+                _exit(shm_mailbox_recv(f.mb, shm_now(), &e, &v, sizeof(v), NULL) == 8 && v == 0 ? 0 : 1);
         }
-        /* Full: blocks until the child frees a slot, well before 5 s. */
-        assert_int_equal(send_u64(f.tx[0], 3, 0, SHM_FULL_BLOCK, 5000000000ull), 0);
+        /* Full: blocks until the child frees a record, well before 5 s. */
+        assert_int_equal(send_u64(f.tx[0], 16, 0, SHM_FULL_BLOCK, 5000000000ull), 0);
         assert_int_equal(waitpid(pid, &st, 0), pid);
         assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
         fixture_close(&f);
@@ -386,7 +513,7 @@ static void test_shm_mailbox_eventfd_under_poll(void **state) {
         pid_t pid;
 
         (void) state;
-        assert_int_equal(fixture_open(&f, 2, 8, 64), 0);
+        assert_int_equal(fixture_open(&f, 2, 1024, 64), 0);
         /* Armed with nothing there: poll times out. */
         assert_int_equal(shm_mailbox_arm_fd(f.mb), 0);
         pfd = (struct pollfd) { .fd = f.event_fd, .events = POLLIN };
@@ -414,10 +541,9 @@ static void test_shm_tx_space_fd_under_poll(void **state) {
         pid_t pid;
 
         (void) state;
-        assert_int_equal(fixture_open(&f, 1, 2, 64), 0);
-        assert_int_equal(send_u64(f.tx[0], 1, 0, SHM_FULL_FAIL, 0), 0);
-        assert_int_equal(send_u64(f.tx[0], 2, 0, SHM_FULL_FAIL, 0), 0);
-        assert_int_equal(send_u64(f.tx[0], 3, 0, SHM_FULL_FAIL, 0), -EAGAIN);
+        assert_int_equal(fixture_open(&f, 1, 256, 64), 0);
+        assert_int_equal(fill_u64(f.tx[0]), 16);
+        assert_int_equal(send_u64(f.tx[0], 16, 0, SHM_FULL_FAIL, 0), -EAGAIN);
         /* The receiver's add_lane woke us once, in case a receiver before
          * it died between freeing a slot and waking: disarm drains that. */
         shm_tx_disarm_fd(f.tx[0]);
@@ -428,14 +554,14 @@ static void test_shm_tx_space_fd_under_poll(void **state) {
         pid = fork();
         assert_true(pid >= 0);
         if (pid == 0) {
-                /* The receiver frees one slot. */
-                _exit(shm_mailbox_recv(f.mb, shm_now(), &e, &v, sizeof(v), NULL) == 8 && v == 1 ? 0 : 1);
+                /* The receiver frees one record. */
+                _exit(shm_mailbox_recv(f.mb, shm_now(), &e, &v, sizeof(v), NULL) == 8 && v == 0 ? 0 : 1);
         }
         assert_int_equal(poll(&pfd, 1, 5000), 1);
         shm_tx_disarm_fd(f.tx[0]);
         assert_int_equal(waitpid(pid, &st, 0), pid);
         assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-        assert_int_equal(send_u64(f.tx[0], 3, 0, SHM_FULL_FAIL, 0), 0);
+        assert_int_equal(send_u64(f.tx[0], 16, 0, SHM_FULL_FAIL, 0), 0);
         /* Drained: the eventfd is empty again. */
         assert_int_equal(poll(&pfd, 1, 0), 0);
         /* The child was the receiver: a new one goes on from its commit. */
@@ -444,76 +570,144 @@ static void test_shm_tx_space_fd_under_poll(void **state) {
         shm_mailbox_free(f.mb);
         f.mb = again;
         /* Space already there: arm says do not sleep. */
-        assert_int_equal(send_u64(f.tx[0], 4, 0, SHM_FULL_FAIL, 0), -EAGAIN);
-        assert_int_equal(recv_u64(&f, NULL), 2);
+        assert_int_equal(send_u64(f.tx[0], 17, 0, SHM_FULL_FAIL, 0), -EAGAIN);
+        assert_int_equal(recv_u64(&f, NULL), 1);
         assert_int_equal(shm_tx_arm_fd(f.tx[0]), 1);
-        assert_int_equal(recv_u64(&f, NULL), 3);
+        assert_int_equal(recv_u64(&f, NULL), 2);
         fixture_close(&f);
+}
+
+/* Sends V on lane 0 of F and returns where its record starts. */
+static uint8_t *sent_at(fixture *f, uint8_t *seg, uint64_t v) {
+        uint64_t pos = shm_tx_position(f->tx[0]);
+
+        assert_int_equal(send_u64(f->tx[0], v, 0, SHM_FULL_FAIL, 0), 0);
+        return seg + SHM_DATA_OFFSET + pos % 1024;
+}
+
+/* Lane 0 closed as garbled (one -EBADMSG, one error counted), lane 1
+ * still served; then lane 0 is given back fresh (positions and data as
+ * the test left them, errors kept). */
+static void expect_garbled(fixture *f, const char *what) {
+        shm_envelope e;
+        shm_lane_stats st;
+        uint64_t v = 0;
+        int bad = 0, good = 0;
+
+        assert_int_equal(send_u64(f->tx[1], 9, 0, SHM_FULL_FAIL, 0), 0);
+        for (int i = 0; i < 4; i++) {
+                int r = shm_mailbox_recv(f->mb, shm_now(), &e, &v, sizeof(v), NULL);
+                if (r == -EBADMSG)
+                        bad++;
+                else if (r == 8 && v == 9)
+                        good++;
+                else
+                        assert_int_equal(r, -EAGAIN);
+        }
+        if (bad != 1 || good != 1)
+                fail_msg("%s: %d -EBADMSG and %d good messages", what, bad, good);
+        assert_int_equal(shm_lane_stats_read(f->lane_fd[0], &st), 0);
+        assert_true(st.errors >= 1);
 }
 
 static void test_shm_mailbox_garbage_is_an_error_not_a_crash(void **state) {
         fixture f;
         shm__lane_hdr *h;
-        shm_envelope e;
-        shm_lane_stats st;
-        uint64_t v;
-        void *p;
+        uint8_t *p, *rec;
+        uint32_t w;
 
         (void) state;
-        assert_int_equal(fixture_open(&f, 2, 8, 64), 0);
-        p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, f.lane_fd[0], 0);
+        assert_int_equal(fixture_open(&f, 2, 1024, 64), 0);
+        p = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, f.lane_fd[0], 0);
         assert_true(p != MAP_FAILED);
-        h = p;
-        /* A slot whose seq is wrong is skipped and counted. */
-        assert_int_equal(send_u64(f.tx[0], 1, 0, SHM_FULL_FAIL, 0), 0);
-        assert_int_equal(send_u64(f.tx[0], 2, 0, SHM_FULL_FAIL, 0), 0);
-        ((shm__slot_env *) (void *) ((uint8_t *) p + SHM_SLOTS_OFFSET))->seq = 12345;
-        assert_int_equal(recv_u64(&f, NULL), 2);
-        assert_int_equal(shm_mailbox_lane_stats(f.mb, 0, &st), 0);
-        assert_int_equal(st.errors, 1);
-        /* A length beyond message_max likewise. */
-        assert_int_equal(send_u64(f.tx[0], 3, 0, SHM_FULL_FAIL, 0), 0);
-        assert_int_equal(send_u64(f.tx[0], 4, 0, SHM_FULL_FAIL, 0), 0);
-        ((shm__slot_env *) (void *) ((uint8_t *) p + SHM_SLOTS_OFFSET + 2 * 128))->len = 1u << 30;
-        assert_int_equal(recv_u64(&f, NULL), 4);
-        /* A tail far beyond head: the lane is garbled and closed, the other
-         * lane goes on. */
-        assert_int_equal(send_u64(f.tx[1], 9, 0, SHM_FULL_FAIL, 0), 0);
-        assert_int_equal(send_u64(f.tx[0], 5, 0, SHM_FULL_FAIL, 0), 0);
+        h = (shm__lane_hdr *) (void *) p;
+
+        /* A record of another lap (what a tail moved ahead finds). */
+        rec = sent_at(&f, p, 1);
+        memcpy(&w, rec, 4);
+        w ^= 1u << SHM_REC_LAP_SHIFT;
+        memcpy(rec, &w, 4);
+        expect_garbled(&f, "wrong lap");
+
+        /* Each garbling below on a lane handed back again: a new consumer
+         * goes on from the segment's head. */
+        atomic_store(&h->cons.head, atomic_load(&h->prod.tail));
+        assert_int_equal(shm_mailbox_add_lane(f.mb, 0, f.lane_fd[0], -1), 0);
+        rec = sent_at(&f, p, 2);
+        memcpy(&w, rec, 4);
+        w = (w & ~SHM_REC_LEN_MASK) | 65;               /* beyond message_max */
+        memcpy(rec, &w, 4);
+        expect_garbled(&f, "length beyond message_max");
+
+        atomic_store(&h->cons.head, atomic_load(&h->prod.tail));
+        assert_int_equal(shm_mailbox_add_lane(f.mb, 0, f.lane_fd[0], -1), 0);
+        rec = sent_at(&f, p, 3);
+        memcpy(&w, rec, 4);
+        w = (w & ~SHM_REC_LEN_MASK) | 60;               /* longer than what was published */
+        memcpy(rec, &w, 4);
+        expect_garbled(&f, "length beyond tail");
+
+        atomic_store(&h->cons.head, atomic_load(&h->prod.tail));
+        assert_int_equal(shm_mailbox_add_lane(f.mb, 0, f.lane_fd[0], -1), 0);
+        rec = sent_at(&f, p, 4);
+        memcpy(&w, rec, 4);
+        w |= SHM_REC_PADDING;                            /* padding in the middle of the ring */
+        memcpy(rec, &w, 4);
+        expect_garbled(&f, "padding that does not end the ring");
+
+        /* A tail that is not a record boundary, or far beyond head. */
+        atomic_store(&h->cons.head, atomic_load(&h->prod.tail));
+        assert_int_equal(shm_mailbox_add_lane(f.mb, 0, f.lane_fd[0], -1), 0);
+        (void) sent_at(&f, p, 5);
+        atomic_fetch_add(&h->prod.tail, 3);
+        expect_garbled(&f, "unaligned tail");
+        atomic_store(&h->prod.tail, atomic_load(&h->cons.head));
+        assert_int_equal(shm_mailbox_add_lane(f.mb, 0, f.lane_fd[0], -1), 0);
         atomic_store(&h->prod.tail, UINT64_C(1) << 40);
-        int bad = 0, good = 0;
-        for (int i = 0; i < 4; i++) {
-                int r = shm_mailbox_recv(f.mb, shm_now(), &e, &v, sizeof(v), NULL);
-                if (r == -EBADMSG)
-                        bad++;
-                else if (r == 8 && v == 9)
-                        good++;
-        }
-        assert_int_equal(bad, 1);
-        assert_int_equal(good, 1);
+        expect_garbled(&f, "tail far beyond head");
+
         /* Garbage geometry: the lane cannot be mapped again. */
-        h->geo.slots = 3;
+        h->geo.capacity = 1000;
         assert_int_equal(shm_mailbox_add_lane(f.mb, 0, f.lane_fd[0], -1), -EBADMSG);
-        munmap(p, 4096);
+        munmap(p, 8192);
         fixture_close(&f);
+}
+
+/* A lane's memory follows its capacity, not a slot per message. */
+static void test_shm_lane_memory_is_its_capacity(void **state) {
+        struct stat st;
+        int fd;
+
+        (void) state;
+        assert_int_equal(shm_lane_create(256 * 1024, 4096, &fd), 0);
+        assert_int_equal(fstat(fd, &st), 0);
+        assert_int_equal(st.st_size, 256 * 1024 + 4096);
+        close(fd);
+        assert_int_equal(shm_lane_create(4096, 1024, &fd), 0);
+        assert_int_equal(fstat(fd, &st), 0);
+        assert_int_equal(st.st_size, 8192);
+        close(fd);
 }
 
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_shm_lane_create_rejects_bad_geometry),
                 cmocka_unit_test(test_shm_lane_wraps_around),
+                cmocka_unit_test(test_shm_lane_packs_records_and_pads_the_end),
                 cmocka_unit_test(test_shm_lane_plain_envelope_after_a_full_one),
                 cmocka_unit_test(test_shm_lane_backpressure_modes),
                 cmocka_unit_test(test_shm_lane_expired_dropped_at_receive),
                 cmocka_unit_test(test_shm_mailbox_priority_and_fairness),
                 cmocka_unit_test(test_shm_mailbox_thousand_lanes_in_turn),
                 cmocka_unit_test(test_shm_tx_reserve_commit_zero_copy),
+                cmocka_unit_test(test_shm_tx_sendv_batches),
                 cmocka_unit_test(test_shm_mailbox_redelivers_uncommitted),
                 cmocka_unit_test(test_shm_mailbox_wait_futex_timeout_and_wake),
                 cmocka_unit_test(test_shm_tx_block_woken_by_receiver),
                 cmocka_unit_test(test_shm_mailbox_eventfd_under_poll),
                 cmocka_unit_test(test_shm_tx_space_fd_under_poll),
                 cmocka_unit_test(test_shm_mailbox_garbage_is_an_error_not_a_crash),
+                cmocka_unit_test(test_shm_lane_memory_is_its_capacity),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
