@@ -101,7 +101,7 @@ build/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $$(FUZZ_$$*) | deps
 		-I. $(shell pkg-config --cflags $(PKGS)) -o $@ $^ $(LIBS)
 
 $(BUILD)/bench/mailbox: $(BUILD)/bench/mailbox.o $(SHM_OBJ)
-	$(CC) $(XLDFLAGS) -o $@ $^ -lrt
+	$(CC) $(XLDFLAGS) -o $@ $^ -lrt -lzmq
 
 $(BUILD)/bench/restart $(BUILD)/bench/scale $(BUILD)/bench/ctl: $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/bench/lib.o
 	$(CC) $(XLDFLAGS) -o $@ $^

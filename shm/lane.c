@@ -29,6 +29,7 @@ struct shm_tx {
         uint64_t tail;                  /* ours: where the next record goes (>= pub) */
         uint64_t pub;                   /* the tail as published */
         uint64_t head;                  /* the consumer's, as last read */
+        uint64_t sent;                  /* the segment's count, kept here: stored, never loaded again */
         bool reserved;
         uint32_t reserved_len;          /* the most payload bytes of the reservation */
         shm_envelope reserved_env;
@@ -331,6 +332,7 @@ int shm_tx_open(int lane_fd, int bell_fd, uint32_t index, int event_fd, int spac
         h = shm__lane(&t->lane);
         t->tail = t->pub = atomic_load_explicit(&h->prod.tail, memory_order_acquire);
         t->head = atomic_load_explicit(&h->cons.head, memory_order_acquire);
+        t->sent = atomic_load_explicit(&h->prod.sent, memory_order_relaxed);
         if (t->tail - t->head > t->lane.capacity || ((t->tail | t->head) & 7) != 0) {
                 atomic_fetch_add_explicit(&h->cons.errors, 1, memory_order_relaxed);
                 shm_tx_free(t);
@@ -546,7 +548,10 @@ SHM_HOT void tx_publish(shm_tx *t, uint64_t n) {
 
         atomic_store_explicit(&h->prod.tail, t->tail, memory_order_release);
         t->pub = t->tail;
-        shm__count(&h->prod.sent, n);
+        /* A store, not a load and a store: the receiver's reads of tail
+         * take this line away, and a load would wait to get it back. */
+        t->sent += n;
+        atomic_store_explicit(&h->prod.sent, t->sent, memory_order_relaxed);
         /* Ring only for a receiver that stopped watching this lane. */
         shm__light_fence();
         if (atomic_load_explicit(&h->rare.idle, memory_order_relaxed) != 0 &&

@@ -40,6 +40,8 @@ typedef struct rx_lane {
         uint64_t hwm;                   /* as last stored in the segment */
         int space_fd;                   /* the sender's, to wake it when it waits through one; owned, or -EBADF */
         uint32_t held_rec;              /* bytes of the taken record, LANE_HELD */
+        uint64_t received;              /* the segment's count, kept here: stored, never loaded again */
+        uint64_t inflight;              /* the segment's, as read when the lane was added, then as we set it */
         uint32_t next;                  /* FIFO link */
 } rx_lane;
 
@@ -354,6 +356,10 @@ int shm_mailbox_add_lane(shm_mailbox *m, uint32_t index, int lane_fd, int space_
         l->head = head;
         l->tail = head;
         l->hwm = atomic_load_explicit(&h->cons.hwm, memory_order_relaxed);
+        l->received = atomic_load_explicit(&h->cons.received, memory_order_relaxed);
+        /* Only the message at head can have been taken before us: once it
+         * is committed, only our own takes set inflight. */
+        l->inflight = atomic_load_explicit(&h->cons.inflight, memory_order_relaxed);
         l->st = LANE_OPEN;
         /* A consumer before us may have died between clearing a blocked
          * sender's registration and waking it. */
@@ -482,9 +488,10 @@ SHM_HOT int lane_take(rx_lane *l, uint64_t now, shm_envelope *ret, void *buf, si
                         return -EMSGSIZE;
                 }
                 /* Delivered before and never committed: a redelivery. */
-                if (atomic_load_explicit(&h->cons.inflight, memory_order_relaxed) == l->head + 1)
+                if (l->inflight == l->head + 1)
                         red = atomic_load_explicit(&h->cons.redeliveries, memory_order_relaxed) + 1;
                 if (track) {
+                        l->inflight = l->head + 1;
                         atomic_store_explicit(&h->cons.redeliveries, red, memory_order_relaxed);
                         atomic_store_explicit(&h->cons.inflight, l->head + 1, memory_order_relaxed);
                 }
@@ -603,7 +610,7 @@ SHM_HOT void commit(shm_mailbox *m, uint32_t lane) {
         rx_lane *l = &m->lanes[lane];
 
         m->syscalls += lane_advance(l, l->held_rec);
-        shm__count(&shm__lane(&l->map)->cons.received, 1);
+        atomic_store_explicit(&shm__lane(&l->map)->cons.received, ++l->received, memory_order_relaxed);
         lane_requeue(m, lane);
 }
 
@@ -665,14 +672,14 @@ SHM_HOT bool recv_fast(shm_mailbox *m, uint64_t now, shm_envelope *ret, void *bu
                 return false;
         if (rec_read(l, l->tail - l->head, &rh) < 0 || rh.padding || rh.len > size ||
             (rh.deadline != 0 && rh.deadline <= now) ||
-            atomic_load_explicit(&h->cons.inflight, memory_order_relaxed) == l->head + 1)
+            l->inflight == l->head + 1)
                 return false;
         p = shm__at(&l->map, l->head);
         env_load(ret, p, &rh, 0);
         if (rh.len > 0)
                 memcpy(buf, p + rh.hsize, rh.len);
         m->syscalls += lane_advance(l, rh.rec);
-        shm__count(&h->cons.received, 1);
+        atomic_store_explicit(&h->cons.received, ++l->received, memory_order_relaxed);
         if (l->tail == l->head) {
                 m->next_lane = NIL;
                 watch_add(m, i);
