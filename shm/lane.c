@@ -395,6 +395,12 @@ static inline bool fits(const shm_tx *t, uint64_t need) {
         return used <= t->lane.capacity && t->lane.capacity - used >= need;
 }
 
+/* The room a spinning sender waits for beyond what it needs: an eighth
+ * of the ring, at most 4 KiB. */
+static uint64_t send_room(const shm_tx *t) {
+        return t->lane.capacity / 8 < 4096 ? t->lane.capacity / 8 : 4096;
+}
+
 /* NEED bytes did not fit by our last reading of head: reads it again, and
  * then does what FULL says.  1: they fit now; 0: dropped. */
 static int tx_space_slow(shm_tx *t, uint64_t need, shm_full full, uint64_t timeout_ns) {
@@ -424,21 +430,28 @@ static int tx_space_slow(shm_tx *t, uint64_t need, shm_full full, uint64_t timeo
         if (timeout_ns == 0)
                 return -ETIMEDOUT;
         deadline = shm_now() + timeout_ns;
-        /* Spin first: a receiver that runs frees slots within microseconds.
-         * Its head is read once per round of pauses, not continuously:
-         * each read takes away the line that its next head store must then
-         * fetch back, which would hold it to one message per transfer. */
+        /* Spin first: a receiver that runs frees records within
+         * microseconds.  Its head is read once per round of pauses, not
+         * continuously: each read takes away the line that its next head
+         * store must then fetch back.  And while spinning we wait for a
+         * stretch of room (SEND_ROOM), not just for NEED: a sender that
+         * goes on as soon as one record is free fills it at once and waits
+         * again, in step with the receiver, the two taking the same lines
+         * from each other for every message.  Once the spin is over, NEED
+         * is enough. */
         for (unsigned round = 0; round < SEND_SPIN_ROUNDS; round++) {
                 for (unsigned k = 0; k < SEND_SPIN_PAUSES; k++)
                         shm__relax();
                 r = refresh_head(t);
                 if (r < 0)
                         return r;
-                if (fits(t, need))
+                if (fits(t, need + send_room(t)))
                         return 1;
                 if (shm_now() >= deadline)
-                        return -ETIMEDOUT;
+                        return fits(t, need) ? 1 : -ETIMEDOUT;
         }
+        if (fits(t, need))
+                return 1;
         for (;;) {
                 uint64_t now;
                 uint32_t reg;
