@@ -661,7 +661,16 @@ int main(int argc, char **argv) {
                 printf(",\"one_for_all_100_ms\":%.1f", ofa);
         else
                 printf(",\"one_for_all_100_ms\":null");
-        printf(",\"check_ms\":%.1f,\"check_5x_ms\":%.1f", check_ms, check5_ms);
+        if (check_ms >= 0 && check5_ms >= 0)
+                printf(",\"check_ms\":%.1f,\"check_5x_ms\":%.1f", check_ms, check5_ms);
+        else
+                printf(",\"check_ms\":null,\"check_5x_ms\":null");
         printf(",\"idle_window_s\":%ld,\"floor_start_ms\":%.1f}\n", idle_s, floor_r.start_ms);
-        return air.ran && ofa >= 0 ? 0 : 1;
+        /* Success only when every figure of airsupd's was measured. */
+        if (!air.ran || air.note || ofa < 0 || check_ms < 0 || check5_ms < 0 || !floor_r.ran) {
+                fprintf(stderr, "scale: not every figure was measured%s%s\n", air.note ? ": " : "",
+                        air.note ? air.note : "");
+                return 1;
+        }
+        return 0;
 }
