@@ -53,6 +53,23 @@ static inline _Atomic uint64_t *shm__bell_word(const shm__map *m, uint32_t w) {
         return (_Atomic uint64_t *) (void *) (m->base + SHM_BELL_WORDS_OFFSET) + w;
 }
 
+/* Copies LEN bytes.  From 16 to 64 bytes (most messages) inline: two
+ * overlapping moves of 16 or 32 bytes, which cover [0, LEN) and never
+ * touch a byte past it; anything else through memcpy. */
+static inline __attribute__((always_inline)) void shm__copy(void *dst, const void *src, size_t len) {
+        uint8_t *d = dst;
+        const uint8_t *s = src;
+
+        if (len >= 16 && len <= 32) {
+                __builtin_memcpy(d, s, 16);
+                __builtin_memcpy(d + len - 16, s + len - 16, 16);
+        } else if (len > 32 && len <= 64) {
+                __builtin_memcpy(d, s, 32);
+                __builtin_memcpy(d + len - 32, s + len - 32, 32);
+        } else if (len > 0)
+                __builtin_memcpy(d, s, len);
+}
+
 /* Single-writer counters: a plain load and store, no locked instruction. */
 static inline void shm__count(_Atomic uint64_t *c, uint64_t n) {
         atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n, memory_order_relaxed);
