@@ -620,14 +620,28 @@ static int check_message(const shm_tx *t, const shm_envelope *e, const void *pay
         return 0;
 }
 
-int shm_tx_send(shm_tx *t, const shm_envelope *e, const void *payload, shm_full full, uint64_t timeout_ns) {
+/* Every send but the common one (shm_tx_send()). */
+static __attribute__((noinline)) int tx_send_slow(shm_tx *t, const shm_envelope *e, const void *payload, shm_full full,
+                                                  uint64_t timeout_ns) {
         int r;
 
         if (!t || t->reserved)
                 return -EINVAL;
+        r = check_message(t, e, payload);
+        if (r < 0)
+                return r;
+        r = tx_write(t, e, payload, full, timeout_ns);
+        if (r <= 0)
+                return r;
+        tx_publish(t, 1);
+        return 0;
+}
+
+int shm_tx_send(shm_tx *t, const shm_envelope *e, const void *payload, shm_full full, uint64_t timeout_ns) {
         /* The common send on its own: a plain envelope (type and length),
          * room by the head we last read, and no end of the ring to pad. */
-        if (__builtin_expect(e && e->len <= t->lane.message_max && (payload || e->len == 0) && !env_extended(e), 1)) {
+        if (__builtin_expect(t && !t->reserved && e && e->len <= t->lane.message_max && (payload || e->len == 0) &&
+                             !env_extended(e), 1)) {
                 uint32_t rec = shm_record_size(e->len, false), off = (uint32_t) (t->tail & t->lane.mask);
 
                 if (__builtin_expect(off + rec <= t->lane.capacity && fits(t, rec), 1)) {
@@ -642,14 +656,7 @@ int shm_tx_send(shm_tx *t, const shm_envelope *e, const void *payload, shm_full 
                         return 0;
                 }
         }
-        r = check_message(t, e, payload);
-        if (r < 0)
-                return r;
-        r = tx_write(t, e, payload, full, timeout_ns);
-        if (r <= 0)
-                return r;
-        tx_publish(t, 1);
-        return 0;
+        return tx_send_slow(t, e, payload, full, timeout_ns);
 }
 
 int shm_tx_sendv(shm_tx *t, const shm_msg *msgs, size_t n, shm_full full, uint64_t timeout_ns) {

@@ -215,7 +215,7 @@ static void lane_garbled(shm_mailbox *m, rx_lane *l) {
 /* Stops watching the lanes in the watch list: idle = 1 on each, one heavy
  * fence, then one more look at each, so that either we see a message that
  * raced in or its sender sees idle and rings (see layout.h). */
-static void watch_release(shm_mailbox *m) {
+static __attribute__((noinline)) void watch_release(shm_mailbox *m) {
         uint32_t n = m->n_watch;
 
         if (n == 0)
@@ -249,8 +249,8 @@ static void watch_remove(shm_mailbox *m, uint32_t k) {
         m->n_watch--;
 }
 
-static void watch_add(shm_mailbox *m, uint32_t i) {
-        if (m->n_watch == WATCH_MAX)
+SHM_HOT void watch_add(shm_mailbox *m, uint32_t i) {
+        if (__builtin_expect(m->n_watch == WATCH_MAX, 0))
                 watch_release(m);       /* one fence for all of them */
         m->lanes[i].st = LANE_WATCHED;
         m->watch[m->n_watch++] = i;
