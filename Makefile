@@ -25,26 +25,27 @@ LIBS     = $(shell pkg-config --libs $(PKGS))
 SUP_SRC  = supervisor/cfg.c supervisor/cfg-value.c supervisor/policy.c \
            supervisor/event.c supervisor/spawn.c supervisor/proc.c supervisor/notify-parse.c \
            supervisor/notify.c supervisor/helper.c supervisor/closer.c supervisor/spawner.c supervisor/state.c supervisor/verify.c supervisor/logsink.c supervisor/control.c supervisor/metrics-http.c \
-           supervisor/sup.c
-SUP_OBJ  = $(SUP_SRC:%.c=$(BUILD)/%.o)
+           supervisor/sup.c supervisor/broker.c common/fds.c common/channel.c
+SUP_OBJ  = $(SUP_SRC:%.c=$(BUILD)/%.o) $(SHM_SRC:%.c=$(BUILD)/%.o)
 SHM_SRC  = shm/lane.c shm/mailbox.c
 SHM_OBJ  = $(SHM_SRC:%.c=$(BUILD)/%.o)
 UNIT     = $(BUILD)/tests/test-cfg $(BUILD)/tests/test-policy $(BUILD)/tests/test-notify $(BUILD)/tests/test-manager $(BUILD)/tests/test-proc $(BUILD)/tests/test-sup \
            $(BUILD)/tests/test-shm-lane $(BUILD)/tests/test-shm-crash
-HELPERS  = $(BUILD)/tests/notify-listen $(BUILD)/tests/hostile $(BUILD)/tests/sigcount
+HELPERS  = $(BUILD)/tests/notify-listen $(BUILD)/tests/hostile $(BUILD)/tests/sigcount $(BUILD)/tests/msg-peer
 EXAMPLES = $(BUILD)/examples/ticker $(BUILD)/examples/flaky
 BENCH    = $(BUILD)/bench/restart $(BUILD)/bench/crashloop-child $(BUILD)/bench/floor \
            $(BUILD)/bench/scale $(BUILD)/bench/idle-child $(BUILD)/bench/mailbox $(BUILD)/bench/ctl
-MANS     = man/airsupd.8 man/airsup.conf.5 man/airsupctl.1
+MANS     = man/airsupd.8 man/airsup.conf.5 man/airsupctl.1 man/airsup.3
 
 # Fuzz targets (tests/fuzz/fuzz-NAME.c) and the sources each needs.  `make
 # fuzz` builds them with clang's libFuzzer and runs each for FUZZ_SECONDS;
 # `make check` replays their corpora and regression inputs without it.
-FUZZERS      = cfg notify value lane
+FUZZERS      = cfg notify value lane channel
 FUZZ_cfg     = supervisor/cfg.c supervisor/cfg-value.c
 FUZZ_notify  = supervisor/notify-parse.c
 FUZZ_value   = supervisor/cfg-value.c
 FUZZ_lane    = $(SHM_SRC)
+FUZZ_channel = common/channel.c
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 REPLAY       = $(FUZZERS:%=$(BUILD)/fuzz/replay-%)
@@ -52,7 +53,7 @@ REPLAY       = $(FUZZERS:%=$(BUILD)/fuzz/replay-%)
 .PHONY: all deps deps-test deps-bench deps-fuzz check check-unit check-integration check-man \
         check-fuzz fuzz run bench install clean
 
-all: $(BUILD)/airsupd $(BUILD)/airsupctl $(EXAMPLES)
+all: $(BUILD)/airsupd $(BUILD)/airsupctl $(BUILD)/libairsup.a $(BUILD)/libairsup.so.0 $(EXAMPLES)
 
 deps:
 	@sh mk/deps.sh build
@@ -69,6 +70,25 @@ $(BUILD)/%.o: %.c | deps
 
 $(BUILD)/airsupd: $(BUILD)/supervisor/airsupd.o $(SUP_OBJ)
 	$(CC) $(XLDFLAGS) -o $@ $^ $(LIBS)
+
+# libairsup: position-independent, only airsup_* exported.
+LIB_SRC  = child/airsup.c common/channel.c common/fds.c $(SHM_SRC)
+LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/lib/%.o)
+
+$(BUILD)/lib/%.o: %.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(XCFLAGS) -fPIC -fvisibility=hidden -MMD -MP -c -o $@ $<
+
+$(BUILD)/libairsup.a: $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libairsup.so.0: $(LIB_OBJ)
+	$(CC) $(XLDFLAGS) -shared -Wl,-soname,libairsup.so.0 -o $@ $^
+
+$(BUILD)/tests/msg-peer: $(BUILD)/tests/integration/msg-peer.o $(BUILD)/libairsup.a
+	@mkdir -p $(@D)
+	$(CC) $(XLDFLAGS) -o $@ $^
 
 $(BUILD)/airsupctl: $(BUILD)/ctl/airsupctl.o
 	$(CC) $(XLDFLAGS) -o $@ $^ $(LIBS)
@@ -158,6 +178,11 @@ install: all
 	install -D -m 644 config/airsupd.service $(DESTDIR)$(PREFIX)/lib/systemd/system/airsupd.service
 	install -D -m 644 man/airsupd.8 $(DESTDIR)$(PREFIX)/share/man/man8/airsupd.8
 	install -D -m 644 man/airsup.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/airsup.conf.5
+	install -D -m 644 man/airsup.3 $(DESTDIR)$(PREFIX)/share/man/man3/airsup.3
+	install -D -m 644 child/airsup.h $(DESTDIR)$(PREFIX)/include/airsup.h
+	install -D -m 644 $(BUILD)/libairsup.a $(DESTDIR)$(PREFIX)/lib/libairsup.a
+	install -D -m 755 $(BUILD)/libairsup.so.0 $(DESTDIR)$(PREFIX)/lib/libairsup.so.0
+	ln -sf libairsup.so.0 $(DESTDIR)$(PREFIX)/lib/libairsup.so
 
 clean:
 	rm -rf build

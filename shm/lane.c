@@ -70,6 +70,12 @@ int shm__heavy_fence(void) {
         return 1;
 }
 
+uint64_t shm_deadline(uint64_t timeout_ns) {
+        uint64_t now = shm_now();
+
+        return timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns;
+}
+
 uint64_t shm_now(void) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -429,7 +435,7 @@ static int tx_space_slow(shm_tx *t, uint64_t need, shm_full full, uint64_t timeo
 
         if (timeout_ns == 0)
                 return -ETIMEDOUT;
-        deadline = shm_now() + timeout_ns;
+        deadline = shm_deadline(timeout_ns);
         /* Spin first: a receiver that runs frees records within
          * microseconds.  Its head is read once per round of pauses, not
          * continuously: each read takes away the line that its next head

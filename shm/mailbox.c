@@ -756,7 +756,7 @@ int shm_mailbox_wait(shm_mailbox *m, uint64_t timeout_ns, unsigned spin) {
                 shm__relax();
         }
         watch_release(m);
-        deadline = shm_now() + timeout_ns;
+        deadline = shm_deadline(timeout_ns);
         for (;;) {
                 uint32_t reg = shm__sleep_begin(&b->sleeping, SHM_SLEEP_FUTEX);
 

@@ -89,6 +89,8 @@ typedef struct shm_tx shm_tx;
 typedef struct shm_mailbox shm_mailbox;
 
 uint64_t shm_now(void);
+/* shm_now() + TIMEOUT_NS, UINT64_MAX (never) where that would not fit. */
+uint64_t shm_deadline(uint64_t timeout_ns);
 
 /* Segments.  The fds are O_CLOEXEC memfds, sealed, their memory faulted in. */
 int shm_lane_create(uint32_t capacity, uint32_t message_max, int *ret_fd);

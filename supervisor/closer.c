@@ -63,7 +63,7 @@ _Noreturn static void closer_main(int sock) {
                 int batch[CLOSER_FDS_MAX];
                 char byte = 0;
                 size_t k;
-                ssize_t n = sup_fds_recv(sock, &byte, 1, 0, batch, CLOSER_FDS_MAX, &k);
+                ssize_t n = fds_recv(sock, &byte, 1, 0, batch, CLOSER_FDS_MAX, &k);
 
                 if (n == 0)
                         _exit(0);               /* airsupd closed its end: what is held goes with us */
@@ -106,7 +106,7 @@ static int closer_send(sup_manager *m, const int *fds, size_t n) {
         while (n > 0) {
                 size_t k = n > CLOSER_FDS_MAX ? CLOSER_FDS_MAX : n;
                 char byte = 0;
-                int r = sup_fds_send(m->closer_fd, &byte, 1, fds, k);
+                int r = fds_send(m->closer_fd, &byte, 1, fds, k);
 
                 if (r < 0)
                         return r;

@@ -21,6 +21,7 @@
 #include "supervisor/manager.h"
 #include "supervisor/logsink.h"
 #include "supervisor/notify.h"
+#include "supervisor/broker.h"
 #include "supervisor/proc.h"
 #include "supervisor/spawn.h"
 #include "supervisor/spawner.h"
@@ -129,6 +130,7 @@ static void pgid_forget(sup_proc *p) {
 }
 
 static void main_forget(sup_proc *p) {
+        broker_channel_close(p);
         exec_forget(p);
         p->pidfd_source = sd_event_source_disable_unref(p->pidfd_source);
         p->pidfd = safe_close(p->pidfd);
@@ -282,7 +284,13 @@ static int act_start(sup_proc *p) {
         p->start_step[0] = '\0';
         p->exit = (sup_exit) {};
 
+        /* Its channel to us; without one (no fds left) it runs without
+         * messages rather than not at all. */
+        r = broker_channel_open(p);
+        if (r < 0)
+                sup_log(&m->events, LOG_WARNING, "%s: no channel for messages: %s", p->name, strerror(-r));
         r = ops(p)->spawn(p, &status_fd);
+        broker_channel_spawned(p, r >= 0);
         if (r < 0) {
                 /* Nothing was forked: a failed start, handled like a crash so
                  * that backoff and intensity apply. */
@@ -567,6 +575,8 @@ void proc_init(sup_proc *p, sup_node *group, unsigned instance) {
                 .pidfd = -EBADF,
                 .exec_fd = -EBADF,
                 .notify_fd = -EBADF,
+                .chan_fd = -EBADF,
+                .chan_child = -EBADF,
         };
         if (group->cfg->instances > 1)
                 snprintf(p->name, sizeof(p->name), "%s[%u]", group->cfg->name, instance);
@@ -579,6 +589,7 @@ void proc_done(sup_proc *p) {
         timer_disarm(&p->poll);
         main_forget(p);
         notify_close(p);
+        broker_proc_done(p);
         if (p->sink_err != p->sink_out)
                 p->sink_err = log_sink_free(p->sink_err);
         p->sink_err = NULL;

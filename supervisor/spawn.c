@@ -29,6 +29,7 @@
 #include <systemd/sd-journal.h>
 #include <unistd.h>
 
+#include "common/channel.h"
 #include "common/cleanup.h"
 #include "supervisor/logsink.h"
 #include "supervisor/spawn.h"
@@ -240,6 +241,11 @@ int sup_spawn_plan_for_proc(sup_proc *p, spawn_plan *s, const char **ret_step) {
                 return -ENOMEM;
         if (p->notify_fd >= 0 && env_putf(&s->envp, &n, "NOTIFY_SOCKET=%s", p->notify_socket) < 0)
                 return -ENOMEM;
+        if (p->chan_child >= 0) {
+                if (env_putf(&s->envp, &n, "AIRSUP_FD=%d", CHAN_FD) < 0)
+                        return -ENOMEM;
+                s->chan_fd = p->chan_child;
+        }
         s->nofile = m->nofile_child;
         if (!s->envp)
                 return -ENOMEM;
@@ -383,6 +389,20 @@ _Noreturn static void spawn_child(const spawn_plan *s, int status_fd) {
                         goto fail;
         } else if (s->err_path && open_file_as_user(s->err_path, STDERR_FILENO) < 0)
                 goto fail;
+
+        /* Its channel to airsupd at CHAN_FD, the one fd beyond stdio it
+         * inherits; the status pipe moves out of its way. */
+        step = "channel";
+        if (s->chan_fd >= 0) {
+                if (status_fd == CHAN_FD) {
+                        int moved = fcntl(status_fd, F_DUPFD_CLOEXEC, CHAN_FD + 1);
+                        if (moved < 0)
+                                goto fail;
+                        status_fd = moved;
+                }
+                if (s->chan_fd == CHAN_FD ? fcntl(CHAN_FD, F_SETFD, 0) < 0 : dup2(s->chan_fd, CHAN_FD) < 0)
+                        goto fail;
+        }
 
         step = "exec";
         execve(s->path, s->argv, s->envp);

@@ -46,7 +46,7 @@
 
 #define SPAWNER_MAGIC 0x53505731u       /* "SPW1" */
 #define SPAWNER_MSG_MAX (128u * 1024)   /* a plan bigger than this is forked by airsupd */
-#define SPAWNER_FDS_MAX 3               /* status pipe, stdout, stderr */
+#define SPAWNER_FDS_MAX 4               /* status pipe, stdout, stderr, channel */
 #define SPAWNER_FD 3                    /* the socket, in the exec'd spawner */
 #define SPAWNER_TIMEOUT_MSEC 5000
 
@@ -60,6 +60,7 @@ enum {
         WIRE_WORKDIR = 1u << 6,
         WIRE_OUT_PATH = 1u << 7,
         WIRE_ERR_PATH = 1u << 8,
+        WIRE_CHAN_FD = 1u << 9,
 };
 
 /* A plan on the wire: this header, n_groups gid_t, then NUL-terminated
@@ -120,7 +121,7 @@ static bool wire_encode(const spawn_plan *s, char *buf, size_t *ret_len) {
                   (s->err_null ? WIRE_ERR_NULL : 0) | (s->err_is_out ? WIRE_ERR_IS_OUT : 0) |
                   (s->out_fd >= 0 ? WIRE_OUT_FD : 0) | (s->err_fd >= 0 ? WIRE_ERR_FD : 0) |
                   (s->workdir ? WIRE_WORKDIR : 0) | (s->out_path ? WIRE_OUT_PATH : 0) |
-                  (s->err_path ? WIRE_ERR_PATH : 0);
+                  (s->err_path ? WIRE_ERR_PATH : 0) | (s->chan_fd >= 0 ? WIRE_CHAN_FD : 0);
         ok = put(buf, &len, &w, sizeof(w)) &&
              put(buf, &len, s->groups, sizeof(gid_t) * w.n_groups) &&
              put_str(buf, &len, s->path) &&
@@ -160,7 +161,7 @@ static int wire_decode(char *buf, size_t len, const int *fds, size_t n_fds, spaw
         if (w.magic != SPAWNER_MAGIC || w.n_argv == 0 || w.n_argv > len || w.n_env > len ||
             w.n_groups > len / sizeof(gid_t))
                 return -EBADMSG;
-        want_fds += !!(w.flags & WIRE_OUT_FD) + !!(w.flags & WIRE_ERR_FD);
+        want_fds += !!(w.flags & WIRE_OUT_FD) + !!(w.flags & WIRE_ERR_FD) + !!(w.flags & WIRE_CHAN_FD);
         if (n_fds != want_fds)
                 return -EBADMSG;
 
@@ -182,8 +183,10 @@ static int wire_decode(char *buf, size_t len, const int *fds, size_t n_fds, spaw
         s->err_is_out = w.flags & WIRE_ERR_IS_OUT;
         s->nofile.rlim_cur = w.nofile_cur;
         s->nofile.rlim_max = w.nofile_max;
+        /* In the order they were sent: status, stdout, stderr, channel. */
         s->out_fd = w.flags & WIRE_OUT_FD ? fds[1] : -EBADF;
-        s->err_fd = w.flags & WIRE_ERR_FD ? fds[n_fds - 1] : -EBADF;
+        s->err_fd = w.flags & WIRE_ERR_FD ? fds[1 + !!(w.flags & WIRE_OUT_FD)] : -EBADF;
+        s->chan_fd = w.flags & WIRE_CHAN_FD ? fds[n_fds - 1] : -EBADF;
 
         if (!(s->path = take_str(buf, len, &pos)))
                 return -EBADMSG;
@@ -229,7 +232,7 @@ _Noreturn void sup_spawner_main(int sock) {
                 ssize_t n;
                 int r;
 
-                n = sup_fds_recv(sock, buf, sizeof(buf), 0, fds, SPAWNER_FDS_MAX, &n_fds);
+                n = fds_recv(sock, buf, sizeof(buf), 0, fds, SPAWNER_FDS_MAX, &n_fds);
                 if (n == 0)
                         _exit(0);               /* airsupd closed its end */
                 if (n < 0 && n != -EMSGSIZE)
@@ -247,7 +250,7 @@ _Noreturn void sup_spawner_main(int sock) {
                         (void) close(fds[i]);
                 reply.error = r < 0 ? -r : 0;
                 reply.pid = r < 0 ? 0 : (int32_t) pid;
-                r = sup_fds_send(sock, &reply, sizeof(reply), &pidfd, pidfd >= 0);
+                r = fds_send(sock, &reply, sizeof(reply), &pidfd, pidfd >= 0);
                 safe_close(pidfd);
                 if (r < 0)
                         _exit(1);
@@ -312,7 +315,7 @@ static int spawner_reply(sup_manager *m, pid_t *ret_pid, int *ret_pidfd) {
                 return -errno;
         if (r == 0)
                 return -ETIMEDOUT;
-        n = sup_fds_recv(m->spawner_fd, &reply, sizeof(reply), MSG_DONTWAIT, fds, SPAWNER_FDS_MAX, &n_fds);
+        n = fds_recv(m->spawner_fd, &reply, sizeof(reply), MSG_DONTWAIT, fds, SPAWNER_FDS_MAX, &n_fds);
         if (n >= 0 && (size_t) n == sizeof(reply) && reply.error == 0 && reply.pid > 0 && n_fds == 1) {
                 *ret_pid = reply.pid;
                 *ret_pidfd = fds[0];
@@ -348,6 +351,8 @@ int sup_spawner_spawn(sup_manager *m, const spawn_plan *s, pid_t *ret_pid, int *
                 fds[n_fds++] = s->out_fd;
         if (s->err_fd >= 0)
                 fds[n_fds++] = s->err_fd;
+        if (s->chan_fd >= 0)
+                fds[n_fds++] = s->chan_fd;
 
         for (unsigned attempt = 0;; attempt++) {
                 if (m->spawner_fd < 0) {
@@ -359,7 +364,7 @@ int sup_spawner_spawn(sup_manager *m, const spawn_plan *s, pid_t *ret_pid, int *
                 }
                 if (m->spawner_fd < 0 || attempt == 2)
                         return sup_spawn(s, ret_pid, ret_pidfd, ret_status_fd);
-                r = sup_fds_send(m->spawner_fd, m->spawner_buf, len, fds, n_fds);
+                r = fds_send(m->spawner_fd, m->spawner_buf, len, fds, n_fds);
                 if (r >= 0)
                         break;
                 /* Nothing was asked of it: gone (EPIPE), or not even

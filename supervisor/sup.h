@@ -102,6 +102,15 @@ struct sup_proc {
         uint64_t exited_realtime_usec;  /* CLOCK_REALTIME of its last exit, 0 if none */
         sup_exit last_exit;             /* the last exit (or failed start) of an earlier incarnation */
         int last_start_error;
+
+        /* Messages (broker.c): this incarnation's channel (airsupd's end,
+         * and the child's until it is spawned), and the mailbox of this
+         * instance (its bell, eventfd and inbound lanes), kept across
+         * restarts. */
+        int chan_fd, chan_child;
+        sd_event_source *chan_source;
+        unsigned chan_bad;              /* malformed records on this channel */
+        struct broker_box *box;
 };
 
 /* What a proc does to the world outside: fork, signal, arm its timer, look
@@ -155,6 +164,7 @@ struct sup_node {
         sup_proc *procs;
         size_t n_procs;
         uint64_t restart_delay_usec;    /* applied to the failed proc on THEN_RESTART */
+        unsigned next_instance;         /* a pool: where the next lookup of GROUP starts */
 };
 
 struct sup_manager {

@@ -20,6 +20,13 @@
  *                                     socket, read no reply, write PIDFILE
  *   hostile ctl-many SOCKET N PIDFILE  hold N connections to the control
  *                                     socket open (no handshake), then wait
+ *   hostile chan-garbage OUT          on its channel (AIRSUP_FD) to airsupd: a
+ *                                     valid lookup of a group that is not
+ *                                     there, then garbage (short, long, bad
+ *                                     version and type, a name that is not
+ *                                     one, fds where none belong) until
+ *                                     airsupd closes it; writes what came
+ *                                     back to OUT, then waits
  *   hostile nobody VERB ...           drop to uid/gid 65534 first */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -27,6 +34,8 @@
 #include <grp.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -252,6 +261,74 @@ static int cmd_ctl_unread(const char *path, long n, const char *pidfile) {
                 pause();
 }
 
+/* One datagram on FD, with an fd beside it when WITH_FD. */
+static int chan_put(int fd, const void *buf, size_t len, bool with_fd) {
+        char control[CMSG_SPACE(sizeof(int))] = {};
+        struct iovec iov = { .iov_base = (void *) buf, .iov_len = len };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+        int pass = 0;
+
+        if (with_fd) {
+                struct cmsghdr *c;
+                mh.msg_control = control;
+                mh.msg_controllen = sizeof(control);
+                c = CMSG_FIRSTHDR(&mh);
+                c->cmsg_level = SOL_SOCKET;
+                c->cmsg_type = SCM_RIGHTS;
+                c->cmsg_len = CMSG_LEN(sizeof(int));
+                memcpy(CMSG_DATA(c), &pass, sizeof(int));
+        }
+        return sendmsg(fd, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
+static int cmd_chan_garbage(const char *out) {
+        const char *e = getenv("AIRSUP_FD");
+        FILE *f = fopen(out, "we");
+        uint8_t rec[80] = {}, big[4096];
+        uint32_t hdr[2];
+        int fd = e ? atoi(e) : -1, errors = 0, lane = 0;
+
+        if (!f || fd < 0)
+                return 2;
+        /* A good lookup of a name that is not there: an ERROR back. */
+        hdr[0] = 1u | 1u << 16;                /* version 1, LOOKUP */
+        hdr[1] = sizeof(rec);
+        memcpy(rec, hdr, 8);
+        memcpy(rec + 16, "nosuchgroup", 11);
+        (void) chan_put(fd, rec, sizeof(rec), false);
+        /* Then garbage of every kind, 40 records. */
+        memset(big, 0x41, sizeof(big));
+        for (int i = 0; i < 40; i++) {
+                uint8_t bad[80];
+                memcpy(bad, rec, sizeof(bad));
+                switch (i % 6) {
+                case 0: bad[0] = 9; break;                              /* version */
+                case 1: bad[2] = 77; break;                             /* type */
+                case 2: (void) chan_put(fd, big, sizeof(big), false); continue;
+                case 3: (void) chan_put(fd, bad, 3, false); continue;   /* short */
+                case 4: memset(bad + 16, 0x7f, 64); break;              /* a name that is not one */
+                default: (void) chan_put(fd, bad, sizeof(bad), true); continue;  /* an fd where none belongs */
+                }
+                if (chan_put(fd, bad, sizeof(bad), false) < 0)
+                        break;
+        }
+        /* What came back: ERRORs, then the end of the channel. */
+        for (;;) {
+                uint8_t buf[256];
+                ssize_t n = recv(fd, buf, sizeof(buf), 0);
+                if (n <= 0)
+                        break;
+                if (n >= 8 && buf[2] == 3)
+                        errors++;
+                else
+                        lane++;
+        }
+        fprintf(f, "errors=%d other=%d closed\n", errors, lane);
+        fclose(f);
+        for (;;)
+                pause();
+}
+
 static int cmd_ctl_many(const char *path, long n, const char *pidfile) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         struct rlimit rl = { .rlim_cur = (rlim_t) n + 64, .rlim_max = (rlim_t) n + 64 };
@@ -309,6 +386,8 @@ int main(int argc, char **argv) {
         }
         if (argc == 5 && strcmp(argv[1], "ctl-unread") == 0)
                 return cmd_ctl_unread(argv[2], atol(argv[3]), argv[4]);
+        if (argc == 3 && strcmp(argv[1], "chan-garbage") == 0)
+                return cmd_chan_garbage(argv[2]);
         if (argc == 5 && strcmp(argv[1], "ctl-many") == 0)
                 return cmd_ctl_many(argv[2], atol(argv[3]), argv[4]);
         if (argc == 4 && strcmp(argv[1], "stall-follower") == 0)

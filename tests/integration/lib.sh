@@ -7,6 +7,7 @@ set -u
 AIRSUPD=$(cd "$BUILD" && pwd)/airsupd
 HOSTILE=$(cd "$BUILD" && pwd)/tests/hostile
 SIGCOUNT=$(cd "$BUILD" && pwd)/tests/sigcount
+MSGPEER=$(cd "$BUILD" && pwd)/tests/msg-peer
 AIRSUPCTL=$(cd "$BUILD" && pwd)/airsupctl
 T=$(mktemp -d /tmp/airsup-it.XXXXXX)
 LOG=$T/airsupd.log

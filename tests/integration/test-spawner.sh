@@ -23,7 +23,8 @@ wait_log 'ready root'
 wait_until 10 test -s ppid.1 || fail "the child did not write its parent"
 [ "$(cat ppid.1)" = "$AIRSUPD_PID" ] || fail "the child's parent is $(cat ppid.1), not airsupd ($AIRSUPD_PID)"
 fds=$(ls "/proc/$(group_pid a)/fd" | sort -n | tr '\n' ' ')
-[ "$fds" = "0 1 2 " ] || fail "the child holds more than stdio: $fds"
+[ "$fds" = "0 1 2 3 " ] || fail "the child holds more than stdio and its channel: $fds"
+readlink "/proc/$(group_pid a)/fd/3" | grep -q '^socket:' || fail "fd 3 of the child is not its channel"
 sp=$(spawner_of "$AIRSUPD_PID")
 [ -n "$sp" ] || fail "no airsupd-spawner below airsupd"
 n=$(ls "/proc/$sp/fd" | wc -l)

@@ -1,0 +1,462 @@
+/* airsup.c - libairsup (airsup.h): the channel to airsupd, the mailbox of
+ * this process, and the lanes to the groups it sends to.  Nothing that
+ * airsupd sends is taken on trust either: every record goes through
+ * chan_parse(), and the lanes through shm/'s checks. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "child/airsup.h"
+#include "common/channel.h"
+#include "common/fds.h"
+#include "shm/shm.h"
+
+#define EXPORT __attribute__((visibility("default")))
+#define ATTACH_TIMEOUT_NS (UINT64_C(5) * 1000000000)
+
+struct airsup_dest {
+        airsup *a;
+        airsup_dest *next;
+        shm_tx *tx;
+        char name[AIRSUP_NAME_MAX];     /* as looked up */
+        char peer[AIRSUP_NAME_MAX];     /* the instance its lane leads to */
+};
+
+struct airsup {
+        int chan;                       /* ours: AIRSUP_FD */
+        bool chan_gone;                 /* airsupd closed it: the lanes go on without it */
+        int epfd;                       /* the channel and the eventfd, for airsup_fd() */
+        int event_fd;                   /* our mailbox's, from BELL */
+        shm_mailbox *mb;
+        bool armed;
+        uint32_t next_req;
+        char (*senders)[AIRSUP_NAME_MAX];       /* by lane index */
+        size_t n_senders;
+        airsup_dest *dests;
+};
+
+/* Milliseconds from NOW to DEADLINE for poll(), rounded up: -1 for never. */
+static int ms_until(uint64_t deadline, uint64_t now) {
+        uint64_t ms;
+
+        if (deadline == UINT64_MAX)
+                return -1;
+        ms = (deadline - now) / 1000000 + 1;
+        return ms > INT32_MAX ? INT32_MAX : (int) ms;
+}
+
+static void close_fds(int *fds, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if (fds[i] >= 0)
+                        (void) close(fds[i]);
+}
+
+/* One record from airsupd, waiting up to TIMEOUT_MS (-1: for ever):
+ * 1 and *REC with its fds, 0 if none came, -ECONNRESET when airsupd
+ * closed the channel, -EBADMSG for a record that is not one. */
+static int read_one(airsup *a, int timeout_ms, chan_record *rec, int fds[4], size_t *n_fds) {
+        char buf[CHAN_RECORD_MAX];
+        ssize_t n;
+
+        for (;;) {
+                struct pollfd p = { .fd = a->chan, .events = POLLIN };
+                int k;
+
+                if (a->chan_gone)
+                        return -ECONNRESET;
+                k = poll(&p, 1, timeout_ms);
+
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return -errno;
+                if (k == 0)
+                        return 0;
+                n = fds_recv(a->chan, buf, sizeof(buf), MSG_DONTWAIT, fds, 4, n_fds);
+                if (n == -EAGAIN || n == -EINTR)
+                        continue;
+                if (n == 0) {
+                        a->chan_gone = true;
+                        return -ECONNRESET;
+                }
+                if (n < 0 && n != -EMSGSIZE)
+                        return (int) n;
+                if (n < 0 || chan_parse(buf, (size_t) n, *n_fds, rec) < 0) {
+                        close_fds(fds, *n_fds);
+                        *n_fds = 0;
+                        return -EBADMSG;
+                }
+                return 1;
+        }
+}
+
+static int sender_set(airsup *a, uint32_t index, const char *name) {
+        if (index >= SHM_LANES_MAX)
+                return -EBADMSG;
+        if (index >= a->n_senders) {
+                size_t n = index + 1 > a->n_senders * 2 ? index + 1 : a->n_senders * 2;
+                char (*s)[AIRSUP_NAME_MAX] = reallocarray(a->senders, n, AIRSUP_NAME_MAX);
+                if (!s)
+                        return -ENOMEM;
+                memset(s + a->n_senders, 0, (n - a->n_senders) * AIRSUP_NAME_MAX);
+                a->senders = s;
+                a->n_senders = n;
+        }
+        memcpy(a->senders[index], name, AIRSUP_NAME_MAX);
+        a->senders[index][AIRSUP_NAME_MAX - 1] = '\0';
+        return 0;
+}
+
+/* BELL and INBOX, whenever they come; the fds are used or closed. */
+static int handle(airsup *a, const chan_record *rec, int *fds, size_t n_fds) {
+        int r = 0;
+
+        switch (rec->h.type) {
+        case CHAN_BELL:
+                if (a->mb) {
+                        r = -EBADMSG;           /* one mailbox per process */
+                        break;
+                }
+                r = shm_mailbox_open(fds[0], fds[1], &a->mb);
+                if (r < 0)
+                        break;
+                a->event_fd = fds[1];
+                fds[1] = -EBADF;
+                {
+                        struct epoll_event ev = { .events = EPOLLIN };
+                        if (epoll_ctl(a->epfd, EPOLL_CTL_ADD, a->event_fd, &ev) < 0)
+                                r = -errno;
+                }
+                break;
+        case CHAN_INBOX:
+                if (!a->mb) {
+                        r = -EBADMSG;
+                        break;
+                }
+                r = sender_set(a, rec->inbox.index, rec->inbox.sender);
+                if (r >= 0)
+                        r = shm_mailbox_add_lane(a->mb, rec->inbox.index, fds[0], -EBADF);
+                /* Told twice of the same lane: it is there already. */
+                if (r == -EINVAL)
+                        r = 0;
+                break;
+        default:
+                break;                  /* a reply nobody waits for */
+        }
+        close_fds(fds, n_fds);
+        return r;
+}
+
+EXPORT int airsup_process(airsup *a) {
+        if (!a)
+                return -EINVAL;
+        for (;;) {
+                chan_record rec;
+                int fds[4];
+                size_t n_fds = 0;
+                int r = read_one(a, 0, &rec, fds, &n_fds);
+
+                if (r == -EBADMSG)
+                        continue;
+                if (r <= 0)
+                        return r;
+                (void) handle(a, &rec, fds, n_fds);
+        }
+}
+
+EXPORT int airsup_attach(airsup **ret) {
+        const char *e = getenv("AIRSUP_FD");
+        struct epoll_event ev = { .events = EPOLLIN };
+        uint64_t deadline = shm_now() + ATTACH_TIMEOUT_NS;
+        airsup *a;
+        char *end;
+        long fd;
+        int type = 0;
+        socklen_t len = sizeof(type);
+
+        if (!ret)
+                return -EINVAL;
+        if (!e || !*e)
+                return -ENOTCONN;
+        errno = 0;
+        fd = strtol(e, &end, 10);
+        if (errno || *end || fd < 0 || fd > INT32_MAX)
+                return -EBADF;
+        if (getsockopt((int) fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_SEQPACKET)
+                return -EBADF;
+        a = calloc(1, sizeof(*a));
+        if (!a)
+                return -ENOMEM;
+        a->chan = (int) fd;
+        a->event_fd = -EBADF;
+        a->epfd = epoll_create1(EPOLL_CLOEXEC);
+        if (a->epfd < 0 || epoll_ctl(a->epfd, EPOLL_CTL_ADD, a->chan, &ev) < 0) {
+                int r = -errno;
+                airsup_detach(a);
+                return r;
+        }
+        /* airsupd sends our mailbox first of all. */
+        while (!a->mb) {
+                uint64_t now = shm_now();
+                chan_record rec;
+                int fds[4];
+                size_t n_fds = 0;
+                int r = now >= deadline ? 0 : read_one(a, ms_until(deadline, now), &rec, fds, &n_fds);
+
+                if (r == -EBADMSG)
+                        continue;
+                if (r <= 0) {
+                        airsup_detach(a);
+                        return r == 0 ? -ETIMEDOUT : r;
+                }
+                (void) handle(a, &rec, fds, n_fds);
+        }
+        *ret = a;
+        return 0;
+}
+
+EXPORT airsup *airsup_detach(airsup *a) {
+        if (!a)
+                return NULL;
+        while (a->dests) {
+                airsup_dest *d = a->dests;
+                a->dests = d->next;
+                shm_tx_free(d->tx);
+                free(d);
+        }
+        shm_mailbox_free(a->mb);
+        if (a->event_fd >= 0)
+                (void) close(a->event_fd);
+        if (a->epfd >= 0)
+                (void) close(a->epfd);
+        free(a->senders);
+        /* The channel stays open: it is the process's, not the handle's. */
+        free(a);
+        return NULL;
+}
+
+EXPORT int airsup_lookup(airsup *a, const char *name, uint64_t timeout_ns, airsup_dest **ret) {
+        uint64_t deadline;
+        chan_record q;
+        airsup_dest *d;
+        uint32_t req;
+        int r;
+
+        if (!a || !name || !ret)
+                return -EINVAL;
+        for (d = a->dests; d; d = d->next)
+                if (strcmp(d->name, name) == 0) {
+                        *ret = d;
+                        return 0;
+                }
+        chan_init(&q, CHAN_LOOKUP);
+        r = chan_set_name(q.lookup.name, name);
+        if (r < 0)
+                return r == -ENAMETOOLONG ? -EINVAL : r;
+        req = q.lookup.req = ++a->next_req;
+        r = fds_send(a->chan, &q, q.h.len, NULL, 0);
+        if (r < 0)
+                return r;
+        deadline = shm_deadline(timeout_ns);
+        for (;;) {
+                uint64_t now = shm_now();
+                chan_record rec;
+                int fds[4];
+                size_t n_fds = 0;
+
+                r = now >= deadline ? 0 : read_one(a, ms_until(deadline, now), &rec, fds, &n_fds);
+                if (r == -EBADMSG)
+                        continue;
+                if (r <= 0)
+                        return r == 0 ? -ETIMEDOUT : r;
+                if (rec.h.type == CHAN_ERROR && rec.error.req == req)
+                        return rec.error.error;
+                if (rec.h.type != CHAN_LANE || rec.lane.req != req) {
+                        (void) handle(a, &rec, fds, n_fds);
+                        continue;
+                }
+                d = calloc(1, sizeof(*d));
+                if (!d) {
+                        close_fds(fds, n_fds);
+                        return -ENOMEM;
+                }
+                r = shm_tx_open(fds[0], fds[1], rec.lane.index, fds[2], -EBADF, &d->tx);
+                close_fds(fds, n_fds);
+                if (r < 0) {
+                        free(d);
+                        return r;
+                }
+                d->a = a;
+                snprintf(d->name, sizeof(d->name), "%s", name);
+                memcpy(d->peer, rec.lane.peer, sizeof(d->peer));
+                d->next = a->dests;
+                a->dests = d;
+                *ret = d;
+                return 0;
+        }
+}
+
+EXPORT const char *airsup_dest_name(const airsup_dest *d) {
+        return d ? d->peer : NULL;
+}
+
+static int envelope(uint32_t type, size_t len, const airsup_send_opts *o, shm_envelope *e, shm_full *full,
+                    uint64_t *timeout) {
+        if (len > SHM_MESSAGE_MAX)
+                return -EMSGSIZE;
+        *e = (shm_envelope) { .type = type, .len = (uint32_t) len };
+        *full = SHM_FULL_BLOCK;
+        *timeout = UINT64_MAX;
+        if (!o)
+                return 0;
+        if (o->full < AIRSUP_BLOCK || o->full > AIRSUP_FAIL)
+                return -EINVAL;
+        e->priority = o->priority;
+        e->deadline_ns = o->deadline_ns;
+        e->correlation = o->correlation;
+        e->reply_to = o->reply_to;
+        *full = o->full == AIRSUP_DROP ? SHM_FULL_DROP : o->full == AIRSUP_FAIL ? SHM_FULL_FAIL : SHM_FULL_BLOCK;
+        *timeout = o->full == AIRSUP_BLOCK ? o->timeout_ns : 0;
+        return 0;
+}
+
+EXPORT int airsup_send(airsup_dest *d, uint32_t type, const void *payload, size_t len, const airsup_send_opts *opts) {
+        shm_envelope e;
+        shm_full full;
+        uint64_t timeout;
+        int r;
+
+        if (!d || (len > 0 && !payload))
+                return -EINVAL;
+        r = envelope(type, len, opts, &e, &full, &timeout);
+        if (r < 0)
+                return r;
+        return shm_tx_send(d->tx, &e, payload, full, timeout);
+}
+
+EXPORT int airsup_reserve(airsup_dest *d, uint32_t type, size_t len, const airsup_send_opts *opts, void **ret_buf) {
+        shm_envelope e;
+        shm_full full;
+        uint64_t timeout;
+        int r;
+
+        if (!d || !ret_buf)
+                return -EINVAL;
+        r = envelope(type, len, opts, &e, &full, &timeout);
+        if (r < 0)
+                return r;
+        return shm_tx_reserve(d->tx, &e, full, timeout, ret_buf);
+}
+
+EXPORT int airsup_commit_send(airsup_dest *d, size_t len) {
+        if (!d || len > SHM_MESSAGE_MAX)
+                return -EINVAL;
+        return shm_tx_commit(d->tx, (uint32_t) len);
+}
+
+static void fill(airsup *a, airsup_msg *m, const shm_envelope *e, uint32_t lane) {
+        *m = (airsup_msg) {
+                .type = e->type,
+                .len = e->len,
+                .priority = e->priority,
+                .redelivered = e->redelivered,
+                .correlation = e->correlation,
+                .reply_to = e->reply_to,
+                .deadline_ns = e->deadline_ns,
+                .lane = lane,
+        };
+        if (lane < a->n_senders)
+                memcpy(m->sender, a->senders[lane], sizeof(m->sender));
+}
+
+EXPORT int airsup_recv(airsup *a, airsup_msg *m, void *buf, size_t size, uint64_t timeout_ns) {
+        uint64_t deadline;
+
+        if (!a || !m || (size > 0 && !buf))
+                return -EINVAL;
+        deadline = shm_deadline(timeout_ns);
+        for (;;) {
+                struct pollfd p[2] = {
+                        { .fd = a->chan_gone ? -1 : a->chan, .events = POLLIN },
+                        { .fd = a->event_fd, .events = POLLIN },
+                };
+                shm_envelope e;
+                uint32_t lane = 0;
+                uint64_t now;
+                int r, k;
+
+                if (a->armed) {
+                        shm_mailbox_disarm_fd(a->mb);
+                        a->armed = false;
+                }
+                r = airsup_process(a);
+                if (r < 0 && r != -EBADMSG && r != -ECONNRESET)
+                        return r;
+                r = shm_mailbox_take(a->mb, shm_now(), &e, buf, size, &lane);
+                if (r >= 0 || r == -EMSGSIZE) {
+                        fill(a, m, &e, lane);
+                        return r;
+                }
+                if (r != -EAGAIN)
+                        return r;
+                /* Nothing: have the senders write our eventfd, then wait. */
+                k = shm_mailbox_arm_fd(a->mb);
+                if (k < 0)
+                        return k;
+                a->armed = k == 0;
+                if (k > 0)
+                        continue;
+                now = shm_now();
+                if (now >= deadline)
+                        return -EAGAIN;
+                k = poll(p, 2, ms_until(deadline, now));
+                if (k < 0 && errno != EINTR)
+                        return -errno;
+        }
+}
+
+EXPORT int airsup_commit(airsup *a, const airsup_msg *m) {
+        if (!a || !m)
+                return -EINVAL;
+        return shm_mailbox_commit(a->mb, m->lane);
+}
+
+EXPORT int airsup_fd(const airsup *a) {
+        return a ? a->epfd : -EINVAL;
+}
+
+EXPORT int airsup_ready(airsup *a) {
+        const char *path = getenv("NOTIFY_SOCKET");
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        socklen_t len;
+        size_t l;
+        int fd, r = 0;
+
+        if (!a)
+                return -EINVAL;
+        if (!path || (path[0] != '/' && path[0] != '@'))
+                return -ENOTCONN;
+        l = strlen(path);
+        if (l >= sizeof(sa.sun_path))
+                return -EINVAL;
+        memcpy(sa.sun_path, path, l);
+        if (path[0] == '@')
+                sa.sun_path[0] = '\0';
+        len = (socklen_t) (offsetof(struct sockaddr_un, sun_path) + l + (path[0] == '/'));
+        fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        if (sendto(fd, "READY=1", 7, MSG_NOSIGNAL, (struct sockaddr *) &sa, len) < 0)
+                r = -errno;
+        (void) close(fd);
+        return r;
+}

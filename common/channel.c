@@ -1,0 +1,93 @@
+/* channel.c - checking and building the records of channel.h. */
+#include <errno.h>
+#include <string.h>
+
+#include "common/channel.h"
+
+static const struct {
+        size_t size, fds;
+} types[_CHAN_TYPE_MAX] = {
+        [CHAN_LOOKUP] = { sizeof(chan_lookup), 0 },
+        [CHAN_LANE] = { sizeof(chan_lane), 3 },
+        [CHAN_ERROR] = { sizeof(chan_error), 0 },
+        [CHAN_BELL] = { sizeof(chan_bell), 2 },
+        [CHAN_INBOX] = { sizeof(chan_inbox), 1 },
+};
+
+_Static_assert(sizeof(chan_record) <= CHAN_RECORD_MAX, "a record outgrew CHAN_RECORD_MAX");
+
+size_t chan_fds(chan_type type) {
+        return type > 0 && type < _CHAN_TYPE_MAX ? types[type].fds : 0;
+}
+
+static bool name_char(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+               c == '_' || c == '.';
+}
+
+bool chan_name_valid(const char *s) {
+        size_t i = 0;
+
+        while (i < CHAN_NAME_MAX && name_char(s[i]))
+                i++;
+        if (i == 0 || i == CHAN_NAME_MAX)
+                return false;
+        if (s[i] == '\0')
+                return true;
+        /* "[N]": digits, no leading zero unless N is 0, then the end. */
+        if (s[i++] != '[' || i >= CHAN_NAME_MAX || s[i] < '0' || s[i] > '9')
+                return false;
+        if (s[i] == '0' && i + 1 < CHAN_NAME_MAX && s[i + 1] != ']')
+                return false;
+        for (size_t k = 0; i < CHAN_NAME_MAX && s[i] >= '0' && s[i] <= '9'; i++, k++)
+                if (k == 6)
+                        return false;   /* more instances than a pool has */
+        return i + 1 < CHAN_NAME_MAX && s[i] == ']' && s[i + 1] == '\0';
+}
+
+int chan_parse(const void *buf, size_t len, size_t n_fds, chan_record *ret) {
+        chan_hdr h;
+
+        if (!buf || !ret || len < sizeof(h) || len > sizeof(*ret))
+                return -EBADMSG;
+        memcpy(&h, buf, sizeof(h));
+        if (h.version != CHAN_VERSION || h.type == 0 || h.type >= _CHAN_TYPE_MAX || h.len != len ||
+            len != types[h.type].size || n_fds != types[h.type].fds)
+                return -EBADMSG;
+        memset(ret, 0, sizeof(*ret));
+        memcpy(ret, buf, len);
+        switch ((chan_type) h.type) {
+        case CHAN_LOOKUP:
+                return chan_name_valid(ret->lookup.name) ? 0 : -EBADMSG;
+        case CHAN_LANE:
+                return chan_name_valid(ret->lane.peer) ? 0 : -EBADMSG;
+        case CHAN_ERROR:
+                return ret->error.error < 0 && ret->error.error > -4096 ? 0 : -EBADMSG;
+        case CHAN_BELL:
+                return ret->bell.lanes > 0 ? 0 : -EBADMSG;
+        case CHAN_INBOX:
+                return chan_name_valid(ret->inbox.sender) ? 0 : -EBADMSG;
+        default:
+                return -EBADMSG;
+        }
+}
+
+void chan_init(chan_record *r, chan_type type) {
+        memset(r, 0, sizeof(*r));
+        r->h.version = CHAN_VERSION;
+        r->h.type = (uint16_t) type;
+        r->h.len = type > 0 && type < _CHAN_TYPE_MAX ? (uint32_t) types[type].size : 0;
+}
+
+int chan_set_name(char dst[CHAN_NAME_MAX], const char *name) {
+        size_t l;
+
+        if (!name)
+                return -EINVAL;
+        l = strlen(name);
+        if (l >= CHAN_NAME_MAX)
+                return -ENAMETOOLONG;
+        memset(dst, 0, CHAN_NAME_MAX);
+        memcpy(dst, name, l);
+        return chan_name_valid(dst) ? 0 : -EINVAL;
+}

@@ -1,0 +1,100 @@
+/* channel.h - the records between airsupd and each process it starts,
+ * over the SOCK_SEQPACKET socket at AIRSUP_FD (STYLE rule 11: typed,
+ * fixed-width, length-checked).  Both sides parse what the other sent
+ * with chan_parse(), and trust nothing in it that it did not check.
+ *
+ *   process -> airsupd
+ *     LOOKUP  req, name               a lane to NAME ("GROUP" or "GROUP[i]")
+ *   airsupd -> process
+ *     LANE    req, index, peer        + fds: lane, the receiver's bell, its eventfd
+ *     ERROR   req, error (negative errno)
+ *     BELL    lanes                   + fds: this process's bell and eventfd
+ *     INBOX   index, sender           + fd: a lane into this process's mailbox
+ *
+ * Every record is one datagram: a header {version, type, len} (len the
+ * whole record) and the type's fields; names are NUL-terminated within
+ * their field and made of the characters of a name in airsup.conf(5). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CHAN_VERSION    1
+#define CHAN_NAME_MAX   64              /* with its NUL */
+#define CHAN_FD         3               /* where a child finds its end */
+#define CHAN_RECORD_MAX 256             /* no record is longer */
+
+typedef enum chan_type {
+        CHAN_LOOKUP = 1,
+        CHAN_LANE,
+        CHAN_ERROR,
+        CHAN_BELL,
+        CHAN_INBOX,
+        _CHAN_TYPE_MAX,
+} chan_type;
+
+typedef struct chan_hdr {
+        uint16_t version;
+        uint16_t type;
+        uint32_t len;
+} chan_hdr;
+
+typedef struct chan_lookup {
+        chan_hdr h;
+        uint32_t req;
+        uint32_t reserved;
+        char name[CHAN_NAME_MAX];
+} chan_lookup;
+
+typedef struct chan_lane {
+        chan_hdr h;
+        uint32_t req;
+        uint32_t index;                 /* the lane's place in the receiver's mailbox */
+        char peer[CHAN_NAME_MAX];       /* the receiving process, "GROUP" or "GROUP[i]" */
+} chan_lane;
+
+typedef struct chan_error {
+        chan_hdr h;
+        uint32_t req;
+        int32_t error;
+} chan_error;
+
+typedef struct chan_bell {
+        chan_hdr h;
+        uint32_t lanes;
+        uint32_t reserved;
+} chan_bell;
+
+typedef struct chan_inbox {
+        chan_hdr h;
+        uint32_t index;
+        uint32_t reserved;
+        char sender[CHAN_NAME_MAX];     /* the sending process, as airsupd knows it */
+} chan_inbox;
+
+typedef union chan_record {
+        chan_hdr h;
+        chan_lookup lookup;
+        chan_lane lane;
+        chan_error error;
+        chan_bell bell;
+        chan_inbox inbox;
+} chan_record;
+
+/* The fds a record of TYPE carries. */
+size_t chan_fds(chan_type type);
+
+/* Checks BUF (LEN bytes, N_FDS fds with it) and copies it into *RET:
+ * 0, or -EBADMSG (wrong version, type, length, fd count, or a name that
+ * is not one). */
+int chan_parse(const void *buf, size_t len, size_t n_fds, chan_record *ret);
+
+/* A record of TYPE with its header filled in, the rest zero. */
+void chan_init(chan_record *r, chan_type type);
+/* NAME into a record's name field: -ENAMETOOLONG or -EINVAL if it is
+ * not a name chan_parse() takes. */
+int chan_set_name(char dst[CHAN_NAME_MAX], const char *name);
+/* Whether S (a field of CHAN_NAME_MAX bytes) is a NUL-terminated name:
+ * letters, digits, '-', '_', '.', and one "[N]" at the end. */
+bool chan_name_valid(const char *s);

@@ -1,0 +1,292 @@
+/* broker.c - the channel to each started process, and the lanes airsupd
+ * creates and hands out (broker.h).  A child is not trusted: every record
+ * it sends is checked by chan_parse(), a malformed one gets an ERROR
+ * record, and a channel that keeps sending them is closed; each wake-up
+ * reads a bounded number of records, so no child holds the loop. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "common/channel.h"
+#include "common/cleanup.h"
+#include "common/fds.h"
+#include "shm/shm.h"
+#include "supervisor/broker.h"
+#include "supervisor/manager.h"
+
+#define CHAN_BAD_MAX 16                 /* malformed records before a channel is closed */
+#define CHAN_BATCH 32                   /* records read per wake-up */
+
+typedef struct broker_lane {
+        sup_proc *sender;
+        int fd;
+        uint32_t index;
+} broker_lane;
+
+struct broker_box {
+        int bell_fd, event_fd;
+        broker_lane *lanes;
+        size_t n, cap;
+};
+
+static int box_get(sup_proc *p, struct broker_box **ret) {
+        struct broker_box *b = p->box;
+        int r;
+
+        if (b) {
+                *ret = b;
+                return 0;
+        }
+        b = calloc(1, sizeof(*b));
+        if (!b)
+                return -ENOMEM;
+        b->bell_fd = b->event_fd = -EBADF;
+        r = shm_bell_create(SHM_LANES_MAX, &b->bell_fd);
+        if (r >= 0) {
+                b->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+                r = b->event_fd < 0 ? -errno : 0;
+        }
+        if (r < 0) {
+                safe_close(b->bell_fd);
+                free(b);
+                return r;
+        }
+        p->box = *ret = b;
+        return 0;
+}
+
+void broker_proc_done(sup_proc *p) {
+        struct broker_box *b = p->box;
+
+        broker_channel_close(p);
+        if (!b)
+                return;
+        for (size_t i = 0; i < b->n; i++)
+                safe_close(b->lanes[i].fd);
+        free(b->lanes);
+        safe_close(b->bell_fd);
+        safe_close(b->event_fd);
+        free(b);
+        p->box = NULL;
+}
+
+static int chan_send(sup_proc *p, const chan_record *r, const int *fds, size_t n_fds) {
+        if (p->chan_fd < 0)
+                return -ENOTCONN;
+        return fds_send(p->chan_fd, r, r->h.len, fds, n_fds);
+}
+
+static int send_error(sup_proc *p, uint32_t req, int error) {
+        chan_record r;
+
+        chan_init(&r, CHAN_ERROR);
+        r.error.req = req;
+        r.error.error = error;
+        return chan_send(p, &r, NULL, 0);
+}
+
+static int send_inbox(sup_proc *p, const broker_lane *l) {
+        chan_record r;
+
+        chan_init(&r, CHAN_INBOX);
+        r.inbox.index = l->index;
+        if (chan_set_name(r.inbox.sender, l->sender->name) < 0)
+                return -EINVAL;
+        return chan_send(p, &r, &l->fd, 1);
+}
+
+/* The lane from S into R's mailbox, made the first time it is asked for. */
+static int lane_get(sup_proc *s, sup_proc *r, broker_lane **ret) {
+        struct broker_box *b;
+        broker_lane *l;
+        int fd, k;
+
+        k = box_get(r, &b);
+        if (k < 0)
+                return k;
+        for (size_t i = 0; i < b->n; i++)
+                if (b->lanes[i].sender == s) {
+                        *ret = &b->lanes[i];
+                        return 0;
+                }
+        if (b->n >= SHM_LANES_MAX)
+                return -ENOSPC;
+        if (b->n == b->cap) {
+                size_t cap = b->cap ? b->cap * 2 : 8;
+                broker_lane *a = reallocarray(b->lanes, cap, sizeof(*a));
+                if (!a)
+                        return -ENOMEM;
+                b->lanes = a;
+                b->cap = cap;
+        }
+        k = shm_lane_create((uint32_t) r->group->cfg->mailbox, r->group->cfg->message_max, &fd);
+        if (k < 0)
+                return k;
+        l = &b->lanes[b->n];
+        *l = (broker_lane) { .sender = s, .fd = fd, .index = (uint32_t) b->n };
+        b->n++;
+        /* A receiver that runs learns of it now; one that does not, when
+         * it starts. */
+        if (r->chan_fd >= 0 && send_inbox(r, l) < 0)
+                sup_log(&r->group->m->events, LOG_WARNING, "%s: cannot tell it of the lane from %s", r->name,
+                        s->name);
+        *ret = l;
+        return 0;
+}
+
+static bool proc_live(const sup_proc *p) {
+        return p->state == PROC_STARTING || p->state == PROC_RUNNING || p->state == PROC_READY;
+}
+
+/* NAME's instance: "GROUP[i]", "GROUP" of one instance, or for a pool
+ * the next live instance after the last one chosen (round robin), or the
+ * next one at all when none runs. */
+static int resolve(sup_manager *m, const char *name, sup_proc **ret) {
+        sup_node *n;
+        int r;
+
+        r = manager_find_proc(m, name, ret);
+        if (r != -EINVAL)
+                return r;
+        n = manager_find_node(m, name);
+        if (!n || n->cfg->supervisor || n->n_procs == 0)
+                return -EINVAL;
+        *ret = &n->procs[n->next_instance % n->n_procs];
+        for (size_t k = 0; k < n->n_procs; k++) {
+                sup_proc *p = &n->procs[(n->next_instance + k) % n->n_procs];
+                if (proc_live(p)) {
+                        *ret = p;
+                        break;
+                }
+        }
+        n->next_instance = (unsigned) ((size_t) (*ret - n->procs) + 1) % (unsigned) n->n_procs;
+        return 0;
+}
+
+static void on_lookup(sup_proc *p, const chan_lookup *lk) {
+        sup_proc *dest;
+        broker_lane *l;
+        chan_record reply;
+        int r, fds[3];
+
+        r = resolve(p->group->m, lk->name, &dest);
+        if (r >= 0)
+                r = lane_get(p, dest, &l);
+        if (r < 0) {
+                (void) send_error(p, lk->req, r == -EISDIR ? -EISDIR : r);
+                return;
+        }
+        chan_init(&reply, CHAN_LANE);
+        reply.lane.req = lk->req;
+        reply.lane.index = l->index;
+        (void) chan_set_name(reply.lane.peer, dest->name);
+        fds[0] = l->fd;
+        fds[1] = dest->box->bell_fd;
+        fds[2] = dest->box->event_fd;
+        if (chan_send(p, &reply, fds, 3) < 0)
+                sup_log(&p->group->m->events, LOG_WARNING, "%s: cannot send it the lane to %s", p->name,
+                        dest->name);
+        else
+                sup_log(&p->group->m->events, LOG_DEBUG, "lane %s -> %s (index %u)", p->name, dest->name,
+                        l->index);
+}
+
+/* One record that is not what a child sends: an ERROR back, and after
+ * CHAN_BAD_MAX of them the channel is closed. */
+static void bad_record(sup_proc *p) {
+        (void) send_error(p, 0, -EBADMSG);
+        if (++p->chan_bad < CHAN_BAD_MAX)
+                return;
+        sup_log(&p->group->m->events, LOG_WARNING, "%s pid %d: %u malformed records on its channel, closed",
+                p->name, (int) p->pid, p->chan_bad);
+        broker_channel_close(p);
+}
+
+static int on_channel(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        sup_proc *p = userdata;
+
+        (void) s;
+        (void) revents;
+        for (unsigned k = 0; k < CHAN_BATCH && p->chan_fd == fd; k++) {
+                char buf[CHAN_RECORD_MAX];
+                int fds[4];
+                size_t n_fds = 0;
+                chan_record rec;
+                ssize_t n;
+                int r;
+
+                n = fds_recv(fd, buf, sizeof(buf), MSG_DONTWAIT, fds, 4, &n_fds);
+                /* A child never sends fds: whatever it sent goes. */
+                for (size_t i = 0; i < n_fds; i++)
+                        (void) close(fds[i]);
+                if (n == -EAGAIN || n == -EINTR)
+                        return 0;
+                if (n == 0 || (n < 0 && n != -EMSGSIZE)) {
+                        broker_channel_close(p);        /* it closed its end, or exited */
+                        return 0;
+                }
+                r = n < 0 ? -EBADMSG : chan_parse(buf, (size_t) n, n_fds, &rec);
+                if (r < 0 || rec.h.type != CHAN_LOOKUP) {
+                        bad_record(p);
+                        continue;
+                }
+                on_lookup(p, &rec.lookup);
+        }
+        return 0;
+}
+
+int broker_channel_open(sup_proc *p) {
+        int sv[2];
+
+        broker_channel_close(p);
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+                return -errno;
+        p->chan_fd = sv[0];
+        p->chan_child = sv[1];
+        p->chan_bad = 0;
+        return 0;
+}
+
+void broker_channel_spawned(sup_proc *p, bool ok) {
+        sup_manager *m = p->group->m;
+        struct broker_box *b;
+        chan_record r;
+        int fds[2];
+
+        p->chan_child = safe_close(p->chan_child);
+        if (p->chan_fd < 0)
+                return;
+        if (!ok || !m->event ||
+            sd_event_add_io(m->event, &p->chan_source, p->chan_fd, EPOLLIN, on_channel, p) < 0) {
+                broker_channel_close(p);
+                return;
+        }
+        /* Its own mailbox first, then every lane into it. */
+        if (box_get(p, &b) < 0) {
+                sup_log(&m->events, LOG_WARNING, "%s: no mailbox for it", p->name);
+                return;
+        }
+        chan_init(&r, CHAN_BELL);
+        r.bell.lanes = SHM_LANES_MAX;
+        fds[0] = b->bell_fd;
+        fds[1] = b->event_fd;
+        if (chan_send(p, &r, fds, 2) < 0)
+                return;
+        for (size_t i = 0; i < b->n; i++)
+                if (send_inbox(p, &b->lanes[i]) < 0) {
+                        sup_log(&m->events, LOG_WARNING, "%s: cannot tell it of %zu of its lanes", p->name,
+                                b->n - i);
+                        break;
+                }
+}
+
+void broker_channel_close(sup_proc *p) {
+        p->chan_source = sd_event_source_disable_unref(p->chan_source);
+        p->chan_fd = safe_close(p->chan_fd);
+        p->chan_child = safe_close(p->chan_child);
+}

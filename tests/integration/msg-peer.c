@@ -1,0 +1,190 @@
+/* msg-peer - a group that sends or receives through libairsup, for the
+ * message tests.
+ *
+ *   msg-peer produce DEST N [FIRST_FILE]
+ *       sends messages FIRST .. N-1 to DEST (blocking), then waits; each
+ *       payload is its 8-byte number and 0..63 bytes that follow from it.
+ *       FIRST is 0, or the number in FIRST_FILE (what a producer that was
+ *       killed got to), which it keeps up to date.
+ *   msg-peer consume OUT [HOLD_US]
+ *       says READY=1, then for each message: checks its payload, appends
+ *       "NUMBER REDELIVERED SENDER" (or "CORRUPT ...") to OUT, holds it
+ *       HOLD_US microseconds (so that a kill lands between taking and
+ *       committing), and commits it
+ *   msg-peer bad-args
+ *       every call with bad arguments; prints "ok" if each said -EINVAL
+ *   msg-peer attach
+ *       prints what airsup_attach() returned (as errno name or "ok") */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "child/airsup.h"
+
+static size_t payload_len(uint64_t seq) {
+        return 8 + seq % 64;
+}
+
+static void payload_fill(uint64_t seq, uint8_t *p) {
+        memcpy(p, &seq, 8);
+        for (size_t k = 8; k < payload_len(seq); k++)
+                p[k] = (uint8_t) (seq * 31 + k);
+}
+
+static int payload_ok(const uint8_t *p, int len, uint64_t *ret_seq) {
+        uint64_t seq;
+
+        if (len < 8)
+                return 0;
+        memcpy(&seq, p, 8);
+        *ret_seq = seq;
+        if ((size_t) len != payload_len(seq))
+                return 0;
+        for (size_t k = 8; k < (size_t) len; k++)
+                if (p[k] != (uint8_t) (seq * 31 + k))
+                        return 0;
+        return 1;
+}
+
+static int attach(airsup **a) {
+        int r = airsup_attach(a);
+        if (r < 0) {
+                fprintf(stderr, "msg-peer: attach: %s\n", strerror(-r));
+                exit(2);
+        }
+        return 0;
+}
+
+static int produce(const char *dest, uint64_t n, const char *first_file) {
+        airsup *a;
+        airsup_dest *d;
+        uint8_t buf[128];
+        uint64_t first = 0;
+        int r, fd = -1;
+
+        attach(&a);
+        if (first_file) {
+                FILE *f = fopen(first_file, "re");
+                if (f && fscanf(f, "%lu", &first) != 1)
+                        first = 0;
+                if (f)
+                        fclose(f);
+                fd = open(first_file, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        }
+        r = airsup_lookup(a, dest, 5000000000ull, &d);
+        if (r < 0) {
+                fprintf(stderr, "msg-peer: lookup %s: %s\n", dest, strerror(-r));
+                return 2;
+        }
+        for (uint64_t seq = first; seq < n; seq++) {
+                payload_fill(seq, buf);
+                r = airsup_send(d, 7, buf, payload_len(seq), NULL);
+                if (r < 0) {
+                        fprintf(stderr, "msg-peer: send %lu: %s\n", seq, strerror(-r));
+                        return 2;
+                }
+                if (fd >= 0) {
+                        char line[32];
+                        int l = snprintf(line, sizeof(line), "%lu\n", seq + 1);
+                        (void) !pwrite(fd, line, (size_t) l, 0);
+                }
+        }
+        printf("sent %lu to %s\n", n, airsup_dest_name(d));
+        fflush(stdout);
+        for (;;)
+                pause();
+}
+
+static int consume(const char *out, long hold_us) {
+        airsup *a;
+        int fd = open(out, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+
+        if (fd < 0)
+                return 2;
+        attach(&a);
+        (void) airsup_ready(a);
+        for (;;) {
+                uint8_t buf[256];
+                airsup_msg m;
+                uint64_t seq = 0;
+                char line[128];
+                int r = airsup_recv(a, &m, buf, sizeof(buf), UINT64_MAX), l;
+
+                if (r == -EAGAIN || r == -EINTR)
+                        continue;
+                if (r < 0) {
+                        l = snprintf(line, sizeof(line), "ERROR %s\n", strerror(-r));
+                        (void) !write(fd, line, (size_t) l);
+                        if (r == -EBADMSG)
+                                continue;
+                        return 2;
+                }
+                if (payload_ok(buf, r, &seq))
+                        l = snprintf(line, sizeof(line), "%lu %u %s\n", seq, m.redelivered, m.sender);
+                else
+                        l = snprintf(line, sizeof(line), "CORRUPT %d %u %s\n", r, m.redelivered, m.sender);
+                (void) !write(fd, line, (size_t) l);
+                if (hold_us > 0) {
+                        struct timespec ts = { .tv_sec = hold_us / 1000000, .tv_nsec = hold_us % 1000000 * 1000 };
+                        (void) nanosleep(&ts, NULL);
+                }
+                r = airsup_commit(a, &m);
+                if (r < 0)
+                        return 2;
+        }
+}
+
+static int bad_args(void) {
+        airsup *a;
+        airsup_dest *d;
+        airsup_msg m;
+        void *p;
+        int bad = 0;
+
+        attach(&a);
+        bad += airsup_attach(NULL) != -EINVAL;
+        bad += airsup_lookup(NULL, "x", 0, &d) != -EINVAL;
+        bad += airsup_lookup(a, NULL, 0, &d) != -EINVAL;
+        bad += airsup_lookup(a, "x", 0, NULL) != -EINVAL;
+        bad += airsup_lookup(a, "no/such name", 1000000000, &d) != -EINVAL;
+        bad += airsup_lookup(a, "nosuchgroup", 1000000000, &d) != -ENOENT;
+        bad += airsup_send(NULL, 1, "x", 1, NULL) != -EINVAL;
+        bad += airsup_reserve(NULL, 1, 1, NULL, &p) != -EINVAL;
+        bad += airsup_commit_send(NULL, 1) != -EINVAL;
+        bad += airsup_recv(NULL, &m, NULL, 0, 0) != -EINVAL;
+        bad += airsup_recv(a, NULL, NULL, 0, 0) != -EINVAL;
+        bad += airsup_recv(a, &m, NULL, 8, 0) != -EINVAL;
+        bad += airsup_commit(NULL, &m) != -EINVAL;
+        bad += airsup_commit(a, NULL) != -EINVAL;
+        bad += airsup_process(NULL) != -EINVAL;
+        bad += airsup_fd(NULL) != -EINVAL;
+        bad += airsup_ready(NULL) != -EINVAL;
+        bad += airsup_dest_name(NULL) != NULL;
+        printf("%s %d\n", bad ? "FAILED" : "ok", bad);
+        fflush(stdout);
+        for (;;)
+                pause();
+        return 0;
+}
+
+int main(int argc, char **argv) {
+        if (argc >= 4 && strcmp(argv[1], "produce") == 0)
+                return produce(argv[2], strtoull(argv[3], NULL, 10), argc >= 5 ? argv[4] : NULL);
+        if (argc >= 3 && strcmp(argv[1], "consume") == 0)
+                return consume(argv[2], argc >= 4 ? atol(argv[3]) : 0);
+        if (argc == 2 && strcmp(argv[1], "bad-args") == 0)
+                return bad_args();
+        if (argc == 2 && strcmp(argv[1], "attach") == 0) {
+                airsup *a;
+                int r = airsup_attach(&a);
+                printf("%s\n", r < 0 ? strerrorname_np(-r) : "ok");
+                return r < 0 ? 1 : 0;
+        }
+        fprintf(stderr, "usage: see the comment at the top of tests/integration/msg-peer.c\n");
+        return 2;
+}
