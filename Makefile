@@ -183,6 +183,9 @@ install: all
 	install -D -m 644 $(BUILD)/libairsup.a $(DESTDIR)$(PREFIX)/lib/libairsup.a
 	install -D -m 755 $(BUILD)/libairsup.so.0 $(DESTDIR)$(PREFIX)/lib/libairsup.so.0
 	ln -sf libairsup.so.0 $(DESTDIR)$(PREFIX)/lib/libairsup.so
+	mkdir -p $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: airsup\nDescription: messages between the groups airsupd supervises\nVersion: 0.1.0\nLibs: -L$${libdir} -lairsup\nCflags: -I$${includedir}\n' \
+		'$(PREFIX)' >$(DESTDIR)$(PREFIX)/lib/pkgconfig/airsup.pc
 
 clean:
 	rm -rf build

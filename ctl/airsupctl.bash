@@ -22,7 +22,7 @@ _airsupctl() {
         --severity) COMPREPLY=($(compgen -W "emerg alert crit err warning notice info debug" -- "$cur")); return ;;
         esac
         if [ -z "$verb" ]; then
-                COMPREPLY=($(compgen -W "status tree start stop restart signal events metrics shutdown
+                COMPREPLY=($(compgen -W "status tree start stop restart signal events logs metrics dead-letters shutdown
                         -s --socket --json --no-block --timeout --help" -- "$cur"))
                 return
         fi

@@ -53,6 +53,7 @@ static void help(void) {
                "  logs [-f] [-n N] NAME  the last N lines (default 20) of a group's log:\n"
                "                       or file: output (journalctl for journal), -f follows\n"
                "  metrics [--prometheus]  per node and process figures, and airsupd's own\n"
+               "  dead-letters [NAME]  the messages taken off after too many redeliveries\n"
                "  shutdown             stop the whole tree; airsupd exits 0\n"
                "\n"
                "Options:\n"
@@ -528,6 +529,67 @@ static int print_event(sd_bus_message *m, event_filter *f) {
         return 1;
 }
 
+static int verb_dead_letters(sd_bus *bus, const char *name) {
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        json_object *a = arg_json ? json_object_new_array() : NULL;
+        int r, n = 0;
+
+        r = sd_bus_call_method(bus, NULL, PATH_MANAGER, IFACE_MANAGER, "DeadLetters", &e, &reply, "s", name ? name : "");
+        if (r < 0) {
+                json_object_put(a);
+                r = call_error(&e, r);
+                sd_bus_error_free(&e);
+                return r;
+        }
+        r = sd_bus_message_enter_container(reply, 'a', "(tsssuuu)");
+        if (r >= 0 && !a)
+                printf("%-26s %-16s %-16s %6s %7s %5s  %s\n", "TIME", "TO", "FROM", "TYPE", "BYTES", "TRIES",
+                       "FIRST BYTES");
+        while (r >= 0) {
+                uint64_t real;
+                const char *to, *from, *head;
+                uint32_t type, len, red;
+
+                r = sd_bus_message_read(reply, "(tsssuuu)", &real, &to, &from, &head, &type, &len, &red);
+                if (r <= 0)
+                        break;
+                n++;
+                if (a) {
+                        json_object *o = json_object_new_object();
+                        json_object_object_add(o, "realtime_usec", json_object_new_uint64(real));
+                        json_object_object_add(o, "to", json_object_new_string(to));
+                        json_object_object_add(o, "from", json_object_new_string(from));
+                        json_object_object_add(o, "type", json_object_new_int64(type));
+                        json_object_object_add(o, "len", json_object_new_int64(len));
+                        json_object_object_add(o, "redeliveries", json_object_new_int64(red));
+                        json_object_object_add(o, "head_hex", json_object_new_string(head));
+                        json_object_array_add(a, o);
+                } else {
+                        time_t t = (time_t) (real / 1000000);
+                        struct tm tm;
+                        char when[32];
+
+                        localtime_r(&t, &tm);
+                        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+                        printf("%s.%06llu %-16s %-16s %6u %7u %5u  %.32s%s\n", when,
+                               (unsigned long long) (real % 1000000), to, from, type, len, red + 1, head,
+                               strlen(head) > 32 ? "..." : "");
+                }
+        }
+        sd_bus_message_unref(reply);
+        if (r < 0) {
+                json_object_put(a);
+                fprintf(stderr, "airsupctl: bad reply from airsupd: %s\n", strerror(-r));
+                return EXIT_FAILED;
+        }
+        if (a)
+                print_json(a);
+        else if (n == 0)
+                printf("(none)\n");
+        return 0;
+}
+
 static int on_event_signal(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         (void) error;
         if (sd_bus_message_is_signal(m, IFACE_MANAGER, "Event"))
@@ -942,6 +1004,7 @@ int main(int argc, char **argv) {
                 return r;
         }
         if (!((strcmp(verb, "status") == 0) || (strcmp(verb, "tree") == 0 && n_args == 0) ||
+              (strcmp(verb, "dead-letters") == 0 && n_args <= 1) ||
               (strcmp(verb, "shutdown") == 0 && n_args == 0) ||
               (strcmp(verb, "metrics") == 0 && (n_args == 0 || (n_args == 1 && strcmp(argv[optind + 1], "--prometheus") == 0))) || (strcmp(verb, "signal") == 0 && n_args == 2) ||
               ((strcmp(verb, "start") == 0 || strcmp(verb, "stop") == 0 || strcmp(verb, "restart") == 0) &&
@@ -969,6 +1032,8 @@ int main(int argc, char **argv) {
                 r = verb_shutdown(bus);
         else if (strcmp(verb, "metrics") == 0)
                 r = verb_metrics(bus, n_args == 1);
+        else if (strcmp(verb, "dead-letters") == 0)
+                r = verb_dead_letters(bus, n_args == 1 ? argv[optind + 1] : NULL);
         else
                 r = verb_change(bus, verb, argv[optind + 1]);
         sd_bus_flush_close_unref(bus);

@@ -279,6 +279,7 @@ void shm__stats(const shm__map *m, uint64_t head, shm_lane_stats *ret) {
                 .errors = atomic_load_explicit(&h->cons.errors, memory_order_relaxed),
                 .depth_bytes = tail - head <= m->capacity ? tail - head : 0,
                 .capacity = m->capacity,
+                .dead = atomic_load_explicit(&h->cons.dead, memory_order_relaxed),
         };
         /* Statistics of two writers: a lie from a peer or a lost increment
          * shows as 0, never as a huge depth. */

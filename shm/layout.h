@@ -171,7 +171,10 @@ typedef struct shm__cons_line {
         _Atomic uint64_t expired;
         _Atomic uint64_t errors;
         _Atomic uint64_t hwm;           /* the most bytes the consumer saw waiting */
+        _Atomic uint64_t dead;          /* messages taken off as dead letters (shm_lane_take_dead()) */
 } shm__cons_line;
+
+_Static_assert(sizeof(shm__cons_line) <= SHM_LINE, "the consumer line is one line");
 
 typedef struct shm__lane_hdr {
         alignas(SHM_LINE) shm__geometry geo;

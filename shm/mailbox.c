@@ -812,3 +812,55 @@ int shm_mailbox_lane_stats(shm_mailbox *m, uint32_t lane, shm_lane_stats *ret) {
 uint64_t shm_mailbox_syscalls(const shm_mailbox *m) {
         return m ? m->syscalls : 0;
 }
+
+int shm_lane_take_dead(int lane_fd, uint32_t max_redeliveries, shm_dead_letter *ret) {
+        rx_lane l = { .space_fd = -EBADF };
+        shm__lane_hdr *h;
+        rec_head rh;
+        uint64_t n;
+        int r;
+
+        if (!ret)
+                return -EINVAL;
+        r = shm__lane_map(lane_fd, &l.map);
+        if (r < 0)
+                return r;
+        h = shm__lane(&l.map);
+        l.head = atomic_load_explicit(&h->cons.head, memory_order_acquire);
+        l.tail = l.head;
+        r = 0;
+        for (unsigned k = 0; k < 2; k++) {      /* a padding record, then the message */
+                uint32_t red;
+
+                if ((l.head & 7) != 0 || lane_avail(&l, &n) < 0) {
+                        r = -EBADMSG;
+                        break;
+                }
+                if (n == 0)
+                        break;
+                if (rec_read(&l, n, &rh) < 0) {
+                        r = -EBADMSG;
+                        break;
+                }
+                if (rh.padding) {
+                        (void) lane_advance(&l, rh.rec);
+                        continue;
+                }
+                if (atomic_load_explicit(&h->cons.inflight, memory_order_relaxed) != l.head + 1)
+                        break;
+                red = atomic_load_explicit(&h->cons.redeliveries, memory_order_relaxed);
+                if (red < max_redeliveries)
+                        break;
+                env_load(&ret->env, shm__at(&l.map, l.head), &rh, red);
+                ret->n_head = rh.len < sizeof(ret->head) ? rh.len : (uint32_t) sizeof(ret->head);
+                memcpy(ret->head, shm__at(&l.map, l.head) + rh.hsize, ret->n_head);
+                (void) lane_advance(&l, rh.rec);
+                shm__count(&h->cons.dead, 1);
+                r = 1;
+                break;
+        }
+        if (r == -EBADMSG)
+                lane_error(&l);
+        shm__unmap(&l.map);
+        return r;
+}

@@ -77,7 +77,16 @@ typedef struct shm_lane_stats {
         uint64_t depth_bytes;           /* bytes of the ring in use */
         uint64_t hwm_bytes;             /* the most bytes the receiver saw waiting */
         uint64_t capacity;
+        uint64_t dead;                  /* taken off as dead letters */
 } shm_lane_stats;
+
+/* A message taken off a lane as a dead letter: its envelope and its first
+ * bytes. */
+typedef struct shm_dead_letter {
+        shm_envelope env;               /* redelivered: how often it was delivered again */
+        uint32_t n_head;
+        uint8_t head[64];
+} shm_dead_letter;
 
 /* One message of a batch (shm_tx_sendv()). */
 typedef struct shm_msg {
@@ -97,6 +106,13 @@ int shm_lane_create(uint32_t capacity, uint32_t message_max, int *ret_fd);
 int shm_bell_create(uint32_t lanes, int *ret_fd);
 /* Reads a lane's counters; the lane is mapped for the call only. */
 int shm_lane_stats_read(int lane_fd, shm_lane_stats *ret);
+/* For a lane whose receiver is down (between two incarnations): if the
+ * message at its head was taken and not committed more than
+ * MAX_REDELIVERIES + 1 times, takes it off as the receiver would, counts
+ * it, copies it into *RET and returns 1; 0 if there is no such message;
+ * -EBADMSG if the lane is garbled.  Whoever calls it is the consumer for
+ * the call. */
+int shm_lane_take_dead(int lane_fd, uint32_t max_redeliveries, shm_dead_letter *ret);
 
 /* Sending.  INDEX is the lane's place in the receiver's mailbox.
  * EVENT_FD is the receiver's eventfd, SPACE_FD this sender's own, on which

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -289,4 +290,71 @@ void broker_channel_close(sup_proc *p) {
         p->chan_source = sd_event_source_disable_unref(p->chan_source);
         p->chan_fd = safe_close(p->chan_fd);
         p->chan_child = safe_close(p->chan_child);
+}
+
+size_t broker_dead_count(const sup_manager *m) {
+        return m->dead_n;
+}
+
+const broker_dead *broker_dead_at(const sup_manager *m, size_t i) {
+        size_t cap = m->cfg->dead_letters;
+
+        if (i >= m->dead_n || cap == 0)
+                return NULL;
+        return &m->dead[(m->dead_head + i) % cap];
+}
+
+void broker_dead_free(sup_manager *m) {
+        free(m->dead);
+        m->dead = NULL;
+        m->dead_n = m->dead_head = 0;
+}
+
+static void dead_keep(sup_manager *m, const broker_dead *d) {
+        size_t cap = m->cfg->dead_letters;
+
+        m->dead_total++;
+        if (cap == 0)
+                return;
+        if (!m->dead && !(m->dead = calloc(cap, sizeof(*m->dead))))
+                return;
+        if (m->dead_n < cap)
+                m->dead[(m->dead_head + m->dead_n++) % cap] = *d;
+        else {
+                m->dead[m->dead_head] = *d;
+                m->dead_head = (m->dead_head + 1) % cap;
+        }
+}
+
+void broker_before_start(sup_proc *p) {
+        sup_manager *m = p->group->m;
+        struct broker_box *b = p->box;
+
+        for (size_t i = 0; b && i < b->n; i++) {
+                shm_dead_letter dl;
+                broker_dead d = {};
+                sup_event e = { .type = SUP_EVENT_DEAD_LETTER, .priority = LOG_WARNING };
+                struct timespec ts;
+                int r = shm_lane_take_dead(b->lanes[i].fd, p->group->cfg->redeliver, &dl);
+
+                if (r == -EBADMSG)
+                        sup_log(&m->events, LOG_WARNING, "%s: the lane from %s is garbled", p->name,
+                                b->lanes[i].sender->name);
+                if (r <= 0)
+                        continue;
+                clock_gettime(CLOCK_REALTIME, &ts);
+                d.realtime_usec = (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+                snprintf(d.receiver, sizeof(d.receiver), "%s", p->name);
+                snprintf(d.sender, sizeof(d.sender), "%s", b->lanes[i].sender->name);
+                d.type = dl.env.type;
+                d.len = dl.env.len;
+                d.redeliveries = dl.env.redelivered;
+                d.n_head = dl.n_head;
+                memcpy(d.head, dl.head, dl.n_head);
+                dead_keep(m, &d);
+                snprintf(e.node, sizeof(e.node), "%s", p->name);
+                snprintf(e.detail, sizeof(e.detail), "from=%s type=%u len=%u redeliveries=%u", d.sender, d.type,
+                         d.len, d.redeliveries);
+                sup_events_emit(&m->events, &e);
+        }
 }

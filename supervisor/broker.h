@@ -25,3 +25,21 @@ void broker_channel_spawned(sup_proc *p, bool ok);
 void broker_channel_close(sup_proc *p);
 /* P goes away with the tree: its mailbox and lanes too. */
 void broker_proc_done(sup_proc *p);
+/* Before P starts again: a message at the head of one of its lanes that
+ * was delivered more than its group's redeliver = times without a commit
+ * is taken off as a dead letter (an event, and kept for airsupctl), so
+ * that a poison message cannot crash-loop it. */
+void broker_before_start(sup_proc *p);
+
+typedef struct broker_dead {
+        uint64_t realtime_usec;
+        char receiver[96], sender[96];
+        uint32_t type, len, redeliveries;
+        uint32_t n_head;
+        uint8_t head[64];               /* its first bytes */
+} broker_dead;
+
+/* The dead letters kept, oldest first (I < broker_dead_count()). */
+size_t broker_dead_count(const sup_manager *m);
+const broker_dead *broker_dead_at(const sup_manager *m, size_t i);
+void broker_dead_free(sup_manager *m);

@@ -127,6 +127,7 @@ typedef struct cfg {
         char *state_dir;                /* NULL: state_dir_default() */
         char *metrics_listen;           /* HOST:PORT of GET /metrics, NULL: none */
         unsigned events;
+        unsigned dead_letters;          /* dead letters kept for airsupctl */
         cfg_node *nodes;                /* nodes[CFG_ROOT] is the root supervisor */
         size_t n_nodes;
         int32_t *by_name;               /* open-addressing index of nodes by name, -1 empty */

@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "supervisor/broker.h"
 #include "supervisor/control.h"
 #include "supervisor/manager.h"
 #include "supervisor/proc.h"
@@ -419,6 +420,51 @@ static int method_outputs(sd_bus_message *msg, void *userdata, sd_bus_error *err
         return sd_bus_send(NULL, reply, NULL);
 }
 
+/* The dead letters kept, oldest first: (realtime_usec, receiver, sender,
+ * type, len, redeliveries, first bytes in hex); NAME "" for all, else a
+ * group (its instances) or one instance. */
+static int method_dead_letters(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        sup_control *c = userdata;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *name;
+        sup_node *n = NULL;
+        sup_proc *p = NULL;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &name);
+        if (r < 0)
+                return r;
+        if (name[0]) {
+                r = lookup(c, name, &n, &p, error);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(tsssuuu)");
+        for (size_t i = 0; r >= 0 && i < broker_dead_count(c->m); i++) {
+                const broker_dead *d = broker_dead_at(c->m, i);
+                char hex[2 * sizeof(d->head) + 1];
+                size_t gl = n ? strlen(n->cfg->name) : 0;
+
+                if (p && strcmp(d->receiver, p->name) != 0)
+                        continue;
+                if (n && !(strncmp(d->receiver, n->cfg->name, gl) == 0 &&
+                           (d->receiver[gl] == '\0' || d->receiver[gl] == '[')))
+                        continue;
+                for (uint32_t k = 0; k < d->n_head; k++)
+                        snprintf(hex + 2 * k, 3, "%02x", d->head[k]);
+                hex[2 * d->n_head] = '\0';
+                r = sd_bus_message_append(reply, "(tsssuuu)", d->realtime_usec, d->receiver, d->sender, hex, d->type,
+                                          d->len, d->redeliveries);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
 /* Metrics, one row per sample: name, type, help, labels, value.  The
  * same rows make airsupctl's table, its JSON and the Prometheus text. */
 #define METRIC_ROW "(ssssd)"
@@ -753,6 +799,8 @@ static const sd_bus_vtable manager_vtable[] = {
                                 method_outputs, 0),
         SD_BUS_METHOD_WITH_ARGS("Metrics", SD_BUS_NO_ARGS, SD_BUS_RESULT("a" METRIC_ROW, samples),
                                 method_metrics, 0),
+        SD_BUS_METHOD_WITH_ARGS("DeadLetters", SD_BUS_ARGS("s", name), SD_BUS_RESULT("a(tsssuuu)", letters),
+                                method_dead_letters, 0),
         SD_BUS_METHOD_WITH_ARGS("Subscribe", SD_BUS_NO_ARGS, SD_BUS_RESULT("t", last_seq), method_subscribe, 0),
         SD_BUS_SIGNAL_WITH_ARGS("Event", SD_BUS_ARGS("t", seq, "t", realtime_usec, "t", monotonic_usec,
                                 "s", severity, "s", kind, "s", node, "u", pid, "u", incarnation, "s", text), 0),

@@ -44,6 +44,7 @@ static const char *const event_names[_SUP_EVENT_MAX] = {
         [SUP_EVENT_MANUAL_RESTART] = "manual-restart",
         [SUP_EVENT_MANUAL_SIGNAL] = "manual-signal",
         [SUP_EVENT_CONTROL_REFUSED] = "control-refused",
+        [SUP_EVENT_DEAD_LETTER] = "dead-letter",
 };
 
 static const char *const priority_names[] = {

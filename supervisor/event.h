@@ -34,6 +34,7 @@ typedef enum sup_event_type {
         SUP_EVENT_MANUAL_RESTART,
         SUP_EVENT_MANUAL_SIGNAL,        /* detail: the signal */
         SUP_EVENT_CONTROL_REFUSED,      /* a peer the control socket does not serve: detail */
+        SUP_EVENT_DEAD_LETTER,          /* a message taken off a lane after too many redeliveries: detail */
         _SUP_EVENT_MAX,
         _SUP_EVENT_INVALID = -22,
 } sup_event_type;

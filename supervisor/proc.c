@@ -286,6 +286,7 @@ static int act_start(sup_proc *p) {
 
         /* Its channel to us; without one (no fds left) it runs without
          * messages rather than not at all. */
+        broker_before_start(p);
         r = broker_channel_open(p);
         if (r < 0)
                 sup_log(&m->events, LOG_WARNING, "%s: no channel for messages: %s", p->name, strerror(-r));

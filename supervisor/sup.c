@@ -24,6 +24,7 @@
 #include "supervisor/logsink.h"
 #include "supervisor/spawner.h"
 #include "supervisor/state.h"
+#include "supervisor/broker.h"
 #include "supervisor/manager.h"
 #include "supervisor/proc.h"
 
@@ -668,6 +669,7 @@ sup_manager *manager_free(sup_manager *m) {
         if (!m)
                 return NULL;
         node_free(m->root);
+        broker_dead_free(m);
         m->run_queue = sd_event_source_disable_unref(m->run_queue);
         m->state_flush = sd_event_source_disable_unref(m->state_flush);
         state_flush(m->state);

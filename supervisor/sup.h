@@ -196,4 +196,7 @@ struct sup_manager {
         struct sup_state *state;        /* the deployment's lock and process list, NULL if none */
         size_t state_compacted;         /* processes in it at its last rewrite */
         sd_event_source *state_flush;   /* writes the list's queued lines */
+        struct broker_dead *dead;       /* the last cfg->dead_letters dead letters, a ring */
+        size_t dead_head, dead_n;
+        uint64_t dead_total;
 };

@@ -6,11 +6,12 @@
  *       payload is its 8-byte number and 0..63 bytes that follow from it.
  *       FIRST is 0, or the number in FIRST_FILE (what a producer that was
  *       killed got to), which it keeps up to date.
- *   msg-peer consume OUT [HOLD_US]
+ *   msg-peer consume OUT [HOLD_US [POISON]]
  *       says READY=1, then for each message: checks its payload, appends
  *       "NUMBER REDELIVERED SENDER" (or "CORRUPT ...") to OUT, holds it
  *       HOLD_US microseconds (so that a kill lands between taking and
- *       committing), and commits it
+ *       committing), and commits it; message number POISON makes it
+ *       crash (SIGSEGV) each time, before the commit
  *   msg-peer bad-args
  *       every call with bad arguments; prints "ok" if each said -EINVAL
  *   msg-peer attach
@@ -18,6 +19,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,7 +102,7 @@ static int produce(const char *dest, uint64_t n, const char *first_file) {
                 pause();
 }
 
-static int consume(const char *out, long hold_us) {
+static int consume(const char *out, long hold_us, long long poison) {
         airsup *a;
         int fd = open(out, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 
@@ -129,6 +131,8 @@ static int consume(const char *out, long hold_us) {
                 else
                         l = snprintf(line, sizeof(line), "CORRUPT %d %u %s\n", r, m.redelivered, m.sender);
                 (void) !write(fd, line, (size_t) l);
+                if ((long long) seq == poison)
+                        raise(SIGSEGV);
                 if (hold_us > 0) {
                         struct timespec ts = { .tv_sec = hold_us / 1000000, .tv_nsec = hold_us % 1000000 * 1000 };
                         (void) nanosleep(&ts, NULL);
@@ -176,7 +180,7 @@ int main(int argc, char **argv) {
         if (argc >= 4 && strcmp(argv[1], "produce") == 0)
                 return produce(argv[2], strtoull(argv[3], NULL, 10), argc >= 5 ? argv[4] : NULL);
         if (argc >= 3 && strcmp(argv[1], "consume") == 0)
-                return consume(argv[2], argc >= 4 ? atol(argv[3]) : 0);
+                return consume(argv[2], argc >= 4 ? atol(argv[3]) : 0, argc >= 5 ? atoll(argv[4]) : -1);
         if (argc == 2 && strcmp(argv[1], "bad-args") == 0)
                 return bad_args();
         if (argc == 2 && strcmp(argv[1], "attach") == 0) {
