@@ -76,10 +76,98 @@ void broker_proc_done(sup_proc *p) {
         p->box = NULL;
 }
 
+/* Records for a child that has not read the last ones yet.  A Unix
+ * socket takes only a few unread datagrams (net.unix.max_dgram_qlen,
+ * often 10), so what does not fit waits here, in order, and goes out as
+ * the child reads (EPOLLOUT).  The fds are the broker's own (lanes, bells,
+ * eventfds), which live as long as the channel can.  A child that lets
+ * CHAN_OUT_MAX records pile up is not reading: its channel is closed. */
+#define CHAN_OUT_MAX (SHM_LANES_MAX + 64)
+
+typedef struct chan_pending {
+        chan_record rec;
+        int fds[3];
+        size_t n_fds;
+} chan_pending;
+
+struct chan_out {
+        chan_pending *q;
+        size_t head, n, cap;
+};
+
+static void chan_out_free(sup_proc *p) {
+        if (!p->chan_out)
+                return;
+        free(p->chan_out->q);
+        free(p->chan_out);
+        p->chan_out = NULL;
+}
+
+/* Requests are read only while few replies wait: a child that asks and
+ * does not read the answers is not read either, and its queue stays
+ * within CHAN_OUT_MAX. */
+#define CHAN_OUT_READ_MAX 16
+
+static void chan_watch(sup_proc *p, bool out) {
+        size_t n = p->chan_out ? p->chan_out->n : 0;
+
+        if (p->chan_source)
+                (void) sd_event_source_set_io_events(p->chan_source, (n <= CHAN_OUT_READ_MAX ? EPOLLIN : 0) |
+                                                                     (out ? EPOLLOUT : 0));
+}
+
+/* Sends what waits, in order, as far as the child takes it. */
+static int chan_flush(sup_proc *p) {
+        struct chan_out *o = p->chan_out;
+
+        while (o && o->n > 0) {
+                chan_pending *c = &o->q[o->head];
+                int r = fds_send(p->chan_fd, &c->rec, c->rec.h.len, c->fds, c->n_fds);
+
+                if (r == -EAGAIN)
+                        return 0;
+                if (r < 0)
+                        return r;
+                o->head = (o->head + 1) % o->cap;
+                o->n--;
+        }
+        chan_watch(p, false);
+        return 0;
+}
+
 static int chan_send(sup_proc *p, const chan_record *r, const int *fds, size_t n_fds) {
+        struct chan_out *o;
+        int k;
+
         if (p->chan_fd < 0)
                 return -ENOTCONN;
-        return fds_send(p->chan_fd, r, r->h.len, fds, n_fds);
+        if (!p->chan_out || p->chan_out->n == 0) {
+                k = fds_send(p->chan_fd, r, r->h.len, fds, n_fds);
+                if (k != -EAGAIN)
+                        return k;
+        }
+        if (!p->chan_out && !(p->chan_out = calloc(1, sizeof(*p->chan_out))))
+                return -ENOMEM;
+        o = p->chan_out;
+        if (o->n == CHAN_OUT_MAX)
+                return -ENOBUFS;
+        if (o->n == o->cap) {
+                size_t cap = o->cap ? o->cap * 2 : 16;
+                chan_pending *q = calloc(cap, sizeof(*q));
+                if (!q)
+                        return -ENOMEM;
+                for (size_t i = 0; i < o->n; i++)
+                        q[i] = o->q[(o->head + i) % o->cap];
+                free(o->q);
+                o->q = q;
+                o->head = 0;
+                o->cap = cap;
+        }
+        o->q[(o->head + o->n) % o->cap] = (chan_pending) { .rec = *r, .n_fds = n_fds };
+        memcpy(o->q[(o->head + o->n) % o->cap].fds, fds, n_fds * sizeof(int));
+        o->n++;
+        chan_watch(p, true);
+        return 0;
 }
 
 static int send_error(sup_proc *p, uint32_t req, int error) {
@@ -212,8 +300,20 @@ static int on_channel(sd_event_source *s, int fd, uint32_t revents, void *userda
         sup_proc *p = userdata;
 
         (void) s;
-        (void) revents;
-        for (unsigned k = 0; k < CHAN_BATCH && p->chan_fd == fd; k++) {
+        if (revents & EPOLLOUT) {
+                if (chan_flush(p) < 0) {
+                        broker_channel_close(p);
+                        return 0;
+                }
+                if (p->chan_out && p->chan_out->n == CHAN_OUT_MAX) {
+                        sup_log(&p->group->m->events, LOG_WARNING, "%s pid %d reads nothing on its channel, "
+                                "closed", p->name, (int) p->pid);
+                        broker_channel_close(p);
+                        return 0;
+                }
+        }
+        for (unsigned k = 0; k < CHAN_BATCH && p->chan_fd == fd &&
+                             (!p->chan_out || p->chan_out->n <= CHAN_OUT_READ_MAX); k++) {
                 char buf[CHAN_RECORD_MAX];
                 int fds[4];
                 size_t n_fds = 0;
@@ -287,6 +387,7 @@ void broker_channel_spawned(sup_proc *p, bool ok) {
 }
 
 void broker_channel_close(sup_proc *p) {
+        chan_out_free(p);
         p->chan_source = sd_event_source_disable_unref(p->chan_source);
         p->chan_fd = safe_close(p->chan_fd);
         p->chan_child = safe_close(p->chan_child);
@@ -357,4 +458,30 @@ void broker_before_start(sup_proc *p) {
                          d.len, d.redeliveries);
                 sup_events_emit(&m->events, &e);
         }
+}
+
+unsigned broker_mailbox_stats(const sup_proc *p, shm_lane_stats *ret) {
+        const struct broker_box *b = p->box;
+        unsigned n = 0;
+
+        *ret = (shm_lane_stats) {};
+        for (size_t i = 0; b && i < b->n; i++) {
+                shm_lane_stats st;
+
+                if (shm_lane_stats_read(b->lanes[i].fd, &st) < 0)
+                        continue;
+                n++;
+                ret->sent += st.sent;
+                ret->dropped += st.dropped;
+                ret->received += st.received;
+                ret->expired += st.expired;
+                ret->errors += st.errors;
+                ret->dead += st.dead;
+                ret->depth += st.depth;
+                ret->depth_bytes += st.depth_bytes;
+                ret->capacity += st.capacity;
+                if (st.hwm_bytes > ret->hwm_bytes)
+                        ret->hwm_bytes = st.hwm_bytes;
+        }
+        return n;
 }

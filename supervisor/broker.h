@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 
+#include "shm/shm.h"
 #include "supervisor/sup.h"
 
 /* Before P's spawn: its channel's two ends (chan_fd, chan_child). */
@@ -38,6 +39,11 @@ typedef struct broker_dead {
         uint32_t n_head;
         uint8_t head[64];               /* its first bytes */
 } broker_dead;
+
+/* The figures of P's inbound lanes, summed (read from the segments, as
+ * untrusted memory: a lane that lies shows what it claims, never more
+ * than its capacity), hwm_bytes the largest; the number of lanes. */
+unsigned broker_mailbox_stats(const sup_proc *p, shm_lane_stats *ret);
 
 /* The dead letters kept, oldest first (I < broker_dead_count()). */
 size_t broker_dead_count(const sup_manager *m);

@@ -490,9 +490,19 @@ static const struct {
         { "airsup_process_pid", "gauge", "Process id of the main process, 0 when down" },
         { "airsup_process_start_latency_seconds", "gauge",
           "Seconds from the fork of its last start to its readiness, 0 until it was ready once" },
+        { "airsup_mailbox_lanes", "gauge", "Lanes into the process's mailbox (one per sender)" },
+        { "airsup_mailbox_depth", "gauge", "Messages waiting in the process's mailbox" },
+        { "airsup_mailbox_hwm_bytes", "gauge", "The most bytes one of its lanes held waiting" },
+        { "airsup_mailbox_sent_total", "counter", "Messages sent into the process's mailbox" },
+        { "airsup_mailbox_received_total", "counter", "Messages the process received and committed" },
+        { "airsup_mailbox_dropped_total", "counter", "Messages dropped by senders at a full lane" },
+        { "airsup_mailbox_expired_total", "counter", "Messages dropped at receive, past their deadline" },
+        { "airsup_mailbox_errors_total", "counter", "Garbled records and lanes found in its mailbox" },
+        { "airsup_mailbox_dead_letters_total", "counter", "Messages taken off its lanes as dead letters" },
 };
 
-enum { M_UP, M_HELD, M_READY, M_RESTARTS, M_UPTIME, M_EXIT, M_PID, M_LATENCY };
+enum { M_UP, M_HELD, M_READY, M_RESTARTS, M_UPTIME, M_EXIT, M_PID, M_LATENCY, M_MB_LANES, M_MB_DEPTH, M_MB_HWM,
+       M_MB_SENT, M_MB_RECEIVED, M_MB_DROPPED, M_MB_EXPIRED, M_MB_ERRORS, M_MB_DEAD };
 
 static int sample(metrics_walk *w, const char *name, const char *type, const char *help, const char *labels,
                   double v) {
@@ -560,6 +570,14 @@ static int metrics_node(sup_node *n, unsigned depth, void *userdata) {
                 case M_LATENCY:
                         v = (double) p->start_latency_usec / 1e6;
                         break;
+                case M_MB_LANES ... M_MB_DEAD: {
+                        shm_lane_stats st;
+                        unsigned lanes = broker_mailbox_stats(p, &st);
+                        const uint64_t vals[] = { lanes, st.depth, st.hwm_bytes, st.sent, st.received, st.dropped,
+                                                  st.expired, st.errors, st.dead };
+                        v = (double) vals[w->family - M_MB_LANES];
+                        break;
+                }
                 default:
                         v = proc_running(p) ? p->pid : 0;
                         break;

@@ -110,6 +110,7 @@ struct sup_proc {
         int chan_fd, chan_child;
         sd_event_source *chan_source;
         unsigned chan_bad;              /* malformed records on this channel */
+        struct chan_out *chan_out;      /* records waiting for room in it (broker.c) */
         struct broker_box *box;
 };
 

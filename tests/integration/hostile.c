@@ -33,6 +33,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -281,12 +282,30 @@ static int chan_put(int fd, const void *buf, size_t len, bool with_fd) {
         return sendmsg(fd, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
 }
 
+/* The next reply on FD: 1 an ERROR, 0 something else, -1 closed. */
+static int chan_reply(int fd, int *others) {
+        for (;;) {
+                uint8_t buf[256];
+                struct pollfd p = { .fd = fd, .events = POLLIN };
+                ssize_t n;
+
+                if (poll(&p, 1, 5000) <= 0)
+                        return -1;
+                n = recv(fd, buf, sizeof(buf), 0);
+                if (n <= 0)
+                        return -1;
+                if (n >= 8 && buf[2] == 3)
+                        return 1;
+                (*others)++;
+        }
+}
+
 static int cmd_chan_garbage(const char *out) {
         const char *e = getenv("AIRSUP_FD");
         FILE *f = fopen(out, "we");
         uint8_t rec[80] = {}, big[4096];
         uint32_t hdr[2];
-        int fd = e ? atoi(e) : -1, errors = 0, lane = 0;
+        int fd = e ? atoi(e) : -1, errors = 0, others = 0;
 
         if (!f || fd < 0)
                 return 2;
@@ -295,35 +314,29 @@ static int cmd_chan_garbage(const char *out) {
         hdr[1] = sizeof(rec);
         memcpy(rec, hdr, 8);
         memcpy(rec + 16, "nosuchgroup", 11);
-        (void) chan_put(fd, rec, sizeof(rec), false);
-        /* Then garbage of every kind, 40 records. */
+        if (chan_put(fd, rec, sizeof(rec), false) == 0 && chan_reply(fd, &others) == 1)
+                errors++;
+        /* Then garbage of every kind, one record at a time, each answer
+         * read before the next, until airsupd closes the channel. */
         memset(big, 0x41, sizeof(big));
         for (int i = 0; i < 40; i++) {
                 uint8_t bad[80];
+                int r;
+
                 memcpy(bad, rec, sizeof(bad));
                 switch (i % 6) {
-                case 0: bad[0] = 9; break;                              /* version */
-                case 1: bad[2] = 77; break;                             /* type */
-                case 2: (void) chan_put(fd, big, sizeof(big), false); continue;
-                case 3: (void) chan_put(fd, bad, 3, false); continue;   /* short */
-                case 4: memset(bad + 16, 0x7f, 64); break;              /* a name that is not one */
-                default: (void) chan_put(fd, bad, sizeof(bad), true); continue;  /* an fd where none belongs */
+                case 0: bad[0] = 9; r = chan_put(fd, bad, sizeof(bad), false); break;     /* version */
+                case 1: bad[2] = 77; r = chan_put(fd, bad, sizeof(bad), false); break;    /* type */
+                case 2: r = chan_put(fd, big, sizeof(big), false); break;                /* too long */
+                case 3: r = chan_put(fd, bad, 3, false); break;                          /* short */
+                case 4: memset(bad + 16, 0x7f, 64); r = chan_put(fd, bad, sizeof(bad), false); break;
+                default: r = chan_put(fd, bad, sizeof(bad), true); break;                /* an fd where none belongs */
                 }
-                if (chan_put(fd, bad, sizeof(bad), false) < 0)
+                if (r < 0 || (r = chan_reply(fd, &others)) < 0)
                         break;
+                errors += r;
         }
-        /* What came back: ERRORs, then the end of the channel. */
-        for (;;) {
-                uint8_t buf[256];
-                ssize_t n = recv(fd, buf, sizeof(buf), 0);
-                if (n <= 0)
-                        break;
-                if (n >= 8 && buf[2] == 3)
-                        errors++;
-                else
-                        lane++;
-        }
-        fprintf(f, "errors=%d other=%d closed\n", errors, lane);
+        fprintf(f, "errors=%d other=%d closed\n", errors, others);
         fclose(f);
         for (;;)
                 pause();

@@ -1,7 +1,8 @@
 # A poison message: the sink crashes on message 42 each time it gets it.
 # With redeliver = 2 it is handed over three times (redelivered 0, 1, 2),
 # then airsupd takes it off the lane before the next start: a dead-letter
-# event, and airsupctl dead-letters lists it; every other message arrives.
+# event, and airsupctl dead-letters lists it; every other message arrives,
+# and the metrics show the mailbox's figures.
 . "$(dirname "$0")/lib.sh"
 
 ctl() { "$AIRSUPCTL" -s "$T/control" "$@"; }
@@ -39,5 +40,16 @@ assert len(d) == 1 and d[0]["from"] == "src" and d[0]["redeliveries"] == 2 and d
         fail "dead-letters --json: $(ctl --json dead-letters sink)"
 [ "$(ctl --json dead-letters src)" = "[ ]" ] || [ "$(ctl --json dead-letters src)" = "[]" ] || fail "src has dead letters: $(ctl --json dead-letters src)"
 ctl dead-letters nosuch 2>/dev/null; [ $? -eq 3 ] || fail "dead-letters of no such name is not 3"
+# The mailbox figures, read from the lane's segment, among the metrics.
+ctl metrics --prometheus >prom.txt || fail "metrics failed"
+m() { sed -n "s/^$1{process=\"sink\",group=\"sink\"} //p" prom.txt; }
+[ "$(m airsup_mailbox_lanes)" = 1 ] || fail "sink's lanes: $(grep mailbox prom.txt)"
+[ "$(m airsup_mailbox_dead_letters_total)" = 1 ] || fail "sink's dead letters: $(grep mailbox prom.txt)"
+[ "$(m airsup_mailbox_sent_total)" = 100 ] || fail "sent into sink: $(grep mailbox prom.txt)"
+[ "$(m airsup_mailbox_received_total)" = 99 ] || fail "received by sink: $(grep mailbox prom.txt)"
+[ "$(m airsup_mailbox_depth)" = 0 ] || fail "sink's depth: $(grep mailbox prom.txt)"
+if command -v promtool >/dev/null; then
+        promtool check metrics <prom.txt || fail "promtool: $(promtool check metrics <prom.txt 2>&1)"
+fi
 kill -TERM "$AIRSUPD_PID"
 wait_airsupd_exit 20
