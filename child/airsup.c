@@ -22,6 +22,8 @@
 
 #define EXPORT __attribute__((visibility("default")))
 #define ATTACH_TIMEOUT_NS (UINT64_C(5) * 1000000000)
+#define RECV_SPIN 2000                  /* pauses a waiting receive spins before it sleeps */
+#define CHAN_EVERY 256                  /* receives between two looks at the channel under load */
 
 struct airsup_dest {
         airsup *a;
@@ -38,6 +40,7 @@ struct airsup {
         int event_fd;                   /* our mailbox's, from BELL */
         shm_mailbox *mb;
         bool armed;
+        uint64_t n_recv;
         uint32_t next_req;
         char (*senders)[AIRSUP_NAME_MAX];       /* by lane index */
         size_t n_senders;
@@ -384,7 +387,7 @@ EXPORT int airsup_recv(airsup *a, airsup_msg *m, void *buf, size_t size, uint64_
         if (!a || !m || (size > 0 && !buf))
                 return -EINVAL;
         deadline = shm_deadline(timeout_ns);
-        for (;;) {
+        for (bool spun = false, drained = false;;) {
                 struct pollfd p[2] = {
                         { .fd = a->chan_gone ? -1 : a->chan, .events = POLLIN },
                         { .fd = a->event_fd, .events = POLLIN },
@@ -398,17 +401,36 @@ EXPORT int airsup_recv(airsup *a, airsup_msg *m, void *buf, size_t size, uint64_
                         shm_mailbox_disarm_fd(a->mb);
                         a->armed = false;
                 }
-                r = airsup_process(a);
-                if (r < 0 && r != -EBADMSG && r != -ECONNRESET)
-                        return r;
+                /* airsupd's records (new lanes) are read when the lanes
+                 * have nothing, and every CHAN_EVERY receives under load:
+                 * not a system call per message. */
+                if (a->n_recv++ % CHAN_EVERY == 0 || drained) {
+                        r = airsup_process(a);
+                        if (r < 0 && r != -EBADMSG && r != -ECONNRESET)
+                                return r;
+                }
                 r = shm_mailbox_take(a->mb, shm_now(), &e, buf, size, &lane);
+                if (r == -EAGAIN && !drained) {
+                        drained = true;         /* a new lane may be waiting on the channel */
+                        continue;
+                }
+                drained = false;
                 if (r >= 0 || r == -EMSGSIZE) {
                         fill(a, m, &e, lane);
                         return r;
                 }
                 if (r != -EAGAIN)
                         return r;
-                /* Nothing: have the senders write our eventfd, then wait. */
+                /* Nothing: a receiver that may wait looks again for a few
+                 * microseconds (a stream's next message is usually that
+                 * close), then has the senders write its eventfd, and
+                 * sleeps. */
+                if (timeout_ns > 0 && !spun) {
+                        spun = true;
+                        if (shm_mailbox_wait(a->mb, 0, RECV_SPIN) == 0)
+                                continue;
+                }
+                spun = false;
                 k = shm_mailbox_arm_fd(a->mb);
                 if (k < 0)
                         return k;

@@ -600,8 +600,16 @@ SHM_HOT int take(shm_mailbox *m, uint64_t now_ns, shm_envelope *ret_env, void *b
         }
 }
 
+static bool recv_fast(shm_mailbox *m, shm_envelope *ret, void *buf, size_t size, uint32_t *ret_lane, int *ret_len,
+                      bool hold);
+
 int shm_mailbox_take(shm_mailbox *m, uint64_t now_ns, shm_envelope *ret_env, void *buf, size_t size,
                      uint32_t *ret_lane) {
+        int r;
+
+        if (__builtin_expect(m && ret_env && (buf || size == 0), 1) &&
+            recv_fast(m, ret_env, buf, size, ret_lane, &r, /* hold= */ true))
+                return r;
         return take(m, now_ns, ret_env, buf, size, ret_lane, /* track= */ true);
 }
 
@@ -634,7 +642,7 @@ int shm_mailbox_commit(shm_mailbox *m, uint32_t lane) {
  * not delivered before.  Takes and commits it and returns true; false:
  * nothing was done, the general path decides. */
 SHM_HOT bool recv_plain(shm_mailbox *m, uint32_t i, shm_envelope *ret, void *buf, size_t size, uint32_t *ret_lane,
-                        int *ret_len) {
+                        int *ret_len, bool hold) {
         rx_lane *l = &m->lanes[i];
         uint64_t head = l->head, n = l->tail - head, w;
         uint32_t off = (uint32_t) (head & l->map.mask), first, len, rec;
@@ -658,6 +666,21 @@ SHM_HOT bool recv_plain(shm_mailbox *m, uint32_t i, shm_envelope *ret, void *buf
         ret->redelivered = 0;
         ret->len = len;
         shm__copy(buf, p + SHM_REC_HEADER, len);
+        if (hold) {
+                /* A take: recorded in the segment (a consumer that dies
+                 * before its commit gets it redelivered), held until then. */
+                shm__lane_hdr *h = shm__lane(&l->map);
+                atomic_store_explicit(&h->cons.redeliveries, 0, memory_order_relaxed);
+                atomic_store_explicit(&h->cons.inflight, head + 1, memory_order_relaxed);
+                l->inflight = head + 1;
+                l->held_rec = rec;
+                l->st = LANE_HELD;
+                m->next_lane = NIL;
+                if (ret_lane)
+                        *ret_lane = i;
+                *ret_len = (int) len;
+                return true;
+        }
         m->syscalls += lane_advance(l, rec);
         atomic_store_explicit(&shm__lane(&l->map)->cons.received, ++l->received, memory_order_relaxed);
         if (l->tail == l->head) {
@@ -677,7 +700,8 @@ SHM_HOT bool recv_plain(shm_mailbox *m, uint32_t i, shm_envelope *ret, void *buf
  * is looked at; then its head record must be the common kind
  * (recv_plain()).  false: something is not so, nothing was done, and the
  * general path (which reads and checks the segment itself) takes over. */
-SHM_HOT bool recv_fast(shm_mailbox *m, shm_envelope *ret, void *buf, size_t size, uint32_t *ret_lane, int *ret_len) {
+SHM_HOT bool recv_fast(shm_mailbox *m, shm_envelope *ret, void *buf, size_t size, uint32_t *ret_lane, int *ret_len,
+                       bool hold) {
         uint32_t i = m->next_lane;
         rx_lane *l;
         uint64_t tail;
@@ -686,7 +710,7 @@ SHM_HOT bool recv_fast(shm_mailbox *m, shm_envelope *ret, void *buf, size_t size
             atomic_load_explicit(&shm__bell(&m->bell)->summary, memory_order_relaxed) != 0)
                 return false;
         if (__builtin_expect(i != NIL, 1))
-                return m->n_watch == 0 && recv_plain(m, i, ret, buf, size, ret_lane, ret_len);
+                return m->n_watch == 0 && recv_plain(m, i, ret, buf, size, ret_lane, ret_len, hold);
         if (m->n_watch != 1)
                 return false;
         i = m->watch[0];
@@ -705,7 +729,7 @@ SHM_HOT bool recv_fast(shm_mailbox *m, shm_envelope *ret, void *buf, size_t size
         m->n_watch = 0;
         l->st = LANE_QUEUED;
         m->next_lane = i;
-        return recv_plain(m, i, ret, buf, size, ret_lane, ret_len);
+        return recv_plain(m, i, ret, buf, size, ret_lane, ret_len, hold);
 }
 
 static __attribute__((noinline)) int recv_slow(shm_mailbox *m, uint64_t now_ns, shm_envelope *ret_env, void *buf,
@@ -729,7 +753,7 @@ int shm_mailbox_recv(shm_mailbox *m, uint64_t now_ns, shm_envelope *ret_env, voi
         /* The fast path takes no record with a deadline: NOW_NS is not
          * looked at there. */
         if (__builtin_expect(m && ret_env && (buf || size == 0), 1) &&
-            recv_fast(m, ret_env, buf, size, ret_lane, &r))
+            recv_fast(m, ret_env, buf, size, ret_lane, &r, /* hold= */ false))
                 return r;
         return recv_slow(m, now_ns, ret_env, buf, size, ret_lane);
 }

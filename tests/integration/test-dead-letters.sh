@@ -21,7 +21,7 @@ redeliver = 2
 command = $MSGPEER produce sink 100
 CONF
 start_airsupd dl.conf
-wait_log 'ready root'
+wait_log 'ready root' 60
 wait_log 'dead-letter sink from=src type=7 len=50 redeliveries=2'
 wait_until 30 eval 'grep -q "^99 " out.txt' || fail "message 99 never arrived"
 [ "$(grep -c '^42 ' out.txt)" = 3 ] || fail "42 was handed over $(grep -c '^42 ' out.txt) times, not 3"

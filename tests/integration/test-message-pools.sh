@@ -25,7 +25,7 @@ command = $MSGPEER produce work 200
 instances = 12
 CONF
 start_airsupd pool.conf
-wait_log 'ready root'
+wait_log 'ready root' 60
 # The sink holds each message 200 us: kill it while lanes are queued.
 wait_until 30 eval '[ "$(wc -l <sink.txt)" -ge 500 ]' || fail "the sink got $(wc -l <sink.txt) messages"
 kill -KILL "$(group_pid sink)"

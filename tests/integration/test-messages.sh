@@ -27,7 +27,7 @@ stdout = file:$T/args.txt
 command = $HOSTILE chan-garbage $T/garbage.txt
 CONF
 start_airsupd msg.conf
-wait_log 'ready root'
+wait_log 'ready root' 60
 wait_log 'lane src -> sink \(index 0\)'
 
 count() { grep -c '^[0-9]' out.txt 2>/dev/null || echo 0; }
