@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -27,6 +28,31 @@
 
 #define MSG 64
 #define SPIN 2000
+
+/* A side of an exchange on a CPU of its own (0 or 1 of those we may
+ * use), for every transport alike; nothing with one CPU. */
+static cpu_set_t cpus;                  /* read once, before the first pin() */
+static bool cpus_read;
+
+static void pin(int nth) {
+        cpu_set_t one;
+        int k = 0;
+
+        if (!cpus_read) {
+                cpus_read = true;
+                if (sched_getaffinity(0, sizeof(cpus), &cpus) < 0)
+                        CPU_ZERO(&cpus);
+        }
+        if (CPU_COUNT(&cpus) < 2)
+                return;
+        for (int c = 0; c < CPU_SETSIZE; c++)
+                if (CPU_ISSET(c, &cpus) && k++ == nth) {
+                        CPU_ZERO(&one);
+                        CPU_SET(c, &one);
+                        (void) sched_setaffinity(0, sizeof(one), &one);
+                        return;
+                }
+}
 
 static int cmp_u64(const void *a, const void *b) {
         uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
@@ -58,6 +84,8 @@ static airsup *attach(void) {
 
 _Noreturn static void role_sink(uint64_t n, const char *result) {
         airsup *a = attach();
+
+        pin(0);
         uint8_t buf[MSG];
         airsup_msg m;
         int64_t t0 = 0;
@@ -81,6 +109,8 @@ _Noreturn static void role_sink(uint64_t n, const char *result) {
 
 _Noreturn static void role_source(uint64_t n) {
         airsup *a = attach();
+
+        pin(1);
         airsup_dest *d;
         uint8_t buf[MSG] = { 0 };
 
@@ -97,6 +127,8 @@ _Noreturn static void role_source(uint64_t n) {
 
 _Noreturn static void role_echo(void) {
         airsup *a = attach();
+
+        pin(0);
         airsup_dest *back = NULL;
         uint8_t buf[MSG];
         airsup_msg m;
@@ -115,6 +147,8 @@ _Noreturn static void role_echo(void) {
 
 _Noreturn static void role_ping(size_t n, const char *result) {
         airsup *a = attach();
+
+        pin(1);
         airsup_dest *d;
         uint8_t buf[MSG] = { 0 };
         uint64_t *lat = calloc(n, sizeof(uint64_t));
@@ -310,9 +344,11 @@ static double direct_throughput(kind k, uint64_t n) {
         pair_open(k, &a, &b, 1);
         if (pipe2(go, O_CLOEXEC) < 0)
                 bench_die("pipe");
+        pin(0);
         pid = fork();
         if (pid == 0) {
                 char x;
+                pin(1);
                 end_ready(&b, true, ZMQ_PUSH);
                 for (uint64_t i = 0; i < n; i++) {
                         memcpy(buf, &i, sizeof(i));
@@ -372,9 +408,11 @@ static void direct_rtt(kind k, size_t n, double *p50, double *p99) {
         }
         if (k != ZMQ && k != UNIX)
                 pair_open(k, &ba_a, &ba_b, 3);
+        pin(0);
         pid = fork();
         if (pid == 0) {
                 char x;
+                pin(1);
                 end *in = &ab_b, *out = k == ZMQ || k == UNIX ? &ab_b : &ba_b;
                 if (k == ZMQ)
                         end_ready(in, false, ZMQ_PAIR);
@@ -448,6 +486,7 @@ int main(int argc, char **argv) {
         }
         n_tput = quick ? 200000 : 2000000;
         n_rtt = quick ? 20000 : 200000;
+        pin(-1);                        /* reads the CPUs we may use, pins nothing */
         signal(SIGPIPE, SIG_IGN);
         setvbuf(stdout, NULL, _IOLBF, 0);
         bench_dirs_init("e2e");

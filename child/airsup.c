@@ -366,27 +366,28 @@ EXPORT int airsup_commit_send(airsup_dest *d, size_t len) {
         return shm_tx_commit(d->tx, (uint32_t) len);
 }
 
+/* Field by field: a compound literal of this size becomes a rep stos,
+ * which costs more than the receive itself. */
 static void fill(airsup *a, airsup_msg *m, const shm_envelope *e, uint32_t lane) {
-        *m = (airsup_msg) {
-                .type = e->type,
-                .len = e->len,
-                .priority = e->priority,
-                .redelivered = e->redelivered,
-                .correlation = e->correlation,
-                .reply_to = e->reply_to,
-                .deadline_ns = e->deadline_ns,
-                .lane = lane,
-        };
+        m->type = e->type;
+        m->len = e->len;
+        m->priority = e->priority;
+        m->redelivered = e->redelivered;
+        m->correlation = e->correlation;
+        m->reply_to = e->reply_to;
+        m->deadline_ns = e->deadline_ns;
+        m->lane = lane;
         if (lane < a->n_senders)
                 memcpy(m->sender, a->senders[lane], sizeof(m->sender));
+        else
+                memset(m->sender, 0, sizeof(m->sender));
 }
 
 EXPORT int airsup_recv(airsup *a, airsup_msg *m, void *buf, size_t size, uint64_t timeout_ns) {
-        uint64_t deadline;
+        uint64_t deadline = 0;          /* read from the clock only once it has to wait */
 
         if (!a || !m || (size > 0 && !buf))
                 return -EINVAL;
-        deadline = shm_deadline(timeout_ns);
         for (bool spun = false, drained = false;;) {
                 struct pollfd p[2] = {
                         { .fd = a->chan_gone ? -1 : a->chan, .events = POLLIN },
@@ -401,20 +402,15 @@ EXPORT int airsup_recv(airsup *a, airsup_msg *m, void *buf, size_t size, uint64_
                         shm_mailbox_disarm_fd(a->mb);
                         a->armed = false;
                 }
-                /* airsupd's records (new lanes) are read when the lanes
-                 * have nothing, and every CHAN_EVERY receives under load:
-                 * not a system call per message. */
-                if (a->n_recv++ % CHAN_EVERY == 0 || drained) {
+                /* airsupd's records (new lanes) are read every CHAN_EVERY
+                 * receives under load, and before this receive sleeps: not
+                 * a system call per message. */
+                if (a->n_recv++ % CHAN_EVERY == 0) {
                         r = airsup_process(a);
                         if (r < 0 && r != -EBADMSG && r != -ECONNRESET)
                                 return r;
                 }
-                r = shm_mailbox_take(a->mb, shm_now(), &e, buf, size, &lane);
-                if (r == -EAGAIN && !drained) {
-                        drained = true;         /* a new lane may be waiting on the channel */
-                        continue;
-                }
-                drained = false;
+                r = shm_mailbox_take(a->mb, SHM_NOW_AUTO, &e, buf, size, &lane);
                 if (r >= 0 || r == -EMSGSIZE) {
                         fill(a, m, &e, lane);
                         return r;
@@ -423,14 +419,24 @@ EXPORT int airsup_recv(airsup *a, airsup_msg *m, void *buf, size_t size, uint64_
                         return r;
                 /* Nothing: a receiver that may wait looks again for a few
                  * microseconds (a stream's next message is usually that
-                 * close), then has the senders write its eventfd, and
+                 * close); then, once, at the channel (a new lane may wait
+                 * there); then it has the senders write its eventfd, and
                  * sleeps. */
+                if (deadline == 0)
+                        deadline = shm_deadline(timeout_ns);
                 if (timeout_ns > 0 && !spun) {
                         spun = true;
                         if (shm_mailbox_wait(a->mb, 0, RECV_SPIN) == 0)
                                 continue;
                 }
-                spun = false;
+                if (!drained) {
+                        drained = true;
+                        r = airsup_process(a);
+                        if (r < 0 && r != -EBADMSG && r != -ECONNRESET)
+                                return r;
+                        continue;
+                }
+                spun = drained = false;
                 k = shm_mailbox_arm_fd(a->mb);
                 if (k < 0)
                         return k;

@@ -533,6 +533,8 @@ SHM_HOT int take(shm_mailbox *m, uint64_t now_ns, shm_envelope *ret_env, void *b
 
         if (!m || !ret_env || (size > 0 && !buf))
                 return -EINVAL;
+        if (now_ns == SHM_NOW_AUTO)
+                now_ns = shm_now();
         if (atomic_load_explicit(&shm__bell(&m->bell)->summary, memory_order_relaxed) != 0)
                 bell_drain(m);
         if (m->n_watch > 0)

@@ -174,6 +174,9 @@ int shm_mailbox_add_lane(shm_mailbox *m, uint32_t index, int lane_fd, int space_
  * counts an error, is closed, and -EBADMSG is returned once. */
 int shm_mailbox_take(shm_mailbox *m, uint64_t now_ns, shm_envelope *ret_env, void *buf, size_t size,
                      uint32_t *ret_lane);
+/* NOW_NS for take and recv: read the clock only when a message with a
+ * deadline is looked at. */
+#define SHM_NOW_AUTO UINT64_MAX
 int shm_mailbox_commit(shm_mailbox *m, uint32_t lane);
 /* take + commit. */
 int shm_mailbox_recv(shm_mailbox *m, uint64_t now_ns, shm_envelope *ret_env, void *buf, size_t size,
