@@ -32,7 +32,7 @@ SHM_OBJ  = $(SHM_SRC:%.c=$(BUILD)/%.o)
 UNIT     = $(BUILD)/tests/test-cfg $(BUILD)/tests/test-policy $(BUILD)/tests/test-notify $(BUILD)/tests/test-manager $(BUILD)/tests/test-proc $(BUILD)/tests/test-sup \
            $(BUILD)/tests/test-shm-lane $(BUILD)/tests/test-shm-crash
 HELPERS  = $(BUILD)/tests/notify-listen $(BUILD)/tests/hostile $(BUILD)/tests/sigcount $(BUILD)/tests/msg-peer
-EXAMPLES = $(BUILD)/examples/ticker $(BUILD)/examples/flaky
+EXAMPLES = $(BUILD)/examples/ticker $(BUILD)/examples/flaky $(BUILD)/examples/msgdemo
 BENCH    = $(BUILD)/bench/restart $(BUILD)/bench/crashloop-child $(BUILD)/bench/floor \
            $(BUILD)/bench/scale $(BUILD)/bench/idle-child $(BUILD)/bench/mailbox $(BUILD)/bench/ctl $(BUILD)/bench/e2e
 MANS     = man/airsupd.8 man/airsup.conf.5 man/airsupctl.1 man/airsup.3
@@ -92,6 +92,9 @@ $(BUILD)/tests/msg-peer: $(BUILD)/tests/integration/msg-peer.o $(BUILD)/libairsu
 
 $(BUILD)/airsupctl: $(BUILD)/ctl/airsupctl.o
 	$(CC) $(XLDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/examples/msgdemo: $(BUILD)/examples/msgdemo.o $(BUILD)/libairsup.a
+	$(CC) $(XLDFLAGS) -o $@ $^
 
 $(BUILD)/examples/%: $(BUILD)/examples/%.o
 	$(CC) $(XLDFLAGS) -o $@ $^
@@ -165,7 +168,7 @@ check-man:
 
 run: deps all
 	@echo "airsup demo: Ctrl-C stops it"
-	$(BUILD)/airsupd -c config/demo.conf --subreaper
+	$(BUILD)/airsupd -c config/demo.conf --subreaper --control build/demo.control
 
 bench: deps-bench all $(BENCH)
 	$(BUILD)/bench/restart $(BENCH_ARGS)
