@@ -34,7 +34,7 @@ UNIT     = $(BUILD)/tests/test-cfg $(BUILD)/tests/test-policy $(BUILD)/tests/tes
 HELPERS  = $(BUILD)/tests/notify-listen $(BUILD)/tests/hostile $(BUILD)/tests/sigcount $(BUILD)/tests/msg-peer
 EXAMPLES = $(BUILD)/examples/ticker $(BUILD)/examples/flaky $(BUILD)/examples/msgdemo
 BENCH    = $(BUILD)/bench/restart $(BUILD)/bench/crashloop-child $(BUILD)/bench/floor \
-           $(BUILD)/bench/scale $(BUILD)/bench/idle-child $(BUILD)/bench/mailbox $(BUILD)/bench/ctl $(BUILD)/bench/e2e
+           $(BUILD)/bench/scale $(BUILD)/bench/idle-child $(BUILD)/bench/mailbox $(BUILD)/bench/ctl $(BUILD)/bench/e2e $(BUILD)/bench/soak
 MANS     = man/airsupd.8 man/airsup.conf.5 man/airsupctl.1 man/airsup.3
 
 # Fuzz targets (tests/fuzz/fuzz-NAME.c) and the sources each needs.  `make
@@ -126,6 +126,9 @@ build/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $$(FUZZ_$$*) | deps
 $(BUILD)/bench/e2e: $(BUILD)/bench/e2e.o $(BUILD)/bench/lib.o $(BUILD)/libairsup.a
 	$(CC) $(XLDFLAGS) -o $@ $^ -lzmq
 
+$(BUILD)/bench/soak: $(BUILD)/bench/soak.o $(BUILD)/bench/lib.o $(BUILD)/libairsup.a
+	$(CC) $(XLDFLAGS) -o $@ $^
+
 $(BUILD)/bench/mailbox: $(BUILD)/bench/mailbox.o $(SHM_OBJ)
 	$(CC) $(XLDFLAGS) -o $@ $^ -lrt -lzmq
 
@@ -176,6 +179,7 @@ bench: deps-bench all $(BENCH)
 	$(BUILD)/bench/mailbox $(BENCH_ARGS)
 	$(BUILD)/bench/ctl $(BENCH_ARGS)
 	$(BUILD)/bench/e2e $(BENCH_ARGS)
+	$(BUILD)/bench/soak $(BENCH_ARGS)
 
 install: all
 	install -D -m 755 $(BUILD)/airsupd $(DESTDIR)$(PREFIX)/sbin/airsupd
