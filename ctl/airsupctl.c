@@ -733,6 +733,62 @@ static int verb_metrics(sd_bus *bus, bool prometheus) {
         return 0;
 }
 
+/* Under the status of one node: the mailbox figures of each of its
+ * processes that has lanes (the airsup_mailbox_* metrics). */
+static int verb_mailbox(sd_bus *bus, const char *name) {
+        static const char *const fields[] = { "lanes", "depth", "hwm_bytes", "sent_total", "received_total",
+                                              "dropped_total", "expired_total", "errors_total", "dead_letters_total" };
+        enum { N_FIELDS = sizeof(fields) / sizeof(fields[0]) };
+        struct { char process[96]; double v[N_FIELDS]; } rows[64];
+        size_t n = 0;
+        sd_bus_message *reply = NULL;
+        char want_p[128], want_g[128];
+        int r;
+
+        snprintf(want_p, sizeof(want_p), "process=\"%s\"", name);
+        snprintf(want_g, sizeof(want_g), "group=\"%s\"", name);
+        r = call_plain(bus, "Metrics", &reply);
+        if (r > 0)
+                return r;
+        r = sd_bus_message_enter_container(reply, 'a', "(ssssd)");
+        while (r >= 0) {
+                const char *metric, *type, *help, *labels, *q, *e;
+                double v;
+                size_t k, f;
+
+                r = sd_bus_message_read(reply, "(ssssd)", &metric, &type, &help, &labels, &v);
+                if (r <= 0)
+                        break;
+                if (strncmp(metric, "airsup_mailbox_", 15) != 0 || (!strstr(labels, want_p) && !strstr(labels, want_g)))
+                        continue;
+                for (f = 0; f < N_FIELDS && strcmp(metric + 15, fields[f]) != 0; f++)
+                        ;
+                q = strstr(labels, "process=\"");
+                if (f == N_FIELDS || !q || !(e = strchr(q + 9, '"')))
+                        continue;
+                for (k = 0; k < n && strncmp(rows[k].process, q + 9, (size_t) (e - q - 9)) != 0; k++)
+                        ;
+                if (k == n) {
+                        if (n == sizeof(rows) / sizeof(rows[0]))
+                                continue;
+                        memset(&rows[n], 0, sizeof(rows[n]));
+                        snprintf(rows[n].process, sizeof(rows[n].process), "%.*s", (int) (e - q - 9), q + 9);
+                        n++;
+                }
+                rows[k].v[f] = v;
+        }
+        sd_bus_message_unref(reply);
+        for (size_t k = 0; k < n; k++) {
+                const double *v = rows[k].v;
+                if (v[0] <= 0)
+                        continue;
+                printf("Mailbox of %s: %.0f lane%s, %.0f waiting (at most %.0f bytes), %.0f sent, %.0f received, "
+                       "%.0f dropped, %.0f expired, %.0f errors, %.0f dead letters\n", rows[k].process, v[0],
+                       v[0] == 1 ? "" : "s", v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8]);
+        }
+        return 0;
+}
+
 /* The last N lines of PATH, read from at most its last 16 MiB. */
 static void tail_lines(const char *path, long n) {
         const long window = 16L << 20;
@@ -1020,6 +1076,7 @@ int main(int argc, char **argv) {
                 /* One node, as a person reads it: its last events below,
                  * as systemctl status shows a unit's journal. */
                 if (r == 0 && n_args == 1 && !arg_json) {
+                        (void) verb_mailbox(bus, argv[optind + 1]);
                         printf("\nLast events:\n");
                         r = verb_events(bus, false, 10, 0, 7, argv[optind + 1]);
                 }

@@ -48,6 +48,8 @@ m() { sed -n "s/^$1{process=\"sink\",group=\"sink\"} //p" prom.txt; }
 [ "$(m airsup_mailbox_sent_total)" = 100 ] || fail "sent into sink: $(grep mailbox prom.txt)"
 [ "$(m airsup_mailbox_received_total)" = 99 ] || fail "received by sink: $(grep mailbox prom.txt)"
 [ "$(m airsup_mailbox_depth)" = 0 ] || fail "sink's depth: $(grep mailbox prom.txt)"
+ctl status sink | grep -q '^Mailbox of sink: 1 lane, 0 waiting (at most [0-9]* bytes), 100 sent, 99 received, 0 dropped, 0 expired, 0 errors, 1 dead letters$' ||
+        fail "status sink: $(ctl status sink)"
 if command -v promtool >/dev/null; then
         promtool check metrics <prom.txt || fail "promtool: $(promtool check metrics <prom.txt 2>&1)"
 fi
