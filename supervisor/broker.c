@@ -21,6 +21,10 @@
 #include "supervisor/manager.h"
 
 #define CHAN_BAD_MAX 16                 /* malformed records before a channel is closed */
+/* Lanes one instance may have made to send on: each costs its receiver's
+ * mailbox = of memory, and looking up every instance of a big deployment
+ * must not make airsupd allocate that many times over. */
+#define LANES_OUT_MAX 256
 #define CHAN_BATCH 32                   /* records read per wake-up */
 
 typedef struct broker_lane {
@@ -203,7 +207,7 @@ static int lane_get(sup_proc *s, sup_proc *r, broker_lane **ret) {
                         *ret = &b->lanes[i];
                         return 0;
                 }
-        if (b->n >= SHM_LANES_MAX)
+        if (b->n >= SHM_LANES_MAX || s->lanes_out >= LANES_OUT_MAX)
                 return -ENOSPC;
         if (b->n == b->cap) {
                 size_t cap = b->cap ? b->cap * 2 : 8;
@@ -219,6 +223,7 @@ static int lane_get(sup_proc *s, sup_proc *r, broker_lane **ret) {
         l = &b->lanes[b->n];
         *l = (broker_lane) { .sender = s, .fd = fd, .index = (uint32_t) b->n };
         b->n++;
+        s->lanes_out++;
         /* A receiver that runs learns of it now; one that does not, when
          * it starts. */
         if (r->chan_fd >= 0 && send_inbox(r, l) < 0)

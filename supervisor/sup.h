@@ -111,6 +111,7 @@ struct sup_proc {
         sd_event_source *chan_source;
         unsigned chan_bad;              /* malformed records on this channel */
         struct chan_out *chan_out;      /* records waiting for room in it (broker.c) */
+        unsigned lanes_out;             /* lanes airsupd made for it to send on */
         struct broker_box *box;
 };
 

@@ -11,7 +11,7 @@
  *       "NUMBER REDELIVERED SENDER" (or "CORRUPT ...") to OUT, holds it
  *       HOLD_US microseconds (so that a kill lands between taking and
  *       committing), and commits it; message number POISON makes it
- *       crash (SIGSEGV) each time, before the commit
+ *       crash (SIGKILL itself) each time, before the commit
  *   msg-peer bad-args
  *       every call with bad arguments; prints "ok" if each said -EINVAL
  *   msg-peer attach
@@ -132,7 +132,7 @@ static int consume(const char *out, long hold_us, long long poison) {
                         l = snprintf(line, sizeof(line), "CORRUPT %d %u %s\n", r, m.redelivered, m.sender);
                 (void) !write(fd, line, (size_t) l);
                 if ((long long) seq == poison)
-                        raise(SIGSEGV);
+                        raise(SIGKILL);
                 if (hold_us > 0) {
                         struct timespec ts = { .tv_sec = hold_us / 1000000, .tv_nsec = hold_us % 1000000 * 1000 };
                         (void) nanosleep(&ts, NULL);
