@@ -129,7 +129,7 @@ $(BUILD)/bench/e2e: $(BUILD)/bench/e2e.o $(BUILD)/bench/lib.o $(BUILD)/libairsup
 $(BUILD)/bench/soak: $(BUILD)/bench/soak.o $(BUILD)/bench/lib.o $(BUILD)/libairsup.a
 	$(CC) $(XLDFLAGS) -o $@ $^
 
-$(BUILD)/bench/mailbox: $(BUILD)/bench/mailbox.o $(SHM_OBJ)
+$(BUILD)/bench/mailbox: $(BUILD)/bench/mailbox.o $(BUILD)/bench/lib.o $(SHM_OBJ)
 	$(CC) $(XLDFLAGS) -o $@ $^ -lrt -lzmq
 
 $(BUILD)/bench/restart $(BUILD)/bench/scale $(BUILD)/bench/ctl: $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/bench/lib.o

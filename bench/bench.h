@@ -28,3 +28,10 @@ pid_t bench_spawn(char *const argv[], char *const envp[], const char *out_path, 
 /* SIGTERM, then SIGKILL to its process group after SECONDS; returns the
  * milliseconds it took to exit. */
 double bench_stop(pid_t pid, double seconds);
+
+/* Pins this process to the NTH of the CPUs it was started with (read at
+ * the first call; NTH -1 only reads them), so that the two sides of an
+ * exchange run on CPUs of their own; nothing with one CPU.  bench_unpin()
+ * puts it back on all of them. */
+void bench_pin(int nth);
+void bench_unpin(void);

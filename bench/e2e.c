@@ -31,36 +31,9 @@
 
 /* A side of an exchange on a CPU of its own (0 or 1 of those we may
  * use), for every transport alike; nothing with one CPU. */
-static cpu_set_t cpus;                  /* read once, before the first pin() */
-static bool cpus_read;
-
-static void pin(int nth) {
-        cpu_set_t one;
-        int k = 0;
-
-        if (!cpus_read) {
-                cpus_read = true;
-                if (sched_getaffinity(0, sizeof(cpus), &cpus) < 0)
-                        CPU_ZERO(&cpus);
-        }
-        if (CPU_COUNT(&cpus) < 2)
-                return;
-        for (int c = 0; c < CPU_SETSIZE; c++)
-                if (CPU_ISSET(c, &cpus) && k++ == nth) {
-                        CPU_ZERO(&one);
-                        CPU_SET(c, &one);
-                        (void) sched_setaffinity(0, sizeof(one), &one);
-                        return;
-                }
-}
 
 #define ROUNDS_MAX 5
 
-/* Back on every CPU we may use: what airsupd and its groups inherit. */
-static void unpin(void) {
-        if (cpus_read && CPU_COUNT(&cpus) > 0)
-                (void) sched_setaffinity(0, sizeof(cpus), &cpus);
-}
 
 static int cmp_double(const void *a, const void *b) {
         double x = *(const double *) a, y = *(const double *) b;
@@ -103,7 +76,7 @@ static airsup *attach(void) {
 _Noreturn static void role_sink(uint64_t n, const char *result) {
         airsup *a = attach();
 
-        pin(0);
+        bench_pin(0);
         uint8_t buf[MSG];
         airsup_msg m;
         int64_t t0 = 0;
@@ -128,7 +101,7 @@ _Noreturn static void role_sink(uint64_t n, const char *result) {
 _Noreturn static void role_source(uint64_t n) {
         airsup *a = attach();
 
-        pin(1);
+        bench_pin(1);
         airsup_dest *d;
         uint8_t buf[MSG] = { 0 };
 
@@ -146,7 +119,7 @@ _Noreturn static void role_source(uint64_t n) {
 _Noreturn static void role_echo(void) {
         airsup *a = attach();
 
-        pin(0);
+        bench_pin(0);
         airsup_dest *back = NULL;
         uint8_t buf[MSG];
         airsup_msg m;
@@ -166,7 +139,7 @@ _Noreturn static void role_echo(void) {
 _Noreturn static void role_ping(size_t n, const char *result) {
         airsup *a = attach();
 
-        pin(1);
+        bench_pin(1);
         airsup_dest *d;
         uint8_t buf[MSG] = { 0 };
         uint64_t *lat = calloc(n, sizeof(uint64_t));
@@ -362,11 +335,11 @@ static double direct_throughput(kind k, uint64_t n) {
         pair_open(k, &a, &b, 1);
         if (pipe2(go, O_CLOEXEC) < 0)
                 bench_die("pipe");
-        pin(0);
+        bench_pin(0);
         pid = fork();
         if (pid == 0) {
                 char x;
-                pin(1);
+                bench_pin(1);
                 end_ready(&b, true, ZMQ_PUSH);
                 for (uint64_t i = 0; i < n; i++) {
                         memcpy(buf, &i, sizeof(i));
@@ -426,11 +399,11 @@ static void direct_rtt(kind k, size_t n, double *p50, double *p99) {
         }
         if (k != ZMQ && k != UNIX)
                 pair_open(k, &ba_a, &ba_b, 3);
-        pin(0);
+        bench_pin(0);
         pid = fork();
         if (pid == 0) {
                 char x;
-                pin(1);
+                bench_pin(1);
                 end *in = &ab_b, *out = k == ZMQ || k == UNIX ? &ab_b : &ba_b;
                 if (k == ZMQ)
                         end_ready(in, false, ZMQ_PAIR);
@@ -507,7 +480,7 @@ int main(int argc, char **argv) {
         }
         n_tput = quick ? 200000 : 2000000;
         n_rtt = quick ? 20000 : 200000;
-        pin(-1);                        /* reads the CPUs we may use, pins nothing */
+        bench_pin(-1);                        /* reads the CPUs we may use, pins nothing */
         signal(SIGPIPE, SIG_IGN);
         setvbuf(stdout, NULL, _IOLBF, 0);
         bench_dirs_init("e2e");
@@ -526,7 +499,7 @@ int main(int argc, char **argv) {
         for (unsigned round = 0; round < rounds; round++) {
                 double a = -1, b = -1;
 
-                unpin();
+                bench_unpin();
                 snprintf(result, sizeof(result), "%s/tput", bench_tmpdir);
                 snprintf(conf, sizeof(conf),
                          "[group:sink]\ncommand = %s --role sink %llu %s\nready = notify\n"

@@ -1,5 +1,7 @@
 /* lib.c - the helpers the benchmarks share (bench.h). */
 #define _GNU_SOURCE
+#include <sched.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -99,4 +101,32 @@ double bench_stop(pid_t pid, double seconds) {
         ms = (double) (bench_mono_ns() - t0) / 1e6;
         kill(-pid, SIGKILL);
         return ms;
+}
+
+static cpu_set_t bench_cpus;
+static bool bench_cpus_read;
+
+void bench_pin(int nth) {
+        cpu_set_t one;
+        int k = 0;
+
+        if (!bench_cpus_read) {
+                bench_cpus_read = true;
+                if (sched_getaffinity(0, sizeof(bench_cpus), &bench_cpus) < 0)
+                        CPU_ZERO(&bench_cpus);
+        }
+        if (CPU_COUNT(&bench_cpus) < 2)
+                return;
+        for (int c = 0; c < CPU_SETSIZE; c++)
+                if (CPU_ISSET(c, &bench_cpus) && k++ == nth) {
+                        CPU_ZERO(&one);
+                        CPU_SET(c, &one);
+                        (void) sched_setaffinity(0, sizeof(one), &one);
+                        return;
+                }
+}
+
+void bench_unpin(void) {
+        if (bench_cpus_read && CPU_COUNT(&bench_cpus) > 0)
+                (void) sched_setaffinity(0, sizeof(bench_cpus), &bench_cpus);
 }

@@ -47,6 +47,7 @@
 
 #include <zmq.h>
 
+#include "bench/bench.h"
 #include "shm/shm.h"
 
 #define MSG_MAX 1024
@@ -165,28 +166,6 @@ static uint32_t ring_recv(ring_end *e, void *buf, uint32_t len, bool futex, unsi
  * child on the second), the same for every transport: two spinning
  * processes that the scheduler put on one CPU would take turns, and the
  * run would measure the scheduler.  Nothing when there is one CPU. */
-static cpu_set_t cpus;                  /* the CPUs we may run on, read before the first pin() */
-static bool cpus_read;
-
-static void pin(int nth) {
-        cpu_set_t one;
-        int k = 0;
-
-        if (!cpus_read) {
-                cpus_read = true;
-                if (sched_getaffinity(0, sizeof(cpus), &cpus) < 0)
-                        CPU_ZERO(&cpus);
-        }
-        if (CPU_COUNT(&cpus) < 2)
-                return;
-        for (int c = 0; c < CPU_SETSIZE; c++)
-                if (CPU_ISSET(c, &cpus) && k++ == nth) {
-                        CPU_ZERO(&one);
-                        CPU_SET(c, &one);
-                        (void) sched_setaffinity(0, sizeof(one), &one);
-                        return;
-                }
-}
 
 /* ---- ZeroMQ: one context per process, made after fork ---- */
 
@@ -196,7 +175,7 @@ static bool in_child;
 static void zmq_after_fork(void) {
         zctx = NULL;                    /* the parent's; not usable here */
         in_child = true;
-        pin(1);
+        bench_pin(1);
 }
 
 /* ---- transports ---- */
@@ -771,7 +750,7 @@ int main(int argc, char **argv) {
         n_blk = quick ? 4000 : 20000;
         rounds = quick ? 3 : 5;
         signal(SIGPIPE, SIG_IGN);
-        pin(0);
+        bench_pin(0);
         setvbuf(stdout, NULL, _IOLBF, 0);
 
         printf("mailbox: two processes; %llu messages per throughput run, %zu round trips (%zu sleeping), "

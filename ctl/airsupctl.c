@@ -486,6 +486,18 @@ static int severity_from_string(const char *s) {
         return -1;
 }
 
+/* REAL (CLOCK_REALTIME, usec) as local time with microseconds, into BUF. */
+static const char *local_time(uint64_t real, char *buf, size_t size) {
+        time_t t = (time_t) (real / 1000000);
+        struct tm tm;
+        char when[32];
+
+        localtime_r(&t, &tm);
+        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+        snprintf(buf, size, "%s.%06llu", when, (unsigned long long) (real % 1000000));
+        return buf;
+}
+
 /* Prints one event row read from M (at its struct); false when none is left. */
 static int print_event(sd_bus_message *m, event_filter *f) {
         const char *sev, *kind, *node, *text;
@@ -517,13 +529,9 @@ static int print_event(sd_bus_message *m, event_filter *f) {
                 json_object_object_add(o, "text", json_object_new_string(text));
                 print_json(o);
         } else {
-                time_t t = (time_t) (real / 1000000);
-                struct tm tm;
-                char when[32];
+                char when[40];
 
-                localtime_r(&t, &tm);
-                strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-                printf("%s.%06llu %-7s %s\n", when, (unsigned long long) (real % 1000000), sev, text);
+                printf("%s %-7s %s\n", local_time(real, when, sizeof(when)), sev, text);
         }
         fflush(stdout);
         return 1;
@@ -566,15 +574,10 @@ static int verb_dead_letters(sd_bus *bus, const char *name) {
                         json_object_object_add(o, "head_hex", json_object_new_string(head));
                         json_object_array_add(a, o);
                 } else {
-                        time_t t = (time_t) (real / 1000000);
-                        struct tm tm;
-                        char when[32];
+                        char when[40];
 
-                        localtime_r(&t, &tm);
-                        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-                        printf("%s.%06llu %-16s %-16s %6u %7u %5u  %.32s%s\n", when,
-                               (unsigned long long) (real % 1000000), to, from, type, len, red + 1, head,
-                               strlen(head) > 32 ? "..." : "");
+                        printf("%s %-16s %-16s %6u %7u %5u  %.32s%s\n", local_time(real, when, sizeof(when)), to,
+                               from, type, len, red + 1, head, strlen(head) > 32 ? "..." : "");
                 }
         }
         sd_bus_message_unref(reply);
