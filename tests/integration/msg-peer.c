@@ -12,6 +12,12 @@
  *       HOLD_US microseconds (so that a kill lands between taking and
  *       committing), and commits it; message number POISON makes it
  *       crash (SIGKILL itself) each time, before the commit
+ *   msg-peer scribble DEST SECONDS
+ *       an attacker: looks up DEST like an honest sender and sends it a
+ *       few messages, then finds the lane and the bell airsupd gave it
+ *       among its own fds (/proc/self/fd, memfd:airsup-*), maps them and
+ *       writes random bytes all over them for SECONDS; prints "done N"
+ *       (N segments scribbled on), then waits
  *   msg-peer bad-args
  *       every call with bad arguments; prints "ok" if each said -EINVAL
  *   msg-peer attach
@@ -24,6 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "child/airsup.h"
@@ -143,6 +151,61 @@ static int consume(const char *out, long hold_us, long long poison) {
         }
 }
 
+static int scribble(const char *dest, double seconds) {
+        airsup *a;
+        airsup_dest *d;
+        uint8_t *seg[8];
+        size_t size[8], n = 0;
+        uint64_t x = 88172645463325252ull, end;
+        struct timespec ts;
+        attach(&a);
+        if (airsup_lookup(a, dest, 5000000000ull, &d) < 0)
+                return 2;
+        for (uint64_t i = 0; i < 10; i++) {
+                uint8_t buf[64];
+                payload_fill(i, buf);
+                (void) airsup_send(d, 7, buf, payload_len(i), NULL);
+        }
+        /* libairsup closed the fds once it mapped them: the mappings are
+         * in /proc/self/maps, and writable, as they must be to send. */
+        {
+                FILE *maps = fopen("/proc/self/maps", "re");
+                char line[512];
+
+                while (maps && fgets(line, sizeof(line), maps) && n < 8) {
+                        unsigned long lo, hi;
+                        char perms[8];
+
+                        if (!strstr(line, "memfd:airsup-") ||
+                            sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) != 3 || perms[1] != 'w')
+                                continue;
+                        seg[n] = (uint8_t *) lo;
+                        size[n++] = hi - lo;
+                }
+                if (maps)
+                        fclose(maps);
+        }
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        end = (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec + (uint64_t) (seconds * 1e9);
+        for (uint64_t k = 0; n > 0; k++) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                size_t i = x % n;
+                memcpy(seg[i] + (x >> 8) % (size[i] / 8) * 8, &x, 8);
+                if (k % 4096 == 0) {
+                        clock_gettime(CLOCK_MONOTONIC, &ts);
+                        if ((uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec >= end)
+                                break;
+                }
+        }
+        printf("done %zu\n", n);
+        fflush(stdout);
+        for (;;)
+                pause();
+        return 0;
+}
+
 static int bad_args(void) {
         airsup *a;
         airsup_dest *d;
@@ -181,6 +244,8 @@ int main(int argc, char **argv) {
                 return produce(argv[2], strtoull(argv[3], NULL, 10), argc >= 5 ? argv[4] : NULL);
         if (argc >= 3 && strcmp(argv[1], "consume") == 0)
                 return consume(argv[2], argc >= 4 ? atol(argv[3]) : 0, argc >= 5 ? atoll(argv[4]) : -1);
+        if (argc == 4 && strcmp(argv[1], "scribble") == 0)
+                return scribble(argv[2], atof(argv[3]));
         if (argc == 2 && strcmp(argv[1], "bad-args") == 0)
                 return bad_args();
         if (argc == 2 && strcmp(argv[1], "attach") == 0) {
