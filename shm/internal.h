@@ -27,6 +27,8 @@ typedef struct shm__map {
 } shm__map;
 
 int shm__lane_map(int fd, shm__map *ret);
+/* Without POPULATE: for a look at a few of its bytes (a dead letter). */
+int shm__lane_map_how(int fd, bool populate, shm__map *ret);
 int shm__bell_map(int fd, shm__map *ret);
 void shm__unmap(shm__map *m);
 void shm__stats(const shm__map *m, uint64_t head, shm_lane_stats *ret);

@@ -188,7 +188,7 @@ int shm_bell_create(uint32_t lanes, int *ret_fd) {
 /* Maps FD after checking that it cannot shrink under us (a peer that
  * shrank it would make our reads fault) and that its size is what its
  * header claims; returns the mapping and a copy of that header. */
-static int map_checked(int fd, size_t min, void *ret_geo, size_t geo_size, shm__map *ret) {
+static int map_checked(int fd, size_t min, void *ret_geo, size_t geo_size, bool populate, shm__map *ret) {
         struct stat st;
         int seals;
         void *p;
@@ -204,7 +204,7 @@ static int map_checked(int fd, size_t min, void *ret_geo, size_t geo_size, shm__
                 return -errno;
         if (st.st_size < (off_t) min)
                 return -EBADMSG;
-        p = mmap(NULL, (size_t) st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
+        p = mmap(NULL, (size_t) st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED | (populate ? MAP_POPULATE : 0), fd, 0);
         if (p == MAP_FAILED)
                 return -errno;
         memcpy(ret_geo, p, geo_size);
@@ -213,12 +213,16 @@ static int map_checked(int fd, size_t min, void *ret_geo, size_t geo_size, shm__
 }
 
 int shm__lane_map(int fd, shm__map *ret) {
+        return shm__lane_map_how(fd, /* populate= */ true, ret);
+}
+
+int shm__lane_map_how(int fd, bool populate, shm__map *ret) {
         shm__geometry g;
         shm__map m;
         uint64_t size;
         int r;
 
-        r = map_checked(fd, SHM_DATA_OFFSET, &g, sizeof(g), &m);
+        r = map_checked(fd, SHM_DATA_OFFSET, &g, sizeof(g), populate, &m);
         if (r < 0)
                 return r;
         if (g.magic != SHM_LANE_MAGIC || g.version != SHM_VERSION ||
@@ -244,7 +248,7 @@ int shm__bell_map(int fd, shm__map *ret) {
         uint64_t size;
         int r;
 
-        r = map_checked(fd, SHM_BELL_WORDS_OFFSET + 8, &g, sizeof(g), &m);
+        r = map_checked(fd, SHM_BELL_WORDS_OFFSET + 8, &g, sizeof(g), /* populate= */ true, &m);
         if (r < 0)
                 return r;
         if (g.magic != SHM_BELL_MAGIC || g.version != SHM_VERSION || bell_size(g.lanes, &words, &size) < 0 ||

@@ -848,7 +848,7 @@ int shm_lane_take_dead(int lane_fd, uint32_t max_redeliveries, shm_dead_letter *
 
         if (!ret)
                 return -EINVAL;
-        r = shm__lane_map(lane_fd, &l.map);
+        r = shm__lane_map_how(lane_fd, /* populate= */ false, &l.map);
         if (r < 0)
                 return r;
         h = shm__lane(&l.map);
