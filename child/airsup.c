@@ -4,6 +4,7 @@
  * chan_parse(), and the lanes through shm/'s checks. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -29,6 +30,8 @@ struct airsup_dest {
         airsup *a;
         airsup_dest *next;
         shm_tx *tx;
+        int space_fd;                   /* ours, for airsup_dest_fd(); shm_tx has its own copy */
+        bool armed;
         char name[AIRSUP_NAME_MAX];     /* as looked up */
         char peer[AIRSUP_NAME_MAX];     /* the instance its lane leads to */
 };
@@ -147,7 +150,7 @@ static int handle(airsup *a, const chan_record *rec, int *fds, size_t n_fds) {
                 }
                 r = sender_set(a, rec->inbox.index, rec->inbox.sender);
                 if (r >= 0)
-                        r = shm_mailbox_add_lane(a->mb, rec->inbox.index, fds[0], -EBADF);
+                        r = shm_mailbox_add_lane(a->mb, rec->inbox.index, fds[0], fds[1]);
                 /* Told twice of the same lane: it is there already. */
                 if (r == -EINVAL)
                         r = 0;
@@ -234,6 +237,8 @@ EXPORT airsup *airsup_detach(airsup *a) {
                 airsup_dest *d = a->dests;
                 a->dests = d->next;
                 shm_tx_free(d->tx);
+                if (d->space_fd >= 0)
+                        (void) close(d->space_fd);
                 free(d);
         }
         shm_mailbox_free(a->mb);
@@ -288,11 +293,14 @@ EXPORT int airsup_lookup(airsup *a, const char *name, uint64_t timeout_ns, airsu
                         continue;
                 }
                 d = calloc(1, sizeof(*d));
+                if (d)
+                        d->space_fd = -EBADF;
                 if (!d) {
                         close_fds(fds, n_fds);
                         return -ENOMEM;
                 }
-                r = shm_tx_open(fds[0], fds[1], rec.lane.index, fds[2], -EBADF, &d->tx);
+                r = shm_tx_open(fds[0], fds[1], rec.lane.index, fds[2], fds[3], &d->tx);
+                d->space_fd = r >= 0 ? fcntl(fds[3], F_DUPFD_CLOEXEC, 3) : -EBADF;
                 close_fds(fds, n_fds);
                 if (r < 0) {
                         free(d);
@@ -310,6 +318,32 @@ EXPORT int airsup_lookup(airsup *a, const char *name, uint64_t timeout_ns, airsu
 
 EXPORT const char *airsup_dest_name(const airsup_dest *d) {
         return d ? d->peer : NULL;
+}
+
+EXPORT int airsup_dest_fd(const airsup_dest *d) {
+        if (!d)
+                return -EINVAL;
+        return d->space_fd >= 0 ? d->space_fd : -EBADF;
+}
+
+EXPORT int airsup_dest_arm(airsup_dest *d) {
+        int r;
+
+        if (!d || d->space_fd < 0)
+                return -EINVAL;
+        if (d->armed)
+                return 0;
+        r = shm_tx_arm_fd(d->tx);
+        d->armed = r == 0;
+        return r;
+}
+
+/* A send after waiting for room: the wait is over. */
+static void dest_disarm(airsup_dest *d) {
+        if (d->armed) {
+                shm_tx_disarm_fd(d->tx);
+                d->armed = false;
+        }
 }
 
 static int envelope(uint32_t type, size_t len, const airsup_send_opts *o, shm_envelope *e, shm_full *full,
@@ -343,6 +377,7 @@ EXPORT int airsup_send(airsup_dest *d, uint32_t type, const void *payload, size_
         r = envelope(type, len, opts, &e, &full, &timeout);
         if (r < 0)
                 return r;
+        dest_disarm(d);
         return shm_tx_send(d->tx, &e, payload, full, timeout);
 }
 
@@ -357,6 +392,7 @@ EXPORT int airsup_reserve(airsup_dest *d, uint32_t type, size_t len, const airsu
         r = envelope(type, len, opts, &e, &full, &timeout);
         if (r < 0)
                 return r;
+        dest_disarm(d);
         return shm_tx_reserve(d->tx, &e, full, timeout, ret_buf);
 }
 

@@ -64,6 +64,11 @@ airsup *airsup_detach(airsup *a);
 int airsup_lookup(airsup *a, const char *name, uint64_t timeout_ns, airsup_dest **ret);
 /* The instance a destination's lane leads to. */
 const char *airsup_dest_name(const airsup_dest *d);
+/* Event loops that send: after a send with AIRSUP_FAIL said -EAGAIN,
+ * airsup_dest_arm() returns 1 if there is room already (send again), or 0:
+ * poll airsup_dest_fd() for POLLIN, then send again (which disarms it). */
+int airsup_dest_fd(const airsup_dest *d);
+int airsup_dest_arm(airsup_dest *d);
 
 /* TYPE and LEN bytes of PAYLOAD to D; OPTS NULL: priority 0, no deadline,
  * AIRSUP_BLOCK without limit.  -EMSGSIZE beyond the receiver's message_max. */

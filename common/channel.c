@@ -8,10 +8,10 @@ static const struct {
         size_t size, fds;
 } types[_CHAN_TYPE_MAX] = {
         [CHAN_LOOKUP] = { sizeof(chan_lookup), 0 },
-        [CHAN_LANE] = { sizeof(chan_lane), 3 },
+        [CHAN_LANE] = { sizeof(chan_lane), 4 },
         [CHAN_ERROR] = { sizeof(chan_error), 0 },
         [CHAN_BELL] = { sizeof(chan_bell), 2 },
-        [CHAN_INBOX] = { sizeof(chan_inbox), 1 },
+        [CHAN_INBOX] = { sizeof(chan_inbox), 2 },
 };
 
 _Static_assert(sizeof(chan_record) <= CHAN_RECORD_MAX, "a record outgrew CHAN_RECORD_MAX");

@@ -6,10 +6,12 @@
  *   process -> airsupd
  *     LOOKUP  req, name               a lane to NAME ("GROUP" or "GROUP[i]")
  *   airsupd -> process
- *     LANE    req, index, peer        + fds: lane, the receiver's bell, its eventfd
+ *     LANE    req, index, peer        + fds: lane, the receiver's bell, its eventfd,
+ *                                       the lane's space eventfd
  *     ERROR   req, error (negative errno)
  *     BELL    lanes                   + fds: this process's bell and eventfd
- *     INBOX   index, sender           + fd: a lane into this process's mailbox
+ *     INBOX   index, sender           + fds: a lane into this process's mailbox,
+ *                                       its space eventfd (written when room is made)
  *
  * Every record is one datagram: a header {version, type, len} (len the
  * whole record) and the type's fields; names are NUL-terminated within

@@ -30,6 +30,7 @@
 typedef struct broker_lane {
         sup_proc *sender;
         int fd;
+        int space_fd;                   /* the receiver writes it when room is made for a waiting sender */
         uint32_t index;
 } broker_lane;
 
@@ -71,8 +72,10 @@ void broker_proc_done(sup_proc *p) {
         broker_channel_close(p);
         if (!b)
                 return;
-        for (size_t i = 0; i < b->n; i++)
+        for (size_t i = 0; i < b->n; i++) {
                 safe_close(b->lanes[i].fd);
+                safe_close(b->lanes[i].space_fd);
+        }
         free(b->lanes);
         safe_close(b->bell_fd);
         safe_close(b->event_fd);
@@ -90,7 +93,7 @@ void broker_proc_done(sup_proc *p) {
 
 typedef struct chan_pending {
         chan_record rec;
-        int fds[3];
+        int fds[4];
         size_t n_fds;
 } chan_pending;
 
@@ -190,14 +193,17 @@ static int send_inbox(sup_proc *p, const broker_lane *l) {
         r.inbox.index = l->index;
         if (chan_set_name(r.inbox.sender, l->sender->name) < 0)
                 return -EINVAL;
-        return chan_send(p, &r, &l->fd, 1);
+        {
+                int fds[2] = { l->fd, l->space_fd };
+                return chan_send(p, &r, fds, 2);
+        }
 }
 
 /* The lane from S into R's mailbox, made the first time it is asked for. */
 static int lane_get(sup_proc *s, sup_proc *r, broker_lane **ret) {
         struct broker_box *b;
         broker_lane *l;
-        int fd, k;
+        int fd, space, k;
 
         k = box_get(r, &b);
         if (k < 0)
@@ -220,8 +226,14 @@ static int lane_get(sup_proc *s, sup_proc *r, broker_lane **ret) {
         k = shm_lane_create((uint32_t) r->group->cfg->mailbox, r->group->cfg->message_max, &fd);
         if (k < 0)
                 return k;
+        space = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (space < 0) {
+                k = -errno;
+                safe_close(fd);
+                return k;
+        }
         l = &b->lanes[b->n];
-        *l = (broker_lane) { .sender = s, .fd = fd, .index = (uint32_t) b->n };
+        *l = (broker_lane) { .sender = s, .fd = fd, .space_fd = space, .index = (uint32_t) b->n };
         b->n++;
         s->lanes_out++;
         /* A receiver that runs learns of it now; one that does not, when
@@ -264,9 +276,9 @@ static int resolve(sup_manager *m, const char *name, sup_proc **ret) {
 
 static void on_lookup(sup_proc *p, const chan_lookup *lk) {
         sup_proc *dest;
-        broker_lane *l;
+        broker_lane *l = NULL;
         chan_record reply;
-        int r, fds[3];
+        int r, fds[4];
 
         r = resolve(p->group->m, lk->name, &dest);
         if (r >= 0)
@@ -282,7 +294,8 @@ static void on_lookup(sup_proc *p, const chan_lookup *lk) {
         fds[0] = l->fd;
         fds[1] = dest->box->bell_fd;
         fds[2] = dest->box->event_fd;
-        if (chan_send(p, &reply, fds, 3) < 0)
+        fds[3] = l->space_fd;
+        if (chan_send(p, &reply, fds, 4) < 0)
                 sup_log(&p->group->m->events, LOG_WARNING, "%s: cannot send it the lane to %s", p->name,
                         dest->name);
         else

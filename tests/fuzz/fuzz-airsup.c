@@ -44,12 +44,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
          * most 8 (what the socket queues), each burst then taken in. */
         for (size_t i = 0, burst = 0; i < size;) {
                 size_t j = i;
-                int fds[3] = { lane, bell, efd };
+                int fds[4] = { lane, bell, efd, efd };
                 size_t n_fds;
 
                 while (j < size && data[j] != 0xff && j - i < CHAN_RECORD_MAX)
                         j++;
-                n_fds = j > i ? data[i] % 4 : 0;
+                n_fds = j > i ? data[i] % 5 : 0;
                 if (j > i + 1)
                         (void) fds_send(sv[1], data + i + 1, j - i - 1, fds, n_fds);
                 i = j + 1;

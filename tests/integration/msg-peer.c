@@ -6,6 +6,10 @@
  *       payload is its 8-byte number and 0..63 bytes that follow from it.
  *       FIRST is 0, or the number in FIRST_FILE (what a producer that was
  *       killed got to), which it keeps up to date.
+ *   msg-peer produce-poll DEST N
+ *       sends 0 .. N-1 as an event loop would: AIRSUP_FAIL, and on
+ *       -EAGAIN arm the destination's fd and poll() it; prints
+ *       "sent N, waited W times" (W: polls that had to wait)
  *   msg-peer consume OUT [HOLD_US [POISON]]
  *       says READY=1, then for each message: checks its payload, appends
  *       "NUMBER REDELIVERED SENDER" (or "CORRUPT ...") to OUT, holds it
@@ -25,6 +29,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,6 +113,44 @@ static int produce(const char *dest, uint64_t n, const char *first_file) {
         fflush(stdout);
         for (;;)
                 pause();
+}
+
+static int produce_poll(const char *dest, uint64_t n) {
+        airsup_send_opts o = { .full = AIRSUP_FAIL };
+        airsup *a;
+        airsup_dest *d;
+        uint8_t buf[128];
+        uint64_t waited = 0;
+
+        attach(&a);
+        if (airsup_lookup(a, dest, 5000000000ull, &d) < 0 || airsup_dest_fd(d) < 0)
+                return 2;
+        for (uint64_t seq = 0; seq < n;) {
+                int r;
+
+                payload_fill(seq, buf);
+                r = airsup_send(d, 7, buf, payload_len(seq), &o);
+                if (r == 0) {
+                        seq++;
+                        continue;
+                }
+                if (r != -EAGAIN)
+                        return 2;
+                r = airsup_dest_arm(d);
+                if (r < 0)
+                        return 2;
+                if (r == 0) {
+                        struct pollfd p = { .fd = airsup_dest_fd(d), .events = POLLIN };
+                        if (poll(&p, 1, 10000) != 1)
+                                return 3;               /* never woken: a lost wake-up */
+                        waited++;
+                }
+        }
+        printf("sent %lu, waited %lu times\n", n, waited);
+        fflush(stdout);
+        for (;;)
+                pause();
+        return 0;
 }
 
 static int consume(const char *out, long hold_us, long long poison) {
@@ -244,6 +287,8 @@ int main(int argc, char **argv) {
                 return produce(argv[2], strtoull(argv[3], NULL, 10), argc >= 5 ? argv[4] : NULL);
         if (argc >= 3 && strcmp(argv[1], "consume") == 0)
                 return consume(argv[2], argc >= 4 ? atol(argv[3]) : 0, argc >= 5 ? atoll(argv[4]) : -1);
+        if (argc == 4 && strcmp(argv[1], "produce-poll") == 0)
+                return produce_poll(argv[2], strtoull(argv[3], NULL, 10));
         if (argc == 4 && strcmp(argv[1], "scribble") == 0)
                 return scribble(argv[2], atof(argv[3]));
         if (argc == 2 && strcmp(argv[1], "bad-args") == 0)
