@@ -482,7 +482,11 @@ EXPORT int airsup_recv(airsup *a, airsup_msg *m, void *buf, size_t size, uint64_
                 now = shm_now();
                 if (now >= deadline)
                         return -EAGAIN;
-                k = poll(p, 2, ms_until(deadline, now));
+                /* At most 100 ms at a time: a sender that garbled the bell
+                 * (shared by all senders) may have sent a wake-up astray;
+                 * the lanes are looked at again. */
+                k = ms_until(deadline, now);
+                k = poll(p, 2, k < 0 || k > 100 ? 100 : k);
                 if (k < 0 && errno != EINTR)
                         return -errno;
         }

@@ -55,6 +55,8 @@ typedef struct fifo {
  * -EAGAIN with the lane still queued: whatever peers write, every call
  * does bounded work.  A malformed record closes its lane (layout.h). */
 #define TAKE_BUDGET 1024
+/* The longest a receiver sleeps before it looks at its lanes again. */
+#define WAIT_SLICE_NS (UINT64_C(100) * 1000000)
 
 struct shm_mailbox {
         shm__map bell;
@@ -796,7 +798,11 @@ int shm_mailbox_wait(shm_mailbox *m, uint64_t timeout_ns, unsigned spin) {
                         return -ETIMEDOUT;
                 }
                 m->syscalls++;
-                (void) shm__futex_wait(&b->sleeping, reg, deadline - now);
+                /* In slices: the bell is shared with every sender, and one
+                 * that garbles its sleeping word can make the others' wake
+                 * go astray; a slice bounds that to latency. */
+                (void) shm__futex_wait(&b->sleeping, reg, deadline - now < WAIT_SLICE_NS ? deadline - now
+                                                                                          : WAIT_SLICE_NS);
                 (void) shm__sleep_end(&b->sleeping, reg);
                 if (pending(m))
                         return 0;
