@@ -311,6 +311,20 @@ static int verb_status(sd_bus *bus, char **names) {
         return 0;
 }
 
+/* The end of a verb that read REPLY into a table (or the JSON array A):
+ * the reply freed, A printed, or R's failure said. */
+static int reply_end(sd_bus_message *reply, int r, json_object *a) {
+        sd_bus_message_unref(reply);
+        if (r < 0) {
+                json_object_put(a);
+                fprintf(stderr, "airsupctl: bad reply from airsupd: %s\n", strerror(-r));
+                return EXIT_FAILED;
+        }
+        if (a)
+                print_json(a);
+        return 0;
+}
+
 static int verb_tree(sd_bus *bus) {
         sd_bus_message *reply = NULL;
         json_object *a;
@@ -350,15 +364,7 @@ static int verb_tree(sd_bus *bus) {
                         printf("%*s%s%s [%s] %s\n", (int) depth * 2, "", name,
                                instances > 1 ? "[*]" : "", restart, state);
         }
-        sd_bus_message_unref(reply);
-        if (r < 0) {
-                json_object_put(a);
-                fprintf(stderr, "airsupctl: bad reply from airsupd: %s\n", strerror(-r));
-                return EXIT_FAILED;
-        }
-        if (a)
-                print_json(a);
-        return 0;
+        return reply_end(reply, r, a);
 }
 
 /* Whether the rows of NAME show VERB done: every process stopped (stop)
@@ -580,17 +586,9 @@ static int verb_dead_letters(sd_bus *bus, const char *name) {
                                from, type, len, red + 1, head, strlen(head) > 32 ? "..." : "");
                 }
         }
-        sd_bus_message_unref(reply);
-        if (r < 0) {
-                json_object_put(a);
-                fprintf(stderr, "airsupctl: bad reply from airsupd: %s\n", strerror(-r));
-                return EXIT_FAILED;
-        }
-        if (a)
-                print_json(a);
-        else if (n == 0)
+        if (r >= 0 && !a && n == 0)
                 printf("(none)\n");
-        return 0;
+        return reply_end(reply, r, a);
 }
 
 static int on_event_signal(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -725,15 +723,7 @@ static int verb_metrics(sd_bus *bus, bool prometheus) {
                 } else
                         printf("%-32s %-44s %.17g\n", name, labels, v);
         }
-        sd_bus_message_unref(reply);
-        if (r < 0) {
-                json_object_put(a);
-                fprintf(stderr, "airsupctl: bad reply from airsupd: %s\n", strerror(-r));
-                return EXIT_FAILED;
-        }
-        if (a)
-                print_json(a);
-        return 0;
+        return reply_end(reply, r, a);
 }
 
 /* Under the status of one node: the mailbox figures of each of its

@@ -284,7 +284,7 @@ static void on_lookup(sup_proc *p, const chan_lookup *lk) {
         if (r >= 0)
                 r = lane_get(p, dest, &l);
         if (r < 0) {
-                (void) send_error(p, lk->req, r == -EISDIR ? -EISDIR : r);
+                (void) send_error(p, lk->req, r);
                 return;
         }
         chan_init(&reply, CHAN_LANE);

@@ -283,22 +283,28 @@ static int append_event(sd_bus_message *r, const sup_event *e) {
                                      (uint32_t) e->pid, e->incarnation, body);
 }
 
-/* A node's events are its own, its instances' ("web" takes "web[2]") and
- * for a supervisor those of what is below it. */
-static bool event_about(sup_control *c, const sup_event *e, const char *node) {
+/* Whether WHO (a node or an instance) is NODE or below it: its
+ * instances ("web" takes "web[2]") and for a supervisor what is below it;
+ * NODE "" takes everything. */
+static bool name_below(sup_control *c, const char *who, const char *node) {
         char group[96];
         unsigned i;
         sup_node *n, *top;
 
-        if (!node[0] || strcmp(e->node, node) == 0)
+        if (!node[0] || strcmp(who, node) == 0)
                 return true;
-        if (cfg_parse_instance_name(e->node, group, sizeof(group), &i) < 0)
+        if (cfg_parse_instance_name(who, group, sizeof(group), &i) < 0)
                 return false;
         if (strcmp(group, node) == 0)
                 return true;
         top = manager_find_node(c->m, node);
         n = manager_find_node(c->m, group);
         return top && n && below(n, top);
+}
+
+/* A node's events are its own and those of what is below it. */
+static bool event_about(sup_control *c, const sup_event *e, const char *node) {
+        return name_below(c, e->node, node);
 }
 
 static int method_events(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -421,8 +427,8 @@ static int method_outputs(sd_bus_message *msg, void *userdata, sd_bus_error *err
 }
 
 /* The dead letters kept, oldest first: (realtime_usec, receiver, sender,
- * type, len, redeliveries, first bytes in hex); NAME "" for all, else a
- * group (its instances) or one instance. */
+ * type, len, redeliveries, first bytes in hex); NAME "" for all, else
+ * those of the receivers NAME or below it (name_below()). */
 static int method_dead_letters(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         sup_control *c = userdata;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
@@ -445,12 +451,8 @@ static int method_dead_letters(sd_bus_message *msg, void *userdata, sd_bus_error
         for (size_t i = 0; r >= 0 && i < broker_dead_count(c->m); i++) {
                 const broker_dead *d = broker_dead_at(c->m, i);
                 char hex[2 * sizeof(d->head) + 1];
-                size_t gl = n ? strlen(n->cfg->name) : 0;
 
-                if (p && strcmp(d->receiver, p->name) != 0)
-                        continue;
-                if (n && !(strncmp(d->receiver, n->cfg->name, gl) == 0 &&
-                           (d->receiver[gl] == '\0' || d->receiver[gl] == '[')))
+                if (!name_below(c, d->receiver, name))
                         continue;
                 for (uint32_t k = 0; k < d->n_head; k++)
                         snprintf(hex + 2 * k, 3, "%02x", d->head[k]);
@@ -475,6 +477,10 @@ typedef struct metrics_walk {
         uint64_t now;
         unsigned family;                /* one metric at a time: the text format groups samples */
         const char *last;               /* the family whose HELP was written */
+        /* Each process's mailbox figures, read from its lanes once per
+         * scrape (in the first mailbox family), in walk order. */
+        struct { shm_lane_stats st; unsigned lanes; } *mb;
+        size_t mb_n, mb_i;
 } metrics_walk;
 
 static const struct {
@@ -571,10 +577,20 @@ static int metrics_node(sup_node *n, unsigned depth, void *userdata) {
                         v = (double) p->start_latency_usec / 1e6;
                         break;
                 case M_MB_LANES ... M_MB_DEAD: {
-                        shm_lane_stats st;
-                        unsigned lanes = broker_mailbox_stats(p, &st);
-                        const uint64_t vals[] = { lanes, st.depth, st.hwm_bytes, st.sent, st.received, st.dropped,
-                                                  st.expired, st.errors, st.dead };
+                        if (w->family == M_MB_LANES) {
+                                void *a = reallocarray(w->mb, w->mb_n + 1, sizeof(*w->mb));
+                                if (!a)
+                                        return -ENOMEM;
+                                w->mb = a;
+                                w->mb[w->mb_n].lanes = broker_mailbox_stats(p, &w->mb[w->mb_n].st);
+                                w->mb_n++;
+                        }
+                        if (w->mb_i >= w->mb_n)
+                                return -EIO;            /* the tree changed under the walk: cannot happen */
+                        const shm_lane_stats *st = &w->mb[w->mb_i].st;
+                        const uint64_t vals[] = { w->mb[w->mb_i].lanes, st->depth, st->hwm_bytes, st->sent,
+                                                  st->received, st->dropped, st->expired, st->errors, st->dead };
+                        w->mb_i++;
                         v = (double) vals[w->family - M_MB_LANES];
                         break;
                 }
@@ -625,8 +641,13 @@ static int metrics_collect(sup_control *c, metrics_walk *w) {
         int r = 0;
 
         w->now = now_usec();
-        for (w->family = 0; r >= 0 && w->family < ELEMENTSOF(metric_defs); w->family++)
+        for (w->family = 0; r >= 0 && w->family < ELEMENTSOF(metric_defs); w->family++) {
+                w->mb_i = 0;
                 r = manager_walk(c->m, metrics_node, w);
+        }
+        free(w->mb);
+        w->mb = NULL;
+        w->mb_n = 0;
         (void) manager_walk(c->m, running_procs, &running);
         self_figures(&fds, &rss);
         if (r >= 0)
