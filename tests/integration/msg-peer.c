@@ -10,12 +10,14 @@
  *       sends 0 .. N-1 as an event loop would: AIRSUP_FAIL, and on
  *       -EAGAIN arm the destination's fd and poll() it; prints
  *       "sent N, waited W times" (W: polls that had to wait)
- *   msg-peer consume OUT [HOLD_US [POISON]]
- *       says READY=1, then for each message: checks its payload, appends
- *       "NUMBER REDELIVERED SENDER" (or "CORRUPT ...") to OUT, holds it
- *       HOLD_US microseconds (so that a kill lands between taking and
- *       committing), and commits it; message number POISON makes it
- *       crash (SIGKILL itself) each time, before the commit
+ *   msg-peer consume OUT [--hold-every N --holds K] [--gate FIFO] [--poison P]
+ *       says READY=1, opens FIFO (waiting for the test to open it for
+ *       writing), then for each message: checks its payload, appends
+ *       "NUMBER REDELIVERED SENDER" (or "CORRUPT ...") to OUT, and
+ *       commits it.  Message k*N-1 (k < K), delivered the first time, is
+ *       held: "HOLD NUMBER" is appended and it waits to be killed, taken
+ *       and not committed.  Message P makes it crash (SIGKILL itself)
+ *       each time, before the commit
  *   msg-peer scribble DEST SECONDS
  *       an attacker: looks up DEST like an honest sender and sends it a
  *       few messages, then finds the lane and the bell airsupd gave it
@@ -141,9 +143,12 @@ static int produce_poll(const char *dest, uint64_t n) {
                         return 2;
                 if (r == 0) {
                         struct pollfd p = { .fd = airsup_dest_fd(d), .events = POLLIN };
+                        if (waited++ == 0) {
+                                printf("waiting\n");
+                                fflush(stdout);
+                        }
                         if (poll(&p, 1, 10000) != 1)
                                 return 3;               /* never woken: a lost wake-up */
-                        waited++;
                 }
         }
         printf("sent %lu, waited %lu times\n", n, waited);
@@ -153,7 +158,13 @@ static int produce_poll(const char *dest, uint64_t n) {
         return 0;
 }
 
-static int consume(const char *out, long hold_us, long long poison) {
+typedef struct consume_opts {
+        uint64_t hold_every, holds;     /* hold message k*EVERY-1 (k < HOLDS) until killed */
+        const char *gate;               /* a FIFO to open before the first receive */
+        long long poison;               /* crash on this message; -1: none */
+} consume_opts;
+
+static int consume(const char *out, const consume_opts *o) {
         airsup *a;
         int fd = open(out, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 
@@ -161,6 +172,13 @@ static int consume(const char *out, long hold_us, long long poison) {
                 return 2;
         attach(&a);
         (void) airsup_ready(a);
+        /* Until the test opens the gate for writing: senders fill the lane. */
+        if (o->gate) {
+                int g = open(o->gate, O_RDONLY | O_CLOEXEC);
+                if (g < 0)
+                        return 2;
+                close(g);
+        }
         for (;;) {
                 uint8_t buf[256];
                 airsup_msg m;
@@ -182,11 +200,15 @@ static int consume(const char *out, long hold_us, long long poison) {
                 else
                         l = snprintf(line, sizeof(line), "CORRUPT %d %u %s\n", r, m.redelivered, m.sender);
                 (void) !write(fd, line, (size_t) l);
-                if ((long long) seq == poison)
+                if ((long long) seq == o->poison)
                         raise(SIGKILL);
-                if (hold_us > 0) {
-                        struct timespec ts = { .tv_sec = hold_us / 1000000, .tv_nsec = hold_us % 1000000 * 1000 };
-                        (void) nanosleep(&ts, NULL);
+                /* Taken, not committed: say so, and wait for the kill. */
+                if (o->hold_every > 0 && m.redelivered == 0 && seq % o->hold_every == o->hold_every - 1 &&
+                    seq / o->hold_every < o->holds) {
+                        l = snprintf(line, sizeof(line), "HOLD %lu\n", seq);
+                        (void) !write(fd, line, (size_t) l);
+                        for (;;)
+                                pause();
                 }
                 r = airsup_commit(a, &m);
                 if (r < 0)
@@ -285,8 +307,22 @@ static int bad_args(void) {
 int main(int argc, char **argv) {
         if (argc >= 4 && strcmp(argv[1], "produce") == 0)
                 return produce(argv[2], strtoull(argv[3], NULL, 10), argc >= 5 ? argv[4] : NULL);
-        if (argc >= 3 && strcmp(argv[1], "consume") == 0)
-                return consume(argv[2], argc >= 4 ? atol(argv[3]) : 0, argc >= 5 ? atoll(argv[4]) : -1);
+        if (argc >= 3 && strcmp(argv[1], "consume") == 0) {
+                consume_opts o = { .poison = -1 };
+                for (int i = 3; i + 1 < argc; i += 2) {
+                        if (strcmp(argv[i], "--hold-every") == 0)
+                                o.hold_every = strtoull(argv[i + 1], NULL, 10);
+                        else if (strcmp(argv[i], "--holds") == 0)
+                                o.holds = strtoull(argv[i + 1], NULL, 10);
+                        else if (strcmp(argv[i], "--gate") == 0)
+                                o.gate = argv[i + 1];
+                        else if (strcmp(argv[i], "--poison") == 0)
+                                o.poison = atoll(argv[i + 1]);
+                        else
+                                return 2;
+                }
+                return consume(argv[2], &o);
+        }
         if (argc == 4 && strcmp(argv[1], "produce-poll") == 0)
                 return produce_poll(argv[2], strtoull(argv[3], NULL, 10));
         if (argc == 4 && strcmp(argv[1], "scribble") == 0)

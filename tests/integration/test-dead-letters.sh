@@ -13,7 +13,7 @@ dead_letters = 5
 intensity = 100
 period = 1m
 [group:sink]
-command = $MSGPEER consume $T/out.txt 0 42
+command = $MSGPEER consume $T/out.txt --poison 42
 ready = notify
 backoff = 0
 redeliver = 2

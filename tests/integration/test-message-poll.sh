@@ -1,12 +1,12 @@
 # A sender in an event loop: sends with AIRSUP_FAIL into a small mailbox
-# that a slow receiver drains, and on -EAGAIN polls the destination's fd
+# whose receiver starts late, and on -EAGAIN polls the destination's fd
 # until the receiver made room; it is woken every time (no wait runs into
 # its 10 s bound), it did have to wait, and every message arrives in order.
 . "$(dirname "$0")/lib.sh"
 
 cat >poll.conf <<CONF
 [group:sink]
-command = $MSGPEER consume $T/out.txt 20
+command = $MSGPEER consume $T/out.txt --gate $T/gate
 ready = notify
 mailbox = 4K
 message_max = 128
@@ -14,9 +14,14 @@ message_max = 128
 command = $MSGPEER produce-poll sink 5000
 stdout = file:$T/src.txt
 CONF
+mkfifo gate
 start_airsupd poll.conf
 wait_log 'ready root' 60
-wait_until 120 test -s src.txt || fail "the sender did not finish: $(tail -3 out.txt)"
+# The receiver waits at its gate: the lane fills and the sender waits on
+# its fd; then the receiver is let go, and wakes it.
+wait_until 30 grep -q '^waiting$' src.txt || fail "the sender never had to wait: $(cat src.txt)"
+echo go >gate
+wait_until 120 grep -q '^sent ' src.txt || fail "the sender did not finish: $(tail -3 out.txt)"
 grep -Eq '^sent 5000, waited [1-9][0-9]* times$' src.txt || fail "the sender says: $(cat src.txt)"
 log_has 'exited src' && fail "the sender exited (a wake-up was lost)"
 wait_until 60 eval 'grep -q "^4999 " out.txt' || fail "message 4999 never arrived"

@@ -1,7 +1,7 @@
 # Messages between groups through airsupd's lanes and libairsup: a
 # producer sends 20000 numbered messages to a sink that is SIGKILLed
-# mid-stream again and again (holding a message between taking and
-# committing it); every number arrives, in order, with its exact bytes, a
+# mid-stream five times, each while it holds a message between taking and
+# committing it; every number arrives, in order, with its exact bytes, a
 # second delivery flagged as one; the lane outlives both.  Then the
 # producer is killed and restarted too, lookups of what is not there fail
 # cleanly, bad arguments are -EINVAL, a child that sends garbage on its
@@ -14,7 +14,7 @@ cat >msg.conf <<CONF
 intensity = 1000
 period = 1m
 [group:sink]
-command = $MSGPEER consume $T/out.txt 50
+command = $MSGPEER consume $T/out.txt --hold-every 3000 --holds 5
 ready = notify
 backoff = 0
 [group:src]
@@ -31,10 +31,10 @@ wait_log 'ready root' 60
 wait_log 'lane src -> sink \(index 0\)'
 
 count() { grep -c '^[0-9]' out.txt 2>/dev/null || echo 0; }
-# Kill the sink five times while the stream flows.
+# Kill the sink five times while the stream flows, each time while it
+# holds a message it took and did not commit (messages 2999, 5999, ...).
 for k in 1 2 3 4 5; do
-        want=$((k * 2000))
-        wait_until 60 eval '[ "$(count)" -ge '"$want"' ]' || fail "the sink got $(count) of $want messages"
+        wait_until 60 eval '[ "$(grep -c "^HOLD " out.txt)" -ge '"$k"' ]' || fail "the sink got $(count) messages, held $((k - 1))"
         old=$(group_pid sink)
         kill -KILL "$old"
         wait_until 10 eval '[ "$(group_pid sink)" != "$old" ]' || fail "the sink was not restarted"
@@ -51,6 +51,8 @@ n = int(sys.argv[1])
 seqs, last, dups, bad = [], -1, 0, []
 for line in open("out.txt"):
     f = line.split()
+    if f[0] == "HOLD":
+        continue
     if f[0] in ("CORRUPT", "ERROR"):
         bad.append(line.strip())
         continue
@@ -70,7 +72,10 @@ missing = set(range(n)) - set(seqs)
 assert not missing, f"missing {sorted(missing)[:10]}"
 print(f"{len(seqs)} deliveries of {n} messages, {dups} again", file=sys.stderr)
 PY
-grep -q ' 1 src$' out.txt || fail "no delivery was flagged as redelivered"
+# Each held message came again, flagged.
+for s in 2999 5999 8999 11999 14999; do
+        grep -q "^$s 1 src$" out.txt || fail "held message $s was not redelivered flagged"
+done
 
 # Lookups of what is not there, and bad arguments, in a real child.
 wait_until 10 test -s args.txt || fail "bad-args printed nothing"
