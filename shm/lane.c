@@ -165,11 +165,15 @@ static void bell_init(uint8_t *base, const void *arg) {
         h->geo.size = a->size;
 }
 
+/* A bell's size is its geometry: the words of its lanes follow the
+ * header, and the file ends there.  Its size is sealed, while its header
+ * is writable by every sender, so a peer learns the geometry from the
+ * size alone (shm__bell_map()). */
 static int bell_size(uint32_t lanes, uint32_t *ret_words, uint64_t *ret_size) {
         if (lanes == 0 || lanes > SHM_LANES_MAX)
                 return -EINVAL;
         *ret_words = (lanes + 63) / 64;
-        *ret_size = round_up(SHM_BELL_WORDS_OFFSET + (uint64_t) *ret_words * 8, (uint64_t) sysconf(_SC_PAGESIZE));
+        *ret_size = SHM_BELL_WORDS_OFFSET + (uint64_t) *ret_words * 8;
         return 0;
 }
 
@@ -186,8 +190,8 @@ int shm_bell_create(uint32_t lanes, int *ret_fd) {
 }
 
 /* Maps FD after checking that it cannot shrink under us (a peer that
- * shrank it would make our reads fault) and that its size is what its
- * header claims; returns the mapping and a copy of that header. */
+ * shrank it would make our reads fault); returns the mapping and a copy
+ * of its first GEO_SIZE bytes, its header. */
 static int map_checked(int fd, size_t min, void *ret_geo, size_t geo_size, bool populate, shm__map *ret) {
         struct stat st;
         int seals;
@@ -238,26 +242,26 @@ int shm__lane_map_how(int fd, bool populate, shm__map *ret) {
         return 0;
 }
 
+/* The header's geometry is for a reader's eyes only: any sender may have
+ * written over it, and a receiver (re)starting must still open its
+ * mailbox.  The sealed size tells the words, and so the lanes, a peer
+ * may touch: a multiple of 64, at least what was asked for. */
 int shm__bell_map(int fd, shm__map *ret) {
-        struct {
-                uint32_t magic, version, lanes, words;
-                uint64_t size;
-        } g;
+        uint32_t g;
         shm__map m;
-        uint32_t words;
-        uint64_t size;
+        uint64_t words;
         int r;
 
         r = map_checked(fd, SHM_BELL_WORDS_OFFSET + 8, &g, sizeof(g), /* populate= */ true, &m);
         if (r < 0)
                 return r;
-        if (g.magic != SHM_BELL_MAGIC || g.version != SHM_VERSION || bell_size(g.lanes, &words, &size) < 0 ||
-            words != g.words || size != g.size || size != m.size) {
+        words = (m.size - SHM_BELL_WORDS_OFFSET) / 8;
+        if ((m.size - SHM_BELL_WORDS_OFFSET) % 8 != 0 || words > SHM_LANES_MAX / 64) {
                 shm__unmap(&m);
                 return -EBADMSG;
         }
-        m.lanes = g.lanes;
-        m.words = words;
+        m.words = (uint32_t) words;
+        m.lanes = m.words * 64;
         *ret = m;
         return 0;
 }

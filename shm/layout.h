@@ -189,6 +189,9 @@ typedef struct shm__lane_hdr {
         } rare;
 } shm__lane_hdr;
 
+/* The geometry is written at creation for a reader's (a debugger's) eyes;
+ * senders may write over it, so no peer reads it back: the sealed size
+ * of the bell gives its words (shm__bell_map()). */
 typedef struct shm__bell_hdr {
         alignas(SHM_LINE) struct {
                 uint32_t magic;

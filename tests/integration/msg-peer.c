@@ -22,8 +22,9 @@
  *       an attacker: looks up DEST like an honest sender and sends it a
  *       few messages, then finds the lane and the bell airsupd gave it
  *       among its own fds (/proc/self/fd, memfd:airsup-*), maps them and
- *       writes random bytes all over them for SECONDS; prints "done N"
- *       (N segments scribbled on), then waits
+ *       writes random bytes all over them for SECONDS, the whole first
+ *       192 bytes of each (the headers) among them; prints "done N" (N
+ *       segments scribbled on), says it is ready and waits
  *   msg-peer bad-args
  *       every call with bad arguments; prints "ok" if each said -EINVAL
  *   msg-peer attach
@@ -96,6 +97,7 @@ static int produce(const char *dest, uint64_t n, const char *first_file) {
         r = airsup_lookup(a, dest, 5000000000ull, &d);
         if (r < 0) {
                 fprintf(stderr, "msg-peer: lookup %s: %s\n", dest, strerror(-r));
+                airsup_detach(a);
                 return 2;
         }
         for (uint64_t seq = first; seq < n; seq++) {
@@ -264,8 +266,18 @@ static int scribble(const char *dest, double seconds) {
                                 break;
                 }
         }
+        /* Every header byte, so that what opens them next sees garbage
+         * there whatever the random walk missed. */
+        for (size_t i = 0; i < n; i++)
+                for (size_t k = 0; k < 192; k += 8) {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        memcpy(seg[i] + k, &x, 8);
+                }
         printf("done %zu\n", n);
         fflush(stdout);
+        (void) airsup_ready(a);
         for (;;)
                 pause();
         return 0;

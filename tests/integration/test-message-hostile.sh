@@ -3,7 +3,9 @@
 # or the receiver, nor disturb another sender's lane: the honest
 # producer's messages all arrive, in order and exact, the receiver reads
 # on (a garbled lane is one -EBADMSG, then closed), and airsupd keeps
-# serving.
+# serving.  The honest producer starts only once the bell's header is
+# garbage (the scribbler is ready then), and the receiver is restarted on
+# that bell: neither may trust what a sender can write.
 . "$(dirname "$0")/lib.sh"
 
 ctl() { "$AIRSUPCTL" -s "$T/control" "$@"; }
@@ -13,16 +15,16 @@ intensity = 100
 [group:sink]
 command = $MSGPEER consume $T/out.txt
 ready = notify
-[group:good]
-command = $MSGPEER produce sink 20000
 [group:evil]
 command = $MSGPEER scribble sink 3
+ready = notify
 stdout = file:$T/evil.txt
+[group:good]
+command = $MSGPEER produce sink 20000
 CONF
 start_airsupd h.conf
 wait_log 'ready root' 60
 sink=$(group_pid sink)
-wait_until 60 test -s evil.txt || fail "the scribbler did not finish"
 grep -Eq '^done [2-8]$' evil.txt || fail "the scribbler found no segments: $(cat evil.txt)"
 wait_until 60 eval 'grep -q "^19999 0 good$" out.txt' || fail "the honest producer's last message never arrived"
 [ "$(group_pid sink)" = "$sink" ] || fail "the receiver was restarted (crashed?)"
@@ -36,5 +38,13 @@ ctl status sink >/dev/null || fail "airsupd does not serve after the scribbling"
 # Whatever the receiver read of the scribbled lane was either a message
 # or the one -EBADMSG that closes it; nothing of it came as "good".
 grep -v ' good$' out.txt | grep -Ev '^([0-9]+ [0-9]+ evil|CORRUPT .* evil|ERROR Bad message)$' && fail "unexpected lines"
+# A receiver restarted on the scribbled bell opens its mailbox, and a
+# sender restarted then opens its lane: the honest numbers come again.
+ctl restart sink >/dev/null || fail "restart sink failed"
+[ "$(group_pid sink)" != "$sink" ] || fail "the sink was not restarted"
+ctl restart good >/dev/null || fail "restart good failed"
+wait_until 60 eval '[ "$(grep -c "^19999 [01] good$" out.txt)" -ge 2 ]' ||
+        fail "the restarted sink did not get the restarted producer's messages"
+grep -q "lookup sink" "$LOG" && fail "a lookup failed"
 kill -TERM "$AIRSUPD_PID"
 wait_airsupd_exit 30

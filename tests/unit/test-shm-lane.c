@@ -426,6 +426,50 @@ static void test_shm_mailbox_redelivers_uncommitted(void **state) {
         fixture_close(&f);
 }
 
+/* Any sender may write over the bell's header.  A receiver that restarts
+ * after that, and a sender that opens a lane then, still work: the
+ * geometry comes from the sealed size, not from what the header says. */
+static void test_shm_bell_header_garbage_is_ignored(void **state) {
+        fixture f;
+        shm_mailbox *again;
+        shm_tx *tx;
+        shm_envelope e;
+        uint8_t *p;
+        uint64_t v;
+        uint32_t lane;
+        struct stat st;
+
+        (void) state;
+        assert_int_equal(fixture_open(&f, 2, 1024, 64), 0);
+        assert_int_equal(fstat(f.bell_fd, &st), 0);
+        assert_int_equal(st.st_size, SHM_BELL_WORDS_OFFSET + 8);        /* 2 lanes: one word */
+        p = mmap(NULL, (size_t) st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, f.bell_fd, 0);
+        assert_true(p != MAP_FAILED);
+        memset(p, 0xa5, sizeof(((shm__bell_hdr *) 0)->geo));
+        assert_int_equal(send_u64(f.tx[0], 42, 0, SHM_FULL_FAIL, 0), 0);
+
+        f.mb = shm_mailbox_free(f.mb);
+        assert_int_equal(shm_mailbox_open(f.bell_fd, -1, &again), 0);
+        f.mb = again;
+        assert_int_equal(shm_mailbox_add_lane(again, 0, f.lane_fd[0], -1), 0);
+        /* The lanes a peer may use are those of the words there are. */
+        assert_int_equal(shm_mailbox_add_lane(again, 64, f.lane_fd[1], -1), -EINVAL);
+        assert_int_equal(shm_tx_open(f.lane_fd[1], f.bell_fd, 64, -1, -1, &tx), -EINVAL);
+        assert_int_equal(shm_tx_open(f.lane_fd[1], f.bell_fd, 1, -1, -1, &tx), 0);
+        f.tx[1] = shm_tx_free(f.tx[1]);
+        f.tx[1] = tx;
+        assert_int_equal(shm_mailbox_add_lane(again, 1, f.lane_fd[1], -1), 0);
+        assert_int_equal(send_u64(f.tx[1], 43, 0, SHM_FULL_FAIL, 0), 0);
+        assert_int_equal(shm_mailbox_take(again, shm_now(), &e, &v, sizeof(v), &lane), 8);
+        assert_true((lane == 0 && v == 42) || (lane == 1 && v == 43));
+        assert_int_equal(shm_mailbox_commit(again, lane), 0);
+        assert_int_equal(shm_mailbox_take(again, shm_now(), &e, &v, sizeof(v), &lane), 8);
+        assert_true((lane == 0 && v == 42) || (lane == 1 && v == 43));
+        assert_int_equal(shm_mailbox_commit(again, lane), 0);
+        munmap(p, (size_t) st.st_size);
+        fixture_close(&f);
+}
+
 /* Waits (in a forked child, up to 5 s) until the sleep word at OFFSET of
  * segment FD says someone sleeps: then a wake-up is what the test sees. */
 static void await_sleeper(int fd, size_t offset) {
@@ -702,6 +746,7 @@ int main(void) {
                 cmocka_unit_test(test_shm_tx_reserve_commit_zero_copy),
                 cmocka_unit_test(test_shm_tx_sendv_batches),
                 cmocka_unit_test(test_shm_mailbox_redelivers_uncommitted),
+                cmocka_unit_test(test_shm_bell_header_garbage_is_ignored),
                 cmocka_unit_test(test_shm_mailbox_wait_futex_timeout_and_wake),
                 cmocka_unit_test(test_shm_tx_block_woken_by_receiver),
                 cmocka_unit_test(test_shm_mailbox_eventfd_under_poll),
