@@ -25,12 +25,12 @@ LIBS     = $(shell pkg-config --libs $(PKGS))
 SUP_SRC  = supervisor/cfg.c supervisor/cfg-value.c supervisor/policy.c \
            supervisor/event.c supervisor/spawn.c supervisor/proc.c supervisor/notify-parse.c \
            supervisor/notify.c supervisor/helper.c supervisor/closer.c supervisor/spawner.c supervisor/state.c supervisor/verify.c supervisor/logsink.c supervisor/control.c supervisor/metrics-http.c \
-           supervisor/sup.c supervisor/broker.c common/fds.c common/channel.c
+           supervisor/sup.c supervisor/broker.c supervisor/cgroup.c common/fds.c common/channel.c
 SUP_OBJ  = $(SUP_SRC:%.c=$(BUILD)/%.o) $(SHM_SRC:%.c=$(BUILD)/%.o)
 SHM_SRC  = shm/lane.c shm/mailbox.c
 SHM_OBJ  = $(SHM_SRC:%.c=$(BUILD)/%.o)
 UNIT     = $(BUILD)/tests/test-cfg $(BUILD)/tests/test-policy $(BUILD)/tests/test-notify $(BUILD)/tests/test-manager $(BUILD)/tests/test-proc $(BUILD)/tests/test-sup \
-           $(BUILD)/tests/test-shm-lane $(BUILD)/tests/test-shm-crash
+           $(BUILD)/tests/test-cgroup $(BUILD)/tests/test-shm-lane $(BUILD)/tests/test-shm-crash
 HELPERS  = $(BUILD)/tests/notify-listen $(BUILD)/tests/hostile $(BUILD)/tests/sigcount $(BUILD)/tests/msg-peer
 EXAMPLES = $(BUILD)/examples/ticker $(BUILD)/examples/flaky $(BUILD)/examples/msgdemo
 BENCH    = $(BUILD)/bench/restart $(BUILD)/bench/crashloop-child $(BUILD)/bench/floor \

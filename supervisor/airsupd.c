@@ -16,6 +16,7 @@
 #include "supervisor/manager.h"
 #include "supervisor/metrics-http.h"
 #include "supervisor/spawner.h"
+#include "supervisor/cgroup.h"
 #include "supervisor/state.h"
 
 #define EXIT_CONFIG 78                  /* EX_CONFIG */
@@ -282,6 +283,17 @@ int main(int argc, char **argv) {
         if (r < 0) {
                 fprintf(stderr, "airsupd: failed to build the tree: %s\n", strerror(-r));
                 return 1;
+        }
+        /* A cgroup per instance (cgroup = auto | required), before any
+         * helper or child exists: they start in airsupd's own leaf. */
+        {
+                char err[PATH_MAX + 256];
+
+                r = cgroup_setup(m, err, sizeof(err));
+                if (r < 0) {
+                        fprintf(stderr, "airsupd: cgroup = %s: %s\n", cfg_cgroup_to_string(m->cfg->cgroup), err);
+                        return EXIT_CONFIG;
+                }
         }
         for (int sig = 1; sig <= SIGRTMAX; sig++) {
                 if (!sigismember(&mask, sig))

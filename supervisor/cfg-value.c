@@ -374,6 +374,110 @@ int cfg_parse_name(const char *s) {
         return 0;
 }
 
+static const char *const limit_names[_CFG_LIMIT_MAX] = {
+        [CFG_LIMIT_MEMORY_MAX] = "memory_max",
+        [CFG_LIMIT_MEMORY_HIGH] = "memory_high",
+        [CFG_LIMIT_PIDS_MAX] = "pids_max",
+        [CFG_LIMIT_CPU_WEIGHT] = "cpu_weight",
+        [CFG_LIMIT_CPU_MAX] = "cpu_max",
+        [CFG_LIMIT_IO_WEIGHT] = "io_weight",
+};
+
+const char *cfg_limit_kind_to_string(cfg_limit_kind k) {
+        return k >= 0 && k < _CFG_LIMIT_MAX ? limit_names[k] : NULL;
+}
+
+/* "50%" or "12.5%": hundredths of a percent, from 0.01% to MAX_PERCENT%. */
+static int parse_percent(const char *s, uint64_t max_percent, uint64_t *ret) {
+        uint64_t whole = 0, frac = 0;
+        unsigned digits = 0;
+        const char *p = s;
+
+        if (!isdigit((unsigned char) *p))
+                return -EINVAL;
+        while (isdigit((unsigned char) *p)) {
+                whole = whole * 10 + (uint64_t) (*p++ - '0');
+                if (whole > max_percent)
+                        return -ERANGE;
+        }
+        if (*p == '.') {
+                p++;
+                while (isdigit((unsigned char) *p)) {
+                        if (digits++ >= 2)
+                                return -EINVAL;
+                        frac = frac * 10 + (uint64_t) (*p++ - '0');
+                }
+                if (digits == 0)
+                        return -EINVAL;
+                if (digits == 1)
+                        frac *= 10;
+        }
+        if (strcmp(p, "%") != 0)
+                return -EINVAL;
+        whole = whole * 100 + frac;
+        if (whole == 0 || whole > max_percent * 100)
+                return -ERANGE;
+        *ret = whole;
+        return 0;
+}
+
+int cfg_parse_limit(cfg_limit_kind kind, const char *s, cfg_limit *ret) {
+        cfg_limit l = { .set = true };
+        unsigned u;
+        int r;
+
+        if (!s || !ret || kind < 0 || kind >= _CFG_LIMIT_MAX)
+                return -EINVAL;
+        if (strcmp(s, "infinity") == 0 && kind != CFG_LIMIT_CPU_WEIGHT && kind != CFG_LIMIT_IO_WEIGHT) {
+                l.infinity = true;
+                *ret = l;
+                return 0;
+        }
+        switch (kind) {
+        case CFG_LIMIT_MEMORY_MAX:
+        case CFG_LIMIT_MEMORY_HIGH:
+                if (strchr(s, '%')) {
+                        r = parse_percent(s, 100, &l.value);
+                        l.percent = true;
+                } else {
+                        r = cfg_parse_size(s, &l.value);
+                        if (r >= 0 && l.value == 0)
+                                r = -ERANGE;
+                }
+                break;
+        case CFG_LIMIT_PIDS_MAX:
+                r = cfg_parse_unsigned(s, 1, 4194304, &u);
+                l.value = u;
+                break;
+        case CFG_LIMIT_CPU_WEIGHT:
+        case CFG_LIMIT_IO_WEIGHT:
+                r = cfg_parse_unsigned(s, 1, 10000, &u);
+                l.value = u;
+                break;
+        case CFG_LIMIT_CPU_MAX:
+                /* Of one CPU, as systemd's CPUQuota=: 200% is two. */
+                r = parse_percent(s, 100000, &l.value);
+                l.percent = true;
+                if (r >= 0 && l.value < 100)
+                        r = -ERANGE;    /* below 1%: less than the kernel's smallest quota */
+                break;
+        default:
+                r = -EINVAL;
+        }
+        if (r < 0)
+                return r;
+        *ret = l;
+        return 0;
+}
+
+static const char *const cgroup_names[_CFG_CGROUP_MAX] = {
+        [CFG_CGROUP_AUTO] = "auto",
+        [CFG_CGROUP_OFF] = "off",
+        [CFG_CGROUP_REQUIRED] = "required",
+};
+
+DEFINE_STRING_TABLE(cfg_cgroup, cfg_cgroup, cgroup_names, _CFG_CGROUP_MAX)
+
 static const char *const strategy_names[_CFG_STRATEGY_MAX] = {
         [CFG_ONE_FOR_ONE] = "one_for_one",
         [CFG_ONE_FOR_ALL] = "one_for_all",

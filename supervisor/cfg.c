@@ -41,6 +41,7 @@ typedef enum key_id {
         KEY_DEAD_LETTERS,
         KEY_STATE_DIR,
         KEY_METRICS_LISTEN,
+        KEY_CGROUP,
         KEY_PARENT,
         KEY_STRATEGY,
         KEY_INTENSITY,
@@ -68,6 +69,12 @@ typedef enum key_id {
         KEY_STDERR,
         KEY_LOG_MAX,
         KEY_LOG_KEEP,
+        KEY_MEMORY_MAX,
+        KEY_MEMORY_HIGH,
+        KEY_PIDS_MAX,
+        KEY_CPU_WEIGHT,
+        KEY_CPU_MAX,
+        KEY_IO_WEIGHT,
         _KEY_MAX,
 } key_id;
 
@@ -86,6 +93,7 @@ static const struct {
         [KEY_DEAD_LETTERS]     = { "dead_letters",     IN_AIRSUPD,                  false },
         [KEY_STATE_DIR]        = { "state_dir",        IN_AIRSUPD,                  false },
         [KEY_METRICS_LISTEN]   = { "metrics_listen",   IN_AIRSUPD,                  false },
+        [KEY_CGROUP]           = { "cgroup",           IN_AIRSUPD,                  false },
         [KEY_PARENT]           = { "parent",           IN_SUPERVISOR | IN_GROUP,    false },
         [KEY_STRATEGY]         = { "strategy",         IN_SUPERVISOR,               false },
         [KEY_INTENSITY]        = { "intensity",        IN_SUPERVISOR,               false },
@@ -113,6 +121,12 @@ static const struct {
         [KEY_STDERR]           = { "stderr",           IN_GROUP,                    false },
         [KEY_LOG_MAX]          = { "log_max",          IN_GROUP,                    false },
         [KEY_LOG_KEEP]         = { "log_keep",         IN_GROUP,                    false },
+        [KEY_MEMORY_MAX]       = { "memory_max",       IN_GROUP,                    false },
+        [KEY_MEMORY_HIGH]      = { "memory_high",      IN_GROUP,                    false },
+        [KEY_PIDS_MAX]         = { "pids_max",         IN_GROUP,                    false },
+        [KEY_CPU_WEIGHT]       = { "cpu_weight",       IN_GROUP,                    false },
+        [KEY_CPU_MAX]          = { "cpu_max",          IN_GROUP,                    false },
+        [KEY_IO_WEIGHT]        = { "io_weight",        IN_GROUP,                    false },
 };
 
 /* Raw key values of one section, as read. */
@@ -667,6 +681,30 @@ static void parse_enum(loader *l, const key_row *k, const char *v, unsigned line
                 *FIELD(base, k, int) = r;
 }
 
+static void parse_cgroup(loader *l, const key_row *k, const char *v, unsigned line, void *base) {
+        parse_enum(l, k, v, line, base);
+        ((cfg *) base)->cgroup_line = line;
+}
+
+/* memory_max, ...: the row's MIN is the cfg_limit_kind. */
+static void parse_limit(loader *l, const key_row *k, const char *v, unsigned line, void *base) {
+        static const char *const expected[_CFG_LIMIT_MAX] = {
+                [CFG_LIMIT_MEMORY_MAX] = "bytes (512M, 2G), a percentage of RAM (50%) or infinity",
+                [CFG_LIMIT_MEMORY_HIGH] = "bytes (512M, 2G), a percentage of RAM (50%) or infinity",
+                [CFG_LIMIT_PIDS_MAX] = "a count from 1 to 4194304 or infinity",
+                [CFG_LIMIT_CPU_WEIGHT] = "a weight from 1 to 10000",
+                [CFG_LIMIT_CPU_MAX] = "a percentage of one CPU from 1% (200% is two) or infinity",
+                [CFG_LIMIT_IO_WEIGHT] = "a weight from 1 to 10000",
+        };
+        cfg_node *n = base;
+        cfg_limit_kind kind = (cfg_limit_kind) k->min;
+
+        if (cfg_parse_limit(kind, v, &n->limits[kind]) < 0)
+                loader_error(l, line, "%s: expected %s, got '%s'", NAME(k), expected[kind], v);
+        else
+                n->limits[kind].line = line;
+}
+
 static void parse_string(loader *l, const key_row *k, const char *v, unsigned line, void *base) {
         (void) line;
         *FIELD(base, k, char *) = loader_strdup(l, v);
@@ -867,6 +905,8 @@ static const key_row key_rows[] = {
         { KEY_DEAD_LETTERS,     parse_unsigned,          TOP(dead_letters), .def = 100, .min = 0, .max = 100000 },
         { KEY_STATE_DIR,        parse_absolute_path,     TOP(state_dir), .def = 0 },
         { KEY_METRICS_LISTEN,   parse_listen,            TOP(metrics_listen), .def = 0 },
+        { KEY_CGROUP,           parse_cgroup,            TOP(cgroup), .def = 0,
+          .from_string = cfg_cgroup_from_string, .expected = "auto, off or required" },
         { KEY_PARENT,           parse_parent,            NODE(parent_name), .def = 0 },
         { KEY_RESTART,          parse_enum,              NODE(restart), .def = CFG_RESTART_PERMANENT,
           .from_string = cfg_restart_from_string, .expected = "permanent, transient or temporary" },
@@ -896,6 +936,12 @@ static const key_row key_rows[] = {
         { KEY_STDERR,           parse_output,            NODE(err), .def = 0 },
         { KEY_LOG_MAX,          parse_size,              NODE(log_max), .def = 10u << 20 },
         { KEY_LOG_KEEP,         parse_unsigned,          NODE(log_keep), .def = 5, .min = 0, .max = 1000 },
+        { KEY_MEMORY_MAX,       parse_limit,             NODE(limits), .min = CFG_LIMIT_MEMORY_MAX },
+        { KEY_MEMORY_HIGH,      parse_limit,             NODE(limits), .min = CFG_LIMIT_MEMORY_HIGH },
+        { KEY_PIDS_MAX,         parse_limit,             NODE(limits), .min = CFG_LIMIT_PIDS_MAX },
+        { KEY_CPU_WEIGHT,       parse_limit,             NODE(limits), .min = CFG_LIMIT_CPU_WEIGHT },
+        { KEY_CPU_MAX,          parse_limit,             NODE(limits), .min = CFG_LIMIT_CPU_MAX },
+        { KEY_IO_WEIGHT,        parse_limit,             NODE(limits), .min = CFG_LIMIT_IO_WEIGHT },
 };
 #undef NODE
 #undef TOP

@@ -68,6 +68,34 @@ typedef enum cfg_output {
         _CFG_OUTPUT_INVALID = -EINVAL,
 } cfg_output;
 
+typedef enum cfg_cgroup {
+        CFG_CGROUP_AUTO,                /* a cgroup per instance where the kernel lets us, else process groups */
+        CFG_CGROUP_OFF,
+        CFG_CGROUP_REQUIRED,            /* no cgroups: airsupd does not start */
+        _CFG_CGROUP_MAX,
+        _CFG_CGROUP_INVALID = -EINVAL,
+} cfg_cgroup;
+
+/* The resource limits of a group, each written to a file of every
+ * instance's cgroup (cgroup.c) where its controller is enabled. */
+typedef enum cfg_limit_kind {
+        CFG_LIMIT_MEMORY_MAX,
+        CFG_LIMIT_MEMORY_HIGH,
+        CFG_LIMIT_PIDS_MAX,
+        CFG_LIMIT_CPU_WEIGHT,
+        CFG_LIMIT_CPU_MAX,
+        CFG_LIMIT_IO_WEIGHT,
+        _CFG_LIMIT_MAX,
+} cfg_limit_kind;
+
+typedef struct cfg_limit {
+        bool set;
+        bool infinity;
+        bool percent;                   /* value is hundredths of a percent (of RAM, or of one CPU) */
+        uint64_t value;                 /* bytes, a count or a weight */
+        unsigned line;
+} cfg_limit;
+
 #define CFG_ROOT 0                      /* index of the implicit root supervisor */
 
 typedef struct cfg_node {
@@ -117,6 +145,7 @@ typedef struct cfg_node {
         char *out_path;
         cfg_output err;                 /* stderr; defaults to what stdout is */
         char *err_path;
+        cfg_limit limits[_CFG_LIMIT_MAX];
 } cfg_node;
 
 typedef struct cfg {
@@ -128,6 +157,8 @@ typedef struct cfg {
         char *metrics_listen;           /* HOST:PORT of GET /metrics, NULL: none */
         unsigned events;
         unsigned dead_letters;          /* dead letters kept for airsupctl */
+        cfg_cgroup cgroup;
+        unsigned cgroup_line;
         cfg_node *nodes;                /* nodes[CFG_ROOT] is the root supervisor */
         size_t n_nodes;
         int32_t *by_name;               /* open-addressing index of nodes by name, -1 empty */
@@ -178,6 +209,12 @@ unsigned cfg_verify(const cfg *c, FILE *err, unsigned *ret_warnings);
 int cfg_split_argv(const char *s, char ***ret_argv);
 int cfg_parse_environment(const char *s, char ***ret_env);
 int cfg_parse_name(const char *s);
+/* A limit's value: "512M", "50%", "infinity", a count or a weight, as
+ * KIND takes it (airsup.conf(5)). */
+int cfg_parse_limit(cfg_limit_kind kind, const char *s, cfg_limit *ret);
+const char *cfg_limit_kind_to_string(cfg_limit_kind k);
+cfg_cgroup cfg_cgroup_from_string(const char *s);
+const char *cfg_cgroup_to_string(cfg_cgroup c);
 
 cfg_strategy cfg_strategy_from_string(const char *s);
 const char *cfg_strategy_to_string(cfg_strategy s);

@@ -45,6 +45,8 @@ static const char *const event_names[_SUP_EVENT_MAX] = {
         [SUP_EVENT_MANUAL_SIGNAL] = "manual-signal",
         [SUP_EVENT_CONTROL_REFUSED] = "control-refused",
         [SUP_EVENT_DEAD_LETTER] = "dead-letter",
+        [SUP_EVENT_CGROUP] = "cgroup",
+        [SUP_EVENT_OOM_KILL] = "oom-kill",
 };
 
 static const char *const priority_names[] = {

@@ -35,6 +35,8 @@ typedef enum sup_event_type {
         SUP_EVENT_MANUAL_SIGNAL,        /* detail: the signal */
         SUP_EVENT_CONTROL_REFUSED,      /* a peer the control socket does not serve: detail */
         SUP_EVENT_DEAD_LETTER,          /* a message taken off a lane after too many redeliveries: detail */
+        SUP_EVENT_CGROUP,               /* cgroups in use, or why not, or a limit not applied: detail */
+        SUP_EVENT_OOM_KILL,             /* the OOM killer took a process of its cgroup: detail */
         _SUP_EVENT_MAX,
         _SUP_EVENT_INVALID = -22,
 } sup_event_type;

@@ -45,6 +45,7 @@
 #include "supervisor/closer.h"
 #include "supervisor/manager.h"
 #include "supervisor/notify.h"
+#include "supervisor/cgroup.h"
 #include "supervisor/proc.h"
 #include "supervisor/spawn.h"
 
@@ -81,6 +82,9 @@ static bool pid_in_group(const sup_proc *p, pid_t pid) {
                 return false;
         if (pid == p->pid)
                 return true;
+        /* Its cgroup is all of it, and all there is of it. */
+        if (p->cg_fd >= 0)
+                return cgroup_holds(p, pid);
         for (unsigned depth = 0; depth < TREE_DEPTH_MAX; depth++) {
                 char state;
                 pid_t ppid, pgrp;

@@ -22,6 +22,7 @@
 #include "supervisor/logsink.h"
 #include "supervisor/notify.h"
 #include "supervisor/broker.h"
+#include "supervisor/cgroup.h"
 #include "supervisor/proc.h"
 #include "supervisor/spawn.h"
 #include "supervisor/spawner.h"
@@ -144,7 +145,15 @@ static void main_forget(sup_proc *p) {
  * MAINPID= that left it).  Sending both would give the main process two
  * SIGTERMs, which many daemons take as "quit now". */
 static void real_signal(sup_proc *p, int sig) {
-        bool main_in_group = p->pgid > 0 && p->main_alive && getpgid(p->pid) == p->pgid;
+        bool main_in_group;
+
+        /* Its cgroup holds all of it, whatever left the process group. */
+        if (p->cg_fd >= 0) {
+                if (p->pgid > 0 || p->main_alive)
+                        cgroup_signal(p, sig);
+                return;
+        }
+        main_in_group = p->pgid > 0 && p->main_alive && getpgid(p->pid) == p->pgid;
 
         if (p->main_alive && p->pidfd >= 0 && !main_in_group)
                 (void) pidfd_send_signal(p->pidfd, sig, NULL, 0);
@@ -156,7 +165,11 @@ static void signal_all(sup_proc *p, int sig) {
         ops(p)->signal(p, sig);
 }
 
+/* Watches for P's group to empty: its cgroup's events say so; a process
+ * group must be polled. */
 static void poll_start(sup_proc *p) {
+        if (p->cg_events)
+                return;
         p->poll_usec = USEC_PER_MSEC;
         (void) source_arm(p, &p->poll, p->poll_usec, on_poll);
 }
@@ -167,6 +180,9 @@ static int finish_down(sup_proc *p) {
         timer_disarm(&p->poll);
         main_forget(p);
         pgid_forget(p);
+        /* Stopped, not restarting: its cgroup goes (made again at start). */
+        if (p->stop_requested)
+                cgroup_proc_close(p);
         p->pid = 0;
         proc_set_state(p, PROC_STOPPED);
         if (p->stop_requested)
@@ -208,7 +224,7 @@ static bool proc_stopping(const sup_proc *p) {
 
 /* After the main process is gone: stop what is left of its group, or be down. */
 static int after_main_exit(sup_proc *p) {
-        if (!ops(p)->group_alive(p->pgid))
+        if (!ops(p)->group_alive(p))
                 return finish_down(p);
         if (!proc_stopping(p)) {
                 proc_emit(p, SUP_EVENT_LEFTOVERS, LOG_WARNING);
@@ -230,6 +246,7 @@ static int real_spawn(sup_proc *p, int *ret_status_fd) {
                 snprintf(p->start_step, sizeof(p->start_step), "%s", step ? step : "plan");
                 return r;
         }
+        plan.cgroup_fd = p->cg_fd;
         r = sup_spawner_spawn(p->group->m, &plan, &p->pid, &p->pidfd, ret_status_fd);
         if (r < 0) {
                 snprintf(p->start_step, sizeof(p->start_step), "fork");
@@ -249,11 +266,17 @@ static uint64_t real_now(sup_manager *m) {
         return t;
 }
 
+static bool real_group_alive(const sup_proc *p) {
+        if (p->pgid <= 0)
+                return false;
+        return p->cg_fd >= 0 ? cgroup_populated(p) : sup_pgrp_alive(p->pgid);
+}
+
 const sup_proc_ops proc_ops_real = {
         .spawn = real_spawn,
         .signal = real_signal,
         .arm = real_arm,
-        .group_alive = sup_pgrp_alive,
+        .group_alive = real_group_alive,
         .now = real_now,
 };
 
@@ -280,12 +303,27 @@ static int act_start(sup_proc *p) {
         }
         p->incarnation++;
         p->stop_requested = false;
+        p->oom_killed = false;
         p->start_error = 0;
         p->start_step[0] = '\0';
         p->exit = (sup_exit) {};
 
         /* Its channel to us; without one (no fds left) it runs without
          * messages rather than not at all. */
+        /* Its cgroup, where there are cgroups: without one it would not be
+         * contained, so the start fails (and is retried). */
+        if (m->cgroup && ops(p) == &proc_ops_real) {
+                r = cgroup_proc_open(p);
+                if (r < 0) {
+                        p->start_error = -r;
+                        snprintf(p->start_step, sizeof(p->start_step), "cgroup");
+                        p->exit = (sup_exit) { .code = CLD_EXITED, .status = 127 };
+                        proc_emit(p, SUP_EVENT_START_FAILED, LOG_ERR);
+                        proc_set_state(p, PROC_STOPPED);
+                        node_proc_down(p);
+                        return 0;
+                }
+        }
         broker_before_start(p);
         r = broker_channel_open(p);
         if (r < 0)
@@ -565,7 +603,7 @@ void proc_restart_after(sup_proc *p, uint64_t delay_usec) {
 void proc_group_check(sup_proc *p) {
         if (!proc_stopping(p) || p->main_alive || p->pgid <= 0)
                 return;
-        if (!ops(p)->group_alive(p->pgid))
+        if (!ops(p)->group_alive(p))
                 (void) proc_dispatch(p, PROC_EV_GROUP_EMPTY);
 }
 
@@ -578,6 +616,7 @@ void proc_init(sup_proc *p, sup_node *group, unsigned instance) {
                 .notify_fd = -EBADF,
                 .chan_fd = -EBADF,
                 .chan_child = -EBADF,
+                .cg_fd = -EBADF,
         };
         if (group->cfg->instances > 1)
                 snprintf(p->name, sizeof(p->name), "%s[%u]", group->cfg->name, instance);
@@ -591,6 +630,7 @@ void proc_done(sup_proc *p) {
         main_forget(p);
         notify_close(p);
         broker_proc_done(p);
+        cgroup_proc_close(p);
         if (p->sink_err != p->sink_out)
                 p->sink_err = log_sink_free(p->sink_err);
         p->sink_err = NULL;
@@ -726,7 +766,8 @@ static int on_poll(sd_event_source *s, uint64_t usec, void *userdata) {
         (void) s;
         (void) usec;
         p->poll = sd_event_source_disable_unref(p->poll);
-        if (!ops(p)->group_alive(p->pgid)) {
+        p->group->m->group_polls++;
+        if (!ops(p)->group_alive(p)) {
                 (void) proc_dispatch(p, PROC_EV_GROUP_EMPTY);
                 return 0;
         }

@@ -326,10 +326,28 @@ static int open_file_as_user(const char *path, int target) {
 }
 
 /* In the child, between clone3() and execve(): system calls only. */
-_Noreturn static void spawn_child(const spawn_plan *s, int status_fd) {
+/* Moves the calling process into the cgroup at directory FD. */
+static int cgroup_enter(int fd) {
+        int procs = openat(fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+        ssize_t n;
+
+        if (procs < 0)
+                return -1;
+        n = write(procs, "0\n", 2);
+        (void) close(procs);
+        return n == 2 ? 0 : -1;
+}
+
+/* MOVE: the kernel could not clone it into s->cgroup_fd (before 5.7), so
+ * it moves there itself, before it runs anything of its own. */
+_Noreturn static void spawn_child(const spawn_plan *s, int status_fd, bool move) {
         spawn_failure f = {};
         sigset_t all;
         const char *step;
+
+        step = "cgroup";
+        if (move && cgroup_enter(s->cgroup_fd) < 0)
+                goto fail;
 
         step = "signals";
         sigemptyset(&all);
@@ -414,7 +432,10 @@ fail:
         _exit(127);
 }
 
-static pid_t clone_pidfd(uint64_t flags, int *ret_pidfd) {
+/* Clones the child, into the cgroup at CGROUP_FD (>= 0) from its first
+ * instruction on: nothing it forks can start outside.  Where the kernel
+ * cannot (before 5.7), *RET_MOVE says the child must move itself. */
+static pid_t clone_pidfd(uint64_t flags, int cgroup_fd, int *ret_pidfd, bool *ret_move) {
         struct clone_args args = {
                 .flags = CLONE_PIDFD | flags,
                 .pidfd = (uint64_t) (uintptr_t) ret_pidfd,
@@ -424,6 +445,17 @@ static pid_t clone_pidfd(uint64_t flags, int *ret_pidfd) {
         };
         pid_t pid;
 
+        *ret_move = false;
+        if (cgroup_fd >= 0) {
+                args.flags |= CLONE_INTO_CGROUP;
+                args.cgroup = (uint64_t) cgroup_fd;
+                pid = (pid_t) syscall(SYS_clone3, &args, sizeof(args));
+                if (pid >= 0 || (errno != E2BIG && errno != EINVAL && errno != ENOSYS))
+                        return pid;
+                args.flags &= ~(uint64_t) CLONE_INTO_CGROUP;
+                args.cgroup = 0;
+                *ret_move = true;
+        }
         pid = (pid_t) syscall(SYS_clone3, &args, sizeof(args));
         if (pid >= 0 || errno != ENOSYS || flags != 0)
                 return pid;
@@ -470,15 +502,17 @@ int sup_spawn_status(int fd, char *step, size_t step_size) {
 
 int sup_spawn_fork(const spawn_plan *s, int status_w, uint64_t clone_flags, pid_t *ret_pid, int *ret_pidfd) {
         int pidfd = -EBADF;
+        bool move;
         pid_t pid;
 
         if (!s || !s->path || !s->argv || !s->envp || status_w < 0 || !ret_pid || !ret_pidfd)
                 return -EINVAL;
-        pid = clone_pidfd(clone_flags, &pidfd);
+
+        pid = clone_pidfd(clone_flags, s->cgroup_fd, &pidfd, &move);
         if (pid < 0)
                 return -errno;
         if (pid == 0)
-                spawn_child(s, status_w);
+                spawn_child(s, status_w, move);
         *ret_pid = pid;
         *ret_pidfd = pidfd;
         return 0;

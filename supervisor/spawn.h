@@ -33,6 +33,7 @@ typedef struct spawn_plan {
         bool err_is_out;                /* stderr is the same file as stdout */
         int null_fd;                    /* borrowed from the manager */
         int chan_fd;                    /* the child's end of its channel, at CHAN_FD in it; -EBADF: none */
+        int cgroup_fd;                  /* the cgroup (a directory) to clone it into; -EBADF: ours */
         struct rlimit nofile;           /* rlim_cur 0: leave as it is */
         /* What the pointers above point to when the plan made them (a
          * group's values with %i, %n, %g replaced); freed with it. */
@@ -40,7 +41,8 @@ typedef struct spawn_plan {
         char *owned_workdir, *owned_out_path, *owned_err_path;
 } spawn_plan;
 
-#define SPAWN_PLAN_INIT { .out_fd = -EBADF, .err_fd = -EBADF, .null_fd = -EBADF, .chan_fd = -EBADF }
+#define SPAWN_PLAN_INIT { .out_fd = -EBADF, .err_fd = -EBADF, .null_fd = -EBADF, .chan_fd = -EBADF, \
+                          .cgroup_fd = -EBADF }
 
 void spawn_plan_done(spawn_plan *s);
 

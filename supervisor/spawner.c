@@ -46,7 +46,7 @@
 
 #define SPAWNER_MAGIC 0x53505731u       /* "SPW1" */
 #define SPAWNER_MSG_MAX (128u * 1024)   /* a plan bigger than this is forked by airsupd */
-#define SPAWNER_FDS_MAX 4               /* status pipe, stdout, stderr, channel */
+#define SPAWNER_FDS_MAX 5               /* status pipe, stdout, stderr, channel, cgroup */
 #define SPAWNER_FD 3                    /* the socket, in the exec'd spawner */
 #define SPAWNER_TIMEOUT_MSEC 5000
 
@@ -61,6 +61,7 @@ enum {
         WIRE_OUT_PATH = 1u << 7,
         WIRE_ERR_PATH = 1u << 8,
         WIRE_CHAN_FD = 1u << 9,
+        WIRE_CGROUP_FD = 1u << 10,
 };
 
 /* A plan on the wire: this header, n_groups gid_t, then NUL-terminated
@@ -121,7 +122,8 @@ static bool wire_encode(const spawn_plan *s, char *buf, size_t *ret_len) {
                   (s->err_null ? WIRE_ERR_NULL : 0) | (s->err_is_out ? WIRE_ERR_IS_OUT : 0) |
                   (s->out_fd >= 0 ? WIRE_OUT_FD : 0) | (s->err_fd >= 0 ? WIRE_ERR_FD : 0) |
                   (s->workdir ? WIRE_WORKDIR : 0) | (s->out_path ? WIRE_OUT_PATH : 0) |
-                  (s->err_path ? WIRE_ERR_PATH : 0) | (s->chan_fd >= 0 ? WIRE_CHAN_FD : 0);
+                  (s->err_path ? WIRE_ERR_PATH : 0) | (s->chan_fd >= 0 ? WIRE_CHAN_FD : 0) |
+                  (s->cgroup_fd >= 0 ? WIRE_CGROUP_FD : 0);
         ok = put(buf, &len, &w, sizeof(w)) &&
              put(buf, &len, s->groups, sizeof(gid_t) * w.n_groups) &&
              put_str(buf, &len, s->path) &&
@@ -161,7 +163,8 @@ static int wire_decode(char *buf, size_t len, const int *fds, size_t n_fds, spaw
         if (w.magic != SPAWNER_MAGIC || w.n_argv == 0 || w.n_argv > len || w.n_env > len ||
             w.n_groups > len / sizeof(gid_t))
                 return -EBADMSG;
-        want_fds += !!(w.flags & WIRE_OUT_FD) + !!(w.flags & WIRE_ERR_FD) + !!(w.flags & WIRE_CHAN_FD);
+        want_fds += !!(w.flags & WIRE_OUT_FD) + !!(w.flags & WIRE_ERR_FD) + !!(w.flags & WIRE_CHAN_FD) +
+                    !!(w.flags & WIRE_CGROUP_FD);
         if (n_fds != want_fds)
                 return -EBADMSG;
 
@@ -183,10 +186,15 @@ static int wire_decode(char *buf, size_t len, const int *fds, size_t n_fds, spaw
         s->err_is_out = w.flags & WIRE_ERR_IS_OUT;
         s->nofile.rlim_cur = w.nofile_cur;
         s->nofile.rlim_max = w.nofile_max;
-        /* In the order they were sent: status, stdout, stderr, channel. */
-        s->out_fd = w.flags & WIRE_OUT_FD ? fds[1] : -EBADF;
-        s->err_fd = w.flags & WIRE_ERR_FD ? fds[1 + !!(w.flags & WIRE_OUT_FD)] : -EBADF;
-        s->chan_fd = w.flags & WIRE_CHAN_FD ? fds[n_fds - 1] : -EBADF;
+        /* In the order they were sent: status, stdout, stderr, channel,
+         * cgroup. */
+        {
+                size_t i = 1;
+                s->out_fd = w.flags & WIRE_OUT_FD ? fds[i++] : -EBADF;
+                s->err_fd = w.flags & WIRE_ERR_FD ? fds[i++] : -EBADF;
+                s->chan_fd = w.flags & WIRE_CHAN_FD ? fds[i++] : -EBADF;
+                s->cgroup_fd = w.flags & WIRE_CGROUP_FD ? fds[i++] : -EBADF;
+        }
 
         if (!(s->path = take_str(buf, len, &pos)))
                 return -EBADMSG;
@@ -353,6 +361,8 @@ int sup_spawner_spawn(sup_manager *m, const spawn_plan *s, pid_t *ret_pid, int *
                 fds[n_fds++] = s->err_fd;
         if (s->chan_fd >= 0)
                 fds[n_fds++] = s->chan_fd;
+        if (s->cgroup_fd >= 0)
+                fds[n_fds++] = s->cgroup_fd;
 
         for (unsigned attempt = 0;; attempt++) {
                 if (m->spawner_fd < 0) {

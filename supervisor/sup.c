@@ -25,6 +25,7 @@
 #include "supervisor/spawner.h"
 #include "supervisor/state.h"
 #include "supervisor/broker.h"
+#include "supervisor/cgroup.h"
 #include "supervisor/manager.h"
 #include "supervisor/proc.h"
 
@@ -676,6 +677,7 @@ sup_manager *manager_free(sup_manager *m) {
         free(m->upcalls);
         sup_closer_stop(m, /* kill_it= */ false);
         sup_spawner_free(m);
+        cgroup_teardown(m);
         cfg_free(m->cfg);
         strv_free(m->base_env);
         sup_window_done(&m->shutdown_signals);
@@ -819,6 +821,10 @@ static void kill_all(sup_node *n) {
                 if (!p->main_alive && p->pgid <= 0)
                         continue;
                 node_proc_event(p, SUP_EVENT_KILLING, LOG_WARNING);
+                if (p->cg_fd >= 0) {
+                        cgroup_signal(p, SIGKILL);
+                        continue;
+                }
                 if (p->main_alive && p->pidfd >= 0)
                         (void) pidfd_send_signal(p->pidfd, SIGKILL, NULL, 0);
                 if (p->pgid > 0)

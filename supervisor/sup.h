@@ -23,6 +23,7 @@ typedef struct sup_manager sup_manager;
 typedef struct sup_upcall sup_upcall;
 typedef struct sup_node sup_node;
 typedef struct sup_proc sup_proc;
+typedef struct sup_cgroup sup_cgroup;
 
 /* The lifecycle of one process of a group (STYLE rule 10).  Every callback
  * (pidfd, pipe, timer, signal) only turns what happened into a proc_event,
@@ -113,6 +114,15 @@ struct sup_proc {
         struct chan_out *chan_out;      /* records waiting for room in it (broker.c) */
         unsigned lanes_out;             /* lanes airsupd made for it to send on */
         struct broker_box *box;
+
+        /* cgroup.c: this instance's cgroup (with cgroups on), kept across
+         * its restarts, removed once it is stopped. */
+        int cg_fd;                      /* the directory, -EBADF: none */
+        char *cg_path;
+        sd_event_source *cg_events;     /* inotify on cgroup.events: populated */
+        sd_event_source *cg_memory;     /* inotify on memory.events: oom_kill */
+        uint64_t oom_kills;             /* memory.events oom_kill as last seen */
+        bool oom_killed;                /* this incarnation lost a process to the OOM killer */
 };
 
 /* What a proc does to the world outside: fork, signal, arm its timer, look
@@ -122,7 +132,7 @@ typedef struct sup_proc_ops {
         int (*spawn)(sup_proc *p, int *ret_status_fd);  /* sets pid, pidfd, uid; start_step on failure */
         void (*signal)(sup_proc *p, int sig);           /* the main process and the process group */
         int (*arm)(sup_proc *p, uint64_t usec);         /* p->timer, to dispatch p->timer_event */
-        bool (*group_alive)(pid_t pgid);
+        bool (*group_alive)(const sup_proc *p);         /* its cgroup, or its process group */
         uint64_t (*now)(sup_manager *m);                /* CLOCK_MONOTONIC, usec: once per dispatch */
 } sup_proc_ops;
 
@@ -201,4 +211,6 @@ struct sup_manager {
         struct broker_dead *dead;       /* the last cfg->dead_letters dead letters, a ring */
         size_t dead_head, dead_n;
         uint64_t dead_total;
+        sup_cgroup *cgroup;             /* cgroup.c: the tree's cgroups; NULL: process groups */
+        uint64_t group_polls;           /* times a process group was polled for emptiness */
 };

@@ -66,8 +66,8 @@ static inline int fake_arm(sup_proc *p, uint64_t usec) {
         return 0;
 }
 
-static inline bool fake_group_alive(pid_t pgid) {
-        return pgid > 0 && world.group_alive;
+static inline bool fake_group_alive(const sup_proc *p) {
+        return p->pgid > 0 && world.group_alive;
 }
 
 /* The fake world's clock: moves only when a test moves it. */

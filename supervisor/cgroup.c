@@ -1,0 +1,762 @@
+/* cgroup.c - a cgroup (v2) for every instance of a group.
+ *
+ * A process group is left by anything that calls setsid(); a cgroup is
+ * not.  Where cgroup v2 is mounted and airsupd may write below its own
+ * cgroup (root on the host, a systemd unit with Delegate=yes, PID 1 of a
+ * container with a writable cgroup namespace), airsupd keeps its tree in
+ * a directory of its own, the "top":
+ *
+ *     TOP/_airsupd                airsupd itself (and its helpers)
+ *     TOP/root/web                the group web of the root supervisor
+ *     TOP/root/sub/pool/0         instance 0 of the pool "pool" under sub
+ *
+ * TOP is airsupd's own cgroup when airsupd is alone in it (a delegated
+ * unit, a container), else a directory airsupd-PID below it.  airsupd
+ * moves itself into _airsupd so that TOP may enable controllers for the
+ * tree (cgroup v2 lets a cgroup with controllers enabled for its children
+ * have no processes of its own).  Node names start with a letter or a
+ * digit, so none is _airsupd.
+ *
+ * Children are cloned into their cgroup (CLONE_INTO_CGROUP, spawn.c), a
+ * stop signals every process in it and SIGKILL goes through cgroup.kill,
+ * and the instance is empty when cgroup.events says "populated 0":
+ * watched with inotify on the event loop, never polled. */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "supervisor/cgroup.h"
+#include "supervisor/manager.h"
+#include "supervisor/proc.h"
+
+#define SELF_LEAF "_airsupd"
+#define CPU_PERIOD_USEC 100000
+
+struct sup_cgroup {
+        char *mount;                    /* where cgroup2 is mounted */
+        size_t mount_len;
+        char *root;                     /* the cgroup the mount shows at its top, as /proc/PID/cgroup names it */
+        char *origin;                   /* airsupd's cgroup when it started */
+        char *top;                      /* the tree's directory */
+        bool top_made;                  /* airsupd made TOP (and removes it) */
+        char *self;                     /* TOP/_airsupd */
+        unsigned enabled;               /* controllers enabled below TOP */
+        uint64_t ram_bytes;
+};
+
+static const struct {
+        unsigned bit;
+        const char *name;
+} controllers[] = {
+        { CGROUP_CPU, "cpu" },
+        { CGROUP_MEMORY, "memory" },
+        { CGROUP_PIDS, "pids" },
+        { CGROUP_IO, "io" },
+};
+
+const char *cgroup_controller_name(unsigned bit) {
+        for (size_t i = 0; i < ELEMENTSOF(controllers); i++)
+                if (controllers[i].bit == bit)
+                        return controllers[i].name;
+        return NULL;
+}
+
+static const struct {
+        const char *file;
+        unsigned controller;
+} limit_files[_CFG_LIMIT_MAX] = {
+        [CFG_LIMIT_MEMORY_MAX] = { "memory.max", CGROUP_MEMORY },
+        [CFG_LIMIT_MEMORY_HIGH] = { "memory.high", CGROUP_MEMORY },
+        [CFG_LIMIT_PIDS_MAX] = { "pids.max", CGROUP_PIDS },
+        [CFG_LIMIT_CPU_WEIGHT] = { "cpu.weight", CGROUP_CPU },
+        [CFG_LIMIT_CPU_MAX] = { "cpu.max", CGROUP_CPU },
+        [CFG_LIMIT_IO_WEIGHT] = { "io.weight", CGROUP_IO },
+};
+
+const char *cgroup_limit_file(cfg_limit_kind k) {
+        return k >= 0 && k < _CFG_LIMIT_MAX ? limit_files[k].file : NULL;
+}
+
+unsigned cgroup_limit_controller(cfg_limit_kind k) {
+        return k >= 0 && k < _CFG_LIMIT_MAX ? limit_files[k].controller : 0;
+}
+
+int cgroup_limit_render(cfg_limit_kind k, const cfg_limit *l, uint64_t ram_bytes, char *buf, size_t size) {
+        unsigned long long v;
+        int n;
+
+        if (!l || !l->set || !buf || k < 0 || k >= _CFG_LIMIT_MAX)
+                return -EINVAL;
+        switch (k) {
+        case CFG_LIMIT_MEMORY_MAX:
+        case CFG_LIMIT_MEMORY_HIGH:
+        case CFG_LIMIT_PIDS_MAX:
+                if (l->infinity)
+                        n = snprintf(buf, size, "max");
+                else {
+                        /* A share of RAM, rounded down to a page: the
+                         * kernel would round it anyway. */
+                        v = l->percent ? (unsigned long long) ((unsigned __int128) ram_bytes * l->value / 10000)
+                                                 / 4096 * 4096
+                                       : (unsigned long long) l->value;
+                        n = snprintf(buf, size, "%llu", v);
+                }
+                break;
+        case CFG_LIMIT_CPU_WEIGHT:
+                n = snprintf(buf, size, "%llu", (unsigned long long) l->value);
+                break;
+        case CFG_LIMIT_IO_WEIGHT:
+                n = snprintf(buf, size, "default %llu", (unsigned long long) l->value);
+                break;
+        case CFG_LIMIT_CPU_MAX:
+                if (l->infinity)
+                        n = snprintf(buf, size, "max %d", CPU_PERIOD_USEC);
+                else
+                        n = snprintf(buf, size, "%llu %d",
+                                     (unsigned long long) (l->value * CPU_PERIOD_USEC / 10000), CPU_PERIOD_USEC);
+                break;
+        default:
+                return -EINVAL;
+        }
+        return n < 0 || (size_t) n >= size ? -ENOBUFS : 0;
+}
+
+/* File I/O on the cgroup file system: short and whole. */
+static int write_at(int dir, const char *path, const char *text) {
+        _cleanup_close_ int fd = openat(dir, path, O_WRONLY | O_CLOEXEC);
+        size_t len = strlen(text);
+        ssize_t n;
+
+        if (fd < 0)
+                return -errno;
+        n = write(fd, text, len);
+        if (n < 0)
+                return -errno;
+        return (size_t) n == len ? 0 : -EIO;
+}
+
+static ssize_t read_at(int dir, const char *path, char *buf, size_t size) {
+        _cleanup_close_ int fd = openat(dir, path, O_RDONLY | O_CLOEXEC);
+        size_t len = 0;
+
+        if (fd < 0)
+                return -errno;
+        while (len < size - 1) {
+                ssize_t n = read(fd, buf + len, size - 1 - len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        break;
+                len += (size_t) n;
+        }
+        buf[len] = '\0';
+        return (ssize_t) len;
+}
+
+/* The number after "KEY " in a flat-keyed file's text. */
+static bool key_value(const char *text, const char *key, uint64_t *ret) {
+        size_t l = strlen(key);
+
+        for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+                if (strncmp(p, key, l) == 0 && p[l] == ' ') {
+                        *ret = strtoull(p + l + 1, NULL, 10);
+                        return true;
+                }
+        return false;
+}
+
+/* Turns the \NNN escapes of /proc/self/mountinfo back into bytes. */
+static void unescape(char *s) {
+        char *w = s;
+
+        for (char *r = s; *r; r++) {
+                if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' &&
+                    r[3] >= '0' && r[3] <= '7') {
+                        *w++ = (char) ((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
+                        r += 3;
+                } else
+                        *w++ = *r;
+        }
+        *w = '\0';
+}
+
+/* The cgroup2 mount: its mount point and the cgroup it shows as its root. */
+static int find_mount(char **ret_mount, char **ret_root) {
+        _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+        char line[4096];
+
+        if (!f)
+                return -errno;
+        while (fgets(line, sizeof(line), f)) {
+                char *fields[6], *save = NULL, *dash = strstr(line, " - ");
+                size_t n = 0;
+
+                if (!dash || strncmp(dash, " - cgroup2 ", 11) != 0)
+                        continue;
+                *dash = '\0';
+                for (char *t = strtok_r(line, " ", &save); t && n < ELEMENTSOF(fields); t = strtok_r(NULL, " ", &save))
+                        fields[n++] = t;
+                if (n < 5)
+                        continue;
+                unescape(fields[3]);
+                unescape(fields[4]);
+                *ret_root = strdup(fields[3]);
+                *ret_mount = strdup(fields[4]);
+                if (!*ret_root || !*ret_mount) {
+                        free(*ret_root);
+                        free(*ret_mount);
+                        return -ENOMEM;
+                }
+                return 0;
+        }
+        return -ENOENT;
+}
+
+/* The "0::PATH" line of /proc/PID/cgroup (PID 0: ours). */
+static int read_own_path(pid_t pid, char *buf, size_t size) {
+        char path[64], text[4096];
+        ssize_t n;
+        char *p, *nl;
+
+        snprintf(path, sizeof(path), pid > 0 ? "/proc/%d/cgroup" : "/proc/self/cgroup", (int) pid);
+        n = read_at(AT_FDCWD, path, text, sizeof(text));
+        if (n < 0)
+                return (int) n;
+        p = strstr(text, "0::");
+        if (!p || (p != text && p[-1] != '\n'))
+                return -ENOENT;
+        p += 3;
+        nl = strchr(p, '\n');
+        if (nl)
+                *nl = '\0';
+        if (snprintf(buf, size, "%s", p) >= (int) size)
+                return -ENAMETOOLONG;
+        return 0;
+}
+
+/* Whether the cgroup at PATH holds a process other than airsupd. */
+static bool others_in(const char *path) {
+        char procs[PATH_MAX + 16], text[256];
+        long self = (long) getpid();
+        ssize_t n;
+
+        snprintf(procs, sizeof(procs), "%s/cgroup.procs", path);
+        n = read_at(AT_FDCWD, procs, text, sizeof(text));
+        if (n < 0)
+                return true;
+        for (char *p = text; *p;) {
+                char *end;
+                long pid = strtol(p, &end, 10);
+                if (end == p)
+                        break;
+                if (pid != self)
+                        return true;
+                p = end;
+                while (*p == '\n')
+                        p++;
+        }
+        return n == (ssize_t) sizeof(text) - 1;  /* more than fits: others */
+}
+
+/* A unit's cgroup belongs to systemd unless it was delegated to us:
+ * systemd marks those with an extended attribute. */
+static bool systemd_owned(const char *path) {
+        const char *base = strrchr(path, '/');
+        size_t l;
+
+        base = base ? base + 1 : path;
+        l = strlen(base);
+        if (!(l > 8 && strcmp(base + l - 8, ".service") == 0) && !(l > 6 && strcmp(base + l - 6, ".scope") == 0))
+                return false;
+        return getxattr(path, "trusted.delegate", NULL, 0) < 0 && getxattr(path, "user.delegate", NULL, 0) < 0;
+}
+
+static unsigned parse_controllers(const char *text) {
+        unsigned bits = 0;
+        char copy[512], *save = NULL;
+
+        snprintf(copy, sizeof(copy), "%s", text);
+        for (char *t = strtok_r(copy, " \n", &save); t; t = strtok_r(NULL, " \n", &save))
+                for (size_t i = 0; i < ELEMENTSOF(controllers); i++)
+                        if (strcmp(t, controllers[i].name) == 0)
+                                bits |= controllers[i].bit;
+        return bits;
+}
+
+/* Enables WANT for the children of DIR; returns what is enabled. */
+static unsigned enable_controllers(int dir, unsigned want) {
+        char text[512];
+        unsigned on = 0;
+
+        for (size_t i = 0; i < ELEMENTSOF(controllers); i++) {
+                if (!(want & controllers[i].bit))
+                        continue;
+                snprintf(text, sizeof(text), "+%s", controllers[i].name);
+                if (write_at(dir, "cgroup.subtree_control", text) >= 0)
+                        on |= controllers[i].bit;
+        }
+        return on;
+}
+
+static sup_cgroup *cgroup_free(sup_cgroup *g) {
+        if (!g)
+                return NULL;
+        free(g->mount);
+        free(g->root);
+        free(g->origin);
+        free(g->top);
+        free(g->self);
+        free(g);
+        return NULL;
+}
+
+static void cgroup_event(sup_manager *m, int priority, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void cgroup_event(sup_manager *m, int priority, const char *fmt, ...) {
+        sup_event e = { .type = SUP_EVENT_CGROUP, .priority = priority };
+        va_list ap;
+
+        snprintf(e.node, sizeof(e.node), "%s", m->cfg->nodes[CFG_ROOT].name);
+        va_start(ap, fmt);
+        vsnprintf(e.detail, sizeof(e.detail), fmt, ap);
+        va_end(ap);
+        sup_events_emit(&m->events, &e);
+}
+
+/* The cgroup, or why there is none (in ERR). */
+static int cgroup_make(sup_cgroup *g, char *err, size_t size) {
+        _cleanup_close_ int top_fd = -EBADF;
+        char own[PATH_MAX], path[PATH_MAX + 64], text[512];
+        const char *rel;
+        int r;
+
+        r = find_mount(&g->mount, &g->root);
+        if (r < 0) {
+                snprintf(err, size, r == -ENOENT ? "no cgroup v2 file system is mounted" :
+                         "cannot read /proc/self/mountinfo: %s", strerror(-r));
+                return r;
+        }
+        g->mount_len = strlen(g->mount);
+        r = read_own_path(0, own, sizeof(own));
+        if (r < 0) {
+                snprintf(err, size, "cannot tell airsupd's cgroup from /proc/self/cgroup: %s", strerror(-r));
+                return r;
+        }
+        /* The mount shows the cgroup ROOT at its top. */
+        rel = own;
+        if (strcmp(g->root, "/") != 0) {
+                size_t l = strlen(g->root);
+                if (strncmp(own, g->root, l) != 0 || (own[l] != '/' && own[l] != '\0')) {
+                        snprintf(err, size, "airsupd's cgroup %s is not below the cgroup2 mount at %s", own,
+                                 g->mount);
+                        return -ENOENT;
+                }
+                rel = own + l;
+        }
+        snprintf(path, sizeof(path), "%s%s", g->mount, strcmp(rel, "/") == 0 ? "" : rel);
+        g->origin = strdup(path);
+        if (!g->origin)
+                return -ENOMEM;
+        if (access(g->origin, W_OK) < 0) {
+                r = -errno;
+                snprintf(err, size, "airsupd's cgroup %s is not writable: %s", g->origin, strerror(-r));
+                return r;
+        }
+        if (systemd_owned(g->origin)) {
+                snprintf(err, size, "airsupd's cgroup %s is systemd's: run it with Delegate=yes", g->origin);
+                return -EPERM;
+        }
+
+        if (others_in(g->origin)) {
+                snprintf(path, sizeof(path), "%s/airsupd-%d", g->origin, (int) getpid());
+                if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+                        r = -errno;
+                        snprintf(err, size, "cannot make %s: %s", path, strerror(-r));
+                        return r;
+                }
+                g->top_made = true;
+        } else
+                snprintf(path, sizeof(path), "%s", g->origin);
+        g->top = strdup(path);
+        snprintf(path, sizeof(path), "%s/" SELF_LEAF, g->top);
+        g->self = strdup(path);
+        if (!g->top || !g->self)
+                return -ENOMEM;
+        if (mkdir(g->self, 0755) < 0 && errno != EEXIST) {
+                r = -errno;
+                snprintf(err, size, "cannot make %s: %s", g->self, strerror(-r));
+                return r;
+        }
+        snprintf(path, sizeof(path), "%s/cgroup.procs", g->self);
+        r = write_at(AT_FDCWD, path, "0\n");
+        if (r < 0) {
+                snprintf(err, size, "cannot move airsupd into %s: %s", g->self, strerror(-r));
+                return r;
+        }
+        top_fd = open(g->top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (top_fd < 0) {
+                r = -errno;
+                snprintf(err, size, "cannot open %s: %s", g->top, strerror(-r));
+                return r;
+        }
+        /* Whatever controllers TOP has, its children get. */
+        if (read_at(top_fd, "cgroup.controllers", text, sizeof(text)) >= 0)
+                g->enabled = enable_controllers(top_fd, parse_controllers(text));
+        {
+                long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+                g->ram_bytes = pages > 0 && page > 0 ? (uint64_t) pages * (uint64_t) page : 0;
+        }
+        return 0;
+}
+
+/* Each limit of the configuration whose controller is not enabled: an
+ * error under required (FILE:LINE in ERR), a warning event under auto. */
+static int limits_check(sup_manager *m, char *err, size_t size) {
+        const cfg *c = m->cfg;
+        unsigned enabled = m->cgroup ? m->cgroup->enabled : 0;
+
+        for (size_t i = 0; i < c->n_nodes; i++)
+                for (int k = 0; k < _CFG_LIMIT_MAX; k++) {
+                        const cfg_limit *l = &c->nodes[i].limits[k];
+                        unsigned need = cgroup_limit_controller(k);
+
+                        if (!l->set || (enabled & need))
+                                continue;
+                        if (c->cgroup == CFG_CGROUP_REQUIRED) {
+                                snprintf(err, size, "%s:%u: %s: the %s controller is not available to airsupd "
+                                         "(delegate it to its cgroup)", c->path, l->line,
+                                         cfg_limit_kind_to_string(k), cgroup_controller_name(need));
+                                return -EOPNOTSUPP;
+                        }
+                        cgroup_event(m, LOG_WARNING, "%s:%u: %s of %s not applied: %s", c->path, l->line,
+                                     cfg_limit_kind_to_string(k), c->nodes[i].name,
+                                     !m->cgroup ? "no cgroups" : "the controller is not available");
+                }
+        return 0;
+}
+
+int cgroup_setup(sup_manager *m, char *err, size_t size) {
+        sup_cgroup *g;
+        char names[64] = "";
+        int r;
+
+        if (m->cfg->cgroup == CFG_CGROUP_OFF)
+                return 0;
+        g = calloc(1, sizeof(*g));
+        if (!g)
+                return -ENOMEM;
+        r = cgroup_make(g, err, size);
+        if (r < 0) {
+                if (g->self && access(g->self, F_OK) == 0 && !others_in(g->self))
+                        (void) rmdir(g->self);
+                if (g->top_made)
+                        (void) rmdir(g->top);
+                g = cgroup_free(g);
+                if (m->cfg->cgroup == CFG_CGROUP_REQUIRED)
+                        return r;
+                cgroup_event(m, LOG_WARNING, "none: %s; using process groups", err);
+                return limits_check(m, err, size);
+        }
+        m->cgroup = g;
+        for (size_t i = 0; i < ELEMENTSOF(controllers); i++)
+                if (g->enabled & controllers[i].bit) {
+                        size_t l = strlen(names);
+                        snprintf(names + l, sizeof(names) - l, "%s%s", l ? "," : "", controllers[i].name);
+                }
+        cgroup_event(m, LOG_INFO, "%s controllers=%s", g->top, names[0] ? names : "none");
+        return limits_check(m, err, size);
+}
+
+/* Removes the (empty) cgroups below PATH, deepest first; a populated
+ * one stays, with what is above it. */
+static void remove_below(const char *path, unsigned depth) {
+        _cleanup_(closedirp) DIR *d = NULL;
+        struct dirent *de;
+
+        if (depth > 64 || !(d = opendir(path)))
+                return;
+        while ((de = readdir(d))) {
+                char sub[PATH_MAX];
+
+                if (de->d_type != DT_DIR || de->d_name[0] == '.')
+                        continue;
+                if (snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name) >= (int) sizeof(sub))
+                        continue;
+                remove_below(sub, depth + 1);
+                (void) rmdir(sub);
+        }
+}
+
+void cgroup_teardown(sup_manager *m) {
+        sup_cgroup *g = m->cgroup;
+        char path[PATH_MAX + 32];
+
+        if (!g)
+                return;
+        /* Out of our leaf, back where airsupd started; if that is TOP,
+         * with its controllers off again, as they were. */
+        if (!g->top_made && g->enabled) {
+                _cleanup_close_ int fd = open(g->top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                for (size_t i = 0; fd >= 0 && i < ELEMENTSOF(controllers); i++)
+                        if (g->enabled & controllers[i].bit) {
+                                char text[32];
+                                snprintf(text, sizeof(text), "-%s", controllers[i].name);
+                                (void) write_at(fd, "cgroup.subtree_control", text);
+                        }
+        }
+        snprintf(path, sizeof(path), "%s/cgroup.procs", g->origin);
+        if (write_at(AT_FDCWD, path, "0\n") >= 0) {
+                remove_below(g->top, 0);
+                if (g->top_made)
+                        (void) rmdir(g->top);
+        }
+        m->cgroup = cgroup_free(g);
+}
+
+/* TOP/root/sub/group[/i] for P. */
+static int leaf_path(const sup_proc *p, char *buf, size_t size) {
+        const sup_node *chain[64];
+        size_t n = 0, len;
+
+        for (const sup_node *x = p->group; x && n < ELEMENTSOF(chain); x = x->parent)
+                chain[n++] = x;
+        len = (size_t) snprintf(buf, size, "%s", p->group->m->cgroup->top);
+        while (n-- > 0 && len < size)
+                len += (size_t) snprintf(buf + len, size - len, "/%s", chain[n]->cfg->name);
+        if (len < size && p->group->cfg->instances > 1)
+                len += (size_t) snprintf(buf + len, size - len, "/%u", p->instance);
+        return len < size ? 0 : -ENAMETOOLONG;
+}
+
+static int on_events(sd_event_source *s, const struct inotify_event *ev, void *userdata) {
+        sup_proc *p = userdata;
+
+        (void) s;
+        (void) ev;
+        if (!cgroup_populated(p))
+                (void) proc_dispatch(p, PROC_EV_GROUP_EMPTY);
+        return 0;
+}
+
+static int on_memory_events(sd_event_source *s, const struct inotify_event *ev, void *userdata) {
+        sup_proc *p = userdata;
+        char text[512];
+        uint64_t kills;
+
+        (void) s;
+        (void) ev;
+        if (read_at(p->cg_fd, "memory.events", text, sizeof(text)) < 0 || !key_value(text, "oom_kill", &kills) ||
+            kills <= p->oom_kills)
+                return 0;
+        p->oom_kills = kills;
+        p->oom_killed = true;
+        {
+                sup_event e = { .type = SUP_EVENT_OOM_KILL, .priority = LOG_ERR, .pid = p->pid,
+                                .incarnation = p->incarnation };
+                snprintf(e.node, sizeof(e.node), "%s", p->name);
+                snprintf(e.detail, sizeof(e.detail), "oom_kill=%llu", (unsigned long long) kills);
+                sup_events_emit(&p->group->m->events, &e);
+        }
+        return 0;
+}
+
+/* Makes each directory of PATH below TOP; those above the leaf pass the
+ * controllers on. */
+static int make_dirs(sup_cgroup *g, char *path) {
+        char *slash = path + strlen(g->top);
+
+        while (slash) {
+                slash = strchr(slash + 1, '/');
+                if (slash)
+                        *slash = '\0';
+                if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+                        int r = -errno;
+                        if (slash)
+                                *slash = '/';
+                        return r;
+                }
+                if (slash && g->enabled) {
+                        _cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                        if (fd >= 0)
+                                (void) enable_controllers(fd, g->enabled);
+                }
+                if (slash)
+                        *slash = '/';
+        }
+        return 0;
+}
+
+int cgroup_proc_open(sup_proc *p) {
+        sup_manager *m = p->group->m;
+        sup_cgroup *g = m->cgroup;
+        char path[PATH_MAX], file[PATH_MAX + 32], text[512];
+        int r;
+
+        if (!g || p->cg_fd >= 0)
+                return 0;
+        r = leaf_path(p, path, sizeof(path));
+        if (r < 0)
+                return r;
+        r = make_dirs(g, path);
+        if (r < 0)
+                return r;
+        p->cg_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (p->cg_fd < 0)
+                return -errno;
+        p->cg_path = strdup(path);
+        if (!p->cg_path) {
+                cgroup_proc_close(p);
+                return -ENOMEM;
+        }
+        /* Processes an earlier airsupd left here are not ours to run
+         * beside: they go first. */
+        if (cgroup_populated(p)) {
+                sup_log(&m->events, LOG_WARNING, "%s: %s holds processes left over: killing them", p->name, path);
+                cgroup_signal(p, SIGKILL);
+        }
+        for (int k = 0; k < _CFG_LIMIT_MAX; k++) {
+                const cfg_limit *l = &p->group->cfg->limits[k];
+
+                if (!l->set || !(g->enabled & cgroup_limit_controller(k)))
+                        continue;
+                r = cgroup_limit_render(k, l, g->ram_bytes, text, sizeof(text));
+                if (r >= 0)
+                        r = write_at(p->cg_fd, cgroup_limit_file(k), text);
+                if (r < 0)
+                        sup_log(&m->events, LOG_WARNING, "%s: cannot set %s to '%s': %s", p->name,
+                                cgroup_limit_file(k), text, strerror(-r));
+        }
+        snprintf(file, sizeof(file), "%s/cgroup.events", path);
+        r = sd_event_add_inotify(m->event, &p->cg_events, file, IN_MODIFY, on_events, p);
+        if (r < 0) {
+                sup_log(&m->events, LOG_ERR, "%s: cannot watch %s: %s", p->name, file, strerror(-r));
+                cgroup_proc_close(p);
+                return r;
+        }
+        if (g->enabled & CGROUP_MEMORY) {
+                snprintf(file, sizeof(file), "%s/memory.events", path);
+                if (read_at(p->cg_fd, "memory.events", text, sizeof(text)) >= 0)
+                        (void) key_value(text, "oom_kill", &p->oom_kills);
+                (void) sd_event_add_inotify(m->event, &p->cg_memory, file, IN_MODIFY, on_memory_events, p);
+        }
+        return 0;
+}
+
+void cgroup_proc_close(sup_proc *p) {
+        p->cg_events = sd_event_source_disable_unref(p->cg_events);
+        p->cg_memory = sd_event_source_disable_unref(p->cg_memory);
+        p->cg_fd = safe_close(p->cg_fd);
+        if (p->cg_path && p->group->m->cgroup) {
+                size_t top = strlen(p->group->m->cgroup->top);
+                char *slash;
+
+                /* The leaf, then each parent left empty, up to TOP. */
+                while (rmdir(p->cg_path) >= 0 && (slash = strrchr(p->cg_path, '/')) &&
+                       (size_t) (slash - p->cg_path) > top)
+                        *slash = '\0';
+        }
+        free(p->cg_path);
+        p->cg_path = NULL;
+}
+
+bool cgroup_populated(const sup_proc *p) {
+        char text[256];
+        uint64_t v;
+
+        if (p->cg_fd < 0)
+                return false;
+        /* Unreadable: assume the worst, that something is still there. */
+        if (read_at(p->cg_fd, "cgroup.events", text, sizeof(text)) < 0 || !key_value(text, "populated", &v))
+                return true;
+        return v != 0;
+}
+
+void cgroup_signal(sup_proc *p, int sig) {
+        _cleanup_close_ int fd = -EBADF;
+        char buf[4096];
+        size_t have = 0;
+
+        if (p->cg_fd < 0)
+                return;
+        if (sig == SIGKILL && write_at(p->cg_fd, "cgroup.kill", "1") >= 0)
+                return;
+        /* Each process listed now; what it forks meanwhile gets the
+         * SIGKILL at the end of the grace. */
+        fd = openat(p->cg_fd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return;
+        for (;;) {
+                ssize_t n = read(fd, buf + have, sizeof(buf) - 1 - have);
+                char *line, *nl;
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        break;
+                have += (size_t) n;
+                buf[have] = '\0';
+                line = buf;
+                while ((nl = strchr(line, '\n'))) {
+                        long pid;
+                        *nl = '\0';
+                        pid = strtol(line, NULL, 10);
+                        if (pid > 1 && pid != (long) getpid())
+                                (void) kill((pid_t) pid, sig);
+                        line = nl + 1;
+                }
+                have = strlen(line);
+                memmove(buf, line, have);
+        }
+}
+
+bool cgroup_holds(const sup_proc *p, pid_t pid) {
+        const sup_cgroup *g = p->group->m->cgroup;
+        char line[PATH_MAX], want[PATH_MAX * 2];
+
+        if (!g || !p->cg_path || pid <= 0 || read_own_path(pid, line, sizeof(line)) < 0)
+                return false;
+        /* /proc/PID/cgroup names the cgroup below the root the mount
+         * shows at its top. */
+        snprintf(want, sizeof(want), "%s%s", strcmp(g->root, "/") == 0 ? "" : g->root, p->cg_path + g->mount_len);
+        return strcmp(line, want) == 0;
+}
+
+int cgroup_figures_read(const sup_proc *p, cgroup_figures *ret) {
+        char text[1024];
+        uint64_t v;
+
+        *ret = (cgroup_figures) {};
+        if (p->cg_fd < 0)
+                return -ENODATA;
+        if (read_at(p->cg_fd, "cpu.stat", text, sizeof(text)) >= 0 && key_value(text, "usage_usec", &v)) {
+                ret->cpu_usec = v;
+                ret->has_cpu = true;
+        }
+        if (read_at(p->cg_fd, "memory.current", text, sizeof(text)) >= 0) {
+                ret->memory_bytes = strtoull(text, NULL, 10);
+                ret->has_memory = true;
+                if (read_at(p->cg_fd, "memory.peak", text, sizeof(text)) >= 0)
+                        ret->memory_peak = strtoull(text, NULL, 10);
+        }
+        if (read_at(p->cg_fd, "pids.current", text, sizeof(text)) >= 0) {
+                ret->pids = strtoull(text, NULL, 10);
+                ret->has_pids = true;
+        }
+        ret->oom_kills = p->oom_kills;
+        return 0;
+}

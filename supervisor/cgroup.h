@@ -1,0 +1,58 @@
+/* cgroup.h - a cgroup (v2) for every instance of a group (cgroup.c): the
+ * containment nothing forked below it escapes, its resource limits, its
+ * figures, and its emptiness as an event rather than a poll. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "supervisor/sup.h"
+
+/* The controllers airsupd enables below itself, as bits. */
+enum {
+        CGROUP_CPU = 1u << 0,
+        CGROUP_MEMORY = 1u << 1,
+        CGROUP_PIDS = 1u << 2,
+        CGROUP_IO = 1u << 3,
+};
+
+/* Per cfg->cgroup: finds the cgroup2 mount and airsupd's own cgroup,
+ * moves airsupd into a leaf of its own and enables the controllers there
+ * are; m->cgroup is then set.  Under auto, a cgroup that cannot be had is
+ * one event, and m->cgroup stays NULL (process groups).  Under required
+ * (or when a limit's controller is missing there) it returns < 0 with
+ * the reason in ERR. */
+int cgroup_setup(sup_manager *m, char *err, size_t size);
+/* Back to where airsupd started, and its directories removed. */
+void cgroup_teardown(sup_manager *m);
+
+/* P's cgroup, made (with its limits) and watched if it is not yet. */
+int cgroup_proc_open(sup_proc *p);
+/* Stops watching P's cgroup and removes it (it is empty by now). */
+void cgroup_proc_close(sup_proc *p);
+bool cgroup_populated(const sup_proc *p);
+/* SIG to every process in P's cgroup; SIGKILL through cgroup.kill, which
+ * no fork outruns. */
+void cgroup_signal(sup_proc *p, int sig);
+/* Whether live process PID is in P's cgroup. */
+bool cgroup_holds(const sup_proc *p, pid_t pid);
+
+typedef struct cgroup_figures {
+        uint64_t cpu_usec;              /* cpu.stat usage_usec */
+        uint64_t memory_bytes;          /* memory.current */
+        uint64_t memory_peak;           /* memory.peak, where the kernel has it */
+        uint64_t pids;                  /* pids.current */
+        uint64_t oom_kills;             /* memory.events oom_kill */
+        bool has_cpu, has_memory, has_pids;
+} cgroup_figures;
+
+int cgroup_figures_read(const sup_proc *p, cgroup_figures *ret);
+
+/* What a limit is written as (pure: unit-tested): the file, the
+ * controller it needs, and the text for a machine of RAM_BYTES. */
+const char *cgroup_limit_file(cfg_limit_kind k);
+unsigned cgroup_limit_controller(cfg_limit_kind k);
+const char *cgroup_controller_name(unsigned bit);
+int cgroup_limit_render(cfg_limit_kind k, const cfg_limit *l, uint64_t ram_bytes, char *buf, size_t size);
