@@ -37,6 +37,7 @@
 
 #include "common/cleanup.h"
 #include "supervisor/broker.h"
+#include "supervisor/cgroup.h"
 #include "supervisor/control.h"
 #include "supervisor/manager.h"
 #include "supervisor/proc.h"
@@ -505,10 +506,16 @@ static const struct {
         { "airsup_mailbox_expired_total", "counter", "Messages dropped at receive, past their deadline" },
         { "airsup_mailbox_errors_total", "counter", "Garbled records and lanes found in its mailbox" },
         { "airsup_mailbox_dead_letters_total", "counter", "Messages taken off its lanes as dead letters" },
+        { "airsup_process_cgroup_info", "gauge", "1 for each process with a cgroup; the path is its label" },
+        { "airsup_process_cpu_seconds_total", "counter", "CPU time of every process in its cgroup (cpu.stat)" },
+        { "airsup_process_memory_bytes", "gauge", "Memory charged to its cgroup (memory.current)" },
+        { "airsup_process_tasks", "gauge", "Tasks in its cgroup (pids.current)" },
+        { "airsup_process_oom_kills_total", "counter", "Processes of its cgroup the OOM killer took" },
 };
 
 enum { M_UP, M_HELD, M_READY, M_RESTARTS, M_UPTIME, M_EXIT, M_PID, M_LATENCY, M_MB_LANES, M_MB_DEPTH, M_MB_HWM,
-       M_MB_SENT, M_MB_RECEIVED, M_MB_DROPPED, M_MB_EXPIRED, M_MB_ERRORS, M_MB_DEAD };
+       M_MB_SENT, M_MB_RECEIVED, M_MB_DROPPED, M_MB_EXPIRED, M_MB_ERRORS, M_MB_DEAD, M_CG_INFO, M_CG_CPU, M_CG_MEMORY,
+       M_CG_TASKS, M_CG_OOM };
 
 static int sample(metrics_walk *w, const char *name, const char *type, const char *help, const char *labels,
                   double v) {
@@ -544,6 +551,8 @@ static void label(char *buf, size_t size, const char *key, const char *value, co
         }
 }
 
+static int metrics_cgroup(metrics_walk *w, sup_node *n, const sup_proc *p);
+
 static int metrics_node(sup_node *n, unsigned depth, void *userdata) {
         metrics_walk *w = userdata;
         char l[256];
@@ -557,6 +566,11 @@ static int metrics_node(sup_node *n, unsigned depth, void *userdata) {
         for (size_t i = 0; r >= 0 && i < n->n_procs; i++) {
                 const sup_proc *p = &n->procs[i];
                 int start_error;
+
+                if (w->family >= M_CG_INFO) {
+                        r = metrics_cgroup(w, n, p);
+                        continue;
+                }
                 const sup_exit *x = proc_last_exit(p, &start_error);
                 double v;
 
@@ -602,6 +616,32 @@ static int metrics_node(sup_node *n, unsigned depth, void *userdata) {
                 r = metric(w, w->family, l, v);
         }
         return r < 0 ? r : 0;
+}
+
+/* The cgroup families: only processes that have one, and only the
+ * figures their controllers give. */
+static int metrics_cgroup(metrics_walk *w, sup_node *n, const sup_proc *p) {
+        cgroup_figures f;
+        char l[PATH_MAX + 256];
+        size_t k;
+
+        if (cgroup_figures_read(p, &f) < 0)
+                return 0;
+        label(l, sizeof(l), "process", p->name, "group", n->cfg->name);
+        switch (w->family) {
+        case M_CG_INFO:
+                k = strlen(l);
+                label(l + k, sizeof(l) - k, ",cgroup", p->cg_path, NULL, NULL);
+                return metric(w, w->family, l, 1);
+        case M_CG_CPU:
+                return f.has_cpu ? metric(w, w->family, l, (double) f.cpu_usec / 1e6) : 0;
+        case M_CG_MEMORY:
+                return f.has_memory ? metric(w, w->family, l, (double) f.memory_bytes) : 0;
+        case M_CG_TASKS:
+                return f.has_pids ? metric(w, w->family, l, (double) f.pids) : 0;
+        default:
+                return f.has_memory ? metric(w, w->family, l, (double) f.oom_kills) : 0;
+        }
 }
 
 static int running_procs(sup_node *n, unsigned depth, void *userdata) {
@@ -662,6 +702,13 @@ static int metrics_collect(sup_control *c, metrics_walk *w) {
         if (r >= 0)
                 r = sample(w, "airsupd_control_clients", "gauge", "Connections to the control socket", "",
                            (double) c->n_clients);
+        if (r >= 0)
+                r = sample(w, "airsupd_cgroups", "gauge", "1 when every group instance has a cgroup of its own", "",
+                           c->m->cgroup ? 1 : 0);
+        if (r >= 0)
+                r = sample(w, "airsupd_group_polls_total", "counter",
+                           "Times a process group was polled to learn it emptied (never with cgroups)", "",
+                           (double) c->m->group_polls);
         return r;
 }
 

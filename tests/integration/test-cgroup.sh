@@ -1,0 +1,149 @@
+# With a cgroup per group (cgroup = required) nothing escapes: a child
+# that starts "setsid sleep &", a classic double-forking daemon and a fast
+# fork loop of setsid'd processes that ignore SIGTERM are all gone after
+# the group's stop, its restart and airsupd's shutdown.  A group whose
+# main exits and leaves a process behind is known empty from cgroup.events,
+# with no polling (the poll counter stays 0), and the cgroups go once
+# stopped.  Then the same daemon under cgroup = off: its double-forked
+# grandchild survives a restart, which is what the cgroup prevents.
+. "$(dirname "$0")/lib.sh"
+
+ctl() { "$AIRSUPCTL" -s "$T/control" "$@"; }
+# The processes whose command line is exactly "sleep N".
+sleepers() { pgrep -x -f "sleep $1" | paste -sd' ' -; }
+count() { pgrep -c -x -f "sleep $1"; }
+
+cat >daemon.sh <<'SH'
+#!/bin/sh
+# A classic daemon: fork, setsid in the child, fork again, the child exits.
+( setsid sh -c 'exec sleep 7771' & )
+setsid sleep 7772 &
+exec sleep 7770
+SH
+cat >forker.sh <<'SH'
+#!/bin/sh
+# Forks as fast as it can, each child in a session of its own, none of
+# them (nor the loop) stopped by SIGTERM.
+trap '' TERM
+i=0
+while [ $i -lt 4000 ]; do
+        setsid sleep 7773 &
+        i=$((i + 1))
+done
+exec sleep 7774
+SH
+cat >leaver.sh <<'SH'
+#!/bin/sh
+# Leaves a process behind: out of its session with "setsid", else in it.
+$1 sleep 7775 &
+echo "$!" > leaver.pid
+exit 3
+SH
+chmod +x daemon.sh forker.sh leaver.sh
+# What an earlier failed run of this test left (under cgroup = off).
+pkill -KILL -x -f 'sleep 777[0-9]' 2>/dev/null
+
+cat >c.conf <<CONF
+[airsupd]
+cgroup = required
+[group:web]
+command = $T/daemon.sh
+shutdown = 2s
+[group:forky]
+command = $T/forker.sh
+shutdown = 300ms
+[group:left]
+command = $T/leaver.sh setsid
+workdir = $T
+restart = temporary
+shutdown = 10s
+CONF
+start_airsupd c.conf
+wait_until 10 log_has 'cgroup root|cgroup = required' || fail "no cgroup event"
+if ! wait_until 5 log_has 'info cgroup root /'; then
+        wait_airsupd_exit 10
+        [ "$AIRSUPD_STATUS" = 78 ] || fail "cgroup = required without cgroups: exit $AIRSUPD_STATUS, not 78"
+        echo "skip: no writable cgroup v2 here: $(grep 'cgroup = required' "$LOG")"
+        exit 77
+fi
+top=$(sed -n 's/.* cgroup root \(\/[^ ]*\) controllers=.*/\1/p' "$LOG" | head -n 1)
+[ -d "$top" ] || fail "no cgroup directory $top"
+grep -qx "$AIRSUPD_PID" "$top/_airsupd/cgroup.procs" || fail "airsupd is not in its own leaf"
+wait_log 'ready root' 20
+
+# Everything of web, in web's cgroup, whatever sessions it made.
+wait_until 10 eval '[ -n "$(sleepers 7771)" ] && [ -n "$(sleepers 7772)" ]' || fail "web's daemons did not start"
+old="$(sleepers 7770) $(sleepers 7771) $(sleepers 7772)"
+for p in $old; do
+        grep -qx "$p" "$top/root/web/cgroup.procs" || fail "pid $p of web is not in $top/root/web"
+done
+[ "$(ps -o sid= -p "$(sleepers 7771)" | tr -d ' ')" != "$(ps -o sid= -p "$(sleepers 7770)" | tr -d ' ')" ] ||
+        fail "the double-forked daemon did not leave the session"
+
+# A restart leaves none of the old ones.
+ctl restart web >/dev/null || fail "restart web failed"
+for p in $old; do
+        gone "$p" || fail "pid $p of web survived its restart"
+done
+wait_until 10 eval '[ -n "$(sleepers 7771)" ]' || fail "web's daemon did not start again"
+
+# The left-over of a main that exited: stopped, and its end known from
+# cgroup.events, never from a poll.
+wait_log 'leftovers left' 10
+wait_log 'stopped left|not-restarted left' 20
+gone "$(cat leaver.pid)" || fail "left's left-over is still alive"
+polls=$(ctl metrics | awk '$1 == "airsupd_group_polls_total" { print $NF }')
+[ "$polls" = 0 ] || fail "airsupd polled process groups $polls times with cgroups"
+
+# The fork loop: thousands of processes in sessions of their own, none
+# of which takes SIGTERM.  A stop ends all of them.
+wait_until 30 eval '[ "$(count 7773)" -ge 300 ]' || fail "the fork loop did not get going ($(count 7773))"
+ctl stop forky >/dev/null || fail "stop forky failed"
+[ "$(count 7773)" = 0 ] || fail "$(count 7773) processes of the fork loop survived its stop"
+[ -z "$(sleepers 7774)" ] || fail "the fork loop's main survived its stop"
+[ ! -e "$top/root/forky" ] || fail "forky's cgroup is still there after its stop"
+
+# airsupd's shutdown: nothing of web left, and every cgroup gone.
+web="$(sleepers 7770) $(sleepers 7771) $(sleepers 7772)"
+kill -TERM "$AIRSUPD_PID"
+wait_airsupd_exit 30
+for p in $web; do
+        gone "$p" || fail "pid $p of web survived airsupd's shutdown"
+done
+case $(basename "$top") in
+airsupd-*) [ ! -e "$top" ] || fail "$top is still there after shutdown" ;;
+*) [ -z "$(find "$top" -mindepth 1 -type d)" ] || fail "cgroups left after shutdown: $(find "$top" -type d)" ;;
+esac
+
+# cgroup = off: process groups, as before.  The double-forked grandchild
+# left the process group and the session, and survives the restart; a
+# left-over in the process group is polled for.
+cat >o.conf <<CONF
+[airsupd]
+cgroup = off
+[group:web]
+command = $T/daemon.sh
+shutdown = 2s
+[group:left]
+command = $T/leaver.sh
+workdir = $T
+restart = temporary
+CONF
+: >"$LOG"
+start_airsupd o.conf
+wait_log 'ready root' 20
+log_has ' cgroup ' && fail "cgroup = off still made cgroups"
+wait_until 10 eval '[ -n "$(sleepers 7771)" ]' || fail "web's daemon did not start"
+escaped=$(sleepers 7771)
+echo "$escaped" > escaped.pid
+wait_log 'leftovers left' 10
+wait_log 'not-restarted left|stopped left' 20
+polls=$(ctl metrics | awk '$1 == "airsupd_group_polls_total" { print $NF }')
+[ "${polls:-0}" -gt 0 ] || fail "without cgroups the left-over was not polled for ($polls)"
+ctl restart web >/dev/null || fail "restart web failed"
+alive "$escaped" || fail "under cgroup = off the double-forked daemon was stopped: was it contained after all?"
+kill -KILL "$escaped"
+kill -TERM "$AIRSUPD_PID"
+wait_airsupd_exit 30
+pkill -KILL -x -f 'sleep 7771' 2>/dev/null
+exit 0
