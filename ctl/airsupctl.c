@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+
 #define EXIT_FAILED 1
 #define EXIT_USAGE 2
 #define EXIT_NO_SUCH 3
@@ -726,16 +728,21 @@ static int verb_metrics(sd_bus *bus, bool prometheus) {
         return reply_end(reply, r, a);
 }
 
-/* Under the status of one node: the mailbox figures of each of its
- * processes that has lanes (the airsup_mailbox_* metrics). */
-static int verb_mailbox(sd_bus *bus, const char *name) {
-        static const char *const fields[] = { "lanes", "depth", "hwm_bytes", "sent_total", "received_total",
-                                              "dropped_total", "expired_total", "errors_total", "dead_letters_total" };
-        enum { N_FIELDS = sizeof(fields) / sizeof(fields[0]) };
-        struct { char process[96]; double v[N_FIELDS]; } rows[64];
-        size_t n = 0;
+/* Figures of each process of one node, from the Metrics rows whose name
+ * is PREFIX followed by one of FIELDS; a "cgroup" label is kept too. */
+#define FIGURES_MAX 16
+typedef struct figure_row {
+        char process[96];
+        char cgroup[256];
+        double v[FIGURES_MAX];
+        bool seen[FIGURES_MAX];
+} figure_row;
+
+static int collect_figures(sd_bus *bus, const char *name, const char *prefix, const char *const *fields,
+                           size_t n_fields, figure_row *rows, size_t max_rows, size_t *ret_n) {
         sd_bus_message *reply = NULL;
         char want_p[128], want_g[128];
+        size_t n = 0, pl = strlen(prefix);
         int r;
 
         snprintf(want_p, sizeof(want_p), "process=\"%s\"", name);
@@ -752,25 +759,44 @@ static int verb_mailbox(sd_bus *bus, const char *name) {
                 r = sd_bus_message_read(reply, "(ssssd)", &metric, &type, &help, &labels, &v);
                 if (r <= 0)
                         break;
-                if (strncmp(metric, "airsup_mailbox_", 15) != 0 || (!strstr(labels, want_p) && !strstr(labels, want_g)))
+                if (strncmp(metric, prefix, pl) != 0 || (!strstr(labels, want_p) && !strstr(labels, want_g)))
                         continue;
-                for (f = 0; f < N_FIELDS && strcmp(metric + 15, fields[f]) != 0; f++)
+                for (f = 0; f < n_fields && strcmp(metric + pl, fields[f]) != 0; f++)
                         ;
                 q = strstr(labels, "process=\"");
-                if (f == N_FIELDS || !q || !(e = strchr(q + 9, '"')))
+                if (f == n_fields || !q || !(e = strchr(q + 9, '"')))
                         continue;
                 for (k = 0; k < n && strncmp(rows[k].process, q + 9, (size_t) (e - q - 9)) != 0; k++)
                         ;
                 if (k == n) {
-                        if (n == sizeof(rows) / sizeof(rows[0]))
+                        if (n == max_rows)
                                 continue;
                         memset(&rows[n], 0, sizeof(rows[n]));
                         snprintf(rows[n].process, sizeof(rows[n].process), "%.*s", (int) (e - q - 9), q + 9);
                         n++;
                 }
                 rows[k].v[f] = v;
+                rows[k].seen[f] = true;
+                if ((q = strstr(labels, "cgroup=\"")) && (e = strchr(q + 8, '"')))
+                        snprintf(rows[k].cgroup, sizeof(rows[k].cgroup), "%.*s", (int) (e - q - 8), q + 8);
         }
         sd_bus_message_unref(reply);
+        *ret_n = n;
+        return 0;
+}
+
+/* Under the status of one node: the mailbox figures of each of its
+ * processes that has lanes (the airsup_mailbox_* metrics). */
+static int verb_mailbox(sd_bus *bus, const char *name) {
+        static const char *const fields[] = { "lanes", "depth", "hwm_bytes", "sent_total", "received_total",
+                                              "dropped_total", "expired_total", "errors_total", "dead_letters_total" };
+        figure_row rows[64];
+        size_t n = 0;
+        int r;
+
+        r = collect_figures(bus, name, "airsup_mailbox_", fields, ELEMENTSOF(fields), rows, ELEMENTSOF(rows), &n);
+        if (r != 0)
+                return r;
         for (size_t k = 0; k < n; k++) {
                 const double *v = rows[k].v;
                 if (v[0] <= 0)
@@ -778,6 +804,37 @@ static int verb_mailbox(sd_bus *bus, const char *name) {
                 printf("Mailbox of %s: %.0f lane%s, %.0f waiting (at most %.0f bytes), %.0f sent, %.0f received, "
                        "%.0f dropped, %.0f expired, %.0f errors, %.0f dead letters\n", rows[k].process, v[0],
                        v[0] == 1 ? "" : "s", v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8]);
+        }
+        return 0;
+}
+
+/* Under the status of one node: each of its processes' cgroup, with the
+ * figures its controllers give (the airsup_process_* cgroup metrics). */
+static int verb_cgroup(sd_bus *bus, const char *name) {
+        static const char *const fields[] = { "cgroup_info", "cpu_seconds_total", "memory_bytes", "tasks",
+                                              "oom_kills_total" };
+        figure_row rows[64];
+        size_t n = 0;
+        int r;
+
+        r = collect_figures(bus, name, "airsup_process_", fields, ELEMENTSOF(fields), rows, ELEMENTSOF(rows), &n);
+        if (r != 0)
+                return r;
+        for (size_t k = 0; k < n; k++) {
+                const figure_row *w = &rows[k];
+
+                if (!w->seen[0])
+                        continue;
+                printf("Cgroup of %s: %s", w->process, w->cgroup);
+                if (w->seen[1])
+                        printf(", cpu %.3f s", w->v[1]);
+                if (w->seen[2])
+                        printf(", memory %.1f MiB", w->v[2] / (1024.0 * 1024.0));
+                if (w->seen[3])
+                        printf(", %.0f task%s", w->v[3], w->v[3] == 1 ? "" : "s");
+                if (w->seen[4])
+                        printf(", %.0f OOM kill%s", w->v[4], w->v[4] == 1 ? "" : "s");
+                printf("\n");
         }
         return 0;
 }
@@ -1070,6 +1127,7 @@ int main(int argc, char **argv) {
                  * as systemctl status shows a unit's journal. */
                 if (r == 0 && n_args == 1 && !arg_json) {
                         (void) verb_mailbox(bus, argv[optind + 1]);
+                        (void) verb_cgroup(bus, argv[optind + 1]);
                         printf("\nLast events:\n");
                         r = verb_events(bus, false, 10, 0, 7, argv[optind + 1]);
                 }

@@ -80,6 +80,9 @@ done
 [ "$(ps -o sid= -p "$(sleepers 7771)" | tr -d ' ')" != "$(ps -o sid= -p "$(sleepers 7770)" | tr -d ' ')" ] ||
         fail "the double-forked daemon did not leave the session"
 
+ctl status web | grep -Eq "^Cgroup of web: $top/root/web, cpu [0-9.]+ s" ||
+        fail "status does not show web's cgroup: $(ctl status web)"
+ctl metrics | grep -q "^airsup_process_cgroup_info .*cgroup=\"$top/root/web\"" || fail "no cgroup_info metric"
 # A restart leaves none of the old ones.
 ctl restart web >/dev/null || fail "restart web failed"
 for p in $old; do
