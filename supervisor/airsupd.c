@@ -284,17 +284,6 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "airsupd: failed to build the tree: %s\n", strerror(-r));
                 return 1;
         }
-        /* A cgroup per instance (cgroup = auto | required), before any
-         * helper or child exists: they start in airsupd's own leaf. */
-        {
-                char err[PATH_MAX + 256];
-
-                r = cgroup_setup(m, err, sizeof(err));
-                if (r < 0) {
-                        fprintf(stderr, "airsupd: cgroup = %s: %s\n", cfg_cgroup_to_string(m->cfg->cgroup), err);
-                        return EXIT_CONFIG;
-                }
-        }
         for (int sig = 1; sig <= SIGRTMAX; sig++) {
                 if (!sigismember(&mask, sig))
                         continue;
@@ -333,6 +322,18 @@ int main(int argc, char **argv) {
         if (state_ok) {
                 m->state = &state;
                 (void) state_stop_leftovers(&state, &m->events);
+        }
+        /* A cgroup per instance (cgroup = auto | required), before any
+         * helper or child exists (they start in airsupd's own leaf), after
+         * the leftovers of a killed airsupd went (with its cgroups). */
+        {
+                char err[PATH_MAX + 256];
+
+                r = cgroup_setup(m, err, sizeof(err));
+                if (r < 0) {
+                        fprintf(stderr, "airsupd: cgroup = %s: %s\n", cfg_cgroup_to_string(m->cfg->cgroup), err);
+                        return EXIT_CONFIG;
+                }
         }
         manager_start(m);
         r = sd_event_loop(e);

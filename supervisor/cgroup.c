@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -42,6 +43,7 @@
 #include "supervisor/cgroup.h"
 #include "supervisor/manager.h"
 #include "supervisor/proc.h"
+#include "supervisor/state.h"
 
 #define SELF_LEAF "_airsupd"
 #define CPU_PERIOD_USEC 100000
@@ -450,6 +452,86 @@ static int limits_check(sup_manager *m, char *err, size_t size) {
         return 0;
 }
 
+static void remove_below(const char *path, unsigned depth);
+
+/* The cgroups a killed airsupd of this deployment left (its state
+ * directory's "cgroup" names where its tree was): everything in them is
+ * killed, and they go.  Only what is below TOP is killed, never TOP: it
+ * may be the cgroup this airsupd runs in. */
+static void old_tree_stop(sup_manager *m, const char *mount) {
+        char file[PATH_MAX], top[PATH_MAX];
+        _cleanup_(closedirp) DIR *d = NULL;
+        struct dirent *de;
+        ssize_t n;
+        size_t ml = strlen(mount);
+
+        if (!m->state)
+                return;
+        snprintf(file, sizeof(file), "%s/cgroup", m->state->dir);
+        n = read_at(AT_FDCWD, file, top, sizeof(top));
+        (void) unlink(file);
+        if (n <= 0)
+                return;
+        top[strcspn(top, "\n")] = '\0';
+        if (strncmp(top, mount, ml) != 0 || (top[ml] != '/' && top[ml] != '\0') || strstr(top, "/..") ||
+            !(d = opendir(top)))
+                return;
+        while ((de = readdir(d))) {
+                char sub[PATH_MAX + 256];
+                _cleanup_close_ int fd = -EBADF;
+
+                if (de->d_type != DT_DIR || de->d_name[0] == '.')
+                        continue;
+                snprintf(sub, sizeof(sub), "%s/%s", top, de->d_name);
+                fd = open(sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (fd < 0)
+                        continue;
+                {
+                        char text[256];
+                        uint64_t v = 0;
+                        if (read_at(fd, "cgroup.events", text, sizeof(text)) >= 0 &&
+                            key_value(text, "populated", &v) && v) {
+                                sup_log(&m->events, LOG_WARNING, "cgroup %s of a previous airsupd for this "
+                                        "deployment holds processes: killing them", sub);
+                                (void) write_at(fd, "cgroup.kill", "1");
+                        }
+                }
+        }
+        closedir(d);
+        d = NULL;
+        /* SIGKILL is quick but not instant: the directories go once their
+         * processes have (bounded: at start, for at most 5 s). */
+        for (unsigned i = 0; i < 500; i++) {
+                remove_below(top, 0);
+                if (!(d = opendir(top)))
+                        break;
+                bool left = false;
+                while ((de = readdir(d)))
+                        left |= de->d_type == DT_DIR && de->d_name[0] != '.';
+                closedir(d);
+        d = NULL;
+                if (!left)
+                        break;
+                (void) poll(NULL, 0, 10);
+        }
+        if (strstr(top + ml, "/airsupd-") && strcmp(top, m->cgroup ? m->cgroup->top : "") != 0)
+                (void) rmdir(top);
+}
+
+/* Where this tree is, for the next airsupd should this one be killed. */
+static void tree_record(sup_manager *m) {
+        char file[PATH_MAX], tmp[PATH_MAX + 8];
+        _cleanup_fclose_ FILE *f = NULL;
+
+        if (!m->state || !m->cgroup)
+                return;
+        snprintf(file, sizeof(file), "%s/cgroup", m->state->dir);
+        snprintf(tmp, sizeof(tmp), "%s.new", file);
+        f = fopen(tmp, "we");
+        if (!f || fprintf(f, "%s\n", m->cgroup->top) < 0 || fflush(f) != 0 || rename(tmp, file) < 0)
+                (void) unlink(tmp);
+}
+
 int cgroup_setup(sup_manager *m, char *err, size_t size) {
         sup_cgroup *g;
         char names[64] = "";
@@ -460,6 +542,11 @@ int cgroup_setup(sup_manager *m, char *err, size_t size) {
         g = calloc(1, sizeof(*g));
         if (!g)
                 return -ENOMEM;
+        {
+                _cleanup_free_ char *mount = NULL, *root = NULL;
+                if (find_mount(&mount, &root) >= 0)
+                        old_tree_stop(m, mount);
+        }
         r = cgroup_make(g, err, size);
         if (r < 0) {
                 if (g->self && access(g->self, F_OK) == 0 && !others_in(g->self))
@@ -473,6 +560,7 @@ int cgroup_setup(sup_manager *m, char *err, size_t size) {
                 return limits_check(m, err, size);
         }
         m->cgroup = g;
+        tree_record(m);
         for (size_t i = 0; i < ELEMENTSOF(controllers); i++)
                 if (g->enabled & controllers[i].bit) {
                         size_t l = strlen(names);
@@ -518,6 +606,10 @@ void cgroup_teardown(sup_manager *m) {
                                 snprintf(text, sizeof(text), "-%s", controllers[i].name);
                                 (void) write_at(fd, "cgroup.subtree_control", text);
                         }
+        }
+        if (m->state) {
+                snprintf(path, sizeof(path), "%s/cgroup", m->state->dir);
+                (void) unlink(path);
         }
         snprintf(path, sizeof(path), "%s/cgroup.procs", g->origin);
         if (write_at(AT_FDCWD, path, "0\n") >= 0) {

@@ -423,6 +423,8 @@ void state_close(sup_state *st, bool clean) {
                  * the directory with it when it is empty and our own. */
                 snprintf(path, sizeof(path), "%s/procs", st->dir);
                 (void) unlink(path);
+                snprintf(path, sizeof(path), "%s/cgroup", st->dir);
+                (void) unlink(path);
                 snprintf(path, sizeof(path), "%s/lock", st->dir);
                 (void) unlink(path);
                 if (st->remove_dir)

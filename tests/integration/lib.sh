@@ -31,6 +31,16 @@ cleanup() {
         for f in "$T"/*.pid; do
                 [ -f "$f" ] && kill -KILL "$(cat "$f")" 2>/dev/null
         done
+        # A killed airsupd leaves its cgroups: what runs in them goes, then
+        # they do.
+        [ -s "$LOG" ] && sed -n 's/.* cgroup root \(\/[^ ]*\) controllers=.*/\1/p' "$LOG" | while read -r top; do
+                for d in "$top"/*/; do
+                        [ -e "$d/cgroup.kill" ] && echo 1 >"$d/cgroup.kill" 2>/dev/null
+                done
+                wait_until 5 eval "! grep -qx 'populated 1' $top/*/cgroup.events"
+                find "$top" -depth -mindepth 1 -type d -exec rmdir {} + 2>/dev/null
+                case $top in */airsupd-*) rmdir "$top" 2>/dev/null ;; esac
+        done
         rm -rf "$T"
 }
 trap cleanup EXIT

@@ -118,6 +118,42 @@ airsupd-*) [ ! -e "$top" ] || fail "$top is still there after shutdown" ;;
 *) [ -z "$(find "$top" -mindepth 1 -type d)" ] || fail "cgroups left after shutdown: $(find "$top" -type d)" ;;
 esac
 
+# airsupd killed with SIGKILL leaves its tree running in its cgroups: the
+# next airsupd of the deployment (same state directory) kills all of it,
+# setsid'd daemons too, and removes the cgroups.
+cat >k.conf <<CONF
+[airsupd]
+cgroup = required
+state_dir = $T/state
+[group:web]
+command = $T/daemon.sh
+CONF
+: >"$LOG"
+start_airsupd k.conf
+wait_log 'ready root' 20
+wait_until 10 eval '[ -n "$(sleepers 7771)" ] && [ -n "$(sleepers 7772)" ]' || fail "web's daemons did not start"
+killed="$(sleepers 7770) $(sleepers 7771) $(sleepers 7772)"
+ktop=$(sed -n 's/.* cgroup root \(\/[^ ]*\) controllers=.*/\1/p' "$LOG" | head -n 1)
+kill -KILL "$AIRSUPD_PID"
+wait "$AIRSUPD_PID" 2>/dev/null
+for p in $killed; do
+        alive "$p" || fail "pid $p died with airsupd: nothing left to clean?"
+done
+: >"$LOG"
+start_airsupd k.conf
+wait_log 'ready root' 20
+log_has "cgroup $ktop/.* of a previous airsupd for this deployment holds processes: killing them" ||
+        fail "the next airsupd did not kill the last one's cgroups"
+for p in $killed; do
+        gone "$p" || fail "pid $p of the killed airsupd survived the next one's start"
+done
+case $(basename "$ktop") in
+airsupd-*) [ ! -e "$ktop" ] || fail "the killed airsupd's $ktop is still there" ;;
+esac
+kill -TERM "$AIRSUPD_PID"
+wait_airsupd_exit 30
+[ ! -e "$T/state/cgroup" ] || fail "a clean exit left its cgroup record"
+
 # cgroup = off: process groups, as before.  The double-forked grandchild
 # left the process group and the session, and survives the restart; a
 # left-over in the process group is polled for.
