@@ -4,6 +4,7 @@
 #pragma once
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -35,3 +36,7 @@ double bench_stop(pid_t pid, double seconds);
  * puts it back on all of them. */
 void bench_pin(int nth);
 void bench_unpin(void);
+
+/* Whether airsupd could have cgroups here (cgroup = required): cgroup v2
+ * mounted and this process's cgroup writable. */
+bool bench_cgroups(void);

@@ -130,3 +130,24 @@ void bench_unpin(void) {
         if (bench_cpus_read && CPU_COUNT(&bench_cpus) > 0)
                 (void) sched_setaffinity(0, sizeof(bench_cpus), &bench_cpus);
 }
+
+bool bench_cgroups(void) {
+        char line[4096], mount[PATH_MAX] = "", own[PATH_MAX] = "", path[2 * PATH_MAX];
+        FILE *f = fopen("/proc/self/mountinfo", "re");
+
+        while (f && fgets(line, sizeof(line), f))
+                if (strstr(line, " - cgroup2 ") && sscanf(line, "%*s %*s %*s %*s %4095s", mount) == 1)
+                        break;
+        if (f)
+                fclose(f);
+        f = fopen("/proc/self/cgroup", "re");
+        while (f && fgets(line, sizeof(line), f))
+                if (strncmp(line, "0::", 3) == 0 && sscanf(line + 3, "%4095s", own) == 1)
+                        break;
+        if (f)
+                fclose(f);
+        if (!mount[0] || !own[0])
+                return false;
+        snprintf(path, sizeof(path), "%s%s", mount, strcmp(own, "/") == 0 ? "" : own);
+        return access(path, W_OK) == 0;
+}

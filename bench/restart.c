@@ -96,11 +96,13 @@ static void analyse(const char *file, size_t skip, result *r) {
 }
 
 /* Waits until FILE holds WANT starts or SECONDS pass. */
-static void wait_starts(const char *file, size_t want, double seconds) {
+/* Until FILE holds WANT starts, SECONDS pass, or the supervisor PID (if
+ * > 0) is gone. */
+static void wait_starts(const char *file, size_t want, double seconds, pid_t pid) {
         int64_t end = bench_mono_ns() + (int64_t) (seconds * 1e9);
         struct timespec tick = { .tv_nsec = 5 * 1000000L };
 
-        while (count_starts(file) < want && bench_mono_ns() < end)
+        while (count_starts(file) < want && bench_mono_ns() < end && (pid <= 0 || kill(pid, 0) == 0))
                 nanosleep(&tick, NULL);
 }
 
@@ -136,14 +138,20 @@ static void run_floor(size_t n, result *r) {
         analyse(file, n / 20, r);
 }
 
-static void run_airsupd(size_t n, result *r) {
+/* airsupd with CGROUP = off (process groups) or required (a cgroup per
+ * instance: the child is cloned into it, its end is cgroup.events). */
+static void run_airsupd(size_t n, const char *cgroup, result *r) {
         char file[PATH_MAX + 32], conf[PATH_MAX + 32], airsupd[PATH_MAX + 32], text[4 * PATH_MAX];
+        int status = 0;
         pid_t pid;
 
-        path_join(file, sizeof(file), bench_tmpdir, "airsupd.ts");
+        snprintf(text, sizeof(text), "airsupd-%s.ts", cgroup);
+        path_join(file, sizeof(file), bench_tmpdir, text);
         path_join(conf, sizeof(conf), bench_tmpdir, "airsup.conf");
         path_join(airsupd, sizeof(airsupd), bench_builddir, "airsupd");
         snprintf(text, sizeof(text),
+                 "[airsupd]\n"
+                 "cgroup = %s\n"
                  "[supervisor:root]\n"
                  "intensity = 1000000\n"
                  "period = 1s\n"
@@ -151,14 +159,18 @@ static void run_airsupd(size_t n, result *r) {
                  "command = %s/crashloop-child %s\n"
                  "backoff = 0\n"
                  "stdout = null\n",
-                 bench_bindir, file);
+                 cgroup, bench_bindir, file);
         write_file(conf, text, 0644);
         pid = bench_spawn((char *[]) { airsupd, "-c", conf, "--log=stderr", NULL }, NULL, NULL, -1);
         if (pid < 0) {
                 r->note = "cannot run airsupd";
                 return;
         }
-        wait_starts(file, n + 1, 120);
+        wait_starts(file, n + 1, 120, pid);
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+                r->note = WIFEXITED(status) && WEXITSTATUS(status) == 78 ? "no cgroups here" : "airsupd exited";
+                return;
+        }
         (void) bench_stop(pid, 5);
         analyse(file, n / 20, r);
 }
@@ -175,7 +187,7 @@ static void measure_peer(char *const argv[], const char *file, size_t n, double 
                 r->note = "failed to start";
                 return;
         }
-        wait_starts(file, n + 1, seconds);
+        wait_starts(file, n + 1, seconds, pid);
         (void) bench_stop(pid, 5);
         analyse(file, 0, r);
         if (r->ran && r->n < n)
@@ -246,7 +258,8 @@ static void json_num(const char *key, const result *r) {
 int main(int argc, char **argv) {
         bool quick = false;
         size_t samples = 0;
-        result floor_r = { .name = "floor" }, air = { .name = "airsupd" }, runit = { .name = "runit" },
+        result floor_r = { .name = "floor" }, air = { .name = "airsupd" }, cg = { .name = "airsupd-cg" },
+               runit = { .name = "runit" },
                s6 = { .name = "s6" }, sv = { .name = "supervisord" };
 
         for (int i = 1; i < argc; i++) {
@@ -268,7 +281,8 @@ int main(int argc, char **argv) {
         printf("restart latency: crash -> next start, from the child's CLOCK_MONOTONIC (%zu samples%s)\n",
                samples, quick ? ", --quick" : "");
         run_floor(samples, &floor_r);
-        run_airsupd(samples, &air);
+        run_airsupd(samples, "off", &air);
+        run_airsupd(samples, "required", &cg);
         /* runit and s6 hold a service for a second between quick restarts, so
          * they get a time budget rather than a sample count. */
         run_peer_dir("runit", "/usr/bin/runsv", quick ? 5 : 20, quick ? 7 : 25, &runit);
@@ -279,11 +293,18 @@ int main(int argc, char **argv) {
                "vs floor");
         print_row(&floor_r, &floor_r);
         print_row(&air, &floor_r);
+        print_row(&cg, &floor_r);
         print_row(&runit, &floor_r);
         print_row(&s6, &floor_r);
         print_row(&sv, &floor_r);
-        printf("\ngoal: airsupd p50 <= 1.5x floor: %s\n",
+        printf("\nairsupd: process groups (cgroup = off); airsupd-cg: a cgroup per instance (cgroup = required)\n");
+        printf("goal: airsupd p50 <= 1.5x floor: %s\n",
                air.ran && floor_r.ran && air.p50_us <= 1.5 * floor_r.p50_us ? "met" : "NOT met");
+        if (cg.ran && air.ran && air.p50_us > 0)
+                printf("goal: airsupd-cg p50 <= 1.3x airsupd: %s (%.2fx)\n",
+                       cg.p50_us <= 1.3 * air.p50_us ? "met" : "NOT met", cg.p50_us / air.p50_us);
+        else
+                printf("goal: airsupd-cg p50 <= 1.3x airsupd: not measured (%s)\n", cg.note ? cg.note : "no samples");
 
         char cmd[PATH_MAX + 16];
         snprintf(cmd, sizeof(cmd), "rm -rf %s", bench_tmpdir);
@@ -296,6 +317,11 @@ int main(int argc, char **argv) {
                 printf(",\"ratio\":%.2f", air.p50_us / floor_r.p50_us);
         else
                 printf(",\"ratio\":null");
+        json_num("airsupd_cgroup_p50_us", &cg);
+        if (cg.ran && air.ran && air.p50_us > 0)
+                printf(",\"cgroup_ratio\":%.2f", cg.p50_us / air.p50_us);
+        else
+                printf(",\"cgroup_ratio\":null");
         json_num("runit_p50_us", &runit);
         json_num("s6_p50_us", &s6);
         json_num("supervisord_p50_us", &sv);

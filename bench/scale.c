@@ -301,7 +301,9 @@ static bool wait_ready(int fd, double seconds) {
         }
 }
 
-static void run_airsupd(size_t n, long idle_s, result *r) {
+/* airsupd with CGROUP = off (process groups) or required (a cgroup per
+ * group, made as each starts). */
+static void run_airsupd(size_t n, long idle_s, const char *cgroup, result *r) {
         char conf[PATH_MAX + 32], sock[PATH_MAX + 32], env_sock[PATH_MAX + 64], air[PATH_MAX + 32];
         char **envp;
         size_t ne = 0;
@@ -313,6 +315,7 @@ static void run_airsupd(size_t n, long idle_s, result *r) {
         f = fopen(conf, "we");
         if (!f)
                 bench_die(conf);
+        fprintf(f, "[airsupd]\ncgroup = %s\n", cgroup);
         for (size_t s = 0; s < (n + PER_SUPERVISOR - 1) / PER_SUPERVISOR; s++) {
                 fprintf(f, "[supervisor:s%04zu]\n", s);
                 for (size_t g = s * PER_SUPERVISOR; g < n && g < (s + 1) * PER_SUPERVISOR; g++)
@@ -581,8 +584,8 @@ int main(int argc, char **argv) {
         long idle_s;
         double ofa, check_ms, check5_ms;
         char s6max[32];
-        result floor_r = { .name = "floor" }, air = { .name = "airsupd" }, runit = { .name = "runit" },
-               s6 = { .name = "s6" };
+        result floor_r = { .name = "floor" }, air = { .name = "airsupd" }, cg = { .name = "airsupd-cg" },
+               runit = { .name = "runit" }, s6 = { .name = "s6" };
 
         for (int i = 1; i < argc; i++) {
                 if (strcmp(argv[i], "--quick") == 0)
@@ -612,7 +615,11 @@ int main(int argc, char **argv) {
         printf("scale: %zu groups, %d per supervisor; idle window %ld s; one_for_all of %d, %zu rounds%s\n",
                n, PER_SUPERVISOR, idle_s, BIG, rounds, quick ? " (--quick)" : "");
         run_floor(n, &floor_r);
-        run_airsupd(n, idle_s, &air);
+        run_airsupd(n, idle_s, "off", &air);
+        if (bench_cgroups())
+                run_airsupd(n, idle_s, "required", &cg);
+        else
+                cg.note = "no cgroups here";
         ofa = run_one_for_all(rounds);
         check_ms = run_check(n);
         check5_ms = run_check(5 * n);
@@ -629,9 +636,16 @@ int main(int argc, char **argv) {
                "procs", "wakeups", "stop ms");
         print_row(&floor_r, &floor_r);
         print_row(&air, &floor_r);
+        print_row(&cg, &floor_r);
         print_row(&runit, &floor_r);
         print_row(&s6, &floor_r);
-        printf("\none_for_all restart of %d children (kill one -> supervisor ready): median %.1f ms\n", BIG, ofa);
+        printf("\nairsupd: process groups (cgroup = off); airsupd-cg: a cgroup per group (cgroup = required)\n");
+        if (cg.ran && air.ran && air.start_ms > 0)
+                printf("goal: airsupd-cg start <= 1.3x airsupd: %s (%.2fx)\n",
+                       cg.start_ms <= 1.3 * air.start_ms ? "met" : "NOT met", cg.start_ms / air.start_ms);
+        else
+                printf("goal: airsupd-cg start <= 1.3x airsupd: not measured (%s)\n", cg.note ? cg.note : "no run");
+        printf("one_for_all restart of %d children (kill one -> supervisor ready): median %.1f ms\n", BIG, ofa);
         printf("airsupd --check: %zu groups %.1f ms, %zu groups %.1f ms (%.2fx the time for 5x the groups)\n",
                n, check_ms, 5 * n, check5_ms, check_ms > 0 ? check5_ms / check_ms : -1);
         /* The goals of 1,000 groups (issue 4), and of 10,000 (issue 11):
@@ -657,6 +671,10 @@ int main(int argc, char **argv) {
                        air.wakeups);
         else
                 printf(",\"start_ms\":null,\"rss_kb\":null,\"idle_wakeups\":null");
+        if (cg.ran && air.ran && air.start_ms > 0)
+                printf(",\"cgroup_start_ms\":%.1f,\"cgroup_start_ratio\":%.2f", cg.start_ms, cg.start_ms / air.start_ms);
+        else
+                printf(",\"cgroup_start_ms\":null,\"cgroup_start_ratio\":null");
         if (ofa >= 0)
                 printf(",\"one_for_all_100_ms\":%.1f", ofa);
         else
