@@ -532,6 +532,24 @@ static void tree_record(sup_manager *m) {
                 (void) unlink(tmp);
 }
 
+/* A node named as a file of the cgroup file system ("cgroup.procs",
+ * "memory.max") cannot have a directory of that name. */
+static int names_check(const cfg *c, char *err, size_t size) {
+        static const char *const prefixes[] = { "cgroup.", "cpu.", "cpuset.", "memory.", "io.", "pids.",
+                                                "hugetlb.", "rdma.", "misc.", "irq." };
+
+        for (size_t i = 0; i < c->n_nodes; i++)
+                for (size_t k = 0; k < ELEMENTSOF(prefixes); k++)
+                        if (strncmp(c->nodes[i].name, prefixes[k], strlen(prefixes[k])) == 0) {
+                                snprintf(err, size, "%s:%u: [%s:%s]: a name beginning with '%s' is the "
+                                         "cgroup file system's; rename it, or set cgroup = off", c->path,
+                                         c->nodes[i].line, c->nodes[i].supervisor ? "supervisor" : "group",
+                                         c->nodes[i].name, prefixes[k]);
+                                return -EINVAL;
+                        }
+        return 0;
+}
+
 int cgroup_setup(sup_manager *m, char *err, size_t size) {
         sup_cgroup *g;
         char names[64] = "";
@@ -539,6 +557,9 @@ int cgroup_setup(sup_manager *m, char *err, size_t size) {
 
         if (m->cfg->cgroup == CFG_CGROUP_OFF)
                 return 0;
+        r = names_check(m->cfg, err, size);
+        if (r < 0)
+                return r;
         g = calloc(1, sizeof(*g));
         if (!g)
                 return -ENOMEM;

@@ -185,4 +185,14 @@ kill -KILL "$escaped"
 kill -TERM "$AIRSUPD_PID"
 wait_airsupd_exit 30
 pkill -KILL -x -f 'sleep 7771' 2>/dev/null
+
+# A group named as a cgroup file cannot have its cgroup: refused at start
+# with the line, not a failed start later.
+printf '[group:ok]\ncommand = /bin/true\n[group:cgroup.procs]\ncommand = /bin/true\n' >n.conf
+: >"$LOG"
+start_airsupd n.conf
+wait_airsupd_exit 10
+[ "$AIRSUPD_STATUS" = 78 ] || fail "a group named cgroup.procs: exit $AIRSUPD_STATUS, not 78"
+log_has "n.conf:3: \[group:cgroup.procs\]: a name beginning with 'cgroup.' is the cgroup file system's" ||
+        fail "the refusal does not say why: $(cat "$LOG")"
 exit 0
