@@ -1,7 +1,7 @@
 /* fuzz-value - the value parsers of airsup.conf(5) over any string:
  * durations (never wrapping past the documented maximum), counts, signal
- * names, shell-like argv and environment lists, and the "GROUP[i]" names
- * the control socket takes. */
+ * names, shell-like argv and environment lists, the resource limits, and
+ * the "GROUP[i]" names the control socket takes. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +26,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 abort();
         (void) cfg_parse_signal(s, &sig);
         (void) cfg_parse_name(s);
+        /* The limits: a share is within its documented range. */
+        for (int k = 0; k < _CFG_LIMIT_MAX; k++) {
+                cfg_limit l;
+                if (cfg_parse_limit(k, s, &l) != 0)
+                        continue;
+                if (!l.set || (l.percent && (l.value == 0 || l.value > (k == CFG_LIMIT_CPU_MAX ? 10000000u : 10000u))))
+                        abort();
+                if (!l.infinity && !l.percent && l.value == 0)
+                        abort();
+        }
         {
                 struct sockaddr_storage sa;
                 socklen_t len;
