@@ -195,4 +195,30 @@ wait_airsupd_exit 10
 [ "$AIRSUPD_STATUS" = 78 ] || fail "a group named cgroup.procs: exit $AIRSUPD_STATUS, not 78"
 log_has "n.conf:3: \[group:cgroup.procs\]: a name beginning with 'cgroup.' is the cgroup file system's" ||
         fail "the refusal does not say why: $(cat "$LOG")"
+
+# cgroup = required where airsupd may not write its cgroup (as nobody):
+# exit 78 with the reason; under auto the same airsupd runs, on process
+# groups, and says why once.
+if id nobody >/dev/null 2>&1 && command -v setpriv >/dev/null; then
+        chmod 711 "$T"
+        mkdir -m 777 nb
+        printf '[airsupd]\ncgroup = required\nstate_dir = %s/nb/state\n[group:x]\ncommand = /bin/sleep 1000\n' "$T" >nb/r.conf
+        chmod 644 nb/r.conf
+        setpriv --reuid=nobody --regid=nogroup --clear-groups "$AIRSUPD" -c nb/r.conf --log=stderr \
+                --control "$T/nb/control" 2>nb/r.log
+        rc=$?
+        [ "$rc" = 78 ] || fail "cgroup = required as nobody: exit $rc, not 78: $(cat nb/r.log)"
+        grep -q "airsupd: cgroup = required: .* is not writable" nb/r.log || fail "no reason given: $(cat nb/r.log)"
+        sed -i 's/required/auto/' nb/r.conf
+        setpriv --reuid=nobody --regid=nogroup --clear-groups "$AIRSUPD" -c nb/r.conf --log=stderr \
+                --control "$T/nb/control" 2>nb/a.log &
+        AIRSUPD_PID=$!
+        wait_until 10 grep -q 'ready root' nb/a.log || fail "airsupd as nobody under auto did not come up: $(cat nb/a.log)"
+        [ "$(grep -c ' cgroup root ' nb/a.log)" = 1 ] || fail "not one cgroup event: $(cat nb/a.log)"
+        grep -q 'warning cgroup root none: .* is not writable.*; using process groups' nb/a.log ||
+                fail "auto did not say why it uses process groups: $(cat nb/a.log)"
+        kill -TERM "$AIRSUPD_PID"
+        wait_until 10 not_running "$AIRSUPD_PID" || fail "airsupd as nobody did not stop"
+        AIRSUPD_PID=
+fi
 exit 0
