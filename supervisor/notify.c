@@ -268,6 +268,8 @@ static int notify_read_one(sup_proc *p, bool discard) {
 }
 
 void notify_flush(sup_proc *p) {
+        /* What it says (MAINPID=, READY=1) is about a running program. */
+        proc_exec_settle(p);
         for (unsigned i = 0; i < NOTIFY_BATCH && p->notify_fd >= 0; i++)
                 if (notify_read_one(p, false) <= 0)
                         break;

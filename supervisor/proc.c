@@ -722,6 +722,11 @@ bool proc_main_exited(sup_proc *p) {
         return true;
 }
 
+void proc_exec_settle(sup_proc *p) {
+        if (p->state == PROC_STARTING && exec_status(p) > 0)
+                (void) proc_dispatch(p, PROC_EV_EXEC_OK);
+}
+
 static int on_pidfd(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         (void) s;
         (void) fd;

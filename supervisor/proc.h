@@ -17,5 +17,9 @@ void proc_extend_start(sup_proc *p, uint64_t usec);
 bool proc_is_down(const sup_proc *p);
 void proc_group_check(sup_proc *p);
 bool proc_main_exited(sup_proc *p);
+/* A message from the running program proves its exec happened: while the
+ * exec-status pipe's EOF waits on the loop, it is read now, so that the
+ * message finds the proc running, not starting. */
+void proc_exec_settle(sup_proc *p);
 const char *proc_state_to_string(proc_state s);
 proc_state proc_state_from_string(const char *s);
