@@ -452,7 +452,7 @@ static int limits_check(sup_manager *m, char *err, size_t size) {
         return 0;
 }
 
-static void remove_below(const char *path, unsigned depth);
+static bool remove_below(const char *path, unsigned depth);
 
 /* The cgroups a killed airsupd of this deployment left (its state
  * directory's "cgroup" names where its tree was): everything in them is
@@ -502,7 +502,7 @@ static void old_tree_stop(sup_manager *m, const char *mount) {
         /* SIGKILL is quick but not instant: the directories go once their
          * processes have (bounded: at start, for at most 5 s). */
         for (unsigned i = 0; i < 500; i++) {
-                remove_below(top, 0);
+                (void) remove_below(top, 0);
                 if (!(d = opendir(top)))
                         break;
                 bool left = false;
@@ -593,22 +593,27 @@ int cgroup_setup(sup_manager *m, char *err, size_t size) {
 
 /* Removes the (empty) cgroups below PATH, deepest first; a populated
  * one stays, with what is above it. */
-static void remove_below(const char *path, unsigned depth) {
+static bool remove_below(const char *path, unsigned depth) {
         _cleanup_(closedirp) DIR *d = NULL;
         struct dirent *de;
+        bool all = true;
 
         if (depth > 64 || !(d = opendir(path)))
-                return;
+                return false;
         while ((de = readdir(d))) {
                 char sub[PATH_MAX];
 
                 if (de->d_type != DT_DIR || de->d_name[0] == '.')
                         continue;
-                if (snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name) >= (int) sizeof(sub))
+                if (snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name) >= (int) sizeof(sub)) {
+                        all = false;
                         continue;
-                remove_below(sub, depth + 1);
-                (void) rmdir(sub);
+                }
+                (void) remove_below(sub, depth + 1);
+                if (rmdir(sub) < 0)
+                        all = false;
         }
+        return all;
 }
 
 void cgroup_teardown(sup_manager *m) {
@@ -634,7 +639,10 @@ void cgroup_teardown(sup_manager *m) {
         }
         snprintf(path, sizeof(path), "%s/cgroup.procs", g->origin);
         if (write_at(AT_FDCWD, path, "0\n") >= 0) {
-                remove_below(g->top, 0);
+                /* After a forced shutdown what cgroup.kill took may still
+                 * be dying: its cgroup goes once it is gone (at most 1 s). */
+                for (unsigned i = 0; !remove_below(g->top, 0) && i < 100; i++)
+                        (void) poll(NULL, 0, 10);
                 if (g->top_made)
                         (void) rmdir(g->top);
         }
