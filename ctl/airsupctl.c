@@ -30,7 +30,7 @@
 #define PATH_MANAGER "/org/airsup1"
 #define IFACE_MANAGER "org.airsup1.Manager"
 #define ERR_NO_SUCH_NODE "org.airsup1.Error.NoSuchNode"
-#define STATUS_ROW "(sssssutubsts)"
+#define STATUS_ROW "(sssssutubstss)"
 
 static const char *arg_socket;
 static bool arg_json, arg_no_block;
@@ -171,7 +171,7 @@ static int call_plain(sd_bus *bus, const char *method, sd_bus_message **reply) {
 }
 
 typedef struct row {
-        const char *name, *kind, *state, *parent, *held, *last_exit, *status;
+        const char *name, *kind, *state, *parent, *held, *last_exit, *status, *health;
         uint32_t pid, restarts;
         uint64_t uptime_usec, exited_usec;
         int ready;
@@ -201,7 +201,7 @@ static int get_status(sd_bus *bus, char **names, sd_bus_message **ret_reply, row
                 row x = {};
                 r = sd_bus_message_read(reply, STATUS_ROW, &x.name, &x.kind, &x.state, &x.parent, &x.held, &x.pid,
                                         &x.uptime_usec, &x.restarts, &x.ready, &x.last_exit, &x.exited_usec,
-                                        &x.status);
+                                        &x.status, &x.health);
                 if (r <= 0)
                         break;
                 row *a = reallocarray(rows, n + 1, sizeof(row));
@@ -279,6 +279,8 @@ static int verb_status(sd_bus *bus, char **names) {
                         json_object_object_add(o, "last_exit_realtime_usec", rows[i].exited_usec ?
                                                json_object_new_uint64(rows[i].exited_usec) : NULL);
                         json_object_object_add(o, "status_text", json_object_new_string(rows[i].status));
+                        json_object_object_add(o, "health", rows[i].health[0] ? json_object_new_string(rows[i].health)
+                                                                             : NULL);
                         json_object_array_add(a, o);
                 }
                 print_json(a);
@@ -289,8 +291,8 @@ static int verb_status(sd_bus *bus, char **names) {
                 for (size_t i = 0; i < n; i++)
                         if (strlen(rows[i].name) > w)
                                 w = strlen(rows[i].name);
-                printf("%-*s  %-14s %8s %8s %8s  %-5s  %-24s %s\n", (int) w, "NAME", "STATE", "PID", "UPTIME",
-                       "RESTARTS", "READY", "LAST EXIT", "STATUS");
+                printf("%-*s  %-14s %8s %8s %8s  %-5s  %-8s  %-24s %s\n", (int) w, "NAME", "STATE", "PID", "UPTIME",
+                       "RESTARTS", "READY", "HEALTH", "LAST EXIT", "STATUS");
                 for (size_t i = 0; i < n; i++) {
                         char up[32], pid[16], last[64], ago[32], state[32];
 
@@ -303,9 +305,10 @@ static int verb_status(sd_bus *bus, char **names) {
                                 snprintf(last, sizeof(last), "%s (%s ago)", rows[i].last_exit, ago);
                         } else
                                 snprintf(last, sizeof(last), "-");
-                        printf("%-*s  %-14s %8s %8s %8u  %-5s  %-24s %s\n", (int) w, rows[i].name, state, pid,
+                        printf("%-*s  %-14s %8s %8s %8u  %-5s  %-8s  %-24s %s\n", (int) w, rows[i].name, state, pid,
                                strcmp(rows[i].kind, "supervisor") == 0 ? "" : up,
-                               rows[i].restarts, rows[i].ready ? "yes" : "no", last, rows[i].status);
+                               rows[i].restarts, rows[i].ready ? "yes" : "no", rows[i].health[0] ? rows[i].health : "-",
+                               last, rows[i].status);
                 }
         }
         free(rows);

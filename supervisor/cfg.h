@@ -137,6 +137,7 @@ typedef struct cfg_node {
         uint64_t health_interval_usec;
         uint64_t health_timeout_usec;
         unsigned health_threshold;
+        uint64_t health_grace_usec;     /* after readiness, before the first probe */
         char *user;
         char *workdir;
         char *environment;              /* as written */

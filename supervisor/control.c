@@ -118,18 +118,19 @@ static int append_proc(sd_bus_message *r, const sup_node *n, const sup_proc *p, 
         char exit_text[48];
 
         last_exit(p, exit_text, sizeof(exit_text));
-        return sd_bus_message_append(r, "(sssssutubsts)", p->name, "process", proc_state_to_string(p->state),
+        return sd_bus_message_append(r, "(sssssutubstss)", p->name, "process", proc_state_to_string(p->state),
                                      n->cfg->name, n->held || p->held ? "held" : "", (uint32_t) (proc_running(p) ? p->pid : 0),
                                      proc_uptime(p, now), (uint32_t) (p->incarnation > 0 ? p->incarnation - 1 : 0),
-                                     p->state == PROC_READY, exit_text, p->exited_realtime_usec, p->status);
+                                     p->state == PROC_READY, exit_text, p->exited_realtime_usec, p->status,
+                                     p->group->cfg->health == CFG_HEALTH_NONE ? "" : sup_health_to_string(p->health));
 }
 
 static int append_supervisor(sd_bus_message *r, const sup_node *n) {
         const char *parent = n->parent ? n->parent->cfg->name : "";
 
-        return sd_bus_message_append(r, "(sssssutubsts)", n->cfg->name, "supervisor", node_state_to_string(n->state),
+        return sd_bus_message_append(r, "(sssssutubstss)", n->cfg->name, "supervisor", node_state_to_string(n->state),
                                      parent, n->held ? "held" : "", (uint32_t) 0, (uint64_t) 0, (uint32_t) 0,
-                                     n->state == NODE_UP, "", (uint64_t) 0, "");
+                                     n->state == NODE_UP, "", (uint64_t) 0, "", "");
 }
 
 typedef struct status_walk {
@@ -175,7 +176,7 @@ static int method_status(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r < 0)
                 return r;
-        r = sd_bus_message_open_container(reply, 'a', "(sssssutubsts)");
+        r = sd_bus_message_open_container(reply, 'a', "(sssssutubstss)");
         if (r < 0)
                 return r;
         w.reply = reply;
@@ -497,6 +498,8 @@ static const struct {
         { "airsup_process_pid", "gauge", "Process id of the main process, 0 when down" },
         { "airsup_process_start_latency_seconds", "gauge",
           "Seconds from the fork of its last start to its readiness, 0 until it was ready once" },
+        { "airsup_process_health", "gauge", "0 not probed, 1 healthy, 2 degraded, 3 failed its health probes" },
+        { "airsup_process_probe_failures_total", "counter", "Health probes of the process that failed" },
         { "airsup_mailbox_lanes", "gauge", "Lanes into the process's mailbox (one per sender)" },
         { "airsup_mailbox_depth", "gauge", "Messages waiting in the process's mailbox" },
         { "airsup_mailbox_hwm_bytes", "gauge", "The most bytes one of its lanes held waiting" },
@@ -513,7 +516,7 @@ static const struct {
         { "airsup_process_oom_kills_total", "counter", "Processes of its cgroup the OOM killer took" },
 };
 
-enum { M_UP, M_HELD, M_READY, M_RESTARTS, M_UPTIME, M_EXIT, M_PID, M_LATENCY, M_MB_LANES, M_MB_DEPTH, M_MB_HWM,
+enum { M_UP, M_HELD, M_READY, M_RESTARTS, M_UPTIME, M_EXIT, M_PID, M_LATENCY, M_HEALTH, M_PROBE_FAILURES, M_MB_LANES, M_MB_DEPTH, M_MB_HWM,
        M_MB_SENT, M_MB_RECEIVED, M_MB_DROPPED, M_MB_EXPIRED, M_MB_ERRORS, M_MB_DEAD, M_CG_INFO, M_CG_CPU, M_CG_MEMORY,
        M_CG_TASKS, M_CG_OOM };
 
@@ -589,6 +592,12 @@ static int metrics_node(sup_node *n, unsigned depth, void *userdata) {
                         break;
                 case M_LATENCY:
                         v = (double) p->start_latency_usec / 1e6;
+                        break;
+                case M_HEALTH:
+                        v = p->health;
+                        break;
+                case M_PROBE_FAILURES:
+                        v = (double) p->probe_failures_total;
                         break;
                 case M_MB_LANES ... M_MB_DEAD: {
                         if (w->family == M_MB_LANES) {
@@ -871,7 +880,7 @@ static int method_shutdown(sd_bus_message *msg, void *userdata, sd_bus_error *er
 static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_METHOD_WITH_ARGS("Status", SD_BUS_ARGS("as", names),
-                                SD_BUS_RESULT("a(sssssutubsts)", rows), method_status, 0),
+                                SD_BUS_RESULT("a(sssssutubstss)", rows), method_status, 0),
         SD_BUS_METHOD_WITH_ARGS("Tree", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(susssusuu)", nodes), method_tree, 0),
         SD_BUS_METHOD_WITH_ARGS("Start", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT, method_verb, 0),
         SD_BUS_METHOD_WITH_ARGS("Stop", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT, method_verb, 0),

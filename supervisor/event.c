@@ -47,6 +47,9 @@ static const char *const event_names[_SUP_EVENT_MAX] = {
         [SUP_EVENT_DEAD_LETTER] = "dead-letter",
         [SUP_EVENT_CGROUP] = "cgroup",
         [SUP_EVENT_OOM_KILL] = "oom-kill",
+        [SUP_EVENT_HEALTHY] = "healthy",
+        [SUP_EVENT_DEGRADED] = "degraded",
+        [SUP_EVENT_HEALTH_FAILED] = "health-failed",
 };
 
 static const char *const priority_names[] = {

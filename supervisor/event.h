@@ -37,6 +37,9 @@ typedef enum sup_event_type {
         SUP_EVENT_DEAD_LETTER,          /* a message taken off a lane after too many redeliveries: detail */
         SUP_EVENT_CGROUP,               /* cgroups in use, or why not, or a limit not applied: detail */
         SUP_EVENT_OOM_KILL,             /* the OOM killer took a process of its cgroup: detail */
+        SUP_EVENT_HEALTHY,              /* a probe succeeded after failures */
+        SUP_EVENT_DEGRADED,             /* a probe failed, fewer than health_threshold in a row: detail */
+        SUP_EVENT_HEALTH_FAILED,        /* health_threshold failures in a row (or WATCHDOG=trigger): stopping it */
         _SUP_EVENT_MAX,
         _SUP_EVENT_INVALID = -22,
 } sup_event_type;

@@ -87,6 +87,19 @@ int notify_parse(const char *buf, size_t len, notify_msg *ret) {
                         m.barrier = true;
                 else if (line_is(line, l, "WATCHDOG=1"))
                         m.watchdog = true;
+                else if (line_is(line, l, "WATCHDOG=trigger"))
+                        m.watchdog_trigger = true;
+                else if (key_is(line, l, "WATCHDOG_USEC=", &v, &vl)) {
+                        /* Clamped to 1 ms .. 1 h: a child cannot make its
+                         * timer spin, nor switch itself off for ever. */
+                        int r = parse_u64(v, vl, NOTIFY_WATCHDOG_MAX_USEC, &u);
+                        if (r == 0 && u > 0)
+                                m.watchdog_usec = u < NOTIFY_WATCHDOG_MIN_USEC ? NOTIFY_WATCHDOG_MIN_USEC : u;
+                        else if (r == -ERANGE)
+                                m.watchdog_usec = NOTIFY_WATCHDOG_MAX_USEC;
+                        else
+                                m.invalid++;
+                }
                 else if (key_is(line, l, "STATUS=", &v, &vl)) {
                         notify_escape(v, vl, m.status, sizeof(m.status));
                         m.has_status = true;

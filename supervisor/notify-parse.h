@@ -12,12 +12,16 @@
  * timeout a child may ask for at once (EXTEND_TIMEOUT_USEC=, clamped). */
 #define NOTIFY_MSG_MAX 4096
 #define NOTIFY_EXTEND_MAX_USEC (UINT64_C(3600) * 1000000)
+#define NOTIFY_WATCHDOG_MIN_USEC UINT64_C(1000)
+#define NOTIFY_WATCHDOG_MAX_USEC (UINT64_C(3600) * 1000000)
 
 typedef struct notify_msg {
         bool ready;                     /* READY=1 */
         bool stopping;                  /* STOPPING=1 */
         bool barrier;                   /* BARRIER=1 */
         bool watchdog;                  /* WATCHDOG=1 */
+        bool watchdog_trigger;          /* WATCHDOG=trigger: fail now */
+        uint64_t watchdog_usec;         /* WATCHDOG_USEC=, a new interval; 0 if none; 1 ms to 1 h */
         bool has_status;
         char status[128];               /* STATUS=, escaped (\xNN): printable ASCII only */
         pid_t main_pid;                 /* MAINPID=, 0 if none; not checked against anything */

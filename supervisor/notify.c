@@ -46,6 +46,7 @@
 #include "supervisor/manager.h"
 #include "supervisor/notify.h"
 #include "supervisor/cgroup.h"
+#include "supervisor/probe.h"
 #include "supervisor/proc.h"
 #include "supervisor/spawn.h"
 
@@ -183,12 +184,18 @@ static void handle_message(sup_proc *p, const notify_msg *msg) {
         }
         if (msg->extend_usec > 0)
                 proc_extend_start(p, msg->extend_usec);
+        /* The watchdog protocol (health = watchdog, probe.c). */
+        if (msg->watchdog_usec > 0)
+                probe_set_interval(p, msg->watchdog_usec);
+        if (msg->watchdog)
+                probe_pet(p);
+        if (msg->watchdog_trigger)
+                probe_trigger(p);
         if (msg->ready)
                 (void) proc_dispatch(p, PROC_EV_READY);
         if (msg->stopping)
                 node_proc_event(p, SUP_EVENT_CHILD_STOPPING, LOG_INFO);
-        /* BARRIER=1 is answered by closing its fd; WATCHDOG=1 is not acted
-         * on (yet). */
+        /* BARRIER=1 is answered by closing its fd. */
 }
 
 /* Takes every fd out of MH: into FDS (at most NOTIFY_FDS_MAX), the

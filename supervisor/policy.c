@@ -117,3 +117,23 @@ size_t sup_strategy_affected(cfg_strategy s, size_t n, size_t failed, bool *affe
         }
         return count;
 }
+
+sup_health sup_health_next(unsigned *failures, bool ok, unsigned threshold) {
+        if (ok) {
+                *failures = 0;
+                return SUP_HEALTH_HEALTHY;
+        }
+        if (*failures < UINT32_MAX)
+                (*failures)++;
+        return *failures >= (threshold ? threshold : 1) ? SUP_HEALTH_FAILED : SUP_HEALTH_DEGRADED;
+}
+
+const char *sup_health_to_string(sup_health h) {
+        static const char *const names[_SUP_HEALTH_MAX] = {
+                [SUP_HEALTH_NONE] = "-",
+                [SUP_HEALTH_HEALTHY] = "healthy",
+                [SUP_HEALTH_DEGRADED] = "degraded",
+                [SUP_HEALTH_FAILED] = "failed",
+        };
+        return h >= 0 && h < _SUP_HEALTH_MAX ? names[h] : NULL;
+}

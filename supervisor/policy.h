@@ -79,6 +79,21 @@ bool sup_window_add(sup_window *w, uint64_t now_usec, unsigned intensity, uint64
 /* Restarts that still count at NOW. */
 size_t sup_window_count(sup_window *w, uint64_t now_usec, uint64_t period_usec);
 
+/* Health: each probe's outcome moves a process between healthy, degraded
+ * (a failure, fewer than THRESHOLD in a row) and failed (THRESHOLD
+ * consecutive failures); a success is healthy again.  *FAILURES counts
+ * the consecutive failures. */
+typedef enum sup_health {
+        SUP_HEALTH_NONE,                /* not probed (no probe, or not ready) */
+        SUP_HEALTH_HEALTHY,
+        SUP_HEALTH_DEGRADED,
+        SUP_HEALTH_FAILED,
+        _SUP_HEALTH_MAX,
+} sup_health;
+
+sup_health sup_health_next(unsigned *failures, bool ok, unsigned threshold);
+const char *sup_health_to_string(sup_health h);
+
 /* Which of N children (in start order) a strategy restarts when child
  * FAILED fails: sets AFFECTED[i] for each and returns how many. */
 size_t sup_strategy_affected(cfg_strategy s, size_t n, size_t failed, bool *affected);

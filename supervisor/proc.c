@@ -23,6 +23,7 @@
 #include "supervisor/notify.h"
 #include "supervisor/broker.h"
 #include "supervisor/cgroup.h"
+#include "supervisor/probe.h"
 #include "supervisor/proc.h"
 #include "supervisor/spawn.h"
 #include "supervisor/spawner.h"
@@ -205,6 +206,7 @@ static void stop_begin(sup_proc *p) {
         const cfg_node *c = p->group->cfg;
 
         timer_disarm(&p->timer);
+        probe_stop(p);
         if (c->shutdown == CFG_SHUTDOWN_BRUTAL_KILL) {
                 kill_begin(p);
                 return;
@@ -285,7 +287,7 @@ static int act_start(sup_proc *p) {
         int r, status_fd = -EBADF;
 
         timer_disarm(&p->timer);
-        if (p->group->cfg->ready == CFG_READY_NOTIFY) {
+        if (p->group->cfg->ready == CFG_READY_NOTIFY || p->group->cfg->health == CFG_HEALTH_WATCHDOG) {
                 r = notify_open(p);
                 if (r < 0) {
                         /* airsupd's own failure, not the child's: nothing
@@ -304,6 +306,10 @@ static int act_start(sup_proc *p) {
         p->incarnation++;
         p->stop_requested = false;
         p->oom_killed = false;
+        p->health_failed = false;
+        p->health = SUP_HEALTH_NONE;
+        p->health_failures = 0;
+        p->watchdog_usec = 0;
         p->start_error = 0;
         p->start_step[0] = '\0';
         p->exit = (sup_exit) {};
@@ -404,6 +410,7 @@ static int act_ready(sup_proc *p) {
         p->start_latency_usec = now > p->started_usec ? now - p->started_usec : 0;
         proc_set_state(p, PROC_READY);
         proc_emit(p, SUP_EVENT_READY, LOG_INFO);
+        probe_ready(p);
         return 0;
 }
 
@@ -415,6 +422,7 @@ static int exit_priority(const sup_proc *p) {
 }
 
 static int act_exit(sup_proc *p) {
+        probe_stop(p);
         main_forget(p);
         timer_disarm(&p->timer);
         proc_emit(p, p->start_error ? SUP_EVENT_START_FAILED : SUP_EVENT_EXITED,
@@ -455,6 +463,7 @@ static int act_stopping_stop(sup_proc *p) {
 }
 
 static int act_stopping_exit(sup_proc *p) {
+        probe_stop(p);
         main_forget(p);
         proc_emit(p, SUP_EVENT_EXITED, exit_priority(p));
         return after_main_exit(p);
@@ -466,6 +475,13 @@ static int act_stopping_group_empty(sup_proc *p) {
         if (p->main_alive)
                 return 0;
         return finish_down(p);
+}
+
+/* Its probes failed: stopped with its shutdown policy, and its end is a
+ * failure (health_failed), not an asked-for stop. */
+static int act_health_failed(sup_proc *p) {
+        stop_begin(p);
+        return 0;
 }
 
 static int act_grace_over(sup_proc *p) {
@@ -557,6 +573,7 @@ static const proc_action actions[_PROC_STATE_MAX][_PROC_EV_MAX] = {
         [PROC_READY] = {
                 [PROC_EV_STOP] = act_stop,
                 [PROC_EV_EXIT] = act_exit,
+                [PROC_EV_HEALTH_FAILED] = act_health_failed,
         },
         [PROC_STOPPING] = {
                 [PROC_EV_STOP] = act_stopping_stop,
@@ -617,6 +634,7 @@ void proc_init(sup_proc *p, sup_node *group, unsigned instance) {
                 .chan_fd = -EBADF,
                 .chan_child = -EBADF,
                 .cg_fd = -EBADF,
+                .probe_pidfd = -EBADF,
         };
         if (group->cfg->instances > 1)
                 snprintf(p->name, sizeof(p->name), "%s[%u]", group->cfg->name, instance);
@@ -630,6 +648,7 @@ void proc_done(sup_proc *p) {
         main_forget(p);
         notify_close(p);
         broker_proc_done(p);
+        probe_stop(p);
         cgroup_proc_close(p);
         if (p->sink_err != p->sink_out)
                 p->sink_err = log_sink_free(p->sink_err);

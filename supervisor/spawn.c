@@ -102,6 +102,21 @@ static const char *env_get(char **env, const char *name) {
 
 /* A command without '/' is looked up in the child's PATH, now, so that a
  * missing program is reported as ENOENT before anything is forked. */
+/* Takes every NAME=... entry out of ENV. */
+static void env_unset(char **env, const char *name) {
+        size_t l = strlen(name), w = 0;
+
+        for (size_t r = 0; env && env[r]; r++) {
+                if (strncmp(env[r], name, l) == 0 && env[r][l] == '=') {
+                        free(env[r]);
+                        continue;
+                }
+                env[w++] = env[r];
+        }
+        if (env)
+                env[w] = NULL;
+}
+
 static int find_executable(const char *name, char **env, char **ret) {
         const char *path = env_get(env, "PATH") ?: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
         int last = -ENOENT;
@@ -241,6 +256,14 @@ int sup_spawn_plan_for_proc(sup_proc *p, spawn_plan *s, const char **ret_step) {
                 return -ENOMEM;
         if (p->notify_fd >= 0 && env_putf(&s->envp, &n, "NOTIFY_SOCKET=%s", p->notify_socket) < 0)
                 return -ENOMEM;
+        /* The systemd watchdog protocol; the pid is only known in the
+         * child, which writes it over the placeholder. */
+        if (c->health == CFG_HEALTH_WATCHDOG && p->notify_fd >= 0) {
+                if (env_putf(&s->envp, &n, "WATCHDOG_USEC=%llu", (unsigned long long) c->health_interval_usec) < 0 ||
+                    env_putf(&s->envp, &n, "WATCHDOG_PID=" WATCHDOG_PID_PLACEHOLDER) < 0)
+                        return -ENOMEM;
+                s->watchdog_pid = true;
+        }
         if (p->chan_child >= 0) {
                 if (env_putf(&s->envp, &n, "AIRSUP_FD=%d", CHAN_FD) < 0)
                         return -ENOMEM;
@@ -349,6 +372,14 @@ _Noreturn static void spawn_child(const spawn_plan *s, int status_fd, bool move)
         if (move && cgroup_enter(s->cgroup_fd) < 0)
                 goto fail;
 
+        /* WATCHDOG_PID= is this process, whose pid only it knows here. */
+        if (s->watchdog_pid)
+                for (char **e = s->envp; *e; e++)
+                        if (strcmp(*e, "WATCHDOG_PID=" WATCHDOG_PID_PLACEHOLDER) == 0) {
+                                snprintf(*e + 13, sizeof(WATCHDOG_PID_PLACEHOLDER), "%d", (int) getpid());
+                                break;
+                        }
+
         step = "signals";
         sigemptyset(&all);
         if (sigprocmask(SIG_SETMASK, &all, NULL) < 0)
@@ -435,6 +466,44 @@ fail:
 /* Clones the child, into the cgroup at CGROUP_FD (>= 0) from its first
  * instruction on: nothing it forks can start outside.  Where the kernel
  * cannot (before 5.7), *RET_MOVE says the child must move itself. */
+int sup_spawn_plan_for_probe(sup_proc *p, spawn_plan *s, const char **ret_step) {
+        const cfg_node *c = p->group->cfg;
+        const cfg_instance in = { .instance = p->instance, .name = p->name, .group = c->name };
+        size_t n_argv = 0;
+        int r;
+
+        r = sup_spawn_plan_for_proc(p, s, ret_step);
+        if (r < 0)
+                return r;
+        *ret_step = "probe";
+        while (c->health_argv && c->health_argv[n_argv])
+                n_argv++;
+        if (n_argv == 0)
+                return -EINVAL;
+        s->owned_argv = strv_free(s->owned_argv);
+        free(s->path);
+        s->path = NULL;
+        s->owned_argv = calloc(n_argv + 1, sizeof(char *));
+        if (!s->owned_argv)
+                return -ENOMEM;
+        for (size_t i = 0; i < n_argv; i++)
+                if (cfg_expand(c->health_argv[i], &in, &s->owned_argv[i]) < 0)
+                        return -ENOMEM;
+        s->argv = s->owned_argv;
+        env_unset(s->envp, "NOTIFY_SOCKET");
+        env_unset(s->envp, "WATCHDOG_USEC");
+        env_unset(s->envp, "WATCHDOG_PID");
+        env_unset(s->envp, "AIRSUP_FD");
+        s->watchdog_pid = false;
+        s->chan_fd = -EBADF;
+        s->out_fd = safe_close(s->out_fd);
+        s->err_fd = safe_close(s->err_fd);
+        s->out_null = s->err_null = true;
+        s->out_path = s->err_path = NULL;
+        s->err_is_out = false;
+        return find_executable(s->argv[0], s->envp, &s->path);
+}
+
 static pid_t clone_pidfd(uint64_t flags, int cgroup_fd, int *ret_pidfd, bool *ret_move) {
         struct clone_args args = {
                 .flags = CLONE_PIDFD | flags,

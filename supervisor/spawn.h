@@ -17,6 +17,9 @@
 
 #include "supervisor/sup.h"
 
+/* Room for any pid, overwritten in the child. */
+#define WATCHDOG_PID_PLACEHOLDER "XXXXXXXXXX"
+
 typedef struct spawn_plan {
         char *path;
         char **argv;
@@ -34,6 +37,7 @@ typedef struct spawn_plan {
         int null_fd;                    /* borrowed from the manager */
         int chan_fd;                    /* the child's end of its channel, at CHAN_FD in it; -EBADF: none */
         int cgroup_fd;                  /* the cgroup (a directory) to clone it into; -EBADF: ours */
+        bool watchdog_pid;              /* the child writes its pid into the WATCHDOG_PID= placeholder */
         struct rlimit nofile;           /* rlim_cur 0: leave as it is */
         /* What the pointers above point to when the plan made them (a
          * group's values with %i, %n, %g replaced); freed with it. */
@@ -49,6 +53,10 @@ void spawn_plan_done(spawn_plan *s);
 /* The plan for P's next start, from its group's configuration; on failure
  * *RET_STEP names what failed ("user", "exec", "stdout", ...). */
 int sup_spawn_plan_for_proc(sup_proc *p, spawn_plan *ret, const char **ret_step);
+/* The plan of P's exec: health probe: its command, as the group's user,
+ * with the group's environment and working directory, output to
+ * /dev/null, nothing of airsupd's (no notify socket, no channel). */
+int sup_spawn_plan_for_probe(sup_proc *p, spawn_plan *ret, const char **ret_step);
 
 /* Forks a child of this process that carries out S and execs.  Returns
  * at once: the exec's outcome arrives on *RET_STATUS_FD (see

@@ -62,6 +62,7 @@ enum {
         WIRE_ERR_PATH = 1u << 8,
         WIRE_CHAN_FD = 1u << 9,
         WIRE_CGROUP_FD = 1u << 10,
+        WIRE_WATCHDOG_PID = 1u << 11,
 };
 
 /* A plan on the wire: this header, n_groups gid_t, then NUL-terminated
@@ -123,7 +124,7 @@ static bool wire_encode(const spawn_plan *s, char *buf, size_t *ret_len) {
                   (s->out_fd >= 0 ? WIRE_OUT_FD : 0) | (s->err_fd >= 0 ? WIRE_ERR_FD : 0) |
                   (s->workdir ? WIRE_WORKDIR : 0) | (s->out_path ? WIRE_OUT_PATH : 0) |
                   (s->err_path ? WIRE_ERR_PATH : 0) | (s->chan_fd >= 0 ? WIRE_CHAN_FD : 0) |
-                  (s->cgroup_fd >= 0 ? WIRE_CGROUP_FD : 0);
+                  (s->cgroup_fd >= 0 ? WIRE_CGROUP_FD : 0) | (s->watchdog_pid ? WIRE_WATCHDOG_PID : 0);
         ok = put(buf, &len, &w, sizeof(w)) &&
              put(buf, &len, s->groups, sizeof(gid_t) * w.n_groups) &&
              put_str(buf, &len, s->path) &&
@@ -184,6 +185,7 @@ static int wire_decode(char *buf, size_t len, const int *fds, size_t n_fds, spaw
         s->out_null = w.flags & WIRE_OUT_NULL;
         s->err_null = w.flags & WIRE_ERR_NULL;
         s->err_is_out = w.flags & WIRE_ERR_IS_OUT;
+        s->watchdog_pid = w.flags & WIRE_WATCHDOG_PID;
         s->nofile.rlim_cur = w.nofile_cur;
         s->nofile.rlim_max = w.nofile_max;
         /* In the order they were sent: status, stdout, stderr, channel,

@@ -26,6 +26,7 @@
 #include "supervisor/state.h"
 #include "supervisor/broker.h"
 #include "supervisor/cgroup.h"
+#include "supervisor/probe.h"
 #include "supervisor/manager.h"
 #include "supervisor/proc.h"
 
@@ -145,6 +146,8 @@ void node_proc_event(sup_proc *p, sup_event_type type, int priority) {
         }
         if (type == SUP_EVENT_STATUS)
                 snprintf(e.detail, sizeof(e.detail), "status=\"%s\"", p->status);
+        if (type == SUP_EVENT_EXITED && p->health_failed)
+                snprintf(e.detail, sizeof(e.detail), "reason=health");
         sup_events_emit(&p->group->m->events, &e);
         if (type == SUP_EVENT_READY)
                 node_proc_settled(p);
@@ -383,6 +386,8 @@ static void describe_failure(const sup_node *child, const sup_proc *failed, char
         else if (failed->start_error > 0)
                 snprintf(buf, size, "%.64s failed to start (%s at %.28s)", failed->name,
                          strerrorname_np(failed->start_error) ?: "?", failed->start_step);
+        else if (failed->health_failed)
+                snprintf(buf, size, "%.64s failed its health probes", failed->name);
         else if (failed->exit.code == CLD_EXITED)
                 snprintf(buf, size, "%s exited with status %d", failed->name, failed->exit.status);
         else if (failed->exit.code == CLD_KILLED || failed->exit.code == CLD_DUMPED)
@@ -485,7 +490,9 @@ static void proc_down_decide(sup_proc *p) {
 
         /* A failed start (exec failed, or not ready in time) is abnormal,
          * however its process ended. */
-        if (!sup_restart_wanted(g->cfg->restart, sup_exit_judged(p->exit, p->start_error), g->cfg->stop_signal)) {
+        if (!sup_restart_wanted(g->cfg->restart, sup_exit_judged(p->exit, p->start_error ? p->start_error :
+                                                                 p->health_failed ? ETIME : 0),
+                                g->cfg->stop_signal)) {
                 (void) proc_dispatch(p, PROC_EV_RETIRE);
                 node_proc_event(p, SUP_EVENT_NOT_RESTARTED, LOG_INFO);
                 node_proc_settled(p);
@@ -1094,6 +1101,9 @@ void manager_reap(sup_manager *m) {
                         break;
                 p = manager_find_pid(m, si.si_pid);
                 if (p && proc_main_exited(p))
+                        continue;
+                p = probe_find_pid(m, si.si_pid);
+                if (p && probe_exited(p))
                         continue;
                 (void) waitid(P_PID, (id_t) si.si_pid, &si, WEXITED | WNOHANG);
                 orphans = true;

@@ -58,6 +58,7 @@ typedef enum proc_event {
         PROC_EV_GRACE_OVER,             /* the shutdown grace ran out */
         PROC_EV_STRAGGLERS,             /* processes outlived SIGKILL by STRAGGLER_USEC */
         PROC_EV_BACKOFF_OVER,           /* the restart delay ran out */
+        PROC_EV_HEALTH_FAILED,          /* its probes failed (probe.c) */
         _PROC_EV_MAX,
         _PROC_EV_INVALID = -22,
 } proc_event;
@@ -123,6 +124,20 @@ struct sup_proc {
         sd_event_source *cg_memory;     /* inotify on memory.events: oom_kill */
         uint64_t oom_kills;             /* memory.events oom_kill as last seen */
         bool oom_killed;                /* this incarnation lost a process to the OOM killer */
+
+        /* Health probes (probe.c), from readiness until it stops. */
+        sup_health health;
+        unsigned health_failures;       /* consecutive */
+        bool health_failed;             /* this incarnation was stopped for failing them */
+        uint64_t watchdog_usec;         /* WATCHDOG_USEC= from the child, 0: health_interval */
+        sd_event_source *health_timer;  /* the next probe (or missed WATCHDOG=1), or a probe's timeout */
+        pid_t probe_pid;                /* an exec: probe running, 0 when none */
+        int probe_pidfd;
+        sd_event_source *probe_source;
+        bool probe_timed_out;           /* killed at its timeout: counted already */
+        uint64_t probe_started_usec;
+        char health_why[96];            /* the last failure */
+        uint64_t probes_total, probe_failures_total;
 };
 
 /* What a proc does to the world outside: fork, signal, arm its timer, look

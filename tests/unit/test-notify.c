@@ -85,11 +85,34 @@ static void test_sup_ratelimit_pass_burst_then_report(void **state) {
         assert_int_equal(s, 0);
 }
 
+/* The watchdog keys: trigger, and a new interval clamped to 1 ms .. 1 h. */
+static void test_notify_parse_watchdog(void **state) {
+        notify_msg m;
+        static const char a[] = "WATCHDOG=1\nWATCHDOG=trigger\nWATCHDOG_USEC=250000";
+        static const char b[] = "WATCHDOG_USEC=3";
+        static const char c[] = "WATCHDOG_USEC=99999999999999";
+        static const char d[] = "WATCHDOG_USEC=0\nWATCHDOG_USEC=x\nWATCHDOG=2";
+
+        (void) state;
+        assert_int_equal(notify_parse(a, strlen(a), &m), 0);
+        assert_true(m.watchdog && m.watchdog_trigger);
+        assert_int_equal(m.watchdog_usec, 250000);
+        assert_int_equal(notify_parse(b, strlen(b), &m), 0);
+        assert_int_equal(m.watchdog_usec, NOTIFY_WATCHDOG_MIN_USEC);
+        assert_int_equal(notify_parse(c, strlen(c), &m), 0);
+        assert_int_equal(m.watchdog_usec, NOTIFY_WATCHDOG_MAX_USEC);
+        assert_int_equal(notify_parse(d, strlen(d), &m), 0);
+        assert_int_equal(m.watchdog_usec, 0);
+        assert_false(m.watchdog || m.watchdog_trigger);
+        assert_int_equal(m.invalid, 2);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_notify_parse_keys),
                 cmocka_unit_test(test_notify_parse_rejects_and_bounds),
                 cmocka_unit_test(test_notify_escape_control_bytes),
+                cmocka_unit_test(test_notify_parse_watchdog),
                 cmocka_unit_test(test_sup_ratelimit_pass_burst_then_report),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

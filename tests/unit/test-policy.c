@@ -198,6 +198,33 @@ static void test_sup_strategy_affected(void **state) {
         assert_true(a[1] && a[2] && a[3]);
 }
 
+/* healthy -> degraded -> failed after THRESHOLD failures in a row; one
+ * success in between starts the count again. */
+static void test_sup_health_next(void **state) {
+        unsigned f = 0;
+
+        (void) state;
+        assert_int_equal(sup_health_next(&f, true, 3), SUP_HEALTH_HEALTHY);
+        assert_int_equal(sup_health_next(&f, false, 3), SUP_HEALTH_DEGRADED);
+        assert_int_equal(f, 1);
+        assert_int_equal(sup_health_next(&f, false, 3), SUP_HEALTH_DEGRADED);
+        assert_int_equal(sup_health_next(&f, true, 3), SUP_HEALTH_HEALTHY);
+        assert_int_equal(f, 0);
+        assert_int_equal(sup_health_next(&f, false, 3), SUP_HEALTH_DEGRADED);
+        assert_int_equal(sup_health_next(&f, false, 3), SUP_HEALTH_DEGRADED);
+        assert_int_equal(sup_health_next(&f, false, 3), SUP_HEALTH_FAILED);
+        assert_int_equal(f, 3);
+        f = 0;
+        assert_int_equal(sup_health_next(&f, false, 1), SUP_HEALTH_FAILED);
+        f = 0;
+        assert_int_equal(sup_health_next(&f, false, 0), SUP_HEALTH_FAILED);      /* 0 taken as 1 */
+        f = UINT32_MAX;
+        assert_int_equal(sup_health_next(&f, false, 3), SUP_HEALTH_FAILED);      /* saturates, no wrap */
+        assert_int_equal(f, UINT32_MAX);
+        assert_string_equal(sup_health_to_string(SUP_HEALTH_DEGRADED), "degraded");
+        assert_null(sup_health_to_string(_SUP_HEALTH_MAX));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_sup_exit_abnormal_status_and_signals),
@@ -215,6 +242,7 @@ int main(void) {
                 cmocka_unit_test(test_sup_window_add_boundary_inclusive),
                 cmocka_unit_test(test_sup_window_add_intensity_zero),
                 cmocka_unit_test(test_sup_strategy_affected),
+                cmocka_unit_test(test_sup_health_next),
         };
         return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
 }
