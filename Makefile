@@ -34,7 +34,8 @@ UNIT     = $(BUILD)/tests/test-cfg $(BUILD)/tests/test-policy $(BUILD)/tests/tes
 HELPERS  = $(BUILD)/tests/notify-listen $(BUILD)/tests/hostile $(BUILD)/tests/sigcount $(BUILD)/tests/msg-peer
 EXAMPLES = $(BUILD)/examples/ticker $(BUILD)/examples/flaky $(BUILD)/examples/msgdemo
 BENCH    = $(BUILD)/bench/restart $(BUILD)/bench/crashloop-child $(BUILD)/bench/floor \
-           $(BUILD)/bench/scale $(BUILD)/bench/idle-child $(BUILD)/bench/mailbox $(BUILD)/bench/ctl $(BUILD)/bench/e2e $(BUILD)/bench/soak
+           $(BUILD)/bench/scale $(BUILD)/bench/idle-child $(BUILD)/bench/mailbox $(BUILD)/bench/ctl $(BUILD)/bench/e2e $(BUILD)/bench/soak \
+           $(BUILD)/bench/probe $(BUILD)/bench/watchdog-child
 MANS     = man/airsupd.8 man/airsup.conf.5 man/airsupctl.1 man/airsup.3
 
 # Fuzz targets (tests/fuzz/fuzz-NAME.c) and the sources each needs.  `make
@@ -133,7 +134,7 @@ $(BUILD)/bench/soak: $(BUILD)/bench/soak.o $(BUILD)/bench/lib.o $(BUILD)/libairs
 $(BUILD)/bench/mailbox: $(BUILD)/bench/mailbox.o $(BUILD)/bench/lib.o $(SHM_OBJ)
 	$(CC) $(XLDFLAGS) -o $@ $^ -lrt -lzmq
 
-$(BUILD)/bench/restart $(BUILD)/bench/scale $(BUILD)/bench/ctl: $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/bench/lib.o
+$(BUILD)/bench/restart $(BUILD)/bench/scale $(BUILD)/bench/ctl $(BUILD)/bench/probe: $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/bench/lib.o
 	$(CC) $(XLDFLAGS) -o $@ $^
 
 $(BUILD)/bench/%: $(BUILD)/bench/%.o
@@ -181,6 +182,7 @@ bench: deps-bench all $(BENCH)
 	$(BUILD)/bench/ctl $(BENCH_ARGS)
 	$(BUILD)/bench/e2e $(BENCH_ARGS)
 	$(BUILD)/bench/soak $(BENCH_ARGS)
+	$(BUILD)/bench/probe $(BENCH_ARGS)
 
 install: all
 	install -D -m 755 $(BUILD)/airsupd $(DESTDIR)$(PREFIX)/sbin/airsupd

@@ -274,21 +274,36 @@ static int notify_read_one(sup_proc *p, bool discard) {
         return 1;
 }
 
-void notify_flush(sup_proc *p) {
+/* Reads up to NOTIFY_BATCH datagrams; true if that many were there (more
+ * may wait). */
+static bool flush_batch(sup_proc *p) {
         /* What it says (MAINPID=, READY=1) is about a running program. */
         proc_exec_settle(p);
-        for (unsigned i = 0; i < NOTIFY_BATCH && p->notify_fd >= 0; i++)
-                if (notify_read_one(p, false) <= 0)
-                        break;
+        for (unsigned i = 0; i < NOTIFY_BATCH; i++)
+                if (p->notify_fd < 0 || notify_read_one(p, false) <= 0)
+                        return false;
+        return true;
 }
 
+void notify_flush(sup_proc *p) {
+        (void) flush_batch(p);
+}
+
+/* The socket is watched edge-triggered: with a thousand children petting
+ * their watchdogs, a level-triggered epoll would report every socket with
+ * data again at each of sd-event's one-source-per-iteration dispatches.
+ * A socket is read until it is empty, a batch at a time: after a full
+ * batch (a sender that keeps sending) the watch is re-armed, so that it
+ * comes round again after the other sources, neither starving them nor
+ * losing its edge. */
 static int on_notify(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         sup_proc *p = userdata;
 
-        (void) s;
         (void) fd;
         (void) revents;
-        notify_flush(p);
+        if (flush_batch(p) && p->notify_source == s &&
+            sd_event_source_set_io_events(s, EPOLLIN) >= 0)
+                (void) sd_event_source_set_io_events(s, EPOLLIN | EPOLLET);
         return 0;
 }
 
@@ -341,7 +356,7 @@ int notify_open(sup_proc *p) {
                 r = bind_random(fd, p->notify_socket, sizeof(p->notify_socket));
         if (r < 0)
                 return r;
-        r = sd_event_add_io(m->event, &p->notify_source, fd, EPOLLIN, on_notify, p);
+        r = sd_event_add_io(m->event, &p->notify_source, fd, EPOLLIN | EPOLLET, on_notify, p);
         if (r < 0)
                 return r;
         p->notify_fd = TAKE_FD(fd);

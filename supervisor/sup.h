@@ -131,11 +131,13 @@ struct sup_proc {
         bool health_failed;             /* this incarnation was stopped for failing them */
         uint64_t watchdog_usec;         /* WATCHDOG_USEC= from the child, 0: health_interval */
         sd_event_source *health_timer;  /* the next probe (or missed WATCHDOG=1), or a probe's timeout */
+        sd_event_time_handler_t health_cb;      /* which of those its firing means */
         pid_t probe_pid;                /* an exec: probe running, 0 when none */
         int probe_pidfd;
         sd_event_source *probe_source;
         bool probe_timed_out;           /* killed at its timeout: counted already */
         uint64_t probe_started_usec;
+        uint64_t last_pet_usec;         /* the last WATCHDOG=1 (or the start of probing) */
         char health_why[96];            /* the last failure */
         uint64_t probes_total, probe_failures_total;
 };

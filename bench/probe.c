@@ -1,0 +1,344 @@
+/* probe - what health probes cost airsupd, and how fast they find a hung
+ * process.  In one run, with N groups (1000) of the same tree:
+ *
+ *   none       idle children, no probes: the baseline
+ *   exec       health = exec:/bin/true every 1 s
+ *   watchdog   health = watchdog at 100 ms (threshold 1), each child
+ *              (bench/watchdog-child) sending WATCHDOG=1 every 50 ms
+ *
+ * For each, airsupd's CPU (it and airsupd-spawner, utime + stime) over a
+ * window once the tree is ready.  Then, under watchdog, children are
+ * stopped with SIGSTOP one at a time and the time to their health-failed
+ * event is taken: systemd's WatchdogSec= semantics put it within the
+ * interval (100 ms) of the last WATCHDOG=1.
+ *
+ * Usage: probe [--quick] [--groups N]
+ * The last line of output is one JSON object with the headline figures. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "bench/bench.h"
+
+extern char **environ;
+
+#define PER_SUPERVISOR 100
+#define INTERVAL_MS 100
+
+typedef struct run {
+        const char *name;
+        bool ran;
+        double cpu_pct;
+        const char *note;
+} run;
+
+/* airsupd's stderr, line by line, and the pid of each group as the
+ * "ready gNNNN pid=" events say. */
+typedef struct events {
+        int fd;
+        char buf[1 << 16];
+        size_t len;
+        pid_t *pid;
+        size_t n;
+} events;
+
+/* Reads what is there (waiting at most MS); returns the index of a group
+ * whose "health-failed" came, or -1. */
+static long events_read(events *ev, int ms) {
+        struct pollfd p = { .fd = ev->fd, .events = POLLIN };
+        long failed = -1;
+        ssize_t k;
+        char *line, *nl;
+
+        if (poll(&p, 1, ms) <= 0)
+                return -1;
+        k = read(ev->fd, ev->buf + ev->len, sizeof(ev->buf) - 1 - ev->len);
+        if (k <= 0)
+                return -1;
+        ev->len += (size_t) k;
+        ev->buf[ev->len] = '\0';
+        line = ev->buf;
+        while ((nl = strchr(line, '\n'))) {
+                unsigned g;
+                int pid;
+                char *s;
+
+                *nl = '\0';
+                if ((s = strstr(line, " ready g")) && sscanf(s, " ready g%u pid=%d", &g, &pid) == 2 && g < ev->n)
+                        ev->pid[g] = pid;
+                else if ((s = strstr(line, " health-failed g")) && sscanf(s, " health-failed g%u", &g) == 1 &&
+                         g < ev->n)
+                        failed = (long) g;
+                line = nl + 1;
+        }
+        ev->len = strlen(line);
+        memmove(ev->buf, line, ev->len);
+        if (ev->len == sizeof(ev->buf) - 1)
+                ev->len = 0;
+        return failed;
+}
+
+/* utime + stime of PID, in clock ticks. */
+static long long cpu_ticks(pid_t pid) {
+        char path[64], buf[1024], *rp;
+        unsigned long long ut = 0, st = 0;
+        FILE *f;
+
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+        f = fopen(path, "re");
+        if (!f)
+                return 0;
+        if (!fgets(buf, sizeof(buf), f))
+                buf[0] = '\0';
+        fclose(f);
+        rp = strrchr(buf, ')');
+        if (!rp || sscanf(rp + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+                return 0;
+        return (long long) (ut + st);
+}
+
+/* airsupd and its helpers (its children whose name starts "airsupd-"). */
+static long long supervisor_ticks(pid_t air) {
+        long long t = cpu_ticks(air);
+        DIR *d = opendir("/proc");
+        struct dirent *de;
+
+        while (d && (de = readdir(d))) {
+                char path[300], buf[512], comm[64], *rp;
+                int ppid;
+                FILE *f;
+
+                if (de->d_name[0] < '1' || de->d_name[0] > '9')
+                        continue;
+                snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+                if (!(f = fopen(path, "re")))
+                        continue;
+                if (!fgets(buf, sizeof(buf), f))
+                        buf[0] = '\0';
+                fclose(f);
+                rp = strrchr(buf, ')');
+                if (!rp || sscanf(rp + 1, " %*c %d", &ppid) != 1 || ppid != air)
+                        continue;
+                if (sscanf(buf, "%*d (%63[^)]", comm) == 1 && strncmp(comm, "airsupd-", 8) == 0)
+                        t += cpu_ticks((pid_t) atoi(de->d_name));
+        }
+        if (d)
+                closedir(d);
+        return t;
+}
+
+static int notify_socket(const char *path) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+        if (fd < 0 || strlen(path) >= sizeof(sa.sun_path))
+                bench_die("notify socket");
+        memcpy(sa.sun_path, path, strlen(path) + 1);
+        unlink(path);
+        if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+                bench_die("bind");
+        return fd;
+}
+
+static bool wait_ready(int fd, events *ev, double seconds) {
+        int64_t end = bench_mono_ns() + (int64_t) (seconds * 1e9);
+
+        for (;;) {
+                struct pollfd p = { .fd = fd, .events = POLLIN };
+                char buf[512];
+                ssize_t k;
+
+                if (bench_mono_ns() >= end)
+                        return false;
+                (void) events_read(ev, 0);
+                if (poll(&p, 1, 20) <= 0)
+                        continue;
+                k = recv(fd, buf, sizeof(buf) - 1, 0);
+                if (k <= 0)
+                        continue;
+                buf[k] = '\0';
+                if (strstr(buf, "READY=1"))
+                        return true;
+        }
+}
+
+static int cmp_double(const void *a, const void *b) {
+        double x = *(const double *) a, y = *(const double *) b;
+        return x < y ? -1 : x > y;
+}
+
+/* One tree of N groups with PROBE ("none", "exec", "watchdog"); its CPU
+ * over WINDOW_S, and under watchdog the detection of STOPS hung children
+ * into LAT (ms). */
+static void run_tree(const char *probe, size_t n, long window_s, size_t stops, double *lat, size_t *n_lat, run *r) {
+        char conf[PATH_MAX + 32], sock[PATH_MAX + 32], env_sock[PATH_MAX + 64], air[PATH_MAX + 32];
+        static events ev;
+        char **envp;
+        size_t ne = 0;
+        int fd, pfd[2];
+        long long t0;
+        FILE *f;
+        pid_t pid;
+
+        snprintf(conf, sizeof(conf), "%s/probe-%s.conf", bench_tmpdir, probe);
+        if (!(f = fopen(conf, "we")))
+                bench_die(conf);
+        fprintf(f, "[supervisor:root]\nintensity = 100000\n");
+        for (size_t s = 0; s < (n + PER_SUPERVISOR - 1) / PER_SUPERVISOR; s++) {
+                fprintf(f, "[supervisor:s%03zu]\nintensity = 100000\n", s);
+                for (size_t g = s * PER_SUPERVISOR; g < n && g < (s + 1) * PER_SUPERVISOR; g++) {
+                        fprintf(f, "[group:g%04zu]\nparent = s%03zu\nbackoff = 0\n", g, s);
+                        if (strcmp(probe, "exec") == 0)
+                                fprintf(f, "command = %s/idle-child\nhealth = exec:/bin/true\nhealth_interval = 1s\n"
+                                        "health_timeout = 500ms\n", bench_bindir);
+                        else if (strcmp(probe, "watchdog") == 0)
+                                fprintf(f, "command = %s/watchdog-child\nready = notify\nhealth = watchdog\n"
+                                        "health_interval = %dms\nhealth_threshold = 1\n", bench_bindir, INTERVAL_MS);
+                        else
+                                fprintf(f, "command = %s/idle-child\n", bench_bindir);
+                }
+        }
+        fclose(f);
+
+        snprintf(sock, sizeof(sock), "%s/notify.sock", bench_tmpdir);
+        fd = notify_socket(sock);
+        snprintf(env_sock, sizeof(env_sock), "NOTIFY_SOCKET=%s", sock);
+        for (char **e = environ; *e; e++)
+                ne++;
+        if (!(envp = calloc(ne + 2, sizeof(char *))))
+                bench_die("calloc");
+        memcpy(envp, environ, ne * sizeof(char *));
+        envp[ne] = env_sock;
+        if (pipe2(pfd, O_CLOEXEC) < 0)
+                bench_die("pipe2");
+        free(ev.pid);
+        ev = (events) { .fd = pfd[0], .n = n, .pid = calloc(n, sizeof(pid_t)) };
+        if (!ev.pid)
+                bench_die("calloc");
+        snprintf(air, sizeof(air), "%s/airsupd", bench_builddir);
+        pid = bench_spawn((char *[]) { air, "-c", conf, "--log=stderr", NULL }, envp, NULL, pfd[1]);
+        close(pfd[1]);
+        if (pid < 0)
+                bench_die(air);
+        if (!wait_ready(fd, &ev, 120)) {
+                r->note = "no READY=1 within 120 s";
+                goto out;
+        }
+        /* A second for the probes to settle into their rhythm. */
+        for (int64_t end = bench_mono_ns() + 1000000000LL; bench_mono_ns() < end;)
+                (void) events_read(&ev, 50);
+        t0 = supervisor_ticks(pid);
+        {
+                int64_t start = bench_mono_ns(), end = start + window_s * 1000000000LL;
+                while (bench_mono_ns() < end)
+                        (void) events_read(&ev, 50);
+                r->cpu_pct = (double) (supervisor_ticks(pid) - t0) / (double) sysconf(_SC_CLK_TCK) /
+                             ((double) (bench_mono_ns() - start) / 1e9) * 100.0;
+        }
+        r->ran = true;
+        /* Hung children, one at a time, spread over the tree. */
+        for (size_t k = 0; lat && k < stops; k++) {
+                size_t g = (k * 97 + 13) % n;
+                pid_t victim = ev.pid[g];
+                int64_t s0, deadline;
+                long got = -1;
+
+                if (victim <= 0)
+                        continue;
+                s0 = bench_mono_ns();
+                (void) kill(victim, SIGSTOP);
+                deadline = s0 + 5000000000LL;
+                while (got != (long) g && bench_mono_ns() < deadline)
+                        got = events_read(&ev, 100);
+                if (got == (long) g)
+                        lat[(*n_lat)++] = (double) (bench_mono_ns() - s0) / 1e6;
+                /* Until its successor is ready: the next stop is of a
+                 * different group anyway. */
+        }
+out:
+        /* Not read any more: airsupd's writes fail rather than block its
+         * shutdown. */
+        close(pfd[0]);
+        bench_stop(pid, 30);
+        close(fd);
+        free(envp);
+}
+
+int main(int argc, char **argv) {
+        bool quick = false;
+        size_t n = 1000, stops, n_lat = 0;
+        long window_s;
+        double *lat, p50 = -1, p99 = -1;
+        run none = { .name = "none" }, ex = { .name = "exec 1s" }, wd = { .name = "watchdog 100ms" };
+
+        for (int i = 1; i < argc; i++) {
+                if (strcmp(argv[i], "--quick") == 0)
+                        quick = true;
+                else if (strcmp(argv[i], "--groups") == 0 && i + 1 < argc)
+                        n = (size_t) atol(argv[++i]);
+                else {
+                        fprintf(stderr, "usage: probe [--quick] [--groups N]\n");
+                        return 2;
+                }
+        }
+        if (n == 0 || n > 4000) {
+                fprintf(stderr, "probe: --groups must be 1..4000\n");
+                return 2;
+        }
+        window_s = quick ? 3 : 10;
+        stops = quick ? 20 : 100;
+        if (!(lat = calloc(stops, sizeof(double))))
+                bench_die("calloc");
+        bench_dirs_init("probe");
+        signal(SIGPIPE, SIG_IGN);
+
+        printf("probe: %zu groups, %d per supervisor; CPU window %ld s; %zu hung children\n", n, PER_SUPERVISOR,
+               window_s, stops);
+        run_tree("none", n, window_s, 0, NULL, NULL, &none);
+        run_tree("exec", n, window_s, 0, NULL, NULL, &ex);
+        run_tree("watchdog", n, window_s, stops, lat, &n_lat, &wd);
+        if (n_lat > 0) {
+                qsort(lat, n_lat, sizeof(double), cmp_double);
+                p50 = lat[n_lat / 2];
+                p99 = lat[(size_t) ((double) (n_lat - 1) * 0.99)];
+        }
+
+        printf("\n%-16s %10s  %s\n", "probes", "airsupd CPU", "");
+        for (const run *r = &none; r; r = r == &none ? &ex : r == &ex ? &wd : NULL) {
+                if (r->ran)
+                        printf("%-16s %9.1f%%  %s\n", r->name, r->cpu_pct, r->note ? r->note : "");
+                else
+                        printf("%-16s %10s  %s\n", r->name, "-", r->note ? r->note : "did not run");
+        }
+        printf("\nhung child (SIGSTOP) -> health-failed, watchdog at %d ms, threshold 1: %zu of %zu detected, "
+               "p50 %.1f ms, p99 %.1f ms\n", INTERVAL_MS, n_lat, stops, p50, p99);
+        printf("systemd's WatchdogSec=%dms: killed within %d ms of the last WATCHDOG=1, i.e. %d..%d ms after a hang "
+               "with pings every %d ms\n", INTERVAL_MS, INTERVAL_MS, INTERVAL_MS / 2, INTERVAL_MS, INTERVAL_MS / 2);
+
+        char cmd[PATH_MAX + 16];
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", bench_tmpdir);
+        (void) !system(cmd);
+
+        printf("{\"bench\":\"probe\",\"groups\":%zu", n);
+        printf(none.ran ? ",\"none_1000_cpu_pct\":%.2f" : ",\"none_1000_cpu_pct\":null", none.cpu_pct);
+        printf(ex.ran ? ",\"exec_1000_cpu_pct\":%.2f" : ",\"exec_1000_cpu_pct\":null", ex.cpu_pct);
+        printf(wd.ran ? ",\"watchdog_1000_cpu_pct\":%.2f" : ",\"watchdog_1000_cpu_pct\":null", wd.cpu_pct);
+        if (n_lat > 0)
+                printf(",\"detect_p50_ms\":%.1f,\"detect_p99_ms\":%.1f}\n", p50, p99);
+        else
+                printf(",\"detect_p50_ms\":null,\"detect_p99_ms\":null}\n");
+        free(lat);
+        return none.ran && ex.ran && wd.ran && n_lat > 0 ? 0 : 1;
+}
