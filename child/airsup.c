@@ -502,15 +502,14 @@ EXPORT int airsup_fd(const airsup *a) {
         return a ? a->epfd : -EINVAL;
 }
 
-EXPORT int airsup_ready(airsup *a) {
+/* One datagram to airsupd on $NOTIFY_SOCKET, as sd_notify() sends. */
+static int notify_send(const char *text) {
         const char *path = getenv("NOTIFY_SOCKET");
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         socklen_t len;
         size_t l;
         int fd, r = 0;
 
-        if (!a)
-                return -EINVAL;
         if (!path || (path[0] != '/' && path[0] != '@'))
                 return -ENOTCONN;
         l = strlen(path);
@@ -523,8 +522,20 @@ EXPORT int airsup_ready(airsup *a) {
         fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         if (fd < 0)
                 return -errno;
-        if (sendto(fd, "READY=1", 7, MSG_NOSIGNAL, (struct sockaddr *) &sa, len) < 0)
+        if (sendto(fd, text, strlen(text), MSG_NOSIGNAL, (struct sockaddr *) &sa, len) < 0)
                 r = -errno;
         (void) close(fd);
         return r;
+}
+
+EXPORT int airsup_ready(airsup *a) {
+        if (!a)
+                return -EINVAL;
+        return notify_send("READY=1");
+}
+
+EXPORT int airsup_heartbeat(airsup *a) {
+        if (!a)
+                return -EINVAL;
+        return notify_send("WATCHDOG=1");
 }

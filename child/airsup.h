@@ -96,6 +96,10 @@ int airsup_process(airsup *a);
 /* READY=1 to airsupd (for ready = notify), as sd_notify() would. */
 int airsup_ready(airsup *a);
 
+/* For health = heartbeat: says the process is alive and well; call it at
+ * least every health_interval (airsup.conf(5), HEALTH). */
+int airsup_heartbeat(airsup *a);
+
 #ifdef __cplusplus
 }
 #endif

@@ -11,6 +11,8 @@
  *              once due, looks at the last one and moves on to an interval
  *              after it, so a thousand children petting 20 times a second
  *              cost airsupd a clock read each, not a timer each.
+ *   heartbeat  the same through libairsup: airsup_heartbeat() sends the
+ *              WATCHDOG=1.
  *   exec:CMD   CMD runs (as the group's user, in its environment, in a
  *              session of its own, output to /dev/null) every
  *              health_interval; exit 0 within health_timeout is a success.
@@ -53,6 +55,11 @@ static const cfg_node *conf(const sup_proc *p) {
 
 static uint64_t interval(const sup_proc *p) {
         return p->watchdog_usec ? p->watchdog_usec : conf(p)->health_interval_usec;
+}
+
+/* watchdog and heartbeat: the process says it is alive (WATCHDOG=1). */
+static bool petted(const sup_proc *p) {
+        return conf(p)->health == CFG_HEALTH_WATCHDOG || conf(p)->health == CFG_HEALTH_HEARTBEAT;
 }
 
 static bool active(const sup_proc *p) {
@@ -134,8 +141,8 @@ static void outcome(sup_proc *p, bool ok, const char *why) {
 void probe_ready(sup_proc *p) {
         if (conf(p)->health == CFG_HEALTH_NONE || active(p))
                 return;
-        /* Not acted on here: heartbeat and ping come with libairsup. */
-        if (conf(p)->health != CFG_HEALTH_WATCHDOG && conf(p)->health != CFG_HEALTH_EXEC)
+        /* ping is not acted on yet. */
+        if (conf(p)->health == CFG_HEALTH_PING)
                 return;
         p->health = SUP_HEALTH_HEALTHY;
         p->health_failures = 0;
@@ -152,7 +159,7 @@ void probe_stop(sup_proc *p) {
 }
 
 void probe_pet(sup_proc *p) {
-        if (!active(p) || conf(p)->health != CFG_HEALTH_WATCHDOG)
+        if (!active(p) || !petted(p))
                 return;
         p->last_pet_usec = manager_now(p->group->m);
         if (p->health == SUP_HEALTH_DEGRADED)
@@ -162,7 +169,7 @@ void probe_pet(sup_proc *p) {
 }
 
 void probe_trigger(sup_proc *p) {
-        if (!active(p) || conf(p)->health != CFG_HEALTH_WATCHDOG)
+        if (!active(p) || !petted(p))
                 return;
         p->health_failures = conf(p)->health_threshold;
         snprintf(p->health_why, sizeof(p->health_why), "WATCHDOG=trigger");
@@ -170,7 +177,7 @@ void probe_trigger(sup_proc *p) {
 }
 
 void probe_set_interval(sup_proc *p, uint64_t usec) {
-        if (conf(p)->health != CFG_HEALTH_WATCHDOG)
+        if (!petted(p))
                 return;
         p->watchdog_usec = usec;
         if (active(p)) {
@@ -230,7 +237,9 @@ static int on_due(sd_event_source *s, uint64_t usec, void *userdata) {
                 }
                 p->last_pet_usec = now;
         }
-        snprintf(why, sizeof(why), "no WATCHDOG=1 within %llu ms", (unsigned long long) (interval(p) / 1000));
+        snprintf(why, sizeof(why), "no %s within %llu ms",
+                 conf(p)->health == CFG_HEALTH_HEARTBEAT ? "heartbeat" : "WATCHDOG=1",
+                 (unsigned long long) (interval(p) / 1000));
         arm(p, interval(p), on_due);
         outcome(p, false, why);
         return 0;

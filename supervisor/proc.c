@@ -287,7 +287,8 @@ static int act_start(sup_proc *p) {
         int r, status_fd = -EBADF;
 
         timer_disarm(&p->timer);
-        if (p->group->cfg->ready == CFG_READY_NOTIFY || p->group->cfg->health == CFG_HEALTH_WATCHDOG) {
+        if (p->group->cfg->ready == CFG_READY_NOTIFY || p->group->cfg->health == CFG_HEALTH_WATCHDOG ||
+            p->group->cfg->health == CFG_HEALTH_HEARTBEAT) {
                 r = notify_open(p);
                 if (r < 0) {
                         /* airsupd's own failure, not the child's: nothing

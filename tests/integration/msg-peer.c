@@ -25,6 +25,9 @@
  *       writes random bytes all over them for SECONDS, the whole first
  *       192 bytes of each (the headers) among them; prints "done N" (N
  *       segments scribbled on), says it is ready and waits
+ *   msg-peer heartbeat FILE
+ *       ready, then airsup_heartbeat() every 50 ms, counting them into
+ *       FILE, until SIGUSR1: then alive and silent, a stuck loop
  *   msg-peer bad-args
  *       every call with bad arguments; prints "ok" if each said -EINVAL
  *   msg-peer attach
@@ -40,6 +43,7 @@
 #include <time.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "child/airsup.h"
@@ -283,6 +287,39 @@ static int scribble(const char *dest, double seconds) {
         return 0;
 }
 
+static volatile sig_atomic_t hb_stuck;
+
+static void hb_stop(int sig) {
+        (void) sig;
+        hb_stuck = 1;
+}
+
+static int heartbeat(const char *file) {
+        struct itimerspec it = { .it_interval = { .tv_nsec = 50000000 }, .it_value = { .tv_nsec = 50000000 } };
+        int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+        unsigned long n = 0;
+        uint64_t ticks;
+        airsup *a;
+
+        attach(&a);
+        signal(SIGUSR1, hb_stop);
+        if (tfd < 0 || timerfd_settime(tfd, 0, &it, NULL) < 0 || airsup_ready(a) < 0)
+                return 2;
+        while (!hb_stuck) {
+                if (read(tfd, &ticks, sizeof(ticks)) != sizeof(ticks))
+                        continue;
+                if (hb_stuck || airsup_heartbeat(a) < 0)
+                        break;
+                FILE *f = fopen(file, "we");
+                if (f) {
+                        fprintf(f, "%lu\n", ++n);
+                        fclose(f);
+                }
+        }
+        for (;;)
+                pause();
+}
+
 static int bad_args(void) {
         airsup *a;
         airsup_dest *d;
@@ -308,6 +345,7 @@ static int bad_args(void) {
         bad += airsup_process(NULL) != -EINVAL;
         bad += airsup_fd(NULL) != -EINVAL;
         bad += airsup_ready(NULL) != -EINVAL;
+        bad += airsup_heartbeat(NULL) != -EINVAL;
         bad += airsup_dest_name(NULL) != NULL;
         printf("%s %d\n", bad ? "FAILED" : "ok", bad);
         fflush(stdout);
@@ -337,6 +375,8 @@ int main(int argc, char **argv) {
         }
         if (argc == 4 && strcmp(argv[1], "produce-poll") == 0)
                 return produce_poll(argv[2], strtoull(argv[3], NULL, 10));
+        if (argc == 3 && strcmp(argv[1], "heartbeat") == 0)
+                return heartbeat(argv[2]);
         if (argc == 4 && strcmp(argv[1], "scribble") == 0)
                 return scribble(argv[2], atof(argv[3]));
         if (argc == 2 && strcmp(argv[1], "bad-args") == 0)

@@ -8,6 +8,8 @@
 #   restart; a hanging probe is killed at its timeout, counted, never
 #   overlaps the next, and fails the group after health_threshold; a
 #   transient group failed by its probe is restarted (an abnormal end).
+# - heartbeat: a libairsup child calling airsup_heartbeat() is left alone;
+#   once its loop is stuck (alive, silent) it is failed and restarted.
 # - redis-server under "exec:redis-cli ping" is restarted after SIGSTOP.
 . "$(dirname "$0")/lib.sh"
 
@@ -74,6 +76,12 @@ health_interval = 200ms
 health_timeout = 300ms
 health_threshold = 3
 backoff = 10ms
+[group:hb]
+command = $MSGPEER heartbeat $T/beats
+health = heartbeat
+health_interval = 200ms
+health_threshold = 2
+backoff = 10ms
 [group:once]
 command = sleep 7782
 restart = transient
@@ -137,6 +145,15 @@ grep -q OVERLAP probe.log && fail "probes overlapped: $(grep OVERLAP probe.log)"
 wait_until 5 eval '! pgrep -x -f "sleep 7781" >/dev/null' || fail "a timed-out probe is still running"
 [ "$(ctl metrics | awk '$1 == "airsup_process_probe_failures_total" && $2 ~ /"svc"/ { print $NF }')" -ge 4 ] ||
         fail "airsup_process_probe_failures_total of svc is below 4"
+
+# heartbeat: beating, left alone; stuck, failed and restarted.
+hb=$(group_pid hb)
+wait_until 20 eval '[ "$(cat beats 2>/dev/null || echo 0)" -ge 20 ]' || fail "the heartbeat child did not beat 20 times"
+log_has '(degraded|health-failed) hb' && fail "a beating child was counted as failing"
+kill -USR1 "$hb"
+wait_log 'health-failed hb .*reason="no heartbeat within 200 ms"' 10
+wait_log "exited hb pid=$hb incarnation=1 .*reason=health" 10
+wait_log 'started hb pid=[0-9]+ incarnation=2' 10
 
 # A transient group stopped for its health ended abnormally: restarted
 # (its probe fails once only).
