@@ -155,6 +155,14 @@ static int handle(airsup *a, const chan_record *rec, int *fds, size_t n_fds) {
                 if (r == -EINVAL)
                         r = 0;
                 break;
+        case CHAN_PING: {
+                /* Answered from whatever loop read it: proof that it runs. */
+                chan_record pong;
+                chan_init(&pong, CHAN_PONG);
+                pong.ping.seq = rec->ping.seq;
+                r = fds_send(a->chan, &pong, pong.h.len, NULL, 0);
+                break;
+        }
         default:
                 break;                  /* a reply nobody waits for */
         }

@@ -12,6 +12,8 @@ static const struct {
         [CHAN_ERROR] = { sizeof(chan_error), 0 },
         [CHAN_BELL] = { sizeof(chan_bell), 2 },
         [CHAN_INBOX] = { sizeof(chan_inbox), 2 },
+        [CHAN_PING] = { sizeof(chan_ping), 0 },
+        [CHAN_PONG] = { sizeof(chan_ping), 0 },
 };
 
 _Static_assert(sizeof(chan_record) <= CHAN_RECORD_MAX, "a record outgrew CHAN_RECORD_MAX");
@@ -67,6 +69,9 @@ int chan_parse(const void *buf, size_t len, size_t n_fds, chan_record *ret) {
                 return ret->bell.lanes > 0 ? 0 : -EBADMSG;
         case CHAN_INBOX:
                 return chan_name_valid(ret->inbox.sender) ? 0 : -EBADMSG;
+        case CHAN_PING:
+        case CHAN_PONG:
+                return 0;
         default:
                 return -EBADMSG;
         }

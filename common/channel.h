@@ -5,6 +5,7 @@
  *
  *   process -> airsupd
  *     LOOKUP  req, name               a lane to NAME ("GROUP" or "GROUP[i]")
+ *     PONG    seq                     the answer to PING seq
  *   airsupd -> process
  *     LANE    req, index, peer        + fds: lane, the receiver's bell, its eventfd,
  *                                       the lane's space eventfd
@@ -12,6 +13,8 @@
  *     BELL    lanes                   + fds: this process's bell and eventfd
  *     INBOX   index, sender           + fds: a lane into this process's mailbox,
  *                                       its space eventfd (written when room is made)
+ *     PING    seq                     health = ping: libairsup answers PONG seq from
+ *                                       the process's own receive loop
  *
  * Every record is one datagram: a header {version, type, len} (len the
  * whole record) and the type's fields; names are NUL-terminated within
@@ -33,6 +36,8 @@ typedef enum chan_type {
         CHAN_ERROR,
         CHAN_BELL,
         CHAN_INBOX,
+        CHAN_PING,
+        CHAN_PONG,
         _CHAN_TYPE_MAX,
 } chan_type;
 
@@ -75,6 +80,11 @@ typedef struct chan_inbox {
         char sender[CHAN_NAME_MAX];     /* the sending process, as airsupd knows it */
 } chan_inbox;
 
+typedef struct chan_ping {
+        chan_hdr h;
+        uint64_t seq;
+} chan_ping;
+
 typedef union chan_record {
         chan_hdr h;
         chan_lookup lookup;
@@ -82,6 +92,7 @@ typedef union chan_record {
         chan_error error;
         chan_bell bell;
         chan_inbox inbox;
+        chan_ping ping;                 /* PING and PONG */
 } chan_record;
 
 /* The fds a record of TYPE carries. */

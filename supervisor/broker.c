@@ -18,6 +18,7 @@
 #include "common/fds.h"
 #include "shm/shm.h"
 #include "supervisor/broker.h"
+#include "supervisor/probe.h"
 #include "supervisor/manager.h"
 
 #define CHAN_BAD_MAX 16                 /* malformed records before a channel is closed */
@@ -350,6 +351,10 @@ static int on_channel(sd_event_source *s, int fd, uint32_t revents, void *userda
                         return 0;
                 }
                 r = n < 0 ? -EBADMSG : chan_parse(buf, (size_t) n, n_fds, &rec);
+                if (r >= 0 && rec.h.type == CHAN_PONG) {
+                        probe_pong(p, rec.ping.seq);
+                        continue;
+                }
                 if (r < 0 || rec.h.type != CHAN_LOOKUP) {
                         bad_record(p);
                         continue;
@@ -357,6 +362,16 @@ static int on_channel(sd_event_source *s, int fd, uint32_t revents, void *userda
                 on_lookup(p, &rec.lookup);
         }
         return 0;
+}
+
+int broker_ping(sup_proc *p, uint64_t seq) {
+        chan_record r;
+
+        if (p->chan_fd < 0)
+                return -ENOTCONN;
+        chan_init(&r, CHAN_PING);
+        r.ping.seq = seq;
+        return chan_send(p, &r, NULL, 0);
 }
 
 int broker_channel_open(sup_proc *p) {

@@ -19,6 +19,8 @@
 
 /* Before P's spawn: its channel's two ends (chan_fd, chan_child). */
 int broker_channel_open(sup_proc *p);
+/* PING SEQ on P's channel (health = ping); the PONG goes to probe_pong(). */
+int broker_ping(sup_proc *p, uint64_t seq);
 /* After the spawn (OK: it was forked): the child's end closed, ours
  * watched, and P's BELL and every INBOX of its mailbox sent. */
 void broker_channel_spawned(sup_proc *p, bool ok);

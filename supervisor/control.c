@@ -500,6 +500,7 @@ static const struct {
           "Seconds from the fork of its last start to its readiness, 0 until it was ready once" },
         { "airsup_process_health", "gauge", "0 not probed, 1 healthy, 2 degraded, 3 failed its health probes" },
         { "airsup_process_probe_failures_total", "counter", "Health probes of the process that failed" },
+        { "airsup_process_probes_total", "counter", "Health probes of the process (and WATCHDOG=1s) since airsupd started" },
         { "airsup_mailbox_lanes", "gauge", "Lanes into the process's mailbox (one per sender)" },
         { "airsup_mailbox_depth", "gauge", "Messages waiting in the process's mailbox" },
         { "airsup_mailbox_hwm_bytes", "gauge", "The most bytes one of its lanes held waiting" },
@@ -516,7 +517,7 @@ static const struct {
         { "airsup_process_oom_kills_total", "counter", "Processes of its cgroup the OOM killer took" },
 };
 
-enum { M_UP, M_HELD, M_READY, M_RESTARTS, M_UPTIME, M_EXIT, M_PID, M_LATENCY, M_HEALTH, M_PROBE_FAILURES, M_MB_LANES, M_MB_DEPTH, M_MB_HWM,
+enum { M_UP, M_HELD, M_READY, M_RESTARTS, M_UPTIME, M_EXIT, M_PID, M_LATENCY, M_HEALTH, M_PROBE_FAILURES, M_PROBES, M_MB_LANES, M_MB_DEPTH, M_MB_HWM,
        M_MB_SENT, M_MB_RECEIVED, M_MB_DROPPED, M_MB_EXPIRED, M_MB_ERRORS, M_MB_DEAD, M_CG_INFO, M_CG_CPU, M_CG_MEMORY,
        M_CG_TASKS, M_CG_OOM };
 
@@ -598,6 +599,9 @@ static int metrics_node(sup_node *n, unsigned depth, void *userdata) {
                         break;
                 case M_PROBE_FAILURES:
                         v = (double) p->probe_failures_total;
+                        break;
+                case M_PROBES:
+                        v = (double) p->probes_total;
                         break;
                 case M_MB_LANES ... M_MB_DEAD: {
                         if (w->family == M_MB_LANES) {

@@ -13,6 +13,11 @@
  *              cost airsupd a clock read each, not a timer each.
  *   heartbeat  the same through libairsup: airsup_heartbeat() sends the
  *              WATCHDOG=1.
+ *   ping       airsupd sends PING on the process's channel, and libairsup
+ *              answers PONG from whichever of the process's calls reads
+ *              its channel (airsup_recv(), airsup_process()): no answer
+ *              within health_timeout is a failure.  It proves the
+ *              process's receive loop runs.
  *   exec:CMD   CMD runs (as the group's user, in its environment, in a
  *              session of its own, output to /dev/null) every
  *              health_interval; exit 0 within health_timeout is a success.
@@ -34,6 +39,7 @@
 #include <syslog.h>
 
 #include "common/cleanup.h"
+#include "supervisor/broker.h"
 #include "supervisor/manager.h"
 #include "supervisor/probe.h"
 #include "supervisor/proc.h"
@@ -141,9 +147,6 @@ static void outcome(sup_proc *p, bool ok, const char *why) {
 void probe_ready(sup_proc *p) {
         if (conf(p)->health == CFG_HEALTH_NONE || active(p))
                 return;
-        /* ping is not acted on yet. */
-        if (conf(p)->health == CFG_HEALTH_PING)
-                return;
         p->health = SUP_HEALTH_HEALTHY;
         p->health_failures = 0;
         p->health_why[0] = '\0';
@@ -153,6 +156,7 @@ void probe_ready(sup_proc *p) {
 
 void probe_stop(sup_proc *p) {
         p->health_timer = sd_event_source_disable_unref(p->health_timer);
+        p->ping_wait = 0;
         probe_forget(p);
         if (p->health != SUP_HEALTH_FAILED)
                 p->health = SUP_HEALTH_NONE;
@@ -216,6 +220,52 @@ static void exec_start(sup_proc *p) {
         arm(p, conf(p)->health_timeout_usec, on_timeout);
 }
 
+/* The next probe, an interval after the start of the last one. */
+static void arm_next(sup_proc *p) {
+        uint64_t ran = now_usec() - p->probe_started_usec;
+        arm(p, ran >= interval(p) ? 0 : interval(p) - ran, on_due);
+}
+
+static int on_ping_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        sup_proc *p = userdata;
+        char why[64];
+
+        (void) s;
+        (void) usec;
+        if (!active(p) || p->ping_wait == 0)
+                return 0;
+        p->ping_wait = 0;               /* a late PONG counts for nothing */
+        snprintf(why, sizeof(why), "no PONG within %llu ms", (unsigned long long) (conf(p)->health_timeout_usec / 1000));
+        arm_next(p);
+        outcome(p, false, why);
+        return 0;
+}
+
+static void ping_start(sup_proc *p) {
+        int r;
+
+        p->probe_started_usec = now_usec();
+        p->ping_wait = ++p->ping_next;
+        r = broker_ping(p, p->ping_wait);
+        if (r < 0) {
+                char why[64];
+                p->ping_wait = 0;
+                snprintf(why, sizeof(why), "cannot ping: %s", strerrorname_np(-r) ?: "?");
+                arm_next(p);
+                outcome(p, false, why);
+                return;
+        }
+        arm(p, conf(p)->health_timeout_usec, on_ping_timeout);
+}
+
+void probe_pong(sup_proc *p, uint64_t seq) {
+        if (!active(p) || conf(p)->health != CFG_HEALTH_PING || seq == 0 || seq != p->ping_wait)
+                return;
+        p->ping_wait = 0;
+        arm_next(p);
+        outcome(p, true, NULL);
+}
+
 static int on_due(sd_event_source *s, uint64_t usec, void *userdata) {
         sup_proc *p = userdata;
         char why[64];
@@ -227,6 +277,11 @@ static int on_due(sd_event_source *s, uint64_t usec, void *userdata) {
         if (conf(p)->health == CFG_HEALTH_EXEC) {
                 if (p->probe_pid == 0)
                         exec_start(p);
+                return 0;
+        }
+        if (conf(p)->health == CFG_HEALTH_PING) {
+                if (p->ping_wait == 0)
+                        ping_start(p);
                 return 0;
         }
         {

@@ -22,4 +22,6 @@ void probe_set_interval(sup_proc *p, uint64_t usec);
 /* The proc whose exec: probe has pid PID, if any; and collecting that
  * probe's exit (false when it has not exited). */
 sup_proc *probe_find_pid(sup_manager *m, pid_t pid);
+/* health = ping: the PONG SEQ came on P's channel (broker.c). */
+void probe_pong(sup_proc *p, uint64_t seq);
 bool probe_exited(sup_proc *p);

@@ -138,6 +138,8 @@ struct sup_proc {
         bool probe_timed_out;           /* killed at its timeout: counted already */
         uint64_t probe_started_usec;
         uint64_t last_pet_usec;         /* the last WATCHDOG=1 (or the start of probing) */
+        uint64_t ping_next;             /* health = ping: the last PING's seq ... */
+        uint64_t ping_wait;             /* ... and the one whose PONG is awaited, 0: none */
         char health_why[96];            /* the last failure */
         uint64_t probes_total, probe_failures_total;
 };

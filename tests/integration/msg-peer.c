@@ -28,6 +28,9 @@
  *   msg-peer heartbeat FILE
  *       ready, then airsup_heartbeat() every 50 ms, counting them into
  *       FILE, until SIGUSR1: then alive and silent, a stuck loop
+ *   msg-peer serve
+ *       (ready,) then a receive loop (airsup_recv(), 50 ms at a time) that
+ *       answers airsupd's pings, until SIGUSR1: then alive and stuck
  *   msg-peer bad-args
  *       every call with bad arguments; prints "ok" if each said -EINVAL
  *   msg-peer attach
@@ -320,6 +323,25 @@ static int heartbeat(const char *file) {
                 pause();
 }
 
+static int serve(void) {
+        uint8_t buf[256];
+        airsup_msg m;
+        airsup *a;
+
+        attach(&a);
+        signal(SIGUSR1, hb_stop);
+        (void) airsup_ready(a);         /* where there is a notify socket */
+        while (!hb_stuck) {
+                int r = airsup_recv(a, &m, buf, sizeof(buf), 50000000ull);
+                if (r >= 0)
+                        (void) airsup_commit(a, &m);
+                else if (r != -EAGAIN && r != -EINTR && r != -ETIMEDOUT)
+                        return 2;
+        }
+        for (;;)
+                pause();
+}
+
 static int bad_args(void) {
         airsup *a;
         airsup_dest *d;
@@ -375,6 +397,8 @@ int main(int argc, char **argv) {
         }
         if (argc == 4 && strcmp(argv[1], "produce-poll") == 0)
                 return produce_poll(argv[2], strtoull(argv[3], NULL, 10));
+        if (argc == 2 && strcmp(argv[1], "serve") == 0)
+                return serve();
         if (argc == 3 && strcmp(argv[1], "heartbeat") == 0)
                 return heartbeat(argv[2]);
         if (argc == 4 && strcmp(argv[1], "scribble") == 0)

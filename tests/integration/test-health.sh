@@ -10,6 +10,8 @@
 #   transient group failed by its probe is restarted (an abnormal end).
 # - heartbeat: a libairsup child calling airsup_heartbeat() is left alone;
 #   once its loop is stuck (alive, silent) it is failed and restarted.
+# - ping: libairsup answers airsupd's pings from the child's receive
+#   loop; once that loop is stuck (the process alive) it fails.
 # - redis-server under "exec:redis-cli ping" is restarted after SIGSTOP.
 . "$(dirname "$0")/lib.sh"
 
@@ -62,6 +64,8 @@ echo ok >mode
 pkill -KILL -x -f 'sleep 778[0-9]' 2>/dev/null
 
 cat >h.conf <<CONF
+[supervisor:root]
+intensity = 100
 [group:dog]
 command = python3 $T/pet.py $T/dog
 ready = notify
@@ -80,6 +84,13 @@ backoff = 10ms
 command = $MSGPEER heartbeat $T/beats
 health = heartbeat
 health_interval = 200ms
+health_threshold = 2
+backoff = 10ms
+[group:pinged]
+command = $MSGPEER serve
+health = ping
+health_interval = 200ms
+health_timeout = 200ms
 health_threshold = 2
 backoff = 10ms
 [group:once]
@@ -154,6 +165,16 @@ kill -USR1 "$hb"
 wait_log 'health-failed hb .*reason="no heartbeat within 200 ms"' 10
 wait_log "exited hb pid=$hb incarnation=1 .*reason=health" 10
 wait_log 'started hb pid=[0-9]+ incarnation=2' 10
+
+# ping: answered while the loop runs; stuck, no PONG, failed.
+pinged=$(group_pid pinged)
+probes() { ctl metrics | awk -v g="\"$1\"" '$1 == "airsup_process_probes_total" && index($2, g) { print $NF }'; }
+wait_until 20 eval '[ "$(probes pinged)" -ge 10 ]' || fail "pinged was not pinged 10 times ($(probes pinged))"
+log_has '(degraded|health-failed) pinged' && fail "a child that answers its pings was counted as failing"
+kill -USR1 "$pinged"
+wait_log 'health-failed pinged .*reason="no PONG within 200 ms"' 10
+wait_log "exited pinged pid=$pinged incarnation=1 .*reason=health" 10
+wait_log 'started pinged pid=[0-9]+ incarnation=2' 10
 
 # A transient group stopped for its health ended abnormally: restarted
 # (its probe fails once only).
