@@ -90,7 +90,7 @@ int notify_parse(const char *buf, size_t len, notify_msg *ret) {
                 else if (line_is(line, l, "WATCHDOG=trigger"))
                         m.watchdog_trigger = true;
                 else if (key_is(line, l, "WATCHDOG_USEC=", &v, &vl)) {
-                        /* Clamped to 1 ms .. 1 h: a child cannot make its
+                        /* Clamped to 10 ms .. 1 h: a child cannot make its
                          * timer spin, nor switch itself off for ever. */
                         int r = parse_u64(v, vl, NOTIFY_WATCHDOG_MAX_USEC, &u);
                         if (r == 0 && u > 0)

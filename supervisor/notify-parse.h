@@ -12,7 +12,7 @@
  * timeout a child may ask for at once (EXTEND_TIMEOUT_USEC=, clamped). */
 #define NOTIFY_MSG_MAX 4096
 #define NOTIFY_EXTEND_MAX_USEC (UINT64_C(3600) * 1000000)
-#define NOTIFY_WATCHDOG_MIN_USEC UINT64_C(1000)
+#define NOTIFY_WATCHDOG_MIN_USEC UINT64_C(10000)   /* a child cannot make airsupd wake more than 100 times a second */
 #define NOTIFY_WATCHDOG_MAX_USEC (UINT64_C(3600) * 1000000)
 
 typedef struct notify_msg {
