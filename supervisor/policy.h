@@ -93,6 +93,11 @@ typedef enum sup_health {
 
 sup_health sup_health_next(unsigned *failures, bool ok, unsigned threshold);
 const char *sup_health_to_string(sup_health h);
+/* The time from NOW until SINCE + INTERVAL, 0 once that is past: when the
+ * next probe is due (SINCE: the last one's start, so probes keep a fixed
+ * rate) and when a watchdog is missed (SINCE: the last WATCHDOG=1, which
+ * may lie ahead by health_grace). */
+uint64_t sup_health_wait(uint64_t since, uint64_t interval, uint64_t now);
 
 /* Which of N children (in start order) a strategy restarts when child
  * FAILED fails: sets AFFECTED[i] for each and returns how many. */

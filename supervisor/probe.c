@@ -185,8 +185,7 @@ void probe_set_interval(sup_proc *p, uint64_t usec) {
                 return;
         p->watchdog_usec = usec;
         if (active(p)) {
-                uint64_t now = manager_now(p->group->m), due = p->last_pet_usec + interval(p);
-                arm(p, due > now ? due - now : 0, on_due);
+                arm(p, sup_health_wait(p->last_pet_usec, interval(p), manager_now(p->group->m)), on_due);
         }
 }
 
@@ -222,8 +221,7 @@ static void exec_start(sup_proc *p) {
 
 /* The next probe, an interval after the start of the last one. */
 static void arm_next(sup_proc *p) {
-        uint64_t ran = now_usec() - p->probe_started_usec;
-        arm(p, ran >= interval(p) ? 0 : interval(p) - ran, on_due);
+        arm(p, sup_health_wait(p->probe_started_usec, interval(p), now_usec()), on_due);
 }
 
 static int on_ping_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -285,9 +283,9 @@ static int on_due(sd_event_source *s, uint64_t usec, void *userdata) {
                 return 0;
         }
         {
-                uint64_t now = now_usec(), due = p->last_pet_usec + interval(p);
-                if (now < due) {
-                        arm(p, due - now, on_due);
+                uint64_t now = now_usec(), left = sup_health_wait(p->last_pet_usec, interval(p), now);
+                if (left > 0) {
+                        arm(p, left, on_due);
                         return 0;
                 }
                 p->last_pet_usec = now;
@@ -321,7 +319,6 @@ static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
 bool probe_exited(sup_proc *p) {
         siginfo_t si = {};
         bool timed_out = p->probe_timed_out;
-        uint64_t ran, next;
         char why[64];
 
         if (p->probe_pidfd < 0 ||
@@ -337,9 +334,7 @@ bool probe_exited(sup_proc *p) {
         if (!active(p))
                 return true;
         /* At a fixed rate from each start, never sooner than now. */
-        ran = now_usec() - p->probe_started_usec;
-        next = ran >= interval(p) ? 0 : interval(p) - ran;
-        arm(p, next, on_due);
+        arm(p, sup_health_wait(p->probe_started_usec, interval(p), now_usec()), on_due);
         if (timed_out)
                 return true;            /* counted when it was killed */
         if (si.si_code == CLD_EXITED && si.si_status == 0) {

@@ -225,6 +225,22 @@ static void test_sup_health_next(void **state) {
         assert_null(sup_health_to_string(_SUP_HEALTH_MAX));
 }
 
+/* When the next probe is due, and when a watchdog is missed, at injected
+ * times. */
+static void test_sup_health_wait(void **state) {
+        (void) state;
+        /* A probe started at 1000 every 200: due at 1200. */
+        assert_int_equal(sup_health_wait(1000, 200, 1000), 200);
+        assert_int_equal(sup_health_wait(1000, 200, 1150), 50);
+        assert_int_equal(sup_health_wait(1000, 200, 1200), 0);
+        assert_int_equal(sup_health_wait(1000, 200, 5000), 0);         /* overran: at once */
+        /* A last WATCHDOG=1 ahead of now (health_grace): the grace too. */
+        assert_int_equal(sup_health_wait(3000, 100, 1000), 2100);
+        /* Never a wrap-around. */
+        assert_int_equal(sup_health_wait(UINT64_MAX - 5, 100, 0), UINT64_MAX);
+        assert_int_equal(sup_health_wait(0, UINT64_MAX, UINT64_MAX), 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_sup_exit_abnormal_status_and_signals),
@@ -243,6 +259,7 @@ int main(void) {
                 cmocka_unit_test(test_sup_window_add_intensity_zero),
                 cmocka_unit_test(test_sup_strategy_affected),
                 cmocka_unit_test(test_sup_health_next),
+                cmocka_unit_test(test_sup_health_wait),
         };
         return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
 }
