@@ -24,8 +24,14 @@ wait_log 'control: pid [0-9]+ leaves its replies unread \(256\): disconnected'
 wait_until 30 test -s unread.pid || fail "the unread client did not finish sending: $(cat unread.err)"
 ctl status a[0] >/dev/null || fail "airsupd does not serve after the unread client"
 kill "$(cat unread.pid)"
+# Bounded, not grown per message: 64 MB, or 128 MB under ASan, whose
+# redzones and quarantine keep freed memory for a while (it measured
+# 65.4 MB there once, against about 16 MB plain).
 rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$AIRSUPD_PID/status")
-[ "$rss" -lt 65536 ] || fail "airsupd's RSS is $rss kB"
+limit=65536
+case $BUILD in *asan*) limit=131072 ;; esac
+echo "airsupd RSS after the hostile clients: $rss kB (limit $limit kB)"
+[ "$rss" -lt "$limit" ] || fail "airsupd's RSS is $rss kB"
 kill -TERM "$AIRSUPD_PID"
 wait_airsupd_exit 20
 [ "$AIRSUPD_STATUS" -eq 0 ] || fail "airsupd exited $AIRSUPD_STATUS"
