@@ -13,7 +13,7 @@ cat >l.conf <<CONF
 [airsupd]
 cgroup = auto
 [group:hog]
-command = python3 -c "import sys, time; b = bytearray(512 << 20); time.sleep(1000)"
+command = python3 -c "import signal; b = bytearray(512 << 20); signal.pause()"
 memory_max = 64M
 restart = temporary
 stdout = null
