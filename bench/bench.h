@@ -40,3 +40,7 @@ void bench_unpin(void);
 /* Whether airsupd could have cgroups here (cgroup = required): cgroup v2
  * mounted and this process's cgroup writable. */
 bool bench_cgroups(void);
+
+/* A datagram socket bound at PATH, for airsupd's READY=1 to the bench
+ * (its NOTIFY_SOCKET); exits on failure. */
+int bench_notify_socket(const char *path);

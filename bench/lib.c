@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -150,4 +152,21 @@ bool bench_cgroups(void) {
                 return false;
         snprintf(path, sizeof(path), "%s%s", mount, strcmp(own, "/") == 0 ? "" : own);
         return access(path, W_OK) == 0;
+}
+
+int bench_notify_socket(const char *path) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+        if (fd < 0)
+                bench_die("socket");
+        if (strlen(path) >= sizeof(sa.sun_path)) {
+                fprintf(stderr, "bench: socket path too long: %s\n", path);
+                exit(1);
+        }
+        memcpy(sa.sun_path, path, strlen(path) + 1);
+        unlink(path);
+        if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+                bench_die("bind");
+        return fd;
 }

@@ -139,18 +139,6 @@ static long long supervisor_ticks(pid_t air) {
         return t;
 }
 
-static int notify_socket(const char *path) {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-        if (fd < 0 || strlen(path) >= sizeof(sa.sun_path))
-                bench_die("notify socket");
-        memcpy(sa.sun_path, path, strlen(path) + 1);
-        unlink(path);
-        if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
-                bench_die("bind");
-        return fd;
-}
 
 static bool wait_ready(int fd, events *ev, double seconds) {
         int64_t end = bench_mono_ns() + (int64_t) (seconds * 1e9);
@@ -213,7 +201,7 @@ static void run_tree(const char *probe, size_t n, long window_s, size_t stops, d
         fclose(f);
 
         snprintf(sock, sizeof(sock), "%s/notify.sock", bench_tmpdir);
-        fd = notify_socket(sock);
+        fd = bench_notify_socket(sock);
         snprintf(env_sock, sizeof(env_sock), "NOTIFY_SOCKET=%s", sock);
         for (char **e = environ; *e; e++)
                 ne++;

@@ -263,23 +263,6 @@ static void run_floor(size_t n, result *r) {
         free(pids);
 }
 
-/* A notify socket for airsupd's READY=1. */
-static int notify_socket(const char *path) {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-        if (fd < 0)
-                bench_die("socket");
-        if (strlen(path) >= sizeof(sa.sun_path)) {
-                fprintf(stderr, "scale: socket path too long: %s\n", path);
-                exit(1);
-        }
-        memcpy(sa.sun_path, path, strlen(path) + 1);
-        unlink(path);
-        if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
-                bench_die("bind");
-        return fd;
-}
 
 static bool wait_ready(int fd, double seconds) {
         int64_t end = bench_mono_ns() + (int64_t) (seconds * 1e9);
@@ -324,7 +307,7 @@ static void run_airsupd(size_t n, long idle_s, const char *cgroup, result *r) {
         fclose(f);
 
         snprintf(sock, sizeof(sock), "%s/notify.sock", bench_tmpdir);
-        fd = notify_socket(sock);
+        fd = bench_notify_socket(sock);
         snprintf(env_sock, sizeof(env_sock), "NOTIFY_SOCKET=%s", sock);
         for (char **e = environ; *e; e++)
                 ne++;

@@ -347,7 +347,7 @@ static int cgroup_make(sup_cgroup *g, char *err, size_t size) {
         const char *rel;
         int r;
 
-        r = find_mount(&g->mount, &g->root);
+        r = g->mount ? 0 : find_mount(&g->mount, &g->root);
         if (r < 0) {
                 snprintf(err, size, r == -ENOENT ? "no cgroup v2 file system is mounted" :
                          "cannot read /proc/self/mountinfo: %s", strerror(-r));
@@ -563,11 +563,10 @@ int cgroup_setup(sup_manager *m, char *err, size_t size) {
         g = calloc(1, sizeof(*g));
         if (!g)
                 return -ENOMEM;
-        {
-                _cleanup_free_ char *mount = NULL, *root = NULL;
-                if (find_mount(&mount, &root) >= 0)
-                        old_tree_stop(m, mount);
-        }
+        /* The mount, read once: for the tree a killed airsupd left, and
+         * for ours (cgroup_make() reports it missing). */
+        if (find_mount(&g->mount, &g->root) >= 0)
+                old_tree_stop(m, g->mount);
         r = cgroup_make(g, err, size);
         if (r < 0) {
                 if (g->self && access(g->self, F_OK) == 0 && !others_in(g->self))

@@ -483,6 +483,10 @@ typedef struct metrics_walk {
          * scrape (in the first mailbox family), in walk order. */
         struct { shm_lane_stats st; unsigned lanes; } *mb;
         size_t mb_n, mb_i;
+        /* Each process's cgroup figures, read once per scrape likewise
+         * (in M_CG_INFO). */
+        struct { cgroup_figures f; bool ok; } *cg;
+        size_t cg_n, cg_i;
 } metrics_walk;
 
 static const struct {
@@ -634,11 +638,22 @@ static int metrics_node(sup_node *n, unsigned depth, void *userdata) {
 /* The cgroup families: only processes that have one, and only the
  * figures their controllers give. */
 static int metrics_cgroup(metrics_walk *w, sup_node *n, const sup_proc *p) {
-        cgroup_figures f;
+        const cgroup_figures *f;
         char l[PATH_MAX + 256];
         size_t k;
 
-        if (cgroup_figures_read(p, &f) < 0)
+        if (w->family == M_CG_INFO) {
+                void *a = reallocarray(w->cg, w->cg_n + 1, sizeof(*w->cg));
+                if (!a)
+                        return -ENOMEM;
+                w->cg = a;
+                w->cg[w->cg_n].ok = cgroup_figures_read(p, &w->cg[w->cg_n].f) >= 0;
+                w->cg_n++;
+        }
+        if (w->cg_i >= w->cg_n)
+                return -EIO;                    /* the tree changed under the walk: cannot happen */
+        f = &w->cg[w->cg_i].f;
+        if (!w->cg[w->cg_i++].ok)
                 return 0;
         label(l, sizeof(l), "process", p->name, "group", n->cfg->name);
         switch (w->family) {
@@ -647,13 +662,13 @@ static int metrics_cgroup(metrics_walk *w, sup_node *n, const sup_proc *p) {
                 label(l + k, sizeof(l) - k, ",cgroup", p->cg_path, NULL, NULL);
                 return metric(w, w->family, l, 1);
         case M_CG_CPU:
-                return f.has_cpu ? metric(w, w->family, l, (double) f.cpu_usec / 1e6) : 0;
+                return f->has_cpu ? metric(w, w->family, l, (double) f->cpu_usec / 1e6) : 0;
         case M_CG_MEMORY:
-                return f.has_memory ? metric(w, w->family, l, (double) f.memory_bytes) : 0;
+                return f->has_memory ? metric(w, w->family, l, (double) f->memory_bytes) : 0;
         case M_CG_TASKS:
-                return f.has_pids ? metric(w, w->family, l, (double) f.pids) : 0;
+                return f->has_pids ? metric(w, w->family, l, (double) f->pids) : 0;
         default:
-                return f.has_memory ? metric(w, w->family, l, (double) f.oom_kills) : 0;
+                return f->has_memory ? metric(w, w->family, l, (double) f->oom_kills) : 0;
         }
 }
 
@@ -695,12 +710,15 @@ static int metrics_collect(sup_control *c, metrics_walk *w) {
 
         w->now = now_usec();
         for (w->family = 0; r >= 0 && w->family < ELEMENTSOF(metric_defs); w->family++) {
-                w->mb_i = 0;
+                w->mb_i = w->cg_i = 0;
                 r = manager_walk(c->m, metrics_node, w);
         }
         free(w->mb);
         w->mb = NULL;
         w->mb_n = 0;
+        free(w->cg);
+        w->cg = NULL;
+        w->cg_n = 0;
         (void) manager_walk(c->m, running_procs, &running);
         self_figures(&fds, &rss);
         if (r >= 0)
