@@ -56,6 +56,8 @@ static void help(void) {
                "                       or file: output (journalctl for journal), -f follows\n"
                "  metrics [--prometheus]  per node and process figures, and airsupd's own\n"
                "  dead-letters [NAME]  the messages taken off after too many redeliveries\n"
+               "  reload [--dry-run]   read the file again and apply what changed (waits until\n"
+               "                       done); --dry-run prints the plan only\n"
                "  shutdown             stop the whole tree; airsupd exits 0\n"
                "\n"
                "Options:\n"
@@ -63,7 +65,7 @@ static void help(void) {
                "                       /run/airsup/control as root, $XDG_RUNTIME_DIR/airsup/control)\n"
                "      --json           one JSON document instead of a table\n"
                "      --no-block       stop, start, restart: return once it is under way\n"
-               "      --timeout=SEC    how long stop, start, restart wait (default 90)\n"
+               "      --timeout=SEC    how long stop, start, restart, reload wait (default 90)\n"
                "  -h, --help           show this help\n"
                "\n"
                "Exit status: 0 done, 1 failed, 2 usage, 3 no such name, 4 cannot reach airsupd.\n");
@@ -965,6 +967,90 @@ static int verb_logs(sd_bus *bus, const char *name, long n, bool follow) {
         return EXIT_FAILED;
 }
 
+static const char *const reload_counts[] = { "kept", "in_place", "restarted", "moved", "removed", "added" };
+
+/* Reload: airsupd replies once the plan is applied (or, DRY_RUN, at once);
+ * a file that does not load is its FILE:LINE errors, exit 1. */
+static int verb_reload(sd_bus *bus, bool dry_run) {
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        sd_bus_message *call = NULL, *reply = NULL;
+        json_object *plan = arg_json ? json_object_new_array() : NULL;
+        uint64_t counts[6] = {}, usec = 0;
+        const char *action, *name, *detail;
+        size_t n = 0, k = 0;
+        int applied = 0, r;
+
+        r = sd_bus_message_new_method_call(bus, &call, NULL, PATH_MANAGER, IFACE_MANAGER, "Reload");
+        if (r >= 0)
+                r = sd_bus_message_append(call, "b", dry_run);
+        if (r >= 0)
+                r = sd_bus_call(bus, call, (uint64_t) (arg_timeout * 1e6), &e, &reply);
+        sd_bus_message_unref(call);
+        if (r < 0) {
+                if (sd_bus_error_has_name(&e, "org.airsup1.Error.BadConfig")) {
+                        fprintf(stderr, "%s", e.message ? e.message : "");
+                        fprintf(stderr, "airsupctl: not reloaded: the file has errors; nothing changed\n");
+                        r = EXIT_FAILED;
+                } else if (sd_bus_error_has_name(&e, SD_BUS_ERROR_NO_REPLY) || r == -ETIMEDOUT) {
+                        fprintf(stderr, "airsupctl: reload: not done after %g s (it goes on)\n", arg_timeout);
+                        r = EXIT_FAILED;
+                } else
+                        r = call_error(&e, r);
+                sd_bus_error_free(&e);
+                json_object_put(plan);
+                return r;
+        }
+        r = sd_bus_message_read(reply, "b", &applied);
+        if (r >= 0)
+                r = sd_bus_message_enter_container(reply, 'a', "(sss)");
+        if (r >= 0 && !arg_json)
+                printf("%-10s %-24s %s\n", "ACTION", "NAME", "DETAIL");
+        while (r >= 0 && (r = sd_bus_message_read(reply, "(sss)", &action, &name, &detail)) > 0) {
+                n++;
+                if (plan) {
+                        json_object *o = json_object_new_object();
+                        json_object_object_add(o, "action", json_object_new_string(action));
+                        json_object_object_add(o, "name", json_object_new_string(name));
+                        json_object_object_add(o, "detail", json_object_new_string(detail));
+                        json_object_array_add(plan, o);
+                } else
+                        printf("%-10s %-24s %s\n", action, name, detail);
+        }
+        if (r >= 0)
+                r = sd_bus_message_exit_container(reply);
+        if (r >= 0)
+                r = sd_bus_message_enter_container(reply, 'a', "t");
+        while (r >= 0 && k < ELEMENTSOF(counts) && (r = sd_bus_message_read(reply, "t", &counts[k])) > 0)
+                k++;
+        if (r >= 0)
+                r = sd_bus_message_exit_container(reply);
+        if (r >= 0)
+                r = sd_bus_message_read(reply, "t", &usec);
+        sd_bus_message_unref(reply);
+        if (r < 0) {
+                fprintf(stderr, "airsupctl: reload: bad reply: %s\n", strerror(-r));
+                json_object_put(plan);
+                return EXIT_FAILED;
+        }
+        if (plan) {
+                json_object *o = json_object_new_object(), *c = json_object_new_object();
+                for (size_t i = 0; i < ELEMENTSOF(counts); i++)
+                        json_object_object_add(c, reload_counts[i], json_object_new_int64((int64_t) counts[i]));
+                json_object_object_add(o, "applied", json_object_new_boolean(applied));
+                json_object_object_add(o, "plan", plan);
+                json_object_object_add(o, "counts", c);
+                json_object_object_add(o, "usec", json_object_new_int64((int64_t) usec));
+                return print_json(o);
+        }
+        if (n == 0)
+                printf("(nothing changed)\n");
+        printf("%s: %llu added, %llu removed, %llu restarted, %llu moved, %llu changed in place, %llu kept "
+               "(%.1f ms)\n", applied ? "reloaded" : "dry run, nothing applied", (unsigned long long) counts[5],
+               (unsigned long long) counts[4], (unsigned long long) counts[2], (unsigned long long) counts[3],
+               (unsigned long long) counts[1], (unsigned long long) counts[0], (double) usec / 1000.0);
+        return 0;
+}
+
 static int verb_shutdown(sd_bus *bus) {
         int r = call_plain(bus, "Shutdown", NULL);
 
@@ -1115,6 +1201,7 @@ int main(int argc, char **argv) {
         if (!((strcmp(verb, "status") == 0) || (strcmp(verb, "tree") == 0 && n_args == 0) ||
               (strcmp(verb, "dead-letters") == 0 && n_args <= 1) ||
               (strcmp(verb, "shutdown") == 0 && n_args == 0) ||
+              (strcmp(verb, "reload") == 0 && (n_args == 0 || (n_args == 1 && strcmp(argv[optind + 1], "--dry-run") == 0))) ||
               (strcmp(verb, "metrics") == 0 && (n_args == 0 || (n_args == 1 && strcmp(argv[optind + 1], "--prometheus") == 0))) || (strcmp(verb, "signal") == 0 && n_args == 2) ||
               ((strcmp(verb, "start") == 0 || strcmp(verb, "stop") == 0 || strcmp(verb, "restart") == 0) &&
                n_args == 1))) {
@@ -1141,6 +1228,8 @@ int main(int argc, char **argv) {
                 r = verb_signal(bus, argv[optind + 1], argv[optind + 2]);
         else if (strcmp(verb, "shutdown") == 0)
                 r = verb_shutdown(bus);
+        else if (strcmp(verb, "reload") == 0)
+                r = verb_reload(bus, n_args == 1);
         else if (strcmp(verb, "metrics") == 0)
                 r = verb_metrics(bus, n_args == 1);
         else if (strcmp(verb, "dead-letters") == 0)

@@ -14,6 +14,7 @@
 #include "common/cleanup.h"
 #include "supervisor/control.h"
 #include "supervisor/manager.h"
+#include "supervisor/reload.h"
 #include "supervisor/metrics-http.h"
 #include "supervisor/spawner.h"
 #include "supervisor/cgroup.h"
@@ -70,6 +71,17 @@ static const int handled_signals[] = {
         SIGALRM, SIGVTALRM, SIGPROF, SIGIO, SIGSTKFLT, SIGXCPU, SIGXFSZ,
 };
 
+/* SIGHUP's reload is done: the event says so, or its errors were logged. */
+static void on_reloaded(const reload_result *res, void *userdata) {
+        sup_manager *m = userdata;
+
+        if (res->r >= 0)
+                sup_log(&m->events, LOG_INFO, "SIGHUP: %s reloaded", m->cfg->path);
+        else
+                sup_log(&m->events, LOG_WARNING, "SIGHUP: %s not reloaded (%s): nothing changed", m->cfg->path,
+                        res->r == -EINVAL ? "errors above" : strerror(-res->r));
+}
+
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
         sup_manager *m = userdata;
 
@@ -78,9 +90,14 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
         case SIGCHLD:
                 manager_reap(m);
                 break;
-        case SIGHUP:
-                sup_log(&m->events, LOG_WARNING, "SIGHUP: configuration reload is not implemented yet, ignoring");
+        case SIGHUP: {
+                int r = manager_reload(m, false, on_reloaded, m);
+                if (r < 0)
+                        sup_log(&m->events, LOG_WARNING, "SIGHUP: no reload: %s", r == -ESHUTDOWN ?
+                                "airsupd is shutting down" : r == -EBUSY ? "too many reloads waiting" :
+                                strerror(-r));
                 break;
+        }
         case SIGUSR1:
                 sup_log(&m->events, LOG_NOTICE, "SIGUSR1: reopening log files; the tree as it is now");
                 manager_reopen_logs(m);

@@ -20,6 +20,7 @@
 #include "supervisor/broker.h"
 #include "supervisor/probe.h"
 #include "supervisor/manager.h"
+#include "supervisor/reload.h"
 
 #define CHAN_BAD_MAX 16                 /* malformed records before a channel is closed */
 /* Lanes one instance may have made to send on: each costs its receiver's
@@ -29,7 +30,8 @@
 #define CHAN_BATCH 32                   /* records read per wake-up */
 
 typedef struct broker_lane {
-        sup_proc *sender;
+        sup_proc *sender;               /* NULL: it went away (a reload) */
+        char sender_name[96];
         int fd;
         int space_fd;                   /* the receiver writes it when room is made for a waiting sender */
         uint32_t index;
@@ -82,6 +84,34 @@ void broker_proc_done(sup_proc *p) {
         safe_close(b->event_fd);
         free(b);
         p->box = NULL;
+}
+
+/* A lane whose sender goes away stays in its receiver's mailbox, which
+ * still reads what was queued on it; no one sends on it again. */
+static int sender_moved(sup_node *n, unsigned depth, void *userdata) {
+        sup_proc **pair = userdata;
+
+        (void) depth;
+        for (size_t i = 0; i < n->n_procs; i++) {
+                struct broker_box *b = n->procs[i].box;
+                for (size_t k = 0; b && k < b->n; k++)
+                        if (b->lanes[k].sender == pair[0]) {
+                                b->lanes[k].sender = pair[1];
+                                if (pair[1])
+                                        snprintf(b->lanes[k].sender_name, sizeof(b->lanes[k].sender_name), "%s",
+                                                 pair[1]->name);
+                        }
+        }
+        return 0;
+}
+
+void broker_sender_moved(sup_manager *m, sup_proc *p, sup_proc *to) {
+        sup_proc *pair[2] = { p, to };
+
+        if (p->lanes_out == 0)
+                return;
+        (void) manager_walk(m, sender_moved, pair);
+        (void) reload_walk_parked(m, sender_moved, pair);
 }
 
 /* Records for a child that has not read the last ones yet.  A Unix
@@ -192,7 +222,7 @@ static int send_inbox(sup_proc *p, const broker_lane *l) {
 
         chan_init(&r, CHAN_INBOX);
         r.inbox.index = l->index;
-        if (chan_set_name(r.inbox.sender, l->sender->name) < 0)
+        if (chan_set_name(r.inbox.sender, l->sender_name) < 0)
                 return -EINVAL;
         {
                 int fds[2] = { l->fd, l->space_fd };
@@ -235,6 +265,7 @@ static int lane_get(sup_proc *s, sup_proc *r, broker_lane **ret) {
         }
         l = &b->lanes[b->n];
         *l = (broker_lane) { .sender = s, .fd = fd, .space_fd = space, .index = (uint32_t) b->n };
+        snprintf(l->sender_name, sizeof(l->sender_name), "%s", s->name);
         b->n++;
         s->lanes_out++;
         /* A receiver that runs learns of it now; one that does not, when
@@ -473,13 +504,13 @@ void broker_before_start(sup_proc *p) {
 
                 if (r == -EBADMSG)
                         sup_log(&m->events, LOG_WARNING, "%s: the lane from %s is garbled", p->name,
-                                b->lanes[i].sender->name);
+                                b->lanes[i].sender_name);
                 if (r <= 0)
                         continue;
                 clock_gettime(CLOCK_REALTIME, &ts);
                 d.realtime_usec = (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
                 snprintf(d.receiver, sizeof(d.receiver), "%s", p->name);
-                snprintf(d.sender, sizeof(d.sender), "%s", b->lanes[i].sender->name);
+                snprintf(d.sender, sizeof(d.sender), "%s", b->lanes[i].sender_name);
                 d.type = dl.env.type;
                 d.len = dl.env.len;
                 d.redeliveries = dl.env.redelivered;

@@ -28,6 +28,9 @@ void broker_channel_spawned(sup_proc *p, bool ok);
 void broker_channel_close(sup_proc *p);
 /* P goes away with the tree: its mailbox and lanes too. */
 void broker_proc_done(sup_proc *p);
+/* P's lanes to the mailboxes of others are TO's now (a reload that gave
+ * its group new instances), or closed (TO NULL: it is going away). */
+void broker_sender_moved(sup_manager *m, sup_proc *p, sup_proc *to);
 /* Before P starts again: a message at the head of one of its lanes that
  * was delivered more than its group's redeliver = times without a commit
  * is taken off as a dead letter (an event, and kept for airsupctl), so

@@ -428,8 +428,7 @@ static int cgroup_make(sup_cgroup *g, char *err, size_t size) {
 
 /* Each limit of the configuration whose controller is not enabled: an
  * error under required (FILE:LINE in ERR), a warning event under auto. */
-static int limits_check(sup_manager *m, char *err, size_t size) {
-        const cfg *c = m->cfg;
+static int limits_check(sup_manager *m, const cfg *c, char *err, size_t size) {
         unsigned enabled = m->cgroup ? m->cgroup->enabled : 0;
 
         for (size_t i = 0; i < c->n_nodes; i++)
@@ -550,6 +549,17 @@ static int names_check(const cfg *c, char *err, size_t size) {
         return 0;
 }
 
+int cgroup_check_cfg(sup_manager *m, const cfg *c, char *err, size_t size) {
+        int r;
+
+        if (m->cfg->cgroup == CFG_CGROUP_OFF)
+                return 0;
+        r = names_check(c, err, size);
+        if (r < 0 || (!m->cgroup && m->cfg->cgroup != CFG_CGROUP_REQUIRED))
+                return r;
+        return limits_check(m, c, err, size);
+}
+
 int cgroup_setup(sup_manager *m, char *err, size_t size) {
         sup_cgroup *g;
         char names[64] = "";
@@ -577,7 +587,7 @@ int cgroup_setup(sup_manager *m, char *err, size_t size) {
                 if (m->cfg->cgroup == CFG_CGROUP_REQUIRED)
                         return r;
                 cgroup_event(m, LOG_WARNING, "none: %s; using process groups", err);
-                return limits_check(m, err, size);
+                return limits_check(m, m->cfg, err, size);
         }
         m->cgroup = g;
         tree_record(m);
@@ -587,7 +597,7 @@ int cgroup_setup(sup_manager *m, char *err, size_t size) {
                         snprintf(names + l, sizeof(names) - l, "%s%s", l ? "," : "", controllers[i].name);
                 }
         cgroup_event(m, LOG_INFO, "%s controllers=%s", g->top, names[0] ? names : "none");
-        return limits_check(m, err, size);
+        return limits_check(m, m->cfg, err, size);
 }
 
 /* Removes the (empty) cgroups below PATH, deepest first; a populated
@@ -721,6 +731,47 @@ static int make_dirs(sup_cgroup *g, char *path) {
         return 0;
 }
 
+/* What an unset limit is: the kernel's default. */
+static const cfg_limit limit_none[_CFG_LIMIT_MAX] = {
+        [CFG_LIMIT_MEMORY_MAX] = { .set = true, .infinity = true },
+        [CFG_LIMIT_MEMORY_HIGH] = { .set = true, .infinity = true },
+        [CFG_LIMIT_PIDS_MAX] = { .set = true, .infinity = true },
+        [CFG_LIMIT_CPU_WEIGHT] = { .set = true, .value = 100 },
+        [CFG_LIMIT_CPU_MAX] = { .set = true, .infinity = true },
+        [CFG_LIMIT_IO_WEIGHT] = { .set = true, .value = 100 },
+};
+
+static bool limit_same(const cfg_limit *a, const cfg_limit *b) {
+        return a->set == b->set && (!a->set || (a->infinity == b->infinity && a->percent == b->percent &&
+                                                a->value == b->value));
+}
+
+void cgroup_proc_limits(sup_proc *p, const cfg_node *was) {
+        sup_manager *m = p->group->m;
+        sup_cgroup *g = m->cgroup;
+        char text[128] = "";
+
+        if (!g || p->cg_fd < 0)
+                return;
+        for (int k = 0; k < _CFG_LIMIT_MAX; k++) {
+                const cfg_limit *l = &p->group->cfg->limits[k];
+                int r;
+
+                if (!(g->enabled & cgroup_limit_controller(k)))
+                        continue;
+                if (was ? limit_same(&was->limits[k], l) : !l->set)
+                        continue;
+                if (!l->set)
+                        l = &limit_none[k];     /* no longer set: back to the default */
+                r = cgroup_limit_render(k, l, g->ram_bytes, text, sizeof(text));
+                if (r >= 0)
+                        r = write_at(p->cg_fd, cgroup_limit_file(k), text);
+                if (r < 0)
+                        sup_log(&m->events, LOG_WARNING, "%s: cannot set %s to '%s': %s", p->name,
+                                cgroup_limit_file(k), text, strerror(-r));
+        }
+}
+
 int cgroup_proc_open(sup_proc *p) {
         sup_manager *m = p->group->m;
         sup_cgroup *g = m->cgroup;
@@ -749,18 +800,7 @@ int cgroup_proc_open(sup_proc *p) {
                 sup_log(&m->events, LOG_WARNING, "%s: %s holds processes left over: killing them", p->name, path);
                 cgroup_signal(p, SIGKILL);
         }
-        for (int k = 0; k < _CFG_LIMIT_MAX; k++) {
-                const cfg_limit *l = &p->group->cfg->limits[k];
-
-                if (!l->set || !(g->enabled & cgroup_limit_controller(k)))
-                        continue;
-                r = cgroup_limit_render(k, l, g->ram_bytes, text, sizeof(text));
-                if (r >= 0)
-                        r = write_at(p->cg_fd, cgroup_limit_file(k), text);
-                if (r < 0)
-                        sup_log(&m->events, LOG_WARNING, "%s: cannot set %s to '%s': %s", p->name,
-                                cgroup_limit_file(k), text, strerror(-r));
-        }
+        cgroup_proc_limits(p, NULL);
         snprintf(file, sizeof(file), "%s/cgroup.events", path);
         r = sd_event_add_inotify(m->event, &p->cg_events, file, IN_MODIFY, on_events, p);
         if (r < 0) {

@@ -25,11 +25,18 @@ enum {
  * (or when a limit's controller is missing there) it returns < 0 with
  * the reason in ERR. */
 int cgroup_setup(sup_manager *m, char *err, size_t size);
+/* What a reload's configuration C would break in the cgroups airsupd
+ * runs with (a name the cgroup file system has, a limit whose controller
+ * is missing under required): "FILE:LINE: ..." in ERR, < 0. */
+int cgroup_check_cfg(sup_manager *m, const cfg *c, char *err, size_t size);
 /* Back to where airsupd started, and its directories removed. */
 void cgroup_teardown(sup_manager *m);
 
 /* P's cgroup, made (with its limits) and watched if it is not yet. */
 int cgroup_proc_open(sup_proc *p);
+/* P's group's limits written to its cgroup: all that are set, or (a
+ * reload) those that differ from WAS's, an unset one as the default. */
+void cgroup_proc_limits(sup_proc *p, const cfg_node *was);
 /* Stops watching P's cgroup and removes it (it is empty by now). */
 void cgroup_proc_close(sup_proc *p);
 bool cgroup_populated(const sup_proc *p);

@@ -41,6 +41,7 @@
 #include "supervisor/control.h"
 #include "supervisor/manager.h"
 #include "supervisor/proc.h"
+#include "supervisor/reload.h"
 
 #define CONTROL_CLIENTS_MAX 1024
 #define EVENTS_MAX_REPLY 100000
@@ -52,6 +53,7 @@
 #define ERR_NO_SUCH_NODE "org.airsup1.Error.NoSuchNode"
 #define ERR_BUSY "org.airsup1.Error.Busy"
 #define ERR_FAILED "org.airsup1.Error.Failed"
+#define ERR_BAD_CONFIG "org.airsup1.Error.BadConfig"
 
 typedef struct client {
         sup_control *control;
@@ -887,6 +889,67 @@ static int method_signal(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         return sd_bus_reply_method_return(msg, "u", (uint32_t) r);
 }
 
+/* A reload's outcome, to the caller that waited for it (MSG, referenced
+ * until now): the plan's rows and counts, or the file's errors. */
+static void on_reload_done(const reload_result *res, void *userdata) {
+        sd_bus_message *msg = userdata;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        if (res->r == -EINVAL)
+                r = sd_bus_reply_method_errorf(msg, ERR_BAD_CONFIG, "%s", res->errors ? res->errors : "");
+        else if (res->r == -ESHUTDOWN)
+                r = sd_bus_reply_method_errorf(msg, ERR_BUSY, "Not reloaded: airsupd is shutting down");
+        else if (res->r < 0)
+                r = sd_bus_reply_method_errorf(msg, ERR_FAILED, "Not reloaded: %s", strerror(-res->r));
+        else {
+                r = sd_bus_message_new_method_return(msg, &reply);
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "b", !res->dry_run);
+                if (r >= 0)
+                        r = sd_bus_message_open_container(reply, 'a', "(sss)");
+                for (size_t i = 0; r >= 0 && i < res->n_rows; i++)
+                        r = sd_bus_message_append(reply, "(sss)", res->rows[i].action, res->rows[i].name,
+                                                  res->rows[i].detail);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+                if (r >= 0)
+                        r = sd_bus_message_open_container(reply, 'a', "t");
+                for (int k = 0; r >= 0 && k < _RELOAD_ACTION_MAX; k++)
+                        r = sd_bus_message_append(reply, "t", (uint64_t) (res->count ? res->count[k] : 0));
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "t", res->usec);
+                if (r >= 0)
+                        r = sd_bus_send(NULL, reply, NULL);
+                else
+                        r = sd_bus_reply_method_errorf(msg, ERR_FAILED, "Cannot reply: %s", strerror(-r));
+        }
+        (void) r;
+        sd_bus_message_unref(msg);
+}
+
+static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        sup_control *c = userdata;
+        int dry_run = 0, r;
+
+        r = sd_bus_message_read(msg, "b", &dry_run);
+        if (r < 0)
+                return r;
+        if (!dry_run)
+                control_event(c, SUP_EVENT_MANUAL_RELOAD, c->m->cfg->nodes[CFG_ROOT].name, msg, NULL);
+        r = manager_reload(c->m, dry_run, on_reload_done, sd_bus_message_ref(msg));
+        if (r < 0) {
+                sd_bus_message_unref(msg);
+                if (r == -EBUSY)
+                        return sd_bus_error_setf(error, ERR_BUSY, "Not reloaded: %d reloads wait already",
+                                                 RELOAD_WAITING_MAX);
+                return verb_error(error, r, "reload", c->m->cfg->path);
+        }
+        return 1;       /* replied, now or once it is applied */
+}
+
 static int method_shutdown(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         sup_control *c = userdata;
         int r;
@@ -909,6 +972,8 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("Restart", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT, method_verb, 0),
         SD_BUS_METHOD_WITH_ARGS("Signal", SD_BUS_ARGS("s", name, "s", signal), SD_BUS_RESULT("u", signalled),
                                 method_signal, 0),
+        SD_BUS_METHOD_WITH_ARGS("Reload", SD_BUS_ARGS("b", dry_run),
+                                SD_BUS_RESULT("b", applied, "a(sss)", plan, "at", counts, "t", usec), method_reload, 0),
         SD_BUS_METHOD_WITH_ARGS("Shutdown", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_shutdown, 0),
         SD_BUS_METHOD_WITH_ARGS("Events", SD_BUS_ARGS("u", max, "t", since_realtime_usec, "i", max_priority,
                                 "s", node), SD_BUS_RESULT("a" EVENT_ROW, events), method_events, 0),

@@ -50,6 +50,9 @@ static const char *const event_names[_SUP_EVENT_MAX] = {
         [SUP_EVENT_HEALTHY] = "healthy",
         [SUP_EVENT_DEGRADED] = "degraded",
         [SUP_EVENT_HEALTH_FAILED] = "health-failed",
+        [SUP_EVENT_MANUAL_RELOAD] = "manual-reload",
+        [SUP_EVENT_RELOADED] = "reloaded",
+        [SUP_EVENT_RELOAD_FAILED] = "reload-failed",
 };
 
 static const char *const priority_names[] = {

@@ -40,6 +40,9 @@ typedef enum sup_event_type {
         SUP_EVENT_HEALTHY,              /* a probe succeeded after failures */
         SUP_EVENT_DEGRADED,             /* a probe failed, fewer than health_threshold in a row: detail */
         SUP_EVENT_HEALTH_FAILED,        /* health_threshold failures in a row (or WATCHDOG=trigger): stopping it */
+        SUP_EVENT_MANUAL_RELOAD,        /* an operator asked for a reload */
+        SUP_EVENT_RELOADED,             /* a reload applied: detail, the plan's counts */
+        SUP_EVENT_RELOAD_FAILED,        /* the file did not load: nothing changed; detail, the first error */
         _SUP_EVENT_MAX,
         _SUP_EVENT_INVALID = -22,
 } sup_event_type;

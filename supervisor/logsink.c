@@ -223,3 +223,10 @@ log_sink *log_sink_free(log_sink *s) {
         free(s);
         return NULL;
 }
+
+void log_sink_set_rotation(log_sink *s, uint64_t max, unsigned keep) {
+        if (!s)
+                return;
+        s->max = max;
+        s->keep = keep;
+}

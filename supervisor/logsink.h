@@ -16,4 +16,6 @@ int log_sink_new(sd_event *e, sup_events *ev, const char *name, const char *path
 /* A new fd of the pipe's write end, for a child's stdout or stderr. */
 int log_sink_writer(log_sink *s);
 void log_sink_reopen(log_sink *s);
+/* A reload's new log_max and log_keep, from the next line on (S may be NULL). */
+void log_sink_set_rotation(log_sink *s, uint64_t max, unsigned keep);
 log_sink *log_sink_free(log_sink *s);

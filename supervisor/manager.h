@@ -85,6 +85,38 @@ int manager_stop_proc(sup_manager *m, sup_proc *p);
 int manager_start_proc(sup_manager *m, sup_proc *p);
 int manager_restart_proc(sup_manager *m, sup_proc *p);
 
+/* A reload's changes to the tree (reload.c), in sup.c.  A node is made
+ * alone (manager_node_new: a group with its procs, a supervisor without
+ * children), attached to supervisor S as its INDEXth child, and started
+ * there by a kick: S's start sequence goes back to INDEX and starts, in
+ * order and each once the one before is ready, every child down there
+ * (-EBUSY while S is restarting or stopping children: kick again later).
+ * manager_node_stop(): down and held, as the operator's stop, without
+ * its checks.  manager_node_detach(): out of its supervisor (down by
+ * then), its queued upcalls dropped; manager_node_free() also drops the
+ * lanes its processes sent on.  restart_children: S stops the children
+ * WHICH marks (last first) and starts them again in order, not counted
+ * toward its intensity (-EBUSY as above).  reorder: S's children sorted
+ * by RANK, while it is quiet (manager_node_quiet: not stopping
+ * children, its start sequence done).  reconfigure: N takes C; a group's
+ * settings that need a restart are taken at its next start while it
+ * runs (or at once when it is down), the rest at once. */
+sup_node *manager_node_new(sup_manager *m, const cfg_node *c);
+int manager_node_attach(sup_manager *m, sup_node *s, sup_node *n, size_t index);
+int manager_node_kick(sup_manager *m, sup_node *s, size_t index);
+void manager_node_stop(sup_manager *m, sup_node *n);
+bool manager_node_down(const sup_node *n);
+bool manager_node_quiet(const sup_node *s);
+/* N is ready, or will not be (ended, gone, failed, held), or its
+ * supervisor is busy with something else than its start. */
+bool manager_node_settled(const sup_node *n);
+void manager_node_detach(sup_manager *m, sup_node *n);
+void manager_node_free(sup_manager *m, sup_node *n);
+int manager_node_restart_children(sup_manager *m, sup_node *s, const bool *which);
+int manager_node_reorder(sup_manager *m, sup_node *s, int (*rank)(const sup_node *c, void *userdata), void *userdata);
+void manager_node_reconfigure(sup_manager *m, sup_node *n, const cfg_node *c);
+void manager_node_set_next(sup_manager *m, sup_node *n, const cfg_node *c);
+
 /* Events: sup_events_subscribe(&m->events, ...) (event.h). */
 
 /* Upcalls from a proc to its group's supervisor. */

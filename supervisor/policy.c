@@ -72,6 +72,19 @@ void sup_window_done(sup_window *w) {
         *w = (sup_window) {};
 }
 
+int sup_window_resize(sup_window *w, unsigned intensity) {
+        size_t cap = (size_t) intensity + 1, keep = w->n < cap ? w->n : cap;
+        uint64_t *t = calloc(cap, sizeof(uint64_t));
+
+        if (!t)
+                return -ENOMEM;
+        for (size_t i = 0; i < keep; i++)
+                t[i] = w->t[(w->head + w->n - keep + i) % w->cap];
+        free(w->t);
+        *w = (sup_window) { .t = t, .cap = cap, .n = keep };
+        return 0;
+}
+
 static void window_expire(sup_window *w, uint64_t now_usec, uint64_t period_usec) {
         while (w->n > 0 && now_usec - w->t[w->head] > period_usec) {
                 w->head = (w->head + 1) % w->cap;

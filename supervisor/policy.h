@@ -74,6 +74,9 @@ typedef struct sup_window {
 
 int sup_window_init(sup_window *w, unsigned intensity);
 void sup_window_done(sup_window *w);
+/* A new INTENSITY (a reload): the newest restarts are kept, as many as
+ * the window holds now. */
+int sup_window_resize(sup_window *w, unsigned intensity);
 /* Records a restart at NOW; returns true if the limit is now exceeded. */
 bool sup_window_add(sup_window *w, uint64_t now_usec, unsigned intensity, uint64_t period_usec);
 /* Restarts that still count at NOW. */

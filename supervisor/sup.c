@@ -29,6 +29,7 @@
 #include "supervisor/probe.h"
 #include "supervisor/manager.h"
 #include "supervisor/proc.h"
+#include "supervisor/reload.h"
 
 extern char **environ;
 
@@ -58,6 +59,7 @@ static void sup_start_next(sup_node *s);
  * upcall of a proc carries its incarnation: one queued before the proc
  * started again is stale and dropped. */
 typedef enum upcall_kind {
+        UPCALL_NONE,                    /* forgotten: its node went away (a reload) */
         UPCALL_PROC_DOWN,
         UPCALL_PROC_SETTLED,
         UPCALL_NODE_DOWN,               /* a supervisor child is down: its parent goes on */
@@ -76,6 +78,8 @@ static void sup_continue(sup_node *s);
 
 static void upcall_handle(const sup_upcall *u) {
         switch (u->kind) {
+        case UPCALL_NONE:
+                break;
         case UPCALL_PROC_DOWN:
                 if (u->proc->incarnation == u->incarnation && proc_is_down(u->proc))
                         proc_down_decide(u->proc);
@@ -101,6 +105,7 @@ static int manager_run(sd_event_source *src, void *userdata) {
                 m->up_n--;
                 upcall_handle(&u);
         }
+        reload_continue(m);
         return 0;
 }
 
@@ -188,7 +193,11 @@ static bool node_ready(const sup_node *n) {
 static void sup_continue(sup_node *s);
 static void sup_child_failed(sup_node *s, sup_node *child, uint64_t delay_usec, sup_proc *failed);
 
+static void node_reconfigure(sup_node *n, const cfg_node *c);
+
 static void node_start(sup_node *n) {
+        if (n->next_cfg)
+                node_reconfigure(n, n->next_cfg);
         n->state = NODE_UP;
         n->ever_started = true;
         if (n->cfg->supervisor) {
@@ -223,7 +232,8 @@ static void node_settled(sup_node *n) {
         sup_node *s = n->parent;
 
         if (!s) {
-                manager_check_ready(n->m);
+                if (n == n->m->root)
+                        manager_check_ready(n->m);
                 return;
         }
         if (s->state == NODE_UP && s->start_next == n->index && (node_ready(n) || node_gone(n)))
@@ -472,6 +482,12 @@ static void proc_down_decide(sup_proc *p) {
         sup_manager *m = g->m;
         uint64_t delay;
 
+        if (!s) {
+                /* Taken out of the tree by a reload, on its way elsewhere. */
+                if (node_is_down(g))
+                        g->state = NODE_DOWN;
+                return;
+        }
         if (p->stop_requested || m->shutting_down || g->state == NODE_STOPPING ||
             s->state != NODE_UP) {
                 bool again = p->restart_requested;
@@ -677,6 +693,7 @@ sup_manager *manager_free(sup_manager *m) {
         if (!m)
                 return NULL;
         node_free(m->root);
+        reload_free(m);
         broker_dead_free(m);
         m->run_queue = sd_event_source_disable_unref(m->run_queue);
         m->state_flush = sd_event_source_disable_unref(m->state_flush);
@@ -812,6 +829,7 @@ void manager_shutdown(sup_manager *m, int exit_status) {
                 return;
         m->shutting_down = true;
         m->exit_status = exit_status;
+        reload_abort(m);
         node_emit(m->root, SUP_EVENT_SHUTDOWN, LOG_NOTICE);
         (void) sd_notify(false, "STOPPING=1");
         /* A root that is already stopping (it gave up) finishes as it is. */
@@ -1111,4 +1129,272 @@ void manager_reap(sup_manager *m) {
         }
         if (orphans)
                 group_check_all(m->root);
+}
+
+/* What a reload does to the tree (reload.c drives it).  Nodes come and go
+ * only here, from the run queue's end or a control request, never while
+ * a supervisor is in the middle of a decision. */
+
+/* Queued upcalls of N's subtree are dropped: it is leaving the tree. */
+static bool in_subtree(const sup_node *x, const sup_node *top) {
+        for (; x; x = x->parent)
+                if (x == top)
+                        return true;
+        return false;
+}
+
+static void upcalls_forget(sup_manager *m, const sup_node *n, const sup_proc *procs, size_t n_procs) {
+        for (size_t i = 0; i < m->up_n; i++) {
+                sup_upcall *u = &m->upcalls[(m->up_head + i) % m->up_cap];
+                const sup_node *x = u->kind == UPCALL_NODE_DOWN ? u->node : u->proc ? u->proc->group : NULL;
+
+                if (u->kind == UPCALL_NONE)
+                        continue;
+                if ((n && x && in_subtree(x, n)) || (procs && u->proc >= procs && u->proc < procs + n_procs))
+                        u->kind = UPCALL_NONE;
+        }
+}
+
+sup_node *manager_node_new(sup_manager *m, const cfg_node *c) {
+        return node_new(m, c, NULL);
+}
+
+bool manager_node_down(const sup_node *n) {
+        return node_is_down(n) && n->state != NODE_STOPPING;
+}
+
+bool manager_node_settled(const sup_node *n) {
+        const sup_node *s = n->parent;
+
+        return n->m->shutting_down || node_ready(n) || node_gone(n) || n->state == NODE_FAILED ||
+               (s && (s->state != NODE_UP || s->then != THEN_NONE));
+}
+
+bool manager_node_quiet(const sup_node *s) {
+        return s->then == THEN_NONE && (s->state != NODE_UP || s->start_next >= s->n_children);
+}
+
+void manager_node_stop(sup_manager *m, sup_node *n) {
+        (void) m;
+        n->held = true;
+        if (!node_is_down(n) && n->state != NODE_STOPPING)
+                node_stop(n);
+}
+
+void manager_node_detach(sup_manager *m, sup_node *n) {
+        sup_node *s = n->parent;
+
+        upcalls_forget(m, n, NULL, 0);
+        if (!s)
+                return;
+        for (size_t i = n->index + 1; i < s->n_children; i++) {
+                s->children[i - 1] = s->children[i];
+                s->marked[i - 1] = s->marked[i];
+                s->children[i - 1]->index = i - 1;
+        }
+        s->n_children--;
+        if (s->start_next > n->index)
+                s->start_next--;
+        n->parent = NULL;
+        n->index = 0;
+        /* A supervisor waiting to start this child goes on without it. */
+        if (s->state == NODE_UP && s->then == THEN_NONE && s->start_next < s->n_children)
+                sup_start_next(s);
+        else if (s->then != THEN_NONE)
+                sup_continue(s);
+}
+
+static void forget_senders(sup_manager *m, sup_node *n) {
+        for (size_t i = 0; i < n->n_children; i++)
+                forget_senders(m, n->children[i]);
+        for (size_t i = 0; i < n->n_procs; i++)
+                broker_sender_moved(m, &n->procs[i], NULL);
+}
+
+void manager_node_free(sup_manager *m, sup_node *n) {
+        if (!n)
+                return;
+        if (n->parent)
+                manager_node_detach(m, n);
+        upcalls_forget(m, n, NULL, 0);
+        forget_senders(m, n);
+        node_free(n);
+}
+
+int manager_node_attach(sup_manager *m, sup_node *s, sup_node *n, size_t index) {
+        int r;
+
+        (void) m;
+        if (index > s->n_children)
+                index = s->n_children;
+        r = node_add_child(s, n);
+        if (r < 0)
+                return r;
+        for (size_t i = s->n_children - 1; i > index; i--) {
+                s->children[i] = s->children[i - 1];
+                s->marked[i] = s->marked[i - 1];
+                s->children[i]->index = i;
+        }
+        s->children[index] = n;
+        s->marked[index] = false;
+        n->index = index;
+        n->parent = s;
+        n->ever_started = false;
+        if (s->start_next > index)
+                s->start_next++;
+        return 0;
+}
+
+int manager_node_kick(sup_manager *m, sup_node *s, size_t index) {
+        if (m->shutting_down || s->state != NODE_UP)
+                return 0;
+        if (s->then != THEN_NONE)
+                return -EBUSY;
+        if (index < s->start_next)
+                s->start_next = index;
+        sup_start_next(s);
+        return 0;
+}
+
+int manager_node_restart_children(sup_manager *m, sup_node *s, const bool *which) {
+        bool any = false;
+
+        if (m->shutting_down)
+                return -ESHUTDOWN;
+        if (s->state != NODE_UP || s->then != THEN_NONE)
+                return -EBUSY;
+        for (size_t i = 0; i < s->n_children; i++) {
+                s->marked[i] = which[i];
+                any |= which[i];
+        }
+        if (!any)
+                return 0;
+        /* As the operator's restart: not counted toward S's intensity. */
+        s->then = THEN_RESTART;
+        s->state = NODE_STOPPING;
+        sup_continue(s);
+        return 0;
+}
+
+int manager_node_reorder(sup_manager *m, sup_node *s, int (*rank)(const sup_node *c, void *userdata), void *userdata) {
+        (void) m;
+        if (!manager_node_quiet(s))
+                return -EBUSY;
+        /* Insertion sort: few children, and mostly in order already. */
+        for (size_t i = 1; i < s->n_children; i++) {
+                sup_node *c = s->children[i];
+                int k = rank(c, userdata);
+                size_t j = i;
+
+                while (j > 0 && rank(s->children[j - 1], userdata) > k) {
+                        s->children[j] = s->children[j - 1];
+                        s->children[j]->index = j;
+                        j--;
+                }
+                s->children[j] = c;
+                c->index = j;
+        }
+        return 0;
+}
+
+/* A group's new instance count: new procs, each of the first ones taking
+ * its predecessor's mailbox (and the lanes it sends on), its incarnation
+ * count and whether the operator held it. */
+static int group_resize(sup_node *n, const cfg_node *c) {
+        sup_manager *m = n->m;
+        sup_proc *old = n->procs, *procs = calloc(c->instances, sizeof(sup_proc));
+        size_t n_old = n->n_procs;
+
+        if (!procs)
+                return -ENOMEM;
+        upcalls_forget(m, NULL, old, n_old);
+        n->cfg = c;
+        for (unsigned i = 0; i < c->instances; i++) {
+                proc_init(&procs[i], n, i);
+                if (i >= n_old)
+                        continue;
+                procs[i].box = old[i].box;
+                old[i].box = NULL;
+                procs[i].lanes_out = old[i].lanes_out;
+                procs[i].incarnation = old[i].incarnation;
+                procs[i].held = old[i].held;
+                broker_sender_moved(m, &old[i], &procs[i]);
+        }
+        for (size_t i = c->instances; i < n_old; i++)
+                broker_sender_moved(m, &old[i], NULL);
+        for (size_t i = 0; i < n_old; i++)
+                proc_done(&old[i]);
+        free(old);
+        n->procs = procs;
+        n->n_procs = c->instances;
+        return 0;
+}
+
+/* N takes settings C.  A supervisor's apply at once (a new intensity
+ * keeps the newest restarts).  A group's that need a restart are taken
+ * only while it is down (node_start() does it); the rest apply to its
+ * running processes: rotation, limits, probes. */
+static void node_reconfigure(sup_node *n, const cfg_node *c) {
+        const cfg_node *was = n->cfg;
+
+        n->next_cfg = NULL;
+        if (c->supervisor) {
+                if (c->intensity != was->intensity && sup_window_resize(&n->window, c->intensity) < 0)
+                        sup_log(&n->m->events, LOG_ERR, "%s: out of memory for its new intensity", c->name);
+                n->cfg = c;
+                return;
+        }
+        if (node_is_down(n) && c->instances != n->n_procs) {
+                if (group_resize(n, c) < 0) {
+                        sup_log(&n->m->events, LOG_ERR, "%s: out of memory for %u instances, keeping %zu",
+                                c->name, c->instances, n->n_procs);
+                        return;
+                }
+                return;
+        }
+        n->cfg = c;
+        for (size_t i = 0; i < n->n_procs; i++) {
+                sup_proc *p = &n->procs[i];
+                bool outputs = was->out != c->out || was->err != c->err ||
+                               (was->out_path && c->out_path && strcmp(was->out_path, c->out_path) != 0) ||
+                               (was->err_path && c->err_path && strcmp(was->err_path, c->err_path) != 0) ||
+                               !was->out_path != !c->out_path || !was->err_path != !c->err_path;
+
+                if (outputs && proc_is_down(p)) {
+                        /* Opened anew, as the new settings say, at its start. */
+                        if (p->sink_err != p->sink_out)
+                                p->sink_err = log_sink_free(p->sink_err);
+                        p->sink_err = NULL;
+                        p->sink_out = log_sink_free(p->sink_out);
+                } else {
+                        log_sink_set_rotation(p->sink_out, c->log_max, c->log_keep);
+                        log_sink_set_rotation(p->sink_err, c->log_max, c->log_keep);
+                }
+                if (p->cg_fd >= 0)
+                        cgroup_proc_limits(p, was);
+                if (p->state == PROC_READY &&
+                    (was->health != c->health || was->health_interval_usec != c->health_interval_usec ||
+                     was->health_timeout_usec != c->health_timeout_usec ||
+                     was->health_threshold != c->health_threshold ||
+                     (was->health_command && c->health_command && strcmp(was->health_command, c->health_command) != 0) ||
+                     !was->health_command != !c->health_command)) {
+                        probe_stop(p);
+                        probe_ready(p);
+                }
+        }
+}
+
+void manager_node_reconfigure(sup_manager *m, sup_node *n, const cfg_node *c) {
+        (void) m;
+        /* Settings that need a restart wait for its start while it runs. */
+        if (!c->supervisor && !node_is_down(n) && reload_group_restarts(n->cfg, c)) {
+                n->next_cfg = c;
+                return;
+        }
+        node_reconfigure(n, c);
+}
+
+void manager_node_set_next(sup_manager *m, sup_node *n, const cfg_node *c) {
+        (void) m;
+        n->next_cfg = c;
 }

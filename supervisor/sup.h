@@ -190,6 +190,7 @@ struct sup_node {
         size_t start_next;              /* children before this one are started and were ready */
         bool ever_started;              /* since its supervisor last started afresh */
         bool held;                      /* stopped by the operator: stays down until started */
+        const cfg_node *next_cfg;       /* a reload's new settings, taken at its next start */
 
         /* group */
         sup_proc *procs;
@@ -232,4 +233,5 @@ struct sup_manager {
         uint64_t dead_total;
         sup_cgroup *cgroup;             /* cgroup.c: the tree's cgroups; NULL: process groups */
         uint64_t group_polls;           /* times a process group was polled for emptiness */
+        struct sup_reload *reload;      /* reload.c: the one being applied, NULL if none */
 };
