@@ -439,8 +439,6 @@ static bool phase_restart(sup_manager *m, sup_reload *r) {
 }
 
 static bool phase_move_stop(sup_manager *m, sup_reload *r) {
-        bool down = true;
-
         for (size_t i = 0; i < r->plan.n; i++) {
                 const reload_item *it = &r->plan.items[i];
                 sup_node *n;
@@ -450,12 +448,11 @@ static bool phase_move_stop(sup_manager *m, sup_reload *r) {
                 n = r->by_new[it->new_index];
                 if (!n || is_parked(r, n) || manager_node_down(n))
                         continue;
+                /* One at a time, in file order: an order the log shows. */
                 manager_node_stop(m, n);
                 if (!manager_node_down(n))
-                        down = false;
+                        return false;
         }
-        if (!down)
-                return false;
         for (size_t i = 0; i < r->plan.n; i++) {
                 const reload_item *it = &r->plan.items[i];
                 sup_node *n = it->action == RELOAD_MOVE ? r->by_new[it->new_index] : NULL;

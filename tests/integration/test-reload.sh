@@ -42,6 +42,11 @@ command = sleep 9106
 [group:a2]
 parent = subA
 command = sleep 9107
+[supervisor:msup]
+parent = subA
+[group:m1]
+parent = msup
+command = sleep 9111
 [supervisor:subB]
 [group:b1]
 parent = subB
@@ -112,6 +117,11 @@ command = sleep 9108
 [group:mover]
 parent = subB
 command = sleep 9106
+[supervisor:msup]
+parent = subB
+[group:m1]
+parent = msup
+command = sleep 9111
 [group:sink]
 command = $MSGPEER consume $T/out.txt --gate $T/gate
 ready = notify
@@ -137,14 +147,15 @@ restart change command
 in-place inplace backoff
 restart held command
 move mover from subA to subB
+move msup from subA to subB
 add fresh group
 add newsup supervisor
 add n1 group
 in-place root intensity
 PLAN
-sed -n '2,14p' plan | awk '{ $1 = $1; print }' >got.plan
+sed -n '2,15p' plan | awk '{ $1 = $1; print }' >got.plan
 diff want.plan got.plan || fail "dry-run plan: $(cat plan)"
-grep -q '^dry run, nothing applied: 3 added, 5 removed, 2 restarted, 1 moved, 2 changed in place, 6 kept' plan ||
+grep -q '^dry run, nothing applied: 3 added, 5 removed, 2 restarted, 2 moved, 2 changed in place, 7 kept' plan ||
         fail "dry-run summary: $(cat plan)"
 ctl --json reload --dry-run | python3 -c '
 import json, sys
@@ -157,31 +168,34 @@ tail -n +"$((mark + 1))" "$LOG" | grep -Eq '(stopping|started) ' && fail "--dry-
 
 mark=$(log_mark)
 ctl reload >applied || fail "reload failed: $(cat applied)"
-grep -q '^reloaded: 3 added, 5 removed, 2 restarted, 1 moved, 2 changed in place, 6 kept' applied ||
+grep -q '^reloaded: 3 added, 5 removed, 2 restarted, 2 moved, 2 changed in place, 7 kept' applied ||
         fail "reload summary: $(cat applied)"
 # Done means done: the new nodes are up (fresh is ready 300 ms after it started).
 ctl status fresh | grep -Eq '^fresh +ready ' || fail "reload returned before fresh was ready"
 ctl status n1 | grep -Eq '^n1 +ready ' || fail "reload returned before n1 was ready"
 # The exact order: removals last first (src, oldsup's o2 then o1, gone),
-# change restarted, mover stopped under subA, then mover, fresh and (once
-# fresh is ready) n1 started in file order.
-expect_trace "$mark" '^(stopped|started) |^ready (change|fresh)$' \
-        'stopped src,stopped o2,stopped o1,stopped gone,stopped change,started change,ready change,stopped mover,started mover,started fresh,ready fresh,started n1'
+# change restarted (and ready), mover then msup stopped under subA and
+# started under subB in order (msup once mover is ready); at the root,
+# fresh, then n1 once fresh is ready.
+expect_trace "$mark" '^(stopped|started) (src|o2|o1|gone|change|mover|m1)$|^ready change$' \
+        'stopped src,stopped o2,stopped o1,stopped gone,stopped change,started change,ready change,stopped mover,stopped m1,started mover,started m1'
+expect_trace "$mark" '^(stopped|started) (fresh|n1)$|^ready fresh$' 'started fresh,ready fresh,started n1'
 after=$(pids keep inplace a2 b1 sink)
 [ "$after" = "$(echo "$before" | tr ' ' '\n' | grep -E '^(keep|inplace|a2|b1|sink)=' | paste -sd' ')" ] ||
         fail "untouched groups changed: $before -> $after"
-pids change mover held gone o1 src | grep -Eq '^change=[0-9]+:1 mover=[0-9]+:1 held=None:0 gone=none o1=none src=none$' ||
-        fail "restarted, moved, held, removed: $(pids change mover held gone o1 src)"
+pids change mover m1 held gone o1 src | grep -Eq '^change=[0-9]+:1 mover=[0-9]+:1 m1=[0-9]+:1 held=None:0 gone=none o1=none src=none$' ||
+        fail "restarted, moved, held, removed: $(pids change mover m1 held gone o1 src)"
 for p in 9104 9109 9110; do pgrep -f "^sleep $p\$" >/dev/null && fail "sleep $p of a removed group still runs"; done
 pgrep -f '^sleep 9112$' >/dev/null || fail "change does not run its new command"
 pgrep -f '^sleep 9115$' >/dev/null && fail "held was started"
 ctl status held | grep -Eq '^held +stopped,held ' || fail "held is not held down: $(ctl status held)"
 ctl tree >tree
 grep -q '^root \[one_for_one, 30 in 10s, permanent\] up$' tree || fail "root's intensity: $(cat tree)"
-grep -A3 '^  subB ' tree | grep -q '^    mover ' || fail "mover is not under subB: $(cat tree)"
+grep -A4 '^  subB ' tree | grep -q '^    mover ' || fail "mover is not under subB: $(cat tree)"
+grep -A4 '^  subB ' tree | grep -A1 '^    msup ' | grep -q '^      m1 ' || fail "m1 is not under subB's msup: $(cat tree)"
 grep -A1 '^  newsup ' tree | grep -q '^    n1 ' || fail "n1 is not under newsup: $(cat tree)"
 tail -n +"$((mark + 1))" "$LOG" | grep -Eq 'stopping (inplace|keep|a2|b1|sink) ' && fail "an untouched group was stopped"
-wait_log 'reloaded root added=3 removed=5 restarted=2 moved=1 in_place=2 kept=6 '
+wait_log 'reloaded root added=3 removed=5 restarted=2 moved=2 in_place=2 kept=7 '
 
 # In place means it: inplace's new backoff (2 s) is what its next restart waits.
 kill -KILL "$(group_pid inplace)"
@@ -198,7 +212,7 @@ grep -q CORRUPT out.txt && fail "a corrupt message"
 sed 's/^command = sleep 9115$/command = sleep 9105/' reload.conf >r2 && mv r2 reload.conf
 mark=$(log_mark)
 kill -HUP "$AIRSUPD_PID"
-wait_log 'reloaded root added=0 removed=0 restarted=1 moved=0 in_place=0 kept=12 '
+wait_log 'reloaded root added=0 removed=0 restarted=1 moved=0 in_place=0 kept=14 '
 tail -n +"$((mark + 1))" "$LOG" | grep -Eq '(stopping|started) ' && fail "a reload of a held group's command touched something"
 
 # An unchanged file: nothing at all.
