@@ -35,7 +35,7 @@ HELPERS  = $(BUILD)/tests/notify-listen $(BUILD)/tests/hostile $(BUILD)/tests/si
 EXAMPLES = $(BUILD)/examples/ticker $(BUILD)/examples/flaky $(BUILD)/examples/msgdemo
 BENCH    = $(BUILD)/bench/restart $(BUILD)/bench/crashloop-child $(BUILD)/bench/floor \
            $(BUILD)/bench/scale $(BUILD)/bench/idle-child $(BUILD)/bench/mailbox $(BUILD)/bench/ctl $(BUILD)/bench/e2e $(BUILD)/bench/soak \
-           $(BUILD)/bench/probe $(BUILD)/bench/watchdog-child
+           $(BUILD)/bench/probe $(BUILD)/bench/watchdog-child $(BUILD)/bench/reload
 MANS     = man/airsupd.8 man/airsup.conf.5 man/airsupctl.1 man/airsup.3
 
 # Fuzz targets (tests/fuzz/fuzz-NAME.c) and the sources each needs.  `make
@@ -134,7 +134,7 @@ $(BUILD)/bench/soak: $(BUILD)/bench/soak.o $(BUILD)/bench/lib.o $(BUILD)/libairs
 $(BUILD)/bench/mailbox: $(BUILD)/bench/mailbox.o $(BUILD)/bench/lib.o $(SHM_OBJ)
 	$(CC) $(XLDFLAGS) -o $@ $^ -lrt -lzmq
 
-$(BUILD)/bench/restart $(BUILD)/bench/scale $(BUILD)/bench/ctl $(BUILD)/bench/probe: $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/bench/lib.o
+$(BUILD)/bench/restart $(BUILD)/bench/scale $(BUILD)/bench/ctl $(BUILD)/bench/probe $(BUILD)/bench/reload: $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/bench/lib.o
 	$(CC) $(XLDFLAGS) -o $@ $^
 
 $(BUILD)/bench/%: $(BUILD)/bench/%.o
@@ -183,6 +183,7 @@ bench: deps-bench all $(BENCH)
 	$(BUILD)/bench/e2e $(BENCH_ARGS)
 	$(BUILD)/bench/soak $(BENCH_ARGS)
 	$(BUILD)/bench/probe $(BENCH_ARGS)
+	$(BUILD)/bench/reload $(BENCH_ARGS)
 
 install: all
 	install -D -m 755 $(BUILD)/airsupd $(DESTDIR)$(PREFIX)/sbin/airsupd
