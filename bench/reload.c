@@ -41,7 +41,22 @@ typedef struct pidset {
         size_t n;
 } pidset;
 
-/* The children of PID, from every task's children file. */
+/* Only the supervised children count, not a supervisor's helpers. */
+static bool is_idle_child(pid_t pid) {
+        char path[64], comm[32] = "";
+        FILE *f;
+
+        snprintf(path, sizeof(path), "/proc/%d/comm", (int) pid);
+        f = fopen(path, "re");
+        if (!f)
+                return false;
+        if (!fgets(comm, sizeof(comm), f))
+                comm[0] = '\0';
+        fclose(f);
+        return strncmp(comm, "idle-child", 10) == 0;
+}
+
+/* The idle-children of PID, from every task's children file. */
 static void children_of(pid_t pid, pidset *s) {
         char path[64], buf[65536];
         DIR *d;
@@ -66,7 +81,8 @@ static void children_of(pid_t pid, pidset *s) {
                 fclose(f);
                 buf[len] = '\0';
                 for (char *t = strtok(buf, " \n"); t && s->n < PIDS_MAX; t = strtok(NULL, " \n"))
-                        s->p[s->n++] = (pid_t) atoi(t);
+                        if (is_idle_child((pid_t) atoi(t)))
+                                s->p[s->n++] = (pid_t) atoi(t);
         }
         closedir(d);
 }
@@ -88,9 +104,14 @@ static size_t gone_between(const pidset *before, const pidset *after) {
         return k;
 }
 
+/* Each group's command carries its version: a round bumps one. */
+static unsigned versions[5000], sv_versions[5000];
+
 static void write_airsupd_conf(size_t n, size_t changed, unsigned version) {
         FILE *f = fopen(conf, "we");
 
+        if (changed < n)
+                versions[changed] = version;
         if (!f)
                 bench_die(conf);
         fprintf(f, "[airsupd]\ncgroup = off\n");
@@ -98,7 +119,7 @@ static void write_airsupd_conf(size_t n, size_t changed, unsigned version) {
                 fprintf(f, "[supervisor:s%04zu]\n", s);
                 for (size_t g = s * PER_SUPERVISOR; g < n && g < (s + 1) * PER_SUPERVISOR; g++)
                         fprintf(f, "[group:g%04zu]\nparent = s%04zu\ncommand = %s g%04zu v%u\n", g, s, idle, g,
-                                g == changed ? version : 0);
+                                versions[g]);
         }
         if (fclose(f) != 0)
                 bench_die(conf);
@@ -223,6 +244,8 @@ out:
 static void write_supervisord_conf(const char *path, size_t n, size_t changed, unsigned version) {
         FILE *f = fopen(path, "we");
 
+        if (changed < n)
+                sv_versions[changed] = version;
         if (!f)
                 bench_die(path);
         fprintf(f, "[unix_http_server]\nfile=%s/sv.sock\n[supervisord]\nnodaemon=true\nlogfile=%s/sv.log\n"
@@ -233,7 +256,7 @@ static void write_supervisord_conf(const char *path, size_t n, size_t changed, u
                 bench_tmpdir, bench_tmpdir, bench_tmpdir, bench_tmpdir, 4 * n + 64, bench_tmpdir);
         for (size_t g = 0; g < n; g++)
                 fprintf(f, "[program:g%04zu]\ncommand=%s g%04zu v%u\nstartsecs=0\nautorestart=true\n"
-                        "stdout_logfile=NONE\nstderr_logfile=NONE\n", g, idle, g, g == changed ? version : 0);
+                        "stdout_logfile=NONE\nstderr_logfile=NONE\n", g, idle, g, sv_versions[g]);
         if (fclose(f) != 0)
                 bench_die(path);
 }
