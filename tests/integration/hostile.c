@@ -18,6 +18,8 @@
  *   hostile ctl-unread SOCKET N PIDFILE
  *                                     send N Status calls on the control
  *                                     socket, read no reply, write PIDFILE
+ *   hostile ctl-reload SOCKET N OUT   send N Reload calls at once, then read
+ *                                     every reply: "ok=A busy=B other=C" to OUT
  *   hostile ctl-many SOCKET N PIDFILE  hold N connections to the control
  *                                     socket open (no handshake), then wait
  *   hostile chan-garbage OUT          on its channel (AIRSUP_FD) to airsupd: a
@@ -262,6 +264,63 @@ static int cmd_ctl_unread(const char *path, long n, const char *pidfile) {
                 pause();
 }
 
+static int cmd_ctl_reload(const char *path, long n, const char *out) {
+        char address[256];
+        sd_bus *bus = NULL;
+        long ok = 0, busy = 0, other = 0;
+        FILE *f;
+
+        snprintf(address, sizeof(address), "unix:path=%s", path);
+        if (sd_bus_new(&bus) < 0 || sd_bus_set_address(bus, address) < 0 || sd_bus_start(bus) < 0)
+                return 1;
+        for (long i = 0; i < n; i++) {
+                sd_bus_message *m = NULL;
+                uint64_t cookie;
+                int r = sd_bus_message_new_method_call(bus, &m, NULL, "/org/airsup1", "org.airsup1.Manager",
+                                                       "Reload");
+                if (r >= 0)
+                        r = sd_bus_message_append(m, "b", 0);
+                if (r >= 0)
+                        r = sd_bus_send(bus, m, &cookie);
+                sd_bus_message_unref(m);
+                if (r < 0)
+                        return 1;
+        }
+        if (sd_bus_flush(bus) < 0)
+                return 1;
+        /* Every reply, however long the first reload takes (60 s at most). */
+        for (long got = 0; got < n;) {
+                sd_bus_message *m = NULL;
+                uint8_t type = 0;
+                int r = sd_bus_process(bus, &m);
+
+                if (r < 0)
+                        return 1;
+                if (m)
+                        (void) sd_bus_message_get_type(m, &type);
+                if (m && type == SD_BUS_MESSAGE_METHOD_RETURN) {
+                        ok++;
+                        got++;
+                } else if (m && type == SD_BUS_MESSAGE_METHOD_ERROR) {
+                        if (sd_bus_message_is_method_error(m, "org.airsup1.Error.Busy"))
+                                busy++;
+                        else
+                                other++;
+                        got++;
+                }
+                sd_bus_message_unref(m);
+                if (r == 0 && sd_bus_wait(bus, 60 * 1000000ULL) <= 0)
+                        return 1;
+        }
+        f = fopen(out, "we");
+        if (!f)
+                return 1;
+        fprintf(f, "ok=%ld busy=%ld other=%ld\n", ok, busy, other);
+        fclose(f);
+        sd_bus_flush_close_unref(bus);
+        return 0;
+}
+
 /* One datagram on FD, with an fd beside it when WITH_FD. */
 static int chan_put(int fd, const void *buf, size_t len, bool with_fd) {
         char control[CMSG_SPACE(sizeof(int))] = {};
@@ -399,6 +458,8 @@ int main(int argc, char **argv) {
         }
         if (argc == 5 && strcmp(argv[1], "ctl-unread") == 0)
                 return cmd_ctl_unread(argv[2], atol(argv[3]), argv[4]);
+        if (argc == 5 && strcmp(argv[1], "ctl-reload") == 0)
+                return cmd_ctl_reload(argv[2], atol(argv[3]), argv[4]);
         if (argc == 3 && strcmp(argv[1], "chan-garbage") == 0)
                 return cmd_chan_garbage(argv[2]);
         if (argc == 5 && strcmp(argv[1], "ctl-many") == 0)

@@ -215,6 +215,47 @@ kill -HUP "$AIRSUPD_PID"
 wait_log 'reloaded root added=0 removed=0 restarted=1 moved=0 in_place=0 kept=14 '
 tail -n +"$((mark + 1))" "$LOG" | grep -Eq '(stopping|started) ' && fail "a reload of a held group's command touched something"
 
+# A pool: added, then given a third instance (a restart of the group).
+cat >>reload.conf <<'CONF'
+[group:pool]
+command = sleep 9130
+instances = 2
+CONF
+ctl reload >/dev/null || fail "reload adding pool"
+pool0=$(pids 'pool[0]')
+sed 's/^instances = 2$/instances = 3/' reload.conf >r2 && mv r2 reload.conf
+ctl reload >out || fail "reload of pool's instances"
+grep -Eq '^restart +pool +instances$' out || fail "pool's plan: $(cat out)"
+pids 'pool[0]' 'pool[1]' 'pool[2]' | grep -Eq '^pool\[0\]=[0-9]+:1 pool\[1\]=[0-9]+:1 pool\[2\]=[0-9]+:0$' ||
+        fail "pool after 3 instances: $(pids 'pool[0]' 'pool[1]' 'pool[2]')"
+[ "$(pids 'pool[0]')" != "$pool0" ] || fail "pool[0] was not restarted"
+[ "$(pgrep -fxc 'sleep 9130')" = 3 ] || fail "not 3 pool processes: $(pgrep -fxc 'sleep 9130')"
+
+# A probe added in place: inplace keeps its pid and is probed from now on.
+wait_until 10 eval 'ctl status inplace | grep -Eq "^inplace +ready "' || fail "inplace is not back"
+ip=$(pids inplace)
+sed '/^backoff = 2s$/a health = exec:sh -c "echo p >>probe.out"\nhealth_interval = 100ms' reload.conf >r2 && mv r2 reload.conf
+ctl reload >out || fail "reload adding a probe"
+grep -Eq '^in-place +inplace +health, health_interval$' out || fail "the probe's plan: $(cat out)"
+wait_until 10 eval '[ "$(grep -c p probe.out 2>/dev/null)" -ge 3 ]' || fail "inplace is not probed"
+[ "$(pids inplace)" = "$ip" ] || fail "inplace was restarted for its probe: $ip -> $(pids inplace)"
+
+# Reloads while one applies wait for it (at most 64), the rest are told
+# busy; every call is answered and two reloads run: the change, then one
+# for all that waited.  fresh is ready 300 ms after its start.
+sed 's/^command = sleep 9120$/command = sleep 9122/' reload.conf >r2 && mv r2 reload.conf
+n_reloaded=$(log_count 'reloaded root ')
+"$HOSTILE" ctl-reload "$T/control" 200 flood.out || fail "the reload flood was not answered"
+grep -Eq '^ok=([0-9]+) busy=([0-9]+) other=0$' flood.out || fail "flood: $(cat flood.out)"
+ok=$(sed 's/ok=\([0-9]*\).*/\1/' flood.out)
+busy=$(sed 's/.*busy=\([0-9]*\).*/\1/' flood.out)
+[ $((ok + busy)) = 200 ] && [ "$busy" -gt 0 ] && [ "$ok" -ge 2 ] && [ "$ok" -le 65 ] ||
+        fail "flood: $(cat flood.out)"
+[ "$(log_count 'reloaded root ')" = $((n_reloaded + 2)) ] || fail "not two reloads for the flood: $(grep 'reloaded root' "$LOG")"
+log_has 'reloaded root added=0 removed=0 restarted=1 moved=0 ' || fail "the flood's reload did not restart fresh"
+pgrep -fx 'sleep 9122' >/dev/null || fail "fresh does not run its new command"
+kill -0 "$AIRSUPD_PID" || fail "airsupd died"
+
 # An unchanged file: nothing at all.
 ctl reload >same || fail "reload of the same file"
 grep -q '^(nothing changed)$' same || fail "unchanged: $(cat same)"
