@@ -260,6 +260,14 @@ kill -0 "$AIRSUPD_PID" || fail "airsupd died"
 ctl reload >same || fail "reload of the same file"
 grep -q '^(nothing changed)$' same || fail "unchanged: $(cat same)"
 
+# An [airsupd] key is not changed live: it is said, the rest applies.
+{ printf '[airsupd]\nevents = 777\n'; sed 's/^command = sleep 9101$/command = sleep 9131/' reload.conf; } >r2 &&
+        mv r2 reload.conf
+ctl reload >out || fail "reload with an [airsupd] change"
+grep -Eq '^airsupd +events +not changed: needs a restart of airsupd$' out || fail "[airsupd] events: $(cat out)"
+grep -Eq '^restart +keep +command$' out || fail "the rest did not apply: $(cat out)"
+pgrep -fx 'sleep 9131' >/dev/null || fail "keep does not run its new command"
+
 # During a shutdown a reload is refused: slow (added now) holds it up.
 cat >>reload.conf <<'CONF'
 [group:slow]

@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "supervisor/reload.h"
 #include "tests/unit/proc-fixture.h"
 
 static const char conf[] =
@@ -308,6 +309,110 @@ static void test_manager_verbs_on_one_instance(void **state) {
         assert_int_equal(manager_stop_proc(f->m, NULL), -EINVAL);
 }
 
+typedef struct reload_outcome {
+        bool done;
+        int r;
+        bool errors;
+        size_t restarted, added;
+} reload_outcome;
+
+static void on_reloaded(const reload_result *res, void *userdata) {
+        reload_outcome *o = userdata;
+
+        o->done = true;
+        o->r = res->r;
+        o->errors = res->errors && strstr(res->errors, ":2: ");
+        o->restarted = res->count ? res->count[RELOAD_RESTART] : 0;
+        o->added = res->count ? res->count[RELOAD_ADD] : 0;
+}
+
+static void write_file(const char *path, const char *text) {
+        FILE *w = fopen(path, "we");
+
+        assert_non_null(w);
+        assert_int_equal(fputs(text, w) >= 0, 1);
+        assert_int_equal(fclose(w), 0);
+}
+
+/* A reload on a real tree: the untouched keep their processes, their
+ * incarnations and their supervisor's intensity window (resized to a new
+ * intensity); a changed group under a one_for_all supervisor restarts
+ * alone; a file with errors changes nothing. */
+static void test_manager_reload_keeps_the_untouched(void **state) {
+        char path[] = "/tmp/airsup-test-reload-XXXXXX";
+        fixture *f = calloc(1, sizeof(*f));
+        reload_outcome o = {};
+        sup_node *a, *c, *d;
+        pid_t pa, pc, pd;
+        cfg *conf_loaded = NULL;
+        int fd = mkstemp(path);
+
+        (void) state;
+        assert_true(f && fd >= 0);
+        close(fd);
+        write_file(path, live_conf);
+        assert_int_equal(cfg_load(path, stderr, &conf_loaded), 0);
+        assert_int_equal(sd_event_new(&f->e), 0);
+        assert_int_equal(manager_new(conf_loaded, f->e, SUP_LOG_STDERR, false, false, &f->m), 0);
+        alarm(60);
+        a = node(f, "a");
+        c = node(f, "c");
+        d = node(f, "d");
+        manager_start(f->m);
+        RUN_UNTIL(f, f->m->notified_ready);
+
+        /* Two restarts in the root's window. */
+        for (int i = 0; i < 2; i++) {
+                pa = a->procs[0].pid;
+                assert_int_equal(kill(pa, SIGKILL), 0);
+                RUN_UNTIL(f, a->procs[0].pid != pa && group_ready(a));
+        }
+        assert_int_equal(sup_window_count(&f->m->root->window, now_usec(), f->m->root->cfg->period_usec), 2);
+        pa = a->procs[0].pid;
+        pc = c->procs[0].pid;
+        pd = d->procs[0].pid;
+
+        /* A broken file: nothing changes, the caller gets FILE:LINE. */
+        write_file(path, "[supervisor:root]\nintensity = lots\n");
+        assert_int_equal(manager_reload(f->m, false, on_reloaded, &o), 0);
+        assert_true(o.done);
+        assert_int_equal(o.r, -EINVAL);
+        assert_true(o.errors);
+        assert_ptr_equal(node(f, "a"), a);
+        assert_int_equal(a->procs[0].pid, pa);
+
+        write_file(path, "[supervisor:root]\nintensity = 3\nperiod = 1m\n"
+                         "[group:a]\ncommand = /bin/sleep 1000\n"
+                         "[group:b]\ncommand = /bin/sleep 1000\ninstances = 2\n"
+                         "[supervisor:s]\nstrategy = one_for_all\nintensity = 10\nperiod = 1m\n"
+                         "[group:c]\nparent = s\ncommand = /bin/sleep 1001\nbackoff = 0\n"
+                         "[group:d]\nparent = s\ncommand = /bin/sleep 1000\n"
+                         "[group:e]\ncommand = /bin/sleep 1000\n");
+        o = (reload_outcome) {};
+        assert_int_equal(manager_reload(f->m, false, on_reloaded, &o), 0);
+        RUN_UNTIL(f, o.done);
+        assert_int_equal(o.r, 0);
+        assert_int_equal(o.restarted, 1);
+        assert_int_equal(o.added, 1);
+        /* Untouched: the same process, incarnation and window. */
+        assert_int_equal(a->procs[0].pid, pa);
+        assert_int_equal(a->procs[0].incarnation, 3);
+        assert_int_equal(f->m->root->cfg->intensity, 3);
+        assert_int_equal(sup_window_count(&f->m->root->window, now_usec(), f->m->root->cfg->period_usec), 2);
+        /* c alone restarted with its new command, d left running. */
+        assert_true(c->procs[0].pid != pc && c->procs[0].state == PROC_READY);
+        assert_string_equal(c->cfg->command, "/bin/sleep 1001");
+        assert_int_equal(d->procs[0].pid, pd);
+        assert_true(group_ready(node(f, "e")));
+        /* During a shutdown: refused. */
+        manager_shutdown(f->m, 0);
+        assert_int_equal(manager_reload(f->m, false, on_reloaded, &o), -ESHUTDOWN);
+        assert_int_equal(sd_event_loop(f->e), 0);
+        alarm(0);
+        unlink(path);
+        assert_int_equal(teardown((void **) &f), 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_manager_find_node_by_name, setup, teardown),
@@ -316,6 +421,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_sup_events_subscribe_and_unsubscribe, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_manager_verbs_on_a_running_tree, setup_live, teardown_live),
                 cmocka_unit_test_setup_teardown(test_manager_verbs_on_one_instance, setup_live, teardown_live),
+                cmocka_unit_test(test_manager_reload_keeps_the_untouched),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
