@@ -742,6 +742,12 @@ static int metrics_collect(sup_control *c, metrics_walk *w) {
                 r = sample(w, "airsupd_group_polls_total", "counter",
                            "Times a process group was polled to learn it emptied (never with cgroups)", "",
                            (double) c->m->group_polls);
+        if (r >= 0)
+                r = sample(w, "airsupd_reloads_total", "counter", "Reloads of the configuration, by outcome",
+                           "result=\"applied\"", (double) c->m->reloads_applied);
+        if (r >= 0)
+                r = sample(w, "airsupd_reloads_total", "counter", "Reloads of the configuration, by outcome",
+                           "result=\"failed\"", (double) c->m->reloads_failed);
         return r;
 }
 

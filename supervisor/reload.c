@@ -193,6 +193,7 @@ static void fail(sup_manager *m, int res_r, const char *errors) {
                 snprintf(e.detail, sizeof(e.detail), "error=%s", strerrorname_np(-res_r) ?: "?");
         sup_events_emit(&m->events, &e);
         (void) r;
+        m->reloads_failed++;
         finish(m, res_r, errors);
 }
 
@@ -638,6 +639,7 @@ static void finish(sup_manager *m, int res_r, const char *errors) {
                 sup_event e = { .type = SUP_EVENT_RELOADED, .priority = LOG_NOTICE };
 
                 r->active = false;
+                m->reloads_applied++;
                 if (manager_walk(m, still_old, r) < 0) {
                         /* Not expected: keep it rather than leave a node dangling. */
                         cfg **a = reallocarray(r->retired, r->n_retired + 1, sizeof(cfg *));

@@ -234,4 +234,5 @@ struct sup_manager {
         sup_cgroup *cgroup;             /* cgroup.c: the tree's cgroups; NULL: process groups */
         uint64_t group_polls;           /* times a process group was polled for emptiness */
         struct sup_reload *reload;      /* reload.c: the one being applied, NULL if none */
+        uint64_t reloads_applied, reloads_failed;
 };

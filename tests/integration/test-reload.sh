@@ -268,6 +268,12 @@ grep -Eq '^airsupd +events +not changed: needs a restart of airsupd$' out || fai
 grep -Eq '^restart +keep +command$' out || fail "the rest did not apply: $(cat out)"
 pgrep -fx 'sleep 9131' >/dev/null || fail "keep does not run its new command"
 
+# Counted: the two broken files (ctl and SIGHUP) failed, the rest applied.
+ctl metrics --prometheus >metrics.txt || fail "metrics"
+grep -q '^airsupd_reloads_total{result="failed"} 2$' metrics.txt || fail "failed reloads: $(grep reloads metrics.txt)"
+grep -Eq '^airsupd_reloads_total\{result="applied"\} ([89]|[1-9][0-9])$' metrics.txt ||
+        fail "applied reloads: $(grep reloads metrics.txt)"
+
 # During a shutdown a reload is refused: slow (added now) holds it up.
 cat >>reload.conf <<'CONF'
 [group:slow]
