@@ -22,7 +22,7 @@ _airsupctl() {
         --severity) COMPREPLY=($(compgen -W "emerg alert crit err warning notice info debug" -- "$cur")); return ;;
         esac
         if [ -z "$verb" ]; then
-                COMPREPLY=($(compgen -W "status tree start stop restart signal events logs metrics dead-letters shutdown
+                COMPREPLY=($(compgen -W "status tree start stop restart signal events logs metrics dead-letters reload shutdown
                         -s --socket --json --no-block --timeout --help" -- "$cur"))
                 return
         fi
@@ -39,6 +39,7 @@ _airsupctl() {
                 COMPREPLY=($(compgen -W "$names" -- "$cur"))
                 ;;
         metrics) COMPREPLY=($(compgen -W "--prometheus" -- "$cur")) ;;
+        reload) COMPREPLY=($(compgen -W "--dry-run" -- "$cur")) ;;
         esac
 }
 complete -F _airsupctl airsupctl
