@@ -44,3 +44,9 @@ bool bench_cgroups(void);
 /* A datagram socket bound at PATH, for airsupd's READY=1 to the bench
  * (its NOTIFY_SOCKET); exits on failure. */
 int bench_notify_socket(const char *path);
+
+/* READY=1 on FD (a bench_notify_socket()) within SECONDS. */
+bool bench_wait_ready(int fd, double seconds);
+/* [--quick] [--groups N] (1..MAX; NOTE after the range in the usage):
+ * exits 2 on anything else. */
+void bench_args(int argc, char **argv, const char *name, size_t max, const char *note, bool *quick, size_t *groups);

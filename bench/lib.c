@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -169,4 +170,41 @@ int bench_notify_socket(const char *path) {
         if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
                 bench_die("bind");
         return fd;
+}
+
+bool bench_wait_ready(int fd, double seconds) {
+        int64_t end = bench_mono_ns() + (int64_t) (seconds * 1e9);
+
+        for (;;) {
+                struct pollfd pfd = { .fd = fd, .events = POLLIN };
+                char buf[512];
+                ssize_t k;
+                int left = (int) ((end - bench_mono_ns()) / 1000000);
+
+                if (left <= 0 || poll(&pfd, 1, left) <= 0)
+                        return false;
+                k = recv(fd, buf, sizeof(buf) - 1, 0);
+                if (k <= 0)
+                        continue;
+                buf[k] = '\0';
+                if (strstr(buf, "READY=1"))
+                        return true;
+        }
+}
+
+void bench_args(int argc, char **argv, const char *name, size_t max, const char *note, bool *quick, size_t *groups) {
+        for (int i = 1; i < argc; i++) {
+                if (strcmp(argv[i], "--quick") == 0)
+                        *quick = true;
+                else if (strcmp(argv[i], "--groups") == 0 && i + 1 < argc)
+                        *groups = (size_t) atol(argv[++i]);
+                else {
+                        fprintf(stderr, "usage: %s [--quick] [--groups N]  (N up to %zu%s)\n", name, max, note);
+                        exit(2);
+                }
+        }
+        if (*groups == 0 || *groups > max) {
+                fprintf(stderr, "%s: --groups must be 1..%zu\n", name, max);
+                exit(2);
+        }
 }

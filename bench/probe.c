@@ -271,20 +271,7 @@ int main(int argc, char **argv) {
         double *lat, p50 = -1, p99 = -1;
         run none = { .name = "none" }, ex = { .name = "exec 1s" }, wd = { .name = "watchdog 100ms" };
 
-        for (int i = 1; i < argc; i++) {
-                if (strcmp(argv[i], "--quick") == 0)
-                        quick = true;
-                else if (strcmp(argv[i], "--groups") == 0 && i + 1 < argc)
-                        n = (size_t) atol(argv[++i]);
-                else {
-                        fprintf(stderr, "usage: probe [--quick] [--groups N]\n");
-                        return 2;
-                }
-        }
-        if (n == 0 || n > 4000) {
-                fprintf(stderr, "probe: --groups must be 1..4000\n");
-                return 2;
-        }
+        bench_args(argc, argv, "probe", 4000, "", &quick, &n);
         window_s = quick ? 3 : 10;
         stops = quick ? 20 : 100;
         if (!(lat = calloc(stops, sizeof(double))))

@@ -143,24 +143,6 @@ static double median(double *v, size_t n) {
         return n ? v[n / 2] : -1;
 }
 
-static bool wait_ready(int fd, int seconds) {
-        struct pollfd p = { .fd = fd, .events = POLLIN };
-        int64_t end = bench_mono_ns() + (int64_t) seconds * 1000000000;
-        char buf[4096];
-
-        while (bench_mono_ns() < end) {
-                if (poll(&p, 1, 1000) <= 0)
-                        continue;
-                ssize_t k = recv(fd, buf, sizeof(buf) - 1, 0);
-                if (k <= 0)
-                        continue;
-                buf[k] = '\0';
-                if (strstr(buf, "READY=1"))
-                        return true;
-        }
-        return false;
-}
-
 typedef struct result {
         bool ran;
         const char *note;
@@ -196,7 +178,7 @@ static void run_airsupd(size_t n, size_t rounds, result *r) {
         pid = bench_spawn(argv, envp, "/dev/null", -1);
         if (pid < 0)
                 bench_die(air);
-        if (!wait_ready(fd, 60)) {
+        if (!bench_wait_ready(fd, 60)) {
                 r->note = "no READY=1 within 60 s";
                 goto out;
         }
@@ -336,20 +318,7 @@ int main(int argc, char **argv) {
         size_t n = 1000, rounds;
         result air = {}, sv = {};
 
-        for (int i = 1; i < argc; i++) {
-                if (strcmp(argv[i], "--quick") == 0)
-                        quick = true;
-                else if (strcmp(argv[i], "--groups") == 0 && i + 1 < argc)
-                        n = (size_t) atol(argv[++i]);
-                else {
-                        fprintf(stderr, "usage: reload [--quick] [--groups N]  (N 1..5000)\n");
-                        return 2;
-                }
-        }
-        if (n == 0 || n > 5000) {
-                fprintf(stderr, "reload: --groups must be 1..5000\n");
-                return 2;
-        }
+        bench_args(argc, argv, "reload", 5000, "", &quick, &n);
         rounds = quick ? 3 : 11;
         bench_dirs_init("reload");
         signal(SIGPIPE, SIG_IGN);

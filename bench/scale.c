@@ -264,26 +264,6 @@ static void run_floor(size_t n, result *r) {
 }
 
 
-static bool wait_ready(int fd, double seconds) {
-        int64_t end = bench_mono_ns() + (int64_t) (seconds * 1e9);
-
-        for (;;) {
-                struct pollfd pfd = { .fd = fd, .events = POLLIN };
-                char buf[512];
-                ssize_t k;
-                int left = (int) ((end - bench_mono_ns()) / 1000000);
-
-                if (left <= 0 || poll(&pfd, 1, left) <= 0)
-                        return false;
-                k = recv(fd, buf, sizeof(buf) - 1, 0);
-                if (k <= 0)
-                        continue;
-                buf[k] = '\0';
-                if (strstr(buf, "READY=1"))
-                        return true;
-        }
-}
-
 /* airsupd with CGROUP = off (process groups) or required (a cgroup per
  * group, made as each starts). */
 static void run_airsupd(size_t n, long idle_s, const char *cgroup, result *r) {
@@ -324,7 +304,7 @@ static void run_airsupd(size_t n, long idle_s, const char *cgroup, result *r) {
         pid = bench_spawn(argv, envp, NULL, -1);
         if (pid < 0)
                 bench_die(air);
-        if (!wait_ready(fd, 60)) {
+        if (!bench_wait_ready(fd, 60)) {
                 r->note = "no READY=1 within 60 s";
                 bench_stop(pid, 10);
                 close(fd);
@@ -570,20 +550,7 @@ int main(int argc, char **argv) {
         result floor_r = { .name = "floor" }, air = { .name = "airsupd" }, cg = { .name = "airsupd-cg" },
                runit = { .name = "runit" }, s6 = { .name = "s6" };
 
-        for (int i = 1; i < argc; i++) {
-                if (strcmp(argv[i], "--quick") == 0)
-                        quick = true;
-                else if (strcmp(argv[i], "--groups") == 0 && i + 1 < argc)
-                        n = (size_t) atol(argv[++i]);
-                else {
-                        fprintf(stderr, "usage: scale [--quick] [--groups N]  (N up to 10000; runit and s6 only up to 4000)\n");
-                        return 2;
-                }
-        }
-        if (n == 0 || n > 10000) {
-                fprintf(stderr, "scale: --groups must be 1..10000\n");
-                return 2;
-        }
+        bench_args(argc, argv, "scale", 10000, "; runit and s6 only up to 4000", &quick, &n);
         idle_s = quick ? 3 : 10;
         rounds = quick ? 3 : 11;
 
