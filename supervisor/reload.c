@@ -375,6 +375,36 @@ static bool phase_remove(sup_manager *m, sup_reload *r) {
         return true;
 }
 
+/* Every changed running child of S (items FROM on), in one restart by S;
+ * each takes its new settings when S starts it again. */
+static void restart_under(sup_manager *m, sup_reload *r, sup_node *s, size_t from) {
+        _cleanup_free_ bool *which = calloc(s->n_children, sizeof(bool));
+
+        if (!which)
+                return;         /* tried again at the next turn */
+        for (size_t k = from; k < r->plan.n; k++) {
+                const reload_item *o = &r->plan.items[k];
+                sup_node *x = o->action == RELOAD_RESTART ? r->by_new[o->new_index] : NULL;
+
+                if (!x || r->status[k] != ITEM_PENDING || x->parent != s || manager_node_down(x))
+                        continue;
+                manager_node_set_next(m, x, &r->new->nodes[o->new_index]);
+                which[x->index] = true;
+                r->status[k] = ITEM_ASKED;
+        }
+        if (manager_node_restart_children(m, s, which) >= 0)
+                return;
+        /* Not now after all: asked again at the next turn. */
+        for (size_t k = from; k < r->plan.n; k++) {
+                sup_node *x = r->plan.items[k].action == RELOAD_RESTART ? r->by_new[r->plan.items[k].new_index] : NULL;
+
+                if (x && r->status[k] == ITEM_ASKED && x->parent == s && x->next_cfg) {
+                        manager_node_set_next(m, x, NULL);
+                        r->status[k] = ITEM_PENDING;
+                }
+        }
+}
+
 static bool phase_restart(sup_manager *m, sup_reload *r) {
         bool done = true;
 
@@ -407,34 +437,7 @@ static bool phase_restart(sup_manager *m, sup_reload *r) {
                 done = false;
                 if (r->status[i] != ITEM_PENDING || !s || s->state != NODE_UP || s->then != THEN_NONE)
                         continue;
-                /* Every changed running child of S, in one restart. */
-                {
-                        _cleanup_free_ bool *which = calloc(s->n_children, sizeof(bool));
-
-                        if (!which)
-                                continue;
-                        for (size_t k = i; k < r->plan.n; k++) {
-                                const reload_item *o = &r->plan.items[k];
-                                sup_node *x;
-
-                                if (o->action != RELOAD_RESTART || r->status[k] != ITEM_PENDING)
-                                        continue;
-                                x = r->by_new[o->new_index];
-                                if (x->parent != s || manager_node_down(x))
-                                        continue;
-                                manager_node_set_next(m, x, &r->new->nodes[o->new_index]);
-                                which[x->index] = true;
-                                r->status[k] = ITEM_ASKED;
-                        }
-                        if (manager_node_restart_children(m, s, which) < 0)
-                                for (size_t k = i; k < r->plan.n; k++)
-                                        if (r->status[k] == ITEM_ASKED && r->by_new[r->plan.items[k].new_index] &&
-                                            r->by_new[r->plan.items[k].new_index]->parent == s &&
-                                            r->by_new[r->plan.items[k].new_index]->next_cfg) {
-                                                manager_node_set_next(m, r->by_new[r->plan.items[k].new_index], NULL);
-                                                r->status[k] = ITEM_PENDING;
-                                        }
-                }
+                restart_under(m, r, s, i);
         }
         return done;
 }

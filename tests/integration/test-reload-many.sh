@@ -44,4 +44,10 @@ diff before after >d
         fail "not exactly g517 restarted: $(cat d)"
 [ "$(tail -n +"$((mark + 1))" "$LOG" | grep -c ' stopping ')" = 1 ] || fail "more than one stop"
 pgrep -fx 'sleep 9401' >/dev/null || fail "g517 does not run its new command"
+# Stopped in order, not killed: with cgroup = off nothing else would end
+# the 1000 processes.
+ctl shutdown >/dev/null
+wait_airsupd_exit 60
+[ "$AIRSUPD_STATUS" = 0 ] || fail "airsupd exited $AIRSUPD_STATUS"
+pgrep -f '^sleep 940[01]$' >/dev/null && fail "processes left after the shutdown"
 echo "ok"
