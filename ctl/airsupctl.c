@@ -131,6 +131,27 @@ static int connect_bus(sd_bus **ret) {
                         return fail_unreachable(path, "permission denied by the socket's mode");
                 return fail_unreachable(path, strerror(e));
         }
+        /* Who listens there, before a byte is sent: only root or the
+         * caller may.  Another user who made the socket's directory first
+         * (/tmp/airsup-UID) and put a socket of his own there would
+         * otherwise hear every verb, and answer what he likes. */
+        {
+                struct ucred cred;
+                socklen_t len = sizeof(cred);
+                char why[160];
+
+                if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+                        int e = errno;
+                        close(fd);
+                        return fail_unreachable(path, strerror(e));
+                }
+                if (cred.uid != 0 && cred.uid != geteuid()) {
+                        close(fd);
+                        snprintf(why, sizeof(why), "the socket is served by uid %u, neither root nor you: not "
+                                 "talking to it", (unsigned) cred.uid);
+                        return fail_unreachable(path, why);
+                }
+        }
         r = sd_bus_new(&bus);
         if (r >= 0)
                 r = sd_bus_set_fd(bus, fd, fd);

@@ -249,8 +249,10 @@ int main(int argc, char **argv) {
                         snprintf(dir, sizeof(dir), "%s", c->state_dir);
                 else if (state_dir_default(path, dir, sizeof(dir)) < 0)
                         dir[0] = '\0';
-                r = dir[0] ? state_open(dir, &state, err, sizeof(err)) : -ENOENT;
-                if (r == -EBUSY) {
+                r = dir[0] ? state_open(dir, c->control_group, &state, err, sizeof(err)) : -ENOENT;
+                /* Locked by another airsupd, or a directory another user
+                 * could have planted: never run on it. */
+                if (r == -EBUSY || r == -EPERM) {
                         fprintf(stderr, "airsupd: %s\n", err);
                         return 1;
                 }

@@ -13,10 +13,18 @@
  *   /org/airsup1/node/NAME       org.airsup1.Node: a property per figure
  *                                (NAME escaped as sd_bus_path_encode() does)
  *
+ * The credential check decides, not sd-bus: a connection that passed it
+ * is marked trusted (sd_bus_set_trusted()), since sd-bus would otherwise
+ * refuse every method to a caller with neither airsupd's uid nor
+ * CAP_SYS_ADMIN, members of control_group included.
+ *
  * A client cannot hurt airsupd: sd-bus checks every argument's type, names
  * are looked up (never trusted), at most CONTROL_CLIENTS_MAX connections
- * are served at once, and a client whose unread replies pile up beyond
- * CONTROL_WQUEUE_MAX bytes is disconnected. */
+ * are served at once, and what a client leaves unread is bounded in bytes
+ * (see client_check()): behind the message it is reading, at most
+ * CONTROL_WQUEUE_MAX bytes or CONTROL_QUEUE_MAX messages, and all clients
+ * together at most CONTROL_WQUEUE_TOTAL_MAX bytes; past that the client
+ * (the one with the most unread, for the total) is disconnected. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -42,8 +50,16 @@
 #include "supervisor/manager.h"
 #include "supervisor/proc.h"
 #include "supervisor/reload.h"
+#include "supervisor/state.h"
 
 #define CONTROL_CLIENTS_MAX 1024
+/* Unread bytes behind the message a client is reading (one reply of any
+ * size is always delivered: a status of a large tree, a long history),
+ * and unread messages; then all clients together.  The kernel holds at
+ * most 2 * CONTROL_SNDBUF more per client, outside airsupd. */
+#define CONTROL_WQUEUE_MAX (1024 * 1024)
+#define CONTROL_QUEUE_MAX 256
+#define CONTROL_WQUEUE_TOTAL_MAX (16 * 1024 * 1024)
 #define EVENTS_MAX_REPLY 100000
 #define CONTROL_SNDBUF (32 * 1024)     /* the kernel doubles it */
 #define CONTROL_PATH "/org/airsup1"
@@ -62,6 +78,13 @@ typedef struct client {
         bool closed;
         bool following;                 /* Subscribe()d: gets every event as a signal */
         pid_t pid;
+        /* The sizes of the last messages sent to it, oldest first from
+         * sent_next (a ring): those still queued are the last of them. */
+        uint32_t sent[CONTROL_QUEUE_MAX];
+        unsigned sent_next;
+        uint64_t unread;                /* bytes still queued, as last counted ... */
+        uint64_t behind;                /* ... and of them, behind the one it reads */
+        uint64_t waiting_since;         /* CLOCK_MONOTONIC usec its queue was last seen empty; 0: it is */
 } client;
 
 struct sup_control {
@@ -74,12 +97,178 @@ struct sup_control {
         bool have_group;
         client *clients;
         size_t n_clients;
+        uint64_t unread;                /* the sum of every client's unread */
         sd_id128_t id;
         int subscription;               /* on the event log */
 };
 
 #define EVENT_ROW "(tttsssuus)"
-#define FOLLOW_QUEUE_MAX 256            /* unread events before a follower is dropped */
+
+/* What unread replies cost.  sd-bus tells how many messages wait in a
+ * connection's queue, not how many bytes: so each message sent here is
+ * measured (message_size()) into a ring per client, and since the queue
+ * is first in, first out, the K messages still queued are at most the
+ * last K recorded.  Replies sd-bus makes itself (introspection,
+ * properties, the object manager) are not seen: their size is estimated
+ * from the tree when the call comes in; the small ones (errors, Ping,
+ * the verbs' empty replies) are left to CONTROL_QUEUE_MAX.  The count is
+ * an upper bound, never less than what is queued. */
+static uint64_t walk_size(sd_bus_message *m, unsigned depth) {
+        uint64_t n = 0;
+        const char *contents;
+        char type;
+
+        while (sd_bus_message_peek_type(m, &type, &contents) > 0) {
+                if (type == SD_BUS_TYPE_ARRAY || type == SD_BUS_TYPE_STRUCT || type == SD_BUS_TYPE_VARIANT ||
+                    type == SD_BUS_TYPE_DICT_ENTRY) {
+                        /* Length and padding, the variant's signature. */
+                        n += 8 + (type == SD_BUS_TYPE_VARIANT ? strlen(contents) + 2 : 0);
+                        if (depth >= 64 || sd_bus_message_enter_container(m, type, contents) < 0)
+                                break;
+                        n += walk_size(m, depth + 1);
+                        if (sd_bus_message_exit_container(m) < 0)
+                                break;
+                } else if (type == SD_BUS_TYPE_STRING || type == SD_BUS_TYPE_OBJECT_PATH ||
+                           type == SD_BUS_TYPE_SIGNATURE) {
+                        const char *v;
+                        if (sd_bus_message_read_basic(m, type, &v) < 0)
+                                break;
+                        n += 8 + strlen(v) + 1;
+                } else {
+                        uint64_t v;             /* room for any fixed-size value */
+                        if (sd_bus_message_read_basic(m, type, &v) < 0)
+                                break;
+                        n += 8;
+                }
+        }
+        return n;
+}
+
+/* MSG's bytes on the wire, at most: its body with every value padded to
+ * 8, and a header (the fields: path, interface, member, signature). */
+static uint64_t message_size(sd_bus_message *msg) {
+        if (sd_bus_message_rewind(msg, /* complete= */ 1) < 0)
+                return 0;
+        return 256 + walk_size(msg, 0);
+}
+
+static client *client_of(sup_control *c, sd_bus *bus) {
+        for (client *cl = c->clients; cl; cl = cl->next)
+                if (cl->bus == bus)
+                        return cl;
+        return NULL;
+}
+
+static void client_sent(client *cl, uint64_t size) {
+        cl->sent[cl->sent_next++ % CONTROL_QUEUE_MAX] = size > UINT32_MAX ? UINT32_MAX : (uint32_t) size;
+}
+
+/* Disconnects CL (freed by the reaper, outside its callbacks); what it
+ * had queued no longer counts. */
+static void client_cut(client *cl) {
+        sup_control *c = cl->control;
+
+        cl->closed = true;
+        c->unread -= cl->unread;
+        cl->unread = cl->behind = 0;
+        (void) sd_event_source_set_enabled(c->reap, SD_EVENT_ONESHOT);
+}
+
+/* CL's unread bytes now: all of them, and those behind the message it
+ * reads (the oldest queued, perhaps partly read already). */
+static void client_count(client *cl, uint64_t *ret_queued, uint64_t *ret_behind) {
+        sup_control *c = cl->control;
+        uint64_t queued = 0, all = 0, behind = 0;
+
+        if (sd_bus_get_n_queued_write(cl->bus, &queued) < 0)
+                queued = 0;
+        for (uint64_t i = 1; i <= queued && i <= CONTROL_QUEUE_MAX; i++) {
+                uint32_t size = cl->sent[(cl->sent_next - i) % CONTROL_QUEUE_MAX];
+                all += size;
+                if (i < queued)
+                        behind += size;
+        }
+        c->unread = c->unread - cl->unread + all;
+        cl->unread = all;
+        cl->behind = behind;
+        if (queued == 0)
+                cl->waiting_since = 0;
+        else if (cl->waiting_since == 0)
+                cl->waiting_since = now_usec();
+        *ret_queued = queued;
+        *ret_behind = behind;
+}
+
+/* All clients' unread beyond CONTROL_WQUEUE_TOTAL_MAX: those with the
+ * most piled up behind the reply they read go first (they called again
+ * without reading), then those whose queue has not emptied for the
+ * longest, so that many of them cannot crowd out a client that reads
+ * one large reply now (a status or the metrics of a large tree). */
+static void control_trim(sup_control *c) {
+        uint64_t queued, behind;
+
+        if (c->unread <= CONTROL_WQUEUE_TOTAL_MAX)
+                return;
+        for (client *cl = c->clients; cl; cl = cl->next)
+                if (!cl->closed)
+                        client_count(cl, &queued, &behind);
+        while (c->unread > CONTROL_WQUEUE_TOTAL_MAX) {
+                client *worst = NULL;
+                for (client *cl = c->clients; cl; cl = cl->next)
+                        if (!cl->closed && cl->unread > 0 &&
+                            (!worst || cl->behind > worst->behind ||
+                             (cl->behind == worst->behind && cl->waiting_since < worst->waiting_since)))
+                                worst = cl;
+                if (!worst || worst->unread == 0)
+                        break;
+                sup_log(&c->m->events, LOG_NOTICE, "control: pid %d has the most replies unread (%llu bytes) "
+                        "with all clients' over %d MiB: disconnected", (int) worst->pid,
+                        (unsigned long long) worst->unread, CONTROL_WQUEUE_TOTAL_MAX >> 20);
+                client_cut(worst);
+        }
+}
+
+/* Counts what CL left unread and disconnects it past the bounds; true
+ * when it is (or was already) gone. */
+static bool client_check(client *cl) {
+        sup_control *c = cl->control;
+        uint64_t queued, behind;
+
+        if (cl->closed)
+                return true;
+        client_count(cl, &queued, &behind);
+        if (queued >= CONTROL_QUEUE_MAX || behind > CONTROL_WQUEUE_MAX) {
+                if (cl->following && queued >= CONTROL_QUEUE_MAX)
+                        sup_log(&c->m->events, LOG_NOTICE, "control: a follower (pid %d) stopped reading its "
+                                "events (%llu unread): disconnected", (int) cl->pid, (unsigned long long) queued);
+                else if (queued >= CONTROL_QUEUE_MAX)
+                        sup_log(&c->m->events, LOG_NOTICE, "control: pid %d leaves its replies unread (%llu): "
+                                "disconnected", (int) cl->pid, (unsigned long long) queued);
+                else
+                        sup_log(&c->m->events, LOG_NOTICE, "control: pid %d leaves %llu bytes unread (%llu "
+                                "messages): disconnected", (int) cl->pid, (unsigned long long) cl->unread,
+                                (unsigned long long) queued);
+                client_cut(cl);
+                return true;
+        }
+        control_trim(c);
+        return cl->closed;
+}
+
+/* Sends REPLY, made by a method here, and counts it against its client. */
+static int control_send(sup_control *c, sd_bus_message *reply) {
+        client *cl;
+        int r = sd_bus_send(NULL, reply, NULL);
+
+        if (r < 0)
+                return r;
+        cl = client_of(c, sd_bus_message_get_bus(reply));
+        if (cl) {
+                client_sent(cl, message_size(reply));
+                (void) client_check(cl);
+        }
+        return r;
+}
 
 
 /* How the last exit went: "status=3", "signal=KILL", "start-failed=ENOENT", "". */
@@ -204,7 +393,7 @@ static int method_status(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         r = sd_bus_message_close_container(reply);
         if (r < 0)
                 return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return control_send(c, reply);
 }
 
 static int tree_node(sup_node *n, unsigned depth, void *userdata) {
@@ -237,7 +426,7 @@ static int method_tree(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         r = sd_bus_message_close_container(reply);
         if (r < 0)
                 return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return control_send(c, reply);
 }
 
 static int verb_error(sd_bus_error *error, int r, const char *verb, const char *name) {
@@ -356,7 +545,7 @@ static int method_events(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         r = sd_bus_message_close_container(reply);
         if (r < 0)
                 return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return control_send(c, reply);
 }
 
 static int lookup(sup_control *c, const char *name, sup_node **ret_node, sup_proc **ret_proc, sd_bus_error *error);
@@ -427,7 +616,7 @@ static int method_outputs(sd_bus_message *msg, void *userdata, sd_bus_error *err
                 r = sd_bus_message_close_container(reply);
         if (r < 0)
                 return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return control_send(c, reply);
 }
 
 /* The dead letters kept, oldest first: (realtime_usec, receiver, sender,
@@ -468,7 +657,7 @@ static int method_dead_letters(sd_bus_message *msg, void *userdata, sd_bus_error
                 r = sd_bus_message_close_container(reply);
         if (r < 0)
                 return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return control_send(c, reply);
 }
 
 /* Metrics, one row per sample: name, type, help, labels, value.  The
@@ -787,7 +976,7 @@ static int method_metrics(sd_bus_message *msg, void *userdata, sd_bus_error *err
                 r = sd_bus_message_close_container(reply);
         if (r < 0)
                 return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return control_send(c, reply);
 }
 
 static int method_subscribe(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -802,29 +991,23 @@ static int method_subscribe(sd_bus_message *msg, void *userdata, sd_bus_error *e
 }
 
 /* Every event to every follower, as the signal Event; a follower that
- * lets FOLLOW_QUEUE_MAX of them pile up unread is dropped, so that it can
+ * lets them pile up unread is dropped (client_check()), so that it can
  * never make airsupd wait or grow. */
 static void on_event(const sup_event *e, void *userdata) {
         sup_control *c = userdata;
 
         for (client *cl = c->clients; cl; cl = cl->next) {
                 _cleanup_(sd_bus_message_unrefp) sd_bus_message *sig = NULL;
-                uint64_t queued = 0;
 
                 if (!cl->following || cl->closed)
                         continue;
-                if (sd_bus_get_n_queued_write(cl->bus, &queued) >= 0 && queued >= FOLLOW_QUEUE_MAX) {
-                        sup_log(&c->m->events, LOG_NOTICE, "control: a follower (pid %d) stopped reading its "
-                                "events (%llu unread): disconnected", (int) cl->pid, (unsigned long long) queued);
-                        cl->closed = true;
-                        (void) sd_event_source_set_enabled(c->reap, SD_EVENT_ONESHOT);
-                        continue;
-                }
                 if (sd_bus_message_new_signal(cl->bus, &sig, CONTROL_PATH, CONTROL_IFACE, "Event") < 0 ||
                     append_event(sig, e) < 0 || sd_bus_send(cl->bus, sig, NULL) < 0) {
-                        cl->closed = true;
-                        (void) sd_event_source_set_enabled(c->reap, SD_EVENT_ONESHOT);
+                        client_cut(cl);
+                        continue;
                 }
+                client_sent(cl, message_size(sig));
+                (void) client_check(cl);
         }
 }
 
@@ -1153,6 +1336,7 @@ static int reap_clients(sd_event_source *s, void *userdata) {
                 if (cl->closed || !sd_bus_is_open(cl->bus)) {
                         *pp = cl->next;
                         c->n_clients--;
+                        c->unread -= cl->unread;
                         client_free(cl);
                 } else
                         pp = &cl->next;
@@ -1160,26 +1344,36 @@ static int reap_clients(sd_event_source *s, void *userdata) {
         return 0;
 }
 
-/* The peer hung up (sd-bus hands us its local Disconnected signal), or a
- * reply could not be queued: the connection is freed from the reaper. */
+/* The bytes of the reply sd-bus itself will make to MSG, at most, where
+ * it can be large: introspection, properties and the object manager
+ * grow with the tree.  0 for the calls answered here (measured when
+ * sent) and the small ones. */
+static uint64_t generated_reply_size(sup_control *c, sd_bus_message *msg) {
+        const char *iface = sd_bus_message_get_interface(msg);
+
+        if (!sd_bus_message_is_method_call(msg, NULL, NULL) || !iface || strcmp(iface, CONTROL_IFACE) == 0 ||
+            strcmp(iface, "org.freedesktop.DBus") == 0 || strcmp(iface, "org.freedesktop.DBus.Peer") == 0)
+                return 0;
+        return 4096 + 512 * (uint64_t) c->m->cfg->n_nodes;
+}
+
+/* Every message a client sends, before it is dispatched: a client over
+ * its bounds is not served (client_check()); the peer hung up (sd-bus
+ * hands us its local Disconnected signal): freed from the reaper. */
 static int on_message(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         client *cl = userdata;
-        uint64_t queued = 0;
+        uint64_t size;
 
         (void) error;
-        /* A client that sends calls and reads none of the replies: the
-         * same bound as for an event follower. */
-        if (sd_bus_get_n_queued_write(cl->bus, &queued) >= 0 && queued >= FOLLOW_QUEUE_MAX && !cl->closed) {
-                sup_log(&cl->control->m->events, LOG_NOTICE, "control: pid %d leaves its replies unread (%llu): "
-                        "disconnected", (int) cl->pid, (unsigned long long) queued);
-                cl->closed = true;
-                (void) sd_event_source_set_enabled(cl->control->reap, SD_EVENT_ONESHOT);
-                return 1;       /* not dispatched */
-        }
         if (sd_bus_message_is_signal(m, "org.freedesktop.DBus.Local", "Disconnected")) {
-                cl->closed = true;
-                (void) sd_event_source_set_enabled(cl->control->reap, SD_EVENT_ONESHOT);
+                client_cut(cl);
+                return 0;
         }
+        if (client_check(cl))
+                return 1;       /* not dispatched */
+        size = generated_reply_size(cl->control, m);
+        if (size > 0)
+                client_sent(cl, size);
         return 0;
 }
 
@@ -1204,18 +1398,12 @@ static bool peer_allowed(sup_control *c, int fd, struct ucred *cred) {
         return false;
 }
 
-static int on_connection(sd_event_source *s, int lfd, uint32_t revents, void *userdata) {
-        sup_control *c = userdata;
-        _cleanup_close_ int fd = -EBADF;
+int control_serve_fd(sup_control *c, int fd_in) {
+        _cleanup_close_ int fd = fd_in;
         struct ucred cred = {};
         client *cl;
         int r;
 
-        (void) s;
-        (void) revents;
-        fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0)
-                return 0;
         if (!peer_allowed(c, fd, &cred)) {
                 static const char refused[] = "airsupd: access denied\n";
                 sup_event e = { .type = SUP_EVENT_CONTROL_REFUSED, .priority = LOG_WARNING, .node = "control",
@@ -1224,16 +1412,16 @@ static int on_connection(sd_event_source *s, int lfd, uint32_t revents, void *us
                          (unsigned) cred.uid);
                 sup_events_emit(&c->m->events, &e);
                 (void) !send(fd, refused, sizeof(refused) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
-                return 0;
+                return -EACCES;
         }
         if (c->n_clients >= CONTROL_CLIENTS_MAX) {
                 sup_log(&c->m->events, LOG_WARNING, "control: %d clients already, refusing pid %d",
                         CONTROL_CLIENTS_MAX, (int) cred.pid);
-                return 0;
+                return -EUSERS;
         }
         cl = calloc(1, sizeof(client));
         if (!cl)
-                return 0;
+                return -ENOMEM;
         cl->control = c;
         cl->pid = cred.pid;
         r = sd_bus_new(&cl->bus);
@@ -1245,6 +1433,11 @@ static int on_connection(sd_event_source *s, int lfd, uint32_t revents, void *us
         }
         if (r >= 0)
                 r = sd_bus_set_anonymous(cl->bus, 1);
+        /* peer_allowed() decided: sd-bus is not to refuse the methods to
+         * members of control_group (it would, lacking CAP_SYS_ADMIN or
+         * airsupd's uid). */
+        if (r >= 0)
+                r = sd_bus_set_trusted(cl->bus, 1);
         if (r >= 0)
                 r = sd_bus_add_object_vtable(cl->bus, NULL, CONTROL_PATH, CONTROL_IFACE, manager_vtable, c);
         if (r >= 0)
@@ -1266,19 +1459,30 @@ static int on_connection(sd_event_source *s, int lfd, uint32_t revents, void *us
         if (r >= 0)
                 r = sd_bus_start(cl->bus);
         /* A small kernel buffer (sd_bus_start() made it 8 MB): what a
-         * client does not read piles up in the queue that on_event()
-         * watches, not unseen in the kernel. */
+         * client does not read piles up in the queue that client_check()
+         * counts, not unseen in the kernel. */
         if (r >= 0)
                 (void) setsockopt(sd_bus_get_fd(cl->bus), SOL_SOCKET, SO_SNDBUF, &(int) { CONTROL_SNDBUF },
                                   sizeof(int));
         if (r < 0) {
                 sup_log(&c->m->events, LOG_WARNING, "control: cannot serve pid %d: %s", (int) cred.pid, strerror(-r));
                 client_free(cl);
-                return 0;
+                return r;
         }
         cl->next = c->clients;
         c->clients = cl;
         c->n_clients++;
+        return 0;
+}
+
+static int on_connection(sd_event_source *s, int lfd, uint32_t revents, void *userdata) {
+        int fd;
+
+        (void) s;
+        (void) revents;
+        fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0)
+                (void) control_serve_fd(userdata, fd);
         return 0;
 }
 
@@ -1302,11 +1506,8 @@ static bool socket_live(const struct sockaddr_un *sa) {
         return fd >= 0 && connect(fd, (const struct sockaddr *) sa, sizeof(*sa)) == 0;
 }
 
-int control_open(sup_manager *m, const char *path, const char *group, sup_control **ret, char *err, size_t err_size) {
-        _cleanup_free_ sup_control *c = calloc(1, sizeof(sup_control));
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        char dir[sizeof(sa.sun_path)], *slash;
-        mode_t mode = group ? 0660 : 0600;
+int control_new(sup_manager *m, const char *group, sup_control **ret, char *err, size_t err_size) {
+        _cleanup_(control_freep) sup_control *c = calloc(1, sizeof(sup_control));
         int r;
 
         if (!c)
@@ -1314,12 +1515,6 @@ int control_open(sup_manager *m, const char *path, const char *group, sup_contro
         c->m = m;
         c->fd = -EBADF;
         c->subscription = -1;
-        if (strlen(path) >= sizeof(sa.sun_path)) {
-                snprintf(err, err_size, "control socket path too long: %s", path);
-                return -ENAMETOOLONG;
-        }
-        strcpy(sa.sun_path, path);
-        strcpy(c->path, path);
         if (group) {
                 struct group *g = getgrnam(group);
                 if (!g) {
@@ -1329,14 +1524,87 @@ int control_open(sup_manager *m, const char *path, const char *group, sup_contro
                 c->group = g->gr_gid;
                 c->have_group = true;
         }
-        /* Its directory, 0700 (0750 with a group) when made here. */
-        strcpy(dir, path);
-        slash = strrchr(dir, '/');
-        if (slash && slash != dir) {
-                *slash = '\0';
-                if (mkdir(dir, group ? 0750 : 0700) == 0 && group)
-                        (void) chown(dir, (uid_t) -1, c->group);
+        r = sd_id128_randomize(&c->id);
+        if (r >= 0)
+                r = sd_event_add_defer(m->event, &c->reap, reap_clients, c);
+        /* Ahead of the clients themselves: what a client cut off had
+         * queued is freed before any other client is served, not once
+         * a flood of calls has been answered (its bytes no longer count
+         * against the bounds, so they must not linger). */
+        if (r >= 0)
+                r = sd_event_source_set_priority(c->reap, SD_EVENT_PRIORITY_IMPORTANT - 1);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(c->reap, SD_EVENT_OFF);
+        if (r >= 0)
+                r = c->subscription = sup_events_subscribe(&m->events, on_event, c);
+        if (r < 0) {
+                snprintf(err, err_size, "cannot set up the control socket: %s", strerror(-r));
+                return r;
         }
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+/* The socket's directory, DIR: made where missing, trusted (see
+ * state_mkdir_trusted()) or refused.  With a control group its members
+ * must reach the socket: a directory made by airsupd (here, or above
+ * the state directory) is 0750 and the group's, and so is the default
+ * one, airsupd's own, when an older airsupd left it 0700; anything else
+ * is the operator's, left as it is, with a warning if members cannot
+ * pass it. */
+static int control_dir(sup_control *c, const char *dir, const char *group, char *err, size_t err_size) {
+        char dflt[sizeof(c->path)], *slash, why[PATH_MAX + 128];
+        struct stat st;
+        bool made = false;
+        int r;
+
+        r = state_mkdir_trusted(dir, group ? 0750 : 0700, group, &made, why, sizeof(why));
+        if (r < 0) {
+                snprintf(err, err_size, "the control socket's directory: %s", why);
+                return r;
+        }
+        if (!group || stat(dir, &st) < 0)
+                return 0;
+        if (!made && control_default_path(dflt, sizeof(dflt)) >= 0 && (slash = strrchr(dflt, '/')) &&
+            (*slash = '\0', strcmp(dflt, dir) == 0) && st.st_uid == geteuid() && (st.st_mode & 07777) == 0700 &&
+            chown(dir, (uid_t) -1, c->group) == 0 && chmod(dir, 0750) == 0)
+                st.st_gid = c->group, st.st_mode = (st.st_mode & ~07777) | 0750;
+        if (!(st.st_mode & S_IXOTH) && !(st.st_gid == c->group && (st.st_mode & S_IXGRP)))
+                sup_log(&c->m->events, LOG_WARNING, "control_group: members of %s cannot reach the control socket: "
+                        "%s is mode %04o, group %u", group, dir, (unsigned) (st.st_mode & 07777),
+                        (unsigned) st.st_gid);
+        return 0;
+}
+
+int control_open(sup_manager *m, const char *path, const char *group, sup_control **ret, char *err, size_t err_size) {
+        _cleanup_(control_freep) sup_control *c = NULL;
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        char dir[sizeof(sa.sun_path)], *slash;
+        mode_t mode = group ? 0660 : 0600;
+        int r;
+
+        if (strlen(path) >= sizeof(sa.sun_path)) {
+                snprintf(err, err_size, "control socket path too long: %s", path);
+                return -ENAMETOOLONG;
+        }
+        r = control_new(m, group, &c, err, err_size);
+        if (r < 0)
+                return r;
+        strcpy(sa.sun_path, path);
+        strcpy(c->path, path);
+        /* Its directory, made absolute for the check. */
+        if (path[0] == '/')
+                snprintf(dir, sizeof(dir), "%s", path);
+        else if (!getcwd(dir, sizeof(dir)) || strlen(dir) + 1 + strlen(path) >= sizeof(dir)) {
+                snprintf(err, err_size, "control socket path too long: %s", path);
+                return -ENAMETOOLONG;
+        } else
+                strcat(strcat(dir, "/"), path);
+        slash = strrchr(dir, '/');
+        *slash = '\0';
+        r = control_dir(c, dir[0] ? dir : "/", group, err, err_size);
+        if (r < 0)
+                return r;
         if (socket_live(&sa)) {
                 snprintf(err, err_size, "another airsupd answers on %s", path);
                 return -EADDRINUSE;
@@ -1354,26 +1622,15 @@ int control_open(sup_manager *m, const char *path, const char *group, sup_contro
             listen(c->fd, SOMAXCONN) < 0) {
                 r = -errno;
                 snprintf(err, err_size, "cannot create the control socket %s: %s", path, strerror(-r));
-                safe_close(c->fd);
+                c->fd = safe_close(c->fd);
                 return r;
         }
-        r = sd_id128_randomize(&c->id);
-        if (r >= 0)
-                r = sd_event_add_io(m->event, &c->source, c->fd, EPOLLIN, on_connection, c);
+        r = sd_event_add_io(m->event, &c->source, c->fd, EPOLLIN, on_connection, c);
         if (r >= 0)
                 r = sd_event_source_set_priority(c->source, SD_EVENT_PRIORITY_IMPORTANT);
-        if (r >= 0)
-                r = sd_event_add_defer(m->event, &c->reap, reap_clients, c);
-        if (r >= 0)
-                r = sd_event_source_set_enabled(c->reap, SD_EVENT_OFF);
-        if (r >= 0)
-                r = c->subscription = sup_events_subscribe(&m->events, on_event, c);
         if (r < 0) {
                 snprintf(err, err_size, "cannot watch the control socket: %s", strerror(-r));
-                c->source = sd_event_source_disable_unref(c->source);
-                safe_close(c->fd);
-                (void) unlink(path);
-                return r;
+                return r;               /* control_free() closes and unlinks it */
         }
         *ret = TAKE_PTR(c);
         return 0;
@@ -1382,7 +1639,8 @@ int control_open(sup_manager *m, const char *path, const char *group, sup_contro
 sup_control *control_free(sup_control *c) {
         if (!c)
                 return NULL;
-        sup_events_unsubscribe(&c->m->events, c->subscription);
+        if (c->subscription >= 0)
+                sup_events_unsubscribe(&c->m->events, c->subscription);
         while (c->clients) {
                 client *cl = c->clients;
                 c->clients = cl->next;

@@ -19,6 +19,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -70,27 +71,108 @@ int state_dir_default(const char *config_path, char *buf, size_t size) {
         return n < 0 || (size_t) n >= size ? -ENAMETOOLONG : 0;
 }
 
-/* mkdir -p, each new level 0700. */
-static int mkdir_parents(const char *path) {
-        char buf[PATH_MAX];
+/* Whether PATH, one level of a directory path, may hold what airsupd
+ * keeps: a directory owned by root or airsupd's user that nobody else
+ * can write to (a sticky one such as /tmp is fine: others can neither
+ * rename nor remove what is ours in it).  A symbolic link is followed
+ * only when root or airsupd's user made it (/var/run -> /run).  As
+ * ssh-agent and tmux do: whoever else could write here could swap what
+ * is below, a control socket or a list of pids to kill. */
+static int dir_trusted(const char *path, char *err, size_t err_size) {
+        uid_t me = geteuid();
+        struct stat st;
 
-        if (strlen(path) >= sizeof(buf))
+        if (lstat(path, &st) < 0)
+                return -errno;
+        if (S_ISLNK(st.st_mode)) {
+                if (st.st_uid != 0 && st.st_uid != me) {
+                        snprintf(err, err_size, "%s is a symbolic link owned by uid %u, not by root or airsupd's "
+                                 "user (uid %u)", path, (unsigned) st.st_uid, (unsigned) me);
+                        return -EPERM;
+                }
+                if (stat(path, &st) < 0)
+                        return -errno;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+                snprintf(err, err_size, "%s is not a directory", path);
+                return -ENOTDIR;
+        }
+        if (st.st_uid != 0 && st.st_uid != me) {
+                snprintf(err, err_size, "%s is owned by uid %u, not by root or airsupd's user (uid %u): "
+                         "another user may have made it first", path, (unsigned) st.st_uid, (unsigned) me);
+                return -EPERM;
+        }
+        if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX)) {
+                snprintf(err, err_size, "%s is writable by others (mode %04o)", path, (unsigned) (st.st_mode & 07777));
+                return -EPERM;
+        }
+        return 0;
+}
+
+int state_mkdir_trusted(const char *path, mode_t mode, const char *group, bool *ret_made, char *err,
+                        size_t err_size) {
+        char buf[PATH_MAX];
+        gid_t gid = (gid_t) -1;
+        bool made = false;
+        int r;
+
+        if (path[0] != '/') {
+                snprintf(err, err_size, "%s is not an absolute path", path);
+                return -EINVAL;
+        }
+        if (strlen(path) >= sizeof(buf)) {
+                snprintf(err, err_size, "%s: path too long", path);
                 return -ENAMETOOLONG;
+        }
+        if (group) {
+                struct group *g = getgrnam(group);
+                if (g)
+                        gid = g->gr_gid;
+        }
+        r = dir_trusted("/", err, err_size);
+        if (r < 0)
+                return r;
         strcpy(buf, path);
         for (char *p = buf + 1;; p++) {
                 if (*p != '/' && *p != '\0')
                         continue;
+                if (p[-1] == '/') {             /* "//", or a trailing "/" */
+                        if (*p == '\0')
+                                break;
+                        continue;
+                }
                 char c = *p;
+                /* A level made here is 0700, or 0750 and GROUP's where the
+                 * control group must reach the socket below; the last MODE. */
+                mode_t m = c == '\0' ? mode : gid != (gid_t) -1 ? 0750 : 0700;
+
                 *p = '\0';
-                if (mkdir(buf, 0700) < 0 && errno != EEXIST)
-                        return -errno;
+                made = mkdir(buf, m) == 0;
+                if (made) {
+                        if (gid != (gid_t) -1 && (m & 0070))
+                                (void) chown(buf, (uid_t) -1, gid);
+                        (void) chmod(buf, m);   /* what the umask took */
+                } else if (errno != EEXIST) {
+                        r = -errno;
+                        snprintf(err, err_size, "cannot create %s: %s", buf, strerror(-r));
+                        return r;
+                }
+                r = dir_trusted(buf, err, err_size);
+                if (r < 0) {
+                        if (r != -EPERM && r != -ENOTDIR)
+                                snprintf(err, err_size, "cannot look at %s: %s", buf, strerror(-r));
+                        return r;
+                }
                 *p = c;
                 if (c == '\0')
-                        return 0;
+                        break;
         }
+        if (ret_made)
+                *ret_made = made;
+        return 0;
 }
 
-int state_open(const char *dir, sup_state *st, char *err, size_t err_size) {
+int state_open(const char *dir, const char *group, sup_state *st, char *err, size_t err_size) {
         char path[PATH_MAX];
         int r;
 
@@ -100,10 +182,13 @@ int state_open(const char *dir, sup_state *st, char *err, size_t err_size) {
                 return -ENAMETOOLONG;
         }
         memcpy(st->dir, dir, strlen(dir) + 1);
-        r = mkdir_parents(dir);
+        r = state_mkdir_trusted(dir, 0700, group, NULL, err, err_size);
         if (r < 0) {
-                snprintf(err, err_size, "cannot create the state directory %s: %s", dir, strerror(-r));
-                return r;
+                char why[PATH_MAX + 128];
+
+                snprintf(why, sizeof(why), "%s", err);
+                snprintf(err, err_size, "the state directory %s: %s", dir, why);
+                return r == -ENOTDIR ? -EPERM : r;
         }
         snprintf(path, sizeof(path), "%s/lock", dir);
         /* A lock file that an exiting airsupd unlinked after we opened it
@@ -183,16 +268,38 @@ static int by_pid_then_order(const void *a, const void *b) {
         return x->order < y->order ? -1 : x->order > y->order;
 }
 
-/* The processes the previous airsupd started and did not see end. */
-static size_t read_procs(const char *path, leftover **ret) {
-        _cleanup_(fclosep) FILE *f = fopen(path, "re");
+/* The processes the previous airsupd started and did not see end.  Only
+ * a list it could have written counts: a regular file of airsupd's user
+ * that nobody else can write (the directory was checked already; this is
+ * the last line of defence against a planted list of pids to kill). */
+static size_t read_procs(const char *path, sup_events *ev, leftover **ret) {
+        _cleanup_(fclosep) FILE *f = NULL;
         leftover *a = NULL;
         size_t n = 0, cap = 0, k = 0, order = 0;
         char line[PROCS_LINE_MAX], boot[40], theirs[40] = "";
+        struct stat st;
+        int fd;
 
         *ret = NULL;
-        if (!f)
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+        if (fd < 0) {
+                if (errno != ENOENT)
+                        sup_log(ev, LOG_WARNING, "%s: cannot open: %s; not stopping any leftover", path,
+                                strerror(errno));
                 return 0;
+        }
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+            (st.st_mode & (S_IWGRP | S_IWOTH))) {
+                sup_log(ev, LOG_WARNING, "%s is not a file only airsupd's user can write: not stopping what "
+                        "it names, ignoring", path);
+                safe_close(fd);
+                return 0;
+        }
+        f = fdopen(fd, "re");
+        if (!f) {
+                safe_close(fd);
+                return 0;
+        }
         boot_id(boot);
         if (!fgets(line, sizeof(line), f) || sscanf(line, "boot %39s", theirs) != 1 || !boot[0] ||
             strcmp(theirs, boot) != 0)
@@ -252,7 +359,7 @@ size_t state_stop_leftovers(sup_state *st, sup_events *ev) {
         struct timespec t0, t;
 
         snprintf(path, sizeof(path), "%s/procs", st->dir);
-        n = read_procs(path, &a);
+        n = read_procs(path, ev, &a);
         for (size_t i = 0; i < n; i++) {
                 if (!still_ours(&a[i])) {
                         a[i].pid = 0;

@@ -30,9 +30,17 @@ typedef struct sup_state {
  * configuration does not set one: /run/airsup/NAME-HASH as root, else
  * under $XDG_RUNTIME_DIR or /tmp/airsup-UID. */
 int state_dir_default(const char *config_path, char *buf, size_t size);
-/* Creates DIR and takes its lock; -EBUSY (ERR says by whom) when another
- * airsupd holds it. */
-int state_open(const char *dir, sup_state *st, char *err, size_t err_size);
+/* Makes PATH's missing levels (0700; 0750 and GROUP's when GROUP, the
+ * control group, is set; the last one MODE) and checks every level from
+ * "/" down: a directory owned by root or airsupd's user, writable by
+ * nobody else unless sticky.  -EPERM (ERR says which level and why) when
+ * one is not; RET_MADE: the last level was made here. */
+int state_mkdir_trusted(const char *path, mode_t mode, const char *group, bool *ret_made, char *err,
+                        size_t err_size);
+/* Creates DIR (state_mkdir_trusted(): -EPERM for one another user could
+ * have planted) and takes its lock; -EBUSY (ERR says by whom) when
+ * another airsupd holds it. */
+int state_open(const char *dir, const char *group, sup_state *st, char *err, size_t err_size);
 /* Stops (SIGTERM, SIGKILL after 5 s) what a previous airsupd of this
  * deployment started and did not see end; returns how many there were. */
 size_t state_stop_leftovers(sup_state *st, sup_events *ev);
