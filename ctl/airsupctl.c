@@ -128,7 +128,7 @@ static int connect_bus(sd_bus **ret) {
                 if (e == ECONNREFUSED)
                         return fail_unreachable(path, "connection refused (a stale socket: airsupd is gone)");
                 if (e == EACCES || e == EPERM)
-                        return fail_unreachable(path, "permission denied by the socket's mode");
+                        return fail_unreachable(path, "permission denied by the socket's mode or its directory's");
                 return fail_unreachable(path, strerror(e));
         }
         /* Who listens there, before a byte is sent: only root or the

@@ -201,7 +201,7 @@ log_has "n.conf:3: \[group:cgroup.procs\]: a name beginning with 'cgroup.' is th
 # groups, and says why once.
 if id nobody >/dev/null 2>&1 && command -v setpriv >/dev/null; then
         chmod 711 "$T"
-        mkdir -m 777 nb
+        mkdir nb && chown nobody:nogroup nb       # nobody's own: airsupd refuses a 0777 one
         printf '[airsupd]\ncgroup = required\nstate_dir = %s/nb/state\n[group:x]\ncommand = /bin/sleep 1000\n' "$T" >nb/r.conf
         chmod 644 nb/r.conf
         setpriv --reuid=nobody --regid=nogroup --clear-groups "$AIRSUPD" -c nb/r.conf --log=stderr \
