@@ -30,7 +30,7 @@ SUP_OBJ  = $(SUP_SRC:%.c=$(BUILD)/%.o) $(SHM_SRC:%.c=$(BUILD)/%.o)
 SHM_SRC  = shm/lane.c shm/mailbox.c
 SHM_OBJ  = $(SHM_SRC:%.c=$(BUILD)/%.o)
 UNIT     = $(BUILD)/tests/test-cfg $(BUILD)/tests/test-policy $(BUILD)/tests/test-notify $(BUILD)/tests/test-manager $(BUILD)/tests/test-proc $(BUILD)/tests/test-sup \
-           $(BUILD)/tests/test-cgroup $(BUILD)/tests/test-reload $(BUILD)/tests/test-shm-lane $(BUILD)/tests/test-shm-crash
+           $(BUILD)/tests/test-cgroup $(BUILD)/tests/test-state $(BUILD)/tests/test-reload $(BUILD)/tests/test-shm-lane $(BUILD)/tests/test-shm-crash
 HELPERS  = $(BUILD)/tests/notify-listen $(BUILD)/tests/hostile $(BUILD)/tests/hostile-ctl $(BUILD)/tests/sigcount $(BUILD)/tests/msg-peer
 EXAMPLES = $(BUILD)/examples/ticker $(BUILD)/examples/flaky $(BUILD)/examples/msgdemo
 BENCH    = $(BUILD)/bench/restart $(BUILD)/bench/crashloop-child $(BUILD)/bench/floor \
@@ -41,7 +41,7 @@ MANS     = man/airsupd.8 man/airsup.conf.5 man/airsupctl.1 man/airsup.3
 # Fuzz targets (tests/fuzz/fuzz-NAME.c) and the sources each needs.  `make
 # fuzz` builds them with clang's libFuzzer and runs each for FUZZ_SECONDS;
 # `make check` replays their corpora and regression inputs without it.
-FUZZERS      = cfg notify value lane channel airsup reload
+FUZZERS      = cfg notify value lane channel airsup reload control
 FUZZ_cfg     = supervisor/cfg.c supervisor/cfg-value.c
 FUZZ_notify  = supervisor/notify-parse.c
 FUZZ_value   = supervisor/cfg-value.c
@@ -49,6 +49,7 @@ FUZZ_reload  = supervisor/cfg.c supervisor/cfg-value.c supervisor/reload-plan.c
 FUZZ_lane    = $(SHM_SRC)
 FUZZ_channel = common/channel.c
 FUZZ_airsup  = child/airsup.c common/channel.c common/fds.c $(SHM_SRC)
+FUZZ_control = $(SUP_SRC) $(SHM_SRC)
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 REPLAY       = $(FUZZERS:%=$(BUILD)/fuzz/replay-%)

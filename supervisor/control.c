@@ -24,7 +24,10 @@
  * (see client_check()): behind the message it is reading, at most
  * CONTROL_WQUEUE_MAX bytes or CONTROL_QUEUE_MAX messages, and all clients
  * together at most CONTROL_WQUEUE_TOTAL_MAX bytes; past that the client
- * (the one with the most unread, for the total) is disconnected. */
+ * is disconnected (for the total, the one with the most piled up behind
+ * its reply, then the one that has waited longest).  Bytes are counted
+ * as sent; a message may hold up to twice that in memory (sd-bus grows
+ * its buffers by doubling), so all clients pin at most about 32 MiB. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
