@@ -19,6 +19,7 @@
 #include "shm/shm.h"
 #include "supervisor/broker.h"
 #include "supervisor/closer.h"
+#include "supervisor/fdlimit.h"
 #include "supervisor/probe.h"
 #include "supervisor/manager.h"
 #include "supervisor/reload.h"
@@ -247,6 +248,10 @@ static int lane_get(sup_proc *s, sup_proc *r, broker_lane **ret) {
                 }
         if (b->n >= SHM_LANES_MAX || s->lanes_out >= LANES_OUT_MAX)
                 return -ENOSPC;
+        /* Two fds a lane, for as long as the receiver exists: refused
+         * (the sender is told EMFILE) before they eat airsupd's reserve. */
+        if (!fdlimit_reserve_full())
+                return -EMFILE;
         if (b->n == b->cap) {
                 size_t cap = b->cap ? b->cap * 2 : 8;
                 broker_lane *a = reallocarray(b->lanes, cap, sizeof(*a));

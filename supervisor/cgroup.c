@@ -41,6 +41,7 @@
 
 #include "common/cleanup.h"
 #include "supervisor/cgroup.h"
+#include "supervisor/fdlimit.h"
 #include "supervisor/manager.h"
 #include "supervisor/proc.h"
 #include "supervisor/state.h"
@@ -139,7 +140,7 @@ int cgroup_limit_render(cfg_limit_kind k, const cfg_limit *l, uint64_t ram_bytes
 
 /* File I/O on the cgroup file system: short and whole. */
 static int write_at(int dir, const char *path, const char *text) {
-        _cleanup_close_ int fd = openat(dir, path, O_WRONLY | O_CLOEXEC);
+        _cleanup_close_ int fd = fdlimit_openat(dir, path, O_WRONLY | O_CLOEXEC);
         size_t len = strlen(text);
         ssize_t n;
 
@@ -152,7 +153,7 @@ static int write_at(int dir, const char *path, const char *text) {
 }
 
 static ssize_t read_at(int dir, const char *path, char *buf, size_t size) {
-        _cleanup_close_ int fd = openat(dir, path, O_RDONLY | O_CLOEXEC);
+        _cleanup_close_ int fd = fdlimit_openat(dir, path, O_RDONLY | O_CLOEXEC);
         size_t len = 0;
 
         if (fd < 0)
@@ -857,7 +858,7 @@ void cgroup_signal(sup_proc *p, int sig) {
                 return;
         /* Each process listed now; what it forks meanwhile gets the
          * SIGKILL at the end of the grace. */
-        fd = openat(p->cg_fd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
+        fd = fdlimit_openat(p->cg_fd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return;
         for (;;) {
