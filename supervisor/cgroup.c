@@ -839,6 +839,13 @@ int cgroup_proc_open(sup_proc *p) {
         char path[PATH_MAX], file[PATH_MAX + 32], text[512];
         int r;
 
+        /* On some kernels (6.18 here) a cgroup that cgroup.kill was
+         * written to kills at birth every child later cloned into it
+         * (CLONE_INTO_CGROUP), for ever: each restart would die of
+         * SIGKILL before it ran.  Such a cgroup, empty by now, is made
+         * anew (its OOM count starts again with it). */
+        if (g && p->cg_fd >= 0 && p->cg_killed && !cgroup_populated(p))
+                cgroup_proc_close(p);
         if (!g || p->cg_fd >= 0)
                 return 0;
         r = leaf_path(p, path, sizeof(path));
@@ -882,6 +889,7 @@ void cgroup_proc_close(sup_proc *p) {
         p->cg_events = sd_event_source_disable_unref(p->cg_events);
         p->cg_memory = sd_event_source_disable_unref(p->cg_memory);
         p->cg_fd = safe_close(p->cg_fd);
+        p->cg_killed = false;
         if (p->cg_path && p->group->m->cgroup) {
                 size_t top = strlen(p->group->m->cgroup->top);
                 char probe[PATH_MAX + sizeof(PROBE_LEAF) + 1];
@@ -953,8 +961,10 @@ void cgroup_signal(sup_proc *p, int sig) {
         if (p->cg_fd < 0)
                 return;
         /* cgroup.kill takes the probes' cgroup below too. */
-        if (sig == SIGKILL && write_at(p->cg_fd, "cgroup.kill", "1") >= 0)
+        if (sig == SIGKILL && write_at(p->cg_fd, "cgroup.kill", "1") >= 0) {
+                p->cg_killed = true;
                 return;
+        }
         signal_procs(p->cg_fd, sig);
         probe = openat(p->cg_fd, PROBE_LEAF, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (probe >= 0)
