@@ -32,7 +32,8 @@ int cgroup_check_cfg(sup_manager *m, const cfg *c, char *err, size_t size);
 /* Back to where airsupd started, and its directories removed. */
 void cgroup_teardown(sup_manager *m);
 
-/* P's cgroup, made (with its limits) and watched if it is not yet. */
+/* P's cgroup, made (with its limits) and watched if it is not yet, or
+ * made anew when cgroup.kill was written to it (see cgroup.c). */
 int cgroup_proc_open(sup_proc *p);
 /* P's group's limits written to its cgroup: all that are set, or (a
  * reload) those that differ from WAS's, an unset one as the default. */
