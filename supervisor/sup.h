@@ -122,6 +122,7 @@ struct sup_proc {
         char *cg_path;
         sd_event_source *cg_events;     /* inotify on cgroup.events: populated */
         sd_event_source *cg_memory;     /* inotify on memory.events: oom_kill */
+        bool cg_killed;                 /* cgroup.kill was written: made anew before the next start */
         uint64_t oom_kills;             /* memory.events oom_kill as last seen */
         bool oom_killed;                /* this incarnation lost a process to the OOM killer */
 
