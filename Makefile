@@ -54,7 +54,7 @@ FUZZ_CC      ?= clang
 REPLAY       = $(FUZZERS:%=$(BUILD)/fuzz/replay-%)
 
 .PHONY: all deps deps-test deps-bench deps-fuzz check check-unit check-integration check-man \
-        check-fuzz fuzz run bench install clean
+        check-fuzz fuzz soak run bench install clean
 
 all: $(BUILD)/airsupd $(BUILD)/airsupctl $(BUILD)/libairsup.a $(BUILD)/libairsup.so.0 $(EXAMPLES)
 
@@ -168,6 +168,12 @@ fuzz: deps-fuzz $(FUZZERS:%=build/fuzz/fuzz-%)
 
 check-integration: all $(HELPERS)
 	@BUILD=$(BUILD) sh tests/integration/run.sh
+
+# make soak [SOAK_SECONDS=300]: every hostile input at once against one
+# airsupd, its RSS, fds and status latency checked against airsupd(8).
+SOAK_SECONDS ?= 300
+soak: all $(HELPERS)
+	BUILD=$(BUILD) bash tests/integration/soak-hostile.sh $(SOAK_SECONDS)
 
 check-man:
 	mandoc -Tlint -W warning $(MANS)
