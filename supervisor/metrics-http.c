@@ -132,7 +132,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **state, e
 
 /* Shuts down every connection whose request is late at NOW; returns how
  * many. */
-static unsigned cut_late(metrics_http *h, uint64_t now) {
+unsigned metrics_http__cut_late(metrics_http *h, uint64_t now) {
         const uint64_t deadline = (uint64_t) METRICS_REQUEST_SEC * 1000000;
         unsigned n = 0;
 
@@ -224,7 +224,7 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
                 uint64_t closed = h->closed;
 
                 (void) MHD_run(h->daemon);
-                if (cut_late(h, http_now(h)) == 0 && h->closed == closed)
+                if (metrics_http__cut_late(h, http_now(h)) == 0 && h->closed == closed)
                         break;
         }
         rearm(h);
