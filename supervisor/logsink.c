@@ -16,7 +16,8 @@
  * that the group's user often owns: that user may put a FIFO, a
  * directory, a symbolic link or a hard link where PATH or PATH.N was.  So
  * the directory is resolved with openat2(RESOLVE_NO_SYMLINKS) (no
- * symbolic link in any component, as systemd's chase() refuses them), the
+ * symbolic link in any component, as systemd's chase() refuses them; one
+ * O_NOFOLLOW component at a time where openat2() is missing), the
  * file opened in it with O_NOFOLLOW | O_NONBLOCK (a FIFO without a reader
  * fails with ENXIO instead of freezing the loop) and kept only if fstat()
  * says it is a regular file with one link, and the rotation renames
@@ -129,6 +130,32 @@ static const char *open_error(int r) {
         }
 }
 
+/* The same, one component at a time from "/" with O_NOFOLLOW, where
+ * openat2() is missing (before Linux 5.6, or refused by an older
+ * container runtime's seccomp filter). */
+static int dir_walk(const char *dir) {
+        _cleanup_close_ int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        char copy[PATH_MAX], *save = NULL;
+
+        if (fd < 0)
+                return -errno;
+        snprintf(copy, sizeof(copy), "%s", dir);
+        for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+                int next = openat(fd, c, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (next < 0) {
+                        int r = -errno;
+                        struct stat st;
+                        /* A link opened with O_NOFOLLOW | O_DIRECTORY is "not a directory". */
+                        if (r == -ENOTDIR && fstatat(fd, c, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+                                r = -ELOOP;
+                        return r;
+                }
+                safe_close(fd);
+                fd = next;
+        }
+        return TAKE_FD(fd);
+}
+
 /* The log's directory, as a handle for the *at() calls below: no symbolic
  * link is followed in any component of it, since the group's user may own
  * one of them. */
@@ -139,6 +166,8 @@ static int dir_open(const log_sink *s) {
         };
         long fd = syscall(SYS_openat2, AT_FDCWD, s->dir, &how, sizeof(how));
 
+        if (fd < 0 && (errno == ENOSYS || errno == EPERM))
+                return dir_walk(s->dir);
         return fd < 0 ? -errno : (int) fd;
 }
 
