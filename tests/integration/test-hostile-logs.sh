@@ -5,7 +5,9 @@
 #   rotation cannot rename and a re-open would wait for a reader for ever;
 #   then holds a reader on the FIFO, so an open would succeed;
 # - swaps a directory of the path for a symbolic link to a root-owned
-#   directory, so a re-open would append to root's file;
+#   directory, so a re-open would append to root's file; then the file
+#   itself for a link to it, and (as root, where fs.protected_hardlinks
+#   is 0 nobody could) for a hard link to it;
 # - keeps PATH.1 a non-empty directory while writing 20,000 lines, so
 #   every rotation fails.
 # airsupd must keep answering `airsupctl status` within 2 s, never write
@@ -96,6 +98,20 @@ as_nobody sh -c "cd logs && rm sub && mv sub.old sub"
 wait_until 10 grep -Eq 'airsupd: [0-9]+ lines dropped, the log could not be opened: a symbolic link in its path' \
         logs/sub/app.log || fail "no line saying what was dropped in app.log: $(tail -n 3 logs/sub/app.log)"
 [ "$(cat rootonly/app.log)" = "root only" ] || fail "airsupd wrote through the link: $(tail -n 2 rootonly/app.log)"
+# The file itself swapped for a link to root's file.
+as_nobody sh -c "cd logs/sub && ln -s $T/rootonly/app.log app.log.new && mv -f app.log.new app.log"
+n=$(log_count 'climber: cannot open its log')
+kill -USR1 "$AIRSUPD_PID"
+wait_log_count 'climber: cannot open its log .*/logs/sub/app.log: a symbolic link in its path, not followed' $((n + 1))
+[ "$(cat rootonly/app.log)" = "root only" ] || fail "airsupd wrote through the link: $(tail -n 2 rootonly/app.log)"
+# A hard link to root's file (nobody cannot make one where
+# fs.protected_hardlinks = 1; root plays it here, as where it is 0).
+ln -f rootonly/app.log logs/sub/app.log
+n=$(log_count 'climber: cannot open its log')
+kill -USR1 "$AIRSUPD_PID"
+wait_log_count 'climber: cannot open its log .*/logs/sub/app.log: a regular file with other hard links, refused' $((n + 1))
+[ "$(cat rootonly/app.log)" = "root only" ] || fail "airsupd wrote into a hard link: $(tail -n 2 rootonly/app.log)"
+rm logs/sub/app.log
 
 # 20,000 lines while every rotation fails: a few warnings, the file bounded.
 wait_until 10 test -e logs/flood.ready || fail "the flood group did not start"
