@@ -11,6 +11,8 @@
  * that writes faster than the file takes it fills the pipe and is slowed
  * by it, and airsupd's memory does not grow.  A line longer than the
  * buffer is written in pieces, each a line of its own, never dropped.
+ * Console lines go out without waiting (see console_out()): while
+ * airsupd's standard error is full they are dropped and counted.
  *
  * The file is opened and rotated by airsupd, usually root, in a directory
  * that the group's user often owns: that user may put a FIFO, a
@@ -41,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -300,10 +303,63 @@ static void write_line(log_sink *s, int fd, const char *head, const char *line, 
         do
                 n = writev(fd, iov, 3);
         while (n < 0 && errno == EINTR);
-        if (n > 0 && !s->console)
+        if (n > 0)
                 s->size += (uint64_t) n;
-        if (n >= 0 && (size_t) n < total && !s->console)
+        if (n >= 0 && (size_t) n < total)
                 sup_log(s->events, LOG_WARNING, "%s: short write to %s", s->name, s->path);
+}
+
+/* airsupd's standard error as console sinks write it: never waiting, since
+ * a child decides how much goes there and whoever reads it (a terminal
+ * held with ^S, a pipe into a pager, journald's stream) may be slow.
+ * Setting O_NONBLOCK on fd 2 would change the open file description the
+ * shell or the service manager shares, so a pipe, FIFO or terminal is
+ * opened again through /proc/self/fd/2 with O_NONBLOCK (a description of
+ * airsupd's own, kept for its life); a socket is sent to with
+ * MSG_DONTWAIT; a regular file takes fd 2 as it is (writes to it do not
+ * wait for a reader).  Process-wide, since fd 2 is. */
+static int console_fd = -EBADF;         /* -EBADF: not looked at yet */
+static bool console_socket;
+
+static int console_out(void) {
+        struct stat st;
+        int fd;
+
+        if (console_fd != -EBADF)
+                return console_fd;
+        console_fd = STDERR_FILENO;
+        if (fstat(STDERR_FILENO, &st) < 0 || S_ISREG(st.st_mode))
+                return console_fd;
+        if (S_ISSOCK(st.st_mode)) {
+                console_socket = true;
+                return console_fd;
+        }
+        /* ENXIO: a pipe nobody reads, where a write fails at once anyway. */
+        fd = open("/proc/self/fd/2", O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        if (fd >= 0)
+                console_fd = fd;
+        return console_fd;
+}
+
+/* "NAME | line" on airsupd's standard error; whether all of it went (a
+ * line that did not fit is dropped, or cut when half of it fit). */
+static bool console_line(const char *head, const char *line, size_t len) {
+        struct iovec iov[3] = {
+                { .iov_base = (void *) head, .iov_len = strlen(head) },
+                { .iov_base = (void *) line, .iov_len = len },
+                { .iov_base = (void *) "\n", .iov_len = 1 },
+        };
+        int fd = console_out();
+        ssize_t n;
+
+        do {
+                if (console_socket) {
+                        struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 3 };
+                        n = sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+                } else
+                        n = writev(fd, iov, 3);
+        } while (n < 0 && errno == EINTR);
+        return n >= 0 && (size_t) n == iov[0].iov_len + len + 1;
 }
 
 /* One line (without its newline) to the file, at NOW: rotated first if
@@ -345,16 +401,32 @@ static void put_file_line(log_sink *s, uint64_t now, const char *line, size_t le
         write_line(s, s->file_fd, head, line, len);
 }
 
+/* One line (without its newline) to airsupd's standard error: while that
+ * is full, dropped and counted, and said with the next line that goes
+ * (no warning in airsupd's own log: it would go where there is no room). */
+static void put_console_line(log_sink *s, const char *line, size_t len) {
+        char head[128], note[128];
+
+        snprintf(head, sizeof(head), "%s | ", s->name);
+        if (s->dropped > s->dropped_told) {
+                snprintf(note, sizeof(note), "airsupd: %llu lines dropped or cut, airsupd's standard error was full",
+                         (unsigned long long) (s->dropped - s->dropped_told));
+                if (!console_line(head, note, strlen(note))) {
+                        s->dropped++;
+                        return;
+                }
+                s->dropped_told = s->dropped;
+        }
+        if (!console_line(head, line, len))
+                s->dropped++;
+}
+
 /* One line (without its newline), with its time or its name. */
 static void put_line(log_sink *s, uint64_t now, const char *line, size_t len) {
-        char head[128];
-
-        if (!s->console) {
+        if (s->console)
+                put_console_line(s, line, len);
+        else
                 put_file_line(s, now, line, len);
-                return;
-        }
-        snprintf(head, sizeof(head), "%s | ", s->name);
-        write_line(s, STDERR_FILENO, head, line, len);
 }
 
 /* Writes every complete line in the buffer; keeps the rest, unless the
