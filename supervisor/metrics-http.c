@@ -55,6 +55,8 @@ struct metrics_http {
         metrics_conn *head, *tail;      /* by since_usec, oldest first */
         uint64_t cut;                   /* connections shut down at the deadline, in all */
         uint64_t closed;                /* connections closed, in all */
+        struct MHD_Response *text;      /* the metrics, as built at loop iteration text_iteration */
+        uint64_t text_iteration;
 };
 
 static uint64_t http_now(metrics_http *h) {
@@ -177,9 +179,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   const char *version, const char *upload, size_t *upload_size, void **state) {
         metrics_http *h = cls;
         struct MHD_Response *r;
+        uint64_t iteration = 0;
         char *text = NULL;
         size_t len = 0;
-        int ret;
 
         (void) version;
         (void) upload;
@@ -195,17 +197,26 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                 return reply(conn, MHD_HTTP_NOT_FOUND, "not found: only /metrics is here\n");
         if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
                 return reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
-        if (control_metrics_text(h->control, &text, &len) < 0)
-                return reply(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
-        r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
-        if (!r) {
-                free(text);
-                return MHD_NO;
+        /* Built once per turn of the loop: nothing in the tree changes
+         * within one, and clients pipelining requests on their 64
+         * connections would otherwise have it built hundreds of times in
+         * a row while the control socket waits. */
+        if (!h->text || sd_event_get_iteration(h->event, &iteration) < 0 || iteration != h->text_iteration) {
+                if (control_metrics_text(h->control, &text, &len) < 0)
+                        return reply(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
+                r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+                if (!r) {
+                        free(text);
+                        return MHD_NO;
+                }
+                (void) MHD_add_response_header(r, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+                /* MHD counts references: answers queued with the old one keep it. */
+                if (h->text)
+                        MHD_destroy_response(h->text);
+                h->text = r;
+                h->text_iteration = iteration;
         }
-        (void) MHD_add_response_header(r, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-        ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
-        MHD_destroy_response(r);
-        return ret;
+        return MHD_queue_response(conn, MHD_HTTP_OK, h->text);
 }
 
 static void rearm(metrics_http *h);
@@ -317,6 +328,8 @@ metrics_http *metrics_http_free(metrics_http *h) {
         h->io = sd_event_source_disable_unref(h->io);
         h->timer = sd_event_source_disable_unref(h->timer);
         MHD_stop_daemon(h->daemon);
+        if (h->text)
+                MHD_destroy_response(h->text);
         /* MHD said goodbye to each connection as it closed it; in case not. */
         while (h->head) {
                 metrics_conn *c = h->head;
