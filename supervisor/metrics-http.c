@@ -53,7 +53,6 @@ struct metrics_http {
         sd_event *event;
         sd_event_source *io, *timer;
         metrics_conn *head, *tail;      /* by since_usec, oldest first */
-        uint64_t cut;                   /* connections shut down at the deadline, in all */
         uint64_t closed;                /* connections closed, in all */
         struct MHD_Response *text;      /* the metrics, as built at loop iteration text_iteration */
         uint64_t text_iteration;
@@ -147,7 +146,6 @@ unsigned metrics_http__cut_late(metrics_http *h, uint64_t now) {
                 if (info)
                         (void) shutdown(info->connect_fd, SHUT_RDWR);
                 c->cut = true;
-                h->cut++;
                 n++;
         }
         return n;
@@ -305,10 +303,6 @@ int metrics_http__new(sd_event *e, sup_control *control, const struct sockaddr *
 
 struct MHD_Daemon *metrics_http__daemon(metrics_http *h) {
         return h->daemon;
-}
-
-uint64_t metrics_http__cut(const metrics_http *h) {
-        return h->cut;
 }
 
 int metrics_http_start(sd_event *e, sup_control *control, const char *listen, metrics_http **ret) {
