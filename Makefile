@@ -41,7 +41,7 @@ MANS     = man/airsupd.8 man/airsup.conf.5 man/airsupctl.1 man/airsup.3
 # Fuzz targets (tests/fuzz/fuzz-NAME.c) and the sources each needs.  `make
 # fuzz` builds them with clang's libFuzzer and runs each for FUZZ_SECONDS;
 # `make check` replays their corpora and regression inputs without it.
-FUZZERS      = cfg notify value lane channel airsup reload
+FUZZERS      = cfg notify value lane channel airsup reload http
 FUZZ_cfg     = supervisor/cfg.c supervisor/cfg-value.c
 FUZZ_notify  = supervisor/notify-parse.c
 FUZZ_value   = supervisor/cfg-value.c
@@ -49,6 +49,7 @@ FUZZ_reload  = supervisor/cfg.c supervisor/cfg-value.c supervisor/reload-plan.c
 FUZZ_lane    = $(SHM_SRC)
 FUZZ_channel = common/channel.c
 FUZZ_airsup  = child/airsup.c common/channel.c common/fds.c $(SHM_SRC)
+FUZZ_http    = supervisor/metrics-http.c supervisor/cfg.c supervisor/cfg-value.c
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 REPLAY       = $(FUZZERS:%=$(BUILD)/fuzz/replay-%)
