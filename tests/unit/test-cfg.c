@@ -15,6 +15,7 @@
 #include "supervisor/cfg.h"
 #include "supervisor/event.h"
 #include "supervisor/manager.h"
+#include "supervisor/reload.h"
 #include "supervisor/proc.h"
 #include "common/cleanup.h"
 
@@ -724,6 +725,59 @@ static void test_cfg_load_out_of_memory_fails_whole(void **state) {
 }
 
 /* Every enum's names come from one table: each name maps back to its value. */
+static cfg *load_ok(const char *text) {
+        _cleanup_free_ char *errors = NULL;
+        cfg *c = NULL;
+
+        assert_int_equal(load(text, &c, &errors), 0);
+        return c;
+}
+
+/* A reload's plan between two big files is linear too: matching by name
+ * goes through the index, and the order of each supervisor's children
+ * is checked in one pass (a pass over the file per supervisor took
+ * seconds with 20,000 of them). */
+static void test_reload_plan_big_linear(void **state) {
+        char *a = NULL, *b = NULL;
+        size_t size = 0;
+        reload_plan p = {};
+        uint64_t t;
+        cfg *old, *new;
+        FILE *f;
+
+        (void) state;
+        f = open_memstream(&a, &size);
+        for (unsigned i = 0; i < 20000; i++)
+                fprintf(f, "[supervisor:s%u]\n[group:g%u]\nparent = s%u\ncommand = /bin/true\n"
+                        "[group:h%u]\nparent = s%u\ncommand = /bin/true\n", i, i, i, i, i);
+        fclose(f);
+        /* The same, each supervisor's two children the other way round,
+         * and the supervisors too. */
+        f = open_memstream(&b, &size);
+        for (unsigned i = 20000; i-- > 0;)
+                fprintf(f, "[supervisor:s%u]\n[group:h%u]\nparent = s%u\ncommand = /bin/true\n"
+                        "[group:g%u]\nparent = s%u\ncommand = /bin/true\n", i, i, i, i, i);
+        fclose(f);
+        old = load_ok(a);
+        new = load_ok(b);
+        t = now_usec();
+        assert_int_equal(reload_plan_build(old, new, &p), 0);
+        t = now_usec() - t;
+        print_message("plan of 60,000 nodes: %llu ms\n", (unsigned long long) (t / 1000));
+        assert_true(t < USEC_PER_SEC);
+        /* Every supervisor and the root: their children's order, in place. */
+        assert_int_equal(p.count[RELOAD_IN_PLACE], 20001);
+        assert_int_equal(p.count[RELOAD_KEEP], 40000);
+        for (size_t i = 0; i < p.n; i++)
+                if (p.items[i].action == RELOAD_IN_PLACE)
+                        assert_int_equal(p.items[i].keys, UINT64_C(1) << RELOAD_KEY_ORDER);
+        reload_plan_done(&p);
+        cfg_free(old);
+        cfg_free(new);
+        free(a);
+        free(b);
+}
+
 static void test_string_tables_round_trip(void **state) {
         (void) state;
         for (int i = 0; i < _CFG_STRATEGY_MAX; i++)
@@ -769,6 +823,7 @@ int main(void) {
                 cmocka_unit_test(test_cfg_load_cycle_linear),
                 cmocka_unit_test(test_cfg_load_depth_limit),
                 cmocka_unit_test(test_cfg_load_big_files_linear),
+                cmocka_unit_test(test_reload_plan_big_linear),
                 cmocka_unit_test(test_cfg_load_line_too_long),
                 cmocka_unit_test(test_cfg_expand_specifiers),
                 cmocka_unit_test(test_cfg_load_quoted_semicolon),
