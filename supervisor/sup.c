@@ -1276,23 +1276,39 @@ int manager_node_restart_children(sup_manager *m, sup_node *s, const bool *which
         return 0;
 }
 
+typedef struct ranked {
+        int rank;
+        size_t pos;                     /* where it was: equal ranks keep their order */
+        sup_node *n;
+} ranked;
+
+static int ranked_cmp(const void *x, const void *y) {
+        const ranked *a = x, *b = y;
+
+        if (a->rank != b->rank)
+                return a->rank < b->rank ? -1 : 1;
+        return a->pos < b->pos ? -1 : a->pos > b->pos;
+}
+
 int manager_node_reorder(sup_manager *m, sup_node *s, int (*rank)(const sup_node *c, void *userdata), void *userdata) {
+        _cleanup_free_ ranked *a = NULL;
+
         (void) m;
         if (!manager_node_quiet(s))
                 return -EBUSY;
-        /* Insertion sort: few children, and mostly in order already. */
-        for (size_t i = 1; i < s->n_children; i++) {
-                sup_node *c = s->children[i];
-                int k = rank(c, userdata);
-                size_t j = i;
-
-                while (j > 0 && rank(s->children[j - 1], userdata) > k) {
-                        s->children[j] = s->children[j - 1];
-                        s->children[j]->index = j;
-                        j--;
-                }
-                s->children[j] = c;
-                c->index = j;
+        if (s->n_children < 2)
+                return 0;
+        /* Sorted, not insertion-sorted: a reload may reverse the order of
+         * thousands of children, and that was quadratic. */
+        a = calloc(s->n_children, sizeof(ranked));
+        if (!a)
+                return -ENOMEM;
+        for (size_t i = 0; i < s->n_children; i++)
+                a[i] = (ranked) { rank(s->children[i], userdata), i, s->children[i] };
+        qsort(a, s->n_children, sizeof(ranked), ranked_cmp);
+        for (size_t i = 0; i < s->n_children; i++) {
+                s->children[i] = a[i].n;
+                a[i].n->index = i;
         }
         return 0;
 }
