@@ -11,11 +11,12 @@
  * What recurses over the tree here (a start down the tree: node_start() and
  * sup_start_next(); a stop: node_stop() and sup_continue(); readiness and
  * escalation up it: node_settled(), sup_finish(), sup_child_failed(); and
- * the walks: walk(), node_free(), kill_all(), find_node(), find_pid(),
- * signal_tree(), group_check_all(), forget_senders()) goes at most as deep
- * as the tree, a few frames per level, and a tree is at most CFG_DEPTH_MAX
- * levels deep (cfg.c refuses a deeper file with FILE:LINE): 100,000 nested
- * supervisors once overflowed the stack at SIGTERM. */
+ * the walks: walk(), node_free(), kill_all(), find_pid(), signal_tree(),
+ * group_check_all(), forget_senders(), names_put_subtree(),
+ * names_del_subtree()) goes at most as deep as the tree, a few frames per
+ * level, and a tree is at most CFG_DEPTH_MAX levels deep (cfg.c refuses a
+ * deeper file with FILE:LINE): 100,000 nested supervisors once overflowed
+ * the stack at SIGTERM. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <signal.h>
@@ -259,6 +260,14 @@ void node_proc_settled(sup_proc *p) {
 static void sup_start_next(sup_node *s) {
         bool was_ready = s->start_next >= s->n_children;
 
+        /* A child that is ready as soon as it is started (a supervisor of
+         * supervisors) says so from inside node_start() below: the loop
+         * sees it, and going on from there too recursed once per sibling
+         * (50,000 deep for as many supervisors) and said S was ready as
+         * many times. */
+        if (s->starting)
+                return;
+        s->starting = true;
         while (s->state == NODE_UP && !s->m->shutting_down && s->start_next < s->n_children) {
                 sup_node *c = s->children[s->start_next];
 
@@ -270,6 +279,7 @@ static void sup_start_next(sup_node *s) {
                         break;
                 s->start_next++;
         }
+        s->starting = false;
         if (was_ready || s->state != NODE_UP || s->start_next < s->n_children)
                 return;
         node_emit(s, SUP_EVENT_READY, LOG_INFO);
@@ -530,6 +540,8 @@ static void proc_down_decide(sup_proc *p) {
         manager_check_ready(m);
 }
 
+static int names_put(sup_manager *m, sup_node *n);
+
 static sup_node *node_new(sup_manager *m, const cfg_node *c, sup_node *parent) {
         sup_node *n = calloc(1, sizeof(sup_node));
 
@@ -617,6 +629,9 @@ static int tree_build(sup_manager *m) {
                         return -ENOMEM;
                 }
         }
+        for (size_t i = 0; i < c->n_nodes; i++)
+                if (names_put(m, by_index[i]) < 0)
+                        return -ENOMEM;
         return 0;
 }
 
@@ -702,6 +717,7 @@ sup_manager *manager_free(sup_manager *m) {
         if (!m)
                 return NULL;
         node_free(m->root);
+        free(m->by_name);
         reload_free(m);
         broker_dead_free(m);
         m->run_queue = sd_event_source_disable_unref(m->run_queue);
@@ -873,21 +889,101 @@ void manager_kill_all(sup_manager *m) {
         sd_event_exit(m->event, 1);
 }
 
-static sup_node *find_node(sup_node *n, const char *name) {
-        if (strcmp(n->cfg->name, name) == 0)
-                return n;
-        for (size_t i = 0; i < n->n_children; i++) {
-                sup_node *f = find_node(n->children[i], name);
-                if (f)
-                        return f;
+/* The index of the tree's nodes by name.  Nodes join it as they join
+ * the tree (tree_build(), manager_node_attach()) and leave it with the
+ * subtree they leave it with (manager_node_detach()); what a reload
+ * holds out of the tree or has not put in place yet is not in it.  A
+ * look-up walked the whole tree before: `airsupctl events NAME` did two
+ * per event of the history, 8 s of a frozen loop with 100,000 nodes. */
+static sup_node names_gone;             /* a tombstone */
+#define NAME_GONE (&names_gone)
+
+static uint64_t names_hash(const char *s) {
+        uint64_t h = UINT64_C(14695981039346656037);
+
+        for (; *s; s++)
+                h = (h ^ (unsigned char) *s) * UINT64_C(1099511628211);
+        return h;
+}
+
+static void names_slot_put(sup_node **slots, size_t cap, sup_node *n) {
+        size_t k = (size_t) names_hash(n->cfg->name) & (cap - 1);
+
+        while (slots[k] && slots[k] != NAME_GONE)
+                k = (k + 1) & (cap - 1);
+        slots[k] = n;
+}
+
+/* At most half full, tombstones included: rebuilt (without them) when
+ * that would no longer hold. */
+static int names_put(sup_manager *m, sup_node *n) {
+        if ((m->by_name_used + 1) * 2 > m->by_name_cap) {
+                size_t live = 0, cap = 64;
+                sup_node **a;
+
+                for (size_t k = 0; k < m->by_name_cap; k++)
+                        live += m->by_name[k] && m->by_name[k] != NAME_GONE;
+                while ((live + 1) * 4 > cap)
+                        cap *= 2;
+                a = calloc(cap, sizeof(sup_node *));
+                if (!a)
+                        return -ENOMEM;
+                for (size_t k = 0; k < m->by_name_cap; k++)
+                        if (m->by_name[k] && m->by_name[k] != NAME_GONE)
+                                names_slot_put(a, cap, m->by_name[k]);
+                free(m->by_name);
+                m->by_name = a;
+                m->by_name_cap = cap;
+                m->by_name_used = live;
         }
-        return NULL;
+        names_slot_put(m->by_name, m->by_name_cap, n);
+        m->by_name_used++;
+        return 0;
+}
+
+static void names_del(sup_manager *m, const sup_node *n) {
+        if (!m->by_name)
+                return;
+        for (size_t k = (size_t) names_hash(n->cfg->name) & (m->by_name_cap - 1); m->by_name[k];
+             k = (k + 1) & (m->by_name_cap - 1))
+                if (m->by_name[k] == n) {
+                        m->by_name[k] = NAME_GONE;
+                        return;
+                }
+}
+
+/* N and what is below it (as deep as the tree: CFG_DEPTH_MAX). */
+static int names_put_subtree(sup_manager *m, sup_node *n) {
+        int r = names_put(m, n);
+
+        for (size_t i = 0; r >= 0 && i < n->n_children; i++)
+                r = names_put_subtree(m, n->children[i]);
+        return r;
+}
+
+static void names_del_subtree(sup_manager *m, const sup_node *n) {
+        names_del(m, n);
+        for (size_t i = 0; i < n->n_children; i++)
+                names_del_subtree(m, n->children[i]);
+}
+
+static bool in_tree(const sup_manager *m, const sup_node *n) {
+        while (n->parent)
+                n = n->parent;
+        return n == m->root;
 }
 
 sup_node *manager_find_node(sup_manager *m, const char *name) {
-        if (!m || !name)
+        if (!m || !name || !m->by_name)
                 return NULL;
-        return find_node(m->root, name);
+        for (size_t k = (size_t) names_hash(name) & (m->by_name_cap - 1); m->by_name[k];
+             k = (k + 1) & (m->by_name_cap - 1)) {
+                sup_node *n = m->by_name[k];
+
+                if (n != NAME_GONE && strcmp(n->cfg->name, name) == 0)
+                        return n;
+        }
+        return NULL;
 }
 
 int manager_find_proc(sup_manager *m, const char *name, sup_proc **ret) {
@@ -1196,6 +1292,8 @@ void manager_node_detach(sup_manager *m, sup_node *n) {
         upcalls_forget(m, n, NULL, 0);
         if (!s)
                 return;
+        if (in_tree(m, n))
+                names_del_subtree(m, n);
         for (size_t i = n->index + 1; i < s->n_children; i++) {
                 s->children[i - 1] = s->children[i];
                 s->marked[i - 1] = s->marked[i];
@@ -1233,7 +1331,6 @@ void manager_node_free(sup_manager *m, sup_node *n) {
 int manager_node_attach(sup_manager *m, sup_node *s, sup_node *n, size_t index) {
         int r;
 
-        (void) m;
         if (index > s->n_children)
                 index = s->n_children;
         r = node_add_child(s, n);
@@ -1251,6 +1348,11 @@ int manager_node_attach(sup_manager *m, sup_node *s, sup_node *n, size_t index) 
         n->ever_started = false;
         if (s->start_next > index)
                 s->start_next++;
+        if (in_tree(m, n) && names_put_subtree(m, n) < 0) {
+                /* Not to be found by name is worse than not to be there. */
+                manager_node_detach(m, n);
+                return -ENOMEM;
+        }
         return 0;
 }
 
@@ -1259,6 +1361,11 @@ int manager_node_kick(sup_manager *m, sup_node *s, size_t index) {
                 return 0;
         if (s->then != THEN_NONE)
                 return -EBUSY;
+        /* Started already, by the sequence an earlier kick began: going
+         * over S's children again would say S is ready once more, for
+         * each of thousands of nodes a reload adds. */
+        if (index < s->n_children && s->children[index]->state != NODE_DOWN)
+                return 0;
         if (index < s->start_next)
                 s->start_next = index;
         sup_start_next(s);

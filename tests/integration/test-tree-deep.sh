@@ -10,7 +10,8 @@
 #    or big file kept airsupd from answering anything for tens of seconds.
 #    Now a SIGHUP of the biggest file a load takes (100,000 supervisors and
 #    groups) leaves the control socket answering within seconds, and so
-#    does one of a file refused for its depth.
+#    does one of a file refused for its depth; a look-up by name no longer
+#    walks the tree, and siblings that are ready at once no longer recurse.
 #
 # The bounds are generous (ASan, a loaded 2-core machine); measured here
 # without ASan the reload of the biggest file holds the loop about 0.4 s.
@@ -140,7 +141,36 @@ echo "the loop answered within $max ms during a SIGHUP of 100,000 nodes ($(grep 
 [ "$max" -lt 15000 ] || fail "a request waited $max ms during the reload of 100,000 nodes"
 [ "$(cat leaf.pid)" = "$leaf" ] && alive "$leaf" || fail "the reload touched the leaf"
 
+# The events of the node last in the tree: each event of the history is
+# matched by name (a look-up walked the whole tree: 8 s of a frozen loop).
+t0=$(date +%s%N)
+"$AIRSUPCTL" -s "$T/control" events pad967 >out || fail "events pad967 failed: $(cat out)"
+ms=$(ms_since "$t0")
+echo "events of the last of 100,000 nodes: $ms ms"
+grep -q "pad967" out || fail "no event of pad967: $(head -c 400 out)"
+[ "$ms" -lt 3000 ] || fail "events pad967 took $ms ms"
+
 # Stopping 100,000 supervisors, 32 levels deep: exit 0, nothing left.
+kill -TERM "$AIRSUPD_PID"
+wait_airsupd_exit 60
+[ "$AIRSUPD_STATUS" -eq 0 ] || fail "airsupd exited $AIRSUPD_STATUS after SIGTERM"
+wait_gone "$leaf" 10
+
+# Wide, not deep: 49,999 supervisors under the root, each over one
+# supervisor, and the leaf last.  Each is ready as soon as it starts;
+# that readiness went on with the root's start sequence from inside it,
+# once per sibling: 50,000 frames deep, and the root "ready" 49,999 times.
+rm -f leaf.pid
+awk -v cmd="$LEAF" 'BEGIN {
+        for (i = 0; i < 49999; i++)
+                printf "[supervisor:w%d]\n[supervisor:u%d]\nparent = w%d\n", i, i, i
+        printf "[group:leaf]\ncommand = %s\n", cmd
+}' >airsup.conf
+start_airsupd airsup.conf
+wait_until 60 test -s leaf.pid || fail "the leaf after 49,999 supervisors did not start"
+leaf=$(cat leaf.pid)
+wait_log "ready root" 20
+[ "$(log_count ' ready root$')" -eq 1 ] || fail "the root was ready $(log_count ' ready root$') times"
 kill -TERM "$AIRSUPD_PID"
 wait_airsupd_exit 60
 [ "$AIRSUPD_STATUS" -eq 0 ] || fail "airsupd exited $AIRSUPD_STATUS after SIGTERM"
