@@ -103,6 +103,11 @@ int manager_restart_proc(sup_manager *m, sup_proc *p);
  * runs (or at once when it is down), the rest at once. */
 sup_node *manager_node_new(sup_manager *m, const cfg_node *c);
 int manager_node_attach(sup_manager *m, sup_node *s, sup_node *n, size_t index);
+/* The N nodes NODES under S at once, each where RANK puts it among S's
+ * children (S's children in RANK's order already; equal ranks keep their
+ * order): one sort, where an attach of each shifted the ones after it. */
+int manager_node_attach_many(sup_manager *m, sup_node *s, sup_node **nodes, size_t n,
+                             int (*rank)(const sup_node *c, void *userdata), void *userdata);
 int manager_node_kick(sup_manager *m, sup_node *s, size_t index);
 void manager_node_stop(sup_manager *m, sup_node *n);
 bool manager_node_down(const sup_node *n);

@@ -890,7 +890,7 @@ void manager_kill_all(sup_manager *m) {
 }
 
 /* The index of the tree's nodes by name.  Nodes join it as they join
- * the tree (tree_build(), manager_node_attach()) and leave it with the
+ * the tree (tree_build(), manager_node_attach(), _attach_many()) and leave it with the
  * subtree they leave it with (manager_node_detach()); what a reload
  * holds out of the tree or has not put in place yet is not in it.  A
  * look-up walked the whole tree before: `airsupctl events NAME` did two
@@ -1396,6 +1396,7 @@ typedef struct ranked {
         int rank;
         size_t pos;                     /* where it was: equal ranks keep their order */
         sup_node *n;
+        bool marked;                    /* goes with it */
 } ranked;
 
 static int ranked_cmp(const void *x, const void *y) {
@@ -1406,12 +1407,10 @@ static int ranked_cmp(const void *x, const void *y) {
         return a->pos < b->pos ? -1 : a->pos > b->pos;
 }
 
-int manager_node_reorder(sup_manager *m, sup_node *s, int (*rank)(const sup_node *c, void *userdata), void *userdata) {
+/* S's children sorted by RANK, their indexes set; -ENOMEM only. */
+static int children_sort(sup_node *s, int (*rank)(const sup_node *c, void *userdata), void *userdata) {
         _cleanup_free_ ranked *a = NULL;
 
-        (void) m;
-        if (!manager_node_quiet(s))
-                return -EBUSY;
         if (s->n_children < 2)
                 return 0;
         /* Sorted, not insertion-sorted: a reload may reverse the order of
@@ -1420,11 +1419,60 @@ int manager_node_reorder(sup_manager *m, sup_node *s, int (*rank)(const sup_node
         if (!a)
                 return -ENOMEM;
         for (size_t i = 0; i < s->n_children; i++)
-                a[i] = (ranked) { rank(s->children[i], userdata), i, s->children[i] };
+                a[i] = (ranked) { rank(s->children[i], userdata), i, s->children[i], s->marked[i] };
         qsort(a, s->n_children, sizeof(ranked), ranked_cmp);
         for (size_t i = 0; i < s->n_children; i++) {
                 s->children[i] = a[i].n;
+                s->marked[i] = a[i].marked;
                 a[i].n->index = i;
+        }
+        return 0;
+}
+
+int manager_node_reorder(sup_manager *m, sup_node *s, int (*rank)(const sup_node *c, void *userdata), void *userdata) {
+        (void) m;
+        if (!manager_node_quiet(s))
+                return -EBUSY;
+        return children_sort(s, rank, userdata);
+}
+
+int manager_node_attach_many(sup_manager *m, sup_node *s, sup_node **nodes, size_t n,
+                             int (*rank)(const sup_node *c, void *userdata), void *userdata) {
+        /* The child S's start sequence waits on, if any: it still does. */
+        sup_node *waiting = s->start_next < s->n_children ? s->children[s->start_next] : NULL;
+        size_t was = s->n_children;
+        sup_node **a;
+        bool *mk;
+        int r;
+
+        if (n == 0)
+                return 0;
+        a = reallocarray(s->children, was + n, sizeof(sup_node *));
+        if (!a)
+                return -ENOMEM;
+        s->children = a;
+        mk = reallocarray(s->marked, was + n, sizeof(bool));
+        if (!mk)
+                return -ENOMEM;
+        s->marked = mk;
+        for (size_t j = 0; j < n; j++) {
+                s->children[was + j] = nodes[j];
+                s->marked[was + j] = false;
+                nodes[j]->index = was + j;
+                nodes[j]->parent = s;
+                nodes[j]->ever_started = false;
+        }
+        s->n_children = was + n;
+        r = children_sort(s, rank, userdata);
+        s->start_next = waiting ? waiting->index : s->n_children;
+        if (r >= 0 && in_tree(m, s))
+                for (size_t j = 0; r >= 0 && j < n; j++)
+                        r = names_put_subtree(m, nodes[j]);
+        if (r < 0) {
+                /* Taken out again: S's children as they were, in order. */
+                for (size_t j = 0; j < n; j++)
+                        manager_node_detach(m, nodes[j]);
+                return r;
         }
         return 0;
 }
