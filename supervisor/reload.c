@@ -64,6 +64,7 @@ typedef struct sup_reload {
         size_t n_parked;
         int *first_child, *next_sibling;        /* the new file's tree, each list in file order */
         struct restart_ask *asks;       /* phase_restart(): what it asks, per supervisor */
+        sup_node **gone;                /* phase_remove(): removed nodes down, to be freed together */
         sup_node **kicks;               /* attached, to be started */
         size_t n_kicks;
         waiter now[RELOAD_WAITING_MAX], next[RELOAD_WAITING_MAX];
@@ -102,10 +103,12 @@ static void plan_clear(sup_reload *r) {
         free(r->first_child);
         free(r->next_sibling);
         free(r->asks);
+        free(r->gone);
         free(r->kicks);
         r->parked_item = r->park_slot = NULL;
         r->first_child = r->next_sibling = NULL;
         r->asks = NULL;
+        r->gone = NULL;
         r->rows = NULL;
         r->n_rows = 0;
         r->status = NULL;
@@ -283,9 +286,11 @@ static void reload_begin(sup_manager *m) {
         r->first_child = calloc(c->n_nodes, sizeof(int));
         r->next_sibling = calloc(c->n_nodes, sizeof(int));
         r->asks = calloc(r->plan.n + 1, sizeof(restart_ask));
+        r->gone = calloc(r->plan.n + 1, sizeof(sup_node *));
         r->kicks = calloc(c->n_nodes + 1, sizeof(sup_node *));
         if (!r->status || !r->held || !r->item_of_old || !r->item_of_new || !r->by_old || !r->by_new || !r->parked ||
-            !r->parked_item || !r->park_slot || !r->first_child || !r->next_sibling || !r->asks || !r->kicks) {
+            !r->parked_item || !r->park_slot || !r->first_child || !r->next_sibling || !r->asks || !r->gone ||
+            !r->kicks) {
                 cfg_free(c);
                 fail(m, -ENOMEM, NULL);
                 return;
@@ -394,7 +399,16 @@ static bool removed_with_parent(const sup_reload *r, const reload_item *it) {
         return k >= 0 && r->plan.items[k].action == RELOAD_REMOVE;
 }
 
+/* Removed nodes that are down go together (manager_nodes_free()): freed
+ * one at a time, 50,000 removed in front of 50,000 kept took 11 s. */
+static void remove_down(sup_manager *m, sup_reload *r, size_t *n) {
+        manager_nodes_free(m, r->gone, *n);
+        *n = 0;
+}
+
 static bool phase_remove(sup_manager *m, sup_reload *r) {
+        size_t n_gone = 0;
+
         for (; r->cursor < r->plan.n; r->cursor++) {
                 const reload_item *it = &r->plan.items[r->cursor];
                 sup_node *n;
@@ -406,13 +420,16 @@ static bool phase_remove(sup_manager *m, sup_reload *r) {
                         continue;
                 if (!manager_node_down(n)) {
                         manager_node_stop(m, n);
-                        if (!manager_node_down(n))
+                        if (!manager_node_down(n)) {
+                                remove_down(m, r, &n_gone);
                                 return false;
+                        }
                 }
                 park_movers(r, m, n);
-                manager_node_free(m, n);
+                r->gone[n_gone++] = n;
                 r->by_old[it->old_index] = NULL;
         }
+        remove_down(m, r, &n_gone);
         return true;
 }
 

@@ -1248,6 +1248,15 @@ static bool in_subtree(const sup_node *x, const sup_node *top) {
         return false;
 }
 
+/* Whether X or a supervisor above it is in manager_nodes_free(). */
+static bool leaving(const sup_node *x) {
+        for (; x; x = x->parent)
+                if (x->leaving)
+                        return true;
+        return false;
+}
+
+/* N == NULL and PROCS == NULL: what is below a node that is leaving. */
 static void upcalls_forget(sup_manager *m, const sup_node *n, const sup_proc *procs, size_t n_procs) {
         for (size_t i = 0; i < m->up_n; i++) {
                 sup_upcall *u = &m->upcalls[(m->up_head + i) % m->up_cap];
@@ -1255,9 +1264,15 @@ static void upcalls_forget(sup_manager *m, const sup_node *n, const sup_proc *pr
 
                 if (u->kind == UPCALL_NONE)
                         continue;
-                if ((n && x && in_subtree(x, n)) || (procs && u->proc >= procs && u->proc < procs + n_procs))
+                if ((n && x && in_subtree(x, n)) || (procs && u->proc >= procs && u->proc < procs + n_procs) ||
+                    (!n && !procs && x && leaving(x)))
                         u->kind = UPCALL_NONE;
         }
+        /* What was forgotten at the end of the queue goes: a node that
+         * leaves right after it reported itself down (a reload removing
+         * thousands) must not leave the queue longer for the next. */
+        while (m->up_n > 0 && m->upcalls[(m->up_head + m->up_n - 1) % m->up_cap].kind == UPCALL_NONE)
+                m->up_n--;
 }
 
 sup_node *manager_node_new(sup_manager *m, const cfg_node *c) {
@@ -1326,6 +1341,73 @@ void manager_node_free(sup_manager *m, sup_node *n) {
         upcalls_forget(m, n, NULL, 0);
         forget_senders(m, n);
         node_free(n);
+}
+
+static int ptr_cmp(const void *x, const void *y) {
+        uintptr_t a = (uintptr_t) *(sup_node *const *) x, b = (uintptr_t) *(sup_node *const *) y;
+
+        return a < b ? -1 : a > b;
+}
+
+void manager_nodes_free(sup_manager *m, sup_node **nodes, size_t n) {
+        _cleanup_free_ sup_node **parents = calloc(n, sizeof(sup_node *));
+        size_t n_parents = 0;
+
+        if (!parents) {
+                /* One at a time, then: slower, not wrong. */
+                for (size_t j = 0; j < n; j++)
+                        manager_node_free(m, nodes[j]);
+                return;
+        }
+        for (size_t j = 0; j < n; j++) {
+                nodes[j]->leaving = true;
+                if (nodes[j]->parent) {
+                        if (in_tree(m, nodes[j]))
+                                names_del_subtree(m, nodes[j]);
+                        parents[n_parents++] = nodes[j]->parent;
+                }
+        }
+        upcalls_forget(m, NULL, NULL, 0);
+        qsort(parents, n_parents, sizeof(sup_node *), ptr_cmp);
+        /* Each supervisor's children without those that leave, in one pass. */
+        for (size_t j = 0; j < n_parents; j++) {
+                sup_node *s = parents[j];
+                size_t w = 0, before = 0;
+
+                if (j > 0 && parents[j - 1] == s)
+                        continue;
+                for (size_t i = 0; i < s->n_children; i++) {
+                        sup_node *c = s->children[i];
+
+                        if (c->leaving) {
+                                before += i < s->start_next;
+                                c->parent = NULL;
+                                c->index = 0;
+                                continue;
+                        }
+                        s->children[w] = c;
+                        s->marked[w] = s->marked[i];
+                        c->index = w++;
+                }
+                s->n_children = w;
+                s->start_next -= before;
+        }
+        for (size_t j = 0; j < n; j++) {
+                forget_senders(m, nodes[j]);
+                node_free(nodes[j]);
+        }
+        /* As manager_node_detach(): a supervisor waiting to start one of
+         * them goes on without it. */
+        for (size_t j = 0; j < n_parents; j++) {
+                sup_node *s = parents[j];
+
+                if (j > 0 && parents[j - 1] == s)
+                        continue;
+                if (s->state == NODE_UP && s->then == THEN_NONE && s->start_next < s->n_children)
+                        sup_start_next(s);
+                else if (s->then != THEN_NONE)
+                        sup_continue(s);
+        }
 }
 
 int manager_node_attach(sup_manager *m, sup_node *s, sup_node *n, size_t index) {
