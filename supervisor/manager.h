@@ -117,9 +117,11 @@ bool manager_node_quiet(const sup_node *s);
 bool manager_node_settled(const sup_node *n);
 void manager_node_detach(sup_manager *m, sup_node *n);
 void manager_node_free(sup_manager *m, sup_node *n);
-/* manager_node_free() of the N nodes NODES (each down, none below
- * another), each supervisor's children compacted once and the run queue
- * gone over once: one at a time, freeing 50,000 took seconds. */
+/* manager_node_detach() and manager_node_free() of the N nodes NODES
+ * (each down, none below another), each supervisor's children compacted
+ * once and the run queue gone over once: one at a time, 50,000 took
+ * seconds. */
+void manager_nodes_detach(sup_manager *m, sup_node **nodes, size_t n);
 void manager_nodes_free(sup_manager *m, sup_node **nodes, size_t n);
 int manager_node_restart_children(sup_manager *m, sup_node *s, const bool *which);
 int manager_node_reorder(sup_manager *m, sup_node *s, int (*rank)(const sup_node *c, void *userdata), void *userdata);

@@ -65,6 +65,8 @@ typedef struct sup_reload {
         int *first_child, *next_sibling;        /* the new file's tree, each list in file order */
         struct restart_ask *asks;       /* phase_restart(): what it asks, per supervisor */
         sup_node **gone;                /* phase_remove(): removed nodes down, to be freed together */
+        sup_node **moving;              /* moved nodes to be parked together ... */
+        size_t *moving_item;            /* ... and their plan items */
         sup_node **kicks;               /* attached, to be started */
         size_t n_kicks;
         waiter now[RELOAD_WAITING_MAX], next[RELOAD_WAITING_MAX];
@@ -104,11 +106,14 @@ static void plan_clear(sup_reload *r) {
         free(r->next_sibling);
         free(r->asks);
         free(r->gone);
+        free(r->moving);
+        free(r->moving_item);
         free(r->kicks);
         r->parked_item = r->park_slot = NULL;
         r->first_child = r->next_sibling = NULL;
         r->asks = NULL;
-        r->gone = NULL;
+        r->gone = r->moving = NULL;
+        r->moving_item = NULL;
         r->rows = NULL;
         r->n_rows = 0;
         r->status = NULL;
@@ -287,10 +292,12 @@ static void reload_begin(sup_manager *m) {
         r->next_sibling = calloc(c->n_nodes, sizeof(int));
         r->asks = calloc(r->plan.n + 1, sizeof(restart_ask));
         r->gone = calloc(r->plan.n + 1, sizeof(sup_node *));
+        r->moving = calloc(r->plan.n + 1, sizeof(sup_node *));
+        r->moving_item = calloc(r->plan.n + 1, sizeof(size_t));
         r->kicks = calloc(c->n_nodes + 1, sizeof(sup_node *));
         if (!r->status || !r->held || !r->item_of_old || !r->item_of_new || !r->by_old || !r->by_new || !r->parked ||
             !r->parked_item || !r->park_slot || !r->first_child || !r->next_sibling || !r->asks || !r->gone ||
-            !r->kicks) {
+            !r->moving || !r->moving_item || !r->kicks) {
                 cfg_free(c);
                 fail(m, -ENOMEM, NULL);
                 return;
@@ -349,11 +356,18 @@ static void reload_begin(sup_manager *m) {
 /* N, the node of plan item K, leaves the tree until it is put in its
  * new place.  Each of these is O(1): a reload moving thousands of nodes
  * must not search a list for each. */
-static void park(sup_reload *r, sup_manager *m, sup_node *n, size_t k) {
-        manager_node_detach(m, n);
+static void park_one(sup_reload *r, sup_node *n, size_t k) {
         r->park_slot[k] = r->n_parked;
         r->parked_item[r->n_parked] = k;
         r->parked[r->n_parked++] = n;
+}
+
+/* The N nodes of R->moving (plan items R->moving_item) parked together:
+ * taken out of the tree one at a time, 50,000 of them took 8-16 s. */
+static void park_moving(sup_reload *r, sup_manager *m, size_t n) {
+        manager_nodes_detach(m, r->moving, n);
+        for (size_t j = 0; j < n; j++)
+                park_one(r, r->moving[j], r->moving_item[j]);
 }
 
 static void unpark(sup_reload *r, size_t k) {
@@ -379,17 +393,26 @@ static const reload_item *item_of(const sup_reload *r, const sup_node *n) {
         return k >= 0 ? &r->plan.items[k] : NULL;
 }
 
-/* Below a removed node, what moves elsewhere is taken out first. */
-static void park_movers(sup_reload *r, sup_manager *m, sup_node *n) {
+/* Below a removed node N, what moves elsewhere (collected into
+ * R->moving from *K on) is taken out first. */
+static void find_movers(sup_reload *r, sup_node *n, size_t *k) {
         for (size_t i = n->n_children; i-- > 0;) {
                 sup_node *c = n->children[i];
                 const reload_item *it = item_of(r, c);
 
-                if (it && it->action == RELOAD_MOVE)
-                        park(r, m, c, (size_t) (it - r->plan.items));
-                else
-                        park_movers(r, m, c);
+                if (it && it->action == RELOAD_MOVE) {
+                        r->moving[*k] = c;
+                        r->moving_item[(*k)++] = (size_t) (it - r->plan.items);
+                } else
+                        find_movers(r, c, k);
         }
+}
+
+static void park_movers(sup_reload *r, sup_manager *m, sup_node *n) {
+        size_t k = 0;
+
+        find_movers(r, n, &k);
+        park_moving(r, m, k);
 }
 
 static bool removed_with_parent(const sup_reload *r, const reload_item *it) {
@@ -519,6 +542,8 @@ static bool phase_restart(sup_manager *m, sup_reload *r) {
 }
 
 static bool phase_move_stop(sup_manager *m, sup_reload *r) {
+        size_t k = 0;
+
         /* From where the last turn stopped: a node stopped stays down. */
         for (; r->cursor < r->plan.n; r->cursor++) {
                 const reload_item *it = &r->plan.items[r->cursor];
@@ -538,9 +563,12 @@ static bool phase_move_stop(sup_manager *m, sup_reload *r) {
                 const reload_item *it = &r->plan.items[i];
                 sup_node *n = it->action == RELOAD_MOVE ? r->by_new[it->new_index] : NULL;
 
-                if (n && !is_parked(r, i))
-                        park(r, m, n, i);
+                if (n && !is_parked(r, i)) {
+                        r->moving[k] = n;
+                        r->moving_item[k++] = i;
+                }
         }
+        park_moving(r, m, k);
         return true;
 }
 

@@ -1248,7 +1248,7 @@ static bool in_subtree(const sup_node *x, const sup_node *top) {
         return false;
 }
 
-/* Whether X or a supervisor above it is in manager_nodes_free(). */
+/* Whether X or a supervisor above it is in manager_nodes_detach(). */
 static bool leaving(const sup_node *x) {
         for (; x; x = x->parent)
                 if (x->leaving)
@@ -1349,14 +1349,17 @@ static int ptr_cmp(const void *x, const void *y) {
         return a < b ? -1 : a > b;
 }
 
-void manager_nodes_free(sup_manager *m, sup_node **nodes, size_t n) {
-        _cleanup_free_ sup_node **parents = calloc(n, sizeof(sup_node *));
+void manager_nodes_detach(sup_manager *m, sup_node **nodes, size_t n) {
+        _cleanup_free_ sup_node **parents = NULL;
         size_t n_parents = 0;
 
+        if (n == 0)
+                return;         /* not even a pass over the run queue */
+        parents = calloc(n, sizeof(sup_node *));
         if (!parents) {
                 /* One at a time, then: slower, not wrong. */
                 for (size_t j = 0; j < n; j++)
-                        manager_node_free(m, nodes[j]);
+                        manager_node_detach(m, nodes[j]);
                 return;
         }
         for (size_t j = 0; j < n; j++) {
@@ -1392,10 +1395,8 @@ void manager_nodes_free(sup_manager *m, sup_node **nodes, size_t n) {
                 s->n_children = w;
                 s->start_next -= before;
         }
-        for (size_t j = 0; j < n; j++) {
-                forget_senders(m, nodes[j]);
-                node_free(nodes[j]);
-        }
+        for (size_t j = 0; j < n; j++)
+                nodes[j]->leaving = false;
         /* As manager_node_detach(): a supervisor waiting to start one of
          * them goes on without it. */
         for (size_t j = 0; j < n_parents; j++) {
@@ -1407,6 +1408,16 @@ void manager_nodes_free(sup_manager *m, sup_node **nodes, size_t n) {
                         sup_start_next(s);
                 else if (s->then != THEN_NONE)
                         sup_continue(s);
+        }
+}
+
+void manager_nodes_free(sup_manager *m, sup_node **nodes, size_t n) {
+        /* Their upcalls, and those of what is below them, went with the
+         * detach (one pass over the run queue for all). */
+        manager_nodes_detach(m, nodes, n);
+        for (size_t j = 0; j < n; j++) {
+                forget_senders(m, nodes[j]);
+                node_free(nodes[j]);
         }
 }
 

@@ -189,7 +189,7 @@ struct sup_node {
         node_then then;
         size_t start_next;              /* children before this one are started and were ready */
         bool starting;                  /* in sup_start_next(): its loop sees a child's readiness itself */
-        bool leaving;                   /* in manager_nodes_free(): on its way out of the tree */
+        bool leaving;                   /* in manager_nodes_detach(): on its way out of the tree */
         bool ever_started;              /* since its supervisor last started afresh */
         bool held;                      /* stopped by the operator: stays down until started */
         const cfg_node *next_cfg;       /* a reload's new settings, taken at its next start */

@@ -184,11 +184,13 @@ wait_gone "$leaf" 10
 # put in place by moving all those after it (4-10 s of a frozen loop;
 # 0.5 s now, 0.75 s under ASan).
 flat() {
-        awk -v cmd="$LEAF" -v front="$1" 'BEGIN {
+        awk -v cmd="$LEAF" -v front="$1" -v box="${2:-}" 'BEGIN {
                 for (i = 0; i < front; i++)
                         printf "[supervisor:f%d]\n", i
+                if (box)
+                        printf "[supervisor:box]\n"
                 for (i = 0; i < 49990; i++)
-                        printf "[supervisor:k%d]\n", i
+                        printf "[supervisor:k%d]\n%s", i, box ? "parent = box\n" : ""
                 printf "[group:leaf]\ncommand = %s\n", cmd
         }'
 }
@@ -212,6 +214,21 @@ log_has "reloaded root added=0 removed=49990" || fail "the supervisors in front 
 echo "the loop answered within $max ms while 49,990 supervisors were removed in front of 49,991"
 [ "$max" -lt 3000 ] || fail "a request waited $max ms while 49,990 supervisors were removed in front"
 [ "$(cat leaf.pid)" = "$leaf" ] && alive "$leaf" || fail "the removal touched the leaf"
+
+# 49,990 supervisors moved under a new one, and back: each was taken out
+# of the tree one at a time (8-16 s).
+flat 0 box >airsup.conf
+hup_probe dead-letters
+log_has "reloaded root added=1 removed=0 restarted=0 moved=49990" || fail "the supervisors were not moved"
+echo "the loop answered within $max ms while 49,990 supervisors moved into a new one"
+[ "$max" -lt 3000 ] || fail "a request waited $max ms while 49,990 supervisors moved"
+flat 0 >airsup.conf
+hup_probe dead-letters
+log_has "reloaded root added=0 removed=1 restarted=0 moved=49990" || fail "the supervisors were not moved back"
+echo "the loop answered within $max ms while 49,990 supervisors moved back"
+[ "$max" -lt 3000 ] || fail "a request waited $max ms while 49,990 supervisors moved back"
+[ "$(cat leaf.pid)" = "$leaf" ] && alive "$leaf" || fail "the moves touched the leaf"
+"$AIRSUPCTL" -s "$T/control" --json tree | grep -q '"name":"k49989","depth":1,' || fail "k49989 is not back under the root"
 kill -TERM "$AIRSUPD_PID"
 wait_airsupd_exit 60
 [ "$AIRSUPD_STATUS" -eq 0 ] || fail "airsupd exited $AIRSUPD_STATUS after SIGTERM"
