@@ -189,6 +189,8 @@ struct sup_node {
         bool *marked;                   /* children being stopped for THEN */
         node_then then;
         size_t start_next;              /* children before this one are started and were ready */
+        bool starting;                  /* in sup_start_next(): its loop sees a child's readiness itself */
+        bool leaving;                   /* in manager_nodes_detach(): on its way out of the tree */
         bool ever_started;              /* since its supervisor last started afresh */
         bool held;                      /* stopped by the operator: stays down until started */
         const cfg_node *next_cfg;       /* a reload's new settings, taken at its next start */
@@ -236,4 +238,8 @@ struct sup_manager {
         uint64_t group_polls;           /* times a process group was polled for emptiness */
         struct sup_reload *reload;      /* reload.c: the one being applied, NULL if none */
         uint64_t reloads_applied, reloads_failed;
+        /* sup.c: the nodes in the tree by name (open addressing), so a
+         * look-up by name does not walk the whole tree. */
+        sup_node **by_name;
+        size_t by_name_cap, by_name_used;       /* used: live entries and tombstones */
 };
