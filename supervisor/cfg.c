@@ -13,12 +13,15 @@
  * long comments were errors and /dev/zero was read for ever. */
 #define _GNU_SOURCE
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <sys/stat.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/cleanup.h"
 #include "shm/shm.h"
@@ -1190,21 +1193,28 @@ int cfg_load(const char *path, FILE *err, cfg **ret) {
         loader l = { .err = err, .cur = -1 };
         int r;
 
-        f = fopen(path, "re");
-        if (!f) {
-                r = -errno;
-                if (err)
-                        fprintf(err, "%s: %s\n", path, strerror(-r));
-                return r;
-        }
+        /* A reload reads the file inside the event loop: a FIFO put in
+         * its place must not hold the loop in open() or read(), so only
+         * a regular file is read (opened without waiting for a writer). */
         {
+                _cleanup_close_ int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
                 struct stat st;
 
-                /* fopen() takes a directory; its read would fail later. */
-                if (fstat(fileno(f), &st) < 0 || S_ISDIR(st.st_mode)) {
-                        r = S_ISDIR(st.st_mode) ? -EISDIR : -errno;
+                r = fd < 0 ? -errno : fstat(fd, &st) < 0 ? -errno :
+                    S_ISDIR(st.st_mode) ? -EISDIR : !S_ISREG(st.st_mode) ? -EBADFD : 0;
+                if (r >= 0 && fcntl(fd, F_SETFL, 0) < 0)
+                        r = -errno;
+                if (r >= 0) {
+                        f = fdopen(fd, "r");
+                        if (!f)
+                                r = -errno;
+                        else
+                                TAKE_FD(fd);
+                }
+                if (r < 0) {
                         if (err)
-                                fprintf(err, "%s: %s\n", path, strerror(-r));
+                                fprintf(err, "%s: %s\n", path,
+                                        r == -EBADFD ? "not a regular file" : strerror(-r));
                         return r;
                 }
         }
