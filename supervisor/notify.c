@@ -1,12 +1,19 @@
 /* notify.c - the sd_notify protocol, one socket per process of a group with
- * ready = notify.
+ * ready = notify (or a watchdog).
  *
- * Each proc gets an abstract datagram socket, "@airsup/" and 32 random hex
- * digits, bound once and kept across restarts, whose name its children
- * find in NOTIFY_SOCKET.  Abstract sockets have no permissions and their
- * names show in /proc/net/unix, so anyone on the machine can send to one
- * once it exists; what the name being unpredictable buys is that nobody
- * can bind it first.
+ * Each proc gets a datagram socket in the filesystem, bound once and kept
+ * across restarts, whose path its children find in NOTIFY_SOCKET.  Not an
+ * abstract one: those have no permissions and their names show in
+ * /proc/net/unix, and a socket's queue holds only net.unix.max_dgram_qlen
+ * datagrams (10 by default), so any local user could keep it full and make
+ * the group's own WATCHDOG=1 wait in sendmsg() past its deadline.  The
+ * sockets live in a directory of this airsupd's own, made with mkdtemp()
+ * (nobody can make it first) under /run as root, $XDG_RUNTIME_DIR or /tmp
+ * otherwise, mode 0711: searchable by the groups' users, listable by
+ * nobody.  Each socket is mode 0600 and owned by the uid its group runs as
+ * (notify_grant(), before each spawn), so only that uid and root can send
+ * to it; everyone else gets EACCES from connect() or sendto().  The
+ * directory goes with its last socket.
  *
  * A sender is trusted only through what the kernel attaches to its
  * datagram: its credentials (SO_PASSCRED) and, on kernels that have it, a
@@ -36,6 +43,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -72,6 +80,10 @@
 #define NOTIFY_LOG_BURST 5
 #define NOTIFY_LOG_INTERVAL_USEC (10 * USEC_PER_SEC)
 #define BIND_TRIES 8
+/* A socket's path: the directory, "/", NOTIFY_NAME_LEN hex digits, and a
+ * NUL, within sun_path's 108 bytes. */
+#define NOTIFY_NAME_LEN 32
+#define NOTIFY_DIR_MAX (sizeof(((struct sockaddr_un *) 0)->sun_path) - 1 - NOTIFY_NAME_LEN - 1)
 
 /* Whether live process PID is in P's process group or below its main
  * process (by parent links), as seen in /proc now.  airsupd and PID 1 end
@@ -317,20 +329,82 @@ void notify_drain(sup_proc *p) {
                         break;
 }
 
-static int bind_random(int fd, char *name, size_t size) {
+/* This airsupd's directory of notify sockets, and how many are open in
+ * it.  The process's, not a manager's: one airsupd, one directory. */
+static char notify_dir[NOTIFY_DIR_MAX + 1];
+static unsigned notify_dir_users;
+
+static int dir_make_under(const char *base) {
+        char t[NOTIFY_DIR_MAX + 1];
+        int n, r;
+
+        n = snprintf(t, sizeof(t), "%s/airsup-notify.XXXXXX", base);
+        if (n < 0 || (size_t) n >= sizeof(t))
+                return -ENAMETOOLONG;
+        if (!mkdtemp(t))
+                return -errno;
+        /* Searchable, not listable: each socket's owner and mode decide
+         * who may send to it. */
+        if (chmod(t, 0711) < 0) {
+                r = -errno;
+                (void) rmdir(t);
+                return r;
+        }
+        memcpy(notify_dir, t, (size_t) n + 1);
+        return 0;
+}
+
+static int dir_acquire(void) {
+        const char *runtime = getenv("XDG_RUNTIME_DIR");
+        int r = -ENOENT;
+
+        if (notify_dir_users == 0) {
+                if (geteuid() == 0)
+                        r = dir_make_under("/run");
+                else if (runtime && runtime[0] == '/')
+                        r = dir_make_under(runtime);
+                /* A read-only /run, or a runtime directory whose path is
+                 * too long for a socket's: /tmp, where mkdtemp() is as
+                 * safe. */
+                if (r < 0)
+                        r = dir_make_under("/tmp");
+                if (r < 0)
+                        return r;
+        }
+        notify_dir_users++;
+        return 0;
+}
+
+static void dir_release(void) {
+        if (notify_dir_users == 0 || --notify_dir_users > 0)
+                return;
+        (void) rmdir(notify_dir);
+        notify_dir[0] = '\0';
+}
+
+/* Binds FD to a new random name in the directory, mode 0600 from the
+ * start (the umask is the process's, and the loop is single-threaded). */
+static int bind_random(int fd, char *path, size_t size) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        uint8_t rnd[16];
+        uint8_t rnd[NOTIFY_NAME_LEN / 2];
         size_t len;
+        mode_t old;
+        int r = 0;
 
         if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t) sizeof(rnd))
                 return errno > 0 ? -errno : -EIO;
-        len = (size_t) snprintf(name, size, "@airsup/");
-        for (size_t i = 0; i < sizeof(rnd) && len + 2 < size; i++)
-                len += (size_t) snprintf(name + len, size - len, "%02x", rnd[i]);
-        /* Abstract: a NUL first, and no trailing NUL counted in the length. */
-        memcpy(sa.sun_path + 1, name + 1, len - 1);
-        if (bind(fd, (struct sockaddr *) &sa, (socklen_t) (offsetof(struct sockaddr_un, sun_path) + len)) < 0)
-                return -errno;
+        len = (size_t) snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/", notify_dir);
+        for (size_t i = 0; i < sizeof(rnd) && len + 2 < sizeof(sa.sun_path); i++)
+                len += (size_t) snprintf(sa.sun_path + len, sizeof(sa.sun_path) - len, "%02x", rnd[i]);
+        if (len + 1 > size)
+                return -ENAMETOOLONG;
+        old = umask(0177);
+        if (bind(fd, (struct sockaddr *) &sa, (socklen_t) (offsetof(struct sockaddr_un, sun_path) + len + 1)) < 0)
+                r = -errno;
+        umask(old);
+        if (r < 0)
+                return r;
+        memcpy(path, sa.sun_path, len + 1);
         return 0;
 }
 
@@ -350,16 +424,34 @@ int notify_open(sup_proc *p) {
         /* Kernels before 6.5 do not know it: credentials alone then. */
         (void) setsockopt(fd, SOL_SOCKET, SO_PASSPIDFD, &one, sizeof(one));
 #endif
-        /* 128 random bits: a name nobody can bind before us.  A clash is
-         * not possible in practice; it is retried all the same. */
+        r = dir_acquire();
+        if (r < 0)
+                return r;
+        /* 128 random bits: a clash is not possible in practice; it is
+         * retried all the same. */
+        r = -EADDRINUSE;
         for (unsigned i = 0; i < BIND_TRIES && r == -EADDRINUSE; i++)
                 r = bind_random(fd, p->notify_socket, sizeof(p->notify_socket));
-        if (r < 0)
+        if (r >= 0)
+                r = sd_event_add_io(m->event, &p->notify_source, fd, EPOLLIN | EPOLLET, on_notify, p);
+        if (r < 0) {
+                if (p->notify_socket[0])
+                        (void) unlink(p->notify_socket);
+                p->notify_socket[0] = '\0';
+                dir_release();
                 return r;
-        r = sd_event_add_io(m->event, &p->notify_source, fd, EPOLLIN | EPOLLET, on_notify, p);
-        if (r < 0)
-                return r;
+        }
         p->notify_fd = TAKE_FD(fd);
+        return 0;
+}
+
+int notify_grant(sup_proc *p, uid_t uid) {
+        /* The directory is airsupd's own and nobody else can write to it,
+         * so the name is still the socket bound above. */
+        if (p->notify_fd < 0 || !p->notify_socket[0])
+                return 0;
+        if (chown(p->notify_socket, uid, (gid_t) -1) < 0)
+                return -errno;
         return 0;
 }
 
@@ -374,6 +466,10 @@ void notify_close(sup_proc *p) {
                         ;
         }
         p->notify_source = sd_event_source_disable_unref(p->notify_source);
+        if (p->notify_fd >= 0) {
+                (void) unlink(p->notify_socket);
+                dir_release();
+        }
         p->notify_fd = safe_close(p->notify_fd);
         p->notify_socket[0] = '\0';
 }

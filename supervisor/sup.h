@@ -96,7 +96,7 @@ struct sup_proc {
         /* ready = notify: this proc's own sd_notify socket, kept across restarts */
         int notify_fd;
         sd_event_source *notify_source;
-        char notify_socket[64];         /* the NOTIFY_SOCKET value, "@airsup/..." */
+        char notify_socket[108];        /* the NOTIFY_SOCKET value, a path (notify.c) */
         char status[128];               /* last STATUS=, escaped */
         sup_ratelimit notify_log;       /* warnings about its notify socket */
         uid_t uid;                      /* the uid its processes run as (set at spawn) */
