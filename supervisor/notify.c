@@ -80,6 +80,10 @@
 #define NOTIFY_LOG_BURST 5
 #define NOTIFY_LOG_INTERVAL_USEC (10 * USEC_PER_SEC)
 #define BIND_TRIES 8
+/* STATUS= events per process: this many per interval (one a second on
+ * average, a start-up's few at once). */
+#define STATUS_BURST 5
+#define STATUS_INTERVAL_USEC (5 * USEC_PER_SEC)
 /* A socket's path: the directory, "/", NOTIFY_NAME_LEN hex digits, and a
  * NUL, within sun_path's 108 bytes. */
 #define NOTIFY_NAME_LEN 32
@@ -180,6 +184,28 @@ static void notify_warn(sup_proc *p, const char *fmt, ...) {
         sup_log(ev, LOG_WARNING, "%s: %s", p->name, msg);
 }
 
+/* A STATUS= is an event at most STATUS_BURST times per STATUS_INTERVAL
+ * per process: a process that sends them in a loop would otherwise push
+ * every other group's events out of the history, write a log line each
+ * and cut off every `events -f` follower as a slow reader.  The latest
+ * text is always kept (`airsupctl status` shows it); one held back is
+ * made an event, with the count of those held back, by the process's
+ * next datagram once the interval is over (PENDING: a datagram without
+ * STATUS=). */
+static void status_event(sup_proc *p, bool pending) {
+        uint64_t now = manager_now(p->group->m);
+        unsigned suppressed;
+
+        if (pending && (p->status_events.suppressed == 0 ||
+                        now - p->status_events.begin_usec < STATUS_INTERVAL_USEC))
+                return;
+        if (!sup_ratelimit_pass(&p->status_events, now, STATUS_INTERVAL_USEC, STATUS_BURST, &suppressed))
+                return;
+        p->status_suppressed = suppressed;
+        node_proc_event(p, SUP_EVENT_STATUS, LOG_INFO);
+        p->status_suppressed = 0;
+}
+
 /* MAINPID= goes first, so that a READY=1 in the same datagram is about the
  * new main process. */
 static void handle_message(sup_proc *p, const notify_msg *msg) {
@@ -192,8 +218,9 @@ static void handle_message(sup_proc *p, const notify_msg *msg) {
         }
         if (msg->has_status) {
                 snprintf(p->status, sizeof(p->status), "%s", msg->status);
-                node_proc_event(p, SUP_EVENT_STATUS, LOG_INFO);
-        }
+                status_event(p, /* pending= */ false);
+        } else
+                status_event(p, /* pending= */ true);
         if (msg->extend_usec > 0)
                 proc_extend_start(p, msg->extend_usec);
         /* The watchdog protocol (health = watchdog, probe.c). */
