@@ -13,7 +13,10 @@
  * nobody.  Each socket is mode 0600 and owned by the uid its group runs as
  * (notify_grant(), before each spawn), so only that uid and root can send
  * to it; everyone else gets EACCES from connect() or sendto().  The
- * directory goes with its last socket.
+ * directory goes with its last socket (a killed airsupd leaves it behind,
+ * with its dead sockets, in /run: a tmpfs).  Only where no directory can
+ * be made at all does a socket fall back to an abstract name, "@airsup/"
+ * and 32 random hex digits, with a warning.
  *
  * A sender is trusted only through what the kernel attaches to its
  * datagram: its credentials (SO_PASSCRED) and, on kernels that have it, a
@@ -360,6 +363,7 @@ void notify_drain(sup_proc *p) {
  * it.  The process's, not a manager's: one airsupd, one directory. */
 static char notify_dir[NOTIFY_DIR_MAX + 1];
 static unsigned notify_dir_users;
+static bool notify_abstract_warned;
 
 static int dir_make_under(const char *base) {
         char t[NOTIFY_DIR_MAX + 1];
@@ -410,8 +414,9 @@ static void dir_release(void) {
 }
 
 /* Binds FD to a new random name in the directory, mode 0600 from the
- * start (the umask is the process's, and the loop is single-threaded). */
-static int bind_random(int fd, char *path, size_t size) {
+ * start (the umask is the process's, and the loop is single-threaded),
+ * or with ABSTRACT to "@airsup/" and the random name. */
+static int bind_random(int fd, bool abstract, char *path, size_t size) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         uint8_t rnd[NOTIFY_NAME_LEN / 2];
         size_t len;
@@ -420,25 +425,29 @@ static int bind_random(int fd, char *path, size_t size) {
 
         if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t) sizeof(rnd))
                 return errno > 0 ? -errno : -EIO;
-        len = (size_t) snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/", notify_dir);
+        len = (size_t) snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/", abstract ? "@airsup" : notify_dir);
         for (size_t i = 0; i < sizeof(rnd) && len + 2 < sizeof(sa.sun_path); i++)
                 len += (size_t) snprintf(sa.sun_path + len, sizeof(sa.sun_path) - len, "%02x", rnd[i]);
         if (len + 1 > size)
                 return -ENAMETOOLONG;
+        memcpy(path, sa.sun_path, len + 1);
+        if (abstract)
+                /* A NUL first, and no trailing NUL counted in the length. */
+                sa.sun_path[0] = '\0';
         old = umask(0177);
-        if (bind(fd, (struct sockaddr *) &sa, (socklen_t) (offsetof(struct sockaddr_un, sun_path) + len + 1)) < 0)
+        if (bind(fd, (struct sockaddr *) &sa, (socklen_t) (offsetof(struct sockaddr_un, sun_path) + len + !abstract)) < 0)
                 r = -errno;
         umask(old);
         if (r < 0)
-                return r;
-        memcpy(path, sa.sun_path, len + 1);
-        return 0;
+                path[0] = '\0';
+        return r;
 }
 
 int notify_open(sup_proc *p) {
         sup_manager *m = p->group->m;
         _cleanup_close_ int fd = -EBADF;
-        int one = 1, r = -EADDRINUSE;
+        int one = 1, r;
+        bool abstract;
 
         if (p->notify_fd >= 0)
                 return 0;
@@ -451,21 +460,31 @@ int notify_open(sup_proc *p) {
         /* Kernels before 6.5 do not know it: credentials alone then. */
         (void) setsockopt(fd, SOL_SOCKET, SO_PASSPIDFD, &one, sizeof(one));
 #endif
+        /* Where no directory can be made at all (a read-only root
+         * without a writable /run or /tmp), an abstract name rather than
+         * no start: reachable by anyone in the network namespace, as said
+         * once in the log. */
         r = dir_acquire();
-        if (r < 0)
-                return r;
+        abstract = r < 0;
+        if (abstract && !notify_abstract_warned) {
+                sup_log(&m->events, LOG_WARNING, "cannot make a directory for notify sockets (%s): "
+                        "abstract ones instead, which any local user can send to", strerror(-r));
+                notify_abstract_warned = true;
+        }
         /* 128 random bits: a clash is not possible in practice; it is
          * retried all the same. */
         r = -EADDRINUSE;
         for (unsigned i = 0; i < BIND_TRIES && r == -EADDRINUSE; i++)
-                r = bind_random(fd, p->notify_socket, sizeof(p->notify_socket));
+                r = bind_random(fd, abstract, p->notify_socket, sizeof(p->notify_socket));
         if (r >= 0)
                 r = sd_event_add_io(m->event, &p->notify_source, fd, EPOLLIN | EPOLLET, on_notify, p);
         if (r < 0) {
-                if (p->notify_socket[0])
-                        (void) unlink(p->notify_socket);
+                if (!abstract) {
+                        if (p->notify_socket[0])
+                                (void) unlink(p->notify_socket);
+                        dir_release();
+                }
                 p->notify_socket[0] = '\0';
-                dir_release();
                 return r;
         }
         p->notify_fd = TAKE_FD(fd);
@@ -475,7 +494,7 @@ int notify_open(sup_proc *p) {
 int notify_grant(sup_proc *p, uid_t uid) {
         /* The directory is airsupd's own and nobody else can write to it,
          * so the name is still the socket bound above. */
-        if (p->notify_fd < 0 || !p->notify_socket[0])
+        if (p->notify_fd < 0 || p->notify_socket[0] != '/')
                 return 0;
         if (chown(p->notify_socket, uid, (gid_t) -1) < 0)
                 return -errno;
@@ -493,7 +512,7 @@ void notify_close(sup_proc *p) {
                         ;
         }
         p->notify_source = sd_event_source_disable_unref(p->notify_source);
-        if (p->notify_fd >= 0) {
+        if (p->notify_fd >= 0 && p->notify_socket[0] == '/') {
                 (void) unlink(p->notify_socket);
                 dir_release();
         }
