@@ -1,5 +1,5 @@
 # A local user keeping a group's notify socket full (issue 24, hole 11):
-# nobody, with 8 processes sending WATCHDOG=1 as fast as the socket takes
+# nobody, with 32 processes sending WATCHDOG=1 as fast as the socket takes
 # them for 5 s, while the group's own child (as daemon) pets its watchdog
 # every 50 ms (200 ms interval, threshold 2).  Once, on abstract sockets,
 # nobody filled the queue (net.unix.max_dgram_qlen datagrams) and the
@@ -36,7 +36,7 @@ case $sock in
     [ "$(stat -c %U:%a "$(dirname "$sock")")" = root:711 ] || fail "its directory is $(stat -c %U:%a "$(dirname "$sock")")" ;;
 esac
 
-"$HN" flood-as 65534 "$sock" 5 8 "$T/pub/flood.out" || fail "the attacker did not run"
+"$HN" flood-as 65534 "$sock" 5 32 "$T/pub/flood.out" || fail "the attacker did not run"
 cat pub/flood.out
 grep -Eq '^sent=0 refused=[1-9][0-9]*$' pub/flood.out || fail "nobody got datagrams in: $(cat pub/flood.out)"
 log_has 'health-failed dog' && fail "the flood failed a healthy watchdog child (longest send $(cat pub/worst) ms)"
