@@ -13,8 +13,9 @@
  * nobody.  Each socket is mode 0600 and owned by the uid its group runs as
  * (notify_grant(), before each spawn), so only that uid and root can send
  * to it; everyone else gets EACCES from connect() or sendto().  The
- * directory goes with its last socket (a killed airsupd leaves it behind,
- * with its dead sockets, in /run: a tmpfs).  Only where no directory can
+ * directory goes with its last socket; one a killed airsupd left behind,
+ * with its dead sockets, is removed by the next airsupd of the same uid
+ * that makes one (dir_sweep()).  Only where no directory can
  * be made at all does a socket fall back to an abstract name, "@airsup/"
  * and 32 random hex digits, with a warning.
  *
@@ -37,6 +38,7 @@
  * close.  Rejections are logged at most a few times per interval per
  * socket, so a flood costs a line now and then. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -365,6 +367,59 @@ static char notify_dir[NOTIFY_DIR_MAX + 1];
 static unsigned notify_dir_users;
 static bool notify_abstract_warned;
 
+/* Whether the socket at PATH is bound by nobody: connect() says so
+ * without waiting. */
+static bool socket_dead(const char *path) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_close_ int fd = -EBADF;
+
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return false;
+        strcpy(sa.sun_path, path);
+        fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        return fd >= 0 && connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 && errno == ECONNREFUSED;
+}
+
+/* Removes what killed airsupds of this uid left under BASE: directories
+ * whose sockets all refuse a connection.  An empty one is left alone: it
+ * may be another airsupd's, between its mkdtemp() and its first bind().
+ * Bounded: a few dozen entries of a runtime directory, once per
+ * directory made. */
+static void dir_sweep(const char *base) {
+        _cleanup_(closedirp) DIR *d = opendir(base);
+        unsigned swept = 0;
+
+        for (struct dirent *de; d && swept < 64 && (de = readdir(d));) {
+                _cleanup_(closedirp) DIR *sd = NULL;
+                char dir[NOTIFY_DIR_MAX + 1], path[sizeof(((struct sockaddr_un *) 0)->sun_path)];
+                unsigned live = 0, dead = 0;
+                struct stat st;
+
+                if (strncmp(de->d_name, "airsup-notify.", 14) != 0 ||
+                    (size_t) snprintf(dir, sizeof(dir), "%s/%s", base, de->d_name) >= sizeof(dir) ||
+                    lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid())
+                        continue;
+                sd = opendir(dir);
+                for (struct dirent *e; sd && (e = readdir(sd));) {
+                        if (e->d_name[0] == '.')
+                                continue;
+                        if ((size_t) snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) < sizeof(path) &&
+                            socket_dead(path))
+                                dead++;
+                        else
+                                live++;
+                }
+                if (live > 0 || dead == 0)
+                        continue;
+                rewinddir(sd);
+                for (struct dirent *e; (e = readdir(sd));)
+                        if (e->d_name[0] != '.')
+                                (void) unlinkat(dirfd(sd), e->d_name, 0);
+                if (rmdir(dir) == 0)
+                        swept++;
+        }
+}
+
 static int dir_make_under(const char *base) {
         char t[NOTIFY_DIR_MAX + 1];
         int n, r;
@@ -372,6 +427,7 @@ static int dir_make_under(const char *base) {
         n = snprintf(t, sizeof(t), "%s/airsup-notify.XXXXXX", base);
         if (n < 0 || (size_t) n >= sizeof(t))
                 return -ENAMETOOLONG;
+        dir_sweep(base);
         if (!mkdtemp(t))
                 return -errno;
         /* Searchable, not listable: each socket's owner and mode decide

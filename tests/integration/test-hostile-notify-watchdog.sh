@@ -50,4 +50,22 @@ kill -TERM "$AIRSUPD_PID"
 wait_airsupd_exit
 [ "$AIRSUPD_STATUS" -eq 0 ] || fail "airsupd exited $AIRSUPD_STATUS"
 case $sock in /*) [ ! -e "$(dirname "$sock")" ] || fail "$(dirname "$sock") left behind" ;; esac
+
+# A killed airsupd leaves its directory; the next one removes it (and
+# stops the leftover child, as state.c does).
+rm -f pub/dog.sock
+start_airsupd airsup.conf
+wait_until 10 test -s pub/dog.sock || fail "no NOTIFY_SOCKET after a restart of airsupd"
+killed=$(dirname "$(cat pub/dog.sock)")
+kill -KILL "$AIRSUPD_PID"
+wait_until 10 not_running "$AIRSUPD_PID" || fail "airsupd survived SIGKILL"
+wait "$AIRSUPD_PID"
+rm -f pub/dog.sock
+: >"$LOG"
+start_airsupd airsup.conf
+wait_until 10 test -s pub/dog.sock || fail "no NOTIFY_SOCKET after airsupd was killed"
+case $killed in /*) [ ! -e "$killed" ] || fail "$killed, left by a killed airsupd, is still there" ;; esac
+kill -TERM "$AIRSUPD_PID"
+wait_airsupd_exit
+[ "$AIRSUPD_STATUS" -eq 0 ] || fail "airsupd exited $AIRSUPD_STATUS"
 exit 0
