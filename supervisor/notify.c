@@ -366,6 +366,7 @@ void notify_drain(sup_proc *p) {
 static char notify_dir[NOTIFY_DIR_MAX + 1];
 static unsigned notify_dir_users;
 static bool notify_abstract_warned;
+static bool notify_swept;
 
 /* Whether the socket at PATH is bound by nobody: connect() says so
  * without waiting. */
@@ -383,8 +384,8 @@ static bool socket_dead(const char *path) {
 /* Removes what killed airsupds of this uid left under BASE: directories
  * whose sockets all refuse a connection.  An empty one is left alone: it
  * may be another airsupd's, between its mkdtemp() and its first bind().
- * Bounded: a few dozen entries of a runtime directory, once per
- * directory made. */
+ * Bounded: a few dozen entries of a runtime directory, once per airsupd
+ * (for each place it tries). */
 static void dir_sweep(const char *base) {
         _cleanup_(closedirp) DIR *d = opendir(base);
         unsigned swept = 0;
@@ -427,7 +428,9 @@ static int dir_make_under(const char *base) {
         n = snprintf(t, sizeof(t), "%s/airsup-notify.XXXXXX", base);
         if (n < 0 || (size_t) n >= sizeof(t))
                 return -ENAMETOOLONG;
-        dir_sweep(base);
+        /* Once per airsupd is enough: its own never need it. */
+        if (!notify_swept)
+                dir_sweep(base);
         if (!mkdtemp(t))
                 return -errno;
         /* Searchable, not listable: each socket's owner and mode decide
@@ -455,6 +458,7 @@ static int dir_acquire(void) {
                  * safe. */
                 if (r < 0)
                         r = dir_make_under("/tmp");
+                notify_swept = true;
                 if (r < 0)
                         return r;
         }
