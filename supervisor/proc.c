@@ -248,6 +248,12 @@ static int real_spawn(sup_proc *p, int *ret_status_fd) {
                 return r;
         }
         plan.cgroup_fd = p->cg_fd;
+        /* Only the uid it runs as (and root) may send to its notify socket. */
+        r = notify_grant(p, plan.set_user ? plan.uid : geteuid());
+        if (r < 0) {
+                snprintf(p->start_step, sizeof(p->start_step), "notify");
+                return r;
+        }
         /* Once forked, the child is ours only through the pidfd that comes
          * back: a slot for it, whatever the start took meanwhile. */
         (void) fdlimit_reserve_lend();

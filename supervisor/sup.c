@@ -159,7 +159,10 @@ void node_proc_event(sup_proc *p, sup_event_type type, int priority) {
                 if (p->start_step[0])
                         snprintf(e.detail, sizeof(e.detail), "step=%s", p->start_step);
         }
-        if (type == SUP_EVENT_STATUS)
+        if (type == SUP_EVENT_STATUS && p->status_suppressed > 0)
+                snprintf(e.detail, sizeof(e.detail), "status=\"%s\" suppressed=%u", p->status,
+                         p->status_suppressed);
+        else if (type == SUP_EVENT_STATUS)
                 snprintf(e.detail, sizeof(e.detail), "status=\"%s\"", p->status);
         if (type == SUP_EVENT_EXITED && p->health_failed)
                 snprintf(e.detail, sizeof(e.detail), "reason=health");

@@ -96,9 +96,11 @@ struct sup_proc {
         /* ready = notify: this proc's own sd_notify socket, kept across restarts */
         int notify_fd;
         sd_event_source *notify_source;
-        char notify_socket[64];         /* the NOTIFY_SOCKET value, "@airsup/..." */
+        char notify_socket[108];        /* the NOTIFY_SOCKET value, a path (notify.c) */
         char status[128];               /* last STATUS=, escaped */
         sup_ratelimit notify_log;       /* warnings about its notify socket */
+        sup_ratelimit status_events;    /* its STATUS= events (notify.c) */
+        unsigned status_suppressed;     /* STATUS= not made events before the one being emitted */
         uid_t uid;                      /* the uid its processes run as (set at spawn) */
         struct log_sink *sink_out, *sink_err;   /* log: or console output, kept across restarts */
         uint64_t exited_realtime_usec;  /* CLOCK_REALTIME of its last exit, 0 if none */
