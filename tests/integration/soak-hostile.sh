@@ -106,7 +106,7 @@ for _ in range(4):
         try: c.send(b"E")
         except OSError: pass
     time.sleep(1)' "$port"
-attack flood sh -c "for s in \$(sed -n 's/.* @\\(airsup[^ ]*\\)\$/@\\1/p' /proc/net/unix | head -20); do timeout 1 $HOSTILE nobody flood \$s 2000; done; sleep 0.2"
+attack flood sh -c "for s in \$(find /run/airsup-notify.* /tmp/airsup-notify.* -type s 2>/dev/null | head -20); do timeout 1 $HOSTILE nobody flood \$s 2000; done; sleep 0.2"
 
 max_rss=0 max_fds=0 max_ms=0 samples=0
 while [ "$(date +%s)" -lt "$end" ]; do
