@@ -23,7 +23,7 @@ XLDFLAGS = $(LDFLAGS) $(SANFLAGS)
 LIBS     = $(shell pkg-config --libs $(PKGS))
 
 SUP_SRC  = supervisor/cfg.c supervisor/cfg-value.c supervisor/policy.c \
-           supervisor/event.c supervisor/spawn.c supervisor/proc.c supervisor/notify-parse.c \
+           supervisor/event.c supervisor/errout.c supervisor/spawn.c supervisor/proc.c supervisor/notify-parse.c \
            supervisor/notify.c supervisor/helper.c supervisor/closer.c supervisor/spawner.c supervisor/state.c supervisor/verify.c supervisor/logsink.c supervisor/control.c supervisor/metrics-http.c \
            supervisor/sup.c supervisor/fdlimit.c supervisor/broker.c supervisor/cgroup.c supervisor/probe.c supervisor/reload-plan.c supervisor/reload.c common/fds.c common/channel.c
 SUP_OBJ  = $(SUP_SRC:%.c=$(BUILD)/%.o) $(SHM_SRC:%.c=$(BUILD)/%.o)

@@ -11,7 +11,7 @@
  * that writes faster than the file takes it fills the pipe and is slowed
  * by it, and airsupd's memory does not grow.  A line longer than the
  * buffer is written in pieces, each a line of its own, never dropped.
- * Console lines go out without waiting (see console_out()): while
+ * Console lines go out without waiting (errout.c): while
  * airsupd's standard error is full they are dropped and counted.
  *
  * The file is opened and rotated by airsupd, usually root, in a directory
@@ -53,6 +53,7 @@
 
 #include "common/cleanup.h"
 #include "supervisor/event.h"
+#include "supervisor/errout.h"
 #include "supervisor/logsink.h"
 #include "supervisor/ratelimit.h"
 
@@ -309,38 +310,6 @@ static void write_line(log_sink *s, int fd, const char *head, const char *line, 
                 sup_log(s->events, LOG_WARNING, "%s: short write to %s", s->name, s->path);
 }
 
-/* airsupd's standard error as console sinks write it: never waiting, since
- * a child decides how much goes there and whoever reads it (a terminal
- * held with ^S, a pipe into a pager, journald's stream) may be slow.
- * Setting O_NONBLOCK on fd 2 would change the open file description the
- * shell or the service manager shares, so a pipe, FIFO or terminal is
- * opened again through /proc/self/fd/2 with O_NONBLOCK (a description of
- * airsupd's own, kept for its life); a socket is sent to with
- * MSG_DONTWAIT; a regular file takes fd 2 as it is (writes to it do not
- * wait for a reader).  Process-wide, since fd 2 is. */
-static int console_fd = -EBADF;         /* -EBADF: not looked at yet */
-static bool console_socket;
-
-static int console_out(void) {
-        struct stat st;
-        int fd;
-
-        if (console_fd != -EBADF)
-                return console_fd;
-        console_fd = STDERR_FILENO;
-        if (fstat(STDERR_FILENO, &st) < 0 || S_ISREG(st.st_mode))
-                return console_fd;
-        if (S_ISSOCK(st.st_mode)) {
-                console_socket = true;
-                return console_fd;
-        }
-        /* ENXIO: a pipe nobody reads, where a write fails at once anyway. */
-        fd = open("/proc/self/fd/2", O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-        if (fd >= 0)
-                console_fd = fd;
-        return console_fd;
-}
-
 /* "NAME | line" on airsupd's standard error; whether all of it went (a
  * line that did not fit is dropped, or cut when half of it fit). */
 static bool console_line(const char *head, const char *line, size_t len) {
@@ -349,17 +318,8 @@ static bool console_line(const char *head, const char *line, size_t len) {
                 { .iov_base = (void *) line, .iov_len = len },
                 { .iov_base = (void *) "\n", .iov_len = 1 },
         };
-        int fd = console_out();
-        ssize_t n;
 
-        do {
-                if (console_socket) {
-                        struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 3 };
-                        n = sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
-                } else
-                        n = writev(fd, iov, 3);
-        } while (n < 0 && errno == EINTR);
-        return n >= 0 && (size_t) n == iov[0].iov_len + len + 1;
+        return errout_writev(iov, 3);
 }
 
 /* One line (without its newline) to the file, at NOW: rotated first if
