@@ -639,13 +639,31 @@ static void test_cfg_load_bad_files(void **state) {
         free(buf);
         rmdir(dir);
 
-        /* /dev/zero ends at once: a NUL byte on line 1. */
+        /* A device (or a FIFO) is not read at all: a reload must not
+         * wait on it. */
         buf = NULL;
         err = open_memstream(&buf, &size);
-        assert_int_equal(cfg_load("/dev/zero", err, &c), -EINVAL);
+        assert_int_equal(cfg_load("/dev/zero", err, &c), -EBADFD);
         fclose(err);
-        assert_non_null(strstr(buf, "/dev/zero:1: NUL byte in line"));
+        assert_non_null(strstr(buf, "/dev/zero: not a regular file"));
         free(buf);
+
+        /* A NUL byte ends at once: an error on its line. */
+        {
+                char path[] = "/tmp/test-cfg-nul.XXXXXX";
+                int fd = mkstemp(path);
+
+                assert_true(fd >= 0);
+                assert_int_equal(write(fd, "[group:a]\ncommand = x\0y\n", 24), 24);
+                close(fd);
+                buf = NULL;
+                err = open_memstream(&buf, &size);
+                assert_int_equal(cfg_load(path, err, &c), -EINVAL);
+                fclose(err);
+                assert_non_null(strstr(buf, ":2: NUL byte in line"));
+                free(buf);
+                unlink(path);
+        }
 }
 
 static void test_cfg_load_reports_every_error(void **state) {
