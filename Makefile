@@ -23,15 +23,15 @@ XLDFLAGS = $(LDFLAGS) $(SANFLAGS)
 LIBS     = $(shell pkg-config --libs $(PKGS))
 
 SUP_SRC  = supervisor/cfg.c supervisor/cfg-value.c supervisor/policy.c \
-           supervisor/event.c supervisor/spawn.c supervisor/proc.c supervisor/notify-parse.c \
+           supervisor/event.c supervisor/errout.c supervisor/spawn.c supervisor/proc.c supervisor/notify-parse.c \
            supervisor/notify.c supervisor/helper.c supervisor/closer.c supervisor/spawner.c supervisor/state.c supervisor/verify.c supervisor/logsink.c supervisor/control.c supervisor/metrics-http.c \
-           supervisor/sup.c supervisor/broker.c supervisor/cgroup.c supervisor/probe.c supervisor/reload-plan.c supervisor/reload.c common/fds.c common/channel.c
+           supervisor/sup.c supervisor/fdlimit.c supervisor/broker.c supervisor/cgroup.c supervisor/probe.c supervisor/reload-plan.c supervisor/reload.c common/fds.c common/channel.c
 SUP_OBJ  = $(SUP_SRC:%.c=$(BUILD)/%.o) $(SHM_SRC:%.c=$(BUILD)/%.o)
 SHM_SRC  = shm/lane.c shm/mailbox.c
 SHM_OBJ  = $(SHM_SRC:%.c=$(BUILD)/%.o)
 UNIT     = $(BUILD)/tests/test-cfg $(BUILD)/tests/test-policy $(BUILD)/tests/test-notify $(BUILD)/tests/test-manager $(BUILD)/tests/test-proc $(BUILD)/tests/test-sup \
            $(BUILD)/tests/test-cgroup $(BUILD)/tests/test-state $(BUILD)/tests/test-reload $(BUILD)/tests/test-shm-lane $(BUILD)/tests/test-shm-crash
-HELPERS  = $(BUILD)/tests/notify-listen $(BUILD)/tests/hostile $(BUILD)/tests/hostile-ctl $(BUILD)/tests/sigcount $(BUILD)/tests/msg-peer
+HELPERS  = $(BUILD)/tests/notify-listen $(BUILD)/tests/hostile $(BUILD)/tests/hostile-notify $(BUILD)/tests/hostile-ctl $(BUILD)/tests/sigcount $(BUILD)/tests/msg-peer $(BUILD)/tests/hostile-probe
 EXAMPLES = $(BUILD)/examples/ticker $(BUILD)/examples/flaky $(BUILD)/examples/msgdemo
 BENCH    = $(BUILD)/bench/restart $(BUILD)/bench/crashloop-child $(BUILD)/bench/floor \
            $(BUILD)/bench/scale $(BUILD)/bench/idle-child $(BUILD)/bench/mailbox $(BUILD)/bench/ctl $(BUILD)/bench/e2e $(BUILD)/bench/soak \
@@ -41,7 +41,7 @@ MANS     = man/airsupd.8 man/airsup.conf.5 man/airsupctl.1 man/airsup.3
 # Fuzz targets (tests/fuzz/fuzz-NAME.c) and the sources each needs.  `make
 # fuzz` builds them with clang's libFuzzer and runs each for FUZZ_SECONDS;
 # `make check` replays their corpora and regression inputs without it.
-FUZZERS      = cfg notify value lane channel airsup reload control
+FUZZERS      = cfg notify value lane channel airsup reload http control
 FUZZ_cfg     = supervisor/cfg.c supervisor/cfg-value.c
 FUZZ_notify  = supervisor/notify-parse.c
 FUZZ_value   = supervisor/cfg-value.c
@@ -49,13 +49,14 @@ FUZZ_reload  = supervisor/cfg.c supervisor/cfg-value.c supervisor/reload-plan.c
 FUZZ_lane    = $(SHM_SRC)
 FUZZ_channel = common/channel.c
 FUZZ_airsup  = child/airsup.c common/channel.c common/fds.c $(SHM_SRC)
+FUZZ_http    = supervisor/metrics-http.c supervisor/cfg.c supervisor/cfg-value.c
 FUZZ_control = $(SUP_SRC) $(SHM_SRC)
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 REPLAY       = $(FUZZERS:%=$(BUILD)/fuzz/replay-%)
 
 .PHONY: all deps deps-test deps-bench deps-fuzz check check-unit check-integration check-man \
-        check-fuzz fuzz run bench install clean
+        check-fuzz fuzz soak run bench install clean
 
 all: $(BUILD)/airsupd $(BUILD)/airsupctl $(BUILD)/libairsup.a $(BUILD)/libairsup.so.0 $(EXAMPLES)
 
@@ -169,6 +170,12 @@ fuzz: deps-fuzz $(FUZZERS:%=build/fuzz/fuzz-%)
 
 check-integration: all $(HELPERS)
 	@BUILD=$(BUILD) sh tests/integration/run.sh
+
+# make soak [SOAK_SECONDS=300]: every hostile input at once against one
+# airsupd, its RSS, fds and status latency checked against airsupd(8).
+SOAK_SECONDS ?= 300
+soak: all $(HELPERS)
+	BUILD=$(BUILD) bash tests/integration/soak-hostile.sh $(SOAK_SECONDS)
 
 check-man:
 	mandoc -Tlint -W warning $(MANS)

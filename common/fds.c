@@ -8,6 +8,10 @@
 
 #include "common/fds.h"
 
+#ifndef SO_PASSRIGHTS
+#define SO_PASSRIGHTS 83                /* Linux 6.16; glibc 2.36 has no name for it */
+#endif
+
 typedef union fds_control {
         struct cmsghdr align;
         char buf[CMSG_SPACE(sizeof(int) * FDS_MAX)];
@@ -72,4 +76,10 @@ ssize_t fds_recv(int sock, void *buf, size_t size, int flags, int *fds, size_t m
         if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
                 return -EMSGSIZE;
         return n;
+}
+
+int fds_refuse(int sock) {
+        if (setsockopt(sock, SOL_SOCKET, SO_PASSRIGHTS, &(int) { 0 }, sizeof(int)) < 0)
+                return -errno;
+        return 0;
 }

@@ -13,6 +13,7 @@
 
 #include "common/cleanup.h"
 #include "supervisor/control.h"
+#include "supervisor/fdlimit.h"
 #include "supervisor/manager.h"
 #include "supervisor/reload.h"
 #include "supervisor/metrics-http.h"
@@ -231,8 +232,9 @@ int main(int argc, char **argv) {
                 return EXIT_CONFIG;
         if (check) {
                 unsigned warnings = 0;
+                int short_fds = fdlimit_check(c, fdlimit_possible(), stderr);
 
-                if (cfg_verify(c, stderr, &warnings) > 0)
+                if (cfg_verify(c, stderr, &warnings) > 0 || short_fds < 0)
                         return EXIT_CONFIG;
                 if (warnings > 0)
                         printf("%s: ok, %u warning%s\n", path, warnings, warnings == 1 ? "" : "s");
@@ -284,19 +286,39 @@ int main(int argc, char **argv) {
         }
         (void) signal(SIGPIPE, SIG_IGN);
 
-        /* Each process costs airsupd a pidfd (and a notify socket): take the
-         * whole hard limit, and give children their usual soft limit back. */
-        if (getrlimit(RLIMIT_NOFILE, &nofile) >= 0 && nofile.rlim_cur < nofile.rlim_max) {
-                struct rlimit raised = { .rlim_cur = nofile.rlim_max, .rlim_max = nofile.rlim_max };
-                if (setrlimit(RLIMIT_NOFILE, &raised) < 0)
-                        nofile.rlim_cur = 0;
-        } else
+        /* Each process costs airsupd about five fds: take the most it may
+         * have (as root, up to fs.nr_open), refuse a tree that cannot fit,
+         * and give children the limit airsupd was started with. */
+        if (fdlimit_raise(&nofile) < 0)
                 nofile.rlim_cur = 0;
+        {
+                struct rlimit now;
+
+                if (getrlimit(RLIMIT_NOFILE, &now) >= 0 &&
+                    fdlimit_check(c, now.rlim_cur == RLIM_INFINITY ? UINT64_MAX : now.rlim_cur, stderr) < 0)
+                        return EXIT_CONFIG;
+        }
+        if (fdlimit_reserve_init() < 0) {
+                fprintf(stderr, "airsupd: no file descriptors for its reserve: %m\n");
+                return 1;
+        }
 
         r = sd_event_new(&e);
         if (r < 0) {
                 fprintf(stderr, "airsupd: failed to create the event loop: %s\n", strerror(-r));
                 return 1;
+        }
+        /* sd-event makes a clock's timerfd with its first timer, and keeps
+         * it: made now, arming a backoff, grace or poll timer later never
+         * needs an fd, so a stop cannot fail for want of one. */
+        {
+                _cleanup_(sd_event_source_unrefp) sd_event_source *t = NULL;
+
+                r = sd_event_add_time(e, &t, CLOCK_MONOTONIC, UINT64_MAX, 0, NULL, NULL);
+                if (r < 0) {
+                        fprintf(stderr, "airsupd: failed to create a timer: %s\n", strerror(-r));
+                        return 1;
+                }
         }
         r = manager_new(TAKE_PTR(c), e, log, verbose, subreaper, &m);
         if (r < 0) {
@@ -365,5 +387,6 @@ int main(int argc, char **argv) {
         /* The loop ends once every process is down: none is left over. */
         if (state_ok)
                 state_close(&state, /* clean= */ r >= 0);
+        fdlimit_reserve_done();
         return r;
 }

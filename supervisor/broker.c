@@ -18,6 +18,8 @@
 #include "common/fds.h"
 #include "shm/shm.h"
 #include "supervisor/broker.h"
+#include "supervisor/closer.h"
+#include "supervisor/fdlimit.h"
 #include "supervisor/probe.h"
 #include "supervisor/manager.h"
 #include "supervisor/reload.h"
@@ -246,6 +248,10 @@ static int lane_get(sup_proc *s, sup_proc *r, broker_lane **ret) {
                 }
         if (b->n >= SHM_LANES_MAX || s->lanes_out >= LANES_OUT_MAX)
                 return -ENOSPC;
+        /* Two fds a lane, for as long as the receiver exists: refused
+         * (the sender is told EMFILE) before they eat airsupd's reserve. */
+        if (!fdlimit_reserve_full())
+                return -EMFILE;
         if (b->n == b->cap) {
                 size_t cap = b->cap ? b->cap * 2 : 8;
                 broker_lane *a = reallocarray(b->lanes, cap, sizeof(*a));
@@ -365,16 +371,21 @@ static int on_channel(sd_event_source *s, int fd, uint32_t revents, void *userda
         for (unsigned k = 0; k < CHAN_BATCH && p->chan_fd == fd &&
                              (!p->chan_out || p->chan_out->n <= CHAN_OUT_READ_MAX); k++) {
                 char buf[CHAN_RECORD_MAX];
-                int fds[4];
+                int fds[FDS_MAX];
                 size_t n_fds = 0;
                 chan_record rec;
                 ssize_t n;
                 int r;
 
-                n = fds_recv(fd, buf, sizeof(buf), MSG_DONTWAIT, fds, 4, &n_fds);
-                /* A child never sends fds: whatever it sent goes. */
-                for (size_t i = 0; i < n_fds; i++)
-                        (void) close(fds[i]);
+                /* A child never sends fds.  Where the kernel cannot refuse
+                 * them (broker_channel_open()), whatever it sent goes to
+                 * the closer: the last close of a lingering TCP socket
+                 * would hold the loop for its linger time.  Room for the
+                 * kernel's most, so that none is dropped (and closed) by
+                 * recvmsg() itself. */
+                n = fds_recv(fd, buf, sizeof(buf), MSG_DONTWAIT, fds, FDS_MAX, &n_fds);
+                if (n_fds > 0)
+                        sup_dispose_fds(p->group->m, fds, n_fds);
                 if (n == -EAGAIN || n == -EINTR)
                         return 0;
                 if (n == 0 || (n < 0 && n != -EMSGSIZE)) {
@@ -411,6 +422,8 @@ int broker_channel_open(sup_proc *p) {
         broker_channel_close(p);
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
                 return -errno;
+        /* The kernel refuses fds sent to our end (6.16 and later). */
+        (void) fds_refuse(sv[0]);
         p->chan_fd = sv[0];
         p->chan_child = sv[1];
         p->chan_bad = 0;

@@ -13,12 +13,15 @@
  * long comments were errors and /dev/zero was read for ever. */
 #define _GNU_SOURCE
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <sys/stat.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/cleanup.h"
 #include "shm/shm.h"
@@ -26,6 +29,7 @@
 
 #define CFG_LINE_MAX 4096u              /* bytes in a line, comments excepted */
 #define CFG_FILE_MAX (64u << 20)        /* bytes in a file */
+#define CFG_VALUE_MAX (128u << 10)      /* bytes in a value, continuation lines joined */
 
 typedef enum section_kind {
         SECTION_NONE,                   /* before any header, or an unknown one */
@@ -163,10 +167,12 @@ typedef struct loader {
         section_kind kind;
         int cur;                        /* node index for SECTION_SUPERVISOR/GROUP */
         key_id last_key;
+        size_t last_len, last_cap;      /* of last_key's value: continuation lines append in place */
 
         raw_section airsupd;
         unsigned airsupd_line;
         raw_section *raw;               /* parallel to c->nodes */
+        size_t nodes_cap;               /* of c->nodes and raw, grown by doubling */
 } loader;
 
 static void loader_error(loader *l, unsigned line, const char *fmt, ...) _printf_(3, 4);
@@ -296,14 +302,20 @@ static int add_node(loader *l, const char *name, bool supervisor, unsigned line)
         cfg_node *n;
         raw_section *r;
 
-        n = reallocarray(c->nodes, c->n_nodes + 1, sizeof(cfg_node));
-        if (!n)
-                return -ENOMEM;
-        c->nodes = n;
-        r = reallocarray(l->raw, c->n_nodes + 1, sizeof(raw_section));
-        if (!r)
-                return -ENOMEM;
-        l->raw = r;
+        if (c->n_nodes == l->nodes_cap) {
+                /* Doubling: a file of many sections is read in linear time. */
+                size_t cap = l->nodes_cap ? l->nodes_cap * 2 : 16;
+
+                n = reallocarray(c->nodes, cap, sizeof(cfg_node));
+                if (!n)
+                        return -ENOMEM;
+                c->nodes = n;
+                r = reallocarray(l->raw, cap, sizeof(raw_section));
+                if (!r)
+                        return -ENOMEM;
+                l->raw = r;
+                l->nodes_cap = cap;
+        }
 
         n = &c->nodes[c->n_nodes];
         *n = (cfg_node) {
@@ -387,6 +399,13 @@ static void section_header(loader *l, const char *p) {
                         loader_error(l, l->line, "duplicate name '%s' (first defined at line %u)",
                                      id, o->line);
                 return;
+        } else if (l->c->n_nodes > CFG_NODES_MAX) {
+                /* The implicit root is not counted.  What follows is not
+                 * read: the file is refused, and reading on would only
+                 * cost time and memory. */
+                loader_error(l, l->line, "more than %u supervisors and groups", CFG_NODES_MAX);
+                l->stop = true;
+                return;
         } else {
                 i = add_node(l, id, supervisor, l->line);
                 if (i < 0) {
@@ -450,6 +469,7 @@ static void continue_key(loader *l, char *value) {
         raw_section *raw = current_raw(l);
         key_id k = l->last_key;
         char *joined;
+        size_t len;
 
         if (!raw || k == _KEY_MAX)
                 return;                 /* continues an unknown key or section, already reported */
@@ -461,12 +481,29 @@ static void continue_key(loader *l, char *value) {
                 return;                 /* the first line was already an error */
         if (!*value)
                 return;
-        if (asprintf(&joined, "%s %s", raw->value[k], value) < 0) {
-                l->stop = true;
+        len = strlen(value);
+        if (l->last_len + 1 + len > CFG_VALUE_MAX) {
+                /* Said once: the key's further lines are not read. */
+                loader_error(l, l->line, "'%s' longer than %u bytes", keys[k].name, CFG_VALUE_MAX);
+                l->last_key = _KEY_MAX;
                 return;
         }
-        free(raw->value[k]);
-        raw->value[k] = joined;
+        /* Appended in place, the buffer doubling: joining each line anew
+         * made a long value cost the square of its length. */
+        if (l->last_len + 1 + len + 1 > l->last_cap) {
+                size_t cap = l->last_cap * 2 > l->last_len + 1 + len + 1 ? l->last_cap * 2 : l->last_len + 1 + len + 1;
+
+                joined = realloc(raw->value[k], cap);
+                if (!joined) {
+                        l->stop = true;
+                        return;
+                }
+                raw->value[k] = joined;
+                l->last_cap = cap;
+        }
+        raw->value[k][l->last_len] = ' ';
+        memcpy(raw->value[k] + l->last_len + 1, value, len + 1);
+        l->last_len += 1 + len;
 }
 
 /* NAME = VALUE in the current section. */
@@ -499,6 +536,8 @@ static void set_key(loader *l, const char *name, const char *value) {
         l->last_key = (key_id) k;
         raw->value[k] = loader_strdup(l, value);
         raw->line[k] = l->line;
+        l->last_len = strlen(value);
+        l->last_cap = l->last_len + 1;
 }
 
 /* One line (without its newline) of the file. */
@@ -1021,22 +1060,69 @@ static void finish_group(loader *l, cfg_node *n, const raw_section *r) {
         }
 }
 
-/* Whether following parents from node I leads back to I; if so, *RET_FIRST
- * is the smallest index on that cycle. */
-static bool on_cycle(const cfg *c, size_t i, size_t *ret_first) {
-        size_t first = i;
-        int q = c->nodes[i].parent;
+/* Follows the parents of every node once (three colours: a node is on
+ * no path, on the path being followed, or done), so that cycles and
+ * depths cost time linear in the number of nodes however the file is
+ * ordered: following the parents of each node to the root was quadratic
+ * in the depth, and a deep file froze the loop on every reload.  Each
+ * cycle is reported once, at its node that comes first in the file; a
+ * node nested deeper than CFG_DEPTH_MAX at its parent = line, once per
+ * subtree that is too deep (at its top). */
+static void check_tree(loader *l) {
+        enum { WHITE, GREY, BLACK };
+        cfg *c = l->c;
+        _cleanup_free_ uint8_t *colour = calloc(c->n_nodes, sizeof(uint8_t));
+        _cleanup_free_ bool *lost = calloc(c->n_nodes, sizeof(bool));  /* below a cycle or a bad parent */
+        _cleanup_free_ size_t *path = malloc(c->n_nodes * sizeof(size_t));
 
-        for (size_t s = 0; s < c->n_nodes && q > 0; s++) {
-                if ((size_t) q == i) {
-                        *ret_first = first;
-                        return true;
-                }
-                if ((size_t) q < first)
-                        first = (size_t) q;
-                q = c->nodes[q].parent;
+        if (!colour || !lost || !path) {
+                l->stop = true;
+                return;
         }
-        return false;
+        colour[CFG_ROOT] = BLACK;
+        c->nodes[CFG_ROOT].depth = 0;
+        for (size_t i = 1; i < c->n_nodes; i++) {
+                size_t k = 0;
+                unsigned depth;
+                bool bad;
+                int x;
+
+                for (x = (int) i; x >= 0 && colour[x] == WHITE; x = c->nodes[x].parent) {
+                        colour[x] = GREY;
+                        path[k++] = (size_t) x;
+                }
+                if (x >= 0 && colour[x] == GREY) {
+                        /* PATH ends with the cycle: from X to its end. */
+                        size_t j = k, first = (size_t) x;
+
+                        while (path[--j] != (size_t) x)
+                                if (path[j] < first)
+                                        first = path[j];
+                        loader_error(l, c->nodes[first].parent_line, "parent: '%s' is part of a cycle "
+                                     "of supervisors", c->nodes[first].name);
+                        for (size_t m = j; m < k; m++) {
+                                colour[path[m]] = BLACK;
+                                lost[path[m]] = true;
+                        }
+                        k = j;
+                        bad = true;
+                        depth = 0;
+                } else {
+                        /* X < 0: a parent = that names no supervisor, reported already. */
+                        bad = x < 0 || lost[x];
+                        depth = x < 0 ? 0 : c->nodes[x].depth;
+                }
+                while (k-- > 0) {
+                        cfg_node *n = &c->nodes[path[k]];
+
+                        colour[path[k]] = BLACK;
+                        lost[path[k]] = bad;
+                        n->depth = ++depth;
+                        if (!bad && depth == CFG_DEPTH_MAX + 1)
+                                loader_error(l, n->parent_line, "parent: '%s' is nested deeper than %u levels "
+                                             "below the root supervisor", n->name, CFG_DEPTH_MAX);
+                }
+        }
 }
 
 /* Links every node to its parent and rejects what cannot form a tree. */
@@ -1062,14 +1148,7 @@ static void link_tree(loader *l) {
                 else
                         n->parent = p;
         }
-
-        /* Each cycle is reported once, at its node that comes first in the file. */
-        for (size_t i = 1; i < c->n_nodes; i++) {
-                size_t first;
-                if (on_cycle(c, i, &first) && first == i)
-                        loader_error(l, c->nodes[i].parent_line, "parent: '%s' is part of a cycle "
-                                     "of supervisors", c->nodes[i].name);
-        }
+        check_tree(l);
 }
 
 static void raw_section_done(raw_section *r) {
@@ -1114,21 +1193,28 @@ int cfg_load(const char *path, FILE *err, cfg **ret) {
         loader l = { .err = err, .cur = -1 };
         int r;
 
-        f = fopen(path, "re");
-        if (!f) {
-                r = -errno;
-                if (err)
-                        fprintf(err, "%s: %s\n", path, strerror(-r));
-                return r;
-        }
+        /* A reload reads the file inside the event loop: a FIFO put in
+         * its place must not hold the loop in open() or read(), so only
+         * a regular file is read (opened without waiting for a writer). */
         {
+                _cleanup_close_ int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
                 struct stat st;
 
-                /* fopen() takes a directory; its read would fail later. */
-                if (fstat(fileno(f), &st) < 0 || S_ISDIR(st.st_mode)) {
-                        r = S_ISDIR(st.st_mode) ? -EISDIR : -errno;
+                r = fd < 0 ? -errno : fstat(fd, &st) < 0 ? -errno :
+                    S_ISDIR(st.st_mode) ? -EISDIR : !S_ISREG(st.st_mode) ? -EBADFD : 0;
+                if (r >= 0 && fcntl(fd, F_SETFL, 0) < 0)
+                        r = -errno;
+                if (r >= 0) {
+                        f = fdopen(fd, "r");
+                        if (!f)
+                                r = -errno;
+                        else
+                                TAKE_FD(fd);
+                }
+                if (r < 0) {
                         if (err)
-                                fprintf(err, "%s: %s\n", path, strerror(-r));
+                                fprintf(err, "%s: %s\n", path,
+                                        r == -EBADFD ? "not a regular file" : strerror(-r));
                         return r;
                 }
         }

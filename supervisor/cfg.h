@@ -98,6 +98,19 @@ typedef struct cfg_limit {
 
 #define CFG_ROOT 0                      /* index of the implicit root supervisor */
 
+/* What a file may describe, so that loading it (at start, --check, every
+ * reload, in the event loop) takes bounded time and memory, and so that
+ * what walks the tree recursively (sup.c, reload.c) has a bounded stack.
+ * Levels: the root is level 0, what it supervises level 1, and so on; a
+ * node deeper than CFG_DEPTH_MAX is an error at its parent = line.  OTP
+ * trees are a few levels deep; 32 levels of 64-byte names still make a
+ * cgroup path (one directory per supervisor, cgroup.c) well inside
+ * PATH_MAX.  CFG_NODES_MAX counts supervisors and groups (not instances):
+ * at about five fds per group, more could not run under the kernel's
+ * fs.nr_open anyway. */
+#define CFG_DEPTH_MAX 32u
+#define CFG_NODES_MAX 100000u
+
 typedef struct cfg_node {
         char *name;
         bool supervisor;
@@ -108,6 +121,7 @@ typedef struct cfg_node {
         unsigned log_keep;
         unsigned command_line, health_line, workdir_line, out_line, err_line;   /* for --check */
         int parent;                     /* index in cfg.nodes, -1 for the root */
+        unsigned depth;                 /* levels below the root: 0 for the root, 1 for its children */
 
         cfg_restart restart;
 

@@ -9,6 +9,7 @@
  *     TOP/_airsupd                airsupd itself (and its helpers)
  *     TOP/root/web                the group web of the root supervisor
  *     TOP/root/sub/pool/0         instance 0 of the pool "pool" under sub
+ *     TOP/root/web/_probe         web's exec: health probes
  *
  * TOP is airsupd's own cgroup when airsupd is alone in it (a delegated
  * unit, a container), else a directory airsupd-PID below it.  airsupd
@@ -16,6 +17,13 @@
  * tree (cgroup v2 lets a cgroup with controllers enabled for its children
  * have no processes of its own).  Node names start with a letter or a
  * digit, so none is _airsupd.
+ *
+ * A probe runs as the group's user, who may ptrace it: whatever it does
+ * must stay the instance's, so it is cloned into a cgroup below the
+ * instance's (never into _airsupd), one of its own so that what a probe
+ * leaves can be killed when it ends without touching the group.  An
+ * instance's cgroup has no controllers enabled for its children, so it
+ * may hold processes and _probe both; its limits cover _probe's.
  *
  * Children are cloned into their cgroup (CLONE_INTO_CGROUP, spawn.c), a
  * stop signals every process in it and SIGKILL goes through cgroup.kill,
@@ -41,11 +49,14 @@
 
 #include "common/cleanup.h"
 #include "supervisor/cgroup.h"
+#include "supervisor/fdlimit.h"
 #include "supervisor/manager.h"
 #include "supervisor/proc.h"
 #include "supervisor/state.h"
 
 #define SELF_LEAF "_airsupd"
+#define PROBE_LEAF "_probe"      /* below an instance's cgroup: its exec: probes */
+#define PROBE_KILL_PASSES 8
 #define CPU_PERIOD_USEC 100000
 
 struct sup_cgroup {
@@ -139,7 +150,7 @@ int cgroup_limit_render(cfg_limit_kind k, const cfg_limit *l, uint64_t ram_bytes
 
 /* File I/O on the cgroup file system: short and whole. */
 static int write_at(int dir, const char *path, const char *text) {
-        _cleanup_close_ int fd = openat(dir, path, O_WRONLY | O_CLOEXEC);
+        _cleanup_close_ int fd = fdlimit_openat(dir, path, O_WRONLY | O_CLOEXEC);
         size_t len = strlen(text);
         ssize_t n;
 
@@ -152,7 +163,7 @@ static int write_at(int dir, const char *path, const char *text) {
 }
 
 static ssize_t read_at(int dir, const char *path, char *buf, size_t size) {
-        _cleanup_close_ int fd = openat(dir, path, O_RDONLY | O_CLOEXEC);
+        _cleanup_close_ int fd = fdlimit_openat(dir, path, O_RDONLY | O_CLOEXEC);
         size_t len = 0;
 
         if (fd < 0)
@@ -340,8 +351,60 @@ static void cgroup_event(sup_manager *m, int priority, const char *fmt, ...) {
         sup_events_emit(&m->events, &e);
 }
 
+static bool remove_below(const char *path, unsigned depth);
+
+pid_t cgroup_top_owner(const char *name) {
+        unsigned long v = 0;
+
+        if (strncmp(name, "airsupd-", 8) != 0 || !isdigit((unsigned char) name[8]) || name[8] == '0')
+                return 0;
+        for (const char *c = name + 8; *c; c++) {
+                if (!isdigit((unsigned char) *c) || v > INT_MAX / 10)
+                        return 0;
+                v = v * 10 + (unsigned long) (*c - '0');
+        }
+        return v <= INT_MAX ? (pid_t) v : 0;
+}
+
+/* The airsupd-PID directories in ORIGIN that a killed airsupd of another
+ * deployment left (its own deployment's next start would stop them, see
+ * old_tree_stop()): removed, with their empty children, when they are
+ * empty (cgroup.events says "populated 0") and no process PID exists.
+ * One that holds processes, or whose PID lives (an airsupd, or whatever
+ * took the number since: we cannot tell, so it stays), is left alone;
+ * rmdir() itself refuses a cgroup that holds a process or a child. */
+static void stale_tops_remove(sup_manager *m, const char *origin) {
+        _cleanup_(closedirp) DIR *d = opendir(origin);
+        struct dirent *de;
+
+        if (!d)
+                return;
+        while ((de = readdir(d))) {
+                _cleanup_close_ int fd = -EBADF;
+                char proc[32], sub[PATH_MAX], text[256];
+                pid_t owner = cgroup_top_owner(de->d_name);
+                uint64_t populated = 1;
+
+                if (de->d_type != DT_DIR || owner <= 0 || owner == getpid())
+                        continue;
+                snprintf(proc, sizeof(proc), "/proc/%d", (int) owner);
+                if (access(proc, F_OK) == 0 || errno != ENOENT)
+                        continue;
+                fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+                if (fd < 0 || read_at(fd, "cgroup.events", text, sizeof(text)) < 0 ||
+                    !key_value(text, "populated", &populated) || populated != 0)
+                        continue;
+                if (snprintf(sub, sizeof(sub), "%s/%s", origin, de->d_name) >= (int) sizeof(sub))
+                        continue;
+                (void) remove_below(sub, 0);
+                if (rmdir(sub) >= 0)
+                        cgroup_event(m, LOG_INFO, "removed %s: empty, left by airsupd pid %d, which is gone", sub,
+                                     (int) owner);
+        }
+}
+
 /* The cgroup, or why there is none (in ERR). */
-static int cgroup_make(sup_cgroup *g, char *err, size_t size) {
+static int cgroup_make(sup_manager *m, sup_cgroup *g, char *err, size_t size) {
         _cleanup_close_ int top_fd = -EBADF;
         char own[PATH_MAX], path[PATH_MAX + 64], text[512];
         const char *rel;
@@ -383,6 +446,7 @@ static int cgroup_make(sup_cgroup *g, char *err, size_t size) {
                 snprintf(err, size, "airsupd's cgroup %s is systemd's: run it with Delegate=yes", g->origin);
                 return -EPERM;
         }
+        stale_tops_remove(m, g->origin);
 
         if (others_in(g->origin)) {
                 snprintf(path, sizeof(path), "%s/airsupd-%d", g->origin, (int) getpid());
@@ -450,8 +514,6 @@ static int limits_check(sup_manager *m, const cfg *c, char *err, size_t size) {
                 }
         return 0;
 }
-
-static bool remove_below(const char *path, unsigned depth);
 
 /* The cgroups a killed airsupd of this deployment left (its state
  * directory's "cgroup" names where its tree was): everything in them is
@@ -577,7 +639,7 @@ int cgroup_setup(sup_manager *m, char *err, size_t size) {
          * for ours (cgroup_make() reports it missing). */
         if (find_mount(&g->mount, &g->root) >= 0)
                 old_tree_stop(m, g->mount);
-        r = cgroup_make(g, err, size);
+        r = cgroup_make(m, g, err, size);
         if (r < 0) {
                 if (g->self && access(g->self, F_OK) == 0 && !others_in(g->self))
                         (void) rmdir(g->self);
@@ -778,6 +840,13 @@ int cgroup_proc_open(sup_proc *p) {
         char path[PATH_MAX], file[PATH_MAX + 32], text[512];
         int r;
 
+        /* On some kernels (6.18 here) a cgroup that cgroup.kill was
+         * written to kills at birth every child later cloned into it
+         * (CLONE_INTO_CGROUP), for ever: each restart would die of
+         * SIGKILL before it ran.  Such a cgroup, empty by now, is made
+         * anew (its OOM count starts again with it). */
+        if (g && p->cg_fd >= 0 && p->cg_killed && !cgroup_populated(p))
+                cgroup_proc_close(p);
         if (!g || p->cg_fd >= 0)
                 return 0;
         r = leaf_path(p, path, sizeof(path));
@@ -821,10 +890,14 @@ void cgroup_proc_close(sup_proc *p) {
         p->cg_events = sd_event_source_disable_unref(p->cg_events);
         p->cg_memory = sd_event_source_disable_unref(p->cg_memory);
         p->cg_fd = safe_close(p->cg_fd);
+        p->cg_killed = false;
         if (p->cg_path && p->group->m->cgroup) {
                 size_t top = strlen(p->group->m->cgroup->top);
+                char probe[PATH_MAX + sizeof(PROBE_LEAF) + 1];
                 char *slash;
 
+                snprintf(probe, sizeof(probe), "%s/" PROBE_LEAF, p->cg_path);
+                (void) rmdir(probe);
                 /* The leaf, then each parent left empty, up to TOP. */
                 while (rmdir(p->cg_path) >= 0 && (slash = strrchr(p->cg_path, '/')) &&
                        (size_t) (slash - p->cg_path) > top)
@@ -846,20 +919,18 @@ bool cgroup_populated(const sup_proc *p) {
         return v != 0;
 }
 
-void cgroup_signal(sup_proc *p, int sig) {
+/* SIG to each process listed in DIR's cgroup.procs now (not below it);
+ * what one forks meanwhile gets the SIGKILL at the end of the grace.
+ * Returns how many were signalled. */
+static unsigned signal_procs(int dir, int sig) {
         _cleanup_close_ int fd = -EBADF;
         char buf[4096];
         size_t have = 0;
+        unsigned n_sent = 0;
 
-        if (p->cg_fd < 0)
-                return;
-        if (sig == SIGKILL && write_at(p->cg_fd, "cgroup.kill", "1") >= 0)
-                return;
-        /* Each process listed now; what it forks meanwhile gets the
-         * SIGKILL at the end of the grace. */
-        fd = openat(p->cg_fd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
+        fd = fdlimit_openat(dir, "cgroup.procs", O_RDONLY | O_CLOEXEC);
         if (fd < 0)
-                return;
+                return 0;
         for (;;) {
                 ssize_t n = read(fd, buf + have, sizeof(buf) - 1 - have);
                 char *line, *nl;
@@ -875,13 +946,70 @@ void cgroup_signal(sup_proc *p, int sig) {
                         long pid;
                         *nl = '\0';
                         pid = strtol(line, NULL, 10);
-                        if (pid > 1 && pid != (long) getpid())
-                                (void) kill((pid_t) pid, sig);
+                        if (pid > 1 && pid != (long) getpid() && kill((pid_t) pid, sig) >= 0)
+                                n_sent++;
                         line = nl + 1;
                 }
                 have = strlen(line);
                 memmove(buf, line, have);
         }
+        return n_sent;
+}
+
+void cgroup_signal(sup_proc *p, int sig) {
+        _cleanup_close_ int probe = -EBADF;
+
+        if (p->cg_fd < 0)
+                return;
+        /* cgroup.kill takes the probes' cgroup below too. */
+        if (sig == SIGKILL && write_at(p->cg_fd, "cgroup.kill", "1") >= 0) {
+                p->cg_killed = true;
+                return;
+        }
+        signal_procs(p->cg_fd, sig);
+        probe = openat(p->cg_fd, PROBE_LEAF, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (probe >= 0)
+                signal_procs(probe, sig);
+}
+
+int cgroup_probe_open(sup_proc *p, int *ret_fd) {
+        int fd;
+
+        if (!p->group->m->cgroup) {
+                *ret_fd = -EBADF;
+                return 0;
+        }
+        /* With cgroups a probe runs in its instance's, or not at all:
+         * never beside airsupd. */
+        if (p->cg_fd < 0)
+                return -ENOMEDIUM;
+        if (mkdirat(p->cg_fd, PROBE_LEAF, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        fd = openat(p->cg_fd, PROBE_LEAF, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return -errno;
+        *ret_fd = fd;
+        return 0;
+}
+
+void cgroup_probe_kill(sup_proc *p) {
+        _cleanup_close_ int fd = -EBADF;
+
+        if (p->cg_fd < 0)
+                return;
+        fd = openat(p->cg_fd, PROBE_LEAF, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return;
+        /* Not through cgroup.kill: on some kernels (6.18 here) a cgroup
+         * once killed so kills every child later cloned into it at birth,
+         * and the next probe goes there.  A SIGKILL to each process
+         * listed, a few passes: one that was signalled can fork no more,
+         * so only what forked between a read and its kill is left for
+         * the next pass; what outruns them all is still the instance's,
+         * killed with it. */
+        for (unsigned pass = 0; pass < PROBE_KILL_PASSES; pass++)
+                if (signal_procs(fd, SIGKILL) == 0)
+                        break;
 }
 
 bool cgroup_holds(const sup_proc *p, pid_t pid) {

@@ -32,7 +32,8 @@ int cgroup_check_cfg(sup_manager *m, const cfg *c, char *err, size_t size);
 /* Back to where airsupd started, and its directories removed. */
 void cgroup_teardown(sup_manager *m);
 
-/* P's cgroup, made (with its limits) and watched if it is not yet. */
+/* P's cgroup, made (with its limits) and watched if it is not yet, or
+ * made anew when cgroup.kill was written to it (see cgroup.c). */
 int cgroup_proc_open(sup_proc *p);
 /* P's group's limits written to its cgroup: all that are set, or (a
  * reload) those that differ from WAS's, an unset one as the default. */
@@ -43,6 +44,15 @@ bool cgroup_populated(const sup_proc *p);
 /* SIG to every process in P's cgroup; SIGKILL through cgroup.kill, which
  * no fork outruns. */
 void cgroup_signal(sup_proc *p, int sig);
+/* The cgroup P's exec: probes are cloned into: _probe below P's own
+ * (made if missing), so that they and whatever they leave are the
+ * instance's, under its limits and killed with it, and can be killed on
+ * their own when a probe ends.  *RET_FD is -EBADF without cgroups (the
+ * probe's process group is then all there is); < 0 when there are
+ * cgroups but P has none (the probe must not run). */
+int cgroup_probe_open(sup_proc *p, int *ret_fd);
+/* Kills everything in P's probes' cgroup: a probe leaves nothing behind. */
+void cgroup_probe_kill(sup_proc *p);
 /* Whether live process PID is in P's cgroup. */
 bool cgroup_holds(const sup_proc *p, pid_t pid);
 
@@ -63,3 +73,6 @@ const char *cgroup_limit_file(cfg_limit_kind k);
 unsigned cgroup_limit_controller(cfg_limit_kind k);
 const char *cgroup_controller_name(unsigned bit);
 int cgroup_limit_render(cfg_limit_kind k, const cfg_limit *l, uint64_t ram_bytes, char *buf, size_t size);
+/* The pid an "airsupd-PID" directory is named after (pure: unit-tested),
+ * 0 for any other name: the start sweeps those whose airsupd is gone. */
+pid_t cgroup_top_owner(const char *name);

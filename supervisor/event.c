@@ -15,6 +15,7 @@
 #include "supervisor/cfg.h"
 #include "common/cleanup.h"
 #include "common/string-table.h"
+#include "supervisor/errout.h"
 #include "supervisor/event.h"
 #include "supervisor/policy.h"
 
@@ -243,7 +244,7 @@ void sup_events_emit(sup_events *ev, sup_event *e) {
 
         char line[512];
         sup_event_format(e, line, sizeof(line));
-        fprintf(stderr, "%s\n", line);
+        errout_line(line);
 }
 
 void sup_log(sup_events *ev, int priority, const char *fmt, ...) {
@@ -261,7 +262,8 @@ void sup_log(sup_events *ev, int priority, const char *fmt, ...) {
                                 "SYSLOG_IDENTIFIER=airsupd", NULL);
                 return;
         }
-        char when[48];
+        char when[48], line[600];
         format_time(clock_usec(CLOCK_REALTIME), when, sizeof(when));
-        fprintf(stderr, "%s %s airsupd: %s\n", when, priority_names[priority & 7], msg);
+        snprintf(line, sizeof(line), "%s %s airsupd: %s", when, priority_names[priority & 7], msg);
+        errout_line(line);
 }

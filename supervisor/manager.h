@@ -103,6 +103,11 @@ int manager_restart_proc(sup_manager *m, sup_proc *p);
  * runs (or at once when it is down), the rest at once. */
 sup_node *manager_node_new(sup_manager *m, const cfg_node *c);
 int manager_node_attach(sup_manager *m, sup_node *s, sup_node *n, size_t index);
+/* The N nodes NODES under S at once, each where RANK puts it among S's
+ * children (S's children in RANK's order already; equal ranks keep their
+ * order): one sort, where an attach of each shifted the ones after it. */
+int manager_node_attach_many(sup_manager *m, sup_node *s, sup_node **nodes, size_t n,
+                             int (*rank)(const sup_node *c, void *userdata), void *userdata);
 int manager_node_kick(sup_manager *m, sup_node *s, size_t index);
 void manager_node_stop(sup_manager *m, sup_node *n);
 bool manager_node_down(const sup_node *n);
@@ -112,6 +117,12 @@ bool manager_node_quiet(const sup_node *s);
 bool manager_node_settled(const sup_node *n);
 void manager_node_detach(sup_manager *m, sup_node *n);
 void manager_node_free(sup_manager *m, sup_node *n);
+/* manager_node_detach() and manager_node_free() of the N nodes NODES
+ * (each down, none below another), each supervisor's children compacted
+ * once and the run queue gone over once: one at a time, 50,000 took
+ * seconds. */
+void manager_nodes_detach(sup_manager *m, sup_node **nodes, size_t n);
+void manager_nodes_free(sup_manager *m, sup_node **nodes, size_t n);
 int manager_node_restart_children(sup_manager *m, sup_node *s, const bool *which);
 int manager_node_reorder(sup_manager *m, sup_node *s, int (*rank)(const sup_node *c, void *userdata), void *userdata);
 void manager_node_reconfigure(sup_manager *m, sup_node *n, const cfg_node *c);

@@ -1,12 +1,23 @@
 /* notify.c - the sd_notify protocol, one socket per process of a group with
- * ready = notify.
+ * ready = notify (or a watchdog).
  *
- * Each proc gets an abstract datagram socket, "@airsup/" and 32 random hex
- * digits, bound once and kept across restarts, whose name its children
- * find in NOTIFY_SOCKET.  Abstract sockets have no permissions and their
- * names show in /proc/net/unix, so anyone on the machine can send to one
- * once it exists; what the name being unpredictable buys is that nobody
- * can bind it first.
+ * Each proc gets a datagram socket in the filesystem, bound once and kept
+ * across restarts, whose path its children find in NOTIFY_SOCKET.  Not an
+ * abstract one: those have no permissions and their names show in
+ * /proc/net/unix, and a socket's queue holds only net.unix.max_dgram_qlen
+ * datagrams (10 by default), so any local user could keep it full and make
+ * the group's own WATCHDOG=1 wait in sendmsg() past its deadline.  The
+ * sockets live in a directory of this airsupd's own, made with mkdtemp()
+ * (nobody can make it first) under /run as root, $XDG_RUNTIME_DIR or /tmp
+ * otherwise, mode 0711: searchable by the groups' users, listable by
+ * nobody.  Each socket is mode 0600 and owned by the uid its group runs as
+ * (notify_grant(), before each spawn), so only that uid and root can send
+ * to it; everyone else gets EACCES from connect() or sendto().  The
+ * directory goes with its last socket; one a killed airsupd left behind,
+ * with its dead sockets, is removed by the next airsupd of the same uid
+ * that makes one (dir_sweep()).  Only where no directory can
+ * be made at all does a socket fall back to an abstract name, "@airsup/"
+ * and 32 random hex digits, with a warning.
  *
  * A sender is trusted only through what the kernel attaches to its
  * datagram: its credentials (SO_PASSCRED) and, on kernels that have it, a
@@ -27,6 +38,7 @@
  * close.  Rejections are logged at most a few times per interval per
  * socket, so a flood costs a line now and then. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -36,6 +48,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -72,6 +85,14 @@
 #define NOTIFY_LOG_BURST 5
 #define NOTIFY_LOG_INTERVAL_USEC (10 * USEC_PER_SEC)
 #define BIND_TRIES 8
+/* STATUS= events per process: this many per interval (one a second on
+ * average, a start-up's few at once). */
+#define STATUS_BURST 5
+#define STATUS_INTERVAL_USEC (5 * USEC_PER_SEC)
+/* A socket's path: the directory, "/", NOTIFY_NAME_LEN hex digits, and a
+ * NUL, within sun_path's 108 bytes. */
+#define NOTIFY_NAME_LEN 32
+#define NOTIFY_DIR_MAX (sizeof(((struct sockaddr_un *) 0)->sun_path) - 1 - NOTIFY_NAME_LEN - 1)
 
 /* Whether live process PID is in P's process group or below its main
  * process (by parent links), as seen in /proc now.  airsupd and PID 1 end
@@ -168,6 +189,28 @@ static void notify_warn(sup_proc *p, const char *fmt, ...) {
         sup_log(ev, LOG_WARNING, "%s: %s", p->name, msg);
 }
 
+/* A STATUS= is an event at most STATUS_BURST times per STATUS_INTERVAL
+ * per process: a process that sends them in a loop would otherwise push
+ * every other group's events out of the history, write a log line each
+ * and cut off every `events -f` follower as a slow reader.  The latest
+ * text is always kept (`airsupctl status` shows it); one held back is
+ * made an event, with the count of those held back, by the process's
+ * next datagram once the interval is over (PENDING: a datagram without
+ * STATUS=). */
+static void status_event(sup_proc *p, bool pending) {
+        uint64_t now = manager_now(p->group->m);
+        unsigned suppressed;
+
+        if (pending && (p->status_events.suppressed == 0 ||
+                        now - p->status_events.begin_usec < STATUS_INTERVAL_USEC))
+                return;
+        if (!sup_ratelimit_pass(&p->status_events, now, STATUS_INTERVAL_USEC, STATUS_BURST, &suppressed))
+                return;
+        p->status_suppressed = suppressed;
+        node_proc_event(p, SUP_EVENT_STATUS, LOG_INFO);
+        p->status_suppressed = 0;
+}
+
 /* MAINPID= goes first, so that a READY=1 in the same datagram is about the
  * new main process. */
 static void handle_message(sup_proc *p, const notify_msg *msg) {
@@ -180,8 +223,9 @@ static void handle_message(sup_proc *p, const notify_msg *msg) {
         }
         if (msg->has_status) {
                 snprintf(p->status, sizeof(p->status), "%s", msg->status);
-                node_proc_event(p, SUP_EVENT_STATUS, LOG_INFO);
-        }
+                status_event(p, /* pending= */ false);
+        } else
+                status_event(p, /* pending= */ true);
         if (msg->extend_usec > 0)
                 proc_extend_start(p, msg->extend_usec);
         /* The watchdog protocol (health = watchdog, probe.c). */
@@ -317,27 +361,153 @@ void notify_drain(sup_proc *p) {
                         break;
 }
 
-static int bind_random(int fd, char *name, size_t size) {
+/* This airsupd's directory of notify sockets, and how many are open in
+ * it.  The process's, not a manager's: one airsupd, one directory. */
+static char notify_dir[NOTIFY_DIR_MAX + 1];
+static unsigned notify_dir_users;
+static bool notify_abstract_warned;
+static bool notify_swept;
+
+/* Whether the socket at PATH is bound by nobody: connect() says so
+ * without waiting. */
+static bool socket_dead(const char *path) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        uint8_t rnd[16];
+        _cleanup_close_ int fd = -EBADF;
+
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return false;
+        strcpy(sa.sun_path, path);
+        fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        return fd >= 0 && connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 && errno == ECONNREFUSED;
+}
+
+/* Removes what killed airsupds of this uid left under BASE: directories
+ * whose sockets all refuse a connection.  An empty one is left alone: it
+ * may be another airsupd's, between its mkdtemp() and its first bind().
+ * Bounded: a few dozen entries of a runtime directory, once per airsupd
+ * (for each place it tries). */
+static void dir_sweep(const char *base) {
+        _cleanup_(closedirp) DIR *d = opendir(base);
+        unsigned swept = 0;
+
+        for (struct dirent *de; d && swept < 64 && (de = readdir(d));) {
+                _cleanup_(closedirp) DIR *sd = NULL;
+                char dir[NOTIFY_DIR_MAX + 1], path[sizeof(((struct sockaddr_un *) 0)->sun_path)];
+                unsigned live = 0, dead = 0;
+                struct stat st;
+
+                if (strncmp(de->d_name, "airsup-notify.", 14) != 0 ||
+                    (size_t) snprintf(dir, sizeof(dir), "%s/%s", base, de->d_name) >= sizeof(dir) ||
+                    lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid())
+                        continue;
+                sd = opendir(dir);
+                for (struct dirent *e; sd && (e = readdir(sd));) {
+                        if (e->d_name[0] == '.')
+                                continue;
+                        if ((size_t) snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) < sizeof(path) &&
+                            socket_dead(path))
+                                dead++;
+                        else
+                                live++;
+                }
+                if (live > 0 || dead == 0)
+                        continue;
+                rewinddir(sd);
+                for (struct dirent *e; (e = readdir(sd));)
+                        if (e->d_name[0] != '.')
+                                (void) unlinkat(dirfd(sd), e->d_name, 0);
+                if (rmdir(dir) == 0)
+                        swept++;
+        }
+}
+
+static int dir_make_under(const char *base) {
+        char t[NOTIFY_DIR_MAX + 1];
+        int n, r;
+
+        n = snprintf(t, sizeof(t), "%s/airsup-notify.XXXXXX", base);
+        if (n < 0 || (size_t) n >= sizeof(t))
+                return -ENAMETOOLONG;
+        /* Once per airsupd is enough: its own never need it. */
+        if (!notify_swept)
+                dir_sweep(base);
+        if (!mkdtemp(t))
+                return -errno;
+        /* Searchable, not listable: each socket's owner and mode decide
+         * who may send to it. */
+        if (chmod(t, 0711) < 0) {
+                r = -errno;
+                (void) rmdir(t);
+                return r;
+        }
+        memcpy(notify_dir, t, (size_t) n + 1);
+        return 0;
+}
+
+static int dir_acquire(void) {
+        const char *runtime = getenv("XDG_RUNTIME_DIR");
+        int r = -ENOENT;
+
+        if (notify_dir_users == 0) {
+                if (geteuid() == 0)
+                        r = dir_make_under("/run");
+                else if (runtime && runtime[0] == '/')
+                        r = dir_make_under(runtime);
+                /* A read-only /run, or a runtime directory whose path is
+                 * too long for a socket's: /tmp, where mkdtemp() is as
+                 * safe. */
+                if (r < 0)
+                        r = dir_make_under("/tmp");
+                notify_swept = true;
+                if (r < 0)
+                        return r;
+        }
+        notify_dir_users++;
+        return 0;
+}
+
+static void dir_release(void) {
+        if (notify_dir_users == 0 || --notify_dir_users > 0)
+                return;
+        (void) rmdir(notify_dir);
+        notify_dir[0] = '\0';
+}
+
+/* Binds FD to a new random name in the directory, mode 0600 from the
+ * start (the umask is the process's, and the loop is single-threaded),
+ * or with ABSTRACT to "@airsup/" and the random name. */
+static int bind_random(int fd, bool abstract, char *path, size_t size) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        uint8_t rnd[NOTIFY_NAME_LEN / 2];
         size_t len;
+        mode_t old;
+        int r = 0;
 
         if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t) sizeof(rnd))
                 return errno > 0 ? -errno : -EIO;
-        len = (size_t) snprintf(name, size, "@airsup/");
-        for (size_t i = 0; i < sizeof(rnd) && len + 2 < size; i++)
-                len += (size_t) snprintf(name + len, size - len, "%02x", rnd[i]);
-        /* Abstract: a NUL first, and no trailing NUL counted in the length. */
-        memcpy(sa.sun_path + 1, name + 1, len - 1);
-        if (bind(fd, (struct sockaddr *) &sa, (socklen_t) (offsetof(struct sockaddr_un, sun_path) + len)) < 0)
-                return -errno;
-        return 0;
+        len = (size_t) snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/", abstract ? "@airsup" : notify_dir);
+        for (size_t i = 0; i < sizeof(rnd) && len + 2 < sizeof(sa.sun_path); i++)
+                len += (size_t) snprintf(sa.sun_path + len, sizeof(sa.sun_path) - len, "%02x", rnd[i]);
+        if (len + 1 > size)
+                return -ENAMETOOLONG;
+        memcpy(path, sa.sun_path, len + 1);
+        if (abstract)
+                /* A NUL first, and no trailing NUL counted in the length. */
+                sa.sun_path[0] = '\0';
+        old = umask(0177);
+        if (bind(fd, (struct sockaddr *) &sa, (socklen_t) (offsetof(struct sockaddr_un, sun_path) + len + !abstract)) < 0)
+                r = -errno;
+        umask(old);
+        if (r < 0)
+                path[0] = '\0';
+        return r;
 }
 
 int notify_open(sup_proc *p) {
         sup_manager *m = p->group->m;
         _cleanup_close_ int fd = -EBADF;
-        int one = 1, r = -EADDRINUSE;
+        int one = 1, r;
+        bool abstract;
 
         if (p->notify_fd >= 0)
                 return 0;
@@ -350,16 +520,44 @@ int notify_open(sup_proc *p) {
         /* Kernels before 6.5 do not know it: credentials alone then. */
         (void) setsockopt(fd, SOL_SOCKET, SO_PASSPIDFD, &one, sizeof(one));
 #endif
-        /* 128 random bits: a name nobody can bind before us.  A clash is
-         * not possible in practice; it is retried all the same. */
+        /* Where no directory can be made at all (a read-only root
+         * without a writable /run or /tmp), an abstract name rather than
+         * no start: reachable by anyone in the network namespace, as said
+         * once in the log. */
+        r = dir_acquire();
+        abstract = r < 0;
+        if (abstract && !notify_abstract_warned) {
+                sup_log(&m->events, LOG_WARNING, "cannot make a directory for notify sockets (%s): "
+                        "abstract ones instead, which any local user can send to", strerror(-r));
+                notify_abstract_warned = true;
+        }
+        /* 128 random bits: a clash is not possible in practice; it is
+         * retried all the same. */
+        r = -EADDRINUSE;
         for (unsigned i = 0; i < BIND_TRIES && r == -EADDRINUSE; i++)
-                r = bind_random(fd, p->notify_socket, sizeof(p->notify_socket));
-        if (r < 0)
+                r = bind_random(fd, abstract, p->notify_socket, sizeof(p->notify_socket));
+        if (r >= 0)
+                r = sd_event_add_io(m->event, &p->notify_source, fd, EPOLLIN | EPOLLET, on_notify, p);
+        if (r < 0) {
+                if (!abstract) {
+                        if (p->notify_socket[0])
+                                (void) unlink(p->notify_socket);
+                        dir_release();
+                }
+                p->notify_socket[0] = '\0';
                 return r;
-        r = sd_event_add_io(m->event, &p->notify_source, fd, EPOLLIN | EPOLLET, on_notify, p);
-        if (r < 0)
-                return r;
+        }
         p->notify_fd = TAKE_FD(fd);
+        return 0;
+}
+
+int notify_grant(sup_proc *p, uid_t uid) {
+        /* The directory is airsupd's own and nobody else can write to it,
+         * so the name is still the socket bound above. */
+        if (p->notify_fd < 0 || p->notify_socket[0] != '/')
+                return 0;
+        if (chown(p->notify_socket, uid, (gid_t) -1) < 0)
+                return -errno;
         return 0;
 }
 
@@ -374,6 +572,10 @@ void notify_close(sup_proc *p) {
                         ;
         }
         p->notify_source = sd_event_source_disable_unref(p->notify_source);
+        if (p->notify_fd >= 0 && p->notify_socket[0] == '/') {
+                (void) unlink(p->notify_socket);
+                dir_release();
+        }
         p->notify_fd = safe_close(p->notify_fd);
         p->notify_socket[0] = '\0';
 }

@@ -5,6 +5,9 @@
 #include "supervisor/sup.h"
 
 int notify_open(sup_proc *p);
+/* Makes P's socket sendable to by UID (the uid its next process runs as)
+ * and root alone; before each spawn. */
+int notify_grant(sup_proc *p, uid_t uid);
 void notify_drain(sup_proc *p);
 /* Handles what is queued on P's socket now (bounded), as the loop would. */
 void notify_flush(sup_proc *p);

@@ -23,7 +23,11 @@
  *              health_interval; exit 0 within health_timeout is a success.
  *              One that overruns is killed and counted as a failure; the
  *              next starts only once it was reaped, so probes never
- *              overlap or pile up.
+ *              overlap or pile up.  It is the group's (its user may ptrace
+ *              it): with cgroups it is cloned into the instance's cgroup
+ *              (its _probe cgroup, cgroup.c), never airsupd's, and all of
+ *              that cgroup is killed when a probe ends; without, its
+ *              process group is.
  *
  * Each outcome goes through sup_health_next() (policy.c, pure): healthy,
  * degraded, failed after health_threshold failures in a row.  Every change
@@ -40,6 +44,7 @@
 
 #include "common/cleanup.h"
 #include "supervisor/broker.h"
+#include "supervisor/cgroup.h"
 #include "supervisor/manager.h"
 #include "supervisor/probe.h"
 #include "supervisor/proc.h"
@@ -106,8 +111,10 @@ static void emit(sup_proc *p, sup_event_type type, int priority) {
 /* Forgets a running exec: probe, killing what is left of it; the SIGCHLD
  * reaper collects it. */
 static void probe_forget(sup_proc *p) {
-        if (p->probe_pid > 0)
+        if (p->probe_pid > 0) {
                 (void) kill(-p->probe_pid, SIGKILL);
+                cgroup_probe_kill(p);
+        }
         p->probe_source = sd_event_source_disable_unref(p->probe_source);
         p->probe_pidfd = safe_close(p->probe_pidfd);
         p->probe_pid = 0;
@@ -191,11 +198,18 @@ void probe_set_interval(sup_proc *p, uint64_t usec) {
 
 static void exec_start(sup_proc *p) {
         _cleanup_(spawn_plan_done) spawn_plan plan = SPAWN_PLAN_INIT;
-        _cleanup_close_ int status_fd = -EBADF;
+        _cleanup_close_ int status_fd = -EBADF, cg_fd = -EBADF;
         const char *step = NULL;
         int r;
 
         r = sup_spawn_plan_for_probe(p, &plan, &step);
+        if (r >= 0) {
+                step = "cgroup";
+                r = cgroup_probe_open(p, &cg_fd);
+                plan.cgroup_fd = cg_fd;
+                if (r >= 0)
+                        step = NULL;
+        }
         if (r >= 0)
                 r = sup_spawner_spawn(p->group->m, &plan, &p->probe_pid, &p->probe_pidfd, &status_fd);
         if (r < 0) {
@@ -309,6 +323,7 @@ static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
                 return 0;
         (void) kill(-p->probe_pid, SIGKILL);
         (void) pidfd_send_signal(p->probe_pidfd, SIGKILL, NULL, 0);
+        cgroup_probe_kill(p);
         p->probe_timed_out = true;
         snprintf(why, sizeof(why), "probe did not finish within %llu ms",
                  (unsigned long long) (conf(p)->health_timeout_usec / 1000));
@@ -325,9 +340,12 @@ bool probe_exited(sup_proc *p) {
             waitid((idtype_t) P_PIDFD, (id_t) p->probe_pidfd, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid == 0)
                 return false;
         /* Its process group goes with it, while the zombie still holds the
-         * pid: a probe leaves nothing behind. */
+         * pid, and with cgroups all of its cgroup, whatever left the
+         * process group: a probe leaves nothing behind (the cgroup once
+         * the probe is reaped, so that its own exit is what was read). */
         (void) kill(-p->probe_pid, SIGKILL);
         (void) waitid((idtype_t) P_PIDFD, (id_t) p->probe_pidfd, &si, WEXITED | WNOHANG);
+        cgroup_probe_kill(p);
         p->probe_source = sd_event_source_disable_unref(p->probe_source);
         p->probe_pidfd = safe_close(p->probe_pidfd);
         p->probe_pid = 0;

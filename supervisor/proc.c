@@ -23,6 +23,7 @@
 #include "supervisor/notify.h"
 #include "supervisor/broker.h"
 #include "supervisor/cgroup.h"
+#include "supervisor/fdlimit.h"
 #include "supervisor/probe.h"
 #include "supervisor/proc.h"
 #include "supervisor/spawn.h"
@@ -33,8 +34,6 @@
 #define STRAGGLER_USEC (5 * USEC_PER_SEC)
 /* Group-emptiness polling backs off from 1 ms to this. */
 #define POLL_MAX_USEC (100 * USEC_PER_MSEC)
-/* A notify socket that cannot be created is tried again after this. */
-#define NOTIFY_RETRY_USEC USEC_PER_SEC
 
 static const char *const state_names[_PROC_STATE_MAX] = {
         [PROC_STOPPED] = "stopped",
@@ -249,6 +248,15 @@ static int real_spawn(sup_proc *p, int *ret_status_fd) {
                 return r;
         }
         plan.cgroup_fd = p->cg_fd;
+        /* Only the uid it runs as (and root) may send to its notify socket. */
+        r = notify_grant(p, plan.set_user ? plan.uid : geteuid());
+        if (r < 0) {
+                snprintf(p->start_step, sizeof(p->start_step), "notify");
+                return r;
+        }
+        /* Once forked, the child is ours only through the pidfd that comes
+         * back: a slot for it, whatever the start took meanwhile. */
+        (void) fdlimit_reserve_lend();
         r = sup_spawner_spawn(p->group->m, &plan, &p->pid, &p->pidfd, ret_status_fd);
         if (r < 0) {
                 snprintf(p->start_step, sizeof(p->start_step), "fork");
@@ -282,23 +290,30 @@ const sup_proc_ops proc_ops_real = {
         .now = real_now,
 };
 
+/* Nothing was forked: a failed start, handled like a crash so that
+ * backoff and intensity apply (start_error says why, STEP where). */
+static int start_failed(sup_proc *p, int error, const char *step) {
+        p->start_error = error;
+        if (step)
+                snprintf(p->start_step, sizeof(p->start_step), "%s", step);
+        p->exit = (sup_exit) { .code = CLD_EXITED, .status = 127 };
+        proc_emit(p, SUP_EVENT_START_FAILED, LOG_ERR);
+        proc_set_state(p, PROC_STOPPED);
+        node_proc_down(p);
+        return 0;
+}
+
 static int act_start(sup_proc *p) {
         sup_manager *m = p->group->m;
-        int r, status_fd = -EBADF;
+        int r, notify_r = 0, status_fd = -EBADF;
+        bool real = ops(p) == &proc_ops_real;
 
         timer_disarm(&p->timer);
         if (p->group->cfg->ready == CFG_READY_NOTIFY || p->group->cfg->health == CFG_HEALTH_WATCHDOG ||
             p->group->cfg->health == CFG_HEALTH_HEARTBEAT) {
-                r = notify_open(p);
-                if (r < 0) {
-                        /* airsupd's own failure, not the child's: nothing
-                         * is counted, the start is tried again. */
-                        sup_log(&m->events, LOG_ERR, "%s: cannot create its notify socket (%s), "
-                                "trying again in 1 s", p->name, strerror(-r));
-                        proc_restart_after(p, NOTIFY_RETRY_USEC);
-                        return 0;
-                }
-                notify_drain(p);
+                notify_r = notify_open(p);
+                if (notify_r >= 0)
+                        notify_drain(p);
         }
         if (p->exit.code != 0 || p->start_error != 0) {
                 p->last_exit = p->exit;
@@ -315,38 +330,31 @@ static int act_start(sup_proc *p) {
         p->start_step[0] = '\0';
         p->exit = (sup_exit) {};
 
-        /* Its channel to us; without one (no fds left) it runs without
-         * messages rather than not at all. */
+        /* Out of fds (or memory): a failed start like any other, counted
+         * toward the supervisor's intensity, so that a tree that does not
+         * fit ends in a give-up that says why, never in a wedge.  The
+         * reserve stays for stopping what runs. */
+        if (real && !fdlimit_reserve_full())
+                return start_failed(p, EMFILE, "fds");
+        if (notify_r < 0)
+                return start_failed(p, -notify_r, "notify");
         /* Its cgroup, where there are cgroups: without one it would not be
          * contained, so the start fails (and is retried). */
-        if (m->cgroup && ops(p) == &proc_ops_real) {
+        if (m->cgroup && real) {
                 r = cgroup_proc_open(p);
-                if (r < 0) {
-                        p->start_error = -r;
-                        snprintf(p->start_step, sizeof(p->start_step), "cgroup");
-                        p->exit = (sup_exit) { .code = CLD_EXITED, .status = 127 };
-                        proc_emit(p, SUP_EVENT_START_FAILED, LOG_ERR);
-                        proc_set_state(p, PROC_STOPPED);
-                        node_proc_down(p);
-                        return 0;
-                }
+                if (r < 0)
+                        return start_failed(p, -r, "cgroup");
         }
         broker_before_start(p);
+        /* Its channel to us; without one it runs without messages rather
+         * than not at all. */
         r = broker_channel_open(p);
         if (r < 0)
                 sup_log(&m->events, LOG_WARNING, "%s: no channel for messages: %s", p->name, strerror(-r));
         r = ops(p)->spawn(p, &status_fd);
         broker_channel_spawned(p, r >= 0);
-        if (r < 0) {
-                /* Nothing was forked: a failed start, handled like a crash so
-                 * that backoff and intensity apply. */
-                p->start_error = -r;
-                p->exit = (sup_exit) { .code = CLD_EXITED, .status = 127 };
-                proc_emit(p, SUP_EVENT_START_FAILED, LOG_ERR);
-                proc_set_state(p, PROC_STOPPED);
-                node_proc_down(p);
-                return 0;
-        }
+        if (r < 0)
+                return start_failed(p, -r, NULL);
 
         p->pgid = p->pid;
         manager_state_started(m, p);

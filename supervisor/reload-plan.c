@@ -214,6 +214,8 @@ static int push(reload_plan *p, size_t *cap, reload_item it) {
 
 int reload_plan_build(const cfg *old, const cfg *new, reload_plan *ret) {
         _cleanup_free_ int *match = calloc(new->n_nodes, sizeof(int));      /* new index -> old, -1 */
+        _cleanup_free_ int *last = NULL;
+        _cleanup_free_ bool *reordered = NULL;
         reload_plan p = {};
         size_t cap = 0;
         int r;
@@ -259,44 +261,45 @@ int reload_plan_build(const cfg *old, const cfg *new, reload_plan *ret) {
         }
 
         /* A supervisor whose kept children (neither added nor moved) come
-         * in another order: their order changes in place. */
+         * in another order: their order changes in place.  One pass over
+         * the new file, remembering per supervisor the old index of its
+         * last kept child (a pass per supervisor was quadratic). */
+        last = malloc(new->n_nodes * sizeof(int));
+        reordered = calloc(new->n_nodes, sizeof(bool));
+        if (!last || !reordered) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        for (size_t k = 0; k < new->n_nodes; k++)
+                last[k] = -1;
+        for (size_t k = 1; k < new->n_nodes; k++) {
+                int o = match[k], s = new->nodes[k].parent;
+
+                if (o < 0 || s < 0 || match[s] < 0 || old->nodes[o].parent != match[s])
+                        continue;
+                if (o < last[s])
+                        reordered[s] = true;
+                last[s] = o;
+        }
         for (size_t i = 0; i < p.n; i++) {
                 reload_item *it = &p.items[i];
-                int last = -1;
-                bool reordered = false;
 
-                if (it->new_index < 0 || it->old_index < 0 || !new->nodes[it->new_index].supervisor)
+                if (it->new_index < 0 || it->old_index < 0 || !new->nodes[it->new_index].supervisor ||
+                    !reordered[it->new_index])
                         continue;
-                for (size_t k = 1; k < new->n_nodes; k++) {
-                        int o = match[k];
-                        if (new->nodes[k].parent != it->new_index || o < 0 || old->nodes[o].parent != it->old_index)
-                                continue;
-                        if (o < last)
-                                reordered = true;
-                        last = o;
-                }
-                if (reordered) {
-                        it->keys |= UINT64_C(1) << RELOAD_KEY_ORDER;
-                        if (it->action == RELOAD_KEEP) {
-                                p.count[RELOAD_KEEP]--;
-                                p.count[RELOAD_IN_PLACE]++;
-                                it->action = RELOAD_IN_PLACE;
-                        }
+                it->keys |= UINT64_C(1) << RELOAD_KEY_ORDER;
+                if (it->action == RELOAD_KEEP) {
+                        p.count[RELOAD_KEEP]--;
+                        p.count[RELOAD_IN_PLACE]++;
+                        it->action = RELOAD_IN_PLACE;
                 }
         }
         /* The root too: its children's order, its strategy and intensity. */
         {
                 uint64_t keys = node_keys(&old->nodes[CFG_ROOT], &new->nodes[CFG_ROOT]);
-                int last = -1;
 
-                for (size_t k = 1; k < new->n_nodes; k++) {
-                        int o = match[k];
-                        if (new->nodes[k].parent != CFG_ROOT || o < 0 || old->nodes[o].parent != CFG_ROOT)
-                                continue;
-                        if (o < last)
-                                keys |= UINT64_C(1) << RELOAD_KEY_ORDER;
-                        last = o;
-                }
+                if (reordered[CFG_ROOT])
+                        keys |= UINT64_C(1) << RELOAD_KEY_ORDER;
                 if (keys) {
                         r = push(&p, &cap, (reload_item) { .action = RELOAD_IN_PLACE, .old_index = CFG_ROOT,
                                                            .new_index = CFG_ROOT, .keys = keys });

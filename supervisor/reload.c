@@ -32,6 +32,14 @@ typedef enum reload_phase {
 
 enum { ITEM_PENDING, ITEM_ASKED, ITEM_DONE };
 
+#define NOT_PARKED SIZE_MAX
+
+/* A changed group whose supervisor can restart it now. */
+typedef struct restart_ask {
+        sup_node *s;
+        size_t item;
+} restart_ask;
+
 typedef struct waiter {
         reload_done_fn done;
         void *userdata;
@@ -50,8 +58,15 @@ typedef struct sup_reload {
         bool *held;                     /* per plan item: a moved node's hold, as it was */
         int *item_of_old, *item_of_new; /* node index -> plan item, -1 */
         sup_node **by_old, **by_new;    /* index -> live node */
-        sup_node **parked;
+        sup_node **parked;              /* moved nodes held out of the tree */
+        size_t *parked_item;            /* ... the plan item of each */
+        size_t *park_slot;              /* per plan item: where in PARKED, NOT_PARKED if not */
         size_t n_parked;
+        int *first_child, *next_sibling;        /* the new file's tree, each list in file order */
+        struct restart_ask *asks;       /* phase_restart(): what it asks, per supervisor */
+        sup_node **gone;                /* phase_remove(): removed nodes down, to be freed together */
+        sup_node **moving;              /* moved nodes to be parked together ... */
+        size_t *moving_item;            /* ... and their plan items */
         sup_node **kicks;               /* attached, to be started */
         size_t n_kicks;
         waiter now[RELOAD_WAITING_MAX], next[RELOAD_WAITING_MAX];
@@ -85,7 +100,20 @@ static void plan_clear(sup_reload *r) {
         free(r->by_old);
         free(r->by_new);
         free(r->parked);
+        free(r->parked_item);
+        free(r->park_slot);
+        free(r->first_child);
+        free(r->next_sibling);
+        free(r->asks);
+        free(r->gone);
+        free(r->moving);
+        free(r->moving_item);
         free(r->kicks);
+        r->parked_item = r->park_slot = NULL;
+        r->first_child = r->next_sibling = NULL;
+        r->asks = NULL;
+        r->gone = r->moving = NULL;
+        r->moving_item = NULL;
         r->rows = NULL;
         r->n_rows = 0;
         r->status = NULL;
@@ -258,8 +286,18 @@ static void reload_begin(sup_manager *m) {
         r->by_old = calloc(m->cfg->n_nodes, sizeof(sup_node *));
         r->by_new = calloc(c->n_nodes, sizeof(sup_node *));
         r->parked = calloc(m->cfg->n_nodes + 1, sizeof(sup_node *));
+        r->parked_item = calloc(m->cfg->n_nodes + 1, sizeof(size_t));
+        r->park_slot = calloc(r->plan.n + 1, sizeof(size_t));
+        r->first_child = calloc(c->n_nodes, sizeof(int));
+        r->next_sibling = calloc(c->n_nodes, sizeof(int));
+        r->asks = calloc(r->plan.n + 1, sizeof(restart_ask));
+        r->gone = calloc(r->plan.n + 1, sizeof(sup_node *));
+        r->moving = calloc(r->plan.n + 1, sizeof(sup_node *));
+        r->moving_item = calloc(r->plan.n + 1, sizeof(size_t));
         r->kicks = calloc(c->n_nodes + 1, sizeof(sup_node *));
-        if (!r->status || !r->held || !r->item_of_old || !r->item_of_new || !r->by_old || !r->by_new || !r->parked || !r->kicks) {
+        if (!r->status || !r->held || !r->item_of_old || !r->item_of_new || !r->by_old || !r->by_new || !r->parked ||
+            !r->parked_item || !r->park_slot || !r->first_child || !r->next_sibling || !r->asks || !r->gone ||
+            !r->moving || !r->moving_item || !r->kicks) {
                 cfg_free(c);
                 fail(m, -ENOMEM, NULL);
                 return;
@@ -269,7 +307,16 @@ static void reload_begin(sup_manager *m) {
         for (size_t i = 0; i < r->old->n_nodes; i++)
                 r->item_of_old[i] = -1;
         for (size_t i = 0; i < c->n_nodes; i++)
-                r->item_of_new[i] = -1;
+                r->item_of_new[i] = r->first_child[i] = r->next_sibling[i] = -1;
+        for (size_t i = 0; i < r->plan.n; i++)
+                r->park_slot[i] = NOT_PARKED;
+        /* Last first, so that each list comes out in file order. */
+        for (size_t i = c->n_nodes; i-- > 1;) {
+                int p = c->nodes[i].parent;
+
+                r->next_sibling[i] = r->first_child[p];
+                r->first_child[p] = (int) i;
+        }
         (void) manager_walk(m, map_old, r);
         keep_daemon_keys(r->old, c);
         m->cfg = c;
@@ -306,24 +353,37 @@ static void reload_begin(sup_manager *m) {
         reload_continue(m);
 }
 
-static void park(sup_reload *r, sup_manager *m, sup_node *n) {
-        manager_node_detach(m, n);
+/* N, the node of plan item K, leaves the tree until it is put in its
+ * new place.  Each of these is O(1): a reload moving thousands of nodes
+ * must not search a list for each. */
+static void park_one(sup_reload *r, sup_node *n, size_t k) {
+        r->park_slot[k] = r->n_parked;
+        r->parked_item[r->n_parked] = k;
         r->parked[r->n_parked++] = n;
 }
 
-static void unpark(sup_reload *r, sup_node *n) {
-        for (size_t i = 0; i < r->n_parked; i++)
-                if (r->parked[i] == n) {
-                        r->parked[i] = r->parked[--r->n_parked];
-                        return;
-                }
+/* The N nodes of R->moving (plan items R->moving_item) parked together:
+ * taken out of the tree one at a time, 50,000 of them took 8-16 s. */
+static void park_moving(sup_reload *r, sup_manager *m, size_t n) {
+        manager_nodes_detach(m, r->moving, n);
+        for (size_t j = 0; j < n; j++)
+                park_one(r, r->moving[j], r->moving_item[j]);
 }
 
-static bool is_parked(const sup_reload *r, const sup_node *n) {
-        for (size_t i = 0; i < r->n_parked; i++)
-                if (r->parked[i] == n)
-                        return true;
-        return false;
+static void unpark(sup_reload *r, size_t k) {
+        size_t j = r->park_slot[k], last;
+
+        if (j == NOT_PARKED)
+                return;
+        last = --r->n_parked;
+        r->parked[j] = r->parked[last];
+        r->parked_item[j] = r->parked_item[last];
+        r->park_slot[r->parked_item[j]] = j;
+        r->park_slot[k] = NOT_PARKED;
+}
+
+static bool is_parked(const sup_reload *r, size_t k) {
+        return r->park_slot[k] != NOT_PARKED;
 }
 
 static const reload_item *item_of(const sup_reload *r, const sup_node *n) {
@@ -333,17 +393,26 @@ static const reload_item *item_of(const sup_reload *r, const sup_node *n) {
         return k >= 0 ? &r->plan.items[k] : NULL;
 }
 
-/* Below a removed node, what moves elsewhere is taken out first. */
-static void park_movers(sup_reload *r, sup_manager *m, sup_node *n) {
+/* Below a removed node N, what moves elsewhere (collected into
+ * R->moving from *K on) is taken out first. */
+static void find_movers(sup_reload *r, sup_node *n, size_t *k) {
         for (size_t i = n->n_children; i-- > 0;) {
                 sup_node *c = n->children[i];
                 const reload_item *it = item_of(r, c);
 
-                if (it && it->action == RELOAD_MOVE)
-                        park(r, m, c);
-                else
-                        park_movers(r, m, c);
+                if (it && it->action == RELOAD_MOVE) {
+                        r->moving[*k] = c;
+                        r->moving_item[(*k)++] = (size_t) (it - r->plan.items);
+                } else
+                        find_movers(r, c, k);
         }
+}
+
+static void park_movers(sup_reload *r, sup_manager *m, sup_node *n) {
+        size_t k = 0;
+
+        find_movers(r, n, &k);
+        park_moving(r, m, k);
 }
 
 static bool removed_with_parent(const sup_reload *r, const reload_item *it) {
@@ -353,7 +422,16 @@ static bool removed_with_parent(const sup_reload *r, const reload_item *it) {
         return k >= 0 && r->plan.items[k].action == RELOAD_REMOVE;
 }
 
+/* Removed nodes that are down go together (manager_nodes_free()): freed
+ * one at a time, 50,000 removed in front of 50,000 kept took 11 s. */
+static void remove_down(sup_manager *m, sup_reload *r, size_t *n) {
+        manager_nodes_free(m, r->gone, *n);
+        *n = 0;
+}
+
 static bool phase_remove(sup_manager *m, sup_reload *r) {
+        size_t n_gone = 0;
+
         for (; r->cursor < r->plan.n; r->cursor++) {
                 const reload_item *it = &r->plan.items[r->cursor];
                 sup_node *n;
@@ -365,48 +443,58 @@ static bool phase_remove(sup_manager *m, sup_reload *r) {
                         continue;
                 if (!manager_node_down(n)) {
                         manager_node_stop(m, n);
-                        if (!manager_node_down(n))
+                        if (!manager_node_down(n)) {
+                                remove_down(m, r, &n_gone);
                                 return false;
+                        }
                 }
                 park_movers(r, m, n);
-                manager_node_free(m, n);
+                r->gone[n_gone++] = n;
                 r->by_old[it->old_index] = NULL;
         }
+        remove_down(m, r, &n_gone);
         return true;
 }
 
-/* Every changed running child of S (items FROM on), in one restart by S;
- * each takes its new settings when S starts it again. */
-static void restart_under(sup_manager *m, sup_reload *r, sup_node *s, size_t from) {
+static int ask_cmp(const void *x, const void *y) {
+        const restart_ask *a = x, *b = y;
+
+        if (a->s != b->s)
+                return (uintptr_t) a->s < (uintptr_t) b->s ? -1 : 1;
+        return a->item < b->item ? -1 : a->item > b->item;
+}
+
+/* The changed running children of S (ASKS, in file order), in one restart
+ * by S; each takes its new settings when S starts it again. */
+static void restart_under(sup_manager *m, sup_reload *r, sup_node *s, const restart_ask *asks, size_t n) {
         _cleanup_free_ bool *which = calloc(s->n_children, sizeof(bool));
 
         if (!which)
                 return;         /* tried again at the next turn */
-        for (size_t k = from; k < r->plan.n; k++) {
-                const reload_item *o = &r->plan.items[k];
-                sup_node *x = o->action == RELOAD_RESTART ? r->by_new[o->new_index] : NULL;
+        for (size_t j = 0; j < n; j++) {
+                const reload_item *o = &r->plan.items[asks[j].item];
+                sup_node *x = r->by_new[o->new_index];
 
-                if (!x || r->status[k] != ITEM_PENDING || x->parent != s || manager_node_down(x))
-                        continue;
                 manager_node_set_next(m, x, &r->new->nodes[o->new_index]);
                 which[x->index] = true;
-                r->status[k] = ITEM_ASKED;
+                r->status[asks[j].item] = ITEM_ASKED;
         }
         if (manager_node_restart_children(m, s, which) >= 0)
                 return;
         /* Not now after all: asked again at the next turn. */
-        for (size_t k = from; k < r->plan.n; k++) {
-                sup_node *x = r->plan.items[k].action == RELOAD_RESTART ? r->by_new[r->plan.items[k].new_index] : NULL;
+        for (size_t j = 0; j < n; j++) {
+                sup_node *x = r->by_new[r->plan.items[asks[j].item].new_index];
 
-                if (x && r->status[k] == ITEM_ASKED && x->parent == s && x->next_cfg) {
+                if (x->next_cfg) {
                         manager_node_set_next(m, x, NULL);
-                        r->status[k] = ITEM_PENDING;
+                        r->status[asks[j].item] = ITEM_PENDING;
                 }
         }
 }
 
 static bool phase_restart(sup_manager *m, sup_reload *r) {
         bool done = true;
+        size_t n_asks = 0;
 
         for (size_t i = 0; i < r->plan.n; i++) {
                 const reload_item *it = &r->plan.items[i];
@@ -435,22 +523,36 @@ static bool phase_restart(sup_manager *m, sup_reload *r) {
                         continue;
                 }
                 done = false;
-                if (r->status[i] != ITEM_PENDING || !s || s->state != NODE_UP || s->then != THEN_NONE)
+                if (r->status[i] != ITEM_PENDING || !s || s->state != NODE_UP || s->then != THEN_NONE ||
+                    manager_node_down(n))
                         continue;
-                restart_under(m, r, s, i);
+                r->asks[n_asks++] = (restart_ask) { s, i };
+        }
+        /* Grouped by supervisor: one restart each, however many of its
+         * children changed (a pass over the plan per supervisor was
+         * quadratic). */
+        if (n_asks > 1)
+                qsort(r->asks, n_asks, sizeof(restart_ask), ask_cmp);
+        for (size_t a = 0, b; a < n_asks; a = b) {
+                for (b = a + 1; b < n_asks && r->asks[b].s == r->asks[a].s; b++)
+                        ;
+                restart_under(m, r, r->asks[a].s, r->asks + a, b - a);
         }
         return done;
 }
 
 static bool phase_move_stop(sup_manager *m, sup_reload *r) {
-        for (size_t i = 0; i < r->plan.n; i++) {
-                const reload_item *it = &r->plan.items[i];
+        size_t k = 0;
+
+        /* From where the last turn stopped: a node stopped stays down. */
+        for (; r->cursor < r->plan.n; r->cursor++) {
+                const reload_item *it = &r->plan.items[r->cursor];
                 sup_node *n;
 
                 if (it->action != RELOAD_MOVE)
                         continue;
                 n = r->by_new[it->new_index];
-                if (!n || is_parked(r, n) || manager_node_down(n))
+                if (!n || is_parked(r, r->cursor) || manager_node_down(n))
                         continue;
                 /* One at a time, in file order: an order the log shows. */
                 manager_node_stop(m, n);
@@ -461,9 +563,12 @@ static bool phase_move_stop(sup_manager *m, sup_reload *r) {
                 const reload_item *it = &r->plan.items[i];
                 sup_node *n = it->action == RELOAD_MOVE ? r->by_new[it->new_index] : NULL;
 
-                if (n && !is_parked(r, n))
-                        park(r, m, n);
+                if (n && !is_parked(r, i)) {
+                        r->moving[k] = n;
+                        r->moving_item[k++] = i;
+                }
         }
+        park_moving(r, m, k);
         return true;
 }
 
@@ -492,50 +597,54 @@ static bool phase_order(sup_manager *m, sup_reload *r) {
         return done;
 }
 
-/* Moved and new nodes, parents before children, siblings in file order. */
+/* Moved and new nodes, parents before children, siblings in file order:
+ * each supervisor's list of children (first_child, next_sibling) once,
+ * and its new children put in place all at once, sorted among the ones
+ * it has (S's children are in the new file's order by now).  A scan of
+ * the whole file per supervisor took 28 s for 100,000 of them, and an
+ * insertion of each 10 s for 50,000 added before 50,000 others.  The
+ * recursion is as deep as the tree, at most CFG_DEPTH_MAX. */
 static void attach_below(sup_manager *m, sup_reload *r, int parent) {
         const cfg *c = r->new;
+        sup_node *s = r->by_new[parent];
+        size_t n_new = 0;
 
-        for (size_t i = 1; i < c->n_nodes; i++) {
-                int k;
-                const reload_item *it = NULL;
-                sup_node *n, *s;
-                size_t pos = 0;
+        for (int i = r->first_child[parent]; i >= 0; i = r->next_sibling[i]) {
+                int k = r->item_of_new[i];
+                const reload_item *it = k >= 0 ? &r->plan.items[k] : NULL;
+                sup_node *n = r->by_new[i];
 
-                if (c->nodes[i].parent != parent)
+                if (!it || (it->action != RELOAD_MOVE && it->action != RELOAD_ADD) || !s)
                         continue;
-                s = r->by_new[parent];
-                n = r->by_new[i];
-                k = r->item_of_new[i];
-                if (k >= 0)
-                        it = &r->plan.items[k];
-                if (it && (it->action == RELOAD_MOVE || it->action == RELOAD_ADD) && s) {
-                        if (it->action == RELOAD_ADD) {
-                                n = manager_node_new(m, &c->nodes[i]);
-                                if (!n)
-                                        sup_log(&m->events, LOG_ERR, "reload: out of memory for %s: not added",
-                                                c->nodes[i].name);
-                        } else if (n) {
-                                unpark(r, n);
-                                n->held = r->held[k];
-                                manager_node_reconfigure(m, n, &c->nodes[i]);
-                        }
-                        if (n) {
-                                while (pos < s->n_children && rank(s->children[pos], r) < (int) i)
-                                        pos++;
-                                if (manager_node_attach(m, s, n, pos) < 0) {
-                                        sup_log(&m->events, LOG_ERR, "reload: out of memory for %s: not added",
-                                                c->nodes[i].name);
-                                        manager_node_free(m, n);
-                                        n = NULL;
-                                } else
-                                        r->kicks[r->n_kicks++] = n;
-                        }
-                        r->by_new[i] = n;
+                if (it->action == RELOAD_ADD) {
+                        n = manager_node_new(m, &c->nodes[i]);
+                        if (!n)
+                                sup_log(&m->events, LOG_ERR, "reload: out of memory for %s: not added",
+                                        c->nodes[i].name);
+                } else if (n) {
+                        unpark(r, (size_t) k);
+                        n->held = r->held[k];
+                        manager_node_reconfigure(m, n, &c->nodes[i]);
                 }
-                if (c->nodes[i].supervisor && r->by_new[i])
-                        attach_below(m, r, (int) i);
+                r->by_new[i] = n;
+                if (n)
+                        r->kicks[r->n_kicks + n_new++] = n;
         }
+        if (n_new > 0 && manager_node_attach_many(m, s, r->kicks + r->n_kicks, n_new, rank, r) < 0) {
+                sup_log(&m->events, LOG_ERR, "reload: out of memory: %zu nodes under %s not added", n_new,
+                        c->nodes[parent].name);
+                for (size_t j = 0; j < n_new; j++) {
+                        sup_node *x = r->kicks[r->n_kicks + j];
+
+                        r->by_new[index_in(r->new, x->cfg)] = NULL;
+                        manager_node_free(m, x);
+                }
+                n_new = 0;
+        }
+        r->n_kicks += n_new;
+        for (int i = r->first_child[parent]; i >= 0; i = r->next_sibling[i])
+                if (c->nodes[i].supervisor && r->by_new[i])
+                        attach_below(m, r, i);
 }
 
 static bool phase_kick(sup_manager *m, sup_reload *r) {
@@ -591,6 +700,7 @@ void reload_continue(sup_manager *m) {
                 case PHASE_RESTART:
                         if (phase_restart(m, r)) {
                                 r->phase = PHASE_MOVE_STOP;
+                                r->cursor = 0;
                                 memset(r->status, 0, r->plan.n);
                         }
                         break;

@@ -6,7 +6,17 @@
  * its children marks them, then stops the last marked one that is still up,
  * and goes on each time a child reports itself down (sup_continue()).  Once
  * every marked child is down it does what it stopped them for: restart them
- * in order, report itself down, or report itself failed to its parent. */
+ * in order, report itself down, or report itself failed to its parent.
+ *
+ * What recurses over the tree here (a start down the tree: node_start() and
+ * sup_start_next(); a stop: node_stop() and sup_continue(); readiness and
+ * escalation up it: node_settled(), sup_finish(), sup_child_failed(); and
+ * the walks: walk(), node_free(), kill_all(), find_pid(), signal_tree(),
+ * group_check_all(), forget_senders(), names_put_subtree(),
+ * names_del_subtree()) goes at most as deep as the tree, a few frames per
+ * level, and a tree is at most CFG_DEPTH_MAX levels deep (cfg.c refuses a
+ * deeper file with FILE:LINE): 100,000 nested supervisors once overflowed
+ * the stack at SIGTERM. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <signal.h>
@@ -149,7 +159,10 @@ void node_proc_event(sup_proc *p, sup_event_type type, int priority) {
                 if (p->start_step[0])
                         snprintf(e.detail, sizeof(e.detail), "step=%s", p->start_step);
         }
-        if (type == SUP_EVENT_STATUS)
+        if (type == SUP_EVENT_STATUS && p->status_suppressed > 0)
+                snprintf(e.detail, sizeof(e.detail), "status=\"%s\" suppressed=%u", p->status,
+                         p->status_suppressed);
+        else if (type == SUP_EVENT_STATUS)
                 snprintf(e.detail, sizeof(e.detail), "status=\"%s\"", p->status);
         if (type == SUP_EVENT_EXITED && p->health_failed)
                 snprintf(e.detail, sizeof(e.detail), "reason=health");
@@ -250,6 +263,14 @@ void node_proc_settled(sup_proc *p) {
 static void sup_start_next(sup_node *s) {
         bool was_ready = s->start_next >= s->n_children;
 
+        /* A child that is ready as soon as it is started (a supervisor of
+         * supervisors) says so from inside node_start() below: the loop
+         * sees it, and going on from there too recursed once per sibling
+         * (50,000 deep for as many supervisors) and said S was ready as
+         * many times. */
+        if (s->starting)
+                return;
+        s->starting = true;
         while (s->state == NODE_UP && !s->m->shutting_down && s->start_next < s->n_children) {
                 sup_node *c = s->children[s->start_next];
 
@@ -261,6 +282,7 @@ static void sup_start_next(sup_node *s) {
                         break;
                 s->start_next++;
         }
+        s->starting = false;
         if (was_ready || s->state != NODE_UP || s->start_next < s->n_children)
                 return;
         node_emit(s, SUP_EVENT_READY, LOG_INFO);
@@ -521,6 +543,8 @@ static void proc_down_decide(sup_proc *p) {
         manager_check_ready(m);
 }
 
+static int names_put(sup_manager *m, sup_node *n);
+
 static sup_node *node_new(sup_manager *m, const cfg_node *c, sup_node *parent) {
         sup_node *n = calloc(1, sizeof(sup_node));
 
@@ -608,6 +632,9 @@ static int tree_build(sup_manager *m) {
                         return -ENOMEM;
                 }
         }
+        for (size_t i = 0; i < c->n_nodes; i++)
+                if (names_put(m, by_index[i]) < 0)
+                        return -ENOMEM;
         return 0;
 }
 
@@ -693,6 +720,7 @@ sup_manager *manager_free(sup_manager *m) {
         if (!m)
                 return NULL;
         node_free(m->root);
+        free(m->by_name);
         reload_free(m);
         broker_dead_free(m);
         m->run_queue = sd_event_source_disable_unref(m->run_queue);
@@ -864,21 +892,101 @@ void manager_kill_all(sup_manager *m) {
         sd_event_exit(m->event, 1);
 }
 
-static sup_node *find_node(sup_node *n, const char *name) {
-        if (strcmp(n->cfg->name, name) == 0)
-                return n;
-        for (size_t i = 0; i < n->n_children; i++) {
-                sup_node *f = find_node(n->children[i], name);
-                if (f)
-                        return f;
+/* The index of the tree's nodes by name.  Nodes join it as they join
+ * the tree (tree_build(), manager_node_attach(), _attach_many()) and leave it with the
+ * subtree they leave it with (manager_node_detach()); what a reload
+ * holds out of the tree or has not put in place yet is not in it.  A
+ * look-up walked the whole tree before: `airsupctl events NAME` did two
+ * per event of the history, 8 s of a frozen loop with 100,000 nodes. */
+static sup_node names_gone;             /* a tombstone */
+#define NAME_GONE (&names_gone)
+
+static uint64_t names_hash(const char *s) {
+        uint64_t h = UINT64_C(14695981039346656037);
+
+        for (; *s; s++)
+                h = (h ^ (unsigned char) *s) * UINT64_C(1099511628211);
+        return h;
+}
+
+static void names_slot_put(sup_node **slots, size_t cap, sup_node *n) {
+        size_t k = (size_t) names_hash(n->cfg->name) & (cap - 1);
+
+        while (slots[k] && slots[k] != NAME_GONE)
+                k = (k + 1) & (cap - 1);
+        slots[k] = n;
+}
+
+/* At most half full, tombstones included: rebuilt (without them) when
+ * that would no longer hold. */
+static int names_put(sup_manager *m, sup_node *n) {
+        if ((m->by_name_used + 1) * 2 > m->by_name_cap) {
+                size_t live = 0, cap = 64;
+                sup_node **a;
+
+                for (size_t k = 0; k < m->by_name_cap; k++)
+                        live += m->by_name[k] && m->by_name[k] != NAME_GONE;
+                while ((live + 1) * 4 > cap)
+                        cap *= 2;
+                a = calloc(cap, sizeof(sup_node *));
+                if (!a)
+                        return -ENOMEM;
+                for (size_t k = 0; k < m->by_name_cap; k++)
+                        if (m->by_name[k] && m->by_name[k] != NAME_GONE)
+                                names_slot_put(a, cap, m->by_name[k]);
+                free(m->by_name);
+                m->by_name = a;
+                m->by_name_cap = cap;
+                m->by_name_used = live;
         }
-        return NULL;
+        names_slot_put(m->by_name, m->by_name_cap, n);
+        m->by_name_used++;
+        return 0;
+}
+
+static void names_del(sup_manager *m, const sup_node *n) {
+        if (!m->by_name)
+                return;
+        for (size_t k = (size_t) names_hash(n->cfg->name) & (m->by_name_cap - 1); m->by_name[k];
+             k = (k + 1) & (m->by_name_cap - 1))
+                if (m->by_name[k] == n) {
+                        m->by_name[k] = NAME_GONE;
+                        return;
+                }
+}
+
+/* N and what is below it (as deep as the tree: CFG_DEPTH_MAX). */
+static int names_put_subtree(sup_manager *m, sup_node *n) {
+        int r = names_put(m, n);
+
+        for (size_t i = 0; r >= 0 && i < n->n_children; i++)
+                r = names_put_subtree(m, n->children[i]);
+        return r;
+}
+
+static void names_del_subtree(sup_manager *m, const sup_node *n) {
+        names_del(m, n);
+        for (size_t i = 0; i < n->n_children; i++)
+                names_del_subtree(m, n->children[i]);
+}
+
+static bool in_tree(const sup_manager *m, const sup_node *n) {
+        while (n->parent)
+                n = n->parent;
+        return n == m->root;
 }
 
 sup_node *manager_find_node(sup_manager *m, const char *name) {
-        if (!m || !name)
+        if (!m || !name || !m->by_name)
                 return NULL;
-        return find_node(m->root, name);
+        for (size_t k = (size_t) names_hash(name) & (m->by_name_cap - 1); m->by_name[k];
+             k = (k + 1) & (m->by_name_cap - 1)) {
+                sup_node *n = m->by_name[k];
+
+                if (n != NAME_GONE && strcmp(n->cfg->name, name) == 0)
+                        return n;
+        }
+        return NULL;
 }
 
 int manager_find_proc(sup_manager *m, const char *name, sup_proc **ret) {
@@ -1143,6 +1251,15 @@ static bool in_subtree(const sup_node *x, const sup_node *top) {
         return false;
 }
 
+/* Whether X or a supervisor above it is in manager_nodes_detach(). */
+static bool leaving(const sup_node *x) {
+        for (; x; x = x->parent)
+                if (x->leaving)
+                        return true;
+        return false;
+}
+
+/* N == NULL and PROCS == NULL: what is below a node that is leaving. */
 static void upcalls_forget(sup_manager *m, const sup_node *n, const sup_proc *procs, size_t n_procs) {
         for (size_t i = 0; i < m->up_n; i++) {
                 sup_upcall *u = &m->upcalls[(m->up_head + i) % m->up_cap];
@@ -1150,9 +1267,15 @@ static void upcalls_forget(sup_manager *m, const sup_node *n, const sup_proc *pr
 
                 if (u->kind == UPCALL_NONE)
                         continue;
-                if ((n && x && in_subtree(x, n)) || (procs && u->proc >= procs && u->proc < procs + n_procs))
+                if ((n && x && in_subtree(x, n)) || (procs && u->proc >= procs && u->proc < procs + n_procs) ||
+                    (!n && !procs && x && leaving(x)))
                         u->kind = UPCALL_NONE;
         }
+        /* What was forgotten at the end of the queue goes: a node that
+         * leaves right after it reported itself down (a reload removing
+         * thousands) must not leave the queue longer for the next. */
+        while (m->up_n > 0 && m->upcalls[(m->up_head + m->up_n - 1) % m->up_cap].kind == UPCALL_NONE)
+                m->up_n--;
 }
 
 sup_node *manager_node_new(sup_manager *m, const cfg_node *c) {
@@ -1187,6 +1310,8 @@ void manager_node_detach(sup_manager *m, sup_node *n) {
         upcalls_forget(m, n, NULL, 0);
         if (!s)
                 return;
+        if (in_tree(m, n))
+                names_del_subtree(m, n);
         for (size_t i = n->index + 1; i < s->n_children; i++) {
                 s->children[i - 1] = s->children[i];
                 s->marked[i - 1] = s->marked[i];
@@ -1221,10 +1346,87 @@ void manager_node_free(sup_manager *m, sup_node *n) {
         node_free(n);
 }
 
+static int ptr_cmp(const void *x, const void *y) {
+        uintptr_t a = (uintptr_t) *(sup_node *const *) x, b = (uintptr_t) *(sup_node *const *) y;
+
+        return a < b ? -1 : a > b;
+}
+
+void manager_nodes_detach(sup_manager *m, sup_node **nodes, size_t n) {
+        _cleanup_free_ sup_node **parents = NULL;
+        size_t n_parents = 0;
+
+        if (n == 0)
+                return;         /* not even a pass over the run queue */
+        parents = calloc(n, sizeof(sup_node *));
+        if (!parents) {
+                /* One at a time, then: slower, not wrong. */
+                for (size_t j = 0; j < n; j++)
+                        manager_node_detach(m, nodes[j]);
+                return;
+        }
+        for (size_t j = 0; j < n; j++) {
+                nodes[j]->leaving = true;
+                if (nodes[j]->parent) {
+                        if (in_tree(m, nodes[j]))
+                                names_del_subtree(m, nodes[j]);
+                        parents[n_parents++] = nodes[j]->parent;
+                }
+        }
+        upcalls_forget(m, NULL, NULL, 0);
+        qsort(parents, n_parents, sizeof(sup_node *), ptr_cmp);
+        /* Each supervisor's children without those that leave, in one pass. */
+        for (size_t j = 0; j < n_parents; j++) {
+                sup_node *s = parents[j];
+                size_t w = 0, before = 0;
+
+                if (j > 0 && parents[j - 1] == s)
+                        continue;
+                for (size_t i = 0; i < s->n_children; i++) {
+                        sup_node *c = s->children[i];
+
+                        if (c->leaving) {
+                                before += i < s->start_next;
+                                c->parent = NULL;
+                                c->index = 0;
+                                continue;
+                        }
+                        s->children[w] = c;
+                        s->marked[w] = s->marked[i];
+                        c->index = w++;
+                }
+                s->n_children = w;
+                s->start_next -= before;
+        }
+        for (size_t j = 0; j < n; j++)
+                nodes[j]->leaving = false;
+        /* As manager_node_detach(): a supervisor waiting to start one of
+         * them goes on without it. */
+        for (size_t j = 0; j < n_parents; j++) {
+                sup_node *s = parents[j];
+
+                if (j > 0 && parents[j - 1] == s)
+                        continue;
+                if (s->state == NODE_UP && s->then == THEN_NONE && s->start_next < s->n_children)
+                        sup_start_next(s);
+                else if (s->then != THEN_NONE)
+                        sup_continue(s);
+        }
+}
+
+void manager_nodes_free(sup_manager *m, sup_node **nodes, size_t n) {
+        /* Their upcalls, and those of what is below them, went with the
+         * detach (one pass over the run queue for all). */
+        manager_nodes_detach(m, nodes, n);
+        for (size_t j = 0; j < n; j++) {
+                forget_senders(m, nodes[j]);
+                node_free(nodes[j]);
+        }
+}
+
 int manager_node_attach(sup_manager *m, sup_node *s, sup_node *n, size_t index) {
         int r;
 
-        (void) m;
         if (index > s->n_children)
                 index = s->n_children;
         r = node_add_child(s, n);
@@ -1242,6 +1444,11 @@ int manager_node_attach(sup_manager *m, sup_node *s, sup_node *n, size_t index) 
         n->ever_started = false;
         if (s->start_next > index)
                 s->start_next++;
+        if (in_tree(m, n) && names_put_subtree(m, n) < 0) {
+                /* Not to be found by name is worse than not to be there. */
+                manager_node_detach(m, n);
+                return -ENOMEM;
+        }
         return 0;
 }
 
@@ -1250,6 +1457,11 @@ int manager_node_kick(sup_manager *m, sup_node *s, size_t index) {
                 return 0;
         if (s->then != THEN_NONE)
                 return -EBUSY;
+        /* Started already, by the sequence an earlier kick began: going
+         * over S's children again would say S is ready once more, for
+         * each of thousands of nodes a reload adds. */
+        if (index < s->n_children && s->children[index]->state != NODE_DOWN)
+                return 0;
         if (index < s->start_next)
                 s->start_next = index;
         sup_start_next(s);
@@ -1276,23 +1488,87 @@ int manager_node_restart_children(sup_manager *m, sup_node *s, const bool *which
         return 0;
 }
 
+typedef struct ranked {
+        int rank;
+        size_t pos;                     /* where it was: equal ranks keep their order */
+        sup_node *n;
+        bool marked;                    /* goes with it */
+} ranked;
+
+static int ranked_cmp(const void *x, const void *y) {
+        const ranked *a = x, *b = y;
+
+        if (a->rank != b->rank)
+                return a->rank < b->rank ? -1 : 1;
+        return a->pos < b->pos ? -1 : a->pos > b->pos;
+}
+
+/* S's children sorted by RANK, their indexes set; -ENOMEM only. */
+static int children_sort(sup_node *s, int (*rank)(const sup_node *c, void *userdata), void *userdata) {
+        _cleanup_free_ ranked *a = NULL;
+
+        if (s->n_children < 2)
+                return 0;
+        /* Sorted, not insertion-sorted: a reload may reverse the order of
+         * thousands of children, and that was quadratic. */
+        a = calloc(s->n_children, sizeof(ranked));
+        if (!a)
+                return -ENOMEM;
+        for (size_t i = 0; i < s->n_children; i++)
+                a[i] = (ranked) { rank(s->children[i], userdata), i, s->children[i], s->marked[i] };
+        qsort(a, s->n_children, sizeof(ranked), ranked_cmp);
+        for (size_t i = 0; i < s->n_children; i++) {
+                s->children[i] = a[i].n;
+                s->marked[i] = a[i].marked;
+                a[i].n->index = i;
+        }
+        return 0;
+}
+
 int manager_node_reorder(sup_manager *m, sup_node *s, int (*rank)(const sup_node *c, void *userdata), void *userdata) {
         (void) m;
         if (!manager_node_quiet(s))
                 return -EBUSY;
-        /* Insertion sort: few children, and mostly in order already. */
-        for (size_t i = 1; i < s->n_children; i++) {
-                sup_node *c = s->children[i];
-                int k = rank(c, userdata);
-                size_t j = i;
+        return children_sort(s, rank, userdata);
+}
 
-                while (j > 0 && rank(s->children[j - 1], userdata) > k) {
-                        s->children[j] = s->children[j - 1];
-                        s->children[j]->index = j;
-                        j--;
-                }
-                s->children[j] = c;
-                c->index = j;
+int manager_node_attach_many(sup_manager *m, sup_node *s, sup_node **nodes, size_t n,
+                             int (*rank)(const sup_node *c, void *userdata), void *userdata) {
+        /* The child S's start sequence waits on, if any: it still does. */
+        sup_node *waiting = s->start_next < s->n_children ? s->children[s->start_next] : NULL;
+        size_t was = s->n_children;
+        sup_node **a;
+        bool *mk;
+        int r;
+
+        if (n == 0)
+                return 0;
+        a = reallocarray(s->children, was + n, sizeof(sup_node *));
+        if (!a)
+                return -ENOMEM;
+        s->children = a;
+        mk = reallocarray(s->marked, was + n, sizeof(bool));
+        if (!mk)
+                return -ENOMEM;
+        s->marked = mk;
+        for (size_t j = 0; j < n; j++) {
+                s->children[was + j] = nodes[j];
+                s->marked[was + j] = false;
+                nodes[j]->index = was + j;
+                nodes[j]->parent = s;
+                nodes[j]->ever_started = false;
+        }
+        s->n_children = was + n;
+        r = children_sort(s, rank, userdata);
+        s->start_next = waiting ? waiting->index : s->n_children;
+        if (r >= 0 && in_tree(m, s))
+                for (size_t j = 0; r >= 0 && j < n; j++)
+                        r = names_put_subtree(m, nodes[j]);
+        if (r < 0) {
+                /* Taken out again: S's children as they were, in order. */
+                for (size_t j = 0; j < n; j++)
+                        manager_node_detach(m, nodes[j]);
+                return r;
         }
         return 0;
 }

@@ -96,9 +96,11 @@ struct sup_proc {
         /* ready = notify: this proc's own sd_notify socket, kept across restarts */
         int notify_fd;
         sd_event_source *notify_source;
-        char notify_socket[64];         /* the NOTIFY_SOCKET value, "@airsup/..." */
+        char notify_socket[108];        /* the NOTIFY_SOCKET value, a path (notify.c) */
         char status[128];               /* last STATUS=, escaped */
         sup_ratelimit notify_log;       /* warnings about its notify socket */
+        sup_ratelimit status_events;    /* its STATUS= events (notify.c) */
+        unsigned status_suppressed;     /* STATUS= not made events before the one being emitted */
         uid_t uid;                      /* the uid its processes run as (set at spawn) */
         struct log_sink *sink_out, *sink_err;   /* log: or console output, kept across restarts */
         uint64_t exited_realtime_usec;  /* CLOCK_REALTIME of its last exit, 0 if none */
@@ -122,6 +124,7 @@ struct sup_proc {
         char *cg_path;
         sd_event_source *cg_events;     /* inotify on cgroup.events: populated */
         sd_event_source *cg_memory;     /* inotify on memory.events: oom_kill */
+        bool cg_killed;                 /* cgroup.kill was written: made anew before the next start */
         uint64_t oom_kills;             /* memory.events oom_kill as last seen */
         bool oom_killed;                /* this incarnation lost a process to the OOM killer */
 
@@ -188,6 +191,8 @@ struct sup_node {
         bool *marked;                   /* children being stopped for THEN */
         node_then then;
         size_t start_next;              /* children before this one are started and were ready */
+        bool starting;                  /* in sup_start_next(): its loop sees a child's readiness itself */
+        bool leaving;                   /* in manager_nodes_detach(): on its way out of the tree */
         bool ever_started;              /* since its supervisor last started afresh */
         bool held;                      /* stopped by the operator: stays down until started */
         const cfg_node *next_cfg;       /* a reload's new settings, taken at its next start */
@@ -235,4 +240,8 @@ struct sup_manager {
         uint64_t group_polls;           /* times a process group was polled for emptiness */
         struct sup_reload *reload;      /* reload.c: the one being applied, NULL if none */
         uint64_t reloads_applied, reloads_failed;
+        /* sup.c: the nodes in the tree by name (open addressing), so a
+         * look-up by name does not walk the whole tree. */
+        sup_node **by_name;
+        size_t by_name_cap, by_name_used;       /* used: live entries and tombstones */
 };

@@ -29,6 +29,12 @@
  *                                     one, fds where none belong) until
  *                                     airsupd closes it; writes what came
  *                                     back to OUT, then waits
+ *   hostile chan-linger N SECONDS GO OUT
+ *                                     once GO exists, on its channel: one
+ *                                     record with N TCP sockets that linger
+ *                                     SECONDS when closed; "sent" (our
+ *                                     copies closed first) or "refused" (by
+ *                                     the kernel) to OUT, then waits
  *   hostile nobody VERB ...           drop to uid/gid 65534 first */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -153,26 +159,36 @@ static int lingering_socket(int listener, int seconds) {
         return fd;
 }
 
-static int cmd_linger(const char *addr, int n, int seconds, const char *pidfile) {
+/* N (at most 64) lingering sockets into FDS, connected to a listener of
+ * ours that is never closed: 0, or -1 with errno. */
+static int lingering_sockets(int n, int seconds, int *fds) {
         struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-        int listener, fds[64], small = 4096;
+        int listener, small = 4096;
 
         if (n < 1 || n > 64)
-                return 2;
+                return -1;
         listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         /* A tiny receive buffer on the accepted side fills at once. */
         if (listener < 0 || setsockopt(listener, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)) < 0 ||
             bind(listener, (struct sockaddr *) &a, sizeof(a)) < 0 || listen(listener, 64) < 0) {
                 perror("hostile: listen");
-                return 1;
+                return -1;
         }
         for (int i = 0; i < n; i++) {
                 fds[i] = lingering_socket(listener, seconds);
                 if (fds[i] < 0) {
                         perror("hostile: socket");
-                        return 1;
+                        return -1;
                 }
         }
+        return 0;
+}
+
+static int cmd_linger(const char *addr, int n, int seconds, const char *pidfile) {
+        int fds[64];
+
+        if (lingering_sockets(n, seconds, fds) < 0)
+                return 1;
         if (send_fds(addr, "FDSTORE=1", 9, fds, (size_t) n) < 0)
                 return 1;
         write_pidfile(pidfile);
@@ -364,7 +380,7 @@ static int cmd_chan_garbage(const char *out) {
         FILE *f = fopen(out, "we");
         uint8_t rec[80] = {}, big[4096];
         uint32_t hdr[2];
-        int fd = e ? atoi(e) : -1, errors = 0, others = 0;
+        int fd = e ? atoi(e) : -1, errors = 0, refused = 0, others = 0;
 
         if (!f || fd < 0)
                 return 2;
@@ -391,12 +407,68 @@ static int cmd_chan_garbage(const char *out) {
                 case 4: memset(bad + 16, 0x7f, 64); r = chan_put(fd, bad, sizeof(bad), false); break;
                 default: r = chan_put(fd, bad, sizeof(bad), true); break;                /* an fd where none belongs */
                 }
+                /* The kernel refuses fds on the channel (SO_PASSRIGHTS):
+                 * nothing reached airsupd, nothing comes back. */
+                if (r == -EPERM) {
+                        refused++;
+                        continue;
+                }
                 if (r < 0 || (r = chan_reply(fd, &others)) < 0)
                         break;
                 errors += r;
         }
-        fprintf(f, "errors=%d other=%d closed\n", errors, others);
+        fprintf(f, "errors=%d refused=%d other=%d closed\n", errors, refused, others);
         fclose(f);
+        for (;;)
+                pause();
+}
+
+/* From inside a group: N lingering sockets, and once GO exists, one
+ * record with them on its channel; then our copies closed (where the
+ * kernel refused them, this close lingers, here), then "sent" or
+ * "refused" (EPERM) to OUT.  A test that stops airsupd until OUT is
+ * written makes airsupd's close of what it received the last one. */
+static int cmd_chan_linger(int n, int seconds, const char *go, const char *out) {
+        const char *e = getenv("AIRSUP_FD");
+        uint8_t rec[80] = {};
+        uint32_t hdr[2] = { 1u | 1u << 16, sizeof(rec) };
+        union {
+                struct cmsghdr align;
+                char buf[CMSG_SPACE(sizeof(int) * 64)];
+        } control = {};
+        struct iovec iov = { .iov_base = rec, .iov_len = sizeof(rec) };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+        struct cmsghdr *c;
+        int fd = e ? atoi(e) : -1, fds[64], r;
+        FILE *f;
+
+        if (fd < 0 || lingering_sockets(n, seconds, fds) < 0)
+                return 2;
+        memcpy(rec, hdr, sizeof(hdr));
+        memcpy(rec + 16, "nosuchgroup", 11);
+        mh.msg_control = &control;
+        mh.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t) n);
+        c = CMSG_FIRSTHDR(&mh);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t) n);
+        memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t) n);
+        while (access(go, F_OK) < 0)
+                (void) poll(NULL, 0, 10);
+        r = sendmsg(fd, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
+        if (r < 0 && r != -EPERM) {
+                perror("hostile: chan-linger");
+                return 1;
+        }
+        /* Sent: airsupd's copies are the last once ours are closed.
+         * Refused: ours are the last, and each close lingers here. */
+        for (int i = 0; i < n && r == 0; i++)
+                close(fds[i]);
+        f = fopen(out, "we");
+        if (!f || fprintf(f, "%s\n", r == 0 ? "sent" : "refused") < 0 || fclose(f) != 0)
+                return 1;
+        for (int i = 0; i < n && r < 0; i++)
+                close(fds[i]);
         for (;;)
                 pause();
 }
@@ -462,6 +534,8 @@ int main(int argc, char **argv) {
                 return cmd_ctl_reload(argv[2], atol(argv[3]), argv[4]);
         if (argc == 3 && strcmp(argv[1], "chan-garbage") == 0)
                 return cmd_chan_garbage(argv[2]);
+        if (argc == 6 && strcmp(argv[1], "chan-linger") == 0)
+                return cmd_chan_linger(atoi(argv[2]), atoi(argv[3]), argv[4], argv[5]);
         if (argc == 5 && strcmp(argv[1], "ctl-many") == 0)
                 return cmd_ctl_many(argv[2], atol(argv[3]), argv[4]);
         if (argc == 4 && strcmp(argv[1], "stall-follower") == 0)

@@ -1,6 +1,7 @@
 # Notify socket names cannot be squatted: a local user (nobody) who binds
 # the abstract names airsupd would once have used (@airsup/PID/SERIAL)
-# changes nothing; the names are random, and each group still starts.
+# changes nothing; the sockets are paths in a directory made with
+# mkdtemp(), and each group still starts.
 . "$(dirname "$0")/lib.sh"
 
 cat >airsup.conf <<'CONF'
@@ -27,7 +28,7 @@ touch go
 wait_log 'ready second'
 wait_log 'started third'
 log_has 'start-failed' && fail "a squatted name failed a start"
-grep -Eq '^@airsup/[0-9a-f]{32}$' second.sock || fail "unexpected notify socket name $(cat second.sock)"
+grep -Eq '^/run/airsup-notify\.[A-Za-z0-9]{6}/[0-9a-f]{32}$' second.sock || fail "unexpected notify socket name $(cat second.sock)"
 kill -TERM "$AIRSUPD_PID"
 wait_airsupd_exit
 [ "$AIRSUPD_STATUS" -eq 0 ] || fail "airsupd exited $AIRSUPD_STATUS"

@@ -10,7 +10,7 @@ printf '[group:a]\ncommand = sleep 1000\n' >auto.conf
 run_auto() {
         local out=$1
         shift
-        env "$@" "$AIRSUPD" -c auto.conf 2>"$out" &
+        env "$@" "$AIRSUPD" -c auto.conf --control "$T/control" 2>"$out" &
         AIRSUPD_PID=$!
         wait_until 3 grep -q 'ready root' "$out"
         kill -TERM "$AIRSUPD_PID"

@@ -27,7 +27,7 @@ host_pid() {
                 done | head -n 1
 }
 
-unshare --pid --fork --mount-proc "$AIRSUPD" -c airsup.conf --log=stderr -v 2>"$LOG" &
+unshare --pid --fork --mount-proc "$AIRSUPD" -c airsup.conf --log=stderr -v --control "$T/control" 2>"$LOG" &
 AIRSUPD_PID=$!          # unshare: it exits with airsupd's status
 wait_until 10 eval '[ -n "$(pgrep -P "$AIRSUPD_PID")" ]' || fail "airsupd did not start"
 APID=$(pgrep -P "$AIRSUPD_PID")
@@ -55,7 +55,7 @@ log_has 'SIGPWR: stopping all children' || fail "SIGPWR was not an orderly shutd
 [ "$(trace 0 '^stopped ')" = 'stopped victim,stopped orphaner' ] || fail "stop order: $(trace 0 '^stopped ')"
 
 # SIGTERM from outside the namespace works the same.
-unshare --pid --fork --mount-proc "$AIRSUPD" -c airsup.conf --log=stderr -v 2>"$LOG" &
+unshare --pid --fork --mount-proc "$AIRSUPD" -c airsup.conf --log=stderr -v --control "$T/control" 2>"$LOG" &
 AIRSUPD_PID=$!
 wait_log 'ready victim'
 kill -TERM "$(pgrep -P "$AIRSUPD_PID")"

@@ -14,6 +14,8 @@
 
 #include "supervisor/cfg.h"
 #include "supervisor/event.h"
+#include "supervisor/manager.h"
+#include "supervisor/reload.h"
 #include "supervisor/proc.h"
 #include "common/cleanup.h"
 
@@ -339,6 +341,197 @@ static void test_cfg_load_cycle(void **state) {
         assert_error("[supervisor:a]\nparent = a\n", "F:2: parent: 'a' cannot be its own parent");
 }
 
+/* A file with N_SUP supervisors s1 > s2 > ... nested in a chain, and a
+ * group "leaf" under the last: the leaf is N_SUP + 1 levels deep.  With
+ * REVERSED the sections come deepest first.  Ends with a newline; the
+ * caller frees it. */
+static char *chain_file(unsigned n_sup, bool reversed) {
+        char *text = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&text, &size);
+
+        assert_non_null(f);
+        for (unsigned k = 0; k < n_sup; k++) {
+                unsigned i = reversed ? n_sup - k : k + 1;
+                fprintf(f, "[supervisor:s%u]\n", i);
+                if (i > 1)
+                        fprintf(f, "parent = s%u\n", i - 1);
+        }
+        fprintf(f, "[group:leaf]\n");
+        if (n_sup > 0)
+                fprintf(f, "parent = s%u\n", n_sup);
+        fprintf(f, "command = /bin/true\n");
+        fclose(f);
+        return text;
+}
+
+static void test_cfg_load_cycle_linear(void **state) {
+        _cleanup_free_ char *errors = NULL;
+        cfg *c = NULL;
+
+        (void) state;
+        /* A chain into a cycle: the cycle (b, c) is reported once, at b;
+         * a, which only leads into it, is not on it. */
+        assert_int_equal(load("[supervisor:a]\nparent = b\n"
+                              "[supervisor:b]\nparent = c\n"
+                              "[supervisor:c]\nparent = b\n"
+                              "[supervisor:x]\nparent = y\n"
+                              "[supervisor:y]\nparent = x\n"
+                              "[group:below]\nparent = a\ncommand = /bin/true\n", &c, &errors), -EINVAL);
+        assert_null(c);
+        assert_string_equal(errors, "F:4: parent: 'b' is part of a cycle of supervisors\n"
+                                    "F:8: parent: 'x' is part of a cycle of supervisors\n");
+}
+
+static void test_cfg_load_depth_limit(void **state) {
+        cfg *c = NULL;
+
+        (void) state;
+        /* At the limit: loads, every node's depth known. */
+        for (int reversed = 0; reversed <= 1; reversed++) {
+                _cleanup_free_ char *text = chain_file(CFG_DEPTH_MAX - 1, reversed), *errors = NULL;
+                int leaf, s1;
+
+                assert_int_equal(load(text, &c, &errors), 0);
+                assert_string_equal(errors, "");
+                leaf = cfg_find(c, "leaf");
+                s1 = cfg_find(c, "s1");
+                assert_true(leaf > 0 && s1 > 0);
+                assert_int_equal(c->nodes[leaf].depth, CFG_DEPTH_MAX);
+                assert_int_equal(c->nodes[s1].depth, 1);
+                assert_int_equal(c->nodes[CFG_ROOT].depth, 0);
+                c = cfg_free(c);
+        }
+        /* One level too deep: one error, at the parent = of the node
+         * that is too deep, whatever the order of the file. */
+        {
+                _cleanup_free_ char *text = chain_file(CFG_DEPTH_MAX, false), *errors = NULL;
+                char want[128];
+
+                assert_int_equal(load(text, &c, &errors), -EINVAL);
+                assert_null(c);
+                /* s1 takes line 1, each next supervisor 2 lines; leaf's parent = is
+                 * the line after its header. */
+                snprintf(want, sizeof(want), "F:%u: parent: 'leaf' is nested deeper than %u levels below the root "
+                         "supervisor\n", 1 + 2 * (CFG_DEPTH_MAX - 1) + 2, CFG_DEPTH_MAX);
+                assert_string_equal(errors, want);
+        }
+        {
+                _cleanup_free_ char *text = chain_file(CFG_DEPTH_MAX + 5, true), *errors = NULL;
+
+                assert_int_equal(load(text, &c, &errors), -EINVAL);
+                assert_null(c);
+                /* s33 is the first too deep; what is below it is not said again. */
+                if (!strstr(errors, "parent: 's33' is nested deeper than 32 levels") || strchr(errors, '\n')[1])
+                        fail_msg("expected one error about s33 in:\n%s", errors);
+        }
+}
+
+static uint64_t load_usec(const char *text, int expect, const char *expect_error) {
+        _cleanup_free_ char *errors = NULL;
+        uint64_t t = now_usec();
+        cfg *c = NULL;
+
+        assert_int_equal(load(text, &c, &errors), expect);
+        t = now_usec() - t;
+        if (expect_error && !strstr(errors, expect_error))
+                fail_msg("expected \"%s\" in:\n%.2000s", expect_error, errors);
+        cfg_free(c);
+        return t;
+}
+
+/* What a config writer can make the loader do is linear: the cycle and
+ * depth checks, the duplicate names, the growth of the node table.  The
+ * bounds are generous (ASan, a loaded machine): quadratic checks took
+ * tens of seconds on the deep file. */
+static void test_cfg_load_big_files_linear(void **state) {
+        _cleanup_free_ char *deep = chain_file(CFG_NODES_MAX - 1, false), *rdeep = chain_file(CFG_NODES_MAX - 1, true);
+        char *flat = NULL, *dup = NULL, *many = NULL;
+        size_t size = 0;
+        uint64_t t;
+        FILE *f;
+
+        (void) state;
+        /* One cycle through every node: following each node's parents
+         * round it was quadratic (10^10 steps). */
+        {
+                _cleanup_free_ char *ring = NULL;
+
+                f = open_memstream(&ring, &size);
+                for (unsigned i = 1; i < CFG_NODES_MAX; i++)
+                        fprintf(f, "[supervisor:s%u]\nparent = s%u\n", i, i > 1 ? i - 1 : CFG_NODES_MAX - 1);
+                fclose(f);
+                t = load_usec(ring, -EINVAL, "F:2: parent: 's1' is part of a cycle of supervisors\n");
+                assert_true(t < 5 * USEC_PER_SEC);
+        }
+
+        t = load_usec(deep, -EINVAL, "nested deeper than");
+        assert_true(t < 5 * USEC_PER_SEC);
+        t = load_usec(rdeep, -EINVAL, "nested deeper than");
+        assert_true(t < 5 * USEC_PER_SEC);
+
+        /* 20,000 groups under the root, and 20,000 supervisors each
+         * with a group: they load, fast. */
+        f = open_memstream(&flat, &size);
+        for (unsigned i = 0; i < 20000; i++)
+                fprintf(f, "[supervisor:s%u]\n[group:g%u]\nparent = s%u\ncommand = /bin/true\n", i, i, i);
+        fclose(f);
+        t = load_usec(flat, 0, NULL);
+        print_message("40,000 nodes: %llu ms\n", (unsigned long long) (t / 1000));
+        assert_true(t < 5 * USEC_PER_SEC);
+
+        /* The same name 20,000 times: each a duplicate, found at once. */
+        f = open_memstream(&dup, &size);
+        for (unsigned i = 0; i < 20000; i++)
+                fprintf(f, "[group:same]\ncommand = /bin/true\n");
+        fclose(f);
+        t = load_usec(dup, -EINVAL, "duplicate name 'same' (first defined at line 1)");
+        assert_true(t < 5 * USEC_PER_SEC);
+        free(dup);
+
+        /* A value continued over many lines is appended in place (joined
+         * anew for each line, 16 MB of them took 47 s); past 128 KiB it
+         * is an error, said once. */
+        {
+                _cleanup_free_ char *cont = NULL, *errors = NULL;
+                cfg *c = NULL;
+                int i;
+
+                f = open_memstream(&cont, &size);
+                fprintf(f, "[group:a]\ncommand = /bin/echo\n");
+                for (unsigned k = 0; k < 15000; k++)
+                        fprintf(f, " a%u\n", k);
+                fclose(f);
+                t = now_usec();
+                assert_int_equal(load(cont, &c, &errors), 0);
+                assert_true(now_usec() - t < 5 * USEC_PER_SEC);
+                i = cfg_find(c, "a");
+                assert_true(i > 0);
+                assert_string_equal(c->nodes[i].argv[15000], "a14999");
+                cfg_free(c);
+                free(cont);
+                cont = NULL;
+
+                f = open_memstream(&cont, &size);
+                fprintf(f, "[group:a]\ncommand = /bin/true\nenvironment = A=1\n");
+                for (unsigned k = 0; k < 4000; k++)
+                        fprintf(f, "  B%u=%04000u\n", k, k);
+                fclose(f);
+                t = load_usec(cont, -EINVAL, "F:36: 'environment' longer than 131072 bytes\n");
+                assert_true(t < 5 * USEC_PER_SEC);
+        }
+
+        /* More sections than CFG_NODES_MAX: refused there, not read on. */
+        f = open_memstream(&many, &size);
+        for (unsigned i = 0; i <= CFG_NODES_MAX; i++)
+                fprintf(f, "[group:g%u]\ncommand = /bin/true\n", i);
+        fclose(f);
+        t = load_usec(many, -EINVAL, "more than 100000 supervisors and groups");
+        assert_true(t < 10 * USEC_PER_SEC);
+        free(many);
+        free(flat);
+}
+
 static void test_cfg_load_line_too_long(void **state) {
         _cleanup_free_ char *text = malloc(16384), *errors = NULL;
         cfg *c = NULL;
@@ -446,13 +639,31 @@ static void test_cfg_load_bad_files(void **state) {
         free(buf);
         rmdir(dir);
 
-        /* /dev/zero ends at once: a NUL byte on line 1. */
+        /* A device (or a FIFO) is not read at all: a reload must not
+         * wait on it. */
         buf = NULL;
         err = open_memstream(&buf, &size);
-        assert_int_equal(cfg_load("/dev/zero", err, &c), -EINVAL);
+        assert_int_equal(cfg_load("/dev/zero", err, &c), -EBADFD);
         fclose(err);
-        assert_non_null(strstr(buf, "/dev/zero:1: NUL byte in line"));
+        assert_non_null(strstr(buf, "/dev/zero: not a regular file"));
         free(buf);
+
+        /* A NUL byte ends at once: an error on its line. */
+        {
+                char path[] = "/tmp/test-cfg-nul.XXXXXX";
+                int fd = mkstemp(path);
+
+                assert_true(fd >= 0);
+                assert_int_equal(write(fd, "[group:a]\ncommand = x\0y\n", 24), 24);
+                close(fd);
+                buf = NULL;
+                err = open_memstream(&buf, &size);
+                assert_int_equal(cfg_load(path, err, &c), -EINVAL);
+                fclose(err);
+                assert_non_null(strstr(buf, ":2: NUL byte in line"));
+                free(buf);
+                unlink(path);
+        }
 }
 
 static void test_cfg_load_reports_every_error(void **state) {
@@ -532,6 +743,59 @@ static void test_cfg_load_out_of_memory_fails_whole(void **state) {
 }
 
 /* Every enum's names come from one table: each name maps back to its value. */
+static cfg *load_ok(const char *text) {
+        _cleanup_free_ char *errors = NULL;
+        cfg *c = NULL;
+
+        assert_int_equal(load(text, &c, &errors), 0);
+        return c;
+}
+
+/* A reload's plan between two big files is linear too: matching by name
+ * goes through the index, and the order of each supervisor's children
+ * is checked in one pass (a pass over the file per supervisor took
+ * 1.9 s with 20,000 of them, and grows as their square). */
+static void test_reload_plan_big_linear(void **state) {
+        char *a = NULL, *b = NULL;
+        size_t size = 0;
+        reload_plan p = {};
+        uint64_t t;
+        cfg *old, *new;
+        FILE *f;
+
+        (void) state;
+        f = open_memstream(&a, &size);
+        for (unsigned i = 0; i < 33000; i++)
+                fprintf(f, "[supervisor:s%u]\n[group:g%u]\nparent = s%u\ncommand = /bin/true\n"
+                        "[group:h%u]\nparent = s%u\ncommand = /bin/true\n", i, i, i, i, i);
+        fclose(f);
+        /* The same, each supervisor's two children the other way round,
+         * and the supervisors too. */
+        f = open_memstream(&b, &size);
+        for (unsigned i = 33000; i-- > 0;)
+                fprintf(f, "[supervisor:s%u]\n[group:h%u]\nparent = s%u\ncommand = /bin/true\n"
+                        "[group:g%u]\nparent = s%u\ncommand = /bin/true\n", i, i, i, i, i);
+        fclose(f);
+        old = load_ok(a);
+        new = load_ok(b);
+        t = now_usec();
+        assert_int_equal(reload_plan_build(old, new, &p), 0);
+        t = now_usec() - t;
+        print_message("plan of 99,000 nodes: %llu ms\n", (unsigned long long) (t / 1000));
+        assert_true(t < 3 * USEC_PER_SEC);
+        /* Every supervisor and the root: their children's order, in place. */
+        assert_int_equal(p.count[RELOAD_IN_PLACE], 33001);
+        assert_int_equal(p.count[RELOAD_KEEP], 66000);
+        for (size_t i = 0; i < p.n; i++)
+                if (p.items[i].action == RELOAD_IN_PLACE)
+                        assert_int_equal(p.items[i].keys, UINT64_C(1) << RELOAD_KEY_ORDER);
+        reload_plan_done(&p);
+        cfg_free(old);
+        cfg_free(new);
+        free(a);
+        free(b);
+}
+
 static void test_string_tables_round_trip(void **state) {
         (void) state;
         for (int i = 0; i < _CFG_STRATEGY_MAX; i++)
@@ -574,6 +838,10 @@ int main(void) {
                 cmocka_unit_test(test_cfg_load_good),
                 cmocka_unit_test(test_cfg_load_errors_name_lines),
                 cmocka_unit_test(test_cfg_load_cycle),
+                cmocka_unit_test(test_cfg_load_cycle_linear),
+                cmocka_unit_test(test_cfg_load_depth_limit),
+                cmocka_unit_test(test_cfg_load_big_files_linear),
+                cmocka_unit_test(test_reload_plan_big_linear),
                 cmocka_unit_test(test_cfg_load_line_too_long),
                 cmocka_unit_test(test_cfg_expand_specifiers),
                 cmocka_unit_test(test_cfg_load_quoted_semicolon),

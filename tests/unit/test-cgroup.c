@@ -155,11 +155,34 @@ static void test_cgroup_config_errors(void **state) {
         unlink(path);
 }
 
+/* Only "airsupd-" and a pid, as airsupd names its tree, is swept at
+ * start: nothing else in the parent cgroup is airsupd's to remove. */
+static void test_cgroup_top_owner(void **state) {
+        (void) state;
+        assert_int_equal(cgroup_top_owner("airsupd-4242"), 4242);
+        assert_int_equal(cgroup_top_owner("airsupd-1"), 1);
+        assert_int_equal(cgroup_top_owner("airsupd-2147483647"), 2147483647);
+        assert_int_equal(cgroup_top_owner("airsupd-2147483648"), 0);
+        assert_int_equal(cgroup_top_owner("airsupd-99999999999999999999"), 0);
+        assert_int_equal(cgroup_top_owner("airsupd-0"), 0);
+        assert_int_equal(cgroup_top_owner("airsupd-042"), 0);
+        assert_int_equal(cgroup_top_owner("airsupd-"), 0);
+        assert_int_equal(cgroup_top_owner("airsupd-12a"), 0);
+        assert_int_equal(cgroup_top_owner("airsupd--12"), 0);
+        assert_int_equal(cgroup_top_owner("airsupd-+12"), 0);
+        assert_int_equal(cgroup_top_owner("airsupd- 12"), 0);
+        assert_int_equal(cgroup_top_owner("airsupd"), 0);
+        assert_int_equal(cgroup_top_owner("_airsupd"), 0);
+        assert_int_equal(cgroup_top_owner("xairsupd-12"), 0);
+        assert_int_equal(cgroup_top_owner("system.slice"), 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_cgroup_limit_values),
                 cmocka_unit_test(test_cgroup_what_is_written),
                 cmocka_unit_test(test_cgroup_config_errors),
+                cmocka_unit_test(test_cgroup_top_owner),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

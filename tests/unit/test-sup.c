@@ -194,6 +194,69 @@ static void test_sup_held_node_stays_down_through_one_for_all(void **state) {
         fixture_free(f);
 }
 
+/* A chain of CFG_DEPTH_MAX - 1 supervisors (and the root) with KEYS each and the group
+ * "leaf" under the last: the deepest tree a file may describe.  What
+ * walks it recursively (start, stop, escalation) is bounded by that. */
+static fixture *deepest(const char *keys) {
+        char *text = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&text, &size);
+        fixture *x;
+
+        assert_non_null(f);
+        fprintf(f, "[supervisor:root]\n%s", keys);
+        for (unsigned i = 1; i < CFG_DEPTH_MAX; i++) {
+                fprintf(f, "[supervisor:s%u]\n%s", i, keys);
+                if (i > 1)
+                        fprintf(f, "parent = s%u\n", i - 1);
+        }
+        fprintf(f, "[group:leaf]\nparent = s%u\ncommand = /bin/true\nbackoff = 0\n", CFG_DEPTH_MAX - 1);
+        fclose(f);
+        x = fixture_conf(text);
+        free(text);
+        return x;
+}
+
+static void test_sup_deepest_tree_starts_and_stops(void **state) {
+        fixture *f = deepest("");
+        sup_proc *leaf = proc(f, "leaf");
+        int code = -1;
+
+        (void) state;
+        manager_start(f->m);
+        settle(f);
+        assert_int_equal(leaf->state, PROC_STARTING);
+        assert_int_equal(leaf->group->cfg->depth, CFG_DEPTH_MAX);
+        execs(f, leaf);
+        assert_true(f->m->notified_ready);
+        manager_shutdown(f->m, 0);
+        settle(f);
+        assert_int_equal(leaf->state, PROC_STOPPING);
+        dies(f, leaf, CLD_KILLED, SIGTERM);
+        assert_int_equal(f->m->root->state, NODE_DOWN);
+        assert_int_equal(sd_event_get_exit_code(f->e, &code), 0);
+        assert_int_equal(code, 0);
+        fixture_free(f);
+}
+
+/* Every level gives up at the first restart: the leaf's crash escalates
+ * through all 32 levels, and the root exits 1. */
+static void test_sup_deepest_tree_escalates_to_the_root(void **state) {
+        fixture *f = deepest("intensity = 0\n");
+        sup_proc *leaf = proc(f, "leaf");
+        int code = -1;
+
+        (void) state;
+        manager_start(f->m);
+        settle(f);
+        execs(f, leaf);
+        dies(f, leaf, CLD_EXITED, 1);
+        assert_int_equal(leaf->state, PROC_FAILED);
+        assert_int_equal(sd_event_get_exit_code(f->e, &code), 0);
+        assert_int_equal(code, 1);
+        fixture_free(f);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_sup_one_for_all_stops_in_reverse_and_restarts_in_order),
@@ -201,6 +264,8 @@ int main(void) {
                 cmocka_unit_test(test_sup_intensity_counts_only_the_period),
                 cmocka_unit_test(test_sup_transient_clean_exit_is_not_restarted),
                 cmocka_unit_test(test_sup_held_node_stays_down_through_one_for_all),
+                cmocka_unit_test(test_sup_deepest_tree_starts_and_stops),
+                cmocka_unit_test(test_sup_deepest_tree_escalates_to_the_root),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
