@@ -32,6 +32,8 @@
 #include "supervisor/manager.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+/* The sanitizers' own: where their reports go (absent without them). */
+void __sanitizer_set_report_fd(void *fd) __attribute__((weak));
 
 static const char conf[] =
         "[airsupd]\nevents = 64\n"
@@ -208,7 +210,7 @@ static void run_until_reply(sd_event *e, unsigned *replies, unsigned before) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-        static FILE *quiet;
+        static int saved_stderr = -EBADF, devnull = -EBADF;
         input in = { data, size };
         sd_event *e = NULL;
         sup_manager *m = NULL;
@@ -219,13 +221,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         unsigned replies = 0;
         int sv[2], fd;
 
-        /* airsupd's events go to stderr: not thousands of lines a second
-         * (the sanitizers write to fd 2 themselves, unaffected). */
-        if (!quiet) {
-                quiet = fopen("/dev/null", "we");
-                if (quiet)
-                        stderr = quiet;
+        /* airsupd's events go to fd 2: not thousands of lines a second.
+         * While an input runs fd 2 is /dev/null; a sanitizer's report goes
+         * to the real one, kept aside. */
+        if (devnull < 0) {
+                saved_stderr = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+                devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+                if (saved_stderr < 0 || devnull < 0)
+                        abort();
+                if (__sanitizer_set_report_fd)
+                        __sanitizer_set_report_fd((void *) (intptr_t) saved_stderr);
         }
+        (void) dup2(devnull, STDERR_FILENO);
         fd = memfd_create("fuzz-control.conf", MFD_CLOEXEC);
         if (fd < 0 || write(fd, conf, sizeof(conf) - 1) != (ssize_t) (sizeof(conf) - 1))
                 abort();
@@ -290,5 +297,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         manager_free(m);
         sd_event_unref(e);
         close(fd);
+        (void) dup2(saved_stderr, STDERR_FILENO);
         return 0;
 }
