@@ -47,9 +47,11 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/fds.h"
 #include "supervisor/broker.h"
 #include "supervisor/cgroup.h"
 #include "supervisor/control.h"
+#include "supervisor/fdlimit.h"
 #include "supervisor/manager.h"
 #include "supervisor/proc.h"
 #include "supervisor/reload.h"
@@ -1422,6 +1424,17 @@ int control_serve_fd(sup_control *c, int fd_in) {
                         CONTROL_CLIENTS_MAX, (int) cred.pid);
                 return -EUSERS;
         }
+        /* Each client holds an fd for as long as it stays: none from the
+         * reserve that stops need. */
+        if (!fdlimit_reserve_full()) {
+                sup_log(&c->m->events, LOG_WARNING, "control: out of file descriptors, refusing pid %d",
+                        (int) cred.pid);
+                return -EMFILE;
+        }
+        /* A client has no fds to pass: the kernel refuses them (6.16 and
+         * later), and sd-bus does not offer to take them, so that none
+         * is ever closed in the loop. */
+        (void) fds_refuse(fd);
         cl = calloc(1, sizeof(client));
         if (!cl)
                 return -ENOMEM;
@@ -1441,6 +1454,8 @@ int control_serve_fd(sup_control *c, int fd_in) {
          * airsupd's uid). */
         if (r >= 0)
                 r = sd_bus_set_trusted(cl->bus, 1);
+        if (r >= 0)
+                r = sd_bus_negotiate_fds(cl->bus, 0);
         if (r >= 0)
                 r = sd_bus_add_object_vtable(cl->bus, NULL, CONTROL_PATH, CONTROL_IFACE, manager_vtable, c);
         if (r >= 0)
@@ -1478,14 +1493,42 @@ int control_serve_fd(sup_control *c, int fd_in) {
         return 0;
 }
 
+static int on_listen_again(sd_event_source *s, uint64_t usec, void *userdata) {
+        sup_control *c = userdata;
+
+        (void) usec;
+        (void) sd_event_source_set_enabled(c->source, SD_EVENT_ON);
+        sd_event_source_unref(s);
+        return 0;
+}
+
 static int on_connection(sd_event_source *s, int lfd, uint32_t revents, void *userdata) {
+        sup_control *c = userdata;
         int fd;
 
-        (void) s;
         (void) revents;
         fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+                /* Out of fds, the connection stays queued and the socket
+                 * readable: left there, this source would run again at
+                 * once, for ever, ahead of the tree.  Taken with an fd
+                 * from the reserve and closed, it is refused; with the
+                 * reserve empty too, the socket is not looked at for
+                 * 100 ms (a timer needs no fd). */
+                if (fdlimit_reserve_lend()) {
+                        fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                        if (fd >= 0)
+                                sup_log(&c->m->events, LOG_WARNING,
+                                        "control: out of file descriptors, a client refused");
+                        safe_close(fd);
+                } else if (sd_event_source_set_enabled(s, SD_EVENT_OFF) >= 0 &&
+                           sd_event_add_time_relative(c->m->event, NULL, CLOCK_MONOTONIC, 100 * USEC_PER_MSEC,
+                                                      0, on_listen_again, c) < 0)
+                        (void) sd_event_source_set_enabled(s, SD_EVENT_ON);
+                return 0;
+        }
         if (fd >= 0)
-                (void) control_serve_fd(userdata, fd);
+                (void) control_serve_fd(c, fd);
         return 0;
 }
 

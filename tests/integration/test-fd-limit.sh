@@ -62,6 +62,23 @@ pids=$(grep -E ' started g' "$LOG" | sed -n 's/.* pid=\([0-9]*\).*/\1/p')
 # first processes and the reserve free up is usable, never the fds of
 # the last group started.
 prlimit --pid "$AIRSUPD_PID" --nofile=40:40 || fail "prlimit failed"
+# An operator's client, out of fds: answered or refused at once, and the
+# queued connection does not make airsupd spin (it ran at 100 % of a CPU
+# ahead of the tree, accept() failing with EMFILE for ever).
+cpu() { awk '{ print $14 + $15 }' "/proc/$AIRSUPD_PID/stat"; }
+for i in 1 2 3; do
+        timeout 5 "$AIRSUPCTL" -s "$T/control" status >/dev/null 2>&1
+        [ $? -eq 124 ] && fail "status hung with airsupd out of fds"
+done
+c0=$(cpu)
+python3 -c 'import socket, sys, time
+s = [socket.socket(socket.AF_UNIX) for _ in range(5)]
+for x in s:
+    x.connect(sys.argv[1])
+time.sleep(1)' "$T/control" || true
+c1=$(cpu)
+echo "airsupd CPU while 5 clients wait, out of fds: $((c1 - c0)) ticks in 1 s"
+[ $((c1 - c0)) -lt 30 ] || fail "airsupd spun: $((c1 - c0)) ticks of CPU in 1 s"
 kill -KILL "$(group_pid g2_10)"
 wait_airsupd_exit 60
 [ "$AIRSUPD_STATUS" -eq 1 ] || fail "airsupd exited $AIRSUPD_STATUS, not 1 (root gave up)"
