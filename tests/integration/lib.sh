@@ -92,6 +92,21 @@ wait_airsupd_exit() {
         sanitizer_clean
 }
 
+# cgroup_top_or_skip: after start_airsupd of a file with cgroup =
+# required, sets CG_TOP to airsupd's cgroup, or ends the test with 77
+# where there are no writable cgroups v2 (airsupd then exits 78).
+cgroup_top_or_skip() {
+        wait_until 10 log_has 'cgroup root|cgroup = required' || fail "no cgroup event"
+        if ! wait_until 5 log_has 'info cgroup root /'; then
+                wait_airsupd_exit 10
+                [ "$AIRSUPD_STATUS" = 78 ] || fail "cgroup = required without cgroups: exit $AIRSUPD_STATUS, not 78"
+                echo "skip: no writable cgroup v2 here: $(grep 'cgroup = required' "$LOG")"
+                exit 77
+        fi
+        CG_TOP=$(sed -n 's/.* cgroup root \(\/[^ ]*\) controllers=.*/\1/p' "$LOG" | head -n 1)
+        [ -d "$CG_TOP" ] || fail "no cgroup directory $CG_TOP"
+}
+
 # Under SAN=1 a sanitizer report in airsupd's output fails the test even
 # where the exit status alone would not show it.
 sanitizer_clean() {

@@ -59,15 +59,8 @@ restart = temporary
 shutdown = 10s
 CONF
 start_airsupd c.conf
-wait_until 10 log_has 'cgroup root|cgroup = required' || fail "no cgroup event"
-if ! wait_until 5 log_has 'info cgroup root /'; then
-        wait_airsupd_exit 10
-        [ "$AIRSUPD_STATUS" = 78 ] || fail "cgroup = required without cgroups: exit $AIRSUPD_STATUS, not 78"
-        echo "skip: no writable cgroup v2 here: $(grep 'cgroup = required' "$LOG")"
-        exit 77
-fi
-top=$(sed -n 's/.* cgroup root \(\/[^ ]*\) controllers=.*/\1/p' "$LOG" | head -n 1)
-[ -d "$top" ] || fail "no cgroup directory $top"
+cgroup_top_or_skip
+top=$CG_TOP
 grep -qx "$AIRSUPD_PID" "$top/_airsupd/cgroup.procs" || fail "airsupd is not in its own leaf"
 wait_log 'ready root' 20
 

@@ -41,14 +41,8 @@ health_timeout = 60s
 shutdown = 2s
 CONF
 start_airsupd p.conf
-wait_until 10 log_has 'cgroup root|cgroup = required' || fail "no cgroup event"
-if ! wait_until 5 log_has 'info cgroup root /'; then
-        wait_airsupd_exit 10
-        [ "$AIRSUPD_STATUS" = 78 ] || fail "cgroup = required without cgroups: exit $AIRSUPD_STATUS, not 78"
-        echo "skip: no writable cgroup v2 here: $(grep 'cgroup = required' "$LOG")"
-        exit 77
-fi
-top=$(sed -n 's/.* cgroup root \(\/[^ ]*\) controllers=.*/\1/p' "$LOG" | head -n 1)
+cgroup_top_or_skip
+top=$CG_TOP
 mount=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
 rel=${top#"$mount"}
 wait_log 'ready root' 20
