@@ -75,6 +75,9 @@ wait_log 'fifo: .*/logs/fifo.log: the log could not be rotated \(Is a directory\
 kill -USR1 "$AIRSUPD_PID"
 wait_log 'fifo: cannot open its log .*/logs/fifo.log: a FIFO or socket, not a regular file'
 answers "after a re-open of a FIFO without a reader"
+# airsupctl logs reads no FIFO either (an open would wait for a writer).
+timeout 5 "$AIRSUPCTL" -s "$T/control" logs fifo >/dev/null 2>&1
+[ $? -eq 124 ] && fail "airsupctl logs waited on the FIFO"
 setpriv --reuid=nobody --regid=nogroup --clear-groups -- sh -c "exec sleep 1000 <>logs/fifo.log" &
 echo $! >reader.pid
 wait_until 5 eval '[ -n "$(ls -l /proc/$(cat reader.pid)/fd 2>/dev/null | grep fifo.log)" ]' ||
@@ -104,6 +107,9 @@ n=$(log_count 'climber: cannot open its log')
 kill -USR1 "$AIRSUPD_PID"
 wait_log_count 'climber: cannot open its log .*/logs/sub/app.log: a symbolic link in its path, not followed' $((n + 1))
 [ "$(cat rootonly/app.log)" = "root only" ] || fail "airsupd wrote through the link: $(tail -n 2 rootonly/app.log)"
+# Nor does an operator's airsupctl logs read root's file through it.
+timeout 5 "$AIRSUPCTL" -s "$T/control" logs climber 2>&1 | grep -q 'root only' &&
+        fail "airsupctl logs read root's file through the link"
 # A hard link to root's file (nobody cannot make one where
 # fs.protected_hardlinks = 1; root plays it here, as where it is 0).
 ln -f rootonly/app.log logs/sub/app.log
