@@ -22,10 +22,10 @@ XCFLAGS  = -DAIRSUP_VERSION=\"0.1.0\" $(WARN) $(CFLAGS) $(SANFLAGS) -I. $(shell 
 XLDFLAGS = $(LDFLAGS) $(SANFLAGS)
 LIBS     = $(shell pkg-config --libs $(PKGS))
 
-SUP_SRC  = supervisor/cfg.c supervisor/cfg-value.c supervisor/policy.c \
-           supervisor/event.c supervisor/errout.c supervisor/spawn.c supervisor/proc.c supervisor/notify-parse.c \
-           supervisor/notify.c supervisor/helper.c supervisor/closer.c supervisor/spawner.c supervisor/state.c supervisor/verify.c supervisor/logsink.c supervisor/control.c supervisor/metrics-http.c \
-           supervisor/sup.c supervisor/fdlimit.c supervisor/broker.c supervisor/cgroup.c supervisor/probe.c supervisor/reload-plan.c supervisor/reload.c common/fds.c common/channel.c
+SUP_SRC  = supervisor/config/cfg.c supervisor/config/cfg-value.c supervisor/core/policy.c \
+           supervisor/core/event.c supervisor/output/errout.c supervisor/start/spawn.c supervisor/core/proc.c supervisor/watch/notify-parse.c \
+           supervisor/watch/notify.c supervisor/start/helper.c supervisor/start/closer.c supervisor/start/spawner.c supervisor/core/state.c supervisor/config/verify.c supervisor/output/logsink.c supervisor/operator/control.c supervisor/operator/metrics-http.c \
+           supervisor/core/sup.c supervisor/start/fdlimit.c supervisor/messages/broker.c supervisor/start/cgroup.c supervisor/watch/probe.c supervisor/config/reload-plan.c supervisor/config/reload.c common/fds.c common/channel.c
 SUP_OBJ  = $(SUP_SRC:%.c=$(BUILD)/%.o) $(SHM_SRC:%.c=$(BUILD)/%.o)
 SHM_SRC  = shm/lane.c shm/mailbox.c
 SHM_OBJ  = $(SHM_SRC:%.c=$(BUILD)/%.o)
@@ -42,14 +42,14 @@ MANS     = man/airsupd.8 man/airsup.conf.5 man/airsupctl.1 man/airsup.3
 # fuzz` builds them with clang's libFuzzer and runs each for FUZZ_SECONDS;
 # `make check` replays their corpora and regression inputs without it.
 FUZZERS      = cfg notify value lane channel airsup reload http control
-FUZZ_cfg     = supervisor/cfg.c supervisor/cfg-value.c
-FUZZ_notify  = supervisor/notify-parse.c
-FUZZ_value   = supervisor/cfg-value.c
-FUZZ_reload  = supervisor/cfg.c supervisor/cfg-value.c supervisor/reload-plan.c
+FUZZ_cfg     = supervisor/config/cfg.c supervisor/config/cfg-value.c
+FUZZ_notify  = supervisor/watch/notify-parse.c
+FUZZ_value   = supervisor/config/cfg-value.c
+FUZZ_reload  = supervisor/config/cfg.c supervisor/config/cfg-value.c supervisor/config/reload-plan.c
 FUZZ_lane    = $(SHM_SRC)
 FUZZ_channel = common/channel.c
 FUZZ_airsup  = child/airsup.c common/channel.c common/fds.c $(SHM_SRC)
-FUZZ_http    = supervisor/metrics-http.c supervisor/cfg.c supervisor/cfg-value.c
+FUZZ_http    = supervisor/operator/metrics-http.c supervisor/config/cfg.c supervisor/config/cfg-value.c
 FUZZ_control = $(SUP_SRC) $(SHM_SRC)
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang

@@ -12,14 +12,14 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
-#include "supervisor/control.h"
-#include "supervisor/fdlimit.h"
-#include "supervisor/manager.h"
-#include "supervisor/reload.h"
-#include "supervisor/metrics-http.h"
-#include "supervisor/spawner.h"
-#include "supervisor/cgroup.h"
-#include "supervisor/state.h"
+#include "supervisor/operator/control.h"
+#include "supervisor/start/fdlimit.h"
+#include "supervisor/core/manager.h"
+#include "supervisor/config/reload.h"
+#include "supervisor/operator/metrics-http.h"
+#include "supervisor/start/spawner.h"
+#include "supervisor/start/cgroup.h"
+#include "supervisor/core/state.h"
 
 #define EXIT_CONFIG 78                  /* EX_CONFIG */
 /* This many SIGTERM/SIGINT/SIGPWR within SHUTDOWN_FORCE_USEC force the

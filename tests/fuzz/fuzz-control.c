@@ -27,9 +27,9 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
-#include "supervisor/cfg.h"
-#include "supervisor/control.h"
-#include "supervisor/manager.h"
+#include "supervisor/config/cfg.h"
+#include "supervisor/operator/control.h"
+#include "supervisor/core/manager.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* The sanitizers' own: where their reports go (absent without them). */

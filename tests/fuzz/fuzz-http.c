@@ -25,8 +25,8 @@
 #include <systemd/sd-event.h>
 #include <unistd.h>
 
-#include "supervisor/control.h"
-#include "supervisor/metrics-http.h"
+#include "supervisor/operator/control.h"
+#include "supervisor/operator/metrics-http.h"
 
 /* The text a scrape gets; control.c (and the whole manager) is not here. */
 int control_metrics_text(sup_control *c, char **ret, size_t *ret_len) {

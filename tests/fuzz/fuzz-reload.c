@@ -10,8 +10,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "supervisor/cfg.h"
-#include "supervisor/reload.h"
+#include "supervisor/config/cfg.h"
+#include "supervisor/config/reload.h"
 
 static cfg *load(const uint8_t *data, size_t size, FILE *null) {
         char path[64];

@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
-#include "supervisor/manager.h"
-#include "supervisor/proc.h"
+#include "supervisor/core/manager.h"
+#include "supervisor/core/proc.h"
 
 /* What the fake world saw. */
 static struct {

@@ -12,11 +12,11 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "supervisor/cfg.h"
-#include "supervisor/event.h"
-#include "supervisor/manager.h"
-#include "supervisor/reload.h"
-#include "supervisor/proc.h"
+#include "supervisor/config/cfg.h"
+#include "supervisor/core/event.h"
+#include "supervisor/core/manager.h"
+#include "supervisor/config/reload.h"
+#include "supervisor/core/proc.h"
 #include "common/cleanup.h"
 
 static void test_cfg_parse_duration_units(void **state) {

@@ -14,8 +14,8 @@
 
 #include <cmocka.h>
 
-#include "supervisor/cfg.h"
-#include "supervisor/cgroup.h"
+#include "supervisor/config/cfg.h"
+#include "supervisor/start/cgroup.h"
 
 #define GIB (UINT64_C(1) << 30)
 

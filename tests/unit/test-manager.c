@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "supervisor/reload.h"
+#include "supervisor/config/reload.h"
 #include "tests/unit/proc-fixture.h"
 
 static const char conf[] =

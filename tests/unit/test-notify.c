@@ -9,8 +9,8 @@
 
 #include <cmocka.h>
 
-#include "supervisor/notify-parse.h"
-#include "supervisor/ratelimit.h"
+#include "supervisor/watch/notify-parse.h"
+#include "supervisor/core/ratelimit.h"
 
 static void test_notify_parse_keys(void **state) {
         const char m[] = "READY=1\nSTATUS=up\nMAINPID=42\nEXTEND_TIMEOUT_USEC=5000\nSTOPPING=1\nBARRIER=1\nX=1";

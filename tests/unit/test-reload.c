@@ -11,9 +11,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "supervisor/cfg.h"
-#include "supervisor/policy.h"
-#include "supervisor/reload.h"
+#include "supervisor/config/cfg.h"
+#include "supervisor/core/policy.h"
+#include "supervisor/config/reload.h"
 
 static cfg *load(const char *text) {
         char path[] = "/tmp/airsup-test-reload-XXXXXX";

@@ -22,7 +22,7 @@
 
 #include <cmocka.h>
 
-#include "supervisor/state.h"
+#include "supervisor/core/state.h"
 
 typedef struct fixture {
         char top[64];

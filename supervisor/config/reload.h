@@ -1,0 +1,154 @@
+/* reload.h - SIGHUP and `airsupctl reload`: the file is read again and the
+ * difference applied to the live tree, touching nothing that did not
+ * change.
+ *
+ * The plan (reload-plan.c) is a pure function of the old and the new
+ * configuration, unit-tested without processes: every node is matched by
+ * its name (and kind: a group that became a supervisor is another node),
+ * and is kept, changed in place, restarted, moved, removed or added.  The
+ * engine (reload.c) applies it to the tree through sup.c, in this order:
+ * removed nodes stop (each subtree in reverse order) and go; changed
+ * groups restart with their new settings, in order, as a supervisor's
+ * restart of them (not counted toward its intensity); moved nodes stop
+ * under their old supervisor; then moved and new nodes are put in place
+ * and start in file order, each after the one before it is ready, as at
+ * boot.  What changed in place applies at once. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "supervisor/config/cfg.h"
+
+typedef enum reload_action {
+        RELOAD_KEEP,                    /* nothing changed */
+        RELOAD_IN_PLACE,                /* what changed applies without touching its processes */
+        RELOAD_RESTART,                 /* a group restarts with its new settings */
+        RELOAD_MOVE,                    /* a new supervisor: stops under the old, starts under the new */
+        RELOAD_REMOVE,
+        RELOAD_ADD,
+        _RELOAD_ACTION_MAX,
+} reload_action;
+
+/* The keys a plan tells apart: each is a bit of reload_item.keys. */
+typedef enum reload_key {
+        RELOAD_KEY_STRATEGY,
+        RELOAD_KEY_INTENSITY,
+        RELOAD_KEY_PERIOD,
+        RELOAD_KEY_RESTART,
+        RELOAD_KEY_ORDER,               /* a supervisor's children in another order */
+        RELOAD_KEY_COMMAND,
+        RELOAD_KEY_SHUTDOWN,
+        RELOAD_KEY_STOP_SIGNAL,
+        RELOAD_KEY_BACKOFF,
+        RELOAD_KEY_BACKOFF_MAX,
+        RELOAD_KEY_READY,
+        RELOAD_KEY_READY_DELAY,
+        RELOAD_KEY_START_TIMEOUT,
+        RELOAD_KEY_INSTANCES,
+        RELOAD_KEY_MAILBOX,
+        RELOAD_KEY_MESSAGE_MAX,
+        RELOAD_KEY_REDELIVER,
+        RELOAD_KEY_HEALTH,
+        RELOAD_KEY_HEALTH_INTERVAL,
+        RELOAD_KEY_HEALTH_TIMEOUT,
+        RELOAD_KEY_HEALTH_THRESHOLD,
+        RELOAD_KEY_HEALTH_GRACE,
+        RELOAD_KEY_WATCHDOG,            /* to or from health = watchdog or heartbeat, or its interval */
+        RELOAD_KEY_USER,
+        RELOAD_KEY_WORKDIR,
+        RELOAD_KEY_ENVIRONMENT,
+        RELOAD_KEY_STDOUT,
+        RELOAD_KEY_STDERR,
+        RELOAD_KEY_LOG_ROTATION,        /* log_max, log_keep */
+        RELOAD_KEY_LIMITS,              /* memory_max, ..., io_weight */
+        _RELOAD_KEY_MAX,
+} reload_key;
+
+/* [airsupd] keys, as bits of reload_plan.airsupd: none changes live. */
+typedef enum reload_daemon_key {
+        RELOAD_DAEMON_CONTROL,
+        RELOAD_DAEMON_CONTROL_GROUP,
+        RELOAD_DAEMON_EVENTS,
+        RELOAD_DAEMON_DEAD_LETTERS,
+        RELOAD_DAEMON_STATE_DIR,
+        RELOAD_DAEMON_METRICS_LISTEN,
+        RELOAD_DAEMON_CGROUP,
+        _RELOAD_DAEMON_MAX,
+} reload_daemon_key;
+
+typedef struct reload_item {
+        reload_action action;
+        int old_index, new_index;       /* in old->nodes and new->nodes, -1: none */
+        uint64_t keys;                  /* 1 << reload_key of each key that differs */
+} reload_item;
+
+typedef struct reload_plan {
+        /* Every node of either file but the root, in the order the engine
+         * takes them: removals in reverse order of the old file, then the
+         * rest in the order of the new one. */
+        reload_item *items;
+        size_t n;
+        size_t count[_RELOAD_ACTION_MAX];
+        uint32_t airsupd;               /* 1 << reload_daemon_key of each [airsupd] key that differs */
+} reload_plan;
+
+/* The plan from OLD to NEW (both loaded and valid); -ENOMEM only. */
+int reload_plan_build(const cfg *old, const cfg *new, reload_plan *ret);
+void reload_plan_done(reload_plan *p);
+/* Whether a change of KEY needs the group's processes restarted: the
+ * child learns it at exec (its command line, environment, notify socket,
+ * watchdog, lanes), or the kernel does (its user, directory, outputs). */
+bool reload_key_restarts(reload_key k);
+const char *reload_key_to_string(reload_key k);
+const char *reload_daemon_key_to_string(reload_daemon_key k);
+const char *reload_action_to_string(reload_action a);
+/* Whether group settings B differ from A in a key that restarts it. */
+bool reload_group_restarts(const cfg_node *a, const cfg_node *b);
+/* The keys of MASK as "command, backoff", into BUF. */
+void reload_keys_format(uint64_t mask, char *buf, size_t size);
+
+/* The engine (reload.c). */
+#include "supervisor/core/sup.h"
+
+/* One line of a plan as airsupctl prints it: "restart web command, user". */
+typedef struct reload_row {
+        char action[16];                /* reload_action_to_string(), or "airsupd" */
+        char name[96];
+        char detail[160];
+} reload_row;
+
+/* What the caller of manager_reload() is told, once: R is 0 (applied, or
+ * only planned for a dry run), -EINVAL (the file does not load: ERRORS,
+ * one "FILE:LINE: message" per line), -ESHUTDOWN (airsupd began to shut
+ * down first), or another -errno. */
+typedef struct reload_result {
+        int r;
+        bool dry_run;
+        const char *errors;
+        const reload_row *rows;         /* every node not kept as it was, then [airsupd] keys */
+        size_t n_rows;
+        const size_t *count;            /* [_RELOAD_ACTION_MAX] */
+        uint64_t usec;                  /* from the request to done */
+} reload_result;
+
+typedef void (*reload_done_fn)(const reload_result *res, void *userdata);
+
+/* Reads M's file again and plans (DRY_RUN), or plans and applies.  DONE
+ * is called exactly once when 0 is returned: at once for a dry run or a
+ * file that does not load, else once applied.  A request while another
+ * reload applies waits for it, then reads the file (one read for every
+ * request that waited).  < 0, DONE not called: -ESHUTDOWN during a
+ * shutdown, -EBUSY when RELOAD_WAITING_MAX requests wait already. */
+#define RELOAD_WAITING_MAX 64
+int manager_reload(sup_manager *m, bool dry_run, reload_done_fn done, void *userdata);
+/* The engine goes on where it waits (the run queue's end calls it). */
+void reload_continue(sup_manager *m);
+/* A shutdown began: what waits is told -ESHUTDOWN; nothing more applies. */
+void reload_abort(sup_manager *m);
+void reload_free(sup_manager *m);
+/* FN on the nodes a reload holds out of the tree, on their way to their
+ * new supervisor. */
+int reload_walk_parked(sup_manager *m, int (*fn)(sup_node *n, unsigned depth, void *userdata), void *userdata);

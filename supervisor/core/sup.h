@@ -1,0 +1,247 @@
+/* sup.h - airsupd's live tree: the types of the manager, supervisor and
+ * group nodes, and the processes (instances) of each group.  The functions
+ * are declared per module: proc.h, spawn.h, notify.h, closer.h, spawner.h, manager.h.
+ *
+ * Ownership: the manager owns the configuration and the tree; a node owns
+ * its children and, for a group, its procs; a proc owns its pidfd, its
+ * exec-status pipe and its event sources.  Nothing here is thread-safe:
+ * airsupd runs one sd-event loop. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+#include <systemd/sd-event.h>
+
+#include "supervisor/config/cfg.h"
+#include "supervisor/core/event.h"
+#include "supervisor/core/policy.h"
+#include "supervisor/core/ratelimit.h"
+
+typedef struct sup_manager sup_manager;
+typedef struct sup_upcall sup_upcall;
+typedef struct sup_node sup_node;
+typedef struct sup_proc sup_proc;
+typedef struct sup_cgroup sup_cgroup;
+
+/* The lifecycle of one process of a group (STYLE rule 10).  Every callback
+ * (pidfd, pipe, timer, signal) only turns what happened into a proc_event,
+ * and so does the tree (start, stop, restart, retire, give up);
+ * proc_dispatch() holds every transition, and proc.c's proc_set_state() is
+ * the one writer of a proc's state. */
+typedef enum proc_state {
+        PROC_STOPPED,                   /* not running and not scheduled */
+        PROC_STARTING,                  /* forked; exec not yet confirmed */
+        PROC_RUNNING,                   /* exec'd, not ready yet */
+        PROC_READY,
+        PROC_STOPPING,                  /* stop signal sent; main or its group still there */
+        PROC_KILLING,                   /* SIGKILL sent to the group; waiting for it to go */
+        PROC_BACKOFF,                   /* waiting for its restart delay */
+        PROC_EXITED,                    /* ended and not restarted (restart type) */
+        PROC_FAILED,                    /* its supervisor gave up */
+        _PROC_STATE_MAX,
+        _PROC_STATE_INVALID = -22,
+} proc_state;
+
+typedef enum proc_event {
+        PROC_EV_START,                  /* the supervisor wants it up */
+        PROC_EV_STOP,                   /* the supervisor wants it down */
+        PROC_EV_RESTART,                /* the supervisor wants it up after restart_delay_usec */
+        PROC_EV_RETIRE,                 /* down for good: its restart type says no */
+        PROC_EV_GIVE_UP,                /* its supervisor gave up */
+        PROC_EV_EXEC_OK,                /* execve() succeeded */
+        PROC_EV_READY,                  /* READY=1, or it survived ready = DURATION */
+        PROC_EV_START_TIMEOUT,          /* not ready within start_timeout */
+        PROC_EV_EXIT,                   /* main process reaped; proc.exit holds how */
+        PROC_EV_GROUP_EMPTY,            /* no live process left in its process group */
+        PROC_EV_GRACE_OVER,             /* the shutdown grace ran out */
+        PROC_EV_STRAGGLERS,             /* processes outlived SIGKILL by STRAGGLER_USEC */
+        PROC_EV_BACKOFF_OVER,           /* the restart delay ran out */
+        PROC_EV_HEALTH_FAILED,          /* its probes failed (probe.c) */
+        _PROC_EV_MAX,
+        _PROC_EV_INVALID = -22,
+} proc_event;
+
+struct sup_proc {
+        sup_node *group;
+        unsigned instance;
+        char name[96];                  /* "web" or "web[3]" */
+        proc_state state;
+
+        pid_t pid;                      /* main process, 0 when none */
+        int pidfd;
+        pid_t pgid;                     /* process group still to be emptied, 0 when empty */
+        bool main_alive;
+        bool stop_requested;            /* the stop was asked for, not a crash */
+        bool held;                      /* this instance stopped by the operator: down until started */
+        bool restart_requested;         /* the operator's restart: start again once down */
+        int start_error;                /* errno of a failed start, 0 if none */
+        char start_step[32];            /* what failed: "exec", "chdir", ... */
+        sup_exit exit;
+        unsigned incarnation;
+        uint64_t started_usec;          /* CLOCK_MONOTONIC of the last fork */
+        uint64_t start_latency_usec;    /* the last start's fork to ready, 0 until one was ready */
+        uint64_t poll_usec;             /* current group-poll interval */
+        sup_backoff backoff;
+
+        int exec_fd;                    /* exec-status pipe while STARTING, else -EBADF */
+        sd_event_source *exec_source;
+        sd_event_source *pidfd_source;
+        sd_event_source *timer;         /* ready delay, start timeout, kill grace, stragglers, backoff */
+        proc_event timer_event;         /* what the timer's firing means */
+        uint64_t restart_delay_usec;    /* for PROC_EV_RESTART */
+        sd_event_source *poll;          /* group emptiness, while not subreaper */
+
+        /* ready = notify: this proc's own sd_notify socket, kept across restarts */
+        int notify_fd;
+        sd_event_source *notify_source;
+        char notify_socket[108];        /* the NOTIFY_SOCKET value, a path (notify.c) */
+        char status[128];               /* last STATUS=, escaped */
+        sup_ratelimit notify_log;       /* warnings about its notify socket */
+        sup_ratelimit status_events;    /* its STATUS= events (notify.c) */
+        unsigned status_suppressed;     /* STATUS= not made events before the one being emitted */
+        uid_t uid;                      /* the uid its processes run as (set at spawn) */
+        struct log_sink *sink_out, *sink_err;   /* log: or console output, kept across restarts */
+        uint64_t exited_realtime_usec;  /* CLOCK_REALTIME of its last exit, 0 if none */
+        sup_exit last_exit;             /* the last exit (or failed start) of an earlier incarnation */
+        int last_start_error;
+
+        /* Messages (broker.c): this incarnation's channel (airsupd's end,
+         * and the child's until it is spawned), and the mailbox of this
+         * instance (its bell, eventfd and inbound lanes), kept across
+         * restarts. */
+        int chan_fd, chan_child;
+        sd_event_source *chan_source;
+        unsigned chan_bad;              /* malformed records on this channel */
+        struct chan_out *chan_out;      /* records waiting for room in it (broker.c) */
+        unsigned lanes_out;             /* lanes airsupd made for it to send on */
+        struct broker_box *box;
+
+        /* cgroup.c: this instance's cgroup (with cgroups on), kept across
+         * its restarts, removed once it is stopped. */
+        int cg_fd;                      /* the directory, -EBADF: none */
+        char *cg_path;
+        sd_event_source *cg_events;     /* inotify on cgroup.events: populated */
+        sd_event_source *cg_memory;     /* inotify on memory.events: oom_kill */
+        bool cg_killed;                 /* cgroup.kill was written: made anew before the next start */
+        uint64_t oom_kills;             /* memory.events oom_kill as last seen */
+        bool oom_killed;                /* this incarnation lost a process to the OOM killer */
+
+        /* Health probes (probe.c), from readiness until it stops. */
+        sup_health health;
+        unsigned health_failures;       /* consecutive */
+        bool health_failed;             /* this incarnation was stopped for failing them */
+        uint64_t watchdog_usec;         /* WATCHDOG_USEC= from the child, 0: health_interval */
+        sd_event_source *health_timer;  /* the next probe (or missed WATCHDOG=1), or a probe's timeout */
+        sd_event_time_handler_t health_cb;      /* which of those its firing means */
+        pid_t probe_pid;                /* an exec: probe running, 0 when none */
+        int probe_pidfd;
+        sd_event_source *probe_source;
+        bool probe_timed_out;           /* killed at its timeout: counted already */
+        uint64_t probe_started_usec;
+        uint64_t last_pet_usec;         /* the last WATCHDOG=1 (or the start of probing) */
+        uint64_t ping_next;             /* health = ping: the last PING's seq ... */
+        uint64_t ping_wait;             /* ... and the one whose PONG is awaited, 0: none */
+        char health_why[96];            /* the last failure */
+        uint64_t probes_total, probe_failures_total;
+};
+
+/* What a proc does to the world outside: fork, signal, arm its timer, look
+ * at its process group.  airsupd uses proc_ops_real (proc.c); the unit
+ * tests of the table put in their own (tests/unit/test-proc.c). */
+typedef struct sup_proc_ops {
+        int (*spawn)(sup_proc *p, int *ret_status_fd);  /* sets pid, pidfd, uid; start_step on failure */
+        void (*signal)(sup_proc *p, int sig);           /* the main process and the process group */
+        int (*arm)(sup_proc *p, uint64_t usec);         /* p->timer, to dispatch p->timer_event */
+        bool (*group_alive)(const sup_proc *p);         /* its cgroup, or its process group */
+        uint64_t (*now)(sup_manager *m);                /* CLOCK_MONOTONIC, usec: once per dispatch */
+} sup_proc_ops;
+
+typedef enum node_state {
+        NODE_DOWN,
+        NODE_UP,                        /* started (its procs may be restarting) */
+        NODE_STOPPING,
+        NODE_FAILED,                    /* gave up, or not restarted */
+        _NODE_STATE_MAX,
+} node_state;
+
+const char *node_state_to_string(node_state s);
+node_state node_state_from_string(const char *s);
+
+/* What a supervisor does once the children it is stopping are all down. */
+typedef enum node_then {
+        THEN_NONE,
+        THEN_RESTART,                   /* start the marked children again, in order */
+        THEN_DOWN,                      /* report itself down to its parent */
+        THEN_FAIL,                      /* report itself failed to its parent */
+} node_then;
+
+struct sup_node {
+        sup_manager *m;
+        const cfg_node *cfg;
+        sup_node *parent;
+        size_t index;                   /* position among its siblings */
+        node_state state;
+
+        /* supervisor */
+        sup_node **children;
+        size_t n_children;
+        sup_window window;
+        bool *marked;                   /* children being stopped for THEN */
+        node_then then;
+        size_t start_next;              /* children before this one are started and were ready */
+        bool starting;                  /* in sup_start_next(): its loop sees a child's readiness itself */
+        bool leaving;                   /* in manager_nodes_detach(): on its way out of the tree */
+        bool ever_started;              /* since its supervisor last started afresh */
+        bool held;                      /* stopped by the operator: stays down until started */
+        const cfg_node *next_cfg;       /* a reload's new settings, taken at its next start */
+
+        /* group */
+        sup_proc *procs;
+        size_t n_procs;
+        uint64_t restart_delay_usec;    /* applied to the failed proc on THEN_RESTART */
+        unsigned next_instance;         /* a pool: where the next lookup of GROUP starts */
+};
+
+struct sup_manager {
+        sd_event *event;
+        cfg *cfg;
+        sup_node *root;
+        sup_events events;
+        bool subreaper;
+        bool shutting_down;
+        bool notified_ready;            /* READY=1 sent to our own supervisor */
+        int exit_status;
+        char **base_env;                /* airsupd's environment, cleaned for children */
+        int null_fd;                    /* /dev/null, every child's stdin */
+        struct rlimit nofile_child;     /* RLIMIT_NOFILE children get back; rlim_cur 0: unchanged */
+        sup_window shutdown_signals;    /* times of the last shutdown signals */
+        /* What procs and supervisors reported upward, handled in order from
+         * a defer source (manager_run), never by recursion. */
+        struct sup_upcall *upcalls;
+        size_t up_head, up_n, up_cap;
+        sd_event_source *run_queue;
+        const sup_proc_ops *proc_ops;
+        pid_t closer_pid;               /* closes fds passed to airsupd (closer.c), 0 if none */
+        int closer_fd;
+        pid_t spawner_pid;              /* forks the children (spawner.c), 0 if none */
+        int spawner_fd;
+        bool spawner_failed;            /* the last start failed (warned once) */
+        char *spawner_buf;              /* a plan as sent to it */
+        const char *spawner_exe;        /* airsupd's binary to exec it from, NULL: fork only */
+        struct sup_state *state;        /* the deployment's lock and process list, NULL if none */
+        size_t state_compacted;         /* processes in it at its last rewrite */
+        sd_event_source *state_flush;   /* writes the list's queued lines */
+        struct broker_dead *dead;       /* the last cfg->dead_letters dead letters, a ring */
+        size_t dead_head, dead_n;
+        uint64_t dead_total;
+        sup_cgroup *cgroup;             /* cgroup.c: the tree's cgroups; NULL: process groups */
+        uint64_t group_polls;           /* times a process group was polled for emptiness */
+        struct sup_reload *reload;      /* reload.c: the one being applied, NULL if none */
+        uint64_t reloads_applied, reloads_failed;
+        /* sup.c: the nodes in the tree by name (open addressing), so a
+         * look-up by name does not walk the whole tree. */
+        sup_node **by_name;
+        size_t by_name_cap, by_name_used;       /* used: live entries and tombstones */
+};

@@ -1,0 +1,564 @@
+/* broker.c - the channel to each started process, and the lanes airsupd
+ * creates and hands out (broker.h).  A child is not trusted: every record
+ * it sends is checked by chan_parse(), a malformed one gets an ERROR
+ * record, and a channel that keeps sending them is closed; each wake-up
+ * reads a bounded number of records, so no child holds the loop. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <sys/socket.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "common/channel.h"
+#include "common/cleanup.h"
+#include "common/fds.h"
+#include "shm/shm.h"
+#include "supervisor/messages/broker.h"
+#include "supervisor/start/closer.h"
+#include "supervisor/start/fdlimit.h"
+#include "supervisor/watch/probe.h"
+#include "supervisor/core/manager.h"
+#include "supervisor/config/reload.h"
+
+#define CHAN_BAD_MAX 16                 /* malformed records before a channel is closed */
+/* Lanes one instance may have made to send on: each costs its receiver's
+ * mailbox = of memory, and looking up every instance of a big deployment
+ * must not make airsupd allocate that many times over. */
+#define LANES_OUT_MAX 256
+#define CHAN_BATCH 32                   /* records read per wake-up */
+
+typedef struct broker_lane {
+        sup_proc *sender;               /* NULL: it went away (a reload) */
+        char sender_name[96];
+        int fd;
+        int space_fd;                   /* the receiver writes it when room is made for a waiting sender */
+        uint32_t index;
+} broker_lane;
+
+struct broker_box {
+        int bell_fd, event_fd;
+        broker_lane *lanes;
+        size_t n, cap;
+};
+
+static int box_get(sup_proc *p, struct broker_box **ret) {
+        struct broker_box *b = p->box;
+        int r;
+
+        if (b) {
+                *ret = b;
+                return 0;
+        }
+        b = calloc(1, sizeof(*b));
+        if (!b)
+                return -ENOMEM;
+        b->bell_fd = b->event_fd = -EBADF;
+        r = shm_bell_create(SHM_LANES_MAX, &b->bell_fd);
+        if (r >= 0) {
+                b->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+                r = b->event_fd < 0 ? -errno : 0;
+        }
+        if (r < 0) {
+                safe_close(b->bell_fd);
+                free(b);
+                return r;
+        }
+        p->box = *ret = b;
+        return 0;
+}
+
+void broker_proc_done(sup_proc *p) {
+        struct broker_box *b = p->box;
+
+        broker_channel_close(p);
+        if (!b)
+                return;
+        for (size_t i = 0; i < b->n; i++) {
+                safe_close(b->lanes[i].fd);
+                safe_close(b->lanes[i].space_fd);
+        }
+        free(b->lanes);
+        safe_close(b->bell_fd);
+        safe_close(b->event_fd);
+        free(b);
+        p->box = NULL;
+}
+
+/* A lane whose sender goes away stays in its receiver's mailbox, which
+ * still reads what was queued on it; no one sends on it again. */
+static int sender_moved(sup_node *n, unsigned depth, void *userdata) {
+        sup_proc **pair = userdata;
+
+        (void) depth;
+        for (size_t i = 0; i < n->n_procs; i++) {
+                struct broker_box *b = n->procs[i].box;
+                for (size_t k = 0; b && k < b->n; k++)
+                        if (b->lanes[k].sender == pair[0]) {
+                                b->lanes[k].sender = pair[1];
+                                if (pair[1])
+                                        snprintf(b->lanes[k].sender_name, sizeof(b->lanes[k].sender_name), "%s",
+                                                 pair[1]->name);
+                        }
+        }
+        return 0;
+}
+
+void broker_sender_moved(sup_manager *m, sup_proc *p, sup_proc *to) {
+        sup_proc *pair[2] = { p, to };
+
+        if (p->lanes_out == 0)
+                return;
+        (void) manager_walk(m, sender_moved, pair);
+        (void) reload_walk_parked(m, sender_moved, pair);
+}
+
+/* Records for a child that has not read the last ones yet.  A Unix
+ * socket takes only a few unread datagrams (net.unix.max_dgram_qlen,
+ * often 10), so what does not fit waits here, in order, and goes out as
+ * the child reads (EPOLLOUT).  The fds are the broker's own (lanes, bells,
+ * eventfds), which live as long as the channel can.  A child that lets
+ * CHAN_OUT_MAX records pile up is not reading: its channel is closed. */
+#define CHAN_OUT_MAX (SHM_LANES_MAX + 64)
+
+typedef struct chan_pending {
+        chan_record rec;
+        int fds[4];
+        size_t n_fds;
+} chan_pending;
+
+struct chan_out {
+        chan_pending *q;
+        size_t head, n, cap;
+};
+
+static void chan_out_free(sup_proc *p) {
+        if (!p->chan_out)
+                return;
+        free(p->chan_out->q);
+        free(p->chan_out);
+        p->chan_out = NULL;
+}
+
+/* Requests are read only while few replies wait: a child that asks and
+ * does not read the answers is not read either, and its queue stays
+ * within CHAN_OUT_MAX. */
+#define CHAN_OUT_READ_MAX 16
+
+static void chan_watch(sup_proc *p, bool out) {
+        size_t n = p->chan_out ? p->chan_out->n : 0;
+
+        if (p->chan_source)
+                (void) sd_event_source_set_io_events(p->chan_source, (n <= CHAN_OUT_READ_MAX ? EPOLLIN : 0) |
+                                                                     (out ? EPOLLOUT : 0));
+}
+
+/* Sends what waits, in order, as far as the child takes it. */
+static int chan_flush(sup_proc *p) {
+        struct chan_out *o = p->chan_out;
+
+        while (o && o->n > 0) {
+                chan_pending *c = &o->q[o->head];
+                int r = fds_send(p->chan_fd, &c->rec, c->rec.h.len, c->fds, c->n_fds);
+
+                if (r == -EAGAIN)
+                        return 0;
+                if (r < 0)
+                        return r;
+                o->head = (o->head + 1) % o->cap;
+                o->n--;
+        }
+        chan_watch(p, false);
+        return 0;
+}
+
+static int chan_send(sup_proc *p, const chan_record *r, const int *fds, size_t n_fds) {
+        struct chan_out *o;
+        int k;
+
+        if (p->chan_fd < 0)
+                return -ENOTCONN;
+        if (!p->chan_out || p->chan_out->n == 0) {
+                k = fds_send(p->chan_fd, r, r->h.len, fds, n_fds);
+                if (k != -EAGAIN)
+                        return k;
+        }
+        if (!p->chan_out && !(p->chan_out = calloc(1, sizeof(*p->chan_out))))
+                return -ENOMEM;
+        o = p->chan_out;
+        if (o->n == CHAN_OUT_MAX)
+                return -ENOBUFS;
+        if (o->n == o->cap) {
+                size_t cap = o->cap ? o->cap * 2 : 16;
+                chan_pending *q = calloc(cap, sizeof(*q));
+                if (!q)
+                        return -ENOMEM;
+                for (size_t i = 0; i < o->n; i++)
+                        q[i] = o->q[(o->head + i) % o->cap];
+                free(o->q);
+                o->q = q;
+                o->head = 0;
+                o->cap = cap;
+        }
+        o->q[(o->head + o->n) % o->cap] = (chan_pending) { .rec = *r, .n_fds = n_fds };
+        memcpy(o->q[(o->head + o->n) % o->cap].fds, fds, n_fds * sizeof(int));
+        o->n++;
+        chan_watch(p, true);
+        return 0;
+}
+
+static int send_error(sup_proc *p, uint32_t req, int error) {
+        chan_record r;
+
+        chan_init(&r, CHAN_ERROR);
+        r.error.req = req;
+        r.error.error = error;
+        return chan_send(p, &r, NULL, 0);
+}
+
+static int send_inbox(sup_proc *p, const broker_lane *l) {
+        chan_record r;
+
+        chan_init(&r, CHAN_INBOX);
+        r.inbox.index = l->index;
+        if (chan_set_name(r.inbox.sender, l->sender_name) < 0)
+                return -EINVAL;
+        {
+                int fds[2] = { l->fd, l->space_fd };
+                return chan_send(p, &r, fds, 2);
+        }
+}
+
+/* The lane from S into R's mailbox, made the first time it is asked for. */
+static int lane_get(sup_proc *s, sup_proc *r, broker_lane **ret) {
+        struct broker_box *b;
+        broker_lane *l;
+        int fd, space, k;
+
+        k = box_get(r, &b);
+        if (k < 0)
+                return k;
+        for (size_t i = 0; i < b->n; i++)
+                if (b->lanes[i].sender == s) {
+                        *ret = &b->lanes[i];
+                        return 0;
+                }
+        if (b->n >= SHM_LANES_MAX || s->lanes_out >= LANES_OUT_MAX)
+                return -ENOSPC;
+        /* Two fds a lane, for as long as the receiver exists: refused
+         * (the sender is told EMFILE) before they eat airsupd's reserve. */
+        if (!fdlimit_reserve_full())
+                return -EMFILE;
+        if (b->n == b->cap) {
+                size_t cap = b->cap ? b->cap * 2 : 8;
+                broker_lane *a = reallocarray(b->lanes, cap, sizeof(*a));
+                if (!a)
+                        return -ENOMEM;
+                b->lanes = a;
+                b->cap = cap;
+        }
+        k = shm_lane_create((uint32_t) r->group->cfg->mailbox, r->group->cfg->message_max, &fd);
+        if (k < 0)
+                return k;
+        space = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (space < 0) {
+                k = -errno;
+                safe_close(fd);
+                return k;
+        }
+        l = &b->lanes[b->n];
+        *l = (broker_lane) { .sender = s, .fd = fd, .space_fd = space, .index = (uint32_t) b->n };
+        snprintf(l->sender_name, sizeof(l->sender_name), "%s", s->name);
+        b->n++;
+        s->lanes_out++;
+        /* A receiver that runs learns of it now; one that does not, when
+         * it starts. */
+        if (r->chan_fd >= 0 && send_inbox(r, l) < 0)
+                sup_log(&r->group->m->events, LOG_WARNING, "%s: cannot tell it of the lane from %s", r->name,
+                        s->name);
+        *ret = l;
+        return 0;
+}
+
+static bool proc_live(const sup_proc *p) {
+        return p->state == PROC_STARTING || p->state == PROC_RUNNING || p->state == PROC_READY;
+}
+
+/* NAME's instance: "GROUP[i]", "GROUP" of one instance, or for a pool
+ * the next live instance after the last one chosen (round robin), or the
+ * next one at all when none runs. */
+static int resolve(sup_manager *m, const char *name, sup_proc **ret) {
+        sup_node *n;
+        int r;
+
+        r = manager_find_proc(m, name, ret);
+        if (r != -EINVAL)
+                return r;
+        n = manager_find_node(m, name);
+        if (!n || n->cfg->supervisor || n->n_procs == 0)
+                return -EINVAL;
+        *ret = &n->procs[n->next_instance % n->n_procs];
+        for (size_t k = 0; k < n->n_procs; k++) {
+                sup_proc *p = &n->procs[(n->next_instance + k) % n->n_procs];
+                if (proc_live(p)) {
+                        *ret = p;
+                        break;
+                }
+        }
+        n->next_instance = (unsigned) ((size_t) (*ret - n->procs) + 1) % (unsigned) n->n_procs;
+        return 0;
+}
+
+static void on_lookup(sup_proc *p, const chan_lookup *lk) {
+        sup_proc *dest;
+        broker_lane *l = NULL;
+        chan_record reply;
+        int r, fds[4];
+
+        r = resolve(p->group->m, lk->name, &dest);
+        if (r >= 0)
+                r = lane_get(p, dest, &l);
+        if (r < 0) {
+                (void) send_error(p, lk->req, r);
+                return;
+        }
+        chan_init(&reply, CHAN_LANE);
+        reply.lane.req = lk->req;
+        reply.lane.index = l->index;
+        (void) chan_set_name(reply.lane.peer, dest->name);
+        fds[0] = l->fd;
+        fds[1] = dest->box->bell_fd;
+        fds[2] = dest->box->event_fd;
+        fds[3] = l->space_fd;
+        if (chan_send(p, &reply, fds, 4) < 0)
+                sup_log(&p->group->m->events, LOG_WARNING, "%s: cannot send it the lane to %s", p->name,
+                        dest->name);
+        else
+                sup_log(&p->group->m->events, LOG_DEBUG, "lane %s -> %s (index %u)", p->name, dest->name,
+                        l->index);
+}
+
+/* One record that is not what a child sends: an ERROR back, and after
+ * CHAN_BAD_MAX of them the channel is closed. */
+static void bad_record(sup_proc *p) {
+        (void) send_error(p, 0, -EBADMSG);
+        if (++p->chan_bad < CHAN_BAD_MAX)
+                return;
+        sup_log(&p->group->m->events, LOG_WARNING, "%s pid %d: %u malformed records on its channel, closed",
+                p->name, (int) p->pid, p->chan_bad);
+        broker_channel_close(p);
+}
+
+static int on_channel(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        sup_proc *p = userdata;
+
+        (void) s;
+        if (revents & EPOLLOUT) {
+                if (chan_flush(p) < 0) {
+                        broker_channel_close(p);
+                        return 0;
+                }
+                if (p->chan_out && p->chan_out->n == CHAN_OUT_MAX) {
+                        sup_log(&p->group->m->events, LOG_WARNING, "%s pid %d reads nothing on its channel, "
+                                "closed", p->name, (int) p->pid);
+                        broker_channel_close(p);
+                        return 0;
+                }
+        }
+        for (unsigned k = 0; k < CHAN_BATCH && p->chan_fd == fd &&
+                             (!p->chan_out || p->chan_out->n <= CHAN_OUT_READ_MAX); k++) {
+                char buf[CHAN_RECORD_MAX];
+                int fds[FDS_MAX];
+                size_t n_fds = 0;
+                chan_record rec;
+                ssize_t n;
+                int r;
+
+                /* A child never sends fds.  Where the kernel cannot refuse
+                 * them (broker_channel_open()), whatever it sent goes to
+                 * the closer: the last close of a lingering TCP socket
+                 * would hold the loop for its linger time.  Room for the
+                 * kernel's most, so that none is dropped (and closed) by
+                 * recvmsg() itself. */
+                n = fds_recv(fd, buf, sizeof(buf), MSG_DONTWAIT, fds, FDS_MAX, &n_fds);
+                if (n_fds > 0)
+                        sup_dispose_fds(p->group->m, fds, n_fds);
+                if (n == -EAGAIN || n == -EINTR)
+                        return 0;
+                if (n == 0 || (n < 0 && n != -EMSGSIZE)) {
+                        broker_channel_close(p);        /* it closed its end, or exited */
+                        return 0;
+                }
+                r = n < 0 ? -EBADMSG : chan_parse(buf, (size_t) n, n_fds, &rec);
+                if (r >= 0 && rec.h.type == CHAN_PONG) {
+                        probe_pong(p, rec.ping.seq);
+                        continue;
+                }
+                if (r < 0 || rec.h.type != CHAN_LOOKUP) {
+                        bad_record(p);
+                        continue;
+                }
+                on_lookup(p, &rec.lookup);
+        }
+        return 0;
+}
+
+int broker_ping(sup_proc *p, uint64_t seq) {
+        chan_record r;
+
+        if (p->chan_fd < 0)
+                return -ENOTCONN;
+        chan_init(&r, CHAN_PING);
+        r.ping.seq = seq;
+        return chan_send(p, &r, NULL, 0);
+}
+
+int broker_channel_open(sup_proc *p) {
+        int sv[2];
+
+        broker_channel_close(p);
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+                return -errno;
+        /* The kernel refuses fds sent to our end (6.16 and later). */
+        (void) fds_refuse(sv[0]);
+        p->chan_fd = sv[0];
+        p->chan_child = sv[1];
+        p->chan_bad = 0;
+        return 0;
+}
+
+void broker_channel_spawned(sup_proc *p, bool ok) {
+        sup_manager *m = p->group->m;
+        struct broker_box *b;
+        chan_record r;
+        int fds[2];
+
+        p->chan_child = safe_close(p->chan_child);
+        if (p->chan_fd < 0)
+                return;
+        if (!ok || !m->event ||
+            sd_event_add_io(m->event, &p->chan_source, p->chan_fd, EPOLLIN, on_channel, p) < 0) {
+                broker_channel_close(p);
+                return;
+        }
+        /* Its own mailbox first, then every lane into it. */
+        if (box_get(p, &b) < 0) {
+                sup_log(&m->events, LOG_WARNING, "%s: no mailbox for it", p->name);
+                return;
+        }
+        chan_init(&r, CHAN_BELL);
+        r.bell.lanes = SHM_LANES_MAX;
+        fds[0] = b->bell_fd;
+        fds[1] = b->event_fd;
+        if (chan_send(p, &r, fds, 2) < 0)
+                return;
+        for (size_t i = 0; i < b->n; i++)
+                if (send_inbox(p, &b->lanes[i]) < 0) {
+                        sup_log(&m->events, LOG_WARNING, "%s: cannot tell it of %zu of its lanes", p->name,
+                                b->n - i);
+                        break;
+                }
+}
+
+void broker_channel_close(sup_proc *p) {
+        chan_out_free(p);
+        p->chan_source = sd_event_source_disable_unref(p->chan_source);
+        p->chan_fd = safe_close(p->chan_fd);
+        p->chan_child = safe_close(p->chan_child);
+}
+
+size_t broker_dead_count(const sup_manager *m) {
+        return m->dead_n;
+}
+
+const broker_dead *broker_dead_at(const sup_manager *m, size_t i) {
+        size_t cap = m->cfg->dead_letters;
+
+        if (i >= m->dead_n || cap == 0)
+                return NULL;
+        return &m->dead[(m->dead_head + i) % cap];
+}
+
+void broker_dead_free(sup_manager *m) {
+        free(m->dead);
+        m->dead = NULL;
+        m->dead_n = m->dead_head = 0;
+}
+
+static void dead_keep(sup_manager *m, const broker_dead *d) {
+        size_t cap = m->cfg->dead_letters;
+
+        m->dead_total++;
+        if (cap == 0)
+                return;
+        if (!m->dead && !(m->dead = calloc(cap, sizeof(*m->dead))))
+                return;
+        if (m->dead_n < cap)
+                m->dead[(m->dead_head + m->dead_n++) % cap] = *d;
+        else {
+                m->dead[m->dead_head] = *d;
+                m->dead_head = (m->dead_head + 1) % cap;
+        }
+}
+
+void broker_before_start(sup_proc *p) {
+        sup_manager *m = p->group->m;
+        struct broker_box *b = p->box;
+
+        for (size_t i = 0; b && i < b->n; i++) {
+                shm_dead_letter dl;
+                broker_dead d = {};
+                sup_event e = { .type = SUP_EVENT_DEAD_LETTER, .priority = LOG_WARNING };
+                struct timespec ts;
+                int r = shm_lane_take_dead(b->lanes[i].fd, p->group->cfg->redeliver, &dl);
+
+                if (r == -EBADMSG)
+                        sup_log(&m->events, LOG_WARNING, "%s: the lane from %s is garbled", p->name,
+                                b->lanes[i].sender_name);
+                if (r <= 0)
+                        continue;
+                clock_gettime(CLOCK_REALTIME, &ts);
+                d.realtime_usec = (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+                snprintf(d.receiver, sizeof(d.receiver), "%s", p->name);
+                snprintf(d.sender, sizeof(d.sender), "%s", b->lanes[i].sender_name);
+                d.type = dl.env.type;
+                d.len = dl.env.len;
+                d.redeliveries = dl.env.redelivered;
+                d.n_head = dl.n_head;
+                memcpy(d.head, dl.head, dl.n_head);
+                dead_keep(m, &d);
+                snprintf(e.node, sizeof(e.node), "%s", p->name);
+                snprintf(e.detail, sizeof(e.detail), "from=%s type=%u len=%u redeliveries=%u", d.sender, d.type,
+                         d.len, d.redeliveries);
+                sup_events_emit(&m->events, &e);
+        }
+}
+
+unsigned broker_mailbox_stats(const sup_proc *p, shm_lane_stats *ret) {
+        const struct broker_box *b = p->box;
+        unsigned n = 0;
+
+        *ret = (shm_lane_stats) {};
+        for (size_t i = 0; b && i < b->n; i++) {
+                shm_lane_stats st;
+
+                if (shm_lane_stats_read(b->lanes[i].fd, &st) < 0)
+                        continue;
+                n++;
+                ret->sent += st.sent;
+                ret->dropped += st.dropped;
+                ret->received += st.received;
+                ret->expired += st.expired;
+                ret->errors += st.errors;
+                ret->dead += st.dead;
+                ret->depth += st.depth;
+                ret->depth_bytes += st.depth_bytes;
+                ret->capacity += st.capacity;
+                if (st.hwm_bytes > ret->hwm_bytes)
+                        ret->hwm_bytes = st.hwm_bytes;
+        }
+        return n;
+}

@@ -1,0 +1,56 @@
+/* broker.h - airsupd brokers the lanes between groups (broker.c).
+ *
+ * Every process airsupd starts gets a channel: a SOCK_SEQPACKET
+ * socketpair whose child end is at CHAN_FD in it, named by AIRSUP_FD
+ * (common/channel.h has the records).  A lane belongs to a pair of
+ * instances, sender and receiver, not to their processes: airsupd creates
+ * it on the sender's first LOOKUP of the receiver, sized from the
+ * receiver's mailbox =, keeps its memfd, and hands it to the sender (LANE,
+ * with the receiver's bell and eventfd) and to the receiver (INBOX, now if
+ * it runs, else when it next starts, after its BELL).  Either side that
+ * restarts gets the same lane back: what was queued reaches the next
+ * incarnation, and the message being handled is redelivered. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "shm/shm.h"
+#include "supervisor/core/sup.h"
+
+/* Before P's spawn: its channel's two ends (chan_fd, chan_child). */
+int broker_channel_open(sup_proc *p);
+/* PING SEQ on P's channel (health = ping); the PONG goes to probe_pong(). */
+int broker_ping(sup_proc *p, uint64_t seq);
+/* After the spawn (OK: it was forked): the child's end closed, ours
+ * watched, and P's BELL and every INBOX of its mailbox sent. */
+void broker_channel_spawned(sup_proc *p, bool ok);
+/* The incarnation is gone: its channel closes (its lanes stay). */
+void broker_channel_close(sup_proc *p);
+/* P goes away with the tree: its mailbox and lanes too. */
+void broker_proc_done(sup_proc *p);
+/* P's lanes to the mailboxes of others are TO's now (a reload that gave
+ * its group new instances), or closed (TO NULL: it is going away). */
+void broker_sender_moved(sup_manager *m, sup_proc *p, sup_proc *to);
+/* Before P starts again: a message at the head of one of its lanes that
+ * was delivered more than its group's redeliver = times without a commit
+ * is taken off as a dead letter (an event, and kept for airsupctl), so
+ * that a poison message cannot crash-loop it. */
+void broker_before_start(sup_proc *p);
+
+typedef struct broker_dead {
+        uint64_t realtime_usec;
+        char receiver[96], sender[96];
+        uint32_t type, len, redeliveries;
+        uint32_t n_head;
+        uint8_t head[64];               /* its first bytes */
+} broker_dead;
+
+/* The figures of P's inbound lanes, summed (read from the segments, as
+ * untrusted memory: a lane that lies shows what it claims, never more
+ * than its capacity), hwm_bytes the largest; the number of lanes. */
+unsigned broker_mailbox_stats(const sup_proc *p, shm_lane_stats *ret);
+
+/* The dead letters kept, oldest first (I < broker_dead_count()). */
+size_t broker_dead_count(const sup_manager *m);
+const broker_dead *broker_dead_at(const sup_manager *m, size_t i);
+void broker_dead_free(sup_manager *m);

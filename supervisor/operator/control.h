@@ -1,0 +1,28 @@
+/* control.h - the control socket (control.c). */
+#pragma once
+
+#include <stddef.h>
+
+#include "supervisor/core/sup.h"
+
+typedef struct sup_control sup_control;
+
+/* /run/airsup/control as root, else under $XDG_RUNTIME_DIR or /tmp/airsup-UID. */
+int control_default_path(char *buf, size_t size);
+/* Listens on PATH (0600, or 0660 for GROUP's members); -EADDRINUSE when
+ * another airsupd answers there, -EPERM when its directory is one another
+ * user could have planted (state_mkdir_trusted()).  ERR says what went
+ * wrong. */
+int control_open(sup_manager *m, const char *path, const char *group, sup_control **ret, char *err, size_t err_size);
+/* The control server without a socket of its own: connections come
+ * through control_serve_fd() (for the fuzz target). */
+int control_new(sup_manager *m, const char *group, sup_control **ret, char *err, size_t err_size);
+/* Serves the connected socket FD (taken, closed on failure) if its peer
+ * may control airsupd (root, airsupd's uid, control_group). */
+int control_serve_fd(sup_control *c, int fd);
+sup_control *control_free(sup_control *c);
+/* What airsupctl metrics --prometheus prints (and GET /metrics serves). */
+int control_metrics_text(sup_control *c, char **ret, size_t *ret_len);
+static inline void control_freep(sup_control **c) {
+        *c = control_free(*c);
+}

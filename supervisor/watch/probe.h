@@ -1,0 +1,27 @@
+/* probe.h - health probes (probe.c): what a pidfd cannot see, a process
+ * that is alive and hung. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "supervisor/core/sup.h"
+
+/* Probing begins once P is ready (after health_grace) ... */
+void probe_ready(sup_proc *p);
+/* ... and ends when it stops or exits; a running exec: probe is killed. */
+void probe_stop(sup_proc *p);
+
+/* The watchdog protocol, from P's notify socket: WATCHDOG=1 (a success),
+ * WATCHDOG=trigger (failed at once), WATCHDOG_USEC= (a new interval). */
+void probe_pet(sup_proc *p);
+void probe_trigger(sup_proc *p);
+void probe_set_interval(sup_proc *p, uint64_t usec);
+
+/* The proc whose exec: probe has pid PID, if any; and collecting that
+ * probe's exit (false when it has not exited). */
+sup_proc *probe_find_pid(sup_manager *m, pid_t pid);
+/* health = ping: the PONG SEQ came on P's channel (broker.c). */
+void probe_pong(sup_proc *p, uint64_t seq);
+bool probe_exited(sup_proc *p);
