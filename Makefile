@@ -56,7 +56,7 @@ FUZZ_CC      ?= clang
 REPLAY       = $(FUZZERS:%=$(BUILD)/fuzz/replay-%)
 
 .PHONY: all deps deps-test deps-bench deps-fuzz check check-unit check-integration check-man \
-        check-fuzz fuzz soak run bench install clean
+        check-fuzz check-one fuzz soak run bench install clean
 
 all: $(BUILD)/airsupd $(BUILD)/airsupctl $(BUILD)/libairsup.a $(BUILD)/libairsup.so.0 $(EXAMPLES)
 
@@ -104,11 +104,11 @@ $(BUILD)/examples/msgdemo: $(BUILD)/examples/msgdemo.o $(BUILD)/libairsup.a
 $(BUILD)/examples/%: $(BUILD)/examples/%.o
 	$(CC) $(XLDFLAGS) -o $@ $^
 
-$(BUILD)/tests/test-shm-%: $(BUILD)/tests/unit/test-shm-%.o $(SHM_OBJ)
+$(BUILD)/tests/test-shm-%: $(BUILD)/tests/unit/test-shm-%.o $(BUILD)/tests/unit/case-filter.o $(SHM_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(XLDFLAGS) -o $@ $^ -lcmocka
 
-$(BUILD)/tests/test-%: $(BUILD)/tests/unit/test-%.o $(SUP_OBJ)
+$(BUILD)/tests/test-%: $(BUILD)/tests/unit/test-%.o $(BUILD)/tests/unit/case-filter.o $(SUP_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(XLDFLAGS) -o $@ $^ $(LIBS) -lcmocka
 
@@ -143,18 +143,32 @@ $(BUILD)/bench/restart $(BUILD)/bench/scale $(BUILD)/bench/ctl $(BUILD)/bench/pr
 $(BUILD)/bench/%: $(BUILD)/bench/%.o
 	$(CC) $(XLDFLAGS) -o $@ $^
 
+# Each step runs whatever the ones before it did; the end says which failed.
 check: deps-test
-	$(MAKE) check-man
-	$(MAKE) check-unit check-fuzz check-integration
-	$(MAKE) SAN=1 check-unit check-fuzz check-integration
+	@failed=; \
+	for step in check-man check-unit check-fuzz check-integration \
+		"SAN=1 check-unit" "SAN=1 check-fuzz" "SAN=1 check-integration"; do \
+		$(MAKE) $$step || failed="$$failed, $$step"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "make check: failed: $${failed#, }"; exit 1; fi; \
+	echo "make check: every step passed"
 
+# Every unit binary, even after one failed (mk/check.sh).
 check-unit: $(UNIT)
-	@set -e; for t in $(UNIT); do echo "== $$t"; $$t; done
+	@BUILD=$(BUILD) sh mk/check.sh unit $(UNIT)
 
 # Every corpus and regression input of every fuzz target, replayed.
 check-fuzz: $(REPLAY)
-	@set -e; for f in $(FUZZERS); do \
-		$(BUILD)/fuzz/replay-$$f tests/fuzz/corpus/$$f tests/fuzz/regress/$$f; done
+	@BUILD=$(BUILD) sh mk/check.sh fuzz $(FUZZERS)
+
+# make [SAN=1] check-one T="test-X ..." [CASE=PATTERN]: tests by name, each
+# built first: tests/unit/test-X.c, tests/integration/test-X.sh (both where
+# both exist; unit/test-X or integration/test-X for one), replay-X; CASE, a
+# cmocka pattern (* and ?), runs only the unit cases it matches.
+check-one: deps-test
+	@test -n "$(T)" || { echo 'make check-one T="test-NAME ..." [CASE=PATTERN]' >&2; exit 2; }
+	@BUILD=$(BUILD) FUZZERS="$(FUZZERS)" HELPERS="$(HELPERS)" MAKE="$(MAKE)" AIRSUP_TEST_CASE="$(CASE)" \
+		sh mk/check.sh one $(T)
 
 # make fuzz [FUZZ_SECONDS=N] [FUZZERS=name]: each target for N seconds,
 # starting from a copy of its corpus; what crashes lands in

@@ -1,7 +1,9 @@
 #!/bin/sh
-# run.sh - runs every integration test as its own process with a time limit
-# and prints "N passed, N failed, N skipped".  A test exits 77 to say it
-# cannot run here (it prints why); anything else non-zero is a failure.
+# run.sh [test-NAME ...] - runs every integration test (or those named) as
+# its own process with a time limit, each whatever became of those before,
+# and prints "N passed, N failed, N skipped" and which failed.  A test
+# exits 77 to say it cannot run here (it prints why); anything else
+# non-zero is a failure.
 : "${BUILD:=build}"
 export BUILD
 dir=$(dirname "$0")
@@ -9,8 +11,18 @@ pass=0
 skipped=0
 failed=0
 names=
-for t in "$dir"/test-*.sh; do
+if [ $# -eq 0 ]; then
+        set -- "$dir"/test-*.sh
+fi
+for t in "$@"; do
         name=$(basename "$t" .sh)
+        t=$dir/$name.sh
+        if [ ! -f "$t" ]; then
+                failed=$((failed + 1))
+                names="$names $name"
+                echo "FAIL $name: no $t"
+                continue
+        fi
         out=$(mktemp)
         timeout -k 5 120 bash "$t" >"$out" 2>&1
         rc=$?
@@ -29,5 +41,5 @@ for t in "$dir"/test-*.sh; do
         rm -f "$out"
 done
 echo "($BUILD)"
-echo "integration: $pass passed, $failed failed, $skipped skipped"
+echo "integration: $pass passed, $failed failed, $skipped skipped${names:+; failed:$names}"
 [ "$failed" -eq 0 ]
