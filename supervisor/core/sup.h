@@ -226,7 +226,7 @@ struct sup_manager {
         struct broker_dead *dead;       /* the last cfg->dead_letters dead letters, a ring */
         size_t dead_head, dead_n;
         uint64_t dead_total;
-        sup_cgroup *cgroup;             /* cgroup.c: the tree's cgroups; NULL: process groups */
+        sup_cgroup *cgroup;             /* cgroup-tree.c: the tree's cgroups; NULL: process groups */
         uint64_t group_polls;           /* times a process group was polled for emptiness */
         struct sup_reload *reload;      /* reload.c: the one being applied, NULL if none */
         uint64_t reloads_applied, reloads_failed;

@@ -28,7 +28,11 @@
  * Children are cloned into their cgroup (CLONE_INTO_CGROUP, spawn.c), a
  * stop signals every process in it and SIGKILL goes through cgroup.kill,
  * and the instance is empty when cgroup.events says "populated 0":
- * watched with inotify on the event loop, never polled. */
+ * watched with inotify on the event loop, never polled, and reported to
+ * the proc table (PROC_REPORT_GROUP_EMPTY).
+ *
+ * This file keeps each instance's cgroup (p->cgroup) and the limits'
+ * tables; cgroup-tree.c sets up and takes down the tree's. */
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <dirent.h>
@@ -261,7 +265,8 @@ static int on_memory_events(sd_event_source *s, const struct inotify_event *ev, 
 
         (void) s;
         (void) ev;
-        if (cgroup_read_at(p->cgroup.fd, "memory.events", text, sizeof(text)) < 0 || !cgroup_key_value(text, "oom_kill", &kills) ||
+        if (cgroup_read_at(p->cgroup.fd, "memory.events", text, sizeof(text)) < 0 ||
+            !cgroup_key_value(text, "oom_kill", &kills) ||
             kills <= p->cgroup.oom_kills)
                 return 0;
         p->cgroup.oom_kills = kills;
@@ -423,7 +428,8 @@ bool cgroup_populated(const sup_proc *p) {
         if (p->cgroup.fd < 0)
                 return false;
         /* Unreadable: assume the worst, that something is still there. */
-        if (cgroup_read_at(p->cgroup.fd, "cgroup.events", text, sizeof(text)) < 0 || !cgroup_key_value(text, "populated", &v))
+        if (cgroup_read_at(p->cgroup.fd, "cgroup.events", text, sizeof(text)) < 0 ||
+            !cgroup_key_value(text, "populated", &v))
                 return true;
         return v != 0;
 }
@@ -540,7 +546,8 @@ int cgroup_figures_read(const sup_proc *p, cgroup_figures *ret) {
         *ret = (cgroup_figures) {};
         if (p->cgroup.fd < 0)
                 return -ENODATA;
-        if (cgroup_read_at(p->cgroup.fd, "cpu.stat", text, sizeof(text)) >= 0 && cgroup_key_value(text, "usage_usec", &v)) {
+        if (cgroup_read_at(p->cgroup.fd, "cpu.stat", text, sizeof(text)) >= 0 &&
+            cgroup_key_value(text, "usage_usec", &v)) {
                 ret->cpu_usec = v;
                 ret->has_cpu = true;
         }

@@ -57,6 +57,21 @@ static void child_send(peer *c, const chan_record *r) {
         assert_int_equal(send(c->fd, r, r->h.len, 0), (ssize_t) r->h.len);
 }
 
+/* The child asks for the lane to NAME (request REQ). */
+static void lookup(peer *c, const char *name, uint32_t req) {
+        chan_record r;
+
+        chan_init(&r, CHAN_LOOKUP);
+        r.lookup.req = req;
+        assert_int_equal(chan_set_name(r.lookup.name, name), 0);
+        child_send(c, &r);
+}
+
+static void close_all(const int *fds, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                close(fds[i]);
+}
+
 static fixture *two_groups(void) {
         fixture *f = fixture_conf("[group:a]\ncommand = /bin/true\n[group:b]\ncommand = /bin/true\n"
                                   "[group:c]\ncommand = /bin/true\n");
@@ -75,9 +90,9 @@ static sup_proc *proc_of(fixture *f, const char *name) {
  * goes out, and the PONG comes back as a report with its seq. */
 static void test_broker_bell_ping_pong(void **state) {
         fixture *f = two_groups();
+        size_t n_fds = 0;
         chan_record r;
         int fds[4];
-        size_t n_fds = 0;
         peer a;
 
         (void) state;
@@ -85,8 +100,7 @@ static void test_broker_bell_ping_pong(void **state) {
         next_record(&a, &r, fds, &n_fds);
         assert_int_equal(r.h.type, CHAN_BELL);
         assert_int_equal(n_fds, 2);
-        close(fds[0]);
-        close(fds[1]);
+        close_all(fds, n_fds);
         assert_int_equal(broker_ping(a.p, 7), 0);
         next_record(&a, &r, NULL, NULL);
         assert_int_equal(r.h.type, CHAN_PING);
@@ -116,24 +130,17 @@ static void test_broker_lookup_makes_a_lane(void **state) {
         (void) state;
         spawned(f, proc_of(f, "a"), &a);
         next_record(&a, &r, NULL, NULL);        /* its BELL */
-        chan_init(&r, CHAN_LOOKUP);
-        r.lookup.req = 5;
-        assert_int_equal(chan_set_name(r.lookup.name, "b"), 0);
-        child_send(&a, &r);
+        lookup(&a, "b", 5);
         next_record(&a, &r, fds, &n_fds);
         assert_int_equal(r.h.type, CHAN_LANE);
         assert_int_equal(r.lane.req, 5);
         assert_string_equal(r.lane.peer, "b");
         assert_int_equal(n_fds, 4);
-        for (size_t i = 0; i < n_fds; i++)
-                close(fds[i]);
+        close_all(fds, n_fds);
         assert_int_equal(broker_mailbox_stats(b, &st), 1);
         assert_int_equal(a.p->broker.lanes_out, 1);
 
-        chan_init(&r, CHAN_LOOKUP);
-        r.lookup.req = 6;
-        assert_int_equal(chan_set_name(r.lookup.name, "nosuch"), 0);
-        child_send(&a, &r);
+        lookup(&a, "nosuch", 6);
         next_record(&a, &r, NULL, NULL);
         assert_int_equal(r.h.type, CHAN_ERROR);
         assert_int_equal(r.error.req, 6);
@@ -156,9 +163,7 @@ static void test_broker_sender_moved(void **state) {
         (void) state;
         spawned(f, proc_of(f, "a"), &a);
         next_record(&a, &r, NULL, NULL);
-        chan_init(&r, CHAN_LOOKUP);
-        assert_int_equal(chan_set_name(r.lookup.name, "b"), 0);
-        child_send(&a, &r);
+        lookup(&a, "b", 1);
         next_record(&a, &r, NULL, NULL);
         assert_int_equal(r.h.type, CHAN_LANE);
         broker_sender_moved(f->m, a.p, c);
@@ -170,8 +175,7 @@ static void test_broker_sender_moved(void **state) {
         assert_int_equal(r.h.type, CHAN_INBOX);
         assert_string_equal(r.inbox.sender, "c");
         assert_int_equal(n_fds, 2);
-        close(fds[0]);
-        close(fds[1]);
+        close_all(fds, n_fds);
         close(a.fd);
         close(pb.fd);
         fixture_free(f);
