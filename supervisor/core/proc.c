@@ -321,7 +321,6 @@ static int act_start(sup_proc *p) {
         }
         p->incarnation++;
         p->stop_requested = false;
-        p->cgroup.oom_killed = false;
         p->health_failed = false;
         probe_reset(p);
         p->start_error = 0;

@@ -16,7 +16,6 @@ typedef struct cgroup_proc {
         sd_event_source *memory;        /* inotify on memory.events: oom_kill */
         bool killed;                    /* cgroup.kill was written: made anew before the next start */
         uint64_t oom_kills;             /* memory.events oom_kill as last seen */
-        bool oom_killed;                /* this incarnation lost a process to the OOM killer */
 } cgroup_proc;
 
 #define CGROUP_PROC_INIT { .fd = -EBADF }

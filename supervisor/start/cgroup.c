@@ -270,7 +270,6 @@ static int on_memory_events(sd_event_source *s, const struct inotify_event *ev, 
             kills <= p->cgroup.oom_kills)
                 return 0;
         p->cgroup.oom_kills = kills;
-        p->cgroup.oom_killed = true;
         {
                 sup_event e = { .type = SUP_EVENT_OOM_KILL, .priority = LOG_ERR, .pid = p->pid,
                                 .incarnation = p->incarnation };
