@@ -320,7 +320,8 @@ static int append_proc(sd_bus_message *r, const sup_node *n, const sup_proc *p, 
                                      n->cfg->name, n->held || p->held ? "held" : "", (uint32_t) (proc_running(p) ? p->pid : 0),
                                      proc_uptime(p, now), (uint32_t) (p->incarnation > 0 ? p->incarnation - 1 : 0),
                                      p->state == PROC_READY, exit_text, p->exited_realtime_usec, notify_status(p),
-                                     p->group->cfg->health == CFG_HEALTH_NONE ? "" : sup_health_to_string(probe_health(p)));
+                                     p->group->cfg->health == CFG_HEALTH_NONE ? "" :
+                                     sup_health_to_string(probe_health(p)));
 }
 
 static int append_supervisor(sd_bus_message *r, const sup_node *n) {

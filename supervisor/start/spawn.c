@@ -259,7 +259,8 @@ int sup_spawn_plan_for_proc(sup_proc *p, spawn_plan *s, const char **ret_step) {
                 return -ENOMEM;
         /* The systemd watchdog protocol; the pid is only known in the
          * child, which writes it over the placeholder. */
-        if ((c->health == CFG_HEALTH_WATCHDOG || c->health == CFG_HEALTH_HEARTBEAT) && p->notify && p->notify->fd >= 0) {
+        if ((c->health == CFG_HEALTH_WATCHDOG || c->health == CFG_HEALTH_HEARTBEAT) &&
+            p->notify && p->notify->fd >= 0) {
                 if (env_putf(&s->envp, &n, "WATCHDOG_USEC=%llu", (unsigned long long) c->health_interval_usec) < 0 ||
                     env_putf(&s->envp, &n, "WATCHDOG_PID=" WATCHDOG_PID_PLACEHOLDER) < 0)
                         return -ENOMEM;
