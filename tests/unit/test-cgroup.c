@@ -2,7 +2,7 @@
  * writes for them: parsed from a real configuration file, rendered for a
  * machine of a known size; and an instance's cgroup as cgroup.c reads it
  * (cgroup.events, the figures), from a directory of real files that
- * stands for one. */
+ * stands for one, watched with inotify as a real one is. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <setjmp.h>
@@ -20,6 +20,8 @@
 
 #include "supervisor/config/cfg.h"
 #include "common/cleanup.h"
+#include "proc-fixture.h"
+#include "report-fixture.h"
 #include "supervisor/start/cgroup-fs.h"
 #include "supervisor/start/cgroup.h"
 
@@ -202,7 +204,7 @@ static int fake_cgroup(char *path) {
 
 static void fake_cgroup_free(int fd, const char *path) {
         static const char *const files[] = { "cgroup.events", "cpu.stat", "memory.current", "memory.peak",
-                                             "pids.current", "memory.max" };
+                                             "pids.current", "memory.max", "memory.events" };
 
         for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
                 (void) unlinkat(fd, files[i], 0);
@@ -279,6 +281,67 @@ static void test_cgroup_fs_helpers(void **state) {
         fake_cgroup_free(fd, path);
 }
 
+/* An instance's cgroup made below a TOP that is a plain directory: its
+ * limits written, its emptiness and its OOM kills seen through inotify
+ * on the files the kernel would change, the first reported to the proc
+ * table (PROC_REPORT_GROUP_EMPTY), the second an event. */
+static void test_cgroup_proc_open_watches_it(void **state) {
+        char top[] = "/tmp/airsup-test-top-XXXXXX", leaf[PATH_MAX], buf[64];
+        sup_cgroup g = { .top = top, .enabled = CGROUP_MEMORY, .ram_bytes = 1u << 30 };
+        fixture *f = fixture_new("memory_max = 256M\n");
+        _cleanup_close_ int fd = -EBADF;
+        uint64_t deadline;
+
+        (void) state;
+        reports_reset();
+        f->m->report = rec_report;
+        assert_non_null(mkdtemp(top));
+        /* What the kernel would have there as the directory is made. */
+        snprintf(leaf, sizeof(leaf), "%s/root", top);
+        assert_int_equal(mkdir(leaf, 0755), 0);
+        snprintf(leaf, sizeof(leaf), "%s/root/g", top);
+        assert_int_equal(mkdir(leaf, 0755), 0);
+        fd = open(leaf, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        put(fd, "cgroup.events", "populated 0\n");
+        put(fd, "memory.events", "low 0\noom 0\noom_kill 1\n");
+        put(fd, "memory.max", "max\n");
+
+        f->m->cgroup = &g;
+        assert_int_equal(cgroup_proc_open(f->p), 0);
+        assert_true(f->p->cgroup.fd >= 0);
+        assert_string_equal(f->p->cgroup.path, leaf);
+        assert_int_equal(f->p->cgroup.oom_kills, 1);
+        assert_int_equal(cgroup_read_at(fd, "memory.max", buf, sizeof(buf)), 9);
+        assert_string_equal(buf, "268435456");
+
+        put(fd, "cgroup.events", "populated 1\n");
+        deadline = mono_usec() + 100000;
+        while (mono_usec() < deadline)
+                (void) sd_event_run(f->e, 10000);
+        assert_int_equal(reports.n[PROC_REPORT_GROUP_EMPTY], 0);
+        put(fd, "cgroup.events", "populated 0\n");
+        assert_true(run_until(f->e, PROC_REPORT_GROUP_EMPTY, 1));
+
+        put(fd, "memory.events", "low 0\noom 1\noom_kill 3\n");
+        deadline = mono_usec() + 5000000;
+        while (f->p->cgroup.oom_kills != 3 && mono_usec() < deadline)
+                (void) sd_event_run(f->e, 10000);
+        assert_int_equal(f->p->cgroup.oom_kills, 3);
+        assert_non_null(strstr(f->events, "oom-kill"));
+
+        cgroup_proc_close(f->p);
+        assert_int_equal(f->p->cgroup.fd, -EBADF);
+        assert_null(f->p->cgroup.path);
+        assert_null(f->p->cgroup.events);
+        f->m->cgroup = NULL;
+        fake_cgroup_free(TAKE_FD(fd), leaf);
+        snprintf(leaf, sizeof(leaf), "%s/root", top);
+        assert_int_equal(rmdir(leaf), 0);
+        assert_int_equal(rmdir(top), 0);
+        fixture_free(f);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_cgroup_limit_values),
@@ -288,6 +351,7 @@ int main(void) {
                 cmocka_unit_test(test_cgroup_populated_from_events),
                 cmocka_unit_test(test_cgroup_figures),
                 cmocka_unit_test(test_cgroup_fs_helpers),
+                cmocka_unit_test(test_cgroup_proc_open_watches_it),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
