@@ -866,24 +866,3 @@ void reload_free(sup_manager *m) {
         free(r);
         m->reload = NULL;
 }
-
-static int walk_subtree(sup_node *n, int (*fn)(sup_node *n, unsigned depth, void *userdata), void *userdata) {
-        int k = fn(n, 0, userdata);
-
-        for (size_t i = 0; k >= 0 && i < n->n_children; i++)
-                k = walk_subtree(n->children[i], fn, userdata);
-        return k;
-}
-
-int reload_walk_parked(sup_manager *m, int (*fn)(sup_node *n, unsigned depth, void *userdata), void *userdata) {
-        sup_reload *r = m->reload;
-
-        if (!r)
-                return 0;
-        for (size_t i = 0; i < r->n_parked; i++) {
-                int k = walk_subtree(r->parked[i], fn, userdata);
-                if (k < 0)
-                        return k;
-        }
-        return 0;
-}

@@ -149,6 +149,3 @@ void reload_continue(sup_manager *m);
 /* A shutdown began: what waits is told -ESHUTDOWN; nothing more applies. */
 void reload_abort(sup_manager *m);
 void reload_free(sup_manager *m);
-/* FN on the nodes a reload holds out of the tree, on their way to their
- * new supervisor. */
-int reload_walk_parked(sup_manager *m, int (*fn)(sup_node *n, unsigned depth, void *userdata), void *userdata);

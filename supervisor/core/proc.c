@@ -148,7 +148,7 @@ static void real_signal(sup_proc *p, int sig) {
         bool main_in_group;
 
         /* Its cgroup holds all of it, whatever left the process group. */
-        if (p->cg_fd >= 0) {
+        if (p->cgroup.fd >= 0) {
                 if (p->pgid > 0 || p->main_alive)
                         cgroup_signal(p, sig);
                 return;
@@ -168,7 +168,7 @@ static void signal_all(sup_proc *p, int sig) {
 /* Watches for P's group to empty: its cgroup's events say so; a process
  * group must be polled. */
 static void poll_start(sup_proc *p) {
-        if (p->cg_events)
+        if (p->cgroup.events)
                 return;
         p->poll_usec = USEC_PER_MSEC;
         (void) source_arm(p, &p->poll, p->poll_usec, on_poll);
@@ -247,7 +247,7 @@ static int real_spawn(sup_proc *p, int *ret_status_fd) {
                 snprintf(p->start_step, sizeof(p->start_step), "%s", step ? step : "plan");
                 return r;
         }
-        plan.cgroup_fd = p->cg_fd;
+        plan.cgroup_fd = p->cgroup.fd;
         /* Only the uid it runs as (and root) may send to its notify socket. */
         r = notify_grant(p, plan.set_user ? plan.uid : geteuid());
         if (r < 0) {
@@ -279,7 +279,7 @@ static uint64_t real_now(sup_manager *m) {
 static bool real_group_alive(const sup_proc *p) {
         if (p->pgid <= 0)
                 return false;
-        return p->cg_fd >= 0 ? cgroup_populated(p) : sup_pgrp_alive(p->pgid);
+        return p->cgroup.fd >= 0 ? cgroup_populated(p) : sup_pgrp_alive(p->pgid);
 }
 
 const sup_proc_ops proc_ops_real = {
@@ -321,11 +321,8 @@ static int act_start(sup_proc *p) {
         }
         p->incarnation++;
         p->stop_requested = false;
-        p->oom_killed = false;
         p->health_failed = false;
-        p->health = SUP_HEALTH_NONE;
-        p->health_failures = 0;
-        p->watchdog_usec = 0;
+        probe_reset(p);
         p->start_error = 0;
         p->start_step[0] = '\0';
         p->exit = (sup_exit) {};
@@ -639,11 +636,8 @@ void proc_init(sup_proc *p, sup_node *group, unsigned instance) {
                 .instance = instance,
                 .pidfd = -EBADF,
                 .exec_fd = -EBADF,
-                .notify_fd = -EBADF,
-                .chan_fd = -EBADF,
-                .chan_child = -EBADF,
-                .cg_fd = -EBADF,
-                .probe_pidfd = -EBADF,
+                .broker = BROKER_PROC_INIT,
+                .cgroup = CGROUP_PROC_INIT,
         };
         if (group->cfg->instances > 1)
                 snprintf(p->name, sizeof(p->name), "%s[%u]", group->cfg->name, instance);
@@ -657,7 +651,7 @@ void proc_done(sup_proc *p) {
         main_forget(p);
         notify_close(p);
         broker_proc_done(p);
-        probe_stop(p);
+        probe_done(p);
         cgroup_proc_close(p);
         if (p->sink_err != p->sink_out)
                 p->sink_err = log_sink_free(p->sink_err);
@@ -807,4 +801,50 @@ static int on_poll(sd_event_source *s, uint64_t usec, void *userdata) {
         p->poll_usec = p->poll_usec * 2 > POLL_MAX_USEC ? POLL_MAX_USEC : p->poll_usec * 2;
         (void) source_arm(p, &p->poll, p->poll_usec, on_poll);
         return 0;
+}
+
+/* What a side part saw (sup_report()): the parts never call the table or
+ * each other, so their news comes here, is made the table's own event,
+ * or goes down to the part it concerns.  Returns < 0 only for a PING that
+ * could not be sent. */
+int proc_on_report(sup_proc *p, proc_report what) {
+        switch (what) {
+        case PROC_REPORT_READY:
+                return proc_dispatch(p, PROC_EV_READY);
+        case PROC_REPORT_EXEC_SETTLE:
+                proc_exec_settle(p);
+                return 0;
+        case PROC_REPORT_MAIN_PID:
+                return proc_set_main(p, p->notify->main_pid);
+        case PROC_REPORT_EXTEND_START:
+                proc_extend_start(p, p->notify->extend_usec);
+                return 0;
+        case PROC_REPORT_STATUS:
+                proc_emit(p, SUP_EVENT_STATUS, LOG_INFO);
+                return 0;
+        case PROC_REPORT_STOPPING:
+                proc_emit(p, SUP_EVENT_CHILD_STOPPING, LOG_INFO);
+                return 0;
+        case PROC_REPORT_WATCHDOG:
+                probe_pet(p);
+                return 0;
+        case PROC_REPORT_WATCHDOG_TRIGGER:
+                probe_trigger(p);
+                return 0;
+        case PROC_REPORT_WATCHDOG_USEC:
+                probe_set_interval(p, p->notify->watchdog_usec);
+                return 0;
+        case PROC_REPORT_PING:
+                return broker_ping(p, p->probe->ping_wait);
+        case PROC_REPORT_PONG:
+                probe_pong(p, p->broker.pong);
+                return 0;
+        case PROC_REPORT_HEALTH_FAILED:
+                p->health_failed = true;
+                return proc_dispatch(p, PROC_EV_HEALTH_FAILED);
+        case PROC_REPORT_GROUP_EMPTY:
+                return proc_dispatch(p, PROC_EV_GROUP_EMPTY);
+        default:
+                return -EINVAL;
+        }
 }

@@ -21,5 +21,8 @@ bool proc_main_exited(sup_proc *p);
  * exec-status pipe's EOF waits on the loop, it is read now, so that the
  * message finds the proc running, not starting. */
 void proc_exec_settle(sup_proc *p);
+/* What the side parts report (sup_report(); the manager sets m->report
+ * to it). */
+int proc_on_report(sup_proc *p, proc_report what);
 const char *proc_state_to_string(proc_state s);
 proc_state proc_state_from_string(const char *s);

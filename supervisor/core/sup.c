@@ -36,6 +36,7 @@
 #include "supervisor/core/state.h"
 #include "supervisor/messages/broker.h"
 #include "supervisor/start/cgroup.h"
+#include "supervisor/watch/notify-proc.h"
 #include "supervisor/watch/probe.h"
 #include "supervisor/core/manager.h"
 #include "supervisor/core/proc.h"
@@ -159,11 +160,11 @@ void node_proc_event(sup_proc *p, sup_event_type type, int priority) {
                 if (p->start_step[0])
                         snprintf(e.detail, sizeof(e.detail), "step=%s", p->start_step);
         }
-        if (type == SUP_EVENT_STATUS && p->status_suppressed > 0)
-                snprintf(e.detail, sizeof(e.detail), "status=\"%s\" suppressed=%u", p->status,
-                         p->status_suppressed);
+        if (type == SUP_EVENT_STATUS && p->notify->status_suppressed > 0)
+                snprintf(e.detail, sizeof(e.detail), "status=\"%s\" suppressed=%u", p->notify->status,
+                         p->notify->status_suppressed);
         else if (type == SUP_EVENT_STATUS)
-                snprintf(e.detail, sizeof(e.detail), "status=\"%s\"", p->status);
+                snprintf(e.detail, sizeof(e.detail), "status=\"%s\"", p->notify->status);
         if (type == SUP_EVENT_EXITED && p->health_failed)
                 snprintf(e.detail, sizeof(e.detail), "reason=health");
         sup_events_emit(&p->group->m->events, &e);
@@ -691,6 +692,7 @@ int manager_new(cfg *c, sd_event *e, sup_log_target log, bool debug, bool subrea
         m->closer_fd = -EBADF;
         m->spawner_fd = -EBADF;
         m->proc_ops = &proc_ops_real;
+        m->report = proc_on_report;
         m->null_fd = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
         if (m->null_fd < 0)
                 return -errno;
@@ -874,7 +876,7 @@ static void kill_all(sup_node *n) {
                 if (!p->main_alive && p->pgid <= 0)
                         continue;
                 node_proc_event(p, SUP_EVENT_KILLING, LOG_WARNING);
-                if (p->cg_fd >= 0) {
+                if (p->cgroup.fd >= 0) {
                         cgroup_signal(p, SIGKILL);
                         continue;
                 }
@@ -1589,9 +1591,9 @@ static int group_resize(sup_node *n, const cfg_node *c) {
                 proc_init(&procs[i], n, i);
                 if (i >= n_old)
                         continue;
-                procs[i].box = old[i].box;
-                old[i].box = NULL;
-                procs[i].lanes_out = old[i].lanes_out;
+                procs[i].broker.box = old[i].broker.box;
+                old[i].broker.box = NULL;
+                procs[i].broker.lanes_out = old[i].broker.lanes_out;
                 procs[i].incarnation = old[i].incarnation;
                 procs[i].held = old[i].held;
                 broker_sender_moved(m, &old[i], &procs[i]);
@@ -1646,7 +1648,7 @@ static void node_reconfigure(sup_node *n, const cfg_node *c) {
                         log_sink_set_rotation(p->sink_out, c->log_max, c->log_keep);
                         log_sink_set_rotation(p->sink_err, c->log_max, c->log_keep);
                 }
-                if (p->cg_fd >= 0)
+                if (p->cgroup.fd >= 0)
                         cgroup_proc_limits(p, was);
                 if (p->state == PROC_READY &&
                     (was->health != c->health || was->health_interval_usec != c->health_interval_usec ||

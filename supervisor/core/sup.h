@@ -18,6 +18,8 @@
 #include "supervisor/core/event.h"
 #include "supervisor/core/policy.h"
 #include "supervisor/core/ratelimit.h"
+#include "supervisor/messages/broker-proc.h"
+#include "supervisor/start/cgroup-proc.h"
 
 typedef struct sup_manager sup_manager;
 typedef struct sup_upcall sup_upcall;
@@ -63,6 +65,28 @@ typedef enum proc_event {
         _PROC_EV_INVALID = -22,
 } proc_event;
 
+/* What a side part (notify, probe, broker, cgroup) saw, reported to the
+ * proc table through sup_report(): the parts never call the table, the
+ * tree or each other.  The table turns a report into its own events, or
+ * hands it down to the part it concerns.  A payload sits in the part's own
+ * struct for the length of the call. */
+typedef enum proc_report {
+        PROC_REPORT_READY,              /* READY=1 (notify) */
+        PROC_REPORT_EXEC_SETTLE,        /* the running program spoke: its exec happened (notify) */
+        PROC_REPORT_MAIN_PID,           /* MAINPID=, checked: notify->main_pid */
+        PROC_REPORT_EXTEND_START,       /* EXTEND_TIMEOUT_USEC=: notify->extend_usec */
+        PROC_REPORT_STATUS,             /* STATUS= to be an event: notify->status */
+        PROC_REPORT_STOPPING,           /* STOPPING=1 (notify) */
+        PROC_REPORT_WATCHDOG,           /* WATCHDOG=1 (notify), for the probes */
+        PROC_REPORT_WATCHDOG_TRIGGER,   /* WATCHDOG=trigger (notify), for the probes */
+        PROC_REPORT_WATCHDOG_USEC,      /* WATCHDOG_USEC=: notify->watchdog_usec, for the probes */
+        PROC_REPORT_PING,               /* health = ping: send PING probe->ping_wait (probe); < 0: not sent */
+        PROC_REPORT_PONG,               /* a PONG came: broker.pong (broker), for the probes */
+        PROC_REPORT_HEALTH_FAILED,      /* its probes failed (probe) */
+        PROC_REPORT_GROUP_EMPTY,        /* its cgroup is empty (cgroup) */
+        _PROC_REPORT_MAX,
+} proc_report;
+
 struct sup_proc {
         sup_node *group;
         unsigned instance;
@@ -93,58 +117,21 @@ struct sup_proc {
         uint64_t restart_delay_usec;    /* for PROC_EV_RESTART */
         sd_event_source *poll;          /* group emptiness, while not subreaper */
 
-        /* ready = notify: this proc's own sd_notify socket, kept across restarts */
-        int notify_fd;
-        sd_event_source *notify_source;
-        char notify_socket[108];        /* the NOTIFY_SOCKET value, a path (notify.c) */
-        char status[128];               /* last STATUS=, escaped */
-        sup_ratelimit notify_log;       /* warnings about its notify socket */
-        sup_ratelimit status_events;    /* its STATUS= events (notify.c) */
-        unsigned status_suppressed;     /* STATUS= not made events before the one being emitted */
         uid_t uid;                      /* the uid its processes run as (set at spawn) */
         struct log_sink *sink_out, *sink_err;   /* log: or console output, kept across restarts */
         uint64_t exited_realtime_usec;  /* CLOCK_REALTIME of its last exit, 0 if none */
         sup_exit last_exit;             /* the last exit (or failed start) of an earlier incarnation */
         int last_start_error;
 
-        /* Messages (broker.c): this incarnation's channel (airsupd's end,
-         * and the child's until it is spawned), and the mailbox of this
-         * instance (its bell, eventfd and inbound lanes), kept across
-         * restarts. */
-        int chan_fd, chan_child;
-        sd_event_source *chan_source;
-        unsigned chan_bad;              /* malformed records on this channel */
-        struct chan_out *chan_out;      /* records waiting for room in it (broker.c) */
-        unsigned lanes_out;             /* lanes airsupd made for it to send on */
-        struct broker_box *box;
-
-        /* cgroup.c: this instance's cgroup (with cgroups on), kept across
-         * its restarts, removed once it is stopped. */
-        int cg_fd;                      /* the directory, -EBADF: none */
-        char *cg_path;
-        sd_event_source *cg_events;     /* inotify on cgroup.events: populated */
-        sd_event_source *cg_memory;     /* inotify on memory.events: oom_kill */
-        bool cg_killed;                 /* cgroup.kill was written: made anew before the next start */
-        uint64_t oom_kills;             /* memory.events oom_kill as last seen */
-        bool oom_killed;                /* this incarnation lost a process to the OOM killer */
-
-        /* Health probes (probe.c), from readiness until it stops. */
-        sup_health health;
-        unsigned health_failures;       /* consecutive */
-        bool health_failed;             /* this incarnation was stopped for failing them */
-        uint64_t watchdog_usec;         /* WATCHDOG_USEC= from the child, 0: health_interval */
-        sd_event_source *health_timer;  /* the next probe (or missed WATCHDOG=1), or a probe's timeout */
-        sd_event_time_handler_t health_cb;      /* which of those its firing means */
-        pid_t probe_pid;                /* an exec: probe running, 0 when none */
-        int probe_pidfd;
-        sd_event_source *probe_source;
-        bool probe_timed_out;           /* killed at its timeout: counted already */
-        uint64_t probe_started_usec;
-        uint64_t last_pet_usec;         /* the last WATCHDOG=1 (or the start of probing) */
-        uint64_t ping_next;             /* health = ping: the last PING's seq ... */
-        uint64_t ping_wait;             /* ... and the one whose PONG is awaited, 0: none */
-        char health_why[96];            /* the last failure */
-        uint64_t probes_total, probe_failures_total;
+        /* What the side parts keep of it, each in a struct its own
+         * header owns: notify and probes only where the group uses them
+         * (allocated by that part, NULL otherwise), the channel and the
+         * cgroup in every proc. */
+        struct notify_proc *notify;     /* ready = notify or a watchdog (watch/notify-proc.h) */
+        struct probe_proc *probe;       /* health = (watch/probe-proc.h) */
+        broker_proc broker;             /* channel and mailbox (messages/broker-proc.h) */
+        cgroup_proc cgroup;             /* its cgroup (start/cgroup-proc.h) */
+        bool health_failed;             /* this incarnation was stopped for failing its probes */
 };
 
 /* What a proc does to the world outside: fork, signal, arm its timer, look
@@ -223,6 +210,9 @@ struct sup_manager {
         size_t up_head, up_n, up_cap;
         sd_event_source *run_queue;
         const sup_proc_ops *proc_ops;
+        /* Where the side parts' reports go: proc_on_report() (proc.c); a
+         * unit test of one part puts its own. */
+        int (*report)(sup_proc *p, proc_report what);
         pid_t closer_pid;               /* closes fds passed to airsupd (closer.c), 0 if none */
         int closer_fd;
         pid_t spawner_pid;              /* forks the children (spawner.c), 0 if none */
@@ -236,7 +226,7 @@ struct sup_manager {
         struct broker_dead *dead;       /* the last cfg->dead_letters dead letters, a ring */
         size_t dead_head, dead_n;
         uint64_t dead_total;
-        sup_cgroup *cgroup;             /* cgroup.c: the tree's cgroups; NULL: process groups */
+        sup_cgroup *cgroup;             /* cgroup-tree.c: the tree's cgroups; NULL: process groups */
         uint64_t group_polls;           /* times a process group was polled for emptiness */
         struct sup_reload *reload;      /* reload.c: the one being applied, NULL if none */
         uint64_t reloads_applied, reloads_failed;
@@ -245,3 +235,13 @@ struct sup_manager {
         sup_node **by_name;
         size_t by_name_cap, by_name_used;       /* used: live entries and tombstones */
 };
+
+/* A side part's report to the proc table (see proc_report). */
+static inline int sup_report(sup_proc *p, proc_report what) {
+        return p->group->m->report(p, what);
+}
+
+/* The clock of this dispatch (manager_now()), for the side parts. */
+static inline uint64_t sup_proc_now(const sup_proc *p) {
+        return p->group->m->proc_ops->now(p->group->m);
+}

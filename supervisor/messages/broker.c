@@ -20,9 +20,7 @@
 #include "supervisor/messages/broker.h"
 #include "supervisor/start/closer.h"
 #include "supervisor/start/fdlimit.h"
-#include "supervisor/watch/probe.h"
 #include "supervisor/core/manager.h"
-#include "supervisor/config/reload.h"
 
 #define CHAN_BAD_MAX 16                 /* malformed records before a channel is closed */
 /* Lanes one instance may have made to send on: each costs its receiver's
@@ -43,10 +41,16 @@ struct broker_box {
         int bell_fd, event_fd;
         broker_lane *lanes;
         size_t n, cap;
+        struct broker_box *prev, *next;         /* every mailbox there is (boxes) */
 };
 
+/* Every mailbox, wherever its proc is (in the tree, or parked by a
+ * reload that is under way): a sender that goes away is looked for in
+ * these, so the broker needs no walk of the tree, nor reload's. */
+static struct broker_box *boxes;
+
 static int box_get(sup_proc *p, struct broker_box **ret) {
-        struct broker_box *b = p->box;
+        struct broker_box *b = p->broker.box;
         int r;
 
         if (b) {
@@ -67,12 +71,16 @@ static int box_get(sup_proc *p, struct broker_box **ret) {
                 free(b);
                 return r;
         }
-        p->box = *ret = b;
+        b->next = boxes;
+        if (boxes)
+                boxes->prev = b;
+        boxes = b;
+        p->broker.box = *ret = b;
         return 0;
 }
 
 void broker_proc_done(sup_proc *p) {
-        struct broker_box *b = p->box;
+        struct broker_box *b = p->broker.box;
 
         broker_channel_close(p);
         if (!b)
@@ -82,38 +90,32 @@ void broker_proc_done(sup_proc *p) {
                 safe_close(b->lanes[i].space_fd);
         }
         free(b->lanes);
+        if (b->prev)
+                b->prev->next = b->next;
+        else
+                boxes = b->next;
+        if (b->next)
+                b->next->prev = b->prev;
         safe_close(b->bell_fd);
         safe_close(b->event_fd);
         free(b);
-        p->box = NULL;
+        p->broker.box = NULL;
 }
 
 /* A lane whose sender goes away stays in its receiver's mailbox, which
  * still reads what was queued on it; no one sends on it again. */
-static int sender_moved(sup_node *n, unsigned depth, void *userdata) {
-        sup_proc **pair = userdata;
-
-        (void) depth;
-        for (size_t i = 0; i < n->n_procs; i++) {
-                struct broker_box *b = n->procs[i].box;
-                for (size_t k = 0; b && k < b->n; k++)
-                        if (b->lanes[k].sender == pair[0]) {
-                                b->lanes[k].sender = pair[1];
-                                if (pair[1])
-                                        snprintf(b->lanes[k].sender_name, sizeof(b->lanes[k].sender_name), "%s",
-                                                 pair[1]->name);
-                        }
-        }
-        return 0;
-}
-
 void broker_sender_moved(sup_manager *m, sup_proc *p, sup_proc *to) {
-        sup_proc *pair[2] = { p, to };
-
-        if (p->lanes_out == 0)
+        (void) m;
+        if (p->broker.lanes_out == 0)
                 return;
-        (void) manager_walk(m, sender_moved, pair);
-        (void) reload_walk_parked(m, sender_moved, pair);
+        for (struct broker_box *b = boxes; b; b = b->next)
+                for (size_t k = 0; k < b->n; k++)
+                        if (b->lanes[k].sender == p) {
+                                b->lanes[k].sender = to;
+                                if (to)
+                                        snprintf(b->lanes[k].sender_name, sizeof(b->lanes[k].sender_name), "%s",
+                                                 to->name);
+                        }
 }
 
 /* Records for a child that has not read the last ones yet.  A Unix
@@ -136,11 +138,11 @@ struct chan_out {
 };
 
 static void chan_out_free(sup_proc *p) {
-        if (!p->chan_out)
+        if (!p->broker.chan_out)
                 return;
-        free(p->chan_out->q);
-        free(p->chan_out);
-        p->chan_out = NULL;
+        free(p->broker.chan_out->q);
+        free(p->broker.chan_out);
+        p->broker.chan_out = NULL;
 }
 
 /* Requests are read only while few replies wait: a child that asks and
@@ -149,20 +151,20 @@ static void chan_out_free(sup_proc *p) {
 #define CHAN_OUT_READ_MAX 16
 
 static void chan_watch(sup_proc *p, bool out) {
-        size_t n = p->chan_out ? p->chan_out->n : 0;
+        size_t n = p->broker.chan_out ? p->broker.chan_out->n : 0;
 
-        if (p->chan_source)
-                (void) sd_event_source_set_io_events(p->chan_source, (n <= CHAN_OUT_READ_MAX ? EPOLLIN : 0) |
+        if (p->broker.chan_source)
+                (void) sd_event_source_set_io_events(p->broker.chan_source, (n <= CHAN_OUT_READ_MAX ? EPOLLIN : 0) |
                                                                      (out ? EPOLLOUT : 0));
 }
 
 /* Sends what waits, in order, as far as the child takes it. */
 static int chan_flush(sup_proc *p) {
-        struct chan_out *o = p->chan_out;
+        struct chan_out *o = p->broker.chan_out;
 
         while (o && o->n > 0) {
                 chan_pending *c = &o->q[o->head];
-                int r = fds_send(p->chan_fd, &c->rec, c->rec.h.len, c->fds, c->n_fds);
+                int r = fds_send(p->broker.chan_fd, &c->rec, c->rec.h.len, c->fds, c->n_fds);
 
                 if (r == -EAGAIN)
                         return 0;
@@ -179,16 +181,16 @@ static int chan_send(sup_proc *p, const chan_record *r, const int *fds, size_t n
         struct chan_out *o;
         int k;
 
-        if (p->chan_fd < 0)
+        if (p->broker.chan_fd < 0)
                 return -ENOTCONN;
-        if (!p->chan_out || p->chan_out->n == 0) {
-                k = fds_send(p->chan_fd, r, r->h.len, fds, n_fds);
+        if (!p->broker.chan_out || p->broker.chan_out->n == 0) {
+                k = fds_send(p->broker.chan_fd, r, r->h.len, fds, n_fds);
                 if (k != -EAGAIN)
                         return k;
         }
-        if (!p->chan_out && !(p->chan_out = calloc(1, sizeof(*p->chan_out))))
+        if (!p->broker.chan_out && !(p->broker.chan_out = calloc(1, sizeof(*p->broker.chan_out))))
                 return -ENOMEM;
-        o = p->chan_out;
+        o = p->broker.chan_out;
         if (o->n == CHAN_OUT_MAX)
                 return -ENOBUFS;
         if (o->n == o->cap) {
@@ -246,7 +248,7 @@ static int lane_get(sup_proc *s, sup_proc *r, broker_lane **ret) {
                         *ret = &b->lanes[i];
                         return 0;
                 }
-        if (b->n >= SHM_LANES_MAX || s->lanes_out >= LANES_OUT_MAX)
+        if (b->n >= SHM_LANES_MAX || s->broker.lanes_out >= LANES_OUT_MAX)
                 return -ENOSPC;
         /* Two fds a lane, for as long as the receiver exists: refused
          * (the sender is told EMFILE) before they eat airsupd's reserve. */
@@ -273,10 +275,10 @@ static int lane_get(sup_proc *s, sup_proc *r, broker_lane **ret) {
         *l = (broker_lane) { .sender = s, .fd = fd, .space_fd = space, .index = (uint32_t) b->n };
         snprintf(l->sender_name, sizeof(l->sender_name), "%s", s->name);
         b->n++;
-        s->lanes_out++;
+        s->broker.lanes_out++;
         /* A receiver that runs learns of it now; one that does not, when
          * it starts. */
-        if (r->chan_fd >= 0 && send_inbox(r, l) < 0)
+        if (r->broker.chan_fd >= 0 && send_inbox(r, l) < 0)
                 sup_log(&r->group->m->events, LOG_WARNING, "%s: cannot tell it of the lane from %s", r->name,
                         s->name);
         *ret = l;
@@ -330,8 +332,8 @@ static void on_lookup(sup_proc *p, const chan_lookup *lk) {
         reply.lane.index = l->index;
         (void) chan_set_name(reply.lane.peer, dest->name);
         fds[0] = l->fd;
-        fds[1] = dest->box->bell_fd;
-        fds[2] = dest->box->event_fd;
+        fds[1] = dest->broker.box->bell_fd;
+        fds[2] = dest->broker.box->event_fd;
         fds[3] = l->space_fd;
         if (chan_send(p, &reply, fds, 4) < 0)
                 sup_log(&p->group->m->events, LOG_WARNING, "%s: cannot send it the lane to %s", p->name,
@@ -345,10 +347,10 @@ static void on_lookup(sup_proc *p, const chan_lookup *lk) {
  * CHAN_BAD_MAX of them the channel is closed. */
 static void bad_record(sup_proc *p) {
         (void) send_error(p, 0, -EBADMSG);
-        if (++p->chan_bad < CHAN_BAD_MAX)
+        if (++p->broker.chan_bad < CHAN_BAD_MAX)
                 return;
         sup_log(&p->group->m->events, LOG_WARNING, "%s pid %d: %u malformed records on its channel, closed",
-                p->name, (int) p->pid, p->chan_bad);
+                p->name, (int) p->pid, p->broker.chan_bad);
         broker_channel_close(p);
 }
 
@@ -361,15 +363,15 @@ static int on_channel(sd_event_source *s, int fd, uint32_t revents, void *userda
                         broker_channel_close(p);
                         return 0;
                 }
-                if (p->chan_out && p->chan_out->n == CHAN_OUT_MAX) {
+                if (p->broker.chan_out && p->broker.chan_out->n == CHAN_OUT_MAX) {
                         sup_log(&p->group->m->events, LOG_WARNING, "%s pid %d reads nothing on its channel, "
                                 "closed", p->name, (int) p->pid);
                         broker_channel_close(p);
                         return 0;
                 }
         }
-        for (unsigned k = 0; k < CHAN_BATCH && p->chan_fd == fd &&
-                             (!p->chan_out || p->chan_out->n <= CHAN_OUT_READ_MAX); k++) {
+        for (unsigned k = 0; k < CHAN_BATCH && p->broker.chan_fd == fd &&
+                             (!p->broker.chan_out || p->broker.chan_out->n <= CHAN_OUT_READ_MAX); k++) {
                 char buf[CHAN_RECORD_MAX];
                 int fds[FDS_MAX];
                 size_t n_fds = 0;
@@ -394,7 +396,8 @@ static int on_channel(sd_event_source *s, int fd, uint32_t revents, void *userda
                 }
                 r = n < 0 ? -EBADMSG : chan_parse(buf, (size_t) n, n_fds, &rec);
                 if (r >= 0 && rec.h.type == CHAN_PONG) {
-                        probe_pong(p, rec.ping.seq);
+                        p->broker.pong = rec.ping.seq;
+                        (void) sup_report(p, PROC_REPORT_PONG);
                         continue;
                 }
                 if (r < 0 || rec.h.type != CHAN_LOOKUP) {
@@ -409,7 +412,7 @@ static int on_channel(sd_event_source *s, int fd, uint32_t revents, void *userda
 int broker_ping(sup_proc *p, uint64_t seq) {
         chan_record r;
 
-        if (p->chan_fd < 0)
+        if (p->broker.chan_fd < 0)
                 return -ENOTCONN;
         chan_init(&r, CHAN_PING);
         r.ping.seq = seq;
@@ -424,9 +427,9 @@ int broker_channel_open(sup_proc *p) {
                 return -errno;
         /* The kernel refuses fds sent to our end (6.16 and later). */
         (void) fds_refuse(sv[0]);
-        p->chan_fd = sv[0];
-        p->chan_child = sv[1];
-        p->chan_bad = 0;
+        p->broker.chan_fd = sv[0];
+        p->broker.chan_child = sv[1];
+        p->broker.chan_bad = 0;
         return 0;
 }
 
@@ -436,11 +439,11 @@ void broker_channel_spawned(sup_proc *p, bool ok) {
         chan_record r;
         int fds[2];
 
-        p->chan_child = safe_close(p->chan_child);
-        if (p->chan_fd < 0)
+        p->broker.chan_child = safe_close(p->broker.chan_child);
+        if (p->broker.chan_fd < 0)
                 return;
         if (!ok || !m->event ||
-            sd_event_add_io(m->event, &p->chan_source, p->chan_fd, EPOLLIN, on_channel, p) < 0) {
+            sd_event_add_io(m->event, &p->broker.chan_source, p->broker.chan_fd, EPOLLIN, on_channel, p) < 0) {
                 broker_channel_close(p);
                 return;
         }
@@ -465,9 +468,9 @@ void broker_channel_spawned(sup_proc *p, bool ok) {
 
 void broker_channel_close(sup_proc *p) {
         chan_out_free(p);
-        p->chan_source = sd_event_source_disable_unref(p->chan_source);
-        p->chan_fd = safe_close(p->chan_fd);
-        p->chan_child = safe_close(p->chan_child);
+        p->broker.chan_source = sd_event_source_disable_unref(p->broker.chan_source);
+        p->broker.chan_fd = safe_close(p->broker.chan_fd);
+        p->broker.chan_child = safe_close(p->broker.chan_child);
 }
 
 size_t broker_dead_count(const sup_manager *m) {
@@ -506,7 +509,7 @@ static void dead_keep(sup_manager *m, const broker_dead *d) {
 
 void broker_before_start(sup_proc *p) {
         sup_manager *m = p->group->m;
-        struct broker_box *b = p->box;
+        struct broker_box *b = p->broker.box;
 
         for (size_t i = 0; b && i < b->n; i++) {
                 shm_dead_letter dl;
@@ -538,7 +541,7 @@ void broker_before_start(sup_proc *p) {
 }
 
 unsigned broker_mailbox_stats(const sup_proc *p, shm_lane_stats *ret) {
-        const struct broker_box *b = p->box;
+        const struct broker_box *b = p->broker.box;
         unsigned n = 0;
 
         *ret = (shm_lane_stats) {};

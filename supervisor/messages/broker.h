@@ -16,10 +16,12 @@
 
 #include "shm/shm.h"
 #include "supervisor/core/sup.h"
+#include "supervisor/messages/broker-proc.h"
 
-/* Before P's spawn: its channel's two ends (chan_fd, chan_child). */
+/* Before P's spawn: its channel's two ends (p->broker.chan_fd, chan_child). */
 int broker_channel_open(sup_proc *p);
-/* PING SEQ on P's channel (health = ping); the PONG goes to probe_pong(). */
+/* PING SEQ on P's channel (health = ping); a PONG is reported to the proc
+ * table (PROC_REPORT_PONG, its seq in p->broker.pong). */
 int broker_ping(sup_proc *p, uint64_t seq);
 /* After the spawn (OK: it was forked): the child's end closed, ours
  * watched, and P's BELL and every INBOX of its mailbox sent. */
@@ -29,7 +31,8 @@ void broker_channel_close(sup_proc *p);
 /* P goes away with the tree: its mailbox and lanes too. */
 void broker_proc_done(sup_proc *p);
 /* P's lanes to the mailboxes of others are TO's now (a reload that gave
- * its group new instances), or closed (TO NULL: it is going away). */
+ * its group new instances), or closed (TO NULL: it is going away).  The
+ * broker knows every mailbox (in the tree or parked by a reload). */
 void broker_sender_moved(sup_manager *m, sup_proc *p, sup_proc *to);
 /* Before P starts again: a message at the head of one of its lanes that
  * was delivered more than its group's redeliver = times without a commit

@@ -50,6 +50,8 @@
 #include "common/fds.h"
 #include "supervisor/messages/broker.h"
 #include "supervisor/start/cgroup.h"
+#include "supervisor/watch/notify.h"
+#include "supervisor/watch/probe.h"
 #include "supervisor/operator/control.h"
 #include "supervisor/start/fdlimit.h"
 #include "supervisor/core/manager.h"
@@ -317,8 +319,9 @@ static int append_proc(sd_bus_message *r, const sup_node *n, const sup_proc *p, 
         return sd_bus_message_append(r, "(sssssutubstss)", p->name, "process", proc_state_to_string(p->state),
                                      n->cfg->name, n->held || p->held ? "held" : "", (uint32_t) (proc_running(p) ? p->pid : 0),
                                      proc_uptime(p, now), (uint32_t) (p->incarnation > 0 ? p->incarnation - 1 : 0),
-                                     p->state == PROC_READY, exit_text, p->exited_realtime_usec, p->status,
-                                     p->group->cfg->health == CFG_HEALTH_NONE ? "" : sup_health_to_string(p->health));
+                                     p->state == PROC_READY, exit_text, p->exited_realtime_usec, notify_status(p),
+                                     p->group->cfg->health == CFG_HEALTH_NONE ? "" :
+                                     sup_health_to_string(probe_health(p)));
 }
 
 static int append_supervisor(sd_bus_message *r, const sup_node *n) {
@@ -795,13 +798,13 @@ static int metrics_node(sup_node *n, unsigned depth, void *userdata) {
                         v = (double) p->start_latency_usec / 1e6;
                         break;
                 case M_HEALTH:
-                        v = p->health;
+                        v = probe_health(p);
                         break;
                 case M_PROBE_FAILURES:
-                        v = (double) p->probe_failures_total;
+                        v = p->probe ? (double) p->probe->failures_total : 0;
                         break;
                 case M_PROBES:
-                        v = (double) p->probes_total;
+                        v = p->probe ? (double) p->probe->total : 0;
                         break;
                 case M_MB_LANES ... M_MB_DEAD: {
                         if (w->family == M_MB_LANES) {
@@ -855,7 +858,7 @@ static int metrics_cgroup(metrics_walk *w, sup_node *n, const sup_proc *p) {
         switch (w->family) {
         case M_CG_INFO:
                 k = strlen(l);
-                label(l + k, sizeof(l) - k, ",cgroup", p->cg_path, NULL, NULL);
+                label(l + k, sizeof(l) - k, ",cgroup", p->cgroup.path, NULL, NULL);
                 return metric(w, w->family, l, 1);
         case M_CG_CPU:
                 return f->has_cpu ? metric(w, w->family, l, (double) f->cpu_usec / 1e6) : 0;

@@ -28,7 +28,11 @@
  * Children are cloned into their cgroup (CLONE_INTO_CGROUP, spawn.c), a
  * stop signals every process in it and SIGKILL goes through cgroup.kill,
  * and the instance is empty when cgroup.events says "populated 0":
- * watched with inotify on the event loop, never polled. */
+ * watched with inotify on the event loop, never polled, and reported to
+ * the proc table (PROC_REPORT_GROUP_EMPTY).
+ *
+ * This file keeps each instance's cgroup (p->cgroup) and the limits'
+ * tables; cgroup-tree.c sets up and takes down the tree's. */
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <dirent.h>
@@ -48,28 +52,12 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "supervisor/start/cgroup-fs.h"
 #include "supervisor/start/cgroup.h"
 #include "supervisor/start/fdlimit.h"
-#include "supervisor/core/manager.h"
-#include "supervisor/core/proc.h"
-#include "supervisor/core/state.h"
 
-#define SELF_LEAF "_airsupd"
-#define PROBE_LEAF "_probe"      /* below an instance's cgroup: its exec: probes */
 #define PROBE_KILL_PASSES 8
 #define CPU_PERIOD_USEC 100000
-
-struct sup_cgroup {
-        char *mount;                    /* where cgroup2 is mounted */
-        size_t mount_len;
-        char *root;                     /* the cgroup the mount shows at its top, as /proc/PID/cgroup names it */
-        char *origin;                   /* airsupd's cgroup when it started */
-        char *top;                      /* the tree's directory */
-        bool top_made;                  /* airsupd made TOP (and removes it) */
-        char *self;                     /* TOP/_airsupd */
-        unsigned enabled;               /* controllers enabled below TOP */
-        uint64_t ram_bytes;
-};
 
 static const struct {
         unsigned bit;
@@ -149,7 +137,7 @@ int cgroup_limit_render(cfg_limit_kind k, const cfg_limit *l, uint64_t ram_bytes
 }
 
 /* File I/O on the cgroup file system: short and whole. */
-static int write_at(int dir, const char *path, const char *text) {
+int cgroup_write_at(int dir, const char *path, const char *text) {
         _cleanup_close_ int fd = fdlimit_openat(dir, path, O_WRONLY | O_CLOEXEC);
         size_t len = strlen(text);
         ssize_t n;
@@ -162,7 +150,7 @@ static int write_at(int dir, const char *path, const char *text) {
         return (size_t) n == len ? 0 : -EIO;
 }
 
-static ssize_t read_at(int dir, const char *path, char *buf, size_t size) {
+ssize_t cgroup_read_at(int dir, const char *path, char *buf, size_t size) {
         _cleanup_close_ int fd = fdlimit_openat(dir, path, O_RDONLY | O_CLOEXEC);
         size_t len = 0;
 
@@ -183,7 +171,7 @@ static ssize_t read_at(int dir, const char *path, char *buf, size_t size) {
 }
 
 /* The number after "KEY " in a flat-keyed file's text. */
-static bool key_value(const char *text, const char *key, uint64_t *ret) {
+bool cgroup_key_value(const char *text, const char *key, uint64_t *ret) {
         size_t l = strlen(key);
 
         for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
@@ -194,61 +182,14 @@ static bool key_value(const char *text, const char *key, uint64_t *ret) {
         return false;
 }
 
-/* Turns the \NNN escapes of /proc/self/mountinfo back into bytes. */
-static void unescape(char *s) {
-        char *w = s;
-
-        for (char *r = s; *r; r++) {
-                if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' &&
-                    r[3] >= '0' && r[3] <= '7') {
-                        *w++ = (char) ((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
-                        r += 3;
-                } else
-                        *w++ = *r;
-        }
-        *w = '\0';
-}
-
-/* The cgroup2 mount: its mount point and the cgroup it shows as its root. */
-static int find_mount(char **ret_mount, char **ret_root) {
-        _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
-        char line[4096];
-
-        if (!f)
-                return -errno;
-        while (fgets(line, sizeof(line), f)) {
-                char *fields[6], *save = NULL, *dash = strstr(line, " - ");
-                size_t n = 0;
-
-                if (!dash || strncmp(dash, " - cgroup2 ", 11) != 0)
-                        continue;
-                *dash = '\0';
-                for (char *t = strtok_r(line, " ", &save); t && n < ELEMENTSOF(fields); t = strtok_r(NULL, " ", &save))
-                        fields[n++] = t;
-                if (n < 5)
-                        continue;
-                unescape(fields[3]);
-                unescape(fields[4]);
-                *ret_root = strdup(fields[3]);
-                *ret_mount = strdup(fields[4]);
-                if (!*ret_root || !*ret_mount) {
-                        free(*ret_root);
-                        free(*ret_mount);
-                        return -ENOMEM;
-                }
-                return 0;
-        }
-        return -ENOENT;
-}
-
 /* The "0::PATH" line of /proc/PID/cgroup (PID 0: ours). */
-static int read_own_path(pid_t pid, char *buf, size_t size) {
+int cgroup_read_own_path(pid_t pid, char *buf, size_t size) {
         char path[64], text[4096];
         ssize_t n;
         char *p, *nl;
 
         snprintf(path, sizeof(path), pid > 0 ? "/proc/%d/cgroup" : "/proc/self/cgroup", (int) pid);
-        n = read_at(AT_FDCWD, path, text, sizeof(text));
+        n = cgroup_read_at(AT_FDCWD, path, text, sizeof(text));
         if (n < 0)
                 return (int) n;
         p = strstr(text, "0::");
@@ -263,44 +204,8 @@ static int read_own_path(pid_t pid, char *buf, size_t size) {
         return 0;
 }
 
-/* Whether the cgroup at PATH holds a process other than airsupd. */
-static bool others_in(const char *path) {
-        char procs[PATH_MAX + 16], text[256];
-        long self = (long) getpid();
-        ssize_t n;
 
-        snprintf(procs, sizeof(procs), "%s/cgroup.procs", path);
-        n = read_at(AT_FDCWD, procs, text, sizeof(text));
-        if (n < 0)
-                return true;
-        for (char *p = text; *p;) {
-                char *end;
-                long pid = strtol(p, &end, 10);
-                if (end == p)
-                        break;
-                if (pid != self)
-                        return true;
-                p = end;
-                while (*p == '\n')
-                        p++;
-        }
-        return n == (ssize_t) sizeof(text) - 1;  /* more than fits: others */
-}
-
-/* A unit's cgroup belongs to systemd unless it was delegated to us:
- * systemd marks those with an extended attribute. */
-static bool systemd_owned(const char *path) {
-        const char *base = strrchr(path, '/');
-        size_t l;
-
-        base = base ? base + 1 : path;
-        l = strlen(base);
-        if (!(l > 8 && strcmp(base + l - 8, ".service") == 0) && !(l > 6 && strcmp(base + l - 6, ".scope") == 0))
-                return false;
-        return getxattr(path, "trusted.delegate", NULL, 0) < 0 && getxattr(path, "user.delegate", NULL, 0) < 0;
-}
-
-static unsigned parse_controllers(const char *text) {
+unsigned cgroup_parse_controllers(const char *text) {
         unsigned bits = 0;
         char copy[512], *save = NULL;
 
@@ -313,7 +218,7 @@ static unsigned parse_controllers(const char *text) {
 }
 
 /* Enables WANT for the children of DIR; returns what is enabled. */
-static unsigned enable_controllers(int dir, unsigned want) {
+unsigned cgroup_enable_controllers(int dir, unsigned want) {
         char text[512];
         unsigned on = 0;
 
@@ -321,404 +226,12 @@ static unsigned enable_controllers(int dir, unsigned want) {
                 if (!(want & controllers[i].bit))
                         continue;
                 snprintf(text, sizeof(text), "+%s", controllers[i].name);
-                if (write_at(dir, "cgroup.subtree_control", text) >= 0)
+                if (cgroup_write_at(dir, "cgroup.subtree_control", text) >= 0)
                         on |= controllers[i].bit;
         }
         return on;
 }
 
-static sup_cgroup *cgroup_free(sup_cgroup *g) {
-        if (!g)
-                return NULL;
-        free(g->mount);
-        free(g->root);
-        free(g->origin);
-        free(g->top);
-        free(g->self);
-        free(g);
-        return NULL;
-}
-
-static void cgroup_event(sup_manager *m, int priority, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void cgroup_event(sup_manager *m, int priority, const char *fmt, ...) {
-        sup_event e = { .type = SUP_EVENT_CGROUP, .priority = priority };
-        va_list ap;
-
-        snprintf(e.node, sizeof(e.node), "%s", m->cfg->nodes[CFG_ROOT].name);
-        va_start(ap, fmt);
-        vsnprintf(e.detail, sizeof(e.detail), fmt, ap);
-        va_end(ap);
-        sup_events_emit(&m->events, &e);
-}
-
-static bool remove_below(const char *path, unsigned depth);
-
-pid_t cgroup_top_owner(const char *name) {
-        unsigned long v = 0;
-
-        if (strncmp(name, "airsupd-", 8) != 0 || !isdigit((unsigned char) name[8]) || name[8] == '0')
-                return 0;
-        for (const char *c = name + 8; *c; c++) {
-                if (!isdigit((unsigned char) *c) || v > INT_MAX / 10)
-                        return 0;
-                v = v * 10 + (unsigned long) (*c - '0');
-        }
-        return v <= INT_MAX ? (pid_t) v : 0;
-}
-
-/* The airsupd-PID directories in ORIGIN that a killed airsupd of another
- * deployment left (its own deployment's next start would stop them, see
- * old_tree_stop()): removed, with their empty children, when they are
- * empty (cgroup.events says "populated 0") and no process PID exists.
- * One that holds processes, or whose PID lives (an airsupd, or whatever
- * took the number since: we cannot tell, so it stays), is left alone;
- * rmdir() itself refuses a cgroup that holds a process or a child. */
-static void stale_tops_remove(sup_manager *m, const char *origin) {
-        _cleanup_(closedirp) DIR *d = opendir(origin);
-        struct dirent *de;
-
-        if (!d)
-                return;
-        while ((de = readdir(d))) {
-                _cleanup_close_ int fd = -EBADF;
-                char proc[32], sub[PATH_MAX], text[256];
-                pid_t owner = cgroup_top_owner(de->d_name);
-                uint64_t populated = 1;
-
-                if (de->d_type != DT_DIR || owner <= 0 || owner == getpid())
-                        continue;
-                snprintf(proc, sizeof(proc), "/proc/%d", (int) owner);
-                if (access(proc, F_OK) == 0 || errno != ENOENT)
-                        continue;
-                fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-                if (fd < 0 || read_at(fd, "cgroup.events", text, sizeof(text)) < 0 ||
-                    !key_value(text, "populated", &populated) || populated != 0)
-                        continue;
-                if (snprintf(sub, sizeof(sub), "%s/%s", origin, de->d_name) >= (int) sizeof(sub))
-                        continue;
-                (void) remove_below(sub, 0);
-                if (rmdir(sub) >= 0)
-                        cgroup_event(m, LOG_INFO, "removed %s: empty, left by airsupd pid %d, which is gone", sub,
-                                     (int) owner);
-        }
-}
-
-/* The cgroup, or why there is none (in ERR). */
-static int cgroup_make(sup_manager *m, sup_cgroup *g, char *err, size_t size) {
-        _cleanup_close_ int top_fd = -EBADF;
-        char own[PATH_MAX], path[PATH_MAX + 64], text[512];
-        const char *rel;
-        int r;
-
-        r = g->mount ? 0 : find_mount(&g->mount, &g->root);
-        if (r < 0) {
-                snprintf(err, size, r == -ENOENT ? "no cgroup v2 file system is mounted" :
-                         "cannot read /proc/self/mountinfo: %s", strerror(-r));
-                return r;
-        }
-        g->mount_len = strlen(g->mount);
-        r = read_own_path(0, own, sizeof(own));
-        if (r < 0) {
-                snprintf(err, size, "cannot tell airsupd's cgroup from /proc/self/cgroup: %s", strerror(-r));
-                return r;
-        }
-        /* The mount shows the cgroup ROOT at its top. */
-        rel = own;
-        if (strcmp(g->root, "/") != 0) {
-                size_t l = strlen(g->root);
-                if (strncmp(own, g->root, l) != 0 || (own[l] != '/' && own[l] != '\0')) {
-                        snprintf(err, size, "airsupd's cgroup %s is not below the cgroup2 mount at %s", own,
-                                 g->mount);
-                        return -ENOENT;
-                }
-                rel = own + l;
-        }
-        snprintf(path, sizeof(path), "%s%s", g->mount, strcmp(rel, "/") == 0 ? "" : rel);
-        g->origin = strdup(path);
-        if (!g->origin)
-                return -ENOMEM;
-        if (access(g->origin, W_OK) < 0) {
-                r = -errno;
-                snprintf(err, size, "airsupd's cgroup %s is not writable: %s", g->origin, strerror(-r));
-                return r;
-        }
-        if (systemd_owned(g->origin)) {
-                snprintf(err, size, "airsupd's cgroup %s is systemd's: run it with Delegate=yes", g->origin);
-                return -EPERM;
-        }
-        stale_tops_remove(m, g->origin);
-
-        if (others_in(g->origin)) {
-                snprintf(path, sizeof(path), "%s/airsupd-%d", g->origin, (int) getpid());
-                if (mkdir(path, 0755) < 0 && errno != EEXIST) {
-                        r = -errno;
-                        snprintf(err, size, "cannot make %s: %s", path, strerror(-r));
-                        return r;
-                }
-                g->top_made = true;
-        } else
-                snprintf(path, sizeof(path), "%s", g->origin);
-        g->top = strdup(path);
-        snprintf(path, sizeof(path), "%s/" SELF_LEAF, g->top);
-        g->self = strdup(path);
-        if (!g->top || !g->self)
-                return -ENOMEM;
-        if (mkdir(g->self, 0755) < 0 && errno != EEXIST) {
-                r = -errno;
-                snprintf(err, size, "cannot make %s: %s", g->self, strerror(-r));
-                return r;
-        }
-        snprintf(path, sizeof(path), "%s/cgroup.procs", g->self);
-        r = write_at(AT_FDCWD, path, "0\n");
-        if (r < 0) {
-                snprintf(err, size, "cannot move airsupd into %s: %s", g->self, strerror(-r));
-                return r;
-        }
-        top_fd = open(g->top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (top_fd < 0) {
-                r = -errno;
-                snprintf(err, size, "cannot open %s: %s", g->top, strerror(-r));
-                return r;
-        }
-        /* Whatever controllers TOP has, its children get. */
-        if (read_at(top_fd, "cgroup.controllers", text, sizeof(text)) >= 0)
-                g->enabled = enable_controllers(top_fd, parse_controllers(text));
-        {
-                long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-                g->ram_bytes = pages > 0 && page > 0 ? (uint64_t) pages * (uint64_t) page : 0;
-        }
-        return 0;
-}
-
-/* Each limit of the configuration whose controller is not enabled: an
- * error under required (FILE:LINE in ERR), a warning event under auto. */
-static int limits_check(sup_manager *m, const cfg *c, char *err, size_t size) {
-        unsigned enabled = m->cgroup ? m->cgroup->enabled : 0;
-
-        for (size_t i = 0; i < c->n_nodes; i++)
-                for (int k = 0; k < _CFG_LIMIT_MAX; k++) {
-                        const cfg_limit *l = &c->nodes[i].limits[k];
-                        unsigned need = cgroup_limit_controller(k);
-
-                        if (!l->set || (enabled & need))
-                                continue;
-                        if (c->cgroup == CFG_CGROUP_REQUIRED) {
-                                snprintf(err, size, "%s:%u: %s: the %s controller is not available to airsupd "
-                                         "(delegate it to its cgroup)", c->path, l->line,
-                                         cfg_limit_kind_to_string(k), cgroup_controller_name(need));
-                                return -EOPNOTSUPP;
-                        }
-                        cgroup_event(m, LOG_WARNING, "%s:%u: %s of %s not applied: %s", c->path, l->line,
-                                     cfg_limit_kind_to_string(k), c->nodes[i].name,
-                                     !m->cgroup ? "no cgroups" : "the controller is not available");
-                }
-        return 0;
-}
-
-/* The cgroups a killed airsupd of this deployment left (its state
- * directory's "cgroup" names where its tree was): everything in them is
- * killed, and they go.  Only what is below TOP is killed, never TOP: it
- * may be the cgroup this airsupd runs in. */
-static void old_tree_stop(sup_manager *m, const char *mount) {
-        char file[PATH_MAX], top[PATH_MAX];
-        _cleanup_(closedirp) DIR *d = NULL;
-        struct dirent *de;
-        ssize_t n;
-        size_t ml = strlen(mount);
-
-        if (!m->state)
-                return;
-        snprintf(file, sizeof(file), "%s/cgroup", m->state->dir);
-        n = read_at(AT_FDCWD, file, top, sizeof(top));
-        (void) unlink(file);
-        if (n <= 0)
-                return;
-        top[strcspn(top, "\n")] = '\0';
-        if (strncmp(top, mount, ml) != 0 || (top[ml] != '/' && top[ml] != '\0') || strstr(top, "/..") ||
-            !(d = opendir(top)))
-                return;
-        while ((de = readdir(d))) {
-                char sub[PATH_MAX + 256];
-                _cleanup_close_ int fd = -EBADF;
-
-                if (de->d_type != DT_DIR || de->d_name[0] == '.')
-                        continue;
-                snprintf(sub, sizeof(sub), "%s/%s", top, de->d_name);
-                fd = open(sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                if (fd < 0)
-                        continue;
-                {
-                        char text[256];
-                        uint64_t v = 0;
-                        if (read_at(fd, "cgroup.events", text, sizeof(text)) >= 0 &&
-                            key_value(text, "populated", &v) && v) {
-                                sup_log(&m->events, LOG_WARNING, "cgroup %s of a previous airsupd for this "
-                                        "deployment holds processes: killing them", sub);
-                                (void) write_at(fd, "cgroup.kill", "1");
-                        }
-                }
-        }
-        closedir(d);
-        d = NULL;
-        /* SIGKILL is quick but not instant: the directories go once their
-         * processes have (bounded: at start, for at most 5 s). */
-        for (unsigned i = 0; i < 500; i++) {
-                (void) remove_below(top, 0);
-                if (!(d = opendir(top)))
-                        break;
-                bool left = false;
-                while ((de = readdir(d)))
-                        left |= de->d_type == DT_DIR && de->d_name[0] != '.';
-                closedir(d);
-        d = NULL;
-                if (!left)
-                        break;
-                (void) poll(NULL, 0, 10);
-        }
-        if (strstr(top + ml, "/airsupd-") && strcmp(top, m->cgroup ? m->cgroup->top : "") != 0)
-                (void) rmdir(top);
-}
-
-/* Where this tree is, for the next airsupd should this one be killed. */
-static void tree_record(sup_manager *m) {
-        char file[PATH_MAX], tmp[PATH_MAX + 8];
-        _cleanup_fclose_ FILE *f = NULL;
-
-        if (!m->state || !m->cgroup)
-                return;
-        snprintf(file, sizeof(file), "%s/cgroup", m->state->dir);
-        snprintf(tmp, sizeof(tmp), "%s.new", file);
-        f = fopen(tmp, "we");
-        if (!f || fprintf(f, "%s\n", m->cgroup->top) < 0 || fflush(f) != 0 || rename(tmp, file) < 0)
-                (void) unlink(tmp);
-}
-
-/* A node named as a file of the cgroup file system ("cgroup.procs",
- * "memory.max") cannot have a directory of that name. */
-static int names_check(const cfg *c, char *err, size_t size) {
-        static const char *const prefixes[] = { "cgroup.", "cpu.", "cpuset.", "memory.", "io.", "pids.",
-                                                "hugetlb.", "rdma.", "misc.", "irq." };
-
-        for (size_t i = 0; i < c->n_nodes; i++)
-                for (size_t k = 0; k < ELEMENTSOF(prefixes); k++)
-                        if (strncmp(c->nodes[i].name, prefixes[k], strlen(prefixes[k])) == 0) {
-                                snprintf(err, size, "%s:%u: [%s:%s]: a name beginning with '%s' is the "
-                                         "cgroup file system's; rename it, or set cgroup = off", c->path,
-                                         c->nodes[i].line, c->nodes[i].supervisor ? "supervisor" : "group",
-                                         c->nodes[i].name, prefixes[k]);
-                                return -EINVAL;
-                        }
-        return 0;
-}
-
-int cgroup_check_cfg(sup_manager *m, const cfg *c, char *err, size_t size) {
-        int r;
-
-        if (m->cfg->cgroup == CFG_CGROUP_OFF)
-                return 0;
-        r = names_check(c, err, size);
-        if (r < 0 || (!m->cgroup && m->cfg->cgroup != CFG_CGROUP_REQUIRED))
-                return r;
-        return limits_check(m, c, err, size);
-}
-
-int cgroup_setup(sup_manager *m, char *err, size_t size) {
-        sup_cgroup *g;
-        char names[64] = "";
-        int r;
-
-        if (m->cfg->cgroup == CFG_CGROUP_OFF)
-                return 0;
-        r = names_check(m->cfg, err, size);
-        if (r < 0)
-                return r;
-        g = calloc(1, sizeof(*g));
-        if (!g)
-                return -ENOMEM;
-        /* The mount, read once: for the tree a killed airsupd left, and
-         * for ours (cgroup_make() reports it missing). */
-        if (find_mount(&g->mount, &g->root) >= 0)
-                old_tree_stop(m, g->mount);
-        r = cgroup_make(m, g, err, size);
-        if (r < 0) {
-                if (g->self && access(g->self, F_OK) == 0 && !others_in(g->self))
-                        (void) rmdir(g->self);
-                if (g->top_made)
-                        (void) rmdir(g->top);
-                g = cgroup_free(g);
-                if (m->cfg->cgroup == CFG_CGROUP_REQUIRED)
-                        return r;
-                cgroup_event(m, LOG_WARNING, "none: %s; using process groups", err);
-                return limits_check(m, m->cfg, err, size);
-        }
-        m->cgroup = g;
-        tree_record(m);
-        for (size_t i = 0; i < ELEMENTSOF(controllers); i++)
-                if (g->enabled & controllers[i].bit) {
-                        size_t l = strlen(names);
-                        snprintf(names + l, sizeof(names) - l, "%s%s", l ? "," : "", controllers[i].name);
-                }
-        cgroup_event(m, LOG_INFO, "%s controllers=%s", g->top, names[0] ? names : "none");
-        return limits_check(m, m->cfg, err, size);
-}
-
-/* Removes the (empty) cgroups below PATH, deepest first; a populated
- * one stays, with what is above it. */
-static bool remove_below(const char *path, unsigned depth) {
-        _cleanup_(closedirp) DIR *d = NULL;
-        struct dirent *de;
-        bool all = true;
-
-        if (depth > 64 || !(d = opendir(path)))
-                return false;
-        while ((de = readdir(d))) {
-                char sub[PATH_MAX];
-
-                if (de->d_type != DT_DIR || de->d_name[0] == '.')
-                        continue;
-                if (snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name) >= (int) sizeof(sub)) {
-                        all = false;
-                        continue;
-                }
-                (void) remove_below(sub, depth + 1);
-                if (rmdir(sub) < 0)
-                        all = false;
-        }
-        return all;
-}
-
-void cgroup_teardown(sup_manager *m) {
-        sup_cgroup *g = m->cgroup;
-        char path[PATH_MAX + 32];
-
-        if (!g)
-                return;
-        /* Out of our leaf, back where airsupd started; if that is TOP,
-         * with its controllers off again, as they were. */
-        if (!g->top_made && g->enabled) {
-                _cleanup_close_ int fd = open(g->top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                for (size_t i = 0; fd >= 0 && i < ELEMENTSOF(controllers); i++)
-                        if (g->enabled & controllers[i].bit) {
-                                char text[32];
-                                snprintf(text, sizeof(text), "-%s", controllers[i].name);
-                                (void) write_at(fd, "cgroup.subtree_control", text);
-                        }
-        }
-        if (m->state) {
-                snprintf(path, sizeof(path), "%s/cgroup", m->state->dir);
-                (void) unlink(path);
-        }
-        snprintf(path, sizeof(path), "%s/cgroup.procs", g->origin);
-        if (write_at(AT_FDCWD, path, "0\n") >= 0) {
-                /* After a forced shutdown what cgroup.kill took may still
-                 * be dying: its cgroup goes once it is gone (at most 1 s). */
-                for (unsigned i = 0; !remove_below(g->top, 0) && i < 100; i++)
-                        (void) poll(NULL, 0, 10);
-                if (g->top_made)
-                        (void) rmdir(g->top);
-        }
-        m->cgroup = cgroup_free(g);
-}
 
 /* TOP/root/sub/group[/i] for P. */
 static int leaf_path(const sup_proc *p, char *buf, size_t size) {
@@ -741,7 +254,7 @@ static int on_events(sd_event_source *s, const struct inotify_event *ev, void *u
         (void) s;
         (void) ev;
         if (!cgroup_populated(p))
-                (void) proc_dispatch(p, PROC_EV_GROUP_EMPTY);
+                (void) sup_report(p, PROC_REPORT_GROUP_EMPTY);
         return 0;
 }
 
@@ -752,11 +265,11 @@ static int on_memory_events(sd_event_source *s, const struct inotify_event *ev, 
 
         (void) s;
         (void) ev;
-        if (read_at(p->cg_fd, "memory.events", text, sizeof(text)) < 0 || !key_value(text, "oom_kill", &kills) ||
-            kills <= p->oom_kills)
+        if (cgroup_read_at(p->cgroup.fd, "memory.events", text, sizeof(text)) < 0 ||
+            !cgroup_key_value(text, "oom_kill", &kills) ||
+            kills <= p->cgroup.oom_kills)
                 return 0;
-        p->oom_kills = kills;
-        p->oom_killed = true;
+        p->cgroup.oom_kills = kills;
         {
                 sup_event e = { .type = SUP_EVENT_OOM_KILL, .priority = LOG_ERR, .pid = p->pid,
                                 .incarnation = p->incarnation };
@@ -785,7 +298,7 @@ static int make_dirs(sup_cgroup *g, char *path) {
                 if (slash && g->enabled) {
                         _cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                         if (fd >= 0)
-                                (void) enable_controllers(fd, g->enabled);
+                                (void) cgroup_enable_controllers(fd, g->enabled);
                 }
                 if (slash)
                         *slash = '/';
@@ -813,7 +326,7 @@ void cgroup_proc_limits(sup_proc *p, const cfg_node *was) {
         sup_cgroup *g = m->cgroup;
         char text[128] = "";
 
-        if (!g || p->cg_fd < 0)
+        if (!g || p->cgroup.fd < 0)
                 return;
         for (int k = 0; k < _CFG_LIMIT_MAX; k++) {
                 const cfg_limit *l = &p->group->cfg->limits[k];
@@ -827,7 +340,7 @@ void cgroup_proc_limits(sup_proc *p, const cfg_node *was) {
                         l = &limit_none[k];     /* no longer set: back to the default */
                 r = cgroup_limit_render(k, l, g->ram_bytes, text, sizeof(text));
                 if (r >= 0)
-                        r = write_at(p->cg_fd, cgroup_limit_file(k), text);
+                        r = cgroup_write_at(p->cgroup.fd, cgroup_limit_file(k), text);
                 if (r < 0)
                         sup_log(&m->events, LOG_WARNING, "%s: cannot set %s to '%s': %s", p->name,
                                 cgroup_limit_file(k), text, strerror(-r));
@@ -845,9 +358,9 @@ int cgroup_proc_open(sup_proc *p) {
          * (CLONE_INTO_CGROUP), for ever: each restart would die of
          * SIGKILL before it ran.  Such a cgroup, empty by now, is made
          * anew (its OOM count starts again with it). */
-        if (g && p->cg_fd >= 0 && p->cg_killed && !cgroup_populated(p))
+        if (g && p->cgroup.fd >= 0 && p->cgroup.killed && !cgroup_populated(p))
                 cgroup_proc_close(p);
-        if (!g || p->cg_fd >= 0)
+        if (!g || p->cgroup.fd >= 0)
                 return 0;
         r = leaf_path(p, path, sizeof(path));
         if (r < 0)
@@ -855,11 +368,11 @@ int cgroup_proc_open(sup_proc *p) {
         r = make_dirs(g, path);
         if (r < 0)
                 return r;
-        p->cg_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (p->cg_fd < 0)
+        p->cgroup.fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (p->cgroup.fd < 0)
                 return -errno;
-        p->cg_path = strdup(path);
-        if (!p->cg_path) {
+        p->cgroup.path = strdup(path);
+        if (!p->cgroup.path) {
                 cgroup_proc_close(p);
                 return -ENOMEM;
         }
@@ -871,7 +384,7 @@ int cgroup_proc_open(sup_proc *p) {
         }
         cgroup_proc_limits(p, NULL);
         snprintf(file, sizeof(file), "%s/cgroup.events", path);
-        r = sd_event_add_inotify(m->event, &p->cg_events, file, IN_MODIFY, on_events, p);
+        r = sd_event_add_inotify(m->event, &p->cgroup.events, file, IN_MODIFY, on_events, p);
         if (r < 0) {
                 sup_log(&m->events, LOG_ERR, "%s: cannot watch %s: %s", p->name, file, strerror(-r));
                 cgroup_proc_close(p);
@@ -879,42 +392,43 @@ int cgroup_proc_open(sup_proc *p) {
         }
         if (g->enabled & CGROUP_MEMORY) {
                 snprintf(file, sizeof(file), "%s/memory.events", path);
-                if (read_at(p->cg_fd, "memory.events", text, sizeof(text)) >= 0)
-                        (void) key_value(text, "oom_kill", &p->oom_kills);
-                (void) sd_event_add_inotify(m->event, &p->cg_memory, file, IN_MODIFY, on_memory_events, p);
+                if (cgroup_read_at(p->cgroup.fd, "memory.events", text, sizeof(text)) >= 0)
+                        (void) cgroup_key_value(text, "oom_kill", &p->cgroup.oom_kills);
+                (void) sd_event_add_inotify(m->event, &p->cgroup.memory, file, IN_MODIFY, on_memory_events, p);
         }
         return 0;
 }
 
 void cgroup_proc_close(sup_proc *p) {
-        p->cg_events = sd_event_source_disable_unref(p->cg_events);
-        p->cg_memory = sd_event_source_disable_unref(p->cg_memory);
-        p->cg_fd = safe_close(p->cg_fd);
-        p->cg_killed = false;
-        if (p->cg_path && p->group->m->cgroup) {
+        p->cgroup.events = sd_event_source_disable_unref(p->cgroup.events);
+        p->cgroup.memory = sd_event_source_disable_unref(p->cgroup.memory);
+        p->cgroup.fd = safe_close(p->cgroup.fd);
+        p->cgroup.killed = false;
+        if (p->cgroup.path && p->group->m->cgroup) {
                 size_t top = strlen(p->group->m->cgroup->top);
                 char probe[PATH_MAX + sizeof(PROBE_LEAF) + 1];
                 char *slash;
 
-                snprintf(probe, sizeof(probe), "%s/" PROBE_LEAF, p->cg_path);
+                snprintf(probe, sizeof(probe), "%s/" PROBE_LEAF, p->cgroup.path);
                 (void) rmdir(probe);
                 /* The leaf, then each parent left empty, up to TOP. */
-                while (rmdir(p->cg_path) >= 0 && (slash = strrchr(p->cg_path, '/')) &&
-                       (size_t) (slash - p->cg_path) > top)
+                while (rmdir(p->cgroup.path) >= 0 && (slash = strrchr(p->cgroup.path, '/')) &&
+                       (size_t) (slash - p->cgroup.path) > top)
                         *slash = '\0';
         }
-        free(p->cg_path);
-        p->cg_path = NULL;
+        free(p->cgroup.path);
+        p->cgroup.path = NULL;
 }
 
 bool cgroup_populated(const sup_proc *p) {
         char text[256];
         uint64_t v;
 
-        if (p->cg_fd < 0)
+        if (p->cgroup.fd < 0)
                 return false;
         /* Unreadable: assume the worst, that something is still there. */
-        if (read_at(p->cg_fd, "cgroup.events", text, sizeof(text)) < 0 || !key_value(text, "populated", &v))
+        if (cgroup_read_at(p->cgroup.fd, "cgroup.events", text, sizeof(text)) < 0 ||
+            !cgroup_key_value(text, "populated", &v))
                 return true;
         return v != 0;
 }
@@ -959,15 +473,15 @@ static unsigned signal_procs(int dir, int sig) {
 void cgroup_signal(sup_proc *p, int sig) {
         _cleanup_close_ int probe = -EBADF;
 
-        if (p->cg_fd < 0)
+        if (p->cgroup.fd < 0)
                 return;
         /* cgroup.kill takes the probes' cgroup below too. */
-        if (sig == SIGKILL && write_at(p->cg_fd, "cgroup.kill", "1") >= 0) {
-                p->cg_killed = true;
+        if (sig == SIGKILL && cgroup_write_at(p->cgroup.fd, "cgroup.kill", "1") >= 0) {
+                p->cgroup.killed = true;
                 return;
         }
-        signal_procs(p->cg_fd, sig);
-        probe = openat(p->cg_fd, PROBE_LEAF, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        signal_procs(p->cgroup.fd, sig);
+        probe = openat(p->cgroup.fd, PROBE_LEAF, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (probe >= 0)
                 signal_procs(probe, sig);
 }
@@ -981,11 +495,11 @@ int cgroup_probe_open(sup_proc *p, int *ret_fd) {
         }
         /* With cgroups a probe runs in its instance's, or not at all:
          * never beside airsupd. */
-        if (p->cg_fd < 0)
+        if (p->cgroup.fd < 0)
                 return -ENOMEDIUM;
-        if (mkdirat(p->cg_fd, PROBE_LEAF, 0755) < 0 && errno != EEXIST)
+        if (mkdirat(p->cgroup.fd, PROBE_LEAF, 0755) < 0 && errno != EEXIST)
                 return -errno;
-        fd = openat(p->cg_fd, PROBE_LEAF, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        fd = openat(p->cgroup.fd, PROBE_LEAF, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0)
                 return -errno;
         *ret_fd = fd;
@@ -995,9 +509,9 @@ int cgroup_probe_open(sup_proc *p, int *ret_fd) {
 void cgroup_probe_kill(sup_proc *p) {
         _cleanup_close_ int fd = -EBADF;
 
-        if (p->cg_fd < 0)
+        if (p->cgroup.fd < 0)
                 return;
-        fd = openat(p->cg_fd, PROBE_LEAF, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        fd = openat(p->cgroup.fd, PROBE_LEAF, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0)
                 return;
         /* Not through cgroup.kill: on some kernels (6.18 here) a cgroup
@@ -1016,11 +530,11 @@ bool cgroup_holds(const sup_proc *p, pid_t pid) {
         const sup_cgroup *g = p->group->m->cgroup;
         char line[PATH_MAX], want[PATH_MAX * 2];
 
-        if (!g || !p->cg_path || pid <= 0 || read_own_path(pid, line, sizeof(line)) < 0)
+        if (!g || !p->cgroup.path || pid <= 0 || cgroup_read_own_path(pid, line, sizeof(line)) < 0)
                 return false;
         /* /proc/PID/cgroup names the cgroup below the root the mount
          * shows at its top. */
-        snprintf(want, sizeof(want), "%s%s", strcmp(g->root, "/") == 0 ? "" : g->root, p->cg_path + g->mount_len);
+        snprintf(want, sizeof(want), "%s%s", strcmp(g->root, "/") == 0 ? "" : g->root, p->cgroup.path + g->mount_len);
         return strcmp(line, want) == 0;
 }
 
@@ -1029,22 +543,23 @@ int cgroup_figures_read(const sup_proc *p, cgroup_figures *ret) {
         uint64_t v;
 
         *ret = (cgroup_figures) {};
-        if (p->cg_fd < 0)
+        if (p->cgroup.fd < 0)
                 return -ENODATA;
-        if (read_at(p->cg_fd, "cpu.stat", text, sizeof(text)) >= 0 && key_value(text, "usage_usec", &v)) {
+        if (cgroup_read_at(p->cgroup.fd, "cpu.stat", text, sizeof(text)) >= 0 &&
+            cgroup_key_value(text, "usage_usec", &v)) {
                 ret->cpu_usec = v;
                 ret->has_cpu = true;
         }
-        if (read_at(p->cg_fd, "memory.current", text, sizeof(text)) >= 0) {
+        if (cgroup_read_at(p->cgroup.fd, "memory.current", text, sizeof(text)) >= 0) {
                 ret->memory_bytes = strtoull(text, NULL, 10);
                 ret->has_memory = true;
-                if (read_at(p->cg_fd, "memory.peak", text, sizeof(text)) >= 0)
+                if (cgroup_read_at(p->cgroup.fd, "memory.peak", text, sizeof(text)) >= 0)
                         ret->memory_peak = strtoull(text, NULL, 10);
         }
-        if (read_at(p->cg_fd, "pids.current", text, sizeof(text)) >= 0) {
+        if (cgroup_read_at(p->cgroup.fd, "pids.current", text, sizeof(text)) >= 0) {
                 ret->pids = strtoull(text, NULL, 10);
                 ret->has_pids = true;
         }
-        ret->oom_kills = p->oom_kills;
+        ret->oom_kills = p->cgroup.oom_kills;
         return 0;
 }

@@ -1,6 +1,9 @@
-/* cgroup.h - a cgroup (v2) for every instance of a group (cgroup.c): the
+/* cgroup.h - a cgroup (v2) for every instance of a group: the
  * containment nothing forked below it escapes, its resource limits, its
- * figures, and its emptiness as an event rather than a poll. */
+ * figures, and its emptiness as an event rather than a poll (a report to
+ * the proc table, PROC_REPORT_GROUP_EMPTY).  cgroup-tree.c sets up and
+ * takes down the tree's cgroups; cgroup.c keeps each instance's
+ * (p->cgroup, cgroup-proc.h). */
 #pragma once
 
 #include <stdbool.h>
@@ -9,6 +12,7 @@
 #include <sys/types.h>
 
 #include "supervisor/core/sup.h"
+#include "supervisor/start/cgroup-proc.h"
 
 /* The controllers airsupd enables below itself, as bits. */
 enum {

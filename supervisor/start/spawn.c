@@ -33,6 +33,7 @@
 #include "common/cleanup.h"
 #include "supervisor/output/logsink.h"
 #include "supervisor/start/spawn.h"
+#include "supervisor/watch/notify-proc.h"
 
 /* What the child writes to the exec-status pipe when a step fails. */
 typedef struct spawn_failure {
@@ -254,20 +255,21 @@ int sup_spawn_plan_for_proc(sup_proc *p, spawn_plan *s, const char **ret_step) {
             env_putf(&s->envp, &n, "AIRSUP_INSTANCE=%u", p->instance) < 0 ||
             env_putf(&s->envp, &n, "AIRSUP_INCARNATION=%u", p->incarnation) < 0)
                 return -ENOMEM;
-        if (p->notify_fd >= 0 && env_putf(&s->envp, &n, "NOTIFY_SOCKET=%s", p->notify_socket) < 0)
+        if (p->notify && p->notify->fd >= 0 && env_putf(&s->envp, &n, "NOTIFY_SOCKET=%s", p->notify->socket) < 0)
                 return -ENOMEM;
         /* The systemd watchdog protocol; the pid is only known in the
          * child, which writes it over the placeholder. */
-        if ((c->health == CFG_HEALTH_WATCHDOG || c->health == CFG_HEALTH_HEARTBEAT) && p->notify_fd >= 0) {
+        if ((c->health == CFG_HEALTH_WATCHDOG || c->health == CFG_HEALTH_HEARTBEAT) &&
+            p->notify && p->notify->fd >= 0) {
                 if (env_putf(&s->envp, &n, "WATCHDOG_USEC=%llu", (unsigned long long) c->health_interval_usec) < 0 ||
                     env_putf(&s->envp, &n, "WATCHDOG_PID=" WATCHDOG_PID_PLACEHOLDER) < 0)
                         return -ENOMEM;
                 s->watchdog_pid = true;
         }
-        if (p->chan_child >= 0) {
+        if (p->broker.chan_child >= 0) {
                 if (env_putf(&s->envp, &n, "AIRSUP_FD=%d", CHAN_FD) < 0)
                         return -ENOMEM;
-                s->chan_fd = p->chan_child;
+                s->chan_fd = p->broker.chan_child;
         }
         s->nofile = m->nofile_child;
         if (!s->envp)

@@ -54,14 +54,12 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
-#include "supervisor/watch/notify-parse.h"
-#include "supervisor/start/closer.h"
 #include "supervisor/core/manager.h"
-#include "supervisor/watch/notify.h"
 #include "supervisor/start/cgroup.h"
-#include "supervisor/watch/probe.h"
-#include "supervisor/core/proc.h"
+#include "supervisor/start/closer.h"
 #include "supervisor/start/spawn.h"
+#include "supervisor/watch/notify-parse.h"
+#include "supervisor/watch/notify.h"
 
 /* Not in Debian 12's headers; the values of the generic socket ABI. */
 #if defined(__x86_64__) || defined(__aarch64__) || defined(__i386__) || defined(__riscv)
@@ -105,7 +103,7 @@ static bool pid_in_group(const sup_proc *p, pid_t pid) {
         if (pid == p->pid)
                 return true;
         /* Its cgroup is all of it, and all there is of it. */
-        if (p->cg_fd >= 0)
+        if (p->cgroup.fd >= 0)
                 return cgroup_holds(p, pid);
         for (unsigned depth = 0; depth < TREE_DEPTH_MAX; depth++) {
                 char state;
@@ -178,7 +176,7 @@ static void notify_warn(sup_proc *p, const char *fmt, ...) {
         char msg[256];
         va_list ap;
 
-        if (!sup_ratelimit_pass(&p->notify_log, manager_now(p->group->m), NOTIFY_LOG_INTERVAL_USEC, NOTIFY_LOG_BURST,
+        if (!sup_ratelimit_pass(&p->notify->log, sup_proc_now(p), NOTIFY_LOG_INTERVAL_USEC, NOTIFY_LOG_BURST,
                                 &suppressed))
                 return;
         if (suppressed > 0)
@@ -198,47 +196,55 @@ static void notify_warn(sup_proc *p, const char *fmt, ...) {
  * next datagram once the interval is over (PENDING: a datagram without
  * STATUS=). */
 static void status_event(sup_proc *p, bool pending) {
-        uint64_t now = manager_now(p->group->m);
+        notify_proc *n = p->notify;
+        uint64_t now = sup_proc_now(p);
         unsigned suppressed;
 
-        if (pending && (p->status_events.suppressed == 0 ||
-                        now - p->status_events.begin_usec < STATUS_INTERVAL_USEC))
+        if (pending && (n->status_events.suppressed == 0 ||
+                        now - n->status_events.begin_usec < STATUS_INTERVAL_USEC))
                 return;
-        if (!sup_ratelimit_pass(&p->status_events, now, STATUS_INTERVAL_USEC, STATUS_BURST, &suppressed))
+        if (!sup_ratelimit_pass(&n->status_events, now, STATUS_INTERVAL_USEC, STATUS_BURST, &suppressed))
                 return;
-        p->status_suppressed = suppressed;
-        node_proc_event(p, SUP_EVENT_STATUS, LOG_INFO);
-        p->status_suppressed = 0;
+        n->status_suppressed = suppressed;
+        (void) sup_report(p, PROC_REPORT_STATUS);
+        n->status_suppressed = 0;
 }
 
 /* MAINPID= goes first, so that a READY=1 in the same datagram is about the
  * new main process. */
 static void handle_message(sup_proc *p, const notify_msg *msg) {
+        notify_proc *n = p->notify;
+
         if (msg->main_pid > 0 && msg->main_pid != p->pid) {
-                if (main_pid_acceptable(p, msg->main_pid))
-                        (void) proc_set_main(p, msg->main_pid);
-                else
+                if (main_pid_acceptable(p, msg->main_pid)) {
+                        n->main_pid = msg->main_pid;
+                        (void) sup_report(p, PROC_REPORT_MAIN_PID);
+                } else
                         notify_warn(p, "MAINPID=%d is not a live process of this group, ignored",
                                     (int) msg->main_pid);
         }
         if (msg->has_status) {
-                snprintf(p->status, sizeof(p->status), "%s", msg->status);
+                snprintf(n->status, sizeof(n->status), "%s", msg->status);
                 status_event(p, /* pending= */ false);
         } else
                 status_event(p, /* pending= */ true);
-        if (msg->extend_usec > 0)
-                proc_extend_start(p, msg->extend_usec);
+        if (msg->extend_usec > 0) {
+                n->extend_usec = msg->extend_usec;
+                (void) sup_report(p, PROC_REPORT_EXTEND_START);
+        }
         /* The watchdog protocol (health = watchdog, probe.c). */
-        if (msg->watchdog_usec > 0)
-                probe_set_interval(p, msg->watchdog_usec);
+        if (msg->watchdog_usec > 0) {
+                n->watchdog_usec = msg->watchdog_usec;
+                (void) sup_report(p, PROC_REPORT_WATCHDOG_USEC);
+        }
         if (msg->watchdog)
-                probe_pet(p);
+                (void) sup_report(p, PROC_REPORT_WATCHDOG);
         if (msg->watchdog_trigger)
-                probe_trigger(p);
+                (void) sup_report(p, PROC_REPORT_WATCHDOG_TRIGGER);
         if (msg->ready)
-                (void) proc_dispatch(p, PROC_EV_READY);
+                (void) sup_report(p, PROC_REPORT_READY);
         if (msg->stopping)
-                node_proc_event(p, SUP_EVENT_CHILD_STOPPING, LOG_INFO);
+                (void) sup_report(p, PROC_REPORT_STOPPING);
         /* BARRIER=1 is answered by closing its fd. */
 }
 
@@ -294,7 +300,7 @@ static int notify_read_one(sup_proc *p, bool discard) {
         notify_msg msg;
         ssize_t n;
 
-        n = recvmsg(p->notify_fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC | MSG_TRUNC);
+        n = recvmsg(p->notify->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC | MSG_TRUNC);
         if (n < 0)
                 return errno == EAGAIN || errno == EINTR ? 0 : -errno;
         n_fds = collect_fds(&mh, fds, &pidfd, &cred);
@@ -322,9 +328,9 @@ static int notify_read_one(sup_proc *p, bool discard) {
  * may wait). */
 static bool flush_batch(sup_proc *p) {
         /* What it says (MAINPID=, READY=1) is about a running program. */
-        proc_exec_settle(p);
+        (void) sup_report(p, PROC_REPORT_EXEC_SETTLE);
         for (unsigned i = 0; i < NOTIFY_BATCH; i++)
-                if (p->notify_fd < 0 || notify_read_one(p, false) <= 0)
+                if (!p->notify || p->notify->fd < 0 || notify_read_one(p, false) <= 0)
                         return false;
         return true;
 }
@@ -345,7 +351,7 @@ static int on_notify(sd_event_source *s, int fd, uint32_t revents, void *userdat
 
         (void) fd;
         (void) revents;
-        if (flush_batch(p) && p->notify_source == s &&
+        if (flush_batch(p) && p->notify && p->notify->source == s &&
             sd_event_source_set_io_events(s, EPOLLIN) >= 0)
                 (void) sd_event_source_set_io_events(s, EPOLLIN | EPOLLET);
         return 0;
@@ -354,7 +360,7 @@ static int on_notify(sd_event_source *s, int fd, uint32_t revents, void *userdat
 /* Drops datagrams a previous incarnation left queued (bounded: a sender
  * that keeps sending is read on the loop like any other). */
 void notify_drain(sup_proc *p) {
-        if (p->notify_fd < 0)
+        if (!p->notify || p->notify->fd < 0)
                 return;
         for (unsigned i = 0; i < 1024; i++)
                 if (notify_read_one(p, true) <= 0)
@@ -506,10 +512,18 @@ static int bind_random(int fd, bool abstract, char *path, size_t size) {
 int notify_open(sup_proc *p) {
         sup_manager *m = p->group->m;
         _cleanup_close_ int fd = -EBADF;
+        notify_proc *n = p->notify;
         int one = 1, r;
         bool abstract;
 
-        if (p->notify_fd >= 0)
+        if (!n) {
+                n = calloc(1, sizeof(*n));
+                if (!n)
+                        return -ENOMEM;
+                n->fd = -EBADF;
+                p->notify = n;
+        }
+        if (n->fd >= 0)
                 return 0;
         fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0)
@@ -535,47 +549,58 @@ int notify_open(sup_proc *p) {
          * retried all the same. */
         r = -EADDRINUSE;
         for (unsigned i = 0; i < BIND_TRIES && r == -EADDRINUSE; i++)
-                r = bind_random(fd, abstract, p->notify_socket, sizeof(p->notify_socket));
+                r = bind_random(fd, abstract, n->socket, sizeof(n->socket));
         if (r >= 0)
-                r = sd_event_add_io(m->event, &p->notify_source, fd, EPOLLIN | EPOLLET, on_notify, p);
+                r = sd_event_add_io(m->event, &n->source, fd, EPOLLIN | EPOLLET, on_notify, p);
         if (r < 0) {
                 if (!abstract) {
-                        if (p->notify_socket[0])
-                                (void) unlink(p->notify_socket);
+                        if (n->socket[0])
+                                (void) unlink(n->socket);
                         dir_release();
                 }
-                p->notify_socket[0] = '\0';
+                n->socket[0] = '\0';
                 return r;
         }
-        p->notify_fd = TAKE_FD(fd);
+        n->fd = TAKE_FD(fd);
         return 0;
 }
 
 int notify_grant(sup_proc *p, uid_t uid) {
+        const notify_proc *n = p->notify;
+
         /* The directory is airsupd's own and nobody else can write to it,
          * so the name is still the socket bound above. */
-        if (p->notify_fd < 0 || p->notify_socket[0] != '/')
+        if (!n || n->fd < 0 || n->socket[0] != '/')
                 return 0;
-        if (chown(p->notify_socket, uid, (gid_t) -1) < 0)
+        if (chown(n->socket, uid, (gid_t) -1) < 0)
                 return -errno;
         return 0;
 }
 
 void notify_close(sup_proc *p) {
+        notify_proc *n = p->notify;
+
+        if (!n)
+                return;
         /* Closing a socket drops what is queued on it, and the fds inside
          * with it, in this process: take them out first.  Once shut for
          * reading, nobody can queue more (senders get EPIPE), so the
          * drain ends. */
-        if (p->notify_fd >= 0) {
-                (void) shutdown(p->notify_fd, SHUT_RD);
+        if (n->fd >= 0) {
+                (void) shutdown(n->fd, SHUT_RD);
                 while (notify_read_one(p, /* discard= */ true) > 0)
                         ;
         }
-        p->notify_source = sd_event_source_disable_unref(p->notify_source);
-        if (p->notify_fd >= 0 && p->notify_socket[0] == '/') {
-                (void) unlink(p->notify_socket);
+        n->source = sd_event_source_disable_unref(n->source);
+        if (n->fd >= 0 && n->socket[0] == '/') {
+                (void) unlink(n->socket);
                 dir_release();
         }
-        p->notify_fd = safe_close(p->notify_fd);
-        p->notify_socket[0] = '\0';
+        safe_close(n->fd);
+        free(n);
+        p->notify = NULL;
+}
+
+const char *notify_status(const sup_proc *p) {
+        return p->notify ? p->notify->status : "";
 }

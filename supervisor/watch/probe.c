@@ -37,26 +37,25 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/pidfd.h>
 #include <sys/wait.h>
 #include <syslog.h>
 
 #include "common/cleanup.h"
-#include "supervisor/messages/broker.h"
+#include "supervisor/core/manager.h"         /* now_usec() alone: a time helper on its way to common/ */
 #include "supervisor/start/cgroup.h"
-#include "supervisor/core/manager.h"
-#include "supervisor/watch/probe.h"
-#include "supervisor/core/proc.h"
 #include "supervisor/start/spawn.h"
 #include "supervisor/start/spawner.h"
+#include "supervisor/watch/probe.h"
 
 static int on_due(sd_event_source *s, uint64_t usec, void *userdata);
 static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata);
 
 static int on_health_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         sup_proc *p = userdata;
-        return p->health_cb ? p->health_cb(s, usec, userdata) : 0;
+        return p->probe->timer_cb ? p->probe->timer_cb(s, usec, userdata) : 0;
 }
 static int on_probe_exit(sd_event_source *s, int fd, uint32_t revents, void *userdata);
 
@@ -65,7 +64,7 @@ static const cfg_node *conf(const sup_proc *p) {
 }
 
 static uint64_t interval(const sup_proc *p) {
-        return p->watchdog_usec ? p->watchdog_usec : conf(p)->health_interval_usec;
+        return p->probe->watchdog_usec ? p->probe->watchdog_usec : conf(p)->health_interval_usec;
 }
 
 /* watchdog and heartbeat: the process says it is alive (WATCHDOG=1). */
@@ -74,7 +73,20 @@ static bool petted(const sup_proc *p) {
 }
 
 static bool active(const sup_proc *p) {
-        return p->health != SUP_HEALTH_NONE;
+        return p->probe && p->probe->health != SUP_HEALTH_NONE;
+}
+
+/* P's probe_proc, made the first time its group's health = needs one. */
+static probe_proc *probe_get(sup_proc *p) {
+        if (!p->probe) {
+                p->probe = calloc(1, sizeof(*p->probe));
+                if (!p->probe) {
+                        sup_log(&p->group->m->events, LOG_ERR, "%s: no memory for its health probes", p->name);
+                        return NULL;
+                }
+                p->probe->pidfd = -EBADF;
+        }
+        return p->probe;
 }
 
 /* One timer per process, reused: in USEC it calls CB (the next probe, or
@@ -84,13 +96,13 @@ static void arm(sup_proc *p, uint64_t usec, sd_event_time_handler_t cb) {
         uint64_t accuracy = interval(p) / 20 > 1000 ? interval(p) / 20 : 1000;
         int r;
 
-        p->health_cb = cb;
-        if (p->health_timer) {
-                r = sd_event_source_set_time(p->health_timer, now_usec() + usec);
+        p->probe->timer_cb = cb;
+        if (p->probe->timer) {
+                r = sd_event_source_set_time(p->probe->timer, now_usec() + usec);
                 if (r >= 0)
-                        r = sd_event_source_set_enabled(p->health_timer, SD_EVENT_ONESHOT);
+                        r = sd_event_source_set_enabled(p->probe->timer, SD_EVENT_ONESHOT);
         } else
-                r = sd_event_add_time(p->group->m->event, &p->health_timer, CLOCK_MONOTONIC, now_usec() + usec,
+                r = sd_event_add_time(p->group->m->event, &p->probe->timer, CLOCK_MONOTONIC, now_usec() + usec,
                                       accuracy, on_health_timer, p);
         if (r < 0)
                 sup_log(&p->group->m->events, LOG_ERR, "%s: cannot arm its health timer: %s", p->name, strerror(-r));
@@ -104,47 +116,46 @@ static void emit(sup_proc *p, sup_event_type type, int priority) {
                 snprintf(e.detail, sizeof(e.detail), "probe=%s", cfg_health_to_string(conf(p)->health));
         else
                 snprintf(e.detail, sizeof(e.detail), "probe=%s failures=%u reason=\"%s\"",
-                         cfg_health_to_string(conf(p)->health), p->health_failures, p->health_why);
+                         cfg_health_to_string(conf(p)->health), p->probe->failures, p->probe->why);
         sup_events_emit(&p->group->m->events, &e);
 }
 
 /* Forgets a running exec: probe, killing what is left of it; the SIGCHLD
  * reaper collects it. */
 static void probe_forget(sup_proc *p) {
-        if (p->probe_pid > 0) {
-                (void) kill(-p->probe_pid, SIGKILL);
+        if (p->probe->pid > 0) {
+                (void) kill(-p->probe->pid, SIGKILL);
                 cgroup_probe_kill(p);
         }
-        p->probe_source = sd_event_source_disable_unref(p->probe_source);
-        p->probe_pidfd = safe_close(p->probe_pidfd);
-        p->probe_pid = 0;
+        p->probe->source = sd_event_source_disable_unref(p->probe->source);
+        p->probe->pidfd = safe_close(p->probe->pidfd);
+        p->probe->pid = 0;
 }
 
 static void failed(sup_proc *p) {
-        p->health = SUP_HEALTH_FAILED;
-        p->health_failed = true;
+        p->probe->health = SUP_HEALTH_FAILED;
         emit(p, SUP_EVENT_HEALTH_FAILED, LOG_ERR);
         probe_stop(p);
-        (void) proc_dispatch(p, PROC_EV_HEALTH_FAILED);
+        (void) sup_report(p, PROC_REPORT_HEALTH_FAILED);
 }
 
 /* One probe's outcome. */
 static void outcome(sup_proc *p, bool ok, const char *why) {
-        sup_health before = p->health, after;
+        sup_health before = p->probe->health, after;
 
         if (!active(p))
                 return;
-        p->probes_total++;
+        p->probe->total++;
         if (!ok) {
-                p->probe_failures_total++;
-                snprintf(p->health_why, sizeof(p->health_why), "%s", why);
+                p->probe->failures_total++;
+                snprintf(p->probe->why, sizeof(p->probe->why), "%s", why);
         }
-        after = sup_health_next(&p->health_failures, ok, conf(p)->health_threshold);
+        after = sup_health_next(&p->probe->failures, ok, conf(p)->health_threshold);
         if (after == SUP_HEALTH_FAILED) {
                 failed(p);
                 return;
         }
-        p->health = after;
+        p->probe->health = after;
         if (after == SUP_HEALTH_DEGRADED)
                 emit(p, SUP_EVENT_DEGRADED, LOG_WARNING);
         else if (before == SUP_HEALTH_DEGRADED)
@@ -152,47 +163,49 @@ static void outcome(sup_proc *p, bool ok, const char *why) {
 }
 
 void probe_ready(sup_proc *p) {
-        if (conf(p)->health == CFG_HEALTH_NONE || active(p))
+        if (conf(p)->health == CFG_HEALTH_NONE || active(p) || !probe_get(p))
                 return;
-        p->health = SUP_HEALTH_HEALTHY;
-        p->health_failures = 0;
-        p->health_why[0] = '\0';
-        p->last_pet_usec = manager_now(p->group->m) + conf(p)->health_grace_usec;
+        p->probe->health = SUP_HEALTH_HEALTHY;
+        p->probe->failures = 0;
+        p->probe->why[0] = '\0';
+        p->probe->last_pet_usec = sup_proc_now(p) + conf(p)->health_grace_usec;
         arm(p, conf(p)->health_grace_usec + interval(p), on_due);
 }
 
 void probe_stop(sup_proc *p) {
-        p->health_timer = sd_event_source_disable_unref(p->health_timer);
-        p->ping_wait = 0;
+        if (!p->probe)
+                return;
+        p->probe->timer = sd_event_source_disable_unref(p->probe->timer);
+        p->probe->ping_wait = 0;
         probe_forget(p);
-        if (p->health != SUP_HEALTH_FAILED)
-                p->health = SUP_HEALTH_NONE;
+        if (p->probe->health != SUP_HEALTH_FAILED)
+                p->probe->health = SUP_HEALTH_NONE;
 }
 
 void probe_pet(sup_proc *p) {
         if (!active(p) || !petted(p))
                 return;
-        p->last_pet_usec = manager_now(p->group->m);
-        if (p->health == SUP_HEALTH_DEGRADED)
+        p->probe->last_pet_usec = sup_proc_now(p);
+        if (p->probe->health == SUP_HEALTH_DEGRADED)
                 outcome(p, true, NULL);
         else
-                p->probes_total++;
+                p->probe->total++;
 }
 
 void probe_trigger(sup_proc *p) {
         if (!active(p) || !petted(p))
                 return;
-        p->health_failures = conf(p)->health_threshold;
-        snprintf(p->health_why, sizeof(p->health_why), "WATCHDOG=trigger");
+        p->probe->failures = conf(p)->health_threshold;
+        snprintf(p->probe->why, sizeof(p->probe->why), "WATCHDOG=trigger");
         failed(p);
 }
 
 void probe_set_interval(sup_proc *p, uint64_t usec) {
-        if (!petted(p))
+        if (!petted(p) || !probe_get(p))
                 return;
-        p->watchdog_usec = usec;
+        p->probe->watchdog_usec = usec;
         if (active(p)) {
-                arm(p, sup_health_wait(p->last_pet_usec, interval(p), manager_now(p->group->m)), on_due);
+                arm(p, sup_health_wait(p->probe->last_pet_usec, interval(p), sup_proc_now(p)), on_due);
         }
 }
 
@@ -211,19 +224,19 @@ static void exec_start(sup_proc *p) {
                         step = NULL;
         }
         if (r >= 0)
-                r = sup_spawner_spawn(p->group->m, &plan, &p->probe_pid, &p->probe_pidfd, &status_fd);
+                r = sup_spawner_spawn(p->group->m, &plan, &p->probe->pid, &p->probe->pidfd, &status_fd);
         if (r < 0) {
                 char why[64];
                 snprintf(why, sizeof(why), "cannot run the probe (%s at %s)", strerrorname_np(-r) ?: "?",
                          step ? step : "fork");
-                p->probe_pid = 0;
+                p->probe->pid = 0;
                 arm(p, interval(p), on_due);
                 outcome(p, false, why);
                 return;
         }
-        p->probe_started_usec = now_usec();
-        p->probe_timed_out = false;
-        r = sd_event_add_io(p->group->m->event, &p->probe_source, p->probe_pidfd, EPOLLIN, on_probe_exit, p);
+        p->probe->started_usec = now_usec();
+        p->probe->timed_out = false;
+        r = sd_event_add_io(p->group->m->event, &p->probe->source, p->probe->pidfd, EPOLLIN, on_probe_exit, p);
         if (r < 0) {
                 probe_forget(p);
                 arm(p, interval(p), on_due);
@@ -235,7 +248,7 @@ static void exec_start(sup_proc *p) {
 
 /* The next probe, an interval after the start of the last one. */
 static void arm_next(sup_proc *p) {
-        arm(p, sup_health_wait(p->probe_started_usec, interval(p), now_usec()), on_due);
+        arm(p, sup_health_wait(p->probe->started_usec, interval(p), now_usec()), on_due);
 }
 
 static int on_ping_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -244,9 +257,9 @@ static int on_ping_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
 
         (void) s;
         (void) usec;
-        if (!active(p) || p->ping_wait == 0)
+        if (!active(p) || p->probe->ping_wait == 0)
                 return 0;
-        p->ping_wait = 0;               /* a late PONG counts for nothing */
+        p->probe->ping_wait = 0;               /* a late PONG counts for nothing */
         snprintf(why, sizeof(why), "no PONG within %llu ms", (unsigned long long) (conf(p)->health_timeout_usec / 1000));
         arm_next(p);
         outcome(p, false, why);
@@ -256,12 +269,12 @@ static int on_ping_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
 static void ping_start(sup_proc *p) {
         int r;
 
-        p->probe_started_usec = now_usec();
-        p->ping_wait = ++p->ping_next;
-        r = broker_ping(p, p->ping_wait);
+        p->probe->started_usec = now_usec();
+        p->probe->ping_wait = ++p->probe->ping_next;
+        r = sup_report(p, PROC_REPORT_PING);
         if (r < 0) {
                 char why[64];
-                p->ping_wait = 0;
+                p->probe->ping_wait = 0;
                 snprintf(why, sizeof(why), "cannot ping: %s", strerrorname_np(-r) ?: "?");
                 arm_next(p);
                 outcome(p, false, why);
@@ -271,9 +284,9 @@ static void ping_start(sup_proc *p) {
 }
 
 void probe_pong(sup_proc *p, uint64_t seq) {
-        if (!active(p) || conf(p)->health != CFG_HEALTH_PING || seq == 0 || seq != p->ping_wait)
+        if (!active(p) || conf(p)->health != CFG_HEALTH_PING || seq == 0 || seq != p->probe->ping_wait)
                 return;
-        p->ping_wait = 0;
+        p->probe->ping_wait = 0;
         arm_next(p);
         outcome(p, true, NULL);
 }
@@ -287,22 +300,22 @@ static int on_due(sd_event_source *s, uint64_t usec, void *userdata) {
         if (!active(p))
                 return 0;
         if (conf(p)->health == CFG_HEALTH_EXEC) {
-                if (p->probe_pid == 0)
+                if (p->probe->pid == 0)
                         exec_start(p);
                 return 0;
         }
         if (conf(p)->health == CFG_HEALTH_PING) {
-                if (p->ping_wait == 0)
+                if (p->probe->ping_wait == 0)
                         ping_start(p);
                 return 0;
         }
         {
-                uint64_t now = now_usec(), left = sup_health_wait(p->last_pet_usec, interval(p), now);
+                uint64_t now = now_usec(), left = sup_health_wait(p->probe->last_pet_usec, interval(p), now);
                 if (left > 0) {
                         arm(p, left, on_due);
                         return 0;
                 }
-                p->last_pet_usec = now;
+                p->probe->last_pet_usec = now;
         }
         snprintf(why, sizeof(why), "no %s within %llu ms",
                  conf(p)->health == CFG_HEALTH_HEARTBEAT ? "heartbeat" : "WATCHDOG=1",
@@ -319,12 +332,12 @@ static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
 
         (void) s;
         (void) usec;
-        if (p->probe_pid <= 0)
+        if (p->probe->pid <= 0)
                 return 0;
-        (void) kill(-p->probe_pid, SIGKILL);
-        (void) pidfd_send_signal(p->probe_pidfd, SIGKILL, NULL, 0);
+        (void) kill(-p->probe->pid, SIGKILL);
+        (void) pidfd_send_signal(p->probe->pidfd, SIGKILL, NULL, 0);
         cgroup_probe_kill(p);
-        p->probe_timed_out = true;
+        p->probe->timed_out = true;
         snprintf(why, sizeof(why), "probe did not finish within %llu ms",
                  (unsigned long long) (conf(p)->health_timeout_usec / 1000));
         outcome(p, false, why);
@@ -333,26 +346,29 @@ static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
 
 bool probe_exited(sup_proc *p) {
         siginfo_t si = {};
-        bool timed_out = p->probe_timed_out;
+        bool timed_out;
         char why[64];
 
-        if (p->probe_pidfd < 0 ||
-            waitid((idtype_t) P_PIDFD, (id_t) p->probe_pidfd, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid == 0)
+        if (!p->probe)
+                return false;
+        timed_out = p->probe->timed_out;
+        if (p->probe->pidfd < 0 ||
+            waitid((idtype_t) P_PIDFD, (id_t) p->probe->pidfd, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid == 0)
                 return false;
         /* Its process group goes with it, while the zombie still holds the
          * pid, and with cgroups all of its cgroup, whatever left the
          * process group: a probe leaves nothing behind (the cgroup once
          * the probe is reaped, so that its own exit is what was read). */
-        (void) kill(-p->probe_pid, SIGKILL);
-        (void) waitid((idtype_t) P_PIDFD, (id_t) p->probe_pidfd, &si, WEXITED | WNOHANG);
+        (void) kill(-p->probe->pid, SIGKILL);
+        (void) waitid((idtype_t) P_PIDFD, (id_t) p->probe->pidfd, &si, WEXITED | WNOHANG);
         cgroup_probe_kill(p);
-        p->probe_source = sd_event_source_disable_unref(p->probe_source);
-        p->probe_pidfd = safe_close(p->probe_pidfd);
-        p->probe_pid = 0;
+        p->probe->source = sd_event_source_disable_unref(p->probe->source);
+        p->probe->pidfd = safe_close(p->probe->pidfd);
+        p->probe->pid = 0;
         if (!active(p))
                 return true;
         /* At a fixed rate from each start, never sooner than now. */
-        arm(p, sup_health_wait(p->probe_started_usec, interval(p), now_usec()), on_due);
+        arm(p, sup_health_wait(p->probe->started_usec, interval(p), now_usec()), on_due);
         if (timed_out)
                 return true;            /* counted when it was killed */
         if (si.si_code == CLD_EXITED && si.si_status == 0) {
@@ -382,11 +398,29 @@ static sup_proc *find(sup_node *n, pid_t pid) {
                         return p;
         }
         for (size_t i = 0; i < n->n_procs; i++)
-                if (n->procs[i].probe_pid == pid)
+                if (n->procs[i].probe && n->procs[i].probe->pid == pid)
                         return &n->procs[i];
         return NULL;
 }
 
 sup_proc *probe_find_pid(sup_manager *m, pid_t pid) {
         return pid > 0 ? find(m->root, pid) : NULL;
+}
+
+void probe_reset(sup_proc *p) {
+        if (!p->probe)
+                return;
+        p->probe->health = SUP_HEALTH_NONE;
+        p->probe->failures = 0;
+        p->probe->watchdog_usec = 0;
+}
+
+void probe_done(sup_proc *p) {
+        probe_stop(p);
+        free(p->probe);
+        p->probe = NULL;
+}
+
+sup_health probe_health(const sup_proc *p) {
+        return p->probe ? p->probe->health : SUP_HEALTH_NONE;
 }

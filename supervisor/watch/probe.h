@@ -1,5 +1,6 @@
 /* probe.h - health probes (probe.c): what a pidfd cannot see, a process
- * that is alive and hung. */
+ * that is alive and hung.  Called by the proc table only; what a probe
+ * finds goes back to it as reports (sup_report()). */
 #pragma once
 
 #include <stdbool.h>
@@ -7,11 +8,16 @@
 #include <sys/types.h>
 
 #include "supervisor/core/sup.h"
+#include "supervisor/watch/probe-proc.h"
 
 /* Probing begins once P is ready (after health_grace) ... */
 void probe_ready(sup_proc *p);
 /* ... and ends when it stops or exits; a running exec: probe is killed. */
 void probe_stop(sup_proc *p);
+/* A new incarnation: not probed, no failures, the configured interval. */
+void probe_reset(sup_proc *p);
+/* P goes away: probes stopped, p->probe freed. */
+void probe_done(sup_proc *p);
 
 /* The watchdog protocol, from P's notify socket: WATCHDOG=1 (a success),
  * WATCHDOG=trigger (failed at once), WATCHDOG_USEC= (a new interval). */
@@ -22,6 +28,8 @@ void probe_set_interval(sup_proc *p, uint64_t usec);
 /* The proc whose exec: probe has pid PID, if any; and collecting that
  * probe's exit (false when it has not exited). */
 sup_proc *probe_find_pid(sup_manager *m, pid_t pid);
-/* health = ping: the PONG SEQ came on P's channel (broker.c). */
+/* health = ping: the PONG SEQ came on P's channel. */
 void probe_pong(sup_proc *p, uint64_t seq);
 bool probe_exited(sup_proc *p);
+/* P's health now (SUP_HEALTH_NONE when it is not probed). */
+sup_health probe_health(const sup_proc *p);

@@ -1,6 +1,8 @@
 /* test-cgroup.c - the limit values of airsup.conf(5) and what cgroup.c
  * writes for them: parsed from a real configuration file, rendered for a
- * machine of a known size. */
+ * machine of a known size; and an instance's cgroup as cgroup.c reads it
+ * (cgroup.events, the figures), from a directory of real files that
+ * stands for one, watched with inotify as a real one is. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <setjmp.h>
@@ -10,11 +12,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "supervisor/config/cfg.h"
+#include "common/cleanup.h"
+#include "proc-fixture.h"
+#include "report-fixture.h"
+#include "supervisor/start/cgroup-fs.h"
 #include "supervisor/start/cgroup.h"
 
 #define GIB (UINT64_C(1) << 30)
@@ -177,12 +185,173 @@ static void test_cgroup_top_owner(void **state) {
         assert_int_equal(cgroup_top_owner("system.slice"), 0);
 }
 
+/* A directory standing for an instance's cgroup: FILE with TEXT in it. */
+static void put(int dir, const char *file, const char *text) {
+        _cleanup_close_ int fd = openat(dir, file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, text, strlen(text)), (ssize_t) strlen(text));
+}
+
+static int fake_cgroup(char *path) {
+        int fd;
+
+        assert_non_null(mkdtemp(path));
+        fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        return fd;
+}
+
+static void fake_cgroup_free(int fd, const char *path) {
+        static const char *const files[] = { "cgroup.events", "cpu.stat", "memory.current", "memory.peak",
+                                             "pids.current", "memory.max", "memory.events" };
+
+        for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+                (void) unlinkat(fd, files[i], 0);
+        close(fd);
+        assert_int_equal(rmdir(path), 0);
+}
+
+/* Emptiness is what cgroup.events says; one that cannot be read is
+ * taken as still populated (a stop must not end early). */
+static void test_cgroup_populated_from_events(void **state) {
+        char path[] = "/tmp/airsup-test-cg-XXXXXX";
+        sup_proc p = { .cgroup = CGROUP_PROC_INIT };
+
+        (void) state;
+        assert_false(cgroup_populated(&p));
+        p.cgroup.fd = fake_cgroup(path);
+        assert_true(cgroup_populated(&p));
+        put(p.cgroup.fd, "cgroup.events", "populated 1\nfrozen 0\n");
+        assert_true(cgroup_populated(&p));
+        put(p.cgroup.fd, "cgroup.events", "populated 0\nfrozen 0\n");
+        assert_false(cgroup_populated(&p));
+        fake_cgroup_free(p.cgroup.fd, path);
+}
+
+/* The figures: each file that is there, and the OOM kills as last seen. */
+static void test_cgroup_figures(void **state) {
+        char path[] = "/tmp/airsup-test-cg-XXXXXX";
+        sup_proc p = { .cgroup = CGROUP_PROC_INIT };
+        cgroup_figures f;
+
+        (void) state;
+        assert_int_equal(cgroup_figures_read(&p, &f), -ENODATA);
+        p.cgroup.fd = fake_cgroup(path);
+        p.cgroup.oom_kills = 3;
+        put(p.cgroup.fd, "cpu.stat", "usage_usec 1234\nuser_usec 1000\nsystem_usec 234\n");
+        put(p.cgroup.fd, "memory.current", "4096\n");
+        assert_int_equal(cgroup_figures_read(&p, &f), 0);
+        assert_true(f.has_cpu && f.has_memory && !f.has_pids);
+        assert_int_equal(f.cpu_usec, 1234);
+        assert_int_equal(f.memory_bytes, 4096);
+        assert_int_equal(f.memory_peak, 0);
+        assert_int_equal(f.oom_kills, 3);
+        put(p.cgroup.fd, "pids.current", "7\n");
+        put(p.cgroup.fd, "memory.peak", "8192\n");
+        assert_int_equal(cgroup_figures_read(&p, &f), 0);
+        assert_true(f.has_pids);
+        assert_int_equal(f.pids, 7);
+        assert_int_equal(f.memory_peak, 8192);
+        fake_cgroup_free(p.cgroup.fd, path);
+}
+
+/* The file helpers both halves share: a whole write, a bounded read, a
+ * flat key's value (a key that is the prefix of another is not it). */
+static void test_cgroup_fs_helpers(void **state) {
+        char path[] = "/tmp/airsup-test-cg-XXXXXX", buf[8];
+        int fd = fake_cgroup(path);
+        uint64_t v = 0;
+
+        (void) state;
+        put(fd, "memory.max", "");
+        assert_int_equal(cgroup_write_at(fd, "memory.max", "max"), 0);
+        assert_int_equal(cgroup_read_at(fd, "memory.max", buf, sizeof(buf)), 3);
+        assert_string_equal(buf, "max");
+        assert_true(cgroup_write_at(fd, "no-such-file", "1") < 0);
+        assert_int_equal(cgroup_read_at(fd, "no-such-file", buf, sizeof(buf)), -ENOENT);
+        put(fd, "cpu.stat", "usage_usec_total 9\nusage_usec 5\n");
+        assert_int_equal(cgroup_read_at(fd, "cpu.stat", buf, sizeof(buf)), 7);    /* cut at its size */
+        assert_true(cgroup_key_value("usage_usec_total 9\nusage_usec 5\n", "usage_usec", &v));
+        assert_int_equal(v, 5);
+        assert_false(cgroup_key_value("populated1\n", "populated", &v));
+        assert_int_equal(cgroup_parse_controllers("cpuset cpu io memory hugetlb pids rdma\n"),
+                         CGROUP_CPU | CGROUP_IO | CGROUP_MEMORY | CGROUP_PIDS);
+        assert_int_equal(cgroup_parse_controllers("cpuset\n"), 0);
+        fake_cgroup_free(fd, path);
+}
+
+/* An instance's cgroup made below a TOP that is a plain directory: its
+ * limits written, its emptiness and its OOM kills seen through inotify
+ * on the files the kernel would change, the first reported to the proc
+ * table (PROC_REPORT_GROUP_EMPTY), the second an event. */
+static void test_cgroup_proc_open_watches_it(void **state) {
+        char top[] = "/tmp/airsup-test-top-XXXXXX", leaf[PATH_MAX], buf[64];
+        sup_cgroup g = { .top = top, .enabled = CGROUP_MEMORY, .ram_bytes = 1u << 30 };
+        fixture *f = fixture_new("memory_max = 256M\n");
+        _cleanup_close_ int fd = -EBADF;
+        uint64_t deadline;
+
+        (void) state;
+        reports_reset();
+        f->m->report = rec_report;
+        assert_non_null(mkdtemp(top));
+        /* What the kernel would have there as the directory is made. */
+        snprintf(leaf, sizeof(leaf), "%s/root", top);
+        assert_int_equal(mkdir(leaf, 0755), 0);
+        snprintf(leaf, sizeof(leaf), "%s/root/g", top);
+        assert_int_equal(mkdir(leaf, 0755), 0);
+        fd = open(leaf, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        put(fd, "cgroup.events", "populated 0\n");
+        put(fd, "memory.events", "low 0\noom 0\noom_kill 1\n");
+        put(fd, "memory.max", "max\n");
+
+        f->m->cgroup = &g;
+        assert_int_equal(cgroup_proc_open(f->p), 0);
+        assert_true(f->p->cgroup.fd >= 0);
+        assert_string_equal(f->p->cgroup.path, leaf);
+        assert_int_equal(f->p->cgroup.oom_kills, 1);
+        assert_int_equal(cgroup_read_at(fd, "memory.max", buf, sizeof(buf)), 9);
+        assert_string_equal(buf, "268435456");
+
+        put(fd, "cgroup.events", "populated 1\n");
+        deadline = mono_usec() + 100000;
+        while (mono_usec() < deadline)
+                (void) sd_event_run(f->e, 10000);
+        assert_int_equal(reports.n[PROC_REPORT_GROUP_EMPTY], 0);
+        put(fd, "cgroup.events", "populated 0\n");
+        assert_true(run_until(f->e, PROC_REPORT_GROUP_EMPTY, 1));
+
+        put(fd, "memory.events", "low 0\noom 1\noom_kill 3\n");
+        deadline = mono_usec() + 5000000;
+        while (f->p->cgroup.oom_kills != 3 && mono_usec() < deadline)
+                (void) sd_event_run(f->e, 10000);
+        assert_int_equal(f->p->cgroup.oom_kills, 3);
+        assert_non_null(strstr(f->events, "oom-kill"));
+
+        cgroup_proc_close(f->p);
+        assert_int_equal(f->p->cgroup.fd, -EBADF);
+        assert_null(f->p->cgroup.path);
+        assert_null(f->p->cgroup.events);
+        f->m->cgroup = NULL;
+        fake_cgroup_free(TAKE_FD(fd), leaf);
+        snprintf(leaf, sizeof(leaf), "%s/root", top);
+        assert_int_equal(rmdir(leaf), 0);
+        assert_int_equal(rmdir(top), 0);
+        fixture_free(f);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_cgroup_limit_values),
                 cmocka_unit_test(test_cgroup_what_is_written),
                 cmocka_unit_test(test_cgroup_config_errors),
                 cmocka_unit_test(test_cgroup_top_owner),
+                cmocka_unit_test(test_cgroup_populated_from_events),
+                cmocka_unit_test(test_cgroup_figures),
+                cmocka_unit_test(test_cgroup_fs_helpers),
+                cmocka_unit_test(test_cgroup_proc_open_watches_it),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

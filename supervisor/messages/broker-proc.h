@@ -1,0 +1,23 @@
+/* broker-proc.h - what broker.c keeps per process: this incarnation's
+ * channel (airsupd's end, and the child's until it is spawned) and the
+ * mailbox of the instance (its bell, eventfd and inbound lanes), kept
+ * across restarts.  Every process has a channel, so this is part of
+ * sup_proc itself (a few words; the mailbox and the queue of records
+ * waiting for room are allocated when used).  Types only. */
+#pragma once
+
+#include <errno.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+typedef struct broker_proc {
+        int chan_fd, chan_child;
+        sd_event_source *chan_source;
+        unsigned chan_bad;              /* malformed records on this channel */
+        struct chan_out *chan_out;      /* records waiting for room in it */
+        unsigned lanes_out;             /* lanes airsupd made for it to send on */
+        struct broker_box *box;
+        uint64_t pong;                  /* the PONG being reported (PROC_REPORT_PONG) */
+} broker_proc;
+
+#define BROKER_PROC_INIT { .chan_fd = -EBADF, .chan_child = -EBADF }

@@ -1,0 +1,31 @@
+/* probe-proc.h - what probe.c keeps per process: its health and the
+ * probe under way.  Only a process whose group has health = gets one
+ * (sup_proc.probe, made at its first probe or WATCHDOG_USEC=), kept
+ * until the process goes away so that its totals survive restarts.
+ * Types only, for the readers of its figures (the metrics). */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <systemd/sd-event.h>
+
+#include "supervisor/core/policy.h"
+
+typedef struct probe_proc {
+        sup_health health;
+        unsigned failures;              /* consecutive */
+        uint64_t watchdog_usec;         /* WATCHDOG_USEC= from the child, 0: health_interval */
+        sd_event_source *timer;         /* the next probe (or missed WATCHDOG=1), or a probe's timeout */
+        sd_event_time_handler_t timer_cb;       /* which of those its firing means */
+        pid_t pid;                      /* an exec: probe running, 0 when none */
+        int pidfd;
+        sd_event_source *source;
+        bool timed_out;                 /* killed at its timeout: counted already */
+        uint64_t started_usec;
+        uint64_t last_pet_usec;         /* the last WATCHDOG=1 (or the start of probing) */
+        uint64_t ping_next;             /* health = ping: the last PING's seq ... */
+        uint64_t ping_wait;             /* ... and the one whose PONG is awaited, 0: none */
+        char why[96];                   /* the last failure */
+        uint64_t total, failures_total;
+} probe_proc;
