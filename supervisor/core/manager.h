@@ -26,6 +26,7 @@
 
 #include "supervisor/config/cfg.h"
 #include "supervisor/core/event.h"
+#include "supervisor/core/names.h"
 #include "supervisor/core/sup.h"
 
 int manager_new(cfg *c, sd_event *e, sup_log_target log, bool debug, bool subreaper, sup_manager **ret);
@@ -45,21 +46,8 @@ void manager_reopen_logs(sup_manager *m);
 void manager_state_started(sup_manager *m, sup_proc *p);
 void manager_state_ended(sup_manager *m, pid_t pgid);
 void manager_reap(sup_manager *m);
-sup_proc *manager_find_pid(sup_manager *m, pid_t pid);
 
-/* Lookups by the names of airsup.conf(5), for the control server and
- * reload.  A node: a supervisor ("root" too) or a group; NULL if none.  A
- * proc: "GROUP" for a group of one instance, "GROUP[i]" for an instance
- * of a pool; -ENOENT no such group or instance, -EISDIR a supervisor,
- * -EINVAL a malformed name or a pool named without an index. */
-sup_node *manager_find_node(sup_manager *m, const char *name);
-int manager_find_proc(sup_manager *m, const char *name, sup_proc **ret);
-
-/* Calls FN for every node, depth first in file order (a supervisor before
- * its children), with its depth below the root; a negative return from FN
- * stops the walk and is returned. */
-typedef int (*manager_walk_fn)(sup_node *n, unsigned depth, void *userdata);
-int manager_walk(sup_manager *m, manager_walk_fn fn, void *userdata);
+/* Look-ups by name and pid, and the walk: names.h. */
 
 /* The operator's verbs on a node below the root.  stop: the node (a
  * group's every instance, or a supervisor's subtree) stops with its
@@ -85,7 +73,7 @@ int manager_stop_proc(sup_manager *m, sup_proc *p);
 int manager_start_proc(sup_manager *m, sup_proc *p);
 int manager_restart_proc(sup_manager *m, sup_proc *p);
 
-/* A reload's changes to the tree (reload.c), in sup.c.  A node is made
+/* A reload's changes to the tree (reload.c), in tree-edit.c.  A node is made
  * alone (manager_node_new: a group with its procs, a supervisor without
  * children), attached to supervisor S as its INDEXth child, and started
  * there by a kick: S's start sequence goes back to INDEX and starts, in
