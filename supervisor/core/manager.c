@@ -11,7 +11,6 @@
 #include <sys/wait.h>
 #include <syslog.h>
 #include <systemd/sd-daemon.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -28,12 +27,6 @@
 #include "supervisor/watch/probe.h"
 
 extern char **environ;
-
-uint64_t now_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / NSEC_PER_USEC;
-}
 
 uint64_t manager_now(sup_manager *m) {
         return m->proc_ops->now(m);

@@ -24,6 +24,7 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
+#include "common/time.h"
 #include "supervisor/config/cfg.h"
 #include "supervisor/core/event.h"
 #include "supervisor/core/names.h"
@@ -123,8 +124,6 @@ void node_proc_down(sup_proc *p);
 void node_proc_event(sup_proc *p, sup_event_type type, int priority);
 void node_proc_settled(sup_proc *p);
 
-/* CLOCK_MONOTONIC now, in microseconds. */
-uint64_t now_usec(void);
 /* The time of the event being dispatched (sd_event_now()): every decision
  * of one dispatch sees the same now.  Injected through proc_ops. */
 uint64_t manager_now(sup_manager *m);

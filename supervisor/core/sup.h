@@ -16,7 +16,7 @@
 
 #include "supervisor/config/cfg.h"
 #include "supervisor/core/event.h"
-#include "supervisor/core/policy.h"
+#include "common/policy.h"
 #include "supervisor/core/ratelimit.h"
 
 typedef struct sup_manager sup_manager;

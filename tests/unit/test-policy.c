@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "common/cleanup.h"
-#include "supervisor/core/policy.h"
+#include "common/policy.h"
 
 #define MS USEC_PER_MSEC
 #define S  USEC_PER_SEC

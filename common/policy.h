@@ -1,14 +1,35 @@
 /* policy.h - the pure decisions of supervision: whether an exit is
  * abnormal, whether a restart type restarts it, the next backoff delay, the
  * restart-intensity window and which siblings a strategy restarts.  Plain
- * functions over plain data with time passed in; no processes, no clock. */
+ * functions over plain data with time passed in; no processes, no clock.
+ * Shared by airsupd (supervisor/) and libairsup (child/): nothing here
+ * includes either. */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "supervisor/config/cfg.h"
+/* A supervisor's strategy and a child's restart type, as OTP names them.
+ * The names are the configuration's (cfg.h takes them from here), so
+ * that airsupd's tree and libairsup's actor supervisors decide with the
+ * same types. */
+typedef enum cfg_strategy {
+        CFG_ONE_FOR_ONE,
+        CFG_ONE_FOR_ALL,
+        CFG_REST_FOR_ONE,
+        _CFG_STRATEGY_MAX,
+        _CFG_STRATEGY_INVALID = -EINVAL,
+} cfg_strategy;
+
+typedef enum cfg_restart {
+        CFG_RESTART_PERMANENT,
+        CFG_RESTART_TRANSIENT,
+        CFG_RESTART_TEMPORARY,
+        _CFG_RESTART_MAX,
+        _CFG_RESTART_INVALID = -EINVAL,
+} cfg_restart;
 
 /* How a main process ended, as waitid() reports it. */
 /* How a process ended is unknown: a main process that was not airsupd's

@@ -4,7 +4,7 @@
 #include <sys/wait.h>
 
 #include "common/cleanup.h"
-#include "supervisor/core/policy.h"
+#include "common/policy.h"
 
 bool sup_exit_abnormal(sup_exit e, int stop_signal) {
         if (e.code == CLD_EXITED)
