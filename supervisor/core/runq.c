@@ -1,12 +1,31 @@
 /* runq.c - the run queue: the upcalls procs and supervisors report, in
  * order, handed to the tree (tree_upcall_handle(), sup.c) from a defer
  * source, never by recursion; see tree-internal.h.  It knows nothing of
- * what an upcall means: only how to keep, run and forget them. */
+ * what an upcall means: only how to keep, run and forget them, and the
+ * hooks (runq.h) to call once they were all handled. */
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <syslog.h>
 
-#include "supervisor/config/reload.h"
+#include "supervisor/core/runq.h"
 #include "supervisor/core/tree-internal.h"
+
+/* A hook may remove itself, or another, or add one: those called are the
+ * ones there when the queue ran dry, each if still there when its turn
+ * comes.  What a hook queues runs at the loop's next turn. */
+static void run_hooks(sup_manager *m) {
+        typeof(m->runq_hooks) hooks;
+        size_t n = m->n_runq_hooks;
+
+        memcpy(hooks, m->runq_hooks, sizeof(hooks));
+        for (size_t i = 0; i < n; i++)
+                for (size_t k = 0; k < m->n_runq_hooks; k++)
+                        if (m->runq_hooks[k].fn == hooks[i].fn && m->runq_hooks[k].userdata == hooks[i].userdata) {
+                                hooks[i].fn(m, hooks[i].userdata);
+                                break;
+                        }
+}
 
 static int runq_run(sd_event_source *src, void *userdata) {
         sup_manager *m = userdata;
@@ -19,7 +38,7 @@ static int runq_run(sd_event_source *src, void *userdata) {
                 m->up_n--;
                 tree_upcall_handle(&u);
         }
-        reload_continue(m);
+        run_hooks(m);
         return 0;
 }
 
@@ -43,8 +62,7 @@ void runq_push(sup_manager *m, sup_upcall u) {
         }
         m->upcalls[(m->up_head + m->up_n) % m->up_cap] = u;
         m->up_n++;
-        if (m->run_queue)
-                (void) sd_event_source_set_enabled(m->run_queue, SD_EVENT_ONESHOT);
+        runq_wake(m);
 }
 
 void runq_forget(sup_manager *m, bool (*match)(const sup_upcall *u, void *userdata), void *userdata) {
@@ -74,4 +92,31 @@ void runq_done(sup_manager *m) {
         free(m->upcalls);
         m->upcalls = NULL;
         m->up_n = m->up_cap = m->up_head = 0;
+}
+
+int runq_hook_add(sup_manager *m, runq_hook_fn fn, void *userdata) {
+        for (size_t k = 0; k < m->n_runq_hooks; k++)
+                if (m->runq_hooks[k].fn == fn && m->runq_hooks[k].userdata == userdata)
+                        return 0;
+        if (m->n_runq_hooks >= RUNQ_HOOKS_MAX)
+                return -ENOSPC;
+        m->runq_hooks[m->n_runq_hooks].fn = fn;
+        m->runq_hooks[m->n_runq_hooks].userdata = userdata;
+        m->n_runq_hooks++;
+        return 0;
+}
+
+void runq_hook_remove(sup_manager *m, runq_hook_fn fn, void *userdata) {
+        for (size_t k = 0; k < m->n_runq_hooks; k++)
+                if (m->runq_hooks[k].fn == fn && m->runq_hooks[k].userdata == userdata) {
+                        memmove(&m->runq_hooks[k], &m->runq_hooks[k + 1],
+                                (m->n_runq_hooks - k - 1) * sizeof(m->runq_hooks[0]));
+                        m->n_runq_hooks--;
+                        return;
+                }
+}
+
+void runq_wake(sup_manager *m) {
+        if (m->run_queue)
+                (void) sd_event_source_set_enabled(m->run_queue, SD_EVENT_ONESHOT);
 }

@@ -25,6 +25,10 @@ typedef struct sup_node sup_node;
 typedef struct sup_proc sup_proc;
 typedef struct sup_cgroup sup_cgroup;
 
+/* A hook on the run queue (runq.h): called each time it ran dry. */
+typedef void (*runq_hook_fn)(sup_manager *m, void *userdata);
+#define RUNQ_HOOKS_MAX 4
+
 /* The lifecycle of one process of a group (STYLE rule 10).  Every callback
  * (pidfd, pipe, timer, signal) only turns what happened into a proc_event,
  * and so does the tree (start, stop, restart, retire, give up);
@@ -222,6 +226,11 @@ struct sup_manager {
         struct sup_upcall *upcalls;
         size_t up_head, up_n, up_cap;
         sd_event_source *run_queue;
+        struct {
+                runq_hook_fn fn;
+                void *userdata;
+        } runq_hooks[RUNQ_HOOKS_MAX];   /* runq.h: called once the queue ran dry */
+        size_t n_runq_hooks;
         const sup_proc_ops *proc_ops;
         pid_t closer_pid;               /* closes fds passed to airsupd (closer.c), 0 if none */
         int closer_fd;
