@@ -75,6 +75,30 @@ bool sup_child_gone(cfg_restart t, bool failed, bool held, bool ever_started, bo
  * transient one stays down like a temporary one. */
 bool sup_supervisor_restart_wanted(cfg_restart t);
 
+/* What a supervisor does about a process of its child that went down:
+ * one that was asked to stop is neither restarted nor counted; one that
+ * ended by itself is retired or restarted as its restart type says, a
+ * failed start (START_ERROR > 0) or a failed health check (HEALTH_FAILED:
+ * ETIME) counting as abnormal however its process ended. */
+typedef enum sup_down {
+        SUP_DOWN_ASKED,                 /* the stop was asked for: the supervisor goes on with what it does */
+        SUP_DOWN_RETIRE,                /* ended by itself, not to be restarted */
+        SUP_DOWN_RESTART,               /* ended by itself, to be restarted: intensity and strategy say how */
+        _SUP_DOWN_MAX,
+} sup_down;
+
+typedef struct sup_down_facts {
+        bool stop_asked;                /* its own stop was asked for (the operator's, a strategy's) */
+        bool stopping;                  /* airsupd shuts down, its group stops, or its supervisor is not up */
+        cfg_restart restart;
+        sup_exit exit;
+        int start_error;                /* errno of a failed start, 0 if none */
+        bool health_failed;             /* stopped for failing its health probes */
+        int stop_signal;
+} sup_down_facts;
+
+sup_down sup_down_decide(const sup_down_facts *f);
+
 /* Backoff: the delay doubles from BASE up to MAX and starts again from BASE
  * once the child has stayed up for MAX (a stable run).  STATE holds the
  * delay that the next restart will use; 0 means "not started yet". */

@@ -428,8 +428,16 @@ static void proc_down_decide(sup_proc *p) {
                         g->state = NODE_DOWN;
                 return;
         }
-        if (p->stop_requested || m->shutting_down || g->state == NODE_STOPPING ||
-            s->state != NODE_UP) {
+        switch (sup_down_decide(&(sup_down_facts) {
+                        .stop_asked = p->stop_requested,
+                        .stopping = m->shutting_down || g->state == NODE_STOPPING || s->state != NODE_UP,
+                        .restart = g->cfg->restart,
+                        .exit = p->exit,
+                        .start_error = p->start_error,
+                        .health_failed = p->health_failed,
+                        .stop_signal = g->cfg->stop_signal,
+                })) {
+        case SUP_DOWN_ASKED: {
                 bool again = p->restart_requested;
 
                 p->restart_requested = false;
@@ -443,24 +451,20 @@ static void proc_down_decide(sup_proc *p) {
                 manager_check_ready(m);
                 return;
         }
-
-        /* A failed start (exec failed, or not ready in time) is abnormal,
-         * however its process ended. */
-        if (!sup_restart_wanted(g->cfg->restart, sup_exit_judged(p->exit, p->start_error ? p->start_error :
-                                                                 p->health_failed ? ETIME : 0),
-                                g->cfg->stop_signal)) {
+        case SUP_DOWN_RETIRE:
                 (void) proc_dispatch(p, PROC_EV_RETIRE);
                 node_proc_event(p, SUP_EVENT_NOT_RESTARTED, LOG_INFO);
                 node_proc_settled(p);
                 return;
+        case SUP_DOWN_RESTART:
+        default:
+                delay = sup_backoff_next(&p->backoff, g->cfg->backoff_usec, g->cfg->backoff_max_usec,
+                                         sup_uptime(p->started_usec, p->start_error, manager_now(p->group->m)));
+                sup_child_failed(s, g, delay, p);
+                manager_check_ready(m);
+                return;
         }
-
-        delay = sup_backoff_next(&p->backoff, g->cfg->backoff_usec, g->cfg->backoff_max_usec,
-                                 sup_uptime(p->started_usec, p->start_error, manager_now(p->group->m)));
-        sup_child_failed(s, g, delay, p);
-        manager_check_ready(m);
 }
-
 
 sup_node *node_new(sup_manager *m, const cfg_node *c, sup_node *parent) {
         sup_node *n = calloc(1, sizeof(sup_node));
