@@ -4,8 +4,9 @@
  * said into a proc_event.  proc_dispatch() looks the transition up in
  * actions[state][event]; a missing entry means the event is meaningless in
  * that state and is ignored.  When a proc is completely down (main process
- * reaped and its process group empty) it tells its supervisor through
- * node_proc_down(), which decides about restarts. */
+ * reaped and its process group empty), or ready, proc_set_state() tells
+ * its supervisor once (node_proc_down(), node_proc_settled()), which
+ * decides about restarts from its run queue. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <poll.h>
@@ -63,9 +64,19 @@ static void proc_emit(sup_proc *p, sup_event_type type, int priority) {
         node_proc_event(p, type, priority);
 }
 
-/* The one writer of a proc's state. */
+/* The one writer of a proc's state, and the one place that reports a
+ * change up to the tree (as systemd's service_set_state() calls
+ * unit_notify()): down each time it enters PROC_STOPPED (the end of this
+ * incarnation, or its failed start, which may begin from STOPPED: one
+ * report per incarnation either way), settled when it enters PROC_READY.
+ * PROC_EXITED and PROC_FAILED are the tree's own answers (retire, give
+ * up): there is nothing to tell it. */
 static void proc_set_state(sup_proc *p, proc_state st) {
         p->state = st;
+        if (st == PROC_STOPPED)
+                node_proc_down(p);
+        else if (st == PROC_READY)
+                node_proc_settled(p);
 }
 
 static int source_arm(sup_proc *p, sd_event_source **src, uint64_t usec, sd_event_time_handler_t cb) {
@@ -187,7 +198,6 @@ static int finish_down(sup_proc *p) {
         proc_set_state(p, PROC_STOPPED);
         if (p->stop_requested)
                 proc_emit(p, SUP_EVENT_STOPPED, LOG_INFO);
-        node_proc_down(p);
         return 0;
 }
 
@@ -299,7 +309,6 @@ static int start_failed(sup_proc *p, int error, const char *step) {
         p->exit = (sup_exit) { .code = CLD_EXITED, .status = 127 };
         proc_emit(p, SUP_EVENT_START_FAILED, LOG_ERR);
         proc_set_state(p, PROC_STOPPED);
-        node_proc_down(p);
         return 0;
 }
 

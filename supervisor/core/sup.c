@@ -87,8 +87,6 @@ void node_proc_event(sup_proc *p, sup_event_type type, int priority) {
         if (type == SUP_EVENT_EXITED && p->health_failed)
                 snprintf(e.detail, sizeof(e.detail), "reason=health");
         sup_events_emit(&p->group->m->events, &e);
-        if (type == SUP_EVENT_READY)
-                node_proc_settled(p);
 }
 
 bool node_is_down(const sup_node *n) {
