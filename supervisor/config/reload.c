@@ -524,14 +524,14 @@ static bool phase_restart(sup_manager *m, sup_reload *r) {
                 }
                 /* Down (held, ended, or its supervisor stopped it): it
                  * takes its settings and stays as it is. */
-                if (manager_node_down(n) && (!s || s->then == THEN_NONE)) {
+                if (manager_node_down(n) && (!s || !manager_node_stopping_children(s))) {
                         manager_node_set_next(m, n, NULL);
                         manager_node_reconfigure(m, n, c);
                         r->status[i] = ITEM_DONE;
                         continue;
                 }
                 done = false;
-                if (r->status[i] != ITEM_PENDING || !s || s->state != NODE_UP || s->then != THEN_NONE ||
+                if (r->status[i] != ITEM_PENDING || !s || s->state != NODE_UP ||
                     manager_node_down(n))
                         continue;
                 r->asks[n_asks++] = (restart_ask) { s, i };

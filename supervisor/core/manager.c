@@ -277,7 +277,7 @@ void manager_shutdown(sup_manager *m, int exit_status) {
         node_emit(m->root, SUP_EVENT_SHUTDOWN, LOG_NOTICE);
         (void) sd_notify(false, "STOPPING=1");
         /* A root that is already stopping (it gave up) finishes as it is. */
-        if (m->root->state == NODE_STOPPING)
+        if (node_stopping(m->root))
                 return;
         node_stop(m->root);
 }

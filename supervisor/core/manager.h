@@ -101,6 +101,9 @@ int manager_node_kick(sup_manager *m, sup_node *s, size_t index);
 void manager_node_stop(sup_manager *m, sup_node *n);
 bool manager_node_down(const sup_node *n);
 bool manager_node_quiet(const sup_node *s);
+/* S (a supervisor) is stopping children: for a stop, a restart of some,
+ * or its give-up. */
+bool manager_node_stopping_children(const sup_node *s);
 /* N is ready, or will not be (ended, gone, failed, held), or its
  * supervisor is busy with something else than its start. */
 bool manager_node_settled(const sup_node *n);

@@ -79,6 +79,27 @@ static void proc_set_state(sup_proc *p, proc_state st) {
                 node_proc_settled(p);
 }
 
+/* The one writer of how this incarnation ends, as the events that say so
+ * arrive: a start begins afresh (neither), an asked-for stop
+ * (stop_requested: not a failure) and failed probes (health_failed: a
+ * failure however its process ends) each set theirs. */
+static void proc_note_end(sup_proc *p, proc_event ev) {
+        switch (ev) {
+        case PROC_EV_START:
+                p->stop_requested = false;
+                p->health_failed = false;
+                break;
+        case PROC_EV_STOP:
+                p->stop_requested = true;
+                break;
+        case PROC_EV_HEALTH_FAILED:
+                p->health_failed = true;
+                break;
+        default:
+                break;
+        }
+}
+
 static int source_arm(sup_proc *p, sd_event_source **src, uint64_t usec, sd_event_time_handler_t cb) {
         int r;
 
@@ -329,9 +350,8 @@ static int act_start(sup_proc *p) {
                 p->last_start_error = p->start_error;
         }
         p->incarnation++;
-        p->stop_requested = false;
+        proc_note_end(p, PROC_EV_START);
         p->oom_killed = false;
-        p->health_failed = false;
         p->health = SUP_HEALTH_NONE;
         p->health_failures = 0;
         p->watchdog_usec = 0;
@@ -462,7 +482,7 @@ static int act_starting_exit(sup_proc *p) {
 }
 
 static int act_stop(sup_proc *p) {
-        p->stop_requested = true;
+        proc_note_end(p, PROC_EV_STOP);
         proc_emit(p, SUP_EVENT_STOPPING, LOG_INFO);
         stop_begin(p);
         return 0;
@@ -470,13 +490,13 @@ static int act_stop(sup_proc *p) {
 
 static int act_stop_backoff(sup_proc *p) {
         timer_disarm(&p->timer);
-        p->stop_requested = true;
+        proc_note_end(p, PROC_EV_STOP);
         return finish_down(p);
 }
 
 static int act_stopping_stop(sup_proc *p) {
         /* Already stopping its leftovers: from now on it is an asked-for stop. */
-        p->stop_requested = true;
+        proc_note_end(p, PROC_EV_STOP);
         return 0;
 }
 
@@ -498,6 +518,7 @@ static int act_stopping_group_empty(sup_proc *p) {
 /* Its probes failed: stopped with its shutdown policy, and its end is a
  * failure (health_failed), not an asked-for stop. */
 static int act_health_failed(sup_proc *p) {
+        proc_note_end(p, PROC_EV_HEALTH_FAILED);
         stop_begin(p);
         return 0;
 }

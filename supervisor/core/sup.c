@@ -14,7 +14,8 @@
  *
  * What recurses over the tree (a start down the tree: node_start() and
  * sup_start_next(); a stop: node_stop() and sup_continue(); readiness and
- * escalation up it: node_settled(), sup_finish(), sup_child_failed(); and
+ * escalation up it: node_settled(), the NODE_EV_ALL_DOWN actions,
+ * act_child_failed(); and
  * the walks: walk(), node_free(), kill_all(), find_pid(), signal_tree(),
  * group_check_all(), forget_senders(), names_put_subtree(),
  * names_del_subtree()) goes at most as deep as the tree, a few frames per
@@ -43,7 +44,6 @@ void node_emit(sup_node *n, sup_event_type type, int priority) {
 
 static void proc_down_decide(sup_proc *p);
 static void node_settled(sup_node *n);
-static void sup_child_failed(sup_node *s, sup_node *child, uint64_t delay_usec, sup_proc *failed);
 
 void tree_upcall_handle(const sup_upcall *u) {
         switch (u->kind) {
@@ -58,7 +58,7 @@ void tree_upcall_handle(const sup_upcall *u) {
                 break;
         case UPCALL_NODE_DOWN:
                 if (u->node->parent)
-                        sup_continue(u->node->parent);
+                        (void) node_dispatch(u->node->parent, NODE_EV_CHILD_DOWN, NULL);
                 break;
         }
 }
@@ -87,6 +87,19 @@ void node_proc_event(sup_proc *p, sup_event_type type, int priority) {
         if (type == SUP_EVENT_EXITED && p->health_failed)
                 snprintf(e.detail, sizeof(e.detail), "reason=health");
         sup_events_emit(&p->group->m->events, &e);
+}
+
+/* The one writer of a node's state. */
+void node_set_state(sup_node *n, node_state st) {
+        n->state = st;
+}
+
+bool node_stopping(const sup_node *n) {
+        return n->state == NODE_STOPPING || n->state == NODE_RESTARTING || n->state == NODE_STOPPING_TO_FAIL;
+}
+
+bool node_stopping_children(const sup_node *s) {
+        return s->cfg->supervisor && node_stopping(s);
 }
 
 bool node_is_down(const sup_node *n) {
@@ -121,26 +134,23 @@ bool node_ready(const sup_node *n) {
         return true;
 }
 
-void sup_continue(sup_node *s);
-
-
-void node_start(sup_node *n) {
+static int act_start(sup_node *n, const node_ev_arg *a) {
+        (void) a;
         if (n->next_cfg)
                 node_reconfigure(n, n->next_cfg);
-        n->state = NODE_UP;
+        node_set_state(n, NODE_UP);
         n->ever_started = true;
         if (n->cfg->supervisor) {
                 /* A (re)started supervisor begins afresh: a clean restart
                  * history, and every child (temporary ones too) to start. */
                 n->window.n = 0;
                 n->window.head = 0;
-                n->then = THEN_NONE;
                 n->start_next = 0;
                 for (size_t i = 0; i < n->n_children; i++)
                         n->children[i]->ever_started = false;
                 node_emit(n, SUP_EVENT_STARTING_TREE, LOG_DEBUG);
                 sup_start_next(n);
-                return;
+                return 0;
         }
         for (size_t i = 0; i < n->n_procs; i++) {
                 /* An instance the operator stopped stays down. */
@@ -153,6 +163,11 @@ void node_start(sup_node *n) {
                         (void) proc_dispatch(&n->procs[i], PROC_EV_START);
         }
         n->restart_delay_usec = USEC_INFINITY;
+        return 0;
+}
+
+void node_start(sup_node *n) {
+        (void) node_dispatch(n, NODE_EV_START, NULL);
 }
 
 /* A child reached readiness (or ended for good): if S's start sequence
@@ -165,12 +180,17 @@ static void node_settled(sup_node *n) {
                         manager_check_ready(n->m);
                 return;
         }
-        if (s->state == NODE_UP && s->start_next == n->index && (node_ready(n) || node_gone(n)))
-                sup_start_next(s);
+        (void) node_dispatch(s, NODE_EV_CHILD_SETTLED, &(node_ev_arg) { .child = n });
 }
 
 void node_proc_settled(sup_proc *p) {
         runq_push(p->group->m, (sup_upcall) { .kind = UPCALL_PROC_SETTLED, .proc = p });
+}
+
+static int act_child_settled(sup_node *s, const node_ev_arg *a) {
+        if (s->start_next == a->child->index && (node_ready(a->child) || node_gone(a->child)))
+                sup_start_next(s);
+        return 0;
 }
 
 /* Starts S's children in order from start_next, each only once the previous
@@ -205,21 +225,26 @@ void sup_start_next(sup_node *s) {
         node_settled(s);
 }
 
-void node_stop(sup_node *n) {
+/* A supervisor stops every child, last first, then reports itself down
+ * (one that was restarting children stops all of them instead).  A pool's
+ * instances stop together, signalled last to first. */
+static int act_stop(sup_node *n, const node_ev_arg *a) {
+        (void) a;
         if (n->cfg->supervisor) {
-                if (n->state == NODE_STOPPING && n->then != THEN_RESTART)
-                        return;
                 for (size_t i = 0; i < n->n_children; i++)
                         n->marked[i] = true;
-                n->then = THEN_DOWN;
-                n->state = NODE_STOPPING;
+                node_set_state(n, NODE_STOPPING);
                 sup_continue(n);
-                return;
+                return 0;
         }
-        /* A pool's instances stop together, signalled last to first. */
-        n->state = NODE_STOPPING;
+        node_set_state(n, NODE_STOPPING);
         for (size_t i = n->n_procs; i-- > 0;)
                 (void) proc_dispatch(&n->procs[i], PROC_EV_STOP);
+        return 0;
+}
+
+void node_stop(sup_node *n) {
+        (void) node_dispatch(n, NODE_EV_STOP, NULL);
 }
 
 /* The whole tree is ready for the first time: tell our own supervisor. */
@@ -242,89 +267,95 @@ static void node_report_down(sup_node *n) {
 static void children_down(sup_node *s) {
         for (size_t i = 0; i < s->n_children; i++) {
                 s->marked[i] = false;
-                s->children[i]->state = NODE_DOWN;
+                node_set_state(s->children[i], NODE_DOWN);
         }
 }
 
-static void sup_finish(sup_node *s) {
+/* Every marked child is down: start them again, in order, from the first. */
+static int act_restarted(sup_node *s, const node_ev_arg *a) {
+        (void) a;
+        node_set_state(s, NODE_UP);
+        for (size_t i = s->n_children; i-- > 0;) {
+                sup_node *c = s->children[i];
+                if (!s->marked[i])
+                        continue;
+                s->marked[i] = false;
+                if (c->state != NODE_FAILED)
+                        node_set_state(c, NODE_DOWN);   /* every marked child is down now */
+                if (i < s->start_next)
+                        s->start_next = i;
+                if (!node_gone(c) || c->state == NODE_FAILED || c->held)
+                        continue;
+                /* Stopped for its sibling and not to come back. */
+                if (c->cfg->supervisor)
+                        node_emit(c, SUP_EVENT_NOT_RESTARTED, LOG_NOTICE);
+                for (size_t k = 0; k < c->n_procs; k++)
+                        if (c->procs[k].state == PROC_STOPPED) {
+                                (void) proc_dispatch(&c->procs[k], PROC_EV_RETIRE);
+                                node_proc_event(&c->procs[k], SUP_EVENT_NOT_RESTARTED, LOG_NOTICE);
+                        }
+        }
+        sup_start_next(s);
+        return 0;
+}
+
+/* Every child is down: S is, and says so to its parent (the root ends the loop). */
+static int act_stopped(sup_node *s, const node_ev_arg *a) {
+        (void) a;
+        children_down(s);
+        node_set_state(s, NODE_DOWN);
+        if (!s->parent) {
+                sd_event_exit(s->m->event, s->m->exit_status);
+                return 0;
+        }
+        node_report_down(s);
+        return 0;
+}
+
+/* Every child is down after S gave up: S failed, and its parent decides. */
+static int act_failed(sup_node *s, const node_ev_arg *a) {
         sup_manager *m = s->m;
-        node_then then = s->then;
 
-        s->then = THEN_NONE;
-        switch (then) {
-        case THEN_RESTART:
-                /* Start the stopped children again, in order, from the first. */
-                s->state = NODE_UP;
-                for (size_t i = s->n_children; i-- > 0;) {
-                        sup_node *c = s->children[i];
-                        if (!s->marked[i])
-                                continue;
-                        s->marked[i] = false;
-                        if (c->state != NODE_FAILED)
-                                c->state = NODE_DOWN;   /* every marked child is down now */
-                        if (i < s->start_next)
-                                s->start_next = i;
-                        if (!node_gone(c) || c->state == NODE_FAILED || c->held)
-                                continue;
-                        /* Stopped for its sibling and not to come back. */
-                        if (c->cfg->supervisor)
-                                node_emit(c, SUP_EVENT_NOT_RESTARTED, LOG_NOTICE);
-                        for (size_t k = 0; k < c->n_procs; k++)
-                                if (c->procs[k].state == PROC_STOPPED) {
-                                        (void) proc_dispatch(&c->procs[k], PROC_EV_RETIRE);
-                                        node_proc_event(&c->procs[k], SUP_EVENT_NOT_RESTARTED, LOG_NOTICE);
-                                }
-                }
-                sup_start_next(s);
-                break;
-
-        case THEN_DOWN:
-                children_down(s);
-                s->state = NODE_DOWN;
-                if (!s->parent) {
-                        sd_event_exit(m->event, m->exit_status);
-                        return;
-                }
-                node_report_down(s);
-                break;
-
-        case THEN_FAIL:
-                children_down(s);
-                s->state = NODE_FAILED;
-                for (size_t i = 0; i < s->n_children; i++)
-                        if (!s->children[i]->cfg->supervisor)
-                                for (size_t k = 0; k < s->children[i]->n_procs; k++)
-                                        (void) proc_dispatch(&s->children[i]->procs[k], PROC_EV_GIVE_UP);
-                if (!s->parent) {
-                        sup_log(&m->events, LOG_ERR, "root supervisor gave up, exiting");
-                        sd_event_exit(m->event, 1);
-                        return;
-                }
-                node_emit(s, SUP_EVENT_ESCALATED, LOG_ERR);
-                sup_child_failed(s->parent, s, 0, NULL);
-                break;
-
-        default:
-                break;
+        (void) a;
+        children_down(s);
+        node_set_state(s, NODE_FAILED);
+        for (size_t i = 0; i < s->n_children; i++)
+                if (!s->children[i]->cfg->supervisor)
+                        for (size_t k = 0; k < s->children[i]->n_procs; k++)
+                                (void) proc_dispatch(&s->children[i]->procs[k], PROC_EV_GIVE_UP);
+        if (!s->parent) {
+                sup_log(&m->events, LOG_ERR, "root supervisor gave up, exiting");
+                sd_event_exit(m->event, 1);
+                return 0;
         }
+        node_emit(s, SUP_EVENT_ESCALATED, LOG_ERR);
+        return node_dispatch(s->parent, NODE_EV_CHILD_FAILED, &(node_ev_arg) { .child = s });
 }
 
+/* S is stopping children: stop the last marked child that is not down
+ * yet, one at a time; once none is left, S does what it stopped them for
+ * (NODE_EV_ALL_DOWN: what its state says). */
 void sup_continue(sup_node *s) {
-        if (s->then == THEN_NONE)
+        if (!node_stopping_children(s))
                 return;
-        /* Stop the last marked child that is not down yet; one at a time. */
         for (size_t i = s->n_children; i-- > 0;) {
                 sup_node *c = s->children[i];
                 if (!s->marked[i] || node_is_down(c))
                         continue;
-                if (c->state != NODE_STOPPING)
+                if (!node_stopping(c))
                         node_stop(c);
                 /* A child with nothing running is down at once (its upcall
                  * comes later, through the run queue): go on to the next. */
                 if (!node_is_down(c))
                         return;
         }
-        sup_finish(s);
+        (void) node_dispatch(s, NODE_EV_ALL_DOWN, NULL);
+}
+
+static int act_continue(sup_node *s, const node_ev_arg *a) {
+        (void) a;
+        sup_continue(s);
+        return 0;
 }
 
 /* How the last failure that S counted ended, for the give-up event. */
@@ -347,14 +378,14 @@ static void describe_failure(const sup_node *child, const sup_proc *failed, char
 
 /* S exceeded its intensity: every child is stopped, then S fails.  The
  * event says why: how many restarts in which window, and the last. */
-static void sup_give_up(sup_node *s, const sup_node *child, const sup_proc *failed) {
+static int act_give_up(sup_node *s, const node_ev_arg *a) {
         sup_event e = { .type = SUP_EVENT_GAVE_UP, .priority = LOG_ERR };
         uint64_t period = s->cfg->period_usec;
         bool whole = period % USEC_PER_SEC == 0;
         size_t n = sup_window_count(&s->window, manager_now(s->m), period);
         char last[128];
 
-        describe_failure(child, failed, last, sizeof(last));
+        describe_failure(a->child, a->failed, last, sizeof(last));
         snprintf(e.node, sizeof(e.node), "%s", s->cfg->name);
         snprintf(e.detail, sizeof(e.detail), "cause=\"%zu restart%s in %llu %s, last: %.96s\"", n,
                  n == 1 ? "" : "s", (unsigned long long) (whole ? period / USEC_PER_SEC : period / USEC_PER_MSEC),
@@ -362,51 +393,118 @@ static void sup_give_up(sup_node *s, const sup_node *child, const sup_proc *fail
         sup_events_emit(&s->m->events, &e);
         for (size_t i = 0; i < s->n_children; i++)
                 s->marked[i] = true;
-        s->then = THEN_FAIL;
-        s->state = NODE_STOPPING;
+        node_set_state(s, NODE_STOPPING_TO_FAIL);
         sup_continue(s);
+        return 0;
 }
 
-/* CHILD of S failed and is to be restarted (its restart type said so).
- * FAILED is the proc whose failure it was, or NULL for a supervisor. */
-static void sup_child_failed(sup_node *s, sup_node *child, uint64_t delay_usec, sup_proc *failed) {
+/* S stops the children it marked and starts them again in order. */
+static int act_restart_children(sup_node *s, const node_ev_arg *a) {
+        (void) a;
+        node_set_state(s, NODE_RESTARTING);
+        sup_continue(s);
+        return 0;
+}
+
+/* A->child of S failed and is to be restarted (its restart type said so).
+ * A->failed is the proc whose failure it was, or NULL for a supervisor. */
+static int act_child_failed(sup_node *s, const node_ev_arg *a) {
+        sup_node *child = a->child;
+        sup_proc *failed = a->failed;
         bool one_only;
 
-        if (s->m->shutting_down || s->state == NODE_STOPPING || s->state == NODE_FAILED) {
-                sup_continue(s);
-                return;
-        }
+        /* A shutdown restarts nothing (and S, not stopping, has nothing to go on with). */
+        if (s->m->shutting_down)
+                return 0;
 
         if (child->cfg->supervisor && !sup_supervisor_restart_wanted(child->cfg->restart)) {
                 node_emit(child, SUP_EVENT_NOT_RESTARTED, LOG_NOTICE);
                 node_settled(child);
-                return;
+                return 0;
         }
 
         /* A failed supervisor that is to be restarted is merely down. */
         if (child->cfg->supervisor)
-                child->state = NODE_DOWN;
+                node_set_state(child, NODE_DOWN);
 
-        if (sup_window_add(&s->window, manager_now(s->m), s->cfg->intensity, s->cfg->period_usec)) {
-                sup_give_up(s, child, failed);
-                return;
-        }
+        if (sup_window_add(&s->window, manager_now(s->m), s->cfg->intensity, s->cfg->period_usec))
+                return node_dispatch(s, NODE_EV_GIVE_UP, a);
 
         /* A pool instance is restarted alone, whatever the strategy. */
         one_only = sup_restart_alone(s->cfg->strategy, failed, child->n_procs);
         if (one_only) {
                 if (failed)
-                        proc_restart_after(failed, delay_usec);
+                        proc_restart_after(failed, a->delay_usec);
                 else
                         node_start(child);
-                return;
+                return 0;
         }
 
         (void) sup_strategy_affected(s->cfg->strategy, s->n_children, child->index, s->marked);
-        child->restart_delay_usec = failed ? delay_usec : USEC_INFINITY;
-        s->then = THEN_RESTART;
-        s->state = NODE_STOPPING;
-        sup_continue(s);
+        child->restart_delay_usec = failed ? a->delay_usec : USEC_INFINITY;
+        return node_dispatch(s, NODE_EV_RESTART_CHILDREN, NULL);
+}
+
+typedef int (*node_action)(sup_node *n, const node_ev_arg *a);
+
+/* Every transition of a node.  A missing entry is an event that means
+ * nothing in that state and is ignored on purpose: a start of a node that
+ * is not down, a stop of one already stopping, a child's readiness while
+ * S is not up (S's start sequence goes on once S is up again), news of a
+ * child going down while S stops nothing, a failed child of a failed S.
+ * Groups use DOWN, UP, STOPPING and FAILED; the states that say what a
+ * supervisor stops its children for (RESTARTING, STOPPING_TO_FAIL) are
+ * supervisors' only. */
+static const node_action node_actions[_NODE_STATE_MAX][_NODE_EV_MAX] = {
+        [NODE_DOWN] = {
+                [NODE_EV_START] = act_start,
+                [NODE_EV_STOP] = act_stop,
+                [NODE_EV_CHILD_FAILED] = act_child_failed,
+                [NODE_EV_GIVE_UP] = act_give_up,
+                [NODE_EV_RESTART_CHILDREN] = act_restart_children,
+        },
+        [NODE_UP] = {
+                [NODE_EV_STOP] = act_stop,
+                [NODE_EV_RESTART_CHILDREN] = act_restart_children,
+                [NODE_EV_CHILD_FAILED] = act_child_failed,
+                [NODE_EV_CHILD_SETTLED] = act_child_settled,
+                [NODE_EV_GIVE_UP] = act_give_up,
+        },
+        [NODE_STOPPING] = {
+                [NODE_EV_CHILD_DOWN] = act_continue,
+                [NODE_EV_CHILD_FAILED] = act_continue,
+                [NODE_EV_ALL_DOWN] = act_stopped,
+        },
+        [NODE_RESTARTING] = {
+                /* A stop while restarting children: all of them stop, for good. */
+                [NODE_EV_STOP] = act_stop,
+                [NODE_EV_CHILD_DOWN] = act_continue,
+                [NODE_EV_CHILD_FAILED] = act_continue,
+                [NODE_EV_ALL_DOWN] = act_restarted,
+        },
+        [NODE_STOPPING_TO_FAIL] = {
+                [NODE_EV_CHILD_DOWN] = act_continue,
+                [NODE_EV_CHILD_FAILED] = act_continue,
+                [NODE_EV_ALL_DOWN] = act_failed,
+        },
+        [NODE_FAILED] = {
+                [NODE_EV_STOP] = act_stop,
+        },
+};
+
+bool node_handles(node_state st, node_event ev) {
+        return st >= 0 && st < _NODE_STATE_MAX && ev >= 0 && ev < _NODE_EV_MAX && node_actions[st][ev];
+}
+
+int node_dispatch(sup_node *n, node_event ev, const node_ev_arg *a) {
+        node_action act;
+
+        if (n->state < 0 || n->state >= _NODE_STATE_MAX || ev < 0 || ev >= _NODE_EV_MAX)
+                return -EINVAL;
+        act = node_actions[n->state][ev];
+        if (!act)
+                return 0;
+        return act(n, a);
 }
 
 /* A proc is down.  Either it was asked to stop (its supervisor goes on) or
@@ -423,7 +521,7 @@ static void proc_down_decide(sup_proc *p) {
         if (!s) {
                 /* Taken out of the tree by a reload, on its way elsewhere. */
                 if (node_is_down(g))
-                        g->state = NODE_DOWN;
+                        node_set_state(g, NODE_DOWN);
                 return;
         }
         switch (sup_down_decide(&(sup_down_facts) {
@@ -438,14 +536,14 @@ static void proc_down_decide(sup_proc *p) {
         case SUP_DOWN_ASKED: {
                 bool again = p->restart_requested;
 
-                p->restart_requested = false;
+                proc_want_restart(p, false);
                 if (node_is_down(g) && g->state == NODE_STOPPING)
-                        g->state = NODE_DOWN;
+                        node_set_state(g, NODE_DOWN);
                 else if (g->state == NODE_UP && again && !m->shutting_down && s->state == NODE_UP)
                         (void) proc_dispatch(p, PROC_EV_START);         /* the operator's restart of it */
                 else if (g->state == NODE_UP && p->held)
                         node_proc_settled(p);                           /* a start sequence may wait on it */
-                sup_continue(s);
+                (void) node_dispatch(s, NODE_EV_CHILD_DOWN, NULL);
                 manager_check_ready(m);
                 return;
         }
@@ -458,7 +556,8 @@ static void proc_down_decide(sup_proc *p) {
         default:
                 delay = sup_backoff_next(&p->backoff, g->cfg->backoff_usec, g->cfg->backoff_max_usec,
                                          sup_uptime(p->started_usec, p->start_error, manager_now(p->group->m)));
-                sup_child_failed(s, g, delay, p);
+                (void) node_dispatch(s, NODE_EV_CHILD_FAILED,
+                                     &(node_ev_arg) { .child = g, .delay_usec = delay, .failed = p });
                 manager_check_ready(m);
                 return;
         }
@@ -527,6 +626,9 @@ static const char *const node_state_names[_NODE_STATE_MAX] = {
         [NODE_DOWN] = "down",
         [NODE_UP] = "up",
         [NODE_STOPPING] = "stopping",
+        /* Stopping too, for its children's sake: the operator sees one state. */
+        [NODE_RESTARTING] = "stopping",
+        [NODE_STOPPING_TO_FAIL] = "stopping",
         [NODE_FAILED] = "failed",
 };
 

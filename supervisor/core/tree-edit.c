@@ -59,24 +59,28 @@ sup_node *manager_node_new(sup_manager *m, const cfg_node *c) {
 }
 
 bool manager_node_down(const sup_node *n) {
-        return node_is_down(n) && n->state != NODE_STOPPING;
+        return node_is_down(n) && !node_stopping(n);
 }
 
 bool manager_node_settled(const sup_node *n) {
         const sup_node *s = n->parent;
 
         return n->m->shutting_down || node_ready(n) || node_gone(n) || n->state == NODE_FAILED ||
-               (s && (s->state != NODE_UP || s->then != THEN_NONE));
+               (s && (s->state != NODE_UP || node_stopping_children(s)));
 }
 
 bool manager_node_quiet(const sup_node *s) {
-        return s->then == THEN_NONE && (s->state != NODE_UP || s->start_next >= s->n_children);
+        return !node_stopping_children(s) && (s->state != NODE_UP || s->start_next >= s->n_children);
+}
+
+bool manager_node_stopping_children(const sup_node *s) {
+        return node_stopping_children(s);
 }
 
 void manager_node_stop(sup_manager *m, sup_node *n) {
         (void) m;
-        n->held = true;
-        if (!node_is_down(n) && n->state != NODE_STOPPING)
+        node_hold(n, true);
+        if (!node_is_down(n) && !node_stopping(n))
                 node_stop(n);
 }
 
@@ -99,10 +103,10 @@ void manager_node_detach(sup_manager *m, sup_node *n) {
         n->parent = NULL;
         n->index = 0;
         /* A supervisor waiting to start this child goes on without it. */
-        if (s->state == NODE_UP && s->then == THEN_NONE && s->start_next < s->n_children)
+        if (s->state == NODE_UP && s->start_next < s->n_children)
                 sup_start_next(s);
-        else if (s->then != THEN_NONE)
-                sup_continue(s);
+        else
+                (void) node_dispatch(s, NODE_EV_CHILD_DOWN, NULL);
 }
 
 static void forget_senders(sup_manager *m, sup_node *n) {
@@ -183,10 +187,10 @@ void manager_nodes_detach(sup_manager *m, sup_node **nodes, size_t n) {
 
                 if (j > 0 && parents[j - 1] == s)
                         continue;
-                if (s->state == NODE_UP && s->then == THEN_NONE && s->start_next < s->n_children)
+                if (s->state == NODE_UP && s->start_next < s->n_children)
                         sup_start_next(s);
-                else if (s->then != THEN_NONE)
-                        sup_continue(s);
+                else
+                        (void) node_dispatch(s, NODE_EV_CHILD_DOWN, NULL);
         }
 }
 
@@ -231,7 +235,7 @@ int manager_node_attach(sup_manager *m, sup_node *s, sup_node *n, size_t index) 
 int manager_node_kick(sup_manager *m, sup_node *s, size_t index) {
         if (m->shutting_down || s->state != NODE_UP)
                 return 0;
-        if (s->then != THEN_NONE)
+        if (node_stopping_children(s))
                 return -EBUSY;
         /* Started already, by the sequence an earlier kick began: going
          * over S's children again would say S is ready once more, for
@@ -249,7 +253,7 @@ int manager_node_restart_children(sup_manager *m, sup_node *s, const bool *which
 
         if (m->shutting_down)
                 return -ESHUTDOWN;
-        if (s->state != NODE_UP || s->then != THEN_NONE)
+        if (s->state != NODE_UP)
                 return -EBUSY;
         for (size_t i = 0; i < s->n_children; i++) {
                 s->marked[i] = which[i];
@@ -258,10 +262,7 @@ int manager_node_restart_children(sup_manager *m, sup_node *s, const bool *which
         if (!any)
                 return 0;
         /* As the operator's restart: not counted toward S's intensity. */
-        s->then = THEN_RESTART;
-        s->state = NODE_STOPPING;
-        sup_continue(s);
-        return 0;
+        return node_dispatch(s, NODE_EV_RESTART_CHILDREN, NULL);
 }
 
 typedef struct ranked {
@@ -369,7 +370,7 @@ static int group_resize(sup_node *n, const cfg_node *c) {
                 old[i].box = NULL;
                 procs[i].lanes_out = old[i].lanes_out;
                 procs[i].incarnation = old[i].incarnation;
-                procs[i].held = old[i].held;
+                proc_hold(&procs[i], old[i].held);
                 broker_sender_moved(m, &old[i], &procs[i]);
         }
         for (size_t i = c->instances; i < n_old; i++)

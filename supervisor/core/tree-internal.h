@@ -42,6 +42,15 @@ void tree_upcall_handle(const sup_upcall *u);
 /* sup.c: the tree's decisions, which the verbs, reload's edits and the
  * manager start from. */
 void node_emit(sup_node *n, sup_event_type type, int priority);
+/* The node's table (sup.c): EV in its state, or nothing if the table has
+ * no entry there. */
+int node_dispatch(sup_node *n, node_event ev, const node_ev_arg *a);
+bool node_handles(node_state st, node_event ev);
+void node_set_state(sup_node *n, node_state st);
+/* Stopping, restarting or failing: stopping children (a supervisor) or its procs. */
+bool node_stopping(const sup_node *n);
+/* A supervisor stopping children (for whatever reason). */
+bool node_stopping_children(const sup_node *s);
 bool node_is_down(const sup_node *n);
 bool node_gone(const sup_node *n);
 bool node_ready(const sup_node *n);
@@ -53,6 +62,12 @@ void manager_check_ready(sup_manager *m);
 sup_node *node_new(sup_manager *m, const cfg_node *c, sup_node *parent);
 sup_node *node_free(sup_node *n);
 int node_add_child(sup_node *s, sup_node *c);
+
+/* verbs.c: the one writer of a node's and an instance's hold, and of an
+ * instance's pending restart by the operator. */
+void node_hold(sup_node *n, bool held);
+void proc_hold(sup_proc *p, bool held);
+void proc_want_restart(sup_proc *p, bool again);
 
 /* tree-edit.c: N takes settings C (at its start, for a group that waited). */
 void node_reconfigure(sup_node *n, const cfg_node *c);

@@ -17,9 +17,23 @@ static int verb_check(sup_manager *m, sup_node *n) {
                 return -ESHUTDOWN;
         if (!n->parent)
                 return -EPERM;
-        if (n->parent->state != NODE_UP || n->parent->then != THEN_NONE)
+        if (n->parent->state != NODE_UP)
                 return -EBUSY;
         return 0;
+}
+
+/* The one writer of a node's hold, of an instance's, and of an instance's
+ * pending restart by the operator. */
+void node_hold(sup_node *n, bool held) {
+        n->held = held;
+}
+
+void proc_hold(sup_proc *p, bool held) {
+        p->held = held;
+}
+
+void proc_want_restart(sup_proc *p, bool again) {
+        p->restart_requested = again;
 }
 
 int manager_stop_node(sup_manager *m, sup_node *n) {
@@ -27,8 +41,8 @@ int manager_stop_node(sup_manager *m, sup_node *n) {
 
         if (r < 0)
                 return r;
-        n->held = true;
-        if (!node_is_down(n) && n->state != NODE_STOPPING)
+        node_hold(n, true);
+        if (!node_is_down(n) && !node_stopping(n))
                 node_stop(n);
         return 0;
 }
@@ -36,7 +50,7 @@ int manager_stop_node(sup_manager *m, sup_node *n) {
 /* A start or restart of a group is of all of it: no instance stays held. */
 static void release_procs(sup_node *n) {
         for (size_t i = 0; i < n->n_procs; i++)
-                n->procs[i].held = false;
+                proc_hold(&n->procs[i], false);
 }
 
 int manager_start_node(sup_manager *m, sup_node *n) {
@@ -44,17 +58,17 @@ int manager_start_node(sup_manager *m, sup_node *n) {
 
         if (r < 0)
                 return r;
-        n->held = false;
+        node_hold(n, false);
         release_procs(n);
         if (n->state == NODE_UP)
                 for (size_t i = 0; i < n->n_procs; i++)
                         if (n->procs[i].state == PROC_STOPPED)
                                 (void) proc_dispatch(&n->procs[i], PROC_EV_START);
-        if (!node_is_down(n) || n->state == NODE_STOPPING)
-                return node_is_down(n) && n->state == NODE_STOPPING ? -EBUSY : 0;
+        if (!node_is_down(n) || node_stopping(n))
+                return node_is_down(n) && node_stopping(n) ? -EBUSY : 0;
         /* Asked for: a temporary child or one that gave up starts again too. */
         n->ever_started = false;
-        n->state = NODE_DOWN;
+        node_set_state(n, NODE_DOWN);
         node_start(n);
         return 0;
 }
@@ -67,20 +81,17 @@ int manager_restart_node(sup_manager *m, sup_node *n) {
                 return r;
         if (node_is_down(n))
                 return manager_start_node(m, n);
-        if (n->state == NODE_STOPPING)
+        if (node_stopping(n))
                 return -EBUSY;
         /* Stop it and start it again in order, as a strategy restart does,
          * but asked for: not counted toward its supervisor's intensity. */
         s = n->parent;
-        n->held = false;
+        node_hold(n, false);
         release_procs(n);
         n->ever_started = false;
         for (size_t i = 0; i < s->n_children; i++)
                 s->marked[i] = i == n->index;
-        s->then = THEN_RESTART;
-        s->state = NODE_STOPPING;
-        sup_continue(s);
-        return 0;
+        return node_dispatch(s, NODE_EV_RESTART_CHILDREN, NULL);
 }
 
 /* One instance of a pool.  Its group must be running for it to start:
@@ -94,7 +105,7 @@ static int proc_verb_check(sup_manager *m, sup_proc *p, bool starting) {
         if (r < 0)
                 return r;
         if (starting && p->group->state != NODE_UP)
-                return p->group->state == NODE_STOPPING ? -EBUSY : -ENOTCONN;
+                return node_stopping(p->group) ? -EBUSY : -ENOTCONN;
         return 0;
 }
 
@@ -103,8 +114,8 @@ int manager_stop_proc(sup_manager *m, sup_proc *p) {
 
         if (r < 0)
                 return r;
-        p->held = true;
-        p->restart_requested = false;
+        proc_hold(p, true);
+        proc_want_restart(p, false);
         if (!proc_is_down(p))
                 (void) proc_dispatch(p, PROC_EV_STOP);
         return 0;
@@ -115,7 +126,7 @@ int manager_start_proc(sup_manager *m, sup_proc *p) {
 
         if (r < 0)
                 return r;
-        p->held = false;
+        proc_hold(p, false);
         /* Down for any reason (held, ended, not restarted), or waiting out
          * its backoff: asked for, it starts now. */
         if (proc_is_down(p) || p->state == PROC_BACKOFF)
@@ -133,8 +144,8 @@ int manager_restart_proc(sup_manager *m, sup_proc *p) {
         if (p->state == PROC_STOPPING || p->state == PROC_KILLING)
                 return -EBUSY;
         /* Down as asked (not a failure, not counted), then up again. */
-        p->held = false;
-        p->restart_requested = true;
+        proc_hold(p, false);
+        proc_want_restart(p, true);
         (void) proc_dispatch(p, PROC_EV_STOP);
         return 0;
 }

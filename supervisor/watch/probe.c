@@ -122,7 +122,6 @@ static void probe_forget(sup_proc *p) {
 
 static void failed(sup_proc *p) {
         p->health = SUP_HEALTH_FAILED;
-        p->health_failed = true;
         emit(p, SUP_EVENT_HEALTH_FAILED, LOG_ERR);
         probe_stop(p);
         (void) proc_dispatch(p, PROC_EV_HEALTH_FAILED);
