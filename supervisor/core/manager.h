@@ -1,5 +1,11 @@
-/* manager.h - the manager and the tree (sup.c): what airsupd's main loop,
- * and later the control server, reload and the lane broker, call.
+/* manager.h - the manager and the tree: what airsupd's main loop, the
+ * control server, reload and the lane broker call.  Behind it, in
+ * supervisor/core/: manager.c (the manager's life, the state file,
+ * reaping), sup.c (the tree's decisions: the node table), proc.c (the
+ * proc table), runq.c (the run queue; runq.h: hooks once it ran dry),
+ * names.c (look-ups, names.h), verbs.c (the operator's verbs),
+ * tree-edit.c (reload's edits of the tree); the pure decisions are
+ * common/policy.h's.
  *
  * How the supervisor core fits together.  Something happens: a pidfd
  * turns readable, the exec-status pipe reports, a timer fires, a notify
@@ -7,9 +13,11 @@
  * hands it to proc_dispatch() (proc.c), whose actions[state][event] table
  * holds every transition and whose proc_set_state() is the one writer of
  * a proc's state.  When a proc is down, or ready, it says so once, upward
- * (node_proc_down(), node_proc_settled()), which queues an upcall; the
- * run queue (a defer source) hands the upcalls to the tree in order.  The
- * tree asks policy.c (pure functions of plain data) what to do (restart
+ * from proc_set_state() (node_proc_down(), node_proc_settled()), which
+ * queues an upcall; the run queue (a defer source) hands the upcalls to
+ * the tree in order.  The
+ * tree (a node's own actions[state][event] table, sup.c) asks
+ * common/policy.c (pure functions of plain data) what to do (restart
  * type, intensity window, strategy, backoff, which child is gone) and
  * acts by sending proc events again (start, stop, restart after a delay,
  * retire, give up).  Nothing calls back down while the tree is changing,

@@ -270,7 +270,7 @@ struct sup_manager {
         uint64_t group_polls;           /* times a process group was polled for emptiness */
         struct sup_reload *reload;      /* reload.c: the one being applied, NULL if none */
         uint64_t reloads_applied, reloads_failed;
-        /* sup.c: the nodes in the tree by name (open addressing), so a
+        /* names.c: the nodes in the tree by name (open addressing), so a
          * look-up by name does not walk the whole tree. */
         sup_node **by_name;
         size_t by_name_cap, by_name_used;       /* used: live entries and tombstones */
