@@ -15,21 +15,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-typedef enum cfg_strategy {
-        CFG_ONE_FOR_ONE,
-        CFG_ONE_FOR_ALL,
-        CFG_REST_FOR_ONE,
-        _CFG_STRATEGY_MAX,
-        _CFG_STRATEGY_INVALID = -EINVAL,
-} cfg_strategy;
+#include "common/policy.h"
 
-typedef enum cfg_restart {
-        CFG_RESTART_PERMANENT,
-        CFG_RESTART_TRANSIENT,
-        CFG_RESTART_TEMPORARY,
-        _CFG_RESTART_MAX,
-        _CFG_RESTART_INVALID = -EINVAL,
-} cfg_restart;
+/* cfg_strategy and cfg_restart: common/policy.h. */
 
 typedef enum cfg_shutdown {
         CFG_SHUTDOWN_TIMEOUT,           /* stop_signal, SIGKILL after shutdown_usec */

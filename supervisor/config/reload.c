@@ -3,9 +3,10 @@
  *
  * The engine is a sequence of phases, each of which may have to wait: for
  * a node to be down, or for a supervisor to finish restarting children
- * before it is asked for more.  It waits on nothing of its own: the run
- * queue's end (every upcall the tree handled) calls reload_continue(),
- * which goes on as far as it can.  Nodes leave and join the tree only
+ * before it is asked for more.  It waits on nothing of its own: while a
+ * reload applies, reload_continue() hangs on the run queue (runq.h), which
+ * calls it each time the queue ran dry (every upcall the tree handled),
+ * and it goes on as far as it can.  Nodes leave and join the tree only
  * there, outside any of the tree's decisions. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -17,6 +18,7 @@
 #include "common/cleanup.h"
 #include "supervisor/start/cgroup.h"
 #include "supervisor/core/manager.h"
+#include "supervisor/core/runq.h"
 #include "supervisor/config/reload.h"
 
 typedef enum reload_phase {
@@ -47,7 +49,6 @@ typedef struct waiter {
 
 typedef struct sup_reload {
         bool active;
-        bool in_continue;
         cfg *old, *new;                 /* OLD is kept until no node uses it */
         reload_plan plan;
         reload_row *rows;
@@ -201,6 +202,7 @@ static int map_old(sup_node *n, unsigned depth, void *userdata) {
 }
 
 static void finish(sup_manager *m, int res_r, const char *errors);
+static void reload_continue(sup_manager *m, void *userdata);
 
 static void fail(sup_manager *m, int res_r, const char *errors) {
         sup_reload *r = m->reload;
@@ -302,6 +304,12 @@ static void reload_begin(sup_manager *m) {
                 fail(m, -ENOMEM, NULL);
                 return;
         }
+        k = runq_hook_add(m, reload_continue, r);
+        if (k < 0) {
+                cfg_free(c);
+                fail(m, k, NULL);
+                return;
+        }
         r->old = m->cfg;
         r->new = c;
         for (size_t i = 0; i < r->old->n_nodes; i++)
@@ -350,7 +358,7 @@ static void reload_begin(sup_manager *m) {
         sup_log(&m->events, LOG_INFO, "reload: %zu to remove, %zu to restart, %zu to move, %zu to add, "
                 "%zu changed in place", r->plan.count[RELOAD_REMOVE], r->plan.count[RELOAD_RESTART],
                 r->plan.count[RELOAD_MOVE], r->plan.count[RELOAD_ADD], r->plan.count[RELOAD_IN_PLACE]);
-        reload_continue(m);
+        runq_wake(m);
 }
 
 /* N, the node of plan item K, leaves the tree until it is put in its
@@ -516,14 +524,14 @@ static bool phase_restart(sup_manager *m, sup_reload *r) {
                 }
                 /* Down (held, ended, or its supervisor stopped it): it
                  * takes its settings and stays as it is. */
-                if (manager_node_down(n) && (!s || s->then == THEN_NONE)) {
+                if (manager_node_down(n) && (!s || !manager_node_stopping_children(s))) {
                         manager_node_set_next(m, n, NULL);
                         manager_node_reconfigure(m, n, c);
                         r->status[i] = ITEM_DONE;
                         continue;
                 }
                 done = false;
-                if (r->status[i] != ITEM_PENDING || !s || s->state != NODE_UP || s->then != THEN_NONE ||
+                if (r->status[i] != ITEM_PENDING || !s || s->state != NODE_UP ||
                     manager_node_down(n))
                         continue;
                 r->asks[n_asks++] = (restart_ask) { s, i };
@@ -682,13 +690,11 @@ static int still_old(sup_node *n, unsigned depth, void *userdata) {
         return index_in(r->old, n->cfg) >= 0 || n->next_cfg ? -EBUSY : 0;
 }
 
-void reload_continue(sup_manager *m) {
-        sup_reload *r = m->reload;
+/* The run queue ran dry: go on as far as the tree lets us. */
+static void reload_continue(sup_manager *m, void *userdata) {
+        sup_reload *r = userdata;
         bool more = true;
 
-        if (!r || !r->active || r->in_continue)
-                return;
-        r->in_continue = true;
         while (more && r->active) {
                 reload_phase was = r->phase;
 
@@ -728,13 +734,11 @@ void reload_continue(sup_manager *m) {
                                 r->phase = PHASE_DONE;
                         break;
                 case PHASE_DONE:
-                        r->in_continue = false;
                         finish(m, 0, NULL);
                         return;
                 }
                 more = r->phase != was;
         }
-        r->in_continue = false;
 }
 
 static void finish(sup_manager *m, int res_r, const char *errors) {
@@ -752,6 +756,7 @@ static void finish(sup_manager *m, int res_r, const char *errors) {
                 sup_event e = { .type = SUP_EVENT_RELOADED, .priority = LOG_NOTICE };
 
                 r->active = false;
+                runq_hook_remove(m, reload_continue, r);
                 m->reloads_applied++;
                 if (manager_walk(m, still_old, r) < 0) {
                         /* Not expected: keep it rather than leave a node dangling. */
@@ -835,6 +840,7 @@ void reload_abort(sup_manager *m) {
                 return;
         if (r->active) {
                 r->active = false;
+                runq_hook_remove(m, reload_continue, r);
                 /* Held out of the tree: nothing of theirs runs. */
                 while (r->n_parked > 0)
                         manager_node_free(m, r->parked[--r->n_parked]);

@@ -144,8 +144,6 @@ typedef void (*reload_done_fn)(const reload_result *res, void *userdata);
  * shutdown, -EBUSY when RELOAD_WAITING_MAX requests wait already. */
 #define RELOAD_WAITING_MAX 64
 int manager_reload(sup_manager *m, bool dry_run, reload_done_fn done, void *userdata);
-/* The engine goes on where it waits (the run queue's end calls it). */
-void reload_continue(sup_manager *m);
 /* A shutdown began: what waits is told -ESHUTDOWN; nothing more applies. */
 void reload_abort(sup_manager *m);
 void reload_free(sup_manager *m);

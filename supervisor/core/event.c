@@ -17,7 +17,7 @@
 #include "common/string-table.h"
 #include "supervisor/output/errout.h"
 #include "supervisor/core/event.h"
-#include "supervisor/core/policy.h"
+#include "common/policy.h"
 
 static const char *const event_names[_SUP_EVENT_MAX] = {
         [SUP_EVENT_STARTED]       = "started",

@@ -1,5 +1,11 @@
-/* manager.h - the manager and the tree (sup.c): what airsupd's main loop,
- * and later the control server, reload and the lane broker, call.
+/* manager.h - the manager and the tree: what airsupd's main loop, the
+ * control server, reload and the lane broker call.  Behind it, in
+ * supervisor/core/: manager.c (the manager's life, the state file,
+ * reaping), sup.c (the tree's decisions: the node table), proc.c (the
+ * proc table), runq.c (the run queue; runq.h: hooks once it ran dry),
+ * names.c (look-ups, names.h), verbs.c (the operator's verbs),
+ * tree-edit.c (reload's edits of the tree); the pure decisions are
+ * common/policy.h's.
  *
  * How the supervisor core fits together.  Something happens: a pidfd
  * turns readable, the exec-status pipe reports, a timer fires, a notify
@@ -7,9 +13,11 @@
  * hands it to proc_dispatch() (proc.c), whose actions[state][event] table
  * holds every transition and whose proc_set_state() is the one writer of
  * a proc's state.  When a proc is down, or ready, it says so once, upward
- * (node_proc_down(), node_proc_settled()), which queues an upcall; the
- * run queue (a defer source) hands the upcalls to the tree in order.  The
- * tree asks policy.c (pure functions of plain data) what to do (restart
+ * from proc_set_state() (node_proc_down(), node_proc_settled()), which
+ * queues an upcall; the run queue (a defer source) hands the upcalls to
+ * the tree in order.  The
+ * tree (a node's own actions[state][event] table, sup.c) asks
+ * common/policy.c (pure functions of plain data) what to do (restart
  * type, intensity window, strategy, backoff, which child is gone) and
  * acts by sending proc events again (start, stop, restart after a delay,
  * retire, give up).  Nothing calls back down while the tree is changing,
@@ -24,8 +32,10 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
+#include "common/time.h"
 #include "supervisor/config/cfg.h"
 #include "supervisor/core/event.h"
+#include "supervisor/core/names.h"
 #include "supervisor/core/sup.h"
 
 int manager_new(cfg *c, sd_event *e, sup_log_target log, bool debug, bool subreaper, sup_manager **ret);
@@ -45,21 +55,8 @@ void manager_reopen_logs(sup_manager *m);
 void manager_state_started(sup_manager *m, sup_proc *p);
 void manager_state_ended(sup_manager *m, pid_t pgid);
 void manager_reap(sup_manager *m);
-sup_proc *manager_find_pid(sup_manager *m, pid_t pid);
 
-/* Lookups by the names of airsup.conf(5), for the control server and
- * reload.  A node: a supervisor ("root" too) or a group; NULL if none.  A
- * proc: "GROUP" for a group of one instance, "GROUP[i]" for an instance
- * of a pool; -ENOENT no such group or instance, -EISDIR a supervisor,
- * -EINVAL a malformed name or a pool named without an index. */
-sup_node *manager_find_node(sup_manager *m, const char *name);
-int manager_find_proc(sup_manager *m, const char *name, sup_proc **ret);
-
-/* Calls FN for every node, depth first in file order (a supervisor before
- * its children), with its depth below the root; a negative return from FN
- * stops the walk and is returned. */
-typedef int (*manager_walk_fn)(sup_node *n, unsigned depth, void *userdata);
-int manager_walk(sup_manager *m, manager_walk_fn fn, void *userdata);
+/* Look-ups by name and pid, and the walk: names.h. */
 
 /* The operator's verbs on a node below the root.  stop: the node (a
  * group's every instance, or a supervisor's subtree) stops with its
@@ -85,7 +82,7 @@ int manager_stop_proc(sup_manager *m, sup_proc *p);
 int manager_start_proc(sup_manager *m, sup_proc *p);
 int manager_restart_proc(sup_manager *m, sup_proc *p);
 
-/* A reload's changes to the tree (reload.c), in sup.c.  A node is made
+/* A reload's changes to the tree (reload.c), in tree-edit.c.  A node is made
  * alone (manager_node_new: a group with its procs, a supervisor without
  * children), attached to supervisor S as its INDEXth child, and started
  * there by a kick: S's start sequence goes back to INDEX and starts, in
@@ -112,6 +109,9 @@ int manager_node_kick(sup_manager *m, sup_node *s, size_t index);
 void manager_node_stop(sup_manager *m, sup_node *n);
 bool manager_node_down(const sup_node *n);
 bool manager_node_quiet(const sup_node *s);
+/* S (a supervisor) is stopping children: for a stop, a restart of some,
+ * or its give-up. */
+bool manager_node_stopping_children(const sup_node *s);
 /* N is ready, or will not be (ended, gone, failed, held), or its
  * supervisor is busy with something else than its start. */
 bool manager_node_settled(const sup_node *n);
@@ -135,8 +135,6 @@ void node_proc_down(sup_proc *p);
 void node_proc_event(sup_proc *p, sup_event_type type, int priority);
 void node_proc_settled(sup_proc *p);
 
-/* CLOCK_MONOTONIC now, in microseconds. */
-uint64_t now_usec(void);
 /* The time of the event being dispatched (sd_event_now()): every decision
  * of one dispatch sees the same now.  Injected through proc_ops. */
 uint64_t manager_now(sup_manager *m);

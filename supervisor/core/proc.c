@@ -4,8 +4,9 @@
  * said into a proc_event.  proc_dispatch() looks the transition up in
  * actions[state][event]; a missing entry means the event is meaningless in
  * that state and is ignored.  When a proc is completely down (main process
- * reaped and its process group empty) it tells its supervisor through
- * node_proc_down(), which decides about restarts. */
+ * reaped and its process group empty), or ready, proc_set_state() tells
+ * its supervisor once (node_proc_down(), node_proc_settled()), which
+ * decides about restarts from its run queue. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <poll.h>
@@ -63,9 +64,40 @@ static void proc_emit(sup_proc *p, sup_event_type type, int priority) {
         node_proc_event(p, type, priority);
 }
 
-/* The one writer of a proc's state. */
+/* The one writer of a proc's state, and the one place that reports a
+ * change up to the tree (as systemd's service_set_state() calls
+ * unit_notify()): down each time it enters PROC_STOPPED (the end of this
+ * incarnation, or its failed start, which may begin from STOPPED: one
+ * report per incarnation either way), settled when it enters PROC_READY.
+ * PROC_EXITED and PROC_FAILED are the tree's own answers (retire, give
+ * up): there is nothing to tell it. */
 static void proc_set_state(sup_proc *p, proc_state st) {
         p->state = st;
+        if (st == PROC_STOPPED)
+                node_proc_down(p);
+        else if (st == PROC_READY)
+                node_proc_settled(p);
+}
+
+/* The one writer of how this incarnation ends, as the events that say so
+ * arrive: a start begins afresh (neither), an asked-for stop
+ * (stop_requested: not a failure) and failed probes (health_failed: a
+ * failure however its process ends) each set theirs. */
+static void proc_note_end(sup_proc *p, proc_event ev) {
+        switch (ev) {
+        case PROC_EV_START:
+                p->stop_requested = false;
+                p->health_failed = false;
+                break;
+        case PROC_EV_STOP:
+                p->stop_requested = true;
+                break;
+        case PROC_EV_HEALTH_FAILED:
+                p->health_failed = true;
+                break;
+        default:
+                break;
+        }
 }
 
 static int source_arm(sup_proc *p, sd_event_source **src, uint64_t usec, sd_event_time_handler_t cb) {
@@ -187,7 +219,6 @@ static int finish_down(sup_proc *p) {
         proc_set_state(p, PROC_STOPPED);
         if (p->stop_requested)
                 proc_emit(p, SUP_EVENT_STOPPED, LOG_INFO);
-        node_proc_down(p);
         return 0;
 }
 
@@ -299,7 +330,6 @@ static int start_failed(sup_proc *p, int error, const char *step) {
         p->exit = (sup_exit) { .code = CLD_EXITED, .status = 127 };
         proc_emit(p, SUP_EVENT_START_FAILED, LOG_ERR);
         proc_set_state(p, PROC_STOPPED);
-        node_proc_down(p);
         return 0;
 }
 
@@ -320,8 +350,7 @@ static int act_start(sup_proc *p) {
                 p->last_start_error = p->start_error;
         }
         p->incarnation++;
-        p->stop_requested = false;
-        p->health_failed = false;
+        proc_note_end(p, PROC_EV_START);
         probe_reset(p);
         p->start_error = 0;
         p->start_step[0] = '\0';
@@ -450,7 +479,7 @@ static int act_starting_exit(sup_proc *p) {
 }
 
 static int act_stop(sup_proc *p) {
-        p->stop_requested = true;
+        proc_note_end(p, PROC_EV_STOP);
         proc_emit(p, SUP_EVENT_STOPPING, LOG_INFO);
         stop_begin(p);
         return 0;
@@ -458,13 +487,13 @@ static int act_stop(sup_proc *p) {
 
 static int act_stop_backoff(sup_proc *p) {
         timer_disarm(&p->timer);
-        p->stop_requested = true;
+        proc_note_end(p, PROC_EV_STOP);
         return finish_down(p);
 }
 
 static int act_stopping_stop(sup_proc *p) {
         /* Already stopping its leftovers: from now on it is an asked-for stop. */
-        p->stop_requested = true;
+        proc_note_end(p, PROC_EV_STOP);
         return 0;
 }
 
@@ -486,6 +515,7 @@ static int act_stopping_group_empty(sup_proc *p) {
 /* Its probes failed: stopped with its shutdown policy, and its end is a
  * failure (health_failed), not an asked-for stop. */
 static int act_health_failed(sup_proc *p) {
+        proc_note_end(p, PROC_EV_HEALTH_FAILED);
         stop_begin(p);
         return 0;
 }

@@ -16,7 +16,7 @@
 
 #include "supervisor/config/cfg.h"
 #include "supervisor/core/event.h"
-#include "supervisor/core/policy.h"
+#include "common/policy.h"
 #include "supervisor/core/ratelimit.h"
 #include "supervisor/messages/broker-proc.h"
 #include "supervisor/start/cgroup-proc.h"
@@ -26,6 +26,10 @@ typedef struct sup_upcall sup_upcall;
 typedef struct sup_node sup_node;
 typedef struct sup_proc sup_proc;
 typedef struct sup_cgroup sup_cgroup;
+
+/* A hook on the run queue (runq.h): called each time it ran dry. */
+typedef void (*runq_hook_fn)(sup_manager *m, void *userdata);
+#define RUNQ_HOOKS_MAX 4
 
 /* The lifecycle of one process of a group (STYLE rule 10).  Every callback
  * (pidfd, pipe, timer, signal) only turns what happened into a proc_event,
@@ -145,24 +149,46 @@ typedef struct sup_proc_ops {
         uint64_t (*now)(sup_manager *m);                /* CLOCK_MONOTONIC, usec: once per dispatch */
 } sup_proc_ops;
 
+/* The lifecycle of a node, as a table like the proc's (sup.c's
+ * node_dispatch(): actions[state][event]; node_set_state() is the one
+ * writer of its state).  A supervisor that stops children says in its
+ * state what for: STOPPING (to be down), RESTARTING (to start the ones it
+ * marked again), STOPPING_TO_FAIL (it gave up).  The operator sees those
+ * three as "stopping". */
 typedef enum node_state {
         NODE_DOWN,
         NODE_UP,                        /* started (its procs may be restarting) */
-        NODE_STOPPING,
+        NODE_STOPPING,                  /* stopping (a supervisor: every child, then down) */
+        NODE_RESTARTING,                /* a supervisor stopping its marked children to start them again */
+        NODE_STOPPING_TO_FAIL,          /* a supervisor that gave up, stopping every child, then failed */
         NODE_FAILED,                    /* gave up, or not restarted */
         _NODE_STATE_MAX,
+        _NODE_STATE_INVALID = -22,
 } node_state;
+
+typedef enum node_event {
+        NODE_EV_START,                  /* its supervisor (or the operator) wants it up */
+        NODE_EV_STOP,                   /* wanted down */
+        NODE_EV_RESTART_CHILDREN,       /* a supervisor: stop the marked children, start them again */
+        NODE_EV_CHILD_DOWN,             /* a child it stops is down (or may be): go on */
+        NODE_EV_CHILD_FAILED,           /* a child ended abnormally, and its restart type wants it back */
+        NODE_EV_CHILD_SETTLED,          /* a child is ready, or will not be */
+        NODE_EV_GIVE_UP,                /* its restart intensity is exceeded */
+        NODE_EV_ALL_DOWN,               /* every child it marked is down */
+        _NODE_EV_MAX,
+        _NODE_EV_INVALID = -22,
+} node_event;
+
+/* What an event is about: the child, and for CHILD_FAILED and GIVE_UP its
+ * restart delay and the proc whose failure it was (NULL: a supervisor). */
+typedef struct node_ev_arg {
+        sup_node *child;
+        uint64_t delay_usec;
+        sup_proc *failed;
+} node_ev_arg;
 
 const char *node_state_to_string(node_state s);
 node_state node_state_from_string(const char *s);
-
-/* What a supervisor does once the children it is stopping are all down. */
-typedef enum node_then {
-        THEN_NONE,
-        THEN_RESTART,                   /* start the marked children again, in order */
-        THEN_DOWN,                      /* report itself down to its parent */
-        THEN_FAIL,                      /* report itself failed to its parent */
-} node_then;
 
 struct sup_node {
         sup_manager *m;
@@ -175,8 +201,7 @@ struct sup_node {
         sup_node **children;
         size_t n_children;
         sup_window window;
-        bool *marked;                   /* children being stopped for THEN */
-        node_then then;
+        bool *marked;                   /* children it stops, while stopping, restarting or failing */
         size_t start_next;              /* children before this one are started and were ready */
         bool starting;                  /* in sup_start_next(): its loop sees a child's readiness itself */
         bool leaving;                   /* in manager_nodes_detach(): on its way out of the tree */
@@ -187,7 +212,7 @@ struct sup_node {
         /* group */
         sup_proc *procs;
         size_t n_procs;
-        uint64_t restart_delay_usec;    /* applied to the failed proc on THEN_RESTART */
+        uint64_t restart_delay_usec;    /* applied to the failed proc when its supervisor restarts it */
         unsigned next_instance;         /* a pool: where the next lookup of GROUP starts */
 };
 
@@ -209,6 +234,11 @@ struct sup_manager {
         struct sup_upcall *upcalls;
         size_t up_head, up_n, up_cap;
         sd_event_source *run_queue;
+        struct {
+                runq_hook_fn fn;
+                void *userdata;
+        } runq_hooks[RUNQ_HOOKS_MAX];   /* runq.h: called once the queue ran dry */
+        size_t n_runq_hooks;
         const sup_proc_ops *proc_ops;
         /* Where the side parts' reports go: proc_on_report() (proc.c); a
          * unit test of one part puts its own. */
@@ -230,7 +260,7 @@ struct sup_manager {
         uint64_t group_polls;           /* times a process group was polled for emptiness */
         struct sup_reload *reload;      /* reload.c: the one being applied, NULL if none */
         uint64_t reloads_applied, reloads_failed;
-        /* sup.c: the nodes in the tree by name (open addressing), so a
+        /* names.c: the nodes in the tree by name (open addressing), so a
          * look-up by name does not walk the whole tree. */
         sup_node **by_name;
         size_t by_name_cap, by_name_used;       /* used: live entries and tombstones */

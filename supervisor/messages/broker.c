@@ -20,7 +20,7 @@
 #include "supervisor/messages/broker.h"
 #include "supervisor/start/closer.h"
 #include "supervisor/start/fdlimit.h"
-#include "supervisor/core/manager.h"
+#include "supervisor/core/names.h"
 
 #define CHAN_BAD_MAX 16                 /* malformed records before a channel is closed */
 /* Lanes one instance may have made to send on: each costs its receiver's

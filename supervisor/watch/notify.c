@@ -54,7 +54,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
-#include "supervisor/core/manager.h"
+#include "supervisor/core/names.h"
 #include "supervisor/start/cgroup.h"
 #include "supervisor/start/closer.h"
 #include "supervisor/start/spawn.h"

@@ -10,7 +10,7 @@
 #include <sys/types.h>
 #include <systemd/sd-event.h>
 
-#include "supervisor/core/policy.h"
+#include "common/policy.h"
 
 typedef struct probe_proc {
         sup_health health;

@@ -44,7 +44,7 @@
 #include <syslog.h>
 
 #include "common/cleanup.h"
-#include "supervisor/core/manager.h"         /* now_usec() alone: a time helper on its way to common/ */
+#include "common/time.h"
 #include "supervisor/start/cgroup.h"
 #include "supervisor/start/spawn.h"
 #include "supervisor/start/spawner.h"

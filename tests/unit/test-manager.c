@@ -223,7 +223,7 @@ static void test_manager_verbs_on_a_running_tree(void **state) {
         RUN_UNTIL(f, group_down(d));
         assert_int_equal(kill(pc, SIGKILL), 0);
         RUN_UNTIL(f, c->procs[0].pid != pc && group_ready(c) && node(f, "s")->state == NODE_UP &&
-                     node(f, "s")->then == THEN_NONE);
+                     !manager_node_stopping_children(node(f, "s")));
         assert_true(group_down(d));
 
         /* start lets it run again. */
@@ -237,7 +237,7 @@ static void test_manager_verbs_on_a_running_tree(void **state) {
         restarts = sup_window_count(&f->m->root->window, now_usec(), f->m->root->cfg->period_usec);
         pa = a->procs[0].pid;
         assert_int_equal(manager_restart_node(f->m, a), 0);
-        RUN_UNTIL(f, a->procs[0].pid != pa && group_ready(a) && f->m->root->then == THEN_NONE);
+        RUN_UNTIL(f, a->procs[0].pid != pa && group_ready(a) && !manager_node_stopping_children(f->m->root));
         assert_int_equal(sup_window_count(&f->m->root->window, now_usec(), f->m->root->cfg->period_usec),
                          restarts);
 

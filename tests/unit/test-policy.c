@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "common/cleanup.h"
-#include "supervisor/core/policy.h"
+#include "common/policy.h"
 
 #define MS USEC_PER_MSEC
 #define S  USEC_PER_SEC
@@ -241,6 +241,47 @@ static void test_sup_health_wait(void **state) {
         assert_int_equal(sup_health_wait(0, UINT64_MAX, UINT64_MAX), 0);
 }
 
+static void test_sup_down_decide(void **state) {
+        sup_down_facts f = {
+                .restart = CFG_RESTART_TRANSIENT,
+                .exit = { CLD_EXITED, 0 },
+                .stop_signal = SIGTERM,
+        };
+
+        (void) state;
+        /* Ended by itself, normally: a transient child stays down ... */
+        assert_int_equal(sup_down_decide(&f), SUP_DOWN_RETIRE);
+        /* ... abnormally: restarted. */
+        f.exit = (sup_exit) { CLD_KILLED, SIGKILL };
+        assert_int_equal(sup_down_decide(&f), SUP_DOWN_RESTART);
+        /* Its stop signal is a normal end. */
+        f.exit = (sup_exit) { CLD_KILLED, SIGTERM };
+        assert_int_equal(sup_down_decide(&f), SUP_DOWN_RETIRE);
+        /* A failed start or failed health probes are abnormal, however
+         * the process ended. */
+        f.start_error = ENOENT;
+        assert_int_equal(sup_down_decide(&f), SUP_DOWN_RESTART);
+        f.start_error = 0;
+        f.health_failed = true;
+        assert_int_equal(sup_down_decide(&f), SUP_DOWN_RESTART);
+        /* Asked for, by itself or by a stop above it: never restarted
+         * nor counted, whatever its restart type and end. */
+        f.stop_asked = true;
+        assert_int_equal(sup_down_decide(&f), SUP_DOWN_ASKED);
+        f.stop_asked = false;
+        f.stopping = true;
+        assert_int_equal(sup_down_decide(&f), SUP_DOWN_ASKED);
+        f.stopping = false;
+        f.health_failed = false;
+        /* Permanent: restarted even after a normal end; temporary never. */
+        f.exit = (sup_exit) { CLD_EXITED, 0 };
+        f.restart = CFG_RESTART_PERMANENT;
+        assert_int_equal(sup_down_decide(&f), SUP_DOWN_RESTART);
+        f.restart = CFG_RESTART_TEMPORARY;
+        f.exit = (sup_exit) { CLD_EXITED, 3 };
+        assert_int_equal(sup_down_decide(&f), SUP_DOWN_RETIRE);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_sup_exit_abnormal_status_and_signals),
@@ -260,6 +301,7 @@ int main(void) {
                 cmocka_unit_test(test_sup_strategy_affected),
                 cmocka_unit_test(test_sup_health_next),
                 cmocka_unit_test(test_sup_health_wait),
+                cmocka_unit_test(test_sup_down_decide),
         };
         return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
 }

@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "supervisor/core/tree-internal.h"
 #include "tests/unit/proc-fixture.h"
 
 
@@ -180,8 +181,51 @@ static void test_proc_handles_the_pairs_that_matter(void **state) {
         assert_false(proc_handles(_PROC_STATE_MAX, PROC_EV_START));
 }
 
+/* The upcalls queued for P, of KIND, since the queue last ran. */
+static unsigned queued(fixture *f, sup_proc *p, upcall_kind kind) {
+        unsigned k = 0;
+
+        for (size_t i = 0; i < f->m->up_n; i++) {
+                const sup_upcall *u = &f->m->upcalls[(f->m->up_head + i) % f->m->up_cap];
+                k += u->kind == kind && u->proc == p;
+        }
+        return k;
+}
+
+/* The proc reports up from proc_set_state() only: once when it is ready,
+ * once per incarnation when it is down (a failed start too), never for
+ * the tree's own answers (retire, give up). */
+static void test_proc_reports_up_once_from_its_state(void **state) {
+        fixture *f = fixture_new("");
+        sup_proc *p = f->p;
+
+        (void) state;
+        assert_int_equal(proc_dispatch(p, PROC_EV_START), 0);
+        assert_int_equal(queued(f, p, UPCALL_PROC_SETTLED) + queued(f, p, UPCALL_PROC_DOWN), 0);
+        assert_int_equal(proc_dispatch(p, PROC_EV_EXEC_OK), 0);
+        assert_int_equal(p->state, PROC_READY);
+        assert_int_equal(queued(f, p, UPCALL_PROC_SETTLED), 1);
+        assert_int_equal(queued(f, p, UPCALL_PROC_DOWN), 0);
+        world.group_alive = false;
+        exited(p, CLD_EXITED, 1);
+        assert_int_equal(p->state, PROC_STOPPED);
+        assert_int_equal(queued(f, p, UPCALL_PROC_DOWN), 1);
+        /* A start that fails from STOPPED: down again, once. */
+        world.spawn_error = -ENOMEM;
+        assert_int_equal(proc_dispatch(p, PROC_EV_START), 0);
+        assert_int_equal(p->state, PROC_STOPPED);
+        assert_int_equal(queued(f, p, UPCALL_PROC_DOWN), 2);
+        /* Retired by the tree: nothing more to tell it. */
+        assert_int_equal(proc_dispatch(p, PROC_EV_RETIRE), 0);
+        assert_int_equal(p->state, PROC_EXITED);
+        assert_int_equal(queued(f, p, UPCALL_PROC_DOWN), 2);
+        assert_int_equal(queued(f, p, UPCALL_PROC_SETTLED), 1);
+        fixture_free(f);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_proc_reports_up_once_from_its_state),
                 cmocka_unit_test(test_proc_start_timeout_then_kill_escalation),
                 cmocka_unit_test(test_proc_grace_timer_that_cannot_be_armed_kills_at_once),
                 cmocka_unit_test(test_proc_start_timer_that_cannot_be_armed_fails_the_start),

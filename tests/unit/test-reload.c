@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "supervisor/config/cfg.h"
-#include "supervisor/core/policy.h"
+#include "common/policy.h"
 #include "supervisor/config/reload.h"
 
 static cfg *load(const char *text) {

@@ -3,15 +3,18 @@
  * (proc-fixture.h): exits, readiness and timers are dispatched by the test
  * and the run queue is run by hand, so each step is exact. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/wait.h>
 
 #include <cmocka.h>
 
+#include "supervisor/core/tree-internal.h"
 #include "tests/unit/proc-fixture.h"
 
 static sup_proc *proc(fixture *f, const char *name) {
@@ -257,6 +260,85 @@ static void test_sup_deepest_tree_escalates_to_the_root(void **state) {
         fixture_free(f);
 }
 
+/* The node's table, every state x event: what it handles, and what it
+ * ignores on purpose (a start of a node that is not down, a stop of one
+ * already stopping, news of children while nothing waits for it).  A
+ * change here is a change of the tree's behaviour: this test says so. */
+static void test_sup_node_table_every_state_and_event(void **state) {
+        static const char *const expected[_NODE_STATE_MAX] = {
+                /*                         START STOP RESTART_CHILDREN CHILD_DOWN CHILD_FAILED CHILD_SETTLED GIVE_UP ALL_DOWN */
+                [NODE_DOWN]             = "1" "1" "1" "0" "1" "0" "1" "0",
+                [NODE_UP]               = "0" "1" "1" "0" "1" "1" "1" "0",
+                [NODE_STOPPING]         = "0" "0" "0" "1" "1" "0" "0" "1",
+                [NODE_RESTARTING]       = "0" "1" "0" "1" "1" "0" "0" "1",
+                [NODE_STOPPING_TO_FAIL] = "0" "0" "0" "1" "1" "0" "0" "1",
+                [NODE_FAILED]           = "0" "1" "0" "0" "0" "0" "0" "0",
+        };
+
+        (void) state;
+        for (int st = 0; st < _NODE_STATE_MAX; st++) {
+                assert_int_equal(strlen(expected[st]), _NODE_EV_MAX);
+                for (int ev = 0; ev < _NODE_EV_MAX; ev++)
+                        if (node_handles(st, ev) != (expected[st][ev] == '1'))
+                                fail_msg("state %s event %d: %s", node_state_to_string(st), ev,
+                                         node_handles(st, ev) ? "handled" : "ignored");
+        }
+        assert_false(node_handles(_NODE_STATE_MAX, NODE_EV_START));
+        assert_false(node_handles(NODE_UP, _NODE_EV_MAX));
+        /* What the operator sees: the three ways of stopping are one. */
+        assert_string_equal(node_state_to_string(NODE_RESTARTING), "stopping");
+        assert_string_equal(node_state_to_string(NODE_STOPPING_TO_FAIL), "stopping");
+}
+
+/* Ignored means ignored: an event without an entry changes nothing. */
+static void test_sup_node_ignored_events_change_nothing(void **state) {
+        fixture *f = fixture_conf(tree);
+        sup_node *root = f->m->root;
+        sup_proc *a = proc(f, "a");
+
+        (void) state;
+        start_all(f);
+        assert_int_equal(root->state, NODE_UP);
+        /* A start of a node that is up, news of a child going down while
+         * nothing is being stopped: no transition, no restart. */
+        assert_int_equal(node_dispatch(root, NODE_EV_START, NULL), 0);
+        assert_int_equal(node_dispatch(root, NODE_EV_CHILD_DOWN, NULL), 0);
+        assert_int_equal(node_dispatch(root, NODE_EV_ALL_DOWN, NULL), 0);
+        settle(f);
+        assert_int_equal(root->state, NODE_UP);
+        assert_int_equal(a->state, PROC_READY);
+        assert_int_equal(a->incarnation, 1);
+        assert_int_equal(node_dispatch(root, _NODE_EV_MAX, NULL), -EINVAL);
+        fixture_free(f);
+}
+
+/* A give-up is a state of its own until every child is down: the root
+ * stops them, last first, and only then fails (the loop ends with 1). */
+static void test_sup_node_give_up_stops_children_then_fails(void **state) {
+        fixture *f = fixture_conf(tree);
+        sup_node *root = f->m->root;
+        sup_proc *a = proc(f, "a"), *c = proc(f, "c");
+        int code = -1;
+
+        (void) state;
+        start_all(f);
+        assert_int_equal(node_dispatch(root, NODE_EV_GIVE_UP, &(node_ev_arg) { .child = a->group, .failed = a }), 0);
+        assert_int_equal(root->state, NODE_STOPPING_TO_FAIL);
+        assert_true(manager_node_stopping_children(root));
+        assert_string_equal(node_state_to_string(root->state), "stopping");
+        /* Last first: c is stopping, a is not yet. */
+        assert_int_equal(c->state, PROC_STOPPING);
+        assert_int_equal(a->state, PROC_READY);
+        dies(f, c, CLD_KILLED, SIGTERM);
+        dies(f, proc(f, "b"), CLD_KILLED, SIGTERM);
+        assert_int_equal(root->state, NODE_STOPPING_TO_FAIL);
+        dies(f, a, CLD_KILLED, SIGTERM);
+        assert_int_equal(root->state, NODE_FAILED);
+        assert_int_equal(sd_event_get_exit_code(f->e, &code), 0);
+        assert_int_equal(code, 1);
+        fixture_free(f);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_sup_one_for_all_stops_in_reverse_and_restarts_in_order),
@@ -266,6 +348,9 @@ int main(void) {
                 cmocka_unit_test(test_sup_held_node_stays_down_through_one_for_all),
                 cmocka_unit_test(test_sup_deepest_tree_starts_and_stops),
                 cmocka_unit_test(test_sup_deepest_tree_escalates_to_the_root),
+                cmocka_unit_test(test_sup_node_table_every_state_and_event),
+                cmocka_unit_test(test_sup_node_ignored_events_change_nothing),
+                cmocka_unit_test(test_sup_node_give_up_stops_children_then_fails),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

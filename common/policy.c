@@ -1,10 +1,11 @@
 /* policy.c - pure supervision decisions; see policy.h. */
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 
 #include "common/cleanup.h"
-#include "supervisor/core/policy.h"
+#include "common/policy.h"
 
 bool sup_exit_abnormal(sup_exit e, int stop_signal) {
         if (e.code == CLD_EXITED)
@@ -49,6 +50,16 @@ bool sup_supervisor_restart_wanted(cfg_restart t) {
         /* As in OTP, a supervisor that gave up ends with reason shutdown,
          * which restart types take as a normal end. */
         return sup_restart_wanted(t, (sup_exit) { .code = CLD_EXITED, .status = 0 }, 0);
+}
+
+sup_down sup_down_decide(const sup_down_facts *f) {
+        if (f->stop_asked || f->stopping)
+                return SUP_DOWN_ASKED;
+        if (!sup_restart_wanted(f->restart, sup_exit_judged(f->exit, f->start_error ? f->start_error :
+                                                            f->health_failed ? ETIME : 0),
+                                f->stop_signal))
+                return SUP_DOWN_RETIRE;
+        return SUP_DOWN_RESTART;
 }
 
 uint64_t sup_backoff_next(sup_backoff *b, uint64_t base_usec, uint64_t max_usec, uint64_t uptime_usec) {

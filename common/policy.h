@@ -1,14 +1,35 @@
 /* policy.h - the pure decisions of supervision: whether an exit is
  * abnormal, whether a restart type restarts it, the next backoff delay, the
  * restart-intensity window and which siblings a strategy restarts.  Plain
- * functions over plain data with time passed in; no processes, no clock. */
+ * functions over plain data with time passed in; no processes, no clock.
+ * Shared by airsupd (supervisor/) and libairsup (child/): nothing here
+ * includes either. */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "supervisor/config/cfg.h"
+/* A supervisor's strategy and a child's restart type, as OTP names them.
+ * The names are the configuration's (cfg.h takes them from here), so
+ * that airsupd's tree and libairsup's actor supervisors decide with the
+ * same types. */
+typedef enum cfg_strategy {
+        CFG_ONE_FOR_ONE,
+        CFG_ONE_FOR_ALL,
+        CFG_REST_FOR_ONE,
+        _CFG_STRATEGY_MAX,
+        _CFG_STRATEGY_INVALID = -EINVAL,
+} cfg_strategy;
+
+typedef enum cfg_restart {
+        CFG_RESTART_PERMANENT,
+        CFG_RESTART_TRANSIENT,
+        CFG_RESTART_TEMPORARY,
+        _CFG_RESTART_MAX,
+        _CFG_RESTART_INVALID = -EINVAL,
+} cfg_restart;
 
 /* How a main process ended, as waitid() reports it. */
 /* How a process ended is unknown: a main process that was not airsupd's
@@ -53,6 +74,30 @@ bool sup_child_gone(cfg_restart t, bool failed, bool held, bool ever_started, bo
  * such a supervisor with reason shutdown, which is not abnormal, so a
  * transient one stays down like a temporary one. */
 bool sup_supervisor_restart_wanted(cfg_restart t);
+
+/* What a supervisor does about a process of its child that went down:
+ * one that was asked to stop is neither restarted nor counted; one that
+ * ended by itself is retired or restarted as its restart type says, a
+ * failed start (START_ERROR > 0) or a failed health check (HEALTH_FAILED:
+ * ETIME) counting as abnormal however its process ended. */
+typedef enum sup_down {
+        SUP_DOWN_ASKED,                 /* the stop was asked for: the supervisor goes on with what it does */
+        SUP_DOWN_RETIRE,                /* ended by itself, not to be restarted */
+        SUP_DOWN_RESTART,               /* ended by itself, to be restarted: intensity and strategy say how */
+        _SUP_DOWN_MAX,
+} sup_down;
+
+typedef struct sup_down_facts {
+        bool stop_asked;                /* its own stop was asked for (the operator's, a strategy's) */
+        bool stopping;                  /* airsupd shuts down, its group stops, or its supervisor is not up */
+        cfg_restart restart;
+        sup_exit exit;
+        int start_error;                /* errno of a failed start, 0 if none */
+        bool health_failed;             /* stopped for failing its health probes */
+        int stop_signal;
+} sup_down_facts;
+
+sup_down sup_down_decide(const sup_down_facts *f);
 
 /* Backoff: the delay doubles from BASE up to MAX and starts again from BASE
  * once the child has stayed up for MAX (a stable run).  STATE holds the
