@@ -111,7 +111,7 @@ bool reload_group_restarts(const cfg_node *a, const cfg_node *b);
 void reload_keys_format(uint64_t mask, char *buf, size_t size);
 
 /* The engine (reload.c). */
-#include "supervisor/core/sup.h"
+#include "supervisor/core/types.h"
 
 /* One line of a plan as airsupctl prints it: "restart web command, user". */
 typedef struct reload_row {

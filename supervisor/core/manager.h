@@ -37,6 +37,7 @@
 #include "supervisor/core/event.h"
 #include "supervisor/core/names.h"
 #include "supervisor/core/sup.h"
+#include "supervisor/core/types.h"
 
 int manager_new(cfg *c, sd_event *e, sup_log_target log, bool debug, bool subreaper, sup_manager **ret);
 sup_manager *manager_free(sup_manager *m);
@@ -51,9 +52,6 @@ void manager_kill_all(sup_manager *m);
 void manager_log_status(sup_manager *m);
 /* Opens every log: file again, for an outside rotation (SIGUSR1). */
 void manager_reopen_logs(sup_manager *m);
-/* The deployment's list of started processes (state.c), when there is one. */
-void manager_state_started(sup_manager *m, sup_proc *p);
-void manager_state_ended(sup_manager *m, pid_t pgid);
 void manager_reap(sup_manager *m);
 
 /* Look-ups by name and pid, and the walk: names.h. */
@@ -130,11 +128,4 @@ void manager_node_set_next(sup_manager *m, sup_node *n, const cfg_node *c);
 
 /* Events: sup_events_subscribe(&m->events, ...) (event.h). */
 
-/* Upcalls from a proc to its group's supervisor. */
-void node_proc_down(sup_proc *p);
-void node_proc_event(sup_proc *p, sup_event_type type, int priority);
-void node_proc_settled(sup_proc *p);
 
-/* The time of the event being dispatched (sd_event_now()): every decision
- * of one dispatch sees the same now.  Injected through proc_ops. */
-uint64_t manager_now(sup_manager *m);

@@ -6,7 +6,7 @@
 
 #include <sys/types.h>
 
-#include "supervisor/core/sup.h"
+#include "supervisor/core/types.h"
 
 /* A node: a supervisor ("root" too) or a group; NULL if none.  A proc:
  * "GROUP" for a group of one instance, "GROUP[i]" for an instance of a

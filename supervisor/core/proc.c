@@ -19,7 +19,8 @@
 
 #include "common/cleanup.h"
 #include "common/string-table.h"
-#include "supervisor/core/manager.h"
+#include "common/time.h"
+#include "supervisor/core/sup.h"
 #include "supervisor/output/logsink.h"
 #include "supervisor/watch/notify.h"
 #include "supervisor/messages/broker.h"
@@ -27,6 +28,7 @@
 #include "supervisor/start/fdlimit.h"
 #include "supervisor/watch/probe.h"
 #include "supervisor/core/proc.h"
+#include "supervisor/core/state-list.h"
 #include "supervisor/start/spawn.h"
 #include "supervisor/start/spawner.h"
 
@@ -158,7 +160,7 @@ static int exec_status(sup_proc *p) {
  * no longer holds it. */
 static void pgid_forget(sup_proc *p) {
         if (p->pgid > 0)
-                manager_state_ended(p->group->m, p->pgid);
+                state_note_ended(p->group->m, p->pgid);
         p->pgid = 0;
 }
 
@@ -383,7 +385,7 @@ static int act_start(sup_proc *p) {
                 return start_failed(p, -r, NULL);
 
         p->pgid = p->pid;
-        manager_state_started(m, p);
+        state_note_started(m, p);
         p->main_alive = true;
         p->started_usec = manager_now(p->group->m);
         proc_set_state(p, PROC_STARTING);
@@ -877,4 +879,12 @@ int proc_on_report(sup_proc *p, proc_report what) {
         default:
                 return -EINVAL;
         }
+}
+
+void proc_hold(sup_proc *p, bool held) {
+        p->held = held;
+}
+
+void proc_want_restart(sup_proc *p, bool again) {
+        p->restart_requested = again;
 }

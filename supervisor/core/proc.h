@@ -2,7 +2,7 @@
  * machine's entry point and what the tree asks of a proc. */
 #pragma once
 
-#include "supervisor/core/sup.h"
+#include "supervisor/core/types.h"
 
 extern const sup_proc_ops proc_ops_real;
 
@@ -26,3 +26,7 @@ void proc_exec_settle(sup_proc *p);
 int proc_on_report(sup_proc *p, proc_report what);
 const char *proc_state_to_string(proc_state s);
 proc_state proc_state_from_string(const char *s);
+/* The one writer of an instance's hold by the operator (down until
+ * started) and of its pending restart by the operator. */
+void proc_hold(sup_proc *p, bool held);
+void proc_want_restart(sup_proc *p, bool again);

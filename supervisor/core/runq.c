@@ -1,5 +1,5 @@
 /* runq.c - the run queue: the upcalls procs and supervisors report, in
- * order, handed to the tree (tree_upcall_handle(), sup.c) from a defer
+ * order, handed to the tree (the handler runq_init() was given: sup.c's) from a defer
  * source, never by recursion; see tree-internal.h.  It knows nothing of
  * what an upcall means: only how to keep, run and forget them, and the
  * hooks (runq.h) to call once they were all handled. */
@@ -36,7 +36,7 @@ static int runq_run(sd_event_source *src, void *userdata) {
 
                 m->up_head = (m->up_head + 1) % m->up_cap;
                 m->up_n--;
-                tree_upcall_handle(&u);
+                m->upcall_handle(&u);
         }
         run_hooks(m);
         return 0;
@@ -50,7 +50,7 @@ void runq_push(sup_manager *m, sup_upcall u) {
                 if (!a) {
                         /* Nothing to queue it in: handle it now rather than lose it. */
                         sup_log(&m->events, LOG_CRIT, "out of memory for the run queue, acting at once");
-                        tree_upcall_handle(&u);
+                        m->upcall_handle(&u);
                         return;
                 }
                 for (size_t i = 0; i < m->up_n; i++)
@@ -79,11 +79,12 @@ void runq_forget(sup_manager *m, bool (*match)(const sup_upcall *u, void *userda
                 m->up_n--;
 }
 
-int runq_init(sup_manager *m) {
+int runq_init(sup_manager *m, void (*handle)(const sup_upcall *u)) {
         int r = sd_event_add_defer(m->event, &m->run_queue, runq_run, m);
 
         if (r < 0)
                 return r;
+        m->upcall_handle = handle;
         return sd_event_source_set_enabled(m->run_queue, SD_EVENT_OFF);
 }
 

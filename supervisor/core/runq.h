@@ -7,9 +7,9 @@
  * itself, so it needs no guard against re-entrance. */
 #pragma once
 
-#include "supervisor/core/sup.h"
+#include "supervisor/core/types.h"
 
-/* At most RUNQ_HOOKS_MAX hooks at once (sup.h); adding one that is there
+/* At most RUNQ_HOOKS_MAX hooks at once (types.h); adding one that is there
  * already does nothing.  -ENOSPC when full. */
 int runq_hook_add(sup_manager *m, runq_hook_fn fn, void *userdata);
 void runq_hook_remove(sup_manager *m, runq_hook_fn fn, void *userdata);

@@ -32,7 +32,13 @@
 
 #include "common/cleanup.h"
 #include "common/string-table.h"
-#include "supervisor/core/manager.h"
+#include "common/time.h"
+#include "supervisor/core/names.h"
+#include "supervisor/core/sup.h"
+#include "supervisor/messages/broker.h"
+#include "supervisor/output/logsink.h"
+#include "supervisor/start/cgroup.h"
+#include "supervisor/watch/probe.h"
 #include "supervisor/core/proc.h"
 #include "supervisor/watch/notify-proc.h"
 #include "supervisor/core/tree-internal.h"
@@ -635,3 +641,100 @@ static const char *const node_state_names[_NODE_STATE_MAX] = {
 
 DEFINE_STRING_TABLE(node_state, node_state, node_state_names, _NODE_STATE_MAX)
 
+/* An upcall of one of the procs in [RANGE[0], RANGE[1]). */
+static bool upcall_of_procs(const sup_upcall *u, void *userdata) {
+        const sup_proc *const *range = userdata;
+
+        return u->proc && u->proc >= range[0] && u->proc < range[1];
+}
+
+/* A group's new instance count: new procs, each of the first ones taking
+ * its predecessor's mailbox (and the lanes it sends on), its incarnation
+ * count and whether the operator held it. */
+static int group_resize(sup_node *n, const cfg_node *c) {
+        sup_manager *m = n->m;
+        sup_proc *old = n->procs, *procs = calloc(c->instances, sizeof(sup_proc));
+        size_t n_old = n->n_procs;
+
+        if (!procs)
+                return -ENOMEM;
+        runq_forget(m, upcall_of_procs, &(const sup_proc *[2]) { old, old + n_old });
+        n->cfg = c;
+        for (unsigned i = 0; i < c->instances; i++) {
+                proc_init(&procs[i], n, i);
+                if (i >= n_old)
+                        continue;
+                procs[i].broker.box = old[i].broker.box;
+                old[i].broker.box = NULL;
+                procs[i].broker.lanes_out = old[i].broker.lanes_out;
+                procs[i].incarnation = old[i].incarnation;
+                proc_hold(&procs[i], old[i].held);
+                broker_sender_moved(m, &old[i], &procs[i]);
+        }
+        for (size_t i = c->instances; i < n_old; i++)
+                broker_sender_moved(m, &old[i], NULL);
+        for (size_t i = 0; i < n_old; i++)
+                proc_done(&old[i]);
+        free(old);
+        n->procs = procs;
+        n->n_procs = c->instances;
+        return 0;
+}
+
+/* N takes settings C.  A supervisor's apply at once (a new intensity
+ * keeps the newest restarts).  A group's that need a restart are taken
+ * only while it is down (node_start() does it); the rest apply to its
+ * running processes: rotation, limits, probes. */
+void node_reconfigure(sup_node *n, const cfg_node *c) {
+        const cfg_node *was = n->cfg;
+
+        n->next_cfg = NULL;
+        if (c->supervisor) {
+                if (c->intensity != was->intensity && sup_window_resize(&n->window, c->intensity) < 0)
+                        sup_log(&n->m->events, LOG_ERR, "%s: out of memory for its new intensity", c->name);
+                n->cfg = c;
+                return;
+        }
+        if (node_is_down(n) && c->instances != n->n_procs) {
+                if (group_resize(n, c) < 0) {
+                        sup_log(&n->m->events, LOG_ERR, "%s: out of memory for %u instances, keeping %zu",
+                                c->name, c->instances, n->n_procs);
+                        return;
+                }
+                return;
+        }
+        n->cfg = c;
+        for (size_t i = 0; i < n->n_procs; i++) {
+                sup_proc *p = &n->procs[i];
+                bool outputs = was->out != c->out || was->err != c->err ||
+                               (was->out_path && c->out_path && strcmp(was->out_path, c->out_path) != 0) ||
+                               (was->err_path && c->err_path && strcmp(was->err_path, c->err_path) != 0) ||
+                               !was->out_path != !c->out_path || !was->err_path != !c->err_path;
+
+                if (outputs && proc_is_down(p)) {
+                        /* Opened anew, as the new settings say, at its start. */
+                        if (p->sink_err != p->sink_out)
+                                p->sink_err = log_sink_free(p->sink_err);
+                        p->sink_err = NULL;
+                        p->sink_out = log_sink_free(p->sink_out);
+                } else {
+                        log_sink_set_rotation(p->sink_out, c->log_max, c->log_keep);
+                        log_sink_set_rotation(p->sink_err, c->log_max, c->log_keep);
+                }
+                if (p->cgroup.fd >= 0)
+                        cgroup_proc_limits(p, was);
+                if (p->state == PROC_READY &&
+                    (was->health != c->health || was->health_interval_usec != c->health_interval_usec ||
+                     was->health_timeout_usec != c->health_timeout_usec ||
+                     was->health_threshold != c->health_threshold ||
+                     (was->health_command && c->health_command && strcmp(was->health_command, c->health_command) != 0) ||
+                     !was->health_command != !c->health_command)) {
+                        probe_stop(p);
+                        probe_ready(p);
+                }
+        }
+}
+
+void node_hold(sup_node *n, bool held) {
+        n->held = held;
+}

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "supervisor/core/sup.h"
+#include "supervisor/core/types.h"
 
 /* The run queue (runq.c).  A proc that went down or became ready, and a
  * supervisor that went down, report it through one call that queues an
@@ -30,7 +30,9 @@ struct sup_upcall {
         unsigned incarnation;
 };
 
-int runq_init(sup_manager *m);
+/* HANDLE: what an upcall means (the tree's tree_upcall_handle()); the
+ * queue only keeps, runs and forgets them. */
+int runq_init(sup_manager *m, void (*handle)(const sup_upcall *u));
 void runq_done(sup_manager *m);
 void runq_push(sup_manager *m, sup_upcall u);
 /* Every queued upcall MATCH says yes to is forgotten (UPCALL_NONE). */
@@ -63,13 +65,11 @@ sup_node *node_new(sup_manager *m, const cfg_node *c, sup_node *parent);
 sup_node *node_free(sup_node *n);
 int node_add_child(sup_node *s, sup_node *c);
 
-/* verbs.c: the one writer of a node's and an instance's hold, and of an
- * instance's pending restart by the operator. */
+/* sup.c: the one writer of a node's hold by the operator (proc.h has an
+ * instance's hold and pending restart, proc.c their one writer). */
 void node_hold(sup_node *n, bool held);
-void proc_hold(sup_proc *p, bool held);
-void proc_want_restart(sup_proc *p, bool again);
 
-/* tree-edit.c: N takes settings C (at its start, for a group that waited). */
+/* sup.c: N takes settings C (at its start, for a group that waited). */
 void node_reconfigure(sup_node *n, const cfg_node *c);
 
 /* names.c: the index by name of the nodes in the tree. */

@@ -22,20 +22,6 @@ static int verb_check(sup_manager *m, sup_node *n) {
         return 0;
 }
 
-/* The one writer of a node's hold, of an instance's, and of an instance's
- * pending restart by the operator. */
-void node_hold(sup_node *n, bool held) {
-        n->held = held;
-}
-
-void proc_hold(sup_proc *p, bool held) {
-        p->held = held;
-}
-
-void proc_want_restart(sup_proc *p, bool again) {
-        p->restart_requested = again;
-}
-
 int manager_stop_node(sup_manager *m, sup_node *n) {
         int r = verb_check(m, n);
 

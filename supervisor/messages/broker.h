@@ -15,7 +15,7 @@
 #include <stdbool.h>
 
 #include "shm/shm.h"
-#include "supervisor/core/sup.h"
+#include "supervisor/core/types.h"
 #include "supervisor/messages/broker-proc.h"
 
 /* Before P's spawn: its channel's two ends (p->broker.chan_fd, chan_child). */

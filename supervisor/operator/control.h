@@ -3,7 +3,7 @@
 
 #include <stddef.h>
 
-#include "supervisor/core/sup.h"
+#include "supervisor/core/types.h"
 
 typedef struct sup_control sup_control;
 

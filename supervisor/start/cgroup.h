@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "supervisor/core/sup.h"
+#include "supervisor/core/types.h"
 #include "supervisor/start/cgroup-proc.h"
 
 /* The controllers airsupd enables below itself, as bits. */

@@ -15,7 +15,7 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
-#include "supervisor/core/sup.h"
+#include "supervisor/core/types.h"
 
 /* Room for any pid, overwritten in the child. */
 #define WATCHDOG_PID_PLACEHOLDER "XXXXXXXXXX"

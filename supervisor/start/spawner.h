@@ -6,7 +6,7 @@
 #include <sys/types.h>
 
 #include "supervisor/start/spawn.h"
-#include "supervisor/core/sup.h"
+#include "supervisor/core/types.h"
 
 /* As sup_spawn(): the child is airsupd's, its exec-status pipe read end in
  * *RET_STATUS_FD.  Through the spawner when there is one, else directly. */

@@ -3,7 +3,7 @@
  * reports (sup_report()): READY=1, MAINPID=, STATUS=, the watchdog's. */
 #pragma once
 
-#include "supervisor/core/sup.h"
+#include "supervisor/core/types.h"
 #include "supervisor/watch/notify-proc.h"
 
 /* P's socket (and p->notify), made once and kept across restarts. */

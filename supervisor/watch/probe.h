@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "supervisor/core/sup.h"
+#include "supervisor/core/types.h"
 #include "supervisor/watch/probe-proc.h"
 
 /* Probing begins once P is ready (after health_grace) ... */

@@ -7,7 +7,7 @@
 #include <systemd/sd-event.h>
 #include <time.h>
 
-#include "supervisor/core/sup.h"
+#include "supervisor/core/types.h"
 
 static struct {
         unsigned n[_PROC_REPORT_MAX];
