@@ -325,6 +325,19 @@ void cfg_keys_apply(loader *l, void *base, const raw_section *r, unsigned sectio
         }
 }
 
+static void field_free(const cfg_field *f, void *base) {
+        if (f->kind == CFG_FIELD_STRING)
+                free(*(char **) (void *) ((char *) base + f->offset));
+}
+
+void cfg_keys_free(void *base, unsigned section) {
+        for (size_t i = 0; i < _CFG_KEY_MAX; i++)
+                if (cfg_key_rows[i].sections & section) {
+                        field_free(&cfg_key_rows[i].field, base);
+                        field_free(&cfg_key_rows[i].also, base);
+                }
+}
+
 const char *cfg_key_to_string(cfg_key k) {
         return k >= 0 && k < _CFG_KEY_MAX ? cfg_key_rows[k].name : NULL;
 }

@@ -102,8 +102,10 @@ struct cfg_key_row {
 
 extern const cfg_key_row cfg_key_rows[_CFG_KEY_MAX];
 
-/* The row of a key of SECTION called NAME, or NULL. */
+/* The row of the file's key called NAME (in whichever section), or NULL. */
 const cfg_key_row *cfg_key_lookup(const char *name);
 /* The defaults of SECTION's keys, then each value R holds, in row order,
  * into BASE (a cfg_node, or the cfg for [airsupd]). */
 void cfg_keys_apply(loader *l, void *base, const raw_section *r, unsigned section);
+/* Frees every string field (and second field) of SECTION's rows in BASE. */
+void cfg_keys_free(void *base, unsigned section);

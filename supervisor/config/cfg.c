@@ -324,19 +324,14 @@ static void raw_section_done(raw_section *r) {
                 free(r->value[k]);
 }
 
+/* The strings the rows hold are freed by the rows; what is split from
+ * them (argv, environment) here. */
 static void node_done(cfg_node *n) {
         free(n->name);
-        free(n->parent_name);
-        free(n->command);
+        cfg_keys_free(n, CFG_IN_NODE);
         strv_free(n->argv);
-        free(n->health_command);
         strv_free(n->health_argv);
-        free(n->user);
-        free(n->workdir);
-        free(n->environment);
         strv_free(n->env);
-        free(n->out_path);
-        free(n->err_path);
 }
 
 cfg *cfg_free(cfg *c) {
@@ -347,10 +342,7 @@ cfg *cfg_free(cfg *c) {
         free(c->nodes);
         free(c->by_name);
         free(c->path);
-        free(c->control);
-        free(c->control_group);
-        free(c->state_dir);
-        free(c->metrics_listen);
+        cfg_keys_free(c, CFG_IN_AIRSUPD);
         free(c);
         return NULL;
 }
