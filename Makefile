@@ -26,11 +26,15 @@ SUP_SRC  = supervisor/config/cfg.c supervisor/config/cfg-value.c common/policy.c
            supervisor/core/event.c supervisor/output/errout.c supervisor/start/spawn.c supervisor/core/proc.c supervisor/watch/notify-parse.c \
            supervisor/watch/notify.c supervisor/start/helper.c supervisor/start/closer.c supervisor/start/spawner.c supervisor/core/state.c supervisor/config/verify.c supervisor/output/logsink.c supervisor/operator/control.c supervisor/operator/metrics-http.c \
            supervisor/core/sup.c supervisor/core/runq.c supervisor/core/manager.c supervisor/core/state-list.c supervisor/core/names.c supervisor/core/verbs.c supervisor/core/tree-edit.c supervisor/start/fdlimit.c supervisor/messages/broker.c supervisor/start/cgroup.c supervisor/start/cgroup-tree.c supervisor/watch/probe.c supervisor/config/reload-plan.c supervisor/config/reload.c common/fds.c common/channel.c
+# The configuration's loader, in the order of its passes (cfg.c drives them).
+CFG_SRC  = supervisor/config/cfg.c supervisor/config/cfg-read.c supervisor/config/cfg-keys.c supervisor/config/cfg-value.c
+SUP_SRC += supervisor/config/cfg-read.c supervisor/config/cfg-keys.c
 SUP_OBJ  = $(SUP_SRC:%.c=$(BUILD)/%.o) $(SHM_SRC:%.c=$(BUILD)/%.o)
 SHM_SRC  = shm/lane.c shm/mailbox.c
 SHM_OBJ  = $(SHM_SRC:%.c=$(BUILD)/%.o)
 UNIT     = $(BUILD)/tests/test-cfg $(BUILD)/tests/test-policy $(BUILD)/tests/test-notify $(BUILD)/tests/test-manager $(BUILD)/tests/test-proc $(BUILD)/tests/test-sup \
            $(BUILD)/tests/test-cgroup $(BUILD)/tests/test-probe $(BUILD)/tests/test-broker $(BUILD)/tests/test-notify-socket $(BUILD)/tests/test-state $(BUILD)/tests/test-logsink $(BUILD)/tests/test-reload $(BUILD)/tests/test-shm-lane $(BUILD)/tests/test-shm-crash
+UNIT    += $(BUILD)/tests/test-cfg-keys
 HELPERS  = $(BUILD)/tests/notify-listen $(BUILD)/tests/hostile $(BUILD)/tests/hostile-notify $(BUILD)/tests/hostile-ctl $(BUILD)/tests/sigcount $(BUILD)/tests/msg-peer $(BUILD)/tests/hostile-probe
 EXAMPLES = $(BUILD)/examples/ticker $(BUILD)/examples/flaky $(BUILD)/examples/msgdemo
 BENCH    = $(BUILD)/bench/restart $(BUILD)/bench/crashloop-child $(BUILD)/bench/floor \
@@ -42,14 +46,14 @@ MANS     = man/airsupd.8 man/airsup.conf.5 man/airsupctl.1 man/airsup.3
 # fuzz` builds them with clang's libFuzzer and runs each for FUZZ_SECONDS;
 # `make check` replays their corpora and regression inputs without it.
 FUZZERS      = cfg notify value lane channel airsup reload http control
-FUZZ_cfg     = supervisor/config/cfg.c supervisor/config/cfg-value.c
+FUZZ_cfg     = $(CFG_SRC)
 FUZZ_notify  = supervisor/watch/notify-parse.c
 FUZZ_value   = supervisor/config/cfg-value.c
-FUZZ_reload  = supervisor/config/cfg.c supervisor/config/cfg-value.c supervisor/config/reload-plan.c
+FUZZ_reload  = $(CFG_SRC) supervisor/config/reload-plan.c
 FUZZ_lane    = $(SHM_SRC)
 FUZZ_channel = common/channel.c
 FUZZ_airsup  = child/airsup.c common/channel.c common/fds.c $(SHM_SRC)
-FUZZ_http    = supervisor/operator/metrics-http.c supervisor/config/cfg.c supervisor/config/cfg-value.c
+FUZZ_http    = supervisor/operator/metrics-http.c $(CFG_SRC)
 FUZZ_control = $(SUP_SRC) $(SHM_SRC)
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang

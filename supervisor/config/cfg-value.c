@@ -374,19 +374,6 @@ int cfg_parse_name(const char *s) {
         return 0;
 }
 
-static const char *const limit_names[_CFG_LIMIT_MAX] = {
-        [CFG_LIMIT_MEMORY_MAX] = "memory_max",
-        [CFG_LIMIT_MEMORY_HIGH] = "memory_high",
-        [CFG_LIMIT_PIDS_MAX] = "pids_max",
-        [CFG_LIMIT_CPU_WEIGHT] = "cpu_weight",
-        [CFG_LIMIT_CPU_MAX] = "cpu_max",
-        [CFG_LIMIT_IO_WEIGHT] = "io_weight",
-};
-
-const char *cfg_limit_kind_to_string(cfg_limit_kind k) {
-        return k >= 0 && k < _CFG_LIMIT_MAX ? limit_names[k] : NULL;
-}
-
 /* "50%" or "12.5%": hundredths of a percent, from 0.01% to MAX_PERCENT%. */
 static int parse_percent(const char *s, uint64_t max_percent, uint64_t *ret) {
         uint64_t whole = 0, frac = 0;
@@ -501,3 +488,27 @@ static const char *const health_names[_CFG_HEALTH_MAX] = {
 DEFINE_STRING_TABLE(cfg_strategy, cfg_strategy, strategy_names, _CFG_STRATEGY_MAX)
 DEFINE_STRING_TABLE(cfg_restart, cfg_restart, restart_names, _CFG_RESTART_MAX)
 DEFINE_STRING_TABLE(cfg_health, cfg_health, health_names, _CFG_HEALTH_MAX)
+
+/* shutdown's timeout and ready's delay have no name: a duration says them. */
+static const char *const shutdown_names[_CFG_SHUTDOWN_MAX] = {
+        [CFG_SHUTDOWN_BRUTAL_KILL] = "brutal_kill",
+        [CFG_SHUTDOWN_INFINITY] = "infinity",
+};
+
+static const char *const ready_names[_CFG_READY_MAX] = {
+        [CFG_READY_NONE] = "none",
+        [CFG_READY_NOTIFY] = "notify",
+};
+
+static const char *const output_names[_CFG_OUTPUT_MAX] = {
+        [CFG_OUTPUT_INHERIT] = "inherit",
+        [CFG_OUTPUT_NULL] = "null",
+        [CFG_OUTPUT_JOURNAL] = "journal",
+        [CFG_OUTPUT_FILE] = "file",
+        [CFG_OUTPUT_LOG] = "log",
+        [CFG_OUTPUT_CONSOLE] = "console",
+};
+
+DEFINE_STRING_TABLE(cfg_shutdown, cfg_shutdown, shutdown_names, _CFG_SHUTDOWN_MAX)
+DEFINE_STRING_TABLE(cfg_ready, cfg_ready, ready_names, _CFG_READY_MAX)
+DEFINE_STRING_TABLE(cfg_output, cfg_output, output_names, _CFG_OUTPUT_MAX)

@@ -127,7 +127,7 @@ static void plan_clear(sup_reload *r) {
 static int rows_build(sup_reload *r, const cfg *old, const cfg *new) {
         size_t n = 0;
 
-        r->rows = calloc(r->plan.n + _RELOAD_DAEMON_MAX, sizeof(reload_row));
+        r->rows = calloc(r->plan.n + _CFG_KEY_MAX, sizeof(reload_row));
         if (!r->rows)
                 return -ENOMEM;
         for (size_t i = 0; i < r->plan.n; i++) {
@@ -157,11 +157,11 @@ static int rows_build(sup_reload *r, const cfg *old, const cfg *new) {
                 }
                 n++;
         }
-        for (int k = 0; k < _RELOAD_DAEMON_MAX; k++)
-                if (r->plan.airsupd & (UINT32_C(1) << k)) {
+        for (int k = 0; k < _CFG_KEY_MAX; k++)
+                if (r->plan.airsupd & CFG_KEY_BIT(k)) {
                         reload_row *w = &r->rows[n++];
                         snprintf(w->action, sizeof(w->action), "airsupd");
-                        snprintf(w->name, sizeof(w->name), "%s", reload_daemon_key_to_string(k));
+                        snprintf(w->name, sizeof(w->name), "%s", cfg_key_to_string(k));
                         snprintf(w->detail, sizeof(w->detail), "not changed: needs a restart of airsupd");
                 }
         r->n_rows = n;
@@ -594,7 +594,7 @@ static bool phase_order(sup_manager *m, sup_reload *r) {
                 const reload_item *it = &r->plan.items[i];
                 sup_node *s;
 
-                if (r->status[i] == ITEM_DONE || it->new_index < 0 || !(it->keys & (UINT64_C(1) << RELOAD_KEY_ORDER)))
+                if (r->status[i] == ITEM_DONE || it->new_index < 0 || !(it->keys & CFG_KEY_BIT(CFG_KEY_ORDER)))
                         continue;
                 s = r->by_new[it->new_index];
                 if (!s || manager_node_reorder(m, s, rank, r) >= 0)

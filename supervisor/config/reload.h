@@ -32,57 +32,10 @@ typedef enum reload_action {
         _RELOAD_ACTION_MAX,
 } reload_action;
 
-/* The keys a plan tells apart: each is a bit of reload_item.keys. */
-typedef enum reload_key {
-        RELOAD_KEY_STRATEGY,
-        RELOAD_KEY_INTENSITY,
-        RELOAD_KEY_PERIOD,
-        RELOAD_KEY_RESTART,
-        RELOAD_KEY_ORDER,               /* a supervisor's children in another order */
-        RELOAD_KEY_COMMAND,
-        RELOAD_KEY_SHUTDOWN,
-        RELOAD_KEY_STOP_SIGNAL,
-        RELOAD_KEY_BACKOFF,
-        RELOAD_KEY_BACKOFF_MAX,
-        RELOAD_KEY_READY,
-        RELOAD_KEY_READY_DELAY,
-        RELOAD_KEY_START_TIMEOUT,
-        RELOAD_KEY_INSTANCES,
-        RELOAD_KEY_MAILBOX,
-        RELOAD_KEY_MESSAGE_MAX,
-        RELOAD_KEY_REDELIVER,
-        RELOAD_KEY_HEALTH,
-        RELOAD_KEY_HEALTH_INTERVAL,
-        RELOAD_KEY_HEALTH_TIMEOUT,
-        RELOAD_KEY_HEALTH_THRESHOLD,
-        RELOAD_KEY_HEALTH_GRACE,
-        RELOAD_KEY_WATCHDOG,            /* to or from health = watchdog or heartbeat, or its interval */
-        RELOAD_KEY_USER,
-        RELOAD_KEY_WORKDIR,
-        RELOAD_KEY_ENVIRONMENT,
-        RELOAD_KEY_STDOUT,
-        RELOAD_KEY_STDERR,
-        RELOAD_KEY_LOG_ROTATION,        /* log_max, log_keep */
-        RELOAD_KEY_LIMITS,              /* memory_max, ..., io_weight */
-        _RELOAD_KEY_MAX,
-} reload_key;
-
-/* [airsupd] keys, as bits of reload_plan.airsupd: none changes live. */
-typedef enum reload_daemon_key {
-        RELOAD_DAEMON_CONTROL,
-        RELOAD_DAEMON_CONTROL_GROUP,
-        RELOAD_DAEMON_EVENTS,
-        RELOAD_DAEMON_DEAD_LETTERS,
-        RELOAD_DAEMON_STATE_DIR,
-        RELOAD_DAEMON_METRICS_LISTEN,
-        RELOAD_DAEMON_CGROUP,
-        _RELOAD_DAEMON_MAX,
-} reload_daemon_key;
-
 typedef struct reload_item {
         reload_action action;
         int old_index, new_index;       /* in old->nodes and new->nodes, -1: none */
-        uint64_t keys;                  /* 1 << reload_key of each key that differs */
+        uint64_t keys;                  /* CFG_KEY_BIT() of each key that differs (cfg-keys.h) */
 } reload_item;
 
 typedef struct reload_plan {
@@ -92,22 +45,18 @@ typedef struct reload_plan {
         reload_item *items;
         size_t n;
         size_t count[_RELOAD_ACTION_MAX];
-        uint32_t airsupd;               /* 1 << reload_daemon_key of each [airsupd] key that differs */
+        uint64_t airsupd;               /* CFG_KEY_BIT() of each [airsupd] key that differs: none changes live */
 } reload_plan;
 
 /* The plan from OLD to NEW (both loaded and valid); -ENOMEM only. */
 int reload_plan_build(const cfg *old, const cfg *new, reload_plan *ret);
 void reload_plan_done(reload_plan *p);
-/* Whether a change of KEY needs the group's processes restarted: the
+const char *reload_action_to_string(reload_action a);
+/* Whether group settings B differ from A in a key that restarts it: the
  * child learns it at exec (its command line, environment, notify socket,
  * watchdog, lanes), or the kernel does (its user, directory, outputs). */
-bool reload_key_restarts(reload_key k);
-const char *reload_key_to_string(reload_key k);
-const char *reload_daemon_key_to_string(reload_daemon_key k);
-const char *reload_action_to_string(reload_action a);
-/* Whether group settings B differ from A in a key that restarts it. */
 bool reload_group_restarts(const cfg_node *a, const cfg_node *b);
-/* The keys of MASK as "command, backoff", into BUF. */
+/* The keys of MASK as "command, backoff", in the order of their rows, into BUF. */
 void reload_keys_format(uint64_t mask, char *buf, size_t size);
 
 /* The engine (reload.c). */

@@ -684,32 +684,30 @@ static int group_resize(sup_node *n, const cfg_node *c) {
 /* N takes settings C.  A supervisor's apply at once (a new intensity
  * keeps the newest restarts).  A group's that need a restart are taken
  * only while it is down (node_start() does it); the rest apply to its
- * running processes: rotation, limits, probes. */
+ * running processes as their keys' rows say (cfg_node_apply(), cfg.h):
+ * rotation, limits, probes. */
 void node_reconfigure(sup_node *n, const cfg_node *c) {
         const cfg_node *was = n->cfg;
+        unsigned apply = cfg_node_apply(was, c);
 
         n->next_cfg = NULL;
         if (c->supervisor) {
-                if (c->intensity != was->intensity && sup_window_resize(&n->window, c->intensity) < 0)
+                if ((apply & (1u << CFG_APPLY_WINDOW)) && sup_window_resize(&n->window, c->intensity) < 0)
                         sup_log(&n->m->events, LOG_ERR, "%s: out of memory for its new intensity", c->name);
                 n->cfg = c;
                 return;
         }
         if (node_is_down(n) && c->instances != n->n_procs) {
-                if (group_resize(n, c) < 0) {
+                if (group_resize(n, c) < 0)
                         sup_log(&n->m->events, LOG_ERR, "%s: out of memory for %u instances, keeping %zu",
                                 c->name, c->instances, n->n_procs);
-                        return;
-                }
                 return;
         }
+        bool outputs = cfg_node_diff(was, c) & (CFG_KEY_BIT(CFG_KEY_STDOUT) | CFG_KEY_BIT(CFG_KEY_STDERR));
+
         n->cfg = c;
         for (size_t i = 0; i < n->n_procs; i++) {
                 sup_proc *p = &n->procs[i];
-                bool outputs = was->out != c->out || was->err != c->err ||
-                               (was->out_path && c->out_path && strcmp(was->out_path, c->out_path) != 0) ||
-                               (was->err_path && c->err_path && strcmp(was->err_path, c->err_path) != 0) ||
-                               !was->out_path != !c->out_path || !was->err_path != !c->err_path;
 
                 if (outputs && proc_is_down(p)) {
                         /* Opened anew, as the new settings say, at its start. */
@@ -717,18 +715,13 @@ void node_reconfigure(sup_node *n, const cfg_node *c) {
                                 p->sink_err = log_sink_free(p->sink_err);
                         p->sink_err = NULL;
                         p->sink_out = log_sink_free(p->sink_out);
-                } else {
+                } else if (apply & (1u << CFG_APPLY_ROTATION)) {
                         log_sink_set_rotation(p->sink_out, c->log_max, c->log_keep);
                         log_sink_set_rotation(p->sink_err, c->log_max, c->log_keep);
                 }
-                if (p->cgroup.fd >= 0)
+                if ((apply & (1u << CFG_APPLY_LIMITS)) && p->cgroup.fd >= 0)
                         cgroup_proc_limits(p, was);
-                if (p->state == PROC_READY &&
-                    (was->health != c->health || was->health_interval_usec != c->health_interval_usec ||
-                     was->health_timeout_usec != c->health_timeout_usec ||
-                     was->health_threshold != c->health_threshold ||
-                     (was->health_command && c->health_command && strcmp(was->health_command, c->health_command) != 0) ||
-                     !was->health_command != !c->health_command)) {
+                if ((apply & (1u << CFG_APPLY_PROBES)) && p->state == PROC_READY) {
                         probe_stop(p);
                         probe_ready(p);
                 }

@@ -10,7 +10,6 @@
 #include <syslog.h>
 
 #include "common/cleanup.h"
-#include "supervisor/config/reload.h"
 #include "supervisor/core/manager.h"
 #include "supervisor/core/proc.h"
 #include "supervisor/core/tree-internal.h"
@@ -353,7 +352,7 @@ int manager_node_attach_many(sup_manager *m, sup_node *s, sup_node **nodes, size
 void manager_node_reconfigure(sup_manager *m, sup_node *n, const cfg_node *c) {
         (void) m;
         /* Settings that need a restart wait for its start while it runs. */
-        if (!c->supervisor && !node_is_down(n) && reload_group_restarts(n->cfg, c)) {
+        if (!c->supervisor && !node_is_down(n) && cfg_keys_restart(cfg_node_diff(n->cfg, c))) {
                 n->next_cfg = c;
                 return;
         }

@@ -788,7 +788,7 @@ static void test_reload_plan_big_linear(void **state) {
         assert_int_equal(p.count[RELOAD_KEEP], 66000);
         for (size_t i = 0; i < p.n; i++)
                 if (p.items[i].action == RELOAD_IN_PLACE)
-                        assert_int_equal(p.items[i].keys, UINT64_C(1) << RELOAD_KEY_ORDER);
+                        assert_int_equal(p.items[i].keys, CFG_KEY_BIT(CFG_KEY_ORDER));
         reload_plan_done(&p);
         cfg_free(old);
         cfg_free(new);

@@ -202,7 +202,7 @@ static void test_reload_plan_daemon_keys(void **state) {
 
         (void) state;
         assert_string_equal(t, "");
-        assert_int_equal(p.airsupd, (1u << RELOAD_DAEMON_CONTROL) | (1u << RELOAD_DAEMON_CGROUP));
+        assert_int_equal(p.airsupd, CFG_KEY_BIT(CFG_KEY_CONTROL) | CFG_KEY_BIT(CFG_KEY_CGROUP));
         reload_plan_done(&p);
         free(t);
 }

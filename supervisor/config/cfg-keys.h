@@ -1,0 +1,146 @@
+/* cfg-keys.h - every key of airsup.conf(5), one row each (STYLE rule 18).
+ *
+ * A row says all there is to say about a key: its name, the sections it
+ * is valid in, what a reload does when it changes, the parser that turns
+ * its text into its field, the field (an offset into cfg_node, or into
+ * cfg for [airsupd]) and its default.  From the rows come the key look-up
+ * and the defaults of the loader (cfg-keys.c), the comparison of two
+ * configurations and so the reload plan (reload-plan.c), and what a live
+ * node must do to take a change in place (cfg_node_apply()).  A new key
+ * is one row here, its parser if none fits, its field in cfg.h and its
+ * paragraph in airsup.conf(5); an [airsupd] key also a line in reload.c's
+ * keep_daemon_keys(), which keeps those as airsupd started with them.
+ *
+ * A few rows have no section: they are not keys of the file but changes
+ * a reload plan names that no single key makes (the order of a
+ * supervisor's children; ready's delay alone; the watchdog a child reads
+ * from its environment).  They sit where a plan lists them.
+ *
+ * The columns after the field are designated initializers of the row
+ * (cfg-load.h): .def, .min/.max, .from_string/.expected, .also (a second
+ * field the key sets, compared with the first), .shown (the name a plan
+ * gives keys it reports as one), .apply, .multiline, .limit. */
+#pragma once
+
+#include <errno.h>
+#include <stdint.h>
+
+typedef enum cfg_section {
+        CFG_SECTION_NONE,               /* before any header, or an unknown one */
+        CFG_SECTION_AIRSUPD,
+        CFG_SECTION_SUPERVISOR,
+        CFG_SECTION_GROUP,
+        _CFG_SECTION_MAX,
+} cfg_section;
+
+#define CFG_IN_AIRSUPD    (1u << CFG_SECTION_AIRSUPD)
+#define CFG_IN_SUPERVISOR (1u << CFG_SECTION_SUPERVISOR)
+#define CFG_IN_GROUP      (1u << CFG_SECTION_GROUP)
+#define CFG_IN_NODE       (CFG_IN_SUPERVISOR | CFG_IN_GROUP)
+
+/* What a reload does with a changed key. */
+typedef enum cfg_reload {
+        CFG_RELOAD_IN_PLACE,            /* applies to the running processes (cfg_apply says how) */
+        CFG_RELOAD_RESTART,             /* the group's processes learn it when they start: they restart */
+        CFG_RELOAD_AIRSUPD,             /* [airsupd]: only a restart of airsupd takes it */
+        CFG_RELOAD_STRUCTURAL,          /* the tree's shape: a node under another supervisor moves */
+        _CFG_RELOAD_MAX,
+        _CFG_RELOAD_INVALID = -EINVAL,
+} cfg_reload;
+
+/* How a live node takes an in-place change. */
+typedef enum cfg_apply {
+        CFG_APPLY_AT_USE,               /* read where it is next used: nothing to do now */
+        CFG_APPLY_WINDOW,               /* a supervisor's intensity window is resized */
+        CFG_APPLY_ORDER,                /* a supervisor's children are sorted again */
+        CFG_APPLY_PROBES,               /* each ready process's probing starts again */
+        CFG_APPLY_ROTATION,             /* each process's log sinks take it */
+        CFG_APPLY_LIMITS,               /* written to each running instance's cgroup */
+        _CFG_APPLY_MAX,
+} cfg_apply;
+
+/* X(ID, NAME, SECTIONS, RELOAD, PARSER, FIELD, rest of the row...) */
+#define CFG_KEYS(X)                                                                                             \
+        X(CONTROL,          "control",          CFG_IN_AIRSUPD,    AIRSUPD,    parse_control,          TOP(control)) \
+        X(CONTROL_GROUP,    "control_group",    CFG_IN_AIRSUPD,    AIRSUPD,    parse_control_group,    TOP(control_group)) \
+        X(EVENTS,           "events",           CFG_IN_AIRSUPD,    AIRSUPD,    parse_unsigned,         TOP(events),   \
+          .def = 1000, .min = 1, .max = 1000000)                                                                \
+        X(DEAD_LETTERS,     "dead_letters",     CFG_IN_AIRSUPD,    AIRSUPD,    parse_unsigned,         TOP(dead_letters), \
+          .def = 100, .min = 0, .max = 100000)                                                                  \
+        X(STATE_DIR,        "state_dir",        CFG_IN_AIRSUPD,    AIRSUPD,    parse_absolute_path,    TOP(state_dir)) \
+        X(METRICS_LISTEN,   "metrics_listen",   CFG_IN_AIRSUPD,    AIRSUPD,    parse_listen,           TOP(metrics_listen)) \
+        X(CGROUP,           "cgroup",           CFG_IN_AIRSUPD,    AIRSUPD,    parse_cgroup,           TOP(cgroup),   \
+          .from_string = cfg_cgroup_from_string, .expected = "auto, off or required")              \
+        X(PARENT,           "parent",           CFG_IN_NODE,       STRUCTURAL, parse_parent,           NODE(parent_name)) \
+        X(STRATEGY,         "strategy",         CFG_IN_SUPERVISOR, IN_PLACE,   parse_enum,             NODE(strategy), \
+          .def = CFG_ONE_FOR_ONE, .from_string = cfg_strategy_from_string,                         \
+          .expected = "one_for_one, one_for_all or rest_for_one")                                               \
+        X(INTENSITY,        "intensity",        CFG_IN_SUPERVISOR, IN_PLACE,   parse_unsigned,         NODE(intensity), \
+          .def = 5, .min = 0, .max = 1000000, .apply = CFG_APPLY_WINDOW)                                        \
+        X(PERIOD,           "period",           CFG_IN_SUPERVISOR, IN_PLACE,   parse_positive_duration, NODE(period_usec), \
+          .def = 10 * USEC_PER_SEC)                                                                             \
+        X(RESTART,          "restart",          CFG_IN_NODE,       IN_PLACE,   parse_enum,             NODE(restart), \
+          .def = CFG_RESTART_PERMANENT, .from_string = cfg_restart_from_string,                    \
+          .expected = "permanent, transient or temporary")                                                      \
+        X(ORDER,            "order",            0,                 IN_PLACE,   NULL,                   NO_FIELD,      \
+          .apply = CFG_APPLY_ORDER)                                                                             \
+        X(COMMAND,          "command",          CFG_IN_GROUP,      RESTART,    parse_command,          NODE(command), \
+          .multiline = true)                                                                                    \
+        X(SHUTDOWN,         "shutdown",         CFG_IN_GROUP,      IN_PLACE,   parse_shutdown,         NODE(shutdown_usec), \
+          .def = 5 * USEC_PER_SEC, .also = ALSO(shutdown))                                                      \
+        X(STOP_SIGNAL,      "stop_signal",      CFG_IN_GROUP,      IN_PLACE,   parse_stop_signal,      NODE(stop_signal), \
+          .def = SIGTERM)                                                                                       \
+        X(BACKOFF,          "backoff",          CFG_IN_GROUP,      IN_PLACE,   parse_duration,         NODE(backoff_usec), \
+          .def = 100 * USEC_PER_MSEC)                                                                           \
+        X(BACKOFF_MAX,      "backoff_max",      CFG_IN_GROUP,      IN_PLACE,   parse_duration,         NODE(backoff_max_usec), \
+          .def = 30 * USEC_PER_SEC)                                                                             \
+        X(READY,            "ready",            CFG_IN_GROUP,      RESTART,    parse_ready,            NODE(ready))   \
+        X(READY_DELAY,      "ready_delay",      0,                 IN_PLACE,   NULL,                   NODE(ready_usec)) \
+        X(START_TIMEOUT,    "start_timeout",    CFG_IN_GROUP,      IN_PLACE,   parse_positive_duration, NODE(start_timeout_usec), \
+          .def = 30 * USEC_PER_SEC)                                                                             \
+        X(INSTANCES,        "instances",        CFG_IN_GROUP,      RESTART,    parse_unsigned,         NODE(instances), \
+          .def = 1, .min = 1, .max = 4096)                                                                      \
+        X(MAILBOX,          "mailbox",          CFG_IN_GROUP,      IN_PLACE,   parse_capacity,         NODE(mailbox), \
+          .def = 256u << 10)                                                                                    \
+        X(MESSAGE_MAX,      "message_max",      CFG_IN_GROUP,      IN_PLACE,   parse_unsigned,         NODE(message_max), \
+          .def = 4096, .min = 1, .max = SHM_MESSAGE_MAX)                                                        \
+        X(REDELIVER,        "redeliver",        CFG_IN_GROUP,      IN_PLACE,   parse_unsigned,         NODE(redeliver), \
+          .def = 3, .min = 0, .max = 1000)                                                                      \
+        X(HEALTH,           "health",           CFG_IN_GROUP,      IN_PLACE,   parse_health,           NODE(health),  \
+          .also = ALSO(health_command), .apply = CFG_APPLY_PROBES, .multiline = true)                           \
+        X(HEALTH_INTERVAL,  "health_interval",  CFG_IN_GROUP,      IN_PLACE,   parse_positive_duration, NODE(health_interval_usec), \
+          .def = USEC_PER_SEC, .apply = CFG_APPLY_PROBES)                                                       \
+        X(HEALTH_TIMEOUT,   "health_timeout",   CFG_IN_GROUP,      IN_PLACE,   parse_positive_duration, NODE(health_timeout_usec), \
+          .def = 500 * USEC_PER_MSEC, .apply = CFG_APPLY_PROBES)                                                \
+        X(HEALTH_THRESHOLD, "health_threshold", CFG_IN_GROUP,      IN_PLACE,   parse_unsigned,         NODE(health_threshold), \
+          .def = 3, .min = 1, .max = 1000, .apply = CFG_APPLY_PROBES)                                           \
+        X(HEALTH_GRACE,     "health_grace",     CFG_IN_GROUP,      IN_PLACE,   parse_duration,         NODE(health_grace_usec)) \
+        X(WATCHDOG,         "watchdog",         0,                 RESTART,    NULL,                   NO_FIELD)      \
+        X(USER,             "user",             CFG_IN_GROUP,      RESTART,    parse_user,             NODE(user))    \
+        X(WORKDIR,          "workdir",          CFG_IN_GROUP,      RESTART,    parse_absolute_path,    NODE(workdir)) \
+        X(ENVIRONMENT,      "environment",      CFG_IN_GROUP,      RESTART,    parse_environment,      NODE(environment), \
+          .multiline = true)                                                                                    \
+        X(STDOUT,           "stdout",           CFG_IN_GROUP,      RESTART,    parse_output,           NODE(out),     \
+          .also = ALSO(out_path))                                                                               \
+        X(STDERR,           "stderr",           CFG_IN_GROUP,      RESTART,    parse_output,           NODE(err),     \
+          .also = ALSO(err_path))                                                                               \
+        X(LOG_MAX,          "log_max",          CFG_IN_GROUP,      IN_PLACE,   parse_size,             NODE(log_max), \
+          .def = 10u << 20, .shown = "log_max/log_keep", .apply = CFG_APPLY_ROTATION)                           \
+        X(LOG_KEEP,         "log_keep",         CFG_IN_GROUP,      IN_PLACE,   parse_unsigned,         NODE(log_keep), \
+          .def = 5, .min = 0, .max = 1000, .shown = "log_max/log_keep", .apply = CFG_APPLY_ROTATION)            \
+        X(MEMORY_MAX,       "memory_max",       CFG_IN_GROUP,      IN_PLACE,   parse_limit,            LIMIT(MEMORY_MAX)) \
+        X(MEMORY_HIGH,      "memory_high",      CFG_IN_GROUP,      IN_PLACE,   parse_limit,            LIMIT(MEMORY_HIGH)) \
+        X(PIDS_MAX,         "pids_max",         CFG_IN_GROUP,      IN_PLACE,   parse_limit,            LIMIT(PIDS_MAX)) \
+        X(CPU_WEIGHT,       "cpu_weight",       CFG_IN_GROUP,      IN_PLACE,   parse_limit,            LIMIT(CPU_WEIGHT)) \
+        X(CPU_MAX,          "cpu_max",          CFG_IN_GROUP,      IN_PLACE,   parse_limit,            LIMIT(CPU_MAX)) \
+        X(IO_WEIGHT,        "io_weight",        CFG_IN_GROUP,      IN_PLACE,   parse_limit,            LIMIT(IO_WEIGHT))
+
+typedef enum cfg_key {
+#define CFG_KEY_ID(id, ...) CFG_KEY_##id,
+        CFG_KEYS(CFG_KEY_ID)
+#undef CFG_KEY_ID
+        _CFG_KEY_MAX,
+        _CFG_KEY_INVALID = -EINVAL,
+} cfg_key;
+
+#define CFG_KEY_BIT(k) (UINT64_C(1) << (k))
