@@ -631,7 +631,7 @@ static void attach_below(sup_manager *m, sup_reload *r, int parent) {
                                         c->nodes[i].name);
                 } else if (n) {
                         unpark(r, (size_t) k);
-                        n->held = r->held[k];
+                        manager_node_hold(m, n, r->held[k]);
                         manager_node_reconfigure(m, n, &c->nodes[i]);
                 }
                 r->by_new[i] = n;

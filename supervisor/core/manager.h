@@ -125,6 +125,9 @@ int manager_node_restart_children(sup_manager *m, sup_node *s, const bool *which
 int manager_node_reorder(sup_manager *m, sup_node *s, int (*rank)(const sup_node *c, void *userdata), void *userdata);
 void manager_node_reconfigure(sup_manager *m, sup_node *n, const cfg_node *c);
 void manager_node_set_next(sup_manager *m, sup_node *n, const cfg_node *c);
+/* A node moved by a reload keeps the operator's hold it had (the one
+ * writer of a hold is sup.c's node_hold()). */
+void manager_node_hold(sup_manager *m, sup_node *n, bool held);
 
 /* Events: sup_events_subscribe(&m->events, ...) (event.h). */
 

@@ -872,7 +872,6 @@ int proc_on_report(sup_proc *p, proc_report what) {
                 probe_pong(p, p->broker.pong);
                 return 0;
         case PROC_REPORT_HEALTH_FAILED:
-                p->health_failed = true;
                 return proc_dispatch(p, PROC_EV_HEALTH_FAILED);
         case PROC_REPORT_GROUP_EMPTY:
                 return proc_dispatch(p, PROC_EV_GROUP_EMPTY);

@@ -359,6 +359,11 @@ void manager_node_reconfigure(sup_manager *m, sup_node *n, const cfg_node *c) {
         node_reconfigure(n, c);
 }
 
+void manager_node_hold(sup_manager *m, sup_node *n, bool held) {
+        (void) m;
+        node_hold(n, held);
+}
+
 void manager_node_set_next(sup_manager *m, sup_node *n, const cfg_node *c) {
         (void) m;
         n->next_cfg = c;
