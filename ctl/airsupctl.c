@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/control-proto.h"
+
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 
 #define EXIT_FAILED 1
@@ -28,10 +30,6 @@
 #define EXIT_NO_SUCH 3
 #define EXIT_UNREACHABLE 4
 
-#define PATH_MANAGER "/org/airsup1"
-#define IFACE_MANAGER "org.airsup1.Manager"
-#define ERR_NO_SUCH_NODE "org.airsup1.Error.NoSuchNode"
-#define STATUS_ROW "(sssssutubstss)"
 
 static const char *arg_socket;
 static bool arg_json, arg_no_block;
@@ -161,7 +159,7 @@ static int connect_bus(sd_bus **ret) {
         /* The handshake completes with the first call: make it a Ping, so
          * that a refusal is told apart from a failed verb. */
         if (r >= 0)
-                r = sd_bus_call_method(bus, NULL, PATH_MANAGER, "org.freedesktop.DBus.Peer", "Ping", NULL, NULL, "");
+                r = sd_bus_call_method(bus, NULL, CONTROL_PATH, "org.freedesktop.DBus.Peer", "Ping", NULL, NULL, "");
         if (r >= 0) {
                 *ret = bus;
                 return 0;
@@ -174,7 +172,7 @@ static int connect_bus(sd_bus **ret) {
 }
 
 static int call_error(const sd_bus_error *e, int r) {
-        if (sd_bus_error_has_name(e, ERR_NO_SUCH_NODE)) {
+        if (sd_bus_error_has_name(e, CONTROL_ERR_NO_SUCH_NODE)) {
                 fprintf(stderr, "airsupctl: %s\n", e->message);
                 return EXIT_NO_SUCH;
         }
@@ -185,7 +183,7 @@ static int call_error(const sd_bus_error *e, int r) {
 /* A call without arguments; its reply in *REPLY, or an exit status. */
 static int call_plain(sd_bus *bus, const char *method, sd_bus_message **reply) {
         sd_bus_error e = SD_BUS_ERROR_NULL;
-        int r = sd_bus_call_method(bus, NULL, PATH_MANAGER, IFACE_MANAGER, method, &e, reply, "");
+        int r = sd_bus_call_method(bus, NULL, CONTROL_PATH, CONTROL_IFACE, method, &e, reply, "");
 
         if (r >= 0)
                 return 0;
@@ -209,7 +207,7 @@ static int get_status(sd_bus *bus, char **names, sd_bus_message **ret_reply, row
         size_t n = 0;
         int r;
 
-        r = sd_bus_message_new_method_call(bus, &m, NULL, PATH_MANAGER, IFACE_MANAGER, "Status");
+        r = sd_bus_message_new_method_call(bus, &m, NULL, CONTROL_PATH, CONTROL_IFACE, "Status");
         if (r >= 0)
                 r = sd_bus_message_append_strv(m, names);
         if (r >= 0)
@@ -220,10 +218,10 @@ static int get_status(sd_bus *bus, char **names, sd_bus_message **ret_reply, row
                 sd_bus_error_free(&e);
                 return -r;
         }
-        r = sd_bus_message_enter_container(reply, 'a', STATUS_ROW);
+        r = sd_bus_message_enter_container(reply, 'a', CONTROL_STATUS_ROW);
         while (r >= 0) {
                 row x = {};
-                r = sd_bus_message_read(reply, STATUS_ROW, &x.name, &x.kind, &x.state, &x.parent, &x.held, &x.pid,
+                r = sd_bus_message_read(reply, CONTROL_STATUS_ROW, &x.name, &x.kind, &x.state, &x.parent, &x.held, &x.pid,
                                         &x.uptime_usec, &x.restarts, &x.ready, &x.last_exit, &x.exited_usec,
                                         &x.status, &x.health);
                 if (r <= 0)
@@ -363,12 +361,12 @@ static int verb_tree(sd_bus *bus) {
         if (r > 0)
                 return r;
         a = arg_json ? json_object_new_array() : NULL;
-        r = sd_bus_message_enter_container(reply, 'a', "(susssusuu)");
+        r = sd_bus_message_enter_container(reply, 'a', CONTROL_TREE_ROW);
         while (r >= 0) {
                 const char *name, *kind, *state, *strategy, *restart;
                 uint32_t depth, intensity, period, instances;
 
-                r = sd_bus_message_read(reply, "(susssusuu)", &name, &depth, &kind, &state, &strategy, &intensity,
+                r = sd_bus_message_read(reply, CONTROL_TREE_ROW, &name, &depth, &kind, &state, &strategy, &intensity,
                                         &restart, &period, &instances);
                 if (r <= 0)
                         break;
@@ -440,7 +438,7 @@ static int verb_change(sd_bus *bus, const char *verb, const char *name) {
         r = get_status(bus, names, &before_reply, &before, &n_before);
         if (r < 0)
                 return -r;
-        r = sd_bus_call_method(bus, NULL, PATH_MANAGER, IFACE_MANAGER, method, &e, NULL, "s", name);
+        r = sd_bus_call_method(bus, NULL, CONTROL_PATH, CONTROL_IFACE, method, &e, NULL, "s", name);
         if (r < 0) {
                 r = call_error(&e, r);
                 sd_bus_error_free(&e);
@@ -487,7 +485,7 @@ static int verb_signal(sd_bus *bus, const char *name, const char *sig) {
         uint32_t k = 0;
         int r;
 
-        r = sd_bus_call_method(bus, NULL, PATH_MANAGER, IFACE_MANAGER, "Signal", &e, &reply, "ss", name, sig);
+        r = sd_bus_call_method(bus, NULL, CONTROL_PATH, CONTROL_IFACE, "Signal", &e, &reply, "ss", name, sig);
         if (r < 0) {
                 r = call_error(&e, r);
                 sd_bus_error_free(&e);
@@ -540,7 +538,7 @@ static int print_event(sd_bus_message *m, event_filter *f) {
         uint32_t pid, inc;
         int r;
 
-        r = sd_bus_message_read(m, "(tttsssuus)", &seq, &real, &mono, &sev, &kind, &node, &pid, &inc, &text);
+        r = sd_bus_message_read(m, CONTROL_EVENT_ROW, &seq, &real, &mono, &sev, &kind, &node, &pid, &inc, &text);
         if (r <= 0)
                 return r;
         if (seq <= f->after_seq || severity_from_string(sev) > f->max_priority)
@@ -578,14 +576,14 @@ static int verb_dead_letters(sd_bus *bus, const char *name) {
         json_object *a = arg_json ? json_object_new_array() : NULL;
         int r, n = 0;
 
-        r = sd_bus_call_method(bus, NULL, PATH_MANAGER, IFACE_MANAGER, "DeadLetters", &e, &reply, "s", name ? name : "");
+        r = sd_bus_call_method(bus, NULL, CONTROL_PATH, CONTROL_IFACE, "DeadLetters", &e, &reply, "s", name ? name : "");
         if (r < 0) {
                 json_object_put(a);
                 r = call_error(&e, r);
                 sd_bus_error_free(&e);
                 return r;
         }
-        r = sd_bus_message_enter_container(reply, 'a', "(tsssuuu)");
+        r = sd_bus_message_enter_container(reply, 'a', CONTROL_DEAD_LETTER_ROW);
         if (r >= 0 && !a)
                 printf("%-26s %-16s %-16s %6s %7s %5s  %s\n", "TIME", "TO", "FROM", "TYPE", "BYTES", "TRIES",
                        "FIRST BYTES");
@@ -594,7 +592,7 @@ static int verb_dead_letters(sd_bus *bus, const char *name) {
                 const char *to, *from, *head;
                 uint32_t type, len, red;
 
-                r = sd_bus_message_read(reply, "(tsssuuu)", &real, &to, &from, &head, &type, &len, &red);
+                r = sd_bus_message_read(reply, CONTROL_DEAD_LETTER_ROW, &real, &to, &from, &head, &type, &len, &red);
                 if (r <= 0)
                         break;
                 n++;
@@ -622,7 +620,7 @@ static int verb_dead_letters(sd_bus *bus, const char *name) {
 
 static int on_event_signal(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         (void) error;
-        if (sd_bus_message_is_signal(m, IFACE_MANAGER, "Event"))
+        if (sd_bus_message_is_signal(m, CONTROL_IFACE, "Event"))
                 (void) print_event(m, userdata);
         return 0;
 }
@@ -638,7 +636,7 @@ static int verb_events(sd_bus *bus, bool follow, uint32_t n, uint64_t since, int
         if (follow) {
                 r = sd_bus_add_filter(bus, NULL, on_event_signal, &f);
                 if (r >= 0)
-                        r = sd_bus_call_method(bus, NULL, PATH_MANAGER, IFACE_MANAGER, "Subscribe", &e, NULL, "");
+                        r = sd_bus_call_method(bus, NULL, CONTROL_PATH, CONTROL_IFACE, "Subscribe", &e, NULL, "");
                 if (r < 0) {
                         r = call_error(&e, r);
                         sd_bus_error_free(&e);
@@ -647,14 +645,14 @@ static int verb_events(sd_bus *bus, bool follow, uint32_t n, uint64_t since, int
         }
         if (n == 0)
                 goto live;
-        r = sd_bus_call_method(bus, NULL, PATH_MANAGER, IFACE_MANAGER, "Events", &e, &reply, "utis", n, since,
+        r = sd_bus_call_method(bus, NULL, CONTROL_PATH, CONTROL_IFACE, "Events", &e, &reply, "utis", n, since,
                                (int32_t) max_priority, node ?: "");
         if (r < 0) {
                 r = call_error(&e, r);
                 sd_bus_error_free(&e);
                 return r;
         }
-        r = sd_bus_message_enter_container(reply, 'a', "(tttsssuus)");
+        r = sd_bus_message_enter_container(reply, 'a', CONTROL_EVENT_ROW);
         if (r >= 0) {
                 /* History is filtered by airsupd; print it whole. */
                 uint64_t floor = f.after_seq;
@@ -728,12 +726,12 @@ static int verb_metrics(sd_bus *bus, bool prometheus) {
         if (r > 0)
                 return r;
         a = arg_json && !prometheus ? json_object_new_array() : NULL;
-        r = sd_bus_message_enter_container(reply, 'a', "(ssssd)");
+        r = sd_bus_message_enter_container(reply, 'a', CONTROL_METRIC_ROW);
         while (r >= 0) {
                 const char *name, *type, *help, *labels;
                 double v;
 
-                r = sd_bus_message_read(reply, "(ssssd)", &name, &type, &help, &labels, &v);
+                r = sd_bus_message_read(reply, CONTROL_METRIC_ROW, &name, &type, &help, &labels, &v);
                 if (r <= 0)
                         break;
                 if (prometheus) {
@@ -777,13 +775,13 @@ static int collect_figures(sd_bus *bus, const char *name, const char *prefix, co
         r = call_plain(bus, "Metrics", &reply);
         if (r > 0)
                 return r;
-        r = sd_bus_message_enter_container(reply, 'a', "(ssssd)");
+        r = sd_bus_message_enter_container(reply, 'a', CONTROL_METRIC_ROW);
         while (r >= 0) {
                 const char *metric, *type, *help, *labels, *q, *e;
                 double v;
                 size_t k, f;
 
-                r = sd_bus_message_read(reply, "(ssssd)", &metric, &type, &help, &labels, &v);
+                r = sd_bus_message_read(reply, CONTROL_METRIC_ROW, &metric, &type, &help, &labels, &v);
                 if (r <= 0)
                         break;
                 if (strncmp(metric, prefix, pl) != 0 || (!strstr(labels, want_p) && !strstr(labels, want_g)))
@@ -954,14 +952,14 @@ static int verb_logs(sd_bus *bus, const char *name, long n, bool follow) {
         size_t count = 0;
         int r;
 
-        r = sd_bus_call_method(bus, NULL, PATH_MANAGER, IFACE_MANAGER, "Outputs", &e, &reply, "s", name);
+        r = sd_bus_call_method(bus, NULL, CONTROL_PATH, CONTROL_IFACE, "Outputs", &e, &reply, "s", name);
         if (r < 0) {
                 r = call_error(&e, r);
                 sd_bus_error_free(&e);
                 return r;
         }
-        r = sd_bus_message_enter_container(reply, 'a', "(sss)");
-        while (r >= 0 && (r = sd_bus_message_read(reply, "(sss)", &proc, &kind, &path)) > 0) {
+        r = sd_bus_message_enter_container(reply, 'a', CONTROL_OUTPUT_ROW);
+        while (r >= 0 && (r = sd_bus_message_read(reply, CONTROL_OUTPUT_ROW, &proc, &kind, &path)) > 0) {
                 count++;
                 if ((strcmp(kind, "log") == 0 || strcmp(kind, "file") == 0) && !log_path)
                         log_path = path;
@@ -1021,14 +1019,14 @@ static int verb_reload(sd_bus *bus, bool dry_run) {
         size_t n = 0, k = 0;
         int applied = 0, r;
 
-        r = sd_bus_message_new_method_call(bus, &call, NULL, PATH_MANAGER, IFACE_MANAGER, "Reload");
+        r = sd_bus_message_new_method_call(bus, &call, NULL, CONTROL_PATH, CONTROL_IFACE, "Reload");
         if (r >= 0)
                 r = sd_bus_message_append(call, "b", dry_run);
         if (r >= 0)
                 r = sd_bus_call(bus, call, (uint64_t) (arg_timeout * 1e6), &e, &reply);
         sd_bus_message_unref(call);
         if (r < 0) {
-                if (sd_bus_error_has_name(&e, "org.airsup1.Error.BadConfig")) {
+                if (sd_bus_error_has_name(&e, CONTROL_ERR_BAD_CONFIG)) {
                         fprintf(stderr, "%s", e.message ? e.message : "");
                         fprintf(stderr, "airsupctl: not reloaded: the file has errors; nothing changed\n");
                         r = EXIT_FAILED;
@@ -1043,10 +1041,10 @@ static int verb_reload(sd_bus *bus, bool dry_run) {
         }
         r = sd_bus_message_read(reply, "b", &applied);
         if (r >= 0)
-                r = sd_bus_message_enter_container(reply, 'a', "(sss)");
+                r = sd_bus_message_enter_container(reply, 'a', CONTROL_PLAN_ROW);
         if (r >= 0 && !arg_json)
                 printf("%-10s %-24s %s\n", "ACTION", "NAME", "DETAIL");
-        while (r >= 0 && (r = sd_bus_message_read(reply, "(sss)", &action, &name, &detail)) > 0) {
+        while (r >= 0 && (r = sd_bus_message_read(reply, CONTROL_PLAN_ROW, &action, &name, &detail)) > 0) {
                 n++;
                 if (plan) {
                         json_object *o = json_object_new_object();

@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/control-proto.h"
 #include "common/fds.h"
 #include "supervisor/messages/broker.h"
 #include "supervisor/start/cgroup.h"
@@ -67,14 +68,6 @@
 #define CONTROL_WQUEUE_TOTAL_MAX (16 * 1024 * 1024)
 #define EVENTS_MAX_REPLY 100000
 #define CONTROL_SNDBUF (32 * 1024)     /* the kernel doubles it */
-#define CONTROL_PATH "/org/airsup1"
-#define CONTROL_NODE_PREFIX "/org/airsup1/node"
-#define CONTROL_IFACE "org.airsup1.Manager"
-#define NODE_IFACE "org.airsup1.Node"
-#define ERR_NO_SUCH_NODE "org.airsup1.Error.NoSuchNode"
-#define ERR_BUSY "org.airsup1.Error.Busy"
-#define ERR_FAILED "org.airsup1.Error.Failed"
-#define ERR_BAD_CONFIG "org.airsup1.Error.BadConfig"
 
 typedef struct client {
         sup_control *control;
@@ -106,8 +99,6 @@ struct sup_control {
         sd_id128_t id;
         int subscription;               /* on the event log */
 };
-
-#define EVENT_ROW "(tttsssuus)"
 
 /* What unread replies cost.  sd-bus tells how many messages wait in a
  * connection's queue, not how many bytes: so each message sent here is
@@ -314,7 +305,7 @@ static int append_proc(sd_bus_message *r, const sup_node *n, const sup_proc *p, 
         char exit_text[48];
 
         last_exit(p, exit_text, sizeof(exit_text));
-        return sd_bus_message_append(r, "(sssssutubstss)", p->name, "process", proc_state_to_string(p->state),
+        return sd_bus_message_append(r, CONTROL_STATUS_ROW, p->name, "process", proc_state_to_string(p->state),
                                      n->cfg->name, n->held || p->held ? "held" : "", (uint32_t) (proc_running(p) ? p->pid : 0),
                                      proc_uptime(p, now), (uint32_t) (p->incarnation > 0 ? p->incarnation - 1 : 0),
                                      p->state == PROC_READY, exit_text, p->exited_realtime_usec, p->status,
@@ -324,7 +315,7 @@ static int append_proc(sd_bus_message *r, const sup_node *n, const sup_proc *p, 
 static int append_supervisor(sd_bus_message *r, const sup_node *n) {
         const char *parent = n->parent ? n->parent->cfg->name : "";
 
-        return sd_bus_message_append(r, "(sssssutubstss)", n->cfg->name, "supervisor", node_state_to_string(n->state),
+        return sd_bus_message_append(r, CONTROL_STATUS_ROW, n->cfg->name, "supervisor", node_state_to_string(n->state),
                                      parent, n->held ? "held" : "", (uint32_t) 0, (uint64_t) 0, (uint32_t) 0,
                                      n->state == NODE_UP, "", (uint64_t) 0, "", "");
 }
@@ -372,7 +363,7 @@ static int method_status(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r < 0)
                 return r;
-        r = sd_bus_message_open_container(reply, 'a', "(sssssutubstss)");
+        r = sd_bus_message_open_container(reply, 'a', CONTROL_STATUS_ROW);
         if (r < 0)
                 return r;
         w.reply = reply;
@@ -391,7 +382,7 @@ static int method_status(sd_bus_message *msg, void *userdata, sd_bus_error *erro
                 } else if (manager_find_proc(c->m, *s, &p) == 0)
                         r = append_proc(reply, p->group, p, w.now);
                 else
-                        return sd_bus_error_setf(error, ERR_NO_SUCH_NODE, "No such group, instance or supervisor: %s", *s);
+                        return sd_bus_error_setf(error, CONTROL_ERR_NO_SUCH_NODE, "No such group, instance or supervisor: %s", *s);
                 if (r < 0)
                         return r;
         }
@@ -405,7 +396,7 @@ static int tree_node(sup_node *n, unsigned depth, void *userdata) {
         sd_bus_message *reply = userdata;
         const cfg_node *c = n->cfg;
 
-        return sd_bus_message_append(reply, "(susssusuu)", c->name, (uint32_t) depth,
+        return sd_bus_message_append(reply, CONTROL_TREE_ROW, c->name, (uint32_t) depth,
                                      c->supervisor ? "supervisor" : "group", node_state_to_string(n->state),
                                      c->supervisor ? cfg_strategy_to_string(c->strategy) : "",
                                      (uint32_t) (c->supervisor ? c->intensity : 0),
@@ -422,7 +413,7 @@ static int method_tree(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r < 0)
                 return r;
-        r = sd_bus_message_open_container(reply, 'a', "(susssusuu)");
+        r = sd_bus_message_open_container(reply, 'a', CONTROL_TREE_ROW);
         if (r < 0)
                 return r;
         r = manager_walk(c->m, tree_node, reply);
@@ -437,19 +428,19 @@ static int method_tree(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 static int verb_error(sd_bus_error *error, int r, const char *verb, const char *name) {
         switch (r) {
         case -EPERM:
-                return sd_bus_error_setf(error, ERR_FAILED, "Cannot %s %s: it is the root (use shutdown)", verb, name);
+                return sd_bus_error_setf(error, CONTROL_ERR_FAILED, "Cannot %s %s: it is the root (use shutdown)", verb, name);
         case -ESHUTDOWN:
-                return sd_bus_error_setf(error, ERR_BUSY, "Cannot %s %s: airsupd is shutting down", verb, name);
+                return sd_bus_error_setf(error, CONTROL_ERR_BUSY, "Cannot %s %s: airsupd is shutting down", verb, name);
         case -EBUSY:
-                return sd_bus_error_setf(error, ERR_BUSY, "Cannot %s %s now: its supervisor is stopping or "
+                return sd_bus_error_setf(error, CONTROL_ERR_BUSY, "Cannot %s %s now: its supervisor is stopping or "
                                          "restarting children", verb, name);
         case -ESRCH:
-                return sd_bus_error_setf(error, ERR_FAILED, "Cannot %s %s: nothing of it runs", verb, name);
+                return sd_bus_error_setf(error, CONTROL_ERR_FAILED, "Cannot %s %s: nothing of it runs", verb, name);
         case -ENOTCONN:
-                return sd_bus_error_setf(error, ERR_FAILED, "Cannot %s %s: its group is stopped (start the group)",
+                return sd_bus_error_setf(error, CONTROL_ERR_FAILED, "Cannot %s %s: its group is stopped (start the group)",
                                          verb, name);
         default:
-                return sd_bus_error_setf(error, ERR_FAILED, "Cannot %s %s: %s", verb, name, strerror(-r));
+                return sd_bus_error_setf(error, CONTROL_ERR_FAILED, "Cannot %s %s: %s", verb, name, strerror(-r));
         }
 }
 
@@ -476,7 +467,7 @@ static int append_event(sd_bus_message *r, const sup_event *e) {
         char body[384];
 
         sup_event_format_body(e, body, sizeof(body));
-        return sd_bus_message_append(r, EVENT_ROW, e->seq, e->real_usec, e->mono_usec,
+        return sd_bus_message_append(r, CONTROL_EVENT_ROW, e->seq, e->real_usec, e->mono_usec,
                                      sup_priority_to_string(e->priority), sup_event_type_to_string(e->type), e->node,
                                      (uint32_t) e->pid, e->incarnation, body);
 }
@@ -520,13 +511,13 @@ static int method_events(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         if (r < 0)
                 return r;
         if (node[0] && !manager_find_node(c->m, node) && !strchr(node, '['))
-                return sd_bus_error_setf(error, ERR_NO_SUCH_NODE, "No such group, instance or supervisor: %s", node);
+                return sd_bus_error_setf(error, CONTROL_ERR_NO_SUCH_NODE, "No such group, instance or supervisor: %s", node);
         if (max == 0 || max > EVENTS_MAX_REPLY)
                 max = EVENTS_MAX_REPLY;
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r < 0)
                 return r;
-        r = sd_bus_message_open_container(reply, 'a', EVENT_ROW);
+        r = sd_bus_message_open_container(reply, 'a', CONTROL_EVENT_ROW);
         if (r < 0)
                 return r;
         /* The last MAX that match, oldest first. */
@@ -592,7 +583,7 @@ static int append_outputs(sd_bus_message *reply, const sup_node *n, const sup_pr
                         continue;
                 if ((c->out == CFG_OUTPUT_LOG || c->out == CFG_OUTPUT_FILE) && cfg_expand(c->out_path, &in, &path) < 0)
                         return -ENOMEM;
-                r = sd_bus_message_append(reply, "(sss)", p->name, output_kind(c->out),
+                r = sd_bus_message_append(reply, CONTROL_OUTPUT_ROW, p->name, output_kind(c->out),
                                           path ? path : c->out == CFG_OUTPUT_JOURNAL ? c->name : "");
                 free(path);
         }
@@ -611,10 +602,10 @@ static int method_outputs(sd_bus_message *msg, void *userdata, sd_bus_error *err
         if (r < 0)
                 return r;
         if (n && n->cfg->supervisor)
-                return sd_bus_error_setf(error, ERR_FAILED, "%s is a supervisor: name a group", name);
+                return sd_bus_error_setf(error, CONTROL_ERR_FAILED, "%s is a supervisor: name a group", name);
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "(sss)");
+                r = sd_bus_message_open_container(reply, 'a', CONTROL_OUTPUT_ROW);
         if (r >= 0)
                 r = n ? append_outputs(reply, n, NULL) : append_outputs(reply, p->group, p);
         if (r >= 0)
@@ -645,7 +636,7 @@ static int method_dead_letters(sd_bus_message *msg, void *userdata, sd_bus_error
         }
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "(tsssuuu)");
+                r = sd_bus_message_open_container(reply, 'a', CONTROL_DEAD_LETTER_ROW);
         for (size_t i = 0; r >= 0 && i < broker_dead_count(c->m); i++) {
                 const broker_dead *d = broker_dead_at(c->m, i);
                 char hex[2 * sizeof(d->head) + 1];
@@ -655,7 +646,7 @@ static int method_dead_letters(sd_bus_message *msg, void *userdata, sd_bus_error
                 for (uint32_t k = 0; k < d->n_head; k++)
                         snprintf(hex + 2 * k, 3, "%02x", d->head[k]);
                 hex[2 * d->n_head] = '\0';
-                r = sd_bus_message_append(reply, "(tsssuuu)", d->realtime_usec, d->receiver, d->sender, hex, d->type,
+                r = sd_bus_message_append(reply, CONTROL_DEAD_LETTER_ROW, d->realtime_usec, d->receiver, d->sender, hex, d->type,
                                           d->len, d->redeliveries);
         }
         if (r >= 0)
@@ -667,7 +658,6 @@ static int method_dead_letters(sd_bus_message *msg, void *userdata, sd_bus_error
 
 /* Metrics, one row per sample: name, type, help, labels, value.  The
  * same rows make airsupctl's table, its JSON and the Prometheus text. */
-#define METRIC_ROW "(ssssd)"
 
 typedef struct metrics_walk {
         sd_bus_message *reply;          /* rows for D-Bus, or ... */
@@ -724,7 +714,7 @@ enum { M_UP, M_HELD, M_READY, M_RESTARTS, M_UPTIME, M_EXIT, M_PID, M_LATENCY, M_
 static int sample(metrics_walk *w, const char *name, const char *type, const char *help, const char *labels,
                   double v) {
         if (w->reply)
-                return sd_bus_message_append(w->reply, METRIC_ROW, name, type, help, labels, v);
+                return sd_bus_message_append(w->reply, CONTROL_METRIC_ROW, name, type, help, labels, v);
         /* Each family's HELP and TYPE once, before its first sample. */
         if (!w->last || strcmp(w->last, name) != 0)
                 fprintf(w->text, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
@@ -973,7 +963,7 @@ static int method_metrics(sd_bus_message *msg, void *userdata, sd_bus_error *err
         (void) error;
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', METRIC_ROW);
+                r = sd_bus_message_open_container(reply, 'a', CONTROL_METRIC_ROW);
         w.reply = reply;
         if (r >= 0)
                 r = metrics_collect(c, &w);
@@ -1024,7 +1014,7 @@ static int lookup(sup_control *c, const char *name, sup_node **ret_node, sup_pro
                 return 0;
         if (ret_proc && manager_find_proc(c->m, name, ret_proc) == 0)
                 return 0;
-        return sd_bus_error_setf(error, ERR_NO_SUCH_NODE, "No such group, instance or supervisor: %s", name);
+        return sd_bus_error_setf(error, CONTROL_ERR_NO_SUCH_NODE, "No such group, instance or supervisor: %s", name);
 }
 
 static int method_verb(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -1091,19 +1081,19 @@ static void on_reload_done(const reload_result *res, void *userdata) {
         int r;
 
         if (res->r == -EINVAL)
-                r = sd_bus_reply_method_errorf(msg, ERR_BAD_CONFIG, "%s", res->errors ? res->errors : "");
+                r = sd_bus_reply_method_errorf(msg, CONTROL_ERR_BAD_CONFIG, "%s", res->errors ? res->errors : "");
         else if (res->r == -ESHUTDOWN)
-                r = sd_bus_reply_method_errorf(msg, ERR_BUSY, "Not reloaded: airsupd is shutting down");
+                r = sd_bus_reply_method_errorf(msg, CONTROL_ERR_BUSY, "Not reloaded: airsupd is shutting down");
         else if (res->r < 0)
-                r = sd_bus_reply_method_errorf(msg, ERR_FAILED, "Not reloaded: %s", strerror(-res->r));
+                r = sd_bus_reply_method_errorf(msg, CONTROL_ERR_FAILED, "Not reloaded: %s", strerror(-res->r));
         else {
                 r = sd_bus_message_new_method_return(msg, &reply);
                 if (r >= 0)
                         r = sd_bus_message_append(reply, "b", !res->dry_run);
                 if (r >= 0)
-                        r = sd_bus_message_open_container(reply, 'a', "(sss)");
+                        r = sd_bus_message_open_container(reply, 'a', CONTROL_PLAN_ROW);
                 for (size_t i = 0; r >= 0 && i < res->n_rows; i++)
-                        r = sd_bus_message_append(reply, "(sss)", res->rows[i].action, res->rows[i].name,
+                        r = sd_bus_message_append(reply, CONTROL_PLAN_ROW, res->rows[i].action, res->rows[i].name,
                                                   res->rows[i].detail);
                 if (r >= 0)
                         r = sd_bus_message_close_container(reply);
@@ -1118,7 +1108,7 @@ static void on_reload_done(const reload_result *res, void *userdata) {
                 if (r >= 0)
                         r = sd_bus_send(NULL, reply, NULL);
                 else
-                        r = sd_bus_reply_method_errorf(msg, ERR_FAILED, "Cannot reply: %s", strerror(-r));
+                        r = sd_bus_reply_method_errorf(msg, CONTROL_ERR_FAILED, "Cannot reply: %s", strerror(-r));
         }
         (void) r;
         sd_bus_message_unref(msg);
@@ -1137,7 +1127,7 @@ static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         if (r < 0) {
                 sd_bus_message_unref(msg);
                 if (r == -EBUSY)
-                        return sd_bus_error_setf(error, ERR_BUSY, "Not reloaded: %d reloads wait already",
+                        return sd_bus_error_setf(error, CONTROL_ERR_BUSY, "Not reloaded: %d reloads wait already",
                                                  RELOAD_WAITING_MAX);
                 return verb_error(error, r, "reload", c->m->cfg->path);
         }
@@ -1159,23 +1149,23 @@ static int method_shutdown(sd_bus_message *msg, void *userdata, sd_bus_error *er
 static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_METHOD_WITH_ARGS("Status", SD_BUS_ARGS("as", names),
-                                SD_BUS_RESULT("a(sssssutubstss)", rows), method_status, 0),
-        SD_BUS_METHOD_WITH_ARGS("Tree", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(susssusuu)", nodes), method_tree, 0),
+                                SD_BUS_RESULT("a" CONTROL_STATUS_ROW, rows), method_status, 0),
+        SD_BUS_METHOD_WITH_ARGS("Tree", SD_BUS_NO_ARGS, SD_BUS_RESULT("a" CONTROL_TREE_ROW, nodes), method_tree, 0),
         SD_BUS_METHOD_WITH_ARGS("Start", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT, method_verb, 0),
         SD_BUS_METHOD_WITH_ARGS("Stop", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT, method_verb, 0),
         SD_BUS_METHOD_WITH_ARGS("Restart", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT, method_verb, 0),
         SD_BUS_METHOD_WITH_ARGS("Signal", SD_BUS_ARGS("s", name, "s", signal), SD_BUS_RESULT("u", signalled),
                                 method_signal, 0),
         SD_BUS_METHOD_WITH_ARGS("Reload", SD_BUS_ARGS("b", dry_run),
-                                SD_BUS_RESULT("b", applied, "a(sss)", plan, "at", counts, "t", usec), method_reload, 0),
+                                SD_BUS_RESULT("b", applied, "a" CONTROL_PLAN_ROW, plan, "at", counts, "t", usec), method_reload, 0),
         SD_BUS_METHOD_WITH_ARGS("Shutdown", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_shutdown, 0),
         SD_BUS_METHOD_WITH_ARGS("Events", SD_BUS_ARGS("u", max, "t", since_realtime_usec, "i", max_priority,
-                                "s", node), SD_BUS_RESULT("a" EVENT_ROW, events), method_events, 0),
-        SD_BUS_METHOD_WITH_ARGS("Outputs", SD_BUS_ARGS("s", name), SD_BUS_RESULT("a(sss)", outputs),
+                                "s", node), SD_BUS_RESULT("a" CONTROL_EVENT_ROW, events), method_events, 0),
+        SD_BUS_METHOD_WITH_ARGS("Outputs", SD_BUS_ARGS("s", name), SD_BUS_RESULT("a" CONTROL_OUTPUT_ROW, outputs),
                                 method_outputs, 0),
-        SD_BUS_METHOD_WITH_ARGS("Metrics", SD_BUS_NO_ARGS, SD_BUS_RESULT("a" METRIC_ROW, samples),
+        SD_BUS_METHOD_WITH_ARGS("Metrics", SD_BUS_NO_ARGS, SD_BUS_RESULT("a" CONTROL_METRIC_ROW, samples),
                                 method_metrics, 0),
-        SD_BUS_METHOD_WITH_ARGS("DeadLetters", SD_BUS_ARGS("s", name), SD_BUS_RESULT("a(tsssuuu)", letters),
+        SD_BUS_METHOD_WITH_ARGS("DeadLetters", SD_BUS_ARGS("s", name), SD_BUS_RESULT("a" CONTROL_DEAD_LETTER_ROW, letters),
                                 method_dead_letters, 0),
         SD_BUS_METHOD_WITH_ARGS("Subscribe", SD_BUS_NO_ARGS, SD_BUS_RESULT("t", last_seq), method_subscribe, 0),
         SD_BUS_SIGNAL_WITH_ARGS("Event", SD_BUS_ARGS("t", seq, "t", realtime_usec, "t", monotonic_usec,
@@ -1193,7 +1183,7 @@ static int method_hello(sd_bus_message *msg, void *userdata, sd_bus_error *error
 
 static int method_list_names(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         (void) userdata, (void) error;
-        return sd_bus_reply_method_return(msg, "as", 2, "org.airsup1", ":1.0");
+        return sd_bus_reply_method_return(msg, "as", 2, CONTROL_NAME, ":1.0");
 }
 
 static int method_get_name_owner(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -1204,7 +1194,7 @@ static int method_get_name_owner(sd_bus_message *msg, void *userdata, sd_bus_err
         r = sd_bus_message_read(msg, "s", &name);
         if (r < 0)
                 return r;
-        if (strcmp(name, "org.airsup1") != 0 && strcmp(name, ":1.0") != 0)
+        if (strcmp(name, CONTROL_NAME) != 0 && strcmp(name, ":1.0") != 0)
                 return sd_bus_error_setf(error, "org.freedesktop.DBus.Error.NameHasNoOwner", "No such name: %s", name);
         return sd_bus_reply_method_return(msg, "s", ":1.0");
 }
@@ -1462,7 +1452,7 @@ int control_serve_fd(sup_control *c, int fd_in) {
                 r = sd_bus_add_object_vtable(cl->bus, NULL, "/org/freedesktop/DBus", "org.freedesktop.DBus",
                                              daemon_vtable, c);
         if (r >= 0)
-                r = sd_bus_add_fallback_vtable(cl->bus, NULL, CONTROL_NODE_PREFIX, NODE_IFACE, node_vtable,
+                r = sd_bus_add_fallback_vtable(cl->bus, NULL, CONTROL_NODE_PREFIX, CONTROL_NODE_IFACE, node_vtable,
                                                node_find, c);
         if (r >= 0)
                 r = sd_bus_add_node_enumerator(cl->bus, NULL, CONTROL_NODE_PREFIX, node_enumerate, c);
