@@ -24,7 +24,9 @@ LIBS     = $(shell pkg-config --libs $(PKGS))
 
 SUP_SRC  = supervisor/config/cfg.c supervisor/config/cfg-value.c supervisor/core/policy.c \
            supervisor/core/event.c supervisor/output/errout.c supervisor/start/spawn.c supervisor/core/proc.c supervisor/watch/notify-parse.c \
-           supervisor/watch/notify.c supervisor/start/helper.c supervisor/start/closer.c supervisor/start/spawner.c supervisor/core/state.c supervisor/config/verify.c supervisor/output/logsink.c supervisor/operator/control.c supervisor/operator/metrics-http.c \
+           supervisor/watch/notify.c supervisor/start/helper.c supervisor/start/closer.c supervisor/start/spawner.c supervisor/core/state.c supervisor/config/verify.c supervisor/output/logsink.c supervisor/operator/control.c \
+           supervisor/operator/control-methods.c supervisor/operator/control-verbs.c supervisor/operator/control-events.c \
+           supervisor/operator/proc-query.c supervisor/operator/metrics.c supervisor/operator/metrics-http.c \
            supervisor/core/sup.c supervisor/start/fdlimit.c supervisor/messages/broker.c supervisor/start/cgroup.c supervisor/watch/probe.c supervisor/config/reload-plan.c supervisor/config/reload.c common/fds.c common/channel.c
 SUP_OBJ  = $(SUP_SRC:%.c=$(BUILD)/%.o) $(SHM_SRC:%.c=$(BUILD)/%.o)
 SHM_SRC  = shm/lane.c shm/mailbox.c
