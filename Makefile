@@ -97,7 +97,8 @@ $(BUILD)/tests/msg-peer: $(BUILD)/tests/integration/msg-peer.o $(BUILD)/libairsu
 	@mkdir -p $(@D)
 	$(CC) $(XLDFLAGS) -o $@ $^
 
-$(BUILD)/airsupctl: $(BUILD)/ctl/airsupctl.o
+CTL_SRC  = ctl/airsupctl.c ctl/show.c ctl/change.c ctl/events.c ctl/logs.c
+$(BUILD)/airsupctl: $(CTL_SRC:%.c=$(BUILD)/%.o)
 	$(CC) $(XLDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/examples/msgdemo: $(BUILD)/examples/msgdemo.o $(BUILD)/libairsup.a
