@@ -46,13 +46,6 @@ int reply_end(sd_bus_message *reply, int r, json_object *a);
 uint64_t realtime_usec(void);
 
 /* show.c */
-typedef struct row {
-        const char *name, *kind, *state, *parent, *held, *last_exit, *status, *health;
-        uint32_t pid, restarts;
-        uint64_t uptime_usec, exited_usec;
-        int ready;
-} row;
-int get_status(sd_bus *bus, char **names, sd_bus_message **ret_reply, row **ret_rows, size_t *ret_n);
 int verb_status(sd_bus *bus, const verb_call *v);
 int verb_tree(sd_bus *bus, const verb_call *v);
 int verb_metrics(sd_bus *bus, const verb_call *v);

@@ -2,7 +2,6 @@
  * restart, signal, reload, shutdown. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <poll.h>
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -16,77 +15,35 @@
 #include "common/control-proto.h"
 #include "ctl/airsupctl.h"
 
-/* Whether the rows of NAME show VERB done: every process stopped (stop)
- * or ready with a pid other than before (restart; start: ready).  An
- * instance held down by the operator stays down through a start or
- * restart of its supervisor. */
-static bool done(const char *verb, const row *rows, size_t n, const row *before, size_t n_before) {
-        for (size_t i = 0; i < n; i++) {
-                if (strcmp(rows[i].kind, "supervisor") == 0)
-                        continue;
-                if (strcmp(verb, "stop") != 0 && rows[i].held[0] && strcmp(rows[i].state, "stopped") == 0)
-                        continue;
-                if (strcmp(verb, "stop") == 0) {
-                        if (strcmp(rows[i].state, "stopped") != 0 && strcmp(rows[i].state, "exited") != 0 &&
-                            strcmp(rows[i].state, "failed") != 0)
-                                return false;
-                        continue;
-                }
-                if (!rows[i].ready)
-                        return false;
-                if (strcmp(verb, "restart") == 0)
-                        for (size_t j = 0; j < n_before; j++)
-                                if (strcmp(before[j].name, rows[i].name) == 0 && before[j].pid != 0 &&
-                                    before[j].pid == rows[i].pid)
-                                        return false;
-        }
-        return true;
-}
-
+/* start, stop, restart: airsupd replies once it is done (the node or
+ * instance down, or ready: see airsupctl(1)) or failed; with --no-block
+ * once it is under way. */
 int verb_change(sd_bus *bus, const verb_call *v) {
-        const char *verb = v->verb, *name = v->args[0];
-        static const char *const methods[][2] = { { "start", "Start" }, { "stop", "Stop" }, { "restart", "Restart" } };
+        static const char *const methods[][3] = { { "start", "Start", "StartNoBlock" },
+                                                  { "stop", "Stop", "StopNoBlock" },
+                                                  { "restart", "Restart", "RestartNoBlock" } };
+        const char *verb = v->verb, *name = v->args[0], *method = NULL;
         sd_bus_error e = SD_BUS_ERROR_NULL;
-        sd_bus_message *before_reply = NULL, *reply = NULL;
-        row *before = NULL, *rows = NULL;
-        size_t n_before = 0, n = 0;
-        char *names[] = { (char *) name, NULL };
-        const char *method = NULL;
-        struct timespec t0, t;
+        sd_bus_message *call = NULL;
         int r;
 
-        for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+        for (size_t i = 0; i < ELEMENTSOF(methods); i++)
                 if (strcmp(methods[i][0], verb) == 0)
-                        method = methods[i][1];
-        r = get_status(bus, names, &before_reply, &before, &n_before);
-        if (r < 0)
-                return -r;
-        r = sd_bus_call_method(bus, NULL, CONTROL_PATH, CONTROL_IFACE, method, &e, NULL, "s", name);
+                        method = methods[i][arg_no_block ? 2 : 1];
+        r = sd_bus_message_new_method_call(bus, &call, NULL, CONTROL_PATH, CONTROL_IFACE, method);
+        if (r >= 0)
+                r = sd_bus_message_append(call, "s", name);
+        if (r >= 0)
+                r = sd_bus_call(bus, call, (uint64_t) (arg_timeout * 1e6), &e, NULL);
+        sd_bus_message_unref(call);
         if (r < 0) {
-                r = call_error(&e, r);
-                sd_bus_error_free(&e);
-                goto out;
-        }
-        clock_gettime(CLOCK_MONOTONIC, &t0);
-        while (!arg_no_block) {
-                r = get_status(bus, names, &reply, &rows, &n);
-                if (r < 0) {
-                        r = -r;
-                        goto out;
-                }
-                bool ok = done(verb, rows, n, before, n_before);
-                free(rows);
-                rows = NULL;
-                reply = sd_bus_message_unref(reply);
-                if (ok)
-                        break;
-                clock_gettime(CLOCK_MONOTONIC, &t);
-                if ((double) (t.tv_sec - t0.tv_sec) + (double) (t.tv_nsec - t0.tv_nsec) / 1e9 > arg_timeout) {
+                if (sd_bus_error_has_name(&e, SD_BUS_ERROR_NO_REPLY) || r == -ETIMEDOUT) {
                         fprintf(stderr, "airsupctl: %s %s: not done after %g s\n", verb, name, arg_timeout);
                         r = EXIT_FAILED;
-                        goto out;
-                }
-                (void) poll(NULL, 0, 20);
+                } else
+                        r = call_error(&e, r);
+                sd_bus_error_free(&e);
+                return r;
         }
         if (arg_json) {
                 json_object *o = json_object_new_object();
@@ -95,11 +52,7 @@ int verb_change(sd_bus *bus, const verb_call *v) {
                 json_object_object_add(o, "done", json_object_new_boolean(!arg_no_block));
                 print_json(o);
         }
-        r = 0;
-out:
-        free(before);
-        sd_bus_message_unref(before_reply);
-        return r;
+        return 0;
 }
 
 int verb_signal(sd_bus *bus, const verb_call *v) {

@@ -15,8 +15,15 @@
 #include "common/control-proto.h"
 #include "ctl/airsupctl.h"
 
+typedef struct row {
+        const char *name, *kind, *state, *parent, *held, *last_exit, *status, *health;
+        uint32_t pid, restarts;
+        uint64_t uptime_usec, exited_usec;
+        int ready;
+} row;
+
 /* Status(NAMES) into ROWS (pointing into *RET_REPLY). */
-int get_status(sd_bus *bus, char **names, sd_bus_message **ret_reply, row **ret_rows, size_t *ret_n) {
+static int get_status(sd_bus *bus, char **names, sd_bus_message **ret_reply, row **ret_rows, size_t *ret_n) {
         sd_bus_error e = SD_BUS_ERROR_NULL;
         sd_bus_message *m = NULL, *reply = NULL;
         row *rows = NULL;

@@ -64,10 +64,7 @@ int method_events(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
                 return sd_bus_error_setf(error, CONTROL_ERR_NO_SUCH_NODE, "No such group, instance or supervisor: %s", node);
         if (max == 0 || max > EVENTS_MAX_REPLY)
                 max = EVENTS_MAX_REPLY;
-        r = sd_bus_message_new_method_return(msg, &reply);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_open_container(reply, 'a', CONTROL_EVENT_ROW);
+        r = reply_array_new(msg, CONTROL_EVENT_ROW, &reply);
         if (r < 0)
                 return r;
         /* The last MAX that match, oldest first. */
@@ -88,10 +85,7 @@ int method_events(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         }
         if (r < 0)
                 return r;
-        r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-        return control_send(c, reply);
+        return reply_array_send(c, reply);
 }
 
 int method_subscribe(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -110,6 +104,10 @@ int method_subscribe(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
  * never make airsupd wait or grow. */
 void control_on_event(const sup_event *e, void *userdata) {
         sup_control *c = userdata;
+
+        /* Something moved: the waiting verbs are looked at again. */
+        if (c->n_waits > 0)
+                (void) sd_event_source_set_enabled(c->settle, SD_EVENT_ONESHOT);
 
         for (client *cl = c->clients; cl; cl = cl->next) {
                 _cleanup_(sd_bus_message_unrefp) sd_bus_message *sig = NULL;

@@ -23,6 +23,12 @@
 #define CONTROL_QUEUE_MAX 256
 #define CONTROL_WQUEUE_TOTAL_MAX (16 * 1024 * 1024)
 #define CONTROL_SNDBUF (32 * 1024)     /* the kernel doubles it */
+/* Stop, Start and Restart calls waiting to be done, per client and in
+ * all (control-verbs.c). */
+#define CONTROL_WAITS_MAX 16u
+#define CONTROL_WAITS_TOTAL_MAX 1024u
+
+typedef struct control_wait control_wait;
 
 typedef struct client {
         sup_control *control;
@@ -38,6 +44,8 @@ typedef struct client {
         uint64_t unread;                /* bytes still queued, as last counted ... */
         uint64_t behind;                /* ... and of them, behind the one it reads */
         uint64_t waiting_since;         /* CLOCK_MONOTONIC usec its queue was last seen empty; 0: it is */
+        control_wait *waits;            /* its verbs not done yet */
+        unsigned n_waits;
 } client;
 
 struct sup_control {
@@ -53,6 +61,8 @@ struct sup_control {
         uint64_t unread;                /* the sum of every client's unread */
         sd_id128_t id;
         int subscription;               /* on the event log */
+        sd_event_source *settle;        /* looks at the waiting verbs once things moved */
+        size_t n_waits;                 /* all clients' */
 };
 
 /* control.c: the client a bus is; a message sent to CL counted against
@@ -62,6 +72,10 @@ client *client_of(sup_control *c, sd_bus *bus);
 void client_count_sent(client *cl, sd_bus_message *m);
 void client_cut(client *cl);
 int control_send(sup_control *c, sd_bus_message *reply);
+/* A method's reply that is an array of ROW: begun (the array open), and
+ * ended (closed, sent and counted). */
+int reply_array_new(sd_bus_message *msg, const char *row, sd_bus_message **ret);
+int reply_array_send(sup_control *c, sd_bus_message *reply);
 
 /* control-methods.c: the objects every connection serves. */
 int control_add_objects(sup_control *c, sd_bus *bus);
@@ -82,7 +96,11 @@ int method_subscribe(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 void control_on_event(const sup_event *e, void *userdata);
 bool name_below(sup_control *c, const char *who, const char *node);
 
-/* control-verbs.c: the operator's verbs. */
+/* control-verbs.c: the operator's verbs; the settle source's callback,
+ * which replies to the waiting verbs that are done; a client's waiting
+ * verbs dropped with it, unanswered. */
+int control_settle(sd_event_source *s, void *userdata);
+void control_waits_drop(client *cl);
 int method_verb(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 int method_signal(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *error);

@@ -98,10 +98,7 @@ static int method_status(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         r = sd_bus_message_read_strv(msg, &names);
         if (r < 0)
                 return r;
-        r = sd_bus_message_new_method_return(msg, &reply);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_open_container(reply, 'a', CONTROL_STATUS_ROW);
+        r = reply_array_new(msg, CONTROL_STATUS_ROW, &reply);
         if (r < 0)
                 return r;
         w.reply = reply;
@@ -124,10 +121,7 @@ static int method_status(sd_bus_message *msg, void *userdata, sd_bus_error *erro
                 if (r < 0)
                         return r;
         }
-        r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-        return control_send(c, reply);
+        return reply_array_send(c, reply);
 }
 
 static int tree_node(sup_node *n, unsigned depth, void *userdata) {
@@ -148,19 +142,13 @@ static int method_tree(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         int r;
 
         (void) error;
-        r = sd_bus_message_new_method_return(msg, &reply);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_open_container(reply, 'a', CONTROL_TREE_ROW);
+        r = reply_array_new(msg, CONTROL_TREE_ROW, &reply);
         if (r < 0)
                 return r;
         r = manager_walk(c->m, tree_node, reply);
         if (r < 0)
                 return r;
-        r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-        return control_send(c, reply);
+        return reply_array_send(c, reply);
 }
 
 /* Where each process of NAME writes: (process, kind, path), kind one of
@@ -199,16 +187,12 @@ static int method_outputs(sd_bus_message *msg, void *userdata, sd_bus_error *err
                 return r;
         if (n && n->cfg->supervisor)
                 return sd_bus_error_setf(error, CONTROL_ERR_FAILED, "%s is a supervisor: name a group", name);
-        r = sd_bus_message_new_method_return(msg, &reply);
-        if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', CONTROL_OUTPUT_ROW);
+        r = reply_array_new(msg, CONTROL_OUTPUT_ROW, &reply);
         if (r >= 0)
                 r = n ? append_outputs(reply, n, NULL) : append_outputs(reply, p->group, p);
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
         if (r < 0)
                 return r;
-        return control_send(c, reply);
+        return reply_array_send(c, reply);
 }
 
 /* The dead letters kept, oldest first: (realtime_usec, receiver, sender,
@@ -230,9 +214,7 @@ static int method_dead_letters(sd_bus_message *msg, void *userdata, sd_bus_error
                 if (r < 0)
                         return r;
         }
-        r = sd_bus_message_new_method_return(msg, &reply);
-        if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', CONTROL_DEAD_LETTER_ROW);
+        r = reply_array_new(msg, CONTROL_DEAD_LETTER_ROW, &reply);
         for (size_t i = 0; r >= 0 && i < broker_dead_count(c->m); i++) {
                 const broker_dead *d = broker_dead_at(c->m, i);
                 char hex[2 * sizeof(d->head) + 1];
@@ -245,11 +227,9 @@ static int method_dead_letters(sd_bus_message *msg, void *userdata, sd_bus_error
                 r = sd_bus_message_append(reply, CONTROL_DEAD_LETTER_ROW, d->realtime_usec, d->receiver, d->sender, hex, d->type,
                                           d->len, d->redeliveries);
         }
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
         if (r < 0)
                 return r;
-        return control_send(c, reply);
+        return reply_array_send(c, reply);
 }
 
 /* One sample as a row of the reply. */
@@ -265,16 +245,12 @@ static int method_metrics(sd_bus_message *msg, void *userdata, sd_bus_error *err
         int r;
 
         (void) error;
-        r = sd_bus_message_new_method_return(msg, &reply);
-        if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', CONTROL_METRIC_ROW);
+        r = reply_array_new(msg, CONTROL_METRIC_ROW, &reply);
         if (r >= 0)
                 r = metrics_collect(&s, metric_row, reply);
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
         if (r < 0)
                 return r;
-        return control_send(c, reply);
+        return reply_array_send(c, reply);
 }
 
 static const sd_bus_vtable manager_vtable[] = {
@@ -285,6 +261,9 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("Start", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT, method_verb, 0),
         SD_BUS_METHOD_WITH_ARGS("Stop", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT, method_verb, 0),
         SD_BUS_METHOD_WITH_ARGS("Restart", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT, method_verb, 0),
+        SD_BUS_METHOD_WITH_ARGS("StartNoBlock", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT, method_verb, 0),
+        SD_BUS_METHOD_WITH_ARGS("StopNoBlock", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT, method_verb, 0),
+        SD_BUS_METHOD_WITH_ARGS("RestartNoBlock", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT, method_verb, 0),
         SD_BUS_METHOD_WITH_ARGS("Signal", SD_BUS_ARGS("s", name, "s", signal), SD_BUS_RESULT("u", signalled),
                                 method_signal, 0),
         SD_BUS_METHOD_WITH_ARGS("Reload", SD_BUS_ARGS("b", dry_run),

@@ -1,9 +1,10 @@
 /* control-verbs.c - the operator's verbs through the control socket:
- * Start, Stop, Restart, Signal, Reload and Shutdown, each an event that
- * says who asked (manual-stop, ...). */
+ * Start, Stop, Restart (and their NoBlock forms), Signal, Reload and
+ * Shutdown, each an event that says who asked (manual-stop, ...). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include <systemd/sd-bus.h>
@@ -14,6 +15,7 @@
 #include "supervisor/config/reload.h"
 #include "supervisor/core/proc.h"
 #include "supervisor/operator/control-internal.h"
+#include "supervisor/operator/proc-query.h"
 
 static int verb_error(sd_bus_error *error, int r, const char *verb, const char *name) {
         switch (r) {
@@ -53,27 +55,243 @@ static void control_event(sup_control *c, sup_event_type type, const char *node,
         sup_events_emit(&c->m->events, &e);
 }
 
+/* Stop, Start and Restart reply once done: the node or instance down
+ * (stop), or every process of it that is not held down ready, with a
+ * new pid for a restart; or failed (its group or supervisor gave up),
+ * or gone (a reload took it), or airsupd shutting down.  Whether it is
+ * done is what its processes' states say, looked at after every event
+ * (the settle source, once per turn of the loop while calls wait):
+ * nothing polls.  A call waits on its connection; one that hangs up is
+ * dropped with it (client_free()).  The *NoBlock methods reply once the
+ * change is under way. */
+typedef enum wait_kind {
+        WAIT_STOP,
+        WAIT_START,
+        WAIT_RESTART,
+} wait_kind;
+
+struct control_wait {
+        control_wait *next;
+        sd_bus_message *msg;            /* the call, referenced until replied */
+        wait_kind kind;
+        char *name;
+        pid_t *before;                  /* restart: the pids running when asked */
+        size_t n_before;
+};
+
+static const struct {
+        const char *method, *no_block;
+        wait_kind kind;
+        sup_event_type event;
+        int (*node)(sup_manager *m, sup_node *n);
+        int (*proc)(sup_manager *m, sup_proc *p);
+} verbs[] = {
+        { "Stop", "StopNoBlock", WAIT_STOP, SUP_EVENT_MANUAL_STOP, manager_stop_node, manager_stop_proc },
+        { "Start", "StartNoBlock", WAIT_START, SUP_EVENT_MANUAL_START, manager_start_node, manager_start_proc },
+        { "Restart", "RestartNoBlock", WAIT_RESTART, SUP_EVENT_MANUAL_RESTART, manager_restart_node,
+          manager_restart_proc },
+};
+
+/* What a wait looks at: N's processes and those below it, or P alone. */
+typedef struct wait_walk {
+        const control_wait *w;
+        size_t n_pids;                  /* restart: the pids recorded (before == NULL: counted only) */
+        pid_t *pids;
+        bool done;
+} wait_walk;
+
+static bool pid_in(pid_t pid, const pid_t *set, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if (set[i] == pid)
+                        return true;
+        return false;
+}
+
+/* Whether P is where W wants it; an instance held down by the operator
+ * stays down through a start or restart of its supervisor. */
+static bool wait_proc_done(const control_wait *w, const sup_node *n, const sup_proc *p) {
+        if (w->kind == WAIT_STOP)
+                return p->state == PROC_STOPPED || p->state == PROC_EXITED || p->state == PROC_FAILED;
+        if ((n->held || p->held) && p->state == PROC_STOPPED)
+                return true;
+        return p->state == PROC_READY && (w->kind != WAIT_RESTART || !pid_in(p->pid, w->before, w->n_before));
+}
+
+static void walk_proc(wait_walk *k, const sup_node *n, const sup_proc *p) {
+        if (k->w)
+                k->done = k->done && wait_proc_done(k->w, n, p);
+        else if (query_proc_running(p) && p->pid > 0) {
+                if (k->pids)
+                        k->pids[k->n_pids] = p->pid;
+                k->n_pids++;
+        }
+}
+
+static void walk_node(wait_walk *k, const sup_node *n) {
+        for (size_t i = 0; i < n->n_children; i++)
+                walk_node(k, n->children[i]);
+        for (size_t i = 0; i < n->n_procs; i++)
+                walk_proc(k, n, &n->procs[i]);
+}
+
+/* The pids running below N (or P), for a restart to tell the new ones. */
+static int running_pids(const sup_node *n, const sup_proc *p, pid_t **ret, size_t *ret_n) {
+        wait_walk k = {};
+
+        for (unsigned pass = 0; pass < 2; pass++) {
+                if (pass == 1) {
+                        if (k.n_pids == 0)
+                                break;
+                        k.pids = calloc(k.n_pids, sizeof(pid_t));
+                        if (!k.pids)
+                                return -ENOMEM;
+                        k.n_pids = 0;
+                }
+                if (n)
+                        walk_node(&k, n);
+                else
+                        walk_proc(&k, p->group, p);
+        }
+        *ret = k.pids;
+        *ret_n = k.n_pids;
+        return 0;
+}
+
+/* 1 when W is done, 0 while it is under way, or the error it ends with. */
+static int wait_state(sup_control *c, const control_wait *w, sd_bus_error *error) {
+        const char *verb = verbs[w->kind].method;
+        wait_walk k = { .w = w, .done = true };
+        sup_node *n = manager_find_node(c->m, w->name), *group;
+        sup_proc *p = NULL;
+
+        if (!n && manager_find_proc(c->m, w->name, &p) < 0)
+                return w->kind == WAIT_STOP ? 1 : sd_bus_error_setf(error, CONTROL_ERR_FAILED,
+                                                                   "Cannot %s %s: it is gone (a reload took it)",
+                                                                   verb, w->name);
+        if (n)
+                walk_node(&k, n);
+        else
+                walk_proc(&k, p->group, p);
+        if (k.done)
+                return 1;
+        if (w->kind == WAIT_STOP)
+                return 0;
+        if (c->m->shutting_down)
+                return verb_error(error, -ESHUTDOWN, verb, w->name);
+        group = n ? n : p->group;
+        if (group->state == NODE_FAILED)
+                return sd_bus_error_setf(error, CONTROL_ERR_FAILED, "Cannot %s %s: %s failed", verb, w->name,
+                                         group->cfg->name);
+        return 0;
+}
+
+static control_wait *wait_free(control_wait *w) {
+        control_wait *next = w->next;
+
+        sd_bus_message_unref(w->msg);
+        free(w->name);
+        free(w->before);
+        free(w);
+        return next;
+}
+
+static void wait_freep(control_wait **w) {
+        if (*w)
+                (void) wait_free(*w);
+}
+
+/* Replies to W's call: done, or ERROR. */
+static void wait_reply(const control_wait *w, const sd_bus_error *error) {
+        if (sd_bus_error_is_set(error))
+                (void) sd_bus_reply_method_error(w->msg, error);
+        else
+                (void) sd_bus_reply_method_return(w->msg, NULL);
+}
+
+int control_settle(sd_event_source *s, void *userdata) {
+        sup_control *c = userdata;
+
+        (void) s;
+        for (client *cl = c->clients; cl; cl = cl->next)
+                for (control_wait **pp = &cl->waits; *pp;) {
+                        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+                        int r;
+
+                        if (cl->closed) {
+                                pp = &(*pp)->next;
+                                continue;
+                        }
+                        r = wait_state(c, *pp, &error);
+                        if (r == 0) {
+                                pp = &(*pp)->next;
+                                continue;
+                        }
+                        wait_reply(*pp, &error);
+                        *pp = wait_free(*pp);
+                        cl->n_waits--;
+                        c->n_waits--;
+                }
+        return 0;
+}
+
+void control_waits_drop(client *cl) {
+        while (cl->waits) {
+                cl->waits = wait_free(cl->waits);
+                cl->n_waits--;
+                cl->control->n_waits--;
+        }
+}
+
 int method_verb(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         sup_control *c = userdata;
         const char *member = sd_bus_message_get_member(msg), *name;
+        client *cl = client_of(c, sd_bus_message_get_bus(msg));
+        _cleanup_(wait_freep) control_wait *w = NULL;
+        bool block = true;
         sup_node *n;
         sup_proc *p;
+        size_t v = 0;
         int r;
 
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                if (strcmp(member, verbs[i].method) == 0 || strcmp(member, verbs[i].no_block) == 0) {
+                        v = i;
+                        block = strcmp(member, verbs[i].method) == 0;
+                }
+        member = verbs[v].method;
         r = read_target(msg, c, &name, &n, &p, error);
         if (r < 0)
                 return r;
-        if (strcmp(member, "Stop") == 0)
-                r = n ? manager_stop_node(c->m, n) : manager_stop_proc(c->m, p);
-        else if (strcmp(member, "Start") == 0)
-                r = n ? manager_start_node(c->m, n) : manager_start_proc(c->m, p);
-        else
-                r = n ? manager_restart_node(c->m, n) : manager_restart_proc(c->m, p);
+        if (block && cl && (cl->n_waits >= CONTROL_WAITS_MAX || c->n_waits >= CONTROL_WAITS_TOTAL_MAX))
+                return sd_bus_error_setf(error, CONTROL_ERR_BUSY, "Cannot %s %s: %u calls wait already", member, name,
+                                         cl->n_waits >= CONTROL_WAITS_MAX ? CONTROL_WAITS_MAX : CONTROL_WAITS_TOTAL_MAX);
+        if (block) {
+                w = calloc(1, sizeof(*w));
+                if (!w || !(w->name = strdup(name)))
+                        return -ENOMEM;
+                w->kind = verbs[v].kind;
+                if (w->kind == WAIT_RESTART) {
+                        r = running_pids(n, p, &w->before, &w->n_before);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        r = n ? verbs[v].node(c->m, n) : verbs[v].proc(c->m, p);
         if (r < 0)
                 return verb_error(error, r, member, name);
-        control_event(c, strcmp(member, "Stop") == 0 ? SUP_EVENT_MANUAL_STOP : strcmp(member, "Start") == 0 ?
-                      SUP_EVENT_MANUAL_START : SUP_EVENT_MANUAL_RESTART, name, msg, NULL);
-        return sd_bus_reply_method_return(msg, NULL);
+        control_event(c, verbs[v].event, name, msg, NULL);
+        if (!w || !cl)
+                return sd_bus_reply_method_return(msg, NULL);
+        /* Replied to once the loop has gone round: what the verb set
+         * going (stops, starts) is seen by then, and one already done
+         * replies at once. */
+        w->msg = sd_bus_message_ref(msg);
+        w->next = cl->waits;
+        cl->waits = TAKE_PTR(w);
+        cl->n_waits++;
+        c->n_waits++;
+        (void) sd_event_source_set_enabled(c->settle, SD_EVENT_ONESHOT);
+        return 1;
 }
 
 int method_signal(sd_bus_message *msg, void *userdata, sd_bus_error *error) {

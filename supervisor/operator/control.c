@@ -206,6 +206,24 @@ void client_count_sent(client *cl, sd_bus_message *m) {
         (void) client_check(cl);
 }
 
+int reply_array_new(sd_bus_message *msg, const char *row, sd_bus_message **ret) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r = sd_bus_message_new_method_return(msg, &reply);
+
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', row);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(reply);
+        return 0;
+}
+
+int reply_array_send(sup_control *c, sd_bus_message *reply) {
+        int r = sd_bus_message_close_container(reply);
+
+        return r < 0 ? r : control_send(c, reply);
+}
+
 /* Sends REPLY, made by a method, and counts it against its client. */
 int control_send(sup_control *c, sd_bus_message *reply) {
         client *cl;
@@ -220,6 +238,7 @@ int control_send(sup_control *c, sd_bus_message *reply) {
 }
 
 static void client_free(client *cl) {
+        control_waits_drop(cl);
         /* Never a flush: a client that stopped reading would block it. */
         sd_bus_close_unref(cl->bus);
         free(cl);
@@ -474,6 +493,15 @@ int control_new(sup_manager *m, const char *group, sup_control **ret, char *err,
                 r = sd_event_source_set_priority(c->reap, SD_EVENT_PRIORITY_IMPORTANT - 1);
         if (r >= 0)
                 r = sd_event_source_set_enabled(c->reap, SD_EVENT_OFF);
+        /* Just after the tree's run queue: the waiting verbs are looked
+         * at once what an event set going has run, and not starved, as an
+         * idle source would be, by a busy loop. */
+        if (r >= 0)
+                r = sd_event_add_defer(m->event, &c->settle, control_settle, c);
+        if (r >= 0)
+                r = sd_event_source_set_priority(c->settle, SD_EVENT_PRIORITY_NORMAL + 1);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(c->settle, SD_EVENT_OFF);
         if (r >= 0)
                 r = c->subscription = sup_events_subscribe(&m->events, control_on_event, c);
         if (r < 0) {
@@ -586,6 +614,7 @@ sup_control *control_free(sup_control *c) {
                 client_free(cl);
         }
         c->reap = sd_event_source_disable_unref(c->reap);
+        c->settle = sd_event_source_disable_unref(c->settle);
         c->source = sd_event_source_disable_unref(c->source);
         if (c->fd >= 0) {
                 safe_close(c->fd);
