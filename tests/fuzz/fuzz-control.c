@@ -200,11 +200,17 @@ static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         return 0;
 }
 
+/* Stop, Start and Restart reply once done, which in the fake world a
+ * stop never is. */
+static bool waits(const struct call *k) {
+        return k->path == 0 && (strcmp(k->member, "Start") == 0 || strcmp(k->member, "Stop") == 0 ||
+                                strcmp(k->member, "Restart") == 0);
+}
+
 /* Runs the loop until REPLIES moves (the call's reply, or the error
- * sd-bus makes when the connection goes), at most a bounded number of
- * turns. */
-static void run_until_reply(sd_event *e, unsigned *replies, unsigned before) {
-        for (unsigned i = 0; i < 2000 && *replies == before; i++)
+ * sd-bus makes when the connection goes), at most TURNS turns. */
+static void run_until_reply(sd_event *e, unsigned *replies, unsigned before, unsigned turns) {
+        for (unsigned i = 0; i < turns && *replies == before; i++)
                 if (sd_event_run(e, 1000) < 0)
                         break;
 }
@@ -289,7 +295,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         continue;       /* what D-Bus cannot carry (a string that is not UTF-8) */
                 if (sd_bus_call_async(bus, NULL, msg, on_reply, &replies, 0) < 0)
                         break;          /* disconnected */
-                run_until_reply(e, &replies, before);
+                /* A waiting verb: a few turns, then it waits on (dropped
+                 * with the connection at the end). */
+                run_until_reply(e, &replies, before, waits(k) && signature == k->signature ? 16 : 2000);
         }
 
         sd_bus_close_unref(bus);
