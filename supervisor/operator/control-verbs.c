@@ -57,7 +57,8 @@ static void control_event(sup_control *c, sup_event_type type, const char *node,
 
 /* Stop, Start and Restart reply once done: the node or instance down
  * (stop), or every process of it that is not held down ready, with a
- * new pid for a restart; or failed (its group or supervisor gave up),
+ * new pid for a restart; or failed (one of its processes, or a
+ * supervisor at or above it, gave up),
  * or gone (a reload took it), or airsupd shutting down.  Whether it is
  * done is what its processes' states say, looked at after every event
  * (the settle source, once per turn of the loop while calls wait):
@@ -98,6 +99,7 @@ typedef struct wait_walk {
         size_t n_pids;                  /* restart: the pids recorded (before == NULL: counted only) */
         pid_t *pids;
         bool done;
+        bool failed;                    /* a process below gave up */
 } wait_walk;
 
 static bool pid_in(pid_t pid, const pid_t *set, size_t n) {
@@ -118,8 +120,10 @@ static bool wait_proc_done(const control_wait *w, const sup_node *n, const sup_p
 }
 
 static void walk_proc(wait_walk *k, const sup_node *n, const sup_proc *p) {
-        if (k->w)
+        if (k->w) {
                 k->done = k->done && wait_proc_done(k->w, n, p);
+                k->failed = k->failed || (p->state == PROC_FAILED && !n->held && !p->held);
+        }
         else if (query_proc_running(p) && p->pid > 0) {
                 if (k->pids)
                         k->pids[k->n_pids] = p->pid;
@@ -178,11 +182,12 @@ static int wait_state(sup_control *c, const control_wait *w, sd_bus_error *error
                 return 0;
         if (c->m->shutting_down)
                 return verb_error(error, -ESHUTDOWN, verb, w->name);
-        group = n ? n : p->group;
-        if (group->state == NODE_FAILED)
-                return sd_bus_error_setf(error, CONTROL_ERR_FAILED, "Cannot %s %s: %s failed", verb, w->name,
-                                         group->cfg->name);
-        return 0;
+        /* It, or a supervisor above it, gave up. */
+        for (group = n ? n : p->group; group; group = group->parent)
+                if (group->state == NODE_FAILED)
+                        return sd_bus_error_setf(error, CONTROL_ERR_FAILED, "Cannot %s %s: %s failed", verb, w->name,
+                                                 group->cfg->name);
+        return k.failed ? sd_bus_error_setf(error, CONTROL_ERR_FAILED, "Cannot %s %s: it failed", verb, w->name) : 0;
 }
 
 static control_wait *wait_free(control_wait *w) {
