@@ -176,7 +176,9 @@ static int wait_state(sup_control *c, const control_wait *w, sd_bus_error *error
                 walk_node(&k, n);
         else
                 walk_proc(&k, p->group, p);
-        if (k.done)
+        /* A node stopped is down as its supervisor sees it too: a start
+         * right after the reply is not refused as too early. */
+        if (k.done && (w->kind != WAIT_STOP || !n || manager_node_down(n)))
                 return 1;
         if (w->kind == WAIT_STOP)
                 return 0;

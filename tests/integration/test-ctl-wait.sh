@@ -17,7 +17,7 @@ cat >wait.conf <<'CONF'
 intensity = 100
 period = 1m
 [group:slow]
-command = sh -c 'trap "sleep 1; exit 0" TERM; while :; do sleep 0.05; done'
+command = sh -c 'trap "sleep 1; exit 0" TERM; echo $$ >>trapped; while :; do sleep 0.05; done'
 shutdown = 20s
 [group:late]
 command = sh -c 'sleep 0.5; systemd-notify --ready; exec sleep 1000'
@@ -35,8 +35,16 @@ start_airsupd wait.conf
 wait_log 'ready late'
 wait_until 10 test -S control || fail "no control socket"
 
+# slow's pid, once its shell has set its trap.
+slow_pid() {
+        local pid
+        pid=$(pid_of slow)
+        wait_until 10 grep -qx "$pid" trapped || fail "slow ($pid) did not set its trap"
+        echo "$pid"
+}
+
 # stop: back only once the process is gone (it takes 1 s after TERM).
-pid=$(pid_of slow)
+pid=$(slow_pid)
 [ "$pid" -gt 0 ] || fail "slow has no pid"
 ctl stop slow || fail "stop slow failed"
 gone "$pid" || fail "stop slow returned with its pid $pid still alive"
@@ -47,7 +55,7 @@ ctl start slow || fail "start slow failed"
 [ "$(ready_of slow)" = True ] || fail "start slow returned before it was ready: $(ctl status slow)"
 
 # --no-block: back while the stop goes on.
-pid=$(pid_of slow)
+pid=$(slow_pid)
 ctl --no-block stop slow || fail "stop --no-block failed"
 alive "$pid" || fail "stop --no-block waited for the process to go"
 wait_gone "$pid"
@@ -76,7 +84,7 @@ grep -q 'failed' err || fail "start weak says: $(cat err)"
 [ $((t1 - t0)) -lt 20 ] || fail "start weak took $((t1 - t0)) s: it waited for the timeout"
 
 # --timeout bounds a wait: a stop that cannot end within it.
-pid=$(pid_of slow)
+pid=$(slow_pid)
 kill -STOP "$pid"
 ctl --timeout=0.3 stop slow 2>err; rc=$?
 [ $rc -eq 1 ] || fail "stop past --timeout: exit $rc"

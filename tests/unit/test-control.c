@@ -23,13 +23,14 @@
 #include "supervisor/operator/control-internal.h"
 #include "tests/unit/proc-fixture.h"
 
-/* slow: ignores SIGTERM, so that its stop lasts (shutdown = 30s) until
- * the test kills it. */
+/* slow: ignores SIGTERM (once its shell set the trap, which the test
+ * waits for), so that its stop lasts (shutdown = 30s) until the test
+ * kills it. */
 static const char conf[] =
         "[supervisor:root]\nintensity = 10\nperiod = 1m\n"
         "[group:a]\ncommand = /bin/sleep 1000\n"
         "[group:b]\ncommand = /bin/sleep 1000\ninstances = 2\n"
-        "[group:slow]\ncommand = /bin/sh -c 'trap \"\" TERM; while :; do sleep 1; done'\nshutdown = 30s\n";
+        "[group:slow]\ncommand = /bin/sh -c 'trap \"\" TERM; exec sleep 1000'\nshutdown = 30s\n";
 
 typedef struct ctl_fixture {
         fixture f;
@@ -209,6 +210,7 @@ static void test_control_stop_replies_once_down(void **state) {
         assert_string_equal(o.error, "");
         assert_true(o.watch_dead);
         assert_true(proc_is_down(b0) && proc_is_down(b1));
+        assert_true(manager_node_down(manager_find_node(x->f.m, "b")));
         assert_int_equal(x->control->n_waits, 0);
 
         /* Once more, already down: at once. */
@@ -258,7 +260,7 @@ static void test_control_no_block(void **state) {
         RUN_UNTIL(x, o.done);
         assert_string_equal(o.error, "");
         assert_int_equal(x->control->n_waits, 0);
-        RUN_UNTIL(x, proc_is_down(a));
+        RUN_UNTIL(x, manager_node_down(manager_find_node(x->f.m, "a")));
         call(x->bus, "StartNoBlock", "a", &o);
         RUN_UNTIL(x, o.done);
         assert_string_equal(o.error, "");
@@ -268,6 +270,23 @@ static void test_control_no_block(void **state) {
 /* A stop that lasts: at most CONTROL_WAITS_MAX calls wait per client,
  * the next is refused (Busy); a client that hangs up leaves none behind;
  * the others are answered once it is down. */
+/* Whether PID ignores SIG (its SigIgn in /proc). */
+static bool ignores(pid_t pid, int sig) {
+        char path[64], line[256];
+        unsigned long long mask = 0;
+        FILE *f;
+
+        snprintf(path, sizeof(path), "/proc/%d/status", (int) pid);
+        f = fopen(path, "re");
+        if (!f)
+                return false;
+        while (fgets(line, sizeof(line), f))
+                if (sscanf(line, "SigIgn: %llx", &mask) == 1)
+                        break;
+        fclose(f);
+        return mask & (1ULL << (sig - 1));
+}
+
 static void test_control_waits_bounded_and_dropped(void **state) {
         ctl_fixture *x = *state;
         sup_proc *slow = proc(x, "slow");
@@ -275,6 +294,7 @@ static void test_control_waits_bounded_and_dropped(void **state) {
         outcome o[CONTROL_WAITS_MAX + 1] = {}, p = {};
         pid_t pid = slow->pid;
 
+        RUN_UNTIL(x, ignores(pid, SIGTERM));
         for (unsigned i = 0; i < CONTROL_WAITS_MAX; i++)
                 call(other, "Stop", "slow", &o[i]);
         RUN_UNTIL(x, x->control->n_waits == CONTROL_WAITS_MAX);
