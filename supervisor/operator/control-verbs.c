@@ -123,8 +123,7 @@ static void walk_proc(wait_walk *k, const sup_node *n, const sup_proc *p) {
         if (k->w) {
                 k->done = k->done && wait_proc_done(k->w, n, p);
                 k->failed = k->failed || (p->state == PROC_FAILED && !n->held && !p->held);
-        }
-        else if (query_proc_running(p) && p->pid > 0) {
+        } else if (query_proc_running(p) && p->pid > 0) {
                 if (k->pids)
                         k->pids[k->n_pids] = p->pid;
                 k->n_pids++;
