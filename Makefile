@@ -24,7 +24,9 @@ LIBS     = $(shell pkg-config --libs $(PKGS))
 
 SUP_SRC  = supervisor/config/cfg.c supervisor/config/cfg-value.c common/policy.c common/time.c \
            supervisor/core/event.c supervisor/output/errout.c supervisor/start/spawn.c supervisor/core/proc.c supervisor/watch/notify-parse.c \
-           supervisor/watch/notify.c supervisor/start/helper.c supervisor/start/closer.c supervisor/start/spawner.c supervisor/core/state.c supervisor/config/verify.c supervisor/output/logsink.c supervisor/operator/control.c supervisor/operator/metrics-http.c \
+           supervisor/watch/notify.c supervisor/start/helper.c supervisor/start/closer.c supervisor/start/spawner.c supervisor/core/state.c supervisor/config/verify.c supervisor/output/logsink.c supervisor/operator/control.c \
+           supervisor/operator/control-methods.c supervisor/operator/control-verbs.c supervisor/operator/control-events.c \
+           supervisor/operator/proc-query.c supervisor/operator/metrics.c supervisor/operator/metrics-http.c \
            supervisor/core/sup.c supervisor/core/runq.c supervisor/core/manager.c supervisor/core/state-list.c supervisor/core/names.c supervisor/core/verbs.c supervisor/core/tree-edit.c supervisor/start/fdlimit.c supervisor/messages/broker.c supervisor/start/cgroup.c supervisor/start/cgroup-tree.c supervisor/watch/probe.c supervisor/config/reload-plan.c supervisor/config/reload.c common/fds.c common/channel.c
 # The configuration's loader, in the order of its passes (cfg.c drives them).
 CFG_SRC  = supervisor/config/cfg.c supervisor/config/cfg-read.c supervisor/config/cfg-keys.c supervisor/config/cfg-value.c
@@ -33,7 +35,7 @@ SUP_OBJ  = $(SUP_SRC:%.c=$(BUILD)/%.o) $(SHM_SRC:%.c=$(BUILD)/%.o)
 SHM_SRC  = shm/lane.c shm/mailbox.c
 SHM_OBJ  = $(SHM_SRC:%.c=$(BUILD)/%.o)
 UNIT     = $(BUILD)/tests/test-cfg $(BUILD)/tests/test-policy $(BUILD)/tests/test-notify $(BUILD)/tests/test-manager $(BUILD)/tests/test-proc $(BUILD)/tests/test-sup \
-           $(BUILD)/tests/test-cgroup $(BUILD)/tests/test-probe $(BUILD)/tests/test-broker $(BUILD)/tests/test-notify-socket $(BUILD)/tests/test-state $(BUILD)/tests/test-logsink $(BUILD)/tests/test-reload $(BUILD)/tests/test-shm-lane $(BUILD)/tests/test-shm-crash
+           $(BUILD)/tests/test-cgroup $(BUILD)/tests/test-probe $(BUILD)/tests/test-broker $(BUILD)/tests/test-notify-socket $(BUILD)/tests/test-state $(BUILD)/tests/test-logsink $(BUILD)/tests/test-reload $(BUILD)/tests/test-control $(BUILD)/tests/test-shm-lane $(BUILD)/tests/test-shm-crash
 UNIT    += $(BUILD)/tests/test-cfg-keys
 HELPERS  = $(BUILD)/tests/notify-listen $(BUILD)/tests/hostile $(BUILD)/tests/hostile-notify $(BUILD)/tests/hostile-ctl $(BUILD)/tests/sigcount $(BUILD)/tests/msg-peer $(BUILD)/tests/hostile-probe
 EXAMPLES = $(BUILD)/examples/ticker $(BUILD)/examples/flaky $(BUILD)/examples/msgdemo
@@ -99,7 +101,8 @@ $(BUILD)/tests/msg-peer: $(BUILD)/tests/integration/msg-peer.o $(BUILD)/libairsu
 	@mkdir -p $(@D)
 	$(CC) $(XLDFLAGS) -o $@ $^
 
-$(BUILD)/airsupctl: $(BUILD)/ctl/airsupctl.o
+CTL_SRC  = ctl/airsupctl.c ctl/show.c ctl/change.c ctl/events.c ctl/logs.c
+$(BUILD)/airsupctl: $(CTL_SRC:%.c=$(BUILD)/%.o)
 	$(CC) $(XLDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/examples/msgdemo: $(BUILD)/examples/msgdemo.o $(BUILD)/libairsup.a

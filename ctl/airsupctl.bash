@@ -22,8 +22,11 @@ _airsupctl() {
         --severity) COMPREPLY=($(compgen -W "emerg alert crit err warning notice info debug" -- "$cur")); return ;;
         esac
         if [ -z "$verb" ]; then
-                COMPREPLY=($(compgen -W "status tree start stop restart signal events logs metrics dead-letters reload shutdown
-                        -s --socket --json --no-block --timeout --help" -- "$cur"))
+                local verbs
+                # The verbs as airsupctl --help lists them: from its table.
+                verbs=$(airsupctl --help 2>/dev/null |
+                        awk '/^Verbs:/ { on = 1; next } /^$/ { on = 0 } on && /^  [a-z]/ { print $1 }')
+                COMPREPLY=($(compgen -W "$verbs -s --socket --json --no-block --timeout --help" -- "$cur"))
                 return
         fi
         case $verb in

@@ -351,7 +351,7 @@ int main(int argc, char **argv) {
                 }
         }
         if (m->cfg->metrics_listen) {
-                r = metrics_http_start(e, control, m->cfg->metrics_listen, &http);
+                r = metrics_http_start(e, control_metrics_source(control), m->cfg->metrics_listen, &http);
                 if (r < 0) {
                         fprintf(stderr, "airsupd: metrics_listen = %s: cannot listen: %s\n", m->cfg->metrics_listen,
                                 strerror(-r));

@@ -1,9 +1,11 @@
-/* control.h - the control socket (control.c). */
+/* control.h - the control socket (control.c, and the methods it serves:
+ * control-methods.c, control-verbs.c, control-events.c). */
 #pragma once
 
 #include <stddef.h>
 
 #include "supervisor/core/types.h"
+#include "supervisor/operator/metrics.h"
 
 typedef struct sup_control sup_control;
 
@@ -21,8 +23,8 @@ int control_new(sup_manager *m, const char *group, sup_control **ret, char *err,
  * may control airsupd (root, airsupd's uid, control_group). */
 int control_serve_fd(sup_control *c, int fd);
 sup_control *control_free(sup_control *c);
-/* What airsupctl metrics --prometheus prints (and GET /metrics serves). */
-int control_metrics_text(sup_control *c, char **ret, size_t *ret_len);
+/* The metrics of C's tree, with its count of clients (C NULL: none). */
+metrics_source control_metrics_source(sup_control *c);
 static inline void control_freep(sup_control **c) {
         *c = control_free(*c);
 }

@@ -31,8 +31,8 @@
 
 #include "common/cleanup.h"
 #include "supervisor/config/cfg.h"
-#include "supervisor/operator/control.h"
 #include "supervisor/operator/metrics-http.h"
+#include "supervisor/operator/metrics.h"
 
 #define METRICS_CONN_MAX 64u            /* connections at once */
 #define METRICS_PER_ADDR_MAX 8u         /* ... from one source address */
@@ -48,7 +48,7 @@ typedef struct metrics_conn {
 } metrics_conn;
 
 struct metrics_http {
-        sup_control *control;
+        metrics_source source;
         struct MHD_Daemon *daemon;
         sd_event *event;
         sd_event_source *io, *timer;
@@ -200,7 +200,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
          * connections would otherwise have it built hundreds of times in
          * a row while the control socket waits. */
         if (!h->text || sd_event_get_iteration(h->event, &iteration) < 0 || iteration != h->text_iteration) {
-                if (control_metrics_text(h->control, &text, &len) < 0)
+                if (metrics_text(&h->source, &text, &len) < 0)
                         return reply(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
                 r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
                 if (!r) {
@@ -263,7 +263,7 @@ static void rearm(metrics_http *h) {
 
 /* A daemon on SA (NULL: none, connections come through
  * MHD_add_connection(), as the fuzzer's do), its fds in E. */
-int metrics_http__new(sd_event *e, sup_control *control, const struct sockaddr *sa, metrics_http **ret) {
+int metrics_http__new(sd_event *e, metrics_source source, const struct sockaddr *sa, metrics_http **ret) {
         _cleanup_free_ metrics_http *h = calloc(1, sizeof(metrics_http));
         const union MHD_DaemonInfo *info;
         unsigned flags = MHD_USE_EPOLL;
@@ -275,7 +275,7 @@ int metrics_http__new(sd_event *e, sup_control *control, const struct sockaddr *
                 flags |= MHD_USE_NO_LISTEN_SOCKET;
         else if (sa->sa_family == AF_INET6)
                 flags |= MHD_USE_IPv6;
-        h->control = control;
+        h->source = source;
         h->event = e;
         /* With MHD_USE_NO_LISTEN_SOCKET, SA (NULL) is not used. */
         h->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, sa,
@@ -305,7 +305,7 @@ struct MHD_Daemon *metrics_http__daemon(metrics_http *h) {
         return h->daemon;
 }
 
-int metrics_http_start(sd_event *e, sup_control *control, const char *listen, metrics_http **ret) {
+int metrics_http_start(sd_event *e, metrics_source source, const char *listen, metrics_http **ret) {
         struct sockaddr_storage sa;
         socklen_t sa_len;
         int r;
@@ -313,7 +313,7 @@ int metrics_http_start(sd_event *e, sup_control *control, const char *listen, me
         r = cfg_parse_listen(listen, &sa, &sa_len);
         if (r < 0)
                 return r;
-        return metrics_http__new(e, control, (const struct sockaddr *) &sa, ret);
+        return metrics_http__new(e, source, (const struct sockaddr *) &sa, ret);
 }
 
 metrics_http *metrics_http_free(metrics_http *h) {

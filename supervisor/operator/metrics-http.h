@@ -5,11 +5,12 @@
 #include <sys/socket.h>
 #include <systemd/sd-event.h>
 
-#include "supervisor/operator/control.h"
+#include "supervisor/operator/metrics.h"
 
 typedef struct metrics_http metrics_http;
 
-int metrics_http_start(sd_event *e, sup_control *control, const char *listen, metrics_http **ret);
+/* Serves the figures of SOURCE (metrics.h) on LISTEN (ADDR:PORT). */
+int metrics_http_start(sd_event *e, metrics_source source, const char *listen, metrics_http **ret);
 metrics_http *metrics_http_free(metrics_http *h);
 static inline void metrics_http_freep(metrics_http **h) {
         *h = metrics_http_free(*h);
@@ -19,6 +20,6 @@ static inline void metrics_http_freep(metrics_http **h) {
  * (connections given with MHD_add_connection()); its MHD daemon; the
  * deadline applied as if it were NOW (connections shut down, how many). */
 struct MHD_Daemon;
-int metrics_http__new(sd_event *e, sup_control *control, const struct sockaddr *sa, metrics_http **ret);
+int metrics_http__new(sd_event *e, metrics_source source, const struct sockaddr *sa, metrics_http **ret);
 struct MHD_Daemon *metrics_http__daemon(metrics_http *h);
 unsigned metrics_http__cut_late(metrics_http *h, uint64_t now);

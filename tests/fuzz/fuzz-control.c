@@ -200,12 +200,19 @@ static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         return 0;
 }
 
+/* Stop, Start and Restart reply once done, which in the fake world a
+ * stop never is. */
+static bool waits(const struct call *k) {
+        return k->path == 0 && (strcmp(k->member, "Start") == 0 || strcmp(k->member, "Stop") == 0 ||
+                                strcmp(k->member, "Restart") == 0);
+}
+
 /* Runs the loop until REPLIES moves (the call's reply, or the error
- * sd-bus makes when the connection goes), at most a bounded number of
- * turns. */
-static void run_until_reply(sd_event *e, unsigned *replies, unsigned before) {
-        for (unsigned i = 0; i < 2000 && *replies == before; i++)
-                if (sd_event_run(e, 1000) < 0)
+ * sd-bus makes when the connection goes), at most TURNS turns of at most
+ * USEC each. */
+static void run_until_reply(sd_event *e, unsigned *replies, unsigned before, unsigned turns, uint64_t usec) {
+        for (unsigned i = 0; i < turns && *replies == before; i++)
+                if (sd_event_run(e, usec) < 0)
                         break;
 }
 
@@ -289,7 +296,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         continue;       /* what D-Bus cannot carry (a string that is not UTF-8) */
                 if (sd_bus_call_async(bus, NULL, msg, on_reply, &replies, 0) < 0)
                         break;          /* disconnected */
-                run_until_reply(e, &replies, before);
+                /* A waiting verb: what is ready to run, a few turns, then it
+                 * waits on (dropped with the connection at the end). */
+                if (waits(k) && signature == k->signature)
+                        run_until_reply(e, &replies, before, 16, 0);
+                else
+                        run_until_reply(e, &replies, before, 2000, 1000);
         }
 
         sd_bus_close_unref(bus);

@@ -25,14 +25,14 @@
 #include <systemd/sd-event.h>
 #include <unistd.h>
 
-#include "supervisor/operator/control.h"
 #include "supervisor/operator/metrics-http.h"
+#include "supervisor/operator/metrics.h"
 
-/* The text a scrape gets; control.c (and the whole manager) is not here. */
-int control_metrics_text(sup_control *c, char **ret, size_t *ret_len) {
+/* The text a scrape gets; metrics.c (and the whole manager) is not here. */
+int metrics_text(const metrics_source *s, char **ret, size_t *ret_len) {
         static const char text[] = "# TYPE airsupd_children gauge\nairsupd_children 1\n";
 
-        (void) c;
+        (void) s;
         *ret = strdup(text);
         if (!*ret)
                 return -ENOMEM;
@@ -46,7 +46,7 @@ static metrics_http *http;
 static void setup(void) {
         if (http)
                 return;
-        if (sd_event_new(&event) < 0 || metrics_http__new(event, NULL, NULL, &http) < 0)
+        if (sd_event_new(&event) < 0 || metrics_http__new(event, (metrics_source) {}, NULL, &http) < 0)
                 abort();
 }
 

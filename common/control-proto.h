@@ -1,0 +1,43 @@
+/* control-proto.h - the control socket's D-Bus names, written once for
+ * both ends: airsupd (supervisor/operator/) and airsupctl (ctl/).  What
+ * each method takes and returns is in airsupctl(1), "D-BUS INTERFACE";
+ * a row's signature here is the struct one element of its array reply
+ * (or the Event signal) carries. */
+#pragma once
+
+/* The one name a peer sees (busctl asks for it), the manager's object
+ * and interface, and the prefix of the node objects
+ * (CONTROL_NODE_PREFIX/NAME, NAME escaped by sd_bus_path_encode()). */
+#define CONTROL_NAME "org.airsup1"
+#define CONTROL_PATH "/org/airsup1"
+#define CONTROL_IFACE "org.airsup1.Manager"
+#define CONTROL_NODE_PREFIX "/org/airsup1/node"
+#define CONTROL_NODE_IFACE "org.airsup1.Node"
+
+/* Errors, besides the standard D-Bus ones (wrong arguments, unknown
+ * method). */
+#define CONTROL_ERR_NO_SUCH_NODE "org.airsup1.Error.NoSuchNode"
+#define CONTROL_ERR_BUSY "org.airsup1.Error.Busy"
+#define CONTROL_ERR_FAILED "org.airsup1.Error.Failed"
+#define CONTROL_ERR_BAD_CONFIG "org.airsup1.Error.BadConfig"
+
+/* Status: name, kind, state, group (a supervisor's parent), held, pid,
+ * uptime usec, restarts, ready, last exit, its realtime usec, STATUS=
+ * text, health. */
+#define CONTROL_STATUS_ROW "(sssssutubstss)"
+/* Tree: name, depth, kind, state, strategy, intensity, restart type,
+ * period in seconds, instances. */
+#define CONTROL_TREE_ROW "(susssusuu)"
+/* Events and the Event signal: seq, realtime usec, monotonic usec,
+ * severity, kind, node, pid, incarnation, text. */
+#define CONTROL_EVENT_ROW "(tttsssuus)"
+/* Outputs: process, kind (log, file, journal, console, inherit, null),
+ * path or journal identifier. */
+#define CONTROL_OUTPUT_ROW "(sss)"
+/* DeadLetters: realtime usec, receiver, sender, first bytes in hex,
+ * type, length, redeliveries. */
+#define CONTROL_DEAD_LETTER_ROW "(tsssuuu)"
+/* Metrics: name, type, help, labels, value. */
+#define CONTROL_METRIC_ROW "(ssssd)"
+/* Reload's plan: action, name, detail. */
+#define CONTROL_PLAN_ROW "(sss)"

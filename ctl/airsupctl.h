@@ -1,0 +1,70 @@
+/* airsupctl.h - what airsupctl's files share: the options, the exit
+ * statuses, the calls and the output helpers (airsupctl.c), and each
+ * verb's entry, which the verb table in airsupctl.c names.
+ *
+ *   airsupctl.c   options, the connection, the verb table: dispatch, --help
+ *   show.c        status, tree, metrics, dead-letters
+ *   change.c      start, stop, restart, signal, reload, shutdown
+ *   events.c      events
+ *   logs.c        logs */
+#pragma once
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+
+#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+
+#define EXIT_FAILED 1
+#define EXIT_USAGE 2
+#define EXIT_NO_SUCH 3
+#define EXIT_UNREACHABLE 4
+
+extern const char *arg_socket;
+extern bool arg_json, arg_no_block;
+extern double arg_timeout;
+
+/* A verb's call, as dispatch hands it over: its NAMEs and values after
+ * its own options, and whether its one flag (verb.flag) was given. */
+typedef struct verb_call {
+        const char *verb;
+        char **args;
+        int n_args;
+        bool flag;
+} verb_call;
+
+/* airsupctl.c: the exit status of a failed call (3 for NoSuchNode, else
+ * 1), said on stderr; a call without arguments (0, or that status); one
+ * JSON document on stdout; the end of a verb that read REPLY into a
+ * table or the JSON array A. */
+int call_error(const sd_bus_error *e, int r);
+int call_plain(sd_bus *bus, const char *method, sd_bus_message **reply);
+int print_json(json_object *o);
+int reply_end(sd_bus_message *reply, int r, json_object *a);
+uint64_t realtime_usec(void);
+
+/* show.c */
+int verb_status(sd_bus *bus, const verb_call *v);
+int verb_tree(sd_bus *bus, const verb_call *v);
+int verb_metrics(sd_bus *bus, const verb_call *v);
+int verb_dead_letters(sd_bus *bus, const verb_call *v);
+
+/* change.c */
+int verb_change(sd_bus *bus, const verb_call *v);
+int verb_signal(sd_bus *bus, const verb_call *v);
+int verb_reload(sd_bus *bus, const verb_call *v);
+int verb_shutdown(sd_bus *bus, const verb_call *v);
+
+/* events.c: its options (-f, -n, --since, --severity) parsed from ARGV
+ * (ARGV[0] the verb): how many were, or -EXIT_USAGE said. */
+int events_parse(int argc, char **argv);
+int verb_events(sd_bus *bus, const verb_call *v);
+/* The history of NODE (NULL: all), as status shows it under one node. */
+int events_show(sd_bus *bus, uint32_t n, const char *node);
+const char *local_time(uint64_t real, char *buf, size_t size);
+
+/* logs.c: likewise -f, -n. */
+int logs_parse(int argc, char **argv);
+int verb_logs(sd_bus *bus, const verb_call *v);

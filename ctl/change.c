@@ -1,0 +1,178 @@
+/* change.c - airsupctl's verbs that change the tree: start, stop,
+ * restart, signal, reload, shutdown. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-bus.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/control-proto.h"
+#include "ctl/airsupctl.h"
+
+/* start, stop, restart: airsupd replies once it is done (the node or
+ * instance down, or ready: see airsupctl(1)) or failed; with --no-block
+ * once it is under way. */
+int verb_change(sd_bus *bus, const verb_call *v) {
+        static const char *const methods[][3] = { { "start", "Start", "StartNoBlock" },
+                                                  { "stop", "Stop", "StopNoBlock" },
+                                                  { "restart", "Restart", "RestartNoBlock" } };
+        const char *verb = v->verb, *name = v->args[0], *method = NULL;
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        sd_bus_message *call = NULL;
+        int r;
+
+        for (size_t i = 0; i < ELEMENTSOF(methods); i++)
+                if (strcmp(methods[i][0], verb) == 0)
+                        method = methods[i][arg_no_block ? 2 : 1];
+        r = sd_bus_message_new_method_call(bus, &call, NULL, CONTROL_PATH, CONTROL_IFACE, method);
+        if (r >= 0)
+                r = sd_bus_message_append(call, "s", name);
+        if (r >= 0)
+                r = sd_bus_call(bus, call, (uint64_t) (arg_timeout * 1e6), &e, NULL);
+        sd_bus_message_unref(call);
+        if (r < 0) {
+                if (sd_bus_error_has_name(&e, SD_BUS_ERROR_NO_REPLY) || r == -ETIMEDOUT) {
+                        fprintf(stderr, "airsupctl: %s %s: not done after %g s\n", verb, name, arg_timeout);
+                        r = EXIT_FAILED;
+                } else
+                        r = call_error(&e, r);
+                sd_bus_error_free(&e);
+                return r;
+        }
+        if (arg_json) {
+                json_object *o = json_object_new_object();
+                json_object_object_add(o, "verb", json_object_new_string(verb));
+                json_object_object_add(o, "name", json_object_new_string(name));
+                json_object_object_add(o, "done", json_object_new_boolean(!arg_no_block));
+                print_json(o);
+        }
+        return 0;
+}
+
+int verb_signal(sd_bus *bus, const verb_call *v) {
+        const char *name = v->args[0], *sig = v->args[1];
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        uint32_t k = 0;
+        int r;
+
+        r = sd_bus_call_method(bus, NULL, CONTROL_PATH, CONTROL_IFACE, "Signal", &e, &reply, "ss", name, sig);
+        if (r < 0) {
+                r = call_error(&e, r);
+                sd_bus_error_free(&e);
+                return r;
+        }
+        (void) sd_bus_message_read(reply, "u", &k);
+        sd_bus_message_unref(reply);
+        if (arg_json) {
+                json_object *o = json_object_new_object();
+                json_object_object_add(o, "name", json_object_new_string(name));
+                json_object_object_add(o, "signal", json_object_new_string(sig));
+                json_object_object_add(o, "signalled", json_object_new_int64(k));
+                print_json(o);
+        } else
+                printf("%s: %u instance%s signalled\n", name, k, k == 1 ? "" : "s");
+        return 0;
+}
+
+static const char *const reload_counts[] = { "kept", "in_place", "restarted", "moved", "removed", "added" };
+
+/* Reload: airsupd replies once the plan is applied (or, DRY_RUN, at once);
+ * a file that does not load is its FILE:LINE errors, exit 1. */
+int verb_reload(sd_bus *bus, const verb_call *v) {
+        bool dry_run = v->flag;
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        sd_bus_message *call = NULL, *reply = NULL;
+        json_object *plan = arg_json ? json_object_new_array() : NULL;
+        uint64_t counts[6] = {}, usec = 0;
+        const char *action, *name, *detail;
+        size_t n = 0, k = 0;
+        int applied = 0, r;
+
+        r = sd_bus_message_new_method_call(bus, &call, NULL, CONTROL_PATH, CONTROL_IFACE, "Reload");
+        if (r >= 0)
+                r = sd_bus_message_append(call, "b", dry_run);
+        if (r >= 0)
+                r = sd_bus_call(bus, call, (uint64_t) (arg_timeout * 1e6), &e, &reply);
+        sd_bus_message_unref(call);
+        if (r < 0) {
+                if (sd_bus_error_has_name(&e, CONTROL_ERR_BAD_CONFIG)) {
+                        fprintf(stderr, "%s", e.message ? e.message : "");
+                        fprintf(stderr, "airsupctl: not reloaded: the file has errors; nothing changed\n");
+                        r = EXIT_FAILED;
+                } else if (sd_bus_error_has_name(&e, SD_BUS_ERROR_NO_REPLY) || r == -ETIMEDOUT) {
+                        fprintf(stderr, "airsupctl: reload: not done after %g s (it goes on)\n", arg_timeout);
+                        r = EXIT_FAILED;
+                } else
+                        r = call_error(&e, r);
+                sd_bus_error_free(&e);
+                json_object_put(plan);
+                return r;
+        }
+        r = sd_bus_message_read(reply, "b", &applied);
+        if (r >= 0)
+                r = sd_bus_message_enter_container(reply, 'a', CONTROL_PLAN_ROW);
+        if (r >= 0 && !arg_json)
+                printf("%-10s %-24s %s\n", "ACTION", "NAME", "DETAIL");
+        while (r >= 0 && (r = sd_bus_message_read(reply, CONTROL_PLAN_ROW, &action, &name, &detail)) > 0) {
+                n++;
+                if (plan) {
+                        json_object *o = json_object_new_object();
+                        json_object_object_add(o, "action", json_object_new_string(action));
+                        json_object_object_add(o, "name", json_object_new_string(name));
+                        json_object_object_add(o, "detail", json_object_new_string(detail));
+                        json_object_array_add(plan, o);
+                } else
+                        printf("%-10s %-24s %s\n", action, name, detail);
+        }
+        if (r >= 0)
+                r = sd_bus_message_exit_container(reply);
+        if (r >= 0)
+                r = sd_bus_message_enter_container(reply, 'a', "t");
+        while (r >= 0 && k < ELEMENTSOF(counts) && (r = sd_bus_message_read(reply, "t", &counts[k])) > 0)
+                k++;
+        if (r >= 0)
+                r = sd_bus_message_exit_container(reply);
+        if (r >= 0)
+                r = sd_bus_message_read(reply, "t", &usec);
+        sd_bus_message_unref(reply);
+        if (r < 0) {
+                fprintf(stderr, "airsupctl: reload: bad reply: %s\n", strerror(-r));
+                json_object_put(plan);
+                return EXIT_FAILED;
+        }
+        if (plan) {
+                json_object *o = json_object_new_object(), *c = json_object_new_object();
+                for (size_t i = 0; i < ELEMENTSOF(counts); i++)
+                        json_object_object_add(c, reload_counts[i], json_object_new_int64((int64_t) counts[i]));
+                json_object_object_add(o, "applied", json_object_new_boolean(applied));
+                json_object_object_add(o, "plan", plan);
+                json_object_object_add(o, "counts", c);
+                json_object_object_add(o, "usec", json_object_new_int64((int64_t) usec));
+                return print_json(o);
+        }
+        if (n == 0)
+                printf("(nothing changed)\n");
+        printf("%s: %llu added, %llu removed, %llu restarted, %llu moved, %llu changed in place, %llu kept "
+               "(%.1f ms)\n", applied ? "reloaded" : "dry run, nothing applied", (unsigned long long) counts[5],
+               (unsigned long long) counts[4], (unsigned long long) counts[2], (unsigned long long) counts[3],
+               (unsigned long long) counts[1], (unsigned long long) counts[0], (double) usec / 1000.0);
+        return 0;
+}
+
+int verb_shutdown(sd_bus *bus, const verb_call *v) {
+        int r = call_plain(bus, "Shutdown", NULL);
+
+        (void) v;
+        if (r > 0)
+                return r;
+        if (arg_json)
+                print_json(json_object_new_object());
+        return 0;
+}

@@ -1,0 +1,329 @@
+/* metrics.c - airsupd's figures: gathered from the tree, the lanes and
+ * the cgroups at each call (nothing is kept between scrapes), given one
+ * sample at a time to a metrics_sample_fn, or rendered as Prometheus'
+ * text format. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "supervisor/core/manager.h"
+#include "supervisor/core/proc.h"
+#include "supervisor/messages/broker.h"
+#include "supervisor/operator/metrics.h"
+#include "supervisor/operator/proc-query.h"
+#include "supervisor/start/cgroup.h"
+#include "supervisor/watch/probe-proc.h"
+#include "supervisor/watch/probe.h"
+
+typedef struct metrics_walk {
+        metrics_sample_fn fn;
+        void *userdata;
+        uint64_t now;
+        unsigned family;                /* one metric at a time: the text format groups samples */
+        /* Each process's mailbox figures, read from its lanes once per
+         * scrape (in the first mailbox family), in walk order. */
+        struct { shm_lane_stats st; unsigned lanes; } *mb;
+        size_t mb_n, mb_i;
+        /* Each process's cgroup figures, read once per scrape likewise
+         * (in M_CG_INFO). */
+        struct { cgroup_figures f; bool ok; } *cg;
+        size_t cg_n, cg_i;
+} metrics_walk;
+
+static const struct {
+        const char *name, *type, *help;
+} metric_defs[] = {
+        { "airsup_node_up", "gauge", "1 when the supervisor or group is up (its processes may be restarting)" },
+        { "airsup_node_held", "gauge", "1 when an operator stopped the node and holds it down" },
+        { "airsup_process_ready", "gauge", "1 when the process is ready" },
+        { "airsup_process_restarts_total", "counter", "Restarts of the process since airsupd started" },
+        { "airsup_process_uptime_seconds", "gauge", "Seconds since the running process started, 0 when down" },
+        { "airsup_process_last_exit_code", "gauge",
+          "Exit status of the last exit, 128+N after signal N, -1 for a failed start or none" },
+        { "airsup_process_pid", "gauge", "Process id of the main process, 0 when down" },
+        { "airsup_process_start_latency_seconds", "gauge",
+          "Seconds from the fork of its last start to its readiness, 0 until it was ready once" },
+        { "airsup_process_health", "gauge", "0 not probed, 1 healthy, 2 degraded, 3 failed its health probes" },
+        { "airsup_process_probe_failures_total", "counter", "Health probes of the process that failed" },
+        { "airsup_process_probes_total", "counter", "Health probes of the process (and WATCHDOG=1s) since airsupd started" },
+        { "airsup_mailbox_lanes", "gauge", "Lanes into the process's mailbox (one per sender)" },
+        { "airsup_mailbox_depth", "gauge", "Messages waiting in the process's mailbox" },
+        { "airsup_mailbox_hwm_bytes", "gauge", "The most bytes one of its lanes held waiting" },
+        { "airsup_mailbox_sent_total", "counter", "Messages sent into the process's mailbox" },
+        { "airsup_mailbox_received_total", "counter", "Messages the process received and committed" },
+        { "airsup_mailbox_dropped_total", "counter", "Messages dropped by senders at a full lane" },
+        { "airsup_mailbox_expired_total", "counter", "Messages dropped at receive, past their deadline" },
+        { "airsup_mailbox_errors_total", "counter", "Garbled records and lanes found in its mailbox" },
+        { "airsup_mailbox_dead_letters_total", "counter", "Messages taken off its lanes as dead letters" },
+        { "airsup_process_cgroup_info", "gauge", "1 for each process with a cgroup; the path is its label" },
+        { "airsup_process_cpu_seconds_total", "counter", "CPU time of every process in its cgroup (cpu.stat)" },
+        { "airsup_process_memory_bytes", "gauge", "Memory charged to its cgroup (memory.current)" },
+        { "airsup_process_tasks", "gauge", "Tasks in its cgroup (pids.current)" },
+        { "airsup_process_oom_kills_total", "counter", "Processes of its cgroup the OOM killer took" },
+};
+
+enum { M_UP, M_HELD, M_READY, M_RESTARTS, M_UPTIME, M_EXIT, M_PID, M_LATENCY, M_HEALTH, M_PROBE_FAILURES, M_PROBES, M_MB_LANES, M_MB_DEPTH, M_MB_HWM,
+       M_MB_SENT, M_MB_RECEIVED, M_MB_DROPPED, M_MB_EXPIRED, M_MB_ERRORS, M_MB_DEAD, M_CG_INFO, M_CG_CPU, M_CG_MEMORY,
+       M_CG_TASKS, M_CG_OOM };
+
+static int sample(metrics_walk *w, const char *name, const char *type, const char *help, const char *labels,
+                  double v) {
+        return w->fn(name, type, help, labels, v, w->userdata);
+}
+
+static int metric(metrics_walk *w, unsigned id, const char *labels, double v) {
+        return sample(w, metric_defs[id].name, metric_defs[id].type, metric_defs[id].help, labels, v);
+}
+
+/* A label value, escaped as the text format wants (\, " and newline). */
+static void label(char *buf, size_t size, const char *key, const char *value, const char *key2, const char *value2) {
+        size_t k = 0;
+
+        for (unsigned pass = 0; pass < 2; pass++) {
+                const char *kk = pass ? key2 : key, *v = pass ? value2 : value;
+                if (!kk)
+                        break;
+                k += (size_t) snprintf(buf + k, size - k, "%s%s=\"", pass ? "," : "", kk);
+                for (; *v && k + 3 < size; v++) {
+                        if (*v == '\\' || *v == '"' || *v == '\n')
+                                buf[k++] = '\\';
+                        buf[k++] = *v == '\n' ? 'n' : *v;
+                }
+                k += (size_t) snprintf(buf + k, size - k, "\"");
+        }
+}
+
+static int metrics_cgroup(metrics_walk *w, sup_node *n, const sup_proc *p);
+
+static int metrics_node(sup_node *n, unsigned depth, void *userdata) {
+        metrics_walk *w = userdata;
+        char l[256];
+        int r = 0;
+
+        (void) depth;
+        if (w->family == M_UP || w->family == M_HELD) {
+                label(l, sizeof(l), "node", n->cfg->name, "kind", n->cfg->supervisor ? "supervisor" : "group");
+                return metric(w, w->family, l, w->family == M_UP ? n->state == NODE_UP : n->held);
+        }
+        for (size_t i = 0; r >= 0 && i < n->n_procs; i++) {
+                const sup_proc *p = &n->procs[i];
+                int start_error;
+
+                if (w->family >= M_CG_INFO) {
+                        r = metrics_cgroup(w, n, p);
+                        continue;
+                }
+                const sup_exit *x = query_last_exit(p, &start_error);
+                double v;
+
+                switch (w->family) {
+                case M_READY:
+                        v = p->state == PROC_READY;
+                        break;
+                case M_RESTARTS:
+                        v = p->incarnation > 0 ? p->incarnation - 1 : 0;
+                        break;
+                case M_UPTIME:
+                        v = (double) query_proc_uptime(p, w->now) / 1e6;
+                        break;
+                case M_EXIT:
+                        v = start_error || x->code == 0 ? -1 : x->code == CLD_EXITED ? x->status : 128 + x->status;
+                        break;
+                case M_LATENCY:
+                        v = (double) p->start_latency_usec / 1e6;
+                        break;
+                case M_HEALTH:
+                        v = probe_health(p);
+                        break;
+                case M_PROBE_FAILURES:
+                        v = p->probe ? (double) p->probe->failures_total : 0;
+                        break;
+                case M_PROBES:
+                        v = p->probe ? (double) p->probe->total : 0;
+                        break;
+                case M_MB_LANES ... M_MB_DEAD: {
+                        if (w->family == M_MB_LANES) {
+                                void *a = reallocarray(w->mb, w->mb_n + 1, sizeof(*w->mb));
+                                if (!a)
+                                        return -ENOMEM;
+                                w->mb = a;
+                                w->mb[w->mb_n].lanes = broker_mailbox_stats(p, &w->mb[w->mb_n].st);
+                                w->mb_n++;
+                        }
+                        if (w->mb_i >= w->mb_n)
+                                return -EIO;            /* the tree changed under the walk: cannot happen */
+                        const shm_lane_stats *st = &w->mb[w->mb_i].st;
+                        const uint64_t vals[] = { w->mb[w->mb_i].lanes, st->depth, st->hwm_bytes, st->sent,
+                                                  st->received, st->dropped, st->expired, st->errors, st->dead };
+                        w->mb_i++;
+                        v = (double) vals[w->family - M_MB_LANES];
+                        break;
+                }
+                default:
+                        v = query_proc_running(p) ? p->pid : 0;
+                        break;
+                }
+                label(l, sizeof(l), "process", p->name, "group", n->cfg->name);
+                r = metric(w, w->family, l, v);
+        }
+        return r < 0 ? r : 0;
+}
+
+/* The cgroup families: only processes that have one, and only the
+ * figures their controllers give. */
+static int metrics_cgroup(metrics_walk *w, sup_node *n, const sup_proc *p) {
+        const cgroup_figures *f;
+        char l[PATH_MAX + 256];
+        size_t k;
+
+        if (w->family == M_CG_INFO) {
+                void *a = reallocarray(w->cg, w->cg_n + 1, sizeof(*w->cg));
+                if (!a)
+                        return -ENOMEM;
+                w->cg = a;
+                w->cg[w->cg_n].ok = cgroup_figures_read(p, &w->cg[w->cg_n].f) >= 0;
+                w->cg_n++;
+        }
+        if (w->cg_i >= w->cg_n)
+                return -EIO;                    /* the tree changed under the walk: cannot happen */
+        f = &w->cg[w->cg_i].f;
+        if (!w->cg[w->cg_i++].ok)
+                return 0;
+        label(l, sizeof(l), "process", p->name, "group", n->cfg->name);
+        switch (w->family) {
+        case M_CG_INFO:
+                k = strlen(l);
+                label(l + k, sizeof(l) - k, ",cgroup", p->cgroup.path, NULL, NULL);
+                return metric(w, w->family, l, 1);
+        case M_CG_CPU:
+                return f->has_cpu ? metric(w, w->family, l, (double) f->cpu_usec / 1e6) : 0;
+        case M_CG_MEMORY:
+                return f->has_memory ? metric(w, w->family, l, (double) f->memory_bytes) : 0;
+        case M_CG_TASKS:
+                return f->has_pids ? metric(w, w->family, l, (double) f->pids) : 0;
+        default:
+                return f->has_memory ? metric(w, w->family, l, (double) f->oom_kills) : 0;
+        }
+}
+
+static int running_procs(sup_node *n, unsigned depth, void *userdata) {
+        size_t *k = userdata;
+
+        (void) depth;
+        for (size_t i = 0; i < n->n_procs; i++)
+                *k += query_proc_running(&n->procs[i]);
+        return 0;
+}
+
+/* airsupd's own figures from /proc/self. */
+static void self_figures(double *fds, double *rss) {
+        long size = 0, pages = 0;
+        FILE *f = fopen("/proc/self/statm", "re");
+        DIR *d = opendir("/proc/self/fd");
+        struct dirent *de;
+
+        *fds = 0;
+        while (d && (de = readdir(d)))
+                if (de->d_name[0] != '.')
+                        (*fds)++;
+        if (d)
+                closedir(d);
+        if (f && fscanf(f, "%ld %ld", &size, &pages) == 2)
+                *rss = (double) pages * (double) sysconf(_SC_PAGESIZE);
+        else
+                *rss = 0;
+        if (f)
+                fclose(f);
+}
+
+int metrics_collect(const metrics_source *s, metrics_sample_fn fn, void *userdata) {
+        metrics_walk walk = { .fn = fn, .userdata = userdata }, *w = &walk;
+        sup_manager *m = s->m;
+        size_t running = 0;
+        double fds, rss;
+        int r = 0;
+
+        w->now = now_usec();
+        for (w->family = 0; r >= 0 && w->family < ELEMENTSOF(metric_defs); w->family++) {
+                w->mb_i = w->cg_i = 0;
+                r = manager_walk(m, metrics_node, w);
+        }
+        free(w->mb);
+        w->mb = NULL;
+        w->mb_n = 0;
+        free(w->cg);
+        w->cg = NULL;
+        w->cg_n = 0;
+        (void) manager_walk(m, running_procs, &running);
+        self_figures(&fds, &rss);
+        if (r >= 0)
+                r = sample(w, "airsupd_events_total", "counter", "Events airsupd emitted since it started", "",
+                           (double) m->events.seq);
+        if (r >= 0)
+                r = sample(w, "airsupd_children", "gauge", "Supervised processes running now", "", (double) running);
+        if (r >= 0)
+                r = sample(w, "airsupd_open_fds", "gauge", "File descriptors airsupd holds", "", fds);
+        if (r >= 0)
+                r = sample(w, "airsupd_resident_memory_bytes", "gauge", "airsupd's resident memory", "", rss);
+        if (r >= 0)
+                r = sample(w, "airsupd_control_clients", "gauge", "Connections to the control socket", "",
+                           (double) (s->control_clients ? s->control_clients(s->userdata) : 0));
+        if (r >= 0)
+                r = sample(w, "airsupd_cgroups", "gauge", "1 when every group instance has a cgroup of its own", "",
+                           m->cgroup ? 1 : 0);
+        if (r >= 0)
+                r = sample(w, "airsupd_group_polls_total", "counter",
+                           "Times a process group was polled to learn it emptied (never with cgroups)", "",
+                           (double) m->group_polls);
+        if (r >= 0)
+                r = sample(w, "airsupd_reloads_total", "counter", "Reloads of the configuration, by outcome",
+                           "result=\"applied\"", (double) m->reloads_applied);
+        if (r >= 0)
+                r = sample(w, "airsupd_reloads_total", "counter", "Reloads of the configuration, by outcome",
+                           "result=\"failed\"", (double) m->reloads_failed);
+        return r;
+}
+
+/* The text format: each family's HELP and TYPE once, before its first
+ * sample (a family's samples come together). */
+typedef struct text_sink {
+        FILE *f;
+        const char *last;               /* the family whose HELP was written */
+} text_sink;
+
+static int text_sample(const char *name, const char *type, const char *help, const char *labels, double v,
+                       void *userdata) {
+        text_sink *t = userdata;
+
+        if (!t->last || strcmp(t->last, name) != 0)
+                fprintf(t->f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+        t->last = name;
+        fprintf(t->f, "%s%s%s%s %.17g\n", name, labels[0] ? "{" : "", labels, labels[0] ? "}" : "", v);
+        return 0;
+}
+
+int metrics_text(const metrics_source *s, char **ret, size_t *ret_len) {
+        text_sink t = {};
+        char *buf = NULL;
+        size_t len = 0;
+        int r;
+
+        t.f = open_memstream(&buf, &len);
+        if (!t.f)
+                return -ENOMEM;
+        r = metrics_collect(s, text_sample, &t);
+        if (fclose(t.f) != 0 || r < 0) {
+                free(buf);
+                return r < 0 ? r : -ENOMEM;
+        }
+        *ret = buf;
+        *ret_len = len;
+        return 0;
+}
