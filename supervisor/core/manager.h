@@ -1,11 +1,40 @@
 /* manager.h - the manager and the tree: what airsupd's main loop, the
- * control server, reload and the lane broker call.  Behind it, in
- * supervisor/core/: manager.c (the manager's life, the state file,
- * reaping), sup.c (the tree's decisions: the node table), proc.c (the
- * proc table), runq.c (the run queue; runq.h: hooks once it ran dry),
- * names.c (look-ups, names.h), verbs.c (the operator's verbs),
- * tree-edit.c (reload's edits of the tree); the pure decisions are
- * common/policy.h's.
+ * control server and reload call.
+ *
+ * The house, a folder per role; an arrow is "calls or includes", and
+ * every arrow points down but the one circle, the proc table's upcall:
+ *
+ *                          airsupd.c
+ *            .-----------------+------------------.
+ *            v                 v                  v
+ *     operator/            config/             core/manager.c
+ *     control socket,      reader, key rows,   the manager's life,
+ *     methods, verbs,      values, verify,     reaping
+ *     metrics, HTTP        reload plan+apply        |
+ *            '-----------------+------------------'
+ *                              v
+ *            core/verbs.c (the operator's verbs), tree-edit.c
+ *            (reload's edits), names.c (look-ups), runq.c (the
+ *            run queue and its hooks)
+ *                              v
+ *            core/sup.c (the tree: node table) --events--> core/proc.c
+ *                       ^                                (proc table)
+ *                       '-------- node_proc_*() upcall -------'
+ *                              v
+ *       start/              watch/            messages/      output/
+ *       spawn, spawner,     notify, probes    the broker     logs,
+ *       closer, cgroups,                      of lanes       stderr
+ *       fd limit
+ *                              v
+ *       core/types.h (the tree's types), event.h, state.h; common/
+ *       (policy: the pure OTP decisions, time, string tables, the
+ *       control protocol's names)
+ *
+ * The side parts (watch/, messages/, start/cgroup) keep their own data
+ * per process (notify-proc.h, probe-proc.h, broker-proc.h,
+ * cgroup-proc.h) and never call the tree, the proc table or each
+ * other: what they see becomes a report to the proc table,
+ * sup_report() (types.h), which proc_on_report() turns into events.
  *
  * How the supervisor core fits together.  Something happens: a pidfd
  * turns readable, the exec-status pipe reports, a timer fires, a notify
