@@ -545,7 +545,7 @@ int main(int argc, char **argv) {
         bool quick = false;
         size_t n = 1000, rounds;
         long idle_s;
-        double ofa, check_ms, check5_ms;
+        double ofa, check_fifth_ms, check_ms;
         char s6max[32];
         result floor_r = { .name = "floor" }, air = { .name = "airsupd" }, cg = { .name = "airsupd-cg" },
                runit = { .name = "runit" }, s6 = { .name = "s6" };
@@ -571,8 +571,10 @@ int main(int argc, char **argv) {
         else
                 cg.note = "no cgroups here";
         ofa = run_one_for_all(rounds);
+        /* N/5 and N groups: 5N would ask airsupd --check for more fds than
+         * a usual limit lets a tree of 5N processes have (it refuses it). */
         check_ms = run_check(n);
-        check5_ms = run_check(5 * n);
+        check_fifth_ms = run_check(n / 5);
         /* A peer runs one supervisor process per service (about 1.5 MB
          * each): beyond PEERS_MAX services they would not fit this VM. */
         if (n <= PEERS_MAX) {
@@ -597,7 +599,7 @@ int main(int argc, char **argv) {
                 printf("goal: airsupd-cg start <= 1.3x airsupd: not measured (%s)\n", cg.note ? cg.note : "no run");
         printf("one_for_all restart of %d children (kill one -> supervisor ready): median %.1f ms\n", BIG, ofa);
         printf("airsupd --check: %zu groups %.1f ms, %zu groups %.1f ms (%.2fx the time for 5x the groups)\n",
-               n, check_ms, 5 * n, check5_ms, check_ms > 0 ? check5_ms / check_ms : -1);
+               n / 5, check_fifth_ms, n, check_ms, check_fifth_ms > 0 ? check_ms / check_fifth_ms : -1);
         /* The goals of 1,000 groups (issue 4), and of 10,000 (issue 11):
          * a start as cheap per group as the floor's. */
         if (n <= 1000)
@@ -629,13 +631,13 @@ int main(int argc, char **argv) {
                 printf(",\"one_for_all_100_ms\":%.1f", ofa);
         else
                 printf(",\"one_for_all_100_ms\":null");
-        if (check_ms >= 0 && check5_ms >= 0)
-                printf(",\"check_ms\":%.1f,\"check_5x_ms\":%.1f", check_ms, check5_ms);
+        if (check_fifth_ms >= 0 && check_ms >= 0)
+                printf(",\"check_ms\":%.1f,\"check_fifth_ms\":%.1f", check_ms, check_fifth_ms);
         else
-                printf(",\"check_ms\":null,\"check_5x_ms\":null");
+                printf(",\"check_ms\":null,\"check_fifth_ms\":null");
         printf(",\"idle_window_s\":%ld,\"floor_start_ms\":%.1f}\n", idle_s, floor_r.start_ms);
         /* Success only when every figure of airsupd's was measured. */
-        if (!air.ran || air.note || ofa < 0 || check_ms < 0 || check5_ms < 0 || !floor_r.ran) {
+        if (!air.ran || air.note || ofa < 0 || check_fifth_ms < 0 || check_ms < 0 || !floor_r.ran) {
                 fprintf(stderr, "scale: not every figure was measured%s%s\n", air.note ? ": " : "",
                         air.note ? air.note : "");
                 return 1;
