@@ -7,7 +7,7 @@
  * and the defaults of the loader (cfg-keys.c), the comparison of two
  * configurations and so the reload plan (reload-plan.c), and what a live
  * node must do to take a change in place (cfg_node_apply()).  A new key
- * is one row here, its parser if none fits, its field in cfg.h and its
+ * is one row here, its parser if none fits, its field in cfg-types.h and its
  * paragraph in airsup.conf(5); an [airsupd] key also a line in reload.c's
  * keep_daemon_keys(), which keeps those as airsupd started with them.
  *
