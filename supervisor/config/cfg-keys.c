@@ -11,7 +11,9 @@
 #include <string.h>
 
 #include "shm/shm.h"
+#include "supervisor/config/cfg-keys.h"
 #include "supervisor/config/cfg-load.h"
+#include "supervisor/config/cfg-value.h"
 
 /* Second pass: every key's raw text goes through its row's parser into
  * its field, or is reported as FILE:LINE.  What involves more than one

@@ -7,7 +7,7 @@
  * and the defaults of the loader (cfg-keys.c), the comparison of two
  * configurations and so the reload plan (reload-plan.c), and what a live
  * node must do to take a change in place (cfg_node_apply()).  A new key
- * is one row here, its parser if none fits, its field in cfg.h and its
+ * is one row here, its parser if none fits, its field in cfg-types.h and its
  * paragraph in airsup.conf(5); an [airsupd] key also a line in reload.c's
  * keep_daemon_keys(), which keeps those as airsupd started with them.
  *
@@ -23,7 +23,10 @@
 #pragma once
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
+
+#include "supervisor/config/cfg-types.h"
 
 typedef enum cfg_section {
         CFG_SECTION_NONE,               /* before any header, or an unknown one */
@@ -144,3 +147,42 @@ typedef enum cfg_key {
 } cfg_key;
 
 #define CFG_KEY_BIT(k) (UINT64_C(1) << (k))
+
+/* The keys: a key's name, the name a reload plan shows for
+ * it ("limits" for memory_max, ...), the sections it is valid in
+ * (CFG_IN_*, 0 for the rows that are no key of the file), what a reload
+ * does when it changes, and how a live node takes it in place.
+ * cfg_key_from_string() knows only the keys of the file. */
+const char *cfg_key_to_string(cfg_key k);
+cfg_key cfg_key_from_string(const char *name);
+const char *cfg_key_shown(cfg_key k);
+unsigned cfg_key_sections(cfg_key k);
+cfg_reload cfg_key_reload(cfg_key k);
+cfg_apply cfg_key_apply(cfg_key k);
+
+/* Two configurations compared key by key, as the rows say: the keys
+ * (CFG_KEY_BIT() each) whose values differ between nodes A and B (of
+ * one kind, supervisor or group; the parent left out: a plan sees a move
+ * by the parents themselves), with ready_delay and watchdog where those
+ * changed; and the [airsupd] keys that differ between A and B. */
+uint64_t cfg_node_diff(const cfg_node *a, const cfg_node *b);
+uint64_t cfg_airsupd_diff(const cfg *a, const cfg *b);
+/* Whether KEYS hold one whose change restarts a group. */
+bool cfg_keys_restart(uint64_t keys);
+
+/* The live reconfiguration.  A live node's settings are the cfg_node it
+ * points to; a reload gives it the cfg_node of the new file.  When WAS
+ * and NOW differ only in keys that apply in place (no
+ * cfg_keys_restart(cfg_node_diff(WAS, NOW)), or the group is down), the
+ * node takes NOW as its settings and then does, for each bit
+ * (1u << cfg_apply) this returns, what that bit says: resize the
+ * intensity window (CFG_APPLY_WINDOW), start each ready process's
+ * probing again (CFG_APPLY_PROBES), give each process's log sinks the
+ * new rotation (CFG_APPLY_ROTATION), write the limits to each running
+ * instance's cgroup (CFG_APPLY_LIMITS).  CFG_APPLY_AT_USE needs nothing:
+ * the value is read where it is next used (backoff, shutdown, ...).  A
+ * key's row says which bit it sets; a new in-place key is one row. */
+unsigned cfg_node_apply(const cfg_node *was, const cfg_node *now);
+
+/* A limit's key: "memory_max", ... */
+const char *cfg_limit_kind_to_string(cfg_limit_kind k);

@@ -1,7 +1,10 @@
-/* cfg-load.h - what the three parts of cfg_load() share, and nothing else
- * includes: the loader's state, the raw text of each section as the reader
- * (cfg-read.c) stores it, and the key rows (cfg-keys.c) that the second
- * pass (cfg.c) applies to it. */
+/* cfg-load.h - what the parts of cfg_load() share, and nothing else
+ * includes: the loader's state and its helpers (cfg-load.c), the raw text
+ * of each section as the reader (cfg-read.c) stores it, and the key rows
+ * (cfg-keys.c) that the second pass (cfg.c) applies to it.  The parts
+ * call downwards only: cfg.c drives cfg-read.c and cfg-keys.c, the reader
+ * looks keys up in the rows, and all three call cfg-load.c, which calls
+ * none of them. */
 #pragma once
 
 #include <stdbool.h>
@@ -10,7 +13,8 @@
 #include <stdio.h>
 
 #include "common/cleanup.h"
-#include "supervisor/config/cfg.h"
+#include "supervisor/config/cfg-keys.h"
+#include "supervisor/config/cfg-types.h"
 
 #define CFG_LINE_MAX 4096u              /* bytes in a line, comments excepted */
 #define CFG_FILE_MAX (64u << 20)        /* bytes in a file */
@@ -59,8 +63,11 @@ void loader_error(loader *l, unsigned line, const char *fmt, ...) _printf_(3, 4)
 /* strdup() that stops the load on out-of-memory: a configuration that
  * lost a value (a user, a path) must fail to load, never run without it. */
 char *loader_strdup(loader *l, const char *s);
-/* A new node NAME (cfg.c); its index, or -ENOMEM. */
+/* A new node NAME; its index, or -ENOMEM. */
 int loader_add_node(loader *l, const char *name, bool supervisor, unsigned line);
+/* Index of the node called NAME, or -ENOENT (as cfg.h gives it to the
+ * callers outside the loader). */
+int cfg_find(const cfg *c, const char *name);
 
 /* The first pass (cfg-read.c): every line of l->f into l->airsupd and
  * l->raw, as text. */

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "supervisor/config/cfg-load.h"
+#include "supervisor/config/cfg-value.h"
 
 /* A section header: remember which node the following keys belong to. */
 static void section_header(loader *l, const char *p) {

@@ -13,7 +13,7 @@
 
 #include "common/cleanup.h"
 #include "common/string-table.h"
-#include "supervisor/config/cfg.h"
+#include "supervisor/config/cfg-value.h"
 
 /* "250ms", "5s", "2m", "1h", "1m30s", "1.5s"; a bare number is seconds. */
 int cfg_parse_duration(const char *s, uint64_t *ret_usec) {
