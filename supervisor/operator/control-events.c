@@ -8,8 +8,9 @@
 
 #include "common/cleanup.h"
 #include "common/control-proto.h"
-#include "supervisor/config/cfg.h"
-#include "supervisor/operator/control-internal.h"
+#include "supervisor/operator/control-events.h"
+#include "supervisor/operator/control-lookup.h"
+#include "supervisor/operator/control-reply.h"
 
 #define EVENTS_MAX_REPLY 100000
 
@@ -20,25 +21,6 @@ static int append_event(sd_bus_message *r, const sup_event *e) {
         return sd_bus_message_append(r, CONTROL_EVENT_ROW, e->seq, e->real_usec, e->mono_usec,
                                      sup_priority_to_string(e->priority), sup_event_type_to_string(e->type), e->node,
                                      (uint32_t) e->pid, e->incarnation, body);
-}
-
-/* Whether WHO (a node or an instance) is NODE or below it: its
- * instances ("web" takes "web[2]") and for a supervisor what is below it;
- * NODE "" takes everything. */
-bool name_below(sup_control *c, const char *who, const char *node) {
-        char group[96];
-        unsigned i;
-        sup_node *n, *top;
-
-        if (!node[0] || strcmp(who, node) == 0)
-                return true;
-        if (cfg_parse_instance_name(who, group, sizeof(group), &i) < 0)
-                return false;
-        if (strcmp(group, node) == 0)
-                return true;
-        top = manager_find_node(c->m, node);
-        n = manager_find_node(c->m, group);
-        return top && n && node_below(n, top);
 }
 
 /* A node's events are its own and those of what is below it. */

@@ -17,29 +17,13 @@
 #include "supervisor/messages/broker.h"
 #include "supervisor/watch/notify.h"
 #include "supervisor/watch/probe.h"
-#include "supervisor/operator/control-internal.h"
+#include "supervisor/operator/control-events.h"
+#include "supervisor/operator/control-lookup.h"
+#include "supervisor/operator/control-methods.h"
+#include "supervisor/operator/control-reply.h"
+#include "supervisor/operator/control-verbs.h"
 #include "supervisor/operator/metrics.h"
 #include "supervisor/operator/proc-query.h"
-
-int control_lookup(sup_control *c, const char *name, sup_node **ret_node, sup_proc **ret_proc, sd_bus_error *error) {
-        *ret_node = manager_find_node(c->m, name);
-        *ret_proc = NULL;
-        if (*ret_node)
-                return 0;
-        if (ret_proc && manager_find_proc(c->m, name, ret_proc) == 0)
-                return 0;
-        return sd_bus_error_setf(error, CONTROL_ERR_NO_SUCH_NODE, "No such group, instance or supervisor: %s", name);
-}
-
-/* A method's first argument, a name, and what it names. */
-int read_target(sd_bus_message *msg, sup_control *c, const char **ret_name, sup_node **ret_node,
-                       sup_proc **ret_proc, sd_bus_error *error) {
-        int r = sd_bus_message_read(msg, "s", ret_name);
-
-        if (r < 0)
-                return r;
-        return control_lookup(c, *ret_name, ret_node, ret_proc, error);
-}
 
 static int append_proc(sd_bus_message *r, const sup_node *n, const sup_proc *p, uint64_t now) {
         char exit_text[48];
@@ -69,13 +53,6 @@ typedef struct status_walk {
         uint64_t now;
         int r;
 } status_walk;
-
-bool node_below(const sup_node *n, const sup_node *top) {
-        for (; n; n = n->parent)
-                if (n == top)
-                        return true;
-        return false;
-}
 
 static int status_node(sup_node *n, unsigned depth, void *userdata) {
         status_walk *w = userdata;
@@ -244,7 +221,7 @@ static int metric_row(const char *name, const char *type, const char *help, cons
 static int method_metrics(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         sup_control *c = userdata;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        metrics_source s = control_metrics_source(c);
+        metrics_source s = c->metrics;
         int r;
 
         (void) error;

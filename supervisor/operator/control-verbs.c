@@ -14,7 +14,9 @@
 #include "supervisor/config/cfg.h"
 #include "supervisor/config/reload.h"
 #include "supervisor/core/proc.h"
-#include "supervisor/operator/control-internal.h"
+#include "supervisor/operator/control-lookup.h"
+#include "supervisor/operator/control-reply.h"
+#include "supervisor/operator/control-verbs.h"
 #include "supervisor/operator/proc-query.h"
 
 static int verb_error(sd_bus_error *error, int r, const char *verb, const char *name) {

@@ -1,5 +1,6 @@
-/* control.h - the control socket (control.c, and the methods it serves:
- * control-methods.c, control-verbs.c, control-events.c). */
+/* control.h - the control socket (control.c, and below it the methods it
+ * serves: control-methods.c, control-verbs.c, control-events.c, and what
+ * they share: control-reply.c, control-lookup.c). */
 #pragma once
 
 #include <stddef.h>

@@ -20,7 +20,9 @@
 #include <cmocka.h>
 
 #include "common/control-proto.h"
+#include "supervisor/operator/control.h"
 #include "supervisor/operator/control-internal.h"
+#include "supervisor/operator/control-verbs.h"
 #include "tests/unit/proc-fixture.h"
 
 /* slow: ignores SIGTERM (once its shell set the trap, which the test
