@@ -79,7 +79,10 @@ event_time() {
 start_airsupd() {
         local conf=$1
         shift
-        "$AIRSUPD" -c "$conf" --log=stderr -v --control "$T/control" "$@" 2>"$LOG" &
+        # Emptied here, not by the background job's redirection: a wait_log
+        # right after must not find the last airsupd's lines in it.
+        : >"$LOG"
+        "$AIRSUPD" -c "$conf" --log=stderr -v --control "$T/control" "$@" 2>>"$LOG" &
         AIRSUPD_PID=$!
 }
 
