@@ -120,22 +120,23 @@ bool sup_window_add(sup_window *w, uint64_t now_usec, unsigned intensity, uint64
         return w->n > intensity;
 }
 
+bool sup_strategy_restarts(cfg_strategy s, size_t failed, size_t i) {
+        switch (s) {
+        case CFG_ONE_FOR_ALL:
+                return true;
+        case CFG_REST_FOR_ONE:
+                return i >= failed;
+        default:
+                return i == failed;
+        }
+}
+
 size_t sup_strategy_affected(cfg_strategy s, size_t n, size_t failed, bool *affected) {
         size_t count = 0;
 
         for (size_t i = 0; i < n; i++) {
-                bool a;
-                switch (s) {
-                case CFG_ONE_FOR_ALL:
-                        a = true;
-                        break;
-                case CFG_REST_FOR_ONE:
-                        a = i >= failed;
-                        break;
-                default:
-                        a = i == failed;
-                        break;
-                }
+                bool a = sup_strategy_restarts(s, failed, i);
+
                 affected[i] = a;
                 count += a;
         }

@@ -150,3 +150,6 @@ uint64_t sup_health_wait(uint64_t since, uint64_t interval, uint64_t now);
 /* Which of N children (in start order) a strategy restarts when child
  * FAILED fails: sets AFFECTED[i] for each and returns how many. */
 size_t sup_strategy_affected(cfg_strategy s, size_t n, size_t failed, bool *affected);
+/* Whether a strategy restarts child I when child FAILED fails (what
+ * sup_strategy_affected() sets for I). */
+bool sup_strategy_restarts(cfg_strategy s, size_t failed, size_t i);

@@ -146,7 +146,7 @@ static int act_start(sup_node *n, const node_ev_arg *a) {
         if (n->next_cfg)
                 node_reconfigure(n, n->next_cfg);
         node_set_state(n, NODE_UP);
-        n->ever_started = true;
+        node_set_ever_started(n, true);
         if (n->cfg->supervisor) {
                 /* A (re)started supervisor begins afresh: a clean restart
                  * history, and every child (temporary ones too) to start. */
@@ -154,7 +154,7 @@ static int act_start(sup_node *n, const node_ev_arg *a) {
                 n->window.head = 0;
                 n->start_next = 0;
                 for (size_t i = 0; i < n->n_children; i++)
-                        n->children[i]->ever_started = false;
+                        node_set_ever_started(n->children[i], false);
                 node_emit(n, SUP_EVENT_STARTING_TREE, LOG_DEBUG);
                 sup_start_next(n);
                 return 0;
@@ -239,7 +239,7 @@ static int act_stop(sup_node *n, const node_ev_arg *a) {
         (void) a;
         if (n->cfg->supervisor) {
                 for (size_t i = 0; i < n->n_children; i++)
-                        n->marked[i] = true;
+                        node_mark(n->children[i], true);
                 node_set_state(n, NODE_STOPPING);
                 sup_continue(n);
                 return 0;
@@ -273,7 +273,7 @@ static void node_report_down(sup_node *n) {
  * afresh (temporary ones too) when S starts again. */
 static void children_down(sup_node *s) {
         for (size_t i = 0; i < s->n_children; i++) {
-                s->marked[i] = false;
+                node_mark(s->children[i], false);
                 node_set_state(s->children[i], NODE_DOWN);
         }
 }
@@ -284,9 +284,9 @@ static int act_restarted(sup_node *s, const node_ev_arg *a) {
         node_set_state(s, NODE_UP);
         for (size_t i = s->n_children; i-- > 0;) {
                 sup_node *c = s->children[i];
-                if (!s->marked[i])
+                if (!c->marked)
                         continue;
-                s->marked[i] = false;
+                node_mark(c, false);
                 if (c->state != NODE_FAILED)
                         node_set_state(c, NODE_DOWN);   /* every marked child is down now */
                 if (i < s->start_next)
@@ -347,7 +347,7 @@ void sup_continue(sup_node *s) {
                 return;
         for (size_t i = s->n_children; i-- > 0;) {
                 sup_node *c = s->children[i];
-                if (!s->marked[i] || node_is_down(c))
+                if (!c->marked || node_is_down(c))
                         continue;
                 if (!node_stopping(c))
                         node_stop(c);
@@ -399,7 +399,7 @@ static int act_give_up(sup_node *s, const node_ev_arg *a) {
                  whole ? "s" : "ms", last);
         sup_events_emit(&s->m->events, &e);
         for (size_t i = 0; i < s->n_children; i++)
-                s->marked[i] = true;
+                node_mark(s->children[i], true);
         node_set_state(s, NODE_STOPPING_TO_FAIL);
         sup_continue(s);
         return 0;
@@ -447,7 +447,8 @@ static int act_child_failed(sup_node *s, const node_ev_arg *a) {
                 return 0;
         }
 
-        (void) sup_strategy_affected(s->cfg->strategy, s->n_children, child->index, s->marked);
+        for (size_t i = 0; i < s->n_children; i++)
+                node_mark(s->children[i], sup_strategy_restarts(s->cfg->strategy, child->index, i));
         child->restart_delay_usec = failed ? a->delay_usec : USEC_INFINITY;
         return node_dispatch(s, NODE_EV_RESTART_CHILDREN, NULL);
 }
@@ -603,7 +604,6 @@ sup_node *node_free(sup_node *n) {
         for (size_t i = 0; i < n->n_children; i++)
                 node_free(n->children[i]);
         free(n->children);
-        free(n->marked);
         sup_window_done(&n->window);
         for (size_t i = 0; i < n->n_procs; i++)
                 proc_done(&n->procs[i]);
@@ -614,17 +614,12 @@ sup_node *node_free(sup_node *n) {
 
 int node_add_child(sup_node *s, sup_node *c) {
         sup_node **a = reallocarray(s->children, s->n_children + 1, sizeof(sup_node *));
-        bool *mk;
 
         if (!a)
                 return -ENOMEM;
         s->children = a;
-        mk = reallocarray(s->marked, s->n_children + 1, sizeof(bool));
-        if (!mk)
-                return -ENOMEM;
-        s->marked = mk;
         c->index = s->n_children;
-        s->marked[s->n_children] = false;
+        node_mark(c, false);
         s->children[s->n_children++] = c;
         return 0;
 }
@@ -730,4 +725,17 @@ void node_reconfigure(sup_node *n, const cfg_node *c) {
 
 void node_hold(sup_node *n, bool held) {
         n->held = held;
+}
+
+/* The one writer of whether N is in its supervisor's stop set: the
+ * children a supervisor stops (last first) for its stop, a restart of
+ * some of them, or its give-up, and starts again after a restart. */
+void node_mark(sup_node *n, bool marked) {
+        n->marked = marked;
+}
+
+/* The one writer of whether N ran since its supervisor last started
+ * afresh (what makes a temporary child gone, sup_child_gone()). */
+void node_set_ever_started(sup_node *n, bool started) {
+        n->ever_started = started;
 }

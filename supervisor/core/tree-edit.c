@@ -93,7 +93,6 @@ void manager_node_detach(sup_manager *m, sup_node *n) {
                 names_del_subtree(m, n);
         for (size_t i = n->index + 1; i < s->n_children; i++) {
                 s->children[i - 1] = s->children[i];
-                s->marked[i - 1] = s->marked[i];
                 s->children[i - 1]->index = i - 1;
         }
         s->n_children--;
@@ -171,7 +170,6 @@ void manager_nodes_detach(sup_manager *m, sup_node **nodes, size_t n) {
                                 continue;
                         }
                         s->children[w] = c;
-                        s->marked[w] = s->marked[i];
                         c->index = w++;
                 }
                 s->n_children = w;
@@ -213,14 +211,13 @@ int manager_node_attach(sup_manager *m, sup_node *s, sup_node *n, size_t index) 
                 return r;
         for (size_t i = s->n_children - 1; i > index; i--) {
                 s->children[i] = s->children[i - 1];
-                s->marked[i] = s->marked[i - 1];
                 s->children[i]->index = i;
         }
         s->children[index] = n;
-        s->marked[index] = false;
+        node_mark(n, false);
         n->index = index;
         n->parent = s;
-        n->ever_started = false;
+        node_set_ever_started(n, false);
         if (s->start_next > index)
                 s->start_next++;
         if (in_tree(m, n) && names_put_subtree(m, n) < 0) {
@@ -255,7 +252,7 @@ int manager_node_restart_children(sup_manager *m, sup_node *s, const bool *which
         if (s->state != NODE_UP)
                 return -EBUSY;
         for (size_t i = 0; i < s->n_children; i++) {
-                s->marked[i] = which[i];
+                node_mark(s->children[i], which[i]);
                 any |= which[i];
         }
         if (!any)
@@ -268,7 +265,6 @@ typedef struct ranked {
         int rank;
         size_t pos;                     /* where it was: equal ranks keep their order */
         sup_node *n;
-        bool marked;                    /* goes with it */
 } ranked;
 
 static int ranked_cmp(const void *x, const void *y) {
@@ -291,11 +287,10 @@ static int children_sort(sup_node *s, int (*rank)(const sup_node *c, void *userd
         if (!a)
                 return -ENOMEM;
         for (size_t i = 0; i < s->n_children; i++)
-                a[i] = (ranked) { rank(s->children[i], userdata), i, s->children[i], s->marked[i] };
+                a[i] = (ranked) { rank(s->children[i], userdata), i, s->children[i] };
         qsort(a, s->n_children, sizeof(ranked), ranked_cmp);
         for (size_t i = 0; i < s->n_children; i++) {
                 s->children[i] = a[i].n;
-                s->marked[i] = a[i].marked;
                 a[i].n->index = i;
         }
         return 0;
@@ -314,7 +309,6 @@ int manager_node_attach_many(sup_manager *m, sup_node *s, sup_node **nodes, size
         sup_node *waiting = s->start_next < s->n_children ? s->children[s->start_next] : NULL;
         size_t was = s->n_children;
         sup_node **a;
-        bool *mk;
         int r;
 
         if (n == 0)
@@ -323,16 +317,12 @@ int manager_node_attach_many(sup_manager *m, sup_node *s, sup_node **nodes, size
         if (!a)
                 return -ENOMEM;
         s->children = a;
-        mk = reallocarray(s->marked, was + n, sizeof(bool));
-        if (!mk)
-                return -ENOMEM;
-        s->marked = mk;
         for (size_t j = 0; j < n; j++) {
                 s->children[was + j] = nodes[j];
-                s->marked[was + j] = false;
+                node_mark(nodes[j], false);
                 nodes[j]->index = was + j;
                 nodes[j]->parent = s;
-                nodes[j]->ever_started = false;
+                node_set_ever_started(nodes[j], false);
         }
         s->n_children = was + n;
         r = children_sort(s, rank, userdata);

@@ -68,6 +68,10 @@ int node_add_child(sup_node *s, sup_node *c);
 /* sup.c: the one writer of a node's hold by the operator (proc.h has an
  * instance's hold and pending restart, proc.c their one writer). */
 void node_hold(sup_node *n, bool held);
+/* sup.c: the one writer of N's place in its supervisor's stop set. */
+void node_mark(sup_node *n, bool marked);
+/* sup.c: the one writer of whether N ran since its supervisor started afresh. */
+void node_set_ever_started(sup_node *n, bool started);
 
 /* sup.c: N takes settings C (at its start, for a group that waited). */
 void node_reconfigure(sup_node *n, const cfg_node *c);

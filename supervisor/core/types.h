@@ -201,11 +201,11 @@ struct sup_node {
         sup_node **children;
         size_t n_children;
         sup_window window;
-        bool *marked;                   /* children it stops, while stopping, restarting or failing */
         size_t start_next;              /* children before this one are started and were ready */
         bool starting;                  /* in sup_start_next(): its loop sees a child's readiness itself */
         bool leaving;                   /* in manager_nodes_detach(): on its way out of the tree */
         bool ever_started;              /* since its supervisor last started afresh */
+        bool marked;                    /* one its supervisor stops, while stopping, restarting or failing (node_mark()) */
         bool held;                      /* stopped by the operator: stays down until started */
         const cfg_node *next_cfg;       /* a reload's new settings, taken at its next start */
 

@@ -53,7 +53,7 @@ int manager_start_node(sup_manager *m, sup_node *n) {
         if (!node_is_down(n) || node_stopping(n))
                 return node_is_down(n) && node_stopping(n) ? -EBUSY : 0;
         /* Asked for: a temporary child or one that gave up starts again too. */
-        n->ever_started = false;
+        node_set_ever_started(n, false);
         node_set_state(n, NODE_DOWN);
         node_start(n);
         return 0;
@@ -74,9 +74,9 @@ int manager_restart_node(sup_manager *m, sup_node *n) {
         s = n->parent;
         node_hold(n, false);
         release_procs(n);
-        n->ever_started = false;
+        node_set_ever_started(n, false);
         for (size_t i = 0; i < s->n_children; i++)
-                s->marked[i] = i == n->index;
+                node_mark(s->children[i], i == n->index);
         return node_dispatch(s, NODE_EV_RESTART_CHILDREN, NULL);
 }
 

@@ -196,6 +196,14 @@ static void test_sup_strategy_affected(void **state) {
         assert_int_equal(sup_strategy_affected(CFG_REST_FOR_ONE, 4, 1, a), 3);
         assert_false(a[0]);
         assert_true(a[1] && a[2] && a[3]);
+        /* Child by child, what the tree asks (it marks each child itself). */
+        assert_false(sup_strategy_restarts(CFG_ONE_FOR_ONE, 2, 1));
+        assert_true(sup_strategy_restarts(CFG_ONE_FOR_ONE, 2, 2));
+        assert_false(sup_strategy_restarts(CFG_ONE_FOR_ONE, 2, 3));
+        assert_true(sup_strategy_restarts(CFG_ONE_FOR_ALL, 2, 0));
+        assert_false(sup_strategy_restarts(CFG_REST_FOR_ONE, 2, 1));
+        assert_true(sup_strategy_restarts(CFG_REST_FOR_ONE, 2, 2));
+        assert_true(sup_strategy_restarts(CFG_REST_FOR_ONE, 2, 7));
 }
 
 /* healthy -> degraded -> failed after THRESHOLD failures in a row; one
