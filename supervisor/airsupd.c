@@ -242,6 +242,14 @@ int main(int argc, char **argv) {
                         printf("%s: ok\n", path);
                 return 0;
         }
+        /* --check's errors refuse the start: a group whose command is not
+         * there would only fail, restart and take its supervisors down. */
+        r = cfg_verify_errors(c, stderr);
+        if (r < 0) {
+                fprintf(stderr, "airsupd: %s: not started (airsupd --check -c %s lists every problem)\n",
+                        path, path);
+                return EXIT_CONFIG;
+        }
 
         /* One airsupd per deployment: the lock in its state directory. */
         {

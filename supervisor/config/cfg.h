@@ -27,3 +27,9 @@ int cfg_find(const cfg *c, const char *name);
 /* What --check verifies beyond the syntax (verify.c): errors, printed as
  * FILE:LINE, are returned; warnings are printed and counted. */
 unsigned cfg_verify(const cfg *c, FILE *err, unsigned *ret_warnings);
+/* The same checks before a start or a reload: a tree whose command cannot
+ * be run must not start (one missing binary would exhaust its
+ * supervisors' intensity and take the whole tree down).  -EINVAL, with
+ * the errors and warnings printed to ERR, if any error; 0 and nothing
+ * printed (warnings are --check's) otherwise. */
+int cfg_verify_errors(const cfg *c, FILE *err);

@@ -246,6 +246,11 @@ static int load_new(sup_manager *m, cfg **ret, char **ret_errors) {
                 if (k < 0)
                         fprintf(f, "%s\n", err);
         }
+        /* What the start refuses, a reload refuses: a command that cannot
+         * be run (verify.c) would fail its starts until its supervisors
+         * gave up. */
+        if (k >= 0)
+                k = cfg_verify_errors(c, f);
         (void) fflush(f);
         if (k < 0 && len == 0)
                 fprintf(f, "%s: %s\n", m->cfg->path, strerror(-k));

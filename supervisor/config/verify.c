@@ -244,3 +244,20 @@ unsigned cfg_verify(const cfg *c, FILE *err, unsigned *ret_warnings) {
                 *ret_warnings = v.warnings;
         return v.errors;
 }
+
+int cfg_verify_errors(const cfg *c, FILE *err) {
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        unsigned errors;
+
+        if (!f)
+                return -ENOMEM;
+        errors = cfg_verify(c, f, NULL);
+        if (fclose(f) != 0)
+                return -ENOMEM;
+        if (errors == 0)
+                return 0;
+        fputs(text, err);
+        return -EINVAL;
+}

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/pidfd.h>
 #include <sys/wait.h>
@@ -276,6 +277,9 @@ static int real_spawn(sup_proc *p, int *ret_status_fd) {
         int r;
 
         r = sup_spawn_plan_for_proc(p, &plan, &step);
+        /* Kept for the start-failed event: an exec that fails names it. */
+        free(p->start_path);
+        p->start_path = plan.path ? strdup(plan.path) : plan.argv && plan.argv[0] ? strdup(plan.argv[0]) : NULL;
         if (r < 0) {
                 snprintf(p->start_step, sizeof(p->start_step), "%s", step ? step : "plan");
                 return r;
@@ -689,6 +693,8 @@ void proc_done(sup_proc *p) {
                 p->sink_err = log_sink_free(p->sink_err);
         p->sink_err = NULL;
         p->sink_out = log_sink_free(p->sink_out);
+        free(p->start_path);
+        p->start_path = NULL;
 }
 
 /* EXTEND_TIMEOUT_USEC=: a starting child asks for more time; the start

@@ -83,7 +83,12 @@ void node_proc_event(sup_proc *p, sup_event_type type, int priority) {
         snprintf(e.node, sizeof(e.node), "%s", p->name);
         if (type == SUP_EVENT_START_FAILED) {
                 e.error = p->start_error;
-                if (p->start_step[0])
+                /* The path an exec could not run: the file the operator
+                 * has to fix ("path=NAME" when NAME is not in PATH). */
+                if (strcmp(p->start_step, "exec") == 0 && p->start_path) {
+                        const char *q = strpbrk(p->start_path, " \t\"") ? "\"" : "";
+                        snprintf(e.detail, sizeof(e.detail), "step=exec path=%s%s%s", q, p->start_path, q);
+                } else if (p->start_step[0])
                         snprintf(e.detail, sizeof(e.detail), "step=%s", p->start_step);
         }
         if (type == SUP_EVENT_STATUS && p->notify->status_suppressed > 0)

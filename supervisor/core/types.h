@@ -106,6 +106,7 @@ struct sup_proc {
         bool restart_requested;         /* the operator's restart: start again once down */
         int start_error;                /* errno of a failed start, 0 if none */
         char start_step[32];            /* what failed: "exec", "chdir", ... */
+        char *start_path;               /* what the last start execs (or looked for in PATH), NULL if none */
         sup_exit exit;
         unsigned incarnation;
         uint64_t started_usec;          /* CLOCK_MONOTONIC of the last fork */

@@ -3,9 +3,6 @@
 # child that never starts is never ready, so its later siblings never start.
 . "$(dirname "$0")/lib.sh"
 
-printf '#!/bin/sh\nexit 0\n' >not-executable
-chmod 644 not-executable
-
 # run_failing NAME CONF-LINES...: a root (intensity 2) whose first child
 # cannot start and whose second child must therefore never start.
 run_failing() {
@@ -25,11 +22,19 @@ run_failing() {
         return 0
 }
 
-run_failing missing 'command = /nonexistent/program --flag'
-log_has 'start-failed missing .*error=ENOENT step=exec' || fail "no ENOENT exec failure for missing"
-
-run_failing noperm "command = $T/not-executable"
-log_has 'start-failed noperm .*error=EACCES' || fail "no EACCES for noperm"
+# A command missing or not executable at the start refuses the start
+# (--check's errors, test-start-verify.sh); one that goes later fails each
+# start with its errno and path.
+printf '#!/bin/sh\nexec sleep 1000\n' >prog
+chmod 755 prog
+printf '[supervisor:root]\nintensity = 2\n[group:noperm]\nbackoff = 10ms\ncommand = %s/prog\n' "$T" >later.conf
+start_airsupd later.conf
+wait_log 'started noperm '
+chmod 644 prog
+kill "$(group_pid noperm)"
+wait_airsupd_exit 20
+[ "$AIRSUPD_STATUS" -eq 1 ] || fail "noperm: airsupd exited $AIRSUPD_STATUS, expected 1"
+log_has "start-failed noperm .*error=EACCES step=exec path=$T/prog" || fail "no EACCES with the path for noperm"
 
 # A failure after the fork (here chdir) is reported with its step.
 run_failing nodir 'command = /bin/true' 'workdir = /nonexistent/dir'
