@@ -170,7 +170,9 @@ int main(int argc, char **argv) {
         sup_log_target log = SUP_LOG_AUTO;
         sigset_t mask;
         struct rlimit nofile;
-        sup_state state = { .lock_fd = -EBADF, .procs_fd = -EBADF };
+        /* Released on every early return: what exits before it started
+         * anything leaves no lock behind (state_close() at the end). */
+        _cleanup_(state_release) sup_state state = { .lock_fd = -EBADF, .procs_fd = -EBADF };
         bool state_ok = false;
         int opt, r;
 

@@ -543,3 +543,15 @@ void state_close(sup_state *st, bool clean) {
         st->pending = NULL;
         st->n_pending = st->pending_cap = 0;
 }
+
+void state_release(sup_state *st) {
+        char path[PATH_MAX];
+
+        if (!st || st->lock_fd < 0)
+                return;
+        snprintf(path, sizeof(path), "%s/lock", st->dir);
+        (void) unlink(path);
+        if (st->remove_dir)
+                (void) rmdir(st->dir);
+        state_close(st, /* clean= */ false);
+}

@@ -52,6 +52,10 @@ void state_flush(sup_state *st);
 int state_compact_begin(sup_state *st, FILE **ret);
 void state_compact_put(FILE *f, pid_t pid, const char *name);
 int state_compact_end(sup_state *st, FILE *f, size_t lines);
+/* An airsupd that exits before it started anything (another answers on
+ * its control socket, a set-up failed): its lock goes, and the directory
+ * when it is empty and its own; a list of leftovers stays for the next. */
+void state_release(sup_state *st);
 /* CLEAN: every process ended, the list goes too. */
 void state_close(sup_state *st, bool clean);
 int state_proc_starttime(pid_t pid, unsigned long long *ret);

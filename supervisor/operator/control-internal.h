@@ -67,6 +67,11 @@ struct sup_control {
         int subscription;               /* on the event log */
         sd_event_source *settle;        /* looks at the waiting verbs once things moved */
         size_t n_waits;                 /* all clients' */
+        /* The last client refused: airsupctl connects again to read why,
+         * and that second connection is the same refusal, not a new one. */
+        pid_t refused_pid;
+        uid_t refused_uid;
+        uint64_t refused_usec;          /* CLOCK_MONOTONIC */
         /* What Metrics and the HTTP endpoint read: the tree, and the
          * count of clients (control.c's, set once by control_new()). */
         metrics_source metrics;

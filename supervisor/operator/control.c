@@ -47,6 +47,7 @@
 #include "common/cleanup.h"
 #include "common/control-proto.h"
 #include "common/fds.h"
+#include "common/time.h"
 #include "supervisor/core/state.h"
 #include "supervisor/operator/control.h"
 #include "supervisor/operator/control-events.h"
@@ -54,6 +55,9 @@
 #include "supervisor/operator/control-reply.h"
 #include "supervisor/operator/control-verbs.h"
 #include "supervisor/start/fdlimit.h"
+
+/* How soon the same refused process connecting again is the same refusal. */
+#define REFUSED_AGAIN_USEC (2 * USEC_PER_SEC)
 
 static void client_free(client *cl) {
         control_waits_drop(cl);
@@ -143,9 +147,18 @@ int control_serve_fd(sup_control *c, int fd_in) {
                 static const char refused[] = "airsupd: access denied\n";
                 sup_event e = { .type = SUP_EVENT_CONTROL_REFUSED, .priority = LOG_WARNING, .node = "control",
                                 .pid = cred.pid };
+                uint64_t now = now_usec();
+
                 snprintf(e.detail, sizeof(e.detail), "uid=%u reason=\"not root, airsupd's user or in control_group\"",
                          (unsigned) cred.uid);
-                sup_events_emit(&c->m->events, &e);
+                /* One event per refused client: the same process back
+                 * within REFUSED_AGAIN_USEC asks why it was refused. */
+                if (cred.pid != c->refused_pid || cred.uid != c->refused_uid ||
+                    now - c->refused_usec >= REFUSED_AGAIN_USEC)
+                        sup_events_emit(&c->m->events, &e);
+                c->refused_pid = cred.pid;
+                c->refused_uid = cred.uid;
+                c->refused_usec = now;
                 (void) !send(fd, refused, sizeof(refused) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
                 return -EACCES;
         }
@@ -203,7 +216,15 @@ int control_serve_fd(sup_control *c, int fd_in) {
                 (void) setsockopt(sd_bus_get_fd(cl->bus), SOL_SOCKET, SO_SNDBUF, &(int) { CONTROL_SNDBUF },
                                   sizeof(int));
         if (r < 0) {
-                sup_log(&c->m->events, LOG_WARNING, "control: cannot serve pid %d: %s", (int) cred.pid, strerror(-r));
+                /* A peer that hung up before it said a word is another
+                 * airsupd asking whether this one answers (control_open()),
+                 * not a client this one failed. */
+                if (r == -ECONNRESET || r == -EPIPE)
+                        sup_log(&c->m->events, LOG_DEBUG, "control: pid %d hung up before it was served",
+                                (int) cred.pid);
+                else
+                        sup_log(&c->m->events, LOG_WARNING, "control: cannot serve pid %d: %s", (int) cred.pid,
+                                strerror(-r));
                 client_free(cl);
                 return r;
         }

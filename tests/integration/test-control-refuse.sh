@@ -1,0 +1,50 @@
+# A second airsupd pointed at a running one's control socket is refused
+# and leaves nothing behind: the running one does not take its probe for
+# a client it could not serve, and no lock or state directory of the
+# second one stays.  A client airsupd refuses is one control-refused event.
+. "$(dirname "$0")/lib.sh"
+
+ctl() { "$AIRSUPCTL" -s "$T/control" "$@"; }
+
+printf '[group:a]\ncommand = sleep 1000\n' >one.conf
+start_airsupd one.conf
+wait_log 'ready root'
+
+# The second one, with its default state directory (under
+# $XDG_RUNTIME_DIR) and with one of its own.
+# (/run/airsup as root, else $XDG_RUNTIME_DIR/airsup), named after its file.
+mkdir -m 700 run
+name=two${T##*.}
+printf '[group:z]\ncommand = sleep 1000\n' >"$name.conf"
+XDG_RUNTIME_DIR=$T/run "$AIRSUPD" -c "$name.conf" --log=stderr --control "$T/control" 2>two.err
+[ $? -eq 1 ] || fail "a second airsupd on a live socket did not exit 1"
+grep -q "another airsupd answers on $T/control" two.err || fail "the second airsupd says: $(cat two.err)"
+if [ "$(id -u)" -eq 0 ]; then root=/run/airsup; else root=$T/run/airsup; fi
+for d in "$root/$name"-*; do
+        [ -e "$d" ] && fail "the second airsupd left $d: $(ls -A "$d"; rm -rf "$d")"
+done
+printf '[airsupd]\nstate_dir = %s/state2\n[group:z]\ncommand = sleep 1000\n' "$T" >three.conf
+"$AIRSUPD" -c three.conf --log=stderr --control "$T/control" 2>three.err
+[ $? -eq 1 ] || fail "a second airsupd with a state_dir did not exit 1"
+[ ! -e state2/lock ] || fail "the second airsupd left state2/lock"
+# Served after the probes: anything they made the first one log is there.
+ctl status a >/dev/null || fail "the first airsupd lost its socket"
+log_has 'warning .*control' && fail "the probe of a second airsupd looked like a failed client"
+
+# Another uid: refused once, one event.
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+        chmod 666 control
+        chmod 755 "$T"
+        setpriv --reuid=65534 --regid=65534 --clear-groups "$AIRSUPCTL" -s "$T/control" status 2>err
+        st=$?
+        chmod 700 "$T"
+        chmod 600 control
+        [ "$st" -eq 4 ] || fail "another uid got exit $st"
+        ctl status a >/dev/null || fail "status after the refusal"
+        [ "$(log_count 'control-refused control')" -eq 1 ] ||
+                fail "one refused client, $(log_count 'control-refused control') events"
+fi
+kill -TERM "$AIRSUPD_PID"
+wait_airsupd_exit 20
+[ "$AIRSUPD_STATUS" -eq 0 ] || fail "airsupd exited $AIRSUPD_STATUS"
+exit 0
