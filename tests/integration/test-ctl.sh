@@ -160,6 +160,9 @@ chmod 600 control
 [ "$st" -eq 4 ] || fail "another uid got exit $st"
 grep -q 'access denied by airsupd' err || fail "the refusal says: $(cat err)"
 wait_log 'control-refused control pid=[0-9]+ uid=65534'
+# airsupctl asks again why: still one refusal (served after both).
+ctl status a >/dev/null || fail "status after the refusal"
+[ "$(log_count 'control-refused control')" -eq 1 ] || fail "one refused client, $(log_count 'control-refused') events"
 
 # A second airsupd does not take over a live socket.
 printf '[airsupd]\nstate_dir = %s/other\n[group:z]\ncommand = sleep 1000\n' "$T" >other.conf
