@@ -356,6 +356,11 @@ static int act_start(sup_proc *p) {
                 p->last_start_error = p->start_error;
         }
         p->incarnation++;
+        /* Only the supervisor's restarts count as restarts: a start the
+         * operator asked for is a start (metrics: starts_total). */
+        if (!p->operator_start && p->incarnation > 1)
+                p->restarts++;
+        p->operator_start = false;
         proc_note_end(p, PROC_EV_START);
         probe_reset(p);
         p->start_error = 0;

@@ -108,7 +108,9 @@ struct sup_proc {
         char start_step[32];            /* what failed: "exec", "chdir", ... */
         char *start_path;               /* what the last start execs (or looked for in PATH), NULL if none */
         sup_exit exit;
-        unsigned incarnation;
+        unsigned incarnation;           /* starts since airsupd started, 0 before the first */
+        unsigned restarts;              /* of those, its supervisor's (after an exit, a failure, a strategy) */
+        bool operator_start;            /* the next start is the operator's: not a restart */
         uint64_t started_usec;          /* CLOCK_MONOTONIC of the last fork */
         uint64_t start_latency_usec;    /* the last start's fork to ready, 0 until one was ready */
         uint64_t poll_usec;             /* current group-poll interval */

@@ -33,6 +33,15 @@ int manager_stop_node(sup_manager *m, sup_node *n) {
         return 0;
 }
 
+/* The next start of every process under N is the operator's, not a
+ * restart by its supervisor. */
+static void mark_operator_start(sup_node *n) {
+        for (size_t i = 0; i < n->n_children; i++)
+                mark_operator_start(n->children[i]);
+        for (size_t i = 0; i < n->n_procs; i++)
+                n->procs[i].operator_start = true;
+}
+
 /* A start or restart of a group is of all of it: no instance stays held. */
 static void release_procs(sup_node *n) {
         for (size_t i = 0; i < n->n_procs; i++)
@@ -46,6 +55,7 @@ int manager_start_node(sup_manager *m, sup_node *n) {
                 return r;
         node_hold(n, false);
         release_procs(n);
+        mark_operator_start(n);
         if (n->state == NODE_UP)
                 for (size_t i = 0; i < n->n_procs; i++)
                         if (n->procs[i].state == PROC_STOPPED)
@@ -74,6 +84,7 @@ int manager_restart_node(sup_manager *m, sup_node *n) {
         s = n->parent;
         node_hold(n, false);
         release_procs(n);
+        mark_operator_start(n);
         node_set_ever_started(n, false);
         for (size_t i = 0; i < s->n_children; i++)
                 node_mark(s->children[i], i == n->index);
@@ -115,8 +126,10 @@ int manager_start_proc(sup_manager *m, sup_proc *p) {
         proc_hold(p, false);
         /* Down for any reason (held, ended, not restarted), or waiting out
          * its backoff: asked for, it starts now. */
-        if (proc_is_down(p) || p->state == PROC_BACKOFF)
+        if (proc_is_down(p) || p->state == PROC_BACKOFF) {
+                p->operator_start = true;
                 (void) proc_dispatch(p, PROC_EV_START);
+        }
         return 0;
 }
 
@@ -132,6 +145,7 @@ int manager_restart_proc(sup_manager *m, sup_proc *p) {
         /* Down as asked (not a failure, not counted), then up again. */
         proc_hold(p, false);
         proc_want_restart(p, true);
+        p->operator_start = true;
         (void) proc_dispatch(p, PROC_EV_STOP);
         return 0;
 }

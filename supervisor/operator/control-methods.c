@@ -31,7 +31,7 @@ static int append_proc(sd_bus_message *r, const sup_node *n, const sup_proc *p, 
         query_last_exit_text(p, exit_text, sizeof(exit_text));
         return sd_bus_message_append(r, CONTROL_STATUS_ROW, p->name, "process", proc_state_to_string(p->state),
                                      n->cfg->name, n->held || p->held ? "held" : "", (uint32_t) (query_proc_running(p) ? p->pid : 0),
-                                     query_proc_uptime(p, now), (uint32_t) (p->incarnation > 0 ? p->incarnation - 1 : 0),
+                                     query_proc_uptime(p, now), p->restarts,
                                      p->state == PROC_READY, exit_text, p->exited_realtime_usec, notify_status(p),
                                      p->group->cfg->health == CFG_HEALTH_NONE ? "" :
                                      sup_health_to_string(probe_health(p)));
@@ -386,7 +386,7 @@ static int prop_name(sd_bus *bus, const char *path, const char *iface, const cha
         if (strcmp(prop, "Restarts") == 0) {
                 uint32_t k = 0;
                 for (size_t i = 0; i < n->n_procs; i++)
-                        k += n->procs[i].incarnation > 0 ? n->procs[i].incarnation - 1 : 0;
+                        k += n->procs[i].restarts;
                 return sd_bus_message_append(reply, "u", k);
         }
         return -ENOENT;

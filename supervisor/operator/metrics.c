@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/float-text.h"
 #include "supervisor/core/manager.h"
 #include "supervisor/core/proc.h"
 #include "supervisor/messages/broker.h"
@@ -43,7 +44,10 @@ static const struct {
         { "airsup_node_up", "gauge", "1 when the supervisor or group is up (its processes may be restarting)" },
         { "airsup_node_held", "gauge", "1 when an operator stopped the node and holds it down" },
         { "airsup_process_ready", "gauge", "1 when the process is ready" },
-        { "airsup_process_restarts_total", "counter", "Restarts of the process since airsupd started" },
+        { "airsup_process_restarts_total", "counter",
+          "Restarts of the process by its supervisor since airsupd started (not the operator's starts)" },
+        { "airsup_process_starts_total", "counter",
+          "Starts of the process since airsupd started: the first, its supervisor's restarts, the operator's" },
         { "airsup_process_uptime_seconds", "gauge", "Seconds since the running process started, 0 when down" },
         { "airsup_process_last_exit_code", "gauge",
           "Exit status of the last exit, 128+N after signal N, -1 for a failed start or none" },
@@ -69,7 +73,7 @@ static const struct {
         { "airsup_process_oom_kills_total", "counter", "Processes of its cgroup the OOM killer took" },
 };
 
-enum { M_UP, M_HELD, M_READY, M_RESTARTS, M_UPTIME, M_EXIT, M_PID, M_LATENCY, M_HEALTH, M_PROBE_FAILURES, M_PROBES, M_MB_LANES, M_MB_DEPTH, M_MB_HWM,
+enum { M_UP, M_HELD, M_READY, M_RESTARTS, M_STARTS, M_UPTIME, M_EXIT, M_PID, M_LATENCY, M_HEALTH, M_PROBE_FAILURES, M_PROBES, M_MB_LANES, M_MB_DEPTH, M_MB_HWM,
        M_MB_SENT, M_MB_RECEIVED, M_MB_DROPPED, M_MB_EXPIRED, M_MB_ERRORS, M_MB_DEAD, M_CG_INFO, M_CG_CPU, M_CG_MEMORY,
        M_CG_TASKS, M_CG_OOM };
 
@@ -128,7 +132,10 @@ static int metrics_node(sup_node *n, unsigned depth, void *userdata) {
                         v = p->state == PROC_READY;
                         break;
                 case M_RESTARTS:
-                        v = p->incarnation > 0 ? p->incarnation - 1 : 0;
+                        v = p->restarts;
+                        break;
+                case M_STARTS:
+                        v = p->incarnation;
                         break;
                 case M_UPTIME:
                         v = (double) query_proc_uptime(p, w->now) / 1e6;
@@ -301,11 +308,13 @@ typedef struct text_sink {
 static int text_sample(const char *name, const char *type, const char *help, const char *labels, double v,
                        void *userdata) {
         text_sink *t = userdata;
+        char num[32];
 
         if (!t->last || strcmp(t->last, name) != 0)
                 fprintf(t->f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
         t->last = name;
-        fprintf(t->f, "%s%s%s%s %.17g\n", name, labels[0] ? "{" : "", labels, labels[0] ? "}" : "", v);
+        fprintf(t->f, "%s%s%s%s %s\n", name, labels[0] ? "{" : "", labels, labels[0] ? "}" : "",
+                float_text(v, num, sizeof(num)));
         return 0;
 }
 
