@@ -262,8 +262,10 @@ static void parse_output(loader *l, const cfg_key_row *k, const char *v, unsigne
 
         if (ID(k) == CFG_KEY_STDERR && strcmp(v, "stdout") == 0)
                 return;                 /* follows stdout: finish_group() */
-        if (o >= 0 && o != CFG_OUTPUT_FILE && o != CFG_OUTPUT_LOG)
+        if (o >= 0 && o != CFG_OUTPUT_FILE && o != CFG_OUTPUT_LOG) {
                 *field = o;             /* the two with a path are written with it */
+                *(ID(k) == CFG_KEY_STDOUT ? &n->out_line : &n->err_line) = line;
+        }
         else if ((strncmp(v, "file:", 5) == 0 && v[5] == '/') || (strncmp(v, "log:", 4) == 0 && v[4] == '/')) {
                 bool file = v[0] == 'f';
                 if (!specifiers_ok(l, k, v, line))

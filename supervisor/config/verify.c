@@ -18,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -26,6 +28,8 @@
 
 #define GROUPS_MAX 256
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+/* Where sd_journal_stream_fd() connects. */
+#define JOURNAL_STDOUT "/run/systemd/journal/stdout"
 
 typedef struct ident {
         uid_t uid;
@@ -186,6 +190,30 @@ static void check_output(verifier *v, const ident *u, const char *key, unsigned 
                        u->name);
 }
 
+/* 0 if journald listens where journal output is sent, else the errno of
+ * the connect (asked once). */
+static int journald_error(void) {
+        static int known = -1;
+        struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = JOURNAL_STDOUT };
+        _cleanup_close_ int fd = -EBADF;
+
+        if (known >= 0)
+                return known;
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        known = fd >= 0 && connect(fd, (const struct sockaddr *) &sa, sizeof(sa)) == 0 ? 0 : errno;
+        return known;
+}
+
+/* journal output with no journald: a warning only (journald may start
+ * after airsupd); the output then goes to airsupd's stderr (spawn.c). */
+static void check_journal(verifier *v, const char *key, unsigned line) {
+        int error = journald_error();
+
+        if (error)
+                report(v, false, line, "%s: journal: no journald listens on %s (%s): the output goes to "
+                       "airsupd's stderr, as with console, until one does", key, JOURNAL_STDOUT, strerror(error));
+}
+
 static void verify_group(verifier *v, const cfg_node *n) {
         /* Checked as instance 0 would see them. */
         char first[96];
@@ -232,6 +260,10 @@ static void verify_group(verifier *v, const cfg_node *n) {
                 if (cfg_expand(n->err_path, &in, &file) >= 0)
                         check_output(v, &u, "stderr", n->err_line, file);
         }
+        if (n->out == CFG_OUTPUT_JOURNAL)
+                check_journal(v, "stdout", n->out_line);
+        if (n->err == CFG_OUTPUT_JOURNAL && n->err_line != n->out_line)
+                check_journal(v, "stderr", n->err_line);
 }
 
 unsigned cfg_verify(const cfg *c, FILE *err, unsigned *ret_warnings) {

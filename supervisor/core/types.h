@@ -126,6 +126,7 @@ struct sup_proc {
 
         uid_t uid;                      /* the uid its processes run as (set at spawn) */
         struct log_sink *sink_out, *sink_err;   /* log: or console output, kept across restarts */
+        bool journal_down;              /* journal output fell back to console: no journald listened */
         uint64_t exited_realtime_usec;  /* CLOCK_REALTIME of its last exit, 0 if none */
         sup_exit last_exit;             /* the last exit (or failed start) of an earlier incarnation */
         int last_start_error;

@@ -147,8 +147,13 @@ static int append_outputs(sd_bus_message *reply, const sup_node *n, const sup_pr
                         continue;
                 if ((c->out == CFG_OUTPUT_LOG || c->out == CFG_OUTPUT_FILE) && cfg_expand(c->out_path, &in, &path) < 0)
                         return -ENOMEM;
-                r = sd_bus_message_append(reply, CONTROL_OUTPUT_ROW, p->name, query_output_kind(c->out),
-                                          path ? path : c->out == CFG_OUTPUT_JOURNAL ? c->name : "");
+                /* Where it goes now: journal output with no journald to
+                 * take it is console (spawn.c). */
+                if (c->out == CFG_OUTPUT_JOURNAL && p->journal_down)
+                        r = sd_bus_message_append(reply, CONTROL_OUTPUT_ROW, p->name, "console", "");
+                else
+                        r = sd_bus_message_append(reply, CONTROL_OUTPUT_ROW, p->name, query_output_kind(c->out),
+                                                  path ? path : c->out == CFG_OUTPUT_JOURNAL ? c->name : "");
                 free(path);
         }
         return r;

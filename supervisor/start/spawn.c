@@ -182,11 +182,21 @@ static int open_output(sup_proc *p, cfg_output o, const char *path, int priority
         case CFG_OUTPUT_JOURNAL:
                 fd = sd_journal_stream_fd(p->group->cfg->name, priority, /* level_prefix= */ 0);
                 if (fd < 0) {
-                        sup_log(&p->group->m->events, LOG_WARNING, "%s: cannot connect to journald (%s), "
-                                "output goes to airsupd's, ignoring", p->name, strerror(-fd));
-                        *ret_fd = -EBADF;
-                        return 0;
+                        /* Not lost, and not where nobody looks (airsupd's
+                         * stdout may well be /dev/null): airsupd's stderr,
+                         * as console, until journald listens again (tried
+                         * at each start).  Said once per fall-back. */
+                        if (!p->journal_down)
+                                sup_log(&p->group->m->events, LOG_WARNING, "%s: journal: cannot connect to "
+                                        "journald (%s): its output goes to airsupd's stderr, as console, "
+                                        "until journald listens", p->name, strerror(-fd));
+                        p->journal_down = true;
+                        return open_output(p, CFG_OUTPUT_CONSOLE, NULL, priority, sink, ret_fd);
                 }
+                if (p->journal_down)
+                        sup_log(&p->group->m->events, LOG_NOTICE, "%s: journal: journald listens: its output "
+                                "goes there again", p->name);
+                p->journal_down = false;
                 /* sd_journal_stream_fd() does not set O_CLOEXEC on every version. */
                 (void) fcntl(fd, F_SETFD, FD_CLOEXEC);
                 *ret_fd = fd;
