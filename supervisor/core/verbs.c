@@ -55,16 +55,18 @@ int manager_start_node(sup_manager *m, sup_node *n) {
                 return r;
         node_hold(n, false);
         release_procs(n);
-        mark_operator_start(n);
         if (n->state == NODE_UP)
                 for (size_t i = 0; i < n->n_procs; i++)
-                        if (n->procs[i].state == PROC_STOPPED)
+                        if (n->procs[i].state == PROC_STOPPED) {
+                                n->procs[i].operator_start = true;
                                 (void) proc_dispatch(&n->procs[i], PROC_EV_START);
+                        }
         if (!node_is_down(n) || node_stopping(n))
                 return node_is_down(n) && node_stopping(n) ? -EBUSY : 0;
         /* Asked for: a temporary child or one that gave up starts again too. */
         node_set_ever_started(n, false);
         node_set_state(n, NODE_DOWN);
+        mark_operator_start(n);
         node_start(n);
         return 0;
 }

@@ -41,6 +41,26 @@ grep -q '^airsup_process_starts_total{process="web",group="web"} 4$' http.txt ||
 if grep -E ' [0-9]+\.[0-9]{16,}$' http.txt; then
         fail "a figure printed with 17 digits"
 fi
+# A group's start while it runs starts only its stopped instance: the
+# running one's next crash is still its supervisor's restart.
+cat >>starts.conf <<'CONF'
+[group:pool]
+command = sleep 1000
+instances = 2
+backoff = 10ms
+CONF
+ctl reload >/dev/null || fail "reload adding pool"
+ctl stop 'pool[1]' >/dev/null || fail "stop pool[1]"
+wait_log 'stopped pool\[1\]'
+ctl start pool >/dev/null || fail "start pool"
+wait_log_count 'started pool\[1\] ' 2
+kill "$(group_pid 'pool\[0\]')"
+wait_log_count 'started pool\[0\] ' 2
+ctl metrics --prometheus >prom.txt || fail "metrics failed"
+grep -q '^airsup_process_restarts_total{process="pool\[0\]",group="pool"} 1$' prom.txt ||
+        fail "pool[0]'s crash is no restart: $(grep 'pool' prom.txt | grep starts)"
+grep -q '^airsup_process_restarts_total{process="pool\[1\]",group="pool"} 0$' prom.txt ||
+        fail "pool[1]'s start is a restart: $(grep 'pool' prom.txt | grep starts)"
 kill -TERM "$AIRSUPD_PID"
 wait_airsupd_exit 20
 exit 0
