@@ -13,11 +13,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/cleanup.h"
 #include "common/control-proto.h"
 #include "ctl/airsupctl.h"
 
+/* What a follower prints of the stream, which carries every event: the
+ * names at and below its NODE (BELOW, from the Tree when it subscribed),
+ * each with its instances; none: everything.  The history needs none:
+ * airsupd answers it filtered so. */
 typedef struct event_filter {
-        const char *node;
+        char **below;
+        size_t n_below;
         int max_priority;
         uint64_t after_seq;             /* printed already */
 } event_filter;
@@ -43,6 +49,67 @@ const char *local_time(uint64_t real, char *buf, size_t size) {
         return buf;
 }
 
+static bool filter_has(const event_filter *f, const char *node) {
+        size_t group = strcspn(node, "[");
+
+        for (size_t i = 0; i < f->n_below; i++)
+                if (strcmp(f->below[i], node) == 0 ||
+                    (strlen(f->below[i]) == group && strncmp(f->below[i], node, group) == 0))
+                        return true;
+        return false;
+}
+
+static void filter_free(event_filter *f) {
+        for (size_t i = 0; i < f->n_below; i++)
+                free(f->below[i]);
+        free(f->below);
+        f->below = NULL;
+        f->n_below = 0;
+}
+
+/* F->below: NODE and every name the Tree shows below it (the rows after it
+ * deeper than it); NODE alone where the Tree does not name it (an
+ * instance, GROUP[i]). */
+static int filter_subtree(sd_bus *bus, event_filter *f, const char *node) {
+        sd_bus_message *reply = NULL;
+        const char *name, *kind, *state, *strategy, *restart;
+        uint32_t depth, intensity, period, instances, top = 0;
+        bool in = false;
+        int r;
+
+        f->below = calloc(1, sizeof(char *));
+        if (!f->below || !(f->below[0] = strdup(node)))
+                return -ENOMEM;
+        f->n_below = 1;
+        r = call_plain(bus, "Tree", &reply);
+        if (r > 0)
+                return -EIO;
+        r = sd_bus_message_enter_container(reply, 'a', CONTROL_TREE_ROW);
+        while (r >= 0 && (r = sd_bus_message_read(reply, CONTROL_TREE_ROW, &name, &depth, &kind, &state, &strategy,
+                                                  &intensity, &restart, &period, &instances)) > 0) {
+                if (in && depth <= top)
+                        break;
+                if (!in) {
+                        in = strcmp(name, node) == 0;
+                        top = depth;
+                        continue;
+                }
+                char **a = reallocarray(f->below, f->n_below + 1, sizeof(char *));
+                if (!a) {
+                        r = -ENOMEM;
+                        break;
+                }
+                f->below = a;
+                if (!(a[f->n_below] = strdup(name))) {
+                        r = -ENOMEM;
+                        break;
+                }
+                f->n_below++;
+        }
+        sd_bus_message_unref(reply);
+        return r < 0 ? r : 0;
+}
+
 /* Prints one event row read from M (at its struct); false when none is left. */
 static int print_event(sd_bus_message *m, event_filter *f) {
         const char *sev, *kind, *node, *text;
@@ -55,11 +122,8 @@ static int print_event(sd_bus_message *m, event_filter *f) {
                 return r;
         if (seq <= f->after_seq || severity_from_string(sev) > f->max_priority)
                 return 1;
-        if (f->node && strcmp(node, f->node) != 0) {
-                size_t l = strlen(f->node);
-                if (!(strncmp(node, f->node, l) == 0 && node[l] == '['))
-                        return 1;       /* live: the node itself and its instances */
-        }
+        if (f->below && !filter_has(f, node))
+                return 1;
         f->after_seq = seq;
         if (arg_json) {
                 json_object *o = json_object_new_object();
@@ -92,12 +156,18 @@ static int on_event_signal(sd_bus_message *m, void *userdata, sd_bus_error *erro
 static int events_run(sd_bus *bus, bool follow, uint32_t n, uint64_t since, int max_priority, const char *node) {
         sd_bus_error e = SD_BUS_ERROR_NULL;
         sd_bus_message *reply = NULL;
-        event_filter f = { .node = node, .max_priority = max_priority };
+        _cleanup_(filter_free) event_filter f = { .max_priority = max_priority };
+        event_filter history = { .max_priority = max_priority };
         int r;
 
         /* Subscribed first, so that nothing falls between the history
          * and the stream; the stream skips what the history printed. */
         if (follow) {
+                r = node ? filter_subtree(bus, &f, node) : 0;
+                if (r < 0) {
+                        fprintf(stderr, "airsupctl: cannot read the tree below %s: %s\n", node, strerror(-r));
+                        return EXIT_FAILED;
+                }
                 r = sd_bus_add_filter(bus, NULL, on_event_signal, &f);
                 if (r >= 0)
                         r = sd_bus_call_method(bus, NULL, CONTROL_PATH, CONTROL_IFACE, "Subscribe", &e, NULL, "");
@@ -117,15 +187,12 @@ static int events_run(sd_bus *bus, bool follow, uint32_t n, uint64_t since, int 
                 return r;
         }
         r = sd_bus_message_enter_container(reply, 'a', CONTROL_EVENT_ROW);
-        if (r >= 0) {
-                /* History is filtered by airsupd; print it whole. */
-                uint64_t floor = f.after_seq;
-                f.after_seq = 0;
-                while ((r = print_event(reply, &f)) > 0)
-                        ;
-                if (f.after_seq < floor)
-                        f.after_seq = floor;
-        }
+        /* Filtered by airsupd (a node's events are those at and below
+         * it): printed whole; the stream goes on after its last. */
+        while (r >= 0 && (r = print_event(reply, &history)) > 0)
+                ;
+        if (f.after_seq < history.after_seq)
+                f.after_seq = history.after_seq;
         sd_bus_message_unref(reply);
         if (r < 0) {
                 fprintf(stderr, "airsupctl: bad reply from airsupd: %s\n", strerror(-r));
