@@ -76,7 +76,7 @@ static const verb verbs[] = {
           .flag = "--dry-run", .usage = "[--dry-run]",
           .help = "read the file again and apply what changed (waits until\ndone); --dry-run prints the plan only" },
         { .name = "shutdown", .min_args = 0, .max_args = 0, .run = verb_shutdown, .needs_daemon = true,
-          .usage = "", .help = "stop the whole tree; airsupd exits 0" },
+          .usage = "", .help = "stop the whole tree; airsupd exits 0 (waits until it\nhas exited)" },
 };
 
 #define HELP_COLUMN 23
@@ -111,8 +111,9 @@ static void help(void) {
                "  -s, --socket=PATH    the control socket (default $AIRSUP_CONTROL, else\n"
                "                       /run/airsup/control as root, $XDG_RUNTIME_DIR/airsup/control)\n"
                "      --json           one JSON document instead of a table\n"
-               "      --no-block       stop, start, restart: return once it is under way\n"
-               "      --timeout=SEC    how long stop, start, restart, reload wait (default 90)\n"
+               "      --no-block, --no-wait\n                       stop, start, restart, shutdown: return once it is under way\n"
+               "      --timeout=SEC    how long stop, start, restart, reload, shutdown wait\n"
+               "                       (default 90)\n"
                "  -h, --help           show this help\n"
                "\n"
                "Exit status: 0 done, 1 failed, 2 usage, 3 no such name, 4 cannot reach airsupd.\n");
@@ -309,6 +310,7 @@ int main(int argc, char **argv) {
                 { "socket", required_argument, NULL, 's' },
                 { "json", no_argument, NULL, ARG_JSON },
                 { "no-block", no_argument, NULL, ARG_NO_BLOCK },
+                { "no-wait", no_argument, NULL, ARG_NO_BLOCK },
                 { "timeout", required_argument, NULL, ARG_TIMEOUT },
                 { "help", no_argument, NULL, 'h' },
                 {}

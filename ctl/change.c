@@ -3,15 +3,18 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <json-c/json.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <systemd/sd-bus.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "common/cleanup.h"
 #include "common/control-proto.h"
 #include "ctl/airsupctl.h"
 
@@ -166,13 +169,72 @@ int verb_reload(sd_bus *bus, const verb_call *v) {
         return 0;
 }
 
+/* airsupd's pid as a pidfd, where its pid is seen from here (not from
+ * inside another pid namespace than its own), else -1. */
+static int peer_pidfd(sd_bus *bus) {
+        sd_bus_creds *creds = NULL;
+        pid_t pid = 0;
+        int fd = -1;
+
+        if (sd_bus_get_owner_creds(bus, SD_BUS_CREDS_PID, &creds) >= 0 && sd_bus_creds_get_pid(creds, &pid) >= 0 &&
+            pid > 0)
+                fd = (int) syscall(SYS_pidfd_open, pid, 0);
+        sd_bus_creds_unref(creds);
+        return fd;
+}
+
+/* Until airsupd is gone: its end of the connection closed (the tree is
+ * down), then its process exited, where it can be seen; 0, or -ETIMEDOUT
+ * after --timeout. */
+static int wait_airsupd_gone(sd_bus *bus, int pidfd) {
+        uint64_t end = realtime_usec() + (uint64_t) (arg_timeout * 1e6), now;
+        int r;
+
+        for (;;) {
+                r = sd_bus_process(bus, NULL);
+                if (r < 0 || !sd_bus_is_open(bus))
+                        break;
+                if (r > 0)
+                        continue;
+                now = realtime_usec();
+                if (now >= end)
+                        return -ETIMEDOUT;
+                r = sd_bus_wait(bus, end - now);
+                if (r < 0 && r != -EINTR)
+                        break;
+        }
+        if (pidfd >= 0) {
+                struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
+                do {
+                        now = realtime_usec();
+                        if (now >= end)
+                                return -ETIMEDOUT;
+                        r = poll(&p, 1, (int) ((end - now + 999) / 1000));
+                } while (r < 0 && errno == EINTR);
+                if (r == 0)
+                        return -ETIMEDOUT;
+        }
+        return 0;
+}
+
+/* Shutdown: airsupd replies at once, then stops the tree and exits; this
+ * waits for that (up to --timeout) unless --no-block. */
 int verb_shutdown(sd_bus *bus, const verb_call *v) {
+        _cleanup_(closep) int pidfd = arg_no_block ? -1 : peer_pidfd(bus);
         int r = call_plain(bus, "Shutdown", NULL);
 
         (void) v;
         if (r > 0)
                 return r;
-        if (arg_json)
-                print_json(json_object_new_object());
+        if (!arg_no_block && wait_airsupd_gone(bus, pidfd) < 0) {
+                fprintf(stderr, "airsupctl: shutdown: airsupd still runs after %g s (it goes on)\n", arg_timeout);
+                return EXIT_FAILED;
+        }
+        if (arg_json) {
+                json_object *o = json_object_new_object();
+                json_object_object_add(o, "done", json_object_new_boolean(!arg_no_block));
+                print_json(o);
+        }
         return 0;
 }
