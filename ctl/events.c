@@ -37,15 +37,19 @@ static int severity_from_string(const char *s) {
         return -1;
 }
 
-/* REAL (CLOCK_REALTIME, usec) as local time with microseconds, into BUF. */
+/* REAL (CLOCK_REALTIME, usec) as RFC 3339 local time with microseconds
+ * and the offset, as airsupd's own lines: 2026-12-06T18:43:46.170674+00:00. */
 const char *local_time(uint64_t real, char *buf, size_t size) {
         time_t t = (time_t) (real / 1000000);
         struct tm tm;
-        char when[32];
+        char when[32], zone[8];
 
-        localtime_r(&t, &tm);
-        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-        snprintf(buf, size, "%s.%06llu", when, (unsigned long long) (real % 1000000));
+        if (!localtime_r(&t, &tm) || strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm) == 0 ||
+            strftime(zone, sizeof(zone), "%z", &tm) != 5)
+                snprintf(buf, size, "@%llu.%06llu", (unsigned long long) t, (unsigned long long) (real % 1000000));
+        else
+                snprintf(buf, size, "%s.%06llu%.3s:%.2s", when, (unsigned long long) (real % 1000000), zone,
+                         zone + 3);
         return buf;
 }
 
@@ -245,7 +249,7 @@ static int parse_since(const char *s, uint64_t *ret) {
         return 0;
 }
 
-/* events' own options, from events_parse() */
+/* events' own options, from events_option() */
 static struct {
         bool follow;
         long lines;
@@ -253,54 +257,43 @@ static struct {
         int prio;
 } opt_events = { .lines = 20, .prio = 7 };
 
-int events_parse(int argc, char **argv) {
-        static const struct option options[] = {
-                { "follow", no_argument, NULL, 'f' },
-                { "lines", required_argument, NULL, 'n' },
-                { "since", required_argument, NULL, 'S' },
-                { "severity", required_argument, NULL, 'p' },
-                {}
-        };
-        char *end;
-        int opt;
+const struct option events_options[] = {
+        { "follow", no_argument, NULL, 'f' },
+        { "lines", required_argument, NULL, 'n' },
+        { "since", required_argument, NULL, 'S' },
+        { "severity", required_argument, NULL, 'p' },
+        {}
+};
 
-        optind = 1;
-        while ((opt = getopt_long(argc, argv, "+fn:", options, NULL)) >= 0) {
-                switch (opt) {
-                case 'f':
-                        opt_events.follow = true;
-                        break;
-                case 'n':
-                        opt_events.lines = strtol(optarg, &end, 10);
-                        if (*end || opt_events.lines < 0 || opt_events.lines > 100000) {
-                                fprintf(stderr, "airsupctl: -n: expected 0 to 100000, got '%s'\n", optarg);
-                                return -EXIT_USAGE;
-                        }
-                        break;
-                case 'S':
-                        if (parse_since(optarg, &opt_events.since) < 0) {
-                                fprintf(stderr, "airsupctl: --since: expected 30s, 5m, 2h, 1d or @EPOCH, got '%s'\n",
-                                        optarg);
-                                return -EXIT_USAGE;
-                        }
-                        break;
-                case 'p':
-                        opt_events.prio = severity_from_string(optarg);
-                        if (opt_events.prio < 0) {
-                                fprintf(stderr, "airsupctl: --severity: expected emerg, alert, crit, err, warning, "
-                                        "notice, info or debug\n");
-                                return -EXIT_USAGE;
-                        }
-                        break;
-                default:
+int events_option(int opt, const char *arg) {
+        char *end;
+
+        switch (opt) {
+        case 'f':
+                opt_events.follow = true;
+                return 0;
+        case 'n':
+                opt_events.lines = strtol(arg, &end, 10);
+                if (*end || opt_events.lines < 0 || opt_events.lines > 100000) {
+                        fprintf(stderr, "airsupctl: -n: expected 0 to 100000, got '%s'\n", arg);
                         return -EXIT_USAGE;
                 }
+                return 0;
+        case 'S':
+                if (parse_since(arg, &opt_events.since) < 0) {
+                        fprintf(stderr, "airsupctl: --since: expected 30s, 5m, 2h, 1d or @EPOCH, got '%s'\n", arg);
+                        return -EXIT_USAGE;
+                }
+                return 0;
+        default:        /* 'p' */
+                opt_events.prio = severity_from_string(arg);
+                if (opt_events.prio < 0) {
+                        fprintf(stderr, "airsupctl: --severity: expected emerg, alert, crit, err, warning, notice, "
+                                "info or debug\n");
+                        return -EXIT_USAGE;
+                }
+                return 0;
         }
-        if (argc - optind > 1) {
-                fprintf(stderr, "airsupctl: events takes at most one NAME\n");
-                return -EXIT_USAGE;
-        }
-        return optind - 1;
 }
 
 int verb_events(sd_bus *bus, const verb_call *v) {

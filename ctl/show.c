@@ -208,7 +208,7 @@ int verb_dead_letters(sd_bus *bus, const verb_call *v) {
         }
         r = sd_bus_message_enter_container(reply, 'a', CONTROL_DEAD_LETTER_ROW);
         if (r >= 0 && !a)
-                printf("%-26s %-16s %-16s %6s %7s %5s  %s\n", "TIME", "TO", "FROM", "TYPE", "BYTES", "TRIES",
+                printf("%-32s %-16s %-16s %6s %7s %5s  %s\n", "TIME", "TO", "FROM", "TYPE", "BYTES", "TRIES",
                        "FIRST BYTES");
         while (r >= 0) {
                 uint64_t real;
