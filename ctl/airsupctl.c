@@ -53,15 +53,15 @@ typedef struct verb {
 static const verb verbs[] = {
         { .name = "status", .min_args = 0, .max_args = -1, .run = verb_status, .needs_daemon = true,
           .usage = "[NAME...]",
-          .help = "one row per process and supervisor (NAME: a group,\nGROUP[i], or a supervisor and what is below it)" },
+          .help = "one row per process and supervisor (NAME: a group,\nGROUP[i], or a supervisor and what is below it);\nexit 3 if one is failed or down" },
         { .name = "tree", .min_args = 0, .max_args = 0, .run = verb_tree, .needs_daemon = true,
           .usage = "", .help = "the supervision tree with strategies and states" },
         { .name = "start", .min_args = 1, .max_args = 1, .run = verb_change, .needs_daemon = true,
-          .usage = "NAME", .help = "let a stopped, ended or failed node run again" },
+          .usage = "NAME|all", .help = "let a stopped, ended or failed node run again" },
         { .name = "stop", .min_args = 1, .max_args = 1, .run = verb_change, .needs_daemon = true,
-          .usage = "NAME", .help = "stop it and hold it down until start" },
+          .usage = "NAME|all", .help = "stop it and hold it down until start" },
         { .name = "restart", .min_args = 1, .max_args = 1, .run = verb_change, .needs_daemon = true,
-          .usage = "NAME", .help = "stop and start it in order" },
+          .usage = "NAME|all", .help = "stop and start it in order (all: each of root's\nchildren, in the tree's order)" },
         { .name = "signal", .min_args = 2, .max_args = 2, .run = verb_signal, .needs_daemon = true,
           .usage = "NAME SIG", .help = "send SIG to its running main processes" },
         { .name = "events", .min_args = 0, .max_args = 1, .run = verb_events, .needs_daemon = true,
@@ -119,8 +119,10 @@ static void help(void) {
                "      --timeout=SEC    how long stop, start, restart, reload, shutdown wait\n"
                "                       (default 90)\n"
                "  -h, --help           show this help\n"
+               "      --version        show airsupctl's version\n"
                "\n"
-               "Exit status: 0 done, 1 failed, 2 usage, 3 no such name, 4 cannot reach airsupd.\n");
+               "Exit status: 0 done, 1 failed, 2 usage, 3 no such name (status: or something\n"
+               "failed or down), 4 cannot reach airsupd.\n");
 }
 
 static const char *default_socket(char *buf, size_t size) {
@@ -276,9 +278,9 @@ int reply_end(sd_bus_message *reply, int r, json_object *a) {
         return 0;
 }
 
-enum { ARG_JSON = 0x100, ARG_NO_BLOCK, ARG_TIMEOUT, ARG_FLAG };
+enum { ARG_JSON = 0x100, ARG_NO_BLOCK, ARG_TIMEOUT, ARG_VERSION, ARG_FLAG };
 
-#define GLOBAL_OPTIONS 6
+#define GLOBAL_OPTIONS 7
 static const struct option global_options[GLOBAL_OPTIONS + 1] = {
         { "socket", required_argument, NULL, 's' },
         { "json", no_argument, NULL, ARG_JSON },
@@ -286,11 +288,12 @@ static const struct option global_options[GLOBAL_OPTIONS + 1] = {
         { "no-wait", no_argument, NULL, ARG_NO_BLOCK },
         { "timeout", required_argument, NULL, ARG_TIMEOUT },
         { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, ARG_VERSION },
         {}
 };
 
-/* One global option, before or after the verb: 0 taken, 1 --help (said),
- * -EXIT_USAGE (said). */
+/* One global option, before or after the verb: 0 taken, 1 --help or
+ * --version (said), -EXIT_USAGE (said). */
 static int global_option(int opt, const char *arg) {
         char *end;
 
@@ -313,6 +316,9 @@ static int global_option(int opt, const char *arg) {
                 return 0;
         case 'h':
                 help();
+                return 1;
+        case ARG_VERSION:
+                printf("airsupctl %s\n", AIRSUP_VERSION);
                 return 1;
         default:
                 fprintf(stderr, "Try 'airsupctl --help'.\n");

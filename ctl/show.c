@@ -86,7 +86,21 @@ static void format_duration(uint64_t usec, char *buf, size_t size) {
                          (unsigned long long) (s / 3600 % 24));
 }
 
-static int status_rows(sd_bus *bus, char **names) {
+/* A row that is failed or down, for status' exit 3 (as systemctl
+ * status): a process stopped, exited, failed or waiting to restart, a
+ * supervisor down or failed. */
+static bool row_down(const row *x) {
+        static const char *const down[] = { "stopped", "exited", "failed", "backoff", "down" };
+
+        for (size_t i = 0; i < ELEMENTSOF(down); i++)
+                if (strcmp(x->state, down[i]) == 0)
+                        return true;
+        return false;
+}
+
+/* The table (or JSON) of NAMES: 0 and in *RET_DOWN whether a row shown
+ * is failed or down, or the failure's exit status. */
+static int status_rows(sd_bus *bus, char **names, bool *ret_down) {
         sd_bus_message *reply = NULL;
         row *rows = NULL;
         size_t n = 0;
@@ -144,6 +158,9 @@ static int status_rows(sd_bus *bus, char **names) {
                                last, rows[i].status);
                 }
         }
+        *ret_down = false;
+        for (size_t i = 0; i < n; i++)
+                *ret_down = *ret_down || row_down(&rows[i]);
         free(rows);
         sd_bus_message_unref(reply);
         return 0;
@@ -392,8 +409,11 @@ static int verb_cgroup(sd_bus *bus, const char *name) {
         return 0;
 }
 
+/* Exit 3 where something shown is failed or down, as for no such name:
+ * systemctl status' habit. */
 int verb_status(sd_bus *bus, const verb_call *v) {
-        int r = status_rows(bus, v->args);
+        bool down = false;
+        int r = status_rows(bus, v->args, &down);
 
         /* One node, as a person reads it: its last events below, as
          * systemctl status shows a unit's journal. */
@@ -403,5 +423,5 @@ int verb_status(sd_bus *bus, const verb_call *v) {
                 printf("\nLast events:\n");
                 r = events_show(bus, 10, v->args[0]);
         }
-        return r;
+        return r == 0 && down ? EXIT_NO_SUCH : r;
 }
