@@ -23,7 +23,7 @@ _airsupctl() {
         --severity) COMPREPLY=($(compgen -W "emerg alert crit err warning notice info debug" -- "$cur")); return ;;
         -n | --lines | --since | --timeout) return ;;
         esac
-        local globals="-s --socket --json --no-block --no-wait --timeout --help --version"
+        local globals="-s --socket --json --no-block --no-wait --no-pager --timeout --help --version"
         if [ -z "$verb" ]; then
                 local verbs
                 # The verbs as airsupctl --help lists them: from its table.

@@ -115,6 +115,8 @@ static void help(void) {
                "  -s, --socket=PATH    the control socket (default $AIRSUP_CONTROL, else\n"
                "                       /run/airsup/control as root, $XDG_RUNTIME_DIR/airsup/control)\n"
                "      --json           one JSON document instead of a table\n"
+               "      --no-pager       at a terminal too, no pager (default $AIRSUP_PAGER,\n"
+               "                       $PAGER or less; tables coloured unless $NO_COLOR)\n"
                "      --no-block, --no-wait\n                       stop, start, restart, shutdown: return once it is under way\n"
                "      --timeout=SEC    how long stop, start, restart, reload, shutdown wait\n"
                "                       (default 90)\n"
@@ -278,9 +280,9 @@ int reply_end(sd_bus_message *reply, int r, json_object *a) {
         return 0;
 }
 
-enum { ARG_JSON = 0x100, ARG_NO_BLOCK, ARG_TIMEOUT, ARG_VERSION, ARG_FLAG };
+enum { ARG_JSON = 0x100, ARG_NO_BLOCK, ARG_TIMEOUT, ARG_VERSION, ARG_NO_PAGER, ARG_FLAG };
 
-#define GLOBAL_OPTIONS 7
+#define GLOBAL_OPTIONS 8
 static const struct option global_options[GLOBAL_OPTIONS + 1] = {
         { "socket", required_argument, NULL, 's' },
         { "json", no_argument, NULL, ARG_JSON },
@@ -289,6 +291,7 @@ static const struct option global_options[GLOBAL_OPTIONS + 1] = {
         { "timeout", required_argument, NULL, ARG_TIMEOUT },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, ARG_VERSION },
+        { "no-pager", no_argument, NULL, ARG_NO_PAGER },
         {}
 };
 
@@ -317,6 +320,9 @@ static int global_option(int opt, const char *arg) {
         case 'h':
                 help();
                 return 1;
+        case ARG_NO_PAGER:
+                arg_no_pager = true;
+                return 0;
         case ARG_VERSION:
                 printf("airsupctl %s\n", AIRSUP_VERSION);
                 return 1;
@@ -406,6 +412,7 @@ static int dispatch(int argc, char **argv) {
                 }
         }
         r = v->run(bus, &call);
+        pager_close();
         sd_bus_flush_close_unref(bus);
         free(call.args);
         return r;

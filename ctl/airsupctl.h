@@ -6,7 +6,8 @@
  *   show.c        status, tree, metrics, dead-letters
  *   change.c      start, stop, restart, signal, reload, shutdown
  *   events.c      events
- *   logs.c        logs */
+ *   logs.c        logs
+ *   term.c        colours and a pager, at a terminal only */
 #pragma once
 
 #include <getopt.h>
@@ -26,6 +27,7 @@
 extern const char *arg_socket;
 extern bool arg_json, arg_no_block;
 extern double arg_timeout;
+extern bool arg_no_pager;
 
 /* A verb's call, as dispatch hands it over: its NAMEs and values (the
  * options taken out, NULL after the last), and whether its one flag
@@ -72,3 +74,12 @@ const char *local_time(uint64_t real, char *buf, size_t size);
 extern const struct option logs_options[];
 int logs_option(int opt, const char *arg);
 int verb_logs(sd_bus *bus, const verb_call *v);
+
+/* term.c: whether to colour; a state's colour ("" for none) and the reset
+ * after it; stdout into a pager (status, tree, events, metrics,
+ * dead-letters), which dispatch closes after the verb. */
+bool term_colour(void);
+const char *term_state_colour(const char *state);
+const char *term_reset(const char *colour);
+void pager_open(void);
+void pager_close(void);

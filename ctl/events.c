@@ -297,6 +297,8 @@ int events_option(int opt, const char *arg) {
 }
 
 int verb_events(sd_bus *bus, const verb_call *v) {
+        if (!opt_events.follow)
+                pager_open();
         return events_run(bus, opt_events.follow, (uint32_t) opt_events.lines, opt_events.since, opt_events.prio,
                           v->n_args == 1 ? v->args[0] : NULL);
 }

@@ -108,6 +108,7 @@ static int status_rows(sd_bus *bus, char **names, bool *ret_down) {
 
         if (r < 0)
                 return -r;
+        pager_open();
         if (arg_json) {
                 json_object *a = json_object_new_array();
                 for (size_t i = 0; i < n; i++) {
@@ -142,6 +143,7 @@ static int status_rows(sd_bus *bus, char **names, bool *ret_down) {
                        "RESTARTS", "READY", "HEALTH", "LAST EXIT", "STATUS");
                 for (size_t i = 0; i < n; i++) {
                         char up[32], pid[16], last[64], ago[32], state[32];
+                        const char *c = term_state_colour(rows[i].state);
 
                         format_duration(rows[i].uptime_usec, up, sizeof(up));
                         snprintf(pid, sizeof(pid), rows[i].pid ? "%u" : "-", rows[i].pid);
@@ -152,7 +154,8 @@ static int status_rows(sd_bus *bus, char **names, bool *ret_down) {
                                 snprintf(last, sizeof(last), "%s (%s ago)", rows[i].last_exit, ago);
                         } else
                                 snprintf(last, sizeof(last), "-");
-                        printf("%-*s  %-14s %8s %8s %8u  %-5s  %-8s  %-24s %s\n", (int) w, rows[i].name, state, pid,
+                        printf("%-*s  %s%s%s%*s %8s %8s %8u  %-5s  %-8s  %-24s %s\n", (int) w, rows[i].name, c, state,
+                               term_reset(c), (int) (14 - strnlen(state, 14)), "", pid,
                                strcmp(rows[i].kind, "supervisor") == 0 ? "" : up,
                                rows[i].restarts, rows[i].ready ? "yes" : "no", rows[i].health[0] ? rows[i].health : "-",
                                last, rows[i].status);
@@ -176,6 +179,7 @@ int verb_tree(sd_bus *bus, const verb_call *v) {
         if (r > 0)
                 return r;
         a = arg_json ? json_object_new_array() : NULL;
+        pager_open();
         r = sd_bus_message_enter_container(reply, 'a', CONTROL_TREE_ROW);
         while (r >= 0) {
                 const char *name, *kind, *state, *strategy, *restart;
@@ -199,12 +203,16 @@ int verb_tree(sd_bus *bus, const verb_call *v) {
                         } else
                                 json_object_object_add(o, "instances", json_object_new_int64(instances));
                         json_object_array_add(a, o);
-                } else if (strcmp(kind, "supervisor") == 0)
-                        printf("%*s%s [%s, %u in %us, %s] %s\n", (int) depth * 2, "", name, strategy, intensity,
-                               period, restart, state);
-                else
-                        printf("%*s%s%s [%s] %s\n", (int) depth * 2, "", name,
-                               instances > 1 ? "[*]" : "", restart, state);
+                } else {
+                        const char *c = term_state_colour(state);
+
+                        if (strcmp(kind, "supervisor") == 0)
+                                printf("%*s%s [%s, %u in %us, %s] %s%s%s\n", (int) depth * 2, "", name, strategy,
+                                       intensity, period, restart, c, state, term_reset(c));
+                        else
+                                printf("%*s%s%s [%s] %s%s%s\n", (int) depth * 2, "", name,
+                                       instances > 1 ? "[*]" : "", restart, c, state, term_reset(c));
+                }
         }
         return reply_end(reply, r, a);
 }
@@ -223,6 +231,7 @@ int verb_dead_letters(sd_bus *bus, const verb_call *v) {
                 sd_bus_error_free(&e);
                 return r;
         }
+        pager_open();
         r = sd_bus_message_enter_container(reply, 'a', CONTROL_DEAD_LETTER_ROW);
         if (r >= 0 && !a)
                 printf("%-32s %-16s %-16s %6s %7s %5s  %s\n", "TIME", "TO", "FROM", "TYPE", "BYTES", "TRIES",
@@ -271,6 +280,7 @@ int verb_metrics(sd_bus *bus, const verb_call *v) {
         if (r > 0)
                 return r;
         a = arg_json && !prometheus ? json_object_new_array() : NULL;
+        pager_open();
         r = sd_bus_message_enter_container(reply, 'a', CONTROL_METRIC_ROW);
         while (r >= 0) {
                 const char *name, *type, *help, *labels;
