@@ -17,13 +17,21 @@
 #include "common/control-proto.h"
 #include "ctl/airsupctl.h"
 
+typedef struct names {
+        char **v;
+        size_t n;
+} names;
+
 /* What a follower prints of the stream, which carries every event: the
- * names at and below its NODE (BELOW, from the Tree when it subscribed),
- * each with its instances; none: everything.  The history needs none:
- * airsupd answers it filtered so. */
+ * names at and below its NODE (BELOW, from the Tree), each with its
+ * instances; no NODE: everything.  KNOWN is every name of the Tree: an
+ * event of a group it lacks (a reload added it) reads the Tree again,
+ * once per such name (UNKNOWN: those still missing then).  The history
+ * needs none of this: airsupd answers it filtered so. */
 typedef struct event_filter {
-        char **below;
-        size_t n_below;
+        sd_bus *bus;
+        const char *node;
+        names below, known, unknown;
         int max_priority;
         uint64_t after_seq;             /* printed already */
 } event_filter;
@@ -53,65 +61,85 @@ const char *local_time(uint64_t real, char *buf, size_t size) {
         return buf;
 }
 
-static bool filter_has(const event_filter *f, const char *node) {
-        size_t group = strcspn(node, "[");
-
-        for (size_t i = 0; i < f->n_below; i++)
-                if (strcmp(f->below[i], node) == 0 ||
-                    (strlen(f->below[i]) == group && strncmp(f->below[i], node, group) == 0))
+static bool names_has(const names *l, const char *name, size_t len) {
+        for (size_t i = 0; i < l->n; i++)
+                if (strlen(l->v[i]) == len && strncmp(l->v[i], name, len) == 0)
                         return true;
         return false;
 }
 
-static void filter_free(event_filter *f) {
-        for (size_t i = 0; i < f->n_below; i++)
-                free(f->below[i]);
-        free(f->below);
-        f->below = NULL;
-        f->n_below = 0;
+static int names_add(names *l, const char *name, size_t len) {
+        char **a = reallocarray(l->v, l->n + 1, sizeof(char *));
+
+        if (!a)
+                return -ENOMEM;
+        l->v = a;
+        if (!(a[l->n] = strndup(name, len)))
+                return -ENOMEM;
+        l->n++;
+        return 0;
 }
 
-/* F->below: NODE and every name the Tree shows below it (the rows after it
- * deeper than it); NODE alone where the Tree does not name it (an
- * instance, GROUP[i]). */
-static int filter_subtree(sd_bus *bus, event_filter *f, const char *node) {
+static void names_clear(names *l) {
+        for (size_t i = 0; i < l->n; i++)
+                free(l->v[i]);
+        free(l->v);
+        *l = (names) {};
+}
+
+static void filter_free(event_filter *f) {
+        names_clear(&f->below);
+        names_clear(&f->known);
+        names_clear(&f->unknown);
+}
+
+/* F's names from the Tree: BELOW, NODE and the rows after it deeper than
+ * it (NODE alone where the Tree does not name it: an instance, GROUP[i]);
+ * KNOWN, every row. */
+static int filter_read_tree(event_filter *f) {
         sd_bus_message *reply = NULL;
         const char *name, *kind, *state, *strategy, *restart;
         uint32_t depth, intensity, period, instances, top = 0;
         bool in = false;
         int r;
 
-        f->below = calloc(1, sizeof(char *));
-        if (!f->below || !(f->below[0] = strdup(node)))
-                return -ENOMEM;
-        f->n_below = 1;
-        r = call_plain(bus, "Tree", &reply);
+        names_clear(&f->below);
+        names_clear(&f->known);
+        r = names_add(&f->below, f->node, strlen(f->node));
+        if (r < 0)
+                return r;
+        r = call_plain(f->bus, "Tree", &reply);
         if (r > 0)
                 return -EIO;
         r = sd_bus_message_enter_container(reply, 'a', CONTROL_TREE_ROW);
         while (r >= 0 && (r = sd_bus_message_read(reply, CONTROL_TREE_ROW, &name, &depth, &kind, &state, &strategy,
                                                   &intensity, &restart, &period, &instances)) > 0) {
-                if (in && depth <= top)
-                        break;
-                if (!in) {
-                        in = strcmp(name, node) == 0;
+                r = names_add(&f->known, name, strlen(name));
+                if (r >= 0 && in && depth <= top)
+                        in = false;
+                else if (r >= 0 && in)
+                        r = names_add(&f->below, name, strlen(name));
+                else if (r >= 0 && strcmp(name, f->node) == 0) {
+                        in = true;
                         top = depth;
-                        continue;
                 }
-                char **a = reallocarray(f->below, f->n_below + 1, sizeof(char *));
-                if (!a) {
-                        r = -ENOMEM;
-                        break;
-                }
-                f->below = a;
-                if (!(a[f->n_below] = strdup(name))) {
-                        r = -ENOMEM;
-                        break;
-                }
-                f->n_below++;
         }
         sd_bus_message_unref(reply);
         return r < 0 ? r : 0;
+}
+
+/* Whether a live event of NODE (GROUP or GROUP[i]) is F's to print. */
+static bool filter_has(event_filter *f, const char *node) {
+        size_t group = strcspn(node, "[");
+
+        if (!f->node)
+                return true;
+        if (!names_has(&f->known, node, group) && !names_has(&f->unknown, node, group)) {
+                if (filter_read_tree(f) < 0 ||
+                    (!names_has(&f->known, node, group) && names_add(&f->unknown, node, group) < 0))
+                        return true;    /* cannot tell: better shown than lost */
+        }
+        return names_has(&f->below, node, strlen(node)) || names_has(&f->below, node, group);
 }
 
 /* Prints one event row read from M (at its struct); false when none is left. */
@@ -126,7 +154,7 @@ static int print_event(sd_bus_message *m, event_filter *f) {
                 return r;
         if (seq <= f->after_seq || severity_from_string(sev) > f->max_priority)
                 return 1;
-        if (f->below && !filter_has(f, node))
+        if (!filter_has(f, node))
                 return 1;
         f->after_seq = seq;
         if (arg_json) {
@@ -160,14 +188,14 @@ static int on_event_signal(sd_bus_message *m, void *userdata, sd_bus_error *erro
 static int events_run(sd_bus *bus, bool follow, uint32_t n, uint64_t since, int max_priority, const char *node) {
         sd_bus_error e = SD_BUS_ERROR_NULL;
         sd_bus_message *reply = NULL;
-        _cleanup_(filter_free) event_filter f = { .max_priority = max_priority };
+        _cleanup_(filter_free) event_filter f = { .bus = bus, .node = node, .max_priority = max_priority };
         event_filter history = { .max_priority = max_priority };
         int r;
 
         /* Subscribed first, so that nothing falls between the history
          * and the stream; the stream skips what the history printed. */
         if (follow) {
-                r = node ? filter_subtree(bus, &f, node) : 0;
+                r = node ? filter_read_tree(&f) : 0;
                 if (r < 0) {
                         fprintf(stderr, "airsupctl: cannot read the tree below %s: %s\n", node, strerror(-r));
                         return EXIT_FAILED;

@@ -1,7 +1,8 @@
 # airsupctl events SUPERVISOR: a supervisor's events are its own and all
 # below it (its groups and their instances), in the history, live with -f
 # and in status's "Last events"; events root is everything; a group's are
-# its own and its instances', no sibling's.
+# its own and its instances', no sibling's; a follower sees what a reload
+# adds below its node.
 . "$(dirname "$0")/lib.sh"
 
 ctl() { "$AIRSUPCTL" -s "$T/control" "$@"; }
@@ -52,6 +53,20 @@ wait_log 'started front'
 ctl stop 'db[1]' || fail "stop db[1] failed"
 wait_until 10 eval 'grep -q "\"node\":\"db\[1\]\"" live.json' || fail "events -f back did not see db[1]: $(cat live.json)"
 grep -q '"node":"front"' live.json && fail "events -f back shows front's: $(cat live.json)"
+# A reload adds a group below back and one beside it: the follower reads
+# the tree again and shows the one below.
+cat >>sub.conf <<'CONF'
+[group:extra]
+parent = back
+command = sleep 1000
+[group:side]
+command = sleep 1000
+CONF
+ctl reload >/dev/null || fail "reload failed"
+wait_until 10 eval 'grep -q "\"kind\":\"started\",\"node\":\"extra\"" live.json' ||
+        fail "events -f back did not see extra, added below it: $(cat live.json)"
+wait_log 'ready side'
+grep -q '"node":"side"' live.json && fail "events -f back shows side's: $(cat live.json)"
 kill "$follower"
 kill -TERM "$AIRSUPD_PID"
 wait_airsupd_exit 20
