@@ -13,6 +13,7 @@ _airsupctl() {
                 case ${words[i]} in
                 -s | --socket) sock=(-s "${words[i + 1]}"); ((i++)) ;;
                 --socket=*) sock=(-s "${words[i]#--socket=}") ;;
+                --timeout | -n | --lines | --since | --severity) ((i++)) ;;
                 -*) ;;
                 *) [ -z "$verb" ] && verb=${words[i]} ;;
                 esac
@@ -20,29 +21,43 @@ _airsupctl() {
         case $prev in
         -s | --socket) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --severity) COMPREPLY=($(compgen -W "emerg alert crit err warning notice info debug" -- "$cur")); return ;;
+        -n | --lines | --since | --timeout) return ;;
         esac
+        local globals="-s --socket --json --no-block --no-wait --no-pager --timeout --help --version"
         if [ -z "$verb" ]; then
                 local verbs
                 # The verbs as airsupctl --help lists them: from its table.
                 verbs=$(airsupctl --help 2>/dev/null |
                         awk '/^Verbs:/ { on = 1; next } /^$/ { on = 0 } on && /^  [a-z]/ { print $1 }')
-                COMPREPLY=($(compgen -W "$verbs -s --socket --json --no-block --timeout --help" -- "$cur"))
+                COMPREPLY=($(compgen -W "$verbs $globals" -- "$cur"))
+                return
+        fi
+        # Options go after the verb too: its own, then the global ones.
+        if [[ $cur == -* ]]; then
+                local own=
+                case $verb in
+                events) own="-f --follow -n --lines --since --severity" ;;
+                logs) own="-f --follow -n --lines" ;;
+                metrics) own="--prometheus" ;;
+                reload) own="--dry-run" ;;
+                esac
+                COMPREPLY=($(compgen -W "$own $globals" -- "$cur"))
                 return
         fi
         case $verb in
-        status | start | stop | restart | signal | events)
+        status | start | stop | restart | signal | events | logs | dead-letters)
                 if [ "$verb" = signal ] && [ "$prev" != signal ] && [[ $prev != -* ]]; then
                         COMPREPLY=($(compgen -W "HUP INT QUIT USR1 USR2 TERM CONT STOP KILL" -- "$cur"))
                         return
                 fi
-                local names
-                # Each row's name, and a pool instance's group as well.
-                names=$(airsupctl "${sock[@]}" status 2>/dev/null |
-                        awk 'NR > 1 { print $1; if (sub(/\[.*/, "", $1)) print $1 }' | sort -u)
+                local names=
+                case $verb in start | stop | restart) names=all ;; esac
+                # Each row's name, and a pool instance's group as well, when
+                # airsupd answers (quietly: nothing when it does not).
+                names+=" $(airsupctl "${sock[@]}" status 2>/dev/null |
+                        awk 'NR > 1 { print $1; if (sub(/\[.*/, "", $1)) print $1 }' | sort -u)"
                 COMPREPLY=($(compgen -W "$names" -- "$cur"))
                 ;;
-        metrics) COMPREPLY=($(compgen -W "--prometheus" -- "$cur")) ;;
-        reload) COMPREPLY=($(compgen -W "--dry-run" -- "$cur")) ;;
         esac
 }
 complete -F _airsupctl airsupctl

@@ -33,9 +33,10 @@ double arg_timeout = 90;
 
 /* The verbs: dispatch, --help and the bash completion (which reads the
  * help's "Verbs:" section) come from this table.  MIN_ARGS, MAX_ARGS
- * (-1: any number) count what follows the verb and its options; FLAG,
- * where there is one, is the verb's one option (given alone); PARSE, where
- * there is one, reads the verb's own options first. */
+ * (-1: any number) count the names and values given with the verb; FLAG,
+ * where there is one, is the verb's one long option ("--dry-run");
+ * OPTIONS and SHORT, where there are, its own options, each handed to
+ * OPTION.  Options go anywhere after the verb, the global ones too. */
 typedef struct verb {
         const char *name;
         int min_args, max_args;
@@ -44,28 +45,30 @@ typedef struct verb {
         const char *help;               /* lines, "\n" between them */
         bool needs_daemon;
         const char *flag;
-        int (*parse)(int argc, char **argv);
+        const struct option *options;
+        const char *short_options;
+        int (*option)(int opt, const char *arg);
 } verb;
 
 static const verb verbs[] = {
         { .name = "status", .min_args = 0, .max_args = -1, .run = verb_status, .needs_daemon = true,
           .usage = "[NAME...]",
-          .help = "one row per process and supervisor (NAME: a group,\nGROUP[i], or a supervisor and what is below it)" },
+          .help = "one row per process and supervisor (NAME: a group,\nGROUP[i], or a supervisor and what is below it);\nexit 3 if one is failed or down" },
         { .name = "tree", .min_args = 0, .max_args = 0, .run = verb_tree, .needs_daemon = true,
           .usage = "", .help = "the supervision tree with strategies and states" },
         { .name = "start", .min_args = 1, .max_args = 1, .run = verb_change, .needs_daemon = true,
-          .usage = "NAME", .help = "let a stopped, ended or failed node run again" },
+          .usage = "NAME|all", .help = "let a stopped, ended or failed node run again" },
         { .name = "stop", .min_args = 1, .max_args = 1, .run = verb_change, .needs_daemon = true,
-          .usage = "NAME", .help = "stop it and hold it down until start" },
+          .usage = "NAME|all", .help = "stop it and hold it down until start" },
         { .name = "restart", .min_args = 1, .max_args = 1, .run = verb_change, .needs_daemon = true,
-          .usage = "NAME", .help = "stop and start it in order" },
+          .usage = "NAME|all", .help = "stop and start it in order (all: each of root's\nchildren, in the tree's order)" },
         { .name = "signal", .min_args = 2, .max_args = 2, .run = verb_signal, .needs_daemon = true,
           .usage = "NAME SIG", .help = "send SIG to its running main processes" },
         { .name = "events", .min_args = 0, .max_args = 1, .run = verb_events, .needs_daemon = true,
-          .parse = events_parse, .usage = "[-f] [-n N] [--since TIME] [--severity LEVEL] [NAME]",
+          .options = events_options, .short_options = "fn:", .option = events_option, .usage = "[-f] [-n N] [--since TIME] [--severity LEVEL] [NAME]",
           .help = "the last N events (default 20), then with -f follow\nlive; TIME: 30s, 5m, 2h, 1d ago or @EPOCH" },
         { .name = "logs", .min_args = 1, .max_args = 1, .run = verb_logs, .needs_daemon = true,
-          .parse = logs_parse, .usage = "[-f] [-n N] NAME",
+          .options = logs_options, .short_options = "fn:", .option = logs_option, .usage = "[-f] [-n N] NAME",
           .help = "the last N lines (default 20) of a group's log:\nor file: output (journalctl for journal), -f follows" },
         { .name = "metrics", .min_args = 0, .max_args = 0, .run = verb_metrics, .needs_daemon = true,
           .flag = "--prometheus", .usage = "[--prometheus]",
@@ -76,7 +79,7 @@ static const verb verbs[] = {
           .flag = "--dry-run", .usage = "[--dry-run]",
           .help = "read the file again and apply what changed (waits until\ndone); --dry-run prints the plan only" },
         { .name = "shutdown", .min_args = 0, .max_args = 0, .run = verb_shutdown, .needs_daemon = true,
-          .usage = "", .help = "stop the whole tree; airsupd exits 0" },
+          .usage = "", .help = "stop the whole tree; airsupd exits 0 (waits until it\nhas exited)" },
 };
 
 #define HELP_COLUMN 23
@@ -84,7 +87,8 @@ static const verb verbs[] = {
 static void help(void) {
         printf("Usage: airsupctl [-s SOCKET] [--json] VERB [ARGS...]\n"
                "\n"
-               "Operate a running airsupd (see airsupctl(1)).\n"
+               "Operate a running airsupd (see airsupctl(1)).  Options go before or after\n"
+               "the verb.\n"
                "\n"
                "Verbs:\n");
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++) {
@@ -111,11 +115,16 @@ static void help(void) {
                "  -s, --socket=PATH    the control socket (default $AIRSUP_CONTROL, else\n"
                "                       /run/airsup/control as root, $XDG_RUNTIME_DIR/airsup/control)\n"
                "      --json           one JSON document instead of a table\n"
-               "      --no-block       stop, start, restart: return once it is under way\n"
-               "      --timeout=SEC    how long stop, start, restart, reload wait (default 90)\n"
+               "      --no-pager       at a terminal too, no pager (default $AIRSUP_PAGER,\n"
+               "                       $PAGER or less; tables coloured unless $NO_COLOR)\n"
+               "      --no-block, --no-wait\n                       stop, start, restart, shutdown: return once it is under way\n"
+               "      --timeout=SEC    how long stop, start, restart, reload, shutdown wait\n"
+               "                       (default 90)\n"
                "  -h, --help           show this help\n"
+               "      --version        show airsupctl's version\n"
                "\n"
-               "Exit status: 0 done, 1 failed, 2 usage, 3 no such name, 4 cannot reach airsupd.\n");
+               "Exit status: 0 done, 1 failed, 2 usage, 3 no such name (status: or something\n"
+               "failed or down), 4 cannot reach airsupd.\n");
 }
 
 static const char *default_socket(char *buf, size_t size) {
@@ -224,6 +233,11 @@ int call_error(const sd_bus_error *e, int r) {
                 fprintf(stderr, "airsupctl: %s\n", e->message);
                 return EXIT_NO_SUCH;
         }
+        /* An argument airsupd cannot take (signal's SIG): usage. */
+        if (sd_bus_error_has_name(e, SD_BUS_ERROR_INVALID_ARGS)) {
+                fprintf(stderr, "airsupctl: %s\nTry 'airsupctl --help'.\n", e->message);
+                return EXIT_USAGE;
+        }
         fprintf(stderr, "airsupctl: %s\n", e->message ?: strerror(-r));
         return EXIT_FAILED;
 }
@@ -266,81 +280,151 @@ int reply_end(sd_bus_message *reply, int r, json_object *a) {
         return 0;
 }
 
-/* ARGV[0] the verb, then its arguments: checked against the table, then
- * run, connected to airsupd if it needs it. */
+enum { ARG_JSON = 0x100, ARG_NO_BLOCK, ARG_TIMEOUT, ARG_VERSION, ARG_NO_PAGER, ARG_FLAG };
+
+#define GLOBAL_OPTIONS 8
+static const struct option global_options[GLOBAL_OPTIONS + 1] = {
+        { "socket", required_argument, NULL, 's' },
+        { "json", no_argument, NULL, ARG_JSON },
+        { "no-block", no_argument, NULL, ARG_NO_BLOCK },
+        { "no-wait", no_argument, NULL, ARG_NO_BLOCK },
+        { "timeout", required_argument, NULL, ARG_TIMEOUT },
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, ARG_VERSION },
+        { "no-pager", no_argument, NULL, ARG_NO_PAGER },
+        {}
+};
+
+/* One global option, before or after the verb: 0 taken, 1 --help or
+ * --version (said), -EXIT_USAGE (said). */
+static int global_option(int opt, const char *arg) {
+        char *end;
+
+        switch (opt) {
+        case 's':
+                arg_socket = arg;
+                return 0;
+        case ARG_JSON:
+                arg_json = true;
+                return 0;
+        case ARG_NO_BLOCK:
+                arg_no_block = true;
+                return 0;
+        case ARG_TIMEOUT:
+                arg_timeout = strtod(arg, &end);
+                if (*end || arg_timeout <= 0) {
+                        fprintf(stderr, "airsupctl: --timeout: expected seconds, got '%s'\n", arg);
+                        return -EXIT_USAGE;
+                }
+                return 0;
+        case 'h':
+                help();
+                return 1;
+        case ARG_NO_PAGER:
+                arg_no_pager = true;
+                return 0;
+        case ARG_VERSION:
+                printf("airsupctl %s\n", AIRSUP_VERSION);
+                return 1;
+        default:
+                fprintf(stderr, "Try 'airsupctl --help'.\n");
+                return -EXIT_USAGE;
+        }
+}
+
+static bool verb_has_option(const verb *v, int opt) {
+        if (!v->option || opt == ':' || opt == '?')
+                return false;
+        for (size_t i = 0; v->options && v->options[i].name; i++)
+                if (v->options[i].val == opt)
+                        return true;
+        return opt > 0 && opt < 0x80 && v->short_options && strchr(v->short_options, opt);
+}
+
+/* The options and names after verb V (ARGV[0]), in any order ("--" ends
+ * the options): names into CALL, options taken.  0, 1 for --help, or
+ * -EXIT_USAGE. */
+static int parse_verb(const verb *v, int argc, char **argv, verb_call *call) {
+        struct option all[GLOBAL_OPTIONS + 16] = {};
+        char shorts[32];
+        size_t n = GLOBAL_OPTIONS;
+        int opt, r;
+
+        memcpy(all, global_options, sizeof(global_options));
+        for (size_t i = 0; v->options && v->options[i].name && n + 2 < ELEMENTSOF(all); i++)
+                all[n++] = v->options[i];
+        if (v->flag)
+                all[n++] = (struct option) { v->flag + 2, no_argument, NULL, ARG_FLAG };
+        /* "-": names come back in order as 1, whatever POSIXLY_CORRECT says. */
+        snprintf(shorts, sizeof(shorts), "-s:h%s", v->short_options ?: "");
+        call->args = calloc((size_t) argc, sizeof(char *));
+        if (!call->args)
+                return -EXIT_FAILED;
+        optind = 0;
+        while ((opt = getopt_long(argc, argv, shorts, all, NULL)) >= 0) {
+                if (opt == 1) {
+                        call->args[call->n_args++] = optarg;
+                        continue;
+                }
+                if (opt == ARG_FLAG) {
+                        call->flag = true;
+                        continue;
+                }
+                r = verb_has_option(v, opt) ? v->option(opt, optarg) : global_option(opt, optarg);
+                if (r != 0)
+                        return r;
+        }
+        for (; optind < argc; optind++)         /* after "--" */
+                call->args[call->n_args++] = argv[optind];
+        return 0;
+}
+
+/* ARGV[0] the verb, then its options and arguments: checked against the
+ * table, then run, connected to airsupd if it needs it. */
 static int dispatch(int argc, char **argv) {
         const verb *v = NULL;
         verb_call call = { .verb = argv[0] };
         sd_bus *bus = NULL;
-        int skip = 0, r;
+        int r;
 
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 if (strcmp(verbs[i].name, argv[0]) == 0)
                         v = &verbs[i];
-        if (v && v->parse) {
-                skip = v->parse(argc, argv);
-                if (skip < 0)
-                        return -skip;
+        if (!v) {
+                fprintf(stderr, "airsupctl: unknown verb: %s\nTry 'airsupctl --help'.\n", argv[0]);
+                return EXIT_USAGE;
         }
-        call.args = argv + 1 + skip;
-        call.n_args = argc - 1 - skip;
-        if (v && v->flag && call.n_args > 0 && strcmp(call.args[0], v->flag) == 0) {
-                call.flag = true;
-                call.args++;
-                call.n_args--;
+        r = parse_verb(v, argc, argv, &call);
+        if (r != 0) {
+                free(call.args);
+                return r > 0 ? 0 : -r;
         }
-        if (!v || call.n_args < v->min_args || (v->max_args >= 0 && call.n_args > v->max_args)) {
-                fprintf(stderr, "airsupctl: unknown verb or wrong arguments: %s\nTry 'airsupctl --help'.\n", argv[0]);
+        if (call.n_args < v->min_args || (v->max_args >= 0 && call.n_args > v->max_args)) {
+                fprintf(stderr, "airsupctl: wrong arguments: %s %s\nTry 'airsupctl --help'.\n", v->name, v->usage);
+                free(call.args);
                 return EXIT_USAGE;
         }
         if (v->needs_daemon) {
                 r = connect_bus(&bus);
-                if (r < 0)
+                if (r < 0) {
+                        free(call.args);
                         return -r;
+                }
         }
         r = v->run(bus, &call);
+        pager_close();
         sd_bus_flush_close_unref(bus);
+        free(call.args);
         return r;
 }
 
 int main(int argc, char **argv) {
-        enum { ARG_JSON = 0x100, ARG_NO_BLOCK, ARG_TIMEOUT };
-        static const struct option options[] = {
-                { "socket", required_argument, NULL, 's' },
-                { "json", no_argument, NULL, ARG_JSON },
-                { "no-block", no_argument, NULL, ARG_NO_BLOCK },
-                { "timeout", required_argument, NULL, ARG_TIMEOUT },
-                { "help", no_argument, NULL, 'h' },
-                {}
-        };
-        char *end;
-        int opt;
+        int opt, r;
 
-        while ((opt = getopt_long(argc, argv, "+s:h", options, NULL)) >= 0) {
-                switch (opt) {
-                case 's':
-                        arg_socket = optarg;
-                        break;
-                case ARG_JSON:
-                        arg_json = true;
-                        break;
-                case ARG_NO_BLOCK:
-                        arg_no_block = true;
-                        break;
-                case ARG_TIMEOUT:
-                        arg_timeout = strtod(optarg, &end);
-                        if (*end || arg_timeout <= 0) {
-                                fprintf(stderr, "airsupctl: --timeout: expected seconds, got '%s'\n", optarg);
-                                return EXIT_USAGE;
-                        }
-                        break;
-                case 'h':
-                        help();
-                        return 0;
-                default:
-                        fprintf(stderr, "Try 'airsupctl --help'.\n");
-                        return EXIT_USAGE;
-                }
+        while ((opt = getopt_long(argc, argv, "+s:h", global_options, NULL)) >= 0) {
+                r = global_option(opt, optarg);
+                if (r != 0)
+                        return r > 0 ? 0 : -r;
         }
         if (optind >= argc) {
                 fprintf(stderr, "airsupctl: no verb\nTry 'airsupctl --help'.\n");

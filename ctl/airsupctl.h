@@ -6,9 +6,11 @@
  *   show.c        status, tree, metrics, dead-letters
  *   change.c      start, stop, restart, signal, reload, shutdown
  *   events.c      events
- *   logs.c        logs */
+ *   logs.c        logs
+ *   term.c        colours and a pager, at a terminal only */
 #pragma once
 
+#include <getopt.h>
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -25,9 +27,11 @@
 extern const char *arg_socket;
 extern bool arg_json, arg_no_block;
 extern double arg_timeout;
+extern bool arg_no_pager;
 
-/* A verb's call, as dispatch hands it over: its NAMEs and values after
- * its own options, and whether its one flag (verb.flag) was given. */
+/* A verb's call, as dispatch hands it over: its NAMEs and values (the
+ * options taken out, NULL after the last), and whether its one flag
+ * (verb.flag) was given. */
 typedef struct verb_call {
         const char *verb;
         char **args;
@@ -35,8 +39,8 @@ typedef struct verb_call {
         bool flag;
 } verb_call;
 
-/* airsupctl.c: the exit status of a failed call (3 for NoSuchNode, else
- * 1), said on stderr; a call without arguments (0, or that status); one
+/* airsupctl.c: the exit status of a failed call (3 for NoSuchNode, 2 for
+ * InvalidArgs, else 1), said on stderr; a call without arguments (0, or that status); one
  * JSON document on stdout; the end of a verb that read REPLY into a
  * table or the JSON array A. */
 int call_error(const sd_bus_error *e, int r);
@@ -57,14 +61,25 @@ int verb_signal(sd_bus *bus, const verb_call *v);
 int verb_reload(sd_bus *bus, const verb_call *v);
 int verb_shutdown(sd_bus *bus, const verb_call *v);
 
-/* events.c: its options (-f, -n, --since, --severity) parsed from ARGV
- * (ARGV[0] the verb): how many were, or -EXIT_USAGE said. */
-int events_parse(int argc, char **argv);
+/* events.c: its options (-f, -n, --since, --severity), each taken by
+ * events_option() as getopt_long returns it: 0, or -EXIT_USAGE said. */
+extern const struct option events_options[];
+int events_option(int opt, const char *arg);
 int verb_events(sd_bus *bus, const verb_call *v);
 /* The history of NODE (NULL: all), as status shows it under one node. */
 int events_show(sd_bus *bus, uint32_t n, const char *node);
 const char *local_time(uint64_t real, char *buf, size_t size);
 
 /* logs.c: likewise -f, -n. */
-int logs_parse(int argc, char **argv);
+extern const struct option logs_options[];
+int logs_option(int opt, const char *arg);
 int verb_logs(sd_bus *bus, const verb_call *v);
+
+/* term.c: whether to colour; a state's colour ("" for none) and the reset
+ * after it; stdout into a pager (status, tree, events, metrics,
+ * dead-letters), which dispatch closes after the verb. */
+bool term_colour(void);
+const char *term_state_colour(const char *state);
+const char *term_reset(const char *colour);
+void pager_open(void);
+void pager_close(void);

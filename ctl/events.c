@@ -13,11 +13,25 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/cleanup.h"
 #include "common/control-proto.h"
 #include "ctl/airsupctl.h"
 
+typedef struct names {
+        char **v;
+        size_t n;
+} names;
+
+/* What a follower prints of the stream, which carries every event: the
+ * names at and below its NODE (BELOW, from the Tree), each with its
+ * instances; no NODE: everything.  KNOWN is every name of the Tree: an
+ * event of a group it lacks (a reload added it) reads the Tree again,
+ * once per such name (UNKNOWN: those still missing then).  The history
+ * needs none of this: airsupd answers it filtered so. */
 typedef struct event_filter {
+        sd_bus *bus;
         const char *node;
+        names below, known, unknown;
         int max_priority;
         uint64_t after_seq;             /* printed already */
 } event_filter;
@@ -31,16 +45,101 @@ static int severity_from_string(const char *s) {
         return -1;
 }
 
-/* REAL (CLOCK_REALTIME, usec) as local time with microseconds, into BUF. */
+/* REAL (CLOCK_REALTIME, usec) as RFC 3339 local time with microseconds
+ * and the offset, as airsupd's own lines: 2026-12-06T18:43:46.170674+00:00. */
 const char *local_time(uint64_t real, char *buf, size_t size) {
         time_t t = (time_t) (real / 1000000);
         struct tm tm;
-        char when[32];
+        char when[32], zone[8];
 
-        localtime_r(&t, &tm);
-        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-        snprintf(buf, size, "%s.%06llu", when, (unsigned long long) (real % 1000000));
+        if (!localtime_r(&t, &tm) || strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm) == 0 ||
+            strftime(zone, sizeof(zone), "%z", &tm) != 5)
+                snprintf(buf, size, "@%llu.%06llu", (unsigned long long) t, (unsigned long long) (real % 1000000));
+        else
+                snprintf(buf, size, "%s.%06llu%.3s:%.2s", when, (unsigned long long) (real % 1000000), zone,
+                         zone + 3);
         return buf;
+}
+
+static bool names_has(const names *l, const char *name, size_t len) {
+        for (size_t i = 0; i < l->n; i++)
+                if (strlen(l->v[i]) == len && strncmp(l->v[i], name, len) == 0)
+                        return true;
+        return false;
+}
+
+static int names_add(names *l, const char *name, size_t len) {
+        char **a = reallocarray(l->v, l->n + 1, sizeof(char *));
+
+        if (!a)
+                return -ENOMEM;
+        l->v = a;
+        if (!(a[l->n] = strndup(name, len)))
+                return -ENOMEM;
+        l->n++;
+        return 0;
+}
+
+static void names_clear(names *l) {
+        for (size_t i = 0; i < l->n; i++)
+                free(l->v[i]);
+        free(l->v);
+        *l = (names) {};
+}
+
+static void filter_free(event_filter *f) {
+        names_clear(&f->below);
+        names_clear(&f->known);
+        names_clear(&f->unknown);
+}
+
+/* F's names from the Tree: BELOW, NODE and the rows after it deeper than
+ * it (NODE alone where the Tree does not name it: an instance, GROUP[i]);
+ * KNOWN, every row. */
+static int filter_read_tree(event_filter *f) {
+        sd_bus_message *reply = NULL;
+        const char *name, *kind, *state, *strategy, *restart;
+        uint32_t depth, intensity, period, instances, top = 0;
+        bool in = false;
+        int r;
+
+        names_clear(&f->below);
+        names_clear(&f->known);
+        r = names_add(&f->below, f->node, strlen(f->node));
+        if (r < 0)
+                return r;
+        r = call_plain(f->bus, "Tree", &reply);
+        if (r > 0)
+                return -EIO;
+        r = sd_bus_message_enter_container(reply, 'a', CONTROL_TREE_ROW);
+        while (r >= 0 && (r = sd_bus_message_read(reply, CONTROL_TREE_ROW, &name, &depth, &kind, &state, &strategy,
+                                                  &intensity, &restart, &period, &instances)) > 0) {
+                r = names_add(&f->known, name, strlen(name));
+                if (r >= 0 && in && depth <= top)
+                        in = false;
+                else if (r >= 0 && in)
+                        r = names_add(&f->below, name, strlen(name));
+                else if (r >= 0 && strcmp(name, f->node) == 0) {
+                        in = true;
+                        top = depth;
+                }
+        }
+        sd_bus_message_unref(reply);
+        return r < 0 ? r : 0;
+}
+
+/* Whether a live event of NODE (GROUP or GROUP[i]) is F's to print. */
+static bool filter_has(event_filter *f, const char *node) {
+        size_t group = strcspn(node, "[");
+
+        if (!f->node)
+                return true;
+        if (!names_has(&f->known, node, group) && !names_has(&f->unknown, node, group)) {
+                if (filter_read_tree(f) < 0 ||
+                    (!names_has(&f->known, node, group) && names_add(&f->unknown, node, group) < 0))
+                        return true;    /* cannot tell: better shown than lost */
+        }
+        return names_has(&f->below, node, strlen(node)) || names_has(&f->below, node, group);
 }
 
 /* Prints one event row read from M (at its struct); false when none is left. */
@@ -55,11 +154,8 @@ static int print_event(sd_bus_message *m, event_filter *f) {
                 return r;
         if (seq <= f->after_seq || severity_from_string(sev) > f->max_priority)
                 return 1;
-        if (f->node && strcmp(node, f->node) != 0) {
-                size_t l = strlen(f->node);
-                if (!(strncmp(node, f->node, l) == 0 && node[l] == '['))
-                        return 1;       /* live: the node itself and its instances */
-        }
+        if (!filter_has(f, node))
+                return 1;
         f->after_seq = seq;
         if (arg_json) {
                 json_object *o = json_object_new_object();
@@ -92,12 +188,18 @@ static int on_event_signal(sd_bus_message *m, void *userdata, sd_bus_error *erro
 static int events_run(sd_bus *bus, bool follow, uint32_t n, uint64_t since, int max_priority, const char *node) {
         sd_bus_error e = SD_BUS_ERROR_NULL;
         sd_bus_message *reply = NULL;
-        event_filter f = { .node = node, .max_priority = max_priority };
+        _cleanup_(filter_free) event_filter f = { .bus = bus, .node = node, .max_priority = max_priority };
+        event_filter history = { .max_priority = max_priority };
         int r;
 
         /* Subscribed first, so that nothing falls between the history
          * and the stream; the stream skips what the history printed. */
         if (follow) {
+                r = node ? filter_read_tree(&f) : 0;
+                if (r < 0) {
+                        fprintf(stderr, "airsupctl: cannot read the tree below %s: %s\n", node, strerror(-r));
+                        return EXIT_FAILED;
+                }
                 r = sd_bus_add_filter(bus, NULL, on_event_signal, &f);
                 if (r >= 0)
                         r = sd_bus_call_method(bus, NULL, CONTROL_PATH, CONTROL_IFACE, "Subscribe", &e, NULL, "");
@@ -117,15 +219,12 @@ static int events_run(sd_bus *bus, bool follow, uint32_t n, uint64_t since, int 
                 return r;
         }
         r = sd_bus_message_enter_container(reply, 'a', CONTROL_EVENT_ROW);
-        if (r >= 0) {
-                /* History is filtered by airsupd; print it whole. */
-                uint64_t floor = f.after_seq;
-                f.after_seq = 0;
-                while ((r = print_event(reply, &f)) > 0)
-                        ;
-                if (f.after_seq < floor)
-                        f.after_seq = floor;
-        }
+        /* Filtered by airsupd (a node's events are those at and below
+         * it): printed whole; the stream goes on after its last. */
+        while (r >= 0 && (r = print_event(reply, &history)) > 0)
+                ;
+        if (f.after_seq < history.after_seq)
+                f.after_seq = history.after_seq;
         sd_bus_message_unref(reply);
         if (r < 0) {
                 fprintf(stderr, "airsupctl: bad reply from airsupd: %s\n", strerror(-r));
@@ -178,7 +277,7 @@ static int parse_since(const char *s, uint64_t *ret) {
         return 0;
 }
 
-/* events' own options, from events_parse() */
+/* events' own options, from events_option() */
 static struct {
         bool follow;
         long lines;
@@ -186,57 +285,48 @@ static struct {
         int prio;
 } opt_events = { .lines = 20, .prio = 7 };
 
-int events_parse(int argc, char **argv) {
-        static const struct option options[] = {
-                { "follow", no_argument, NULL, 'f' },
-                { "lines", required_argument, NULL, 'n' },
-                { "since", required_argument, NULL, 'S' },
-                { "severity", required_argument, NULL, 'p' },
-                {}
-        };
-        char *end;
-        int opt;
+const struct option events_options[] = {
+        { "follow", no_argument, NULL, 'f' },
+        { "lines", required_argument, NULL, 'n' },
+        { "since", required_argument, NULL, 'S' },
+        { "severity", required_argument, NULL, 'p' },
+        {}
+};
 
-        optind = 1;
-        while ((opt = getopt_long(argc, argv, "+fn:", options, NULL)) >= 0) {
-                switch (opt) {
-                case 'f':
-                        opt_events.follow = true;
-                        break;
-                case 'n':
-                        opt_events.lines = strtol(optarg, &end, 10);
-                        if (*end || opt_events.lines < 0 || opt_events.lines > 100000) {
-                                fprintf(stderr, "airsupctl: -n: expected 0 to 100000, got '%s'\n", optarg);
-                                return -EXIT_USAGE;
-                        }
-                        break;
-                case 'S':
-                        if (parse_since(optarg, &opt_events.since) < 0) {
-                                fprintf(stderr, "airsupctl: --since: expected 30s, 5m, 2h, 1d or @EPOCH, got '%s'\n",
-                                        optarg);
-                                return -EXIT_USAGE;
-                        }
-                        break;
-                case 'p':
-                        opt_events.prio = severity_from_string(optarg);
-                        if (opt_events.prio < 0) {
-                                fprintf(stderr, "airsupctl: --severity: expected emerg, alert, crit, err, warning, "
-                                        "notice, info or debug\n");
-                                return -EXIT_USAGE;
-                        }
-                        break;
-                default:
+int events_option(int opt, const char *arg) {
+        char *end;
+
+        switch (opt) {
+        case 'f':
+                opt_events.follow = true;
+                return 0;
+        case 'n':
+                opt_events.lines = strtol(arg, &end, 10);
+                if (*end || opt_events.lines < 0 || opt_events.lines > 100000) {
+                        fprintf(stderr, "airsupctl: -n: expected 0 to 100000, got '%s'\n", arg);
                         return -EXIT_USAGE;
                 }
+                return 0;
+        case 'S':
+                if (parse_since(arg, &opt_events.since) < 0) {
+                        fprintf(stderr, "airsupctl: --since: expected 30s, 5m, 2h, 1d or @EPOCH, got '%s'\n", arg);
+                        return -EXIT_USAGE;
+                }
+                return 0;
+        default:        /* 'p' */
+                opt_events.prio = severity_from_string(arg);
+                if (opt_events.prio < 0) {
+                        fprintf(stderr, "airsupctl: --severity: expected emerg, alert, crit, err, warning, notice, "
+                                "info or debug\n");
+                        return -EXIT_USAGE;
+                }
+                return 0;
         }
-        if (argc - optind > 1) {
-                fprintf(stderr, "airsupctl: events takes at most one NAME\n");
-                return -EXIT_USAGE;
-        }
-        return optind - 1;
 }
 
 int verb_events(sd_bus *bus, const verb_call *v) {
+        if (!opt_events.follow)
+                pager_open();
         return events_run(bus, opt_events.follow, (uint32_t) opt_events.lines, opt_events.since, opt_events.prio,
                           v->n_args == 1 ? v->args[0] : NULL);
 }

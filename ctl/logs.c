@@ -161,37 +161,29 @@ static int logs_run(sd_bus *bus, const char *name, long n, bool follow) {
         return EXIT_FAILED;
 }
 
-/* logs' own options, from logs_parse() */
+/* logs' own options, from logs_option() */
 static bool opt_follow;
 static long opt_lines = 20;
 
-int logs_parse(int argc, char **argv) {
-        static const struct option options[] = {
-                { "follow", no_argument, NULL, 'f' },
-                { "lines", required_argument, NULL, 'n' },
-                {}
-        };
-        char *end;
-        int opt;
+const struct option logs_options[] = {
+        { "follow", no_argument, NULL, 'f' },
+        { "lines", required_argument, NULL, 'n' },
+        {}
+};
 
-        optind = 1;
-        while ((opt = getopt_long(argc, argv, "+fn:", options, NULL)) >= 0) {
-                if (opt == 'f')
-                        opt_follow = true;
-                else if (opt == 'n') {
-                        opt_lines = strtol(optarg, &end, 10);
-                        if (*end || opt_lines < 0 || opt_lines > 1000000) {
-                                fprintf(stderr, "airsupctl: -n: expected 0 to 1000000, got '%s'\n", optarg);
-                                return -EXIT_USAGE;
-                        }
-                } else
-                        return -EXIT_USAGE;
+int logs_option(int opt, const char *arg) {
+        char *end;
+
+        if (opt == 'f') {
+                opt_follow = true;
+                return 0;
         }
-        if (argc - optind != 1) {
-                fprintf(stderr, "airsupctl: logs takes one NAME\n");
+        opt_lines = strtol(arg, &end, 10);      /* 'n' */
+        if (*end || opt_lines < 0 || opt_lines > 1000000) {
+                fprintf(stderr, "airsupctl: -n: expected 0 to 1000000, got '%s'\n", arg);
                 return -EXIT_USAGE;
         }
-        return optind - 1;
+        return 0;
 }
 
 int verb_logs(sd_bus *bus, const verb_call *v) {

@@ -86,7 +86,21 @@ static void format_duration(uint64_t usec, char *buf, size_t size) {
                          (unsigned long long) (s / 3600 % 24));
 }
 
-static int status_rows(sd_bus *bus, char **names) {
+/* A row that is failed or down, for status' exit 3 (as systemctl
+ * status): a process stopped, exited, failed or waiting to restart, a
+ * supervisor down or failed. */
+static bool row_down(const row *x) {
+        static const char *const down[] = { "stopped", "exited", "failed", "backoff", "down" };
+
+        for (size_t i = 0; i < ELEMENTSOF(down); i++)
+                if (strcmp(x->state, down[i]) == 0)
+                        return true;
+        return false;
+}
+
+/* The table (or JSON) of NAMES: 0 and in *RET_DOWN whether a row shown
+ * is failed or down, or the failure's exit status. */
+static int status_rows(sd_bus *bus, char **names, bool *ret_down) {
         sd_bus_message *reply = NULL;
         row *rows = NULL;
         size_t n = 0;
@@ -94,6 +108,7 @@ static int status_rows(sd_bus *bus, char **names) {
 
         if (r < 0)
                 return -r;
+        pager_open();
         if (arg_json) {
                 json_object *a = json_object_new_array();
                 for (size_t i = 0; i < n; i++) {
@@ -128,6 +143,7 @@ static int status_rows(sd_bus *bus, char **names) {
                        "RESTARTS", "READY", "HEALTH", "LAST EXIT", "STATUS");
                 for (size_t i = 0; i < n; i++) {
                         char up[32], pid[16], last[64], ago[32], state[32];
+                        const char *c = term_state_colour(rows[i].state);
 
                         format_duration(rows[i].uptime_usec, up, sizeof(up));
                         snprintf(pid, sizeof(pid), rows[i].pid ? "%u" : "-", rows[i].pid);
@@ -138,12 +154,16 @@ static int status_rows(sd_bus *bus, char **names) {
                                 snprintf(last, sizeof(last), "%s (%s ago)", rows[i].last_exit, ago);
                         } else
                                 snprintf(last, sizeof(last), "-");
-                        printf("%-*s  %-14s %8s %8s %8u  %-5s  %-8s  %-24s %s\n", (int) w, rows[i].name, state, pid,
+                        printf("%-*s  %s%s%s%*s %8s %8s %8u  %-5s  %-8s  %-24s %s\n", (int) w, rows[i].name, c, state,
+                               term_reset(c), (int) (14 - strnlen(state, 14)), "", pid,
                                strcmp(rows[i].kind, "supervisor") == 0 ? "" : up,
                                rows[i].restarts, rows[i].ready ? "yes" : "no", rows[i].health[0] ? rows[i].health : "-",
                                last, rows[i].status);
                 }
         }
+        *ret_down = false;
+        for (size_t i = 0; i < n; i++)
+                *ret_down = *ret_down || row_down(&rows[i]);
         free(rows);
         sd_bus_message_unref(reply);
         return 0;
@@ -159,6 +179,7 @@ int verb_tree(sd_bus *bus, const verb_call *v) {
         if (r > 0)
                 return r;
         a = arg_json ? json_object_new_array() : NULL;
+        pager_open();
         r = sd_bus_message_enter_container(reply, 'a', CONTROL_TREE_ROW);
         while (r >= 0) {
                 const char *name, *kind, *state, *strategy, *restart;
@@ -182,12 +203,16 @@ int verb_tree(sd_bus *bus, const verb_call *v) {
                         } else
                                 json_object_object_add(o, "instances", json_object_new_int64(instances));
                         json_object_array_add(a, o);
-                } else if (strcmp(kind, "supervisor") == 0)
-                        printf("%*s%s [%s, %u in %us, %s] %s\n", (int) depth * 2, "", name, strategy, intensity,
-                               period, restart, state);
-                else
-                        printf("%*s%s%s [%s] %s\n", (int) depth * 2, "", name,
-                               instances > 1 ? "[*]" : "", restart, state);
+                } else {
+                        const char *c = term_state_colour(state);
+
+                        if (strcmp(kind, "supervisor") == 0)
+                                printf("%*s%s [%s, %u in %us, %s] %s%s%s\n", (int) depth * 2, "", name, strategy,
+                                       intensity, period, restart, c, state, term_reset(c));
+                        else
+                                printf("%*s%s%s [%s] %s%s%s\n", (int) depth * 2, "", name,
+                                       instances > 1 ? "[*]" : "", restart, c, state, term_reset(c));
+                }
         }
         return reply_end(reply, r, a);
 }
@@ -206,9 +231,10 @@ int verb_dead_letters(sd_bus *bus, const verb_call *v) {
                 sd_bus_error_free(&e);
                 return r;
         }
+        pager_open();
         r = sd_bus_message_enter_container(reply, 'a', CONTROL_DEAD_LETTER_ROW);
         if (r >= 0 && !a)
-                printf("%-26s %-16s %-16s %6s %7s %5s  %s\n", "TIME", "TO", "FROM", "TYPE", "BYTES", "TRIES",
+                printf("%-32s %-16s %-16s %6s %7s %5s  %s\n", "TIME", "TO", "FROM", "TYPE", "BYTES", "TRIES",
                        "FIRST BYTES");
         while (r >= 0) {
                 uint64_t real;
@@ -254,6 +280,7 @@ int verb_metrics(sd_bus *bus, const verb_call *v) {
         if (r > 0)
                 return r;
         a = arg_json && !prometheus ? json_object_new_array() : NULL;
+        pager_open();
         r = sd_bus_message_enter_container(reply, 'a', CONTROL_METRIC_ROW);
         while (r >= 0) {
                 const char *name, *type, *help, *labels;
@@ -392,8 +419,11 @@ static int verb_cgroup(sd_bus *bus, const char *name) {
         return 0;
 }
 
+/* Exit 3 where something shown is failed or down, as for no such name:
+ * systemctl status' habit. */
 int verb_status(sd_bus *bus, const verb_call *v) {
-        int r = status_rows(bus, v->args);
+        bool down = false;
+        int r = status_rows(bus, v->args, &down);
 
         /* One node, as a person reads it: its last events below, as
          * systemctl status shows a unit's journal. */
@@ -403,5 +433,5 @@ int verb_status(sd_bus *bus, const verb_call *v) {
                 printf("\nLast events:\n");
                 r = events_show(bus, 10, v->args[0]);
         }
-        return r;
+        return r == 0 && down ? EXIT_NO_SUCH : r;
 }

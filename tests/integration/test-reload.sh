@@ -282,7 +282,7 @@ shutdown = 2s
 CONF
 ctl reload >/dev/null || fail "reload adding slow"
 wait_until 10 test -s slow.pid || fail "slow did not start"
-ctl shutdown >/dev/null
+ctl --no-block shutdown >/dev/null
 wait_log 'stopping slow '
 ctl reload >out 2>err && fail "a reload during the shutdown was applied"
 grep -q 'shutting down' err || fail "reload during shutdown: $(cat err)"
