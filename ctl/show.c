@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/control-proto.h"
+#include "common/float-text.h"
 #include "ctl/airsupctl.h"
 
 typedef struct row {
@@ -285,6 +286,7 @@ int verb_metrics(sd_bus *bus, const verb_call *v) {
         while (r >= 0) {
                 const char *name, *type, *help, *labels;
                 double value;
+                char num[32];
 
                 r = sd_bus_message_read(reply, CONTROL_METRIC_ROW, &name, &type, &help, &labels, &value);
                 if (r <= 0)
@@ -294,7 +296,8 @@ int verb_metrics(sd_bus *bus, const verb_call *v) {
                                 printf("# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
                                 snprintf(last, sizeof(last), "%s", name);
                         }
-                        printf("%s%s%s%s %.17g\n", name, labels[0] ? "{" : "", labels, labels[0] ? "}" : "", value);
+                        printf("%s%s%s%s %s\n", name, labels[0] ? "{" : "", labels, labels[0] ? "}" : "",
+                               float_text(value, num, sizeof(num)));
                 } else if (a) {
                         json_object *o = json_object_new_object();
                         json_object_object_add(o, "name", json_object_new_string(name));
@@ -303,7 +306,7 @@ int verb_metrics(sd_bus *bus, const verb_call *v) {
                         json_object_object_add(o, "value", json_object_new_double(value));
                         json_object_array_add(a, o);
                 } else
-                        printf("%-32s %-44s %.17g\n", name, labels, value);
+                        printf("%-32s %-44s %s\n", name, labels, float_text(value, num, sizeof(num)));
         }
         return reply_end(reply, r, a);
 }

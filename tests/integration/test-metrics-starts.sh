@@ -41,6 +41,13 @@ grep -q '^airsup_process_starts_total{process="web",group="web"} 4$' http.txt ||
 if grep -E ' [0-9]+\.[0-9]{16,}$' http.txt; then
         fail "a figure printed with 17 digits"
 fi
+# ... nor in airsupctl's (its table and --prometheus).
+ctl metrics >ctl.txt || fail "airsupctl metrics"
+ctl metrics --prometheus >>ctl.txt || fail "airsupctl metrics --prometheus"
+grep -q 'airsup_process_starts_total' ctl.txt || fail "airsupctl metrics: $(cat ctl.txt)"
+if grep -E ' [0-9]+\.[0-9]{16,}$' ctl.txt; then
+        fail "airsupctl metrics printed a figure with 17 digits"
+fi
 # A group's start while it runs starts only its stopped instance: the
 # running one's next crash is still its supervisor's restart.
 cat >>starts.conf <<'CONF'
