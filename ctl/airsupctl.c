@@ -190,7 +190,9 @@ static int connect_bus(sd_bus **ret) {
         /* Who listens there, before a byte is sent: only root or the
          * caller may.  Another user who made the socket's directory first
          * (/tmp/airsup-UID) and put a socket of his own there would
-         * otherwise hear every verb, and answer what he likes. */
+         * otherwise hear every verb, and answer what he likes.  The uid
+         * alone decides: SO_PEERCRED gives it across PID namespaces, the
+         * pid is 0 for an airsupd in one this process cannot see. */
         {
                 struct ucred cred;
                 socklen_t len = sizeof(cred);

@@ -40,7 +40,13 @@ typedef struct client {
         struct client *next;
         bool closed;
         bool following;                 /* Subscribe()d: gets every event as a signal */
+        /* Who connected, from SO_PEERCRED at admission: what
+         * peer_allowed() checked, and what an operator's act is
+         * recorded under.  The pid is 0 for a client in a PID namespace
+         * airsupd cannot see (the host, when airsupd is a container's
+         * PID 1); the uid is always there. */
         pid_t pid;
+        uid_t uid;
         /* The sizes of the last messages sent to it, oldest first from
          * sent_next (a ring): those still queued are the last of them. */
         uint32_t sent[CONTROL_QUEUE_MAX];

@@ -38,22 +38,19 @@ static int verb_error(sd_bus_error *error, int r, const char *verb, const char *
         }
 }
 
-/* An operator's act, as an event: who did it, from the caller's creds. */
+/* An operator's act, as an event: who did it, from the creds its
+ * connection was admitted with.  Not sd-bus's sender creds: they need
+ * the peer's pid, and a client outside airsupd's PID namespace (the
+ * host, airsupd a container's PID 1) has none there, so sd-bus answers
+ * ENODATA and the act would go unsigned. */
 static void control_event(sup_control *c, sup_event_type type, const char *node, sd_bus_message *msg,
                           const char *detail) {
         sup_event e = { .type = type, .priority = LOG_NOTICE };
-        sd_bus_creds *creds = NULL;
-        uid_t uid = (uid_t) -1;
-        pid_t pid = 0;
+        client *cl = msg ? client_of(c, sd_bus_message_get_bus(msg)) : NULL;
 
-        if (msg && sd_bus_query_sender_creds(msg, SD_BUS_CREDS_PID | SD_BUS_CREDS_EUID, &creds) >= 0) {
-                (void) sd_bus_creds_get_pid(creds, &pid);
-                (void) sd_bus_creds_get_euid(creds, &uid);
-                sd_bus_creds_unref(creds);
-        }
         snprintf(e.node, sizeof(e.node), "%s", node);
         snprintf(e.detail, sizeof(e.detail), "%s%sby=pid:%d,uid:%d", detail ? detail : "", detail ? " " : "",
-                 (int) pid, (int) uid);
+                 cl ? (int) cl->pid : 0, cl ? (int) cl->uid : -1);
         sup_events_emit(&c->m->events, &e);
 }
 

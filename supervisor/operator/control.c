@@ -18,7 +18,11 @@
  * The credential check decides, not sd-bus: a connection that passed it
  * is marked trusted (sd_bus_set_trusted()), since sd-bus would otherwise
  * refuse every method to a caller with neither airsupd's uid nor
- * CAP_SYS_ADMIN, members of control_group included.
+ * CAP_SYS_ADMIN, members of control_group included, and to every caller
+ * outside airsupd's PID namespace (the host, airsupd a container's PID
+ * 1): the peer's pid is 0 there, and sd-bus's creds lookups answer
+ * ENODATA without one.  The check uses the uid and groups only, which
+ * SO_PEERCRED gives across PID namespaces; no pid is checked.
  *
  * A client cannot hurt airsupd: sd-bus checks every argument's type, names
  * are looked up (never trusted), at most CONTROL_CLIENTS_MAX connections
@@ -183,6 +187,7 @@ int control_serve_fd(sup_control *c, int fd_in) {
                 return -ENOMEM;
         cl->control = c;
         cl->pid = cred.pid;
+        cl->uid = cred.uid;
         r = sd_bus_new(&cl->bus);
         if (r >= 0)
                 r = sd_bus_set_fd(cl->bus, fd, fd);
