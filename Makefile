@@ -2,8 +2,20 @@
 # SAN=1 builds with AddressSanitizer and UndefinedBehaviorSanitizer into
 # build/asan; `make check` runs every test in both builds.
 
-PREFIX  ?= /usr/local
-DESTDIR ?=
+VERSION  = 0.1.0
+# Where make install puts things.  SYSCONFDIR is /etc whatever PREFIX is
+# (as systemd's and most daemons' installs do, and as distributions that
+# build with PREFIX=/usr expect); airsupd's default -c is under it.
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+SBINDIR    ?= $(PREFIX)/sbin
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+DATADIR    ?= $(PREFIX)/share
+MANDIR     ?= $(DATADIR)/man
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
+DESTDIR    ?=
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 PKGS     = libsystemd libbsd json-c libmicrohttpd
@@ -18,7 +30,7 @@ endif
 WARN     = -std=gnu17 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wimplicit-fallthrough -Werror
 # Recursive (=) on purpose: pkg-config runs only once deps.sh made sure it is there.
-XCFLAGS  = -DAIRSUP_VERSION=\"0.1.0\" $(WARN) $(CFLAGS) $(SANFLAGS) -I. $(shell pkg-config --cflags $(PKGS))
+XCFLAGS  = -DAIRSUP_VERSION=\"$(VERSION)\" $(WARN) $(CFLAGS) $(SANFLAGS) -I. $(shell pkg-config --cflags $(PKGS))
 XLDFLAGS = $(LDFLAGS) $(SANFLAGS)
 LIBS     = $(shell pkg-config --libs $(PKGS))
 
@@ -62,7 +74,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 REPLAY       = $(FUZZERS:%=$(BUILD)/fuzz/replay-%)
 
-.PHONY: all deps deps-test deps-bench deps-fuzz check check-unit check-integration check-man \
+.PHONY: FORCE all deps deps-test deps-bench deps-fuzz check check-unit check-integration check-man \
         check-fuzz check-one fuzz soak run bench install clean
 
 all: $(BUILD)/airsupd $(BUILD)/airsupctl $(BUILD)/libairsup.a $(BUILD)/libairsup.so.0 $(EXAMPLES)
@@ -82,6 +94,30 @@ $(BUILD)/%.o: %.c | deps
 
 $(BUILD)/airsupd: $(BUILD)/supervisor/airsupd.o $(SUP_OBJ)
 	$(CC) $(XLDFLAGS) -o $@ $^ $(LIBS)
+
+# The installation's paths, each file rewritten only when they change:
+# what names them (the unit, the man pages; airsupd's default -c, under
+# SYSCONFDIR) is made again then, and only then.
+PATHS = $(PREFIX) $(BINDIR) $(SBINDIR) $(LIBDIR) $(INCLUDEDIR) $(DATADIR) $(MANDIR) $(UNITDIR) $(SYSCONFDIR)
+$(BUILD)/paths: FORCE
+	@mkdir -p $(@D)
+	@echo '$(PATHS)' | cmp -s - $@ || echo '$(PATHS)' >$@
+$(BUILD)/sysconfdir: FORCE
+	@mkdir -p $(@D)
+	@echo '$(SYSCONFDIR)' | cmp -s - $@ || echo '$(SYSCONFDIR)' >$@
+$(BUILD)/supervisor/airsupd.o: XCFLAGS += -DAIRSUP_CONFIG=\"$(SYSCONFDIR)/airsup/airsup.conf\"
+$(BUILD)/supervisor/airsupd.o: $(BUILD)/sysconfdir
+
+# The unit and the man pages name the default paths (/usr/local/...,
+# /etc/airsup/...); the installed copies name this installation's.
+SUBST = sed -e 's|/usr/local/sbin/airsupd|$(SBINDIR)/airsupd|g' \
+            -e 's|/usr/local/bin/airsupctl|$(BINDIR)/airsupctl|g' \
+            -e 's|/usr/local/share/|$(DATADIR)/|g' \
+            -e 's|/usr/local/lib/systemd/system/|$(UNITDIR)/|g' \
+            -e 's|/etc/airsup/|$(SYSCONFDIR)/airsup/|g'
+$(BUILD)/install/%: % $(BUILD)/paths
+	@mkdir -p $(@D)
+	$(SUBST) $< >$@
 
 # libairsup: position-independent, only airsup_* exported.
 LIB_SRC  = child/airsup.c common/channel.c common/fds.c $(SHM_SRC)
@@ -133,7 +169,7 @@ $(BUILD)/fuzz/replay-%: tests/fuzz/fuzz-%.c tests/fuzz/replay.c $$(FUZZ_$$*) | d
 # A libFuzzer binary (always with ASan and UBSan).
 build/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $$(FUZZ_$$*) | deps
 	@mkdir -p $(@D)
-	$(FUZZ_CC) -DAIRSUP_VERSION=\"0.1.0\" $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined \
+	$(FUZZ_CC) -DAIRSUP_VERSION=\"$(VERSION)\" $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined \
 		-I. $(shell pkg-config --cflags $(PKGS)) -o $@ $^ $(LIBS)
 
 $(BUILD)/bench/e2e: $(BUILD)/bench/e2e.o $(BUILD)/bench/lib.o $(BUILD)/libairsup.a
@@ -216,22 +252,30 @@ bench: deps-bench all $(BENCH)
 	$(BUILD)/bench/probe $(BENCH_ARGS)
 	$(BUILD)/bench/reload $(BENCH_ARGS)
 
-install: all
-	install -D -m 755 $(BUILD)/airsupd $(DESTDIR)$(PREFIX)/sbin/airsupd
-	install -D -m 755 $(BUILD)/airsupctl $(DESTDIR)$(PREFIX)/bin/airsupctl
-	install -D -m 644 man/airsupctl.1 $(DESTDIR)$(PREFIX)/share/man/man1/airsupctl.1
-	install -D -m 644 ctl/airsupctl.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/airsupctl
-	install -D -m 644 config/airsupd.service $(DESTDIR)$(PREFIX)/lib/systemd/system/airsupd.service
-	install -D -m 644 man/airsupd.8 $(DESTDIR)$(PREFIX)/share/man/man8/airsupd.8
-	install -D -m 644 man/airsup.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/airsup.conf.5
-	install -D -m 644 man/airsup.3 $(DESTDIR)$(PREFIX)/share/man/man3/airsup.3
-	install -D -m 644 child/airsup.h $(DESTDIR)$(PREFIX)/include/airsup.h
-	install -D -m 644 $(BUILD)/libairsup.a $(DESTDIR)$(PREFIX)/lib/libairsup.a
-	install -D -m 755 $(BUILD)/libairsup.so.0 $(DESTDIR)$(PREFIX)/lib/libairsup.so.0
-	ln -sf libairsup.so.0 $(DESTDIR)$(PREFIX)/lib/libairsup.so
-	mkdir -p $(DESTDIR)$(PREFIX)/lib/pkgconfig
-	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: airsup\nDescription: messages between the groups airsupd supervises\nVersion: 0.1.0\nLibs: -L$${libdir} -lairsup\nCflags: -I$${includedir}\n' \
-		'$(PREFIX)' >$(DESTDIR)$(PREFIX)/lib/pkgconfig/airsup.pc
+install: all $(BUILD)/install/config/airsupd.service $(BUILD)/install/config/airsup.conf.sample $(MANS:%=$(BUILD)/install/%)
+	install -D -m 755 $(BUILD)/airsupd $(DESTDIR)$(SBINDIR)/airsupd
+	install -D -m 755 $(BUILD)/airsupctl $(DESTDIR)$(BINDIR)/airsupctl
+	install -D -m 644 ctl/airsupctl.bash $(DESTDIR)$(DATADIR)/bash-completion/completions/airsupctl
+	install -D -m 644 $(BUILD)/install/config/airsupd.service $(DESTDIR)$(UNITDIR)/airsupd.service
+	install -D -m 644 $(BUILD)/install/man/airsupctl.1 $(DESTDIR)$(MANDIR)/man1/airsupctl.1
+	install -D -m 644 $(BUILD)/install/man/airsup.3 $(DESTDIR)$(MANDIR)/man3/airsup.3
+	install -D -m 644 $(BUILD)/install/man/airsup.conf.5 $(DESTDIR)$(MANDIR)/man5/airsup.conf.5
+	install -D -m 644 $(BUILD)/install/man/airsupd.8 $(DESTDIR)$(MANDIR)/man8/airsupd.8
+	install -D -m 644 $(BUILD)/install/config/airsup.conf.sample $(DESTDIR)$(DATADIR)/doc/airsup/airsup.conf.sample
+	@# The operator's configuration is never overwritten.
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/airsup/airsup.conf ]; then \
+		echo "$(DESTDIR)$(SYSCONFDIR)/airsup/airsup.conf kept (the sample: $(DATADIR)/doc/airsup/airsup.conf.sample)"; \
+	else \
+		echo install -D -m 644 $(BUILD)/install/config/airsup.conf.sample $(DESTDIR)$(SYSCONFDIR)/airsup/airsup.conf; \
+		install -D -m 644 $(BUILD)/install/config/airsup.conf.sample $(DESTDIR)$(SYSCONFDIR)/airsup/airsup.conf; \
+	fi
+	install -D -m 644 child/airsup.h $(DESTDIR)$(INCLUDEDIR)/airsup.h
+	install -D -m 644 $(BUILD)/libairsup.a $(DESTDIR)$(LIBDIR)/libairsup.a
+	install -D -m 755 $(BUILD)/libairsup.so.0 $(DESTDIR)$(LIBDIR)/libairsup.so.0
+	ln -sf libairsup.so.0 $(DESTDIR)$(LIBDIR)/libairsup.so
+	mkdir -p $(DESTDIR)$(LIBDIR)/pkgconfig
+	printf 'prefix=%s\nlibdir=%s\nincludedir=%s\n\nName: airsup\nDescription: messages between the groups airsupd supervises\nVersion: %s\nLibs: -L$${libdir} -lairsup\nCflags: -I$${includedir}\n' \
+		'$(PREFIX)' '$(LIBDIR)' '$(INCLUDEDIR)' '$(VERSION)' >$(DESTDIR)$(LIBDIR)/pkgconfig/airsup.pc
 
 clean:
 	rm -rf build

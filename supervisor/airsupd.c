@@ -22,23 +22,28 @@
 #include "supervisor/core/state.h"
 
 #define EXIT_CONFIG 78                  /* EX_CONFIG */
+/* -c's default: the Makefile's $(SYSCONFDIR)/airsup/airsup.conf. */
+#ifndef AIRSUP_CONFIG
+#define AIRSUP_CONFIG "/etc/airsup/airsup.conf"
+#endif
 /* This many SIGTERM/SIGINT/SIGPWR within SHUTDOWN_FORCE_USEC force the
  * shutdown. */
 #define SHUTDOWN_FORCE_AFTER 3
 #define SHUTDOWN_FORCE_USEC (5 * USEC_PER_SEC)
 
 static void help(void) {
-        printf("Usage: airsupd -c FILE [OPTIONS]\n"
+        printf("Usage: airsupd [-c FILE] [OPTIONS]\n"
                "\n"
                "Supervise the actor groups described in FILE (see airsup.conf(5)).\n"
                "\n"
-               "  -c, --config=FILE   the deployment to run\n"
+               "  -c, --config=FILE   the deployment to run (default " AIRSUP_CONFIG ")\n"
                "      --check         validate FILE and what it names (commands, probes, workdirs,\n"
                "                      log directories, as each group's user) and exit: 0 if\n"
                "                      good, 78 if not\n"
                "      --subreaper     adopt and reap orphaned descendants (implied as PID 1)\n"
                "      --control=PATH  the control socket (default: control = in FILE, else\n"
-               "                      /run/airsup/control as root, $XDG_RUNTIME_DIR/airsup/control)\n"
+               "                      /run/airsup/control as root, $XDG_RUNTIME_DIR/airsup/control;\n"
+               "                      $AIRSUP_RUNTIME_DIR/control when that is set)\n"
                "      --log=TARGET    where events go: auto, stderr or journal (default auto:\n"
                "                      journald when stderr is a stream to it, as\n"
                "                      $JOURNAL_STREAM says under systemd; else stderr)\n"
@@ -50,6 +55,21 @@ static void help(void) {
                "the root supervisor gave up or a shutdown was forced (a third SIGTERM/SIGINT\n"
                "within 5 s kills what is left), 78 when the configuration does not load.\n"
                "See airsupd(8).\n");
+}
+
+/* DEFAULT (the state directory or control socket airsupd picks when
+ * neither its options nor the file name one) with its directory replaced
+ * by $AIRSUP_RUNTIME_DIR when that is set: one airsupd's defaults then
+ * stay away from those of the host's airsupd (the tests run so). */
+static int runtime_default(const char *dflt, char *buf, size_t size) {
+        const char *dir = getenv("AIRSUP_RUNTIME_DIR"), *last = strrchr(dflt, '/');
+        int n;
+
+        if (dir && *dir)
+                n = snprintf(buf, size, "%s/%s", dir, last ? last + 1 : dflt);
+        else
+                n = snprintf(buf, size, "%s", dflt);
+        return n < 0 || (size_t) n >= size ? -ENAMETOOLONG : 0;
 }
 
 /* "SIGQUIT", "SIGRTMIN+3". */
@@ -224,9 +244,15 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "airsupd: unexpected argument '%s'\nTry 'airsupd --help'.\n", argv[optind]);
                 return 2;
         }
-        if (!path) {
-                fprintf(stderr, "airsupd: no configuration: use -c FILE\nTry 'airsupd --help'.\n");
-                return 2;
+        if (!path)
+                path = AIRSUP_CONFIG;
+        {
+                const char *rt = getenv("AIRSUP_RUNTIME_DIR");
+
+                if (rt && *rt && rt[0] != '/') {
+                        fprintf(stderr, "airsupd: AIRSUP_RUNTIME_DIR=%s: not an absolute path\n", rt);
+                        return 2;
+                }
         }
 
         r = cfg_load(path, stderr, &c);
@@ -255,11 +281,12 @@ int main(int argc, char **argv) {
 
         /* One airsupd per deployment: the lock in its state directory. */
         {
-                char dir[PATH_MAX], err[PATH_MAX + 128];
+                char dir[PATH_MAX], dflt[PATH_MAX], err[PATH_MAX + 128];
 
                 if (c->state_dir)
                         snprintf(dir, sizeof(dir), "%s", c->state_dir);
-                else if (state_dir_default(path, dir, sizeof(dir)) < 0)
+                else if (state_dir_default(path, dflt, sizeof(dflt)) < 0 ||
+                         runtime_default(dflt, dir, sizeof(dir)) < 0)
                         dir[0] = '\0';
                 r = dir[0] ? state_open(dir, c->control_group, &state, err, sizeof(err)) : -ENOENT;
                 /* Locked by another airsupd, or a directory another user
@@ -347,12 +374,13 @@ int main(int argc, char **argv) {
 
         /* The control socket: --control, control =, or the default. */
         {
-                char dflt[108], err[256];
+                char dflt[108], ours[108], err[256];
 
                 if (!control_path)
                         control_path = m->cfg->control;
-                if (!control_path && control_default_path(dflt, sizeof(dflt)) >= 0)
-                        control_path = dflt;
+                if (!control_path && control_default_path(dflt, sizeof(dflt)) >= 0 &&
+                    runtime_default(dflt, ours, sizeof(ours)) >= 0)
+                        control_path = ours;
                 r = control_path ? control_open(m, control_path, m->cfg->control_group, &control, err, sizeof(err))
                                  : -ENAMETOOLONG;
                 if (r < 0) {

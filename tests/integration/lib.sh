@@ -13,6 +13,10 @@ T=$(mktemp -d /tmp/airsup-it.XXXXXX)
 LOG=$T/airsupd.log
 AIRSUPD_PID=
 cd "$T" || exit 1
+# The test's own runtime directory: airsupd's default state directory and
+# control socket go there (airsupd(8), AIRSUP_RUNTIME_DIR), and airsupctl
+# without -s looks there; never where an airsupd of the machine runs.
+export AIRSUP_RUNTIME_DIR=$T/run AIRSUP_CONTROL=$T/run/control
 
 fail() {
         echo "FAIL: $*" >&2

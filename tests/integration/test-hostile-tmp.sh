@@ -20,6 +20,9 @@ done
 SQUAT=/tmp/airsup-$VUID
 rm -rf "$SQUAT"
 trap 'rm -rf "$SQUAT"; cleanup' EXIT
+# The default layout is what this test is about: not the runtime directory
+# lib.sh gives every other test.
+unset AIRSUP_RUNTIME_DIR AIRSUP_CONTROL
 
 # Foreground only: in the background, $! would be the function's subshell.
 as_victim() { setpriv --reuid="$VUID" --regid="$VUID" --clear-groups env -u XDG_RUNTIME_DIR -u AIRSUP_CONTROL "$@"; }
