@@ -7,7 +7,7 @@ SRC=$(cd "$(dirname "$0")/../.." && pwd)
 
 ctl() { "$AIRSUPCTL" -s "$T/control" "$@"; }
 
-want=$(sed -n 's/.*-DAIRSUP_VERSION=\\"\([^\\]*\)\\".*/\1/p' "$SRC/Makefile" | head -n 1)
+want=$(sed -n 's/^VERSION *= *//p' "$SRC/Makefile" | head -n 1)
 [ "$("$AIRSUPCTL" --version)" = "airsupctl $want" ] || fail "--version: $("$AIRSUPCTL" --version), not $want"
 
 cat >all.conf <<'CONF'
