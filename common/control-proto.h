@@ -34,6 +34,12 @@
 /* Outputs: process, kind (log, file, journal, console, inherit, null),
  * path or journal identifier. */
 #define CONTROL_OUTPUT_ROW "(sss)"
+/* Tail(name, after): a console instance's kept lines after byte
+ * AFTER, as (from, next, bytes): the number of the first byte sent, of
+ * the next to come (ask with it as AFTER to follow), and whole lines,
+ * at most 64 KiB. */
+#define CONTROL_TAIL_METHOD "Tail"
+#define CONTROL_TAIL_REPLY "ttay"
 /* DeadLetters: realtime usec, receiver, sender, first bytes in hex,
  * type, length, redeliveries. */
 #define CONTROL_DEAD_LETTER_ROW "(tsssuuu)"

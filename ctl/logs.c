@@ -1,7 +1,8 @@
 /* logs.c - airsupctl logs: the last lines of a group's log: or file:
- * output, read here (airsupd says where it writes), or journalctl's;
- * with no name, those of every group whose output airsupd keeps in a
- * file, each line after its instance's name. */
+ * output, read here (airsupd says where it writes), of its console
+ * output (the lines airsupd keeps, from its Tail method), or
+ * journalctl's; with no name, those of every group whose output airsupd
+ * keeps in a file or in memory, each line after its instance's name. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
@@ -44,11 +45,15 @@ static FILE *log_open(const char *path) {
 
 /* One log file shown: its path, what goes before each of its lines (""
  * for the one group named, else "web[1] | "), and the file, open at
- * the end of what was shown (NULL until it can be opened). */
+ * the end of what was shown (NULL until it can be opened).  Or, when
+ * CONSOLE, a console instance whose lines airsupd keeps: PATH is its
+ * name, NEXT the number of the byte to ask for next. */
 typedef struct source {
         char *path;
         char *prefix;
         FILE *f;
+        bool console;
+        uint64_t next;
 } source;
 
 typedef struct sources {
@@ -68,18 +73,18 @@ static void sources_free(sources *l) {
 
 /* PATH, for the process PROC ("" for no prefix); the same file twice
  * (instances sharing a path) is read once. */
-static int sources_add(sources *l, const char *proc, const char *path) {
+static int sources_add(sources *l, const char *proc, const char *path, bool console) {
         source *s;
 
         for (size_t i = 0; i < l->n; i++)
-                if (strcmp(l->s[i].path, path) == 0)
+                if (l->s[i].console == console && strcmp(l->s[i].path, path) == 0)
                         return 0;
         s = realloc(l->s, (l->n + 1) * sizeof(*s));
         if (!s)
                 return -ENOMEM;
         l->s = s;
         s = &l->s[l->n];
-        *s = (source) { .path = strdup(path) };
+        *s = (source) { .path = strdup(path), .console = console };
         if (!s->path || (proc[0] ? asprintf(&s->prefix, "%s | ", proc) : (s->prefix = strdup("")) ? 0 : -1) < 0) {
                 free(s->path);
                 return -ENOMEM;
@@ -101,12 +106,26 @@ static void put_lines(const source *s, const char *buf, size_t len) {
         }
 }
 
+/* Where the last N lines of BUF's first END bytes begin. */
+static long last_lines(const char *buf, long end, long n) {
+        long start = end, count = 0;
+
+        if (n == 0)
+                return end;
+        /* Back from the end: the N-th newline before the last line's end. */
+        if (start > 0 && buf[start - 1] == '\n')
+                start--;
+        while (start > 0 && (buf[start - 1] != '\n' || ++count < n))
+                start--;
+        return start;
+}
+
 /* Opens S and shows its last N lines, read from at most its last 16
  * MiB; the file stays open after them for following.  A line still
  * being written is left for the follower when FOLLOW. */
 static void tail_lines(source *s, long n, bool follow) {
         const long window = 16L << 20;
-        long size, from, len, end, count = 0, start;
+        long size, from, len, end, start;
         char *buf;
 
         s->f = log_open(s->path);
@@ -128,14 +147,7 @@ static void tail_lines(source *s, long n, bool follow) {
                         end--;
                 fseek(s->f, from + end, SEEK_SET);
         }
-        /* Back from the end: the N-th newline before the last line's end. */
-        start = end;
-        if (start > 0 && buf[start - 1] == '\n')
-                start--;
-        while (start > 0 && (buf[start - 1] != '\n' || ++count < n))
-                start--;
-        if (n == 0)
-                start = end;
+        start = last_lines(buf, end, n);
         put_lines(s, buf + start, (size_t) (end - start));
         fflush(stdout);
         free(buf);
@@ -178,6 +190,41 @@ static void source_check(source *s) {
         s->f = log_open(s->path);
 }
 
+/* S's console lines that came since its last call (its last N when it
+ * had none: the first), from Tail; lines airsupd turned over meanwhile
+ * said on stderr.  0, or an exit code. */
+static int console_read(sd_bus *bus, source *s, long n, bool first) {
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        uint64_t from, next;
+        const void *data;
+        size_t len;
+        int r;
+
+        r = sd_bus_call_method(bus, NULL, CONTROL_PATH, CONTROL_IFACE, CONTROL_TAIL_METHOD, &e, &reply, "st",
+                               s->path, s->next);
+        if (r < 0) {
+                r = call_error(&e, r);
+                sd_bus_error_free(&e);
+                return r;
+        }
+        r = sd_bus_message_read(reply, "tt", &from, &next);
+        if (r >= 0)
+                r = sd_bus_message_read_array(reply, 'y', &data, &len);
+        if (r >= 0) {
+                long start = first ? last_lines(data, (long) len, n) : 0;
+
+                if (!first && from > s->next)
+                        fprintf(stderr, "airsupctl: %s: %llu bytes of output came and went between two looks\n",
+                                s->path, (unsigned long long) (from - s->next));
+                put_lines(s, (const char *) data + start, len - (size_t) start);
+                fflush(stdout);
+                s->next = next;
+        }
+        sd_bus_message_unref(reply);
+        return r < 0 ? EXIT_FAILED : 0;
+}
+
 /* Whether airsupd has gone (our connection closed), waiting at most
  * USEC for it. */
 static bool daemon_gone(sd_bus *bus, uint64_t usec) {
@@ -197,14 +244,19 @@ static int follow_files(sd_bus *bus, sources *l) {
 
         while (!gone) {
                 for (size_t i = 0; i < l->n; i++)
-                        source_read(&l->s[i], false);
+                        if (l->s[i].console)
+                                (void) console_read(bus, &l->s[i], 0, false);
+                        else
+                                source_read(&l->s[i], false);
                 fflush(stdout);
                 gone = daemon_gone(bus, 200 * 1000);
                 for (size_t i = 0; i < l->n; i++)
-                        source_check(&l->s[i]);
+                        if (!l->s[i].console)
+                                source_check(&l->s[i]);
         }
         for (size_t i = 0; i < l->n; i++)
-                source_read(&l->s[i], true);
+                if (!l->s[i].console)
+                        source_read(&l->s[i], true);
         fflush(stdout);
         return 0;
 }
@@ -240,7 +292,8 @@ static int run_journalctl(sd_bus *bus, const char *id, long n, bool follow) {
 }
 
 /* What Outputs says of one group or instance: its log files (the first
- * only, unless EVERY), else a journal identifier or what other kind. */
+ * only, unless EVERY; with EVERY, its console instances too), else a
+ * journal identifier or what other kind. */
 typedef struct outputs {
         size_t count;
         char *ident;
@@ -266,10 +319,12 @@ static int read_outputs(sd_bus *bus, const char *name, bool every, sources *l, o
                 o->count++;
                 if (strcmp(kind, "log") == 0 || strcmp(kind, "file") == 0) {
                         if (!kept || every)
-                                r = sources_add(l, every ? proc : "", path);
+                                r = sources_add(l, every ? proc : "", path, false);
                         kept = true;
                 } else if (strcmp(kind, "journal") == 0 && !o->ident)
                         r = (o->ident = strdup(path)) ? 0 : -ENOMEM;
+                else if (strcmp(kind, "console") == 0 && every)
+                        r = sources_add(l, proc, proc, true);
                 else if (strcmp(kind, "journal") != 0)
                         o->other = strcmp(kind, "console") == 0 ? "console"
                                  : strcmp(kind, "inherit") == 0 ? "inherit" : "null";
@@ -299,8 +354,22 @@ static int logs_one(sd_bus *bus, const char *name, long n, bool follow) {
                 }
         } else if (o.ident)
                 r = run_journalctl(bus, o.ident, n, follow);
+        else if (o.other && strcmp(o.other, "console") == 0) {
+                /* The lines airsupd keeps (a group: its first instance's). */
+                if (o.count > 1)
+                        fprintf(stderr, "airsupctl: %s has %zu instances; showing the first one's output (name "
+                                "GROUP[i] for another)\n", name, o.count);
+                r = sources_add(&l, "", name, true);
+                if (r >= 0)
+                        r = console_read(bus, &l.s[0], n, true);
+                else
+                        r = EXIT_FAILED;
+                if (r == 0 && follow)
+                        r = follow_files(bus, &l);
+        }
         else {
-                fprintf(stderr, "airsupctl: %s writes to %s: airsupd keeps no log of it (use stdout = log:PATH)\n",
+                fprintf(stderr, "airsupctl: %s writes to %s: airsupd keeps no log of it (use stdout = log:PATH "
+                        "or console)\n",
                         name, o.other ? o.other : "nothing");
                 r = EXIT_FAILED;
         }
@@ -381,6 +450,11 @@ static int logs_all(sd_bus *bus, long n, bool follow) {
         }
         for (size_t i = 0; i < l.n; i++) {
                 /* A file not there yet is followed until it is. */
+                if (l.s[i].console) {
+                        if (console_read(bus, &l.s[i], n, true) == 0)
+                                shown++;
+                        continue;
+                }
                 if (access(l.s[i].path, R_OK) < 0 && (errno != ENOENT || !follow)) {
                         if (errno != ENOENT)
                                 fprintf(stderr, "airsupctl: cannot read %s: %s\n", l.s[i].path, strerror(errno));
@@ -390,8 +464,8 @@ static int logs_all(sd_bus *bus, long n, bool follow) {
                 shown++;
         }
         if (shown == 0) {
-                fprintf(stderr, "airsupctl: airsupd keeps no group's output in a file that can be read "
-                        "(use stdout = log:PATH)\n");
+                fprintf(stderr, "airsupctl: airsupd keeps no group's output in a file that can be read or "
+                        "in memory (use stdout = log:PATH or console)\n");
                 r = EXIT_FAILED;
         } else
                 r = follow ? follow_files(bus, &l) : 0;

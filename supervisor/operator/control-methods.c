@@ -1,7 +1,7 @@
 /* control-methods.c - the objects each control connection serves
  * (org.airsup1.Manager on /org/airsup1, a node object per node, enough
  * of the bus daemon's interface for busctl) and the queries: Status,
- * Tree, Outputs, DeadLetters, Metrics.  The verbs are in control-verbs.c,
+ * Tree, Outputs, Tail, DeadLetters, Metrics.  The verbs are in control-verbs.c,
  * the event log's methods in control-events.c. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -24,6 +24,8 @@
 #include "supervisor/operator/control-verbs.h"
 #include "supervisor/operator/metrics.h"
 #include "supervisor/operator/proc-query.h"
+#include "supervisor/output/logsink.h"
+#include "supervisor/output/tail.h"
 
 static int append_proc(sd_bus_message *r, const sup_node *n, const sup_proc *p, uint64_t now) {
         char exit_text[48];
@@ -180,6 +182,56 @@ static int method_outputs(sd_bus_message *msg, void *userdata, sd_bus_error *err
         return reply_array_send(c, reply);
 }
 
+/* A console instance's kept lines after byte AFTER (tail.c): a group
+ * names its first instance, as Outputs' first row. */
+static int method_tail(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        static const log_tail none;
+        sup_control *c = userdata;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ char *buf = NULL;
+        const log_tail *t;
+        const char *name;
+        uint64_t after, from, next;
+        size_t len;
+        sup_node *n;
+        sup_proc *p;
+        client *cl;
+        int r;
+
+        r = read_target(msg, c, &name, &n, &p, error);
+        if (r >= 0)
+                r = sd_bus_message_read(msg, "t", &after);
+        if (r < 0)
+                return r;
+        if (n && (n->cfg->supervisor || n->n_procs == 0))
+                return sd_bus_error_setf(error, CONTROL_ERR_FAILED, "%s is a supervisor: name a group", name);
+        if (n)
+                p = &n->procs[0];
+        t = log_sink_tail(p->sink_out);
+        if (!t)
+                t = log_sink_tail(p->sink_err);
+        /* Console, but not started yet: nothing so far. */
+        if (!t && !p->sink_out && !p->sink_err &&
+            (p->group->cfg->out == CFG_OUTPUT_CONSOLE || p->group->cfg->err == CFG_OUTPUT_CONSOLE))
+                t = &none;
+        if (!t)
+                return sd_bus_error_setf(error, CONTROL_ERR_FAILED, "%s writes to no console: airsupd keeps none "
+                                         "of its lines", name);
+        r = log_tail_read(t, after, &buf, &len, &from, &next);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "tt", from, next);
+        if (r >= 0)
+                r = sd_bus_message_append_array(reply, 'y', buf, len);
+        if (r >= 0)
+                r = sd_bus_send(NULL, reply, NULL);
+        if (r >= 0 && (cl = client_of(c, sd_bus_message_get_bus(reply))))
+                client_count_sent(cl, reply);   /* against its bounds, as every reply */
+        return r;
+}
+
 /* The dead letters kept, oldest first: (realtime_usec, receiver, sender,
  * type, len, redeliveries, first bytes in hex); NAME "" for all, else
  * those of the receivers NAME or below it (name_below()). */
@@ -258,6 +310,8 @@ static const sd_bus_vtable manager_vtable[] = {
                                 "s", node), SD_BUS_RESULT("a" CONTROL_EVENT_ROW, events), method_events, 0),
         SD_BUS_METHOD_WITH_ARGS("Outputs", SD_BUS_ARGS("s", name), SD_BUS_RESULT("a" CONTROL_OUTPUT_ROW, outputs),
                                 method_outputs, 0),
+        SD_BUS_METHOD_WITH_ARGS(CONTROL_TAIL_METHOD, SD_BUS_ARGS("s", name, "t", after),
+                                SD_BUS_RESULT("t", from, "t", next, "ay", text), method_tail, 0),
         SD_BUS_METHOD_WITH_ARGS("Metrics", SD_BUS_NO_ARGS, SD_BUS_RESULT("a" CONTROL_METRIC_ROW, samples),
                                 method_metrics, 0),
         SD_BUS_METHOD_WITH_ARGS("DeadLetters", SD_BUS_ARGS("s", name), SD_BUS_RESULT("a" CONTROL_DEAD_LETTER_ROW, letters),

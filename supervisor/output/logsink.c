@@ -12,7 +12,9 @@
  * by it, and airsupd's memory does not grow.  A line longer than the
  * buffer is written in pieces, each a line of its own, never dropped.
  * Console lines go out without waiting (errout.c): while
- * airsupd's standard error is full they are dropped and counted.
+ * airsupd's standard error is full they are dropped and counted.  Each
+ * console line is also kept in the sink's ring (tail.c, the last 64 KiB
+ * of whole lines), across restarts, for airsupctl logs.
  *
  * The file is opened and rotated by airsupd, usually root, in a directory
  * that the group's user often owns: that user may put a FIFO, a
@@ -55,6 +57,7 @@
 #include "supervisor/core/event.h"
 #include "supervisor/output/errout.h"
 #include "supervisor/output/logsink.h"
+#include "supervisor/output/tail.h"
 #include "supervisor/core/ratelimit.h"
 
 #define SINK_LINE_MAX 16384             /* longer lines are split */
@@ -67,6 +70,7 @@ struct log_sink {
         sd_event_source *source;
         int read_fd, write_fd;
         bool console;                   /* airsupd's stderr, "NAME | line" */
+        log_tail tail;                  /* console: its last lines */
         char name[96];
         char path[PATH_MAX];
         char dir[PATH_MAX];             /* PATH up to its last '/' ("/" for "/x") */
@@ -367,6 +371,8 @@ static void put_file_line(log_sink *s, uint64_t now, const char *line, size_t le
 static void put_console_line(log_sink *s, const char *line, size_t len) {
         char head[128], note[128];
 
+        /* Kept whether or not standard error takes it. */
+        (void) log_tail_append(&s->tail, line, len);
         snprintf(head, sizeof(head), "%s | ", s->name);
         if (s->dropped > s->dropped_told) {
                 snprintf(note, sizeof(note), "airsupd: %llu lines dropped or cut, airsupd's standard error was full",
@@ -492,6 +498,7 @@ log_sink *log_sink_free(log_sink *s) {
         s->source = sd_event_source_disable_unref(s->source);
         safe_close(s->read_fd);
         safe_close(s->file_fd);
+        log_tail_done(&s->tail);
         free(s);
         return NULL;
 }
@@ -501,4 +508,8 @@ void log_sink_set_rotation(log_sink *s, uint64_t max, unsigned keep) {
                 return;
         s->max = max;
         s->keep = keep;
+}
+
+const log_tail *log_sink_tail(const log_sink *s) {
+        return s && s->console ? &s->tail : NULL;
 }

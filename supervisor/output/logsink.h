@@ -19,3 +19,5 @@ void log_sink_reopen(log_sink *s);
 /* A reload's new log_max and log_keep, from the next line on (S may be NULL). */
 void log_sink_set_rotation(log_sink *s, uint64_t max, unsigned keep);
 log_sink *log_sink_free(log_sink *s);
+/* A console sink's last lines (tail.h); NULL for a log file's (or no) sink. */
+const struct log_tail *log_sink_tail(const log_sink *s);

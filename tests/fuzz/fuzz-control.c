@@ -64,6 +64,7 @@ static const struct call {
         { "org.airsup1.Manager", "Shutdown", "", 0 },
         { "org.airsup1.Manager", "Events", "utis", 0 },
         { "org.airsup1.Manager", "Outputs", "s", 0 },
+        { "org.airsup1.Manager", "Tail", "st", 0 },
         { "org.airsup1.Manager", "Metrics", "", 0 },
         { "org.airsup1.Manager", "DeadLetters", "s", 0 },
         { "org.airsup1.Manager", "Subscribe", "", 0 },
