@@ -203,8 +203,10 @@ static int method_tail(sd_bus_message *msg, void *userdata, sd_bus_error *error)
                 r = sd_bus_message_read(msg, "t", &after);
         if (r < 0)
                 return r;
-        if (n && (n->cfg->supervisor || n->n_procs == 0))
+        if (n && n->cfg->supervisor)
                 return sd_bus_error_setf(error, CONTROL_ERR_FAILED, "%s is a supervisor: name a group", name);
+        if (n && n->n_procs == 0)
+                return sd_bus_error_setf(error, CONTROL_ERR_FAILED, "%s has no instance", name);
         if (n)
                 p = &n->procs[0];
         t = log_sink_tail(p->sink_out);
