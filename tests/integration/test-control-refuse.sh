@@ -10,17 +10,15 @@ printf '[group:a]\ncommand = sleep 1000\n' >one.conf
 start_airsupd one.conf
 wait_log 'ready root'
 
-# The second one, with its default state directory (under
-# $XDG_RUNTIME_DIR) and with one of its own.
-# (/run/airsup as root, else $XDG_RUNTIME_DIR/airsup), named after its file.
-mkdir -m 700 run
+# The second one, with its default state directory (under this test's
+# AIRSUP_RUNTIME_DIR, lib.sh), named after its file, and with one of its own.
+mkdir -p -m 700 "$AIRSUP_RUNTIME_DIR"
 name=two${T##*.}
 printf '[group:z]\ncommand = sleep 1000\n' >"$name.conf"
-XDG_RUNTIME_DIR=$T/run "$AIRSUPD" -c "$name.conf" --log=stderr --control "$T/control" 2>two.err
+"$AIRSUPD" -c "$name.conf" --log=stderr --control "$T/control" 2>two.err
 [ $? -eq 1 ] || fail "a second airsupd on a live socket did not exit 1"
 grep -q "another airsupd answers on $T/control" two.err || fail "the second airsupd says: $(cat two.err)"
-if [ "$(id -u)" -eq 0 ]; then root=/run/airsup; else root=$T/run/airsup; fi
-for d in "$root/$name"-*; do
+for d in "$AIRSUP_RUNTIME_DIR/$name"-*; do
         [ -e "$d" ] && fail "the second airsupd left $d: $(ls -A "$d"; rm -rf "$d")"
 done
 printf '[airsupd]\nstate_dir = %s/state2\n[group:z]\ncommand = sleep 1000\n' "$T" >three.conf
