@@ -195,7 +195,6 @@ static int method_tail(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         size_t len;
         sup_node *n;
         sup_proc *p;
-        client *cl;
         int r;
 
         r = read_target(msg, c, &name, &n, &p, error);
@@ -228,9 +227,7 @@ static int method_tail(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         if (r >= 0)
                 r = sd_bus_message_append_array(reply, 'y', buf, len);
         if (r >= 0)
-                r = sd_bus_send(NULL, reply, NULL);
-        if (r >= 0 && (cl = client_of(c, sd_bus_message_get_bus(reply))))
-                client_count_sent(cl, reply);   /* against its bounds, as every reply */
+                r = control_send(c, reply);
         return r;
 }
 

@@ -170,7 +170,7 @@ void client_count_sent(client *cl, sd_bus_message *m) {
 }
 
 /* Sends REPLY, made by a method, and counts it against its client. */
-static int control_send(sup_control *c, sd_bus_message *reply) {
+int control_send(sup_control *c, sd_bus_message *reply) {
         client *cl;
         int r = sd_bus_send(NULL, reply, NULL);
 

@@ -21,6 +21,8 @@ void client_cut(client *cl);
 bool client_check(client *cl);
 /* M, just sent to CL, counted; CL cut if that puts it past its bounds. */
 void client_count_sent(client *cl, sd_bus_message *m);
+/* Sends REPLY, made by a method, and counts it against its client. */
+int control_send(sup_control *c, sd_bus_message *reply);
 /* A method's reply that is an array of ROW: begun (the array open), and
  * ended (closed, sent and counted against its client). */
 int reply_array_new(sd_bus_message *msg, const char *row, sd_bus_message **ret);
