@@ -120,7 +120,7 @@ $(BUILD)/install/%: % $(BUILD)/paths
 	$(SUBST) $< >$@
 
 # libairsup: position-independent, only airsup_* exported.
-LIB_SRC  = child/airsup.c common/channel.c common/fds.c $(SHM_SRC)
+LIB_SRC  = child/airsup.c common/channel.c common/fds.c common/actor-addr.c $(SHM_SRC)
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/lib/%.o)
 
 $(BUILD)/lib/%.o: %.c | deps

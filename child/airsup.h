@@ -40,7 +40,10 @@ typedef struct airsup_msg {
         uint64_t correlation, reply_to;
         uint64_t deadline_ns;           /* CLOCK_MONOTONIC; 0: none */
         uint32_t lane;                  /* for airsup_commit() */
-        char sender[AIRSUP_NAME_MAX];   /* "GROUP" or "GROUP[i]", as airsupd names the sender */
+        char sender[AIRSUP_NAME_MAX];   /* "GROUP" or "GROUP[i]", as airsupd names the sender; "" in the process */
+        uint64_t from;                  /* the sending actor (airsup_ref) in this process; 0: none */
+        char actor[AIRSUP_NAME_MAX];    /* airsup_recv(): the actor it is addressed to ("ACTOR" of
+                                         * "GROUP/ACTOR"), "" for the process itself */
 } airsup_msg;
 
 typedef struct airsup_send_opts {
@@ -58,7 +61,8 @@ int airsup_attach(airsup **ret);
 airsup *airsup_detach(airsup *a);
 
 /* The destination NAME, "GROUP" (for a pool: an instance airsupd
- * chooses, see airsup(3)) or "GROUP[i]", waiting up to TIMEOUT_NS for
+ * chooses, see airsup(3)) or "GROUP[i]", or an actor in one of them,
+ * "GROUP/ACTOR" or "GROUP[i]/ACTOR" (see Actors below), waiting up to TIMEOUT_NS for
  * airsupd's answer: -ENOENT no such group or instance, -EISDIR a
  * supervisor, -EINVAL not a name. */
 int airsup_lookup(airsup *a, const char *name, uint64_t timeout_ns, airsup_dest **ret);
@@ -99,6 +103,140 @@ int airsup_ready(airsup *a);
 /* For health = heartbeat: says the process is alive and well; call it at
  * least every health_interval (airsup.conf(5), HEALTH). */
 int airsup_heartbeat(airsup *a);
+
+
+/* ---- Actors (airsup(3), ACTORS) --------------------------------------
+ *
+ * One actor system per process (airsup_sys), single-threaded: a tree of
+ * supervisors and actors under one root supervisor, run by one dispatch
+ * loop (airsup_sys_run(), or airsup_sys_fd() + airsup_sys_process() in a
+ * program's own loop).  An actor is a behaviour (a handler and optional
+ * start / stop / error hooks, usually shared by many actors), a state
+ * pointer, an optional name and a mailbox.  Supervisors apply airsupd's
+ * rules (strategy, restart type, intensity within a period, backoff,
+ * ordered start, reverse-order stop).  When the root supervisor gives
+ * up, the process ends with AIRSUP_EXIT_GAVE_UP after a final event, and
+ * airsupd's tree takes over.  A memory fault is not an actor error: it
+ * ends the whole process, and airsupd restarts the group. */
+
+typedef struct airsup_sys airsup_sys;
+typedef uint64_t airsup_ref;            /* an actor or supervisor; 0 is none; stale once it ended */
+
+#define AIRSUP_EXIT_GAVE_UP 70          /* the process's exit status when its root supervisor gave up */
+
+/* Strategies and restart types, as in airsup.conf(5). */
+enum { AIRSUP_ONE_FOR_ONE = 0, AIRSUP_ONE_FOR_ALL = 1, AIRSUP_REST_FOR_ONE = 2 };
+enum { AIRSUP_PERMANENT = 0, AIRSUP_TRANSIENT = 1, AIRSUP_TEMPORARY = 2 };
+
+/* What an error hook answers about a handler's error. */
+enum {
+        AIRSUP_RESUME = 1,              /* keep the state, go on with the next message */
+        AIRSUP_RESTART = 2,             /* stop hook, fresh state from the start hook: the actor alone */
+        AIRSUP_STOP = 3,                /* stop hook, and the actor ends for good */
+        AIRSUP_ESCALATE = 4,            /* the actor exits abnormally: its supervisor's strategy decides */
+};
+#define AIRSUP_RETRY 0x100              /* | AIRSUP_RESTART: the fresh actor handles the failed message again */
+
+typedef struct airsup_behaviour {
+        /* A message: 0, or an error (any negative value) for the error hook. */
+        int (*handle)(airsup_sys *s, airsup_ref self, void *state, const airsup_msg *m, const void *data);
+        /* Fresh state from ARG (at spawn and at each restart); an error
+         * fails the start.  NULL: the state is ARG. */
+        int (*start)(airsup_sys *s, airsup_ref self, void *arg, void **state);
+        /* The actor ends or restarts; REASON 0 normal, else the error. */
+        void (*stop)(airsup_sys *s, airsup_ref self, void *state, int reason);
+        /* What to do about ERROR from handle() on M.  NULL: AIRSUP_RESTART. */
+        int (*error)(airsup_sys *s, airsup_ref self, void *state, int error, const airsup_msg *m);
+} airsup_behaviour;
+
+typedef struct airsup_spawn_opts {
+        const char *name;               /* NULL: none; else unique in the process, see airsup(3) */
+        int restart;                    /* AIRSUP_PERMANENT (0), AIRSUP_TRANSIENT, AIRSUP_TEMPORARY */
+        void *arg;                      /* for the start hook */
+} airsup_spawn_opts;
+
+typedef struct airsup_sup_opts {
+        const char *name;
+        int strategy;                   /* AIRSUP_ONE_FOR_ONE ... */
+        int restart;                    /* its own restart type under its parent */
+        unsigned intensity;             /* more restarts than this within period: it gives up */
+        uint64_t period_ns;
+        uint64_t backoff_ns, backoff_max_ns;    /* 0: restart at once */
+} airsup_sup_opts;
+
+/* airsupd's defaults: one_for_one, permanent, 5 restarts in 10 s, no backoff. */
+void airsup_sup_opts_init(airsup_sup_opts *o);
+
+typedef struct airsup_sys_opts {
+        const airsup_sup_opts *root;    /* NULL: airsup_sup_opts_init()'s */
+        unsigned budget;                /* messages an actor handles per turn; 0: 64 */
+        unsigned published;             /* actors listed in the table airsupd reads; 0: 4096 */
+        int no_exit;                    /* the root gave up: return -ECANCELED instead of exiting */
+} airsup_sys_opts;
+
+/* A: the attached handle (messages from other groups, the table and
+ * events for airsupd), or NULL for actors without airsupd. */
+int airsup_sys_new(airsup *a, const airsup_sys_opts *o, airsup_sys **ret);
+/* Stops every actor, children before their supervisor, in reverse order. */
+airsup_sys *airsup_sys_free(airsup_sys *s);
+airsup_ref airsup_root(const airsup_sys *s);
+
+/* A supervisor under PARENT (a supervisor). */
+int airsup_supervise(airsup_sys *s, airsup_ref parent, const airsup_sup_opts *o, airsup_ref *ret);
+/* An actor under SUP, started at once (its start hook runs before this
+ * returns; its error is returned and nothing is left).  RET may be NULL. */
+int airsup_spawn(airsup_sys *s, airsup_ref sup, const airsup_behaviour *b, const airsup_spawn_opts *o,
+                 airsup_ref *ret);
+/* Ends R for good (a supervisor: its children first, in reverse order),
+ * as OTP's terminate_child: not restarted, not counted. */
+int airsup_stop(airsup_sys *s, airsup_ref r);
+/* The actor SELF ends itself with REASON (0 normal, negative abnormal) at
+ * the end of its handler; its restart type and supervisor decide. */
+int airsup_exit(airsup_sys *s, airsup_ref self, int reason);
+/* The actor named NAME in this process: -ENOENT. */
+int airsup_whereis(airsup_sys *s, const char *name, airsup_ref *ret);
+/* The actor being run (in a handler or hook), 0 outside. */
+airsup_ref airsup_self(const airsup_sys *s);
+
+/* TYPE and LEN bytes of DATA, copied into TO's mailbox.  -ESRCH: TO
+ * ended; -EMSGSIZE beyond AIRSUP_ACTOR_MESSAGE_MAX. */
+#define AIRSUP_ACTOR_MESSAGE_MAX (UINT32_C(16) << 20)
+int airsup_tell(airsup_sys *s, airsup_ref to, uint32_t type, const void *data, size_t len);
+/* Without a copy: room for LEN bytes at *RET_BUF in TO's mailbox, then
+ * airsup_tell_commit() (or a second reserve gives the first up). */
+int airsup_tell_reserve(airsup_sys *s, airsup_ref to, uint32_t type, size_t len, void **ret_buf);
+int airsup_tell_commit(airsup_sys *s);
+
+/* TYPE and DATA to TO after DELAY_NS, then every PERIOD_NS if not 0,
+ * until cancelled or TO ends.  All timers share one timerfd. */
+int airsup_send_after(airsup_sys *s, airsup_ref to, uint64_t delay_ns, uint64_t period_ns, uint32_t type,
+                      const void *data, size_t len, uint64_t *ret_timer);
+int airsup_cancel(airsup_sys *s, uint64_t timer);
+
+/* What airsupctl actors shows, for one actor or supervisor. */
+typedef struct airsup_actor_info {
+        char name[AIRSUP_NAME_MAX];
+        airsup_ref parent;
+        int supervisor;                 /* 1 for a supervisor */
+        int state;                      /* AIRSUP_ACTOR_RUNNING ... */
+        uint32_t depth;                 /* messages waiting in its mailbox */
+        uint32_t restarts;
+        uint64_t processed;
+        int last_error;
+} airsup_actor_info;
+enum { AIRSUP_ACTOR_RUNNING = 1, AIRSUP_ACTOR_RESTARTING = 2, AIRSUP_ACTOR_STOPPED = 3 };
+int airsup_actor_info_get(airsup_sys *s, airsup_ref r, airsup_actor_info *ret);
+
+/* The loop.  airsup_sys_fd() is readable when there is work; then call
+ * airsup_sys_process(): > 0 more work is ready (call it again), 0 idle
+ * (poll the fd), -ECANCELED the root gave up (no_exit) or
+ * airsup_sys_quit() was called, other negative errno: error. */
+int airsup_sys_fd(const airsup_sys *s);
+int airsup_sys_process(airsup_sys *s);
+/* Runs until the root gives up (exits AIRSUP_EXIT_GAVE_UP, or returns
+ * -ECANCELED with no_exit) or airsup_sys_quit(): 0. */
+int airsup_sys_run(airsup_sys *s);
+void airsup_sys_quit(airsup_sys *s);
 
 #ifdef __cplusplus
 }

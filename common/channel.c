@@ -14,6 +14,9 @@ static const struct {
         [CHAN_INBOX] = { sizeof(chan_inbox), 2 },
         [CHAN_PING] = { sizeof(chan_ping), 0 },
         [CHAN_PONG] = { sizeof(chan_ping), 0 },
+        [CHAN_ACTORS] = { sizeof(chan_actors), 1 },
+        [CHAN_ACTOR_EVENT] = { sizeof(chan_actor_event), 0 },
+        [CHAN_DEAD] = { sizeof(chan_dead), 0 },
 };
 
 _Static_assert(sizeof(chan_record) <= CHAN_RECORD_MAX, "a record outgrew CHAN_RECORD_MAX");
@@ -47,6 +50,17 @@ bool chan_name_valid(const char *s) {
         return i + 1 < CHAN_NAME_MAX && s[i] == ']' && s[i + 1] == '\0';
 }
 
+/* A text field: NUL-terminated within, printable ASCII before it. */
+static bool text_valid(const char *s, size_t size) {
+        for (size_t i = 0; i < size; i++) {
+                if (s[i] == '\0')
+                        return true;
+                if (s[i] < 0x20 || s[i] > 0x7e)
+                        return false;
+        }
+        return false;
+}
+
 int chan_parse(const void *buf, size_t len, size_t n_fds, chan_record *ret) {
         chan_hdr h;
 
@@ -71,7 +85,20 @@ int chan_parse(const void *buf, size_t len, size_t n_fds, chan_record *ret) {
                 return chan_name_valid(ret->inbox.sender) ? 0 : -EBADMSG;
         case CHAN_PING:
         case CHAN_PONG:
+        case CHAN_ACTORS:
                 return 0;
+        case CHAN_ACTOR_EVENT:
+                return ret->actor_event.kind > 0 && ret->actor_event.kind < _CHAN_ACTOR_KIND_MAX &&
+                                       text_valid(ret->actor_event.actor, CHAN_NAME_MAX) &&
+                                       text_valid(ret->actor_event.detail, CHAN_NAME_MAX)
+                               ? 0
+                               : -EBADMSG;
+        case CHAN_DEAD:
+                return ret->dead.reason > 0 && ret->dead.reason < _CHAN_DEAD_REASON_MAX &&
+                                       ret->dead.n_head <= sizeof(ret->dead.head) &&
+                                       text_valid(ret->dead.actor, CHAN_NAME_MAX)
+                               ? 0
+                               : -EBADMSG;
         default:
                 return -EBADMSG;
         }

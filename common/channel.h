@@ -6,6 +6,15 @@
  *   process -> airsupd
  *     LOOKUP  req, name               a lane to NAME ("GROUP" or "GROUP[i]")
  *     PONG    seq                     the answer to PING seq
+ *     ACTORS                          + fd: the process's actor table (common/actor-table.h),
+ *                                       a memfd sealed against shrinking; replaces an earlier one
+ *     ACTOR_EVENT kind, error, answer, actor, detail
+ *                                     an actor started, failed (with its hook's answer),
+ *                                       restarted, stopped, escalated; GAVE_UP: the root
+ *                                       supervisor gave up and the process is about to exit
+ *     DEAD    index, type, len, reason, actor, head
+ *                                     a message that came on inbound lane INDEX was a dead
+ *                                       letter in the process (no such actor, a bad address)
  *   airsupd -> process
  *     LANE    req, index, peer        + fds: lane, the receiver's bell, its eventfd,
  *                                       the lane's space eventfd
@@ -38,6 +47,9 @@ typedef enum chan_type {
         CHAN_INBOX,
         CHAN_PING,
         CHAN_PONG,
+        CHAN_ACTORS,
+        CHAN_ACTOR_EVENT,
+        CHAN_DEAD,
         _CHAN_TYPE_MAX,
 } chan_type;
 
@@ -85,6 +97,51 @@ typedef struct chan_ping {
         uint64_t seq;
 } chan_ping;
 
+/* ACTORS carries nothing but its fd. */
+typedef struct chan_actors {
+        chan_hdr h;
+        uint32_t reserved[2];
+} chan_actors;
+
+typedef enum chan_actor_kind {
+        CHAN_ACTOR_STARTED = 1,
+        CHAN_ACTOR_FAILED,              /* error: the handler's, answer: the hook's AIRSUP_RESUME.. */
+        CHAN_ACTOR_RESTARTED,
+        CHAN_ACTOR_STOPPED,             /* error: the reason, 0 normal */
+        CHAN_ACTOR_ESCALATED,           /* a supervisor gave up (intensity); its parent decides */
+        CHAN_ACTOR_GAVE_UP,             /* the root gave up: the process exits AIRSUP_EXIT_GAVE_UP */
+        CHAN_ACTOR_SUPPRESSED,          /* error: how many events the process did not send (its rate limit) */
+        _CHAN_ACTOR_KIND_MAX,
+} chan_actor_kind;
+
+typedef struct chan_actor_event {
+        chan_hdr h;
+        uint32_t kind;                  /* chan_actor_kind */
+        int32_t error;
+        uint32_t answer;
+        uint32_t reserved;
+        char actor[CHAN_NAME_MAX];      /* its name, or "#ID" for an actor without one; may be "" */
+        char detail[CHAN_NAME_MAX];     /* free text, printable ASCII, NUL-terminated within */
+} chan_actor_event;
+
+typedef enum chan_dead_reason {
+        CHAN_DEAD_NO_ACTOR = 1,         /* the address names no actor of the process */
+        CHAN_DEAD_BAD_ADDRESS,          /* the address is not one */
+        _CHAN_DEAD_REASON_MAX,
+} chan_dead_reason;
+
+typedef struct chan_dead {
+        chan_hdr h;
+        uint32_t index;                 /* the inbound lane it came on: airsupd knows its sender */
+        uint32_t type;                  /* the message's */
+        uint32_t len;                   /* its payload bytes (without the address) */
+        uint32_t reason;                /* chan_dead_reason */
+        char actor[CHAN_NAME_MAX];      /* the address it named, cut at CHAN_NAME_MAX - 1 */
+        uint32_t n_head;                /* bytes of head[] that are the payload's first */
+        uint32_t reserved;
+        uint8_t head[64];
+} chan_dead;
+
 typedef union chan_record {
         chan_hdr h;
         chan_lookup lookup;
@@ -93,6 +150,9 @@ typedef union chan_record {
         chan_bell bell;
         chan_inbox inbox;
         chan_ping ping;                 /* PING and PONG */
+        chan_actors actors;
+        chan_actor_event actor_event;
+        chan_dead dead;
 } chan_record;
 
 /* The fds a record of TYPE carries. */

@@ -611,7 +611,7 @@ SHM_HOT void tx_publish(shm_tx *t, uint64_t n) {
 }
 
 SHM_HOT bool env_extended(const shm_envelope *e) {
-        return (e->priority | e->deadline_ns | e->sender | e->reply_to | e->correlation) != 0;
+        return (e->priority | e->to_len | e->deadline_ns | e->sender | e->reply_to | e->correlation) != 0;
 }
 
 /* A record's header at P (tail): its first word and type always, the
@@ -623,7 +623,7 @@ SHM_HOT void rec_header_store(shm_tx *t, uint8_t *p, const shm_envelope *e, uint
 
         memcpy(p, &w, sizeof(w));
         if (extended) {
-                uint64_t prio = e->priority;
+                uint64_t prio = e->priority | (uint64_t) e->to_len << 32;
                 memcpy(p + SHM_REC_PRIORITY, &prio, sizeof(prio));
                 memcpy(p + SHM_REC_DEADLINE, &e->deadline_ns, sizeof(uint64_t));
                 memcpy(p + SHM_REC_SENDER, &e->sender, sizeof(uint64_t));

@@ -22,7 +22,8 @@
  *          |  +0  u32 len (bits 0-24) | EXTENDED (25) | PADDING (26)|
  *          |          | lap (27-31: bits of position / capacity)    |
  *          |  +4  u32 type                                          |
- *          |  [EXTENDED: +8 u32 priority, +12 u32 0, +16 deadline,  |
+ *          |  [EXTENDED: +8 u32 priority, +12 u32 to_len, +16 dead- |
+ *          |   line,                                                |
  *          |   +24 sender, +32 reply_to, +40 correlation (u64 each)]|
  *          |  payload (len bytes), then up to 7 bytes to the next 8 |
  *          |                                                        |
@@ -143,6 +144,7 @@
 #define SHM_REC_HEADER_EXT 48           /* and priority, deadline, sender, reply_to, correlation */
 /* Offsets of the extended fields in a record. */
 #define SHM_REC_PRIORITY  8
+#define SHM_REC_TO_LEN    12
 #define SHM_REC_DEADLINE  16
 #define SHM_REC_SENDER    24
 #define SHM_REC_REPLY_TO  32

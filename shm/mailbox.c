@@ -443,6 +443,7 @@ SHM_HOT void env_load(shm_envelope *ret, const uint8_t *p, const rec_head *rh, u
         };
         if (rh->extended) {
                 ret->priority = *(const volatile uint32_t *) (const void *) (p + SHM_REC_PRIORITY);
+                ret->to_len = *(const volatile uint32_t *) (const void *) (p + SHM_REC_TO_LEN);
                 ret->sender = *(const volatile uint64_t *) (const void *) (p + SHM_REC_SENDER);
                 ret->reply_to = *(const volatile uint64_t *) (const void *) (p + SHM_REC_REPLY_TO);
                 ret->correlation = *(const volatile uint64_t *) (const void *) (p + SHM_REC_CORRELATION);
@@ -665,7 +666,7 @@ SHM_HOT bool recv_plain(shm_mailbox *m, uint32_t i, shm_envelope *ret, void *buf
         /* Field by field: a compound literal becomes a rep stos, whose
          * start-up costs more than the rest of the receive. */
         ret->type = (uint32_t) (w >> 32);
-        ret->priority = 0;
+        ret->priority = ret->to_len = 0;
         ret->sender = ret->reply_to = ret->correlation = ret->deadline_ns = 0;
         ret->redelivered = 0;
         ret->len = len;

@@ -60,6 +60,8 @@ typedef struct shm_envelope {
         uint64_t deadline_ns;           /* CLOCK_MONOTONIC; 0: none */
         uint32_t redelivered;           /* on receive: deliveries before this one */
         uint32_t len;                   /* payload bytes */
+        uint32_t to_len;                /* the first TO_LEN payload bytes are an address the receiver
+                                         * reads (libairsup: an actor's name); opaque here, unchecked */
 } shm_envelope;
 
 /* What a send does when the lane is full. */
