@@ -49,7 +49,7 @@ SHM_SRC  = shm/lane.c shm/mailbox.c
 SHM_OBJ  = $(SHM_SRC:%.c=$(BUILD)/%.o)
 UNIT     = $(BUILD)/tests/test-cfg $(BUILD)/tests/test-policy $(BUILD)/tests/test-notify $(BUILD)/tests/test-manager $(BUILD)/tests/test-proc $(BUILD)/tests/test-sup \
            $(BUILD)/tests/test-cgroup $(BUILD)/tests/test-probe $(BUILD)/tests/test-broker $(BUILD)/tests/test-notify-socket $(BUILD)/tests/test-state $(BUILD)/tests/test-logsink $(BUILD)/tests/test-reload $(BUILD)/tests/test-control $(BUILD)/tests/test-shm-lane $(BUILD)/tests/test-shm-crash
-UNIT    += $(BUILD)/tests/test-cfg-keys $(BUILD)/tests/test-metrics $(BUILD)/tests/test-tail
+UNIT    += $(BUILD)/tests/test-cfg-keys $(BUILD)/tests/test-metrics $(BUILD)/tests/test-tail $(BUILD)/tests/test-actor
 HELPERS  = $(BUILD)/tests/notify-listen $(BUILD)/tests/hostile $(BUILD)/tests/hostile-notify $(BUILD)/tests/hostile-ctl $(BUILD)/tests/sigcount $(BUILD)/tests/msg-peer $(BUILD)/tests/hostile-probe
 EXAMPLES = $(BUILD)/examples/ticker $(BUILD)/examples/flaky $(BUILD)/examples/msgdemo
 BENCH    = $(BUILD)/bench/restart $(BUILD)/bench/crashloop-child $(BUILD)/bench/floor \
@@ -67,7 +67,7 @@ FUZZ_value   = supervisor/config/cfg-value.c
 FUZZ_reload  = $(CFG_SRC) supervisor/config/reload-plan.c
 FUZZ_lane    = $(SHM_SRC)
 FUZZ_channel = common/channel.c
-FUZZ_airsup  = child/airsup.c common/channel.c common/fds.c $(SHM_SRC)
+FUZZ_airsup  = child/airsup.c common/channel.c common/fds.c common/actor-addr.c $(SHM_SRC)
 FUZZ_http    = supervisor/operator/metrics-http.c $(CFG_SRC)
 FUZZ_control = $(SUP_SRC) $(SHM_SRC)
 FUZZ_SECONDS ?= 60
@@ -120,7 +120,8 @@ $(BUILD)/install/%: % $(BUILD)/paths
 	$(SUBST) $< >$@
 
 # libairsup: position-independent, only airsup_* exported.
-LIB_SRC  = child/airsup.c common/channel.c common/fds.c common/actor-addr.c $(SHM_SRC)
+LIB_SRC  = child/airsup.c child/actor.c child/actor-sup.c child/actor-loop.c child/actor-timer.c child/actor-pub.c \
+           common/channel.c common/fds.c common/actor-addr.c common/policy.c $(SHM_SRC)
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/lib/%.o)
 
 $(BUILD)/lib/%.o: %.c | deps
@@ -149,6 +150,10 @@ $(BUILD)/examples/%: $(BUILD)/examples/%.o
 	$(CC) $(XLDFLAGS) -o $@ $^
 
 $(BUILD)/tests/test-shm-%: $(BUILD)/tests/unit/test-shm-%.o $(BUILD)/tests/unit/case-filter.o $(SHM_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(XLDFLAGS) -o $@ $^ -lcmocka
+
+$(BUILD)/tests/test-actor: $(BUILD)/tests/unit/test-actor.o $(BUILD)/tests/unit/case-filter.o $(BUILD)/libairsup.a
 	@mkdir -p $(@D)
 	$(CC) $(XLDFLAGS) -o $@ $^ -lcmocka
 
