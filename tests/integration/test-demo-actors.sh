@@ -1,0 +1,48 @@
+# The orderbook demo (examples/orderbook.c) under airsupd: 2,000 book
+# actors come up and the group becomes ready (airsup_ready); an order
+# from another group reaches "orderbook/book-AAA"'s handler; the demo's
+# fragile shard escalates its bursts of failures to the root until the
+# root gives up, the process exits AIRSUP_EXIT_GAVE_UP (70), and airsupd
+# restarts the group, which becomes ready again.  CHAOS_MS 300 makes the
+# give-up come within a second instead of a minute.
+. "$(dirname "$0")/lib.sh"
+
+ORDERBOOK=$(dirname "$AIRSUPD")/examples/orderbook
+cat >demo.conf <<CONF
+[supervisor:root]
+intensity = 10
+period = 1m
+[group:orderbook]
+command = $ORDERBOOK 2000 300
+ready = notify
+backoff = 0
+stdout = file:$T/orderbook.out
+[group:trader]
+command = $ORDERBOOK trader AAA
+CONF
+
+start_airsupd demo.conf
+wait_log 'ready orderbook' 30
+first=$(group_pid orderbook)
+[ -n "$first" ] || fail "no pid for orderbook"
+
+# An order from the trader group, handled by the book's own handler.
+wait_until 20 grep -q '^book-AAA: .* from trader ' orderbook.out ||
+        fail "no order from trader reached book-AAA: $(tail -n 5 orderbook.out)"
+
+# Three bursts: the root restarts shard-0 twice, then gives up.
+wait_log "exited orderbook pid=$first incarnation=1 status=70" 30
+wait_until 20 eval '[ "$(group_pid orderbook)" != "$first" ]' || fail "orderbook was not restarted"
+wait_log_count 'ready orderbook' 2 30
+grep -q '^feed: a burst of poison for shard-0' orderbook.out || fail "no burst in the demo's output"
+
+"$AIRSUPCTL" -s "$T/control" status orderbook >status.out 2>&1
+grep -Eq 'status[= ]70' status.out || fail "status does not show exit 70: $(cat status.out)"
+
+kill -TERM "$AIRSUPD_PID"
+wait_airsupd_exit 30
+[ "$AIRSUPD_STATUS" -eq 0 ] || fail "airsupd exited $AIRSUPD_STATUS"
+if grep -Eq 'ERROR: (Address|Leak)Sanitizer|runtime error:' orderbook.out "$LOG"; then
+        fail "sanitizer report from the demo"
+fi
+exit 0
