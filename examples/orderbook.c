@@ -114,8 +114,12 @@ static const airsup_behaviour resuming_book = {
 
 /* ---- the feed: random orders each tick, poison bursts each chaos ---- */
 
+typedef struct feed_state {
+        uint64_t ticks, sent;
+} feed_state;
+
 static int feed_handle(airsup_sys *s, airsup_ref self, void *state, const airsup_msg *m, const void *data) {
-        uint64_t *sent = state;
+        feed_state *f = state;
 
         (void) self;
         (void) data;
@@ -124,10 +128,12 @@ static int feed_handle(airsup_sys *s, airsup_ref self, void *state, const airsup
                         order o = { .symbol = (uint32_t) rand() % n_symbols, .qty = rand() % 201 - 100,
                                     .price = 10000 + (uint32_t) rand() % 1000, .poison = rand() % 5000 == 0 };
                         if (airsup_tell(s, books[o.symbol], ORDER, &o, sizeof(o)) == 0)
-                                (*sent)++;
+                                f->sent++;
                 }
-                if (*sent % 100000 < 200)
-                        printf("feed: %llu orders sent\n", (unsigned long long) *sent), fflush(stdout);
+                if (++f->ticks % 100 == 0) {    /* every 10 s */
+                        printf("feed: %llu orders sent\n", (unsigned long long) f->sent);
+                        fflush(stdout);
+                }
         } else if (m->type == CHAOS) {
                 printf("feed: a burst of poison for shard-%d\n", FRAGILE);
                 fflush(stdout);
@@ -170,7 +176,8 @@ int main(int argc, char **argv) {
         airsup_sup_opts root, shard;
         airsup_sys_opts so = { .root = &root };
         airsup_ref shards[SHARDS], f;
-        uint64_t chaos_ms = 20000, sent = 0;
+        uint64_t chaos_ms = 20000;
+        feed_state fs = { 0 };
         airsup_sys *s;
         airsup *a = NULL;
         int r;
@@ -225,7 +232,7 @@ int main(int argc, char **argv) {
                         return 1;
                 }
         }
-        airsup_spawn_opts fo = { .name = "feed", .arg = &sent };
+        airsup_spawn_opts fo = { .name = "feed", .arg = &fs };
         if (airsup_spawn(s, airsup_root(s), &feed, &fo, &f) < 0 ||
             airsup_send_after(s, f, 100 * MS, 100 * MS, TICK, NULL, 0, NULL) < 0 ||
             airsup_send_after(s, f, chaos_ms * MS, chaos_ms * MS, CHAOS, NULL, 0, NULL) < 0)
