@@ -63,7 +63,7 @@ typedef struct act_table_hdr {
         uint64_t dead_letters;          /* messages to no actor, ever */
         uint64_t queued;                /* messages waiting in mailboxes now */
         uint64_t updated_ns;            /* CLOCK_MONOTONIC of the last refresh */
-        uint8_t pad[ACT_HDR_SIZE - 112];
+        uint8_t pad[ACT_HDR_SIZE - 104];
 } act_table_hdr;
 
 typedef struct act_entry {
