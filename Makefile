@@ -140,7 +140,7 @@ $(BUILD)/tests/msg-peer: $(BUILD)/tests/integration/msg-peer.o $(BUILD)/libairsu
 	@mkdir -p $(@D)
 	$(CC) $(XLDFLAGS) -o $@ $^
 
-CTL_SRC  = ctl/airsupctl.c ctl/show.c ctl/change.c ctl/events.c ctl/logs.c ctl/term.c
+CTL_SRC  = ctl/airsupctl.c ctl/show.c ctl/change.c ctl/events.c ctl/logs.c ctl/term.c ctl/actors.c
 $(BUILD)/airsupctl: $(CTL_SRC:%.c=$(BUILD)/%.o)
 	$(CC) $(XLDFLAGS) -o $@ $^ $(LIBS)
 
