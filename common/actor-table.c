@@ -87,6 +87,32 @@ static void remap_parents(act_row *rows, size_t n_rows, uint32_t *row_of, uint32
         }
 }
 
+/* Whether H, as copied, is a table's header that fits in SIZE bytes. */
+static bool hdr_valid(const act_table_hdr *h, size_t size) {
+        return h->magic == ACT_TABLE_MAGIC && h->version == ACT_TABLE_VERSION && h->entry_size == ACT_ENTRY_SIZE &&
+               h->capacity <= ACT_CAPACITY_MAX && act_table_size(h->capacity) <= size;
+}
+
+int act_table_read_totals(const volatile void *base, size_t size, act_table_hdr *ret) {
+        act_table_hdr h;
+
+        if (!base || !ret || size < ACT_HDR_SIZE)
+                return -EBADMSG;
+        for (int tries = 0; tries < ACT_READ_TRIES; tries++) {
+                copy_out(&h, base, sizeof(h));
+                __atomic_thread_fence(__ATOMIC_ACQUIRE);
+                if (h.seq % 2 == 0 && seq_of(base) == h.seq)
+                        break;
+        }
+        if (!hdr_valid(&h, size))
+                return -EBADMSG;
+        if (h.n > h.capacity)
+                h.n = h.capacity;
+        memset(h.pad, 0, sizeof(h.pad));
+        *ret = h;
+        return 0;
+}
+
 int act_table_read(const volatile void *base, size_t size, act_snapshot *ret) {
         act_table_hdr h;
         act_entry *entries = NULL;
@@ -101,8 +127,7 @@ int act_table_read(const volatile void *base, size_t size, act_snapshot *ret) {
                 uint64_t after;
 
                 copy_out(&h, base, sizeof(h));
-                if (h.magic != ACT_TABLE_MAGIC || h.version != ACT_TABLE_VERSION || h.entry_size != ACT_ENTRY_SIZE ||
-                    h.capacity > ACT_CAPACITY_MAX || act_table_size(h.capacity) > size) {
+                if (!hdr_valid(&h, size)) {
                         free(entries);
                         return -EBADMSG;
                 }

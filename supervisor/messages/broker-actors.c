@@ -95,6 +95,12 @@ int broker_actors_read(const sup_proc *p, act_snapshot *ret) {
         return act_table_read(p->broker.act_map, p->broker.act_size, ret);
 }
 
+int broker_actors_totals(const sup_proc *p, act_table_hdr *ret) {
+        if (!p->broker.act_map)
+                return -ENODATA;
+        return act_table_read_totals(p->broker.act_map, p->broker.act_size, ret);
+}
+
 static void emit(sup_proc *p, sup_event *e) {
         snprintf(e->node, sizeof(e->node), "%s", p->name);
         e->pid = p->pid;

@@ -24,6 +24,8 @@ void broker_actors_drop(sup_proc *p);
 /* A checked copy of P's table now: 0, -ENODATA if it published none,
  * -EBADMSG if what it published is not a table, -ENOMEM. */
 int broker_actors_read(const sup_proc *p, act_snapshot *ret);
+/* Its totals alone, likewise. */
+int broker_actors_totals(const sup_proc *p, act_table_hdr *ret);
 
 /* One CHAN_ACTOR_EVENT of P, as an event of P's instance. */
 void broker_actor_event(sup_proc *p, const chan_actor_event *ev);

@@ -212,6 +212,20 @@ static void test_act_table_read_free_rows_remapped(void **state) {
         free(t);
 }
 
+static void test_act_table_read_totals(void **state) {
+        size_t size;
+        unsigned char *t = table(4, 3, &size);
+        act_table_hdr h;
+
+        (void) state;
+        ((act_table_hdr *) t)->n = 1000;
+        assert_int_equal(act_table_read_totals(t, size, &h), 0);
+        assert_int_equal(h.processed, 42);
+        assert_int_equal(h.n, 4);
+        assert_int_equal(act_table_read_totals(t, size - 1, &h), -EBADMSG);
+        free(t);
+}
+
 static void test_actor_name_valid(void **state) {
         char long_name[ACTOR_NAME_MAX + 1];
 
@@ -267,6 +281,7 @@ int main(void) {
                 cmocka_unit_test(test_act_table_read_parent_loops),
                 cmocka_unit_test(test_act_table_read_deep_chain),
                 cmocka_unit_test(test_act_table_read_free_rows_remapped),
+                cmocka_unit_test(test_act_table_read_totals),
                 cmocka_unit_test(test_actor_name_valid),
                 cmocka_unit_test(test_actor_addr_split),
         };
