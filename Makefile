@@ -50,7 +50,7 @@ SHM_OBJ  = $(SHM_SRC:%.c=$(BUILD)/%.o)
 UNIT     = $(BUILD)/tests/test-cfg $(BUILD)/tests/test-policy $(BUILD)/tests/test-notify $(BUILD)/tests/test-manager $(BUILD)/tests/test-proc $(BUILD)/tests/test-sup \
            $(BUILD)/tests/test-cgroup $(BUILD)/tests/test-probe $(BUILD)/tests/test-broker $(BUILD)/tests/test-notify-socket $(BUILD)/tests/test-state $(BUILD)/tests/test-logsink $(BUILD)/tests/test-reload $(BUILD)/tests/test-control $(BUILD)/tests/test-shm-lane $(BUILD)/tests/test-shm-crash
 UNIT    += $(BUILD)/tests/test-cfg-keys $(BUILD)/tests/test-metrics $(BUILD)/tests/test-tail $(BUILD)/tests/test-actor-table
-HELPERS  = $(BUILD)/tests/notify-listen $(BUILD)/tests/hostile $(BUILD)/tests/hostile-notify $(BUILD)/tests/hostile-ctl $(BUILD)/tests/sigcount $(BUILD)/tests/msg-peer $(BUILD)/tests/hostile-probe
+HELPERS  = $(BUILD)/tests/notify-listen $(BUILD)/tests/hostile $(BUILD)/tests/hostile-notify $(BUILD)/tests/hostile-ctl $(BUILD)/tests/sigcount $(BUILD)/tests/msg-peer $(BUILD)/tests/hostile-probe $(BUILD)/tests/hostile-actors
 EXAMPLES = $(BUILD)/examples/ticker $(BUILD)/examples/flaky $(BUILD)/examples/msgdemo
 BENCH    = $(BUILD)/bench/restart $(BUILD)/bench/crashloop-child $(BUILD)/bench/floor \
            $(BUILD)/bench/scale $(BUILD)/bench/idle-child $(BUILD)/bench/mailbox $(BUILD)/bench/ctl $(BUILD)/bench/e2e $(BUILD)/bench/soak \
@@ -135,6 +135,10 @@ $(BUILD)/libairsup.a: $(LIB_OBJ)
 
 $(BUILD)/libairsup.so.0: $(LIB_OBJ)
 	$(CC) $(XLDFLAGS) -shared -Wl,-soname,libairsup.so.0 -o $@ $^
+
+$(BUILD)/tests/hostile-actors: $(BUILD)/tests/integration/hostile-actors.o $(BUILD)/common/channel.o
+	@mkdir -p $(@D)
+	$(CC) $(XLDFLAGS) -o $@ $^
 
 $(BUILD)/tests/msg-peer: $(BUILD)/tests/integration/msg-peer.o $(BUILD)/libairsup.a
 	@mkdir -p $(@D)
