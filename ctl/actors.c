@@ -85,7 +85,7 @@ static void print_table(const actor_instance *ins, size_t n_ins, const actor_lin
                        in->name, (unsigned long long) t[0], (unsigned long long) t[1], (unsigned long long) t[2],
                        (unsigned long long) t[3], (unsigned long long) t[4], (unsigned long long) t[5],
                        (unsigned long long) t[6], (unsigned long long) t[7], in->n,
-                       (unsigned long long) (t[0] + t[1]), in->note[0] ? " (torn: the process kept changing it)" : "");
+                       (unsigned long long) (t[0] + t[1] < t[0] ? UINT64_MAX : t[0] + t[1]), in->note[0] ? " (torn: the process kept changing it)" : "");
                 if (in->n == 0)
                         continue;
                 printf("%-32s %-10s %-10s %6s %10s %8s  %s\n", "NAME", "KIND", "STATE", "DEPTH", "PROCESSED",
