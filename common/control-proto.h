@@ -41,8 +41,9 @@
 #define CONTROL_TAIL_METHOD "Tail"
 #define CONTROL_TAIL_REPLY "ttay"
 /* DeadLetters: realtime usec, receiver, sender, first bytes in hex,
- * type, length, redeliveries. */
-#define CONTROL_DEAD_LETTER_ROW "(tsssuuu)"
+ * type, length, redeliveries, reason ("" for one redelivered too often,
+ * else why the receiving process had no actor for it). */
+#define CONTROL_DEAD_LETTER_ROW "(tsssuuus)"
 /* Actors(name), name a group or an instance: one instance row for each
  * of its instances (name, note: "" for a table read, else "no actors
  * published", "not an actor table" or "torn" for a best-effort copy;

@@ -262,7 +262,7 @@ static int method_dead_letters(sd_bus_message *msg, void *userdata, sd_bus_error
                         snprintf(hex + 2 * k, 3, "%02x", d->head[k]);
                 hex[2 * d->n_head] = '\0';
                 r = sd_bus_message_append(reply, CONTROL_DEAD_LETTER_ROW, d->realtime_usec, d->receiver, d->sender, hex, d->type,
-                                          d->len, d->redeliveries);
+                                          d->len, d->redeliveries, d->reason);
         }
         if (r < 0)
                 return r;

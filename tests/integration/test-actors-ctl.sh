@@ -70,7 +70,12 @@ grep -Eq ' warning +actor-failed honest .*actor=cache error=EIO answer=restart' 
 # The dead letter: the sender is src, airsupd's record of lane 0; the forged index made none.
 wait_log 'dead-letter honest from=src type=9 len=3 redeliveries=0 reason="no such actor nobody"'
 [ "$(log_count 'dead-letter honest')" = 1 ] || fail "dead letters: $(grep 'dead-letter' "$LOG")"
-ctl dead-letters honest | grep -Eq ' honest +src +9 +3 +1  010203' || fail "dead-letters: $(ctl dead-letters honest)"
+ctl dead-letters honest | grep -Eq ' honest +src +9 +3 +1  010203  \(no such actor nobody\)$' || fail "dead-letters: $(ctl dead-letters honest)"
+ctl --json dead-letters honest | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert len(d) == 1 and d[0]["from"] == "src" and d[0]["reason"] == "no such actor nobody", d' ||
+        fail "dead-letters --json: $(ctl --json dead-letters honest)"
 
 # The metrics.
 ctl metrics --prometheus >prom.txt || fail "metrics failed"
