@@ -126,7 +126,7 @@ static int host(const char *d) {
 
 static int send_to(const char *addr, uint32_t type, uint32_t count) {
         airsup_dest *d;
-        airsup *a;
+        airsup *a = NULL;
         int r;
 
         r = airsup_attach(&a);
@@ -134,11 +134,10 @@ static int send_to(const char *addr, uint32_t type, uint32_t count) {
                 r = airsup_lookup(a, addr, UINT64_C(5) * 1000000000, &d);
         for (uint32_t k = 0; r >= 0 && k < count; k++)
                 r = airsup_send(d, type, &k, sizeof(k), NULL);
-        if (r < 0) {
+        if (r < 0)
                 fprintf(stderr, "send %s: %s\n", addr, strerror(-r));
-                return 1;
-        }
-        return 0;
+        airsup_detach(a);
+        return r < 0;
 }
 
 int main(int argc, char **argv) {
