@@ -452,11 +452,17 @@ EXPORT int airsup_sys_process(airsup_sys *s) {
         /* Idle only after a look at the lanes, which arms their wake-up. */
         if (s->ready_n == 0 && !looked && s->rxbuf && !s->gave_up && !s->quit)
                 (void) lanes_run(s);
-        act__pub_refresh(s, false);
         s->in_process = false;
         if (s->gave_up || s->quit)
                 return -ECANCELED;
-        return s->ready_n > 0 || s->lanes_busy ? 1 : 0;
+        if (s->ready_n > 0 || s->lanes_busy) {
+                act__pub_refresh(s, false);
+                return 1;
+        }
+        /* Going idle: what airsupd shows is brought up to date now, not
+         * at the next message, which may never come. */
+        act__pub_refresh(s, s->processed != s->pub.processed_seen);
+        return 0;
 }
 
 EXPORT int airsup_sys_run(airsup_sys *s) {

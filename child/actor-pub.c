@@ -147,6 +147,7 @@ void act__pub_refresh(airsup_sys *s, bool force) {
         if (!force && now - p->refreshed_ns < REFRESH_NS)
                 return;
         p->refreshed_ns = now;
+        p->processed_seen = s->processed;
         seq_begin(p);
         /* The listed actors' moving counters, found through their ids. */
         for (uint32_t k = 0; k < p->n; k++) {

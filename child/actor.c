@@ -284,16 +284,19 @@ static int sup_new(airsup_sys *s, uint32_t parent, const airsup_sup_opts *o, uin
 }
 
 EXPORT int airsup_sys_new(airsup *a, const airsup_sys_opts *o, airsup_sys **ret) {
-        airsup_sup_opts def;
-        const airsup_sup_opts *root;
+        airsup_sup_opts def, root;
         airsup_sys *s;
         int r;
 
         if (!ret)
                 return -EINVAL;
         airsup_sup_opts_init(&def);
-        root = o && o->root ? o->root : &def;
-        if (!sup_opts_valid(root) || (o && o->published > ACT_CAPACITY_MAX))
+        root = o && o->root ? *o->root : def;
+        /* The root is named, so that airsupctl actors and the events
+         * say "root", unless the program named it otherwise. */
+        if (!root.name)
+                root.name = "root";
+        if (!sup_opts_valid(&root) || (o && o->published > ACT_CAPACITY_MAX))
                 return -EINVAL;
         s = calloc(1, sizeof(*s));
         if (!s)
@@ -323,7 +326,7 @@ EXPORT int airsup_sys_new(airsup *a, const airsup_sys_opts *o, airsup_sys **ret)
         if (r >= 0)
                 r = act__pub_init(s, o && o->published ? o->published : ACT_PUBLISHED);
         if (r >= 0)
-                r = sup_new(s, ACT_NONE, root, &s->root);
+                r = sup_new(s, ACT_NONE, &root, &s->root);
         if (r < 0) {
                 airsup_sys_free(s);
                 return r;

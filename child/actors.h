@@ -99,6 +99,7 @@ typedef struct act_pub {
         size_t size;
         uint32_t capacity, n, free;     /* entries; free: a list through their parent field */
         uint64_t refreshed_ns;
+        uint64_t processed_seen;        /* the system's processed count at the last refresh */
         uint64_t events_window_ns;      /* the rate limit of events to airsupd */
         uint32_t events_in_window, events_suppressed;
 } act_pub;
