@@ -3,8 +3,8 @@
 # from another group reaches "orderbook/book-AAA"'s handler; the demo's
 # fragile shard escalates its bursts of failures to the root until the
 # root gives up, the process exits AIRSUP_EXIT_GAVE_UP (70), and airsupd
-# restarts the group, which becomes ready again.  CHAOS_MS 300 makes the
-# give-up come within a second instead of a minute.
+# restarts the group, which becomes ready again.  CHAOS_MS 1500 makes the
+# give-up come within 5 s instead of a minute.
 . "$(dirname "$0")/lib.sh"
 
 ORDERBOOK=$(dirname "$AIRSUPD")/examples/orderbook
@@ -13,7 +13,7 @@ cat >demo.conf <<CONF
 intensity = 10
 period = 1m
 [group:orderbook]
-command = $ORDERBOOK 2000 300
+command = $ORDERBOOK 2000 1500
 ready = notify
 backoff = 0
 stdout = file:$T/orderbook.out
@@ -30,13 +30,23 @@ first=$(group_pid orderbook)
 wait_until 20 grep -q '^book-AAA: .* from trader ' orderbook.out ||
         fail "no order from trader reached book-AAA: $(tail -n 5 orderbook.out)"
 
-# Three bursts: the root restarts shard-0 twice, then gives up.
+# Every book and supervisor is in the table airsupd reads.
+ctl() { "$AIRSUPCTL" -s "$T/control" "$@"; }
+wait_until 10 eval 'ctl actors orderbook | grep -q "^orderbook: 2001 actors, 9 supervisors"' ||
+        fail "airsupctl actors orderbook: $(ctl actors orderbook 2>&1 | head -n 3)"
+ctl actors orderbook | grep -Eq '^ +book-AAA +actor +running' || fail "book-AAA is not listed"
+
+# Three bursts: shard-0 escalates each time, the root restarts it twice,
+# then gives up.
 wait_log "exited orderbook pid=$first incarnation=1 status=70" 30
+[ "$(log_count "actor-escalated orderbook pid=$first .*actor=shard-0 ")" -eq 3 ] ||
+        fail "shard-0 did not escalate exactly 3 times: $(grep actor-escalated "$LOG")"
+log_has "actors-gave-up orderbook pid=$first " || fail "no actors-gave-up event"
 wait_until 20 eval '[ "$(group_pid orderbook)" != "$first" ]' || fail "orderbook was not restarted"
 wait_log_count 'ready orderbook' 2 30
 grep -q '^feed: a burst of poison for shard-0' orderbook.out || fail "no burst in the demo's output"
 
-"$AIRSUPCTL" -s "$T/control" status orderbook >status.out 2>&1
+ctl status orderbook >status.out 2>&1
 grep -Eq 'status[= ]70' status.out || fail "status does not show exit 70: $(cat status.out)"
 
 kill -TERM "$AIRSUPD_PID"
