@@ -93,6 +93,9 @@ CONF
 } >actors.conf
 ctl reload >/dev/null || fail "reload failed"
 wait_log 'exited host .*status=70' 30
+log_has 'actor-failed host .*actor=bomb error=EIO answer=escalate' || fail "no actor-failed event for bomb"
+log_has 'actors-gave-up host .*actor=root error=EIO detail="bomb"' || fail "no final gave-up event naming bomb"
+ctl --json events | grep -q '"actors-gave-up"' || fail "airsupctl events does not show the actors' give-up"
 wait_until 30 eval '[ "$(grep -c . started)" -ge 3 ]' || fail "host was not started again after it gave up"
 wait_log 'ready host' 30
 kill -TERM "$AIRSUPD_PID"
