@@ -438,6 +438,32 @@ static void test_actor_start_failures_give_up(void **state) {
         airsup_sys_free(s);
 }
 
+/* A start that fails 300,000 times in a row under a one_for_all
+ * supervisor that allows it: a loop, not a recursion (the stack of a
+ * sanitizer build would not hold it). */
+static void test_actor_crash_loop_no_recursion(void **state) {
+        airsup_sup_opts ro;
+        airsup_sys *s;
+        st a = { .name = "a", .fail_on = 1, .answer = AIRSUP_ESCALATE }, b = { .name = "b" };
+        airsup_ref ra;
+
+        (void) state;
+        airsup_sup_opts_init(&ro);
+        ro.strategy = AIRSUP_ONE_FOR_ALL;
+        ro.intensity = 300000;
+        ro.period_ns = UINT64_C(3600) * 1000000000;
+        s = sys_new(&ro);
+        spawn(s, airsup_root(s), &b, AIRSUP_PERMANENT);
+        ra = spawn(s, airsup_root(s), &a, AIRSUP_PERMANENT);
+        a.start_fails = 1000000;
+        assert_int_equal(airsup_tell(s, ra, 1, NULL, 0), 0);
+        trail[0] = '\0';
+        drain(s);
+        assert_int_equal(airsup_sys_process(s), -ECANCELED);
+        assert_int_equal(a.start_fails, 1000000 - 300000);
+        airsup_sys_free(s);
+}
+
 static bool is_running(void *arg) {
         void **p = arg;
         airsup_actor_info info;
@@ -680,6 +706,7 @@ int main(void) {
                 cmocka_unit_test(test_actor_one_for_all_drops_temporary),
                 cmocka_unit_test(test_actor_intensity_escalates),
                 cmocka_unit_test(test_actor_start_failures_give_up),
+                cmocka_unit_test(test_actor_crash_loop_no_recursion),
                 cmocka_unit_test(test_actor_backoff),
                 cmocka_unit_test(test_actor_timers),
                 cmocka_unit_test(test_actor_zero_copy),
