@@ -28,6 +28,8 @@
 
 #include "child/actors.h"
 
+#define EXPORT __attribute__((visibility("default")))
+
 static uint64_t usec(uint64_t ns) {
         return ns / 1000;
 }
@@ -317,4 +319,24 @@ void act__settle(airsup_sys *s) {
                         act__exited(s, i, pd.reason);
         }
         s->pending_n = 0;
+}
+
+EXPORT int airsup_exit(airsup_sys *s, airsup_ref self, int reason) {
+        uint32_t i;
+
+        if (!s || reason > 0)
+                return -EINVAL;
+        i = act_slot(s, self);
+        if (i == ACT_NONE)
+                return -ESRCH;
+        if (act_at(s, i)->kind != ACT_K_ACTOR)
+                return -EINVAL;
+        if (i == s->current) {
+                act_at(s, i)->flags |= ACT_F_EXITING;
+                act_at(s, i)->exit_reason = reason;
+                return 0;
+        }
+        act__exited(s, i, reason);
+        act__settle(s);
+        return 0;
 }
