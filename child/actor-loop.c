@@ -284,6 +284,8 @@ EXPORT int airsup_sys_process(airsup_sys *s) {
 
         if (!s)
                 return -EINVAL;
+        if (s->in_process)
+                return -EBUSY;          /* from a handler: the loop is already running */
         if (s->gave_up || s->quit)
                 return -ECANCELED;
         s->in_process = true;

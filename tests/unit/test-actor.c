@@ -582,6 +582,30 @@ static void test_actor_zero_copy(void **state) {
         airsup_sys_free(s);
 }
 
+static int reenter(airsup_sys *s, airsup_ref self, void *state, const airsup_msg *m, const void *data) {
+        (void) self;
+        (void) m;
+        (void) data;
+        *(int *) state = airsup_sys_process(s) == -EBUSY && airsup_sys_run(s) == -EBUSY;
+        return 0;
+}
+
+/* The loop is not run again from a handler. */
+static void test_actor_no_reentry(void **state) {
+        airsup_behaviour b = { .handle = reenter };
+        airsup_sys *s = sys_new(NULL);
+        int ok = 0;
+        airsup_spawn_opts o = { .arg = &ok };
+        airsup_ref r;
+
+        (void) state;
+        assert_int_equal(airsup_spawn(s, airsup_root(s), &b, &o, &r), 0);
+        assert_int_equal(airsup_tell(s, r, 1, NULL, 0), 0);
+        drain(s);
+        assert_int_equal(ok, 1);
+        airsup_sys_free(s);
+}
+
 static void test_actor_bad_arguments(void **state) {
         airsup_behaviour b = { .handle = count_msg }, nob = {};
         airsup_sys *s = sys_new(NULL);
@@ -711,6 +735,7 @@ int main(void) {
                 cmocka_unit_test(test_actor_timers),
                 cmocka_unit_test(test_actor_zero_copy),
                 cmocka_unit_test(test_actor_bad_arguments),
+                cmocka_unit_test(test_actor_no_reentry),
                 cmocka_unit_test(test_actor_nesting_bounded),
                 cmocka_unit_test(test_actor_fd_wakes),
                 cmocka_unit_test(test_actor_million),
