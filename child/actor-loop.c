@@ -1,11 +1,6 @@
-/* actor-loop.c - messages inside the process and the dispatch loop
- * (actors.h).
+/* actor-loop.c - tells and the dispatch loop (actors.h).
  *
- * A mailbox is a FIFO of act_msg nodes, carved from per-size-class free
- * lists (64 bytes to 8 KiB; larger ones are malloc'd): a message costs
- * no system call and, in the steady state, no malloc.  Actors with
- * messages wait their turn in the ready ring (refs, so an actor that
- * ended while queued is skipped); each turn runs an actor for at most
+ * Each turn runs each actor of the ready ring (actor-mbox.c) for at most
  * `budget` messages, then puts it back at the end if it has more, so one
  * busy actor cannot starve the rest.
  *
@@ -28,147 +23,8 @@
 #include "shm/shm.h"
 
 #define EXPORT __attribute__((visibility("default")))
-#define CLS_N     8                     /* 64 << 0 .. 64 << 7 = 8 KiB */
-#define CLS_BIG   CLS_N
-#define MSG_BLOCK (64u << 10)           /* bytes carved at a time */
 #define RX_FIRST  (64u << 10)
 #define LANE_NAME "main"                /* the actor a message to the group itself goes to */
-
-static uint32_t size_class(size_t total) {
-        uint32_t c = 0;
-
-        while (c < CLS_N && (UINT64_C(64) << c) < total)
-                c++;
-        return c;
-}
-
-static int refill(airsup_sys *s, uint32_t c) {
-        size_t size = UINT64_C(64) << c;
-        void **blocks;
-        uint8_t *b;
-
-        blocks = reallocarray(s->chunks_msg, s->n_chunks_msg + 1, sizeof(*blocks));
-        if (!blocks)
-                return -ENOMEM;
-        s->chunks_msg = blocks;
-        b = malloc(MSG_BLOCK);
-        if (!b)
-                return -ENOMEM;
-        s->chunks_msg[s->n_chunks_msg++] = b;
-        for (size_t off = MSG_BLOCK; off >= size; off -= size) {
-                act_msg *m = (act_msg *) (void *) (b + off - size);
-                m->cls = c;
-                m->next = s->msg_free[c];
-                s->msg_free[c] = m;
-        }
-        return 0;
-}
-
-act_msg *act__msg_new(airsup_sys *s, size_t len) {
-        uint32_t c = size_class(sizeof(act_msg) + len);
-        act_msg *m;
-
-        if (c == CLS_BIG) {
-                m = malloc(sizeof(act_msg) + len);
-                if (m)
-                        m->cls = CLS_BIG;
-                return m;
-        }
-        if (!s->msg_free[c] && refill(s, c) < 0)
-                return NULL;
-        m = s->msg_free[c];
-        s->msg_free[c] = m->next;
-        return m;
-}
-
-void act__msg_free(airsup_sys *s, act_msg *m) {
-        if (m->cls == CLS_BIG) {
-                free(m);
-                return;
-        }
-        m->next = s->msg_free[m->cls];
-        s->msg_free[m->cls] = m;
-}
-
-void act__msgs_free(airsup_sys *s) {
-        for (size_t k = 0; k < s->n_chunks_msg; k++)
-                free(s->chunks_msg[k]);
-        free(s->chunks_msg);
-        s->chunks_msg = NULL;
-        s->n_chunks_msg = 0;
-        memset(s->msg_free, 0, sizeof(s->msg_free));
-        if (s->reserved && s->reserved->cls == CLS_BIG)
-                free(s->reserved);
-        s->reserved = NULL;
-}
-
-static int ready_push(airsup_sys *s, uint32_t i) {
-        if (s->ready_n == s->ready_cap) {
-                uint32_t cap = s->ready_cap ? s->ready_cap * 2 : 256;
-                airsup_ref *n = malloc(cap * sizeof(*n));
-                if (!n)
-                        return -ENOMEM;
-                for (uint32_t k = 0; k < s->ready_n; k++)
-                        n[k] = s->ready[(s->ready_head + k) & (s->ready_cap - 1)];
-                free(s->ready);
-                s->ready = n;
-                s->ready_cap = cap;
-                s->ready_head = 0;
-        }
-        s->ready[(s->ready_head + s->ready_n++) & (s->ready_cap - 1)] = act_ref(s, i);
-        act_at(s, i)->flags |= ACT_F_READY;
-        /* A program's own loop learns of work that came from outside a
-         * turn (a tell from its own callback) through the fd. */
-        if (!s->in_process && !s->local_signalled) {
-                uint64_t one = 1;
-                s->local_signalled = write(s->local_fd, &one, sizeof(one)) == sizeof(one);
-        }
-        return 0;
-}
-
-void act__wake(airsup_sys *s, uint32_t i) {
-        act *a = act_at(s, i);
-
-        if (a->head && a->run == ACT_R_RUNNING && !(a->flags & ACT_F_READY))
-                (void) ready_push(s, i);
-}
-
-void act__enqueue(airsup_sys *s, uint32_t i, act_msg *m, bool front) {
-        act *a = act_at(s, i);
-
-        if (front) {
-                m->next = a->head;
-                a->head = m;
-                if (!a->tail)
-                        a->tail = m;
-        } else {
-                m->next = NULL;
-                if (a->tail)
-                        a->tail->next = m;
-                else
-                        a->head = m;
-                a->tail = m;
-        }
-        a->depth++;
-        s->queued++;
-        if (a->run == ACT_R_RUNNING && !(a->flags & ACT_F_READY))
-                (void) ready_push(s, i);
-}
-
-void act__drop_mailbox(airsup_sys *s, uint32_t i) {
-        act *a = act_at(s, i);
-
-        /* What was left for an actor that ended for good is dead. */
-        while (a->head) {
-                act_msg *m = a->head;
-                a->head = m->next;
-                act__msg_free(s, m);
-                s->queued--;
-                s->dead_letters++;
-        }
-        a->tail = NULL;
-        a->depth = 0;
-}
 
 /* The live actor (not a supervisor) REF names. */
 static int actor_slot(const airsup_sys *s, airsup_ref to, uint32_t *ret) {
@@ -399,6 +255,24 @@ static unsigned lanes_run(airsup_sys *s) {
         return n;
 }
 
+/* What the timers due at NOW say: a message, or a restart after a
+ * backoff; at most 1024 a turn. */
+static void run_timers(airsup_sys *s, uint64_t now) {
+        act_fire f;
+
+        for (unsigned n = 0; n < 1024 && act__timer_next(s, now, &f) > 0; n++) {
+                uint32_t i = act_slot(s, f.to);
+
+                if (i == ACT_NONE)
+                        continue;
+                if (f.restart)
+                        act__backoff_done(s, i);
+                else if (act_at(s, i)->kind == ACT_K_ACTOR)
+                        (void) airsup_tell(s, f.to, f.type, f.data, f.len);
+        }
+        act__timers_rearm(s);
+}
+
 EXPORT int airsup_sys_fd(const airsup_sys *s) {
         return s ? s->epfd : -EINVAL;
 }
@@ -410,6 +284,8 @@ EXPORT int airsup_sys_process(airsup_sys *s) {
 
         if (!s)
                 return -EINVAL;
+        if (s->in_process)
+                return -EBUSY;          /* from a handler: the loop is already running */
         if (s->gave_up || s->quit)
                 return -ECANCELED;
         s->in_process = true;
@@ -420,7 +296,7 @@ EXPORT int airsup_sys_process(airsup_sys *s) {
         }
         now = act__now();
         if (s->heap_n > 0)
-                (void) act__timers_run(s, now);
+                run_timers(s, now);
         if (s->a && !s->rxbuf) {
                 s->rxbuf = malloc(RX_FIRST);
                 s->rxsize = s->rxbuf ? RX_FIRST : 0;

@@ -28,6 +28,8 @@
 
 #include "child/actors.h"
 
+#define EXPORT __attribute__((visibility("default")))
+
 static uint64_t usec(uint64_t ns) {
         return ns / 1000;
 }
@@ -48,6 +50,7 @@ void act__pending(airsup_sys *s, uint32_t i, int reason) {
 }
 
 static void give_up(airsup_sys *s, uint32_t p, uint32_t culprit, int reason);
+static void start_waiting(airsup_sys *s, uint32_t i);
 
 /* The delay before I starts again: its supervisor's backoff, or 0. */
 static uint64_t backoff_ns(airsup_sys *s, uint32_t i) {
@@ -170,19 +173,20 @@ static void apply_strategy(airsup_sys *s, uint32_t p, uint32_t i) {
         }
         if (delay > 0 && act__timer_add(s, act_ref(s, p), delay, 0, 0, NULL, 0, true, NULL) >= 0)
                 return;
-        act__backoff_done(s, p);
+        start_waiting(s, p);
 }
 
-void act__backoff_done(airsup_sys *s, uint32_t i) {
+/* Starts what waits in slot I: I itself, or (a supervisor whose children
+ * wait out a strategy's backoff) its waiting children, in order.  Failed
+ * starts are queued, not applied: the caller settles them. */
+static void start_waiting(airsup_sys *s, uint32_t i) {
         act *a = act_at(s, i);
         uint32_t c, next;
 
         if (a->run == ACT_R_RESTARTING) {
                 start_node(s, i);
-                act__settle(s);
                 return;
         }
-        /* A supervisor whose children wait out a strategy's backoff. */
         if (a->kind != ACT_K_SUP || a->run != ACT_R_RUNNING)
                 return;
         for (c = a->sup->first; c != ACT_NONE; c = next) {
@@ -190,6 +194,10 @@ void act__backoff_done(airsup_sys *s, uint32_t i) {
                 if (act_at(s, c)->run == ACT_R_RESTARTING)
                         start_node(s, c);
         }
+}
+
+void act__backoff_done(airsup_sys *s, uint32_t i) {
+        start_waiting(s, i);
         act__settle(s);
 }
 
@@ -311,4 +319,24 @@ void act__settle(airsup_sys *s) {
                         act__exited(s, i, pd.reason);
         }
         s->pending_n = 0;
+}
+
+EXPORT int airsup_exit(airsup_sys *s, airsup_ref self, int reason) {
+        uint32_t i;
+
+        if (!s || reason > 0)
+                return -EINVAL;
+        i = act_slot(s, self);
+        if (i == ACT_NONE)
+                return -ESRCH;
+        if (act_at(s, i)->kind != ACT_K_ACTOR)
+                return -EINVAL;
+        if (i == s->current) {
+                act_at(s, i)->flags |= ACT_F_EXITING;
+                act_at(s, i)->exit_reason = reason;
+                return 0;
+        }
+        act__exited(s, i, reason);
+        act__settle(s);
+        return 0;
 }

@@ -2,8 +2,9 @@
  * binary heap of timers by due time, and one timerfd for the whole
  * process set to the earliest.  A timer's id is its slot and generation,
  * so cancelling one that already fired (or was cancelled) is -ENOENT,
- * never another timer.  A timer for an actor that ended is dropped when
- * it comes due. */
+ * never another timer.  The loop takes the due ones (act__timer_next())
+ * and does what they say; a timer for an actor that ended is dropped
+ * then. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdlib.h>
@@ -23,6 +24,8 @@ int act__timers_init(airsup_sys *s) {
 }
 
 void act__timers_free(airsup_sys *s) {
+        free(s->fire_data);
+        s->fire_data = NULL;
         for (uint32_t k = 0; k < s->n_timers; k++)
                 free(s->timers[k].data);
         free(s->timers);
@@ -192,46 +195,36 @@ EXPORT int airsup_cancel(airsup_sys *s, uint64_t timer) {
         return 0;
 }
 
-unsigned act__timers_run(airsup_sys *s, uint64_t now) {
-        unsigned n = 0;
+int act__timer_next(airsup_sys *s, uint64_t now, act_fire *ret) {
+        uint32_t k;
+        act_timer *t;
 
+        /* What the last one gave is the caller's no longer. */
+        free(s->fire_data);
+        s->fire_data = NULL;
         if (s->heap_n == 0 || s->timers[s->heap[0]].due_ns > now)
                 return 0;
-        {
+        if (s->armed_ns != UINT64_MAX) {
                 uint64_t v;
                 (void) read(s->timer_fd, &v, sizeof(v));
+                s->armed_ns = UINT64_MAX;       /* it fired: set it again */
         }
-        /* A period shorter than a turn fires once per turn, not in a loop. */
-        while (s->heap_n > 0 && s->timers[s->heap[0]].due_ns <= now && n < 1024) {
-                uint32_t k = s->heap[0];
-                act_timer *t = &s->timers[k];
-                uint32_t i = act_slot(s, t->to);
+        k = s->heap[0];
+        t = &s->timers[k];
+        *ret = (act_fire) { .to = t->to, .type = t->type, .len = t->len, .data = t->data, .restart = t->restart };
+        if (t->period_ns > 0) {
+                /* A period shorter than a turn fires once per turn, not in a loop. */
+                t->due_ns = (now - t->due_ns >= t->period_ns ? now : t->due_ns) + t->period_ns;
+                sift_down(s, 0);
+                return 1;
+        }
+        s->fire_data = t->data;
+        t->data = NULL;
+        heap_remove(s, 0);
+        timer_release(s, k);
+        return 1;
+}
 
-                n++;
-                if (i != ACT_NONE && t->restart) {
-                        heap_remove(s, 0);
-                        timer_release(s, k);
-                        act__backoff_done(s, i);
-                        continue;
-                }
-                if (i == ACT_NONE || act_at(s, i)->kind != ACT_K_ACTOR) {
-                        heap_remove(s, 0);
-                        timer_release(s, k);
-                        continue;
-                }
-                (void) airsup_tell(s, t->to, t->type, t->data, t->len);
-                /* airsup_tell() may have grown nothing here, but a backoff
-                 * run above may have added timers: look T up again. */
-                t = &s->timers[k];
-                if (t->period_ns > 0) {
-                        t->due_ns = (now - t->due_ns >= t->period_ns ? now : t->due_ns) + t->period_ns;
-                        sift_down(s, 0);
-                } else {
-                        heap_remove(s, 0);
-                        timer_release(s, k);
-                }
-        }
-        s->armed_ns = UINT64_MAX;       /* it fired: set it again */
+void act__timers_rearm(airsup_sys *s) {
         arm(s);
-        return n;
 }

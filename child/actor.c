@@ -16,13 +16,6 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
-uint64_t act__now(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
-}
-
 EXPORT void airsup_sup_opts_init(airsup_sup_opts *o) {
         if (!o)
                 return;
@@ -106,15 +99,6 @@ static void names_del(airsup_sys *s, uint32_t i) {
                         s->names[k] = ACT_NONE;
                         return;
                 }
-}
-
-void act__name_of(const airsup_sys *s, uint32_t i, char ret[AIRSUP_NAME_MAX]) {
-        const act *a = act_at(s, i);
-
-        if (a->name)
-                (void) snprintf(ret, AIRSUP_NAME_MAX, "%s", a->name);
-        else
-                (void) snprintf(ret, AIRSUP_NAME_MAX, "#%llu", (unsigned long long) act_ref(s, i));
 }
 
 /* ---- slots ---- */
@@ -565,26 +549,6 @@ EXPORT int airsup_stop(airsup_sys *s, airsup_ref r) {
                         return 0;
                 }
         act__terminate(s, i, 0);
-        return 0;
-}
-
-EXPORT int airsup_exit(airsup_sys *s, airsup_ref self, int reason) {
-        uint32_t i;
-
-        if (!s || reason > 0)
-                return -EINVAL;
-        i = act_slot(s, self);
-        if (i == ACT_NONE)
-                return -ESRCH;
-        if (act_at(s, i)->kind != ACT_K_ACTOR)
-                return -EINVAL;
-        if (i == s->current) {
-                act_at(s, i)->flags |= ACT_F_EXITING;
-                act_at(s, i)->exit_reason = reason;
-                return 0;
-        }
-        act__exited(s, i, reason);
-        act__settle(s);
         return 0;
 }
 

@@ -6,8 +6,9 @@
  *   actor-sup.c    what a failure does: the error hook's answer, restart
  *                  in place, the strategy, intensity and backoff
  *                  (common/policy), giving up and escalating to airsupd
- *   actor-loop.c   messages: the mailboxes, the ready ring, the dispatch
- *                  loop and its budget, messages from other groups
+ *   actor-mbox.c   the mailboxes and the ready ring
+ *   actor-loop.c   tells, the dispatch loop and its budget, messages from
+ *                  other groups, what timers say
  *   actor-timer.c  send_after and backoff timers on one timerfd
  *   actor-pub.c    the table airsupd reads and the events it is sent
  *
@@ -21,6 +22,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <time.h>
 
 #include "child/airsup.h"
 #include "common/actor-table.h"
@@ -163,6 +166,7 @@ struct airsup_sys {
         uint32_t *heap;
         uint32_t heap_n;
         uint64_t armed_ns;              /* what the timerfd is set to; 0 disarmed */
+        void *fire_data;                /* a one-shot timer's data, given to the loop */
         int timer_fd, local_fd, epfd;
         bool in_process;                /* inside airsup_sys_process(): no need to write local_fd */
         uint64_t rounds;
@@ -171,6 +175,13 @@ struct airsup_sys {
         uint64_t processed, failures, restarts, escalations, dead_letters, queued;
         uint64_t n_actors, n_sups;
 };
+
+static inline uint64_t act__now(void) {
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+}
 
 /* actor.c */
 static inline act *act_at(const airsup_sys *s, uint32_t i) {
@@ -197,7 +208,15 @@ void act__stop_tree(airsup_sys *s, uint32_t i, int reason);
 /* Ends I for good: stopped as above, unlinked, its messages and timers
  * dropped, its slot freed. */
 void act__terminate(airsup_sys *s, uint32_t i, int reason);
-void act__name_of(const airsup_sys *s, uint32_t i, char ret[AIRSUP_NAME_MAX]);
+/* I's name, or "#REF" for an actor without one. */
+static inline void act__name_of(const airsup_sys *s, uint32_t i, char ret[AIRSUP_NAME_MAX]) {
+        const act *a = act_at(s, i);
+
+        if (a->name)
+                (void) snprintf(ret, AIRSUP_NAME_MAX, "%s", a->name);
+        else
+                (void) snprintf(ret, AIRSUP_NAME_MAX, "#%llu", (unsigned long long) act_ref(s, i));
+}
 
 /* actor-sup.c */
 /* ERROR from I's handler on M: asks its hook, and does what it says. */
@@ -212,7 +231,7 @@ void act__settle(airsup_sys *s);
 /* A failure to apply later (a start that failed during a restart). */
 void act__pending(airsup_sys *s, uint32_t i, int reason);
 
-/* actor-loop.c */
+/* actor-mbox.c */
 act_msg *act__msg_new(airsup_sys *s, size_t len);
 void act__msg_free(airsup_sys *s, act_msg *m);
 void act__enqueue(airsup_sys *s, uint32_t i, act_msg *m, bool front);
@@ -220,6 +239,8 @@ void act__enqueue(airsup_sys *s, uint32_t i, act_msg *m, bool front);
 void act__wake(airsup_sys *s, uint32_t i);
 void act__drop_mailbox(airsup_sys *s, uint32_t i);
 void act__msgs_free(airsup_sys *s);
+
+/* actor-loop.c */
 /* The stops asked for from inside a handler. */
 void act__apply_stops(airsup_sys *s);
 
@@ -232,8 +253,18 @@ int act__timers_init(airsup_sys *s);
 void act__timers_free(airsup_sys *s);
 int act__timer_add(airsup_sys *s, airsup_ref to, uint64_t delay_ns, uint64_t period_ns, uint32_t type,
                    const void *data, size_t len, bool restart, uint64_t *ret_id);
-/* Fires what is due at NOW; how many. */
-unsigned act__timers_run(airsup_sys *s, uint64_t now_ns);
+/* A timer that came due. */
+typedef struct act_fire {
+        airsup_ref to;
+        uint32_t type, len;
+        const void *data;               /* valid until the next act__timer_next() */
+        bool restart;                   /* a backoff ran out: restart TO */
+} act_fire;
+/* Takes the next timer due at NOW_NS (a periodic one is set again): 1
+ * and *RET, or 0 when none is due. */
+int act__timer_next(airsup_sys *s, uint64_t now_ns, act_fire *ret);
+/* Once the due ones were taken: the timerfd at the next. */
+void act__timers_rearm(airsup_sys *s);
 
 /* actor-pub.c */
 int act__pub_init(airsup_sys *s, unsigned capacity);
@@ -249,4 +280,3 @@ void act__event(airsup_sys *s, uint32_t i, int kind, int error, int answer, cons
 /* A message from inbound lane LANE was a dead letter. */
 void act__dead(airsup_sys *s, uint32_t lane, uint32_t type, const void *data, size_t len, const char *addr,
                size_t addr_len, int reason);
-uint64_t act__now(void);

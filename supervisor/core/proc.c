@@ -166,7 +166,7 @@ static void pgid_forget(sup_proc *p) {
 }
 
 static void main_forget(sup_proc *p) {
-        broker_channel_close(p);
+        broker_channel_end(p);
         exec_forget(p);
         p->pidfd_source = sd_event_source_disable_unref(p->pidfd_source);
         p->pidfd = safe_close(p->pidfd);

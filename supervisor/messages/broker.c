@@ -29,6 +29,7 @@
  * must not make airsupd allocate that many times over. */
 #define LANES_OUT_MAX 256
 #define CHAN_BATCH 32                   /* records read per wake-up */
+#define CHAN_END_BATCHES 8              /* batches read from the channel of a process that ended */
 
 typedef struct broker_lane {
         sup_proc *sender;               /* NULL: it went away (a reload) */
@@ -478,6 +479,15 @@ void broker_channel_spawned(sup_proc *p, bool ok) {
                                 b->n - i);
                         break;
                 }
+}
+
+void broker_channel_end(sup_proc *p) {
+        /* What the process sent just before it ended (its actors' last
+         * events: why its root gave up) is still in the socket: read it,
+         * a bounded number of records, before the channel goes. */
+        for (unsigned k = 0; k < CHAN_END_BATCHES && p->broker.chan_fd >= 0; k++)
+                (void) on_channel(NULL, p->broker.chan_fd, EPOLLIN, p);
+        broker_channel_close(p);
 }
 
 void broker_channel_close(sup_proc *p) {

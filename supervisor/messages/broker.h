@@ -28,6 +28,8 @@ int broker_ping(sup_proc *p, uint64_t seq);
 void broker_channel_spawned(sup_proc *p, bool ok);
 /* The incarnation is gone: its channel closes (its lanes stay). */
 void broker_channel_close(sup_proc *p);
+/* The process ended: what it sent last is read, then the channel closed. */
+void broker_channel_end(sup_proc *p);
 /* P goes away with the tree: its mailbox and lanes too. */
 void broker_proc_done(sup_proc *p);
 /* P's lanes to the mailboxes of others are TO's now (a reload that gave

@@ -11,7 +11,12 @@
  *       appends its pid to DIR/started, then says READY=1.
  *   actor-peer send ADDRESS TYPE COUNT
  *       sends COUNT messages of TYPE, numbered from 0, to ADDRESS
- *       ("GROUP/ACTOR"), then exits 0. */
+ *       ("GROUP/ACTOR"), then exits 0.
+ *   actor-peer evil GROUP
+ *       an attacker, not the library: asks airsupd for a lane to GROUP on
+ *       its own channel and writes records whose actor address lies (a
+ *       length beyond the name limit, beyond the payload, bytes that are
+ *       no name), then one honest message numbered 4242 to "counter". */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +26,9 @@
 #include <unistd.h>
 
 #include "child/airsup.h"
+#include "common/channel.h"
+#include "common/fds.h"
+#include "shm/shm.h"
 
 static const char *dir;
 
@@ -140,7 +148,68 @@ static int send_to(const char *addr, uint32_t type, uint32_t count) {
         return r < 0;
 }
 
+static int evil(const char *group) {
+        const char *e = getenv("AIRSUP_FD");
+        int chan = e ? atoi(e) : -1;
+        chan_record q, rec;
+        shm_tx *tx = NULL;
+        struct {
+                uint32_t to_len;
+                const char *bytes;
+                uint32_t len;
+        } lies[] = {
+                { 200, NULL, 240 },     /* the long one, made below */
+                { 10, "coun", 4 },
+                { 5, "ab\001cd\0\0\0", 8 },
+                { 7, "count/r\0", 8 },
+        };
+        uint32_t v = 4242;
+        char honest[7 + sizeof(v)], long_one[240];
+
+        memset(long_one, 'x', sizeof(long_one));
+        memcpy(long_one, "counter", 7);
+        lies[0].bytes = long_one;
+
+        chan_init(&q, CHAN_LOOKUP);
+        q.lookup.req = 1;
+        if (chan < 0 || chan_set_name(q.lookup.name, group) < 0 || fds_send(chan, &q, q.h.len, NULL, 0) < 0)
+                return 1;
+        for (;;) {
+                char buf[CHAN_RECORD_MAX];
+                int fds[4];
+                size_t n_fds = 0;
+                ssize_t n = fds_recv(chan, buf, sizeof(buf), 0, fds, 4, &n_fds);
+
+                if (n <= 0)
+                        return 1;
+                if (chan_parse(buf, (size_t) n, n_fds, &rec) < 0 || rec.h.type != CHAN_LANE) {
+                        for (size_t k = 0; k < n_fds; k++)
+                                (void) close(fds[k]);
+                        continue;
+                }
+                if (shm_tx_open(fds[0], fds[1], rec.lane.index, fds[2], fds[3], &tx) < 0)
+                        return 1;
+                break;
+        }
+        for (size_t k = 0; k < sizeof(lies) / sizeof(lies[0]); k++) {
+                shm_envelope env = { .type = 5, .len = lies[k].len, .to_len = lies[k].to_len };
+                if (shm_tx_send(tx, &env, lies[k].bytes, SHM_FULL_BLOCK, UINT64_MAX) < 0)
+                        return 1;
+        }
+        memcpy(honest, "counter", 7);
+        memcpy(honest + 7, &v, sizeof(v));
+        {
+                shm_envelope env = { .type = 1, .len = sizeof(honest), .to_len = 7 };
+                if (shm_tx_send(tx, &env, honest, SHM_FULL_BLOCK, UINT64_MAX) < 0)
+                        return 1;
+        }
+        shm_tx_free(tx);
+        return 0;
+}
+
 int main(int argc, char **argv) {
+        if (argc == 3 && strcmp(argv[1], "evil") == 0)
+                return evil(argv[2]);
         if (argc == 3 && strcmp(argv[1], "host") == 0)
                 return host(argv[2]);
         if (argc == 5 && strcmp(argv[1], "send") == 0)

@@ -67,7 +67,23 @@ wait_until 30 test -s redelivered || fail "the message was not delivered again a
 wait_until 30 eval 'ctl dead-letters 2>/dev/null | grep -q nobody' ||
         fail "no dead letter for host/nobody: $(ctl dead-letters 2>&1)"
 
-# 4. Two escalations in a minute exceed the root's intensity of 1: the
+# 4. An attacker's lies about the address (too long, beyond the payload,
+# not a name) are dead letters; the process goes on, and the honest
+# message after them arrives.
+host=$(group_pid host)
+{ base; cat <<CONF
+[group:evil]
+command = $PEER evil host
+restart = temporary
+CONF
+} >actors.conf
+ctl reload >/dev/null || fail "reload failed"
+wait_until 30 grep -qx 4242 counter || fail "the honest message after the lies never arrived"
+[ "$(group_pid host)" = "$host" ] || fail "host was restarted by the lies"
+wait_until 10 eval '[ "$(ctl dead-letters | grep -c "bad actor address")" -ge 3 ]' ||
+        fail "expected 3 bad-address dead letters: $(ctl dead-letters 2>&1)"
+
+# 5. Two escalations in a minute exceed the root's intensity of 1: the
 # process exits 70 and airsupd restarts it (its own strategy).
 { base; cat <<CONF
 [group:bomber]
@@ -77,6 +93,9 @@ CONF
 } >actors.conf
 ctl reload >/dev/null || fail "reload failed"
 wait_log 'exited host .*status=70' 30
+log_has 'actor-failed host .*actor=bomb error=EIO answer=escalate' || fail "no actor-failed event for bomb"
+log_has 'actors-gave-up host .*actor=root error=EIO detail="bomb"' || fail "no final gave-up event naming bomb"
+ctl --json events | grep -q '"actors-gave-up"' || fail "airsupctl events does not show the actors' give-up"
 wait_until 30 eval '[ "$(grep -c . started)" -ge 3 ]' || fail "host was not started again after it gave up"
 wait_log 'ready host' 30
 kill -TERM "$AIRSUPD_PID"

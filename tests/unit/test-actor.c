@@ -438,6 +438,32 @@ static void test_actor_start_failures_give_up(void **state) {
         airsup_sys_free(s);
 }
 
+/* A start that fails 300,000 times in a row under a one_for_all
+ * supervisor that allows it: a loop, not a recursion (the stack of a
+ * sanitizer build would not hold it). */
+static void test_actor_crash_loop_no_recursion(void **state) {
+        airsup_sup_opts ro;
+        airsup_sys *s;
+        st a = { .name = "a", .fail_on = 1, .answer = AIRSUP_ESCALATE }, b = { .name = "b" };
+        airsup_ref ra;
+
+        (void) state;
+        airsup_sup_opts_init(&ro);
+        ro.strategy = AIRSUP_ONE_FOR_ALL;
+        ro.intensity = 300000;
+        ro.period_ns = UINT64_C(3600) * 1000000000;
+        s = sys_new(&ro);
+        spawn(s, airsup_root(s), &b, AIRSUP_PERMANENT);
+        ra = spawn(s, airsup_root(s), &a, AIRSUP_PERMANENT);
+        a.start_fails = 1000000;
+        assert_int_equal(airsup_tell(s, ra, 1, NULL, 0), 0);
+        trail[0] = '\0';
+        drain(s);
+        assert_int_equal(airsup_sys_process(s), -ECANCELED);
+        assert_int_equal(a.start_fails, 1000000 - 300000);
+        airsup_sys_free(s);
+}
+
 static bool is_running(void *arg) {
         void **p = arg;
         airsup_actor_info info;
@@ -553,6 +579,30 @@ static void test_actor_zero_copy(void **state) {
         assert_int_equal(airsup_tell_reserve(s, r, 7, 8, (void **) &p), 0);
         assert_int_equal(airsup_stop(s, r), 0);
         assert_int_equal(airsup_tell_commit(s), -ESRCH);
+        airsup_sys_free(s);
+}
+
+static int reenter(airsup_sys *s, airsup_ref self, void *state, const airsup_msg *m, const void *data) {
+        (void) self;
+        (void) m;
+        (void) data;
+        *(int *) state = airsup_sys_process(s) == -EBUSY && airsup_sys_run(s) == -EBUSY;
+        return 0;
+}
+
+/* The loop is not run again from a handler. */
+static void test_actor_no_reentry(void **state) {
+        airsup_behaviour b = { .handle = reenter };
+        airsup_sys *s = sys_new(NULL);
+        int ok = 0;
+        airsup_spawn_opts o = { .arg = &ok };
+        airsup_ref r;
+
+        (void) state;
+        assert_int_equal(airsup_spawn(s, airsup_root(s), &b, &o, &r), 0);
+        assert_int_equal(airsup_tell(s, r, 1, NULL, 0), 0);
+        drain(s);
+        assert_int_equal(ok, 1);
         airsup_sys_free(s);
 }
 
@@ -680,10 +730,12 @@ int main(void) {
                 cmocka_unit_test(test_actor_one_for_all_drops_temporary),
                 cmocka_unit_test(test_actor_intensity_escalates),
                 cmocka_unit_test(test_actor_start_failures_give_up),
+                cmocka_unit_test(test_actor_crash_loop_no_recursion),
                 cmocka_unit_test(test_actor_backoff),
                 cmocka_unit_test(test_actor_timers),
                 cmocka_unit_test(test_actor_zero_copy),
                 cmocka_unit_test(test_actor_bad_arguments),
+                cmocka_unit_test(test_actor_no_reentry),
                 cmocka_unit_test(test_actor_nesting_bounded),
                 cmocka_unit_test(test_actor_fd_wakes),
                 cmocka_unit_test(test_actor_million),
