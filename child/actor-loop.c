@@ -338,6 +338,7 @@ EXPORT int airsup_sys_process(airsup_sys *s) {
         /* Going idle: what airsupd shows is brought up to date now, not
          * at the next message, which may never come. */
         act__pub_refresh(s, s->processed != s->pub.processed_seen);
+        act__events_flush(s);
         return 0;
 }
 

@@ -9,9 +9,11 @@
  * (processed, depth) are copied in at most every REFRESH_NS, so a message
  * costs no write to the shared segment.
  *
- * Events go over the channel without waiting (a full channel drops them,
- * counted), at most EVENTS_PER_S a second; the final GAVE_UP waits a
- * little, since the process is about to end. */
+ * Events go over the channel without waiting (a full channel drops them),
+ * at most EVENTS_PER_S a second; how many were held back is sent when the
+ * next second begins, when the loop goes idle, and before the final
+ * GAVE_UP, which waits a little for room, since the process is about to
+ * end. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -174,22 +176,28 @@ void act__pub_refresh(airsup_sys *s, bool force) {
         seq_end(p);
 }
 
+void act__events_flush(airsup_sys *s) {
+        act_pub *p = &s->pub;
+        chan_record rec;
+
+        if (p->events_suppressed == 0 || !s->a)
+                return;
+        chan_init(&rec, CHAN_ACTOR_EVENT);
+        rec.actor_event.kind = CHAN_ACTOR_SUPPRESSED;
+        rec.actor_event.error = (int32_t) p->events_suppressed;
+        (void) airsup__chan_send(s->a, &rec, rec.h.len, NULL, 0, false);
+        p->events_suppressed = 0;
+}
+
 /* Whether one more event may go now (EVENTS_PER_S a second). */
 static bool event_allowed(airsup_sys *s) {
         act_pub *p = &s->pub;
         uint64_t now = act__now();
 
         if (now - p->events_window_ns >= UINT64_C(1000000000)) {
-                if (p->events_suppressed > 0 && s->a) {
-                        chan_record rec;
-                        chan_init(&rec, CHAN_ACTOR_EVENT);
-                        rec.actor_event.kind = CHAN_ACTOR_SUPPRESSED;
-                        rec.actor_event.error = (int32_t) p->events_suppressed;
-                        (void) airsup__chan_send(s->a, &rec, rec.h.len, NULL, 0, false);
-                }
+                act__events_flush(s);
                 p->events_window_ns = now;
                 p->events_in_window = 0;
-                p->events_suppressed = 0;
         }
         if (p->events_in_window >= EVENTS_PER_S) {
                 p->events_suppressed++;
@@ -205,6 +213,10 @@ void act__event(airsup_sys *s, uint32_t i, int kind, int error, int answer, cons
 
         if (!s->a || (kind != CHAN_ACTOR_GAVE_UP && !event_allowed(s)))
                 return;
+        /* The last word of a process that is about to exit: what it held
+         * back is counted first. */
+        if (kind == CHAN_ACTOR_GAVE_UP)
+                act__events_flush(s);
         chan_init(&rec, CHAN_ACTOR_EVENT);
         rec.actor_event.kind = (uint32_t) kind;
         rec.actor_event.error = error;

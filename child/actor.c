@@ -324,6 +324,7 @@ EXPORT airsup_sys *airsup_sys_free(airsup_sys *s) {
                 return NULL;
         if (s->root != ACT_NONE)
                 act__terminate(s, s->root, 0);
+        act__events_flush(s);
         act__pub_free(s);
         act__timers_free(s);
         act__msgs_free(s);

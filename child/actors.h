@@ -275,6 +275,8 @@ void act__pub_release(airsup_sys *s, uint32_t i);
 /* The counters of every listed actor and the totals, at most every
  * refresh interval unless FORCE. */
 void act__pub_refresh(airsup_sys *s, bool force);
+/* How many events the rate limit held back, to airsupd, if any. */
+void act__events_flush(airsup_sys *s);
 /* An event for airsupd (rate-limited unless it is GAVE_UP). */
 void act__event(airsup_sys *s, uint32_t i, int kind, int error, int answer, const char *detail);
 /* A message from inbound lane LANE was a dead letter. */

@@ -96,7 +96,10 @@ static int read_one(airsup *a, int timeout_ms, chan_record *rec, int fds[4], siz
                 if (n == -EAGAIN || n == -EINTR)
                         continue;
                 if (n == 0) {
+                        /* Gone for good: out of the fd that event loops
+                         * poll, which would otherwise be readable for ever. */
                         a->chan_gone = true;
+                        (void) epoll_ctl(a->epfd, EPOLL_CTL_DEL, a->chan, NULL);
                         return -ECONNRESET;
                 }
                 if (n < 0 && n != -EMSGSIZE)

@@ -124,6 +124,10 @@ void broker_actors_flush_suppressed(sup_proc *p) {
         emit_suppressed(p, n);
 }
 
+/* The process's own counts of suppressed events taken over the budget,
+ * per incarnation. */
+#define ACTOR_COUNTS_MAX 64
+
 bool broker_actors_pass(sup_proc *p) {
         unsigned suppressed;
         bool pass = sup_ratelimit_pass(&p->broker.act_events, sup_proc_now(p), ACTOR_EVENTS_INTERVAL_USEC,
@@ -140,7 +144,14 @@ void broker_actor_event(sup_proc *p, const chan_actor_event *ev) {
         uint32_t answer = ev->answer & ~ANSWER_RETRY;
         int n;
 
-        if (!broker_actors_pass(p))
+        /* The one final event of an incarnation (why its root gave up)
+         * and the process's own count of what it held back are not lost
+         * to the budget that its earlier events used; once each. */
+        if (ev->kind == CHAN_ACTOR_GAVE_UP && !p->broker.act_final_seen)
+                p->broker.act_final_seen = true;
+        else if (ev->kind == CHAN_ACTOR_SUPPRESSED && p->broker.act_counts_seen < ACTOR_COUNTS_MAX)
+                p->broker.act_counts_seen++;
+        else if (!broker_actors_pass(p))
                 return;
         e.type = event_types[ev->kind];
         if (ev->kind == CHAN_ACTOR_FAILED || ev->kind == CHAN_ACTOR_ESCALATED)

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
@@ -26,6 +27,8 @@ typedef struct broker_proc {
         size_t act_size;
         sup_ratelimit act_events;       /* its ACTOR_EVENT and DEAD records made events */
         uint64_t act_ignored;           /* DEAD records naming no inbound lane, and refused tables */
+        bool act_final_seen;            /* this incarnation's GAVE_UP came (taken over the budget once) */
+        unsigned act_counts_seen;       /* its SUPPRESSED counts taken over the budget */
 } broker_proc;
 
 #define BROKER_PROC_INIT { .chan_fd = -EBADF, .chan_child = -EBADF }

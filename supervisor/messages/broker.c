@@ -438,6 +438,8 @@ int broker_channel_open(sup_proc *p) {
         int sv[2];
 
         broker_channel_close(p);
+        p->broker.act_final_seen = false;
+        p->broker.act_counts_seen = 0;
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
                 return -errno;
         /* Our end takes fds: a process's actor table comes as one

@@ -12,6 +12,10 @@
  *   actor-peer send ADDRESS TYPE COUNT
  *       sends COUNT messages of TYPE, numbered from 0, to ADDRESS
  *       ("GROUP/ACTOR"), then exits 0.
+ *   actor-peer closed DIR
+ *       first makes airsupd close its channel (garbage records on it, as
+ *       many as airsupd takes before it does), then runs an actor system
+ *       idle: it must sleep, not spin on the closed channel.
  *   actor-peer evil GROUP
  *       an attacker, not the library: asks airsupd for a lane to GROUP on
  *       its own channel and writes records whose actor address lies (a
@@ -19,6 +23,7 @@
  *       no name), then one honest message numbered 4242 to "counter". */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +36,7 @@
 #include "shm/shm.h"
 
 static const char *dir;
+static bool closed_first;
 
 /* "PREFIX V\n" (or "V\n") at the end of DIR/FILE. */
 static void append(const char *file, const char *prefix, unsigned long v) {
@@ -94,6 +100,15 @@ static int escalate(airsup_sys *s, airsup_ref self, void *state, int error, cons
         return AIRSUP_ESCALATE;
 }
 
+static void garble_channel(void) {
+        const char *e = getenv("AIRSUP_FD");
+        int chan = e ? atoi(e) : -1;
+        char junk[16] = "not a record";
+
+        for (int k = 0; k < 64 && chan >= 0; k++)
+                (void) !write(chan, junk, sizeof(junk));
+}
+
 static int host(const char *d) {
         static const airsup_behaviour bc = { .handle = counter }, bs = { .handle = slow },
                                       bb = { .handle = bomb, .error = escalate };
@@ -106,6 +121,8 @@ static int host(const char *d) {
 
         dir = d;
         r = airsup_attach(&a);
+        if (r >= 0 && closed_first)
+                garble_channel();
         if (r < 0) {
                 fprintf(stderr, "attach: %s\n", strerror(-r));
                 return 1;
@@ -208,6 +225,10 @@ static int evil(const char *group) {
 }
 
 int main(int argc, char **argv) {
+        if (argc == 3 && strcmp(argv[1], "closed") == 0) {
+                closed_first = true;
+                return host(argv[2]);
+        }
         if (argc == 3 && strcmp(argv[1], "evil") == 0)
                 return evil(argv[2]);
         if (argc == 3 && strcmp(argv[1], "host") == 0)

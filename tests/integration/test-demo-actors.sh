@@ -4,7 +4,8 @@
 # fragile shard escalates its bursts of failures to the root until the
 # root gives up, the process exits AIRSUP_EXIT_GAVE_UP (70), and airsupd
 # restarts the group, which becomes ready again.  CHAOS_MS 1500 makes the
-# give-up come within 5 s instead of a minute.
+# give-up come within 5 s instead of a minute; then 200 makes it come
+# while the event budget is used up, and its final event still arrives.
 . "$(dirname "$0")/lib.sh"
 
 ORDERBOOK=$(dirname "$AIRSUPD")/examples/orderbook
@@ -48,6 +49,19 @@ grep -q '^feed: a burst of poison for shard-0' orderbook.out || fail "no burst i
 
 ctl status orderbook >status.out 2>&1
 grep -Eq 'status[= ]70' status.out || fail "status does not show exit 70: $(cat status.out)"
+
+# Bursts 200 ms apart: the root gives up within the first second, while
+# the 2,000 started events have used every event the budget allows.  The
+# final gave-up event is not lost to that budget, nor is the count of
+# what the process held back.
+sed -i 's|orderbook 2000 1500|orderbook 2000 200|' demo.conf
+mark=$(log_mark)
+ctl reload >/dev/null || fail "reload failed"
+wait_until 30 eval 'tail -n +$mark "$LOG" | grep -q "exited orderbook .*status=70"' || fail "the fast bursts did not end the process"
+fast=$(tail -n +"$mark" "$LOG" | sed -n 's/.*exited orderbook pid=\([0-9]*\) .*status=70.*/\1/p' | head -n 1)
+log_has "actors-gave-up orderbook pid=$fast " || fail "the gave-up event of pid $fast was lost to the budget"
+log_has "actor-events-suppressed orderbook pid=$fast .*by=process" ||
+        fail "the count of events pid $fast held back was lost"
 
 kill -TERM "$AIRSUPD_PID"
 wait_airsupd_exit 30
