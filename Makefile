@@ -40,7 +40,7 @@ SUP_SRC  = supervisor/config/cfg.c supervisor/config/cfg-value.c common/policy.c
            supervisor/operator/control-methods.c supervisor/operator/control-verbs.c supervisor/operator/control-events.c \
            supervisor/operator/control-reply.c supervisor/operator/control-lookup.c \
            supervisor/operator/proc-query.c supervisor/operator/metrics.c supervisor/operator/metrics-http.c \
-           supervisor/core/sup.c supervisor/core/runq.c supervisor/core/manager.c supervisor/core/state-list.c supervisor/core/names.c supervisor/core/verbs.c supervisor/core/tree-edit.c supervisor/start/fdlimit.c supervisor/messages/broker.c supervisor/start/cgroup.c supervisor/start/cgroup-tree.c supervisor/watch/probe.c supervisor/config/reload-plan.c supervisor/config/reload.c common/fds.c common/channel.c
+           supervisor/core/sup.c supervisor/core/runq.c supervisor/core/manager.c supervisor/core/state-list.c supervisor/core/names.c supervisor/core/verbs.c supervisor/core/tree-edit.c supervisor/start/fdlimit.c supervisor/messages/broker.c supervisor/messages/broker-actors.c supervisor/start/cgroup.c supervisor/start/cgroup-tree.c supervisor/watch/probe.c supervisor/config/reload-plan.c supervisor/config/reload.c common/fds.c common/channel.c common/actor-table.c common/actor-addr.c
 # The configuration's loader, in the order of its passes (cfg.c drives them).
 CFG_SRC  = supervisor/config/cfg.c supervisor/config/cfg-read.c supervisor/config/cfg-keys.c supervisor/config/cfg-load.c supervisor/config/cfg-value.c
 SUP_SRC += supervisor/config/cfg-read.c supervisor/config/cfg-keys.c supervisor/config/cfg-load.c
@@ -49,8 +49,8 @@ SHM_SRC  = shm/lane.c shm/mailbox.c
 SHM_OBJ  = $(SHM_SRC:%.c=$(BUILD)/%.o)
 UNIT     = $(BUILD)/tests/test-cfg $(BUILD)/tests/test-policy $(BUILD)/tests/test-notify $(BUILD)/tests/test-manager $(BUILD)/tests/test-proc $(BUILD)/tests/test-sup \
            $(BUILD)/tests/test-cgroup $(BUILD)/tests/test-probe $(BUILD)/tests/test-broker $(BUILD)/tests/test-notify-socket $(BUILD)/tests/test-state $(BUILD)/tests/test-logsink $(BUILD)/tests/test-reload $(BUILD)/tests/test-control $(BUILD)/tests/test-shm-lane $(BUILD)/tests/test-shm-crash
-UNIT    += $(BUILD)/tests/test-cfg-keys $(BUILD)/tests/test-metrics $(BUILD)/tests/test-tail
-HELPERS  = $(BUILD)/tests/notify-listen $(BUILD)/tests/hostile $(BUILD)/tests/hostile-notify $(BUILD)/tests/hostile-ctl $(BUILD)/tests/sigcount $(BUILD)/tests/msg-peer $(BUILD)/tests/hostile-probe
+UNIT    += $(BUILD)/tests/test-cfg-keys $(BUILD)/tests/test-metrics $(BUILD)/tests/test-tail $(BUILD)/tests/test-actor $(BUILD)/tests/test-actor-table
+HELPERS  = $(BUILD)/tests/notify-listen $(BUILD)/tests/hostile $(BUILD)/tests/hostile-notify $(BUILD)/tests/hostile-ctl $(BUILD)/tests/sigcount $(BUILD)/tests/msg-peer $(BUILD)/tests/hostile-probe $(BUILD)/tests/hostile-actors $(BUILD)/tests/actor-peer
 EXAMPLES = $(BUILD)/examples/ticker $(BUILD)/examples/flaky $(BUILD)/examples/msgdemo
 BENCH    = $(BUILD)/bench/restart $(BUILD)/bench/crashloop-child $(BUILD)/bench/floor \
            $(BUILD)/bench/scale $(BUILD)/bench/idle-child $(BUILD)/bench/mailbox $(BUILD)/bench/ctl $(BUILD)/bench/e2e $(BUILD)/bench/soak \
@@ -62,16 +62,18 @@ MANS     = man/airsupd.8 man/airsup.conf.5 man/airsupctl.1 man/airsup.3
 # Fuzz targets (tests/fuzz/fuzz-NAME.c) and the sources each needs.  `make
 # fuzz` builds them with clang's libFuzzer and runs each for FUZZ_SECONDS;
 # `make check` replays their corpora and regression inputs without it.
-FUZZERS      = cfg notify value lane channel airsup reload http control
+FUZZERS      = cfg notify value lane channel airsup reload http control actor-table actor-addr
 FUZZ_cfg     = $(CFG_SRC)
 FUZZ_notify  = supervisor/watch/notify-parse.c
 FUZZ_value   = supervisor/config/cfg-value.c
 FUZZ_reload  = $(CFG_SRC) supervisor/config/reload-plan.c
 FUZZ_lane    = $(SHM_SRC)
 FUZZ_channel = common/channel.c
-FUZZ_airsup  = child/airsup.c common/channel.c common/fds.c $(SHM_SRC)
+FUZZ_airsup  = child/airsup.c common/channel.c common/fds.c common/actor-addr.c $(SHM_SRC)
 FUZZ_http    = supervisor/operator/metrics-http.c $(CFG_SRC)
 FUZZ_control = $(SUP_SRC) $(SHM_SRC)
+FUZZ_actor-table = common/actor-table.c common/actor-addr.c common/channel.c
+FUZZ_actor-addr  = common/actor-addr.c common/channel.c
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 REPLAY       = $(FUZZERS:%=$(BUILD)/fuzz/replay-%)
@@ -122,7 +124,8 @@ $(BUILD)/install/%: % $(BUILD)/paths
 	$(SUBST) $< >$@
 
 # libairsup: position-independent, only airsup_* exported.
-LIB_SRC  = child/airsup.c common/channel.c common/fds.c common/actor-addr.c $(SHM_SRC)
+LIB_SRC  = child/airsup.c child/actor.c child/actor-sup.c child/actor-loop.c child/actor-timer.c child/actor-pub.c \
+           common/channel.c common/fds.c common/actor-addr.c common/policy.c $(SHM_SRC)
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/lib/%.o)
 
 $(BUILD)/lib/%.o: %.c | deps
@@ -136,11 +139,15 @@ $(BUILD)/libairsup.a: $(LIB_OBJ)
 $(BUILD)/libairsup.so.0: $(LIB_OBJ)
 	$(CC) $(XLDFLAGS) -shared -Wl,-soname,libairsup.so.0 -o $@ $^
 
-$(BUILD)/tests/msg-peer: $(BUILD)/tests/integration/msg-peer.o $(BUILD)/libairsup.a
+$(BUILD)/tests/hostile-actors: $(BUILD)/tests/integration/hostile-actors.o $(BUILD)/common/channel.o
 	@mkdir -p $(@D)
 	$(CC) $(XLDFLAGS) -o $@ $^
 
-CTL_SRC  = ctl/airsupctl.c ctl/show.c ctl/change.c ctl/events.c ctl/logs.c ctl/term.c
+$(BUILD)/tests/msg-peer $(BUILD)/tests/actor-peer: $(BUILD)/tests/%: $(BUILD)/tests/integration/%.o $(BUILD)/libairsup.a
+	@mkdir -p $(@D)
+	$(CC) $(XLDFLAGS) -o $@ $^
+
+CTL_SRC  = ctl/airsupctl.c ctl/show.c ctl/change.c ctl/events.c ctl/logs.c ctl/term.c ctl/actors.c
 $(BUILD)/airsupctl: $(CTL_SRC:%.c=$(BUILD)/%.o)
 	$(CC) $(XLDFLAGS) -o $@ $^ $(LIBS)
 
@@ -151,6 +158,10 @@ $(BUILD)/examples/%: $(BUILD)/examples/%.o
 	$(CC) $(XLDFLAGS) -o $@ $^
 
 $(BUILD)/tests/test-shm-%: $(BUILD)/tests/unit/test-shm-%.o $(BUILD)/tests/unit/case-filter.o $(SHM_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(XLDFLAGS) -o $@ $^ -lcmocka
+
+$(BUILD)/tests/test-actor: $(BUILD)/tests/unit/test-actor.o $(BUILD)/tests/unit/case-filter.o $(BUILD)/libairsup.a
 	@mkdir -p $(@D)
 	$(CC) $(XLDFLAGS) -o $@ $^ -lcmocka
 

@@ -16,7 +16,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "child/actors.h"
 #include "child/airsup.h"
+#include "common/actor-addr.h"
 #include "common/channel.h"
 #include "common/fds.h"
 #include "shm/shm.h"
@@ -29,7 +31,10 @@
 struct airsup_dest {
         airsup *a;
         airsup_dest *next;
-        shm_tx *tx;
+        airsup_dest *base;              /* an actor's: its group's, which owns the lane; NULL for a group's */
+        shm_tx *tx;                     /* a group's; an actor's borrows its base's */
+        uint32_t actor_len;             /* an actor's: its name's bytes, sent before each payload */
+        char actor[AIRSUP_NAME_MAX];
         int space_fd;                   /* ours, for airsup_dest_fd(); shm_tx has its own copy */
         bool armed;
         char name[AIRSUP_NAME_MAX];     /* as looked up */
@@ -244,7 +249,8 @@ EXPORT airsup *airsup_detach(airsup *a) {
         while (a->dests) {
                 airsup_dest *d = a->dests;
                 a->dests = d->next;
-                shm_tx_free(d->tx);
+                if (!d->base)
+                        shm_tx_free(d->tx);
                 if (d->space_fd >= 0)
                         (void) close(d->space_fd);
                 free(d);
@@ -260,17 +266,56 @@ EXPORT airsup *airsup_detach(airsup *a) {
         return NULL;
 }
 
+static int lookup_group(airsup *a, const char *name, uint64_t timeout_ns, airsup_dest **ret);
+
 EXPORT int airsup_lookup(airsup *a, const char *name, uint64_t timeout_ns, airsup_dest **ret) {
+        char group[ACTOR_NAME_MAX], actor[ACTOR_NAME_MAX];
+        airsup_dest *base, *d;
+        int r;
+
+        if (!a || !name || !ret)
+                return -EINVAL;
+        r = actor_addr_split(name, group, actor);
+        if (r < 0)
+                return -EINVAL;
+        if (r == 0)
+                return lookup_group(a, group, timeout_ns, ret);
+        for (d = a->dests; d; d = d->next)
+                if (d->base && strcmp(d->name, group) == 0 && strcmp(d->actor, actor) == 0) {
+                        *ret = d;
+                        return 0;
+                }
+        /* An actor's destination shares its group's lane: one producer
+         * per lane. */
+        r = lookup_group(a, group, timeout_ns, &base);
+        if (r < 0)
+                return r;
+        d = calloc(1, sizeof(*d));
+        if (!d)
+                return -ENOMEM;
+        d->a = a;
+        d->base = base;
+        d->tx = base->tx;
+        d->space_fd = base->space_fd >= 0 ? fcntl(base->space_fd, F_DUPFD_CLOEXEC, 3) : -EBADF;
+        memcpy(d->name, base->name, sizeof(d->name));
+        memcpy(d->peer, base->peer, sizeof(d->peer));
+        d->actor_len = (uint32_t) strlen(actor);
+        memcpy(d->actor, actor, d->actor_len + 1);
+        d->next = a->dests;
+        a->dests = d;
+        *ret = d;
+        return 0;
+}
+
+static int lookup_group(airsup *a, const char *name, uint64_t timeout_ns, airsup_dest **ret) {
         uint64_t deadline;
         chan_record q;
         airsup_dest *d;
         uint32_t req;
         int r;
 
-        if (!a || !name || !ret)
-                return -EINVAL;
         for (d = a->dests; d; d = d->next)
-                if (strcmp(d->name, name) == 0) {
+                if (!d->base && strcmp(d->name, name) == 0) {
                         *ret = d;
                         return 0;
                 }
@@ -378,6 +423,7 @@ EXPORT int airsup_send(airsup_dest *d, uint32_t type, const void *payload, size_
         shm_envelope e;
         shm_full full;
         uint64_t timeout;
+        uint8_t *p;
         int r;
 
         if (!d || (len > 0 && !payload))
@@ -386,13 +432,24 @@ EXPORT int airsup_send(airsup_dest *d, uint32_t type, const void *payload, size_
         if (r < 0)
                 return r;
         dest_disarm(d);
-        return shm_tx_send(d->tx, &e, payload, full, timeout);
+        if (!d->base)
+                return shm_tx_send(d->tx, &e, payload, full, timeout);
+        /* To an actor: its name, then the payload, in one record. */
+        e.len += d->actor_len;
+        e.to_len = d->actor_len;
+        r = shm_tx_reserve(d->tx, &e, full, timeout, (void **) &p);
+        if (r < 0)
+                return r == -EAGAIN && full == SHM_FULL_DROP ? 0 : r;
+        memcpy(p, d->actor, d->actor_len);
+        memcpy(p + d->actor_len, payload, len);
+        return shm_tx_commit(d->tx, e.len);
 }
 
 EXPORT int airsup_reserve(airsup_dest *d, uint32_t type, size_t len, const airsup_send_opts *opts, void **ret_buf) {
         shm_envelope e;
         shm_full full;
         uint64_t timeout;
+        void *p;
         int r;
 
         if (!d || !ret_buf)
@@ -401,13 +458,22 @@ EXPORT int airsup_reserve(airsup_dest *d, uint32_t type, size_t len, const airsu
         if (r < 0)
                 return r;
         dest_disarm(d);
-        return shm_tx_reserve(d->tx, &e, full, timeout, ret_buf);
+        if (!d->base)
+                return shm_tx_reserve(d->tx, &e, full, timeout, ret_buf);
+        e.len += d->actor_len;
+        e.to_len = d->actor_len;
+        r = shm_tx_reserve(d->tx, &e, full, timeout, &p);
+        if (r < 0)
+                return r;
+        memcpy(p, d->actor, d->actor_len);
+        *ret_buf = (uint8_t *) p + d->actor_len;
+        return r;
 }
 
 EXPORT int airsup_commit_send(airsup_dest *d, size_t len) {
         if (!d || len > SHM_MESSAGE_MAX)
                 return -EINVAL;
-        return shm_tx_commit(d->tx, (uint32_t) len);
+        return shm_tx_commit(d->tx, (uint32_t) (len + d->actor_len));
 }
 
 /* Field by field: a compound literal of this size becomes a rep stos,
@@ -425,20 +491,84 @@ static void fill(airsup *a, airsup_msg *m, const shm_envelope *e, uint32_t lane)
                 memcpy(m->sender, a->senders[lane], sizeof(m->sender));
         else
                 memset(m->sender, 0, sizeof(m->sender));
+        m->from = 0;
+        m->actor[0] = '\0';
+}
+
+static int airsup_recv_env(airsup *a, airsup_msg *m, void *buf, size_t size, uint64_t timeout_ns, shm_envelope *ret_e,
+                           uint32_t *ret_lane);
+
+int airsup__recv_raw(airsup *a, airsup_msg *m, void *buf, size_t size, uint32_t *ret_to_len) {
+        shm_envelope e;
+        uint32_t lane = 0;
+        int r;
+
+        r = airsup_recv_env(a, m, buf, size, 0, &e, &lane);
+        *ret_to_len = r >= 0 || r == -EMSGSIZE ? e.to_len : 0;
+        return r;
+}
+
+int airsup__chan_send(airsup *a, const void *rec, size_t len, const int *fds, size_t n_fds, bool wait) {
+        int r = fds_send(a->chan, rec, len, fds, n_fds);
+
+        if (r == -EAGAIN && wait) {
+                struct pollfd p = { .fd = a->chan, .events = POLLOUT };
+                if (poll(&p, 1, 1000) > 0)
+                        r = fds_send(a->chan, rec, len, fds, n_fds);
+        }
+        return r;
+}
+
+/* A message addressed to an actor whose address is not one, reached a
+ * program that reads its messages itself. */
+static void bad_address(airsup *a, const airsup_msg *m, const void *buf, size_t len) {
+        chan_record rec;
+
+        chan_init(&rec, CHAN_DEAD);
+        rec.dead.index = m->lane;
+        rec.dead.type = m->type;
+        rec.dead.len = (uint32_t) len;
+        rec.dead.reason = CHAN_DEAD_BAD_ADDRESS;
+        rec.dead.n_head = (uint32_t) (len < sizeof(rec.dead.head) ? len : sizeof(rec.dead.head));
+        memcpy(rec.dead.head, buf, rec.dead.n_head);
+        (void) fds_send(a->chan, &rec, rec.h.len, NULL, 0);
 }
 
 EXPORT int airsup_recv(airsup *a, airsup_msg *m, void *buf, size_t size, uint64_t timeout_ns) {
-        uint64_t deadline = 0;          /* read from the clock only once it has to wait */
-
         if (!a || !m || (size > 0 && !buf))
                 return -EINVAL;
+        for (;;) {
+                shm_envelope e;
+                uint32_t lane = 0;
+                int r = airsup_recv_env(a, m, buf, size, timeout_ns, &e, &lane);
+
+                if (r < 0 || e.to_len == 0)
+                        return r;
+                /* To an actor: its name comes first; the caller gets it in
+                 * m->actor and the payload alone in BUF. */
+                if (e.to_len <= (uint32_t) r && actor_name_valid_n(buf, e.to_len)) {
+                        memcpy(m->actor, buf, e.to_len);
+                        m->actor[e.to_len] = '\0';
+                        memmove(buf, (uint8_t *) buf + e.to_len, (size_t) r - e.to_len);
+                        m->len -= e.to_len;
+                        return r - (int) e.to_len;
+                }
+                bad_address(a, m, buf, (size_t) r);
+                (void) airsup_commit(a, m);
+        }
+}
+
+static int airsup_recv_env(airsup *a, airsup_msg *m, void *buf, size_t size, uint64_t timeout_ns, shm_envelope *ret_e,
+                           uint32_t *ret_lane) {
+        uint64_t deadline = 0;          /* read from the clock only once it has to wait */
+
         for (bool spun = false, drained = false;;) {
                 struct pollfd p[2] = {
                         { .fd = a->chan_gone ? -1 : a->chan, .events = POLLIN },
                         { .fd = a->event_fd, .events = POLLIN },
                 };
-                shm_envelope e;
-                uint32_t lane = 0;
+                shm_envelope *e = ret_e;
+                uint32_t *lane = ret_lane;
                 uint64_t now;
                 int r, k;
 
@@ -454,9 +584,9 @@ EXPORT int airsup_recv(airsup *a, airsup_msg *m, void *buf, size_t size, uint64_
                         if (r < 0 && r != -EBADMSG && r != -ECONNRESET)
                                 return r;
                 }
-                r = shm_mailbox_take(a->mb, SHM_NOW_AUTO, &e, buf, size, &lane);
+                r = shm_mailbox_take(a->mb, SHM_NOW_AUTO, e, buf, size, lane);
                 if (r >= 0 || r == -EMSGSIZE) {
-                        fill(a, m, &e, lane);
+                        fill(a, m, e, *lane);
                         return r;
                 }
                 if (r != -EAGAIN)

@@ -63,7 +63,7 @@ typedef struct act_table_hdr {
         uint64_t dead_letters;          /* messages to no actor, ever */
         uint64_t queued;                /* messages waiting in mailboxes now */
         uint64_t updated_ns;            /* CLOCK_MONOTONIC of the last refresh */
-        uint8_t pad[ACT_HDR_SIZE - 112];
+        uint8_t pad[ACT_HDR_SIZE - 104];
 } act_table_hdr;
 
 typedef struct act_entry {
@@ -112,3 +112,6 @@ typedef struct act_snapshot {
  * skipped); nothing read is used before it is checked. */
 int act_table_read(const volatile void *base, size_t size, act_snapshot *ret);
 void act_snapshot_done(act_snapshot *s);
+/* The header alone (the totals, for a scrape that needs no rows), read
+ * and checked as act_table_read() does: 0 or -EBADMSG. */
+int act_table_read_totals(const volatile void *base, size_t size, act_table_hdr *ret);

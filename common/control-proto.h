@@ -41,8 +41,21 @@
 #define CONTROL_TAIL_METHOD "Tail"
 #define CONTROL_TAIL_REPLY "ttay"
 /* DeadLetters: realtime usec, receiver, sender, first bytes in hex,
- * type, length, redeliveries. */
-#define CONTROL_DEAD_LETTER_ROW "(tsssuuu)"
+ * type, length, redeliveries, reason ("" for one redelivered too often,
+ * else why the receiving process had no actor for it). */
+#define CONTROL_DEAD_LETTER_ROW "(tsssuuus)"
+/* Actors(name), name a group or an instance: one instance row for each
+ * of its instances (name, note: "" for a table read, else "no actors
+ * published", "not an actor table" or "torn" for a best-effort copy;
+ * the table's totals: actors, supervisors, processed, failures,
+ * restarts, escalations, dead letters, queued), then the actor rows
+ * (instance, name ("" for none), id, parent: the index of its
+ * supervisor among the rows of that instance or 4294967295 for none,
+ * kind, state, depth, processed, restarts, last error), at most
+ * CONTROL_ACTORS_MAX rows in all. */
+#define CONTROL_ACTORS_INSTANCE_ROW "(sstttttttt)"
+#define CONTROL_ACTORS_ROW "(sstussutui)"
+#define CONTROL_ACTORS_MAX 4096
 /* Metrics: name, type, help, labels, value. */
 #define CONTROL_METRIC_ROW "(ssssd)"
 /* Reload's plan: action, name, detail. */

@@ -45,7 +45,7 @@ _airsupctl() {
                 return
         fi
         case $verb in
-        status | start | stop | restart | signal | events | logs | dead-letters)
+        status | start | stop | restart | signal | events | logs | dead-letters | actors)
                 if [ "$verb" = signal ] && [ "$prev" != signal ] && [[ $prev != -* ]]; then
                         COMPREPLY=($(compgen -W "HUP INT QUIT USR1 USR2 TERM CONT STOP KILL" -- "$cur"))
                         return

@@ -75,6 +75,8 @@ static const verb verbs[] = {
           .help = "per node and process figures, and airsupd's own" },
         { .name = "dead-letters", .min_args = 0, .max_args = 1, .run = verb_dead_letters, .needs_daemon = true,
           .usage = "[NAME]", .help = "the messages taken off after too many redeliveries" },
+        { .name = "actors", .min_args = 1, .max_args = 1, .run = verb_actors, .needs_daemon = true,
+          .usage = "NAME", .help = "the actors inside a group's processes (or GROUP[i]'s),\nas each process published them" },
         { .name = "reload", .min_args = 0, .max_args = 0, .run = verb_reload, .needs_daemon = true,
           .flag = "--dry-run", .usage = "[--dry-run]",
           .help = "read the file again and apply what changed (waits until\ndone); --dry-run prints the plan only" },

@@ -7,6 +7,7 @@
  *   change.c      start, stop, restart, signal, reload, shutdown
  *   events.c      events
  *   logs.c        logs
+ *   actors.c      actors
  *   term.c        colours and a pager, at a terminal only */
 #pragma once
 
@@ -74,6 +75,9 @@ const char *local_time(uint64_t real, char *buf, size_t size);
 extern const struct option logs_options[];
 int logs_option(int opt, const char *arg);
 int verb_logs(sd_bus *bus, const verb_call *v);
+
+/* actors.c */
+int verb_actors(sd_bus *bus, const verb_call *v);
 
 /* term.c: whether to colour; a state's colour ("" for none) and the reset
  * after it; stdout into a pager (status, tree, events, metrics,

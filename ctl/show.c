@@ -239,10 +239,11 @@ int verb_dead_letters(sd_bus *bus, const verb_call *v) {
                        "FIRST BYTES");
         while (r >= 0) {
                 uint64_t real;
-                const char *to, *from, *head;
+                const char *to, *from, *head, *why;
                 uint32_t type, len, red;
 
-                r = sd_bus_message_read(reply, CONTROL_DEAD_LETTER_ROW, &real, &to, &from, &head, &type, &len, &red);
+                r = sd_bus_message_read(reply, CONTROL_DEAD_LETTER_ROW, &real, &to, &from, &head, &type, &len, &red,
+                                        &why);
                 if (r <= 0)
                         break;
                 n++;
@@ -255,12 +256,14 @@ int verb_dead_letters(sd_bus *bus, const verb_call *v) {
                         json_object_object_add(o, "len", json_object_new_int64(len));
                         json_object_object_add(o, "redeliveries", json_object_new_int64(red));
                         json_object_object_add(o, "head_hex", json_object_new_string(head));
+                        json_object_object_add(o, "reason", json_object_new_string(why));
                         json_object_array_add(a, o);
                 } else {
                         char when[40];
 
-                        printf("%s %-16s %-16s %6u %7u %5u  %.32s%s\n", local_time(real, when, sizeof(when)), to,
-                               from, type, len, red + 1, head, strlen(head) > 32 ? "..." : "");
+                        printf("%s %-16s %-16s %6u %7u %5u  %.32s%s%s%s%s\n", local_time(real, when, sizeof(when)),
+                               to, from, type, len, red + 1, head, strlen(head) > 32 ? "..." : "", why[0] ? "  (" : "",
+                               why, why[0] ? ")" : "");
                 }
         }
         if (r >= 0 && !a && n == 0)

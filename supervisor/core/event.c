@@ -54,6 +54,13 @@ static const char *const event_names[_SUP_EVENT_MAX] = {
         [SUP_EVENT_MANUAL_RELOAD] = "manual-reload",
         [SUP_EVENT_RELOADED] = "reloaded",
         [SUP_EVENT_RELOAD_FAILED] = "reload-failed",
+        [SUP_EVENT_ACTOR_STARTED] = "actor-started",
+        [SUP_EVENT_ACTOR_FAILED] = "actor-failed",
+        [SUP_EVENT_ACTOR_RESTARTED] = "actor-restarted",
+        [SUP_EVENT_ACTOR_STOPPED] = "actor-stopped",
+        [SUP_EVENT_ACTOR_ESCALATED] = "actor-escalated",
+        [SUP_EVENT_ACTORS_GAVE_UP] = "actors-gave-up",
+        [SUP_EVENT_ACTOR_SUPPRESSED] = "actor-events-suppressed",
 };
 
 static const char *const priority_names[] = {

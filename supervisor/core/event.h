@@ -43,6 +43,14 @@ typedef enum sup_event_type {
         SUP_EVENT_MANUAL_RELOAD,        /* an operator asked for a reload */
         SUP_EVENT_RELOADED,             /* a reload applied: detail, the plan's counts */
         SUP_EVENT_RELOAD_FAILED,        /* the file did not load: nothing changed; detail, the first error */
+        /* What a process said of the actors inside it (CHAN_ACTOR_EVENT): untrusted, rate-limited. */
+        SUP_EVENT_ACTOR_STARTED,        /* detail: actor=NAME */
+        SUP_EVENT_ACTOR_FAILED,         /* detail: actor=NAME answer=resume|restart|stop|escalate */
+        SUP_EVENT_ACTOR_RESTARTED,
+        SUP_EVENT_ACTOR_STOPPED,
+        SUP_EVENT_ACTOR_ESCALATED,      /* a supervisor inside the process gave up; its parent decides */
+        SUP_EVENT_ACTORS_GAVE_UP,       /* the root supervisor inside gave up: the process exits */
+        SUP_EVENT_ACTOR_SUPPRESSED,     /* detail: how many actor events and dead letters were not recorded */
         _SUP_EVENT_MAX,
         _SUP_EVENT_INVALID = -22,
 } sup_event_type;

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
+#include "supervisor/core/ratelimit.h"
+
 typedef struct broker_proc {
         int chan_fd, chan_child;
         sd_event_source *chan_source;
@@ -18,6 +20,12 @@ typedef struct broker_proc {
         unsigned lanes_out;             /* lanes airsupd made for it to send on */
         struct broker_box *box;
         uint64_t pong;                  /* the PONG being reported (PROC_REPORT_PONG) */
+        /* This incarnation's actor table (broker-actors.c): a read-only
+         * mapping of the process's memfd, NULL when it published none. */
+        const volatile void *act_map;
+        size_t act_size;
+        sup_ratelimit act_events;       /* its ACTOR_EVENT and DEAD records made events */
+        uint64_t act_ignored;           /* DEAD records naming no inbound lane, and refused tables */
 } broker_proc;
 
 #define BROKER_PROC_INIT { .chan_fd = -EBADF, .chan_child = -EBADF }

@@ -18,6 +18,7 @@
 #include "common/fds.h"
 #include "shm/shm.h"
 #include "supervisor/messages/broker.h"
+#include "supervisor/messages/broker-actors.h"
 #include "supervisor/start/closer.h"
 #include "supervisor/start/fdlimit.h"
 #include "supervisor/core/names.h"
@@ -354,6 +355,8 @@ static void bad_record(sup_proc *p) {
         broker_channel_close(p);
 }
 
+static void on_dead(sup_proc *p, const chan_dead *cd);
+
 static int on_channel(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         sup_proc *p = userdata;
 
@@ -379,25 +382,36 @@ static int on_channel(sd_event_source *s, int fd, uint32_t revents, void *userda
                 ssize_t n;
                 int r;
 
-                /* A child never sends fds.  Where the kernel cannot refuse
-                 * them (broker_channel_open()), whatever it sent goes to
-                 * the closer: the last close of a lingering TCP socket
-                 * would hold the loop for its linger time.  Room for the
-                 * kernel's most, so that none is dropped (and closed) by
-                 * recvmsg() itself. */
+                /* Only CHAN_ACTORS comes with an fd (its table); whatever
+                 * else a child sent goes to the closer: the last close of
+                 * a lingering TCP socket would hold the loop for its
+                 * linger time.  Room for the kernel's most, so that none
+                 * is dropped (and closed) by recvmsg() itself. */
                 n = fds_recv(fd, buf, sizeof(buf), MSG_DONTWAIT, fds, FDS_MAX, &n_fds);
-                if (n_fds > 0)
-                        sup_dispose_fds(p->group->m, fds, n_fds);
                 if (n == -EAGAIN || n == -EINTR)
                         return 0;
+                r = n < 0 ? -EBADMSG : chan_parse(buf, (size_t) n, n_fds, &rec);
+                if (r >= 0 && rec.h.type == CHAN_ACTORS) {
+                        broker_actors_take(p, fds[0]);
+                        continue;
+                }
+                if (n_fds > 0)
+                        sup_dispose_fds(p->group->m, fds, n_fds);
                 if (n == 0 || (n < 0 && n != -EMSGSIZE)) {
                         broker_channel_close(p);        /* it closed its end, or exited */
                         return 0;
                 }
-                r = n < 0 ? -EBADMSG : chan_parse(buf, (size_t) n, n_fds, &rec);
                 if (r >= 0 && rec.h.type == CHAN_PONG) {
                         p->broker.pong = rec.ping.seq;
                         (void) sup_report(p, PROC_REPORT_PONG);
+                        continue;
+                }
+                if (r >= 0 && rec.h.type == CHAN_ACTOR_EVENT) {
+                        broker_actor_event(p, &rec.actor_event);
+                        continue;
+                }
+                if (r >= 0 && rec.h.type == CHAN_DEAD) {
+                        on_dead(p, &rec.dead);
                         continue;
                 }
                 if (r < 0 || rec.h.type != CHAN_LOOKUP) {
@@ -425,8 +439,8 @@ int broker_channel_open(sup_proc *p) {
         broker_channel_close(p);
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
                 return -errno;
-        /* The kernel refuses fds sent to our end (6.16 and later). */
-        (void) fds_refuse(sv[0]);
+        /* Our end takes fds: a process's actor table comes as one
+         * (CHAN_ACTORS), and on_channel() closes any other. */
         p->broker.chan_fd = sv[0];
         p->broker.chan_child = sv[1];
         p->broker.chan_bad = 0;
@@ -467,6 +481,7 @@ void broker_channel_spawned(sup_proc *p, bool ok) {
 }
 
 void broker_channel_close(sup_proc *p) {
+        broker_actors_drop(p);
         chan_out_free(p);
         p->broker.chan_source = sd_event_source_disable_unref(p->broker.chan_source);
         p->broker.chan_fd = safe_close(p->broker.chan_fd);
@@ -507,6 +522,29 @@ static void dead_keep(sup_manager *m, const broker_dead *d) {
         }
 }
 
+static uint64_t realtime_usec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+/* D kept, and said as an event of its receiver. */
+static void dead_letter(sup_proc *p, const broker_dead *d) {
+        sup_manager *m = p->group->m;
+        sup_event e = { .type = SUP_EVENT_DEAD_LETTER, .priority = LOG_WARNING };
+        int n;
+
+        dead_keep(m, d);
+        snprintf(e.node, sizeof(e.node), "%s", p->name);
+        /* A long reason is cut, the rest of the detail stays whole. */
+        n = snprintf(e.detail, sizeof(e.detail), "from=%s type=%u len=%u redeliveries=%u%s%s%s", d->sender, d->type,
+                 d->len, d->redeliveries, d->reason[0] ? " reason=\"" : "", d->reason, d->reason[0] ? "\"" : "");
+        if (n >= (int) sizeof(e.detail) && d->reason[0])
+                memcpy(e.detail + sizeof(e.detail) - 2, "\"", 2);
+        sup_events_emit(&m->events, &e);
+}
+
 void broker_before_start(sup_proc *p) {
         sup_manager *m = p->group->m;
         struct broker_box *b = p->broker.box;
@@ -514,8 +552,6 @@ void broker_before_start(sup_proc *p) {
         for (size_t i = 0; b && i < b->n; i++) {
                 shm_dead_letter dl;
                 broker_dead d = {};
-                sup_event e = { .type = SUP_EVENT_DEAD_LETTER, .priority = LOG_WARNING };
-                struct timespec ts;
                 int r = shm_lane_take_dead(b->lanes[i].fd, p->group->cfg->redeliver, &dl);
 
                 if (r == -EBADMSG)
@@ -523,8 +559,7 @@ void broker_before_start(sup_proc *p) {
                                 b->lanes[i].sender_name);
                 if (r <= 0)
                         continue;
-                clock_gettime(CLOCK_REALTIME, &ts);
-                d.realtime_usec = (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+                d.realtime_usec = realtime_usec();
                 snprintf(d.receiver, sizeof(d.receiver), "%s", p->name);
                 snprintf(d.sender, sizeof(d.sender), "%s", b->lanes[i].sender_name);
                 d.type = dl.env.type;
@@ -532,12 +567,35 @@ void broker_before_start(sup_proc *p) {
                 d.redeliveries = dl.env.redelivered;
                 d.n_head = dl.n_head;
                 memcpy(d.head, dl.head, dl.n_head);
-                dead_keep(m, &d);
-                snprintf(e.node, sizeof(e.node), "%s", p->name);
-                snprintf(e.detail, sizeof(e.detail), "from=%s type=%u len=%u redeliveries=%u", d.sender, d.type,
-                         d.len, d.redeliveries);
-                sup_events_emit(&m->events, &e);
+                dead_letter(p, &d);
         }
+}
+
+/* A message the process could give to none of its actors (CHAN_DEAD).
+ * Its sender is airsupd's own record of the lane it came on, never
+ * anything the record says; a record naming no lane is counted and
+ * dropped.  Rate-limited with the process's actor events. */
+static void on_dead(sup_proc *p, const chan_dead *cd) {
+        struct broker_box *b = p->broker.box;
+        broker_dead d = {};
+
+        if (!b || cd->index >= b->n) {
+                p->broker.act_ignored++;
+                return;
+        }
+        if (!broker_actors_pass(p))
+                return;
+        d.realtime_usec = realtime_usec();
+        snprintf(d.receiver, sizeof(d.receiver), "%s", p->name);
+        snprintf(d.sender, sizeof(d.sender), "%s", b->lanes[cd->index].sender_name);
+        /* chan_parse() took only printable ASCII in actor. */
+        snprintf(d.reason, sizeof(d.reason), "%s %s",
+                 cd->reason == CHAN_DEAD_NO_ACTOR ? "no such actor" : "bad actor address", cd->actor);
+        d.type = cd->type;
+        d.len = cd->len;
+        d.n_head = cd->n_head;          /* chan_parse(): at most sizeof(head) */
+        memcpy(d.head, cd->head, cd->n_head);
+        dead_letter(p, &d);
 }
 
 unsigned broker_mailbox_stats(const sup_proc *p, shm_lane_stats *ret) {

@@ -46,6 +46,7 @@ typedef struct broker_dead {
         uint32_t type, len, redeliveries;
         uint32_t n_head;
         uint8_t head[64];               /* its first bytes */
+        char reason[96];                /* why, for a process's own ("no such actor NAME"); "" for a redelivered one */
 } broker_dead;
 
 /* The figures of P's inbound lanes, summed (read from the segments, as

@@ -15,6 +15,7 @@
 #include "supervisor/config/cfg.h"
 #include "supervisor/core/proc.h"
 #include "supervisor/messages/broker.h"
+#include "supervisor/messages/broker-actors.h"
 #include "supervisor/watch/notify.h"
 #include "supervisor/watch/probe.h"
 #include "supervisor/operator/control-events.h"
@@ -261,11 +262,111 @@ static int method_dead_letters(sd_bus_message *msg, void *userdata, sd_bus_error
                         snprintf(hex + 2 * k, 3, "%02x", d->head[k]);
                 hex[2 * d->n_head] = '\0';
                 r = sd_bus_message_append(reply, CONTROL_DEAD_LETTER_ROW, d->realtime_usec, d->receiver, d->sender, hex, d->type,
-                                          d->len, d->redeliveries);
+                                          d->len, d->redeliveries, d->reason);
         }
         if (r < 0)
                 return r;
         return reply_array_send(c, reply);
+}
+
+static const char *const act_state_names[_ACT_STATE_MAX] = {
+        [ACT_FREE] = "free", [ACT_RUNNING] = "running", [ACT_RESTARTING] = "restarting", [ACT_STOPPED] = "stopped",
+};
+static const char *const act_kind_names[_ACT_KIND_MAX] = {
+        [ACT_KIND_ACTOR] = "actor", [ACT_KIND_SUPERVISOR] = "supervisor",
+};
+
+/* Each instance's table, read now (broker_actors_read(): checked, the
+ * rows' enums in range). */
+static int actors_read_all(sup_proc *const *procs, size_t n, act_snapshot *snaps, int *errs) {
+        for (size_t i = 0; i < n; i++) {
+                errs[i] = broker_actors_read(procs[i], &snaps[i]);
+                if (errs[i] == -ENOMEM)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+static int append_actor_instances(sd_bus_message *reply, sup_proc *const *procs, size_t n, const act_snapshot *snaps,
+                                  const int *errs) {
+        int r = sd_bus_message_open_container(reply, 'a', CONTROL_ACTORS_INSTANCE_ROW);
+
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                const act_table_hdr *t = &snaps[i].totals;
+                const char *note = errs[i] == -ENODATA   ? "no actors published"
+                                 : errs[i] < 0           ? "not an actor table"
+                                 : snaps[i].torn         ? "torn"
+                                                         : "";
+
+                if (errs[i] < 0)
+                        r = sd_bus_message_append(reply, CONTROL_ACTORS_INSTANCE_ROW, procs[i]->name, note, 0, 0, 0, 0,
+                                                  0, 0, 0, 0);
+                else
+                        r = sd_bus_message_append(reply, CONTROL_ACTORS_INSTANCE_ROW, procs[i]->name, note, t->actors,
+                                                  t->supervisors, t->processed, t->failures, t->restarts,
+                                                  t->escalations, t->dead_letters, t->queued);
+        }
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+static int append_actor_rows(sd_bus_message *reply, sup_proc *const *procs, size_t n, const act_snapshot *snaps,
+                             const int *errs) {
+        size_t sent = 0;
+        int r = sd_bus_message_open_container(reply, 'a', CONTROL_ACTORS_ROW);
+
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                for (size_t k = 0; r >= 0 && errs[i] >= 0 && k < snaps[i].n_rows && sent < CONTROL_ACTORS_MAX;
+                     k++, sent++) {
+                        const act_row *a = &snaps[i].rows[k];
+
+                        r = sd_bus_message_append(reply, CONTROL_ACTORS_ROW, procs[i]->name, a->name, a->id,
+                                                  a->parent, act_kind_names[a->kind], act_state_names[a->state],
+                                                  a->depth, a->processed, a->restarts, a->last_error);
+                }
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+/* The actors inside a group's instances, or one instance's: read from
+ * the tables the processes published, at this call (untrusted figures,
+ * checked by act_table_read()). */
+static int method_actors(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        sup_control *c = userdata;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ sup_proc **procs = NULL;
+        _cleanup_free_ act_snapshot *snaps = NULL;
+        _cleanup_free_ int *errs = NULL;
+        const char *name;
+        sup_node *n;
+        sup_proc *p;
+        size_t count;
+        int r;
+
+        r = read_target(msg, c, &name, &n, &p, error);
+        if (r < 0)
+                return r;
+        if (n && n->cfg->supervisor)
+                return sd_bus_error_setf(error, CONTROL_ERR_FAILED, "%s is a supervisor: name a group", name);
+        count = n ? n->n_procs : 1;
+        procs = calloc(count ? count : 1, sizeof(*procs));
+        snaps = calloc(count ? count : 1, sizeof(*snaps));
+        errs = calloc(count ? count : 1, sizeof(*errs));
+        if (!procs || !snaps || !errs)
+                return -ENOMEM;
+        for (size_t i = 0; i < count; i++)
+                procs[i] = n ? &n->procs[i] : p;
+        r = actors_read_all(procs, count, snaps, errs);
+        if (r >= 0)
+                r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = append_actor_instances(reply, procs, count, snaps, errs);
+        if (r >= 0)
+                r = append_actor_rows(reply, procs, count, snaps, errs);
+        for (size_t i = 0; i < count; i++)
+                if (errs[i] >= 0)
+                        act_snapshot_done(&snaps[i]);
+        if (r < 0)
+                return r;
+        return control_send(c, reply);
 }
 
 /* One sample as a row of the reply. */
@@ -315,6 +416,9 @@ static const sd_bus_vtable manager_vtable[] = {
                                 method_metrics, 0),
         SD_BUS_METHOD_WITH_ARGS("DeadLetters", SD_BUS_ARGS("s", name), SD_BUS_RESULT("a" CONTROL_DEAD_LETTER_ROW, letters),
                                 method_dead_letters, 0),
+        SD_BUS_METHOD_WITH_ARGS("Actors", SD_BUS_ARGS("s", name),
+                                SD_BUS_RESULT("a" CONTROL_ACTORS_INSTANCE_ROW, instances, "a" CONTROL_ACTORS_ROW, actors),
+                                method_actors, 0),
         SD_BUS_METHOD_WITH_ARGS("Subscribe", SD_BUS_NO_ARGS, SD_BUS_RESULT("t", last_seq), method_subscribe, 0),
         SD_BUS_SIGNAL_WITH_ARGS("Event", SD_BUS_ARGS("t", seq, "t", realtime_usec, "t", monotonic_usec,
                                 "s", severity, "s", kind, "s", node, "u", pid, "u", incarnation, "s", text), 0),

@@ -17,6 +17,7 @@
 #include "supervisor/core/manager.h"
 #include "supervisor/core/proc.h"
 #include "supervisor/messages/broker.h"
+#include "supervisor/messages/broker-actors.h"
 #include "supervisor/operator/metrics.h"
 #include "supervisor/operator/proc-query.h"
 #include "supervisor/start/cgroup.h"
@@ -36,6 +37,10 @@ typedef struct metrics_walk {
          * (in M_CG_INFO). */
         struct { cgroup_figures f; bool ok; } *cg;
         size_t cg_n, cg_i;
+        /* Each process's actor totals likewise (in M_ACT_ACTORS), from
+         * the table it published; ok false for none. */
+        struct { act_table_hdr t; bool ok; } *act;
+        size_t act_n, act_i;
 } metrics_walk;
 
 static const struct {
@@ -66,6 +71,14 @@ static const struct {
         { "airsup_mailbox_expired_total", "counter", "Messages dropped at receive, past their deadline" },
         { "airsup_mailbox_errors_total", "counter", "Garbled records and lanes found in its mailbox" },
         { "airsup_mailbox_dead_letters_total", "counter", "Messages taken off its lanes as dead letters" },
+        { "airsup_actors", "gauge", "Live actors inside the process, as it published them" },
+        { "airsup_actor_supervisors", "gauge", "Live supervisors inside the process, its root included" },
+        { "airsup_actor_messages_total", "counter", "Messages its actors handled" },
+        { "airsup_actor_failures_total", "counter", "Handler errors and failed starts of its actors" },
+        { "airsup_actor_restarts_total", "counter", "Actors restarted inside the process" },
+        { "airsup_actor_escalations_total", "counter", "Supervisors inside the process that gave up" },
+        { "airsup_actor_dead_letters_total", "counter", "Messages to no actor of the process" },
+        { "airsup_actor_queued", "gauge", "Messages waiting in its actors' mailboxes" },
         { "airsup_process_cgroup_info", "gauge", "1 for each process with a cgroup; the path is its label" },
         { "airsup_process_cpu_seconds_total", "counter", "CPU time of every process in its cgroup (cpu.stat)" },
         { "airsup_process_memory_bytes", "gauge", "Memory charged to its cgroup (memory.current)" },
@@ -74,7 +87,8 @@ static const struct {
 };
 
 enum { M_UP, M_HELD, M_READY, M_RESTARTS, M_STARTS, M_UPTIME, M_EXIT, M_PID, M_LATENCY, M_HEALTH, M_PROBE_FAILURES, M_PROBES, M_MB_LANES, M_MB_DEPTH, M_MB_HWM,
-       M_MB_SENT, M_MB_RECEIVED, M_MB_DROPPED, M_MB_EXPIRED, M_MB_ERRORS, M_MB_DEAD, M_CG_INFO, M_CG_CPU, M_CG_MEMORY,
+       M_MB_SENT, M_MB_RECEIVED, M_MB_DROPPED, M_MB_EXPIRED, M_MB_ERRORS, M_MB_DEAD, M_ACT_ACTORS, M_ACT_SUPERVISORS,
+       M_ACT_MESSAGES, M_ACT_FAILURES, M_ACT_RESTARTS, M_ACT_ESCALATIONS, M_ACT_DEAD, M_ACT_QUEUED, M_CG_INFO, M_CG_CPU, M_CG_MEMORY,
        M_CG_TASKS, M_CG_OOM };
 
 static int sample(metrics_walk *w, const char *name, const char *type, const char *help, const char *labels,
@@ -106,6 +120,30 @@ static void label(char *buf, size_t size, const char *key, const char *value, co
 
 static int metrics_cgroup(metrics_walk *w, sup_node *n, const sup_proc *p);
 
+/* The actor families: only processes that published a table. */
+static int metrics_actors(metrics_walk *w, sup_node *n, const sup_proc *p) {
+        const act_table_hdr *t;
+        char l[256];
+
+        if (w->family == M_ACT_ACTORS) {
+                void *a = reallocarray(w->act, w->act_n + 1, sizeof(*w->act));
+                if (!a)
+                        return -ENOMEM;
+                w->act = a;
+                w->act[w->act_n].ok = broker_actors_totals(p, &w->act[w->act_n].t) >= 0;
+                w->act_n++;
+        }
+        if (w->act_i >= w->act_n)
+                return -EIO;                    /* the tree changed under the walk: cannot happen */
+        if (!w->act[w->act_i++].ok)
+                return 0;
+        t = &w->act[w->act_i - 1].t;
+        const uint64_t vals[] = { t->actors, t->supervisors, t->processed, t->failures, t->restarts, t->escalations,
+                                  t->dead_letters, t->queued };
+        label(l, sizeof(l), "process", p->name, "group", n->cfg->name);
+        return metric(w, w->family, l, (double) vals[w->family - M_ACT_ACTORS]);
+}
+
 static int metrics_node(sup_node *n, unsigned depth, void *userdata) {
         metrics_walk *w = userdata;
         char l[256];
@@ -122,6 +160,10 @@ static int metrics_node(sup_node *n, unsigned depth, void *userdata) {
 
                 if (w->family >= M_CG_INFO) {
                         r = metrics_cgroup(w, n, p);
+                        continue;
+                }
+                if (w->family >= M_ACT_ACTORS) {
+                        r = metrics_actors(w, n, p);
                         continue;
                 }
                 const sup_exit *x = query_last_exit(p, &start_error);
@@ -259,7 +301,7 @@ int metrics_collect(const metrics_source *s, metrics_sample_fn fn, void *userdat
 
         w->now = now_usec();
         for (w->family = 0; r >= 0 && w->family < ELEMENTSOF(metric_defs); w->family++) {
-                w->mb_i = w->cg_i = 0;
+                w->mb_i = w->cg_i = w->act_i = 0;
                 r = manager_walk(m, metrics_node, w);
         }
         free(w->mb);
@@ -268,6 +310,7 @@ int metrics_collect(const metrics_source *s, metrics_sample_fn fn, void *userdat
         free(w->cg);
         w->cg = NULL;
         w->cg_n = 0;
+        free(w->act);
         (void) manager_walk(m, running_procs, &running);
         self_figures(&fds, &rss);
         if (r >= 0)

@@ -71,7 +71,7 @@ complete() {
 }
 PATH=$(dirname "$AIRSUPCTL"):$PATH
 . "$SRC/ctl/airsupctl.bash"
-for verb in status start stop restart signal events logs dead-letters; do
+for verb in status start stop restart signal events logs dead-letters actors; do
         got=$(complete airsupctl -s "$T/control" "$verb" "")
         for n in first mid inner 'inner[0]' last; do
                 case " $got " in *" $n "*) ;; *) fail "completion of $verb lacks $n: $got" ;; esac

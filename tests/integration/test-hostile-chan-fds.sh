@@ -1,8 +1,8 @@
 # Nothing a child passes on its channel (AIRSUP_FD) can block airsupd:
 # a child sends TCP sockets with unsent data and SO_LINGER, whose last
-# close would wait out the linger time.  Where the kernel has
-# SO_PASSRIGHTS (6.16) it refuses them before they reach airsupd;
-# elsewhere airsupd hands them to its closer.  Either way a crash of
+# close would wait out the linger time.  The channel takes fds (an
+# actor table comes as one), and airsupd hands every other to its
+# closer.  A crash of
 # another group is still restarted at once, the control socket answers,
 # and the stop takes no linger time.
 . "$(dirname "$0")/lib.sh"

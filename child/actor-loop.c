@@ -1,0 +1,489 @@
+/* actor-loop.c - messages inside the process and the dispatch loop
+ * (actors.h).
+ *
+ * A mailbox is a FIFO of act_msg nodes, carved from per-size-class free
+ * lists (64 bytes to 8 KiB; larger ones are malloc'd): a message costs
+ * no system call and, in the steady state, no malloc.  Actors with
+ * messages wait their turn in the ready ring (refs, so an actor that
+ * ended while queued is skipped); each turn runs an actor for at most
+ * `budget` messages, then puts it back at the end if it has more, so one
+ * busy actor cannot starve the rest.
+ *
+ * Messages from other groups are not copied into a mailbox: each is
+ * taken off its lane, handed to its actor's handler, and committed after
+ * the handler returned, so a process killed in the middle gets it again
+ * in its next incarnation.  Only a message for an actor that is waiting
+ * out a backoff (or that asked to handle a failed message again) is
+ * copied into its mailbox, and that copy lives in this process's memory. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "child/actors.h"
+#include "common/actor-addr.h"
+#include "shm/shm.h"
+
+#define EXPORT __attribute__((visibility("default")))
+#define CLS_N     8                     /* 64 << 0 .. 64 << 7 = 8 KiB */
+#define CLS_BIG   CLS_N
+#define MSG_BLOCK (64u << 10)           /* bytes carved at a time */
+#define RX_FIRST  (64u << 10)
+#define LANE_NAME "main"                /* the actor a message to the group itself goes to */
+
+static uint32_t size_class(size_t total) {
+        uint32_t c = 0;
+
+        while (c < CLS_N && (UINT64_C(64) << c) < total)
+                c++;
+        return c;
+}
+
+static int refill(airsup_sys *s, uint32_t c) {
+        size_t size = UINT64_C(64) << c;
+        void **blocks;
+        uint8_t *b;
+
+        blocks = reallocarray(s->chunks_msg, s->n_chunks_msg + 1, sizeof(*blocks));
+        if (!blocks)
+                return -ENOMEM;
+        s->chunks_msg = blocks;
+        b = malloc(MSG_BLOCK);
+        if (!b)
+                return -ENOMEM;
+        s->chunks_msg[s->n_chunks_msg++] = b;
+        for (size_t off = MSG_BLOCK; off >= size; off -= size) {
+                act_msg *m = (act_msg *) (void *) (b + off - size);
+                m->cls = c;
+                m->next = s->msg_free[c];
+                s->msg_free[c] = m;
+        }
+        return 0;
+}
+
+act_msg *act__msg_new(airsup_sys *s, size_t len) {
+        uint32_t c = size_class(sizeof(act_msg) + len);
+        act_msg *m;
+
+        if (c == CLS_BIG) {
+                m = malloc(sizeof(act_msg) + len);
+                if (m)
+                        m->cls = CLS_BIG;
+                return m;
+        }
+        if (!s->msg_free[c] && refill(s, c) < 0)
+                return NULL;
+        m = s->msg_free[c];
+        s->msg_free[c] = m->next;
+        return m;
+}
+
+void act__msg_free(airsup_sys *s, act_msg *m) {
+        if (m->cls == CLS_BIG) {
+                free(m);
+                return;
+        }
+        m->next = s->msg_free[m->cls];
+        s->msg_free[m->cls] = m;
+}
+
+void act__msgs_free(airsup_sys *s) {
+        for (size_t k = 0; k < s->n_chunks_msg; k++)
+                free(s->chunks_msg[k]);
+        free(s->chunks_msg);
+        s->chunks_msg = NULL;
+        s->n_chunks_msg = 0;
+        memset(s->msg_free, 0, sizeof(s->msg_free));
+        if (s->reserved && s->reserved->cls == CLS_BIG)
+                free(s->reserved);
+        s->reserved = NULL;
+}
+
+static int ready_push(airsup_sys *s, uint32_t i) {
+        if (s->ready_n == s->ready_cap) {
+                uint32_t cap = s->ready_cap ? s->ready_cap * 2 : 256;
+                airsup_ref *n = malloc(cap * sizeof(*n));
+                if (!n)
+                        return -ENOMEM;
+                for (uint32_t k = 0; k < s->ready_n; k++)
+                        n[k] = s->ready[(s->ready_head + k) & (s->ready_cap - 1)];
+                free(s->ready);
+                s->ready = n;
+                s->ready_cap = cap;
+                s->ready_head = 0;
+        }
+        s->ready[(s->ready_head + s->ready_n++) & (s->ready_cap - 1)] = act_ref(s, i);
+        act_at(s, i)->flags |= ACT_F_READY;
+        /* A program's own loop learns of work that came from outside a
+         * turn (a tell from its own callback) through the fd. */
+        if (!s->in_process && !s->local_signalled) {
+                uint64_t one = 1;
+                s->local_signalled = write(s->local_fd, &one, sizeof(one)) == sizeof(one);
+        }
+        return 0;
+}
+
+void act__wake(airsup_sys *s, uint32_t i) {
+        act *a = act_at(s, i);
+
+        if (a->head && a->run == ACT_R_RUNNING && !(a->flags & ACT_F_READY))
+                (void) ready_push(s, i);
+}
+
+void act__enqueue(airsup_sys *s, uint32_t i, act_msg *m, bool front) {
+        act *a = act_at(s, i);
+
+        if (front) {
+                m->next = a->head;
+                a->head = m;
+                if (!a->tail)
+                        a->tail = m;
+        } else {
+                m->next = NULL;
+                if (a->tail)
+                        a->tail->next = m;
+                else
+                        a->head = m;
+                a->tail = m;
+        }
+        a->depth++;
+        s->queued++;
+        if (a->run == ACT_R_RUNNING && !(a->flags & ACT_F_READY))
+                (void) ready_push(s, i);
+}
+
+void act__drop_mailbox(airsup_sys *s, uint32_t i) {
+        act *a = act_at(s, i);
+
+        /* What was left for an actor that ended for good is dead. */
+        while (a->head) {
+                act_msg *m = a->head;
+                a->head = m->next;
+                act__msg_free(s, m);
+                s->queued--;
+                s->dead_letters++;
+        }
+        a->tail = NULL;
+        a->depth = 0;
+}
+
+/* The live actor (not a supervisor) REF names. */
+static int actor_slot(const airsup_sys *s, airsup_ref to, uint32_t *ret) {
+        uint32_t i = act_slot(s, to);
+
+        if (i == ACT_NONE)
+                return -ESRCH;
+        if (act_at(s, i)->kind != ACT_K_ACTOR)
+                return -EINVAL;
+        *ret = i;
+        return 0;
+}
+
+EXPORT int airsup_tell(airsup_sys *s, airsup_ref to, uint32_t type, const void *data, size_t len) {
+        uint32_t i;
+        act_msg *m;
+        int r;
+
+        if (__builtin_expect(!s || (len > 0 && !data), 0))
+                return -EINVAL;
+        if (__builtin_expect(len > AIRSUP_ACTOR_MESSAGE_MAX, 0))
+                return -EMSGSIZE;
+        r = actor_slot(s, to, &i);
+        if (r < 0)
+                return r;
+        m = act__msg_new(s, len);
+        if (!m)
+                return -ENOMEM;
+        m->from = s->current != ACT_NONE ? act_ref(s, s->current) : 0;
+        m->type = type;
+        m->len = (uint32_t) len;
+        if (len > 0)
+                memcpy(ACT_MSG_PAYLOAD(m), data, len);
+        act__enqueue(s, i, m, false);
+        return 0;
+}
+
+EXPORT int airsup_tell_reserve(airsup_sys *s, airsup_ref to, uint32_t type, size_t len, void **ret_buf) {
+        uint32_t i;
+        act_msg *m;
+        int r;
+
+        if (!s || !ret_buf)
+                return -EINVAL;
+        if (len > AIRSUP_ACTOR_MESSAGE_MAX)
+                return -EMSGSIZE;
+        r = actor_slot(s, to, &i);
+        if (r < 0)
+                return r;
+        m = act__msg_new(s, len);
+        if (!m)
+                return -ENOMEM;
+        /* One reservation at a time: a second gives the first up. */
+        if (s->reserved)
+                act__msg_free(s, s->reserved);
+        m->from = s->current != ACT_NONE ? act_ref(s, s->current) : 0;
+        m->type = type;
+        m->len = (uint32_t) len;
+        s->reserved = m;
+        s->reserved_to = i;
+        s->reserved_ref = to;
+        *ret_buf = ACT_MSG_PAYLOAD(m);
+        return 0;
+}
+
+EXPORT int airsup_tell_commit(airsup_sys *s) {
+        act_msg *m;
+
+        if (!s || !s->reserved)
+                return -EINVAL;
+        m = s->reserved;
+        s->reserved = NULL;
+        /* The receiver may have ended since the reserve. */
+        if (act_slot(s, s->reserved_ref) != s->reserved_to) {
+                act__msg_free(s, m);
+                return -ESRCH;
+        }
+        act__enqueue(s, s->reserved_to, m, false);
+        return 0;
+}
+
+void act__apply_stops(airsup_sys *s) {
+        while (s->stops_n > 0) {
+                uint32_t i = act_slot(s, s->stops[--s->stops_n]);
+                if (i != ACT_NONE && i != s->root)
+                        act__terminate(s, i, 0);
+        }
+}
+
+/* Hands M and DATA to actor I's handler; then what the handler asked
+ * for (an error, its own exit, stops) is applied.  Returns whether the
+ * failed message is to be handled again by the restarted actor. */
+static bool invoke(airsup_sys *s, uint32_t i, const airsup_msg *m, const void *data) {
+        act *a = act_at(s, i);
+        airsup_ref ref = act_ref(s, i);
+        bool retry = false;
+        int r;
+
+        s->current = i;
+        r = a->b->handle(s, ref, a->state, m, data);
+        s->current = ACT_NONE;
+        a->processed++;
+        s->processed++;
+        if (__builtin_expect(r < 0, 0)) {
+                act__failed(s, i, r, m, data, &retry);
+                act__settle(s);
+        }
+        if (__builtin_expect(s->stops_n > 0, 0))
+                act__apply_stops(s);
+        if (__builtin_expect(act_slot(s, ref) == i && (a->flags & ACT_F_EXITING), 0)) {
+                a->flags &= ~ACT_F_EXITING;
+                act__exited(s, i, a->exit_reason);
+                act__settle(s);
+        }
+        return retry;
+}
+
+/* Up to the budget of I's messages. */
+static void run_actor(airsup_sys *s, uint32_t i) {
+        act *a = act_at(s, i);
+        airsup_ref ref = act_ref(s, i);
+        airsup_msg *lm = &s->m_local;
+
+        for (unsigned b = 0; b < s->budget; b++) {
+                act_msg *m = a->head;
+                bool retry;
+
+                if (!m)
+                        return;
+                a->head = m->next;
+                if (!a->head)
+                        a->tail = NULL;
+                a->depth--;
+                s->queued--;
+                lm->type = m->type;
+                lm->len = m->len;
+                lm->from = m->from;
+                retry = invoke(s, i, lm, ACT_MSG_PAYLOAD(m));
+                if (act_slot(s, ref) != i) {
+                        act__msg_free(s, m);
+                        return;
+                }
+                if (retry)
+                        act__enqueue(s, i, m, true);
+                else
+                        act__msg_free(s, m);
+                if (a->run != ACT_R_RUNNING || s->gave_up)
+                        return;
+        }
+}
+
+/* A copy of DATA for I's mailbox, at its front if FRONT. */
+static void queue_copy(airsup_sys *s, uint32_t i, uint32_t type, const void *data, size_t len, bool front) {
+        act_msg *m = act__msg_new(s, len);
+
+        if (!m) {
+                s->dead_letters++;
+                return;
+        }
+        m->from = 0;
+        m->type = type;
+        m->len = (uint32_t) len;
+        if (len > 0)
+                memcpy(ACT_MSG_PAYLOAD(m), data, len);
+        act__enqueue(s, i, m, front);
+}
+
+/* One message from another group, of LEN bytes in rxbuf, TO_LEN of them
+ * the actor's name. */
+static void lane_deliver(airsup_sys *s, size_t len, uint32_t to_len) {
+        airsup_msg *m = &s->m_lane;
+        const char *name = to_len ? s->rxbuf : LANE_NAME;
+        size_t name_len = to_len ? to_len : strlen(LANE_NAME);
+        uint32_t i;
+
+        if (to_len > len || !actor_name_valid_n(name, name_len)) {
+                s->dead_letters++;
+                act__dead(s, m->lane, m->type, s->rxbuf, len, name, to_len > len ? len : to_len,
+                          CHAN_DEAD_BAD_ADDRESS);
+                return;
+        }
+        i = act__find_name(s, name, name_len);
+        if (i == ACT_NONE || act_at(s, i)->kind != ACT_K_ACTOR) {
+                s->dead_letters++;
+                act__dead(s, m->lane, m->type, (const uint8_t *) s->rxbuf + to_len, len - to_len, name, name_len,
+                          CHAN_DEAD_NO_ACTOR);
+                return;
+        }
+        memcpy(m->actor, name, name_len);
+        m->actor[name_len] = '\0';
+        m->len = (uint32_t) (len - to_len);
+        m->from = 0;
+        if (act_at(s, i)->run != ACT_R_RUNNING) {
+                queue_copy(s, i, m->type, (const uint8_t *) s->rxbuf + to_len, m->len, false);
+                return;
+        }
+        if (invoke(s, i, m, (const uint8_t *) s->rxbuf + to_len) && act_at(s, i)->kind == ACT_K_ACTOR)
+                queue_copy(s, i, m->type, (const uint8_t *) s->rxbuf + to_len, m->len, true);
+}
+
+/* Up to the budget of messages from other groups: how many. */
+static unsigned lanes_run(airsup_sys *s) {
+        unsigned n = 0;
+
+        while (n < s->budget && !s->gave_up) {
+                uint32_t to_len = 0;
+                int r = airsup__recv_raw(s->a, &s->m_lane, s->rxbuf, s->rxsize, &to_len);
+
+                if (r == -EMSGSIZE && s->m_lane.len <= SHM_MESSAGE_MAX) {
+                        void *b = realloc(s->rxbuf, s->m_lane.len);
+                        if (!b)
+                                return n;
+                        s->rxbuf = b;
+                        s->rxsize = s->m_lane.len;
+                        continue;
+                }
+                if (r == -EBADMSG)
+                        continue;
+                if (r < 0) {
+                        s->lanes_busy = false;
+                        return n;
+                }
+                lane_deliver(s, (size_t) r, to_len);
+                (void) airsup_commit(s->a, &s->m_lane);
+                n++;
+        }
+        s->lanes_busy = true;
+        return n;
+}
+
+EXPORT int airsup_sys_fd(const airsup_sys *s) {
+        return s ? s->epfd : -EINVAL;
+}
+
+EXPORT int airsup_sys_process(airsup_sys *s) {
+        uint64_t now;
+        uint32_t n;
+        bool looked;
+
+        if (!s)
+                return -EINVAL;
+        if (s->gave_up || s->quit)
+                return -ECANCELED;
+        s->in_process = true;
+        if (s->local_signalled) {
+                uint64_t v;
+                (void) read(s->local_fd, &v, sizeof(v));
+                s->local_signalled = false;
+        }
+        now = act__now();
+        if (s->heap_n > 0)
+                (void) act__timers_run(s, now);
+        if (s->a && !s->rxbuf) {
+                s->rxbuf = malloc(RX_FIRST);
+                s->rxsize = s->rxbuf ? RX_FIRST : 0;
+        }
+        /* The lanes are looked at when they had more, and every 16 turns
+         * under local load (a look that finds nothing costs a system call
+         * on the channel). */
+        looked = s->rxbuf && (s->lanes_busy || s->ready_n == 0 || s->rounds % 16 == 0);
+        if (looked)
+                (void) lanes_run(s);
+        s->rounds++;
+        /* One turn: each actor that was ready when it began. */
+        n = s->ready_n;
+        while (n-- > 0 && s->ready_n > 0 && !s->gave_up && !s->quit) {
+                airsup_ref ref = s->ready[s->ready_head];
+                uint32_t i = act_slot(s, ref);
+
+                s->ready_head = (s->ready_head + 1) & (s->ready_cap - 1);
+                s->ready_n--;
+                if (i == ACT_NONE)
+                        continue;
+                act_at(s, i)->flags &= ~ACT_F_READY;
+                if (act_at(s, i)->run != ACT_R_RUNNING)
+                        continue;
+                run_actor(s, i);
+                if (act_slot(s, ref) == i)
+                        act__wake(s, i);
+        }
+        /* Idle only after a look at the lanes, which arms their wake-up. */
+        if (s->ready_n == 0 && !looked && s->rxbuf && !s->gave_up && !s->quit)
+                (void) lanes_run(s);
+        s->in_process = false;
+        if (s->gave_up || s->quit)
+                return -ECANCELED;
+        if (s->ready_n > 0 || s->lanes_busy) {
+                act__pub_refresh(s, false);
+                return 1;
+        }
+        /* Going idle: what airsupd shows is brought up to date now, not
+         * at the next message, which may never come. */
+        act__pub_refresh(s, s->processed != s->pub.processed_seen);
+        return 0;
+}
+
+EXPORT int airsup_sys_run(airsup_sys *s) {
+        if (!s)
+                return -EINVAL;
+        for (;;) {
+                struct pollfd p = { .fd = s->epfd, .events = POLLIN };
+                int r = airsup_sys_process(s);
+
+                if (r == -ECANCELED)
+                        return s->gave_up ? -ECANCELED : 0;
+                if (r < 0)
+                        return r;
+                if (r > 0)
+                        continue;
+                if (poll(&p, 1, -1) < 0 && errno != EINTR)
+                        return -errno;
+        }
+}
+
+EXPORT void airsup_sys_quit(airsup_sys *s) {
+        if (s)
+                s->quit = true;
+}
