@@ -27,7 +27,7 @@
  * libairsup; until then only the peers and bench/e2e's group-to-group
  * figure run, and airsup's column says "-". */
 #ifndef AIRSUP_SIDE
-#define AIRSUP_SIDE 0
+#define AIRSUP_SIDE 1
 #endif
 
 #define MSG 64
@@ -337,6 +337,7 @@ static double measure_restart(size_t n) {
         airsup_sup_opts so;
         airsup_spawn_opts o = { .name = "flaky" };
         airsup_ref sup, r;
+        airsup_actor_info info;
         size_t warm = n / 10;
         uint64_t *lat = calloc(n, sizeof(uint64_t));
         double p50;
@@ -344,7 +345,7 @@ static double measure_restart(size_t n) {
         if (!lat)
                 bench_die("calloc");
         airsup_sup_opts_init(&so);
-        so.intensity = 1u << 30;        /* every restart here is on purpose */
+        so.intensity = (unsigned) (n + warm + 1);       /* every restart here is on purpose */
         check(airsup_supervise(s, airsup_root(s), &so, &sup), "airsup_supervise");
         check(airsup_spawn(s, sup, &flaky_b, &o, &r), "airsup_spawn");
         for (size_t i = 0; i < n + warm; i++) {
@@ -371,6 +372,12 @@ static double measure_restart(size_t n) {
                 check(airsup_whereis(s, "flaky", &r), "airsup_whereis");
                 if (i >= warm)
                         lat[i - warm] = rs.took;
+        }
+        /* Each failure was a restart, not a resume. */
+        check(airsup_actor_info_get(s, r, &info), "airsup_actor_info_get");
+        if (info.restarts != n + warm) {
+                fprintf(stderr, "actors: %u restarts counted, %zu expected\n", info.restarts, n + warm);
+                exit(1);
         }
         airsup_sys_free(s);
         qsort(lat, n, sizeof(uint64_t), cmp_u64);
