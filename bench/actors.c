@@ -23,13 +23,6 @@
 #include "bench/bench.h"
 #include "child/airsup.h"
 
-/* TODO(issue 27): 1 once the actor runtime (child/actor*.c) is in
- * libairsup; until then only the peers and bench/e2e's group-to-group
- * figure run, and airsup's column says "-". */
-#ifndef AIRSUP_SIDE
-#define AIRSUP_SIDE 1
-#endif
-
 #define MSG 64
 #define BATCH 256                       /* one-way: messages per turn of the sender, as the CAF peer */
 #define ROUNDS_MAX 5
@@ -46,7 +39,6 @@ static double median(double *v, unsigned n) {
         return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-#if AIRSUP_SIDE
 static int cmp_u64(const void *a, const void *b) {
         uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
         return (x > y) - (x < y);
@@ -458,8 +450,6 @@ _Noreturn static void role_source(uint64_t n) {
                 pause();
 }
 
-#endif
-
 /* N messages from group source to sink's actor, or with E2E to group
  * sink itself through bench/e2e's own roles: msgs/s, or -1. */
 static double measure_xproc(uint64_t n, bool e2e) {
@@ -650,12 +640,10 @@ int main(int argc, char **argv) {
         peer beam, caf;
 
         if (argc >= 2 && strcmp(argv[1], "--role") == 0) {
-#if AIRSUP_SIDE
                 if (argc == 5 && strcmp(argv[2], "sink") == 0)
                         role_sink(strtoull(argv[3], NULL, 10), argv[4]);
                 if (argc == 4 && strcmp(argv[2], "source") == 0)
                         role_source(strtoull(argv[3], NULL, 10));
-#endif
                 return 2;
         }
         for (int i = 1; i < argc; i++) {
@@ -689,7 +677,6 @@ int main(int argc, char **argv) {
         for (unsigned round = 0; round < rounds; round++) {
                 /* The spawn first, while this process's heap is fresh: its
                  * RSS is what the actors add. */
-#if AIRSUP_SIDE
                 measure_spawn(n_spawn, &v[M_SPAWN][round], &v[M_BYTES][round]);
                 v[M_ONEWAY][round] = measure_oneway(n_one, false);
                 reserve[round] = measure_oneway(n_one, true);
@@ -697,11 +684,6 @@ int main(int argc, char **argv) {
                 v[M_SKYNET][round] = measure_skynet(n_sky);
                 v[M_RESTART][round] = measure_restart(n_restart);
                 v[M_XPROC][round] = measure_xproc(n_xproc, false);
-#else
-                for (int m = 0; m < M_E2E; m++)
-                        v[m][round] = -1;
-                reserve[round] = -1;
-#endif
                 v[M_E2E][round] = measure_xproc(n_xproc, true);
                 if (beam.have && !peer_run(&beam, round))
                         beam.have = false, snprintf(beam.why, sizeof(beam.why), "it failed");
@@ -786,5 +768,5 @@ int main(int argc, char **argv) {
                 snprintf(cmd, sizeof(cmd), "rm -rf %s", bench_tmpdir);
                 (void) !system(cmd);
         }
-        return !AIRSUP_SIDE || (a[M_SPAWN] > 0 && a[M_SKYNET] > 0) ? 0 : 1;
+        return a[M_SPAWN] > 0 && a[M_SKYNET] > 0 ? 0 : 1;
 }
