@@ -54,7 +54,9 @@ HELPERS  = $(BUILD)/tests/notify-listen $(BUILD)/tests/hostile $(BUILD)/tests/ho
 EXAMPLES = $(BUILD)/examples/ticker $(BUILD)/examples/flaky $(BUILD)/examples/msgdemo $(BUILD)/examples/orderbook
 BENCH    = $(BUILD)/bench/restart $(BUILD)/bench/crashloop-child $(BUILD)/bench/floor \
            $(BUILD)/bench/scale $(BUILD)/bench/idle-child $(BUILD)/bench/mailbox $(BUILD)/bench/ctl $(BUILD)/bench/e2e $(BUILD)/bench/soak \
-           $(BUILD)/bench/probe $(BUILD)/bench/watchdog-child $(BUILD)/bench/reload
+           $(BUILD)/bench/probe $(BUILD)/bench/watchdog-child $(BUILD)/bench/reload $(BUILD)/bench/actors
+# bench/actors' peers, built for make bench only: the BEAM module (erlc) and CAF (g++, libcaf-dev).
+BENCH_PEERS = $(BUILD)/bench/beam.beam $(BUILD)/bench/actors-caf
 MANS     = man/airsupd.8 man/airsup.conf.5 man/airsupctl.1 man/airsup.3
 
 # Fuzz targets (tests/fuzz/fuzz-NAME.c) and the sources each needs.  `make
@@ -189,6 +191,17 @@ build/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $$(FUZZ_$$*) | deps
 $(BUILD)/bench/e2e: $(BUILD)/bench/e2e.o $(BUILD)/bench/lib.o $(BUILD)/libairsup.a
 	$(CC) $(XLDFLAGS) -o $@ $^ -lzmq
 
+$(BUILD)/bench/actors: $(BUILD)/bench/actors.o $(BUILD)/bench/lib.o $(BUILD)/libairsup.a
+	$(CC) $(XLDFLAGS) -o $@ $^
+
+$(BUILD)/bench/beam.beam: bench/actors/beam.erl
+	@mkdir -p $(@D)
+	erlc -o $(@D) $<
+
+$(BUILD)/bench/actors-caf: bench/actors/caf.cpp
+	@mkdir -p $(@D)
+	$(CXX) -std=c++17 -O2 -Wall -Wextra -Werror -o $@ $< -lcaf_core -lpthread
+
 $(BUILD)/bench/soak: $(BUILD)/bench/soak.o $(BUILD)/bench/lib.o $(BUILD)/libairsup.a
 	$(CC) $(XLDFLAGS) -o $@ $^
 
@@ -256,12 +269,13 @@ run: deps all
 	@echo "airsup demo: Ctrl-C stops it"
 	$(BUILD)/airsupd -c config/demo.conf --subreaper --control build/demo.control
 
-bench: deps-bench all $(BENCH)
+bench: deps-bench all $(BENCH) $(BENCH_PEERS)
 	$(BUILD)/bench/restart $(BENCH_ARGS)
 	$(BUILD)/bench/scale $(BENCH_ARGS)
 	$(BUILD)/bench/mailbox $(BENCH_ARGS)
 	$(BUILD)/bench/ctl $(BENCH_ARGS)
 	$(BUILD)/bench/e2e $(BENCH_ARGS)
+	$(BUILD)/bench/actors $(BENCH_ARGS)
 	$(BUILD)/bench/soak $(BENCH_ARGS)
 	$(BUILD)/bench/probe $(BENCH_ARGS)
 	$(BUILD)/bench/reload $(BENCH_ARGS)

@@ -50,3 +50,11 @@ bool bench_wait_ready(int fd, double seconds);
 /* [--quick] [--groups N] (1..MAX; NOTE after the range in the usage):
  * exits 2 on anything else. */
 void bench_args(int argc, char **argv, const char *name, size_t max, const char *note, bool *quick, size_t *groups);
+
+/* A result file a role under airsupd writes: PATH.tmp, then renamed, so
+ * that a reader sees all of it or nothing; _exit(3) on failure. */
+void bench_write_result(const char *path, const char *text);
+/* Runs airsupd on CONF_TEXT (written into the temporary folder) until one
+ * of its groups wrote RESULT (one or two numbers, into A and B; up to 120
+ * s), then stops it; whether RESULT came. */
+bool bench_under_airsupd(const char *conf_text, const char *result, double *a, double *b);

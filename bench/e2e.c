@@ -50,19 +50,6 @@ static int cmp_u64(const void *a, const void *b) {
         return (x > y) - (x < y);
 }
 
-static void write_result(const char *path, const char *text) {
-        char tmp[PATH_MAX + 8];
-        FILE *f;
-
-        snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-        f = fopen(tmp, "we");
-        if (!f)
-                _exit(3);
-        fputs(text, f);
-        fclose(f);
-        (void) rename(tmp, path);       /* whole, or not there */
-}
-
 /* ---- the roles airsupd runs ---- */
 
 static airsup *attach(void) {
@@ -93,7 +80,7 @@ _Noreturn static void role_sink(uint64_t n, const char *result) {
                 i++;
         }
         snprintf(text, sizeof(text), "%.0f\n", (double) (n - 1) / ((double) (bench_mono_ns() - t0) / 1e9));
-        write_result(result, text);
+        bench_write_result(result, text);
         for (;;)
                 pause();
 }
@@ -162,52 +149,9 @@ _Noreturn static void role_ping(size_t n, const char *result) {
         qsort(lat, n, sizeof(uint64_t), cmp_u64);
         snprintf(text, sizeof(text), "%llu %llu\n", (unsigned long long) lat[n / 2],
                  (unsigned long long) lat[(size_t) ((double) (n - 1) * 0.99)]);
-        write_result(result, text);
+        bench_write_result(result, text);
         for (;;)
                 pause();
-}
-
-/* ---- under airsupd ---- */
-
-static bool read_result(const char *path, double seconds, double *a, double *b) {
-        int64_t end = bench_mono_ns() + (int64_t) (seconds * 1e9);
-
-        while (bench_mono_ns() < end) {
-                FILE *f = fopen(path, "re");
-                if (f) {
-                        int k = fscanf(f, "%lf %lf", a, b);
-                        fclose(f);
-                        if (k >= 1)
-                                return true;
-                }
-                bench_nap_ms(20);
-        }
-        return false;
-}
-
-/* Runs airsupd on a deployment of two groups (ROLE_A then ROLE_B, their
- * arguments after) and reads the figure the first one writes. */
-static bool under_airsupd(const char *conf_text, const char *result, double *a, double *b) {
-        char conf[PATH_MAX + 32], air[PATH_MAX + 32];
-        FILE *f;
-        pid_t pid;
-        bool ok;
-
-        snprintf(conf, sizeof(conf), "%s/e2e.conf", bench_tmpdir);
-        f = fopen(conf, "we");
-        if (!f)
-                bench_die(conf);
-        fputs(conf_text, f);
-        fclose(f);
-        unlink(result);
-        snprintf(air, sizeof(air), "%s/airsupd", bench_builddir);
-        char *argv[] = { air, "-c", conf, NULL };
-        pid = bench_spawn(argv, NULL, NULL, -1);
-        if (pid < 0)
-                bench_die(air);
-        ok = read_result(result, 120, a, b);
-        bench_stop(pid, 10);
-        return ok;
 }
 
 /* ---- the same exchange without airsupd ---- */
@@ -505,13 +449,13 @@ int main(int argc, char **argv) {
                          "[group:sink]\ncommand = %s --role sink %llu %s\nready = notify\n"
                          "[group:source]\ncommand = %s --role source %llu\n",
                          self, (unsigned long long) n_tput, result, self, (unsigned long long) n_tput);
-                rm[round] = under_airsupd(conf, result, &a, &x) ? a : -1;
+                rm[round] = bench_under_airsupd(conf, result, &a, &x) ? a : -1;
                 snprintf(result, sizeof(result), "%s/rtt", bench_tmpdir);
                 snprintf(conf, sizeof(conf),
                          "[group:echo]\ncommand = %s --role echo\nready = notify\n"
                          "[group:ping]\ncommand = %s --role ping %zu %s\n",
                          self, self, n_rtt, result);
-                if (!under_airsupd(conf, result, &a, &b))
+                if (!bench_under_airsupd(conf, result, &a, &b))
                         a = b = -1;
                 r50[round] = a;
                 r99[round] = b;

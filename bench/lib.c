@@ -208,3 +208,55 @@ void bench_args(int argc, char **argv, const char *name, size_t max, const char 
                 exit(2);
         }
 }
+
+void bench_write_result(const char *path, const char *text) {
+        char tmp[PATH_MAX + 8];
+        FILE *f;
+
+        snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+        f = fopen(tmp, "we");
+        if (!f)
+                _exit(3);
+        fputs(text, f);
+        fclose(f);
+        (void) rename(tmp, path);       /* whole, or not there */
+}
+
+static bool read_result(const char *path, double seconds, double *a, double *b) {
+        int64_t end = bench_mono_ns() + (int64_t) (seconds * 1e9);
+
+        while (bench_mono_ns() < end) {
+                FILE *f = fopen(path, "re");
+                if (f) {
+                        int k = fscanf(f, "%lf %lf", a, b);
+                        fclose(f);
+                        if (k >= 1)
+                                return true;
+                }
+                bench_nap_ms(20);
+        }
+        return false;
+}
+
+bool bench_under_airsupd(const char *conf_text, const char *result, double *a, double *b) {
+        char conf[PATH_MAX + 32], air[PATH_MAX + 32];
+        FILE *f;
+        pid_t pid;
+        bool ok;
+
+        snprintf(conf, sizeof(conf), "%s/bench.conf", bench_tmpdir);
+        f = fopen(conf, "we");
+        if (!f)
+                bench_die(conf);
+        fputs(conf_text, f);
+        fclose(f);
+        unlink(result);
+        snprintf(air, sizeof(air), "%s/airsupd", bench_builddir);
+        char *argv[] = { air, "-c", conf, NULL };
+        pid = bench_spawn(argv, NULL, NULL, -1);
+        if (pid < 0)
+                bench_die(air);
+        ok = read_result(result, 120, a, b);
+        bench_stop(pid, 10);
+        return ok;
+}
