@@ -38,6 +38,15 @@ static int actor_slot(const airsup_sys *s, airsup_ref to, uint32_t *ret) {
         return 0;
 }
 
+/* A sender that fills a mailbox faster than its actor's turns empty it
+ * sits out turns in proportion (as BEAM charges a send to a long
+ * queue): without it, a producer's mailbox of messages to a consumer
+ * grows without bound, one budget's worth a turn. */
+static inline void charge(airsup_sys *s, uint32_t to) {
+        if (__builtin_expect(act_at(s, to)->depth > s->budget && s->current != ACT_NONE, 0))
+                act_at(s, s->current)->debt++;
+}
+
 EXPORT int airsup_tell(airsup_sys *s, airsup_ref to, uint32_t type, const void *data, size_t len) {
         uint32_t i;
         act_msg *m;
@@ -59,6 +68,7 @@ EXPORT int airsup_tell(airsup_sys *s, airsup_ref to, uint32_t type, const void *
         if (len > 0)
                 memcpy(ACT_MSG_PAYLOAD(m), data, len);
         act__enqueue(s, i, m, false);
+        charge(s, i);
         return 0;
 }
 
@@ -103,6 +113,7 @@ EXPORT int airsup_tell_commit(airsup_sys *s) {
                 return -ESRCH;
         }
         act__enqueue(s, s->reserved_to, m, false);
+        charge(s, s->reserved_to);
         return 0;
 }
 
@@ -171,7 +182,8 @@ static void run_actor(airsup_sys *s, uint32_t i) {
                         act__enqueue(s, i, m, true);
                 else
                         act__msg_free(s, m);
-                if (a->run != ACT_R_RUNNING || s->gave_up)
+                /* Stopped, or in debt: the others go first. */
+                if (a->run != ACT_R_RUNNING || s->gave_up || a->debt > 0)
                         return;
         }
 }
@@ -321,6 +333,12 @@ EXPORT int airsup_sys_process(airsup_sys *s) {
                 act_at(s, i)->flags &= ~ACT_F_READY;
                 if (act_at(s, i)->run != ACT_R_RUNNING)
                         continue;
+                if (__builtin_expect(act_at(s, i)->debt > 0, 0)) {
+                        /* It sits this turn out, paying a budget's worth. */
+                        act_at(s, i)->debt = act_at(s, i)->debt > s->budget ? act_at(s, i)->debt - s->budget : 0;
+                        act__wake(s, i);
+                        continue;
+                }
                 run_actor(s, i);
                 if (act_slot(s, ref) == i)
                         act__wake(s, i);

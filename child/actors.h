@@ -83,6 +83,7 @@ typedef struct act {
         uint32_t parent;                /* the supervisor's slot, ACT_NONE for the root; next free slot when free */
         uint32_t prev, next;            /* siblings, in start order */
         uint32_t depth, restarts;
+        uint32_t debt;                  /* messages it put into backed-up mailboxes: turns it sits out */
         uint32_t pub;                   /* its entry in the published table, ACT_NONE if not listed */
         int32_t last_error, exit_reason;
         uint8_t kind, run, restart, flags;

@@ -192,6 +192,54 @@ static void test_actor_fair_turns(void **state) {
         airsup_sys_free(s);
 }
 
+/* A producer that tells 256 a turn to a consumer whose budget is 64 sits
+ * out turns: the consumer's mailbox stays within a few turns' worth,
+ * instead of growing by 192 every turn. */
+static struct {
+        airsup_ref to;
+        uint32_t sent, got, max_depth;
+} prod;
+
+static int producer(airsup_sys *s, airsup_ref self, void *state, const airsup_msg *m, const void *data) {
+        (void) state;
+        (void) m;
+        (void) data;
+        for (int k = 0; k < 256 && prod.sent < 100000; k++, prod.sent++)
+                assert_int_equal(airsup_tell(s, prod.to, 1, &prod.sent, sizeof(prod.sent)), 0);
+        if (prod.sent < 100000)
+                assert_int_equal(airsup_tell(s, self, 2, NULL, 0), 0);
+        return 0;
+}
+
+static int consumer(airsup_sys *s, airsup_ref self, void *state, const airsup_msg *m, const void *data) {
+        airsup_actor_info info;
+
+        (void) state;
+        (void) m;
+        (void) data;
+        assert_int_equal(airsup_actor_info_get(s, self, &info), 0);
+        if (info.depth > prod.max_depth)
+                prod.max_depth = info.depth;
+        prod.got++;
+        return 0;
+}
+
+static void test_actor_producer_throttled(void **state) {
+        airsup_behaviour bp = { .handle = producer }, bc = { .handle = consumer };
+        airsup_sys *s = sys_new(NULL);
+        airsup_ref p;
+
+        (void) state;
+        memset(&prod, 0, sizeof(prod));
+        assert_int_equal(airsup_spawn(s, airsup_root(s), &bc, NULL, &prod.to), 0);
+        assert_int_equal(airsup_spawn(s, airsup_root(s), &bp, NULL, &p), 0);
+        assert_int_equal(airsup_tell(s, p, 2, NULL, 0), 0);
+        drain(s);
+        assert_int_equal(prod.got, 100000);
+        assert_true(prod.max_depth < 1024);
+        airsup_sys_free(s);
+}
+
 static void test_actor_resume_keeps_state(void **state) {
         airsup_sys *s = sys_new(NULL);
         st a = { .name = "a", .fail_on = 2, .answer = AIRSUP_RESUME };
@@ -718,6 +766,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_actor_tell_and_state),
                 cmocka_unit_test(test_actor_fair_turns),
+                cmocka_unit_test(test_actor_producer_throttled),
                 cmocka_unit_test(test_actor_resume_keeps_state),
                 cmocka_unit_test(test_actor_restart_resets_state),
                 cmocka_unit_test(test_actor_restart_retry),
