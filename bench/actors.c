@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,18 +45,6 @@ static int cmp_u64(const void *a, const void *b) {
         return (x > y) - (x < y);
 }
 
-static long rss_bytes(void) {
-        long pages = 0, rss = 0;
-        FILE *f = fopen("/proc/self/statm", "re");
-
-        if (f) {
-                if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
-                        rss = 0;
-                fclose(f);
-        }
-        return rss * sysconf(_SC_PAGESIZE);
-}
-
 static void check(int r, const char *what) {
         if (r < 0) {
                 fprintf(stderr, "actors: %s: %s\n", what, strerror(-r));
@@ -77,7 +66,16 @@ static void sys_run(airsup_sys *s) {
         check(airsup_sys_run(s), "airsup_sys_run");
 }
 
-/* ---- spawn: N idle actors under the root, then the RSS they added ---- */
+/* ---- spawn: N idle actors under the root, then the memory they added ---- */
+
+/* Bytes the allocator has handed out (in use, mapped blocks included):
+ * unlike the RSS, not fooled by pages an earlier round freed and this
+ * one reuses. */
+static double heap_bytes(void) {
+        struct mallinfo2 mi = mallinfo2();
+
+        return (double) mi.uordblks + (double) mi.hblkhd;
+}
 
 static int idle_handle(airsup_sys *s, airsup_ref self, void *state, const airsup_msg *m, const void *data) {
         (void) s, (void) self, (void) state, (void) m, (void) data;
@@ -89,19 +87,19 @@ static const airsup_behaviour idle_b = { .handle = idle_handle };
 static void measure_spawn(size_t n, double *us, double *bytes) {
         airsup_ref *refs = calloc(n, sizeof(airsup_ref));
         airsup_sys *s;
-        long rss0;
+        double heap0;
         int64_t t0;
 
         if (!refs)
                 bench_die("calloc");
         memset(refs, 0xff, n * sizeof(airsup_ref));     /* its pages are not the actors' */
         s = sys_new(NULL);
-        rss0 = rss_bytes();
+        heap0 = heap_bytes();
         t0 = bench_mono_ns();
         for (size_t i = 0; i < n; i++)
                 check(airsup_spawn(s, airsup_root(s), &idle_b, NULL, &refs[i]), "airsup_spawn");
         *us = (double) (bench_mono_ns() - t0) / 1e3 / (double) n;
-        *bytes = (double) (rss_bytes() - rss0) / (double) n;
+        *bytes = (heap_bytes() - heap0) / (double) n;
         airsup_sys_free(s);
         free(refs);
 }
@@ -675,8 +673,8 @@ int main(int argc, char **argv) {
         if (!caf.have)
                 printf("CAF: skipped: %s\n", caf.why);
         for (unsigned round = 0; round < rounds; round++) {
-                /* The spawn first, while this process's heap is fresh: its
-                 * RSS is what the actors add. */
+                /* The spawn first; its bytes are what the allocator
+                 * handed out for the actors (mallinfo2). */
                 measure_spawn(n_spawn, &v[M_SPAWN][round], &v[M_BYTES][round]);
                 v[M_ONEWAY][round] = measure_oneway(n_one, false);
                 reserve[round] = measure_oneway(n_one, true);
@@ -726,7 +724,7 @@ int main(int argc, char **argv) {
         printf("\n%-28s", "group to group (e2e)");
         cell(a[M_E2E], 0);
         printf("\n(vs: airsup's figure divided by the peer's; every side on one thread: erl +S 1, CAF's\n"
-               " scheduler with max-threads 1, airsup's one dispatch loop; bytes from the RSS each adds)\n");
+               " scheduler with max-threads 1, airsup's one dispatch loop; bytes: BEAM's processes memory, CAF's RSS, airsup's heap in use)\n");
 
         printf("\ngoals:\n");
         printf("  spawn <= 0.25x BEAM and <= 0.5 us:       %s\n", met(a[M_SPAWN] >= 0 && bm[M_SPAWN] > 0,

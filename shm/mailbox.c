@@ -478,6 +478,10 @@ SHM_HOT int lane_take(rx_lane *l, uint64_t now, shm_envelope *ret, void *buf, si
                 }
                 if (rec_read(l, n, &rh) < 0)
                         return -EBADMSG;
+                /* The clock is read only for a message with a deadline
+                 * (SHM_NOW_AUTO), once per take. */
+                if (!rh.padding && rh.deadline != 0 && now == SHM_NOW_AUTO)
+                        now = shm_now();
                 if (rh.padding || (rh.deadline != 0 && rh.deadline <= now)) {
                         if (!rh.padding)
                                 shm__count(&h->cons.expired, 1);
@@ -536,8 +540,6 @@ SHM_HOT int take(shm_mailbox *m, uint64_t now_ns, shm_envelope *ret_env, void *b
 
         if (!m || !ret_env || (size > 0 && !buf))
                 return -EINVAL;
-        if (now_ns == SHM_NOW_AUTO)
-                now_ns = shm_now();
         if (atomic_load_explicit(&shm__bell(&m->bell)->summary, memory_order_relaxed) != 0)
                 bell_drain(m);
         if (m->n_watch > 0)
@@ -642,35 +644,55 @@ int shm_mailbox_commit(shm_mailbox *m, uint32_t lane) {
  * so, nothing was done, and the general path (which reads and checks the
  * segment itself) takes over. */
 /* Lane I's head record, by the tail we last read, if it is the common
- * kind: a plain envelope (no extended fields), not padding, of this lap,
- * within message_max, SIZE, what is published and the ring's end, and
- * not delivered before.  Takes and commits it and returns true; false:
- * nothing was done, the general path decides. */
+ * kind: not padding, of this lap, without a deadline (plain, or with the
+ * envelope's other fields), within message_max, SIZE, what is published
+ * and the ring's end, and not delivered before.  Takes and commits it and
+ * returns true; false: nothing was done, the general path decides. */
 SHM_HOT bool recv_plain(shm_mailbox *m, uint32_t i, shm_envelope *ret, void *buf, size_t size, uint32_t *ret_lane,
                         int *ret_len, bool hold) {
         rx_lane *l = &m->lanes[i];
         uint64_t head = l->head, n = l->tail - head, w;
         uint32_t off = (uint32_t) (head & l->map.mask), first, len, rec;
         uint8_t *p = l->map.base + SHM_DATA_OFFSET + off;
+        bool extended;
 
         w = *(const volatile uint64_t *) (const void *) p;
         first = (uint32_t) w;
-        /* Flags (EXTENDED, PADDING) clear and the lap right, in one compare. */
-        if (first >> 25 != shm__lap(&l->map, head) << 2)
+        /* PADDING clear and the lap right, in one compare (EXTENDED either
+         * way). */
+        if ((first >> 25 & ~UINT32_C(1)) != shm__lap(&l->map, head) << 2)
                 return false;
+        extended = first & SHM_REC_EXTENDED;
         len = first & SHM_REC_LEN_MASK;
-        rec = shm_record_size(len, false);
+        rec = shm_record_size(len, extended);
         if (len > l->map.message_max || len > size || rec > n || off + rec > l->map.capacity || n > l->hwm ||
             l->inflight == head + 1)
+                return false;
+        /* A deadline is the general path's to judge (nothing of the
+         * caller's is written before this). */
+        if (extended && *(const volatile uint64_t *) (const void *) (p + SHM_REC_DEADLINE) != 0)
                 return false;
         /* Field by field: a compound literal becomes a rep stos, whose
          * start-up costs more than the rest of the receive. */
         ret->type = (uint32_t) (w >> 32);
-        ret->priority = ret->to_len = 0;
-        ret->sender = ret->reply_to = ret->correlation = ret->deadline_ns = 0;
         ret->redelivered = 0;
         ret->len = len;
-        shm__copy(buf, p + SHM_REC_HEADER, len);
+        if (extended) {
+                /* Every field read once, after the checks that bound the
+                 * record; the deadline was 0 when looked at, and a peer
+                 * that changed it since has only its own message late. */
+                ret->deadline_ns = 0;
+                ret->priority = *(const volatile uint32_t *) (const void *) (p + SHM_REC_PRIORITY);
+                ret->to_len = *(const volatile uint32_t *) (const void *) (p + SHM_REC_TO_LEN);
+                ret->sender = *(const volatile uint64_t *) (const void *) (p + SHM_REC_SENDER);
+                ret->reply_to = *(const volatile uint64_t *) (const void *) (p + SHM_REC_REPLY_TO);
+                ret->correlation = *(const volatile uint64_t *) (const void *) (p + SHM_REC_CORRELATION);
+                shm__copy(buf, p + SHM_REC_HEADER_EXT, len);
+        } else {
+                ret->priority = ret->to_len = 0;
+                ret->sender = ret->reply_to = ret->correlation = ret->deadline_ns = 0;
+                shm__copy(buf, p + SHM_REC_HEADER, len);
+        }
         if (hold) {
                 /* A take: recorded in the segment (a consumer that dies
                  * before its commit gets it redelivered), held until then. */
