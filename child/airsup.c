@@ -292,7 +292,7 @@ int airsup__lookup_group(airsup *a, const char *name, uint64_t timeout_ns, airsu
         int r;
 
         for (d = a->dests; d; d = d->next)
-                if (!d->base && strcmp(d->name, name) == 0) {
+                if (d->actor_len == 0 && strcmp(d->name, name) == 0) {
                         *ret = d;
                         return 0;
                 }
@@ -329,6 +329,24 @@ int airsup__lookup_group(airsup *a, const char *name, uint64_t timeout_ns, airsu
                         close_fds(fds, n_fds);
                         return -ENOMEM;
                 }
+                /* A lane this process sends on already, under another name
+                 * ("pool" and "pool[1]", a reply to "pool[1]"): one
+                 * producer per lane, so the new name is an alias of the
+                 * destination that has it. */
+                for (airsup_dest *o = a->dests; o; o = o->next)
+                        if (!o->base && strcmp(o->peer, rec.lane.peer) == 0) {
+                                close_fds(fds, n_fds);
+                                d->a = a;
+                                d->base = o;
+                                d->tx = o->tx;
+                                d->space_fd = o->space_fd >= 0 ? fcntl(o->space_fd, F_DUPFD_CLOEXEC, 3) : -EBADF;
+                                snprintf(d->name, sizeof(d->name), "%s", name);
+                                memcpy(d->peer, o->peer, sizeof(d->peer));
+                                d->next = a->dests;
+                                a->dests = d;
+                                *ret = d;
+                                return 0;
+                        }
                 r = shm_tx_open(fds[0], fds[1], rec.lane.index, fds[2], fds[3], &d->tx);
                 d->space_fd = r >= 0 ? fcntl(fds[3], F_DUPFD_CLOEXEC, 3) : -EBADF;
                 close_fds(fds, n_fds);
@@ -409,7 +427,7 @@ EXPORT int airsup_send(airsup_dest *d, uint32_t type, const void *payload, size_
         if (r < 0)
                 return r;
         dest_disarm(d);
-        if (!d->base)
+        if (d->actor_len == 0)
                 return shm_tx_send(d->tx, &e, payload, full, timeout);
         /* To an actor: its name, then the payload, in one record. */
         e.len += d->actor_len;
@@ -435,7 +453,7 @@ EXPORT int airsup_reserve(airsup_dest *d, uint32_t type, size_t len, const airsu
         if (r < 0)
                 return r;
         dest_disarm(d);
-        if (!d->base)
+        if (d->actor_len == 0)
                 return shm_tx_reserve(d->tx, &e, full, timeout, ret_buf);
         e.len += d->actor_len;
         e.to_len = d->actor_len;

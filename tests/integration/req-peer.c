@@ -182,6 +182,38 @@ static int client_echo(const char *addr) {
         return n == 5 ? 0 : 1;
 }
 
+/* POOL (a pool of servers) and POOL[i], the instance the first leads to,
+ * are one lane: requests through both, in turn, 2,000 of them, all
+ * answered ("alias-ok" in DIR/alias).  Two producers on one lane would
+ * garble it. */
+static int alias_client(const char *pool) {
+        char name[80], rep[32];
+        airsup_dest *d1, *d2;
+        airsup *a = NULL;
+        int n = 0, k;
+
+        if (airsup_attach(&a) < 0 || airsup_lookup(a, pool, 5 * SEC, &d1) < 0) {
+                say("alias", "FAIL lookup %s\n", pool);
+                return 1;
+        }
+        snprintf(name, sizeof(name), "%s", airsup_dest_name(d1));
+        if (airsup_lookup(a, name, 5 * SEC, &d2) < 0) {
+                say("alias", "FAIL lookup %s\n", name);
+                return 1;
+        }
+        for (k = 0; k < 2000; k++) {
+                n = airsup_request(a, k % 2 ? d1 : d2, 1, "ab", 2, rep, sizeof(rep), 5 * SEC, NULL);
+                if (n != 2 || memcmp(rep, "AB", 2) != 0)
+                        break;
+        }
+        if (k == 2000)
+                say("alias", "alias-ok\n");
+        else
+                say("alias", "FAIL request %d: %d\n", k, n);
+        airsup_detach(a);
+        return k == 2000 ? 0 : 1;
+}
+
 static int echo(airsup_sys *s, airsup_ref self, void *state, const airsup_msg *m, const void *data) {
         char buf[256];
         size_t n = m->len < sizeof(buf) ? m->len : sizeof(buf);
@@ -272,6 +304,8 @@ int main(int argc, char **argv) {
                 return dir = argv[2], server();
         if (argc == 4 && strcmp(argv[1], "client") == 0)
                 return dir = argv[3], client(argv[2]);
+        if (argc == 4 && strcmp(argv[1], "alias-client") == 0)
+                return dir = argv[3], alias_client(argv[2]);
         if (argc == 4 && strcmp(argv[1], "client-echo") == 0)
                 return dir = argv[3], client_echo(argv[2]);
         if (argc == 3 && strcmp(argv[1], "actor-server") == 0)

@@ -7,10 +7,12 @@
 # incarnation, within the client's timeout.  An actor's asks get their
 # replies, and the one never answered its timeout, each once, by
 # correlation id; a plain client's request to an actor ("aserver/echo")
-# is answered by that actor.
+# is answered by that actor.  A pool and its instance looked up by both
+# names are one lane with one producer.
 . "$(dirname "$0")/lib.sh"
 
 PEER=$(dirname "$AIRSUPD")/tests/req-peer
+mkdir -p pool
 cat >req.conf <<CONF
 [supervisor:root]
 intensity = 100
@@ -27,6 +29,13 @@ command = $PEER client server $T
 restart = temporary
 [group:aclient]
 command = $PEER actor-client server $T
+restart = temporary
+[group:pool]
+command = $PEER server $T/pool
+instances = 2
+ready = notify
+[group:alias]
+command = $PEER alias-client pool $T
 restart = temporary
 [group:pclient]
 command = $PEER client-echo aserver/echo $T
@@ -47,6 +56,9 @@ grep -qx ok3 client || fail "the killed server's request was not answered: $(cat
 wait_until 30 grep -q . actor || fail "the actor client said nothing"
 grep -qx actor-ok actor || fail "actor client: $(cat actor)"
 ! grep -q FAIL actor || fail "actor client: $(cat actor)"
+
+wait_until 30 grep -q . alias || fail "the alias client said nothing"
+grep -qx alias-ok alias || fail "requests through pool and its instance: $(cat alias)"
 
 wait_until 30 grep -qx done echo-client || fail "the request to aserver/echo was not answered: $(cat echo-client 2>/dev/null)"
 
