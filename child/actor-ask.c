@@ -1,4 +1,5 @@
-/* actor-ask.c - an actor's requests to other groups (airsup_ask(),
+/* actor-ask.c - what an actor asks of other groups and of airsupd:
+ * registered names (airsup_sys_register()), and requests (airsup_ask(),
  * actors.h): the table of asks waiting for their reply, by correlation
  * id, each with its asking actor, its timeout's timer and the instance
  * asked.  The loop (actor-loop.c) takes an ask off the table when its
@@ -75,6 +76,19 @@ void act__asks_free(airsup_sys *s) {
         free(s->asks);
         s->asks = NULL;
         s->asks_cap = s->asks_n = 0;
+}
+
+EXPORT int airsup_sys_register(airsup_sys *s, airsup_ref r, const char *name) {
+        uint32_t i;
+
+        if (!s || !s->a)
+                return -EINVAL;
+        i = act_slot(s, r);
+        if (i == ACT_NONE)
+                return -ESRCH;
+        if (act_at(s, i)->kind != ACT_K_ACTOR || !act_at(s, i)->name)
+                return -EINVAL;
+        return airsup__register(s->a, CHAN_REGISTER, name, act_at(s, i)->name);
 }
 
 EXPORT airsup *airsup_sys_airsup(const airsup_sys *s) {

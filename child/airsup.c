@@ -14,6 +14,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "child/actors.h"
@@ -284,6 +285,41 @@ EXPORT int airsup_lookup(airsup *a, const char *name, uint64_t timeout_ns, airsu
         return 0;
 }
 
+/* NAME was a run-time registration of instance L->peer (and its actor
+ * L->actor): a destination to it, through the instance's own lane (one
+ * producer per lane), the same one again if NAME still leads there. */
+static int registered_dest(airsup *a, const char *name, const chan_lane *l, uint64_t timeout_ns, airsup_dest **ret) {
+        airsup_dest *inst, *d;
+        int r;
+
+        for (d = a->dests; d; d = d->next)
+                if (d->registered && strcmp(d->name, name) == 0 && strcmp(d->peer, l->peer) == 0 &&
+                    strcmp(d->actor, l->actor) == 0) {
+                        *ret = d;
+                        return 0;
+                }
+        r = airsup__lookup_group(a, l->peer, timeout_ns, &inst);
+        if (r < 0)
+                return r;
+        d = calloc(1, sizeof(*d));
+        if (!d)
+                return -ENOMEM;
+        d->a = a;
+        d->base = inst;
+        d->tx = inst->tx;
+        d->registered = true;
+        d->space_fd = inst->space_fd >= 0 ? fcntl(inst->space_fd, F_DUPFD_CLOEXEC, 3) : -EBADF;
+        snprintf(d->name, sizeof(d->name), "%s", name);
+        memcpy(d->peer, inst->peer, sizeof(d->peer));
+        d->actor_len = (uint32_t) strnlen(l->actor, sizeof(l->actor) - 1);
+        memcpy(d->actor, l->actor, d->actor_len);
+        d->actor[d->actor_len] = '\0';
+        d->next = a->dests;
+        a->dests = d;
+        *ret = d;
+        return 0;
+}
+
 int airsup__lookup_group(airsup *a, const char *name, uint64_t timeout_ns, airsup_dest **ret) {
         uint64_t deadline;
         chan_record q;
@@ -292,7 +328,7 @@ int airsup__lookup_group(airsup *a, const char *name, uint64_t timeout_ns, airsu
         int r;
 
         for (d = a->dests; d; d = d->next)
-                if (d->actor_len == 0 && strcmp(d->name, name) == 0) {
+                if (d->actor_len == 0 && !d->registered && strcmp(d->name, name) == 0) {
                         *ret = d;
                         return 0;
                 }
@@ -321,6 +357,10 @@ int airsup__lookup_group(airsup *a, const char *name, uint64_t timeout_ns, airsu
                 if (rec.h.type != CHAN_LANE || rec.lane.req != req) {
                         (void) handle(a, &rec, fds, n_fds);
                         continue;
+                }
+                if (rec.lane.flags & CHAN_LANE_REGISTERED) {
+                        close_fds(fds, n_fds);
+                        return registered_dest(a, name, &rec.lane, timeout_ns, ret);
                 }
                 d = calloc(1, sizeof(*d));
                 if (d)
@@ -361,6 +401,76 @@ int airsup__lookup_group(airsup *a, const char *name, uint64_t timeout_ns, airsu
                 a->dests = d;
                 *ret = d;
                 return 0;
+        }
+}
+
+/* REGISTER or UNREGISTER, and airsupd's answer. */
+int airsup__register(airsup *a, int type, const char *name, const char *actor) {
+        uint64_t deadline = shm_deadline(ATTACH_TIMEOUT_NS);
+        chan_record q;
+        uint32_t req;
+        int r;
+
+        if (!a || !name || !chan_actor_name_valid(name) || (actor && !chan_actor_name_valid(actor)))
+                return -EINVAL;
+        chan_init(&q, (chan_type) type);
+        memcpy(q.reg.name, name, strlen(name));
+        if (actor)
+                memcpy(q.reg.actor, actor, strlen(actor));
+        req = q.reg.req = ++a->next_req;
+        r = fds_send(a->chan, &q, q.h.len, NULL, 0);
+        if (r < 0)
+                return r;
+        for (;;) {
+                uint64_t now = shm_now();
+                chan_record rec;
+                int fds[4];
+                size_t n_fds = 0;
+
+                r = now >= deadline ? 0 : read_one(a, ms_until(deadline, now), &rec, fds, &n_fds);
+                if (r == -EBADMSG)
+                        continue;
+                if (r <= 0)
+                        return r == 0 ? -ETIMEDOUT : r;
+                if (rec.h.type == CHAN_ERROR && rec.error.req == req)
+                        return rec.error.error;
+                if (rec.h.type == CHAN_DONE && rec.done.req == req)
+                        return 0;
+                (void) handle(a, &rec, fds, n_fds);
+        }
+}
+
+EXPORT int airsup_register(airsup *a, const char *name) {
+        return airsup__register(a, CHAN_REGISTER, name, NULL);
+}
+
+EXPORT int airsup_unregister(airsup *a, const char *name) {
+        return airsup__register(a, CHAN_UNREGISTER, name, NULL);
+}
+
+EXPORT int airsup_lookup_wait(airsup *a, const char *name, uint64_t wait_ns, airsup_dest **ret) {
+        uint64_t deadline = shm_deadline(wait_ns), pause_ns = UINT64_C(1000000);
+
+        for (;;) {
+                int r = airsup_lookup(a, name, ATTACH_TIMEOUT_NS, ret);
+                uint64_t now;
+
+                if (r != -ENOENT && r != -EINVAL)
+                        return r;
+                /* -EINVAL: not a group's name; it may be registered yet. */
+                if (r == -EINVAL && !chan_actor_name_valid(name))
+                        return r;
+                now = shm_now();
+                if (now >= deadline)
+                        return -ENOENT;
+                /* Asked again at growing intervals, up to 50 ms. */
+                {
+                        uint64_t left = deadline - now, t = pause_ns < left ? pause_ns : left;
+                        struct timespec ts = { (time_t) (t / 1000000000), (long) (t % 1000000000) };
+                        (void) nanosleep(&ts, NULL);
+                }
+                if (pause_ns < UINT64_C(50000000))
+                        pause_ns *= 2;
         }
 }
 

@@ -69,6 +69,21 @@ airsup *airsup_detach(airsup *a);
  * airsupd's answer: -ENOENT no such group or instance, -EISDIR a
  * supervisor, -EINVAL not a name. */
 int airsup_lookup(airsup *a, const char *name, uint64_t timeout_ns, airsup_dest **ret);
+/* As airsup_lookup(), but a name that is not there yet (a group that is
+ * not started, a name not registered yet) is looked up again at growing
+ * intervals (up to 50 ms) until WAIT_NS passed: then -ENOENT. */
+int airsup_lookup_wait(airsup *a, const char *name, uint64_t wait_ns, airsup_dest **ret);
+
+/* The registry (airsup(3), REGISTRY): NAME (1 to 63 of letters, digits,
+ * '-', '_', '.') for this instance, unique across the deployment and
+ * looked up like a group's name, until airsup_unregister() or the
+ * process ends.  -EEXIST: a group, supervisor or another registration
+ * has it; -ENOSPC: this process holds 1,024 names; -E2BIG: the
+ * deployment holds 65,536.  A destination looked up by a registered name
+ * keeps leading where it led; look it up again to follow the name. */
+int airsup_register(airsup *a, const char *name);
+int airsup_unregister(airsup *a, const char *name);
+
 /* The instance a destination's lane leads to. */
 const char *airsup_dest_name(const airsup_dest *d);
 /* Event loops that send: after a send with AIRSUP_FAIL said -EAGAIN,
@@ -247,6 +262,11 @@ int airsup_cancel(airsup_sys *s, uint64_t timer);
 #define AIRSUP_TYPE_TIMEOUT UINT32_C(0xffffff01)
 int airsup_ask(airsup_sys *s, airsup_dest *d, uint32_t type, const void *data, size_t len, uint64_t timeout_ns,
                uint64_t *ret_correlation);
+/* NAME in the registry for the actor R of this process (which must have a
+ * name of its own): lookups of NAME lead to "INSTANCE/ACTOR".  The name
+ * goes when the process ends; airsup_unregister() ends it before. */
+int airsup_sys_register(airsup_sys *s, airsup_ref r, const char *name);
+
 /* The attached handle an actor system was made with (NULL if none): for
  * airsup_lookup() and airsup_reply() from a handler. */
 airsup *airsup_sys_airsup(const airsup_sys *s);

@@ -27,6 +27,7 @@ struct airsup_dest {
         bool armed;
         char name[AIRSUP_NAME_MAX];     /* as looked up */
         char peer[AIRSUP_NAME_MAX];     /* the instance its lane leads to */
+        bool registered;                /* looked up by a run-time name: asked again each lookup */
 };
 
 /* A message that came while airsup_request() waited for its reply: kept
@@ -55,6 +56,8 @@ struct airsup {
 };
 
 
+/* REGISTER or UNREGISTER (chan_type) NAME, for ACTOR (NULL: the process). */
+int airsup__register(airsup *a, int type, const char *name, const char *actor);
 int airsup__lookup_group(airsup *a, const char *name, uint64_t timeout_ns, airsup_dest **ret);
 /* One message off the lanes, waiting up to TIMEOUT_NS, with its envelope
  * (as airsup_recv() before anything is taken off the payload). */

@@ -22,13 +22,7 @@ bool actor_name_valid_n(const char *s, size_t len) {
 }
 
 bool actor_name_valid(const char *s) {
-        size_t i = 0;
-
-        if (!s)
-                return false;
-        while (i < ACTOR_NAME_MAX && name_char(s[i]))
-                i++;
-        return i > 0 && i < ACTOR_NAME_MAX && s[i] == '\0';
+        return s && chan_actor_name_valid(s);
 }
 
 int actor_addr_split(const char *addr, char group[ACTOR_NAME_MAX], char actor[ACTOR_NAME_MAX]) {

@@ -17,6 +17,9 @@ static const struct {
         [CHAN_ACTORS] = { sizeof(chan_actors), 1 },
         [CHAN_ACTOR_EVENT] = { sizeof(chan_actor_event), 0 },
         [CHAN_DEAD] = { sizeof(chan_dead), 0 },
+        [CHAN_REGISTER] = { sizeof(chan_register), 0 },
+        [CHAN_UNREGISTER] = { sizeof(chan_register), 0 },
+        [CHAN_DONE] = { sizeof(chan_done), 0 },
 };
 
 _Static_assert(sizeof(chan_record) <= CHAN_RECORD_MAX, "a record outgrew CHAN_RECORD_MAX");
@@ -61,6 +64,14 @@ static bool text_valid(const char *s, size_t size) {
         return false;
 }
 
+bool chan_actor_name_valid(const char *s) {
+        size_t i = 0;
+
+        while (i < CHAN_NAME_MAX && name_char(s[i]))
+                i++;
+        return i > 0 && i < CHAN_NAME_MAX && s[i] == '\0';
+}
+
 int chan_parse(const void *buf, size_t len, size_t n_fds, chan_record *ret) {
         chan_hdr h;
 
@@ -76,7 +87,17 @@ int chan_parse(const void *buf, size_t len, size_t n_fds, chan_record *ret) {
         case CHAN_LOOKUP:
                 return chan_name_valid(ret->lookup.name) ? 0 : -EBADMSG;
         case CHAN_LANE:
-                return chan_name_valid(ret->lane.peer) ? 0 : -EBADMSG;
+                return chan_name_valid(ret->lane.peer) && (ret->lane.actor[0] == '\0' || chan_actor_name_valid(ret->lane.actor))
+                               ? 0
+                               : -EBADMSG;
+        case CHAN_REGISTER:
+        case CHAN_UNREGISTER:
+                return chan_actor_name_valid(ret->reg.name) &&
+                                       (ret->reg.actor[0] == '\0' || chan_actor_name_valid(ret->reg.actor))
+                               ? 0
+                               : -EBADMSG;
+        case CHAN_DONE:
+                return 0;
         case CHAN_ERROR:
                 return ret->error.error < 0 && ret->error.error > -4096 ? 0 : -EBADMSG;
         case CHAN_BELL:

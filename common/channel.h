@@ -12,12 +12,16 @@
  *                                     an actor started, failed (with its hook's answer),
  *                                       restarted, stopped, escalated; GAVE_UP: the root
  *                                       supervisor gave up and the process is about to exit
+ *     REGISTER req, name, actor       NAME for this instance (and its actor ACTOR, "" none)
+ *     UNREGISTER req, name
  *     DEAD    index, type, len, reason, actor, head
  *                                     a message that came on inbound lane INDEX was a dead
  *                                       letter in the process (no such actor, a bad address)
  *   airsupd -> process
- *     LANE    req, index, peer        + fds: lane, the receiver's bell, its eventfd,
- *                                       the lane's space eventfd
+ *     LANE    req, index, peer, actor + fds: lane, the receiver's bell, its eventfd,
+ *                                       the lane's space eventfd; ACTOR: the actor a
+ *                                       registered name leads to ("" none)
+ *     DONE    req                     a REGISTER or UNREGISTER done
  *     ERROR   req, error (negative errno)
  *     BELL    lanes                   + fds: this process's bell and eventfd
  *     INBOX   index, sender           + fds: a lane into this process's mailbox,
@@ -50,6 +54,9 @@ typedef enum chan_type {
         CHAN_ACTORS,
         CHAN_ACTOR_EVENT,
         CHAN_DEAD,
+        CHAN_REGISTER,
+        CHAN_UNREGISTER,
+        CHAN_DONE,
         _CHAN_TYPE_MAX,
 } chan_type;
 
@@ -71,7 +78,12 @@ typedef struct chan_lane {
         uint32_t req;
         uint32_t index;                 /* the lane's place in the receiver's mailbox */
         char peer[CHAN_NAME_MAX];       /* the receiving process, "GROUP" or "GROUP[i]" */
+        char actor[CHAN_NAME_MAX];      /* a registered name's actor in it, "" none */
+        uint32_t flags;                 /* CHAN_LANE_REGISTERED */
+        uint32_t reserved;
 } chan_lane;
+
+#define CHAN_LANE_REGISTERED 0x1        /* the name was a run-time registration, which may move */
 
 typedef struct chan_error {
         chan_hdr h;
@@ -142,6 +154,20 @@ typedef struct chan_dead {
         uint8_t head[64];
 } chan_dead;
 
+typedef struct chan_register {
+        chan_hdr h;
+        uint32_t req;
+        uint32_t reserved;
+        char name[CHAN_NAME_MAX];
+        char actor[CHAN_NAME_MAX];      /* "" for the process; UNREGISTER: unused */
+} chan_register;
+
+typedef struct chan_done {
+        chan_hdr h;
+        uint32_t req;
+        uint32_t reserved;
+} chan_done;
+
 typedef union chan_record {
         chan_hdr h;
         chan_lookup lookup;
@@ -153,6 +179,8 @@ typedef union chan_record {
         chan_actors actors;
         chan_actor_event actor_event;
         chan_dead dead;
+        chan_register reg;              /* REGISTER and UNREGISTER */
+        chan_done done;
 } chan_record;
 
 /* The fds a record of TYPE carries. */
@@ -171,3 +199,6 @@ int chan_set_name(char dst[CHAN_NAME_MAX], const char *name);
 /* Whether S (a field of CHAN_NAME_MAX bytes) is a NUL-terminated name:
  * letters, digits, '-', '_', '.', and one "[N]" at the end. */
 bool chan_name_valid(const char *s);
+/* Whether S (up to CHAN_NAME_MAX bytes looked at) is an actor's or a
+ * registered name: letters, digits, '-', '_', '.', no "[N]". */
+bool chan_actor_name_valid(const char *s);

@@ -27,6 +27,7 @@ typedef struct broker_proc {
         size_t act_size;
         sup_ratelimit act_events;       /* its ACTOR_EVENT and DEAD records made events */
         uint64_t act_ignored;           /* DEAD records naming no inbound lane, and refused tables */
+        unsigned names;                 /* registry.c: names this process holds */
         bool act_final_seen;            /* this incarnation's GAVE_UP came (taken over the budget once) */
         unsigned act_counts_seen;       /* its SUPPRESSED counts taken over the budget */
 } broker_proc;

@@ -19,6 +19,7 @@
 #include "shm/shm.h"
 #include "supervisor/messages/broker.h"
 #include "supervisor/messages/broker-actors.h"
+#include "supervisor/messages/registry.h"
 #include "supervisor/start/closer.h"
 #include "supervisor/start/fdlimit.h"
 #include "supervisor/core/names.h"
@@ -317,12 +318,21 @@ static int resolve(sup_manager *m, const char *name, sup_proc **ret) {
 }
 
 static void on_lookup(sup_proc *p, const chan_lookup *lk) {
+        const registry_entry *reg = NULL;
         sup_proc *dest;
         broker_lane *l = NULL;
         chan_record reply;
         int r, fds[4];
 
         r = resolve(p->group->m, lk->name, &dest);
+        /* Not a group's or an instance's: a name registered at run time. */
+        if (r == -EINVAL || r == -ENOENT) {
+                reg = registry_find(p->group->m, lk->name);
+                if (reg) {
+                        dest = reg->owner;
+                        r = 0;
+                }
+        }
         if (r >= 0)
                 r = lane_get(p, dest, &l);
         if (r < 0) {
@@ -333,6 +343,10 @@ static void on_lookup(sup_proc *p, const chan_lookup *lk) {
         reply.lane.req = lk->req;
         reply.lane.index = l->index;
         (void) chan_set_name(reply.lane.peer, dest->name);
+        if (reg) {
+                memcpy(reply.lane.actor, reg->actor, sizeof(reply.lane.actor));
+                reply.lane.flags = CHAN_LANE_REGISTERED;
+        }
         fds[0] = l->fd;
         fds[1] = dest->broker.box->bell_fd;
         fds[2] = dest->broker.box->event_fd;
@@ -357,6 +371,27 @@ static void bad_record(sup_proc *p) {
 }
 
 static void on_dead(sup_proc *p, const chan_dead *cd);
+
+/* REGISTER and UNREGISTER: DONE, or an ERROR saying why not. */
+static void on_register(sup_proc *p, const chan_record *rec) {
+        sup_manager *m = p->group->m;
+        chan_record done;
+        int r;
+
+        if (rec->h.type == CHAN_REGISTER)
+                r = registry_add(m, p, rec->reg.name, rec->reg.actor);
+        else
+                r = registry_del(m, p, rec->reg.name);
+        if (r < 0) {
+                (void) send_error(p, rec->reg.req, r);
+                return;
+        }
+        sup_log(&m->events, LOG_DEBUG, "%s %s %s%s%s", rec->h.type == CHAN_REGISTER ? "registered" : "unregistered",
+                rec->reg.name, p->name, rec->reg.actor[0] ? "/" : "", rec->reg.actor);
+        chan_init(&done, CHAN_DONE);
+        done.done.req = rec->reg.req;
+        (void) chan_send(p, &done, NULL, 0);
+}
 
 static int on_channel(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         sup_proc *p = userdata;
@@ -413,6 +448,10 @@ static int on_channel(sd_event_source *s, int fd, uint32_t revents, void *userda
                 }
                 if (r >= 0 && rec.h.type == CHAN_DEAD) {
                         on_dead(p, &rec.dead);
+                        continue;
+                }
+                if (r >= 0 && (rec.h.type == CHAN_REGISTER || rec.h.type == CHAN_UNREGISTER)) {
+                        on_register(p, &rec);
                         continue;
                 }
                 if (r < 0 || rec.h.type != CHAN_LOOKUP) {
@@ -493,6 +532,8 @@ void broker_channel_end(sup_proc *p) {
 }
 
 void broker_channel_close(sup_proc *p) {
+        /* Its names go with the process (its channel's end is its end). */
+        registry_drop(p->group->m, p);
         broker_actors_drop(p);
         chan_out_free(p);
         p->broker.chan_source = sd_event_source_disable_unref(p->broker.chan_source);

@@ -13,6 +13,16 @@
  *       "done" (or "FAIL ..." and exits 1).
  *   req-peer actor-server DIR
  *       an actor system whose actor "echo" upper-cases what it is asked.
+ *   req-peer reg-owner NAME DIR | reg-actor NAME DIR
+ *       a server (as "server", or the actor "echo") that registers NAME.
+ *   req-peer reg-race NAME DIR
+ *       registers NAME: "won" or "lost ERRNO" in DIR/race-PID; a loser
+ *       tries again every 20 ms and says "won-later" when the winner's
+ *       name was released.
+ *   req-peer reg-client NAME DIR
+ *       waits for NAME (airsup_lookup_wait), asks it: "reg-ok NAME".
+ *   req-peer reg-bad DIR
+ *       the registry's refusals: "bad-ok" in DIR/bad.
  *   req-peer actor-client SERVER DIR
  *       an actor "asker" that asks SERVER ten times (type 1) and once
  *       something that is never answered (type 5, 200 ms): it must get
@@ -26,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "child/airsup.h"
@@ -56,12 +67,16 @@ static void upper(char *p, size_t n) {
                 p[k] = (char) toupper((unsigned char) p[k]);
 }
 
+static const char *reg_name;
+
 static int server(void) {
         char buf[4096];
         airsup_msg m;
         airsup *a;
 
         if (airsup_attach(&a) < 0)
+                return 1;
+        if (reg_name && airsup_register(a, reg_name) < 0)
                 return 1;
         (void) airsup_ready(a);
         for (;;) {
@@ -231,13 +246,90 @@ static int actor_server(void) {
         static const airsup_behaviour b = { .handle = echo };
         airsup_spawn_opts o = { .name = "echo" };
         airsup_sys *s;
+        airsup_ref r;
         airsup *a;
 
         if (airsup_attach(&a) < 0 || airsup_sys_new(a, NULL, &s) < 0 ||
-            airsup_spawn(s, airsup_root(s), &b, &o, NULL) < 0)
+            airsup_spawn(s, airsup_root(s), &b, &o, &r) < 0)
+                return 1;
+        if (reg_name && airsup_sys_register(s, r, reg_name) < 0)
                 return 1;
         (void) airsup_ready(a);
         return airsup_sys_run(s) < 0;
+}
+
+static int reg_race(const char *name) {
+        char file[64];
+        airsup *a;
+        int r;
+
+        snprintf(file, sizeof(file), "race-%d", (int) getpid());
+        if (airsup_attach(&a) < 0)
+                return 1;
+        r = airsup_register(a, name);
+        say(file, r == 0 ? "won\n" : "lost %d\n", r);
+        while (r == -EEXIST) {
+                struct timespec ts = { 0, 20000000 };
+                (void) nanosleep(&ts, NULL);
+                r = airsup_register(a, name);
+                if (r == 0)
+                        say(file, "won-later\n");
+        }
+        for (;;)
+                pause();
+}
+
+static int reg_client(const char *name) {
+        char rep[16];
+        airsup_dest *d;
+        airsup *a = NULL;
+        int n = -1;
+
+        if (airsup_attach(&a) == 0 && airsup_lookup_wait(a, name, 20 * SEC, &d) == 0)
+                n = airsup_request(a, d, 1, "reg", 3, rep, sizeof(rep), 5 * SEC, NULL);
+        if (n == 3 && memcmp(rep, "REG", 3) == 0)
+                say("registry", "reg-ok %s\n", name);
+        else
+                say("registry", "FAIL %s: %d\n", name, n);
+        airsup_detach(a);
+        return n == 3 ? 0 : 1;
+}
+
+#define BAD(cond, ...)                                    \
+        do {                                              \
+                if (!(cond)) {                            \
+                        say("bad", "FAIL " __VA_ARGS__); \
+                        return 1;                         \
+                }                                         \
+        } while (0)
+
+static int reg_bad(void) {
+        char name[32];
+        airsup_dest *d;
+        airsup *a;
+        int r, k;
+        struct timespec t0, t1;
+
+        BAD(airsup_attach(&a) == 0, "attach\n");
+        BAD((r = airsup_register(a, "server")) == -EEXIST, "a group's name: %d\n", r);
+        BAD((r = airsup_register(a, "a/b")) == -EINVAL, "not a name: %d\n", r);
+        BAD((r = airsup_register(a, "pool[1]")) == -EINVAL, "an instance's name: %d\n", r);
+        BAD((r = airsup_unregister(a, "never")) == -ENOENT, "unregister of nothing: %d\n", r);
+        for (k = 0; k < 1024; k++) {
+                snprintf(name, sizeof(name), "bad-%d", k);
+                BAD((r = airsup_register(a, name)) == 0, "name %d: %d\n", k, r);
+        }
+        BAD((r = airsup_register(a, "one-too-many")) == -ENOSPC, "past the limit: %d\n", r);
+        BAD((r = airsup_unregister(a, "bad-7")) == 0, "unregister: %d\n", r);
+        BAD((r = airsup_register(a, "one-too-many")) == 0, "room again: %d\n", r);
+        BAD((r = airsup_lookup(a, "nothere", 5 * SEC, &d)) == -ENOENT || r == -EINVAL, "lookup: %d\n", r);
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        BAD((r = airsup_lookup_wait(a, "nothere", 200 * MS, &d)) == -ENOENT, "lookup_wait: %d\n", r);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        BAD((t1.tv_sec - t0.tv_sec) * 1000000000 + (t1.tv_nsec - t0.tv_nsec) >= (long) (200 * MS), "waited too little\n");
+        say("bad", "bad-ok\n");
+        for (;;)
+                pause();        /* its names stay while it lives */
 }
 
 static struct {
@@ -304,6 +396,16 @@ int main(int argc, char **argv) {
                 return dir = argv[2], server();
         if (argc == 4 && strcmp(argv[1], "client") == 0)
                 return dir = argv[3], client(argv[2]);
+        if (argc == 4 && strcmp(argv[1], "reg-owner") == 0)
+                return dir = argv[3], reg_name = argv[2], server();
+        if (argc == 4 && strcmp(argv[1], "reg-actor") == 0)
+                return dir = argv[3], reg_name = argv[2], actor_server();
+        if (argc == 4 && strcmp(argv[1], "reg-race") == 0)
+                return dir = argv[3], reg_race(argv[2]);
+        if (argc == 4 && strcmp(argv[1], "reg-client") == 0)
+                return dir = argv[3], reg_client(argv[2]);
+        if (argc == 3 && strcmp(argv[1], "reg-bad") == 0)
+                return dir = argv[2], reg_bad();
         if (argc == 4 && strcmp(argv[1], "alias-client") == 0)
                 return dir = argv[3], alias_client(argv[2]);
         if (argc == 4 && strcmp(argv[1], "client-echo") == 0)

@@ -1,0 +1,54 @@
+# The registry (airsup(3), REGISTRY), with real processes: a name a
+# process registers, and one an actor registers, are looked up like a
+# group's name by clients that wait for them, and answer requests; two
+# processes racing for one name: one wins, the other gets -EEXIST, and
+# wins later only once the winner's process ended (its names go with
+# it); a group's name, a name that is not one, and the 1,025th name of a
+# process are refused; a lookup of what is not there is -ENOENT at once,
+# or after the wait asked for.
+. "$(dirname "$0")/lib.sh"
+
+PEER=$(dirname "$AIRSUPD")/tests/req-peer
+ctl() { "$AIRSUPCTL" -s "$T/control" "$@"; }
+cat >reg.conf <<CONF
+[supervisor:root]
+intensity = 100
+period = 1m
+[group:server]
+command = $PEER server $T
+[group:owner]
+command = $PEER reg-owner svc-a $T
+[group:aowner]
+command = $PEER reg-actor svc-b $T
+[group:c1]
+command = $PEER reg-client svc-a $T
+restart = temporary
+[group:c2]
+command = $PEER reg-client svc-b $T
+restart = temporary
+[group:racer]
+command = $PEER reg-race the-one $T
+instances = 2
+restart = temporary
+[group:bad]
+command = $PEER reg-bad $T
+restart = temporary
+CONF
+start_airsupd reg.conf
+
+wait_until 30 eval '[ "$(grep -c reg-ok registry 2>/dev/null)" -ge 2 ]' || fail "registry: $(cat registry 2>/dev/null)"
+grep -qx "reg-ok svc-a" registry && grep -qx "reg-ok svc-b" registry || fail "registry: $(cat registry)"
+
+wait_until 30 eval '[ "$(cat race-* 2>/dev/null | grep -c .)" -ge 2 ]' || fail "the racers did not both say"
+[ "$(cat race-* | grep -cx won)" -eq 1 ] || fail "not exactly one winner: $(cat race-*)"
+[ "$(cat race-* | grep -cx 'lost -17')" -eq 1 ] || fail "the loser did not get -EEXIST: $(cat race-*)"
+winner=$(grep -lx won race-* | sed 's/race-//')
+kill -KILL "$winner"
+wait_until 30 eval 'cat race-* | grep -qx won-later' || fail "the name was not released when its owner died: $(cat race-*)"
+
+wait_until 30 grep -q . bad || fail "reg-bad said nothing"
+grep -qx bad-ok bad || fail "refusals: $(cat bad)"
+
+kill -TERM "$AIRSUPD_PID"
+wait_airsupd_exit 20
+[ "$AIRSUPD_STATUS" -eq 0 ] || fail "airsupd exited $AIRSUPD_STATUS"
