@@ -50,7 +50,7 @@ SHM_OBJ  = $(SHM_SRC:%.c=$(BUILD)/%.o)
 UNIT     = $(BUILD)/tests/test-cfg $(BUILD)/tests/test-policy $(BUILD)/tests/test-notify $(BUILD)/tests/test-manager $(BUILD)/tests/test-proc $(BUILD)/tests/test-sup \
            $(BUILD)/tests/test-cgroup $(BUILD)/tests/test-probe $(BUILD)/tests/test-broker $(BUILD)/tests/test-notify-socket $(BUILD)/tests/test-state $(BUILD)/tests/test-logsink $(BUILD)/tests/test-reload $(BUILD)/tests/test-control $(BUILD)/tests/test-shm-lane $(BUILD)/tests/test-shm-crash
 UNIT    += $(BUILD)/tests/test-cfg-keys $(BUILD)/tests/test-metrics $(BUILD)/tests/test-tail $(BUILD)/tests/test-actor $(BUILD)/tests/test-actor-table
-HELPERS  = $(BUILD)/tests/notify-listen $(BUILD)/tests/hostile $(BUILD)/tests/hostile-notify $(BUILD)/tests/hostile-ctl $(BUILD)/tests/sigcount $(BUILD)/tests/msg-peer $(BUILD)/tests/hostile-probe $(BUILD)/tests/hostile-actors $(BUILD)/tests/actor-peer
+HELPERS  = $(BUILD)/tests/notify-listen $(BUILD)/tests/hostile $(BUILD)/tests/hostile-notify $(BUILD)/tests/hostile-ctl $(BUILD)/tests/sigcount $(BUILD)/tests/msg-peer $(BUILD)/tests/hostile-probe $(BUILD)/tests/hostile-actors $(BUILD)/tests/actor-peer $(BUILD)/tests/req-peer
 EXAMPLES = $(BUILD)/examples/ticker $(BUILD)/examples/flaky $(BUILD)/examples/msgdemo $(BUILD)/examples/orderbook
 BENCH    = $(BUILD)/bench/restart $(BUILD)/bench/crashloop-child $(BUILD)/bench/floor \
            $(BUILD)/bench/scale $(BUILD)/bench/idle-child $(BUILD)/bench/mailbox $(BUILD)/bench/ctl $(BUILD)/bench/e2e $(BUILD)/bench/soak \
@@ -69,7 +69,7 @@ FUZZ_value   = supervisor/config/cfg-value.c
 FUZZ_reload  = $(CFG_SRC) supervisor/config/reload-plan.c
 FUZZ_lane    = $(SHM_SRC)
 FUZZ_channel = common/channel.c
-FUZZ_airsup  = child/airsup.c common/channel.c common/fds.c common/actor-addr.c $(SHM_SRC)
+FUZZ_airsup  = child/airsup.c child/request.c common/channel.c common/fds.c common/actor-addr.c $(SHM_SRC)
 FUZZ_http    = supervisor/operator/metrics-http.c $(CFG_SRC)
 FUZZ_control = $(SUP_SRC) $(SHM_SRC)
 FUZZ_actor-table = common/actor-table.c common/actor-addr.c common/channel.c
@@ -124,7 +124,7 @@ $(BUILD)/install/%: % $(BUILD)/paths
 	$(SUBST) $< >$@
 
 # libairsup: position-independent, only airsup_* exported.
-LIB_SRC  = child/airsup.c child/actor.c child/actor-sup.c child/actor-loop.c child/actor-mbox.c child/actor-timer.c child/actor-pub.c \
+LIB_SRC  = child/airsup.c child/actor.c child/actor-sup.c child/actor-loop.c child/actor-mbox.c child/actor-timer.c child/actor-pub.c child/actor-ask.c child/request.c \
            common/channel.c common/fds.c common/actor-addr.c common/policy.c $(SHM_SRC)
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/lib/%.o)
 
@@ -143,7 +143,7 @@ $(BUILD)/tests/hostile-actors: $(BUILD)/tests/integration/hostile-actors.o $(BUI
 	@mkdir -p $(@D)
 	$(CC) $(XLDFLAGS) -o $@ $^
 
-$(BUILD)/tests/msg-peer $(BUILD)/tests/actor-peer: $(BUILD)/tests/%: $(BUILD)/tests/integration/%.o $(BUILD)/libairsup.a
+$(BUILD)/tests/msg-peer $(BUILD)/tests/actor-peer $(BUILD)/tests/req-peer: $(BUILD)/tests/%: $(BUILD)/tests/integration/%.o $(BUILD)/libairsup.a
 	@mkdir -p $(@D)
 	$(CC) $(XLDFLAGS) -o $@ $^
 

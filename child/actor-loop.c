@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "child/actors.h"
+#include "child/lib.h"
 #include "common/actor-addr.h"
 #include "shm/shm.h"
 
@@ -63,6 +64,8 @@ EXPORT int airsup_tell(airsup_sys *s, airsup_ref to, uint32_t type, const void *
         if (!m)
                 return -ENOMEM;
         m->from = s->current != ACT_NONE ? act_ref(s, s->current) : 0;
+        m->correlation = 0;
+        m->flags = 0;
         m->type = type;
         m->len = (uint32_t) len;
         if (len > 0)
@@ -91,6 +94,8 @@ EXPORT int airsup_tell_reserve(airsup_sys *s, airsup_ref to, uint32_t type, size
         if (s->reserved)
                 act__msg_free(s, s->reserved);
         m->from = s->current != ACT_NONE ? act_ref(s, s->current) : 0;
+        m->correlation = 0;
+        m->flags = 0;
         m->type = type;
         m->len = (uint32_t) len;
         s->reserved = m;
@@ -173,6 +178,8 @@ static void run_actor(airsup_sys *s, uint32_t i) {
                 lm->type = m->type;
                 lm->len = m->len;
                 lm->from = m->from;
+                lm->correlation = m->correlation;
+                lm->flags = m->flags;
                 retry = invoke(s, i, lm, ACT_MSG_PAYLOAD(m));
                 if (act_slot(s, ref) != i) {
                         act__msg_free(s, m);
@@ -188,8 +195,10 @@ static void run_actor(airsup_sys *s, uint32_t i) {
         }
 }
 
-/* A copy of DATA for I's mailbox, at its front if FRONT. */
-static void queue_copy(airsup_sys *s, uint32_t i, uint32_t type, const void *data, size_t len, bool front) {
+/* A copy of DATA for I's mailbox, at its front if FRONT, with the
+ * correlation id and flags of M (NULL: none). */
+static void queue_copy(airsup_sys *s, uint32_t i, const airsup_msg *cm, uint32_t type, const void *data, size_t len,
+                       bool front) {
         act_msg *m = act__msg_new(s, len);
 
         if (!m) {
@@ -197,6 +206,8 @@ static void queue_copy(airsup_sys *s, uint32_t i, uint32_t type, const void *dat
                 return;
         }
         m->from = 0;
+        m->correlation = cm ? cm->correlation : 0;
+        m->flags = cm ? cm->flags : 0;
         m->type = type;
         m->len = (uint32_t) len;
         if (len > 0)
@@ -230,11 +241,39 @@ static void lane_deliver(airsup_sys *s, size_t len, uint32_t to_len) {
         m->len = (uint32_t) (len - to_len);
         m->from = 0;
         if (act_at(s, i)->run != ACT_R_RUNNING) {
-                queue_copy(s, i, m->type, (const uint8_t *) s->rxbuf + to_len, m->len, false);
+                queue_copy(s, i, m, m->type, (const uint8_t *) s->rxbuf + to_len, m->len, false);
                 return;
         }
         if (invoke(s, i, m, (const uint8_t *) s->rxbuf + to_len) && act_at(s, i)->kind == ACT_K_ACTOR)
-                queue_copy(s, i, m->type, (const uint8_t *) s->rxbuf + to_len, m->len, true);
+                queue_copy(s, i, m, m->type, (const uint8_t *) s->rxbuf + to_len, m->len, true);
+}
+
+/* A reply of LEN bytes in rxbuf: to the actor that asked, if it is the
+ * one its ask waits for (the right id, from the instance asked), else
+ * late and dropped. */
+static void lane_reply(airsup_sys *s, size_t len) {
+        airsup_msg *m = &s->m_lane;
+        act_ask ask;
+        uint32_t i;
+
+        if (!act__ask_take(s, m->correlation, m->sender, &ask)) {
+                s->a->late_replies++;
+                return;
+        }
+        (void) act__timer_cancel(s, ask.timer);
+        i = act_slot(s, ask.ref);
+        if (i == ACT_NONE || act_at(s, i)->kind != ACT_K_ACTOR) {
+                s->dead_letters++;
+                return;
+        }
+        m->actor[0] = '\0';
+        m->from = 0;
+        if (act_at(s, i)->run != ACT_R_RUNNING) {
+                queue_copy(s, i, m, m->type, s->rxbuf, len, false);
+                return;
+        }
+        if (invoke(s, i, m, s->rxbuf) && act_at(s, i)->kind == ACT_K_ACTOR)
+                queue_copy(s, i, m, m->type, s->rxbuf, len, true);
 }
 
 /* Up to the budget of messages from other groups: how many. */
@@ -259,12 +298,33 @@ static unsigned lanes_run(airsup_sys *s) {
                         s->lanes_busy = false;
                         return n;
                 }
-                lane_deliver(s, (size_t) r, to_len);
+                if (s->m_lane.flags & AIRSUP_MSG_REPLY)
+                        lane_reply(s, (size_t) r);
+                else
+                        lane_deliver(s, (size_t) r, to_len);
                 (void) airsup_commit(s->a, &s->m_lane);
                 n++;
         }
         s->lanes_busy = true;
         return n;
+}
+
+/* An ask's timeout: unless its reply came first, the asking actor is
+ * told AIRSUP_TYPE_TIMEOUT with the ask's correlation id. */
+static void ask_timed_out(airsup_sys *s, const void *data) {
+        airsup_msg m = { .type = AIRSUP_TYPE_TIMEOUT };
+        uint64_t corr;
+        act_ask ask;
+        uint32_t i;
+
+        memcpy(&corr, data, sizeof(corr));
+        if (!act__ask_take(s, corr, NULL, &ask))
+                return;
+        i = act_slot(s, ask.ref);
+        if (i == ACT_NONE || act_at(s, i)->kind != ACT_K_ACTOR)
+                return;
+        m.correlation = corr;
+        queue_copy(s, i, &m, AIRSUP_TYPE_TIMEOUT, NULL, 0, false);
 }
 
 /* What the timers due at NOW say: a message, or a restart after a
@@ -277,8 +337,10 @@ static void run_timers(airsup_sys *s, uint64_t now) {
 
                 if (i == ACT_NONE)
                         continue;
-                if (f.restart)
+                if (f.kind == ACT_TIMER_RESTART)
                         act__backoff_done(s, i);
+                else if (f.kind == ACT_TIMER_ASK)
+                        ask_timed_out(s, f.data);
                 else if (act_at(s, i)->kind == ACT_K_ACTOR)
                         (void) airsup_tell(s, f.to, f.type, f.data, f.len);
         }

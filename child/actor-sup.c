@@ -112,7 +112,7 @@ static void restart_later(airsup_sys *s, uint32_t i) {
 
         a->restarts++;
         s->restarts++;
-        if (delay > 0 && act__timer_add(s, act_ref(s, i), delay, 0, 0, NULL, 0, /* restart= */ true, NULL) >= 0) {
+        if (delay > 0 && act__timer_add(s, act_ref(s, i), delay, 0, 0, NULL, 0, ACT_TIMER_RESTART, NULL) >= 0) {
                 a->run = ACT_R_RESTARTING;
                 act__pub_update(s, i);
                 return;
@@ -171,7 +171,7 @@ static void apply_strategy(airsup_sys *s, uint32_t p, uint32_t i) {
                 ch->run = ACT_R_RESTARTING;
                 act__pub_update(s, c);
         }
-        if (delay > 0 && act__timer_add(s, act_ref(s, p), delay, 0, 0, NULL, 0, true, NULL) >= 0)
+        if (delay > 0 && act__timer_add(s, act_ref(s, p), delay, 0, 0, NULL, 0, ACT_TIMER_RESTART, NULL) >= 0)
                 return;
         start_waiting(s, p);
 }

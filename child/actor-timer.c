@@ -109,7 +109,7 @@ static void timer_release(airsup_sys *s, uint32_t k) {
 }
 
 int act__timer_add(airsup_sys *s, airsup_ref to, uint64_t delay_ns, uint64_t period_ns, uint32_t type,
-                   const void *data, size_t len, bool restart, uint64_t *ret_id) {
+                   const void *data, size_t len, int kind, uint64_t *ret_id) {
         uint32_t k;
         act_timer *t;
         void *copy = NULL;
@@ -156,7 +156,7 @@ int act__timer_add(airsup_sys *s, airsup_ref to, uint64_t delay_ns, uint64_t per
         t->type = type;
         t->len = (uint32_t) len;
         t->data = copy;
-        t->restart = restart;
+        t->kind = (uint8_t) kind;
         t->heap = s->heap_n;
         s->heap[s->heap_n++] = k;
         sift_up(s, t->heap);
@@ -179,7 +179,7 @@ EXPORT int airsup_send_after(airsup_sys *s, airsup_ref to, uint64_t delay_ns, ui
                 return -ESRCH;
         if (act_at(s, i)->kind != ACT_K_ACTOR)
                 return -EINVAL;
-        return act__timer_add(s, to, delay_ns, period_ns, type, data, len, false, ret_timer);
+        return act__timer_add(s, to, delay_ns, period_ns, type, data, len, ACT_TIMER_TELL, ret_timer);
 }
 
 EXPORT int airsup_cancel(airsup_sys *s, uint64_t timer) {
@@ -187,6 +187,17 @@ EXPORT int airsup_cancel(airsup_sys *s, uint64_t timer) {
 
         if (!s || (uint32_t) timer == 0)
                 return -EINVAL;
+        /* An ask's timeout is the ask's, not the program's to cancel. */
+        if (k < s->n_timers && s->timers[k].kind != ACT_TIMER_TELL)
+                return -ENOENT;
+        return act__timer_cancel(s, timer);
+}
+
+int act__timer_cancel(airsup_sys *s, uint64_t timer) {
+        uint32_t k = (uint32_t) timer - 1;
+
+        if ((uint32_t) timer == 0)
+                return -ENOENT;
         if (k >= s->n_timers || s->timers[k].gen != (uint32_t) (timer >> 32) || s->timers[k].heap == ACT_NONE)
                 return -ENOENT;
         heap_remove(s, s->timers[k].heap);
@@ -211,7 +222,7 @@ int act__timer_next(airsup_sys *s, uint64_t now, act_fire *ret) {
         }
         k = s->heap[0];
         t = &s->timers[k];
-        *ret = (act_fire) { .to = t->to, .type = t->type, .len = t->len, .data = t->data, .restart = t->restart };
+        *ret = (act_fire) { .to = t->to, .type = t->type, .len = t->len, .data = t->data, .kind = t->kind };
         if (t->period_ns > 0) {
                 /* A period shorter than a turn fires once per turn, not in a loop. */
                 t->due_ns = (now - t->due_ns >= t->period_ns ? now : t->due_ns) + t->period_ns;

@@ -326,6 +326,7 @@ EXPORT airsup_sys *airsup_sys_free(airsup_sys *s) {
                 act__terminate(s, s->root, 0);
         act__events_flush(s);
         act__pub_free(s);
+        act__asks_free(s);
         act__timers_free(s);
         act__msgs_free(s);
         for (uint32_t c = 0; c < s->n_chunks; c++)

@@ -41,9 +41,10 @@
 typedef struct act_msg {
         struct act_msg *next;
         airsup_ref from;
+        uint64_t correlation;           /* an ask's timeout or a reply kept: which ask */
         uint32_t type, len;
         uint32_t cls;                   /* its size class, or ACT_CLS_BIG (malloc'd) */
-        uint32_t reserved;
+        uint32_t flags;                 /* AIRSUP_MSG_REPLY */
 } act_msg;
 
 #define ACT_MSG_PAYLOAD(m) ((void *) ((act_msg *) (m) + 1))
@@ -114,8 +115,14 @@ typedef struct act_timer {
         uint32_t gen, heap;             /* heap: its place in the heap, ACT_NONE when not armed */
         uint32_t type, len;
         void *data;                     /* for a message; NULL and len 0 for none */
-        uint8_t restart;                /* a backoff: restarts TO's slot rather than telling it */
+        uint8_t kind;                   /* ACT_TIMER_* */
 } act_timer;
+
+enum {
+        ACT_TIMER_TELL = 0,             /* tells TO the message */
+        ACT_TIMER_RESTART,              /* a backoff ran out: restarts TO's slot */
+        ACT_TIMER_ASK,                  /* an ask timed out: DATA is its correlation id */
+};
 
 struct airsup_sys {
         airsup *a;                      /* lent; NULL without airsupd */
@@ -171,6 +178,11 @@ struct airsup_sys {
         int timer_fd, local_fd, epfd;
         bool in_process;                /* inside airsup_sys_process(): no need to write local_fd */
         uint64_t rounds;
+
+        /* Asks waiting for their reply (actor-ask.c): open addressing
+         * by correlation id, 0 empty. */
+        struct act_ask *asks;
+        uint32_t asks_cap, asks_n;
 
         act_pub pub;
         uint64_t processed, failures, restarts, escalations, dead_letters, queued;
@@ -253,19 +265,33 @@ int airsup__chan_send(airsup *a, const void *rec, size_t len, const int *fds, si
 int act__timers_init(airsup_sys *s);
 void act__timers_free(airsup_sys *s);
 int act__timer_add(airsup_sys *s, airsup_ref to, uint64_t delay_ns, uint64_t period_ns, uint32_t type,
-                   const void *data, size_t len, bool restart, uint64_t *ret_id);
+                   const void *data, size_t len, int kind, uint64_t *ret_id);
+int act__timer_cancel(airsup_sys *s, uint64_t id);
 /* A timer that came due. */
 typedef struct act_fire {
         airsup_ref to;
         uint32_t type, len;
         const void *data;               /* valid until the next act__timer_next() */
-        bool restart;                   /* a backoff ran out: restart TO */
+        int kind;                       /* ACT_TIMER_* */
 } act_fire;
 /* Takes the next timer due at NOW_NS (a periodic one is set again): 1
  * and *RET, or 0 when none is due. */
 int act__timer_next(airsup_sys *s, uint64_t now_ns, act_fire *ret);
 /* Once the due ones were taken: the timerfd at the next. */
 void act__timers_rearm(airsup_sys *s);
+
+/* actor-ask.c */
+typedef struct act_ask {
+        uint64_t correlation;
+        airsup_ref ref;                 /* the asking actor */
+        uint64_t timer;
+        char peer[AIRSUP_NAME_MAX];     /* the instance asked: its reply must come from there */
+} act_ask;
+/* The ask CORRELATION waits for, taken off the table into *RET: 1, or 0
+ * if none waits (it timed out, or never was) or, PEER not NULL, it was
+ * not that instance that was asked. */
+int act__ask_take(airsup_sys *s, uint64_t correlation, const char *peer, act_ask *ret);
+void act__asks_free(airsup_sys *s);
 
 /* actor-pub.c */
 int act__pub_init(airsup_sys *s, unsigned capacity);

@@ -18,6 +18,7 @@
 
 #include "child/actors.h"
 #include "child/airsup.h"
+#include "child/lib.h"
 #include "common/actor-addr.h"
 #include "common/channel.h"
 #include "common/fds.h"
@@ -27,33 +28,6 @@
 #define ATTACH_TIMEOUT_NS (UINT64_C(5) * 1000000000)
 #define RECV_SPIN 2000                  /* pauses a waiting receive spins before it sleeps */
 #define CHAN_EVERY 256                  /* receives between two looks at the channel under load */
-
-struct airsup_dest {
-        airsup *a;
-        airsup_dest *next;
-        airsup_dest *base;              /* an actor's: its group's, which owns the lane; NULL for a group's */
-        shm_tx *tx;                     /* a group's; an actor's borrows its base's */
-        uint32_t actor_len;             /* an actor's: its name's bytes, sent before each payload */
-        char actor[AIRSUP_NAME_MAX];
-        int space_fd;                   /* ours, for airsup_dest_fd(); shm_tx has its own copy */
-        bool armed;
-        char name[AIRSUP_NAME_MAX];     /* as looked up */
-        char peer[AIRSUP_NAME_MAX];     /* the instance its lane leads to */
-};
-
-struct airsup {
-        int chan;                       /* ours: AIRSUP_FD */
-        bool chan_gone;                 /* airsupd closed it: the lanes go on without it */
-        int epfd;                       /* the channel and the eventfd, for airsup_fd() */
-        int event_fd;                   /* our mailbox's, from BELL */
-        shm_mailbox *mb;
-        bool armed;
-        uint64_t n_recv;
-        uint32_t next_req;
-        char (*senders)[AIRSUP_NAME_MAX];       /* by lane index */
-        size_t n_senders;
-        airsup_dest *dests;
-};
 
 /* Milliseconds from NOW to DEADLINE for poll(), rounded up: -1 for never. */
 static int ms_until(uint64_t deadline, uint64_t now) {
@@ -264,12 +238,12 @@ EXPORT airsup *airsup_detach(airsup *a) {
         if (a->epfd >= 0)
                 (void) close(a->epfd);
         free(a->senders);
+        airsup__stash_free(a);
         /* The channel stays open: it is the process's, not the handle's. */
         free(a);
         return NULL;
 }
 
-static int lookup_group(airsup *a, const char *name, uint64_t timeout_ns, airsup_dest **ret);
 
 EXPORT int airsup_lookup(airsup *a, const char *name, uint64_t timeout_ns, airsup_dest **ret) {
         char group[ACTOR_NAME_MAX], actor[ACTOR_NAME_MAX];
@@ -282,7 +256,7 @@ EXPORT int airsup_lookup(airsup *a, const char *name, uint64_t timeout_ns, airsu
         if (r < 0)
                 return -EINVAL;
         if (r == 0)
-                return lookup_group(a, group, timeout_ns, ret);
+                return airsup__lookup_group(a, group, timeout_ns, ret);
         for (d = a->dests; d; d = d->next)
                 if (d->base && strcmp(d->name, group) == 0 && strcmp(d->actor, actor) == 0) {
                         *ret = d;
@@ -290,7 +264,7 @@ EXPORT int airsup_lookup(airsup *a, const char *name, uint64_t timeout_ns, airsu
                 }
         /* An actor's destination shares its group's lane: one producer
          * per lane. */
-        r = lookup_group(a, group, timeout_ns, &base);
+        r = airsup__lookup_group(a, group, timeout_ns, &base);
         if (r < 0)
                 return r;
         d = calloc(1, sizeof(*d));
@@ -310,7 +284,7 @@ EXPORT int airsup_lookup(airsup *a, const char *name, uint64_t timeout_ns, airsu
         return 0;
 }
 
-static int lookup_group(airsup *a, const char *name, uint64_t timeout_ns, airsup_dest **ret) {
+int airsup__lookup_group(airsup *a, const char *name, uint64_t timeout_ns, airsup_dest **ret) {
         uint64_t deadline;
         chan_record q;
         airsup_dest *d;
@@ -496,17 +470,15 @@ static void fill(airsup *a, airsup_msg *m, const shm_envelope *e, uint32_t lane)
                 memset(m->sender, 0, sizeof(m->sender));
         m->from = 0;
         m->actor[0] = '\0';
+        m->flags = e->sender & AIRSUP_ENV_REPLY ? AIRSUP_MSG_REPLY : 0;
 }
-
-static int airsup_recv_env(airsup *a, airsup_msg *m, void *buf, size_t size, uint64_t timeout_ns, shm_envelope *ret_e,
-                           uint32_t *ret_lane);
 
 int airsup__recv_raw(airsup *a, airsup_msg *m, void *buf, size_t size, uint32_t *ret_to_len) {
         shm_envelope e;
         uint32_t lane = 0;
         int r;
 
-        r = airsup_recv_env(a, m, buf, size, 0, &e, &lane);
+        r = airsup__recv_env(a, m, buf, size, 0, &e, &lane);
         *ret_to_len = r >= 0 || r == -EMSGSIZE ? e.to_len : 0;
         return r;
 }
@@ -540,11 +512,23 @@ static void bad_address(airsup *a, const airsup_msg *m, const void *buf, size_t 
 EXPORT int airsup_recv(airsup *a, airsup_msg *m, void *buf, size_t size, uint64_t timeout_ns) {
         if (!a || !m || (size > 0 && !buf))
                 return -EINVAL;
+        /* What came while a request waited goes first. */
+        if (a->stash) {
+                int r = airsup__stash_pop(a, m, buf, size);
+                if (r != 0)
+                        return r;
+        }
         for (;;) {
                 shm_envelope e;
                 uint32_t lane = 0;
-                int r = airsup_recv_env(a, m, buf, size, timeout_ns, &e, &lane);
+                int r = airsup__recv_env(a, m, buf, size, timeout_ns, &e, &lane);
 
+                /* A reply outside airsup_request() came too late. */
+                if (r >= 0 && (m->flags & AIRSUP_MSG_REPLY)) {
+                        a->late_replies++;
+                        (void) airsup_commit(a, m);
+                        continue;
+                }
                 if (r < 0 || e.to_len == 0)
                         return r;
                 /* To an actor: its name comes first; the caller gets it in
@@ -561,7 +545,7 @@ EXPORT int airsup_recv(airsup *a, airsup_msg *m, void *buf, size_t size, uint64_
         }
 }
 
-static int airsup_recv_env(airsup *a, airsup_msg *m, void *buf, size_t size, uint64_t timeout_ns, shm_envelope *ret_e,
+int airsup__recv_env(airsup *a, airsup_msg *m, void *buf, size_t size, uint64_t timeout_ns, shm_envelope *ret_e,
                            uint32_t *ret_lane) {
         uint64_t deadline = 0;          /* read from the clock only once it has to wait */
 
@@ -636,6 +620,9 @@ static int airsup_recv_env(airsup *a, airsup_msg *m, void *buf, size_t size, uin
 EXPORT int airsup_commit(airsup *a, const airsup_msg *m) {
         if (!a || !m)
                 return -EINVAL;
+        /* One kept by a request was committed then. */
+        if (m->lane == AIRSUP_LANE_STASH)
+                return 0;
         return shm_mailbox_commit(a->mb, m->lane);
 }
 

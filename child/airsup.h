@@ -44,7 +44,10 @@ typedef struct airsup_msg {
         uint64_t from;                  /* the sending actor (airsup_ref) in this process; 0: none */
         char actor[AIRSUP_NAME_MAX];    /* airsup_recv(): the actor it is addressed to ("ACTOR" of
                                          * "GROUP/ACTOR"), "" for the process itself */
+        uint32_t flags;                 /* AIRSUP_MSG_REPLY */
 } airsup_msg;
+
+#define AIRSUP_MSG_REPLY 0x1            /* a reply to a request of this process (correlation says which) */
 
 typedef struct airsup_send_opts {
         uint32_t priority;              /* 0 lowest .. 3 highest */
@@ -96,6 +99,28 @@ int airsup_commit(airsup *a, const airsup_msg *m);
  * also arms the fd for the next message). */
 int airsup_fd(const airsup *a);
 int airsup_process(airsup *a);
+
+/* Request/reply (airsup(3), REQUEST AND REPLY).  A request is a message
+ * with a correlation id; the server answers it with airsup_reply(),
+ * which goes back over a lane to the exact instance (and actor) that
+ * asked, as airsupd names the lane it came on.
+ *
+ * airsup_request() sends TYPE and LEN bytes of REQ to D and waits up to
+ * TIMEOUT_NS for the reply: its length, its payload in REPLY (up to
+ * SIZE bytes; -EMSGSIZE and RET_M->len if it does not fit) and its
+ * envelope in RET_M (may be NULL).  -ETIMEDOUT: no reply in time (a late
+ * one is dropped and counted).  Other messages that come meanwhile are
+ * kept, in order, for airsup_recv(); they were committed, so a process
+ * that dies before it reads them does not get them again. */
+int airsup_request(airsup *a, airsup_dest *d, uint32_t type, const void *req, size_t len, void *reply, size_t size,
+                   uint64_t timeout_ns, airsup_msg *ret_m);
+/* The reply to REQ (a message received with a correlation id): TYPE and
+ * LEN bytes of DATA to the instance that sent it, without waiting for
+ * room (-EAGAIN: the requester's lane is full).  -EINVAL: REQ is not a
+ * request, or came from an actor of this process (tell it instead). */
+int airsup_reply(airsup *a, const airsup_msg *req, uint32_t type, const void *data, size_t len);
+/* Replies that matched no waiting request, dropped. */
+uint64_t airsup_late_replies(const airsup *a);
 
 /* READY=1 to airsupd (for ready = notify), as sd_notify() would. */
 int airsup_ready(airsup *a);
@@ -212,6 +237,19 @@ int airsup_tell_commit(airsup_sys *s);
 int airsup_send_after(airsup_sys *s, airsup_ref to, uint64_t delay_ns, uint64_t period_ns, uint32_t type,
                       const void *data, size_t len, uint64_t *ret_timer);
 int airsup_cancel(airsup_sys *s, uint64_t timer);
+
+/* An actor's request (from its handler): TYPE and DATA to D with a new
+ * correlation id in *RET_CORRELATION; the reply comes to the asking
+ * actor as a message with AIRSUP_MSG_REPLY and that correlation, or after
+ * TIMEOUT_NS a message of type AIRSUP_TYPE_TIMEOUT with it; never both,
+ * never neither (unless the actor ends).  A full lane is -EAGAIN.
+ * -EINVAL outside a handler or without airsupd. */
+#define AIRSUP_TYPE_TIMEOUT UINT32_C(0xffffff01)
+int airsup_ask(airsup_sys *s, airsup_dest *d, uint32_t type, const void *data, size_t len, uint64_t timeout_ns,
+               uint64_t *ret_correlation);
+/* The attached handle an actor system was made with (NULL if none): for
+ * airsup_lookup() and airsup_reply() from a handler. */
+airsup *airsup_sys_airsup(const airsup_sys *s);
 
 /* What airsupctl actors shows, for one actor or supervisor. */
 typedef struct airsup_actor_info {

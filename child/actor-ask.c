@@ -1,0 +1,117 @@
+/* actor-ask.c - an actor's requests to other groups (airsup_ask(),
+ * actors.h): the table of asks waiting for their reply, by correlation
+ * id, each with its asking actor, its timeout's timer and the instance
+ * asked.  The loop (actor-loop.c) takes an ask off the table when its
+ * reply comes or its timer fires, whichever is first: so the actor gets
+ * one or the other, never both.  A reply is taken only from the instance
+ * that was asked; the reply_to a server echoes is not believed. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "child/actors.h"
+#include "child/lib.h"
+
+#define EXPORT __attribute__((visibility("default")))
+#define ASKS_MAX (UINT32_C(1) << 20)    /* asks waiting at once, per process */
+
+static uint32_t slot_of(uint64_t c, uint32_t cap) {
+        c ^= c >> 33;
+        c *= UINT64_C(0xff51afd7ed558ccd);
+        c ^= c >> 33;
+        return (uint32_t) c & (cap - 1);
+}
+
+static int asks_grow(airsup_sys *s) {
+        uint32_t cap = s->asks_cap ? s->asks_cap * 2 : 64;
+        act_ask *old = s->asks, *n;
+
+        if (s->asks_n + 1 <= s->asks_cap / 2)
+                return 0;
+        n = calloc(cap, sizeof(*n));
+        if (!n)
+                return -ENOMEM;
+        for (uint32_t k = 0; k < s->asks_cap; k++) {
+                uint32_t j;
+                if (old[k].correlation == 0)
+                        continue;
+                for (j = slot_of(old[k].correlation, cap); n[j].correlation != 0; j = (j + 1) & (cap - 1))
+                        ;
+                n[j] = old[k];
+        }
+        free(old);
+        s->asks = n;
+        s->asks_cap = cap;
+        return 0;
+}
+
+int act__ask_take(airsup_sys *s, uint64_t correlation, const char *peer, act_ask *ret) {
+        uint32_t j, k;
+
+        if (s->asks_cap == 0 || correlation == 0)
+                return 0;
+        for (j = slot_of(correlation, s->asks_cap); s->asks[j].correlation != correlation; j = (j + 1) & (s->asks_cap - 1))
+                if (s->asks[j].correlation == 0)
+                        return 0;
+        /* A reply from another instance than the one asked is not it. */
+        if (peer && strcmp(s->asks[j].peer, peer) != 0)
+                return 0;
+        *ret = s->asks[j];
+        /* Backward shift: no tombstones to slow later looks. */
+        for (k = (j + 1) & (s->asks_cap - 1); s->asks[k].correlation != 0; k = (k + 1) & (s->asks_cap - 1)) {
+                uint32_t home = slot_of(s->asks[k].correlation, s->asks_cap);
+                if (((k - home) & (s->asks_cap - 1)) >= ((k - j) & (s->asks_cap - 1))) {
+                        s->asks[j] = s->asks[k];
+                        j = k;
+                }
+        }
+        s->asks[j].correlation = 0;
+        s->asks_n--;
+        return 1;
+}
+
+void act__asks_free(airsup_sys *s) {
+        free(s->asks);
+        s->asks = NULL;
+        s->asks_cap = s->asks_n = 0;
+}
+
+EXPORT airsup *airsup_sys_airsup(const airsup_sys *s) {
+        return s ? s->a : NULL;
+}
+
+EXPORT int airsup_ask(airsup_sys *s, airsup_dest *d, uint32_t type, const void *data, size_t len, uint64_t timeout_ns,
+                      uint64_t *ret_correlation) {
+        airsup_send_opts o = { .full = AIRSUP_FAIL };
+        act_ask ask = {};
+        uint32_t j;
+        int r;
+
+        if (!s || !s->a || !d || d->a != s->a || s->current == ACT_NONE || (len > 0 && !data))
+                return -EINVAL;
+        if (s->asks_n >= ASKS_MAX)
+                return -ENOSPC;
+        r = asks_grow(s);
+        if (r < 0)
+                return r;
+        ask.correlation = airsup__correlation(s->a);
+        ask.ref = act_ref(s, s->current);
+        memcpy(ask.peer, d->peer, sizeof(ask.peer));
+        o.correlation = ask.correlation;
+        o.reply_to = ask.ref;
+        r = airsup_send(d, type, data, len, &o);
+        if (r < 0)
+                return r;
+        r = act__timer_add(s, ask.ref, timeout_ns, 0, AIRSUP_TYPE_TIMEOUT, &ask.correlation, sizeof(ask.correlation),
+                           ACT_TIMER_ASK, &ask.timer);
+        if (r < 0)
+                return r;       /* sent, but with no timeout its reply would be late: say so */
+        for (j = slot_of(ask.correlation, s->asks_cap); s->asks[j].correlation != 0; j = (j + 1) & (s->asks_cap - 1))
+                ;
+        s->asks[j] = ask;
+        s->asks_n++;
+        if (ret_correlation)
+                *ret_correlation = ask.correlation;
+        return 0;
+}

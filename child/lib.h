@@ -1,0 +1,68 @@
+/* lib.h - libairsup's insides, shared by airsup.c (the channel, lanes,
+ * destinations, receive) and request.c (request/reply); the public API is
+ * airsup.h. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "child/airsup.h"
+#include "shm/shm.h"
+
+/* Envelope flags, in the lane envelope's sender word (a sender's own
+ * claim: the receiver checks a reply against what it asked, and whom). */
+#define AIRSUP_ENV_REPLY UINT64_C(1)
+/* m->lane of a message kept by a request: committed already. */
+#define AIRSUP_LANE_STASH UINT32_MAX
+
+struct airsup_dest {
+        airsup *a;
+        airsup_dest *next;
+        airsup_dest *base;              /* an actor's: its group's, which owns the lane; NULL for a group's */
+        shm_tx *tx;                     /* a group's; an actor's borrows its base's */
+        uint32_t actor_len;             /* an actor's: its name's bytes, sent before each payload */
+        char actor[AIRSUP_NAME_MAX];
+        int space_fd;                   /* ours, for airsup_dest_fd(); shm_tx has its own copy */
+        bool armed;
+        char name[AIRSUP_NAME_MAX];     /* as looked up */
+        char peer[AIRSUP_NAME_MAX];     /* the instance its lane leads to */
+};
+
+/* A message that came while airsup_request() waited for its reply: kept
+ * for airsup_recv(), in order. */
+typedef struct airsup_stash {
+        struct airsup_stash *next;
+        airsup_msg m;
+        /* the payload follows */
+} airsup_stash;
+
+struct airsup {
+        int chan;                       /* ours: AIRSUP_FD */
+        bool chan_gone;                 /* airsupd closed it: the lanes go on without it */
+        int epfd;                       /* the channel and the eventfd, for airsup_fd() */
+        int event_fd;                   /* our mailbox's, from BELL */
+        shm_mailbox *mb;
+        bool armed;
+        uint64_t n_recv;
+        uint32_t next_req;
+        char (*senders)[AIRSUP_NAME_MAX];       /* by lane index */
+        size_t n_senders;
+        airsup_dest *dests;
+        airsup_stash *stash, *stash_tail;
+        uint64_t next_corr;             /* the last correlation id of a request */
+        uint64_t late_replies;          /* replies that matched no waiting request, dropped */
+};
+
+
+int airsup__lookup_group(airsup *a, const char *name, uint64_t timeout_ns, airsup_dest **ret);
+/* One message off the lanes, waiting up to TIMEOUT_NS, with its envelope
+ * (as airsup_recv() before anything is taken off the payload). */
+int airsup__recv_env(airsup *a, airsup_msg *m, void *buf, size_t size, uint64_t timeout_ns, shm_envelope *ret_e,
+                     uint32_t *ret_lane);
+/* request.c: a message kept while a request waited, for airsup_recv():
+ * 1 and it, 0 if none, -EMSGSIZE (m->len says what is needed). */
+int airsup__stash_pop(airsup *a, airsup_msg *m, void *buf, size_t size);
+void airsup__stash_free(airsup *a);
+/* A new correlation id, never 0. */
+uint64_t airsup__correlation(airsup *a);

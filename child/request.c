@@ -1,0 +1,188 @@
+/* request.c - request/reply for plain programs (airsup.h).
+ *
+ * A request is an ordinary lane message with a correlation id; its reply
+ * is one with the same id and the reply flag, sent by airsup_reply() to
+ * the instance the request came from (airsupd's name for the lane it came
+ * on, never anything in the message).  The requester takes a reply only
+ * if it is the one it waits for: the right id, from the instance it asked
+ * (the destination's peer); any other reply is late, dropped and counted.
+ * So a server that lies about ids can only have its own replies dropped.
+ *
+ * airsup_request() is a selective receive: what comes meanwhile is kept
+ * in the process (committed, as Erlang keeps a process's mailbox) and
+ * airsup_recv() returns it first. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "child/lib.h"
+
+#define EXPORT __attribute__((visibility("default")))
+#define REQ_BUF_FIRST 4096
+#define STASH_MAX 65536                 /* messages kept while one request waits */
+
+uint64_t airsup__correlation(airsup *a) {
+        if (++a->next_corr == 0)
+                a->next_corr = 1;
+        return a->next_corr;
+}
+
+static int stash_push(airsup *a, const airsup_msg *m, const void *data, size_t len) {
+        airsup_stash *st;
+        size_t n = 0;
+
+        for (st = a->stash; st && n < STASH_MAX; st = st->next)
+                n++;
+        if (n >= STASH_MAX)
+                return -ENOBUFS;
+        st = malloc(sizeof(*st) + len);
+        if (!st)
+                return -ENOMEM;
+        st->next = NULL;
+        st->m = *m;
+        st->m.len = (uint32_t) len;
+        st->m.lane = AIRSUP_LANE_STASH;
+        memcpy(st + 1, data, len);
+        if (a->stash_tail)
+                a->stash_tail->next = st;
+        else
+                a->stash = st;
+        a->stash_tail = st;
+        return 0;
+}
+
+int airsup__stash_pop(airsup *a, airsup_msg *m, void *buf, size_t size) {
+        airsup_stash *st = a->stash;
+
+        if (!st)
+                return 0;
+        *m = st->m;
+        if (st->m.len > size)
+                return -EMSGSIZE;
+        memcpy(buf, st + 1, st->m.len);
+        a->stash = st->next;
+        if (!a->stash)
+                a->stash_tail = NULL;
+        free(st);
+        return (int) m->len;
+}
+
+void airsup__stash_free(airsup *a) {
+        while (a->stash) {
+                airsup_stash *st = a->stash;
+                a->stash = st->next;
+                free(st);
+        }
+        a->stash_tail = NULL;
+}
+
+EXPORT uint64_t airsup_late_replies(const airsup *a) {
+        return a ? a->late_replies : 0;
+}
+
+EXPORT int airsup_request(airsup *a, airsup_dest *d, uint32_t type, const void *req, size_t len, void *reply,
+                          size_t size, uint64_t timeout_ns, airsup_msg *ret_m) {
+        uint64_t deadline, corr;
+        airsup_send_opts o = { .full = AIRSUP_BLOCK, .timeout_ns = timeout_ns };
+        size_t bsize = REQ_BUF_FIRST;
+        void *buf;
+        int r;
+
+        if (!a || !d || (len > 0 && !req) || (size > 0 && !reply) || d->a != a)
+                return -EINVAL;
+        deadline = shm_deadline(timeout_ns);
+        corr = airsup__correlation(a);
+        o.correlation = corr;
+        r = airsup_send(d, type, req, len, &o);
+        if (r < 0)
+                return r;
+        buf = malloc(bsize);
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                uint64_t now = shm_now();
+                shm_envelope e;
+                airsup_msg m;
+                uint32_t lane = 0;
+
+                if (now >= deadline) {
+                        r = -ETIMEDOUT;
+                        break;
+                }
+                r = airsup__recv_env(a, &m, buf, bsize, deadline - now, &e, &lane);
+                if (r == -EMSGSIZE && m.len <= SHM_MESSAGE_MAX) {
+                        void *b = realloc(buf, m.len);
+                        if (!b) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        buf = b;
+                        bsize = m.len;
+                        continue;
+                }
+                if (r == -EAGAIN)
+                        continue;
+                if (r < 0)
+                        break;
+                if (!(m.flags & AIRSUP_MSG_REPLY)) {
+                        /* Kept for airsup_recv(); a message to an actor of
+                         * a program that reads its own keeps its address
+                         * on, as airsup_recv() would show it. */
+                        const uint8_t *p = buf;
+                        size_t n = (size_t) r;
+                        if (e.to_len > 0 && e.to_len <= n && e.to_len < AIRSUP_NAME_MAX) {
+                                memcpy(m.actor, p, e.to_len);
+                                m.actor[e.to_len] = '\0';
+                                p += e.to_len;
+                                n -= e.to_len;
+                        }
+                        r = stash_push(a, &m, p, n);
+                        if (r < 0)
+                                break;
+                        (void) airsup_commit(a, &m);
+                        continue;
+                }
+                if (m.correlation != corr || strcmp(m.sender, d->peer) != 0) {
+                        a->late_replies++;
+                        (void) airsup_commit(a, &m);
+                        continue;
+                }
+                /* The one it waits for. */
+                if (ret_m)
+                        *ret_m = m;
+                if ((size_t) r > size) {
+                        if (ret_m)
+                                ret_m->len = (uint32_t) r;
+                        (void) airsup_commit(a, &m);
+                        r = -EMSGSIZE;
+                        break;
+                }
+                memcpy(reply, buf, (size_t) r);
+                (void) airsup_commit(a, &m);
+                break;
+        }
+        free(buf);
+        return r;
+}
+
+EXPORT int airsup_reply(airsup *a, const airsup_msg *req, uint32_t type, const void *data, size_t len) {
+        airsup_dest *d;
+        shm_envelope e;
+        int r;
+
+        if (!a || !req || (len > 0 && !data))
+                return -EINVAL;
+        if (req->correlation == 0 || req->sender[0] == '\0' || (req->flags & AIRSUP_MSG_REPLY))
+                return -EINVAL;
+        if (len > SHM_MESSAGE_MAX)
+                return -EMSGSIZE;
+        r = airsup__lookup_group(a, req->sender, UINT64_C(5) * 1000000000, &d);
+        if (r < 0)
+                return r;
+        /* A reply is marked in the envelope's sender word: the send
+         * options have no field for it. */
+        e = (shm_envelope) { .type = type, .len = (uint32_t) len, .correlation = req->correlation,
+                             .reply_to = req->reply_to, .sender = AIRSUP_ENV_REPLY };
+        return shm_tx_send(d->tx, &e, data, SHM_FULL_FAIL, 0);
+}

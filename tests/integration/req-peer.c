@@ -1,0 +1,283 @@
+/* req-peer.c - request/reply between real groups, for test-request.sh.
+ *
+ *   req-peer server DIR
+ *       a plain program answering requests by type: 1 upper-cases the
+ *       payload; 3 waits to be killed in the middle the first time it
+ *       sees it (writes DIR/inside), answers when it comes again; 4 first
+ *       sends the requester a plain message of type 9, then answers; 5
+ *       never answers; 6 answers twice; 7 answers with a correlation id
+ *       that is not the request's.
+ *   req-peer client SERVER DIR
+ *       a plain program that asks SERVER all of that in turn and appends
+ *       "okN" to DIR/client for each case that came out right, then
+ *       "done" (or "FAIL ..." and exits 1).
+ *   req-peer actor-server DIR
+ *       an actor system whose actor "echo" upper-cases what it is asked.
+ *   req-peer actor-client SERVER DIR
+ *       an actor "asker" that asks SERVER ten times (type 1) and once
+ *       something that is never answered (type 5, 200 ms): it must get
+ *       ten replies and one timeout, each for its own correlation id, and
+ *       appends "actor-ok" to DIR/actor, or "FAIL ...". */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "child/airsup.h"
+
+#define SEC UINT64_C(1000000000)
+#define MS UINT64_C(1000000)
+
+static const char *dir;
+
+static void say(const char *file, const char *fmt, ...) {
+        char path[4096], line[256];
+        va_list ap;
+        int fd, n;
+
+        va_start(ap, fmt);
+        n = vsnprintf(line, sizeof(line), fmt, ap);
+        va_end(ap);
+        (void) snprintf(path, sizeof(path), "%s/%s", dir, file);
+        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return;
+        (void) !write(fd, line, (size_t) n);
+        (void) close(fd);
+}
+
+static void upper(char *p, size_t n) {
+        for (size_t k = 0; k < n; k++)
+                p[k] = (char) toupper((unsigned char) p[k]);
+}
+
+static int server(void) {
+        char buf[4096];
+        airsup_msg m;
+        airsup *a;
+
+        if (airsup_attach(&a) < 0)
+                return 1;
+        (void) airsup_ready(a);
+        for (;;) {
+                int n = airsup_recv(a, &m, buf, sizeof(buf), UINT64_MAX);
+                airsup_dest *back;
+
+                if (n < 0)
+                        continue;
+                switch (m.type) {
+                case 1:
+                        upper(buf, (size_t) n);
+                        (void) airsup_reply(a, &m, 2, buf, (size_t) n);
+                        break;
+                case 3:
+                        if (m.redelivered == 0) {
+                                say("inside", "%d\n", (int) getpid());
+                                for (;;)
+                                        pause();
+                        }
+                        (void) airsup_reply(a, &m, 2, "again", 5);
+                        break;
+                case 4:
+                        if (airsup_lookup(a, m.sender, 5 * SEC, &back) == 0)
+                                (void) airsup_send(back, 9, "notice", 6, NULL);
+                        (void) airsup_reply(a, &m, 2, "four", 4);
+                        break;
+                case 6:
+                        (void) airsup_reply(a, &m, 2, "six", 3);
+                        (void) airsup_reply(a, &m, 2, "six again", 9);
+                        break;
+                case 7: {
+                        airsup_msg forged = m;
+                        forged.correlation += 1000;
+                        (void) airsup_reply(a, &forged, 2, "forged", 6);
+                        break;
+                }
+                default:
+                        break;          /* 5: never */
+                }
+                (void) airsup_commit(a, &m);
+        }
+}
+
+#define CHECK(cond, ...)                                     \
+        do {                                                 \
+                if (!(cond)) {                               \
+                        say("client", "FAIL " __VA_ARGS__); \
+                        return 1;                            \
+                }                                            \
+        } while (0)
+
+static int client(const char *srv) {
+        char rep[256], buf[256];
+        airsup_dest *d;
+        airsup_msg m;
+        airsup *a;
+        int n;
+
+        CHECK(airsup_attach(&a) == 0, "attach\n");
+        CHECK(airsup_lookup(a, srv, 5 * SEC, &d) == 0, "lookup\n");
+        for (int k = 0; k < 100; k++) {
+                char q[32], want[32];
+                int l = snprintf(q, sizeof(q), "hello-%d", k);
+                snprintf(want, sizeof(want), "HELLO-%d", k);
+                n = airsup_request(a, d, 1, q, (size_t) l, rep, sizeof(rep), 5 * SEC, &m);
+                CHECK(n == l && memcmp(rep, want, (size_t) n) == 0 && (m.flags & AIRSUP_MSG_REPLY) && m.type == 2,
+                      "case 1 #%d: %d\n", k, n);
+        }
+        say("client", "ok1\n");
+        /* A message that comes while the request waits is kept for recv. */
+        n = airsup_request(a, d, 4, "x", 1, rep, sizeof(rep), 5 * SEC, NULL);
+        CHECK(n == 4 && memcmp(rep, "four", 4) == 0, "case 4: %d\n", n);
+        n = airsup_recv(a, &m, buf, sizeof(buf), 0);
+        CHECK(n == 6 && m.type == 9 && memcmp(buf, "notice", 6) == 0, "case 4 notice: %d type %u\n", n, m.type);
+        CHECK(airsup_commit(a, &m) == 0, "commit of a kept message\n");
+        say("client", "ok4\n");
+        n = airsup_request(a, d, 5, "x", 1, rep, sizeof(rep), 200 * MS, NULL);
+        CHECK(n == -ETIMEDOUT, "case 5: %d\n", n);
+        say("client", "ok5\n");
+        n = airsup_request(a, d, 6, "x", 1, rep, sizeof(rep), 5 * SEC, NULL);
+        CHECK(n == 3 && memcmp(rep, "six", 3) == 0, "case 6: %d\n", n);
+        n = airsup_request(a, d, 1, "y", 1, rep, sizeof(rep), 5 * SEC, NULL);
+        CHECK(n == 1 && rep[0] == 'Y', "case 6 next: %d\n", n);
+        CHECK(airsup_late_replies(a) == 1, "case 6 late: %llu\n", (unsigned long long) airsup_late_replies(a));
+        say("client", "ok6\n");
+        n = airsup_request(a, d, 7, "x", 1, rep, sizeof(rep), 300 * MS, NULL);
+        CHECK(n == -ETIMEDOUT && airsup_late_replies(a) == 2, "case 7: %d, late %llu\n", n,
+              (unsigned long long) airsup_late_replies(a));
+        say("client", "ok7\n");
+        /* The server is killed in the middle of this one; its next
+         * incarnation answers. */
+        n = airsup_request(a, d, 3, "x", 1, rep, sizeof(rep), 30 * SEC, NULL);
+        CHECK(n == 5 && memcmp(rep, "again", 5) == 0, "case 3: %d\n", n);
+        say("client", "ok3\n");
+        /* Bad arguments. */
+        CHECK(airsup_request(NULL, d, 1, "x", 1, rep, sizeof(rep), SEC, NULL) == -EINVAL, "einval 1\n");
+        CHECK(airsup_request(a, NULL, 1, "x", 1, rep, sizeof(rep), SEC, NULL) == -EINVAL, "einval 2\n");
+        CHECK(airsup_reply(a, &(airsup_msg) {}, 1, NULL, 0) == -EINVAL, "einval 3\n");
+        say("client", "done\n");
+        airsup_detach(a);
+        return 0;
+}
+
+/* One request to an actor ("GROUP/ACTOR"): "done" in DIR/echo-client. */
+static int client_echo(const char *addr) {
+        char rep[16];
+        airsup_dest *d;
+        airsup *a = NULL;
+        int n = -1;
+
+        if (airsup_attach(&a) == 0 && airsup_lookup(a, addr, 5 * SEC, &d) == 0)
+                n = airsup_request(a, d, 1, "quiet", 5, rep, sizeof(rep), 5 * SEC, NULL);
+        airsup_detach(a);
+        if (n == 5 && memcmp(rep, "QUIET", 5) == 0)
+                say("echo-client", "done\n");
+        else
+                say("echo-client", "FAIL %d\n", n);
+        return n == 5 ? 0 : 1;
+}
+
+static int echo(airsup_sys *s, airsup_ref self, void *state, const airsup_msg *m, const void *data) {
+        char buf[256];
+        size_t n = m->len < sizeof(buf) ? m->len : sizeof(buf);
+
+        (void) self;
+        (void) state;
+        memcpy(buf, data, n);
+        upper(buf, n);
+        if (m->correlation != 0)
+                (void) airsup_reply(airsup_sys_airsup(s), m, 2, buf, n);
+        return 0;
+}
+
+static int actor_server(void) {
+        static const airsup_behaviour b = { .handle = echo };
+        airsup_spawn_opts o = { .name = "echo" };
+        airsup_sys *s;
+        airsup *a;
+
+        if (airsup_attach(&a) < 0 || airsup_sys_new(a, NULL, &s) < 0 ||
+            airsup_spawn(s, airsup_root(s), &b, &o, NULL) < 0)
+                return 1;
+        (void) airsup_ready(a);
+        return airsup_sys_run(s) < 0;
+}
+
+static struct {
+        const char *srv;
+        uint64_t asked[11];
+        int replies, timeouts;
+} ak;
+
+static int asker(airsup_sys *s, airsup_ref self, void *state, const airsup_msg *m, const void *data) {
+        airsup_dest *d;
+        int k;
+
+        (void) self;
+        (void) state;
+        if (m->type == 100) {
+                if (airsup_lookup(airsup_sys_airsup(s), ak.srv, 5 * SEC, &d) < 0) {
+                        say("actor", "FAIL lookup\n");
+                        return 0;
+                }
+                for (k = 0; k < 10; k++)
+                        if (airsup_ask(s, d, 1, "abc", 3, 5 * SEC, &ak.asked[k]) < 0)
+                                say("actor", "FAIL ask %d\n", k);
+                if (airsup_ask(s, d, 5, "x", 1, 200 * MS, &ak.asked[10]) < 0)
+                        say("actor", "FAIL ask 10\n");
+                return 0;
+        }
+        for (k = 0; k < 11 && ak.asked[k] != m->correlation; k++)
+                ;
+        if (k == 11) {
+                say("actor", "FAIL unknown correlation %llu\n", (unsigned long long) m->correlation);
+                return 0;
+        }
+        ak.asked[k] = 0;        /* each once */
+        if (m->type == AIRSUP_TYPE_TIMEOUT && k == 10)
+                ak.timeouts++;
+        else if ((m->flags & AIRSUP_MSG_REPLY) && k < 10 && m->len == 3 && memcmp(data, "ABC", 3) == 0)
+                ak.replies++;
+        else
+                say("actor", "FAIL message type %u for ask %d\n", m->type, k);
+        if (ak.replies == 10 && ak.timeouts == 1)
+                say("actor", "actor-ok\n");
+        return 0;
+}
+
+static int actor_client(const char *srv) {
+        static const airsup_behaviour b = { .handle = asker };
+        airsup_sys *s;
+        airsup_ref r;
+        airsup *a;
+
+        ak.srv = srv;
+        if (airsup_attach(&a) < 0 || airsup_sys_new(a, NULL, &s) < 0 ||
+            airsup_spawn(s, airsup_root(s), &b, NULL, &r) < 0)
+                return 1;
+        /* Outside a handler, an ask is refused. */
+        if (airsup_ask(s, NULL, 1, NULL, 0, SEC, NULL) != -EINVAL)
+                say("actor", "FAIL ask outside a handler\n");
+        (void) airsup_tell(s, r, 100, NULL, 0);
+        return airsup_sys_run(s) < 0;
+}
+
+int main(int argc, char **argv) {
+        if (argc == 3 && strcmp(argv[1], "server") == 0)
+                return dir = argv[2], server();
+        if (argc == 4 && strcmp(argv[1], "client") == 0)
+                return dir = argv[3], client(argv[2]);
+        if (argc == 4 && strcmp(argv[1], "client-echo") == 0)
+                return dir = argv[3], client_echo(argv[2]);
+        if (argc == 3 && strcmp(argv[1], "actor-server") == 0)
+                return dir = argv[2], actor_server();
+        if (argc == 4 && strcmp(argv[1], "actor-client") == 0)
+                return dir = argv[3], actor_client(argv[2]);
+        fprintf(stderr, "usage: req-peer server DIR | client SERVER DIR | actor-server DIR | actor-client SERVER DIR\n");
+        return 2;
+}
