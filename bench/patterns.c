@@ -31,9 +31,9 @@
 #define ROUNDS_MAX 5
 #define SUBS_MAX 10
 
-/* 1 once airsup_request()/airsup_reply() are in child/airsup.h: the
- * request/reply row runs; until then it prints "-" and null. */
-#define HAVE_AIRSUP_REQUEST 0
+/* airsup_request()/airsup_reply() are in child/airsup.h: the request/reply
+ * row runs (0 prints "-" and null, for a libairsup without them). */
+#define HAVE_AIRSUP_REQUEST 1
 
 /* The first byte of every message published: subscribers count only D. */
 enum { M_HELLO = 'h', M_DATA = 'd', M_END = 'e' };
@@ -456,9 +456,8 @@ _Noreturn static void publisher(const peer *p, unsigned subs, double window, int
                         total += (double) r[i].count;
                         last = r[i].last_ns > last ? r[i].last_ns : last;
                 }
-                if (getenv("PATTERNS_DEBUG"))
-                        fprintf(stderr, "%s %u subs: %.0f delivered in %.3f s\n", p->name, subs, total,
-                                (double) (last - t0) / 1e9);
+                fprintf(stderr, "  %s, %u subscriber%s: %.0f delivered in %.3f s\n", p->name, subs,
+                        subs == 1 ? "" : "s", total, (double) (last - t0) / 1e9);
                 if (last > t0)
                         mps = total / ((double) (last - t0) / 1e9);
         }
