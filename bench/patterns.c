@@ -608,6 +608,23 @@ static pid_t nats_start(peer *p) {
         return pid;
 }
 
+/* The nats-server this run started, stopped, and the temporary folder
+ * removed, at any exit of the run itself (bench_die() too), not of its
+ * children. */
+static pid_t nats_pid = -1, main_pid;
+
+static void cleanup(void) {
+        char cmd[PATH_MAX + 16];
+
+        if (getpid() != main_pid)
+                return;
+        if (nats_pid > 0)
+                bench_stop(nats_pid, 5);
+        nats_pid = -1;
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", bench_tmpdir);
+        (void) !system(cmd);
+}
+
 /* ---- the run ---- */
 
 enum { F_REQ50, F_REQ99, F_PUB1, F_PUB10, _F_MAX };
@@ -626,7 +643,6 @@ int main(int argc, char **argv) {
         double window;
         size_t n_rtt;
         unsigned rounds;
-        pid_t nats_pid;
 
 #if HAVE_AIRSUP_REQUEST
         if (argc >= 2 && strcmp(argv[1], "--role") == 0) {
@@ -654,6 +670,8 @@ int main(int argc, char **argv) {
         bench_dirs_init("patterns");
         snprintf(zmq_pub_ep, sizeof(zmq_pub_ep), "ipc://%s/zmq-pub", bench_tmpdir);
         snprintf(zmq_rep_ep, sizeof(zmq_rep_ep), "ipc://%s/zmq-rep", bench_tmpdir);
+        main_pid = getpid();
+        atexit(cleanup);
         nats_pid = nats_start(&nats);
 
         printf("patterns: request/reply and publish/subscribe, 64-byte messages; %zu round trips "
@@ -677,6 +695,7 @@ int main(int argc, char **argv) {
         }
         if (nats_pid > 0)
                 bench_stop(nats_pid, 5);
+        nats_pid = -1;
         for (int f = 0; f < _F_MAX; f++) {
                 a[f] = bench_median(av[f], rounds);
                 for (int k = 0; k < 2; k++)
@@ -737,10 +756,5 @@ int main(int argc, char **argv) {
         bench_json_num("zmq_req_rtt_p99_ns", pm[0][F_REQ99], 0);
         bench_json_num("nats_req_rtt_p99_ns", pm[1][F_REQ99], 0);
         printf("}\n");
-        {
-                char cmd[PATH_MAX + 16];
-                snprintf(cmd, sizeof(cmd), "rm -rf %s", bench_tmpdir);
-                (void) !system(cmd);
-        }
         return plain50 > 0 && pm[0][F_REQ50] > 0 ? 0 : 1;
 }
