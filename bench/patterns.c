@@ -721,7 +721,8 @@ int main(int argc, char **argv) {
         printf("   p99 %.0f ns\n", plain99);
         printf("(vs: how many times better airsup's figure is: the peer's time / airsup's, airsup's rate / the peer's;\n"
                " publish: 64-byte messages delivered per second summed over the subscriber processes,\n"
-               " from the first send to the last arrival, drops at ZeroMQ's high-water mark not counted;\n"
+               " from the first send to the last arrival; what ZeroMQ's high-water marks or the NATS client's\n"
+               " pending limit dropped is not counted;\n"
                " request/reply: the two sides pinned to a vCPU each, nats-server unpinned)\n");
 #if !HAVE_AIRSUP_REQUEST
         printf("airsup request/reply: airsup_request()/airsup_reply() are not in this build yet: \"-\"\n");
