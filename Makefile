@@ -54,7 +54,7 @@ HELPERS  = $(BUILD)/tests/notify-listen $(BUILD)/tests/hostile $(BUILD)/tests/ho
 EXAMPLES = $(BUILD)/examples/ticker $(BUILD)/examples/flaky $(BUILD)/examples/msgdemo $(BUILD)/examples/orderbook
 BENCH    = $(BUILD)/bench/restart $(BUILD)/bench/crashloop-child $(BUILD)/bench/floor \
            $(BUILD)/bench/scale $(BUILD)/bench/idle-child $(BUILD)/bench/mailbox $(BUILD)/bench/ctl $(BUILD)/bench/e2e $(BUILD)/bench/soak \
-           $(BUILD)/bench/probe $(BUILD)/bench/watchdog-child $(BUILD)/bench/reload $(BUILD)/bench/actors
+           $(BUILD)/bench/probe $(BUILD)/bench/watchdog-child $(BUILD)/bench/reload $(BUILD)/bench/actors $(BUILD)/bench/patterns
 # bench/actors' peers, built for make bench only: the BEAM module (erlc) and CAF (g++, libcaf-dev).
 BENCH_PEERS = $(BUILD)/bench/beam.beam $(BUILD)/bench/actors-caf
 MANS     = man/airsupd.8 man/airsup.conf.5 man/airsupctl.1 man/airsup.3
@@ -194,6 +194,10 @@ $(BUILD)/bench/e2e: $(BUILD)/bench/e2e.o $(BUILD)/bench/lib.o $(BUILD)/libairsup
 $(BUILD)/bench/actors: $(BUILD)/bench/actors.o $(BUILD)/bench/lib.o $(BUILD)/libairsup.a
 	$(CC) $(XLDFLAGS) -o $@ $^
 
+# bench/patterns runs bench/e2e's roles for the plain round trip.
+$(BUILD)/bench/patterns: $(BUILD)/bench/patterns.o $(BUILD)/bench/lib.o $(BUILD)/libairsup.a | $(BUILD)/bench/e2e
+	$(CC) $(XLDFLAGS) -o $@ $^ -lzmq -lnats
+
 $(BUILD)/bench/beam.beam: bench/actors/beam.erl
 	@mkdir -p $(@D)
 	erlc -o $(@D) $<
@@ -276,6 +280,7 @@ bench: deps-bench all $(BENCH) $(BENCH_PEERS)
 	$(BUILD)/bench/ctl $(BENCH_ARGS)
 	$(BUILD)/bench/e2e $(BENCH_ARGS)
 	$(BUILD)/bench/actors $(BENCH_ARGS)
+	$(BUILD)/bench/patterns $(BENCH_ARGS)
 	$(BUILD)/bench/soak $(BENCH_ARGS)
 	$(BUILD)/bench/probe $(BENCH_ARGS)
 	$(BUILD)/bench/reload $(BENCH_ARGS)

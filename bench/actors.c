@@ -35,11 +35,6 @@ enum { M_SPAWN, M_BYTES, M_ONEWAY, M_RTT, M_SKYNET, M_RESTART, M_XPROC, M_E2E, _
 /* What the peers measure: the first five. */
 #define PEER_M 5
 
-static double median(double *v, unsigned n) {
-        qsort(v, n, sizeof(double), bench_cmp_double);
-        return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 static int cmp_u64(const void *a, const void *b) {
         uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
         return (x > y) - (x < y);
@@ -485,22 +480,6 @@ typedef struct peer {
         double v[PEER_M][ROUNDS_MAX];
 } peer;
 
-/* PROG's path on PATH into RET. */
-static bool on_path(const char *prog, char ret[PATH_MAX + 16]) {
-        const char *p = getenv("PATH");
-
-        while (p && *p) {
-                size_t k = strcspn(p, ":");
-                if (k > 0 && k < PATH_MAX) {
-                        snprintf(ret, PATH_MAX + 16, "%.*s/%s", (int) k, p, prog);
-                        if (access(ret, X_OK) == 0)
-                                return true;
-                }
-                p += k + (p[k] == ':');
-        }
-        return false;
-}
-
 static char counts[4][24];
 
 static void peers_init(peer *beam, peer *caf, uint64_t n_spawn, uint64_t n_one, size_t n_rtt, int64_t n_sky) {
@@ -514,7 +493,7 @@ static void peers_init(peer *beam, peer *caf, uint64_t n_spawn, uint64_t n_one, 
 
         *beam = (peer) { .name = "BEAM" };
         snprintf(mod, sizeof(mod), "%s/beam.beam", bench_bindir);
-        if (!on_path("erl", beam->bin))
+        if (!bench_on_path("erl", beam->bin))
                 snprintf(beam->why, sizeof(beam->why), "erl is not on PATH (Debian: erlang-base)");
         else if (access(mod, R_OK) < 0)
                 snprintf(beam->why, sizeof(beam->why), "%s is not built (make bench builds it with erlc)", mod);
@@ -597,37 +576,6 @@ static bool peer_run(peer *p, unsigned round) {
 
 /* ---- the table ---- */
 
-/* A figure with PREC decimals, or "-" for none (< 0). */
-static void cell(double v, int prec) {
-        char b[32];
-
-        if (v < 0)
-                printf(" %12s", "-");
-        else {
-                snprintf(b, sizeof(b), "%.*f", prec, v);
-                printf(" %12s", b);
-        }
-}
-
-static void ratio(double a, double b) {
-        if (a < 0 || b <= 0)
-                printf(" %8s", "-");
-        else
-                printf(" %7.2fx", a / b);
-}
-
-static const char *met(bool known, bool ok) {
-        return !known ? "unknown" : ok ? "met" : "NOT met";
-}
-
-/* ,"KEY":V with PREC decimals, or null for none (< 0). */
-static void json_num(const char *key, double v, int prec) {
-        if (v < 0)
-                printf(",\"%s\":null", key);
-        else
-                printf(",\"%s\":%.*f", key, prec, v);
-}
-
 int main(int argc, char **argv) {
         bool quick = false;
         uint64_t n_spawn = 100000, n_one, n_xproc;
@@ -693,11 +641,11 @@ int main(int argc, char **argv) {
                         v[M_XPROC][round], v[M_E2E][round]);
         }
         for (int m = 0; m < _M_MAX; m++)
-                a[m] = median(v[m], rounds);
-        res = median(reserve, rounds);
+                a[m] = bench_median(v[m], rounds);
+        res = bench_median(reserve, rounds);
         for (int m = 0; m < PEER_M; m++) {
-                bm[m] = beam.have ? median(beam.v[m], rounds) : -1;
-                cm[m] = caf.have ? median(caf.v[m], rounds) : -1;
+                bm[m] = beam.have ? bench_median(beam.v[m], rounds) : -1;
+                cm[m] = caf.have ? bench_median(caf.v[m], rounds) : -1;
         }
 
         static const char *const rows[PEER_M] = { "spawn (us each)", "bytes per idle actor", "one-way (msgs/s)",
@@ -706,60 +654,60 @@ int main(int argc, char **argv) {
         printf("\n%-28s %12s %12s %12s %8s %8s\n", "", "airsup", "BEAM", "CAF", "vs BEAM", "vs CAF");
         for (int m = 0; m < PEER_M; m++) {
                 printf("%-28s", rows[m]);
-                cell(a[m], prec[m]);
-                cell(bm[m], prec[m]);
-                cell(cm[m], prec[m]);
-                ratio(a[m], bm[m]);
-                ratio(a[m], cm[m]);
+                bench_cell(a[m], prec[m]);
+                bench_cell(bm[m], prec[m]);
+                bench_cell(cm[m], prec[m]);
+                bench_ratio(a[m], bm[m]);
+                bench_ratio(a[m], cm[m]);
                 printf("\n");
         }
         printf("%-28s", "one-way, reserve/commit");
-        cell(res, 0);
+        bench_cell(res, 0);
         printf("\n%-28s", "restart p50 (us)");
-        cell(a[M_RESTART], 2);
+        bench_cell(a[M_RESTART], 2);
         printf("\n%-28s", "to an actor, other group");
-        cell(a[M_XPROC], 0);
+        bench_cell(a[M_XPROC], 0);
         if (a[M_XPROC] >= 0 && a[M_E2E] > 0)
                 printf("   msgs/s, %.2fx the groups' figure below", a[M_XPROC] / a[M_E2E]);
         printf("\n%-28s", "group to group (e2e)");
-        cell(a[M_E2E], 0);
+        bench_cell(a[M_E2E], 0);
         printf("\n(vs: airsup's figure divided by the peer's; every side on one thread: erl +S 1, CAF's\n"
                " scheduler with max-threads 1, airsup's one dispatch loop; bytes: BEAM's processes memory, CAF's RSS, airsup's heap in use)\n");
 
         printf("\ngoals:\n");
-        printf("  spawn <= 0.25x BEAM and <= 0.5 us:       %s\n", met(a[M_SPAWN] >= 0 && bm[M_SPAWN] > 0,
+        printf("  spawn <= 0.25x BEAM and <= 0.5 us:       %s\n", bench_met(a[M_SPAWN] >= 0 && bm[M_SPAWN] > 0,
                a[M_SPAWN] <= 0.25 * bm[M_SPAWN] && a[M_SPAWN] <= 0.5));
-        printf("  <= 256 bytes per idle actor:             %s\n", met(a[M_BYTES] >= 0, a[M_BYTES] <= 256));
+        printf("  <= 256 bytes per idle actor:             %s\n", bench_met(a[M_BYTES] >= 0, a[M_BYTES] <= 256));
         printf("  one-way >= 4x BEAM:                      %s\n",
-               met(a[M_ONEWAY] >= 0 && bm[M_ONEWAY] > 0, a[M_ONEWAY] >= 4 * bm[M_ONEWAY]));
+               bench_met(a[M_ONEWAY] >= 0 && bm[M_ONEWAY] > 0, a[M_ONEWAY] >= 4 * bm[M_ONEWAY]));
         printf("  round trip <= 0.5x BEAM:                 %s\n",
-               met(a[M_RTT] >= 0 && bm[M_RTT] > 0, a[M_RTT] <= 0.5 * bm[M_RTT]));
+               bench_met(a[M_RTT] >= 0 && bm[M_RTT] > 0, a[M_RTT] <= 0.5 * bm[M_RTT]));
         printf("  skynet <= 0.25x BEAM:                    %s\n",
-               met(a[M_SKYNET] >= 0 && bm[M_SKYNET] > 0, a[M_SKYNET] <= 0.25 * bm[M_SKYNET]));
-        printf("  restart p50 <= 5 us:                     %s\n", met(a[M_RESTART] >= 0, a[M_RESTART] <= 5));
+               bench_met(a[M_SKYNET] >= 0 && bm[M_SKYNET] > 0, a[M_SKYNET] <= 0.25 * bm[M_SKYNET]));
+        printf("  restart p50 <= 5 us:                     %s\n", bench_met(a[M_RESTART] >= 0, a[M_RESTART] <= 5));
         printf("  from another group >= 0.8x e2e:          %s\n",
-               met(a[M_XPROC] >= 0 && a[M_E2E] > 0, a[M_XPROC] >= 0.8 * a[M_E2E]));
+               bench_met(a[M_XPROC] >= 0 && a[M_E2E] > 0, a[M_XPROC] >= 0.8 * a[M_E2E]));
 
         printf("{\"bench\":\"actors\"");
-        json_num("spawn_us", a[M_SPAWN], 3);
-        json_num("bytes_per_actor", a[M_BYTES], 0);
-        json_num("oneway_mps", a[M_ONEWAY], 0);
-        json_num("rtt_p50_ns", a[M_RTT], 0);
-        json_num("skynet_ms", a[M_SKYNET], 2);
-        json_num("restart_p50_us", a[M_RESTART], 2);
-        json_num("xproc_mps", a[M_XPROC], 0);
-        json_num("beam_spawn_us", bm[M_SPAWN], 3);
-        json_num("beam_oneway_mps", bm[M_ONEWAY], 0);
-        json_num("beam_rtt_p50_ns", bm[M_RTT], 0);
-        json_num("beam_skynet_ms", bm[M_SKYNET], 2);
-        json_num("caf_spawn_us", cm[M_SPAWN], 3);
-        json_num("caf_oneway_mps", cm[M_ONEWAY], 0);
-        json_num("caf_rtt_p50_ns", cm[M_RTT], 0);
-        json_num("caf_skynet_ms", cm[M_SKYNET], 2);
-        json_num("beam_bytes_per_actor", bm[M_BYTES], 0);
-        json_num("caf_bytes_per_actor", cm[M_BYTES], 0);
-        json_num("e2e_mps", a[M_E2E], 0);
-        json_num("oneway_reserve_mps", res, 0);
+        bench_json_num("spawn_us", a[M_SPAWN], 3);
+        bench_json_num("bytes_per_actor", a[M_BYTES], 0);
+        bench_json_num("oneway_mps", a[M_ONEWAY], 0);
+        bench_json_num("rtt_p50_ns", a[M_RTT], 0);
+        bench_json_num("skynet_ms", a[M_SKYNET], 2);
+        bench_json_num("restart_p50_us", a[M_RESTART], 2);
+        bench_json_num("xproc_mps", a[M_XPROC], 0);
+        bench_json_num("beam_spawn_us", bm[M_SPAWN], 3);
+        bench_json_num("beam_oneway_mps", bm[M_ONEWAY], 0);
+        bench_json_num("beam_rtt_p50_ns", bm[M_RTT], 0);
+        bench_json_num("beam_skynet_ms", bm[M_SKYNET], 2);
+        bench_json_num("caf_spawn_us", cm[M_SPAWN], 3);
+        bench_json_num("caf_oneway_mps", cm[M_ONEWAY], 0);
+        bench_json_num("caf_rtt_p50_ns", cm[M_RTT], 0);
+        bench_json_num("caf_skynet_ms", cm[M_SKYNET], 2);
+        bench_json_num("beam_bytes_per_actor", bm[M_BYTES], 0);
+        bench_json_num("caf_bytes_per_actor", cm[M_BYTES], 0);
+        bench_json_num("e2e_mps", a[M_E2E], 0);
+        bench_json_num("oneway_reserve_mps", res, 0);
         printf("}\n");
         {
                 char cmd[PATH_MAX + 16];

@@ -58,3 +58,16 @@ void bench_write_result(const char *path, const char *text);
  * of its groups wrote RESULT (one or two numbers, into A and B; up to 120
  * s), then stops it; whether RESULT came. */
 bool bench_under_airsupd(const char *conf_text, const char *result, double *a, double *b);
+
+/* The table and the last line, as the benchmarks print them. */
+double bench_median(double *v, unsigned n);
+/* A figure with PREC decimals in a column of 12, or "-" for none (< 0). */
+void bench_cell(double v, int prec);
+/* " 1.23x" (A / B) in a column of 8, or "-" when either is unknown. */
+void bench_ratio(double a, double b);
+/* A goal: "met", "NOT met", or "unknown" when a figure is missing. */
+const char *bench_met(bool known, bool ok);
+/* ,"KEY":V with PREC decimals, or null for none (< 0). */
+void bench_json_num(const char *key, double v, int prec);
+/* PROG's path on PATH into RET (PATH_MAX + 16 bytes); whether found. */
+bool bench_on_path(const char *prog, char *ret);

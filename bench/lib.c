@@ -260,3 +260,52 @@ bool bench_under_airsupd(const char *conf_text, const char *result, double *a, d
         bench_stop(pid, 10);
         return ok;
 }
+
+double bench_median(double *v, unsigned n) {
+        qsort(v, n, sizeof(double), bench_cmp_double);
+        return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+void bench_cell(double v, int prec) {
+        char b[32];
+
+        if (v < 0)
+                printf(" %12s", "-");
+        else {
+                snprintf(b, sizeof(b), "%.*f", prec, v);
+                printf(" %12s", b);
+        }
+}
+
+void bench_ratio(double a, double b) {
+        if (a < 0 || b <= 0)
+                printf(" %8s", "-");
+        else
+                printf(" %7.2fx", a / b);
+}
+
+const char *bench_met(bool known, bool ok) {
+        return !known ? "unknown" : ok ? "met" : "NOT met";
+}
+
+void bench_json_num(const char *key, double v, int prec) {
+        if (v < 0)
+                printf(",\"%s\":null", key);
+        else
+                printf(",\"%s\":%.*f", key, prec, v);
+}
+
+bool bench_on_path(const char *prog, char *ret) {
+        const char *p = getenv("PATH");
+
+        while (p && *p) {
+                size_t k = strcspn(p, ":");
+                if (k > 0 && k < PATH_MAX) {
+                        snprintf(ret, PATH_MAX + 16, "%.*s/%s", (int) k, p, prog);
+                        if (access(ret, X_OK) == 0)
+                                return true;
+                }
+                p += k + (p[k] == ':');
+        }
+        return false;
+}

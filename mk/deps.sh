@@ -7,7 +7,7 @@ set -eu
 build="libsystemd-dev libbsd-dev libjson-c-dev libmicrohttpd-dev pkg-config gcc make"
 test="$build libcmocka-dev mandoc procps util-linux systemd redis-server python3 prometheus curl"
 fuzz="$test clang libclang-rt-14-dev"
-bench="$test runit s6 supervisor libzmq3-dev erlang-base libcaf-dev g++"
+bench="$test runit s6 supervisor libzmq3-dev erlang-base libcaf-dev g++ nats-server libnats-dev"
 
 case "${1:-build}" in
 build) want=$build ;;
