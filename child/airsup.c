@@ -606,7 +606,7 @@ int airsup__recv_raw(airsup *a, airsup_msg *m, void *buf, size_t size, uint32_t 
         uint32_t lane = 0;
         int r;
 
-        r = airsup__recv_env(a, m, buf, size, 0, &e, &lane);
+        r = airsup__recv_env(a, m, buf, size, 0, &e, &lane, NULL);
         *ret_to_len = r >= 0 || r == -EMSGSIZE ? e.to_len : 0;
         return r;
 }
@@ -649,7 +649,7 @@ EXPORT int airsup_recv(airsup *a, airsup_msg *m, void *buf, size_t size, uint64_
         for (;;) {
                 shm_envelope e;
                 uint32_t lane = 0;
-                int r = airsup__recv_env(a, m, buf, size, timeout_ns, &e, &lane);
+                int r = airsup__recv_env(a, m, buf, size, timeout_ns, &e, &lane, NULL);
 
                 /* A reply outside airsup_request() came too late. */
                 if (r >= 0 && (m->flags & AIRSUP_MSG_REPLY)) {
@@ -674,8 +674,11 @@ EXPORT int airsup_recv(airsup *a, airsup_msg *m, void *buf, size_t size, uint64_
 }
 
 int airsup__recv_env(airsup *a, airsup_msg *m, void *buf, size_t size, uint64_t timeout_ns, shm_envelope *ret_e,
-                           uint32_t *ret_lane) {
-        uint64_t deadline = 0;          /* read from the clock only once it has to wait */
+                     uint32_t *ret_lane, uint64_t *io_deadline) {
+        uint64_t local = 0;
+        /* Read from the clock only once it has to wait (*IO_DEADLINE: the
+         * caller's, 0 until then). */
+        uint64_t *dl = io_deadline ? io_deadline : &local;
 
         for (bool spun = false, drained = false;;) {
                 struct pollfd p[2] = {
@@ -711,8 +714,8 @@ int airsup__recv_env(airsup *a, airsup_msg *m, void *buf, size_t size, uint64_t 
                  * close); then, once, at the channel (a new lane may wait
                  * there); then it has the senders write its eventfd, and
                  * sleeps. */
-                if (deadline == 0)
-                        deadline = shm_deadline(timeout_ns);
+                if (*dl == 0)
+                        *dl = shm_deadline(timeout_ns);
                 if (timeout_ns > 0 && !spun) {
                         spun = true;
                         if (shm_mailbox_wait(a->mb, 0, RECV_SPIN) == 0)
@@ -733,12 +736,12 @@ int airsup__recv_env(airsup *a, airsup_msg *m, void *buf, size_t size, uint64_t 
                 if (k > 0)
                         continue;
                 now = shm_now();
-                if (now >= deadline)
+                if (now >= *dl)
                         return -EAGAIN;
                 /* At most 100 ms at a time: a sender that garbled the bell
                  * (shared by all senders) may have sent a wake-up astray;
                  * the lanes are looked at again. */
-                k = ms_until(deadline, now);
+                k = ms_until(*dl, now);
                 k = poll(p, 2, k < 0 || k > 100 ? 100 : k);
                 if (k < 0 && errno != EINTR)
                         return -errno;

@@ -53,6 +53,8 @@ struct airsup {
         airsup_stash *stash, *stash_tail;
         uint64_t next_corr;             /* the last correlation id of a request */
         uint64_t late_replies;          /* replies that matched no waiting request, dropped */
+        void *req_buf;                  /* airsup_request()'s receive buffer, kept between calls */
+        size_t req_size;
 };
 
 
@@ -60,9 +62,12 @@ struct airsup {
 int airsup__register(airsup *a, int type, const char *name, const char *actor);
 int airsup__lookup_group(airsup *a, const char *name, uint64_t timeout_ns, airsup_dest **ret);
 /* One message off the lanes, waiting up to TIMEOUT_NS, with its envelope
- * (as airsup_recv() before anything is taken off the payload). */
+ * (as airsup_recv() before anything is taken off the payload).
+ * IO_DEADLINE (may be NULL): the deadline in use, 0 until the clock was
+ * read (a receive that need not wait does not read it); a caller that
+ * loops passes it back, so that the timeout is counted once. */
 int airsup__recv_env(airsup *a, airsup_msg *m, void *buf, size_t size, uint64_t timeout_ns, shm_envelope *ret_e,
-                     uint32_t *ret_lane);
+                     uint32_t *ret_lane, uint64_t *io_deadline);
 /* request.c: a message kept while a request waited, for airsup_recv():
  * 1 and it, 0 if none, -EMSGSIZE (m->len says what is needed). */
 int airsup__stash_pop(airsup *a, airsup_msg *m, void *buf, size_t size);

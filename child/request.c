@@ -69,6 +69,8 @@ int airsup__stash_pop(airsup *a, airsup_msg *m, void *buf, size_t size) {
 }
 
 void airsup__stash_free(airsup *a) {
+        free(a->req_buf);
+        a->req_buf = NULL;
         while (a->stash) {
                 airsup_stash *st = a->stash;
                 a->stash = st->next;
@@ -85,44 +87,57 @@ EXPORT int airsup_request(airsup *a, airsup_dest *d, uint32_t type, const void *
                           size_t size, uint64_t timeout_ns, airsup_msg *ret_m) {
         uint64_t deadline, corr;
         airsup_send_opts o = { .full = AIRSUP_BLOCK, .timeout_ns = timeout_ns };
-        size_t bsize = REQ_BUF_FIRST;
+        size_t bsize;
         void *buf;
         int r;
 
         if (!a || !d || (len > 0 && !req) || (size > 0 && !reply) || d->a != a)
                 return -EINVAL;
-        deadline = shm_deadline(timeout_ns);
+        /* The clock is read only once the answer is not the first thing
+         * that comes (the receive reads it itself before it sleeps). */
+        deadline = 0;
         corr = airsup__correlation(a);
         o.correlation = corr;
         r = airsup_send(d, type, req, len, &o);
         if (r < 0)
                 return r;
-        buf = malloc(bsize);
-        if (!buf)
-                return -ENOMEM;
+        /* One buffer for every request: no malloc per call. */
+        if (!a->req_buf) {
+                a->req_buf = malloc(REQ_BUF_FIRST);
+                if (!a->req_buf)
+                        return -ENOMEM;
+                a->req_size = REQ_BUF_FIRST;
+        }
+        buf = a->req_buf;
+        bsize = a->req_size;
         for (;;) {
-                uint64_t now = shm_now();
                 shm_envelope e;
                 airsup_msg m;
                 uint32_t lane = 0;
 
-                if (now >= deadline) {
+                /* DEADLINE is set by the receive once it has to wait; a
+                 * message that came without waiting took no time. */
+                if (deadline != 0 && shm_now() >= deadline) {
                         r = -ETIMEDOUT;
                         break;
                 }
-                r = airsup__recv_env(a, &m, buf, bsize, deadline - now, &e, &lane);
+                r = airsup__recv_env(a, &m, buf, bsize, timeout_ns, &e, &lane, &deadline);
+                if (deadline == 0)
+                        deadline = shm_deadline(timeout_ns);
                 if (r == -EMSGSIZE && m.len <= SHM_MESSAGE_MAX) {
                         void *b = realloc(buf, m.len);
                         if (!b) {
                                 r = -ENOMEM;
                                 break;
                         }
-                        buf = b;
-                        bsize = m.len;
+                        buf = a->req_buf = b;
+                        bsize = a->req_size = m.len;
                         continue;
                 }
-                if (r == -EAGAIN)
-                        continue;
+                if (r == -EAGAIN) {
+                        r = -ETIMEDOUT;
+                        break;
+                }
                 if (r < 0)
                         break;
                 if (!(m.flags & AIRSUP_MSG_REPLY)) {
@@ -162,7 +177,6 @@ EXPORT int airsup_request(airsup *a, airsup_dest *d, uint32_t type, const void *
                 (void) airsup_commit(a, &m);
                 break;
         }
-        free(buf);
         return r;
 }
 

@@ -678,17 +678,25 @@ static __attribute__((noinline)) int tx_send_slow(shm_tx *t, const shm_envelope 
 int shm_tx_send(shm_tx *t, const shm_envelope *e, const void *payload, shm_full full, uint64_t timeout_ns) {
         /* The common send on its own: a plain envelope (type and length),
          * room by the head we last read, and no end of the ring to pad. */
-        if (__builtin_expect(t && !t->reserved && e && e->len <= t->lane.message_max && (payload || e->len == 0) &&
-                             !env_extended(e), 1)) {
-                uint32_t rec = shm_record_size(e->len, false), off = (uint32_t) (t->tail & t->lane.mask);
+        if (__builtin_expect(t && !t->reserved && e && e->len <= t->lane.message_max && (payload || e->len == 0), 1)) {
+                bool extended = env_extended(e);
+                uint32_t rec = shm_record_size(e->len, extended), off = (uint32_t) (t->tail & t->lane.mask);
 
                 if (__builtin_expect(off + rec <= t->lane.capacity && fits(t, rec), 1)) {
                         uint8_t *p = t->lane.base + SHM_DATA_OFFSET + off;
-                        uint64_t w = (e->len | shm__lap(&t->lane, t->tail) << SHM_REC_LAP_SHIFT) |
-                                     (uint64_t) e->type << 32;
 
-                        memcpy(p, &w, sizeof(w));
-                        shm__copy(p + SHM_REC_HEADER, payload, e->len);
+                        if (__builtin_expect(!extended, 1)) {
+                                uint64_t w = (e->len | shm__lap(&t->lane, t->tail) << SHM_REC_LAP_SHIFT) |
+                                             (uint64_t) e->type << 32;
+                                memcpy(p, &w, sizeof(w));
+                                shm__copy(p + SHM_REC_HEADER, payload, e->len);
+                        } else {
+                                /* With envelope fields (a request, a reply,
+                                 * an actor's address): the same, with the
+                                 * longer header. */
+                                rec_header_store(t, p, e, e->len, true);
+                                shm__copy(p + SHM_REC_HEADER_EXT, payload, e->len);
+                        }
                         t->tail += rec;
                         tx_publish(t, 1);
                         return 0;
