@@ -40,16 +40,16 @@ SUP_SRC  = supervisor/config/cfg.c supervisor/config/cfg-value.c common/policy.c
            supervisor/operator/control-methods.c supervisor/operator/control-verbs.c supervisor/operator/control-events.c \
            supervisor/operator/control-reply.c supervisor/operator/control-lookup.c \
            supervisor/operator/proc-query.c supervisor/operator/metrics.c supervisor/operator/metrics-http.c \
-           supervisor/core/sup.c supervisor/core/runq.c supervisor/core/manager.c supervisor/core/state-list.c supervisor/core/names.c supervisor/core/verbs.c supervisor/core/tree-edit.c supervisor/start/fdlimit.c supervisor/messages/broker.c supervisor/messages/broker-actors.c supervisor/messages/registry.c supervisor/start/cgroup.c supervisor/start/cgroup-tree.c supervisor/watch/probe.c supervisor/config/reload-plan.c supervisor/config/reload.c common/fds.c common/channel.c common/actor-table.c common/actor-addr.c
+           supervisor/core/sup.c supervisor/core/runq.c supervisor/core/manager.c supervisor/core/state-list.c supervisor/core/names.c supervisor/core/verbs.c supervisor/core/tree-edit.c supervisor/start/fdlimit.c supervisor/messages/broker.c supervisor/messages/broker-actors.c supervisor/messages/registry.c supervisor/start/cgroup.c supervisor/start/cgroup-tree.c supervisor/watch/probe.c supervisor/config/reload-plan.c supervisor/config/reload.c common/fds.c common/channel.c common/actor-table.c common/actor-addr.c common/subject.c
 # The configuration's loader, in the order of its passes (cfg.c drives them).
-CFG_SRC  = supervisor/config/cfg.c supervisor/config/cfg-read.c supervisor/config/cfg-keys.c supervisor/config/cfg-load.c supervisor/config/cfg-value.c
+CFG_SRC  = supervisor/config/cfg.c supervisor/config/cfg-read.c supervisor/config/cfg-keys.c supervisor/config/cfg-load.c supervisor/config/cfg-value.c common/subject.c
 SUP_SRC += supervisor/config/cfg-read.c supervisor/config/cfg-keys.c supervisor/config/cfg-load.c
 SUP_OBJ  = $(SUP_SRC:%.c=$(BUILD)/%.o) $(SHM_SRC:%.c=$(BUILD)/%.o)
 SHM_SRC  = shm/lane.c shm/mailbox.c
 SHM_OBJ  = $(SHM_SRC:%.c=$(BUILD)/%.o)
 UNIT     = $(BUILD)/tests/test-cfg $(BUILD)/tests/test-policy $(BUILD)/tests/test-notify $(BUILD)/tests/test-manager $(BUILD)/tests/test-proc $(BUILD)/tests/test-sup \
            $(BUILD)/tests/test-cgroup $(BUILD)/tests/test-probe $(BUILD)/tests/test-broker $(BUILD)/tests/test-notify-socket $(BUILD)/tests/test-state $(BUILD)/tests/test-logsink $(BUILD)/tests/test-reload $(BUILD)/tests/test-control $(BUILD)/tests/test-shm-lane $(BUILD)/tests/test-shm-crash
-UNIT    += $(BUILD)/tests/test-cfg-keys $(BUILD)/tests/test-metrics $(BUILD)/tests/test-tail $(BUILD)/tests/test-actor $(BUILD)/tests/test-actor-table
+UNIT    += $(BUILD)/tests/test-cfg-keys $(BUILD)/tests/test-metrics $(BUILD)/tests/test-tail $(BUILD)/tests/test-actor $(BUILD)/tests/test-actor-table $(BUILD)/tests/test-subject
 HELPERS  = $(BUILD)/tests/notify-listen $(BUILD)/tests/hostile $(BUILD)/tests/hostile-notify $(BUILD)/tests/hostile-ctl $(BUILD)/tests/sigcount $(BUILD)/tests/msg-peer $(BUILD)/tests/hostile-probe $(BUILD)/tests/hostile-actors $(BUILD)/tests/actor-peer $(BUILD)/tests/req-peer
 EXAMPLES = $(BUILD)/examples/ticker $(BUILD)/examples/flaky $(BUILD)/examples/msgdemo $(BUILD)/examples/orderbook
 BENCH    = $(BUILD)/bench/restart $(BUILD)/bench/crashloop-child $(BUILD)/bench/floor \
@@ -62,7 +62,7 @@ MANS     = man/airsupd.8 man/airsup.conf.5 man/airsupctl.1 man/airsup.3
 # Fuzz targets (tests/fuzz/fuzz-NAME.c) and the sources each needs.  `make
 # fuzz` builds them with clang's libFuzzer and runs each for FUZZ_SECONDS;
 # `make check` replays their corpora and regression inputs without it.
-FUZZERS      = cfg notify value lane channel airsup reload http control actor-table actor-addr
+FUZZERS      = cfg notify value lane channel airsup reload http control actor-table actor-addr subject
 FUZZ_cfg     = $(CFG_SRC)
 FUZZ_notify  = supervisor/watch/notify-parse.c
 FUZZ_value   = supervisor/config/cfg-value.c
@@ -74,6 +74,7 @@ FUZZ_http    = supervisor/operator/metrics-http.c $(CFG_SRC)
 FUZZ_control = $(SUP_SRC) $(SHM_SRC)
 FUZZ_actor-table = common/actor-table.c common/actor-addr.c common/channel.c
 FUZZ_actor-addr  = common/actor-addr.c common/channel.c
+FUZZ_subject     = common/subject.c
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 REPLAY       = $(FUZZERS:%=$(BUILD)/fuzz/replay-%)
@@ -125,7 +126,7 @@ $(BUILD)/install/%: % $(BUILD)/paths
 
 # libairsup: position-independent, only airsup_* exported.
 LIB_SRC  = child/airsup.c child/actor.c child/actor-sup.c child/actor-loop.c child/actor-mbox.c child/actor-timer.c child/actor-pub.c child/actor-ask.c child/request.c \
-           common/channel.c common/fds.c common/actor-addr.c common/policy.c $(SHM_SRC)
+           common/channel.c common/fds.c common/actor-addr.c common/policy.c common/subject.c $(SHM_SRC)
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/lib/%.o)
 
 $(BUILD)/lib/%.o: %.c | deps

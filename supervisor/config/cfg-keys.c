@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/subject.h"
 #include "shm/shm.h"
 #include "supervisor/config/cfg-keys.h"
 #include "supervisor/config/cfg-load.h"
@@ -278,6 +279,78 @@ static void parse_output(loader *l, const cfg_key_row *k, const char *v, unsigne
         } else
                 loader_error(l, line, "%s: expected inherit, null, journal, console, file:/ABSOLUTE/PATH or "
                              "log:/ABSOLUTE/PATH%s, got '%s'", NAME(k), ID(k) == CFG_KEY_STDERR ? " or stdout" : "", v);
+}
+
+/* subscribe: subject patterns separated by blanks, each one NATS's
+ * syntax takes (common/subject.h), none twice, at most CFG_SUBSCRIBE_MAX.
+ * The field is the list joined by single spaces (so that a reload sees
+ * only a change of the list), the second the patterns one by one. */
+static void parse_subscribe(loader *l, const cfg_key_row *k, const char *v, unsigned line, void *base) {
+        cfg_node *n = base;
+        _cleanup_strv_free_ char **list = NULL;
+        _cleanup_free_ char *joined = NULL;
+        size_t count = 0, total = 0;
+
+        n->subscribe_line = line;
+        for (const char *w = v + strspn(v, " \t"); *w; w += strspn(w, " \t")) {
+                size_t len = strcspn(w, " \t");
+                _cleanup_free_ char *pattern = strndup(w, len);
+                char **grown;
+
+                w += len;
+                if (!pattern)
+                        goto oom;
+                if (!subject_valid(pattern, true)) {
+                        loader_error(l, line, "%s: invalid subject pattern '%.*s' (tokens of printable ASCII "
+                                     "separated by '.', '*' for one token, '>' for the rest at the end, at most "
+                                     "%u bytes)", NAME(k), (int) (len > 300 ? 300 : len), pattern, SUBJECT_MAX);
+                        return;
+                }
+                for (size_t i = 0; i < count; i++)
+                        if (strcmp(list[i], pattern) == 0) {
+                                loader_error(l, line, "%s: '%s' is listed twice", NAME(k), pattern);
+                                return;
+                        }
+                if (count == CFG_SUBSCRIBE_MAX) {
+                        loader_error(l, line, "%s: more than %u patterns", NAME(k), CFG_SUBSCRIBE_MAX);
+                        return;
+                }
+                grown = realloc(list, (count + 2) * sizeof(*list));
+                if (!grown)
+                        goto oom;
+                list = grown;
+                list[count++] = TAKE_PTR(pattern);
+                list[count] = NULL;
+                total += len + 1;
+        }
+        if (count == 0) {
+                loader_error(l, line, "%s: expected subject patterns (e.g. orders.* billing.>)", NAME(k));
+                return;
+        }
+        joined = malloc(total);
+        if (!joined)
+                goto oom;
+        joined[0] = '\0';
+        for (size_t i = 0; i < count; i++) {
+                if (i)
+                        strcat(joined, " ");
+                strcat(joined, list[i]);
+        }
+        free(n->subscribe);
+        strv_free(n->subjects);
+        n->subscribe = TAKE_PTR(joined);
+        n->subjects = TAKE_PTR(list);
+        n->n_subjects = (unsigned) count;
+        return;
+oom:
+        l->stop = true;
+}
+
+static void parse_yes_no(loader *l, const cfg_key_row *k, const char *v, unsigned line, void *base) {
+        if (strcmp(v, "yes") == 0 || strcmp(v, "no") == 0)
+                *FIELD(base, k, bool) = v[0] == 'y';
+        else
+                loader_error(l, line, "%s: expected yes or no, got '%s'", NAME(k), v);
 }
 
 /* The rows, from cfg-keys.h.  A field's kind (how two configurations

@@ -131,6 +131,9 @@ typedef enum cfg_apply {
           .def = 10u << 20, .shown = "log_max/log_keep", .apply = CFG_APPLY_ROTATION)                           \
         X(LOG_KEEP,         "log_keep",         CFG_IN_GROUP,      IN_PLACE,   parse_unsigned,         NODE(log_keep), \
           .def = 5, .min = 0, .max = 1000, .shown = "log_max/log_keep", .apply = CFG_APPLY_ROTATION)            \
+        X(SUBSCRIBE,        "subscribe",        CFG_IN_GROUP,      RESTART,    parse_subscribe,        NODE(subscribe), \
+          .multiline = true)                                                                                    \
+        X(SUBSCRIBE_ALL,    "subscribe_all",    CFG_IN_GROUP,      RESTART,    parse_yes_no,           NODE(subscribe_all)) \
         X(MEMORY_MAX,       "memory_max",       CFG_IN_GROUP,      IN_PLACE,   parse_limit,            LIMIT(MEMORY_MAX)) \
         X(MEMORY_HIGH,      "memory_high",      CFG_IN_GROUP,      IN_PLACE,   parse_limit,            LIMIT(MEMORY_HIGH)) \
         X(PIDS_MAX,         "pids_max",         CFG_IN_GROUP,      IN_PLACE,   parse_limit,            LIMIT(PIDS_MAX)) \

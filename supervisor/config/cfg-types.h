@@ -93,6 +93,10 @@ typedef struct cfg_limit {
  * fs.nr_open anyway. */
 #define CFG_DEPTH_MAX 32u
 #define CFG_NODES_MAX 100000u
+/* Subject patterns a group's subscribe = lists: a group that needs more
+ * is better served by a wildcard, and the interest table stays at
+ * CFG_NODES_MAX * CFG_SUBSCRIBE_MAX patterns from the file at most. */
+#define CFG_SUBSCRIBE_MAX 64u
 
 typedef struct cfg_node {
         char *name;
@@ -144,6 +148,11 @@ typedef struct cfg_node {
         cfg_output err;                 /* stderr; defaults to what stdout is */
         char *err_path;
         cfg_limit limits[_CFG_LIMIT_MAX];
+        char *subscribe;                /* the patterns, joined by single spaces; NULL: none */
+        char **subjects;                /* the same one by one, NULL-terminated */
+        unsigned n_subjects;
+        unsigned subscribe_line;
+        bool subscribe_all;             /* a pool: every instance gets each message, not one */
 } cfg_node;
 
 typedef struct cfg {

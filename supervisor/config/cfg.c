@@ -201,6 +201,7 @@ static void node_done(cfg_node *n) {
         strv_free(n->argv);
         strv_free(n->health_argv);
         strv_free(n->env);
+        strv_free(n->subjects);
 }
 
 cfg *cfg_free(cfg *c) {

@@ -85,4 +85,31 @@ grep -q "^deep.conf:22: stdout: cannot create '$T/locked/out.log': '$T/locked' i
 printf '[group:a]\ncommand = /bin/true\nworkdir = /nonexistent/later\n' >warn.conf
 out=$("$AIRSUPD" --check -c warn.conf 2>warn.err) || fail "--check failed on warnings only: $(cat warn.err)"
 [ "$out" = "warn.conf: ok, 1 warning" ] || fail "unexpected --check output: $out"
+
+# Subscriptions: NATS subject patterns, each bad one named at its line.
+cat >sub.conf <<'CONF'
+[group:a]
+command = /bin/true
+instances = 2
+subscribe = orders.* billing.>
+  audit.>
+subscribe_all = yes
+CONF
+out=$("$AIRSUPD" --check -c sub.conf 2>&1) || fail "--check of good subscriptions failed: $out"
+[ "$out" = "sub.conf: ok" ] || fail "unexpected --check output: $out"
+cat >badsub.conf <<'CONF'
+[group:a]
+command = /bin/true
+subscribe = orders.* billing..eu
+[group:b]
+command = /bin/true
+subscribe = a.>.b
+subscribe_all = sometimes
+CONF
+"$AIRSUPD" --check -c badsub.conf 2>badsub.err
+st=$?
+[ "$st" -eq 78 ] || fail "--check of bad subscriptions exited $st: $(cat badsub.err)"
+grep -q "^badsub.conf:3: subscribe: invalid subject pattern 'billing..eu'" badsub.err || fail "no error for an empty token: $(cat badsub.err)"
+grep -q "^badsub.conf:6: subscribe: invalid subject pattern 'a.>.b'" badsub.err || fail "no error for '>' inside: $(cat badsub.err)"
+grep -q "^badsub.conf:7: subscribe_all: expected yes or no, got 'sometimes'" badsub.err || fail "no error for subscribe_all: $(cat badsub.err)"
 true

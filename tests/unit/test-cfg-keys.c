@@ -13,6 +13,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "common/subject.h"
+
 #include "supervisor/config/cfg.h"
 #include "supervisor/config/reload.h"
 
@@ -54,6 +56,8 @@ static const struct {
         { "environment", "A=1" },
         { "stdout", "null" },
         { "stderr", "null" },
+        { "subscribe", "orders.* billing.>" },
+        { "subscribe_all", "yes" },
         { "log_max", "1M" },
         { "log_keep", "2" },
         { "memory_max", "64M" },
@@ -262,12 +266,118 @@ static void test_cfg_node_apply_bits(void **state) {
         }
 }
 
+/* TEXT does not load; its errors (the file's name cut) hold WANT. */
+static void assert_load_error(const char *text, const char *want) {
+        char path[] = "/tmp/airsup-test-cfg-keys-XXXXXX";
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *err = open_memstream(&buf, &size);
+        cfg *c = NULL;
+        int fd = mkstemp(path);
+
+        assert_true(fd >= 0 && err);
+        assert_int_equal(write(fd, text, strlen(text)), (ssize_t) strlen(text));
+        close(fd);
+        assert_int_equal(cfg_load(path, err, &c), -EINVAL);
+        fclose(err);
+        unlink(path);
+        assert_null(c);
+        if (!strstr(buf, want) || strncmp(buf, path, strlen(path)) != 0)
+                fail_msg("expected \"%s\" in:\n%s", want, buf);
+        free(buf);
+}
+
+/* subscribe = and subscribe_all =: the patterns one by one, the list
+ * as a reload compares it, and every bad pattern named at its line. */
+static void test_cfg_subscribe(void **state) {
+        char *text = NULL, *many = NULL;
+        size_t len = 0;
+        FILE *f;
+        cfg *c;
+        int g;
+
+        (void) state;
+        c = load("[group:g]\ncommand = x\nsubscribe =  orders.*\tbilling.>  \n  $SYS.x >\ninstances = 2\n"
+                 "subscribe_all = yes\n[group:h]\ncommand = y\n");
+        g = cfg_find(c, "g");
+        assert_string_equal(c->nodes[g].subscribe, "orders.* billing.> $SYS.x >");
+        assert_int_equal(c->nodes[g].n_subjects, 4);
+        assert_string_equal(c->nodes[g].subjects[0], "orders.*");
+        assert_string_equal(c->nodes[g].subjects[3], ">");
+        assert_null(c->nodes[g].subjects[4]);
+        assert_int_equal(c->nodes[g].subscribe_line, 3);
+        assert_true(c->nodes[g].subscribe_all);
+        g = cfg_find(c, "h");
+        assert_null(c->nodes[g].subscribe);
+        assert_null(c->nodes[g].subjects);
+        assert_false(c->nodes[g].subscribe_all);
+        cfg_free(c);
+
+        assert_load_error("[group:g]\ncommand = x\nsubscribe = orders.* a..b\n",
+                          ":3: subscribe: invalid subject pattern 'a..b'");
+        assert_load_error("[group:g]\ncommand = x\n\nsubscribe = a.>.b\n", ":4: subscribe: invalid subject pattern 'a.>.b'");
+        assert_load_error("[group:g]\ncommand = x\nsubscribe = f*o\n", ":3: subscribe: invalid subject pattern 'f*o'");
+        assert_load_error("[group:g]\ncommand = x\nsubscribe = .x\n", ":3: subscribe: invalid subject pattern '.x'");
+        assert_load_error("[group:g]\ncommand = x\nsubscribe = x.\n", ":3: subscribe: invalid subject pattern 'x.'");
+        assert_load_error("[group:g]\ncommand = x\nsubscribe = caf\xc3\xa9\n", ":3: subscribe: invalid subject pattern");
+        assert_load_error("[group:g]\ncommand = x\nsubscribe = a.* b a.*\n", ":3: subscribe: 'a.*' is listed twice");
+        assert_load_error("[group:g]\ncommand = x\nsubscribe_all = maybe\n", ":3: subscribe_all: expected yes or no");
+        assert_load_error("[supervisor:s]\nsubscribe = a\n", ":2: unknown key 'subscribe' in [supervisor:s]");
+
+        /* The longest pattern loads; one byte more does not. */
+        f = open_memstream(&text, &len);
+        fprintf(f, "[group:g]\ncommand = x\nsubscribe = %0*d\n", (int) SUBJECT_MAX, 0);
+        fclose(f);
+        cfg_free(load(text));
+        free(text);
+        f = open_memstream(&text, &len);
+        fprintf(f, "[group:g]\ncommand = x\nsubscribe = %0*d\n", (int) SUBJECT_MAX + 1, 0);
+        fclose(f);
+        assert_load_error(text, ":3: subscribe: invalid subject pattern");
+        free(text);
+
+        /* CFG_SUBSCRIBE_MAX patterns, then one more. */
+        f = open_memstream(&many, &len);
+        fprintf(f, "[group:g]\ncommand = x\nsubscribe =");
+        for (unsigned i = 0; i < CFG_SUBSCRIBE_MAX; i++)
+                fprintf(f, " s%u.>", i);
+        fclose(f);
+        assert_true(asprintf(&text, "%s\n", many) > 0);
+        c = load(text);
+        assert_int_equal(c->nodes[cfg_find(c, "g")].n_subjects, CFG_SUBSCRIBE_MAX);
+        cfg_free(c);
+        free(text);
+        assert_true(asprintf(&text, "%s extra\n", many) > 0);
+        assert_load_error(text, ":3: subscribe: more than 64 patterns");
+        free(text);
+        free(many);
+}
+
+/* Only a change of the list restarts the group, not of its spacing. */
+static void test_cfg_subscribe_reload(void **state) {
+        cfg *a = load("[group:g]\ncommand = x\nsubscribe = a.* b\n");
+        cfg *b = load("[group:g]\ncommand = x\nsubscribe = a.*    b\n");
+        cfg *d = load("[group:g]\ncommand = x\nsubscribe = b a.*\n");
+        int g = cfg_find(a, "g");
+
+        (void) state;
+        assert_int_equal(cfg_node_diff(&a->nodes[g], &b->nodes[g]), 0);
+        assert_true(cfg_node_diff(&a->nodes[g], &d->nodes[g]) == CFG_KEY_BIT(CFG_KEY_SUBSCRIBE));
+        assert_true(cfg_keys_restart(CFG_KEY_BIT(CFG_KEY_SUBSCRIBE)));
+        assert_true(cfg_keys_restart(CFG_KEY_BIT(CFG_KEY_SUBSCRIBE_ALL)));
+        cfg_free(a);
+        cfg_free(b);
+        cfg_free(d);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_cfg_keys_round_trip),
                 cmocka_unit_test(test_cfg_keys_one_list),
                 cmocka_unit_test(test_cfg_value_words_round_trip),
                 cmocka_unit_test(test_cfg_node_apply_bits),
+                cmocka_unit_test(test_cfg_subscribe),
+                cmocka_unit_test(test_cfg_subscribe_reload),
         };
         return cmocka_run_group_tests_name("cfg-keys", tests, NULL, NULL);
 }
