@@ -56,6 +56,9 @@
 #define CONTROL_ACTORS_INSTANCE_ROW "(sstttttttt)"
 #define CONTROL_ACTORS_ROW "(sstussutui)"
 #define CONTROL_ACTORS_MAX 4096
+/* Names: the names registered at run time: name, the instance that holds
+ * it, its actor ("" for the process). */
+#define CONTROL_NAME_ROW "(sss)"
 /* Metrics: name, type, help, labels, value. */
 #define CONTROL_METRIC_ROW "(ssssd)"
 /* Reload's plan: action, name, detail. */

@@ -75,6 +75,8 @@ static const verb verbs[] = {
           .help = "per node and process figures, and airsupd's own" },
         { .name = "dead-letters", .min_args = 0, .max_args = 1, .run = verb_dead_letters, .needs_daemon = true,
           .usage = "[NAME]", .help = "the messages taken off after too many redeliveries" },
+        { .name = "names", .min_args = 0, .max_args = 0, .run = verb_names, .needs_daemon = true,
+          .usage = "", .help = "the names processes registered at run time, with the\ninstance (and actor) each leads to" },
         { .name = "actors", .min_args = 1, .max_args = 1, .run = verb_actors, .needs_daemon = true,
           .usage = "NAME", .help = "the actors inside a group's processes (or GROUP[i]'s),\nas each process published them" },
         { .name = "reload", .min_args = 0, .max_args = 0, .run = verb_reload, .needs_daemon = true,

@@ -55,6 +55,7 @@ int verb_status(sd_bus *bus, const verb_call *v);
 int verb_tree(sd_bus *bus, const verb_call *v);
 int verb_metrics(sd_bus *bus, const verb_call *v);
 int verb_dead_letters(sd_bus *bus, const verb_call *v);
+int verb_names(sd_bus *bus, const verb_call *v);
 
 /* change.c */
 int verb_change(sd_bus *bus, const verb_call *v);

@@ -271,6 +271,43 @@ int verb_dead_letters(sd_bus *bus, const verb_call *v) {
         return reply_end(reply, r, a);
 }
 
+/* The names registered at run time, sorted by airsupctl, not airsupd. */
+int verb_names(sd_bus *bus, const verb_call *v) {
+        sd_bus_message *reply = NULL;
+        json_object *a = arg_json ? json_object_new_array() : NULL;
+        int r, n = 0;
+
+        (void) v;
+        r = call_plain(bus, "Names", &reply);
+        if (r > 0) {
+                json_object_put(a);
+                return r;
+        }
+        pager_open();
+        r = sd_bus_message_enter_container(reply, 'a', CONTROL_NAME_ROW);
+        if (r >= 0 && !a)
+                printf("%-32s %-24s %s\n", "NAME", "INSTANCE", "ACTOR");
+        while (r >= 0) {
+                const char *name, *inst, *actor;
+
+                r = sd_bus_message_read(reply, CONTROL_NAME_ROW, &name, &inst, &actor);
+                if (r <= 0)
+                        break;
+                n++;
+                if (a) {
+                        json_object *o = json_object_new_object();
+                        json_object_object_add(o, "name", json_object_new_string(name));
+                        json_object_object_add(o, "instance", json_object_new_string(inst));
+                        json_object_object_add(o, "actor", actor[0] ? json_object_new_string(actor) : NULL);
+                        json_object_array_add(a, o);
+                } else
+                        printf("%-32s %-24s %s\n", name, inst, actor[0] ? actor : "-");
+        }
+        if (r >= 0 && !a && n == 0)
+                printf("(none)\n");
+        return reply_end(reply, r, a);
+}
+
 /* Metrics as a table, as JSON, or in Prometheus' text format (each
  * family's HELP and TYPE once, before its first sample). */
 int verb_metrics(sd_bus *bus, const verb_call *v) {

@@ -1,7 +1,7 @@
 /* control-methods.c - the objects each control connection serves
  * (org.airsup1.Manager on /org/airsup1, a node object per node, enough
  * of the bus daemon's interface for busctl) and the queries: Status,
- * Tree, Outputs, Tail, DeadLetters, Metrics.  The verbs are in control-verbs.c,
+ * Tree, Outputs, Tail, DeadLetters, Metrics, Names.  The verbs are in control-verbs.c,
  * the event log's methods in control-events.c. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -15,6 +15,7 @@
 #include "supervisor/config/cfg.h"
 #include "supervisor/core/proc.h"
 #include "supervisor/messages/broker.h"
+#include "supervisor/messages/registry.h"
 #include "supervisor/messages/broker-actors.h"
 #include "supervisor/watch/notify.h"
 #include "supervisor/watch/probe.h"
@@ -269,6 +270,22 @@ static int method_dead_letters(sd_bus_message *msg, void *userdata, sd_bus_error
         return reply_array_send(c, reply);
 }
 
+static int method_names(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        sup_control *c = userdata;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const registry_entry *e;
+        size_t cursor = 0;
+        int r;
+
+        (void) error;
+        r = reply_array_new(msg, CONTROL_NAME_ROW, &reply);
+        while (r >= 0 && (e = registry_next(c->m, &cursor)))
+                r = sd_bus_message_append(reply, CONTROL_NAME_ROW, e->name, e->owner->name, e->actor);
+        if (r < 0)
+                return r;
+        return reply_array_send(c, reply);
+}
+
 static const char *const act_state_names[_ACT_STATE_MAX] = {
         [ACT_FREE] = "free", [ACT_RUNNING] = "running", [ACT_RESTARTING] = "restarting", [ACT_STOPPED] = "stopped",
 };
@@ -419,6 +436,7 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("Actors", SD_BUS_ARGS("s", name),
                                 SD_BUS_RESULT("a" CONTROL_ACTORS_INSTANCE_ROW, instances, "a" CONTROL_ACTORS_ROW, actors),
                                 method_actors, 0),
+        SD_BUS_METHOD_WITH_ARGS("Names", SD_BUS_NO_ARGS, SD_BUS_RESULT("a" CONTROL_NAME_ROW, names), method_names, 0),
         SD_BUS_METHOD_WITH_ARGS("Subscribe", SD_BUS_NO_ARGS, SD_BUS_RESULT("t", last_seq), method_subscribe, 0),
         SD_BUS_SIGNAL_WITH_ARGS("Event", SD_BUS_ARGS("t", seq, "t", realtime_usec, "t", monotonic_usec,
                                 "s", severity, "s", kind, "s", node, "u", pid, "u", incarnation, "s", text), 0),

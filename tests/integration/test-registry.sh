@@ -5,7 +5,7 @@
 # wins later only once the winner's process ended (its names go with
 # it); a group's name, a name that is not one, and the 1,025th name of a
 # process are refused; a lookup of what is not there is -ENOENT at once,
-# or after the wait asked for.
+# or after the wait asked for; airsupctl names lists what is registered.
 . "$(dirname "$0")/lib.sh"
 
 PEER=$(dirname "$AIRSUPD")/tests/req-peer
@@ -38,6 +38,16 @@ start_airsupd reg.conf
 
 wait_until 30 eval '[ "$(grep -c reg-ok registry 2>/dev/null)" -ge 2 ]' || fail "registry: $(cat registry 2>/dev/null)"
 grep -qx "reg-ok svc-a" registry && grep -qx "reg-ok svc-b" registry || fail "registry: $(cat registry)"
+
+# airsupctl names shows both, with the instance and actor each leads to.
+ctl names | grep -Eq '^svc-a +owner +-$' || fail "names: $(ctl names 2>&1)"
+ctl names | grep -Eq '^svc-b +aowner +echo$' || fail "names: $(ctl names 2>&1)"
+ctl --json names | python3 -c '
+import json, sys
+d = {r["name"]: r for r in json.load(sys.stdin)}
+assert d["svc-b"]["instance"] == "aowner" and d["svc-b"]["actor"] == "echo", d
+assert d["svc-a"]["actor"] is None, d
+' || fail "names --json: $(ctl --json names 2>&1)"
 
 wait_until 30 eval '[ "$(cat race-* 2>/dev/null | grep -c .)" -ge 2 ]' || fail "the racers did not both say"
 [ "$(cat race-* | grep -cx won)" -eq 1 ] || fail "not exactly one winner: $(cat race-*)"
