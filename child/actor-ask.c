@@ -72,7 +72,43 @@ int act__ask_take(airsup_sys *s, uint64_t correlation, const char *peer, act_ask
         return 1;
 }
 
+int act__mon_take(airsup_sys *s, uint64_t mref, airsup_ref *ret_actor) {
+        for (uint32_t k = 0; k < s->mons_n; k++)
+                if (s->mons[k].mref == mref) {
+                        *ret_actor = s->mons[k].actor;
+                        s->mons[k] = s->mons[--s->mons_n];
+                        return 1;
+                }
+        return 0;
+}
+
+EXPORT int airsup_sys_monitor(airsup_sys *s, const char *name, uint64_t *ret_ref) {
+        uint64_t mref;
+        int r;
+
+        if (!s || !s->a || s->current == ACT_NONE)
+                return -EINVAL;
+        if (s->mons_n == s->mons_cap) {
+                uint32_t cap = s->mons_cap ? s->mons_cap * 2 : 8;
+                struct act_mon *n = reallocarray(s->mons, cap, sizeof(*n));
+                if (!n)
+                        return -ENOMEM;
+                s->mons = n;
+                s->mons_cap = cap;
+        }
+        r = airsup_monitor(s->a, name, &mref);
+        if (r < 0)
+                return r;
+        s->mons[s->mons_n++] = (struct act_mon) { mref, act_ref(s, s->current) };
+        if (ret_ref)
+                *ret_ref = mref;
+        return 0;
+}
+
 void act__asks_free(airsup_sys *s) {
+        free(s->mons);
+        s->mons = NULL;
+        s->mons_n = s->mons_cap = 0;
         free(s->asks);
         s->asks = NULL;
         s->asks_cap = s->asks_n = 0;

@@ -276,9 +276,52 @@ static void lane_reply(airsup_sys *s, size_t len) {
                 queue_copy(s, i, m, m->type, s->rxbuf, len, true);
 }
 
+/* What the library kept for airsup_recv() (child/request.c): a
+ * monitor's DOWN goes to the actor that asked for it; a message that came
+ * while a handler's airsup_request() waited, to its actor.  Both were
+ * committed when kept. */
+static void stash_run(airsup_sys *s) {
+        while (s->a->stash && !s->gave_up) {
+                airsup_msg *m = &s->m_lane;
+                const char *name = LANE_NAME;
+                airsup_ref ar;
+                uint32_t i;
+                int r = airsup__stash_pop(s->a, m, s->rxbuf, s->rxsize);
+
+                if (r == -EMSGSIZE) {
+                        void *b = realloc(s->rxbuf, m->len);
+                        if (!b)
+                                return;
+                        s->rxbuf = b;
+                        s->rxsize = m->len;
+                        continue;
+                }
+                if (r < 0)
+                        return;
+                if (m->type == AIRSUP_TYPE_DOWN && m->len == sizeof(airsup_down)) {
+                        airsup_down d;
+                        memcpy(&d, s->rxbuf, sizeof(d));
+                        if (!act__mon_take(s, d.ref, &ar) || (i = act_slot(s, ar)) == ACT_NONE)
+                                continue;       /* demonitored, or its actor ended */
+                } else {
+                        if (m->actor[0])
+                                name = m->actor;
+                        i = act__find_name(s, name, strlen(name));
+                        if (i == ACT_NONE || act_at(s, i)->kind != ACT_K_ACTOR) {
+                                s->dead_letters++;
+                                continue;
+                        }
+                }
+                queue_copy(s, i, m, m->type, s->rxbuf, (size_t) r, false);
+        }
+}
+
 /* Up to the budget of messages from other groups: how many. */
 static unsigned lanes_run(airsup_sys *s) {
         unsigned n = 0;
+
+        if (__builtin_expect(s->a->stash != NULL, 0))
+                stash_run(s);
 
         while (n < s->budget && !s->gave_up) {
                 uint32_t to_len = 0;
@@ -294,8 +337,16 @@ static unsigned lanes_run(airsup_sys *s) {
                 }
                 if (r == -EBADMSG)
                         continue;
+                if (r == -ENOMSG) {
+                        stash_run(s);   /* a DOWN came on the channel */
+                        continue;
+                }
                 if (r < 0) {
                         s->lanes_busy = false;
+                        /* The channel was read on the way: a DOWN may
+                         * have come with it. */
+                        if (s->a->stash)
+                                stash_run(s);
                         return n;
                 }
                 if (s->m_lane.flags & AIRSUP_MSG_REPLY)

@@ -183,6 +183,9 @@ struct airsup_sys {
          * by correlation id, 0 empty. */
         struct act_ask *asks;
         uint32_t asks_cap, asks_n;
+        /* Monitors asked for by actors: the monitor's ref, the actor's. */
+        struct act_mon { uint64_t mref; airsup_ref actor; } *mons;
+        uint32_t mons_n, mons_cap;
 
         act_pub pub;
         uint64_t processed, failures, restarts, escalations, dead_letters, queued;
@@ -292,6 +295,8 @@ typedef struct act_ask {
  * not that instance that was asked. */
 int act__ask_take(airsup_sys *s, uint64_t correlation, const char *peer, act_ask *ret);
 void act__asks_free(airsup_sys *s);
+/* The actor monitor MREF was asked for by, taken off: 1, or 0 if none. */
+int act__mon_take(airsup_sys *s, uint64_t mref, airsup_ref *ret_actor);
 
 /* actor-pub.c */
 int act__pub_init(airsup_sys *s, unsigned capacity);

@@ -105,6 +105,8 @@ static int sender_set(airsup *a, uint32_t index, const char *name) {
         return 0;
 }
 
+static bool monitor_take(airsup *a, uint64_t ref);
+
 /* BELL and INBOX, whenever they come; the fds are used or closed. */
 static int handle(airsup *a, const chan_record *rec, int *fds, size_t n_fds) {
         int r = 0;
@@ -137,6 +139,16 @@ static int handle(airsup *a, const chan_record *rec, int *fds, size_t n_fds) {
                 /* Told twice of the same lane: it is there already. */
                 if (r == -EINVAL)
                         r = 0;
+                break;
+        case CHAN_DOWN:
+                /* A monitor's: a message for airsup_recv(), once. */
+                if (monitor_take(a, rec->down.ref)) {
+                        airsup_down d = { .ref = rec->down.ref, .code = rec->down.code, .status = rec->down.status };
+                        airsup_msg m = { .type = AIRSUP_TYPE_DOWN, .len = sizeof(d) };
+                        memcpy(d.name, rec->down.name, sizeof(d.name));
+                        memcpy(m.sender, rec->down.name, sizeof(m.sender));
+                        r = airsup__stash_push(a, &m, &d, sizeof(d));
+                }
                 break;
         case CHAN_PING: {
                 /* Answered from whatever loop read it: proof that it runs. */
@@ -240,6 +252,7 @@ EXPORT airsup *airsup_detach(airsup *a) {
                 (void) close(a->epfd);
         free(a->senders);
         airsup__stash_free(a);
+        free(a->monitors);
         /* The channel stays open: it is the process's, not the handle's. */
         free(a);
         return NULL;
@@ -404,21 +417,14 @@ int airsup__lookup_group(airsup *a, const char *name, uint64_t timeout_ns, airsu
         }
 }
 
-/* REGISTER or UNREGISTER, and airsupd's answer. */
-int airsup__register(airsup *a, int type, const char *name, const char *actor) {
+int airsup__call(airsup *a, chan_record *q) {
         uint64_t deadline = shm_deadline(ATTACH_TIMEOUT_NS);
-        chan_record q;
-        uint32_t req;
+        uint32_t req = ++a->next_req;
         int r;
 
-        if (!a || !name || !chan_actor_name_valid(name) || (actor && !chan_actor_name_valid(actor)))
-                return -EINVAL;
-        chan_init(&q, (chan_type) type);
-        memcpy(q.reg.name, name, strlen(name));
-        if (actor)
-                memcpy(q.reg.actor, actor, strlen(actor));
-        req = q.reg.req = ++a->next_req;
-        r = fds_send(a->chan, &q, q.h.len, NULL, 0);
+        /* REGISTER, UNREGISTER and MONITOR all start with {hdr, req}. */
+        q->reg.req = req;
+        r = fds_send(a->chan, q, q->h.len, NULL, 0);
         if (r < 0)
                 return r;
         for (;;) {
@@ -438,6 +444,68 @@ int airsup__register(airsup *a, int type, const char *name, const char *actor) {
                         return 0;
                 (void) handle(a, &rec, fds, n_fds);
         }
+}
+
+/* REGISTER or UNREGISTER, and airsupd's answer. */
+int airsup__register(airsup *a, int type, const char *name, const char *actor) {
+        chan_record q;
+
+        if (!a || !name || !chan_actor_name_valid(name) || (actor && !chan_actor_name_valid(actor)))
+                return -EINVAL;
+        chan_init(&q, (chan_type) type);
+        memcpy(q.reg.name, name, strlen(name));
+        if (actor)
+                memcpy(q.reg.actor, actor, strlen(actor));
+        return airsup__call(a, &q);
+}
+
+static bool monitor_take(airsup *a, uint64_t ref) {
+        for (size_t k = 0; k < a->n_monitors; k++)
+                if (a->monitors[k] == ref) {
+                        a->monitors[k] = a->monitors[--a->n_monitors];
+                        return true;
+                }
+        return false;
+}
+
+EXPORT int airsup_monitor(airsup *a, const char *name, uint64_t *ret_ref) {
+        chan_record q;
+        uint64_t ref;
+        int r;
+
+        if (!a || !name || strnlen(name, CHAN_NAME_MAX) >= CHAN_NAME_MAX ||
+            (!chan_name_valid(name) && !chan_actor_name_valid(name)))
+                return -EINVAL;
+        if (a->n_monitors == a->cap_monitors) {
+                size_t cap = a->cap_monitors ? a->cap_monitors * 2 : 8;
+                uint64_t *n = reallocarray(a->monitors, cap, sizeof(*n));
+                if (!n)
+                        return -ENOMEM;
+                a->monitors = n;
+                a->cap_monitors = cap;
+        }
+        ref = ++a->next_monitor;
+        /* Listed before the ask: a DOWN may come right behind its DONE. */
+        a->monitors[a->n_monitors++] = ref;
+        chan_init(&q, CHAN_MONITOR);
+        q.monitor.ref = ref;
+        memcpy(q.monitor.name, name, strlen(name));
+        r = airsup__call(a, &q);
+        if (r < 0) {
+                (void) monitor_take(a, ref);
+                return r;
+        }
+        if (ret_ref)
+                *ret_ref = ref;
+        return 0;
+}
+
+EXPORT int airsup_demonitor(airsup *a, uint64_t ref) {
+        if (!a || ref == 0)
+                return -EINVAL;
+        /* airsupd's entry stays until the target goes down; its DOWN is
+         * then dropped here. */
+        return monitor_take(a, ref) ? 0 : -ENOENT;
 }
 
 EXPORT int airsup_register(airsup *a, const char *name) {
@@ -651,6 +719,13 @@ EXPORT int airsup_recv(airsup *a, airsup_msg *m, void *buf, size_t size, uint64_
                 uint32_t lane = 0;
                 int r = airsup__recv_env(a, m, buf, size, timeout_ns, &e, &lane, NULL);
 
+                if (r == -ENOMSG) {
+                        r = airsup__stash_pop(a, m, buf, size);
+                        if (r != 0)
+                                return r;
+                        continue;
+                }
+
                 /* A reply outside airsup_request() came too late. */
                 if (r >= 0 && (m->flags & AIRSUP_MSG_REPLY)) {
                         a->late_replies++;
@@ -701,6 +776,9 @@ int airsup__recv_env(airsup *a, airsup_msg *m, void *buf, size_t size, uint64_t 
                         r = airsup_process(a);
                         if (r < 0 && r != -EBADMSG && r != -ECONNRESET)
                                 return r;
+                        /* airsupd's DOWN, for airsup_recv() to give first. */
+                        if (!io_deadline && a->stash)
+                                return -ENOMSG;
                 }
                 r = shm_mailbox_take(a->mb, SHM_NOW_AUTO, e, buf, size, lane);
                 if (r >= 0 || r == -EMSGSIZE) {
@@ -726,6 +804,8 @@ int airsup__recv_env(airsup *a, airsup_msg *m, void *buf, size_t size, uint64_t 
                         r = airsup_process(a);
                         if (r < 0 && r != -EBADMSG && r != -ECONNRESET)
                                 return r;
+                        if (!io_deadline && a->stash)
+                                return -ENOMSG;
                         continue;
                 }
                 spun = drained = false;

@@ -84,6 +84,29 @@ int airsup_lookup_wait(airsup *a, const char *name, uint64_t wait_ns, airsup_des
 int airsup_register(airsup *a, const char *name);
 int airsup_unregister(airsup *a, const char *name);
 
+/* Monitors (airsup(3), MONITORS): airsupd tells this process, once, when
+ * the instance NAME names ("GROUP" of one instance, "GROUP[i]", or a
+ * registered name: its holder now) goes down, or at once if it is not
+ * up: airsup_recv() then gives a message of type AIRSUP_TYPE_DOWN whose
+ * payload is an airsup_down.  A monitor ends with its DOWN, with
+ * airsup_demonitor(), or with this process (a new incarnation monitors
+ * again).  -ENOENT: no such instance or name. */
+#define AIRSUP_TYPE_DOWN UINT32_C(0xffffff02)
+enum {
+        AIRSUP_DOWN_EXITED = 1,         /* it exited by itself: status is its exit status */
+        AIRSUP_DOWN_KILLED = 2,         /* a signal killed it: status is the signal */
+        AIRSUP_DOWN_STOPPED = 3,        /* stopped on purpose: the operator, its supervisor, a shutdown */
+        AIRSUP_DOWN_NOPROC = 4,         /* it was not up when the monitor was asked for */
+};
+typedef struct airsup_down {
+        uint64_t ref;                   /* the monitor's, from airsup_monitor() */
+        uint32_t code;                  /* AIRSUP_DOWN_* */
+        int32_t status;
+        char name[AIRSUP_NAME_MAX];     /* the instance that went down */
+} airsup_down;
+int airsup_monitor(airsup *a, const char *name, uint64_t *ret_ref);
+int airsup_demonitor(airsup *a, uint64_t ref);
+
 /* The instance a destination's lane leads to. */
 const char *airsup_dest_name(const airsup_dest *d);
 /* Event loops that send: after a send with AIRSUP_FAIL said -EAGAIN,
@@ -266,6 +289,11 @@ int airsup_ask(airsup_sys *s, airsup_dest *d, uint32_t type, const void *data, s
  * name of its own): lookups of NAME lead to "INSTANCE/ACTOR".  The name
  * goes when the process ends; airsup_unregister() ends it before. */
 int airsup_sys_register(airsup_sys *s, airsup_ref r, const char *name);
+
+/* From a handler: the running actor is told AIRSUP_TYPE_DOWN (an
+ * airsup_down) when the instance NAME names goes down, as
+ * airsup_monitor() says. */
+int airsup_sys_monitor(airsup_sys *s, const char *name, uint64_t *ret_ref);
 
 /* The attached handle an actor system was made with (NULL if none): for
  * airsup_lookup() and airsup_reply() from a handler. */

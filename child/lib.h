@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "child/airsup.h"
+#include "common/channel.h"
 #include "shm/shm.h"
 
 /* Envelope flags, in the lane envelope's sender word (a sender's own
@@ -54,12 +55,17 @@ struct airsup {
         uint64_t next_corr;             /* the last correlation id of a request */
         uint64_t late_replies;          /* replies that matched no waiting request, dropped */
         void *req_buf;                  /* airsup_request()'s receive buffer, kept between calls */
+        uint64_t *monitors;             /* refs of the monitors waiting for their DOWN */
+        size_t n_monitors, cap_monitors;
+        uint64_t next_monitor;
         size_t req_size;
 };
 
 
 /* REGISTER or UNREGISTER (chan_type) NAME, for ACTOR (NULL: the process). */
 int airsup__register(airsup *a, int type, const char *name, const char *actor);
+/* REC (its req set here) to airsupd, and its DONE or ERROR. */
+int airsup__call(airsup *a, chan_record *rec);
 int airsup__lookup_group(airsup *a, const char *name, uint64_t timeout_ns, airsup_dest **ret);
 /* One message off the lanes, waiting up to TIMEOUT_NS, with its envelope
  * (as airsup_recv() before anything is taken off the payload).
@@ -71,6 +77,8 @@ int airsup__recv_env(airsup *a, airsup_msg *m, void *buf, size_t size, uint64_t 
 /* request.c: a message kept while a request waited, for airsup_recv():
  * 1 and it, 0 if none, -EMSGSIZE (m->len says what is needed). */
 int airsup__stash_pop(airsup *a, airsup_msg *m, void *buf, size_t size);
+/* M and LEN bytes of DATA, kept for airsup_recv(). */
+int airsup__stash_push(airsup *a, const airsup_msg *m, const void *data, size_t len);
 void airsup__stash_free(airsup *a);
 /* A new correlation id, never 0. */
 uint64_t airsup__correlation(airsup *a);

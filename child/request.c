@@ -28,7 +28,7 @@ uint64_t airsup__correlation(airsup *a) {
         return a->next_corr;
 }
 
-static int stash_push(airsup *a, const airsup_msg *m, const void *data, size_t len) {
+int airsup__stash_push(airsup *a, const airsup_msg *m, const void *data, size_t len) {
         airsup_stash *st;
         size_t n = 0;
 
@@ -152,7 +152,7 @@ EXPORT int airsup_request(airsup *a, airsup_dest *d, uint32_t type, const void *
                                 p += e.to_len;
                                 n -= e.to_len;
                         }
-                        r = stash_push(a, &m, p, n);
+                        r = airsup__stash_push(a, &m, p, n);
                         if (r < 0)
                                 break;
                         (void) airsup_commit(a, &m);

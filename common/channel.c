@@ -20,6 +20,8 @@ static const struct {
         [CHAN_REGISTER] = { sizeof(chan_register), 0 },
         [CHAN_UNREGISTER] = { sizeof(chan_register), 0 },
         [CHAN_DONE] = { sizeof(chan_done), 0 },
+        [CHAN_MONITOR] = { sizeof(chan_monitor), 0 },
+        [CHAN_DOWN] = { sizeof(chan_down), 0 },
 };
 
 _Static_assert(sizeof(chan_record) <= CHAN_RECORD_MAX, "a record outgrew CHAN_RECORD_MAX");
@@ -98,6 +100,16 @@ int chan_parse(const void *buf, size_t len, size_t n_fds, chan_record *ret) {
                                : -EBADMSG;
         case CHAN_DONE:
                 return 0;
+        case CHAN_MONITOR:
+                return ret->monitor.ref != 0 && (chan_name_valid(ret->monitor.name) ||
+                                                 chan_actor_name_valid(ret->monitor.name))
+                               ? 0
+                               : -EBADMSG;
+        case CHAN_DOWN:
+                return ret->down.ref != 0 && ret->down.code > 0 && ret->down.code < _CHAN_DOWN_CODE_MAX &&
+                                       chan_name_valid(ret->down.name)
+                               ? 0
+                               : -EBADMSG;
         case CHAN_ERROR:
                 return ret->error.error < 0 && ret->error.error > -4096 ? 0 : -EBADMSG;
         case CHAN_BELL:

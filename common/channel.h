@@ -14,6 +14,9 @@
  *                                       supervisor gave up and the process is about to exit
  *     REGISTER req, name, actor       NAME for this instance (and its actor ACTOR, "" none)
  *     UNREGISTER req, name
+ *     MONITOR req, ref, name          tell this instance (DOWN ref) when the instance NAME
+ *                                       names (a group of one, GROUP[i], a registered
+ *                                       name) goes down: once
  *     DEAD    index, type, len, reason, actor, head
  *                                     a message that came on inbound lane INDEX was a dead
  *                                       letter in the process (no such actor, a bad address)
@@ -21,7 +24,9 @@
  *     LANE    req, index, peer, actor + fds: lane, the receiver's bell, its eventfd,
  *                                       the lane's space eventfd; ACTOR: the actor a
  *                                       registered name leads to ("" none)
- *     DONE    req                     a REGISTER or UNREGISTER done
+ *     DONE    req                     a REGISTER, UNREGISTER or MONITOR done
+ *     DOWN    ref, code, status, name the instance a MONITOR watched went down (CODE:
+ *                                       chan_down_code), or was not up when asked
  *     ERROR   req, error (negative errno)
  *     BELL    lanes                   + fds: this process's bell and eventfd
  *     INBOX   index, sender           + fds: a lane into this process's mailbox,
@@ -57,6 +62,8 @@ typedef enum chan_type {
         CHAN_REGISTER,
         CHAN_UNREGISTER,
         CHAN_DONE,
+        CHAN_MONITOR,
+        CHAN_DOWN,
         _CHAN_TYPE_MAX,
 } chan_type;
 
@@ -168,6 +175,30 @@ typedef struct chan_done {
         uint32_t reserved;
 } chan_done;
 
+typedef struct chan_monitor {
+        chan_hdr h;
+        uint32_t req;
+        uint32_t reserved;
+        uint64_t ref;                   /* the process's own id for it, echoed in DOWN */
+        char name[CHAN_NAME_MAX];
+} chan_monitor;
+
+typedef enum chan_down_code {
+        CHAN_DOWN_EXITED = 1,           /* status: its exit status */
+        CHAN_DOWN_KILLED,               /* status: the signal */
+        CHAN_DOWN_STOPPED,              /* stopped on purpose (the operator, a strategy, a shutdown) */
+        CHAN_DOWN_NOPROC,               /* it was not up when the monitor was asked for */
+        _CHAN_DOWN_CODE_MAX,
+} chan_down_code;
+
+typedef struct chan_down {
+        chan_hdr h;
+        uint64_t ref;
+        uint32_t code;                  /* chan_down_code */
+        int32_t status;
+        char name[CHAN_NAME_MAX];       /* the instance */
+} chan_down;
+
 typedef union chan_record {
         chan_hdr h;
         chan_lookup lookup;
@@ -181,6 +212,8 @@ typedef union chan_record {
         chan_dead dead;
         chan_register reg;              /* REGISTER and UNREGISTER */
         chan_done done;
+        chan_monitor monitor;
+        chan_down down;
 } chan_record;
 
 /* The fds a record of TYPE carries. */

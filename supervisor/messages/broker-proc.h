@@ -28,6 +28,11 @@ typedef struct broker_proc {
         sup_ratelimit act_events;       /* its ACTOR_EVENT and DEAD records made events */
         uint64_t act_ignored;           /* DEAD records naming no inbound lane, and refused tables */
         unsigned names;                 /* registry.c: names this process holds */
+        /* Who watches this instance (MONITOR): told DOWN when it goes
+         * down.  Watchers by name and incarnation, not by pointer: a
+         * reload may free a watcher's node; one that ended is skipped. */
+        struct broker_watch *watches;
+        unsigned n_watches, cap_watches;
         bool act_final_seen;            /* this incarnation's GAVE_UP came (taken over the budget once) */
         unsigned act_counts_seen;       /* its SUPPRESSED counts taken over the budget */
 } broker_proc;

@@ -10,6 +10,7 @@
 #include <sys/eventfd.h>
 #include <time.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -86,6 +87,9 @@ void broker_proc_done(sup_proc *p) {
         struct broker_box *b = p->broker.box;
 
         broker_channel_close(p);
+        free(p->broker.watches);
+        p->broker.watches = NULL;
+        p->broker.n_watches = p->broker.cap_watches = 0;
         if (!b)
                 return;
         for (size_t i = 0; i < b->n; i++) {
@@ -372,6 +376,110 @@ static void bad_record(sup_proc *p) {
 
 static void on_dead(sup_proc *p, const chan_dead *cd);
 
+/* Monitors.  A target keeps at most WATCH_MAX watchers: a process that
+ * monitors one instance again and again, or dies and comes back to do
+ * it, fills its list, whose ended watchers are purged first; past that, a
+ * refusal. */
+#define WATCH_MAX 4096
+
+typedef struct broker_watch {
+        char watcher[sizeof(((sup_proc *) 0)->name)];
+        unsigned incarnation;
+        uint64_t ref;
+} broker_watch;
+
+static void send_down(sup_proc *w, uint64_t ref, const char *name, uint32_t code, int32_t status) {
+        chan_record d;
+
+        if (w->broker.chan_fd < 0)
+                return;
+        chan_init(&d, CHAN_DOWN);
+        d.down.ref = ref;
+        d.down.code = code;
+        d.down.status = status;
+        (void) chan_set_name(d.down.name, name);
+        (void) chan_send(w, &d, NULL, 0);
+}
+
+/* The watcher W names, if that incarnation still runs. */
+static sup_proc *watcher_live(sup_manager *m, const broker_watch *w) {
+        sup_proc *p;
+
+        if (manager_find_proc(m, w->watcher, &p) < 0 || p->incarnation != w->incarnation || p->broker.chan_fd < 0)
+                return NULL;
+        return p;
+}
+
+static void on_monitor(sup_proc *p, const chan_monitor *mon) {
+        sup_manager *m = p->group->m;
+        const registry_entry *reg;
+        sup_proc *target = NULL;
+        broker_proc *b;
+        chan_record done;
+        int r;
+
+        r = manager_find_proc(m, mon->name, &target);
+        if (r < 0 && (reg = registry_find(m, mon->name)))
+                target = reg->owner, r = 0;
+        if (r < 0) {
+                (void) send_error(p, mon->req, r == -EINVAL ? -ENOENT : r);
+                return;
+        }
+        chan_init(&done, CHAN_DONE);
+        done.done.req = mon->req;
+        if (!target->main_alive) {
+                (void) chan_send(p, &done, NULL, 0);
+                send_down(p, mon->ref, target->name, CHAN_DOWN_NOPROC, 0);
+                return;
+        }
+        b = &target->broker;
+        if (b->n_watches == WATCH_MAX) {
+                unsigned k = 0;
+                for (unsigned i = 0; i < b->n_watches; i++)
+                        if (watcher_live(m, &b->watches[i]))
+                                b->watches[k++] = b->watches[i];
+                b->n_watches = k;
+        }
+        if (b->n_watches == WATCH_MAX) {
+                (void) send_error(p, mon->req, -ENOSPC);
+                return;
+        }
+        if (b->n_watches == b->cap_watches) {
+                unsigned cap = b->cap_watches ? b->cap_watches * 2 : 4;
+                broker_watch *n = reallocarray(b->watches, cap, sizeof(*n));
+                if (!n) {
+                        (void) send_error(p, mon->req, -ENOMEM);
+                        return;
+                }
+                b->watches = n;
+                b->cap_watches = cap;
+        }
+        b->watches[b->n_watches] = (broker_watch) { .incarnation = p->incarnation, .ref = mon->ref };
+        memcpy(b->watches[b->n_watches].watcher, p->name, sizeof(p->name));
+        b->n_watches++;
+        (void) chan_send(p, &done, NULL, 0);
+}
+
+/* P's process ended: each live watcher is told how, once. */
+static void monitors_down(sup_proc *p) {
+        sup_manager *m = p->group->m;
+        uint32_t code = CHAN_DOWN_STOPPED;
+        int32_t status = 0;
+
+        if (p->broker.n_watches == 0)
+                return;
+        if (!p->stop_requested && p->exit.code == CLD_EXITED)
+                code = CHAN_DOWN_EXITED, status = p->exit.status;
+        else if (!p->stop_requested && (p->exit.code == CLD_KILLED || p->exit.code == CLD_DUMPED))
+                code = CHAN_DOWN_KILLED, status = p->exit.status;
+        for (unsigned i = 0; i < p->broker.n_watches; i++) {
+                sup_proc *w = watcher_live(m, &p->broker.watches[i]);
+                if (w)
+                        send_down(w, p->broker.watches[i].ref, p->name, code, status);
+        }
+        p->broker.n_watches = 0;
+}
+
 /* REGISTER and UNREGISTER: DONE, or an ERROR saying why not. */
 static void on_register(sup_proc *p, const chan_record *rec) {
         sup_manager *m = p->group->m;
@@ -454,6 +562,10 @@ static int on_channel(sd_event_source *s, int fd, uint32_t revents, void *userda
                         on_register(p, &rec);
                         continue;
                 }
+                if (r >= 0 && rec.h.type == CHAN_MONITOR) {
+                        on_monitor(p, &rec.monitor);
+                        continue;
+                }
                 if (r < 0 || rec.h.type != CHAN_LOOKUP) {
                         bad_record(p);
                         continue;
@@ -529,6 +641,7 @@ void broker_channel_end(sup_proc *p) {
         for (unsigned k = 0; k < CHAN_END_BATCHES && p->broker.chan_fd >= 0; k++)
                 (void) on_channel(NULL, p->broker.chan_fd, EPOLLIN, p);
         broker_channel_close(p);
+        monitors_down(p);
 }
 
 void broker_channel_close(sup_proc *p) {

@@ -23,6 +23,16 @@
  *       waits for NAME (airsup_lookup_wait), asks it: "reg-ok NAME".
  *   req-peer reg-bad DIR
  *       the registry's refusals: "bad-ok" in DIR/bad.
+ *   req-peer lifecycle DIR
+ *       a target for monitors: if DIR/what says "exit3" (the file is
+ *       taken), exits 3 after 100 ms; else waits to be killed or stopped.
+ *   req-peer watcher TARGET DIR
+ *       monitors TARGET, appending "down NAME CODE STATUS" to DIR/watch
+ *       for each DOWN but NOPROC ("noproc", once), and monitors it again
+ *       (every 20 ms while it is not up).
+ *   req-peer actor-watcher TARGET DIR
+ *       an actor that monitors TARGET once: "actor-down NAME CODE STATUS"
+ *       in DIR/awatch.
  *   req-peer actor-client SERVER DIR
  *       an actor "asker" that asks SERVER ten times (type 1) and once
  *       something that is never answered (type 5, 200 ms): it must get
@@ -33,6 +43,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -332,6 +343,88 @@ static int reg_bad(void) {
                 pause();        /* its names stay while it lives */
 }
 
+static int lifecycle(void) {
+        char path[4096], to[4096];
+        airsup *a;
+
+        if (airsup_attach(&a) < 0)
+                return 1;
+        (void) airsup_ready(a);
+        snprintf(path, sizeof(path), "%s/what", dir);
+        snprintf(to, sizeof(to), "%s/what.taken", dir);
+        if (rename(path, to) == 0) {
+                struct timespec ts = { 0, 100000000 };
+                (void) nanosleep(&ts, NULL);
+                airsup_detach(a);       /* a sanitizer build exits 3 too */
+                return 3;
+        }
+        for (;;)
+                pause();
+}
+
+static int watcher(const char *target) {
+        bool said_noproc = false;
+        airsup_down d;
+        airsup_msg m;
+        airsup *a;
+
+        if (airsup_attach(&a) < 0)
+                return 1;
+        for (;;) {
+                int r = airsup_monitor(a, target, NULL);
+                if (r < 0) {
+                        say("watch", "FAIL monitor %d\n", r);
+                        return 1;
+                }
+                say("watch", "monitoring\n");
+                for (;;) {
+                        r = airsup_recv(a, &m, &d, sizeof(d), UINT64_MAX);
+                        if (r == (int) sizeof(d) && m.type == AIRSUP_TYPE_DOWN)
+                                break;
+                        if (r >= 0)
+                                (void) airsup_commit(a, &m);
+                }
+                if (d.code == AIRSUP_DOWN_NOPROC) {
+                        struct timespec ts = { 0, 20000000 };
+                        if (!said_noproc)
+                                say("watch", "noproc\n");
+                        said_noproc = true;
+                        (void) nanosleep(&ts, NULL);
+                } else
+                        say("watch", "down %s %u %d\n", d.name, d.code, d.status);
+        }
+}
+
+static int awatch(airsup_sys *s, airsup_ref self, void *state, const airsup_msg *m, const void *data) {
+        airsup_down d;
+
+        (void) self;
+        if (m->type == 100) {
+                int r = airsup_sys_monitor(s, state, NULL);
+                say("awatch", r == 0 ? "monitoring\n" : "FAIL monitor %d\n", r);
+                return 0;
+        }
+        if (m->type == AIRSUP_TYPE_DOWN && m->len == sizeof(d)) {
+                memcpy(&d, data, sizeof(d));
+                say("awatch", "actor-down %s %u %d\n", d.name, d.code, d.status);
+        }
+        return 0;
+}
+
+static int actor_watcher(const char *target) {
+        static const airsup_behaviour b = { .handle = awatch };
+        airsup_spawn_opts o = { .arg = (void *) target };
+        airsup_sys *s;
+        airsup_ref r;
+        airsup *a;
+
+        if (airsup_attach(&a) < 0 || airsup_sys_new(a, NULL, &s) < 0 ||
+            airsup_spawn(s, airsup_root(s), &b, &o, &r) < 0)
+                return 1;
+        (void) airsup_tell(s, r, 100, NULL, 0);
+        return airsup_sys_run(s) < 0;
+}
+
 static struct {
         const char *srv;
         uint64_t asked[11];
@@ -396,6 +489,12 @@ int main(int argc, char **argv) {
                 return dir = argv[2], server();
         if (argc == 4 && strcmp(argv[1], "client") == 0)
                 return dir = argv[3], client(argv[2]);
+        if (argc == 3 && strcmp(argv[1], "lifecycle") == 0)
+                return dir = argv[2], lifecycle();
+        if (argc == 4 && strcmp(argv[1], "watcher") == 0)
+                return dir = argv[3], watcher(argv[2]);
+        if (argc == 4 && strcmp(argv[1], "actor-watcher") == 0)
+                return dir = argv[3], actor_watcher(argv[2]);
         if (argc == 4 && strcmp(argv[1], "reg-owner") == 0)
                 return dir = argv[3], reg_name = argv[2], server();
         if (argc == 4 && strcmp(argv[1], "reg-actor") == 0)
