@@ -338,6 +338,14 @@ static int reg_bad(void) {
         BAD((r = airsup_lookup_wait(a, "nothere", 200 * MS, &d)) == -ENOENT, "lookup_wait: %d\n", r);
         clock_gettime(CLOCK_MONOTONIC, &t1);
         BAD((t1.tv_sec - t0.tv_sec) * 1000000000 + (t1.tv_nsec - t0.tv_nsec) >= (long) (200 * MS), "waited too little\n");
+        /* Monitoring one target again and again: refused at 4,096. */
+        for (k = 0; k < 5000; k++) {
+                r = airsup_monitor(a, "server", NULL);
+                if (r < 0)
+                        break;
+        }
+        BAD(k == 4096 && r == -ENOSPC, "monitor %d: %d\n", k, r);
+        BAD((r = airsup_monitor(a, "nothere", NULL)) == -ENOENT, "monitor of nothing: %d\n", r);
         say("bad", "bad-ok\n");
         for (;;)
                 pause();        /* its names stay while it lives */
