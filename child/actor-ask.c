@@ -142,6 +142,7 @@ EXPORT int airsup_ask(airsup_sys *s, airsup_dest *d, uint32_t type, const void *
                 return -EINVAL;
         if (s->asks_n >= ASKS_MAX)
                 return -ENOSPC;
+        d = airsup__pick(d, NULL);
         r = asks_grow(s);
         if (r < 0)
                 return r;

@@ -239,8 +239,9 @@ EXPORT airsup *airsup_detach(airsup *a) {
         while (a->dests) {
                 airsup_dest *d = a->dests;
                 a->dests = d->next;
-                if (!d->base)
+                if (!d->base && d->tx)
                         shm_tx_free(d->tx);
+                free(d->members);
                 if (d->space_fd >= 0)
                         (void) close(d->space_fd);
                 free(d);
@@ -281,6 +282,8 @@ EXPORT int airsup_lookup(airsup *a, const char *name, uint64_t timeout_ns, airsu
         r = airsup__lookup_group(a, group, timeout_ns, &base);
         if (r < 0)
                 return r;
+        /* An actor in a routed pool: in the instance this lookup picks. */
+        base = airsup__pick(base, NULL);
         d = calloc(1, sizeof(*d));
         if (!d)
                 return -ENOMEM;
@@ -333,6 +336,78 @@ static int registered_dest(airsup *a, const char *name, const chan_lane *l, uint
         return 0;
 }
 
+/* NAME is a pool routed per message: a destination holding one for each
+ * of its N instances, which a send picks from. */
+static int pool_dest(airsup *a, const char *name, const chan_pool *pl, uint64_t timeout_ns, airsup_dest **ret) {
+        airsup_dest *d = calloc(1, sizeof(*d));
+        int r = 0;
+
+        if (!d)
+                return -ENOMEM;
+        d->members = calloc(pl->n, sizeof(*d->members));
+        if (!d->members) {
+                free(d);
+                return -ENOMEM;
+        }
+        for (uint32_t i = 0; i < pl->n && r >= 0; i++) {
+                char inst[CHAN_NAME_MAX + 16];
+                snprintf(inst, sizeof(inst), "%s[%u]", pl->name, i);
+                r = airsup__lookup_group(a, inst, timeout_ns, &d->members[i]);
+        }
+        if (r < 0) {
+                free(d->members);
+                free(d);
+                return r;
+        }
+        d->a = a;
+        d->n_members = pl->n;
+        d->route = pl->route;
+        d->space_fd = -EBADF;
+        snprintf(d->name, sizeof(d->name), "%s", name);
+        snprintf(d->peer, sizeof(d->peer), "%s", pl->name);
+        d->next = a->dests;
+        a->dests = d;
+        *ret = d;
+        return 0;
+}
+
+/* Jump consistent hashing: KEY to one of N buckets, the same one for
+ * the same N, and a key moves only when N grows past its bucket. */
+static uint32_t jump_hash(uint64_t key, uint32_t n) {
+        int64_t b = -1, j = 0;
+
+        while (j < (int64_t) n) {
+                b = j;
+                key = key * UINT64_C(2862933555777941757) + 1;
+                j = (int64_t) ((double) (b + 1) * ((double) (INT64_C(1) << 31) / (double) ((key >> 33) + 1)));
+        }
+        return (uint32_t) b;
+}
+
+airsup_dest *airsup__pick(airsup_dest *d, const airsup_send_opts *o) {
+        airsup_dest *best;
+        uint64_t least = UINT64_MAX;
+
+        if (!d->members)
+                return d;
+        switch (d->route) {
+        case CHAN_ROUTE_LEAST_LOADED:
+                best = d->members[0];
+                for (uint32_t i = 0; i < d->n_members; i++) {
+                        uint64_t b = shm_tx_backlog(d->members[i]->tx);
+                        if (b < least) {
+                                least = b;
+                                best = d->members[i];
+                        }
+                }
+                return best;
+        case CHAN_ROUTE_HASH:
+                return d->members[jump_hash(o ? o->key : 0, d->n_members)];
+        default:
+                return d->members[d->rr++ % d->n_members];
+        }
+}
+
 int airsup__lookup_group(airsup *a, const char *name, uint64_t timeout_ns, airsup_dest **ret) {
         uint64_t deadline;
         chan_record q;
@@ -367,6 +442,8 @@ int airsup__lookup_group(airsup *a, const char *name, uint64_t timeout_ns, airsu
                         return r == 0 ? -ETIMEDOUT : r;
                 if (rec.h.type == CHAN_ERROR && rec.error.req == req)
                         return rec.error.error;
+                if (rec.h.type == CHAN_POOL && rec.pool.req == req)
+                        return pool_dest(a, name, &rec.pool, timeout_ns, ret);
                 if (rec.h.type != CHAN_LANE || rec.lane.req != req) {
                         (void) handle(a, &rec, fds, n_fds);
                         continue;
@@ -549,6 +626,8 @@ EXPORT const char *airsup_dest_name(const airsup_dest *d) {
 EXPORT int airsup_dest_fd(const airsup_dest *d) {
         if (!d)
                 return -EINVAL;
+        if (d->members)
+                return -EOPNOTSUPP;     /* many lanes: no one fd says room */
         return d->space_fd >= 0 ? d->space_fd : -EBADF;
 }
 
@@ -556,7 +635,7 @@ EXPORT int airsup_dest_arm(airsup_dest *d) {
         int r;
 
         if (!d || d->space_fd < 0)
-                return -EINVAL;
+                return d && d->members ? -EOPNOTSUPP : -EINVAL;
         if (d->armed)
                 return 0;
         r = shm_tx_arm_fd(d->tx);
@@ -601,6 +680,19 @@ EXPORT int airsup_send(airsup_dest *d, uint32_t type, const void *payload, size_
 
         if (!d || (len > 0 && !payload))
                 return -EINVAL;
+        if (d->members) {
+                /* A routed pool: every instance, or the one picked. */
+                if (d->route == CHAN_ROUTE_BROADCAST) {
+                        int first = 0;
+                        for (uint32_t i = 0; i < d->n_members; i++) {
+                                r = airsup_send(d->members[i], type, payload, len, opts);
+                                if (r < 0 && first == 0)
+                                        first = r;
+                        }
+                        return first;
+                }
+                d = airsup__pick(d, opts);
+        }
         r = envelope(type, len, opts, &e, &full, &timeout);
         if (r < 0)
                 return r;
@@ -627,6 +719,12 @@ EXPORT int airsup_reserve(airsup_dest *d, uint32_t type, size_t len, const airsu
 
         if (!d || !ret_buf)
                 return -EINVAL;
+        if (d->members) {
+                if (d->route == CHAN_ROUTE_BROADCAST)
+                        return -EOPNOTSUPP;     /* one room, many lanes: send a copy */
+                d->picked = airsup__pick(d, opts);
+                return airsup_reserve(d->picked, type, len, opts, ret_buf);
+        }
         r = envelope(type, len, opts, &e, &full, &timeout);
         if (r < 0)
                 return r;
@@ -646,6 +744,11 @@ EXPORT int airsup_reserve(airsup_dest *d, uint32_t type, size_t len, const airsu
 EXPORT int airsup_commit_send(airsup_dest *d, size_t len) {
         if (!d || len > SHM_MESSAGE_MAX)
                 return -EINVAL;
+        if (d->members) {
+                airsup_dest *m = d->picked;
+                d->picked = NULL;
+                return m ? airsup_commit_send(m, len) : -EINVAL;
+        }
         return shm_tx_commit(d->tx, (uint32_t) (len + d->actor_len));
 }
 

@@ -55,6 +55,7 @@ typedef struct airsup_send_opts {
         uint64_t correlation, reply_to;
         int full;                       /* AIRSUP_BLOCK, AIRSUP_DROP or AIRSUP_FAIL */
         uint64_t timeout_ns;            /* AIRSUP_BLOCK: how long at most */
+        uint64_t key;                   /* a pool with route = hash: one key, one instance */
 } airsup_send_opts;
 
 /* From the environment airsupd set (AIRSUP_FD): -ENOTCONN when this

@@ -29,7 +29,16 @@ struct airsup_dest {
         char name[AIRSUP_NAME_MAX];     /* as looked up */
         char peer[AIRSUP_NAME_MAX];     /* the instance its lane leads to */
         bool registered;                /* looked up by a run-time name: asked again each lookup */
+        /* A pool routed per message (airsup.conf(5) route =): a
+         * destination per instance, and how one is picked; tx is NULL. */
+        airsup_dest **members;
+        uint32_t n_members, route, rr;  /* rr: the next in turn */
+        airsup_dest *picked;            /* the member airsup_reserve() chose, for the commit */
 };
+
+/* The member of a routed pool a message goes to (D itself if D is not
+ * one; with broadcast, the next in turn). */
+airsup_dest *airsup__pick(airsup_dest *d, const airsup_send_opts *o);
 
 /* A message that came while airsup_request() waited for its reply: kept
  * for airsup_recv(), in order. */

@@ -93,6 +93,8 @@ EXPORT int airsup_request(airsup *a, airsup_dest *d, uint32_t type, const void *
 
         if (!a || !d || (len > 0 && !req) || (size > 0 && !reply) || d->a != a)
                 return -EINVAL;
+        /* To a routed pool: one instance, and only its reply. */
+        d = airsup__pick(d, NULL);
         /* The clock is read only once the answer is not the first thing
          * that comes (the receive reads it itself before it sleeps). */
         deadline = 0;

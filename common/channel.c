@@ -22,6 +22,7 @@ static const struct {
         [CHAN_DONE] = { sizeof(chan_done), 0 },
         [CHAN_MONITOR] = { sizeof(chan_monitor), 0 },
         [CHAN_DOWN] = { sizeof(chan_down), 0 },
+        [CHAN_POOL] = { sizeof(chan_pool), 0 },
 };
 
 _Static_assert(sizeof(chan_record) <= CHAN_RECORD_MAX, "a record outgrew CHAN_RECORD_MAX");
@@ -103,6 +104,11 @@ int chan_parse(const void *buf, size_t len, size_t n_fds, chan_record *ret) {
         case CHAN_MONITOR:
                 return ret->monitor.ref != 0 && (chan_name_valid(ret->monitor.name) ||
                                                  chan_actor_name_valid(ret->monitor.name))
+                               ? 0
+                               : -EBADMSG;
+        case CHAN_POOL:
+                return ret->pool.route > CHAN_ROUTE_LOOKUP && ret->pool.route < _CHAN_ROUTE_MAX && ret->pool.n > 0 &&
+                                       ret->pool.n <= CHAN_POOL_MAX && chan_name_valid(ret->pool.name)
                                ? 0
                                : -EBADMSG;
         case CHAN_DOWN:

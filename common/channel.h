@@ -24,6 +24,8 @@
  *     LANE    req, index, peer, actor + fds: lane, the receiver's bell, its eventfd,
  *                                       the lane's space eventfd; ACTOR: the actor a
  *                                       registered name leads to ("" none)
+ *     POOL    req, route, n, name     the answer to a LOOKUP of a pool whose route picks an
+ *                                       instance per message: look up NAME[0..n-1]
  *     DONE    req                     a REGISTER, UNREGISTER or MONITOR done
  *     DOWN    ref, code, status, name the instance a MONITOR watched went down (CODE:
  *                                       chan_down_code), or was not up when asked
@@ -64,6 +66,7 @@ typedef enum chan_type {
         CHAN_DONE,
         CHAN_MONITOR,
         CHAN_DOWN,
+        CHAN_POOL,
         _CHAN_TYPE_MAX,
 } chan_type;
 
@@ -199,6 +202,27 @@ typedef struct chan_down {
         char name[CHAN_NAME_MAX];       /* the instance */
 } chan_down;
 
+/* How a pool's route picks an instance (airsup.conf(5) route =). */
+typedef enum chan_route {
+        CHAN_ROUTE_LOOKUP,              /* per lookup: never sent, a LANE answers */
+        CHAN_ROUTE_ROUND_ROBIN,
+        CHAN_ROUTE_LEAST_LOADED,
+        CHAN_ROUTE_HASH,
+        CHAN_ROUTE_BROADCAST,
+        _CHAN_ROUTE_MAX,
+} chan_route;
+
+typedef struct chan_pool {
+        chan_hdr h;
+        uint32_t req;
+        uint32_t route;                 /* chan_route */
+        uint32_t n;                     /* instances */
+        uint32_t reserved;
+        char name[CHAN_NAME_MAX];       /* the group */
+} chan_pool;
+
+#define CHAN_POOL_MAX 100000            /* instances a pool may have (airsup.conf(5)) */
+
 typedef union chan_record {
         chan_hdr h;
         chan_lookup lookup;
@@ -214,6 +238,7 @@ typedef union chan_record {
         chan_done done;
         chan_monitor monitor;
         chan_down down;
+        chan_pool pool;
 } chan_record;
 
 /* The fds a record of TYPE carries. */

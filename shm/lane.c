@@ -425,6 +425,15 @@ static int refresh_head(shm_tx *t) {
         return 0;
 }
 
+uint64_t shm_tx_backlog(shm_tx *t) {
+        if (!t)
+                return 0;
+        /* A garbled head counts as full: such a lane is the last choice. */
+        if (refresh_head(t) < 0)
+                return UINT64_MAX;
+        return t->pub - t->head;
+}
+
 /* Whether NEED more bytes fit, by the last reading of head. */
 static inline bool fits(const shm_tx *t, uint64_t need) {
         uint64_t used = t->tail - t->head;

@@ -152,6 +152,9 @@ uint32_t shm_tx_message_max(const shm_tx *t);
  * send again. */
 int shm_tx_arm_fd(shm_tx *t);
 void shm_tx_disarm_fd(shm_tx *t);
+/* Bytes published and not yet freed by the receiver (its head read now):
+ * how far behind it is.  UINT64_MAX if the head is garbage. */
+uint64_t shm_tx_backlog(shm_tx *t);
 /* The lane's published byte position: where the next message goes (0
  * for the first ever). */
 uint64_t shm_tx_position(const shm_tx *t);

@@ -134,6 +134,9 @@ typedef enum cfg_apply {
         X(SUBSCRIBE,        "subscribe",        CFG_IN_GROUP,      RESTART,    parse_subscribe,        NODE(subscribe), \
           .multiline = true)                                                                                    \
         X(SUBSCRIBE_ALL,    "subscribe_all",    CFG_IN_GROUP,      RESTART,    parse_yes_no,           NODE(subscribe_all)) \
+        X(ROUTE,            "route",            CFG_IN_GROUP,      IN_PLACE,   parse_enum,             NODE(route), \
+          .def = CFG_ROUTE_LOOKUP, .from_string = cfg_route_from_string,                           \
+          .expected = "lookup, round_robin, least_loaded, hash or broadcast")                                   \
         X(MEMORY_MAX,       "memory_max",       CFG_IN_GROUP,      IN_PLACE,   parse_limit,            LIMIT(MEMORY_MAX)) \
         X(MEMORY_HIGH,      "memory_high",      CFG_IN_GROUP,      IN_PLACE,   parse_limit,            LIMIT(MEMORY_HIGH)) \
         X(PIDS_MAX,         "pids_max",         CFG_IN_GROUP,      IN_PLACE,   parse_limit,            LIMIT(PIDS_MAX)) \

@@ -30,6 +30,18 @@ typedef enum cfg_ready {
         _CFG_READY_INVALID = -EINVAL,
 } cfg_ready;
 
+/* How a sender's messages to a pool pick an instance: once per lookup
+ * (each lookup the next instance, as before), or per message. */
+typedef enum cfg_route {
+        CFG_ROUTE_LOOKUP,
+        CFG_ROUTE_ROUND_ROBIN,
+        CFG_ROUTE_LEAST_LOADED,
+        CFG_ROUTE_HASH,
+        CFG_ROUTE_BROADCAST,
+        _CFG_ROUTE_MAX,
+        _CFG_ROUTE_INVALID = -EINVAL,
+} cfg_route;   /* the values of chan_route (common/channel.h), which carries it */
+
 typedef enum cfg_health {
         CFG_HEALTH_NONE,
         CFG_HEALTH_HEARTBEAT,
@@ -153,6 +165,7 @@ typedef struct cfg_node {
         unsigned n_subjects;
         unsigned subscribe_line;
         bool subscribe_all;             /* a pool: every instance gets each message, not one */
+        cfg_route route;
 } cfg_node;
 
 typedef struct cfg {

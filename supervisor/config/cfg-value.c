@@ -509,6 +509,15 @@ static const char *const output_names[_CFG_OUTPUT_MAX] = {
         [CFG_OUTPUT_CONSOLE] = "console",
 };
 
+static const char *const route_names[_CFG_ROUTE_MAX] = {
+        [CFG_ROUTE_LOOKUP] = "lookup",
+        [CFG_ROUTE_ROUND_ROBIN] = "round_robin",
+        [CFG_ROUTE_LEAST_LOADED] = "least_loaded",
+        [CFG_ROUTE_HASH] = "hash",
+        [CFG_ROUTE_BROADCAST] = "broadcast",
+};
+
+DEFINE_STRING_TABLE(cfg_route, cfg_route, route_names, _CFG_ROUTE_MAX)
 DEFINE_STRING_TABLE(cfg_shutdown, cfg_shutdown, shutdown_names, _CFG_SHUTDOWN_MAX)
 DEFINE_STRING_TABLE(cfg_ready, cfg_ready, ready_names, _CFG_READY_MAX)
 DEFINE_STRING_TABLE(cfg_output, cfg_output, output_names, _CFG_OUTPUT_MAX)

@@ -61,6 +61,8 @@ const char *cfg_signal_to_string(int signo);
 cfg_shutdown cfg_shutdown_from_string(const char *s);
 const char *cfg_shutdown_to_string(cfg_shutdown s);
 cfg_ready cfg_ready_from_string(const char *s);
+cfg_route cfg_route_from_string(const char *s);
+const char *cfg_route_to_string(cfg_route r);
 const char *cfg_ready_to_string(cfg_ready r);
 cfg_output cfg_output_from_string(const char *s);
 const char *cfg_output_to_string(cfg_output o);

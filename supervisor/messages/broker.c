@@ -321,12 +321,28 @@ static int resolve(sup_manager *m, const char *name, sup_proc **ret) {
         return 0;
 }
 
+_Static_assert((int) CFG_ROUTE_BROADCAST == (int) CHAN_ROUTE_BROADCAST && (int) _CFG_ROUTE_MAX == (int) _CHAN_ROUTE_MAX,
+               "a pool's route travels as itself");
+
 static void on_lookup(sup_proc *p, const chan_lookup *lk) {
         const registry_entry *reg = NULL;
+        sup_node *n = manager_find_node(p->group->m, lk->name);
         sup_proc *dest;
         broker_lane *l = NULL;
         chan_record reply;
         int r, fds[4];
+
+        /* A pool routed per message: the sender looks its instances up
+         * and picks one for each message itself. */
+        if (n && !n->cfg->supervisor && n->n_procs > 1 && n->cfg->route != CFG_ROUTE_LOOKUP) {
+                chan_init(&reply, CHAN_POOL);
+                reply.pool.req = lk->req;
+                reply.pool.route = (uint32_t) n->cfg->route;
+                reply.pool.n = (uint32_t) n->n_procs;
+                (void) chan_set_name(reply.pool.name, n->cfg->name);
+                (void) chan_send(p, &reply, NULL, 0);
+                return;
+        }
 
         r = resolve(p->group->m, lk->name, &dest);
         /* Not a group's or an instance's: a name registered at run time. */

@@ -33,6 +33,12 @@
  *   req-peer actor-watcher TARGET DIR
  *       an actor that monitors TARGET once: "actor-down NAME CODE STATUS"
  *       in DIR/awatch.
+ *   req-peer route-worker DIR
+ *       appends each message's number to DIR/w-PID.
+ *   req-peer route-send POOL N DIR
+ *       sends N messages numbered 0..N-1 to POOL (its route picks); with
+ *       route = hash the key of message k is k % 10 and its number is the
+ *       key.  "sent" in DIR/sent-POOL.
  *   req-peer actor-client SERVER DIR
  *       an actor "asker" that asks SERVER ten times (type 1) and once
  *       something that is never answered (type 5, 200 ms): it must get
@@ -433,6 +439,45 @@ static int actor_watcher(const char *target) {
         return airsup_sys_run(s) < 0;
 }
 
+static int route_worker(void) {
+        char file[64];
+        uint32_t v;
+        airsup_msg m;
+        airsup *a;
+
+        snprintf(file, sizeof(file), "w-%d", (int) getpid());
+        if (airsup_attach(&a) < 0)
+                return 1;
+        (void) airsup_ready(a);
+        for (;;) {
+                int n = airsup_recv(a, &m, &v, sizeof(v), UINT64_MAX);
+                if (n == sizeof(v))
+                        say(file, "%u\n", v);
+                if (n >= 0)
+                        (void) airsup_commit(a, &m);
+        }
+}
+
+static int route_send(const char *pool, uint32_t n) {
+        char file[96];
+        airsup_dest *d;
+        airsup *a = NULL;
+        int r;
+
+        r = airsup_attach(&a);
+        if (r >= 0)
+                r = airsup_lookup(a, pool, 5 * SEC, &d);
+        for (uint32_t k = 0; r >= 0 && k < n; k++) {
+                airsup_send_opts o = { .full = AIRSUP_BLOCK, .timeout_ns = 5 * SEC, .key = k % 10 };
+                uint32_t v = strstr(pool, "hash") ? k % 10 : k;
+                r = airsup_send(d, 1, &v, sizeof(v), &o);
+        }
+        snprintf(file, sizeof(file), "sent-%s", pool);
+        say(file, r >= 0 ? "sent\n" : "FAIL %d\n", r);
+        airsup_detach(a);
+        return r < 0;
+}
+
 static struct {
         const char *srv;
         uint64_t asked[11];
@@ -497,6 +542,10 @@ int main(int argc, char **argv) {
                 return dir = argv[2], server();
         if (argc == 4 && strcmp(argv[1], "client") == 0)
                 return dir = argv[3], client(argv[2]);
+        if (argc == 3 && strcmp(argv[1], "route-worker") == 0)
+                return dir = argv[2], route_worker();
+        if (argc == 5 && strcmp(argv[1], "route-send") == 0)
+                return dir = argv[4], route_send(argv[2], (uint32_t) strtoul(argv[3], NULL, 10));
         if (argc == 3 && strcmp(argv[1], "lifecycle") == 0)
                 return dir = argv[2], lifecycle();
         if (argc == 4 && strcmp(argv[1], "watcher") == 0)

@@ -58,6 +58,7 @@ static const struct {
         { "stderr", "null" },
         { "subscribe", "orders.* billing.>" },
         { "subscribe_all", "yes" },
+        { "route", "hash" },
         { "log_max", "1M" },
         { "log_keep", "2" },
         { "memory_max", "64M" },
