@@ -82,6 +82,81 @@ int act__mon_take(airsup_sys *s, uint64_t mref, airsup_ref *ret_actor) {
         return 0;
 }
 
+EXPORT int airsup_sys_subscribe(airsup_sys *s, airsup_ref r, const char *pattern) {
+        struct act_sub *n;
+        bool known = false;
+        uint32_t id;
+        int k;
+
+        if (!s || !s->a || !pattern || !subject_valid(pattern, true) || act_slot(s, r) == ACT_NONE ||
+            act_at(s, act_slot(s, r))->kind != ACT_K_ACTOR)
+                return -EINVAL;
+        for (id = 0; id < s->subs_n; id++)
+                if (s->subs[id].pattern && strcmp(s->subs[id].pattern, pattern) == 0) {
+                        if (s->subs[id].actor == r)
+                                return 0;
+                        known = true;
+                }
+        /* airsupd knows the process by its patterns, once each. */
+        if (!known) {
+                k = airsup_subscribe(s->a, pattern, 0);
+                if (k < 0)
+                        return k;
+        }
+        for (id = 0; id < s->subs_n && s->subs[id].pattern; id++)
+                ;
+        if (id == s->subs_n) {
+                n = reallocarray(s->subs, s->subs_n + 1, sizeof(*n));
+                if (!n)
+                        return -ENOMEM;
+                s->subs = n;
+                s->subs[s->subs_n++] = (struct act_sub) {};
+        }
+        s->subs[id].pattern = strdup(pattern);
+        if (!s->subs[id].pattern)
+                return -ENOMEM;
+        k = subject_index_add(&s->sub_idx, pattern, id);
+        if (k < 0) {
+                free(s->subs[id].pattern);
+                s->subs[id].pattern = NULL;
+                return k;
+        }
+        s->subs[id].actor = r;
+        return 0;
+}
+
+typedef struct subs_walk {
+        airsup_sys *s;
+        void (*fn)(airsup_sys *s, uint32_t i, void *u);
+        void *u;
+} subs_walk;
+
+static void sub_hit(uint32_t id, void *userdata) {
+        subs_walk *w = userdata;
+        uint32_t i;
+
+        if (id >= w->s->subs_n || !w->s->subs[id].pattern)
+                return;
+        i = act_slot(w->s, w->s->subs[id].actor);
+        if (i != ACT_NONE)
+                w->fn(w->s, i, w->u);
+}
+
+void act__subs_foreach(airsup_sys *s, const char *subject, void (*fn)(airsup_sys *s, uint32_t i, void *u), void *u) {
+        subs_walk w = { s, fn, u };
+
+        (void) subject_index_foreach(&s->sub_idx, subject, sub_hit, &w);
+}
+
+void act__subs_free(airsup_sys *s) {
+        for (uint32_t k = 0; k < s->subs_n; k++)
+                free(s->subs[k].pattern);
+        free(s->subs);
+        s->subs = NULL;
+        s->subs_n = 0;
+        subject_index_done(&s->sub_idx);
+}
+
 EXPORT int airsup_sys_monitor(airsup_sys *s, const char *name, uint64_t *ret_ref) {
         uint64_t mref;
         int r;

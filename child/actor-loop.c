@@ -316,6 +316,59 @@ static void stash_run(airsup_sys *s) {
         }
 }
 
+typedef struct pub_walk {
+        size_t len;                     /* the payload's, after the subject */
+        const uint8_t *data;
+        unsigned n;
+} pub_walk;
+
+static void pub_hit(airsup_sys *s, uint32_t i, void *u) {
+        pub_walk *w = u;
+        airsup_msg *m = &s->m_lane;
+
+        w->n++;
+        if (act_at(s, i)->run != ACT_R_RUNNING) {
+                queue_copy(s, i, m, m->type, w->data, w->len, false);
+                return;
+        }
+        /* Each subscriber's handler straight from the lane, as one
+         * message to one actor is. */
+        if (invoke(s, i, m, w->data) && act_at(s, i)->kind == ACT_K_ACTOR)
+                queue_copy(s, i, m, m->type, w->data, w->len, true);
+}
+
+/* A message published to a subject (its first TO_LEN bytes): to every
+ * actor whose subscription matches it; none: the actor "main", else a
+ * dead letter. */
+static void lane_publish(airsup_sys *s, size_t len, uint32_t to_len) {
+        airsup_msg *m = &s->m_lane;
+        pub_walk w = { .data = (const uint8_t *) s->rxbuf + to_len };
+        uint32_t i;
+
+        if (to_len > len || to_len >= sizeof(m->subject)) {
+                s->dead_letters++;
+                return;
+        }
+        memcpy(m->subject, s->rxbuf, to_len);
+        m->subject[to_len] = '\0';
+        if (!subject_valid(m->subject, false)) {
+                s->dead_letters++;
+                return;
+        }
+        m->len = (uint32_t) (len - to_len);
+        w.len = m->len;
+        m->actor[0] = '\0';
+        m->from = 0;
+        act__subs_foreach(s, m->subject, pub_hit, &w);
+        if (w.n > 0)
+                return;
+        i = act__find_name(s, LANE_NAME, strlen(LANE_NAME));
+        if (i != ACT_NONE && act_at(s, i)->kind == ACT_K_ACTOR)
+                pub_hit(s, i, &w);
+        else
+                s->dead_letters++;
+}
+
 /* Up to the budget of messages from other groups: how many. */
 static unsigned lanes_run(airsup_sys *s) {
         unsigned n = 0;
@@ -351,6 +404,8 @@ static unsigned lanes_run(airsup_sys *s) {
                 }
                 if (s->m_lane.flags & AIRSUP_MSG_REPLY)
                         lane_reply(s, (size_t) r);
+                else if (s->m_lane.flags & AIRSUP_MSG_PUBLISH)
+                        lane_publish(s, (size_t) r, to_len);
                 else
                         lane_deliver(s, (size_t) r, to_len);
                 (void) airsup_commit(s->a, &s->m_lane);

@@ -29,6 +29,7 @@
 #include "common/actor-table.h"
 #include "common/channel.h"
 #include "common/policy.h"
+#include "common/subject.h"
 
 #define ACT_CHUNK_SHIFT 12
 #define ACT_CHUNK       (1u << ACT_CHUNK_SHIFT)         /* slots per chunk */
@@ -183,6 +184,11 @@ struct airsup_sys {
          * by correlation id, 0 empty. */
         struct act_ask *asks;
         uint32_t asks_cap, asks_n;
+        /* Actors' subscriptions: a local index, id -> the actor (a slot
+         * of subs); the process subscribes each pattern once at airsupd. */
+        subject_index sub_idx;
+        struct act_sub { airsup_ref actor; char *pattern; } *subs;
+        uint32_t subs_n;
         /* Monitors asked for by actors: the monitor's ref, the actor's. */
         struct act_mon { uint64_t mref; airsup_ref actor; } *mons;
         uint32_t mons_n, mons_cap;
@@ -295,6 +301,9 @@ typedef struct act_ask {
  * not that instance that was asked. */
 int act__ask_take(airsup_sys *s, uint64_t correlation, const char *peer, act_ask *ret);
 void act__asks_free(airsup_sys *s);
+/* FN for each actor whose subscription matches SUBJECT. */
+void act__subs_foreach(airsup_sys *s, const char *subject, void (*fn)(airsup_sys *s, uint32_t i, void *u), void *u);
+void act__subs_free(airsup_sys *s);
 /* The actor monitor MREF was asked for by, taken off: 1, or 0 if none. */
 int act__mon_take(airsup_sys *s, uint64_t mref, airsup_ref *ret_actor);
 

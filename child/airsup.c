@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,6 +25,7 @@
 #include "common/actor-addr.h"
 #include "common/channel.h"
 #include "common/fds.h"
+#include "common/subject.h"
 #include "shm/shm.h"
 
 #define EXPORT __attribute__((visibility("default")))
@@ -120,6 +123,15 @@ static int handle(airsup *a, const chan_record *rec, int *fds, size_t n_fds) {
                 r = shm_mailbox_open(fds[0], fds[1], &a->mb);
                 if (r < 0)
                         break;
+                {
+                        /* The interest page: a u64 airsupd moves when
+                         * subscriptions change; publishers read it. */
+                        struct stat st;
+                        void *pg;
+                        if (fstat(fds[2], &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 4096 &&
+                            (pg = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fds[2], 0)) != MAP_FAILED)
+                                a->gen = pg;
+                }
                 a->event_fd = fds[1];
                 fds[1] = -EBADF;
                 {
@@ -163,6 +175,25 @@ static int handle(airsup *a, const chan_record *rec, int *fds, size_t n_fds) {
         }
         close_fds(fds, n_fds);
         return r;
+}
+
+int airsup__read_record(airsup *a, uint64_t deadline, chan_record *rec, int fds[4], size_t *n_fds) {
+        for (;;) {
+                uint64_t now = shm_now();
+                int r;
+
+                *n_fds = 0;
+                r = now >= deadline ? 0 : read_one(a, ms_until(deadline, now), rec, fds, n_fds);
+                if (r == -EBADMSG)
+                        continue;
+                if (r <= 0)
+                        return r == 0 ? -ETIMEDOUT : r;
+                return 0;
+        }
+}
+
+void airsup__handle(airsup *a, const chan_record *rec, int *fds, size_t n_fds) {
+        (void) handle(a, rec, fds, n_fds);
 }
 
 EXPORT int airsup_process(airsup *a) {
@@ -247,12 +278,15 @@ EXPORT airsup *airsup_detach(airsup *a) {
                 free(d);
         }
         shm_mailbox_free(a->mb);
+        if (a->gen)
+                (void) munmap((void *) a->gen, 4096);
         if (a->event_fd >= 0)
                 (void) close(a->event_fd);
         if (a->epfd >= 0)
                 (void) close(a->epfd);
         free(a->senders);
         airsup__stash_free(a);
+        airsup__topics_free(a);
         free(a->monitors);
         /* The channel stays open: it is the process's, not the handle's. */
         free(a);
@@ -339,19 +373,30 @@ static int registered_dest(airsup *a, const char *name, const chan_lane *l, uint
 /* NAME is a pool routed per message: a destination holding one for each
  * of its N instances, which a send picks from. */
 static int pool_dest(airsup *a, const char *name, const chan_pool *pl, uint64_t timeout_ns, airsup_dest **ret) {
+        int r = airsup__pool_new(a, pl->name, pl->n, pl->route, timeout_ns, ret);
+
+        if (r < 0)
+                return r;
+        snprintf((*ret)->name, sizeof((*ret)->name), "%s", name);
+        (*ret)->next = a->dests;
+        a->dests = *ret;
+        return 0;
+}
+
+int airsup__pool_new(airsup *a, const char *group, uint32_t n, uint32_t route, uint64_t timeout_ns, airsup_dest **ret) {
         airsup_dest *d = calloc(1, sizeof(*d));
         int r = 0;
 
         if (!d)
                 return -ENOMEM;
-        d->members = calloc(pl->n, sizeof(*d->members));
+        d->members = calloc(n, sizeof(*d->members));
         if (!d->members) {
                 free(d);
                 return -ENOMEM;
         }
-        for (uint32_t i = 0; i < pl->n && r >= 0; i++) {
+        for (uint32_t i = 0; i < n && r >= 0; i++) {
                 char inst[CHAN_NAME_MAX + 16];
-                snprintf(inst, sizeof(inst), "%s[%u]", pl->name, i);
+                snprintf(inst, sizeof(inst), "%s[%u]", group, i);
                 r = airsup__lookup_group(a, inst, timeout_ns, &d->members[i]);
         }
         if (r < 0) {
@@ -360,13 +405,10 @@ static int pool_dest(airsup *a, const char *name, const chan_pool *pl, uint64_t 
                 return r;
         }
         d->a = a;
-        d->n_members = pl->n;
-        d->route = pl->route;
+        d->n_members = n;
+        d->route = route;
         d->space_fd = -EBADF;
-        snprintf(d->name, sizeof(d->name), "%s", name);
-        snprintf(d->peer, sizeof(d->peer), "%s", pl->name);
-        d->next = a->dests;
-        a->dests = d;
+        snprintf(d->peer, sizeof(d->peer), "%s", group);
         *ret = d;
         return 0;
 }
@@ -752,6 +794,31 @@ EXPORT int airsup_commit_send(airsup_dest *d, size_t len) {
         return shm_tx_commit(d->tx, (uint32_t) (len + d->actor_len));
 }
 
+int airsup__send_prefixed(airsup_dest *d, uint32_t type, const void *prefix, uint32_t plen, uint64_t env_flags,
+                          const void *data, size_t len, const airsup_send_opts *opts) {
+        shm_envelope e;
+        shm_full full;
+        uint64_t timeout;
+        uint8_t *p;
+        int r;
+
+        if (d->members || d->actor_len > 0)
+                return -EINVAL;
+        r = envelope(type, len + plen, opts, &e, &full, &timeout);
+        if (r < 0)
+                return r;
+        e.to_len = plen;
+        e.sender |= env_flags;
+        dest_disarm(d);
+        r = shm_tx_reserve(d->tx, &e, full, timeout, (void **) &p);
+        if (r < 0)
+                return r == -EAGAIN && full == SHM_FULL_DROP ? 0 : r;
+        memcpy(p, prefix, plen);
+        if (len > 0)
+                memcpy(p + plen, data, len);
+        return shm_tx_commit(d->tx, e.len);
+}
+
 /* Field by field: a compound literal of this size becomes a rep stos,
  * which costs more than the receive itself. */
 static void fill(airsup *a, airsup_msg *m, const shm_envelope *e, uint32_t lane) {
@@ -769,7 +836,9 @@ static void fill(airsup *a, airsup_msg *m, const shm_envelope *e, uint32_t lane)
                 memset(m->sender, 0, sizeof(m->sender));
         m->from = 0;
         m->actor[0] = '\0';
-        m->flags = e->sender & AIRSUP_ENV_REPLY ? AIRSUP_MSG_REPLY : 0;
+        m->flags = (e->sender & AIRSUP_ENV_REPLY ? AIRSUP_MSG_REPLY : 0) |
+                   (e->sender & AIRSUP_ENV_PUBLISH ? AIRSUP_MSG_PUBLISH : 0);
+        m->subject[0] = '\0';
 }
 
 int airsup__recv_raw(airsup *a, airsup_msg *m, void *buf, size_t size, uint32_t *ret_to_len) {
@@ -837,9 +906,21 @@ EXPORT int airsup_recv(airsup *a, airsup_msg *m, void *buf, size_t size, uint64_
                 }
                 if (r < 0 || e.to_len == 0)
                         return r;
+                /* Published: the subject comes first; the caller gets it in
+                 * m->subject and the payload alone in BUF. */
+                if ((m->flags & AIRSUP_MSG_PUBLISH) && e.to_len <= (uint32_t) r && e.to_len < sizeof(m->subject)) {
+                        memcpy(m->subject, buf, e.to_len);
+                        m->subject[e.to_len] = '\0';
+                        if (subject_valid(m->subject, false)) {
+                                memmove(buf, (uint8_t *) buf + e.to_len, (size_t) r - e.to_len);
+                                m->len -= e.to_len;
+                                return r - (int) e.to_len;
+                        }
+                        m->subject[0] = '\0';
+                }
                 /* To an actor: its name comes first; the caller gets it in
                  * m->actor and the payload alone in BUF. */
-                if (e.to_len <= (uint32_t) r && actor_name_valid_n(buf, e.to_len)) {
+                if (!(m->flags & AIRSUP_MSG_PUBLISH) && e.to_len <= (uint32_t) r && actor_name_valid_n(buf, e.to_len)) {
                         memcpy(m->actor, buf, e.to_len);
                         m->actor[e.to_len] = '\0';
                         memmove(buf, (uint8_t *) buf + e.to_len, (size_t) r - e.to_len);

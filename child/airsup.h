@@ -44,10 +44,12 @@ typedef struct airsup_msg {
         uint64_t from;                  /* the sending actor (airsup_ref) in this process; 0: none */
         char actor[AIRSUP_NAME_MAX];    /* airsup_recv(): the actor it is addressed to ("ACTOR" of
                                          * "GROUP/ACTOR"), "" for the process itself */
-        uint32_t flags;                 /* AIRSUP_MSG_REPLY */
+        uint32_t flags;                 /* AIRSUP_MSG_REPLY, AIRSUP_MSG_PUBLISH */
+        char subject[256];              /* AIRSUP_MSG_PUBLISH: the subject it was published to */
 } airsup_msg;
 
 #define AIRSUP_MSG_REPLY 0x1            /* a reply to a request of this process (correlation says which) */
+#define AIRSUP_MSG_PUBLISH 0x2          /* published to m->subject */
 
 typedef struct airsup_send_opts {
         uint32_t priority;              /* 0 lowest .. 3 highest */
@@ -160,6 +162,25 @@ int airsup_request(airsup *a, airsup_dest *d, uint32_t type, const void *req, si
 int airsup_reply(airsup *a, const airsup_msg *req, uint32_t type, const void *data, size_t len);
 /* Replies that matched no waiting request, dropped. */
 uint64_t airsup_late_replies(const airsup *a);
+
+/* Publish/subscribe (airsup(3), PUBLISH AND SUBSCRIBE), on subjects
+ * with NATS's syntax ("orders.eu.new"; in a pattern "*" one token, ">"
+ * the rest).  airsup_publish() puts the message straight into the lane of
+ * each instance that subscribes (a pool subscribed in the configuration
+ * without subscribe_all: one of its instances per message, in turn), and
+ * returns how many it reached (0: nobody subscribes); OPTS's full mode
+ * applies to each.  What it reaches is asked of airsupd once per subject,
+ * and again only after subscriptions changed.  A run-time subscription
+ * (airsup_subscribe()) is this instance's until airsup_unsubscribe() or
+ * its end; AIRSUP_SUBSCRIBE_ALL is for nothing but symmetry with the
+ * configuration (an instance is one).  -ENOSPC past 256 subscriptions of
+ * a process, -E2BIG past 65,536 in all.  A message published to a subject
+ * arrives with AIRSUP_MSG_PUBLISH and m->subject. */
+#define AIRSUP_SUBSCRIBE_ALL 0x1
+int airsup_subscribe(airsup *a, const char *pattern, int flags);
+int airsup_unsubscribe(airsup *a, const char *pattern);
+int airsup_publish(airsup *a, const char *subject, uint32_t type, const void *data, size_t len,
+                   const airsup_send_opts *opts);
 
 /* READY=1 to airsupd (for ready = notify), as sd_notify() would. */
 int airsup_ready(airsup *a);
@@ -290,6 +311,11 @@ int airsup_ask(airsup_sys *s, airsup_dest *d, uint32_t type, const void *data, s
  * name of its own): lookups of NAME lead to "INSTANCE/ACTOR".  The name
  * goes when the process ends; airsup_unregister() ends it before. */
 int airsup_sys_register(airsup_sys *s, airsup_ref r, const char *name);
+
+/* The actor R gets what is published to subjects PATTERN matches (the
+ * process subscribes once per pattern; each matching actor gets the
+ * message, m->subject set).  Ends with the process. */
+int airsup_sys_subscribe(airsup_sys *s, airsup_ref r, const char *pattern);
 
 /* From a handler: the running actor is told AIRSUP_TYPE_DOWN (an
  * airsup_down) when the instance NAME names goes down, as

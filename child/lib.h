@@ -14,6 +14,7 @@
 /* Envelope flags, in the lane envelope's sender word (a sender's own
  * claim: the receiver checks a reply against what it asked, and whom). */
 #define AIRSUP_ENV_REPLY UINT64_C(1)
+#define AIRSUP_ENV_PUBLISH UINT64_C(2)  /* to_len: the subject's bytes before the payload */
 /* m->lane of a message kept by a request: committed already. */
 #define AIRSUP_LANE_STASH UINT32_MAX
 
@@ -36,6 +37,11 @@ struct airsup_dest {
         airsup_dest *picked;            /* the member airsup_reserve() chose, for the commit */
 };
 
+/* A destination that picks one of GROUP's N instances (GROUP[0..N-1])
+ * per message by ROUTE (chan_route); not in the list of destinations:
+ * the caller owns it (free it and its members array; the members are
+ * the list's). */
+int airsup__pool_new(airsup *a, const char *group, uint32_t n, uint32_t route, uint64_t timeout_ns, airsup_dest **ret);
 /* The member of a routed pool a message goes to (D itself if D is not
  * one; with broadcast, the next in turn). */
 airsup_dest *airsup__pick(airsup_dest *d, const airsup_send_opts *o);
@@ -64,6 +70,8 @@ struct airsup {
         uint64_t next_corr;             /* the last correlation id of a request */
         uint64_t late_replies;          /* replies that matched no waiting request, dropped */
         void *req_buf;                  /* airsup_request()'s receive buffer, kept between calls */
+        const volatile uint64_t *gen;   /* airsupd's interest generation (read-only), NULL if none */
+        struct airsup_topic *topics;    /* publish.c: subjects published to, and whom they reach */
         uint64_t *monitors;             /* refs of the monitors waiting for their DOWN */
         size_t n_monitors, cap_monitors;
         uint64_t next_monitor;
@@ -89,5 +97,15 @@ int airsup__stash_pop(airsup *a, airsup_msg *m, void *buf, size_t size);
 /* M and LEN bytes of DATA, kept for airsup_recv(). */
 int airsup__stash_push(airsup *a, const airsup_msg *m, const void *data, size_t len);
 void airsup__stash_free(airsup *a);
+/* publish.c */
+void airsup__topics_free(airsup *a);
+/* airsup.c, for publish.c: the next record from airsupd by DEADLINE
+ * (-ETIMEDOUT), and what to do with one that is not the awaited. */
+int airsup__read_record(airsup *a, uint64_t deadline, chan_record *rec, int fds[4], size_t *n_fds);
+void airsup__handle(airsup *a, const chan_record *rec, int *fds, size_t n_fds);
+/* PLEN bytes of PREFIX (an address the receiver takes off: to_len) and
+ * LEN of DATA in one record to D, ENV_FLAGS in the sender word. */
+int airsup__send_prefixed(airsup_dest *d, uint32_t type, const void *prefix, uint32_t plen, uint64_t env_flags,
+                          const void *data, size_t len, const airsup_send_opts *opts);
 /* A new correlation id, never 0. */
 uint64_t airsup__correlation(airsup *a);

@@ -148,7 +148,12 @@ EXPORT int airsup_request(airsup *a, airsup_dest *d, uint32_t type, const void *
                          * on, as airsup_recv() would show it. */
                         const uint8_t *p = buf;
                         size_t n = (size_t) r;
-                        if (e.to_len > 0 && e.to_len <= n && e.to_len < AIRSUP_NAME_MAX) {
+                        if ((m.flags & AIRSUP_MSG_PUBLISH) && e.to_len <= n && e.to_len < sizeof(m.subject)) {
+                                memcpy(m.subject, p, e.to_len);
+                                m.subject[e.to_len] = '\0';
+                                p += e.to_len;
+                                n -= e.to_len;
+                        } else if (e.to_len > 0 && e.to_len <= n && e.to_len < AIRSUP_NAME_MAX) {
                                 memcpy(m.actor, p, e.to_len);
                                 m.actor[e.to_len] = '\0';
                                 p += e.to_len;

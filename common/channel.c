@@ -10,7 +10,7 @@ static const struct {
         [CHAN_LOOKUP] = { sizeof(chan_lookup), 0 },
         [CHAN_LANE] = { sizeof(chan_lane), 4 },
         [CHAN_ERROR] = { sizeof(chan_error), 0 },
-        [CHAN_BELL] = { sizeof(chan_bell), 2 },
+        [CHAN_BELL] = { sizeof(chan_bell), 3 },
         [CHAN_INBOX] = { sizeof(chan_inbox), 2 },
         [CHAN_PING] = { sizeof(chan_ping), 0 },
         [CHAN_PONG] = { sizeof(chan_ping), 0 },
@@ -23,6 +23,9 @@ static const struct {
         [CHAN_MONITOR] = { sizeof(chan_monitor), 0 },
         [CHAN_DOWN] = { sizeof(chan_down), 0 },
         [CHAN_POOL] = { sizeof(chan_pool), 0 },
+        [CHAN_SUBSCRIBE] = { sizeof(chan_subscribe), 0 },
+        [CHAN_INTEREST] = { sizeof(chan_subscribe), 0 },
+        [CHAN_TARGET] = { sizeof(chan_target), 0 },
 };
 
 _Static_assert(sizeof(chan_record) <= CHAN_RECORD_MAX, "a record outgrew CHAN_RECORD_MAX");
@@ -106,6 +109,15 @@ int chan_parse(const void *buf, size_t len, size_t n_fds, chan_record *ret) {
                                                  chan_actor_name_valid(ret->monitor.name))
                                ? 0
                                : -EBADMSG;
+        case CHAN_SUBSCRIBE:
+        case CHAN_INTEREST:
+                /* The pattern's syntax is the interest table's to check. */
+                return memchr(ret->sub.pattern, '\0', sizeof(ret->sub.pattern)) && ret->sub.pattern[0] &&
+                                       (ret->sub.flags & ~(uint32_t) (CHAN_SUBSCRIBE_ALL | CHAN_SUBSCRIBE_UNSUBSCRIBE)) == 0
+                               ? 0
+                               : -EBADMSG;
+        case CHAN_TARGET:
+                return chan_name_valid(ret->target.name) && ret->target.n <= CHAN_POOL_MAX ? 0 : -EBADMSG;
         case CHAN_POOL:
                 return ret->pool.route > CHAN_ROUTE_LOOKUP && ret->pool.route < _CHAN_ROUTE_MAX && ret->pool.n > 0 &&
                                        ret->pool.n <= CHAN_POOL_MAX && chan_name_valid(ret->pool.name)

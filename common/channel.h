@@ -14,6 +14,9 @@
  *                                       supervisor gave up and the process is about to exit
  *     REGISTER req, name, actor       NAME for this instance (and its actor ACTOR, "" none)
  *     UNREGISTER req, name
+ *     SUBSCRIBE req, flags, pattern   a run-time subscription (flags: ALL, or UNSUBSCRIBE)
+ *     INTEREST req, subject           which instances SUBJECT reaches: TARGET records,
+ *                                       then DONE
  *     MONITOR req, ref, name          tell this instance (DOWN ref) when the instance NAME
  *                                       names (a group of one, GROUP[i], a registered
  *                                       name) goes down: once
@@ -26,11 +29,15 @@
  *                                       registered name leads to ("" none)
  *     POOL    req, route, n, name     the answer to a LOOKUP of a pool whose route picks an
  *                                       instance per message: look up NAME[0..n-1]
- *     DONE    req                     a REGISTER, UNREGISTER or MONITOR done
+ *     TARGET  req, n, name            for INTEREST: an instance (n 0), or a pool to pick
+ *                                       one of its N instances from per message
+ *     DONE    req                     a REGISTER, UNREGISTER, MONITOR, SUBSCRIBE or
+ *                                       INTEREST done
  *     DOWN    ref, code, status, name the instance a MONITOR watched went down (CODE:
  *                                       chan_down_code), or was not up when asked
  *     ERROR   req, error (negative errno)
- *     BELL    lanes                   + fds: this process's bell and eventfd
+ *     BELL    lanes                   + fds: this process's bell and eventfd, and the
+ *                                       interest page (a u64 generation, read-only)
  *     INBOX   index, sender           + fds: a lane into this process's mailbox,
  *                                       its space eventfd (written when room is made)
  *     PING    seq                     health = ping: libairsup answers PONG seq from
@@ -48,7 +55,8 @@
 #define CHAN_VERSION    1
 #define CHAN_NAME_MAX   64              /* with its NUL */
 #define CHAN_FD         3               /* where a child finds its end */
-#define CHAN_RECORD_MAX 256             /* no record is longer */
+#define CHAN_RECORD_MAX 512             /* no record is longer */
+#define CHAN_SUBJECT_MAX 256            /* a subject with its NUL (common/subject.h: SUBJECT_MAX + 1) */
 
 typedef enum chan_type {
         CHAN_LOOKUP = 1,
@@ -67,6 +75,9 @@ typedef enum chan_type {
         CHAN_MONITOR,
         CHAN_DOWN,
         CHAN_POOL,
+        CHAN_SUBSCRIBE,
+        CHAN_INTEREST,
+        CHAN_TARGET,
         _CHAN_TYPE_MAX,
 } chan_type;
 
@@ -223,6 +234,23 @@ typedef struct chan_pool {
 
 #define CHAN_POOL_MAX 100000            /* instances a pool may have (airsup.conf(5)) */
 
+#define CHAN_SUBSCRIBE_ALL         0x1  /* a pool's every instance, not one per message */
+#define CHAN_SUBSCRIBE_UNSUBSCRIBE 0x2
+
+typedef struct chan_subscribe {
+        chan_hdr h;
+        uint32_t req;
+        uint32_t flags;
+        char pattern[CHAN_SUBJECT_MAX]; /* INTEREST: a subject */
+} chan_subscribe;
+
+typedef struct chan_target {
+        chan_hdr h;
+        uint32_t req;
+        uint32_t n;
+        char name[CHAN_NAME_MAX];
+} chan_target;
+
 typedef union chan_record {
         chan_hdr h;
         chan_lookup lookup;
@@ -239,6 +267,8 @@ typedef union chan_record {
         chan_monitor monitor;
         chan_down down;
         chan_pool pool;
+        chan_subscribe sub;             /* SUBSCRIBE and INTEREST */
+        chan_target target;
 } chan_record;
 
 /* The fds a record of TYPE carries. */

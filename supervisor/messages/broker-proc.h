@@ -28,6 +28,7 @@ typedef struct broker_proc {
         sup_ratelimit act_events;       /* its ACTOR_EVENT and DEAD records made events */
         uint64_t act_ignored;           /* DEAD records naming no inbound lane, and refused tables */
         unsigned names;                 /* registry.c: names this process holds */
+        unsigned subs;                  /* interest.c: its run-time subscriptions */
         /* Who watches this instance (MONITOR): told DOWN when it goes
          * down.  Watchers by name and incarnation, not by pointer: a
          * reload may free a watcher's node; one that ended is skipped. */

@@ -20,6 +20,7 @@
 #include "shm/shm.h"
 #include "supervisor/messages/broker.h"
 #include "supervisor/messages/broker-actors.h"
+#include "supervisor/messages/interest.h"
 #include "supervisor/messages/registry.h"
 #include "supervisor/start/closer.h"
 #include "supervisor/start/fdlimit.h"
@@ -496,6 +497,58 @@ static void monitors_down(sup_proc *p) {
         p->broker.n_watches = 0;
 }
 
+/* SUBSCRIBE: DONE or an ERROR. */
+static void on_subscribe(sup_proc *p, const chan_subscribe *sub) {
+        chan_record done;
+        int r;
+
+        if (sub->flags & CHAN_SUBSCRIBE_UNSUBSCRIBE)
+                r = interest_unsubscribe(p->group->m, p, sub->pattern);
+        else
+                r = interest_subscribe(p->group->m, p, sub->pattern, sub->flags & CHAN_SUBSCRIBE_ALL);
+        if (r < 0) {
+                (void) send_error(p, sub->req, r);
+                return;
+        }
+        chan_init(&done, CHAN_DONE);
+        done.done.req = sub->req;
+        (void) chan_send(p, &done, NULL, 0);
+}
+
+typedef struct interest_reply {
+        sup_proc *p;
+        uint32_t req;
+} interest_reply;
+
+static int send_target(const char *name, unsigned n, void *userdata) {
+        interest_reply *ir = userdata;
+        chan_record t;
+
+        chan_init(&t, CHAN_TARGET);
+        t.target.req = ir->req;
+        t.target.n = n;
+        if (chan_set_name(t.target.name, name) < 0)
+                return 0;
+        return chan_send(ir->p, &t, NULL, 0);
+}
+
+/* INTEREST: a TARGET for each instance or pool the subject reaches, then
+ * DONE (its reserved word: how many); or an ERROR. */
+static void on_interest(sup_proc *p, const chan_subscribe *q) {
+        interest_reply ir = { p, q->req };
+        chan_record done;
+        int r = interest_targets(p->group->m, q->pattern, send_target, &ir);
+
+        if (r < 0) {
+                (void) send_error(p, q->req, r == -EIO ? -ENOBUFS : r);
+                return;
+        }
+        chan_init(&done, CHAN_DONE);
+        done.done.req = q->req;
+        done.done.reserved = (uint32_t) r;
+        (void) chan_send(p, &done, NULL, 0);
+}
+
 /* REGISTER and UNREGISTER: DONE, or an ERROR saying why not. */
 static void on_register(sup_proc *p, const chan_record *rec) {
         sup_manager *m = p->group->m;
@@ -582,6 +635,14 @@ static int on_channel(sd_event_source *s, int fd, uint32_t revents, void *userda
                         on_monitor(p, &rec.monitor);
                         continue;
                 }
+                if (r >= 0 && rec.h.type == CHAN_SUBSCRIBE) {
+                        on_subscribe(p, &rec.sub);
+                        continue;
+                }
+                if (r >= 0 && rec.h.type == CHAN_INTEREST) {
+                        on_interest(p, &rec.sub);
+                        continue;
+                }
                 if (r < 0 || rec.h.type != CHAN_LOOKUP) {
                         bad_record(p);
                         continue;
@@ -621,7 +682,7 @@ void broker_channel_spawned(sup_proc *p, bool ok) {
         sup_manager *m = p->group->m;
         struct broker_box *b;
         chan_record r;
-        int fds[2];
+        int fds[3];
 
         p->broker.chan_child = safe_close(p->broker.chan_child);
         if (p->broker.chan_fd < 0)
@@ -640,8 +701,15 @@ void broker_channel_spawned(sup_proc *p, bool ok) {
         r.bell.lanes = SHM_LANES_MAX;
         fds[0] = b->bell_fd;
         fds[1] = b->event_fd;
-        if (chan_send(p, &r, fds, 2) < 0)
+        /* The interest page; /dev/null if it could not be made (its
+         * publishers then ask at each publish). */
+        fds[2] = interest_page_fd(m);
+        if (fds[2] < 0)
+                fds[2] = m->null_fd;
+        if (chan_send(p, &r, fds, 3) < 0)
                 return;
+        /* A process came: what publishers reach may have changed. */
+        interest_bump(m);
         for (size_t i = 0; i < b->n; i++)
                 if (send_inbox(p, &b->lanes[i]) < 0) {
                         sup_log(&m->events, LOG_WARNING, "%s: cannot tell it of %zu of its lanes", p->name,
@@ -661,8 +729,10 @@ void broker_channel_end(sup_proc *p) {
 }
 
 void broker_channel_close(sup_proc *p) {
-        /* Its names go with the process (its channel's end is its end). */
+        /* Its names and subscriptions go with the process (its channel's
+         * end is its end). */
         registry_drop(p->group->m, p);
+        interest_drop(p->group->m, p);
         broker_actors_drop(p);
         chan_out_free(p);
         p->broker.chan_source = sd_event_source_disable_unref(p->broker.chan_source);

@@ -28,7 +28,7 @@
  *       taken), exits 3 after 100 ms; else waits to be killed or stopped.
  *   req-peer watcher TARGET DIR
  *       monitors TARGET, appending "down NAME CODE STATUS" to DIR/watch
- *       for each DOWN but NOPROC ("noproc", once), and monitors it again
+ *       for each DOWN ("noproc" for NOPROC), and monitors it again
  *       (every 20 ms while it is not up).
  *   req-peer actor-watcher TARGET DIR
  *       an actor that monitors TARGET once: "actor-down NAME CODE STATUS"
@@ -39,6 +39,15 @@
  *       sends N messages numbered 0..N-1 to POOL (its route picks); with
  *       route = hash the key of message k is k % 10 and its number is the
  *       key.  "sent" in DIR/sent-POOL.
+ *   req-peer sub PATTERN DIR
+ *       subscribes to PATTERN ("-": none, the configuration's only) and
+ *       appends "SUBJECT NUMBER" for each message to DIR/s-PID.
+ *   req-peer sub-actors PATTERN DIR
+ *       two actors subscribe to PATTERN; each appends "NAME SUBJECT
+ *       NUMBER" to DIR/a-PID.
+ *   req-peer pub SUBJECT N TAG DIR
+ *       publishes N messages numbered 0..N-1 to SUBJECT, then appends how
+ *       many subscribers the last reached to DIR/pub-TAG.
  *   req-peer actor-client SERVER DIR
  *       an actor "asker" that asks SERVER ten times (type 1) and once
  *       something that is never answered (type 5, 200 ms): it must get
@@ -377,7 +386,6 @@ static int lifecycle(void) {
 }
 
 static int watcher(const char *target) {
-        bool said_noproc = false;
         airsup_down d;
         airsup_msg m;
         airsup *a;
@@ -400,9 +408,7 @@ static int watcher(const char *target) {
                 }
                 if (d.code == AIRSUP_DOWN_NOPROC) {
                         struct timespec ts = { 0, 20000000 };
-                        if (!said_noproc)
-                                say("watch", "noproc\n");
-                        said_noproc = true;
+                        say("watch", "noproc\n");
                         (void) nanosleep(&ts, NULL);
                 } else
                         say("watch", "down %s %u %d\n", d.name, d.code, d.status);
@@ -437,6 +443,75 @@ static int actor_watcher(const char *target) {
                 return 1;
         (void) airsup_tell(s, r, 100, NULL, 0);
         return airsup_sys_run(s) < 0;
+}
+
+static int sub(const char *pattern) {
+        char file[64], buf[64];
+        airsup_msg m;
+        airsup *a;
+
+        snprintf(file, sizeof(file), "s-%d", (int) getpid());
+        if (airsup_attach(&a) < 0)
+                return 1;
+        if (strcmp(pattern, "-") != 0 && airsup_subscribe(a, pattern, 0) < 0)
+                return 1;
+        (void) airsup_ready(a);
+        for (;;) {
+                int n = airsup_recv(a, &m, buf, sizeof(buf), UINT64_MAX);
+                uint32_t v = 0;
+                if (n < 0)
+                        continue;
+                if (n == sizeof(v))
+                        memcpy(&v, buf, sizeof(v));
+                if (m.flags & AIRSUP_MSG_PUBLISH)
+                        say(file, "%s %u\n", m.subject, v);
+                (void) airsup_commit(a, &m);
+        }
+}
+
+static int sub_handle(airsup_sys *s, airsup_ref self, void *state, const airsup_msg *m, const void *data) {
+        char file[64];
+        uint32_t v = 0;
+
+        (void) s;
+        (void) self;
+        snprintf(file, sizeof(file), "a-%d", (int) getpid());
+        if (m->len == sizeof(v))
+                memcpy(&v, data, sizeof(v));
+        say(file, "%s %s %u\n", (const char *) state, m->subject, v);
+        return 0;
+}
+
+static int sub_actors(const char *pattern) {
+        static const airsup_behaviour b = { .handle = sub_handle };
+        airsup_spawn_opts o1 = { .name = "one", .arg = "one" }, o2 = { .name = "two", .arg = "two" };
+        airsup_ref r1, r2;
+        airsup_sys *s;
+        airsup *a;
+
+        if (airsup_attach(&a) < 0 || airsup_sys_new(a, NULL, &s) < 0 ||
+            airsup_spawn(s, airsup_root(s), &b, &o1, &r1) < 0 || airsup_spawn(s, airsup_root(s), &b, &o2, &r2) < 0 ||
+            airsup_sys_subscribe(s, r1, pattern) < 0 || airsup_sys_subscribe(s, r2, pattern) < 0)
+                return 1;
+        (void) airsup_ready(a);
+        return airsup_sys_run(s) < 0;
+}
+
+static int pub(const char *subject, uint32_t n, const char *tag) {
+        char file[96];
+        airsup *a = NULL;
+        int r = 0;
+
+        if (airsup_attach(&a) < 0)
+                return 1;
+        for (uint32_t k = 0; k < n && r >= 0; k++) {
+                airsup_send_opts o = { .full = AIRSUP_BLOCK, .timeout_ns = 5 * SEC };
+                r = airsup_publish(a, subject, 1, &k, sizeof(k), &o);
+        }
+        snprintf(file, sizeof(file), "pub-%s", tag);
+        say(file, "%d\n", r);
+        airsup_detach(a);
+        return r < 0;
 }
 
 static int route_worker(void) {
@@ -542,6 +617,12 @@ int main(int argc, char **argv) {
                 return dir = argv[2], server();
         if (argc == 4 && strcmp(argv[1], "client") == 0)
                 return dir = argv[3], client(argv[2]);
+        if (argc == 4 && strcmp(argv[1], "sub") == 0)
+                return dir = argv[3], sub(argv[2]);
+        if (argc == 4 && strcmp(argv[1], "sub-actors") == 0)
+                return dir = argv[3], sub_actors(argv[2]);
+        if (argc == 6 && strcmp(argv[1], "pub") == 0)
+                return dir = argv[5], pub(argv[2], (uint32_t) strtoul(argv[3], NULL, 10), argv[4]);
         if (argc == 3 && strcmp(argv[1], "route-worker") == 0)
                 return dir = argv[2], route_worker();
         if (argc == 5 && strcmp(argv[1], "route-send") == 0)

@@ -99,7 +99,7 @@ static void test_broker_bell_ping_pong(void **state) {
         spawned(f, proc_of(f, "a"), &a);
         next_record(&a, &r, fds, &n_fds);
         assert_int_equal(r.h.type, CHAN_BELL);
-        assert_int_equal(n_fds, 2);
+        assert_int_equal(n_fds, 3);
         close_all(fds, n_fds);
         assert_int_equal(broker_ping(a.p, 7), 0);
         next_record(&a, &r, NULL, NULL);
