@@ -131,7 +131,9 @@ int airsup_commit_send(airsup_dest *d, size_t len);
  * airsup_commit(): a process that dies before that gets it again in its
  * next incarnation.  TIMEOUT_NS 0 does not wait (-EAGAIN); -EMSGSIZE:
  * SIZE too small (M->len says how much is needed); -EBADMSG once for a
- * lane found garbled (its sender wrote garbage; the lane is closed). */
+ * lane found garbled (its sender wrote garbage; the lane is closed).
+ * M->len on -EMSGSIZE counts the actor's name or the subject a message
+ * carries before its payload: a buffer of that size takes it. */
 int airsup_recv(airsup *a, airsup_msg *m, void *buf, size_t size, uint64_t timeout_ns);
 int airsup_commit(airsup *a, const airsup_msg *m);
 
