@@ -21,8 +21,9 @@
  *       name was released.
  *   req-peer reg-client NAME DIR
  *       waits for NAME (airsup_lookup_wait), asks it: "reg-ok NAME".
- *   req-peer reg-bad DIR
- *       the registry's refusals: "bad-ok" in DIR/bad.
+ *   req-peer reg-bad DIR [TARGET]
+ *       the refusals of the registry, of monitors (4,096 of TARGET,
+ *       "server" by default) and of subscriptions: "bad-ok" in DIR/bad.
  *   req-peer lifecycle DIR
  *       a target for monitors: if DIR/what says "exit3" (the file is
  *       taken), exits 3 after 100 ms; else waits to be killed or stopped.
@@ -329,7 +330,7 @@ static int reg_client(const char *name) {
                 }                                         \
         } while (0)
 
-static int reg_bad(void) {
+static int reg_bad(const char *target) {
         char name[32];
         airsup_dest *d;
         airsup *a;
@@ -342,12 +343,15 @@ static int reg_bad(void) {
         BAD((r = airsup_register(a, "pool[1]")) == -EINVAL, "an instance's name: %d\n", r);
         BAD((r = airsup_unregister(a, "never")) == -ENOENT, "unregister of nothing: %d\n", r);
         for (k = 0; k < 1024; k++) {
-                snprintf(name, sizeof(name), "bad-%d", k);
+                snprintf(name, sizeof(name), "bad-%d-%d", (int) getpid(), k);
                 BAD((r = airsup_register(a, name)) == 0, "name %d: %d\n", k, r);
         }
-        BAD((r = airsup_register(a, "one-too-many")) == -ENOSPC, "past the limit: %d\n", r);
-        BAD((r = airsup_unregister(a, "bad-7")) == 0, "unregister: %d\n", r);
-        BAD((r = airsup_register(a, "one-too-many")) == 0, "room again: %d\n", r);
+        snprintf(name, sizeof(name), "over-%d", (int) getpid());
+        BAD((r = airsup_register(a, name)) == -ENOSPC, "past the limit: %d\n", r);
+        snprintf(name, sizeof(name), "bad-%d-7", (int) getpid());
+        BAD((r = airsup_unregister(a, name)) == 0, "unregister: %d\n", r);
+        snprintf(name, sizeof(name), "over-%d", (int) getpid());
+        BAD((r = airsup_register(a, name)) == 0, "room again: %d\n", r);
         BAD((r = airsup_lookup(a, "nothere", 5 * SEC, &d)) == -ENOENT || r == -EINVAL, "lookup: %d\n", r);
         clock_gettime(CLOCK_MONOTONIC, &t0);
         BAD((r = airsup_lookup_wait(a, "nothere", 200 * MS, &d)) == -ENOENT, "lookup_wait: %d\n", r);
@@ -355,12 +359,24 @@ static int reg_bad(void) {
         BAD((t1.tv_sec - t0.tv_sec) * 1000000000 + (t1.tv_nsec - t0.tv_nsec) >= (long) (200 * MS), "waited too little\n");
         /* Monitoring one target again and again: refused at 4,096. */
         for (k = 0; k < 5000; k++) {
-                r = airsup_monitor(a, "server", NULL);
+                r = airsup_monitor(a, target, NULL);
                 if (r < 0)
                         break;
         }
         BAD(k == 4096 && r == -ENOSPC, "monitor %d: %d\n", k, r);
         BAD((r = airsup_monitor(a, "nothere", NULL)) == -ENOENT, "monitor of nothing: %d\n", r);
+        /* Subscribing to ever more subjects: refused at 256. */
+        for (k = 0; k < 300; k++) {
+                snprintf(name, sizeof(name), "many.s%d.>", k);
+                r = airsup_subscribe(a, name, 0);
+                if (r < 0)
+                        break;
+        }
+        BAD(k == 256 && r == -ENOSPC, "subscribe %d: %d\n", k, r);
+        BAD((r = airsup_subscribe(a, "bad..subject", 0)) == -EINVAL, "a bad pattern: %d\n", r);
+        BAD((r = airsup_publish(a, "a.*", 1, NULL, 0, NULL)) == -EINVAL, "publish to a pattern: %d\n", r);
+        BAD((r = airsup_unsubscribe(a, "many.s3.>")) == 0, "unsubscribe: %d\n", r);
+        BAD((r = airsup_subscribe(a, "many.again.>", 0)) == 0, "room again: %d\n", r);
         say("bad", "bad-ok\n");
         for (;;)
                 pause();        /* its names stay while it lives */
@@ -642,7 +658,9 @@ int main(int argc, char **argv) {
         if (argc == 4 && strcmp(argv[1], "reg-client") == 0)
                 return dir = argv[3], reg_client(argv[2]);
         if (argc == 3 && strcmp(argv[1], "reg-bad") == 0)
-                return dir = argv[2], reg_bad();
+                return dir = argv[2], reg_bad("server");
+        if (argc == 4 && strcmp(argv[1], "reg-bad") == 0)
+                return dir = argv[2], reg_bad(argv[3]);
         if (argc == 4 && strcmp(argv[1], "alias-client") == 0)
                 return dir = argv[3], alias_client(argv[2]);
         if (argc == 4 && strcmp(argv[1], "client-echo") == 0)

@@ -6,7 +6,12 @@
 # it); a group's name, a name that is not one, and the 1,025th name of a
 # process are refused; a lookup of what is not there is -ENOENT at once,
 # or after the wait asked for; airsupctl names lists what is registered.
-# A process that monitors one target 5,000 times is refused at 4,096.
+# A process that monitors one target 5,000 times is refused at 4,096, one
+# that subscribes to 300 subjects at 256 (a bad pattern, and a publish
+# to a pattern, are -EINVAL).  And airsupd's memory stays bounded while
+# a process takes every name, subscription and monitor it may, again and
+# again, each time killed and restarted (its dead monitors are purged
+# to make room for the next one's).
 . "$(dirname "$0")/lib.sh"
 
 PEER=$(dirname "$AIRSUPD")/tests/req-peer
@@ -59,6 +64,21 @@ wait_until 30 eval 'cat race-* | grep -qx won-later' || fail "the name was not r
 
 wait_until 30 grep -q . bad || fail "reg-bad said nothing"
 grep -qx bad-ok bad || fail "refusals: $(cat bad)"
+
+rss() { awk '/^VmRSS/ { print $2 }' "/proc/$AIRSUPD_PID/status"; }
+{ cat reg.conf; printf '[group:churn]\ncommand = %s reg-bad %s/churn owner\nbackoff = 0\n' "$PEER" "$T"; } >reg2.conf
+mkdir -p churn
+cp reg2.conf reg.conf
+ctl reload >/dev/null || fail "reload failed"
+wait_until 30 grep -qx bad-ok churn/bad || fail "the churner did not fill its limits: $(cat churn/bad 2>/dev/null)"
+before=$(rss)
+for k in 1 2 3 4 5 6 7 8 9 10; do
+        : >churn/bad
+        kill -KILL "$(group_pid churn)"
+        wait_until 30 grep -qx bad-ok churn/bad || fail "round $k: $(cat churn/bad)"
+done
+after=$(rss)
+[ $((after - before)) -lt 4096 ] || fail "airsupd grew from $before to $after kB over 10 rounds of a process at its limits"
 
 kill -TERM "$AIRSUPD_PID"
 wait_airsupd_exit 20
