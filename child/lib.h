@@ -13,8 +13,8 @@
 
 /* Envelope flags, in the lane envelope's sender word (a sender's own
  * claim: the receiver checks a reply against what it asked, and whom). */
-#define AIRSUP_ENV_REPLY UINT64_C(1)
-#define AIRSUP_ENV_PUBLISH UINT64_C(2)  /* to_len: the subject's bytes before the payload */
+#define AIRSUP_ENV_REPLY CHAN_ENV_REPLY
+#define AIRSUP_ENV_PUBLISH CHAN_ENV_PUBLISH      /* to_len: the subject's bytes before the payload */
 /* m->lane of a message kept by a request: committed already. */
 #define AIRSUP_LANE_STASH UINT32_MAX
 

@@ -271,6 +271,13 @@ typedef union chan_record {
         chan_target target;
 } chan_record;
 
+/* Flags in a lane message's envelope (its sender word), which every
+ * process and airsupd read alike: a reply to a request, and a message
+ * published to a subject (to_len: the subject's bytes before the
+ * payload).  A sender's claim: the receiver checks them. */
+#define CHAN_ENV_REPLY   UINT64_C(1)
+#define CHAN_ENV_PUBLISH UINT64_C(2)
+
 /* The fds a record of TYPE carries. */
 size_t chan_fds(chan_type type);
 

@@ -56,6 +56,8 @@ int verb_tree(sd_bus *bus, const verb_call *v);
 int verb_metrics(sd_bus *bus, const verb_call *v);
 int verb_dead_letters(sd_bus *bus, const verb_call *v);
 int verb_names(sd_bus *bus, const verb_call *v);
+int verb_send(sd_bus *bus, const verb_call *v);
+int verb_publish(sd_bus *bus, const verb_call *v);
 
 /* change.c */
 int verb_change(sd_bus *bus, const verb_call *v);

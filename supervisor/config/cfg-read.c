@@ -68,6 +68,13 @@ static void section_header(loader *l, const char *p) {
                 return;
         }
 
+        /* The sender name of what airsupctl sends (airsupctl(1) send,
+         * publish): no group may have it, so none can pass for it. */
+        if (strcmp(id, CFG_CTL_SENDER) == 0) {
+                loader_error(l, l->line, "'%s' is the sender name of airsupctl's messages, not a name for a %s",
+                             id, supervisor ? "supervisor" : "group");
+                return;
+        }
         i = cfg_find(l->c, id);
         if (i == CFG_ROOT && supervisor && l->c->nodes[CFG_ROOT].line == 0) {
                 /* [supervisor:root] configures the implicit root. */

@@ -42,6 +42,9 @@ typedef enum cfg_route {
         _CFG_ROUTE_INVALID = -EINVAL,
 } cfg_route;   /* the values of chan_route (common/channel.h), which carries it */
 
+/* What airsupctl's messages come from (a name no node may have). */
+#define CFG_CTL_SENDER "airsupctl"
+
 typedef enum cfg_health {
         CFG_HEALTH_NONE,
         CFG_HEALTH_HEARTBEAT,

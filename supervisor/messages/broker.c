@@ -14,11 +14,13 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "common/actor-addr.h"
 #include "common/channel.h"
 #include "common/cleanup.h"
 #include "common/fds.h"
 #include "shm/shm.h"
 #include "supervisor/messages/broker.h"
+#include "supervisor/messages/broker-internal.h"
 #include "supervisor/messages/broker-actors.h"
 #include "supervisor/messages/interest.h"
 #include "supervisor/messages/registry.h"
@@ -34,27 +36,12 @@
 #define CHAN_BATCH 32                   /* records read per wake-up */
 #define CHAN_END_BATCHES 8              /* batches read from the channel of a process that ended */
 
-typedef struct broker_lane {
-        sup_proc *sender;               /* NULL: it went away (a reload) */
-        char sender_name[96];
-        int fd;
-        int space_fd;                   /* the receiver writes it when room is made for a waiting sender */
-        uint32_t index;
-} broker_lane;
-
-struct broker_box {
-        int bell_fd, event_fd;
-        broker_lane *lanes;
-        size_t n, cap;
-        struct broker_box *prev, *next;         /* every mailbox there is (boxes) */
-};
-
 /* Every mailbox, wherever its proc is (in the tree, or parked by a
  * reload that is under way): a sender that goes away is looked for in
  * these, so the broker needs no walk of the tree, nor reload's. */
 static struct broker_box *boxes;
 
-static int box_get(sup_proc *p, struct broker_box **ret) {
+int broker__box_get(sup_proc *p, struct broker_box **ret) {
         struct broker_box *b = p->broker.box;
         int r;
 
@@ -93,6 +80,7 @@ void broker_proc_done(sup_proc *p) {
         p->broker.n_watches = p->broker.cap_watches = 0;
         if (!b)
                 return;
+        b->ctl_tx = shm_tx_free(b->ctl_tx);
         for (size_t i = 0; i < b->n; i++) {
                 safe_close(b->lanes[i].fd);
                 safe_close(b->lanes[i].space_fd);
@@ -243,12 +231,12 @@ static int send_inbox(sup_proc *p, const broker_lane *l) {
 }
 
 /* The lane from S into R's mailbox, made the first time it is asked for. */
-static int lane_get(sup_proc *s, sup_proc *r, broker_lane **ret) {
+int broker__lane_get(sup_proc *s, sup_proc *r, broker_lane **ret) {
         struct broker_box *b;
         broker_lane *l;
         int fd, space, k;
 
-        k = box_get(r, &b);
+        k = broker__box_get(r, &b);
         if (k < 0)
                 return k;
         for (size_t i = 0; i < b->n; i++)
@@ -300,7 +288,7 @@ static bool proc_live(const sup_proc *p) {
 /* NAME's instance: "GROUP[i]", "GROUP" of one instance, or for a pool
  * the next live instance after the last one chosen (round robin), or the
  * next one at all when none runs. */
-static int resolve(sup_manager *m, const char *name, sup_proc **ret) {
+int broker__resolve(sup_manager *m, const char *name, sup_proc **ret) {
         sup_node *n;
         int r;
 
@@ -345,7 +333,7 @@ static void on_lookup(sup_proc *p, const chan_lookup *lk) {
                 return;
         }
 
-        r = resolve(p->group->m, lk->name, &dest);
+        r = broker__resolve(p->group->m, lk->name, &dest);
         /* Not a group's or an instance's: a name registered at run time. */
         if (r == -EINVAL || r == -ENOENT) {
                 reg = registry_find(p->group->m, lk->name);
@@ -355,7 +343,7 @@ static void on_lookup(sup_proc *p, const chan_lookup *lk) {
                 }
         }
         if (r >= 0)
-                r = lane_get(p, dest, &l);
+                r = broker__lane_get(p, dest, &l);
         if (r < 0) {
                 (void) send_error(p, lk->req, r);
                 return;
@@ -693,7 +681,7 @@ void broker_channel_spawned(sup_proc *p, bool ok) {
                 return;
         }
         /* Its own mailbox first, then every lane into it. */
-        if (box_get(p, &b) < 0) {
+        if (broker__box_get(p, &b) < 0) {
                 sup_log(&m->events, LOG_WARNING, "%s: no mailbox for it", p->name);
                 return;
         }

@@ -30,6 +30,14 @@ void broker_channel_spawned(sup_proc *p, bool ok);
 void broker_channel_close(sup_proc *p);
 /* The process ended: what it sent last is read, then the channel closed. */
 void broker_channel_end(sup_proc *p);
+
+/* airsupctl send and publish: airsupd writes the message itself, on a
+ * lane of its own into each receiver's mailbox (sender "airsupctl"),
+ * never waiting for room (-EAGAIN: full).  DEST as for a lookup, or
+ * "GROUP/ACTOR"; a publish says how many it reached. */
+int broker_ctl_send(sup_manager *m, const char *dest, uint32_t type, const void *data, size_t len);
+int broker_ctl_publish(sup_manager *m, const char *subject, uint32_t type, const void *data, size_t len,
+                       unsigned *ret_reached);
 /* P goes away with the tree: its mailbox and lanes too. */
 void broker_proc_done(sup_proc *p);
 /* P's lanes to the mailboxes of others are TO's now (a reload that gave

@@ -112,4 +112,11 @@ st=$?
 grep -q "^badsub.conf:3: subscribe: invalid subject pattern 'billing..eu'" badsub.err || fail "no error for an empty token: $(cat badsub.err)"
 grep -q "^badsub.conf:6: subscribe: invalid subject pattern 'a.>.b'" badsub.err || fail "no error for '>' inside: $(cat badsub.err)"
 grep -q "^badsub.conf:7: subscribe_all: expected yes or no, got 'sometimes'" badsub.err || fail "no error for subscribe_all: $(cat badsub.err)"
+# "airsupctl" is the sender name of airsupctl's messages: no node may be it.
+printf '[group:airsupctl]\ncommand = true\n' >ctlname.conf
+"$AIRSUPD" --check -c ctlname.conf 2>ctlname.err
+st=$?
+[ "$st" -eq 78 ] || fail "--check of a group named airsupctl exited $st"
+grep -q "^ctlname.conf:1: 'airsupctl' is the sender name of airsupctl's messages" ctlname.err ||
+        fail "no error for a group named airsupctl: $(cat ctlname.err)"
 true

@@ -7,11 +7,12 @@
 # subscribed in one process each get what is published; publishing to a
 # subject nobody wants reaches 0; and a configured subscription keeps the
 # messages published while its group is stopped, for when it starts.
+# airsupctl publish and send reach groups too.
 . "$(dirname "$0")/lib.sh"
 
 PEER=$(dirname "$AIRSUPD")/tests/req-peer
 ctl() { "$AIRSUPCTL" -s "$T/control" "$@"; }
-mkdir -p dur q all rt act
+mkdir -p dur q all rt act inbox
 base() {
         cat <<CONF
 [supervisor:root]
@@ -37,6 +38,9 @@ command = $PEER sub prices.* $T/rt
 ready = notify
 [group:act]
 command = $PEER sub-actors alerts.> $T/act
+ready = notify
+[group:inbox]
+command = $PEER route-worker $T/inbox
 ready = notify
 CONF
 }
@@ -76,6 +80,16 @@ for f in all/s-*; do
 done
 [ "$(grep -c '^one alerts.fire ' act/a-*)" -eq 4 ] && [ "$(grep -c '^two alerts.fire ' act/a-*)" -eq 4 ] ||
         fail "actors: $(cat act/a-*)"
+
+# The operator: airsupctl publish reaches the configured subscriber, and
+# airsupctl send a group, as the sender "airsupctl" that no group can be.
+ctl publish orders.ops hello | grep -qx "published to orders.ops: 1 subscriber reached" ||
+        fail "airsupctl publish: $(ctl publish orders.ops hello 2>&1)"
+wait_until 30 eval 'grep -q "^orders.ops " dur/s-*' || fail "airsupctl's publish did not arrive"
+ctl send inbox 1 ABCD >/dev/null || fail "airsupctl send failed"
+wait_until 30 eval 'grep -qx 1145258561 inbox/w-*' || fail "airsupctl's message did not arrive: $(cat inbox/w-* 2>/dev/null)"
+ctl send nosuch 1 x >/dev/null 2>&1; [ $? -eq 3 ] || fail "airsupctl send to nothing did not exit 3"
+ctl publish 'bad.*' x >/dev/null 2>&1; [ $? -eq 2 ] || fail "airsupctl publish to a pattern did not exit 2"
 
 # A run-time subscription ends with its process: nobody is reached.
 ctl stop rt >/dev/null
