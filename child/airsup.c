@@ -213,6 +213,61 @@ EXPORT int airsup_process(airsup *a) {
         }
 }
 
+/* What came while a request waited (child/request.c), kept for
+ * airsup_recv(), in order; and monitors' DOWNs. */
+#define STASH_MAX 65536                 /* messages kept at once */
+
+int airsup__stash_push(airsup *a, const airsup_msg *m, const void *data, size_t len) {
+        airsup_stash *st;
+        size_t n = 0;
+
+        for (st = a->stash; st && n < STASH_MAX; st = st->next)
+                n++;
+        if (n >= STASH_MAX)
+                return -ENOBUFS;
+        st = malloc(sizeof(*st) + len);
+        if (!st)
+                return -ENOMEM;
+        st->next = NULL;
+        st->m = *m;
+        st->m.len = (uint32_t) len;
+        st->m.lane = AIRSUP_LANE_STASH;
+        memcpy(st + 1, data, len);
+        if (a->stash_tail)
+                a->stash_tail->next = st;
+        else
+                a->stash = st;
+        a->stash_tail = st;
+        return 0;
+}
+
+int airsup__stash_pop(airsup *a, airsup_msg *m, void *buf, size_t size) {
+        airsup_stash *st = a->stash;
+
+        if (!st)
+                return 0;
+        *m = st->m;
+        if (st->m.len > size)
+                return -EMSGSIZE;
+        memcpy(buf, st + 1, st->m.len);
+        a->stash = st->next;
+        if (!a->stash)
+                a->stash_tail = NULL;
+        free(st);
+        return (int) m->len;
+}
+
+void airsup__stash_free(airsup *a) {
+        free(a->req_buf);
+        a->req_buf = NULL;
+        while (a->stash) {
+                airsup_stash *st = a->stash;
+                a->stash = st->next;
+                free(st);
+        }
+        a->stash_tail = NULL;
+}
+
 EXPORT int airsup_attach(airsup **ret) {
         const char *e = getenv("AIRSUP_FD");
         struct epoll_event ev = { .events = EPOLLIN };
@@ -286,7 +341,8 @@ EXPORT airsup *airsup_detach(airsup *a) {
                 (void) close(a->epfd);
         free(a->senders);
         airsup__stash_free(a);
-        airsup__topics_free(a);
+        if (a->topics_free)
+                a->topics_free(a);      /* publish.c's, if it kept any */
         free(a->monitors);
         /* The channel stays open: it is the process's, not the handle's. */
         free(a);

@@ -72,6 +72,7 @@ struct airsup {
         void *req_buf;                  /* airsup_request()'s receive buffer, kept between calls */
         const volatile uint64_t *gen;   /* airsupd's interest generation (read-only), NULL if none */
         struct airsup_topic *topics;    /* publish.c: subjects published to, and whom they reach */
+        void (*topics_free)(airsup *a); /* set by publish.c with its first topic: detach calls it */
         uint64_t *monitors;             /* refs of the monitors waiting for their DOWN */
         size_t n_monitors, cap_monitors;
         uint64_t next_monitor;

@@ -180,6 +180,7 @@ static airsup_topic *topic_get(airsup *a, const char *subject) {
         memcpy(t->subject, subject, strlen(subject));
         t->next = a->topics;
         a->topics = t;
+        a->topics_free = airsup__topics_free;
         return t;
 }
 

@@ -115,7 +115,7 @@ static size_t lit_find(const subject_node *n, const char *token, size_t len, boo
         return lo;
 }
 
-static subject_node *node_new(subject_node *parent, const char *token, size_t len) {
+static subject_node *trie_node_new(subject_node *parent, const char *token, size_t len) {
         subject_node *n = calloc(1, sizeof(*n) + len + 1);
 
         if (!n)
@@ -165,7 +165,7 @@ static subject_node *child(subject_node *n, const char *token, size_t len) {
         if (is_star(token, len) || is_rest(token, len)) {
                 slot = is_star(token, len) ? &n->star : &n->rest;
                 if (!*slot)
-                        *slot = node_new(n, token, len);
+                        *slot = trie_node_new(n, token, len);
                 return *slot;
         }
         i = lit_find(n, token, len, &found);
@@ -180,7 +180,7 @@ static subject_node *child(subject_node *n, const char *token, size_t len) {
                 n->lit = lit;
                 n->cap_lit = cap;
         }
-        c = node_new(n, token, len);
+        c = trie_node_new(n, token, len);
         if (!c)
                 return NULL;
         memmove(n->lit + i + 1, n->lit + i, (n->n_lit - i) * sizeof(*n->lit));
@@ -305,7 +305,7 @@ int subject_index_add(subject_index *x, const char *pattern, uint32_t id) {
         if (r < 0)
                 return r;
         if (!x->root) {
-                x->root = node_new(NULL, "", 0);
+                x->root = trie_node_new(NULL, "", 0);
                 if (!x->root)
                         return -ENOMEM;
         }
