@@ -17,16 +17,16 @@
  *       a server (as "server", or the actor "echo") that registers NAME.
  *   req-peer reg-race NAME DIR
  *       registers NAME: "won" or "lost ERRNO" in DIR/race-PID; a loser
- *       tries again every 20 ms and says "won-later" when the winner's
- *       name was released.
+ *       monitors the name and, when its holder goes down, registers it:
+ *       "won-later".
  *   req-peer reg-client NAME DIR
  *       waits for NAME (airsup_lookup_wait), asks it: "reg-ok NAME".
  *   req-peer reg-bad DIR [TARGET]
  *       the refusals of the registry, of monitors (4,096 of TARGET,
  *       "server" by default) and of subscriptions: "bad-ok" in DIR/bad.
  *   req-peer lifecycle DIR
- *       a target for monitors: if DIR/what says "exit3" (the file is
- *       taken), exits 3 after 100 ms; else waits to be killed or stopped.
+ *       a target for monitors: exits 3 when it is sent a message of
+ *       type 8; else waits to be killed or stopped.
  *   req-peer watcher TARGET DIR
  *       monitors TARGET, appending "down NAME CODE STATUS" to DIR/watch
  *       for each DOWN ("noproc" for NOPROC), and monitors it again
@@ -295,9 +295,19 @@ static int reg_race(const char *name) {
                 return 1;
         r = airsup_register(a, name);
         say(file, r == 0 ? "won\n" : "lost %d\n", r);
+        /* The loser watches the name: its holder's end is a DOWN, and
+         * then the name is free (it went with the process). */
         while (r == -EEXIST) {
-                struct timespec ts = { 0, 20000000 };
-                (void) nanosleep(&ts, NULL);
+                airsup_down d;
+                airsup_msg m;
+                int n;
+
+                r = airsup_monitor(a, name, NULL);
+                if (r == 0) {
+                        do
+                                n = airsup_recv(a, &m, &d, sizeof(d), UINT64_MAX);
+                        while (n != (int) sizeof(d) || m.type != AIRSUP_TYPE_DOWN);
+                }
                 r = airsup_register(a, name);
                 if (r == 0)
                         say(file, "won-later\n");
@@ -383,22 +393,24 @@ static int reg_bad(const char *target) {
 }
 
 static int lifecycle(void) {
-        char path[4096], to[4096];
+        char buf[64];
+        airsup_msg m;
         airsup *a;
 
         if (airsup_attach(&a) < 0)
                 return 1;
         (void) airsup_ready(a);
-        snprintf(path, sizeof(path), "%s/what", dir);
-        snprintf(to, sizeof(to), "%s/what.taken", dir);
-        if (rename(path, to) == 0) {
-                struct timespec ts = { 0, 100000000 };
-                (void) nanosleep(&ts, NULL);
-                airsup_detach(a);       /* a sanitizer build exits 3 too */
-                return 3;
+        for (;;) {
+                int n = airsup_recv(a, &m, buf, sizeof(buf), UINT64_MAX);
+                if (n < 0)
+                        continue;
+                (void) airsup_commit(a, &m);
+                if (m.type == 8) {
+                        say("exiting", "%d\n", (int) getpid());
+                        airsup_detach(a);       /* a sanitizer build exits 3 too */
+                        return 3;
+                }
         }
-        for (;;)
-                pause();
 }
 
 static int watcher(const char *target) {

@@ -34,14 +34,13 @@ wait_until 30 grep -qx "actor-down target 2 9" awatch || fail "the actor got no 
 holding() { [ "$(tail -n 1 watch)" = monitoring ]; }
 wait_log_count 'ready target' 2 30
 wait_until 30 holding || fail "the watcher did not monitor again: $(tail -n 3 watch)"
-echo exit3 >what
-ctl restart target >/dev/null
+ctl send target 8 exit >/dev/null || fail "airsupctl send failed"
 wait_until 30 grep -qx "down target 1 3" watch || fail "no DOWN for the exit 3: $(cat watch)"
 
-wait_until 30 test -e what.taken || fail "the target did not exit 3"
-wait_log_count 'ready target' 4 30
+wait_until 30 test -s exiting || fail "the target did not exit 3"
+wait_log_count 'ready target' 3 30
 wait_until 30 holding || fail "the watcher did not monitor again: $(tail -n 3 watch)"
-stops=$(grep -cx "down target 3 0" watch)     # the restart's stop said one already
+stops=$(grep -cx "down target 3 0" watch)
 ctl stop target >/dev/null
 wait_until 30 eval '[ "$(grep -cx "down target 3 0" watch)" -gt $stops ]' || fail "no DOWN for the operator's stop: $(cat watch)"
 wait_until 30 grep -qx noproc watch || fail "no NOPROC for a target that is not up: $(cat watch)"
