@@ -28,9 +28,9 @@
  *       a target for monitors: exits 3 when it is sent a message of
  *       type 8; else waits to be killed or stopped.
  *   req-peer watcher TARGET DIR
- *       monitors TARGET, appending "down NAME CODE STATUS" to DIR/watch
- *       for each DOWN ("noproc" for NOPROC), and monitors it again
- *       (every 20 ms while it is not up).
+ *       monitors TARGET each time it is sent a message of type 9
+ *       ("monitoring" in DIR/watch), and appends "down NAME CODE STATUS"
+ *       for its DOWN ("noproc" for NOPROC).
  *   req-peer actor-watcher TARGET DIR
  *       an actor that monitors TARGET once: "actor-down NAME CODE STATUS"
  *       in DIR/awatch.
@@ -420,8 +420,18 @@ static int watcher(const char *target) {
 
         if (airsup_attach(&a) < 0)
                 return 1;
+        (void) airsup_ready(a);
         for (;;) {
-                int r = airsup_monitor(a, target, NULL);
+                int r;
+
+                /* Monitors when the test says so (a message of type 9):
+                 * once the target is up, or, to see NOPROC, once it is not. */
+                do {
+                        r = airsup_recv(a, &m, &d, sizeof(d), UINT64_MAX);
+                        if (r >= 0)
+                                (void) airsup_commit(a, &m);
+                } while (r < 0 || m.type != 9);
+                r = airsup_monitor(a, target, NULL);
                 if (r < 0) {
                         say("watch", "FAIL monitor %d\n", r);
                         return 1;
@@ -429,16 +439,14 @@ static int watcher(const char *target) {
                 say("watch", "monitoring\n");
                 for (;;) {
                         r = airsup_recv(a, &m, &d, sizeof(d), UINT64_MAX);
-                        if (r == (int) sizeof(d) && m.type == AIRSUP_TYPE_DOWN)
-                                break;
                         if (r >= 0)
                                 (void) airsup_commit(a, &m);
+                        if (r == (int) sizeof(d) && m.type == AIRSUP_TYPE_DOWN)
+                                break;
                 }
-                if (d.code == AIRSUP_DOWN_NOPROC) {
-                        struct timespec ts = { 0, 20000000 };
+                if (d.code == AIRSUP_DOWN_NOPROC)
                         say("watch", "noproc\n");
-                        (void) nanosleep(&ts, NULL);
-                } else
+                else
                         say("watch", "down %s %u %d\n", d.name, d.code, d.status);
         }
 }
