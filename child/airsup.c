@@ -528,16 +528,13 @@ int airsup__lookup_group(airsup *a, const char *name, uint64_t timeout_ns, airsu
                 return r;
         deadline = shm_deadline(timeout_ns);
         for (;;) {
-                uint64_t now = shm_now();
                 chan_record rec;
                 int fds[4];
                 size_t n_fds = 0;
 
-                r = now >= deadline ? 0 : read_one(a, ms_until(deadline, now), &rec, fds, &n_fds);
-                if (r == -EBADMSG)
-                        continue;
-                if (r <= 0)
-                        return r == 0 ? -ETIMEDOUT : r;
+                r = airsup__read_record(a, deadline, &rec, fds, &n_fds);
+                if (r < 0)
+                        return r;
                 if (rec.h.type == CHAN_ERROR && rec.error.req == req)
                         return rec.error.error;
                 if (rec.h.type == CHAN_POOL && rec.pool.req == req)
@@ -603,16 +600,13 @@ int airsup__call(airsup *a, chan_record *q) {
         if (r < 0)
                 return r;
         for (;;) {
-                uint64_t now = shm_now();
                 chan_record rec;
                 int fds[4];
                 size_t n_fds = 0;
 
-                r = now >= deadline ? 0 : read_one(a, ms_until(deadline, now), &rec, fds, &n_fds);
-                if (r == -EBADMSG)
-                        continue;
-                if (r <= 0)
-                        return r == 0 ? -ETIMEDOUT : r;
+                r = airsup__read_record(a, deadline, &rec, fds, &n_fds);
+                if (r < 0)
+                        return r;
                 if (rec.h.type == CHAN_ERROR && rec.error.req == req)
                         return rec.error.error;
                 if (rec.h.type == CHAN_DONE && rec.done.req == req)

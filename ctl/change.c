@@ -169,10 +169,31 @@ int verb_signal(sd_bus *bus, const verb_call *v) {
 
 /* send DEST TYPE PAYLOAD and publish SUBJECT PAYLOAD: the payload's
  * bytes as given; airsupd writes the message (its sender: airsupctl). */
+
+/* METHOD(NAME, TYPE, PAYLOAD's bytes): 0 and *REPLY, or an exit status. */
+static int call_payload(sd_bus *bus, const char *method, const char *name, uint32_t type, const char *payload,
+                        sd_bus_message **reply) {
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        sd_bus_message *m = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_call(bus, &m, NULL, CONTROL_PATH, CONTROL_IFACE, method);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "su", name, type);
+        if (r >= 0)
+                r = sd_bus_message_append_array(m, 'y', payload, strlen(payload));
+        if (r >= 0)
+                r = sd_bus_call(bus, m, 0, &e, reply);
+        sd_bus_message_unref(m);
+        if (r >= 0)
+                return 0;
+        r = call_error(&e, r);
+        sd_bus_error_free(&e);
+        return r;
+}
 int verb_send(sd_bus *bus, const verb_call *v) {
         const char *dest = v->args[0], *payload = v->args[2];
-        sd_bus_error e = SD_BUS_ERROR_NULL;
-        sd_bus_message *m = NULL, *reply = NULL;
+        sd_bus_message *reply = NULL;
         char *end;
         unsigned long type;
         int r;
@@ -183,19 +204,9 @@ int verb_send(sd_bus *bus, const verb_call *v) {
                 fprintf(stderr, "airsupctl: not a message type: %s\nTry 'airsupctl --help'.\n", v->args[1]);
                 return EXIT_USAGE;
         }
-        r = sd_bus_message_new_method_call(bus, &m, NULL, CONTROL_PATH, CONTROL_IFACE, "Send");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "su", dest, (uint32_t) type);
-        if (r >= 0)
-                r = sd_bus_message_append_array(m, 'y', payload, strlen(payload));
-        if (r >= 0)
-                r = sd_bus_call(bus, m, 0, &e, &reply);
-        sd_bus_message_unref(m);
-        if (r < 0) {
-                r = call_error(&e, r);
-                sd_bus_error_free(&e);
+        r = call_payload(bus, "Send", dest, (uint32_t) type, payload, &reply);
+        if (r > 0)
                 return r;
-        }
         sd_bus_message_unref(reply);
         if (arg_json) {
                 json_object *o = json_object_new_object();
@@ -210,24 +221,13 @@ int verb_send(sd_bus *bus, const verb_call *v) {
 
 int verb_publish(sd_bus *bus, const verb_call *v) {
         const char *subject = v->args[0], *payload = v->args[1];
-        sd_bus_error e = SD_BUS_ERROR_NULL;
-        sd_bus_message *m = NULL, *reply = NULL;
+        sd_bus_message *reply = NULL;
         uint32_t reached = 0;
         int r;
 
-        r = sd_bus_message_new_method_call(bus, &m, NULL, CONTROL_PATH, CONTROL_IFACE, "Publish");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "su", subject, (uint32_t) 0);
-        if (r >= 0)
-                r = sd_bus_message_append_array(m, 'y', payload, strlen(payload));
-        if (r >= 0)
-                r = sd_bus_call(bus, m, 0, &e, &reply);
-        sd_bus_message_unref(m);
-        if (r < 0) {
-                r = call_error(&e, r);
-                sd_bus_error_free(&e);
+        r = call_payload(bus, "Publish", subject, 0, payload, &reply);
+        if (r > 0)
                 return r;
-        }
         (void) sd_bus_message_read(reply, "u", &reached);
         sd_bus_message_unref(reply);
         if (arg_json) {
