@@ -37,10 +37,10 @@ LIBS     = $(shell pkg-config --libs $(PKGS))
 SUP_SRC  = supervisor/config/cfg.c supervisor/config/cfg-value.c common/policy.c common/time.c \
            supervisor/core/event.c supervisor/output/errout.c supervisor/start/spawn.c supervisor/core/proc.c supervisor/watch/notify-parse.c \
            supervisor/watch/notify.c supervisor/start/helper.c supervisor/start/closer.c supervisor/start/spawner.c supervisor/core/state.c supervisor/config/verify.c supervisor/output/logsink.c supervisor/output/tail.c supervisor/operator/control.c \
-           supervisor/operator/control-methods.c supervisor/operator/control-verbs.c supervisor/operator/control-events.c \
+           supervisor/operator/control-methods.c supervisor/operator/control-verbs.c supervisor/operator/control-messages.c supervisor/operator/control-events.c \
            supervisor/operator/control-reply.c supervisor/operator/control-lookup.c \
            supervisor/operator/proc-query.c supervisor/operator/metrics.c supervisor/operator/metrics-http.c \
-           supervisor/core/sup.c supervisor/core/runq.c supervisor/core/manager.c supervisor/core/state-list.c supervisor/core/names.c supervisor/core/verbs.c supervisor/core/tree-edit.c supervisor/start/fdlimit.c supervisor/messages/broker.c supervisor/messages/broker-actors.c supervisor/messages/broker-ctl.c supervisor/messages/registry.c supervisor/messages/interest.c supervisor/start/cgroup.c supervisor/start/cgroup-tree.c supervisor/watch/probe.c supervisor/config/reload-plan.c supervisor/config/reload.c common/fds.c common/channel.c common/actor-table.c common/actor-addr.c common/subject.c
+           supervisor/core/sup.c supervisor/core/runq.c supervisor/core/manager.c supervisor/core/state-list.c supervisor/core/names.c supervisor/core/verbs.c supervisor/core/tree-edit.c supervisor/start/fdlimit.c supervisor/messages/broker.c supervisor/messages/broker-actors.c supervisor/messages/broker-ctl.c supervisor/messages/registry.c supervisor/messages/interest.c supervisor/messages/inbox.c supervisor/start/cgroup.c supervisor/start/cgroup-tree.c supervisor/watch/probe.c supervisor/config/reload-plan.c supervisor/config/reload.c common/fds.c common/channel.c common/actor-table.c common/actor-addr.c common/subject.c
 # The configuration's loader, in the order of its passes (cfg.c drives them).
 CFG_SRC  = supervisor/config/cfg.c supervisor/config/cfg-read.c supervisor/config/cfg-keys.c supervisor/config/cfg-load.c supervisor/config/cfg-value.c common/subject.c
 SUP_SRC += supervisor/config/cfg-read.c supervisor/config/cfg-keys.c supervisor/config/cfg-load.c
@@ -148,7 +148,7 @@ $(BUILD)/tests/msg-peer $(BUILD)/tests/actor-peer $(BUILD)/tests/req-peer: $(BUI
 	@mkdir -p $(@D)
 	$(CC) $(XLDFLAGS) -o $@ $^
 
-CTL_SRC  = ctl/airsupctl.c ctl/show.c ctl/change.c ctl/events.c ctl/logs.c ctl/term.c ctl/actors.c
+CTL_SRC  = ctl/airsupctl.c ctl/show.c ctl/change.c ctl/messages.c ctl/events.c ctl/logs.c ctl/term.c ctl/actors.c
 $(BUILD)/airsupctl: $(CTL_SRC:%.c=$(BUILD)/%.o)
 	$(CC) $(XLDFLAGS) -o $@ $^ $(LIBS)
 

@@ -20,6 +20,7 @@
 #define CONTROL_ERR_BUSY "org.airsup1.Error.Busy"
 #define CONTROL_ERR_FAILED "org.airsup1.Error.Failed"
 #define CONTROL_ERR_BAD_CONFIG "org.airsup1.Error.BadConfig"
+#define CONTROL_ERR_TIMEOUT "org.airsup1.Error.Timeout"
 
 /* Status: name, kind, state, group (a supervisor's parent), held, pid,
  * uptime usec, restarts, ready, last exit, its realtime usec, STATUS=

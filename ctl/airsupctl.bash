@@ -13,7 +13,7 @@ _airsupctl() {
                 case ${words[i]} in
                 -s | --socket) sock=(-s "${words[i + 1]}"); ((i++)) ;;
                 --socket=*) sock=(-s "${words[i]#--socket=}") ;;
-                --timeout | -n | --lines | --since | --severity) ((i++)) ;;
+                --timeout | -n | --lines | --since | --severity | --type | --count) ((i++)) ;;
                 -*) ;;
                 *) [ -z "$verb" ] && verb=${words[i]} ;;
                 esac
@@ -21,7 +21,7 @@ _airsupctl() {
         case $prev in
         -s | --socket) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --severity) COMPREPLY=($(compgen -W "emerg alert crit err warning notice info debug" -- "$cur")); return ;;
-        -n | --lines | --since | --timeout) return ;;
+        -n | --lines | --since | --timeout | --type | --count) return ;;
         esac
         local globals="-s --socket --json --no-block --no-wait --no-pager --timeout --help --version"
         if [ -z "$verb" ]; then
@@ -40,6 +40,8 @@ _airsupctl() {
                 logs) own="-f --follow -n --lines" ;;
                 metrics) own="--prometheus" ;;
                 reload) own="--dry-run" ;;
+                request) own="--type" ;;
+                subscribe) own="-n --count" ;;
                 esac
                 COMPREPLY=($(compgen -W "$own $globals" -- "$cur"))
                 return

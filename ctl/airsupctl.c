@@ -29,6 +29,7 @@
 const char *arg_socket;
 bool arg_json, arg_no_block;
 double arg_timeout = 90;
+bool arg_timeout_given;
 
 
 /* The verbs: dispatch, --help and the bash completion (which reads the
@@ -79,6 +80,13 @@ static const verb verbs[] = {
           .usage = "DEST TYPE PAYLOAD", .help = "a message of TYPE to DEST (GROUP, GROUP[i], GROUP/ACTOR\nor a registered name), from airsupctl" },
         { .name = "publish", .min_args = 2, .max_args = 2, .run = verb_publish, .needs_daemon = true,
           .usage = "SUBJECT PAYLOAD", .help = "PAYLOAD published to SUBJECT (type 0), from airsupctl;\nsays how many subscribers it reached" },
+        { .name = "request", .min_args = 2, .max_args = 2, .run = verb_request, .needs_daemon = true,
+          .options = request_options, .option = messages_option, .usage = "DEST PAYLOAD [--type T]",
+          .help = "a request to DEST, from airsupctl; prints the reply's\npayload (--timeout SEC: how long to wait, default 5)" },
+        { .name = "subscribe", .min_args = 1, .max_args = 1, .run = verb_subscribe, .needs_daemon = true,
+          .options = subscribe_options, .short_options = "n:", .option = messages_option,
+          .usage = "SUBJECT [-n N]",
+          .help = "print what is published to SUBJECT (* and > allowed)\nas it comes, until interrupted or N came" },
         { .name = "names", .min_args = 0, .max_args = 0, .run = verb_names, .needs_daemon = true,
           .usage = "", .help = "the names processes registered at run time, with the\ninstance (and actor) each leads to" },
         { .name = "actors", .min_args = 1, .max_args = 1, .run = verb_actors, .needs_daemon = true,
@@ -127,7 +135,8 @@ static void help(void) {
                "                       $PAGER or less; tables coloured unless $NO_COLOR)\n"
                "      --no-block, --no-wait\n                       stop, start, restart, shutdown: return once it is under way\n"
                "      --timeout=SEC    how long stop, start, restart, reload, shutdown wait\n"
-               "                       (default 90)\n"
+               "                       (default 90), and request waits for its reply\n"
+               "                       (default 5)\n"
                "  -h, --help           show this help\n"
                "      --version        show airsupctl's version\n"
                "\n"
@@ -322,6 +331,7 @@ static int global_option(int opt, const char *arg) {
                 return 0;
         case ARG_TIMEOUT:
                 arg_timeout = strtod(arg, &end);
+                arg_timeout_given = true;
                 if (*end || arg_timeout <= 0) {
                         fprintf(stderr, "airsupctl: --timeout: expected seconds, got '%s'\n", arg);
                         return -EXIT_USAGE;

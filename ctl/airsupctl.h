@@ -7,6 +7,7 @@
  *   change.c      start, stop, restart, signal, reload, shutdown
  *   events.c      events
  *   logs.c        logs
+ *   messages.c    send, publish, request, subscribe
  *   actors.c      actors
  *   term.c        colours and a pager, at a terminal only */
 #pragma once
@@ -28,6 +29,7 @@
 extern const char *arg_socket;
 extern bool arg_json, arg_no_block;
 extern double arg_timeout;
+extern bool arg_timeout_given;
 extern bool arg_no_pager;
 
 /* A verb's call, as dispatch hands it over: its NAMEs and values (the
@@ -56,8 +58,14 @@ int verb_tree(sd_bus *bus, const verb_call *v);
 int verb_metrics(sd_bus *bus, const verb_call *v);
 int verb_dead_letters(sd_bus *bus, const verb_call *v);
 int verb_names(sd_bus *bus, const verb_call *v);
+
+/* messages.c: request's --type, subscribe's -n. */
+extern const struct option request_options[], subscribe_options[];
+int messages_option(int opt, const char *arg);
 int verb_send(sd_bus *bus, const verb_call *v);
 int verb_publish(sd_bus *bus, const verb_call *v);
+int verb_request(sd_bus *bus, const verb_call *v);
+int verb_subscribe(sd_bus *bus, const verb_call *v);
 
 /* change.c */
 int verb_change(sd_bus *bus, const verb_call *v);

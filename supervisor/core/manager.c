@@ -20,6 +20,7 @@
 #include "supervisor/core/state.h"
 #include "supervisor/core/tree-internal.h"
 #include "supervisor/messages/broker.h"
+#include "supervisor/messages/inbox.h"
 #include "supervisor/messages/interest.h"
 #include "supervisor/messages/registry.h"
 #include "supervisor/output/logsink.h"
@@ -150,6 +151,7 @@ sup_manager *manager_free(sup_manager *m) {
         broker_dead_free(m);
         registry_free(m);
         interest_free(m);
+        inbox_free(m);
         runq_done(m);
         m->state_flush = sd_event_source_disable_unref(m->state_flush);
         state_flush(m->state);

@@ -261,6 +261,7 @@ struct sup_manager {
         struct broker_dead *dead;       /* the last cfg->dead_letters dead letters, a ring */
         struct sup_registry *registry;  /* registry.c: names registered at run time, NULL if none yet */
         struct sup_interest *interest;  /* interest.c: run-time subscriptions and the generation page */
+        struct broker_inbox *inbox;     /* inbox.c: airsupd's own mailbox (airsupctl's replies and subscriptions) */
         size_t dead_head, dead_n;
         uint64_t dead_total;
         sup_cgroup *cgroup;             /* cgroup-tree.c: the tree's cgroups; NULL: process groups */

@@ -1,6 +1,7 @@
-/* broker-ctl.c - airsupctl send and publish (broker.h): airsupd writes
- * the message itself, on a lane of its own into the receiver's mailbox,
- * and never waits for room. */
+/* broker-ctl.c - airsupctl send, request and publish (broker.h):
+ * airsupd writes the message itself, on a lane of its own into the
+ * receiver's mailbox, and never waits for room; replies come back into
+ * airsupd's own mailbox (inbox.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "supervisor/core/names.h"
 #include "supervisor/messages/broker.h"
 #include "supervisor/messages/broker-internal.h"
+#include "supervisor/messages/inbox.h"
 #include "supervisor/messages/interest.h"
 #include "supervisor/messages/registry.h"
 
@@ -49,9 +51,11 @@ static int ctl_tx_get(sup_proc *r, struct shm_tx **ret) {
 
 /* TYPE, PREFIX (to_len bytes the receiver takes off: an actor's name or
  * a subject) and DATA to R from airsupctl. */
-static int ctl_send(sup_proc *r, uint32_t type, const char *prefix, uint64_t env_flags, const void *data, size_t len) {
+static int ctl_send(sup_proc *r, uint32_t type, const char *prefix, uint64_t env_flags, uint64_t correlation,
+                    const void *data, size_t len) {
         size_t plen = prefix ? strlen(prefix) : 0;
-        shm_envelope e = { .type = type, .len = (uint32_t) (plen + len), .to_len = (uint32_t) plen, .sender = env_flags };
+        shm_envelope e = { .type = type, .len = (uint32_t) (plen + len), .to_len = (uint32_t) plen, .sender = env_flags,
+                           .correlation = correlation };
         struct shm_tx *tx;
         uint8_t *p;
         int k;
@@ -73,8 +77,9 @@ static int ctl_send(sup_proc *r, uint32_t type, const char *prefix, uint64_t env
         return shm_tx_commit(tx, e.len);
 }
 
-int broker_ctl_send(sup_manager *m, const char *dest, uint32_t type, const void *data, size_t len) {
-        char group[ACTOR_NAME_MAX], actor[ACTOR_NAME_MAX];
+/* DEST's instance, and the actor in it ("" for none). */
+static int ctl_dest(sup_manager *m, const char *dest, sup_proc **ret, char actor[static ACTOR_NAME_MAX]) {
+        char group[ACTOR_NAME_MAX];
         const registry_entry *reg;
         sup_proc *r;
         int k;
@@ -88,9 +93,43 @@ int broker_ctl_send(sup_manager *m, const char *dest, uint32_t type, const void 
                 if (!reg || actor[0])
                         return k == -EINVAL ? -ENOENT : k;
                 r = reg->owner;
-                snprintf(actor, sizeof(actor), "%s", reg->actor);
+                snprintf(actor, ACTOR_NAME_MAX, "%s", reg->actor);
         }
-        return ctl_send(r, type, actor[0] ? actor : NULL, 0, data, len);
+        *ret = r;
+        return 0;
+}
+
+int broker_ctl_send(sup_manager *m, const char *dest, uint32_t type, const void *data, size_t len) {
+        char actor[ACTOR_NAME_MAX];
+        sup_proc *r;
+        int k = ctl_dest(m, dest, &r, actor);
+
+        if (k < 0)
+                return k;
+        return ctl_send(r, type, actor[0] ? actor : NULL, 0, 0, data, len);
+}
+
+int broker_ctl_request(sup_manager *m, const char *dest, uint32_t type, const void *data, size_t len,
+                       inbox_reply_fn fn, void *userdata, uint64_t *ret_id) {
+        char actor[ACTOR_NAME_MAX];
+        uint64_t id;
+        sup_proc *r;
+        int k = ctl_dest(m, dest, &r, actor);
+
+        if (k < 0)
+                return k;
+        /* Expected before it goes: the reply is read from the loop, so
+         * it cannot come first, but the id is the message's. */
+        k = inbox_expect(m, r->name, fn, userdata, &id);
+        if (k < 0)
+                return k;
+        k = ctl_send(r, type, actor[0] ? actor : NULL, 0, id, data, len);
+        if (k < 0) {
+                inbox_forget(m, id);
+                return k;
+        }
+        *ret_id = id;
+        return 0;
 }
 
 typedef struct ctl_pub {
@@ -109,6 +148,11 @@ static int ctl_pub_target(const char *name, unsigned n, void *userdata) {
         sup_node *node;
         int k;
 
+        if (n == 0 && strcmp(name, CFG_CTL_SENDER) == 0) {
+                /* airsupctl's own subscriptions: handed over here. */
+                cp->reached += inbox_deliver(cp->m, cp->subject, cp->type, cp->data, cp->len) > 0;
+                return 0;
+        }
         if (n == 0)
                 k = manager_find_proc(cp->m, name, &r);
         else if ((node = manager_find_node(cp->m, name)) && node->n_procs > 0) {
@@ -118,7 +162,7 @@ static int ctl_pub_target(const char *name, unsigned n, void *userdata) {
         } else
                 k = -ENOENT;
         if (k >= 0)
-                k = ctl_send(r, cp->type, cp->subject, CHAN_ENV_PUBLISH, cp->data, cp->len);
+                k = ctl_send(r, cp->type, cp->subject, CHAN_ENV_PUBLISH, 0, cp->data, cp->len);
         if (k >= 0)
                 cp->reached++;
         else if (cp->first == 0)

@@ -22,6 +22,7 @@
 #include "supervisor/messages/broker.h"
 #include "supervisor/messages/broker-internal.h"
 #include "supervisor/messages/broker-actors.h"
+#include "supervisor/messages/inbox.h"
 #include "supervisor/messages/interest.h"
 #include "supervisor/messages/registry.h"
 #include "supervisor/start/closer.h"
@@ -313,6 +314,25 @@ int broker__resolve(sup_manager *m, const char *name, sup_proc **ret) {
 _Static_assert((int) CFG_ROUTE_BROADCAST == (int) CHAN_ROUTE_BROADCAST && (int) _CFG_ROUTE_MAX == (int) _CHAN_ROUTE_MAX,
                "a pool's route travels as itself");
 
+/* "airsupctl": a lane into airsupd's own mailbox (inbox.h), for the
+ * replies to its requests and what it subscribed to. */
+static void ctl_lookup(sup_proc *p, const chan_lookup *lk) {
+        inbox_lane_fds f;
+        chan_record reply;
+        int r = inbox_lane(p->group->m, p->name, &f);
+
+        if (r < 0) {
+                (void) send_error(p, lk->req, r);
+                return;
+        }
+        chan_init(&reply, CHAN_LANE);
+        reply.lane.req = lk->req;
+        reply.lane.index = f.index;
+        (void) chan_set_name(reply.lane.peer, CFG_CTL_SENDER);
+        if (chan_send(p, &reply, (int[]) { f.lane, f.bell, f.event, f.space }, 4) < 0)
+                sup_log(&p->group->m->events, LOG_WARNING, "%s: cannot send it the lane to airsupctl", p->name);
+}
+
 static void on_lookup(sup_proc *p, const chan_lookup *lk) {
         const registry_entry *reg = NULL;
         sup_node *n = manager_find_node(p->group->m, lk->name);
@@ -321,6 +341,10 @@ static void on_lookup(sup_proc *p, const chan_lookup *lk) {
         chan_record reply;
         int r, fds[4];
 
+        if (strcmp(lk->name, CFG_CTL_SENDER) == 0) {
+                ctl_lookup(p, lk);
+                return;
+        }
         /* A pool routed per message: the sender looks its instances up
          * and picks one for each message itself. */
         if (n && !n->cfg->supervisor && n->n_procs > 1 && n->cfg->route != CFG_ROUTE_LOOKUP) {

@@ -17,6 +17,7 @@
 #include "shm/shm.h"
 #include "supervisor/core/types.h"
 #include "supervisor/messages/broker-proc.h"
+#include "supervisor/messages/inbox.h"
 
 /* Before P's spawn: its channel's two ends (p->broker.chan_fd, chan_child). */
 int broker_channel_open(sup_proc *p);
@@ -36,6 +37,11 @@ void broker_channel_end(sup_proc *p);
  * never waiting for room (-EAGAIN: full).  DEST as for a lookup, or
  * "GROUP/ACTOR"; a publish says how many it reached. */
 int broker_ctl_send(sup_manager *m, const char *dest, uint32_t type, const void *data, size_t len);
+/* airsupctl request: as a send, with *RET_ID as its correlation; FN gets
+ * the reply from the instance DEST led to (inbox.h), unless
+ * inbox_forget(*RET_ID) came first (a timeout, a client gone). */
+int broker_ctl_request(sup_manager *m, const char *dest, uint32_t type, const void *data, size_t len,
+                       inbox_reply_fn fn, void *userdata, uint64_t *ret_id);
 int broker_ctl_publish(sup_manager *m, const char *subject, uint32_t type, const void *data, size_t len,
                        unsigned *ret_reached);
 /* P goes away with the tree: its mailbox and lanes too. */

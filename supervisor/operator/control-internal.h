@@ -2,8 +2,9 @@
  * and no one else; no .c of its own.  The files call each other one way:
  * control.c (the socket, admission, the clients' life) on top, then
  * control-methods.c (the objects, their method table, the queries),
- * which serves control-verbs.c (the operator's verbs) and
- * control-events.c (the event log and its followers), then at the bottom
+ * which serves control-verbs.c (the operator's verbs),
+ * control-messages.c (airsupctl's messages) and control-events.c (the
+ * event log and its followers), then at the bottom
  * control-reply.c (replies sent and counted against a client's bounds)
  * and control-lookup.c (names looked up in the tree).  Each declares what
  * it offers in its own header; none includes the header of a file above
@@ -33,6 +34,8 @@
 typedef struct sup_control sup_control;
 /* A verb waiting to be done (control-verbs.c's). */
 typedef struct control_wait control_wait;
+/* A request or subscription of a client's (control-messages.c's). */
+typedef struct control_msg control_msg;
 
 typedef struct client {
         sup_control *control;
@@ -56,6 +59,8 @@ typedef struct client {
         uint64_t waiting_since;         /* CLOCK_MONOTONIC usec its queue was last seen empty; 0: it is */
         control_wait *waits;            /* its verbs not done yet */
         unsigned n_waits;
+        control_msg *msgs;              /* its requests waiting, subjects followed */
+        unsigned n_msgs;
 } client;
 
 struct sup_control {

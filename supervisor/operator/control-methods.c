@@ -21,6 +21,7 @@
 #include "supervisor/watch/probe.h"
 #include "supervisor/operator/control-events.h"
 #include "supervisor/operator/control-lookup.h"
+#include "supervisor/operator/control-messages.h"
 #include "supervisor/operator/control-methods.h"
 #include "supervisor/operator/control-reply.h"
 #include "supervisor/operator/control-verbs.h"
@@ -440,6 +441,13 @@ static const sd_bus_vtable manager_vtable[] = {
                                 method_send, 0),
         SD_BUS_METHOD_WITH_ARGS("Publish", SD_BUS_ARGS("s", subject, "u", type, "ay", payload), SD_BUS_RESULT("u", reached),
                                 method_publish, 0),
+        SD_BUS_METHOD_WITH_ARGS("Request", SD_BUS_ARGS("s", dest, "u", type, "ay", payload, "t", timeout_usec),
+                                SD_BUS_RESULT("s", from, "u", type, "ay", payload), method_request, 0),
+        SD_BUS_METHOD_WITH_ARGS("SubscribeSubject", SD_BUS_ARGS("s", pattern), SD_BUS_RESULT("t", id),
+                                method_subscribe_subject, 0),
+        SD_BUS_METHOD_WITH_ARGS("UnsubscribeSubject", SD_BUS_ARGS("t", id), SD_BUS_NO_RESULT,
+                                method_unsubscribe_subject, 0),
+        SD_BUS_SIGNAL_WITH_ARGS("Published", SD_BUS_ARGS("t", id, "s", subject, "s", from, "u", type, "ay", payload), 0),
         SD_BUS_METHOD_WITH_ARGS("Names", SD_BUS_NO_ARGS, SD_BUS_RESULT("a" CONTROL_NAME_ROW, names), method_names, 0),
         SD_BUS_METHOD_WITH_ARGS("Subscribe", SD_BUS_NO_ARGS, SD_BUS_RESULT("t", last_seq), method_subscribe, 0),
         SD_BUS_SIGNAL_WITH_ARGS("Event", SD_BUS_ARGS("t", seq, "t", realtime_usec, "t", monotonic_usec,

@@ -333,57 +333,6 @@ int method_signal(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         return sd_bus_reply_method_return(msg, "u", (uint32_t) r);
 }
 
-/* Send(dest, type, payload) and Publish(subject, type, payload):
- * airsupctl's messages, written by airsupd on lanes of its own (sender
- * "airsupctl", a name no node may have); a full lane is an error, not a
- * wait.  Publish says how many subscribers it reached. */
-int method_send(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        sup_control *c = userdata;
-        const char *dest;
-        const void *data;
-        size_t len = 0;
-        uint32_t type;
-        int r;
-
-        r = sd_bus_message_read(msg, "su", &dest, &type);
-        if (r >= 0)
-                r = sd_bus_message_read_array(msg, 'y', &data, &len);
-        if (r < 0)
-                return r;
-        r = broker_ctl_send(c->m, dest, type, data, len);
-        if (r == -ENOENT || r == -EINVAL || r == -EISDIR)
-                return sd_bus_error_setf(error, CONTROL_ERR_NO_SUCH_NODE, "No such group, instance, actor or name: %s",
-                                         dest);
-        if (r == -EAGAIN)
-                return sd_bus_error_setf(error, CONTROL_ERR_BUSY, "Cannot send to %s: its lane from airsupctl is full", dest);
-        if (r < 0)
-                return verb_error(error, r, "send to", dest);
-        return sd_bus_reply_method_return(msg, "");
-}
-
-int method_publish(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        sup_control *c = userdata;
-        const char *subject;
-        const void *data;
-        size_t len = 0;
-        unsigned reached = 0;
-        uint32_t type;
-        int r;
-
-        r = sd_bus_message_read(msg, "su", &subject, &type);
-        if (r >= 0)
-                r = sd_bus_message_read_array(msg, 'y', &data, &len);
-        if (r < 0)
-                return r;
-        r = broker_ctl_publish(c->m, subject, type, data, len, &reached);
-        if (r == -EINVAL)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Not a subject (NATS syntax, no wildcards): %s",
-                                         subject);
-        if (r < 0)
-                return verb_error(error, r, "publish to", subject);
-        return sd_bus_reply_method_return(msg, "u", (uint32_t) reached);
-}
-
 /* A reload's outcome, to the caller that waited for it (MSG, referenced
  * until now): the plan's rows and counts, or the file's errors. */
 static void on_reload_done(const reload_result *res, void *userdata) {

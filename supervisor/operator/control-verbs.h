@@ -19,7 +19,5 @@ void control_waits_drop(client *cl);
  * Reload; Shutdown. */
 int method_verb(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 int method_signal(sd_bus_message *msg, void *userdata, sd_bus_error *error);
-int method_send(sd_bus_message *msg, void *userdata, sd_bus_error *error);
-int method_publish(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 int method_shutdown(sd_bus_message *msg, void *userdata, sd_bus_error *error);

@@ -55,6 +55,7 @@
 #include "supervisor/core/state.h"
 #include "supervisor/operator/control.h"
 #include "supervisor/operator/control-events.h"
+#include "supervisor/operator/control-messages.h"
 #include "supervisor/operator/control-methods.h"
 #include "supervisor/operator/control-reply.h"
 #include "supervisor/operator/control-verbs.h"
@@ -65,6 +66,7 @@
 
 static void client_free(client *cl) {
         control_waits_drop(cl);
+        control_msgs_drop(cl);
         /* Never a flush: a client that stopped reading would block it. */
         sd_bus_close_unref(cl->bus);
         free(cl);

@@ -17,6 +17,7 @@
 #include "supervisor/core/manager.h"
 #include "supervisor/core/proc.h"
 #include "supervisor/messages/broker.h"
+#include "supervisor/messages/inbox.h"
 #include "supervisor/messages/broker-actors.h"
 #include "supervisor/operator/metrics.h"
 #include "supervisor/operator/proc-query.h"
@@ -338,6 +339,28 @@ int metrics_collect(const metrics_source *s, metrics_sample_fn fn, void *userdat
         if (r >= 0)
                 r = sample(w, "airsupd_reloads_total", "counter", "Reloads of the configuration, by outcome",
                            "result=\"failed\"", (double) m->reloads_failed);
+        if (r >= 0) {
+                inbox_stats in;
+                static const char *const help = "What came into airsupd's own mailbox (airsupctl request and subscribe), by kind";
+
+                inbox_get_stats(m, &in);
+                r = sample(w, "airsupd_inbox_messages_total", "counter", help, "kind=\"reply\"", (double) in.replies);
+                if (r >= 0)
+                        r = sample(w, "airsupd_inbox_messages_total", "counter", help, "kind=\"late_reply\"",
+                                   (double) in.late_replies);
+                if (r >= 0)
+                        r = sample(w, "airsupd_inbox_messages_total", "counter", help, "kind=\"published\"",
+                                   (double) in.published);
+                if (r >= 0)
+                        r = sample(w, "airsupd_inbox_messages_total", "counter", help, "kind=\"dropped\"",
+                                   (double) in.dropped);
+                if (r >= 0)
+                        r = sample(w, "airsupd_inbox_messages_total", "counter", help, "kind=\"garbled\"",
+                                   (double) in.garbled);
+                if (r >= 0)
+                        r = sample(w, "airsupd_inbox_lanes", "gauge", "Lanes into airsupd's own mailbox (one per sending instance)", "",
+                                   (double) in.lanes);
+        }
         return r;
 }
 
