@@ -57,7 +57,7 @@ BENCH    = $(BUILD)/bench/restart $(BUILD)/bench/crashloop-child $(BUILD)/bench/
            $(BUILD)/bench/probe $(BUILD)/bench/watchdog-child $(BUILD)/bench/reload $(BUILD)/bench/actors $(BUILD)/bench/patterns
 # bench/actors' peers, built for make bench only: the BEAM module (erlc) and CAF (g++, libcaf-dev).
 BENCH_PEERS = $(BUILD)/bench/beam.beam $(BUILD)/bench/actors-caf
-MANS     = man/airsupd.8 man/airsup.conf.5 man/airsupctl.1 man/airsup.3
+MANS     = man/airsupd.8 man/airsup.conf.5 man/airsupctl.1 man/airsup.3 man/airsup-nats.8
 
 # Fuzz targets (tests/fuzz/fuzz-NAME.c) and the sources each needs.  `make
 # fuzz` builds them with clang's libFuzzer and runs each for FUZZ_SECONDS;
@@ -82,7 +82,7 @@ REPLAY       = $(FUZZERS:%=$(BUILD)/fuzz/replay-%)
 .PHONY: FORCE all deps deps-test deps-bench deps-fuzz check check-unit check-integration check-man \
         check-fuzz check-one fuzz soak run bench install clean
 
-all: $(BUILD)/airsupd $(BUILD)/airsupctl $(BUILD)/libairsup.a $(BUILD)/libairsup.so.0 $(EXAMPLES)
+all: $(BUILD)/airsupd $(BUILD)/airsupctl $(BUILD)/libairsup.a $(BUILD)/libairsup.so.0 $(BUILD)/airsup-nats $(EXAMPLES)
 
 deps:
 	@sh mk/deps.sh build
@@ -117,6 +117,7 @@ $(BUILD)/supervisor/airsupd.o: $(BUILD)/sysconfdir
 # /etc/airsup/...); the installed copies name this installation's.
 SUBST = sed -e 's|/usr/local/sbin/airsupd|$(SBINDIR)/airsupd|g' \
             -e 's|/usr/local/bin/airsupctl|$(BINDIR)/airsupctl|g' \
+            -e 's|/usr/local/bin/airsup-nats|$(BINDIR)/airsup-nats|g' \
             -e 's|/usr/local/share/|$(DATADIR)/|g' \
             -e 's|/usr/local/lib/systemd/system/|$(UNITDIR)/|g' \
             -e 's|/etc/airsup/|$(SYSCONFDIR)/airsup/|g'
@@ -151,6 +152,10 @@ $(BUILD)/tests/msg-peer $(BUILD)/tests/actor-peer $(BUILD)/tests/req-peer: $(BUI
 CTL_SRC  = ctl/airsupctl.c ctl/show.c ctl/change.c ctl/messages.c ctl/events.c ctl/logs.c ctl/term.c ctl/actors.c
 $(BUILD)/airsupctl: $(CTL_SRC:%.c=$(BUILD)/%.o)
 	$(CC) $(XLDFLAGS) -o $@ $^ $(LIBS)
+
+# The bridge to NATS (nats/, airsup-nats(8)): libairsup and libnats.
+$(BUILD)/airsup-nats: $(BUILD)/nats/airsup-nats.o $(BUILD)/libairsup.a
+	$(CC) $(XLDFLAGS) -o $@ $^ -lnats -lpthread
 
 $(BUILD)/examples/msgdemo: $(BUILD)/examples/msgdemo.o $(BUILD)/libairsup.a
 	$(CC) $(XLDFLAGS) -o $@ $^
@@ -295,6 +300,8 @@ install: all $(BUILD)/install/config/airsupd.service $(BUILD)/install/config/air
 	install -D -m 644 $(BUILD)/install/man/airsup.3 $(DESTDIR)$(MANDIR)/man3/airsup.3
 	install -D -m 644 $(BUILD)/install/man/airsup.conf.5 $(DESTDIR)$(MANDIR)/man5/airsup.conf.5
 	install -D -m 644 $(BUILD)/install/man/airsupd.8 $(DESTDIR)$(MANDIR)/man8/airsupd.8
+	install -D -m 755 $(BUILD)/airsup-nats $(DESTDIR)$(BINDIR)/airsup-nats
+	install -D -m 644 $(BUILD)/install/man/airsup-nats.8 $(DESTDIR)$(MANDIR)/man8/airsup-nats.8
 	install -D -m 644 $(BUILD)/install/config/airsup.conf.sample $(DESTDIR)$(DATADIR)/doc/airsup/airsup.conf.sample
 	@# The operator's configuration is never overwritten.
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/airsup/airsup.conf ]; then \

@@ -4,10 +4,10 @@
 # anyone else it prints the exact apt-get line and fails.
 set -eu
 
-build="libsystemd-dev libbsd-dev libjson-c-dev libmicrohttpd-dev pkg-config gcc make"
-test="$build libcmocka-dev mandoc procps util-linux systemd redis-server python3 prometheus curl"
+build="libsystemd-dev libbsd-dev libjson-c-dev libmicrohttpd-dev libnats-dev pkg-config gcc make"
+test="$build libcmocka-dev mandoc procps util-linux systemd redis-server python3 prometheus curl nats-server"
 fuzz="$test clang libclang-rt-14-dev"
-bench="$test runit s6 supervisor libzmq3-dev erlang-base libcaf-dev g++ nats-server libnats-dev"
+bench="$test runit s6 supervisor libzmq3-dev erlang-base libcaf-dev g++"
 
 case "${1:-build}" in
 build) want=$build ;;

@@ -127,6 +127,8 @@ static void parse_absolute_path(loader *l, const cfg_key_row *k, const char *v, 
                 return;
         if (ID(k) == CFG_KEY_WORKDIR)
                 ((cfg_node *) base)->workdir_line = line;
+        if (ID(k) == CFG_KEY_NATS_CREDENTIALS)
+                ((cfg_node *) base)->nats_credentials_line = line;
         if (v[0] != '/')
                 loader_error(l, line, "%s: must be an absolute path, got '%s'", NAME(k), v);
         else
@@ -281,17 +283,15 @@ static void parse_output(loader *l, const cfg_key_row *k, const char *v, unsigne
                              "log:/ABSOLUTE/PATH%s, got '%s'", NAME(k), ID(k) == CFG_KEY_STDERR ? " or stdout" : "", v);
 }
 
-/* subscribe: subject patterns separated by blanks, each one NATS's
- * syntax takes (common/subject.h), none twice, at most CFG_SUBSCRIBE_MAX.
- * The field is the list joined by single spaces (so that a reload sees
- * only a change of the list), the second the patterns one by one. */
-static void parse_subscribe(loader *l, const cfg_key_row *k, const char *v, unsigned line, void *base) {
-        cfg_node *n = base;
+/* Subject patterns separated by blanks, each one NATS's syntax takes
+ * (common/subject.h), none twice, at most CFG_SUBSCRIBE_MAX, into P: the
+ * list joined by single spaces (so that a reload sees only a change of
+ * the list), and the patterns one by one. */
+static void parse_pattern_list(loader *l, const cfg_key_row *k, const char *v, unsigned line, cfg_patterns *p) {
         _cleanup_strv_free_ char **list = NULL;
         _cleanup_free_ char *joined = NULL;
         size_t count = 0, total = 0;
 
-        n->subscribe_line = line;
         for (const char *w = v + strspn(v, " \t"); *w; w += strspn(w, " \t")) {
                 size_t len = strcspn(w, " \t");
                 _cleanup_free_ char *pattern = strndup(w, len);
@@ -336,14 +336,82 @@ static void parse_subscribe(loader *l, const cfg_key_row *k, const char *v, unsi
                         strcat(joined, " ");
                 strcat(joined, list[i]);
         }
-        free(n->subscribe);
-        strv_free(n->subjects);
-        n->subscribe = TAKE_PTR(joined);
-        n->subjects = TAKE_PTR(list);
-        n->n_subjects = (unsigned) count;
+        free(p->joined);
+        strv_free(p->list);
+        p->joined = TAKE_PTR(joined);
+        p->list = TAKE_PTR(list);
+        p->n = (unsigned) count;
+        p->line = line;
         return;
 oom:
         l->stop = true;
+}
+
+/* nats: the servers, separated by blanks or commas, each
+ * nats://HOST:PORT, tls://HOST:PORT or HOST:PORT (libnats's forms, user
+ * and password allowed before an @); kept joined by commas, as libnats
+ * takes them. */
+#define CFG_NATS_SERVERS_MAX 32u
+
+static void parse_nats(loader *l, const cfg_key_row *k, const char *v, unsigned line, void *base) {
+        _cleanup_free_ char *joined = malloc(strlen(v) + 1);
+        unsigned count = 0;
+        size_t j = 0;
+
+        if (!joined) {
+                l->stop = true;
+                return;
+        }
+        for (const char *w = v + strspn(v, " \t,"); *w; w += strspn(w, " \t,")) {
+                size_t len = strcspn(w, " \t,");
+                const char *host = w, *colon;
+                int hl;
+
+                if (strncmp(w, "nats://", 7) == 0)
+                        host = w + 7;
+                else if (strncmp(w, "tls://", 6) == 0)
+                        host = w + 6;
+                else if (memmem(w, len, "://", 3)) {
+                        loader_error(l, line, "%s: '%.*s': expected nats://HOST:PORT, tls://HOST:PORT or HOST:PORT",
+                                     NAME(k), (int) (len > 200 ? 200 : len), w);
+                        return;
+                }
+                hl = (int) (w + len - host);
+                colon = memrchr(host, ':', (size_t) hl);
+                if (hl == 0 || (colon && (colon + 1 == w + len || strspn(colon + 1, "0123456789") !=
+                                                                        (size_t) (w + len - colon - 1)))) {
+                        loader_error(l, line, "%s: '%.*s': expected nats://HOST:PORT, tls://HOST:PORT or HOST:PORT",
+                                     NAME(k), (int) (len > 200 ? 200 : len), w);
+                        return;
+                }
+                for (size_t i = 0; i < len; i++)
+                        if ((unsigned char) w[i] < 0x21 || (unsigned char) w[i] > 0x7e) {
+                                loader_error(l, line, "%s: a server's URL is printable ASCII", NAME(k));
+                                return;
+                        }
+                if (++count > CFG_NATS_SERVERS_MAX) {
+                        loader_error(l, line, "%s: more than %u servers", NAME(k), CFG_NATS_SERVERS_MAX);
+                        return;
+                }
+                if (j)
+                        joined[j++] = ',';
+                memcpy(joined + j, w, len);
+                j += len;
+                w += len;
+        }
+        if (count == 0) {
+                loader_error(l, line, "%s: expected the NATS servers' URLs (e.g. nats://127.0.0.1:4222)", NAME(k));
+                return;
+        }
+        joined[j] = '\0';
+        free(*FIELD(base, k, char *));
+        *FIELD(base, k, char *) = TAKE_PTR(joined);
+}
+
+/* subscribe, export, export_jetstream, import, import_jetstream: the
+ * field is a cfg_patterns' first member. */
+static void parse_patterns(loader *l, const cfg_key_row *k, const char *v, unsigned line, void *base) {
+        parse_pattern_list(l, k, v, line, (cfg_patterns *) FIELD(base, k, char *));
 }
 
 static void parse_yes_no(loader *l, const cfg_key_row *k, const char *v, unsigned line, void *base) {

@@ -131,12 +131,22 @@ typedef enum cfg_apply {
           .def = 10u << 20, .shown = "log_max/log_keep", .apply = CFG_APPLY_ROTATION)                           \
         X(LOG_KEEP,         "log_keep",         CFG_IN_GROUP,      IN_PLACE,   parse_unsigned,         NODE(log_keep), \
           .def = 5, .min = 0, .max = 1000, .shown = "log_max/log_keep", .apply = CFG_APPLY_ROTATION)            \
-        X(SUBSCRIBE,        "subscribe",        CFG_IN_GROUP,      RESTART,    parse_subscribe,        NODE(subscribe), \
+        X(SUBSCRIBE,        "subscribe",        CFG_IN_GROUP,      RESTART,    parse_patterns,         NODE(subscribe.joined), \
           .multiline = true)                                                                                    \
         X(SUBSCRIBE_ALL,    "subscribe_all",    CFG_IN_GROUP,      RESTART,    parse_yes_no,           NODE(subscribe_all)) \
         X(ROUTE,            "route",            CFG_IN_GROUP,      IN_PLACE,   parse_enum,             NODE(route), \
           .def = CFG_ROUTE_LOOKUP, .from_string = cfg_route_from_string,                           \
           .expected = "lookup, round_robin, least_loaded, hash or broadcast")                                   \
+        X(NATS,             "nats",             CFG_IN_GROUP,      RESTART,    parse_nats,             NODE(nats))    \
+        X(NATS_CREDENTIALS, "nats_credentials", CFG_IN_GROUP,      RESTART,    parse_absolute_path,    NODE(nats_credentials)) \
+        X(EXPORT,           "export",           CFG_IN_GROUP,      RESTART,    parse_patterns,         NODE(nats_export[0].joined), \
+          .multiline = true)                                                                                    \
+        X(EXPORT_JETSTREAM, "export_jetstream", CFG_IN_GROUP,      RESTART,    parse_patterns,         NODE(nats_export[1].joined), \
+          .multiline = true)                                                                                    \
+        X(IMPORT,           "import",           CFG_IN_GROUP,      RESTART,    parse_patterns,         NODE(nats_import[0].joined), \
+          .multiline = true)                                                                                    \
+        X(IMPORT_JETSTREAM, "import_jetstream", CFG_IN_GROUP,      RESTART,    parse_patterns,         NODE(nats_import[1].joined), \
+          .multiline = true)                                                                                    \
         X(MEMORY_MAX,       "memory_max",       CFG_IN_GROUP,      IN_PLACE,   parse_limit,            LIMIT(MEMORY_MAX)) \
         X(MEMORY_HIGH,      "memory_high",      CFG_IN_GROUP,      IN_PLACE,   parse_limit,            LIMIT(MEMORY_HIGH)) \
         X(PIDS_MAX,         "pids_max",         CFG_IN_GROUP,      IN_PLACE,   parse_limit,            LIMIT(PIDS_MAX)) \

@@ -113,6 +113,13 @@ typedef struct cfg_limit {
  * CFG_NODES_MAX * CFG_SUBSCRIBE_MAX patterns from the file at most. */
 #define CFG_SUBSCRIBE_MAX 64u
 
+/* A list of subject patterns as a key gives it. */
+typedef struct cfg_patterns {
+        char *joined;                   /* joined by single spaces (what a reload compares); NULL: none */
+        char **list;                    /* the same one by one, NULL-terminated */
+        unsigned n, line;
+} cfg_patterns;
+
 typedef struct cfg_node {
         char *name;
         bool supervisor;
@@ -163,12 +170,16 @@ typedef struct cfg_node {
         cfg_output err;                 /* stderr; defaults to what stdout is */
         char *err_path;
         cfg_limit limits[_CFG_LIMIT_MAX];
-        char *subscribe;                /* the patterns, joined by single spaces; NULL: none */
-        char **subjects;                /* the same one by one, NULL-terminated */
-        unsigned n_subjects;
-        unsigned subscribe_line;
+        cfg_patterns subscribe;         /* durable subscriptions */
         bool subscribe_all;             /* a pool: every instance gets each message, not one */
         cfg_route route;
+        /* A bridge to NATS (airsup-nats(8)): its servers, credentials,
+         * and the subjects it exports and imports, [0] core NATS, [1]
+         * JetStream.  What it exports is a durable subscription too. */
+        char *nats;
+        char *nats_credentials;
+        unsigned nats_credentials_line;
+        cfg_patterns nats_export[2], nats_import[2];
 } cfg_node;
 
 typedef struct cfg {

@@ -72,6 +72,32 @@ static void lane_geometry_check(loader *l, cfg_node *n, const raw_section *r) {
                      shm_lane_message_max_for(c), (unsigned long long) c, n->message_max);
 }
 
+/* A bridge to NATS: one instance (two would import everything twice),
+ * and what it exports and imports only with the servers to do it. */
+static void nats_check(loader *l, cfg_node *n, const raw_section *r) {
+        static const int keys[] = { CFG_KEY_NATS_CREDENTIALS, CFG_KEY_EXPORT, CFG_KEY_EXPORT_JETSTREAM,
+                                    CFG_KEY_IMPORT, CFG_KEY_IMPORT_JETSTREAM };
+
+        if (!r->value[CFG_KEY_NATS]) {
+                for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+                        if (r->value[keys[i]])
+                                loader_error(l, r->line[keys[i]], "%s: only for a bridge to NATS (nats = its servers)",
+                                             cfg_key_to_string((cfg_key) keys[i]));
+                return;
+        }
+        if (n->instances > 1)
+                loader_error(l, r->line[CFG_KEY_INSTANCES], "instances: a bridge to NATS runs one instance");
+        for (int k = 0; k < 2; k++)
+                for (unsigned i = 0; i < n->nats_export[k].n; i++)
+                        for (int j = 0; j < 2; j++)
+                                for (unsigned m = 0; m < n->nats_export[j].n; m++)
+                                        if ((j > k || (j == k && m > i)) &&
+                                            strcmp(n->nats_export[k].list[i], n->nats_export[j].list[m]) == 0)
+                                                loader_error(l, n->nats_export[j].line,
+                                                             "%s: '%s' is exported twice", j ? "export_jetstream" : "export",
+                                                             n->nats_export[j].list[m]);
+}
+
 static void finish_group(loader *l, cfg_node *n, const raw_section *r) {
         /* The enums' defaults are their 0 (timeout, none, inherit). */
         cfg_keys_apply(l, n, r, CFG_IN_GROUP);
@@ -88,6 +114,7 @@ static void finish_group(loader *l, cfg_node *n, const raw_section *r) {
                 else
                         n->backoff_max_usec = n->backoff_usec;
         }
+        nats_check(l, n, r);
         /* stderr goes where stdout goes unless it is set itself. */
         if (!r->value[CFG_KEY_STDERR] || strcmp(r->value[CFG_KEY_STDERR], "stdout") == 0) {
                 n->err = n->out;
@@ -201,7 +228,11 @@ static void node_done(cfg_node *n) {
         strv_free(n->argv);
         strv_free(n->health_argv);
         strv_free(n->env);
-        strv_free(n->subjects);
+        strv_free(n->subscribe.list);
+        for (int k = 0; k < 2; k++) {
+                strv_free(n->nats_export[k].list);
+                strv_free(n->nats_import[k].list);
+        }
 }
 
 cfg *cfg_free(cfg *c) {

@@ -214,6 +214,28 @@ static void check_journal(verifier *v, const char *key, unsigned line) {
                        "airsupd's stderr, as with console, until one does", key, JOURNAL_STDOUT, strerror(error));
 }
 
+/* A secret (nats_credentials): readable by the group's user, and by
+ * nobody else it is not meant for: group or others able to read it is a
+ * warning (the bridge itself never logs it). */
+static void check_secret(verifier *v, const ident *u, unsigned line, const char *file) {
+        struct stat st;
+
+        if (stat(file, &st) < 0) {
+                report(v, true, line, "nats_credentials: '%s': %s", file, strerror(errno));
+                return;
+        }
+        if (!S_ISREG(st.st_mode))
+                report(v, true, line, "nats_credentials: '%s' is not a file", file);
+        else if (!may(&st, u, 4))
+                report(v, true, line, "nats_credentials: '%s' is not readable by %s", file, u->name);
+        else if (st.st_mode & (S_IROTH | S_IWOTH))
+                report(v, false, line, "nats_credentials: '%s' is readable by others (mode %04o): a secret; "
+                       "chmod o-rw it", file, (unsigned) (st.st_mode & 07777));
+        else if ((st.st_mode & (S_IRGRP | S_IWGRP)) && st.st_gid != u->gid)
+                report(v, false, line, "nats_credentials: '%s' is readable by its group (mode %04o), not the "
+                       "bridge's: a secret; chmod g-rw it", file, (unsigned) (st.st_mode & 07777));
+}
+
 static void verify_group(verifier *v, const cfg_node *n) {
         /* Checked as instance 0 would see them. */
         char first[96];
@@ -259,6 +281,11 @@ static void verify_group(verifier *v, const cfg_node *n) {
                 _cleanup_free_ char *file = NULL;
                 if (cfg_expand(n->err_path, &in, &file) >= 0)
                         check_output(v, &u, "stderr", n->err_line, file);
+        }
+        if (n->nats_credentials) {
+                _cleanup_free_ char *file = NULL;
+                if (cfg_expand(n->nats_credentials, &in, &file) >= 0)
+                        check_secret(v, &u, n->nats_credentials_line, file);
         }
         if (n->out == CFG_OUTPUT_JOURNAL)
                 check_journal(v, "stdout", n->out_line);

@@ -166,23 +166,31 @@ static void say(targets *t, const char *name, unsigned n) {
                 t->r = -EIO;
 }
 
+/* Whether one of N's durable subscriptions (subscribe =, and what a
+ * bridge exports) matches SUBJECT. */
+static bool durable_match(const cfg_node *c, const char *subject) {
+        const cfg_patterns *lists[] = { &c->subscribe, &c->nats_export[0], &c->nats_export[1] };
+
+        for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+                for (unsigned k = 0; k < lists[i]->n; k++)
+                        if (subject_match(lists[i]->list[k], subject))
+                                return true;
+        return false;
+}
+
 static int durable(sup_node *n, unsigned depth, void *userdata) {
         targets *t = userdata;
 
         (void) depth;
-        if (n->cfg->supervisor || n->cfg->n_subjects == 0 || n->n_procs == 0)
+        if (n->cfg->supervisor || n->n_procs == 0 || !durable_match(n->cfg, t->subject))
                 return 0;
-        for (unsigned k = 0; k < n->cfg->n_subjects; k++)
-                if (subject_match(n->cfg->subjects[k], t->subject)) {
-                        if (n->n_procs == 1)
-                                say(t, n->procs[0].name, 0);
-                        else if (n->cfg->subscribe_all)
-                                for (size_t i = 0; i < n->n_procs; i++)
-                                        say(t, n->procs[i].name, 0);
-                        else
-                                say(t, n->cfg->name, (unsigned) n->n_procs);
-                        break;
-                }
+        if (n->n_procs == 1)
+                say(t, n->procs[0].name, 0);
+        else if (n->cfg->subscribe_all)
+                for (size_t i = 0; i < n->n_procs; i++)
+                        say(t, n->procs[i].name, 0);
+        else
+                say(t, n->cfg->name, (unsigned) n->n_procs);
         return t->r;
 }
 

@@ -267,6 +267,26 @@ int sup_spawn_plan_for_proc(sup_proc *p, spawn_plan *s, const char **ret_step) {
                 return -ENOMEM;
         if (p->notify && p->notify->fd >= 0 && env_putf(&s->envp, &n, "NOTIFY_SOCKET=%s", p->notify->socket) < 0)
                 return -ENOMEM;
+        /* A bridge to NATS learns its servers and subjects from the
+         * configuration (airsup-nats(8)); the credentials by path only. */
+        if (c->nats) {
+                static const char *const names[2][2] = { { "AIRSUP_NATS_EXPORT", "AIRSUP_NATS_EXPORT_JETSTREAM" },
+                                                         { "AIRSUP_NATS_IMPORT", "AIRSUP_NATS_IMPORT_JETSTREAM" } };
+                _cleanup_free_ char *cred = NULL;
+
+                if (env_putf(&s->envp, &n, "AIRSUP_NATS_URL=%s", c->nats) < 0 ||
+                    (c->nats_credentials && (cfg_expand(c->nats_credentials, &in, &cred) < 0 ||
+                                             env_putf(&s->envp, &n, "AIRSUP_NATS_CREDENTIALS=%s", cred) < 0)))
+                        return -ENOMEM;
+                for (int k = 0; k < 2; k++) {
+                        if (c->nats_export[k].joined &&
+                            env_putf(&s->envp, &n, "%s=%s", names[0][k], c->nats_export[k].joined) < 0)
+                                return -ENOMEM;
+                        if (c->nats_import[k].joined &&
+                            env_putf(&s->envp, &n, "%s=%s", names[1][k], c->nats_import[k].joined) < 0)
+                                return -ENOMEM;
+                }
+        }
         /* The systemd watchdog protocol; the pid is only known in the
          * child, which writes it over the placeholder. */
         if ((c->health == CFG_HEALTH_WATCHDOG || c->health == CFG_HEALTH_HEARTBEAT) &&

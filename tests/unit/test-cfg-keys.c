@@ -59,6 +59,13 @@ static const struct {
         { "subscribe", "orders.* billing.>" },
         { "subscribe_all", "yes" },
         { "route", "hash" },
+        /* A bridge's keys need nats = beside them: the sample adds it. */
+        { "nats", "nats://127.0.0.1:4222" },
+        { "nats_credentials", "/etc/n.creds\nnats = h:1" },
+        { "export", "orders.>\nnats = h:1" },
+        { "export_jetstream", "audit.>\nnats = h:1" },
+        { "import", "billing.*\nnats = h:1" },
+        { "import_jetstream", "pay.>\nnats = h:1" },
         { "log_max", "1M" },
         { "log_keep", "2" },
         { "memory_max", "64M" },
@@ -301,16 +308,16 @@ static void test_cfg_subscribe(void **state) {
         c = load("[group:g]\ncommand = x\nsubscribe =  orders.*\tbilling.>  \n  $SYS.x >\ninstances = 2\n"
                  "subscribe_all = yes\n[group:h]\ncommand = y\n");
         g = cfg_find(c, "g");
-        assert_string_equal(c->nodes[g].subscribe, "orders.* billing.> $SYS.x >");
-        assert_int_equal(c->nodes[g].n_subjects, 4);
-        assert_string_equal(c->nodes[g].subjects[0], "orders.*");
-        assert_string_equal(c->nodes[g].subjects[3], ">");
-        assert_null(c->nodes[g].subjects[4]);
-        assert_int_equal(c->nodes[g].subscribe_line, 3);
+        assert_string_equal(c->nodes[g].subscribe.joined, "orders.* billing.> $SYS.x >");
+        assert_int_equal(c->nodes[g].subscribe.n, 4);
+        assert_string_equal(c->nodes[g].subscribe.list[0], "orders.*");
+        assert_string_equal(c->nodes[g].subscribe.list[3], ">");
+        assert_null(c->nodes[g].subscribe.list[4]);
+        assert_int_equal(c->nodes[g].subscribe.line, 3);
         assert_true(c->nodes[g].subscribe_all);
         g = cfg_find(c, "h");
-        assert_null(c->nodes[g].subscribe);
-        assert_null(c->nodes[g].subjects);
+        assert_null(c->nodes[g].subscribe.joined);
+        assert_null(c->nodes[g].subscribe.list);
         assert_false(c->nodes[g].subscribe_all);
         cfg_free(c);
 
@@ -345,13 +352,51 @@ static void test_cfg_subscribe(void **state) {
         fclose(f);
         assert_true(asprintf(&text, "%s\n", many) > 0);
         c = load(text);
-        assert_int_equal(c->nodes[cfg_find(c, "g")].n_subjects, CFG_SUBSCRIBE_MAX);
+        assert_int_equal(c->nodes[cfg_find(c, "g")].subscribe.n, CFG_SUBSCRIBE_MAX);
         cfg_free(c);
         free(text);
         assert_true(asprintf(&text, "%s extra\n", many) > 0);
         assert_load_error(text, ":3: subscribe: more than 64 patterns");
         free(text);
         free(many);
+}
+
+/* A bridge to NATS: the servers joined by commas, what it exports and
+ * imports by mode; every contradiction named at its line. */
+static void test_cfg_nats(void **state) {
+        cfg *c;
+        int g;
+
+        (void) state;
+        c = load("[group:br]\ncommand = x\nnats = nats://127.0.0.1:4222 tls://h:1,u:p@h2:4222  h3\n"
+                 "nats_credentials = /etc/x.creds\nexport = orders.> a.*\nexport_jetstream = audit.>\n"
+                 "import = billing.*\nimport_jetstream = pay.>\n");
+        g = cfg_find(c, "br");
+        assert_string_equal(c->nodes[g].nats, "nats://127.0.0.1:4222,tls://h:1,u:p@h2:4222,h3");
+        assert_string_equal(c->nodes[g].nats_credentials, "/etc/x.creds");
+        assert_int_equal(c->nodes[g].nats_credentials_line, 4);
+        assert_string_equal(c->nodes[g].nats_export[0].joined, "orders.> a.*");
+        assert_int_equal(c->nodes[g].nats_export[0].n, 2);
+        assert_string_equal(c->nodes[g].nats_export[1].list[0], "audit.>");
+        assert_string_equal(c->nodes[g].nats_import[0].joined, "billing.*");
+        assert_string_equal(c->nodes[g].nats_import[1].joined, "pay.>");
+        cfg_free(c);
+
+        assert_load_error("[group:g]\ncommand = x\nexport = a.>\n", ":3: export: only for a bridge to NATS");
+        assert_load_error("[group:g]\ncommand = x\n\nimport_jetstream = a.>\n",
+                          ":4: import_jetstream: only for a bridge to NATS");
+        assert_load_error("[group:g]\ncommand = x\nnats_credentials = /x\n", ":3: nats_credentials: only for a bridge");
+        assert_load_error("[group:g]\ncommand = x\nnats = h:1\ninstances = 2\n",
+                          ":4: instances: a bridge to NATS runs one instance");
+        assert_load_error("[group:g]\ncommand = x\nnats = http://h:1\n", ":3: nats: 'http://h:1': expected");
+        assert_load_error("[group:g]\ncommand = x\nnats = h:x1\n", ":3: nats: 'h:x1': expected");
+        assert_load_error("[group:g]\ncommand = x\nnats = nats://\n", ":3: nats: 'nats://': expected");
+        assert_load_error("[group:g]\ncommand = x\nnats = ,\n", ":3: nats: expected the NATS servers' URLs");
+        assert_load_error("[group:g]\ncommand = x\nnats = h:1\nexport = a.> b\nexport_jetstream = b\n",
+                          ":5: export_jetstream: 'b' is exported twice");
+        assert_load_error("[group:g]\ncommand = x\nnats = h:1\nimport = a..b\n", ":4: import: invalid subject pattern");
+        assert_load_error("[group:g]\ncommand = x\nnats = h:1\nnats_credentials = rel\n",
+                          ":4: nats_credentials: must be an absolute path");
 }
 
 /* Only a change of the list restarts the group, not of its spacing. */
@@ -378,6 +423,7 @@ int main(void) {
                 cmocka_unit_test(test_cfg_value_words_round_trip),
                 cmocka_unit_test(test_cfg_node_apply_bits),
                 cmocka_unit_test(test_cfg_subscribe),
+                cmocka_unit_test(test_cfg_nats),
                 cmocka_unit_test(test_cfg_subscribe_reload),
         };
         return cmocka_run_group_tests_name("cfg-keys", tests, NULL, NULL);

@@ -1,0 +1,467 @@
+/* airsup-nats - the bridge between a deployment's subjects and NATS
+ * (airsup-nats(8)): a group airsupd supervises like any other, which
+ * exports what is published locally to subjects its configuration
+ * names, and imports what NATS carries on others.
+ *
+ * airsupd passes the configuration in the environment (AIRSUP_NATS_URL,
+ * AIRSUP_NATS_CREDENTIALS, AIRSUP_NATS_EXPORT, AIRSUP_NATS_IMPORT and
+ * their _JETSTREAM forms); what it exports is also the group's durable
+ * subscription, so that it queues in the bridge's lanes while the bridge
+ * restarts or NATS is away.
+ *
+ * One thread of the program's own (this file's main loop) does all the
+ * local side: it takes what comes on the lanes and publishes it to NATS,
+ * and publishes locally what libnats's threads received, which they hand
+ * over through a bounded queue (an eventfd says there is some).  An
+ * export is committed (taken off its lane) only after NATS took it: for
+ * core NATS once libnats has it (at most once: a server that goes away
+ * may lose what was in flight), for JetStream once the stream acknowledged
+ * it (at least once).  While the connection is down nothing is taken off
+ * the lanes: they fill, and publishers wait or fail as they chose.
+ *
+ * Loops: an import is published locally by this instance, so it comes
+ * back only on the lane whose sender airsupd names as this instance
+ * (when this bridge also exports the subject): such a message is never
+ * exported.  The connection asks NATS not to echo what it publishes
+ * (no_echo), so an export never comes back as an import. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <nats/nats.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "child/airsup.h"
+#include "common/subject.h"
+
+#define QUEUE_MAX 4096                  /* imports received and not yet published locally */
+#define PATTERNS_MAX 64
+#define BUF_FIRST 65536
+#define TYPE_HEADER "Airsup-Type"
+#define SEC UINT64_C(1000000000)
+
+typedef struct patterns {
+        char *list[PATTERNS_MAX];
+        unsigned n;
+} patterns;
+
+/* What the threads of libnats hand the main loop. */
+typedef struct import_queue {
+        pthread_mutex_t lock;
+        pthread_cond_t room;
+        natsMsg *q[QUEUE_MAX];
+        unsigned head, n;
+        int efd;
+        bool stopping;
+} import_queue;
+
+static struct {
+        airsup *a;
+        natsConnection *nc;
+        jsCtx *js;
+        patterns export[2], import[2];  /* [0] core, [1] JetStream */
+        const char *self;               /* this instance, as airsupd names a lane's sender */
+        import_queue in;
+        atomic_bool connected;
+        atomic_uint_fast64_t reconnects, disconnects;
+        /* Counted by the main loop only. */
+        uint64_t exported, imported, looped, refused, too_big, js_acks, js_failures, nobody;
+        volatile sig_atomic_t stop;
+} b = { .in = { .lock = PTHREAD_MUTEX_INITIALIZER, .room = PTHREAD_COND_INITIALIZER, .efd = -1 } };
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...) {
+        va_list ap;
+
+        fprintf(stderr, "airsup-nats: ");
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+}
+
+/* NAME's patterns (blank-separated), each checked as a pattern. */
+static int patterns_from(const char *name, patterns *p) {
+        const char *v = getenv(name);
+        char *copy, *save = NULL;
+
+        if (!v || !*v)
+                return 0;
+        copy = strdup(v);
+        if (!copy)
+                return -ENOMEM;
+        for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+                if (!subject_valid(w, true) || p->n == PATTERNS_MAX) {
+                        say("%s: '%s' is not a subject pattern (or too many)", name, w);
+                        return -EINVAL;
+                }
+                p->list[p->n++] = w;
+        }
+        return 0;
+}
+
+static bool patterns_match(const patterns *p, const char *subject) {
+        for (unsigned i = 0; i < p->n; i++)
+                if (subject_match(p->list[i], subject))
+                        return true;
+        return false;
+}
+
+/* ---- libnats's threads ------------------------------------------------ */
+
+static void wake(void) {
+        uint64_t one = 1;
+        (void) !write(b.in.efd, &one, sizeof(one));
+}
+
+/* A message from NATS, for the main loop; waits while the queue is full
+ * (libnats then holds what comes, up to its pending limits). */
+static void on_nats_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure) {
+        import_queue *q = &b.in;
+
+        (void) nc, (void) sub, (void) closure;
+        pthread_mutex_lock(&q->lock);
+        while (q->n == QUEUE_MAX && !q->stopping)
+                pthread_cond_wait(&q->room, &q->lock);
+        if (q->stopping) {
+                pthread_mutex_unlock(&q->lock);
+                natsMsg_Destroy(msg);
+                return;
+        }
+        q->q[(q->head + q->n++) % QUEUE_MAX] = msg;
+        pthread_mutex_unlock(&q->lock);
+        wake();
+}
+
+static void on_disconnected(natsConnection *nc, void *closure) {
+        (void) nc, (void) closure;
+        atomic_store(&b.connected, false);
+        atomic_fetch_add(&b.disconnects, 1);
+        wake();
+}
+
+static void on_reconnected(natsConnection *nc, void *closure) {
+        (void) nc, (void) closure;
+        atomic_store(&b.connected, true);
+        atomic_fetch_add(&b.reconnects, 1);
+        wake();
+}
+
+/* ---- the main loop ---------------------------------------------------- */
+
+static natsMsg *queue_pop(void) {
+        import_queue *q = &b.in;
+        natsMsg *m = NULL;
+
+        pthread_mutex_lock(&q->lock);
+        if (q->n > 0) {
+                m = q->q[q->head];
+                q->head = (q->head + 1) % QUEUE_MAX;
+                q->n--;
+                pthread_cond_signal(&q->room);
+        }
+        pthread_mutex_unlock(&q->lock);
+        return m;
+}
+
+/* One message from NATS published locally.  A JetStream one is
+ * acknowledged only once it is in every local subscriber's lane; one
+ * that reached no subscriber, or not all, is not (it comes again). */
+static void import_one(natsMsg *msg) {
+        const char *subject = natsMsg_GetSubject(msg), *tv = NULL;
+        airsup_send_opts o = { .full = AIRSUP_BLOCK, .timeout_ns = SEC };
+        const char *reply = natsMsg_GetReply(msg);
+        bool js = reply && strncmp(reply, "$JS.ACK.", 8) == 0;
+        uint32_t type = 0;
+        int r;
+
+        if (!subject || !subject_valid(subject, false)) {
+                /* NATS allows what our subjects do not (longer, odd bytes). */
+                b.refused++;
+                if (js)
+                        (void) natsMsg_Term(msg, NULL);
+                natsMsg_Destroy(msg);
+                return;
+        }
+        if (natsMsgHeader_Get(msg, TYPE_HEADER, &tv) == NATS_OK && tv) {
+                char *end;
+                unsigned long t = strtoul(tv, &end, 10);
+                if (*end == '\0' && t <= UINT32_MAX)
+                        type = (uint32_t) t;
+        }
+        r = airsup_publish(b.a, subject, type, natsMsg_GetData(msg), (size_t) natsMsg_GetDataLength(msg), &o);
+        if (r == -EMSGSIZE) {
+                /* Larger than a subscriber's message_max: never
+                 * deliverable here; a JetStream one is terminated, not
+                 * redelivered forever. */
+                b.too_big++;
+                say("%s: %d bytes, more than a local subscriber's message_max: dropped", subject,
+                    natsMsg_GetDataLength(msg));
+                if (js)
+                        (void) natsMsg_Term(msg, NULL);
+        } else if (r > 0) {
+                b.imported++;
+                if (js)
+                        (void) natsMsg_Ack(msg, NULL);
+        } else {
+                if (r == 0)
+                        b.nobody++;
+                if (js)
+                        (void) natsMsg_NakWithDelay(msg, 1000, NULL);
+        }
+        natsMsg_Destroy(msg);
+}
+
+/* One local message exported: 0 done (commit it), or a failure that
+ * leaves it on its lane. */
+static int export_one(const airsup_msg *m, const void *data) {
+        natsMsg *msg = NULL;
+        char tv[16];
+        natsStatus s;
+
+        s = natsMsg_Create(&msg, m->subject, NULL, data, (int) m->len);
+        if (s == NATS_OK && m->type != 0) {
+                snprintf(tv, sizeof(tv), "%" PRIu32, m->type);
+                s = natsMsgHeader_Set(msg, TYPE_HEADER, tv);
+        }
+        if (s == NATS_OK && patterns_match(&b.export[1], m->subject)) {
+                jsPubAck *ack = NULL;
+                jsErrCode jerr = 0;
+
+                s = js_PublishMsg(&ack, b.js, msg, NULL, &jerr);
+                jsPubAck_Destroy(ack);
+                if (s == NATS_OK)
+                        b.js_acks++;
+                else
+                        b.js_failures++;
+        } else if (s == NATS_OK)
+                s = natsConnection_PublishMsg(b.nc, msg);
+        natsMsg_Destroy(msg);
+        return s == NATS_OK ? 0 : -EIO;
+}
+
+/* What waits on the lanes, 256 at most: 1 if there may be more (the fd is
+ * armed only once a receive said -EAGAIN). */
+static int export_some(void **buf, size_t *size) {
+        (void) airsup_process(b.a);
+        for (unsigned k = 0; k < 256; k++) {
+                airsup_msg m;
+                int r;
+
+                if (!atomic_load(&b.connected))
+                        return 0;
+                r = airsup_recv(b.a, &m, *buf, *size, 0);
+                if (r == -EAGAIN)
+                        return 0;
+                if (r == -EMSGSIZE) {
+                        void *n = realloc(*buf, m.len);
+                        if (!n)
+                                return -ENOMEM;
+                        *buf = n;
+                        *size = m.len;
+                        continue;
+                }
+                if (r < 0)
+                        return r;
+                if (!(m.flags & AIRSUP_MSG_PUBLISH) || strcmp(m.sender, b.self) == 0 ||
+                    (!patterns_match(&b.export[0], m.subject) && !patterns_match(&b.export[1], m.subject))) {
+                        /* Its own import coming back (never sent out
+                         * again), or nothing it exports. */
+                        if (strcmp(m.sender, b.self) == 0)
+                                b.looped++;
+                        (void) airsup_commit(b.a, &m);
+                        continue;
+                }
+                if (export_one(&m, *buf) < 0)
+                        return 1;       /* left on its lane: again when NATS takes it */
+                b.exported++;
+                (void) airsup_commit(b.a, &m);
+        }
+        return 1;
+}
+
+static void on_signal(int sig) {
+        (void) sig;
+        b.stop = 1;
+}
+
+static int connect_nats(void) {
+        const char *url = getenv("AIRSUP_NATS_URL"), *cred = getenv("AIRSUP_NATS_CREDENTIALS");
+        natsOptions *o = NULL;
+        natsStatus s;
+
+        if (!url || !*url) {
+                say("AIRSUP_NATS_URL is not set: run me as a group with nats = (airsup.conf(5))");
+                return -EINVAL;
+        }
+        s = natsOptions_Create(&o);
+        if (s == NATS_OK)
+                s = natsOptions_SetURL(o, url);
+        if (s == NATS_OK)
+                s = natsOptions_SetName(o, b.self);
+        if (s == NATS_OK)
+                s = natsOptions_SetNoEcho(o, true);
+        if (s == NATS_OK)
+                s = natsOptions_SetMaxReconnect(o, -1);
+        if (s == NATS_OK)
+                s = natsOptions_SetReconnectWait(o, 250);
+        if (s == NATS_OK)
+                s = natsOptions_SetDisconnectedCB(o, on_disconnected, NULL);
+        if (s == NATS_OK)
+                s = natsOptions_SetReconnectedCB(o, on_reconnected, NULL);
+        if (s == NATS_OK)
+                s = natsOptions_SetRetryOnFailedConnect(o, true, on_reconnected, NULL);
+        if (s == NATS_OK && cred && *cred)
+                s = natsOptions_SetUserCredentialsFromFiles(o, cred, NULL);
+        if (s == NATS_OK) {
+                s = natsConnection_Connect(&b.nc, o);
+                if (s == NATS_OK)
+                        atomic_store(&b.connected, true);
+                else if (s == NATS_NOT_YET_CONNECTED)
+                        s = NATS_OK;    /* it goes on trying; on_reconnected() says when */
+        }
+        natsOptions_Destroy(o);
+        if (s != NATS_OK) {
+                say("cannot connect to %s: %s", url, natsStatus_GetText(s));
+                return -EIO;
+        }
+        return 0;
+}
+
+static int subscribe_imports(void) {
+        natsStatus s = NATS_OK;
+
+        if (b.export[1].n > 0 || b.import[1].n > 0) {
+                s = natsConnection_JetStream(&b.js, b.nc, NULL);
+                if (s != NATS_OK) {
+                        say("JetStream: %s", natsStatus_GetText(s));
+                        return -EIO;
+                }
+        }
+        for (unsigned i = 0; i < b.import[0].n && s == NATS_OK; i++) {
+                natsSubscription *sub = NULL;
+                s = natsConnection_Subscribe(&sub, b.nc, b.import[0].list[i], on_nats_msg, NULL);
+        }
+        for (unsigned i = 0; i < b.import[1].n && s == NATS_OK; i++) {
+                natsSubscription *sub = NULL;
+                jsSubOptions so;
+                jsErrCode jerr = 0;
+                char durable[128];
+
+                /* One durable consumer per instance and pattern: what came
+                 * while the bridge was down waits in the stream for it. */
+                snprintf(durable, sizeof(durable), "airsup_%s_%u", b.self, i);
+                for (char *c = durable; *c; c++)
+                        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9')))
+                                *c = '_';
+                jsSubOptions_Init(&so);
+                so.Config.Durable = durable;
+                so.ManualAck = true;
+                so.Config.AckPolicy = js_AckExplicit;
+                so.Config.MaxAckPending = QUEUE_MAX;
+                s = js_Subscribe(&sub, b.js, b.import[1].list[i], on_nats_msg, NULL, NULL, &so, &jerr);
+                if (s != NATS_OK)
+                        say("import_jetstream %s: %s (is there a stream for it?)", b.import[1].list[i],
+                            natsStatus_GetText(s));
+        }
+        if (s != NATS_OK) {
+                say("cannot subscribe: %s", natsStatus_GetText(s));
+                return -EIO;
+        }
+        return 0;
+}
+
+static void help(void) {
+        printf("Usage: airsup-nats\n"
+               "\n"
+               "Bridge a deployment's subjects to NATS: run as a group of airsupd whose\n"
+               "configuration has nats = (see airsup-nats(8), airsup.conf(5)).  It reads\n"
+               "AIRSUP_NATS_URL, AIRSUP_NATS_CREDENTIALS, AIRSUP_NATS_EXPORT,\n"
+               "AIRSUP_NATS_EXPORT_JETSTREAM, AIRSUP_NATS_IMPORT and\n"
+               "AIRSUP_NATS_IMPORT_JETSTREAM, which airsupd sets from it.\n");
+}
+
+int main(int argc, char **argv) {
+        struct sigaction sa = { .sa_handler = on_signal };
+        size_t size = BUF_FIRST;
+        void *buf;
+        int r;
+
+        if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+                help();
+                return 0;
+        }
+        if (argc > 1) {
+                fprintf(stderr, "airsup-nats: takes no arguments (its configuration is airsupd's)\n");
+                return 2;
+        }
+        b.self = getenv("AIRSUP_GROUP");
+        if (!b.self) {
+                say("not started by airsupd");
+                return 2;
+        }
+        if (patterns_from("AIRSUP_NATS_EXPORT", &b.export[0]) < 0 ||
+            patterns_from("AIRSUP_NATS_EXPORT_JETSTREAM", &b.export[1]) < 0 ||
+            patterns_from("AIRSUP_NATS_IMPORT", &b.import[0]) < 0 ||
+            patterns_from("AIRSUP_NATS_IMPORT_JETSTREAM", &b.import[1]) < 0)
+                return 2;
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGINT, &sa, NULL);
+        r = airsup_attach(&b.a);
+        if (r < 0) {
+                say("cannot attach to airsupd: %s", strerror(-r));
+                return 1;
+        }
+        b.in.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        buf = malloc(size);
+        if (b.in.efd < 0 || !buf)
+                return 1;
+        if (connect_nats() < 0 || subscribe_imports() < 0)
+                return 1;
+        (void) airsup_ready(b.a);
+
+        while (!b.stop) {
+                struct pollfd p[2] = { { .fd = airsup_fd(b.a), .events = POLLIN }, { .fd = b.in.efd, .events = POLLIN } };
+                natsMsg *msg;
+                uint64_t v;
+
+                (void) !read(b.in.efd, &v, sizeof(v));
+                for (unsigned k = 0; k < 256 && (msg = queue_pop()); k++)
+                        import_one(msg);
+                r = export_some(&buf, &size);
+                if (r < 0 && r != -EBADMSG) {
+                        say("receiving: %s", strerror(-r));
+                        break;
+                }
+                /* More to do at once, or wait for either side (the lanes
+                 * are not looked at while NATS is away). */
+                pthread_mutex_lock(&b.in.lock);
+                v = b.in.n;
+                pthread_mutex_unlock(&b.in.lock);
+                if (v > 0 || r > 0)
+                        continue;
+                (void) poll(atomic_load(&b.connected) ? p : p + 1, atomic_load(&b.connected) ? 2 : 1, 100);
+        }
+        pthread_mutex_lock(&b.in.lock);
+        b.in.stopping = true;
+        pthread_cond_broadcast(&b.in.room);
+        pthread_mutex_unlock(&b.in.lock);
+        natsConnection_Close(b.nc);
+        for (natsMsg *m; (m = queue_pop());)
+                natsMsg_Destroy(m);
+        jsCtx_Destroy(b.js);
+        natsConnection_Destroy(b.nc);
+        nats_Close();
+        airsup_detach(b.a);
+        free(buf);
+        return 0;
+}

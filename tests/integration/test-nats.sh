@@ -1,0 +1,118 @@
+# The bridge to NATS (airsup-nats(8)), with a real nats-server on
+# 127.0.0.1 and two airsupd standing for two hosts (each its own control
+# socket): what a group on "host A" publishes to orders.eu.new reaches,
+# through A's bridge (export = orders.>), the nats-server and B's bridge
+# (import = orders.>), the group on B that subscribes to orders.>, every
+# message, in order, with its type.  What B's own group publishes to a
+# subject B imports and exports (news.>) goes out once and never comes
+# back (the bridge does not export its own imports; no_echo): A's
+# subscriber sees each message once.  A's bridge exports what was
+# published while it was down: a durable subscription queues it.
+# --check warns of a credentials file others can read.
+. "$(dirname "$0")/lib.sh"
+
+command -v nats-server >/dev/null || { echo "no nats-server (package nats-server)"; exit 77; }
+BRIDGE=$(dirname "$AIRSUPD")/airsup-nats
+PEER=$(dirname "$AIRSUPD")/tests/req-peer
+mkdir -p a b bn
+
+nats-server -a 127.0.0.1 -p -1 --ports_file_dir "$T" >nats.log 2>&1 &
+echo $! >nats.pid
+wait_until 10 eval 'ls "$T"/*.ports >/dev/null 2>&1' || fail "nats-server did not start: $(cat nats.log)"
+URL=$(grep -o 'nats://127.0.0.1:[0-9]*' "$T"/*.ports | head -n 1)
+[ -n "$URL" ] || fail "no port from nats-server: $(cat "$T"/*.ports)"
+
+cat >b.conf <<CONF
+[supervisor:root]
+[group:bridge]
+command = $BRIDGE
+nats = $URL
+import = orders.> news.>
+export = news.>
+ready = notify
+[group:sub]
+command = $PEER sub - $T/b
+subscribe = orders.>
+ready = notify
+[group:npub]
+command = $PEER pub news.b 5 nb $T/b
+restart = temporary
+[group:bnews]
+command = $PEER sub - $T/bn
+subscribe = news.>
+ready = notify
+CONF
+"$AIRSUPD" -c b.conf --log=stderr -v --control "$T/b.control" 2>b.log &
+echo $! >b.pid
+wait_until 20 grep -q 'ready bridge' b.log || fail "B's bridge not ready: $(tail -5 b.log)"
+
+cat >a.conf <<CONF
+[supervisor:root]
+[group:bridge]
+command = $BRIDGE
+nats = $URL
+export = orders.> news.>
+import = news.>
+ready = notify
+[group:pub]
+command = $PEER pub orders.eu.new 200 a $T/a
+restart = temporary
+[group:nsub]
+command = $PEER sub - $T/a
+subscribe = news.>
+ready = notify
+CONF
+start_airsupd a.conf
+wait_log 'ready bridge' 20
+
+# All 200, in order, on B.
+got() { [ "$(cat b/s-* 2>/dev/null | grep -c '^orders.eu.new ')" -ge "$1" ]; }
+wait_until 30 got 200 || fail "B got $(cat b/s-* 2>/dev/null | grep -c .) of 200: $(tail -3 "$T"/b.log)"
+seq 0 199 | sed 's/^/orders.eu.new /' >want
+grep '^orders.eu.new ' b/s-* | sed 's/^[^:]*://' >have
+cmp -s want have || fail "B's messages are not 0..199 in order: $(diff want have | head -5)"
+
+# B publishes to news.b: out once through B's bridge, to A; B's bridge
+# also imports news.>, and never sends its own import back out.
+"$AIRSUPCTL" -s "$T/b.control" restart npub >/dev/null || fail "restart npub on B failed"
+wait_until 30 eval '[ "$(grep -c "^news.b " a/s-* 2>/dev/null)" -ge 5 ]' || fail "A got no news from B"
+# Nothing more comes: a loop would keep sending them around.
+"$AIRSUPCTL" -s "$T/b.control" restart npub >/dev/null
+wait_until 30 eval '[ "$(grep -c "^news.b " a/s-* 2>/dev/null)" -ge 10 ]' || fail "A got B's second round late"
+"$AIRSUPCTL" -s "$T/control" publish orders.done end >/dev/null
+wait_until 30 eval 'grep -q "^orders.done" b/s-*' || fail "the marker did not cross"
+[ "$(grep -c '^news.b ' a/s-*)" -eq 10 ] || fail "A got news.b $(grep -c '^news.b ' a/s-*) times, not 10: a loop?"
+# B's own subscriber got each of B's messages once, locally: B's export
+# did not come back to B (no_echo), nor A's bridge's import of it (A
+# exports news.> too, but never what it imported).
+# (npub ran three times on B: at B's start, before A was up, and twice.)
+[ "$(grep -c '^news.b ' bn/s-*)" -eq 15 ] || fail "B's own subscriber got news.b $(grep -c '^news.b ' bn/s-*) times, not 15"
+
+# The message type crosses with it (a header).
+"$AIRSUPCTL" -s "$T/b.control" --json subscribe 'orders.eu.>' -n 1 >typed.out 2>typed.err &
+echo $! >typed.pid
+wait_until 10 grep -q subscribed typed.err || fail "subscribe on B did not start"
+"$AIRSUPCTL" -s "$T/control" restart pub >/dev/null
+wait_until 30 eval '[ -s typed.out ]' || fail "airsupctl subscribe on B got nothing"
+grep -q '"subject":"orders.eu.new","from":"bridge","type":1,' typed.out || fail "on B: $(cat typed.out)"
+
+# While A's bridge is stopped, what A publishes waits in its lane.
+"$AIRSUPCTL" -s "$T/control" stop bridge >/dev/null || fail "stop bridge failed"
+"$AIRSUPCTL" -s "$T/control" publish orders.late one >/dev/null
+"$AIRSUPCTL" -s "$T/control" start bridge >/dev/null || fail "start bridge failed"
+wait_until 30 eval 'grep -q "^orders.late" b/s-*' || fail "what was published while the bridge was down was lost"
+
+# A secret others can read: a warning at --check.
+echo 'not really a secret' >creds
+chmod 644 creds
+printf '[group:x]\ncommand = /bin/true\nnats = %s\nnats_credentials = %s/creds\n' "$URL" "$T" >c.conf
+"$AIRSUPD" --check -c c.conf >check.out 2>&1
+grep -q 'c.conf:4: warning: nats_credentials: .* is readable by others' check.out || fail "no warning: $(cat check.out)"
+printf '[group:x]\ncommand = /bin/true\nexport = a.>\n' >d.conf
+"$AIRSUPD" --check -c d.conf >check2.out 2>&1 && fail "export without nats passed --check"
+grep -q 'd.conf:3: export: only for a bridge to NATS' check2.out || fail "export without nats: $(cat check2.out)"
+
+"$AIRSUPCTL" -s "$T/b.control" shutdown >/dev/null
+kill -TERM "$AIRSUPD_PID"
+wait_airsupd_exit 20
+[ "$AIRSUPD_STATUS" -eq 0 ] || fail "airsupd exited $AIRSUPD_STATUS"
