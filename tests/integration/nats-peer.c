@@ -1,0 +1,119 @@
+/* nats-peer - NATS's side of test-nats.sh, with libnats alone (no
+ * airsup), standing for what runs on another host or for the operator's
+ * nats CLI.
+ *
+ *   nats-peer stream URL NAME SUBJECT
+ *       creates the JetStream stream NAME (file storage) for SUBJECT,
+ *       or finds it there.
+ *   nats-peer js-pub URL SUBJECT N
+ *       publishes N messages to JetStream, payloads "0".."N-1", each
+ *       acknowledged by the stream.
+ *   nats-peer js-dump URL NAME
+ *       prints the payload of every message the stream NAME holds, one a
+ *       line, in stream order (a 4-byte one as the number it is). */
+#define _GNU_SOURCE
+#include <nats/nats.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static natsConnection *nc;
+static jsCtx *js;
+
+static int connect_to(const char *url) {
+        natsStatus s = natsConnection_ConnectTo(&nc, url);
+
+        if (s == NATS_OK)
+                s = natsConnection_JetStream(&js, nc, NULL);
+        if (s != NATS_OK)
+                fprintf(stderr, "nats-peer: %s: %s\n", url, natsStatus_GetText(s));
+        return s == NATS_OK ? 0 : -1;
+}
+
+static int stream(const char *name, const char *subject) {
+        jsStreamConfig sc;
+        jsStreamInfo *si = NULL;
+        jsErrCode jerr = 0;
+        natsStatus s;
+
+        jsStreamConfig_Init(&sc);
+        sc.Name = name;
+        sc.Subjects = &subject;
+        sc.SubjectsLen = 1;
+        sc.Storage = js_FileStorage;
+        s = js_AddStream(&si, js, &sc, NULL, &jerr);
+        jsStreamInfo_Destroy(si);
+        if (s != NATS_OK && jerr != JSStreamNameExistErr) {
+                fprintf(stderr, "nats-peer: stream %s: %s (%d)\n", name, natsStatus_GetText(s), (int) jerr);
+                return 1;
+        }
+        return 0;
+}
+
+static int js_pub(const char *subject, long n) {
+        for (long i = 0; i < n; i++) {
+                char buf[32];
+                jsPubAck *ack = NULL;
+                jsErrCode jerr = 0;
+                natsStatus s;
+                int len = snprintf(buf, sizeof(buf), "%ld", i);
+
+                s = js_Publish(&ack, js, subject, buf, len, NULL, &jerr);
+                jsPubAck_Destroy(ack);
+                if (s != NATS_OK) {
+                        fprintf(stderr, "nats-peer: publish %ld: %s\n", i, natsStatus_GetText(s));
+                        return 1;
+                }
+        }
+        return 0;
+}
+
+static int js_dump(const char *name) {
+        jsStreamInfo *si = NULL;
+        jsErrCode jerr = 0;
+        natsStatus s = js_GetStreamInfo(&si, js, name, NULL, &jerr);
+        uint64_t first, last;
+
+        if (s != NATS_OK) {
+                fprintf(stderr, "nats-peer: stream %s: %s\n", name, natsStatus_GetText(s));
+                return 1;
+        }
+        first = si->State.FirstSeq;
+        last = si->State.LastSeq;
+        jsStreamInfo_Destroy(si);
+        for (uint64_t q = first; q <= last && last > 0; q++) {
+                natsMsg *m = NULL;
+
+                if (js_GetMsg(&m, js, name, q, NULL, &jerr) != NATS_OK)
+                        continue;
+                /* req-peer's numbers are 4 bytes, little-endian. */
+                if (natsMsg_GetDataLength(m) == 4) {
+                        uint32_t v;
+                        memcpy(&v, natsMsg_GetData(m), 4);
+                        printf("%u\n", v);
+                } else
+                        printf("%.*s\n", natsMsg_GetDataLength(m), natsMsg_GetData(m));
+                natsMsg_Destroy(m);
+        }
+        return 0;
+}
+
+int main(int argc, char **argv) {
+        int r = 2;
+
+        if (argc < 3 || connect_to(argv[2]) < 0)
+                return 2;
+        if (argc == 5 && strcmp(argv[1], "stream") == 0)
+                r = stream(argv[3], argv[4]);
+        else if (argc == 5 && strcmp(argv[1], "js-pub") == 0)
+                r = js_pub(argv[3], atol(argv[4]));
+        else if (argc == 4 && strcmp(argv[1], "js-dump") == 0)
+                r = js_dump(argv[3]);
+        else
+                fprintf(stderr, "usage: nats-peer stream|js-pub|js-dump URL ...\n");
+        jsCtx_Destroy(js);
+        natsConnection_Destroy(nc);
+        nats_Close();
+        return r;
+}
