@@ -158,7 +158,7 @@ $(BUILD)/tests/nats-peer: $(BUILD)/tests/integration/nats-peer.o
 
 # The bridge to NATS (nats/, airsup-nats(8)): libairsup and libnats.
 $(BUILD)/airsup-nats: $(BUILD)/nats/airsup-nats.o $(BUILD)/libairsup.a
-	$(CC) $(XLDFLAGS) -o $@ $^ -lnats -lpthread
+	$(CC) $(XLDFLAGS) -o $@ $^ -lnats -lsystemd -lpthread
 
 $(BUILD)/examples/msgdemo: $(BUILD)/examples/msgdemo.o $(BUILD)/libairsup.a
 	$(CC) $(XLDFLAGS) -o $@ $^

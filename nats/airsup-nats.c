@@ -38,6 +38,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "child/airsup.h"
@@ -74,7 +76,10 @@ static struct {
         atomic_bool connected;
         atomic_uint_fast64_t reconnects, disconnects;
         /* Counted by the main loop only. */
-        uint64_t exported, imported, looped, refused, too_big, js_acks, js_failures, nobody;
+        uint64_t exported, imported, looped, refused, too_big, js_acks, js_failures, nobody, redelivered;
+        bool said_connected;            /* what the last STATUS= said */
+        bool said_once;
+        uint64_t said_at_ns;            /* when the counters were last reported */
         volatile sig_atomic_t stop;
 } b = { .in = { .lock = PTHREAD_MUTEX_INITIALIZER, .room = PTHREAD_COND_INITIALIZER, .efd = -1 } };
 
@@ -192,6 +197,12 @@ static void import_one(natsMsg *msg) {
                 natsMsg_Destroy(msg);
                 return;
         }
+        if (js) {
+                jsMsgMetaData *meta = NULL;
+                if (natsMsg_GetMetaData(&meta, msg) == NATS_OK && meta->NumDelivered > 1)
+                        b.redelivered++;
+                jsMsgMetaData_Destroy(meta);
+        }
         if (natsMsgHeader_Get(msg, TYPE_HEADER, &tv) == NATS_OK && tv) {
                 char *end;
                 unsigned long t = strtoul(tv, &end, 10);
@@ -287,6 +298,43 @@ static int export_some(void **buf, size_t *size) {
                 (void) airsup_commit(b.a, &m);
         }
         return 1;
+}
+
+static uint64_t now_ns(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000000 + (uint64_t) ts.tv_nsec;
+}
+
+/* To airsupd (sd_notify): a change of the connection as STATUS= (an
+ * event) and AIRSUP_HEALTH= (degraded while away), and the counters at
+ * most once a second (AIRSUP_COUNTERS=, among airsupd's metrics as
+ * airsup_process_reported). */
+static void report(void) {
+        bool connected = atomic_load(&b.connected);
+        uint64_t now = now_ns();
+
+        if (!b.said_once || connected != b.said_connected) {
+                b.said_once = true;
+                b.said_connected = connected;
+                if (connected)
+                        (void) sd_notifyf(0, "STATUS=connected to NATS\nAIRSUP_HEALTH=healthy");
+                else
+                        (void) sd_notifyf(0, "STATUS=disconnected from NATS (%" PRIu64 " times): reconnecting, "
+                                          "exports wait in the lanes\nAIRSUP_HEALTH=degraded",
+                                          (uint64_t) atomic_load(&b.disconnects));
+        }
+        if (now - b.said_at_ns < SEC)
+                return;
+        b.said_at_ns = now;
+        (void) sd_notifyf(0, "AIRSUP_COUNTERS=nats_out=%" PRIu64 " nats_in=%" PRIu64 " nats_pending_bytes=%d "
+                          "nats_reconnects=%" PRIu64 " nats_js_acks=%" PRIu64 " nats_js_failures=%" PRIu64
+                          " nats_redelivered=%" PRIu64 " nats_looped=%" PRIu64 " nats_refused=%" PRIu64
+                          " nats_too_big=%" PRIu64 " nats_no_subscriber=%" PRIu64,
+                          b.exported, b.imported, b.nc ? natsConnection_Buffered(b.nc) : 0,
+                          (uint64_t) atomic_load(&b.reconnects), b.js_acks, b.js_failures, b.redelivered, b.looped,
+                          b.refused, b.too_big, b.nobody);
 }
 
 static void on_signal(int sig) {
@@ -435,6 +483,7 @@ int main(int argc, char **argv) {
                 uint64_t v;
 
                 (void) !read(b.in.efd, &v, sizeof(v));
+                report();
                 for (unsigned k = 0; k < 256 && (msg = queue_pop()); k++)
                         import_one(msg);
                 r = export_some(&buf, &size);

@@ -87,6 +87,9 @@ static void nats_check(loader *l, cfg_node *n, const raw_section *r) {
         }
         if (n->instances > 1)
                 loader_error(l, r->line[CFG_KEY_INSTANCES], "instances: a bridge to NATS runs one instance");
+        /* It says its connection and figures through sd_notify. */
+        if (!r->value[CFG_KEY_READY])
+                n->ready = CFG_READY_NOTIFY;
         for (int k = 0; k < 2; k++)
                 for (unsigned i = 0; i < n->nats_export[k].n; i++)
                         for (int j = 0; j < 2; j++)

@@ -871,6 +871,9 @@ int proc_on_report(sup_proc *p, proc_report what) {
         case PROC_REPORT_WATCHDOG:
                 probe_pet(p);
                 return 0;
+        case PROC_REPORT_DECLARED_HEALTH:
+                probe_declare(p, p->notify->degraded, notify_status(p));
+                return 0;
         case PROC_REPORT_WATCHDOG_TRIGGER:
                 probe_trigger(p);
                 return 0;

@@ -87,6 +87,7 @@ typedef enum proc_report {
         PROC_REPORT_PING,               /* health = ping: send PING probe->ping_wait (probe); < 0: not sent */
         PROC_REPORT_PONG,               /* a PONG came: broker.pong (broker), for the probes */
         PROC_REPORT_HEALTH_FAILED,      /* its probes failed (probe) */
+        PROC_REPORT_DECLARED_HEALTH,    /* AIRSUP_HEALTH=: notify->degraded, for the probes */
         PROC_REPORT_GROUP_EMPTY,        /* its cgroup is empty (cgroup) */
         _PROC_REPORT_MAX,
 } proc_report;

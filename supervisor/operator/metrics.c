@@ -22,6 +22,7 @@
 #include "supervisor/operator/metrics.h"
 #include "supervisor/operator/proc-query.h"
 #include "supervisor/start/cgroup.h"
+#include "supervisor/watch/notify.h"
 #include "supervisor/watch/probe-proc.h"
 #include "supervisor/watch/probe.h"
 
@@ -85,12 +86,14 @@ static const struct {
         { "airsup_process_memory_bytes", "gauge", "Memory charged to its cgroup (memory.current)" },
         { "airsup_process_tasks", "gauge", "Tasks in its cgroup (pids.current)" },
         { "airsup_process_oom_kills_total", "counter", "Processes of its cgroup the OOM killer took" },
+        { "airsup_process_reported", "gauge",
+          "Figures the process reported itself (AIRSUP_COUNTERS=, airsup.conf(5)); name is its own" },
 };
 
 enum { M_UP, M_HELD, M_READY, M_RESTARTS, M_STARTS, M_UPTIME, M_EXIT, M_PID, M_LATENCY, M_HEALTH, M_PROBE_FAILURES, M_PROBES, M_MB_LANES, M_MB_DEPTH, M_MB_HWM,
        M_MB_SENT, M_MB_RECEIVED, M_MB_DROPPED, M_MB_EXPIRED, M_MB_ERRORS, M_MB_DEAD, M_ACT_ACTORS, M_ACT_SUPERVISORS,
        M_ACT_MESSAGES, M_ACT_FAILURES, M_ACT_RESTARTS, M_ACT_ESCALATIONS, M_ACT_DEAD, M_ACT_QUEUED, M_CG_INFO, M_CG_CPU, M_CG_MEMORY,
-       M_CG_TASKS, M_CG_OOM };
+       M_CG_TASKS, M_CG_OOM, M_REPORTED };
 
 static int sample(metrics_walk *w, const char *name, const char *type, const char *help, const char *labels,
                   double v) {
@@ -159,6 +162,20 @@ static int metrics_node(sup_node *n, unsigned depth, void *userdata) {
                 const sup_proc *p = &n->procs[i];
                 int start_error;
 
+                if (w->family == M_REPORTED) {
+                        const notify_counter *c;
+                        unsigned k = notify_counters(p, &c);
+
+                        for (unsigned j = 0; r >= 0 && j < k; j++) {
+                                size_t len;
+
+                                label(l, sizeof(l), "process", p->name, "group", n->cfg->name);
+                                len = strlen(l);
+                                label(l + len, sizeof(l) - len, ",name", c[j].name, NULL, NULL);
+                                r = metric(w, w->family, l, (double) c[j].value);
+                        }
+                        continue;
+                }
                 if (w->family >= M_CG_INFO) {
                         r = metrics_cgroup(w, n, p);
                         continue;

@@ -65,6 +65,47 @@ static bool line_is(const char *line, size_t len, const char *what) {
         return len == strlen(what) && memcmp(line, what, len) == 0;
 }
 
+/* AIRSUP_COUNTERS='s value into M: -EINVAL, and none taken, if one pair
+ * is not NAME=VALUE or there are too many names. */
+static int parse_counters(const char *v, size_t vl, notify_msg *m) {
+        notify_msg c = { .n_counters = 0 };
+
+        for (size_t i = 0; i < vl;) {
+                size_t start, nl, eq;
+                uint64_t u;
+                unsigned k;
+
+                while (i < vl && v[i] == ' ')
+                        i++;
+                if (i == vl)
+                        break;
+                start = i;
+                while (i < vl && v[i] != ' ')
+                        i++;
+                for (eq = start; eq < i && v[eq] != '='; eq++)
+                        if (!((v[eq] >= 'a' && v[eq] <= 'z') || (v[eq] >= '0' && v[eq] <= '9') || v[eq] == '_'))
+                                return -EINVAL;
+                nl = eq - start;
+                if (eq == i || nl == 0 || nl > NOTIFY_COUNTER_NAME_MAX ||
+                    parse_u64(v + eq + 1, i - eq - 1, UINT64_MAX, &u) < 0)
+                        return -EINVAL;
+                for (k = 0; k < c.n_counters; k++)
+                        if (strlen(c.counters[k].name) == nl && memcmp(c.counters[k].name, v + start, nl) == 0)
+                                break;
+                if (k == c.n_counters) {
+                        if (c.n_counters == NOTIFY_COUNTERS_MAX)
+                                return -EINVAL;
+                        memcpy(c.counters[k].name, v + start, nl);
+                        c.counters[k].name[nl] = '\0';
+                        c.n_counters++;
+                }
+                c.counters[k].value = u;
+        }
+        memcpy(m->counters, c.counters, sizeof(c.counters));
+        m->n_counters = c.n_counters;
+        return 0;
+}
+
 int notify_parse(const char *buf, size_t len, notify_msg *ret) {
         notify_msg m = {};
 
@@ -109,6 +150,16 @@ int notify_parse(const char *buf, size_t len, notify_msg *ret) {
                         if (parse_u64(v, vl, INT32_MAX, &u) == 0 && u > 0)
                                 m.main_pid = (pid_t) u;
                         else
+                                m.invalid++;
+                } else if (key_is(line, l, "AIRSUP_HEALTH=", &v, &vl)) {
+                        if (vl == 8 && memcmp(v, "degraded", 8) == 0)
+                                m.health = NOTIFY_HEALTH_DEGRADED;
+                        else if (vl == 7 && memcmp(v, "healthy", 7) == 0)
+                                m.health = NOTIFY_HEALTH_HEALTHY;
+                        else
+                                m.invalid++;
+                } else if (key_is(line, l, "AIRSUP_COUNTERS=", &v, &vl)) {
+                        if (parse_counters(v, vl, &m) < 0)
                                 m.invalid++;
                 } else if (key_is(line, l, "EXTEND_TIMEOUT_USEC=", &v, &vl)) {
                         /* Asking for more than the maximum gets the maximum. */

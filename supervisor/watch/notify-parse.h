@@ -15,6 +15,21 @@
 #define NOTIFY_WATCHDOG_MIN_USEC UINT64_C(10000)   /* a child cannot make airsupd wake more than 100 times a second */
 #define NOTIFY_WATCHDOG_MAX_USEC (UINT64_C(3600) * 1000000)
 
+/* AIRSUP_COUNTERS=: a process's own figures, for airsupd's metrics. */
+#define NOTIFY_COUNTERS_MAX 16
+#define NOTIFY_COUNTER_NAME_MAX 32      /* bytes of [a-z0-9_], without the NUL */
+
+typedef struct notify_counter {
+        char name[NOTIFY_COUNTER_NAME_MAX + 1];
+        uint64_t value;
+} notify_counter;
+
+enum {
+        NOTIFY_HEALTH_UNSAID = 0,
+        NOTIFY_HEALTH_DEGRADED,         /* AIRSUP_HEALTH=degraded */
+        NOTIFY_HEALTH_HEALTHY,          /* AIRSUP_HEALTH=healthy */
+};
+
 typedef struct notify_msg {
         bool ready;                     /* READY=1 */
         bool stopping;                  /* STOPPING=1 */
@@ -26,6 +41,12 @@ typedef struct notify_msg {
         char status[128];               /* STATUS=, escaped (\xNN): printable ASCII only */
         pid_t main_pid;                 /* MAINPID=, 0 if none; not checked against anything */
         uint64_t extend_usec;           /* EXTEND_TIMEOUT_USEC=, 0 if none, at most NOTIFY_EXTEND_MAX_USEC */
+        int health;                     /* AIRSUP_HEALTH=: NOTIFY_HEALTH_* */
+        /* AIRSUP_COUNTERS=NAME=VALUE ...: blank-separated, each NAME
+         * [a-z0-9_] up to NOTIFY_COUNTER_NAME_MAX bytes, each VALUE
+         * decimal; the last of a name that comes twice wins. */
+        notify_counter counters[NOTIFY_COUNTERS_MAX];
+        unsigned n_counters;
         unsigned invalid;               /* known keys with values that do not parse */
 } notify_msg;
 

@@ -6,6 +6,7 @@
  * that spawn.c can name the socket without calling into notify.c. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <systemd/sd-event.h>
@@ -25,4 +26,9 @@ typedef struct notify_proc {
         pid_t main_pid;
         uint64_t extend_usec;
         uint64_t watchdog_usec;
+        bool degraded;                  /* PROC_REPORT_DECLARED_HEALTH: AIRSUP_HEALTH=degraded */
+        /* AIRSUP_COUNTERS=, the last value of each name (the first
+         * NOTIFY_COUNTERS_MAX names it said), allocated when first said. */
+        struct notify_counter *counters;
+        unsigned n_counters;
 } notify_proc;

@@ -210,6 +210,27 @@ static void status_event(sup_proc *p, bool pending) {
         n->status_suppressed = 0;
 }
 
+/* AIRSUP_COUNTERS=: the new values of the names it knows, and new names
+ * while there is room (a process cannot make its list grow past
+ * NOTIFY_COUNTERS_MAX). */
+static void counters_keep(notify_proc *n, const notify_msg *msg) {
+        if (!n->counters && !(n->counters = calloc(NOTIFY_COUNTERS_MAX, sizeof(*n->counters))))
+                return;
+        for (unsigned i = 0; i < msg->n_counters; i++) {
+                unsigned k;
+
+                for (k = 0; k < n->n_counters && strcmp(n->counters[k].name, msg->counters[i].name) != 0; k++)
+                        ;
+                if (k == n->n_counters) {
+                        if (k == NOTIFY_COUNTERS_MAX)
+                                continue;
+                        n->counters[k] = msg->counters[i];
+                        n->n_counters++;
+                } else
+                        n->counters[k].value = msg->counters[i].value;
+        }
+}
+
 /* MAINPID= goes first, so that a READY=1 in the same datagram is about the
  * new main process. */
 static void handle_message(sup_proc *p, const notify_msg *msg) {
@@ -228,6 +249,12 @@ static void handle_message(sup_proc *p, const notify_msg *msg) {
                 status_event(p, /* pending= */ false);
         } else
                 status_event(p, /* pending= */ true);
+        if (msg->n_counters > 0)
+                counters_keep(n, msg);
+        if (msg->health != NOTIFY_HEALTH_UNSAID) {
+                n->degraded = msg->health == NOTIFY_HEALTH_DEGRADED;
+                (void) sup_report(p, PROC_REPORT_DECLARED_HEALTH);
+        }
         if (msg->extend_usec > 0) {
                 n->extend_usec = msg->extend_usec;
                 (void) sup_report(p, PROC_REPORT_EXTEND_START);
@@ -597,8 +624,14 @@ void notify_close(sup_proc *p) {
                 dir_release();
         }
         safe_close(n->fd);
+        free(n->counters);
         free(n);
         p->notify = NULL;
+}
+
+unsigned notify_counters(const sup_proc *p, const notify_counter **ret) {
+        *ret = p->notify ? p->notify->counters : NULL;
+        return p->notify ? p->notify->n_counters : 0;
 }
 
 const char *notify_status(const sup_proc *p) {

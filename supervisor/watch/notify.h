@@ -4,6 +4,7 @@
 #pragma once
 
 #include "supervisor/core/types.h"
+#include "supervisor/watch/notify-parse.h"
 #include "supervisor/watch/notify-proc.h"
 
 /* P's socket (and p->notify), made once and kept across restarts. */
@@ -18,3 +19,5 @@ void notify_flush(sup_proc *p);
 void notify_close(sup_proc *p);
 /* P's last STATUS= ("" if none). */
 const char *notify_status(const sup_proc *p);
+/* The figures P reported (AIRSUP_COUNTERS=), in the order they came. */
+unsigned notify_counters(const sup_proc *p, const notify_counter **ret);

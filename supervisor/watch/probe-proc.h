@@ -28,4 +28,5 @@ typedef struct probe_proc {
         uint64_t ping_wait;             /* ... and the one whose PONG is awaited, 0: none */
         char why[96];                   /* the last failure */
         uint64_t total, failures_total;
+        unsigned declared;              /* the incarnation that said AIRSUP_HEALTH=degraded, 0: none */
 } probe_proc;

@@ -421,6 +421,30 @@ void probe_done(sup_proc *p) {
         p->probe = NULL;
 }
 
+void probe_declare(sup_proc *p, bool degraded, const char *why) {
+        bool was;
+        sup_event e = { .pid = p->pid, .incarnation = p->incarnation };
+
+        if (!probe_get(p))
+                return;
+        was = p->probe->declared == p->incarnation && p->incarnation != 0;
+        if (was == degraded)
+                return;
+        p->probe->declared = degraded ? p->incarnation : 0;
+        e.type = degraded ? SUP_EVENT_DEGRADED : SUP_EVENT_HEALTHY;
+        e.priority = degraded ? LOG_WARNING : LOG_INFO;
+        snprintf(e.node, sizeof(e.node), "%s", p->name);
+        snprintf(e.detail, sizeof(e.detail), "declared=yes%s%s%s", why && *why ? " reason=\"" : "", why ? why : "",
+                 why && *why ? "\"" : "");
+        sup_events_emit(&p->group->m->events, &e);
+}
+
 sup_health probe_health(const sup_proc *p) {
-        return p->probe ? p->probe->health : SUP_HEALTH_NONE;
+        if (!p->probe)
+                return SUP_HEALTH_NONE;
+        /* What it said of itself outranks a healthy probe, never a failed one. */
+        if (p->probe->declared != 0 && p->probe->declared == p->incarnation &&
+            (p->probe->health == SUP_HEALTH_HEALTHY || p->probe->health == SUP_HEALTH_NONE))
+                return SUP_HEALTH_DEGRADED;
+        return p->probe->health;
 }

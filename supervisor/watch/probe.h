@@ -31,5 +31,10 @@ sup_proc *probe_find_pid(sup_manager *m, pid_t pid);
 /* health = ping: the PONG SEQ came on P's channel. */
 void probe_pong(sup_proc *p, uint64_t seq);
 bool probe_exited(sup_proc *p);
-/* P's health now (SUP_HEALTH_NONE when it is not probed). */
+/* P says it is degraded (or no longer): its health shows it, whatever
+ * its probes say, until it says otherwise or this incarnation ends; an
+ * event for each change, with WHY (its STATUS=). */
+void probe_declare(sup_proc *p, bool degraded, const char *why);
+/* P's health now (SUP_HEALTH_NONE when it is not probed and says
+ * nothing). */
 sup_health probe_health(const sup_proc *p);

@@ -102,6 +102,29 @@ grep -q '"subject":"orders.eu.new","from":"bridge","type":1,' typed.out || fail 
 "$AIRSUPCTL" -s "$T/control" start bridge >/dev/null || fail "start bridge failed"
 wait_until 30 eval 'grep -q "^orders.late" b/s-*' || fail "what was published while the bridge was down was lost"
 
+# Its figures among airsupd's metrics (AIRSUP_COUNTERS=): this
+# incarnation exported orders.late.
+outs() { "$AIRSUPCTL" -s "$T/control" metrics --prometheus |
+        sed -n 's/^airsup_process_reported{process="bridge",group="bridge",name="nats_out"} //p'; }
+wait_until 10 eval '[ "$(outs)" -ge 1 ] 2>/dev/null' || fail "nats_out not among the metrics: '$(outs)'"
+
+# The server goes away: the bridge says it is degraded, and why (an
+# event); it comes back: healthy again, and messages cross again.  (What
+# A exports before B's bridge has subscribed again is lost: core NATS is
+# at most once; test-nats-jetstream shows JetStream's.)
+PORT=${URL##*:}
+kill -TERM "$(cat nats.pid)"
+wait_log 'degraded bridge .*declared=yes reason="disconnected from NATS' 20
+"$AIRSUPCTL" -s "$T/control" status bridge | grep -q degraded || fail "status does not say degraded: $("$AIRSUPCTL" -s "$T/control" status bridge)"
+nats-server -a 127.0.0.1 -p "$PORT" >>nats.log 2>&1 &
+echo $! >nats.pid
+wait_log 'healthy bridge .*declared=yes' 30
+wait_until 30 grep -q 'healthy bridge .*declared=yes' b.log || fail "B's bridge did not say it is healthy again"
+# libnats sends B's subscriptions again and flushes them before it says
+# it reconnected, so from B's healthy on, what A exports crosses.
+"$AIRSUPCTL" -s "$T/control" publish orders.again x >/dev/null
+wait_until 30 eval 'grep -q "^orders.again" b/s-*' || fail "nothing crosses after the server came back"
+
 # A secret others can read: a warning at --check.
 echo 'not really a secret' >creds
 chmod 644 creds

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -107,12 +108,66 @@ static void test_notify_parse_watchdog(void **state) {
         assert_int_equal(m.invalid, 2);
 }
 
+/* AIRSUP_HEALTH= and AIRSUP_COUNTERS=: what a process says of itself,
+ * bounded; a bad list is taken whole or not at all. */
+static void test_notify_parse_airsup_keys(void **state) {
+        notify_msg m;
+        char big[1024];
+        size_t k = 0;
+
+        (void) state;
+        assert_int_equal(notify_parse("AIRSUP_HEALTH=degraded\nAIRSUP_COUNTERS=out=5 in=0  out=7 a_b9=18446744073709551615",
+                                      strlen("AIRSUP_HEALTH=degraded\nAIRSUP_COUNTERS=out=5 in=0  out=7 a_b9=18446744073709551615"),
+                                      &m), 0);
+        assert_int_equal(m.health, NOTIFY_HEALTH_DEGRADED);
+        assert_int_equal(m.n_counters, 3);
+        assert_string_equal(m.counters[0].name, "out");
+        assert_true(m.counters[0].value == 7);
+        assert_string_equal(m.counters[1].name, "in");
+        assert_true(m.counters[2].value == UINT64_MAX);
+        assert_int_equal(m.invalid, 0);
+
+        assert_int_equal(notify_parse("AIRSUP_HEALTH=healthy", 21, &m), 0);
+        assert_int_equal(m.health, NOTIFY_HEALTH_HEALTHY);
+        assert_int_equal(notify_parse("AIRSUP_HEALTH=ok", 16, &m), 0);
+        assert_int_equal(m.health, NOTIFY_HEALTH_UNSAID);
+        assert_int_equal(m.invalid, 1);
+
+        /* Each of these refuses the whole list. */
+        static const char *const bad[] = {
+                "AIRSUP_COUNTERS=Out=1", "AIRSUP_COUNTERS=a=-1", "AIRSUP_COUNTERS=a=1x", "AIRSUP_COUNTERS=a",
+                "AIRSUP_COUNTERS==1", "AIRSUP_COUNTERS=a=18446744073709551616", "AIRSUP_COUNTERS=a.b=1",
+                "AIRSUP_COUNTERS=ok=1 bad",
+                "AIRSUP_COUNTERS=abcdefghijklmnopqrstuvwxyz0123456=1",
+        };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                assert_int_equal(notify_parse(bad[i], strlen(bad[i]), &m), 0);
+                assert_int_equal(m.n_counters, 0);
+                assert_int_equal(m.invalid, 1);
+        }
+        /* 32 bytes of name is the most. */
+        assert_int_equal(notify_parse("AIRSUP_COUNTERS=abcdefghijklmnopqrstuvwxyz012345=1", 50, &m), 0);
+        assert_int_equal(m.n_counters, 1);
+
+        /* NOTIFY_COUNTERS_MAX names, then one more. */
+        k = (size_t) snprintf(big, sizeof(big), "AIRSUP_COUNTERS=");
+        for (int i = 0; i < NOTIFY_COUNTERS_MAX; i++)
+                k += (size_t) snprintf(big + k, sizeof(big) - k, "c%d=%d ", i, i);
+        assert_int_equal(notify_parse(big, k, &m), 0);
+        assert_int_equal(m.n_counters, NOTIFY_COUNTERS_MAX);
+        k += (size_t) snprintf(big + k, sizeof(big) - k, "more=1");
+        assert_int_equal(notify_parse(big, k, &m), 0);
+        assert_int_equal(m.n_counters, 0);
+        assert_int_equal(m.invalid, 1);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_notify_parse_keys),
                 cmocka_unit_test(test_notify_parse_rejects_and_bounds),
                 cmocka_unit_test(test_notify_escape_control_bytes),
                 cmocka_unit_test(test_notify_parse_watchdog),
+                cmocka_unit_test(test_notify_parse_airsup_keys),
                 cmocka_unit_test(test_sup_ratelimit_pass_burst_then_report),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
