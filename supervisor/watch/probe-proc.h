@@ -10,6 +10,8 @@
 #include <sys/types.h>
 #include <systemd/sd-event.h>
 
+#include "supervisor/core/ratelimit.h"
+
 #include "common/policy.h"
 
 typedef struct probe_proc {
@@ -29,4 +31,5 @@ typedef struct probe_proc {
         char why[96];                   /* the last failure */
         uint64_t total, failures_total;
         unsigned declared;              /* the incarnation that said AIRSUP_HEALTH=degraded, 0: none */
+        sup_ratelimit declared_events;  /* its changes made events: a flapping process is not a flood */
 } probe_proc;

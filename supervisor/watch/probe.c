@@ -421,8 +421,14 @@ void probe_done(sup_proc *p) {
         p->probe = NULL;
 }
 
+/* Declared changes made events: 5 per 5 s a process, the count of the
+ * others said with the next one let through. */
+#define DECLARED_INTERVAL_USEC (5 * USEC_PER_SEC)
+#define DECLARED_BURST 5
+
 void probe_declare(sup_proc *p, bool degraded, const char *why) {
         bool was;
+        unsigned suppressed;
         sup_event e = { .pid = p->pid, .incarnation = p->incarnation };
 
         if (!probe_get(p))
@@ -431,11 +437,14 @@ void probe_declare(sup_proc *p, bool degraded, const char *why) {
         if (was == degraded)
                 return;
         p->probe->declared = degraded ? p->incarnation : 0;
+        if (!sup_ratelimit_pass(&p->probe->declared_events, sup_proc_now(p), DECLARED_INTERVAL_USEC, DECLARED_BURST,
+                                &suppressed))
+                return;
         e.type = degraded ? SUP_EVENT_DEGRADED : SUP_EVENT_HEALTHY;
         e.priority = degraded ? LOG_WARNING : LOG_INFO;
         snprintf(e.node, sizeof(e.node), "%s", p->name);
-        snprintf(e.detail, sizeof(e.detail), "declared=yes%s%s%s", why && *why ? " reason=\"" : "", why ? why : "",
-                 why && *why ? "\"" : "");
+        snprintf(e.detail, sizeof(e.detail), "declared=yes suppressed=%u%s%s%s", suppressed,
+                 why && *why ? " reason=\"" : "", why ? why : "", why && *why ? "\"" : "");
         sup_events_emit(&p->group->m->events, &e);
 }
 

@@ -14,7 +14,11 @@
  *           "sent=A refused=B" over them all
  *   hostile-notify status-flood ADDR SECONDS FINAL OUT
  *           STATUS=flood N as fast as sends go for SECONDS, then
- *           STATUS=FINAL; OUT gets the number sent */
+ *           STATUS=FINAL; OUT gets the number sent
+ *   hostile-notify health-flap ADDR N OUT
+ *           AIRSUP_HEALTH=degraded then =healthy, N times each, as fast as
+ *           sends go (with figures, AIRSUP_COUNTERS=, in each), then
+ *           AIRSUP_HEALTH=degraded once more; OUT gets the number sent */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <grp.h>
@@ -178,6 +182,33 @@ static int do_status_flood(const char *addr, unsigned seconds, const char *final
         return 0;
 }
 
+static int do_health_flap(const char *addr, unsigned n, const char *out) {
+        struct sockaddr_un sa;
+        socklen_t len;
+        unsigned long long sent = 0;
+        char text[256];
+        int fd;
+
+        if (addr_of(addr, &sa, &len) < 0)
+                return 2;
+        fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return 2;
+        for (unsigned i = 0; i < 2 * n + 1; i++) {
+                int k = snprintf(text, sizeof(text), "AIRSUP_HEALTH=%s\nAIRSUP_COUNTERS=flaps=%u x%u=1",
+                                 i % 2 ? "healthy" : "degraded", i, i % 100);
+                /* A full queue: wait for room, as sd_notify() would. */
+                while (sendto(fd, text, (size_t) k, MSG_NOSIGNAL, (const struct sockaddr *) &sa, len) < 0 &&
+                       errno == EAGAIN)
+                        ;
+                sent++;
+        }
+        close(fd);
+        snprintf(text, sizeof(text), "%llu\n", sent);
+        write_file(out, text);
+        return 0;
+}
+
 int main(int argc, char **argv) {
         if (argc == 5 && strcmp(argv[1], "pet") == 0)
                 return do_pet(argv[2], (unsigned) atoi(argv[3]), argv[4]);
@@ -186,6 +217,8 @@ int main(int argc, char **argv) {
                                    (unsigned) atoi(argv[5]), argv[6]);
         if (argc == 6 && strcmp(argv[1], "status-flood") == 0)
                 return do_status_flood(argv[2], (unsigned) atoi(argv[3]), argv[4], argv[5]);
+        if (argc == 5 && strcmp(argv[1], "health-flap") == 0)
+                return do_health_flap(argv[2], (unsigned) atoi(argv[3]), argv[4]);
         fprintf(stderr, "usage: see the comment at the top of hostile-notify.c\n");
         return 2;
 }

@@ -114,7 +114,7 @@ wait_until 10 eval '[ "$(outs)" -ge 1 ] 2>/dev/null' || fail "nats_out not among
 # at most once; test-nats-jetstream shows JetStream's.)
 PORT=${URL##*:}
 kill -TERM "$(cat nats.pid)"
-wait_log 'degraded bridge .*declared=yes reason="disconnected from NATS' 20
+wait_log 'degraded bridge .*declared=yes.* reason="disconnected from NATS' 20
 "$AIRSUPCTL" -s "$T/control" status bridge | grep -q degraded || fail "status does not say degraded: $("$AIRSUPCTL" -s "$T/control" status bridge)"
 nats-server -a 127.0.0.1 -p "$PORT" >>nats.log 2>&1 &
 echo $! >nats.pid
