@@ -126,7 +126,7 @@ $(BUILD)/install/%: % $(BUILD)/paths
 	$(SUBST) $< >$@
 
 # libairsup: position-independent, only airsup_* exported.
-LIB_SRC  = child/airsup.c child/actor.c child/actor-sup.c child/actor-loop.c child/actor-mbox.c child/actor-timer.c child/actor-pub.c child/actor-ask.c child/request.c child/publish.c \
+LIB_SRC  = child/airsup.c child/dead.c child/actor.c child/actor-sup.c child/actor-loop.c child/actor-mbox.c child/actor-timer.c child/actor-pub.c child/actor-ask.c child/request.c child/publish.c \
            common/channel.c common/fds.c common/actor-addr.c common/policy.c common/subject.c $(SHM_SRC)
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/lib/%.o)
 

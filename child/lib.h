@@ -110,3 +110,8 @@ int airsup__send_prefixed(airsup_dest *d, uint32_t type, const void *prefix, uin
                           const void *data, size_t len, const airsup_send_opts *opts);
 /* A new correlation id, never 0. */
 uint64_t airsup__correlation(airsup *a);
+
+/* dead.c: a message from outside (a bridge's import from NATS) that no
+ * local subscriber can take (larger than its message_max), as a dead
+ * letter of this process's: SUBJECT is where it went. */
+int airsup__dead_outside(airsup *a, const char *subject, uint32_t type, const void *data, size_t len);

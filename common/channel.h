@@ -160,8 +160,12 @@ typedef struct chan_actor_event {
 typedef enum chan_dead_reason {
         CHAN_DEAD_NO_ACTOR = 1,         /* the address names no actor of the process */
         CHAN_DEAD_BAD_ADDRESS,          /* the address is not one */
+        CHAN_DEAD_TOO_BIG,              /* from outside (a bridge's import, index CHAN_DEAD_OUTSIDE): larger than
+                                         * a local subscriber's message_max; actor: the subject */
         _CHAN_DEAD_REASON_MAX,
 } chan_dead_reason;
+
+#define CHAN_DEAD_OUTSIDE UINT32_MAX     /* chan_dead.index of a message that came on no lane */
 
 typedef struct chan_dead {
         chan_hdr h;

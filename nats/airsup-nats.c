@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "child/airsup.h"
+#include "child/lib.h"
 #include "common/subject.h"
 
 #define QUEUE_MAX 4096                  /* imports received and not yet published locally */
@@ -215,8 +216,8 @@ static void import_one(natsMsg *msg) {
                  * deliverable here; a JetStream one is terminated, not
                  * redelivered forever. */
                 b.too_big++;
-                say("%s: %d bytes, more than a local subscriber's message_max: dropped", subject,
-                    natsMsg_GetDataLength(msg));
+                (void) airsup__dead_outside(b.a, subject, type, natsMsg_GetData(msg),
+                                            (size_t) natsMsg_GetDataLength(msg));
                 if (js)
                         (void) natsMsg_Term(msg, NULL);
         } else if (r > 0) {

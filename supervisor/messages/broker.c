@@ -843,7 +843,11 @@ static void on_dead(sup_proc *p, const chan_dead *cd) {
         struct broker_box *b = p->broker.box;
         broker_dead d = {};
 
-        if (!b || cd->index >= b->n) {
+        /* Only a message from outside (a bridge's import) names no lane;
+         * its sender is the process itself, what it says is its own. */
+        bool outside = cd->reason == CHAN_DEAD_TOO_BIG && cd->index == CHAN_DEAD_OUTSIDE;
+
+        if (!outside && (!b || cd->index >= b->n)) {
                 p->broker.act_ignored++;
                 return;
         }
@@ -851,10 +855,16 @@ static void on_dead(sup_proc *p, const chan_dead *cd) {
                 return;
         d.realtime_usec = realtime_usec();
         snprintf(d.receiver, sizeof(d.receiver), "%s", p->name);
-        snprintf(d.sender, sizeof(d.sender), "%s", b->lanes[cd->index].sender_name);
+        if (outside)
+                snprintf(d.sender, sizeof(d.sender), "%.80s (outside)", p->name);
+        else
+                snprintf(d.sender, sizeof(d.sender), "%s", b->lanes[cd->index].sender_name);
         /* chan_parse() took only printable ASCII in actor. */
-        snprintf(d.reason, sizeof(d.reason), "%s %s",
-                 cd->reason == CHAN_DEAD_NO_ACTOR ? "no such actor" : "bad actor address", cd->actor);
+        (void) !snprintf(d.reason, sizeof(d.reason), "%s %.63s",
+                         outside ? "too big for a subscriber:"
+                         : cd->reason == CHAN_DEAD_NO_ACTOR ? "no such actor"
+                                                            : "bad actor address",
+                         cd->actor);
         d.type = cd->type;
         d.len = cd->len;
         d.n_head = cd->n_head;          /* chan_parse(): at most sizeof(head) */

@@ -8,6 +8,9 @@
  *   nats-peer js-pub URL SUBJECT N
  *       publishes N messages to JetStream, payloads "0".."N-1", each
  *       acknowledged by the stream.
+ *   nats-peer pub URL SUBJECT SIZE
+ *       publishes one message of SIZE bytes ('x') to SUBJECT, core NATS,
+ *       and flushes it.
  *   nats-peer js-dump URL NAME
  *       prints the payload of every message the stream NAME holds, one a
  *       line, in stream order (a 4-byte one as the number it is). */
@@ -99,6 +102,22 @@ static int js_dump(const char *name) {
         return 0;
 }
 
+static int pub(const char *subject, long size) {
+        char *buf = malloc((size_t) size + 1);
+        natsStatus s;
+
+        if (!buf)
+                return 1;
+        memset(buf, 'x', (size_t) size);
+        s = natsConnection_Publish(nc, subject, buf, (int) size);
+        if (s == NATS_OK)
+                s = natsConnection_FlushTimeout(nc, 5000);
+        free(buf);
+        if (s != NATS_OK)
+                fprintf(stderr, "nats-peer: publish to %s: %s\n", subject, natsStatus_GetText(s));
+        return s == NATS_OK ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
         int r = 2;
 
@@ -108,6 +127,8 @@ int main(int argc, char **argv) {
                 r = stream(argv[3], argv[4]);
         else if (argc == 5 && strcmp(argv[1], "js-pub") == 0)
                 r = js_pub(argv[3], atol(argv[4]));
+        else if (argc == 5 && strcmp(argv[1], "pub") == 0)
+                r = pub(argv[3], atol(argv[4]));
         else if (argc == 4 && strcmp(argv[1], "js-dump") == 0)
                 r = js_dump(argv[3]);
         else

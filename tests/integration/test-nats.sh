@@ -102,6 +102,22 @@ grep -q '"subject":"orders.eu.new","from":"bridge","type":1,' typed.out || fail 
 "$AIRSUPCTL" -s "$T/control" start bridge >/dev/null || fail "start bridge failed"
 wait_until 30 eval 'grep -q "^orders.late" b/s-*' || fail "what was published while the bridge was down was lost"
 
+# Bad input from NATS: a subject that is not one of airsup's is refused
+# and counted, never delivered; a message larger than the subscriber's
+# message_max (4096) becomes a dead letter on B saying why.
+NPEER=$(dirname "$AIRSUPD")/tests/nats-peer
+"$NPEER" pub "$URL" "orders.caf$(printf '\303\251')" 10 || fail "nats-peer pub (odd subject) failed"
+"$NPEER" pub "$URL" "orders.$(printf '%0300d' 0)" 10 || fail "nats-peer pub (long subject) failed"
+"$NPEER" pub "$URL" orders.big 5000 || fail "nats-peer pub (big) failed"
+"$NPEER" pub "$URL" orders.after-bad 10 || fail "nats-peer pub (after) failed"
+wait_until 30 eval 'grep -q "^orders.after-bad" b/s-*' || fail "B stopped importing after bad input"
+wait_until 10 eval '"$AIRSUPCTL" -s "$T/b.control" dead-letters | grep -q "too big for a subscriber: orders.big"' ||
+        fail "no dead letter for the big message: $("$AIRSUPCTL" -s "$T/b.control" dead-letters)"
+! grep -q '^orders.caf\|^orders.000\|^orders.big' b/s-* || fail "B delivered what it should have refused"
+refused() { "$AIRSUPCTL" -s "$T/b.control" metrics --prometheus |
+        sed -n 's/^airsup_process_reported{process="bridge",group="bridge",name="nats_refused"} //p'; }
+wait_until 10 eval '[ "$(refused)" -ge 2 ] 2>/dev/null' || fail "refused subjects not counted: '$(refused)'"
+
 # Its figures among airsupd's metrics (AIRSUP_COUNTERS=): this
 # incarnation exported orders.late.
 outs() { "$AIRSUPCTL" -s "$T/control" metrics --prometheus |
