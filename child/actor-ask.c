@@ -5,7 +5,11 @@
  * asked.  The loop (actor-loop.c) takes an ask off the table when its
  * reply comes or its timer fires, whichever is first: so the actor gets
  * one or the other, never both.  A reply is taken only from the instance
- * that was asked; the reply_to a server echoes is not believed. */
+ * that was asked; the reply_to a server echoes is not believed.  An ask
+ * to a monitored destination (airsup_dest_monitor()) also ends at the
+ * DOWN of the monitor it was sent under (the loop hands each DOWN to
+ * act__asks_down()), with the timeout's message saying -ECONNRESET, or
+ * -ESRCH if the instance was not up when the ask was made. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdlib.h>
@@ -44,6 +48,19 @@ static int asks_grow(airsup_sys *s) {
         free(old);
         s->asks = n;
         s->asks_cap = cap;
+        return 0;
+}
+
+int act__ask_put(airsup_sys *s, const act_ask *ask) {
+        uint32_t j;
+        int r = asks_grow(s);
+
+        if (r < 0)
+                return r;
+        for (j = slot_of(ask->correlation, s->asks_cap); s->asks[j].correlation != 0; j = (j + 1) & (s->asks_cap - 1))
+                ;
+        s->asks[j] = *ask;
+        s->asks_n++;
         return 0;
 }
 
@@ -180,6 +197,42 @@ EXPORT int airsup_sys_monitor(airsup_sys *s, const char *name, uint64_t *ret_ref
         return 0;
 }
 
+void act__asks_down(airsup_sys *s, uint64_t mref, uint32_t code) {
+        const int32_t error = airsup__down_error(code);
+
+        /* A scan of the table, but only at a DOWN, which is rare; a take
+         * shifts later asks back into slot K, so K is looked at again. */
+        for (uint32_t k = 0; s->asks_n > 0 && k < s->asks_cap;) {
+                act_ask ask;
+                act_msg *m;
+                uint32_t i;
+
+                if (s->asks[k].correlation == 0 || s->asks[k].mon != mref) {
+                        k++;
+                        continue;
+                }
+                if (!act__ask_take(s, s->asks[k].correlation, NULL, &ask))
+                        break;          /* cannot be: it is in the table */
+                (void) act__timer_cancel(s, ask.timer);
+                i = act_slot(s, ask.ref);
+                if (i == ACT_NONE || act_at(s, i)->kind != ACT_K_ACTOR)
+                        continue;       /* its actor ended */
+                m = act__msg_new(s, sizeof(error));
+                if (!m) {
+                        s->dead_letters++;
+                        continue;
+                }
+                /* As a timeout's (actor-loop.c), with the error. */
+                m->from = 0;
+                m->correlation = ask.correlation;
+                m->flags = 0;
+                m->type = AIRSUP_TYPE_TIMEOUT;
+                m->len = sizeof(error);
+                memcpy(ACT_MSG_PAYLOAD(m), &error, sizeof(error));
+                act__enqueue(s, i, m, false);
+        }
+}
+
 void act__asks_free(airsup_sys *s) {
         free(s->mons);
         s->mons = NULL;
@@ -210,14 +263,20 @@ EXPORT int airsup_ask(airsup_sys *s, airsup_dest *d, uint32_t type, const void *
                       uint64_t *ret_correlation) {
         airsup_send_opts o = { .full = AIRSUP_FAIL };
         act_ask ask = {};
-        uint32_t j;
+        bool monitored;
         int r;
 
         if (!s || !s->a || !d || d->a != s->a || s->current == ACT_NONE || (len > 0 && !data))
                 return -EINVAL;
         if (s->asks_n >= ASKS_MAX)
                 return -ENOSPC;
+        monitored = d->monitored;
         d = airsup__pick(d, NULL);
+        if (__builtin_expect(monitored, 0)) {
+                r = airsup__dest_watch(s->a, d, &ask.mon);
+                if (r < 0)
+                        return r;
+        }
         r = asks_grow(s);
         if (r < 0)
                 return r;
@@ -233,10 +292,7 @@ EXPORT int airsup_ask(airsup_sys *s, airsup_dest *d, uint32_t type, const void *
                            ACT_TIMER_ASK, &ask.timer);
         if (r < 0)
                 return r;       /* sent, but with no timeout its reply would be late: say so */
-        for (j = slot_of(ask.correlation, s->asks_cap); s->asks[j].correlation != 0; j = (j + 1) & (s->asks_cap - 1))
-                ;
-        s->asks[j] = ask;
-        s->asks_n++;
+        (void) act__ask_put(s, &ask);   /* room was made before the send */
         if (ret_correlation)
                 *ret_correlation = ask.correlation;
         return 0;

@@ -301,6 +301,7 @@ static void stash_run(airsup_sys *s) {
                 if (m->type == AIRSUP_TYPE_DOWN && m->len == sizeof(airsup_down)) {
                         airsup_down d;
                         memcpy(&d, s->rxbuf, sizeof(d));
+                        act__asks_down(s, d.ref, d.code);
                         if (!act__mon_take(s, d.ref, &ar) || (i = act_slot(s, ar)) == ACT_NONE)
                                 continue;       /* demonitored, or its actor ended */
                 } else {

@@ -295,12 +295,19 @@ typedef struct act_ask {
         airsup_ref ref;                 /* the asking actor */
         uint64_t timer;
         char peer[AIRSUP_NAME_MAX];     /* the instance asked: its reply must come from there */
+        uint64_t mon;                   /* a monitored destination's: the monitor whose DOWN ends it; 0 none */
 } act_ask;
+/* ASK (its correlation id not 0 and not waiting already) into the table. */
+int act__ask_put(airsup_sys *s, const act_ask *ask);
 /* The ask CORRELATION waits for, taken off the table into *RET: 1, or 0
  * if none waits (it timed out, or never was) or, PEER not NULL, it was
  * not that instance that was asked. */
 int act__ask_take(airsup_sys *s, uint64_t correlation, const char *peer, act_ask *ret);
 void act__asks_free(airsup_sys *s);
+/* The DOWN of monitor MREF came, its CODE an AIRSUP_DOWN_*: the asks sent
+ * under it end at once, each asking actor told AIRSUP_TYPE_TIMEOUT with
+ * -ECONNRESET (-ESRCH for a NOPROC). */
+void act__asks_down(airsup_sys *s, uint64_t mref, uint32_t code);
 /* FN for each actor whose subscription matches SUBJECT. */
 void act__subs_foreach(airsup_sys *s, const char *subject, void (*fn)(airsup_sys *s, uint32_t i, void *u), void *u);
 void act__subs_free(airsup_sys *s);

@@ -157,6 +157,8 @@ static int handle(airsup *a, const chan_record *rec, int *fds, size_t n_fds) {
                 if (monitor_take(a, rec->down.ref)) {
                         airsup_down d = { .ref = rec->down.ref, .code = rec->down.code, .status = rec->down.status };
                         airsup_msg m = { .type = AIRSUP_TYPE_DOWN, .len = sizeof(d) };
+                        /* A monitored request waiting on it ends. */
+                        airsup__request_down(a, rec->down.ref, rec->down.code);
                         memcpy(d.name, rec->down.name, sizeof(d.name));
                         memcpy(m.sender, rec->down.name, sizeof(m.sender));
                         r = airsup__stash_push(a, &m, &d, sizeof(d));
@@ -1021,6 +1023,10 @@ int airsup__recv_env(airsup *a, airsup_msg *m, void *buf, size_t size, uint64_t 
                 }
                 if (r != -EAGAIN)
                         return r;
+                /* A monitored request's DOWN came (airsup__request_down()):
+                 * it ends once what came before is taken, its reply too. */
+                if (__builtin_expect(a->req_down, 0))
+                        return -ENOMSG;
                 /* Nothing: a receiver that may wait looks again for a few
                  * microseconds (a stream's next message is usually that
                  * close); then, once, at the channel (a new lane may wait

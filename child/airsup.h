@@ -164,6 +164,19 @@ int airsup_request(airsup *a, airsup_dest *d, uint32_t type, const void *req, si
 int airsup_reply(airsup *a, const airsup_msg *req, uint32_t type, const void *data, size_t len);
 /* Replies that matched no waiting request, dropped. */
 uint64_t airsup_late_replies(const airsup *a);
+/* Monitored requests, as gen_server:call: with ON (0: no more), a
+ * request to D, by airsup_request() or airsup_ask(), ends at once when
+ * the instance it went to goes down while it waits: -ECONNRESET.  The
+ * first such request, and the first after each DOWN, sets up a monitor
+ * on the instance (a round trip to airsupd) that is kept; its DOWN is
+ * kept for airsup_recv() as any monitor's.  An instance that is not up
+ * then is -ESRCH (and its NOPROC is not kept): at once and nothing sent
+ * if airsupd said so before the send, else as soon as it does.
+ * Either way the request may still reach the instance's next
+ * incarnation (its lane keeps it), whose reply is then late: dropped and
+ * counted.  Requests without it wait for the reply or the timeout, and
+ * cost nothing more. */
+int airsup_dest_monitor(airsup_dest *d, int on);
 
 /* Publish/subscribe (airsup(3), PUBLISH AND SUBSCRIBE), on subjects
  * with NATS's syntax ("orders.eu.new"; in a pattern "*" one token, ">"
@@ -305,7 +318,11 @@ int airsup_cancel(airsup_sys *s, uint64_t timer);
  * actor as a message with AIRSUP_MSG_REPLY and that correlation, or after
  * TIMEOUT_NS a message of type AIRSUP_TYPE_TIMEOUT with it; never both,
  * never neither (unless the actor ends).  A full lane is -EAGAIN.
- * -EINVAL outside a handler or without airsupd. */
+ * -EINVAL outside a handler or without airsupd.  To a monitored D
+ * (airsup_dest_monitor()), the instance going down ends the ask at once
+ * with the same AIRSUP_TYPE_TIMEOUT message, whose payload is then one
+ * int32_t, -ECONNRESET, or -ESRCH if it was not up (a timeout's payload
+ * is empty); not up and known before the send: -ESRCH returned. */
 #define AIRSUP_TYPE_TIMEOUT UINT32_C(0xffffff01)
 int airsup_ask(airsup_sys *s, airsup_dest *d, uint32_t type, const void *data, size_t len, uint64_t timeout_ns,
                uint64_t *ret_correlation);

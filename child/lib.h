@@ -3,6 +3,7 @@
  * airsup.h. */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -35,6 +36,8 @@ struct airsup_dest {
         airsup_dest **members;
         uint32_t n_members, route, rr;  /* rr: the next in turn */
         airsup_dest *picked;            /* the member airsup_reserve() chose, for the commit */
+        bool monitored;                 /* airsup_dest_monitor(): its requests end at a DOWN */
+        uint64_t mon_ref;               /* a lane owner's: the monitor on its instance, 0 none or DOWN came */
 };
 
 /* A destination that picks one of GROUP's N instances (GROUP[0..N-1])
@@ -77,6 +80,8 @@ struct airsup {
         size_t n_monitors, cap_monitors;
         uint64_t next_monitor;
         size_t req_size;
+        uint64_t req_mon;               /* the monitor a waiting airsup_request() ends at, 0 none */
+        int req_down;                   /* its DOWN came: the error it ends with; the receive returns -ENOMSG */
 };
 
 
@@ -89,7 +94,9 @@ int airsup__lookup_group(airsup *a, const char *name, uint64_t timeout_ns, airsu
  * (as airsup_recv() before anything is taken off the payload).
  * IO_DEADLINE (may be NULL): the deadline in use, 0 until the clock was
  * read (a receive that need not wait does not read it); a caller that
- * loops passes it back, so that the timeout is counted once. */
+ * loops passes it back, so that the timeout is counted once.
+ * -ENOMSG: without IO_DEADLINE, a DOWN was kept (airsup_recv() gives it
+ * first); with or without, a monitored request's DOWN came (req_down). */
 int airsup__recv_env(airsup *a, airsup_msg *m, void *buf, size_t size, uint64_t timeout_ns, shm_envelope *ret_e,
                      uint32_t *ret_lane, uint64_t *io_deadline);
 /* request.c: a message kept while a request waited, for airsup_recv():
@@ -110,6 +117,19 @@ int airsup__send_prefixed(airsup_dest *d, uint32_t type, const void *prefix, uin
                           const void *data, size_t len, const airsup_send_opts *opts);
 /* A new correlation id, never 0. */
 uint64_t airsup__correlation(airsup *a);
+/* request.c: the monitor on the instance D's lane leads to (set up the
+ * first time, and again after its DOWN), for a monitored request:
+ * -ESRCH if that instance is down already. */
+int airsup__dest_watch(airsup *a, airsup_dest *d, uint64_t *ret_ref);
+/* request.c: the DOWN of monitor REF came, its CODE an AIRSUP_DOWN_*
+ * (airsup.c, before it is kept): the destinations' monitor that it was
+ * is gone, and a request waiting on it ends. */
+void airsup__request_down(airsup *a, uint64_t ref, uint32_t code);
+/* What a monitored request ends with at a DOWN of CODE: -ESRCH for a
+ * NOPROC (the instance was not up when it was made), else -ECONNRESET. */
+static inline int airsup__down_error(uint32_t code) {
+        return code == AIRSUP_DOWN_NOPROC ? -ESRCH : -ECONNRESET;
+}
 
 /* dead.c: a message from outside (a bridge's import from NATS) that no
  * local subscriber can take (larger than its message_max), as a dead

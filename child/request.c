@@ -10,7 +10,15 @@
  *
  * airsup_request() is a selective receive: what comes meanwhile is kept
  * in the process (committed, as Erlang keeps a process's mailbox) and
- * airsup_recv() returns it first. */
+ * airsup_recv() returns it first.
+ *
+ * A monitored destination (airsup_dest_monitor()) makes its requests end
+ * at the DOWN of the instance asked, as gen_server:call's monitor does.
+ * The monitor is the lane owner's, set up once and kept until its DOWN
+ * (monitors are one-shot), not one per request: a request costs no round
+ * trip to airsupd but after a DOWN.  A request ends at the DOWN of the
+ * monitor it was sent under, by ref, never by name: a DOWN of an earlier
+ * incarnation that comes late cannot end a request sent to the next. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdlib.h>
@@ -31,26 +39,116 @@ EXPORT uint64_t airsup_late_replies(const airsup *a) {
         return a ? a->late_replies : 0;
 }
 
+EXPORT int airsup_dest_monitor(airsup_dest *d, int on) {
+        if (!d)
+                return -EINVAL;
+        /* The monitor itself waits for the first request: a destination
+         * looked up and never asked costs airsupd nothing. */
+        d->monitored = on != 0;
+        return 0;
+}
+
+/* The DOWN of monitor REF, kept by airsup.c, dropped. */
+static void stash_drop_down(airsup *a, uint64_t ref) {
+        for (airsup_stash **p = &a->stash, *prev = NULL; *p; prev = *p, p = &(*p)->next) {
+                airsup_stash *st = *p;
+                airsup_down dn;
+
+                if (st->m.type != AIRSUP_TYPE_DOWN || st->m.len != sizeof(dn))
+                        continue;
+                memcpy(&dn, st + 1, sizeof(dn));
+                if (dn.ref != ref)
+                        continue;
+                *p = st->next;
+                if (a->stash_tail == st)
+                        a->stash_tail = prev;
+                free(st);
+                return;
+        }
+}
+
+int airsup__dest_watch(airsup *a, airsup_dest *d, uint64_t *ret_ref) {
+        airsup_dest *lane = d->base ? d->base : d;
+        uint64_t ref;
+        bool listed = false;
+        int r;
+
+        if (lane->mon_ref == 0) {
+                r = airsup_monitor(a, lane->peer, &ref);
+                if (r < 0)
+                        return r;
+                lane->mon_ref = ref;
+                /* airsupd sends a NOPROC right behind the monitor's DONE:
+                 * if it is there already, the instance is not up and
+                 * nothing is sent (airsup__request_down() forgot the
+                 * monitor).  If it comes later, it ends the request as
+                 * another DOWN would. */
+                (void) airsup_process(a);
+                for (size_t k = 0; k < a->n_monitors && !listed; k++)
+                        listed = a->monitors[k] == ref;
+                if (!listed) {
+                        /* -ESRCH says what its DOWN would: a program
+                         * that asks again until the server is back is
+                         * not left a NOPROC per try. */
+                        stash_drop_down(a, ref);
+                        lane->mon_ref = 0;
+                        return -ESRCH;
+                }
+        }
+        *ret_ref = lane->mon_ref;
+        return 0;
+}
+
+void airsup__request_down(airsup *a, uint64_t ref, uint32_t code) {
+        /* The lane owners' monitors are few; a DOWN is rare. */
+        for (airsup_dest *d = a->dests; d; d = d->next)
+                if (d->mon_ref == ref)
+                        d->mon_ref = 0;
+        if (a->req_mon == ref)
+                a->req_down = airsup__down_error(code);
+}
+
+/* The reply to the request CORR sent to D, as airsup_request() says. */
+static int request_wait(airsup *a, airsup_dest *d, uint64_t corr, void *reply, size_t size, uint64_t timeout_ns,
+                        airsup_msg *ret_m);
+
 EXPORT int airsup_request(airsup *a, airsup_dest *d, uint32_t type, const void *req, size_t len, void *reply,
                           size_t size, uint64_t timeout_ns, airsup_msg *ret_m) {
-        uint64_t deadline, corr;
         airsup_send_opts o = { .full = AIRSUP_BLOCK, .timeout_ns = timeout_ns };
-        size_t bsize;
-        void *buf;
+        bool monitored;
         int r;
 
         if (!a || !d || (len > 0 && !req) || (size > 0 && !reply) || d->a != a)
                 return -EINVAL;
+        monitored = d->monitored;
         /* To a routed pool: one instance, and only its reply. */
         d = airsup__pick(d, NULL);
+        if (__builtin_expect(monitored, 0)) {
+                uint64_t ref;
+                r = airsup__dest_watch(a, d, &ref);
+                if (r < 0)
+                        return r;
+                a->req_mon = ref;
+                a->req_down = 0;
+        }
+        o.correlation = airsup__correlation(a);
+        r = airsup_send(d, type, req, len, &o);
+        if (r >= 0)
+                r = request_wait(a, d, o.correlation, reply, size, timeout_ns, ret_m);
+        a->req_mon = 0;
+        a->req_down = 0;
+        return r;
+}
+
+static int request_wait(airsup *a, airsup_dest *d, uint64_t corr, void *reply, size_t size, uint64_t timeout_ns,
+                        airsup_msg *ret_m) {
         /* The clock is read only once the answer is not the first thing
          * that comes (the receive reads it itself before it sleeps). */
-        deadline = 0;
-        corr = airsup__correlation(a);
-        o.correlation = corr;
-        r = airsup_send(d, type, req, len, &o);
-        if (r < 0)
-                return r;
+        uint64_t deadline = 0;
+        size_t bsize;
+        void *buf;
+        int r;
+
         /* One buffer for every request: no malloc per call. */
         if (!a->req_buf) {
                 a->req_buf = malloc(REQ_BUF_FIRST);
@@ -86,6 +184,14 @@ EXPORT int airsup_request(airsup *a, airsup_dest *d, uint32_t type, const void *
                 }
                 if (r == -EAGAIN) {
                         r = -ETIMEDOUT;
+                        break;
+                }
+                /* The instance asked went down (its DOWN is kept), or
+                 * was not up (-ESRCH says what its NOPROC would). */
+                if (r == -ENOMSG) {
+                        r = a->req_down;
+                        if (r == -ESRCH)
+                                stash_drop_down(a, a->req_mon);
                         break;
                 }
                 if (r < 0)

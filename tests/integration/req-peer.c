@@ -53,7 +53,24 @@
  *       an actor "asker" that asks SERVER ten times (type 1) and once
  *       something that is never answered (type 5, 200 ms): it must get
  *       ten replies and one timeout, each for its own correlation id, and
- *       appends "actor-ok" to DIR/actor, or "FAIL ...". */
+ *       appends "actor-ok" to DIR/actor, or "FAIL ...".
+ *   req-peer mon-client SERVER DIR
+ *       a plain program whose requests to SERVER are monitored
+ *       (airsup_dest_monitor()), each step a line of DIR/mclient: one is
+ *       answered ("mon-ok1"); type 3 with a 30 s timeout, its server
+ *       SIGKILLed by the test, fails -ECONNRESET within 10 s ("mon-reset
+ *       MS"); the DOWN is then kept for airsup_recv() ("mon-down"); once
+ *       the server is back, a request is answered and the next
+ *       incarnation's answer to the type 3 was late ("mon-ok2 LATE");
+ *       then, told by a message of type 9 that the server was stopped, a
+ *       request is -ESRCH at once ("mon-esrch"), one not monitored times
+ *       out, and "done".
+ *   req-peer actor-mon-client SERVER DIR
+ *       the same for an actor's asks: one answered, then type 3 with 30 s,
+ *       the server SIGKILLed: the timeout's message with -ECONNRESET
+ *       within 10 s ("amon-reset MS"); once the server is back, an ask is
+ *       answered and the late answer counted ("amon-ok LATE"), in
+ *       DIR/amclient. */
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <errno.h>
@@ -648,6 +665,183 @@ static int actor_client(const char *srv) {
         return airsup_sys_run(s) < 0;
 }
 
+static uint64_t now_ns(void) {
+        struct timespec t;
+
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        return (uint64_t) t.tv_sec * SEC + (uint64_t) t.tv_nsec;
+}
+
+#define MCHECK(cond, ...)                                     \
+        do {                                                  \
+                if (!(cond)) {                                \
+                        say("mclient", "FAIL " __VA_ARGS__); \
+                        return 1;                             \
+                }                                             \
+        } while (0)
+
+/* A monitored request of type 1 to D once its server is back: -ESRCH
+ * (not up) until then, asked again every 20 ms, 20 s at most. */
+static int request_when_back(airsup *a, airsup_dest *d, char *rep, size_t size) {
+        uint64_t end = now_ns() + 20 * SEC;
+        int n;
+
+        while ((n = airsup_request(a, d, 1, "back", 4, rep, size, 5 * SEC, NULL)) == -ESRCH && now_ns() < end) {
+                struct timespec ts = { 0, 20 * 1000000 };
+                (void) nanosleep(&ts, NULL);
+        }
+        return n;
+}
+
+static int mon_client(const char *srv) {
+        char rep[256];
+        airsup_down dn;
+        airsup_dest *d;
+        airsup_msg m;
+        uint64_t t0, ms;
+        airsup *a;
+        int n;
+
+        MCHECK(airsup_attach(&a) == 0, "attach\n");
+        MCHECK(airsup_lookup(a, srv, 5 * SEC, &d) == 0, "lookup\n");
+        MCHECK(airsup_dest_monitor(NULL, 1) == -EINVAL, "einval\n");
+        MCHECK(airsup_dest_monitor(d, 1) == 0, "airsup_dest_monitor\n");
+        n = airsup_request(a, d, 1, "abc", 3, rep, sizeof(rep), 5 * SEC, NULL);
+        MCHECK(n == 3 && memcmp(rep, "ABC", 3) == 0, "first request: %d\n", n);
+        say("mclient", "mon-ok1\n");
+        /* The server writes DIR/inside and waits; the test kills it. */
+        t0 = now_ns();
+        n = airsup_request(a, d, 3, "x", 1, rep, sizeof(rep), 30 * SEC, NULL);
+        ms = (now_ns() - t0) / MS;
+        MCHECK(n == -ECONNRESET, "the killed server's request: %d after %llu ms\n", n, (unsigned long long) ms);
+        MCHECK(ms < 10000, "the killed server's request ended after %llu ms\n", (unsigned long long) ms);
+        say("mclient", "mon-reset %llu\n", (unsigned long long) ms);
+        /* Its DOWN is the program's too, first of what was kept. */
+        n = airsup_recv(a, &m, &dn, sizeof(dn), 5 * SEC);
+        MCHECK(n == (int) sizeof(dn) && m.type == AIRSUP_TYPE_DOWN && dn.code == AIRSUP_DOWN_KILLED && dn.status == 9,
+               "the DOWN after the reset: %d type %#x code %u status %d\n", n, m.type, n > 0 ? dn.code : 0,
+               n > 0 ? dn.status : 0);
+        (void) airsup_commit(a, &m);
+        say("mclient", "mon-down\n");
+        /* The next incarnation answers the redelivered type 3 before this
+         * one: that answer came late, dropped and counted. */
+        n = request_when_back(a, d, rep, sizeof(rep));
+        MCHECK(n == 4 && memcmp(rep, "BACK", 4) == 0, "the request after the restart: %d\n", n);
+        MCHECK(airsup_late_replies(a) >= 1, "late replies: %llu\n", (unsigned long long) airsup_late_replies(a));
+        say("mclient", "mon-ok2 %llu\n", (unsigned long long) airsup_late_replies(a));
+        /* The test stops the server, then says so with a message of type
+         * 9; the stop's DOWN (on airsupd's channel, not a lane) may come
+         * before or after it.  The NOPROCs of the requests that found the
+         * server down above are not kept: their -ESRCH said it. */
+        say("mclient", "mon-wait\n");
+        for (bool told = false, down = false; !told || !down;) {
+                n = airsup_recv(a, &m, rep, sizeof(rep), 30 * SEC);
+                MCHECK(n >= 0, "waiting for the test: %d\n", n);
+                (void) airsup_commit(a, &m);
+                told = told || m.type == 9;
+                if (m.type == AIRSUP_TYPE_DOWN && n == (int) sizeof(dn)) {
+                        memcpy(&dn, rep, sizeof(dn));
+                        down = down || dn.code == AIRSUP_DOWN_STOPPED;
+                }
+        }
+        t0 = now_ns();
+        n = airsup_request(a, d, 1, "abc", 3, rep, sizeof(rep), 30 * SEC, NULL);
+        ms = (now_ns() - t0) / MS;
+        MCHECK(n == -ESRCH && ms < 10000, "a request to a stopped server: %d after %llu ms\n", n,
+               (unsigned long long) ms);
+        say("mclient", "mon-esrch\n");
+        /* Not monitored any more: it waits, and times out. */
+        MCHECK(airsup_dest_monitor(d, 0) == 0, "airsup_dest_monitor off\n");
+        n = airsup_request(a, d, 1, "abc", 3, rep, sizeof(rep), 100 * MS, NULL);
+        MCHECK(n == -ETIMEDOUT, "unmonitored, the server stopped: %d\n", n);
+        say("mclient", "done\n");
+        airsup_detach(a);
+        return 0;
+}
+
+static struct {
+        const char *srv;
+        airsup_dest *d;
+        uint64_t slow, t0, back;
+        int phase;
+} am;
+
+#define ACHECK(cond, ...)                                      \
+        do {                                                   \
+                if (!(cond)) {                                 \
+                        say("amclient", "FAIL " __VA_ARGS__); \
+                        return 0;                              \
+                }                                              \
+        } while (0)
+
+static int mon_asker(airsup_sys *s, airsup_ref self, void *state, const airsup_msg *m, const void *data) {
+        int32_t e = 0;
+        int r;
+
+        (void) state;
+        if (m->type == 100) {
+                ACHECK(airsup_lookup(airsup_sys_airsup(s), am.srv, 5 * SEC, &am.d) == 0, "lookup\n");
+                ACHECK(airsup_dest_monitor(am.d, 1) == 0, "airsup_dest_monitor\n");
+                ACHECK((r = airsup_ask(s, am.d, 1, "abc", 3, 5 * SEC, NULL)) == 0, "ask: %d\n", r);
+                return 0;
+        }
+        if (m->type == 101) {
+                /* Asked again every 20 ms until the server is back. */
+                r = airsup_ask(s, am.d, 1, "back", 4, 5 * SEC, &am.back);
+                if (r == -ESRCH)
+                        r = airsup_send_after(s, self, 20 * MS, 0, 101, NULL, 0, NULL);
+                ACHECK(r == 0, "ask after the restart: %d\n", r);
+                return 0;
+        }
+        if (am.phase == 0) {
+                ACHECK((m->flags & AIRSUP_MSG_REPLY) && m->len == 3 && memcmp(data, "ABC", 3) == 0,
+                       "first reply: type %#x len %u\n", m->type, m->len);
+                /* The server writes DIR/inside and waits; the test kills it. */
+                am.phase = 1;
+                am.t0 = now_ns();
+                ACHECK((r = airsup_ask(s, am.d, 3, "x", 1, 30 * SEC, &am.slow)) == 0, "slow ask: %d\n", r);
+                return 0;
+        }
+        if (am.phase == 1) {
+                uint64_t ms = (now_ns() - am.t0) / MS;
+                if (m->len == sizeof(e))
+                        memcpy(&e, data, sizeof(e));
+                ACHECK(m->type == AIRSUP_TYPE_TIMEOUT && m->correlation == am.slow && e == -ECONNRESET && ms < 10000,
+                       "the killed server's ask: type %#x len %u error %d after %llu ms\n", m->type, m->len, e,
+                       (unsigned long long) ms);
+                say("amclient", "amon-reset %llu\n", (unsigned long long) ms);
+                am.phase = 2;
+                return airsup_tell(s, self, 101, NULL, 0);
+        }
+        if (m->type == AIRSUP_TYPE_TIMEOUT && m->correlation == am.back && m->len == sizeof(e)) {
+                /* Asked while the server was not up yet, its NOPROC after
+                 * the send: asked again. */
+                memcpy(&e, data, sizeof(e));
+                ACHECK(e == -ESRCH, "the ask after the restart: error %d\n", e);
+                return airsup_send_after(s, self, 20 * MS, 0, 101, NULL, 0, NULL);
+        }
+        ACHECK((m->flags & AIRSUP_MSG_REPLY) && m->correlation == am.back && m->len == 4 && memcmp(data, "BACK", 4) == 0,
+               "the reply after the restart: type %#x len %u\n", m->type, m->len);
+        ACHECK(airsup_late_replies(airsup_sys_airsup(s)) >= 1, "late replies: %llu\n",
+               (unsigned long long) airsup_late_replies(airsup_sys_airsup(s)));
+        say("amclient", "amon-ok %llu\n", (unsigned long long) airsup_late_replies(airsup_sys_airsup(s)));
+        return 0;
+}
+
+static int actor_mon_client(const char *srv) {
+        static const airsup_behaviour b = { .handle = mon_asker };
+        airsup_sys *s;
+        airsup_ref r;
+        airsup *a;
+
+        am.srv = srv;
+        if (airsup_attach(&a) < 0 || airsup_sys_new(a, NULL, &s) < 0 ||
+            airsup_spawn(s, airsup_root(s), &b, NULL, &r) < 0)
+                return 1;
+        (void) airsup_tell(s, r, 100, NULL, 0);
+        return airsup_sys_run(s) < 0;
+}
+
 int main(int argc, char **argv) {
         if (argc == 3 && strcmp(argv[1], "server") == 0)
                 return dir = argv[2], server();
@@ -689,6 +883,10 @@ int main(int argc, char **argv) {
                 return dir = argv[2], actor_server();
         if (argc == 4 && strcmp(argv[1], "actor-client") == 0)
                 return dir = argv[3], actor_client(argv[2]);
+        if (argc == 4 && strcmp(argv[1], "mon-client") == 0)
+                return dir = argv[3], mon_client(argv[2]);
+        if (argc == 4 && strcmp(argv[1], "actor-mon-client") == 0)
+                return dir = argv[3], actor_mon_client(argv[2]);
         fprintf(stderr, "usage: req-peer server DIR | client SERVER DIR | actor-server DIR | actor-client SERVER DIR\n");
         return 2;
 }

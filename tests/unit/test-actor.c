@@ -2,7 +2,8 @@
  * without airsupd: mailboxes and the dispatch loop, fairness, the error
  * hook's answers, every strategy and restart type, intensity and
  * escalation up to the root, backoff, stop hooks in reverse order,
- * timers, zero-copy tells, names, bad arguments, and a million actors. */
+ * timers, zero-copy tells, names, bad arguments, a million actors, and
+ * the asks a monitored destination's DOWN ends (actor-ask.c). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
@@ -18,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "child/actors.h"
 #include "child/airsup.h"
 
 #define MS (UINT64_C(1000000))
@@ -598,6 +600,93 @@ static void test_actor_timers(void **state) {
         airsup_sys_free(s);
 }
 
+/* What test_actor_asks_down's actor was told: per correlation id, how
+ * many ask failures (AIRSUP_TYPE_TIMEOUT with -ECONNRESET, or -ESRCH). */
+#define ASKS_N 1000
+static int down_got[ASKS_N + 1], srch_got[ASKS_N + 1], down_other;
+
+static int down_msg(airsup_sys *s, airsup_ref self, void *state, const airsup_msg *m, const void *data) {
+        int32_t e = 0;
+
+        (void) s;
+        (void) self;
+        (void) state;
+        if (m->len == sizeof(e))
+                memcpy(&e, data, sizeof(e));
+        if (m->type == AIRSUP_TYPE_TIMEOUT && e == -ECONNRESET && m->correlation >= 1 && m->correlation <= ASKS_N)
+                down_got[m->correlation]++;
+        else if (m->type == AIRSUP_TYPE_TIMEOUT && e == -ESRCH && m->correlation >= 1 && m->correlation <= ASKS_N)
+                srch_got[m->correlation]++;
+        else
+                down_other++;
+        return 0;
+}
+
+/* A DOWN ends the asks sent under its monitor, and only those, each
+ * once, its timer cancelled, with -ECONNRESET (-ESRCH for a NOPROC): a
+ * table crowded enough that taking one shifts others back over the slot
+ * the scan is at, and wraps. */
+static void test_actor_asks_down(void **state) {
+        airsup_behaviour b = { .handle = down_msg };
+        airsup_sys *s = sys_new(NULL);
+        uint64_t timers[ASKS_N + 1];
+        airsup_ref r;
+
+        (void) state;
+        memset(down_got, 0, sizeof(down_got));
+        memset(srch_got, 0, sizeof(srch_got));
+        down_other = 0;
+        assert_int_equal(airsup_spawn(s, airsup_root(s), &b, NULL, &r), 0);
+        for (uint64_t c = 1; c <= ASKS_N; c++) {
+                act_ask ask = { .correlation = c, .ref = r, .mon = c % 3 == 0 ? 7 : 8 };
+                assert_int_equal(act__timer_add(s, r, 60000 * MS, 0, AIRSUP_TYPE_TIMEOUT, &c, sizeof(c), ACT_TIMER_ASK,
+                                                &ask.timer),
+                                 0);
+                timers[c] = ask.timer;
+                assert_int_equal(act__ask_put(s, &ask), 0);
+        }
+        act__asks_down(s, 9, AIRSUP_DOWN_KILLED);      /* no ask's monitor */
+        drain(s);
+        assert_int_equal(down_other, 0);
+        act__asks_down(s, 7, AIRSUP_DOWN_KILLED);
+        drain(s);
+        assert_int_equal(down_other, 0);
+        for (uint64_t c = 1; c <= ASKS_N; c++) {
+                act_ask ask;
+                bool ended = c % 3 == 0;
+
+                assert_int_equal(down_got[c], ended ? 1 : 0);
+                assert_int_equal(srch_got[c], 0);
+                assert_int_equal(act__timer_cancel(s, timers[c]), ended ? -ENOENT : 0);
+                if (!ended) {
+                        /* Back in, with its timer, for the NOPROC below. */
+                        assert_int_equal(act__ask_take(s, c, NULL, &ask), 1);
+                        assert_int_equal(act__timer_add(s, r, 60000 * MS, 0, AIRSUP_TYPE_TIMEOUT, &c, sizeof(c),
+                                                        ACT_TIMER_ASK, &ask.timer),
+                                         0);
+                        timers[c] = ask.timer;
+                        assert_int_equal(act__ask_put(s, &ask), 0);
+                } else
+                        assert_int_equal(act__ask_take(s, c, NULL, &ask), 0);
+        }
+        /* Again: nothing left to end. */
+        act__asks_down(s, 7, AIRSUP_DOWN_KILLED);
+        drain(s);
+        assert_int_equal(down_other, 0);
+        /* The other monitor's NOPROC: -ESRCH for the rest, and the table
+         * is empty. */
+        act__asks_down(s, 8, AIRSUP_DOWN_NOPROC);
+        drain(s);
+        assert_int_equal(down_other, 0);
+        for (uint64_t c = 1; c <= ASKS_N; c++) {
+                act_ask ask;
+                assert_int_equal(srch_got[c], c % 3 == 0 ? 0 : 1);
+                assert_int_equal(down_got[c], c % 3 == 0 ? 1 : 0);
+                assert_int_equal(act__ask_take(s, c, NULL, &ask), 0);
+        }
+        airsup_sys_free(s);
+}
+
 static int sum_msg(airsup_sys *s, airsup_ref self, void *state, const airsup_msg *m, const void *data) {
         (void) s;
         (void) self;
@@ -782,6 +871,7 @@ int main(void) {
                 cmocka_unit_test(test_actor_crash_loop_no_recursion),
                 cmocka_unit_test(test_actor_backoff),
                 cmocka_unit_test(test_actor_timers),
+                cmocka_unit_test(test_actor_asks_down),
                 cmocka_unit_test(test_actor_zero_copy),
                 cmocka_unit_test(test_actor_bad_arguments),
                 cmocka_unit_test(test_actor_no_reentry),
