@@ -457,8 +457,11 @@ static void on_monitor(sup_proc *p, const chan_monitor *mon) {
         chan_init(&done, CHAN_DONE);
         done.done.req = mon->req;
         if (!target->main_alive) {
-                (void) chan_send(p, &done, NULL, 0);
+                /* The NOPROC before the DONE: when the monitor's caller
+                 * learns it holds, it knows the target is down already
+                 * (a monitored request then sends nothing). */
                 send_down(p, mon->ref, target->name, CHAN_DOWN_NOPROC, 0);
+                (void) chan_send(p, &done, NULL, 0);
                 return;
         }
         b = &target->broker;
