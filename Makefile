@@ -69,7 +69,7 @@ FUZZ_value   = supervisor/config/cfg-value.c
 FUZZ_reload  = $(CFG_SRC) supervisor/config/reload-plan.c
 FUZZ_lane    = $(SHM_SRC)
 FUZZ_channel = common/channel.c
-FUZZ_airsup  = child/airsup.c child/request.c child/publish.c common/channel.c common/fds.c common/actor-addr.c common/subject.c $(SHM_SRC)
+FUZZ_airsup  = child/airsup.c child/dead.c child/monitor-actor.c child/request.c child/publish.c common/channel.c common/fds.c common/actor-addr.c common/subject.c $(SHM_SRC)
 FUZZ_http    = supervisor/operator/metrics-http.c $(CFG_SRC)
 FUZZ_control = $(SUP_SRC) $(SHM_SRC)
 FUZZ_actor-table = common/actor-table.c common/actor-addr.c common/channel.c
@@ -126,7 +126,7 @@ $(BUILD)/install/%: % $(BUILD)/paths
 	$(SUBST) $< >$@
 
 # libairsup: position-independent, only airsup_* exported.
-LIB_SRC  = child/airsup.c child/dead.c child/actor.c child/actor-sup.c child/actor-loop.c child/actor-mbox.c child/actor-timer.c child/actor-pub.c child/actor-ask.c child/request.c child/publish.c \
+LIB_SRC  = child/airsup.c child/dead.c child/monitor-actor.c child/actor.c child/actor-sup.c child/actor-loop.c child/actor-mbox.c child/actor-timer.c child/actor-pub.c child/actor-ask.c child/actor-watch.c child/request.c child/publish.c \
            common/channel.c common/fds.c common/actor-addr.c common/policy.c common/subject.c $(SHM_SRC)
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/lib/%.o)
 

@@ -517,6 +517,8 @@ void act__terminate(airsup_sys *s, uint32_t i, int reason) {
                         continue;
                 }
                 act__drop_mailbox(s, k);
+                if (s->watches_n > 0 && a->kind == ACT_K_ACTOR)
+                        act__watch_down(s, k, reason);
                 if (k == s->root)
                         s->root = ACT_NONE;
                 node_free(s, k);

@@ -192,6 +192,10 @@ struct airsup_sys {
         /* Monitors asked for by actors: the monitor's ref, the actor's. */
         struct act_mon { uint64_t mref; airsup_ref actor; } *mons;
         uint32_t mons_n, mons_cap;
+        /* actor-watch.c: who in other instances monitors an actor of
+         * this system (MONITOR_ACTOR), at most ACT_WATCH_MAX. */
+        struct act_watch *watches;
+        uint32_t watches_n, watches_cap;
 
         act_pub pub;
         uint64_t processed, failures, restarts, escalations, dead_letters, queued;
@@ -330,3 +334,16 @@ void act__event(airsup_sys *s, uint32_t i, int kind, int error, int answer, cons
 /* A message from inbound lane LANE was a dead letter. */
 void act__dead(airsup_sys *s, uint32_t lane, uint32_t type, const void *data, size_t len, const char *addr,
                size_t addr_len, int reason);
+
+/* actor-watch.c: monitors of this system's actors by other instances
+ * (airsup(3), MONITORS).  A MONITOR_ACTOR that came on a lane (M, its
+ * address NAME of NAME_LEN bytes, the monitor's ref in DATA): kept, or
+ * answered with a NOPROC when there is no such actor (status -ENOSPC:
+ * ACT_WATCH_MAX watchers already). */
+#define ACT_WATCH_MAX 4096
+void act__watch_add(airsup_sys *s, const airsup_msg *m, const char *name, size_t name_len, const void *data,
+                    size_t len);
+/* Actor I ends for good (REASON 0: stopped or done): its watchers are
+ * told. */
+void act__watch_down(airsup_sys *s, uint32_t i, int reason);
+void act__watch_free(airsup_sys *s);

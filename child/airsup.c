@@ -108,7 +108,6 @@ static int sender_set(airsup *a, uint32_t index, const char *name) {
         return 0;
 }
 
-static bool monitor_take(airsup *a, uint64_t ref);
 
 /* BELL and INBOX, whenever they come; the fds are used or closed. */
 static int handle(airsup *a, const chan_record *rec, int *fds, size_t n_fds) {
@@ -154,13 +153,15 @@ static int handle(airsup *a, const chan_record *rec, int *fds, size_t n_fds) {
                 break;
         case CHAN_DOWN:
                 /* A monitor's: a message for airsup_recv(), once. */
-                if (monitor_take(a, rec->down.ref)) {
+                if (airsup__monitor_take(a, rec->down.ref)) {
                         airsup_down d = { .ref = rec->down.ref, .code = rec->down.code, .status = rec->down.status };
                         airsup_msg m = { .type = AIRSUP_TYPE_DOWN, .len = sizeof(d) };
                         /* A monitored request waiting on it ends. */
                         airsup__request_down(a, rec->down.ref, rec->down.code);
                         memcpy(d.name, rec->down.name, sizeof(d.name));
                         memcpy(m.sender, rec->down.name, sizeof(m.sender));
+                        /* An actor's monitor: named as it was asked. */
+                        (void) airsup__amon_take(a, rec->down.ref, d.name);
                         r = airsup__stash_push(a, &m, &d, sizeof(d));
                 }
                 break;
@@ -346,6 +347,7 @@ EXPORT airsup *airsup_detach(airsup *a) {
         if (a->topics_free)
                 a->topics_free(a);      /* publish.c's, if it kept any */
         free(a->monitors);
+        free(a->amons);
         /* The channel stays open: it is the process's, not the handle's. */
         free(a);
         return NULL;
@@ -630,7 +632,7 @@ int airsup__register(airsup *a, int type, const char *name, const char *actor) {
         return airsup__call(a, &q);
 }
 
-static bool monitor_take(airsup *a, uint64_t ref) {
+bool airsup__monitor_take(airsup *a, uint64_t ref) {
         for (size_t k = 0; k < a->n_monitors; k++)
                 if (a->monitors[k] == ref) {
                         a->monitors[k] = a->monitors[--a->n_monitors];
@@ -639,14 +641,10 @@ static bool monitor_take(airsup *a, uint64_t ref) {
         return false;
 }
 
-EXPORT int airsup_monitor(airsup *a, const char *name, uint64_t *ret_ref) {
+int airsup__monitor_ref(airsup *a, const char *name, uint64_t ref) {
         chan_record q;
-        uint64_t ref;
         int r;
 
-        if (!a || !name || strnlen(name, CHAN_NAME_MAX) >= CHAN_NAME_MAX ||
-            (!chan_name_valid(name) && !chan_actor_name_valid(name)))
-                return -EINVAL;
         if (a->n_monitors == a->cap_monitors) {
                 size_t cap = a->cap_monitors ? a->cap_monitors * 2 : 8;
                 uint64_t *n = reallocarray(a->monitors, cap, sizeof(*n));
@@ -655,17 +653,36 @@ EXPORT int airsup_monitor(airsup *a, const char *name, uint64_t *ret_ref) {
                 a->monitors = n;
                 a->cap_monitors = cap;
         }
-        ref = ++a->next_monitor;
-        /* Listed before the ask: a DOWN may come right behind its DONE. */
+        /* Listed before the ask: its DOWN may come before its DONE. */
         a->monitors[a->n_monitors++] = ref;
         chan_init(&q, CHAN_MONITOR);
         q.monitor.ref = ref;
         memcpy(q.monitor.name, name, strlen(name));
         r = airsup__call(a, &q);
-        if (r < 0) {
-                (void) monitor_take(a, ref);
-                return r;
+        if (r < 0)
+                (void) airsup__monitor_take(a, ref);
+        return r;
+}
+
+EXPORT int airsup_monitor(airsup *a, const char *name, uint64_t *ret_ref) {
+        uint64_t ref;
+        int r;
+
+        if (!a || !name || strnlen(name, CHAN_NAME_MAX) >= CHAN_NAME_MAX)
+                return -EINVAL;
+        /* An actor in another instance: it and its process both watched. */
+        if (strchr(name, '/')) {
+                char group[ACTOR_NAME_MAX], actor[ACTOR_NAME_MAX];
+                if (actor_addr_split(name, group, actor) < 0 || !actor[0])
+                        return -EINVAL;
+                return airsup__monitor_actor(a, name, ret_ref);
         }
+        if (!chan_name_valid(name) && !chan_actor_name_valid(name))
+                return -EINVAL;
+        ref = ++a->next_monitor;
+        r = airsup__monitor_ref(a, name, ref);
+        if (r < 0)
+                return r;
         if (ret_ref)
                 *ret_ref = ref;
         return 0;
@@ -676,7 +693,7 @@ EXPORT int airsup_demonitor(airsup *a, uint64_t ref) {
                 return -EINVAL;
         /* airsupd's entry stays until the target goes down; its DOWN is
          * then dropped here. */
-        return monitor_take(a, ref) ? 0 : -ENOENT;
+        return airsup__monitor_take(a, ref) ? 0 : -ENOENT;
 }
 
 EXPORT int airsup_register(airsup *a, const char *name) {
@@ -953,6 +970,12 @@ EXPORT int airsup_recv(airsup *a, airsup_msg *m, void *buf, size_t size, uint64_
                 /* A reply outside airsup_request() came too late. */
                 if (r >= 0 && (m->flags & AIRSUP_MSG_REPLY)) {
                         a->late_replies++;
+                        (void) airsup_commit(a, m);
+                        continue;
+                }
+                /* The library's own types are never taken as they came. */
+                if (r >= 0 && m->type >= AIRSUP_TYPE_RESERVED) {
+                        airsup__lane_reserved(a, m, buf, (size_t) r, e.to_len);
                         (void) airsup_commit(a, m);
                         continue;
                 }

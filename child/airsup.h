@@ -90,7 +90,7 @@ int airsup_unregister(airsup *a, const char *name);
 /* Monitors (airsup(3), MONITORS): airsupd tells this process, once, when
  * the instance NAME names ("GROUP" of one instance, "GROUP[i]", or a
  * registered name: its holder now) goes down, or at once if it is not
- * up: airsup_recv() then gives a message of type AIRSUP_TYPE_DOWN whose
+ * up; or the actor "GROUP/ACTOR" ends for good (or its process does): airsup_recv() then gives a message of type AIRSUP_TYPE_DOWN whose
  * payload is an airsup_down.  A monitor ends with its DOWN, with
  * airsup_demonitor(), or with this process (a new incarnation monitors
  * again).  -ENOENT: no such instance or name. */

@@ -81,6 +81,9 @@ struct airsup {
         uint64_t next_monitor;
         size_t req_size;
         uint64_t req_mon;               /* the monitor a waiting airsup_request() ends at, 0 none */
+        struct airsup_amon *amons;      /* monitor-actor.c: monitors of actors in other instances */
+        size_t n_amons, cap_amons;
+        uint64_t forged_downs;          /* DOWNs on lanes that answered no monitor of ours, dropped */
         int req_down;                   /* its DOWN came: the error it ends with; the receive returns -ENOMSG */
 };
 
@@ -135,3 +138,28 @@ static inline int airsup__down_error(uint32_t code) {
  * local subscriber can take (larger than its message_max), as a dead
  * letter of this process's: SUBJECT is where it went. */
 int airsup__dead_outside(airsup *a, const char *subject, uint32_t type, const void *data, size_t len);
+
+/* Message types 0xffffff00 and up are the library's own: on a lane, one
+ * is never handed to the program as it came (monitor-actor.c). */
+#define AIRSUP_TYPE_RESERVED UINT32_C(0xffffff00)
+/* "Tell me when your actor goes down": payload the monitor's ref (8
+ * bytes), to the actor's name; answered, at its end, with a DOWN on a
+ * lane of its own (airsup_down, name unused). */
+#define AIRSUP_TYPE_MONITOR_ACTOR UINT32_C(0xffffff03)
+/* airsup.c: the monitors waiting for a DOWN. */
+bool airsup__monitor_take(airsup *a, uint64_t ref);
+int airsup__monitor_ref(airsup *a, const char *name, uint64_t ref);
+/* monitor-actor.c: airsup_monitor() of "INSTANCE/ACTOR". */
+int airsup__monitor_actor(airsup *a, const char *name, uint64_t *ret_ref);
+/* The full name of actor monitor REF, into NAME, if it is one (its entry
+ * goes: its DOWN is being given). */
+bool airsup__amon_take(airsup *a, uint64_t ref, char name[AIRSUP_NAME_MAX]);
+/* A message of a reserved type that came on a lane (M, LEN bytes at BUF,
+ * TO_LEN of them its address): a DOWN that answers one of our actor
+ * monitors is kept for airsup_recv() (and the actor system), any other
+ * dropped and counted; a MONITOR_ACTOR to a process that runs no actors
+ * (HAS_ACTORS false) is answered with a NOPROC.  The caller commits it. */
+void airsup__lane_reserved(airsup *a, const airsup_msg *m, const void *buf, size_t len, uint32_t to_len);
+/* The DOWN of actor monitor REF (code, status) to the instance WATCHER
+ * that asked, on a lane: -errno if it cannot be sent. */
+int airsup__send_down(airsup *a, const char *watcher, uint64_t ref, uint32_t code, int32_t status);

@@ -12,7 +12,8 @@
  *       "okN" to DIR/client for each case that came out right, then
  *       "done" (or "FAIL ..." and exits 1).
  *   req-peer actor-server DIR
- *       an actor system whose actor "echo" upper-cases what it is asked.
+ *       an actor system whose actor "echo" upper-cases what it is asked,
+ *       and stops for good when it is sent type 7.
  *   req-peer reg-owner NAME DIR | reg-actor NAME DIR
  *       a server (as "server", or the actor "echo") that registers NAME.
  *   req-peer reg-race NAME DIR
@@ -277,8 +278,10 @@ static int echo(airsup_sys *s, airsup_ref self, void *state, const airsup_msg *m
         char buf[256];
         size_t n = m->len < sizeof(buf) ? m->len : sizeof(buf);
 
-        (void) self;
         (void) state;
+        /* Type 7: it stops itself for good (its monitors' DOWN). */
+        if (m->type == 7)
+                return airsup_stop(s, self) < 0;
         memcpy(buf, data, n);
         upper(buf, n);
         if (m->correlation != 0)
