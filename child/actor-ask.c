@@ -73,7 +73,8 @@ int act__ask_take(airsup_sys *s, uint64_t correlation, const char *peer, act_ask
                 if (s->asks[j].correlation == 0)
                         return 0;
         /* A reply from another instance than the one asked is not it. */
-        if (peer && strcmp(s->asks[j].peer, peer) != 0)
+        /* An ask to a subject ("" its peer): whoever answers. */
+        if (peer && s->asks[j].peer[0] && strcmp(s->asks[j].peer, peer) != 0)
                 return 0;
         *ret = s->asks[j];
         /* Backward shift: no tombstones to slow later looks. */
@@ -286,7 +287,13 @@ EXPORT int airsup_ask(airsup_sys *s, airsup_dest *d, uint32_t type, const void *
         memcpy(ask.peer, d->peer, sizeof(ask.peer));
         o.correlation = ask.correlation;
         o.reply_to = ask.ref;
-        r = airsup_send(d, type, data, len, &o);
+        if (d->subject) {
+                /* To a subject: nobody subscribed, nobody will answer. */
+                r = airsup_publish(s->a, d->subject, type, data, len, &o);
+                if (r == 0)
+                        return -ENOENT;
+        } else
+                r = airsup_send(d, type, data, len, &o);
         if (r < 0)
                 return r;
         r = act__timer_add(s, ask.ref, timeout_ns, 0, AIRSUP_TYPE_TIMEOUT, &ask.correlation, sizeof(ask.correlation),

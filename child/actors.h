@@ -270,8 +270,7 @@ void act__msgs_free(airsup_sys *s);
 /* The stops asked for from inside a handler. */
 void act__apply_stops(airsup_sys *s);
 
-/* airsup.c, for the actor system */
-int airsup__recv_raw(airsup *a, airsup_msg *m, void *buf, size_t size, uint32_t *ret_to_len);
+/* airsup.c, for the actor system (and airsup__recv_raw() in lib.h) */
 int airsup__chan_send(airsup *a, const void *rec, size_t len, const int *fds, size_t n_fds, bool wait);
 
 /* actor-timer.c */

@@ -331,6 +331,7 @@ EXPORT airsup *airsup_detach(airsup *a) {
                 if (!d->base && d->tx)
                         shm_tx_free(d->tx);
                 free(d->members);
+                free(d->subject);
                 if (d->space_fd >= 0)
                         (void) close(d->space_fd);
                 free(d);
@@ -731,13 +732,37 @@ EXPORT int airsup_lookup_wait(airsup *a, const char *name, uint64_t wait_ns, air
 }
 
 EXPORT const char *airsup_dest_name(const airsup_dest *d) {
-        return d ? d->peer : NULL;
+        return d ? d->subject ?: d->peer : NULL;
+}
+
+EXPORT int airsup_lookup_subject(airsup *a, const char *subject, airsup_dest **ret) {
+        airsup_dest *d;
+
+        if (!a || !subject || !ret || !subject_valid(subject, false))
+                return -EINVAL;
+        for (d = a->dests; d; d = d->next)
+                if (d->subject && strcmp(d->subject, subject) == 0) {
+                        *ret = d;
+                        return 0;
+                }
+        d = calloc(1, sizeof(*d));
+        if (!d || !(d->subject = strdup(subject))) {
+                free(d);
+                return -ENOMEM;
+        }
+        d->a = a;
+        d->space_fd = -EBADF;
+        /* No name: no lookup of a group or a name finds it. */
+        d->next = a->dests;
+        a->dests = d;
+        *ret = d;
+        return 0;
 }
 
 EXPORT int airsup_dest_fd(const airsup_dest *d) {
         if (!d)
                 return -EINVAL;
-        if (d->members)
+        if (d->members || d->subject)
                 return -EOPNOTSUPP;     /* many lanes: no one fd says room */
         return d->space_fd >= 0 ? d->space_fd : -EBADF;
 }
@@ -746,7 +771,7 @@ EXPORT int airsup_dest_arm(airsup_dest *d) {
         int r;
 
         if (!d || d->space_fd < 0)
-                return d && d->members ? -EOPNOTSUPP : -EINVAL;
+                return d && (d->members || d->subject) ? -EOPNOTSUPP : -EINVAL;
         if (d->armed)
                 return 0;
         r = shm_tx_arm_fd(d->tx);
@@ -791,6 +816,11 @@ EXPORT int airsup_send(airsup_dest *d, uint32_t type, const void *payload, size_
 
         if (!d || (len > 0 && !payload))
                 return -EINVAL;
+        /* A subject: published, to whoever subscribes. */
+        if (d->subject) {
+                r = airsup_publish(d->a, d->subject, type, payload, len, opts);
+                return r < 0 ? r : 0;
+        }
         if (d->members) {
                 /* A routed pool: every instance, or the one picked. */
                 if (d->route == CHAN_ROUTE_BROADCAST) {
@@ -830,6 +860,8 @@ EXPORT int airsup_reserve(airsup_dest *d, uint32_t type, size_t len, const airsu
 
         if (!d || !ret_buf)
                 return -EINVAL;
+        if (d->subject)
+                return -EOPNOTSUPP;     /* one copy per subscriber: no one place to write in */
         if (d->members) {
                 if (d->route == CHAN_ROUTE_BROADCAST)
                         return -EOPNOTSUPP;     /* one room, many lanes: send a copy */
@@ -853,7 +885,7 @@ EXPORT int airsup_reserve(airsup_dest *d, uint32_t type, size_t len, const airsu
 }
 
 EXPORT int airsup_commit_send(airsup_dest *d, size_t len) {
-        if (!d || len > SHM_MESSAGE_MAX)
+        if (!d || len > SHM_MESSAGE_MAX || d->subject)
                 return -EINVAL;
         if (d->members) {
                 airsup_dest *m = d->picked;

@@ -110,7 +110,16 @@ typedef struct airsup_down {
 int airsup_monitor(airsup *a, const char *name, uint64_t *ret_ref);
 int airsup_demonitor(airsup *a, uint64_t ref);
 
-/* The instance a destination's lane leads to. */
+/* A destination that publishes to SUBJECT (no wildcards): airsup_send()
+ * publishes (as airsup_publish(), 0 even if nobody subscribes);
+ * airsup_request() and airsup_ask() publish a request and take the first
+ * reply with its correlation id from whichever instance answers (a local
+ * subscriber, or a bridge for one on another host, airsup-nats(8));
+ * nobody subscribed: -ENOENT at once.  No zero-copy (-EOPNOTSUPP), no
+ * monitor (-EINVAL).  Kept with the others until airsup_detach(). */
+int airsup_lookup_subject(airsup *a, const char *subject, airsup_dest **ret);
+/* The instance a destination's lane leads to (a subject destination's
+ * subject). */
 const char *airsup_dest_name(const airsup_dest *d);
 /* Event loops that send: after a send with AIRSUP_FAIL said -EAGAIN,
  * airsup_dest_arm() returns 1 if there is room already (send again), or 0:

@@ -38,6 +38,7 @@ struct airsup_dest {
         airsup_dest *picked;            /* the member airsup_reserve() chose, for the commit */
         bool monitored;                 /* airsup_dest_monitor(): its requests end at a DOWN */
         uint64_t mon_ref;               /* a lane owner's: the monitor on its instance, 0 none or DOWN came */
+        char *subject;                  /* airsup_lookup_subject(): a send publishes to it; NULL otherwise */
 };
 
 /* A destination that picks one of GROUP's N instances (GROUP[0..N-1])
@@ -163,3 +164,7 @@ void airsup__lane_reserved(airsup *a, const airsup_msg *m, const void *buf, size
 /* The DOWN of actor monitor REF (code, status) to the instance WATCHER
  * that asked, on a lane: -errno if it cannot be sent. */
 int airsup__send_down(airsup *a, const char *watcher, uint64_t ref, uint32_t code, int32_t status);
+/* airsup.c: one message off the lanes without waiting, as it came (a
+ * reply included; TO_LEN the bytes of its address or subject first), for
+ * the actor system and the bridge to NATS. */
+int airsup__recv_raw(airsup *a, airsup_msg *m, void *buf, size_t size, uint32_t *ret_to_len);

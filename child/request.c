@@ -40,7 +40,7 @@ EXPORT uint64_t airsup_late_replies(const airsup *a) {
 }
 
 EXPORT int airsup_dest_monitor(airsup_dest *d, int on) {
-        if (!d)
+        if (!d || d->subject)
                 return -EINVAL;
         /* The monitor itself waits for the first request: a destination
          * looked up and never asked costs airsupd nothing. */
@@ -132,7 +132,14 @@ EXPORT int airsup_request(airsup *a, airsup_dest *d, uint32_t type, const void *
                 a->req_down = 0;
         }
         o.correlation = airsup__correlation(a);
-        r = airsup_send(d, type, req, len, &o);
+        if (d->subject) {
+                /* Published: whoever subscribes may answer (a bridge for
+                 * a server on another host); nobody, no answer. */
+                r = airsup_publish(a, d->subject, type, req, len, &o);
+                if (r == 0)
+                        return -ENOENT;
+        } else
+                r = airsup_send(d, type, req, len, &o);
         if (r >= 0)
                 r = request_wait(a, d, o.correlation, reply, size, timeout_ns, ret_m);
         a->req_mon = 0;
@@ -219,7 +226,7 @@ static int request_wait(airsup *a, airsup_dest *d, uint64_t corr, void *reply, s
                         (void) airsup_commit(a, &m);
                         continue;
                 }
-                if (m.correlation != corr || strcmp(m.sender, d->peer) != 0) {
+                if (m.correlation != corr || (!d->subject && strcmp(m.sender, d->peer) != 0)) {
                         a->late_replies++;
                         (void) airsup_commit(a, &m);
                         continue;

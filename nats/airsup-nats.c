@@ -78,6 +78,8 @@ static struct {
         atomic_uint_fast64_t reconnects, disconnects;
         /* Counted by the main loop only. */
         uint64_t exported, imported, looped, refused, too_big, js_acks, js_failures, nobody, redelivered;
+        uint64_t requests_out, requests_in, replies_out, replies_in, late_replies;
+        char *inbox;                    /* this connection's inbox prefix: replies to our requests */
         bool said_connected;            /* what the last STATUS= said */
         bool said_once;
         uint64_t said_at_ns;            /* when the counters were last reported */
@@ -121,6 +123,31 @@ static bool patterns_match(const patterns *p, const char *subject) {
                         return true;
         return false;
 }
+
+/* Requests across hosts.  Out: a local request published to an
+ * exported subject goes to NATS with a reply subject INBOX.ID; its reply
+ * is given to the requester as airsup_reply() would (to the instance
+ * that asked, with its correlation id and actor).  In: a NATS request to
+ * an imported subject is published locally with the bridge's own
+ * correlation id ID; the local server's reply comes back to the bridge
+ * and goes to the NATS reply subject.  Each table holds the last
+ * REQS_MAX (a slot per ID modulo): a reply later than that is late. */
+#define REQS_MAX 4096
+
+typedef struct out_req {
+        uint64_t id;                    /* 0: free */
+        char requester[AIRSUP_NAME_MAX];
+        uint64_t correlation, reply_to;
+} out_req;
+
+typedef struct in_req {
+        uint64_t id;
+        char *reply;                    /* the NATS reply subject */
+} in_req;
+
+static out_req outs[REQS_MAX];
+static in_req ins[REQS_MAX];
+static uint64_t out_next, in_next;
 
 /* ---- libnats's threads ------------------------------------------------ */
 
@@ -190,6 +217,27 @@ static void import_one(natsMsg *msg) {
         uint32_t type = 0;
         int r;
 
+        /* A reply to one of our requests out. */
+        if (subject && b.inbox && strncmp(subject, b.inbox, strlen(b.inbox)) == 0 && subject[strlen(b.inbox)] == '.') {
+                char *end;
+                uint64_t id = strtoull(subject + strlen(b.inbox) + 1, &end, 10);
+                out_req *q = &outs[id % REQS_MAX];
+
+                if (*end == '\0' && id != 0 && q->id == id) {
+                        airsup_msg req = { .correlation = q->correlation, .reply_to = q->reply_to };
+
+                        if (natsMsgHeader_Get(msg, TYPE_HEADER, &tv) == NATS_OK && tv)
+                                type = (uint32_t) strtoul(tv, NULL, 10);
+                        memcpy(req.sender, q->requester, sizeof(req.sender));
+                        q->id = 0;
+                        if (airsup_reply(b.a, &req, type, natsMsg_GetData(msg),
+                                         (size_t) natsMsg_GetDataLength(msg)) >= 0)
+                                b.replies_in++;
+                } else
+                        b.late_replies++;
+                natsMsg_Destroy(msg);
+                return;
+        }
         if (!subject || !subject_valid(subject, false)) {
                 /* NATS allows what our subjects do not (longer, odd bytes). */
                 b.refused++;
@@ -209,6 +257,17 @@ static void import_one(natsMsg *msg) {
                 unsigned long t = strtoul(tv, &end, 10);
                 if (*end == '\0' && t <= UINT32_MAX)
                         type = (uint32_t) t;
+        }
+        /* A request: published with an id of ours, its reply subject kept. */
+        if (!js && reply && *reply) {
+                in_req *q;
+
+                o.correlation = ++in_next;
+                q = &ins[o.correlation % REQS_MAX];
+                free(q->reply);
+                q->reply = strdup(reply);
+                q->id = q->reply ? o.correlation : 0;
+                b.requests_in++;
         }
         r = airsup_publish(b.a, subject, type, natsMsg_GetData(msg), (size_t) natsMsg_GetDataLength(msg), &o);
         if (r == -EMSGSIZE) {
@@ -233,19 +292,20 @@ static void import_one(natsMsg *msg) {
         natsMsg_Destroy(msg);
 }
 
-/* One local message exported: 0 done (commit it), or a failure that
- * leaves it on its lane. */
-static int export_one(const airsup_msg *m, const void *data) {
+/* One local message exported (SUBJECT, TYPE, LEN bytes of DATA; REPLY
+ * the reply subject of a request, or NULL): 0 done (commit it), or a
+ * failure that leaves it on its lane. */
+static int export_one(const char *subject, uint32_t type, const void *data, size_t len, const char *reply) {
         natsMsg *msg = NULL;
         char tv[16];
         natsStatus s;
 
-        s = natsMsg_Create(&msg, m->subject, NULL, data, (int) m->len);
-        if (s == NATS_OK && m->type != 0) {
-                snprintf(tv, sizeof(tv), "%" PRIu32, m->type);
+        s = natsMsg_Create(&msg, subject, reply, data, (int) len);
+        if (s == NATS_OK && type != 0) {
+                snprintf(tv, sizeof(tv), "%" PRIu32, type);
                 s = natsMsgHeader_Set(msg, TYPE_HEADER, tv);
         }
-        if (s == NATS_OK && patterns_match(&b.export[1], m->subject)) {
+        if (s == NATS_OK && !reply && patterns_match(&b.export[1], subject)) {
                 jsPubAck *ack = NULL;
                 jsErrCode jerr = 0;
 
@@ -261,17 +321,37 @@ static int export_one(const airsup_msg *m, const void *data) {
         return s == NATS_OK ? 0 : -EIO;
 }
 
+/* A local server's reply to a request that came from NATS: to its reply
+ * subject, once. */
+static void reply_out(const airsup_msg *m, const void *data, size_t len) {
+        in_req *q = &ins[m->correlation % REQS_MAX];
+
+        if (m->correlation == 0 || q->id != m->correlation) {
+                b.late_replies++;
+                return;
+        }
+        if (export_one(q->reply, m->type, data, len, NULL) == 0)
+                b.replies_out++;
+        free(q->reply);
+        *q = (in_req) {};
+}
+
 /* What waits on the lanes, 256 at most: 1 if there may be more (the fd is
  * armed only once a receive said -EAGAIN). */
 static int export_some(void **buf, size_t *size) {
         (void) airsup_process(b.a);
         for (unsigned k = 0; k < 256; k++) {
+                char subject[SUBJECT_MAX + 1], reply[64];
+                const uint8_t *payload;
+                uint32_t to_len = 0;
                 airsup_msg m;
+                size_t plen;
                 int r;
 
                 if (!atomic_load(&b.connected))
                         return 0;
-                r = airsup_recv(b.a, &m, *buf, *size, 0);
+                /* Raw: replies to the bridge are its own business. */
+                r = airsup__recv_raw(b.a, &m, *buf, *size, &to_len);
                 if (r == -EAGAIN)
                         return 0;
                 if (r == -EMSGSIZE) {
@@ -284,8 +364,21 @@ static int export_some(void **buf, size_t *size) {
                 }
                 if (r < 0)
                         return r;
-                if (!(m.flags & AIRSUP_MSG_PUBLISH) || strcmp(m.sender, b.self) == 0 ||
-                    (!patterns_match(&b.export[0], m.subject) && !patterns_match(&b.export[1], m.subject))) {
+                if (m.flags & AIRSUP_MSG_REPLY) {
+                        reply_out(&m, *buf, (size_t) r);
+                        (void) airsup_commit(b.a, &m);
+                        continue;
+                }
+                if (!(m.flags & AIRSUP_MSG_PUBLISH) || to_len > (uint32_t) r || to_len > SUBJECT_MAX) {
+                        (void) airsup_commit(b.a, &m);
+                        continue;
+                }
+                memcpy(subject, *buf, to_len);
+                subject[to_len] = '\0';
+                payload = (const uint8_t *) *buf + to_len;
+                plen = (size_t) r - to_len;
+                if (strcmp(m.sender, b.self) == 0 || !subject_valid(subject, false) ||
+                    (!patterns_match(&b.export[0], subject) && !patterns_match(&b.export[1], subject))) {
                         /* Its own import coming back (never sent out
                          * again), or nothing it exports. */
                         if (strcmp(m.sender, b.self) == 0)
@@ -293,7 +386,21 @@ static int export_some(void **buf, size_t *size) {
                         (void) airsup_commit(b.a, &m);
                         continue;
                 }
-                if (export_one(&m, *buf) < 0)
+                if (m.correlation != 0 && b.inbox) {
+                        /* A request: its reply comes to INBOX.ID. */
+                        out_req *o;
+                        uint64_t id = ++out_next;
+
+                        o = &outs[id % REQS_MAX];
+                        *o = (out_req) { .id = id, .correlation = m.correlation, .reply_to = m.reply_to };
+                        memcpy(o->requester, m.sender, sizeof(o->requester));
+                        snprintf(reply, sizeof(reply), "%s.%" PRIu64, b.inbox, id);
+                        if (export_one(subject, m.type, payload, plen, reply) < 0) {
+                                o->id = 0;
+                                return 1;
+                        }
+                        b.requests_out++;
+                } else if (export_one(subject, m.type, payload, plen, NULL) < 0)
                         return 1;       /* left on its lane: again when NATS takes it */
                 b.exported++;
                 (void) airsup_commit(b.a, &m);
@@ -332,10 +439,11 @@ static void report(void) {
         (void) sd_notifyf(0, "AIRSUP_COUNTERS=nats_out=%" PRIu64 " nats_in=%" PRIu64 " nats_pending_bytes=%d "
                           "nats_reconnects=%" PRIu64 " nats_js_acks=%" PRIu64 " nats_js_failures=%" PRIu64
                           " nats_redelivered=%" PRIu64 " nats_looped=%" PRIu64 " nats_refused=%" PRIu64
-                          " nats_too_big=%" PRIu64 " nats_no_subscriber=%" PRIu64,
+                          " nats_too_big=%" PRIu64 " nats_no_subscriber=%" PRIu64 " nats_requests_out=%" PRIu64
+                          " nats_requests_in=%" PRIu64 " nats_late_replies=%" PRIu64,
                           b.exported, b.imported, b.nc ? natsConnection_Buffered(b.nc) : 0,
                           (uint64_t) atomic_load(&b.reconnects), b.js_acks, b.js_failures, b.redelivered, b.looped,
-                          b.refused, b.too_big, b.nobody);
+                          b.refused, b.too_big, b.nobody, b.requests_out, b.requests_in, b.late_replies);
 }
 
 static void on_signal(int sig) {
@@ -394,6 +502,21 @@ static int subscribe_imports(void) {
                 if (s != NATS_OK) {
                         say("JetStream: %s", natsStatus_GetText(s));
                         return -EIO;
+                }
+        }
+        /* Replies to the requests it exports come to an inbox of its own. */
+        if (s == NATS_OK && (b.export[0].n > 0 || b.export[1].n > 0)) {
+                natsInbox *inbox = NULL;
+                char pattern[128];
+                natsSubscription *sub = NULL;
+
+                s = natsInbox_Create(&inbox);
+                if (s == NATS_OK && !(b.inbox = strdup(inbox)))
+                        s = NATS_NO_MEMORY;
+                natsInbox_Destroy(inbox);
+                if (s == NATS_OK) {
+                        snprintf(pattern, sizeof(pattern), "%s.*", b.inbox);
+                        s = natsConnection_Subscribe(&sub, b.nc, pattern, on_nats_msg, NULL);
                 }
         }
         for (unsigned i = 0; i < b.import[0].n && s == NATS_OK; i++) {

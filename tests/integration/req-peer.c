@@ -50,6 +50,11 @@
  *   req-peer pub SUBJECT N TAG DIR
  *       publishes N messages numbered 0..N-1 to SUBJECT, then appends how
  *       many subscribers the last reached to DIR/pub-TAG.
+ *   req-peer subject-client SUBJECT N DIR
+ *       asks SUBJECT (airsup_lookup_subject) N times, type 1, "reqK":
+ *       each reply must be "REQK" of type 2; then a request to a subject
+ *       nobody serves must be -ENOENT at once.  "subject-ok N FROM" (the
+ *       last reply's sender) in DIR/subject, or "FAIL ...".
  *   req-peer actor-client SERVER DIR
  *       an actor "asker" that asks SERVER ten times (type 1) and once
  *       something that is never answered (type 5, 200 ms): it must get
@@ -845,6 +850,38 @@ static int actor_mon_client(const char *srv) {
         return airsup_sys_run(s) < 0;
 }
 
+static int subject_client(const char *subject, int n) {
+        airsup_dest *d, *none;
+        airsup_msg m = {};
+        char req[32], rep[64], want[32];
+        airsup *a;
+        int r;
+
+        if (airsup_attach(&a) < 0)
+                return 1;
+        if (airsup_lookup_subject(a, subject, &d) < 0 || airsup_lookup_subject(a, "nobody.serves.this", &none) < 0) {
+                say("subject", "FAIL lookup_subject\n");
+                return 1;
+        }
+        for (int k = 0; k < n; k++) {
+                int len = snprintf(req, sizeof(req), "req%d", k);
+                snprintf(want, sizeof(want), "REQ%d", k);
+                r = airsup_request(a, d, 1, req, (size_t) len, rep, sizeof(rep), 10 * SEC, &m);
+                if (r != len || memcmp(rep, want, (size_t) len) != 0 || m.type != 2) {
+                        say("subject", "FAIL request %d: %d\n", k, r);
+                        return 1;
+                }
+        }
+        r = airsup_request(a, none, 1, "x", 1, rep, sizeof(rep), 10 * SEC, NULL);
+        if (r != -ENOENT) {
+                say("subject", "FAIL nobody: %d\n", r);
+                return 1;
+        }
+        say("subject", "subject-ok %d %s\n", n, m.sender);
+        airsup_detach(a);
+        return 0;
+}
+
 int main(int argc, char **argv) {
         if (argc == 3 && strcmp(argv[1], "server") == 0)
                 return dir = argv[2], server();
@@ -884,6 +921,8 @@ int main(int argc, char **argv) {
                 return dir = argv[3], client_echo(argv[2]);
         if (argc == 3 && strcmp(argv[1], "actor-server") == 0)
                 return dir = argv[2], actor_server();
+        if (argc == 5 && strcmp(argv[1], "subject-client") == 0)
+                return dir = argv[4], subject_client(argv[2], atoi(argv[3]));
         if (argc == 4 && strcmp(argv[1], "actor-client") == 0)
                 return dir = argv[3], actor_client(argv[2]);
         if (argc == 4 && strcmp(argv[1], "mon-client") == 0)

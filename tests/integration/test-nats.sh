@@ -14,7 +14,7 @@
 command -v nats-server >/dev/null || { echo "no nats-server (package nats-server)"; exit 77; }
 BRIDGE=$(dirname "$AIRSUPD")/airsup-nats
 PEER=$(dirname "$AIRSUPD")/tests/req-peer
-mkdir -p a b bn
+mkdir -p a b bn bc ac
 
 nats-server -a 127.0.0.1 -p -1 --ports_file_dir "$T" >nats.log 2>&1 &
 echo $! >nats.pid
@@ -27,7 +27,7 @@ cat >b.conf <<CONF
 [group:bridge]
 command = $BRIDGE
 nats = $URL
-import = orders.> news.>
+import = orders.> news.> svc.>
 export = news.>
 ready = notify
 [group:sub]
@@ -36,6 +36,13 @@ subscribe = orders.>
 ready = notify
 [group:npub]
 command = $PEER pub news.b 5 nb $T/b
+restart = temporary
+[group:pricer]
+command = $PEER server $T/b
+subscribe = svc.price
+ready = notify
+[group:bclient]
+command = $PEER subject-client svc.price 20 $T/bc
 restart = temporary
 [group:bnews]
 command = $PEER sub - $T/bn
@@ -51,9 +58,12 @@ cat >a.conf <<CONF
 [group:bridge]
 command = $BRIDGE
 nats = $URL
-export = orders.> news.>
+export = orders.> news.> svc.>
 import = news.>
 ready = notify
+[group:aclient]
+command = $PEER subject-client svc.price 100 $T/ac
+restart = temporary
 [group:pub]
 command = $PEER pub orders.eu.new 200 a $T/a
 restart = temporary
@@ -81,7 +91,7 @@ wait_until 30 eval '[ "$(grep -c "^news.b " a/s-* 2>/dev/null)" -ge 5 ]' || fail
 wait_until 30 eval '[ "$(grep -c "^news.b " a/s-* 2>/dev/null)" -ge 10 ]' || fail "A got B's second round late"
 "$AIRSUPCTL" -s "$T/control" publish orders.done end >/dev/null
 wait_until 30 eval 'grep -q "^orders.done" b/s-*' || fail "the marker did not cross"
-[ "$(grep -c '^news.b ' a/s-*)" -eq 10 ] || fail "A got news.b $(grep -c '^news.b ' a/s-*) times, not 10: a loop?"
+[ "$(grep -c '^news.b ' a/s-*)" -eq 10 ] || fail "A got news.b $(grep -c "^news.b " a/s-*) times, not 10: a loop? $(ls a; grep -h "^news.b " a/s-* | sort | uniq -c | tr "\n" " ")"
 # B's own subscriber got each of B's messages once, locally: B's export
 # did not come back to B (no_echo), nor A's bridge's import of it (A
 # exports news.> too, but never what it imported).
@@ -95,6 +105,14 @@ wait_until 10 grep -q subscribed typed.err || fail "subscribe on B did not start
 "$AIRSUPCTL" -s "$T/control" restart pub >/dev/null
 wait_until 30 eval '[ -s typed.out ]' || fail "airsupctl subscribe on B got nothing"
 grep -q '"subject":"orders.eu.new","from":"bridge","type":1,' typed.out || fail "on B: $(cat typed.out)"
+
+# Request/reply to a subject: on B itself, served by B's pricer; from A,
+# through both bridges (a NATS request with a reply inbox), the same
+# call, every reply to its own request.
+wait_until 20 eval 'grep -q . bc/subject' || fail "B's subject client said nothing"
+grep -qx 'subject-ok 20 pricer' bc/subject || fail "on B: $(cat bc/subject)"
+wait_until 30 eval 'grep -q . ac/subject' || fail "A's subject client said nothing"
+grep -qx 'subject-ok 100 bridge' ac/subject || fail "from A across the bridges: $(cat ac/subject)"
 
 # While A's bridge is stopped, what A publishes waits in its lane.
 "$AIRSUPCTL" -s "$T/control" stop bridge >/dev/null || fail "stop bridge failed"
