@@ -54,7 +54,8 @@ HELPERS  = $(BUILD)/tests/notify-listen $(BUILD)/tests/hostile $(BUILD)/tests/ho
 EXAMPLES = $(BUILD)/examples/ticker $(BUILD)/examples/flaky $(BUILD)/examples/msgdemo $(BUILD)/examples/orderbook
 BENCH    = $(BUILD)/bench/restart $(BUILD)/bench/crashloop-child $(BUILD)/bench/floor \
            $(BUILD)/bench/scale $(BUILD)/bench/idle-child $(BUILD)/bench/mailbox $(BUILD)/bench/ctl $(BUILD)/bench/e2e $(BUILD)/bench/soak \
-           $(BUILD)/bench/probe $(BUILD)/bench/watchdog-child $(BUILD)/bench/reload $(BUILD)/bench/actors $(BUILD)/bench/patterns
+           $(BUILD)/bench/probe $(BUILD)/bench/watchdog-child $(BUILD)/bench/reload $(BUILD)/bench/actors $(BUILD)/bench/patterns \
+           $(BUILD)/bench/nats
 # bench/actors' peers, built for make bench only: the BEAM module (erlc) and CAF (g++, libcaf-dev).
 BENCH_PEERS = $(BUILD)/bench/beam.beam $(BUILD)/bench/actors-caf
 MANS     = man/airsupd.8 man/airsup.conf.5 man/airsupctl.1 man/airsup.3 man/airsup-nats.8
@@ -207,6 +208,10 @@ $(BUILD)/bench/actors: $(BUILD)/bench/actors.o $(BUILD)/bench/lib.o $(BUILD)/lib
 $(BUILD)/bench/patterns: $(BUILD)/bench/patterns.o $(BUILD)/bench/lib.o $(BUILD)/libairsup.a | $(BUILD)/bench/e2e
 	$(CC) $(XLDFLAGS) -o $@ $^ -lzmq -lnats
 
+# bench/nats runs the bridge (airsup-nats) under two airsupd.
+$(BUILD)/bench/nats: $(BUILD)/bench/nats.o $(BUILD)/bench/lib.o $(BUILD)/libairsup.a | $(BUILD)/airsup-nats
+	$(CC) $(XLDFLAGS) -o $@ $^ -lnats
+
 $(BUILD)/bench/beam.beam: bench/actors/beam.erl
 	@mkdir -p $(@D)
 	erlc -o $(@D) $<
@@ -290,6 +295,7 @@ bench: deps-bench all $(BENCH) $(BENCH_PEERS)
 	$(BUILD)/bench/e2e $(BENCH_ARGS)
 	$(BUILD)/bench/actors $(BENCH_ARGS)
 	$(BUILD)/bench/patterns $(BENCH_ARGS)
+	$(BUILD)/bench/nats $(BENCH_ARGS)
 	$(BUILD)/bench/soak $(BENCH_ARGS)
 	$(BUILD)/bench/probe $(BENCH_ARGS)
 	$(BUILD)/bench/reload $(BENCH_ARGS)

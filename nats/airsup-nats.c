@@ -82,6 +82,7 @@ static struct {
         char *inbox;                    /* this connection's inbox prefix: replies to our requests */
         bool said_connected;            /* what the last STATUS= said */
         bool said_once;
+        bool unflushed;                 /* core exports may wait in libnats's buffer */
         uint64_t said_at_ns;            /* when the counters were last reported */
         volatile sig_atomic_t stop;
 } b = { .in = { .lock = PTHREAD_MUTEX_INITIALIZER, .room = PTHREAD_COND_INITIALIZER, .efd = -1 } };
@@ -160,6 +161,7 @@ static void wake(void) {
  * (libnats then holds what comes, up to its pending limits). */
 static void on_nats_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure) {
         import_queue *q = &b.in;
+        bool was_empty;
 
         (void) nc, (void) sub, (void) closure;
         pthread_mutex_lock(&q->lock);
@@ -171,8 +173,13 @@ static void on_nats_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg,
                 return;
         }
         q->q[(q->head + q->n++) % QUEUE_MAX] = msg;
+        was_empty = q->n == 1;
         pthread_mutex_unlock(&q->lock);
-        wake();
+        /* The main loop empties the queue before it waits (it looks at
+         * q->n under the lock): only the first message after that needs
+         * to wake it, not one write per message. */
+        if (was_empty)
+                wake();
 }
 
 static void on_disconnected(natsConnection *nc, void *closure) {
@@ -315,8 +322,10 @@ static int export_one(const char *subject, uint32_t type, const void *data, size
                         b.js_acks++;
                 else
                         b.js_failures++;
-        } else if (s == NATS_OK)
+        } else if (s == NATS_OK) {
                 s = natsConnection_PublishMsg(b.nc, msg);
+                b.unflushed = true;
+        }
         natsMsg_Destroy(msg);
         return s == NATS_OK ? 0 : -EIO;
 }
@@ -336,6 +345,22 @@ static void reply_out(const airsup_msg *m, const void *data, size_t len) {
         *q = (in_req) {};
 }
 
+/* The lanes ran dry: what core exports libnats holds goes out now.
+ * libnats gathers publishes in a buffer that its flusher thread writes
+ * only after a millisecond's wait for more (or when it is full): under
+ * load that makes few, large writes, but a lone message would wait that
+ * millisecond on every bridge it crosses.  A flush writes the buffer at
+ * once, with a PING, and waits for the server's PONG (a round trip to
+ * it, bounded to 100 ms); it costs one round trip per time the lanes
+ * ran dry, never one per message, and JetStream exports need none (each
+ * is a request, written at once). */
+static void flush_exports(void) {
+        if (!b.unflushed)
+                return;
+        b.unflushed = false;
+        (void) natsConnection_FlushTimeout(b.nc, 100);
+}
+
 /* What waits on the lanes, 256 at most: 1 if there may be more (the fd is
  * armed only once a receive said -EAGAIN). */
 static int export_some(void **buf, size_t *size) {
@@ -352,8 +377,10 @@ static int export_some(void **buf, size_t *size) {
                         return 0;
                 /* Raw: replies to the bridge are its own business. */
                 r = airsup__recv_raw(b.a, &m, *buf, *size, &to_len);
-                if (r == -EAGAIN)
+                if (r == -EAGAIN) {
+                        flush_exports();
                         return 0;
+                }
                 if (r == -EMSGSIZE) {
                         void *n = realloc(*buf, m.len);
                         if (!n)
@@ -467,6 +494,7 @@ static int connect_nats(void) {
                 s = natsOptions_SetName(o, b.self);
         if (s == NATS_OK)
                 s = natsOptions_SetNoEcho(o, true);
+
         if (s == NATS_OK)
                 s = natsOptions_SetMaxReconnect(o, -1);
         if (s == NATS_OK)
