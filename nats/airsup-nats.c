@@ -146,6 +146,10 @@ typedef struct in_req {
         char *reply;                    /* the NATS reply subject */
 } in_req;
 
+/* Every subscription made, destroyed at the end. */
+static natsSubscription *subs[2 * PATTERNS_MAX + 1];
+static unsigned n_subs;
+
 static out_req outs[REQS_MAX];
 static in_req ins[REQS_MAX];
 static uint64_t out_next, in_next;
@@ -545,11 +549,15 @@ static int subscribe_imports(void) {
                 if (s == NATS_OK) {
                         snprintf(pattern, sizeof(pattern), "%s.*", b.inbox);
                         s = natsConnection_Subscribe(&sub, b.nc, pattern, on_nats_msg, NULL);
+                        if (s == NATS_OK)
+                                subs[n_subs++] = sub;
                 }
         }
         for (unsigned i = 0; i < b.import[0].n && s == NATS_OK; i++) {
                 natsSubscription *sub = NULL;
                 s = natsConnection_Subscribe(&sub, b.nc, b.import[0].list[i], on_nats_msg, NULL);
+                if (s == NATS_OK)
+                        subs[n_subs++] = sub;
         }
         for (unsigned i = 0; i < b.import[1].n && s == NATS_OK; i++) {
                 natsSubscription *sub = NULL;
@@ -569,6 +577,8 @@ static int subscribe_imports(void) {
                 so.Config.AckPolicy = js_AckExplicit;
                 so.Config.MaxAckPending = QUEUE_MAX;
                 s = js_Subscribe(&sub, b.js, b.import[1].list[i], on_nats_msg, NULL, NULL, &so, &jerr);
+                if (s == NATS_OK)
+                        subs[n_subs++] = sub;
                 if (s != NATS_OK)
                         say("import_jetstream %s: %s (is there a stream for it?)", b.import[1].list[i],
                             natsStatus_GetText(s));
@@ -657,11 +667,16 @@ int main(int argc, char **argv) {
         pthread_cond_broadcast(&b.in.room);
         pthread_mutex_unlock(&b.in.lock);
         natsConnection_Close(b.nc);
+        for (unsigned i = 0; i < n_subs; i++)
+                natsSubscription_Destroy(subs[i]);
         for (natsMsg *m; (m = queue_pop());)
                 natsMsg_Destroy(m);
         jsCtx_Destroy(b.js);
         natsConnection_Destroy(b.nc);
         nats_Close();
+        for (unsigned i = 0; i < REQS_MAX; i++)
+                free(ins[i].reply);
+        free(b.inbox);
         airsup_detach(b.a);
         free(buf);
         return 0;
