@@ -483,7 +483,9 @@ static void on_signal(int sig) {
 }
 
 static int connect_nats(void) {
-        const char *url = getenv("AIRSUP_NATS_URL"), *cred = getenv("AIRSUP_NATS_CREDENTIALS");
+        const char *url = getenv("AIRSUP_NATS_URL"), *cred = getenv("AIRSUP_NATS_CREDENTIALS"),
+                   *ca = getenv("AIRSUP_NATS_TLS_CA"), *cert = getenv("AIRSUP_NATS_TLS_CERT"),
+                   *key = getenv("AIRSUP_NATS_TLS_KEY");
         natsOptions *o = NULL;
         natsStatus s;
 
@@ -511,6 +513,14 @@ static int connect_nats(void) {
                 s = natsOptions_SetRetryOnFailedConnect(o, true, on_reconnected, NULL);
         if (s == NATS_OK && cred && *cred)
                 s = natsOptions_SetUserCredentialsFromFiles(o, cred, NULL);
+        /* TLS: a CA to trust, a client certificate and key; tls:// URLs
+         * or any of these make the connection secure. */
+        if (s == NATS_OK && (ca || cert || strstr(url, "tls://")))
+                s = natsOptions_SetSecure(o, true);
+        if (s == NATS_OK && ca)
+                s = natsOptions_LoadCATrustedCertificates(o, ca);
+        if (s == NATS_OK && cert && key)
+                s = natsOptions_LoadCertificatesChain(o, cert, key);
         if (s == NATS_OK) {
                 s = natsConnection_Connect(&b.nc, o);
                 if (s == NATS_OK)
@@ -646,6 +656,9 @@ int main(int argc, char **argv) {
 
                 (void) !read(b.in.efd, &v, sizeof(v));
                 report();
+                /* airsupd's records (a health = ping probe's PING) are
+                 * answered at every turn, connected or not. */
+                (void) airsup_process(b.a);
                 for (unsigned k = 0; k < 256 && (msg = queue_pop()); k++)
                         import_one(msg);
                 r = export_some(&buf, &size);

@@ -129,6 +129,8 @@ static void parse_absolute_path(loader *l, const cfg_key_row *k, const char *v, 
                 ((cfg_node *) base)->workdir_line = line;
         if (ID(k) == CFG_KEY_NATS_CREDENTIALS)
                 ((cfg_node *) base)->nats_credentials_line = line;
+        if (ID(k) == CFG_KEY_NATS_TLS_KEY)
+                ((cfg_node *) base)->nats_tls_key_line = line;
         if (v[0] != '/')
                 loader_error(l, line, "%s: must be an absolute path, got '%s'", NAME(k), v);
         else

@@ -139,6 +139,9 @@ typedef enum cfg_apply {
           .expected = "lookup, round_robin, least_loaded, hash or broadcast")                                   \
         X(NATS,             "nats",             CFG_IN_GROUP,      RESTART,    parse_nats,             NODE(nats))    \
         X(NATS_CREDENTIALS, "nats_credentials", CFG_IN_GROUP,      RESTART,    parse_absolute_path,    NODE(nats_credentials)) \
+        X(NATS_TLS_CA,      "nats_tls_ca",      CFG_IN_GROUP,      RESTART,    parse_absolute_path,    NODE(nats_tls[0])) \
+        X(NATS_TLS_CERT,    "nats_tls_cert",    CFG_IN_GROUP,      RESTART,    parse_absolute_path,    NODE(nats_tls[1])) \
+        X(NATS_TLS_KEY,     "nats_tls_key",     CFG_IN_GROUP,      RESTART,    parse_absolute_path,    NODE(nats_tls[2])) \
         X(EXPORT,           "export",           CFG_IN_GROUP,      RESTART,    parse_patterns,         NODE(nats_export[0].joined), \
           .multiline = true)                                                                                    \
         X(EXPORT_JETSTREAM, "export_jetstream", CFG_IN_GROUP,      RESTART,    parse_patterns,         NODE(nats_export[1].joined), \

@@ -179,6 +179,8 @@ typedef struct cfg_node {
         char *nats;
         char *nats_credentials;
         unsigned nats_credentials_line;
+        char *nats_tls[3];              /* nats_tls_ca, nats_tls_cert, nats_tls_key: files for libnats */
+        unsigned nats_tls_key_line;
         cfg_patterns nats_export[2], nats_import[2];
 } cfg_node;
 

@@ -75,7 +75,8 @@ static void lane_geometry_check(loader *l, cfg_node *n, const raw_section *r) {
 /* A bridge to NATS: one instance (two would import everything twice),
  * and what it exports and imports only with the servers to do it. */
 static void nats_check(loader *l, cfg_node *n, const raw_section *r) {
-        static const int keys[] = { CFG_KEY_NATS_CREDENTIALS, CFG_KEY_EXPORT, CFG_KEY_EXPORT_JETSTREAM,
+        static const int keys[] = { CFG_KEY_NATS_CREDENTIALS, CFG_KEY_NATS_TLS_CA, CFG_KEY_NATS_TLS_CERT,
+                                    CFG_KEY_NATS_TLS_KEY, CFG_KEY_EXPORT, CFG_KEY_EXPORT_JETSTREAM,
                                     CFG_KEY_IMPORT, CFG_KEY_IMPORT_JETSTREAM };
 
         if (!r->value[CFG_KEY_NATS]) {
@@ -87,6 +88,9 @@ static void nats_check(loader *l, cfg_node *n, const raw_section *r) {
         }
         if (n->instances > 1)
                 loader_error(l, r->line[CFG_KEY_INSTANCES], "instances: a bridge to NATS runs one instance");
+        if (!r->value[CFG_KEY_NATS_TLS_CERT] != !r->value[CFG_KEY_NATS_TLS_KEY])
+                loader_error(l, r->line[r->value[CFG_KEY_NATS_TLS_CERT] ? CFG_KEY_NATS_TLS_CERT : CFG_KEY_NATS_TLS_KEY],
+                             "nats_tls_cert and nats_tls_key go together (a client certificate and its key)");
         /* It says its connection and figures through sd_notify. */
         if (!r->value[CFG_KEY_READY])
                 n->ready = CFG_READY_NOTIFY;

@@ -214,26 +214,26 @@ static void check_journal(verifier *v, const char *key, unsigned line) {
                        "airsupd's stderr, as with console, until one does", key, JOURNAL_STDOUT, strerror(error));
 }
 
-/* A secret (nats_credentials): readable by the group's user, and by
+/* A secret (nats_credentials, nats_tls_key: KEY): readable by the group's user, and by
  * nobody else it is not meant for: group or others able to read it is a
  * warning (the bridge itself never logs it). */
-static void check_secret(verifier *v, const ident *u, unsigned line, const char *file) {
+static void check_secret(verifier *v, const ident *u, const char *key, unsigned line, const char *file) {
         struct stat st;
 
         if (stat(file, &st) < 0) {
-                report(v, true, line, "nats_credentials: '%s': %s", file, strerror(errno));
+                report(v, true, line, "%s: '%s': %s", key, file, strerror(errno));
                 return;
         }
         if (!S_ISREG(st.st_mode))
-                report(v, true, line, "nats_credentials: '%s' is not a file", file);
+                report(v, true, line, "%s: '%s' is not a file", key, file);
         else if (!may(&st, u, 4))
-                report(v, true, line, "nats_credentials: '%s' is not readable by %s", file, u->name);
+                report(v, true, line, "%s: '%s' is not readable by %s", key, file, u->name);
         else if (st.st_mode & (S_IROTH | S_IWOTH))
-                report(v, false, line, "nats_credentials: '%s' is readable by others (mode %04o): a secret; "
-                       "chmod o-rw it", file, (unsigned) (st.st_mode & 07777));
+                report(v, false, line, "%s: '%s' is readable by others (mode %04o): a secret; "
+                       "chmod o-rw it", key, file, (unsigned) (st.st_mode & 07777));
         else if ((st.st_mode & (S_IRGRP | S_IWGRP)) && st.st_gid != u->gid)
-                report(v, false, line, "nats_credentials: '%s' is readable by its group (mode %04o), not the "
-                       "bridge's: a secret; chmod g-rw it", file, (unsigned) (st.st_mode & 07777));
+                report(v, false, line, "%s: '%s' is readable by its group (mode %04o), not the "
+                       "bridge's: a secret; chmod g-rw it", key, file, (unsigned) (st.st_mode & 07777));
 }
 
 static void verify_group(verifier *v, const cfg_node *n) {
@@ -285,7 +285,12 @@ static void verify_group(verifier *v, const cfg_node *n) {
         if (n->nats_credentials) {
                 _cleanup_free_ char *file = NULL;
                 if (cfg_expand(n->nats_credentials, &in, &file) >= 0)
-                        check_secret(v, &u, n->nats_credentials_line, file);
+                        check_secret(v, &u, "nats_credentials", n->nats_credentials_line, file);
+        }
+        if (n->nats_tls[2]) {
+                _cleanup_free_ char *file = NULL;
+                if (cfg_expand(n->nats_tls[2], &in, &file) >= 0)
+                        check_secret(v, &u, "nats_tls_key", n->nats_tls_key_line, file);
         }
         if (n->out == CFG_OUTPUT_JOURNAL)
                 check_journal(v, "stdout", n->out_line);

@@ -278,6 +278,13 @@ int sup_spawn_plan_for_proc(sup_proc *p, spawn_plan *s, const char **ret_step) {
                     (c->nats_credentials && (cfg_expand(c->nats_credentials, &in, &cred) < 0 ||
                                              env_putf(&s->envp, &n, "AIRSUP_NATS_CREDENTIALS=%s", cred) < 0)))
                         return -ENOMEM;
+                static const char *const tls[3] = { "AIRSUP_NATS_TLS_CA", "AIRSUP_NATS_TLS_CERT", "AIRSUP_NATS_TLS_KEY" };
+                for (int k = 0; k < 3; k++) {
+                        _cleanup_free_ char *path = NULL;
+                        if (c->nats_tls[k] && (cfg_expand(c->nats_tls[k], &in, &path) < 0 ||
+                                               env_putf(&s->envp, &n, "%s=%s", tls[k], path) < 0))
+                                return -ENOMEM;
+                }
                 for (int k = 0; k < 2; k++) {
                         if (c->nats_export[k].joined &&
                             env_putf(&s->envp, &n, "%s=%s", names[0][k], c->nats_export[k].joined) < 0)

@@ -62,6 +62,9 @@ static const struct {
         /* A bridge's keys need nats = beside them: the sample adds it. */
         { "nats", "nats://127.0.0.1:4222" },
         { "nats_credentials", "/etc/n.creds\nnats = h:1" },
+        { "nats_tls_ca", "/etc/ca.pem\nnats = h:1" },
+        { "nats_tls_cert", "/etc/c.pem\nnats_tls_key = /etc/k.pem\nnats = h:1" },
+        { "nats_tls_key", "/etc/k.pem\nnats_tls_cert = /etc/c.pem\nnats = h:1" },
         { "export", "orders.>\nnats = h:1" },
         { "export_jetstream", "audit.>\nnats = h:1" },
         { "import", "billing.*\nnats = h:1" },
@@ -395,6 +398,8 @@ static void test_cfg_nats(void **state) {
         assert_load_error("[group:g]\ncommand = x\nnats = h:1\nexport = a.> b\nexport_jetstream = b\n",
                           ":5: export_jetstream: 'b' is exported twice");
         assert_load_error("[group:g]\ncommand = x\nnats = h:1\nimport = a..b\n", ":4: import: invalid subject pattern");
+        assert_load_error("[group:g]\ncommand = x\nnats = h:1\nnats_tls_key = /k\n",
+                          ":4: nats_tls_cert and nats_tls_key go together");
         assert_load_error("[group:g]\ncommand = x\nnats = h:1\nnats_credentials = rel\n",
                           ":4: nats_credentials: must be an absolute path");
 }
