@@ -30,8 +30,8 @@
 
 #define EXPORT __attribute__((visibility("default")))
 #define ATTACH_TIMEOUT_NS (UINT64_C(5) * 1000000000)
-#define RECV_SPIN 2000                  /* pauses a waiting receive spins before it sleeps */
-#define CHAN_EVERY 256                  /* receives between two looks at the channel under load */
+#define RECV_SPIN 300                   /* pauses a waiting receive spins before it sleeps */
+#define CHAN_EVERY 1024                 /* receives between two looks at the channel under load */
 
 /* Milliseconds from NOW to DEADLINE for poll(), rounded up: -1 for never. */
 static int ms_until(uint64_t deadline, uint64_t now) {
@@ -900,7 +900,6 @@ int airsup__send_prefixed(airsup_dest *d, uint32_t type, const void *prefix, uin
         shm_envelope e;
         shm_full full;
         uint64_t timeout;
-        uint8_t *p;
         int r;
 
         if (d->members || d->actor_len > 0)
@@ -911,13 +910,7 @@ int airsup__send_prefixed(airsup_dest *d, uint32_t type, const void *prefix, uin
         e.to_len = plen;
         e.sender |= env_flags;
         dest_disarm(d);
-        r = shm_tx_reserve(d->tx, &e, full, timeout, (void **) &p);
-        if (r < 0)
-                return r == -EAGAIN && full == SHM_FULL_DROP ? 0 : r;
-        memcpy(p, prefix, plen);
-        if (len > 0)
-                memcpy(p + plen, data, len);
-        return shm_tx_commit(d->tx, e.len);
+        return shm_tx_send_prefixed(d->tx, &e, prefix, data, full, timeout);
 }
 
 /* Field by field: a compound literal of this size becomes a rep stos,
@@ -978,6 +971,51 @@ static void bad_address(airsup *a, const airsup_msg *m, const void *buf, size_t 
         (void) fds_send(a->chan, &rec, rec.h.len, NULL, 0);
 }
 
+/* Whether the N bytes at A and B are equal: a word at a time, inline (a
+ * subject is a few words; the library's memcmp costs more to call). */
+static inline bool bytes_equal(const char *a, const char *b, size_t n) {
+        uint64_t x, y;
+
+        for (; n >= 8; a += 8, b += 8, n -= 8) {
+                memcpy(&x, a, 8);
+                memcpy(&y, b, 8);
+                if (x != y)
+                        return false;
+        }
+        for (; n > 0; a++, b++, n--)
+                if (*a != *b)
+                        return false;
+        return true;
+}
+
+/* Moves the LEN bytes at P + BY down to P, a word at a time, inline: each
+ * word is read before any byte it covers is written. */
+static inline void move_down(uint8_t *p, size_t by, size_t len) {
+        size_t k = 0;
+
+        for (; k + 8 <= len; k += 8) {
+                uint64_t w;
+                memcpy(&w, p + by + k, 8);
+                memcpy(p + k, &w, 8);
+        }
+        for (; k < len; k++)
+                p[k] = p[by + k];
+}
+
+/* Whether S, LEN bytes a sender wrote copied from RAW with a NUL after
+ * them, is a valid subject.  The last one found valid is kept: a stream
+ * on one subject costs a compare per message (of RAW: S was just written
+ * byte-wise), not a walk of its tokens. */
+static bool subject_known(airsup *a, const void *raw, const char *s, uint32_t len) {
+        if (len == a->subject_ok_len && len > 0 && bytes_equal(raw, a->subject_ok, len))
+                return true;
+        if (!subject_valid(s, false))
+                return false;
+        memcpy(a->subject_ok, s, len);
+        a->subject_ok_len = len;
+        return true;
+}
+
 EXPORT int airsup_recv(airsup *a, airsup_msg *m, void *buf, size_t size, uint64_t timeout_ns) {
         if (!a || !m || (size > 0 && !buf))
                 return -EINVAL;
@@ -1018,8 +1056,8 @@ EXPORT int airsup_recv(airsup *a, airsup_msg *m, void *buf, size_t size, uint64_
                 if ((m->flags & AIRSUP_MSG_PUBLISH) && e.to_len <= (uint32_t) r && e.to_len < sizeof(m->subject)) {
                         memcpy(m->subject, buf, e.to_len);
                         m->subject[e.to_len] = '\0';
-                        if (subject_valid(m->subject, false)) {
-                                memmove(buf, (uint8_t *) buf + e.to_len, (size_t) r - e.to_len);
+                        if (subject_known(a, buf, m->subject, e.to_len)) {
+                                move_down(buf, e.to_len, (size_t) r - e.to_len);
                                 m->len -= e.to_len;
                                 return r - (int) e.to_len;
                         }
@@ -1053,7 +1091,7 @@ int airsup__recv_env(airsup *a, airsup_msg *m, void *buf, size_t size, uint64_t 
                 };
                 shm_envelope *e = ret_e;
                 uint32_t *lane = ret_lane;
-                uint64_t now;
+                uint64_t now, nap;
                 int r, k;
 
                 if (a->armed) {
@@ -1104,20 +1142,30 @@ int airsup__recv_env(airsup *a, airsup_msg *m, void *buf, size_t size, uint64_t 
                         continue;
                 }
                 spun = drained = false;
-                k = shm_mailbox_arm_fd(a->mb);
+                /* A caller given -EAGAIN sleeps on airsup_fd() as long as
+                 * it likes: its lanes ring at the next message.  Here we
+                 * sleep ourselves, for at most what the mailbox says: a
+                 * lane that came in bursts rings only for a batch, and is
+                 * looked at after its nap (shm_mailbox_arm_fd_nap()). */
+                now = shm_now();
+                nap = UINT64_MAX;
+                k = now >= *dl ? shm_mailbox_arm_fd(a->mb) : shm_mailbox_arm_fd_nap(a->mb, &nap);
                 if (k < 0)
                         return k;
                 a->armed = k == 0;
                 if (k > 0)
                         continue;
-                now = shm_now();
                 if (now >= *dl)
                         return -EAGAIN;
                 /* At most 100 ms at a time: a sender that garbled the bell
                  * (shared by all senders) may have sent a wake-up astray;
                  * the lanes are looked at again. */
                 k = ms_until(*dl, now);
-                k = poll(p, 2, k < 0 || k > 100 ? 100 : k);
+                if (k < 0 || k > 100)
+                        k = 100;
+                if (nap != UINT64_MAX && (uint64_t) k > (nap + 999999) / 1000000)
+                        k = (int) ((nap + 999999) / 1000000);
+                k = poll(p, 2, k);
                 if (k < 0 && errno != EINTR)
                         return -errno;
         }

@@ -77,6 +77,8 @@ struct airsup {
         const volatile uint64_t *gen;   /* airsupd's interest generation (read-only), NULL if none */
         struct airsup_topic *topics;    /* publish.c: subjects published to, and whom they reach */
         void (*topics_free)(airsup *a); /* set by publish.c with its first topic: detach calls it */
+        char subject_ok[CHAN_SUBJECT_MAX];      /* the last subject received that was valid (airsup_recv()) */
+        uint32_t subject_ok_len;
         uint64_t *monitors;             /* refs of the monitors waiting for their DOWN */
         size_t n_monitors, cap_monitors;
         uint64_t next_monitor;

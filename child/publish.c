@@ -32,6 +32,7 @@ typedef struct airsup_topic {
         airsup_dest **targets;          /* instances, and queue groups (owned) */
         bool *owned;
         uint32_t n;
+        uint32_t len;                   /* of subject */
         char subject[CHAN_SUBJECT_MAX];
 } airsup_topic;
 
@@ -158,13 +159,23 @@ static int topic_ask(airsup *a, airsup_topic *t, uint64_t gen) {
         return 0;
 }
 
-static airsup_topic *topic_get(airsup *a, const char *subject) {
+/* The answer kept for SUBJECT, or NULL.  A subject found here was
+ * checked when its topic was made (topic_new()): equal bytes need no
+ * second look. */
+static airsup_topic *topic_find(airsup *a, const char *subject) {
+        for (airsup_topic *t = a->topics; t; t = t->next)
+                if (strcmp(t->subject, subject) == 0)
+                        return t;
+        return NULL;
+}
+
+/* A topic for SUBJECT (valid, of LEN bytes), not yet asked. */
+static airsup_topic *topic_new(airsup *a, const char *subject, uint32_t len) {
         airsup_topic *t;
         size_t n = 0;
 
-        for (t = a->topics; t; t = t->next, n++)
-                if (strcmp(t->subject, subject) == 0)
-                        return t;
+        for (t = a->topics; t; t = t->next)
+                n++;
         if (n >= TOPICS_MAX) {
                 /* Forget the oldest answers; they are asked again. */
                 airsup_topic **pp = &a->topics;
@@ -177,7 +188,8 @@ static airsup_topic *topic_get(airsup *a, const char *subject) {
         t = calloc(1, sizeof(*t));
         if (!t)
                 return NULL;
-        memcpy(t->subject, subject, strlen(subject));
+        memcpy(t->subject, subject, len);
+        t->len = len;
         t->next = a->topics;
         a->topics = t;
         a->topics_free = airsup__topics_free;
@@ -191,14 +203,19 @@ EXPORT int airsup_publish(airsup *a, const char *subject, uint32_t type, const v
         uint64_t gen;
         int first = 0;
 
-        if (!a || !subject || (len > 0 && !data) || !subject_valid(subject, false))
+        if (!a || !subject || (len > 0 && !data))
                 return -EINVAL;
-        slen = (uint32_t) strlen(subject);
+        t = topic_find(a, subject);
+        if (!t) {
+                if (!subject_valid(subject, false))
+                        return -EINVAL;
+                t = topic_new(a, subject, (uint32_t) strlen(subject));
+                if (!t)
+                        return -ENOMEM;
+        }
+        slen = t->len;
         if (len > SHM_MESSAGE_MAX - slen)
                 return -EMSGSIZE;
-        t = topic_get(a, subject);
-        if (!t)
-                return -ENOMEM;
         gen = a->gen ? __atomic_load_n(a->gen, __ATOMIC_ACQUIRE) : 0;
         if (!t->known || !a->gen || gen != t->gen) {
                 int r = topic_ask(a, t, gen);

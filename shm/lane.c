@@ -448,11 +448,17 @@ static uint64_t send_room(const shm_tx *t) {
         return t->lane.capacity / 8 < 4096 ? t->lane.capacity / 8 : 4096;
 }
 
+/* The room a sleeping sender waits for beyond what it needs: a quarter
+ * of the ring, at most 64 KiB (the receiver's batch, mailbox.c). */
+static uint64_t send_batch(const shm_tx *t) {
+        return t->lane.capacity / 4 < 65536 ? t->lane.capacity / 4 : 65536;
+}
+
 /* NEED bytes did not fit by our last reading of head: reads it again, and
  * then does what FULL says.  1: they fit now; 0: dropped. */
 static int tx_space_slow(shm_tx *t, uint64_t need, shm_full full, uint64_t timeout_ns) {
         shm__lane_hdr *h = shm__lane(&t->lane);
-        uint64_t deadline = 0;
+        uint64_t deadline = 0, wake_at;
         int r;
 
         r = refresh_head(t);
@@ -499,12 +505,26 @@ static int tx_space_slow(shm_tx *t, uint64_t need, shm_full full, uint64_t timeo
         }
         if (fits(t, need))
                 return 1;
-        for (;;) {
-                uint64_t now;
+        /* Woken once a batch of room is free beyond NEED (or the lane is
+         * empty), not at the first record freed: a receiver that frees
+         * one record at a time would have us wake, write one message and
+         * sleep again, for every message.  A receiver that stops before
+         * that leaves us asleep for a nap at most (below); after it we
+         * ask for NEED alone, and sleep until the deadline. */
+        wake_at = t->pub - t->lane.capacity + need + send_batch(t);
+        if ((int64_t) (wake_at - t->pub) > 0)
+                wake_at = t->pub;
+        atomic_store_explicit(&h->rare.wake_at, wake_at, memory_order_relaxed);
+        for (bool napped = false;; napped = true) {
+                uint64_t now, slice;
                 uint32_t reg;
 
-                /* Say we sleep, then look again: the consumer either sees
-                 * the flag after its head store or we see its head. */
+                if (napped)
+                        atomic_store_explicit(&h->rare.wake_at, t->pub - t->lane.capacity + need,
+                                              memory_order_relaxed);
+                /* Say we sleep (and for what), then look again: the
+                 * consumer either sees the flag after its head store or we
+                 * see its head. */
                 reg = shm__sleep_begin(&h->rare.sleeping, SHM_SLEEP_FUTEX);
                 t->syscalls += (uint64_t) shm__heavy_fence();
                 r = refresh_head(t);
@@ -518,7 +538,10 @@ static int tx_space_slow(shm_tx *t, uint64_t need, shm_full full, uint64_t timeo
                         return -ETIMEDOUT;
                 }
                 t->syscalls++;
-                (void) shm__futex_wait(&h->rare.sleeping, reg, deadline - now);
+                slice = deadline - now;
+                if (!napped && slice > SHM_NAP_NS)
+                        slice = SHM_NAP_NS;
+                (void) shm__futex_wait(&h->rare.sleeping, reg, slice);
                 (void) shm__sleep_end(&h->rare.sleeping, reg);
         }
 }
@@ -556,6 +579,9 @@ int shm_tx_arm_fd(shm_tx *t) {
         if (!t || t->space_fd < 0)
                 return -EINVAL;
         h = shm__lane(&t->lane);
+        /* Its caller sleeps as long as it likes: woken at the first
+         * record freed. */
+        atomic_store_explicit(&h->rare.wake_at, 0, memory_order_relaxed);
         t->armed = shm__sleep_begin(&h->rare.sleeping, SHM_SLEEP_FD);
         t->syscalls += (uint64_t) shm__heavy_fence();
         /* Room for what the send that failed needed. */
@@ -605,6 +631,7 @@ SHM_HOT int tx_place(shm_tx *t, uint32_t rec, shm_full full, uint64_t timeout_ns
  * bell (see layout.h for why this order). */
 SHM_HOT void tx_publish(shm_tx *t, uint64_t n) {
         shm__lane_hdr *h = shm__lane(&t->lane);
+        uint32_t idle;
 
         atomic_store_explicit(&h->prod.tail, t->tail, memory_order_release);
         t->pub = t->tail;
@@ -612,9 +639,13 @@ SHM_HOT void tx_publish(shm_tx *t, uint64_t n) {
          * take this line away, and a load would wait to get it back. */
         t->sent += n;
         atomic_store_explicit(&h->prod.sent, t->sent, memory_order_relaxed);
-        /* Ring only for a receiver that stopped watching this lane. */
+        /* Ring only for a receiver that stopped watching this lane, and,
+         * if it asked for a batch, once the batch is there. */
         shm__light_fence();
-        if (atomic_load_explicit(&h->rare.idle, memory_order_relaxed) != 0 &&
+        idle = atomic_load_explicit(&h->rare.idle, memory_order_relaxed);
+        if (__builtin_expect(idle != 0, 0) &&
+            (idle != SHM_IDLE_BATCH ||
+             (int64_t) (t->tail - atomic_load_explicit(&h->rare.ring_at, memory_order_relaxed)) >= 0) &&
             atomic_exchange_explicit(&h->rare.idle, 0, memory_order_seq_cst) != 0)
                 tx_ring(t);
 }
@@ -684,34 +715,63 @@ static __attribute__((noinline)) int tx_send_slow(shm_tx *t, const shm_envelope 
         return 0;
 }
 
-int shm_tx_send(shm_tx *t, const shm_envelope *e, const void *payload, shm_full full, uint64_t timeout_ns) {
-        /* The common send on its own: a plain envelope (type and length),
-         * room by the head we last read, and no end of the ring to pad. */
-        if (__builtin_expect(t && !t->reserved && e && e->len <= t->lane.message_max && (payload || e->len == 0), 1)) {
-                bool extended = env_extended(e);
-                uint32_t rec = shm_record_size(e->len, extended), off = (uint32_t) (t->tail & t->lane.mask);
+/* The common send on its own: room by the head we last read, and no end
+ * of the ring to pad.  The payload is PLEN bytes at PREFIX (an address
+ * the receiver takes off, to_len) and the rest of E->len at PAYLOAD, so
+ * that a caller with the two apart copies each once.  false: nothing was
+ * done, the general path takes over. */
+SHM_HOT bool tx_send_fast(shm_tx *t, const shm_envelope *e, const void *prefix, uint32_t plen, const void *payload) {
+        bool extended = env_extended(e);
+        uint32_t rec = shm_record_size(e->len, extended), off = (uint32_t) (t->tail & t->lane.mask);
+        uint8_t *p;
 
-                if (__builtin_expect(off + rec <= t->lane.capacity && fits(t, rec), 1)) {
-                        uint8_t *p = t->lane.base + SHM_DATA_OFFSET + off;
-
-                        if (__builtin_expect(!extended, 1)) {
-                                uint64_t w = (e->len | shm__lap(&t->lane, t->tail) << SHM_REC_LAP_SHIFT) |
-                                             (uint64_t) e->type << 32;
-                                memcpy(p, &w, sizeof(w));
-                                shm__copy(p + SHM_REC_HEADER, payload, e->len);
-                        } else {
-                                /* With envelope fields (a request, a reply,
-                                 * an actor's address): the same, with the
-                                 * longer header. */
-                                rec_header_store(t, p, e, e->len, true);
-                                shm__copy(p + SHM_REC_HEADER_EXT, payload, e->len);
-                        }
-                        t->tail += rec;
-                        tx_publish(t, 1);
-                        return 0;
-                }
+        if (__builtin_expect(off + rec > t->lane.capacity || !fits(t, rec), 0))
+                return false;
+        p = t->lane.base + SHM_DATA_OFFSET + off;
+        if (__builtin_expect(!extended, 1)) {
+                uint64_t w = (e->len | shm__lap(&t->lane, t->tail) << SHM_REC_LAP_SHIFT) | (uint64_t) e->type << 32;
+                memcpy(p, &w, sizeof(w));
+                p += SHM_REC_HEADER;
+        } else {
+                /* With envelope fields (a request, a reply, an actor's
+                 * address, a subject): the same, with the longer header. */
+                rec_header_store(t, p, e, e->len, true);
+                p += SHM_REC_HEADER_EXT;
         }
+        if (plen > 0)
+                shm__copy(p, prefix, plen);
+        shm__copy(p + plen, payload, e->len - plen);
+        t->tail += rec;
+        tx_publish(t, 1);
+        return true;
+}
+
+int shm_tx_send(shm_tx *t, const shm_envelope *e, const void *payload, shm_full full, uint64_t timeout_ns) {
+        if (__builtin_expect(t && !t->reserved && e && e->len <= t->lane.message_max && (payload || e->len == 0), 1) &&
+            tx_send_fast(t, e, NULL, 0, payload))
+                return 0;
         return tx_send_slow(t, e, payload, full, timeout_ns);
+}
+
+int shm_tx_send_prefixed(shm_tx *t, const shm_envelope *e, const void *prefix, const void *payload, shm_full full,
+                         uint64_t timeout_ns) {
+        uint8_t *p;
+        int r;
+
+        if (!t || t->reserved || !e || e->to_len > e->len || (e->to_len > 0 && !prefix) ||
+            (e->len > e->to_len && !payload))
+                return -EINVAL;
+        if (e->len > t->lane.message_max)
+                return -EMSGSIZE;
+        if (__builtin_expect(tx_send_fast(t, e, prefix, e->to_len, payload), 1))
+                return 0;
+        r = tx_place(t, shm_record_size(e->len, env_extended(e)), full, timeout_ns, &p);
+        if (r <= 0)
+                return r;
+        /* tx_place() padded if it had to: the record fits at tail now. */
+        if (!tx_send_fast(t, e, prefix, e->to_len, payload))
+                return -EBADMSG;
+        return 0;
 }
 
 int shm_tx_sendv(shm_tx *t, const shm_msg *msgs, size_t n, shm_full full, uint64_t timeout_ns) {

@@ -78,7 +78,16 @@
  * writes.  The receiver clears bell bits (exchange) before it looks at the
  * lanes they name, and before it sleeps it gives up on every watched lane,
  * stores sleeping, fences, and reads summary again.  So a message is never
- * left behind a sleeping receiver.  A sender blocked on a full lane and
+ * left behind a sleeping receiver for longer than it chose: a lane whose
+ * messages came in bursts (the receiver found a backlog: it is behind, and
+ * being woken for each message would only cost both sides system calls)
+ * is given up with idle = BATCH and ring_at = head + a batch, and its
+ * sender rings only once tail reaches ring_at; its receiver then sleeps
+ * in slices of at most SHM_NAP_NS and looks at such lanes itself after
+ * each.  ring_at only grows, so a stale reading of it rings early, never
+ * late.  The same for a sender that waits for space on the futex: it
+ * asks to be woken once head reaches wake_at (a batch of room, or the
+ * lane empty), and sleeps at most SHM_NAP_NS before it looks itself.  A sender blocked on a full lane and
  * the receiver's commit (head store, then a read of the rare line's
  * sleeping) are the same pattern; the sleeping word says whether the
  * sender waits on the futex or on its eventfd, which the receiver then
@@ -150,6 +159,14 @@
 #define SHM_REC_REPLY_TO  32
 #define SHM_REC_CORRELATION 40
 
+/* The rare line's idle word, set by a receiver that stopped watching the
+ * lane: what its sender rings for.  0: it watches, nothing to do; RING:
+ * the next message; BATCH: the first message that takes tail to ring_at
+ * or past it (a lane that came in bursts: its receiver was behind, and
+ * sleeps at most SHM_NAP_NS before it looks again without a ring). */
+#define SHM_IDLE_RING  1u
+#define SHM_IDLE_BATCH 2u
+
 typedef struct shm__geometry {
         uint32_t magic;
         uint32_t version;
@@ -186,8 +203,10 @@ typedef struct shm__lane_hdr {
          * (idle) and by the receiver after each commit (sleeping).  A line
          * of their own keeps those reads cache hits. */
         alignas(SHM_LINE) struct {
-                _Atomic uint32_t idle;          /* written by the receiver */
+                _Atomic uint32_t idle;          /* written by the receiver: SHM_IDLE_* */
                 _Atomic uint32_t sleeping;      /* futex word: the sender waits for space */
+                _Atomic uint64_t ring_at;       /* SHM_IDLE_BATCH: ring once tail reaches it (receiver's) */
+                _Atomic uint64_t wake_at;       /* sleeping: wake me once head reaches it (sender's) */
         } rare;
 } shm__lane_hdr;
 

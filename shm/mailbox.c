@@ -13,7 +13,19 @@
  * stay watched (their tails are looked at directly on each take), so that
  * a conversation going back and forth costs its sender no bell.  Only the
  * oldest watched lane, or all of them before the receiver sleeps, is
- * marked idle, after which its sender rings for it (see layout.h). */
+ * marked idle, after which its sender rings for it (see layout.h).
+ *
+ * A lane found with a backlog (a burst: BATCH / 16 bytes or more waiting
+ * at one look) since it was last given up has a receiver that is behind
+ * its sender.  Before the receiver sleeps, such a lane is given up in
+ * batch mode: its sender rings only once BATCH bytes wait, and the
+ * receiver sleeps at most SHM_NAP_NS before it looks at the lane itself.
+ * Eleven processes on two CPUs publishing to each other then wake once
+ * per batch rather than once per message, and a receiver with nothing to
+ * do sleeps instead of spinning for a message that is not coming soon.
+ * A lane that had its nap and was not rung for (slower than a batch per
+ * nap) is given up plainly the next time: a stream that the receiver
+ * keeps up with is rung for at once, as before. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +42,7 @@ typedef enum lane_state {
         LANE_QUEUED,                    /* in one of the priority FIFOs */
         LANE_HELD,                      /* taken, not committed */
         LANE_WATCHED,                   /* found empty, in the watch list, not given up */
+        LANE_NAPPING,                   /* given up in batch mode, in the nap list */
 } lane_state;
 
 typedef struct rx_lane {
@@ -43,6 +56,10 @@ typedef struct rx_lane {
         uint64_t received;              /* the segment's count, kept here: stored, never loaded again */
         uint64_t inflight;              /* the segment's, as read when the lane was added, then as we set it */
         uint32_t next;                  /* FIFO link */
+        uint64_t burst;                 /* the most bytes found waiting at one look since it was given up */
+        uint64_t released;              /* received when it was last given up */
+        uint64_t nap_until;             /* LANE_NAPPING: when its nap ends (CLOCK_MONOTONIC) */
+        bool slow;                      /* its last nap ran out unrung: give it up plainly next time */
 } rx_lane;
 
 typedef struct fifo {
@@ -51,6 +68,11 @@ typedef struct fifo {
 
 #define NIL UINT32_MAX
 #define WATCH_MAX 8
+#define NAP_MAX 8
+#define STREAM_MIN 128
+/* The bytes a lane given up in batch mode lets pile up before its sender
+ * rings: a quarter of the ring, at most BATCH_MAX. */
+#define BATCH_MAX (UINT64_C(64) * 1024)
 /* Records one take may skip (expired, or padding) before it returns
  * -EAGAIN with the lane still queued: whatever peers write, every call
  * does bounded work.  A malformed record closes its lane (layout.h). */
@@ -72,6 +94,9 @@ struct shm_mailbox {
         unsigned garbled;               /* lanes closed as garbled, not yet reported by take */
         uint32_t watch[WATCH_MAX];      /* watched lanes, oldest first */
         uint32_t n_watch;
+        uint32_t nap[NAP_MAX];          /* lanes given up in batch mode; entries of lanes no longer
+                                         * LANE_NAPPING are stale, dropped when met */
+        uint32_t n_nap;
         uint32_t armed;                 /* the fd sleep registration */
         uint64_t syscalls;
 };
@@ -151,6 +176,17 @@ shm_mailbox *shm_mailbox_free(shm_mailbox *m) {
         return NULL;
 }
 
+SHM_HOT uint64_t lane_batch(const rx_lane *l) {
+        return l->map.capacity / 4 < BATCH_MAX ? l->map.capacity / 4 : BATCH_MAX;
+}
+
+/* Whether L came in bursts since it was last given up, or as a stream
+ * (STREAM_MIN messages without a pause long enough for the receiver to
+ * give it up: faster than one per spin), see the top. */
+SHM_HOT bool lane_bursty(const rx_lane *l) {
+        return !l->slow && (l->burst >= lane_batch(l) / 16 || l->received - l->released >= STREAM_MIN);
+}
+
 static void lane_error(rx_lane *l) {
         atomic_fetch_add_explicit(&shm__lane(&l->map)->cons.errors, 1, memory_order_relaxed);
 }
@@ -167,6 +203,8 @@ SHM_HOT int lane_avail(rx_lane *l, uint64_t *ret_n) {
                 if (n > l->map.capacity || (tail & 7) != 0)
                         return -EBADMSG;
                 l->tail = tail;
+                if (n > l->burst)
+                        l->burst = n;
         }
         *ret_n = n;
         return 0;
@@ -214,33 +252,120 @@ static void lane_garbled(shm_mailbox *m, rx_lane *l) {
         m->garbled++;
 }
 
-/* Stops watching the lanes in the watch list: idle = 1 on each, one heavy
- * fence, then one more look at each, so that either we see a message that
- * raced in or its sender sees idle and rings (see layout.h). */
-static __attribute__((noinline)) void watch_release(shm_mailbox *m) {
-        uint32_t n = m->n_watch;
+/* Stops watching the lanes in the watch list: idle = RING on each (BATCH
+ * for a bursty one, if BATCH is allowed: the receiver goes to sleep for
+ * at most their nap), one heavy fence, then one more look at each, so
+ * that either we see a message that raced in or its sender sees idle and
+ * rings (see layout.h).  Lanes napping since before whose nap is over at
+ * NOW (all of them, without BATCH) go back to RING the same way.
+ *
+ * When every lane given up goes to BATCH, a full fence of our own does
+ * instead of the heavy one (membarrier, which interrupts every CPU: some
+ * microseconds on a VM, once per batch): a sender that missed our idle
+ * store while we missed its tail store has its message looked at after
+ * the nap, which bounds the wait either way. */
+static __attribute__((noinline)) void watch_release(shm_mailbox *m, bool batch, uint64_t now) {
+        uint32_t look[WATCH_MAX + NAP_MAX], n = 0;
+        bool heavy = false;
 
+        for (uint32_t k = 0; k < m->n_nap;) {
+                uint32_t i = m->nap[k];
+                rx_lane *l = &m->lanes[i];
+
+                if (l->st == LANE_NAPPING && batch && now < l->nap_until) {
+                        k++;
+                        continue;
+                }
+                m->nap[k] = m->nap[--m->n_nap];
+                if (l->st != LANE_NAPPING)
+                        continue;       /* stale */
+                l->slow = batch;        /* its nap ran out, not rung for */
+                atomic_store_explicit(&shm__lane(&l->map)->rare.idle, SHM_IDLE_RING, memory_order_relaxed);
+                l->st = LANE_OPEN;
+                look[n++] = i;
+                heavy = true;
+        }
+        for (uint32_t k = 0; k < m->n_watch; k++) {
+                uint32_t i = m->watch[k];
+                rx_lane *l = &m->lanes[i];
+                shm__lane_hdr *h = shm__lane(&l->map);
+
+                if (batch && lane_bursty(l) && m->n_nap < NAP_MAX) {
+                        /* ring_at before idle: a sender that sees BATCH
+                         * reads this ring_at or, stale, a smaller one. */
+                        atomic_store_explicit(&h->rare.ring_at, l->head + lane_batch(l), memory_order_relaxed);
+                        atomic_store_explicit(&h->rare.idle, SHM_IDLE_BATCH, memory_order_release);
+                        l->nap_until = now + SHM_NAP_NS;
+                        l->st = LANE_NAPPING;
+                        m->nap[m->n_nap++] = i;
+                } else {
+                        atomic_store_explicit(&h->rare.idle, SHM_IDLE_RING, memory_order_relaxed);
+                        l->st = LANE_OPEN;
+                        heavy = true;
+                }
+                l->burst = 0;
+                l->released = l->received;
+                l->slow = false;
+                look[n++] = i;
+        }
+        m->n_watch = 0;
         if (n == 0)
                 return;
-        for (uint32_t k = 0; k < n; k++)
-                atomic_store_explicit(&shm__lane(&m->lanes[m->watch[k]].map)->rare.idle, 1, memory_order_relaxed);
-        m->syscalls += (uint64_t) shm__heavy_fence();
-        m->n_watch = 0;
+        if (heavy)
+                m->syscalls += (uint64_t) shm__heavy_fence();
+        else
+                shm__fence();
         for (uint32_t k = 0; k < n; k++) {
-                uint32_t i = m->watch[k], level;
+                uint32_t i = look[k], level;
                 rx_lane *l = &m->lanes[i];
                 int r;
 
                 if (l->st == LANE_CLOSED)
                         continue;
-                l->st = LANE_OPEN;
                 r = lane_peek(l, &level);
                 if (r < 0)
                         lane_garbled(m, l);
                 else if (r > 0) {
+                        /* Here already: taken now, not napped on (a stale
+                         * nap entry is dropped when met). */
                         atomic_store_explicit(&shm__lane(&l->map)->rare.idle, 0, memory_order_relaxed);
                         fifo_push(m, level, i);
                 }
+        }
+}
+
+/* Queues the napping lanes that have a message now.  One whose sender
+ * did not ring although its nap is over (it stays below a batch per nap:
+ * a slower stream) is given up plainly next time; one we merely looked
+ * at early is not. */
+static void nap_poll(shm_mailbox *m) {
+        for (uint32_t k = 0; k < m->n_nap;) {
+                uint32_t i = m->nap[k], level;
+                rx_lane *l = &m->lanes[i];
+                _Atomic uint32_t *idle;
+                int r;
+
+                if (l->st != LANE_NAPPING) {
+                        m->nap[k] = m->nap[--m->n_nap];
+                        continue;
+                }
+                r = lane_peek(l, &level);
+                if (r == 0) {
+                        k++;
+                        continue;
+                }
+                m->nap[k] = m->nap[--m->n_nap];
+                l->st = LANE_OPEN;
+                if (r < 0) {
+                        lane_garbled(m, l);
+                        continue;
+                }
+                idle = &shm__lane(&l->map)->rare.idle;
+                if (atomic_load_explicit(idle, memory_order_relaxed) != 0) {
+                        l->slow = shm_now() >= l->nap_until;
+                        atomic_store_explicit(idle, 0, memory_order_relaxed);
+                }
+                fifo_push(m, level, i);
         }
 }
 
@@ -253,7 +378,7 @@ static void watch_remove(shm_mailbox *m, uint32_t k) {
 
 SHM_HOT void watch_add(shm_mailbox *m, uint32_t i) {
         if (__builtin_expect(m->n_watch == WATCH_MAX, 0))
-                watch_release(m);       /* one fence for all of them */
+                watch_release(m, /* batch= */ false, 0);        /* one fence for all of them */
         m->lanes[i].st = LANE_WATCHED;
         m->watch[m->n_watch++] = i;
 }
@@ -265,6 +390,8 @@ static int lane_activate(shm_mailbox *m, uint32_t i) {
         uint32_t level;
         int r;
 
+        if (l->st == LANE_NAPPING)
+                l->st = LANE_OPEN;      /* rung for: its nap entry is stale now */
         if (l->st != LANE_OPEN)
                 return 0;
         r = lane_peek(l, &level);
@@ -359,6 +486,7 @@ int shm_mailbox_add_lane(shm_mailbox *m, uint32_t index, int lane_fd, int space_
         l->tail = head;
         l->hwm = atomic_load_explicit(&h->cons.hwm, memory_order_relaxed);
         l->received = atomic_load_explicit(&h->cons.received, memory_order_relaxed);
+        l->released = l->received;
         /* Only the message at head can have been taken before us: once it
          * is committed, only our own takes set inflight. */
         l->inflight = atomic_load_explicit(&h->cons.inflight, memory_order_relaxed);
@@ -385,8 +513,14 @@ SHM_HOT unsigned lane_advance(rx_lane *l, uint32_t bytes) {
         l->head += bytes;
         atomic_store_explicit(&h->cons.head, l->head, memory_order_release);
         shm__light_fence();
-        sleeping = atomic_load_explicit(&h->rare.sleeping, memory_order_relaxed);
-        if (__builtin_expect((sleeping & 3) != 0, 0) && shm__sleep_end(&h->rare.sleeping, sleeping)) {
+        /* Acquire: wake_at, stored before the registration, is read after it. */
+        sleeping = atomic_load_explicit(&h->rare.sleeping, memory_order_acquire);
+        /* A sender waiting on the futex is woken once the room it asked
+         * for is free (wake_at: it looks itself after a nap). */
+        if (__builtin_expect((sleeping & 3) != 0, 0) &&
+            ((sleeping & 3) != SHM_SLEEP_FUTEX ||
+             (int64_t) (l->head - atomic_load_explicit(&h->rare.wake_at, memory_order_acquire)) >= 0) &&
+            shm__sleep_end(&h->rare.sleeping, sleeping)) {
                 lane_wake_sender(l, sleeping);
                 return 1;
         }
@@ -544,6 +678,8 @@ SHM_HOT int take(shm_mailbox *m, uint64_t now_ns, shm_envelope *ret_env, void *b
                 bell_drain(m);
         if (m->n_watch > 0)
                 watch_poll(m);
+        if (m->n_nap > 0)
+                nap_poll(m);
         if (m->garbled > 0) {
                 m->garbled--;
                 return -EBADMSG;
@@ -733,7 +869,7 @@ SHM_HOT bool recv_fast(shm_mailbox *m, shm_envelope *ret, void *buf, size_t size
         rx_lane *l;
         uint64_t tail;
 
-        if ((m->levels | m->garbled) != 0 ||
+        if ((m->levels | m->garbled | m->n_nap) != 0 ||
             atomic_load_explicit(&shm__bell(&m->bell)->summary, memory_order_relaxed) != 0)
                 return false;
         if (__builtin_expect(i != NIL, 1))
@@ -753,6 +889,8 @@ SHM_HOT bool recv_fast(shm_mailbox *m, shm_envelope *ret, void *buf, size_t size
         if (tail - l->head > l->map.capacity || (tail & 7) != 0)
                 return false;
         l->tail = tail;
+        if (tail - l->head > l->burst)
+                l->burst = tail - l->head;
         m->n_watch = 0;
         l->st = LANE_QUEUED;
         m->next_lane = i;
@@ -789,9 +927,33 @@ int shm_mailbox_recv(shm_mailbox *m, uint64_t now_ns, shm_envelope *ret_env, voi
 static bool pending(shm_mailbox *m) {
         if (m->n_watch > 0)
                 watch_poll(m);
+        if (m->n_nap > 0)
+                nap_poll(m);
         if (m->levels != 0 || m->next_lane != NIL)
                 return true;
         return atomic_load_explicit(&shm__bell(&m->bell)->summary, memory_order_seq_cst) != 0;
+}
+
+/* Whether a watched lane came in bursts: its receiver is behind, and
+ * spinning for the next message would take a CPU from the senders. */
+static bool watch_bursty(const shm_mailbox *m) {
+        for (uint32_t k = 0; k < m->n_watch; k++)
+                if (lane_bursty(&m->lanes[m->watch[k]]))
+                        return true;
+        return false;
+}
+
+/* How long the receiver may sleep at NOW before a napping lane's nap is
+ * over: UINT64_MAX if none naps. */
+static uint64_t nap_left(const shm_mailbox *m, uint64_t now) {
+        uint64_t left = UINT64_MAX;
+
+        for (uint32_t k = 0; k < m->n_nap; k++) {
+                const rx_lane *l = &m->lanes[m->nap[k]];
+                if (l->st == LANE_NAPPING)
+                        left = l->nap_until <= now ? 0 : l->nap_until - now < left ? l->nap_until - now : left;
+        }
+        return left;
 }
 
 int shm_mailbox_wait(shm_mailbox *m, uint64_t timeout_ns, unsigned spin) {
@@ -801,15 +963,19 @@ int shm_mailbox_wait(shm_mailbox *m, uint64_t timeout_ns, unsigned spin) {
         if (!m)
                 return -EINVAL;
         b = shm__bell(&m->bell);
+        if (watch_bursty(m))
+                spin = 0;
         for (unsigned i = 0; i < spin; i++) {
                 if (pending(m))
                         return 0;
                 shm__relax();
         }
-        watch_release(m);
-        deadline = shm_deadline(timeout_ns);
+        now = shm_now();
+        deadline = timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns;
+        watch_release(m, /* batch= */ true, now);
         for (;;) {
                 uint32_t reg = shm__sleep_begin(&b->sleeping, SHM_SLEEP_FUTEX);
+                uint64_t slice;
 
                 if (pending(m)) {
                         (void) shm__sleep_end(&b->sleeping, reg);
@@ -823,28 +989,51 @@ int shm_mailbox_wait(shm_mailbox *m, uint64_t timeout_ns, unsigned spin) {
                 m->syscalls++;
                 /* In slices: the bell is shared with every sender, and one
                  * that garbles its sleeping word can make the others' wake
-                 * go astray; a slice bounds that to latency. */
-                (void) shm__futex_wait(&b->sleeping, reg, deadline - now < WAIT_SLICE_NS ? deadline - now
-                                                                                          : WAIT_SLICE_NS);
+                 * go astray; a slice bounds that to latency.  And no
+                 * longer than a napping lane's nap. */
+                slice = deadline - now < WAIT_SLICE_NS ? deadline - now : WAIT_SLICE_NS;
+                if (nap_left(m, now) < slice)
+                        slice = nap_left(m, now) > 0 ? nap_left(m, now) : 1;
+                (void) shm__futex_wait(&b->sleeping, reg, slice);
                 (void) shm__sleep_end(&b->sleeping, reg);
                 if (pending(m))
                         return 0;
+                /* Naps that are over: their lanes are rung for again. */
+                now = shm_now();
+                if (nap_left(m, now) == 0) {
+                        watch_release(m, /* batch= */ true, now);
+                        if (pending(m))
+                                return 0;
+                }
         }
 }
 
-int shm_mailbox_arm_fd(shm_mailbox *m) {
+static int arm_fd(shm_mailbox *m, bool batch, uint64_t *ret_max_ns) {
         shm__bell_hdr *b;
+        uint64_t now = batch ? shm_now() : 0;
 
         if (!m || m->event_fd < 0)
                 return -EINVAL;
         b = shm__bell(&m->bell);
-        watch_release(m);
+        watch_release(m, batch, now);
+        if (ret_max_ns)
+                *ret_max_ns = nap_left(m, now);
         m->armed = shm__sleep_begin(&b->sleeping, SHM_SLEEP_FD);
         if (pending(m)) {
                 (void) shm__sleep_end(&b->sleeping, m->armed);
                 return 1;
         }
         return 0;
+}
+
+int shm_mailbox_arm_fd(shm_mailbox *m) {
+        return arm_fd(m, /* batch= */ false, NULL);
+}
+
+int shm_mailbox_arm_fd_nap(shm_mailbox *m, uint64_t *ret_max_ns) {
+        if (!ret_max_ns)
+                return -EINVAL;
+        return arm_fd(m, /* batch= */ true, ret_max_ns);
 }
 
 void shm_mailbox_disarm_fd(shm_mailbox *m) {

@@ -128,6 +128,11 @@ shm_tx *shm_tx_free(shm_tx *t);
  * (reading the receiver's position at intervals) before it sleeps on a
  * futex until the receiver frees enough bytes. */
 int shm_tx_send(shm_tx *t, const shm_envelope *e, const void *payload, shm_full full, uint64_t timeout_ns);
+/* A send whose payload lies in two pieces: its first E->to_len bytes
+ * (an address the receiver takes off) at PREFIX, the other
+ * E->len - E->to_len at PAYLOAD; one record, each piece copied once. */
+int shm_tx_send_prefixed(shm_tx *t, const shm_envelope *e, const void *prefix, const void *payload, shm_full full,
+                         uint64_t timeout_ns);
 /* N messages, published together (one tail store, one wake-up check) as
  * far as they fit; when one does not, what was written is published and
  * FULL decides, as for a send.  Returns how many were sent or dropped
@@ -186,6 +191,10 @@ int shm_mailbox_commit(shm_mailbox *m, uint32_t lane);
 /* take + commit. */
 int shm_mailbox_recv(shm_mailbox *m, uint64_t now_ns, shm_envelope *ret_env, void *buf, size_t size,
                      uint32_t *ret_lane);
+/* The longest a receiver sleeps while a lane's sender was asked to ring
+ * only for a batch (see layout.h): what a message waits at most beyond
+ * the moment it would otherwise have been rung for. */
+#define SHM_NAP_NS (UINT64_C(1) * 1000000)
 /* Waits in the library until a message may be there: spins SPIN rounds
  * first, then sleeps on the bell's futex.  0: look again; -ETIMEDOUT. */
 int shm_mailbox_wait(shm_mailbox *m, uint64_t timeout_ns, unsigned spin);
@@ -193,6 +202,12 @@ int shm_mailbox_wait(shm_mailbox *m, uint64_t timeout_ns, unsigned spin);
  * already there, do not sleep; 0 means poll the eventfd.  disarm() after
  * poll() returned (or timed out) drains the eventfd. */
 int shm_mailbox_arm_fd(shm_mailbox *m);
+/* The same, for a caller that sleeps at most *RET_MAX_NS (set on 0 and
+ * 1) before it disarms and takes again: lanes that came in bursts are
+ * given up in batch mode (their senders ring once a batch waits, see
+ * layout.h), and *RET_MAX_NS is what is left of their nap (at most
+ * SHM_NAP_NS), UINT64_MAX if none naps. */
+int shm_mailbox_arm_fd_nap(shm_mailbox *m, uint64_t *ret_max_ns);
 void shm_mailbox_disarm_fd(shm_mailbox *m);
 int shm_mailbox_lane_stats(shm_mailbox *m, uint32_t lane, shm_lane_stats *ret);
 uint64_t shm_mailbox_syscalls(const shm_mailbox *m);

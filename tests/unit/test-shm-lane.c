@@ -2,7 +2,8 @@
  * where waiting is the point): wrap-around with padding, variable sizes
  * packed densely, backpressure, expiry, priority and fairness, zero-copy,
  * batches, redelivery, waiting with timeouts, the eventfd path under
- * poll(), 1000 lanes, and garbage in the segment. */
+ * poll(), wakes batched for a receiver that is behind, 1000 lanes, and
+ * garbage in the segment. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <poll.h>
@@ -654,6 +655,130 @@ static void expect_garbled(fixture *f, const char *what) {
         assert_true(st.errors >= 1);
 }
 
+static void test_shm_tx_send_prefixed(void **state) {
+        fixture f;
+        char buf[128];
+        uint8_t payload[40];
+        uint64_t dropped = 0;
+
+        (void) state;
+        assert_int_equal(fixture_open(&f, 1, 1024, 128), 0);
+        for (unsigned i = 0; i < sizeof(payload); i++)
+                payload[i] = (uint8_t) i;
+        /* Round after round, past the end of the ring (padding). */
+        for (unsigned i = 0; i < 200; i++) {
+                shm_envelope e = { .type = i, .to_len = 7, .len = 7 + (i % 41) }, got;
+                int r;
+
+                assert_int_equal(shm_tx_send_prefixed(f.tx[0], &e, "ab.cdef", payload, SHM_FULL_FAIL, 0), 0);
+                r = shm_mailbox_recv(f.mb, shm_now(), &got, buf, sizeof(buf), NULL);
+                assert_int_equal(r, (int) e.len);
+                assert_int_equal(got.to_len, 7);
+                assert_int_equal(got.type, i);
+                assert_memory_equal(buf, "ab.cdef", 7);
+                assert_memory_equal(buf + 7, payload, i % 41);
+        }
+        /* No payload at all, and bad arguments. */
+        shm_envelope only = { .type = 1, .to_len = 3, .len = 3 }, bad = { .to_len = 4, .len = 3 };
+        assert_int_equal(shm_tx_send_prefixed(f.tx[0], &only, "a.b", NULL, SHM_FULL_FAIL, 0), 0);
+        assert_int_equal(shm_tx_send_prefixed(f.tx[0], &bad, "a.bc", payload, SHM_FULL_FAIL, 0), -EINVAL);
+        only.len = 3 + 200;
+        assert_int_equal(shm_tx_send_prefixed(f.tx[0], &only, "a.b", payload, SHM_FULL_FAIL, 0), -EMSGSIZE);
+        /* Full: dropped and counted, or refused. */
+        only.len = 3 + 40;
+        while (shm_tx_send_prefixed(f.tx[0], &only, "a.b", payload, SHM_FULL_FAIL, 0) == 0)
+                ;
+        assert_int_equal(shm_tx_send_prefixed(f.tx[0], &only, "a.b", payload, SHM_FULL_FAIL, 0), -EAGAIN);
+        assert_int_equal(shm_tx_send_prefixed(f.tx[0], &only, "a.b", payload, SHM_FULL_DROP, 0), 0);
+        {
+                shm_lane_stats st;
+                assert_int_equal(shm_lane_stats_read(f.lane_fd[0], &st), 0);
+                dropped = st.dropped;
+        }
+        assert_int_equal(dropped, 1);
+        fixture_close(&f);
+}
+
+/* Whether the eventfd was written (and drains it). */
+static bool rung(fixture *f) {
+        struct pollfd pfd = { .fd = f->event_fd, .events = POLLIN };
+        return poll(&pfd, 1, 0) == 1;
+}
+
+static void drain_u64(fixture *f, unsigned n) {
+        for (unsigned k = 0; k < n; k++)
+                (void) recv_u64(f, NULL);
+}
+
+static void test_shm_mailbox_batch_wakes(void **state) {
+        fixture f;
+        uint64_t max = 0;
+        shm_envelope e;
+        uint64_t v;
+        unsigned sent;
+
+        (void) state;
+        /* 64 KiB: a batch is 16 KiB, 1024 records of 16 bytes. */
+        assert_int_equal(fixture_open(&f, 1, 65536, 64), 0);
+
+        /* Not a burst: given up plainly, rung at the next message. */
+        assert_int_equal(send_u64(f.tx[0], 1, 0, SHM_FULL_FAIL, 0), 0);
+        drain_u64(&f, 1);
+        assert_int_equal(shm_mailbox_arm_fd_nap(f.mb, &max), 0);
+        assert_true(max == UINT64_MAX);
+        assert_int_equal(send_u64(f.tx[0], 2, 0, SHM_FULL_FAIL, 0), 0);
+        assert_true(rung(&f));
+        shm_mailbox_disarm_fd(f.mb);
+        drain_u64(&f, 1);
+
+        /* A burst: the receiver was behind.  Given up in batch mode, its
+         * sender rings only once a batch waits, and the receiver is told
+         * to look again within a nap. */
+        for (sent = 0; sent < 200; sent++)
+                assert_int_equal(send_u64(f.tx[0], sent, 0, SHM_FULL_FAIL, 0), 0);
+        drain_u64(&f, 200);
+        assert_int_equal(shm_mailbox_arm_fd_nap(f.mb, &max), 0);
+        assert_true(max > 0 && max <= SHM_NAP_NS);
+        for (sent = 0; sent < 1023; sent++)
+                assert_int_equal(send_u64(f.tx[0], sent, 0, SHM_FULL_FAIL, 0), 0);
+        assert_false(rung(&f));
+        assert_int_equal(send_u64(f.tx[0], sent++, 0, SHM_FULL_FAIL, 0), 0);
+        assert_true(rung(&f));
+        shm_mailbox_disarm_fd(f.mb);
+        drain_u64(&f, sent);
+
+        /* Unrung past its nap: the receiver finds the message itself, and
+         * gives the lane up plainly next time. */
+        assert_int_equal(shm_mailbox_arm_fd_nap(f.mb, &max), 0);
+        assert_true(max <= SHM_NAP_NS);
+        assert_int_equal(send_u64(f.tx[0], 7, 0, SHM_FULL_FAIL, 0), 0);
+        assert_false(rung(&f));
+        {
+                struct timespec ts = { .tv_nsec = 2 * (long) SHM_NAP_NS };
+                nanosleep(&ts, NULL);
+        }
+        shm_mailbox_disarm_fd(f.mb);
+        assert_int_equal(shm_mailbox_recv(f.mb, shm_now(), &e, &v, sizeof(v), NULL), 8);
+        assert_int_equal(v, 7);
+        assert_int_equal(shm_mailbox_arm_fd_nap(f.mb, &max), 0);
+        assert_true(max == UINT64_MAX);
+        assert_int_equal(send_u64(f.tx[0], 8, 0, SHM_FULL_FAIL, 0), 0);
+        assert_true(rung(&f));
+        shm_mailbox_disarm_fd(f.mb);
+        drain_u64(&f, 1);
+
+        /* shm_mailbox_arm_fd(): never a batch, whatever came before. */
+        for (sent = 0; sent < 200; sent++)
+                assert_int_equal(send_u64(f.tx[0], sent, 0, SHM_FULL_FAIL, 0), 0);
+        drain_u64(&f, 200);
+        assert_int_equal(shm_mailbox_arm_fd(f.mb), 0);
+        assert_int_equal(send_u64(f.tx[0], 9, 0, SHM_FULL_FAIL, 0), 0);
+        assert_true(rung(&f));
+        shm_mailbox_disarm_fd(f.mb);
+        drain_u64(&f, 1);
+        fixture_close(&f);
+}
+
 static void test_shm_mailbox_garbage_is_an_error_not_a_crash(void **state) {
         fixture f;
         shm__lane_hdr *h;
@@ -751,6 +876,8 @@ int main(void) {
                 cmocka_unit_test(test_shm_tx_block_woken_by_receiver),
                 cmocka_unit_test(test_shm_mailbox_eventfd_under_poll),
                 cmocka_unit_test(test_shm_tx_space_fd_under_poll),
+                cmocka_unit_test(test_shm_tx_send_prefixed),
+                cmocka_unit_test(test_shm_mailbox_batch_wakes),
                 cmocka_unit_test(test_shm_mailbox_garbage_is_an_error_not_a_crash),
                 cmocka_unit_test(test_shm_lane_memory_is_its_capacity),
         };
