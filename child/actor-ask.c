@@ -236,7 +236,6 @@ void act__asks_down(airsup_sys *s, uint64_t mref, uint32_t code) {
 
 void act__asks_free(airsup_sys *s) {
         free(s->mons);
-        act__watch_free(s);
         s->mons = NULL;
         s->mons_n = s->mons_cap = 0;
         free(s->asks);

@@ -406,8 +406,8 @@ static unsigned lanes_run(airsup_sys *s) {
                 if (s->m_lane.flags & AIRSUP_MSG_REPLY)
                         lane_reply(s, (size_t) r);
                 else if (s->m_lane.type == AIRSUP_TYPE_MONITOR_ACTOR && to_len > 0 && to_len <= (uint32_t) r)
-                        act__watch_add(s, &s->m_lane, s->rxbuf, to_len, (const uint8_t *) s->rxbuf + to_len,
-                                       (size_t) r - to_len);
+                        act__watch_add(s, &s->m_lane, act__find_name(s, s->rxbuf, to_len),
+                                       (const uint8_t *) s->rxbuf + to_len, (size_t) r - to_len);
                 else if (s->m_lane.type >= AIRSUP_TYPE_RESERVED) {
                         /* A DOWN for one of our actor monitors is kept,
                          * and given from the stash like airsupd's. */

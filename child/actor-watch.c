@@ -19,15 +19,12 @@ struct act_watch {
         char watcher[AIRSUP_NAME_MAX];
 };
 
-void act__watch_add(airsup_sys *s, const airsup_msg *m, const char *name, size_t name_len, const void *data,
-                    size_t len) {
+void act__watch_add(airsup_sys *s, const airsup_msg *m, uint32_t i, const void *data, size_t len) {
         uint64_t ref;
-        uint32_t i;
 
         if (len != sizeof(ref) || !s->a)
                 return;
         memcpy(&ref, data, sizeof(ref));
-        i = act__find_name(s, name, name_len);
         if (i == ACT_NONE || act_at(s, i)->kind != ACT_K_ACTOR) {
                 (void) airsup__send_down(s->a, m->sender, ref, AIRSUP_DOWN_NOPROC, 0);
                 return;

@@ -328,6 +328,7 @@ EXPORT airsup_sys *airsup_sys_free(airsup_sys *s) {
         act__pub_free(s);
         act__asks_free(s);
         act__subs_free(s);
+        act__watch_free(s);
         act__timers_free(s);
         act__msgs_free(s);
         for (uint32_t c = 0; c < s->n_chunks; c++)

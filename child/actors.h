@@ -335,13 +335,12 @@ void act__dead(airsup_sys *s, uint32_t lane, uint32_t type, const void *data, si
                size_t addr_len, int reason);
 
 /* actor-watch.c: monitors of this system's actors by other instances
- * (airsup(3), MONITORS).  A MONITOR_ACTOR that came on a lane (M, its
- * address NAME of NAME_LEN bytes, the monitor's ref in DATA): kept, or
- * answered with a NOPROC when there is no such actor (status -ENOSPC:
- * ACT_WATCH_MAX watchers already). */
+ * (airsup(3), MONITORS).  A MONITOR_ACTOR that came on a lane (M, to the
+ * actor at I, ACT_NONE for no such actor, the monitor's ref in DATA):
+ * kept, or answered with a NOPROC when there is no such actor (status
+ * -ENOSPC: ACT_WATCH_MAX watchers already). */
 #define ACT_WATCH_MAX 4096
-void act__watch_add(airsup_sys *s, const airsup_msg *m, const char *name, size_t name_len, const void *data,
-                    size_t len);
+void act__watch_add(airsup_sys *s, const airsup_msg *m, uint32_t i, const void *data, size_t len);
 /* Actor I ends for good (REASON 0: stopped or done): its watchers are
  * told. */
 void act__watch_down(airsup_sys *s, uint32_t i, int reason);

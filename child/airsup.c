@@ -642,59 +642,76 @@ bool airsup__monitor_take(airsup *a, uint64_t ref) {
         return false;
 }
 
-int airsup__monitor_ref(airsup *a, const char *name, uint64_t ref) {
-        chan_record q;
-        int r;
+/* ---- monitors: what airsupd and the lanes say (the calls that make
+ * them are monitor-actor.c's) ---- */
 
-        if (a->n_monitors == a->cap_monitors) {
-                size_t cap = a->cap_monitors ? a->cap_monitors * 2 : 8;
-                uint64_t *n = reallocarray(a->monitors, cap, sizeof(*n));
-                if (!n)
-                        return -ENOMEM;
-                a->monitors = n;
-                a->cap_monitors = cap;
-        }
-        /* Listed before the ask: its DOWN may come before its DONE. */
-        a->monitors[a->n_monitors++] = ref;
-        chan_init(&q, CHAN_MONITOR);
-        q.monitor.ref = ref;
-        memcpy(q.monitor.name, name, strlen(name));
-        r = airsup__call(a, &q);
-        if (r < 0)
-                (void) airsup__monitor_take(a, ref);
-        return r;
+void airsup__request_down(airsup *a, uint64_t ref, uint32_t code) {
+        /* The lane owners' monitors are few; a DOWN is rare. */
+        for (airsup_dest *d = a->dests; d; d = d->next)
+                if (d->mon_ref == ref)
+                        d->mon_ref = 0;
+        if (a->req_mon == ref)
+                a->req_down = airsup__down_error(code);
 }
 
-EXPORT int airsup_monitor(airsup *a, const char *name, uint64_t *ret_ref) {
-        uint64_t ref;
-        int r;
+static void amon_drop(airsup *a, size_t k) {
+        a->amons[k] = a->amons[--a->n_amons];
+}
 
-        if (!a || !name || strnlen(name, CHAN_NAME_MAX) >= CHAN_NAME_MAX)
-                return -EINVAL;
-        /* An actor in another instance: it and its process both watched. */
-        if (strchr(name, '/')) {
-                char group[ACTOR_NAME_MAX], actor[ACTOR_NAME_MAX];
-                if (actor_addr_split(name, group, actor) < 0 || !actor[0])
-                        return -EINVAL;
-                return airsup__monitor_actor(a, name, ret_ref);
-        }
-        if (!chan_name_valid(name) && !chan_actor_name_valid(name))
-                return -EINVAL;
-        ref = ++a->next_monitor;
-        r = airsup__monitor_ref(a, name, ref);
+bool airsup__amon_take(airsup *a, uint64_t ref, char name[AIRSUP_NAME_MAX]) {
+        for (size_t k = 0; k < a->n_amons; k++)
+                if (a->amons[k].ref == ref) {
+                        memcpy(name, a->amons[k].name, AIRSUP_NAME_MAX);
+                        amon_drop(a, k);
+                        return true;
+                }
+        return false;
+}
+
+int airsup__send_down(airsup *a, const char *watcher, uint64_t ref, uint32_t code, int32_t status) {
+        airsup_send_opts o = { .full = AIRSUP_FAIL };
+        airsup_down d = { .ref = ref, .code = code, .status = status };
+        airsup_dest *dest;
+        int r = airsup__lookup_group(a, watcher, UINT64_C(5) * 1000000000, &dest);
+
         if (r < 0)
                 return r;
-        if (ret_ref)
-                *ret_ref = ref;
-        return 0;
+        return airsup_send(dest, AIRSUP_TYPE_DOWN, &d, sizeof(d), &o);
 }
 
-EXPORT int airsup_demonitor(airsup *a, uint64_t ref) {
-        if (!a || ref == 0)
-                return -EINVAL;
-        /* airsupd's entry stays until the target goes down; its DOWN is
-         * then dropped here. */
-        return airsup__monitor_take(a, ref) ? 0 : -ENOENT;
+void airsup__lane_reserved(airsup *a, const airsup_msg *m, const void *buf, size_t len, uint32_t to_len) {
+        airsup_down d;
+
+        if (m->type == AIRSUP_TYPE_MONITOR_ACTOR && len == to_len + sizeof(uint64_t)) {
+                uint64_t ref;
+                /* A process that reads its own messages runs no actors. */
+                memcpy(&ref, (const uint8_t *) buf + to_len, sizeof(ref));
+                (void) airsup__send_down(a, m->sender, ref, AIRSUP_DOWN_NOPROC, 0);
+                return;
+        }
+        if (m->type != AIRSUP_TYPE_DOWN || to_len != 0 || len != sizeof(d)) {
+                a->forged_downs++;
+                return;
+        }
+        memcpy(&d, buf, sizeof(d));
+        for (size_t k = 0; k < a->n_amons; k++)
+                if (a->amons[k].ref == d.ref && strcmp(a->amons[k].instance, m->sender) == 0) {
+                        airsup_down out = { .ref = d.ref, .status = d.status };
+                        airsup_msg dm = { .type = AIRSUP_TYPE_DOWN, .len = sizeof(out) };
+
+                        out.code = d.code >= AIRSUP_DOWN_EXITED && d.code <= AIRSUP_DOWN_NOPROC ? d.code
+                                                                                                : AIRSUP_DOWN_EXITED;
+                        memcpy(out.name, a->amons[k].name, sizeof(out.name));
+                        memcpy(dm.sender, a->amons[k].instance, sizeof(dm.sender));
+                        amon_drop(a, k);
+                        /* airsupd's DOWN for the instance, if it comes,
+                         * is dropped: this one is the monitor's. */
+                        if (!airsup__monitor_take(a, d.ref))
+                                return;         /* demonitored meanwhile */
+                        (void) airsup__stash_push(a, &dm, &out, sizeof(out));
+                        return;
+                }
+        a->forged_downs++;
 }
 
 EXPORT int airsup_register(airsup *a, const char *name) {
@@ -735,29 +752,6 @@ EXPORT const char *airsup_dest_name(const airsup_dest *d) {
         return d ? d->subject ?: d->peer : NULL;
 }
 
-EXPORT int airsup_lookup_subject(airsup *a, const char *subject, airsup_dest **ret) {
-        airsup_dest *d;
-
-        if (!a || !subject || !ret || !subject_valid(subject, false))
-                return -EINVAL;
-        for (d = a->dests; d; d = d->next)
-                if (d->subject && strcmp(d->subject, subject) == 0) {
-                        *ret = d;
-                        return 0;
-                }
-        d = calloc(1, sizeof(*d));
-        if (!d || !(d->subject = strdup(subject))) {
-                free(d);
-                return -ENOMEM;
-        }
-        d->a = a;
-        d->space_fd = -EBADF;
-        /* No name: no lookup of a group or a name finds it. */
-        d->next = a->dests;
-        a->dests = d;
-        *ret = d;
-        return 0;
-}
 
 EXPORT int airsup_dest_fd(const airsup_dest *d) {
         if (!d)
@@ -816,11 +810,9 @@ EXPORT int airsup_send(airsup_dest *d, uint32_t type, const void *payload, size_
 
         if (!d || (len > 0 && !payload))
                 return -EINVAL;
-        /* A subject: published, to whoever subscribes. */
-        if (d->subject) {
-                r = airsup_publish(d->a, d->subject, type, payload, len, opts);
-                return r < 0 ? r : 0;
-        }
+        /* A subject: published, to whoever subscribes (publish.c). */
+        if (d->subject)
+                return d->publish(d, type, payload, len, opts);
         if (d->members) {
                 /* A routed pool: every instance, or the one picked. */
                 if (d->route == CHAN_ROUTE_BROADCAST) {

@@ -39,6 +39,8 @@ struct airsup_dest {
         bool monitored;                 /* airsup_dest_monitor(): its requests end at a DOWN */
         uint64_t mon_ref;               /* a lane owner's: the monitor on its instance, 0 none or DOWN came */
         char *subject;                  /* airsup_lookup_subject(): a send publishes to it; NULL otherwise */
+        int (*publish)(airsup_dest *d, uint32_t type, const void *payload, size_t len,
+                       const airsup_send_opts *opts);  /* publish.c's, for a subject's airsup_send() */
 };
 
 /* A destination that picks one of GROUP's N instances (GROUP[0..N-1])
@@ -57,6 +59,13 @@ typedef struct airsup_stash {
         airsup_msg m;
         /* the payload follows */
 } airsup_stash;
+
+/* An actor monitor (monitor-actor.c makes it, airsup.c gives its DOWN). */
+struct airsup_amon {
+        uint64_t ref;
+        char instance[AIRSUP_NAME_MAX];         /* the actor's, as airsupd names it */
+        char name[AIRSUP_NAME_MAX];             /* as asked, "INSTANCE/ACTOR" */
+};
 
 struct airsup {
         int chan;                       /* ours: AIRSUP_FD */

@@ -17,18 +17,11 @@
 #include <string.h>
 
 #include "child/lib.h"
+#include "common/actor-addr.h"
+
+#define EXPORT __attribute__((visibility("default")))
 
 #define SEC UINT64_C(1000000000)
-
-struct airsup_amon {
-        uint64_t ref;
-        char instance[AIRSUP_NAME_MAX];         /* the actor's, as airsupd names it */
-        char name[AIRSUP_NAME_MAX];             /* as asked, "INSTANCE/ACTOR" */
-};
-
-static void amon_drop(airsup *a, size_t k) {
-        a->amons[k] = a->amons[--a->n_amons];
-}
 
 int airsup__monitor_actor(airsup *a, const char *name, uint64_t *ret_ref) {
         airsup_send_opts o = { .full = AIRSUP_BLOCK, .timeout_ns = SEC };
@@ -78,58 +71,58 @@ int airsup__monitor_actor(airsup *a, const char *name, uint64_t *ret_ref) {
         return 0;
 }
 
-bool airsup__amon_take(airsup *a, uint64_t ref, char name[AIRSUP_NAME_MAX]) {
-        for (size_t k = 0; k < a->n_amons; k++)
-                if (a->amons[k].ref == ref) {
-                        memcpy(name, a->amons[k].name, AIRSUP_NAME_MAX);
-                        amon_drop(a, k);
-                        return true;
-                }
-        return false;
+int airsup__monitor_ref(airsup *a, const char *name, uint64_t ref) {
+        chan_record q;
+        int r;
+
+        if (a->n_monitors == a->cap_monitors) {
+                size_t cap = a->cap_monitors ? a->cap_monitors * 2 : 8;
+                uint64_t *n = reallocarray(a->monitors, cap, sizeof(*n));
+                if (!n)
+                        return -ENOMEM;
+                a->monitors = n;
+                a->cap_monitors = cap;
+        }
+        /* Listed before the ask: its DOWN may come before its DONE. */
+        a->monitors[a->n_monitors++] = ref;
+        chan_init(&q, CHAN_MONITOR);
+        q.monitor.ref = ref;
+        memcpy(q.monitor.name, name, strlen(name));
+        r = airsup__call(a, &q);
+        if (r < 0)
+                (void) airsup__monitor_take(a, ref);
+        return r;
 }
 
-int airsup__send_down(airsup *a, const char *watcher, uint64_t ref, uint32_t code, int32_t status) {
-        airsup_send_opts o = { .full = AIRSUP_FAIL };
-        airsup_down d = { .ref = ref, .code = code, .status = status };
-        airsup_dest *dest;
-        int r = airsup__lookup_group(a, watcher, 5 * SEC, &dest);
+EXPORT int airsup_monitor(airsup *a, const char *name, uint64_t *ret_ref) {
+        uint64_t ref;
+        int r;
 
+        if (!a || !name || strnlen(name, CHAN_NAME_MAX) >= CHAN_NAME_MAX)
+                return -EINVAL;
+        /* An actor in another instance: it and its process both watched. */
+        if (strchr(name, '/')) {
+                char group[ACTOR_NAME_MAX], actor[ACTOR_NAME_MAX];
+                if (actor_addr_split(name, group, actor) < 0 || !actor[0])
+                        return -EINVAL;
+                return airsup__monitor_actor(a, name, ret_ref);
+        }
+        if (!chan_name_valid(name) && !chan_actor_name_valid(name))
+                return -EINVAL;
+        ref = ++a->next_monitor;
+        r = airsup__monitor_ref(a, name, ref);
         if (r < 0)
                 return r;
-        return airsup_send(dest, AIRSUP_TYPE_DOWN, &d, sizeof(d), &o);
+        if (ret_ref)
+                *ret_ref = ref;
+        return 0;
 }
 
-void airsup__lane_reserved(airsup *a, const airsup_msg *m, const void *buf, size_t len, uint32_t to_len) {
-        airsup_down d;
-
-        if (m->type == AIRSUP_TYPE_MONITOR_ACTOR && len == to_len + sizeof(uint64_t)) {
-                uint64_t ref;
-                /* A process that reads its own messages runs no actors. */
-                memcpy(&ref, (const uint8_t *) buf + to_len, sizeof(ref));
-                (void) airsup__send_down(a, m->sender, ref, AIRSUP_DOWN_NOPROC, 0);
-                return;
-        }
-        if (m->type != AIRSUP_TYPE_DOWN || to_len != 0 || len != sizeof(d)) {
-                a->forged_downs++;
-                return;
-        }
-        memcpy(&d, buf, sizeof(d));
-        for (size_t k = 0; k < a->n_amons; k++)
-                if (a->amons[k].ref == d.ref && strcmp(a->amons[k].instance, m->sender) == 0) {
-                        airsup_down out = { .ref = d.ref, .status = d.status };
-                        airsup_msg dm = { .type = AIRSUP_TYPE_DOWN, .len = sizeof(out) };
-
-                        out.code = d.code >= AIRSUP_DOWN_EXITED && d.code <= AIRSUP_DOWN_NOPROC ? d.code
-                                                                                                : AIRSUP_DOWN_EXITED;
-                        memcpy(out.name, a->amons[k].name, sizeof(out.name));
-                        memcpy(dm.sender, a->amons[k].instance, sizeof(dm.sender));
-                        amon_drop(a, k);
-                        /* airsupd's DOWN for the instance, if it comes,
-                         * is dropped: this one is the monitor's. */
-                        if (!airsup__monitor_take(a, d.ref))
-                                return;         /* demonitored meanwhile */
-                        (void) airsup__stash_push(a, &dm, &out, sizeof(out));
-                        return;
-                }
-        a->forged_downs++;
+EXPORT int airsup_demonitor(airsup *a, uint64_t ref) {
+        if (!a || ref == 0)
+                return -EINVAL;
+        /* airsupd's entry stays until the target goes down; its DOWN is
+         * then dropped here. */
+        return airsup__monitor_take(a, ref) ? 0 : -ENOENT;
 }
+

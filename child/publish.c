@@ -234,3 +234,36 @@ EXPORT int airsup_publish(airsup *a, const char *subject, uint32_t type, const v
         /* Reached some: how many; none and an error: the error. */
         return reached > 0 || first == 0 ? (int) reached : first;
 }
+
+/* airsup_send() to a subject destination: a publish, 0 even if nobody
+ * subscribes. */
+static int subject_send(airsup_dest *d, uint32_t type, const void *payload, size_t len, const airsup_send_opts *opts) {
+        int r = airsup_publish(d->a, d->subject, type, payload, len, opts);
+
+        return r < 0 ? r : 0;
+}
+
+EXPORT int airsup_lookup_subject(airsup *a, const char *subject, airsup_dest **ret) {
+        airsup_dest *d;
+
+        if (!a || !subject || !ret || !subject_valid(subject, false))
+                return -EINVAL;
+        for (d = a->dests; d; d = d->next)
+                if (d->subject && strcmp(d->subject, subject) == 0) {
+                        *ret = d;
+                        return 0;
+                }
+        d = calloc(1, sizeof(*d));
+        if (!d || !(d->subject = strdup(subject))) {
+                free(d);
+                return -ENOMEM;
+        }
+        d->a = a;
+        d->space_fd = -EBADF;
+        d->publish = subject_send;
+        /* No name: no lookup of a group or a name finds it. */
+        d->next = a->dests;
+        a->dests = d;
+        *ret = d;
+        return 0;
+}

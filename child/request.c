@@ -99,15 +99,6 @@ int airsup__dest_watch(airsup *a, airsup_dest *d, uint64_t *ret_ref) {
         return 0;
 }
 
-void airsup__request_down(airsup *a, uint64_t ref, uint32_t code) {
-        /* The lane owners' monitors are few; a DOWN is rare. */
-        for (airsup_dest *d = a->dests; d; d = d->next)
-                if (d->mon_ref == ref)
-                        d->mon_ref = 0;
-        if (a->req_mon == ref)
-                a->req_down = airsup__down_error(code);
-}
-
 /* The reply to the request CORR sent to D, as airsup_request() says. */
 static int request_wait(airsup *a, airsup_dest *d, uint64_t corr, void *reply, size_t size, uint64_t timeout_ns,
                         airsup_msg *ret_m);

@@ -78,6 +78,11 @@ struct control_wait {
         char *name;
         pid_t *before;                  /* restart: the pids running when asked */
         size_t n_before;
+        /* start, restart: each process's incarnation when asked, in the
+         * walk's order: one that has run since and ended for good (a
+         * temporary group's quick exit) is done too. */
+        unsigned *incs;
+        size_t n_incs;
 };
 
 static const struct {
@@ -98,6 +103,8 @@ typedef struct wait_walk {
         const control_wait *w;
         size_t n_pids;                  /* restart: the pids recorded (before == NULL: counted only) */
         pid_t *pids;
+        size_t idx;                     /* the process being looked at, in the walk's order */
+        unsigned *incs;                 /* recording the incarnations (NULL: counted only) */
         bool done;
         bool failed;                    /* a process below gave up */
 } wait_walk;
@@ -111,19 +118,30 @@ static bool pid_in(pid_t pid, const pid_t *set, size_t n) {
 
 /* Whether P is where W wants it; an instance held down by the operator
  * stays down through a start or restart of its supervisor. */
-static bool wait_proc_done(const control_wait *w, const sup_node *n, const sup_proc *p) {
+static bool wait_proc_done(const control_wait *w, const sup_node *n, const sup_proc *p, size_t idx) {
         if (w->kind == WAIT_STOP)
                 return p->state == PROC_STOPPED || p->state == PROC_EXITED || p->state == PROC_FAILED;
         if ((n->held || p->held) && p->state == PROC_STOPPED)
+                return true;
+        /* Started since, and ended for good already. */
+        if (p->state == PROC_EXITED && idx < w->n_incs && p->incarnation > w->incs[idx])
                 return true;
         return p->state == PROC_READY && (w->kind != WAIT_RESTART || !pid_in(p->pid, w->before, w->n_before));
 }
 
 static void walk_proc(wait_walk *k, const sup_node *n, const sup_proc *p) {
+        size_t idx = k->idx++;
+
         if (k->w) {
-                k->done = k->done && wait_proc_done(k->w, n, p);
+                k->done = k->done && wait_proc_done(k->w, n, p, idx);
                 k->failed = k->failed || (p->state == PROC_FAILED && !n->held && !p->held);
-        } else if (query_proc_running(p) && p->pid > 0) {
+                return;
+        }
+        if (k->incs) {
+                k->incs[idx] = p->incarnation;
+                return;
+        }
+        if (query_proc_running(p) && p->pid > 0) {
                 if (k->pids)
                         k->pids[k->n_pids] = p->pid;
                 k->n_pids++;
@@ -157,6 +175,29 @@ static int running_pids(const sup_node *n, const sup_proc *p, pid_t **ret, size_
         }
         *ret = k.pids;
         *ret_n = k.n_pids;
+        return 0;
+}
+
+/* Every process's incarnation below N (or P), in the walk's order. */
+static int incarnations(const sup_node *n, const sup_proc *p, unsigned **ret, size_t *ret_n) {
+        wait_walk k = {};
+
+        for (unsigned pass = 0; pass < 2; pass++) {
+                if (pass == 1) {
+                        if (k.idx == 0)
+                                break;
+                        k.incs = calloc(k.idx, sizeof(unsigned));
+                        if (!k.incs)
+                                return -ENOMEM;
+                        k.idx = 0;
+                }
+                if (n)
+                        walk_node(&k, n);
+                else
+                        walk_proc(&k, p->group, p);
+        }
+        *ret = k.incs;
+        *ret_n = k.idx;
         return 0;
 }
 
@@ -197,6 +238,7 @@ static control_wait *wait_free(control_wait *w) {
         sd_bus_message_unref(w->msg);
         free(w->name);
         free(w->before);
+        free(w->incs);
         free(w);
         return next;
 }
@@ -278,6 +320,11 @@ int method_verb(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
                 w->kind = verbs[v].kind;
                 if (w->kind == WAIT_RESTART) {
                         r = running_pids(n, p, &w->before, &w->n_before);
+                        if (r < 0)
+                                return r;
+                }
+                if (w->kind != WAIT_STOP) {
+                        r = incarnations(n, p, &w->incs, &w->n_incs);
                         if (r < 0)
                                 return r;
                 }

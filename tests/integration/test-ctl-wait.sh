@@ -3,7 +3,9 @@
 # only once its pid is dead; restart of a group that notifies READY=1
 # 0.5 s after it starts returns with the new pid ready; --no-block returns
 # while the stop goes on; a start of a supervisor that gives up returns 1
-# once it has (not after --timeout); --timeout still bounds the wait.
+# once it has (not after --timeout); --timeout still bounds the wait; a
+# restart or start of a temporary group that ends at once returns when it
+# has run and ended.
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 . "$(dirname "$0")/lib.sh"
 command -v systemd-notify >/dev/null || fail "systemd-notify is not installed (mk/deps.sh test)"
@@ -30,6 +32,9 @@ restart = temporary
 parent = weak
 command = sh -c 'exit 3'
 ready = notify
+[group:quick]
+command = sh -c 'echo $$ >>quick.runs'
+restart = temporary
 CONF
 start_airsupd wait.conf
 wait_log 'ready late'
@@ -91,6 +96,14 @@ ctl --timeout=0.3 stop slow 2>err; rc=$?
 grep -q 'not done after 0.3 s' err || fail "stop past --timeout says: $(cat err)"
 kill -CONT "$pid"
 wait_gone "$pid"
+
+# A temporary group that ends at once: its restart and its start return
+# once it ran again and ended for good (exit 0), not at --timeout.
+wait_until 10 test -s quick.runs || fail "quick never ran"
+ctl --timeout=20 restart quick || fail "restart of a group that ends at once: exit $?"
+[ "$(wc -l <quick.runs)" -eq 2 ] || fail "quick ran $(wc -l <quick.runs) times after its restart"
+ctl --timeout=20 start quick || fail "start of a group that ends at once: exit $?"
+[ "$(wc -l <quick.runs)" -eq 3 ] || fail "quick ran $(wc -l <quick.runs) times after its start"
 
 sanitizer_clean
 kill -TERM "$AIRSUPD_PID"
