@@ -10,10 +10,11 @@
  *     stream and a consumer acknowledging each, against export_jetstream
  *     and import_jetstream;
  *   - the round trip's p50: raw natsConnection_Request() to a raw
- *     responder, against A's group publishing to bench.ping.x through
- *     both bridges to B's group, which publishes the answer to
- *     bench.pong.x back through both (airsup has no request across hosts
- *     yet: two publishes, one each way);
+ *     responder, against a group on A asking bench.rtt with
+ *     airsup_request() (airsup_lookup_subject): A's bridge (export =
+ *     bench.rtt) sends it as a NATS request, B's bridge (import =
+ *     bench.rtt) publishes it locally, a group on B answers it with
+ *     airsup_reply(), and the reply comes back the same way;
  *   - the soak: JetStream mode while A's bridge is SIGKILLed every 200 ms
  *     and a publisher sends numbered messages: distinct numbers received
  *     against sent (lost), duplicates, kills.
@@ -219,10 +220,10 @@ _Noreturn static void role_pub(const char *dir, double window) {
         idle();
 }
 
-/* On host B (subscribe = bench.ping.>): each ping back to bench.pong.x. */
-_Noreturn static void role_pong(void) {
+/* On host B (subscribe = bench.rtt): each request, coming through B's
+ * bridge from NATS, answered with its own 64 bytes. */
+_Noreturn static void role_responder(void) {
         airsup *a = attach();
-        airsup_send_opts o = { .full = AIRSUP_BLOCK, .timeout_ns = SEC_NS };
         uint8_t buf[MSG + 256];
         airsup_msg m;
 
@@ -231,59 +232,46 @@ _Noreturn static void role_pong(void) {
                 int r = airsup_recv(a, &m, buf, sizeof(buf), UINT64_MAX);
                 if (r < 0)
                         continue;
+                if (m.correlation != 0)
+                        (void) airsup_reply(a, &m, /* type= */ 2, buf, (size_t) r);
                 (void) airsup_commit(a, &m);
-                (void) airsup_publish(a, "bench.pong.x", 1, buf, (size_t) r, &o);
         }
 }
 
-/* The answer to ping SEQ within TIMEOUT_NS: whether it came (older ones
- * are passed over). */
-static bool pong_wait(airsup *a, uint64_t seq, uint64_t timeout_ns) {
-        int64_t end = bench_mono_ns() + (int64_t) timeout_ns;
-        uint8_t buf[MSG + 256];
-        airsup_msg m;
-
-        for (;;) {
-                int64_t left = end - bench_mono_ns();
-                int r;
-
-                if (left <= 0)
-                        return false;
-                r = airsup_recv(a, &m, buf, sizeof(buf), (uint64_t) left);
-                if (r < 0)
-                        continue;
-                (void) airsup_commit(a, &m);
-                if (r >= 16 && msg_seq(buf) == seq)
-                        return true;
-        }
-}
-
-/* On host A (subscribe = bench.pong.>): N timed pings (a tenth more
- * first), each the time from airsup_publish() to bench.ping.x to its
- * answer's airsup_recv(); "p50_ns lost" to DIR/rtt. */
-_Noreturn static void role_ping(const char *dir, size_t n) {
+/* On host A: N timed requests to bench.rtt (a tenth more first), each
+ * the time of one airsup_request() through A's bridge, NATS and B's
+ * bridge to B's responder and back; "p50_ns lost" to DIR/rtt, lost
+ * being requests not answered within 2 s. */
+_Noreturn static void role_requester(const char *dir, size_t n) {
         airsup *a = attach();
-        airsup_send_opts o = { .full = AIRSUP_BLOCK, .timeout_ns = SEC_NS };
         size_t warm = n / 10;
         uint64_t *lat = calloc(n, sizeof(uint64_t)), seq = 0, lost = 0;
         int64_t end = bench_mono_ns() + 60 * (int64_t) SEC_NS;
-        uint8_t buf[MSG];
+        uint8_t buf[MSG], reply[MSG + 256];
+        airsup_dest *d;
         char text[64];
 
-        if (!lat)
+        if (!lat || airsup_lookup_subject(a, "bench.rtt", &d) < 0)
                 _exit(3);
         (void) airsup_ready(a);
-        /* Until the way there and back is up (core NATS drops meanwhile). */
-        do {
+        /* Until the way there and back is up: A's bridge subscribed (else
+         * -ENOENT at once), B's bridge and responder too (else no answer). */
+        for (;;) {
                 msg_fill(buf, M_HELLO, ++seq);
-                (void) airsup_publish(a, "bench.ping.x", 1, buf, MSG, &o);
+                if (airsup_request(a, d, /* type= */ 1, buf, MSG, reply, sizeof(reply), 100 * 1000000ull, NULL) ==
+                    MSG)
+                        break;
                 if (bench_mono_ns() > end)
                         _exit(2);
-        } while (!pong_wait(a, seq, 100 * 1000000ull));
+                bench_nap_ms(10);
+        }
         for (size_t i = 0; i < n + warm;) {
                 int64_t t0 = bench_mono_ns();
+                int r;
+
                 msg_fill(buf, M_DATA, ++seq);
-                if (airsup_publish(a, "bench.ping.x", 1, buf, MSG, &o) <= 0 || !pong_wait(a, seq, 2 * SEC_NS)) {
+                r = airsup_request(a, d, /* type= */ 1, buf, MSG, reply, sizeof(reply), 2 * SEC_NS, NULL);
+                if (r != MSG || msg_seq(reply) != seq) {
                         lost++;
                         continue;
                 }
@@ -510,21 +498,23 @@ out:
         return fl;
 }
 
-/* Round trips through both bridges (core): A's ping, B's pong. */
+/* Requests across hosts (core): A's requester to bench.rtt, exported by
+ * A's bridge as NATS requests, imported by B's bridge, answered by B's
+ * responder. */
 static double airsup_rtt(size_t n, double *ret_lost) {
         char dir[PATH_MAX], conf_a[6 * PATH_MAX], conf_b[6 * PATH_MAX], g[2 * PATH_MAX];
         host a = { .pid = -1 }, b = { .pid = -1 };
         double v[2] = { -1, 0 };
 
         run_dir(dir, sizeof(dir), "rtt");
-        bridge_group(g, sizeof(g), "import = bench.ping.>\nexport = bench.pong.>");
+        bridge_group(g, sizeof(g), "import = bench.rtt");
         snprintf(conf_b, sizeof(conf_b),
-                 "[supervisor:root]\n%s[group:pong]\ncommand = %s --role pong\nsubscribe = bench.ping.>\nready = notify\n",
-                 g, self_path);
-        bridge_group(g, sizeof(g), "export = bench.ping.>\nimport = bench.pong.>");
+                 "[supervisor:root]\n%s[group:responder]\ncommand = %s --role responder\nsubscribe = bench.rtt\n"
+                 "ready = notify\n", g, self_path);
+        bridge_group(g, sizeof(g), "export = bench.rtt");
         snprintf(conf_a, sizeof(conf_a),
-                 "[supervisor:root]\n%s[group:ping]\ncommand = %s --role ping %s %zu\nsubscribe = bench.pong.>\n"
-                 "ready = notify\n", g, self_path, dir, n);
+                 "[supervisor:root]\n%s[group:requester]\ncommand = %s --role requester %s %zu\nready = notify\n", g,
+                 self_path, dir, n);
         host_start(&b, "b", conf_b);
         host_start(&a, "a", conf_a);
         if (!wait_file(dir, "rtt", v, 2, 180))
@@ -900,10 +890,10 @@ int main(int argc, char **argv) {
                         role_sub(argv[3]);
                 if (argc == 5 && strcmp(argv[2], "pub") == 0)
                         role_pub(argv[3], strtod(argv[4], NULL));
-                if (argc == 3 && strcmp(argv[2], "pong") == 0)
-                        role_pong();
-                if (argc == 5 && strcmp(argv[2], "ping") == 0)
-                        role_ping(argv[3], (size_t) strtoull(argv[4], NULL, 10));
+                if (argc == 3 && strcmp(argv[2], "responder") == 0)
+                        role_responder();
+                if (argc == 5 && strcmp(argv[2], "requester") == 0)
+                        role_requester(argv[3], (size_t) strtoull(argv[4], NULL, 10));
                 return 2;
         }
         for (int i = 1; i < argc; i++) {
@@ -947,7 +937,7 @@ int main(int argc, char **argv) {
                 v[F_RAW_RTT][r] = raw_rtt(n_rtt);
                 v[F_RTT][r] = airsup_rtt(n_rtt, &rtt_lost[r]);
                 fprintf(stderr, "  round %u: core %.0f/s (raw %.0f/s), JetStream %.0f/s (raw %.0f/s), "
-                        "round trip p50 %.0f ns (raw %.0f ns; %.0f pings lost)\n", r + 1, v[F_CORE][r],
+                        "round trip p50 %.0f ns (raw %.0f ns; %.0f requests lost)\n", r + 1, v[F_CORE][r],
                         v[F_RAW_CORE][r], v[F_JS][r], v[F_RAW_JS][r], v[F_RTT][r], v[F_RAW_RTT][r], rtt_lost[r]);
         }
         soak = airsup_flow(true, soak_s, 200);
@@ -972,10 +962,10 @@ int main(int argc, char **argv) {
                " nats-server -> B's bridge (import) -> a group on B; raw: a libnats publisher to a libnats\n"
                " subscriber (JetStream: js_Publish() waiting for each acknowledgement, a consumer\n"
                " acknowledging each); what core NATS dropped is not counted;\n"
-               " round trip: raw = natsConnection_Request() to a libnats responder; airsup = A's group\n"
-               " publishes to bench.ping.x (A's bridge exports it, B's imports it), B's group publishes\n"
-               " the answer to bench.pong.x (B's bridge exports it, A's imports it), A's group receives it:\n"
-               " two publishes through two bridges each way, no request/reply across hosts yet;\n"
+               " round trip: 64-byte request, 64-byte reply; raw = natsConnection_Request() to a libnats\n"
+               " responder; airsup = A's group airsup_request()s bench.rtt (airsup_lookup_subject) ->\n"
+               " A's bridge (export) sends a NATS request -> nats-server -> B's bridge (import) publishes\n"
+               " it -> B's group airsup_reply()s -> B's bridge -> NATS reply -> A's bridge -> A's group;\n"
                " vs raw: airsup's figure / raw's (rates: >= 1 is better; times: <= 1 is better))\n");
 
         printf("\ngoals:\n");
