@@ -81,7 +81,7 @@ FUZZ_CC      ?= clang
 REPLAY       = $(FUZZERS:%=$(BUILD)/fuzz/replay-%)
 
 .PHONY: FORCE all deps deps-test deps-bench deps-fuzz check check-unit check-integration check-man \
-        check-fuzz check-one fuzz soak run bench install clean
+        check-fuzz check-one fuzz soak run bench bench-summary check-bench-summary install clean
 
 all: $(BUILD)/airsupd $(BUILD)/airsupctl $(BUILD)/libairsup.a $(BUILD)/libairsup.so.0 $(BUILD)/airsup-nats $(EXAMPLES)
 
@@ -287,18 +287,39 @@ run: deps all
 	@echo "airsup demo: Ctrl-C stops it"
 	$(BUILD)/airsupd -c config/demo.conf --subreaper --control build/demo.control
 
+# Each bench's stdout is also saved in $(BENCH_OUT)/NAME.out; its exit
+# status is kept across the pipe to tee (POSIX sh has no pipefail), so a
+# bench that fails still fails make bench.  bench/summary.py then reads
+# the last JSON line of each and prints every headline goal in one table
+# and one {"bench":"summary",...} line; make bench-summary re-reads the
+# saved outputs without running anything.  stdbuf -oL: restart, scale,
+# ctl, probe and reload leave stdout to stdio's default, which is a full
+# buffer into a pipe; line by line, the console shows each line as before.
+BENCH_OUT   = $(BUILD)/bench-out
+bench_run   = { stdbuf -oL $(BUILD)/bench/$(1) $(BENCH_ARGS); echo $$? >$(BENCH_OUT)/$(1).rc; } | tee $(BENCH_OUT)/$(1).out; \
+              exit $$(cat $(BENCH_OUT)/$(1).rc)
+
 bench: deps-bench all $(BENCH) $(BENCH_PEERS)
-	$(BUILD)/bench/restart $(BENCH_ARGS)
-	$(BUILD)/bench/scale $(BENCH_ARGS)
-	$(BUILD)/bench/mailbox $(BENCH_ARGS)
-	$(BUILD)/bench/ctl $(BENCH_ARGS)
-	$(BUILD)/bench/e2e $(BENCH_ARGS)
-	$(BUILD)/bench/actors $(BENCH_ARGS)
-	$(BUILD)/bench/patterns $(BENCH_ARGS)
-	$(BUILD)/bench/nats $(BENCH_ARGS)
-	$(BUILD)/bench/soak $(BENCH_ARGS)
-	$(BUILD)/bench/probe $(BENCH_ARGS)
-	$(BUILD)/bench/reload $(BENCH_ARGS)
+	rm -rf $(BENCH_OUT) && mkdir -p $(BENCH_OUT)
+	$(call bench_run,restart)
+	$(call bench_run,scale)
+	$(call bench_run,mailbox)
+	$(call bench_run,ctl)
+	$(call bench_run,e2e)
+	$(call bench_run,actors)
+	$(call bench_run,patterns)
+	$(call bench_run,nats)
+	$(call bench_run,soak)
+	$(call bench_run,probe)
+	$(call bench_run,reload)
+	python3 bench/summary.py $(BENCH_OUT)
+
+bench-summary:
+	python3 bench/summary.py $(BENCH_OUT)
+
+# Quick, and needs no bench to have run: sample outputs in a temporary folder.
+check-bench-summary:
+	sh bench/summary.test.sh
 
 install: all $(BUILD)/install/config/airsupd.service $(BUILD)/install/config/airsup.conf.sample $(MANS:%=$(BUILD)/install/%)
 	install -D -m 755 $(BUILD)/airsupd $(DESTDIR)$(SBINDIR)/airsupd

@@ -351,8 +351,14 @@ int main(int argc, char **argv) {
                air.ran && air.restarted_max == 1 && air.restarted_min == 1 ? "met" : "NOT met",
                air.ran ? air.restarted_min : 0, air.restarted_max);
         printf("{\"bench\":\"reload\",\"groups\":%zu,\"reload_ms\":%.2f,\"restarted\":%zu,\"unchanged_ms\":%.2f,"
-               "\"restart_one_ms\":%.2f,\"supervisord_ms\":%.2f,\"supervisord_restarted\":%zu}\n", n,
+               "\"restart_one_ms\":%.2f,\"supervisord_ms\":%.2f,\"supervisord_restarted\":%zu", n,
                air.ran ? air.reload_ms : -1, air.restarted_max, air.ran ? air.same_ms : -1,
                air.ran ? air.restart_ms : -1, sv.ran ? sv.reload_ms : -1, sv.restarted_max);
+        /* "restarted" is the most of any round; the goal (exactly 1 in
+         * every round) needs the fewest too, for bench/summary. */
+        if (air.ran)
+                printf(",\"restarted_min\":%zu}\n", air.restarted_min);
+        else
+                printf(",\"restarted_min\":null}\n");
         return air.ran ? 0 : 1;
 }

@@ -325,6 +325,15 @@ int main(int argc, char **argv) {
         json_num("runit_p50_us", &runit);
         json_num("s6_p50_us", &s6);
         json_num("supervisord_p50_us", &sv);
+        /* For bench/summary's p99 goal (issue 30: p99 <= 2x the floor's). */
+        if (air.ran)
+                printf(",\"airsupd_p99_us\":%.1f", air.p99_us);
+        else
+                printf(",\"airsupd_p99_us\":null");
+        if (floor_r.ran)
+                printf(",\"floor_p99_us\":%.1f", floor_r.p99_us);
+        else
+                printf(",\"floor_p99_us\":null");
         printf("}\n");
         return air.ran && floor_r.ran ? 0 : 1;
 }

@@ -635,7 +635,12 @@ int main(int argc, char **argv) {
                 printf(",\"check_ms\":%.1f,\"check_fifth_ms\":%.1f", check_ms, check_fifth_ms);
         else
                 printf(",\"check_ms\":null,\"check_fifth_ms\":null");
-        printf(",\"idle_window_s\":%ld,\"floor_start_ms\":%.1f}\n", idle_s, floor_r.start_ms);
+        printf(",\"idle_window_s\":%ld,\"floor_start_ms\":%.1f", idle_s, floor_r.start_ms);
+        /* For bench/summary's memory goal with a cgroup per group (issue 30). */
+        if (cg.ran && cg.rss_kb >= 0)
+                printf(",\"cgroup_rss_kb\":%ld}\n", cg.rss_kb);
+        else
+                printf(",\"cgroup_rss_kb\":null}\n");
         /* Success only when every figure of airsupd's was measured. */
         if (!air.ran || air.note || ofa < 0 || check_fifth_ms < 0 || check_ms < 0 || !floor_r.ran) {
                 fprintf(stderr, "scale: not every figure was measured%s%s\n", air.note ? ": " : "",
