@@ -10,7 +10,9 @@
 # line) or a key it needs is missing, null, negative (bench/reload prints
 # -1 for a side that did not run) or a zero divisor.  The last line is
 # {"bench":"summary","<bench>_<goal>":value,...,"met":N,"not_met":M,"unknown":K},
-# value null where unknown, so that a regression is one line to diff.
+# each value to 4 significant digits (to 0.1 from 1000 up, so that a
+# count keeps every digit), null where unknown, so that a regression is
+# one line to diff.
 #
 # The goals are those the benches print and docs/BENCHMARKS.md states;
 # where issue 30 set a tighter one (restart p50 <= 1.25x the floor, p99
@@ -202,8 +204,8 @@ def last_json(path):
 
 
 def fmt_num(v):
-    if v == 0:
-        return "0"
+    if v == int(v):
+        return "%d" % v
     if abs(v) >= 1000:
         return "%.0f" % v
     if abs(v) >= 10:
@@ -217,7 +219,7 @@ def fmt(v, unit):
     if v is None:
         return "-"
     if unit == "x":
-        return "%.2fx" % v
+        return ("%.2fx" if v >= 0.1 else "%.2gx") % v
     return fmt_num(v) + (" " + unit if unit not in ("", "%") else unit)
 
 
@@ -270,7 +272,8 @@ def main(argv):
     for r in rows:
         v = r[3]
         if v is not None:
-            v = float("%.4g" % v)
+            # 4 significant digits, but never fewer than a count has.
+            v = round(v, 1) if abs(v) >= 1000 else float("%.4g" % v)
             if r[4] != "x" and v == int(v):
                 v = int(v)
         out["%s_%s" % (r[0], r[1])] = v
