@@ -235,7 +235,7 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o
 # Each step runs whatever the ones before it did; the end says which failed.
 check: deps-test
 	@failed=; \
-	for step in check-man check-unit check-fuzz check-integration \
+	for step in check-man check-unit check-bench-summary check-fuzz check-integration \
 		"SAN=1 check-unit" "SAN=1 check-fuzz" "SAN=1 check-integration"; do \
 		$(MAKE) $$step || failed="$$failed, $$step"; \
 	done; \
