@@ -12,6 +12,10 @@
 extern char bench_bindir[PATH_MAX], bench_builddir[PATH_MAX], bench_tmpdir[PATH_MAX];
 
 int64_t bench_mono_ns(void);
+/* LEN bytes of BUF to FD, or _exit(3); LEN bytes from FD within SECONDS:
+ * whether they came (pipes between a bench and its children). */
+void bench_write_all(int fd, const void *buf, size_t len);
+bool bench_read_within(int fd, void *buf, size_t len, double seconds);
 void bench_nap_ms(long ms);
 int bench_cmp_double(const void *a, const void *b);
 _Noreturn void bench_die(const char *what);

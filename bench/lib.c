@@ -309,3 +309,27 @@ bool bench_on_path(const char *prog, char *ret) {
         }
         return false;
 }
+
+void bench_write_all(int fd, const void *buf, size_t len) {
+        if (write(fd, buf, len) != (ssize_t) len)
+                _exit(3);
+}
+
+/* LEN bytes from FD within SECONDS; whether they came. */
+bool bench_read_within(int fd, void *buf, size_t len, double seconds) {
+        int64_t end = bench_mono_ns() + (int64_t) (seconds * 1e9);
+
+        for (size_t got = 0; got < len;) {
+                struct pollfd pfd = { .fd = fd, .events = POLLIN };
+                int left = (int) ((end - bench_mono_ns()) / 1000000);
+                ssize_t k;
+
+                if (left <= 0 || poll(&pfd, 1, left) <= 0)
+                        return false;
+                k = read(fd, (char *) buf + got, len - got);
+                if (k <= 0)
+                        return false;
+                got += (size_t) k;
+        }
+        return true;
+}

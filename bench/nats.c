@@ -535,29 +535,6 @@ static pid_t fork_or_die(void) {
         return pid;
 }
 
-static void write_all(int fd, const void *buf, size_t len) {
-        if (write(fd, buf, len) != (ssize_t) len)
-                _exit(3);
-}
-
-/* LEN bytes from FD within SECONDS; whether they came. */
-static bool read_within(int fd, void *buf, size_t len, double seconds) {
-        int64_t end = bench_mono_ns() + (int64_t) (seconds * 1e9);
-
-        for (size_t got = 0; got < len;) {
-                struct pollfd pfd = { .fd = fd, .events = POLLIN };
-                int left = (int) ((end - bench_mono_ns()) / 1000000);
-                ssize_t k;
-
-                if (left <= 0 || poll(&pfd, 1, left) <= 0)
-                        return false;
-                k = read(fd, (char *) buf + got, len - got);
-                if (k <= 0)
-                        return false;
-                got += (size_t) k;
-        }
-        return true;
-}
 
 static bool readable(int fd, int ms) {
         struct pollfd pfd = { .fd = fd, .events = POLLIN };
@@ -622,14 +599,14 @@ _Noreturn static void raw_sub(bool js, int ready, int report) {
                         r.last_ns = bench_mono_ns();
                 } else if (natsMsg_GetDataLength(m) >= 1 && d[0] == M_HELLO && !said) {
                         said = true;
-                        write_all(ready, "r", 1);
+                        bench_write_all(ready, "r", 1);
                 } else if (natsMsg_GetDataLength(m) >= 1 && d[0] == M_END) {
                         natsMsg_Destroy(m);
                         break;
                 }
                 natsMsg_Destroy(m);
         }
-        write_all(report, &r, sizeof(r));
+        bench_write_all(report, &r, sizeof(r));
         (void) natsConnection_FlushTimeout(nc, 5000);
         _exit(0);
 }
@@ -679,13 +656,13 @@ _Noreturn static void raw_pub(bool js, double window, int ready, int report, int
                         goto out;
         }
 #undef RAW_SEND
-        if (read_within(report, &r, sizeof(r), 10) && r.last_ns > t0) {
+        if (bench_read_within(report, &r, sizeof(r), 10) && r.last_ns > t0) {
                 mps = (double) r.count / ((double) (r.last_ns - t0) / 1e9);
                 fprintf(stderr, "  raw %s: %llu delivered in %.3f s\n", js ? "JetStream" : "core",
                         (unsigned long long) r.count, (double) (r.last_ns - t0) / 1e9);
         }
 out:
-        write_all(out, &mps, sizeof(mps));
+        bench_write_all(out, &mps, sizeof(mps));
         _exit(0);
 }
 
@@ -702,7 +679,7 @@ static double raw_flow(bool js, double window) {
                 raw_sub(js, ready[1], report[1]);
         if ((pub = fork_or_die()) == 0)
                 raw_pub(js, window, ready[0], report[0], out[1]);
-        if (!read_within(out[0], &mps, sizeof(mps), window + 120))
+        if (!bench_read_within(out[0], &mps, sizeof(mps), window + 120))
                 mps = -1;
         kill(sub, SIGKILL);
         kill(pub, SIGKILL);
@@ -773,10 +750,10 @@ static double raw_rtt(size_t n) {
                                 lat[i - warm] = (uint64_t) (bench_mono_ns() - t0);
                 }
                 v = p50_of(lat, n);
-                write_all(out[1], &v, sizeof(v));
+                bench_write_all(out[1], &v, sizeof(v));
                 _exit(0);
         }
-        if (!read_within(out[0], &p50, sizeof(p50), 120))
+        if (!bench_read_within(out[0], &p50, sizeof(p50), 120))
                 p50 = -1;
         kill(client, SIGKILL);
         kill(server, SIGKILL);

@@ -59,29 +59,6 @@ static void percentiles(uint64_t *lat, size_t n, double *p50, double *p99) {
         *p99 = (double) lat[(size_t) ((double) (n - 1) * 0.99)];
 }
 
-static void write_all(int fd, const void *buf, size_t len) {
-        if (write(fd, buf, len) != (ssize_t) len)
-                _exit(3);
-}
-
-/* LEN bytes from FD within SECONDS; whether they came. */
-static bool read_within(int fd, void *buf, size_t len, double seconds) {
-        int64_t end = bench_mono_ns() + (int64_t) (seconds * 1e9);
-
-        for (size_t got = 0; got < len;) {
-                struct pollfd pfd = { .fd = fd, .events = POLLIN };
-                int left = (int) ((end - bench_mono_ns()) / 1000000);
-                ssize_t k;
-
-                if (left <= 0 || poll(&pfd, 1, left) <= 0)
-                        return false;
-                k = read(fd, (char *) buf + got, len - got);
-                if (k <= 0)
-                        return false;
-                got += (size_t) k;
-        }
-        return true;
-}
 
 /* ---- airsup: the roles airsupd runs, and the measures ---- */
 
@@ -510,12 +487,12 @@ _Noreturn static void subscriber(const peer *p, int ready, int report) {
                         if (r.count++ % STAMP_EVERY == 0)
                                 r.last_ns = bench_mono_ns();
                 } else if (buf[0] == M_HELLO && !said) {
-                        write_all(ready, "r", 1);
+                        bench_write_all(ready, "r", 1);
                         said = true;
                 } else if (buf[0] == M_END)
                         break;
         }
-        write_all(report, &r, sizeof(r));
+        bench_write_all(report, &r, sizeof(r));
         p->sub_close(h);
         _exit(0);
 }
@@ -573,7 +550,7 @@ _Noreturn static void publisher(const peer *p, unsigned subs, double window, int
                         mps = total / ((double) (last - t0) / 1e9);
         }
 out:
-        write_all(out, &mps, sizeof(mps));
+        bench_write_all(out, &mps, sizeof(mps));
         p->pub_close(h);
         _exit(0);
 }
@@ -604,7 +581,7 @@ static double pubsub_run(const peer *p, unsigned subs, double window) {
                         subscriber(p, ready[1], report[1]);
         if ((kids[subs] = fork_or_die()) == 0)
                 publisher(p, subs, window, ready[0], report[0], out[1]);
-        if (!read_within(out[0], &mps, sizeof(mps), 120))
+        if (!bench_read_within(out[0], &mps, sizeof(mps), 120))
                 mps = -1;
         for (unsigned i = 0; i <= subs; i++) {
                 kill(kids[i], SIGKILL);
@@ -643,10 +620,10 @@ static void reqrep_run(const peer *p, size_t n, double *p50, double *p99) {
                         _exit(3);
                 p->req_time(p, lat, n + warm);
                 percentiles(lat + warm, n, &v[0], &v[1]);
-                write_all(out[1], v, sizeof(v));
+                bench_write_all(out[1], v, sizeof(v));
                 _exit(0);
         }
-        if (read_within(out[0], v, sizeof(v), 120)) {
+        if (bench_read_within(out[0], v, sizeof(v), 120)) {
                 *p50 = v[0];
                 *p99 = v[1];
         }
