@@ -81,11 +81,31 @@ static void recheck_update(struct broker_inbox *in) {
         (void) sd_event_source_set_enabled(in->recheck, in->n_reqs > 0 || in->n_subs > 0 ? SD_EVENT_ON : SD_EVENT_OFF);
 }
 
+/* SUBJECT's message to each subscription it matches: how many (one more
+ * message published, if any). */
+static unsigned listeners(struct broker_inbox *in, const char *subject, const char *from, uint32_t type,
+                          const void *data, size_t len) {
+        unsigned n = 0;
+
+        /* A callback may unsubscribe (its client went away). */
+        for (size_t i = 0; i < in->n_subs; i++) {
+                uint64_t id = in->subs[i].id;
+                if (!subject_match(in->subs[i].pattern, subject))
+                        continue;
+                n++;
+                in->subs[i].fn(subject, from, type, data, len, in->subs[i].userdata);
+                if (i >= in->n_subs || in->subs[i].id != id)
+                        i--;
+        }
+        if (n > 0)
+                in->stats.published++;
+        return n;
+}
+
 static void dispatch(struct broker_inbox *in, const shm_envelope *e, uint32_t lane, size_t len) {
         const char *from = in->lanes[lane].sender;
         const uint8_t *data = in->buf;
         char subject[SUBJECT_MAX + 1];
-        bool taken = false;
 
         if (e->sender & CHAN_ENV_REPLY) {
                 for (size_t i = 0; i < in->n_reqs; i++) {
@@ -111,20 +131,7 @@ static void dispatch(struct broker_inbox *in, const shm_envelope *e, uint32_t la
                         in->stats.dropped++;
                         return;
                 }
-                /* A callback may unsubscribe (its client went away). */
-                for (size_t i = 0; i < in->n_subs; i++) {
-                        uint64_t id = in->subs[i].id;
-                        if (!subject_match(in->subs[i].pattern, subject))
-                                continue;
-                        taken = true;
-                        in->subs[i].fn(subject, from, e->type, data + e->to_len, len - e->to_len,
-                                       in->subs[i].userdata);
-                        if (i >= in->n_subs || in->subs[i].id != id)
-                                i--;
-                }
-                if (taken)
-                        in->stats.published++;
-                else
+                if (listeners(in, subject, from, e->type, data + e->to_len, len - e->to_len) == 0)
                         in->stats.dropped++;
                 return;
         }
@@ -383,21 +390,7 @@ void inbox_unsubscribe(sup_manager *m, uint64_t id) {
 }
 
 unsigned inbox_deliver(sup_manager *m, const char *subject, uint32_t type, const void *data, size_t len) {
-        struct broker_inbox *in = m->inbox;
-        unsigned n = 0;
-
-        for (size_t i = 0; in && i < in->n_subs; i++) {
-                uint64_t id = in->subs[i].id;
-                if (!subject_match(in->subs[i].pattern, subject))
-                        continue;
-                n++;
-                in->subs[i].fn(subject, CFG_CTL_SENDER, type, data, len, in->subs[i].userdata);
-                if (i >= in->n_subs || in->subs[i].id != id)
-                        i--;
-        }
-        if (n > 0)
-                in->stats.published++;
-        return n;
+        return m->inbox ? listeners(m->inbox, subject, CFG_CTL_SENDER, type, data, len) : 0;
 }
 
 void inbox_get_stats(const sup_manager *m, inbox_stats *ret) {
