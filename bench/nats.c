@@ -23,7 +23,9 @@
  * (AIRSUP_RUNTIME_DIR) and control socket, running this program's roles
  * (--role) in their groups.
  *
- * Usage: nats [--quick].  The last line of output is one JSON object. */
+ * Usage: nats [--quick] [--only core|js|rtt|soak].  --only runs that part
+ * alone (to profile it); the others print "-".  The last line of output
+ * is one JSON object. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -857,6 +859,7 @@ static void row(const char *name, double ours, double raw, int prec) {
 int main(int argc, char **argv) {
         double v[_F_MAX][ROUNDS_MAX], f[_F_MAX], window, soak_s, lost = -1, dups = -1, rtt_lost[ROUNDS_MAX];
         bool quick = false;
+        const char *only = NULL;
         unsigned rounds;
         size_t n_rtt;
         flow soak;
@@ -876,8 +879,12 @@ int main(int argc, char **argv) {
         for (int i = 1; i < argc; i++) {
                 if (strcmp(argv[i], "--quick") == 0)
                         quick = true;
+                else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc &&
+                         (strcmp(argv[i + 1], "core") == 0 || strcmp(argv[i + 1], "js") == 0 ||
+                          strcmp(argv[i + 1], "rtt") == 0 || strcmp(argv[i + 1], "soak") == 0))
+                        only = argv[++i];
                 else {
-                        fprintf(stderr, "usage: nats [--quick]\n");
+                        fprintf(stderr, "usage: nats [--quick] [--only core|js|rtt|soak]\n");
                         return 2;
                 }
         }
@@ -905,19 +912,30 @@ int main(int argc, char **argv) {
         for (unsigned r = 0; r < rounds; r++) {
                 flow fl;
 
-                v[F_RAW_CORE][r] = raw_flow(false, window);
-                fl = airsup_flow(false, window, 0);
-                v[F_CORE][r] = fl.mps;
-                v[F_RAW_JS][r] = raw_flow(true, window);
-                fl = airsup_flow(true, window, 0);
-                v[F_JS][r] = fl.mps;
-                v[F_RAW_RTT][r] = raw_rtt(n_rtt);
-                v[F_RTT][r] = airsup_rtt(n_rtt, &rtt_lost[r]);
+                for (int k = 0; k < _F_MAX; k++)
+                        v[k][r] = -1;
+                rtt_lost[r] = -1;
+                if (!only || strcmp(only, "core") == 0) {
+                        v[F_RAW_CORE][r] = raw_flow(false, window);
+                        fl = airsup_flow(false, window, 0);
+                        v[F_CORE][r] = fl.mps;
+                }
+                if (!only || strcmp(only, "js") == 0) {
+                        v[F_RAW_JS][r] = raw_flow(true, window);
+                        fl = airsup_flow(true, window, 0);
+                        v[F_JS][r] = fl.mps;
+                }
+                if (!only || strcmp(only, "rtt") == 0) {
+                        v[F_RAW_RTT][r] = raw_rtt(n_rtt);
+                        v[F_RTT][r] = airsup_rtt(n_rtt, &rtt_lost[r]);
+                }
                 fprintf(stderr, "  round %u: core %.0f/s (raw %.0f/s), JetStream %.0f/s (raw %.0f/s), "
                         "round trip p50 %.0f ns (raw %.0f ns; %.0f requests lost)\n", r + 1, v[F_CORE][r],
                         v[F_RAW_CORE][r], v[F_JS][r], v[F_RAW_JS][r], v[F_RTT][r], v[F_RAW_RTT][r], rtt_lost[r]);
         }
-        soak = airsup_flow(true, soak_s, 200);
+        soak = (flow) { .mps = -1 };
+        if (!only || strcmp(only, "soak") == 0)
+                soak = airsup_flow(true, soak_s, 200);
         if (soak.mps >= 0) {
                 lost = soak.sent - soak.distinct;
                 dups = soak.dups;
@@ -965,5 +983,7 @@ int main(int argc, char **argv) {
         bench_json_num("lost", lost, 0);
         bench_json_num("duplicates", dups, 0);
         printf("}\n");
+        if (only && strcmp(only, "core") != 0)
+                return 0;
         return f[F_RAW_CORE] > 0 && f[F_CORE] > 0 ? 0 : 1;
 }

@@ -27,6 +27,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <nats/nats.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -202,19 +203,22 @@ static void on_reconnected(natsConnection *nc, void *closure) {
 
 /* ---- the main loop ---------------------------------------------------- */
 
-static natsMsg *queue_pop(void) {
+/* Up to MAX imports into OUT under one taking of the lock: the number.
+ * libnats's thread is woken only if it waits for room (a full queue). */
+static unsigned queue_pop(natsMsg **out, unsigned max) {
         import_queue *q = &b.in;
-        natsMsg *m = NULL;
+        unsigned n;
 
         pthread_mutex_lock(&q->lock);
-        if (q->n > 0) {
-                m = q->q[q->head];
+        if (q->n == QUEUE_MAX)
+                pthread_cond_broadcast(&q->room);
+        for (n = 0; n < max && q->n > 0; n++) {
+                out[n] = q->q[q->head];
                 q->head = (q->head + 1) % QUEUE_MAX;
                 q->n--;
-                pthread_cond_signal(&q->room);
         }
         pthread_mutex_unlock(&q->lock);
-        return m;
+        return n;
 }
 
 /* One message from NATS published locally.  A JetStream one is
@@ -307,16 +311,24 @@ static void import_one(natsMsg *msg) {
  * the reply subject of a request, or NULL): 0 done (commit it), or a
  * failure that leaves it on its lane. */
 static int export_one(const char *subject, uint32_t type, const void *data, size_t len, const char *reply) {
+        bool js = !reply && patterns_match(&b.export[1], subject);
         natsMsg *msg = NULL;
         char tv[16];
         natsStatus s;
 
+        if (type == 0 && !js) {
+                /* No header to carry: no message to build either. */
+                s = reply ? natsConnection_PublishRequest(b.nc, subject, reply, data, (int) len)
+                          : natsConnection_Publish(b.nc, subject, data, (int) len);
+                b.unflushed = true;
+                return s == NATS_OK ? 0 : -EIO;
+        }
         s = natsMsg_Create(&msg, subject, reply, data, (int) len);
         if (s == NATS_OK && type != 0) {
                 snprintf(tv, sizeof(tv), "%" PRIu32, type);
                 s = natsMsgHeader_Set(msg, TYPE_HEADER, tv);
         }
-        if (s == NATS_OK && !reply && patterns_match(&b.export[1], subject)) {
+        if (s == NATS_OK && js) {
                 jsPubAck *ack = NULL;
                 jsErrCode jerr = 0;
 
@@ -636,6 +648,11 @@ int main(int argc, char **argv) {
                 return 2;
         sigaction(SIGTERM, &sa, NULL);
         sigaction(SIGINT, &sa, NULL);
+        /* libnats allocates each message on its own threads and this
+         * loop frees it: left to itself, glibc gives the freed top of
+         * those heaps back (madvise) and faults it in again a moment
+         * later, a page fault per page, thousands of times a second. */
+        (void) mallopt(M_TRIM_THRESHOLD, 64 << 20);
         r = airsup_attach(&b.a);
         if (r < 0) {
                 say("cannot attach to airsupd: %s", strerror(-r));
@@ -651,7 +668,8 @@ int main(int argc, char **argv) {
 
         while (!b.stop) {
                 struct pollfd p[2] = { { .fd = airsup_fd(b.a), .events = POLLIN }, { .fd = b.in.efd, .events = POLLIN } };
-                natsMsg *msg;
+                natsMsg *msg[256];
+                unsigned n;
                 uint64_t v;
 
                 (void) !read(b.in.efd, &v, sizeof(v));
@@ -659,8 +677,9 @@ int main(int argc, char **argv) {
                 /* airsupd's records (a health = ping probe's PING) are
                  * answered at every turn, connected or not. */
                 (void) airsup_process(b.a);
-                for (unsigned k = 0; k < 256 && (msg = queue_pop()); k++)
-                        import_one(msg);
+                n = queue_pop(msg, 256);
+                for (unsigned k = 0; k < n; k++)
+                        import_one(msg[k]);
                 r = export_some(&buf, &size);
                 if (r < 0 && r != -EBADMSG) {
                         say("receiving: %s", strerror(-r));
@@ -682,7 +701,7 @@ int main(int argc, char **argv) {
         natsConnection_Close(b.nc);
         for (unsigned i = 0; i < n_subs; i++)
                 natsSubscription_Destroy(subs[i]);
-        for (natsMsg *m; (m = queue_pop());)
+        for (natsMsg *m; queue_pop(&m, 1) == 1;)
                 natsMsg_Destroy(m);
         jsCtx_Destroy(b.js);
         natsConnection_Destroy(b.nc);
