@@ -9,10 +9,11 @@
  * subscription, so that it queues in the bridge's lanes while the bridge
  * restarts or NATS is away.
  *
- * One thread of the program's own (this file's main loop) does all the
- * local side: it takes what comes on the lanes and publishes it to NATS,
- * and publishes locally what libnats's threads received, which they hand
- * over through a bounded queue (an eventfd says there is some).  An
+ * One thread of the program's own (this file's main loop) takes what
+ * comes on the lanes and publishes it to NATS.  What libnats's threads
+ * receive they publish locally themselves when the main loop is idle, or
+ * else hand it over through a bounded queue (an eventfd says there is
+ * some); one mutex serialises the use of the airsup handle.  An
  * export is committed (taken off its lane) only after NATS took it: for
  * core NATS once libnats has it (at most once: a server that goes away
  * may lose what was in flight), for JetStream once the stream acknowledged
@@ -58,7 +59,7 @@ typedef struct patterns {
         unsigned n;
 } patterns;
 
-/* What the threads of libnats hand the main loop. */
+/* What the threads of libnats hand the main loop while it is busy. */
 typedef struct import_queue {
         pthread_mutex_t lock;
         pthread_cond_t room;
@@ -75,9 +76,13 @@ static struct {
         patterns export[2], import[2];  /* [0] core, [1] JetStream */
         const char *self;               /* this instance, as airsupd names a lane's sender */
         import_queue in;
+        /* Held by whichever thread uses the airsup handle (main's loop,
+         * or libnats's thread importing at once) and the tables and
+         * counters below: see on_nats_msg(). */
+        pthread_mutex_t local;
         atomic_bool connected;
         atomic_uint_fast64_t reconnects, disconnects;
-        /* Counted by the main loop only. */
+        /* Counted under local. */
         uint64_t exported, imported, looped, refused, too_big, js_acks, js_failures, nobody, redelivered;
         uint64_t requests_out, requests_in, replies_out, replies_in, late_replies;
         char *inbox;                    /* this connection's inbox prefix: replies to our requests */
@@ -86,7 +91,8 @@ static struct {
         bool unflushed;                 /* core exports may wait in libnats's buffer */
         uint64_t said_at_ns;            /* when the counters were last reported */
         volatile sig_atomic_t stop;
-} b = { .in = { .lock = PTHREAD_MUTEX_INITIALIZER, .room = PTHREAD_COND_INITIALIZER, .efd = -1 } };
+} b = { .in = { .lock = PTHREAD_MUTEX_INITIALIZER, .room = PTHREAD_COND_INITIALIZER, .efd = -1 },
+        .local = PTHREAD_MUTEX_INITIALIZER };
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void say(const char *fmt, ...) {
@@ -162,14 +168,27 @@ static void wake(void) {
         (void) !write(b.in.efd, &one, sizeof(one));
 }
 
-/* A message from NATS, for the main loop; waits while the queue is full
- * (libnats then holds what comes, up to its pending limits). */
+static void import_one(natsMsg *msg);
+
+/* A message from NATS.  If nothing waits in the queue and the main loop
+ * is not using the handle, it is published locally at once, on this
+ * thread (a request crossing the bridge saves a hand-over and a wake-up
+ * of the main loop); otherwise it goes to the queue, behind what waits
+ * there, for the main loop, which pops only while it holds local, so
+ * that order is kept.  Waits while the queue is full (libnats then
+ * holds what comes, up to its pending limits). */
 static void on_nats_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure) {
         import_queue *q = &b.in;
         bool was_empty;
 
         (void) nc, (void) sub, (void) closure;
         pthread_mutex_lock(&q->lock);
+        if (q->n == 0 && !q->stopping && pthread_mutex_trylock(&b.local) == 0) {
+                pthread_mutex_unlock(&q->lock);
+                import_one(msg);
+                pthread_mutex_unlock(&b.local);
+                return;
+        }
         while (q->n == QUEUE_MAX && !q->stopping)
                 pthread_cond_wait(&q->room, &q->lock);
         if (q->stopping) {
@@ -204,7 +223,8 @@ static void on_reconnected(natsConnection *nc, void *closure) {
 /* ---- the main loop ---------------------------------------------------- */
 
 /* Up to MAX imports into OUT under one taking of the lock: the number.
- * libnats's thread is woken only if it waits for room (a full queue). */
+ * libnats's thread is woken only if it waits for room (a full queue).
+ * The caller holds local. */
 static unsigned queue_pop(natsMsg **out, unsigned max) {
         import_queue *q = &b.in;
         unsigned n;
@@ -367,18 +387,49 @@ static void reply_out(const airsup_msg *m, const void *data, size_t len) {
  * load that makes few, large writes, but a lone message would wait that
  * millisecond on every bridge it crosses.  A flush writes the buffer at
  * once, with a PING, and waits for the server's PONG (a round trip to
- * it, bounded to 100 ms); it costs one round trip per time the lanes
- * ran dry, never one per message, and JetStream exports need none (each
- * is a request, written at once). */
+ * it, bounded to 100 ms).  A thread of ours waits for it, not the main
+ * loop: a busy server's PONG would otherwise stop the lanes being read
+ * for that long, every time they ran dry, and a publisher whose lane
+ * fills meanwhile would wait too.  Asked again while it waits, it
+ * flushes once more after.  JetStream exports need none (each is a
+ * request, written at once). */
+static struct {
+        pthread_mutex_t lock;
+        pthread_cond_t cond;
+        bool wanted, stop, started;
+        pthread_t thread;
+} fl = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
+
+static void *flusher(void *arg) {
+        (void) arg;
+        pthread_mutex_lock(&fl.lock);
+        for (;;) {
+                while (!fl.wanted && !fl.stop)
+                        pthread_cond_wait(&fl.cond, &fl.lock);
+                if (fl.stop)
+                        break;
+                fl.wanted = false;
+                pthread_mutex_unlock(&fl.lock);
+                (void) natsConnection_FlushTimeout(b.nc, 100);
+                pthread_mutex_lock(&fl.lock);
+        }
+        pthread_mutex_unlock(&fl.lock);
+        return NULL;
+}
+
 static void flush_exports(void) {
         if (!b.unflushed)
                 return;
         b.unflushed = false;
-        (void) natsConnection_FlushTimeout(b.nc, 100);
+        pthread_mutex_lock(&fl.lock);
+        fl.wanted = true;
+        pthread_cond_signal(&fl.cond);
+        pthread_mutex_unlock(&fl.lock);
 }
 
 /* What waits on the lanes, 256 at most: 1 if there may be more (the fd is
- * armed only once a receive said -EAGAIN). */
+ * armed only once a receive said -EAGAIN), 0 if they ran dry or the
+ * connection is down.  The caller holds local. */
 static int export_some(void **buf, size_t *size) {
         (void) airsup_process(b.a);
         for (unsigned k = 0; k < 256; k++) {
@@ -393,10 +444,8 @@ static int export_some(void **buf, size_t *size) {
                         return 0;
                 /* Raw: replies to the bridge are its own business. */
                 r = airsup__recv_raw(b.a, &m, *buf, *size, &to_len);
-                if (r == -EAGAIN) {
-                        flush_exports();
+                if (r == -EAGAIN)
                         return 0;
-                }
                 if (r == -EMSGSIZE) {
                         void *n = realloc(*buf, m.len);
                         if (!n)
@@ -664,6 +713,9 @@ int main(int argc, char **argv) {
                 return 1;
         if (connect_nats() < 0 || subscribe_imports() < 0)
                 return 1;
+        if (pthread_create(&fl.thread, NULL, flusher, NULL) != 0)
+                return 1;
+        fl.started = true;
         (void) airsup_ready(b.a);
 
         while (!b.stop) {
@@ -673,6 +725,7 @@ int main(int argc, char **argv) {
                 uint64_t v;
 
                 (void) !read(b.in.efd, &v, sizeof(v));
+                pthread_mutex_lock(&b.local);
                 report();
                 /* airsupd's records (a health = ping probe's PING) are
                  * answered at every turn, connected or not. */
@@ -681,6 +734,11 @@ int main(int argc, char **argv) {
                 for (unsigned k = 0; k < n; k++)
                         import_one(msg[k]);
                 r = export_some(&buf, &size);
+                pthread_mutex_unlock(&b.local);
+                /* The lanes ran dry: out with what libnats holds (a round
+                 * trip to the server, while imports go on). */
+                if (r == 0 && atomic_load(&b.connected))
+                        flush_exports();
                 if (r < 0 && r != -EBADMSG) {
                         say("receiving: %s", strerror(-r));
                         break;
@@ -698,6 +756,12 @@ int main(int argc, char **argv) {
         b.in.stopping = true;
         pthread_cond_broadcast(&b.in.room);
         pthread_mutex_unlock(&b.in.lock);
+        pthread_mutex_lock(&fl.lock);
+        fl.stop = true;
+        pthread_cond_signal(&fl.cond);
+        pthread_mutex_unlock(&fl.lock);
+        if (fl.started)
+                (void) pthread_join(fl.thread, NULL);
         natsConnection_Close(b.nc);
         for (unsigned i = 0; i < n_subs; i++)
                 natsSubscription_Destroy(subs[i]);
