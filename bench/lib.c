@@ -239,7 +239,7 @@ static bool read_result(const char *path, double seconds, double *a, double *b) 
 }
 
 bool bench_under_airsupd(const char *conf_text, const char *result, double *a, double *b) {
-        char conf[PATH_MAX + 32], air[PATH_MAX + 32];
+        char conf[PATH_MAX + 32], air[PATH_MAX + 32], sock[PATH_MAX + 32];
         FILE *f;
         pid_t pid;
         bool ok;
@@ -252,7 +252,11 @@ bool bench_under_airsupd(const char *conf_text, const char *result, double *a, d
         fclose(f);
         unlink(result);
         snprintf(air, sizeof(air), "%s/airsupd", bench_builddir);
-        char *argv[] = { air, "-c", conf, NULL };
+        /* A control socket of its own: at the default path, another
+         * airsupd on the machine (a test, another bench) made this one
+         * exit at once, and the bench waited out its result for nothing. */
+        snprintf(sock, sizeof(sock), "%s/control", bench_tmpdir);
+        char *argv[] = { air, "-c", conf, "--control", sock, NULL };
         pid = bench_spawn(argv, NULL, NULL, -1);
         if (pid < 0)
                 bench_die(air);
