@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -58,107 +57,19 @@ static int cmp_u64(const void *a, const void *b) {
  * and the one-way ratios of two --quick runs differed by 2x with the code
  * unchanged (groups / pipe 5.07x in one, above 10x in another).  So every
  * one-way run, the groups' and each transport's alike, is cut into chunks
- * of CHUNK messages, timed by the receiver, and a chunk counts only if
- * neither side was preempted meanwhile (involuntary context switches,
- * getrusage(); a side that chooses to sleep -- a pipe reader, a lane
- * receiver that waits -- pays for it in its chunk).  The receiver knows
- * its own; the sender's travels in the messages (bytes 8-15: its count
- * when it began the chunk), and a chunk counts when that count did not
- * move from the chunk before to the chunk after (messages queued from
- * the previous chunk, up to a chunk of them -- a lane's 3640 -- are read
- * in this one; a pipe's 1 MiB holds 16384, so a pipe reader may still be
- * draining what was queued before its sender was preempted: that errs in
- * the pipe's favour).  The figure is the median of the chunks that count,
- * when every transport of the round had COUNTED_MIN of them; else (a VM
- * too busy for that) every figure of the round is its whole run's rate,
- * never one of each kind. */
+ * timed by the receiver that count only if neither side was preempted
+ * (bench_meter, bench/lib.c).  The figure is the median of the chunks
+ * that count, when every transport of the round had BENCH_COUNTED_MIN of
+ * them; else (a VM too busy for that) every figure of the round is its
+ * whole run's rate, never one of each kind. */
 #define CHUNK 4096u
 /* The kernel's queues and ZeroMQ move a tenth as many messages a
  * second: chunks a quarter as long, so that some are not preempted on a
- * busy VM (their queues hold more than a chunk: see above). */
+ * busy VM (their queues hold more than a chunk: see bench.h). */
 #define CHUNK_SLOW 1024u
 
 static uint32_t chunk_of(bool slow) {
         return slow ? CHUNK_SLOW : CHUNK;
-}
-
-static uint64_t preempted(void) {
-        struct rusage ru;
-
-        return getrusage(RUSAGE_THREAD, &ru) < 0 ? 0 : (uint64_t) ru.ru_nivcsw;
-}
-
-/* The sender: message I's bytes 8-15. */
-typedef struct stamp {
-        uint32_t chunk;
-        uint64_t sw;
-} stamp;
-
-static void stamp_put(stamp *st, uint64_t i, uint8_t *buf) {
-        if (i % st->chunk == 0)
-                st->sw = preempted();
-        memcpy(buf + 8, &st->sw, sizeof(st->sw));
-}
-
-typedef struct meter {
-        uint32_t chunk;                 /* messages */
-        int64_t t0;                     /* the current chunk's start */
-        uint64_t own0;                  /* our count then */
-        uint64_t sw[3];                 /* the sender's at the last three chunk starts, newest last */
-        double last_rate;               /* the chunk before the current one */
-        bool last_own_clean;
-        double *rates;                  /* of the chunks that count */
-        size_t n, max, chunks;
-        int64_t first;                  /* message 0 */
-} meter;
-
-static void meter_init(meter *m, uint64_t n_msgs, uint32_t chunk) {
-        *m = (meter) { .chunk = chunk, .max = n_msgs / chunk + 1 };
-        m->rates = calloc(m->max, sizeof(double));
-        if (!m->rates)
-                bench_die("calloc");
-}
-
-/* Message I has arrived in BUF. */
-static void meter_on(meter *m, uint64_t i, const uint8_t *buf) {
-        uint64_t k = i / m->chunk, sw, own;
-        int64_t now;
-
-        if (i % m->chunk != 0)
-                return;
-        now = bench_mono_ns();
-        own = preempted();
-        memcpy(&sw, buf + 8, sizeof(sw));
-        if (i == 0)
-                m->first = now;
-        /* Chunk k - 2 is decided now, by the sender's count at the start
-         * of k - 3 and of k; chunk 0 warms up and never counts. */
-        if (k >= 3 && m->last_own_clean && m->sw[0] == sw && m->n < m->max)
-                m->rates[m->n++] = m->last_rate;
-        if (k >= 1) {
-                m->last_rate = (double) m->chunk / ((double) (now - m->t0) / 1e9);
-                m->last_own_clean = own == m->own0;
-                m->chunks++;
-        }
-        m->sw[0] = m->sw[1];
-        m->sw[1] = m->sw[2];
-        m->sw[2] = sw;
-        m->t0 = now;
-        m->own0 = preempted();
-}
-
-/* The median rate of the chunks that count, or -1 with fewer than
- * COUNTED_MIN of them; *RET_COUNTED. */
-#define COUNTED_MIN 5
-
-static double meter_done(meter *m, size_t *ret_counted) {
-        double r = m->n >= COUNTED_MIN ? median(m->rates, (unsigned) m->n) : -1;
-
-        if (ret_counted)
-                *ret_counted = m->n;
-        free(m->rates);
-        m->rates = NULL;
-        return r;
 }
 
 /* ---- the roles airsupd runs ---- */
@@ -179,11 +90,11 @@ _Noreturn static void role_sink(uint64_t n, const char *result) {
         airsup_msg m;
         int64_t t0 = 0;
         char text[96];
-        meter mt;
+        bench_meter mt;
         double whole;
         size_t counted = 0;
 
-        meter_init(&mt, n, CHUNK);
+        bench_meter_init(&mt, n, CHUNK);
         (void) airsup_ready(a);
         for (uint64_t i = 0; i < n;) {
                 int r = airsup_recv(a, &m, buf, sizeof(buf), UINT64_MAX);
@@ -191,7 +102,7 @@ _Noreturn static void role_sink(uint64_t n, const char *result) {
                         continue;
                 if (i == 0)
                         t0 = bench_mono_ns();
-                meter_on(&mt, i, buf);
+                bench_meter_on(&mt, i, buf);
                 (void) airsup_commit(a, &m);
                 i++;
         }
@@ -199,7 +110,7 @@ _Noreturn static void role_sink(uint64_t n, const char *result) {
          * then the median of the chunks that count (or -1), and how many
          * did. */
         whole = (double) (n - 1) / ((double) (bench_mono_ns() - t0) / 1e9);
-        double clean = meter_done(&mt, &counted);
+        double clean = bench_meter_done(&mt, &counted);
         snprintf(text, sizeof(text), "%.0f %.0f %zu\n", whole, clean, counted);
         bench_write_result(result, text);
         for (;;)
@@ -213,13 +124,13 @@ _Noreturn static void role_source(uint64_t n) {
         airsup_dest *d;
         uint8_t buf[MSG] = { 0 };
 
-        stamp st = { .chunk = CHUNK };
+        bench_stamp st = { .chunk = CHUNK };
 
         if (airsup_lookup(a, "sink", 10000000000ull, &d) < 0)
                 _exit(2);
         for (uint64_t i = 0; i < n; i++) {
                 memcpy(buf, &i, sizeof(i));
-                stamp_put(&st, i, buf);
+                bench_stamp_put(&st, i, buf);
                 if (airsup_send(d, 1, buf, sizeof(buf), NULL) < 0)
                         _exit(2);
         }
@@ -423,7 +334,7 @@ static void end_ready(end *e, bool sender, int ztype) {
  * median of the chunks that counted (or -1), *RET_COUNTED how many. */
 static double direct_throughput(kind k, uint64_t n, double *ret_clean, size_t *ret_counted) {
         end a, b;
-        meter mt;
+        bench_meter mt;
         double whole;
         uint8_t buf[MSG] = { 0 };
         int go[2], st;
@@ -438,17 +349,17 @@ static double direct_throughput(kind k, uint64_t n, double *ret_clean, size_t *r
         if (pid == 0) {
                 char x;
                 bench_pin(1);
-                stamp sp = { .chunk = chunk_of(k != LANE) };
+                bench_stamp sp = { .chunk = chunk_of(k != LANE) };
                 end_ready(&b, true, ZMQ_PUSH);
                 for (uint64_t i = 0; i < n; i++) {
                         memcpy(buf, &i, sizeof(i));
-                        stamp_put(&sp, i, buf);
+                        bench_stamp_put(&sp, i, buf);
                         end_send(&b, buf);
                 }
                 (void) !read(go[0], &x, 1);     /* until the parent has all (zmq sends from a thread) */
                 _exit(0);
         }
-        meter_init(&mt, n, chunk_of(k != LANE));
+        bench_meter_init(&mt, n, chunk_of(k != LANE));
         end_ready(&a, false, ZMQ_PULL);
         for (uint64_t i = 0; i < n; i++) {
                 uint64_t v;
@@ -458,10 +369,10 @@ static double direct_throughput(kind k, uint64_t n, double *ret_clean, size_t *r
                 memcpy(&v, buf, sizeof(v));
                 if (v != i)
                         bench_die("message out of order");
-                meter_on(&mt, i, buf);
+                bench_meter_on(&mt, i, buf);
         }
         whole = (double) (n - 1) / ((double) (bench_mono_ns() - t0) / 1e9);
-        *ret_clean = meter_done(&mt, ret_counted);
+        *ret_clean = bench_meter_done(&mt, ret_counted);
         double mps = whole;
         (void) !write(go[1], "x", 1);
         waitpid(pid, &st, 0);
