@@ -75,3 +75,46 @@ const char *bench_met(bool known, bool ok);
 void bench_json_num(const char *key, double v, int prec);
 /* PROG's path on PATH into RET (PATH_MAX + 16 bytes); whether found. */
 bool bench_on_path(const char *prog, char *ret);
+
+/* Throughput while neither side is preempted.  A one-way run is cut into
+ * chunks of CHUNK messages timed by the receiver, and a chunk counts only
+ * if neither side was preempted meanwhile (involuntary context switches
+ * of the calling thread, getrusage(); a side that chooses to sleep -- a
+ * pipe reader, a lane receiver that waits -- pays for it in its chunk).
+ * The receiver counts its own; the sender's count travels in its messages
+ * (bytes 8-15: its count when it began the chunk; bench_stamp_put()), and
+ * a chunk counts when that count did not move from the chunk before to
+ * the chunk after: messages queued in the previous chunk, up to a chunk
+ * of them (a 256 KiB lane holds 3640 of 64 bytes), are read in this one.
+ * A queue deeper than a chunk (a pipe of 1 MiB: 16384) may let a reader
+ * drain, at full speed, what was queued before its sender was preempted:
+ * that errs in that transport's favour.  Chunk 0 warms up and never
+ * counts. */
+#define BENCH_COUNTED_MIN 5
+
+typedef struct bench_stamp {
+        uint32_t chunk;                 /* messages */
+        uint64_t sw;
+} bench_stamp;
+
+/* The sender, before it sends message I (at least 16 bytes in BUF). */
+void bench_stamp_put(bench_stamp *st, uint64_t i, uint8_t *buf);
+
+typedef struct bench_meter {
+        uint32_t chunk;
+        int64_t t0;                     /* the current chunk's start */
+        uint64_t own0;                  /* our count then */
+        uint64_t sw[3];                 /* the sender's at the last three chunk starts, newest last */
+        double last_rate;               /* the chunk before the current one */
+        bool last_own_clean;
+        double *rates;                  /* of the chunks that count */
+        size_t n, max;
+} bench_meter;
+
+/* For a run of N_MSGS messages in chunks of CHUNK; exits on failure. */
+void bench_meter_init(bench_meter *m, uint64_t n_msgs, uint32_t chunk);
+/* Message I (from 0, in order) has arrived in BUF. */
+void bench_meter_on(bench_meter *m, uint64_t i, const uint8_t *buf);
+/* The median msgs/s of the chunks that counted, or -1 with fewer than
+ * BENCH_COUNTED_MIN; *RET_COUNTED (may be NULL) how many. */
+double bench_meter_done(bench_meter *m, size_t *ret_counted);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -239,7 +240,7 @@ static bool read_result(const char *path, double seconds, double *a, double *b) 
 }
 
 bool bench_under_airsupd(const char *conf_text, const char *result, double *a, double *b) {
-        char conf[PATH_MAX + 32], air[PATH_MAX + 32];
+        char conf[PATH_MAX + 32], air[PATH_MAX + 32], sock[PATH_MAX + 32];
         FILE *f;
         pid_t pid;
         bool ok;
@@ -252,7 +253,11 @@ bool bench_under_airsupd(const char *conf_text, const char *result, double *a, d
         fclose(f);
         unlink(result);
         snprintf(air, sizeof(air), "%s/airsupd", bench_builddir);
-        char *argv[] = { air, "-c", conf, NULL };
+        /* A control socket of its own: at the default path, another
+         * airsupd on the machine (a test, another bench) made this one
+         * exit at once, and the bench waited out its result for nothing. */
+        snprintf(sock, sizeof(sock), "%s/control", bench_tmpdir);
+        char *argv[] = { air, "-c", conf, "--control", sock, NULL };
         pid = bench_spawn(argv, NULL, NULL, -1);
         if (pid < 0)
                 bench_die(air);
@@ -332,4 +337,57 @@ bool bench_read_within(int fd, void *buf, size_t len, double seconds) {
                 got += (size_t) k;
         }
         return true;
+}
+
+/* Times the calling thread was preempted so far. */
+static uint64_t bench_preempted(void) {
+        struct rusage ru;
+
+        return getrusage(RUSAGE_THREAD, &ru) < 0 ? 0 : (uint64_t) ru.ru_nivcsw;
+}
+
+void bench_stamp_put(bench_stamp *st, uint64_t i, uint8_t *buf) {
+        if (i % st->chunk == 0)
+                st->sw = bench_preempted();
+        memcpy(buf + 8, &st->sw, sizeof(st->sw));
+}
+
+void bench_meter_init(bench_meter *m, uint64_t n_msgs, uint32_t chunk) {
+        *m = (bench_meter) { .chunk = chunk, .max = n_msgs / chunk + 1 };
+        m->rates = calloc(m->max, sizeof(double));
+        if (!m->rates)
+                bench_die("calloc");
+}
+
+void bench_meter_on(bench_meter *m, uint64_t i, const uint8_t *buf) {
+        uint64_t k = i / m->chunk, sw;
+        int64_t now;
+
+        if (i % m->chunk != 0)
+                return;
+        now = bench_mono_ns();
+        memcpy(&sw, buf + 8, sizeof(sw));
+        /* Chunk k - 2 is decided now, by the sender's count at the start
+         * of k - 3 and of k. */
+        if (k >= 3 && m->last_own_clean && m->sw[0] == sw && m->n < m->max)
+                m->rates[m->n++] = m->last_rate;
+        if (k >= 1) {
+                m->last_rate = (double) m->chunk / ((double) (now - m->t0) / 1e9);
+                m->last_own_clean = bench_preempted() == m->own0;
+        }
+        m->sw[0] = m->sw[1];
+        m->sw[1] = m->sw[2];
+        m->sw[2] = sw;
+        m->t0 = now;
+        m->own0 = bench_preempted();
+}
+
+double bench_meter_done(bench_meter *m, size_t *ret_counted) {
+        double r = m->n >= BENCH_COUNTED_MIN ? bench_median(m->rates, (unsigned) m->n) : -1;
+
+        if (ret_counted)
+                *ret_counted = m->n;
+        free(m->rates);
+        m->rates = NULL;
+        return r;
 }

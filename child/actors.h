@@ -178,6 +178,8 @@ struct airsup_sys {
         void *fire_data;                /* a one-shot timer's data, given to the loop */
         int timer_fd, local_fd, epfd;
         bool in_process;                /* inside airsup_sys_process(): no need to write local_fd */
+        bool in_run;                    /* inside airsup_sys_run(), which sleeps at most nap_ns */
+        uint64_t nap_ns;                /* in_run: the lanes' nap left when they were armed (UINT64_MAX none) */
         uint64_t rounds;
 
         /* Asks waiting for their reply (actor-ask.c): open addressing

@@ -928,11 +928,27 @@ static void fill(airsup *a, airsup_msg *m, const shm_envelope *e, uint32_t lane)
 }
 
 int airsup__recv_raw(airsup *a, airsup_msg *m, void *buf, size_t size, uint32_t *ret_to_len) {
+        return airsup__recv_raw_spin(a, m, buf, size, /* spin= */ false, ret_to_len);
+}
+
+int airsup__recv_raw_spin(airsup *a, airsup_msg *m, void *buf, size_t size, bool spin, uint32_t *ret_to_len) {
+        return airsup__recv_raw_nap(a, m, buf, size, spin, NULL, ret_to_len);
+}
+
+int airsup__recv_raw_nap(airsup *a, airsup_msg *m, void *buf, size_t size, bool spin, uint64_t *ret_nap_ns,
+                         uint32_t *ret_to_len) {
         shm_envelope e;
         uint32_t lane = 0;
         int r;
 
-        r = airsup__recv_env(a, m, buf, size, 0, &e, &lane, NULL);
+        /* A timeout of 1 ns: the spin of a waiting receive (RECV_SPIN),
+         * then the lanes armed and -EAGAIN, as without it. */
+        a->nap_ok = ret_nap_ns != NULL;
+        a->nap_ns = UINT64_MAX;
+        r = airsup__recv_env(a, m, buf, size, spin ? 1 : 0, &e, &lane, NULL);
+        a->nap_ok = false;
+        if (ret_nap_ns)
+                *ret_nap_ns = a->nap_ns;
         *ret_to_len = r >= 0 || r == -EMSGSIZE ? e.to_len : 0;
         return r;
 }
@@ -1141,14 +1157,16 @@ int airsup__recv_env(airsup *a, airsup_msg *m, void *buf, size_t size, uint64_t 
                  * looked at after its nap (shm_mailbox_arm_fd_nap()). */
                 now = shm_now();
                 nap = UINT64_MAX;
-                k = now >= *dl ? shm_mailbox_arm_fd(a->mb) : shm_mailbox_arm_fd_nap(a->mb, &nap);
+                k = now >= *dl && !a->nap_ok ? shm_mailbox_arm_fd(a->mb) : shm_mailbox_arm_fd_nap(a->mb, &nap);
                 if (k < 0)
                         return k;
                 a->armed = k == 0;
                 if (k > 0)
                         continue;
-                if (now >= *dl)
+                if (now >= *dl) {
+                        a->nap_ns = nap;        /* for airsup__recv_raw_nap()'s caller */
                         return -EAGAIN;
+                }
                 /* At most 100 ms at a time: a sender that garbled the bell
                  * (shared by all senders) may have sent a wake-up astray;
                  * the lanes are looked at again. */

@@ -74,6 +74,11 @@ struct airsup {
         int event_fd;                   /* our mailbox's, from BELL */
         shm_mailbox *mb;
         bool armed;
+        /* airsup__recv_raw_spin() with a nap: an empty mailbox is armed
+         * with shm_mailbox_arm_fd_nap() for a caller that sleeps at most
+         * nap_ns (UINT64_MAX: as long as it likes). */
+        bool nap_ok;
+        uint64_t nap_ns;
         uint64_t n_recv;
         uint32_t next_req;
         char (*senders)[AIRSUP_NAME_MAX];       /* by lane index */
@@ -179,3 +184,13 @@ int airsup__send_down(airsup *a, const char *watcher, uint64_t ref, uint32_t cod
  * reply included; TO_LEN the bytes of its address or subject first), for
  * the actor system and the bridge to NATS. */
 int airsup__recv_raw(airsup *a, airsup_msg *m, void *buf, size_t size, uint32_t *ret_to_len);
+/* The same; with SPIN, an empty mailbox is looked at for a few
+ * microseconds (a stream's next message is usually that close) before
+ * its lanes are armed and -EAGAIN returned. */
+int airsup__recv_raw_spin(airsup *a, airsup_msg *m, void *buf, size_t size, bool spin, uint32_t *ret_to_len);
+/* The same for a caller that, given -EAGAIN, sleeps at most *RET_NAP_NS
+ * (UINT64_MAX: as long as it likes) before it looks again: lanes that
+ * came in bursts are given up in batch mode (shm_mailbox_arm_fd_nap()),
+ * without the membarrier() of a plain give-up. */
+int airsup__recv_raw_nap(airsup *a, airsup_msg *m, void *buf, size_t size, bool spin, uint64_t *ret_nap_ns,
+                         uint32_t *ret_to_len);
