@@ -83,7 +83,7 @@ REPLAY       = $(FUZZERS:%=$(BUILD)/fuzz/replay-%)
 .PHONY: FORCE all deps deps-test deps-bench deps-fuzz check check-unit check-integration check-man \
         check-fuzz check-one fuzz soak run bench bench-summary check-bench-summary install clean
 
-all: $(BUILD)/airsupd $(BUILD)/airsupctl $(BUILD)/libairsup.a $(BUILD)/libairsup.so.0 $(BUILD)/airsup-nats $(EXAMPLES)
+all: $(BUILD)/airsupd $(BUILD)/airsupd-spawner $(BUILD)/airsupctl $(BUILD)/libairsup.a $(BUILD)/libairsup.so.0 $(BUILD)/airsup-nats $(EXAMPLES)
 
 deps:
 	@sh mk/deps.sh build
@@ -100,6 +100,19 @@ $(BUILD)/%.o: %.c | deps
 
 $(BUILD)/airsupd: $(BUILD)/supervisor/airsupd.o $(SUP_OBJ)
 	$(CC) $(XLDFLAGS) -o $@ $^ $(LIBS)
+
+# The spawner on its own (supervisor/airsupd-spawner.c): its objects built
+# apart with a section per function, linked with --gc-sections, keep only
+# what the spawner reaches, so it needs libc alone and none of airsupd's
+# libraries' pages.
+SPAWNER_SRC = supervisor/airsupd-spawner.c supervisor/start/spawner.c supervisor/start/spawn.c \
+              supervisor/start/helper.c common/fds.c supervisor/output/errout.c
+SPAWNER_OBJ = $(SPAWNER_SRC:%.c=$(BUILD)/spawner/%.o)
+$(BUILD)/spawner/%.o: %.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(XCFLAGS) -ffunction-sections -fdata-sections -MMD -MP -c -o $@ $<
+$(BUILD)/airsupd-spawner: $(SPAWNER_OBJ)
+	$(CC) $(XLDFLAGS) -Wl,--gc-sections -o $@ $^
 
 # The installation's paths, each file rewritten only when they change:
 # what names them (the unit, the man pages; airsupd's default -c, under
@@ -323,6 +336,7 @@ check-bench-summary:
 
 install: all $(BUILD)/install/config/airsupd.service $(BUILD)/install/config/airsup.conf.sample $(MANS:%=$(BUILD)/install/%)
 	install -D -m 755 $(BUILD)/airsupd $(DESTDIR)$(SBINDIR)/airsupd
+	install -D -m 755 $(BUILD)/airsupd-spawner $(DESTDIR)$(SBINDIR)/airsupd-spawner
 	install -D -m 755 $(BUILD)/airsupctl $(DESTDIR)$(BINDIR)/airsupctl
 	install -D -m 644 ctl/airsupctl.bash $(DESTDIR)$(DATADIR)/bash-completion/completions/airsupctl
 	install -D -m 644 $(BUILD)/install/config/airsupd.service $(DESTDIR)$(UNITDIR)/airsupd.service
