@@ -33,6 +33,9 @@ WARN     = -std=gnu17 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-proto
 XCFLAGS  = -DAIRSUP_VERSION=\"$(VERSION)\" $(WARN) $(CFLAGS) $(SANFLAGS) -I. $(shell pkg-config --cflags $(PKGS))
 XLDFLAGS = $(LDFLAGS) $(SANFLAGS)
 LIBS     = $(shell pkg-config --libs $(PKGS))
+# airsupd dlopen()s libmicrohttpd when metrics_listen = asks for it
+# (metrics-http.c): linked, its GnuTLS would cost every airsupd 2.5 MB.
+AIRSUPD_LIBS = $(shell pkg-config --libs $(filter-out libmicrohttpd,$(PKGS)))
 
 SUP_SRC  = supervisor/config/cfg.c supervisor/config/cfg-value.c common/policy.c common/time.c \
            supervisor/core/event.c supervisor/output/errout.c supervisor/start/spawn.c supervisor/core/proc.c supervisor/watch/notify-parse.c \
@@ -99,7 +102,7 @@ $(BUILD)/%.o: %.c | deps
 	$(CC) $(XCFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/airsupd: $(BUILD)/supervisor/airsupd.o $(SUP_OBJ)
-	$(CC) $(XLDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(XLDFLAGS) -o $@ $^ $(AIRSUPD_LIBS)
 
 # The spawner on its own (supervisor/airsupd-spawner.c): its objects built
 # apart with a section per function, linked with --gc-sections, keep only
