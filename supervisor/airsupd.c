@@ -231,7 +231,7 @@ int main(int argc, char **argv) {
         bool state_ok = false;
         int opt, r;
 
-        /* The spawner (spawner.c) is airsupd exec'd afresh. */
+        /* The spawner (spawner.c) where airsupd-spawner is not beside it. */
         if (argc == 2 && strcmp(argv[1], "--spawner") == 0)
                 sup_spawner_main(3);
 
