@@ -33,6 +33,9 @@ WARN     = -std=gnu17 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-proto
 XCFLAGS  = -DAIRSUP_VERSION=\"$(VERSION)\" $(WARN) $(CFLAGS) $(SANFLAGS) -I. $(shell pkg-config --cflags $(PKGS))
 XLDFLAGS = $(LDFLAGS) $(SANFLAGS)
 LIBS     = $(shell pkg-config --libs $(PKGS))
+# airsupd dlopen()s libmicrohttpd when metrics_listen = asks for it
+# (metrics-http.c): linked, its GnuTLS would cost every airsupd 2.5 MB.
+AIRSUPD_LIBS = $(shell pkg-config --libs $(filter-out libmicrohttpd,$(PKGS)))
 
 SUP_SRC  = supervisor/config/cfg.c supervisor/config/cfg-value.c common/policy.c common/time.c \
            supervisor/core/event.c supervisor/output/errout.c supervisor/start/spawn.c supervisor/core/proc.c supervisor/watch/notify-parse.c \
@@ -40,7 +43,7 @@ SUP_SRC  = supervisor/config/cfg.c supervisor/config/cfg-value.c common/policy.c
            supervisor/operator/control-methods.c supervisor/operator/control-verbs.c supervisor/operator/control-messages.c supervisor/operator/control-events.c \
            supervisor/operator/control-reply.c supervisor/operator/control-lookup.c \
            supervisor/operator/proc-query.c supervisor/operator/metrics.c supervisor/operator/metrics-http.c \
-           supervisor/core/sup.c supervisor/core/runq.c supervisor/core/manager.c supervisor/core/state-list.c supervisor/core/names.c supervisor/core/verbs.c supervisor/core/tree-edit.c supervisor/start/fdlimit.c supervisor/messages/broker.c supervisor/messages/broker-actors.c supervisor/messages/broker-ctl.c supervisor/messages/registry.c supervisor/messages/interest.c supervisor/messages/inbox.c supervisor/start/cgroup.c supervisor/start/cgroup-tree.c supervisor/watch/probe.c supervisor/config/reload-plan.c supervisor/config/reload.c common/fds.c common/channel.c common/actor-table.c common/actor-addr.c common/subject.c
+           supervisor/core/sup.c supervisor/core/runq.c supervisor/core/manager.c supervisor/core/memory.c supervisor/core/state-list.c supervisor/core/names.c supervisor/core/verbs.c supervisor/core/tree-edit.c supervisor/start/fdlimit.c supervisor/messages/broker.c supervisor/messages/broker-actors.c supervisor/messages/broker-ctl.c supervisor/messages/registry.c supervisor/messages/interest.c supervisor/messages/inbox.c supervisor/start/cgroup.c supervisor/start/cgroup-tree.c supervisor/watch/probe.c supervisor/config/reload-plan.c supervisor/config/reload.c common/fds.c common/channel.c common/actor-table.c common/actor-addr.c common/subject.c
 # The configuration's loader, in the order of its passes (cfg.c drives them).
 CFG_SRC  = supervisor/config/cfg.c supervisor/config/cfg-read.c supervisor/config/cfg-keys.c supervisor/config/cfg-load.c supervisor/config/cfg-value.c common/subject.c
 SUP_SRC += supervisor/config/cfg-read.c supervisor/config/cfg-keys.c supervisor/config/cfg-load.c
@@ -83,7 +86,7 @@ REPLAY       = $(FUZZERS:%=$(BUILD)/fuzz/replay-%)
 .PHONY: FORCE all deps deps-test deps-bench deps-fuzz check check-unit check-integration check-man \
         check-fuzz check-one fuzz soak run bench bench-summary check-bench-summary install clean
 
-all: $(BUILD)/airsupd $(BUILD)/airsupctl $(BUILD)/libairsup.a $(BUILD)/libairsup.so.0 $(BUILD)/airsup-nats $(EXAMPLES)
+all: $(BUILD)/airsupd $(BUILD)/airsupd-spawner $(BUILD)/airsupctl $(BUILD)/libairsup.a $(BUILD)/libairsup.so.0 $(BUILD)/airsup-nats $(EXAMPLES)
 
 deps:
 	@sh mk/deps.sh build
@@ -99,7 +102,20 @@ $(BUILD)/%.o: %.c | deps
 	$(CC) $(XCFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/airsupd: $(BUILD)/supervisor/airsupd.o $(SUP_OBJ)
-	$(CC) $(XLDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(XLDFLAGS) -o $@ $^ $(AIRSUPD_LIBS)
+
+# The spawner on its own (supervisor/airsupd-spawner.c): its objects built
+# apart with a section per function, linked with --gc-sections, keep only
+# what the spawner reaches, so it needs libc alone and none of airsupd's
+# libraries' pages.
+SPAWNER_SRC = supervisor/airsupd-spawner.c supervisor/start/spawner.c supervisor/start/spawn.c \
+              supervisor/start/helper.c common/fds.c supervisor/output/errout.c
+SPAWNER_OBJ = $(SPAWNER_SRC:%.c=$(BUILD)/spawner/%.o)
+$(BUILD)/spawner/%.o: %.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(XCFLAGS) -ffunction-sections -fdata-sections -MMD -MP -c -o $@ $<
+$(BUILD)/airsupd-spawner: $(SPAWNER_OBJ)
+	$(CC) $(XLDFLAGS) -Wl,--gc-sections -o $@ $^
 
 # The installation's paths, each file rewritten only when they change:
 # what names them (the unit, the man pages; airsupd's default -c, under
@@ -323,6 +339,7 @@ check-bench-summary:
 
 install: all $(BUILD)/install/config/airsupd.service $(BUILD)/install/config/airsup.conf.sample $(MANS:%=$(BUILD)/install/%)
 	install -D -m 755 $(BUILD)/airsupd $(DESTDIR)$(SBINDIR)/airsupd
+	install -D -m 755 $(BUILD)/airsupd-spawner $(DESTDIR)$(SBINDIR)/airsupd-spawner
 	install -D -m 755 $(BUILD)/airsupctl $(DESTDIR)$(BINDIR)/airsupctl
 	install -D -m 644 ctl/airsupctl.bash $(DESTDIR)$(DATADIR)/bash-completion/completions/airsupctl
 	install -D -m 644 $(BUILD)/install/config/airsupd.service $(DESTDIR)$(UNITDIR)/airsupd.service

@@ -1,6 +1,7 @@
 /* airsupd.c - the supervisor daemon: options, signals, the event loop. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -30,6 +32,39 @@
  * shutdown. */
 #define SHUTDOWN_FORCE_AFTER 3
 #define SHUTDOWN_FORCE_USEC (5 * USEC_PER_SEC)
+
+/* What the spawner is exec'd from: airsupd-spawner beside airsupd's own
+ * binary (a program that needs libc alone, see airsupd-spawner.c), held
+ * open (O_PATH) and exec'd through /proc/self/fd so that replacing the
+ * installed files while airsupd runs changes nothing, as with
+ * /proc/self/exe; else airsupd itself ("airsupd --spawner").  RET holds
+ * the path. */
+static const char *spawner_exe(char *ret, size_t size) {
+        char self[PATH_MAX], *slash;
+        struct stat st;
+        ssize_t n;
+        int fd;
+
+        n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        if (n <= 0)
+                return "/proc/self/exe";
+        self[n] = '\0';
+        slash = strrchr(self, '/');
+        if (!slash || (size_t) (slash - self) + sizeof("/airsupd-spawner") > sizeof(self))
+                return "/proc/self/exe";
+        strcpy(slash, "/airsupd-spawner");
+        fd = open(self, O_PATH | O_CLOEXEC);
+        if (fd < 0)
+                return "/proc/self/exe";
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & S_IXUSR) ||
+            (st.st_uid != 0 && st.st_uid != geteuid())) {
+                (void) close(fd);
+                return "/proc/self/exe";
+        }
+        /* Kept open for airsupd's life (close-on-exec: no child gets it). */
+        snprintf(ret, size, "/proc/self/fd/%d", fd);
+        return ret;
+}
 
 static void help(void) {
         printf("Usage: airsupd [-c FILE] [OPTIONS]\n"
@@ -196,7 +231,7 @@ int main(int argc, char **argv) {
         bool state_ok = false;
         int opt, r;
 
-        /* The spawner (spawner.c) is airsupd exec'd afresh. */
+        /* The spawner (spawner.c) where airsupd-spawner is not beside it. */
         if (argc == 2 && strcmp(argv[1], "--spawner") == 0)
                 sup_spawner_main(3);
 
@@ -397,7 +432,11 @@ int main(int argc, char **argv) {
                 }
         }
         m->nofile_child = nofile;
-        m->spawner_exe = "/proc/self/exe";
+        {
+                static char exe[64];
+
+                m->spawner_exe = spawner_exe(exe, sizeof(exe));
+        }
         if (state_ok) {
                 m->state = &state;
                 (void) state_stop_leftovers(&state, &m->events);

@@ -15,6 +15,7 @@
 #include "common/cleanup.h"
 #include "common/float-text.h"
 #include "supervisor/core/manager.h"
+#include "supervisor/core/memory.h"
 #include "supervisor/core/proc.h"
 #include "supervisor/messages/broker.h"
 #include "supervisor/messages/inbox.h"
@@ -315,8 +316,11 @@ int metrics_collect(const metrics_source *s, metrics_sample_fn fn, void *userdat
         sup_manager *m = s->m;
         size_t running = 0;
         double fds, rss;
+        /* Before this walk allocates anything of its own. */
+        uint64_t mem[_MEM_PART_MAX];
         int r = 0;
 
+        manager_memory(m, mem);
         w->now = now_usec();
         for (w->family = 0; r >= 0 && w->family < ELEMENTSOF(metric_defs); w->family++) {
                 w->mb_i = w->cg_i = w->act_i = 0;
@@ -340,6 +344,16 @@ int metrics_collect(const metrics_source *s, metrics_sample_fn fn, void *userdat
                 r = sample(w, "airsupd_open_fds", "gauge", "File descriptors airsupd holds", "", fds);
         if (r >= 0)
                 r = sample(w, "airsupd_resident_memory_bytes", "gauge", "airsupd's resident memory", "", rss);
+        if (r >= 0) {
+                static const char *const help = "airsupd's heap in use, by the part that holds it (other: what none of them does)";
+
+                for (int p = 0; r >= 0 && p < _MEM_PART_MAX; p++) {
+                        char label[32];
+
+                        snprintf(label, sizeof(label), "part=\"%s\"", mem_part_to_string(p));
+                        r = sample(w, "airsupd_memory_bytes", "gauge", help, label, (double) mem[p]);
+                }
+        }
         if (r >= 0)
                 r = sample(w, "airsupd_control_clients", "gauge", "Connections to the control socket", "",
                            (double) (s->control_clients ? s->control_clients(s->userdata) : 0));

@@ -8,8 +8,9 @@
  * itself costs more with every group: at 10,000 groups most of a start
  * went to copy_page_range, dup_fd and do_close_on_exec.
  *
- * The spawner is airsupd exec'd afresh ("airsupd --spawner", seen as
- * airsupd-spawner): a few fds, a few hundred kB.  airsupd sends it each
+ * The spawner is a program exec'd afresh: airsupd-spawner beside airsupd
+ * (supervisor/airsupd-spawner.c, libc alone), else airsupd itself
+ * ("airsupd --spawner"), seen as airsupd-spawner: a few fds, about 1 MB.  airsupd sends it each
  * plan (spawn_plan, flattened into one SOCK_SEQPACKET message with the
  * plan's fds and the exec-status pipe's write end); the spawner clones
  * the child with CLONE_PARENT, so the child is airsupd's own (its

@@ -29,6 +29,13 @@ sp=$(spawner_of "$AIRSUPD_PID")
 [ -n "$sp" ] || fail "no airsupd-spawner below airsupd"
 n=$(ls "/proc/$sp/fd" | wc -l)
 [ "$n" -le 6 ] || fail "the spawner holds $n fds"
+# It is the small program beside airsupd, which maps none of airsupd's
+# libraries (issue 30: 1 MB resident, not 5).
+case $(readlink "/proc/$sp/exe") in
+*/airsupd-spawner) ;;
+*) fail "the spawner runs $(readlink "/proc/$sp/exe"), not airsupd-spawner" ;;
+esac
+! grep -q libsystemd "/proc/$sp/maps" || fail "the spawner maps libsystemd"
 
 # The spawner killed: the next start forks through a new one.
 kill -KILL "$sp"
@@ -56,6 +63,24 @@ log_has 'plan too big for the spawner, forked by airsupd itself' || fail "no wor
 kill -TERM "$AIRSUPD_PID"
 wait_airsupd_exit 20
 [ "$AIRSUPD_STATUS" -eq 0 ] || fail "airsupd (big environment) exited $AIRSUPD_STATUS"
+
+# airsupd without airsupd-spawner beside it execs itself as the spawner.
+mkdir alone
+cp "$AIRSUPD" alone/airsupd
+rm -f ppid.*
+AIRSUPD_SAVED=$AIRSUPD
+AIRSUPD=$T/alone/airsupd
+start_airsupd spawner.conf
+AIRSUPD=$AIRSUPD_SAVED
+wait_log 'ready root'
+wait_until 10 test -s ppid.1 || fail "without airsupd-spawner the child did not start"
+[ "$(cat ppid.1)" = "$AIRSUPD_PID" ] || fail "without airsupd-spawner the child's parent is $(cat ppid.1)"
+sp=$(spawner_of "$AIRSUPD_PID")
+[ -n "$sp" ] || fail "without airsupd-spawner, no spawner below airsupd"
+[ "$(readlink "/proc/$sp/exe")" = "$T/alone/airsupd" ] || fail "the fallback spawner runs $(readlink "/proc/$sp/exe")"
+kill -TERM "$AIRSUPD_PID"
+wait_airsupd_exit 20
+[ "$AIRSUPD_STATUS" -eq 0 ] || fail "airsupd (no airsupd-spawner) exited $AIRSUPD_STATUS"
 
 # airsupd SIGKILLed: the spawner does not outlive it.
 start_airsupd spawner.conf
