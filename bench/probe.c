@@ -12,7 +12,8 @@
  * event is taken: systemd's WatchdogSec= semantics put it within the
  * interval (100 ms) of the last WATCHDOG=1.
  *
- * Usage: probe [--quick] [--groups N]
+ * Usage: probe [--quick] [--groups N] [--only none|exec|watchdog]
+ * (--only runs that tree alone, for iterating on one of them.)
  * The last line of output is one JSON object with the headline figures. */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -270,8 +271,19 @@ int main(int argc, char **argv) {
         long window_s;
         double *lat, p50 = -1, p99 = -1;
         run none = { .name = "none" }, ex = { .name = "exec 1s" }, wd = { .name = "watchdog 100ms" };
+        const char *only = NULL;
+        char *args[16];
+        int n_args = 0;
 
-        bench_args(argc, argv, "probe", 4000, "", &quick, &n);
+        /* --only is this bench's own; the rest are every bench's. */
+        for (int i = 0; i < argc && n_args < 15; i++) {
+                if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
+                        only = argv[++i];
+                else
+                        args[n_args++] = argv[i];
+        }
+        args[n_args] = NULL;
+        bench_args(n_args, args, "probe", 4000, " [--only none|exec|watchdog]", &quick, &n);
         window_s = quick ? 3 : 10;
         stops = quick ? 20 : 100;
         if (!(lat = calloc(stops, sizeof(double))))
@@ -281,9 +293,12 @@ int main(int argc, char **argv) {
 
         printf("probe: %zu groups, %d per supervisor; CPU window %ld s; %zu hung children\n", n, PER_SUPERVISOR,
                window_s, stops);
-        run_tree("none", n, window_s, 0, NULL, NULL, &none);
-        run_tree("exec", n, window_s, 0, NULL, NULL, &ex);
-        run_tree("watchdog", n, window_s, stops, lat, &n_lat, &wd);
+        if (!only || strcmp(only, "none") == 0)
+                run_tree("none", n, window_s, 0, NULL, NULL, &none);
+        if (!only || strcmp(only, "exec") == 0)
+                run_tree("exec", n, window_s, 0, NULL, NULL, &ex);
+        if (!only || strcmp(only, "watchdog") == 0)
+                run_tree("watchdog", n, window_s, stops, lat, &n_lat, &wd);
         if (n_lat > 0) {
                 qsort(lat, n_lat, sizeof(double), cmp_double);
                 p50 = lat[n_lat / 2];
@@ -315,5 +330,7 @@ int main(int argc, char **argv) {
         else
                 printf(",\"detect_p50_ms\":null,\"detect_p99_ms\":null}\n");
         free(lat);
+        if (only)
+                return (none.ran || ex.ran || wd.ran) && (strcmp(only, "watchdog") != 0 || n_lat > 0) ? 0 : 1;
         return none.ran && ex.ran && wd.ran && n_lat > 0 ? 0 : 1;
 }
