@@ -7,7 +7,8 @@
  *              (bench/watchdog-child) sending WATCHDOG=1 every 50 ms
  *
  * For each, airsupd's CPU (it and airsupd-spawner, utime + stime) over a
- * window once the tree is ready.  Then, under watchdog, children are
+ * window once the tree is ready, and airsupd's alone (an exec: probe is
+ * forked by the spawner).  Then, under watchdog, children are
  * stopped with SIGSTOP one at a time and the time to their health-failed
  * event is taken: systemd's WatchdogSec= semantics put it within the
  * interval (100 ms) of the last WATCHDOG=1.
@@ -41,7 +42,8 @@ extern char **environ;
 typedef struct run {
         const char *name;
         bool ran;
-        double cpu_pct;
+        double cpu_pct;                 /* airsupd and its helpers */
+        double self_pct;                /* airsupd alone */
         const char *note;
 } run;
 
@@ -177,7 +179,7 @@ static void run_tree(const char *probe, size_t n, long window_s, size_t stops, d
         char **envp;
         size_t ne = 0;
         int fd, pfd[2];
-        long long t0;
+        long long t0, self0;
         FILE *f;
         pid_t pid;
 
@@ -229,12 +231,15 @@ static void run_tree(const char *probe, size_t n, long window_s, size_t stops, d
         for (int64_t end = bench_mono_ns() + 1000000000LL; bench_mono_ns() < end;)
                 (void) events_read(&ev, 50);
         t0 = supervisor_ticks(pid);
+        self0 = cpu_ticks(pid);
         {
                 int64_t start = bench_mono_ns(), end = start + window_s * 1000000000LL;
+                double secs;
                 while (bench_mono_ns() < end)
                         (void) events_read(&ev, 50);
-                r->cpu_pct = (double) (supervisor_ticks(pid) - t0) / (double) sysconf(_SC_CLK_TCK) /
-                             ((double) (bench_mono_ns() - start) / 1e9) * 100.0;
+                secs = (double) (bench_mono_ns() - start) / 1e9;
+                r->cpu_pct = (double) (supervisor_ticks(pid) - t0) / (double) sysconf(_SC_CLK_TCK) / secs * 100.0;
+                r->self_pct = (double) (cpu_ticks(pid) - self0) / (double) sysconf(_SC_CLK_TCK) / secs * 100.0;
         }
         r->ran = true;
         /* Hung children, one at a time, spread over the tree. */
@@ -305,12 +310,13 @@ int main(int argc, char **argv) {
                 p99 = lat[(size_t) ((double) (n_lat - 1) * 0.99)];
         }
 
-        printf("\n%-16s %10s  %s\n", "probes", "airsupd CPU", "");
+        printf("\n%-16s %11s %14s  %s\n", "probes", "airsupd CPU", "airsupd alone", "");
         for (const run *r = &none; r; r = r == &none ? &ex : r == &ex ? &wd : NULL) {
                 if (r->ran)
-                        printf("%-16s %9.1f%%  %s\n", r->name, r->cpu_pct, r->note ? r->note : "");
+                        printf("%-16s %10.1f%% %13.1f%%  %s\n", r->name, r->cpu_pct, r->self_pct,
+                               r->note ? r->note : "");
                 else
-                        printf("%-16s %10s  %s\n", r->name, "-", r->note ? r->note : "did not run");
+                        printf("%-16s %11s %14s  %s\n", r->name, "-", "-", r->note ? r->note : "did not run");
         }
         printf("\nhung child (SIGSTOP) -> health-failed, watchdog at %d ms, threshold 1: %zu of %zu detected, "
                "p50 %.1f ms, p99 %.1f ms\n", INTERVAL_MS, n_lat, stops, p50, p99);
@@ -324,6 +330,7 @@ int main(int argc, char **argv) {
         printf("{\"bench\":\"probe\",\"groups\":%zu", n);
         printf(none.ran ? ",\"none_1000_cpu_pct\":%.2f" : ",\"none_1000_cpu_pct\":null", none.cpu_pct);
         printf(ex.ran ? ",\"exec_1000_cpu_pct\":%.2f" : ",\"exec_1000_cpu_pct\":null", ex.cpu_pct);
+        printf(ex.ran ? ",\"exec_1000_airsupd_cpu_pct\":%.2f" : ",\"exec_1000_airsupd_cpu_pct\":null", ex.self_pct);
         printf(wd.ran ? ",\"watchdog_1000_cpu_pct\":%.2f" : ",\"watchdog_1000_cpu_pct\":null", wd.cpu_pct);
         if (n_lat > 0)
                 printf(",\"detect_p50_ms\":%.1f,\"detect_p99_ms\":%.1f}\n", p50, p99);
