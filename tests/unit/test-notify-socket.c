@@ -197,38 +197,41 @@ static void test_notify_exited_sender_same_uid(void **state) {
  * ask for a pidfd with every datagram from then on. */
 static void test_notify_other_uid_makes_strict(void **state) {
         fixture *f = notified();
-        int go[2];
+        int up[2], down[2];             /* child -> test, test -> child */
         pid_t child;
         char c;
 
         (void) state;
-        assert_int_equal(pipe2(go, O_CLOEXEC), 0);
+        assert_int_equal(pipe2(up, O_CLOEXEC), 0);
+        assert_int_equal(pipe2(down, O_CLOEXEC), 0);
         f->p->uid = geteuid() + 1;
         assert_false(f->p->notify->strict);
         child = fork();
         assert_true(child >= 0);
         if (child == 0) {
                 say(f->p, "READY=1");
-                assert_int_equal(write(go[1], "x", 1), 1);
-                assert_int_equal(read(go[0], &c, 1), 1);
+                assert_int_equal(write(up[1], "x", 1), 1);
+                assert_int_equal(read(down[0], &c, 1), 1);
                 say(f->p, "STOPPING=1");
-                assert_int_equal(write(go[1], "x", 1), 1);
+                assert_int_equal(write(up[1], "x", 1), 1);
                 pause();
                 _exit(0);
         }
         f->p->pid = child;              /* the main process, alive */
-        assert_int_equal(read(go[0], &c, 1), 1);
+        assert_int_equal(read(up[0], &c, 1), 1);
         notify_flush(f->p);
         assert_int_equal(reports.n[PROC_REPORT_READY], 1);
         assert_true(f->p->notify->strict);
-        assert_int_equal(write(go[1], "x", 1), 1);
-        assert_int_equal(read(go[0], &c, 1), 1);
+        assert_int_equal(write(down[1], "x", 1), 1);
+        assert_int_equal(read(up[0], &c, 1), 1);
         notify_flush(f->p);
         assert_int_equal(reports.n[PROC_REPORT_STOPPING], 1);
         assert_int_equal(kill(child, SIGKILL), 0);
         assert_int_equal(waitpid(child, NULL, 0), child);
-        close(go[0]);
-        close(go[1]);
+        close(up[0]);
+        close(up[1]);
+        close(down[0]);
+        close(down[1]);
         fixture_free(f);
 }
 
