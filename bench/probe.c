@@ -7,12 +7,14 @@
  *              (bench/watchdog-child) sending WATCHDOG=1 every 50 ms
  *
  * For each, airsupd's CPU (it and airsupd-spawner, utime + stime) over a
- * window once the tree is ready.  Then, under watchdog, children are
+ * window once the tree is ready, and airsupd's alone (an exec: probe is
+ * forked by the spawner).  Then, under watchdog, children are
  * stopped with SIGSTOP one at a time and the time to their health-failed
  * event is taken: systemd's WatchdogSec= semantics put it within the
  * interval (100 ms) of the last WATCHDOG=1.
  *
- * Usage: probe [--quick] [--groups N]
+ * Usage: probe [--quick] [--groups N] [--only none|exec|watchdog]
+ * (--only runs that tree alone, for iterating on one of them.)
  * The last line of output is one JSON object with the headline figures. */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -40,7 +42,8 @@ extern char **environ;
 typedef struct run {
         const char *name;
         bool ran;
-        double cpu_pct;
+        double cpu_pct;                 /* airsupd and its helpers */
+        double self_pct;                /* airsupd alone */
         const char *note;
 } run;
 
@@ -176,7 +179,7 @@ static void run_tree(const char *probe, size_t n, long window_s, size_t stops, d
         char **envp;
         size_t ne = 0;
         int fd, pfd[2];
-        long long t0;
+        long long t0, self0;
         FILE *f;
         pid_t pid;
 
@@ -228,12 +231,15 @@ static void run_tree(const char *probe, size_t n, long window_s, size_t stops, d
         for (int64_t end = bench_mono_ns() + 1000000000LL; bench_mono_ns() < end;)
                 (void) events_read(&ev, 50);
         t0 = supervisor_ticks(pid);
+        self0 = cpu_ticks(pid);
         {
                 int64_t start = bench_mono_ns(), end = start + window_s * 1000000000LL;
+                double secs;
                 while (bench_mono_ns() < end)
                         (void) events_read(&ev, 50);
-                r->cpu_pct = (double) (supervisor_ticks(pid) - t0) / (double) sysconf(_SC_CLK_TCK) /
-                             ((double) (bench_mono_ns() - start) / 1e9) * 100.0;
+                secs = (double) (bench_mono_ns() - start) / 1e9;
+                r->cpu_pct = (double) (supervisor_ticks(pid) - t0) / (double) sysconf(_SC_CLK_TCK) / secs * 100.0;
+                r->self_pct = (double) (cpu_ticks(pid) - self0) / (double) sysconf(_SC_CLK_TCK) / secs * 100.0;
         }
         r->ran = true;
         /* Hung children, one at a time, spread over the tree. */
@@ -270,8 +276,19 @@ int main(int argc, char **argv) {
         long window_s;
         double *lat, p50 = -1, p99 = -1;
         run none = { .name = "none" }, ex = { .name = "exec 1s" }, wd = { .name = "watchdog 100ms" };
+        const char *only = NULL;
+        char *args[16];
+        int n_args = 0;
 
-        bench_args(argc, argv, "probe", 4000, "", &quick, &n);
+        /* --only is this bench's own; the rest are every bench's. */
+        for (int i = 0; i < argc && n_args < 15; i++) {
+                if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
+                        only = argv[++i];
+                else
+                        args[n_args++] = argv[i];
+        }
+        args[n_args] = NULL;
+        bench_args(n_args, args, "probe", 4000, " [--only none|exec|watchdog]", &quick, &n);
         window_s = quick ? 3 : 10;
         stops = quick ? 20 : 100;
         if (!(lat = calloc(stops, sizeof(double))))
@@ -281,21 +298,25 @@ int main(int argc, char **argv) {
 
         printf("probe: %zu groups, %d per supervisor; CPU window %ld s; %zu hung children\n", n, PER_SUPERVISOR,
                window_s, stops);
-        run_tree("none", n, window_s, 0, NULL, NULL, &none);
-        run_tree("exec", n, window_s, 0, NULL, NULL, &ex);
-        run_tree("watchdog", n, window_s, stops, lat, &n_lat, &wd);
+        if (!only || strcmp(only, "none") == 0)
+                run_tree("none", n, window_s, 0, NULL, NULL, &none);
+        if (!only || strcmp(only, "exec") == 0)
+                run_tree("exec", n, window_s, 0, NULL, NULL, &ex);
+        if (!only || strcmp(only, "watchdog") == 0)
+                run_tree("watchdog", n, window_s, stops, lat, &n_lat, &wd);
         if (n_lat > 0) {
                 qsort(lat, n_lat, sizeof(double), cmp_double);
                 p50 = lat[n_lat / 2];
                 p99 = lat[(size_t) ((double) (n_lat - 1) * 0.99)];
         }
 
-        printf("\n%-16s %10s  %s\n", "probes", "airsupd CPU", "");
+        printf("\n%-16s %11s %14s  %s\n", "probes", "airsupd CPU", "airsupd alone", "");
         for (const run *r = &none; r; r = r == &none ? &ex : r == &ex ? &wd : NULL) {
                 if (r->ran)
-                        printf("%-16s %9.1f%%  %s\n", r->name, r->cpu_pct, r->note ? r->note : "");
+                        printf("%-16s %10.1f%% %13.1f%%  %s\n", r->name, r->cpu_pct, r->self_pct,
+                               r->note ? r->note : "");
                 else
-                        printf("%-16s %10s  %s\n", r->name, "-", r->note ? r->note : "did not run");
+                        printf("%-16s %11s %14s  %s\n", r->name, "-", "-", r->note ? r->note : "did not run");
         }
         printf("\nhung child (SIGSTOP) -> health-failed, watchdog at %d ms, threshold 1: %zu of %zu detected, "
                "p50 %.1f ms, p99 %.1f ms\n", INTERVAL_MS, n_lat, stops, p50, p99);
@@ -309,11 +330,14 @@ int main(int argc, char **argv) {
         printf("{\"bench\":\"probe\",\"groups\":%zu", n);
         printf(none.ran ? ",\"none_1000_cpu_pct\":%.2f" : ",\"none_1000_cpu_pct\":null", none.cpu_pct);
         printf(ex.ran ? ",\"exec_1000_cpu_pct\":%.2f" : ",\"exec_1000_cpu_pct\":null", ex.cpu_pct);
+        printf(ex.ran ? ",\"exec_1000_airsupd_cpu_pct\":%.2f" : ",\"exec_1000_airsupd_cpu_pct\":null", ex.self_pct);
         printf(wd.ran ? ",\"watchdog_1000_cpu_pct\":%.2f" : ",\"watchdog_1000_cpu_pct\":null", wd.cpu_pct);
         if (n_lat > 0)
                 printf(",\"detect_p50_ms\":%.1f,\"detect_p99_ms\":%.1f}\n", p50, p99);
         else
                 printf(",\"detect_p50_ms\":null,\"detect_p99_ms\":null}\n");
         free(lat);
+        if (only)
+                return (none.ran || ex.ran || wd.ran) && (strcmp(only, "watchdog") != 0 || n_lat > 0) ? 0 : 1;
         return none.ran && ex.ran && wd.ran && n_lat > 0 ? 0 : 1;
 }

@@ -53,7 +53,7 @@ static void proc_memory(const sup_proc *p, uint64_t *parts) {
         parts[MEM_PROC] += chunk(p->start_path) + chunk(p->exec_source) + chunk(p->pidfd_source) +
                            chunk(p->timer) + chunk(p->poll);
         if (p->notify)
-                parts[MEM_NOTIFY] += chunk(p->notify) + chunk(p->notify->source) + chunk(p->notify->counters);
+                parts[MEM_NOTIFY] += chunk(p->notify) + chunk(p->notify->counters);
         if (p->probe)
                 parts[MEM_PROBE] += chunk(p->probe) + chunk(p->probe->timer) + chunk(p->probe->source);
         parts[MEM_CHANNEL] += chunk(p->broker.chan_source) + chunk(p->broker.chan_out) + chunk(p->broker.watches);

@@ -15,7 +15,11 @@
 
 typedef struct notify_proc {
         int fd;                         /* the socket, kept across restarts */
-        sd_event_source *source;
+        bool watched;                   /* in notify.c's epoll set */
+        /* SO_PASSPIDFD asked for: an abstract socket always; one in the
+         * directory once a sender of another uid spoke on it (notify.c,
+         * sender_trusted()). */
+        bool strict;
         char socket[108];               /* the NOTIFY_SOCKET value, a path */
         char status[128];               /* last STATUS=, escaped */
         sup_ratelimit log;              /* warnings about its socket */
@@ -26,6 +30,7 @@ typedef struct notify_proc {
         pid_t main_pid;
         uint64_t extend_usec;
         uint64_t watchdog_usec;
+        uint64_t pet_usec;              /* PROC_REPORT_WATCHDOG: when it was sent (CLOCK_MONOTONIC), 0: now */
         bool degraded;                  /* PROC_REPORT_DECLARED_HEALTH: AIRSUP_HEALTH=degraded */
         /* AIRSUP_COUNTERS=, the last value of each name (the first
          * NOTIFY_COUNTERS_MAX names it said), allocated when first said. */

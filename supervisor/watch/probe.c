@@ -48,6 +48,7 @@
 #include "supervisor/start/cgroup.h"
 #include "supervisor/start/spawn.h"
 #include "supervisor/start/spawner.h"
+#include "supervisor/watch/notify.h"
 #include "supervisor/watch/probe.h"
 
 static int on_due(sd_event_source *s, uint64_t usec, void *userdata);
@@ -183,9 +184,21 @@ void probe_stop(sup_proc *p) {
 }
 
 void probe_pet(sup_proc *p) {
+        uint64_t when;
+
         if (!active(p) || !petted(p))
                 return;
-        p->probe->last_pet_usec = sup_proc_now(p);
+        /* When it was sent, which notify.c may read a few ms later; never
+         * before the pet it follows or the start of probing. */
+        when = p->notify && p->notify->pet_usec ? p->notify->pet_usec : sup_proc_now(p);
+        if (when > p->probe->last_pet_usec)
+                p->probe->last_pet_usec = when;
+        /* The deadline moves with each ping: the timer fires only when one
+         * is missed.  Moving a timer is a step in sd-event's queue, where
+         * a firing one is a turn of the loop; with pings every half
+         * interval, the timer would fire at each. */
+        if (p->probe->timer_cb == on_due)
+                arm(p, sup_health_wait(p->probe->last_pet_usec, interval(p), now_usec()), on_due);
         if (p->probe->health == SUP_HEALTH_DEGRADED)
                 outcome(p, true, NULL);
         else
@@ -311,6 +324,14 @@ static int on_due(sd_event_source *s, uint64_t usec, void *userdata) {
         }
         {
                 uint64_t now = now_usec(), left = sup_health_wait(p->probe->last_pet_usec, interval(p), now);
+                /* A ping may be queued on its socket, not read yet
+                 * (notify.c pauses its reading): heard before judged. */
+                if (left == 0 && p->notify) {
+                        notify_flush(p);
+                        if (!active(p))
+                                return 0;
+                        left = sup_health_wait(p->probe->last_pet_usec, interval(p), now);
+                }
                 if (left > 0) {
                         arm(p, left, on_due);
                         return 0;

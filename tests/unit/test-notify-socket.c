@@ -171,6 +171,88 @@ static void test_notify_stranger_ignored(void **state) {
         fixture_free(f);
 }
 
+/* A sender with the group's uid that has exited counts (its uid speaks
+ * for it), though no pidfd was taken: nothing is at its pid any more. */
+static void test_notify_exited_sender_same_uid(void **state) {
+        fixture *f = notified();
+        pid_t child;
+
+        (void) state;
+        f->p->pid = getppid();          /* the main process is another */
+        child = fork();
+        assert_true(child >= 0);
+        if (child == 0) {
+                say(f->p, "READY=1");
+                _exit(0);
+        }
+        assert_int_equal(waitpid(child, NULL, 0), child);
+        notify_flush(f->p);
+        assert_int_equal(reports.n[PROC_REPORT_READY], 1);
+        assert_false(f->p->notify->strict);
+        fixture_free(f);
+}
+
+/* A sender of another uid than the group's (here: the group is said to
+ * run as another) is judged by /proc the first time, and makes the socket
+ * ask for a pidfd with every datagram from then on. */
+static void test_notify_other_uid_makes_strict(void **state) {
+        fixture *f = notified();
+        int up[2], down[2];             /* child -> test, test -> child */
+        pid_t child;
+        char c;
+
+        (void) state;
+        assert_int_equal(pipe2(up, O_CLOEXEC), 0);
+        assert_int_equal(pipe2(down, O_CLOEXEC), 0);
+        f->p->uid = geteuid() + 1;
+        assert_false(f->p->notify->strict);
+        child = fork();
+        assert_true(child >= 0);
+        if (child == 0) {
+                say(f->p, "READY=1");
+                assert_int_equal(write(up[1], "x", 1), 1);
+                assert_int_equal(read(down[0], &c, 1), 1);
+                say(f->p, "STOPPING=1");
+                assert_int_equal(write(up[1], "x", 1), 1);
+                pause();
+                _exit(0);
+        }
+        f->p->pid = child;              /* the main process, alive */
+        assert_int_equal(read(up[0], &c, 1), 1);
+        notify_flush(f->p);
+        assert_int_equal(reports.n[PROC_REPORT_READY], 1);
+        assert_true(f->p->notify->strict);
+        assert_int_equal(write(down[1], "x", 1), 1);
+        assert_int_equal(read(up[0], &c, 1), 1);
+        notify_flush(f->p);
+        assert_int_equal(reports.n[PROC_REPORT_STOPPING], 1);
+        assert_int_equal(kill(child, SIGKILL), 0);
+        assert_int_equal(waitpid(child, NULL, 0), child);
+        close(up[0]);
+        close(up[1]);
+        close(down[0]);
+        close(down[1]);
+        fixture_free(f);
+}
+
+/* On the loop: the hub reads the sockets; a wake-up of WATCHDOG=1 alone
+ * pauses it, and what comes meanwhile is read when the pause ends. */
+static void test_notify_hub_pause_ends(void **state) {
+        fixture *f = notified();
+
+        (void) state;
+        say(f->p, "WATCHDOG=1");
+        for (unsigned i = 0; i < 100 && reports.n[PROC_REPORT_WATCHDOG] == 0; i++)
+                assert_true(sd_event_run(f->e, 100 * USEC_PER_MSEC) >= 0);
+        assert_int_equal(reports.n[PROC_REPORT_WATCHDOG], 1);
+        assert_true(f->p->notify->pet_usec == 0);
+        say(f->p, "READY=1");
+        for (unsigned i = 0; i < 100 && reports.n[PROC_REPORT_READY] == 0; i++)
+                assert_true(sd_event_run(f->e, 100 * USEC_PER_MSEC) >= 0);
+        assert_int_equal(reports.n[PROC_REPORT_READY], 1);
+        fixture_free(f);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_notify_socket_modes),
@@ -178,6 +260,9 @@ int main(void) {
                 cmocka_unit_test(test_notify_status_rate_limited),
                 cmocka_unit_test(test_notify_mainpid_checked),
                 cmocka_unit_test(test_notify_stranger_ignored),
+                cmocka_unit_test(test_notify_exited_sender_same_uid),
+                cmocka_unit_test(test_notify_other_uid_makes_strict),
+                cmocka_unit_test(test_notify_hub_pause_ends),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
