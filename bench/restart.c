@@ -141,7 +141,8 @@ static void run_floor(size_t n, result *r) {
 /* airsupd with CGROUP = off (process groups) or required (a cgroup per
  * instance: the child is cloned into it, its end is cgroup.events). */
 static void run_airsupd(size_t n, const char *cgroup, result *r) {
-        char file[PATH_MAX + 32], conf[PATH_MAX + 32], airsupd[PATH_MAX + 32], text[4 * PATH_MAX];
+        char file[PATH_MAX + 32], conf[PATH_MAX + 32], airsupd[PATH_MAX + 32], sock[PATH_MAX + 32],
+                text[4 * PATH_MAX];
         int status = 0;
         pid_t pid;
 
@@ -149,6 +150,9 @@ static void run_airsupd(size_t n, const char *cgroup, result *r) {
         path_join(file, sizeof(file), bench_tmpdir, text);
         path_join(conf, sizeof(conf), bench_tmpdir, "airsup.conf");
         path_join(airsupd, sizeof(airsupd), bench_builddir, "airsupd");
+        /* Its own control socket: another airsupd on this machine (the
+         * default socket's) must not make this one refuse to start. */
+        path_join(sock, sizeof(sock), bench_tmpdir, "control");
         snprintf(text, sizeof(text),
                  "[airsupd]\n"
                  "cgroup = %s\n"
@@ -161,7 +165,7 @@ static void run_airsupd(size_t n, const char *cgroup, result *r) {
                  "stdout = null\n",
                  cgroup, bench_bindir, file);
         write_file(conf, text, 0644);
-        pid = bench_spawn((char *[]) { airsupd, "-c", conf, "--log=stderr", NULL }, NULL, NULL, -1);
+        pid = bench_spawn((char *[]) { airsupd, "-c", conf, "--control", sock, "--log=stderr", NULL }, NULL, NULL, -1);
         if (pid < 0) {
                 r->note = "cannot run airsupd";
                 return;
