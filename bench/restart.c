@@ -3,7 +3,8 @@
  * all in one run with the same child (bench/crashloop-child), measured
  * from the child's own CLOCK_MONOTONIC stamps.
  *
- * Usage: restart [--quick] [--samples N]
+ * Usage: restart [--quick] [--samples N] [--no-peers]
+ * (--no-peers: the floor and airsupd only, for iterating on airsupd.)
  * The last line of output is one JSON object with the headline figures. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -260,7 +261,7 @@ static void json_num(const char *key, const result *r) {
 }
 
 int main(int argc, char **argv) {
-        bool quick = false;
+        bool quick = false, peers = true;
         size_t samples = 0;
         result floor_r = { .name = "floor" }, air = { .name = "airsupd" }, cg = { .name = "airsupd-cg" },
                runit = { .name = "runit" },
@@ -269,10 +270,12 @@ int main(int argc, char **argv) {
         for (int i = 1; i < argc; i++) {
                 if (strcmp(argv[i], "--quick") == 0)
                         quick = true;
+                else if (strcmp(argv[i], "--no-peers") == 0)
+                        peers = false;
                 else if (strcmp(argv[i], "--samples") == 0 && i + 1 < argc)
                         samples = (size_t) atol(argv[++i]);
                 else {
-                        fprintf(stderr, "usage: restart [--quick] [--samples N]\n");
+                        fprintf(stderr, "usage: restart [--quick] [--samples N] [--no-peers]\n");
                         return 2;
                 }
         }
@@ -289,9 +292,12 @@ int main(int argc, char **argv) {
         run_airsupd(samples, "required", &cg);
         /* runit and s6 hold a service for a second between quick restarts, so
          * they get a time budget rather than a sample count. */
-        run_peer_dir("runit", "/usr/bin/runsv", quick ? 5 : 20, quick ? 7 : 25, &runit);
-        run_peer_dir("s6", "/usr/bin/s6-supervise", quick ? 5 : 20, quick ? 7 : 25, &s6);
-        run_supervisord(quick ? 10 : 50, quick ? 8 : 30, &sv);
+        if (peers) {
+                run_peer_dir("runit", "/usr/bin/runsv", quick ? 5 : 20, quick ? 7 : 25, &runit);
+                run_peer_dir("s6", "/usr/bin/s6-supervise", quick ? 5 : 20, quick ? 7 : 25, &s6);
+                run_supervisord(quick ? 10 : 50, quick ? 8 : 30, &sv);
+        } else
+                runit.note = s6.note = sv.note = "not run (--no-peers)";
 
         printf("\n%-12s %8s %12s %12s %12s %9s\n", "supervisor", "samples", "p50 us", "p99 us", "mean us",
                "vs floor");
