@@ -400,11 +400,31 @@ static int cgroup_enter(int fd) {
         return n == 2 ? 0 : -1;
 }
 
+int sup_spawn_signals_default(void) {
+        /* The kernel's struct sigaction, all zero (SIG_DFL, no flags, an
+         * empty mask), larger than any architecture's.  The system call,
+         * not sigaction(): glibc refuses to touch the two signals it keeps
+         * for itself (32 and 33), and a parent that ignored those passes
+         * that on as well. */
+        static const uint64_t dfl[8] = {};
+        sigset_t none;
+        int r = 0;
+
+        for (int sig = 1; sig < NSIG; sig++)
+                if (sig != SIGKILL && sig != SIGSTOP &&
+                    syscall(SYS_rt_sigaction, sig, dfl, NULL, (size_t) (NSIG - 1) / 8) < 0)
+                        r = -errno;
+        /* Unblocked only now: a pending signal meets its default action. */
+        sigemptyset(&none);
+        if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
+                r = -errno;
+        return r;
+}
+
 /* MOVE: the kernel could not clone it into s->cgroup_fd (before 5.7), so
  * it moves there itself, before it runs anything of its own. */
 _Noreturn static void spawn_child(const spawn_plan *s, int status_fd, bool move) {
         spawn_failure f = {};
-        sigset_t all;
         const char *step;
 
         step = "cgroup";
@@ -419,14 +439,12 @@ _Noreturn static void spawn_child(const spawn_plan *s, int status_fd, bool move)
                                 break;
                         }
 
+        /* Handlers are reset by exec, ignored signals and the mask are
+         * not.  The spawner reset its own once (sup_spawner_main()),
+         * which saves its children 65 system calls each. */
         step = "signals";
-        sigemptyset(&all);
-        if (sigprocmask(SIG_SETMASK, &all, NULL) < 0)
+        if (!s->signals_default && sup_spawn_signals_default() < 0)
                 goto fail;
-        /* Handlers are reset by exec, ignored signals are not. */
-        for (int sig = 1; sig < NSIG; sig++)
-                if (sig != SIGKILL && sig != SIGSTOP)
-                        (void) signal(sig, SIG_DFL);
 
         /* A session of its own: the process group that airsupd signals, and no
          * controlling terminal shared with airsupd. */

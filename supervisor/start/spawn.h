@@ -38,6 +38,8 @@ typedef struct spawn_plan {
         int chan_fd;                    /* the child's end of its channel, at CHAN_FD in it; -EBADF: none */
         int cgroup_fd;                  /* the cgroup (a directory) to clone it into; -EBADF: ours */
         bool watchdog_pid;              /* the child writes its pid into the WATCHDOG_PID= placeholder */
+        bool signals_default;           /* the forking process blocks no signal and has every one at
+                                         * SIG_DFL (the spawner): the child need not reset them */
         struct rlimit nofile;           /* rlim_cur 0: leave as it is */
         /* What the pointers above point to when the plan made them (a
          * group's values with %i, %n, %g replaced); freed with it. */
@@ -69,6 +71,9 @@ int sup_spawn(const spawn_plan *s, pid_t *ret_pid, int *ret_pidfd, int *ret_stat
 int sup_spawn_pipe(int *ret_r, int *ret_w);
 int sup_spawn_fork(const spawn_plan *s, int status_w, uint64_t clone_flags, pid_t *ret_pid, int *ret_pidfd);
 int sup_spawn_status(int fd, char *step, size_t step_size);
+/* Every signal back to SIG_DFL (those glibc keeps for itself too), then
+ * none blocked: what a child must start its program with. */
+int sup_spawn_signals_default(void);
 bool sup_pgrp_alive(pid_t pgid);
 int sup_proc_stat(pid_t pid, char *ret_state, pid_t *ret_ppid, pid_t *ret_pgrp);
 int sup_proc_stat_start(pid_t pid, char *ret_state, pid_t *ret_ppid, pid_t *ret_pgrp, unsigned long long *ret_start);

@@ -221,6 +221,7 @@ static int wire_decode(char *buf, size_t len, const int *fds, size_t n_fds, spaw
 
 _Noreturn void sup_spawner_main(int sock) {
         static char buf[SPAWNER_MSG_MAX];
+        bool signals_default;
         int null_fd;
 
         (void) prctl(PR_SET_NAME, "airsupd-spawner");
@@ -232,6 +233,10 @@ _Noreturn void sup_spawner_main(int sock) {
         null_fd = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
         if (null_fd < 0)
                 _exit(1);
+        /* Every signal at SIG_DFL and unblocked, once, here: then its
+         * children, which would each have to do it between the clone and
+         * the exec (ignored signals and the mask survive exec), need not. */
+        signals_default = sup_spawn_signals_default() >= 0;
 
         for (;;) {
                 spawn_plan plan = SPAWN_PLAN_INIT;
@@ -250,6 +255,7 @@ _Noreturn void sup_spawner_main(int sock) {
                 r = n < 0 ? (int) n : wire_decode(buf, (size_t) n, fds, n_fds, &plan);
                 if (r >= 0) {
                         plan.null_fd = null_fd;
+                        plan.signals_default = signals_default;
                         r = sup_spawn_fork(&plan, fds[0], CLONE_PARENT, &pid, &pidfd);
                 }
                 /* The plan points into BUF; only its arrays are its own. */
