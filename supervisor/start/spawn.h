@@ -70,6 +70,23 @@ int sup_spawn(const spawn_plan *s, pid_t *ret_pid, int *ret_pidfd, int *ret_stat
  * carries out S and reports a failed step on STATUS_W. */
 int sup_spawn_pipe(int *ret_r, int *ret_w);
 int sup_spawn_fork(const spawn_plan *s, int status_w, uint64_t clone_flags, pid_t *ret_pid, int *ret_pidfd);
+/* A child that shares the caller's memory until its exec (CLONE_VM, as
+ * vfork() but without waiting for it): no page tables copied, no
+ * copy-on-write faults afterwards, nothing to tear down at its exec.
+ * What it reads (this record, the plan and all the plan points to, the
+ * stack) must stay untouched until the kernel zeroes clear_tid, which it
+ * does when the child leaves this memory (at its exec, or its exit). */
+typedef struct spawn_vm {
+        int clear_tid;
+        int status_w;
+        const spawn_plan *plan;
+} spawn_vm;
+/* As sup_spawn_fork() for V->plan, on the stack [STACK, STACK +
+ * STACK_SIZE).  -EOPNOTSUPP where it cannot be done (an architecture
+ * without the clone3 trampoline; a kernel that cannot clone into a
+ * cgroup): then fork with sup_spawn_fork(). */
+int sup_spawn_fork_vm(spawn_vm *v, uint64_t clone_flags, void *stack, size_t stack_size, pid_t *ret_pid,
+                      int *ret_pidfd);
 int sup_spawn_status(int fd, char *step, size_t step_size);
 /* Every signal back to SIG_DFL (those glibc keeps for itself too), then
  * none blocked: what a child must start its program with. */
