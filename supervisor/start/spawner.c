@@ -36,6 +36,9 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/mman.h>
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#endif
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <syslog.h>
@@ -314,6 +317,11 @@ static int spawn_in_arena(const spawn_plan *plan, const char *buf, size_t len, i
         s->owned_workdir = s->owned_out_path = s->owned_err_path = NULL;
         v->plan = s;
         v->status_w = status_w;
+#if defined(__SANITIZE_ADDRESS__)
+        /* The last child on this stack exec'd with its frames' redzones
+         * still poisoned: not this child's. */
+        __asan_unpoison_memory_region((char *) a + ARENA_GUARD, ARENA_STACK);
+#endif
         return sup_spawn_fork_vm(v, CLONE_PARENT, (char *) a + ARENA_GUARD, ARENA_STACK, ret_pid, ret_pidfd);
 }
 
