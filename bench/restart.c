@@ -1,9 +1,12 @@
 /* restart - crash -> next start latency under airsupd, against the raw
  * fork+exec+pidfd floor and, when installed, runit, s6 and supervisord,
  * all in one run with the same child (bench/crashloop-child), measured
- * from the child's own CLOCK_MONOTONIC stamps.
+ * from the child's own CLOCK_MONOTONIC stamps.  The floor and airsupd take
+ * turns in rounds (4 with --quick, 10 without), so that the ratios of one
+ * run compare the same load of a shared machine.
  *
- * Usage: restart [--quick] [--samples N]
+ * Usage: restart [--quick] [--samples N] [--no-peers]
+ * (--no-peers: the floor and airsupd only, for iterating on airsupd.)
  * The last line of output is one JSON object with the headline figures. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -32,6 +35,8 @@ typedef struct result {
         const char *note;
         size_t n;
         double p50_us, p99_us, mean_us;
+        double *lat;                    /* latencies collected so far, in us */
+        size_t n_lat, cap_lat;
 } result;
 
 /* Counts the "S" lines (starts) in FILE. */
@@ -48,51 +53,60 @@ static size_t count_starts(const char *file) {
         return n;
 }
 
-/* Latencies from each "E" (exit) to the following "S" (next start). */
-static void analyse(const char *file, size_t skip, result *r) {
+/* Adds to R the latencies from each "E" (exit) to the following "S"
+ * (next start) in FILE, less the first SKIP: the first restarts of a
+ * supervisor warm caches up; they are not the steady state. */
+static void collect(const char *file, size_t skip, result *r) {
         FILE *f = fopen(file, "re");
-        double *lat = NULL;
-        size_t n = 0, cap = 0;
         long long last_exit = -1, t;
+        size_t seen = 0;
         char what;
 
-        r->n = 0;
         if (!f)
                 return;
         while (fscanf(f, " %c %lld", &what, &t) == 2) {
                 if (what == 'E')
                         last_exit = t;
                 else if (what == 'S' && last_exit >= 0) {
-                        if (n == cap) {
-                                cap = cap ? cap * 2 : 1024;
-                                lat = realloc(lat, cap * sizeof(double));
-                                if (!lat)
+                        double us = (double) (t - last_exit) / 1000.0;
+
+                        last_exit = -1;
+                        if (seen++ < skip)
+                                continue;
+                        if (r->n_lat == r->cap_lat) {
+                                r->cap_lat = r->cap_lat ? r->cap_lat * 2 : 1024;
+                                r->lat = realloc(r->lat, r->cap_lat * sizeof(double));
+                                if (!r->lat)
                                         abort();
                         }
-                        lat[n++] = (double) (t - last_exit) / 1000.0;
-                        last_exit = -1;
+                        r->lat[r->n_lat++] = us;
                 }
         }
         fclose(f);
-        /* The first restarts warm caches up; they are not the steady state. */
-        if (n > skip * 2) {
-                memmove(lat, lat + skip, (n - skip) * sizeof(double));
-                n -= skip;
-        }
-        if (n == 0) {
-                free(lat);
-                return;
-        }
-        qsort(lat, n, sizeof(double), bench_cmp_double);
+        unlink(file);
+}
+
+/* The figures of what R collected. */
+static void finish(result *r) {
+        size_t n = r->n_lat;
         double sum = 0;
-        for (size_t i = 0; i < n; i++)
-                sum += lat[i];
+
         r->n = n;
-        r->p50_us = lat[n / 2];
-        r->p99_us = lat[(size_t) ((double) (n - 1) * 0.99)];
+        if (n == 0)
+                return;
+        qsort(r->lat, n, sizeof(double), bench_cmp_double);
+        for (size_t i = 0; i < n; i++)
+                sum += r->lat[i];
+        r->p50_us = r->lat[n / 2];
+        r->p99_us = r->lat[(size_t) ((double) (n - 1) * 0.99)];
         r->mean_us = sum / (double) n;
         r->ran = true;
-        free(lat);
+}
+
+/* What a peer's single run gives (no warm-up skipped). */
+static void analyse(const char *file, size_t skip, result *r) {
+        collect(file, skip, r);
+        finish(r);
 }
 
 /* Waits until FILE holds WANT starts or SECONDS pass. */
@@ -121,27 +135,34 @@ static void write_file(const char *path, const char *text, mode_t mode) {
         chmod(path, mode);
 }
 
-static void run_floor(size_t n, result *r) {
+/* One round of the floor: N restarts, the first SKIP not counted.  The
+ * bench watches the file as it does airsupd's, so that its own polling
+ * weighs on both alike. */
+static void run_floor(size_t n, size_t skip, result *r) {
         char file[PATH_MAX + 32], child[PATH_MAX + 32], floorp[PATH_MAX + 32], count[32];
         pid_t pid;
 
         path_join(file, sizeof(file), bench_tmpdir, "floor.ts");
         path_join(child, sizeof(child), bench_bindir, "crashloop-child");
         path_join(floorp, sizeof(floorp), bench_bindir, "floor");
-        snprintf(count, sizeof(count), "%zu", n + 1);
+        snprintf(count, sizeof(count), "%zu", n + skip + 1);
         pid = bench_spawn((char *[]) { floorp, child, file, count, NULL }, NULL, NULL, -1);
         if (pid < 0) {
                 r->note = "cannot run bench/floor";
                 return;
         }
+        wait_starts(file, n + skip + 1, 120, pid);
         waitpid(pid, NULL, 0);
-        analyse(file, n / 20, r);
+        collect(file, skip, r);
 }
 
-/* airsupd with CGROUP = off (process groups) or required (a cgroup per
- * instance: the child is cloned into it, its end is cgroup.events). */
-static void run_airsupd(size_t n, const char *cgroup, result *r) {
-        char file[PATH_MAX + 32], conf[PATH_MAX + 32], airsupd[PATH_MAX + 32], text[4 * PATH_MAX];
+/* One round of airsupd with CGROUP = off (process groups) or required (a
+ * cgroup per instance: the child is cloned into it, its end is
+ * cgroup.events): N restarts, the first SKIP not counted.  False when
+ * airsupd could not run (R's note says why). */
+static bool run_airsupd(size_t n, size_t skip, const char *cgroup, result *r) {
+        char file[PATH_MAX + 32], conf[PATH_MAX + 32], airsupd[PATH_MAX + 32], sock[PATH_MAX + 32],
+                text[4 * PATH_MAX];
         int status = 0;
         pid_t pid;
 
@@ -149,6 +170,9 @@ static void run_airsupd(size_t n, const char *cgroup, result *r) {
         path_join(file, sizeof(file), bench_tmpdir, text);
         path_join(conf, sizeof(conf), bench_tmpdir, "airsup.conf");
         path_join(airsupd, sizeof(airsupd), bench_builddir, "airsupd");
+        /* Its own control socket: another airsupd on this machine (the
+         * default socket's) must not make this one refuse to start. */
+        path_join(sock, sizeof(sock), bench_tmpdir, "control");
         snprintf(text, sizeof(text),
                  "[airsupd]\n"
                  "cgroup = %s\n"
@@ -161,18 +185,20 @@ static void run_airsupd(size_t n, const char *cgroup, result *r) {
                  "stdout = null\n",
                  cgroup, bench_bindir, file);
         write_file(conf, text, 0644);
-        pid = bench_spawn((char *[]) { airsupd, "-c", conf, "--log=stderr", NULL }, NULL, NULL, -1);
+        pid = bench_spawn((char *[]) { airsupd, "-c", conf, "--control", sock, "--log=stderr", NULL }, NULL, NULL, -1);
         if (pid < 0) {
                 r->note = "cannot run airsupd";
-                return;
+                return false;
         }
-        wait_starts(file, n + 1, 120, pid);
+        wait_starts(file, n + skip + 1, 120, pid);
         if (waitpid(pid, &status, WNOHANG) == pid) {
                 r->note = WIFEXITED(status) && WEXITSTATUS(status) == 78 ? "no cgroups here" : "airsupd exited";
-                return;
+                unlink(file);
+                return false;
         }
         (void) bench_stop(pid, 5);
-        analyse(file, n / 20, r);
+        collect(file, skip, r);
+        return true;
 }
 
 static bool installed(const char *path) {
@@ -256,7 +282,7 @@ static void json_num(const char *key, const result *r) {
 }
 
 int main(int argc, char **argv) {
-        bool quick = false;
+        bool quick = false, peers = true;
         size_t samples = 0;
         result floor_r = { .name = "floor" }, air = { .name = "airsupd" }, cg = { .name = "airsupd-cg" },
                runit = { .name = "runit" },
@@ -265,10 +291,12 @@ int main(int argc, char **argv) {
         for (int i = 1; i < argc; i++) {
                 if (strcmp(argv[i], "--quick") == 0)
                         quick = true;
+                else if (strcmp(argv[i], "--no-peers") == 0)
+                        peers = false;
                 else if (strcmp(argv[i], "--samples") == 0 && i + 1 < argc)
                         samples = (size_t) atol(argv[++i]);
                 else {
-                        fprintf(stderr, "usage: restart [--quick] [--samples N]\n");
+                        fprintf(stderr, "usage: restart [--quick] [--samples N] [--no-peers]\n");
                         return 2;
                 }
         }
@@ -280,14 +308,42 @@ int main(int argc, char **argv) {
 
         printf("restart latency: crash -> next start, from the child's CLOCK_MONOTONIC (%zu samples%s)\n",
                samples, quick ? ", --quick" : "");
-        run_floor(samples, &floor_r);
-        run_airsupd(samples, "off", &air);
-        run_airsupd(samples, "required", &cg);
+        /* The floor and both airsupd runs take turns, in rounds, each
+         * round in the reverse order of the last: the load of a shared
+         * machine drifts, and a ratio of runs minutes apart would measure
+         * the drift.  Each run skips its first restarts (warm-up). */
+        {
+                size_t rounds = quick ? 4 : 10, per = (samples + rounds - 1) / rounds,
+                       skip = per / 20 > 2 ? per / 20 : 2;
+                bool air_ok = true, cg_ok = true;
+
+                for (size_t i = 0; i < rounds; i++)
+                        for (size_t k = 0; k < 3; k++)
+                                switch (i % 2 ? 2 - k : k) {
+                                case 0:
+                                        run_floor(per, skip, &floor_r);
+                                        break;
+                                case 1:
+                                        if (air_ok)
+                                                air_ok = run_airsupd(per, skip, "off", &air);
+                                        break;
+                                default:
+                                        if (cg_ok)
+                                                cg_ok = run_airsupd(per, skip, "required", &cg);
+                                        break;
+                                }
+                finish(&floor_r);
+                finish(&air);
+                finish(&cg);
+        }
         /* runit and s6 hold a service for a second between quick restarts, so
          * they get a time budget rather than a sample count. */
-        run_peer_dir("runit", "/usr/bin/runsv", quick ? 5 : 20, quick ? 7 : 25, &runit);
-        run_peer_dir("s6", "/usr/bin/s6-supervise", quick ? 5 : 20, quick ? 7 : 25, &s6);
-        run_supervisord(quick ? 10 : 50, quick ? 8 : 30, &sv);
+        if (peers) {
+                run_peer_dir("runit", "/usr/bin/runsv", quick ? 5 : 20, quick ? 7 : 25, &runit);
+                run_peer_dir("s6", "/usr/bin/s6-supervise", quick ? 5 : 20, quick ? 7 : 25, &s6);
+                run_supervisord(quick ? 10 : 50, quick ? 8 : 30, &sv);
+        } else
+                runit.note = s6.note = sv.note = "not run (--no-peers)";
 
         printf("\n%-12s %8s %12s %12s %12s %9s\n", "supervisor", "samples", "p50 us", "p99 us", "mean us",
                "vs floor");

@@ -400,11 +400,31 @@ static int cgroup_enter(int fd) {
         return n == 2 ? 0 : -1;
 }
 
+int sup_spawn_signals_default(void) {
+        /* The kernel's struct sigaction, all zero (SIG_DFL, no flags, an
+         * empty mask), larger than any architecture's.  The system call,
+         * not sigaction(): glibc refuses to touch the two signals it keeps
+         * for itself (32 and 33), and a parent that ignored those passes
+         * that on as well. */
+        static const uint64_t dfl[8] = {};
+        sigset_t none;
+        int r = 0;
+
+        for (int sig = 1; sig < NSIG; sig++)
+                if (sig != SIGKILL && sig != SIGSTOP &&
+                    syscall(SYS_rt_sigaction, sig, dfl, NULL, (size_t) (NSIG - 1) / 8) < 0)
+                        r = -errno;
+        /* Unblocked only now: a pending signal meets its default action. */
+        sigemptyset(&none);
+        if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
+                r = -errno;
+        return r;
+}
+
 /* MOVE: the kernel could not clone it into s->cgroup_fd (before 5.7), so
  * it moves there itself, before it runs anything of its own. */
 _Noreturn static void spawn_child(const spawn_plan *s, int status_fd, bool move) {
         spawn_failure f = {};
-        sigset_t all;
         const char *step;
 
         step = "cgroup";
@@ -419,14 +439,12 @@ _Noreturn static void spawn_child(const spawn_plan *s, int status_fd, bool move)
                                 break;
                         }
 
+        /* Handlers are reset by exec, ignored signals and the mask are
+         * not.  The spawner reset its own once (sup_spawner_main()),
+         * which saves its children 65 system calls each. */
         step = "signals";
-        sigemptyset(&all);
-        if (sigprocmask(SIG_SETMASK, &all, NULL) < 0)
+        if (!s->signals_default && sup_spawn_signals_default() < 0)
                 goto fail;
-        /* Handlers are reset by exec, ignored signals are not. */
-        for (int sig = 1; sig < NSIG; sig++)
-                if (sig != SIGKILL && sig != SIGSTOP)
-                        (void) signal(sig, SIG_DFL);
 
         /* A session of its own: the process group that airsupd signals, and no
          * controlling terminal shared with airsupd. */
@@ -624,6 +642,90 @@ int sup_spawn_fork(const spawn_plan *s, int status_w, uint64_t clone_flags, pid_
         *ret_pid = pid;
         *ret_pidfd = pidfd;
         return 0;
+}
+
+#if defined(__x86_64__)
+/* clone3() onto a stack of its own, the child running FN(ARG) there (it
+ * has no frame of ours to return to) and exiting with what it returns.
+ * glibc has no clone3() wrapper, and its clone() cannot clone into a
+ * cgroup.  Returns the child's pid, or -errno. */
+static long clone3_run(struct clone_args *args, int (*fn)(void *), void *arg) {
+        register long r12 __asm__("r12") = (long) fn;
+        register long r13 __asm__("r13") = (long) arg;
+        long ret;
+
+        __asm__ __volatile__(
+                "syscall\n\t"
+                "testq %%rax, %%rax\n\t"
+                "jnz 1f\n\t"
+                "xorl %%ebp, %%ebp\n\t"
+                "movq %%r13, %%rdi\n\t"
+                "call *%%r12\n\t"
+                "movl %%eax, %%edi\n\t"
+                "movl $60, %%eax\n\t"         /* SYS_exit */
+                "syscall\n\t"
+                "hlt\n"
+                "1:"
+                : "=a"(ret)
+                : "0"((long) SYS_clone3), "D"(args), "S"(sizeof(*args)), "r"(r12), "r"(r13)
+                : "rcx", "r11", "memory", "cc");
+        return ret;
+}
+
+static int spawn_vm_child(void *arg) {
+        const spawn_vm *v = arg;
+
+        spawn_child(v->plan, v->status_w, /* move= */ false);
+}
+#endif
+
+/* The child shares the spawner's memory but not its fds (no CLONE_FILES)
+ * nor its signal handlers (no CLONE_SIGHAND), and runs on a stack of its
+ * own.  It shares the spawner's thread pointer, so errno: harmless, as
+ * the spawner fails no system call while it waits for a request (and
+ * exits when one fails), and what the child does with errno is its own
+ * failure report. */
+int sup_spawn_fork_vm(spawn_vm *v, uint64_t clone_flags, void *stack, size_t stack_size, pid_t *ret_pid,
+                      int *ret_pidfd) {
+#if defined(__x86_64__)
+        int pidfd = -EBADF;
+        struct clone_args args = {
+                .flags = CLONE_VM | CLONE_PIDFD | CLONE_CHILD_CLEARTID | clone_flags,
+                .pidfd = (uint64_t) (uintptr_t) &pidfd,
+                .child_tid = (uint64_t) (uintptr_t) &v->clear_tid,
+                .exit_signal = clone_flags & CLONE_PARENT ? 0 : SIGCHLD,
+                .stack = (uint64_t) (uintptr_t) stack,
+                .stack_size = stack_size,
+        };
+        long pid;
+
+        if (!v || !v->plan || !v->plan->path || !v->plan->argv || !v->plan->envp || v->status_w < 0 || !stack ||
+            !ret_pid || !ret_pidfd)
+                return -EINVAL;
+        if (v->plan->cgroup_fd >= 0) {
+                args.flags |= CLONE_INTO_CGROUP;
+                args.cgroup = (uint64_t) v->plan->cgroup_fd;
+        }
+        __atomic_store_n(&v->clear_tid, 1, __ATOMIC_RELEASE);
+        pid = clone3_run(&args, spawn_vm_child, v);
+        if (pid < 0) {
+                __atomic_store_n(&v->clear_tid, 0, __ATOMIC_RELEASE);
+                /* No clone3() or no CLONE_INTO_CGROUP: the caller forks. */
+                return pid == -ENOSYS || pid == -E2BIG || (pid == -EINVAL && v->plan->cgroup_fd >= 0) ?
+                       -EOPNOTSUPP : (int) pid;
+        }
+        *ret_pid = (pid_t) pid;
+        *ret_pidfd = pidfd;
+        return 0;
+#else
+        (void) v;
+        (void) clone_flags;
+        (void) stack;
+        (void) stack_size;
+        (void) ret_pid;
+        (void) ret_pidfd;
+        return -EOPNOTSUPP;
+#endif
 }
 
 int sup_spawn_pipe(int *ret_r, int *ret_w) {

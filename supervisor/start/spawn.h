@@ -38,6 +38,8 @@ typedef struct spawn_plan {
         int chan_fd;                    /* the child's end of its channel, at CHAN_FD in it; -EBADF: none */
         int cgroup_fd;                  /* the cgroup (a directory) to clone it into; -EBADF: ours */
         bool watchdog_pid;              /* the child writes its pid into the WATCHDOG_PID= placeholder */
+        bool signals_default;           /* the forking process blocks no signal and has every one at
+                                         * SIG_DFL (the spawner): the child need not reset them */
         struct rlimit nofile;           /* rlim_cur 0: leave as it is */
         /* What the pointers above point to when the plan made them (a
          * group's values with %i, %n, %g replaced); freed with it. */
@@ -68,7 +70,27 @@ int sup_spawn(const spawn_plan *s, pid_t *ret_pid, int *ret_pidfd, int *ret_stat
  * carries out S and reports a failed step on STATUS_W. */
 int sup_spawn_pipe(int *ret_r, int *ret_w);
 int sup_spawn_fork(const spawn_plan *s, int status_w, uint64_t clone_flags, pid_t *ret_pid, int *ret_pidfd);
+/* A child that shares the caller's memory until its exec (CLONE_VM, as
+ * vfork() but without waiting for it): no page tables copied, no
+ * copy-on-write faults afterwards, nothing to tear down at its exec.
+ * What it reads (this record, the plan and all the plan points to, the
+ * stack) must stay untouched until the kernel zeroes clear_tid, which it
+ * does when the child leaves this memory (at its exec, or its exit). */
+typedef struct spawn_vm {
+        int clear_tid;
+        int status_w;
+        const spawn_plan *plan;
+} spawn_vm;
+/* As sup_spawn_fork() for V->plan, on the stack [STACK, STACK +
+ * STACK_SIZE).  -EOPNOTSUPP where it cannot be done (an architecture
+ * without the clone3 trampoline; a kernel that cannot clone into a
+ * cgroup): then fork with sup_spawn_fork(). */
+int sup_spawn_fork_vm(spawn_vm *v, uint64_t clone_flags, void *stack, size_t stack_size, pid_t *ret_pid,
+                      int *ret_pidfd);
 int sup_spawn_status(int fd, char *step, size_t step_size);
+/* Every signal back to SIG_DFL (those glibc keeps for itself too), then
+ * none blocked: what a child must start its program with. */
+int sup_spawn_signals_default(void);
 bool sup_pgrp_alive(pid_t pgid);
 int sup_proc_stat(pid_t pid, char *ret_state, pid_t *ret_ppid, pid_t *ret_pgrp);
 int sup_proc_stat_start(pid_t pid, char *ret_state, pid_t *ret_ppid, pid_t *ret_pgrp, unsigned long long *ret_start);

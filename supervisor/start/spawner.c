@@ -36,6 +36,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/mman.h>
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#endif
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <syslog.h>
@@ -220,8 +224,111 @@ static int wire_decode(char *buf, size_t len, const int *fds, size_t n_fds, spaw
         return pos == len ? 0 : -EBADMSG;
 }
 
+/* The memory of a child cloned with CLONE_VM (sup_spawn_fork_vm()): a
+ * guard page, its stack, then its spawn_vm, its plan, the plan's arrays
+ * and a copy of the request its strings point into.  Mapped once and
+ * used again once its child left it (clear_tid is 0); children still
+ * before their exec (stuck in a chdir() on a hung file system, say) each
+ * keep theirs, up to SPAWNER_ARENAS, past which the spawner forks. */
+#define SPAWNER_ARENAS 16
+#define ARENA_GUARD 4096u
+#define ARENA_STACK (64u * 1024)
+#define ARENA_SIZE (ARENA_GUARD + ARENA_STACK + 4u * 1024 * 1024)
+
+static void *arenas[SPAWNER_ARENAS];
+
+static spawn_vm *arena_vm(void *a) {
+        return (spawn_vm *) ((char *) a + ARENA_GUARD + ARENA_STACK);
+}
+
+/* A free arena, mapped when none is; NULL when all are in use. */
+static void *arena_get(void) {
+        for (size_t i = 0; i < SPAWNER_ARENAS; i++) {
+                if (!arenas[i]) {
+                        void *a = mmap(NULL, ARENA_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS |
+                                       MAP_NORESERVE, -1, 0);
+                        if (a == MAP_FAILED)
+                                return NULL;
+                        if (mprotect(a, ARENA_GUARD, PROT_NONE) < 0) {
+                                (void) munmap(a, ARENA_SIZE);
+                                return NULL;
+                        }
+                        arenas[i] = a;
+                        return a;
+                }
+                if (__atomic_load_n(&arena_vm(arenas[i])->clear_tid, __ATOMIC_ACQUIRE) == 0)
+                        return arenas[i];
+        }
+        return NULL;
+}
+
+static void *arena_take(char **at, char *end, size_t size) {
+        char *p = (char *) (((uintptr_t) *at + 15) & ~(uintptr_t) 15);
+
+        if (p > end || size > (size_t) (end - p))
+                return NULL;
+        *at = p + size;
+        return p;
+}
+
+/* Clones the child of PLAN (decoded from BUF[0..LEN)) into an arena of
+ * its own with CLONE_VM.  -EOPNOTSUPP: not done, fork it. */
+static int spawn_in_arena(const spawn_plan *plan, const char *buf, size_t len, int status_w, pid_t *ret_pid,
+                          int *ret_pidfd) {
+        void *a = arena_get();
+        char *at, *end, *msg;
+        spawn_plan *s;
+        spawn_vm *v;
+        size_t n_argv = 0, n_env = 0;
+
+        if (!a)
+                return -EOPNOTSUPP;
+        while (plan->argv[n_argv])
+                n_argv++;
+        while (plan->envp[n_env])
+                n_env++;
+        v = arena_vm(a);
+        at = (char *) (v + 1);
+        end = (char *) a + ARENA_SIZE;
+        s = arena_take(&at, end, sizeof(*s));
+        msg = arena_take(&at, end, len);
+        if (!s || !msg)
+                return -EOPNOTSUPP;
+        memcpy(msg, buf, len);
+        *s = *plan;
+        /* Every string of the plan points into BUF: the same place in the copy. */
+#define REBASE(p) ((p) ? msg + ((const char *) (p) - buf) : NULL)
+        s->path = REBASE(plan->path);
+        s->workdir = REBASE(plan->workdir);
+        s->out_path = REBASE(plan->out_path);
+        s->err_path = REBASE(plan->err_path);
+        s->argv = arena_take(&at, end, (n_argv + 1) * sizeof(char *));
+        s->envp = arena_take(&at, end, (n_env + 1) * sizeof(char *));
+        s->groups = plan->n_groups > 0 ? arena_take(&at, end, (size_t) plan->n_groups * sizeof(gid_t)) : NULL;
+        if (!s->argv || !s->envp || (plan->n_groups > 0 && !s->groups))
+                return -EOPNOTSUPP;
+        for (size_t i = 0; i <= n_argv; i++)
+                s->argv[i] = REBASE(plan->argv[i]);
+        for (size_t i = 0; i <= n_env; i++)
+                s->envp[i] = REBASE(plan->envp[i]);
+#undef REBASE
+        if (plan->n_groups > 0)
+                memcpy(s->groups, plan->groups, (size_t) plan->n_groups * sizeof(gid_t));
+        s->owned_argv = NULL;
+        s->owned_workdir = s->owned_out_path = s->owned_err_path = NULL;
+        v->plan = s;
+        v->status_w = status_w;
+#if defined(__SANITIZE_ADDRESS__)
+        /* The last child on this stack exec'd with its frames' redzones
+         * still poisoned: not this child's. */
+        __asan_unpoison_memory_region((char *) a + ARENA_GUARD, ARENA_STACK);
+#endif
+        return sup_spawn_fork_vm(v, CLONE_PARENT, (char *) a + ARENA_GUARD, ARENA_STACK, ret_pid, ret_pidfd);
+}
+
 _Noreturn void sup_spawner_main(int sock) {
         static char buf[SPAWNER_MSG_MAX];
+        bool signals_default;
         int null_fd;
 
         (void) prctl(PR_SET_NAME, "airsupd-spawner");
@@ -233,6 +340,10 @@ _Noreturn void sup_spawner_main(int sock) {
         null_fd = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
         if (null_fd < 0)
                 _exit(1);
+        /* Every signal at SIG_DFL and unblocked, once, here: then its
+         * children, which would each have to do it between the clone and
+         * the exec (ignored signals and the mask survive exec), need not. */
+        signals_default = sup_spawn_signals_default() >= 0;
 
         for (;;) {
                 spawn_plan plan = SPAWN_PLAN_INIT;
@@ -251,7 +362,10 @@ _Noreturn void sup_spawner_main(int sock) {
                 r = n < 0 ? (int) n : wire_decode(buf, (size_t) n, fds, n_fds, &plan);
                 if (r >= 0) {
                         plan.null_fd = null_fd;
-                        r = sup_spawn_fork(&plan, fds[0], CLONE_PARENT, &pid, &pidfd);
+                        plan.signals_default = signals_default;
+                        r = spawn_in_arena(&plan, buf, (size_t) n, fds[0], &pid, &pidfd);
+                        if (r == -EOPNOTSUPP)
+                                r = sup_spawn_fork(&plan, fds[0], CLONE_PARENT, &pid, &pidfd);
                 }
                 /* The plan points into BUF; only its arrays are its own. */
                 free(plan.argv);

@@ -1,5 +1,8 @@
 # What a child gets: AIRSUP_* variables, environment, workdir, stdin from
-# /dev/null, stdout to a file opened O_APPEND, a session of its own, pools.
+# /dev/null, stdout to a file opened O_APPEND, a session of its own, pools,
+# every signal at its default and none blocked (airsupd ignores SIGPIPE and,
+# started in the background by sh, SIGINT and SIGQUIT; its spawner resets
+# them once for all the children it forks).
 . "$(dirname "$0")/lib.sh"
 
 mkdir work
@@ -15,6 +18,10 @@ stdout = file:$T/out.log
 command = sh -c 'echo \$AIRSUP_INSTANCE >> $T/pool.out; exec sleep 1000'
 instances = 3
 stdout = null
+[group:sig]
+command = cat /proc/self/status
+restart = temporary
+stdout = file:$T/sig.status
 CONF
 
 echo "previous line" >out.log
@@ -41,6 +48,10 @@ kill -KILL "$p1"
 wait_log 'started pool\[1\] .*incarnation=2'
 [ "$(group_pid 'pool\[0\]')" = "$p0" ] || fail "pool[0] was restarted too"
 log_has 'started pool\[0\] .*incarnation=2' && fail "pool[0] has a second incarnation"
+
+wait_until 5 grep -q '^SigBlk:' sig.status || fail "no status of the signals child"
+grep -q '^SigIgn:[[:space:]]*0*$' sig.status || fail "the child ignores signals: $(grep '^SigIgn:' sig.status)"
+grep -q '^SigBlk:[[:space:]]*0*$' sig.status || fail "the child blocks signals: $(grep '^SigBlk:' sig.status)"
 
 kill -TERM "$AIRSUPD_PID"
 wait_airsupd_exit

@@ -1,6 +1,10 @@
 # Children are forked by airsupd-spawner, a small helper, yet are
 # airsupd's own: their parent is airsupd, they hold only stdio, and a
-# spawner that dies (or a plan too big for it) never stops a start.
+# spawner that dies (or a plan too big for it) never stops a start.  The
+# spawner clones them sharing its memory until their exec, each in an
+# arena it uses again only once its child left it: a pool of more
+# children than it has arenas, started at once, each gets its own argv
+# and environment.
 . "$(dirname "$0")/lib.sh"
 
 cat >child.sh <<'CHILD'
@@ -81,6 +85,20 @@ sp=$(spawner_of "$AIRSUPD_PID")
 kill -TERM "$AIRSUPD_PID"
 wait_airsupd_exit 20
 [ "$AIRSUPD_STATUS" -eq 0 ] || fail "airsupd (no airsupd-spawner) exited $AIRSUPD_STATUS"
+
+# 40 instances started back to back, more than the spawner's 16 arenas:
+# each child's argv (%i) and environment (AIRSUP_INSTANCE) are its own.
+rm -f inst.*
+printf '[group:p]\ncommand = sh -c '"'"'echo "%%i $AIRSUP_INSTANCE" >inst.%%i; exec sleep 1000'"'"'\nworkdir = %s\ninstances = 40\n' "$T" >pool.conf
+start_airsupd pool.conf
+wait_log 'ready root'
+wait_until 20 eval '[ "$(ls inst.* 2>/dev/null | wc -l)" -eq 40 ]' || fail "only $(ls inst.* 2>/dev/null | wc -l) of 40 instances wrote"
+for i in $(seq 0 39); do
+        [ "$(cat "inst.$i")" = "$i $i" ] || fail "instance $i wrote '$(cat "inst.$i")'"
+done
+kill -TERM "$AIRSUPD_PID"
+wait_airsupd_exit 30
+[ "$AIRSUPD_STATUS" -eq 0 ] || fail "airsupd (pool) exited $AIRSUPD_STATUS"
 
 # airsupd SIGKILLed: the spawner does not outlive it.
 start_airsupd spawner.conf
