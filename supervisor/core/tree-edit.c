@@ -308,15 +308,12 @@ int manager_node_attach_many(sup_manager *m, sup_node *s, sup_node **nodes, size
         /* The child S's start sequence waits on, if any: it still does. */
         sup_node *waiting = s->start_next < s->n_children ? s->children[s->start_next] : NULL;
         size_t was = s->n_children;
-        sup_node **a;
         int r;
 
         if (n == 0)
                 return 0;
-        a = reallocarray(s->children, was + n, sizeof(sup_node *));
-        if (!a)
+        if (node_children_reserve(s, was + n) < 0)
                 return -ENOMEM;
-        s->children = a;
         for (size_t j = 0; j < n; j++) {
                 s->children[was + j] = nodes[j];
                 node_mark(nodes[j], false);

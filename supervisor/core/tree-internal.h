@@ -63,6 +63,7 @@ void sup_continue(sup_node *s);
 void manager_check_ready(sup_manager *m);
 sup_node *node_new(sup_manager *m, const cfg_node *c, sup_node *parent);
 sup_node *node_free(sup_node *n);
+int node_children_reserve(sup_node *s, size_t total);
 int node_add_child(sup_node *s, sup_node *c);
 
 /* sup.c: the one writer of a node's hold by the operator (proc.h has an
