@@ -311,9 +311,10 @@ run: deps all
 # saved outputs without running anything.  stdbuf -oL: restart, scale,
 # ctl, probe and reload leave stdout to stdio's default, which is a full
 # buffer into a pipe; line by line, the console shows each line as before.
+# A bench that fails does not stop the rest: the summary shows what each
+# measured, and make bench fails at the end, naming it.
 BENCH_OUT   = $(BUILD)/bench-out
-bench_run   = { stdbuf -oL $(BUILD)/bench/$(1) $(BENCH_ARGS); echo $$? >$(BENCH_OUT)/$(1).rc; } | tee $(BENCH_OUT)/$(1).out; \
-              exit $$(cat $(BENCH_OUT)/$(1).rc)
+bench_run   = { stdbuf -oL $(BUILD)/bench/$(1) $(BENCH_ARGS); echo $$? >$(BENCH_OUT)/$(1).rc; } | tee $(BENCH_OUT)/$(1).out
 
 bench: deps-bench all $(BENCH) $(BENCH_PEERS)
 	rm -rf $(BENCH_OUT) && mkdir -p $(BENCH_OUT)
@@ -329,6 +330,8 @@ bench: deps-bench all $(BENCH) $(BENCH_PEERS)
 	$(call bench_run,probe)
 	$(call bench_run,reload)
 	python3 bench/summary.py $(BENCH_OUT)
+	@bad=$$(grep -L '^0$$' $(BENCH_OUT)/*.rc | sed 's|.*/||; s|\.rc$$||'); \
+		[ -z "$$bad" ] || { echo "make bench: failed:" $$bad >&2; exit 1; }
 
 bench-summary:
 	python3 bench/summary.py $(BENCH_OUT)

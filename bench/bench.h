@@ -21,7 +21,8 @@ int bench_cmp_double(const void *a, const void *b);
 _Noreturn void bench_die(const char *what);
 
 /* Finds the folders and makes a temporary one named after NAME
- * ("/tmp/airsup-bench-NAME.XXXXXX"); exits on failure. */
+ * ("/tmp/airsup-bench-NAME.XXXXXX"), which becomes AIRSUP_RUNTIME_DIR for
+ * every airsupd and airsupctl the bench starts; exits on failure. */
 void bench_dirs_init(const char *name);
 
 /* Starts ARGV (ENVP, or this program's environment) in a process group of
@@ -30,7 +31,8 @@ void bench_dirs_init(const char *name);
  * failure. */
 pid_t bench_spawn(char *const argv[], char *const envp[], const char *out_path, int err_fd);
 
-/* SIGTERM, then SIGKILL to its process group after SECONDS; returns the
+/* SIGTERM, then after SECONDS SIGKILL to its whole tree (every
+ * descendant, whatever its session) and its process group; returns the
  * milliseconds it took to exit. */
 double bench_stop(pid_t pid, double seconds);
 

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <sched.h>
 #include <stdbool.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -59,6 +60,71 @@ void bench_dirs_init(const char *name) {
         snprintf(bench_tmpdir, sizeof(bench_tmpdir), "/tmp/airsup-bench-%s.XXXXXX", name);
         if (!mkdtemp(bench_tmpdir))
                 bench_die("mkdtemp");
+        /* Every airsupd and airsupctl a bench starts uses this folder, not
+         * the machine's /run/airsup (its control socket, its notify
+         * sockets): a bench runs beside an airsupd in service. */
+        if (setenv("AIRSUP_RUNTIME_DIR", bench_tmpdir, 1) < 0)
+                bench_die("setenv");
+}
+
+/* PID's descendants, found through /proc while PID still holds them
+ * (once it dies they belong to a subreaper): at most MAX into RET. */
+static size_t descendants(pid_t pid, pid_t *ret, size_t max) {
+        size_t n = 0, cap = 0, n_all = 0;
+        struct { pid_t pid, ppid; } *all = NULL;
+        DIR *d = opendir("/proc");
+        struct dirent *de;
+
+        if (!d)
+                return 0;
+        while ((de = readdir(d))) {
+                char path[PATH_MAX], buf[512], *p;
+                pid_t ppid;
+                ssize_t k;
+                int fd;
+
+                if (de->d_name[0] < '1' || de->d_name[0] > '9')
+                        continue;
+                snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+                fd = open(path, O_RDONLY | O_CLOEXEC);
+                if (fd < 0)
+                        continue;
+                k = read(fd, buf, sizeof(buf) - 1);
+                close(fd);
+                if (k <= 0)
+                        continue;
+                buf[k] = '\0';
+                /* "PID (COMM) S PPID ...": COMM may hold spaces and ')'. */
+                p = strrchr(buf, ')');
+                if (!p || sscanf(p + 1, " %*c %d", &ppid) != 1)
+                        continue;
+                if (n_all == cap) {
+                        void *a = realloc(all, (cap = cap ? cap * 2 : 1024) * sizeof(*all));
+                        if (!a)
+                                break;
+                        all = a;
+                }
+                all[n_all].pid = atoi(de->d_name);
+                all[n_all++].ppid = ppid;
+        }
+        closedir(d);
+        /* Level by level: first PID's children, then those of the
+         * level before, RET[from..was). */
+        for (size_t from = 0, was = 0, level = 0;; level++) {
+                for (size_t i = 0; i < n_all && n < max; i++) {
+                        bool child = level == 0 && all[i].ppid == pid;
+                        for (size_t j = from; !child && j < was; j++)
+                                child = all[i].ppid == ret[j];
+                        if (child)
+                                ret[n++] = all[i].pid;
+                }
+                if (n == was)
+                        break;
+                from = was;
+                was = n;
+        }
+        free(all);
+        return n;
 }
 
 pid_t bench_spawn(char *const argv[], char *const envp[], const char *out_path, int err_fd) {
@@ -96,6 +162,19 @@ double bench_stop(pid_t pid, double seconds) {
         kill(pid, SIGTERM);
         while (waitpid(pid, &st, WNOHANG) == 0) {
                 if (bench_mono_ns() > end) {
+                        /* Its whole tree, frozen first so that nothing
+                         * new starts while it is found: each group is a
+                         * session of its own, which kill(-PID) misses. */
+                        static pid_t tree[1 << 16];
+                        size_t n;
+
+                        kill(pid, SIGSTOP);
+                        n = descendants(pid, tree, sizeof(tree) / sizeof(tree[0]));
+                        for (size_t i = 0; i < n; i++)
+                                kill(tree[i], SIGSTOP);
+                        n = descendants(pid, tree, sizeof(tree) / sizeof(tree[0]));
+                        for (size_t i = 0; i < n; i++)
+                                kill(tree[i], SIGKILL);
                         kill(-pid, SIGKILL);
                         waitpid(pid, &st, 0);
                         break;

@@ -314,7 +314,7 @@ static void host_start(host *h, const char *name, const char *conf) {
         setenv("AIRSUP_RUNTIME_DIR", h->dir, 1);
         char *argv[] = { air, "-c", path, "--control", control, "--log=stderr", NULL };
         h->pid = bench_spawn(argv, NULL, log, -1);
-        unsetenv("AIRSUP_RUNTIME_DIR");
+        setenv("AIRSUP_RUNTIME_DIR", bench_tmpdir, 1);
         if (h->pid < 0)
                 bench_die(air);
 }
