@@ -31,6 +31,17 @@ void bench_dirs_init(const char *name);
  * failure. */
 pid_t bench_spawn(char *const argv[], char *const envp[], const char *out_path, int err_fd);
 
+/* A process on this machine, as /proc/PID/stat has it. */
+typedef struct bench_proc {
+        pid_t pid, ppid;
+        char state;                     /* 'R', 'S', 'Z', ... */
+        char comm[32];
+} bench_proc;
+
+/* Every process on the machine now, into *RET (malloc'd: free it); exits
+ * when /proc cannot be read or memory runs out. */
+size_t bench_procs(bench_proc **ret);
+
 /* SIGTERM, then after SECONDS SIGKILL to its whole tree (every
  * descendant, whatever its session) and its process group; returns the
  * milliseconds it took to exit. */

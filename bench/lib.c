@@ -67,21 +67,19 @@ void bench_dirs_init(const char *name) {
                 bench_die("setenv");
 }
 
-/* PID's descendants, found through /proc while PID still holds them
- * (once it dies they belong to a subreaper): at most MAX into RET. */
-static size_t descendants(pid_t pid, pid_t *ret, size_t max) {
-        size_t n = 0, cap = 0, n_all = 0;
-        struct { pid_t pid, ppid; } *all = NULL;
+size_t bench_procs(bench_proc **ret) {
         DIR *d = opendir("/proc");
         struct dirent *de;
+        bench_proc *a = NULL;
+        size_t n = 0, cap = 0;
 
         if (!d)
-                return 0;
+                bench_die("/proc");
         while ((de = readdir(d))) {
-                char path[PATH_MAX], buf[512], *p;
-                pid_t ppid;
+                char path[PATH_MAX], buf[512], *lp, *rp;
+                int fd, ppid;
+                char state;
                 ssize_t k;
-                int fd;
 
                 if (de->d_name[0] < '1' || de->d_name[0] > '9')
                         continue;
@@ -95,19 +93,31 @@ static size_t descendants(pid_t pid, pid_t *ret, size_t max) {
                         continue;
                 buf[k] = '\0';
                 /* "PID (COMM) S PPID ...": COMM may hold spaces and ')'. */
-                p = strrchr(buf, ')');
-                if (!p || sscanf(p + 1, " %*c %d", &ppid) != 1)
+                lp = strchr(buf, '(');
+                rp = strrchr(buf, ')');
+                if (!lp || !rp || rp < lp || sscanf(rp + 1, " %c %d", &state, &ppid) != 2)
                         continue;
-                if (n_all == cap) {
-                        void *a = realloc(all, (cap = cap ? cap * 2 : 1024) * sizeof(*all));
+                if (n == cap) {
+                        cap = cap ? cap * 2 : 1024;
+                        a = realloc(a, cap * sizeof(*a));
                         if (!a)
-                                break;
-                        all = a;
+                                bench_die("realloc");
                 }
-                all[n_all].pid = atoi(de->d_name);
-                all[n_all++].ppid = ppid;
+                a[n] = (bench_proc) { .pid = atoi(de->d_name), .ppid = ppid, .state = state };
+                snprintf(a[n].comm, sizeof(a[n].comm), "%.*s", (int) (rp - lp - 1), lp + 1);
+                n++;
         }
         closedir(d);
+        *ret = a;
+        return n;
+}
+
+/* PID's descendants, found through /proc while PID still holds them
+ * (once it dies they belong to a subreaper): at most MAX into RET. */
+static size_t descendants(pid_t pid, pid_t *ret, size_t max) {
+        bench_proc *all;
+        size_t n = 0, n_all = bench_procs(&all);
+
         /* Level by level: first PID's children, then those of the
          * level before, RET[from..was). */
         for (size_t from = 0, was = 0, level = 0;; level++) {

@@ -28,7 +28,6 @@
  * is one JSON object. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <nats/nats.h>
@@ -327,40 +326,25 @@ static void host_stop(host *h) {
 
 /* The bridge H's airsupd runs now: its pid, or -1 (restarting). */
 static pid_t host_bridge(const host *h) {
-        DIR *d = opendir("/proc");
-        struct dirent *e;
+        bench_proc *all;
+        size_t n = bench_procs(&all);
         pid_t found = -1;
 
-        while (d && found < 0 && (e = readdir(d))) {
-                char path[300], buf[512], exe[PATH_MAX];
-                const char *p;
+        for (size_t i = 0; i < n && found < 0; i++) {
+                char path[64], exe[PATH_MAX];
                 ssize_t k;
-                int fd, ppid;
 
-                if (e->d_name[0] < '1' || e->d_name[0] > '9')
+                if (all[i].ppid != h->pid)
                         continue;
-                snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
-                fd = open(path, O_RDONLY | O_CLOEXEC);
-                if (fd < 0)
-                        continue;
-                k = read(fd, buf, sizeof(buf) - 1);
-                close(fd);
-                if (k <= 0)
-                        continue;
-                buf[k] = '\0';
-                p = strrchr(buf, ')');
-                if (!p || sscanf(p + 1, " %*c %d", &ppid) != 1 || ppid != h->pid)
-                        continue;
-                snprintf(path, sizeof(path), "/proc/%s/exe", e->d_name);
+                snprintf(path, sizeof(path), "/proc/%d/exe", (int) all[i].pid);
                 k = readlink(path, exe, sizeof(exe) - 1);
                 if (k <= 0)
                         continue;
                 exe[k] = '\0';
                 if (strcmp(exe, bridge_path) == 0)
-                        found = atoi(e->d_name);
+                        found = all[i].pid;
         }
-        if (d)
-                closedir(d);
+        free(all);
         return found;
 }
 
