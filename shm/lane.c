@@ -650,21 +650,27 @@ SHM_HOT void tx_publish(shm_tx *t, uint64_t n) {
                 tx_ring(t);
 }
 
-SHM_HOT bool env_extended(const shm_envelope *e) {
-        return (e->priority | e->to_len | e->deadline_ns | e->sender | e->reply_to | e->correlation) != 0;
+/* The header E needs (layout.h): 8 bytes for none of the envelope's
+ * optional fields, 16 for a priority or an address alone, else 48. */
+SHM_HOT uint32_t env_hsize(const shm_envelope *e) {
+        if ((e->deadline_ns | e->sender | e->reply_to | e->correlation) != 0)
+                return SHM_REC_HEADER_EXT;
+        return (e->priority | e->to_len) != 0 ? SHM_REC_HEADER_ADDR : SHM_REC_HEADER;
 }
 
-/* A record's header at P (tail): its first word and type always, the
- * other fields only when one of them is set (layout.h). */
-SHM_HOT void rec_header_store(shm_tx *t, uint8_t *p, const shm_envelope *e, uint32_t len, bool extended) {
+/* A record's header of HSIZE bytes at P (tail): its first word and type
+ * always, the other fields only when the header has them (layout.h). */
+SHM_HOT void rec_header_store(shm_tx *t, uint8_t *p, const shm_envelope *e, uint32_t len, uint32_t hsize) {
+        uint32_t kind = hsize == SHM_REC_HEADER ? 0 : hsize == SHM_REC_HEADER_EXT ? SHM_REC_EXTENDED : SHM_REC_ADDRESSED;
         /* len's word and type side by side: one 8-byte store. */
-        uint64_t w = (len | (extended ? SHM_REC_EXTENDED : 0) | shm__lap(&t->lane, t->tail) << SHM_REC_LAP_SHIFT) |
-                     (uint64_t) e->type << 32;
+        uint64_t w = (len | kind | shm__lap(&t->lane, t->tail) << SHM_REC_LAP_SHIFT) | (uint64_t) e->type << 32;
 
         memcpy(p, &w, sizeof(w));
-        if (extended) {
+        if (hsize > SHM_REC_HEADER) {
                 uint64_t prio = e->priority | (uint64_t) e->to_len << 32;
                 memcpy(p + SHM_REC_PRIORITY, &prio, sizeof(prio));
+        }
+        if (hsize == SHM_REC_HEADER_EXT) {
                 memcpy(p + SHM_REC_DEADLINE, &e->deadline_ns, sizeof(uint64_t));
                 memcpy(p + SHM_REC_SENDER, &e->sender, sizeof(uint64_t));
                 memcpy(p + SHM_REC_REPLY_TO, &e->reply_to, sizeof(uint64_t));
@@ -674,16 +680,15 @@ SHM_HOT void rec_header_store(shm_tx *t, uint8_t *p, const shm_envelope *e, uint
 
 /* Writes one message at tail (not published).  1 written, 0 dropped. */
 SHM_HOT int tx_write(shm_tx *t, const shm_envelope *e, const void *payload, shm_full full, uint64_t timeout_ns) {
-        bool extended = env_extended(e);
-        uint32_t rec = shm_record_size(e->len, extended);
+        uint32_t hsize = env_hsize(e), rec = shm__rec_size(e->len, hsize);
         uint8_t *p;
         int r;
 
         r = tx_place(t, rec, full, timeout_ns, &p);
         if (r <= 0)
                 return r;
-        rec_header_store(t, p, e, e->len, extended);
-        shm__copy(p + (extended ? SHM_REC_HEADER_EXT : SHM_REC_HEADER), payload, e->len);
+        rec_header_store(t, p, e, e->len, hsize);
+        shm__copy(p + hsize, payload, e->len);
         t->tail += rec;
         return 1;
 }
@@ -721,22 +726,21 @@ static __attribute__((noinline)) int tx_send_slow(shm_tx *t, const shm_envelope 
  * that a caller with the two apart copies each once.  false: nothing was
  * done, the general path takes over. */
 SHM_HOT bool tx_send_fast(shm_tx *t, const shm_envelope *e, const void *prefix, uint32_t plen, const void *payload) {
-        bool extended = env_extended(e);
-        uint32_t rec = shm_record_size(e->len, extended), off = (uint32_t) (t->tail & t->lane.mask);
+        uint32_t hsize = env_hsize(e), rec = shm__rec_size(e->len, hsize), off = (uint32_t) (t->tail & t->lane.mask);
         uint8_t *p;
 
         if (__builtin_expect(off + rec > t->lane.capacity || !fits(t, rec), 0))
                 return false;
         p = t->lane.base + SHM_DATA_OFFSET + off;
-        if (__builtin_expect(!extended, 1)) {
+        if (__builtin_expect(hsize == SHM_REC_HEADER, 1)) {
                 uint64_t w = (e->len | shm__lap(&t->lane, t->tail) << SHM_REC_LAP_SHIFT) | (uint64_t) e->type << 32;
                 memcpy(p, &w, sizeof(w));
                 p += SHM_REC_HEADER;
         } else {
-                /* With envelope fields (a request, a reply, an actor's
-                 * address, a subject): the same, with the longer header. */
-                rec_header_store(t, p, e, e->len, true);
-                p += SHM_REC_HEADER_EXT;
+                /* With envelope fields (an actor's address, a request, a
+                 * reply, a subject): the same, with the longer header. */
+                rec_header_store(t, p, e, e->len, hsize);
+                p += hsize;
         }
         if (plen > 0)
                 shm__copy(p, prefix, plen);
@@ -765,7 +769,7 @@ int shm_tx_send_prefixed(shm_tx *t, const shm_envelope *e, const void *prefix, c
                 return -EMSGSIZE;
         if (__builtin_expect(tx_send_fast(t, e, prefix, e->to_len, payload), 1))
                 return 0;
-        r = tx_place(t, shm_record_size(e->len, env_extended(e)), full, timeout_ns, &p);
+        r = tx_place(t, shm__rec_size(e->len, env_hsize(e)), full, timeout_ns, &p);
         if (r <= 0)
                 return r;
         /* tx_place() padded if it had to: the record fits at tail now. */
@@ -783,13 +787,12 @@ int shm_tx_sendv(shm_tx *t, const shm_msg *msgs, size_t n, shm_full full, uint64
                 return -EINVAL;
         for (k = 0; k < n; k++) {
                 const shm_msg *m = &msgs[k];
-                bool extended = env_extended(&m->env);
                 uint32_t rec;
 
                 r = check_message(t, &m->env, m->payload);
                 if (r < 0)
                         break;
-                rec = shm_record_size(m->env.len, extended);
+                rec = shm__rec_size(m->env.len, env_hsize(&m->env));
                 /* Out of room: what is written goes out first, so that the
                  * receiver can make room while we wait. */
                 if (written > 0) {
@@ -813,7 +816,7 @@ int shm_tx_sendv(shm_tx *t, const shm_msg *msgs, size_t n, shm_full full, uint64
 }
 
 int shm_tx_reserve(shm_tx *t, const shm_envelope *e, shm_full full, uint64_t timeout_ns, void **ret_payload) {
-        bool extended;
+        uint32_t hsize;
         uint8_t *p;
         int r;
 
@@ -821,28 +824,28 @@ int shm_tx_reserve(shm_tx *t, const shm_envelope *e, shm_full full, uint64_t tim
                 return -EINVAL;
         if (e->len > t->lane.message_max)
                 return -EMSGSIZE;
-        extended = env_extended(e);
-        r = tx_place(t, shm_record_size(e->len, extended), full == SHM_FULL_DROP ? SHM_FULL_FAIL : full,
+        hsize = env_hsize(e);
+        r = tx_place(t, shm__rec_size(e->len, hsize), full == SHM_FULL_DROP ? SHM_FULL_FAIL : full,
                      timeout_ns, &p);
         if (r <= 0)
                 return r;
         t->reserved = true;
         t->reserved_len = e->len;
         t->reserved_env = *e;
-        *ret_payload = p + (extended ? SHM_REC_HEADER_EXT : SHM_REC_HEADER);
+        *ret_payload = p + hsize;
         return 0;
 }
 
 int shm_tx_commit(shm_tx *t, uint32_t len) {
-        bool extended;
+        uint32_t hsize;
 
         if (!t || !t->reserved)
                 return -EINVAL;
         if (len > t->reserved_len)
                 return -EMSGSIZE;
-        extended = env_extended(&t->reserved_env);
-        rec_header_store(t, shm__at(&t->lane, t->tail), &t->reserved_env, len, extended);
-        t->tail += shm_record_size(len, extended);
+        hsize = env_hsize(&t->reserved_env);
+        rec_header_store(t, shm__at(&t->lane, t->tail), &t->reserved_env, len, hsize);
+        t->tail += shm__rec_size(len, hsize);
         t->reserved = false;
         tx_publish(t, 1);
         return 0;

@@ -22,9 +22,9 @@
  *          |  +0  u32 len (bits 0-24) | EXTENDED (25) | PADDING (26)|
  *          |          | lap (27-31: bits of position / capacity)    |
  *          |  +4  u32 type                                          |
- *          |  [EXTENDED: +8 u32 priority, +12 u32 to_len, +16 dead- |
- *          |   line,                                                |
- *          |   +24 sender, +32 reply_to, +40 correlation (u64 each)]|
+ *          |  [EXTENDED or ADDRESSED: +8 u32 priority, +12 to_len]  |
+ *          |  [EXTENDED only: +16 deadline, +24 sender,             |
+ *          |   +32 reply_to, +40 correlation (u64 each)]            |
  *          |  payload (len bytes), then up to 7 bytes to the next 8 |
  *          |                                                        |
  *          | A record never straddles the end: one that would is    |
@@ -42,6 +42,14 @@
  * is at most capacity / 4, so the largest record (48 bytes of header and
  * its payload) is at most half the ring: an empty lane always takes it,
  * with or without the padding before it.
+ *
+ * A record's header is one of three sizes, by its first word's EXTENDED
+ * and PADDING bits: neither, 8 bytes (len, type); EXTENDED, 48 (every
+ * envelope field); both (ADDRESSED), 16 (priority and to_len only: a
+ * message to an actor or with a priority, and nothing else, which is
+ * most of what actors send each other; 48 bytes of header made such a
+ * 64-byte message 120 bytes against a plain one's 72).  PADDING alone is
+ * a padding record.
  *
  * The lap in a record's first word is (its position / capacity) mod 32:
  * a record left from an earlier lap does not carry the lap of the
@@ -139,7 +147,7 @@
 
 #define SHM_LANE_MAGIC   UINT32_C(0x324e4c41)   /* "ALN2": byte rings */
 #define SHM_BELL_MAGIC   UINT32_C(0x314c4241)   /* "ABL1" */
-#define SHM_VERSION      2
+#define SHM_VERSION      3              /* 3: the 16-byte ADDRESSED header */
 #define SHM_LINE         64
 #define SHM_DATA_OFFSET  256
 #define SHM_BELL_WORDS_OFFSET 192
@@ -151,6 +159,10 @@
 #define SHM_REC_LAP_SHIFT 27
 #define SHM_REC_HEADER    8             /* len and type */
 #define SHM_REC_HEADER_EXT 48           /* and priority, deadline, sender, reply_to, correlation */
+#define SHM_REC_HEADER_ADDR 16          /* len, type, priority, to_len */
+/* EXTENDED and PADDING together: the 16-byte header. */
+#define SHM_REC_ADDRESSED (SHM_REC_EXTENDED | SHM_REC_PADDING)
+#define SHM_REC_KIND      (SHM_REC_EXTENDED | SHM_REC_PADDING)
 /* Offsets of the extended fields in a record. */
 #define SHM_REC_PRIORITY  8
 #define SHM_REC_TO_LEN    12
@@ -230,3 +242,15 @@ _Static_assert(SHM_MESSAGE_MAX <= SHM_REC_LEN_MASK, "a length does not fit its b
 _Static_assert(SHM_CAPACITY_MIN / 4 + SHM_REC_HEADER_EXT + 7 <= SHM_CAPACITY_MIN / 2,
                "the largest record of the smallest lane is more than half of it");
 _Static_assert(sizeof(shm__bell_hdr) <= SHM_BELL_WORDS_OFFSET, "bell header overflows");
+
+/* The header bytes of a record whose first word is FIRST (not padding). */
+static inline uint32_t shm__rec_hsize(uint32_t first) {
+        uint32_t k = first & SHM_REC_KIND;
+
+        return k == 0 ? SHM_REC_HEADER : k == SHM_REC_EXTENDED ? SHM_REC_HEADER_EXT : SHM_REC_HEADER_ADDR;
+}
+
+/* The bytes of a record of LEN payload bytes after a header of HSIZE. */
+static inline uint32_t shm__rec_size(uint32_t len, uint32_t hsize) {
+        return (hsize + len + 7) & ~UINT32_C(7);
+}

@@ -222,7 +222,7 @@ SHM_HOT uint32_t head_level(rx_lane *l) {
         uint64_t pos = l->head;
         uint32_t w = (uint32_t) rec_word(l, pos), off;
 
-        if (w & SHM_REC_PADDING) {
+        if ((w & SHM_REC_KIND) == SHM_REC_PADDING) {
                 uint64_t skip = l->map.capacity - (pos & l->map.mask);
                 if (l->tail - pos <= skip)
                         return 0;
@@ -230,7 +230,8 @@ SHM_HOT uint32_t head_level(rx_lane *l) {
                 w = (uint32_t) rec_word(l, pos);
         }
         off = (uint32_t) (pos & l->map.mask);
-        if (!(w & SHM_REC_EXTENDED) || off + SHM_REC_HEADER_EXT > l->map.capacity)
+        /* The priority is at the same place in both longer headers. */
+        if (!(w & SHM_REC_EXTENDED) || off + SHM_REC_HEADER_ADDR > l->map.capacity)
                 return 0;
         return prio_level(*(const volatile uint32_t *) (const void *) (shm__at(&l->map, pos) + SHM_REC_PRIORITY));
 }
@@ -530,8 +531,8 @@ SHM_HOT unsigned lane_advance(rx_lane *l, uint32_t bytes) {
 /* The checked words of the record at L's head, each read once. */
 typedef struct rec_head {
         uint64_t deadline;
-        uint32_t len, type, rec, hsize;
-        bool extended, padding;
+        uint32_t len, type, rec, hsize;        /* hsize: 8, 16 (priority, to_len) or 48 (every field) */
+        bool padding;
 } rec_head;
 
 /* Reads and checks the record at L's head, N bytes of records being
@@ -543,7 +544,7 @@ SHM_HOT int rec_read(const rx_lane *l, uint64_t n, rec_head *ret) {
 
         if (first >> SHM_REC_LAP_SHIFT != shm__lap(&l->map, l->head))
                 return -EBADMSG;
-        if (first & SHM_REC_PADDING) {
+        if ((first & SHM_REC_KIND) == SHM_REC_PADDING) {
                 /* Only where a record would straddle the end, and to it. */
                 ret->rec = l->map.capacity - off;
                 ret->padding = true;
@@ -552,15 +553,14 @@ SHM_HOT int rec_read(const rx_lane *l, uint64_t n, rec_head *ret) {
         }
         ret->padding = false;
         ret->len = first & SHM_REC_LEN_MASK;
-        ret->extended = first & SHM_REC_EXTENDED;
         ret->type = (uint32_t) (w >> 32);
-        ret->hsize = ret->extended ? SHM_REC_HEADER_EXT : SHM_REC_HEADER;
+        ret->hsize = shm__rec_hsize(first);
         if (ret->len > l->map.message_max)
                 return -EBADMSG;
-        ret->rec = shm_record_size(ret->len, ret->extended);
+        ret->rec = shm__rec_size(ret->len, ret->hsize);
         if (ret->rec > n || off + ret->rec > l->map.capacity)
                 return -EBADMSG;
-        ret->deadline = ret->extended
+        ret->deadline = ret->hsize == SHM_REC_HEADER_EXT
                 ? *(const volatile uint64_t *) (const void *) (shm__at(&l->map, l->head) + SHM_REC_DEADLINE) : 0;
         return 0;
 }
@@ -575,9 +575,11 @@ SHM_HOT void env_load(shm_envelope *ret, const uint8_t *p, const rec_head *rh, u
                 .redelivered = red,
                 .len = rh->len,
         };
-        if (rh->extended) {
+        if (rh->hsize > SHM_REC_HEADER) {
                 ret->priority = *(const volatile uint32_t *) (const void *) (p + SHM_REC_PRIORITY);
                 ret->to_len = *(const volatile uint32_t *) (const void *) (p + SHM_REC_TO_LEN);
+        }
+        if (rh->hsize == SHM_REC_HEADER_EXT) {
                 ret->sender = *(const volatile uint64_t *) (const void *) (p + SHM_REC_SENDER);
                 ret->reply_to = *(const volatile uint64_t *) (const void *) (p + SHM_REC_REPLY_TO);
                 ret->correlation = *(const volatile uint64_t *) (const void *) (p + SHM_REC_CORRELATION);
@@ -788,32 +790,37 @@ SHM_HOT bool recv_plain(shm_mailbox *m, uint32_t i, shm_envelope *ret, void *buf
                         int *ret_len, bool hold) {
         rx_lane *l = &m->lanes[i];
         uint64_t head = l->head, n = l->tail - head, w;
-        uint32_t off = (uint32_t) (head & l->map.mask), first, len, rec;
+        uint32_t off = (uint32_t) (head & l->map.mask), first, len, rec, hsize;
         uint8_t *p = l->map.base + SHM_DATA_OFFSET + off;
-        bool extended;
 
         w = *(const volatile uint64_t *) (const void *) p;
         first = (uint32_t) w;
-        /* PADDING clear and the lap right, in one compare (EXTENDED either
-         * way). */
-        if ((first >> 25 & ~UINT32_C(1)) != shm__lap(&l->map, head) << 2)
+        /* Not padding (PADDING alone) and the lap right. */
+        if ((first >> SHM_REC_LAP_SHIFT) != shm__lap(&l->map, head) || (first & SHM_REC_KIND) == SHM_REC_PADDING)
                 return false;
-        extended = first & SHM_REC_EXTENDED;
+        hsize = shm__rec_hsize(first);
         len = first & SHM_REC_LEN_MASK;
-        rec = shm_record_size(len, extended);
+        rec = shm__rec_size(len, hsize);
         if (len > l->map.message_max || len > size || rec > n || off + rec > l->map.capacity || n > l->hwm ||
             l->inflight == head + 1)
                 return false;
         /* A deadline is the general path's to judge (nothing of the
          * caller's is written before this). */
-        if (extended && *(const volatile uint64_t *) (const void *) (p + SHM_REC_DEADLINE) != 0)
+        if (hsize == SHM_REC_HEADER_EXT && *(const volatile uint64_t *) (const void *) (p + SHM_REC_DEADLINE) != 0)
                 return false;
         /* Field by field: a compound literal becomes a rep stos, whose
          * start-up costs more than the rest of the receive. */
         ret->type = (uint32_t) (w >> 32);
         ret->redelivered = 0;
         ret->len = len;
-        if (extended) {
+        if (hsize == SHM_REC_HEADER_ADDR) {
+                /* An address or a priority alone (to an actor). */
+                uint64_t pw = *(const volatile uint64_t *) (const void *) (p + SHM_REC_PRIORITY);
+                ret->priority = (uint32_t) pw;
+                ret->to_len = (uint32_t) (pw >> 32);
+                ret->sender = ret->reply_to = ret->correlation = ret->deadline_ns = 0;
+                shm__copy(buf, p + SHM_REC_HEADER_ADDR, len);
+        } else if (hsize == SHM_REC_HEADER_EXT) {
                 /* Every field read once, after the checks that bound the
                  * record; the deadline was 0 when looked at, and a peer
                  * that changed it since has only its own message late. */

@@ -699,6 +699,92 @@ static void test_shm_tx_send_prefixed(void **state) {
         fixture_close(&f);
 }
 
+/* The last record T wrote after position POS took REC bytes: from POS,
+ * or from the start of a 1024-byte ring after a padding record. */
+static void took(shm_tx *t, uint64_t pos, uint64_t rec) {
+        uint64_t now = shm_tx_position(t);
+
+        assert_true(now - pos == rec || (now - pos > rec && now % 1024 == rec));
+}
+
+/* A message with an address or a priority and no other envelope field
+ * takes a 16-byte header (layout.h), read back the same by the common
+ * receive and by a take; a full envelope before it shows nothing through,
+ * and its priority orders it among the lanes. */
+static void test_shm_lane_addressed_header(void **state) {
+        fixture f;
+        uint8_t payload[64], buf[128];
+        shm_envelope to_actor = { .type = 7, .to_len = 5, .len = 5 + 64 },
+                     prio = { .type = 8, .priority = 3, .len = 8 },
+                     full = { .type = 9, .sender = 1, .reply_to = 2, .correlation = 3, .to_len = 5, .len = 5 + 8 },
+                     got;
+        uint64_t pos, v = 42;
+        uint32_t lane = 99;
+
+        (void) state;
+        for (unsigned i = 0; i < sizeof(payload); i++)
+                payload[i] = (uint8_t) (i + 1);
+        assert_int_equal(fixture_open(&f, 2, 1024, 128), 0);
+
+        /* 16 + 5 + 64 = 85, rounded up to 88 (48 + 69 took 120). */
+        for (unsigned round = 0; round < 30; round++) {
+                pos = shm_tx_position(f.tx[0]);
+                assert_int_equal(shm_tx_send_prefixed(f.tx[0], &full, "count", payload, SHM_FULL_FAIL, 0), 0);
+                took(f.tx[0], pos, 64);         /* 48 + 13 */
+                pos = shm_tx_position(f.tx[0]);
+                assert_int_equal(shm_tx_send_prefixed(f.tx[0], &to_actor, "count", payload, SHM_FULL_FAIL, 0), 0);
+                took(f.tx[0], pos, 88);
+
+                assert_int_equal(shm_mailbox_recv(f.mb, shm_now(), &got, buf, sizeof(buf), NULL), 13);
+                assert_int_equal(got.sender, 1);
+                assert_int_equal(got.to_len, 5);
+                /* The common receive. */
+                assert_int_equal(shm_mailbox_recv(f.mb, shm_now(), &got, buf, sizeof(buf), &lane), 69);
+                assert_int_equal(lane, 0);
+                assert_int_equal(got.type, 7);
+                assert_int_equal(got.to_len, 5);
+                assert_int_equal(got.priority, 0);
+                assert_int_equal(got.sender, 0);
+                assert_int_equal(got.reply_to, 0);
+                assert_int_equal(got.correlation, 0);
+                assert_int_equal(got.deadline_ns, 0);
+                assert_memory_equal(buf, "count", 5);
+                assert_memory_equal(buf + 5, payload, 64);
+        }
+
+        /* A priority alone: 16 + 8; queued before lane 1's plain message
+         * that came first; taken (the general path) and committed. */
+        assert_int_equal(send_u64(f.tx[1], 5, 0, SHM_FULL_FAIL, 0), 0);
+        pos = shm_tx_position(f.tx[0]);
+        assert_int_equal(shm_tx_send(f.tx[0], &prio, &v, SHM_FULL_FAIL, 0), 0);
+        took(f.tx[0], pos, 24);
+        assert_int_equal(shm_mailbox_take(f.mb, shm_now(), &got, buf, sizeof(buf), &lane), 8);
+        assert_int_equal(lane, 0);
+        assert_int_equal(got.type, 8);
+        assert_int_equal(got.priority, 3);
+        assert_int_equal(got.to_len, 0);
+        assert_memory_equal(buf, &v, 8);
+        assert_int_equal(shm_mailbox_commit(f.mb, lane), 0);
+        assert_int_equal(recv_u64(&f, &lane), 5);
+        assert_int_equal(lane, 1);
+
+        /* Reserve and commit write the same header. */
+        {
+                void *room;
+                pos = shm_tx_position(f.tx[0]);
+                assert_int_equal(shm_tx_reserve(f.tx[0], &to_actor, SHM_FULL_FAIL, 0, &room), 0);
+                memcpy(room, "count", 5);
+                memcpy((uint8_t *) room + 5, payload, 3);
+                assert_int_equal(shm_tx_commit(f.tx[0], 8), 0);
+                took(f.tx[0], pos, 24);
+                assert_int_equal(shm_mailbox_recv(f.mb, shm_now(), &got, buf, sizeof(buf), NULL), 8);
+                assert_int_equal(got.to_len, 5);
+                assert_memory_equal(buf, "count", 5);
+                assert_memory_equal(buf + 5, payload, 3);
+        }
+        fixture_close(&f);
+}
+
 /* Whether the eventfd was written (and drains it). */
 static bool rung(fixture *f) {
         struct pollfd pfd = { .fd = f->event_fd, .events = POLLIN };
@@ -824,6 +910,16 @@ static void test_shm_mailbox_garbage_is_an_error_not_a_crash(void **state) {
         memcpy(rec, &w, 4);
         expect_garbled(&f, "padding that does not end the ring");
 
+        /* An 8-byte header turned into a 16-byte one: the record now
+         * reaches past what was published. */
+        atomic_store(&h->cons.head, atomic_load(&h->prod.tail));
+        assert_int_equal(shm_mailbox_add_lane(f.mb, 0, f.lane_fd[0], -1), 0);
+        rec = sent_at(&f, p, 6);
+        memcpy(&w, rec, 4);
+        w |= SHM_REC_ADDRESSED;
+        memcpy(rec, &w, 4);
+        expect_garbled(&f, "an addressed header past tail");
+
         /* A tail that is not a record boundary, or far beyond head. */
         atomic_store(&h->cons.head, atomic_load(&h->prod.tail));
         assert_int_equal(shm_mailbox_add_lane(f.mb, 0, f.lane_fd[0], -1), 0);
@@ -877,6 +973,7 @@ int main(void) {
                 cmocka_unit_test(test_shm_mailbox_eventfd_under_poll),
                 cmocka_unit_test(test_shm_tx_space_fd_under_poll),
                 cmocka_unit_test(test_shm_tx_send_prefixed),
+                cmocka_unit_test(test_shm_lane_addressed_header),
                 cmocka_unit_test(test_shm_mailbox_batch_wakes),
                 cmocka_unit_test(test_shm_mailbox_garbage_is_an_error_not_a_crash),
                 cmocka_unit_test(test_shm_lane_memory_is_its_capacity),
