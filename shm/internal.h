@@ -24,6 +24,7 @@ typedef struct shm__map {
         size_t size;
         uint32_t capacity, mask, shift, message_max;    /* lanes */
         uint32_t lanes, words;                          /* bells */
+        uint32_t addrs;                                 /* lanes: entries of the address table, after the data */
 } shm__map;
 
 int shm__lane_map(int fd, shm__map *ret);
@@ -45,6 +46,11 @@ static inline uint8_t *shm__at(const shm__map *m, uint64_t pos) {
 /* The lap tag a record at POS carries in its first word. */
 static inline uint32_t shm__lap(const shm__map *m, uint64_t pos) {
         return (uint32_t) (pos >> m->shift) & 31u;
+}
+
+/* Entry ID of a lane's address table (ID < m->addrs). */
+static inline uint8_t *shm__addr(const shm__map *m, uint32_t id) {
+        return m->base + SHM_DATA_OFFSET + m->capacity + (size_t) id * SHM_ADDR_ENTRY;
 }
 
 static inline shm__bell_hdr *shm__bell(const shm__map *m) {

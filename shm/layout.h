@@ -31,7 +31,10 @@
  *          | preceded by a padding record (PADDING, len 0) filling  |
  *          | the rest of the ring, and starts again at offset 0.    |
  *   256 +  +--------------------------------------------------------+
- *   capacity (then zeros to the end of the page)
+ *   capacity  | address table: what is left of the last page, in     |
+ *             | entries of 64 bytes (at most SHM_ADDRS_MAX): u8 len  |
+ *             | (1-63; 0: free), then the address's bytes            |
+ *             +--------------------------------------------------------+
  *
  * tail and head are byte positions that only grow (u64, never wrap in
  * practice); a position's offset in the data is position & (capacity - 1).
@@ -50,6 +53,27 @@
  * most of what actors send each other; 48 bytes of header made such a
  * 64-byte message 120 bytes against a plain one's 72).  PADDING alone is
  * a padding record.
+ *
+ * The address table.  A sender sends many messages to a few addresses
+ * (an actor's name, which the receiver's library reads before the
+ * payload: to_len bytes).  Instead of copying the address into every
+ * record, it may write it once into an entry of the table, in the part
+ * of the segment's last page that the ring leaves unused, and send
+ * records whose to_len is SHM_TO_ID | the entry's index, with the
+ * payload alone: a 64-byte message to an actor is then an 80-byte
+ * record.  The receiver gives the caller the entry's bytes before the
+ * payload, as if they had been in the record, and to_len their length.
+ * Only the sender writes the table, and an entry once written is never
+ * written again (a sender that opens the lane later, after a restart,
+ * finds its predecessor's entries and uses them), so a record always
+ * means the address that was there when it was written: the entry is
+ * written before the tail store that publishes the first record naming
+ * it.  A peer may still write anything there: the receiver reads an
+ * entry's length once, checks it (1-63, the address and payload within
+ * message_max), and copies the bytes once, then the caller checks them
+ * as any address; what a lying sender achieves is what writing the
+ * address into its records achieves, messages of its own to an address
+ * it wrote. 
  *
  * The lap in a record's first word is (its position / capacity) mod 32:
  * a record left from an earlier lap does not carry the lap of the
@@ -163,6 +187,11 @@
 /* EXTENDED and PADDING together: the 16-byte header. */
 #define SHM_REC_ADDRESSED (SHM_REC_EXTENDED | SHM_REC_PADDING)
 #define SHM_REC_KIND      (SHM_REC_EXTENDED | SHM_REC_PADDING)
+
+/* to_len with this bit: the rest is an entry of the address table. */
+#define SHM_TO_ID         (UINT32_C(1) << 31)
+#define SHM_ADDR_ENTRY    64            /* bytes of an entry: the length, then up to 63 bytes */
+#define SHM_ADDRS_MAX     32
 /* Offsets of the extended fields in a record. */
 #define SHM_REC_PRIORITY  8
 #define SHM_REC_TO_LEN    12
