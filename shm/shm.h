@@ -5,8 +5,9 @@
  *
  * A lane is a single-producer single-consumer byte ring of variable-length
  * records in a sealed memfd: a message takes its own bytes (a header of 8
- * bytes, or 48 with the optional envelope fields, and its payload, rounded
- * up to 8), not a slot sized for the largest.  A mailbox is one receiver's
+ * bytes, 16 with a priority or an address alone, 48 with the other
+ * envelope fields, and its payload, rounded up to 8), not a slot sized
+ * for the largest.  A mailbox is one receiver's
  * set of inbound lanes plus a bell: a small segment with a doorbell bitmap
  * (which lanes have news) and the futex word the receiver sleeps on.  A
  * sender (shm_tx) holds one lane and the bell of the mailbox it sends to,
@@ -61,7 +62,9 @@ typedef struct shm_envelope {
         uint32_t redelivered;           /* on receive: deliveries before this one */
         uint32_t len;                   /* payload bytes */
         uint32_t to_len;                /* the first TO_LEN payload bytes are an address the receiver
-                                         * reads (libairsup: an actor's name); opaque here, unchecked */
+                                         * reads (libairsup: an actor's name); opaque here, unchecked;
+                                         * at most len (bit 31 marks an entry of the address table in
+                                         * a record, shm_tx_send_to()) */
 } shm_envelope;
 
 /* What a send does when the lane is full. */
