@@ -270,7 +270,13 @@ static void lane_deliver(airsup_sys *s, size_t len, uint32_t to_len) {
                           CHAN_DEAD_NO_ACTOR);
                 return;
         }
-        memcpy(m->actor, name, name_len);
+        /* A whole name's room at once (rxbuf has at least RX_FIRST
+         * bytes): a copy of a fixed size is a few moves, one of the
+         * name's length a call. */
+        if (name == s->rxbuf && s->rxsize >= sizeof(m->actor))
+                memcpy(m->actor, name, sizeof(m->actor));
+        else
+                memcpy(m->actor, name, name_len);
         m->actor[name_len] = '\0';
         m->len = (uint32_t) (len - to_len);
         m->from = 0;

@@ -61,8 +61,8 @@ static inline _Atomic uint64_t *shm__bell_word(const shm__map *m, uint32_t w) {
         return (_Atomic uint64_t *) (void *) (m->base + SHM_BELL_WORDS_OFFSET) + w;
 }
 
-/* Copies LEN bytes.  From 8 to 64 bytes (most messages, and subjects)
- * inline: two overlapping moves of 8, 16 or 32 bytes, which cover
+/* Copies LEN bytes.  From 4 to 64 bytes (most messages, subjects and
+ * names) inline: two overlapping moves of 4, 8, 16 or 32 bytes, which cover
  * [0, LEN) and never touch a byte past it; anything else through
  * memcpy. */
 static inline __attribute__((always_inline)) void shm__copy(void *dst, const void *src, size_t len) {
@@ -78,6 +78,10 @@ static inline __attribute__((always_inline)) void shm__copy(void *dst, const voi
         } else if (len > 32 && len <= 64) {
                 __builtin_memcpy(d, s, 32);
                 __builtin_memcpy(d + len - 32, s + len - 32, 32);
+        } else if (len >= 4 && len < 8) {
+                /* An actor's name from the address table, mostly. */
+                __builtin_memcpy(d, s, 4);
+                __builtin_memcpy(d + len - 4, s + len - 4, 4);
         } else if (len > 0)
                 __builtin_memcpy(d, s, len);
 }
