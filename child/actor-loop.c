@@ -215,28 +215,68 @@ static void queue_copy(airsup_sys *s, uint32_t i, const airsup_msg *cm, uint32_t
         act__enqueue(s, i, m, front);
 }
 
+/* Whether the N bytes at A and B are equal: a word at a time, inline (a
+ * name is a few words; the library's memcmp costs more to call). */
+static inline bool name_equal(const char *a, const char *b, size_t n) {
+        uint64_t x, y;
+
+        for (; n >= 8; a += 8, b += 8, n -= 8) {
+                memcpy(&x, a, 8);
+                memcpy(&y, b, 8);
+                if (x != y)
+                        return false;
+        }
+        for (; n > 0; a++, b++, n--)
+                if (*a != *b)
+                        return false;
+        return true;
+}
+
 /* One message from another group, of LEN bytes in rxbuf, TO_LEN of them
  * the actor's name. */
 static void lane_deliver(airsup_sys *s, size_t len, uint32_t to_len) {
         airsup_msg *m = &s->m_lane;
         const char *name = to_len ? s->rxbuf : LANE_NAME;
         size_t name_len = to_len ? to_len : strlen(LANE_NAME);
-        uint32_t i;
+        uint32_t i = ACT_NONE;
 
-        if (to_len > len || !actor_name_valid_n(name, name_len)) {
+        bool bad = false;
+
+        if (to_len > len)
+                bad = true;
+        else if (name_len == s->name_hit.len && s->name_hit.epoch == s->names_epoch &&
+                 name_equal(name, s->name_hit.name, name_len))
+                i = s->name_hit.slot;   /* the name the last message named, checked then */
+        else if (!actor_name_valid_n(name, name_len))
+                bad = true;
+        else {
+                i = act__find_name(s, name, name_len);
+                if (i != ACT_NONE && name_len < sizeof(s->name_hit.name)) {
+                        memcpy(s->name_hit.name, name, name_len);
+                        s->name_hit.len = (uint32_t) name_len;
+                        s->name_hit.slot = i;
+                        s->name_hit.epoch = s->names_epoch;
+                }
+        }
+        if (bad) {
                 s->dead_letters++;
                 act__dead(s, m->lane, m->type, s->rxbuf, len, name, to_len > len ? len : to_len,
                           CHAN_DEAD_BAD_ADDRESS);
                 return;
         }
-        i = act__find_name(s, name, name_len);
         if (i == ACT_NONE || act_at(s, i)->kind != ACT_K_ACTOR) {
                 s->dead_letters++;
                 act__dead(s, m->lane, m->type, (const uint8_t *) s->rxbuf + to_len, len - to_len, name, name_len,
                           CHAN_DEAD_NO_ACTOR);
                 return;
         }
-        memcpy(m->actor, name, name_len);
+        /* A whole name's room at once (rxbuf has at least RX_FIRST
+         * bytes): a copy of a fixed size is a few moves, one of the
+         * name's length a call. */
+        if (name == s->rxbuf && s->rxsize >= sizeof(m->actor))
+                memcpy(m->actor, name, sizeof(m->actor));
+        else
+                memcpy(m->actor, name, name_len);
         m->actor[name_len] = '\0';
         m->len = (uint32_t) (len - to_len);
         m->from = 0;

@@ -66,6 +66,7 @@ static void names_put(airsup_sys *s, uint32_t i) {
         while (s->names[k] != 0 && s->names[k] != ACT_NONE)
                 k = (k + 1) & (s->names_cap - 1);
         s->names[k] = i + 1;
+        s->names_epoch++;
 }
 
 static int names_grow(airsup_sys *s) {
@@ -97,6 +98,7 @@ static void names_del(airsup_sys *s, uint32_t i) {
         for (uint32_t k = name_hash(n, strlen(n)) & (s->names_cap - 1);; k = (k + 1) & (s->names_cap - 1))
                 if (s->names[k] == i + 1) {
                         s->names[k] = ACT_NONE;
+                        s->names_epoch++;
                         return;
                 }
 }

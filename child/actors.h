@@ -136,6 +136,18 @@ struct airsup_sys {
         /* Names: open addressing, slot + 1 (0 empty, ACT_NONE a tombstone). */
         uint32_t *names;
         uint32_t names_cap, names_used;
+        /* Bumped by every change of the names (names_put(), names_del()):
+         * the slot that name_hit remembers is the name's while its epoch
+         * is this one. */
+        uint64_t names_epoch;
+        /* The name the last message from a lane named, as checked, and
+         * the slot it led to (lane_deliver()): a stream to one actor
+         * costs a compare per message, not a check, a hash and a probe. */
+        struct {
+                uint64_t epoch;
+                uint32_t len, slot;
+                char name[CHAN_NAME_MAX];
+        } name_hit;
 
         /* The ready ring: refs of actors with messages, in turn. */
         airsup_ref *ready;

@@ -26,6 +26,7 @@ struct airsup_dest {
         shm_tx *tx;                     /* a group's; an actor's borrows its base's */
         uint32_t actor_len;             /* an actor's: its name's bytes, sent before each payload */
         char actor[AIRSUP_NAME_MAX];
+        int addr_id;                    /* an actor's: its name's entry in the lane's address table, or -1 */
         int space_fd;                   /* ours, for airsup_dest_fd(); shm_tx has its own copy */
         bool armed;
         char name[AIRSUP_NAME_MAX];     /* as looked up */

@@ -24,6 +24,7 @@ typedef struct shm__map {
         size_t size;
         uint32_t capacity, mask, shift, message_max;    /* lanes */
         uint32_t lanes, words;                          /* bells */
+        uint32_t addrs;                                 /* lanes: entries of the address table, after the data */
 } shm__map;
 
 int shm__lane_map(int fd, shm__map *ret);
@@ -47,6 +48,11 @@ static inline uint32_t shm__lap(const shm__map *m, uint64_t pos) {
         return (uint32_t) (pos >> m->shift) & 31u;
 }
 
+/* Entry ID of a lane's address table (ID < m->addrs). */
+static inline uint8_t *shm__addr(const shm__map *m, uint32_t id) {
+        return m->base + SHM_DATA_OFFSET + m->capacity + (size_t) id * SHM_ADDR_ENTRY;
+}
+
 static inline shm__bell_hdr *shm__bell(const shm__map *m) {
         return (shm__bell_hdr *) (void *) m->base;
 }
@@ -55,8 +61,8 @@ static inline _Atomic uint64_t *shm__bell_word(const shm__map *m, uint32_t w) {
         return (_Atomic uint64_t *) (void *) (m->base + SHM_BELL_WORDS_OFFSET) + w;
 }
 
-/* Copies LEN bytes.  From 8 to 64 bytes (most messages, and subjects)
- * inline: two overlapping moves of 8, 16 or 32 bytes, which cover
+/* Copies LEN bytes.  From 4 to 64 bytes (most messages, subjects and
+ * names) inline: two overlapping moves of 4, 8, 16 or 32 bytes, which cover
  * [0, LEN) and never touch a byte past it; anything else through
  * memcpy. */
 static inline __attribute__((always_inline)) void shm__copy(void *dst, const void *src, size_t len) {
@@ -72,6 +78,10 @@ static inline __attribute__((always_inline)) void shm__copy(void *dst, const voi
         } else if (len > 32 && len <= 64) {
                 __builtin_memcpy(d, s, 32);
                 __builtin_memcpy(d + len - 32, s + len - 32, 32);
+        } else if (len >= 4 && len < 8) {
+                /* An actor's name from the address table, mostly. */
+                __builtin_memcpy(d, s, 4);
+                __builtin_memcpy(d + len - 4, s + len - 4, 4);
         } else if (len > 0)
                 __builtin_memcpy(d, s, len);
 }

@@ -22,16 +22,19 @@
  *          |  +0  u32 len (bits 0-24) | EXTENDED (25) | PADDING (26)|
  *          |          | lap (27-31: bits of position / capacity)    |
  *          |  +4  u32 type                                          |
- *          |  [EXTENDED: +8 u32 priority, +12 u32 to_len, +16 dead- |
- *          |   line,                                                |
- *          |   +24 sender, +32 reply_to, +40 correlation (u64 each)]|
+ *          |  [EXTENDED or ADDRESSED: +8 u32 priority, +12 to_len]  |
+ *          |  [EXTENDED only: +16 deadline, +24 sender,             |
+ *          |   +32 reply_to, +40 correlation (u64 each)]            |
  *          |  payload (len bytes), then up to 7 bytes to the next 8 |
  *          |                                                        |
  *          | A record never straddles the end: one that would is    |
  *          | preceded by a padding record (PADDING, len 0) filling  |
  *          | the rest of the ring, and starts again at offset 0.    |
  *   256 +  +--------------------------------------------------------+
- *   capacity (then zeros to the end of the page)
+ *   capacity  | address table: what is left of the last page, in     |
+ *             | entries of 64 bytes (at most SHM_ADDRS_MAX): u8 len  |
+ *             | (1-63; 0: free), then the address's bytes            |
+ *             +--------------------------------------------------------+
  *
  * tail and head are byte positions that only grow (u64, never wrap in
  * practice); a position's offset in the data is position & (capacity - 1).
@@ -42,6 +45,35 @@
  * is at most capacity / 4, so the largest record (48 bytes of header and
  * its payload) is at most half the ring: an empty lane always takes it,
  * with or without the padding before it.
+ *
+ * A record's header is one of three sizes, by its first word's EXTENDED
+ * and PADDING bits: neither, 8 bytes (len, type); EXTENDED, 48 (every
+ * envelope field); both (ADDRESSED), 16 (priority and to_len only: a
+ * message to an actor or with a priority, and nothing else, which is
+ * most of what actors send each other; 48 bytes of header made such a
+ * 64-byte message 120 bytes against a plain one's 72).  PADDING alone is
+ * a padding record.
+ *
+ * The address table.  A sender sends many messages to a few addresses
+ * (an actor's name, which the receiver's library reads before the
+ * payload: to_len bytes).  Instead of copying the address into every
+ * record, it may write it once into an entry of the table, in the part
+ * of the segment's last page that the ring leaves unused, and send
+ * records whose to_len is SHM_TO_ID | the entry's index, with the
+ * payload alone: a 64-byte message to an actor is then an 80-byte
+ * record.  The receiver gives the caller the entry's bytes before the
+ * payload, as if they had been in the record, and to_len their length.
+ * Only the sender writes the table, and an entry once written is never
+ * written again (a sender that opens the lane later, after a restart,
+ * finds its predecessor's entries and uses them), so a record always
+ * means the address that was there when it was written: the entry is
+ * written before the tail store that publishes the first record naming
+ * it.  A peer may still write anything there: the receiver reads an
+ * entry's length once, checks it (1-63, the address and payload within
+ * message_max), and copies the bytes once, then the caller checks them
+ * as any address; what a lying sender achieves is what writing the
+ * address into its records achieves, messages of its own to an address
+ * it wrote. 
  *
  * The lap in a record's first word is (its position / capacity) mod 32:
  * a record left from an earlier lap does not carry the lap of the
@@ -139,7 +171,7 @@
 
 #define SHM_LANE_MAGIC   UINT32_C(0x324e4c41)   /* "ALN2": byte rings */
 #define SHM_BELL_MAGIC   UINT32_C(0x314c4241)   /* "ABL1" */
-#define SHM_VERSION      2
+#define SHM_VERSION      3              /* 3: the 16-byte ADDRESSED header */
 #define SHM_LINE         64
 #define SHM_DATA_OFFSET  256
 #define SHM_BELL_WORDS_OFFSET 192
@@ -151,6 +183,15 @@
 #define SHM_REC_LAP_SHIFT 27
 #define SHM_REC_HEADER    8             /* len and type */
 #define SHM_REC_HEADER_EXT 48           /* and priority, deadline, sender, reply_to, correlation */
+#define SHM_REC_HEADER_ADDR 16          /* len, type, priority, to_len */
+/* EXTENDED and PADDING together: the 16-byte header. */
+#define SHM_REC_ADDRESSED (SHM_REC_EXTENDED | SHM_REC_PADDING)
+#define SHM_REC_KIND      (SHM_REC_EXTENDED | SHM_REC_PADDING)
+
+/* to_len with this bit: the rest is an entry of the address table. */
+#define SHM_TO_ID         (UINT32_C(1) << 31)
+#define SHM_ADDR_ENTRY    64            /* bytes of an entry: the length, then up to 63 bytes */
+#define SHM_ADDRS_MAX     32
 /* Offsets of the extended fields in a record. */
 #define SHM_REC_PRIORITY  8
 #define SHM_REC_TO_LEN    12
@@ -230,3 +271,15 @@ _Static_assert(SHM_MESSAGE_MAX <= SHM_REC_LEN_MASK, "a length does not fit its b
 _Static_assert(SHM_CAPACITY_MIN / 4 + SHM_REC_HEADER_EXT + 7 <= SHM_CAPACITY_MIN / 2,
                "the largest record of the smallest lane is more than half of it");
 _Static_assert(sizeof(shm__bell_hdr) <= SHM_BELL_WORDS_OFFSET, "bell header overflows");
+
+/* The header bytes of a record whose first word is FIRST (not padding). */
+static inline uint32_t shm__rec_hsize(uint32_t first) {
+        uint32_t k = first & SHM_REC_KIND;
+
+        return k == 0 ? SHM_REC_HEADER : k == SHM_REC_EXTENDED ? SHM_REC_HEADER_EXT : SHM_REC_HEADER_ADDR;
+}
+
+/* The bytes of a record of LEN payload bytes after a header of HSIZE. */
+static inline uint32_t shm__rec_size(uint32_t len, uint32_t hsize) {
+        return (hsize + len + 7) & ~UINT32_C(7);
+}

@@ -222,7 +222,7 @@ SHM_HOT uint32_t head_level(rx_lane *l) {
         uint64_t pos = l->head;
         uint32_t w = (uint32_t) rec_word(l, pos), off;
 
-        if (w & SHM_REC_PADDING) {
+        if ((w & SHM_REC_KIND) == SHM_REC_PADDING) {
                 uint64_t skip = l->map.capacity - (pos & l->map.mask);
                 if (l->tail - pos <= skip)
                         return 0;
@@ -230,7 +230,8 @@ SHM_HOT uint32_t head_level(rx_lane *l) {
                 w = (uint32_t) rec_word(l, pos);
         }
         off = (uint32_t) (pos & l->map.mask);
-        if (!(w & SHM_REC_EXTENDED) || off + SHM_REC_HEADER_EXT > l->map.capacity)
+        /* The priority is at the same place in both longer headers. */
+        if (!(w & SHM_REC_EXTENDED) || off + SHM_REC_HEADER_ADDR > l->map.capacity)
                 return 0;
         return prio_level(*(const volatile uint32_t *) (const void *) (shm__at(&l->map, pos) + SHM_REC_PRIORITY));
 }
@@ -530,9 +531,40 @@ SHM_HOT unsigned lane_advance(rx_lane *l, uint32_t bytes) {
 /* The checked words of the record at L's head, each read once. */
 typedef struct rec_head {
         uint64_t deadline;
-        uint32_t len, type, rec, hsize;
-        bool extended, padding;
+        uint32_t len, type, rec, hsize;        /* hsize: 8, 16 (priority, to_len) or 48 (every field) */
+        uint32_t to_len;                        /* the address's bytes, in the record or (ALEN) the table's */
+        uint32_t alen;                          /* > 0: the address is ADDR, an entry of the table */
+        const uint8_t *addr;
+        bool padding;
 } rec_head;
+
+/* The entry of L's address table that a record's TO (SHM_TO_ID | id)
+ * names: its length, checked (1-63 and, with the record's LEN bytes,
+ * within message_max), read once; its bytes at *RET_ADDR.  0: not an
+ * entry an honest sender names. */
+SHM_HOT uint32_t addr_find(const rx_lane *l, uint32_t to, uint32_t len, const uint8_t **ret_addr) {
+        uint32_t id = to & ~SHM_TO_ID, n;
+        const uint8_t *e;
+
+        if (id >= l->map.addrs)
+                return 0;
+        e = shm__addr(&l->map, id);
+        n = *(const volatile uint8_t *) e;
+        if (n == 0 || n >= SHM_ADDR_ENTRY || (uint64_t) n + len > l->map.message_max)
+                return 0;
+        *ret_addr = e + 1;
+        return n;
+}
+
+/* Copies a message out: the address of the table first if it has one
+ * (RH), then the record's payload at P. */
+SHM_HOT void msg_copy(uint8_t *buf, const uint8_t *p, const rec_head *rh) {
+        if (rh->alen > 0) {
+                shm__copy(buf, rh->addr, rh->alen);
+                buf += rh->alen;
+        }
+        shm__copy(buf, p, rh->len);
+}
 
 /* Reads and checks the record at L's head, N bytes of records being
  * there: 0 and *RET a message (or, with padding set, a padding record of
@@ -543,7 +575,7 @@ SHM_HOT int rec_read(const rx_lane *l, uint64_t n, rec_head *ret) {
 
         if (first >> SHM_REC_LAP_SHIFT != shm__lap(&l->map, l->head))
                 return -EBADMSG;
-        if (first & SHM_REC_PADDING) {
+        if ((first & SHM_REC_KIND) == SHM_REC_PADDING) {
                 /* Only where a record would straddle the end, and to it. */
                 ret->rec = l->map.capacity - off;
                 ret->padding = true;
@@ -552,16 +584,24 @@ SHM_HOT int rec_read(const rx_lane *l, uint64_t n, rec_head *ret) {
         }
         ret->padding = false;
         ret->len = first & SHM_REC_LEN_MASK;
-        ret->extended = first & SHM_REC_EXTENDED;
         ret->type = (uint32_t) (w >> 32);
-        ret->hsize = ret->extended ? SHM_REC_HEADER_EXT : SHM_REC_HEADER;
+        ret->hsize = shm__rec_hsize(first);
         if (ret->len > l->map.message_max)
                 return -EBADMSG;
-        ret->rec = shm_record_size(ret->len, ret->extended);
+        ret->rec = shm__rec_size(ret->len, ret->hsize);
         if (ret->rec > n || off + ret->rec > l->map.capacity)
                 return -EBADMSG;
-        ret->deadline = ret->extended
+        ret->deadline = ret->hsize == SHM_REC_HEADER_EXT
                 ? *(const volatile uint64_t *) (const void *) (shm__at(&l->map, l->head) + SHM_REC_DEADLINE) : 0;
+        ret->to_len = ret->hsize > SHM_REC_HEADER
+                ? *(const volatile uint32_t *) (const void *) (shm__at(&l->map, l->head) + SHM_REC_TO_LEN) : 0;
+        ret->alen = 0;
+        ret->addr = NULL;
+        if (ret->to_len & SHM_TO_ID) {
+                ret->alen = ret->to_len = addr_find(l, ret->to_len, ret->len, &ret->addr);
+                if (ret->alen == 0)
+                        return -EBADMSG;
+        }
         return 0;
 }
 
@@ -573,11 +613,12 @@ SHM_HOT void env_load(shm_envelope *ret, const uint8_t *p, const rec_head *rh, u
                 .type = rh->type,
                 .deadline_ns = rh->deadline,
                 .redelivered = red,
-                .len = rh->len,
+                .len = rh->len + rh->alen,
+                .to_len = rh->to_len,
         };
-        if (rh->extended) {
+        if (rh->hsize > SHM_REC_HEADER)
                 ret->priority = *(const volatile uint32_t *) (const void *) (p + SHM_REC_PRIORITY);
-                ret->to_len = *(const volatile uint32_t *) (const void *) (p + SHM_REC_TO_LEN);
+        if (rh->hsize == SHM_REC_HEADER_EXT) {
                 ret->sender = *(const volatile uint64_t *) (const void *) (p + SHM_REC_SENDER);
                 ret->reply_to = *(const volatile uint64_t *) (const void *) (p + SHM_REC_REPLY_TO);
                 ret->correlation = *(const volatile uint64_t *) (const void *) (p + SHM_REC_CORRELATION);
@@ -624,8 +665,8 @@ SHM_HOT int lane_take(rx_lane *l, uint64_t now, shm_envelope *ret, void *buf, si
                                 return -EINPROGRESS;
                         continue;
                 }
-                if (rh.len > size) {
-                        *ret = (shm_envelope) { .len = rh.len };
+                if (rh.len + rh.alen > size) {
+                        *ret = (shm_envelope) { .len = rh.len + rh.alen };
                         return -EMSGSIZE;
                 }
                 /* Delivered before and never committed: a redelivery. */
@@ -638,9 +679,9 @@ SHM_HOT int lane_take(rx_lane *l, uint64_t now, shm_envelope *ret, void *buf, si
                 }
                 p = shm__at(&l->map, l->head);
                 env_load(ret, p, &rh, red);
-                shm__copy(buf, p + rh.hsize, rh.len);
+                msg_copy(buf, p + rh.hsize, &rh);
                 l->held_rec = rh.rec;
-                return (int) rh.len;
+                return (int) (rh.len + rh.alen);
         }
 }
 
@@ -788,38 +829,60 @@ SHM_HOT bool recv_plain(shm_mailbox *m, uint32_t i, shm_envelope *ret, void *buf
                         int *ret_len, bool hold) {
         rx_lane *l = &m->lanes[i];
         uint64_t head = l->head, n = l->tail - head, w;
-        uint32_t off = (uint32_t) (head & l->map.mask), first, len, rec;
+        uint32_t off = (uint32_t) (head & l->map.mask), first, len, rec, hsize, alen = 0;
         uint8_t *p = l->map.base + SHM_DATA_OFFSET + off;
-        bool extended;
+        const uint8_t *addr = NULL;
+        uint64_t pw = 0;
 
         w = *(const volatile uint64_t *) (const void *) p;
         first = (uint32_t) w;
-        /* PADDING clear and the lap right, in one compare (EXTENDED either
-         * way). */
-        if ((first >> 25 & ~UINT32_C(1)) != shm__lap(&l->map, head) << 2)
+        /* Not padding (PADDING alone) and the lap right. */
+        if ((first >> SHM_REC_LAP_SHIFT) != shm__lap(&l->map, head) || (first & SHM_REC_KIND) == SHM_REC_PADDING)
                 return false;
-        extended = first & SHM_REC_EXTENDED;
+        hsize = shm__rec_hsize(first);
         len = first & SHM_REC_LEN_MASK;
-        rec = shm_record_size(len, extended);
+        rec = shm__rec_size(len, hsize);
         if (len > l->map.message_max || len > size || rec > n || off + rec > l->map.capacity || n > l->hwm ||
             l->inflight == head + 1)
                 return false;
         /* A deadline is the general path's to judge (nothing of the
          * caller's is written before this). */
-        if (extended && *(const volatile uint64_t *) (const void *) (p + SHM_REC_DEADLINE) != 0)
+        if (hsize == SHM_REC_HEADER_EXT && *(const volatile uint64_t *) (const void *) (p + SHM_REC_DEADLINE) != 0)
                 return false;
+        if (hsize == SHM_REC_HEADER_ADDR) {
+                /* Priority and to_len, read once; an address of the
+                 * table must be one and fit with the payload. */
+                pw = *(const volatile uint64_t *) (const void *) (p + SHM_REC_PRIORITY);
+                if ((uint32_t) (pw >> 32) & SHM_TO_ID) {
+                        alen = addr_find(l, (uint32_t) (pw >> 32), len, &addr);
+                        if (alen == 0 || len + alen > size)
+                                return false;
+                        pw = (uint32_t) pw | (uint64_t) alen << 32;
+                }
+        }
         /* Field by field: a compound literal becomes a rep stos, whose
          * start-up costs more than the rest of the receive. */
         ret->type = (uint32_t) (w >> 32);
         ret->redelivered = 0;
-        ret->len = len;
-        if (extended) {
+        ret->len = len + alen;
+        if (hsize == SHM_REC_HEADER_ADDR) {
+                /* An address or a priority alone (to an actor). */
+                ret->priority = (uint32_t) pw;
+                ret->to_len = (uint32_t) (pw >> 32);
+                ret->sender = ret->reply_to = ret->correlation = ret->deadline_ns = 0;
+                if (alen > 0)
+                        shm__copy(buf, addr, alen);
+                shm__copy((uint8_t *) buf + alen, p + SHM_REC_HEADER_ADDR, len);
+        } else if (hsize == SHM_REC_HEADER_EXT) {
                 /* Every field read once, after the checks that bound the
                  * record; the deadline was 0 when looked at, and a peer
                  * that changed it since has only its own message late. */
                 ret->deadline_ns = 0;
                 ret->priority = *(const volatile uint32_t *) (const void *) (p + SHM_REC_PRIORITY);
                 ret->to_len = *(const volatile uint32_t *) (const void *) (p + SHM_REC_TO_LEN);
+                /* An address of the table: the general path's. */
+                if (ret->to_len & SHM_TO_ID)
+                        return false;
                 ret->sender = *(const volatile uint64_t *) (const void *) (p + SHM_REC_SENDER);
                 ret->reply_to = *(const volatile uint64_t *) (const void *) (p + SHM_REC_REPLY_TO);
                 ret->correlation = *(const volatile uint64_t *) (const void *) (p + SHM_REC_CORRELATION);
@@ -841,7 +904,7 @@ SHM_HOT bool recv_plain(shm_mailbox *m, uint32_t i, shm_envelope *ret, void *buf
                 m->next_lane = NIL;
                 if (ret_lane)
                         *ret_lane = i;
-                *ret_len = (int) len;
+                *ret_len = (int) (len + alen);
                 return true;
         }
         m->syscalls += lane_advance(l, rec);
@@ -852,7 +915,7 @@ SHM_HOT bool recv_plain(shm_mailbox *m, uint32_t i, shm_envelope *ret, void *buf
         }
         if (ret_lane)
                 *ret_lane = i;
-        *ret_len = (int) len;
+        *ret_len = (int) (len + alen);
         return true;
 }
 
@@ -1074,7 +1137,7 @@ int shm_lane_take_dead(int lane_fd, uint32_t max_redeliveries, shm_dead_letter *
         l.tail = l.head;
         r = 0;
         for (unsigned k = 0; k < 2; k++) {      /* a padding record, then the message */
-                uint32_t red;
+                uint32_t red, a;
 
                 if ((l.head & 7) != 0 || lane_avail(&l, &n) < 0) {
                         r = -EBADMSG;
@@ -1096,8 +1159,13 @@ int shm_lane_take_dead(int lane_fd, uint32_t max_redeliveries, shm_dead_letter *
                 if (red < max_redeliveries)
                         break;
                 env_load(&ret->env, shm__at(&l.map, l.head), &rh, red);
-                ret->n_head = rh.len < sizeof(ret->head) ? rh.len : (uint32_t) sizeof(ret->head);
-                memcpy(ret->head, shm__at(&l.map, l.head) + rh.hsize, ret->n_head);
+                /* Its first bytes as the receiver got them: the address
+                 * of the table (at most 63 bytes), then the payload. */
+                a = rh.alen < sizeof(ret->head) ? rh.alen : (uint32_t) sizeof(ret->head);
+                if (a > 0)
+                        memcpy(ret->head, rh.addr, a);
+                ret->n_head = a + (rh.len < sizeof(ret->head) - a ? rh.len : (uint32_t) sizeof(ret->head) - a);
+                memcpy(ret->head + a, shm__at(&l.map, l.head) + rh.hsize, ret->n_head - a);
                 (void) lane_advance(&l, rh.rec);
                 shm__count(&h->cons.dead, 1);
                 r = 1;

@@ -5,8 +5,9 @@
  *
  * A lane is a single-producer single-consumer byte ring of variable-length
  * records in a sealed memfd: a message takes its own bytes (a header of 8
- * bytes, or 48 with the optional envelope fields, and its payload, rounded
- * up to 8), not a slot sized for the largest.  A mailbox is one receiver's
+ * bytes, 16 with a priority or an address alone, 48 with the other
+ * envelope fields, and its payload, rounded up to 8), not a slot sized
+ * for the largest.  A mailbox is one receiver's
  * set of inbound lanes plus a bell: a small segment with a doorbell bitmap
  * (which lanes have news) and the futex word the receiver sleeps on.  A
  * sender (shm_tx) holds one lane and the bell of the mailbox it sends to,
@@ -61,7 +62,9 @@ typedef struct shm_envelope {
         uint32_t redelivered;           /* on receive: deliveries before this one */
         uint32_t len;                   /* payload bytes */
         uint32_t to_len;                /* the first TO_LEN payload bytes are an address the receiver
-                                         * reads (libairsup: an actor's name); opaque here, unchecked */
+                                         * reads (libairsup: an actor's name); opaque here, unchecked;
+                                         * at most len (bit 31 marks an entry of the address table in
+                                         * a record, shm_tx_send_to()) */
 } shm_envelope;
 
 /* What a send does when the lane is full. */
@@ -133,6 +136,19 @@ int shm_tx_send(shm_tx *t, const shm_envelope *e, const void *payload, shm_full 
  * E->len - E->to_len at PAYLOAD; one record, each piece copied once. */
 int shm_tx_send_prefixed(shm_tx *t, const shm_envelope *e, const void *prefix, const void *payload, shm_full full,
                          uint64_t timeout_ns);
+/* The lane's address table (layout.h): the id of ADDR (LEN bytes, 1 to
+ * 63) for shm_tx_send_to(), written into the table the first time; the
+ * same id for the same bytes ever after, also for a later sender on the
+ * lane.  -ENOSPC: the table is full (send the address in the payload,
+ * shm_tx_send_prefixed()); -EINVAL. */
+int shm_tx_address(shm_tx *t, const void *addr, uint32_t len);
+/* shm_tx_send() of E (E->to_len 0, E->len the payload's bytes) to the
+ * address ID: the receiver gets the address's bytes, then the payload,
+ * with to_len their length, as if sent by shm_tx_send_prefixed(); the
+ * record carries the id alone.  -EMSGSIZE if address and payload are
+ * more than message_max. */
+int shm_tx_send_to(shm_tx *t, const shm_envelope *e, uint32_t id, const void *payload, shm_full full,
+                   uint64_t timeout_ns);
 /* N messages, published together (one tail store, one wake-up check) as
  * far as they fit; when one does not, what was written is published and
  * FULL decides, as for a send.  Returns how many were sent or dropped

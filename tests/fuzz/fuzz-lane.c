@@ -43,11 +43,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         if (shm_mailbox_open(bell, efd, &m) < 0)
                 goto out;
-        /* A few honest messages first, then the garbage over them. */
+        /* A few honest messages first (plain, with the 16-byte header of
+         * an address, to an entry of the address table), then the garbage
+         * over them and over the table. */
         if (shm_tx_open(lane, bell, 0, efd, -1, &t) == 0) {
-                for (uint64_t i = 0; i < 5; i++) {
-                        shm_envelope e = { .type = 1, .len = sizeof(i) };
-                        (void) shm_tx_send(t, &e, &i, SHM_FULL_FAIL, 0);
+                int id = shm_tx_address(t, "count", 5);
+                for (uint64_t i = 0; i < 6; i++) {
+                        shm_envelope e = { .type = 1, .len = sizeof(i) }, p = { .type = 2, .to_len = 3, .len = 3 + 8 };
+                        if (i % 3 == 0)
+                                (void) shm_tx_send(t, &e, &i, SHM_FULL_FAIL, 0);
+                        else if (i % 3 == 1)
+                                (void) shm_tx_send_prefixed(t, &p, "a.b", &i, SHM_FULL_FAIL, 0);
+                        else if (id >= 0)
+                                (void) shm_tx_send_to(t, &e, (uint32_t) id, &i, SHM_FULL_FAIL, 0);
                 }
         }
         (void) shm_mailbox_add_lane(m, 0, lane, -1);
@@ -57,11 +65,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 uint8_t buf[128];
                 shm_envelope e;
                 uint32_t l;
-                int r = shm_mailbox_take(m, 0, &e, buf, sizeof(buf), &l);
-                if (r >= 0)
+                /* The take (the general path when it must) and the
+                 * receive (the common one), in turn. */
+                int r = i % 2 ? shm_mailbox_recv(m, 0, &e, buf, sizeof(buf), &l)
+                              : shm_mailbox_take(m, 0, &e, buf, sizeof(buf), &l);
+                if (r > (int) sizeof(buf))
+                        __builtin_trap();       /* more than was asked for */
+                if (r >= 0 && i % 2 == 0)
                         (void) shm_mailbox_commit(m, l);
                 else if (r == -EBADMSG)
                         (void) shm_mailbox_add_lane(m, 0, lane, -1);
+        }
+        /* What airsupd does with a lane whose receiver is down. */
+        {
+                shm_dead_letter dl;
+                (void) shm_lane_take_dead(lane, 0, &dl);
         }
 out:
         shm_tx_free(t);

@@ -20,7 +20,14 @@
  *       an attacker, not the library: asks airsupd for a lane to GROUP on
  *       its own channel and writes records whose actor address lies (a
  *       length beyond the name limit, beyond the payload, bytes that are
- *       no name), then one honest message numbered 4242 to "counter". */
+ *       no name), then one honest message numbered 4242 to "counter";
+ *       then through the lane's address table: 4243 to "counter" by an
+ *       entry it wrote honestly, then 4245 by an entry whose length it
+ *       made a lie (the lane is then garbled: the receiver closes it).
+ *   actor-peer spray GROUP N
+ *       looks up N actors GROUP/nobody0.. (each takes an entry of the
+ *       lane's address table; past 28 or so it is full), then sends 4244
+ *       to GROUP/counter, which then goes with its name in the record. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdbool.h>
@@ -28,6 +35,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "child/airsup.h"
@@ -170,6 +179,7 @@ static int evil(const char *group) {
         int chan = e ? atoi(e) : -1;
         chan_record q, rec;
         shm_tx *tx = NULL;
+        int fds_lane = -1;
         struct {
                 uint32_t to_len;
                 const char *bytes;
@@ -206,6 +216,7 @@ static int evil(const char *group) {
                 }
                 if (shm_tx_open(fds[0], fds[1], rec.lane.index, fds[2], fds[3], &tx) < 0)
                         return 1;
+                fds_lane = fds[0];
                 break;
         }
         for (size_t k = 0; k < sizeof(lies) / sizeof(lies[0]); k++) {
@@ -220,8 +231,66 @@ static int evil(const char *group) {
                 if (shm_tx_send(tx, &env, honest, SHM_FULL_BLOCK, UINT64_MAX) < 0)
                         return 1;
         }
+        /* The address table: an entry written honestly, a message by it. */
+        {
+                shm_envelope env = { .type = 1, .len = sizeof(v) };
+                int id = shm_tx_address(tx, "counter", 7);
+
+                v = 4243;
+                if (id < 0 || shm_tx_send_to(tx, &env, (uint32_t) id, &v, SHM_FULL_BLOCK, UINT64_MAX) < 0)
+                        return 1;
+        }
+        /* An entry written behind the library's back with a length that
+         * lies, and a record naming it (bit 31 of to_len marks an id):
+         * the lane is garbled there (the unit tests have the other lies,
+         * one per lane). */
+        {
+                shm_envelope env = { .type = 1, .len = sizeof(v), .to_len = (UINT32_C(1) << 31) | 1 };
+                struct stat st;
+                uint8_t *seg;
+
+                v = 4245;
+                if (fstat(fds_lane, &st) < 0)
+                        return 1;
+                seg = mmap(NULL, (size_t) st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fds_lane, 0);
+                if (seg == MAP_FAILED)
+                        return 1;
+                /* Entry 1, after the 256-byte header, the ring (256 KiB
+                 * by default: the last page) and entry 0. */
+                memcpy(seg + st.st_size - 4096 + 256 + 64 + 1, "counter", 7);
+                seg[st.st_size - 4096 + 256 + 64] = 200;
+                munmap(seg, (size_t) st.st_size);
+                if (shm_tx_send(tx, &env, &v, SHM_FULL_BLOCK, UINT64_MAX) < 0)
+                        return 1;
+        }
         shm_tx_free(tx);
         return 0;
+}
+
+/* N lookups of GROUP/nobodyK, which fill the lane's address table, then
+ * 4244 to GROUP/counter. */
+static int spray(const char *group, uint32_t n) {
+        char addr[160];
+        airsup_dest *d;
+        airsup *a = NULL;
+        uint32_t v = 4244;
+        int r;
+
+        r = airsup_attach(&a);
+        for (uint32_t k = 0; r >= 0 && k < n; k++) {
+                snprintf(addr, sizeof(addr), "%s/nobody%u", group, k);
+                r = airsup_lookup(a, addr, UINT64_C(5) * 1000000000, &d);
+        }
+        if (r >= 0) {
+                snprintf(addr, sizeof(addr), "%s/counter", group);
+                r = airsup_lookup(a, addr, UINT64_C(5) * 1000000000, &d);
+        }
+        if (r >= 0)
+                r = airsup_send(d, 1, &v, sizeof(v), NULL);
+        if (r < 0)
+                fprintf(stderr, "spray %s: %s\n", group, strerror(-r));
+        airsup_detach(a);
+        return r < 0;
 }
 
 int main(int argc, char **argv) {
@@ -233,8 +302,10 @@ int main(int argc, char **argv) {
                 return evil(argv[2]);
         if (argc == 3 && strcmp(argv[1], "host") == 0)
                 return host(argv[2]);
+        if (argc == 4 && strcmp(argv[1], "spray") == 0)
+                return spray(argv[2], (uint32_t) strtoul(argv[3], NULL, 10));
         if (argc == 5 && strcmp(argv[1], "send") == 0)
                 return send_to(argv[2], (uint32_t) strtoul(argv[3], NULL, 10), (uint32_t) strtoul(argv[4], NULL, 10));
-        fprintf(stderr, "usage: actor-peer host DIR | send ADDRESS TYPE COUNT\n");
+        fprintf(stderr, "usage: actor-peer host DIR | send ADDRESS TYPE COUNT | spray GROUP N | evil GROUP | closed DIR\n");
         return 2;
 }

@@ -82,6 +82,26 @@ wait_until 30 grep -qx 4242 counter || fail "the honest message after the lies n
 [ "$(group_pid host)" = "$host" ] || fail "host was restarted by the lies"
 wait_until 10 eval '[ "$(ctl dead-letters | grep -c "bad actor address")" -ge 3 ]' ||
         fail "expected 3 bad-address dead letters: $(ctl dead-letters 2>&1)"
+# Through the lane's address table: the honest entry delivers; the entry
+# whose length lies garbles the attacker's own lane, and nothing of it
+# reaches an actor.
+wait_until 30 grep -qx 4243 counter || fail "the message by the address table never arrived"
+wait_until 30 eval 'ctl metrics --prometheus | grep -E "^airsup_mailbox_errors_total[{].*host.*[}] [1-9]"' >/dev/null ||
+        fail "the lying table entry was not counted as an error: $(ctl metrics --prometheus | grep mailbox_errors)"
+! grep -q 4245 counter || fail "a message by a lying table entry was delivered"
+[ "$(group_pid host)" = "$host" ] || fail "host was restarted by the table's lies"
+if grep -q BAD-ACTOR counter; then fail "a message reached the wrong actor: $(grep BAD-ACTOR counter)"; fi
+
+# 4b. A sender that addresses more actors than the lane's address table
+# holds: the one past it goes with its name in the record, and arrives.
+{ base; cat <<CONF
+[group:spray]
+command = $PEER spray host 40
+restart = temporary
+CONF
+} >actors.conf
+ctl reload >/dev/null || fail "reload failed"
+wait_until 30 grep -qx 4244 counter || fail "the message past a full address table never arrived"
 
 # 5. Two escalations in a minute exceed the root's intensity of 1: the
 # process exits 70 and airsupd restarts it (its own strategy).

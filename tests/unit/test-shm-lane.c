@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -699,6 +700,250 @@ static void test_shm_tx_send_prefixed(void **state) {
         fixture_close(&f);
 }
 
+/* The last record T wrote after position POS took REC bytes: from POS,
+ * or from the start of a 1024-byte ring after a padding record. */
+static void took(shm_tx *t, uint64_t pos, uint64_t rec) {
+        uint64_t now = shm_tx_position(t);
+
+        assert_true(now - pos == rec || (now - pos > rec && now % 1024 == rec));
+}
+
+/* A message with an address or a priority and no other envelope field
+ * takes a 16-byte header (layout.h), read back the same by the common
+ * receive and by a take; a full envelope before it shows nothing through,
+ * and its priority orders it among the lanes. */
+static void test_shm_lane_addressed_header(void **state) {
+        fixture f;
+        uint8_t payload[64], buf[128];
+        shm_envelope to_actor = { .type = 7, .to_len = 5, .len = 5 + 64 },
+                     prio = { .type = 8, .priority = 3, .len = 8 },
+                     full = { .type = 9, .sender = 1, .reply_to = 2, .correlation = 3, .to_len = 5, .len = 5 + 8 },
+                     got;
+        uint64_t pos, v = 42;
+        uint32_t lane = 99;
+
+        (void) state;
+        for (unsigned i = 0; i < sizeof(payload); i++)
+                payload[i] = (uint8_t) (i + 1);
+        assert_int_equal(fixture_open(&f, 2, 1024, 128), 0);
+
+        /* 16 + 5 + 64 = 85, rounded up to 88 (48 + 69 took 120). */
+        for (unsigned round = 0; round < 30; round++) {
+                pos = shm_tx_position(f.tx[0]);
+                assert_int_equal(shm_tx_send_prefixed(f.tx[0], &full, "count", payload, SHM_FULL_FAIL, 0), 0);
+                took(f.tx[0], pos, 64);         /* 48 + 13 */
+                pos = shm_tx_position(f.tx[0]);
+                assert_int_equal(shm_tx_send_prefixed(f.tx[0], &to_actor, "count", payload, SHM_FULL_FAIL, 0), 0);
+                took(f.tx[0], pos, 88);
+
+                assert_int_equal(shm_mailbox_recv(f.mb, shm_now(), &got, buf, sizeof(buf), NULL), 13);
+                assert_int_equal(got.sender, 1);
+                assert_int_equal(got.to_len, 5);
+                /* The common receive. */
+                assert_int_equal(shm_mailbox_recv(f.mb, shm_now(), &got, buf, sizeof(buf), &lane), 69);
+                assert_int_equal(lane, 0);
+                assert_int_equal(got.type, 7);
+                assert_int_equal(got.to_len, 5);
+                assert_int_equal(got.priority, 0);
+                assert_int_equal(got.sender, 0);
+                assert_int_equal(got.reply_to, 0);
+                assert_int_equal(got.correlation, 0);
+                assert_int_equal(got.deadline_ns, 0);
+                assert_memory_equal(buf, "count", 5);
+                assert_memory_equal(buf + 5, payload, 64);
+        }
+
+        /* A priority alone: 16 + 8; queued before lane 1's plain message
+         * that came first; taken (the general path) and committed. */
+        assert_int_equal(send_u64(f.tx[1], 5, 0, SHM_FULL_FAIL, 0), 0);
+        pos = shm_tx_position(f.tx[0]);
+        assert_int_equal(shm_tx_send(f.tx[0], &prio, &v, SHM_FULL_FAIL, 0), 0);
+        took(f.tx[0], pos, 24);
+        assert_int_equal(shm_mailbox_take(f.mb, shm_now(), &got, buf, sizeof(buf), &lane), 8);
+        assert_int_equal(lane, 0);
+        assert_int_equal(got.type, 8);
+        assert_int_equal(got.priority, 3);
+        assert_int_equal(got.to_len, 0);
+        assert_memory_equal(buf, &v, 8);
+        assert_int_equal(shm_mailbox_commit(f.mb, lane), 0);
+        assert_int_equal(recv_u64(&f, &lane), 5);
+        assert_int_equal(lane, 1);
+
+        /* Reserve and commit write the same header. */
+        {
+                void *room;
+                pos = shm_tx_position(f.tx[0]);
+                assert_int_equal(shm_tx_reserve(f.tx[0], &to_actor, SHM_FULL_FAIL, 0, &room), 0);
+                memcpy(room, "count", 5);
+                memcpy((uint8_t *) room + 5, payload, 3);
+                assert_int_equal(shm_tx_commit(f.tx[0], 8), 0);
+                took(f.tx[0], pos, 24);
+                assert_int_equal(shm_mailbox_recv(f.mb, shm_now(), &got, buf, sizeof(buf), NULL), 8);
+                assert_int_equal(got.to_len, 5);
+                assert_memory_equal(buf, "count", 5);
+                assert_memory_equal(buf + 5, payload, 3);
+        }
+        fixture_close(&f);
+}
+
+/* The address table (layout.h): an address written once, its id the
+ * same for every later lookup and for a sender opening the lane after a
+ * restart; a record naming it is 16 + payload bytes, and the receiver
+ * gets the address before the payload (the common receive, a take, a
+ * dead letter's head); a full table refuses; address and payload beyond
+ * message_max are refused. */
+static void test_shm_tx_address_table(void **state) {
+        fixture f;
+        uint8_t payload[64], buf[128];
+        shm_envelope e = { .type = 4, .len = 64 }, got;
+        shm_tx *again = NULL;
+        shm_dead_letter dl;
+        uint64_t pos;
+        uint32_t lane = 99;
+        int id, id2, n;
+        char name[16];
+
+        (void) state;
+        for (unsigned i = 0; i < sizeof(payload); i++)
+                payload[i] = (uint8_t) (0x40 + i);
+        assert_int_equal(fixture_open(&f, 1, 1024, 128), 0);
+        assert_int_equal(shm_tx_address(f.tx[0], "count", 0), -EINVAL);
+        assert_int_equal(shm_tx_address(f.tx[0], "count", 64), -EINVAL);
+        id = shm_tx_address(f.tx[0], "count", 5);
+        assert_true(id >= 0);
+        assert_int_equal(shm_tx_address(f.tx[0], "count", 5), id);
+        id2 = shm_tx_address(f.tx[0], "other", 5);
+        assert_true(id2 >= 0 && id2 != id);
+        /* Not an id this sender wrote, or with an address of its own. */
+        assert_int_equal(shm_tx_send_to(f.tx[0], &e, 31, payload, SHM_FULL_FAIL, 0), -EINVAL);
+        {
+                shm_envelope both = e;
+                both.to_len = 3;
+                assert_int_equal(shm_tx_send_to(f.tx[0], &both, (uint32_t) id, payload, SHM_FULL_FAIL, 0), -EINVAL);
+        }
+
+        /* Round after round, past the end of the ring: 16 + 64 bytes. */
+        for (unsigned round = 0; round < 40; round++) {
+                pos = shm_tx_position(f.tx[0]);
+                assert_int_equal(shm_tx_send_to(f.tx[0], &e, (uint32_t) (round % 2 ? id2 : id), payload,
+                                                SHM_FULL_FAIL, 0), 0);
+                took(f.tx[0], pos, 80);
+                assert_int_equal(shm_mailbox_recv(f.mb, shm_now(), &got, buf, sizeof(buf), &lane), 69);
+                assert_int_equal(got.len, 69);
+                assert_int_equal(got.to_len, 5);
+                assert_int_equal(got.type, 4);
+                assert_memory_equal(buf, round % 2 ? "other" : "count", 5);
+                assert_memory_equal(buf + 5, payload, 64);
+        }
+        /* A buffer for the payload alone is too small: the length the
+         * receiver needs is the address's and the payload's. */
+        assert_int_equal(shm_tx_send_to(f.tx[0], &e, (uint32_t) id, payload, SHM_FULL_FAIL, 0), 0);
+        assert_int_equal(shm_mailbox_take(f.mb, shm_now(), &got, buf, 64, &lane), -EMSGSIZE);
+        assert_int_equal(got.len, 69);
+        assert_int_equal(shm_mailbox_take(f.mb, shm_now(), &got, buf, sizeof(buf), &lane), 69);
+        assert_int_equal(got.to_len, 5);
+        assert_memory_equal(buf, "count", 5);
+        assert_int_equal(shm_mailbox_commit(f.mb, lane), 0);
+        /* Address and payload beyond message_max (128). */
+        e.len = 124;
+        assert_int_equal(shm_tx_send_to(f.tx[0], &e, (uint32_t) id, buf, SHM_FULL_FAIL, 0), -EMSGSIZE);
+        e.len = 64;
+
+        /* A sender opening the lane again finds the entries. */
+        assert_int_equal(shm_tx_open(f.lane_fd[0], f.bell_fd, 0, -EBADF, -EBADF, &again), 0);
+        assert_int_equal(shm_tx_address(again, "other", 5), id2);
+        assert_int_equal(shm_tx_address(again, "count", 5), id);
+        again = shm_tx_free(again);
+
+        /* A full table refuses; the entries written stay as they were. */
+        n = 2;
+        for (;; n++) {
+                snprintf(name, sizeof(name), "a%d", n % 1000);
+                int r = shm_tx_address(f.tx[0], name, (uint32_t) strlen(name));
+                if (r == -ENOSPC)
+                        break;
+                assert_int_equal(r, n);
+        }
+        assert_true(n >= 28 && n <= 32);
+        assert_int_equal(shm_tx_address(f.tx[0], "count", 5), id);
+
+        /* Taken and never committed, past the redeliveries: a dead letter
+         * whose head is the address, then the payload. */
+        assert_int_equal(shm_tx_send_to(f.tx[0], &e, (uint32_t) id2, payload, SHM_FULL_FAIL, 0), 0);
+        assert_int_equal(shm_mailbox_take(f.mb, shm_now(), &got, buf, sizeof(buf), &lane), 69);
+        assert_int_equal(shm_lane_take_dead(f.lane_fd[0], 0, &dl), 1);
+        assert_int_equal(dl.env.len, 69);
+        assert_int_equal(dl.env.to_len, 5);
+        assert_int_equal(dl.n_head, 64);
+        assert_memory_equal(dl.head, "other", 5);
+        assert_memory_equal(dl.head + 5, payload, 59);
+        fixture_close(&f);
+}
+
+/* Records naming the table wrongly, or an entry a peer garbled: an error
+ * on the lane, never a message, and the other lanes served. */
+static void test_shm_mailbox_address_table_garbage(void **state) {
+        fixture f;
+        shm_envelope e = { .type = 4, .len = 8 };
+        uint8_t *p, *entry, *rec;
+        shm__lane_hdr *h;
+        uint64_t v = 7, pos;
+        uint32_t to;
+        int id;
+
+        (void) state;
+        assert_int_equal(fixture_open(&f, 2, 1024, 64), 0);
+        p = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, f.lane_fd[0], 0);
+        assert_true(p != MAP_FAILED);
+        h = (shm__lane_hdr *) (void *) p;
+        id = shm_tx_address(f.tx[0], "count", 5);
+        assert_int_equal(id, 0);
+        entry = p + SHM_DATA_OFFSET + 1024;
+        assert_int_equal(entry[0], 5);
+        assert_memory_equal(entry + 1, "count", 5);
+
+        /* An entry's length of 0, or of 64 and more. */
+        entry[0] = 0;
+        assert_int_equal(shm_tx_send_to(f.tx[0], &e, 0, &v, SHM_FULL_FAIL, 0), 0);
+        expect_garbled(&f, "an entry of length 0");
+        atomic_store(&h->cons.head, atomic_load(&h->prod.tail));
+        assert_int_equal(shm_mailbox_add_lane(f.mb, 0, f.lane_fd[0], -1), 0);
+        entry[0] = 200;
+        assert_int_equal(shm_tx_send_to(f.tx[0], &e, 0, &v, SHM_FULL_FAIL, 0), 0);
+        expect_garbled(&f, "an entry longer than 63");
+        /* One that, with the payload, is more than message_max (64). */
+        atomic_store(&h->cons.head, atomic_load(&h->prod.tail));
+        assert_int_equal(shm_mailbox_add_lane(f.mb, 0, f.lane_fd[0], -1), 0);
+        entry[0] = 60;
+        assert_int_equal(shm_tx_send_to(f.tx[0], &e, 0, &v, SHM_FULL_FAIL, 0), 0);
+        expect_garbled(&f, "an entry beyond message_max");
+        entry[0] = 5;
+
+        /* An id past the table. */
+        atomic_store(&h->cons.head, atomic_load(&h->prod.tail));
+        assert_int_equal(shm_mailbox_add_lane(f.mb, 0, f.lane_fd[0], -1), 0);
+        pos = shm_tx_position(f.tx[0]);
+        assert_int_equal(shm_tx_send_to(f.tx[0], &e, 0, &v, SHM_FULL_FAIL, 0), 0);
+        rec = p + SHM_DATA_OFFSET + pos % 1024;
+        to = SHM_TO_ID | 4000;
+        memcpy(rec + SHM_REC_TO_LEN, &to, 4);
+        expect_garbled(&f, "an id past the table");
+
+        /* And the lane given back, honest again, delivers. */
+        atomic_store(&h->cons.head, atomic_load(&h->prod.tail));
+        assert_int_equal(shm_mailbox_add_lane(f.mb, 0, f.lane_fd[0], -1), 0);
+        assert_int_equal(shm_tx_send_to(f.tx[0], &e, 0, &v, SHM_FULL_FAIL, 0), 0);
+        {
+                uint8_t buf[64];
+                shm_envelope got;
+                assert_int_equal(shm_mailbox_recv(f.mb, shm_now(), &got, buf, sizeof(buf), NULL), 13);
+                assert_memory_equal(buf, "count", 5);
+                assert_memory_equal(buf + 5, &v, 8);
+        }
+        munmap(p, 8192);
+        fixture_close(&f);
+}
+
 /* Whether the eventfd was written (and drains it). */
 static bool rung(fixture *f) {
         struct pollfd pfd = { .fd = f->event_fd, .events = POLLIN };
@@ -824,6 +1069,16 @@ static void test_shm_mailbox_garbage_is_an_error_not_a_crash(void **state) {
         memcpy(rec, &w, 4);
         expect_garbled(&f, "padding that does not end the ring");
 
+        /* An 8-byte header turned into a 16-byte one: the record now
+         * reaches past what was published. */
+        atomic_store(&h->cons.head, atomic_load(&h->prod.tail));
+        assert_int_equal(shm_mailbox_add_lane(f.mb, 0, f.lane_fd[0], -1), 0);
+        rec = sent_at(&f, p, 6);
+        memcpy(&w, rec, 4);
+        w |= SHM_REC_ADDRESSED;
+        memcpy(rec, &w, 4);
+        expect_garbled(&f, "an addressed header past tail");
+
         /* A tail that is not a record boundary, or far beyond head. */
         atomic_store(&h->cons.head, atomic_load(&h->prod.tail));
         assert_int_equal(shm_mailbox_add_lane(f.mb, 0, f.lane_fd[0], -1), 0);
@@ -877,6 +1132,9 @@ int main(void) {
                 cmocka_unit_test(test_shm_mailbox_eventfd_under_poll),
                 cmocka_unit_test(test_shm_tx_space_fd_under_poll),
                 cmocka_unit_test(test_shm_tx_send_prefixed),
+                cmocka_unit_test(test_shm_lane_addressed_header),
+                cmocka_unit_test(test_shm_tx_address_table),
+                cmocka_unit_test(test_shm_mailbox_address_table_garbage),
                 cmocka_unit_test(test_shm_mailbox_batch_wakes),
                 cmocka_unit_test(test_shm_mailbox_garbage_is_an_error_not_a_crash),
                 cmocka_unit_test(test_shm_lane_memory_is_its_capacity),
