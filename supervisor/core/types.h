@@ -119,7 +119,7 @@ struct sup_proc {
 
         int exec_fd;                    /* exec-status pipe while STARTING, else -EBADF */
         sd_event_source *exec_source;
-        sd_event_source *pidfd_source;
+        sup_io pidfd_io;                /* p->pidfd in the manager's epoll set (iomux.h), while watched */
         sd_event_source *timer;         /* ready delay, start timeout, kill grace, stragglers, backoff */
         proc_event timer_event;         /* what the timer's firing means */
         uint64_t restart_delay_usec;    /* for PROC_EV_RESTART */
@@ -273,6 +273,12 @@ struct sup_manager {
          * look-up by name does not walk the whole tree. */
         sup_node **by_name;
         size_t by_name_cap, by_name_used;       /* used: live entries and tombstones */
+        /* iomux.c: every proc's pidfd and channel, one epoll set and one
+         * source of the loop (the source owns the fd); gen counts the
+         * watches taken out, so that a batch naming them stops. */
+        sd_event_source *iomux_source;
+        int iomux_fd;
+        unsigned iomux_gen;
 };
 
 /* A side part's report to the proc table (see proc_report). */

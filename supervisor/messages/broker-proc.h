@@ -11,11 +11,12 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
+#include "supervisor/core/iomux.h"
 #include "supervisor/core/ratelimit.h"
 
 typedef struct broker_proc {
         int chan_fd, chan_child;
-        sd_event_source *chan_source;
+        sup_io chan_io;                 /* chan_fd in the manager's epoll set (iomux.h), while watched */
         unsigned chan_bad;              /* malformed records on this channel */
         struct chan_out *chan_out;      /* records waiting for room in it */
         unsigned lanes_out;             /* lanes airsupd made for it to send on */
@@ -38,4 +39,4 @@ typedef struct broker_proc {
         unsigned act_counts_seen;       /* its SUPPRESSED counts taken over the budget */
 } broker_proc;
 
-#define BROKER_PROC_INIT { .chan_fd = -EBADF, .chan_child = -EBADF }
+#define BROKER_PROC_INIT { .chan_fd = -EBADF, .chan_child = -EBADF, .chan_io = SUP_IO_INIT }
