@@ -83,7 +83,7 @@ static uint64_t config_memory(const cfg *c) {
                 b += chunk(n->name) + chunk(n->parent_name) + chunk(n->command) + strv_chunks(n->argv) +
                      chunk(n->health_command) + strv_chunks(n->health_argv) + chunk(n->user) +
                      chunk(n->workdir) + chunk(n->environment) + strv_chunks(n->env) + chunk(n->out_path) +
-                     chunk(n->err_path);
+                     chunk(n->err_path) + chunk(n->extra);
         }
         return b;
 }
