@@ -142,7 +142,7 @@ typedef struct cfg_extra {
  * between them: a node per group and supervisor. */
 typedef struct cfg_node {
         char *name;
-        char *parent_name;
+        char *parent_name;              /* as written, until the load links the node to it (then NULL) */
         unsigned line;                  /* line of the section header, 0 for an implicit root */
         unsigned parent_line;
         int parent;                     /* index in cfg.nodes, -1 for the root */

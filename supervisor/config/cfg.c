@@ -217,8 +217,14 @@ static void link_tree(loader *l) {
                                      "(line %u)", n->parent_name, c->nodes[p].line);
                 else if ((size_t) p == i)
                         loader_error(l, n->parent_line, "parent: '%s' cannot be its own parent", n->name);
-                else
+                else {
+                        /* From here on the parent is nodes[parent] (its
+                         * name is that node's): the text goes, 32 bytes
+                         * of heap a node (issue 30). */
                         n->parent = p;
+                        free(n->parent_name);
+                        n->parent_name = NULL;
+                }
         }
         check_tree(l);
 }

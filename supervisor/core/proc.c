@@ -420,6 +420,10 @@ static int act_exec_ok(sup_proc *p) {
         const cfg_node *c = p->group->cfg;
 
         exec_forget(p);
+        /* Only a failed exec names its path (node_proc_event()): this
+         * incarnation's start can no longer fail so. */
+        free(p->start_path);
+        p->start_path = NULL;
         proc_set_state(p, PROC_RUNNING);
         proc_emit(p, SUP_EVENT_STARTED, LOG_INFO);
 

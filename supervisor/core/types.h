@@ -105,7 +105,7 @@ struct sup_proc {
         pid_t pgid;                     /* process group still to be emptied, 0 when empty */
         int start_error;                /* errno of a failed start, 0 if none */
         char start_step[32];            /* what failed: "exec", "chdir", ... */
-        char *start_path;               /* what the last start execs (or looked for in PATH), NULL if none */
+        char *start_path;               /* what this start execs (or looked for in PATH) until it exec'd, else NULL */
         sup_exit exit;
         unsigned incarnation;           /* starts since airsupd started, 0 before the first */
         unsigned restarts;              /* of those, its supervisor's (after an exit, a failure, a strategy) */
@@ -204,6 +204,7 @@ struct sup_node {
         sup_node *parent;
         size_t index;                   /* position among its siblings */
         node_state state;
+        unsigned next_instance;         /* a pool: where the next lookup of GROUP starts */
 
         /* supervisor */
         sup_node **children;
@@ -221,7 +222,6 @@ struct sup_node {
         sup_proc *procs;
         size_t n_procs;
         uint64_t restart_delay_usec;    /* applied to the failed proc when its supervisor restarts it */
-        unsigned next_instance;         /* a pool: where the next lookup of GROUP starts */
 };
 
 struct sup_manager {
