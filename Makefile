@@ -43,7 +43,7 @@ SUP_SRC  = supervisor/config/cfg.c supervisor/config/cfg-value.c common/policy.c
            supervisor/operator/control-methods.c supervisor/operator/control-verbs.c supervisor/operator/control-messages.c supervisor/operator/control-events.c \
            supervisor/operator/control-reply.c supervisor/operator/control-lookup.c \
            supervisor/operator/proc-query.c supervisor/operator/metrics.c supervisor/operator/metrics-http.c \
-           supervisor/core/sup.c supervisor/core/runq.c supervisor/core/manager.c supervisor/core/memory.c supervisor/core/state-list.c supervisor/core/names.c supervisor/core/verbs.c supervisor/core/tree-edit.c supervisor/start/fdlimit.c supervisor/messages/broker.c supervisor/messages/broker-actors.c supervisor/messages/broker-ctl.c supervisor/messages/registry.c supervisor/messages/interest.c supervisor/messages/inbox.c supervisor/start/cgroup.c supervisor/start/cgroup-tree.c supervisor/watch/probe.c supervisor/config/reload-plan.c supervisor/config/reload.c common/fds.c common/channel.c common/actor-table.c common/actor-addr.c common/subject.c
+           supervisor/core/sup.c supervisor/core/runq.c supervisor/core/manager.c supervisor/core/iomux.c supervisor/core/memory.c supervisor/core/state-list.c supervisor/core/names.c supervisor/core/verbs.c supervisor/core/tree-edit.c supervisor/start/fdlimit.c supervisor/messages/broker.c supervisor/messages/broker-actors.c supervisor/messages/broker-ctl.c supervisor/messages/registry.c supervisor/messages/interest.c supervisor/messages/inbox.c supervisor/start/cgroup.c supervisor/start/cgroup-tree.c supervisor/watch/probe.c supervisor/config/reload-plan.c supervisor/config/reload.c common/fds.c common/channel.c common/actor-table.c common/actor-addr.c common/subject.c
 # The configuration's loader, in the order of its passes (cfg.c drives them).
 CFG_SRC  = supervisor/config/cfg.c supervisor/config/cfg-read.c supervisor/config/cfg-keys.c supervisor/config/cfg-load.c supervisor/config/cfg-value.c common/subject.c
 SUP_SRC += supervisor/config/cfg-read.c supervisor/config/cfg-keys.c supervisor/config/cfg-load.c
@@ -52,7 +52,7 @@ SHM_SRC  = shm/lane.c shm/mailbox.c
 SHM_OBJ  = $(SHM_SRC:%.c=$(BUILD)/%.o)
 UNIT     = $(BUILD)/tests/test-cfg $(BUILD)/tests/test-policy $(BUILD)/tests/test-notify $(BUILD)/tests/test-manager $(BUILD)/tests/test-proc $(BUILD)/tests/test-sup \
            $(BUILD)/tests/test-cgroup $(BUILD)/tests/test-probe $(BUILD)/tests/test-broker $(BUILD)/tests/test-notify-socket $(BUILD)/tests/test-state $(BUILD)/tests/test-logsink $(BUILD)/tests/test-reload $(BUILD)/tests/test-control $(BUILD)/tests/test-shm-lane $(BUILD)/tests/test-shm-crash
-UNIT    += $(BUILD)/tests/test-cfg-keys $(BUILD)/tests/test-metrics $(BUILD)/tests/test-tail $(BUILD)/tests/test-actor $(BUILD)/tests/test-actor-table $(BUILD)/tests/test-subject
+UNIT    += $(BUILD)/tests/test-cfg-keys $(BUILD)/tests/test-metrics $(BUILD)/tests/test-tail $(BUILD)/tests/test-actor $(BUILD)/tests/test-actor-table $(BUILD)/tests/test-subject $(BUILD)/tests/test-iomux
 HELPERS  = $(BUILD)/tests/notify-listen $(BUILD)/tests/hostile $(BUILD)/tests/hostile-notify $(BUILD)/tests/hostile-ctl $(BUILD)/tests/sigcount $(BUILD)/tests/msg-peer $(BUILD)/tests/hostile-probe $(BUILD)/tests/hostile-actors $(BUILD)/tests/actor-peer $(BUILD)/tests/req-peer $(BUILD)/tests/nats-peer
 EXAMPLES = $(BUILD)/examples/ticker $(BUILD)/examples/flaky $(BUILD)/examples/msgdemo $(BUILD)/examples/orderbook
 BENCH    = $(BUILD)/bench/restart $(BUILD)/bench/crashloop-child $(BUILD)/bench/floor \

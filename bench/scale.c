@@ -51,6 +51,9 @@ static char idle[PATH_MAX + 16];
 /* How long airsupd may take to READY=1: 60 s, or 3x what the floor took
  * on a machine so busy that the floor alone takes longer. */
 static int ready_timeout_s = 60;
+/* With more groups than this, airsupd runs once more with this many,
+ * for the marginal cost of a group. */
+#define MARGINAL_BASE 1000
 
 typedef struct result {
         const char *name;
@@ -58,6 +61,7 @@ typedef struct result {
         const char *note;
         double start_ms;                /* until all N children run (airsupd: READY=1) */
         long rss_kb;                    /* supervisor process(es), summed */
+        long rss_root_kb;               /* of those, the one the bench started (airsupd) */
         long pss_kb;                    /* the same, shared pages divided among sharers */
         long procs;                     /* supervisor processes */
         long wakeups;                   /* over the idle window, summed */
@@ -283,9 +287,11 @@ static size_t measure_idle(pid_t root, pid_t *sup, size_t max, long idle_s, resu
         long w0 = 0;
 
         r->procs = (long) k;
-        r->rss_kb = r->pss_kb = 0;
+        r->rss_kb = r->pss_kb = r->rss_root_kb = 0;
         for (size_t i = 0; i < k; i++) {
                 long v = status_field(sup[i], "VmRSS:"), q = pss(sup[i]);
+                if (sup[i] == root)
+                        r->rss_root_kb = v > 0 ? v : 0;
                 r->rss_kb += v > 0 ? v : 0;
                 r->pss_kb += q > 0 ? q : 0;
                 w0 += switches(sup[i]);
@@ -651,7 +657,7 @@ int main(int argc, char **argv) {
         double ofa, check_fifth_ms, check_ms;
         char s6max[32];
         result floor_r = { .name = "floor" }, air = { .name = "airsupd" }, cg = { .name = "airsupd-cg" },
-               runit = { .name = "runit" }, s6 = { .name = "s6" };
+               runit = { .name = "runit" }, s6 = { .name = "s6" }, base = { .name = "airsupd" };
 
         bench_args(argc, argv, "scale", 10000, "; runit and s6 only up to 4000", &quick, &n);
         idle_s = quick ? 3 : 10;
@@ -683,6 +689,11 @@ int main(int argc, char **argv) {
         if (3 * floor_r.start_ms / 1000 > ready_timeout_s)
                 ready_timeout_s = (int) (3 * floor_r.start_ms / 1000);
         run_airsupd(n, idle_s, "off", &air);
+        /* Above MARGINAL_BASE groups, airsupd once more with that many:
+         * what each group beyond them costs, fixed costs left out
+         * (issue 30). */
+        if (n > MARGINAL_BASE)
+                run_airsupd(MARGINAL_BASE, idle_s, "off", &base);
         if (bench_cgroups())
                 run_airsupd(n, idle_s, "required", &cg);
         else
@@ -734,6 +745,15 @@ int main(int argc, char **argv) {
                 }
                 printf(" %7.0f %7.0f\n", heap / (double) n, (double) m->rss_kb * 1024.0 / (double) n);
         }
+        if (base.ran && air.ran && !base.note) {
+                double d = (double) (n - MARGINAL_BASE);
+
+                printf("marginal memory per group, %d -> %zu groups (RSS difference / %zu, this run): airsupd %.0f B, "
+                       "spawner %.0f B, both %.0f B\n", MARGINAL_BASE, n, n - MARGINAL_BASE,
+                       (double) (air.rss_root_kb - base.rss_root_kb) * 1024.0 / d,
+                       (double) ((air.rss_kb - air.rss_root_kb) - (base.rss_kb - base.rss_root_kb)) * 1024.0 / d,
+                       (double) (air.rss_kb - base.rss_kb) * 1024.0 / d);
+        }
         printf("one_for_all restart of %d children (kill one -> supervisor ready): median %.1f ms\n", BIG, ofa);
         printf("airsupd --check: %zu groups %.1f ms, %zu groups %.1f ms (%.2fx the time for 5x the groups)\n",
                n / 5, check_fifth_ms, n, check_ms, check_fifth_ms > 0 ? check_ms / check_fifth_ms : -1);
@@ -776,6 +796,15 @@ int main(int argc, char **argv) {
         else
                 printf(",\"check_ms\":null,\"check_fifth_ms\":null");
         printf(",\"idle_window_s\":%ld,\"floor_start_ms\":%.1f", idle_s, floor_r.start_ms);
+        /* Bytes of RSS each group above MARGINAL_BASE adds (issue 30). */
+        if (base.ran && air.ran && !base.note) {
+                double d = (double) (n - MARGINAL_BASE);
+
+                printf(",\"marginal_airsupd_b\":%.0f,\"marginal_spawner_b\":%.0f",
+                       (double) (air.rss_root_kb - base.rss_root_kb) * 1024.0 / d,
+                       (double) ((air.rss_kb - air.rss_root_kb) - (base.rss_kb - base.rss_root_kb)) * 1024.0 / d);
+        } else
+                printf(",\"marginal_airsupd_b\":null,\"marginal_spawner_b\":null");
         /* For bench/summary's memory goal with a cgroup per group (issue 30). */
         if (cg.ran && cg.rss_kb >= 0)
                 printf(",\"cgroup_rss_kb\":%ld", cg.rss_kb);

@@ -4,6 +4,7 @@
  * the comparison of two configurations key by key that the reload plan
  * and the live tree use. */
 #define _GNU_SOURCE
+#include <assert.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
@@ -12,7 +13,7 @@
 
 #include "common/subject.h"
 #include "shm/shm.h"
-#include "supervisor/config/cfg-keys.h"
+#include "supervisor/config/cfg.h"
 #include "supervisor/config/cfg-load.h"
 #include "supervisor/config/cfg-value.h"
 
@@ -127,10 +128,11 @@ static void parse_absolute_path(loader *l, const cfg_key_row *k, const char *v, 
                 return;
         if (ID(k) == CFG_KEY_WORKDIR)
                 ((cfg_node *) base)->workdir_line = line;
+        /* Those two are in the node's cfg_extra, and so is BASE. */
         if (ID(k) == CFG_KEY_NATS_CREDENTIALS)
-                ((cfg_node *) base)->nats_credentials_line = line;
+                ((cfg_extra *) base)->nats_credentials_line = line;
         if (ID(k) == CFG_KEY_NATS_TLS_KEY)
-                ((cfg_node *) base)->nats_tls_key_line = line;
+                ((cfg_extra *) base)->nats_tls_key_line = line;
         if (v[0] != '/')
                 loader_error(l, line, "%s: must be an absolute path, got '%s'", NAME(k), v);
         else
@@ -428,12 +430,13 @@ static void parse_yes_no(loader *l, const cfg_key_row *k, const char *v, unsigne
 #define FIELD_OF(type, f)                                                                       \
         { offsetof(type, f), sizeof(((type *) 0)->f),                                           \
           _Generic(((type *) 0)->f, char *: CFG_FIELD_STRING, cfg_limit: CFG_FIELD_LIMIT,       \
-                   default: CFG_FIELD_SCALAR) }
+                   default: CFG_FIELD_SCALAR), _Generic((type *) 0, cfg_extra *: true, default: false) }
 #define TOP(f) .field = FIELD_OF(cfg, f)
 #define NODE(f) .field = FIELD_OF(cfg_node, f)
+#define EXTRA(f) .field = FIELD_OF(cfg_extra, f)
 #define NO_FIELD .field = { 0 }
 #define ALSO(f) FIELD_OF(cfg_node, f)
-#define LIMIT(kind) .field = FIELD_OF(cfg_node, limits[CFG_LIMIT_##kind]), .limit = CFG_LIMIT_##kind, \
+#define LIMIT(kind) .field = FIELD_OF(cfg_extra, limits[CFG_LIMIT_##kind]), .limit = CFG_LIMIT_##kind, \
         .shown = "limits", .apply = CFG_APPLY_LIMITS
 #define ROW(id, name_, sections_, reload_, parse_, field_, ...)                                 \
         [CFG_KEY_##id] = { .name = name_, .sections = sections_, .reload = CFG_RELOAD_##reload_, \
@@ -453,12 +456,31 @@ const cfg_key_row *cfg_key_lookup(const char *name) {
         return NULL;
 }
 
+/* What a field is an offset into: BASE (a cfg or a cfg_node), or the
+ * node's cfg_extra, made when a key of it is set (NULL if it cannot be:
+ * the load stops, as for a string). */
+static void *field_base(loader *l, const cfg_field *f, void *base) {
+        cfg_node *n = base;
+
+        if (!f->extra)
+                return base;
+        if (!n->extra) {
+                n->extra = calloc(1, sizeof(cfg_extra));
+                if (!n->extra)
+                        l->stop = true;
+        }
+        return n->extra;
+}
+
 void cfg_keys_apply(loader *l, void *base, const raw_section *r, unsigned section) {
+        /* The defaults of the rows in cfg_extra are all 0: a node without
+         * one has them (cfg_node_extra()). */
         for (size_t i = 0; i < _CFG_KEY_MAX; i++) {
                 const cfg_key_row *k = &cfg_key_rows[i];
 
                 if (!(k->sections & section) || k->def == 0)
                         continue;
+                assert(!k->field.extra);
                 if (k->field.size == sizeof(uint64_t))
                         *FIELD(base, k, uint64_t) = k->def;
                 else
@@ -466,14 +488,20 @@ void cfg_keys_apply(loader *l, void *base, const raw_section *r, unsigned sectio
         }
         for (size_t i = 0; i < _CFG_KEY_MAX; i++) {
                 const cfg_key_row *k = &cfg_key_rows[i];
+                void *b;
 
-                if ((k->sections & section) && r->value[i])
-                        k->parse(l, k, r->value[i], r->line[i], base);
+                if (!(k->sections & section) || !r->value[i])
+                        continue;
+                b = field_base(l, &k->field, base);
+                if (b)
+                        k->parse(l, k, r->value[i], r->line[i], b);
         }
 }
 
 static void field_free(const cfg_field *f, void *base) {
-        if (f->kind == CFG_FIELD_STRING)
+        if (f->extra)
+                base = ((cfg_node *) base)->extra;
+        if (base && f->kind == CFG_FIELD_STRING)
                 free(*(char **) (void *) ((char *) base + f->offset));
 }
 
@@ -519,7 +547,14 @@ const char *cfg_limit_kind_to_string(cfg_limit_kind kind) {
 }
 
 static bool field_differs(const cfg_field *f, const void *a, const void *b) {
-        const char *x = (const char *) a + f->offset, *y = (const char *) b + f->offset;
+        const char *x, *y;
+
+        if (f->extra) {
+                a = cfg_node_extra(a);
+                b = cfg_node_extra(b);
+        }
+        x = (const char *) a + f->offset;
+        y = (const char *) b + f->offset;
 
         switch (f->kind) {
         case CFG_FIELD_SCALAR:

@@ -2,8 +2,9 @@
  *
  * A row says all there is to say about a key: its name, the sections it
  * is valid in, what a reload does when it changes, the parser that turns
- * its text into its field, the field (an offset into cfg_node, or into
- * cfg for [airsupd]) and its default.  From the rows come the key look-up
+ * its text into its field, the field (an offset into cfg_node, into its
+ * cfg_extra for the keys few groups set, or into cfg for [airsupd]) and
+ * its default.  From the rows come the key look-up
  * and the defaults of the loader (cfg-keys.c), the comparison of two
  * configurations and so the reload plan (reload-plan.c), and what a live
  * node must do to take a change in place (cfg_node_apply()).  A new key
@@ -137,18 +138,18 @@ typedef enum cfg_apply {
         X(ROUTE,            "route",            CFG_IN_GROUP,      IN_PLACE,   parse_enum,             NODE(route), \
           .def = CFG_ROUTE_LOOKUP, .from_string = cfg_route_from_string,                           \
           .expected = "lookup, round_robin, least_loaded, hash or broadcast")                                   \
-        X(NATS,             "nats",             CFG_IN_GROUP,      RESTART,    parse_nats,             NODE(nats))    \
-        X(NATS_CREDENTIALS, "nats_credentials", CFG_IN_GROUP,      RESTART,    parse_absolute_path,    NODE(nats_credentials)) \
-        X(NATS_TLS_CA,      "nats_tls_ca",      CFG_IN_GROUP,      RESTART,    parse_absolute_path,    NODE(nats_tls[0])) \
-        X(NATS_TLS_CERT,    "nats_tls_cert",    CFG_IN_GROUP,      RESTART,    parse_absolute_path,    NODE(nats_tls[1])) \
-        X(NATS_TLS_KEY,     "nats_tls_key",     CFG_IN_GROUP,      RESTART,    parse_absolute_path,    NODE(nats_tls[2])) \
-        X(EXPORT,           "export",           CFG_IN_GROUP,      RESTART,    parse_patterns,         NODE(nats_export[0].joined), \
+        X(NATS,             "nats",             CFG_IN_GROUP,      RESTART,    parse_nats,             EXTRA(nats))    \
+        X(NATS_CREDENTIALS, "nats_credentials", CFG_IN_GROUP,      RESTART,    parse_absolute_path,    EXTRA(nats_credentials)) \
+        X(NATS_TLS_CA,      "nats_tls_ca",      CFG_IN_GROUP,      RESTART,    parse_absolute_path,    EXTRA(nats_tls[0])) \
+        X(NATS_TLS_CERT,    "nats_tls_cert",    CFG_IN_GROUP,      RESTART,    parse_absolute_path,    EXTRA(nats_tls[1])) \
+        X(NATS_TLS_KEY,     "nats_tls_key",     CFG_IN_GROUP,      RESTART,    parse_absolute_path,    EXTRA(nats_tls[2])) \
+        X(EXPORT,           "export",           CFG_IN_GROUP,      RESTART,    parse_patterns,         EXTRA(nats_export[0].joined), \
           .multiline = true)                                                                                    \
-        X(EXPORT_JETSTREAM, "export_jetstream", CFG_IN_GROUP,      RESTART,    parse_patterns,         NODE(nats_export[1].joined), \
+        X(EXPORT_JETSTREAM, "export_jetstream", CFG_IN_GROUP,      RESTART,    parse_patterns,         EXTRA(nats_export[1].joined), \
           .multiline = true)                                                                                    \
-        X(IMPORT,           "import",           CFG_IN_GROUP,      RESTART,    parse_patterns,         NODE(nats_import[0].joined), \
+        X(IMPORT,           "import",           CFG_IN_GROUP,      RESTART,    parse_patterns,         EXTRA(nats_import[0].joined), \
           .multiline = true)                                                                                    \
-        X(IMPORT_JETSTREAM, "import_jetstream", CFG_IN_GROUP,      RESTART,    parse_patterns,         NODE(nats_import[1].joined), \
+        X(IMPORT_JETSTREAM, "import_jetstream", CFG_IN_GROUP,      RESTART,    parse_patterns,         EXTRA(nats_import[1].joined), \
           .multiline = true)                                                                                    \
         X(MEMORY_MAX,       "memory_max",       CFG_IN_GROUP,      IN_PLACE,   parse_limit,            LIMIT(MEMORY_MAX)) \
         X(MEMORY_HIGH,      "memory_high",      CFG_IN_GROUP,      IN_PLACE,   parse_limit,            LIMIT(MEMORY_HIGH)) \

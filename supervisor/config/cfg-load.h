@@ -88,6 +88,7 @@ typedef struct cfg_field {
         size_t offset;                  /* into cfg_node, or into cfg for [airsupd] */
         size_t size;
         cfg_field_kind kind;
+        bool extra;                     /* OFFSET is into the node's cfg_extra */
 } cfg_field;
 
 struct cfg_key_row {

@@ -120,38 +120,58 @@ typedef struct cfg_patterns {
         unsigned n, line;
 } cfg_patterns;
 
+/* The keys few groups set: a bridge's NATS settings and the resource
+ * limits, 288 bytes that every node held inline (about a third of what a
+ * group's configuration cost, issue 30).  A node has this struct only
+ * once one of them is set; cfg_node_extra() gives the defaults (every
+ * field 0) where none is. */
+typedef struct cfg_extra {
+        cfg_limit limits[_CFG_LIMIT_MAX];
+        /* A bridge to NATS (airsup-nats(8)): its servers, credentials,
+         * and the subjects it exports and imports, [0] core NATS, [1]
+         * JetStream.  What it exports is a durable subscription too. */
+        char *nats;
+        char *nats_credentials;
+        char *nats_tls[3];              /* nats_tls_ca, nats_tls_cert, nats_tls_key: files for libnats */
+        cfg_patterns nats_export[2], nats_import[2];
+        unsigned nats_credentials_line;
+        unsigned nats_tls_key_line;
+} cfg_extra;
+
+/* Fields grouped by size within each part, so that no padding goes
+ * between them: a node per group and supervisor. */
 typedef struct cfg_node {
         char *name;
-        bool supervisor;
+        char *parent_name;              /* as written, until the load links the node to it (then NULL) */
         unsigned line;                  /* line of the section header, 0 for an implicit root */
-        char *parent_name;
         unsigned parent_line;
-        uint64_t log_max;               /* bytes; 0: never rotated */
-        unsigned log_keep;
-        unsigned command_line, health_line, workdir_line, out_line, err_line;   /* for --check */
         int parent;                     /* index in cfg.nodes, -1 for the root */
         unsigned depth;                 /* levels below the root: 0 for the root, 1 for its children */
-
+        unsigned command_line, health_line, workdir_line, out_line, err_line;   /* for --check */
         cfg_restart restart;
+        bool supervisor;
+        bool subscribe_all;             /* a pool: every instance gets each message, not one */
+        uint64_t log_max;               /* bytes; 0: never rotated */
+        unsigned log_keep;
 
         /* [supervisor:NAME] */
         cfg_strategy strategy;
-        unsigned intensity;
         uint64_t period_usec;
+        unsigned intensity;
 
         /* [group:NAME] */
+        cfg_shutdown shutdown;
         char *command;                  /* as written, continuation lines joined by a space */
         char **argv;
         uint64_t shutdown_usec;
-        cfg_shutdown shutdown;
-        int stop_signal;
         uint64_t backoff_usec;
         uint64_t backoff_max_usec;
-        cfg_ready ready;
         uint64_t ready_usec;
         uint64_t start_timeout_usec;
-        unsigned instances;
         uint64_t mailbox;               /* bytes of each inbound lane */
+        int stop_signal;
+        cfg_ready ready;
+        unsigned instances;
         unsigned message_max;
         unsigned redeliver;
         cfg_health health;
@@ -159,29 +179,19 @@ typedef struct cfg_node {
         char **health_argv;
         uint64_t health_interval_usec;
         uint64_t health_timeout_usec;
-        unsigned health_threshold;
         uint64_t health_grace_usec;     /* after readiness, before the first probe */
+        unsigned health_threshold;
+        cfg_output out;                 /* stdout */
         char *user;
         char *workdir;
         char *environment;              /* as written */
         char **env;                     /* NAME=VALUE entries */
-        cfg_output out;                 /* stdout */
         char *out_path;
-        cfg_output err;                 /* stderr; defaults to what stdout is */
         char *err_path;
-        cfg_limit limits[_CFG_LIMIT_MAX];
-        cfg_patterns subscribe;         /* durable subscriptions */
-        bool subscribe_all;             /* a pool: every instance gets each message, not one */
+        cfg_output err;                 /* stderr; defaults to what stdout is */
         cfg_route route;
-        /* A bridge to NATS (airsup-nats(8)): its servers, credentials,
-         * and the subjects it exports and imports, [0] core NATS, [1]
-         * JetStream.  What it exports is a durable subscription too. */
-        char *nats;
-        char *nats_credentials;
-        unsigned nats_credentials_line;
-        char *nats_tls[3];              /* nats_tls_ca, nats_tls_cert, nats_tls_key: files for libnats */
-        unsigned nats_tls_key_line;
-        cfg_patterns nats_export[2], nats_import[2];
+        cfg_patterns subscribe;         /* durable subscriptions */
+        cfg_extra *extra;               /* NULL: none of its keys set (cfg_node_extra()) */
 } cfg_node;
 
 typedef struct cfg {

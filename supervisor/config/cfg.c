@@ -75,6 +75,7 @@ static void lane_geometry_check(loader *l, cfg_node *n, const raw_section *r) {
 /* A bridge to NATS: one instance (two would import everything twice),
  * and what it exports and imports only with the servers to do it. */
 static void nats_check(loader *l, cfg_node *n, const raw_section *r) {
+        const cfg_extra *x = cfg_node_extra(n);
         static const int keys[] = { CFG_KEY_NATS_CREDENTIALS, CFG_KEY_NATS_TLS_CA, CFG_KEY_NATS_TLS_CERT,
                                     CFG_KEY_NATS_TLS_KEY, CFG_KEY_EXPORT, CFG_KEY_EXPORT_JETSTREAM,
                                     CFG_KEY_IMPORT, CFG_KEY_IMPORT_JETSTREAM };
@@ -95,14 +96,14 @@ static void nats_check(loader *l, cfg_node *n, const raw_section *r) {
         if (!r->value[CFG_KEY_READY])
                 n->ready = CFG_READY_NOTIFY;
         for (int k = 0; k < 2; k++)
-                for (unsigned i = 0; i < n->nats_export[k].n; i++)
+                for (unsigned i = 0; i < x->nats_export[k].n; i++)
                         for (int j = 0; j < 2; j++)
-                                for (unsigned m = 0; m < n->nats_export[j].n; m++)
+                                for (unsigned m = 0; m < x->nats_export[j].n; m++)
                                         if ((j > k || (j == k && m > i)) &&
-                                            strcmp(n->nats_export[k].list[i], n->nats_export[j].list[m]) == 0)
-                                                loader_error(l, n->nats_export[j].line,
+                                            strcmp(x->nats_export[k].list[i], x->nats_export[j].list[m]) == 0)
+                                                loader_error(l, x->nats_export[j].line,
                                                              "%s: '%s' is exported twice", j ? "export_jetstream" : "export",
-                                                             n->nats_export[j].list[m]);
+                                                             x->nats_export[j].list[m]);
 }
 
 static void finish_group(loader *l, cfg_node *n, const raw_section *r) {
@@ -216,8 +217,14 @@ static void link_tree(loader *l) {
                                      "(line %u)", n->parent_name, c->nodes[p].line);
                 else if ((size_t) p == i)
                         loader_error(l, n->parent_line, "parent: '%s' cannot be its own parent", n->name);
-                else
+                else {
+                        /* From here on the parent is nodes[parent] (its
+                         * name is that node's): the text goes, 32 bytes
+                         * of heap a node (issue 30). */
                         n->parent = p;
+                        free(n->parent_name);
+                        n->parent_name = NULL;
+                }
         }
         check_tree(l);
 }
@@ -236,10 +243,12 @@ static void node_done(cfg_node *n) {
         strv_free(n->health_argv);
         strv_free(n->env);
         strv_free(n->subscribe.list);
-        for (int k = 0; k < 2; k++) {
-                strv_free(n->nats_export[k].list);
-                strv_free(n->nats_import[k].list);
-        }
+        if (n->extra)
+                for (int k = 0; k < 2; k++) {
+                        strv_free(n->extra->nats_export[k].list);
+                        strv_free(n->extra->nats_import[k].list);
+                }
+        free(n->extra);
 }
 
 cfg *cfg_free(cfg *c) {

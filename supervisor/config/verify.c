@@ -282,15 +282,15 @@ static void verify_group(verifier *v, const cfg_node *n) {
                 if (cfg_expand(n->err_path, &in, &file) >= 0)
                         check_output(v, &u, "stderr", n->err_line, file);
         }
-        if (n->nats_credentials) {
+        if (cfg_node_extra(n)->nats_credentials) {
                 _cleanup_free_ char *file = NULL;
-                if (cfg_expand(n->nats_credentials, &in, &file) >= 0)
-                        check_secret(v, &u, "nats_credentials", n->nats_credentials_line, file);
+                if (cfg_expand(n->extra->nats_credentials, &in, &file) >= 0)
+                        check_secret(v, &u, "nats_credentials", n->extra->nats_credentials_line, file);
         }
-        if (n->nats_tls[2]) {
+        if (cfg_node_extra(n)->nats_tls[2]) {
                 _cleanup_free_ char *file = NULL;
-                if (cfg_expand(n->nats_tls[2], &in, &file) >= 0)
-                        check_secret(v, &u, "nats_tls_key", n->nats_tls_key_line, file);
+                if (cfg_expand(n->extra->nats_tls[2], &in, &file) >= 0)
+                        check_secret(v, &u, "nats_tls_key", n->extra->nats_tls_key_line, file);
         }
         if (n->out == CFG_OUTPUT_JOURNAL)
                 check_journal(v, "stdout", n->out_line);

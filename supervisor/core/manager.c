@@ -118,6 +118,7 @@ int manager_new(cfg *c, sd_event *e, sup_log_target log, bool debug, bool subrea
         m->subreaper = subreaper;
         m->closer_fd = -EBADF;
         m->spawner_fd = -EBADF;
+        m->iomux_fd = -EBADF;
         m->proc_ops = &proc_ops_real;
         m->report = proc_on_report;
         m->null_fd = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
@@ -162,6 +163,7 @@ sup_manager *manager_free(sup_manager *m) {
         strv_free(m->base_env);
         sup_window_done(&m->shutdown_signals);
         safe_close(m->null_fd);
+        iomux_done(m);
         sup_events_done(&m->events);
         sd_event_unref(m->event);
         free(m);

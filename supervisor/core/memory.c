@@ -50,13 +50,13 @@ static uint64_t strv_chunks(char **v) {
 }
 
 static void proc_memory(const sup_proc *p, uint64_t *parts) {
-        parts[MEM_PROC] += chunk(p->start_path) + chunk(p->exec_source) + chunk(p->pidfd_source) +
-                           chunk(p->timer) + chunk(p->poll);
+        parts[MEM_PROC] += chunk(p->start_path) + chunk(p->exec_source) + chunk(p->timer) +
+                           chunk(p->poll);
         if (p->notify)
                 parts[MEM_NOTIFY] += chunk(p->notify) + chunk(p->notify->counters);
         if (p->probe)
                 parts[MEM_PROBE] += chunk(p->probe) + chunk(p->probe->timer) + chunk(p->probe->source);
-        parts[MEM_CHANNEL] += chunk(p->broker.chan_source) + chunk(p->broker.chan_out) + chunk(p->broker.watches);
+        parts[MEM_CHANNEL] += chunk(p->broker.chan_out) + chunk(p->broker.watches);
         if (p->broker.box)
                 parts[MEM_CHANNEL] += chunk(p->broker.box) + chunk(p->broker.box->lanes);
         parts[MEM_CGROUP] += chunk(p->cgroup.path) + chunk(p->cgroup.events) + chunk(p->cgroup.memory);
@@ -83,7 +83,7 @@ static uint64_t config_memory(const cfg *c) {
                 b += chunk(n->name) + chunk(n->parent_name) + chunk(n->command) + strv_chunks(n->argv) +
                      chunk(n->health_command) + strv_chunks(n->health_argv) + chunk(n->user) +
                      chunk(n->workdir) + chunk(n->environment) + strv_chunks(n->env) + chunk(n->out_path) +
-                     chunk(n->err_path);
+                     chunk(n->err_path) + chunk(n->extra);
         }
         return b;
 }

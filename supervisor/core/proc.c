@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/pidfd.h>
@@ -60,7 +61,7 @@ bool proc_is_down(const sup_proc *p) {
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata);
 static int on_poll(sd_event_source *s, uint64_t usec, void *userdata);
 static int on_defer(sd_event_source *s, void *userdata);
-static int on_pidfd(sd_event_source *s, int fd, uint32_t revents, void *userdata);
+static void on_pidfd(sup_io *io, int fd, uint32_t revents);
 static int on_exec(sd_event_source *s, int fd, uint32_t revents, void *userdata);
 
 static void proc_emit(sup_proc *p, sup_event_type type, int priority) {
@@ -168,7 +169,7 @@ static void pgid_forget(sup_proc *p) {
 static void main_forget(sup_proc *p) {
         broker_channel_end(p);
         exec_forget(p);
-        p->pidfd_source = sd_event_source_disable_unref(p->pidfd_source);
+        iomux_remove(p->group->m, &p->pidfd_io);
         p->pidfd = safe_close(p->pidfd);
         p->main_alive = false;
 }
@@ -400,7 +401,7 @@ static int act_start(sup_proc *p) {
         proc_set_state(p, PROC_STARTING);
         p->exec_fd = status_fd;
 
-        r = sd_event_add_io(m->event, &p->pidfd_source, p->pidfd, EPOLLIN, on_pidfd, p);
+        r = iomux_add(m, &p->pidfd_io, p->pidfd, EPOLLIN, on_pidfd);
         if (r >= 0)
                 r = sd_event_add_io(m->event, &p->exec_source, p->exec_fd, EPOLLIN, on_exec, p);
         if (r < 0) {
@@ -419,6 +420,10 @@ static int act_exec_ok(sup_proc *p) {
         const cfg_node *c = p->group->cfg;
 
         exec_forget(p);
+        /* Only a failed exec names its path (node_proc_event()): this
+         * incarnation's start can no longer fail so. */
+        free(p->start_path);
+        p->start_path = NULL;
         proc_set_state(p, PROC_RUNNING);
         proc_emit(p, SUP_EVENT_STARTED, LOG_INFO);
 
@@ -677,6 +682,7 @@ void proc_init(sup_proc *p, sup_node *group, unsigned instance) {
                 .instance = instance,
                 .pidfd = -EBADF,
                 .exec_fd = -EBADF,
+                .pidfd_io = SUP_IO_INIT,
                 .broker = BROKER_PROC_INIT,
                 .cgroup = CGROUP_PROC_INIT,
         };
@@ -733,7 +739,7 @@ int proc_set_main(sup_proc *p, pid_t pid) {
         if (fd < 0)
                 return -errno;
         main_forget(p);
-        r = sd_event_add_io(m->event, &p->pidfd_source, fd, EPOLLIN, on_pidfd, p);
+        r = iomux_add(m, &p->pidfd_io, fd, EPOLLIN, on_pidfd);
         if (r < 0) {
                 sup_log(&m->events, LOG_ERR, "%s: failed to watch pid %d: %s", p->name, (int) pid, strerror(-r));
                 stop_begin(p);
@@ -792,12 +798,10 @@ void proc_exec_settle(sup_proc *p) {
                 (void) proc_dispatch(p, PROC_EV_EXEC_OK);
 }
 
-static int on_pidfd(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        (void) s;
+static void on_pidfd(sup_io *io, int fd, uint32_t revents) {
         (void) fd;
         (void) revents;
-        proc_main_exited(userdata);
-        return 0;
+        proc_main_exited((sup_proc *) (void *) ((char *) io - offsetof(sup_proc, pidfd_io)));
 }
 
 static int on_exec(sd_event_source *s, int fd, uint32_t revents, void *userdata) {

@@ -93,44 +93,40 @@ typedef enum proc_report {
 } proc_report;
 
 struct sup_proc {
+        /* Fields ordered by size, so that no padding goes between them:
+         * there is one sup_proc per instance (issue 30). */
         sup_node *group;
         unsigned instance;
-        char name[96];                  /* "web" or "web[3]" */
         proc_state state;
+        char name[96];                  /* "web" or "web[3]" */
 
         pid_t pid;                      /* main process, 0 when none */
         int pidfd;
         pid_t pgid;                     /* process group still to be emptied, 0 when empty */
-        bool main_alive;
-        bool stop_requested;            /* the stop was asked for, not a crash */
-        bool held;                      /* this instance stopped by the operator: down until started */
-        bool restart_requested;         /* the operator's restart: start again once down */
         int start_error;                /* errno of a failed start, 0 if none */
         char start_step[32];            /* what failed: "exec", "chdir", ... */
-        char *start_path;               /* what the last start execs (or looked for in PATH), NULL if none */
+        char *start_path;               /* what this start execs (or looked for in PATH) until it exec'd, else NULL */
         sup_exit exit;
         unsigned incarnation;           /* starts since airsupd started, 0 before the first */
         unsigned restarts;              /* of those, its supervisor's (after an exit, a failure, a strategy) */
-        bool operator_start;            /* the next start is the operator's: not a restart */
         uint64_t started_usec;          /* CLOCK_MONOTONIC of the last fork */
         uint64_t start_latency_usec;    /* the last start's fork to ready, 0 until one was ready */
         uint64_t poll_usec;             /* current group-poll interval */
         sup_backoff backoff;
 
         int exec_fd;                    /* exec-status pipe while STARTING, else -EBADF */
-        sd_event_source *exec_source;
-        sd_event_source *pidfd_source;
-        sd_event_source *timer;         /* ready delay, start timeout, kill grace, stragglers, backoff */
         proc_event timer_event;         /* what the timer's firing means */
+        sd_event_source *exec_source;
+        sup_io pidfd_io;                /* p->pidfd in the manager's epoll set (iomux.h), while watched */
+        sd_event_source *timer;         /* ready delay, start timeout, kill grace, stragglers, backoff */
         uint64_t restart_delay_usec;    /* for PROC_EV_RESTART */
         sd_event_source *poll;          /* group emptiness, while not subreaper */
 
-        uid_t uid;                      /* the uid its processes run as (set at spawn) */
         struct log_sink *sink_out, *sink_err;   /* log: or console output, kept across restarts */
-        bool journal_down;              /* journal output fell back to console: no journald listened */
         uint64_t exited_realtime_usec;  /* CLOCK_REALTIME of its last exit, 0 if none */
         sup_exit last_exit;             /* the last exit (or failed start) of an earlier incarnation */
         int last_start_error;
+        uid_t uid;                      /* the uid its processes run as (set at spawn) */
 
         /* What the side parts keep of it, each in a struct its own
          * header owns: notify and probes only where the group uses them
@@ -140,6 +136,13 @@ struct sup_proc {
         struct probe_proc *probe;       /* health = (watch/probe-proc.h) */
         broker_proc broker;             /* channel and mailbox (messages/broker-proc.h) */
         cgroup_proc cgroup;             /* its cgroup (start/cgroup-proc.h) */
+
+        bool main_alive;
+        bool stop_requested;            /* the stop was asked for, not a crash */
+        bool held;                      /* this instance stopped by the operator: down until started */
+        bool restart_requested;         /* the operator's restart: start again once down */
+        bool operator_start;            /* the next start is the operator's: not a restart */
+        bool journal_down;              /* journal output fell back to console: no journald listened */
         bool health_failed;             /* this incarnation was stopped for failing its probes */
 };
 
@@ -201,6 +204,7 @@ struct sup_node {
         sup_node *parent;
         size_t index;                   /* position among its siblings */
         node_state state;
+        unsigned next_instance;         /* a pool: where the next lookup of GROUP starts */
 
         /* supervisor */
         sup_node **children;
@@ -218,7 +222,6 @@ struct sup_node {
         sup_proc *procs;
         size_t n_procs;
         uint64_t restart_delay_usec;    /* applied to the failed proc when its supervisor restarts it */
-        unsigned next_instance;         /* a pool: where the next lookup of GROUP starts */
 };
 
 struct sup_manager {
@@ -273,6 +276,12 @@ struct sup_manager {
          * look-up by name does not walk the whole tree. */
         sup_node **by_name;
         size_t by_name_cap, by_name_used;       /* used: live entries and tombstones */
+        /* iomux.c: every proc's pidfd and channel, one epoll set and one
+         * source of the loop (the source owns the fd); gen counts the
+         * watches taken out, so that a batch naming them stops. */
+        sd_event_source *iomux_source;
+        int iomux_fd;
+        unsigned iomux_gen;
 };
 
 /* A side part's report to the proc table (see proc_report). */

@@ -11,14 +11,15 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
+#include "supervisor/core/iomux.h"
 #include "supervisor/core/ratelimit.h"
 
 typedef struct broker_proc {
         int chan_fd, chan_child;
-        sd_event_source *chan_source;
+        sup_io chan_io;                 /* chan_fd in the manager's epoll set (iomux.h), while watched */
         unsigned chan_bad;              /* malformed records on this channel */
-        struct chan_out *chan_out;      /* records waiting for room in it */
         unsigned lanes_out;             /* lanes airsupd made for it to send on */
+        struct chan_out *chan_out;      /* records waiting for room in it */
         struct broker_box *box;
         uint64_t pong;                  /* the PONG being reported (PROC_REPORT_PONG) */
         /* This incarnation's actor table (broker-actors.c): a read-only
@@ -34,8 +35,8 @@ typedef struct broker_proc {
          * reload may free a watcher's node; one that ended is skipped. */
         struct broker_watch *watches;
         unsigned n_watches, cap_watches;
-        bool act_final_seen;            /* this incarnation's GAVE_UP came (taken over the budget once) */
         unsigned act_counts_seen;       /* its SUPPRESSED counts taken over the budget */
+        bool act_final_seen;            /* this incarnation's GAVE_UP came (taken over the budget once) */
 } broker_proc;
 
-#define BROKER_PROC_INIT { .chan_fd = -EBADF, .chan_child = -EBADF }
+#define BROKER_PROC_INIT { .chan_fd = -EBADF, .chan_child = -EBADF, .chan_io = SUP_IO_INIT }

@@ -5,6 +5,7 @@
  * reads a bounded number of records, so no child holds the loop. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -150,9 +151,9 @@ static void chan_out_free(sup_proc *p) {
 static void chan_watch(sup_proc *p, bool out) {
         size_t n = p->broker.chan_out ? p->broker.chan_out->n : 0;
 
-        if (p->broker.chan_source)
-                (void) sd_event_source_set_io_events(p->broker.chan_source, (n <= CHAN_OUT_READ_MAX ? EPOLLIN : 0) |
-                                                                     (out ? EPOLLOUT : 0));
+        if (p->broker.chan_io.fd >= 0)
+                (void) iomux_set_events(p->group->m, &p->broker.chan_io, (n <= CHAN_OUT_READ_MAX ? EPOLLIN : 0) |
+                                                                            (out ? EPOLLOUT : 0));
 }
 
 /* Sends what waits, in order, as far as the child takes it. */
@@ -693,6 +694,11 @@ int broker_channel_open(sup_proc *p) {
         return 0;
 }
 
+/* The channel's fd in the manager's epoll set (core/iomux.h). */
+static void on_chan_io(sup_io *io, int fd, uint32_t revents) {
+        (void) on_channel(NULL, fd, revents, (char *) io - offsetof(sup_proc, broker.chan_io));
+}
+
 void broker_channel_spawned(sup_proc *p, bool ok) {
         sup_manager *m = p->group->m;
         struct broker_box *b;
@@ -703,7 +709,7 @@ void broker_channel_spawned(sup_proc *p, bool ok) {
         if (p->broker.chan_fd < 0)
                 return;
         if (!ok || !m->event ||
-            sd_event_add_io(m->event, &p->broker.chan_source, p->broker.chan_fd, EPOLLIN, on_channel, p) < 0) {
+            iomux_add(m, &p->broker.chan_io, p->broker.chan_fd, EPOLLIN, on_chan_io) < 0) {
                 broker_channel_close(p);
                 return;
         }
@@ -750,7 +756,7 @@ void broker_channel_close(sup_proc *p) {
         interest_drop(p->group->m, p);
         broker_actors_drop(p);
         chan_out_free(p);
-        p->broker.chan_source = sd_event_source_disable_unref(p->broker.chan_source);
+        iomux_remove(p->group->m, &p->broker.chan_io);
         p->broker.chan_fd = safe_close(p->broker.chan_fd);
         p->broker.chan_child = safe_close(p->broker.chan_child);
 }

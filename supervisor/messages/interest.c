@@ -169,7 +169,7 @@ static void say(targets *t, const char *name, unsigned n) {
 /* Whether one of N's durable subscriptions (subscribe =, and what a
  * bridge exports) matches SUBJECT. */
 static bool durable_match(const cfg_node *c, const char *subject) {
-        const cfg_patterns *lists[] = { &c->subscribe, &c->nats_export[0], &c->nats_export[1] };
+        const cfg_patterns *lists[] = { &c->subscribe, &cfg_node_extra(c)->nats_export[0], &cfg_node_extra(c)->nats_export[1] };
 
         for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
                 for (unsigned k = 0; k < lists[i]->n; k++)

@@ -11,10 +11,10 @@
 
 typedef struct cgroup_proc {
         int fd;                         /* the directory, -EBADF: none */
+        bool killed;                    /* cgroup.kill was written: made anew before the next start */
         char *path;
         sd_event_source *events;        /* inotify on cgroup.events: populated */
         sd_event_source *memory;        /* inotify on memory.events: oom_kill */
-        bool killed;                    /* cgroup.kill was written: made anew before the next start */
         uint64_t oom_kills;             /* memory.events oom_kill as last seen */
 } cgroup_proc;
 

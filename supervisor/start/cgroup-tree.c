@@ -281,7 +281,7 @@ static int limits_check(sup_manager *m, const cfg *c, char *err, size_t size) {
 
         for (size_t i = 0; i < c->n_nodes; i++)
                 for (int k = 0; k < _CFG_LIMIT_MAX; k++) {
-                        const cfg_limit *l = &c->nodes[i].limits[k];
+                        const cfg_limit *l = &cfg_node_extra(&c->nodes[i])->limits[k];
                         unsigned need = cgroup_limit_controller(k);
 
                         if (!l->set || (enabled & need))

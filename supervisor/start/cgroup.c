@@ -329,12 +329,12 @@ void cgroup_proc_limits(sup_proc *p, const cfg_node *was) {
         if (!g || p->cgroup.fd < 0)
                 return;
         for (int k = 0; k < _CFG_LIMIT_MAX; k++) {
-                const cfg_limit *l = &p->group->cfg->limits[k];
+                const cfg_limit *l = &cfg_node_extra(p->group->cfg)->limits[k];
                 int r;
 
                 if (!(g->enabled & cgroup_limit_controller(k)))
                         continue;
-                if (was ? limit_same(&was->limits[k], l) : !l->set)
+                if (was ? limit_same(&cfg_node_extra(was)->limits[k], l) : !l->set)
                         continue;
                 if (!l->set)
                         l = &limit_none[k];     /* no longer set: back to the default */

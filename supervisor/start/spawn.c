@@ -269,28 +269,29 @@ int sup_spawn_plan_for_proc(sup_proc *p, spawn_plan *s, const char **ret_step) {
                 return -ENOMEM;
         /* A bridge to NATS learns its servers and subjects from the
          * configuration (airsup-nats(8)); the credentials by path only. */
-        if (c->nats) {
+        if (cfg_node_extra(c)->nats) {
+                const cfg_extra *x = c->extra;
                 static const char *const names[2][2] = { { "AIRSUP_NATS_EXPORT", "AIRSUP_NATS_EXPORT_JETSTREAM" },
                                                          { "AIRSUP_NATS_IMPORT", "AIRSUP_NATS_IMPORT_JETSTREAM" } };
                 _cleanup_free_ char *cred = NULL;
 
-                if (env_putf(&s->envp, &n, "AIRSUP_NATS_URL=%s", c->nats) < 0 ||
-                    (c->nats_credentials && (cfg_expand(c->nats_credentials, &in, &cred) < 0 ||
+                if (env_putf(&s->envp, &n, "AIRSUP_NATS_URL=%s", x->nats) < 0 ||
+                    (x->nats_credentials && (cfg_expand(x->nats_credentials, &in, &cred) < 0 ||
                                              env_putf(&s->envp, &n, "AIRSUP_NATS_CREDENTIALS=%s", cred) < 0)))
                         return -ENOMEM;
                 static const char *const tls[3] = { "AIRSUP_NATS_TLS_CA", "AIRSUP_NATS_TLS_CERT", "AIRSUP_NATS_TLS_KEY" };
                 for (int k = 0; k < 3; k++) {
                         _cleanup_free_ char *path = NULL;
-                        if (c->nats_tls[k] && (cfg_expand(c->nats_tls[k], &in, &path) < 0 ||
+                        if (x->nats_tls[k] && (cfg_expand(x->nats_tls[k], &in, &path) < 0 ||
                                                env_putf(&s->envp, &n, "%s=%s", tls[k], path) < 0))
                                 return -ENOMEM;
                 }
                 for (int k = 0; k < 2; k++) {
-                        if (c->nats_export[k].joined &&
-                            env_putf(&s->envp, &n, "%s=%s", names[0][k], c->nats_export[k].joined) < 0)
+                        if (x->nats_export[k].joined &&
+                            env_putf(&s->envp, &n, "%s=%s", names[0][k], x->nats_export[k].joined) < 0)
                                 return -ENOMEM;
-                        if (c->nats_import[k].joined &&
-                            env_putf(&s->envp, &n, "%s=%s", names[1][k], c->nats_import[k].joined) < 0)
+                        if (x->nats_import[k].joined &&
+                            env_putf(&s->envp, &n, "%s=%s", names[1][k], x->nats_import[k].joined) < 0)
                                 return -ENOMEM;
                 }
         }

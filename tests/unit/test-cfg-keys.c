@@ -375,14 +375,14 @@ static void test_cfg_nats(void **state) {
                  "nats_credentials = /etc/x.creds\nexport = orders.> a.*\nexport_jetstream = audit.>\n"
                  "import = billing.*\nimport_jetstream = pay.>\n");
         g = cfg_find(c, "br");
-        assert_string_equal(c->nodes[g].nats, "nats://127.0.0.1:4222,tls://h:1,u:p@h2:4222,h3");
-        assert_string_equal(c->nodes[g].nats_credentials, "/etc/x.creds");
-        assert_int_equal(c->nodes[g].nats_credentials_line, 4);
-        assert_string_equal(c->nodes[g].nats_export[0].joined, "orders.> a.*");
-        assert_int_equal(c->nodes[g].nats_export[0].n, 2);
-        assert_string_equal(c->nodes[g].nats_export[1].list[0], "audit.>");
-        assert_string_equal(c->nodes[g].nats_import[0].joined, "billing.*");
-        assert_string_equal(c->nodes[g].nats_import[1].joined, "pay.>");
+        assert_string_equal(c->nodes[g].extra->nats, "nats://127.0.0.1:4222,tls://h:1,u:p@h2:4222,h3");
+        assert_string_equal(c->nodes[g].extra->nats_credentials, "/etc/x.creds");
+        assert_int_equal(c->nodes[g].extra->nats_credentials_line, 4);
+        assert_string_equal(c->nodes[g].extra->nats_export[0].joined, "orders.> a.*");
+        assert_int_equal(c->nodes[g].extra->nats_export[0].n, 2);
+        assert_string_equal(c->nodes[g].extra->nats_export[1].list[0], "audit.>");
+        assert_string_equal(c->nodes[g].extra->nats_import[0].joined, "billing.*");
+        assert_string_equal(c->nodes[g].extra->nats_import[1].joined, "pay.>");
         cfg_free(c);
 
         assert_load_error("[group:g]\ncommand = x\nexport = a.>\n", ":3: export: only for a bridge to NATS");

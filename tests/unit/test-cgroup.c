@@ -109,7 +109,7 @@ static void test_cgroup_what_is_written(void **state) {
         free_ = cfg_find(c, "free");
         assert_true(web >= 0 && free_ >= 0);
         for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-                const cfg_limit *l = &c->nodes[web].limits[want[i].k];
+                const cfg_limit *l = &cfg_node_extra(&c->nodes[web])->limits[want[i].k];
 
                 assert_true(l->set);
                 assert_int_equal(l->line, 5 + i);
@@ -118,14 +118,14 @@ static void test_cgroup_what_is_written(void **state) {
                 assert_int_equal(cgroup_limit_render(want[i].k, l, 4 * GIB, buf, sizeof(buf)), 0);
                 assert_string_equal(buf, want[i].text);
         }
-        assert_false(c->nodes[free_].limits[CFG_LIMIT_MEMORY_MAX].set);
-        assert_int_equal(cgroup_limit_render(CFG_LIMIT_CPU_MAX, &c->nodes[free_].limits[CFG_LIMIT_CPU_MAX], 4 * GIB,
+        assert_false(cfg_node_extra(&c->nodes[free_])->limits[CFG_LIMIT_MEMORY_MAX].set);
+        assert_int_equal(cgroup_limit_render(CFG_LIMIT_CPU_MAX, &cfg_node_extra(&c->nodes[free_])->limits[CFG_LIMIT_CPU_MAX], 4 * GIB,
                                              buf, sizeof(buf)), 0);
         assert_string_equal(buf, "max 100000");
         /* An unset limit is not written; a buffer too small is an error. */
-        assert_int_equal(cgroup_limit_render(CFG_LIMIT_MEMORY_MAX, &c->nodes[free_].limits[CFG_LIMIT_MEMORY_MAX],
+        assert_int_equal(cgroup_limit_render(CFG_LIMIT_MEMORY_MAX, &cfg_node_extra(&c->nodes[free_])->limits[CFG_LIMIT_MEMORY_MAX],
                                              4 * GIB, buf, sizeof(buf)), -EINVAL);
-        assert_int_equal(cgroup_limit_render(CFG_LIMIT_MEMORY_MAX, &c->nodes[web].limits[CFG_LIMIT_MEMORY_MAX],
+        assert_int_equal(cgroup_limit_render(CFG_LIMIT_MEMORY_MAX, &cfg_node_extra(&c->nodes[web])->limits[CFG_LIMIT_MEMORY_MAX],
                                              4 * GIB, buf, 4), -ENOBUFS);
         cfg_free(c);
         unlink(path);
