@@ -11,7 +11,6 @@
  * Usage: scale [--quick] [--groups N]   (N up to 10000; runit and s6 only up to 4000)
  * The last line of output is one JSON object with the headline figures. */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -115,59 +114,17 @@ static long switches(pid_t pid) {
         return a < 0 || b < 0 ? 0 : a + b;
 }
 
-typedef struct proc_info {
-        pid_t pid, ppid;
-        char comm[32];
-} proc_info;
+/* Every process on the machine but zombies (this machine's init may be
+ * slow to reap them: for this purpose they are gone). */
+static size_t scan_procs(bench_proc **ret) {
+        bench_proc *a;
+        size_t n = bench_procs(&a), k = 0;
 
-/* Every process on the machine (pid, parent, command name). */
-static size_t scan_procs(proc_info **ret) {
-        DIR *d = opendir("/proc");
-        struct dirent *de;
-        proc_info *a = NULL;
-        size_t n = 0, cap = 0;
-
-        if (!d)
-                bench_die("/proc");
-        while ((de = readdir(d))) {
-                char path[300], buf[512], *lp, *rp;
-                int fd, ppid;
-                char state;
-                ssize_t k;
-
-                if (de->d_name[0] < '1' || de->d_name[0] > '9')
-                        continue;
-                snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
-                fd = open(path, O_RDONLY | O_CLOEXEC);
-                if (fd < 0)
-                        continue;
-                k = read(fd, buf, sizeof(buf) - 1);
-                close(fd);
-                if (k <= 0)
-                        continue;
-                buf[k] = '\0';
-                lp = strchr(buf, '(');
-                rp = strrchr(buf, ')');
-                if (!lp || !rp || sscanf(rp + 1, " %c %d", &state, &ppid) != 2)
-                        continue;
-                /* Zombies are gone for this purpose (this machine's init
-                 * may be slow to reap them). */
-                if (state == 'Z' || state == 'X')
-                        continue;
-                if (n == cap) {
-                        cap = cap ? cap * 2 : 1024;
-                        a = realloc(a, cap * sizeof(*a));
-                        if (!a)
-                                bench_die("realloc");
-                }
-                a[n].pid = atoi(de->d_name);
-                a[n].ppid = ppid;
-                snprintf(a[n].comm, sizeof(a[n].comm), "%.*s", (int) (rp - lp - 1), lp + 1);
-                n++;
-        }
-        closedir(d);
+        for (size_t i = 0; i < n; i++)
+                if (a[i].state != 'Z' && a[i].state != 'X')
+                        a[k++] = a[i];
         *ret = a;
-        return n;
+        return k;
 }
 
 /* The idle child is "idle-child", or "run" when a peer exec'd it through
@@ -177,7 +134,7 @@ static bool is_idle(const char *comm) {
 }
 
 static int cmp_pid(const void *a, const void *b) {
-        const proc_info *x = a, *y = b;
+        const bench_proc *x = a, *y = b;
         return (x->pid > y->pid) - (x->pid < y->pid);
 }
 
@@ -196,8 +153,8 @@ static void reap_orphans(void) {
 /* The idle children that are this bench's descendants, in A (sorted by
  * pid): FLAG[i] set for each.  Only those are counted or killed: another
  * session's idle-child processes on the same machine are not ours. */
-static size_t scan_ours(proc_info **ret, bool **ret_ours, size_t *ret_n) {
-        proc_info *a;
+static size_t scan_ours(bench_proc **ret, bool **ret_ours, size_t *ret_n) {
+        bench_proc *a;
         size_t n, c = 0;
         bool *ours, changed = true;
         pid_t self = getpid();
@@ -213,7 +170,7 @@ static size_t scan_ours(proc_info **ret, bool **ret_ours, size_t *ret_n) {
         while (changed) {
                 changed = false;
                 for (size_t i = 0; i < n; i++) {
-                        proc_info key = { .pid = a[i].ppid }, *p;
+                        bench_proc key = { .pid = a[i].ppid }, *p;
 
                         if (ours[i])
                                 continue;
@@ -235,7 +192,7 @@ static size_t scan_ours(proc_info **ret, bool **ret_ours, size_t *ret_n) {
 }
 
 static size_t count_idle(void) {
-        proc_info *a;
+        bench_proc *a;
         bool *ours;
         size_t n, c = scan_ours(&a, &ours, &n);
 
@@ -247,7 +204,7 @@ static size_t count_idle(void) {
 }
 
 static void kill_idle(void) {
-        proc_info *a;
+        bench_proc *a;
         bool *ours;
         size_t n;
 
@@ -268,7 +225,7 @@ static void wait_no_idle(double seconds) {
 /* The supervisor processes of a peer: ROOT and its children that are not
  * the supervised program itself. */
 static size_t peer_supervisors(pid_t root, pid_t *out, size_t max) {
-        proc_info *a;
+        bench_proc *a;
         size_t n = scan_procs(&a), k = 0;
 
         if (k < max)
