@@ -13,7 +13,7 @@
 
 #include "common/subject.h"
 #include "shm/shm.h"
-#include "supervisor/config/cfg.h"
+#include "supervisor/config/cfg-types.h"
 #include "supervisor/config/cfg-load.h"
 #include "supervisor/config/cfg-value.h"
 

@@ -194,6 +194,13 @@ typedef struct cfg_node {
         cfg_extra *extra;               /* NULL: none of its keys set (cfg_node_extra()) */
 } cfg_node;
 
+/* N's rarely set keys (cfg_extra): its own, or their defaults. */
+static inline const cfg_extra *cfg_node_extra(const cfg_node *n) {
+        static const cfg_extra none;
+
+        return n->extra ?: &none;
+}
+
 typedef struct cfg {
         char *path;
         char *control;                  /* NULL: the built-in default */

@@ -21,13 +21,6 @@ int cfg_load(const char *path, FILE *err, cfg **ret);
 cfg *cfg_free(cfg *c);
 static inline void cfg_freep(cfg **c) { *c = cfg_free(*c); }
 
-/* N's rarely set keys (cfg_extra): its own, or their defaults. */
-static inline const cfg_extra *cfg_node_extra(const cfg_node *n) {
-        static const cfg_extra none;
-
-        return n->extra ?: &none;
-}
-
 /* Index of the node called NAME, or -ENOENT. */
 int cfg_find(const cfg *c, const char *name);
 
