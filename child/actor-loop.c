@@ -215,23 +215,6 @@ static void queue_copy(airsup_sys *s, uint32_t i, const airsup_msg *cm, uint32_t
         act__enqueue(s, i, m, front);
 }
 
-/* Whether the N bytes at A and B are equal: a word at a time, inline (a
- * name is a few words; the library's memcmp costs more to call). */
-static inline bool name_equal(const char *a, const char *b, size_t n) {
-        uint64_t x, y;
-
-        for (; n >= 8; a += 8, b += 8, n -= 8) {
-                memcpy(&x, a, 8);
-                memcpy(&y, b, 8);
-                if (x != y)
-                        return false;
-        }
-        for (; n > 0; a++, b++, n--)
-                if (*a != *b)
-                        return false;
-        return true;
-}
-
 /* One message from another group, of LEN bytes in rxbuf, TO_LEN of them
  * the actor's name. */
 static void lane_deliver(airsup_sys *s, size_t len, uint32_t to_len) {
@@ -245,7 +228,7 @@ static void lane_deliver(airsup_sys *s, size_t len, uint32_t to_len) {
         if (to_len > len)
                 bad = true;
         else if (name_len == s->name_hit.len && s->name_hit.epoch == s->names_epoch &&
-                 name_equal(name, s->name_hit.name, name_len))
+                 airsup__bytes_equal(name, s->name_hit.name, name_len))
                 i = s->name_hit.slot;   /* the name the last message named, checked then */
         else if (!actor_name_valid_n(name, name_len))
                 bad = true;

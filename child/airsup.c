@@ -994,23 +994,6 @@ static void bad_address(airsup *a, const airsup_msg *m, const void *buf, size_t 
         (void) fds_send(a->chan, &rec, rec.h.len, NULL, 0);
 }
 
-/* Whether the N bytes at A and B are equal: a word at a time, inline (a
- * subject is a few words; the library's memcmp costs more to call). */
-static inline bool bytes_equal(const char *a, const char *b, size_t n) {
-        uint64_t x, y;
-
-        for (; n >= 8; a += 8, b += 8, n -= 8) {
-                memcpy(&x, a, 8);
-                memcpy(&y, b, 8);
-                if (x != y)
-                        return false;
-        }
-        for (; n > 0; a++, b++, n--)
-                if (*a != *b)
-                        return false;
-        return true;
-}
-
 /* Moves the LEN bytes at P + BY down to P, a word at a time, inline: each
  * word is read before any byte it covers is written. */
 static inline void move_down(uint8_t *p, size_t by, size_t len) {
@@ -1030,7 +1013,7 @@ static inline void move_down(uint8_t *p, size_t by, size_t len) {
  * on one subject costs a compare per message (of RAW: S was just written
  * byte-wise), not a walk of its tokens. */
 static bool subject_known(airsup *a, const void *raw, const char *s, uint32_t len) {
-        if (len == a->subject_ok_len && len > 0 && bytes_equal(raw, a->subject_ok, len))
+        if (len == a->subject_ok_len && len > 0 && airsup__bytes_equal(raw, a->subject_ok, len))
                 return true;
         if (!subject_valid(s, false))
                 return false;

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "child/airsup.h"
 #include "common/channel.h"
@@ -150,6 +151,24 @@ void airsup__request_down(airsup *a, uint64_t ref, uint32_t code);
  * NOPROC (the instance was not up when it was made), else -ECONNRESET. */
 static inline int airsup__down_error(uint32_t code) {
         return code == AIRSUP_DOWN_NOPROC ? -ESRCH : -ECONNRESET;
+}
+
+/* Whether the N bytes at A and B are equal: a word at a time, inline (a
+ * name or a subject is a few words; the library's memcmp costs more to
+ * call). */
+static inline bool airsup__bytes_equal(const char *a, const char *b, size_t n) {
+        uint64_t x, y;
+
+        for (; n >= 8; a += 8, b += 8, n -= 8) {
+                memcpy(&x, a, 8);
+                memcpy(&y, b, 8);
+                if (x != y)
+                        return false;
+        }
+        for (; n > 0; a++, b++, n--)
+                if (*a != *b)
+                        return false;
+        return true;
 }
 
 /* dead.c: a message from outside (a bridge's import from NATS) that no
