@@ -152,8 +152,7 @@ pid_t bench_spawn(char *const argv[], char *const envp[], const char *out_path, 
         else
                 posix_spawn_file_actions_adddup2(&fa, 1, 2);
         posix_spawnattr_init(&at);
-        posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);
-        posix_spawnattr_setpgroup(&at, 0);
+        posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID);
         r = posix_spawn(&pid, argv[0], &fa, &at, argv, envp ? envp : environ);
         posix_spawn_file_actions_destroy(&fa);
         posix_spawnattr_destroy(&at);

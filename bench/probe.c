@@ -28,8 +28,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <spawn.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bench/bench.h"
@@ -45,6 +49,7 @@ typedef struct run {
         double cpu_pct;                 /* airsupd and its helpers */
         double self_pct;                /* airsupd alone */
         const char *note;
+        double per_s;                   /* datagrams read a second (the floor's) */
 } run;
 
 /* airsupd's stderr, line by line, and the pid of each group as the
@@ -170,6 +175,94 @@ static int cmp_double(const void *a, const void *b) {
         return x < y ? -1 : x > y;
 }
 
+/* The floor under the watchdog tree: what it costs this machine only to
+ * receive the pings.  N bench/watchdog-child processes, each pinging its
+ * own socket every INTERVAL_MS / 2 as under airsupd, and this process
+ * reading them: the sockets in one level-triggered epoll set, one
+ * datagram per ready socket a round, each with the sender's credentials
+ * and the kernel's timestamp (what airsupd asks for), nothing done with
+ * it.  Its CPU over WINDOW_S into R; the datagrams read a second into
+ * R->per_s (N * 1000 / (INTERVAL_MS / 2) is keeping up). */
+static void run_floor(size_t n, long window_s, run *r) {
+        int *fds = calloc(n, sizeof(int)), ep = epoll_create1(EPOLL_CLOEXEC);
+        pid_t *kids = calloc(n, sizeof(pid_t));
+        char path[PATH_MAX + 64], env_sock[PATH_MAX + 80], env_usec[64], child[PATH_MAX + 32];
+        int64_t start = 0, end = 0;
+        long long t0 = 0, read_n = 0;
+        bool timing = false;
+        size_t spawned = 0;
+
+        if (!fds || !kids || ep < 0)
+                bench_die("floor");
+        snprintf(child, sizeof(child), "%s/watchdog-child", bench_bindir);
+        snprintf(env_usec, sizeof(env_usec), "WATCHDOG_USEC=%d", INTERVAL_MS * 1000);
+        for (size_t i = 0; i < n; i++) {
+                struct epoll_event ev = { .events = EPOLLIN, .data.u64 = i };
+                int one = 1;
+
+                snprintf(path, sizeof(path), "%s/floor-%zu.sock", bench_tmpdir, i);
+                fds[i] = bench_notify_socket(path);
+                (void) setsockopt(fds[i], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
+                (void) setsockopt(fds[i], SOL_SOCKET, SO_TIMESTAMP, &one, sizeof(one));
+                if (epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &ev) < 0)
+                        bench_die("epoll_ctl");
+                snprintf(env_sock, sizeof(env_sock), "NOTIFY_SOCKET=%s", path);
+                if (posix_spawn(&kids[i], child, NULL, NULL, (char *[]) { child, NULL },
+                                (char *[]) { env_sock, env_usec, NULL }) != 0) {
+                        r->note = "cannot start its children";
+                        goto out;
+                }
+                spawned++;
+        }
+        /* A second to settle (as the airsupd trees get), then the window. */
+        for (int64_t settle = bench_mono_ns() + 1000000000LL;;) {
+                struct epoll_event ev[256];
+                int64_t now = bench_mono_ns();
+                int k;
+
+                if (!timing && now >= settle) {
+                        timing = true;
+                        start = now;
+                        end = start + window_s * 1000000000LL;
+                        t0 = cpu_ticks(getpid());
+                }
+                if (timing && now >= end)
+                        break;
+                k = epoll_wait(ep, ev, 256, 50);
+                for (int j = 0; j < k; j++) {
+                        char buf[4096];
+                        union {
+                                struct cmsghdr align;
+                                char buf[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(struct timeval))];
+                        } control;
+                        struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+                        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control,
+                                             .msg_controllen = sizeof(control) };
+
+                        if (recvmsg(fds[ev[j].data.u64], &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) > 0 && timing)
+                                read_n++;
+                }
+        }
+        {
+                double secs = (double) (bench_mono_ns() - start) / 1e9;
+                r->cpu_pct = r->self_pct = (double) (cpu_ticks(getpid()) - t0) / (double) sysconf(_SC_CLK_TCK) /
+                                           secs * 100.0;
+                r->per_s = (double) read_n / secs;
+                r->ran = true;
+        }
+out:
+        for (size_t i = 0; i < spawned; i++)
+                (void) kill(kids[i], SIGKILL);
+        for (size_t i = 0; i < spawned; i++)
+                (void) waitpid(kids[i], NULL, 0);
+        for (size_t i = 0; i < n; i++)
+                if (fds[i] > 0)
+                        close(fds[i]);
+        close(ep);
+        free(fds);
+        free(kids);
+}
+
 /* One tree of N groups with PROBE ("none", "exec", "watchdog"); its CPU
  * over WINDOW_S, and under watchdog the detection of STOPS hung children
  * into LAT (ms). */
@@ -270,14 +363,34 @@ out:
         free(envp);
 }
 
+/* Processes this machine can fork and exec a second: /bin/true, one after
+ * another for a quarter of a second, times the CPUs. */
+static double exec_capacity(void) {
+        int64_t start = bench_mono_ns(), end = start + 250000000LL;
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        unsigned n = 0;
+
+        while (bench_mono_ns() < end) {
+                pid_t pid;
+
+                if (posix_spawn(&pid, "/bin/true", NULL, NULL, (char *[]) { "/bin/true", NULL }, environ) != 0)
+                        return 0;
+                (void) waitpid(pid, NULL, 0);
+                n++;
+        }
+        return (double) n / ((double) (bench_mono_ns() - start) / 1e9) * (double) (ncpu > 0 ? ncpu : 1);
+}
+
 int main(int argc, char **argv) {
         bool quick = false;
-        size_t n = 1000, stops, n_lat = 0;
+        size_t n = 1000, n_exec, stops, n_lat = 0;
         long window_s;
-        double *lat, p50 = -1, p99 = -1;
-        run none = { .name = "none" }, ex = { .name = "exec 1s" }, wd = { .name = "watchdog 100ms" };
+        double *lat, p50 = -1, p99 = -1, capacity;
+        run none = { .name = "none" }, ex = { .name = "exec 1s" }, wd = { .name = "watchdog 100ms" },
+            fl = { .name = "  bare reader" };
         const char *only = NULL;
-        char *args[16];
+        char *args[16], exec_note[128];
+        struct rlimit rl;
         int n_args = 0;
 
         /* --only is this bench's own; the rest are every bench's. */
@@ -288,20 +401,44 @@ int main(int argc, char **argv) {
                         args[n_args++] = argv[i];
         }
         args[n_args] = NULL;
-        bench_args(n_args, args, "probe", 4000, " [--only none|exec|watchdog]", &quick, &n);
+        bench_args(n_args, args, "probe", 4000, " [--only none|exec|watchdog|floor]", &quick, &n);
         window_s = quick ? 3 : 10;
         stops = quick ? 20 : 100;
         if (!(lat = calloc(stops, sizeof(double))))
                 bench_die("calloc");
         bench_dirs_init("probe");
         signal(SIGPIPE, SIG_IGN);
+        /* The floor holds a socket per child. */
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+                rl.rlim_cur = rl.rlim_max;
+                (void) setrlimit(RLIMIT_NOFILE, &rl);
+        }
+
+        /* An exec: probe every second is N fork+execs a second.  A tree
+         * whose probes alone would take more than half of what this
+         * machine can fork and exec never gets ready (its starts wait
+         * behind the probes): it is run with the groups that half
+         * allows, and says so. */
+        n_exec = n;
+        capacity = exec_capacity();
+        exec_note[0] = '\0';
+        if (capacity > 0 && (double) n > capacity / 2) {
+                n_exec = (size_t) (capacity / 2) / 100 * 100;
+                if (n_exec < 100)
+                        n_exec = 100;
+                snprintf(exec_note, sizeof(exec_note), "%zu groups: this machine forks+execs %.0f a second",
+                         n_exec, capacity);
+                ex.note = exec_note;
+        }
 
         printf("probe: %zu groups, %d per supervisor; CPU window %ld s; %zu hung children\n", n, PER_SUPERVISOR,
                window_s, stops);
         if (!only || strcmp(only, "none") == 0)
                 run_tree("none", n, window_s, 0, NULL, NULL, &none);
         if (!only || strcmp(only, "exec") == 0)
-                run_tree("exec", n, window_s, 0, NULL, NULL, &ex);
+                run_tree("exec", n_exec, window_s, 0, NULL, NULL, &ex);
+        if (!only || strcmp(only, "watchdog") == 0 || strcmp(only, "floor") == 0)
+                run_floor(n, window_s, &fl);
         if (!only || strcmp(only, "watchdog") == 0)
                 run_tree("watchdog", n, window_s, stops, lat, &n_lat, &wd);
         if (n_lat > 0) {
@@ -309,15 +446,24 @@ int main(int argc, char **argv) {
                 p50 = lat[n_lat / 2];
                 p99 = lat[(size_t) ((double) (n_lat - 1) * 0.99)];
         }
+        if (fl.ran) {
+                static char fl_note[128];
+                snprintf(fl_note, sizeof(fl_note), "reads %.0f of the %zu datagrams a second sent", fl.per_s,
+                         n * 1000 / (INTERVAL_MS / 2));
+                fl.note = fl_note;
+        }
 
         printf("\n%-16s %11s %14s  %s\n", "probes", "airsupd CPU", "airsupd alone", "");
-        for (const run *r = &none; r; r = r == &none ? &ex : r == &ex ? &wd : NULL) {
+        for (const run *r = &none; r; r = r == &none ? &ex : r == &ex ? &wd : r == &wd ? &fl : NULL) {
                 if (r->ran)
                         printf("%-16s %10.1f%% %13.1f%%  %s\n", r->name, r->cpu_pct, r->self_pct,
                                r->note ? r->note : "");
                 else
                         printf("%-16s %11s %14s  %s\n", r->name, "-", "-", r->note ? r->note : "did not run");
         }
+        if (fl.ran)
+                printf("(bare reader: the floor, no airsupd: %zu watchdog children pinging sockets that one process "
+                       "only reads)\n", n);
         printf("\nhung child (SIGSTOP) -> health-failed, watchdog at %d ms, threshold 1: %zu of %zu detected, "
                "p50 %.1f ms, p99 %.1f ms\n", INTERVAL_MS, n_lat, stops, p50, p99);
         printf("systemd's WatchdogSec=%dms: killed within %d ms of the last WATCHDOG=1, i.e. %d..%d ms after a hang "
@@ -327,17 +473,20 @@ int main(int argc, char **argv) {
         snprintf(cmd, sizeof(cmd), "rm -rf %s", bench_tmpdir);
         (void) !system(cmd);
 
-        printf("{\"bench\":\"probe\",\"groups\":%zu", n);
+        printf("{\"bench\":\"probe\",\"groups\":%zu,\"exec_groups\":%zu,\"exec_capacity_per_s\":%.0f", n, n_exec,
+               capacity);
         printf(none.ran ? ",\"none_1000_cpu_pct\":%.2f" : ",\"none_1000_cpu_pct\":null", none.cpu_pct);
         printf(ex.ran ? ",\"exec_1000_cpu_pct\":%.2f" : ",\"exec_1000_cpu_pct\":null", ex.cpu_pct);
         printf(ex.ran ? ",\"exec_1000_airsupd_cpu_pct\":%.2f" : ",\"exec_1000_airsupd_cpu_pct\":null", ex.self_pct);
         printf(wd.ran ? ",\"watchdog_1000_cpu_pct\":%.2f" : ",\"watchdog_1000_cpu_pct\":null", wd.cpu_pct);
+        printf(fl.ran ? ",\"watchdog_floor_cpu_pct\":%.2f,\"watchdog_floor_per_s\":%.0f" :
+                        ",\"watchdog_floor_cpu_pct\":null,\"watchdog_floor_per_s\":null", fl.cpu_pct, fl.per_s);
         if (n_lat > 0)
                 printf(",\"detect_p50_ms\":%.1f,\"detect_p99_ms\":%.1f}\n", p50, p99);
         else
                 printf(",\"detect_p50_ms\":null,\"detect_p99_ms\":null}\n");
         free(lat);
         if (only)
-                return (none.ran || ex.ran || wd.ran) && (strcmp(only, "watchdog") != 0 || n_lat > 0) ? 0 : 1;
+                return (none.ran || ex.ran || wd.ran || fl.ran) && (strcmp(only, "watchdog") != 0 || n_lat > 0) ? 0 : 1;
         return none.ran && ex.ran && wd.ran && n_lat > 0 ? 0 : 1;
 }

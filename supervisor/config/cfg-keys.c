@@ -32,6 +32,19 @@ static void parse_unsigned(loader *l, const cfg_key_row *k, const char *v, unsig
                              NAME(k), k->min, k->max, v);
 }
 
+/* A nice value, -20 (first) to 19 (last), as nice(1) and setpriority(2)
+ * take it. */
+static void parse_nice(loader *l, const cfg_key_row *k, const char *v, unsigned line, void *base) {
+        const char *digits = v[0] == '-' || v[0] == '+' ? v + 1 : v;
+        unsigned mag;
+
+        if (cfg_parse_unsigned(digits, 0, 20, &mag) < 0 || (v[0] != '-' && mag > 19)) {
+                loader_error(l, line, "%s: expected a nice value from -20 to 19, got '%s'", NAME(k), v);
+                return;
+        }
+        *FIELD(base, k, int) = v[0] == '-' ? -(int) mag : (int) mag;
+}
+
 static void parse_duration(loader *l, const cfg_key_row *k, const char *v, unsigned line, void *base) {
         if (cfg_parse_duration(v, FIELD(base, k, uint64_t)) < 0)
                 loader_error(l, line, "%s: invalid duration '%s' (use e.g. 250ms, 5s, 2m, 1h)", NAME(k), v);

@@ -178,6 +178,7 @@ static void keep_daemon_keys(cfg *old, cfg *new) {
         SWAP(control_group);
         SWAP(events);
         SWAP(dead_letters);
+        SWAP(nice);
         SWAP(state_dir);
         SWAP(metrics_listen);
         SWAP(cgroup);

@@ -236,6 +236,8 @@ struct sup_manager {
         char **base_env;                /* airsupd's environment, cleaned for children */
         int null_fd;                    /* /dev/null, every child's stdin */
         struct rlimit nofile_child;     /* RLIMIT_NOFILE children get back; rlim_cur 0: unchanged */
+        int nice_child;                 /* the nice value children get back, */
+        bool nice_reset;                /* ... when airsupd changed its own */
         sup_window shutdown_signals;    /* times of the last shutdown signals */
         /* What procs and supervisors reported upward, handled in order from
          * a defer source (manager_run), never by recursion. */

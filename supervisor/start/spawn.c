@@ -310,6 +310,8 @@ int sup_spawn_plan_for_proc(sup_proc *p, spawn_plan *s, const char **ret_step) {
                 s->chan_fd = p->broker.chan_child;
         }
         s->nofile = m->nofile_child;
+        s->nice = m->nice_child;
+        s->set_nice = m->nice_reset;
         if (!s->envp)
                 return -ENOMEM;
 
@@ -451,6 +453,13 @@ _Noreturn static void spawn_child(const spawn_plan *s, int status_fd, bool move)
          * controlling terminal shared with airsupd. */
         step = "setsid";
         if (setsid() < 0)
+                goto fail;
+
+        /* airsupd (and so the spawner) may run at a nice value of its
+         * own ([airsupd] nice); children get the one it started with.
+         * Raising a nice value needs no privilege. */
+        step = "nice";
+        if (s->set_nice && setpriority(PRIO_PROCESS, 0, s->nice) < 0)
                 goto fail;
 
         step = "stdio";

@@ -41,6 +41,8 @@ typedef struct spawn_plan {
         bool signals_default;           /* the forking process blocks no signal and has every one at
                                          * SIG_DFL (the spawner): the child need not reset them */
         struct rlimit nofile;           /* rlim_cur 0: leave as it is */
+        int nice;                       /* the child's nice value, */
+        bool set_nice;                  /* ... when it is not the forking process's */
         /* What the pointers above point to when the plan made them (a
          * group's values with %i, %n, %g replaced); freed with it. */
         char **owned_argv;

@@ -68,6 +68,7 @@ enum {
         WIRE_CHAN_FD = 1u << 9,
         WIRE_CGROUP_FD = 1u << 10,
         WIRE_WATCHDOG_PID = 1u << 11,
+        WIRE_NICE = 1u << 12,
 };
 
 /* A plan on the wire: this header, n_groups gid_t, then NUL-terminated
@@ -78,7 +79,7 @@ typedef struct spawn_wire {
         uint32_t flags;
         uint32_t uid, gid;
         uint32_t n_groups, n_argv, n_env;
-        uint32_t pad;
+        int32_t nice;                   /* WIRE_NICE */
         uint64_t nofile_cur, nofile_max;
 } spawn_wire;
 
@@ -120,6 +121,7 @@ static bool wire_encode(const spawn_plan *s, char *buf, size_t *ret_len) {
                 .n_env = (uint32_t) strv_len(s->envp),
                 .nofile_cur = s->nofile.rlim_cur,
                 .nofile_max = s->nofile.rlim_max,
+                .nice = s->set_nice ? s->nice : 0,
         };
         size_t len = 0;
         bool ok;
@@ -129,7 +131,8 @@ static bool wire_encode(const spawn_plan *s, char *buf, size_t *ret_len) {
                   (s->out_fd >= 0 ? WIRE_OUT_FD : 0) | (s->err_fd >= 0 ? WIRE_ERR_FD : 0) |
                   (s->workdir ? WIRE_WORKDIR : 0) | (s->out_path ? WIRE_OUT_PATH : 0) |
                   (s->err_path ? WIRE_ERR_PATH : 0) | (s->chan_fd >= 0 ? WIRE_CHAN_FD : 0) |
-                  (s->cgroup_fd >= 0 ? WIRE_CGROUP_FD : 0) | (s->watchdog_pid ? WIRE_WATCHDOG_PID : 0);
+                  (s->cgroup_fd >= 0 ? WIRE_CGROUP_FD : 0) | (s->watchdog_pid ? WIRE_WATCHDOG_PID : 0) |
+                  (s->set_nice ? WIRE_NICE : 0);
         ok = put(buf, &len, &w, sizeof(w)) &&
              put(buf, &len, s->groups, sizeof(gid_t) * w.n_groups) &&
              put_str(buf, &len, s->path) &&
@@ -193,6 +196,8 @@ static int wire_decode(char *buf, size_t len, const int *fds, size_t n_fds, spaw
         s->watchdog_pid = w.flags & WIRE_WATCHDOG_PID;
         s->nofile.rlim_cur = w.nofile_cur;
         s->nofile.rlim_max = w.nofile_max;
+        s->set_nice = w.flags & WIRE_NICE;
+        s->nice = w.nice;
         /* In the order they were sent: status, stdout, stderr, channel,
          * cgroup. */
         {

@@ -27,6 +27,7 @@ static const struct {
         { "control_group", "root" },
         { "events", "10" },
         { "dead_letters", "7" },
+        { "nice", "-3" },
         { "state_dir", "/tmp" },
         { "metrics_listen", "127.0.0.1:9464" },
         { "cgroup", "off" },
