@@ -25,12 +25,16 @@ _Noreturn void bench_die(const char *what);
  * every airsupd and airsupctl the bench starts; exits on failure. */
 void bench_dirs_init(const char *name);
 
-/* Starts ARGV (ENVP, or this program's environment) in a session (and so a
- * process group) of its own, as systemd starts a service and a container
- * runtime its PID 1: stdin /dev/null; stdout appended to OUT_PATH, or /dev/null;
+/* Starts ARGV (ENVP, or this program's environment) in a process group of
+ * its own: stdin /dev/null; stdout appended to OUT_PATH, or /dev/null;
  * stderr to ERR_FD if >= 0, else where stdout goes.  -1 with errno set on
  * failure. */
 pid_t bench_spawn(char *const argv[], char *const envp[], const char *out_path, int err_fd);
+/* The same in a session of its own, as systemd starts a service and a
+ * container runtime its PID 1: an airsupd whose share of the CPU against
+ * its groups is measured (each group a session, an autogroup, of its own;
+ * see [airsupd] nice in airsup.conf(5)). */
+pid_t bench_spawn_session(char *const argv[], char *const envp[], const char *out_path, int err_fd);
 
 /* A process on this machine, as /proc/PID/stat has it. */
 typedef struct bench_proc {

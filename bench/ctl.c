@@ -124,7 +124,7 @@ static void run_airsupd(const char *command, const char *backoff, size_t n, figu
         snprintf(ctl, sizeof(ctl), "%s/airsupctl", bench_builddir);
         char *argv[] = { air, "-c", conf, "--control", sock, "--log=stderr", NULL };
         char *status[] = { ctl, "-s", sock, "status", NULL };
-        pid = bench_spawn(argv, NULL, NULL, -1);
+        pid = bench_spawn_session(argv, NULL, NULL, -1);
         if (pid < 0)
                 bench_die(air);
         if (!wait_ok(status, 60)) {

@@ -137,7 +137,7 @@ static size_t descendants(pid_t pid, pid_t *ret, size_t max) {
         return n;
 }
 
-pid_t bench_spawn(char *const argv[], char *const envp[], const char *out_path, int err_fd) {
+static pid_t spawn(char *const argv[], char *const envp[], const char *out_path, int err_fd, bool session) {
         posix_spawn_file_actions_t fa;
         posix_spawnattr_t at;
         pid_t pid;
@@ -152,7 +152,12 @@ pid_t bench_spawn(char *const argv[], char *const envp[], const char *out_path, 
         else
                 posix_spawn_file_actions_adddup2(&fa, 1, 2);
         posix_spawnattr_init(&at);
-        posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID);
+        if (session)
+                posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID);
+        else {
+                posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);
+                posix_spawnattr_setpgroup(&at, 0);
+        }
         r = posix_spawn(&pid, argv[0], &fa, &at, argv, envp ? envp : environ);
         posix_spawn_file_actions_destroy(&fa);
         posix_spawnattr_destroy(&at);
@@ -161,6 +166,14 @@ pid_t bench_spawn(char *const argv[], char *const envp[], const char *out_path, 
                 return -1;
         }
         return pid;
+}
+
+pid_t bench_spawn(char *const argv[], char *const envp[], const char *out_path, int err_fd) {
+        return spawn(argv, envp, out_path, err_fd, false);
+}
+
+pid_t bench_spawn_session(char *const argv[], char *const envp[], const char *out_path, int err_fd) {
+        return spawn(argv, envp, out_path, err_fd, true);
 }
 
 double bench_stop(pid_t pid, double seconds) {
