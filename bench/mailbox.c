@@ -51,6 +51,8 @@
 #include "bench/bench.h"
 #include "shm/shm.h"
 
+#define GO_END UINT32_MAX             /* paired_throughput(): the parent's "no more chunks" */
+
 #define MSG_MAX 1024
 #define SPIN 2000                       /* pauses a receiver spins before it sleeps */
 /* Pauses between two looks at an empty channel: a receiver that looks
@@ -618,10 +620,13 @@ static void paired_throughput(uint32_t size, unsigned pairs, uint64_t chunk, dou
                         uint32_t g;
                         uint64_t sw;
 
-                        /* Chunk j goes when the parent says j + 1; 0: the end. */
-                        while ((g = atomic_load_explicit(&ctl->go, memory_order_acquire)) != j + 1 && g != 0)
+                        /* Chunk j goes when the parent says j + 1; GO_END: the
+                         * end.  Not 0, which the page holds before the parent
+                         * says anything: a child that ran first took it for
+                         * the end and left the parent waiting for ever. */
+                        while ((g = atomic_load_explicit(&ctl->go, memory_order_acquire)) != j + 1 && g != GO_END)
                                 cpu_relax();
-                        if (g == 0)
+                        if (g == GO_END)
                                 break;
                         sw = switches();
                         for (uint64_t i = 0; i < chunk; i++) {
@@ -669,7 +674,7 @@ static void paired_throughput(uint32_t size, unsigned pairs, uint64_t chunk, dou
                         }
                 }
         }
-        atomic_store_explicit(&ctl->go, 0, memory_order_release);
+        atomic_store_explicit(&ctl->go, GO_END, memory_order_release);
         waitpid(pid, &st, 0);
         if (kept == 0) {
                 *ret_lane = *ret_ring = *ret_ratio = *ret_q1 = *ret_q3 = 0;

@@ -71,8 +71,7 @@ typedef enum cfg_apply {
           .def = 1000, .min = 1, .max = 1000000)                                                                \
         X(DEAD_LETTERS,     "dead_letters",     CFG_IN_AIRSUPD,    AIRSUPD,    parse_unsigned,         TOP(dead_letters), \
           .def = 100, .min = 0, .max = 100000)                                                                  \
-        X(NICE,             "nice",             CFG_IN_AIRSUPD,    AIRSUPD,    parse_nice,             TOP(nice),     \
-          .def = (uint32_t) -15)                                                                                \
+        X(NICE,             "nice",             CFG_IN_AIRSUPD,    AIRSUPD,    parse_nice,             TOP(nice))     \
         X(STATE_DIR,        "state_dir",        CFG_IN_AIRSUPD,    AIRSUPD,    parse_absolute_path,    TOP(state_dir)) \
         X(METRICS_LISTEN,   "metrics_listen",   CFG_IN_AIRSUPD,    AIRSUPD,    parse_listen,           TOP(metrics_listen)) \
         X(CGROUP,           "cgroup",           CFG_IN_AIRSUPD,    AIRSUPD,    parse_cgroup,           TOP(cgroup),   \

@@ -210,7 +210,7 @@ typedef struct cfg {
         char *metrics_listen;           /* HOST:PORT of GET /metrics, NULL: none */
         unsigned events;
         unsigned dead_letters;          /* dead letters kept for airsupctl */
-        int nice;                       /* airsupd's own (and its session's autogroup's) */
+        int nice;                       /* airsupd's own (and its session's autogroup's); 0: as started */
         cfg_cgroup cgroup;
         unsigned cgroup_line;
         cfg_node *nodes;                /* nodes[CFG_ROOT] is the root supervisor */

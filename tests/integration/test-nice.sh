@@ -1,4 +1,5 @@
-# [airsupd] nice: airsupd and its spawner run at that nice value, every
+# [airsupd] nice: by default airsupd stays as started; set, airsupd and its
+# spawner run at that nice value, every
 # group's process and exec: probe at the one airsupd was started with;
 # where airsupd leads its session (a service, a container's PID 1), its
 # session's autogroup takes the value too, and a group's own session
@@ -25,7 +26,16 @@ if [ "$(id -u)" -eq 0 ] || [ "$(ulimit -e)" -ge 27 ] 2>/dev/null; then
         can_lower=1
 fi
 
-# 2. Started by hand (in this shell's session): airsupd at -7, the spawner
+# 2. No key: airsupd as it was started, and not a word about it.
+printf '[group:g]\ncommand = sleep 1000\n' >plain.conf
+start_airsupd plain.conf
+wait_log 'ready g ' 20
+[ "$(nice_of "$AIRSUPD_PID")" -eq "$base" ] || fail "airsupd's nice without the key: $(nice_of "$AIRSUPD_PID")"
+log_has ' nice ' && fail "a nice line without the key: $(grep ' nice ' "$LOG")"
+kill -TERM "$AIRSUPD_PID"
+wait_airsupd_exit 20
+
+# 3. Started by hand (in this shell's session): airsupd at -7, the spawner
 #    too, the group and its probe at ours; our autogroup untouched.
 cat >probe.sh <<EOF
 #!/bin/sh
@@ -54,7 +64,7 @@ kill -TERM "$AIRSUPD_PID"
 wait_airsupd_exit 20
 [ "$AIRSUPD_STATUS" -eq 0 ] || fail "airsupd exited $AIRSUPD_STATUS"
 
-# 3. Leading its own session, as a service does: its autogroup at -7, the
+# 4. Leading its own session, as a service does: its autogroup at -7, the
 #    group's session an autogroup of its own at 0.
 if [ -e /proc/self/autogroup ] && [ $can_lower -eq 1 ]; then
         : >"$LOG"
