@@ -457,10 +457,11 @@ _Noreturn static void spawn_child(const spawn_plan *s, int status_fd, bool move)
 
         /* airsupd (and so the spawner) may run at a nice value of its
          * own ([airsupd] nice); children get the one it started with.
-         * Raising a nice value needs no privilege. */
-        step = "nice";
-        if (s->set_nice && setpriority(PRIO_PROCESS, 0, s->nice) < 0)
-                goto fail;
+         * Best effort: going back below a positive value needs the
+         * privilege an unprivileged airsupd lacks, and a child at
+         * airsupd's value is better than no child. */
+        if (s->set_nice)
+                (void) setpriority(PRIO_PROCESS, 0, s->nice);
 
         step = "stdio";
         if (dup2(s->null_fd, STDIN_FILENO) < 0)
