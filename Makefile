@@ -244,6 +244,8 @@ $(BUILD)/bench/mailbox: $(BUILD)/bench/mailbox.o $(BUILD)/bench/lib.o $(SHM_OBJ)
 
 $(BUILD)/bench/restart $(BUILD)/bench/scale $(BUILD)/bench/ctl $(BUILD)/bench/probe $(BUILD)/bench/reload: $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/bench/lib.o
 	$(CC) $(XLDFLAGS) -o $@ $^
+# bench/ctl runs bench/patterns' replier for airsupctl request.
+$(BUILD)/bench/ctl: | $(BUILD)/bench/patterns
 
 $(BUILD)/bench/%: $(BUILD)/bench/%.o
 	$(CC) $(XLDFLAGS) -o $@ $^

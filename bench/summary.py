@@ -122,6 +122,8 @@ GOALS = (
      key("status_crashloop_p99_ms"), "ms", "<", 100),
     ("ctl", "idle_vs_supervisorctl", "status p50 / supervisorctl status",
      ratio("status_idle_p50_ms", "supervisorctl_p50_ms"), "x", "<", 1),
+    ("ctl", "request_vs_status", "airsupctl request p50 / status p50",
+     ratio("request_idle_p50_ms", "status_idle_p50_ms"), "x", "<=", 1.5),
 
     ("e2e", "vs_lane", "groups under airsupd / bare lane",
      ratio("mps", "lane_mps"), "x", ">=", 0.9),

@@ -602,6 +602,11 @@ EXPORT int airsup_sys_run(airsup_sys *s) {
                  * their nap, rounded up to a millisecond. */
                 if (s->nap_ns != UINT64_MAX)
                         ms = (int) ((s->nap_ns + 999999) / 1000000);
+                /* With lanes, at most 100 ms: a sender that wrote over
+                 * the bell may have wiped another's ring, and the next
+                 * turn looks at every lane (shm_mailbox_sweep()). */
+                if (s->rxbuf && (ms < 0 || ms > 100))
+                        ms = 100;
                 if (poll(&p, 1, ms) < 0 && errno != EINTR)
                         return -errno;
         }

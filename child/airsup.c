@@ -1154,6 +1154,11 @@ int airsup__recv_env(airsup *a, airsup_msg *m, void *buf, size_t size, uint64_t 
                  * lane that came in bursts rings only for a batch, and is
                  * looked at after its nap (shm_mailbox_arm_fd_nap()). */
                 now = shm_now();
+                /* Every lane, whatever the bell says, at most every 50
+                 * ms: a sender that wrote over the bell may have wiped
+                 * another's ring. */
+                if (shm_mailbox_sweep(a->mb, now) > 0)
+                        continue;
                 nap = UINT64_MAX;
                 k = now >= *dl && !a->nap_ok ? shm_mailbox_arm_fd(a->mb) : shm_mailbox_arm_fd_nap(a->mb, &nap);
                 if (k < 0)
@@ -1166,8 +1171,8 @@ int airsup__recv_env(airsup *a, airsup_msg *m, void *buf, size_t size, uint64_t 
                         return -EAGAIN;
                 }
                 /* At most 100 ms at a time: a sender that garbled the bell
-                 * (shared by all senders) may have sent a wake-up astray;
-                 * the lanes are looked at again. */
+                 * (shared by all senders) may have sent a wake-up astray
+                 * or wiped a ring; the lanes are looked at again. */
                 k = ms_until(*dl, now);
                 if (k < 0 || k > 100)
                         k = 100;

@@ -148,7 +148,9 @@ int airsup_commit(airsup *a, const airsup_msg *m);
 
 /* Event loops: poll airsup_fd() for POLLIN, then call airsup_process()
  * and airsup_recv() with a timeout of 0 until it says -EAGAIN (which
- * also arms the fd for the next message). */
+ * also arms the fd for the next message); and airsup_recv() after 100 ms
+ * without news too: a hostile sender may have wiped another's ring off
+ * the bell they share, and it then looks at every lane itself. */
 int airsup_fd(const airsup *a);
 int airsup_process(airsup *a);
 
@@ -370,8 +372,10 @@ int airsup_actor_info_get(airsup_sys *s, airsup_ref r, airsup_actor_info *ret);
 
 /* The loop.  airsup_sys_fd() is readable when there is work; then call
  * airsup_sys_process(): > 0 more work is ready (call it again), 0 idle
- * (poll the fd), -ECANCELED the root gave up (no_exit) or
- * airsup_sys_quit() was called, other negative errno: error. */
+ * (poll the fd, for at most 100 ms: a hostile sender may have wiped
+ * another's ring, and an idle turn looks at every lane), -ECANCELED the
+ * root gave up (no_exit) or airsup_sys_quit() was called, other negative
+ * errno: error. */
 int airsup_sys_fd(const airsup_sys *s);
 int airsup_sys_process(airsup_sys *s);
 /* Runs until the root gives up (exits AIRSUP_EXIT_GAVE_UP, or returns

@@ -79,6 +79,8 @@ typedef struct fifo {
 #define TAKE_BUDGET 1024
 /* The longest a receiver sleeps before it looks at its lanes again. */
 #define WAIT_SLICE_NS (UINT64_C(100) * 1000000)
+/* The least time between two looks at every lane without a ring. */
+#define SWEEP_NS (UINT64_C(50) * 1000000)
 
 struct shm_mailbox {
         shm__map bell;
@@ -98,6 +100,7 @@ struct shm_mailbox {
                                          * LANE_NAPPING are stale, dropped when met */
         uint32_t n_nap;
         uint32_t armed;                 /* the fd sleep registration */
+        uint64_t swept_at;              /* sweep(): when it last looked at every lane */
         uint64_t syscalls;
 };
 
@@ -253,6 +256,22 @@ static void lane_garbled(shm_mailbox *m, rx_lane *l) {
         m->garbled++;
 }
 
+/* Lane I, given up: queued if a message is there after all (its sender
+ * need not ring: idle back to 0), closed if garbled.  Whether queued. */
+static bool lane_catch(shm_mailbox *m, uint32_t i) {
+        rx_lane *l = &m->lanes[i];
+        uint32_t level;
+        int r = lane_peek(l, &level);
+
+        if (r < 0)
+                lane_garbled(m, l);
+        if (r <= 0)
+                return false;
+        atomic_store_explicit(&shm__lane(&l->map)->rare.idle, 0, memory_order_relaxed);
+        fifo_push(m, level, i);
+        return true;
+}
+
 /* Stops watching the lanes in the watch list: idle = RING on each (BATCH
  * for a bursty one, if BATCH is allowed: the receiver goes to sleep for
  * at most their nap), one heavy fence, then one more look at each, so
@@ -316,23 +335,11 @@ static __attribute__((noinline)) void watch_release(shm_mailbox *m, bool batch, 
                 m->syscalls += (uint64_t) shm__heavy_fence();
         else
                 shm__fence();
-        for (uint32_t k = 0; k < n; k++) {
-                uint32_t i = look[k], level;
-                rx_lane *l = &m->lanes[i];
-                int r;
-
-                if (l->st == LANE_CLOSED)
-                        continue;
-                r = lane_peek(l, &level);
-                if (r < 0)
-                        lane_garbled(m, l);
-                else if (r > 0) {
-                        /* Here already: taken now, not napped on (a stale
-                         * nap entry is dropped when met). */
-                        atomic_store_explicit(&shm__lane(&l->map)->rare.idle, 0, memory_order_relaxed);
-                        fifo_push(m, level, i);
-                }
-        }
+        /* Here already: taken now, not napped on (a stale nap entry is
+         * dropped when met). */
+        for (uint32_t k = 0; k < n; k++)
+                if (m->lanes[look[k]].st != LANE_CLOSED)
+                        (void) lane_catch(m, look[k]);
 }
 
 /* Queues the napping lanes that have a message now.  One whose sender
@@ -441,6 +448,30 @@ static void watch_poll(shm_mailbox *m) {
                 else if (r == -EBADMSG)
                         lane_garbled(m, l);
         }
+}
+
+/* Queues every lane given up (waiting for its sender to ring) that has a
+ * message, whatever the bell says: the bell is shared by every sender,
+ * and one that wrote over it may have wiped another's ring, which its
+ * sender then never repeats (it took idle back to 0 when it rang).  Costs
+ * a look at each lane's tail, so it is done at most every SWEEP_NS (NOW),
+ * by a receiver that found nothing for a while, never per take. */
+static unsigned sweep(shm_mailbox *m, uint64_t now) {
+        unsigned n = 0;
+
+        if (now - m->swept_at < SWEEP_NS)
+                return 0;
+        m->swept_at = now;
+        for (uint32_t i = 0; i < m->n_lanes; i++)
+                if (m->lanes[i].st == LANE_OPEN)
+                        n += lane_catch(m, i);
+        return n;
+}
+
+int shm_mailbox_sweep(shm_mailbox *m, uint64_t now_ns) {
+        if (!m)
+                return -EINVAL;
+        return (int) sweep(m, now_ns == SHM_NOW_AUTO ? shm_now() : now_ns) + (m->garbled > 0);
 }
 
 /* Wakes the sender of L, which waits for space (through its fd if it said
@@ -1060,6 +1091,9 @@ int shm_mailbox_wait(shm_mailbox *m, uint64_t timeout_ns, unsigned spin) {
                 (void) shm__futex_wait(&b->sleeping, reg, slice);
                 (void) shm__sleep_end(&b->sleeping, reg);
                 if (pending(m))
+                        return 0;
+                /* Unrung for a while: a ring may have been wiped. */
+                if (sweep(m, shm_now()) > 0 || m->garbled > 0)
                         return 0;
                 /* Naps that are over: their lanes are rung for again. */
                 now = shm_now();

@@ -225,5 +225,13 @@ int shm_mailbox_arm_fd(shm_mailbox *m);
  * SHM_NAP_NS), UINT64_MAX if none naps. */
 int shm_mailbox_arm_fd_nap(shm_mailbox *m, uint64_t *ret_max_ns);
 void shm_mailbox_disarm_fd(shm_mailbox *m);
+/* Looks at every lane waiting for its sender's ring, whatever the bell
+ * says, and queues those that have messages: the bell is shared by every
+ * sender, and one that writes over it can wipe another's ring.  For a
+ * receiver sleeping through the eventfd, each time it found nothing: it
+ * looks at most every 50 ms by NOW_NS (CLOCK_MONOTONIC, or SHM_NOW_AUTO;
+ * sooner, it returns 0 at once); shm_mailbox_wait() does it itself.
+ * > 0: take again; 0: nothing (or looked too recently). */
+int shm_mailbox_sweep(shm_mailbox *m, uint64_t now_ns);
 int shm_mailbox_lane_stats(shm_mailbox *m, uint32_t lane, shm_lane_stats *ret);
 uint64_t shm_mailbox_syscalls(const shm_mailbox *m);

@@ -31,10 +31,11 @@
 #include "supervisor/start/fdlimit.h"
 
 #define INBOX_BATCH 64
-/* While someone waits for what comes here, the mailbox is looked at this
- * often even without a wake-up: the bell (the word senders ring, and the
+/* While someone waits for what comes here, every lane is looked at this
+ * often even without a wake-up: the bell (the words senders ring, and the
  * one that says airsupd sleeps) is shared by every sender, and one that
- * garbled it may have sent the others' wake-ups astray. */
+ * garbled it may have wiped the others' rings or sent their wake-ups
+ * astray. */
 #define INBOX_RECHECK_USEC (100 * 1000)
 
 typedef struct inbox_slot {
@@ -76,9 +77,17 @@ struct broker_inbox {
         uint8_t buf[INBOX_LANE_BYTES];
 };
 
-/* The recheck runs while anyone waits. */
-static void recheck_update(struct broker_inbox *in) {
-        (void) sd_event_source_set_enabled(in->recheck, in->n_reqs > 0 || in->n_subs > 0 ? SD_EVENT_ON : SD_EVENT_OFF);
+static int inbox_arm(struct broker_inbox *in);
+
+/* The recheck runs while anyone waits.  WAS_IDLE: nobody did before this
+ * change; the mailbox was left unarmed then, its lanes watched (their
+ * senders ring for nothing): armed now, so that what comes rings. */
+static void recheck_update(struct broker_inbox *in, bool was_idle) {
+        bool busy = in->n_reqs > 0 || in->n_subs > 0;
+
+        (void) sd_event_source_set_enabled(in->recheck, busy ? SD_EVENT_ON : SD_EVENT_OFF);
+        if (busy && was_idle)
+                (void) inbox_arm(in);
 }
 
 /* SUBJECT's message to each subscription it matches: how many (one more
@@ -116,7 +125,7 @@ static void dispatch(struct broker_inbox *in, const shm_envelope *e, uint32_t la
                         if (r.id != e->correlation || strcmp(r.dest, from) != 0)
                                 continue;
                         in->reqs[i] = in->reqs[--in->n_reqs];
-                        recheck_update(in);
+                        recheck_update(in, false);
                         in->stats.replies++;
                         r.fn(0, from, e->type, data, len, r.userdata);
                         return;
@@ -201,6 +210,9 @@ static int on_recheck(sd_event_source *s, uint64_t usec, void *userdata) {
         struct broker_inbox *in = userdata;
 
         (void) usec;
+        /* Every lane, whatever the bell says: a sender that wrote over it
+         * may have wiped another's ring. */
+        (void) shm_mailbox_sweep(in->mb, SHM_NOW_AUTO);
         (void) on_inbox(NULL, in->event_fd, EPOLLIN, in);
         return sd_event_source_set_time_relative(s, INBOX_RECHECK_USEC);
 }
@@ -323,6 +335,7 @@ static int grow(void **p, size_t *cap, size_t n, size_t size) {
 
 int inbox_expect(sup_manager *m, const char *dest, inbox_reply_fn fn, void *userdata, uint64_t *ret_id) {
         struct broker_inbox *in;
+        bool was_idle;
         int r = 0;
 
         in = inbox_get(m, &r);
@@ -333,10 +346,11 @@ int inbox_expect(sup_manager *m, const char *dest, inbox_reply_fn fn, void *user
         r = grow((void **) &in->reqs, &in->cap_reqs, in->n_reqs, sizeof(*in->reqs));
         if (r < 0)
                 return r;
+        was_idle = idle(in);
         in->reqs[in->n_reqs] = (inbox_request) { .id = in->next_id++, .fn = fn, .userdata = userdata };
         snprintf(in->reqs[in->n_reqs].dest, sizeof(in->reqs[0].dest), "%s", dest);
         *ret_id = in->reqs[in->n_reqs++].id;
-        recheck_update(in);
+        recheck_update(in, was_idle);
         return 0;
 }
 
@@ -346,13 +360,14 @@ void inbox_forget(sup_manager *m, uint64_t id) {
         for (size_t i = 0; in && i < in->n_reqs; i++)
                 if (in->reqs[i].id == id) {
                         in->reqs[i] = in->reqs[--in->n_reqs];
-                        recheck_update(in);
+                        recheck_update(in, false);
                         return;
                 }
 }
 
 int inbox_subscribe(sup_manager *m, const char *pattern, inbox_published_fn fn, void *userdata, uint64_t *ret_id) {
         struct broker_inbox *in;
+        bool was_idle;
         int r = 0;
 
         if (!subject_valid(pattern, true))
@@ -367,10 +382,11 @@ int inbox_subscribe(sup_manager *m, const char *pattern, inbox_published_fn fn, 
         r = interest_subscribe(m, &in->self, pattern, false);
         if (r < 0)
                 return r;
+        was_idle = idle(in);
         in->subs[in->n_subs] = (inbox_sub) { .id = in->next_id++, .fn = fn, .userdata = userdata };
         snprintf(in->subs[in->n_subs].pattern, sizeof(in->subs[0].pattern), "%s", pattern);
         *ret_id = in->subs[in->n_subs++].id;
-        recheck_update(in);
+        recheck_update(in, was_idle);
         return 0;
 }
 
@@ -384,7 +400,7 @@ void inbox_unsubscribe(sup_manager *m, uint64_t id) {
                          * in the order they came. */
                         memmove(&in->subs[i], &in->subs[i + 1], (in->n_subs - i - 1) * sizeof(*in->subs));
                         in->n_subs--;
-                        recheck_update(in);
+                        recheck_update(in, false);
                         return;
                 }
 }

@@ -1,6 +1,7 @@
 /* fuzz-lane - a receiver over lane and bell segments that a hostile peer
  * filled with the input's bytes: mapping either refuses the segment or
- * every receive returns (bounded work), never faulting or looping. */
+ * every receive and sweep returns (bounded work), never faulting or
+ * looping. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdint.h>
@@ -75,6 +76,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         (void) shm_mailbox_commit(m, l);
                 else if (r == -EBADMSG)
                         (void) shm_mailbox_add_lane(m, 0, lane, -1);
+                else if (r == -EAGAIN) {
+                        /* Given up (armed and woken), then looked at
+                         * whatever the bell says: the sweep, 100 ms on
+                         * each time so that it looks. */
+                        if (shm_mailbox_arm_fd(m) == 0)
+                                shm_mailbox_disarm_fd(m);
+                        if (shm_mailbox_sweep(m, (uint64_t) (i + 1) * 100000000u) < 0)
+                                __builtin_trap();
+                }
         }
         /* What airsupd does with a lane whose receiver is down. */
         {

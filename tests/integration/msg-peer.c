@@ -25,6 +25,11 @@
  *       writes random bytes all over them for SECONDS, the whole first
  *       192 bytes of each (the headers) among them; prints "done N" (N
  *       segments scribbled on), says it is ready and waits
+ *   msg-peer wipe DEST SECONDS
+ *       another attacker: looks up DEST, finds the bell airsupd gave it
+ *       (memfd:airsup-bell), prints "wiping" and writes zeros over every
+ *       ring on it, again and again, for SECONDS; prints "done N" (N
+ *       wipes), says it is ready and waits
  *   msg-peer heartbeat FILE
  *       ready, then airsup_heartbeat() every 50 ms, counting them into
  *       FILE, until SIGUSR1: then alive and silent, a stuck loop
@@ -225,13 +230,84 @@ static int consume(const char *out, const consume_opts *o) {
         }
 }
 
+/* The writable mappings whose name has NAME, up to MAX: libairsup closed
+ * the fds once it mapped them, but the mappings are in /proc/self/maps,
+ * and writable, as they must be to send. */
+static size_t segments(const char *name, uint8_t **seg, size_t *size, size_t max) {
+        FILE *maps = fopen("/proc/self/maps", "re");
+        char line[512];
+        size_t n = 0;
+
+        while (maps && fgets(line, sizeof(line), maps) && n < max) {
+                unsigned long lo, hi;
+                char perms[8];
+
+                if (!strstr(line, name) || sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) != 3 || perms[1] != 'w')
+                        continue;
+                seg[n] = (uint8_t *) lo;
+                size[n++] = hi - lo;
+        }
+        if (maps)
+                fclose(maps);
+        return n;
+}
+
+static uint64_t now_ns(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+}
+
+/* Zeros over DEST's bell, past its sleeping word (at 64), for SECONDS:
+ * every ring another sender leaves there is wiped, over and over. */
+static int wipe(const char *dest, double seconds) {
+        airsup *a;
+        airsup_dest *d;
+        uint8_t *own[8], *seg[8], *bell = NULL;
+        size_t size[8], n_own, n;
+        uint64_t end, k = 0;
+
+        attach(&a);
+        /* Its own mailbox's bell is mapped already: DEST's is the new one. */
+        n_own = segments("memfd:airsup-bell", own, size, 8);
+        if (airsup_lookup(a, dest, 5000000000ull, &d) < 0)
+                return 2;
+        n = segments("memfd:airsup-bell", seg, size, 8);
+        for (size_t i = 0; i < n && !bell; i++) {
+                bell = seg[i];
+                for (size_t j = 0; j < n_own; j++)
+                        if (own[j] == seg[i])
+                                bell = NULL;
+                if (bell && size[i] <= 128)
+                        return 3;
+                if (bell)
+                        size[0] = size[i];
+        }
+        if (!bell)
+                return 3;
+        printf("wiping\n");
+        fflush(stdout);
+        end = now_ns() + (uint64_t) (seconds * 1e9);
+        do {
+                for (unsigned i = 0; i < 1024; i++, k++)
+                        memset(bell + 128, 0, size[0] - 128);
+        } while (now_ns() < end);
+        printf("done %llu\n", (unsigned long long) k);
+        fflush(stdout);
+        (void) airsup_ready(a);
+        for (;;)
+                pause();
+        return 0;
+}
+
 static int scribble(const char *dest, double seconds) {
         airsup *a;
         airsup_dest *d;
         uint8_t *seg[8];
         size_t size[8], n = 0;
         uint64_t x = 88172645463325252ull, end;
-        struct timespec ts;
+
         attach(&a);
         if (airsup_lookup(a, dest, 5000000000ull, &d) < 0)
                 return 2;
@@ -240,38 +316,16 @@ static int scribble(const char *dest, double seconds) {
                 payload_fill(i, buf);
                 (void) airsup_send(d, 7, buf, payload_len(i), NULL);
         }
-        /* libairsup closed the fds once it mapped them: the mappings are
-         * in /proc/self/maps, and writable, as they must be to send. */
-        {
-                FILE *maps = fopen("/proc/self/maps", "re");
-                char line[512];
-
-                while (maps && fgets(line, sizeof(line), maps) && n < 8) {
-                        unsigned long lo, hi;
-                        char perms[8];
-
-                        if (!strstr(line, "memfd:airsup-") ||
-                            sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) != 3 || perms[1] != 'w')
-                                continue;
-                        seg[n] = (uint8_t *) lo;
-                        size[n++] = hi - lo;
-                }
-                if (maps)
-                        fclose(maps);
-        }
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        end = (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec + (uint64_t) (seconds * 1e9);
+        n = segments("memfd:airsup-", seg, size, 8);
+        end = now_ns() + (uint64_t) (seconds * 1e9);
         for (uint64_t k = 0; n > 0; k++) {
                 x ^= x << 13;
                 x ^= x >> 7;
                 x ^= x << 17;
                 size_t i = x % n;
                 memcpy(seg[i] + (x >> 8) % (size[i] / 8) * 8, &x, 8);
-                if (k % 4096 == 0) {
-                        clock_gettime(CLOCK_MONOTONIC, &ts);
-                        if ((uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec >= end)
-                                break;
-                }
+                if (k % 4096 == 0 && now_ns() >= end)
+                        break;
         }
         /* Every header byte, so that what opens them next sees garbage
          * there whatever the random walk missed. */
@@ -403,6 +457,8 @@ int main(int argc, char **argv) {
                 return heartbeat(argv[2]);
         if (argc == 4 && strcmp(argv[1], "scribble") == 0)
                 return scribble(argv[2], atof(argv[3]));
+        if (argc == 4 && strcmp(argv[1], "wipe") == 0)
+                return wipe(argv[2], atof(argv[3]));
         if (argc == 2 && strcmp(argv[1], "bad-args") == 0)
                 return bad_args();
         if (argc == 2 && strcmp(argv[1], "attach") == 0) {

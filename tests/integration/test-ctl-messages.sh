@@ -8,8 +8,9 @@
 # what airsupctl publish sends, with the sender, in order; --json gives
 # one document a message; the subscription ends with its airsupctl.  A
 # group that looked up "airsupctl" and scribbles over the lane and the
-# bell airsupd gave it (the bell all of airsupd's senders ring) cannot
-# crash airsupd nor stop the others' replies from coming.
+# bell airsupd gave it (the bell all of airsupd's senders ring), or wipes
+# every ring off that bell, cannot crash airsupd nor stop the others'
+# replies from coming.
 . "$(dirname "$0")/lib.sh"
 
 PEER=$(dirname "$AIRSUPD")/tests/req-peer
@@ -31,14 +32,23 @@ restart = temporary
 command = $MSGPEER scribble airsupctl 2
 ready = notify
 stdout = file:$T/evil.txt
+[group:muter]
+command = $MSGPEER wipe airsupctl 2
+stdout = file:$T/muter.txt
+[group:amuter]
+command = $MSGPEER wipe aserver 5
+ready = notify
+stdout = file:$T/amuter.txt
 CONF
 start_airsupd m.conf
 wait_log 'ready aserver' 30
 
-# While the scribbler writes over the inbox's bell, requests keep being
-# answered (airsupd looks at its mailbox every 100 ms while one waits).
-n=0
-until grep -q '^done' evil.txt 2>/dev/null; do
+# While the scribbler writes over the inbox's bell and the muter wipes
+# every ring off it, requests keep being answered: airsupd looks at each
+# lane of its mailbox every 100 ms while one waits, rung or not.
+n=0 wiped=0
+until grep -q '^done' evil.txt 2>/dev/null && grep -q '^done' muter.txt 2>/dev/null; do
+        grep -q '^wiping' muter.txt 2>/dev/null && wiped=$((wiped + 1))
         out=$(ctl request server "x$n" --type 1 --timeout 5) || fail "request $n during the scribbling failed"
         [ "$out" = "X$n" ] || fail "request $n: got '$out'"
         n=$((n + 1))
@@ -46,7 +56,21 @@ until grep -q '^done' evil.txt 2>/dev/null; do
 done
 alive "$AIRSUPD_PID" || fail "airsupd died"
 [ $n -gt 0 ] || fail "no request was made while the scribbler wrote"
-echo "requests answered while the bell was scribbled on: $n"
+[ $wiped -gt 0 ] || fail "no request was made while the muter wiped"
+echo "requests answered while the bell was scribbled on: $n, wiped: $wiped"
+# The same for an actor system's group, whose idle loop looks at its
+# lanes every 100 ms whatever its bell says.
+wait_until 30 grep -q '^wiping' amuter.txt || fail "the muter of aserver did not start"
+n=0
+until grep -q '^done' amuter.txt 2>/dev/null; do
+        out=$(ctl request aserver/echo "y$n" --type 1 --timeout 5) ||
+                fail "request $n to aserver/echo while its bell was wiped failed"
+        [ "$out" = "Y$n" ] || fail "request $n to aserver/echo: got '$out'"
+        n=$((n + 1))
+        [ $n -lt 2000 ] || fail "the muter of aserver never finished"
+done
+[ $n -gt 0 ] || fail "no request was made to aserver while its bell was wiped"
+echo "requests answered by an actor while its bell was wiped: $n"
 
 out=$(ctl request server hello --type 1) || fail "request to server failed"
 [ "$out" = HELLO ] || fail "request to server: '$out'"

@@ -5,7 +5,9 @@
 # on (a garbled lane is one -EBADMSG, then closed), and airsupd keeps
 # serving.  The honest producer starts only once the bell's header is
 # garbage (the scribbler is ready then), and the receiver is restarted on
-# that bell: neither may trust what a sender can write.
+# that bell: neither may trust what a sender can write.  Meanwhile another
+# group wipes every ring off the receiver's bell, over and over: the
+# receiver looks at its lanes itself when nothing rang for a while.
 . "$(dirname "$0")/lib.sh"
 
 ctl() { "$AIRSUPCTL" -s "$T/control" "$@"; }
@@ -19,6 +21,9 @@ ready = notify
 command = $MSGPEER scribble sink 3
 ready = notify
 stdout = file:$T/evil.txt
+[group:muter]
+command = $MSGPEER wipe sink 4
+stdout = file:$T/muter.txt
 [group:good]
 command = $MSGPEER produce sink 20000
 CONF
@@ -26,6 +31,7 @@ start_airsupd h.conf
 wait_log 'ready root' 60
 sink=$(group_pid sink)
 grep -Eq '^done [2-8]$' evil.txt || fail "the scribbler found no segments: $(cat evil.txt)"
+wait_until 30 eval 'grep -Eq "^done [1-9]" muter.txt' || fail "the muter did not wipe: $(cat muter.txt)"
 wait_until 60 eval 'grep -q "^19999 0 good$" out.txt' || fail "the honest producer's last message never arrived"
 [ "$(group_pid sink)" = "$sink" ] || fail "the receiver was restarted (crashed?)"
 kill -0 "$AIRSUPD_PID" || fail "airsupd died"

@@ -1,9 +1,11 @@
 /* test-shm-crash.c - real processes, real SIGKILL: producers killed at
  * random points thousands of times, a consumer killed while it holds a
- * message, and a peer that scribbles random bytes over a lane and the bell
- * while the reader runs. */
+ * message, a peer that scribbles random bytes over a lane and the bell
+ * while the reader runs, and one that wipes the rings of another sender
+ * off the bell. */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -356,12 +358,123 @@ static void test_shm_tail_pusher_cannot_keep_recv_busy(void **state) {
         fixture_close(&f);
 }
 
+/* The attacker shares the bell with the honest sender of lane 0 and, in
+ * a process of its own, writes zeros over every word of it past the
+ * sleeping word: whatever ring was there is gone. */
+static void bell_wipe(int bell_fd) {
+        pid_t pid = fork();
+        int ws;
+
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                struct stat st;
+                uint8_t *bell;
+
+                if (fstat(bell_fd, &st) < 0)
+                        _exit(2);
+                bell = mmap(NULL, (size_t) st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, bell_fd, 0);
+                if (bell == MAP_FAILED)
+                        _exit(2);
+                memset(bell + offsetof(shm__bell_hdr, summary), 0,
+                       (size_t) st.st_size - offsetof(shm__bell_hdr, summary));
+                _exit(0);
+        }
+        assert_int_equal(waitpid(pid, &ws, 0), pid);
+        assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+}
+
+/* Lane 0's receiver has given it up (idle: its sender rings), the sender
+ * rings for a message, and the attacker wipes the ring: the sender never
+ * rings again for that lane (it took idle back to 0), so before the sweep
+ * the receiver slept through this message and every later one. */
+static void give_up_and_wipe(fixture *f, uint64_t v) {
+        uint64_t got;
+        shm_envelope e;
+
+        assert_int_equal(send_u64(f->tx[0], 100, 0, SHM_FULL_FAIL, 0), 0);
+        assert_int_equal(shm_mailbox_recv(f->mb, SHM_NOW_AUTO, &e, &got, sizeof(got), NULL), 8);
+        assert_int_equal(got, 100);
+        /* Nothing more: it sleeps 1 ms, giving the lane up first. */
+        assert_int_equal(shm_mailbox_wait(f->mb, 1000000, 0), -ETIMEDOUT);
+        assert_int_equal(send_u64(f->tx[0], v, 0, SHM_FULL_FAIL, 0), 0);
+        bell_wipe(f->bell_fd);
+        /* And one more, which does not ring: idle is 0 since the ring. */
+        assert_int_equal(send_u64(f->tx[0], v + 1, 0, SHM_FULL_FAIL, 0), 0);
+}
+
+static void expect_both(fixture *f, uint64_t v) {
+        for (uint64_t want = v; want < v + 2; want++) {
+                uint64_t got = 0;
+                shm_envelope e;
+                assert_int_equal(shm_mailbox_recv(f->mb, SHM_NOW_AUTO, &e, &got, sizeof(got), NULL), 8);
+                assert_int_equal(got, want);
+        }
+}
+
+static void test_shm_wiped_ring_is_found_by_the_sleeper(void **state) {
+        fixture f;
+        uint64_t t0, waited;
+
+        (void) state;
+        assert_int_equal(fixture_open(&f, 2, 1024, 64), 0);
+        give_up_and_wipe(&f, 7);
+        /* The sleeper looks at its lanes itself after a slice unrung (the
+         * wait would time out after 10 s without it). */
+        t0 = shm_now();
+        assert_int_equal(shm_mailbox_wait(f.mb, 10000000000ull, 0), 0);
+        waited = shm_now() - t0;
+        assert_true(waited < 5000000000ull);
+        expect_both(&f, 7);
+        /* Given up again, the lane rings as before. */
+        assert_int_equal(shm_mailbox_wait(f.mb, 1000000, 0), -ETIMEDOUT);
+        assert_int_equal(send_u64(f.tx[0], 9, 0, SHM_FULL_FAIL, 0), 0);
+        assert_int_equal(shm_mailbox_wait(f.mb, 10000000000ull, 0), 0);
+        {
+                uint64_t got = 0;
+                shm_envelope e;
+                assert_int_equal(shm_mailbox_recv(f.mb, SHM_NOW_AUTO, &e, &got, sizeof(got), NULL), 8);
+                assert_int_equal(got, 9);
+        }
+        fixture_close(&f);
+}
+
+static void test_shm_wiped_ring_is_found_by_a_sweep(void **state) {
+        fixture f;
+        uint64_t got, now;
+        shm_envelope e;
+        struct pollfd p;
+
+        (void) state;
+        assert_int_equal(fixture_open(&f, 2, 1024, 64), 0);
+        give_up_and_wipe(&f, 7);
+        /* An event loop: armed, nothing rang, the eventfd stays quiet. */
+        assert_int_equal(shm_mailbox_arm_fd(f.mb), 0);
+        p = (struct pollfd) { .fd = f.event_fd, .events = POLLIN };
+        assert_int_equal(poll(&p, 1, 200), 0);
+        shm_mailbox_disarm_fd(f.mb);
+        assert_int_equal(shm_mailbox_recv(f.mb, SHM_NOW_AUTO, &e, &got, sizeof(got), NULL), -EAGAIN);
+        /* The sweep finds the lane; a second one within 50 ms does not
+         * look at all. */
+        now = shm_now();
+        assert_int_equal(shm_mailbox_sweep(f.mb, now), 1);
+        expect_both(&f, 7);
+        assert_int_equal(send_u64(f.tx[0], 11, 0, SHM_FULL_FAIL, 0), 0);
+        assert_int_equal(shm_mailbox_sweep(f.mb, now + 1000000), 0);
+        assert_int_equal(shm_mailbox_sweep(f.mb, now + 60000000), 0);  /* watched since the take: not given up */
+        assert_int_equal(shm_mailbox_recv(f.mb, SHM_NOW_AUTO, &e, &got, sizeof(got), NULL), 8);
+        assert_int_equal(got, 11);
+        assert_int_equal(shm_mailbox_sweep(NULL, 0), -EINVAL);
+        fixture_close(&f);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_shm_producer_killed_at_random_points),
                 cmocka_unit_test(test_shm_consumer_killed_holding_a_message),
                 cmocka_unit_test(test_shm_scribbler_cannot_crash_the_reader),
                 cmocka_unit_test(test_shm_tail_pusher_cannot_keep_recv_busy),
+                cmocka_unit_test(test_shm_wiped_ring_is_found_by_the_sleeper),
+                cmocka_unit_test(test_shm_wiped_ring_is_found_by_a_sweep),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
