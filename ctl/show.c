@@ -361,19 +361,33 @@ typedef struct figure_row {
         bool seen[FIGURES_MAX];
 } figure_row;
 
-static int collect_figures(sd_bus *bus, const char *name, const char *prefix, const char *const *fields,
-                           size_t n_fields, figure_row *rows, size_t max_rows, size_t *ret_n) {
+/* The samples of NAME (NodeMetrics), or NULL after saying why. */
+static sd_bus_message *node_metrics(sd_bus *bus, const char *name) {
+        sd_bus_error e = SD_BUS_ERROR_NULL;
         sd_bus_message *reply = NULL;
+        int r = sd_bus_call_method(bus, NULL, CONTROL_PATH, CONTROL_IFACE, "NodeMetrics", &e, &reply, "s", name);
+
+        if (r < 0) {
+                (void) call_error(&e, r);
+                sd_bus_error_free(&e);
+                return NULL;
+        }
+        return reply;
+}
+
+/* From REPLY (node_metrics() of NAME, read from its start), the figures
+ * FIELDS of the metrics PREFIX..., a row per process. */
+static int collect_figures(sd_bus_message *reply, const char *name, const char *prefix, const char *const *fields,
+                           size_t n_fields, figure_row *rows, size_t max_rows, size_t *ret_n) {
         char want_p[128], want_g[128];
         size_t n = 0, pl = strlen(prefix);
         int r;
 
         snprintf(want_p, sizeof(want_p), "process=\"%s\"", name);
         snprintf(want_g, sizeof(want_g), "group=\"%s\"", name);
-        r = call_plain(bus, "Metrics", &reply);
-        if (r > 0)
-                return r;
-        r = sd_bus_message_enter_container(reply, 'a', CONTROL_METRIC_ROW);
+        r = sd_bus_message_rewind(reply, true);
+        if (r >= 0)
+                r = sd_bus_message_enter_container(reply, 'a', CONTROL_METRIC_ROW);
         while (r >= 0) {
                 const char *metric, *type, *help, *labels, *q, *e;
                 double v;
@@ -403,21 +417,20 @@ static int collect_figures(sd_bus *bus, const char *name, const char *prefix, co
                 if ((q = strstr(labels, "cgroup=\"")) && (e = strchr(q + 8, '"')))
                         snprintf(rows[k].cgroup, sizeof(rows[k].cgroup), "%.*s", (int) (e - q - 8), q + 8);
         }
-        sd_bus_message_unref(reply);
         *ret_n = n;
         return 0;
 }
 
 /* Under the status of one node: the mailbox figures of each of its
  * processes that has lanes (the airsup_mailbox_* metrics). */
-static int verb_mailbox(sd_bus *bus, const char *name) {
+static int verb_mailbox(sd_bus_message *reply, const char *name) {
         static const char *const fields[] = { "lanes", "depth", "hwm_bytes", "sent_total", "received_total",
                                               "dropped_total", "expired_total", "errors_total", "dead_letters_total" };
         figure_row rows[64];
         size_t n = 0;
         int r;
 
-        r = collect_figures(bus, name, "airsup_mailbox_", fields, ELEMENTSOF(fields), rows, ELEMENTSOF(rows), &n);
+        r = collect_figures(reply, name, "airsup_mailbox_", fields, ELEMENTSOF(fields), rows, ELEMENTSOF(rows), &n);
         if (r != 0)
                 return r;
         for (size_t k = 0; k < n; k++) {
@@ -433,14 +446,14 @@ static int verb_mailbox(sd_bus *bus, const char *name) {
 
 /* Under the status of one node: each of its processes' cgroup, with the
  * figures its controllers give (the airsup_process_* cgroup metrics). */
-static int verb_cgroup(sd_bus *bus, const char *name) {
+static int verb_cgroup(sd_bus_message *reply, const char *name) {
         static const char *const fields[] = { "cgroup_info", "cpu_seconds_total", "memory_bytes", "tasks",
                                               "oom_kills_total" };
         figure_row rows[64];
         size_t n = 0;
         int r;
 
-        r = collect_figures(bus, name, "airsup_process_", fields, ELEMENTSOF(fields), rows, ELEMENTSOF(rows), &n);
+        r = collect_figures(reply, name, "airsup_process_", fields, ELEMENTSOF(fields), rows, ELEMENTSOF(rows), &n);
         if (r != 0)
                 return r;
         for (size_t k = 0; k < n; k++) {
@@ -471,8 +484,15 @@ int verb_status(sd_bus *bus, const verb_call *v) {
         /* One node, as a person reads it: its last events below, as
          * systemctl status shows a unit's journal. */
         if (r == 0 && v->n_args == 1 && !arg_json) {
-                (void) verb_mailbox(bus, v->args[0]);
-                (void) verb_cgroup(bus, v->args[0]);
+                /* Its samples alone: the whole tree's would be read,
+                 * sent and parsed for a few lines. */
+                sd_bus_message *m = node_metrics(bus, v->args[0]);
+
+                if (m) {
+                        (void) verb_mailbox(m, v->args[0]);
+                        (void) verb_cgroup(m, v->args[0]);
+                        sd_bus_message_unref(m);
+                }
                 printf("\nLast events:\n");
                 r = events_show(bus, 10, v->args[0]);
         }

@@ -1,8 +1,9 @@
 /* control-methods.c - the objects each control connection serves
  * (org.airsup1.Manager on /org/airsup1, a node object per node, enough
  * of the bus daemon's interface for busctl) and the queries: Status,
- * Tree, Outputs, Tail, DeadLetters, Metrics, Names.  The verbs are in control-verbs.c,
- * the event log's methods in control-events.c. */
+ * Tree, Outputs, Tail, DeadLetters, Metrics, NodeMetrics, Names.  The
+ * verbs are in control-verbs.c, the event log's methods in
+ * control-events.c. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
@@ -393,6 +394,7 @@ static int metric_row(const char *name, const char *type, const char *help, cons
         return sd_bus_message_append(userdata, CONTROL_METRIC_ROW, name, type, help, labels, v);
 }
 
+/* Metrics: every sample; NodeMetrics(name): one node's. */
 static int method_metrics(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         sup_control *c = userdata;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
@@ -400,6 +402,11 @@ static int method_metrics(sd_bus_message *msg, void *userdata, sd_bus_error *err
         int r;
 
         (void) error;
+        if (sd_bus_message_has_signature(msg, "s")) {
+                r = sd_bus_message_read(msg, "s", &s.node);
+                if (r < 0)
+                        return r;
+        }
         r = reply_array_new(msg, CONTROL_METRIC_ROW, &reply);
         if (r >= 0)
                 r = metrics_collect(&s, metric_row, reply);
@@ -431,6 +438,8 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS(CONTROL_TAIL_METHOD, SD_BUS_ARGS("s", name, "t", after),
                                 SD_BUS_RESULT("t", from, "t", next, "ay", text), method_tail, 0),
         SD_BUS_METHOD_WITH_ARGS("Metrics", SD_BUS_NO_ARGS, SD_BUS_RESULT("a" CONTROL_METRIC_ROW, samples),
+                                method_metrics, 0),
+        SD_BUS_METHOD_WITH_ARGS("NodeMetrics", SD_BUS_ARGS("s", name), SD_BUS_RESULT("a" CONTROL_METRIC_ROW, samples),
                                 method_metrics, 0),
         SD_BUS_METHOD_WITH_ARGS("DeadLetters", SD_BUS_ARGS("s", name), SD_BUS_RESULT("a" CONTROL_DEAD_LETTER_ROW, letters),
                                 method_dead_letters, 0),

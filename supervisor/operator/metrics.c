@@ -30,6 +30,7 @@
 typedef struct metrics_walk {
         metrics_sample_fn fn;
         void *userdata;
+        const char *node;               /* metrics_source's: NULL, or the one node */
         uint64_t now;
         unsigned family;                /* one metric at a time: the text format groups samples */
         /* Each process's mailbox figures, read from its lanes once per
@@ -149,12 +150,24 @@ static int metrics_actors(metrics_walk *w, sup_node *n, const sup_proc *p) {
         return metric(w, w->family, l, (double) vals[w->family - M_ACT_ACTORS]);
 }
 
+/* Whether N is NAME, or holds the process (instance) of that name. */
+static bool node_wanted(const sup_node *n, const char *name) {
+        if (strcmp(n->cfg->name, name) == 0)
+                return true;
+        for (size_t i = 0; i < n->n_procs; i++)
+                if (strcmp(n->procs[i].name, name) == 0)
+                        return true;
+        return false;
+}
+
 static int metrics_node(sup_node *n, unsigned depth, void *userdata) {
         metrics_walk *w = userdata;
         char l[256];
         int r = 0;
 
         (void) depth;
+        if (w->node && !node_wanted(n, w->node))
+                return 0;
         if (w->family == M_UP || w->family == M_HELD) {
                 label(l, sizeof(l), "node", n->cfg->name, "kind", n->cfg->supervisor ? "supervisor" : "group");
                 return metric(w, w->family, l, w->family == M_UP ? n->state == NODE_UP : n->held);
@@ -312,7 +325,7 @@ static void self_figures(double *fds, double *rss) {
 }
 
 int metrics_collect(const metrics_source *s, metrics_sample_fn fn, void *userdata) {
-        metrics_walk walk = { .fn = fn, .userdata = userdata }, *w = &walk;
+        metrics_walk walk = { .fn = fn, .userdata = userdata, .node = s->node }, *w = &walk;
         sup_manager *m = s->m;
         size_t running = 0;
         double fds, rss;
@@ -333,6 +346,8 @@ int metrics_collect(const metrics_source *s, metrics_sample_fn fn, void *userdat
         w->cg = NULL;
         w->cg_n = 0;
         free(w->act);
+        if (s->node)
+                return r;
         (void) manager_walk(m, running_procs, &running);
         self_figures(&fds, &rss);
         if (r >= 0)

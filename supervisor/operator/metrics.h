@@ -15,6 +15,11 @@ typedef struct metrics_source {
         sup_manager *m;
         size_t (*control_clients)(void *userdata);
         void *userdata;
+        /* NULL: every node's samples and airsupd's own; a node's name
+         * (or an instance's): the samples of that node and its processes
+         * only (airsupctl status NAME), without reading the rest of the
+         * tree's cgroups and lanes. */
+        const char *node;
 } metrics_source;
 
 /* One sample; LABELS in the text format's syntax (key="value",...),

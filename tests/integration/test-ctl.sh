@@ -143,6 +143,20 @@ busctl "$A" introspect org.airsup1 /org/airsup1 | grep -q '^\.Restart  *method  
         fail "busctl introspect: $(busctl "$A" introspect org.airsup1 /org/airsup1 2>&1)"
 busctl "$A" get-property org.airsup1 /org/airsup1/node/a org.airsup1.Node State | grep -q '"up"' ||
         fail "busctl get-property State"
+# NodeMetrics (what airsupctl status NAME reads): the samples of that
+# node and its processes, none of another's nor airsupd's own.
+busctl "$A" --json=short call org.airsup1 /org/airsup1 org.airsup1.Manager NodeMetrics s a >nm.json ||
+        fail "busctl NodeMetrics"
+python3 - nm.json <<'PY' || fail "NodeMetrics a: $(cat nm.json)"
+import json, sys
+rows = json.load(open(sys.argv[1]))["data"][0]
+assert any(r[0] == "airsup_process_restarts_total" for r in rows), rows
+for metric, _, _, labels, _ in rows:
+    assert labels.startswith('node="a",') or labels.startswith('process="a",group="a"'), (metric, labels)
+    assert not metric.startswith("airsupd_"), metric
+PY
+busctl "$A" --json=short call org.airsup1 /org/airsup1 org.airsup1.Manager NodeMetrics s nosuch | grep -q '"data":\[\[\]\]' ||
+        fail "NodeMetrics of no such node: $(busctl "$A" --json=short call org.airsup1 /org/airsup1 org.airsup1.Manager NodeMetrics s nosuch 2>&1)"
 # Malformed calls get errors; airsupd keeps serving.
 busctl "$A" call org.airsup1 /org/airsup1 org.airsup1.Manager Stop i 3 2>/dev/null && fail "a wrong argument type was taken"
 busctl "$A" call org.airsup1 /org/airsup1 org.airsup1.Manager Frob 2>/dev/null && fail "an unknown method was taken"
