@@ -109,8 +109,11 @@ static bool wait_ok(char *const argv[], double seconds) {
 /* A tree of 1000 groups running COMMAND, with BACKOFF (NULL: the
  * default, 100 ms doubling to 30 s), and N calls of airsupctl status;
  * with REQ, a group "rep" beside them (bench/patterns' replier) and N
- * calls of airsupctl request to it. */
-static void run_airsupd(const char *command, const char *backoff, size_t n, figures *f, figures *req) {
+ * calls of airsupctl request to it; with EXEC_FLOOR, N calls of airsupctl
+ * --version meanwhile, which does not reach airsupd: what exec and exit
+ * of the same program cost on the machine as the tree leaves it. */
+static void run_airsupd(const char *command, const char *backoff, size_t n, figures *f, figures *req,
+                        figures *exec_floor) {
         char conf[PATH_MAX + 32], sock[PATH_MAX + 32], state[PATH_MAX + 32], air[PATH_MAX + 32],
                 ctl[PATH_MAX + 32];
         FILE *c;
@@ -138,6 +141,7 @@ static void run_airsupd(const char *command, const char *backoff, size_t n, figu
         char *argv[] = { air, "-c", conf, "--control", sock, "--log=stderr", NULL };
         char *status[] = { ctl, "-s", sock, "status", NULL };
         char *request[] = { ctl, "-s", sock, "request", "rep", "ping", "--type", "1", "--timeout", "5", NULL };
+        char *version[] = { ctl, "--version", NULL };
         pid = bench_spawn_session(argv, NULL, NULL, -1);
         if (pid < 0)
                 bench_die(air);
@@ -155,6 +159,8 @@ static void run_airsupd(const char *command, const char *backoff, size_t n, figu
                         bench_nap_ms(200);
         bench_nap_ms(2000);             /* the tree up (or crash-looping) for a while */
         measure(status, n, f);
+        if (exec_floor)
+                measure(version, n, exec_floor);
         if (req) {
                 if (wait_ok(request, 30))
                         measure(request, n, req);
@@ -214,7 +220,7 @@ static void row(const char *name, const figures *f) {
 int main(int argc, char **argv) {
         bool quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
         size_t n = quick ? 20 : 100;
-        figures idle = {}, loop = {}, damped = {}, sv = {}, req = {};
+        figures idle = {}, loop = {}, damped = {}, sv = {}, req = {}, loop_floor = {};
         char idle_cmd[PATH_MAX + 32];
 
         bench_dirs_init("ctl");
@@ -222,15 +228,16 @@ int main(int argc, char **argv) {
         snprintf(idle_cmd, sizeof(idle_cmd), "%s/idle-child", bench_bindir);
         printf("ctl: `airsupctl status` (whole process) with %d groups, %zu calls each%s\n\n", GROUPS, n,
                quick ? " (--quick)" : "");
-        run_airsupd(idle_cmd, "0", n, &idle, &req);
-        run_airsupd("/bin/sh -c \"sleep 1; exit 1\"", "0", n, &loop, NULL);
-        run_airsupd("/bin/sh -c \"sleep 1; exit 1\"", NULL, n, &damped, NULL);
+        run_airsupd(idle_cmd, "0", n, &idle, &req, NULL);
+        run_airsupd("/bin/sh -c \"sleep 1; exit 1\"", "0", n, &loop, NULL, &loop_floor);
+        run_airsupd("/bin/sh -c \"sleep 1; exit 1\"", NULL, n, &damped, NULL, NULL);
         run_supervisord(n, &sv);
 
         printf("%-32s %10s %10s %10s\n", "", "p50 ms", "p99 ms", "forks/s");
         row("airsupctl status, idle", &idle);
         row("airsupctl request, idle", &req);
         row("airsupctl status, crash-looping", &loop);
+        row("  airsupctl --version, the same", &loop_floor);
         row("  the same, default backoff", &damped);
         row("supervisorctl status, idle", &sv);
         printf("\ngoals: p99 < 100 ms while crash-looping: %s; faster than supervisorctl: %s;\n"
@@ -248,6 +255,9 @@ int main(int argc, char **argv) {
         printf(req.ran ? ",\"request_idle_p50_ms\":%.1f,\"request_idle_p99_ms\":%.1f" :
                          ",\"request_idle_p50_ms\":null,\"request_idle_p99_ms\":null", req.p50, req.p99);
         printf(loop.ran ? ",\"status_crashloop_p99_ms\":%.1f" : ",\"status_crashloop_p99_ms\":null", loop.p99);
+        printf(loop_floor.ran ? ",\"version_crashloop_p50_ms\":%.1f,\"version_crashloop_p99_ms\":%.1f" :
+                                ",\"version_crashloop_p50_ms\":null,\"version_crashloop_p99_ms\":null",
+               loop_floor.p50, loop_floor.p99);
         printf(damped.ran ? ",\"status_crashloop_backoff_p99_ms\":%.1f" : ",\"status_crashloop_backoff_p99_ms\":null",
                damped.p99);
         printf(sv.ran ? ",\"supervisorctl_p50_ms\":%.1f}\n" : ",\"supervisorctl_p50_ms\":null}\n", sv.p50);
