@@ -604,8 +604,9 @@ EXPORT int airsup_sys_run(airsup_sys *s) {
                         ms = (int) ((s->nap_ns + 999999) / 1000000);
                 /* With lanes, at most 100 ms: a sender that wrote over
                  * the bell may have wiped another's ring, and the next
-                 * turn looks at every lane (shm_mailbox_sweep()). */
-                if (s->rxbuf && (ms < 0 || ms > 100))
+                 * turn looks at every lane (shm_mailbox_sweep()).  A
+                 * process nobody ever sent to sleeps on. */
+                if (s->rxbuf && s->a && shm_mailbox_has_lanes(s->a->mb) && (ms < 0 || ms > 100))
                         ms = 100;
                 if (poll(&p, 1, ms) < 0 && errno != EINTR)
                         return -errno;

@@ -361,12 +361,17 @@ typedef struct figure_row {
         bool seen[FIGURES_MAX];
 } figure_row;
 
-/* The samples of NAME (NodeMetrics), or NULL after saying why. */
+/* The samples of NAME (NodeMetrics; every sample, from an airsupd older
+ * than that method), or NULL after saying why. */
 static sd_bus_message *node_metrics(sd_bus *bus, const char *name) {
         sd_bus_error e = SD_BUS_ERROR_NULL;
         sd_bus_message *reply = NULL;
         int r = sd_bus_call_method(bus, NULL, CONTROL_PATH, CONTROL_IFACE, "NodeMetrics", &e, &reply, "s", name);
 
+        if (r < 0 && sd_bus_error_has_name(&e, SD_BUS_ERROR_UNKNOWN_METHOD)) {
+                sd_bus_error_free(&e);
+                return call_plain(bus, "Metrics", &reply) == 0 ? reply : NULL;
+        }
         if (r < 0) {
                 (void) call_error(&e, r);
                 sd_bus_error_free(&e);

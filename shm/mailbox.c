@@ -87,6 +87,7 @@ struct shm_mailbox {
         int event_fd;                   /* lent */
         uint32_t n_lanes;
         rx_lane *lanes;                 /* by index, n_lanes of them */
+        uint32_t lanes_hi;              /* 1 + the highest index ever added: what sweep() walks */
         fifo ready[SHM_PRIORITIES];
         uint32_t levels;                /* bit p: ready[p] is not empty */
         /* The lane committed last, if it has more: logically at the back
@@ -459,13 +460,17 @@ static void watch_poll(shm_mailbox *m) {
 static unsigned sweep(shm_mailbox *m, uint64_t now) {
         unsigned n = 0;
 
-        if (now - m->swept_at < SWEEP_NS)
+        if (m->swept_at != 0 && now < m->swept_at + SWEEP_NS)
                 return 0;
         m->swept_at = now;
-        for (uint32_t i = 0; i < m->n_lanes; i++)
+        for (uint32_t i = 0; i < m->lanes_hi; i++)
                 if (m->lanes[i].st == LANE_OPEN)
                         n += lane_catch(m, i);
         return n;
+}
+
+bool shm_mailbox_has_lanes(const shm_mailbox *m) {
+        return m && m->lanes_hi > 0;
 }
 
 int shm_mailbox_sweep(shm_mailbox *m, uint64_t now_ns) {
@@ -523,6 +528,8 @@ int shm_mailbox_add_lane(shm_mailbox *m, uint32_t index, int lane_fd, int space_
          * is committed, only our own takes set inflight. */
         l->inflight = atomic_load_explicit(&h->cons.inflight, memory_order_relaxed);
         l->st = LANE_OPEN;
+        if (index >= m->lanes_hi)
+                m->lanes_hi = index + 1;
         /* A consumer before us may have died between clearing a blocked
          * sender's registration and waking it. */
         (void) shm__futex_wake(&h->rare.sleeping, 1);

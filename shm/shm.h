@@ -233,5 +233,7 @@ void shm_mailbox_disarm_fd(shm_mailbox *m);
  * sooner, it returns 0 at once); shm_mailbox_wait() does it itself.
  * > 0: take again; 0: nothing (or looked too recently). */
 int shm_mailbox_sweep(shm_mailbox *m, uint64_t now_ns);
+/* Whether a lane was ever added: without, there is nothing to sweep. */
+bool shm_mailbox_has_lanes(const shm_mailbox *m);
 int shm_mailbox_lane_stats(shm_mailbox *m, uint32_t lane, shm_lane_stats *ret);
 uint64_t shm_mailbox_syscalls(const shm_mailbox *m);
