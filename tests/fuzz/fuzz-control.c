@@ -77,6 +77,7 @@ static const struct call {
         { "org.freedesktop.DBus", "Hello", "", 4 },
         { "org.freedesktop.DBus", "GetNameOwner", "s", 4 },
         { "org.freedesktop.DBus", "ListNames", "", 4 },
+        { "org.airsup1.Manager", "NodeMetrics", "s", 0 },
 };
 
 typedef struct input {
