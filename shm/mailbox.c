@@ -261,6 +261,7 @@ static void lane_garbled(shm_mailbox *m, rx_lane *l) {
  * need not ring: idle back to 0), closed if garbled.  Whether queued. */
 static bool lane_catch(shm_mailbox *m, uint32_t i) {
         rx_lane *l = &m->lanes[i];
+        _Atomic uint32_t *idle;
         uint32_t level;
         int r = lane_peek(l, &level);
 
@@ -268,7 +269,11 @@ static bool lane_catch(shm_mailbox *m, uint32_t i) {
                 lane_garbled(m, l);
         if (r <= 0)
                 return false;
-        atomic_store_explicit(&shm__lane(&l->map)->rare.idle, 0, memory_order_relaxed);
+        /* Read first: a line the sender reads is written only when it
+         * must be. */
+        idle = &shm__lane(&l->map)->rare.idle;
+        if (atomic_load_explicit(idle, memory_order_relaxed) != 0)
+                atomic_store_explicit(idle, 0, memory_order_relaxed);
         fifo_push(m, level, i);
         return true;
 }
@@ -394,29 +399,16 @@ SHM_HOT void watch_add(shm_mailbox *m, uint32_t i) {
 
 /* Queues lane I if it has a message and is neither queued nor held; an
  * empty one is watched for a while. */
-static int lane_activate(shm_mailbox *m, uint32_t i) {
+static void lane_activate(shm_mailbox *m, uint32_t i) {
         rx_lane *l = &m->lanes[i];
-        uint32_t level;
-        int r;
 
         if (l->st == LANE_NAPPING)
                 l->st = LANE_OPEN;      /* rung for: its nap entry is stale now */
         if (l->st != LANE_OPEN)
-                return 0;
-        r = lane_peek(l, &level);
-        if (r < 0) {
-                lane_garbled(m, l);
-                return r;
-        }
-        if (r > 0) {
-                _Atomic uint32_t *idle = &shm__lane(&l->map)->rare.idle;
-                if (atomic_load_explicit(idle, memory_order_relaxed) != 0)
-                        atomic_store_explicit(idle, 0, memory_order_relaxed);
-                fifo_push(m, level, i);
-                return 0;
-        }
-        watch_add(m, i);
-        return 0;
+                return;
+        /* Not queued and not closed as garbled: empty. */
+        if (!lane_catch(m, i) && l->st == LANE_OPEN)
+                watch_add(m, i);
 }
 
 /* Lane I, just committed, goes back in line if the tail we last read says
@@ -537,7 +529,7 @@ int shm_mailbox_add_lane(shm_mailbox *m, uint32_t index, int lane_fd, int space_
                 uint64_t one = 1;
                 (void) !write(l->space_fd, &one, sizeof(one));
         }
-        (void) lane_activate(m, index);
+        lane_activate(m, index);
         return 0;
 }
 
@@ -742,7 +734,7 @@ static void bell_drain(shm_mailbox *m) {
                         uint32_t i = w * 64 + (uint32_t) __builtin_ctzll(bits);
                         bits &= bits - 1;
                         if (i < m->n_lanes)
-                                (void) lane_activate(m, i);
+                                lane_activate(m, i);
                 }
         }
 }
@@ -794,7 +786,7 @@ SHM_HOT int take(shm_mailbox *m, uint64_t now_ns, shm_envelope *ret_env, void *b
                 if (r == -EAGAIN) {
                         /* Only expired messages were left (or a peer moved
                          * its tail back and forth: that costs budget too). */
-                        (void) lane_activate(m, i);
+                        lane_activate(m, i);
                         if (--budget == 0)
                                 return -EAGAIN;
                         continue;
@@ -803,7 +795,7 @@ SHM_HOT int take(shm_mailbox *m, uint64_t now_ns, shm_envelope *ret_env, void *b
                         /* Out of budget: the lane stays queued, and the
                          * caller's next take (or wait, which returns at
                          * once) goes on from here. */
-                        (void) lane_activate(m, i);
+                        lane_activate(m, i);
                         return -EAGAIN;
                 }
                 if (r == -EMSGSIZE) {
