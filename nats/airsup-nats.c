@@ -9,16 +9,20 @@
  * subscription, so that it queues in the bridge's lanes while the bridge
  * restarts or NATS is away.
  *
- * One thread of the program's own (this file's main loop) takes what
- * comes on the lanes and publishes it to NATS.  What libnats's threads
- * receive they publish locally themselves when the main loop is idle, or
- * else hand it over through a bounded queue (an eventfd says there is
- * some); one mutex serialises the use of the airsup handle.  An
- * export is committed (taken off its lane) only after NATS took it: for
- * core NATS once libnats has it (at most once: a server that goes away
- * may lose what was in flight), for JetStream once the stream acknowledged
- * it (at least once).  While the connection is down nothing is taken off
- * the lanes: they fill, and publishers wait or fail as they chose.
+ * One thread does the work: this file's loop waits on the lanes and on
+ * the connection's socket, which libnats hands it instead of reading it
+ * on a thread of its own (natsOptions_SetEventLoop()).  It reads the
+ * socket and takes what came off libnats's synchronous subscriptions,
+ * publishes exports into libnats's buffer and writes that buffer out
+ * once a turn: no message is handed from one thread to another, and a
+ * lone message is written at once while a burst goes out in few writes.
+ * libnats keeps threads for its timers and for reconnecting; those only
+ * change which socket to watch, and wake the loop to say so.  An export
+ * is committed (taken off its lane) only after NATS took it: for core
+ * NATS once libnats has it (at most once: a server that goes away may
+ * lose what was in flight), for JetStream once the stream acknowledged
+ * it (at least once).  While the connection is down nothing is taken
+ * off the lanes: they fill, and publishers wait or fail as they chose.
  *
  * Loops: an import is published locally by this instance, so it comes
  * back only on the lane whose sender airsupd names as this instance
@@ -47,27 +51,21 @@
 #include "child/airsup.h"
 #include "child/lib.h"
 #include "common/subject.h"
+#include "nats/puback.h"
 
-#define QUEUE_MAX 4096                  /* imports received and not yet published locally */
+#define PENDING_MAX 4096                /* what a JetStream import may hold unacknowledged */
+#define TURN_MAX 256                    /* messages taken from one side in one turn */
+#define BUFFERED_MAX (4 << 20)          /* bytes libnats may hold unwritten before the lanes wait */
 #define PATTERNS_MAX 64
 #define BUF_FIRST 65536
 #define TYPE_HEADER "Airsup-Type"
 #define SEC UINT64_C(1000000000)
+#define JS_ACK_WAIT_MS 5000             /* as libnats's own js_PublishMsg() waits */
 
 typedef struct patterns {
         char *list[PATTERNS_MAX];
         unsigned n;
 } patterns;
-
-/* What the threads of libnats hand the main loop while it is busy. */
-typedef struct import_queue {
-        pthread_mutex_t lock;
-        pthread_cond_t room;
-        natsMsg *q[QUEUE_MAX];
-        unsigned head, n;
-        int efd;
-        bool stopping;
-} import_queue;
 
 static struct {
         airsup *a;
@@ -75,24 +73,30 @@ static struct {
         jsCtx *js;
         patterns export[2], import[2];  /* [0] core, [1] JetStream */
         const char *self;               /* this instance, as airsupd names a lane's sender */
-        import_queue in;
-        /* Held by whichever thread uses the airsup handle (main's loop,
-         * or libnats's thread importing at once) and the tables and
-         * counters below: see on_nats_msg(). */
-        pthread_mutex_t local;
+        int efd;                        /* an eventfd: libnats's threads wake the loop */
         atomic_bool connected;
         atomic_uint_fast64_t reconnects, disconnects;
-        /* Counted under local. */
+        /* The loop's own. */
         uint64_t exported, imported, looped, refused, too_big, js_acks, js_failures, nobody, redelivered;
         uint64_t requests_out, requests_in, replies_out, replies_in, late_replies;
         char *inbox;                    /* this connection's inbox prefix: replies to our requests */
+        natsSubscription *inbox_sub;
+        uint64_t js_waiting;            /* the JetStream export whose acknowledgement is awaited */
+        int js_answer;                  /* 0 none yet, 1 stored, -1 refused */
         bool said_connected;            /* what the last STATUS= said */
         bool said_once;
-        bool unflushed;                 /* core exports may wait in libnats's buffer */
         uint64_t said_at_ns;            /* when the counters were last reported */
         volatile sig_atomic_t stop;
-} b = { .in = { .lock = PTHREAD_MUTEX_INITIALIZER, .room = PTHREAD_COND_INITIALIZER, .efd = -1 },
-        .local = PTHREAD_MUTEX_INITIALIZER };
+} b = { .efd = -1 };
+
+/* The connection's socket, as libnats gives it to the loop: set from
+ * whichever thread libnats calls from (the loop's own while it reads
+ * or publishes; libnats's reconnecting and timer threads otherwise). */
+static struct {
+        atomic_int fd;
+        atomic_bool want_read, want_write;
+} ev = { .fd = -1 };
+static _Thread_local bool on_loop;      /* this thread is the one that polls */
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void say(const char *fmt, ...) {
@@ -161,49 +165,54 @@ static out_req outs[REQS_MAX];
 static in_req ins[REQS_MAX];
 static uint64_t out_next, in_next;
 
-/* ---- libnats's threads ------------------------------------------------ */
+/* ---- libnats's side of the loop ------------------------------------- */
 
 static void wake(void) {
         uint64_t one = 1;
-        (void) !write(b.in.efd, &one, sizeof(one));
+        (void) !write(b.efd, &one, sizeof(one));
 }
 
-static void import_one(natsMsg *msg);
-
-/* A message from NATS.  If nothing waits in the queue and the main loop
- * is not using the handle, it is published locally at once, on this
- * thread (a request crossing the bridge saves a hand-over and a wake-up
- * of the main loop); otherwise it goes to the queue, behind what waits
- * there, for the main loop, which pops only while it holds local, so
- * that order is kept.  Waits while the queue is full (libnats then
- * holds what comes, up to its pending limits). */
-static void on_nats_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure) {
-        import_queue *q = &b.in;
-        bool was_empty;
-
-        (void) nc, (void) sub, (void) closure;
-        pthread_mutex_lock(&q->lock);
-        if (q->n == 0 && !q->stopping && pthread_mutex_trylock(&b.local) == 0) {
-                pthread_mutex_unlock(&q->lock);
-                import_one(msg);
-                pthread_mutex_unlock(&b.local);
-                return;
-        }
-        while (q->n == QUEUE_MAX && !q->stopping)
-                pthread_cond_wait(&q->room, &q->lock);
-        if (q->stopping) {
-                pthread_mutex_unlock(&q->lock);
-                natsMsg_Destroy(msg);
-                return;
-        }
-        q->q[(q->head + q->n++) % QUEUE_MAX] = msg;
-        was_empty = q->n == 1;
-        pthread_mutex_unlock(&q->lock);
-        /* The main loop empties the queue before it waits (it looks at
-         * q->n under the lock): only the first message after that needs
-         * to wake it, not one write per message. */
-        if (was_empty)
+/* What the loop polls changed: the loop sees it at its next turn if it
+ * made the change itself, else it is woken. */
+static void ev_changed(void) {
+        if (!on_loop)
                 wake();
+}
+
+/* A connection made or made again: its socket, to read from now on. */
+static natsStatus ev_attach(void **data, void *loop, natsConnection *nc, natsSock fd) {
+        (void) loop, (void) nc;
+        *data = &ev;
+        atomic_store(&ev.want_write, false);
+        atomic_store(&ev.fd, (int) fd);
+        atomic_store(&ev.want_read, true);
+        ev_changed();
+        return NATS_OK;
+}
+
+static natsStatus ev_read(void *data, bool add) {
+        (void) data;
+        atomic_store(&ev.want_read, add);
+        ev_changed();
+        return NATS_OK;
+}
+
+/* libnats has something to write (add), or wrote all it had. */
+static natsStatus ev_write(void *data, bool add) {
+        (void) data;
+        atomic_store(&ev.want_write, add);
+        if (add)
+                ev_changed();
+        return NATS_OK;
+}
+
+static natsStatus ev_detach(void *data) {
+        (void) data;
+        atomic_store(&ev.want_read, false);
+        atomic_store(&ev.want_write, false);
+        atomic_store(&ev.fd, -1);
+        ev_changed();
+        return NATS_OK;
 }
 
 static void on_disconnected(natsConnection *nc, void *closure) {
@@ -220,26 +229,70 @@ static void on_reconnected(natsConnection *nc, void *closure) {
         wake();
 }
 
-/* ---- the main loop ---------------------------------------------------- */
+/* One wait of at most TIMEOUT ms for the socket (what libnats asked to
+ * watch), the eventfd and, if LANES, the lanes; then what the socket
+ * is ready for is done: a read (one buffer's worth, parsed into the
+ * subscriptions) and a write of what libnats holds.  1 if a lane may
+ * have something. */
+static int io_turn(int timeout, bool lanes) {
+        struct pollfd p[3] = { { .fd = b.efd, .events = POLLIN } };
+        int fd = atomic_load(&ev.fd), n = 1, sock = -1, lane = -1;
+        short want = (short) ((atomic_load(&ev.want_read) ? POLLIN : 0) | (atomic_load(&ev.want_write) ? POLLOUT : 0));
+        uint64_t v;
 
-/* Up to MAX imports into OUT under one taking of the lock: the number.
- * libnats's thread is woken only if it waits for room (a full queue).
- * The caller holds local. */
-static unsigned queue_pop(natsMsg **out, unsigned max) {
-        import_queue *q = &b.in;
-        unsigned n;
-
-        pthread_mutex_lock(&q->lock);
-        if (q->n == QUEUE_MAX)
-                pthread_cond_broadcast(&q->room);
-        for (n = 0; n < max && q->n > 0; n++) {
-                out[n] = q->q[q->head];
-                q->head = (q->head + 1) % QUEUE_MAX;
-                q->n--;
+        if (fd >= 0 && want) {
+                sock = n;
+                p[n++] = (struct pollfd) { .fd = fd, .events = want };
         }
-        pthread_mutex_unlock(&q->lock);
-        return n;
+        if (lanes) {
+                lane = n;
+                p[n++] = (struct pollfd) { .fd = airsup_fd(b.a), .events = POLLIN };
+        }
+        if (poll(p, (nfds_t) n, timeout) <= 0)
+                return 0;
+        if (p[0].revents)
+                (void) !read(b.efd, &v, sizeof(v));
+        if (sock >= 0 && (p[sock].revents & (POLLIN | POLLERR | POLLHUP)))
+                natsConnection_ProcessReadEvent(b.nc);
+        if (sock >= 0 && (p[sock].revents & POLLOUT) && atomic_load(&ev.want_write))
+                natsConnection_ProcessWriteEvent(b.nc);
+        return lane >= 0 && p[lane].revents != 0;
 }
+
+/* What libnats holds goes to the socket now, if it takes it: what this
+ * turn published, in one write. */
+static void io_write(void) {
+        if (atomic_load(&ev.want_write))
+                natsConnection_ProcessWriteEvent(b.nc);
+}
+
+/* While setting up, libnats's blocking calls (a JetStream consumer's
+ * creation is a request) need someone to read their replies: a thread
+ * does the loop's I/O until they are done. */
+static struct {
+        atomic_bool on;
+        pthread_t thread;
+} pump;
+
+static void *pump_run(void *arg) {
+        (void) arg;
+        while (atomic_load(&pump.on))
+                (void) io_turn(100, false);
+        return NULL;
+}
+
+static int pump_start(void) {
+        atomic_store(&pump.on, true);
+        return pthread_create(&pump.thread, NULL, pump_run, NULL) == 0 ? 0 : -EAGAIN;
+}
+
+static void pump_stop(void) {
+        atomic_store(&pump.on, false);
+        wake();
+        (void) pthread_join(pump.thread, NULL);
+}
+
+/* ---- the loop ----------------------------------------------------------- */
 
 /* One message from NATS published locally.  A JetStream one is
  * acknowledged only once it is in every local subscriber's lane; one
@@ -252,13 +305,21 @@ static void import_one(natsMsg *msg) {
         uint32_t type = 0;
         int r;
 
-        /* A reply to one of our requests out. */
+        /* A reply to one of our requests out (INBOX.ID), or a stream's
+         * acknowledgement of a JetStream export (INBOX.jID). */
         if (subject && b.inbox && strncmp(subject, b.inbox, strlen(b.inbox)) == 0 && subject[strlen(b.inbox)] == '.') {
+                const char *token = subject + strlen(b.inbox) + 1;
+                bool ack = *token == 'j';
                 char *end;
-                uint64_t id = strtoull(subject + strlen(b.inbox) + 1, &end, 10);
+                uint64_t id = strtoull(token + ack, &end, 10);
                 out_req *q = &outs[id % REQS_MAX];
 
-                if (*end == '\0' && id != 0 && q->id == id) {
+                if (ack) {
+                        if (*end == '\0' && id != 0 && id == b.js_waiting && b.js_answer == 0)
+                                b.js_answer = puback_stored(natsMsg_GetData(msg), (size_t) natsMsg_GetDataLength(msg))
+                                                      ? 1
+                                                      : -1;
+                } else if (*end == '\0' && id != 0 && q->id == id) {
                         airsup_msg req = { .correlation = q->correlation, .reply_to = q->reply_to };
 
                         if (natsMsgHeader_Get(msg, TYPE_HEADER, &tv) == NATS_OK && tv)
@@ -327,42 +388,111 @@ static void import_one(natsMsg *msg) {
         natsMsg_Destroy(msg);
 }
 
+/* What came from NATS, TURN_MAX at most from each subscription (in
+ * turn, so that one busy subject does not starve the others): 1 if
+ * there may be more. */
+static int import_some(void) {
+        int more = 0;
+
+        for (unsigned i = 0; i < n_subs; i++) {
+                unsigned k;
+
+                for (k = 0; k < TURN_MAX; k++) {
+                        natsMsg *m = NULL;
+                        natsStatus s = natsSubscription_NextMsg(&m, subs[i], 0);
+
+                        if (s == NATS_OK)
+                                import_one(m);
+                        else if (s != NATS_SLOW_CONSUMER && s != NATS_NO_RESPONDERS)
+                                break;  /* none (NATS_TIMEOUT), or closed */
+                }
+                if (k == TURN_MAX)
+                        more = 1;
+        }
+        return more;
+}
+
+static uint64_t now_ns(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000000 + (uint64_t) ts.tv_nsec;
+}
+
+/* The stream's answer to JetStream export ID (published with the reply
+ * subject INBOX.jID), read by this thread: 0 stored, -EIO refused (an
+ * error, no stream for the subject), not answered within
+ * JS_ACK_WAIT_MS, or the connection lost.  Meanwhile the inbox's other
+ * replies are given as they come, and imports wait in their
+ * subscriptions. */
+static int js_wait(uint64_t id) {
+        uint64_t deadline = now_ns() + (uint64_t) JS_ACK_WAIT_MS * 1000000;
+
+        b.js_waiting = id;
+        b.js_answer = 0;
+        io_write();
+        while (b.js_answer == 0 && atomic_load(&b.connected)) {
+                uint64_t now = now_ns();
+                natsMsg *m = NULL;
+                natsStatus s;
+
+                while (b.js_answer == 0 && (s = natsSubscription_NextMsg(&m, b.inbox_sub, 0)) != NATS_TIMEOUT) {
+                        if (s == NATS_OK)
+                                import_one(m);
+                        else if (s == NATS_NO_RESPONDERS)
+                                b.js_answer = -1;       /* no stream takes the subject */
+                        else if (s != NATS_SLOW_CONSUMER)
+                                break;
+                }
+                if (b.js_answer != 0 || now >= deadline)
+                        break;
+                (void) io_turn((int) ((deadline - now) / 1000000) + 1, false);
+                io_write();
+        }
+        b.js_waiting = 0;
+        return b.js_answer > 0 ? 0 : -EIO;
+}
+
 /* One local message exported (SUBJECT, TYPE, LEN bytes of DATA; REPLY
  * the reply subject of a request, or NULL): 0 done (commit it), or a
- * failure that leaves it on its lane. */
+ * failure that leaves it on its lane.  Core exports go into libnats's
+ * buffer, which the loop writes out at the end of its turn; a
+ * JetStream export is written at once and waited for. */
 static int export_one(const char *subject, uint32_t type, const void *data, size_t len, const char *reply) {
+        static uint64_t js_next;
         bool js = !reply && patterns_match(&b.export[1], subject);
+        char tv[16], ack[64];
         natsMsg *msg = NULL;
-        char tv[16];
         natsStatus s;
 
         if (type == 0 && !js) {
                 /* No header to carry: no message to build either. */
                 s = reply ? natsConnection_PublishRequest(b.nc, subject, reply, data, (int) len)
                           : natsConnection_Publish(b.nc, subject, data, (int) len);
-                b.unflushed = true;
                 return s == NATS_OK ? 0 : -EIO;
+        }
+        if (js) {
+                if (!b.inbox_sub)
+                        return -EIO;
+                snprintf(ack, sizeof(ack), "%s.j%" PRIu64, b.inbox, ++js_next);
+                reply = ack;
         }
         s = natsMsg_Create(&msg, subject, reply, data, (int) len);
         if (s == NATS_OK && type != 0) {
                 snprintf(tv, sizeof(tv), "%" PRIu32, type);
                 s = natsMsgHeader_Set(msg, TYPE_HEADER, tv);
         }
+        if (s == NATS_OK)
+                s = natsConnection_PublishMsg(b.nc, msg);
+        natsMsg_Destroy(msg);
         if (s == NATS_OK && js) {
-                jsPubAck *ack = NULL;
-                jsErrCode jerr = 0;
-
-                s = js_PublishMsg(&ack, b.js, msg, NULL, &jerr);
-                jsPubAck_Destroy(ack);
+                if (js_wait(js_next) < 0)
+                        s = NATS_ERR;
                 if (s == NATS_OK)
                         b.js_acks++;
                 else
                         b.js_failures++;
-        } else if (s == NATS_OK) {
-                s = natsConnection_PublishMsg(b.nc, msg);
-                b.unflushed = true;
         }
-        natsMsg_Destroy(msg);
         return s == NATS_OK ? 0 : -EIO;
 }
 
@@ -381,58 +511,12 @@ static void reply_out(const airsup_msg *m, const void *data, size_t len) {
         *q = (in_req) {};
 }
 
-/* The lanes ran dry: what core exports libnats holds goes out now.
- * libnats gathers publishes in a buffer that its flusher thread writes
- * only after a millisecond's wait for more (or when it is full): under
- * load that makes few, large writes, but a lone message would wait that
- * millisecond on every bridge it crosses.  A flush writes the buffer at
- * once, with a PING, and waits for the server's PONG (a round trip to
- * it, bounded to 100 ms).  A thread of ours waits for it, not the main
- * loop: a busy server's PONG would otherwise stop the lanes being read
- * for that long, every time they ran dry, and a publisher whose lane
- * fills meanwhile would wait too.  Asked again while it waits, it
- * flushes once more after.  JetStream exports need none (each is a
- * request, written at once). */
-static struct {
-        pthread_mutex_t lock;
-        pthread_cond_t cond;
-        bool wanted, stop, started;
-        pthread_t thread;
-} fl = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
-
-static void *flusher(void *arg) {
-        (void) arg;
-        pthread_mutex_lock(&fl.lock);
-        for (;;) {
-                while (!fl.wanted && !fl.stop)
-                        pthread_cond_wait(&fl.cond, &fl.lock);
-                if (fl.stop)
-                        break;
-                fl.wanted = false;
-                pthread_mutex_unlock(&fl.lock);
-                (void) natsConnection_FlushTimeout(b.nc, 100);
-                pthread_mutex_lock(&fl.lock);
-        }
-        pthread_mutex_unlock(&fl.lock);
-        return NULL;
-}
-
-static void flush_exports(void) {
-        if (!b.unflushed)
-                return;
-        b.unflushed = false;
-        pthread_mutex_lock(&fl.lock);
-        fl.wanted = true;
-        pthread_cond_signal(&fl.cond);
-        pthread_mutex_unlock(&fl.lock);
-}
-
-/* What waits on the lanes, 256 at most: 1 if there may be more (the fd is
- * armed only once a receive said -EAGAIN), 0 if they ran dry or the
- * connection is down.  The caller holds local. */
+/* What waits on the lanes, TURN_MAX at most: 1 if there may be more
+ * (the fd is armed only once a receive said -EAGAIN), 0 if they ran dry,
+ * the connection is down or libnats holds BUFFERED_MAX bytes the socket
+ * has not taken yet (the lanes wait for it). */
 static int export_some(void **buf, size_t *size) {
-        (void) airsup_process(b.a);
-        for (unsigned k = 0; k < 256; k++) {
+        for (unsigned k = 0; k < TURN_MAX; k++) {
                 char subject[SUBJECT_MAX + 1], reply[64];
                 const uint8_t *payload;
                 uint32_t to_len = 0;
@@ -440,7 +524,7 @@ static int export_some(void **buf, size_t *size) {
                 size_t plen;
                 int r;
 
-                if (!atomic_load(&b.connected))
+                if (!atomic_load(&b.connected) || natsConnection_Buffered(b.nc) > BUFFERED_MAX)
                         return 0;
                 /* Raw: replies to the bridge are its own business. */
                 r = airsup__recv_raw(b.a, &m, *buf, *size, &to_len);
@@ -500,13 +584,6 @@ static int export_some(void **buf, size_t *size) {
         return 1;
 }
 
-static uint64_t now_ns(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000000 + (uint64_t) ts.tv_nsec;
-}
-
 /* To airsupd (sd_notify): a change of the connection as STATUS= (an
  * event) and AIRSUP_HEALTH= (degraded while away), and the counters at
  * most once a second (AIRSUP_COUNTERS=, among airsupd's metrics as
@@ -561,6 +638,13 @@ static int connect_nats(void) {
                 s = natsOptions_SetName(o, b.self);
         if (s == NATS_OK)
                 s = natsOptions_SetNoEcho(o, true);
+        /* The loop reads and writes the socket (no reader thread); a
+         * publish asks it to write at once (no flusher thread and its
+         * millisecond's wait), which it does once a turn. */
+        if (s == NATS_OK)
+                s = natsOptions_SetEventLoop(o, &ev, ev_attach, ev_read, ev_write, ev_detach);
+        if (s == NATS_OK)
+                s = natsOptions_SetSendAsap(o, true);
 
         if (s == NATS_OK)
                 s = natsOptions_SetMaxReconnect(o, -1);
@@ -600,7 +684,7 @@ static int connect_nats(void) {
 static int subscribe_imports(void) {
         natsStatus s = NATS_OK;
 
-        if (b.export[1].n > 0 || b.import[1].n > 0) {
+        if (b.import[1].n > 0) {
                 s = natsConnection_JetStream(&b.js, b.nc, NULL);
                 if (s != NATS_OK) {
                         say("JetStream: %s", natsStatus_GetText(s));
@@ -619,14 +703,14 @@ static int subscribe_imports(void) {
                 natsInbox_Destroy(inbox);
                 if (s == NATS_OK) {
                         snprintf(pattern, sizeof(pattern), "%s.*", b.inbox);
-                        s = natsConnection_Subscribe(&sub, b.nc, pattern, on_nats_msg, NULL);
+                        s = natsConnection_SubscribeSync(&sub, b.nc, pattern);
                         if (s == NATS_OK)
-                                subs[n_subs++] = sub;
+                                b.inbox_sub = subs[n_subs++] = sub;
                 }
         }
         for (unsigned i = 0; i < b.import[0].n && s == NATS_OK; i++) {
                 natsSubscription *sub = NULL;
-                s = natsConnection_Subscribe(&sub, b.nc, b.import[0].list[i], on_nats_msg, NULL);
+                s = natsConnection_SubscribeSync(&sub, b.nc, b.import[0].list[i]);
                 if (s == NATS_OK)
                         subs[n_subs++] = sub;
         }
@@ -646,8 +730,8 @@ static int subscribe_imports(void) {
                 so.Config.Durable = durable;
                 so.ManualAck = true;
                 so.Config.AckPolicy = js_AckExplicit;
-                so.Config.MaxAckPending = QUEUE_MAX;
-                s = js_Subscribe(&sub, b.js, b.import[1].list[i], on_nats_msg, NULL, NULL, &so, &jerr);
+                so.Config.MaxAckPending = PENDING_MAX;
+                s = js_SubscribeSync(&sub, b.js, b.import[1].list[i], NULL, &so, &jerr);
                 if (s == NATS_OK)
                         subs[n_subs++] = sub;
                 if (s != NATS_OK)
@@ -707,66 +791,46 @@ int main(int argc, char **argv) {
                 say("cannot attach to airsupd: %s", strerror(-r));
                 return 1;
         }
-        b.in.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        b.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         buf = malloc(size);
-        if (b.in.efd < 0 || !buf)
+        if (b.efd < 0 || !buf)
                 return 1;
-        if (connect_nats() < 0 || subscribe_imports() < 0)
+        if (connect_nats() < 0 || pump_start() < 0)
                 return 1;
-        if (pthread_create(&fl.thread, NULL, flusher, NULL) != 0)
+        r = subscribe_imports();
+        pump_stop();
+        if (r < 0)
                 return 1;
-        fl.started = true;
         (void) airsup_ready(b.a);
 
-        while (!b.stop) {
-                struct pollfd p[2] = { { .fd = airsup_fd(b.a), .events = POLLIN }, { .fd = b.in.efd, .events = POLLIN } };
-                natsMsg *msg[256];
-                unsigned n;
-                uint64_t v;
-
-                (void) !read(b.in.efd, &v, sizeof(v));
-                pthread_mutex_lock(&b.local);
+        on_loop = true;
+        for (int more = 0; !b.stop;) {
+                /* Wait only when neither side left work (the lanes are
+                 * not looked at while NATS is away). */
+                (void) io_turn(more ? 0 : 100, atomic_load(&b.connected));
                 report();
                 /* airsupd's records (a health = ping probe's PING) are
                  * answered at every turn, connected or not. */
                 (void) airsup_process(b.a);
-                n = queue_pop(msg, 256);
-                for (unsigned k = 0; k < n; k++)
-                        import_one(msg[k]);
+                more = import_some();
                 r = export_some(&buf, &size);
-                pthread_mutex_unlock(&b.local);
-                /* The lanes ran dry: out with what libnats holds (a round
-                 * trip to the server, while imports go on). */
-                if (r == 0 && atomic_load(&b.connected))
-                        flush_exports();
+                io_write();
                 if (r < 0 && r != -EBADMSG) {
                         say("receiving: %s", strerror(-r));
                         break;
                 }
-                /* More to do at once, or wait for either side (the lanes
-                 * are not looked at while NATS is away). */
-                pthread_mutex_lock(&b.in.lock);
-                v = b.in.n;
-                pthread_mutex_unlock(&b.in.lock);
-                if (v > 0 || r > 0)
-                        continue;
-                (void) poll(atomic_load(&b.connected) ? p : p + 1, atomic_load(&b.connected) ? 2 : 1, 100);
+                more |= r > 0;
         }
-        pthread_mutex_lock(&b.in.lock);
-        b.in.stopping = true;
-        pthread_cond_broadcast(&b.in.room);
-        pthread_mutex_unlock(&b.in.lock);
-        pthread_mutex_lock(&fl.lock);
-        fl.stop = true;
-        pthread_cond_signal(&fl.cond);
-        pthread_mutex_unlock(&fl.lock);
-        if (fl.started)
-                (void) pthread_join(fl.thread, NULL);
+        /* What was committed and is still in libnats's buffer goes out
+         * before the connection closes (a second at most). */
+        for (uint64_t end = now_ns() + SEC; atomic_load(&ev.want_write) && now_ns() < end;) {
+                io_write();
+                if (atomic_load(&ev.want_write))
+                        (void) io_turn(10, false);
+        }
         natsConnection_Close(b.nc);
         for (unsigned i = 0; i < n_subs; i++)
                 natsSubscription_Destroy(subs[i]);
-        for (natsMsg *m; queue_pop(&m, 1) == 1;)
-                natsMsg_Destroy(m);
         jsCtx_Destroy(b.js);
         natsConnection_Destroy(b.nc);
         nats_Close();
