@@ -54,13 +54,14 @@
 #include "nats/puback.h"
 
 #define PENDING_MAX 4096                /* what a JetStream import may hold unacknowledged */
-#define TURN_MAX 256                    /* messages taken from one side in one turn */
+#define TURN_MAX 256                    /* messages taken off the lanes in one turn */
 #define BUFFERED_MAX (4 << 20)          /* bytes libnats may hold unwritten before the lanes wait */
 #define PATTERNS_MAX 64
 #define BUF_FIRST 65536
 #define TYPE_HEADER "Airsup-Type"
 #define SEC UINT64_C(1000000000)
 #define JS_ACK_WAIT_MS 5000             /* as libnats's own js_PublishMsg() waits */
+#define EXPORT_RETRY_MS 100             /* before an export NATS did not take is tried again */
 
 typedef struct patterns {
         char *list[PATTERNS_MAX];
@@ -83,6 +84,8 @@ static struct {
         natsSubscription *inbox_sub;
         uint64_t js_waiting;            /* the JetStream export whose acknowledgement is awaited */
         int js_answer;                  /* 0 none yet, 1 stored, -1 refused */
+        bool no_responders;             /* the inbox heard "no responders" */
+        uint64_t export_again_ns;       /* the held export is not tried again before */
         bool said_connected;            /* what the last STATUS= said */
         bool said_once;
         uint64_t said_at_ns;            /* when the counters were last reported */
@@ -165,6 +168,23 @@ static out_req outs[REQS_MAX];
 static in_req ins[REQS_MAX];
 static uint64_t out_next, in_next;
 
+/* A message done with.  natsMsg_Destroy() does not free it: it hands it
+ * to libnats's collector thread, which frees it while this thread
+ * allocates the next ones from the same heap; the two then take turns
+ * at the allocator's lock, a futex wait and wake-up each time, and that
+ * cost the bridge two thirds of its time (bench/nats, core: 2 us a
+ * message on each bridge, 0.5-0.6 us without).  natsMsg_free() is the
+ * collector's own way to free one (libnats exports it, without
+ * declaring it in nats.h); a message of ours is freed by it at once.  A
+ * libnats without it gets natsMsg_Destroy(). */
+extern void natsMsg_free(void *) __attribute__((weak));
+static void msg_free(natsMsg *m) {
+        if (natsMsg_free)
+                natsMsg_free(m);
+        else
+                natsMsg_Destroy(m);
+}
+
 /* ---- libnats's side of the loop ------------------------------------- */
 
 static void wake(void) {
@@ -229,14 +249,13 @@ static void on_reconnected(natsConnection *nc, void *closure) {
         wake();
 }
 
-/* One wait of at most TIMEOUT ms for the socket (what libnats asked to
- * watch), the eventfd and, if LANES, the lanes; then what the socket
+/* One wait of at most TIMEOUT ms for the socket (for what libnats asked
+ * to watch), the eventfd and, if LANES, the lanes; then what the socket
  * is ready for is done: a read (one buffer's worth, parsed into the
- * subscriptions) and a write of what libnats holds.  1 if a lane may
- * have something. */
-static int io_turn(int timeout, bool lanes) {
+ * subscriptions) and a write of what libnats holds. */
+static void io_turn(int timeout, bool lanes) {
         struct pollfd p[3] = { { .fd = b.efd, .events = POLLIN } };
-        int fd = atomic_load(&ev.fd), n = 1, sock = -1, lane = -1;
+        int fd = atomic_load(&ev.fd), n = 1, sock = -1;
         short want = (short) ((atomic_load(&ev.want_read) ? POLLIN : 0) | (atomic_load(&ev.want_write) ? POLLOUT : 0));
         uint64_t v;
 
@@ -244,19 +263,16 @@ static int io_turn(int timeout, bool lanes) {
                 sock = n;
                 p[n++] = (struct pollfd) { .fd = fd, .events = want };
         }
-        if (lanes) {
-                lane = n;
+        if (lanes)
                 p[n++] = (struct pollfd) { .fd = airsup_fd(b.a), .events = POLLIN };
-        }
         if (poll(p, (nfds_t) n, timeout) <= 0)
-                return 0;
+                return;
         if (p[0].revents)
                 (void) !read(b.efd, &v, sizeof(v));
         if (sock >= 0 && (p[sock].revents & (POLLIN | POLLERR | POLLHUP)))
                 natsConnection_ProcessReadEvent(b.nc);
         if (sock >= 0 && (p[sock].revents & POLLOUT) && atomic_load(&ev.want_write))
                 natsConnection_ProcessWriteEvent(b.nc);
-        return lane >= 0 && p[lane].revents != 0;
 }
 
 /* What libnats holds goes to the socket now, if it takes it: what this
@@ -277,7 +293,7 @@ static struct {
 static void *pump_run(void *arg) {
         (void) arg;
         while (atomic_load(&pump.on))
-                (void) io_turn(100, false);
+                io_turn(100, false);
         return NULL;
 }
 
@@ -331,7 +347,7 @@ static void import_one(natsMsg *msg) {
                                 b.replies_in++;
                 } else
                         b.late_replies++;
-                natsMsg_Destroy(msg);
+                msg_free(msg);
                 return;
         }
         if (!subject || !subject_valid(subject, false)) {
@@ -339,7 +355,7 @@ static void import_one(natsMsg *msg) {
                 b.refused++;
                 if (js)
                         (void) natsMsg_Term(msg, NULL);
-                natsMsg_Destroy(msg);
+                msg_free(msg);
                 return;
         }
         if (js) {
@@ -385,31 +401,26 @@ static void import_one(natsMsg *msg) {
                 if (js)
                         (void) natsMsg_NakWithDelay(msg, 1000, NULL);
         }
-        natsMsg_Destroy(msg);
+        msg_free(msg);
 }
 
-/* What came from NATS, TURN_MAX at most from each subscription (in
- * turn, so that one busy subject does not starve the others): 1 if
- * there may be more. */
-static int import_some(void) {
-        int more = 0;
-
-        for (unsigned i = 0; i < n_subs; i++) {
-                unsigned k;
-
-                for (k = 0; k < TURN_MAX; k++) {
+/* What came from NATS, all of it: the loop reads the socket one buffer
+ * at a time (libnats's ioBufSize, 32 kB) and only after this emptied
+ * the subscriptions, so that they never hold more than one read's worth
+ * (libnats would drop core messages past its pending limits). */
+static void import_some(void) {
+        for (unsigned i = 0; i < n_subs; i++)
+                for (;;) {
                         natsMsg *m = NULL;
                         natsStatus s = natsSubscription_NextMsg(&m, subs[i], 0);
 
                         if (s == NATS_OK)
                                 import_one(m);
+                        else if (s == NATS_NO_RESPONDERS && subs[i] == b.inbox_sub)
+                                b.no_responders = true;
                         else if (s != NATS_SLOW_CONSUMER && s != NATS_NO_RESPONDERS)
                                 break;  /* none (NATS_TIMEOUT), or closed */
                 }
-                if (k == TURN_MAX)
-                        more = 1;
-        }
-        return more;
 }
 
 static uint64_t now_ns(void) {
@@ -422,32 +433,25 @@ static uint64_t now_ns(void) {
 /* The stream's answer to JetStream export ID (published with the reply
  * subject INBOX.jID), read by this thread: 0 stored, -EIO refused (an
  * error, no stream for the subject), not answered within
- * JS_ACK_WAIT_MS, or the connection lost.  Meanwhile the inbox's other
- * replies are given as they come, and imports wait in their
- * subscriptions. */
+ * JS_ACK_WAIT_MS, or the connection lost.  Meanwhile what else comes
+ * from NATS is imported as it comes. */
 static int js_wait(uint64_t id) {
         uint64_t deadline = now_ns() + (uint64_t) JS_ACK_WAIT_MS * 1000000;
 
         b.js_waiting = id;
         b.js_answer = 0;
+        b.no_responders = false;
         io_write();
         while (b.js_answer == 0 && atomic_load(&b.connected)) {
                 uint64_t now = now_ns();
-                natsMsg *m = NULL;
-                natsStatus s;
 
-                while (b.js_answer == 0 && (s = natsSubscription_NextMsg(&m, b.inbox_sub, 0)) != NATS_TIMEOUT) {
-                        if (s == NATS_OK)
-                                import_one(m);
-                        else if (s == NATS_NO_RESPONDERS)
-                                b.js_answer = -1;       /* no stream takes the subject */
-                        else if (s != NATS_SLOW_CONSUMER)
-                                break;
-                }
-                if (b.js_answer != 0 || now >= deadline)
+                if (now >= deadline)
                         break;
-                (void) io_turn((int) ((deadline - now) / 1000000) + 1, false);
+                io_turn((int) ((deadline - now) / 1000000) + 1, false);
+                import_some();
                 io_write();
+                if (b.js_answer == 0 && b.no_responders)
+                        b.js_answer = -1;       /* no stream takes the subject */
         }
         b.js_waiting = 0;
         return b.js_answer > 0 ? 0 : -EIO;
@@ -484,7 +488,7 @@ static int export_one(const char *subject, uint32_t type, const void *data, size
         }
         if (s == NATS_OK)
                 s = natsConnection_PublishMsg(b.nc, msg);
-        natsMsg_Destroy(msg);
+        msg_free(msg);
         if (s == NATS_OK && js) {
                 if (js_wait(js_next) < 0)
                         s = NATS_ERR;
@@ -511,13 +515,82 @@ static void reply_out(const airsup_msg *m, const void *data, size_t len) {
         *q = (in_req) {};
 }
 
+/* A local message to SUBJECT out to NATS (as a NATS request when it is a
+ * request): 0 once NATS took it (commit it), -EIO if not. */
+static int export_msg(const airsup_msg *m, const char *subject, const void *payload, size_t plen) {
+        if (m->correlation != 0 && b.inbox) {
+                /* A request: its reply comes to INBOX.ID. */
+                char reply[64];
+                uint64_t id = ++out_next;
+                out_req *o = &outs[id % REQS_MAX];
+
+                *o = (out_req) { .id = id, .correlation = m->correlation, .reply_to = m->reply_to };
+                memcpy(o->requester, m->sender, sizeof(o->requester));
+                snprintf(reply, sizeof(reply), "%s.%" PRIu64, b.inbox, id);
+                if (export_one(subject, m->type, payload, plen, reply) < 0) {
+                        o->id = 0;
+                        return -EIO;
+                }
+                b.requests_out++;
+        } else if (export_one(subject, m->type, payload, plen, NULL) < 0)
+                return -EIO;
+        b.exported++;
+        return 0;
+}
+
+/* An export NATS did not take (a stream refused it or none covers its
+ * subject, no acknowledgement came, libnats failed) is kept here, and
+ * stays uncommitted on its lane: it is tried again every
+ * EXPORT_RETRY_MS, before anything else is taken off the lanes, and
+ * committed once NATS took it (a bridge killed meanwhile gets it again
+ * from the lane). */
+static struct {
+        bool on;
+        airsup_msg m;
+        char subject[SUBJECT_MAX + 1];
+        void *data;
+        size_t len;
+} held;
+
+/* 0, having held it; -ENOMEM. */
+static int hold(const airsup_msg *m, const char *subject, const void *payload, size_t plen) {
+        void *copy = malloc(plen ? plen : 1);
+
+        if (!copy)
+                return -ENOMEM;
+        memcpy(copy, payload, plen);
+        held.on = true;
+        held.m = *m;
+        held.data = copy;
+        held.len = plen;
+        snprintf(held.subject, sizeof(held.subject), "%s", subject);
+        b.export_again_ns = now_ns() + (uint64_t) EXPORT_RETRY_MS * 1000000;
+        return 0;
+}
+
+/* The held export tried again: true once NATS took it (committed). */
+static bool retry_held(void) {
+        if (export_msg(&held.m, held.subject, held.data, held.len) < 0) {
+                b.export_again_ns = now_ns() + (uint64_t) EXPORT_RETRY_MS * 1000000;
+                return false;
+        }
+        (void) airsup_commit(b.a, &held.m);
+        free(held.data);
+        held.on = false;
+        held.data = NULL;
+        return true;
+}
+
 /* What waits on the lanes, TURN_MAX at most: 1 if there may be more
  * (the fd is armed only once a receive said -EAGAIN), 0 if they ran dry,
- * the connection is down or libnats holds BUFFERED_MAX bytes the socket
- * has not taken yet (the lanes wait for it). */
+ * the connection is down, an export is held, or libnats holds
+ * BUFFERED_MAX bytes the socket has not taken yet (the lanes wait for
+ * it). */
 static int export_some(void **buf, size_t *size) {
+        if (held.on && (!atomic_load(&b.connected) || !retry_held()))
+                return 0;
         for (unsigned k = 0; k < TURN_MAX; k++) {
-                char subject[SUBJECT_MAX + 1], reply[64];
+                char subject[SUBJECT_MAX + 1];
                 const uint8_t *payload;
                 uint32_t to_len = 0;
                 airsup_msg m;
@@ -562,23 +635,8 @@ static int export_some(void **buf, size_t *size) {
                         (void) airsup_commit(b.a, &m);
                         continue;
                 }
-                if (m.correlation != 0 && b.inbox) {
-                        /* A request: its reply comes to INBOX.ID. */
-                        out_req *o;
-                        uint64_t id = ++out_next;
-
-                        o = &outs[id % REQS_MAX];
-                        *o = (out_req) { .id = id, .correlation = m.correlation, .reply_to = m.reply_to };
-                        memcpy(o->requester, m.sender, sizeof(o->requester));
-                        snprintf(reply, sizeof(reply), "%s.%" PRIu64, b.inbox, id);
-                        if (export_one(subject, m.type, payload, plen, reply) < 0) {
-                                o->id = 0;
-                                return 1;
-                        }
-                        b.requests_out++;
-                } else if (export_one(subject, m.type, payload, plen, NULL) < 0)
-                        return 1;       /* left on its lane: again when NATS takes it */
-                b.exported++;
+                if (export_msg(&m, subject, payload, plen) < 0)
+                        return hold(&m, subject, payload, plen);
                 (void) airsup_commit(b.a, &m);
         }
         return 1;
@@ -805,28 +863,33 @@ int main(int argc, char **argv) {
 
         on_loop = true;
         for (int more = 0; !b.stop;) {
-                /* Wait only when neither side left work (the lanes are
-                 * not looked at while NATS is away). */
-                (void) io_turn(more ? 0 : 100, atomic_load(&b.connected));
+                uint64_t now = now_ns();
+                /* The lanes are not looked at while NATS is away, nor
+                 * until a held export is tried again. */
+                bool later = held.on && now < b.export_again_ns;
+                bool lanes = atomic_load(&b.connected) && !later;
+
+                /* Wait only when the lanes left no work. */
+                io_turn(more ? 0 : later ? (int) ((b.export_again_ns - now) / 1000000) + 1 : 100, lanes);
                 report();
                 /* airsupd's records (a health = ping probe's PING) are
                  * answered at every turn, connected or not. */
                 (void) airsup_process(b.a);
-                more = import_some();
-                r = export_some(&buf, &size);
+                import_some();
+                r = held.on && now_ns() < b.export_again_ns ? 0 : export_some(&buf, &size);
                 io_write();
                 if (r < 0 && r != -EBADMSG) {
                         say("receiving: %s", strerror(-r));
                         break;
                 }
-                more |= r > 0;
+                more = r > 0;
         }
         /* What was committed and is still in libnats's buffer goes out
          * before the connection closes (a second at most). */
         for (uint64_t end = now_ns() + SEC; atomic_load(&ev.want_write) && now_ns() < end;) {
                 io_write();
                 if (atomic_load(&ev.want_write))
-                        (void) io_turn(10, false);
+                        io_turn(10, false);
         }
         natsConnection_Close(b.nc);
         for (unsigned i = 0; i < n_subs; i++)
@@ -837,6 +900,7 @@ int main(int argc, char **argv) {
         for (unsigned i = 0; i < REQS_MAX; i++)
                 free(ins[i].reply);
         free(b.inbox);
+        free(held.data);
         airsup_detach(b.a);
         free(buf);
         return 0;

@@ -1,0 +1,63 @@
+# A JetStream export that no stream takes (airsup-nats(8)): the bridge
+# publishes it, nats-server answers "no responders" (no stream covers
+# ledger.>), and it stays on its lane, tried again every 100 ms rather
+# than in a loop as fast as the server answers; once an operator creates
+# the stream, every one of the messages reaches it, none lost.
+. "$(dirname "$0")/lib.sh"
+
+command -v nats-server >/dev/null || { echo "no nats-server (package nats-server)"; exit 77; }
+BRIDGE=$(dirname "$AIRSUPD")/airsup-nats
+PEER=$(dirname "$AIRSUPD")/tests/req-peer
+NPEER=$(dirname "$AIRSUPD")/tests/nats-peer
+N=200
+mkdir -p a js
+
+nats-server -a 127.0.0.1 -p -1 -js -sd "$T/js" --ports_file_dir "$T" >>nats.log 2>&1 &
+echo $! >nats.pid
+wait_until 10 eval 'ls "$T"/*.ports >/dev/null 2>&1' || fail "nats-server did not start: $(cat nats.log)"
+URL=$(grep -o 'nats://127.0.0.1:[0-9]*' "$T"/*.ports | head -n 1)
+# A stream for something else, so that JetStream is up and answering.
+wait_until 10 "$NPEER" stream "$URL" OTHER 'other.>' || fail "no stream: $(tail -3 nats.log)"
+
+cat >a.conf <<CONF
+[supervisor:root]
+[group:bridge]
+command = $BRIDGE
+nats = $URL
+export_jetstream = ledger.>
+ready = notify
+[group:pub]
+command = $PEER pub ledger.x $N a $T/a
+restart = temporary
+CONF
+start_airsupd a.conf
+wait_log 'ready bridge' 20
+
+counter() { "$AIRSUPCTL" -s "$T/control" metrics --prometheus |
+        sed -n "s/^airsup_process_reported{process=\"bridge\",group=\"bridge\",name=\"$1\"} //p"; }
+wait_until 10 eval '[ "$(counter nats_js_failures)" -ge 3 ] 2>/dev/null' ||
+        fail "no refused JetStream export counted: '$(counter nats_js_failures)'"
+# Tried again at about 10 a second: over the next two seconds (about 20
+# more tries) never hundreds, which a retry as fast as the server says
+# no would be.
+f0=$(counter nats_js_failures)
+t0=$(date +%s%N)
+wait_until 10 eval '[ $(( $(date +%s%N) - t0 )) -ge 2000000000 ]'
+f1=$(counter nats_js_failures)
+[ $((f1 - f0)) -le 100 ] || fail "a refused export was tried $((f1 - f0)) times in about 2 s"
+[ "$(counter nats_js_acks)" = 0 ] || fail "acknowledged without a stream: $(counter nats_js_acks)"
+echo "refused: $f1 tries, $((f1 - f0)) in the last 2 s"
+
+# The operator adds the stream: everything that waited in the lane goes.
+"$NPEER" stream "$URL" LEDGER 'ledger.>' || fail "cannot add the stream"
+wait_until 20 eval '[ "$("$NPEER" js-dump "$URL" LEDGER | sort -un | wc -l)" -ge $N ]' ||
+        fail "the stream holds $("$NPEER" js-dump "$URL" LEDGER | sort -un | wc -l) of $N"
+"$NPEER" js-dump "$URL" LEDGER | sort -un >dump
+seq 0 $((N - 1)) >want
+cmp -s dump want || fail "the stream's numbers are not 0..$((N - 1)): $(diff dump want | head -3)"
+echo "stored: $N of $N after the stream was added"
+
+"$AIRSUPCTL" -s "$T/control" shutdown >/dev/null
+wait_airsupd_exit 20
+[ "$AIRSUPD_STATUS" -eq 0 ] || fail "airsupd exited $AIRSUPD_STATUS"
+kill -TERM "$(cat nats.pid)" 2>/dev/null || true
