@@ -4,11 +4,11 @@
  * anything else (an "error" object, an empty status reply, bytes that
  * are not that) is a refusal, and the export stays on its lane.  The
  * reply comes from the network: LEN bytes of DATA are read, no more,
- * and nothing is assumed of their end. */
+ * and nothing is assumed of their end.  memmem() needs _GNU_SOURCE,
+ * defined before the includer's first #include. */
 #ifndef AIRSUP_NATS_PUBACK_H
 #define AIRSUP_NATS_PUBACK_H
 
-#define _GNU_SOURCE
 #include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
