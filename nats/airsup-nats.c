@@ -250,12 +250,13 @@ static void on_reconnected(natsConnection *nc, void *closure) {
 }
 
 /* One wait of at most TIMEOUT ms for the socket (for what libnats asked
- * to watch), the eventfd and, if LANES, the lanes; then what the socket
- * is ready for is done: a read (one buffer's worth, parsed into the
- * subscriptions) and a write of what libnats holds. */
-static void io_turn(int timeout, bool lanes) {
+ * to watch), the eventfd and, if LANES, the lanes (airsup_fd()); then
+ * what the socket is ready for is done: a read (one buffer's worth,
+ * parsed into the subscriptions) and a write of what libnats holds.
+ * true if airsup_fd() is readable. */
+static bool io_turn(int timeout, bool lanes) {
         struct pollfd p[3] = { { .fd = b.efd, .events = POLLIN } };
-        int fd = atomic_load(&ev.fd), n = 1, sock = -1;
+        int fd = atomic_load(&ev.fd), n = 1, sock = -1, lane = -1;
         short want = (short) ((atomic_load(&ev.want_read) ? POLLIN : 0) | (atomic_load(&ev.want_write) ? POLLOUT : 0));
         uint64_t v;
 
@@ -263,16 +264,19 @@ static void io_turn(int timeout, bool lanes) {
                 sock = n;
                 p[n++] = (struct pollfd) { .fd = fd, .events = want };
         }
-        if (lanes)
+        if (lanes) {
+                lane = n;
                 p[n++] = (struct pollfd) { .fd = airsup_fd(b.a), .events = POLLIN };
+        }
         if (poll(p, (nfds_t) n, timeout) <= 0)
-                return;
+                return false;
         if (p[0].revents)
                 (void) !read(b.efd, &v, sizeof(v));
         if (sock >= 0 && (p[sock].revents & (POLLIN | POLLERR | POLLHUP)))
                 natsConnection_ProcessReadEvent(b.nc);
         if (sock >= 0 && (p[sock].revents & POLLOUT) && atomic_load(&ev.want_write))
                 natsConnection_ProcessWriteEvent(b.nc);
+        return lane >= 0 && p[lane].revents != 0;
 }
 
 /* What libnats holds goes to the socket now, if it takes it: what this
@@ -293,7 +297,7 @@ static struct {
 static void *pump_run(void *arg) {
         (void) arg;
         while (atomic_load(&pump.on))
-                io_turn(100, false);
+                (void) io_turn(100, false);
         return NULL;
 }
 
@@ -447,7 +451,7 @@ static int js_wait(uint64_t id) {
 
                 if (now >= deadline)
                         break;
-                io_turn((int) ((deadline - now) / 1000000) + 1, false);
+                (void) io_turn((int) ((deadline - now) / 1000000) + 1, false);
                 import_some();
                 io_write();
                 if (b.js_answer == 0 && b.no_responders)
@@ -616,6 +620,8 @@ static int export_some(void **buf, size_t *size) {
                 if (m.flags & AIRSUP_MSG_REPLY) {
                         reply_out(&m, *buf, (size_t) r);
                         (void) airsup_commit(b.a, &m);
+                        if (k == 0)
+                                io_write();     /* as below */
                         continue;
                 }
                 if (!(m.flags & AIRSUP_MSG_PUBLISH) || to_len > (uint32_t) r || to_len > SUBJECT_MAX) {
@@ -638,6 +644,13 @@ static int export_some(void **buf, size_t *size) {
                 if (export_msg(&m, subject, payload, plen) < 0)
                         return hold(&m, subject, payload, plen);
                 (void) airsup_commit(b.a, &m);
+                /* The first of a turn goes out at once: a lone message
+                 * (a request, a reply) should not wait for the next
+                 * receive to find the lanes empty and give them up (a
+                 * membarrier(), an interrupt of every CPU); the rest of
+                 * a burst goes in one write at the end of the turn. */
+                if (k == 0)
+                        io_write();
         }
         return 1;
 }
@@ -870,11 +883,14 @@ int main(int argc, char **argv) {
                 bool lanes = atomic_load(&b.connected) && !later;
 
                 /* Wait only when the lanes left no work. */
-                io_turn(more ? 0 : later ? (int) ((b.export_again_ns - now) / 1000000) + 1 : 100, lanes);
+                bool ready = io_turn(more ? 0 : later ? (int) ((b.export_again_ns - now) / 1000000) + 1 : 100, lanes);
+
                 report();
                 /* airsupd's records (a health = ping probe's PING) are
-                 * answered at every turn, connected or not. */
-                (void) airsup_process(b.a);
+                 * answered when airsup_fd() says so, and at every turn
+                 * while it is not watched. */
+                if (ready || !lanes)
+                        (void) airsup_process(b.a);
                 import_some();
                 r = held.on && now_ns() < b.export_again_ns ? 0 : export_some(&buf, &size);
                 io_write();
@@ -889,7 +905,7 @@ int main(int argc, char **argv) {
         for (uint64_t end = now_ns() + SEC; atomic_load(&ev.want_write) && now_ns() < end;) {
                 io_write();
                 if (atomic_load(&ev.want_write))
-                        io_turn(10, false);
+                        (void) io_turn(10, false);
         }
         natsConnection_Close(b.nc);
         for (unsigned i = 0; i < n_subs; i++)
