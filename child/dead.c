@@ -6,7 +6,7 @@
 #include "child/lib.h"
 #include "common/fds.h"
 
-int airsup__dead_outside(airsup *a, const char *subject, uint32_t type, const void *data, size_t len) {
+int airsup__dead_outside(airsup *a, bool refused, const char *subject, uint32_t type, const void *data, size_t len) {
         chan_record rec;
 
         if (!a || !subject)
@@ -15,7 +15,7 @@ int airsup__dead_outside(airsup *a, const char *subject, uint32_t type, const vo
         rec.dead.index = CHAN_DEAD_OUTSIDE;
         rec.dead.type = type;
         rec.dead.len = len > UINT32_MAX ? UINT32_MAX : (uint32_t) len;
-        rec.dead.reason = CHAN_DEAD_TOO_BIG;
+        rec.dead.reason = refused ? CHAN_DEAD_REFUSED : CHAN_DEAD_TOO_BIG;
         if (chan_set_name(rec.dead.actor, subject) < 0) {
                 /* A subject longer than a record's name: cut, with a mark. */
                 memcpy(rec.dead.actor, subject, sizeof(rec.dead.actor) - 4);

@@ -171,10 +171,12 @@ static inline bool airsup__bytes_equal(const char *a, const char *b, size_t n) {
         return true;
 }
 
-/* dead.c: a message from outside (a bridge's import from NATS) that no
- * local subscriber can take (larger than its message_max), as a dead
- * letter of this process's: SUBJECT is where it went. */
-int airsup__dead_outside(airsup *a, const char *subject, uint32_t type, const void *data, size_t len);
+/* dead.c: a bridge's message to or from outside, as a dead letter of
+ * this process's: an import from NATS that no local subscriber can take
+ * (larger than its message_max), or with REFUSED an export that NATS
+ * will not take (larger than its max_payload, refused by a stream).
+ * SUBJECT is where it went. */
+int airsup__dead_outside(airsup *a, bool refused, const char *subject, uint32_t type, const void *data, size_t len);
 
 /* Message types 0xffffff00 and up are the library's own: on a lane, one
  * is never handed to the program as it came (monitor-actor.c). */

@@ -162,6 +162,9 @@ typedef enum chan_dead_reason {
         CHAN_DEAD_BAD_ADDRESS,          /* the address is not one */
         CHAN_DEAD_TOO_BIG,              /* from outside (a bridge's import, index CHAN_DEAD_OUTSIDE): larger than
                                          * a local subscriber's message_max; actor: the subject */
+        CHAN_DEAD_REFUSED,              /* from a bridge (index CHAN_DEAD_OUTSIDE): an export NATS will not
+                                         * take (larger than its max_payload, refused by a stream); actor: the
+                                         * subject */
         _CHAN_DEAD_REASON_MAX,
 } chan_dead_reason;
 

@@ -16,8 +16,9 @@
  * publishes exports into libnats's buffer and writes that buffer out
  * once a turn: no message is handed from one thread to another, and a
  * lone message is written at once while a burst goes out in few writes.
- * libnats keeps threads for its timers and for reconnecting; those only
- * change which socket to watch, and wake the loop to say so.  An export
+ * libnats keeps threads of its own for its timers and for reconnecting
+ * (they make a new connection and close a failed one); they tell the
+ * loop which socket to watch, and wake it.  An export
  * is committed (taken off its lane) only after NATS took it: for core
  * NATS once libnats has it (at most once: a server that goes away may
  * lose what was in flight), for JetStream once the stream acknowledged
@@ -62,6 +63,8 @@
 #define SEC UINT64_C(1000000000)
 #define JS_ACK_WAIT_MS 5000             /* as libnats's own js_PublishMsg() waits */
 #define EXPORT_RETRY_MS 100             /* before an export NATS did not take is tried again */
+#define REFUSED_MAX_MS 10000            /* a stream's refusals before an export becomes a dead letter */
+#define MSGID_MAX 160                   /* a JetStream export's Nats-Msg-Id */
 
 typedef struct patterns {
         char *list[PATTERNS_MAX];
@@ -79,14 +82,16 @@ static struct {
         atomic_uint_fast64_t reconnects, disconnects;
         /* The loop's own. */
         uint64_t exported, imported, looped, refused, too_big, js_acks, js_failures, nobody, redelivered;
-        uint64_t requests_out, requests_in, replies_out, replies_in, late_replies;
+        uint64_t requests_out, requests_in, replies_out, replies_in, late_replies, requests_dropped, export_dead;
+        uint64_t boot;                  /* when this instance started (CLOCK_REALTIME, ns): in its msgids */
         char *inbox;                    /* this connection's inbox prefix: replies to our requests */
-        natsSubscription *inbox_sub;
+        char *js_inbox;                 /* another: streams' answers to JetStream exports */
+        natsSubscription *js_sub;
         uint64_t js_waiting;            /* the JetStream export whose acknowledgement is awaited */
         int js_answer;                  /* 0 none yet, 1 stored, -1 refused */
-        bool no_responders;             /* the inbox heard "no responders" */
+        bool no_responders;             /* js_inbox heard "no responders" */
         uint64_t export_again_ns;       /* the held export is not tried again before */
-        bool said_connected;            /* what the last STATUS= said */
+        bool said_connected, said_held; /* what the last STATUS= said */
         bool said_once;
         uint64_t said_at_ns;            /* when the counters were last reported */
         volatile sig_atomic_t stop;
@@ -161,7 +166,7 @@ typedef struct in_req {
 } in_req;
 
 /* Every subscription made, destroyed at the end. */
-static natsSubscription *subs[2 * PATTERNS_MAX + 1];
+static natsSubscription *subs[2 * PATTERNS_MAX + 2];
 static unsigned n_subs;
 
 static out_req outs[REQS_MAX];
@@ -176,10 +181,13 @@ static uint64_t out_next, in_next;
  * message on each bridge, 0.5-0.6 us without).  natsMsg_free() is the
  * collector's own way to free one (libnats exports it, without
  * declaring it in nats.h); a message of ours is freed by it at once.  A
- * libnats without it gets natsMsg_Destroy(). */
+ * libnats without it, or of another major version than the one it was
+ * read in (3.4), gets natsMsg_Destroy(). */
 extern void natsMsg_free(void *) __attribute__((weak));
+static bool free_direct;                /* natsMsg_free() is there, in a libnats 3 (set in main()) */
+
 static void msg_free(natsMsg *m) {
-        if (natsMsg_free)
+        if (free_direct)
                 natsMsg_free(m);
         else
                 natsMsg_Destroy(m);
@@ -325,21 +333,25 @@ static void import_one(natsMsg *msg) {
         uint32_t type = 0;
         int r;
 
-        /* A reply to one of our requests out (INBOX.ID), or a stream's
-         * acknowledgement of a JetStream export (INBOX.jID). */
-        if (subject && b.inbox && strncmp(subject, b.inbox, strlen(b.inbox)) == 0 && subject[strlen(b.inbox)] == '.') {
-                const char *token = subject + strlen(b.inbox) + 1;
-                bool ack = *token == 'j';
+        /* A stream's acknowledgement of a JetStream export (JSINBOX.ID):
+         * only the one awaited counts. */
+        if (subject && b.js_inbox && strncmp(subject, b.js_inbox, strlen(b.js_inbox)) == 0 &&
+            subject[strlen(b.js_inbox)] == '.') {
                 char *end;
-                uint64_t id = strtoull(token + ack, &end, 10);
+                uint64_t id = strtoull(subject + strlen(b.js_inbox) + 1, &end, 10);
+
+                if (*end == '\0' && id != 0 && id == b.js_waiting && b.js_answer == 0)
+                        b.js_answer = puback_stored(natsMsg_GetData(msg), (size_t) natsMsg_GetDataLength(msg)) ? 1 : -1;
+                msg_free(msg);
+                return;
+        }
+        /* A reply to one of our requests out (INBOX.ID). */
+        if (subject && b.inbox && strncmp(subject, b.inbox, strlen(b.inbox)) == 0 && subject[strlen(b.inbox)] == '.') {
+                char *end;
+                uint64_t id = strtoull(subject + strlen(b.inbox) + 1, &end, 10);
                 out_req *q = &outs[id % REQS_MAX];
 
-                if (ack) {
-                        if (*end == '\0' && id != 0 && id == b.js_waiting && b.js_answer == 0)
-                                b.js_answer = puback_stored(natsMsg_GetData(msg), (size_t) natsMsg_GetDataLength(msg))
-                                                      ? 1
-                                                      : -1;
-                } else if (*end == '\0' && id != 0 && q->id == id) {
+                if (*end == '\0' && id != 0 && q->id == id) {
                         airsup_msg req = { .correlation = q->correlation, .reply_to = q->reply_to };
 
                         if (natsMsgHeader_Get(msg, TYPE_HEADER, &tv) == NATS_OK && tv)
@@ -391,7 +403,7 @@ static void import_one(natsMsg *msg) {
                  * deliverable here; a JetStream one is terminated, not
                  * redelivered forever. */
                 b.too_big++;
-                (void) airsup__dead_outside(b.a, subject, type, natsMsg_GetData(msg),
+                (void) airsup__dead_outside(b.a, false, subject, type, natsMsg_GetData(msg),
                                             (size_t) natsMsg_GetDataLength(msg));
                 if (js)
                         (void) natsMsg_Term(msg, NULL);
@@ -416,11 +428,18 @@ static void import_some(void) {
         for (unsigned i = 0; i < n_subs; i++)
                 for (;;) {
                         natsMsg *m = NULL;
-                        natsStatus s = natsSubscription_NextMsg(&m, subs[i], 0);
+                        int pending = 0;
+                        natsStatus s;
+
+                        /* Asked first: an empty NextMsg() sets an error
+                         * text of libnats's every time. */
+                        if (natsSubscription_GetPending(subs[i], &pending, NULL) != NATS_OK || pending <= 0)
+                                break;
+                        s = natsSubscription_NextMsg(&m, subs[i], 0);
 
                         if (s == NATS_OK)
                                 import_one(m);
-                        else if (s == NATS_NO_RESPONDERS && subs[i] == b.inbox_sub)
+                        else if (s == NATS_NO_RESPONDERS && subs[i] == b.js_sub)
                                 b.no_responders = true;
                         else if (s != NATS_SLOW_CONSUMER && s != NATS_NO_RESPONDERS)
                                 break;  /* none (NATS_TIMEOUT), or closed */
@@ -435,10 +454,11 @@ static uint64_t now_ns(void) {
 }
 
 /* The stream's answer to JetStream export ID (published with the reply
- * subject INBOX.jID), read by this thread: 0 stored, -EIO refused (an
- * error, no stream for the subject), not answered within
- * JS_ACK_WAIT_MS, or the connection lost.  Meanwhile what else comes
- * from NATS is imported as it comes. */
+ * subject JSINBOX.ID, which only the stream should answer), read by this
+ * thread: 0 stored, -EPROTO refused (an "error" answer), -EIO none (no
+ * stream takes the subject, none within JS_ACK_WAIT_MS, the connection
+ * lost).  Meanwhile what else comes from NATS is imported as it comes,
+ * and airsupd's records are answered. */
 static int js_wait(uint64_t id) {
         uint64_t deadline = now_ns() + (uint64_t) JS_ACK_WAIT_MS * 1000000;
 
@@ -446,82 +466,102 @@ static int js_wait(uint64_t id) {
         b.js_answer = 0;
         b.no_responders = false;
         io_write();
-        while (b.js_answer == 0 && atomic_load(&b.connected)) {
+        for (bool last = false; b.js_answer == 0 && atomic_load(&b.connected) && !b.no_responders && !last;) {
                 uint64_t now = now_ns();
 
-                if (now >= deadline)
-                        break;
-                (void) io_turn((int) ((deadline - now) / 1000000) + 1, false);
+                /* Past the deadline, one more look at the socket: an
+                 * answer read late is not a timeout. */
+                last = now >= deadline;
+                (void) io_turn(last ? 0 : (int) ((deadline - now) / 1000000 < 100 ? (deadline - now) / 1000000 + 1 : 100),
+                               false);
                 import_some();
                 io_write();
-                if (b.js_answer == 0 && b.no_responders)
-                        b.js_answer = -1;       /* no stream takes the subject */
+                (void) airsup_process(b.a);
         }
         b.js_waiting = 0;
-        return b.js_answer > 0 ? 0 : -EIO;
+        return b.js_answer > 0 ? 0 : b.js_answer < 0 ? -EPROTO : -EIO;
 }
 
 /* One local message exported (SUBJECT, TYPE, LEN bytes of DATA; REPLY
- * the reply subject of a request, or NULL): 0 done (commit it), or a
- * failure that leaves it on its lane.  Core exports go into libnats's
- * buffer, which the loop writes out at the end of its turn; a
- * JetStream export is written at once and waited for. */
-static int export_one(const char *subject, uint32_t type, const void *data, size_t len, const char *reply) {
-        static uint64_t js_next;
+ * the reply subject of a request, or NULL): 0 done (commit it), -E2BIG
+ * larger than the server takes, -EPROTO a stream refused it, -EIO not
+ * taken for now (the connection, no stream, no answer).  Core exports go
+ * into libnats's buffer, which the loop writes out at the end of its
+ * turn; a JetStream export is written at once and waited for, with
+ * MSGID (made on its first try: the stream drops a second copy within
+ * its duplicate window) in its Nats-Msg-Id header. */
+static int export_one(const char *subject, uint32_t type, const void *data, size_t len, const char *reply,
+                      char msgid[static MSGID_MAX]) {
+        static uint64_t js_next, msgid_next;
         bool js = !reply && patterns_match(&b.export[1], subject);
         char tv[16], ack[64];
         natsMsg *msg = NULL;
         natsStatus s;
+        int r;
 
         if (type == 0 && !js) {
                 /* No header to carry: no message to build either. */
                 s = reply ? natsConnection_PublishRequest(b.nc, subject, reply, data, (int) len)
                           : natsConnection_Publish(b.nc, subject, data, (int) len);
-                return s == NATS_OK ? 0 : -EIO;
+                return s == NATS_OK ? 0 : s == NATS_MAX_PAYLOAD ? -E2BIG : -EIO;
         }
         if (js) {
-                if (!b.inbox_sub)
+                if (!b.js_inbox)
                         return -EIO;
-                snprintf(ack, sizeof(ack), "%s.j%" PRIu64, b.inbox, ++js_next);
+                snprintf(ack, sizeof(ack), "%s.%" PRIu64, b.js_inbox, ++js_next);
                 reply = ack;
+                if (!msgid[0])
+                        snprintf(msgid, MSGID_MAX, "%.*s-%" PRIx64 "-%" PRIu64, AIRSUP_NAME_MAX, b.self, b.boot,
+                                 ++msgid_next);
         }
         s = natsMsg_Create(&msg, subject, reply, data, (int) len);
         if (s == NATS_OK && type != 0) {
                 snprintf(tv, sizeof(tv), "%" PRIu32, type);
                 s = natsMsgHeader_Set(msg, TYPE_HEADER, tv);
         }
+        if (s == NATS_OK && js)
+                s = natsMsgHeader_Set(msg, "Nats-Msg-Id", msgid);
         if (s == NATS_OK)
                 s = natsConnection_PublishMsg(b.nc, msg);
         msg_free(msg);
-        if (s == NATS_OK && js) {
-                if (js_wait(js_next) < 0)
-                        s = NATS_ERR;
-                if (s == NATS_OK)
-                        b.js_acks++;
-                else
+        if (s != NATS_OK) {
+                if (js)
                         b.js_failures++;
+                return s == NATS_MAX_PAYLOAD ? -E2BIG : -EIO;
         }
-        return s == NATS_OK ? 0 : -EIO;
+        if (!js)
+                return 0;
+        r = js_wait(js_next);
+        if (r == 0)
+                b.js_acks++;
+        else
+                b.js_failures++;
+        return r;
 }
 
 /* A local server's reply to a request that came from NATS: to its reply
  * subject, once. */
 static void reply_out(const airsup_msg *m, const void *data, size_t len) {
         in_req *q = &ins[m->correlation % REQS_MAX];
+        char none[MSGID_MAX] = "";
 
         if (m->correlation == 0 || q->id != m->correlation) {
                 b.late_replies++;
                 return;
         }
-        if (export_one(q->reply, m->type, data, len, NULL) == 0)
+        if (export_one(q->reply, m->type, data, len, NULL, none) == 0)
                 b.replies_out++;
         free(q->reply);
         *q = (in_req) {};
 }
 
 /* A local message to SUBJECT out to NATS (as a NATS request when it is a
- * request): 0 once NATS took it (commit it), -EIO if not. */
-static int export_msg(const airsup_msg *m, const char *subject, const void *payload, size_t plen) {
+ * request; MSGID as export_one()): 0 once NATS took it (commit it), or
+ * export_one()'s failure. */
+static int export_msg(const airsup_msg *m, const char *subject, const void *payload, size_t plen,
+                      char msgid[static MSGID_MAX]) {
+        int r;
+
         if (m->correlation != 0 && b.inbox) {
                 /* A request: its reply comes to INBOX.ID. */
                 char reply[64];
@@ -531,33 +571,46 @@ static int export_msg(const airsup_msg *m, const char *subject, const void *payl
                 *o = (out_req) { .id = id, .correlation = m->correlation, .reply_to = m->reply_to };
                 memcpy(o->requester, m->sender, sizeof(o->requester));
                 snprintf(reply, sizeof(reply), "%s.%" PRIu64, b.inbox, id);
-                if (export_one(subject, m->type, payload, plen, reply) < 0) {
+                r = export_one(subject, m->type, payload, plen, reply, msgid);
+                if (r < 0) {
                         o->id = 0;
-                        return -EIO;
+                        return r;
                 }
                 b.requests_out++;
-        } else if (export_one(subject, m->type, payload, plen, NULL) < 0)
-                return -EIO;
+        } else if ((r = export_one(subject, m->type, payload, plen, NULL, msgid)) < 0)
+                return r;
         b.exported++;
         return 0;
 }
 
-/* An export NATS did not take (a stream refused it or none covers its
- * subject, no acknowledgement came, libnats failed) is kept here, and
- * stays uncommitted on its lane: it is tried again every
- * EXPORT_RETRY_MS, before anything else is taken off the lanes, and
- * committed once NATS took it (a bridge killed meanwhile gets it again
- * from the lane). */
+/* An export NATS did not take for now (no stream covers its subject, no
+ * acknowledgement came, the connection failed) or that a stream refused
+ * is kept here, and stays uncommitted on its lane: it is tried again
+ * every EXPORT_RETRY_MS, before anything else is taken off the lanes,
+ * and committed once NATS took it (a bridge killed meanwhile gets it
+ * again from the lane).  One that a stream refused for REFUSED_MAX_MS,
+ * or that is larger than the server takes, becomes a dead letter. */
 static struct {
         bool on;
         airsup_msg m;
         char subject[SUBJECT_MAX + 1];
+        char msgid[MSGID_MAX];
         void *data;
         size_t len;
+        uint64_t refused_since;         /* the first of the stream's refusals in a row, or 0 */
 } held;
 
-/* 0, having held it; -ENOMEM. */
-static int hold(const airsup_msg *m, const char *subject, const void *payload, size_t plen) {
+/* M (to SUBJECT, PLEN bytes of PAYLOAD) that NATS will never take: a dead
+ * letter of the bridge's (airsupctl dead-letters: "refused by NATS:
+ * SUBJECT"), committed. */
+static void export_dead(const airsup_msg *m, const char *subject, const void *payload, size_t plen) {
+        (void) airsup__dead_outside(b.a, true, subject, m->type, payload, plen);
+        (void) airsup_commit(b.a, m);
+        b.export_dead++;
+}
+
+/* M failed with R: held (0), or -ENOMEM. */
+static int hold(const airsup_msg *m, const char *subject, const void *payload, size_t plen, const char *msgid, int r) {
         void *copy = malloc(plen ? plen : 1);
 
         if (!copy)
@@ -567,21 +620,38 @@ static int hold(const airsup_msg *m, const char *subject, const void *payload, s
         held.m = *m;
         held.data = copy;
         held.len = plen;
+        held.refused_since = r == -EPROTO ? now_ns() : 0;
         snprintf(held.subject, sizeof(held.subject), "%s", subject);
+        snprintf(held.msgid, sizeof(held.msgid), "%s", msgid);
         b.export_again_ns = now_ns() + (uint64_t) EXPORT_RETRY_MS * 1000000;
         return 0;
 }
 
-/* The held export tried again: true once NATS took it (committed). */
+static void unhold(void) {
+        free(held.data);
+        held = (typeof(held)) {};
+}
+
+/* The held export tried again: true once it is off its lane (taken, or
+ * a dead letter). */
 static bool retry_held(void) {
-        if (export_msg(&held.m, held.subject, held.data, held.len) < 0) {
-                b.export_again_ns = now_ns() + (uint64_t) EXPORT_RETRY_MS * 1000000;
+        int r = export_msg(&held.m, held.subject, held.data, held.len, held.msgid);
+        uint64_t now = now_ns();
+
+        if (r == 0)
+                (void) airsup_commit(b.a, &held.m);
+        else if (r == -E2BIG ||
+                 (r == -EPROTO && held.refused_since && now - held.refused_since >= (uint64_t) REFUSED_MAX_MS * 1000000))
+                export_dead(&held.m, held.subject, held.data, held.len);
+        else {
+                if (r != -EPROTO)
+                        held.refused_since = 0;
+                else if (!held.refused_since)
+                        held.refused_since = now;
+                b.export_again_ns = now + (uint64_t) EXPORT_RETRY_MS * 1000000;
                 return false;
         }
-        (void) airsup_commit(b.a, &held.m);
-        free(held.data);
-        held.on = false;
-        held.data = NULL;
+        unhold();
         return true;
 }
 
@@ -594,7 +664,7 @@ static int export_some(void **buf, size_t *size) {
         if (held.on && (!atomic_load(&b.connected) || !retry_held()))
                 return 0;
         for (unsigned k = 0; k < TURN_MAX; k++) {
-                char subject[SUBJECT_MAX + 1];
+                char subject[SUBJECT_MAX + 1], msgid[MSGID_MAX];
                 const uint8_t *payload;
                 uint32_t to_len = 0;
                 airsup_msg m;
@@ -641,8 +711,17 @@ static int export_some(void **buf, size_t *size) {
                         (void) airsup_commit(b.a, &m);
                         continue;
                 }
-                if (export_msg(&m, subject, payload, plen) < 0)
-                        return hold(&m, subject, payload, plen);
+                msgid[0] = '\0';
+                r = export_msg(&m, subject, payload, plen, msgid);
+                if (r < 0 && m.correlation != 0 && b.inbox) {
+                        /* A request is not held: its requester waits
+                         * for its reply, not for ever. */
+                        b.requests_dropped++;
+                } else if (r == -E2BIG) {
+                        export_dead(&m, subject, payload, plen);
+                        continue;
+                } else if (r < 0)
+                        return hold(&m, subject, payload, plen, msgid, r);
                 (void) airsup_commit(b.a, &m);
                 /* The first of a turn goes out at once: a lone message
                  * (a request, a reply) should not wait for the next
@@ -655,23 +734,28 @@ static int export_some(void **buf, size_t *size) {
         return 1;
 }
 
-/* To airsupd (sd_notify): a change of the connection as STATUS= (an
- * event) and AIRSUP_HEALTH= (degraded while away), and the counters at
- * most once a second (AIRSUP_COUNTERS=, among airsupd's metrics as
- * airsup_process_reported). */
+/* To airsupd (sd_notify): a change of the connection, or of an export
+ * held, as STATUS= (an event) and AIRSUP_HEALTH= (degraded while away or
+ * holding), and the counters at most once a second (AIRSUP_COUNTERS=,
+ * among airsupd's metrics as airsup_process_reported; 16 at most). */
 static void report(void) {
         bool connected = atomic_load(&b.connected);
         uint64_t now = now_ns();
 
-        if (!b.said_once || connected != b.said_connected) {
+        if (!b.said_once || connected != b.said_connected || held.on != b.said_held) {
                 b.said_once = true;
                 b.said_connected = connected;
-                if (connected)
-                        (void) sd_notifyf(0, "STATUS=connected to NATS\nAIRSUP_HEALTH=healthy");
-                else
+                b.said_held = held.on;
+                if (!connected)
                         (void) sd_notifyf(0, "STATUS=disconnected from NATS (%" PRIu64 " times): reconnecting, "
                                           "exports wait in the lanes\nAIRSUP_HEALTH=degraded",
                                           (uint64_t) atomic_load(&b.disconnects));
+                else if (held.on)
+                        (void) sd_notifyf(0, "STATUS=NATS did not take an export to %s: exports wait, tried again "
+                                          "every %d ms\nAIRSUP_HEALTH=degraded",
+                                          held.subject, EXPORT_RETRY_MS);
+                else
+                        (void) sd_notifyf(0, "STATUS=connected to NATS\nAIRSUP_HEALTH=healthy");
         }
         if (now - b.said_at_ns < SEC)
                 return;
@@ -680,10 +764,12 @@ static void report(void) {
                           "nats_reconnects=%" PRIu64 " nats_js_acks=%" PRIu64 " nats_js_failures=%" PRIu64
                           " nats_redelivered=%" PRIu64 " nats_looped=%" PRIu64 " nats_refused=%" PRIu64
                           " nats_too_big=%" PRIu64 " nats_no_subscriber=%" PRIu64 " nats_requests_out=%" PRIu64
-                          " nats_requests_in=%" PRIu64 " nats_late_replies=%" PRIu64,
+                          " nats_requests_in=%" PRIu64 " nats_late_replies=%" PRIu64 " nats_requests_dropped=%" PRIu64
+                          " nats_export_dead=%" PRIu64,
                           b.exported, b.imported, b.nc ? natsConnection_Buffered(b.nc) : 0,
                           (uint64_t) atomic_load(&b.reconnects), b.js_acks, b.js_failures, b.redelivered, b.looped,
-                          b.refused, b.too_big, b.nobody, b.requests_out, b.requests_in, b.late_replies);
+                          b.refused, b.too_big, b.nobody, b.requests_out, b.requests_in, b.late_replies,
+                          b.requests_dropped, b.export_dead);
 }
 
 static void on_signal(int sig) {
@@ -752,6 +838,28 @@ static int connect_nats(void) {
         return 0;
 }
 
+/* A new inbox into *PREFIX, and a subscription to PREFIX.* (into *SUB). */
+static natsStatus inbox_subscribe(char **prefix, natsSubscription **sub) {
+        natsInbox *inbox = NULL;
+        natsSubscription *s1 = NULL;
+        char pattern[128];
+        natsStatus s = natsInbox_Create(&inbox);
+
+        if (s == NATS_OK && !(*prefix = strdup(inbox)))
+                s = NATS_NO_MEMORY;
+        natsInbox_Destroy(inbox);
+        if (s != NATS_OK)
+                return s;
+        snprintf(pattern, sizeof(pattern), "%s.*", *prefix);
+        s = natsConnection_SubscribeSync(&s1, b.nc, pattern);
+        if (s == NATS_OK) {
+                subs[n_subs++] = s1;
+                if (sub)
+                        *sub = s1;
+        }
+        return s;
+}
+
 static int subscribe_imports(void) {
         natsStatus s = NATS_OK;
 
@@ -762,23 +870,13 @@ static int subscribe_imports(void) {
                         return -EIO;
                 }
         }
-        /* Replies to the requests it exports come to an inbox of its own. */
-        if (s == NATS_OK && (b.export[0].n > 0 || b.export[1].n > 0)) {
-                natsInbox *inbox = NULL;
-                char pattern[128];
-                natsSubscription *sub = NULL;
-
-                s = natsInbox_Create(&inbox);
-                if (s == NATS_OK && !(b.inbox = strdup(inbox)))
-                        s = NATS_NO_MEMORY;
-                natsInbox_Destroy(inbox);
-                if (s == NATS_OK) {
-                        snprintf(pattern, sizeof(pattern), "%s.*", b.inbox);
-                        s = natsConnection_SubscribeSync(&sub, b.nc, pattern);
-                        if (s == NATS_OK)
-                                b.inbox_sub = subs[n_subs++] = sub;
-                }
-        }
+        /* Replies to the requests it exports come to an inbox of its own,
+         * streams' answers to its JetStream exports to another (so that a
+         * "no responders" there is theirs). */
+        if (s == NATS_OK && (b.export[0].n > 0 || b.export[1].n > 0))
+                s = inbox_subscribe(&b.inbox, NULL);
+        if (s == NATS_OK && b.export[1].n > 0)
+                s = inbox_subscribe(&b.js_inbox, &b.js_sub);
         for (unsigned i = 0; i < b.import[0].n && s == NATS_OK; i++) {
                 natsSubscription *sub = NULL;
                 s = natsConnection_SubscribeSync(&sub, b.nc, b.import[0].list[i]);
@@ -840,6 +938,12 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "airsup-nats: takes no arguments (its configuration is airsupd's)\n");
                 return 2;
         }
+        {
+                struct timespec ts;
+
+                clock_gettime(CLOCK_REALTIME, &ts);
+                b.boot = (uint64_t) ts.tv_sec * 1000000000 + (uint64_t) ts.tv_nsec;
+        }
         b.self = getenv("AIRSUP_GROUP");
         if (!b.self) {
                 say("not started by airsupd");
@@ -857,20 +961,20 @@ int main(int argc, char **argv) {
          * those heaps back (madvise) and faults it in again a moment
          * later, a page fault per page, thousands of times a second. */
         (void) mallopt(M_TRIM_THRESHOLD, 64 << 20);
+        free_direct = natsMsg_free != NULL && strncmp(nats_GetVersion(), "3.", 2) == 0;
         r = airsup_attach(&b.a);
         if (r < 0) {
                 say("cannot attach to airsupd: %s", strerror(-r));
                 return 1;
         }
         b.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        buf = malloc(size);
-        if (b.efd < 0 || !buf)
-                return 1;
-        if (connect_nats() < 0 || pump_start() < 0)
+        if (b.efd < 0 || connect_nats() < 0 || pump_start() < 0)
                 return 1;
         r = subscribe_imports();
         pump_stop();
-        if (r < 0)
+        /* Only now: a return before would leave it to LeakSanitizer. */
+        buf = r < 0 ? NULL : malloc(size);
+        if (!buf)
                 return 1;
         (void) airsup_ready(b.a);
 
@@ -901,11 +1005,15 @@ int main(int argc, char **argv) {
                 more = r > 0;
         }
         /* What was committed and is still in libnats's buffer goes out
-         * before the connection closes (a second at most). */
-        for (uint64_t end = now_ns() + SEC; atomic_load(&ev.want_write) && now_ns() < end;) {
-                io_write();
-                if (atomic_load(&ev.want_write))
-                        (void) io_turn(10, false);
+         * before the connection closes, and the server has it (a PING
+         * answered: closing a socket with unread input resets it, which
+         * may cost what the server had not read yet).  A thread reads
+         * the socket meanwhile, and is gone before the close, which
+         * frees what a read uses (the TLS session). */
+        on_loop = false;
+        if (atomic_load(&b.connected) && pump_start() == 0) {
+                (void) natsConnection_FlushTimeout(b.nc, 1000);
+                pump_stop();
         }
         natsConnection_Close(b.nc);
         for (unsigned i = 0; i < n_subs; i++)
@@ -916,7 +1024,8 @@ int main(int argc, char **argv) {
         for (unsigned i = 0; i < REQS_MAX; i++)
                 free(ins[i].reply);
         free(b.inbox);
-        free(held.data);
+        free(b.js_inbox);
+        unhold();
         airsup_detach(b.a);
         free(buf);
         return 0;

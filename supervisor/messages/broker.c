@@ -852,9 +852,10 @@ static void on_dead(sup_proc *p, const chan_dead *cd) {
         struct broker_box *b = p->broker.box;
         broker_dead d = {};
 
-        /* Only a message from outside (a bridge's import) names no lane;
-         * its sender is the process itself, what it says is its own. */
-        bool outside = cd->reason == CHAN_DEAD_TOO_BIG && cd->index == CHAN_DEAD_OUTSIDE;
+        /* Only a bridge's message to or from outside names no lane; its
+         * sender is the process itself, what it says is its own. */
+        bool outside = (cd->reason == CHAN_DEAD_TOO_BIG || cd->reason == CHAN_DEAD_REFUSED) &&
+                       cd->index == CHAN_DEAD_OUTSIDE;
 
         if (!outside && (!b || cd->index >= b->n)) {
                 p->broker.act_ignored++;
@@ -870,9 +871,10 @@ static void on_dead(sup_proc *p, const chan_dead *cd) {
                 snprintf(d.sender, sizeof(d.sender), "%s", b->lanes[cd->index].sender_name);
         /* chan_parse() took only printable ASCII in actor. */
         (void) !snprintf(d.reason, sizeof(d.reason), "%s %.63s",
-                         outside ? "too big for a subscriber:"
-                         : cd->reason == CHAN_DEAD_NO_ACTOR ? "no such actor"
-                                                            : "bad actor address",
+                         outside && cd->reason == CHAN_DEAD_REFUSED ? "refused by NATS:"
+                         : outside                                  ? "too big for a subscriber:"
+                         : cd->reason == CHAN_DEAD_NO_ACTOR         ? "no such actor"
+                                                                    : "bad actor address",
                          cd->actor);
         d.type = cd->type;
         d.len = cd->len;

@@ -60,7 +60,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 if (!exact)
                         abort();
                 memcpy(exact, data, size);
-                if (puback_stored(exact, size) && (exact[0] != '{' || !memmem(exact, size, "\"seq\"", 5)))
+                /* Stored: an object, with a "seq" and a "stream" somewhere in it. */
+                if (puback_stored(exact, size) &&
+                    (*puback_space(exact, exact + size) != '{' || !memmem(exact, size, "\"seq\"", 5) ||
+                     !memmem(exact, size, "\"stream\"", 8)))
                         abort();
                 free(exact);
         }

@@ -2,9 +2,9 @@
  * airsup), standing for what runs on another host or for the operator's
  * nats CLI.
  *
- *   nats-peer stream URL NAME SUBJECT
+ *   nats-peer stream URL NAME SUBJECT [MAXMSGSIZE]
  *       creates the JetStream stream NAME (file storage) for SUBJECT,
- *       or finds it there.
+ *       or finds it there; with MAXMSGSIZE, it refuses larger messages.
  *   nats-peer js-pub URL SUBJECT N
  *       publishes N messages to JetStream, payloads "0".."N-1", each
  *       acknowledged by the stream.
@@ -34,7 +34,7 @@ static int connect_to(const char *url) {
         return s == NATS_OK ? 0 : -1;
 }
 
-static int stream(const char *name, const char *subject) {
+static int stream(const char *name, const char *subject, int32_t max_msg_size) {
         jsStreamConfig sc;
         jsStreamInfo *si = NULL;
         jsErrCode jerr = 0;
@@ -45,6 +45,8 @@ static int stream(const char *name, const char *subject) {
         sc.Subjects = &subject;
         sc.SubjectsLen = 1;
         sc.Storage = js_FileStorage;
+        if (max_msg_size > 0)
+                sc.MaxMsgSize = max_msg_size;
         s = js_AddStream(&si, js, &sc, NULL, &jerr);
         jsStreamInfo_Destroy(si);
         if (s != NATS_OK && jerr != JSStreamNameExistErr) {
@@ -124,7 +126,9 @@ int main(int argc, char **argv) {
         if (argc < 3 || connect_to(argv[2]) < 0)
                 return 2;
         if (argc == 5 && strcmp(argv[1], "stream") == 0)
-                r = stream(argv[3], argv[4]);
+                r = stream(argv[3], argv[4], 0);
+        else if (argc == 6 && strcmp(argv[1], "stream") == 0)
+                r = stream(argv[3], argv[4], (int32_t) strtol(argv[5], NULL, 10));
         else if (argc == 5 && strcmp(argv[1], "js-pub") == 0)
                 r = js_pub(argv[3], atol(argv[4]));
         else if (argc == 5 && strcmp(argv[1], "pub") == 0)

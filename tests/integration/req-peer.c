@@ -50,6 +50,8 @@
  *   req-peer pub SUBJECT N TAG DIR
  *       publishes N messages numbered 0..N-1 to SUBJECT, then appends how
  *       many subscribers the last reached to DIR/pub-TAG.
+ *   req-peer pub-big SUBJECT N SIZE TAG DIR
+ *       the same, after one message of SIZE bytes.
  *   req-peer subject-client SUBJECT N DIR
  *       asks SUBJECT (airsup_lookup_subject) N times, type 1, "reqK":
  *       each reply must be "REQK" of type 2; then a request to a subject
@@ -558,13 +560,20 @@ static int sub_actors(const char *pattern) {
         return airsup_sys_run(s) < 0;
 }
 
-static int pub(const char *subject, uint32_t n, const char *tag) {
+static int pub(const char *subject, uint32_t n, const char *tag, size_t big) {
         char file[96];
         airsup *a = NULL;
         int r = 0;
 
         if (airsup_attach(&a) < 0)
                 return 1;
+        if (big > 0) {
+                airsup_send_opts o = { .full = AIRSUP_BLOCK, .timeout_ns = 5 * SEC };
+                void *p = calloc(1, big);
+
+                r = p ? airsup_publish(a, subject, 1, p, big, &o) : -ENOMEM;
+                free(p);
+        }
         for (uint32_t k = 0; k < n && r >= 0; k++) {
                 airsup_send_opts o = { .full = AIRSUP_BLOCK, .timeout_ns = 5 * SEC };
                 r = airsup_publish(a, subject, 1, &k, sizeof(k), &o);
@@ -892,7 +901,10 @@ int main(int argc, char **argv) {
         if (argc == 4 && strcmp(argv[1], "sub-actors") == 0)
                 return dir = argv[3], sub_actors(argv[2]);
         if (argc == 6 && strcmp(argv[1], "pub") == 0)
-                return dir = argv[5], pub(argv[2], (uint32_t) strtoul(argv[3], NULL, 10), argv[4]);
+                return dir = argv[5], pub(argv[2], (uint32_t) strtoul(argv[3], NULL, 10), argv[4], 0);
+        if (argc == 7 && strcmp(argv[1], "pub-big") == 0)
+                return dir = argv[6], pub(argv[2], (uint32_t) strtoul(argv[3], NULL, 10), argv[5],
+                                          (size_t) strtoul(argv[4], NULL, 10));
         if (argc == 3 && strcmp(argv[1], "route-worker") == 0)
                 return dir = argv[2], route_worker();
         if (argc == 5 && strcmp(argv[1], "route-send") == 0)

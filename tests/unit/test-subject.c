@@ -1,7 +1,8 @@
 /* test-subject.c - subjects (common/subject.c): every syntax rule both
  * ways, the matcher against a plain reference over every small pattern
- * and subject, and the index against the matcher under random adds and
- * removes. */
+ * and subject, the index against the matcher under random adds and
+ * removes, and the bridge's reading of a JetStream stream's answer
+ * (nats/puback.h). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <setjmp.h>
@@ -15,6 +16,7 @@
 #include <cmocka.h>
 
 #include "common/subject.h"
+#include "nats/puback.h"
 
 static void test_subject_valid_rules(void **state) {
         static const struct {
@@ -355,6 +357,50 @@ static void test_subject_index_against_match(void **state) {
         subject_index_done(&x);
 }
 
+/* What counts as stored: the object's own "stream" (a name) and "seq"
+ * (a number), and no "error" member of its own; each answer is also
+ * read from a buffer of exactly its length, cut one byte short. */
+static void test_puback(void **state) {
+        static const struct {
+                const char *answer;
+                bool stored;
+        } cases[] = {
+                { "{\"stream\":\"S\",\"seq\":1}", true },
+                { " { \"stream\" : \"BENCH\" , \"seq\" : 12345 , \"duplicate\":true } ", true },
+                { "{\"stream\":\"error\",\"seq\":7}", true },
+                { "{\"stream\":\"S\",\"domain\":\"error\",\"seq\":7}", true },
+                { "{\"stream\":\"S\",\"x\":{\"error\":1},\"seq\":7}", true },
+                { "{\"a\":[1,{\"b\":\"}\"}],\"stream\":\"S\",\"seq\":1}", true },
+                { "{\"stream\":\"S\\\"\",\"seq\":1}", true },
+                { "{\"error\":{\"code\":503},\"stream\":\"S\",\"seq\":1}", false },
+                { "{\"stream\":\"S\",\"seq\":1,\"error\":{}}", false },
+                { "{\"stream\":\"\",\"seq\":1}", false },
+                { "{\"stream\":\"S\"}", false },
+                { "{\"seq\":1}", false },
+                { "{\"stream\":\"S\",\"seq\":\"1\"}", false },
+                { "[{\"stream\":\"S\",\"seq\":1}]", false },
+                { "{\"stream\":\"S\",\"seq\":1", false },
+                { "{", false },
+                { "", false },
+        };
+
+        (void) state;
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                size_t n = strlen(cases[i].answer);
+                char *exact = malloc(n + 1);
+
+                assert_non_null(exact);
+                memcpy(exact, cases[i].answer, n);
+                if (puback_stored(exact, n) != cases[i].stored)
+                        fail_msg("%s: %s", cases[i].answer, cases[i].stored ? "not stored" : "stored");
+                /* Cut short, no answer is a stored one: its end is missing. */
+                assert_false(n > 0 && puback_stored(exact, n - 1) && cases[i].answer[n - 1] == '}' &&
+                             strchr(cases[i].answer, '}') == cases[i].answer + n - 1);
+                free(exact);
+        }
+        assert_false(puback_stored(NULL, 0));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_subject_valid_rules),
@@ -365,6 +411,7 @@ int main(void) {
                 cmocka_unit_test(test_subject_index_errors),
                 cmocka_unit_test(test_subject_index_longest),
                 cmocka_unit_test(test_subject_index_against_match),
+                cmocka_unit_test(test_puback),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
