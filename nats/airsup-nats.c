@@ -67,6 +67,7 @@
 #define MSGID_MAX 160                   /* a JetStream export's Nats-Msg-Id */
 
 typedef struct patterns {
+        char *buf;                      /* the variable's copy, which list points into */
         char *list[PATTERNS_MAX];
         unsigned n;
 } patterns;
@@ -88,7 +89,7 @@ static struct {
         char *js_inbox;                 /* another: streams' answers to JetStream exports */
         natsSubscription *js_sub;
         uint64_t js_waiting;            /* the JetStream export whose acknowledgement is awaited */
-        int js_answer;                  /* 0 none yet, 1 stored, -1 refused */
+        int js_answer;                  /* 0 none yet, 1 stored, -1 refused, 2 not now */
         bool no_responders;             /* js_inbox heard "no responders" */
         uint64_t export_again_ns;       /* the held export is not tried again before */
         bool said_connected, said_held; /* what the last STATUS= said */
@@ -124,7 +125,7 @@ static int patterns_from(const char *name, patterns *p) {
 
         if (!v || !*v)
                 return 0;
-        copy = strdup(v);
+        copy = p->buf = strdup(v);
         if (!copy)
                 return -ENOMEM;
         for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
@@ -165,8 +166,11 @@ typedef struct in_req {
         char *reply;                    /* the NATS reply subject */
 } in_req;
 
-/* Every subscription made, destroyed at the end. */
+/* Every subscription made, destroyed at the end; which are JetStream
+ * consumers (what comes on them is acknowledged; on any other, a reply
+ * subject is only a reply subject, whatever it says). */
 static natsSubscription *subs[2 * PATTERNS_MAX + 2];
+static bool subs_js[2 * PATTERNS_MAX + 2];
 static unsigned n_subs;
 
 static out_req outs[REQS_MAX];
@@ -322,14 +326,14 @@ static void pump_stop(void) {
 
 /* ---- the loop ----------------------------------------------------------- */
 
-/* One message from NATS published locally.  A JetStream one is
- * acknowledged only once it is in every local subscriber's lane; one
- * that reached no subscriber, or not all, is not (it comes again). */
-static void import_one(natsMsg *msg) {
+/* One message from NATS published locally.  A JetStream one (JS: it
+ * came on a JetStream consumer) is acknowledged only once it is in
+ * every local subscriber's lane; one that reached no subscriber, or not
+ * all, is not (it comes again). */
+static void import_one(natsMsg *msg, bool js) {
         const char *subject = natsMsg_GetSubject(msg), *tv = NULL;
         airsup_send_opts o = { .full = AIRSUP_BLOCK, .timeout_ns = SEC };
         const char *reply = natsMsg_GetReply(msg);
-        bool js = reply && strncmp(reply, "$JS.ACK.", 8) == 0;
         uint32_t type = 0;
         int r;
 
@@ -340,8 +344,11 @@ static void import_one(natsMsg *msg) {
                 char *end;
                 uint64_t id = strtoull(subject + strlen(b.js_inbox) + 1, &end, 10);
 
-                if (*end == '\0' && id != 0 && id == b.js_waiting && b.js_answer == 0)
-                        b.js_answer = puback_stored(natsMsg_GetData(msg), (size_t) natsMsg_GetDataLength(msg)) ? 1 : -1;
+                if (*end == '\0' && id != 0 && id == b.js_waiting && b.js_answer == 0) {
+                        int v = puback_answer(natsMsg_GetData(msg), (size_t) natsMsg_GetDataLength(msg));
+
+                        b.js_answer = v == PUBACK_STORED ? 1 : v == PUBACK_REFUSED ? -1 : 2;
+                }
                 msg_free(msg);
                 return;
         }
@@ -438,7 +445,7 @@ static void import_some(void) {
                         s = natsSubscription_NextMsg(&m, subs[i], 0);
 
                         if (s == NATS_OK)
-                                import_one(m);
+                                import_one(m, subs_js[i]);
                         else if (s == NATS_NO_RESPONDERS && subs[i] == b.js_sub)
                                 b.no_responders = true;
                         else if (s != NATS_SLOW_CONSUMER && s != NATS_NO_RESPONDERS)
@@ -455,9 +462,11 @@ static uint64_t now_ns(void) {
 
 /* The stream's answer to JetStream export ID (published with the reply
  * subject JSINBOX.ID, which only the stream should answer), read by this
- * thread: 0 stored, -EPROTO refused (an "error" answer), -EIO none (no
- * stream takes the subject, none within JS_ACK_WAIT_MS, the connection
- * lost).  Meanwhile what else comes from NATS is imported as it comes,
+ * thread: 0 stored, -EPROTO refused (an error of the request's: too
+ * large for the stream, a sealed stream), -EIO not now (an error of the
+ * server's, such as a full stream or no quorum; no stream takes the
+ * subject; no answer within JS_ACK_WAIT_MS; the connection lost; asked
+ * to stop).  Meanwhile what else comes from NATS is imported as it comes,
  * and airsupd's records are answered. */
 static int js_wait(uint64_t id) {
         uint64_t deadline = now_ns() + (uint64_t) JS_ACK_WAIT_MS * 1000000;
@@ -466,7 +475,7 @@ static int js_wait(uint64_t id) {
         b.js_answer = 0;
         b.no_responders = false;
         io_write();
-        for (bool last = false; b.js_answer == 0 && atomic_load(&b.connected) && !b.no_responders && !last;) {
+        for (bool last = false; b.js_answer == 0 && atomic_load(&b.connected) && !b.no_responders && !last && !b.stop;) {
                 uint64_t now = now_ns();
 
                 /* Past the deadline, one more look at the socket: an
@@ -479,11 +488,12 @@ static int js_wait(uint64_t id) {
                 (void) airsup_process(b.a);
         }
         b.js_waiting = 0;
-        return b.js_answer > 0 ? 0 : b.js_answer < 0 ? -EPROTO : -EIO;
+        return b.js_answer == 1 ? 0 : b.js_answer < 0 ? -EPROTO : -EIO;
 }
 
 /* One local message exported (SUBJECT, TYPE, LEN bytes of DATA; REPLY
- * the reply subject of a request, or NULL): 0 done (commit it), -E2BIG
+ * the reply subject of a request, or NULL; MAY_JS: to JetStream if an
+ * export_jetstream pattern takes SUBJECT): 0 done (commit it), -E2BIG
  * larger than the server takes, -EPROTO a stream refused it, -EIO not
  * taken for now (the connection, no stream, no answer).  Core exports go
  * into libnats's buffer, which the loop writes out at the end of its
@@ -491,9 +501,9 @@ static int js_wait(uint64_t id) {
  * MSGID (made on its first try: the stream drops a second copy within
  * its duplicate window) in its Nats-Msg-Id header. */
 static int export_one(const char *subject, uint32_t type, const void *data, size_t len, const char *reply,
-                      char msgid[static MSGID_MAX]) {
+                      bool may_js, char msgid[static MSGID_MAX]) {
         static uint64_t js_next, msgid_next;
-        bool js = !reply && patterns_match(&b.export[1], subject);
+        bool js = may_js && !reply && patterns_match(&b.export[1], subject);
         char tv[16], ack[64];
         natsMsg *msg = NULL;
         natsStatus s;
@@ -549,7 +559,8 @@ static void reply_out(const airsup_msg *m, const void *data, size_t len) {
                 b.late_replies++;
                 return;
         }
-        if (export_one(q->reply, m->type, data, len, NULL, none) == 0)
+        /* Core NATS, whatever the subject the requester chose. */
+        if (export_one(q->reply, m->type, data, len, NULL, false, none) == 0)
                 b.replies_out++;
         free(q->reply);
         *q = (in_req) {};
@@ -571,13 +582,13 @@ static int export_msg(const airsup_msg *m, const char *subject, const void *payl
                 *o = (out_req) { .id = id, .correlation = m->correlation, .reply_to = m->reply_to };
                 memcpy(o->requester, m->sender, sizeof(o->requester));
                 snprintf(reply, sizeof(reply), "%s.%" PRIu64, b.inbox, id);
-                r = export_one(subject, m->type, payload, plen, reply, msgid);
+                r = export_one(subject, m->type, payload, plen, reply, true, msgid);
                 if (r < 0) {
                         o->id = 0;
                         return r;
                 }
                 b.requests_out++;
-        } else if ((r = export_one(subject, m->type, payload, plen, NULL, msgid)) < 0)
+        } else if ((r = export_one(subject, m->type, payload, plen, NULL, true, msgid)) < 0)
                 return r;
         b.exported++;
         return 0;
@@ -901,8 +912,10 @@ static int subscribe_imports(void) {
                 so.Config.AckPolicy = js_AckExplicit;
                 so.Config.MaxAckPending = PENDING_MAX;
                 s = js_SubscribeSync(&sub, b.js, b.import[1].list[i], NULL, &so, &jerr);
-                if (s == NATS_OK)
+                if (s == NATS_OK) {
+                        subs_js[n_subs] = true;
                         subs[n_subs++] = sub;
+                }
                 if (s != NATS_OK)
                         say("import_jetstream %s: %s (is there a stream for it?)", b.import[1].list[i],
                             natsStatus_GetText(s));

@@ -60,10 +60,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 if (!exact)
                         abort();
                 memcpy(exact, data, size);
-                /* Stored: an object, with a "seq" and a "stream" somewhere in it. */
-                if (puback_stored(exact, size) &&
-                    (*puback_space(exact, exact + size) != '{' || !memmem(exact, size, "\"seq\"", 5) ||
-                     !memmem(exact, size, "\"stream\"", 8)))
+                /* Stored: an object, with a "seq" and a "stream" in it;
+                 * refused: with an "error" and a code. */
+                int v = puback_answer(exact, size);
+                const char *p = puback_space(exact, exact + size);
+
+                if (v == PUBACK_STORED && (p == exact + size || *p != '{' || !memmem(exact, size, "\"seq\"", 5) ||
+                                           !memmem(exact, size, "\"stream\"", 8)))
+                        abort();
+                if (v == PUBACK_REFUSED && (!memmem(exact, size, "\"error\"", 7) || !memmem(exact, size, "\"code\"", 6)))
+                        abort();
+                if (v < PUBACK_REFUSED || v > PUBACK_STORED)
                         abort();
                 free(exact);
         }

@@ -357,48 +357,61 @@ static void test_subject_index_against_match(void **state) {
         subject_index_done(&x);
 }
 
-/* What counts as stored: the object's own "stream" (a name) and "seq"
- * (a number), and no "error" member of its own; each answer is also
- * read from a buffer of exactly its length, cut one byte short. */
+/* A stream's answer: stored with the object's own "stream" (a name) and
+ * "seq" (a number); refused with an "error" member whose code is 4xx;
+ * anything else (a 5xx error, no code, not such an object) may be
+ * tried again.  Each answer is read from a buffer of exactly its
+ * length, and cut one byte short. */
 static void test_puback(void **state) {
         static const struct {
                 const char *answer;
-                bool stored;
+                int verdict;
         } cases[] = {
-                { "{\"stream\":\"S\",\"seq\":1}", true },
-                { " { \"stream\" : \"BENCH\" , \"seq\" : 12345 , \"duplicate\":true } ", true },
-                { "{\"stream\":\"error\",\"seq\":7}", true },
-                { "{\"stream\":\"S\",\"domain\":\"error\",\"seq\":7}", true },
-                { "{\"stream\":\"S\",\"x\":{\"error\":1},\"seq\":7}", true },
-                { "{\"a\":[1,{\"b\":\"}\"}],\"stream\":\"S\",\"seq\":1}", true },
-                { "{\"stream\":\"S\\\"\",\"seq\":1}", true },
-                { "{\"error\":{\"code\":503},\"stream\":\"S\",\"seq\":1}", false },
-                { "{\"stream\":\"S\",\"seq\":1,\"error\":{}}", false },
-                { "{\"stream\":\"\",\"seq\":1}", false },
-                { "{\"stream\":\"S\"}", false },
-                { "{\"seq\":1}", false },
-                { "{\"stream\":\"S\",\"seq\":\"1\"}", false },
-                { "[{\"stream\":\"S\",\"seq\":1}]", false },
-                { "{\"stream\":\"S\",\"seq\":1", false },
-                { "{", false },
-                { "", false },
+                { "{\"stream\":\"S\",\"seq\":1}", PUBACK_STORED },
+                { " { \"stream\" : \"BENCH\" , \"seq\" : 12345 , \"duplicate\":true } ", PUBACK_STORED },
+                { "{\"stream\":\"error\",\"seq\":7}", PUBACK_STORED },
+                { "{\"stream\":\"S\",\"domain\":\"error\",\"seq\":7}", PUBACK_STORED },
+                { "{\"stream\":\"S\",\"x\":{\"error\":{\"code\":400}},\"seq\":7}", PUBACK_STORED },
+                { "{\"a\":[1,{\"b\":\"}\"}],\"stream\":\"S\",\"seq\":1}", PUBACK_STORED },
+                { "{\"stream\":\"S\\\"\",\"seq\":1}", PUBACK_STORED },
+                { "{\"error\":{\"code\":400,\"err_code\":10054,\"description\":\"message size exceeds maximum "
+                  "allowed\"}}",
+                  PUBACK_REFUSED },
+                { "{\"stream\":\"S\",\"seq\":1,\"error\":{\"code\":400}}", PUBACK_REFUSED },
+                { "{\"error\":{\"code\":503,\"err_code\":10077,\"description\":\"maximum messages exceeded\"}}",
+                  PUBACK_TRY_AGAIN },
+                { "{\"error\":{\"description\":\"no code\"}}", PUBACK_TRY_AGAIN },
+                { "{\"error\":\"a string\"}", PUBACK_TRY_AGAIN },
+                { "{\"stream\":\"\",\"seq\":1}", PUBACK_TRY_AGAIN },
+                { "{\"stream\":\"S\"}", PUBACK_TRY_AGAIN },
+                { "{\"seq\":1}", PUBACK_TRY_AGAIN },
+                { "{\"stream\":\"S\",\"seq\":\"1\"}", PUBACK_TRY_AGAIN },
+                { "{\"stream\":\"S\",\"seq\":1x}", PUBACK_TRY_AGAIN },
+                { "[{\"stream\":\"S\",\"seq\":1}]", PUBACK_TRY_AGAIN },
+                { "{\"stream\":\"S\",\"seq\":1", PUBACK_TRY_AGAIN },
+                { "{\"stream\":\"S\\", PUBACK_TRY_AGAIN },
+                { "{}", PUBACK_TRY_AGAIN },
+                { "{", PUBACK_TRY_AGAIN },
+                { "", PUBACK_TRY_AGAIN },
         };
 
         (void) state;
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 size_t n = strlen(cases[i].answer);
                 char *exact = malloc(n + 1);
+                int got;
 
                 assert_non_null(exact);
                 memcpy(exact, cases[i].answer, n);
-                if (puback_stored(exact, n) != cases[i].stored)
-                        fail_msg("%s: %s", cases[i].answer, cases[i].stored ? "not stored" : "stored");
-                /* Cut short, no answer is a stored one: its end is missing. */
-                assert_false(n > 0 && puback_stored(exact, n - 1) && cases[i].answer[n - 1] == '}' &&
-                             strchr(cases[i].answer, '}') == cases[i].answer + n - 1);
+                got = puback_answer(exact, n);
+                if (got != cases[i].verdict)
+                        fail_msg("%s: %d, not %d", cases[i].answer, got, cases[i].verdict);
+                /* Cut before its last '}', no answer says anything. */
+                if (n > 0 && cases[i].answer[n - 1] == '}')
+                        assert_int_equal(puback_answer(exact, n - 1), PUBACK_TRY_AGAIN);
                 free(exact);
         }
-        assert_false(puback_stored(NULL, 0));
+        assert_int_equal(puback_answer(NULL, 0), PUBACK_TRY_AGAIN);
 }
 
 int main(void) {
