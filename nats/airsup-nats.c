@@ -476,13 +476,14 @@ static int js_wait(uint64_t id) {
         b.no_responders = false;
         io_write();
         for (bool last = false; b.js_answer == 0 && atomic_load(&b.connected) && !b.no_responders && !last && !b.stop;) {
-                uint64_t now = now_ns();
+                uint64_t now = now_ns(), left_ms;
 
                 /* Past the deadline, one more look at the socket: an
-                 * answer read late is not a timeout. */
+                 * answer read late is not a timeout.  Slices of 100 ms
+                 * at most, for airsupd's records below. */
                 last = now >= deadline;
-                (void) io_turn(last ? 0 : (int) ((deadline - now) / 1000000 < 100 ? (deadline - now) / 1000000 + 1 : 100),
-                               false);
+                left_ms = last ? 0 : (deadline - now) / 1000000 + 1;
+                (void) io_turn((int) (left_ms < 100 ? left_ms : 100), false);
                 import_some();
                 io_write();
                 (void) airsup_process(b.a);

@@ -39,7 +39,8 @@ CONF
 start_airsupd a.conf
 wait_log 'ready bridge' 20
 
-counter() { "$AIRSUPCTL" -s "$T/control" metrics --prometheus |
+# The bridge's counter NAME, from airsupd's metrics (on CONTROL, else A's).
+counter() { "$AIRSUPCTL" -s "${2:-$T/control}" metrics --prometheus |
         sed -n "s/^airsup_process_reported{process=\"bridge\",group=\"bridge\",name=\"$1\"} //p"; }
 wait_until 10 eval '[ "$(counter nats_js_failures)" -ge 3 ] 2>/dev/null' ||
         fail "no refused JetStream export counted: '$(counter nats_js_failures)'"
@@ -69,8 +70,6 @@ wait_log 'healthy bridge' 10
 
 # Never taken: a dead letter each, and the exports behind them go on.
 "$NPEER" stream "$URL" SIZED 'sized.>' 100 || fail "cannot add the stream SIZED"
-counter2() { "$AIRSUPCTL" -s "$T/b.control" metrics --prometheus |
-        sed -n "s/^airsup_process_reported{process=\"bridge\",group=\"bridge\",name=\"$1\"} //p"; }
 mkdir -p b
 cat >b.conf <<CONF
 [supervisor:root]
@@ -95,9 +94,9 @@ wait_until 30 eval '"$AIRSUPCTL" -s "$T/b.control" dead-letters | grep -q "refus
         fail "no dead letter for the export the stream refused: $("$AIRSUPCTL" -s "$T/b.control" dead-letters)"
 wait_until 10 eval '[ "$("$NPEER" js-dump "$URL" SIZED | wc -l)" -ge 5 ]' ||
         fail "the stream SIZED holds $("$NPEER" js-dump "$URL" SIZED | wc -l) of the 5 after the refused one"
-wait_until 10 eval '[ "$(counter2 nats_out)" -ge 55 ] 2>/dev/null' ||
-        fail "exports after the dead letters: nats_out $(counter2 nats_out), not 55"
-[ "$(counter2 nats_export_dead)" = 2 ] || fail "nats_export_dead $(counter2 nats_export_dead), not 2"
+wait_until 10 eval '[ "$(counter nats_out "$T/b.control")" -ge 55 ] 2>/dev/null' ||
+        fail "exports after the dead letters: nats_out $(counter nats_out "$T/b.control"), not 55"
+[ "$(counter nats_export_dead "$T/b.control")" = 2 ] || fail "nats_export_dead $(counter nats_export_dead "$T/b.control"), not 2"
 echo "dead letters: big.x at once, sized.x after the stream's refusals; 55 exported after them"
 "$AIRSUPCTL" -s "$T/b.control" shutdown >/dev/null
 
