@@ -18,16 +18,27 @@
  *   hostile-notify health-flap ADDR N OUT
  *           AIRSUP_HEALTH=degraded then =healthy, N times each, as fast as
  *           sends go (with figures, AIRSUP_COUNTERS=, in each), then
- *           AIRSUP_HEALTH=degraded once more; OUT gets the number sent */
+ *           AIRSUP_HEALTH=degraded once more; OUT gets the number sent
+ *   hostile-notify fd-burst ADDR N OUT
+ *           N datagrams STATUS=burst 0 .. N-1 sent back to back, each
+ *           carrying 253 copies (the kernel's most) of the write end of
+ *           one pipe, whose only other copy it then closes; OUT gets
+ *           "sent=N" at once and "sent=N eof=1" once every copy airsupd
+ *           was handed is closed (EOF on the read end), "eof=0" if not
+ *           within 30 s: a batch read that let fds slip would show */
+#define FDS_PER_MSG 253
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -209,6 +220,57 @@ static int do_health_flap(const char *addr, unsigned n, const char *out) {
         return 0;
 }
 
+static int do_fd_burst(const char *addr, unsigned n, const char *out) {
+        union {
+                struct cmsghdr align;
+                char buf[CMSG_SPACE(sizeof(int) * FDS_PER_MSG)];
+        } control;
+        struct sockaddr_un sa;
+        struct rlimit rl;
+        struct pollfd p;
+        socklen_t len;
+        char text[64];
+        int pipe_fds[2], fd, *copies;
+        unsigned sent = 0;
+
+        if (addr_of(addr, &sa, &len) < 0 || pipe2(pipe_fds, O_CLOEXEC) < 0)
+                return 2;
+        /* The fds in flight count against the sender's limit. */
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+                rl.rlim_cur = rl.rlim_max;
+                (void) setrlimit(RLIMIT_NOFILE, &rl);
+        }
+        fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return 2;
+        for (; sent < n; sent++) {
+                struct iovec iov = { .iov_base = text };
+                struct msghdr mh = { .msg_name = &sa, .msg_namelen = len, .msg_iov = &iov, .msg_iovlen = 1,
+                                     .msg_control = &control, .msg_controllen = sizeof(control) };
+                struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+
+                iov.iov_len = (size_t) snprintf(text, sizeof(text), "STATUS=burst %u", sent);
+                c->cmsg_level = SOL_SOCKET;
+                c->cmsg_type = SCM_RIGHTS;
+                c->cmsg_len = CMSG_LEN(sizeof(int) * FDS_PER_MSG);
+                copies = (int *) (void *) CMSG_DATA(c);
+                for (int i = 0; i < FDS_PER_MSG; i++)
+                        copies[i] = pipe_fds[1];
+                if (sendmsg(fd, &mh, MSG_NOSIGNAL) < 0) {
+                        fprintf(stderr, "fd-burst: sendmsg %u: %s\n", sent, strerror(errno));
+                        break;
+                }
+        }
+        close(pipe_fds[1]);
+        close(fd);
+        snprintf(text, sizeof(text), "sent=%u\n", sent);
+        write_file(out, text);
+        p = (struct pollfd) { .fd = pipe_fds[0], .events = POLLIN };
+        snprintf(text, sizeof(text), "sent=%u eof=%d\n", sent, poll(&p, 1, 30000) == 1 && (p.revents & POLLHUP));
+        write_file(out, text);
+        return 0;
+}
+
 int main(int argc, char **argv) {
         if (argc == 5 && strcmp(argv[1], "pet") == 0)
                 return do_pet(argv[2], (unsigned) atoi(argv[3]), argv[4]);
@@ -219,6 +281,8 @@ int main(int argc, char **argv) {
                 return do_status_flood(argv[2], (unsigned) atoi(argv[3]), argv[4], argv[5]);
         if (argc == 5 && strcmp(argv[1], "health-flap") == 0)
                 return do_health_flap(argv[2], (unsigned) atoi(argv[3]), argv[4]);
+        if (argc == 5 && strcmp(argv[1], "fd-burst") == 0)
+                return do_fd_burst(argv[2], (unsigned) atoi(argv[3]), argv[4]);
         fprintf(stderr, "usage: see the comment at the top of hostile-notify.c\n");
         return 2;
 }

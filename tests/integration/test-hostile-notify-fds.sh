@@ -1,0 +1,51 @@
+# A group's own process sends 40 datagrams back to back, each with 253
+# copies of one pipe's write end (10,120 fds), while another group
+# crashes.  airsupd reads a notify socket's queue in batches (one
+# recvmmsg(), up to 16 datagrams, as many fds as 4,048 at once): every
+# datagram must still be handled in order (the last STATUS= shows), every
+# fd closed (the pipe's read end sees EOF: one copy kept open anywhere
+# would hold it), and the loop must go on (the other group restarted, a
+# control request answered, a clean stop).
+. "$(dirname "$0")/lib.sh"
+
+HN=$HOSTILE-notify
+ctl() { "$AIRSUPCTL" -s "$T/control" "$@"; }
+cat >burst.sh <<'SCRIPT'
+"$1" notify "$NOTIFY_SOCKET" READY=1
+until [ -e go ]; do sleep 0.02; done
+"$2" fd-burst "$NOTIFY_SOCKET" 40 burst.out
+exec sleep 1000
+SCRIPT
+cat >victim.sh <<'SCRIPT'
+[ -e crashed ] && exec sleep 1000
+until [ -e go ]; do sleep 0.02; done
+touch crashed
+exit 3
+SCRIPT
+cat >airsup.conf <<CONF
+[group:burst]
+command = sh $T/burst.sh $HOSTILE $HN
+workdir = $T
+ready = notify
+[group:victim]
+command = sh $T/victim.sh
+workdir = $T
+backoff = 10ms
+CONF
+start_airsupd airsup.conf
+wait_log 'started victim'
+wait_log "ready burst"
+touch go
+wait_until 20 grep -q 'sent=40' burst.out || fail "the burst was not sent: $(cat burst.out 2>/dev/null)"
+wait_until 40 grep -q 'eof=' burst.out || fail "the burst did not end"
+grep -q 'eof=1' burst.out || fail "a copy of the pipe was kept open: $(cat burst.out)"
+wait_until 10 eval 'ctl status burst | grep -q "burst 39"' ||
+        fail "status does not show the last STATUS=: $(ctl status burst)"
+wait_log 'started victim pid=[0-9]+ incarnation=2'
+ctl status >/dev/null || fail "no answer to status"
+alive "$AIRSUPD_PID" || fail "airsupd died"
+
+kill -TERM "$AIRSUPD_PID"
+wait_airsupd_exit
+[ "$AIRSUPD_STATUS" -eq 0 ] || fail "airsupd exited $AIRSUPD_STATUS"
+exit 0
