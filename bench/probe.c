@@ -13,8 +13,9 @@
  * event is taken: systemd's WatchdogSec= semantics put it within the
  * interval (100 ms) of the last WATCHDOG=1.
  *
- * Usage: probe [--quick] [--groups N] [--only none|exec|watchdog]
- * (--only runs that tree alone, for iterating on one of them.)
+ * Usage: probe [--quick] [--groups N] [--only none|exec|watchdog] [--nice N]
+ * (--only runs that tree alone, for iterating on one of them; --nice
+ * gives the trees' airsupd [airsupd] nice = N.)
  * The last line of output is one JSON object with the headline figures. */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -342,6 +343,9 @@ static void run_floor(size_t n, long window_s, run *r) {
 /* One tree of N groups with PROBE ("none", "exec", "watchdog"); its CPU
  * over WINDOW_S, and under watchdog the detection of STOPS hung children
  * into LAT (ms). */
+/* [airsupd] nice for the trees (--nice N; default 0, airsupd's). */
+static int airsupd_nice;
+
 static void run_tree(const char *probe, size_t n, long window_s, size_t stops, double *lat, size_t *n_lat, run *r) {
         char conf[PATH_MAX + 32], sock[PATH_MAX + 32], env_sock[PATH_MAX + 64], air[PATH_MAX + 32];
         static events ev;
@@ -355,6 +359,8 @@ static void run_tree(const char *probe, size_t n, long window_s, size_t stops, d
         snprintf(conf, sizeof(conf), "%s/probe-%s.conf", bench_tmpdir, probe);
         if (!(f = fopen(conf, "we")))
                 bench_die(conf);
+        if (airsupd_nice != 0)
+                fprintf(f, "[airsupd]\nnice = %d\n", airsupd_nice);
         fprintf(f, "[supervisor:root]\nintensity = 100000\n");
         for (size_t s = 0; s < (n + PER_SUPERVISOR - 1) / PER_SUPERVISOR; s++) {
                 fprintf(f, "[supervisor:s%03zu]\nintensity = 100000\n", s);
@@ -482,11 +488,13 @@ int main(int argc, char **argv) {
         for (int i = 0; i < argc && n_args < 15; i++) {
                 if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
                         only = argv[++i];
+                else if (strcmp(argv[i], "--nice") == 0 && i + 1 < argc)
+                        airsupd_nice = atoi(argv[++i]);
                 else
                         args[n_args++] = argv[i];
         }
         args[n_args] = NULL;
-        bench_args(n_args, args, "probe", 4000, " [--only none|exec|watchdog|floor]", &quick, &n);
+        bench_args(n_args, args, "probe", 4000, " [--only none|exec|watchdog|floor] [--nice N]", &quick, &n);
         window_s = quick ? 3 : 10;
         stops = quick ? 20 : 100;
         if (!(lat = calloc(stops, sizeof(double))) || !(seen_ms = calloc(stops, sizeof(double))))

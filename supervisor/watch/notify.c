@@ -89,8 +89,7 @@
  * generous, for batch_max(). */
 #define NOTIFY_FDS_PER_PROC 16
 /* The hub (on_hub()): ready sockets taken per epoll_wait(), and
- * epoll_wait()s per wake-up; every datagram queued on each ready socket
- * (up to a batch) each time. */
+ * epoll_wait()s per wake-up; one datagram per ready socket each time. */
 #define HUB_EVENTS 256
 #define HUB_ROUNDS 8
 /* After a wake-up that heard only WATCHDOG=1 pings, the sockets are left
@@ -592,15 +591,11 @@ void notify_flush(sup_proc *p) {
  * children petting their watchdogs 20 times a second are 20,000 datagrams
  * on 1,000 sockets: a source per socket cost a wake-up of the loop, an
  * sd-event dispatch and a read that finds the socket empty per datagram.
- * The hub takes every ready socket from one epoll_wait() and reads what
- * is queued on each, up to a batch, with one recvmmsg() (level-triggered:
- * a socket with more comes again in the next round, after the others), a
- * few rounds per wake-up.  Reading one datagram a socket a round kept
- * this VM's thousand queues full (a saturated machine gives airsupd its
- * turn late): every read then woke a sender blocked on its full queue,
- * inside recvmsg(), and at about 10 us a datagram airsupd never caught
- * up.  Drained in batches, a full queue costs one system call, about 1 us
- * a datagram.
+ * The hub takes every ready socket from one epoll_wait() and reads one
+ * datagram from each (level-triggered: a socket with more comes again in
+ * the next round, after the others), a few rounds per wake-up.  A
+ * deadline or an exit reads all that is queued, in batches
+ * (notify_flush()).
  *
  * When a wake-up heard nothing but WATCHDOG=1 from processes of their
  * groups, the hub is paused for HUB_PAUSE_USEC, so that the next wake-up
@@ -677,7 +672,7 @@ static int on_hub(sd_event_source *s, int fd, uint32_t revents, void *userdata) 
                         /* What it says (MAINPID=, READY=1) is about a
                          * running program. */
                         (void) sup_report(p, PROC_REPORT_EXEC_SETTLE);
-                        if (notify_read_some(p, NOTIFY_BATCH, /* discard= */ false, &pet) > 0) {
+                        if (notify_read_some(p, 1, /* discard= */ false, &pet) > 0) {
                                 any = true;
                                 pets = pets && pet;
                         }

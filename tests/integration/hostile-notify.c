@@ -25,7 +25,11 @@
  *           one pipe, whose only other copy it then closes; OUT gets
  *           "sent=N" at once and "sent=N eof=1" once every copy airsupd
  *           was handed is closed (EOF on the read end), "eof=0" if not
- *           within 30 s: a batch read that let fds slip would show */
+ *           within 30 s: a batch read that let fds slip would show
+ *   hostile-notify fd-burst ADDR N OUT FILE
+ *           the same with copies of FILE (opened read-only) instead of
+ *           the pipe, and exits once they are sent: what airsupd still
+ *           holds of FILE is for the caller to look for in /proc */
 #define FDS_PER_MSG 253
 #define _GNU_SOURCE
 #include <errno.h>
@@ -220,7 +224,7 @@ static int do_health_flap(const char *addr, unsigned n, const char *out) {
         return 0;
 }
 
-static int do_fd_burst(const char *addr, unsigned n, const char *out) {
+static int do_fd_burst(const char *addr, unsigned n, const char *out, const char *file) {
         union {
                 struct cmsghdr align;
                 char buf[CMSG_SPACE(sizeof(int) * FDS_PER_MSG)];
@@ -235,6 +239,12 @@ static int do_fd_burst(const char *addr, unsigned n, const char *out) {
 
         if (addr_of(addr, &sa, &len) < 0 || pipe2(pipe_fds, O_CLOEXEC) < 0)
                 return 2;
+        if (file) {
+                close(pipe_fds[1]);
+                pipe_fds[1] = open(file, O_RDONLY | O_CLOEXEC);
+                if (pipe_fds[1] < 0)
+                        return 2;
+        }
         /* The fds in flight count against the sender's limit. */
         if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
                 rl.rlim_cur = rl.rlim_max;
@@ -265,6 +275,8 @@ static int do_fd_burst(const char *addr, unsigned n, const char *out) {
         close(fd);
         snprintf(text, sizeof(text), "sent=%u\n", sent);
         write_file(out, text);
+        if (file)
+                return 0;
         p = (struct pollfd) { .fd = pipe_fds[0], .events = POLLIN };
         snprintf(text, sizeof(text), "sent=%u eof=%d\n", sent, poll(&p, 1, 30000) == 1 && (p.revents & POLLHUP));
         write_file(out, text);
@@ -282,7 +294,9 @@ int main(int argc, char **argv) {
         if (argc == 5 && strcmp(argv[1], "health-flap") == 0)
                 return do_health_flap(argv[2], (unsigned) atoi(argv[3]), argv[4]);
         if (argc == 5 && strcmp(argv[1], "fd-burst") == 0)
-                return do_fd_burst(argv[2], (unsigned) atoi(argv[3]), argv[4]);
+                return do_fd_burst(argv[2], (unsigned) atoi(argv[3]), argv[4], NULL);
+        if (argc == 6 && strcmp(argv[1], "fd-burst") == 0)
+                return do_fd_burst(argv[2], (unsigned) atoi(argv[3]), argv[4], argv[5]);
         fprintf(stderr, "usage: see the comment at the top of hostile-notify.c\n");
         return 2;
 }

@@ -1,11 +1,13 @@
 # A group's own process sends 40 datagrams back to back, each with 253
 # copies of one pipe's write end (10,120 fds), while another group
-# crashes.  airsupd reads a notify socket's queue in batches (one
-# recvmmsg(), up to 16 datagrams, as many fds as 4,048 at once): every
-# datagram must still be handled in order (the last STATUS= shows), every
-# fd closed (the pipe's read end sees EOF: one copy kept open anywhere
-# would hold it), and the loop must go on (the other group restarted, a
-# control request answered, a clean stop).
+# crashes: every datagram must be handled in order (the last STATUS=
+# shows), every fd closed (the pipe's read end sees EOF: one copy kept
+# open anywhere would hold it), and the loop must go on (the other group
+# restarted, a control request answered).  Then a process sends 40 such
+# datagrams of a marker file's fds and exits at once: its exit reads the
+# socket in batches (one recvmmsg(), up to 16 datagrams, as many fds as
+# 4,048 at once) and its restart drops the rest the same way; afterwards
+# neither airsupd nor a helper of it holds the marker open.
 . "$(dirname "$0")/lib.sh"
 
 HN=$HOSTILE-notify
@@ -27,6 +29,12 @@ cat >airsup.conf <<CONF
 command = sh $T/burst.sh $HOSTILE $HN
 workdir = $T
 ready = notify
+[group:quitter]
+command = sh -c '"\$1" notify "\$NOTIFY_SOCKET" READY=1; until [ -e quit ]; do sleep 0.02; done; exec "\$0" fd-burst "\$NOTIFY_SOCKET" 40 quit.out $T/marker' $HN $HOSTILE
+workdir = $T
+ready = notify
+start_timeout = 60s
+restart = temporary
 [group:victim]
 command = sh $T/victim.sh
 workdir = $T
@@ -43,6 +51,18 @@ wait_until 10 eval 'ctl status burst | grep -q "burst 39"' ||
         fail "status does not show the last STATUS=: $(ctl status burst)"
 wait_log 'started victim pid=[0-9]+ incarnation=2'
 ctl status >/dev/null || fail "no answer to status"
+alive "$AIRSUPD_PID" || fail "airsupd died"
+
+: >marker
+touch quit
+wait_until 20 grep -q 'sent=40' quit.out || fail "the second burst was not sent: $(cat quit.out 2>/dev/null)"
+wait_log 'exited quitter'
+holders() {
+        for p in "$AIRSUPD_PID" $(pgrep -P "$AIRSUPD_PID"); do
+                ls -l /proc/"$p"/fd 2>/dev/null | grep -c "$T/marker"
+        done | awk '{ n += $1 } END { print n + 0 }'
+}
+wait_until 20 eval '[ "$(holders)" -eq 0 ]' || fail "$(holders) copies of the marker still open"
 alive "$AIRSUPD_PID" || fail "airsupd died"
 
 kill -TERM "$AIRSUPD_PID"
