@@ -48,7 +48,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -60,7 +59,6 @@
 #include "supervisor/core/names.h"
 #include "supervisor/start/cgroup.h"
 #include "supervisor/start/closer.h"
-#include "supervisor/start/fdlimit.h"
 #include "supervisor/start/spawn.h"
 #include "supervisor/watch/notify-parse.h"
 #include "supervisor/watch/notify.h"
@@ -79,15 +77,9 @@
  * buffer for all of them means none is dropped (and closed) inside
  * recvmsg(), where airsupd could not choose how. */
 #define NOTIFY_FDS_MAX 253
-/* Datagrams taken from a socket at once (one recvmmsg()), so that one
- * chatty child cannot starve the loop; the rest wait for the next round.
- * Fewer where airsupd's fd limit leaves no room for the fds that many
- * datagrams may carry (batch_max()). */
+/* Datagrams handled per socket by notify_flush(), so that one chatty
+ * child cannot starve the loop; the rest wait for the next round. */
 #define NOTIFY_BATCH 16
-/* The fds airsupd is taken to keep per notify socket, besides the
- * socket (the process's pidfd, channel, lanes, cgroup, log pipes):
- * generous, for batch_max(). */
-#define NOTIFY_FDS_PER_PROC 16
 /* The hub (on_hub()): ready sockets taken per epoll_wait(), and
  * epoll_wait()s per wake-up; one datagram per ready socket each time. */
 #define HUB_EVENTS 256
@@ -416,37 +408,44 @@ static uint64_t sent_monotonic(uint64_t sent) {
         return mono > age ? mono - age : mono;
 }
 
-/* What the kernel may attach to one datagram: credentials, a pidfd, a
- * timestamp and up to NOTIFY_FDS_MAX fds.  Room for all of them means none
- * is dropped (and closed) inside recvmsg(), where airsupd could not choose
- * how. */
-typedef union notify_control {
-        struct cmsghdr align;
-        char buf[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(struct timeval)) +
-                 CMSG_SPACE(sizeof(int) * NOTIFY_FDS_MAX)];
-} notify_control;
-
-/* Handles one datagram of N bytes (its length before any truncation) that
- * came in MH: checks its sender, parses it, acts on it, unless DISCARD;
- * always disposes of the fds it brought.  *RET_PET (optional): whether it
- * was a plain WATCHDOG=1 of the group. */
-static void notify_take(sup_proc *p, struct msghdr *mh, size_t n, bool discard, bool *ret_pet) {
+/* Reads one datagram.  Returns 1 when one was handled (or dropped), 0 when
+ * none is waiting; *RET_PET_ONLY (optional) says whether it was a plain
+ * WATCHDOG=1 of the group. */
+static int notify_read_one(sup_proc *p, bool discard, bool *ret_pet_only) {
+        char buf[NOTIFY_MSG_MAX];
+        union {
+                struct cmsghdr align;
+                char buf[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int)) +
+                         CMSG_SPACE(sizeof(struct timeval)) + CMSG_SPACE(sizeof(int) * NOTIFY_FDS_MAX)];
+        } control;
+        struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+        struct msghdr mh = {
+                .msg_iov = &iov,
+                .msg_iovlen = 1,
+                .msg_control = &control,
+                .msg_controllen = sizeof(control),
+        };
         const struct ucred *cred = NULL;
         int fds[NOTIFY_FDS_MAX], pidfd = -EBADF;
         uint64_t sent = 0;
         bool pet = false;
         size_t n_fds;
         notify_msg msg;
+        ssize_t n;
 
-        n_fds = collect_fds(mh, fds, &pidfd, &cred, &sent);
-        if (discard || !p->notify || p->notify->fd < 0)
+        n = recvmsg(p->notify->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC | MSG_TRUNC);
+        if (n < 0)
+                return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+        n_fds = collect_fds(&mh, fds, &pidfd, &cred, &sent);
+
+        if (discard)
                 ;
         else if (!sender_trusted(p, cred, pidfd))
                 notify_warn(p, "notify message from pid %d (uid %u), not one of its processes, ignored",
                             cred ? (int) cred->pid : 0, cred ? (unsigned) cred->uid : 0u);
-        else if (mh->msg_flags & MSG_TRUNC || n > NOTIFY_MSG_MAX)
+        else if (mh.msg_flags & MSG_TRUNC || (size_t) n > sizeof(buf))
                 notify_warn(p, "notify message longer than %d bytes, ignored", NOTIFY_MSG_MAX);
-        else if (notify_parse(mh->msg_iov[0].iov_base, n, &msg) < 0)
+        else if (notify_parse(buf, (size_t) n, &msg) < 0)
                 notify_warn(p, "notify message with a NUL byte, ignored");
         else {
                 pet = pet_only(&msg) && n_fds == 0;
@@ -460,130 +459,18 @@ static void notify_take(sup_proc *p, struct msghdr *mh, size_t n, bool discard, 
         safe_close(pidfd);
         if (n_fds > 0)
                 sup_dispose_fds(p->group->m, fds, n_fds);
-        if (ret_pet)
-                *ret_pet = pet;
-}
-
-/* Reads one datagram.  Returns 1 when one was handled (or dropped), 0 when
- * none is waiting; *RET_PET_ONLY (optional) says whether it was a plain
- * WATCHDOG=1 of the group. */
-static int notify_read_one(sup_proc *p, bool discard, bool *ret_pet_only) {
-        char buf[NOTIFY_MSG_MAX];
-        notify_control control;
-        struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
-        struct msghdr mh = {
-                .msg_iov = &iov,
-                .msg_iovlen = 1,
-                .msg_control = &control,
-                .msg_controllen = sizeof(control),
-        };
-        ssize_t n;
-
-        n = recvmsg(p->notify->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC | MSG_TRUNC);
-        if (n < 0)
-                return errno == EAGAIN || errno == EINTR ? 0 : -errno;
-        notify_take(p, &mh, (size_t) n, discard, ret_pet_only);
+        if (ret_pet_only)
+                *ret_pet_only = pet;
         return 1;
-}
-
-/* How many datagrams one recvmmsg() may take: each may bring
- * NOTIFY_FDS_MAX fds, all installed before airsupd sees any, and out of
- * fds the kernel closes the rest itself, in airsupd, however long that
- * takes.  So a batch only where the fd limit leaves room for four such
- * batches beyond what the open notify sockets' processes are taken to
- * hold; else one at a time, as with recvmsg().  Asked again as sockets
- * are opened. */
-static unsigned batch_limit = 1;
-
-static void batch_recompute(unsigned sockets) {
-        struct rlimit rl;
-        uint64_t used = FDLIMIT_BASE + (uint64_t) sockets * (NOTIFY_FDS_PER_PROC + 1), room;
-
-        if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur <= used)) {
-                batch_limit = 1;
-                return;
-        }
-        room = rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX : rl.rlim_cur - used;
-        room /= 4 * NOTIFY_FDS_MAX;
-        batch_limit = room >= NOTIFY_BATCH ? NOTIFY_BATCH : room > 0 ? (unsigned) room : 1;
-}
-
-/* Reads what is queued on P's socket, up to MAX datagrams (at most
- * batch_limit a call), handling each in order.  Returns how many were
- * taken (handled or dropped), or a negative errno; *RET_PETS (optional)
- * gets whether every one was a plain WATCHDOG=1.  The buffers are
- * static (airsupd is one thread); a call made while they are in use (a
- * report acted on from inside notify_take() that reads a socket) reads
- * one at a time instead. */
-static int notify_read_some(sup_proc *p, unsigned max, bool discard, bool *ret_pets) {
-        static struct {
-                bool busy;
-                char data[NOTIFY_BATCH][NOTIFY_MSG_MAX];
-                notify_control control[NOTIFY_BATCH];
-                struct iovec iov[NOTIFY_BATCH];
-                struct mmsghdr mm[NOTIFY_BATCH];
-        } rx;
-        unsigned taken = 0;
-        bool pets = true;
-
-        while (taken < max && p->notify && p->notify->fd >= 0) {
-                unsigned want = max - taken;
-                int k;
-
-                if (want > batch_limit)
-                        want = batch_limit;
-                if (want == 1 || rx.busy) {
-                        bool pet = false;
-                        k = notify_read_one(p, discard, &pet);
-                        if (k <= 0) {
-                                if (k < 0 && taken == 0)
-                                        return k;
-                                break;
-                        }
-                        taken++;
-                        pets = pets && pet;
-                        continue;
-                }
-                for (unsigned i = 0; i < want; i++) {
-                        rx.iov[i] = (struct iovec) { .iov_base = rx.data[i], .iov_len = NOTIFY_MSG_MAX };
-                        rx.mm[i] = (struct mmsghdr) {
-                                .msg_hdr = {
-                                        .msg_iov = &rx.iov[i],
-                                        .msg_iovlen = 1,
-                                        .msg_control = &rx.control[i],
-                                        .msg_controllen = sizeof(rx.control[i]),
-                                },
-                        };
-                }
-                k = recvmmsg(p->notify->fd, rx.mm, want, MSG_DONTWAIT | MSG_CMSG_CLOEXEC | MSG_TRUNC, NULL);
-                if (k <= 0) {
-                        if (k < 0 && errno != EAGAIN && errno != EINTR && taken == 0)
-                                return -errno;
-                        break;
-                }
-                rx.busy = true;
-                /* Every one is taken, also once the socket is closed
-                 * under us: the fds they brought are disposed of. */
-                for (int i = 0; i < k; i++) {
-                        bool pet = false;
-                        notify_take(p, &rx.mm[i].msg_hdr, rx.mm[i].msg_len, discard, &pet);
-                        pets = pets && pet;
-                }
-                rx.busy = false;
-                taken += (unsigned) k;
-                if ((unsigned) k < want)
-                        break;          /* the queue is empty */
-        }
-        if (ret_pets)
-                *ret_pets = pets;
-        return (int) taken;
 }
 
 /* Reads up to NOTIFY_BATCH datagrams. */
 void notify_flush(sup_proc *p) {
         /* What it says (MAINPID=, READY=1) is about a running program. */
         (void) sup_report(p, PROC_REPORT_EXEC_SETTLE);
-        (void) notify_read_some(p, NOTIFY_BATCH, /* discard= */ false, NULL);
+        for (unsigned i = 0; i < NOTIFY_BATCH; i++)
+                if (!p->notify || p->notify->fd < 0 || notify_read_one(p, false, NULL) <= 0)
+                        return;
 }
 
 /* Every notify socket of this airsupd is in one epoll set, the hub, which
@@ -593,9 +480,7 @@ void notify_flush(sup_proc *p) {
  * sd-event dispatch and a read that finds the socket empty per datagram.
  * The hub takes every ready socket from one epoll_wait() and reads one
  * datagram from each (level-triggered: a socket with more comes again in
- * the next round, after the others), a few rounds per wake-up.  A
- * deadline or an exit reads all that is queued, in batches
- * (notify_flush()).
+ * the next round, after the others), a few rounds per wake-up.
  *
  * When a wake-up heard nothing but WATCHDOG=1 from processes of their
  * groups, the hub is paused for HUB_PAUSE_USEC, so that the next wake-up
@@ -672,7 +557,7 @@ static int on_hub(sd_event_source *s, int fd, uint32_t revents, void *userdata) 
                         /* What it says (MAINPID=, READY=1) is about a
                          * running program. */
                         (void) sup_report(p, PROC_REPORT_EXEC_SETTLE);
-                        if (notify_read_some(p, 1, /* discard= */ false, &pet) > 0) {
+                        if (p->notify && p->notify->fd >= 0 && notify_read_one(p, false, &pet) > 0) {
                                 any = true;
                                 pets = pets && pet;
                         }
@@ -714,7 +599,6 @@ static int hub_add(sup_proc *p, int fd) {
                 return r;
         }
         hub.users++;
-        batch_recompute(hub.users);
         return 0;
 }
 
@@ -736,7 +620,9 @@ static void hub_remove(int fd) {
 void notify_drain(sup_proc *p) {
         if (!p->notify || p->notify->fd < 0)
                 return;
-        (void) notify_read_some(p, 1024, /* discard= */ true, NULL);
+        for (unsigned i = 0; i < 1024; i++)
+                if (notify_read_one(p, true, NULL) <= 0)
+                        break;
 }
 
 /* This airsupd's directory of notify sockets, and how many are open in

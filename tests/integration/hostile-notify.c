@@ -25,7 +25,7 @@
  *           one pipe, whose only other copy it then closes; OUT gets
  *           "sent=N" at once and "sent=N eof=1" once every copy airsupd
  *           was handed is closed (EOF on the read end), "eof=0" if not
- *           within 30 s: a batch read that let fds slip would show
+ *           within 30 s: one copy kept anywhere would show
  *   hostile-notify fd-burst ADDR N OUT FILE
  *           the same with copies of FILE (opened read-only) instead of
  *           the pipe, and exits once they are sent: what airsupd still
@@ -266,11 +266,19 @@ static int do_fd_burst(const char *addr, unsigned n, const char *out, const char
                 copies = (int *) (void *) CMSG_DATA(c);
                 for (int i = 0; i < FDS_PER_MSG; i++)
                         copies[i] = pipe_fds[1];
-                if (sendmsg(fd, &mh, MSG_NOSIGNAL) < 0) {
-                        fprintf(stderr, "fd-burst: sendmsg %u: %s\n", sent, strerror(errno));
-                        break;
+                /* Not root, the fds in flight count against this user's
+                 * limit (ETOOMANYREFS): wait for airsupd to take some. */
+                for (uint64_t give_up = now_ms() + 20000;;) {
+                        if (sendmsg(fd, &mh, MSG_NOSIGNAL) >= 0)
+                                break;
+                        if (errno != ETOOMANYREFS || now_ms() > give_up) {
+                                fprintf(stderr, "fd-burst: sendmsg %u: %s\n", sent, strerror(errno));
+                                goto done;
+                        }
+                        usleep(10000);
                 }
         }
+done:
         close(pipe_fds[1]);
         close(fd);
         snprintf(text, sizeof(text), "sent=%u\n", sent);

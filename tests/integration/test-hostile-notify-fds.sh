@@ -1,13 +1,14 @@
 # A group's own process sends 40 datagrams back to back, each with 253
-# copies of one pipe's write end (10,120 fds), while another group
-# crashes: every datagram must be handled in order (the last STATUS=
-# shows), every fd closed (the pipe's read end sees EOF: one copy kept
-# open anywhere would hold it), and the loop must go on (the other group
-# restarted, a control request answered).  Then a process sends 40 such
-# datagrams of a marker file's fds and exits at once: its exit reads the
-# socket in batches (one recvmmsg(), up to 16 datagrams, as many fds as
-# 4,048 at once) and its restart drops the rest the same way; afterwards
-# neither airsupd nor a helper of it holds the marker open.
+# copies of one pipe's write end (10,120 fds in all, at most 11 queued
+# at once), while another group crashes: every datagram must be handled
+# (the last STATUS= shows), every fd closed (the pipe's read end sees
+# EOF: one copy kept open anywhere, in airsupd or a helper of it, would
+# hold it), and the loop must go on (the other group restarted, a
+# control request answered).  Then a process sends 40 such datagrams of
+# a marker file's fds and exits at once: its exit reads its socket
+# before it is handled, the sender is gone by the time the rest are read;
+# once the last STATUS= shows, neither airsupd nor a helper of it holds
+# the marker open.
 . "$(dirname "$0")/lib.sh"
 
 HN=$HOSTILE-notify
@@ -57,6 +58,8 @@ alive "$AIRSUPD_PID" || fail "airsupd died"
 touch quit
 wait_until 20 grep -q 'sent=40' quit.out || fail "the second burst was not sent: $(cat quit.out 2>/dev/null)"
 wait_log 'exited quitter'
+wait_until 20 eval 'ctl status quitter | grep -q "burst 39"' ||
+        fail "the quitter's datagrams were not all read: $(ctl status quitter)"
 holders() {
         for p in "$AIRSUPD_PID" $(pgrep -P "$AIRSUPD_PID"); do
                 ls -l /proc/"$p"/fd 2>/dev/null | grep -c "$T/marker"
