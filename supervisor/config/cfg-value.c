@@ -169,7 +169,7 @@ const char *cfg_signal_to_string(int signo) {
 int cfg_split_argv(const char *s, char ***ret_argv) {
         _cleanup_strv_free_ char **argv = NULL;
         _cleanup_free_ char *word = NULL;
-        size_t n = 0, len = 0;
+        size_t n = 0, cap = 0, len = 0;
         bool in_word = false;
 
         if (!s)
@@ -184,10 +184,17 @@ int cfg_split_argv(const char *s, char ***ret_argv) {
 
                 if (c == '\0' || c == ' ' || c == '\t' || c == '\n') {
                         if (in_word) {
-                                char **a = reallocarray(argv, n + 2, sizeof(char *));
-                                if (!a)
-                                        return -ENOMEM;
-                                argv = a;
+                                /* Doubling: a slot more each word costs
+                                 * the square of the words wherever
+                                 * realloc() moves (always, under ASan). */
+                                if (n + 2 > cap) {
+                                        size_t want = cap * 2 > n + 2 ? cap * 2 : n + 2;
+                                        char **a = reallocarray(argv, want, sizeof(char *));
+                                        if (!a)
+                                                return -ENOMEM;
+                                        argv = a;
+                                        cap = want;
+                                }
                                 argv[n] = strndup(word, len);
                                 if (!argv[n])
                                         return -ENOMEM;
