@@ -217,7 +217,8 @@ static int cmp_double(const void *a, const void *b) {
  * each in a session of its own as a group is, pinging its own socket
  * every INTERVAL_MS / 2.  The reader takes the sockets from one
  * level-triggered epoll set and reads what is queued on each ready
- * socket, up to 16 datagrams with one recvmmsg() (as airsupd does), each
+ * socket, up to 16 datagrams with one recvmmsg() (the cheapest reader
+ * here; airsupd takes one datagram per recvmsg(), see BENCHMARKS.md), each
  * with the sender's credentials and the kernel's timestamp (what airsupd
  * asks for), and does nothing with them.  Its CPU over WINDOW_S into R; the
  * datagrams it read a second into R->per_s (N * 1000 / (INTERVAL_MS / 2)
@@ -340,12 +341,12 @@ static void run_floor(size_t n, long window_s, run *r) {
         (void) waitpid(pid, NULL, 0);
 }
 
-/* One tree of N groups with PROBE ("none", "exec", "watchdog"); its CPU
- * over WINDOW_S, and under watchdog the detection of STOPS hung children
- * into LAT (ms). */
 /* [airsupd] nice for the trees (--nice N; default 0, airsupd's). */
 static int airsupd_nice;
 
+/* One tree of N groups with PROBE ("none", "exec", "watchdog"); its CPU
+ * over WINDOW_S, and under watchdog the detection of STOPS hung children
+ * into LAT (ms). */
 static void run_tree(const char *probe, size_t n, long window_s, size_t stops, double *lat, size_t *n_lat, run *r) {
         char conf[PATH_MAX + 32], sock[PATH_MAX + 32], env_sock[PATH_MAX + 64], air[PATH_MAX + 32];
         static events ev;
