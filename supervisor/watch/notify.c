@@ -142,6 +142,13 @@ static bool pid_in_group(const sup_proc *p, pid_t pid) {
         return false;
 }
 
+static bool proc_gone(pid_t pid) {
+        char state;
+        pid_t ppid, pgrp;
+
+        return sup_proc_stat(pid, &state, &ppid, &pgrp) == -ENOENT;
+}
+
 static bool pidfd_exited(int pidfd) {
         struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
         return poll(&pfd, 1, 0) > 0;
@@ -196,29 +203,24 @@ static bool sender_trusted(sup_proc *p, const struct ucred *cred, int pidfd) {
         if (cred->pid == p->pid && cred->uid == p->uid)
                 return true;
         if (pidfd < 0 && !p->notify->strict) {
-                char state;
-                pid_t ppid, pgrp;
-
                 if (cred->uid != p->uid) {
                         strict_set(p);
                         return pid_in_group(p, cred->pid);
                 }
-                if (sup_proc_stat(cred->pid, &state, &ppid, &pgrp) == -ENOENT)
+                if (proc_gone(cred->pid))
                         return true;
-                return pid_in_group(p, cred->pid);
+                /* Not found in the group: also when it exited and was
+                 * reaped during the walk (a one-shot sender such as
+                 * systemd-notify), which counts as above. */
+                return pid_in_group(p, cred->pid) || proc_gone(cred->pid);
         }
-        if (pidfd >= 0)
-                gone = pidfd_exited(pidfd);
-        else {
-                char state;
-                pid_t ppid, pgrp;
-                gone = sup_proc_stat(cred->pid, &state, &ppid, &pgrp) == -ENOENT;
-        }
+        gone = pidfd >= 0 ? pidfd_exited(pidfd) : proc_gone(cred->pid);
         if (!gone) {
                 bool in = pid_in_group(p, cred->pid);
                 /* The pid still named the sender during the walk unless it
-                 * exited (and was reused) meanwhile; then ask the uid. */
-                if (pidfd < 0 || !pidfd_exited(pidfd))
+                 * exited (and was reused) meanwhile; then ask the uid.
+                 * Without a pidfd, a pid gone after the walk exited. */
+                if (pidfd >= 0 ? !pidfd_exited(pidfd) : in || !proc_gone(cred->pid))
                         return in;
         }
         return cred->uid == p->uid;
