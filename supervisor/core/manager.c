@@ -164,6 +164,7 @@ sup_manager *manager_free(sup_manager *m) {
         sup_window_done(&m->shutdown_signals);
         safe_close(m->null_fd);
         iomux_done(m);
+        probe_dues_done(m);
         sup_events_done(&m->events);
         sd_event_unref(m->event);
         free(m);

@@ -96,6 +96,9 @@ void manager_memory(sup_manager *m, uint64_t ret[_MEM_PART_MAX]) {
         (void) manager_walk(m, node_memory, ret);
         /* The index of the tree by name belongs to the nodes. */
         ret[MEM_NODE] += chunk(m->by_name);
+        /* The probes' deadlines, all of them in one heap. */
+        if (m->dues)
+                ret[MEM_PROBE] += chunk(m->dues) + chunk(m->dues->v);
         ret[MEM_EVENTS] = chunk(m->events.ring) + chunk(m->events.subscribers);
         ret[MEM_CONFIG] = m->cfg ? config_memory(m->cfg) : 0;
         for (int p = 0; p < MEM_OTHER; p++)

@@ -284,6 +284,9 @@ struct sup_manager {
         sd_event_source *iomux_source;
         int iomux_fd;
         unsigned iomux_gen;
+        /* probe.c: the deadlines of watchdog and heartbeat probes, a heap
+         * with one timer of the loop, NULL until one is armed. */
+        struct probe_dues *dues;
 };
 
 /* A side part's report to the proc table (see proc_report). */

@@ -20,6 +20,7 @@ typedef struct probe_proc {
         uint64_t watchdog_usec;         /* WATCHDOG_USEC= from the child, 0: health_interval */
         sd_event_source *timer;         /* the next probe (or missed WATCHDOG=1), or a probe's timeout */
         sd_event_time_handler_t timer_cb;       /* which of those its firing means */
+        size_t due;                     /* watchdog, heartbeat: its slot in the manager's deadlines + 1, 0: none */
         pid_t pid;                      /* an exec: probe running, 0 when none */
         int pidfd;
         sd_event_source *source;
@@ -33,3 +34,17 @@ typedef struct probe_proc {
         unsigned declared;              /* the incarnation that said AIRSUP_HEALTH=degraded, 0: none */
         sup_ratelimit declared_events;  /* its changes made events: a flapping process is not a flood */
 } probe_proc;
+
+/* The manager's deadlines of watchdog and heartbeat probes (m->dues): a
+ * min-heap by when, one timer of the loop for the earliest (probe.c). */
+typedef struct probe_due {
+        uint64_t when;
+        struct sup_proc *p;
+} probe_due;
+
+struct probe_dues {
+        probe_due *v;
+        size_t n, cap;
+        sd_event_source *timer;
+        uint64_t armed;                 /* when the timer fires, 0: off */
+};

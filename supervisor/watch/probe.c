@@ -7,10 +7,12 @@
  *   watchdog   the process sends WATCHDOG=1 on its notify socket at least
  *              every health_interval (WATCHDOG_USEC= changes that); each
  *              interval without one is a failure, WATCHDOG=trigger fails
- *              it at once.  A WATCHDOG=1 only notes the time: the timer,
- *              once due, looks at the last one and moves on to an interval
- *              after it, so a thousand children petting 20 times a second
- *              cost airsupd a clock read each, not a timer each.
+ *              it at once.  A WATCHDOG=1 moves the process's deadline an
+ *              interval past it.  The deadlines of all such processes are
+ *              one heap of the manager's (struct probe_dues) with one
+ *              timer of the loop for the earliest, so that a thousand
+ *              children petting 20 times a second cost a few steps in a
+ *              small array each, not a move in sd-event's timer queues.
  *   heartbeat  the same through libairsup: airsup_heartbeat() sends the
  *              WATCHDOG=1.
  *   ping       airsupd sends PING on the process's channel, and libairsup
@@ -90,21 +92,177 @@ static probe_proc *probe_get(sup_proc *p) {
         return p->probe;
 }
 
+/* A timer's accuracy: a twentieth of the interval (at least 1 ms), so
+ * that the timers of many processes share wake-ups. */
+static uint64_t accuracy(const sup_proc *p) {
+        return interval(p) / 20 > 1000 ? interval(p) / 20 : 1000;
+}
+
+/* The deadlines of the watchdog and heartbeat probes: a min-heap of
+ * (when, process), each process knowing its slot (probe->due), and one
+ * timer of the loop set for the earliest.  A WATCHDOG=1 moves its
+ * process's deadline later: a few steps down an array of 16-byte slots
+ * (1000 processes: 16 kB, five levels), where moving a timer of sd-event's
+ * was two reshuffles of its queues through each source's memory (13% of
+ * airsupd's time with 500 children petting every 50 ms, measured).  The
+ * timer is set again only when the earliest deadline comes sooner; when
+ * it moved later, the timer fires early, finds nothing due and is set
+ * for the new earliest.  (The types are in probe-proc.h, for memory.c.) */
+static void due_place(struct probe_dues *d, size_t i, probe_due e) {
+        d->v[i] = e;
+        e.p->probe->due = i + 1;
+}
+
+/* Four children a slot: half the levels of a binary heap, so half the
+ * processes whose slot number is written when one moves. */
+#define DUE_ARITY 4
+
+static void due_sift(struct probe_dues *d, size_t i) {
+        probe_due e = d->v[i];
+
+        while (i > 0 && d->v[(i - 1) / DUE_ARITY].when > e.when) {
+                due_place(d, i, d->v[(i - 1) / DUE_ARITY]);
+                i = (i - 1) / DUE_ARITY;
+        }
+        for (;;) {
+                size_t first = DUE_ARITY * i + 1, c = first;
+
+                if (first >= d->n)
+                        break;
+                for (size_t k = first + 1; k < first + DUE_ARITY && k < d->n; k++)
+                        if (d->v[k].when < d->v[c].when)
+                                c = k;
+                if (d->v[c].when >= e.when)
+                        break;
+                due_place(d, i, d->v[c]);
+                i = c;
+        }
+        due_place(d, i, e);
+}
+
+static void due_remove(sup_proc *p) {
+        struct probe_dues *d = p->group->m->dues;
+        size_t i;
+
+        if (!p->probe || p->probe->due == 0 || !d)
+                return;
+        i = p->probe->due - 1;
+        p->probe->due = 0;
+        if (--d->n > i) {
+                d->v[i] = d->v[d->n];
+                due_sift(d, i);
+        }
+}
+
+static int on_dues(sd_event_source *s, uint64_t usec, void *userdata);
+
+/* Sets D's timer for its earliest deadline, if that is sooner than the
+ * timer is set for (or it is off). */
+static void dues_arm(sup_manager *m) {
+        struct probe_dues *d = m->dues;
+        uint64_t when;
+        int r;
+
+        if (d->n == 0 || (d->armed != 0 && d->armed <= d->v[0].when))
+                return;
+        when = d->v[0].when;
+        if (d->timer) {
+                r = sd_event_source_set_time(d->timer, when);
+                if (r >= 0)
+                        r = sd_event_source_set_time_accuracy(d->timer, accuracy(d->v[0].p));
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(d->timer, SD_EVENT_ONESHOT);
+        } else
+                r = sd_event_add_time(m->event, &d->timer, CLOCK_MONOTONIC, when, accuracy(d->v[0].p), on_dues, m);
+        if (r < 0) {
+                sup_log(&m->events, LOG_ERR, "cannot arm the watchdog timer: %s", strerror(-r));
+                return;
+        }
+        d->armed = when;
+}
+
+/* P's deadline at WHEN (its timer_cb says on_due).  False when there is
+ * no room for it: then P keeps a timer of its own. */
+static bool due_set(sup_proc *p, uint64_t when) {
+        sup_manager *m = p->group->m;
+        struct probe_dues *d = m->dues;
+
+        if (!d) {
+                d = m->dues = calloc(1, sizeof(*d));
+                if (!d)
+                        return false;
+        }
+        if (p->probe->due == 0) {
+                if (d->n == d->cap) {
+                        size_t cap = d->cap ? 2 * d->cap : 16;
+                        probe_due *v = reallocarray(d->v, cap, sizeof(*v));
+
+                        if (!v)
+                                return false;
+                        d->v = v;
+                        d->cap = cap;
+                }
+                d->v[d->n] = (probe_due) { .when = when, .p = p };
+                p->probe->due = ++d->n;
+        } else
+                d->v[p->probe->due - 1].when = when;
+        due_sift(d, p->probe->due - 1);
+        dues_arm(m);
+        return true;
+}
+
+/* The earliest deadlines, all that are due: each process is taken out and
+ * judged (on_due() puts it back for its next).  At most as many as were
+ * in the heap, so that one put back as due at once waits for the next
+ * turn of the loop. */
+static int on_dues(sd_event_source *s, uint64_t usec, void *userdata) {
+        sup_manager *m = userdata;
+        struct probe_dues *d = m->dues;
+        uint64_t now = now_usec();
+
+        (void) s;
+        (void) usec;
+        d->armed = 0;
+        for (size_t k = d->n; k > 0 && d->n > 0 && d->v[0].when <= now; k--) {
+                sup_proc *p = d->v[0].p;
+
+                due_remove(p);
+                (void) on_due(NULL, now, p);
+        }
+        dues_arm(m);
+        return 0;
+}
+
+void probe_dues_done(sup_manager *m) {
+        if (!m->dues)
+                return;
+        for (size_t i = 0; i < m->dues->n; i++)
+                m->dues->v[i].p->probe->due = 0;
+        m->dues->timer = sd_event_source_disable_unref(m->dues->timer);
+        free(m->dues->v);
+        free(m->dues);
+        m->dues = NULL;
+}
+
 /* One timer per process, reused: in USEC it calls CB (the next probe, or
- * a probe's timeout).  Its accuracy is a twentieth of the interval (at
- * least 1 ms), so that the timers of many processes share wake-ups. */
+ * a probe's timeout).  A watchdog's or heartbeat's deadline goes in the
+ * manager's heap instead. */
 static void arm(sup_proc *p, uint64_t usec, sd_event_time_handler_t cb) {
-        uint64_t accuracy = interval(p) / 20 > 1000 ? interval(p) / 20 : 1000;
         int r;
 
         p->probe->timer_cb = cb;
+        if (cb == on_due && petted(p) && due_set(p, now_usec() + usec)) {
+                p->probe->timer = sd_event_source_disable_unref(p->probe->timer);
+                return;
+        }
+        due_remove(p);
         if (p->probe->timer) {
                 r = sd_event_source_set_time(p->probe->timer, now_usec() + usec);
                 if (r >= 0)
                         r = sd_event_source_set_enabled(p->probe->timer, SD_EVENT_ONESHOT);
         } else
                 r = sd_event_add_time(p->group->m->event, &p->probe->timer, CLOCK_MONOTONIC, now_usec() + usec,
-                                      accuracy, on_health_timer, p);
+                                      accuracy(p), on_health_timer, p);
         if (r < 0)
                 sup_log(&p->group->m->events, LOG_ERR, "%s: cannot arm its health timer: %s", p->name, strerror(-r));
 }
@@ -177,6 +335,7 @@ void probe_stop(sup_proc *p) {
         if (!p->probe)
                 return;
         p->probe->timer = sd_event_source_disable_unref(p->probe->timer);
+        due_remove(p);
         p->probe->ping_wait = 0;
         probe_forget(p);
         if (p->probe->health != SUP_HEALTH_FAILED)
@@ -193,10 +352,9 @@ void probe_pet(sup_proc *p) {
         when = p->notify && p->notify->pet_usec ? p->notify->pet_usec : sup_proc_now(p);
         if (when > p->probe->last_pet_usec)
                 p->probe->last_pet_usec = when;
-        /* The deadline moves with each ping: the timer fires only when one
-         * is missed.  Moving a timer is a step in sd-event's queue, where
-         * a firing one is a turn of the loop; with pings every half
-         * interval, the timer would fire at each. */
+        /* The deadline moves with each ping: it comes due only when one is
+         * missed (a deadline left where it was would come due at every
+         * other ping, a turn of the loop each). */
         if (p->probe->timer_cb == on_due)
                 arm(p, sup_health_wait(p->probe->last_pet_usec, interval(p), now_usec()), on_due);
         if (p->probe->health == SUP_HEALTH_DEGRADED)

@@ -18,6 +18,8 @@ void probe_stop(sup_proc *p);
 void probe_reset(sup_proc *p);
 /* P goes away: probes stopped, p->probe freed. */
 void probe_done(sup_proc *p);
+/* The manager goes away: the deadlines' heap and timer freed. */
+void probe_dues_done(sup_manager *m);
 
 /* The watchdog protocol, from P's notify socket: WATCHDOG=1 (a success),
  * WATCHDOG=trigger (failed at once), WATCHDOG_USEC= (a new interval). */

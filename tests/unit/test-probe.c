@@ -102,6 +102,91 @@ static void test_probe_watchdog_pet_and_trigger(void **state) {
         fixture_free(f);
 }
 
+/* The deadlines of many watchdogs (probe.c's heap): each process fails
+ * once its own deadline has passed, never before, in the order of those
+ * deadlines whatever the order of the pets; a petted process, or one
+ * stopped before its deadline, never fails. */
+static struct {
+        unsigned order[8];
+        uint64_t at[8];
+        unsigned n;
+} failed_seen;
+
+static int rec_failed(sup_proc *p, proc_report what) {
+        if (what == PROC_REPORT_HEALTH_FAILED && failed_seen.n < ELEMENTSOF(failed_seen.order)) {
+                failed_seen.at[failed_seen.n] = mono_usec();
+                failed_seen.order[failed_seen.n++] = p->instance;
+        }
+        return rec_report(p, what);
+}
+
+static void test_probe_watchdog_deadlines_in_order(void **state) {
+        fixture *f = fixture_conf("[group:g]\ncommand = /bin/true\ninstances = 8\nhealth = watchdog\n"
+                                  "health_interval = 1s\nhealth_threshold = 1\n");
+        /* Milliseconds from now to each instance's deadline: the odd ones
+         * out of order, the even ones far off; instance 3 is stopped
+         * before its deadline. */
+        static const unsigned due_ms[8] = { 9000, 240, 9000, 60, 9000, 180, 9000, 120 };
+        static const unsigned expect[] = { 3, 7, 5, 1 };
+        sup_proc *procs;
+        uint64_t now, due[8];
+
+        (void) state;
+        assert_int_equal(manager_find_proc(f->m, "g[0]", &f->p), 0);
+        procs = f->p->group->procs;
+        assert_int_equal(f->p->group->n_procs, 8);
+        reports_reset();
+        memset(&failed_seen, 0, sizeof(failed_seen));
+        f->m->report = rec_failed;
+        now = mono_usec();
+        for (unsigned i = 0; i < 8; i++) {
+                world.now_usec = now - USEC_PER_SEC;
+                probe_ready(&procs[i]);
+                /* A pet dated so that its deadline (an interval on) falls
+                 * DUE_MS from now. */
+                world.now_usec = now + due_ms[i] * 1000ULL - USEC_PER_SEC;
+                probe_pet(&procs[i]);
+                due[i] = procs[i].probe->last_pet_usec + USEC_PER_SEC;
+        }
+        /* Taken out of the heap from its middle: nothing else is lost. */
+        probe_stop(&procs[3]);
+        while (failed_seen.n < 3 && mono_usec() < now + 5 * USEC_PER_SEC)
+                (void) sd_event_run(f->e, 10000);
+        assert_int_equal(failed_seen.n, 3);
+        for (unsigned k = 0; k < 3; k++) {
+                assert_int_equal(failed_seen.order[k], expect[k + 1]);
+                assert_true(failed_seen.at[k] >= due[failed_seen.order[k]]);
+                assert_int_equal(probe_health(&procs[failed_seen.order[k]]), SUP_HEALTH_FAILED);
+        }
+        assert_int_equal(probe_health(&procs[3]), SUP_HEALTH_NONE);
+        for (unsigned i = 0; i < 8; i += 2) {
+                assert_int_equal(probe_health(&procs[i]), SUP_HEALTH_HEALTHY);
+                assert_int_equal(procs[i].probe->failures_total, 0);
+        }
+        /* Probed afresh, then petted to fall due in 50 ms: a deadline
+         * that came sooner (the timer is set for it).  0, petted again to
+         * fall due in 9 s, does not fail; 2, left at 50 ms, does. */
+        now = mono_usec();
+        world.now_usec = now - USEC_PER_SEC;
+        for (unsigned i = 0; i < 4; i += 2) {
+                probe_stop(&procs[i]);
+                probe_ready(&procs[i]);
+        }
+        world.now_usec = now + 50000 - USEC_PER_SEC;
+        probe_pet(&procs[0]);
+        probe_pet(&procs[2]);
+        due[2] = procs[2].probe->last_pet_usec + USEC_PER_SEC;
+        world.now_usec = now + 9 * USEC_PER_SEC - USEC_PER_SEC;
+        probe_pet(&procs[0]);
+        while (failed_seen.n < 4 && mono_usec() < now + 5 * USEC_PER_SEC)
+                (void) sd_event_run(f->e, 10000);
+        assert_int_equal(failed_seen.n, 4);
+        assert_int_equal(failed_seen.order[3], 2);
+        assert_true(failed_seen.at[3] >= due[2]);
+        assert_int_equal(probe_health(&procs[0]), SUP_HEALTH_HEALTHY);
+        fixture_free(f);
+}
+
 /* health = ping asks the table to send PING; a PING that cannot go is a
  * failure, a PONG with the awaited seq a success, any other seq nothing. */
 static void test_probe_ping_through_reports(void **state) {
@@ -146,6 +231,7 @@ int main(void) {
                 cmocka_unit_test(test_probe_exec_success_stays_healthy),
                 cmocka_unit_test(test_probe_exec_timeout_kills_it),
                 cmocka_unit_test(test_probe_watchdog_pet_and_trigger),
+                cmocka_unit_test(test_probe_watchdog_deadlines_in_order),
                 cmocka_unit_test(test_probe_ping_through_reports),
                 cmocka_unit_test(test_probe_none_costs_nothing),
         };
