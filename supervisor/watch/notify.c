@@ -202,17 +202,11 @@ static bool sender_trusted(sup_proc *p, const struct ucred *cred, int pidfd) {
                 return true;
         if (cred->pid == p->pid && cred->uid == p->uid)
                 return true;
-        if (pidfd < 0 && !p->notify->strict) {
-                if (cred->uid != p->uid) {
-                        strict_set(p);
-                        return pid_in_group(p, cred->pid);
-                }
-                if (proc_gone(cred->pid))
-                        return true;
-                /* Not found in the group: also when it exited and was
-                 * reaped during the walk (a one-shot sender such as
-                 * systemd-notify), which counts as above. */
-                return pid_in_group(p, cred->pid) || proc_gone(cred->pid);
+        /* Another uid, the socket's first: by /proc alone, and a pidfd
+         * from now on.  Everything else takes the rule below. */
+        if (pidfd < 0 && !p->notify->strict && cred->uid != p->uid) {
+                strict_set(p);
+                return pid_in_group(p, cred->pid);
         }
         gone = pidfd >= 0 ? pidfd_exited(pidfd) : proc_gone(cred->pid);
         if (!gone) {
