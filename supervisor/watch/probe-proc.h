@@ -47,4 +47,5 @@ struct probe_dues {
         size_t n, cap;
         sd_event_source *timer;
         uint64_t armed;                 /* when the timer fires, 0: off */
+        bool judging;                   /* in on_dues(): the timer is set at its end */
 };

@@ -156,24 +156,27 @@ static void due_remove(sup_proc *p) {
 
 static int on_dues(sd_event_source *s, uint64_t usec, void *userdata);
 
-/* Sets D's timer for its earliest deadline, if that is sooner than the
- * timer is set for (or it is off). */
+/* The heap's timer wakes within this of the earliest deadline: the least
+ * accuracy a process's own timer had, so that no deadline is judged later
+ * than it was with a timer of its own, whatever the intervals of those
+ * before it (a twentieth of a one-hour WATCHDOG_USEC= would be 3 min). */
+#define DUE_ACCURACY_USEC USEC_PER_MSEC
+
+/* Sets the heap's timer for its earliest deadline, if that is sooner than
+ * the timer is set for (or it is off).  Not while on_dues() judges: it
+ * sets the timer once, at its end. */
 static void dues_arm(sup_manager *m) {
         struct probe_dues *d = m->dues;
         uint64_t when;
         int r;
 
-        if (d->n == 0 || (d->armed != 0 && d->armed <= d->v[0].when))
+        if (d->judging || d->n == 0 || (d->armed != 0 && d->armed <= d->v[0].when))
                 return;
         when = d->v[0].when;
-        if (d->timer) {
-                r = sd_event_source_set_time(d->timer, when);
-                if (r >= 0)
-                        r = sd_event_source_set_time_accuracy(d->timer, accuracy(d->v[0].p));
-                if (r >= 0)
-                        r = sd_event_source_set_enabled(d->timer, SD_EVENT_ONESHOT);
-        } else
-                r = sd_event_add_time(m->event, &d->timer, CLOCK_MONOTONIC, when, accuracy(d->v[0].p), on_dues, m);
+        /* The source exists (due_set() made it): neither call allocates. */
+        r = sd_event_source_set_time(d->timer, when);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(d->timer, SD_EVENT_ONESHOT);
         if (r < 0) {
                 sup_log(&m->events, LOG_ERR, "cannot arm the watchdog timer: %s", strerror(-r));
                 return;
@@ -182,15 +185,23 @@ static void dues_arm(sup_manager *m) {
 }
 
 /* P's deadline at WHEN (its timer_cb says on_due).  False when there is
- * no room for it: then P keeps a timer of its own. */
+ * no room for it (the heap, its slot, its timer): then P keeps a timer
+ * of its own. */
 static bool due_set(sup_proc *p, uint64_t when) {
         sup_manager *m = p->group->m;
         struct probe_dues *d = m->dues;
 
         if (!d) {
-                d = m->dues = calloc(1, sizeof(*d));
+                d = calloc(1, sizeof(*d));
                 if (!d)
                         return false;
+                if (sd_event_add_time(m->event, &d->timer, CLOCK_MONOTONIC, UINT64_MAX, DUE_ACCURACY_USEC,
+                                      on_dues, m) < 0) {
+                        free(d);
+                        return false;
+                }
+                (void) sd_event_source_set_enabled(d->timer, SD_EVENT_OFF);
+                m->dues = d;
         }
         if (p->probe->due == 0) {
                 if (d->n == d->cap) {
@@ -223,21 +234,23 @@ static int on_dues(sd_event_source *s, uint64_t usec, void *userdata) {
         (void) s;
         (void) usec;
         d->armed = 0;
+        d->judging = true;
         for (size_t k = d->n; k > 0 && d->n > 0 && d->v[0].when <= now; k--) {
                 sup_proc *p = d->v[0].p;
 
                 due_remove(p);
                 (void) on_due(NULL, now, p);
         }
+        d->judging = false;
         dues_arm(m);
         return 0;
 }
 
+/* Every process left the heap before (probe_done() of each, when the
+ * tree was freed): what remains is the heap itself. */
 void probe_dues_done(sup_manager *m) {
         if (!m->dues)
                 return;
-        for (size_t i = 0; i < m->dues->n; i++)
-                m->dues->v[i].p->probe->due = 0;
         m->dues->timer = sd_event_source_disable_unref(m->dues->timer);
         free(m->dues->v);
         free(m->dues);

@@ -106,9 +106,11 @@ static void test_probe_watchdog_pet_and_trigger(void **state) {
  * once its own deadline has passed, never before, in the order of those
  * deadlines whatever the order of the pets; a petted process, or one
  * stopped before its deadline, never fails. */
+#define HEAPED 40
+
 static struct {
-        unsigned order[8];
-        uint64_t at[8];
+        unsigned order[HEAPED];
+        uint64_t at[HEAPED];
         unsigned n;
 } failed_seen;
 
@@ -120,70 +122,99 @@ static int rec_failed(sup_proc *p, proc_report what) {
         return rec_report(p, what);
 }
 
-static void test_probe_watchdog_deadlines_in_order(void **state) {
-        fixture *f = fixture_conf("[group:g]\ncommand = /bin/true\ninstances = 8\nhealth = watchdog\n"
-                                  "health_interval = 1s\nhealth_threshold = 1\n");
-        /* Milliseconds from now to each instance's deadline: the odd ones
-         * out of order, the even ones far off; instance 3 is stopped
-         * before its deadline. */
-        static const unsigned due_ms[8] = { 9000, 240, 9000, 60, 9000, 180, 9000, 120 };
-        static const unsigned expect[] = { 3, 7, 5, 1 };
-        sup_proc *procs;
-        uint64_t now, due[8];
+/* HEAPED instances of one group, each probed, with interval 1 s. */
+static fixture *heaped(sup_proc **ret_procs) {
+        char text[256];
+        fixture *f;
 
-        (void) state;
+        snprintf(text, sizeof(text), "[group:g]\ncommand = /bin/true\ninstances = %d\nhealth = watchdog\n"
+                 "health_interval = 1s\nhealth_threshold = 1\n", HEAPED);
+        f = fixture_conf(text);
         assert_int_equal(manager_find_proc(f->m, "g[0]", &f->p), 0);
-        procs = f->p->group->procs;
-        assert_int_equal(f->p->group->n_procs, 8);
+        assert_int_equal(f->p->group->n_procs, HEAPED);
+        *ret_procs = f->p->group->procs;
         reports_reset();
         memset(&failed_seen, 0, sizeof(failed_seen));
         f->m->report = rec_failed;
-        now = mono_usec();
-        for (unsigned i = 0; i < 8; i++) {
-                world.now_usec = now - USEC_PER_SEC;
-                probe_ready(&procs[i]);
-                /* A pet dated so that its deadline (an interval on) falls
-                 * DUE_MS from now. */
-                world.now_usec = now + due_ms[i] * 1000ULL - USEC_PER_SEC;
-                probe_pet(&procs[i]);
-                due[i] = procs[i].probe->last_pet_usec + USEC_PER_SEC;
+        return f;
+}
+
+/* Probes P afresh, then pets it so that its deadline (an interval on, or
+ * INTERVAL where set) falls MS from NOW; returns that deadline. */
+static uint64_t due_in(sup_proc *p, uint64_t now, uint64_t ms, uint64_t interval) {
+        world.now_usec = now - interval;
+        probe_stop(p);
+        probe_ready(p);
+        if (interval != USEC_PER_SEC)
+                probe_set_interval(p, interval);
+        world.now_usec = now + ms * 1000 - interval;
+        probe_pet(p);
+        return p->probe->last_pet_usec + interval;
+}
+
+/* Runs the loop, each turn waiting at most WAIT (its timers wake it, and
+ * so does WAIT's end), until N processes failed or 5 s passed since NOW. */
+static void run_until_failed(fixture *f, unsigned n, uint64_t now, uint64_t wait) {
+        while (failed_seen.n < n && mono_usec() < now + 5 * USEC_PER_SEC)
+                (void) sd_event_run(f->e, wait);
+        assert_int_equal(failed_seen.n, n);
+}
+
+static void test_probe_watchdog_deadlines_in_order(void **state) {
+        sup_proc *procs;
+        fixture *f = heaped(&procs);
+        uint64_t now = mono_usec(), due[HEAPED], seed = 12345;
+        unsigned failing = 0;
+
+        (void) state;
+        /* Deadlines 60-400 ms away in no order; every fourth far off. */
+        for (unsigned i = 0; i < HEAPED; i++) {
+                seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+                due[i] = due_in(&procs[i], now, i % 4 == 0 ? 9000 : 60 + (seed >> 33) % 340, USEC_PER_SEC);
         }
-        /* Taken out of the heap from its middle: nothing else is lost. */
-        probe_stop(&procs[3]);
-        while (failed_seen.n < 3 && mono_usec() < now + 5 * USEC_PER_SEC)
-                (void) sd_event_run(f->e, 10000);
-        assert_int_equal(failed_seen.n, 3);
-        for (unsigned k = 0; k < 3; k++) {
-                assert_int_equal(failed_seen.order[k], expect[k + 1]);
-                assert_true(failed_seen.at[k] >= due[failed_seen.order[k]]);
-                assert_int_equal(probe_health(&procs[failed_seen.order[k]]), SUP_HEALTH_FAILED);
-        }
-        assert_int_equal(probe_health(&procs[3]), SUP_HEALTH_NONE);
-        for (unsigned i = 0; i < 8; i += 2) {
-                assert_int_equal(probe_health(&procs[i]), SUP_HEALTH_HEALTHY);
-                assert_int_equal(procs[i].probe->failures_total, 0);
-        }
-        /* Probed afresh, then petted to fall due in 50 ms: a deadline
-         * that came sooner (the timer is set for it).  0, petted again to
-         * fall due in 9 s, does not fail; 2, left at 50 ms, does. */
-        now = mono_usec();
-        world.now_usec = now - USEC_PER_SEC;
-        for (unsigned i = 0; i < 4; i += 2) {
+        /* Taken out from anywhere in the heap: the others keep theirs. */
+        for (unsigned i = 2; i < HEAPED; i += 8)
                 probe_stop(&procs[i]);
-                probe_ready(&procs[i]);
+        for (unsigned i = 0; i < HEAPED; i++)
+                failing += i % 4 != 0 && i % 8 != 2;
+        run_until_failed(f, failing, now, 10000);
+        for (unsigned k = 0; k < failing; k++) {
+                unsigned i = failed_seen.order[k];
+
+                assert_true(i % 4 != 0 && i % 8 != 2);
+                assert_true(failed_seen.at[k] >= due[i]);
+                if (k > 0)
+                        assert_true(due[i] >= due[failed_seen.order[k - 1]]);
+                assert_int_equal(probe_health(&procs[i]), SUP_HEALTH_FAILED);
         }
-        world.now_usec = now + 50000 - USEC_PER_SEC;
-        probe_pet(&procs[0]);
-        probe_pet(&procs[2]);
-        due[2] = procs[2].probe->last_pet_usec + USEC_PER_SEC;
+        for (unsigned i = 0; i < HEAPED; i += 4)
+                assert_int_equal(probe_health(&procs[i]), SUP_HEALTH_HEALTHY);
+
+        /* A deadline that comes sooner than the timer is set for (0, at
+         * 50 ms), and one petted later again (4: 50 ms, then 9 s). */
+        now = mono_usec();
+        memset(&failed_seen, 0, sizeof(failed_seen));
+        due[0] = due_in(&procs[0], now, 50, USEC_PER_SEC);
+        (void) due_in(&procs[4], now, 50, USEC_PER_SEC);
         world.now_usec = now + 9 * USEC_PER_SEC - USEC_PER_SEC;
-        probe_pet(&procs[0]);
-        while (failed_seen.n < 4 && mono_usec() < now + 5 * USEC_PER_SEC)
-                (void) sd_event_run(f->e, 10000);
-        assert_int_equal(failed_seen.n, 4);
-        assert_int_equal(failed_seen.order[3], 2);
-        assert_true(failed_seen.at[3] >= due[2]);
-        assert_int_equal(probe_health(&procs[0]), SUP_HEALTH_HEALTHY);
+        probe_pet(&procs[4]);
+        run_until_failed(f, 1, now, 10000);
+        assert_int_equal(failed_seen.order[0], 0);
+        assert_true(failed_seen.at[0] >= due[0]);
+        assert_int_equal(probe_health(&procs[4]), SUP_HEALTH_HEALTHY);
+
+        /* Behind a deadline of a one-hour WATCHDOG_USEC= (8, at 100 ms),
+         * one of 1 s (12, at 150 ms) is judged at its own, not within a
+         * twentieth of an hour of the first: only the timer wakes the
+         * loop here (or, were it late, the 2 s wait's end). */
+        now = mono_usec();
+        memset(&failed_seen, 0, sizeof(failed_seen));
+        (void) due_in(&procs[8], now, 100, 3600 * USEC_PER_SEC);
+        due[12] = due_in(&procs[12], now, 150, USEC_PER_SEC);
+        run_until_failed(f, 2, now, 2 * USEC_PER_SEC);
+        assert_int_equal(failed_seen.order[1], 12);
+        assert_true(failed_seen.at[1] >= due[12]);
+        assert_true(failed_seen.at[1] < due[12] + 1500 * USEC_PER_MSEC);
         fixture_free(f);
 }
 
