@@ -75,8 +75,12 @@ static bool petted(const sup_proc *p) {
         return conf(p)->health == CFG_HEALTH_WATCHDOG || conf(p)->health == CFG_HEALTH_HEARTBEAT;
 }
 
+/* Probing: from probe_ready() until it stops or fails.  A failed process
+ * is being stopped: what it sends from then on (a WATCHDOG=trigger in a
+ * loop, pets that would put its deadline back) changes nothing and makes
+ * no event, until its next incarnation is probed afresh. */
 static bool active(const sup_proc *p) {
-        return p->probe && p->probe->health != SUP_HEALTH_NONE;
+        return p->probe && p->probe->health != SUP_HEALTH_NONE && p->probe->health != SUP_HEALTH_FAILED;
 }
 
 /* P's probe_proc, made the first time its group's health = needs one. */
@@ -335,7 +339,9 @@ static void outcome(sup_proc *p, bool ok, const char *why) {
 }
 
 void probe_ready(sup_proc *p) {
-        if (conf(p)->health == CFG_HEALTH_NONE || active(p) || !probe_get(p))
+        /* Once per incarnation: a failed one is not probed again. */
+        if (conf(p)->health == CFG_HEALTH_NONE || (p->probe && p->probe->health != SUP_HEALTH_NONE) ||
+            !probe_get(p))
                 return;
         p->probe->health = SUP_HEALTH_HEALTHY;
         p->probe->failures = 0;

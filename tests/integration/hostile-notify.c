@@ -26,6 +26,11 @@
  *           "sent=N" at once and "sent=N eof=1" once every copy airsupd
  *           was handed is closed (EOF on the read end), "eof=0" if not
  *           within 30 s: one copy kept anywhere would show
+ *   hostile-notify trigger-flood ADDR SECONDS OUT
+ *           a group's child that fails its watchdog and will not go:
+ *           ignores SIGTERM, sends READY=1, then WATCHDOG=trigger as fast
+ *           as sends go (WATCHDOG=1 between, so that no deadline is
+ *           missed) for SECONDS; OUT gets the number of triggers sent
  *   hostile-notify fd-burst ADDR N OUT FILE
  *           the same with copies of FILE (opened read-only) instead of
  *           the pipe, and exits once they are sent: what airsupd still
@@ -36,6 +41,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -197,6 +203,32 @@ static int do_status_flood(const char *addr, unsigned seconds, const char *final
         return 0;
 }
 
+static int do_trigger_flood(const char *addr, unsigned seconds, const char *out) {
+        struct sockaddr_un sa;
+        socklen_t len;
+        unsigned long long n = 0;
+        uint64_t end = now_ms() + seconds * 1000ULL;
+        char text[64];
+        int fd;
+
+        if (addr_of(addr, &sa, &len) < 0)
+                return 2;
+        (void) signal(SIGTERM, SIG_IGN);
+        fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return 2;
+        (void) sendto(fd, "READY=1", 7, MSG_NOSIGNAL, (const struct sockaddr *) &sa, len);
+        while (now_ms() < end) {
+                if (sendto(fd, "WATCHDOG=trigger", 16, MSG_NOSIGNAL, (const struct sockaddr *) &sa, len) >= 0)
+                        n++;
+                (void) sendto(fd, "WATCHDOG=1", 10, MSG_NOSIGNAL, (const struct sockaddr *) &sa, len);
+        }
+        close(fd);
+        snprintf(text, sizeof(text), "%llu\n", n);
+        write_file(out, text);
+        return 0;
+}
+
 static int do_health_flap(const char *addr, unsigned n, const char *out) {
         struct sockaddr_un sa;
         socklen_t len;
@@ -301,6 +333,8 @@ int main(int argc, char **argv) {
                 return do_status_flood(argv[2], (unsigned) atoi(argv[3]), argv[4], argv[5]);
         if (argc == 5 && strcmp(argv[1], "health-flap") == 0)
                 return do_health_flap(argv[2], (unsigned) atoi(argv[3]), argv[4]);
+        if (argc == 5 && strcmp(argv[1], "trigger-flood") == 0)
+                return do_trigger_flood(argv[2], (unsigned) atoi(argv[3]), argv[4]);
         if (argc == 5 && strcmp(argv[1], "fd-burst") == 0)
                 return do_fd_burst(argv[2], (unsigned) atoi(argv[3]), argv[4], NULL);
         if (argc == 6 && strcmp(argv[1], "fd-burst") == 0)

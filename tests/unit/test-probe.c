@@ -94,6 +94,16 @@ static void test_probe_watchdog_pet_and_trigger(void **state) {
         assert_int_equal(reports.n[PROC_REPORT_HEALTH_FAILED], 1);
         assert_int_equal(probe_health(f->p), SUP_HEALTH_FAILED);
         assert_string_equal(f->p->probe->why, "WATCHDOG=trigger");
+        /* Failed, it is probed no more until its next incarnation: more
+         * triggers fail nothing again, a pet puts back no deadline. */
+        probe_trigger(f->p);
+        probe_pet(f->p);
+        probe_set_interval(f->p, 2 * USEC_PER_SEC);
+        probe_ready(f->p);
+        assert_int_equal(reports.n[PROC_REPORT_HEALTH_FAILED], 1);
+        assert_int_equal(f->p->probe->due, 0);
+        assert_int_equal(f->p->probe->total, 2);
+        assert_int_equal(probe_health(f->p), SUP_HEALTH_FAILED);
         /* A new incarnation starts afresh. */
         probe_reset(f->p);
         assert_int_equal(probe_health(f->p), SUP_HEALTH_NONE);
