@@ -33,6 +33,7 @@ typedef struct probe_proc {
         uint64_t total, failures_total;
         unsigned declared;              /* the incarnation that said AIRSUP_HEALTH=degraded, 0: none */
         sup_ratelimit declared_events;  /* its changes made events: a flapping process is not a flood */
+        sup_ratelimit health_events;    /* its probes' degraded and healthy events, the same */
 } probe_proc;
 
 /* The manager's deadlines of watchdog and heartbeat probes (m->dues): a

@@ -284,15 +284,33 @@ static void arm(sup_proc *p, uint64_t usec, sd_event_time_handler_t cb) {
                 sup_log(&p->group->m->events, LOG_ERR, "%s: cannot arm its health timer: %s", p->name, strerror(-r));
 }
 
+/* Degraded and healthy events of a process's probes: at most this many
+ * per interval, the count of those held back said with the next one let
+ * through.  A watchdog's process chooses how often it is judged
+ * (WATCHDOG_USEC=, down to 10 ms): missing every other deadline, it
+ * would make 100 events a second and push every other group's out of the
+ * history.  Its health in `status` is always the latest; health-failed
+ * (once an incarnation) is never held back. */
+#define HEALTH_EVENTS_INTERVAL_USEC (5 * USEC_PER_SEC)
+#define HEALTH_EVENTS_BURST 5
+
 static void emit(sup_proc *p, sup_event_type type, int priority) {
         sup_event e = { .type = type, .priority = priority, .pid = p->pid, .incarnation = p->incarnation };
+        unsigned suppressed = 0;
+        char more[32] = "";
 
+        if (type != SUP_EVENT_HEALTH_FAILED &&
+            !sup_ratelimit_pass(&p->probe->health_events, sup_proc_now(p), HEALTH_EVENTS_INTERVAL_USEC,
+                                HEALTH_EVENTS_BURST, &suppressed))
+                return;
+        if (suppressed > 0)
+                snprintf(more, sizeof(more), " suppressed=%u", suppressed);
         snprintf(e.node, sizeof(e.node), "%s", p->name);
         if (type == SUP_EVENT_HEALTHY)
-                snprintf(e.detail, sizeof(e.detail), "probe=%s", cfg_health_to_string(conf(p)->health));
+                snprintf(e.detail, sizeof(e.detail), "probe=%s%s", cfg_health_to_string(conf(p)->health), more);
         else
-                snprintf(e.detail, sizeof(e.detail), "probe=%s failures=%u reason=\"%s\"",
-                         cfg_health_to_string(conf(p)->health), p->probe->failures, p->probe->why);
+                snprintf(e.detail, sizeof(e.detail), "probe=%s failures=%u%s reason=\"%s\"",
+                         cfg_health_to_string(conf(p)->health), p->probe->failures, more, p->probe->why);
         sup_events_emit(&p->group->m->events, &e);
 }
 

@@ -31,6 +31,11 @@
  *           ignores SIGTERM, sends READY=1, then WATCHDOG=trigger as fast
  *           as sends go (WATCHDOG=1 between, so that no deadline is
  *           missed) for SECONDS; OUT gets the number of triggers sent
+ *   hostile-notify watchdog-flap ADDR SECONDS OUT
+ *           READY=1 and WATCHDOG_USEC=10000 (the least airsupd takes),
+ *           then for SECONDS: WATCHDOG=1, a 15 ms sleep (a deadline
+ *           missed: degraded), WATCHDOG=1 (healthy again) and so on;
+ *           OUT gets the number of cycles
  *   hostile-notify fd-burst ADDR N OUT FILE
  *           the same with copies of FILE (opened read-only) instead of
  *           the pipe, and exits once they are sent: what airsupd still
@@ -229,6 +234,31 @@ static int do_trigger_flood(const char *addr, unsigned seconds, const char *out)
         return 0;
 }
 
+static int do_watchdog_flap(const char *addr, unsigned seconds, const char *out) {
+        struct sockaddr_un sa;
+        socklen_t len;
+        unsigned long long n = 0;
+        uint64_t end = now_ms() + seconds * 1000ULL;
+        char text[64];
+        int fd;
+
+        if (addr_of(addr, &sa, &len) < 0)
+                return 2;
+        fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return 2;
+        (void) sendto(fd, "READY=1\nWATCHDOG_USEC=10000", 27, MSG_NOSIGNAL, (const struct sockaddr *) &sa, len);
+        while (now_ms() < end) {
+                (void) sendto(fd, "WATCHDOG=1", 10, MSG_NOSIGNAL, (const struct sockaddr *) &sa, len);
+                (void) usleep(15000);
+                n++;
+        }
+        close(fd);
+        snprintf(text, sizeof(text), "%llu\n", n);
+        write_file(out, text);
+        return 0;
+}
+
 static int do_health_flap(const char *addr, unsigned n, const char *out) {
         struct sockaddr_un sa;
         socklen_t len;
@@ -333,6 +363,8 @@ int main(int argc, char **argv) {
                 return do_status_flood(argv[2], (unsigned) atoi(argv[3]), argv[4], argv[5]);
         if (argc == 5 && strcmp(argv[1], "health-flap") == 0)
                 return do_health_flap(argv[2], (unsigned) atoi(argv[3]), argv[4]);
+        if (argc == 5 && strcmp(argv[1], "watchdog-flap") == 0)
+                return do_watchdog_flap(argv[2], (unsigned) atoi(argv[3]), argv[4]);
         if (argc == 5 && strcmp(argv[1], "trigger-flood") == 0)
                 return do_trigger_flood(argv[2], (unsigned) atoi(argv[3]), argv[4]);
         if (argc == 5 && strcmp(argv[1], "fd-burst") == 0)
