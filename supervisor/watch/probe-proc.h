@@ -33,7 +33,8 @@ typedef struct probe_proc {
         uint64_t total, failures_total;
         unsigned declared;              /* the incarnation that said AIRSUP_HEALTH=degraded, 0: none */
         sup_ratelimit declared_events;  /* its changes made events: a flapping process is not a flood */
-        sup_ratelimit health_events;    /* its probes' degraded and healthy events, the same */
+        sup_ratelimit health_events;    /* its probes' degraded and healthy events, the same ... */
+        int held;                       /* ... and the last one held back (a sup_event_type), 0: none */
 } probe_proc;
 
 /* The manager's deadlines of watchdog and heartbeat probes (m->dues): a

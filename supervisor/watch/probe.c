@@ -289,8 +289,10 @@ static void arm(sup_proc *p, uint64_t usec, sd_event_time_handler_t cb) {
  * through.  A watchdog's process chooses how often it is judged
  * (WATCHDOG_USEC=, down to 10 ms): missing every other deadline, it
  * would make 100 events a second and push every other group's out of the
- * history.  Its health in `status` is always the latest; health-failed
- * (once an incarnation) is never held back. */
+ * history.  Its health in `status` is always the latest, and so is the
+ * history once the interval is over: the last change held back is made
+ * an event by the process's next probe or pet after it (flush_held()).
+ * health-failed (once an incarnation) is never held back. */
 #define HEALTH_EVENTS_INTERVAL_USEC (5 * USEC_PER_SEC)
 #define HEALTH_EVENTS_BURST 5
 
@@ -301,8 +303,11 @@ static void emit(sup_proc *p, sup_event_type type, int priority) {
 
         if (type != SUP_EVENT_HEALTH_FAILED &&
             !sup_ratelimit_pass(&p->probe->health_events, sup_proc_now(p), HEALTH_EVENTS_INTERVAL_USEC,
-                                HEALTH_EVENTS_BURST, &suppressed))
+                                HEALTH_EVENTS_BURST, &suppressed)) {
+                p->probe->held = type;
                 return;
+        }
+        p->probe->held = 0;
         if (suppressed > 0)
                 snprintf(more, sizeof(more), " suppressed=%u", suppressed);
         snprintf(e.node, sizeof(e.node), "%s", p->name);
@@ -312,6 +317,15 @@ static void emit(sup_proc *p, sup_event_type type, int priority) {
                 snprintf(e.detail, sizeof(e.detail), "probe=%s failures=%u%s reason=\"%s\"",
                          cfg_health_to_string(conf(p)->health), p->probe->failures, more, p->probe->why);
         sup_events_emit(&p->group->m->events, &e);
+}
+
+/* The last degraded or healthy change held back, made an event once the
+ * interval allows: what the history says last is P's health now. */
+static void flush_held(sup_proc *p) {
+        if (p->probe->held == SUP_EVENT_DEGRADED && p->probe->health == SUP_HEALTH_DEGRADED)
+                emit(p, SUP_EVENT_DEGRADED, LOG_WARNING);
+        else if (p->probe->held == SUP_EVENT_HEALTHY && p->probe->health == SUP_HEALTH_HEALTHY)
+                emit(p, SUP_EVENT_HEALTHY, LOG_INFO);
 }
 
 /* Forgets a running exec: probe, killing what is left of it; the SIGCHLD
@@ -354,6 +368,8 @@ static void outcome(sup_proc *p, bool ok, const char *why) {
                 emit(p, SUP_EVENT_DEGRADED, LOG_WARNING);
         else if (before == SUP_HEALTH_DEGRADED)
                 emit(p, SUP_EVENT_HEALTHY, LOG_INFO);
+        else if (p->probe->held)
+                flush_held(p);
 }
 
 void probe_ready(sup_proc *p) {
@@ -396,8 +412,11 @@ void probe_pet(sup_proc *p) {
                 arm(p, sup_health_wait(p->probe->last_pet_usec, interval(p), now_usec()), on_due);
         if (p->probe->health == SUP_HEALTH_DEGRADED)
                 outcome(p, true, NULL);
-        else
+        else {
                 p->probe->total++;
+                if (p->probe->held)
+                        flush_held(p);
+        }
 }
 
 void probe_trigger(sup_proc *p) {
@@ -629,6 +648,7 @@ void probe_reset(sup_proc *p) {
         p->probe->health = SUP_HEALTH_NONE;
         p->probe->failures = 0;
         p->probe->watchdog_usec = 0;
+        p->probe->held = 0;             /* the last incarnation's */
 }
 
 void probe_done(sup_proc *p) {

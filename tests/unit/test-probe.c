@@ -228,6 +228,66 @@ static void test_probe_watchdog_deadlines_in_order(void **state) {
         fixture_free(f);
 }
 
+/* A process that misses every other deadline of a 10 ms watchdog: its
+ * degraded and healthy events are at most 5 per 5 s (the clock of the
+ * limit is the fixture's, which stands still); once the interval is over,
+ * its next pet makes the last change held back an event, with the count
+ * of those held back. */
+static char last_detail[256];
+
+static void record_detail(const sup_event *e, void *userdata) {
+        (void) userdata;
+        if (e->type == SUP_EVENT_DEGRADED || e->type == SUP_EVENT_HEALTHY)
+                snprintf(last_detail, sizeof(last_detail), "%s %s", sup_event_type_to_string(e->type), e->detail);
+}
+
+static unsigned count_of(const char *list, const char *word) {
+        unsigned n = 0;
+
+        for (const char *at = list; (at = strstr(at, word)); at += strlen(word))
+                n++;
+        return n;
+}
+
+static void test_probe_health_events_limited(void **state) {
+        fixture *f = probed("health = watchdog\nhealth_interval = 1s\nhealth_threshold = 1000\n");
+
+        (void) state;
+        assert_true(sup_events_subscribe(&f->m->events, record_detail, NULL) >= 0);
+        probe_ready(f->p);
+        probe_set_interval(f->p, 10 * USEC_PER_MSEC);
+        f->events[0] = '\0';
+        for (unsigned i = 0; i < 8; i++) {
+                uint64_t start = mono_usec();
+
+                while (probe_health(f->p) != SUP_HEALTH_DEGRADED && mono_usec() < start + 5 * USEC_PER_SEC)
+                        (void) sd_event_run(f->e, 10000);
+                assert_int_equal(probe_health(f->p), SUP_HEALTH_DEGRADED);
+                probe_pet(f->p);
+                assert_int_equal(probe_health(f->p), SUP_HEALTH_HEALTHY);
+        }
+        /* 16 changes or more, 5 events: the last one, healthy, held back. */
+        assert_int_equal(count_of(f->events, "degraded") + count_of(f->events, "healthy"), 5);
+        probe_pet(f->p);
+        assert_int_equal(count_of(f->events, "degraded") + count_of(f->events, "healthy"), 5);
+        world.now_usec += 6 * USEC_PER_SEC;
+        probe_pet(f->p);
+        assert_int_equal(count_of(f->events, "degraded") + count_of(f->events, "healthy"), 6);
+        /* At least the 11 changes after the 5th (more where a deadline was
+         * missed twice before a pet: degraded again). */
+        {
+                unsigned held = 0;
+
+                assert_int_equal(sscanf(last_detail, "healthy probe=watchdog suppressed=%u", &held), 1);
+                assert_true(held >= 11);
+        }
+        /* Nothing more held: the next pets make no event. */
+        probe_pet(f->p);
+        assert_int_equal(count_of(f->events, "degraded") + count_of(f->events, "healthy"), 6);
+        assert_int_equal(reports.n[PROC_REPORT_HEALTH_FAILED], 0);
+        fixture_free(f);
+}
+
 /* health = ping asks the table to send PING; a PING that cannot go is a
  * failure, a PONG with the awaited seq a success, any other seq nothing. */
 static void test_probe_ping_through_reports(void **state) {
@@ -273,6 +333,7 @@ int main(void) {
                 cmocka_unit_test(test_probe_exec_timeout_kills_it),
                 cmocka_unit_test(test_probe_watchdog_pet_and_trigger),
                 cmocka_unit_test(test_probe_watchdog_deadlines_in_order),
+                cmocka_unit_test(test_probe_health_events_limited),
                 cmocka_unit_test(test_probe_ping_through_reports),
                 cmocka_unit_test(test_probe_none_costs_nothing),
         };
