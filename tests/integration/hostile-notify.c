@@ -92,6 +92,20 @@ static void write_file(const char *path, const char *text) {
                 (void) rename(tmp, path);
 }
 
+/* A datagram socket to send to ADDR (*SA, *LEN), or -1. */
+static int dgram_to(const char *addr, struct sockaddr_un *sa, socklen_t *len) {
+        if (addr_of(addr, sa, len) < 0)
+                return -1;
+        return socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+}
+
+static void write_count(const char *path, unsigned long long n) {
+        char text[32];
+
+        snprintf(text, sizeof(text), "%llu\n", n);
+        write_file(path, text);
+}
+
 /* One datagram as sd_notify() sends it: a fresh socket, a blocking send. */
 static int send_once(const struct sockaddr_un *sa, socklen_t len, const char *text) {
         int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), r = 0;
@@ -190,9 +204,7 @@ static int do_status_flood(const char *addr, unsigned seconds, const char *final
         char text[256];
         int fd;
 
-        if (addr_of(addr, &sa, &len) < 0)
-                return 2;
-        fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        fd = dgram_to(addr, &sa, &len);
         if (fd < 0)
                 return 2;
         while (now_ms() < end) {
@@ -203,8 +215,7 @@ static int do_status_flood(const char *addr, unsigned seconds, const char *final
         snprintf(text, sizeof(text), "STATUS=%s", final);
         (void) sendto(fd, text, strlen(text), MSG_NOSIGNAL, (const struct sockaddr *) &sa, len);
         close(fd);
-        snprintf(text, sizeof(text), "%llu\n", n);
-        write_file(out, text);
+        write_count(out, n);
         return 0;
 }
 
@@ -213,13 +224,10 @@ static int do_trigger_flood(const char *addr, unsigned seconds, const char *out)
         socklen_t len;
         unsigned long long n = 0;
         uint64_t end = now_ms() + seconds * 1000ULL;
-        char text[64];
         int fd;
 
-        if (addr_of(addr, &sa, &len) < 0)
-                return 2;
         (void) signal(SIGTERM, SIG_IGN);
-        fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        fd = dgram_to(addr, &sa, &len);
         if (fd < 0)
                 return 2;
         (void) sendto(fd, "READY=1", 7, MSG_NOSIGNAL, (const struct sockaddr *) &sa, len);
@@ -229,8 +237,7 @@ static int do_trigger_flood(const char *addr, unsigned seconds, const char *out)
                 (void) sendto(fd, "WATCHDOG=1", 10, MSG_NOSIGNAL, (const struct sockaddr *) &sa, len);
         }
         close(fd);
-        snprintf(text, sizeof(text), "%llu\n", n);
-        write_file(out, text);
+        write_count(out, n);
         return 0;
 }
 
@@ -239,12 +246,9 @@ static int do_watchdog_flap(const char *addr, unsigned seconds, const char *out)
         socklen_t len;
         unsigned long long n = 0;
         uint64_t end = now_ms() + seconds * 1000ULL;
-        char text[64];
         int fd;
 
-        if (addr_of(addr, &sa, &len) < 0)
-                return 2;
-        fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        fd = dgram_to(addr, &sa, &len);
         if (fd < 0)
                 return 2;
         (void) sendto(fd, "READY=1\nWATCHDOG_USEC=10000", 27, MSG_NOSIGNAL, (const struct sockaddr *) &sa, len);
@@ -254,8 +258,7 @@ static int do_watchdog_flap(const char *addr, unsigned seconds, const char *out)
                 n++;
         }
         close(fd);
-        snprintf(text, sizeof(text), "%llu\n", n);
-        write_file(out, text);
+        write_count(out, n);
         return 0;
 }
 
@@ -266,9 +269,7 @@ static int do_health_flap(const char *addr, unsigned n, const char *out) {
         char text[256];
         int fd;
 
-        if (addr_of(addr, &sa, &len) < 0)
-                return 2;
-        fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        fd = dgram_to(addr, &sa, &len);
         if (fd < 0)
                 return 2;
         for (unsigned i = 0; i < 2 * n + 1; i++) {
