@@ -33,6 +33,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <malloc.h>
 #include <nats/nats.h>
 #include <poll.h>
@@ -57,6 +58,7 @@
 #define PENDING_MAX 4096                /* what a JetStream import may hold unacknowledged */
 #define TURN_MAX 256                    /* messages taken off the lanes in one turn */
 #define BUFFERED_MAX (4 << 20)          /* bytes libnats may hold unwritten before the lanes wait */
+#define PROTO_MAX 512                   /* bytes an export adds beyond its subject and payload, at most */
 #define PATTERNS_MAX 64
 #define BUF_FIRST 65536
 #define TYPE_HEADER "Airsup-Type"
@@ -87,6 +89,7 @@ static struct {
         uint64_t boot;                  /* when this instance started (CLOCK_REALTIME, ns): in its msgids */
         char *inbox;                    /* this connection's inbox prefix: replies to our requests */
         char *js_inbox;                 /* another: streams' answers to JetStream exports */
+        size_t inbox_len, js_inbox_len;
         natsSubscription *js_sub;
         uint64_t js_waiting;            /* the JetStream export whose acknowledgement is awaited */
         int js_answer;                  /* 0 none yet, 1 stored, -1 refused, 2 not now */
@@ -145,6 +148,38 @@ static bool patterns_match(const patterns *p, const char *subject) {
         return false;
 }
 
+/* What a subject is to the bridge, kept for the last one seen each way:
+ * a stream of messages on one subject costs a compare each, not a walk
+ * of its tokens against every pattern. */
+enum {
+        SUBJ_INVALID,                   /* not one of our subjects */
+        SUBJ_VALID,                     /* valid; exported by no pattern */
+        SUBJ_EXPORT,                    /* valid and matched by an export pattern */
+};
+
+typedef struct subject_seen {
+        size_t len;                     /* 0: none yet */
+        int kind;
+        char s[SUBJECT_MAX + 1];
+} subject_seen;
+
+/* SUBJECT's kind (LEN bytes); with EXPORTS, whether an export pattern
+ * matches it too. */
+static int subject_kind(subject_seen *c, const char *subject, size_t len, bool exports) {
+        if (len > 0 && len == c->len && memcmp(subject, c->s, len) == 0)
+                return c->kind;
+        c->kind = !subject_valid(subject, false) ? SUBJ_INVALID
+                  : exports && (patterns_match(&b.export[0], subject) || patterns_match(&b.export[1], subject))
+                          ? SUBJ_EXPORT
+                          : SUBJ_VALID;
+        c->len = 0;
+        if (len <= SUBJECT_MAX) {
+                memcpy(c->s, subject, len);
+                c->len = len;
+        }
+        return c->kind;
+}
+
 /* Requests across hosts.  Out: a local request published to an
  * exported subject goes to NATS with a reply subject INBOX.ID; its reply
  * is given to the requester as airsup_reply() would (to the instance
@@ -195,6 +230,85 @@ static void msg_free(natsMsg *m) {
                 natsMsg_free(m);
         else
                 natsMsg_Destroy(m);
+}
+
+/* A message with headers built with nats.h's calls costs a table of
+ * them (natsMsgHeader_Set(): allocations, a hash), walked twice when
+ * it is written and once when it is freed: a quarter of the exporting
+ * bridge's time (bench/nats, core, type 1).  libnats's own constructor
+ * of a message it read, natsMsg_create() (exported without a
+ * declaration in nats.h, and of this signature from 3.0 to 3.13), takes
+ * the headers as they go on the wire, and such a message is written as
+ * they are.  Where it is missing, or in another major version than 3,
+ * the headers are set one by one (set in main(), with free_direct). */
+extern natsStatus natsMsg_create(natsMsg **msg, const char *subject, int subject_len, const char *reply,
+                                 int reply_len, const char *buf, int buf_len, int hdr_len) __attribute__((weak));
+static bool create_wire;
+
+#define WIRE_HEAD "NATS/1.0\r\n"
+#define MSGID_HEADER "Nats-Msg-Id"
+
+static size_t put(char *p, const char *s, size_t n) {
+        memcpy(p, s, n);
+        return n;
+}
+
+/* A message to SUBJECT (REPLY: its reply subject, or NULL) with TYPE in
+ * its Airsup-Type header (none for 0), MSGID in its Nats-Msg-Id (none
+ * for NULL), and LEN bytes of DATA. */
+static natsStatus msg_make(natsMsg **ret, const char *subject, const char *reply, uint32_t type, const char *msgid,
+                           const void *data, size_t len) {
+        static uint32_t tv_type;
+        static char tv[16];
+        static size_t tv_len;
+        static char *wire;
+        static size_t wire_size;
+        size_t id_len = msgid ? strlen(msgid) : 0, head, need;
+        natsStatus s;
+        char *p;
+
+        /* The last type's text kept: a stream is mostly of one. */
+        if (type != 0 && type != tv_type) {
+                tv_len = (size_t) snprintf(tv, sizeof(tv), "%" PRIu32, type);
+                tv_type = type;
+        }
+        if (!create_wire) {
+                s = natsMsg_Create(ret, subject, reply, data, (int) len);
+                if (s == NATS_OK && type != 0)
+                        s = natsMsgHeader_Set(*ret, TYPE_HEADER, tv);
+                if (s == NATS_OK && msgid)
+                        s = natsMsgHeader_Set(*ret, MSGID_HEADER, msgid);
+                return s;
+        }
+        head = strlen(WIRE_HEAD) + (type != 0 ? strlen(TYPE_HEADER) + 2 + tv_len + 2 : 0) +
+               (msgid ? strlen(MSGID_HEADER) + 2 + id_len + 2 : 0) + 2;
+        need = head + len;
+        if (len > INT_MAX - head)
+                return NATS_MAX_PAYLOAD;
+        if (need > wire_size) {
+                char *n = realloc(wire, need);
+                if (!n)
+                        return NATS_NO_MEMORY;
+                wire = n;
+                wire_size = need;
+        }
+        p = wire;
+        p += put(p, WIRE_HEAD, strlen(WIRE_HEAD));
+        if (type != 0) {
+                p += put(p, TYPE_HEADER ": ", strlen(TYPE_HEADER) + 2);
+                p += put(p, tv, tv_len);
+                p += put(p, "\r\n", 2);
+        }
+        if (msgid) {
+                p += put(p, MSGID_HEADER ": ", strlen(MSGID_HEADER) + 2);
+                p += put(p, msgid, id_len);
+                p += put(p, "\r\n", 2);
+        }
+        p += put(p, "\r\n", 2);
+        if (len > 0)
+                memcpy(p, data, len);
+        return natsMsg_create(ret, subject, (int) strlen(subject), reply, reply ? (int) strlen(reply) : 0, wire,
+                              (int) need, (int) head);
 }
 
 /* ---- libnats's side of the loop ------------------------------------- */
@@ -326,12 +440,18 @@ static void pump_stop(void) {
 
 /* ---- the loop ----------------------------------------------------------- */
 
+/* What follows "INBOX." in SUBJECT (INBOX: one of ours, LEN bytes, or
+ * NULL), or NULL if it does not start so. */
+static const char *inbox_id(const char *subject, const char *inbox, size_t len) {
+        return inbox && strncmp(subject, inbox, len) == 0 && subject[len] == '.' ? subject + len + 1 : NULL;
+}
+
 /* One message from NATS published locally.  A JetStream one (JS: it
  * came on a JetStream consumer) is acknowledged only once it is in
  * every local subscriber's lane; one that reached no subscriber, or not
  * all, is not (it comes again). */
 static void import_one(natsMsg *msg, bool js) {
-        const char *subject = natsMsg_GetSubject(msg), *tv = NULL;
+        const char *subject = natsMsg_GetSubject(msg), *tv = NULL, *id_text;
         airsup_send_opts o = { .full = AIRSUP_BLOCK, .timeout_ns = SEC };
         const char *reply = natsMsg_GetReply(msg);
         uint32_t type = 0;
@@ -339,10 +459,9 @@ static void import_one(natsMsg *msg, bool js) {
 
         /* A stream's acknowledgement of a JetStream export (JSINBOX.ID):
          * only the one awaited counts. */
-        if (subject && b.js_inbox && strncmp(subject, b.js_inbox, strlen(b.js_inbox)) == 0 &&
-            subject[strlen(b.js_inbox)] == '.') {
+        if (subject && (id_text = inbox_id(subject, b.js_inbox, b.js_inbox_len))) {
                 char *end;
-                uint64_t id = strtoull(subject + strlen(b.js_inbox) + 1, &end, 10);
+                uint64_t id = strtoull(id_text, &end, 10);
 
                 if (*end == '\0' && id != 0 && id == b.js_waiting && b.js_answer == 0) {
                         int v = puback_answer(natsMsg_GetData(msg), (size_t) natsMsg_GetDataLength(msg));
@@ -353,9 +472,9 @@ static void import_one(natsMsg *msg, bool js) {
                 return;
         }
         /* A reply to one of our requests out (INBOX.ID). */
-        if (subject && b.inbox && strncmp(subject, b.inbox, strlen(b.inbox)) == 0 && subject[strlen(b.inbox)] == '.') {
+        if (subject && (id_text = inbox_id(subject, b.inbox, b.inbox_len))) {
                 char *end;
-                uint64_t id = strtoull(subject + strlen(b.inbox) + 1, &end, 10);
+                uint64_t id = strtoull(id_text, &end, 10);
                 out_req *q = &outs[id % REQS_MAX];
 
                 if (*end == '\0' && id != 0 && q->id == id) {
@@ -373,7 +492,9 @@ static void import_one(natsMsg *msg, bool js) {
                 msg_free(msg);
                 return;
         }
-        if (!subject || !subject_valid(subject, false)) {
+        static subject_seen seen;
+
+        if (!subject || subject_kind(&seen, subject, strlen(subject), false) == SUBJ_INVALID) {
                 /* NATS allows what our subjects do not (longer, odd bytes). */
                 b.refused++;
                 if (js)
@@ -433,15 +554,17 @@ static void import_one(natsMsg *msg, bool js) {
  * (libnats would drop core messages past its pending limits). */
 static void import_some(void) {
         for (unsigned i = 0; i < n_subs; i++)
-                for (;;) {
+                for (int pending = 0;;) {
                         natsMsg *m = NULL;
-                        int pending = 0;
                         natsStatus s;
 
-                        /* Asked first: an empty NextMsg() sets an error
-                         * text of libnats's every time. */
-                        if (natsSubscription_GetPending(subs[i], &pending, NULL) != NATS_OK || pending <= 0)
+                        /* Asked first, and once for all that are there:
+                         * an empty NextMsg() sets an error text of
+                         * libnats's every time. */
+                        if (pending <= 0 &&
+                            (natsSubscription_GetPending(subs[i], &pending, NULL) != NATS_OK || pending <= 0))
                                 break;
+                        pending--;
                         s = natsSubscription_NextMsg(&m, subs[i], 0);
 
                         if (s == NATS_OK)
@@ -505,7 +628,7 @@ static int export_one(const char *subject, uint32_t type, const void *data, size
                       bool may_js, char msgid[static MSGID_MAX]) {
         static uint64_t js_next, msgid_next;
         bool js = may_js && !reply && patterns_match(&b.export[1], subject);
-        char tv[16], ack[64];
+        char ack[64];
         natsMsg *msg = NULL;
         natsStatus s;
         int r;
@@ -525,13 +648,7 @@ static int export_one(const char *subject, uint32_t type, const void *data, size
                         snprintf(msgid, MSGID_MAX, "%.*s-%" PRIx64 "-%" PRIu64, AIRSUP_NAME_MAX, b.self, b.boot,
                                  ++msgid_next);
         }
-        s = natsMsg_Create(&msg, subject, reply, data, (int) len);
-        if (s == NATS_OK && type != 0) {
-                snprintf(tv, sizeof(tv), "%" PRIu32, type);
-                s = natsMsgHeader_Set(msg, TYPE_HEADER, tv);
-        }
-        if (s == NATS_OK && js)
-                s = natsMsgHeader_Set(msg, "Nats-Msg-Id", msgid);
+        s = msg_make(&msg, subject, reply, type, js ? msgid : NULL, data, len);
         if (s == NATS_OK)
                 s = natsConnection_PublishMsg(b.nc, msg);
         msg_free(msg);
@@ -673,6 +790,12 @@ static bool retry_held(void) {
  * BUFFERED_MAX bytes the socket has not taken yet (the lanes wait for
  * it). */
 static int export_some(void **buf, size_t *size) {
+        static subject_seen seen;
+
+        /* What libnats holds, read again only once what this turn added
+         * could have taken it past BUFFERED_MAX (a read takes its lock). */
+        int64_t room = 0;
+
         if (held.on && (!atomic_load(&b.connected) || !retry_held()))
                 return 0;
         for (unsigned k = 0; k < TURN_MAX; k++) {
@@ -683,7 +806,9 @@ static int export_some(void **buf, size_t *size) {
                 size_t plen;
                 int r;
 
-                if (!atomic_load(&b.connected) || natsConnection_Buffered(b.nc) > BUFFERED_MAX)
+                if (!atomic_load(&b.connected))
+                        return 0;
+                if (room <= 0 && (room = BUFFERED_MAX - natsConnection_Buffered(b.nc)) < 0)
                         return 0;
                 /* Raw: replies to the bridge are its own business. */
                 r = airsup__recv_raw(b.a, &m, *buf, *size, &to_len);
@@ -699,6 +824,7 @@ static int export_some(void **buf, size_t *size) {
                 }
                 if (r < 0)
                         return r;
+                room -= r + PROTO_MAX;
                 if (m.flags & AIRSUP_MSG_REPLY) {
                         reply_out(&m, *buf, (size_t) r);
                         (void) airsup_commit(b.a, &m);
@@ -714,8 +840,7 @@ static int export_some(void **buf, size_t *size) {
                 subject[to_len] = '\0';
                 payload = (const uint8_t *) *buf + to_len;
                 plen = (size_t) r - to_len;
-                if (strcmp(m.sender, b.self) == 0 || !subject_valid(subject, false) ||
-                    (!patterns_match(&b.export[0], subject) && !patterns_match(&b.export[1], subject))) {
+                if (strcmp(m.sender, b.self) == 0 || subject_kind(&seen, subject, to_len, true) != SUBJ_EXPORT) {
                         /* Its own import coming back (never sent out
                          * again), or nothing it exports. */
                         if (strcmp(m.sender, b.self) == 0)
@@ -851,7 +976,7 @@ static int connect_nats(void) {
 }
 
 /* A new inbox into *PREFIX, and a subscription to PREFIX.* (into *SUB). */
-static natsStatus inbox_subscribe(char **prefix, natsSubscription **sub) {
+static natsStatus inbox_subscribe(char **prefix, size_t *ret_len, natsSubscription **sub) {
         natsInbox *inbox = NULL;
         natsSubscription *s1 = NULL;
         char pattern[128];
@@ -860,6 +985,8 @@ static natsStatus inbox_subscribe(char **prefix, natsSubscription **sub) {
         if (s == NATS_OK && !(*prefix = strdup(inbox)))
                 s = NATS_NO_MEMORY;
         natsInbox_Destroy(inbox);
+        if (s == NATS_OK)
+                *ret_len = strlen(*prefix);
         if (s != NATS_OK)
                 return s;
         snprintf(pattern, sizeof(pattern), "%s.*", *prefix);
@@ -886,9 +1013,9 @@ static int subscribe_imports(void) {
          * streams' answers to its JetStream exports to another (so that a
          * "no responders" there is theirs). */
         if (s == NATS_OK && (b.export[0].n > 0 || b.export[1].n > 0))
-                s = inbox_subscribe(&b.inbox, NULL);
+                s = inbox_subscribe(&b.inbox, &b.inbox_len, NULL);
         if (s == NATS_OK && b.export[1].n > 0)
-                s = inbox_subscribe(&b.js_inbox, &b.js_sub);
+                s = inbox_subscribe(&b.js_inbox, &b.js_inbox_len, &b.js_sub);
         for (unsigned i = 0; i < b.import[0].n && s == NATS_OK; i++) {
                 natsSubscription *sub = NULL;
                 s = natsConnection_SubscribeSync(&sub, b.nc, b.import[0].list[i]);
@@ -935,7 +1062,9 @@ static void help(void) {
                "configuration has nats = (see airsup-nats(8), airsup.conf(5)).  It reads\n"
                "AIRSUP_NATS_URL, AIRSUP_NATS_CREDENTIALS, AIRSUP_NATS_EXPORT,\n"
                "AIRSUP_NATS_EXPORT_JETSTREAM, AIRSUP_NATS_IMPORT and\n"
-               "AIRSUP_NATS_IMPORT_JETSTREAM, which airsupd sets from it.\n");
+               "AIRSUP_NATS_IMPORT_JETSTREAM, which airsupd sets from it.\n"
+               "AIRSUP_NATS_INTERNALS=no (the group's environment =) keeps it to the calls\n"
+               "nats.h declares (see \"How it runs\" in airsup-nats(8)).\n");
 }
 
 int main(int argc, char **argv) {
@@ -975,7 +1104,18 @@ int main(int argc, char **argv) {
          * those heaps back (madvise) and faults it in again a moment
          * later, a page fault per page, thousands of times a second. */
         (void) mallopt(M_TRIM_THRESHOLD, 64 << 20);
-        free_direct = natsMsg_free != NULL && strncmp(nats_GetVersion(), "3.", 2) == 0;
+        /* libnats's calls that nats.h does not declare (msg_free(),
+         * msg_make()): in a libnats 3 that has them, unless told not to. */
+        {
+                const char *v = getenv("AIRSUP_NATS_INTERNALS");
+                bool internals = strncmp(nats_GetVersion(), "3.", 2) == 0 && !(v && strcmp(v, "no") == 0);
+
+                free_direct = internals && natsMsg_free != NULL;
+                create_wire = internals && natsMsg_create != NULL;
+                if (!free_direct || !create_wire)
+                        say("libnats %s: keeps to the calls nats.h declares%s", nats_GetVersion(),
+                            internals ? "" : " (AIRSUP_NATS_INTERNALS=no)");
+        }
         r = airsup_attach(&b.a);
         if (r < 0) {
                 say("cannot attach to airsupd: %s", strerror(-r));

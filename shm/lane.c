@@ -34,14 +34,16 @@ struct shm_tx {
         uint32_t reserved_len;          /* the most payload bytes of the reservation */
         shm_envelope reserved_env;
         uint64_t want;                  /* the bytes the last send that found no room needed */
+        uint32_t spin;                  /* rounds a blocked send spins before it sleeps (send_spun()) */
         uint8_t addr_len[SHM_ADDRS_MAX];        /* the address table's entries we wrote or found: their lengths */
         uint64_t syscalls;
 };
 
 static void tx_ring(shm_tx *t);
 
-/* A sender blocked on a full lane spins this many rounds of this many
- * pauses (some tens of microseconds) before it sleeps. */
+/* A sender blocked on a full lane spins at most this many rounds of this
+ * many pauses (some tens of microseconds) before it sleeps; fewer while
+ * its spins keep ending in a sleep (send_spun()). */
 #define SEND_SPIN_ROUNDS 64
 #define SEND_SPIN_PAUSES 32
 
@@ -357,6 +359,7 @@ int shm_tx_open(int lane_fd, int bell_fd, uint32_t index, int event_fd, int spac
                 return -ENOMEM;
         shm__barrier_init();
         t->event_fd = t->space_fd = -EBADF;
+        t->spin = SEND_SPIN_ROUNDS;
         r = shm__lane_map(lane_fd, &t->lane);
         if (r >= 0)
                 r = shm__bell_map(bell_fd, &t->bell);
@@ -460,6 +463,20 @@ static uint64_t send_batch(const shm_tx *t) {
         return t->lane.capacity / 4 < 65536 ? t->lane.capacity / 4 : 65536;
 }
 
+/* How a blocked send's spin ended: the next one spins twice as long after
+ * room came while spinning, half as long after it had to sleep (at least
+ * a round).  A receiver that keeps pace frees room within the spin, and
+ * the sender stays awake for it; one that is behind (a slower process, or
+ * one waiting for a CPU on a machine with more runnable processes than
+ * CPUs) has the sender sleep at once instead of taking, in pauses, a CPU
+ * the receiver could use: 50 us a batch here. */
+static void send_spun(shm_tx *t, bool room) {
+        if (room)
+                t->spin = t->spin * 2 < SEND_SPIN_ROUNDS ? t->spin * 2 : SEND_SPIN_ROUNDS;
+        else
+                t->spin = t->spin / 2 > 1 ? t->spin / 2 : 1;
+}
+
 /* NEED bytes did not fit by our last reading of head: reads it again, and
  * then does what FULL says.  1: they fit now; 0: dropped. */
 static int tx_space_slow(shm_tx *t, uint64_t need, shm_full full, uint64_t timeout_ns) {
@@ -498,17 +515,20 @@ static int tx_space_slow(shm_tx *t, uint64_t need, shm_full full, uint64_t timeo
          * again, in step with the receiver, the two taking the same lines
          * from each other for every message.  Once the spin is over, NEED
          * is enough. */
-        for (unsigned round = 0; round < SEND_SPIN_ROUNDS; round++) {
+        for (unsigned round = 0; round < t->spin; round++) {
                 for (unsigned k = 0; k < SEND_SPIN_PAUSES; k++)
                         shm__relax();
                 r = refresh_head(t);
                 if (r < 0)
                         return r;
-                if (fits(t, need + send_room(t)))
+                if (fits(t, need + send_room(t))) {
+                        send_spun(t, true);
                         return 1;
+                }
                 if (shm_now() >= deadline)
                         return fits(t, need) ? 1 : -ETIMEDOUT;
         }
+        send_spun(t, fits(t, need));
         if (fits(t, need))
                 return 1;
         /* Woken once a batch of room is free beyond NEED (or the lane is

@@ -13,7 +13,10 @@
  *       and flushes it.
  *   nats-peer js-dump URL NAME
  *       prints the payload of every message the stream NAME holds, one a
- *       line, in stream order (a 4-byte one as the number it is). */
+ *       line, in stream order (a 4-byte one as the number it is).
+ *   nats-peer js-headers URL NAME
+ *       prints, for the same messages, their Airsup-Type and Nats-Msg-Id
+ *       headers ("-" for one a message lacks), blank-separated. */
 #define _GNU_SOURCE
 #include <nats/nats.h>
 #include <stdint.h>
@@ -74,7 +77,27 @@ static int js_pub(const char *subject, long n) {
         return 0;
 }
 
-static int js_dump(const char *name) {
+static void payload_line(natsMsg *m) {
+        /* req-peer's numbers are 4 bytes, little-endian. */
+        if (natsMsg_GetDataLength(m) == 4) {
+                uint32_t v;
+                memcpy(&v, natsMsg_GetData(m), 4);
+                printf("%u\n", v);
+        } else
+                printf("%.*s\n", natsMsg_GetDataLength(m), natsMsg_GetData(m));
+}
+
+static void headers_line(natsMsg *m) {
+        const char *type = NULL, *id = NULL;
+
+        if (natsMsgHeader_Get(m, "Airsup-Type", &type) != NATS_OK)
+                type = NULL;
+        if (natsMsgHeader_Get(m, "Nats-Msg-Id", &id) != NATS_OK)
+                id = NULL;
+        printf("%s %s\n", type ? type : "-", id ? id : "-");
+}
+
+static int js_dump(const char *name, void (*line)(natsMsg *m)) {
         jsStreamInfo *si = NULL;
         jsErrCode jerr = 0;
         natsStatus s = js_GetStreamInfo(&si, js, name, NULL, &jerr);
@@ -92,13 +115,7 @@ static int js_dump(const char *name) {
 
                 if (js_GetMsg(&m, js, name, q, NULL, &jerr) != NATS_OK)
                         continue;
-                /* req-peer's numbers are 4 bytes, little-endian. */
-                if (natsMsg_GetDataLength(m) == 4) {
-                        uint32_t v;
-                        memcpy(&v, natsMsg_GetData(m), 4);
-                        printf("%u\n", v);
-                } else
-                        printf("%.*s\n", natsMsg_GetDataLength(m), natsMsg_GetData(m));
+                line(m);
                 natsMsg_Destroy(m);
         }
         return 0;
@@ -134,9 +151,11 @@ int main(int argc, char **argv) {
         else if (argc == 5 && strcmp(argv[1], "pub") == 0)
                 r = pub(argv[3], atol(argv[4]));
         else if (argc == 4 && strcmp(argv[1], "js-dump") == 0)
-                r = js_dump(argv[3]);
+                r = js_dump(argv[3], payload_line);
+        else if (argc == 4 && strcmp(argv[1], "js-headers") == 0)
+                r = js_dump(argv[3], headers_line);
         else
-                fprintf(stderr, "usage: nats-peer stream|js-pub|js-dump URL ...\n");
+                fprintf(stderr, "usage: nats-peer stream|js-pub|js-dump|js-headers URL ...\n");
         jsCtx_Destroy(js);
         natsConnection_Destroy(nc);
         nats_Close();

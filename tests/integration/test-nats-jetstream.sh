@@ -65,6 +65,14 @@ wait_until 120 eval '[ "$("$NPEER" js-dump "$URL" AUDIT | sort -un | wc -l)" -ge
 seq 0 $((N - 1)) >want
 sort -un dump | cmp -s - want || fail "the stream's numbers are not 0..$((N - 1)): $(sort -un dump | diff - want | head -3)"
 total=$(wc -l <dump)
+# Each went with its type and the bridge's message id (by which the
+# stream drops a retry's second copy): the two headers on every one, and
+# no id stored twice.
+"$NPEER" js-headers "$URL" AUDIT >headers
+[ "$(wc -l <headers)" -eq "$total" ] || fail "js-headers listed $(wc -l <headers) of $total messages"
+bad=$(grep -cvE '^1 bridge[^ ]*-[0-9a-f]+-[0-9]+$' headers)
+[ "$bad" -eq 0 ] || fail "$bad messages without their Airsup-Type or Nats-Msg-Id: $(grep -vE '^1 bridge' headers | head -3)"
+[ "$(cut -d' ' -f2 headers | sort | uniq -d | wc -l)" -eq 0 ] || fail "a message id stored twice: $(cut -d' ' -f2 headers | sort | uniq -d | head -3)"
 echo "exported: $N messages, $KILLS bridge kills, a server restart: $total in the stream, $((total - N)) duplicates, 0 lost"
 grep -qx 1 a/pub-a || fail "the publisher failed: $(cat a/pub-a)"
 
