@@ -66,7 +66,7 @@ MANS     = man/airsupd.8 man/airsup.conf.5 man/airsupctl.1 man/airsup.3 man/airs
 # Fuzz targets (tests/fuzz/fuzz-NAME.c) and the sources each needs.  `make
 # fuzz` builds them with clang's libFuzzer and runs each for FUZZ_SECONDS;
 # `make check` replays their corpora and regression inputs without it.
-FUZZERS      = cfg notify value lane channel airsup reload http control actor-table actor-addr subject
+FUZZERS      = cfg notify value lane channel airsup reload http control actor-table actor-addr subject header
 FUZZ_cfg     = $(CFG_SRC)
 FUZZ_notify  = supervisor/watch/notify-parse.c
 FUZZ_value   = supervisor/config/cfg-value.c
@@ -79,6 +79,8 @@ FUZZ_control = $(SUP_SRC) $(SHM_SRC)
 FUZZ_actor-table = common/actor-table.c common/actor-addr.c common/channel.c
 FUZZ_actor-addr  = common/actor-addr.c common/channel.c
 FUZZ_subject     = common/subject.c
+FUZZ_header      =
+FUZZ_LIBS_header = -lnats
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 REPLAY       = $(FUZZERS:%=$(BUILD)/fuzz/replay-%)
@@ -206,13 +208,13 @@ $(BUILD)/tests/%: $(BUILD)/tests/integration/%.o
 .SECONDEXPANSION:
 $(BUILD)/fuzz/replay-%: tests/fuzz/fuzz-%.c tests/fuzz/replay.c $$(FUZZ_$$*) | deps
 	@mkdir -p $(@D)
-	$(CC) $(XCFLAGS) -o $@ $^ $(XLDFLAGS) $(LIBS)
+	$(CC) $(XCFLAGS) -o $@ $^ $(XLDFLAGS) $(LIBS) $(FUZZ_LIBS_$*)
 
 # A libFuzzer binary (always with ASan and UBSan).
 build/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $$(FUZZ_$$*) | deps
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -DAIRSUP_VERSION=\"$(VERSION)\" $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined \
-		-I. $(shell pkg-config --cflags $(PKGS)) -o $@ $^ $(LIBS)
+		-I. $(shell pkg-config --cflags $(PKGS)) -o $@ $^ $(LIBS) $(FUZZ_LIBS_$*)
 
 $(BUILD)/bench/e2e: $(BUILD)/bench/e2e.o $(BUILD)/bench/lib.o $(BUILD)/libairsup.a
 	$(CC) $(XLDFLAGS) -o $@ $^ -lzmq

@@ -53,6 +53,7 @@
 #include "child/airsup.h"
 #include "child/lib.h"
 #include "common/subject.h"
+#include "nats/header.h"
 #include "nats/puback.h"
 
 #define PENDING_MAX 4096                /* what a JetStream import may hold unacknowledged */
@@ -446,12 +447,74 @@ static const char *inbox_id(const char *subject, const char *inbox, size_t len) 
         return inbox && strncmp(subject, inbox, len) == 0 && subject[len] == '.' ? subject + len + 1 : NULL;
 }
 
+/* The other way, the header a message from NATS brings is read as it
+ * came (nats/header.h), where natsMsgHeader_Get() would build the same
+ * table of all of them first: a seventh of the importing bridge's time.
+ * libnats 3 exports, without declaring them in nats.h, what writes a
+ * message's headers as they go on the wire (as they came, for one it
+ * read) into a buffer, here one over an array of ours; their signatures
+ * have been the same from 3.0 to 3.13.  A block that is not of the
+ * plain form, or longer than the array, is libnats's to read. */
+typedef struct __natsBuffer natsBuffer;
+extern int natsMsgHeader_encodedLen(natsMsg *msg) __attribute__((weak));
+extern natsStatus natsMsgHeader_encode(natsBuffer *buf, natsMsg *msg) __attribute__((weak));
+extern natsStatus natsBuf_CreateWithBackend(natsBuffer **buf, char *data, int len, int capacity)
+        __attribute__((weak));
+extern void natsBuf_Reset(natsBuffer *buf) __attribute__((weak));
+extern void natsBuf_Destroy(natsBuffer *buf) __attribute__((weak));
+
+#define WIRE_IN_MAX 1024
+static char wire_in[WIRE_IN_MAX];
+static natsBuffer *wire_in_buf;         /* over wire_in; NULL: natsMsgHeader_Get() */
+
+/* LEN bytes of V as a type: digits alone, within 32 bits; else 0. */
+static uint32_t type_from(const char *v, size_t len) {
+        uint64_t t = 0;
+
+        if (len == 0 || len > 10)
+                return 0;
+        for (size_t i = 0; i < len; i++) {
+                if (v[i] < '0' || v[i] > '9')
+                        return 0;
+                t = t * 10 + (uint64_t) (v[i] - '0');
+        }
+        return t <= UINT32_MAX ? (uint32_t) t : 0;
+}
+
+/* The type MSG brings in its Airsup-Type header: 0 without one, or
+ * when it is not a number. */
+static uint32_t msg_type(natsMsg *msg) {
+        const char *v = NULL;
+        size_t v_len = 0;
+
+        if (wire_in_buf) {
+                int len = natsMsgHeader_encodedLen(msg);
+
+                if (len <= 0)
+                        return 0;       /* no headers */
+                if (len <= WIRE_IN_MAX) {
+                        /* Had libnats moved the buffer elsewhere, the
+                         * array would not start as a block does. */
+                        wire_in[0] = '\0';
+                        natsBuf_Reset(wire_in_buf);
+                        if (natsMsgHeader_encode(wire_in_buf, msg) == NATS_OK) {
+                                int r = header_value(wire_in, (size_t) len, TYPE_HEADER, &v, &v_len);
+                                if (r >= 0)
+                                        return r > 0 ? type_from(v, v_len) : 0;
+                        }
+                }
+        }
+        if (natsMsgHeader_Get(msg, TYPE_HEADER, &v) != NATS_OK || !v)
+                return 0;
+        return type_from(v, strlen(v));
+}
+
 /* One message from NATS published locally.  A JetStream one (JS: it
  * came on a JetStream consumer) is acknowledged only once it is in
  * every local subscriber's lane; one that reached no subscriber, or not
  * all, is not (it comes again). */
 static void import_one(natsMsg *msg, bool js) {
-        const char *subject = natsMsg_GetSubject(msg), *tv = NULL, *id_text;
+        const char *subject = natsMsg_GetSubject(msg), *id_text;
         airsup_send_opts o = { .full = AIRSUP_BLOCK, .timeout_ns = SEC };
         const char *reply = natsMsg_GetReply(msg);
         uint32_t type = 0;
@@ -480,8 +543,7 @@ static void import_one(natsMsg *msg, bool js) {
                 if (*end == '\0' && id != 0 && q->id == id) {
                         airsup_msg req = { .correlation = q->correlation, .reply_to = q->reply_to };
 
-                        if (natsMsgHeader_Get(msg, TYPE_HEADER, &tv) == NATS_OK && tv)
-                                type = (uint32_t) strtoul(tv, NULL, 10);
+                        type = msg_type(msg);
                         memcpy(req.sender, q->requester, sizeof(req.sender));
                         q->id = 0;
                         if (airsup_reply(b.a, &req, type, natsMsg_GetData(msg),
@@ -508,12 +570,7 @@ static void import_one(natsMsg *msg, bool js) {
                         b.redelivered++;
                 jsMsgMetaData_Destroy(meta);
         }
-        if (natsMsgHeader_Get(msg, TYPE_HEADER, &tv) == NATS_OK && tv) {
-                char *end;
-                unsigned long t = strtoul(tv, &end, 10);
-                if (*end == '\0' && t <= UINT32_MAX)
-                        type = (uint32_t) t;
-        }
+        type = msg_type(msg);
         /* A request: published with an id of ours, its reply subject kept. */
         if (!js && reply && *reply) {
                 in_req *q;
@@ -1112,7 +1169,11 @@ int main(int argc, char **argv) {
 
                 free_direct = internals && natsMsg_free != NULL;
                 create_wire = internals && natsMsg_create != NULL;
-                if (!free_direct || !create_wire)
+                if (internals && natsMsgHeader_encodedLen && natsMsgHeader_encode && natsBuf_CreateWithBackend &&
+                    natsBuf_Reset && natsBuf_Destroy &&
+                    natsBuf_CreateWithBackend(&wire_in_buf, wire_in, 0, WIRE_IN_MAX) != NATS_OK)
+                        wire_in_buf = NULL;
+                if (!free_direct || !create_wire || !wire_in_buf)
                         say("libnats %s: keeps to the calls nats.h declares%s", nats_GetVersion(),
                             internals ? "" : " (AIRSUP_NATS_INTERNALS=no)");
         }
@@ -1174,6 +1235,8 @@ int main(int argc, char **argv) {
                 natsSubscription_Destroy(subs[i]);
         jsCtx_Destroy(b.js);
         natsConnection_Destroy(b.nc);
+        if (wire_in_buf)
+                natsBuf_Destroy(wire_in_buf);
         nats_Close();
         for (unsigned i = 0; i < REQS_MAX; i++)
                 free(ins[i].reply);

@@ -11,6 +11,11 @@
  *   nats-peer pub URL SUBJECT SIZE
  *       publishes one message of SIZE bytes ('x') to SUBJECT, core NATS,
  *       and flushes it.
+ *   nats-peer hpub URL SUBJECT BLOCK
+ *       publishes one message (payload "h") to SUBJECT with BLOCK as its
+ *       header block as it goes on the wire, each '|' in it a CRLF
+ *       (libnats's natsMsg_create(), which its parser uses: any block,
+ *       not only what natsMsgHeader_Set() writes).
  *   nats-peer js-dump URL NAME
  *       prints the payload of every message the stream NAME holds, one a
  *       line, in stream order (a 4-byte one as the number it is).
@@ -137,6 +142,36 @@ static int pub(const char *subject, long size) {
         return s == NATS_OK ? 0 : 1;
 }
 
+extern natsStatus natsMsg_create(natsMsg **msg, const char *subject, int subject_len, const char *reply,
+                                 int reply_len, const char *buf, int buf_len, int hdr_len);
+
+static int hpub(const char *subject, const char *block) {
+        size_t n = strlen(block), k = 0;
+        char *buf = malloc(2 * n + 2);
+        natsMsg *m = NULL;
+        natsStatus s;
+
+        if (!buf)
+                return 1;
+        for (size_t i = 0; i < n; i++)
+                if (block[i] == '|') {
+                        buf[k++] = '\r';
+                        buf[k++] = '\n';
+                } else
+                        buf[k++] = block[i];
+        buf[k] = 'h';
+        s = natsMsg_create(&m, subject, (int) strlen(subject), NULL, 0, buf, (int) k + 1, (int) k);
+        if (s == NATS_OK)
+                s = natsConnection_PublishMsg(nc, m);
+        if (s == NATS_OK)
+                s = natsConnection_FlushTimeout(nc, 5000);
+        natsMsg_Destroy(m);
+        free(buf);
+        if (s != NATS_OK)
+                fprintf(stderr, "nats-peer: publish to %s: %s\n", subject, natsStatus_GetText(s));
+        return s == NATS_OK ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
         int r = 2;
 
@@ -150,12 +185,14 @@ int main(int argc, char **argv) {
                 r = js_pub(argv[3], atol(argv[4]));
         else if (argc == 5 && strcmp(argv[1], "pub") == 0)
                 r = pub(argv[3], atol(argv[4]));
+        else if (argc == 5 && strcmp(argv[1], "hpub") == 0)
+                r = hpub(argv[3], argv[4]);
         else if (argc == 4 && strcmp(argv[1], "js-dump") == 0)
                 r = js_dump(argv[3], payload_line);
         else if (argc == 4 && strcmp(argv[1], "js-headers") == 0)
                 r = js_dump(argv[3], headers_line);
         else
-                fprintf(stderr, "usage: nats-peer stream|js-pub|js-dump|js-headers URL ...\n");
+                fprintf(stderr, "usage: nats-peer stream|js-pub|pub|hpub|js-dump|js-headers URL ...\n");
         jsCtx_Destroy(js);
         natsConnection_Destroy(nc);
         nats_Close();

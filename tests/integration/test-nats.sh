@@ -106,6 +106,24 @@ wait_until 10 grep -q subscribed typed.err || fail "subscribe on B did not start
 wait_until 30 eval '[ -s typed.out ]' || fail "airsupctl subscribe on B got nothing"
 grep -q '"subject":"orders.eu.new","from":"bridge","type":1,' typed.out || fail "on B: $(cat typed.out)"
 
+# A type from a NATS client of another kind: in a plain header block,
+# which B's bridge reads itself, and in blocks only libnats reads (a line
+# folded onto the one before; a status after the version), and one that
+# is not a number (no type).
+NPEER=$(dirname "$AIRSUPD")/tests/nats-peer
+"$AIRSUPCTL" -s "$T/b.control" --json subscribe 'orders.hdr.>' -n 4 >hdr.out 2>hdr.err &
+echo $! >hdr.pid
+wait_until 10 grep -q subscribed hdr.err || fail "subscribe on B did not start"
+"$NPEER" hpub "$URL" orders.hdr.plain 'NATS/1.0|X-A: 1|Airsup-Type: 4||' || fail "hpub failed"
+"$NPEER" hpub "$URL" orders.hdr.folded 'NATS/1.0|Airsup-Type: 5|X-B: a| b||' || fail "hpub failed"
+"$NPEER" hpub "$URL" orders.hdr.status 'NATS/1.0 200|Airsup-Type:  6 ||' || fail "hpub failed"
+"$NPEER" hpub "$URL" orders.hdr.word 'NATS/1.0|Airsup-Type: 7x||' || fail "hpub failed"
+wait_until 30 eval '[ "$(grep -c subject hdr.out)" -ge 4 ]' || fail "B got $(grep -c subject hdr.out) of 4: $(cat hdr.out)"
+for want in plain:4 folded:5 status:6 word:0; do
+        grep -q "\"subject\":\"orders.hdr.${want%:*}\",\"from\":\"bridge\",\"type\":${want#*:}," hdr.out ||
+                fail "orders.hdr.${want%:*} did not come with type ${want#*:}: $(cat hdr.out)"
+done
+
 # Request/reply to a subject: on B itself, served by B's pricer; from A,
 # through both bridges (a NATS request with a reply inbox), the same
 # call, every reply to its own request.
