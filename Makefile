@@ -78,8 +78,8 @@ FUZZ_http    = supervisor/operator/metrics-http.c $(CFG_SRC)
 FUZZ_control = $(SUP_SRC) $(SHM_SRC)
 FUZZ_actor-table = common/actor-table.c common/actor-addr.c common/channel.c
 FUZZ_actor-addr  = common/actor-addr.c common/channel.c
-FUZZ_subject     = common/subject.c
-FUZZ_header      =
+FUZZ_subject     = common/subject.c nats/puback.h
+FUZZ_header      = nats/header.h
 FUZZ_LIBS_header = -lnats
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
@@ -208,13 +208,13 @@ $(BUILD)/tests/%: $(BUILD)/tests/integration/%.o
 .SECONDEXPANSION:
 $(BUILD)/fuzz/replay-%: tests/fuzz/fuzz-%.c tests/fuzz/replay.c $$(FUZZ_$$*) | deps
 	@mkdir -p $(@D)
-	$(CC) $(XCFLAGS) -o $@ $^ $(XLDFLAGS) $(LIBS) $(FUZZ_LIBS_$*)
+	$(CC) $(XCFLAGS) -o $@ $(filter %.c,$^) $(XLDFLAGS) $(LIBS) $(FUZZ_LIBS_$*)
 
 # A libFuzzer binary (always with ASan and UBSan).
 build/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $$(FUZZ_$$*) | deps
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -DAIRSUP_VERSION=\"$(VERSION)\" $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined \
-		-I. $(shell pkg-config --cflags $(PKGS)) -o $@ $^ $(LIBS) $(FUZZ_LIBS_$*)
+		-I. $(shell pkg-config --cflags $(PKGS)) -o $@ $(filter %.c,$^) $(LIBS) $(FUZZ_LIBS_$*)
 
 $(BUILD)/bench/e2e: $(BUILD)/bench/e2e.o $(BUILD)/bench/lib.o $(BUILD)/libairsup.a
 	$(CC) $(XLDFLAGS) -o $@ $^ -lzmq

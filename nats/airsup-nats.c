@@ -33,7 +33,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <malloc.h>
 #include <nats/nats.h>
 #include <poll.h>
@@ -248,6 +247,14 @@ static bool create_wire;
 
 #define WIRE_HEAD "NATS/1.0\r\n"
 #define MSGID_HEADER "Nats-Msg-Id"
+#define WIRE_OUT_MAX 65536              /* the payload msg_make() copies behind the headers, at most */
+
+static bool printable(const char *s) {
+        for (; *s; s++)
+                if (*s < ' ' || *s > '~')
+                        return false;
+        return true;
+}
 
 static size_t put(char *p, const char *s, size_t n) {
         memcpy(p, s, n);
@@ -273,7 +280,10 @@ static natsStatus msg_make(natsMsg **ret, const char *subject, const char *reply
                 tv_len = (size_t) snprintf(tv, sizeof(tv), "%" PRIu32, type);
                 tv_type = type;
         }
-        if (!create_wire) {
+        /* Past WIRE_OUT_MAX, the copy into WIRE would cost more than the
+         * table saves (and WIRE stays that large); a message id that is
+         * not printable (never ours) goes through libnats's checks. */
+        if (!create_wire || len > WIRE_OUT_MAX || (msgid && !printable(msgid))) {
                 s = natsMsg_Create(ret, subject, reply, data, (int) len);
                 if (s == NATS_OK && type != 0)
                         s = natsMsgHeader_Set(*ret, TYPE_HEADER, tv);
@@ -284,8 +294,6 @@ static natsStatus msg_make(natsMsg **ret, const char *subject, const char *reply
         head = strlen(WIRE_HEAD) + (type != 0 ? strlen(TYPE_HEADER) + 2 + tv_len + 2 : 0) +
                (msgid ? strlen(MSGID_HEADER) + 2 + id_len + 2 : 0) + 2;
         need = head + len;
-        if (len > INT_MAX - head)
-                return NATS_MAX_PAYLOAD;
         if (need > wire_size) {
                 char *n = realloc(wire, need);
                 if (!n)
@@ -484,6 +492,7 @@ static uint32_t type_from(const char *v, size_t len) {
 /* The type MSG brings in its Airsup-Type header: 0 without one, or
  * when it is not a number. */
 static uint32_t msg_type(natsMsg *msg) {
+        static bool said_moved;
         const char *v = NULL;
         size_t v_len = 0;
 
@@ -501,6 +510,14 @@ static uint32_t msg_type(natsMsg *msg) {
                                 int r = header_value(wire_in, (size_t) len, TYPE_HEADER, &v, &v_len);
                                 if (r >= 0)
                                         return r > 0 ? type_from(v, v_len) : 0;
+                                if (wire_in[0] == '\0' && !said_moved) {
+                                        /* Not into our array (or a block
+                                         * that starts so): a libnats that
+                                         * works otherwise reads them all. */
+                                        said_moved = true;
+                                        say("libnats %s: a header block not read where written: "
+                                            "natsMsgHeader_Get() reads it", nats_GetVersion());
+                                }
                         }
                 }
         }
@@ -883,6 +900,9 @@ static int export_some(void **buf, size_t *size) {
                         return r;
                 room -= r + PROTO_MAX;
                 if (m.flags & AIRSUP_MSG_REPLY) {
+                        /* To a reply subject NATS's requester chose (up
+                         * to the server's longest line): read again. */
+                        room = 0;
                         reply_out(&m, *buf, (size_t) r);
                         (void) airsup_commit(b.a, &m);
                         if (k == 0)
@@ -907,6 +927,10 @@ static int export_some(void **buf, size_t *size) {
                 }
                 msgid[0] = '\0';
                 r = export_msg(&m, subject, payload, plen, msgid);
+                /* A request's inbox, or the acknowledgements a JetStream
+                 * export's wait wrote meanwhile: read again. */
+                if (m.correlation != 0 || b.export[1].n > 0)
+                        room = 0;
                 if (r < 0 && m.correlation != 0 && b.inbox) {
                         /* A request is not held: its requester waits
                          * for its reply, not for ever. */
@@ -1174,8 +1198,9 @@ int main(int argc, char **argv) {
                     natsBuf_CreateWithBackend(&wire_in_buf, wire_in, 0, WIRE_IN_MAX) != NATS_OK)
                         wire_in_buf = NULL;
                 if (!free_direct || !create_wire || !wire_in_buf)
-                        say("libnats %s: keeps to the calls nats.h declares%s", nats_GetVersion(),
-                            internals ? "" : " (AIRSUP_NATS_INTERNALS=no)");
+                        say("libnats %s: keeps to the calls nats.h declares (%s)", nats_GetVersion(),
+                            internals ? "some of the others are missing"
+                            : v && strcmp(v, "no") == 0 ? "AIRSUP_NATS_INTERNALS=no" : "not a libnats 3");
         }
         r = airsup_attach(&b.a);
         if (r < 0) {

@@ -9,10 +9,13 @@
  * plain form, where every reading agrees, and says so otherwise, for the
  * caller to ask libnats (natsMsgHeader_Get()).  The plain form: the
  * version line alone; each line a key of printable ASCII without blanks
- * or ':', a ':', blanks, a value of printable ASCII (blanks inside) that
- * is not empty, "\r\n"; nothing after the empty line.  A key is matched
- * exactly (libnats's table is case-sensitive), the first line with it
- * wins, its value comes without the blanks around it.
+ * or ':', a ':', a blank or none, a value of printable ASCII (blanks
+ * inside, not at either end) that is not empty, "\r\n"; nothing after
+ * the empty line.  A key is matched exactly (libnats's table is
+ * case-sensitive), the first line with it wins.  The
+ * block may also be one libnats wrote out from its table of a message it
+ * had read already (natsMsgHeader_encode()), which writes a CR or LF in a
+ * value as a blank: the value then is libnats's with those as blanks.
  *
  * tests/fuzz/fuzz-header.c holds every answer against libnats's own. */
 #pragma once
@@ -45,18 +48,24 @@ static inline int header_value(const char *hdr, size_t len, const char *key, con
                 if (i == len || i == key_start)
                         return -1;
                 key_end = i++;
-                for (; i < len && hdr[i] == ' '; i++)
-                        ;
+                /* One blank at most: libnats writes ": " and the value,
+                 * which may itself start with one (a folded line after
+                 * an empty value). */
+                if (i < len && hdr[i] == ' ')
+                        i++;
                 v_start = i;
                 for (; i < len && hdr[i] != '\r'; i++)
                         if (hdr[i] < ' ' || hdr[i] > '~')
                                 return -1;
                 if (len - i < 2 || hdr[i + 1] != '\n')
                         return -1;
-                for (v_end = i; v_end > v_start && hdr[v_end - 1] == ' '; v_end--)
-                        ;
-                if (v_end == v_start)
-                        return -1;      /* libnats would take the next line's text */
+                v_end = i;
+                /* Empty, libnats would take the next line's text; ending
+                 * in a blank, it may be one libnats wrote out from its
+                 * table for a CR or LF that ended its value there (after
+                 * a NUL a client sent).  Either is libnats's to read. */
+                if (v_end == v_start || hdr[v_start] == ' ' || hdr[v_end - 1] == ' ')
+                        return -1;
                 i += 2;
                 if (!found && key_end - key_start == kl && memcmp(hdr + key_start, key, kl) == 0) {
                         *val = hdr + v_start;
