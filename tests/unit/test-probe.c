@@ -216,10 +216,17 @@ static void test_probe_watchdog_deadlines_in_order(void **state) {
         /* Behind a deadline of a one-hour WATCHDOG_USEC= (8, at 100 ms),
          * one of 1 s (12, at 150 ms) is judged at its own, not within a
          * twentieth of an hour of the first: only the timer wakes the
-         * loop here (or, were it late, the 2 s wait's end). */
+         * loop here (or, were it late, the 2 s wait's end).  The pet of
+         * 8 is dated an interval before its deadline, and the monotonic
+         * clock starts at boot: on a machine up for less than an hour
+         * (CI's), the interval is as long as it has been up, less 10 s
+         * (a twentieth of which is past the 1.5 s bound from 40 s up). */
         now = mono_usec();
         memset(&failed_seen, 0, sizeof(failed_seen));
-        (void) due_in(&procs[8], now, 100, 3600 * USEC_PER_SEC);
+        (void) due_in(&procs[8], now, 100,
+                      now > 3610 * USEC_PER_SEC ? 3600 * USEC_PER_SEC
+                      : now > 11 * USEC_PER_SEC ? now - 10 * USEC_PER_SEC
+                                                : USEC_PER_SEC);
         due[12] = due_in(&procs[12], now, 150, USEC_PER_SEC);
         run_until_failed(f, 2, now, 2 * USEC_PER_SEC);
         assert_int_equal(failed_seen.order[1], 12);
