@@ -127,9 +127,10 @@ int shm_lane_take_dead(int lane_fd, uint32_t max_redeliveries, shm_dead_letter *
 int shm_tx_open(int lane_fd, int bell_fd, uint32_t index, int event_fd, int space_fd, shm_tx **ret);
 shm_tx *shm_tx_free(shm_tx *t);
 /* Copies E (its len) and PAYLOAD into the lane.  TIMEOUT_NS bounds
- * SHM_FULL_BLOCK (0: do not wait), which spins some tens of microseconds
- * (reading the receiver's position at intervals) before it sleeps on a
- * futex until the receiver frees enough bytes. */
+ * SHM_FULL_BLOCK (0: do not wait), which spins up to some tens of
+ * microseconds (reading the receiver's position at intervals; less after
+ * spins that ended in a sleep) before it sleeps on a futex until the
+ * receiver frees enough bytes. */
 int shm_tx_send(shm_tx *t, const shm_envelope *e, const void *payload, shm_full full, uint64_t timeout_ns);
 /* A send whose payload lies in two pieces: its first E->to_len bytes
  * (an address the receiver takes off) at PREFIX, the other
