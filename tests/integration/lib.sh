@@ -161,3 +161,16 @@ expect_trace() {
         [ "$(trace "$1" "$2")" = "$want" ] ||
                 fail "trace: got '$(trace "$1" "$2")', want '$want'"
 }
+
+# typed_crosses B_CONTROL: what A's group "pub" publishes to
+# orders.eu.new (restarted for it: type 1) reaches an `airsupctl
+# subscribe` on B (B_CONTROL, its control socket) through both bridges,
+# with its type.
+typed_crosses() {
+        "$AIRSUPCTL" -s "$1" --json subscribe 'orders.eu.>' -n 1 >typed.out 2>typed.err &
+        echo $! >typed.pid
+        wait_until 10 grep -q subscribed typed.err || fail "subscribe on B did not start"
+        "$AIRSUPCTL" -s "$T/control" restart pub >/dev/null
+        wait_until 30 eval '[ -s typed.out ]' || fail "airsupctl subscribe on B got nothing"
+        grep -q '"subject":"orders.eu.new","from":"bridge","type":1,' typed.out || fail "on B: $(cat typed.out)"
+}
