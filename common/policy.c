@@ -163,8 +163,12 @@ const char *sup_health_to_string(sup_health h) {
         return h >= 0 && h < _SUP_HEALTH_MAX ? names[h] : NULL;
 }
 
+uint64_t sup_health_due(uint64_t since, uint64_t interval) {
+        return since > UINT64_MAX - interval ? UINT64_MAX : since + interval;
+}
+
 uint64_t sup_health_wait(uint64_t since, uint64_t interval, uint64_t now) {
-        uint64_t due = since > UINT64_MAX - interval ? UINT64_MAX : since + interval;
+        uint64_t due = sup_health_due(since, interval);
 
         return due > now ? due - now : 0;
 }

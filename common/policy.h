@@ -146,6 +146,9 @@ const char *sup_health_to_string(sup_health h);
  * rate) and when a watchdog is missed (SINCE: the last WATCHDOG=1, which
  * may lie ahead by health_grace). */
 uint64_t sup_health_wait(uint64_t since, uint64_t interval, uint64_t now);
+/* SINCE + INTERVAL, UINT64_MAX where that does not fit: the same time as
+ * a point, without reading the clock. */
+uint64_t sup_health_due(uint64_t since, uint64_t interval);
 
 /* Which of N children (in start order) a strategy restarts when child
  * FAILED fails: sets AFFECTED[i] for each and returns how many. */

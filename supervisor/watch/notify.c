@@ -264,11 +264,14 @@ static void notify_warn(sup_proc *p, const char *fmt, ...) {
  * STATUS=). */
 static void status_event(sup_proc *p, bool pending) {
         notify_proc *n = p->notify;
-        uint64_t now = sup_proc_now(p);
+        uint64_t now;
         unsigned suppressed;
 
-        if (pending && (n->status_events.suppressed == 0 ||
-                        now - n->status_events.begin_usec < STATUS_INTERVAL_USEC))
+        /* Nearly every datagram: nothing held back, no clock to read. */
+        if (pending && n->status_events.suppressed == 0)
+                return;
+        now = sup_proc_now(p);
+        if (pending && now - n->status_events.begin_usec < STATUS_INTERVAL_USEC)
                 return;
         if (!sup_ratelimit_pass(&n->status_events, now, STATUS_INTERVAL_USEC, STATUS_BURST, &suppressed))
                 return;

@@ -15,6 +15,7 @@
 #include "common/policy.h"
 
 typedef struct probe_proc {
+        struct sup_proc *proc;          /* whose */
         sup_health health;
         unsigned failures;              /* consecutive */
         uint64_t watchdog_usec;         /* WATCHDOG_USEC= from the child, 0: health_interval */
@@ -41,7 +42,7 @@ typedef struct probe_proc {
  * min-heap by when, one timer of the loop for the earliest (probe.c). */
 typedef struct probe_due {
         uint64_t when;
-        struct sup_proc *p;
+        probe_proc *probe;              /* its process's (probe->proc): a move writes probe->due */
 } probe_due;
 
 struct probe_dues {

@@ -92,6 +92,7 @@ static probe_proc *probe_get(sup_proc *p) {
                         return NULL;
                 }
                 p->probe->pidfd = -EBADF;
+                p->probe->proc = p;
         }
         return p->probe;
 }
@@ -114,7 +115,7 @@ static uint64_t accuracy(const sup_proc *p) {
  * for the new earliest.  (The types are in probe-proc.h, for memory.c.) */
 static void due_place(struct probe_dues *d, size_t i, probe_due e) {
         d->v[i] = e;
-        e.p->probe->due = i + 1;
+        e.probe->due = i + 1;
 }
 
 /* Four children a slot: half the levels of a binary heap, so half the
@@ -217,7 +218,7 @@ static bool due_set(sup_proc *p, uint64_t when) {
                         d->v = v;
                         d->cap = cap;
                 }
-                d->v[d->n] = (probe_due) { .when = when, .p = p };
+                d->v[d->n] = (probe_due) { .when = when, .probe = p->probe };
                 p->probe->due = ++d->n;
         } else
                 d->v[p->probe->due - 1].when = when;
@@ -240,7 +241,7 @@ static int on_dues(sd_event_source *s, uint64_t usec, void *userdata) {
         d->armed = 0;
         d->judging = true;
         for (size_t k = d->n; k > 0 && d->n > 0 && d->v[0].when <= now; k--) {
-                sup_proc *p = d->v[0].p;
+                sup_proc *p = d->v[0].probe->proc;
 
                 due_remove(p);
                 (void) on_due(NULL, now, p);
@@ -261,27 +262,32 @@ void probe_dues_done(sup_manager *m) {
         m->dues = NULL;
 }
 
-/* One timer per process, reused: in USEC it calls CB (the next probe, or
- * a probe's timeout).  A watchdog's or heartbeat's deadline goes in the
- * manager's heap instead. */
-static void arm(sup_proc *p, uint64_t usec, sd_event_time_handler_t cb) {
+/* One timer per process, reused: at WHEN (CLOCK_MONOTONIC; one past
+ * fires at once) it calls CB (the next probe, or a probe's timeout).  A
+ * watchdog's or heartbeat's deadline goes in the manager's heap instead. */
+static void arm_at(sup_proc *p, uint64_t when, sd_event_time_handler_t cb) {
         int r;
 
         p->probe->timer_cb = cb;
-        if (cb == on_due && petted(p) && due_set(p, now_usec() + usec)) {
+        if (cb == on_due && petted(p) && due_set(p, when)) {
                 p->probe->timer = sd_event_source_disable_unref(p->probe->timer);
                 return;
         }
         due_remove(p);
         if (p->probe->timer) {
-                r = sd_event_source_set_time(p->probe->timer, now_usec() + usec);
+                r = sd_event_source_set_time(p->probe->timer, when);
                 if (r >= 0)
                         r = sd_event_source_set_enabled(p->probe->timer, SD_EVENT_ONESHOT);
         } else
-                r = sd_event_add_time(p->group->m->event, &p->probe->timer, CLOCK_MONOTONIC, now_usec() + usec,
+                r = sd_event_add_time(p->group->m->event, &p->probe->timer, CLOCK_MONOTONIC, when,
                                       accuracy(p), on_health_timer, p);
         if (r < 0)
                 sup_log(&p->group->m->events, LOG_ERR, "%s: cannot arm its health timer: %s", p->name, strerror(-r));
+}
+
+/* The same, in USEC. */
+static void arm(sup_proc *p, uint64_t usec, sd_event_time_handler_t cb) {
+        arm_at(p, now_usec() + usec, cb);
 }
 
 /* Degraded and healthy events of a process's probes: at most this many
@@ -409,7 +415,7 @@ void probe_pet(sup_proc *p) {
          * missed (a deadline left where it was would come due at every
          * other ping, a turn of the loop each). */
         if (p->probe->timer_cb == on_due)
-                arm(p, sup_health_wait(p->probe->last_pet_usec, interval(p), now_usec()), on_due);
+                arm_at(p, sup_health_due(p->probe->last_pet_usec, interval(p)), on_due);
         if (p->probe->health == SUP_HEALTH_DEGRADED)
                 outcome(p, true, NULL);
         else {
