@@ -302,7 +302,19 @@ EXPORT int airsup_attach(airsup **ret) {
                 airsup_detach(a);
                 return r;
         }
-        /* airsupd sends our mailbox first of all. */
+        /* Our mailbox, asked for: airsupd makes it only for a process
+         * that attaches. */
+        {
+                chan_record q;
+                int r;
+
+                chan_init(&q, CHAN_ATTACH);
+                r = airsup__chan_send(a, &q, q.h.len, NULL, 0, true);
+                if (r < 0) {
+                        airsup_detach(a);
+                        return r;
+                }
+        }
         while (!a->mb) {
                 uint64_t now = shm_now();
                 chan_record rec;

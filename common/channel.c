@@ -26,6 +26,7 @@ static const struct {
         [CHAN_SUBSCRIBE] = { sizeof(chan_subscribe), 0 },
         [CHAN_INTEREST] = { sizeof(chan_subscribe), 0 },
         [CHAN_TARGET] = { sizeof(chan_target), 0 },
+        [CHAN_ATTACH] = { sizeof(chan_attach), 0 },
 };
 
 _Static_assert(sizeof(chan_record) <= CHAN_RECORD_MAX, "a record outgrew CHAN_RECORD_MAX");
@@ -137,6 +138,7 @@ int chan_parse(const void *buf, size_t len, size_t n_fds, chan_record *ret) {
         case CHAN_PING:
         case CHAN_PONG:
         case CHAN_ACTORS:
+        case CHAN_ATTACH:
                 return 0;
         case CHAN_ACTOR_EVENT:
                 return ret->actor_event.kind > 0 && ret->actor_event.kind < _CHAN_ACTOR_KIND_MAX &&

@@ -4,6 +4,10 @@
  * with chan_parse(), and trust nothing in it that it did not check.
  *
  *   process -> airsupd
+ *     ATTACH                          send my mailbox (BELL, then an INBOX for every
+ *                                       lane into it): once, when libairsup attaches.
+ *                                       A process that never attaches costs airsupd no
+ *                                       mailbox of its own until a sender looks it up
  *     LOOKUP  req, name               a lane to NAME ("GROUP" or "GROUP[i]")
  *     PONG    seq                     the answer to PING seq
  *     ACTORS                          + fd: the process's actor table (common/actor-table.h),
@@ -37,9 +41,11 @@
  *                                       chan_down_code), or was not up when asked
  *     ERROR   req, error (negative errno)
  *     BELL    lanes                   + fds: this process's bell and eventfd, and the
- *                                       interest page (a u64 generation, read-only)
+ *                                       interest page (a u64 generation, read-only); the
+ *                                       answer to ATTACH, before any INBOX
  *     INBOX   index, sender           + fds: a lane into this process's mailbox,
- *                                       its space eventfd (written when room is made)
+ *                                       its space eventfd (written when room is made);
+ *                                       only after BELL
  *     PING    seq                     health = ping: libairsup answers PONG seq from
  *                                       the process's own receive loop
  *
@@ -78,6 +84,7 @@ typedef enum chan_type {
         CHAN_SUBSCRIBE,
         CHAN_INTEREST,
         CHAN_TARGET,
+        CHAN_ATTACH,
         _CHAN_TYPE_MAX,
 } chan_type;
 
@@ -117,6 +124,12 @@ typedef struct chan_bell {
         uint32_t lanes;
         uint32_t reserved;
 } chan_bell;
+
+/* ATTACH carries nothing. */
+typedef struct chan_attach {
+        chan_hdr h;
+        uint32_t reserved[2];
+} chan_attach;
 
 typedef struct chan_inbox {
         chan_hdr h;
@@ -264,6 +277,7 @@ typedef union chan_record {
         chan_lane lane;
         chan_error error;
         chan_bell bell;
+        chan_attach attach;
         chan_inbox inbox;
         chan_ping ping;                 /* PING and PONG */
         chan_actors actors;

@@ -37,6 +37,7 @@ typedef struct broker_proc {
         unsigned n_watches, cap_watches;
         unsigned act_counts_seen;       /* its SUPPRESSED counts taken over the budget */
         bool act_final_seen;            /* this incarnation's GAVE_UP came (taken over the budget once) */
+        bool attached;                  /* its ATTACH came: its BELL went, and INBOX goes for each new lane */
 } broker_proc;
 
 #define BROKER_PROC_INIT { .chan_fd = -EBADF, .chan_child = -EBADF, .chan_io = SUP_IO_INIT }

@@ -274,9 +274,9 @@ int broker__lane_get(sup_proc *s, sup_proc *r, broker_lane **ret) {
         snprintf(l->sender_name, sizeof(l->sender_name), "%s", s->name);
         b->n++;
         s->broker.lanes_out++;
-        /* A receiver that runs learns of it now; one that does not, when
-         * it starts. */
-        if (r->broker.chan_fd >= 0 && send_inbox(r, l) < 0)
+        /* A receiver that has its mailbox learns of it now; one that does
+         * not, when it attaches (on_attach()). */
+        if (r->broker.chan_fd >= 0 && r->broker.attached && send_inbox(r, l) < 0)
                 sup_log(&r->group->m->events, LOG_WARNING, "%s: cannot tell it of the lane from %s", r->name,
                         s->name);
         *ret = l;
@@ -586,6 +586,45 @@ static void on_register(sup_proc *p, const chan_record *rec) {
         (void) chan_send(p, &done, NULL, 0);
 }
 
+/* ATTACH: libairsup in the process wants its mailbox.  Its bell first,
+ * then every lane into it; from now on each new lane as it is made.
+ * Made here, not at the spawn: most programs never attach, and a
+ * mailbox is a sealed memfd, an eventfd and a record with three fds,
+ * which were a quarter of airsupd's work in starting a group. */
+static void on_attach(sup_proc *p) {
+        sup_manager *m = p->group->m;
+        struct broker_box *b;
+        chan_record r;
+        int fds[3];
+
+        if (p->broker.attached) {
+                bad_record(p);          /* once an incarnation */
+                return;
+        }
+        if (broker__box_get(p, &b) < 0) {
+                sup_log(&m->events, LOG_WARNING, "%s: no mailbox for it", p->name);
+                return;
+        }
+        chan_init(&r, CHAN_BELL);
+        r.bell.lanes = SHM_LANES_MAX;
+        fds[0] = b->bell_fd;
+        fds[1] = b->event_fd;
+        /* The interest page; /dev/null if it could not be made (its
+         * publishers then ask at each publish). */
+        fds[2] = interest_page_fd(m);
+        if (fds[2] < 0)
+                fds[2] = m->null_fd;
+        if (chan_send(p, &r, fds, 3) < 0)
+                return;
+        p->broker.attached = true;
+        for (size_t i = 0; i < b->n; i++)
+                if (send_inbox(p, &b->lanes[i]) < 0) {
+                        sup_log(&m->events, LOG_WARNING, "%s: cannot tell it of %zu of its lanes", p->name,
+                                b->n - i);
+                        break;
+                }
+}
+
 static int on_channel(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         sup_proc *p = userdata;
 
@@ -629,6 +668,10 @@ static int on_channel(sd_event_source *s, int fd, uint32_t revents, void *userda
                 if (n == 0 || (n < 0 && n != -EMSGSIZE)) {
                         broker_channel_close(p);        /* it closed its end, or exited */
                         return 0;
+                }
+                if (r >= 0 && rec.h.type == CHAN_ATTACH) {
+                        on_attach(p);
+                        continue;
                 }
                 if (r >= 0 && rec.h.type == CHAN_PONG) {
                         p->broker.pong = rec.ping.seq;
@@ -701,9 +744,6 @@ static void on_chan_io(sup_io *io, int fd, uint32_t revents) {
 
 void broker_channel_spawned(sup_proc *p, bool ok) {
         sup_manager *m = p->group->m;
-        struct broker_box *b;
-        chan_record r;
-        int fds[3];
 
         p->broker.chan_child = safe_close(p->broker.chan_child);
         if (p->broker.chan_fd < 0)
@@ -713,30 +753,8 @@ void broker_channel_spawned(sup_proc *p, bool ok) {
                 broker_channel_close(p);
                 return;
         }
-        /* Its own mailbox first, then every lane into it. */
-        if (broker__box_get(p, &b) < 0) {
-                sup_log(&m->events, LOG_WARNING, "%s: no mailbox for it", p->name);
-                return;
-        }
-        chan_init(&r, CHAN_BELL);
-        r.bell.lanes = SHM_LANES_MAX;
-        fds[0] = b->bell_fd;
-        fds[1] = b->event_fd;
-        /* The interest page; /dev/null if it could not be made (its
-         * publishers then ask at each publish). */
-        fds[2] = interest_page_fd(m);
-        if (fds[2] < 0)
-                fds[2] = m->null_fd;
-        if (chan_send(p, &r, fds, 3) < 0)
-                return;
         /* A process came: what publishers reach may have changed. */
         interest_bump(m);
-        for (size_t i = 0; i < b->n; i++)
-                if (send_inbox(p, &b->lanes[i]) < 0) {
-                        sup_log(&m->events, LOG_WARNING, "%s: cannot tell it of %zu of its lanes", p->name,
-                                b->n - i);
-                        break;
-                }
 }
 
 void broker_channel_end(sup_proc *p) {
@@ -758,6 +776,7 @@ void broker_channel_close(sup_proc *p) {
         chan_out_free(p);
         iomux_remove(p->group->m, &p->broker.chan_io);
         p->broker.chan_fd = safe_close(p->broker.chan_fd);
+        p->broker.attached = false;
         p->broker.chan_child = safe_close(p->broker.chan_child);
 }
 

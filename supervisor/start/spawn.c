@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <linux/sched.h>
 #include <pwd.h>
 #include <signal.h>
@@ -765,13 +766,38 @@ int sup_spawn(const spawn_plan *s, pid_t *ret_pid, int *ret_pidfd, int *ret_stat
         return 0;
 }
 
+/* One field of /proc/PID/stat at *P: a blank, then a decimal number,
+ * perhaps negative, into *RET; *P moves past it. */
+static int stat_field(const char **p, long long *ret) {
+        const char *s = *p;
+        bool neg;
+        unsigned long long v = 0;
+        int digits = 0;
+
+        if (*s++ != ' ')
+                return -EIO;
+        neg = *s == '-';
+        if (neg)
+                s++;
+        for (; *s >= '0' && *s <= '9'; s++, digits++) {
+                if (v > (ULLONG_MAX - 9) / 10)
+                        return -EIO;
+                v = v * 10 + (unsigned) (*s - '0');
+        }
+        if (digits == 0 || v > (unsigned long long) LLONG_MAX)
+                return -EIO;
+        *ret = neg ? -(long long) v : (long long) v;
+        *p = s;
+        return 0;
+}
+
 /* Reads state, parent, process group and (if RET_START) the start time
  * in clock ticks since boot of PID from /proc/PID/stat. */
 int sup_proc_stat_start(pid_t pid, char *ret_state, pid_t *ret_ppid, pid_t *ret_pgrp, unsigned long long *ret_start) {
         _cleanup_close_ int fd = -EBADF;
         char path[32], buf[1024];
         const char *rp;
-        int ppid, pgrp;
+        long long ppid, pgrp;
         ssize_t n;
 
         snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
@@ -783,15 +809,29 @@ int sup_proc_stat_start(pid_t pid, char *ret_state, pid_t *ret_ppid, pid_t *ret_
                 return n < 0 ? -errno : -EIO;
         buf[n] = '\0';
         /* "pid (comm) S ppid pgrp ...": comm may hold ')' itself; the
-         * start time is field 22, the 20th after comm. */
+         * start time is field 22, the 20th after comm.  Read by hand:
+         * sscanf() was a fifth of a group's start in airsupd. */
         rp = strrchr(buf, ')');
-        if (!rp || sscanf(rp + 1, " %c %d %d", ret_state, &ppid, &pgrp) != 3)
+        if (!rp || rp[1] != ' ' || !rp[2] || rp[3] != ' ')
                 return -EIO;
-        if (ret_start && sscanf(rp + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d "
-                                "%*d %llu", ret_start) != 1)
+        *ret_state = rp[2];
+        rp += 3;
+        if (stat_field(&rp, &ppid) < 0 || stat_field(&rp, &pgrp) < 0)
                 return -EIO;
-        *ret_ppid = ppid;
-        *ret_pgrp = pgrp;
+        if (ret_start) {
+                long long v = 0;
+
+                for (int field = 4; field <= 20; field++)
+                        if (stat_field(&rp, &v) < 0)
+                                return -EIO;
+                if (v < 0)
+                        return -EIO;
+                *ret_start = (unsigned long long) v;
+        }
+        if (ppid < INT_MIN || ppid > INT_MAX || pgrp < INT_MIN || pgrp > INT_MAX)
+                return -EIO;
+        *ret_ppid = (pid_t) ppid;
+        *ret_pgrp = (pid_t) pgrp;
         return 0;
 }
 

@@ -162,7 +162,14 @@ static void dead(uint32_t index, chan_dead_reason reason, const char *actor) {
 
 /* The index of the first lane into our mailbox airsupd tells of, within
  * SECONDS; -1 if none came. */
+/* Asks for its mailbox, as libairsup's airsup_attach() does, then waits
+ * for the first lane into it. */
 static int wait_inbox(int seconds) {
+        chan_record q;
+
+        chan_init(&q, CHAN_ATTACH);
+        if (send_rec(&q, -1) < 0)
+                return -1;
         for (int waited = 0; waited < seconds * 10;) {
                 struct pollfd pfd = { .fd = chan, .events = POLLIN };
                 char buf[CHAN_RECORD_MAX];

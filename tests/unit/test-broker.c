@@ -57,6 +57,31 @@ static void child_send(peer *c, const chan_record *r) {
         assert_int_equal(send(c->fd, r, r->h.len, 0), (ssize_t) r->h.len);
 }
 
+/* Nothing on the child's end after the loop ran a while. */
+static void no_record(peer *c) {
+        char buf[CHAN_RECORD_MAX];
+
+        for (int i = 0; i < 5; i++)
+                (void) sd_event_run(c->f->e, 1000);
+        assert_int_equal(recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT), -1);
+        assert_int_equal(errno, EAGAIN);
+}
+
+/* The child attaches (what airsup_attach() sends) and takes its BELL. */
+static void attach(peer *c) {
+        chan_record r;
+        int fds[4];
+        size_t n_fds = 0;
+
+        chan_init(&r, CHAN_ATTACH);
+        child_send(c, &r);
+        next_record(c, &r, fds, &n_fds);
+        assert_int_equal(r.h.type, CHAN_BELL);
+        assert_int_equal(n_fds, 3);
+        for (size_t i = 0; i < n_fds; i++)
+                close(fds[i]);
+}
+
 /* The child asks for the lane to NAME (request REQ). */
 static void lookup(peer *c, const char *name, uint32_t req) {
         chan_record r;
@@ -86,8 +111,9 @@ static sup_proc *proc_of(fixture *f, const char *name) {
         return p;
 }
 
-/* Its own mailbox comes first (BELL, with its bell and eventfd); a PING
- * goes out, and the PONG comes back as a report with its seq. */
+/* Its own mailbox is made and sent (BELL, with its bell and eventfd)
+ * only when it attaches, once; a PING goes out, and the PONG comes back
+ * as a report with its seq. */
 static void test_broker_bell_ping_pong(void **state) {
         fixture *f = two_groups();
         size_t n_fds = 0;
@@ -97,10 +123,22 @@ static void test_broker_bell_ping_pong(void **state) {
 
         (void) state;
         spawned(f, proc_of(f, "a"), &a);
+        no_record(&a);
+        assert_null(a.p->broker.box);
+        chan_init(&r, CHAN_ATTACH);
+        child_send(&a, &r);
         next_record(&a, &r, fds, &n_fds);
         assert_int_equal(r.h.type, CHAN_BELL);
         assert_int_equal(n_fds, 3);
         close_all(fds, n_fds);
+        assert_non_null(a.p->broker.box);
+        /* A second ATTACH is a bad record: no second BELL. */
+        chan_init(&r, CHAN_ATTACH);
+        child_send(&a, &r);
+        next_record(&a, &r, NULL, &n_fds);
+        assert_int_equal(r.h.type, CHAN_ERROR);
+        assert_int_equal(r.error.error, -EBADMSG);
+        assert_int_equal(a.p->broker.chan_bad, 1);
         assert_int_equal(broker_ping(a.p, 7), 0);
         next_record(&a, &r, NULL, NULL);
         assert_int_equal(r.h.type, CHAN_PING);
@@ -125,11 +163,14 @@ static void test_broker_lookup_makes_a_lane(void **state) {
         chan_record r;
         int fds[4];
         size_t n_fds = 0;
-        peer a;
+        peer a, pb;
 
         (void) state;
+        /* A sender need not have attached; a receiver that has is told
+         * of the new lane into its mailbox at once. */
         spawned(f, proc_of(f, "a"), &a);
-        next_record(&a, &r, NULL, NULL);        /* its BELL */
+        spawned(f, b, &pb);
+        attach(&pb);
         lookup(&a, "b", 5);
         next_record(&a, &r, fds, &n_fds);
         assert_int_equal(r.h.type, CHAN_LANE);
@@ -139,6 +180,12 @@ static void test_broker_lookup_makes_a_lane(void **state) {
         close_all(fds, n_fds);
         assert_int_equal(broker_mailbox_stats(b, &st), 1);
         assert_int_equal(a.p->broker.lanes_out, 1);
+        next_record(&pb, &r, fds, &n_fds);
+        assert_int_equal(r.h.type, CHAN_INBOX);
+        assert_string_equal(r.inbox.sender, "a");
+        assert_int_equal(n_fds, 2);
+        close_all(fds, n_fds);
+        close(pb.fd);
 
         lookup(&a, "nosuch", 6);
         next_record(&a, &r, NULL, NULL);
@@ -162,15 +209,15 @@ static void test_broker_sender_moved(void **state) {
 
         (void) state;
         spawned(f, proc_of(f, "a"), &a);
-        next_record(&a, &r, NULL, NULL);
         lookup(&a, "b", 1);
         next_record(&a, &r, NULL, NULL);
         assert_int_equal(r.h.type, CHAN_LANE);
         broker_sender_moved(f->m, a.p, c);
 
+        /* Its lanes come after its BELL, when it attaches. */
         spawned(f, b, &pb);
-        next_record(&pb, &r, NULL, NULL);
-        assert_int_equal(r.h.type, CHAN_BELL);
+        no_record(&pb);
+        attach(&pb);
         next_record(&pb, &r, fds, &n_fds);
         assert_int_equal(r.h.type, CHAN_INBOX);
         assert_string_equal(r.inbox.sender, "c");
@@ -192,7 +239,6 @@ static void test_broker_bad_records_close_the_channel(void **state) {
 
         (void) state;
         spawned(f, proc_of(f, "a"), &a);
-        next_record(&a, &r, NULL, NULL);
         for (unsigned i = 0; i < 16; i++)
                 assert_int_equal(send(a.fd, junk, sizeof(junk), 0), (ssize_t) sizeof(junk));
         deadline = mono_usec() + 5000000;

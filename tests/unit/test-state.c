@@ -28,6 +28,7 @@
 #include <cmocka.h>
 
 #include "supervisor/core/state.h"
+#include "supervisor/start/spawn.h"
 
 typedef struct fixture {
         char top[64];
@@ -448,6 +449,59 @@ static void test_state_fifo_or_link_in_the_lists_place(void **state) {
 
 /* Appends, a compaction from the live processes, appends after it, then
  * an airsupd killed: the next one stops exactly the live ones. */
+/* /proc/PID/stat read by hand: a name with blanks, parentheses and
+ * digits in it moves nothing; the start time is the one the kernel
+ * prints as field 22 (read here the slow way, with sscanf()). */
+static void test_state_proc_stat_of_an_odd_name(void **state) {
+        unsigned long long start, want;
+        char path[64], buf[1024], st;
+        pid_t pid, ppid, pgrp;
+        const char *rp;
+        FILE *f;
+        int fds[2];
+        ssize_t n;
+
+        (void) state;
+        assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+                (void) prctl(PR_SET_NAME, "a) 7 8 (b) 9", 0, 0, 0);
+                setpgid(0, 0);
+                close(fds[1]);          /* named: the test may read */
+                pause();
+                _exit(0);
+        }
+        (void) setpgid(pid, pid);
+        close(fds[1]);
+        assert_int_equal(read(fds[0], buf, 1), 0);
+        close(fds[0]);
+
+        assert_int_equal(sup_proc_stat_start(pid, &st, &ppid, &pgrp, &start), 0);
+        assert_true(st == 'S' || st == 'R');
+        assert_int_equal(ppid, getpid());
+        assert_int_equal(pgrp, pid);
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+        assert_non_null(f = fopen(path, "re"));
+        n = (ssize_t) fread(buf, 1, sizeof(buf) - 1, f);
+        fclose(f);
+        assert_true(n > 0);
+        buf[n] = '\0';
+        assert_non_null(strstr(buf, "(a) 7 8 (b) 9)"));
+        assert_non_null(rp = strrchr(buf, ')'));
+        assert_int_equal(sscanf(rp + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+                                &want), 1);
+        assert_true(want > 0);
+        assert_true(start == want);
+        assert_int_equal(sup_proc_stat(pid, &st, &ppid, &pgrp), 0);
+        assert_int_equal(pgrp, pid);
+
+        assert_int_equal(kill(pid, SIGKILL), 0);
+        assert_int_equal(waitpid(pid, NULL, 0), pid);
+        assert_int_equal(sup_proc_stat_start(pid, &st, &ppid, &pgrp, &start), -ENOENT);
+}
+
 static void test_state_compaction_keeps_the_live(void **state) {
         fixture *f = *state;
         char dir[128], path[160], line[96];
@@ -522,6 +576,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_state_list_of_another_boot_stops_nothing, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_state_fifo_or_link_in_the_lists_place, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_state_compaction_keeps_the_live, setup, teardown),
+                cmocka_unit_test(test_state_proc_stat_of_an_odd_name),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
