@@ -328,6 +328,12 @@ EXPORT int airsup_attach(airsup **ret) {
                         airsup_detach(a);
                         return r == 0 ? -ETIMEDOUT : r;
                 }
+                /* No mailbox: airsupd could not make one (ENOMEM,
+                 * EMFILE), or this process attached before (EBADMSG). */
+                if (rec.h.type == CHAN_ERROR && rec.error.req == 0) {
+                        airsup_detach(a);
+                        return rec.error.error;
+                }
                 (void) handle(a, &rec, fds, n_fds);
         }
         *ret = a;

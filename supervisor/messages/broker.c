@@ -43,6 +43,19 @@
  * these, so the broker needs no walk of the tree, nor reload's. */
 static struct broker_box *boxes;
 
+/* B's bell and its eventfd; neither on failure. */
+static int box_fds(struct broker_box *b) {
+        int r = shm_bell_create(SHM_LANES_MAX, &b->bell_fd);
+
+        if (r >= 0) {
+                b->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+                r = b->event_fd < 0 ? -errno : 0;
+        }
+        if (r < 0)
+                b->bell_fd = safe_close(b->bell_fd);
+        return r;
+}
+
 int broker__box_get(sup_proc *p, struct broker_box **ret) {
         struct broker_box *b = p->broker.box;
         int r;
@@ -55,13 +68,16 @@ int broker__box_get(sup_proc *p, struct broker_box **ret) {
         if (!b)
                 return -ENOMEM;
         b->bell_fd = b->event_fd = -EBADF;
-        r = shm_bell_create(SHM_LANES_MAX, &b->bell_fd);
-        if (r >= 0) {
-                b->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-                r = b->event_fd < 0 ? -errno : 0;
+        r = box_fds(b);
+        /* Its two fds are in every process's share of the fd limit
+         * (fdlimit_per_process()), but made only now, when lanes may
+         * have taken all but the reserve: they may take from it. */
+        if (r == -EMFILE) {
+                (void) fdlimit_reserve_lend();
+                (void) fdlimit_reserve_lend();
+                r = box_fds(b);
         }
         if (r < 0) {
-                safe_close(b->bell_fd);
                 free(b);
                 return r;
         }
@@ -597,12 +613,21 @@ static void on_attach(sup_proc *p) {
         chan_record r;
         int fds[3];
 
+        int k;
+
         if (p->broker.attached) {
                 bad_record(p);          /* once an incarnation */
                 return;
         }
-        if (broker__box_get(p, &b) < 0) {
-                sup_log(&m->events, LOG_WARNING, "%s: no mailbox for it", p->name);
+        k = broker__box_get(p, &b);
+        if (k < 0) {
+                /* Told at once (its airsup_attach() fails with it), and
+                 * counted as a bad record: a child that asks again and
+                 * again has its channel closed, not airsupd's log filled. */
+                sup_log(&m->events, LOG_WARNING, "%s: no mailbox for it: %s", p->name, strerror(-k));
+                (void) send_error(p, 0, k);
+                if (++p->broker.chan_bad >= CHAN_BAD_MAX)
+                        broker_channel_close(p);
                 return;
         }
         chan_init(&r, CHAN_BELL);
@@ -617,12 +642,21 @@ static void on_attach(sup_proc *p) {
         if (chan_send(p, &r, fds, 3) < 0)
                 return;
         p->broker.attached = true;
-        for (size_t i = 0; i < b->n; i++)
-                if (send_inbox(p, &b->lanes[i]) < 0) {
+        for (size_t i = 0; i < b->n; i++) {
+                k = send_inbox(p, &b->lanes[i]);
+                /* A name that does not fit a record loses that lane
+                 * alone; a channel that takes no more, the rest. */
+                if (k == -EINVAL || k == -ENAMETOOLONG) {
+                        sup_log(&m->events, LOG_WARNING, "%s: cannot tell it of the lane from %s", p->name,
+                                b->lanes[i].sender_name);
+                        continue;
+                }
+                if (k < 0) {
                         sup_log(&m->events, LOG_WARNING, "%s: cannot tell it of %zu of its lanes", p->name,
                                 b->n - i);
                         break;
                 }
+        }
 }
 
 static int on_channel(sd_event_source *s, int fd, uint32_t revents, void *userdata) {

@@ -38,6 +38,7 @@
  *       answers airsupd's pings, until SIGUSR1: then alive and stuck
  *   msg-peer bad-args
  *       every call with bad arguments; prints "ok" if each said -EINVAL
+ *       and a second airsup_attach() -EBADMSG
  *   msg-peer attach
  *       prints what airsup_attach() returned (as errno name or "ok") */
 #define _GNU_SOURCE
@@ -423,6 +424,11 @@ static int bad_args(void) {
         bad += airsup_ready(NULL) != -EINVAL;
         bad += airsup_heartbeat(NULL) != -EINVAL;
         bad += airsup_dest_name(NULL) != NULL;
+        /* Attached already: airsupd refuses a second mailbox, at once. */
+        {
+                airsup *again = NULL;
+                bad += airsup_attach(&again) != -EBADMSG || again != NULL;
+        }
         printf("%s %d\n", bad ? "FAILED" : "ok", bad);
         fflush(stdout);
         for (;;)
