@@ -89,6 +89,8 @@ int broker__box_get(sup_proc *p, struct broker_box **ret) {
         return 0;
 }
 
+static void outs_forget_box(const struct broker_box *b);
+
 void broker_proc_done(sup_proc *p) {
         struct broker_box *b = p->broker.box;
 
@@ -98,6 +100,7 @@ void broker_proc_done(sup_proc *p) {
         p->broker.n_watches = p->broker.cap_watches = 0;
         if (!b)
                 return;
+        outs_forget_box(b);
         b->ctl_tx = shm_tx_free(b->ctl_tx);
         for (size_t i = 0; i < b->n; i++) {
                 safe_close(b->lanes[i].fd);
@@ -149,14 +152,59 @@ typedef struct chan_pending {
 struct chan_out {
         chan_pending *q;
         size_t head, n, cap;
+        struct chan_out *prev, *next;   /* in outs */
 };
 
+/* Every queue: a mailbox that goes purges them (outs_forget_box()). */
+static struct chan_out *outs;
+
 static void chan_out_free(sup_proc *p) {
-        if (!p->broker.chan_out)
+        struct chan_out *o = p->broker.chan_out;
+
+        if (!o)
                 return;
-        free(p->broker.chan_out->q);
-        free(p->broker.chan_out);
+        if (o->prev)
+                o->prev->next = o->next;
+        else
+                outs = o->next;
+        if (o->next)
+                o->next->prev = o->prev;
+        free(o->q);
+        free(o);
         p->broker.chan_out = NULL;
+}
+
+static bool pending_names_box(const chan_pending *c, const struct broker_box *b) {
+        for (size_t j = 0; j < c->n_fds; j++) {
+                if (c->fds[j] == b->bell_fd || c->fds[j] == b->event_fd)
+                        return true;
+                for (size_t k = 0; k < b->n; k++)
+                        if (c->fds[j] == b->lanes[k].fd || c->fds[j] == b->lanes[k].space_fd)
+                                return true;
+        }
+        return false;
+}
+
+/* A queued record holds fd numbers, not fds: once B's fds are closed
+ * their numbers go to whatever airsupd opens next, another process's
+ * mailbox or pidfd, which the child would then be handed.  So before
+ * they close, every queued record that names one becomes an ERROR.  Only
+ * a LANE reply names another process's mailbox (its own queue went with
+ * its channel): its asker is told the lane is gone (ENOENT). */
+static void outs_forget_box(const struct broker_box *b) {
+        for (struct chan_out *o = outs; o; o = o->next)
+                for (size_t i = 0; i < o->n; i++) {
+                        chan_pending *c = &o->q[(o->head + i) % o->cap];
+                        uint32_t req;
+
+                        if (!pending_names_box(c, b))
+                                continue;
+                        req = c->rec.h.type == CHAN_LANE ? c->rec.lane.req : 0;
+                        chan_init(&c->rec, CHAN_ERROR);
+                        c->rec.error.req = req;
+                        c->rec.error.error = -ENOENT;
+                        c->n_fds = 0;
+                }
 }
 
 /* Requests are read only while few replies wait: a child that asks and
@@ -202,8 +250,14 @@ static int chan_send(sup_proc *p, const chan_record *r, const int *fds, size_t n
                 if (k != -EAGAIN)
                         return k;
         }
-        if (!p->broker.chan_out && !(p->broker.chan_out = calloc(1, sizeof(*p->broker.chan_out))))
-                return -ENOMEM;
+        if (!p->broker.chan_out) {
+                if (!(p->broker.chan_out = calloc(1, sizeof(*p->broker.chan_out))))
+                        return -ENOMEM;
+                p->broker.chan_out->next = outs;
+                if (outs)
+                        outs->prev = p->broker.chan_out;
+                outs = p->broker.chan_out;
+        }
         o = p->broker.chan_out;
         if (o->n == CHAN_OUT_MAX)
                 return -ENOBUFS;

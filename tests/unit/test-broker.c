@@ -228,6 +228,50 @@ static void test_broker_sender_moved(void **state) {
         fixture_free(f);
 }
 
+/* A reply that waits in airsupd's queue for a child that does not read
+ * names its fds by number.  When the mailbox it hands out goes (its
+ * process removed), the reply becomes an ERROR: the numbers, reused by
+ * whatever airsupd opens next, are never sent. */
+static void test_broker_queued_lane_forgets_a_mailbox_that_goes(void **state) {
+        fixture *f = two_groups();
+        int one = 1, reuse[8];
+        uint32_t queued = 0;
+        size_t n_fds = 0;
+        chan_record r;
+        int fds[4];
+        peer a;
+
+        (void) state;
+        spawned(f, proc_of(f, "a"), &a);
+        assert_int_equal(setsockopt(a.p->broker.chan_fd, SOL_SOCKET, SO_SNDBUF, &one, sizeof(one)), 0);
+        for (uint32_t req = 1; req < 400 && !queued; req++) {
+                lookup(&a, "b", req);
+                for (int i = 0; i < 3; i++)
+                        (void) sd_event_run(f->e, 1000);
+                if (a.p->broker.chan_out)
+                        queued = req;
+        }
+        assert_true(queued > 0);
+        broker_proc_done(proc_of(f, "b"));
+        for (size_t i = 0; i < 8; i++)
+                assert_true((reuse[i] = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0);
+        for (;;) {
+                next_record(&a, &r, fds, &n_fds);
+                if (r.h.type == CHAN_LANE && r.lane.req != queued) {
+                        close_all(fds, n_fds);
+                        continue;
+                }
+                break;
+        }
+        assert_int_equal(r.h.type, CHAN_ERROR);
+        assert_int_equal(r.error.req, queued);
+        assert_int_equal(r.error.error, -ENOENT);
+        assert_int_equal(n_fds, 0);
+        close_all(reuse, 8);
+        close(a.fd);
+        fixture_free(f);
+}
+
 /* A child that keeps sending what it must not: an ERROR each time, and
  * the channel closed after sixteen. */
 static void test_broker_bad_records_close_the_channel(void **state) {
@@ -259,6 +303,7 @@ int main(void) {
                 cmocka_unit_test(test_broker_bell_ping_pong),
                 cmocka_unit_test(test_broker_lookup_makes_a_lane),
                 cmocka_unit_test(test_broker_sender_moved),
+                cmocka_unit_test(test_broker_queued_lane_forgets_a_mailbox_that_goes),
                 cmocka_unit_test(test_broker_bad_records_close_the_channel),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
