@@ -35,6 +35,18 @@
  *                                     SECONDS when closed; "sent" (our
  *                                     copies closed first) or "refused" (by
  *                                     the kernel) to OUT, then waits
+ *   hostile chan-stale DEST N GO OUT  on its channel: lookups of DEST (N
+ *                                     at most, until airsupd takes no
+ *                                     more) and not a reply read, so that
+ *                                     airsupd queues them; "queued
+ *                                     sent=S" to OUT; once GO exists (the test has
+ *                                     removed DEST meanwhile), reads every
+ *                                     reply and looks at each fd it was
+ *                                     handed: "lanes=L errors=E bad=B
+ *                                     sent=S" to
+ *                                     OUT (B: fds that are not a lane, a
+ *                                     bell or an eventfd: airsupd's own,
+ *                                     a pidfd, a socket), then waits
  *   hostile nobody VERB ...           drop to uid/gid 65534 first */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -423,6 +435,89 @@ static int cmd_chan_garbage(const char *out) {
                 pause();
 }
 
+/* What fd FD is, as /proc/self/fd names it: a lane's or a bell's memfd
+ * or an eventfd, what a LANE reply carries, or something else. */
+static bool mailbox_fd(int fd) {
+        char path[64], link[256];
+        ssize_t n;
+
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+        n = readlink(path, link, sizeof(link) - 1);
+        if (n <= 0)
+                return false;
+        link[n] = '\0';
+        if (strncmp(link, "/memfd:airsup-lane", 18) == 0 || strncmp(link, "/memfd:airsup-bell", 18) == 0 ||
+            strcmp(link, "anon_inode:[eventfd]") == 0)
+                return true;
+        fprintf(stderr, "hostile: chan-stale: handed %s\n", link);
+        return false;
+}
+
+static int cmd_chan_stale(const char *dest, int n, const char *go, const char *out) {
+        const char *e = getenv("AIRSUP_FD");
+        int fd = e ? atoi(e) : -1, lanes = 0, errors = 0, bad = 0, sent = 0;
+        uint8_t rec[80] = {};
+        uint32_t hdr[2] = { 1u | 1u << 16, sizeof(rec) };   /* version 1, LOOKUP */
+        FILE *f;
+
+        if (fd < 0 || strlen(dest) >= 64)
+                return 2;
+        memcpy(rec, hdr, sizeof(hdr));
+        memcpy(rec + 16, dest, strlen(dest));
+        /* Until airsupd stops taking them (it reads no more requests
+         * while replies wait in its queue) or N. */
+        for (uint32_t req = 1; req <= (uint32_t) n; req++, sent++) {
+                struct pollfd p = { .fd = fd, .events = POLLOUT };
+
+                memcpy(rec + 8, &req, sizeof(req));
+                if (poll(&p, 1, 1000) <= 0 || send(fd, rec, sizeof(rec), MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+                        break;
+        }
+        if (!(f = fopen(out, "we")))
+                return 2;
+        fprintf(f, "queued sent=%d\n", sent);
+        fclose(f);
+        while (access(go, F_OK) < 0)
+                (void) poll(NULL, 0, 10);
+        for (;;) {
+                union {
+                        struct cmsghdr align;
+                        char buf[CMSG_SPACE(sizeof(int) * 8)];
+                } control;
+                uint8_t buf[512];
+                struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+                struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control,
+                                     .msg_controllen = sizeof(control) };
+                struct pollfd p = { .fd = fd, .events = POLLIN };
+                ssize_t k;
+
+                if (poll(&p, 1, 2000) <= 0)
+                        break;
+                k = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+                if (k <= 0)
+                        break;
+                if (k >= 8 && buf[2] == 2)
+                        lanes++;
+                else if (k >= 8 && buf[2] == 3)
+                        errors++;
+                for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+                        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+                                for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+                                        int got;
+
+                                        memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+                                        bad += !mailbox_fd(got);
+                                        close(got);
+                                }
+        }
+        if (!(f = fopen(out, "we")))
+                return 2;
+        fprintf(f, "lanes=%d errors=%d bad=%d sent=%d\n", lanes, errors, bad, sent);
+        fclose(f);
+        for (;;)
+                pause();
+}
+
 /* From inside a group: N lingering sockets, and once GO exists, one
  * record with them on its channel; then our copies closed (where the
  * kernel refused them, this close lingers, here), then "sent" or
@@ -534,6 +629,8 @@ int main(int argc, char **argv) {
                 return cmd_ctl_reload(argv[2], atol(argv[3]), argv[4]);
         if (argc == 3 && strcmp(argv[1], "chan-garbage") == 0)
                 return cmd_chan_garbage(argv[2]);
+        if (argc == 6 && strcmp(argv[1], "chan-stale") == 0)
+                return cmd_chan_stale(argv[2], atoi(argv[3]), argv[4], argv[5]);
         if (argc == 6 && strcmp(argv[1], "chan-linger") == 0)
                 return cmd_chan_linger(atoi(argv[2]), atoi(argv[3]), argv[4], argv[5]);
         if (argc == 5 && strcmp(argv[1], "ctl-many") == 0)
