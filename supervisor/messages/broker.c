@@ -89,8 +89,6 @@ int broker__box_get(sup_proc *p, struct broker_box **ret) {
         return 0;
 }
 
-static void outs_forget_box(const struct broker_box *b);
-
 void broker_proc_done(sup_proc *p) {
         struct broker_box *b = p->broker.box;
 
@@ -100,7 +98,9 @@ void broker_proc_done(sup_proc *p) {
         p->broker.n_watches = p->broker.cap_watches = 0;
         if (!b)
                 return;
-        outs_forget_box(b);
+        /* Every LANE reply that names this mailbox carries its bell and
+         * eventfd. */
+        broker_forget_fds((const int[]) { b->bell_fd, b->event_fd }, 2);
         b->ctl_tx = shm_tx_free(b->ctl_tx);
         for (size_t i = 0; i < b->n; i++) {
                 safe_close(b->lanes[i].fd);
@@ -155,14 +155,21 @@ struct chan_out {
         struct chan_out *prev, *next;   /* in outs */
 };
 
-/* Every queue: a mailbox that goes purges them (outs_forget_box()). */
+/* Every queue, for broker_forget_fds(). */
 static struct chan_out *outs;
+/* LANE replies waiting in any queue: the only records that name fds
+ * their own process does not hold (another's mailbox, or a lane of
+ * airsupd's own), so the only ones broker_forget_fds() changes. */
+static size_t outs_lanes;
 
 static void chan_out_free(sup_proc *p) {
         struct chan_out *o = p->broker.chan_out;
 
         if (!o)
                 return;
+        for (size_t i = 0; i < o->n; i++)
+                if (o->q[(o->head + i) % o->cap].rec.h.type == CHAN_LANE)
+                        outs_lanes--;
         if (o->prev)
                 o->prev->next = o->next;
         else
@@ -174,36 +181,28 @@ static void chan_out_free(sup_proc *p) {
         p->broker.chan_out = NULL;
 }
 
-static bool pending_names_box(const chan_pending *c, const struct broker_box *b) {
-        for (size_t j = 0; j < c->n_fds; j++) {
-                if (c->fds[j] == b->bell_fd || c->fds[j] == b->event_fd)
-                        return true;
-                for (size_t k = 0; k < b->n; k++)
-                        if (c->fds[j] == b->lanes[k].fd || c->fds[j] == b->lanes[k].space_fd)
-                                return true;
-        }
-        return false;
-}
-
-/* A queued record holds fd numbers, not fds: once B's fds are closed
- * their numbers go to whatever airsupd opens next, another process's
- * mailbox or pidfd, which the child would then be handed.  So before
- * they close, every queued record that names one becomes an ERROR.  Only
- * a LANE reply names another process's mailbox (its own queue went with
- * its channel): its asker is told the lane is gone (ENOENT). */
-static void outs_forget_box(const struct broker_box *b) {
+void broker_forget_fds(const int *fds, size_t n) {
+        if (outs_lanes == 0)
+                return;
         for (struct chan_out *o = outs; o; o = o->next)
                 for (size_t i = 0; i < o->n; i++) {
                         chan_pending *c = &o->q[(o->head + i) % o->cap];
+                        bool named = false;
                         uint32_t req;
 
-                        if (!pending_names_box(c, b))
+                        if (c->rec.h.type != CHAN_LANE)
                                 continue;
-                        req = c->rec.h.type == CHAN_LANE ? c->rec.lane.req : 0;
+                        for (size_t j = 0; j < c->n_fds && !named; j++)
+                                for (size_t k = 0; k < n && !named; k++)
+                                        named = c->fds[j] == fds[k];
+                        if (!named)
+                                continue;
+                        req = c->rec.lane.req;
                         chan_init(&c->rec, CHAN_ERROR);
                         c->rec.error.req = req;
                         c->rec.error.error = -ENOENT;
                         c->n_fds = 0;
+                        outs_lanes--;
                 }
 }
 
@@ -232,6 +231,8 @@ static int chan_flush(sup_proc *p) {
                         return 0;
                 if (r < 0)
                         return r;
+                if (c->rec.h.type == CHAN_LANE)
+                        outs_lanes--;
                 o->head = (o->head + 1) % o->cap;
                 o->n--;
         }
@@ -276,6 +277,8 @@ static int chan_send(sup_proc *p, const chan_record *r, const int *fds, size_t n
         o->q[(o->head + o->n) % o->cap] = (chan_pending) { .rec = *r, .n_fds = n_fds };
         memcpy(o->q[(o->head + o->n) % o->cap].fds, fds, n_fds * sizeof(int));
         o->n++;
+        if (r->h.type == CHAN_LANE)
+                outs_lanes++;
         chan_watch(p, true);
         return 0;
 }

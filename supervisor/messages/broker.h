@@ -46,6 +46,11 @@ int broker_ctl_publish(sup_manager *m, const char *subject, uint32_t type, const
                        unsigned *ret_reached);
 /* P goes away with the tree: its mailbox and lanes too. */
 void broker_proc_done(sup_proc *p);
+/* A record waiting for a child that does not read holds fd numbers, not
+ * fds: before airsupd closes FDS (N of them), every waiting LANE reply
+ * that names one becomes an ERROR (ENOENT to its request), so that the
+ * numbers, reused by whatever airsupd opens next, are never handed out. */
+void broker_forget_fds(const int *fds, size_t n);
 /* P's lanes to the mailboxes of others are TO's now (a reload that gave
  * its group new instances), or closed (TO NULL: it is going away).  The
  * broker knows every mailbox (in the tree or parked by a reload). */

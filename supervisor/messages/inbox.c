@@ -26,6 +26,7 @@
 #include "shm/shm.h"
 #include "supervisor/config/cfg-types.h"
 #include "supervisor/core/names.h"
+#include "supervisor/messages/broker.h"
 #include "supervisor/messages/inbox.h"
 #include "supervisor/messages/interest.h"
 #include "supervisor/start/fdlimit.h"
@@ -281,6 +282,9 @@ static int lane_make(struct broker_inbox *in, unsigned i, const char *sender) {
                 return r;
         }
         if (l->sender[0]) {
+                /* A LANE reply with the old segment may wait for its
+                 * sender: not with these numbers once they are reused. */
+                broker_forget_fds((const int[]) { l->fd, l->space_fd }, 2);
                 safe_close(l->fd);
                 safe_close(l->space_fd);
         }

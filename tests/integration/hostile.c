@@ -39,14 +39,15 @@
  *                                     at most, until airsupd takes no
  *                                     more) and not a reply read, so that
  *                                     airsupd queues them; "queued
- *                                     sent=S" to OUT; once GO exists (the test has
- *                                     removed DEST meanwhile), reads every
- *                                     reply and looks at each fd it was
- *                                     handed: "lanes=L errors=E bad=B
- *                                     sent=S" to
- *                                     OUT (B: fds that are not a lane, a
- *                                     bell or an eventfd: airsupd's own,
- *                                     a pidfd, a socket), then waits
+ *                                     sent=S" to OUT; once GO exists (the
+ *                                     test has removed DEST meanwhile),
+ *                                     reads every reply and looks at each
+ *                                     fd it was handed: "lanes=L errors=E
+ *                                     bad=B sent=S" to OUT (B: fds other
+ *                                     than the first reply's lane, bell
+ *                                     and eventfds: airsupd's own, a
+ *                                     pidfd, a socket, another mailbox),
+ *                                     then waits
  *   hostile nobody VERB ...           drop to uid/gid 65534 first */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -63,6 +64,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <systemd/sd-bus.h>
@@ -455,7 +457,8 @@ static bool mailbox_fd(int fd) {
 
 static int cmd_chan_stale(const char *dest, int n, const char *go, const char *out) {
         const char *e = getenv("AIRSUP_FD");
-        int fd = e ? atoi(e) : -1, lanes = 0, errors = 0, bad = 0, sent = 0;
+        int fd = e ? atoi(e) : -1, lanes = 0, errors = 0, bad = 0, sent = 0, n_seen = 0;
+        ino_t seen[4];
         uint8_t rec[80] = {};
         uint32_t hdr[2] = { 1u | 1u << 16, sizeof(rec) };   /* version 1, LOOKUP */
         FILE *f;
@@ -470,7 +473,7 @@ static int cmd_chan_stale(const char *dest, int n, const char *go, const char *o
                 struct pollfd p = { .fd = fd, .events = POLLOUT };
 
                 memcpy(rec + 8, &req, sizeof(req));
-                if (poll(&p, 1, 1000) <= 0 || send(fd, rec, sizeof(rec), MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+                if (poll(&p, 1, 5000) <= 0 || send(fd, rec, sizeof(rec), MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
                         break;
         }
         if (!(f = fopen(out, "we")))
@@ -491,7 +494,7 @@ static int cmd_chan_stale(const char *dest, int n, const char *go, const char *o
                 struct pollfd p = { .fd = fd, .events = POLLIN };
                 ssize_t k;
 
-                if (poll(&p, 1, 2000) <= 0)
+                if (poll(&p, 1, 5000) <= 0)
                         break;
                 k = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
                 if (k <= 0)
@@ -505,8 +508,23 @@ static int cmd_chan_stale(const char *dest, int n, const char *go, const char *o
                                 for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
                                         int got;
 
+                                        struct stat st;
+                                        bool known = false;
+
                                         memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-                                        bad += !mailbox_fd(got);
+                                        /* The first reply's four are DEST's
+                                         * lane, bell and eventfds; every
+                                         * later one must be one of them. */
+                                        if (fstat(got, &st) < 0 || !mailbox_fd(got))
+                                                bad++;
+                                        else {
+                                                for (int j = 0; j < n_seen && !known; j++)
+                                                        known = seen[j] == st.st_ino;
+                                                if (!known && n_seen < 4)
+                                                        seen[n_seen++] = st.st_ino;
+                                                else if (!known)
+                                                        bad++;
+                                        }
                                         close(got);
                                 }
         }

@@ -15,7 +15,7 @@ command = $HOSTILE chan-stale dest 2000 $T/go $T/attacker.out
 CONF
 start_airsupd airsup.conf
 wait_log 'ready root' 20
-wait_until 20 grep -q '^queued sent=' attacker.out || fail "the attacker did not ask"
+wait_until 60 grep -q '^queued sent=' attacker.out || fail "the attacker did not ask"
 # It stopped before 2000 only because airsupd stopped reading its
 # requests, which it does while more than 16 replies wait in its queue:
 # the case under test.
@@ -35,7 +35,7 @@ ctl reload >reload.out 2>&1 || fail "reload: $(cat reload.out)"
 for k in 1 2 3 4 5 6 7 8; do wait_log "ready new$k"; done
 log_has 'stopped dest|exited dest' || fail "dest was not removed"
 touch go
-wait_until 20 grep -q '^lanes=' attacker.out || fail "the attacker did not read"
+wait_until 60 grep -q '^lanes=' attacker.out || fail "the attacker did not read"
 got=$(cat attacker.out)
 echo "the attacker read: $got"
 case "$got" in
@@ -45,5 +45,8 @@ esac
 errors=${got#*errors=}
 errors=${errors%% *}
 [ "$errors" -ge 16 ] || fail "fewer errors than the replies that waited: $got"
+lanes=${got#lanes=}
+lanes=${lanes%% *}
+[ $((lanes + errors)) -eq "$sent" ] || fail "not every lookup was answered once: $got"
 kill -0 "$AIRSUPD_PID" || fail "airsupd died"
 exit 0

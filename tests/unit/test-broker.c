@@ -16,6 +16,7 @@
 #include "proc-fixture.h"
 #include "report-fixture.h"
 #include "supervisor/messages/broker.h"
+#include "supervisor/messages/inbox.h"
 
 typedef struct peer {
         fixture *f;
@@ -272,6 +273,56 @@ static void test_broker_queued_lane_forgets_a_mailbox_that_goes(void **state) {
         fixture_free(f);
 }
 
+/* The same for a lane into airsupd's own mailbox ("airsupctl"), whose
+ * segment is made anew when a sender garbled the old one: the numbers
+ * its replies waited with are forgotten before they close. */
+static void test_broker_queued_ctl_lane_forgets_a_remade_lane(void **state) {
+        fixture *f = two_groups();
+        int one = 1, fds[4], lane_fds[4] = { -1, -1, -1, -1 };
+        uint32_t queued = 0;
+        size_t n_fds = 0;
+        chan_record r;
+        peer a;
+
+        (void) state;
+        spawned(f, proc_of(f, "a"), &a);
+        lookup(&a, "airsupctl", 1);
+        next_record(&a, &r, lane_fds, &n_fds);
+        assert_int_equal(r.h.type, CHAN_LANE);
+        assert_int_equal(n_fds, 4);
+        assert_int_equal(setsockopt(a.p->broker.chan_fd, SOL_SOCKET, SO_SNDBUF, &one, sizeof(one)), 0);
+        for (uint32_t req = 2; req < 400 && !queued; req++) {
+                lookup(&a, "airsupctl", req);
+                for (int i = 0; i < 3; i++)
+                        (void) sd_event_run(f->e, 1000);
+                if (a.p->broker.chan_out)
+                        queued = req;
+        }
+        assert_true(queued > 0);
+        {
+                /* What inbox.c's lane_make() does before it closes them:
+                 * airsupd's numbers for the lane and its space eventfd. */
+                inbox_lane_fds lf;
+                assert_int_equal(inbox_lane(f->m, a.p->name, &lf), 0);
+                broker_forget_fds((const int[]) { lf.lane, lf.space }, 2);
+        }
+        for (;;) {
+                next_record(&a, &r, fds, &n_fds);
+                if (r.h.type == CHAN_LANE && r.lane.req != queued) {
+                        close_all(fds, n_fds);
+                        continue;
+                }
+                break;
+        }
+        assert_int_equal(r.h.type, CHAN_ERROR);
+        assert_int_equal(r.error.req, queued);
+        assert_int_equal(r.error.error, -ENOENT);
+        assert_int_equal(n_fds, 0);
+        close_all(lane_fds, 4);
+        close(a.fd);
+        fixture_free(f);
+}
+
 /* A child that keeps sending what it must not: an ERROR each time, and
  * the channel closed after sixteen. */
 static void test_broker_bad_records_close_the_channel(void **state) {
@@ -304,6 +355,7 @@ int main(void) {
                 cmocka_unit_test(test_broker_lookup_makes_a_lane),
                 cmocka_unit_test(test_broker_sender_moved),
                 cmocka_unit_test(test_broker_queued_lane_forgets_a_mailbox_that_goes),
+                cmocka_unit_test(test_broker_queued_ctl_lane_forgets_a_remade_lane),
                 cmocka_unit_test(test_broker_bad_records_close_the_channel),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
