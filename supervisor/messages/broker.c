@@ -668,9 +668,7 @@ static void on_attach(sup_proc *p) {
         sup_manager *m = p->group->m;
         struct broker_box *b;
         chan_record r;
-        int fds[3];
-
-        int k;
+        int fds[3], k;
 
         if (p->broker.attached) {
                 bad_record(p);          /* once an incarnation */
