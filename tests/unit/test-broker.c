@@ -229,45 +229,60 @@ static void test_broker_sender_moved(void **state) {
         fixture_free(f);
 }
 
+/* Lookups of NAME from C (requests FIRST, FIRST + 1, ...) behind a
+ * one-byte send buffer on airsupd's end, until one reply waits in its
+ * queue: that request's number. */
+static uint32_t queue_a_reply(peer *c, const char *name, uint32_t first) {
+        int one = 1;
+
+        assert_int_equal(setsockopt(c->p->broker.chan_fd, SOL_SOCKET, SO_SNDBUF, &one, sizeof(one)), 0);
+        for (uint32_t req = first; req < first + 400; req++) {
+                lookup(c, name, req);
+                for (int i = 0; i < 3; i++)
+                        (void) sd_event_run(c->f->e, 1000);
+                if (c->p->broker.chan_out)
+                        return req;
+        }
+        fail_msg("no reply was queued");
+        return 0;
+}
+
+/* The reply to request QUEUED, after the LANE replies sent before it:
+ * an ERROR (ENOENT) with no fds. */
+static void assert_forgotten(peer *c, uint32_t queued) {
+        size_t n_fds = 0;
+        chan_record r;
+        int fds[4];
+
+        for (;;) {
+                next_record(c, &r, fds, &n_fds);
+                if (r.h.type != CHAN_LANE || r.lane.req == queued)
+                        break;
+                close_all(fds, n_fds);
+        }
+        assert_int_equal(r.h.type, CHAN_ERROR);
+        assert_int_equal(r.error.req, queued);
+        assert_int_equal(r.error.error, -ENOENT);
+        assert_int_equal(n_fds, 0);
+}
+
 /* A reply that waits in airsupd's queue for a child that does not read
  * names its fds by number.  When the mailbox it hands out goes (its
  * process removed), the reply becomes an ERROR: the numbers, reused by
  * whatever airsupd opens next, are never sent. */
 static void test_broker_queued_lane_forgets_a_mailbox_that_goes(void **state) {
         fixture *f = two_groups();
-        int one = 1, reuse[8];
-        uint32_t queued = 0;
-        size_t n_fds = 0;
-        chan_record r;
-        int fds[4];
+        uint32_t queued;
+        int reuse[8];
         peer a;
 
         (void) state;
         spawned(f, proc_of(f, "a"), &a);
-        assert_int_equal(setsockopt(a.p->broker.chan_fd, SOL_SOCKET, SO_SNDBUF, &one, sizeof(one)), 0);
-        for (uint32_t req = 1; req < 400 && !queued; req++) {
-                lookup(&a, "b", req);
-                for (int i = 0; i < 3; i++)
-                        (void) sd_event_run(f->e, 1000);
-                if (a.p->broker.chan_out)
-                        queued = req;
-        }
-        assert_true(queued > 0);
+        queued = queue_a_reply(&a, "b", 1);
         broker_proc_done(proc_of(f, "b"));
         for (size_t i = 0; i < 8; i++)
                 assert_true((reuse[i] = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0);
-        for (;;) {
-                next_record(&a, &r, fds, &n_fds);
-                if (r.h.type == CHAN_LANE && r.lane.req != queued) {
-                        close_all(fds, n_fds);
-                        continue;
-                }
-                break;
-        }
-        assert_int_equal(r.h.type, CHAN_ERROR);
-        assert_int_equal(r.error.req, queued);
-        assert_int_equal(r.error.error, -ENOENT);
-        assert_int_equal(n_fds, 0);
+        assert_forgotten(&a, queued);
         close_all(reuse, 8);
         close(a.fd);
         fixture_free(f);
@@ -278,9 +293,10 @@ static void test_broker_queued_lane_forgets_a_mailbox_that_goes(void **state) {
  * its replies waited with are forgotten before they close. */
 static void test_broker_queued_ctl_lane_forgets_a_remade_lane(void **state) {
         fixture *f = two_groups();
-        int one = 1, fds[4], lane_fds[4] = { -1, -1, -1, -1 };
-        uint32_t queued = 0;
+        int lane_fds[4] = { -1, -1, -1, -1 };
+        inbox_lane_fds lf;
         size_t n_fds = 0;
+        uint32_t queued;
         chan_record r;
         peer a;
 
@@ -290,34 +306,12 @@ static void test_broker_queued_ctl_lane_forgets_a_remade_lane(void **state) {
         next_record(&a, &r, lane_fds, &n_fds);
         assert_int_equal(r.h.type, CHAN_LANE);
         assert_int_equal(n_fds, 4);
-        assert_int_equal(setsockopt(a.p->broker.chan_fd, SOL_SOCKET, SO_SNDBUF, &one, sizeof(one)), 0);
-        for (uint32_t req = 2; req < 400 && !queued; req++) {
-                lookup(&a, "airsupctl", req);
-                for (int i = 0; i < 3; i++)
-                        (void) sd_event_run(f->e, 1000);
-                if (a.p->broker.chan_out)
-                        queued = req;
-        }
-        assert_true(queued > 0);
-        {
-                /* What inbox.c's lane_make() does before it closes them:
-                 * airsupd's numbers for the lane and its space eventfd. */
-                inbox_lane_fds lf;
-                assert_int_equal(inbox_lane(f->m, a.p->name, &lf), 0);
-                broker_forget_fds((const int[]) { lf.lane, lf.space }, 2);
-        }
-        for (;;) {
-                next_record(&a, &r, fds, &n_fds);
-                if (r.h.type == CHAN_LANE && r.lane.req != queued) {
-                        close_all(fds, n_fds);
-                        continue;
-                }
-                break;
-        }
-        assert_int_equal(r.h.type, CHAN_ERROR);
-        assert_int_equal(r.error.req, queued);
-        assert_int_equal(r.error.error, -ENOENT);
-        assert_int_equal(n_fds, 0);
+        queued = queue_a_reply(&a, "airsupctl", 2);
+        /* What inbox.c's lane_make() does before it closes them:
+         * airsupd's numbers for the lane and its space eventfd. */
+        assert_int_equal(inbox_lane(f->m, a.p->name, &lf), 0);
+        broker_forget_fds((const int[]) { lf.lane, lf.space }, 2);
+        assert_forgotten(&a, queued);
         close_all(lane_fds, 4);
         close(a.fd);
         fixture_free(f);
